@@ -1,0 +1,54 @@
+"""ember: a PyTorch-compatible define-by-run deep-learning framework on NumPy.
+
+`import ember as torch` and write ordinary PyTorch code.
+"""
+__version__ = "0.1.0"
+
+from ._dtype import (dtype, float16, half, float32, float, float64, double, bfloat16, int8, int16, short,  # noqa
+                     int32, int, int64, long, uint8, bool, get_default_dtype, set_default_dtype, promote_types)
+from ._backend import device  # noqa: F401
+from ._tensor import Tensor, Size  # noqa: F401
+from ._tensor_str import set_printoptions, get_printoptions  # noqa: F401
+from . import autograd  # noqa: F401
+from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode  # noqa: F401
+from . import ops as _ops
+from .ops.creation import (Generator, default_generator, FloatTensor, DoubleTensor, HalfTensor,  # noqa: F401
+                           LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor)
+from .ops.dunders import install_dunders as _install_dunders
+from .ops.reduce import values_indices as _values_indices
+
+_ops.install_methods(Tensor)
+_install_dunders(Tensor)
+globals().update(_ops.FUNCTIONS)
+del _install_dunders
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def numel(input):
+    return input.numel()
+
+
+def result_type(tensor1, tensor2):
+    from ._dtype import result_type as _rt
+    return _rt(tensor1, tensor2)
+
+
+def can_cast(from_, to):
+    return from_.category <= to.category or from_ is to
+
+
+def is_nonzero(input):
+    return builtins_bool(input)
+
+
+import builtins as _builtins  # noqa: E402
+builtins_bool = _builtins.bool
+
+from . import nn  # noqa: E402,F401

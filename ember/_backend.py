@@ -1,0 +1,87 @@
+"""The one seam to the array engine: NumPy for the CPU, CuPy (imported lazily) for CUDA devices.
+
+Nothing else in ember imports cupy; ops ask `array_module(arr)` for the `xp` that owns an array.
+"""
+import numpy as np
+
+_cupy = None
+
+
+def cupy_module():
+    """CuPy if it is installed and sees a GPU, else None (imported once, on first use)."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+            cupy.cuda.runtime.getDeviceCount()
+            _cupy = cupy
+        except Exception:
+            _cupy = False
+    return _cupy or None
+
+
+def array_module(arr):
+    if _cupy and isinstance(arr, _cupy.ndarray):
+        return _cupy
+    return np
+
+
+class device:
+    """ember.device('cpu'), device('cuda'), device('cuda:1'), device('cuda', 0)."""
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec, index=None):
+        if isinstance(spec, device):
+            self.type, self.index = spec.type, spec.index
+            return
+        if not isinstance(spec, str):
+            raise TypeError(f"device(): expected a string like 'cpu' or 'cuda:0', got {spec!r}")
+        kind, _, idx = spec.partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {spec}")
+        self.type = kind
+        self.index = int(idx) if idx else index
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type='{self.type}')" if self.index is None else \
+            f"device(type='{self.type}', index={self.index})"
+
+
+CPU = device("cpu")
+
+
+def as_device(spec):
+    if spec is None:
+        return CPU
+    if isinstance(spec, int):
+        return device("cuda", spec)
+    return spec if isinstance(spec, device) else device(spec)
+
+
+def device_of(arr):
+    if _cupy and isinstance(arr, _cupy.ndarray):
+        return device("cuda", arr.device.id)
+    return CPU
+
+
+def to_device(arr, dev):
+    """Copy an array to `dev` (a device); the same array when it is already there."""
+    if dev.type == "cpu":
+        return arr.get() if _cupy and isinstance(arr, _cupy.ndarray) else arr
+    cp = cupy_module()
+    if cp is None:
+        raise RuntimeError("Torch not compiled with CUDA enabled: ember found no usable GPU "
+                           "(install cupy for your CUDA version, and check `ember.cuda.is_available()`)")
+    with cp.cuda.Device(dev.index or 0):
+        return cp.asarray(arr)

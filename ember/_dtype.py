@@ -1,0 +1,171 @@
+"""ember dtypes: torch's names on top of NumPy dtypes, and torch's type-promotion rules."""
+import numpy as np
+
+__all__ = ["dtype", "float16", "half", "float32", "float", "float64", "double", "bfloat16",
+           "int8", "int16", "short", "int32", "int", "int64", "long", "uint8", "bool",
+           "get_default_dtype", "set_default_dtype", "promote_types", "result_type"]
+
+BOOL, INT, FLOAT = 0, 1, 2      # promotion categories, lowest to highest
+_py_bool, _py_int, _py_float = type(True), type(1), type(1.0)   # before the names below shadow them
+
+
+class dtype:
+    __slots__ = ("name", "np", "category", "itemsize", "is_signed")
+
+    def __init__(self, name, np_dtype, category):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.category = category
+        self.itemsize = self.np.itemsize
+        self.is_signed = self.np.kind in "if"
+
+    @property
+    def is_floating_point(self):
+        return self.category == FLOAT
+
+    @property
+    def is_complex(self):
+        return False
+
+    def to_real(self):
+        return self
+
+    def __repr__(self):
+        return "torch." + self.name
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+
+float16 = half = dtype("float16", np.float16, FLOAT)
+float32 = float = dtype("float32", np.float32, FLOAT)
+float64 = double = dtype("float64", np.float64, FLOAT)
+int8 = dtype("int8", np.int8, INT)
+int16 = short = dtype("int16", np.int16, INT)
+int32 = int = dtype("int32", np.int32, INT)
+int64 = long = dtype("int64", np.int64, INT)
+uint8 = dtype("uint8", np.uint8, INT)
+bool = dtype("bool", np.bool_, BOOL)
+_ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
+_BY_NP = {d.np: d for d in _ALL}
+_BY_NAME = {d.name: d for d in _ALL}
+
+
+def _bfloat16():
+    # bfloat16 comes from the ml_dtypes package, imported only if it is installed
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    d = dtype("bfloat16", ml_dtypes.bfloat16, FLOAT)
+    _BY_NP[d.np] = d
+    _BY_NAME[d.name] = d
+    return d
+
+
+bfloat16 = _bfloat16()
+
+
+def _by_name(name):
+    return _BY_NAME[name]
+
+
+_default_float = float32
+
+
+def get_default_dtype():
+    return _default_float
+
+
+def set_default_dtype(d):
+    global _default_float
+    if not isinstance(d, dtype) or d.category != FLOAT:
+        raise TypeError(f"set_default_dtype: only floating-point dtypes are supported, got {d}")
+    _default_float = d
+
+
+def from_numpy_dtype(np_dtype):
+    """The ember dtype for a NumPy dtype; TypeError naming it if ember has no such dtype."""
+    try:
+        return _BY_NP[np.dtype(np_dtype)]
+    except KeyError:
+        raise TypeError(f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype)}. The only supported "
+                        "types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.") from None
+
+
+def to_numpy_dtype(d):
+    return d.np
+
+
+def as_dtype(d):
+    """Accept an ember dtype, a NumPy dtype, a Python type or a name like 'float32'."""
+    if isinstance(d, dtype):
+        return d
+    if d is _py_float:
+        return float64
+    if d is _py_int:
+        return int64
+    if d is _py_bool:
+        return bool
+    if isinstance(d, str):
+        name = d[6:] if d.startswith("torch.") else d
+        if name in _BY_NAME:
+            return _BY_NAME[name]
+        aliases = {"float": float32, "double": float64, "half": float16, "long": int64, "int": int32,
+                   "short": int16}
+        if name in aliases:
+            return aliases[name]
+        raise TypeError(f"unknown dtype name {d!r}")
+    return from_numpy_dtype(d)
+
+
+def promote_types(a, b):
+    """torch.promote_types: the higher category wins whole (int64 + float16 -> float16)."""
+    if a is b:
+        return a
+    if a.category != b.category:
+        return a if a.category > b.category else b
+    if "bfloat16" in (a.name, b.name):     # bf16 with f16 -> f32, as torch
+        return float32 if {a.name, b.name} == {"bfloat16", "float16"} else (a if a.itemsize > b.itemsize else b)
+    return _BY_NP[np.promote_types(a.np, b.np)]
+
+
+def scalar_dtype(x):
+    """The dtype torch gives a Python scalar."""
+    if isinstance(x, _py_bool) or isinstance(x, np.bool_):
+        return bool
+    if isinstance(x, (_py_int, np.integer)):
+        return int64
+    return _default_float
+
+
+def result_type(*operands):
+    """torch.result_type over Tensors and Python scalars.
+
+    Three priority levels (tensors with dims, zero-dim tensors, Python scalars); a lower level only
+    matters when it has a higher category than everything above it, as torch's rules say.
+    """
+    from ._tensor import Tensor
+    levels = [None, None, None]
+    for x in operands:
+        if isinstance(x, Tensor):
+            lvl, d = (0 if x._data.ndim else 1), x.dtype
+        else:
+            lvl = 2
+            if isinstance(x, (_py_bool, np.bool_)):
+                d = bool
+            elif isinstance(x, (_py_int, np.integer)):
+                d = int64
+            else:
+                d = _default_float
+        cur = levels[lvl]
+        levels[lvl] = d if cur is None else promote_types(cur, d)
+    result = None
+    for d in levels:
+        if d is None:
+            continue
+        if result is None:
+            result = d
+        elif d.category > result.category:
+            result = d
+    return result

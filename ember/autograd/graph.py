@@ -1,0 +1,315 @@
+"""The autograd engine: graph nodes (grad_fn objects) and the reverse-mode walk over them.
+
+Each node is the `ctx` of the op that made it: it keeps what backward needs and the edges
+(`next_functions`) to the nodes of its inputs; leaves end in `AccumulateGrad`.
+"""
+import heapq
+import itertools
+import weakref
+
+from .grad_mode import state, no_grad
+
+_sequence = itertools.count()
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward.")
+
+
+class SavedTensor:
+    """A tensor kept for backward, with the version it had, so that an in-place change is caught."""
+    __slots__ = ("tensor", "version", "array", "output_nr", "vc")
+
+    def __init__(self, tensor=None, array=None, output_nr=None, vc=None):
+        self.tensor = tensor
+        self.array = array
+        self.output_nr = output_nr
+        self.vc = vc if tensor is None else tensor._vc
+        self.version = self.vc[0] if self.vc is not None else 0
+
+    def unpack(self, node):
+        from .._tensor import Tensor
+        if self.vc is not None and self.vc[0] != self.version:
+            t = self.tensor
+            shape = tuple(t.shape) if t is not None else self.array.shape
+            what = (f"output {self.output_nr} of {node.name()}" if self.output_nr is not None
+                    else "an input of " + node.name())
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: [tensor of shape {list(shape)}], which is {what}, is at version {self.vc[0]}; "
+                f"expected version {self.version} instead. Hint: replace the in-place op (x.add_(...), "
+                f"x[...] = ..., x += ...) by its out-of-place form, or clone() before modifying.")
+        if self.tensor is not None:
+            return self.tensor
+        if self.output_nr is not None:      # rebuilt on use, so the node does not keep its output alive
+            t = Tensor._make(self.array, True)
+            t.grad_fn, t._output_nr, t._vc = node, self.output_nr, self.vc
+            return t
+        if not hasattr(self.array, "shape"):      # a Python scalar kept by the op
+            return self.array
+        return Tensor._make(self.array)
+
+
+class Node:
+    """Base of every grad_fn. Subclasses provide `backward(ctx, *grads)`."""
+    _node_name = None
+    next_functions = ()
+    _saved = None
+    _hooks = None          # node post-hooks: fn(grad_inputs, grad_outputs)
+    _out_hooks = None      # {output_nr: [tensor hooks]} from Tensor.register_hook on non-leaves
+    _retained = None       # {output_nr: weakref(tensor)} from retain_grad()
+    _freed = False
+
+    def name(self):
+        return self._node_name or type(self).__name__ + "Backward0"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    # --- the ctx surface, shared by ember's ops and user autograd.Functions ---
+    def save_for_backward(self, *items):
+        self._to_save = items
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(FREED_MESSAGE)
+        return tuple(None if s is None else s.unpack(self) for s in (self._saved or ()))
+
+    def mark_non_differentiable(self, *outputs):
+        self._non_diff = {id(o) for o in outputs}
+
+    def mark_dirty(self, *tensors):
+        pass
+
+    def set_materialize_grads(self, value):
+        self._materialize = value
+
+    def register_hook(self, fn):
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return _RemovableHandle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        return _prehook(self, fn)
+
+    def _release(self):
+        self._saved = None
+        self._freed = True
+
+
+def _prehook(node, fn):
+    hooks = node.__dict__.setdefault("_pre_hooks", [])
+    hooks.append(fn)
+    return _RemovableHandle(hooks, fn)
+
+
+class _RemovableHandle:
+    def __init__(self, container, item):
+        self._container, self._item = container, item
+
+    def remove(self):
+        if self._item in self._container:
+            self._container.remove(self._item)
+
+
+class AccumulateGrad(Node):
+    """The node at a leaf: adds the incoming gradient into `variable.grad`."""
+    _node_name = "AccumulateGrad"
+
+    def __init__(self, variable):
+        self.variable = variable
+        self._seq = next(_sequence)
+        self._in_meta = ()
+
+    def accumulate(self, grad, create_graph):
+        var = self.variable
+        for hook in var._hooks or ():
+            new = hook(grad)
+            if new is not None:
+                grad = new
+        if var.grad is None:
+            var.grad = grad if create_graph else grad.detach()._owned_copy()
+        elif create_graph:
+            var.grad = var.grad + grad
+        else:
+            var.grad._data += grad._data
+        for hook in var._post_acc_hooks or ():
+            hook(var)
+
+
+def accumulator_of(tensor):
+    acc = tensor._acc_ref() if tensor._acc_ref is not None else None
+    if acc is None:
+        acc = AccumulateGrad(tensor)
+        tensor._acc_ref = weakref.ref(acc)
+    return acc
+
+
+def edge_of(tensor):
+    """(node, output_nr) that a gradient for `tensor` flows into; (None, 0) if none is needed."""
+    if not tensor.requires_grad:
+        return (None, 0)
+    if tensor.grad_fn is not None:
+        return (tensor.grad_fn, tensor._output_nr)
+    return (accumulator_of(tensor), 0)
+
+
+def _zeros_for(meta):
+    from .._tensor import Tensor
+    shape, np_dtype, xp = meta
+    return Tensor._make(xp.zeros(shape, np_dtype))
+
+
+def _reduce_to_input(grad, meta):
+    """The engine, not each op, sums a broadcast gradient back to the input's shape and dtype."""
+    shape, np_dtype, _ = meta
+    if grad._data.shape != shape:
+        grad = grad.sum_to_size(shape)
+    if grad._data.dtype != np_dtype:
+        grad = grad.to(np_dtype)
+    return grad
+
+
+def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, accumulate=True):
+    """Walk the graph from `roots` (Tensors) backwards.
+
+    capture: {(node, output_nr): index} of gradients to return instead of accumulating
+    (autograd.grad); returns the list of captured gradients.
+    """
+    captured = [None] * (len(capture) if capture else 0)
+    dependencies = {}
+    buffers = {}
+    root_nodes = []
+    for t, g in zip(roots, root_grads):
+        node, nr = edge_of(t)
+        if node is None:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        buf = buffers.setdefault(node, [None] * _n_outputs(node))
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+        root_nodes.append(node)
+    # count how many edges point at each node, over the part of the graph reachable from the roots
+    stack = list(set(root_nodes))
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            dependencies[child] = dependencies.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    ready = [(-n._seq, id(n), n) for n in set(root_nodes) if dependencies.get(n, 0) == 0]
+    heapq.heapify(ready)
+    prev_enabled = state.enabled
+    state.enabled = create_graph
+    try:
+        while ready:
+            _, _, node = heapq.heappop(ready)
+            grads = buffers.pop(node)
+            if capture:
+                for nr in range(len(grads)):
+                    idx = capture.get((node, nr))
+                    if idx is not None:
+                        captured[idx] = grads[nr]
+            if isinstance(node, AccumulateGrad):
+                if accumulate and grads[0] is not None:
+                    node.accumulate(grads[0], create_graph)
+                continue
+            input_grads = _call_node(node, grads)
+            if not retain_graph:
+                node._release()
+            for (child, nr), g in zip(node.next_functions, input_grads):
+                if child is None:
+                    continue
+                if g is not None:
+                    buf = buffers.get(child)
+                    if buf is None:
+                        buf = buffers[child] = [None] * _n_outputs(child)
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                else:
+                    buffers.setdefault(child, [None] * _n_outputs(child))
+                dependencies[child] -= 1
+                if dependencies[child] == 0:
+                    if all(b is None for b in buffers[child]):
+                        buffers.pop(child)       # nothing flows this way: skip the whole branch
+                        _skip(child, dependencies, buffers, ready)
+                    else:
+                        heapq.heappush(ready, (-child._seq, id(child), child))
+    finally:
+        state.enabled = prev_enabled
+    return captured
+
+
+def _skip(node, dependencies, buffers, ready):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        for child, _ in n.next_functions:
+            if child is None:
+                continue
+            buffers.setdefault(child, [None] * _n_outputs(child))
+            dependencies[child] -= 1
+            if dependencies[child] == 0:
+                if all(b is None for b in buffers[child]):
+                    buffers.pop(child)
+                    stack.append(child)
+                else:
+                    heapq.heappush(ready, (-child._seq, id(child), child))
+
+
+def _n_outputs(node):
+    return len(node._out_meta) if hasattr(node, "_out_meta") else 1
+
+
+def _call_node(node, grads):
+    from .._tensor import Tensor
+    out_meta = node._out_meta
+    for nr, g in enumerate(grads):
+        if g is None and getattr(node, "_materialize", True):
+            grads[nr] = _zeros_for(out_meta[nr])
+    if node._out_hooks:
+        for nr, hooks in node._out_hooks.items():
+            for hook in hooks:
+                if grads[nr] is not None:
+                    new = hook(grads[nr])
+                    if new is not None:
+                        grads[nr] = new
+    if node._retained:
+        for nr, ref in node._retained.items():
+            t = ref()
+            if t is not None and grads[nr] is not None:
+                g = grads[nr] if state.enabled else grads[nr].detach()
+                t.grad = g._owned_copy() if t.grad is None else t.grad + g
+    for hook in node.__dict__.get("_pre_hooks", ()):
+        new = hook(tuple(grads))
+        if new is not None:
+            grads = list(new)
+    if state.anomaly:
+        from .anomaly import check_backward
+        result = check_backward(node, grads)
+    else:
+        result = node.backward(node, *grads)
+    if not isinstance(result, tuple):
+        result = (result,)
+    if len(result) < len(node._in_meta):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {len(node._in_meta)}, got {len(result)})")
+    input_grads = []
+    for (child, _), g, meta in zip(node.next_functions, result, node._in_meta):
+        if child is None or g is None:
+            input_grads.append(None)
+            continue
+        if not isinstance(g, Tensor):
+            g = Tensor._make(meta[2].asarray(g, dtype=meta[1]))
+        input_grads.append(_reduce_to_input(g, meta))
+    if node._hooks:
+        for hook in node._hooks:
+            new = hook(tuple(input_grads), tuple(grads))
+            if new is not None:
+                input_grads = list(new)
+    return input_grads

@@ -1,0 +1,2 @@
+"""torch.nn."""
+from .parameter import Parameter, Buffer  # noqa: F401

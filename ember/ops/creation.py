@@ -1,0 +1,440 @@
+"""Creation functions (tensor, zeros, arange, ...) and random sampling from ember's own generator."""
+import math
+
+import numpy as np
+
+from .. import _dtype
+from .._backend import as_device, to_device, array_module
+from ._registry import torch_api
+
+
+def _T():
+    from .._tensor import Tensor
+    return Tensor
+
+
+def _finish(arr, dtype=None, device=None, requires_grad=False):
+    if dtype is not None:
+        dt = _dtype.as_dtype(dtype)
+        if arr.dtype != dt.np:
+            arr = arr.astype(dt.np)
+    if device is not None:
+        arr = to_device(arr, as_device(device))
+    t = _T()._make(arr)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _infer_dtype(data):
+    """torch.tensor's inference: bool < int (int64) < float (default dtype), over nested sequences."""
+    kind = 0
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif isinstance(x, _T()):
+            kind = max(kind, {"b": 0, "i": 1, "u": 1, "f": 2}[x._data.dtype.kind])
+        elif isinstance(x, (bool, np.bool_)):
+            pass
+        elif isinstance(x, (int, np.integer)):
+            kind = max(kind, 1)
+        elif isinstance(x, (float, np.floating)):
+            kind = 2
+        else:
+            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
+    return (_dtype.bool, _dtype.int64, _dtype.get_default_dtype())[kind]
+
+
+def _nested_to_array(data, np_dtype):
+    T = _T()
+
+    def unwrap(x):
+        if isinstance(x, T):
+            return x.__array__()
+        if isinstance(x, (list, tuple)):
+            return [unwrap(v) for v in x]
+        return x
+    try:
+        return np.array(unwrap(data), dtype=np_dtype)
+    except ValueError as e:
+        raise ValueError(f"tensor(): expected a sequence of equal-length sequences ({e})") from None
+
+
+@torch_api(method=False)
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    T = _T()
+    if isinstance(data, T):
+        arr = data.__array__().copy()
+        dt = _dtype.as_dtype(dtype) if dtype is not None else data.dtype
+    elif isinstance(data, np.ndarray):
+        dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(data.dtype)
+        arr = np.array(data, dtype=dt.np, copy=True)
+    elif array_module(data) is not np:
+        dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(data.dtype)
+        arr = data.astype(dt.np, copy=True)
+    else:
+        if isinstance(data, np.generic):
+            data = data.item()
+        dt = _dtype.as_dtype(dtype) if dtype is not None else _infer_dtype(data)
+        arr = _nested_to_array(data, dt.np)
+    if requires_grad and dt.category != _dtype.FLOAT:
+        raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients "
+                           f"(got {dt}; pass dtype=torch.float32 or use float values)")
+    return _finish(arr, None, device, requires_grad)
+
+
+@torch_api(method=False)
+def as_tensor(data, dtype=None, device=None):
+    T = _T()
+    if isinstance(data, T):
+        return data.to(device=device, dtype=dtype) if (dtype or device) else data
+    if isinstance(data, np.ndarray) and (dtype is None or _dtype.as_dtype(dtype).np == data.dtype) \
+            and device in (None, "cpu"):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+@torch_api(method=False)
+def from_numpy(ndarray):
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    _dtype.from_numpy_dtype(ndarray.dtype)
+    return _T()._make(ndarray)
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, _T()):
+            s = int(s.item())
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(f"expected a sequence of integers for the size, got {type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _float_dtype(dtype):
+    return _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+
+
+def _filled(fill):
+    def make(*size, out=None, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        dt = _float_dtype(dtype)
+        return _finish(fill(_size(size), dt.np), None, device, requires_grad)
+    return make
+
+
+zeros = torch_api("zeros", method=False)(_filled(np.zeros))
+ones = torch_api("ones", method=False)(_filled(np.ones))
+empty = torch_api("empty", method=False)(_filled(np.zeros))
+
+
+@torch_api(method=False)
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None):
+    dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
+    return _finish(np.full(_size((size,)), fill_value, dt.np), None, device, requires_grad)
+
+
+def _like(maker):
+    def make(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+        dt = dtype if dtype is not None else input.dtype
+        return maker(*input.shape, dtype=dt, device=device or input.device, requires_grad=requires_grad)
+    return make
+
+
+zeros_like = torch_api("zeros_like", method=False)(_like(zeros))
+ones_like = torch_api("ones_like", method=False)(_like(ones))
+empty_like = torch_api("empty_like", method=False)(_like(empty))
+
+
+@torch_api(method=False)
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
+
+
+@torch_api(method=False)
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype).np), None, device, requires_grad)
+
+
+@torch_api(method=False)
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, _T()) else v for v in (start, end, step)]
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if dtype is None:
+        dt = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in vals) else _dtype.get_default_dtype()
+    else:
+        dt = _dtype.as_dtype(dtype)
+    start, end, step = vals
+    n = max(0, math.ceil((end - start) / step))
+    # computed in double then cast, as torch does, so float ranges match it exactly
+    return _finish((start + step * np.arange(n, dtype=np.float64)).astype(dt.np) if dt.category == _dtype.FLOAT
+                   else np.arange(start, end, step, dtype=dt.np), None, device, requires_grad)
+
+
+@torch_api("range", method=False)
+def range_(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
+    n = int(math.floor((end - start) / step)) + 1
+    dt = _float_dtype(dtype)
+    return _finish((start + step * np.arange(n, dtype=np.float64)).astype(dt.np), None, device, requires_grad)
+
+
+@torch_api(method=False)
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    dt = _float_dtype(dtype)
+    return _finish(np.linspace(start, end, steps, dtype=np.float64).astype(dt.np), None, device, requires_grad)
+
+
+@torch_api(method=False)
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    dt = _float_dtype(dtype)
+    return _finish(np.logspace(start, end, steps, base=base, dtype=np.float64).astype(dt.np), None, device,
+                   requires_grad)
+
+
+def _legacy_type(dt, name):
+    class LegacyTensor:
+        """Old-style constructors: torch.FloatTensor(2, 3), torch.LongTensor([1, 2])."""
+        _ember_dtype = dt
+
+        def __new__(cls, *args):
+            return _T()(*args, dtype=dt)
+
+        def __instancecheck__(cls, obj):
+            return isinstance(obj, _T()) and obj.dtype is dt
+    LegacyTensor.__name__ = LegacyTensor.__qualname__ = name
+    return LegacyTensor
+
+
+FloatTensor = _legacy_type(_dtype.float32, "FloatTensor")
+DoubleTensor = _legacy_type(_dtype.float64, "DoubleTensor")
+HalfTensor = _legacy_type(_dtype.float16, "HalfTensor")
+LongTensor = _legacy_type(_dtype.int64, "LongTensor")
+IntTensor = _legacy_type(_dtype.int32, "IntTensor")
+ShortTensor = _legacy_type(_dtype.int16, "ShortTensor")
+CharTensor = _legacy_type(_dtype.int8, "CharTensor")
+ByteTensor = _legacy_type(_dtype.uint8, "ByteTensor")
+BoolTensor = _legacy_type(_dtype.bool, "BoolTensor")
+
+
+# --- new_* methods ------------------------------------------------------------------------------
+
+@torch_api(function=False)
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+
+def _new(maker):
+    def make(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        return maker(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+    return make
+
+
+torch_api("new_zeros", function=False)(_new(zeros))
+torch_api("new_ones", function=False)(_new(ones))
+torch_api("new_empty", function=False)(_new(empty))
+
+
+@torch_api(function=False)
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                requires_grad=requires_grad)
+
+
+# --- random -------------------------------------------------------------------------------------
+
+class Generator:
+    """ember's random generator (PCG64): deterministic under manual_seed, not torch's bit stream."""
+
+    def __init__(self, device="cpu"):
+        self.device = as_device(device)
+        self._seed = 67280421310721
+        self.rng = np.random.Generator(np.random.PCG64(self._seed))
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self.rng = np.random.Generator(np.random.PCG64(self._seed))
+        return self
+
+    def seed(self):
+        self.manual_seed(np.random.SeedSequence().entropy % (2 ** 63))
+        return self._seed
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        from .._tensor import Tensor
+        import pickle
+        return Tensor._make(np.frombuffer(pickle.dumps(self.rng.bit_generator.state), dtype=np.uint8).copy())
+
+    def set_state(self, state):
+        import pickle
+        self.rng.bit_generator.state = pickle.loads(state.__array__().tobytes())
+
+
+default_generator = Generator()
+
+
+def _rng(generator):
+    return (generator or default_generator).rng
+
+
+@torch_api(method=False)
+def manual_seed(seed):
+    return default_generator.manual_seed(seed)
+
+
+@torch_api(method=False)
+def seed():
+    return default_generator.seed()
+
+
+@torch_api(method=False)
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+@torch_api(method=False)
+def get_rng_state():
+    return default_generator.get_state()
+
+
+@torch_api(method=False)
+def set_rng_state(new_state):
+    default_generator.set_state(new_state)
+
+
+def _sampler(draw):
+    def make(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+        dt = _float_dtype(dtype)
+        return _finish(draw(_rng(generator), _size(size)).astype(dt.np, copy=False), None, device, requires_grad)
+    return make
+
+
+rand = torch_api("rand", method=False)(_sampler(lambda rng, s: rng.random(s, dtype=np.float64)))
+randn = torch_api("randn", method=False)(_sampler(lambda rng, s: rng.standard_normal(s)))
+
+
+@torch_api(method=False)
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return rand(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+@torch_api(method=False)
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+@torch_api(method=False)
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    if size is None:                        # randint(high, size)
+        low, high, size = 0, low, high
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
+    return _finish(_rng(generator).integers(low, high, size=_size((size,))).astype(dt.np), None, device)
+
+
+@torch_api(method=False)
+def randint_like(input, low=0, high=None, *, dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device)
+
+
+@torch_api(method=False)
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
+    return _finish(_rng(generator).permutation(n).astype(dt.np), None, device)
+
+
+@torch_api(method=False)
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None):
+    T = _T()
+    if isinstance(mean, T) or isinstance(std, T):
+        shape = np.broadcast_shapes(*(x.shape for x in (mean, std) if isinstance(x, T)))
+        noise = randn(*shape, generator=generator, dtype=(mean if isinstance(mean, T) else std).dtype)
+        return mean + noise * std
+    return _finish(_rng(generator).normal(mean, std, size=_size((size,))).astype(_float_dtype(dtype).np),
+                   None, device)
+
+
+@torch_api(method=False)
+def bernoulli(input, p=None, *, generator=None):
+    probs = input.__array__() if p is None else np.full(input.shape, p)
+    if np.any((probs < 0) | (probs > 1)):
+        raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
+    draw = _rng(generator).random(probs.shape) < probs
+    return _finish(draw.astype(input._data.dtype), None, input.device)
+
+
+@torch_api(method=True)
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    probs = input.__array__().astype(np.float64)
+    if probs.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {probs.ndim}")
+    if np.any(probs < 0) or np.any(~np.isfinite(probs)):
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    rows = probs.reshape(-1, probs.shape[-1])
+    if not replacement and num_samples > rows.shape[1]:
+        raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    rng = _rng(generator)
+    out = np.empty((rows.shape[0], num_samples), np.int64)
+    for i, row in enumerate(rows):
+        total = row.sum()
+        if total <= 0:
+            raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+        out[i] = rng.choice(row.shape[0], size=num_samples, replace=replacement, p=row / total)
+    return _finish(out.reshape(probs.shape[:-1] + (num_samples,)), None, input.device)
+
+
+def _inplace_sampler(draw):
+    """Tensor.uniform_/normal_/... fill self in place, outside the graph (as nn.init needs)."""
+    def fill(self, *args, generator=None, **kwargs):
+        values = draw(_rng(generator), self.shape, *args, **kwargs)
+        self._data[...] = to_device(np.asarray(values).astype(self._data.dtype), self.device) \
+            if self.device.type != "cpu" else values
+        self._vc[0] += 1
+        return self
+    return fill
+
+
+torch_api("uniform_", function=False)(_inplace_sampler(lambda rng, s, a=0.0, b=1.0: rng.uniform(a, b, s)))
+torch_api("normal_", function=False)(_inplace_sampler(lambda rng, s, mean=0.0, std=1.0: rng.normal(mean, std, s)))
+torch_api("bernoulli_", function=False)(_inplace_sampler(lambda rng, s, p=0.5: rng.random(s) < p))
+torch_api("exponential_", function=False)(_inplace_sampler(lambda rng, s, lambd=1.0: rng.exponential(1 / lambd, s)))
+torch_api("geometric_", function=False)(_inplace_sampler(lambda rng, s, p: rng.geometric(p, s)))
+torch_api("log_normal_", function=False)(_inplace_sampler(
+    lambda rng, s, mean=1.0, std=2.0: rng.lognormal(mean, std, s)))
+torch_api("cauchy_", function=False)(_inplace_sampler(
+    lambda rng, s, median=0.0, sigma=1.0: median + sigma * rng.standard_cauchy(s)))
+
+
+@torch_api("random_", function=False)
+def random_(self, from_=0, to=None, *, generator=None):
+    if to is None:
+        from_, to = 0, (from_ if from_ else 2 ** 24)
+    return _inplace_sampler(lambda rng, s: rng.integers(from_, to, s))(self, generator=generator)
+
+
+@torch_api(function=False)
+def fill_(self, value):
+    self._data[...] = value.item() if isinstance(value, _T()) else value
+    self._vc[0] += 1
+    return self
+
+
+@torch_api(function=False)
+def zero_(self):
+    return fill_(self, 0)

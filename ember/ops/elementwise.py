@@ -1,0 +1,642 @@
+"""Elementwise ops: unary math (from one table), binary arithmetic with torch's promotion, comparisons."""
+import math
+
+import numpy as np
+
+from .. import _dtype
+from .._backend import array_module
+from ..autograd.function import Op
+from ._registry import torch_api
+
+
+def _tensor_cls():
+    from .._tensor import Tensor
+    return Tensor
+
+
+def _need(ctx, i):
+    return ctx._record and ctx.needs_input_grad[i]
+
+
+def _operand(x):
+    """Tensors and Python scalars pass through; anything array-like becomes a tensor."""
+    if isinstance(x, (int, float, bool)) or isinstance(x, _tensor_cls()):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    from .creation import tensor
+    return tensor(x)
+
+
+def _cast(x, dt):
+    if isinstance(x, _tensor_cls()) and x._data.dtype != dt.np:
+        return x.to(dt)
+    return x
+
+
+def _quiet(fn):
+    """Run a NumPy kernel with IEEE results (inf/nan) and no warnings, as torch does."""
+    def run(*args):
+        with np.errstate(all="ignore"):
+            return fn(*args)
+    return run
+
+
+# --------------------------------------------------------------------------------------------
+# unary ops: name -> (forward(xp, x), backward(g, x, y) on Tensors, which of x/y backward needs)
+
+def _erf(xp, x):
+    if xp is np:
+        return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+    return xp.asarray(__import__("cupyx.scipy.special", fromlist=["erf"]).erf(x))
+
+
+def _erfinv(xp, x):
+    # Newton on erf from a closed-form start (Giles' approximation), enough for float64
+    w = -xp.log((1.0 - x) * (1.0 + x))
+    y = xp.sign(x) * xp.sqrt(xp.sqrt((2 / (math.pi * 0.147) + w / 2) ** 2 - w / 0.147) - (2 / (math.pi * 0.147) + w / 2))
+    for _ in range(3):
+        y = y - (_erf(xp, y) - x) / (2 / math.sqrt(math.pi) * xp.exp(-y * y))
+    return y.astype(x.dtype)
+
+
+def _sigmoid(xp, x):
+    with np.errstate(over="ignore"):
+        return 1 / (1 + xp.exp(-x))
+
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+_SQRT_PI = math.sqrt(math.pi)
+
+UNARY = {
+    # name: (forward, backward, saves, float_only)
+    "exp": (lambda xp, x: xp.exp(x), lambda g, x, y: g * y, "y", True),
+    "exp2": (lambda xp, x: xp.exp2(x), lambda g, x, y: g * y * _LN2, "y", True),
+    "expm1": (lambda xp, x: xp.expm1(x), lambda g, x, y: g * (y + 1), "y", True),
+    "log": (lambda xp, x: xp.log(x), lambda g, x, y: g / x, "x", True),
+    "log2": (lambda xp, x: xp.log2(x), lambda g, x, y: g / (x * _LN2), "x", True),
+    "log10": (lambda xp, x: xp.log10(x), lambda g, x, y: g / (x * _LN10), "x", True),
+    "log1p": (lambda xp, x: xp.log1p(x), lambda g, x, y: g / (x + 1), "x", True),
+    "sqrt": (lambda xp, x: xp.sqrt(x), lambda g, x, y: g / (2 * y), "y", True),
+    "rsqrt": (lambda xp, x: 1 / xp.sqrt(x), lambda g, x, y: -0.5 * g * y ** 3, "y", True),
+    "sin": (lambda xp, x: xp.sin(x), lambda g, x, y: g * x.cos(), "x", True),
+    "cos": (lambda xp, x: xp.cos(x), lambda g, x, y: -g * x.sin(), "x", True),
+    "tan": (lambda xp, x: xp.tan(x), lambda g, x, y: g * (1 + y * y), "y", True),
+    "asin": (lambda xp, x: xp.arcsin(x), lambda g, x, y: g * (1 - x * x).rsqrt(), "x", True),
+    "acos": (lambda xp, x: xp.arccos(x), lambda g, x, y: -g * (1 - x * x).rsqrt(), "x", True),
+    "atan": (lambda xp, x: xp.arctan(x), lambda g, x, y: g / (1 + x * x), "x", True),
+    "sinh": (lambda xp, x: xp.sinh(x), lambda g, x, y: g * x.cosh(), "x", True),
+    "cosh": (lambda xp, x: xp.cosh(x), lambda g, x, y: g * x.sinh(), "x", True),
+    "tanh": (lambda xp, x: xp.tanh(x), lambda g, x, y: g * (1 - y * y), "y", True),
+    "asinh": (lambda xp, x: xp.arcsinh(x), lambda g, x, y: g * (x * x + 1).rsqrt(), "x", True),
+    "acosh": (lambda xp, x: xp.arccosh(x), lambda g, x, y: g * (x * x - 1).rsqrt(), "x", True),
+    "atanh": (lambda xp, x: xp.arctanh(x), lambda g, x, y: g / (1 - x * x), "x", True),
+    "sigmoid": (_sigmoid, lambda g, x, y: g * y * (1 - y), "y", True),
+    "erf": (_erf, lambda g, x, y: g * (2 / _SQRT_PI) * (-x * x).exp(), "x", True),
+    "erfc": (lambda xp, x: 1 - _erf(xp, x), lambda g, x, y: g * (-2 / _SQRT_PI) * (-x * x).exp(), "x", True),
+    "erfinv": (_erfinv, lambda g, x, y: g * (_SQRT_PI / 2) * (y * y).exp(), "y", True),
+    "reciprocal": (lambda xp, x: 1 / x, lambda g, x, y: -g * y * y, "y", True),
+    "abs": (lambda xp, x: xp.abs(x), lambda g, x, y: g * x.sign(), "x", False),
+    "neg": (lambda xp, x: -x if x.dtype != np.bool_ else ~x, lambda g, x, y: -g, None, False),
+    "square": (lambda xp, x: x * x, lambda g, x, y: 2 * x * g, "x", False),
+    "relu": (lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False), lambda g, x, y: g * (y > 0), "y", False),
+    "frac": (lambda xp, x: x - xp.trunc(x), lambda g, x, y: g, None, False),
+    # piecewise-constant: zero gradient, as torch
+    "sign": (lambda xp, x: xp.sign(x), None, None, False),
+    "sgn": (lambda xp, x: xp.sign(x), None, None, False),
+    "ceil": (lambda xp, x: xp.ceil(x) if x.dtype.kind == "f" else x.copy(), None, None, False),
+    "floor": (lambda xp, x: xp.floor(x) if x.dtype.kind == "f" else x.copy(), None, None, False),
+    "trunc": (lambda xp, x: xp.trunc(x) if x.dtype.kind == "f" else x.copy(), None, None, False),
+    "round": (lambda xp, x: xp.round(x) if x.dtype.kind == "f" else x.copy(), None, None, False),
+}
+
+
+def _make_unary(name, forward, backward, saves):
+    def fwd(ctx, x):
+        with np.errstate(all="ignore"):
+            y = forward(array_module(x), x)
+        if saves == "x":
+            ctx.save_for_backward(x)
+        elif saves == "y":
+            ctx.save_for_backward(y)
+        return y
+
+    if backward is None:
+        def bwd(ctx, g):
+            return g * 0
+    elif saves is None:
+        def bwd(ctx, g):
+            return backward(g, None, None)
+    elif saves == "x":
+        def bwd(ctx, g):
+            return backward(g, ctx.saved_tensors[0], None)
+    else:
+        def bwd(ctx, g):
+            return backward(g, None, ctx.saved_tensors[0])
+    cls_name = "".join(p.capitalize() for p in name.split("_"))
+    return type(cls_name, (Op,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd)})
+
+
+def _unary_api(name, op, float_only):
+    def fn(input):
+        if float_only and input._data.dtype.kind != "f":
+            input = input.to(_dtype.get_default_dtype())
+        return op.apply(input)
+    fn.__name__ = name
+    return fn
+
+
+UNARY_OPS = {}
+for _name, (_f, _b, _s, _float_only) in UNARY.items():
+    UNARY_OPS[_name] = _make_unary(_name, _f, _b, _s)
+    torch_api(_name, inplace=True)(_unary_api(_name, UNARY_OPS[_name], _float_only))
+torch_api("negative", inplace=True)(_unary_api("neg", UNARY_OPS["neg"], False))
+torch_api("absolute", inplace=True)(_unary_api("abs", UNARY_OPS["abs"], False))
+torch_api("arcsin")(_unary_api("asin", UNARY_OPS["asin"], True))
+torch_api("arccos")(_unary_api("acos", UNARY_OPS["acos"], True))
+torch_api("arctan")(_unary_api("atan", UNARY_OPS["atan"], True))
+torch_api("fix")(_unary_api("trunc", UNARY_OPS["trunc"], False))
+
+
+# --------------------------------------------------------------------------------------------
+# binary ops
+
+class Add(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, -g
+
+
+class Mul(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(b if _need(ctx, 0) else None, a if _need(ctx, 1) else None)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        b, a = ctx.saved_tensors
+        return (None if b is None else g * b), (None if a is None else g * a)
+
+
+class Div(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if _need(ctx, 1) else None, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = g / b if ctx.needs_input_grad[0] else None
+        gb = -g * a / (b * b) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        with np.errstate(all="ignore"):
+            y = array_module(a if hasattr(a, "shape") else b).power(a, b)
+        ctx.save_for_backward(a, b, y if _need(ctx, 1) else None)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, y = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            if isinstance(b, (int, float)):
+                ga = g * b * a ** (b - 1) if b != 0 else g * 0
+            else:
+                ga = g * b * a ** (b - 1)
+                ga = where(b == 0, 0.0, ga)
+        if ctx.needs_input_grad[1]:
+            log_a = a.log() if not isinstance(a, (int, float)) else math.log(a) if a > 0 else float("nan")
+            gb = g * y * log_a
+            if not isinstance(a, (int, float)):
+                gb = where((a == 0) & (b >= 0), 0.0, gb)
+        return ga, gb
+
+
+class Maximum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return array_module(a).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        share = (a > b) + (a == b) * 0.5
+        return g * share, g * (1 - share)
+
+
+class Minimum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return array_module(a).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        share = (a < b) + (a == b) * 0.5
+        return g * share, g * (1 - share)
+
+
+class Atan2(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return array_module(a).arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        denom = a * a + b * b
+        return g * b / denom, -g * a / denom
+
+
+class Fmod(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if _need(ctx, 1) else None, b if _need(ctx, 1) else None)
+        with np.errstate(all="ignore"):
+            return array_module(a).fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g, (None if a is None else -g * (a / b).trunc())
+
+
+class Remainder(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if _need(ctx, 1) else None, b if _need(ctx, 1) else None)
+        with np.errstate(all="ignore"):
+            return array_module(a if hasattr(a, "shape") else b).remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g, (None if a is None else -g * (a / b).floor())
+
+
+class NoGradBinary(Op):
+    """Comparisons, logical and integer ops: no gradient flows through them."""
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, a, b, kernel):
+        with np.errstate(all="ignore"):
+            return kernel(a, b)
+
+
+def _binary(op, a, b, float_result=False):
+    a, b = _operand(a), _operand(b)
+    T = _tensor_cls()
+    if not isinstance(a, T) and not isinstance(b, T):
+        from .creation import tensor
+        a = tensor(a)
+    dt = _dtype.result_type(a, b)
+    if float_result and dt.category != _dtype.FLOAT:
+        dt = _dtype.get_default_dtype()
+    _check_same_device(a, b, op)
+    return op.apply(_cast(a, dt), _cast(b, dt))
+
+
+def _check_same_device(a, b, op):
+    T = _tensor_cls()
+    if isinstance(a, T) and isinstance(b, T) and a._data.ndim and b._data.ndim and \
+            type(a._data) is not type(b._data):
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{a.device} and {b.device}! (in {op.__name__.lower()}; move one with .to(device))")
+
+
+def _broadcast_check(name, a, b):
+    T = _tensor_cls()
+    if isinstance(a, T) and isinstance(b, T) and a._data.shape != b._data.shape:
+        try:
+            np.broadcast_shapes(a._data.shape, b._data.shape)
+        except ValueError:
+            sa, sb = a._data.shape, b._data.shape
+            dim = next(i for i in range(1, max(len(sa), len(sb)) + 1)
+                       if (sa[-i] if i <= len(sa) else 1) != (sb[-i] if i <= len(sb) else 1)
+                       and 1 not in ((sa[-i] if i <= len(sa) else 1), (sb[-i] if i <= len(sb) else 1)))
+            raise RuntimeError(
+                f"{name}: The size of tensor a ({sa[-dim]}) must match the size of tensor b ({sb[-dim]}) at "
+                f"non-singleton dimension {max(len(sa), len(sb)) - dim} (shapes {list(sa)} and {list(sb)})") from None
+
+
+def _arith(name, op, float_result=False):
+    def fn(input, other):
+        _broadcast_check(name, input, other)
+        return _binary(op, input, other, float_result)
+    fn.__name__ = name
+    return fn
+
+
+@torch_api(inplace=True)
+def add(input, other, *, alpha=1):
+    _broadcast_check("add", input, other)
+    if alpha != 1:
+        other = other * alpha
+    return _binary(Add, input, other)
+
+
+@torch_api(inplace=True, aliases=("subtract",))
+def sub(input, other, *, alpha=1):
+    _broadcast_check("sub", input, other)
+    if isinstance(input, _tensor_cls()) and input.dtype is _dtype.bool and \
+            (isinstance(other, bool) or getattr(other, "dtype", None) is _dtype.bool):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if alpha != 1:
+        other = other * alpha
+    return _binary(Sub, input, other)
+
+
+mul = torch_api("mul", inplace=True, aliases=("multiply",))(_arith("mul", Mul))
+atan2 = torch_api("atan2", inplace=True, aliases=("arctan2",))(_arith("atan2", Atan2, float_result=True))
+maximum = torch_api("maximum")(_arith("maximum", Maximum))
+minimum = torch_api("minimum")(_arith("minimum", Minimum))
+fmax = torch_api("fmax")(_arith("fmax", Maximum))
+fmin = torch_api("fmin")(_arith("fmin", Minimum))
+fmod = torch_api("fmod", inplace=True)(_arith("fmod", Fmod))
+remainder = torch_api("remainder", inplace=True)(_arith("remainder", Remainder))
+
+
+@torch_api(inplace=True, aliases=("divide", "true_divide"))
+def div(input, other, *, rounding_mode=None):
+    _broadcast_check("div", input, other)
+    if rounding_mode is None:
+        return _binary(Div, input, other, float_result=True)
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{rounding_mode}'")
+    kernel = np.floor_divide if rounding_mode == "floor" else _trunc_divide
+    return _no_grad_binary(kernel, input, other)
+
+
+def _trunc_divide(a, b):
+    q = np.true_divide(a, b)
+    return np.trunc(q).astype(q.dtype if np.result_type(a, b).kind == "f" else np.result_type(a, b))
+
+
+@torch_api(inplace=True)
+def floor_divide(input, other):
+    return div(input, other, rounding_mode="floor")
+
+
+@torch_api(inplace=True)
+def pow(input, exponent):
+    T = _tensor_cls()
+    if isinstance(input, T) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        if exponent == 2:
+            return UNARY_OPS["square"].apply(input)
+        if input._data.dtype.kind in "iub" and isinstance(exponent, float):
+            input = input.to(_dtype.get_default_dtype())
+        return Pow.apply(input, exponent)
+    _broadcast_check("pow", input, exponent)
+    return _binary(Pow, input, exponent)
+
+
+@torch_api(function=True, method=False)
+def float_power(input, exponent):
+    return pow(_cast(_operand(input), _dtype.float64), _cast(_operand(exponent), _dtype.float64))
+
+
+def _no_grad_binary(kernel, a, b, result_dtype=None):
+    a, b = _operand(a), _operand(b)
+    T = _tensor_cls()
+    if not isinstance(a, T) and not isinstance(b, T):
+        from .creation import tensor
+        a = tensor(a)
+    dt = _dtype.result_type(a, b)
+    _check_same_device(a, b, NoGradBinary)
+    a, b = _cast(a, dt), _cast(b, dt)
+    return NoGradBinary.apply(a, b, kernel)
+
+
+def _comparison(name, kernel):
+    def fn(input, other):
+        _broadcast_check(name, input, other)
+        return _no_grad_binary(kernel, input, other)
+    fn.__name__ = name
+    return torch_api(name, inplace=False)(fn)
+
+
+eq = _comparison("eq", np.equal)
+ne = _comparison("ne", np.not_equal)
+lt = _comparison("lt", np.less)
+le = _comparison("le", np.less_equal)
+gt = _comparison("gt", np.greater)
+ge = _comparison("ge", np.greater_equal)
+for _alias, _target in (("greater", gt), ("greater_equal", ge), ("less", lt), ("less_equal", le),
+                        ("not_equal", ne)):
+    torch_api(_alias)(_target)
+
+
+def _logical(name, kernel):
+    def fn(input, other):
+        _broadcast_check(name, input, other)
+        return _no_grad_binary(lambda a, b: kernel(a, b), input, other)
+    fn.__name__ = name
+    return torch_api(name)(fn)
+
+
+logical_and = _logical("logical_and", np.logical_and)
+logical_or = _logical("logical_or", np.logical_or)
+logical_xor = _logical("logical_xor", np.logical_xor)
+
+
+def _bitwise(name, kernel):
+    def fn(input, other):
+        for x in (input, other):
+            if isinstance(x, _tensor_cls()) and x._data.dtype.kind == "f":
+                raise RuntimeError(f"\"{name}_cpu\" not implemented for '{x.dtype.name.capitalize()}' "
+                                   f"({name} takes integer or bool tensors)")
+        return _no_grad_binary(kernel, input, other)
+    fn.__name__ = name
+    return torch_api(name, inplace=True)(fn)
+
+
+bitwise_and = _bitwise("bitwise_and", np.bitwise_and)
+bitwise_or = _bitwise("bitwise_or", np.bitwise_or)
+bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
+
+
+class NoGradUnary(Op):
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, x, kernel):
+        with np.errstate(all="ignore"):
+            return kernel(x)
+
+
+@torch_api(inplace=True)
+def logical_not(input):
+    return NoGradUnary.apply(input, np.logical_not)
+
+
+@torch_api(inplace=True)
+def bitwise_not(input):
+    if input._data.dtype.kind == "f":
+        raise RuntimeError("bitwise_not is only supported for integer and boolean tensors")
+    return NoGradUnary.apply(input, np.invert)
+
+
+for _name, _kernel in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.isfinite),
+                       ("isposinf", np.isposinf), ("isneginf", np.isneginf), ("signbit", np.signbit)):
+    torch_api(_name)(lambda input, _k=_kernel: NoGradUnary.apply(input, _k))
+
+
+@torch_api()
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return _no_grad_binary(lambda a, b: np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan),
+                           input, other)
+
+
+@torch_api()
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+@torch_api()
+def equal(input, other):
+    return input.shape == other.shape and bool((input == other).all())
+
+
+@torch_api(inplace=True)
+def clamp(input, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    T = _tensor_cls()
+    if isinstance(min, T) or isinstance(max, T):
+        out = input
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    return Clamp.apply(input, min, max)
+
+
+torch_api("clip", inplace=True)(clamp)
+
+
+@torch_api(inplace=True)
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+@torch_api(inplace=True)
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+class Clamp(Op):
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = array_module(x)
+        y = xp.clip(x, lo, hi)
+        if y.dtype != x.dtype:
+            y = y.astype(x.dtype)
+        if _need(ctx, 0):
+            ctx.mask = ((x >= lo) if lo is not None else True) & ((x <= hi) if hi is not None else True)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * _tensor_cls()._make(ctx.mask if hasattr(ctx.mask, "shape") else np.asarray(ctx.mask)), None, None
+
+
+class Where(Op):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        return array_module(cond).where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        cond = _tensor_cls()._make(ctx.cond)
+        zero = g * 0
+        return None, where(cond, g, zero), where(cond, zero, g)
+
+
+@torch_api()
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    cond = _operand(condition)
+    if cond.dtype is not _dtype.bool:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{cond.dtype.name.capitalize()}")
+    a, b = _operand(input), _operand(other)
+    T = _tensor_cls()
+    if isinstance(a, T) or isinstance(b, T):
+        dt = _dtype.result_type(*(x for x in (a, b)))
+    else:
+        dt = _dtype.result_type(a, b)
+    return Where.apply(cond, _cast(a, dt), _cast(b, dt))
+
+
+@torch_api(inplace=True)
+def lerp(input, end, weight):
+    return input + weight * (end - input)
+
+
+@torch_api(inplace=True)
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 * tensor2
+
+
+@torch_api(inplace=True)
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 / tensor2
+
+
+@torch_api(inplace=True)
+def xlogy(input, other):
+    return where(_operand(input) == 0, 0.0, input * _operand(other).log() if isinstance(other, _tensor_cls())
+                 else input * math.log(other))
+
+
+@torch_api(inplace=True)
+def hypot(input, other):
+    return (input * input + other * other).sqrt()
+
+
+@torch_api()
+def logaddexp(input, other):
+    m = maximum(input, other).detach()
+    return m + ((input - m).exp() + (other - m).exp()).log()
+
+
+@torch_api(inplace=True)
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    return NoGradUnary.apply(input, lambda x: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)) \
+        if not input.requires_grad else where(input.isnan(), nan, input)
+
+
+@torch_api()
+def rsub(input, other, *, alpha=1):
+    return sub(other, input, alpha=alpha)

@@ -1,0 +1,460 @@
+"""Matrix products and linear algebra (numpy.linalg underneath), with torch's shape rules."""
+import numpy as np
+
+from .. import _dtype
+from .._backend import array_module
+from ..autograd.function import Op
+from ._registry import torch_api
+
+
+def _T():
+    from .._tensor import Tensor
+    return Tensor
+
+
+def _check_float_pair(op, a, b):
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got {a.dtype} and {b.dtype} "
+                           f"(convert one with .to(other.dtype))")
+    if a.device != b.device:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{a.device} and {b.device}! ({op})")
+
+
+class MatMul(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(b if ctx._record and ctx.needs_input_grad[0] else None,
+                              a if ctx._record and ctx.needs_input_grad[1] else None)
+        return array_module(a).matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        # 1-D operands are treated as a row (left) or column (right) matrix, then squeezed back
+        b, a = ctx.saved_tensors
+        a_1d, b_1d = len(ctx._in_meta[0][0]) == 1, len(ctx._in_meta[1][0]) == 1
+        g2 = g.unsqueeze(-1) if b_1d else g
+        g2 = g2.unsqueeze(-2) if a_1d else g2
+        ga = gb = None
+        if b is not None:
+            ga = g2.matmul((b.unsqueeze(-1) if b_1d else b).transpose(-1, -2))
+            ga = ga.squeeze(-2) if a_1d else ga
+        if a is not None:
+            gb = (a.unsqueeze(0) if a_1d else a).transpose(-1, -2).matmul(g2)
+            gb = gb.squeeze(-1) if b_1d else gb
+        return ga, gb
+
+
+def _matmul_shapes_error(op, a, b):
+    return RuntimeError(f"{op}: mat1 and mat2 shapes cannot be multiplied "
+                        f"({'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))})")
+
+
+@torch_api()
+def matmul(input, other):
+    _check_float_pair("matmul", input, other)
+    if input.dim() == 0 or other.dim() == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {input.dim()}D and "
+                           f"{other.dim()}D")
+    k_a = input.shape[-1]
+    k_b = other.shape[0] if other.dim() == 1 else other.shape[-2]
+    if k_a != k_b:
+        raise _matmul_shapes_error("matmul", input.reshape(-1, k_a) if input.dim() == 1 else input, other)
+    if input.dim() > 2 or other.dim() > 2:
+        try:
+            np.broadcast_shapes(tuple(input.shape[:-2]), tuple(other.shape[:-2]))
+        except ValueError:
+            raise RuntimeError(f"matmul: batch dimensions {list(input.shape[:-2])} and {list(other.shape[:-2])} "
+                               "cannot be broadcast") from None
+    return MatMul.apply(input, other)
+
+
+@torch_api()
+def mm(input, mat2):
+    if input.dim() != 2 or mat2.dim() != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got {input.dim()}-D and {mat2.dim()}-D")
+    if input.shape[1] != mat2.shape[0]:
+        raise _matmul_shapes_error("mm", input, mat2)
+    _check_float_pair("mm", input, mat2)
+    return MatMul.apply(input, mat2)
+
+
+@torch_api()
+def bmm(input, mat2):
+    if input.dim() != 3 or mat2.dim() != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor (bmm got {input.dim()}-D and {mat2.dim()}-D)")
+    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+    _check_float_pair("bmm", input, mat2)
+    return MatMul.apply(input, mat2)
+
+
+@torch_api()
+def mv(input, vec):
+    if input.dim() != 2 or vec.dim() != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, {vec.dim()}")
+    if input.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x{input.shape[1]}), "
+                           f"vec ({vec.shape[0]})")
+    return MatMul.apply(input, vec)
+
+
+@torch_api()
+def dot(input, tensor):
+    if input.dim() != 1 or tensor.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {tensor.dim()}D tensors")
+    if input.shape[0] != tensor.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{tensor.shape[0]}] "
+                           "to have the same number of elements, but got different.")
+    _check_float_pair("dot", input, tensor)
+    return MatMul.apply(input, tensor)
+
+
+torch_api("inner")(lambda input, other: (input * other).sum(-1) if input.dim() else input * other)
+torch_api("vdot")(dot)
+
+
+@torch_api(inplace=True)
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    prod = mm(mat1, mat2)
+    return _scaled_sum(input, prod, beta, alpha)
+
+
+def _scaled_sum(input, prod, beta, alpha):
+    if alpha != 1:
+        prod = prod * alpha
+    if beta == 0:        # torch ignores input entirely then (nan/inf in it do not propagate)
+        return prod
+    return (input * beta if beta != 1 else input) + prod
+
+
+@torch_api(inplace=True)
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
+
+
+@torch_api(inplace=True)
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+
+
+@torch_api(inplace=True)
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+
+
+@torch_api(inplace=True)
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+
+
+@torch_api(aliases=("ger",))
+def outer(input, vec2):
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+@torch_api()
+def cross(input, other, dim=None):
+    if dim is None:
+        dim = next(i for i, s in enumerate(input.shape) if s == 3)
+    d = input._dim(dim)
+    if input.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got {input.shape[d]} and "
+                           f"{other.shape[d]}")
+    a = [input.select(d, i) for i in range(3)]
+    b = [other.select(d, i) for i in range(3)]
+    from .shape import stack
+    return stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], d)
+
+
+@torch_api()
+def trace(input):
+    if input.dim() != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
+    return input.diagonal().sum()
+
+
+def diagonal_backward(g, in_shape, offset, dim1, dim2):
+    return DiagonalBackward.apply(g, in_shape, offset, dim1, dim2)
+
+
+class DiagonalBackward(Op):
+    @staticmethod
+    def forward(ctx, g, shape, offset, dim1, dim2):
+        ctx.args = (offset, dim1, dim2)
+        out = array_module(g).zeros(shape, g.dtype)
+        view = array_module(g).diagonal(out, offset, dim1, dim2)
+        view.flags.writeable = True
+        view[...] = g
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return gg.diagonal(*ctx.args), None, None, None, None
+
+
+@torch_api()
+def diag(input, diagonal=0):
+    if input.dim() == 1:
+        n = input.shape[0] + abs(diagonal)
+        return DiagonalBackward.apply(input, (n, n), diagonal, 0, 1)
+    if input.dim() == 2:
+        return input.diagonal(diagonal).clone()
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
+
+
+@torch_api()
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    n = input.shape[-1] + abs(offset)
+    shape = tuple(input.shape[:-1]) + (n, n)
+    return DiagonalBackward.apply(input, shape, offset, len(shape) + dim1 if dim1 < 0 else dim1,
+                                  len(shape) + dim2 if dim2 < 0 else dim2)
+
+
+@torch_api()
+def diagflat(input, offset=0):
+    return diag(input.reshape(-1), offset)
+
+
+class TriMask(Op):
+    @staticmethod
+    def forward(ctx, x, diagonal, upper):
+        ctx.diagonal, ctx.upper = diagonal, upper
+        xp = array_module(x)
+        return xp.triu(x, diagonal) if upper else xp.tril(x, diagonal)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.triu(ctx.diagonal) if ctx.upper else g.tril(ctx.diagonal)), None, None
+
+
+@torch_api(inplace=True)
+def triu(input, diagonal=0):
+    if input.dim() < 2:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+    return TriMask.apply(input, diagonal, True)
+
+
+@torch_api(inplace=True)
+def tril(input, diagonal=0):
+    if input.dim() < 2:
+        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+    return TriMask.apply(input, diagonal, False)
+
+
+@torch_api(method=False)
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    r, c = np.tril_indices(row, offset, col)
+    return _T()._make(np.stack([r, c]).astype(np.int64))
+
+
+@torch_api(method=False)
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    r, c = np.triu_indices(row, offset, col)
+    return _T()._make(np.stack([r, c]).astype(np.int64))
+
+
+def _square(op, input):
+    if input.dim() < 2 or input.shape[-1] != input.shape[-2]:
+        raise RuntimeError(f"linalg.{op}: A must be batches of square matrices, but they are "
+                           f"{input.shape[-2] if input.dim() >= 2 else input.shape} by "
+                           f"{input.shape[-1] if input.dim() else 1} matrices")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {input.dtype}")
+
+
+class Inverse(Op):
+    @staticmethod
+    def forward(ctx, x):
+        try:
+            y = array_module(x).linalg.inv(x)
+        except np.linalg.LinAlgError:
+            raise RuntimeError("linalg.inv: The diagonal element 1 is zero, the inversion could not be completed "
+                               "because the input matrix is singular.") from None
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        yt = y.transpose(-1, -2)
+        return -yt.matmul(g).matmul(yt)
+
+
+@torch_api()
+def inverse(input):
+    _square("inv", input)
+    return Inverse.apply(input)
+
+
+class Det(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = array_module(x).linalg.det(x)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return (g * y).unsqueeze(-1).unsqueeze(-1) * x.inverse().transpose(-1, -2)
+
+
+@torch_api()
+def det(input):
+    _square("det", input)
+    return Det.apply(input)
+
+
+@torch_api()
+def logdet(input):
+    return det(input).log()
+
+
+@torch_api()
+def slogdet(input):
+    _square("slogdet", input)
+    d = det(input)
+    return d.sign(), d.abs().log()
+
+
+class SVD(Op):
+    @staticmethod
+    def forward(ctx, x, full_matrices):
+        u, s, vh = array_module(x).linalg.svd(x, full_matrices=full_matrices)
+        ctx.save_for_backward(u, s, vh)
+        return u, s, vh
+
+    @staticmethod
+    def backward(ctx, gu, gs, gvh):
+        # the standard real SVD backward for the reduced factorisation
+        u, s, vh = ctx.saved_tensors
+        v, gv = vh.transpose(-1, -2), gvh.transpose(-1, -2)
+        k = s.shape[-1]
+        u, v, gu, gv = u[..., :k], v[..., :k], gu[..., :k], gv[..., :k]
+        s2 = s * s
+        diff = s2.unsqueeze(-2) - s2.unsqueeze(-1)
+        from .elementwise import where
+        eye = diff == 0
+        f = where(eye, 0.0, 1.0 / where(eye, 1.0, diff))
+        ut_gu, vt_gv = u.transpose(-1, -2).matmul(gu), v.transpose(-1, -2).matmul(gv)
+        sd = s.diag_embed()
+        inner = (f * (ut_gu - ut_gu.transpose(-1, -2))).matmul(sd) + sd.matmul(f * (vt_gv - vt_gv.transpose(-1, -2))) \
+            + gs.diag_embed()
+        return u.matmul(inner).matmul(v.transpose(-1, -2)), None
+
+
+@torch_api()
+def svd(input, some=True, compute_uv=True):
+    u, s, vh = SVD.apply(input, not some)
+    import collections
+    return collections.namedtuple("svd", ["U", "S", "V"])(u, s, vh.transpose(-1, -2))
+
+
+class QR(Op):
+    @staticmethod
+    def forward(ctx, x, mode):
+        q, r = array_module(x).linalg.qr(x, mode=mode)
+        ctx.save_for_backward(q, r)
+        return q, r
+
+    @staticmethod
+    def backward(ctx, gq, gr):
+        # square/tall reduced QR backward (Walter & Lehmann): copyltu(M) trick
+        q, r = ctx.saved_tensors
+        m = r.matmul(gr.transpose(-1, -2)) - gq.transpose(-1, -2).matmul(q)
+        copyltu = m.tril(-1) + m.tril(-1).transpose(-1, -2) + m.diagonal(0, -2, -1).diag_embed()
+        b = gq + q.matmul(copyltu)
+        return b.matmul(r.inverse().transpose(-1, -2)), None
+
+
+@torch_api()
+def qr(input, some=True):
+    import collections
+    q, r = QR.apply(input, "reduced" if some else "complete")
+    return collections.namedtuple("qr", ["Q", "R"])(q, r)
+
+
+@torch_api(method=False)
+def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    return Einsum.apply(*operands, equation=equation)
+
+
+class Einsum(Op):
+    @staticmethod
+    def forward(ctx, *arrays, equation):
+        eq = equation.replace(" ", "")
+        if "->" not in eq:
+            lhs = eq
+            letters = sorted(c for c in set(lhs.replace(",", "")) if lhs.replace(",", "").count(c) == 1)
+            eq = lhs + "->" + "".join(letters)
+        ctx.eq = eq
+        ctx.save_for_backward(*arrays)
+        return array_module(arrays[0]).einsum(eq, *arrays, optimize=True)
+
+    @staticmethod
+    def backward(ctx, g):
+        ins, out = ctx.eq.split("->")
+        terms = ins.split(",")
+        ops = ctx.saved_tensors
+        grads = []
+        for i, term in enumerate(terms):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = [t for j, t in enumerate(terms) if j != i]
+            other_ops = [o for j, o in enumerate(ops) if j != i]
+            # letters of this operand that appear nowhere else were summed out: restore them by broadcasting
+            eq = ",".join([out] + others) + "->" + "".join(c for c in term if c in out + "".join(others))
+            partial = einsum(eq, g, *other_ops)
+            missing = [k for k, c in enumerate(term) if c not in out + "".join(others)]
+            for k in missing:
+                partial = partial.unsqueeze(k)
+            grads.append(partial.expand(ctx._in_meta[i][0]))
+        return tuple(grads)
+
+
+@torch_api(method=False)
+def tensordot(a, b, dims=2):
+    if isinstance(dims, int):
+        da, db = list(range(a.dim() - dims, a.dim())), list(range(dims))
+    else:
+        da, db = [list(d) if isinstance(d, (list, tuple)) else [d] for d in dims]
+    free_a = [i for i in range(a.dim()) if i not in da]
+    free_b = [i for i in range(b.dim()) if i not in db]
+    ka = int(np.prod([a.shape[i] for i in da])) if da else 1
+    am = a.permute(*free_a, *da).reshape(-1, ka)
+    bm = b.permute(*db, *free_b).reshape(ka, -1)
+    return am.matmul(bm).reshape(*[a.shape[i] for i in free_a], *[b.shape[i] for i in free_b])
+
+
+@torch_api(method=False)
+def cdist(x1, x2, p=2.0):
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    if p == 2.0:
+        return (diff * diff).sum(-1).clamp_min(0).sqrt()
+    return diff.norm(p=p, dim=-1)
+
+
+@torch_api()
+def matrix_power(input, n):
+    _square("matrix_power", input)
+    if n == 0:
+        from .creation import eye
+        return eye(input.shape[-1], dtype=input.dtype).expand(input.shape).clone()
+    if n < 0:
+        input, n = input.inverse(), -n
+    out = input
+    for _ in range(n - 1):
+        out = out.matmul(input)
+    return out
+
+
+@torch_api(method=False)
+def cholesky(input, upper=False):
+    from .creation import tensor
+    L = np.linalg.cholesky(input.__array__())
+    return tensor(L.swapaxes(-1, -2) if upper else L, dtype=input.dtype)

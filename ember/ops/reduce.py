@@ -1,0 +1,560 @@
+"""Reductions (sum, mean, var, max, ...), scans (cumsum, cumprod) and softmax/log_softmax."""
+import collections
+
+import numpy as np
+
+from .. import _dtype
+from .._backend import array_module
+from ..autograd.function import Op
+from ._registry import torch_api
+
+values_indices = {name: collections.namedtuple(name, ["values", "indices"])
+                  for name in ("max", "min", "median", "mode", "kthvalue", "sort", "topk", "cummax", "cummin")}
+
+
+def _T():
+    from .._tensor import Tensor
+    return Tensor
+
+
+def _dims(input, dim):
+    """Normalised reduction dims as a sorted tuple, or None for all dims."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return None
+        return tuple(sorted(input._dim(d) for d in dim))
+    return (input._dim(dim),)
+
+
+def _expand_back(g, in_shape, dims, keepdim):
+    """Broadcast a reduced gradient back over the reduced dims."""
+    if dims is None:
+        dims = tuple(range(len(in_shape)))
+    if not keepdim:
+        shape = list(in_shape)
+        for d in dims:
+            shape[d] = 1
+        g = g.reshape(tuple(shape))
+    return g.expand(in_shape)
+
+
+class Sum(Op):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, np_dtype):
+        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        return x.sum(axis=dims, keepdims=keepdim, dtype=np_dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
+
+
+@torch_api()
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        np_dtype = _dtype.as_dtype(dtype).np
+    elif input._data.dtype.kind in "iub":
+        np_dtype = np.int64
+    else:
+        np_dtype = None
+    return Sum.apply(input, _dims(input, dim), keepdim, np_dtype)
+
+
+@torch_api()
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    from .elementwise import where
+    return sum(where(input.isnan(), 0.0, input), dim, keepdim, dtype=dtype)
+
+
+def _float_required(name, input, dtype):
+    if dtype is not None:
+        return input.to(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{name}(): could not infer output dtype. Input dtype must be either a floating point "
+                           f"or complex dtype. Got: {input.dtype.name.capitalize()} (convert with .float())")
+    return input
+
+
+def _count(shape, dims):
+    n = 1
+    for d in (range(len(shape)) if dims is None else dims):
+        n *= shape[d]
+    return n
+
+
+@torch_api()
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    input = _float_required("mean", input, dtype)
+    dims = _dims(input, dim)
+    n = _count(input.shape, dims)
+    return Sum.apply(input, dims, keepdim, None) / n if n else Mean0.apply(input, dims, keepdim)
+
+
+class Mean0(Op):
+    """mean over zero elements: nan, as torch."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        with np.errstate(all="ignore"):
+            return x.mean(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return None, None, None
+
+
+@torch_api()
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    keep = input.isnan().logical_not()
+    return nansum(input, dim, keepdim) / keep.sum(dim, keepdim)
+
+
+class Prod(Op):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, np_dtype):
+        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        y = x.prod(axis=dims, keepdims=keepdim, dtype=np_dtype)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gy = _expand_back(g * y, ctx.in_shape, ctx.dims, ctx.keepdim)
+        if bool((x == 0).any()):
+            # products of all the other elements, without dividing by zero
+            dims = ctx.dims if ctx.dims is not None else tuple(range(x.dim()))
+            flat = x.movedim(dims, tuple(range(-len(dims), 0))).flatten(-len(dims)) if dims else x.unsqueeze(-1)
+            n = flat.shape[-1]
+            left = _exclusive_cumprod(flat)
+            right = _exclusive_cumprod(flat.flip(-1)).flip(-1)
+            others = (left * right).reshape(x.movedim(dims, tuple(range(-len(dims), 0))).shape) if n else flat
+            others = others.movedim(tuple(range(-len(dims), 0)), dims)
+            return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim) * others, None, None, None
+        return gy / x, None, None, None
+
+
+def _exclusive_cumprod(t):
+    ones = t.narrow(-1, 0, 1) * 0 + 1
+    from .shape import cat
+    return cat([ones, t.narrow(-1, 0, t.shape[-1] - 1)], -1).cumprod(-1)
+
+
+@torch_api()
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    np_dtype = _dtype.as_dtype(dtype).np if dtype is not None else (np.int64 if input._data.dtype.kind in "iub" else None)
+    return Prod.apply(input, _dims(input, dim), keepdim, np_dtype)
+
+
+class Var(Op):
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim):
+        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        n = _count(x.shape, dims)
+        ctx.denom = max(n - correction, 0)
+        ctx.save_for_backward(x)
+        with np.errstate(all="ignore"):
+            return x.var(axis=dims, ddof=correction, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        centered = x - x.mean(dim=ctx.dims, keepdim=True)
+        return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim) * centered * (2.0 / ctx.denom), None, None, None
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased in (None, True) else 0
+
+
+@torch_api()
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(unbiased, (int,)) and not isinstance(unbiased, bool) and dim is None:
+        dim, unbiased = unbiased, None
+    input = _float_required("var", input, None)
+    return Var.apply(input, _dims(input, dim), _correction(unbiased, correction), keepdim)
+
+
+@torch_api()
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+@torch_api(method=False)
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+@torch_api(method=False)
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+class Norm2(Op):
+    """The 2-norm with torch's zero gradient at 0 (composing sqrt(sum(x*x)) would give nan)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        y = array_module(x).sqrt((x * x).sum(axis=dims, keepdims=keepdim))
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        from .elementwise import where
+        safe = where(y == 0, 1.0, y)
+        scale = where(y == 0, 0.0, g / safe)
+        return x * _expand_back(scale, ctx.in_shape, ctx.dims, ctx.keepdim), None, None
+
+
+@torch_api()
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    input = _float_required("norm", input, None)
+    dims = _dims(input, dim)
+    if p in ("fro", 2, 2.0, None):
+        return Norm2.apply(input, dims, keepdim)
+    if p == "nuc":
+        return input.svd()[1].sum(-1)
+    if p in (float("inf"), "inf"):
+        return amax(input.abs(), dim if dim is not None else (), keepdim)
+    if p in (float("-inf"), "-inf"):
+        return amin(input.abs(), dim if dim is not None else (), keepdim)
+    if p == 0:
+        return (input != 0).to(input.dtype).sum(dim, keepdim)
+    if p == 1:
+        return input.abs().sum(dim, keepdim)
+    return (input.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+
+
+@torch_api()
+def dist(input, other, p=2):
+    return norm(input - other, p)
+
+
+class Extreme(Op):
+    """amax/amin (and max/min without dim): ties share the gradient equally, as torch."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, kernel):
+        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        if x.size == 0 and dims is None:
+            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument.")
+        y = kernel(x, axis=dims, keepdims=keepdim)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        yk = _expand_back(y, ctx.in_shape, ctx.dims, ctx.keepdim)
+        mask = (x == yk).to(g.dtype)
+        count = mask.sum(dim=ctx.dims, keepdim=True)
+        return mask / count * _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
+
+
+def _reduce_dim_op(name, kernel, arg_kernel):
+    def fn(input, dim=None, keepdim=False, *, out=None):
+        from .elementwise import maximum, minimum
+        if isinstance(dim, _T()):                      # max(a, b) is the elementwise maximum
+            return (maximum if name == "max" else minimum)(input, dim)
+        if dim is None:
+            return Extreme.apply(input, None, False, kernel)
+        d = input._dim(dim)
+        if input.shape[d] == 0 if input.dim() else False:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        from .index import gather
+        idx = _T()._make(array_module(input._data).expand_dims(arg_kernel(input._data, axis=d), d)
+                         if input.dim() else np.asarray(0))
+        values = gather(input, d, idx) if input.dim() else input.clone()
+        if not keepdim and input.dim():
+            values, idx = values.squeeze(d), idx.squeeze(d)
+        return values_indices[name](values, idx)
+    fn.__name__ = name
+    return fn
+
+
+max = torch_api("max")(_reduce_dim_op("max", np.max, np.argmax))
+min = torch_api("min")(_reduce_dim_op("min", np.min, np.argmin))
+
+
+@torch_api()
+def amax(input, dim=(), keepdim=False):
+    return Extreme.apply(input, _dims(input, dim), keepdim, np.max)
+
+
+@torch_api()
+def amin(input, dim=(), keepdim=False):
+    return Extreme.apply(input, _dims(input, dim), keepdim, np.min)
+
+
+@torch_api(method=False)
+def aminmax(input, *, dim=None, keepdim=False):
+    import collections as c
+    return c.namedtuple("aminmax", ["min", "max"])(amin(input, () if dim is None else dim, keepdim),
+                                                    amax(input, () if dim is None else dim, keepdim))
+
+
+class NoGrad(Op):
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, x, kernel):
+        return kernel(x)
+
+
+def _arg(kernel):
+    def fn(input, dim=None, keepdim=False):
+        if input.numel() == 0:
+            raise RuntimeError(f"{kernel.__name__}(): Expected reduction dim to be specified for input.numel() == 0.")
+        if dim is None:
+            out = NoGrad.apply(input, lambda x: np.asarray(kernel(x.reshape(-1))).astype(np.int64))
+            return out.reshape([1] * input.dim()) if keepdim else out
+        d = input._dim(dim)
+        return NoGrad.apply(input, lambda x: np.asarray(kernel(x, axis=d, keepdims=keepdim)).astype(np.int64))
+    return fn
+
+
+argmax = torch_api("argmax")(_arg(np.argmax))
+argmin = torch_api("argmin")(_arg(np.argmin))
+
+
+def _bool_reduce(kernel):
+    def fn(input, dim=None, keepdim=False):
+        dims = _dims(input, dim)
+        return NoGrad.apply(input, lambda x: np.asarray(kernel(x, axis=dims, keepdims=keepdim)))
+    return fn
+
+
+all = torch_api("all")(_bool_reduce(np.all))
+any = torch_api("any")(_bool_reduce(np.any))
+
+
+@torch_api()
+def count_nonzero(input, dim=None):
+    dims = _dims(input, dim)
+    return NoGrad.apply(input, lambda x: np.asarray(np.count_nonzero(x, axis=dims)).astype(np.int64))
+
+
+def _kth(name, input, k, dim, keepdim):
+    """k-th smallest (0-based k) along dim, with its index: median, kthvalue."""
+    from .index import gather
+    d = input._dim(dim) if input.dim() else 0
+    arr = input._data if input.dim() else input._data.reshape(1)
+    order = np.argsort(arr, axis=d, kind="stable")
+    idx = np.take(order, [k], axis=d)
+    idx_t = _T()._make(idx.astype(np.int64))
+    src = input if input.dim() else input.reshape(1)
+    values = gather(src, d, idx_t)
+    if not keepdim:
+        values, idx_t = values.squeeze(d), idx_t.squeeze(d)
+    return values_indices[name](values, idx_t)
+
+
+@torch_api()
+def median(input, dim=None, keepdim=False):
+    if dim is None:
+        flat = input.reshape(-1)
+        if flat.numel() == 0:
+            from .creation import tensor
+            return tensor(float("nan"), dtype=input.dtype)
+        return _kth("median", flat, (flat.numel() - 1) // 2, 0, False).values
+    n = input.shape[input._dim(dim)] if input.dim() else 1
+    return _kth("median", input, (n - 1) // 2, dim, keepdim)
+
+
+@torch_api()
+def nanmedian(input, dim=None, keepdim=False):
+    return median(input, dim, keepdim) if dim is not None else median(input[~input.isnan()])
+
+
+@torch_api()
+def kthvalue(input, k, dim=-1, keepdim=False):
+    n = input.shape[input._dim(dim)] if input.dim() else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
+    return _kth("kthvalue", input, k - 1, dim, keepdim)
+
+
+@torch_api()
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    from .creation import tensor
+    arr = input.detach().__array__()
+    qs = q.__array__() if isinstance(q, _T()) else q
+    return tensor(np.quantile(arr, qs, axis=dim, keepdims=keepdim, method=interpolation), dtype=input.dtype)
+
+
+@torch_api()
+def mode(input, dim=-1, keepdim=False):
+    from .index import gather
+    d = input._dim(dim) if input.dim() else 0
+    arr = np.moveaxis(input.__array__() if input.dim() else input.__array__().reshape(1), d, -1)
+    flat = arr.reshape(-1, arr.shape[-1])
+    vals = np.empty(flat.shape[0], arr.dtype)
+    idxs = np.empty(flat.shape[0], np.int64)
+    for i, row in enumerate(flat):
+        uniq, counts = np.unique(row, return_counts=True)
+        v = uniq[np.argmax(counts)]
+        vals[i] = v
+        idxs[i] = np.nonzero(row == v)[0][-1]
+    idx = _T()._make(np.expand_dims(idxs.reshape(arr.shape[:-1]), d))
+    src = input if input.dim() else input.reshape(1)
+    values = gather(src, d, idx)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return values_indices["mode"](values, idx)
+
+
+class Cumsum(Op):
+    @staticmethod
+    def forward(ctx, x, dim, np_dtype):
+        ctx.dim = dim
+        return array_module(x).cumsum(x, axis=dim, dtype=np_dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        d = ctx.dim
+        return g.flip(d).cumsum(d).flip(d), None, None
+
+
+@torch_api(inplace=True)
+def cumsum(input, dim, *, dtype=None):
+    np_dtype = _dtype.as_dtype(dtype).np if dtype is not None else (np.int64 if input._data.dtype.kind in "iub" else None)
+    if input.dim() == 0:
+        return input.clone()
+    return Cumsum.apply(input, input._dim(dim), np_dtype)
+
+
+class Cumprod(Op):
+    @staticmethod
+    def forward(ctx, x, dim, np_dtype):
+        ctx.dim = dim
+        y = array_module(x).cumprod(x, axis=dim, dtype=np_dtype)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        d = ctx.dim
+        if bool((x == 0).any()):
+            raise RuntimeError("ember: cumprod backward through an input containing zeros is not supported yet")
+        return (g * y).flip(d).cumsum(d).flip(d) / x, None, None
+
+
+@torch_api(inplace=True)
+def cumprod(input, dim, *, dtype=None):
+    np_dtype = _dtype.as_dtype(dtype).np if dtype is not None else (np.int64 if input._data.dtype.kind in "iub" else None)
+    if input.dim() == 0:
+        return input.clone()
+    return Cumprod.apply(input, input._dim(dim), np_dtype)
+
+
+def _cum_extreme(name, kernel):
+    def fn(input, dim):
+        from .index import gather
+        d = input._dim(dim)
+        arr = input.__array__()
+        vals = kernel.accumulate(arr, axis=d)
+        pos = np.broadcast_to(np.arange(arr.shape[d]).reshape([-1] + [1] * (arr.ndim - d - 1)), arr.shape)
+        hit = np.where(arr == vals, pos, -1)
+        idx = np.maximum.accumulate(hit, axis=d).astype(np.int64)
+        idx_t = _T()._make(idx)
+        return values_indices[name](gather(input, d, idx_t), idx_t)
+    return fn
+
+
+cummax = torch_api("cummax")(_cum_extreme("cummax", np.maximum))
+cummin = torch_api("cummin")(_cum_extreme("cummin", np.minimum))
+
+
+class LogSumExp(Op):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        xp = array_module(x)
+        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        m = x.max(axis=dims, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, x.dtype)
+        m = xp.where(xp.isfinite(m), m, 0)
+        with np.errstate(all="ignore"):
+            y = xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True)) + m
+        ctx.save_for_backward(x, y)
+        return y if keepdim else y.squeeze(axis=dims) if dims is not None else y.reshape(())
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim) * (x - y).exp(), None, None
+
+
+@torch_api()
+def logsumexp(input, dim=None, keepdim=False):
+    if input._data.dtype.kind != "f":
+        input = input.to(_dtype.get_default_dtype())
+    return LogSumExp.apply(input, _dims(input, dim), keepdim)
+
+
+class Softmax(Op):
+    @staticmethod
+    def forward(ctx, x, dim):
+        xp = array_module(x)
+        ctx.dim = dim
+        with np.errstate(all="ignore"):
+            e = xp.exp(x - x.max(axis=dim, keepdims=True)) if x.size else x.copy()
+            y = e / e.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return y * (g - (g * y).sum(ctx.dim, keepdim=True)), None
+
+
+class LogSoftmax(Op):
+    @staticmethod
+    def forward(ctx, x, dim):
+        xp = array_module(x)
+        ctx.dim = dim
+        with np.errstate(all="ignore"):
+            shifted = x - x.max(axis=dim, keepdims=True) if x.size else x.copy()
+            y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g - y.exp() * g.sum(ctx.dim, keepdim=True), None
+
+
+def _softmax_dim(input, dim, name):
+    if dim is None:
+        # torch's legacy implicit choice, kept for old code
+        dim = 0 if input.dim() in (0, 1, 3) else 1
+    return input._dim(dim) if input.dim() else 0
+
+
+@torch_api()
+def softmax(input, dim=None, dtype=None, _stacklevel=3):
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind != "f":
+        input = input.to(_dtype.get_default_dtype())
+    return Softmax.apply(input, _softmax_dim(input, dim, "softmax"))
+
+
+@torch_api()
+def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind != "f":
+        input = input.to(_dtype.get_default_dtype())
+    return LogSoftmax.apply(input, _softmax_dim(input, dim, "log_softmax"))

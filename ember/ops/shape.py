@@ -1,0 +1,632 @@
+"""Shape ops. view/transpose/permute/expand/squeeze/narrow/basic slicing return views that share memory."""
+import numpy as np
+
+from .._backend import array_module
+from ..autograd.function import Op
+from ._registry import torch_api
+
+
+def _T():
+    from .._tensor import Tensor
+    return Tensor
+
+
+def _sizes(args):
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    return tuple(int(a) for a in args)
+
+
+def _infer_shape(op, shape, numel, have):
+    shape = list(shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"{op}: invalid shape dimension {s}")
+            known *= s
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel} "
+                               f"({op} of a tensor of shape {list(have)})")
+        shape[shape.index(-1)] = numel // known
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel} "
+                           f"({op} of a tensor of shape {list(have)})")
+    return tuple(shape)
+
+
+class View(Op):
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        try:
+            return array_module(x).reshape(x, shape, copy=False)
+        except ValueError:
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride (input shape {list(x.shape)}, "
+                f"requested {list(shape)}; at least one dimension spans across two contiguous subspaces). "
+                "Use .reshape(...) instead, or call .contiguous() before .view().") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.in_shape), None
+
+
+class Reshape(Op):
+    """reshape that had to copy (the input was not viewable)."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.in_shape), None
+
+
+@torch_api(function=False)
+def view(self, *shape):
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+        from .. import _dtype
+        dt = _dtype.as_dtype(shape[0])
+        if dt.itemsize != self._data.itemsize:
+            raise RuntimeError("view(dtype) with a different element size is not supported by ember")
+        return _T()._make(self._data.view(dt.np))
+    shape = _infer_shape("view", _sizes(shape), self._data.size, self._data.shape)
+    return View.apply(self, shape)
+
+
+@torch_api()
+def reshape(input, *shape):
+    shape = _infer_shape("reshape", _sizes(shape), input._data.size, input._data.shape)
+    try:
+        array_module(input._data).reshape(input._data, shape, copy=False)
+        return View.apply(input, shape)
+    except ValueError:
+        return Reshape.apply(input, shape)
+
+
+@torch_api(function=False)
+def view_as(self, other):
+    return view(self, tuple(other.shape))
+
+
+@torch_api(function=False)
+def reshape_as(self, other):
+    return reshape(self, tuple(other.shape))
+
+
+@torch_api()
+def flatten(input, start_dim=0, end_dim=-1):
+    if input.dim() == 0:
+        return reshape(input, (1,))
+    s, e = input._dim(start_dim), input._dim(end_dim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = input.shape
+    new = tuple(shape[:s]) + (int(np.prod(shape[s:e + 1])),) + tuple(shape[e + 1:])
+    return reshape(input, new)
+
+
+@torch_api()
+def unflatten(input, dim, sizes):
+    d = input._dim(dim)
+    shape = tuple(input.shape)
+    sizes = _infer_shape("unflatten", tuple(sizes), shape[d], (shape[d],))
+    return view(input, shape[:d] + sizes + shape[d + 1:]) if input.is_contiguous() else \
+        reshape(input, shape[:d] + sizes + shape[d + 1:])
+
+
+@torch_api()
+def ravel(input):
+    return reshape(input, (-1,))
+
+
+class Permute(Op):
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return x.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.permute(tuple(np.argsort(ctx.dims))), None
+
+
+@torch_api()
+def permute(input, *dims):
+    dims = _sizes(dims)
+    n = input.dim()
+    if len(dims) != n:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                           f"length of the desired ordering of dimensions i.e. input.dim() = {n} is not equal to "
+                           f"len(dims) = {len(dims)}")
+    dims = tuple(input._dim(d) for d in dims)
+    if len(set(dims)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return Permute.apply(input, dims)
+
+
+@torch_api(aliases=("swapaxes", "swapdims"))
+def transpose(input, dim0, dim1):
+    n = input.dim()
+    if n == 0:
+        return View.apply(input, ())
+    d0, d1 = input._dim(dim0), input._dim(dim1)
+    dims = list(range(n))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute.apply(input, tuple(dims))
+
+
+@torch_api()
+def t(input):
+    if input.dim() > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
+    return transpose(input, 0, 1) if input.dim() == 2 else View.apply(input, tuple(input.shape))
+
+
+def _T_prop(self):
+    return Permute.apply(self, tuple(range(self.dim() - 1, -1, -1)))
+
+
+def _mT_prop(self):
+    return transpose(self, -2, -1)
+
+
+@torch_api()
+def adjoint(input):
+    return transpose(input, -2, -1)
+
+
+@torch_api()
+def movedim(input, source, destination):
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    n = input.dim()
+    src = [input._dim(s) for s in src]
+    dst = [input._dim(d) for d in dst]
+    order = [d for d in range(n) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return Permute.apply(input, tuple(order))
+
+
+torch_api("moveaxis")(movedim)
+
+
+class Expand(Op):
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return array_module(x).lib.stride_tricks.as_strided(
+            x, shape, _expanded_strides(x, shape), writeable=True) if array_module(x) is np \
+            else array_module(x).broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.sum_to_size(ctx.in_shape), None
+
+
+def _expanded_strides(x, shape):
+    lead = len(shape) - x.ndim
+    strides = [0] * lead
+    for i, (s, st) in enumerate(zip(x.shape, x.strides)):
+        strides.append(0 if s == 1 and shape[lead + i] != 1 else st)
+    return tuple(strides)
+
+
+@torch_api(function=False)
+def expand(self, *sizes):
+    sizes = _sizes(sizes)
+    if len(sizes) < self.dim():
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(self.shape)}}}, size={list(sizes)}): the number of "
+                           f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
+                           f"in the tensor ({self.dim()})")
+    lead = len(sizes) - self.dim()
+    shape = list(sizes)
+    for i, s in enumerate(self.shape):
+        want = sizes[lead + i]
+        if want == -1:
+            shape[lead + i] = s
+        elif s != want and s != 1:
+            raise RuntimeError(f"The expanded size of the tensor ({want}) must match the existing size ({s}) at "
+                               f"non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                               f"{list(self.shape)}")
+    shape = tuple(shape)
+    if shape == tuple(self.shape):
+        return View.apply(self, shape)
+    return Expand.apply(self, shape)
+
+
+@torch_api(function=False)
+def expand_as(self, other):
+    return expand(self, tuple(other.shape))
+
+
+@torch_api()
+def broadcast_to(input, size):
+    return expand(input, tuple(size))
+
+
+@torch_api(method=False)
+def broadcast_tensors(*tensors):
+    shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+@torch_api(method=False)
+def broadcast_shapes(*shapes):
+    from .._tensor import Size
+    return Size(np.broadcast_shapes(*shapes))
+
+
+class SumToSize(Op):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        lead = x.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
+        y = x.sum(axis=axes, keepdims=True) if axes else x
+        return y.reshape(shape) if lead else y
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.expand(ctx.in_shape), None
+
+
+@torch_api(function=False)
+def sum_to_size(self, *size):
+    shape = _sizes(size)
+    if tuple(self.shape) == shape:
+        return self
+    return SumToSize.apply(self, shape)
+
+
+@torch_api()
+def squeeze(input, dim=None):
+    shape = input.shape
+    if dim is None:
+        new = tuple(s for s in shape if s != 1)
+    else:
+        dims = {input._dim(d) for d in ((dim,) if isinstance(dim, int) else dim)}
+        new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+    return View.apply(input, new)
+
+
+@torch_api()
+def unsqueeze(input, dim):
+    d = input._dim(dim, input.dim() + 1)
+    shape = tuple(input.shape)
+    return View.apply(input, shape[:d] + (1,) + shape[d:])
+
+
+class Slice(Op):
+    """Basic indexing (ints, slices, None, Ellipsis): a view."""
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.in_shape, ctx.in_dtype, ctx.key = x.shape, x.dtype, key
+        return x[key]
+
+    @staticmethod
+    def backward(ctx, g):
+        from .index import slice_backward
+        return slice_backward(g, ctx.in_shape, ctx.key), None
+
+
+@torch_api()
+def narrow(input, dim, start, length):
+    d = input._dim(dim)
+    size = input.shape[d]
+    if isinstance(start, _T()):
+        start = int(start.item())
+    if start < 0:
+        start += size
+    if not (0 <= start and start + length <= size):
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    key = (slice(None),) * d + (slice(start, start + length),)
+    return Slice.apply(input, key)
+
+
+@torch_api()
+def select(input, dim, index):
+    d = input._dim(dim)
+    size = input.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension {d}")
+    return Slice.apply(input, (slice(None),) * d + (index,))
+
+
+@torch_api()
+def unbind(input, dim=0):
+    d = input._dim(dim)
+    return tuple(Slice.apply(input, (slice(None),) * d + (i,)) for i in range(input.shape[d]))
+
+
+@torch_api()
+def split(tensor, split_size_or_sections, dim=0):
+    d = tensor._dim(dim)
+    size = tensor.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0 and size:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
+        bounds = [(i, min(i + step, size)) for i in range(0, size, step)] if size else [(0, 0)]
+    else:
+        sections = list(split_size_or_sections)
+        if sum(sections) != size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
+                               f"dimension {d}), but got split_sizes={sections}")
+        starts = np.cumsum([0] + sections[:-1])
+        bounds = [(int(s), int(s) + n) for s, n in zip(starts, sections)]
+    return tuple(Slice.apply(tensor, (slice(None),) * d + (slice(a, b),)) for a, b in bounds)
+
+
+@torch_api()
+def split_with_sizes(input, split_sizes, dim=0):
+    return split(input, list(split_sizes), dim)
+
+
+@torch_api()
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    size = input.shape[input._dim(dim)]
+    step = -(-size // chunks)
+    return split(input, max(step, 1), dim) if size else split(input, 0, dim)
+
+
+@torch_api()
+def tensor_split(input, indices_or_sections, dim=0):
+    d = input._dim(dim)
+    size = input.shape[d]
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        sizes = [size // n + (1 if i < size % n else 0) for i in range(n)]
+    else:
+        idx = [0] + list(indices_or_sections) + [size]
+        sizes = [max(0, min(b, size) - min(a, size)) for a, b in zip(idx, idx[1:])]
+    return split(input, sizes, dim)
+
+
+class Cat(Op):
+    @staticmethod
+    def forward(ctx, *arrays, dim):
+        ctx.dim = dim
+        ctx.sizes = [a.shape[dim] for a in arrays]
+        return array_module(arrays[0]).concatenate(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return split(g, ctx.sizes, ctx.dim)
+
+
+@torch_api(aliases=("concat", "concatenate"), method=False)
+def cat(tensors, dim=0):
+    from .elementwise import _cast
+    from .. import _dtype
+    tensors = [t for t in tensors]
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    # legacy behaviour kept by torch: 1-d empty tensors are skipped
+    live = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)] or tensors[:1]
+    ref = live[0]
+    if ref.dim() == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = ref._dim(dim)
+    for i, t in enumerate(live):
+        if t.dim() != ref.dim() or any(a != b for k, (a, b) in enumerate(zip(t.shape, ref.shape)) if k != d):
+            raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
+                               f"{list(ref.shape)} but got size {list(t.shape)} for tensor number {i} in the list "
+                               f"(torch.cat along dim {d})")
+    dt = _dtype.result_type(*live)
+    return Cat.apply(*[_cast(t, dt) for t in live], dim=d)
+
+
+@torch_api(method=False)
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
+                               f"entry 0 and {list(t.shape)} at entry {i}")
+    d = tensors[0]._dim(dim, tensors[0].dim() + 1)
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+@torch_api(method=False)
+def hstack(tensors):
+    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
+
+
+@torch_api(method=False)
+def vstack(tensors):
+    return cat([t.reshape(1, -1) if t.dim() == 1 else t for t in tensors], 0)
+
+
+@torch_api(method=False)
+def dstack(tensors):
+    return cat([t.reshape(1, -1, 1) if t.dim() == 1 else t.unsqueeze(-1) if t.dim() == 2 else t for t in tensors], 2)
+
+
+@torch_api(method=False)
+def column_stack(tensors):
+    return cat([t.reshape(-1, 1) if t.dim() <= 1 else t for t in tensors], 1)
+
+
+class Repeat(Op):
+    @staticmethod
+    def forward(ctx, x, reps):
+        ctx.in_shape, ctx.reps = x.shape, reps
+        return array_module(x).tile(x, reps)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape = ctx.in_shape
+        lead = len(ctx.reps) - len(shape)
+        full = (1,) * lead + tuple(shape)
+        split_shape = []
+        for r, s in zip(ctx.reps, full):
+            split_shape += [r, s]
+        summed = g.reshape(tuple(split_shape)).sum(dim=tuple(range(0, 2 * len(full), 2)))
+        return summed.reshape(shape), None
+
+
+@torch_api(function=False)
+def repeat(self, *sizes):
+    reps = _sizes(sizes)
+    if len(reps) < self.dim():
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    return Repeat.apply(self, reps)
+
+
+@torch_api()
+def tile(input, dims):
+    dims = tuple(dims)
+    dims = (1,) * (input.dim() - len(dims)) + dims
+    return Repeat.apply(input, dims)
+
+
+@torch_api()
+def repeat_interleave(input, repeats, dim=None):
+    from .index import index_select
+    from .creation import tensor as make
+    if dim is None:
+        input, dim = flatten(input), 0
+    d = input._dim(dim)
+    n = input.shape[d]
+    reps = np.broadcast_to(np.asarray(repeats.__array__() if isinstance(repeats, _T()) else repeats), (n,))
+    idx = make(np.repeat(np.arange(n), reps))
+    return index_select(input, d, idx)
+
+
+class Flip(Op):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return array_module(x).flip(x, dims).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.flip(ctx.dims), None
+
+
+@torch_api()
+def flip(input, *dims):
+    dims = _sizes(dims)
+    return Flip.apply(input, tuple(input._dim(d) for d in dims))
+
+
+@torch_api()
+def fliplr(input):
+    return flip(input, 1)
+
+
+@torch_api()
+def flipud(input):
+    return flip(input, 0)
+
+
+class Roll(Op):
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return array_module(x).roll(x, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        neg = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return g.roll(neg, ctx.dims), None, None
+
+
+@torch_api()
+def roll(input, shifts, dims=None):
+    if isinstance(shifts, list):
+        shifts = tuple(shifts)
+    if isinstance(dims, list):
+        dims = tuple(dims)
+    return Roll.apply(input, shifts, dims)
+
+
+@torch_api()
+def rot90(input, k=1, dims=(0, 1)):
+    k %= 4
+    d0, d1 = dims
+    if k == 0:
+        return input.clone()
+    if k == 1:
+        return input.flip(d1).transpose(d0, d1)
+    if k == 2:
+        return input.flip(d0, d1)
+    return input.transpose(d0, d1).flip(d1)
+
+
+@torch_api()
+def atleast_1d(input):
+    return input.reshape(1) if input.dim() == 0 else input
+
+
+@torch_api()
+def atleast_2d(input):
+    return input.reshape(1, -1) if input.dim() < 2 else input
+
+
+class Diagonal(Op):
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, offset, dim1, dim2):
+        ctx.in_shape, ctx.args = x.shape, (offset, dim1, dim2)
+        return array_module(x).diagonal(x, offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .linalg import diagonal_backward
+        return diagonal_backward(g, ctx.in_shape, *ctx.args), None, None, None
+
+
+@torch_api()
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    return Diagonal.apply(input, offset, input._dim(dim1), input._dim(dim2))
+
+
+class AsStrided(Op):
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, size, stride):
+        ctx.in_shape = x.shape
+        item = x.itemsize
+        return np.lib.stride_tricks.as_strided(x, size, tuple(s * item for s in stride))
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("as_strided backward is not supported by ember")
+
+
+@torch_api()
+def as_strided(input, size, stride, storage_offset=0):
+    base = input._data if not storage_offset else input._data.reshape(-1)[storage_offset:]
+    return AsStrided.apply(_T()._make(base) if storage_offset else input, tuple(size), tuple(stride))
+
+
+@torch_api(function=False)
+def unfold(self, dimension, size, step):
+    d = self._dim(dimension)
+    n = (self.shape[d] - size) // step + 1
+    if n <= 0:
+        raise RuntimeError(f"unfold: size {size} is larger than dimension {d} of size {self.shape[d]}")
+    return stack([narrow(self, d, i * step, size) for i in range(n)], d).movedim(d + 1, -1)
