@@ -1,0 +1,9 @@
+"""torch.nn.functional: re-exports the op families that define them (ember/ops/*)."""
+from ..ops.reduce import softmax, log_softmax  # noqa: F401
+from ..ops.activation import *  # noqa: F401,F403
+from ..ops.loss import *  # noqa: F401,F403
+from ..ops.conv import *  # noqa: F401,F403
+from ..ops.pool import *  # noqa: F401,F403
+from ..ops.norm import *  # noqa: F401,F403
+from ..ops.rnn import *  # noqa: F401,F403
+from ..ops.attention import *  # noqa: F401,F403

@@ -1,0 +1,87 @@
+"""The torch oracle (as tinygrad's helper_test_op): run one function on real torch and on ember,
+with the same inputs, and compare forward values, dtypes, shapes and input gradients."""
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-10, atol=1e-12),
+       np.float16: dict(rtol=1e-3, atol=1e-3)}
+
+
+def to_numpy(x):
+    if isinstance(x, torch.Tensor):
+        return x.detach().numpy()
+    if isinstance(x, ember.Tensor):
+        return x.detach().numpy()
+    return np.asarray(x)
+
+
+def _flatten(out):
+    if isinstance(out, (tuple, list)):
+        items = []
+        for o in out:
+            items.extend(_flatten(o))
+        return items
+    return [out]
+
+
+def assert_close(ours, theirs, rtol=None, atol=None, what="value"):
+    a, b = to_numpy(ours), to_numpy(theirs)
+    assert a.shape == b.shape, f"{what}: shape {a.shape} != torch {b.shape}"
+    assert a.dtype == b.dtype, f"{what}: dtype {a.dtype} != torch {b.dtype}"
+    tol = TOL.get(a.dtype.type, dict(rtol=0, atol=0))
+    tol = dict(rtol=tol["rtol"] if rtol is None else rtol, atol=tol["atol"] if atol is None else atol)
+    if a.dtype.kind in "fc":
+        np.testing.assert_allclose(a, b, err_msg=what, equal_nan=True, **tol)
+    else:
+        np.testing.assert_array_equal(a, b, err_msg=what)
+
+
+def make_inputs(shapes, dtype=np.float32, seed=0, low=-2.0, high=2.0, requires_grad=True):
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for s in shapes:
+        if isinstance(s, np.ndarray):
+            arrays.append(s)
+        else:
+            arrays.append(rng.uniform(low, high, size=s).astype(dtype))
+    return arrays
+
+
+def check(fn, shapes=None, arrays=None, dtype=np.float32, seed=0, low=-2.0, high=2.0, grad=True,
+          rtol=None, atol=None, grad_rtol=None, grad_atol=None):
+    """fn(T, *tensors) is run with T=torch and T=ember; float arrays become requires_grad leaves.
+
+    Compares every output, then backprops sum(out * w) for fixed random w and compares input grads.
+    """
+    arrays = arrays if arrays is not None else make_inputs(shapes, dtype, seed, low, high)
+    t_in = [torch.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    e_in = [ember.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    t_out, e_out = _flatten(fn(torch, *t_in)), _flatten(fn(ember, *e_in))
+    assert len(t_out) == len(e_out), f"{len(e_out)} outputs, torch gives {len(t_out)}"
+    for i, (e, t) in enumerate(zip(e_out, t_out)):
+        assert_close(e, t, rtol, atol, what=f"output {i}")
+    if not grad:
+        return e_out
+    rng = np.random.default_rng(seed + 1)
+    t_loss, e_loss = 0, 0
+    for e, t in zip(e_out, t_out):
+        if isinstance(t, torch.Tensor) and t.requires_grad:
+            w = rng.standard_normal(tuple(t.shape)).astype(to_numpy(t).dtype)
+            t_loss = t_loss + (t * torch.tensor(w)).sum()
+            e_loss = e_loss + (e * ember.tensor(w)).sum()
+    if isinstance(t_loss, int):
+        return e_out
+    t_loss.backward()
+    e_loss.backward()
+    for i, (e, t) in enumerate(zip(e_in, t_in)):
+        if t.grad is None:
+            assert e.grad is None or not np.any(e.grad.numpy()), f"input {i}: ember has a grad, torch none"
+            continue
+        assert e.grad is not None, f"input {i}: no gradient in ember"
+        assert_close(e.grad, t.grad, grad_rtol if grad_rtol is not None else rtol,
+                     grad_atol if grad_atol is not None else atol, what=f"grad of input {i}")
+    return e_out
