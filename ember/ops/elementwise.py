@@ -52,11 +52,17 @@ def _erf(xp, x):
 
 
 def _erfinv(xp, x):
-    # Newton on erf from a closed-form start (Giles' approximation), enough for float64
-    w = -xp.log((1.0 - x) * (1.0 + x))
-    y = xp.sign(x) * xp.sqrt(xp.sqrt((2 / (math.pi * 0.147) + w / 2) ** 2 - w / 0.147) - (2 / (math.pi * 0.147) + w / 2))
+    # Winitzki's closed form as the start, then Newton steps on erf, all in float64
+    x64 = x.astype(np.float64)
+    w = -xp.log((1.0 - x64) * (1.0 + x64))
+    a = 0.147
+    t = 2 / (math.pi * a) - w / 2
+    y = xp.sign(x64) * xp.sqrt(xp.sqrt(t * t + w / a) - t)
+    inside = xp.abs(x64) < 1
+    y = xp.where(inside, y, 0.0)
     for _ in range(3):
-        y = y - (_erf(xp, y) - x) / (2 / math.sqrt(math.pi) * xp.exp(-y * y))
+        y = y - (_erf(xp, y) - x64) / (2 / math.sqrt(math.pi) * xp.exp(-y * y))
+    y = xp.where(inside, y, xp.where(xp.abs(x64) == 1, xp.sign(x64) * xp.inf, xp.nan))
     return y.astype(x.dtype)
 
 

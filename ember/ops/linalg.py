@@ -328,21 +328,25 @@ class SVD(Op):
 
     @staticmethod
     def backward(ctx, gu, gs, gvh):
-        # the standard real SVD backward for the reduced factorisation
+        # torch's svd_backward for the reduced factorisation (linalg/FunctionsManual.cpp), real case
         u, s, vh = ctx.saved_tensors
-        v, gv = vh.transpose(-1, -2), gvh.transpose(-1, -2)
-        k = s.shape[-1]
-        u, v, gu, gv = u[..., :k], v[..., :k], gu[..., :k], gv[..., :k]
+        v, gv = vh.mT, gvh.mT
+        m, n, k = u.shape[-2], vh.shape[-1], s.shape[-1]
+        uh_gu, vh_gv = u.mT.matmul(gu), v.mT.matmul(gv)
+        uh_gu, vh_gv = uh_gu - uh_gu.mT, vh_gv - vh_gv.mT
         s2 = s * s
-        diff = s2.unsqueeze(-2) - s2.unsqueeze(-1)
-        from .elementwise import where
-        eye = diff == 0
-        f = where(eye, 0.0, 1.0 / where(eye, 1.0, diff))
-        ut_gu, vt_gv = u.transpose(-1, -2).matmul(gu), v.transpose(-1, -2).matmul(gv)
-        sd = s.diag_embed()
-        inner = (f * (ut_gu - ut_gu.transpose(-1, -2))).matmul(sd) + sd.matmul(f * (vt_gv - vt_gv.transpose(-1, -2))) \
-            + gs.diag_embed()
-        return u.matmul(inner).matmul(v.transpose(-1, -2)), None
+        from .creation import eye
+        e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye(k, dtype=s.dtype)
+        inner = (uh_gu * s.unsqueeze(-2) + s.unsqueeze(-1) * vh_gv) / e + gs.diag_embed()
+        if m > n:
+            gu_sinv = gu / s.unsqueeze(-2)
+            ga = (u.matmul(inner) + gu_sinv - u.matmul(u.mT.matmul(gu_sinv))).matmul(vh)
+        elif m < n:
+            sinv_gvh = gv.mT / s.unsqueeze(-1)
+            ga = u.matmul(inner.matmul(vh) + sinv_gvh - sinv_gvh.matmul(v).matmul(vh))
+        else:
+            ga = u.matmul(inner).matmul(vh)
+        return ga, None
 
 
 @torch_api()
@@ -405,16 +409,40 @@ class Einsum(Op):
             if not ctx.needs_input_grad[i]:
                 grads.append(None)
                 continue
+            shape = ctx._in_meta[i][0]
+            size = dict(zip(term, shape))
             others = [t for j, t in enumerate(terms) if j != i]
             other_ops = [o for j, o in enumerate(ops) if j != i]
+            letters = "".join(dict.fromkeys(term))          # each letter once, in order
+            seen = out + "".join(others)
             # letters of this operand that appear nowhere else were summed out: restore them by broadcasting
-            eq = ",".join([out] + others) + "->" + "".join(c for c in term if c in out + "".join(others))
-            partial = einsum(eq, g, *other_ops)
-            missing = [k for k, c in enumerate(term) if c not in out + "".join(others)]
-            for k in missing:
-                partial = partial.unsqueeze(k)
-            grads.append(partial.expand(ctx._in_meta[i][0]))
+            partial = einsum(",".join([out] + others) + "->" + "".join(c for c in letters if c in seen),
+                             g, *other_ops)
+            for k, c in enumerate(letters):
+                if c not in seen:
+                    partial = partial.unsqueeze(k)
+            partial = partial.expand(*(size[c] for c in letters))
+            if len(letters) < len(term):
+                partial = _onto_diagonals(partial, letters, term, ctx.eq, size)
+            grads.append(partial)
         return tuple(grads)
+
+
+def _onto_diagonals(partial, letters, term, equation, size):
+    """A letter repeated in an operand (einsum('ii->i')) reads a diagonal: its gradient goes back onto
+    that diagonal, by renaming each repeat and multiplying by an identity matrix."""
+    from .creation import eye
+    fresh = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation)
+    renamed, eyes, factors = "", [], []
+    for c in term:
+        if c in renamed or c in [f[0] for f in factors]:
+            r = next(fresh)
+            factors.append(c + r)
+            eyes.append(eye(size[c], dtype=partial.dtype))
+            renamed += r
+        else:
+            renamed += c
+    return einsum(",".join([letters] + factors) + "->" + renamed, partial, *eyes)
 
 
 @torch_api(method=False)

@@ -1,4 +1,5 @@
 """Reductions (sum, mean, var, max, ...), scans (cumsum, cumprod) and softmax/log_softmax."""
+import builtins
 import collections
 
 import numpy as np
@@ -153,7 +154,7 @@ class Var(Op):
     def forward(ctx, x, dims, correction, keepdim):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         n = _count(x.shape, dims)
-        ctx.denom = max(n - correction, 0)
+        ctx.denom = builtins.max(n - correction, 0)
         ctx.save_for_backward(x)
         with np.errstate(all="ignore"):
             return x.var(axis=dims, ddof=correction, keepdims=keepdim)
@@ -446,8 +447,20 @@ class Cumprod(Op):
         x, y = ctx.saved_tensors
         d = ctx.dim
         if bool((x == 0).any()):
-            raise RuntimeError("ember: cumprod backward through an input containing zeros is not supported yet")
+            return _cumprod_backward_with_zeros(g, x, d), None, None
         return (g * y).flip(d).cumsum(d).flip(d) / x, None, None
+
+
+def _cumprod_backward_with_zeros(g, x, d):
+    """d y_j / d x_k = prod_{i<=j, i!=k} x_i for j >= k: build that [k, j] matrix with x_k set to 1,
+    instead of dividing by x (O(n^2) in the scanned dim, used only when x holds zeros)."""
+    from .creation import eye
+    from .elementwise import where
+    xm, gm = x.movedim(d, -1), g.movedim(d, -1)
+    n = xm.shape[-1]
+    others = where(eye(n, dtype=_dtype.bool), 1.0, xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n))
+    partial_products = others.cumprod(-1).triu()
+    return (partial_products * gm.unsqueeze(-2)).sum(-1).movedim(-1, d)
 
 
 @torch_api(inplace=True)
