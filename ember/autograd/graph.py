@@ -174,6 +174,14 @@ def _reduce_to_input(grad, meta):
     return grad
 
 
+_final_callbacks = []
+
+
+def queue_callback(fn):
+    """Run fn() once the current backward pass has finished (DistributedDataParallel uses it)."""
+    _final_callbacks.append(fn)
+
+
 def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, accumulate=True):
     """Walk the graph from `roots` (Tensors) backwards.
 
@@ -242,6 +250,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                         heapq.heappush(ready, (-child._seq, id(child), child))
     finally:
         state.enabled = prev_enabled
+    while _final_callbacks:
+        _final_callbacks.pop(0)()
     return captured
 
 
