@@ -1,0 +1,2 @@
+"""attention ops (forward and backward together); part of nn.functional."""
+__all__ = []

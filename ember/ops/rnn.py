@@ -1,0 +1,2 @@
+"""rnn ops (forward and backward together); part of nn.functional."""
+__all__ = []
