@@ -45,10 +45,9 @@ def can_cast(from_, to):
 
 
 def is_nonzero(input):
-    return builtins_bool(input)
+    return input.__bool__()
 
-
-import builtins as _builtins  # noqa: E402
-builtins_bool = _builtins.bool
 
 from . import nn  # noqa: E402,F401
+from . import cuda  # noqa: E402,F401
+from . import distributed  # noqa: E402,F401

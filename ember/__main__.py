@@ -1,0 +1,91 @@
+"""The `ember` command: ember train <example>, ember bench, ember run --nproc N script.py, ember demo."""
+import argparse
+import importlib
+import os
+import pkgutil
+import subprocess
+import sys
+
+
+def _examples():
+    import ember.examples as pkg
+    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_")
+                  and m.name not in ("demo_app",))
+
+
+def _fail(message):
+    print(f"ember: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def cmd_train(args, rest):
+    names = _examples()
+    if args.example not in names:
+        _fail(f"unknown example '{args.example}'. Choose one of: {', '.join(names)}")
+    module = importlib.import_module(f"ember.examples.{args.example}")
+    argv = list(rest)
+    for flag in ("epochs", "batch_size", "device", "workers", "logdir", "root"):
+        value = getattr(args, flag)
+        if value is not None:
+            argv += [f"--{flag.replace('_', '-')}", str(value)]
+    for flag in ("plot", "quiet"):
+        if getattr(args, flag):
+            argv.append(f"--{flag}")
+    return module.main(argv)
+
+
+def cmd_bench(args, rest):
+    from ember.bench import main as bench_main
+    return bench_main(rest)
+
+
+def cmd_run(args, rest):
+    """Launch `script` on N MPI ranks with the mpiexec that the mpich wheel installs beside python."""
+    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    if not os.path.exists(mpiexec):
+        import shutil
+        mpiexec = shutil.which("mpiexec")
+    if mpiexec is None:
+        _fail("mpiexec not found: install the distributed extra (pip install 'ember[distributed]')")
+    if not os.path.exists(args.script):
+        _fail(f"script not found: {args.script}")
+    cmd = [mpiexec, "-n", str(args.nproc), sys.executable, args.script, *rest]
+    return subprocess.call(cmd)
+
+
+def cmd_demo(args, rest):
+    from ember.examples import demo_app
+    return demo_app.main(rest)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="ember", description="ember: PyTorch-compatible deep learning on NumPy")
+    sub = parser.add_subparsers(dest="command")
+    train = sub.add_parser("train", help="run an example training program (default: mlp)")
+    train.add_argument("example", nargs="?", default="mlp")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--device")
+    train.add_argument("--workers", type=int)
+    train.add_argument("--logdir")
+    train.add_argument("--root")
+    train.add_argument("--plot", action="store_true")
+    train.add_argument("--quiet", action="store_true")
+    sub.add_parser("bench", help="benchmark ember against torch (ember bench --help)", add_help=False)
+    run = sub.add_parser("run", help="run a script on N MPI processes (DistributedDataParallel)")
+    run.add_argument("--nproc", type=int, default=2)
+    run.add_argument("script")
+    sub.add_parser("demo", help="serve the digits classifier demo with gradio", add_help=False)
+    sub.add_parser("examples", help="list the examples")
+    args, rest = parser.parse_known_args(argv)
+    if args.command is None:
+        args, rest = parser.parse_known_args(["train"] + (argv if argv is not None else sys.argv[1:]))
+    if args.command == "examples":
+        print("\n".join(_examples()))
+        return 0
+    handler = {"train": cmd_train, "bench": cmd_bench, "run": cmd_run, "demo": cmd_demo}[args.command]
+    return handler(args, rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main() or 0)

@@ -1,0 +1,214 @@
+"""torch.distributed over MPI (mpi4py, imported lazily): process groups and collectives on ember tensors.
+
+Launch with `ember run --nproc 2 script.py` or `mpiexec -n 2 python script.py`. backend='mpi' is the
+native backend; 'gloo' (torch's CPU default) is accepted and runs over MPI too.
+"""
+import enum
+import sys
+import traceback
+
+import numpy as np
+
+
+class ReduceOp(enum.Enum):
+    SUM = "sum"
+    AVG = "avg"
+    PRODUCT = "product"
+    MAX = "max"
+    MIN = "min"
+
+
+class _Group:
+    comm = None
+    backend = None
+
+
+_WORLD = _Group()
+group = type("group", (), {"WORLD": _WORLD})
+
+
+def is_available():
+    try:
+        import mpi4py  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def is_mpi_available():
+    return is_available()
+
+
+def is_initialized():
+    return _WORLD.comm is not None
+
+
+def _comm():
+    if _WORLD.comm is None:
+        raise RuntimeError("Default process group has not been initialized, please make sure to call "
+                           "init_process_group.")
+    return _WORLD.comm
+
+
+def _abort_on_uncaught(exc_type, exc, tb):
+    """An exception on one rank aborts every rank, so that none waits forever in a collective."""
+    traceback.print_exception(exc_type, exc, tb)
+    sys.stderr.write(f"ember.distributed: rank {_WORLD.comm.Get_rank()} raised {exc_type.__name__}; "
+                     "aborting all ranks\n")
+    sys.stderr.flush()
+    _WORLD.comm.Abort(1)
+
+
+def init_process_group(backend="mpi", init_method=None, timeout=None, world_size=-1, rank=-1, store=None,
+                       group_name="", pg_options=None, device_id=None):
+    if backend not in ("mpi", "gloo", None):
+        raise ValueError(f"ember.distributed supports backend='mpi' (and 'gloo', run over MPI), got {backend!r}")
+    if _WORLD.comm is not None:
+        raise ValueError("trying to initialize the default process group twice!")
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        raise RuntimeError("ember.distributed needs mpi4py and an MPI library: pip install 'ember[distributed]' "
+                           "(mpi4py + the mpich wheel), then launch with `ember run --nproc 2 script.py`") from None
+    comm = MPI.COMM_WORLD
+    if world_size not in (-1, None) and world_size != comm.Get_size():
+        raise RuntimeError(f"init_process_group: world_size={world_size} but MPI started {comm.Get_size()} "
+                           f"processes (launch with `ember run --nproc {world_size} ...`)")
+    _WORLD.comm, _WORLD.backend = comm, backend or "mpi"
+    if comm.Get_size() > 1:
+        sys.excepthook = _abort_on_uncaught
+
+
+def destroy_process_group(group=None):
+    if sys.excepthook is _abort_on_uncaught:
+        sys.excepthook = sys.__excepthook__
+    _WORLD.comm = None
+
+
+def get_rank(group=None):
+    return _comm().Get_rank()
+
+
+def get_world_size(group=None):
+    return _comm().Get_size()
+
+
+def get_backend(group=None):
+    _comm()
+    return _WORLD.backend
+
+
+def barrier(group=None, async_op=False, device_ids=None):
+    _comm().Barrier()
+
+
+def _mpi_op(op):
+    from mpi4py import MPI
+    return {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD, ReduceOp.MAX: MPI.MAX,
+            ReduceOp.MIN: MPI.MIN}[op]
+
+
+def _host_buffer(tensor):
+    """A contiguous host array for MPI, and a function that writes results back into the tensor."""
+    arr = tensor._data
+    if type(arr) is np.ndarray and arr.flags["C_CONTIGUOUS"]:
+        return arr, lambda: None
+    host = np.ascontiguousarray(tensor.__array__())
+
+    def write_back():
+        from .._backend import to_device
+        tensor._data[...] = to_device(host, tensor.device)
+    return host, write_back
+
+
+class _Work:
+    """What async_op=True returns: the collective already ran (MPI calls here are blocking)."""
+
+    def wait(self, timeout=None):
+        return True
+
+    def is_completed(self):
+        return True
+
+
+def _done(async_op):
+    return _Work() if async_op else None
+
+
+def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
+    from mpi4py import MPI
+    buf, write_back = _host_buffer(tensor)
+    _comm().Allreduce(MPI.IN_PLACE, buf, op=_mpi_op(op))
+    if op is ReduceOp.AVG:
+        buf /= _comm().Get_size()
+    write_back()
+    tensor._vc[0] += 1
+    return _done(async_op)
+
+
+def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False):
+    from mpi4py import MPI
+    buf, write_back = _host_buffer(tensor)
+    comm = _comm()
+    if comm.Get_rank() == dst:
+        comm.Reduce(MPI.IN_PLACE, buf, op=_mpi_op(op), root=dst)
+        if op is ReduceOp.AVG:
+            buf /= comm.Get_size()
+        write_back()
+    else:
+        comm.Reduce(buf, None, op=_mpi_op(op), root=dst)
+    return _done(async_op)
+
+
+def broadcast(tensor, src=0, group=None, async_op=False):
+    buf, write_back = _host_buffer(tensor)
+    _comm().Bcast(buf, root=src)
+    write_back()
+    tensor._vc[0] += 1
+    return _done(async_op)
+
+
+def all_gather(tensor_list, tensor, group=None, async_op=False):
+    comm = _comm()
+    if len(tensor_list) != comm.Get_size():
+        raise ValueError(f"all_gather: tensor_list has {len(tensor_list)} entries for world size {comm.Get_size()}")
+    send = np.ascontiguousarray(tensor.__array__())
+    recv = np.empty((comm.Get_size(),) + send.shape, send.dtype)
+    comm.Allgather(send, recv)
+    for t, part in zip(tensor_list, recv):
+        t._data[...] = part
+    return _done(async_op)
+
+
+def all_gather_object(object_list, obj, group=None):
+    gathered = _comm().allgather(obj)
+    object_list[:] = gathered
+
+
+def broadcast_object_list(object_list, src=0, group=None, device=None):
+    object_list[:] = _comm().bcast(object_list, root=src)
+
+
+def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
+    comm = _comm()
+    send = np.ascontiguousarray(tensor.__array__())
+    recv = np.empty((comm.Get_size(),) + send.shape, send.dtype) if comm.Get_rank() == dst else None
+    comm.Gather(send, recv, root=dst)
+    if comm.Get_rank() == dst:
+        for t, part in zip(gather_list, recv):
+            t._data[...] = part
+    return _done(async_op)
+
+
+def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
+    comm = _comm()
+    send = np.stack([t.__array__() for t in scatter_list]) if comm.Get_rank() == src else None
+    recv = np.empty(tensor.shape, tensor._data.dtype)
+    comm.Scatter(send, recv, root=src)
+    tensor._data[...] = recv
+    return _done(async_op)
+
+
+__all__ = ["ReduceOp", "init_process_group", "destroy_process_group", "is_initialized", "is_available",
+           "get_rank", "get_world_size", "get_backend", "barrier", "all_reduce", "reduce", "broadcast",
+           "all_gather", "all_gather_object", "broadcast_object_list", "gather", "scatter", "group"]

@@ -1,0 +1,2 @@
+"""torch.nn.parallel."""
+from .distributed import DistributedDataParallel, DataParallel  # noqa: F401
