@@ -29,9 +29,15 @@ def _operand(x):
 
 
 def _cast(x, dt):
-    if isinstance(x, _tensor_cls()) and x._data.dtype != dt.np:
-        return x.to(dt)
+    if isinstance(x, _tensor_cls()):
+        return x.to(dt) if x._data.dtype != dt.np else x
+    if dt.category == _dtype.INT and type(x) is int and dt is not _dtype.int64:
+        return np.array(x).astype(dt.np)[()]   # wraps around like torch (NumPy would raise OverflowError)
     return x
+
+
+def _sign(xp, x):
+    return xp.where(xp.isnan(x), 0, xp.sign(x)).astype(x.dtype, copy=False) if x.dtype.kind == "f" else xp.sign(x)
 
 
 def _quiet(fn):
@@ -108,8 +114,8 @@ UNARY = {
     "relu": (lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False), lambda g, x, y: g * (y > 0), "y", False),
     "frac": (lambda xp, x: x - xp.trunc(x), lambda g, x, y: g, None, False),
     # piecewise-constant: zero gradient, as torch
-    "sign": (lambda xp, x: xp.sign(x), None, None, False),
-    "sgn": (lambda xp, x: xp.sign(x), None, None, False),
+    "sign": (_sign, None, None, False),
+    "sgn": (_sign, None, None, False),
     "ceil": (lambda xp, x: xp.ceil(x) if x.dtype.kind == "f" else x.copy(), None, None, False),
     "floor": (lambda xp, x: xp.floor(x) if x.dtype.kind == "f" else x.copy(), None, None, False),
     "trunc": (lambda xp, x: xp.trunc(x) if x.dtype.kind == "f" else x.copy(), None, None, False),

@@ -278,3 +278,118 @@ def test_op_matches_torch(name, fn, shapes, opts, dtype):
         check(fn, arrays=shapes(dtype), dtype=dtype, **opts)
     else:
         check(fn, shapes, dtype=dtype, **opts)
+
+
+# --- non-differentiable ops: values and dtypes -------------------------------------------------
+
+def _ints(dtype=np.int64, shape=(3, 4), seed=5, low=-4, high=5):
+    return np.random.default_rng(seed).integers(low, high, size=shape).astype(dtype)
+
+
+def _floats_with_ties():
+    return np.array([[1.0, -2.0, 1.0, 0.0], [3.0, 3.0, -1.0, np.nan], [0.5, np.inf, -np.inf, 0.5]], np.float32)
+
+
+def _unique_ints():
+    return np.array([3, 1, 2, 3, 1, 5, 0, 5], np.int64)
+
+
+NO_GRAD_ROWS = [
+    ("eq", lambda T, x, y: x == y, lambda: [_ints(), _ints(seed=6)]),
+    ("ne-scalar", lambda T, x: x != 1, lambda: [_ints()]),
+    ("lt-bcast", lambda T, x, y: x < y, lambda: [_ints(), _ints(shape=(4,), seed=7)]),
+    ("le-float-int", lambda T, x, y: x <= y, lambda: [_floats_with_ties(), _ints(shape=(3, 4))]),
+    ("gt-float-scalar", lambda T, x: x > 0.5, lambda: [_floats_with_ties()]),
+    ("ge", lambda T, x, y: T.ge(x, y), lambda: [_ints(), _ints(seed=6)]),
+    ("logical_and", lambda T, x, y: T.logical_and(x, y), lambda: [_ints(), _floats_with_ties()]),
+    ("logical_or", lambda T, x, y: x.logical_or(y), lambda: [_ints(), _ints(seed=6)]),
+    ("logical_xor", lambda T, x, y: T.logical_xor(x, y), lambda: [_ints() > 0, _ints(seed=6)]),
+    ("logical_not", lambda T, x: T.logical_not(x), lambda: [_floats_with_ties()]),
+    ("bitwise_and", lambda T, x, y: x & y, lambda: [_ints(), _ints(seed=6)]),
+    ("bitwise_or-bool", lambda T, x, y: x | y, lambda: [_ints() > 0, _ints(seed=6) > 0]),
+    ("bitwise_xor-uint8", lambda T, x, y: x ^ y, lambda: [_ints(np.uint8, low=0, high=200), _ints(np.uint8, seed=6, low=0, high=200)]),
+    ("bitwise_not", lambda T, x: ~x, lambda: [_ints(np.int32)]),
+    ("invert-bool", lambda T, x: ~x, lambda: [_ints() > 0]),
+    ("argmax", lambda T, x: x.argmax(), lambda: [_ints()]),
+    ("argmax-dim", lambda T, x: T.argmax(x, dim=1), lambda: [_ints(seed=9)]),
+    ("argmax-keepdim", lambda T, x: x.argmax(0, keepdim=True), lambda: [_ints(seed=9)]),
+    ("argmin-float", lambda T, x: x.argmin(1), lambda: [np.random.default_rng(1).random((3, 4)).astype(np.float32)]),
+    ("all", lambda T, x: x.all(), lambda: [_ints()]),
+    ("all-dim", lambda T, x: T.all(x, dim=1), lambda: [_ints() > -3]),
+    ("any", lambda T, x: x.any(), lambda: [_ints() > 3]),
+    ("any-dim-float", lambda T, x: x.any(0), lambda: [_floats_with_ties()]),
+    ("nonzero", lambda T, x: x.nonzero(), lambda: [_ints()]),
+    ("nonzero-as-tuple", lambda T, x: T.nonzero(x, as_tuple=True), lambda: [_ints()]),
+    ("unique", lambda T, x: T.unique(x), lambda: [_unique_ints()]),
+    ("unique-inverse-counts", lambda T, x: T.unique(x, return_inverse=True, return_counts=True),
+     lambda: [_unique_ints()]),
+    ("sort-indices", lambda T, x: x.sort(stable=True), lambda: [_unique_ints()]),
+    ("argsort-desc", lambda T, x: x.argsort(descending=True, stable=True), lambda: [_unique_ints()]),
+    ("isnan", lambda T, x: x.isnan(), lambda: [_floats_with_ties()]),
+    ("isinf", lambda T, x: T.isinf(x), lambda: [_floats_with_ties()]),
+    ("isfinite", lambda T, x: x.isfinite(), lambda: [_floats_with_ties()]),
+    ("isposinf", lambda T, x: T.isposinf(x), lambda: [_floats_with_ties()]),
+    ("floor-divide-int", lambda T, x, y: x // y, lambda: [_ints(), _ints(seed=6, low=1, high=4)]),
+    ("remainder-int", lambda T, x, y: x % y, lambda: [_ints(), _ints(seed=6, low=1, high=4)]),
+    ("sum-int", lambda T, x: x.sum(0), lambda: [_ints(np.int32)]),
+    ("sum-bool", lambda T, x: x.sum(), lambda: [_ints() > 0]),
+    ("cumsum-uint8", lambda T, x: x.cumsum(0), lambda: [_ints(np.uint8, low=0, high=200)]),
+    ("prod-int", lambda T, x: x.prod(1), lambda: [_ints(np.int16)]),
+    ("max-int-dim", lambda T, x: x.max(1), lambda: [_ints(seed=9)]),
+    ("abs-int", lambda T, x: x.abs(), lambda: [_ints(np.int8)]),
+    ("neg-int", lambda T, x: -x, lambda: [_ints(np.int16)]),
+    ("sign-float", lambda T, x: x.sign(), lambda: [_floats_with_ties()]),
+    ("exp-int-promotes", lambda T, x: x.exp(), lambda: [_ints()]),
+    ("sqrt-bool-promotes", lambda T, x: x.sqrt(), lambda: [_ints() > 0]),
+    ("mean-int-dtype", lambda T, x: x.mean(dtype=T.float64), lambda: [_ints()]),
+    ("clamp-int", lambda T, x: x.clamp(-1, 2), lambda: [_ints()]),
+    ("where-int", lambda T, x, y: T.where(x > 0, x, y), lambda: [_ints(), _ints(np.int32, seed=6)]),
+]
+
+
+@pytest.mark.parametrize("name,fn,arrays", NO_GRAD_ROWS, ids=[r[0] for r in NO_GRAD_ROWS])
+def test_non_differentiable_op_matches_torch(name, fn, arrays):
+    check(fn, arrays=arrays(), grad=False)
+
+
+# --- dtype promotion of mixed-dtype arithmetic ----------------------------------------------------
+
+def _tensors(T, spec):
+    """spec: ('int64', (2,)) a tensor; ('int64', ()) a 0-d tensor; a Python scalar as itself."""
+    if not isinstance(spec, tuple):
+        return spec
+    dtype_name, shape = spec
+    return T.ones(shape, dtype=getattr(T, dtype_name)) * (2 if dtype_name != "bool" else 1)
+
+
+PROMOTION = [
+    (("int64", (2,)), 2.5, "add"), (("int32", (2,)), 3, "add"), (("int8", (2,)), 1000, "mul"),
+    (("uint8", (2,)), ("int8", (2,)), "add"), (("bool", (2,)), ("int32", (2,)), "add"),
+    (("bool", (2,)), 3, "mul"), (("bool", (2,)), 1.5, "mul"), (("bool", (2,)), True, "add"),
+    (("int64", (2,)), ("int64", (2,)), "div"), (("int32", (2,)), 2, "div"),
+    (("float16", (2,)), ("float64", ()), "add"), (("float16", (2,)), ("float64", (2,)), "add"),
+    (("float32", (2,)), ("int64", (2,)), "sub"), (("int32", (2,)), ("float64", ()), "mul"),
+    (("uint8", (2,)), ("int64", ()), "add"), (("int8", (2,)), ("uint8", ()), "add"),
+    (("float32", ()), ("float64", ()), "add"), (("float32", (2,)), 2, "pow"), (("int64", (2,)), 0.5, "pow"),
+    (("int32", (2,)), ("int64", (2,)), "floor_divide"), (("uint8", (2,)), 3, "remainder"),
+    (("float16", (2,)), 1e-3, "add"), (("int16", (2,)), ("float16", ()), "add"),
+    (2, ("float32", (2,)), "sub"), (3, ("int8", (2,)), "div"),
+]
+
+
+@pytest.mark.parametrize("a,b,op", PROMOTION, ids=[f"{a}-{op}-{b}" for a, b, op in PROMOTION])
+def test_mixed_dtype_result_matches_torch(a, b, op):
+    fn = lambda T, *_: getattr(T, op)(_tensors(T, a), _tensors(T, b))  # noqa: E731
+    ours, theirs = fn(ember), fn(torch)
+    assert str(ours.dtype) == str(theirs.dtype)
+    assert_close(ours, theirs)
+    assert str(ember.result_type(_tensors(ember, a), _tensors(ember, b))) == \
+        str(torch.result_type(_tensors(torch, a), _tensors(torch, b)))
+
+
+def test_promote_types_table_matches_torch():
+    names = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+    for x in names:
+        for y in names:
+            assert str(ember.promote_types(getattr(ember, x), getattr(ember, y))) == \
+                str(torch.promote_types(getattr(torch, x), getattr(torch, y))), (x, y)
