@@ -152,7 +152,7 @@ def test_frame_record_layout():
 # --- files read back with our own reader ----------------------------------------------------
 
 def test_scalars_read_back_and_first_record(tmp_path):
-    values = [1.0, ember.tensor(0.5), np.float32(0.25), np.float64(-3.0), ember.tensor([[2.0]]),
+    values = [1.0, ember.tensor(0.25, requires_grad=True) * 2, np.float32(0.25), np.float64(-3.0), ember.tensor([[2.0]]),
               7]
     with SummaryWriter(tmp_path) as writer:
         for step, value in enumerate(values):

@@ -71,7 +71,11 @@ class _EventFile:
 
 
 class FileWriter:
-    """Writes events to a new event file in ``log_dir``."""
+    """Writes events to a new event file in ``log_dir``.
+
+    Where torch's FileWriter takes protobuf messages, ``add_summary`` here takes an encoded
+    Summary (bytes, as the builders in ``ember.utils.tensorboard.summary`` return).
+    """
 
     def __init__(self, log_dir, max_queue=10, flush_secs=120, filename_suffix=""):
         log_dir = str(log_dir)
