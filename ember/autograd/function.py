@@ -92,8 +92,9 @@ def _saved(x, args, arrays, outs, results):
 class _FunctionCtx(Node):
     """The ctx of a user-defined autograd.Function; its backward calls the user's."""
 
-    def backward(self, *grads):
-        return self._fn.backward(self, *grads)
+    @staticmethod
+    def backward(ctx, *grads):       # called as node.backward(node, *grads), like an Op's
+        return ctx._fn.backward(ctx, *grads)
 
 
 class FunctionMeta(type):

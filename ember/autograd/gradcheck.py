@@ -79,6 +79,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     """Checks second derivatives: gradcheck on the function x -> d(sum(func(x) * v))/dx."""
     from .._tensor import Tensor
     from . import grad as autograd_grad
+    from .grad_mode import enable_grad
     inputs = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
     diff_inputs = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
     outs = _flat_outputs(func(*inputs))
@@ -86,8 +87,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     vs = grad_outputs or [Tensor._make(rng.standard_normal(o._data.shape)) for o in outs]
 
     def first_grads(*xs):
-        outs = _flat_outputs(func(*xs))
-        ds = [t for t in xs if isinstance(t, Tensor) and t.requires_grad]
-        gs = autograd_grad(outs, ds, vs, create_graph=True, allow_unused=True)
+        with enable_grad():         # gradcheck evaluates this under no_grad for its finite differences
+            outs = _flat_outputs(func(*xs))
+            ds = [t for t in xs if isinstance(t, Tensor) and t.requires_grad]
+            gs = autograd_grad(outs, ds, vs, create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
     return gradcheck(first_grads, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
