@@ -68,3 +68,13 @@ def max_memory_allocated(device=None):
 def _no_cuda():
     raise RuntimeError("Torch not compiled with CUDA enabled: ember found no usable GPU "
                        "(install cupy for your CUDA version, and check `ember.cuda.is_available()`)")
+
+
+class amp:
+    """torch.cuda.amp: the legacy spelling of torch.amp with device_type='cuda'."""
+    from .amp import GradScaler
+
+    @staticmethod
+    def autocast(enabled=True, dtype=None, cache_enabled=True):
+        from .amp import autocast
+        return autocast("cuda", dtype=dtype, enabled=enabled)
