@@ -1,0 +1,126 @@
+"""What the example programs share: the command line, progress bars, TensorBoard logging, plots, data."""
+import argparse
+import gzip
+import os
+import struct
+import sys
+
+import numpy as np
+
+
+def parser(description, epochs, batch_size, lr=None):
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--batch-size", type=int, default=batch_size)
+    if lr is not None:
+        p.add_argument("--lr", type=float, default=lr)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    p.add_argument("--logdir", default=None, help="write TensorBoard event files here")
+    p.add_argument("--plot", action="store_true", help="save loss/accuracy curves as PNG (matplotlib)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="out", help="folder for checkpoints, images and plots")
+    return p
+
+
+def fail(message):
+    """A one-line error with the fix, instead of a traceback."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def device_or_fail(torch, name):
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        fail("--device cuda asked for, but no GPU is usable here (install cupy for your CUDA version) — "
+             "use --device cpu")
+    return torch.device(name)
+
+
+def progress(iterable, quiet, desc, total=None):
+    """A tqdm bar per epoch, unless --quiet or stdout is not a terminal."""
+    if quiet or not sys.stdout.isatty():
+        return iterable
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return iterable
+    return tqdm(iterable, desc=desc, total=total, leave=False)
+
+
+class History:
+    """Per-epoch metrics: printed, sent to TensorBoard with --logdir, plotted with --plot."""
+
+    def __init__(self, args):
+        self.args = args
+        self.rows = {}
+        self.writer = None
+        if args.logdir:
+            from ember.utils.tensorboard import SummaryWriter
+            self.writer = SummaryWriter(args.logdir)
+
+    def log(self, epoch, **metrics):
+        for k, v in metrics.items():
+            self.rows.setdefault(k, []).append(v)
+            if self.writer:
+                self.writer.add_scalar(k, v, epoch)
+        print(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()), flush=True)
+
+    def close(self, name):
+        if self.writer:
+            self.writer.close()
+        if self.args.plot and self.rows:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+            fig, axes = plt.subplots(1, len(self.rows), figsize=(4 * len(self.rows), 3))
+            for ax, (k, values) in zip(np.atleast_1d(axes), self.rows.items()):
+                ax.plot(range(1, len(values) + 1), values, marker="o")
+                ax.set_title(k)
+                ax.set_xlabel("epoch")
+            fig.tight_layout()
+            os.makedirs(self.args.out, exist_ok=True)
+            path = os.path.join(self.args.out, f"{name}_curves.png")
+            fig.savefig(path)
+            print(f"saved {path}")
+
+
+# --- a Fashion-MNIST-format stand-in, so the examples run on a fresh machine without downloads ------
+
+FASHION_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte")
+
+
+def write_idx(path, array):
+    """IDX (the MNIST file format): big-endian magic (0x08 = uint8, ndim), dims, then raw bytes."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = struct.pack(">I", 0x0800 | array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "wb") as f:
+        f.write(header + array.tobytes())
+
+
+def digits_as_fashion_mnist(root, test_fraction=0.2, seed=0):
+    """Write scikit-learn's 8x8 digits, upscaled to 28x28, as root/FashionMNIST/raw/*-ubyte IDX files.
+
+    Real Fashion-MNIST files placed there are used instead (they are never overwritten).
+    """
+    raw = os.path.join(root, "FashionMNIST", "raw")
+    if all(os.path.exists(os.path.join(raw, f)) for f in FASHION_FILES):
+        return raw
+    from sklearn.datasets import load_digits
+    digits = load_digits()
+    images = digits.images / 16.0                                    # 8x8 in [0, 1]
+    big = np.kron(images, np.ones((3, 3)))                           # 24x24 nearest upscale
+    big = np.pad(big, ((0, 0), (2, 2), (2, 2)))                      # 28x28 with a border, like MNIST
+    pixels = np.round(big * 255).astype(np.uint8)
+    labels = digits.target.astype(np.uint8)
+    order = np.random.default_rng(seed).permutation(len(labels))
+    n_test = int(len(labels) * test_fraction)
+    test, train = order[:n_test], order[n_test:]
+    os.makedirs(raw, exist_ok=True)
+    for name, arr in zip(FASHION_FILES, (pixels[train], labels[train], pixels[test], labels[test])):
+        write_idx(os.path.join(raw, name), arr)
+    print(f"(no Fashion-MNIST files under {root}: wrote the scikit-learn digits stand-in in the same IDX format)")
+    return raw
+
