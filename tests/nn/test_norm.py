@@ -206,7 +206,7 @@ def test_batch_norm_loads_version_1_checkpoint_without_num_batches_tracked():
 
 
 def test_convert_sync_batchnorm_swaps_every_batch_norm_and_shares_state():
-    model = ember.nn.Sequential(ember.nn.Linear(4, 3) if hasattr(ember.nn, "Linear") else ember.nn.Sequential(),
+    model = ember.nn.Sequential(ember.nn.Identity() if hasattr(ember.nn, "Identity") else ember.nn.Sequential(),
                                 ember.nn.BatchNorm1d(3), ember.nn.Sequential(ember.nn.BatchNorm2d(3, affine=False)))
     model[1].running_mean.fill_(0.5)
     bn_weight = model[1].weight
