@@ -119,6 +119,10 @@ def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, aut
             try:
                 r = index_queue.get(timeout=MP_STATUS_CHECK_INTERVAL)
             except queue.Empty:
+                if done_event.is_set():
+                    # shutting down: the None may never come when garbage collection already closed
+                    # the main process's end of this queue
+                    break
                 continue
             if isinstance(r, _ResumeIteration):
                 data_queue.put((r, None))
