@@ -5,6 +5,8 @@ accept torch's `out=`.
 """
 import functools
 
+from ..autograd.grad_mode import state
+
 FUNCTIONS = {}
 METHODS = {}
 
@@ -36,6 +38,10 @@ def write_out(out, result):
 
 def _inplace_variant(fn):
     def inplace(self, *args, **kwargs):
+        if state.enabled and (self._rg or any(getattr(a, "_rg", False) for a in args)):
+            # the op may save `self` for backward, and the write below would change it: like torch,
+            # the graph keeps the value from before the write
+            return self._inplace_assign(fn(_snapshot(self), *args, **kwargs))
         return self._inplace_assign(fn(self, *args, **kwargs))
     inplace.__name__ = fn.__name__ + "_"
     return inplace
@@ -52,6 +58,20 @@ def torch_api(name=None, *, function=True, method=True, inplace=False, aliases=(
                 METHODS[n + "_"] = _inplace_variant(fn)
         return fn
     return register
+
+
+def _snapshot(tensor):
+    """A copy of the tensor's current value that stands for it in the graph (same grad_fn)."""
+    copy = type(tensor)._make(tensor._data.copy(), tensor._rg)
+    copy.grad_fn, copy._output_nr = tensor.grad_fn, tensor._output_nr
+    return copy
+
+
+def named(tensor, node_name):
+    """Give a composed op's output torch's grad_fn name (users and tests read `grad_fn`)."""
+    if tensor.grad_fn is not None:
+        tensor.grad_fn._node_name = node_name
+    return tensor
 
 
 def install_methods(tensor_cls):

@@ -6,7 +6,7 @@ import numpy as np
 from .. import _dtype
 from .._backend import array_module
 from ..autograd.function import Op
-from ._registry import torch_api
+from ._registry import named, torch_api
 
 
 def _tensor_cls():
@@ -146,7 +146,13 @@ def _make_unary(name, forward, backward, saves):
         def bwd(ctx, g):
             return backward(g, None, ctx.saved_tensors[0])
     cls_name = "".join(p.capitalize() for p in name.split("_"))
-    return type(cls_name, (Op,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd)})
+    attrs = {"forward": staticmethod(fwd), "backward": staticmethod(bwd)}
+    if name in _TORCH_NODE_NAMES:
+        attrs["_node_name"] = _TORCH_NODE_NAMES[name]
+    return type(cls_name, (Op,), attrs)
+
+
+_TORCH_NODE_NAMES = {"square": "PowBackward0"}      # torch computes square as pow(x, 2)
 
 
 def _unary_api(name, op, float_only):
@@ -225,7 +231,13 @@ class Pow(Op):
     def forward(ctx, a, b):
         with np.errstate(all="ignore"):
             y = array_module(a if hasattr(a, "shape") else b).power(a, b)
-        ctx.save_for_backward(a, b, y if _need(ctx, 1) else None)
+        if ctx._record:
+            ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
+            # torch: PowBackward0 tensor ** scalar, PowBackward1 tensor ** tensor, PowBackward2 scalar ** tensor
+            if not hasattr(a, "shape"):
+                ctx._node_name = "PowBackward2"
+            elif hasattr(b, "shape"):
+                ctx._node_name = "PowBackward1"
         return y
 
     @staticmethod
@@ -548,7 +560,7 @@ def clamp(input, min=None, max=None):
             out = maximum(out, min)
         if max is not None:
             out = minimum(out, max)
-        return out
+        return named(out, "ClampBackward0")
     return Clamp.apply(input, min, max)
 
 
@@ -557,15 +569,16 @@ torch_api("clip", inplace=True)(clamp)
 
 @torch_api(inplace=True)
 def clamp_min(input, min):
-    return clamp(input, min=min)
+    return named(clamp(input, min=min), "ClampMinBackward0")
 
 
 @torch_api(inplace=True)
 def clamp_max(input, max):
-    return clamp(input, max=max)
+    return named(clamp(input, max=max), "ClampMaxBackward0")
 
 
 class Clamp(Op):
+    _node_name = "ClampBackward1"
     @staticmethod
     def forward(ctx, x, lo, hi):
         xp = array_module(x)

@@ -6,8 +6,8 @@ from .. import _dtype
 from .._backend import array_module
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
-from ._registry import torch_api
-from .shape import Slice
+from ._registry import named, torch_api
+from .shape import Select, Slice
 from .reduce import values_indices
 
 
@@ -119,14 +119,30 @@ def getitem(self, key):
         n = self._data.shape[0]
         if not -n <= key < n:
             raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
-        return Slice.apply(self, (int(key),))
+        return Select.apply(self, (int(key),))
     if self._data.ndim == 0 and key not in (None, Ellipsis, ()) and not (isinstance(key, tuple) and
                                                                          all(k is None or k is Ellipsis for k in key)):
         if not isinstance(key, _T()) or key._data.dtype != np.bool_:
             raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                              "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
     k, basic = _convert_key(key, self._data.shape)
-    return Slice.apply(self, k) if basic else Index.apply(self, k)
+    if not basic:
+        return Index.apply(self, k)
+    out = Slice.apply(self, k)
+    return named(out, _basic_index_node_name(k)) if out.grad_fn is not None else out
+
+
+def _basic_index_node_name(key):
+    """torch applies a basic index item by item; its grad_fn is named after the last step taken."""
+    name = "AliasBackward0"
+    for k in key:
+        if k is None:
+            name = "UnsqueezeBackward0"
+        elif isinstance(k, int):
+            name = "SelectBackward0"
+        elif isinstance(k, slice) and k != slice(None):
+            name = "SliceBackward0"
+    return name
 
 
 class IndexPut(Op):
@@ -409,7 +425,7 @@ def masked_select(input, mask):
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
     shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
     x = input.expand(shape) if tuple(input.shape) != shape else input
-    return Index.apply(x, (np.broadcast_to(mask._data, shape),))
+    return named(Index.apply(x, (np.broadcast_to(mask._data, shape),)), "MaskedSelectBackward0")
 
 
 @torch_api(inplace=True)
@@ -443,7 +459,7 @@ def argwhere(input):
 @torch_api()
 def take(input, index):
     flat = input.reshape(-1)
-    return Index.apply(flat, (index._data,))
+    return named(Index.apply(flat, (index._data,)), "TakeBackward0")
 
 
 @torch_api()
@@ -472,7 +488,7 @@ def sort(input, dim=-1, descending=False, stable=False):
         return values_indices["sort"](input.clone(), _T()._make(np.asarray(0)))
     d = input._dim(dim)
     idx = _T()._make(_sort_indices(input.__array__(), d, descending).astype(np.int64))
-    return values_indices["sort"](gather(input, d, idx), idx)
+    return values_indices["sort"](named(gather(input, d, idx), "SortBackward0"), idx)
 
 
 @torch_api()
@@ -494,7 +510,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     order = _sort_indices(input.__array__() if input.dim() else input.__array__().reshape(1), d, largest)
     idx = _T()._make(np.take(order, np.arange(k), axis=d).astype(np.int64))
     src = input if input.dim() else input.reshape(1)
-    return values_indices["topk"](gather(src, d, idx), idx)
+    return values_indices["topk"](named(gather(src, d, idx), "TopkBackward0"), idx)
 
 
 @torch_api()

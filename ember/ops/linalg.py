@@ -4,7 +4,7 @@ import numpy as np
 from .. import _dtype
 from .._backend import array_module
 from ..autograd.function import Op
-from ._registry import torch_api
+from ._registry import named, torch_api
 
 
 def _T():
@@ -21,11 +21,18 @@ def _check_float_pair(op, a, b):
                            f"{a.device} and {b.device}! ({op})")
 
 
+# torch's grad_fn names for matmul by operand dims (it dispatches to mm, mv, dot, or views around bmm)
+_MATMUL_NODE_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0",
+                      (1, 2): "SqueezeBackward4"}
+
+
 class MatMul(Op):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(b if ctx._record and ctx.needs_input_grad[0] else None,
-                              a if ctx._record and ctx.needs_input_grad[1] else None)
+        if ctx._record:
+            ctx.save_for_backward(b if ctx.needs_input_grad[0] else None, a if ctx.needs_input_grad[1] else None)
+            if type(ctx) is MatMul:
+                ctx._node_name = _MATMUL_NODE_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
         return array_module(a).matmul(a, b)
 
     @staticmethod
@@ -87,7 +94,11 @@ def bmm(input, mat2):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
     _check_float_pair("bmm", input, mat2)
-    return MatMul.apply(input, mat2)
+    return Bmm.apply(input, mat2)
+
+
+class Bmm(MatMul):
+    pass
 
 
 @torch_api()
@@ -118,7 +129,7 @@ torch_api("vdot")(dot)
 @torch_api(inplace=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     prod = mm(mat1, mat2)
-    return _scaled_sum(input, prod, beta, alpha)
+    return named(_scaled_sum(input, prod, beta, alpha), "AddmmBackward0")
 
 
 def _scaled_sum(input, prod, beta, alpha):
@@ -131,17 +142,17 @@ def _scaled_sum(input, prod, beta, alpha):
 
 @torch_api(inplace=True)
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
+    return named(_scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha), "AddbmmBackward0")
 
 
 @torch_api(inplace=True)
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+    return named(_scaled_sum(input, bmm(batch1, batch2), beta, alpha), "BaddbmmBackward0")
 
 
 @torch_api(inplace=True)
 def addmv(input, mat, vec, *, beta=1, alpha=1):
-    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+    return named(_scaled_sum(input, mv(mat, vec), beta, alpha), "AddmvBackward0")
 
 
 @torch_api(inplace=True)
@@ -172,7 +183,7 @@ def cross(input, other, dim=None):
 def trace(input):
     if input.dim() != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
-    return input.diagonal().sum()
+    return named(input.diagonal().sum(), "TraceBackward0")
 
 
 def diagonal_backward(g, in_shape, offset, dim1, dim2):
@@ -229,18 +240,26 @@ class TriMask(Op):
         return (g.triu(ctx.diagonal) if ctx.upper else g.tril(ctx.diagonal)), None, None
 
 
+class Triu(TriMask):
+    pass
+
+
+class Tril(TriMask):
+    pass
+
+
 @torch_api(inplace=True)
 def triu(input, diagonal=0):
     if input.dim() < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
-    return TriMask.apply(input, diagonal, True)
+    return Triu.apply(input, diagonal, True)
 
 
 @torch_api(inplace=True)
 def tril(input, diagonal=0):
     if input.dim() < 2:
         raise RuntimeError("tril: input tensor must have at least 2 dimensions")
-    return TriMask.apply(input, diagonal, False)
+    return Tril.apply(input, diagonal, False)
 
 
 @torch_api(method=False)
@@ -265,6 +284,7 @@ def _square(op, input):
 
 
 class Inverse(Op):
+    _node_name = "LinalgInvExBackward0"
     @staticmethod
     def forward(ctx, x):
         try:
@@ -289,6 +309,7 @@ def inverse(input):
 
 
 class Det(Op):
+    _node_name = "LinalgDetBackward0"
     @staticmethod
     def forward(ctx, x):
         y = array_module(x).linalg.det(x)

@@ -7,7 +7,7 @@ import numpy as np
 from .. import _dtype
 from .._backend import array_module
 from ..autograd.function import Op
-from ._registry import torch_api
+from ._registry import named, torch_api
 
 values_indices = {name: collections.namedtuple(name, ["values", "indices"])
                   for name in ("max", "min", "median", "mode", "kthvalue", "sort", "topk", "cummax", "cummin")}
@@ -45,6 +45,8 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim, np_dtype):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        if dims is not None:
+            ctx._node_name = "SumBackward1"
         return x.sum(axis=dims, keepdims=keepdim, dtype=np_dtype)
 
     @staticmethod
@@ -88,22 +90,23 @@ def _count(shape, dims):
 @torch_api()
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     input = _float_required("mean", input, dtype)
-    dims = _dims(input, dim)
-    n = _count(input.shape, dims)
-    return Sum.apply(input, dims, keepdim, None) / n if n else Mean0.apply(input, dims, keepdim)
+    return Mean.apply(input, _dims(input, dim), keepdim)
 
 
-class Mean0(Op):
-    """mean over zero elements: nan, as torch."""
-
+class Mean(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        with np.errstate(all="ignore"):
-            return x.mean(axis=dims, keepdims=keepdim)
+        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        ctx.count = _count(x.shape, dims)
+        if dims is not None:
+            ctx._node_name = "MeanBackward1"
+        with np.errstate(all="ignore"):         # mean over zero elements is nan, as torch
+            y = x.mean(axis=dims, keepdims=keepdim)
+        return y.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        return None, None, None
+        return _expand_back(g / builtins.max(ctx.count, 1), ctx.in_shape, ctx.dims, ctx.keepdim), None, None
 
 
 @torch_api()
@@ -116,6 +119,8 @@ class Prod(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim, np_dtype):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        if dims is not None:
+            ctx._node_name = "ProdBackward1"
         y = x.prod(axis=dims, keepdims=keepdim, dtype=np_dtype)
         ctx.save_for_backward(x, y)
         return y
@@ -182,7 +187,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 @torch_api()
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    return named(var(input, dim, unbiased, keepdim, correction=correction).sqrt(), "StdBackward0")
 
 
 @torch_api(method=False)
@@ -197,6 +202,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 class Norm2(Op):
     """The 2-norm with torch's zero gradient at 0 (composing sqrt(sum(x*x)) would give nan)."""
+    _node_name = "LinalgVectorNormBackward0"
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -231,8 +237,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == 0:
         return (input != 0).to(input.dtype).sum(dim, keepdim)
     if p == 1:
-        return input.abs().sum(dim, keepdim)
-    return (input.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+        return named(input.abs().sum(dim, keepdim), "LinalgVectorNormBackward0")
+    return named((input.abs() ** p).sum(dim, keepdim) ** (1.0 / p), "LinalgVectorNormBackward0")
 
 
 @torch_api()
@@ -262,13 +268,29 @@ class Extreme(Op):
         return mask / count * _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
 
 
+class MaxAll(Extreme):
+    _node_name = "MaxBackward1"
+
+
+class MinAll(Extreme):
+    _node_name = "MinBackward1"
+
+
+class Amax(Extreme):
+    pass
+
+
+class Amin(Extreme):
+    pass
+
+
 def _reduce_dim_op(name, kernel, arg_kernel):
     def fn(input, dim=None, keepdim=False, *, out=None):
         from .elementwise import maximum, minimum
         if isinstance(dim, _T()):                      # max(a, b) is the elementwise maximum
             return (maximum if name == "max" else minimum)(input, dim)
         if dim is None:
-            return Extreme.apply(input, None, False, kernel)
+            return (MaxAll if name == "max" else MinAll).apply(input, None, False, kernel)
         d = input._dim(dim)
         if input.shape[d] == 0 if input.dim() else False:
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
@@ -278,7 +300,8 @@ def _reduce_dim_op(name, kernel, arg_kernel):
         values = gather(input, d, idx) if input.dim() else input.clone()
         if not keepdim and input.dim():
             values, idx = values.squeeze(d), idx.squeeze(d)
-        return values_indices[name](values, idx)
+        return values_indices[name](named(values, node_name), idx)
+    node_name = name.capitalize() + "Backward0"
     fn.__name__ = name
     return fn
 
@@ -289,12 +312,12 @@ min = torch_api("min")(_reduce_dim_op("min", np.min, np.argmin))
 
 @torch_api()
 def amax(input, dim=(), keepdim=False):
-    return Extreme.apply(input, _dims(input, dim), keepdim, np.max)
+    return Amax.apply(input, _dims(input, dim), keepdim, np.max)
 
 
 @torch_api()
 def amin(input, dim=(), keepdim=False):
-    return Extreme.apply(input, _dims(input, dim), keepdim, np.min)
+    return Amin.apply(input, _dims(input, dim), keepdim, np.min)
 
 
 @torch_api(method=False)
@@ -367,9 +390,10 @@ def median(input, dim=None, keepdim=False):
         if flat.numel() == 0:
             from .creation import tensor
             return tensor(float("nan"), dtype=input.dtype)
-        return _kth("median", flat, (flat.numel() - 1) // 2, 0, False).values
+        return named(_kth("median", flat, (flat.numel() - 1) // 2, 0, False).values, "MedianBackward0")
     n = input.shape[input._dim(dim)] if input.dim() else 1
-    return _kth("median", input, (n - 1) // 2, dim, keepdim)
+    values, indices = _kth("median", input, (n - 1) // 2, dim, keepdim)
+    return values_indices["median"](named(values, "MedianBackward1"), indices)
 
 
 @torch_api()
@@ -490,6 +514,7 @@ cummin = torch_api("cummin")(_cum_extreme("cummin", np.minimum))
 
 
 class LogSumExp(Op):
+    _node_name = "LogsumexpBackward0"
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         xp = array_module(x)

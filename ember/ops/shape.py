@@ -3,7 +3,7 @@ import numpy as np
 
 from .._backend import array_module
 from ..autograd.function import Op
-from ._registry import torch_api
+from ._registry import named, torch_api
 
 
 def _T():
@@ -59,6 +59,7 @@ class View(Op):
 
 class Reshape(Op):
     """reshape that had to copy (the input was not viewable)."""
+    _node_name = "UnsafeViewBackward0"      # torch's name: it copies, then views the copy
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -141,6 +142,10 @@ class Permute(Op):
         return g.permute(tuple(np.argsort(ctx.dims))), None
 
 
+class Transpose(Permute):
+    pass
+
+
 @torch_api()
 def permute(input, *dims):
     dims = _sizes(dims)
@@ -163,14 +168,15 @@ def transpose(input, dim0, dim1):
     d0, d1 = input._dim(dim0), input._dim(dim1)
     dims = list(range(n))
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return Permute.apply(input, tuple(dims))
+    return Transpose.apply(input, tuple(dims))
 
 
 @torch_api()
 def t(input):
     if input.dim() > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
-    return transpose(input, 0, 1) if input.dim() == 2 else View.apply(input, tuple(input.shape))
+    return named(transpose(input, 0, 1), "TBackward0") if input.dim() == 2 else \
+        View.apply(input, tuple(input.shape))
 
 
 def _T_prop(self):
@@ -297,17 +303,29 @@ def squeeze(input, dim=None):
     shape = input.shape
     if dim is None:
         new = tuple(s for s in shape if s != 1)
-    else:
-        dims = {input._dim(d) for d in ((dim,) if isinstance(dim, int) else dim)}
-        new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-    return View.apply(input, new)
+        return Squeeze.apply(input, new)
+    dims = {input._dim(d) for d in ((dim,) if isinstance(dim, int) else dim)}
+    new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+    return SqueezeDim.apply(input, new)
 
 
 @torch_api()
 def unsqueeze(input, dim):
     d = input._dim(dim, input.dim() + 1)
     shape = tuple(input.shape)
-    return View.apply(input, shape[:d] + (1,) + shape[d:])
+    return Unsqueeze.apply(input, shape[:d] + (1,) + shape[d:])
+
+
+class Squeeze(View):
+    pass
+
+
+class SqueezeDim(View):
+    _node_name = "SqueezeBackward1"
+
+
+class Unsqueeze(View):
+    pass
 
 
 class Slice(Op):
@@ -323,6 +341,18 @@ class Slice(Op):
     def backward(ctx, g):
         from .index import slice_backward
         return slice_backward(g, ctx.in_shape, ctx.key), None
+
+
+class Select(Slice):
+    pass
+
+
+class Split(Slice):
+    pass
+
+
+class Unbind(Slice):
+    pass
 
 
 @torch_api()
@@ -345,13 +375,13 @@ def select(input, dim, index):
     size = input.shape[d]
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension {d}")
-    return Slice.apply(input, (slice(None),) * d + (index,))
+    return Select.apply(input, (slice(None),) * d + (index,))
 
 
 @torch_api()
 def unbind(input, dim=0):
     d = input._dim(dim)
-    return tuple(Slice.apply(input, (slice(None),) * d + (i,)) for i in range(input.shape[d]))
+    return tuple(Unbind.apply(input, (slice(None),) * d + (i,)) for i in range(input.shape[d]))
 
 
 @torch_api()
@@ -370,7 +400,7 @@ def split(tensor, split_size_or_sections, dim=0):
                                f"dimension {d}), but got split_sizes={sections}")
         starts = np.cumsum([0] + sections[:-1])
         bounds = [(int(s), int(s) + n) for s, n in zip(starts, sections)]
-    return tuple(Slice.apply(tensor, (slice(None),) * d + (slice(a, b),)) for a, b in bounds)
+    return tuple(Split.apply(tensor, (slice(None),) * d + (slice(a, b),)) for a, b in bounds)
 
 
 @torch_api()
@@ -444,7 +474,7 @@ def stack(tensors, dim=0):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
                                f"entry 0 and {list(t.shape)} at entry {i}")
     d = tensors[0]._dim(dim, tensors[0].dim() + 1)
-    return cat([unsqueeze(t, d) for t in tensors], d)
+    return named(cat([unsqueeze(t, d) for t in tensors], d), "StackBackward0")
 
 
 @torch_api(method=False)
@@ -495,7 +525,7 @@ def repeat(self, *sizes):
 
 @torch_api()
 def tile(input, dims):
-    dims = tuple(dims)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
     dims = (1,) * (input.dim() - len(dims)) + dims
     return Repeat.apply(input, dims)
 
