@@ -1,2 +1,351 @@
-"""nn modules: rnn."""
-__all__ = []
+"""nn modules: RNN, LSTM, GRU (multi-layer, bidirectional) and RNNCell, LSTMCell, GRUCell, as torch.
+
+Each layer and direction is one input-projection GEMM over all time steps plus one `Recurrence` node
+(ember/ops/rnn.py). Not supported yet: proj_size > 0 and PackedSequence inputs.
+"""
+import math
+import numbers
+import warnings
+
+from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
+from ...ops.creation import empty, zeros
+from ...ops.linear import linear
+from ...ops.rnn import Recurrence
+from ...ops.shape import cat, stack
+from .. import functional as F
+from ..parameter import Parameter
+from .module import Module
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def _recurrence(mode, pre, h0, c0, w_hh, b_ih, b_hh, reverse):
+    """One layer, one direction; `pre` is x @ W_ih^T (no bias yet). Returns (out, c_last or None)."""
+    if b_ih is not None:
+        # GRU keeps b_hh inside r * (W_hn h + b_hn); the others can add both biases up front
+        pre = pre + (b_ih if mode == "GRU" else b_ih + b_hh)
+    result = Recurrence.apply(pre, h0, c0, w_hh, b_hh if mode == "GRU" else None, mode, reverse)
+    return result if mode == "LSTM" else (result, None)
+
+
+def _init_uniform(module):
+    stdv = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
+    with no_grad():
+        for weight in module.parameters():
+            weight.uniform_(-stdv, stdv)
+
+
+class RNNBase(Module):
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__()
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        num_directions = 2 if bidirectional else 1
+        if not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
+            raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
+                             "element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+                          f"expects num_layers greater than 1, but got dropout={dropout} and "
+                          f"num_layers={num_layers}", stacklevel=2)
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
+        if not isinstance(batch_first, bool):
+            raise TypeError(f"batch_first should be of type bool, got: {type(batch_first).__name__}")
+        if not isinstance(input_size, int):
+            raise TypeError(f"input_size should be of type int, got: {type(input_size).__name__}")
+        if input_size <= 0:
+            raise ValueError("input_size must be greater than zero")
+        if not isinstance(hidden_size, int):
+            raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size > 0:
+            raise NotImplementedError(f"{mode}: proj_size > 0 (LSTM with projections) is not supported by ember yet")
+        if mode not in _GATES:
+            raise ValueError("Unrecognized RNN mode: " + mode)
+        gate_size = _GATES[mode] * hidden_size
+        factory = dict(device=device, dtype=dtype)
+        self._flat_weights_names = []
+        self._all_weights = []
+        for layer in range(num_layers):
+            for direction in range(num_directions):
+                layer_input_size = input_size if layer == 0 else hidden_size * num_directions
+                suffix = "_reverse" if direction == 1 else ""
+                shapes = [("weight_ih_l{}{}", (gate_size, layer_input_size)), ("weight_hh_l{}{}", (gate_size, hidden_size))]
+                if bias:
+                    shapes += [("bias_ih_l{}{}", (gate_size,)), ("bias_hh_l{}{}", (gate_size,))]
+                names = []
+                for pattern, shape in shapes:
+                    name = pattern.format(layer, suffix)
+                    setattr(self, name, Parameter(empty(shape, **factory)))
+                    names.append(name)
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    @property
+    def _flat_weights(self):
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    @property
+    def all_weights(self):
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    def flatten_parameters(self):
+        """A no-op, as torch's on the CPU (it compacts weights for cuDNN)."""
+
+    def reset_parameters(self):
+        _init_uniform(self)
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+    # --- argument checks (torch's messages, prefixed with the layer) ------------------------------
+    def _name(self):
+        return type(self).__name__
+
+    def check_input(self, input, batch_sizes=None):
+        weight_dtype = self.weight_ih_l0.dtype
+        if input.dtype != weight_dtype:
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight_dtype}). "
+                             f"Convert input: input.to({weight_dtype}), or convert model: model.to({input.dtype})")
+        if input.dim() != 3:
+            raise RuntimeError(f"{self._name()}: input must have 3 dimensions, got {input.dim()}")
+        if self.input_size != input.size(-1):
+            raise RuntimeError(f"{self._name()}: input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {input.size(-1)} (input of shape {list(input.shape)})")
+
+    def get_expected_hidden_size(self, input, batch_sizes=None):
+        mini_batch = input.size(0) if self.batch_first else input.size(1)
+        return (self.num_layers * (2 if self.bidirectional else 1), mini_batch, self.hidden_size)
+
+    def check_hidden_size(self, hx, expected_hidden_size, msg="Expected hidden size {}, got {}"):
+        if tuple(hx.shape) != expected_hidden_size:
+            raise RuntimeError(f"{self._name()}: " + msg.format(expected_hidden_size, list(hx.shape)))
+
+    def _prepare(self, input, hx):
+        """Validate, add the batch dim for unbatched input, and make zero initial states: (input, hx, batched)."""
+        if not isinstance(input, Tensor):
+            raise NotImplementedError(f"{self._name()}: only Tensor inputs are supported (PackedSequence is not "
+                                      f"supported by ember yet), got {type(input).__name__}")
+        if input.dim() not in (2, 3):
+            raise ValueError(f"{self._name()}: Expected input to be 2D or 3D, got {input.dim()}D instead")
+        batched = input.dim() == 3
+        if not batched:
+            input = input.unsqueeze(0 if self.batch_first else 1)
+        states = 2 if self.mode == "LSTM" else 1
+        if hx is None:
+            shape = self.get_expected_hidden_size(input)
+            hx = tuple(zeros(shape, dtype=input.dtype, device=input.device) for _ in range(states))
+        else:
+            hx = tuple(hx) if states == 2 else (hx,)
+            want = 3 if batched else 2
+            if any(h.dim() != want for h in hx):
+                got = ", ".join(f"{h.dim()}-D" for h in hx)
+                what = "hx and cx" if states == 2 else "hx"
+                kind = "batched 3-D" if batched else "unbatched 2-D"
+                raise RuntimeError(f"{self._name()}: For {kind} input, {what} should also be {want}-D but got "
+                                   f"({got}) tensor(s)")
+            if not batched:
+                hx = tuple(h.unsqueeze(1) for h in hx)
+        self.check_input(input)
+        expected = self.get_expected_hidden_size(input)
+        for h in hx:
+            self.check_hidden_size(h, expected)
+        return input, hx, batched
+
+    # --- the computation ------------------------------------------------------------------------------
+    def _run(self, x, h0, c0):
+        """x (T, B, I), h0/c0 (layers * directions, B, H) -> output (T, B, directions * H), h_n, c_n."""
+        directions = 2 if self.bidirectional else 1
+        h_last, c_last = [], []
+        layer_input = x
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(directions):
+                k = layer * directions + direction
+                params = self.all_weights[k]
+                w_ih, w_hh = params[0], params[1]
+                b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
+                out, c = _recurrence(self.mode, linear(layer_input, w_ih), h0[k], None if c0 is None else c0[k],
+                                     w_hh, b_ih, b_hh, direction == 1)
+                outs.append(out)
+                h_last.append(out[0] if direction == 1 else out[-1])
+                c_last.append(c)
+            layer_input = outs[0] if directions == 1 else cat(outs, 2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, True)
+        return layer_input, stack(h_last), (stack(c_last) if c0 is not None else None)
+
+    def forward(self, input, hx=None):
+        input, hx, batched = self._prepare(input, hx)
+        x = input.transpose(0, 1) if self.batch_first else input
+        output, h_n, c_n = self._run(x, hx[0], hx[1] if self.mode == "LSTM" else None)
+        if self.batch_first:
+            output = output.transpose(0, 1)
+        if not batched:
+            output = output.squeeze(0 if self.batch_first else 1)
+            h_n = h_n.squeeze(1)
+            c_n = c_n.squeeze(1) if c_n is not None else None
+        return output, ((h_n, c_n) if self.mode == "LSTM" else h_n)
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh|relu(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)."""
+
+    def __init__(self, *args, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if len(args) > 3:
+            self.nonlinearity = args[3]
+            args = args[:3] + args[4:]
+        else:
+            self.nonlinearity = kwargs.pop("nonlinearity", "tanh")
+        modes = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}
+        if self.nonlinearity not in modes:
+            raise ValueError(f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'.")
+        super().__init__(modes[self.nonlinearity], *args, **kwargs)
+
+
+class LSTM(RNNBase):
+    """LSTM with torch's gate order (i, f, g, o) in weight_ih_l{k} / weight_hh_l{k}."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__("LSTM", *args, **kwargs)
+
+
+class GRU(RNNBase):
+    """GRU with torch's gate order (r, z, n) and n = tanh(W_in x + b_in + r * (W_hn h + b_hn))."""
+
+    def __init__(self, *args, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        super().__init__("GRU", *args, **kwargs)
+
+
+# --- cells ------------------------------------------------------------------------------------------------
+
+class RNNCellBase(Module):
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        factory = dict(device=device, dtype=dtype)
+        self.weight_ih = Parameter(empty((num_chunks * hidden_size, input_size), **factory))
+        self.weight_hh = Parameter(empty((num_chunks * hidden_size, hidden_size), **factory))
+        if bias:
+            self.bias_ih = Parameter(empty(num_chunks * hidden_size, **factory))
+            self.bias_hh = Parameter(empty(num_chunks * hidden_size, **factory))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
+
+    def reset_parameters(self):
+        _init_uniform(self)
+
+    def _step(self, mode, input, states):
+        """One time step through the same Recurrence node the full layers use; handles unbatched input."""
+        name = type(self).__name__
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(f"{name}: input has inconsistent input_size: got {input.shape[-1]}, expected "
+                               f"{self.input_size} (input of shape {list(input.shape)})")
+        batched = input.dim() == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        if states is None:
+            h = zeros(input.shape[0], self.hidden_size, dtype=input.dtype, device=input.device)
+            states = (h, h) if mode == "LSTM" else (h,)
+        else:
+            for idx, value in enumerate(states):
+                if value.dim() not in (1, 2):
+                    which = f"hx[{idx}]" if mode == "LSTM" else "hidden"
+                    raise ValueError(f"{name}: Expected {which} to be 1D or 2D, got {value.dim()}D instead")
+            if not batched:
+                states = tuple(s.unsqueeze(0) for s in states)
+        for s in states:
+            if tuple(s.shape) != (input.shape[0], self.hidden_size):
+                raise RuntimeError(f"{name}: Expected hidden state of shape {[input.shape[0], self.hidden_size]}, "
+                                   f"got {list(s.shape)}")
+        out, c = _recurrence(mode, linear(input, self.weight_ih).unsqueeze(0), states[0],
+                             states[1] if mode == "LSTM" else None, self.weight_hh, self.bias_ih, self.bias_hh,
+                             False)
+        h = out[0]
+        if not batched:
+            h = h.squeeze(0)
+            c = c.squeeze(0) if c is not None else None
+        return (h, c) if mode == "LSTM" else h
+
+
+class RNNCell(RNNCellBase):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        if hx is not None and hx.dim() not in (1, 2):
+            raise ValueError(f"RNNCell: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
+        return self._step("RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU", input,
+                          None if hx is None else (hx,))
+
+
+class LSTMCell(RNNCellBase):
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):
+        return self._step("LSTM", input, None if hx is None else tuple(hx))
+
+
+class GRUCell(RNNCellBase):
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):
+        if hx is not None and hx.dim() not in (1, 2):
+            raise ValueError(f"GRUCell: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
+        return self._step("GRU", input, None if hx is None else (hx,))
