@@ -53,3 +53,4 @@ from . import cuda  # noqa: E402,F401
 from . import distributed  # noqa: E402,F401
 from . import amp  # noqa: E402,F401
 from .amp import autocast  # noqa: E402,F401
+from .serialization import save, load  # noqa: E402,F401
