@@ -69,6 +69,16 @@ def as_device(spec):
     return spec if isinstance(spec, device) else device(spec)
 
 
+def diagonal_view(arr, offset, dim1, dim2):
+    """A writeable diagonal view, as torch's (NumPy hands out diagonals read-only)."""
+    if array_module(arr) is not np:
+        return arr.diagonal(offset, dim1, dim2)
+    view = np.diagonal(arr, offset, dim1, dim2)
+    if arr.flags.writeable:
+        view.flags.writeable = True
+    return view
+
+
 def device_of(arr):
     if _cupy and isinstance(arr, _cupy.ndarray):
         return device("cuda", arr.device.id)

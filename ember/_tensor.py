@@ -128,7 +128,12 @@ class Tensor:
 
     def stride(self, dim=None):
         item = self._data.itemsize
-        strides = tuple(s // item for s in self._data.strides)
+        strides = [s // item for s in self._data.strides]
+        shape = self._data.shape
+        for d in range(len(shape) - 1, -1, -1):
+            if shape[d] == 1 and strides[d] == 0:      # NumPy's None-axis; torch's unsqueeze convention
+                strides[d] = strides[d + 1] * shape[d + 1] if d + 1 < len(shape) else 1
+        strides = tuple(strides)
         return strides if dim is None else strides[self._dim(dim)]
 
     def storage_offset(self):
