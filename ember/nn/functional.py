@@ -2,6 +2,10 @@
 from ..ops.reduce import softmax, log_softmax  # noqa: F401
 from ..ops.activation import *  # noqa: F401,F403
 from ..ops.loss import *  # noqa: F401,F403
+from ..ops.linear import *  # noqa: F401,F403
+from ..ops.dropout import *  # noqa: F401,F403
+from ..ops.sparse import *  # noqa: F401,F403
+from ..ops.distance import *  # noqa: F401,F403
 from ..ops.conv import *  # noqa: F401,F403
 from ..ops.pool import *  # noqa: F401,F403
 from ..ops.norm import *  # noqa: F401,F403

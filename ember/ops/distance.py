@@ -1,0 +1,44 @@
+"""Distances (nn.functional.pairwise_distance, cosine_similarity, pdist, normalize): compositions of
+ember's norm, written as torch's ATen composes them so values and gradients agree."""
+from ._registry import torch_api
+from .reduce import norm
+
+__all__ = ["pairwise_distance", "cosine_similarity", "pdist", "normalize"]
+
+
+def _straight_through_clamp_min(t, eps):
+    """clamp_min(eps) in value only: torch clamps the norms under no_grad, so the gradient ignores it."""
+    return t + (t.clamp(min=eps) - t).detach()
+
+
+@torch_api(method=False)
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    innermost = max(x1.dim(), x2.dim()) - 1
+    if innermost < 0:
+        return norm((x1 - x2 + eps).reshape(1), p, 0, keepdim)
+    return norm(x1 - x2 + eps, p, innermost, keepdim)
+
+
+@torch_api(method=False)
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    x1n = _straight_through_clamp_min(norm(x1, 2, dim, True), eps)
+    x2n = _straight_through_clamp_min(norm(x2, 2, dim, True), eps)
+    return ((x1 / x1n) * (x2 / x2n)).sum(dim)
+
+
+@torch_api(method=False)
+def pdist(input, p=2):
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D (shape {tuple(input.shape)})")
+    from .linalg import triu_indices
+    n = input.shape[0]
+    rows, cols = triu_indices(n, n, 1)
+    return norm(input[rows] - input[cols], p, 1)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    denom = norm(input, p, dim, True).clamp(min=eps).expand_as(input)
+    result = input / denom
+    if out is not None:
+        return out.copy_(result)
+    return result

@@ -1,0 +1,53 @@
+"""Linear maps (nn.functional.linear, bilinear): compositions of ember's matmul/einsum."""
+from .linalg import matmul, einsum
+
+__all__ = ["linear", "bilinear"]
+
+
+def _shape_text(shape):
+    return "x".join(map(str, shape))
+
+
+def linear_shape_error(input, weight, layer=None):
+    """torch's mat1/mat2 message, prefixed with the layer and what it expected when a module calls."""
+    rows = 1
+    for s in input.shape[:-1]:
+        rows *= s
+    core = (f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1] if input.dim() else 1} and "
+            f"{_shape_text(tuple(weight.shape)[::-1])})")
+    if layer is None:
+        return RuntimeError(f"linear: {core}; input of shape {tuple(input.shape)}, weight of shape "
+                            f"{tuple(weight.shape)} (out_features x in_features)")
+    return RuntimeError(f"{layer} got input of shape {tuple(input.shape)}: expected the last dimension to be "
+                        f"{weight.shape[-1]} (did you forget to flatten?). {core}")
+
+
+def linear(input, weight, bias=None):
+    if input.dim() == 0 or input.shape[-1] != weight.shape[-1]:
+        raise linear_shape_error(input, weight)
+    if input.dim() > 2:
+        # one 2-D product, so the weight gradient is a single GEMM rather than a batch to sum
+        lead = tuple(input.shape[:-1])
+        out = matmul(input.reshape(-1, input.shape[-1]), weight.t()).reshape(lead + (weight.shape[0],))
+    else:
+        out = matmul(input, weight.t())
+    return out if bias is None else out + bias
+
+
+def bilinear(input1, input2, weight, bias=None):
+    if weight.dim() != 3:
+        raise RuntimeError(f"bilinear(): weight must be three-dimensional (out, in1, in2), got shape "
+                           f"{tuple(weight.shape)}")
+    if input1.shape[-1] != weight.shape[1]:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but "
+                           f"expected {weight.shape[1]}")
+    if input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but "
+                           f"expected {weight.shape[2]}")
+    if tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {tuple(input1.shape[:-1])} and "
+                           f"{tuple(input2.shape[:-1])}")
+    lead = tuple(input1.shape[:-1])
+    out = einsum("bi,oij,bj->bo", input1.reshape(-1, weight.shape[1]), weight,
+                 input2.reshape(-1, weight.shape[2])).reshape(lead + (weight.shape[0],))
+    return out if bias is None else out + bias
