@@ -38,6 +38,15 @@ class Count(IterableDataset):
         return self.n
 
 
+def test_generic_like_torch():
+    class Typed(Dataset[int]):
+        def __getitem__(self, i):
+            return i
+    assert Typed()[2] == 2
+    with pytest.raises(TypeError, match="abstract"):
+        IterableDataset()
+
+
 def test_importable_both_ways():
     import ember.utils.data as data
     assert data.DataLoader is DataLoader
@@ -196,7 +205,21 @@ def test_distributed_sampler_shuffled_split_structure(n, replicas, drop_last):
         assert shards(1) != parts and shards(0, seed=1) != parts
 
 
-def test_distributed_sampler_needs_replicas_and_rank_without_process_group():
+def test_distributed_sampler_asks_the_process_group(monkeypatch):
+    dist = pytest.importorskip("ember.distributed")
+    monkeypatch.setattr(dist, "is_available", lambda: True)
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "get_world_size", lambda group=None: 4)
+    monkeypatch.setattr(dist, "get_rank", lambda group=None: 1)
+    sampler = DistributedSampler(range(10), shuffle=False)
+    assert (sampler.num_replicas, sampler.rank, list(sampler)) == (4, 1, [1, 5, 9])
+
+
+def test_distributed_sampler_needs_replicas_and_rank_without_process_group(monkeypatch):
+    import importlib.util
+    if importlib.util.find_spec("ember.distributed") is not None:  # another test may have initialised it
+        import ember.distributed
+        monkeypatch.setattr(ember.distributed, "is_initialized", lambda: False)
     with pytest.raises(RuntimeError, match="num_replicas"):
         DistributedSampler(range(4))
     with pytest.raises(ValueError, match=r"Invalid rank 3, rank should be in the interval \[0, 2\]"):

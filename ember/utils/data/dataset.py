@@ -3,15 +3,19 @@ import bisect
 import itertools
 import math
 import warnings
+from typing import Generic, Iterable, TypeVar
 
 from ...ops.creation import default_generator, randperm
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset", "ChainDataset",
            "Subset", "random_split"]
 
+_T_co = TypeVar("_T_co", covariant=True)
 
-class Dataset:
-    """A map from keys (usually ints) to samples: subclasses define __getitem__ (and usually __len__)."""
+
+class Dataset(Generic[_T_co]):
+    """A map from keys (usually ints) to samples: subclasses define __getitem__ (and usually __len__).
+    Generic as torch's, so annotated subclasses such as `Dataset[Tensor]` work."""
 
     def __getitem__(self, index):
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
@@ -20,12 +24,9 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
     """A stream of samples: subclasses define __iter__. In DataLoader workers each worker iterates its
     own copy, so shard with get_worker_info() to avoid duplicates."""
-
-    def __iter__(self):
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
 
     def __add__(self, other):
         return ChainDataset([self, other])

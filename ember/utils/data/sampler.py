@@ -1,5 +1,6 @@
 """Samplers: iterables of dataset indices (or of index batches), as torch.utils.data.sampler."""
 import itertools
+from typing import Generic, TypeVar
 
 from ... import _dtype
 from ...ops.creation import Generator, as_tensor, multinomial, randint, randperm
@@ -7,13 +8,15 @@ from ...ops.creation import Generator, as_tensor, multinomial, randint, randperm
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler"]
 
+_T_co = TypeVar("_T_co", covariant=True)
+
 
 def _draw_seed(generator=None):
     """A fresh int64 seed in [0, 2**63) from `generator` (ember's default one when None)."""
     return int(randint(0, 2 ** 63 - 1, (), generator=generator).item())
 
 
-class Sampler:
+class Sampler(Generic[_T_co]):
     """Base class: subclasses define __iter__ over indices, and __len__ where they can."""
 
     def __iter__(self):
