@@ -1,2 +1,733 @@
-"""pool ops (forward and backward together); part of nn.functional."""
-__all__ = []
+"""Pooling, padding and resampling: max/avg/lp/adaptive pools, max_unpool, pad, interpolate; part of nn.functional.
+
+Windows are strided views (no copies) and every kernel loops over kernel offsets, never pixels.
+Three pairs of mutually adjoint ops carry all the gradients (each one's backward is the other):
+  PlaneGather / PlaneScatter   by flat index within each (N, C) plane: max pools, max_unpool
+  WindowMean / WindowSpread    sliding-window sum over a divisor: avg pools
+  AxisMap / AxisMapAdjoint     a sparse linear map along one axis: interpolate, adaptive avg, pad modes
+"""
+import itertools
+import math
+import numbers
+
+import numpy as np
+
+from .._backend import array_module
+from ..autograd.function import Op
+from .conv import Geometry, _geometry_out, _shape_str, _window_view, _offset_slices, _zero_pad
+
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+           "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d",
+           "lp_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+           "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+           "adaptive_max_pool3d_with_indices", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+           "adaptive_avg_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "pad", "interpolate",
+           "upsample", "upsample_nearest", "upsample_bilinear"]
+
+_EVERYTHING = (slice(None), slice(None))
+
+
+def _ntuple(value, n, name, op):
+    if isinstance(value, numbers.Integral):
+        return (int(value),) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of {n} ints, got {value}")
+    return value
+
+
+def _batched(input, nd, name):
+    if input.ndim == nd + 2:
+        return input, False
+    if input.ndim == nd + 1:
+        return input.unsqueeze(0), True
+    raise RuntimeError(f"{name}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for input, "
+                       f"but got input of size: {_shape_str(input.shape)}")
+
+
+def _unbatch(unbatched, *tensors):
+    out = tuple(t.squeeze(0) if unbatched else t for t in tensors)
+    return out if len(out) > 1 else out[0]
+
+
+def _float_input(name, input):
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"\"{name}\" not implemented for '{input.dtype.name.capitalize()}' "
+                           f"(pooling needs a floating point input; convert it with .float())")
+
+
+# --- flat indices within each plane: max pools and max_unpool --------------------------------------
+def _plane_strides(spatial):
+    return tuple(math.prod(spatial[i + 1:]) for i in range(len(spatial)))
+
+
+def _grid(per_dim):
+    """Broadcast per-dimension 1-D arrays to an nd grid (no copy)."""
+    nd = len(per_dim)
+    return [a.reshape((-1,) + (1,) * (nd - 1 - i)) for i, a in enumerate(per_dim)]
+
+
+def _flat_index(positions, spatial):
+    return sum(p * s for p, s in zip(_grid(positions), _plane_strides(spatial)))
+
+
+class PlaneGather(Op):
+    """y[n, c, *o] = x[n, c].flat[index[n, c, *o]]."""
+    _node_name = "MaxPool2DWithIndicesBackward0"
+
+    @staticmethod
+    def forward(ctx, x, index, values=None):
+        ctx.index, ctx.spatial = index, x.shape[2:]
+        if values is not None:          # the kernel that found the indices already has the values
+            return values
+        xp = array_module(x)
+        n, c = x.shape[:2]
+        flat = xp.take_along_axis(x.reshape(n, c, -1), index.reshape(n, c, -1), axis=2)
+        return flat.reshape(index.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return PlaneScatter.apply(g, ctx.index, ctx.spatial, True), None, None
+
+
+class PlaneScatter(Op):
+    """out[n, c].flat[index[n, c, *o]] (+)= g[n, c, *o] into zeros of the given spatial shape."""
+    _node_name = "MaxUnpool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, g, index, spatial, accumulate):
+        xp = array_module(g)
+        ctx.index = index
+        n, c = g.shape[:2]
+        out = xp.zeros((n, c, math.prod(spatial)), g.dtype)
+        if accumulate:
+            plane = (xp.arange(n * c).reshape(n, c, 1) * out.shape[2] + index.reshape(n, c, -1)).reshape(-1)
+            xp.add.at(out.reshape(-1), plane, g.reshape(-1))
+        else:
+            xp.put_along_axis(out, index.reshape(n, c, -1), g.reshape(n, c, -1), axis=2)
+        return out.reshape((n, c) + tuple(spatial))
+
+    @staticmethod
+    def backward(ctx, gg):
+        return PlaneGather.apply(gg, ctx.index), None, None, None
+
+
+def _running_argmax(first_values, first_index, taps):
+    """First maximum over taps of (values, flat index), NaN winning as in torch's CPU kernels."""
+    xp = array_module(first_values)
+    best = first_values.copy()
+    index = xp.broadcast_to(first_index, best.shape).copy()
+    for values, idx in taps:
+        better = values > best
+        better |= xp.isnan(values)
+        xp.copyto(best, values, where=better)
+        xp.copyto(index, idx, where=better)
+    return best, index
+
+
+def _pool_out_size(size, k, pad, stride, dilation, ceil_mode):
+    """torch's pooling_output_shape."""
+    numerator = size + 2 * pad - dilation * (k - 1) - 1 + (stride - 1 if ceil_mode else 0)
+    out = numerator // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def _pool_setup(name, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
+    kernel = _ntuple(kernel_size, nd, "kernel_size", name)
+    stride = kernel if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) \
+        else _ntuple(stride, nd, "stride", name)
+    padding = _ntuple(padding, nd, "padding", name)
+    dilation = _ntuple(dilation, nd, "dilation", name)
+    if any(k <= 0 for k in kernel) or any(s <= 0 for s in stride) or any(d <= 0 for d in dilation):
+        raise RuntimeError(f"{name}: kernel_size, stride and dilation must be greater than zero, but got "
+                           f"kernel_size={kernel}, stride={stride}, dilation={dilation}")
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise RuntimeError(f"{name}: pad should be at most half of effective kernel size, but got "
+                           f"pad={padding}, kernel_size={kernel} and dilation={dilation}")
+    spatial = tuple(input.shape[2:])
+    out = tuple(_pool_out_size(s, k, p, st, d, ceil_mode)
+                for s, k, p, st, d in zip(spatial, kernel, padding, stride, dilation))
+    if any(o < 1 for o in out):
+        raise RuntimeError(f"{name}: Given input size: ({'x'.join(map(str, input.shape[1:]))}). Calculated output "
+                           f"size: ({'x'.join(map(str, (input.shape[1],) + out))}). Output size is too small")
+    # pad the high side far enough for ceil_mode's last, partly outside window
+    pads = tuple((p, max(0, (o - 1) * st + d * (k - 1) + 1 - s - p))
+                 for s, k, p, st, d, o in zip(spatial, kernel, padding, stride, dilation, out))
+    return Geometry(kernel, stride, dilation, pads, 1), out
+
+
+def _padded(x, geom, fill):
+    if not any(lo or hi for lo, hi in geom.pads):
+        return x
+    xp = array_module(x)
+    shape = x.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], geom.pads))
+    out = xp.full(shape, fill, x.dtype)
+    out[_EVERYTHING + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[2:], geom.pads))] = x
+    return out
+
+
+def _max_pool_kernel(x, geom, out):
+    xp = array_module(x)
+    spatial = x.shape[2:]
+    padded = _padded(x, geom, -np.inf)
+    starts = [xp.arange(o) * s - lo for o, s, (lo, _) in zip(out, geom.stride, geom.pads)]
+    # start from each window's first element inside the input, as torch does (so all -inf picks it)
+    first = [st + xp.maximum(0, -st + d - 1) // d * d for st, d in zip(starts, geom.dilation)]
+    first_values = x[_EVERYTHING + tuple(xp.ix_(*first))]
+
+    def taps():
+        for k in itertools.product(*(range(k) for k in geom.kernel)):
+            positions = [st + ki * d for st, ki, d in zip(starts, k, geom.dilation)]
+            yield padded[_EVERYTHING + _offset_slices(k, geom, out)], _flat_index(positions, spatial)
+    return _running_argmax(first_values, _flat_index(first, spatial), taps())
+
+
+def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    name = f"max_pool{nd}d"
+    input, unbatched = _batched(input, nd, name)
+    _float_input(name, input)
+    geom, out = _pool_setup(name, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
+    values, index = _max_pool_kernel(input._data, geom, out)
+    y = PlaneGather.apply(input, index, values)
+    if not return_indices:
+        return _unbatch(unbatched, y)
+    from .._tensor import Tensor
+    return _unbatch(unbatched, y, Tensor._make(index))
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_poolnd(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_poolnd(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_poolnd(3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return _max_poolnd(1, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return _max_poolnd(2, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return _max_poolnd(3, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+# --- average pools ----------------------------------------------------------------------------------
+class WindowMean(Op):
+    """y = (sum of each window) / divisor, with divisor an (*Out) array."""
+    _node_name = "AvgPool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, geom, out, divisor):
+        ctx.geom, ctx.out, ctx.divisor, ctx.spatial = geom, out, divisor, x.shape[2:]
+        padded = _zero_pad(x, geom.pads)
+        total = None
+        for k in itertools.product(*(range(k) for k in geom.kernel)):
+            window = padded[_EVERYTHING + _offset_slices(k, geom, out)]
+            total = window.copy() if total is None else total.__iadd__(window)
+        total /= divisor
+        return total
+
+    @staticmethod
+    def backward(ctx, g):
+        return WindowSpread.apply(g, ctx.geom, ctx.spatial, ctx.divisor), None, None, None
+
+
+class WindowSpread(Op):
+    """Adjoint of WindowMean: every window gets g / divisor added to each of its elements."""
+
+    @staticmethod
+    def forward(ctx, g, geom, spatial, divisor):
+        ctx.geom, ctx.divisor, ctx.out = geom, divisor, g.shape[2:]
+        xp = array_module(g)
+        share = g / divisor
+        padded = xp.zeros(g.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(spatial, geom.pads)), g.dtype)
+        for k in itertools.product(*(range(k) for k in geom.kernel)):
+            padded[_EVERYTHING + _offset_slices(k, geom, ctx.out)] += share
+        return xp.ascontiguousarray(
+            padded[_EVERYTHING + tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, geom.pads))])
+
+    @staticmethod
+    def backward(ctx, gg):
+        return WindowMean.apply(gg, ctx.geom, ctx.out, ctx.divisor), None, None, None
+
+
+def _avg_divisor(spatial, geom, out, padding, count_include_pad, divisor_override, dtype):
+    """torch's per-window divisor: the window clipped to the padded (or, without count_include_pad, real) input."""
+    if divisor_override:
+        return np.asarray(divisor_override, dtype)
+    sizes = []
+    for s, k, st, p, o in zip(spatial, geom.kernel, geom.stride, padding, out):
+        start = np.arange(o) * st - p
+        end = np.minimum(start + k, s + p)
+        if count_include_pad:
+            sizes.append(end - start)
+        else:
+            sizes.append(np.minimum(end, s) - np.maximum(start, 0))
+    divisor = 1
+    for a in _grid(sizes):
+        divisor = divisor * a
+    return np.asarray(divisor, dtype)
+
+
+def _avg_poolnd(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    name = f"avg_pool{nd}d"
+    input, unbatched = _batched(input, nd, name)
+    _float_input(name, input)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError(f"{name}: divisor must be not zero")
+    geom, out = _pool_setup(name, nd, input, kernel_size, stride, padding, 1, ceil_mode)
+    pad = _ntuple(padding, nd, "padding", name)
+    divisor = _avg_divisor(input.shape[2:], geom, out, pad, count_include_pad, divisor_override,
+                           input._data.dtype)
+    y = WindowMean.apply(input, geom, out, divisor)
+    return _unbatch(unbatched, y)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _avg_poolnd(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _avg_poolnd(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _avg_poolnd(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+
+
+def _lp_poolnd(nd, input, norm_type, kernel_size, stride, ceil_mode):
+    # composed exactly as torch.nn.functional.lp_pool*d, so the numbers agree
+    kernel = _ntuple(kernel_size, nd, "kernel_size", f"lp_pool{nd}d")
+    out = _avg_poolnd(nd, input.pow(norm_type), kernel_size, stride, 0, ceil_mode, True, None)
+    return (out.sign() * out.abs().clamp(min=0)).mul(math.prod(kernel)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_poolnd(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_poolnd(2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_poolnd(3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+# --- adaptive pools ---------------------------------------------------------------------------------
+def _adaptive_windows(size, out):
+    """torch's adaptive windows: [floor(i*size/out), ceil((i+1)*size/out))."""
+    i = np.arange(out)
+    return (i * size) // out, -(-((i + 1) * size) // out)
+
+
+def _adaptive_setup(name, nd, input, output_size):
+    input, unbatched = _batched(input, nd, name)
+    out = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * nd
+    if len(out) != nd:
+        raise RuntimeError(f"{name}: output_size must be {nd} ints, got {output_size}")
+    out = tuple(s if o is None else int(o) for s, o in zip(input.shape[2:], out))
+    if any(o < 0 for o in out) or any(s == 0 for s in input.shape[2:]):
+        raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0 and the input "
+                           f"must be non-empty, but got output_size={out}, input of size {_shape_str(input.shape)}")
+    return input, unbatched, out
+
+
+def _adaptive_max_poolnd(nd, input, output_size, return_indices):
+    name = f"adaptive_max_pool{nd}d"
+    input, unbatched, out = _adaptive_setup(name, nd, input, output_size)
+    _float_input(name, input)
+    x = input._data
+    xp = array_module(x)
+    spatial = x.shape[2:]
+    windows = [_adaptive_windows(s, o) for s, o in zip(spatial, out)]
+    longest = [int((end - start).max()) for start, end in windows]
+
+    def taps():
+        for k in itertools.product(*(range(k) for k in longest)):
+            positions = [xp.asarray(np.minimum(start + ki, end - 1)) for (start, end), ki in zip(windows, k)]
+            yield x[_EVERYTHING + tuple(xp.ix_(*positions))], _flat_index(positions, spatial)
+    starts = [xp.asarray(start) for start, _ in windows]
+    values, index = _running_argmax(x[_EVERYTHING + tuple(xp.ix_(*starts))], _flat_index(starts, spatial), taps())
+    y = PlaneGather.apply(input, index, values)
+    if not return_indices:
+        return _unbatch(unbatched, y)
+    from .._tensor import Tensor
+    return _unbatch(unbatched, y, Tensor._make(index))
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    return _adaptive_max_poolnd(1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _adaptive_max_poolnd(2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    return _adaptive_max_poolnd(3, input, output_size, return_indices)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    return _adaptive_max_poolnd(1, input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    return _adaptive_max_poolnd(2, input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    return _adaptive_max_poolnd(3, input, output_size, True)
+
+
+def _adaptive_avg_poolnd(nd, input, output_size):
+    name = f"adaptive_avg_pool{nd}d"
+    input, unbatched, out = _adaptive_setup(name, nd, input, output_size)
+    _float_input(name, input)
+    spatial = tuple(input.shape[2:])
+    if all(o and s % o == 0 for s, o in zip(spatial, out)):
+        # equal windows: a plain average pool sums each window once, then divides, as torch does
+        kernel = tuple(s // o for s, o in zip(spatial, out))
+        y = _avg_poolnd(nd, input, kernel, kernel, 0, False, True, None)
+        return _unbatch(unbatched, y)
+    y = input
+    for axis in reversed(range(nd)):
+        start, end = _adaptive_windows(spatial[axis], out[axis])
+        taps = np.arange(int((end - start).max()))
+        index = np.minimum(start[:, None] + taps, end[:, None] - 1)
+        weight = np.where(start[:, None] + taps < end[:, None], 1.0 / (end - start)[:, None], 0.0)
+        y = AxisMap.apply(y, axis + 2, index, weight.astype(input._data.dtype), spatial[axis])
+    return _unbatch(unbatched, y)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _adaptive_avg_poolnd(1, input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _adaptive_avg_poolnd(2, input, output_size)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    return _adaptive_avg_poolnd(3, input, output_size)
+
+
+# --- max_unpool -------------------------------------------------------------------------------------
+def _max_unpoolnd(nd, input, indices, kernel_size, stride, padding, output_size):
+    name = f"max_unpool{nd}d"
+    kernel = _ntuple(kernel_size, nd, "kernel_size", name)
+    stride = kernel if stride is None else _ntuple(stride, nd, "stride", name)
+    padding = _ntuple(padding, nd, "padding", name)
+    input, unbatched = _batched(input, nd, name)
+    if indices.ndim == nd + 1:
+        indices = indices.unsqueeze(0)
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"{name}: Expected shape of indices to be same as that of the input tensor "
+                           f"({_shape_str(input.shape)}) but got indices tensor with shape: "
+                           f"{_shape_str(indices.shape)}")
+    default = tuple((s - 1) * st - 2 * p + k for s, st, p, k in zip(input.shape[2:], stride, padding, kernel))
+    if output_size is None:
+        out = default
+    else:
+        out = tuple(int(s) for s in output_size)[-nd:]
+        if len(out) != nd or any(not d - st < o < d + st for o, d, st in zip(out, default, stride)):
+            raise ValueError(f"{name}: invalid output_size {list(output_size)} (the default for this input is "
+                             f"{list(default)}; each size must be within stride of it)")
+    index = indices._data
+    limit = math.prod(out)
+    if index.size and (int(index.max()) >= limit or int(index.min()) < 0):
+        bad = int(index.max()) if int(index.max()) >= limit else int(index.min())
+        raise RuntimeError(f"{name}: Found an invalid max index: {bad} (output volumes are of size "
+                           f"{'x'.join(map(str, out))})")
+    y = PlaneScatter.apply(input, index, out, False)
+    return _unbatch(unbatched, y)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpoolnd(1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpoolnd(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpoolnd(3, input, indices, kernel_size, stride, padding, output_size)
+
+
+# --- a sparse linear map along one axis: resampling, adaptive averages, pad modes --------------------
+def _along(w, axis, ndim):
+    return w.reshape((-1,) + (1,) * (ndim - axis - 1))
+
+
+class AxisMap(Op):
+    """y[..., o, ...] = sum_t weight[o, t] * x[..., index[o, t], ...] (weight None: one tap of weight 1)."""
+    _node_name = "UpsampleBackward0"
+
+    @staticmethod
+    def forward(ctx, x, axis, index, weight, size):
+        ctx.args = (axis, index, weight, size)
+        xp = array_module(x)
+        if weight is None:
+            return xp.take(x, index[:, 0], axis=axis)
+        y = None
+        for t in range(index.shape[1]):
+            term = xp.take(x, index[:, t], axis=axis)
+            term *= _along(weight[:, t], axis, x.ndim)
+            y = term if y is None else y.__iadd__(term)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        return AxisMapAdjoint.apply(g, *ctx.args), None, None, None, None
+
+
+class AxisMapAdjoint(Op):
+    """Transpose of AxisMap: scatter-add g back onto `size` positions along the axis."""
+
+    @staticmethod
+    def forward(ctx, g, axis, index, weight, size):
+        ctx.args = (axis, index, weight, size)
+        xp = array_module(g)
+        rows = xp.moveaxis(g, axis, 0)
+        flat_index = index.reshape(-1)
+        order = np.argsort(flat_index, kind="stable")
+        sorted_index = flat_index[order]
+        source = order // index.shape[1]
+        picked = rows[source]
+        if weight is not None:
+            picked = picked * _along(weight.reshape(-1)[order], 0, picked.ndim)
+        targets, starts = np.unique(sorted_index, return_index=True)
+        out = xp.zeros((size,) + rows.shape[1:], g.dtype)
+        out[targets] = xp.add.reduceat(picked, starts, axis=0)
+        return xp.ascontiguousarray(xp.moveaxis(out, 0, axis))
+
+    @staticmethod
+    def backward(ctx, gg):
+        return AxisMap.apply(gg, *ctx.args), None, None, None, None
+
+
+# --- pad --------------------------------------------------------------------------------------------
+class ConstantPad(Op):
+    """Pad (or crop, for negative amounts) with a constant; its adjoint is the opposite crop/pad with 0."""
+    _node_name = "ConstantPadNdBackward0"
+
+    @staticmethod
+    def forward(ctx, x, pads, value):
+        ctx.pads = pads
+        xp = array_module(x)
+        lead = x.ndim - len(pads)
+        cropped = x[(slice(None),) * lead + tuple(slice(max(-lo, 0), s - max(-hi, 0))
+                                                  for s, (lo, hi) in zip(x.shape[lead:], pads))]
+        if not any(lo > 0 or hi > 0 for lo, hi in pads):
+            return cropped.copy()
+        shape = x.shape[:lead] + tuple(s + max(lo, 0) + max(hi, 0) for s, (lo, hi) in zip(cropped.shape[lead:], pads))
+        out = xp.full(shape, value, x.dtype)
+        out[(slice(None),) * lead + tuple(slice(max(lo, 0), max(lo, 0) + s)
+                                          for s, (lo, _) in zip(cropped.shape[lead:], pads))] = cropped
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return ConstantPad.apply(g, tuple((-lo, -hi) for lo, hi in ctx.pads), 0), None, None
+
+
+_NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad(input, pad, mode="constant", value=None):
+    if len(pad) % 2:
+        raise RuntimeError(f"pad: Padding length must be divisible by 2, got pad={list(pad)}")
+    if len(pad) // 2 > input.ndim:
+        raise RuntimeError(f"pad: Padding length should be less than or equal to two times the input dimension "
+                           f"but got padding length {len(pad)} and input of dimension {input.ndim}")
+    n = len(pad) // 2
+    # torch lists the last dimension's (low, high) first
+    pads = tuple((int(pad[2 * (n - 1 - i)]), int(pad[2 * (n - 1 - i) + 1])) for i in range(n))
+    spatial = input.shape[input.ndim - n:]
+    if mode == "constant":
+        new = [s + lo + hi for s, (lo, hi) in zip(spatial, pads)]
+        if any(s < 0 for s in new):
+            raise RuntimeError(f"pad: The input size {list(spatial)}, plus negative padding {list(pad)} resulted "
+                               f"in a negative output size, which is invalid. Check dimension of your input.")
+        return ConstantPad.apply(input, pads, 0 if value is None else value)
+    if mode not in _NUMPY_PAD_MODE:
+        raise NotImplementedError(f"pad: unsupported padding mode '{mode}' (expected 'constant', 'reflect', "
+                                  f"'replicate' or 'circular')")
+    if value is not None and value != 0:
+        raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if not (n + 1 <= input.ndim <= n + 2) or n > 3:
+        raise NotImplementedError(f"pad: {mode} padding of the last {n} dimension(s) needs a {n + 1}D or {n + 2}D "
+                                  f"input, got input of size {_shape_str(input.shape)}")
+    for s, (lo, hi) in zip(spatial, pads):
+        if mode == "reflect" and (lo >= s or hi >= s):
+            raise RuntimeError(f"pad: Padding size should be less than the corresponding input dimension, but got: "
+                               f"padding ({lo}, {hi}) of input of size {_shape_str(input.shape)}")
+        if mode == "circular" and (lo > s or hi > s):
+            raise RuntimeError(f"pad: Padding value causes wrapping around more than once (padding ({lo}, {hi}) "
+                               f"of input of size {_shape_str(input.shape)})")
+        if mode == "replicate" and s == 0:
+            raise RuntimeError(f"pad: replicate padding needs non-empty dimensions, got {_shape_str(input.shape)}")
+    y = input
+    cropped = tuple((min(lo, 0), min(hi, 0)) for lo, hi in pads)
+    if any(lo or hi for lo, hi in cropped):
+        y = ConstantPad.apply(y, cropped, 0)
+    lead = input.ndim - n
+    for i, (lo, hi) in enumerate(pads):
+        lo, hi = max(lo, 0), max(hi, 0)
+        if lo or hi:
+            size = y.shape[lead + i]
+            index = np.pad(np.arange(size), (lo, hi), mode=_NUMPY_PAD_MODE[mode])[:, None]
+            y = AxisMap.apply(y, lead + i, index, None, size)
+    return y
+
+
+# --- interpolate ------------------------------------------------------------------------------------
+_INTERP_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def _source_scale(size, out, scale, align_corners):
+    """torch's area_pixel_compute_scale in float32: the step from output to source coordinates."""
+    f32 = np.float32
+    if align_corners:
+        return f32(size - 1) / f32(out - 1) if out > 1 else f32(0)
+    return f32(1.0 / scale) if scale is not None and scale > 0 else f32(size) / f32(out)
+
+
+def _nearest_map(size, out, scale, exact):
+    """torch's nearest_idx / nearest_exact_idx, in float32 as torch computes them."""
+    if not exact and out == 2 * size:       # torch's shortcut, whatever the scale factor
+        return (np.arange(out) >> 1)[:, None], None
+    f32 = np.float32
+    ratio = f32(1.0 / scale) if scale is not None and scale > 0 else f32(size) / f32(out)
+    dst = np.arange(out, dtype=f32) + (f32(0.5) if exact else f32(0))
+    return np.minimum(np.floor(dst * ratio).astype(np.int64), size - 1)[:, None], None
+
+
+def _linear_map(size, out, scale, align_corners, dtype):
+    f32 = np.float32
+    step = _source_scale(size, out, scale, align_corners)
+    dst = np.arange(out, dtype=f32)
+    src = dst * step if align_corners else np.maximum((dst + f32(0.5)) * step - f32(0.5), f32(0))
+    i0 = np.minimum(np.floor(src).astype(np.int64), size - 1)
+    lam1 = np.clip(src - i0.astype(f32), f32(0), f32(1))
+    i1 = i0 + (i0 < size - 1)
+    return np.stack([i0, i1], 1), np.stack([f32(1) - lam1, lam1], 1).astype(dtype)
+
+
+def _cubic_map(size, out, scale, align_corners, dtype):
+    f32 = np.float32
+    a = f32(-0.75)
+    step = _source_scale(size, out, scale, align_corners)
+    dst = np.arange(out, dtype=f32)
+    src = dst * step if align_corners else (dst + f32(0.5)) * step - f32(0.5)
+    floor = np.floor(src)
+    t = src - floor
+    base = floor.astype(np.int64)
+
+    def near(x):     # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):      # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    weight = np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], 1).astype(dtype)
+    index = np.clip(base[:, None] + np.arange(-1, 3), 0, size - 1)
+    return index, weight
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif mode in _INTERP_RANK:
+        align_corners = bool(align_corners)
+    else:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported by ember")
+    nd = input.ndim - 2
+    if nd < 1 or nd > 3:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
+    if mode in _INTERP_RANK and _INTERP_RANK[mode] != nd:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_INTERP_RANK[mode] + 2}D input")
+    spatial = tuple(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        sizes = list(size) if isinstance(size, (list, tuple)) else [size] * nd
+        if len(sizes) != nd:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {list(spatial)} and output size of {sizes}. Please provide "
+                             f"input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
+                             f"format.")
+        out, scales = [int(s) for s in sizes], [None] * nd
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    elif scale_factor is not None:
+        scales = list(scale_factor) if isinstance(scale_factor, (list, tuple)) else [scale_factor] * nd
+        if len(scales) != nd:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got "
+                             f"input with spatial dimensions of {list(spatial)} and scale_factor of shape {scales}. "
+                             f"Please provide input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in "
+                             f"(s1, s2, ...,sK) format.")
+        out = [math.floor(float(s * f)) for s, f in zip(spatial, scales)]
+        if recompute_scale_factor or mode == "area":
+            scales = [None] * nd
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"interpolate: Input and output sizes should be greater than 0, but got input "
+                           f"{list(spatial)} and output {out}")
+    if mode == "area":
+        return _adaptive_avg_poolnd(nd, input, tuple(out))
+    _float_input(f"upsample_{mode}", input)
+    dtype = input._data.dtype
+    y = input
+    # the innermost dimension first, as torch's separable kernels do
+    for axis in reversed(range(nd)):
+        s, o, sc = spatial[axis], out[axis], scales[axis]
+        if mode in ("nearest", "nearest-exact"):
+            if s == o and mode == "nearest":     # torch's identity shortcut, whatever the scale factor
+                continue
+            index, weight = _nearest_map(s, o, sc, mode == "nearest-exact")
+        elif mode == "bicubic":
+            index, weight = _cubic_map(s, o, sc, align_corners, dtype)
+        else:
+            index, weight = _linear_map(s, o, sc, align_corners, dtype)
+        y = AxisMap.apply(y, axis + 2, index, weight, s)
+    return y if y is not input else input.clone()
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
