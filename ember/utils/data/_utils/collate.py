@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 
+from ...._backend import array_module
 from ...._dtype import float64
 from ...._tensor import Tensor
 from ....ops.creation import as_tensor, tensor
@@ -57,7 +58,11 @@ def default_convert(data):
 
 
 def collate_tensor_fn(batch, *, collate_fn_map=None):
-    return stack(batch, 0)
+    elem = batch[0]
+    if all(t.shape == elem.shape and t.dtype == elem.dtype and not t.requires_grad for t in batch):
+        # samples outside the graph: one array stack instead of len(batch) unsqueeze ops and a cat
+        return Tensor._make(array_module(elem._data).stack([t._data for t in batch]))
+    return stack(batch, 0)  # keeps autograd, promotes dtypes and names mismatched shapes
 
 
 def collate_numpy_array_fn(batch, *, collate_fn_map=None):
