@@ -207,13 +207,13 @@ def _shape_str(shape):
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
-def _batched(input, nd, name, who):
+def _batched(input, nd, name, who=None):
     """Unbatched input (C, *S) is run as a batch of one, as torch does."""
     if input.ndim == nd + 2:
         return input, False
     if input.ndim == nd + 1:
         return input.unsqueeze(0), True
-    prefix = f"{who}: " if who else ""
+    prefix = f"{who!r}: " if who is not None else ""
     raise RuntimeError(f"{prefix}Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, "
                        f"but got input of size: {_shape_str(input.shape)}")
 
@@ -246,7 +246,7 @@ def _check_window_fits(name, input, geom, out, who):
         return
     padded = [s + lo + hi for s, (lo, hi) in zip(input.shape[2:], geom.pads)]
     effective = [d * (k - 1) + 1 for k, d in zip(geom.kernel, geom.dilation)]
-    prefix = f"{who}: " if who else f"{name}: "
+    prefix = f"{who!r}: " if who is not None else f"{name}: "
     raise RuntimeError(f"{prefix}Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
                        f"Kernel size: ({' x '.join(map(str, effective))}). Kernel size can't be greater than "
                        f"actual input size (input of shape {tuple(input.shape)})")
@@ -269,8 +269,8 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, who=None
     if c != weight.shape[1] * groups:
         msg = (f"Given groups={groups}, weight of size {_shape_str(weight.shape)}, expected input"
                f"{_shape_str(input.shape)} to have {weight.shape[1] * groups} channels, but got {c} channels instead")
-        if who:
-            msg = (f"{who} expected input with {weight.shape[1] * groups} channels, got input of shape "
+        if who is not None:
+            msg = (f"{who!r} expected input with {weight.shape[1] * groups} channels, got input of shape "
                    f"{tuple(input.shape)}: {msg}")
         raise RuntimeError(msg)
     if bias is not None and tuple(bias.shape) != (o,):
@@ -283,8 +283,7 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, who=None
     return y.squeeze(0) if unbatched else y
 
 
-def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, groups, dilation,
-                      output_size=None, who=None):
+def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, groups, dilation, who=None):
     name = f"conv_transpose{nd}d"
     input, unbatched = _batched(input, nd, name, who)
     if weight.ndim != nd + 2:
@@ -300,8 +299,8 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
     if groups <= 0 or c % groups or weight.shape[0] != c:
         msg = (f"Given transposed=1, weight of size {_shape_str(weight.shape)}, expected input"
                f"{_shape_str(input.shape)} to have {weight.shape[0]} channels, but got {c} channels instead")
-        if who:
-            msg = f"{who} expected input with {weight.shape[0]} channels, got input of shape {tuple(input.shape)}: {msg}"
+        if who is not None:
+            msg = f"{who!r} expected input with {weight.shape[0]} channels, got input of shape {tuple(input.shape)}: {msg}"
         raise RuntimeError(msg)
     for op, s, d in zip(output_padding, stride, dilation):
         if op >= max(s, d):
@@ -315,7 +314,7 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
     spatial = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in
                     zip(input.shape[2:], stride, padding, dilation, kernel, output_padding))
     if any(s <= 0 for s in spatial):
-        raise RuntimeError(f"{who or name}: Given input size per channel: {list(input.shape[2:])}, calculated "
+        raise RuntimeError(f"{name if who is None else repr(who)}: Given input size per channel: {list(input.shape[2:])}, calculated "
                            f"output size per channel: {list(spatial)}. Output size is too small")
     geom = Geometry(kernel, stride, dilation, tuple((p, p) for p in padding), groups)
     y = ConvTranspose.apply(input, weight, bias, geom, spatial)
