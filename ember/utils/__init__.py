@@ -4,7 +4,7 @@ Subpackages load on first use, so `import ember` stays light.
 """
 import importlib
 
-_SUBMODULES = ("data",)
+_SUBMODULES = ("data", "tensorboard")
 
 
 def __getattr__(name):
