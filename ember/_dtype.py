@@ -66,6 +66,16 @@ def _bfloat16():
 bfloat16 = _bfloat16()
 
 
+# torch's C++ ScalarType names, which its error messages use ("result type Float can't be cast to ... Long")
+_SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "bfloat16": "BFloat16",
+                      "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
+                      "bool": "Bool"}
+
+
+def scalar_type_name(d):
+    return _SCALAR_TYPE_NAMES[d.name]
+
+
 def _by_name(name):
     return _BY_NAME[name]
 

@@ -351,8 +351,8 @@ class Tensor:
         if src.dtype != self._data.dtype:
             if src.dtype.kind == "f" and self._data.dtype.kind in "iub" or \
                     src.dtype.kind in "iu" and self._data.dtype.kind == "b":
-                raise RuntimeError(f"result type {_dtype._BY_NP[src.dtype].name.capitalize()} can't be cast to "
-                                   f"the desired output type {self.dtype.name.capitalize()}")
+                raise RuntimeError(f"result type {_dtype.scalar_type_name(_dtype._BY_NP[src.dtype])} can't be cast "
+                                   f"to the desired output type {_dtype.scalar_type_name(self.dtype)}")
         if src.shape != self._data.shape:
             try:
                 fits = np.broadcast_shapes(src.shape, self._data.shape) == self._data.shape

@@ -1,4 +1,6 @@
 """dtype and device conversion, clone, contiguous: the ToCopy family."""
+import builtins
+
 import numpy as np
 
 from .. import _dtype
@@ -40,7 +42,7 @@ def _parse_to(args, kwargs):
     for a in args:
         if isinstance(a, Tensor):
             dev, dt = a.device, a.dtype
-        elif isinstance(a, (_dtype.dtype, np.dtype, type)):
+        elif isinstance(a, (_dtype.dtype, np.dtype, builtins.type)):     # `type` is Tensor.type below
             dt = a
         elif isinstance(a, (str, device_cls, int)):
             dev = a

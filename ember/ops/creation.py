@@ -28,7 +28,7 @@ def _finish(arr, dtype=None, device=None, requires_grad=False):
 
 def _infer_dtype(data):
     """torch.tensor's inference: bool < int (int64) < float (default dtype), over nested sequences."""
-    kind = 0
+    kind = -1           # nothing seen yet: an empty list is a float tensor, as torch
     stack = [data]
     while stack:
         x = stack.pop()
@@ -37,14 +37,14 @@ def _infer_dtype(data):
         elif isinstance(x, _T()):
             kind = max(kind, {"b": 0, "i": 1, "u": 1, "f": 2}[x._data.dtype.kind])
         elif isinstance(x, (bool, np.bool_)):
-            pass
+            kind = max(kind, 0)
         elif isinstance(x, (int, np.integer)):
             kind = max(kind, 1)
         elif isinstance(x, (float, np.floating)):
             kind = 2
         else:
             raise TypeError(f"Could not infer dtype of {type(x).__name__}")
-    return (_dtype.bool, _dtype.int64, _dtype.get_default_dtype())[kind]
+    return (_dtype.bool, _dtype.int64, _dtype.get_default_dtype())[kind] if kind >= 0 else _dtype.get_default_dtype()
 
 
 def _nested_to_array(data, np_dtype):
@@ -192,7 +192,22 @@ def range_(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
 @torch_api(method=False)
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     dt = _float_dtype(dtype)
-    return _finish(np.linspace(start, end, steps, dtype=np.float64).astype(dt.np), None, device, requires_grad)
+    return _finish(_linspace(start, end, steps, dt.np), None, device, requires_grad)
+
+
+def _linspace(start, end, steps, np_dtype):
+    """torch's kernel, so the values match bit for bit: the first half steps up from start, the second
+    half down from end, each a fused multiply-add (emulated in a wider type) in the output dtype."""
+    if steps == 1:
+        return np.full(1, start, np_dtype)
+    first, last = np.asarray(start, np_dtype), np.asarray(end, np_dtype)
+    step = (last - first) / np_dtype.type(steps - 1)
+    wide = np.longdouble if np_dtype.itemsize >= 8 else np.float64
+    i = np.arange(steps)
+    half = steps // 2
+    low = wide(first) + wide(step) * i[:half]
+    high = wide(last) - wide(step) * (steps - 1 - i[half:])
+    return np.concatenate([low, high]).astype(np_dtype)
 
 
 @torch_api(method=False)

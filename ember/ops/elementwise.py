@@ -495,7 +495,7 @@ def _bitwise(name, kernel):
     def fn(input, other):
         for x in (input, other):
             if isinstance(x, _tensor_cls()) and x._data.dtype.kind == "f":
-                raise RuntimeError(f"\"{name}_cpu\" not implemented for '{x.dtype.name.capitalize()}' "
+                raise RuntimeError(f"\"{name}_cpu\" not implemented for '{_dtype.scalar_type_name(x.dtype)}' "
                                    f"({name} takes integer or bool tensors)")
         return _no_grad_binary(kernel, input, other)
     fn.__name__ = name
@@ -614,7 +614,7 @@ def where(condition, input=None, other=None):
     cond = _operand(condition)
     if cond.dtype is not _dtype.bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                           f"{cond.dtype.name.capitalize()}")
+                           f"{_dtype.scalar_type_name(cond.dtype)}")
     a, b = _operand(input), _operand(other)
     T = _tensor_cls()
     if isinstance(a, T) or isinstance(b, T):

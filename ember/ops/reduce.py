@@ -76,7 +76,7 @@ def _float_required(name, input, dtype):
         return input.to(dtype)
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"{name}(): could not infer output dtype. Input dtype must be either a floating point "
-                           f"or complex dtype. Got: {input.dtype.name.capitalize()} (convert with .float())")
+                           f"or complex dtype. Got: {_dtype.scalar_type_name(input.dtype)} (convert with .float())")
     return input
 
 
