@@ -54,5 +54,5 @@ from . import distributed  # noqa: E402,F401
 from . import amp  # noqa: E402,F401
 from .amp import autocast  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
-from . import safetensors as _safetensors; save_safetensors, load_safetensors = _safetensors.save_file, _safetensors.load_file  # noqa: E402,E702
+from .safetensors import save_file as save_safetensors, load_file as load_safetensors  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
