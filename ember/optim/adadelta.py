@@ -1,0 +1,57 @@
+"""Adadelta (torch/optim/adadelta.py, _single_tensor_adadelta)."""
+from .._backend import array_module
+from .optimizer import Optimizer, _step_no_grad, _scalar_state
+from . import _kernels as K
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(Optimizer):
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
+                 maximize=False, differentiable=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                        capturable=capturable, foreach=foreach, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
+
+    @_step_no_grad
+    def step(self):
+        for group in self.param_groups:
+            lr, rho, eps = float(group["lr"]), group["rho"], group["eps"]
+            for p in self._params_with_grad(group, "Adadelta"):
+                xp = array_module(p._data)
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _scalar_state()
+                    state["square_avg"] = p._make(xp.zeros_like(p._data))
+                    state["acc_delta"] = p._make(xp.zeros_like(p._data))
+                state["step"]._data += 1
+                g = K.grad_for_update(p, group["maximize"], group["weight_decay"])
+                square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
+                square_avg *= rho
+                K.addcmul_(square_avg, g, g, 1 - rho)
+                std = square_avg + eps
+                xp.sqrt(std, out=std)
+                delta = acc_delta + eps
+                xp.sqrt(delta, out=delta)
+                delta /= std
+                delta *= g
+                acc_delta *= rho
+                K.addcmul_(acc_delta, delta, delta, 1 - rho)
+                K.add_(p._data, delta, -lr)
+                K.bump_version(p)

@@ -1,0 +1,98 @@
+"""Adam and AdamW (torch/optim/adam.py, _single_tensor_adam): bias correction on the step size and
+on sqrt(v) with eps added after it; amsgrad keeps the max of the uncorrected v."""
+from .._backend import array_module
+from .._tensor import Tensor
+from .optimizer import Optimizer, _step_no_grad, _scalar_state
+from . import _kernels as K
+
+__all__ = ["Adam"]
+
+
+def _check_adam_args(lr, betas, eps, weight_decay):
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+class Adam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        _check_adam_args(lr, betas, eps, weight_decay)
+        if not (all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)):
+            raise ValueError("betas must be either both floats or both Tensors")
+        betas = tuple(b.squeeze() if isinstance(b, Tensor) and b.dim() != 0 else b for b in betas)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
+                        fused=fused, decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+        if fused:
+            if differentiable:
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if foreach:
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            group.setdefault("fused", None)
+
+    def _state_of(self, p, amsgrad):
+        state = self.state[p]
+        if len(state) == 0:
+            xp = array_module(p._data)
+            state["step"] = _scalar_state()
+            state["exp_avg"] = p._make(xp.zeros_like(p._data))
+            state["exp_avg_sq"] = p._make(xp.zeros_like(p._data))
+            if amsgrad:
+                state["max_exp_avg_sq"] = p._make(xp.zeros_like(p._data))
+        return state
+
+    @_step_no_grad
+    def step(self):
+        name = type(self).__name__
+        for group in self.param_groups:
+            lr, eps = float(group["lr"]), group["eps"]
+            beta1, beta2 = (float(b) for b in group["betas"])
+            wd, amsgrad = group["weight_decay"], group["amsgrad"]
+            for p in self._params_with_grad(group, name):
+                state = self._state_of(p, amsgrad)
+                step_t = state["step"]
+                step_t._data += 1
+                step = float(step_t._data)
+                if wd != 0 and group["decoupled_weight_decay"]:
+                    p._data *= 1 - lr * wd
+                    g = K.grad_for_update(p, group["maximize"], 0)
+                else:
+                    g = K.grad_for_update(p, group["maximize"], wd)
+                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                K.lerp_(exp_avg, g, 1 - beta1)
+                exp_avg_sq *= beta2
+                K.addcmul_(exp_avg_sq, g, g, 1 - beta2)
+
+                step_size = lr / (1 - beta1 ** step)
+                bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+                xp = array_module(p._data)
+                if amsgrad:
+                    max_sq = state["max_exp_avg_sq"]._data
+                    xp.maximum(max_sq, exp_avg_sq, out=max_sq)
+                    denom = xp.sqrt(max_sq)
+                else:
+                    denom = xp.sqrt(exp_avg_sq)
+                denom /= bias_correction2_sqrt
+                denom += eps
+                K.addcdiv_(p._data, exp_avg, denom, -step_size)
+                K.bump_version(p)

@@ -1,0 +1,71 @@
+"""NAdam: Adam with Nesterov momentum and a momentum-decay schedule (torch/optim/nadam.py)."""
+from .._backend import array_module
+from .optimizer import Optimizer, _step_no_grad, _scalar_state
+from .adam import _check_adam_args
+from . import _kernels as K
+
+__all__ = ["NAdam"]
+
+
+class NAdam(Optimizer):
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False):
+        _check_adam_args(lr, betas, eps, weight_decay)
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
+                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
+                        capturable=capturable, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+        for p_state in self.state.values():
+            if isinstance(p_state, dict) and "mu_product" in p_state and not hasattr(p_state["mu_product"], "_data"):
+                p_state["mu_product"] = _scalar_state(float(p_state["mu_product"]))
+
+    @_step_no_grad
+    def step(self):
+        for group in self.param_groups:
+            lr, eps, wd, momentum_decay = float(group["lr"]), group["eps"], group["weight_decay"], group["momentum_decay"]
+            beta1, beta2 = (float(b) for b in group["betas"])
+            for p in self._params_with_grad(group, "NAdam"):
+                xp = array_module(p._data)
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _scalar_state()
+                    state["mu_product"] = _scalar_state(1.0)
+                    state["exp_avg"] = p._make(xp.zeros_like(p._data))
+                    state["exp_avg_sq"] = p._make(xp.zeros_like(p._data))
+                step_t = state["step"]
+                step_t._data += 1
+                step = float(step_t._data)
+                bias_correction2 = 1 - beta2 ** step
+                if wd != 0 and group["decoupled_weight_decay"]:
+                    p._data *= 1 - lr * wd
+                    g = K.grad_for_update(p, group["maximize"], 0)
+                else:
+                    g = K.grad_for_update(p, group["maximize"], wd)
+                mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+                mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+                mu_product = state["mu_product"]._data
+                mu_product *= mu
+                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                K.lerp_(exp_avg, g, 1 - beta1)
+                exp_avg_sq *= beta2
+                K.addcmul_(exp_avg_sq, g, g, 1 - beta2)
+                denom = exp_avg_sq / bias_correction2
+                xp.sqrt(denom, out=denom)
+                mu_product_value = float(mu_product)
+                mu_product_next = mu_product_value * mu_next
+                denom += eps
+                K.addcdiv_(p._data, g, denom, -lr * (1.0 - mu) / (1.0 - mu_product_value))
+                K.addcdiv_(p._data, exp_avg, denom, (-lr * mu_next) / (1.0 - mu_product_next))
+                K.bump_version(p)

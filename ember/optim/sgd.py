@@ -1,0 +1,55 @@
+"""SGD with momentum, dampening, Nesterov and weight decay (torch/optim/sgd.py, _single_tensor_sgd)."""
+from .optimizer import Optimizer, _step_no_grad
+from . import _kernels as K
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize, foreach=foreach, differentiable=differentiable,
+                        fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+        if fused:
+            if differentiable:
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if foreach:
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    @_step_no_grad
+    def step(self):
+        for group in self.param_groups:
+            lr, momentum, dampening = float(group["lr"]), group["momentum"], group["dampening"]
+            for p in self._params_with_grad(group, "SGD"):
+                g = K.grad_for_update(p, group["maximize"], group["weight_decay"])
+                if momentum != 0:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = p._make(g.copy())
+                        state["momentum_buffer"] = buf
+                    else:
+                        buf._data *= momentum
+                        K.add_(buf._data, g, 1 - dampening)
+                    g = g + buf._data * momentum if group["nesterov"] else buf._data
+                K.add_(p._data, g, -lr)
+                K.bump_version(p)
