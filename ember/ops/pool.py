@@ -13,6 +13,7 @@ import numbers
 import numpy as np
 
 from .._backend import array_module
+from .._dtype import scalar_type_name
 from ..autograd.function import Op
 from .conv import Geometry, _geometry_out, _shape_str, _window_view, _offset_slices, _zero_pad
 
@@ -54,7 +55,7 @@ def _unbatch(unbatched, *tensors):
 
 def _float_input(name, input):
     if input._data.dtype.kind != "f":
-        raise RuntimeError(f"\"{name}\" not implemented for '{input.dtype.name.capitalize()}' "
+        raise RuntimeError(f"\"{name}\" not implemented for '{scalar_type_name(input.dtype)}' "
                            f"(pooling needs a floating point input; convert it with .float())")
 
 
