@@ -57,6 +57,11 @@ _FOREIGN_DTYPES = ("complex32", "uint16", "uint32", "uint64", "float8_e4m3fn", "
                    *(f"uint{i}" for i in range(1, 8)), *(f"int{i}" for i in range(1, 8)))
 
 
+def _itemsize(dtype_name):
+    """Bytes per element of a torch dtype on disk; 1 for an untyped storage (dtype_name None)."""
+    return np.dtype(_TORCH_DTYPES[dtype_name][1]).itemsize if dtype_name else 1
+
+
 def _contiguous_strides(shape):
     strides, step = [], 1
     for n in reversed(shape):
@@ -98,7 +103,7 @@ class _StorageRecord:
     def __init__(self, key, data, dtype_name, location):
         self.key = key
         self.data = data                     # 1-D uint8 array over the block
-        numel = data.nbytes // np.dtype(_TORCH_DTYPES[dtype_name][1]).itemsize
+        numel = data.nbytes // _itemsize(dtype_name)
         self.pid = ("storage", _STORAGE_CLASS[dtype_name], key, location, numel)
 
 
@@ -296,7 +301,7 @@ class _StorageType:
 
     def __init__(self, dtype_name):
         self.dtype_name = dtype_name
-        self.itemsize = np.dtype(_TORCH_DTYPES[dtype_name][1]).itemsize if dtype_name else 1
+        self.itemsize = _itemsize(dtype_name)
 
 
 class _ForeignDtype:
@@ -318,7 +323,7 @@ class LoadedStorage:
         self._big_endian = big_endian
         self.device = device
         self._name = name
-        self.itemsize = np.dtype(_TORCH_DTYPES[dtype_name][1]).itemsize if dtype_name else 1
+        self.itemsize = _itemsize(dtype_name)
         self._arrays = {}                   # dtype name -> (1-D array on self.device, its base Tensor)
 
     def nbytes(self):
@@ -526,7 +531,8 @@ class _Loader:
             raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: a tensor's storage is a "
                                    f"{type(storage).__name__}")
         size, stride = tuple(size), tuple(stride)
-        if dtype_name is None or not all(type(v) is int and v >= 0 for v in (offset, *size, *stride)) or len(size) != len(stride):
+        if dtype_name is None or len(size) != len(stride) or \
+                not all(type(v) is int and v >= 0 for v in (offset, *size, *stride)):
             raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: a tensor has offset "
                                    f"{offset!r}, size {size!r} and stride {stride!r}")
         arr, base = storage.array(dtype_name)
@@ -805,6 +811,6 @@ def _load_stream(loader, fp, use_mmap):
     except (_CheckpointError, _Refused):
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError, TypeError, AttributeError,
-            struct.error, UnicodeDecodeError, zipfile.BadZipFile, OverflowError, MemoryError) as e:
+            struct.error, UnicodeDecodeError, zipfile.BadZipFile, OverflowError) as e:
         raise _CheckpointError(f"ember.load: {loader.name} is truncated or corrupt: "
                                f"{type(e).__name__}: {e}") from e

@@ -8,6 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings, strategies as st
 
 import ember
 from ember import serialization
@@ -105,6 +106,29 @@ def test_views_share_one_storage_like_torch(tmp_path):
     assert back["strided"].storage_offset() == 2
 
 
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_random_views_keep_their_layout_in_torch(data):
+    shape = data.draw(st.lists(st.integers(1, 5), min_size=1, max_size=3), label="shape")
+    base = ember.arange(int(np.prod(shape)), dtype=ember.float32).reshape(*shape)
+    index = tuple(slice(data.draw(st.integers(0, n - 1)), None, data.draw(st.integers(1, 3))) for n in shape)
+    view = base[index]
+    if data.draw(st.booleans(), label="transpose") and view.dim() > 1:
+        view = view.transpose(0, view.dim() - 1)
+    buf = io.BytesIO()
+    ember.save({"base": base, "view": view}, buf)
+    buf.seek(0)
+    loaded = torch.load(buf, weights_only=True)
+    same(view, loaded["view"])
+    assert loaded["view"].stride() == view.stride()
+    assert loaded["view"].storage_offset() == view.storage_offset()
+    assert loaded["view"].untyped_storage().data_ptr() == loaded["base"].untyped_storage().data_ptr()
+    buf.seek(0)
+    back = ember.load(buf)
+    same(back["view"], loaded["view"])
+    assert back["view"].stride() == view.stride()
+
+
 def test_view_of_a_large_base_saves_the_whole_base_like_torch(tmp_path):
     base = ember.arange(100, dtype=ember.float32)
     path = tmp_path / "s.pt"
@@ -131,12 +155,16 @@ def test_parameter_and_requires_grad(tmp_path):
     assert ex.requires_grad and ex.is_leaf
 
 
-def test_optimizer_state_dict_round_trip(tmp_path):
-    sd = {"state": {0: {"step": ember.tensor(3.0), "exp_avg": ember.randn(2, 2), "exp_avg_sq": ember.rand(2, 2)},
+def optimizer_state_dict():
+    return {"state": {0: {"step": ember.tensor(3.0), "exp_avg": ember.randn(2, 2), "exp_avg_sq": ember.rand(2, 2)},
                     1: {"step": ember.tensor(3.0), "exp_avg": ember.randn(2), "exp_avg_sq": ember.rand(2)}},
           "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0, "amsgrad": False,
                             "maximize": False, "foreach": None, "capturable": False, "differentiable": False,
                             "fused": None, "params": [0, 1], "name": "all", "big": 2 ** 70}]}
+
+
+def test_optimizer_state_dict_round_trip(tmp_path):
+    sd = optimizer_state_dict()
     path = tmp_path / "opt.pt"
     ember.save(sd, path)
     loaded = torch.load(path, weights_only=True)
@@ -144,11 +172,18 @@ def test_optimizer_state_dict_round_trip(tmp_path):
     for i in (0, 1):
         for k, v in sd["state"][i].items():
             same(v, loaded["state"][i][k])
-    torch_opt = torch.optim.Adam([torch.zeros(2, 2, requires_grad=True), torch.zeros(2, requires_grad=True)])
-    torch_opt.load_state_dict(loaded)                      # torch accepts it as an Adam state
     back = ember.load(path)
     assert back["param_groups"] == sd["param_groups"]
     same(back["state"][1]["exp_avg"], loaded["state"][1]["exp_avg"])
+
+
+@pytest.mark.slow          # torch.optim imports torch._dynamo: seconds
+def test_torch_adam_accepts_an_ember_saved_state(tmp_path):
+    path = tmp_path / "opt.pt"
+    ember.save(optimizer_state_dict(), path)
+    torch_opt = torch.optim.Adam([torch.zeros(2, 2, requires_grad=True), torch.zeros(2, requires_grad=True)])
+    torch_opt.load_state_dict(torch.load(path, weights_only=True))
+    assert torch_opt.state_dict()["state"][0]["step"].item() == 3.0
 
 
 def test_dtype_device_size_and_misc_values(tmp_path):
