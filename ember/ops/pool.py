@@ -573,10 +573,13 @@ def pad(input, pad, mode="constant", value=None):
         raise NotImplementedError(f"pad: unsupported padding mode '{mode}' (expected 'constant', 'reflect', "
                                   f"'replicate' or 'circular')")
     if value is not None and value != 0:
-        raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument')
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     if not (n + 1 <= input.ndim <= n + 2) or n > 3:
-        raise NotImplementedError(f"pad: {mode} padding of the last {n} dimension(s) needs a {n + 1}D or {n + 2}D "
-                                  f"input, got input of size {_shape_str(input.shape)}")
+        raise NotImplementedError(f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
+                                  "Supported combinations for non-constant padding:\n"
+                                  "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                                  "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                                  "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     for s, (lo, hi) in zip(spatial, pads):
         if mode == "reflect" and (lo >= s or hi >= s):
             raise RuntimeError(f"pad: Padding size should be less than the corresponding input dimension, but got: "
