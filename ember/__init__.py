@@ -56,3 +56,12 @@ from .amp import autocast  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from .safetensors import save_file as save_safetensors, load_file as load_safetensors  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
+from ._summary import summary  # noqa: E402,F401
+
+
+def __getattr__(name):  # `ember.vision` imports on first use, keeping `import ember` fast
+    if name == "vision":
+        import importlib
+        return importlib.import_module(".vision", __name__)
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")
+from . import optim  # noqa: E402,F401
