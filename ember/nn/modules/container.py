@@ -2,7 +2,7 @@
 import collections
 import operator
 
-from .module import Module
+from .module import Module, _addindent
 from ..parameter import Parameter
 
 
@@ -151,6 +151,21 @@ class ModuleList(Module):
 
     def forward(self, *args):
         raise NotImplementedError("ModuleList has no forward(); iterate over it in your module's forward")
+
+    def __repr__(self):
+        """torch's compressed form: runs of identical children print once, as "(0-1): 2 x Block(...)"."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        runs = []                                   # [start, end, repr]
+        for i, r in enumerate(reprs):
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = [_addindent(f"({start}): {r}" if start == end else f"({start}-{end}): {end - start + 1} x {r}", 2)
+                 for start, end, r in runs]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):

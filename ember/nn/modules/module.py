@@ -428,12 +428,18 @@ class Module:
         def load(module, prefix=""):
             local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
             module._load_from_state_dict(state_dict, prefix, local_metadata, True, missing, unexpected, errors)
+            # torch's order: each module reports the keys under its prefix that name neither one of its
+            # own parameters/buffers nor a child
+            local = set(module._parameters) | (set(module._buffers) - module._non_persistent_buffers_set)
+            for key in state_dict:
+                if key.startswith(prefix):
+                    rest = key[len(prefix):]
+                    if rest.split(".", 1)[0] not in module._modules and rest not in local:
+                        unexpected.append(key)
             for name, child in module._modules.items():
                 if child is not None:
                     load(child, prefix + name + ".")
         load(self)
-        expected = set(self.state_dict(keep_vars=True).keys())
-        unexpected = [k for k in state_dict if k not in expected]
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
