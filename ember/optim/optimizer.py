@@ -112,6 +112,9 @@ def _scalar_state(value=0.0):
 
 class Optimizer:
     def __init__(self, params, defaults):
+        if defaults.get("differentiable"):
+            raise NotImplementedError(f"{type(self).__name__}: differentiable=True (backpropagating through the "
+                                      "optimizer step) is not supported by ember; updates run under no_grad")
         self.defaults = defaults
         self._init_hook_dicts()
         if isinstance(params, Tensor):

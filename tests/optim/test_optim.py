@@ -326,6 +326,11 @@ def test_param_errors():
         ember.optim.SGD([p, p], lr=0.1)
 
 
+def test_differentiable_is_refused_not_ignored():
+    with pytest.raises(NotImplementedError, match="Adam: differentiable=True"):
+        ember.optim.Adam([ember.nn.Parameter(ember.zeros(2))], differentiable=True)
+
+
 def test_add_param_group_fills_defaults():
     a, b = ember.nn.Parameter(ember.zeros(2)), ember.nn.Parameter(ember.zeros(3))
     opt = ember.optim.Adam([a], lr=0.1)
