@@ -24,7 +24,7 @@ def summary(model, input_size, batch_size=-1, device="cpu", dtypes=None):
     module's `weight` and `bias` only, as torchsummary does.
     """
     import ember
-    from .nn import Module, ModuleList, Sequential
+    from .nn import ModuleList, Sequential
 
     if isinstance(input_size, tuple) or (isinstance(input_size, list) and all(isinstance(s, int) for s in input_size)):
         input_size = [tuple(input_size)]
@@ -53,7 +53,7 @@ def summary(model, input_size, batch_size=-1, device="cpu", dtypes=None):
     for module in model.modules():
         if not isinstance(module, (Sequential, ModuleList)) and module is not model:
             hooks.append(module.register_forward_hook(hook))
-    x = [ember.rand(2, *size, device=device).to(dtype) for size, dtype in zip(input_size, dtypes)]
+    x = [ember.rand(2, *size, device=device).type(dtype) for size, dtype in zip(input_size, dtypes)]
     try:
         with ember.no_grad():
             model(*x)

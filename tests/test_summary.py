@@ -104,3 +104,19 @@ def test_summary_leaves_no_hooks_behind():
     _printed(ember.summary, model, (1, 32, 32))
     assert all(not m._forward_hooks for m in model.modules())
     assert isinstance(model.conv1, nn.Conv2d)
+
+
+def test_several_inputs_and_dtypes():
+    class Pair(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(3, 2)
+            self.b = nn.Linear(5, 2, bias=False)
+
+        def forward(self, x, y):
+            assert x.dtype == ember.float64
+            return self.a(x.float()) + self.b(y)
+
+    text, result = _printed(ember.summary, Pair(), [(3,), (5,)], dtypes=[ember.DoubleTensor, ember.float32])
+    assert result == (8 + 10, 18)
+    assert "Input size (MB): 0.00" in text and "           Linear-2                    [-1, 2]              10" in text
