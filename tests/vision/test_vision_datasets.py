@@ -212,3 +212,15 @@ def test_dataset_repr(cifar10_root):
     assert repr(ds) == (f"Dataset CIFAR10\n    Number of datapoints: 15\n    Root location: {cifar10_root}\n"
                         f"    Split: Train\n    StandardTransform\nTransform: Compose(\n"
                         f"               ToTensor()\n           )")
+
+
+def test_without_pillow_items_are_arrays_that_to_tensor_accepts(tmp_path, monkeypatch, cifar10_root):
+    import sys
+    _write_mnist(tmp_path, "MNIST")
+    monkeypatch.setitem(sys.modules, "PIL", None)  # `from PIL import Image` now raises ImportError
+    ds = datasets.MNIST(str(tmp_path), transform=transforms.ToTensor())
+    x, _ = ds[1]
+    assert tuple(x.shape) == (1, 28, 28)
+    np.testing.assert_allclose(x.numpy()[0], ds.data[1].numpy() / np.float32(255))
+    img, _ = datasets.CIFAR10(str(cifar10_root))[0]
+    assert isinstance(img, np.ndarray) and img.shape == (32, 32, 3)
