@@ -1,5 +1,6 @@
 """NAdam: Adam with Nesterov momentum and a momentum-decay schedule (torch/optim/nadam.py)."""
 from .._backend import array_module
+from .._tensor import Tensor
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
 from .adam import _check_adam_args
 from . import _kernels as K
@@ -28,13 +29,15 @@ class NAdam(Optimizer):
             group.setdefault("differentiable", False)
             group.setdefault("decoupled_weight_decay", False)
         for p_state in self.state.values():
-            if isinstance(p_state, dict) and "mu_product" in p_state and not hasattr(p_state["mu_product"], "_data"):
-                p_state["mu_product"] = _scalar_state(float(p_state["mu_product"]))
+            mu_product = p_state.get("mu_product") if isinstance(p_state, dict) else None
+            if mu_product is not None and not isinstance(mu_product, Tensor):
+                p_state["mu_product"] = _scalar_state(float(mu_product))
 
     @_step_no_grad
     def step(self):
         for group in self.param_groups:
-            lr, eps, wd, momentum_decay = float(group["lr"]), group["eps"], group["weight_decay"], group["momentum_decay"]
+            lr, eps, wd = float(group["lr"]), group["eps"], group["weight_decay"]
+            momentum_decay = group["momentum_decay"]
             beta1, beta2 = (float(b) for b in group["betas"])
             for p in self._params_with_grad(group, "NAdam"):
                 xp = array_module(p._data)

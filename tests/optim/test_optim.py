@@ -450,3 +450,25 @@ def test_no_warning_in_plain_training_loop():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         train(ember, model, opt, 2)
+
+
+def test_state_dict_file_round_trip_through_torch_save_and_load(tmp_path):
+    """ember.save -> torch.load (weights_only) -> torch continues, and torch.save -> ember.load -> ember
+    continues; both match the optimizer that never left its framework."""
+    e_model = make_mlp(ember)
+    e_opt = ember.optim.RMSprop(e_model.parameters(), lr=0.01, centered=True, momentum=0.9)
+    train(ember, e_model, e_opt, 4)
+    ember.save(e_opt.state_dict(), tmp_path / "ember_opt.pt")
+    t_model = make_mlp(torch, weights=params_np(e_model))
+    t_opt = torch.optim.RMSprop(t_model.parameters(), lr=0.5)
+    t_opt.load_state_dict(torch.load(tmp_path / "ember_opt.pt"))
+    assert t_opt.param_groups[0]["lr"] == 0.01
+    assert_trajectories_close(train(ember, e_model, e_opt, 5, first_step=4),
+                              train(torch, t_model, t_opt, 5, first_step=4))
+
+    torch.save(t_opt.state_dict(), tmp_path / "torch_opt.pt")
+    e_model2 = make_mlp(ember, weights=params_np(t_model))
+    e_opt2 = ember.optim.RMSprop(e_model2.parameters())
+    e_opt2.load_state_dict(ember.load(tmp_path / "torch_opt.pt"))
+    assert_trajectories_close(train(ember, e_model2, e_opt2, 5, first_step=9),
+                              train(torch, t_model, t_opt, 5, first_step=9))
