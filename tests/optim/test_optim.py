@@ -472,3 +472,19 @@ def test_state_dict_file_round_trip_through_torch_save_and_load(tmp_path):
     e_opt2.load_state_dict(ember.load(tmp_path / "torch_opt.pt"))
     assert_trajectories_close(train(ember, e_model2, e_opt2, 5, first_step=9),
                               train(torch, t_model, t_opt, 5, first_step=9))
+
+
+def test_load_state_dict_with_numeric_step_from_old_torch():
+    """Checkpoints from old torch versions keep `step` as a Python number; it becomes a float32 tensor."""
+    model = make_mlp(ember)
+    opt = ember.optim.Adam(model.parameters(), lr=0.01)
+    train(ember, model, opt, 3)
+    sd = opt.state_dict()
+    for p_state in sd["state"].values():
+        p_state["step"] = 3
+    fresh = ember.optim.Adam(model.parameters(), lr=0.01)
+    fresh.load_state_dict(sd)
+    step = fresh.state[model.w1]["step"]
+    assert isinstance(step, ember.Tensor) and step.dtype == ember.float32 and float(step) == 3.0
+    train(ember, model, fresh, 1)
+    assert float(step) == 4.0
