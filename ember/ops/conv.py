@@ -300,7 +300,8 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
         msg = (f"Given transposed=1, weight of size {_shape_str(weight.shape)}, expected input"
                f"{_shape_str(input.shape)} to have {weight.shape[0]} channels, but got {c} channels instead")
         if who is not None:
-            msg = f"{who!r} expected input with {weight.shape[0]} channels, got input of shape {tuple(input.shape)}: {msg}"
+            msg = (f"{who!r} expected input with {weight.shape[0]} channels, got input of shape "
+                   f"{tuple(input.shape)}: {msg}")
         raise RuntimeError(msg)
     for op, s, d in zip(output_padding, stride, dilation):
         if op >= max(s, d):
@@ -314,8 +315,9 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
     spatial = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in
                     zip(input.shape[2:], stride, padding, dilation, kernel, output_padding))
     if any(s <= 0 for s in spatial):
-        raise RuntimeError(f"{name if who is None else repr(who)}: Given input size per channel: {list(input.shape[2:])}, calculated "
-                           f"output size per channel: {list(spatial)}. Output size is too small")
+        raise RuntimeError(f"{name if who is None else repr(who)}: Given input size per channel: "
+                           f"{list(input.shape[2:])}, calculated output size per channel: {list(spatial)}. "
+                           f"Output size is too small")
     geom = Geometry(kernel, stride, dilation, tuple((p, p) for p in padding), groups)
     y = ConvTranspose.apply(input, weight, bias, geom, spatial)
     return y.squeeze(0) if unbatched else y

@@ -15,7 +15,7 @@ import numpy as np
 from .._backend import array_module
 from .._dtype import scalar_type_name
 from ..autograd.function import Op
-from .conv import Geometry, _geometry_out, _shape_str, _window_view, _offset_slices, _zero_pad
+from .conv import Geometry, _offset_slices, _shape_str, _zero_pad
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
            "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d",
