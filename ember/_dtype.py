@@ -155,11 +155,11 @@ def result_type(*operands):
     Three priority levels (tensors with dims, zero-dim tensors, Python scalars); a lower level only
     matters when it has a higher category than everything above it, as torch's rules say.
     """
-    from ._tensor import Tensor
     levels = [None, None, None]
     for x in operands:
-        if isinstance(x, Tensor):
-            lvl, d = (0 if x._data.ndim else 1), x.dtype
+        data = getattr(x, "_data", None)        # a Tensor (ember._tensor imports this module)
+        if data is not None:
+            lvl, d = (0 if data.ndim else 1), _BY_NP[data.dtype]
         else:
             lvl = 2
             if isinstance(x, (_py_bool, np.bool_)):

@@ -1,12 +1,13 @@
 """Op (ember's own ops: array forward, Tensor backward) and Function (torch.autograd.Function)."""
 import numpy as np
 
+from .. import _tensor as _tensor_module     # half-initialised here: read .Tensor at call time
+from .._backend import array_module
 from .grad_mode import state
 from .graph import Node, SavedTensor, edge_of, _sequence, FREED_MESSAGE
 
 
 def _meta(arr):
-    from .._backend import array_module
     return (arr.shape, arr.dtype, array_module(arr))
 
 
@@ -26,7 +27,7 @@ class Op(Node):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._tensor import Tensor
+        Tensor = _tensor_module.Tensor
         ctx = cls.__new__(cls)
         arrays = []
         requires = False
@@ -75,7 +76,7 @@ class Op(Node):
 
 
 def _saved(x, args, arrays, outs, results):
-    from .._tensor import Tensor
+    Tensor = _tensor_module.Tensor
     if x is None:
         return None
     for i, a in enumerate(arrays):
@@ -117,7 +118,7 @@ class Function(metaclass=FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._tensor import Tensor
+        Tensor = _tensor_module.Tensor
         ctx = cls._backward_cls()
         tensor_args = [a for a in args if isinstance(a, Tensor)]
         requires = any(a.requires_grad for a in tensor_args)

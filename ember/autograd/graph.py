@@ -7,6 +7,7 @@ import heapq
 import itertools
 import weakref
 
+from .. import _tensor as _tensor_module     # half-initialised here: read .Tensor at call time
 from .grad_mode import state, no_grad
 
 _sequence = itertools.count()
@@ -30,7 +31,7 @@ class SavedTensor:
         self.version = self.vc[0] if self.vc is not None else 0
 
     def unpack(self, node):
-        from .._tensor import Tensor
+        Tensor = _tensor_module.Tensor
         if self.vc is not None and self.vc[0] != self.version:
             t = self.tensor
             shape = tuple(t.shape) if t is not None else self.array.shape
@@ -159,7 +160,7 @@ def edge_of(tensor):
 
 
 def _zeros_for(meta):
-    from .._tensor import Tensor
+    Tensor = _tensor_module.Tensor
     shape, np_dtype, xp = meta
     return Tensor._make(xp.zeros(shape, np_dtype))
 
@@ -277,7 +278,7 @@ def _n_outputs(node):
 
 
 def _call_node(node, grads):
-    from .._tensor import Tensor
+    Tensor = _tensor_module.Tensor
     out_meta = node._out_meta
     for nr, g in enumerate(grads):
         if g is None and getattr(node, "_materialize", True):

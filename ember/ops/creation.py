@@ -6,10 +6,10 @@ import numpy as np
 from .. import _dtype
 from .._backend import as_device, to_device, array_module
 from ._registry import torch_api
+from .._tensor import Tensor
 
 
 def _T():
-    from .._tensor import Tensor
     return Tensor
 
 

@@ -7,12 +7,12 @@ from .._backend import array_module
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
 from ._registry import named, torch_api
+from .._tensor import Tensor
 from .shape import Select, Slice
 from .reduce import values_indices
 
 
 def _T():
-    from .._tensor import Tensor
     return Tensor
 
 

@@ -5,10 +5,10 @@ from .. import _dtype
 from .._backend import array_module
 from ..autograd.function import Op
 from ._registry import named, torch_api
+from .._tensor import Tensor
 
 
 def _T():
-    from .._tensor import Tensor
     return Tensor
 
 

@@ -8,13 +8,13 @@ from .. import _dtype
 from .._backend import array_module
 from ..autograd.function import Op
 from ._registry import named, torch_api
+from .._tensor import Tensor
 
 values_indices = {name: collections.namedtuple(name, ["values", "indices"])
                   for name in ("max", "min", "median", "mode", "kthvalue", "sort", "topk", "cummax", "cummin")}
 
 
 def _T():
-    from .._tensor import Tensor
     return Tensor
 
 

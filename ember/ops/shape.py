@@ -4,10 +4,10 @@ import numpy as np
 from .._backend import array_module, diagonal_view
 from ..autograd.function import Op
 from ._registry import named, torch_api
+from .._tensor import Tensor
 
 
 def _T():
-    from .._tensor import Tensor
     return Tensor
 
 
