@@ -49,6 +49,10 @@ def is_nonzero(input):
 
 
 from . import nn  # noqa: E402,F401
+
+# nn imported the remaining op families (activation, conv, norm, ...): give them their surfaces too
+_ops.install_methods(Tensor)
+globals().update({_k: _v for _k, _v in _ops.FUNCTIONS.items() if _k not in globals()})
 from . import cuda  # noqa: E402,F401
 from . import distributed  # noqa: E402,F401
 from . import amp  # noqa: E402,F401
