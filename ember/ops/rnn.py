@@ -23,8 +23,15 @@ __all__ = []
 class _ArrayMath:
     @staticmethod
     def sigmoid(x):
+        xp = array_module(x)
         with np.errstate(over="ignore"):
-            return 1 / (1 + array_module(x).exp(-x))
+            s = xp.exp(-x)
+        s += 1
+        return xp.reciprocal(s, out=s)
+
+    @staticmethod
+    def transpose(w):
+        return array_module(w).ascontiguousarray(w.T)
 
     @staticmethod
     def tanh(x):
@@ -39,13 +46,14 @@ class _TensorMath:
     sigmoid = staticmethod(lambda x: x.sigmoid())
     tanh = staticmethod(lambda x: x.tanh())
     relu = staticmethod(lambda x: x.relu())
+    transpose = staticmethod(lambda w: w.t())
 
 
-# --- cells: step(math, pre, h, c, w_hh, b_hh) -> (h, c, cache); step_back on arrays ------------------
-# `pre` is x_t @ W_ih^T + b_ih (+ b_hh where it can be folded in); gate order as torch's weights.
+# --- cells: step(math, pre, h, c, w_hh_t, b_hh) -> (h, c, cache); step_back on arrays ----------------
+# `pre` is x_t @ W_ih^T + b_ih (+ b_hh where it can be folded in); w_hh_t is W_hh^T; gate order as torch.
 
-def _lstm_step(m, pre, h, c, w_hh, b_hh):
-    gates = pre + h @ w_hh.T
+def _lstm_step(m, pre, h, c, w_hh_t, b_hh):
+    gates = pre + h @ w_hh_t
     size = h.shape[-1]
     s = m.sigmoid(gates)
     g = m.tanh(gates[:, 2 * size:3 * size])
@@ -69,9 +77,9 @@ def _lstm_step_back(dh, dc, cache, h_prev, c_prev):
     return d_pre, d_pre, None, dc * f
 
 
-def _gru_step(m, pre, h, c, w_hh, b_hh):
+def _gru_step(m, pre, h, c, w_hh_t, b_hh):
     # torch's GRU: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), so b_hh stays inside the recurrence
-    hh = h @ w_hh.T
+    hh = h @ w_hh_t
     if b_hh is not None:
         hh = hh + b_hh
     size = h.shape[-1]
@@ -99,8 +107,8 @@ def _gru_step_back(dh, dc, cache, h_prev, c_prev):
 
 
 def _rnn_step(nonlinearity):
-    def step(m, pre, h, c, w_hh, b_hh):
-        h = getattr(m, nonlinearity)(pre + h @ w_hh.T)
+    def step(m, pre, h, c, w_hh_t, b_hh):
+        h = getattr(m, nonlinearity)(pre + h @ w_hh_t)
         return h, None, h
     return step
 
@@ -128,9 +136,10 @@ def _run(mode, m, pre, h0, c0, w_hh, b_hh, reverse, keep_cache):
     step = CELLS[mode][0]
     steps = range(pre.shape[0] - 1, -1, -1) if reverse else range(pre.shape[0])
     h, c = h0, c0
+    w_hh_t = m.transpose(w_hh)
     outs, cells, caches = [None] * pre.shape[0], [None] * pre.shape[0], [None] * pre.shape[0]
     for t in steps:
-        h, c, cache = step(m, pre[t], h, c, w_hh, b_hh)
+        h, c, cache = step(m, pre[t], h, c, w_hh_t, b_hh)
         outs[t], cells[t] = h, c
         if keep_cache:
             caches[t] = cache
@@ -177,7 +186,6 @@ class Recurrence(Op):
         prev = (lambda t: t + 1) if ctx.reverse else (lambda t: t - 1)
         d_pre = xp.empty(pre.shape, pre._data.dtype)
         d_hh_all = d_pre if ctx.mode != "GRU" else xp.empty_like(d_pre)
-        h_prev_all = xp.empty_like(out)
         dh = xp.zeros_like(h0._data)
         dc = grad_c._data if grad_c is not None and c0 is not None else None
         for t in steps:
@@ -185,11 +193,13 @@ class Recurrence(Op):
             first = p < 0 or p >= length
             h_prev = h0._data if first else out[p]
             c_prev = None if c0 is None else (c0._data if first else cells[p])
-            h_prev_all[t] = h_prev
             dh = dh + g_out[t]
             d_pre[t], d_hh, dh_direct, dc = step_back(dh, dc, caches[t], h_prev, c_prev)
-            d_hh_all[t] = d_hh
+            if d_hh_all is not d_pre:
+                d_hh_all[t] = d_hh
             dh = d_hh @ w if dh_direct is None else dh_direct + d_hh @ w
+        first_h = h0._data[None]
+        h_prev_all = xp.concatenate([out[1:], first_h] if ctx.reverse else [first_h, out[:-1]])
         flat = d_hh_all.reshape(-1, d_hh_all.shape[-1])
         grad_w = flat.T @ h_prev_all.reshape(-1, h_prev_all.shape[-1]) if ctx.needs_input_grad[3] else None
         grad_b = flat.sum(axis=0) if b_hh is not None and ctx.needs_input_grad[4] else None
