@@ -49,8 +49,16 @@ def cmd_run(args, rest):
         _fail("mpiexec not found: install the distributed extra (pip install 'ember[distributed]')")
     if not os.path.exists(args.script):
         _fail(f"script not found: {args.script}")
-    cmd = [mpiexec, "-n", str(args.nproc), sys.executable, args.script, *rest]
+    cmd = [mpiexec, "-n", str(args.nproc), *_open_mpi_flags(mpiexec), sys.executable, args.script, *rest]
     return subprocess.call(cmd)
+
+
+def _open_mpi_flags(mpiexec):
+    """MPICH's hydra runs as root and on more ranks than cores as is; Open MPI refuses both unless told."""
+    version = subprocess.run([mpiexec, "--version"], capture_output=True, text=True).stdout
+    if "Open MPI" not in version:
+        return []
+    return ["--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
 
 
 def cmd_demo(args, rest):

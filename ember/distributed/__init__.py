@@ -45,8 +45,8 @@ def is_initialized():
 
 def _comm():
     if _WORLD.comm is None:
-        raise RuntimeError("Default process group has not been initialized, please make sure to call "
-                           "init_process_group.")
+        raise ValueError("Default process group has not been initialized, please make sure to call "
+                         "init_process_group.")
     return _WORLD.comm
 
 
@@ -144,6 +144,20 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     write_back()
     tensor._vc[0] += 1
     return _done(async_op)
+
+
+def _sum_arrays(arrays):
+    """Sum arrays over every rank in one Allreduce (SyncBatchNorm's statistics); same shapes, dtypes, devices back."""
+    from mpi4py import MPI
+    from .._backend import CPU, device_of, to_device
+    host = [np.asarray(to_device(a, CPU)) for a in arrays]
+    flat = np.concatenate([h.astype(np.float64).reshape(-1) for h in host])
+    _comm().Allreduce(MPI.IN_PLACE, flat, op=MPI.SUM)
+    out, offset = [], 0
+    for a, h in zip(arrays, host):
+        out.append(to_device(flat[offset:offset + h.size].reshape(h.shape).astype(h.dtype), device_of(a)))
+        offset += h.size
+    return tuple(out)
 
 
 def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False):

@@ -130,7 +130,10 @@ class SyncBatchNorm(_BatchNorm):
             raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
 
     def _all_reduce_sum(self, *arrays):
-        return arrays
+        from ... import distributed as dist
+        if not dist.is_initialized() or dist.get_world_size() == 1:
+            return arrays
+        return dist._sum_arrays(arrays)
 
     @classmethod
     def convert_sync_batchnorm(cls, module, process_group=None):

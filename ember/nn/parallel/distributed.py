@@ -73,38 +73,37 @@ class DistributedDataParallel(Module):
             return
         if self._ready is None:
             self._ready = [0] * len(self._buckets)
-            self._reduced = [False] * len(self._buckets)
+            self._next_bucket = 0
             queue_callback(self._finish_backward)
-        b = self._bucket_of[id(param)]
-        self._ready[b] += 1
-        if self._ready[b] == len(self._buckets[b]):
-            self._reduce_bucket(b)
+        self._ready[self._bucket_of[id(param)]] += 1
+        # every rank must issue the same Allreduce sequence: buckets go out in index order, as torch's
+        while self._next_bucket < len(self._buckets) and \
+                self._ready[self._next_bucket] == len(self._buckets[self._next_bucket]):
+            self._reduce_bucket(self._next_bucket)
+            self._next_bucket += 1
 
     def _finish_backward(self):
-        """Buckets with unused parameters are reduced at the end (their missing grads count as zeros)."""
-        for b, done in enumerate(self._reduced):
-            if not done:
-                self._reduce_bucket(b)
+        """Buckets holding parameters that got no gradient are reduced at the end (those count as zeros)."""
+        for b in range(self._next_bucket, len(self._buckets)):
+            self._reduce_bucket(b)
         self._ready = None
 
     def _reduce_bucket(self, b):
         from mpi4py import MPI
+        from ..._backend import to_device
+        from ..._tensor import Tensor
         bucket = self._buckets[b]
         grads = [p.grad.__array__() if p.grad is not None else np.zeros(p.shape, p._data.dtype) for p in bucket]
         flat = np.concatenate([g.reshape(-1) for g in grads]) / self.world_size   # divide first, as torch
         dist._comm().Allreduce(MPI.IN_PLACE, flat, op=MPI.SUM)
         offset = 0
         for p, g in zip(bucket, grads):
-            n = g.size
-            values = flat[offset:offset + n].reshape(g.shape)
-            offset += n
+            values = to_device(flat[offset:offset + g.size].reshape(g.shape).astype(g.dtype, copy=False), p.device)
+            offset += g.size
             if p.grad is None:
-                from ..._tensor import Tensor
-                p.grad = Tensor._make(values.astype(p._data.dtype))
+                p.grad = Tensor._make(values.copy())
             else:
-                from ..._backend import to_device
-                p.grad._data[...] = to_device(values, p.device) if p.device.type != "cpu" else values
-        self._reduced[b] = True
+                p.grad._data[...] = values
 
     @contextlib.contextmanager
     def no_sync(self):
