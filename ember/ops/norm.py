@@ -274,6 +274,11 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input "
                            f"of shape {list(input.shape)} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise RuntimeError(f"group_norm: Expected {name} to be a vector of size equal to the number of channels "
+                               f"in input, but got {name} of shape {list(t.shape)} and input of shape "
+                               f"{list(input.shape)}")
     y = LayerNorm.apply(input.reshape(n, num_groups, -1), None, None, 1, eps).reshape(input.shape)
     view = _channel_view(input.dim())
     if weight is not None:
