@@ -75,6 +75,10 @@ class _NormBase(Module):
 class _BatchNorm(_NormBase):
     def forward(self, input):
         self._check_input_dim(input)
+        if input.shape[1] != self.num_features and (self.weight is not None or self.running_mean is not None):
+            raise RuntimeError(f"{self!r} expected input with {self.num_features} channels (num_features), got "
+                               f"input of shape {tuple(input.shape)}: running_mean should contain "
+                               f"{input.shape[1]} elements not {self.num_features}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             with no_grad():
