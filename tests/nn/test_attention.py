@@ -170,10 +170,15 @@ def _encoders(norm_first, activation, batch_first, dtype):
     return t_mod.eval(), e_mod.eval()
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("batch_first", [False, True], ids=["seq_first", "batch_first"])
-@pytest.mark.parametrize("activation", ["relu", "gelu"])
-@pytest.mark.parametrize("norm_first", [False, True], ids=["post_norm", "pre_norm"])
+ENCODER_GRID = [(norm_first, activation, batch_first, np.float32) for norm_first in (False, True)
+                for activation in ("relu", "gelu") for batch_first in (False, True)] + \
+               [(norm_first, activation, False, np.float64) for norm_first in (False, True)
+                for activation in ("relu", "gelu")]
+
+
+@pytest.mark.parametrize("norm_first,activation,batch_first,dtype", ENCODER_GRID,
+                         ids=[f"{'pre' if n else 'post'}_norm-{a}-{'bf' if b else 'sf'}-{np.dtype(d).name}"
+                              for n, a, b, d in ENCODER_GRID])
 def test_transformer_encoder_matches_torch(norm_first, activation, batch_first, dtype):
     t_mod, e_mod = _encoders(norm_first, activation, batch_first, dtype)
     # float32 through two layers, attention and three LayerNorms accumulates ~1e-6 absolute rounding

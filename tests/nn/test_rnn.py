@@ -169,7 +169,7 @@ def test_recurrence_gradcheck(mode, gates, reverse):
 
     def leaf(*shape):
         return ember.tensor(rng.standard_normal(shape) * 0.5, requires_grad=True)
-    steps, batch, hidden = 3, 2, 3
+    steps, batch, hidden = 3, 2, 2
     pre, h0, w_hh = leaf(steps, batch, gates * hidden), leaf(batch, hidden), leaf(gates * hidden, hidden)
     c0 = leaf(batch, hidden) if mode == "LSTM" else None
     b_hh = leaf(gates * hidden) if mode == "GRU" else None
