@@ -70,6 +70,15 @@ def _broadcast_pair(name, input, target):
     return input, target
 
 
+def _check_broadcastable(name, **tensors):
+    """The loss's own name and every operand's shape, instead of the failing inner op's (sub, mul)."""
+    try:
+        np.broadcast_shapes(*(tuple(t.shape) for t in tensors.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} of shape {tuple(t.shape)}" for k, t in tensors.items())
+        raise RuntimeError(f"{name}: the sizes of the tensors must match (or broadcast), got {shapes}") from None
+
+
 def _as_float_target(target, input):
     return target.to(input.dtype) if target.dtype is not input.dtype else target
 
@@ -124,7 +133,7 @@ class _ClassTargets:
     """Per-position target, weight and ignore mask of a class-index loss (input (N, C, d1, ...))."""
 
     def __init__(self, name, input, target, weight, ignore_index):
-        if target._data.dtype.kind not in "iu":
+        if target._data.dtype not in (np.int64, np.uint8):    # torch: "expected ... Long or Byte"
             raise RuntimeError(f"expected target of dtype int64 (class indices) for {name}, got {_dtype_name(target)} "
                                f"target of shape {tuple(target.shape)} for input of shape {tuple(input.shape)} "
                                f"(convert the target with .long(), or pass class probabilities with the "
@@ -381,6 +390,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       stacklevel=2)
+    _check_broadcastable("kl_div", input=input, target=target)
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -440,6 +450,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    _check_broadcastable("margin_ranking_loss", input1=input1, input2=input2, target=target)
     return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
 
 
@@ -493,6 +504,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
         raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
                            f"dimensions, but got: anchor {anchor.dim()}D, positive {positive.dim()}D, and negative "
                            f"{negative.dim()}D inputs")
+    _check_broadcastable("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
