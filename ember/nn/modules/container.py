@@ -87,8 +87,12 @@ class Sequential(Module):
         return v
 
     def forward(self, input):
-        for module in self._modules.values():
-            input = module(input)
+        for name, module in self._modules.items():
+            try:
+                input = module(input)
+            except Exception as error:      # say which child failed; the exception and message stay torch's
+                error.add_note(f"(raised in Sequential child ({name}): {type(module).__name__})")
+                raise
         return input
 
 
