@@ -289,6 +289,14 @@ class _CheckpointError(RuntimeError):
     """A load error whose message already names the file and the problem."""
 
 
+class _NotAPickle(_CheckpointError, pickle.UnpicklingError):
+    """Bytes that don't even unpickle: torch.load raises UnpicklingError there, so `except` clauses carry over."""
+
+
+class _EmptyCheckpoint(_CheckpointError, EOFError):
+    """A 0-byte file (an interrupted copy): torch.load raises EOFError."""
+
+
 class _Refused(pickle.UnpicklingError):
     """A global, attribute or state the loader won't rebuild (with weights_only=True: anything a weights file
     doesn't need); the message names the file and what was refused."""
@@ -677,7 +685,7 @@ class _Loader:
         try:
             magic = self.unpickle(fp)
         except Exception:
-            magic = None
+            raise _NotAPickle(f"ember.load: {self.name} is not a PyTorch checkpoint (zip or legacy format)") from None
         if type(magic) is not int or magic != _LEGACY_MAGIC:
             raise _CheckpointError(f"ember.load: {self.name} is not a PyTorch checkpoint (zip or legacy format)")
         protocol = self.unpickle(fp)
@@ -798,7 +806,7 @@ def _load_stream(loader, fp, use_mmap):
     head = fp.read(4)
     fp.seek(start)
     if not head:
-        raise _CheckpointError(f"ember.load: {loader.name} is empty (0 bytes), so it is not a PyTorch checkpoint "
+        raise _EmptyCheckpoint(f"ember.load: {loader.name} is empty (0 bytes), so it is not a PyTorch checkpoint "
                                "(zip or legacy format)")
     try:
         if head == _ZIP_MAGIC:
