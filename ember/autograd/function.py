@@ -4,7 +4,7 @@ import numpy as np
 from .. import _tensor as _tensor_module     # half-initialised here: read .Tensor at call time
 from .._backend import array_module
 from .grad_mode import state
-from .graph import Node, SavedTensor, edge_of, _sequence, FREED_MESSAGE
+from .graph import Node, SavedTensor, edge_of, accumulator_of, _sequence, FREED_MESSAGE
 
 
 def _meta(arr):
@@ -27,29 +27,31 @@ class Op(Node):
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        # the hot path of every op: one pass over the inputs, no work for the graph unless it records
         Tensor = _tensor_module.Tensor
-        ctx = cls.__new__(cls)
+        make = Tensor._make
+        ctx = object.__new__(cls)
         arrays = []
         requires = False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
-                if a.requires_grad:
+                if a._rg:
                     requires = True
             else:
                 arrays.append(a)
-        record = requires and state.enabled and cls.differentiable
+        record = requires and cls.differentiable and state.enabled
         ctx._record = record
         if record:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._rg for a in args])
         out = cls.forward(ctx, *arrays, **kwargs)
         multi = type(out) is tuple
         outs = out if multi else (out,)
         results = []
-        for j, o in enumerate(outs):
-            if isinstance(o, np.generic):
+        for o in outs:
+            if type(o) is not _ndarray and isinstance(o, _generic):
                 o = np.asarray(o)
-            t = Tensor._make(o)
+            t = make(o)
             if cls.view:
                 base = args[0]
                 t._base = base if base._base is None else base._base
@@ -57,22 +59,45 @@ class Op(Node):
             results.append(t)
         if record:
             ctx._seq = next(_sequence)
-            ctx.next_functions = tuple(edge_of(a) if isinstance(a, Tensor) else (None, 0) for a in args)
-            ctx._in_meta = tuple(_meta(a._data) if isinstance(a, Tensor) else None for a in args)
-            ctx._out_meta = tuple(_meta(t._data) for t in results)
-            non_diff = getattr(ctx, "_non_diff", ())
+            edges = []
+            in_meta = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    if not a._rg:
+                        edges.append(_NO_EDGE)
+                    elif a.grad_fn is not None:
+                        edges.append((a.grad_fn, a._output_nr))
+                    else:
+                        edges.append((accumulator_of(a), 0))
+                    d = a._data
+                    in_meta.append((d.shape, d.dtype, _xp_of(d)))
+                else:
+                    edges.append(_NO_EDGE)
+                    in_meta.append(None)
+            ctx.next_functions = tuple(edges)
+            ctx._in_meta = tuple(in_meta)
+            ctx._out_meta = tuple([(t._data.shape, t._data.dtype, _xp_of(t._data)) for t in results])
+            non_diff = ctx.__dict__.get("_non_diff", ())
             for j, t in enumerate(results):
-                if t._data.dtype.kind == "f" and id(outs[j]) not in non_diff:
-                    t.requires_grad = True
+                if t.is_floating_point() and (not non_diff or id(outs[j]) not in non_diff):
+                    t._rg = True
                     t.grad_fn = ctx
                     t._output_nr = j
             to_save = ctx.__dict__.pop("_to_save", None)
             if to_save:
-                ctx._saved = tuple(_saved(x, args, arrays, outs, results) for x in to_save)
+                ctx._saved = tuple([_saved(x, args, arrays, outs, results) for x in to_save])
             if state.anomaly:
                 from .anomaly import note_forward
                 note_forward(ctx, results, arrays)
         return tuple(results) if multi else results[0]
+
+
+_NO_EDGE = (None, 0)
+_ndarray, _generic = np.ndarray, np.generic
+
+
+def _xp_of(arr):
+    return np if type(arr) is _ndarray else array_module(arr)
 
 
 def _saved(x, args, arrays, outs, results):
@@ -140,7 +165,7 @@ class Function(metaclass=FunctionMeta):
             non_diff = getattr(ctx, "_non_diff", ())
             fixed = []
             for j, o in enumerate(outs):
-                if isinstance(o, Tensor) and id(o) not in non_diff and o._data.dtype.kind == "f":
+                if isinstance(o, Tensor) and id(o) not in non_diff and o.is_floating_point():
                     if id(o) in input_ids:          # an input returned as is: give it its own identity
                         o = o.view_as(o)
                     o.requires_grad, o.grad_fn, o._output_nr = True, ctx, j
