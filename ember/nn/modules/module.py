@@ -424,6 +424,9 @@ class Module:
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing, unexpected, errors = [], [], []
         metadata = getattr(state_dict, "_metadata", None)
+        state_dict = collections.OrderedDict(state_dict)     # a copy: version upgrades must not touch the caller's
+        if metadata is not None:
+            state_dict._metadata = metadata
 
         def load(module, prefix=""):
             local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
