@@ -4,17 +4,16 @@ from .function import Function, once_differentiable
 from .anomaly import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
 from . import graph
 from .graph import run_backward, edge_of
+from .. import _tensor as _tensor_module     # half-initialised here: read .Tensor at call time
 
 
 def _as_list(x):
-    from .._tensor import Tensor
     if x is None:
         return None
-    return [x] if isinstance(x, Tensor) else list(x)
+    return [x] if isinstance(x, _tensor_module.Tensor) else list(x)
 
 
 def _root_grads(outputs, grad_outputs, create_graph):
-    from .._tensor import Tensor
     grads = _as_list(grad_outputs) or [None] * len(outputs)
     if len(grads) != len(outputs):
         raise RuntimeError(f"grad can be implicitly created only for scalar outputs (got {len(grads)} gradients "
@@ -28,8 +27,8 @@ def _root_grads(outputs, grad_outputs, create_graph):
             if t.numel() != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs (the output has shape "
                                    f"{list(t.shape)}; pass gradient=torch.ones_like(output) or reduce it with .sum())")
-            g = Tensor._make(_ones_like(t._data))
-        elif not isinstance(g, Tensor):
+            g = _tensor_module.Tensor._make(_ones_like(t._data))
+        elif not isinstance(g, _tensor_module.Tensor):
             from ..ops.creation import tensor
             g = tensor(g, dtype=t.dtype)
         elif tuple(g.shape) != tuple(t.shape):

@@ -197,35 +197,41 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
         node, nr = edge_of(t)
         if node is None:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        buf = buffers.setdefault(node, [None] * _n_outputs(node))
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * _n_outputs(node)
         buf[nr] = g if buf[nr] is None else buf[nr] + g
-        root_nodes.append(node)
+        if node not in root_nodes:
+            root_nodes.append(node)
     # count how many edges point at each node, over the part of the graph reachable from the roots
-    stack = list(set(root_nodes))
+    stack = list(root_nodes)
     seen = set(stack)
     while stack:
-        node = stack.pop()
-        for child, _ in node.next_functions:
+        for child, _ in stack.pop().next_functions:
             if child is None:
                 continue
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    ready = [(-n._seq, id(n), n) for n in set(root_nodes) if dependencies.get(n, 0) == 0]
+            if child in dependencies:
+                dependencies[child] += 1
+            else:
+                dependencies[child] = 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    ready = [(-n._seq, id(n), n) for n in root_nodes if n not in dependencies]
     heapq.heapify(ready)
+    heappop, heappush = heapq.heappop, heapq.heappush
     prev_enabled = state.enabled
     state.enabled = create_graph
     try:
         while ready:
-            _, _, node = heapq.heappop(ready)
+            node = heappop(ready)[2]
             grads = buffers.pop(node)
             if capture:
                 for nr in range(len(grads)):
                     idx = capture.get((node, nr))
                     if idx is not None:
                         captured[idx] = grads[nr]
-            if isinstance(node, AccumulateGrad):
+            if type(node) is AccumulateGrad:
                 if accumulate and grads[0] is not None:
                     node.accumulate(grads[0], create_graph)
                 continue
@@ -235,20 +241,19 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
             for (child, nr), g in zip(node.next_functions, input_grads):
                 if child is None:
                     continue
+                buf = buffers.get(child)
+                if buf is None:
+                    buf = buffers[child] = [None] * _n_outputs(child)
                 if g is not None:
-                    buf = buffers.get(child)
-                    if buf is None:
-                        buf = buffers[child] = [None] * _n_outputs(child)
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
-                else:
-                    buffers.setdefault(child, [None] * _n_outputs(child))
-                dependencies[child] -= 1
-                if dependencies[child] == 0:
-                    if all(b is None for b in buffers[child]):
-                        buffers.pop(child)       # nothing flows this way: skip the whole branch
+                left = dependencies[child] - 1
+                dependencies[child] = left
+                if left == 0:
+                    if all(b is None for b in buf):
+                        del buffers[child]       # nothing flows this way: skip the whole branch
                         _skip(child, dependencies, buffers, ready)
                     else:
-                        heapq.heappush(ready, (-child._seq, id(child), child))
+                        heappush(ready, (-child._seq, id(child), child))
     finally:
         state.enabled = prev_enabled
     while _final_callbacks:
@@ -274,15 +279,17 @@ def _skip(node, dependencies, buffers, ready):
 
 
 def _n_outputs(node):
-    return len(node._out_meta) if hasattr(node, "_out_meta") else 1
+    meta = getattr(node, "_out_meta", None)
+    return 1 if meta is None else len(meta)
 
 
 def _call_node(node, grads):
     Tensor = _tensor_module.Tensor
-    out_meta = node._out_meta
-    for nr, g in enumerate(grads):
-        if g is None and getattr(node, "_materialize", True):
-            grads[nr] = _zeros_for(out_meta[nr])
+    if None in grads and getattr(node, "_materialize", True):
+        out_meta = node._out_meta
+        for nr, g in enumerate(grads):
+            if g is None:
+                grads[nr] = _zeros_for(out_meta[nr])
     if node._out_hooks:
         for nr, hooks in node._out_hooks.items():
             for hook in hooks:
@@ -296,28 +303,34 @@ def _call_node(node, grads):
             if t is not None and grads[nr] is not None:
                 g = grads[nr] if state.enabled else grads[nr].detach()
                 t.grad = g._owned_copy() if t.grad is None else t.grad + g
-    for hook in node.__dict__.get("_pre_hooks", ()):
-        new = hook(tuple(grads))
-        if new is not None:
-            grads = list(new)
+    node_dict = node.__dict__
+    if "_pre_hooks" in node_dict:
+        for hook in node_dict["_pre_hooks"]:
+            new = hook(tuple(grads))
+            if new is not None:
+                grads = list(new)
     if state.anomaly:
         from .anomaly import check_backward
         result = check_backward(node, grads)
     else:
         result = node.backward(node, *grads)
-    if not isinstance(result, tuple):
-        result = (result,)
-    if len(result) < len(node._in_meta):
+    if type(result) is not tuple:
+        result = tuple(result) if isinstance(result, tuple) else (result,)
+    in_meta = node._in_meta
+    if len(result) < len(in_meta):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                           f"(expected {len(node._in_meta)}, got {len(result)})")
+                           f"(expected {len(in_meta)}, got {len(result)})")
     input_grads = []
-    for (child, _), g, meta in zip(node.next_functions, result, node._in_meta):
+    for (child, _), g, meta in zip(node.next_functions, result, in_meta):
         if child is None or g is None:
             input_grads.append(None)
             continue
         if not isinstance(g, Tensor):
             g = Tensor._make(meta[2].asarray(g, dtype=meta[1]))
-        input_grads.append(_reduce_to_input(g, meta))
+        data = g._data
+        if data.shape != meta[0] or data.dtype != meta[1]:
+            g = _reduce_to_input(g, meta)
+        input_grads.append(g)
     if node._hooks:
         for hook in node._hooks:
             new = hook(tuple(input_grads), tuple(grads))

@@ -334,6 +334,15 @@ class NoGradBinary(Op):
 
 
 def _binary(op, a, b, float_result=False):
+    if isinstance(a, Tensor):
+        da = a._data
+        if isinstance(b, Tensor):
+            db = b._data
+            # the common case: two tensors of one dtype on one device need no promotion or casts
+            if da.dtype == db.dtype and type(da) is type(db) and (not float_result or da.dtype.kind == "f"):
+                return op.apply(a, b)
+        elif da.dtype.kind == "f" and (type(b) is float or type(b) is int):
+            return op.apply(a, b)          # a Python scalar is weakly typed: the tensor's float dtype wins
     a, b = _operand(a), _operand(b)
     T = _tensor_cls()
     if not isinstance(a, T) and not isinstance(b, T):
@@ -355,8 +364,7 @@ def _check_same_device(a, b, op):
 
 
 def _broadcast_check(name, a, b):
-    T = _tensor_cls()
-    if isinstance(a, T) and isinstance(b, T) and a._data.shape != b._data.shape:
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.shape != b._data.shape:
         try:
             np.broadcast_shapes(a._data.shape, b._data.shape)
         except ValueError:
