@@ -26,6 +26,22 @@ def array_module(arr):
     return np
 
 
+_HALF_PRECISION = ("float16", "bfloat16")
+
+
+def matmul(a, b, out=None):
+    """xp.matmul, but NumPy has no half-precision BLAS (its float16 matmul is a scalar loop, ~100x slower):
+    float16/bfloat16 products are computed in float32 and rounded once to the operands' dtype, i.e.
+    low-precision storage with float32 accumulation, as torch's CPU kernels do. CuPy has half GEMMs."""
+    if type(a) is np.ndarray and a.dtype.name in _HALF_PRECISION:
+        product = np.matmul(a.astype(np.float32), b.astype(np.float32))
+        if out is None:
+            return product.astype(a.dtype)
+        out[...] = product
+        return out
+    return array_module(a).matmul(a, b, out=out)
+
+
 class device:
     """ember.device('cpu'), device('cuda'), device('cuda:1'), device('cuda', 0)."""
     __slots__ = ("type", "index")

@@ -87,7 +87,7 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value):
         value = bool(value)
-        if value and self._data.dtype.kind not in "fc":
+        if value and not self.is_floating_point():
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
                                f"(this tensor is {self.dtype}; convert it with .float() first)")
         if not value and self.grad_fn is not None:
@@ -150,7 +150,7 @@ class Tensor:
         return self._data.flags["C_CONTIGUOUS"]
 
     def is_floating_point(self):
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind == "f" or self._data.dtype.name == "bfloat16"    # ml_dtypes' kind is 'V'
 
     def is_complex(self):
         return False

@@ -15,8 +15,9 @@ import math
 
 import numpy as np
 
-from .._backend import array_module
+from .._backend import array_module, matmul
 from ..autograd.function import Op
+from ..amp.autocast_mode import low_precision
 from ._registry import torch_api
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -98,10 +99,10 @@ def _shared_matmul(a, b):
     """a (G, M, K) @ b (N, G, K, L) -> (N, G, M, L)."""
     xp = array_module(b)
     if a.shape[1] * a.shape[2] * b.shape[3] < _STACKED_MATMUL_LIMIT:
-        return xp.matmul(a, b)
+        return matmul(a, b)
     out = xp.empty(b.shape[:2] + (a.shape[1], b.shape[3]), b.dtype)
     for n in range(b.shape[0]):
-        xp.matmul(a, b[n], out=out[n])
+        matmul(a, b[n], out=out[n])
     return out
 
 
@@ -120,19 +121,21 @@ def conv_input_grad(gy, w, geom, spatial):
 
 
 def conv_weight_grad(x, gy, geom, w_shape, cols=None):
-    xp = array_module(gy)
     n, g, out = gy.shape[0], geom.groups, gy.shape[2:]
     if cols is None:
         cols = im2col(x, geom, out)
+    dtype = gy.dtype
+    if dtype.name in ("float16", "bfloat16"):      # sum the batch in float32 and round once, as torch
+        gy, cols = gy.astype(np.float32), cols.astype(np.float32)
     cols = cols.reshape(n, g, -1, math.prod(out)).swapaxes(2, 3)
     gy = gy.reshape(n, g, w_shape[0] // g, -1)
     if gy.shape[2] * cols.shape[3] * cols.shape[2] < _STACKED_MATMUL_LIMIT:
-        gw = xp.matmul(gy, cols).sum(0)
+        gw = matmul(gy, cols).sum(0)
     else:
-        gw = xp.matmul(gy[0], cols[0])
+        gw = matmul(gy[0], cols[0])
         for i in range(1, n):
-            gw += xp.matmul(gy[i], cols[i])
-    return gw.reshape(w_shape)
+            gw += matmul(gy[i], cols[i])
+    return gw.reshape(w_shape).astype(dtype, copy=False)
 
 
 def _add_bias(y, b):
@@ -222,7 +225,7 @@ def _check_dtypes(name, input, weight, bias):
     for what, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != input.dtype:
             raise RuntimeError(f"{name}: Input type ({input.dtype}) and {what} type ({t.dtype}) should be the same")
-    if input._data.dtype.kind != "f":
+    if not input.is_floating_point():
         raise RuntimeError(f"{name}: expected a floating point input, got {input.dtype} "
                            f"(convert it with .float())")
 
@@ -253,6 +256,7 @@ def _check_window_fits(name, input, geom, out, who):
 
 
 def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, who=None):
+    input, weight, bias = low_precision(input, weight, bias)
     name = f"conv{nd}d"
     input, unbatched = _batched(input, nd, name, who)
     if weight.ndim != nd + 2:
@@ -284,6 +288,7 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, who=None
 
 
 def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, groups, dilation, who=None):
+    input, weight, bias = low_precision(input, weight, bias)
     name = f"conv_transpose{nd}d"
     input, unbatched = _batched(input, nd, name, who)
     if weight.ndim != nd + 2:

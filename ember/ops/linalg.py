@@ -2,8 +2,9 @@
 import numpy as np
 
 from .. import _dtype
-from .._backend import array_module
+from .._backend import array_module, matmul as array_matmul
 from ..autograd.function import Op
+from ..amp.autocast_mode import low_precision
 from ._registry import named, torch_api
 from .._tensor import Tensor
 
@@ -33,7 +34,7 @@ class MatMul(Op):
             ctx.save_for_backward(b if ctx.needs_input_grad[0] else None, a if ctx.needs_input_grad[1] else None)
             if type(ctx) is MatMul:
                 ctx._node_name = _MATMUL_NODE_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
-        return array_module(a).matmul(a, b)
+        return array_matmul(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -59,6 +60,7 @@ def _matmul_shapes_error(op, a, b):
 
 @torch_api()
 def matmul(input, other):
+    input, other = low_precision(input, other)
     _check_float_pair("matmul", input, other)
     if input.dim() == 0 or other.dim() == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {input.dim()}D and "
@@ -78,6 +80,7 @@ def matmul(input, other):
 
 @torch_api()
 def mm(input, mat2):
+    input, mat2 = low_precision(input, mat2)
     if input.dim() != 2 or mat2.dim() != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {input.dim()}-D and {mat2.dim()}-D")
     if input.shape[1] != mat2.shape[0]:
@@ -88,6 +91,7 @@ def mm(input, mat2):
 
 @torch_api()
 def bmm(input, mat2):
+    input, mat2 = low_precision(input, mat2)
     if input.dim() != 3 or mat2.dim() != 3:
         raise RuntimeError(f"batch1 must be a 3D tensor (bmm got {input.dim()}-D and {mat2.dim()}-D)")
     if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
@@ -128,6 +132,7 @@ torch_api("vdot")(dot)
 
 @torch_api(inplace=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    input, mat1, mat2 = low_precision(input, mat1, mat2)
     prod = mm(mat1, mat2)
     return named(_scaled_sum(input, prod, beta, alpha), "AddmmBackward0")
 
@@ -142,11 +147,13 @@ def _scaled_sum(input, prod, beta, alpha):
 
 @torch_api(inplace=True)
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    input, batch1, batch2 = low_precision(input, batch1, batch2)
     return named(_scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha), "AddbmmBackward0")
 
 
 @torch_api(inplace=True)
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    input, batch1, batch2 = low_precision(input, batch1, batch2)
     return named(_scaled_sum(input, bmm(batch1, batch2), beta, alpha), "BaddbmmBackward0")
 
 

@@ -1,5 +1,6 @@
 """Linear maps (nn.functional.linear, bilinear): compositions of ember's matmul/einsum."""
 from .linalg import matmul, einsum
+from ..amp.autocast_mode import low_precision
 
 __all__ = ["linear", "bilinear"]
 
@@ -23,6 +24,7 @@ def linear_shape_error(input, weight, layer=None):
 
 
 def linear(input, weight, bias=None):
+    input, weight, bias = low_precision(input, weight, bias)
     if input.dim() == 0 or input.shape[-1] != weight.shape[-1]:
         raise linear_shape_error(input, weight)
     if input.dim() > 2:

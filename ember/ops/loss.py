@@ -14,6 +14,7 @@ from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
+from ..amp.autocast_mode import full_precision
 from ._registry import torch_api
 from .elementwise import where
 from .reduce import log_softmax
@@ -87,6 +88,7 @@ def _as_float_target(target, input):
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _reduction(reduction, size_average, reduce)
+    input, target, weight = full_precision(input, target, weight)
     input, target = _broadcast_pair("l1_loss", input, target)
     loss = (input - target).abs()
     return _reduce(loss if weight is None else loss * weight, reduction)
@@ -94,6 +96,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _reduction(reduction, size_average, reduce)
+    input, target, weight = full_precision(input, target, weight)
     input, target = _broadcast_pair("mse_loss", input, target)
     diff = input - target
     loss = diff * diff
@@ -102,6 +105,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     reduction = _reduction(reduction, size_average, reduce)
+    input, target = full_precision(input, target)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (got beta={beta})")
     input, target = _broadcast_pair("smooth_l1_loss", input, target)
@@ -114,6 +118,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     reduction = _reduction(reduction)
+    input, target, weight = full_precision(input, target, weight)
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta (got delta={delta})")
     input, target = _broadcast_pair("huber_loss", input, target)
@@ -267,12 +272,14 @@ def _class_index_loss(name, op, input, target, weight, ignore_index, reduction, 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
+    input, weight = full_precision(input, weight)
     return _class_index_loss("NLLLoss", NllLoss, input, target, weight, ignore_index, reduction)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     reduction = _reduction(reduction, size_average, reduce)
+    input, target, weight = full_precision(input, target, weight)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if input._data.dtype.kind != "f":
@@ -329,6 +336,7 @@ def _expand_weight(weight, target):
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
+    input, target, weight = full_precision(input, target, weight)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
@@ -370,6 +378,7 @@ class BinaryCrossEntropyWithLogits(Op):
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     reduction = _reduction(reduction, size_average, reduce)
+    input, target, weight, pos_weight = full_precision(input, target, weight, pos_weight)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     if pos_weight is not None and pos_weight.requires_grad:
@@ -385,6 +394,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     reduction = _reduction(reduction, size_average, reduce, allowed=_REDUCTIONS + ("batchmean",))
+    input, target = full_precision(input, target)
     if reduction == "mean":
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
@@ -406,6 +416,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
+    input, target = full_precision(input, target)
     if log_input:
         loss = input.exp() - target * input
     else:
@@ -447,6 +458,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 @torch_api(method=False)
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
+    input1, input2, target = full_precision(input1, input2, target)
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
@@ -457,6 +469,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
 @torch_api(method=False)
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
+    input, target = full_precision(input, target)
     zeros = input * 0
     margin_part = where(target != 1, (margin - input).clamp(min=0), zeros)
     self_part = where(target != -1, input, zeros)
@@ -465,6 +478,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
+    input, target = full_precision(input, target)
     return _reduce((-input * target).exp().log1p(), reduction)
 
 
@@ -481,6 +495,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 @torch_api(method=False)
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
+    input1, input2, target = full_precision(input1, input2, target)
     if input1.dim() not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
         raise RuntimeError(f"cosine_embedding_loss: expected two 1D or 2D inputs of the same shape, got "
                            f"{tuple(input1.shape)} and {tuple(input2.shape)}")
@@ -500,6 +515,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
+    anchor, positive, negative = full_precision(anchor, positive, negative)
     if not anchor.dim() == positive.dim() == negative.dim():
         raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
                            f"dimensions, but got: anchor {anchor.dim()}D, positive {positive.dim()}D, and negative "

@@ -8,6 +8,7 @@ reference instead (`differentiable_backward`), so double backward stays exact.
 import numpy as np
 
 from .._backend import array_module
+from ..amp.autocast_mode import full_precision_on_cuda
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import state, no_grad
@@ -259,6 +260,7 @@ def _check_normalized_shape(op, input, shape):
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    input, weight, bias = full_precision_on_cuda(input, weight, bias)
     shape = _normalized_shape(normalized_shape)
     _check_normalized_shape("layer_norm", input, shape)
     for name, t in (("weight", weight), ("bias", bias)):

@@ -7,6 +7,7 @@ import numpy as np
 from .. import _dtype
 from .._backend import array_module
 from ..autograd.function import Op
+from ..amp.autocast_mode import full_precision_on_cuda
 from ._registry import named, torch_api
 from .._tensor import Tensor
 
@@ -582,17 +583,19 @@ def _softmax_dim(input, dim, name):
 
 @torch_api()
 def softmax(input, dim=None, dtype=None, _stacklevel=3):
+    (input,) = full_precision_on_cuda(input)
     if dtype is not None:
         input = input.to(dtype)
-    elif input._data.dtype.kind != "f":
+    elif not input.is_floating_point():
         input = input.to(_dtype.get_default_dtype())
     return Softmax.apply(input, _softmax_dim(input, dim, "softmax"))
 
 
 @torch_api()
 def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
+    (input,) = full_precision_on_cuda(input)
     if dtype is not None:
         input = input.to(dtype)
-    elif input._data.dtype.kind != "f":
+    elif not input.is_floating_point():
         input = input.to(_dtype.get_default_dtype())
     return LogSoftmax.apply(input, _softmax_dim(input, dim, "log_softmax"))
