@@ -337,3 +337,4 @@ def _call_node(node, grads):
             if new is not None:
                 input_grads = list(new)
     return input_grads
+from .dot import to_dot  # noqa: E402
