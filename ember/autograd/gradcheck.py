@@ -36,11 +36,16 @@ def _flat_outputs_nograd(out):
 
 def _analytical_jacobian(func, inputs, diff_inputs):
     from . import grad as autograd_grad
-    outs = _flat_outputs(func(*inputs))
+    # every floating output, as the numerical Jacobian sees them: one that does not depend on the
+    # inputs (say, a first derivative of a linear function) contributes zero columns
+    outs = _flat_outputs_nograd(func(*inputs))
     total = sum(o.numel() for o in outs)
     jacs = [np.zeros((t.numel(), total)) for t in diff_inputs]
     col = 0
     for o in outs:
+        if not o.requires_grad:
+            col += o.numel()
+            continue
         for j in range(o.numel()):
             seed = np.zeros(o._data.size, o._data.dtype)
             seed[j] = 1

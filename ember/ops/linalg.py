@@ -418,11 +418,7 @@ def einsum(equation, *operands):
 class Einsum(Op):
     @staticmethod
     def forward(ctx, *arrays, equation):
-        eq = equation.replace(" ", "")
-        if "->" not in eq:
-            lhs = eq
-            letters = sorted(c for c in set(lhs.replace(",", "")) if lhs.replace(",", "").count(c) == 1)
-            eq = lhs + "->" + "".join(letters)
+        eq = _explicit_equation(equation.replace(" ", ""), [a.ndim for a in arrays])
         ctx.eq = eq
         ctx.save_for_backward(*arrays)
         return array_module(arrays[0]).einsum(eq, *arrays, optimize=True)
@@ -449,11 +445,34 @@ class Einsum(Op):
             for k, c in enumerate(letters):
                 if c not in seen:
                     partial = partial.unsqueeze(k)
-            partial = partial.expand(*(size[c] for c in letters))
+            # a letter of size 1 here may be broadcast against a longer one elsewhere: the engine sums it back
+            partial = partial.expand(*(max(size[c], n) for c, n in zip(letters, partial.shape)))
             if len(letters) < len(term):
                 partial = _onto_diagonals(partial, letters, term, ctx.eq, size)
             grads.append(partial)
         return tuple(grads)
+
+
+def _explicit_equation(eq, ndims):
+    """The equation with '...' spelled out in unused letters and the output always given, so that
+    backward can treat every dimension as a named one. Ellipsis dims are right-aligned across
+    operands, and the implicit output is the ellipsis dims then the once-used letters, sorted."""
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if "..." in eq:
+        fresh = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq]
+        widths = [nd - len(t.replace("...", "")) if "..." in t else 0 for t, nd in zip(terms, ndims)]
+        width = max(widths, default=0)
+        if width > len(fresh):
+            raise RuntimeError(f"einsum(): too many dimensions under '...' in {eq!r}")
+        span = "".join(fresh[:width])
+        terms = [t.replace("...", span[width - w:]) for t, w in zip(terms, widths)]
+        rhs = rhs.replace("...", span) if arrow else span + rhs
+        lhs = ",".join(terms)
+    if not arrow:
+        flat = lhs.replace(",", "")
+        rhs += "".join(sorted(c for c in set(flat) if flat.count(c) == 1 and c not in rhs))
+    return lhs + "->" + rhs
 
 
 def _onto_diagonals(partial, letters, term, equation, size):
