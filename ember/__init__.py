@@ -48,24 +48,36 @@ def is_nonzero(input):
     return input.__bool__()
 
 
-from . import nn  # noqa: E402,F401
-
-# nn imported the remaining op families (activation, conv, norm, ...): give them their surfaces too
+# the op families behind nn.functional (activation, conv, norm, ...) get their ember.* and Tensor
+# method surfaces now; the nn modules, optimizers and the other subpackages load on first use
+from .ops import (activation, attention, conv, distance, dropout, linear, loss, norm, pool,  # noqa: E402,F401
+                  rnn, sparse)
 _ops.install_methods(Tensor)
 globals().update({_k: _v for _k, _v in _ops.FUNCTIONS.items() if _k not in globals()})
-from . import cuda  # noqa: E402,F401
-from . import distributed  # noqa: E402,F401
-from . import amp  # noqa: E402,F401
-from .amp import autocast  # noqa: E402,F401
-from .serialization import save, load  # noqa: E402,F401
-from .safetensors import save_file as save_safetensors, load_file as load_safetensors  # noqa: E402,F401
-from . import utils  # noqa: E402,F401
-from ._summary import summary  # noqa: E402,F401
+del activation, attention, conv, distance, dropout, linear, loss, norm, pool, rnn, sparse
+
+_LAZY_SUBMODULES = ("nn", "optim", "utils", "distributed", "amp", "cuda", "vision", "serialization",
+                    "safetensors")
+_LAZY_NAMES = {  # name -> (module, attribute)
+    "autocast": ("amp", "autocast"),
+    "save": ("serialization", "save"), "load": ("serialization", "load"),
+    "save_safetensors": ("safetensors", "save_file"), "load_safetensors": ("safetensors", "load_file"),
+    "summary": ("_summary", "summary"),
+}
 
 
-def __getattr__(name):  # `ember.vision` imports on first use, keeping `import ember` fast
-    if name == "vision":
-        import importlib
-        return importlib.import_module(".vision", __name__)
+def __getattr__(name):
+    """Subpackages and their names import on first use, keeping `import ember` fast."""
+    import importlib
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module("." + name, __name__)
+    if name in _LAZY_NAMES:
+        module, attr = _LAZY_NAMES[name]
+        value = getattr(importlib.import_module("." + module, __name__), attr)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
-from . import optim  # noqa: E402,F401
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES) | set(_LAZY_NAMES))
