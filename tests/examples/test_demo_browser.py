@@ -82,13 +82,26 @@ def _wait_for(url, process, timeout):
     return False
 
 
+def test_checkpoint_is_cached_and_reloaded(tmp_path, monkeypatch):
+    path = str(tmp_path / "cache" / "digits.pt")
+    first = demo_app.load_or_train(path, epochs=1)
+    assert os.path.exists(path)
+    monkeypatch.setattr(demo_app, "train", lambda *a, **k: pytest.fail("trained again despite the checkpoint"))
+    second = demo_app.load_or_train(path)
+    for (name, a), b in zip(first.state_dict().items(), second.state_dict().values()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+
+
 @pytest.fixture
-def demo_server(tmp_path):
+def demo_server(tmp_path, trained):
     pytest.importorskip("gradio", reason="the demo needs gradio (pip install 'ember[demo]')")
+    import ember
+    # the server loads the model trained above instead of training its own (saves time on slow machines)
+    ember.save(trained[0].state_dict(), str(tmp_path / "digits.pt"))
     port = _free_port()
     log = open(tmp_path / "demo.log", "w")
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", NO_PROXY="127.0.0.1,localhost")
-    process = subprocess.Popen([sys.executable, "-m", "ember", "demo", "--port", str(port), "--epochs", "10",
+    process = subprocess.Popen([sys.executable, "-m", "ember", "demo", "--port", str(port),
                                 "--checkpoint", str(tmp_path / "digits.pt")],
                                stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}/"
@@ -104,7 +117,6 @@ def demo_server(tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
-    assert (tmp_path / "digits.pt").exists()          # the trained model was cached for the next start
 
 
 @pytest.fixture
