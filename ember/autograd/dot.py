@@ -38,7 +38,8 @@ def _op_attributes(node, max_attr_chars):
         if name.startswith("_") or name in _ENGINE_ATTRS:
             continue
         plain = (bool, int, float, str, type(None))
-        if not (isinstance(value, plain) or isinstance(value, (tuple, list)) and all(isinstance(v, plain) for v in value)):
+        listed = isinstance(value, (tuple, list)) and all(isinstance(v, plain) for v in value)
+        if not (isinstance(value, plain) or listed):
             continue
         text = str(value)
         if len(text) > max_attr_chars:
