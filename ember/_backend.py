@@ -2,6 +2,9 @@
 
 Nothing else in ember imports cupy; ops ask `array_module(arr)` for the `xp` that owns an array.
 """
+import builtins
+import re
+
 import numpy as np
 
 _cupy = None
@@ -27,6 +30,7 @@ def array_module(arr):
 
 
 _HALF_PRECISION = ("float16", "bfloat16")
+_DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")      # torch's own pattern
 
 
 def matmul(a, b, out=None):
@@ -42,25 +46,42 @@ def matmul(a, b, out=None):
     return array_module(a).matmul(a, b, out=out)
 
 
+def readonly_strided_view(arr, shape, strides):
+    """A strided view that must not be written through (CuPy's as_strided has no writeable flag)."""
+    if type(arr) is np.ndarray:
+        return np.lib.stride_tricks.as_strided(arr, shape, strides, writeable=False)
+    return array_module(arr).lib.stride_tricks.as_strided(arr, shape, strides)
+
+
 class device:
-    """ember.device('cpu'), device('cuda'), device('cuda:1'), device('cuda', 0)."""
+    """torch.device: device('cpu'), device('cuda'), device('cuda:1'), device('cuda', 0), device(0) (= cuda:0)."""
     __slots__ = ("type", "index")
 
-    def __init__(self, spec, index=None):
-        if isinstance(spec, device):
-            self.type, self.index = spec.type, spec.index
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            self.type, self.index = type.type, type.index
             return
-        if not isinstance(spec, str):
-            raise TypeError(f"device(): expected a string like 'cpu' or 'cuda:0', got {spec!r}")
-        kind, _, idx = spec.partition(":")
-        if kind not in ("cpu", "cuda"):
-            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {spec}")
-        self.type = kind
-        self.index = int(idx) if idx else index
+        if isinstance(type, int) and not isinstance(type, bool):
+            type, index = "cuda", type
+        if not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got "
+                            f"({builtins.type(type).__name__}), but expected a device string like 'cpu' or "
+                            "'cuda:0', a device, or (type, index)")
+        match = _DEVICE_STRING.fullmatch(type)
+        if match is None:
+            raise RuntimeError(f"Invalid device string: '{type}'")
+        if match.group(1) not in ("cpu", "cuda"):
+            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
+        if match.group(2) is not None:
+            if index is not None:
+                raise RuntimeError(f"type (string) must not include an index because index was passed "
+                                   f"explicitly: {type}")
+            index = int(match.group(2))
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
+        self.type, self.index = match.group(1), index
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
         return isinstance(other, device) and self.type == other.type and self.index == other.index
 
     def __hash__(self):
@@ -72,6 +93,9 @@ class device:
     def __repr__(self):
         return f"device(type='{self.type}')" if self.index is None else \
             f"device(type='{self.type}', index={self.index})"
+
+    def __reduce__(self):
+        return (device, (self.type, self.index))
 
 
 CPU = device("cpu")

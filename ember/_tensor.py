@@ -163,6 +163,11 @@ class Tensor:
     def device(self):
         return device_of(self._data)
 
+    def get_device(self):
+        """-1 on the CPU, else the CUDA device index, as torch."""
+        dev = self.device
+        return -1 if dev.type == "cpu" else dev.index
+
     @property
     def is_cuda(self):
         return self.device.type == "cuda"

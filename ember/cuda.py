@@ -1,5 +1,29 @@
-"""torch.cuda on CuPy: available only when CuPy is installed and sees a GPU."""
-from ._backend import cupy_module
+"""torch.cuda on CuPy: available only when CuPy is installed and sees a GPU.
+
+Without one, is_available() is False, device_count() 0, the memory counters 0, and everything that
+needs a device raises RuntimeError (a CUDA build of torch on a machine without a GPU does the same).
+"""
+from ._backend import as_device, cupy_module
+
+
+def _cupy():
+    cp = cupy_module()
+    if cp is None:
+        raise RuntimeError("Torch not compiled with CUDA enabled: ember found no usable GPU "
+                           "(install cupy for your CUDA version, and check `ember.cuda.is_available()`)")
+    return cp
+
+
+def _index(device):
+    """A device index from None (the current device), an int, 'cuda', 'cuda:1' or an ember.device."""
+    if device is None:
+        return current_device()
+    if isinstance(device, int):
+        return device
+    dev = as_device(device)
+    if dev.type != "cuda":
+        raise ValueError(f"Expected a cuda device, but got: {dev}")
+    return current_device() if dev.index is None else dev.index
 
 
 def is_available():
@@ -12,32 +36,23 @@ def device_count():
 
 
 def current_device():
-    cp = cupy_module()
-    if cp is None:
-        _no_cuda()
-    return cp.cuda.Device().id
+    return _cupy().cuda.Device().id
 
 
 def set_device(device):
-    cp = cupy_module()
-    if cp is None:
-        _no_cuda()
-    from ._backend import as_device
-    cp.cuda.Device(device if isinstance(device, int) else as_device(device).index or 0).use()
+    _cupy().cuda.Device(_index(device)).use()
 
 
 def synchronize(device=None):
-    cp = cupy_module()
-    if cp is not None:
+    """Wait for every kernel queued on the device (CuPy runs on its null stream)."""
+    cp = _cupy()
+    with cp.cuda.Device(_index(device)):
         cp.cuda.Stream.null.synchronize()
 
 
 def get_device_name(device=None):
-    cp = cupy_module()
-    if cp is None:
-        _no_cuda()
-    return cp.cuda.runtime.getDeviceProperties(0 if device is None else int(str(device).split(":")[-1] or 0))[
-        "name"].decode()
+    name = _cupy().cuda.runtime.getDeviceProperties(_index(device))["name"]
+    return name.decode() if isinstance(name, bytes) else name
 
 
 def manual_seed(seed):
@@ -61,18 +76,19 @@ def memory_allocated(device=None):
 
 
 def max_memory_allocated(device=None):
+    """CuPy's pool keeps no high-water mark: the bytes the pool holds, an upper bound of what was in use."""
     cp = cupy_module()
     return cp.get_default_memory_pool().total_bytes() if cp else 0
 
 
-def _no_cuda():
-    raise RuntimeError("Torch not compiled with CUDA enabled: ember found no usable GPU "
-                       "(install cupy for your CUDA version, and check `ember.cuda.is_available()`)")
-
-
 class amp:
     """torch.cuda.amp: the legacy spelling of torch.amp with device_type='cuda'."""
-    from .amp import GradScaler
+    from .amp import GradScaler as _GradScaler
+
+    class GradScaler(_GradScaler):
+        def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
+                     enabled=True):
+            super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
 
     @staticmethod
     def autocast(enabled=True, dtype=None, cache_enabled=True):

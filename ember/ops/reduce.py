@@ -341,10 +341,11 @@ def _arg(kernel):
         if input.numel() == 0:
             raise RuntimeError(f"{kernel.__name__}(): Expected reduction dim to be specified for input.numel() == 0.")
         if dim is None:
-            out = NoGrad.apply(input, lambda x: np.asarray(kernel(x.reshape(-1))).astype(np.int64))
+            out = NoGrad.apply(input, lambda x: array_module(x).asarray(kernel(x.reshape(-1))).astype(np.int64))
             return out.reshape([1] * input.dim()) if keepdim else out
         d = input._dim(dim)
-        return NoGrad.apply(input, lambda x: np.asarray(kernel(x, axis=d, keepdims=keepdim)).astype(np.int64))
+        return NoGrad.apply(input, lambda x: array_module(x).asarray(kernel(x, axis=d, keepdims=keepdim))
+                            .astype(np.int64))
     return fn
 
 
@@ -355,7 +356,7 @@ argmin = torch_api("argmin")(_arg(np.argmin))
 def _bool_reduce(kernel):
     def fn(input, dim=None, keepdim=False):
         dims = _dims(input, dim)
-        return NoGrad.apply(input, lambda x: np.asarray(kernel(x, axis=dims, keepdims=keepdim)))
+        return NoGrad.apply(input, lambda x: array_module(x).asarray(kernel(x, axis=dims, keepdims=keepdim)))
     return fn
 
 
@@ -366,7 +367,7 @@ any = torch_api("any")(_bool_reduce(np.any))
 @torch_api()
 def count_nonzero(input, dim=None):
     dims = _dims(input, dim)
-    return NoGrad.apply(input, lambda x: np.asarray(np.count_nonzero(x, axis=dims)).astype(np.int64))
+    return NoGrad.apply(input, lambda x: array_module(x).asarray(np.count_nonzero(x, axis=dims)).astype(np.int64))
 
 
 def _kth(name, input, k, dim, keepdim):
