@@ -11,8 +11,12 @@ command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    # without apt (or root) the browser and Graphviz tests skip themselves: warn, don't stop the test run
+    if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+            --no-install-recommends "${missing[@]}"; }; then
+        echo "warning: could not install ${missing[*]}; the browser and Graphviz tests will be skipped" >&2
+        exit 0
+    fi
 fi
 
 python -c "import selenium" 2>/dev/null || python -m pip install -q selenium
