@@ -467,6 +467,11 @@ class _Loader:
         if _dtype.bfloat16 is None:
             self.allowed["torch.bfloat16"] = _dtype.float32     # see _decode
 
+    def close(self):
+        """Drop the tables of bound methods (references to self): the loader and its bookkeeping are then freed
+        by reference counting when load returns, not left for the garbage collector."""
+        self.rebuilders = self.allowed = self.storages = self.read_storage = None
+
     # --- the pickle ------------------------------------------------------------------------------------------
     def unpickle(self, file):
         return _CheckpointUnpickler(file, self, **self.pickle_load_args).load()
@@ -822,3 +827,5 @@ def _load_stream(loader, fp, use_mmap):
             struct.error, UnicodeDecodeError, zipfile.BadZipFile, OverflowError) as e:
         raise _CheckpointError(f"ember.load: {loader.name} is truncated or corrupt: "
                                f"{type(e).__name__}: {e}") from e
+    finally:
+        loader.close()

@@ -264,6 +264,7 @@ class Optimizer:
                 state[param] = cast(param, v, policy_of(k))
             else:
                 state[k] = v
+        del cast        # break the cast -> cast reference cycle, so no garbage waits for gc
 
         def update_group(group, new_group):
             new_group["params"] = group["params"]

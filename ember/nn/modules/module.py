@@ -443,6 +443,7 @@ class Module:
                 if child is not None:
                     load(child, prefix + name + ".")
         load(self)
+        del load        # break the load -> load reference cycle (as torch), so no garbage waits for gc
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
