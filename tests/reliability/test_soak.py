@@ -2,8 +2,9 @@
 
 A scaled-down "30-minute" run: after a warm-up, Python-heap memory (allocator blocks; tracemalloc in the
 slow run), resident memory and the numbers of gc-tracked objects and live ember Tensors are sampled
-across the cycles: no growth trend, and the last third within a small bound of the first third. Separately, one step's graph must be freed by reference counting alone (no
-reference cycles waiting for the garbage collector). Run with `-s` to see the numbers.
+across the cycles: no growth trend, and the last third within a small bound of the first third.
+Separately, one step's graph (and a save/load round) must be freed by reference counting alone: no
+reference cycles waiting for the garbage collector. Run with `-s` to see the numbers.
 """
 import gc
 import io
