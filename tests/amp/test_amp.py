@@ -155,18 +155,20 @@ def test_low_precision_matmul_is_float32_accumulation_rounded_once(name):
 
 
 def test_float16_matmul_is_fast():
-    """NumPy's own float16 matmul is a scalar loop; ember's goes through float32 BLAS."""
+    """NumPy's own float16 matmul is a scalar loop (~100x slower than BLAS); ember's goes through float32 BLAS,
+    so it costs about what a float32 product does. Timings interleaved, best of 5, to ride out a busy machine."""
     a = np.random.default_rng(0).standard_normal((256, 256)).astype(np.float16)
-    x = ember.from_numpy(a)
-
-    def best(fn):
-        times = []
-        for _ in range(3):
+    half, single = ember.from_numpy(a), ember.from_numpy(a.astype(np.float32))
+    candidates = {"ember float16": lambda: half @ half, "ember float32": lambda: single @ single,
+                  "numpy float16": lambda: np.matmul(a, a)}
+    best = dict.fromkeys(candidates, float("inf"))
+    for _ in range(5):
+        for name, fn in candidates.items():
             start = time.perf_counter()
             fn()
-            times.append(time.perf_counter() - start)
-        return min(times)
-    assert best(lambda: x @ x) < 0.2 * best(lambda: np.matmul(a, a))
+            best[name] = min(best[name], time.perf_counter() - start)
+    assert best["ember float16"] < 3 * best["ember float32"] + 1e-3, best
+    assert best["ember float16"] < 0.5 * best["numpy float16"], best
 
 
 # --- training --------------------------------------------------------------------------------------------------

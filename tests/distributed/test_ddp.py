@@ -144,7 +144,7 @@ def test_without_a_process_group():
     for call in (dist.get_rank, dist.get_world_size, lambda: dist.all_reduce(torch.ones(2))):
         with pytest.raises(ValueError, match="Default process group has not been initialized"):
             call()
-    with pytest.raises(RuntimeError, match="init_process_group"):
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
         nn.parallel.DistributedDataParallel(nn.Linear(2, 2))
 
 

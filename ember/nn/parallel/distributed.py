@@ -20,8 +20,9 @@ class DistributedDataParallel(Module):
                  gradient_as_bucket_view=False, static_graph=False, **kwargs):
         super().__init__()
         if not dist.is_initialized():
-            raise RuntimeError("DistributedDataParallel needs the default process group: call "
-                               "ember.distributed.init_process_group('mpi') first (and launch with ember run)")
+            raise ValueError("Default process group has not been initialized, please make sure to call "
+                             "init_process_group. (DistributedDataParallel: call "
+                             "ember.distributed.init_process_group('mpi') and launch with `ember run --nproc N`)")
         self.module = module
         self.broadcast_buffers = broadcast_buffers
         self.require_backward_grad_sync = True
