@@ -50,11 +50,14 @@ def is_nonzero(input):
 
 # the op families behind nn.functional (activation, conv, norm, ...) get their ember.* and Tensor
 # method surfaces now; the nn modules, optimizers and the other subpackages load on first use
-from .ops import (activation, attention, conv, distance, dropout, linear, loss, norm, pool,  # noqa: E402,F401
-                  rnn, sparse)
+# (imported without binding their names here: ember.norm and ember.dropout are functions)
+import importlib as _importlib  # noqa: E402
+for _family in ("activation", "attention", "conv", "distance", "dropout", "linear", "loss", "norm", "pool",
+                "rnn", "sparse"):
+    _importlib.import_module(".ops." + _family, __name__)
 _ops.install_methods(Tensor)
 globals().update({_k: _v for _k, _v in _ops.FUNCTIONS.items() if _k not in globals()})
-del activation, attention, conv, distance, dropout, linear, loss, norm, pool, rnn, sparse
+del _family
 
 _LAZY_SUBMODULES = ("nn", "optim", "utils", "distributed", "amp", "cuda", "vision", "serialization",
                     "safetensors")
@@ -68,12 +71,11 @@ _LAZY_NAMES = {  # name -> (module, attribute)
 
 def __getattr__(name):
     """Subpackages and their names import on first use, keeping `import ember` fast."""
-    import importlib
     if name in _LAZY_SUBMODULES:
-        return importlib.import_module("." + name, __name__)
+        return _importlib.import_module("." + name, __name__)
     if name in _LAZY_NAMES:
         module, attr = _LAZY_NAMES[name]
-        value = getattr(importlib.import_module("." + module, __name__), attr)
+        value = getattr(_importlib.import_module("." + module, __name__), attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'ember' has no attribute '{name}'")

@@ -30,3 +30,13 @@ def test_unknown_attribute_is_attribute_error():
         assert "no_such_thing" in str(e)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_every_registered_function_is_an_ember_attribute():
+    import types
+    import ember
+    from ember.ops._registry import FUNCTIONS
+    for name in FUNCTIONS:
+        assert not isinstance(getattr(ember, name), types.ModuleType), name
+    assert ember.norm(ember.tensor([3.0, 4.0])).item() == 5.0
+    assert ember.dropout(ember.ones(3), 0.0, True).sum().item() == 3.0
