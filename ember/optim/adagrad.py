@@ -38,13 +38,7 @@ class Adagrad(Optimizer):
         state["step"] = _scalar_state()
         state["sum"] = p._make(array_module(p._data).full_like(p._data, initial_accumulator_value))
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
+    _legacy_group_defaults = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
 
     @_step_no_grad
     def step(self):

@@ -15,13 +15,7 @@ class Adamax(Optimizer):
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    _legacy_group_defaults = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
 
     @_step_no_grad
     def step(self):

@@ -20,14 +20,11 @@ class NAdam(Optimizer):
                         capturable=capturable, differentiable=differentiable)
         super().__init__(params, defaults)
 
+    _legacy_group_defaults = {"maximize": False, "foreach": None, "capturable": False, "differentiable": False,
+                              "decoupled_weight_decay": False}
+
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
         for p_state in self.state.values():
             mu_product = p_state.get("mu_product") if isinstance(p_state, dict) else None
             if mu_product is not None and not isinstance(mu_product, Tensor):

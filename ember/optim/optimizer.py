@@ -146,10 +146,16 @@ class Optimizer:
     def __getstate__(self):
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
+    # keys a param group saved by an older torch may lack, with the values torch fills in (per optimizer)
+    _legacy_group_defaults = {}
+
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._init_hook_dicts()
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, value in self._legacy_group_defaults.items():
+                group.setdefault(key, value)
         # State saved by old torch versions holds `step` as a Python number.
         for p_state in self.state.values():
             if isinstance(p_state, dict) and "step" in p_state and not isinstance(p_state["step"], Tensor):
