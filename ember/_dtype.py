@@ -64,6 +64,12 @@ def _bfloat16():
 
 
 bfloat16 = _bfloat16()
+_FLOAT_NP = frozenset(d.np for d in _BY_NP.values() if d.category == FLOAT)
+
+
+def is_float_array(arr):
+    """Whether an array (or a NumPy dtype) is floating point; includes bfloat16, whose NumPy kind is 'V'."""
+    return getattr(arr, "dtype", arr) in _FLOAT_NP
 
 
 # torch's C++ ScalarType names, which its error messages use ("result type Float can't be cast to ... Long")

@@ -37,7 +37,10 @@ def _cast(x, dt):
 
 
 def _sign(xp, x):
-    return xp.where(xp.isnan(x), 0, xp.sign(x)).astype(x.dtype, copy=False) if x.dtype.kind == "f" else xp.sign(x)
+    if x.dtype == np.bool_:
+        return x.copy()
+    return xp.where(xp.isnan(x), 0, xp.sign(x)).astype(x.dtype, copy=False) if _dtype.is_float_array(x) \
+        else xp.sign(x)
 
 
 def _quiet(fn):
@@ -116,10 +119,10 @@ UNARY = {
     # piecewise-constant: zero gradient, as torch
     "sign": (_sign, None, None, False),
     "sgn": (_sign, None, None, False),
-    "ceil": (lambda xp, x: xp.ceil(x) if x.dtype.kind == "f" else x.copy(), None, None, False),
-    "floor": (lambda xp, x: xp.floor(x) if x.dtype.kind == "f" else x.copy(), None, None, False),
-    "trunc": (lambda xp, x: xp.trunc(x) if x.dtype.kind == "f" else x.copy(), None, None, False),
-    "round": (lambda xp, x: xp.round(x) if x.dtype.kind == "f" else x.copy(), None, None, False),
+    "ceil": (lambda xp, x: xp.ceil(x) if _dtype.is_float_array(x) else x.copy(), None, None, False),
+    "floor": (lambda xp, x: xp.floor(x) if _dtype.is_float_array(x) else x.copy(), None, None, False),
+    "trunc": (lambda xp, x: xp.trunc(x) if _dtype.is_float_array(x) else x.copy(), None, None, False),
+    "round": (lambda xp, x: xp.round(x) if _dtype.is_float_array(x) else x.copy(), None, None, False),
 }
 
 
@@ -155,10 +158,31 @@ def _make_unary(name, forward, backward, saves):
 _TORCH_NODE_NAMES = {"square": "PowBackward0"}      # torch computes square as pow(x, 2)
 
 
+# what torch does with a bool (or integer) input to the unary ops that don't just compute in float
+_BOOL_INPUT = {
+    "neg": RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                        "invert a mask, use the `~` or `logical_not()` operator instead."),
+    "relu": RuntimeError("Boolean inputs not supported for relu"),
+    **{name: NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+       for name, kernel in (("abs", "abs_cpu"), ("ceil", "ceil_vml_cpu"), ("floor", "floor_vml_cpu"),
+                            ("trunc", "trunc_vml_cpu"), ("round", "round_vml_cpu"), ("frac", "frac_cpu"))},
+}
+
+
 def _unary_api(name, op, float_only):
+    bool_error = _BOOL_INPUT.get(name)
+
     def fn(input):
-        if float_only and input._data.dtype.kind != "f":
-            input = input.to(_dtype.get_default_dtype())
+        if float_only:
+            if not _dtype.is_float_array(input._data):
+                input = input.to(_dtype.get_default_dtype())
+        elif input._data.dtype == np.bool_:
+            if bool_error is not None:
+                raise type(bool_error)(*bool_error.args)
+            if name == "square":        # torch computes square as pow(x, 2): bool promotes to int64
+                input = input.to(_dtype.int64)
+        elif name == "frac" and not _dtype.is_float_array(input._data):
+            raise NotImplementedError(f'"frac_cpu" not implemented for \'{_dtype.scalar_type_name(input.dtype)}\'')
         return op.apply(input)
     fn.__name__ = name
     return fn
@@ -226,11 +250,27 @@ class Div(Op):
         return ga, gb
 
 
+def _int_power(xp, a, b):
+    """Integer pow as torch: a negative exponent gives 1 for 1, +-1 for -1 and 0 otherwise (NumPy raises)."""
+    if not hasattr(b, "shape"):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    a, b = xp.broadcast_arrays(a, b)
+    y = xp.power(a, xp.where(b < 0, 0, b))
+    odd = (b % 2).astype(np.bool_)
+    negative_power = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0)).astype(y.dtype)
+    return xp.where(b < 0, negative_power, y)
+
+
 class Pow(Op):
     @staticmethod
     def forward(ctx, a, b):
+        xp = array_module(a if hasattr(a, "shape") else b)
         with np.errstate(all="ignore"):
-            y = array_module(a if hasattr(a, "shape") else b).power(a, b)
+            if getattr(b, "dtype", np.dtype(type(b))).kind in "iu" and np.any(b < 0) and \
+                    getattr(a, "dtype", np.dtype(type(a))).kind in "iu":
+                y = _int_power(xp, a, b)
+            else:
+                y = xp.power(a, b)
         if ctx._record:
             ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
             # torch: PowBackward0 tensor ** scalar, PowBackward1 tensor ** tensor, PowBackward2 scalar ** tensor
@@ -297,9 +337,21 @@ class Atan2(Op):
         return g * b / denom, -g * a / denom
 
 
+def _check_int_division(kernel_name, a, b):
+    """torch's integer division kernels raise on a zero divisor (NumPy would warn and give 0) and reject bool."""
+    dt = getattr(a, "dtype", None) if hasattr(a, "shape") else getattr(b, "dtype", None)
+    if dt is None or _dtype.is_float_array(dt):
+        return
+    if dt == np.bool_:
+        raise NotImplementedError(f'"{kernel_name}" not implemented for \'Bool\'')
+    if not array_module(b if hasattr(b, "shape") else a).all(b):
+        raise RuntimeError("ZeroDivisionError")
+
+
 class Fmod(Op):
     @staticmethod
     def forward(ctx, a, b):
+        _check_int_division("fmod_cpu", a, b)
         ctx.save_for_backward(a if _need(ctx, 1) else None, b if _need(ctx, 1) else None)
         with np.errstate(all="ignore"):
             return array_module(a).fmod(a, b)
@@ -313,6 +365,7 @@ class Fmod(Op):
 class Remainder(Op):
     @staticmethod
     def forward(ctx, a, b):
+        _check_int_division("remainder_cpu", a, b)
         ctx.save_for_backward(a if _need(ctx, 1) else None, b if _need(ctx, 1) else None)
         with np.errstate(all="ignore"):
             return array_module(a if hasattr(a, "shape") else b).remainder(a, b)
@@ -339,9 +392,9 @@ def _binary(op, a, b, float_result=False):
         if isinstance(b, Tensor):
             db = b._data
             # the common case: two tensors of one dtype on one device need no promotion or casts
-            if da.dtype == db.dtype and type(da) is type(db) and (not float_result or da.dtype.kind == "f"):
+            if da.dtype == db.dtype and type(da) is type(db) and (not float_result or _dtype.is_float_array(da)):
                 return op.apply(a, b)
-        elif da.dtype.kind == "f" and (type(b) is float or type(b) is int):
+        elif (type(b) is float or type(b) is int) and _dtype.is_float_array(da):
             return op.apply(a, b)          # a Python scalar is weakly typed: the tensor's float dtype wins
     a, b = _operand(a), _operand(b)
     T = _tensor_cls()
@@ -396,10 +449,13 @@ def add(input, other, *, alpha=1):
 @torch_api(inplace=True, aliases=("subtract",))
 def sub(input, other, *, alpha=1):
     _broadcast_check("sub", input, other)
-    if isinstance(input, _tensor_cls()) and input.dtype is _dtype.bool and \
-            (isinstance(other, bool) or getattr(other, "dtype", None) is _dtype.bool):
+    bools = sum(isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) is _dtype.bool for x in (input, other))
+    if bools == 2:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
+    if bools:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
     if alpha != 1:
         other = other * alpha
     return _binary(Sub, input, other)
@@ -423,13 +479,20 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                            f"'{rounding_mode}'")
-    kernel = np.floor_divide if rounding_mode == "floor" else _trunc_divide
+    kernel = _floor_divide if rounding_mode == "floor" else _trunc_divide
     return _no_grad_binary(kernel, input, other)
 
 
+def _floor_divide(a, b):
+    _check_int_division("div_floor_cpu", a, b)
+    return np.floor_divide(a, b)
+
+
 def _trunc_divide(a, b):
+    _check_int_division("div_trunc_cpu", a, b)
     q = np.true_divide(a, b)
-    return np.trunc(q).astype(q.dtype if np.result_type(a, b).kind == "f" else np.result_type(a, b))
+    result = np.result_type(a, b)
+    return np.trunc(q).astype(q.dtype if _dtype.is_float_array(result) else result)
 
 
 @torch_api(inplace=True)
@@ -441,12 +504,17 @@ def floor_divide(input, other):
 def pow(input, exponent):
     T = _tensor_cls()
     if isinstance(input, T) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        if input.dtype is _dtype.bool:       # bool ** int is int64, as torch
+            input = input.to(_dtype.int64 if isinstance(exponent, int) else _dtype.get_default_dtype())
         if exponent == 2:
             return UNARY_OPS["square"].apply(input)
-        if input._data.dtype.kind in "iub" and isinstance(exponent, float):
+        if isinstance(exponent, float) and not _dtype.is_float_array(input._data):
             input = input.to(_dtype.get_default_dtype())
         return Pow.apply(input, exponent)
     _broadcast_check("pow", input, exponent)
+    if isinstance(input, T) and isinstance(exponent, T) and input.dtype is _dtype.bool and \
+            exponent.dtype is _dtype.bool:
+        raise NotImplementedError('"pow" not implemented for \'Bool\'')
     return _binary(Pow, input, exponent)
 
 
@@ -502,8 +570,8 @@ logical_xor = _logical("logical_xor", np.logical_xor)
 def _bitwise(name, kernel):
     def fn(input, other):
         for x in (input, other):
-            if isinstance(x, _tensor_cls()) and x._data.dtype.kind == "f":
-                raise RuntimeError(f"\"{name}_cpu\" not implemented for '{_dtype.scalar_type_name(x.dtype)}' "
+            if isinstance(x, _tensor_cls()) and _dtype.is_float_array(x._data):
+                raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_dtype.scalar_type_name(x.dtype)}' "
                                    f"({name} takes integer or bool tensors)")
         return _no_grad_binary(kernel, input, other)
     fn.__name__ = name
@@ -531,8 +599,9 @@ def logical_not(input):
 
 @torch_api(inplace=True)
 def bitwise_not(input):
-    if input._data.dtype.kind == "f":
-        raise RuntimeError("bitwise_not is only supported for integer and boolean tensors")
+    if _dtype.is_float_array(input._data):
+        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}' "
+                                  "(bitwise_not takes integer or bool tensors)")
     return NoGradUnary.apply(input, np.invert)
 
 
@@ -569,7 +638,11 @@ def clamp(input, min=None, max=None):
         if max is not None:
             out = minimum(out, max)
         return named(out, "ClampBackward0")
-    return Clamp.apply(input, min, max)
+    dt = _dtype.result_type(input, *(v for v in (min, max) if v is not None))    # bool.clamp(-1, 2) is int64
+    if dt is not input.dtype:
+        input = input.to(dt)
+    # an integer bound wraps to the tensor's dtype as in torch: uint8.clamp(-1) clamps at 255
+    return Clamp.apply(input, None if min is None else _cast(min, dt), None if max is None else _cast(max, dt))
 
 
 torch_api("clip", inplace=True)(clamp)

@@ -90,18 +90,9 @@ def compare(fn, *arrays_):
 def known_gap(op, *arrays_):
     """Inputs where ember is known to differ from torch: each region has a case in REGRESSIONS below."""
     kinds = [a.dtype.kind for a in arrays_]
-    if op in ("sub", "neg", "relu", "floor", "round", "square", "clamp", "abs", "sign", "argmin", "argmax") \
-            and "b" in kinds:
-        return True
-    if op == "pow" and (kinds == ["b", "b"] or all(k in "iub" for k in kinds) and np.any(arrays_[1] < 0)):
+    if op in ("argmin", "argmax") and "b" in kinds:
         return True
     if op in ("std", "var") and arrays_[0].dtype == np.float16:
-        return True
-    if op in ("floor_divide", "remainder") and all(k in "iub" for k in kinds) and not np.all(arrays_[1]):
-        return True
-    if op == "bitwise_and" and "f" in kinds:
-        return True
-    if op == "clamp" and arrays_[0].dtype == np.uint8:
         return True
     if op in ("amax", "amin", "argmax", "argmin") and arrays_[0].size == 0:
         return True
@@ -336,8 +327,14 @@ REGRESSIONS = {
 }
 
 
+_PENDING = {"argmax_of_empty", "argmin_of_empty_along_empty_dim", "argmax_of_empty_along_nonempty_dim",
+            "amin_of_empty_along_empty_dim", "amax_of_empty_message_names_amax", "any_of_uint8_is_uint8",
+            "logsumexp_of_0d", "cat_of_legacy_empty_1d_along_dim_1", "argmin_of_bool", "std_of_float16_near_max",
+            "index_0d_with_0d_bool_tensor", "index_0d_with_True"}
+
+
 @pytest.mark.parametrize("name", [
     pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="fuzzer-found gap, left for the op's owner"))
-    for name in REGRESSIONS])
+    if name in _PENDING else name for name in REGRESSIONS])
 def test_fuzzer_found_regression(name):
     compare(lambda T: REGRESSIONS[name](T))
