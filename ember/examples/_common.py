@@ -8,12 +8,15 @@ import sys
 import numpy as np
 
 
-def parser(description, epochs, batch_size, lr=None):
+def parser(description, epochs, batch_size, lr=None, root=None, root_help="data folder"):
+    """The flags every example takes; `lr` and `root` (a default folder) add --lr and --root."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--epochs", type=int, default=epochs)
     p.add_argument("--batch-size", type=int, default=batch_size)
     if lr is not None:
         p.add_argument("--lr", type=float, default=lr)
+    if root is not None:
+        p.add_argument("--root", default=root, help=root_help)
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     p.add_argument("--logdir", default=None, help="write TensorBoard event files here")
@@ -37,6 +40,14 @@ def device_or_fail(torch, name):
     return torch.device(name)
 
 
+def positive(text):
+    """argparse type for counts such as --limit."""
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
 def progress(iterable, quiet, desc, total=None):
     """A tqdm bar per epoch, unless --quiet or stdout is not a terminal."""
     if quiet or not sys.stdout.isatty():
@@ -46,6 +57,22 @@ def progress(iterable, quiet, desc, total=None):
     except ImportError:
         return iterable
     return tqdm(iterable, desc=desc, total=total, leave=False)
+
+
+def evaluate_accuracy(net, loader, device=None):
+    """Fraction of examples whose arg-max class is the label (eval mode, no graph), as d2l's."""
+    import ember
+    was_training = net.training
+    net.eval()
+    correct = total = 0
+    with ember.no_grad():
+        for X, y in loader:
+            if device is not None:
+                X, y = X.to(device), y.to(device)
+            correct += (net(X).argmax(1) == y).sum().item()
+            total += y.numel()
+    net.train(was_training)
+    return correct / total
 
 
 class History:
@@ -103,10 +130,11 @@ def write_idx(path, array):
 def digits_as_fashion_mnist(root, test_fraction=0.2, seed=0):
     """Write scikit-learn's 8x8 digits, upscaled to 28x28, as root/FashionMNIST/raw/*-ubyte IDX files.
 
-    Real Fashion-MNIST files placed there are used instead (they are never overwritten).
+    When any Fashion-MNIST file (raw or .gz) is already there nothing is written: real files are never
+    overwritten or mixed with the stand-in (FashionMNIST names any that are missing).
     """
     raw = os.path.join(root, "FashionMNIST", "raw")
-    if all(os.path.exists(os.path.join(raw, f)) for f in FASHION_FILES):
+    if any(os.path.exists(os.path.join(raw, f + ext)) for f in FASHION_FILES for ext in ("", ".gz")):
         return raw
     from sklearn.datasets import load_digits
     digits = load_digits()

@@ -1,0 +1,67 @@
+"""Softmax regression on Fashion-MNIST-format images, as in d2l (3.7): Flatten + Linear(784, 10), SGD lr 0.1.
+
+    python examples/softmax_regression.py                 # 10 epochs, batch 256, data under ./data
+    python examples/softmax_regression.py --root ~/data   # real Fashion-MNIST IDX files in ~/data/FashionMNIST/raw/
+
+Without the real files it writes a stand-in in the same IDX format (scikit-learn's 8x8 digits upscaled
+to 28x28, 1438 train / 359 test images). On the stand-in the defaults reach about 95% test accuracy;
+d2l reports about 83% on real Fashion-MNIST.
+"""
+import ember as torch
+from ember import nn
+from ember.utils import data
+from ember.vision import datasets, transforms
+
+from ember.examples._common import (History, device_or_fail, digits_as_fashion_mnist, evaluate_accuracy, parser,
+                                    progress)
+
+
+def build_model(T=torch):
+    """Flatten + Linear(784, 10) with d2l's N(0, 0.01) weights; T is ember or torch."""
+    net = T.nn.Sequential(T.nn.Flatten(), T.nn.Linear(784, 10))
+
+    def init_weights(m):
+        if type(m) == T.nn.Linear:
+            T.nn.init.normal_(m.weight, std=0.01)
+
+    net.apply(init_weights)
+    return net
+
+
+def main(argv=None):
+    args = parser(__doc__.splitlines()[0], epochs=10, batch_size=256, lr=0.1, root="data",
+                  root_help="folder holding FashionMNIST/raw/ (the digits stand-in is written there if empty)"
+                  ).parse_args(argv)
+    device = device_or_fail(torch, args.device)
+    torch.manual_seed(args.seed)
+    digits_as_fashion_mnist(args.root)
+    train_set = datasets.FashionMNIST(args.root, train=True, transform=transforms.ToTensor())
+    test_set = datasets.FashionMNIST(args.root, train=False, transform=transforms.ToTensor())
+    train_iter = data.DataLoader(train_set, args.batch_size, shuffle=True, num_workers=args.workers)
+    test_iter = data.DataLoader(test_set, 256, shuffle=False, num_workers=args.workers)
+
+    net = build_model(torch).to(device)
+    loss = nn.CrossEntropyLoss()
+    trainer = torch.optim.SGD(net.parameters(), lr=args.lr)
+    history = History(args)
+    for epoch in range(1, args.epochs + 1):
+        net.train()
+        loss_sum, correct, seen = 0.0, 0, 0
+        for X, y in progress(train_iter, args.quiet, f"epoch {epoch}"):
+            X, y = X.to(device), y.to(device)
+            y_hat = net(X)
+            l = loss(y_hat, y)
+            trainer.zero_grad()
+            l.backward()
+            trainer.step()
+            loss_sum += l.item() * y.numel()
+            correct += (y_hat.argmax(1) == y).sum().item()
+            seen += y.numel()
+        history.log(epoch, loss=loss_sum / seen, train_acc=correct / seen,
+                    test_acc=evaluate_accuracy(net, test_iter, device))
+    history.close("softmax_regression")
+    return {name: values[-1] for name, values in history.rows.items()}
+
+
+if __name__ == "__main__":
+    main()
