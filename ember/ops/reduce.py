@@ -1,6 +1,7 @@
 """Reductions (sum, mean, var, max, ...), scans (cumsum, cumprod) and softmax/log_softmax."""
 import builtins
 import collections
+import warnings
 
 import numpy as np
 
@@ -22,6 +23,9 @@ def _T():
 def _dims(input, dim):
     """Normalised reduction dims as a sorted tuple, or None for all dims."""
     if dim is None:
+        return None
+    if input._data.ndim == 0:           # a 0-d tensor accepts dim 0 / -1: reducing it reduces everything
+        input._dim(dim) if not isinstance(dim, (list, tuple)) else [input._dim(d) for d in dim]
         return None
     if isinstance(dim, (list, tuple)):
         if len(dim) == 0:
@@ -55,15 +59,16 @@ class Sum(Op):
         return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
 
 
+def _accumulate_dtype(input, dtype):
+    """The NumPy dtype sum/prod/cumsum/cumprod compute in: as asked, else int64 for integer and bool input."""
+    if dtype is not None:
+        return _dtype.as_dtype(dtype).np
+    return None if _dtype.is_float_array(input._data) else np.int64
+
+
 @torch_api()
 def sum(input, dim=None, keepdim=False, *, dtype=None):
-    if dtype is not None:
-        np_dtype = _dtype.as_dtype(dtype).np
-    elif input._data.dtype.kind in "iub":
-        np_dtype = np.int64
-    else:
-        np_dtype = None
-    return Sum.apply(input, _dims(input, dim), keepdim, np_dtype)
+    return Sum.apply(input, _dims(input, dim), keepdim, _accumulate_dtype(input, dtype))
 
 
 @torch_api()
@@ -75,7 +80,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 def _float_required(name, input, dtype):
     if dtype is not None:
         return input.to(dtype)
-    if input._data.dtype.kind != "f":
+    if not _dtype.is_float_array(input._data):
         raise RuntimeError(f"{name}(): could not infer output dtype. Input dtype must be either a floating point "
                            f"or complex dtype. Got: {_dtype.scalar_type_name(input.dtype)} (convert with .float())")
     return input
@@ -91,6 +96,10 @@ def _count(shape, dims):
 @torch_api()
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     input = _float_required("mean", input, dtype)
+    if input._data.size == 0:
+        with warnings.catch_warnings():     # NumPy's "Mean of empty slice": torch gives nan silently
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return Mean.apply(input, _dims(input, dim), keepdim)
     return Mean.apply(input, _dims(input, dim), keepdim)
 
 
@@ -151,7 +160,7 @@ def _exclusive_cumprod(t):
 
 @torch_api()
 def prod(input, dim=None, keepdim=False, *, dtype=None):
-    np_dtype = _dtype.as_dtype(dtype).np if dtype is not None else (np.int64 if input._data.dtype.kind in "iub" else None)
+    np_dtype = _accumulate_dtype(input, dtype)
     return Prod.apply(input, _dims(input, dim), keepdim, np_dtype)
 
 
@@ -162,7 +171,8 @@ class Var(Op):
         n = _count(x.shape, dims)
         ctx.denom = builtins.max(n - correction, 0)
         ctx.save_for_backward(x)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)     # NumPy's "Degrees of freedom <= 0": nan, as torch
             return x.var(axis=dims, ddof=correction, keepdims=keepdim)
 
     @staticmethod
@@ -178,17 +188,31 @@ def _correction(unbiased, correction):
     return 1 if unbiased in (None, True) else 0
 
 
-@torch_api()
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def _var(name, input, dim, unbiased, keepdim, correction):
     if isinstance(unbiased, (int,)) and not isinstance(unbiased, bool) and dim is None:
         dim, unbiased = unbiased, None
-    input = _float_required("var", input, None)
-    return Var.apply(input, _dims(input, dim), _correction(unbiased, correction), keepdim)
+    input = _float_required(name, input, None)
+    dims, correction = _dims(input, dim), _correction(unbiased, correction)
+    count = _count(input.shape, dims)
+    if count - correction <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                      "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+    if input._data.dtype.itemsize < 4:
+        # float16/bfloat16 accumulate in float32 as torch does (a float16 square overflows near 65504)
+        out = Var.apply(input.float(), dims, correction, keepdim)
+        return (out.sqrt() if name == "std" else out).to(input.dtype)
+    out = Var.apply(input, dims, correction, keepdim)
+    return out.sqrt() if name == "std" else out
+
+
+@torch_api()
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _var("var", input, dim, unbiased, keepdim, correction)
 
 
 @torch_api()
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return named(var(input, dim, unbiased, keepdim, correction=correction).sqrt(), "StdBackward0")
+    return named(_var("std", input, dim, unbiased, keepdim, correction), "StdBackward0")
 
 
 @torch_api(method=False)
@@ -251,12 +275,16 @@ class Extreme(Op):
     """amax/amin (and max/min without dim): ties share the gradient equally, as torch."""
 
     @staticmethod
-    def forward(ctx, x, dims, keepdim, kernel):
+    def forward(ctx, x, dims, keepdim, name):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        if x.size == 0 and dims is None:
-            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0. "
-                               "Specify the reduction dim with the 'dim' argument.")
-        y = kernel(x, axis=dims, keepdims=keepdim)
+        if x.size == 0:
+            if dims is None:
+                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                   "Specify the reduction dim with the 'dim' argument.")
+            empty = next((d for d in dims if x.shape[d] == 0), None)
+            if empty is not None:
+                raise IndexError(f"{name}(): Expected reduction dim {empty} to have non-zero size.")
+        y = (x.max if name in ("max", "amax") else x.min)(axis=dims, keepdims=keepdim)
         ctx.save_for_backward(x, y)
         return y
 
@@ -291,7 +319,7 @@ def _reduce_dim_op(name, kernel, arg_kernel):
         if isinstance(dim, _T()):                      # max(a, b) is the elementwise maximum
             return (maximum if name == "max" else minimum)(input, dim)
         if dim is None:
-            return (MaxAll if name == "max" else MinAll).apply(input, None, False, kernel)
+            return (MaxAll if name == "max" else MinAll).apply(input, None, False, name)
         d = input._dim(dim)
         if input.shape[d] == 0 if input.dim() else False:
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
@@ -313,12 +341,12 @@ min = torch_api("min")(_reduce_dim_op("min", np.min, np.argmin))
 
 @torch_api()
 def amax(input, dim=(), keepdim=False):
-    return Amax.apply(input, _dims(input, dim), keepdim, np.max)
+    return Amax.apply(input, _dims(input, dim), keepdim, "amax")
 
 
 @torch_api()
 def amin(input, dim=(), keepdim=False):
-    return Amin.apply(input, _dims(input, dim), keepdim, np.min)
+    return Amin.apply(input, _dims(input, dim), keepdim, "amin")
 
 
 @torch_api(method=False)
@@ -337,13 +365,19 @@ class NoGrad(Op):
 
 
 def _arg(kernel):
+    name = kernel.__name__
+
     def fn(input, dim=None, keepdim=False):
-        if input.numel() == 0:
-            raise RuntimeError(f"{kernel.__name__}(): Expected reduction dim to be specified for input.numel() == 0.")
-        if dim is None:
+        if input._data.dtype == np.bool_:
+            raise RuntimeError(f"{name}(): does not support bool input (convert with .int())")
+        if dim is None and input._data.size == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        d = None if dim is None else input._dim(dim)
+        if d is not None and input._data.ndim and input.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        if d is None or input._data.ndim == 0:
             out = NoGrad.apply(input, lambda x: array_module(x).asarray(kernel(x.reshape(-1))).astype(np.int64))
             return out.reshape([1] * input.dim()) if keepdim else out
-        d = input._dim(dim)
         return NoGrad.apply(input, lambda x: array_module(x).asarray(kernel(x, axis=d, keepdims=keepdim))
                             .astype(np.int64))
     return fn
@@ -356,7 +390,10 @@ argmin = torch_api("argmin")(_arg(np.argmin))
 def _bool_reduce(kernel):
     def fn(input, dim=None, keepdim=False):
         dims = _dims(input, dim)
-        return NoGrad.apply(input, lambda x: array_module(x).asarray(kernel(x, axis=dims, keepdims=keepdim)))
+        # uint8 input gives uint8, as torch (its pre-bool convention); every other dtype gives bool
+        out_dtype = np.uint8 if input._data.dtype == np.uint8 else np.bool_
+        return NoGrad.apply(input, lambda x: array_module(x).asarray(kernel(x, axis=dims, keepdims=keepdim))
+                            .astype(out_dtype, copy=False))
     return fn
 
 
@@ -454,7 +491,7 @@ class Cumsum(Op):
 
 @torch_api(inplace=True)
 def cumsum(input, dim, *, dtype=None):
-    np_dtype = _dtype.as_dtype(dtype).np if dtype is not None else (np.int64 if input._data.dtype.kind in "iub" else None)
+    np_dtype = _accumulate_dtype(input, dtype)
     if input.dim() == 0:
         return input.clone()
     return Cumsum.apply(input, input._dim(dim), np_dtype)
@@ -491,7 +528,7 @@ def _cumprod_backward_with_zeros(g, x, d):
 
 @torch_api(inplace=True)
 def cumprod(input, dim, *, dtype=None):
-    np_dtype = _dtype.as_dtype(dtype).np if dtype is not None else (np.int64 if input._data.dtype.kind in "iub" else None)
+    np_dtype = _accumulate_dtype(input, dtype)
     if input.dim() == 0:
         return input.clone()
     return Cumprod.apply(input, input._dim(dim), np_dtype)
@@ -535,8 +572,8 @@ class LogSumExp(Op):
 
 
 @torch_api()
-def logsumexp(input, dim=None, keepdim=False):
-    if input._data.dtype.kind != "f":
+def logsumexp(input, dim, keepdim=False):
+    if not _dtype.is_float_array(input._data):
         input = input.to(_dtype.get_default_dtype())
     return LogSumExp.apply(input, _dims(input, dim), keepdim)
 
