@@ -115,21 +115,25 @@ def slice_backward(g, in_shape, key):
 
 
 def getitem(self, key):
-    if isinstance(key, (int, np.integer)) and self._data.ndim:
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool) and self._data.ndim:
         n = self._data.shape[0]
         if not -n <= key < n:
             raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
         return Select.apply(self, (int(key),))
-    if self._data.ndim == 0 and key not in (None, Ellipsis, ()) and not (isinstance(key, tuple) and
-                                                                         all(k is None or k is Ellipsis for k in key)):
-        if not isinstance(key, _T()) or key._data.dtype != np.bool_:
-            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
-                             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+    if self._data.ndim == 0 and not all(_indexes_0d(k) for k in (key if isinstance(key, tuple) else (key,))):
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                         "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
     k, basic = _convert_key(key, self._data.shape)
     if not basic:
         return Index.apply(self, k)
     out = Slice.apply(self, k)
     return named(out, _basic_index_node_name(k)) if out.grad_fn is not None else out
+
+
+def _indexes_0d(k):
+    """None, Ellipsis and bool masks (True, False, bool tensors) are the keys a 0-d tensor takes."""
+    return k is None or k is Ellipsis or isinstance(k, (bool, np.bool_)) or \
+        isinstance(k, _T()) and k._data.dtype == np.bool_
 
 
 def _basic_index_node_name(key):

@@ -450,7 +450,10 @@ def cat(tensors, dim=0):
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
     # legacy behaviour kept by torch: 1-d empty tensors are skipped
-    live = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)] or tensors[:1]
+    live = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)]
+    if not live:        # only legacy empties: torch returns an empty tensor whatever dim says
+        dt = _dtype.result_type(*tensors)
+        return Cat.apply(*[_cast(t, dt) for t in tensors], dim=0)
     ref = live[0]
     if ref.dim() == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")

@@ -2,14 +2,13 @@
 edge values (huge/tiny, inf, NaN, -0.0) through elementwise ops, reductions, matmul, indexing, cat/stack and
 type promotion. Each case compares shape, dtype, values (NaN positions included) and that both libraries
 raise or neither does. Every mismatch the fuzzer found is pinned as a plain regression case in
-REGRESSIONS (xfail while the op's file is being reworked by its owner) and kept out of the fuzzed space by
-`known_gap`, so the fuzzers keep looking for new ones."""
+REGRESSIONS."""
 import warnings
 
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ember
@@ -87,14 +86,6 @@ def compare(fn, *arrays_):
     assert_same(t_out, e_out)
 
 
-def known_gap(op, *arrays_):
-    """Inputs where ember is known to differ from torch: each region has a case in REGRESSIONS below."""
-    kinds = [a.dtype.kind for a in arrays_]
-    if op == "cat" and any(a.shape == (0,) for a in arrays_):
-        return True
-    return False
-
-
 # ---- elementwise --------------------------------------------------------------------------------------------
 
 BINARY = {
@@ -126,7 +117,6 @@ def test_binary_ops_broadcast_and_promote_as_torch(op, data):
     shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3)).input_shapes
     dtypes = data.draw(st.tuples(st.sampled_from(DTYPES), st.sampled_from(DTYPES)))
     a, b = (data.draw(arrays(d, s)) for d, s in zip(dtypes, shapes))
-    assume(not known_gap(op, a, b))
     compare(BINARY[op], a, b)
 
 
@@ -135,7 +125,6 @@ def test_binary_ops_broadcast_and_promote_as_torch(op, data):
 @given(data=st.data())
 def test_unary_ops_as_torch(op, data):
     a = data.draw(arrays(data.draw(st.sampled_from(DTYPES)), data.draw(SHAPES)))
-    assume(not known_gap(op, a))
     compare(UNARY[op], a)
 
 
@@ -147,7 +136,6 @@ SCALARS = st.one_of(st.integers(-3, 3), st.sampled_from([0.5, -2.0, 0.0, float("
        op=st.sampled_from(["add", "mul", "sub", "div", "lt"]), reflected=st.booleans(), data=st.data())
 def test_tensor_scalar_promotion_as_torch(dtype, shape, scalar, op, reflected, data):
     a = data.draw(arrays(dtype, shape))
-    assume(not known_gap(op, a, np.asarray(scalar)))
     fn = BINARY[op]
     compare((lambda T, x: fn(T, scalar, x)) if reflected else (lambda T, x: fn(T, x, scalar)), a)
 
@@ -189,7 +177,6 @@ def test_reductions_as_torch(op, data):
         a = _ties_free(a) if dtype != "bool" else a
     dims = data.draw(st.one_of(st.none(), st.integers(-len(shape) - 1, len(shape))) if shape else st.none())
     keepdim = data.draw(st.booleans())
-    assume(not known_gap(op, a))
     fn = REDUCTIONS[op]
     compare((lambda T, x: fn(T, x)) if dims is None else (lambda T, x: fn(T, x, dims, keepdim)), a)
 
@@ -221,7 +208,6 @@ def test_cat_and_stack_as_torch(data):
         if data.draw(st.booleans()):
             s[dim % len(s) if -len(s) <= dim < len(s) else 0] = data.draw(st.integers(0, 3))
         parts.append(data.draw(arrays(data.draw(st.sampled_from(DTYPES)), tuple(s))))
-    assume(not known_gap("cat", *parts))
     compare(lambda T, *xs: T.cat(list(xs), dim), *parts)
     compare(lambda T, *xs: T.stack(list(xs), dim), *parts)
 
@@ -259,7 +245,6 @@ def test_indexing_as_torch(data):
     key = data.draw(index_keys(shape))
     if isinstance(key, tuple) and sum(k is Ellipsis for k in key) > 1:
         key = tuple(k for k in key if k is not Ellipsis)
-    assume(not (a.ndim == 0 and isinstance(key, np.ndarray)))      # REGRESSIONS: 0-d tensor[0-d bool mask]
     compare(lambda T, x: x[_as_key(T, key)], a)
 
 
@@ -317,12 +302,7 @@ REGRESSIONS = {
 }
 
 
-_PENDING = {"cat_of_legacy_empty_1d_along_dim_1", "index_0d_with_0d_bool_tensor", "index_0d_with_True"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="fuzzer-found gap, left for the op's owner"))
-    if name in _PENDING else name for name in REGRESSIONS])
+@pytest.mark.parametrize("name", list(REGRESSIONS))
 def test_fuzzer_found_regression(name):
     compare(lambda T: REGRESSIONS[name](T))
 
