@@ -8,9 +8,20 @@ import sys
 
 
 def _examples():
+    """The example programs: modules of ember.examples, less private helpers, the data folder and the demo app."""
     import ember.examples as pkg
-    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_")
+    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.ispkg and not m.name.startswith("_")
                   and m.name not in ("demo_app",))
+
+
+def _summary(name):
+    """The first line of an example's docstring, read without importing it."""
+    import ast
+    import ember.examples as pkg
+    path = os.path.join(pkg.__path__[0], f"{name}.py")
+    with open(path, encoding="utf-8") as f:
+        doc = ast.get_docstring(ast.parse(f.read())) or ""
+    return doc.splitlines()[0] if doc else ""
 
 
 def _fail(message):
@@ -31,7 +42,8 @@ def cmd_train(args, rest):
     for flag in ("plot", "quiet"):
         if getattr(args, flag):
             argv.append(f"--{flag}")
-    return module.main(argv)
+    module.main(argv)   # returns the example's metrics, not an exit status
+    return 0
 
 
 def cmd_bench(args, rest):
@@ -69,7 +81,9 @@ def cmd_demo(args, rest):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="ember", description="ember: PyTorch-compatible deep learning on NumPy")
     sub = parser.add_subparsers(dest="command")
-    train = sub.add_parser("train", help="run an example training program (default: mlp)")
+    train = sub.add_parser("train", help="run an example training program (default: mlp); see `ember examples`",
+                           description="Run an example; flags it does not list here go to the example "
+                                       "(e.g. --limit, --lr, --seed, --out: see `ember train EXAMPLE --help`)")
     train.add_argument("example", nargs="?", default="mlp")
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
@@ -89,7 +103,9 @@ def main(argv=None):
     if args.command is None:
         args, rest = parser.parse_known_args(["train"] + (argv if argv is not None else sys.argv[1:]))
     if args.command == "examples":
-        print("\n".join(_examples()))
+        names = _examples()
+        width = max(map(len, names))
+        print("\n".join(f"{name:{width}}  {_summary(name)}" for name in names))
         return 0
     handler = {"train": cmd_train, "bench": cmd_bench, "run": cmd_run, "demo": cmd_demo}[args.command]
     return handler(args, rest)

@@ -37,7 +37,10 @@ def device_or_fail(torch, name):
     if name.startswith("cuda") and not torch.cuda.is_available():
         fail("--device cuda asked for, but no GPU is usable here (install cupy for your CUDA version) — "
              "use --device cpu")
-    return torch.device(name)
+    try:
+        return torch.device(name)
+    except (RuntimeError, ValueError):
+        fail(f"unknown --device '{name}': use cpu or cuda (cuda:N for the N-th GPU)")
 
 
 def positive(text):

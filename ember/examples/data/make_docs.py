@@ -1,57 +1,40 @@
-"""Write docs_train.csv and docs_test.csv: a generated document-classification set for text_classification.py.
+"""Write docs_train.csv and docs_test.csv: generated documents as strings of token ids, with binary labels.
 
-    python -m ember.examples.data.make_docs          # rewrites the two CSVs next to this file
+    python ember/examples/data/make_docs.py      # (re)writes both files beside this script
 
-Each document is a string of token ids ("0 43 2 66") drawn from a 500-id vocabulary with Zipf-like
-frequencies. A positive document (label 1) draws some of its tokens from 30 "positive" ids, a negative one
-from 30 "negative" ids, so a bag-of-words model can learn the label, but not perfectly: the share of
-signal tokens varies per document and is sometimes close to zero. Seeded: the CSVs are its exact output.
+Each document has 20-80 tokens from a 300-word vocabulary: mostly Zipf-distributed background words,
+and with probability 0.06 per token a word from its class's 15 indicative words (the classes share
+none). Columns: id, text ("0 43 2 66 ..."), label (0 or 1).
 """
-import csv
 import os
 
 import numpy as np
+import pandas as pd
 
-VOCAB_SIZE = 500
-N_TRAIN, N_TEST = 600, 200
-MIN_LEN, MAX_LEN = 20, 60
-N_SIGNAL = 30
+VOCAB = 300
 
 
-def make_docs(n, rng, background, positive_ids, negative_ids):
-    """n (text, label) pairs; labels are balanced on average. background: every id's probability."""
-    docs = []
-    for _ in range(n):
-        label = int(rng.random() < 0.5)
-        length = int(rng.integers(MIN_LEN, MAX_LEN + 1))
-        signal_share = rng.uniform(0.0, 0.15)                  # how clearly this document shows its class
-        tokens = rng.choice(VOCAB_SIZE, size=length, p=background)
-        from_signal = rng.random(length) < signal_share
-        signal_ids = positive_ids if label else negative_ids
-        tokens[from_signal] = rng.choice(signal_ids, size=int(from_signal.sum()))
-        docs.append((" ".join(str(t) for t in tokens), label))
-    return docs
-
-
-def write_csv(path, docs):
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["id", "text", "label"])
-        for i, (text, label) in enumerate(docs):
-            writer.writerow([i, text, label])
-
-
-def main(folder=os.path.dirname(os.path.abspath(__file__)), seed=0):
-    rng = np.random.default_rng(seed)
-    signal_ids = rng.choice(VOCAB_SIZE, size=2 * N_SIGNAL, replace=False)
-    positive_ids, negative_ids = signal_ids[:N_SIGNAL], signal_ids[N_SIGNAL:]
-    background = 1.0 / np.arange(1, VOCAB_SIZE + 1)
-    background = background[rng.permutation(VOCAB_SIZE)]    # frequent ids scattered over the vocabulary
+def make_docs(n, rng, signal=0.06):
+    background = 1.0 / np.arange(1, VOCAB + 1) ** 1.1
     background /= background.sum()
-    for name, n in (("docs_train.csv", N_TRAIN), ("docs_test.csv", N_TEST)):
-        path = os.path.join(folder, name)
-        write_csv(path, make_docs(n, rng, background, positive_ids, negative_ids))
-        print(f"wrote {path}")
+    indicative = rng.permutation(np.arange(20, VOCAB))[:30].reshape(2, 15)   # not among the most common words
+    labels = rng.integers(0, 2, n)
+    texts = []
+    for label in labels:
+        length = rng.integers(20, 81)
+        tokens = rng.choice(VOCAB, size=length, p=background)
+        from_class = rng.random(length) < signal
+        tokens[from_class] = rng.choice(indicative[label], size=from_class.sum())
+        texts.append(" ".join(map(str, tokens)))
+    return texts, labels
+
+
+def main(folder=os.path.dirname(os.path.abspath(__file__)), n_train=600, n_test=300, seed=0):
+    rng = np.random.default_rng(seed)
+    texts, labels = make_docs(n_train + n_test, rng)
+    table = pd.DataFrame({"id": np.arange(len(texts)), "text": texts, "label": labels})
+    table.iloc[:n_train].to_csv(os.path.join(folder, "docs_train.csv"), index=False)
+    table.iloc[n_train:].to_csv(os.path.join(folder, "docs_test.csv"), index=False)
 
 
 if __name__ == "__main__":
