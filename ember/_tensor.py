@@ -150,7 +150,7 @@ class Tensor:
         return self._data.flags["C_CONTIGUOUS"]
 
     def is_floating_point(self):
-        return self._data.dtype.kind == "f" or self._data.dtype.name == "bfloat16"    # ml_dtypes' kind is 'V'
+        return _dtype.is_float_array(self._data)
 
     def is_complex(self):
         return False
@@ -354,7 +354,7 @@ class Tensor:
                                    "grad; use the out-of-place op and torch.cat/stack, or clone() first")
         src = result._data
         if src.dtype != self._data.dtype:
-            if src.dtype.kind == "f" and self._data.dtype.kind in "iub" or \
+            if _dtype.is_float_array(src) and not _dtype.is_float_array(self._data) or \
                     src.dtype.kind in "iu" and self._data.dtype.kind == "b":
                 raise RuntimeError(f"result type {_dtype.scalar_type_name(_dtype._BY_NP[src.dtype])} can't be cast "
                                    f"to the desired output type {_dtype.scalar_type_name(self.dtype)}")

@@ -35,7 +35,7 @@ def _infer_dtype(data):
         if isinstance(x, (list, tuple)):
             stack.extend(x)
         elif isinstance(x, _T()):
-            kind = max(kind, {"b": 0, "i": 1, "u": 1, "f": 2}[x._data.dtype.kind])
+            kind = max(kind, x.dtype.category)      # bool 0 < int 1 < float 2, bfloat16 included
         elif isinstance(x, (bool, np.bool_)):
             kind = max(kind, 0)
         elif isinstance(x, (int, np.integer)):

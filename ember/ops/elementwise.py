@@ -31,6 +31,8 @@ def _operand(x):
 def _cast(x, dt):
     if isinstance(x, _tensor_cls()):
         return x.to(dt) if x._data.dtype != dt.np else x
+    if dt is _dtype.bfloat16 and type(x) in (float, int):
+        return dt.np.type(x)        # ml_dtypes promotes bfloat16 with a Python scalar to float32
     if dt.category == _dtype.INT and type(x) is int and dt is not _dtype.int64:
         return np.array(x).astype(dt.np)[()]   # wraps around like torch (NumPy would raise OverflowError)
     return x
@@ -261,6 +263,9 @@ def _int_power(xp, a, b):
     return xp.where(b < 0, negative_power, y)
 
 
+_BFLOAT16_NP = None if _dtype.bfloat16 is None else _dtype.bfloat16.np
+
+
 class Pow(Op):
     @staticmethod
     def forward(ctx, a, b):
@@ -271,6 +276,8 @@ class Pow(Op):
                 y = _int_power(xp, a, b)
             else:
                 y = xp.power(a, b)
+        if getattr(a, "dtype", None) == _BFLOAT16_NP and y.dtype != a.dtype:
+            y = y.astype(a.dtype)       # ml_dtypes gives float32 for bfloat16 ** Python float
         if ctx._record:
             ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
             # torch: PowBackward0 tensor ** scalar, PowBackward1 tensor ** tensor, PowBackward2 scalar ** tensor
@@ -395,7 +402,8 @@ def _binary(op, a, b, float_result=False):
             if da.dtype == db.dtype and type(da) is type(db) and (not float_result or _dtype.is_float_array(da)):
                 return op.apply(a, b)
         elif (type(b) is float or type(b) is int) and _dtype.is_float_array(da):
-            return op.apply(a, b)          # a Python scalar is weakly typed: the tensor's float dtype wins
+            # a Python scalar is weakly typed: the tensor's float dtype wins
+            return op.apply(a, b if da.dtype.kind == "f" else da.dtype.type(b))
     a, b = _operand(a), _operand(b)
     T = _tensor_cls()
     if not isinstance(a, T) and not isinstance(b, T):

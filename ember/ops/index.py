@@ -25,7 +25,7 @@ def _convert_key(key, shape):
     out, basic = [], True
     for k in items:
         if isinstance(k, T):
-            if k._data.dtype.kind == "f":
+            if _dtype.is_float_array(k._data):
                 raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors "
                                  f"(got {k.dtype}); convert the index with .long()")
             if k._data.ndim == 0 and k._data.dtype.kind in "iu":
@@ -35,7 +35,7 @@ def _convert_key(key, shape):
             basic = False
         elif isinstance(k, (list, np.ndarray)):
             arr = np.asarray(k)
-            if arr.dtype.kind == "f":
+            if _dtype.is_float_array(arr):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr)
             basic = False
@@ -481,7 +481,7 @@ def take_along_dim(input, indices, dim=None):
 def _sort_indices(arr, dim, descending, stable=True):
     if descending:
         # stable descending order: sort the negated keys (reversing would flip equal elements)
-        key = -arr if arr.dtype.kind in "fi" else ~arr if arr.dtype == np.bool_ else -arr.astype(np.int64)
+        key = -arr if arr.dtype.kind == "i" or _dtype.is_float_array(arr) else ~arr if arr.dtype == np.bool_ else -arr.astype(np.int64)
         return np.argsort(key, axis=dim, kind="stable")
     return np.argsort(arr, axis=dim, kind="stable")
 

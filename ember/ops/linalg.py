@@ -286,7 +286,7 @@ def _square(op, input):
         raise RuntimeError(f"linalg.{op}: A must be batches of square matrices, but they are "
                            f"{input.shape[-2] if input.dim() >= 2 else input.shape} by "
                            f"{input.shape[-1] if input.dim() else 1} matrices")
-    if input._data.dtype.kind != "f":
+    if not _dtype.is_float_array(input._data):
         raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {input.dtype}")
 
 
