@@ -129,7 +129,7 @@ POINTWISE_OPS = {name: _make_pointwise(name, f, d) for name, (f, d) in POINTWISE
 
 
 def _require_float(name, input):
-    if input._data.dtype.kind != "f":
+    if not input.is_floating_point():
         raise RuntimeError(f"{name}: expected a floating-point input tensor, got dtype {input.dtype} "
                            f"(convert it with .float() first)")
 

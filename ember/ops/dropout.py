@@ -31,7 +31,7 @@ def _drop(input, p, training, inplace, mask_shape, alpha):
     _check_p(p)
     if not training or p == 0:
         return input
-    if input._data.dtype.kind != "f":
+    if not input.is_floating_point():
         raise RuntimeError(f"dropout: expected a floating-point input, got dtype {input.dtype}")
     if p == 1:
         result = input * 0.0

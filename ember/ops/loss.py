@@ -282,9 +282,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     input, target, weight = full_precision(input, target, weight)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if input._data.dtype.kind != "f":
+    if not input.is_floating_point():
         raise RuntimeError(f"CrossEntropyLoss: expected a floating-point input (logits), got {_dtype_name(input)}")
-    if target._data.dtype.kind == "f" and tuple(target.shape) == tuple(input.shape):
+    if target.is_floating_point() and tuple(target.shape) == tuple(input.shape):
         return _cross_entropy_probabilities(input, target, weight, ignore_index, reduction, label_smoothing)
     return _class_index_loss("CrossEntropyLoss", CrossEntropyLoss, input, target, weight, ignore_index, reduction,
                              label_smoothing)

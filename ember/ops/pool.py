@@ -54,7 +54,7 @@ def _unbatch(unbatched, *tensors):
 
 
 def _float_input(name, input):
-    if input._data.dtype.kind != "f":
+    if not input.is_floating_point():
         raise RuntimeError(f"\"{name}\" not implemented for '{scalar_type_name(input.dtype)}' "
                            f"(pooling needs a floating point input; convert it with .float())")
 
