@@ -11,6 +11,9 @@ def _shape_text(shape):
 
 def linear_shape_error(input, weight, layer=None):
     """torch's mat1/mat2 message, prefixed with the layer and what it expected when a module calls."""
+    if input.dim() == 0:
+        return RuntimeError(f"{layer or 'linear'}: both arguments to linear need to be at least 1D, but they are "
+                            f"0D and {weight.dim()}D")
     rows = 1
     for s in input.shape[:-1]:
         rows *= s

@@ -332,3 +332,9 @@ def test_logsumexp_requires_dim_as_torch():
     compare(lambda T: T.tensor([1.0]).logsumexp())
     with pytest.raises(TypeError, match="dim"):
         ember.tensor([1.0]).logsumexp()
+
+
+def test_linear_of_0d_input_as_torch():
+    compare(lambda T: T.nn.functional.linear(T.tensor(1.0), T.ones(2, 1)))
+    with pytest.raises(RuntimeError, match="both arguments to linear need to be at least 1D, but they are 0D and 2D"):
+        ember.nn.functional.linear(ember.tensor(1.0), ember.ones(2, 1))
