@@ -7,7 +7,8 @@ Needs the real CIFAR-10 python batches: download cifar-10-python.tar.gz from
 https://www.cs.toronto.edu/~kriz/cifar.html and extract it under ROOT, so that
 ROOT/cifar-10-batches-py/data_batch_1 exists. The tutorial's net reaches about 54% test accuracy
 after its 2 epochs (PyTorch's figure; the first training steps match torch's to float32 precision,
-see tests/examples). An epoch is 12,500 steps of batch 4.
+see tests/examples). An epoch is 12,500 steps of batch 4: the 2 epochs and the test take about 2 minutes
+on 2 cores (about 4 ms a step).
 Saves the trained weights with torch.save(net.state_dict(), PATH) and reloads them for the test.
 """
 import os
