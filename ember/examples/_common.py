@@ -78,6 +78,42 @@ def evaluate_accuracy(net, loader, device=None):
     return correct / total
 
 
+def fashion_mnist_loaders(args):
+    """Train/test DataLoaders over Fashion-MNIST-format files under --root (the digits stand-in if missing)."""
+    from ember.utils import data
+    from ember.vision import datasets, transforms
+    digits_as_fashion_mnist(args.root)
+    train_set = datasets.FashionMNIST(args.root, train=True, transform=transforms.ToTensor())
+    test_set = datasets.FashionMNIST(args.root, train=False, transform=transforms.ToTensor())
+    return (data.DataLoader(train_set, args.batch_size, shuffle=True, num_workers=args.workers),
+            data.DataLoader(test_set, 256, shuffle=False, num_workers=args.workers))
+
+
+def train_classifier(net, train_iter, test_iter, args, history, device, prefix=""):
+    """d2l's train_ch3: SGD (--lr) on cross-entropy; logs loss, train and test accuracy per epoch.
+
+    Returns the last test accuracy."""
+    import ember
+    loss = ember.nn.CrossEntropyLoss()
+    trainer = ember.optim.SGD(net.parameters(), lr=args.lr)
+    for epoch in range(1, args.epochs + 1):
+        net.train()
+        loss_sum, correct, seen = 0.0, 0, 0
+        for X, y in progress(train_iter, args.quiet, f"{prefix}epoch {epoch}"):
+            X, y = X.to(device), y.to(device)
+            y_hat = net(X)
+            l = loss(y_hat, y)
+            trainer.zero_grad()
+            l.backward()
+            trainer.step()
+            loss_sum += l.item() * y.numel()
+            correct += (y_hat.argmax(1) == y).sum().item()
+            seen += y.numel()
+        history.log(epoch, **{f"{prefix}loss": loss_sum / seen, f"{prefix}train_acc": correct / seen,
+                              f"{prefix}test_acc": evaluate_accuracy(net, test_iter, device)})
+    return history.rows[f"{prefix}test_acc"][-1]
+
+
 class History:
     """Per-epoch metrics: printed, sent to TensorBoard with --logdir, plotted with --plot."""
 

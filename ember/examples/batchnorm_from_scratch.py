@@ -9,11 +9,8 @@ Prints both test accuracies; on the stand-in both reach about 92-94%, within a f
 """
 import ember as torch
 from ember import nn
-from ember.utils import data
-from ember.vision import datasets, transforms
 
-from ember.examples._common import (History, device_or_fail, digits_as_fashion_mnist, evaluate_accuracy, parser,
-                                    progress)
+from ember.examples._common import History, device_or_fail, fashion_mnist_loaders, parser, train_classifier
 
 
 def batch_norm(X, gamma, beta, moving_mean, moving_var, eps, momentum, training, T=torch):
@@ -80,42 +77,19 @@ def lenet(T=torch, from_scratch=True):
         nn.Linear(84, 10))
 
 
-def train(net, name, train_iter, test_iter, args, history, device):
-    net.to(device)
-    loss = nn.CrossEntropyLoss()
-    trainer = torch.optim.SGD(net.parameters(), lr=args.lr)
-    for epoch in range(1, args.epochs + 1):
-        net.train()
-        loss_sum, seen = 0.0, 0
-        for X, y in progress(train_iter, args.quiet, f"{name} epoch {epoch}"):
-            X, y = X.to(device), y.to(device)
-            l = loss(net(X), y)
-            trainer.zero_grad()
-            l.backward()
-            trainer.step()
-            loss_sum += l.item() * y.numel()
-            seen += y.numel()
-        history.log(epoch, **{f"{name}_loss": loss_sum / seen,
-                              f"{name}_test_acc": evaluate_accuracy(net, test_iter, device)})
-    return history.rows[f"{name}_test_acc"][-1]
-
-
 def main(argv=None):
     args = parser(__doc__.splitlines()[0], epochs=5, batch_size=64, lr=1.0, root="data",
                   root_help="folder holding FashionMNIST/raw/ (the digits stand-in is written there if empty)"
                   ).parse_args(argv)
     device = device_or_fail(torch, args.device)
     torch.manual_seed(args.seed)
-    digits_as_fashion_mnist(args.root)
-    train_set = datasets.FashionMNIST(args.root, train=True, transform=transforms.ToTensor())
-    test_set = datasets.FashionMNIST(args.root, train=False, transform=transforms.ToTensor())
-    train_iter = data.DataLoader(train_set, args.batch_size, shuffle=True, num_workers=args.workers)
-    test_iter = data.DataLoader(test_set, 256, shuffle=False, num_workers=args.workers)
+    train_iter, test_iter = fashion_mnist_loaders(args)
 
     history = History(args)
     scratch = lenet(torch, from_scratch=True)
-    scratch_acc = train(scratch, "scratch", train_iter, test_iter, args, history, device)
-    builtin_acc = train(lenet(torch, from_scratch=False), "builtin", train_iter, test_iter, args, history, device)
+    scratch_acc = train_classifier(scratch.to(device), train_iter, test_iter, args, history, device, "scratch_")
+    builtin_acc = train_classifier(lenet(torch, from_scratch=False).to(device), train_iter, test_iter, args,
+                                   history, device, "builtin_")
     print(f"test accuracy: hand-written BatchNorm {scratch_acc:.4f}, nn.BatchNorm2d/1d {builtin_acc:.4f}")
     print(f"first layer's learned scale and shift: {scratch[1].gamma.detach().reshape((-1,))}, "
           f"{scratch[1].beta.detach().reshape((-1,))}")

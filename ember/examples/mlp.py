@@ -8,12 +8,8 @@ to 28x28, 1438 train / 359 test images). On the stand-in the defaults reach abou
 well under a minute on 2 cores; d2l reports about 85% on real Fashion-MNIST (batch 256).
 """
 import ember as torch
-from ember import nn
-from ember.utils import data
-from ember.vision import datasets, transforms
 
-from ember.examples._common import (History, device_or_fail, digits_as_fashion_mnist, evaluate_accuracy, parser,
-                                    progress)
+from ember.examples._common import History, device_or_fail, fashion_mnist_loaders, parser, train_classifier
 
 
 def build_model(T=torch, num_inputs=784, num_hiddens=256, num_outputs=10):
@@ -35,31 +31,10 @@ def main(argv=None):
                   ).parse_args(argv)
     device = device_or_fail(torch, args.device)
     torch.manual_seed(args.seed)
-    digits_as_fashion_mnist(args.root)
-    train_set = datasets.FashionMNIST(args.root, train=True, transform=transforms.ToTensor())
-    test_set = datasets.FashionMNIST(args.root, train=False, transform=transforms.ToTensor())
-    train_iter = data.DataLoader(train_set, args.batch_size, shuffle=True, num_workers=args.workers)
-    test_iter = data.DataLoader(test_set, 256, shuffle=False, num_workers=args.workers)
-
+    train_iter, test_iter = fashion_mnist_loaders(args)
     net = build_model(torch).to(device)
-    loss = nn.CrossEntropyLoss()
-    trainer = torch.optim.SGD(net.parameters(), lr=args.lr)
     history = History(args)
-    for epoch in range(1, args.epochs + 1):
-        net.train()
-        loss_sum, correct, seen = 0.0, 0, 0
-        for X, y in progress(train_iter, args.quiet, f"epoch {epoch}"):
-            X, y = X.to(device), y.to(device)
-            y_hat = net(X)
-            l = loss(y_hat, y)
-            trainer.zero_grad()
-            l.backward()
-            trainer.step()
-            loss_sum += l.item() * y.numel()
-            correct += (y_hat.argmax(1) == y).sum().item()
-            seen += y.numel()
-        history.log(epoch, loss=loss_sum / seen, train_acc=correct / seen,
-                    test_acc=evaluate_accuracy(net, test_iter, device))
+    train_classifier(net, train_iter, test_iter, args, history, device)
     history.close("mlp")
     return {name: values[-1] for name, values in history.rows.items()}
 
