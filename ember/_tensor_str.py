@@ -147,7 +147,6 @@ def _add_suffixes(text, suffixes, indent):
 
 
 def tensor_repr(t):
-    from ._tensor import Tensor
     from .nn.parameter import Parameter
     prefix = "tensor("
     indent = len(prefix)

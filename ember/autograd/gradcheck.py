@@ -86,7 +86,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     from . import grad as autograd_grad
     from .grad_mode import enable_grad
     inputs = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
-    diff_inputs = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
     outs = _flat_outputs(func(*inputs))
     rng = np.random.default_rng(0)
     vs = grad_outputs or [Tensor._make(rng.standard_normal(o._data.shape)) for o in outs]

@@ -8,7 +8,6 @@ convention moving = momentum * moving + (1 - momentum) * batch with momentum = 0
 Prints both test accuracies; on the stand-in both reach about 92-94%, within a few points of each other.
 """
 import ember as torch
-from ember import nn
 
 from ember.examples._common import History, device_or_fail, fashion_mnist_loaders, parser, train_classifier
 
