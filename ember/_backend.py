@@ -33,16 +33,80 @@ _HALF_PRECISION = ("float16", "bfloat16")
 _DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")      # torch's own pattern
 
 
+# --- BLAS threads --------------------------------------------------------------------------------------
+# OpenBLAS's threads spin on a barrier: when another process holds one of the cores, a GEMM on 2 threads
+# runs 4-20x slower than on 1 (256x784 @ 784x256: 1.2 ms on 1 thread, 28 ms on 2 at load average 2 on
+# 2 cores; a DCGAN step 0.8 s -> 2-9 s, even with its 2e9-multiply-add GEMMs left on 2 threads). On an
+# idle machine 2 threads gain ~1.2-1.5x, so GEMMs below SINGLE_THREAD_GEMM_MACS multiply-adds (~0.1 s
+# on one core) run on one BLAS thread; larger ones keep the library's thread count. (Splitting products
+# over a pool of Python threads was measured too: slower than one BLAS thread at these sizes.)
+_blas_libraries = None           # threadpoolctl controllers for the BLAS libraries NumPy loaded
+SINGLE_THREAD_GEMM_MACS = 1 << 32
+
+
+def _blas():
+    global _blas_libraries
+    if _blas_libraries is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:      # threadpoolctl is a dependency; without it BLAS keeps its own threads
+            _blas_libraries = ()
+        else:
+            _blas_libraries = tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
+    return _blas_libraries
+
+
+def blas_threads_to_one():
+    """Set every BLAS library to one thread; returns what `restore_blas_threads` needs to undo it."""
+    saved = []
+    for lib in _blas_libraries if _blas_libraries is not None else _blas():
+        n = lib.get_num_threads()
+        if n != 1:
+            lib.set_num_threads(1)
+            saved.append((lib, n))
+    return saved
+
+
+def restore_blas_threads(saved):
+    for lib, n in saved:
+        lib.set_num_threads(n)
+
+
+class single_threaded_blas:
+    """`with single_threaded_blas():` runs the block's BLAS calls on one thread (for loops of small GEMMs)."""
+    __slots__ = ("_saved",)
+
+    def __enter__(self):
+        self._saved = blas_threads_to_one()
+
+    def __exit__(self, *exc):
+        restore_blas_threads(self._saved)
+
+
+def _numpy_matmul(a, b, out):
+    if a.ndim >= 2 and b.ndim >= 2 and max(a.size * b.shape[-1], b.size * a.shape[-2]) >= SINGLE_THREAD_GEMM_MACS:
+        return np.matmul(a, b, out=out)
+    saved = blas_threads_to_one()
+    try:
+        return np.matmul(a, b, out=out)
+    finally:
+        restore_blas_threads(saved)
+
+
 def matmul(a, b, out=None):
-    """xp.matmul, but NumPy has no half-precision BLAS (its float16 matmul is a scalar loop, ~100x slower):
+    """xp.matmul; NumPy GEMMs below SINGLE_THREAD_GEMM_MACS run on one BLAS thread (see above).
+
+    NumPy has no half-precision BLAS (its float16 matmul is a scalar loop, ~100x slower):
     float16/bfloat16 products are computed in float32 and rounded once to the operands' dtype, i.e.
     low-precision storage with float32 accumulation, as torch's CPU kernels do. CuPy has half GEMMs."""
-    if type(a) is np.ndarray and a.dtype.name in _HALF_PRECISION:
-        product = np.matmul(a.astype(np.float32), b.astype(np.float32))
-        if out is None:
-            return product.astype(a.dtype)
-        out[...] = product
-        return out
+    if type(a) is np.ndarray:
+        if a.dtype.name in _HALF_PRECISION:
+            product = _numpy_matmul(a.astype(np.float32), b.astype(np.float32), None)
+            if out is None:
+                return product.astype(a.dtype)
+            out[...] = product
+            return out
+        return _numpy_matmul(a, b, out)
     return array_module(a).matmul(a, b, out=out)
 
 

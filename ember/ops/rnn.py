@@ -10,7 +10,7 @@ Each cell's forward step is written once for both array and Tensor math (`_Array
 """
 import numpy as np
 
-from .._backend import array_module
+from .._backend import array_module, matmul, single_threaded_blas
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
@@ -164,7 +164,8 @@ class Recurrence(Op):
     @staticmethod
     def forward(ctx, pre, h0, c0, w_hh, b_hh, mode, reverse):
         record = ctx._record
-        outs, cells, caches = _run(mode, _ArrayMath, pre, h0, c0, w_hh, b_hh, reverse, record)
+        with single_threaded_blas():     # per-step GEMMs are small: BLAS threads only add hand-offs
+            outs, cells, caches = _run(mode, _ArrayMath, pre, h0, c0, w_hh, b_hh, reverse, record)
         out = array_module(pre).stack(outs)
         if record:
             ctx.mode, ctx.reverse, ctx.caches, ctx.out, ctx.cells = mode, reverse, caches, out, cells
@@ -188,20 +189,21 @@ class Recurrence(Op):
         d_hh_all = d_pre if ctx.mode != "GRU" else xp.empty_like(d_pre)
         dh = xp.zeros_like(h0._data)
         dc = grad_c._data if grad_c is not None and c0 is not None else None
-        for t in steps:
-            p = prev(t)
-            first = p < 0 or p >= length
-            h_prev = h0._data if first else out[p]
-            c_prev = None if c0 is None else (c0._data if first else cells[p])
-            dh = dh + g_out[t]
-            d_pre[t], d_hh, dh_direct, dc = step_back(dh, dc, caches[t], h_prev, c_prev)
-            if d_hh_all is not d_pre:
-                d_hh_all[t] = d_hh
-            dh = d_hh @ w if dh_direct is None else dh_direct + d_hh @ w
+        with single_threaded_blas():
+            for t in steps:
+                p = prev(t)
+                first = p < 0 or p >= length
+                h_prev = h0._data if first else out[p]
+                c_prev = None if c0 is None else (c0._data if first else cells[p])
+                dh = dh + g_out[t]
+                d_pre[t], d_hh, dh_direct, dc = step_back(dh, dc, caches[t], h_prev, c_prev)
+                if d_hh_all is not d_pre:
+                    d_hh_all[t] = d_hh
+                dh = d_hh @ w if dh_direct is None else dh_direct + d_hh @ w
         first_h = h0._data[None]
         h_prev_all = xp.concatenate([out[1:], first_h] if ctx.reverse else [first_h, out[:-1]])
         flat = d_hh_all.reshape(-1, d_hh_all.shape[-1])
-        grad_w = flat.T @ h_prev_all.reshape(-1, h_prev_all.shape[-1]) if ctx.needs_input_grad[3] else None
+        grad_w = matmul(flat.T, h_prev_all.reshape(-1, h_prev_all.shape[-1])) if ctx.needs_input_grad[3] else None
         grad_b = flat.sum(axis=0) if b_hh is not None and ctx.needs_input_grad[4] else None
         wrap = lambda a: None if a is None else Tensor._make(a)  # noqa: E731
         return wrap(d_pre), wrap(dh), wrap(dc), wrap(grad_w), wrap(grad_b), None, None
