@@ -46,6 +46,23 @@ def _expand_back(g, in_shape, dims, keepdim):
     return g.expand(in_shape)
 
 
+class _ReducedGradBroadcast(Op):
+    """sum/mean's backward as one node (was a reshape op then an expand op): the reduced gradient
+    broadcast back over the reduced dims. Its own backward sums back, so double backward holds."""
+    _node_name = "ExpandBackward0"
+
+    @staticmethod
+    def forward(ctx, g, in_shape, dims, keepdim):
+        ctx.dims, ctx.keepdim = dims, keepdim
+        if dims is not None and not keepdim:
+            g = g.reshape(tuple([1 if d in dims else n for d, n in enumerate(in_shape)]))
+        return array_module(g).broadcast_to(g, in_shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return Sum.apply(gg, ctx.dims, ctx.keepdim, None), None, None, None
+
+
 class Sum(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim, np_dtype):
@@ -56,7 +73,7 @@ class Sum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
+        return _ReducedGradBroadcast.apply(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
 
 
 def _accumulate_dtype(input, dtype):
@@ -116,7 +133,8 @@ class Mean(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return _expand_back(g / builtins.max(ctx.count, 1), ctx.in_shape, ctx.dims, ctx.keepdim), None, None
+        return _ReducedGradBroadcast.apply(g / builtins.max(ctx.count, 1), ctx.in_shape, ctx.dims, ctx.keepdim), \
+            None, None
 
 
 @torch_api()
