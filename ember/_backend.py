@@ -49,7 +49,7 @@ def _blas():
     if _blas_libraries is None:
         try:
             from threadpoolctl import ThreadpoolController
-        except ImportError:      # threadpoolctl is a dependency; without it BLAS keeps its own threads
+        except ImportError:      # threadpoolctl is optional (ember[fast]); without it BLAS keeps its own threads
             _blas_libraries = ()
         else:
             _blas_libraries = tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
