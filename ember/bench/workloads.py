@@ -1,4 +1,5 @@
-"""The five standard training steps, written once against the torch API and run with T = torch or ember.
+"""The five standard training steps, written once against the torch API and run with T = torch or ember
+(LeNet and the DCGAN come from the examples' factories, which take the framework module too).
 
 Each builder returns a `step()` closure doing zero_grad, forward, loss, backward and optimizer step.
 """
@@ -37,36 +38,10 @@ def mlp(T, scale=1.0):
     return step
 
 
-class _LeNet:
-    """The CIFAR-10 tutorial network, built on whichever nn module it is given."""
-
-    @staticmethod
-    def build(T):
-        nn, F = T.nn, T.nn.functional
-
-        class Net(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.conv1 = nn.Conv2d(3, 6, 5)
-                self.pool = nn.MaxPool2d(2, 2)
-                self.conv2 = nn.Conv2d(6, 16, 5)
-                self.fc1 = nn.Linear(16 * 5 * 5, 120)
-                self.fc2 = nn.Linear(120, 84)
-                self.fc3 = nn.Linear(84, 10)
-
-            def forward(self, x):
-                x = self.pool(F.relu(self.conv1(x)))
-                x = self.pool(F.relu(self.conv2(x)))
-                x = T.flatten(x, 1)
-                x = F.relu(self.fc1(x))
-                x = F.relu(self.fc2(x))
-                return self.fc3(x)
-        return Net()
-
-
 def lenet(T, scale=1.0):
     batch = max(2, int(64 * scale))
-    model = _LeNet.build(T)
+    from ember.examples.lenet_cifar10 import make_net
+    model = make_net(T)()
     opt = T.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
     loss_fn = T.nn.CrossEntropyLoss()
     rng = np.random.default_rng(0)
@@ -81,31 +56,18 @@ def lenet(T, scale=1.0):
     return step
 
 
-def dcgan_models(T, nz=100, ngf=64, ndf=64, nc=3):
-    nn = T.nn
-    generator = nn.Sequential(
-        nn.ConvTranspose2d(nz, ngf * 4, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
-        nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
-        nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
-        nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh())
-    discriminator = nn.Sequential(
-        nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
-        nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
-        nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, inplace=True),
-        nn.Conv2d(ndf * 4, 1, 4, 1, 0, bias=False), nn.Flatten())
-    return generator, discriminator
-
-
 def dcgan(T, scale=1.0):
     batch = max(2, int(64 * scale))
-    G, D = dcgan_models(T)
+    from ember.examples.dcgan import make_models
+    Generator, Discriminator = make_models(T)
+    G, D = Generator(100, 64, 3), Discriminator(64, 3)
     opt_g = T.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = T.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     loss_fn = T.nn.BCEWithLogitsLoss()
     rng = np.random.default_rng(0)
     real = T.tensor(rng.uniform(-1, 1, (batch, 3, 32, 32)).astype(np.float32))
     noise = T.tensor(rng.standard_normal((batch, 100, 1, 1)).astype(np.float32))
-    ones, zeros = T.ones(batch, 1), T.zeros(batch, 1)
+    ones, zeros = T.ones(batch), T.zeros(batch)
 
     def step():
         opt_d.zero_grad()
