@@ -172,32 +172,35 @@ class ModuleList(Module):
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
-    def __init__(self, modules=None):
+class _DictOfMembers(Module):
+    """The dict interface of ModuleDict and ParameterDict, over one of Module's stores (`_store`)."""
+    _store = None
+
+    def __init__(self, members=None):
         super().__init__()
-        if modules is not None:
-            self.update(modules)
+        if members is not None:
+            self.update(members)
+
+    def _members(self):
+        return self.__dict__[self._store]
 
     def __getitem__(self, key):
-        return self._modules[key]
-
-    def __setitem__(self, key, module):
-        self.add_module(key, module)
+        return self._members()[key]
 
     def __delitem__(self, key):
-        del self._modules[key]
+        del self._members()[key]
 
     def __len__(self):
-        return len(self._modules)
+        return len(self._members())
 
     def __iter__(self):
-        return iter(self._modules)
+        return iter(self._members())
 
     def __contains__(self, key):
-        return key in self._modules
+        return key in self._members()
 
     def clear(self):
-        self._modules.clear()
+        self._members().clear()
 
     def pop(self, key):
         v = self[key]
@@ -205,18 +208,24 @@ class ModuleDict(Module):
         return v
 
     def keys(self):
-        return self._modules.keys()
+        return self._members().keys()
 
     def items(self):
-        return self._modules.items()
+        return self._members().items()
 
     def values(self):
-        return self._modules.values()
+        return self._members().values()
 
-    def update(self, modules):
-        items = modules.items() if isinstance(modules, (dict, ModuleDict)) else modules
-        for key, m in items:
-            self[key] = m
+    def update(self, members):
+        for key, value in (members.items() if hasattr(members, "items") else members):
+            self[key] = value
+
+
+class ModuleDict(_DictOfMembers):
+    _store = "_modules"
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
 
 
 class ParameterList(Module):
@@ -267,42 +276,10 @@ class ParameterList(Module):
         return "\n".join(lines)
 
 
-class ParameterDict(Module):
-    def __init__(self, parameters=None):
-        super().__init__()
-        if parameters is not None:
-            self.update(parameters)
-
-    def __getitem__(self, key):
-        return self._parameters[key]
+class ParameterDict(_DictOfMembers):
+    _store = "_parameters"
 
     def __setitem__(self, key, param):
         if not isinstance(param, Parameter):
             param = Parameter(param)
         self.register_parameter(key, param)
-
-    def __delitem__(self, key):
-        del self._parameters[key]
-
-    def __len__(self):
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters)
-
-    def __contains__(self, key):
-        return key in self._parameters
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def items(self):
-        return self._parameters.items()
-
-    def values(self):
-        return self._parameters.values()
-
-    def update(self, parameters):
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for k, v in items:
-            self[k] = v
