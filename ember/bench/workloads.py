@@ -20,14 +20,11 @@ def tiny(T, scale=1.0):
     return step
 
 
-def mlp(T, scale=1.0):
-    nn = T.nn
-    batch = max(2, int(256 * scale))
-    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
-    opt = T.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
+def _classification_step(T, model, opt, batch, input_shape):
+    """One SGD step of `model` on a fixed random batch with CrossEntropyLoss."""
+    loss_fn = T.nn.CrossEntropyLoss()
     rng = np.random.default_rng(0)
-    X = T.tensor(rng.standard_normal((batch, 1, 28, 28)).astype(np.float32))
+    X = T.tensor(rng.standard_normal((batch,) + input_shape).astype(np.float32))
     y = T.tensor(rng.integers(0, 10, batch))
 
     def step():
@@ -36,24 +33,20 @@ def mlp(T, scale=1.0):
         loss.backward()
         opt.step()
     return step
+
+
+def mlp(T, scale=1.0):
+    nn = T.nn
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    opt = T.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    return _classification_step(T, model, opt, max(2, int(256 * scale)), (1, 28, 28))
 
 
 def lenet(T, scale=1.0):
-    batch = max(2, int(64 * scale))
     from ember.examples.lenet_cifar10 import make_net
     model = make_net(T)()
     opt = T.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
-    loss_fn = T.nn.CrossEntropyLoss()
-    rng = np.random.default_rng(0)
-    X = T.tensor(rng.standard_normal((batch, 3, 32, 32)).astype(np.float32))
-    y = T.tensor(rng.integers(0, 10, batch))
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(X), y)
-        loss.backward()
-        opt.step()
-    return step
+    return _classification_step(T, model, opt, max(2, int(64 * scale)), (3, 32, 32))
 
 
 def dcgan(T, scale=1.0):
