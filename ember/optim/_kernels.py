@@ -16,6 +16,24 @@ def grad_for_update(p, maximize, weight_decay):
     return g
 
 
+def adam_moments_(p, state, group, lr, beta1, beta2):
+    """The start Adam, AdamW and RAdam share: count the step, apply weight decay (decoupled, or L2 into
+    the gradient), update exp_avg and exp_avg_sq in place. Returns the step number."""
+    step_t = state["step"]
+    step_t._data += 1
+    wd = group["weight_decay"]
+    if wd != 0 and group["decoupled_weight_decay"]:
+        p._data *= 1 - lr * wd
+        g = grad_for_update(p, group["maximize"], 0)
+    else:
+        g = grad_for_update(p, group["maximize"], wd)
+    exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+    lerp_(exp_avg, g, 1 - beta1)
+    exp_avg_sq *= beta2
+    addcmul_(exp_avg_sq, g, g, 1 - beta2)
+    return float(step_t._data)
+
+
 def add_(out, t, alpha=1):
     """out += alpha * t (torch's x.add_(t, alpha=alpha))."""
     if alpha == 1:

@@ -59,21 +59,11 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, eps = float(group["lr"]), group["eps"]
             beta1, beta2 = (float(b) for b in group["betas"])
-            wd, amsgrad = group["weight_decay"], group["amsgrad"]
+            amsgrad = group["amsgrad"]
             for p in self._params_with_grad(group, name):
                 state = self._state_of(p, amsgrad)
-                step_t = state["step"]
-                step_t._data += 1
-                step = float(step_t._data)
-                if wd != 0 and group["decoupled_weight_decay"]:
-                    p._data *= 1 - lr * wd
-                    g = K.grad_for_update(p, group["maximize"], 0)
-                else:
-                    g = K.grad_for_update(p, group["maximize"], wd)
+                step = K.adam_moments_(p, state, group, lr, beta1, beta2)
                 exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                K.lerp_(exp_avg, g, 1 - beta1)
-                exp_avg_sq *= beta2
-                K.addcmul_(exp_avg_sq, g, g, 1 - beta2)
 
                 step_size = lr / (1 - beta1 ** step)
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5

@@ -23,7 +23,7 @@ class RAdam(Optimizer):
     @_step_no_grad
     def step(self):
         for group in self.param_groups:
-            lr, eps, wd = float(group["lr"]), group["eps"], group["weight_decay"]
+            lr, eps = float(group["lr"]), group["eps"]
             beta1, beta2 = (float(b) for b in group["betas"])
             for p in self._params_with_grad(group, "RAdam"):
                 xp = array_module(p._data)
@@ -32,18 +32,8 @@ class RAdam(Optimizer):
                     state["step"] = _scalar_state()
                     state["exp_avg"] = p._make(xp.zeros_like(p._data))
                     state["exp_avg_sq"] = p._make(xp.zeros_like(p._data))
-                step_t = state["step"]
-                step_t._data += 1
-                step = float(step_t._data)
-                if wd != 0 and group["decoupled_weight_decay"]:
-                    p._data *= 1 - lr * wd
-                    g = K.grad_for_update(p, group["maximize"], 0)
-                else:
-                    g = K.grad_for_update(p, group["maximize"], wd)
+                step = K.adam_moments_(p, state, group, lr, beta1, beta2)
                 exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                K.lerp_(exp_avg, g, 1 - beta1)
-                exp_avg_sq *= beta2
-                K.addcmul_(exp_avg_sq, g, g, 1 - beta2)
 
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
