@@ -6,7 +6,9 @@ each cell's hand-written gradient. That replaces ~10 graph nodes per step (and t
 with one node per layer. For create_graph=True the same step formulas run on Tensors
 (`differentiable_backward`), so double backward stays exact.
 
-Each cell's forward step is written once for both array and Tensor math (`_ArrayMath`/`_TensorMath`).
+GRU and Elman cells write each forward step once for both array and Tensor math (`_ArrayMath`/`_TensorMath`).
+The LSTM step is the Tensor reference only: on arrays the LSTM runs its own kernel (`_lstm_forward`,
+`_lstm_backward`), because at benchmark sizes NumPy's per-call cost is as large as the arithmetic.
 """
 import numpy as np
 
@@ -59,22 +61,84 @@ def _lstm_step(m, pre, h, c, w_hh_t, b_hh):
     g = m.tanh(gates[:, 2 * size:3 * size])
     i, f, o = s[:, :size], s[:, size:2 * size], s[:, 3 * size:]
     c = f * c + i * g
-    tc = m.tanh(c)
-    return o * tc, c, (s, g, tc)
+    return o * m.tanh(c), c, None
 
 
-def _lstm_step_back(dh, dc, cache, h_prev, c_prev):
-    s, g, tc = cache
-    size = g.shape[-1]
-    i, f, o = s[:, :size], s[:, size:2 * size], s[:, 3 * size:]
-    dc = dc + dh * o * (1 - tc * tc)
-    d_pre = np.empty_like(s) if array_module(s) is np else array_module(s).empty_like(s)
-    d_pre[:, :size] = dc * g
-    d_pre[:, size:2 * size] = dc * c_prev
-    d_pre[:, 3 * size:] = dh * tc
-    d_pre *= s * (1 - s)
-    d_pre[:, 2 * size:3 * size] = dc * i * (1 - g * g)
-    return d_pre, d_pre, None, dc * f
+# The LSTM on arrays (the step above is its reference, run on Tensors for double backward): at 32x128 a
+# NumPy call costs about as much as its arithmetic, so the loop writes into buffers allocated once per
+# sequence with out= (no per-step temporaries, no stack/concatenate), runs one tanh for all four gates, and
+# BPTT computes every factor that does not depend on the recurrence for all steps at once, before its loop.
+
+def _gate_scale(xp, size, dtype):
+    """(4H,) 0.5 on i, f, o and 1 on g: sigmoid(x) = 0.5 * tanh(0.5 * x) + 0.5, so with x scaled by it one tanh
+    serves all four gates, and scale * tanh + (1 - scale) turns the result into (i, f, g, o). Scaling by 0.5
+    is exact in binary floating point."""
+    scale = xp.full(4 * size, 0.5, dtype)
+    scale[2 * size:3 * size] = 1
+    return scale
+
+
+def _lstm_forward(pre, h0, c0, w_hh, reverse):
+    """The layer on arrays: returns out (T, B, H), c_T, and what `_lstm_backward` needs."""
+    xp = array_module(pre)
+    length, batch, size = pre.shape[0], pre.shape[1], h0.shape[-1]
+    scale = _gate_scale(xp, size, pre.dtype)
+    shift = 1 - scale
+    w_t = xp.multiply(w_hh.T, scale, out=xp.empty((size, 4 * size), pre.dtype))
+    gates = xp.multiply(pre, scale)                    # becomes the activated (i, f, g, o) of every step
+    # h and c with the initial state at one end: step t reads its previous state at prev[t], writes next[t]
+    hs, cs = xp.empty((length + 1, batch, size), pre.dtype), xp.empty((length + 1, batch, size), pre.dtype)
+    tanh_c = xp.empty((length, batch, size), pre.dtype)
+    first = length if reverse else 0
+    hs[first], cs[first] = h0, c0
+    h_prev, h_next = (hs[1:], hs[:-1]) if reverse else (hs[:-1], hs[1:])
+    c_prev, c_next = (cs[1:], cs[:-1]) if reverse else (cs[:-1], cs[1:])
+    recurrent, product = xp.empty((batch, 4 * size), pre.dtype), xp.empty((batch, size), pre.dtype)
+    for t in range(length - 1, -1, -1) if reverse else range(length):
+        gate = gates[t]
+        gate += xp.matmul(h_prev[t], w_t, out=recurrent)
+        xp.tanh(gate, out=gate)
+        gate *= scale
+        gate += shift
+        i, f, g, o = gate[:, :size], gate[:, size:2 * size], gate[:, 2 * size:3 * size], gate[:, 3 * size:]
+        c = xp.multiply(f, c_prev[t], out=c_next[t])
+        c += xp.multiply(i, g, out=product)
+        xp.multiply(o, xp.tanh(c, out=tanh_c[t]), out=h_next[t])
+    return h_next, c_next[0 if reverse else -1], (gates, tanh_c, h_prev, c_prev)
+
+
+def _lstm_backward(g_out, dc, saved, w_hh, reverse):
+    """BPTT on arrays: (d_pre, d_h0, d_c0, h_prev) for the layer run by `_lstm_forward`."""
+    gates, tanh_c, h_prev, c_prev = saved
+    xp = array_module(gates)
+    length, batch, size = tanh_c.shape
+    i, f, g, o = gates[..., :size], gates[..., size:2 * size], gates[..., 2 * size:3 * size], gates[..., 3 * size:]
+    # what does not depend on the recurrence, for all steps at once:
+    #   d_pre = (dc * g s_i', dc * c_prev s_f', dc * i tanh'(g), dh * tanh(c) s_o') with s' = s (1 - s)
+    #   dc_t = dh_t * o (1 - tanh(c)^2) + dc_{t+1} * f_{t+1}
+    d_pre = xp.subtract(1, gates)
+    d_pre *= gates
+    d_g = xp.multiply(g, g, out=d_pre[..., 2 * size:3 * size])
+    xp.subtract(1, d_g, out=d_g)
+    d_pre[..., :size] *= g
+    d_pre[..., size:2 * size] *= c_prev
+    d_g *= i
+    d_pre[..., 3 * size:] *= tanh_c
+    dc_dh = xp.multiply(tanh_c, tanh_c)
+    xp.subtract(1, dc_dh, out=dc_dh)
+    dc_dh *= o
+    dc = xp.zeros((batch, size), gates.dtype) if dc is None else dc.copy()
+    dh, product = xp.empty((batch, size), gates.dtype), xp.empty((batch, size), gates.dtype)
+    recurrent = xp.zeros((batch, size), gates.dtype)
+    d_pre_ifg = d_pre.reshape(length, batch, 4, size)[:, :, :3]
+    for t in range(length) if reverse else range(length - 1, -1, -1):
+        xp.add(g_out[t], recurrent, out=dh)
+        dc += xp.multiply(dh, dc_dh[t], out=product)
+        d_pre_ifg[t] *= dc[:, None, :]
+        d_pre[t, :, 3 * size:] *= dh
+        dc *= f[t]
+        xp.matmul(d_pre[t], w_hh, out=recurrent)
+    return d_pre, recurrent, dc, h_prev
 
 
 def _gru_step(m, pre, h, c, w_hh_t, b_hh):
@@ -124,34 +188,62 @@ def _rnn_relu_step_back(dh, dc, h, h_prev, c_prev):
 
 
 CELLS = {
-    "LSTM": (_lstm_step, _lstm_step_back),
+    "LSTM": (_lstm_step, None),          # arrays: _lstm_forward / _lstm_backward
     "GRU": (_gru_step, _gru_step_back),
     "RNN_TANH": (_rnn_step("tanh"), _rnn_tanh_step_back),
     "RNN_RELU": (_rnn_step("relu"), _rnn_relu_step_back),
 }
 
 
-def _run(mode, m, pre, h0, c0, w_hh, b_hh, reverse, keep_cache):
-    """The recurrence over time (axis 0 of `pre`): per-step outputs, per-step cell states, caches."""
+def _run(mode, m, pre, h0, c0, w_hh, b_hh, reverse):
+    """The recurrence over time (axis 0 of `pre`) on Tensors: the per-step outputs and the last cell state."""
     step = CELLS[mode][0]
-    steps = range(pre.shape[0] - 1, -1, -1) if reverse else range(pre.shape[0])
     h, c = h0, c0
     w_hh_t = m.transpose(w_hh)
-    outs, cells, caches = [None] * pre.shape[0], [None] * pre.shape[0], [None] * pre.shape[0]
-    for t in steps:
-        h, c, cache = step(m, pre[t], h, c, w_hh_t, b_hh)
-        outs[t], cells[t] = h, c
-        if keep_cache:
-            caches[t] = cache
-    return outs, cells, caches
+    outs = [None] * pre.shape[0]
+    for t in range(pre.shape[0] - 1, -1, -1) if reverse else range(pre.shape[0]):
+        h, c, _ = step(m, pre[t], h, c, w_hh_t, b_hh)
+        outs[t] = h
+    return outs, c
+
+
+def _run_arrays(mode, pre, h0, w_hh, b_hh, reverse):
+    """GRU and Elman RNN on arrays: out (T, B, H), each step's previous h (T, B, H) and the cell caches."""
+    xp = array_module(pre)
+    step = CELLS[mode][0]
+    length = pre.shape[0]
+    hs = xp.empty((length + 1,) + h0.shape, pre.dtype)    # the initial state at one end, so no concatenation
+    hs[length if reverse else 0] = h0
+    h_prev, h_next = (hs[1:], hs[:-1]) if reverse else (hs[:-1], hs[1:])
+    w_hh_t = _ArrayMath.transpose(w_hh)
+    caches = [None] * length
+    for t in range(length - 1, -1, -1) if reverse else range(length):
+        h_next[t], _, caches[t] = step(_ArrayMath, pre[t], h_prev[t], None, w_hh_t, b_hh)
+    return h_next, h_prev, caches
+
+
+def _run_arrays_back(mode, g_out, caches, h_prev, w, reverse):
+    """BPTT for `_run_arrays`: (d_pre, d_h0, d_hh) with d_hh the gradient at W_hh h (d_pre but for GRU)."""
+    xp = array_module(g_out)
+    step_back = CELLS[mode][1]
+    d_pre = xp.empty(g_out.shape[:2] + (w.shape[0],), g_out.dtype)
+    d_hh_all = d_pre if mode != "GRU" else xp.empty_like(d_pre)
+    dh = xp.zeros_like(h_prev[0])
+    for t in range(len(caches)) if reverse else range(len(caches) - 1, -1, -1):
+        dh = dh + g_out[t]
+        d_pre[t], d_hh, dh_direct, _ = step_back(dh, None, caches[t], h_prev[t], None)
+        if d_hh_all is not d_pre:
+            d_hh_all[t] = d_hh
+        dh = d_hh @ w if dh_direct is None else dh_direct + d_hh @ w
+    return d_pre, dh, d_hh_all
 
 
 def _composed(mode, reverse):
     """The layer from ember ops (the reference differentiated for double backward)."""
     def layer(pre, h0, c0, w_hh, b_hh):
         from .shape import stack
-        outs, cells, _ = _run(mode, _TensorMath, pre, h0, c0, w_hh, b_hh, reverse, False)
-        return (stack(outs), cells[0 if reverse else -1]) if mode == "LSTM" else stack(outs)
+        outs, c_last = _run(mode, _TensorMath, pre, h0, c0, w_hh, b_hh, reverse)
+        return (stack(outs), c_last) if mode == "LSTM" else stack(outs)
     return layer
 
 
@@ -163,14 +255,16 @@ class Recurrence(Op):
 
     @staticmethod
     def forward(ctx, pre, h0, c0, w_hh, b_hh, mode, reverse):
-        record = ctx._record
         with single_threaded_blas():     # per-step GEMMs are small: BLAS threads only add hand-offs
-            outs, cells, caches = _run(mode, _ArrayMath, pre, h0, c0, w_hh, b_hh, reverse, record)
-        out = array_module(pre).stack(outs)
-        if record:
-            ctx.mode, ctx.reverse, ctx.caches, ctx.out, ctx.cells = mode, reverse, caches, out, cells
+            if mode == "LSTM":
+                out, c_last, saved = _lstm_forward(pre, h0, c0, w_hh, reverse)
+            else:
+                out, h_prev, caches = _run_arrays(mode, pre, h0, w_hh, b_hh, reverse)
+                saved = (out, h_prev, caches)
+        if ctx._record:
+            ctx.mode, ctx.reverse, ctx.arrays = mode, reverse, saved
             ctx.save_for_backward(pre, h0, c0, w_hh, b_hh)
-        return (out, cells[0 if reverse else -1]) if mode == "LSTM" else out
+        return (out, c_last) if mode == "LSTM" else out
 
     @staticmethod
     def backward(ctx, grad_out, grad_c=None):
@@ -178,32 +272,18 @@ class Recurrence(Op):
         if state.enabled:
             return differentiable_backward(_composed(ctx.mode, ctx.reverse), (pre, h0, c0, w_hh, b_hh),
                                            (grad_out, grad_c)) + (None, None)
-        step_back = CELLS[ctx.mode][1]
-        g_out, out, cells, caches = grad_out._data, ctx.out, ctx.cells, ctx.caches
-        w = w_hh._data
-        xp = array_module(g_out)
-        length = g_out.shape[0]
-        steps = range(length) if ctx.reverse else range(length - 1, -1, -1)
-        prev = (lambda t: t + 1) if ctx.reverse else (lambda t: t - 1)
-        d_pre = xp.empty(pre.shape, pre._data.dtype)
-        d_hh_all = d_pre if ctx.mode != "GRU" else xp.empty_like(d_pre)
-        dh = xp.zeros_like(h0._data)
-        dc = grad_c._data if grad_c is not None and c0 is not None else None
         with single_threaded_blas():
-            for t in steps:
-                p = prev(t)
-                first = p < 0 or p >= length
-                h_prev = h0._data if first else out[p]
-                c_prev = None if c0 is None else (c0._data if first else cells[p])
-                dh = dh + g_out[t]
-                d_pre[t], d_hh, dh_direct, dc = step_back(dh, dc, caches[t], h_prev, c_prev)
-                if d_hh_all is not d_pre:
-                    d_hh_all[t] = d_hh
-                dh = d_hh @ w if dh_direct is None else dh_direct + d_hh @ w
-        first_h = h0._data[None]
-        h_prev_all = xp.concatenate([out[1:], first_h] if ctx.reverse else [first_h, out[:-1]])
-        flat = d_hh_all.reshape(-1, d_hh_all.shape[-1])
-        grad_w = matmul(flat.T, h_prev_all.reshape(-1, h_prev_all.shape[-1])) if ctx.needs_input_grad[3] else None
+            if ctx.mode == "LSTM":
+                dc = grad_c._data if grad_c is not None else None
+                d_pre, dh, dc, h_prev = _lstm_backward(grad_out._data, dc, ctx.arrays, w_hh._data, ctx.reverse)
+                d_hh = d_pre
+            else:
+                _, h_prev, caches = ctx.arrays
+                d_pre, dh, d_hh = _run_arrays_back(ctx.mode, grad_out._data, caches, h_prev, w_hh._data,
+                                                   ctx.reverse)
+                dc = None
+        flat = d_hh.reshape(-1, d_hh.shape[-1])
+        grad_w = matmul(flat.T, h_prev.reshape(-1, h_prev.shape[-1])) if ctx.needs_input_grad[3] else None
         grad_b = flat.sum(axis=0) if b_hh is not None and ctx.needs_input_grad[4] else None
         wrap = lambda a: None if a is None else Tensor._make(a)  # noqa: E731
         return wrap(d_pre), wrap(dh), wrap(dc), wrap(grad_w), wrap(grad_b), None, None

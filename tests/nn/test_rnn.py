@@ -201,3 +201,56 @@ def test_lstm_double_backward_matches_torch():
         grads[T] = (gx, gw)
     for ours, theirs in zip(grads[ember], grads[torch]):
         assert_close(ours, theirs)
+
+
+def _torch_lstm_recurrence(pre, h, c, w_hh, reverse):
+    """torch's LSTM cell formulas in a loop over given pre-activations (torch.sigmoid: 1 / (1 + exp(-x)))."""
+    outs = [None] * len(pre)
+    for t in reversed(range(len(pre))) if reverse else range(len(pre)):
+        i, f, g, o = (pre[t] + h @ w_hh.T).chunk(4, 1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = outs[t] = torch.sigmoid(o) * torch.tanh(c)
+    return torch.stack(outs), c
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+def test_lstm_recurrence_with_saturated_gates_matches_torch(reverse):
+    """Pre-activations up to +-40 drive the gates to 0 and 1, where ember's sigmoid (0.5 tanh(x/2) + 0.5,
+    one tanh for all four gates) must agree with torch's to float32 tolerance, forward and backward."""
+    steps, batch, hidden = 7, 3, 16
+    arrays = [10 * _rand(steps, batch, 4 * hidden), _rand(batch, hidden, seed=1), 3 * _rand(batch, hidden, seed=2),
+              _rand(4 * hidden, hidden, seed=3)]
+    grads = [_rand(steps, batch, hidden, seed=4), _rand(batch, hidden, seed=5)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ours = [ember.tensor(a, requires_grad=True) for a in arrays]
+    t_out = _torch_lstm_recurrence(*theirs, reverse)
+    e_out = Recurrence.apply(ours[0], ours[1], ours[2], ours[3], None, "LSTM", reverse)
+    assert np.mean(np.abs(arrays[0]) > 17) > 0.05          # sigmoid(-17) < float32's resolution near 1
+    torch.autograd.backward(t_out, [torch.tensor(g) for g in grads])
+    ember.autograd.backward(list(e_out), [ember.tensor(g) for g in grads])
+    for name, e, t in zip(("out", "c_T"), e_out, t_out):
+        assert_close(e, t, what=name)
+    for name, e, t in zip(("pre", "h0", "c0", "w_hh"), ours, theirs):
+        assert_close(e.grad, t.grad, what=f"grad of {name}")
+
+
+@pytest.mark.parametrize("mode,gates", [("LSTM", 4), ("GRU", 3), ("RNN_TANH", 1), ("RNN_RELU", 1)])
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+def test_recurrence_leaves_inputs_and_gradients_unchanged(mode, gates, reverse):
+    """The array kernels work in place on their own buffers: never on pre, the states, W_hh or the incoming grads."""
+    steps, batch, hidden = 4, 3, 5
+    arrays = {"pre": _rand(steps, batch, gates * hidden), "h0": _rand(batch, hidden, seed=1),
+              "c0": _rand(batch, hidden, seed=2) if mode == "LSTM" else None,
+              "w_hh": _rand(gates * hidden, hidden, seed=3), "b_hh": _rand(gates * hidden, seed=4) if mode == "GRU" else None}
+    leaves = {k: None if a is None else ember.tensor(a, requires_grad=True) for k, a in arrays.items()}
+    result = Recurrence.apply(*leaves.values(), mode, reverse)
+    outs = result if mode == "LSTM" else (result,)
+    grads = [_rand(*o.shape, seed=5 + i) for i, o in enumerate(outs)]
+    ember.autograd.backward(list(outs), [ember.tensor(g) for g in grads])
+    for name, a in arrays.items():
+        if a is not None:
+            np.testing.assert_array_equal(leaves[name].detach().numpy(), a, err_msg=name)
+            assert leaves[name].grad is not None, name
+    for i, o in enumerate(outs):
+        assert o.dtype == ember.float32
+    assert all(np.isfinite(leaves[k].grad.numpy()).all() for k in arrays if arrays[k] is not None)
