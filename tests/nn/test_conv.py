@@ -20,7 +20,7 @@ CONV2D_CASES = [  # input, weight, kwargs
     ((2, 4, 9, 8), (4, 1, 3, 3), dict(padding="same", dilation=(1, 2), groups=4)),
     ((1, 2, 6, 6), (3, 2, 3, 3), dict(padding="valid", stride=3)),
 ]
-WIDE_CASE = ((2, 32, 10, 10), (40, 32, 3, 3), dict(padding=1))   # past the stacked-matmul limit: the loop path
+WIDE_CASE = ((2, 32, 10, 10), (40, 32, 3, 3), dict(padding=1))   # 288-term sums
 
 
 @pytest.mark.parametrize("xs,ws,kw", CONV2D_CASES)
@@ -68,7 +68,10 @@ def test_conv3d_matches_torch(xs, ws, kw):
 def test_conv_transpose_matches_torch(nd, xs, ws, kw):
     groups = kw.get("groups", 1)
     fn = f"conv_transpose{nd}d"
-    check(lambda T, x, w, b: getattr(F(T), fn)(x, w, b, **kw), [xs, ws, (ws[1] * groups,)], **SUM_TOL)
+    # past a few hundred terms per sum (16x24x4x4: 384, values up to ~70) float32 rounding in the GEMM's
+    # summation order reaches ~1e-5 in absolute terms, as in test_conv2d_many_channels_matches_torch
+    tol = SUM_TOL if max(ws[0], ws[1] * groups) * math.prod(ws[2:]) < 256 else dict(atol=1e-4, rtol=1e-5)
+    check(lambda T, x, w, b: getattr(F(T), fn)(x, w, b, **kw), [xs, ws, (ws[1] * groups,)], **tol)
 
 
 def test_conv_keeps_float32_and_float64():
