@@ -171,7 +171,39 @@ def _padded(x, geom, fill):
     return out
 
 
+def _max_pool_tiles(x, kernel, out):
+    """max pool whose windows tile the input (stride == kernel, no padding or dilation): the windows
+    are a reshape of x, copied once so that each tap is one contiguous row; then a running argmax
+    over the rows with arithmetic selects instead of masked copies (those are branchy: LeNet's
+    2x2 pools 2.2 ms -> 0.5 ms). First maximum wins, a NaN wins as in _running_argmax."""
+    xp = array_module(x)
+    n, c = x.shape[:2]
+    nd, taps_n = len(kernel), math.prod(kernel)
+    tiled = x[_EVERYTHING + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
+    tiled = tiled.reshape((n, c) + tuple(itertools.chain.from_iterable(zip(out, kernel))))
+    order = tuple(3 + 2 * i for i in range(nd)) + (0, 1) + tuple(2 + 2 * i for i in range(nd))  # *K, N, C, *Out
+    taps = xp.ascontiguousarray(tiled.transpose(order)).reshape(taps_n, -1)
+    best = taps[0].copy()
+    tap = xp.zeros(best.shape, np.uint8 if taps_n <= 256 else np.int64)
+    for t in range(1, taps_n):
+        candidate = taps[t]
+        better = candidate > best
+        better |= xp.isnan(candidate)
+        # the running max (up to the sign of a zero, which no comparison sees); values are read back below
+        xp.maximum(best, candidate, out=best)
+        tap *= ~better
+        tap += better * tap.dtype.type(t)
+    spatial = x.shape[2:]
+    tap_offset = _flat_index([xp.arange(k) for k in kernel], spatial).reshape(-1)
+    window_start = _flat_index([xp.arange(o) * k for o, k in zip(out, kernel)], spatial)
+    index = window_start + tap_offset[tap.reshape((n, c) + tuple(out))]
+    values = taps[tap, xp.arange(tap.size)]
+    return values.reshape(index.shape), index
+
+
 def _max_pool_kernel(x, geom, out):
+    if geom.kernel == geom.stride and not any(lo or hi for lo, hi in geom.pads) and set(geom.dilation) == {1}:
+        return _max_pool_tiles(x, geom.kernel, out)
     xp = array_module(x)
     spatial = x.shape[2:]
     padded = _padded(x, geom, -np.inf)

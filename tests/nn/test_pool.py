@@ -35,6 +35,46 @@ def test_max_pool_ties_take_the_first_max_and_nan_propagates():
     check(lambda T, x: F(T).max_pool2d(x, 3, stride=1, padding=1, return_indices=True), arrays=[x])
 
 
+# windows that tile the input (stride == kernel, no padding/dilation) take the reshape fast path
+@pytest.mark.parametrize("nd,xs,kw", [
+    (2, (2, 3, 9, 11), dict(kernel_size=3)),                          # the remainder rows/columns dropped
+    (2, (2, 3, 8, 6), dict(kernel_size=(2, 3), stride=(2, 3))),
+    (2, (2, 3, 8, 8), dict(kernel_size=2, ceil_mode=True)),            # ceil_mode adds no window here
+    (2, (2, 3, 9, 9), dict(kernel_size=2, ceil_mode=True)),            # ... and a partial one here: general path
+    (2, (1, 1, 17, 34), dict(kernel_size=17)),                         # 289 taps: past a uint8 tap number
+    (1, (2, 3, 11), dict(kernel_size=2)),
+    (3, (2, 2, 4, 6, 5), dict(kernel_size=2)),
+])
+def test_tiling_max_pool_matches_torch(nd, xs, kw):
+    check(lambda T, x: getattr(F(T), f"max_pool{nd}d")(x, **kw, return_indices=True), [xs])
+
+
+def test_tiling_max_pool_special_values_match_torch():
+    # per 2x2 window: several NaN (the last wins), a NaN first, ties (the first wins), only -inf,
+    # -inf with a NaN, zeros of both signs (the first one's sign), inf ties
+    windows = [[np.nan, 1, np.nan, 2], [np.nan, 0, 0, 0], [3, 3, 1, 3], [-np.inf] * 4, [-np.inf, np.nan, -np.inf, 1],
+               [-0.0, 0.0, 0.0, -0.0], [0.0, -0.0, -0.0, 0.0], [1, np.inf, 5, np.inf], [np.nan] * 4]
+    x = np.zeros((1, len(windows), 2, 2), np.float32)
+    x[0] = np.array(windows, np.float32).reshape(-1, 2, 2)
+    x = np.tile(x, (2, 1, 2, 3))
+    for T in (ember, torch):
+        values, index = F(T).max_pool2d(T.tensor(x), 2, return_indices=True)
+        if T is ember:
+            ours = values.numpy(), index.numpy()
+    theirs = values.numpy(), index.numpy()
+    np.testing.assert_array_equal(ours[1], theirs[1])
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    np.testing.assert_array_equal(np.signbit(ours[0]), np.signbit(theirs[0]))
+    check(lambda T, x: F(T).max_pool2d(x, 2), arrays=[x])           # gradients through NaN/-inf windows
+
+
+def test_tiling_max_pool_double_backward():
+    x = ember.tensor(np.random.default_rng(0).standard_normal((2, 2, 4, 6)), requires_grad=True)
+    fn = lambda x: F(ember).max_pool2d(x, 2)  # noqa: E731
+    assert gradcheck(fn, (x,))
+    assert gradgradcheck(fn, (x,))
+
+
 @pytest.mark.parametrize("nd,xs,kw", [
     (2, (2, 3, 9, 10), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)),
     (2, (2, 3, 9, 10), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=True)),
