@@ -3,14 +3,19 @@
 Each node is the `ctx` of the op that made it: it keeps what backward needs and the edges
 (`next_functions`) to the nodes of its inputs; leaves end in `AccumulateGrad`.
 """
+import contextlib
 import heapq
 import itertools
 import weakref
+
+import numpy as np
 
 from .. import _tensor as _tensor_module     # half-initialised here: read .Tensor at call time
 from .grad_mode import state, no_grad
 
 _sequence = itertools.count()
+_ndarray = np.ndarray
+_no_context = contextlib.nullcontext()
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -52,10 +57,24 @@ class SavedTensor:
             return self.array
         return Tensor._make(self.array)
 
+    def unpack_array(self, node):
+        """The saved value as the engine's array mode hands it to a backward: the array itself."""
+        if self.vc is not None and self.vc[0] != self.version:
+            self.unpack(node)       # raises the in-place modification error
+        return self.tensor._data if self.tensor is not None else self.array
+
 
 class Node:
-    """Base of every grad_fn. Subclasses provide `backward(ctx, *grads)`."""
+    """Base of every grad_fn. Subclasses provide `backward(ctx, *grads)`.
+
+    `array_backward = True` marks a backward written so that it also runs on raw arrays (operators and
+    array methods only, or an explicit branch): without create_graph the engine then calls it with
+    arrays for the gradients and `saved_tensors` (while `_arrays` is set), skipping a Tensor wrapper and
+    an op dispatch per operation. Such a backward must not write into the arrays it receives.
+    """
     _node_name = None
+    array_backward = False
+    _arrays = False
     next_functions = ()
     _saved = None
     _hooks = None          # node post-hooks: fn(grad_inputs, grad_outputs)
@@ -77,6 +96,8 @@ class Node:
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(FREED_MESSAGE)
+        if self._arrays:
+            return tuple(None if s is None else s.unpack_array(self) for s in (self._saved or ()))
         return tuple(None if s is None else s.unpack(self) for s in (self._saved or ()))
 
     def mark_non_differentiable(self, *outputs):
@@ -141,6 +162,16 @@ class AccumulateGrad(Node):
         for hook in var._post_acc_hooks or ():
             hook(var)
 
+    def accumulate_array(self, grad):
+        """accumulate() for the engine's array mode (no create_graph)."""
+        var = self.variable
+        if var._hooks or var._post_acc_hooks:
+            self.accumulate(_tensor_module.Tensor._make(grad), False)
+        elif var.grad is None:
+            var.grad = _tensor_module.Tensor._make(grad.copy())
+        else:
+            var.grad._data += grad
+
 
 def accumulator_of(tensor):
     acc = tensor._acc_ref() if tensor._acc_ref is not None else None
@@ -188,7 +219,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
 
     capture: {(node, output_nr): index} of gradients to return instead of accumulating
     (autograd.grad); returns the list of captured gradients.
+
+    Without create_graph (and outside anomaly mode) gradients flow between nodes as raw arrays: the
+    walk is the same, but no Tensor is built for an intermediate gradient (see Node.array_backward).
     """
+    arrays = not create_graph and not state.anomaly
+    call_node = _call_node_arrays if arrays else _call_node
     captured = [None] * (len(capture) if capture else 0)
     dependencies = {}
     buffers = {}
@@ -197,6 +233,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
         node, nr = edge_of(t)
         if node is None:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        if arrays:
+            g = g._data
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * _n_outputs(node)
@@ -222,42 +260,50 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     heappop, heappush = heapq.heappop, heapq.heappush
     prev_enabled = state.enabled
     state.enabled = create_graph
-    try:
-        while ready:
-            node = heappop(ready)[2]
-            grads = buffers.pop(node)
-            if capture:
-                for nr in range(len(grads)):
-                    idx = capture.get((node, nr))
-                    if idx is not None:
-                        captured[idx] = grads[nr]
-            if type(node) is AccumulateGrad:
-                if accumulate and grads[0] is not None:
-                    node.accumulate(grads[0], create_graph)
-                continue
-            input_grads = _call_node(node, grads)
-            if not retain_graph:
-                node._release()
-            for (child, nr), g in zip(node.next_functions, input_grads):
-                if child is None:
+    # array-mode backwards do NumPy math directly; like ember's ops, they give torch's inf/nan silently
+    with (np.errstate(all="ignore") if arrays else _no_context):
+        try:
+            while ready:
+                node = heappop(ready)[2]
+                grads = buffers.pop(node)
+                if capture:
+                    for nr in range(len(grads)):
+                        idx = capture.get((node, nr))
+                        if idx is not None:
+                            captured[idx] = grads[nr]
+                if type(node) is AccumulateGrad:
+                    if accumulate and grads[0] is not None:
+                        if arrays:
+                            node.accumulate_array(grads[0])
+                        else:
+                            node.accumulate(grads[0], create_graph)
                     continue
-                buf = buffers.get(child)
-                if buf is None:
-                    buf = buffers[child] = [None] * _n_outputs(child)
-                if g is not None:
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
-                left = dependencies[child] - 1
-                dependencies[child] = left
-                if left == 0:
-                    if all(b is None for b in buf):
-                        del buffers[child]       # nothing flows this way: skip the whole branch
-                        _skip(child, dependencies, buffers, ready)
-                    else:
-                        heappush(ready, (-child._seq, id(child), child))
-    finally:
-        state.enabled = prev_enabled
+                input_grads = call_node(node, grads)
+                if not retain_graph:
+                    node._release()
+                for (child, nr), g in zip(node.next_functions, input_grads):
+                    if child is None:
+                        continue
+                    buf = buffers.get(child)
+                    if buf is None:
+                        buf = buffers[child] = [None] * _n_outputs(child)
+                    if g is not None:
+                        buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    left = dependencies[child] - 1
+                    dependencies[child] = left
+                    if left == 0:
+                        if all(b is None for b in buf):
+                            del buffers[child]       # nothing flows this way: skip the whole branch
+                            _skip(child, dependencies, buffers, ready)
+                        else:
+                            heappush(ready, (-child._seq, id(child), child))
+        finally:
+            state.enabled = prev_enabled
     while _final_callbacks:
         _final_callbacks.pop(0)()
+    if arrays and capture:
+        Tensor = _tensor_module.Tensor
+        captured = [None if g is None else Tensor._make(g) for g in captured]
     return captured
 
 
@@ -337,4 +383,61 @@ def _call_node(node, grads):
             if new is not None:
                 input_grads = list(new)
     return input_grads
+def _call_node_arrays(node, grads):
+    """_call_node in array mode: array gradients in and out; hooks see Tensors, as always."""
+    Tensor = _tensor_module.Tensor
+    if node._out_hooks or node._retained or node._hooks or "_pre_hooks" in node.__dict__:
+        result = _call_node(node, [None if g is None else Tensor._make(g) for g in grads])
+        return [None if g is None else g._data for g in result]
+    # a node runs only when some gradient reached it: a single output's is never None
+    if len(grads) > 1 and any(g is None for g in grads) and getattr(node, "_materialize", True):
+        for nr, (shape, np_dtype, xp) in enumerate(node._out_meta):
+            if grads[nr] is None:
+                grads[nr] = xp.zeros(shape, np_dtype)
+    if node.array_backward:
+        node._arrays = True
+        try:
+            result = node.backward(node, *grads)
+        finally:
+            node._arrays = False
+    else:
+        result = node.backward(node, *[None if g is None else Tensor._make(g) for g in grads])
+    if type(result) is not tuple:
+        result = tuple(result) if isinstance(result, tuple) else (result,)
+    in_meta = node._in_meta
+    if len(result) < len(in_meta):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {len(in_meta)}, got {len(result)})")
+    input_grads = []
+    for i, ((child, _), g, meta) in enumerate(zip(node.next_functions, result, in_meta)):
+        if child is None or g is None:
+            input_grads.append(None)
+            continue
+        if isinstance(g, Tensor):
+            g = g._data
+        elif type(g) is not _ndarray:
+            g = meta[2].asarray(g, dtype=meta[1])      # a scalar, or a NumPy scalar from 0-d math
+        if g.shape != meta[0]:
+            try:
+                g = sum_to_shape(g, meta[0])
+            except ValueError:
+                g = None
+            if g is None or g.shape != meta[0]:
+                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                                   f"{list(result[i].shape)} but expected shape compatible with {list(meta[0])}")
+        if g.dtype != meta[1]:
+            g = g.astype(meta[1])
+        input_grads.append(g)
+    return input_grads
+
+
+def sum_to_shape(arr, shape):
+    """Sum a broadcast array back to `shape` (Tensor.sum_to_size's array math)."""
+    lead = arr.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and arr.shape[lead + i] != 1)
+    if axes:
+        arr = arr.sum(axis=axes, keepdims=True)
+    return arr.reshape(shape) if lead else arr
+
+
 from .dot import to_dot  # noqa: E402

@@ -151,13 +151,17 @@ def _make_unary(name, forward, backward, saves):
         def bwd(ctx, g):
             return backward(g, None, ctx.saved_tensors[0])
     cls_name = "".join(p.capitalize() for p in name.split("_"))
-    attrs = {"forward": staticmethod(fwd), "backward": staticmethod(bwd)}
+    attrs = {"forward": staticmethod(fwd), "backward": staticmethod(bwd),
+             "array_backward": name not in _TENSOR_METHOD_BACKWARDS}
     if name in _TORCH_NODE_NAMES:
         attrs["_node_name"] = _TORCH_NODE_NAMES[name]
     return type(cls_name, (Op,), attrs)
 
 
-_TORCH_NODE_NAMES = {"square": "PowBackward0"}      # torch computes square as pow(x, 2)
+_TORCH_NODE_NAMES = {"square": "PowBackward0"}
+# backward formulas above that call Tensor methods (the rest are operators only, so they run on arrays too)
+_TENSOR_METHOD_BACKWARDS = {"sin", "cos", "asin", "acos", "sinh", "cosh", "asinh", "acosh", "erf", "erfc", "erfinv",
+                            "abs"}      # torch computes square as pow(x, 2)
 
 
 # what torch does with a bool (or integer) input to the unary ops that don't just compute in float
@@ -206,6 +210,8 @@ torch_api("fix")(_unary_api("trunc", UNARY_OPS["trunc"], False))
 # binary ops
 
 class Add(Op):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         return a + b
@@ -216,6 +222,8 @@ class Add(Op):
 
 
 class Sub(Op):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         return a - b
@@ -226,6 +234,8 @@ class Sub(Op):
 
 
 class Mul(Op):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(b if _need(ctx, 0) else None, a if _need(ctx, 1) else None)
@@ -238,6 +248,8 @@ class Mul(Op):
 
 
 class Div(Op):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if _need(ctx, 1) else None, b)

@@ -28,6 +28,8 @@ _MATMUL_NODE_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "Dot
 
 
 class MatMul(Op):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         if ctx._record:
@@ -38,9 +40,14 @@ class MatMul(Op):
 
     @staticmethod
     def backward(ctx, g):
-        # 1-D operands are treated as a row (left) or column (right) matrix, then squeezed back
         b, a = ctx.saved_tensors
         a_1d, b_1d = len(ctx._in_meta[0][0]) == 1, len(ctx._in_meta[1][0]) == 1
+        if not isinstance(g, Tensor):       # the engine's array mode (no create_graph)
+            if g.ndim == 2 and not a_1d and not b_1d and len(ctx._in_meta[0][0]) == 2 and \
+                    len(ctx._in_meta[1][0]) == 2:
+                return (None if b is None else array_matmul(g, b.T)), (None if a is None else array_matmul(a.T, g))
+            g, b, a = (None if v is None else Tensor._make(v) for v in (g, b, a))
+        # 1-D operands are treated as a row (left) or column (right) matrix, then squeezed back
         g2 = g.unsqueeze(-1) if b_1d else g
         g2 = g2.unsqueeze(-2) if a_1d else g2
         ga = gb = None
@@ -130,10 +137,48 @@ torch_api("inner")(lambda input, other: (input * other).sum(-1) if input.dim() e
 torch_api("vdot")(dot)
 
 
+class Addmm(Op):
+    """input + mat1 @ mat2 as one node (nn.Linear's bias + x @ W^T): one GEMM, the sum written in place."""
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, input, mat1, mat2):
+        if ctx._record:
+            ctx.save_for_backward(mat2 if ctx.needs_input_grad[1] else None, mat1 if ctx.needs_input_grad[2] else None)
+        y = array_matmul(mat1, mat2)
+        y += input
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        mat2, mat1 = ctx.saved_tensors        # the engine sums g down to input's shape
+        if isinstance(g, Tensor):
+            return g, (None if mat2 is None else g.matmul(mat2.t())), (None if mat1 is None else mat1.t().matmul(g))
+        return g, (None if mat2 is None else array_matmul(g, mat2.T)), (None if mat1 is None else array_matmul(mat1.T, g))
+
+
+def fused_addmm(input, mat1, mat2):
+    """Addmm when it applies (checked 2-D operands, one dtype, input broadcasting to the product), else None."""
+    if input.dtype is not mat1.dtype or input.device != mat1.device:
+        return None
+    shape = (mat1.shape[0], mat2.shape[1])
+    try:
+        if np.broadcast_shapes(tuple(input.shape), shape) != shape:
+            return None
+    except ValueError:
+        return None
+    return Addmm.apply(input, mat1, mat2)
+
+
 @torch_api(inplace=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     input, mat1, mat2 = low_precision(input, mat1, mat2)
-    prod = mm(mat1, mat2)
+    prod = mm(mat1, mat2) if beta != 1 or alpha != 1 else None
+    if prod is None:
+        fused = fused_addmm(input, mat1, mat2)
+        if fused is not None:
+            return fused
+        prod = mm(mat1, mat2)
     return named(_scaled_sum(input, prod, beta, alpha), "AddmmBackward0")
 
 

@@ -197,17 +197,26 @@ def _finish_reduction(xp, per_position, denominator, reduction, unbatched):
         return xp.asarray(total / denominator, per_position.dtype)
 
 
+def _like(g, array):
+    """`array` as the kind of value the backward is computing with (a Tensor, or an array in array mode)."""
+    return Tensor._make(array) if isinstance(g, Tensor) else array
+
+
 def _grad_scale(g, ctx):
-    """The incoming gradient as a factor per (N, 1, d1, ...) position."""
+    """The incoming gradient (a Tensor, or an array in the engine's array mode) as a factor per
+    (N, 1, d1, ...) position."""
     if ctx.reduction == "none":
-        g = g.unsqueeze(0) if ctx.unbatched else g
-        return g.unsqueeze(1)
+        shape = tuple(g.shape)
+        shape = (1,) + shape if ctx.unbatched else shape
+        return g.reshape(shape[:1] + (1,) + shape[1:])
     if ctx.reduction == "mean":
         return g / ctx.denominator
     return g
 
 
 class NllLoss(Op):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, logp, targets, reduction, unbatched):
         xp = array_module(logp)
@@ -218,14 +227,14 @@ class NllLoss(Op):
 
     @staticmethod
     def backward(ctx, g):
-        xp = array_module(g._data)
-        shape, dtype = ctx._in_meta[0][0], ctx._in_meta[0][1]
+        shape, dtype, xp = ctx._in_meta[0]
         coeff = ctx.targets.onehot_scaled(xp, xp.zeros(shape, dtype), -ctx.targets.weight)
-        return Tensor._make(coeff) * _grad_scale(g, ctx), None, None, None
+        return _like(g, coeff) * _grad_scale(g, ctx), None, None, None
 
 
 class CrossEntropyLoss(Op):
     """log_softmax + NLL (+ label smoothing) fused: loss = -sum_c a[n,c] logp[n,c], grad = A_n softmax - a."""
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, targets, label_smoothing, reduction, unbatched):
@@ -252,16 +261,17 @@ class CrossEntropyLoss(Op):
         if state.enabled:       # building a graph of the backward: softmax through ember so it differentiates
             probs = x.softmax(1)
         t, eps = ctx.targets, ctx.eps
-        xp = array_module(probs._data)
+        p = probs._data if isinstance(probs, Tensor) else probs
+        xp = array_module(p)
         C = t.num_classes
-        coeff = t.onehot_scaled(xp, probs._data, (1 - eps) * t.weight)
+        coeff = t.onehot_scaled(xp, p, (1 - eps) * t.weight)
         row_total = (1 - eps) * t.weight
         if eps > 0:
-            class_w = xp.ones((C,), probs._data.dtype) if t.class_weight is None else t.class_weight
+            class_w = xp.ones((C,), p.dtype) if t.class_weight is None else t.class_weight
             coeff = coeff + (eps / C) * class_w.reshape((1, -1) + (1,) * (coeff.ndim - 2)) \
                 * t.valid[:, None]
             row_total = row_total + (eps / C) * class_w.sum() * t.valid
-        grad = probs * Tensor._make(row_total[:, None]) - Tensor._make(coeff)
+        grad = probs * _like(g, row_total[:, None]) - _like(g, coeff)
         return grad * _grad_scale(g, ctx), None, None, None, None
 
 

@@ -1,6 +1,7 @@
 """Reductions (sum, mean, var, max, ...), scans (cumsum, cumprod) and softmax/log_softmax."""
 import builtins
 import collections
+import math
 import warnings
 
 import numpy as np
@@ -54,16 +55,35 @@ class _ReducedGradBroadcast(Op):
     @staticmethod
     def forward(ctx, g, in_shape, dims, keepdim):
         ctx.dims, ctx.keepdim = dims, keepdim
-        if dims is not None and not keepdim:
-            g = g.reshape(tuple([1 if d in dims else n for d, n in enumerate(in_shape)]))
-        return array_module(g).broadcast_to(g, in_shape)
+        return _broadcast_reduced(g, in_shape, dims, keepdim)
 
     @staticmethod
     def backward(ctx, gg):
         return Sum.apply(gg, ctx.dims, ctx.keepdim, None), None, None, None
 
 
+def _broadcast_reduced(g, in_shape, dims, keepdim):
+    """The array math of _ReducedGradBroadcast: a read-only broadcast view, no copy (a small full
+    reduction is filled instead: np.broadcast_to costs more than writing a few thousand values)."""
+    if dims is None and type(g) in (np.ndarray, np.float32, np.float64) and g.ndim == 0 and math.prod(in_shape) <= 4096:
+        out = np.empty(in_shape, g.dtype)
+        out.fill(g)
+        return out
+    if dims is not None and not keepdim:
+        g = g.reshape(tuple([1 if d in dims else n for d, n in enumerate(in_shape)]))
+    return array_module(g).broadcast_to(g, in_shape)
+
+
+def _reduced_grad_broadcast(g, in_shape, dims, keepdim):
+    """sum/mean backward: an op on Tensors (differentiable), the array math itself on arrays."""
+    if isinstance(g, Tensor):
+        return _ReducedGradBroadcast.apply(g, in_shape, dims, keepdim)
+    return _broadcast_reduced(g, in_shape, dims, keepdim)
+
+
 class Sum(Op):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, dims, keepdim, np_dtype):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
@@ -73,7 +93,7 @@ class Sum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return _ReducedGradBroadcast.apply(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
+        return _reduced_grad_broadcast(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
 
 
 def _accumulate_dtype(input, dtype):
@@ -121,6 +141,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 class Mean(Op):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
@@ -133,7 +155,7 @@ class Mean(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return _ReducedGradBroadcast.apply(g / builtins.max(ctx.count, 1), ctx.in_shape, ctx.dims, ctx.keepdim), \
+        return _reduced_grad_broadcast(g / builtins.max(ctx.count, 1), ctx.in_shape, ctx.dims, ctx.keepdim), \
             None, None
 
 

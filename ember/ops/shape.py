@@ -3,6 +3,7 @@ import numpy as np
 
 from .._backend import array_module, diagonal_view
 from ..autograd.function import Op
+from ..autograd.graph import sum_to_shape
 from ._registry import named, torch_api
 from .._tensor import Tensor
 
@@ -40,6 +41,7 @@ def _infer_shape(op, shape, numel, have):
 
 class View(Op):
     view = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -60,6 +62,7 @@ class View(Op):
 class Reshape(Op):
     """reshape that had to copy (the input was not viewable)."""
     _node_name = "UnsafeViewBackward0"      # torch's name: it copies, then views the copy
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -131,6 +134,7 @@ def ravel(input):
 
 class Permute(Op):
     view = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, dims):
@@ -139,7 +143,8 @@ class Permute(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return g.permute(tuple(np.argsort(ctx.dims))), None
+        inverse = tuple(np.argsort(ctx.dims))
+        return (g.permute(inverse) if isinstance(g, Tensor) else g.transpose(inverse)), None
 
 
 class Transpose(Permute):
@@ -210,6 +215,7 @@ torch_api("moveaxis")(movedim)
 
 class Expand(Op):
     view = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -220,7 +226,7 @@ class Expand(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return g.sum_to_size(ctx.in_shape), None
+        return (g.sum_to_size(ctx.in_shape) if isinstance(g, Tensor) else sum_to_shape(g, ctx.in_shape)), None
 
 
 def _expanded_strides(x, shape):
@@ -280,10 +286,7 @@ class SumToSize(Op):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        lead = x.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
-        y = x.sum(axis=axes, keepdims=True) if axes else x
-        return y.reshape(shape) if lead else y
+        return sum_to_shape(x, shape)
 
     @staticmethod
     def backward(ctx, g):
