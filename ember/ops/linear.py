@@ -1,5 +1,5 @@
 """Linear maps (nn.functional.linear, bilinear): compositions of ember's matmul/einsum."""
-from .linalg import matmul, einsum
+from .linalg import matmul, einsum, mm, fused_addmm
 from ..amp.autocast_mode import low_precision
 
 __all__ = ["linear", "bilinear"]
@@ -30,13 +30,19 @@ def linear(input, weight, bias=None):
     input, weight, bias = low_precision(input, weight, bias)
     if input.dim() == 0 or input.shape[-1] != weight.shape[-1]:
         raise linear_shape_error(input, weight)
-    if input.dim() > 2:
-        # one 2-D product, so the weight gradient is a single GEMM rather than a batch to sum
-        lead = tuple(input.shape[:-1])
-        out = matmul(input.reshape(-1, input.shape[-1]), weight.t()).reshape(lead + (weight.shape[0],))
-    else:
+    if weight.dim() != 2:
         out = matmul(input, weight.t())
-    return out if bias is None else out + bias
+        return out if bias is None else out + bias
+    # as torch: one 2-D product (so the weight gradient is a single GEMM, not a batch to sum), with the
+    # bias added in the same node (AddmmBackward0), viewed back to the input's leading dims
+    lead = tuple(input.shape[:-1])
+    flat = input.reshape(-1, input.shape[-1]) if input.dim() != 2 else input
+    out = None if bias is None else fused_addmm(bias, flat, weight.t())
+    if out is None:
+        out = mm(flat, weight.t())
+        if bias is not None:
+            out = out + bias
+    return out.reshape(lead + (weight.shape[0],)) if input.dim() != 2 else out
 
 
 def bilinear(input1, input2, weight, bias=None):
