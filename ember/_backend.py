@@ -3,6 +3,7 @@
 Nothing else in ember imports cupy; ops ask `array_module(arr)` for the `xp` that owns an array.
 """
 import builtins
+import os
 import re
 
 import numpy as np
@@ -34,14 +35,51 @@ _DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")      # torch's
 
 
 # --- BLAS threads --------------------------------------------------------------------------------------
-# OpenBLAS's threads spin on a barrier: when another process holds one of the cores, a GEMM on 2 threads
-# runs 4-20x slower than on 1 (256x784 @ 784x256: 1.2 ms on 1 thread, 28 ms on 2 at load average 2 on
-# 2 cores; a DCGAN step 0.8 s -> 2-9 s, even with its 2e9-multiply-add GEMMs left on 2 threads). On an
-# idle machine 2 threads gain ~1.2-1.5x, so GEMMs below SINGLE_THREAD_GEMM_MACS multiply-adds (~0.1 s
-# on one core) run on one BLAS thread; larger ones keep the library's thread count. (Splitting products
-# over a pool of Python threads was measured too: slower than one BLAS thread at these sizes.)
+# Like torch's intra-op threads: GEMMs of at least PARALLEL_GEMM_MACS multiply-adds run on the BLAS
+# library's threads (ember.set_num_threads; by default the library's own count), smaller ones on one
+# thread, where waking a second thread costs more than it saves. On a busy machine OpenBLAS's spinning
+# threads run 4-20x slower than one (torch's slow down as much): there `ember.set_num_threads(1)`.
 _blas_libraries = None           # threadpoolctl controllers for the BLAS libraries NumPy loaded
-SINGLE_THREAD_GEMM_MACS = 1 << 32
+PARALLEL_GEMM_MACS = 1 << 21
+_num_threads = None              # set by set_num_threads
+
+
+def set_num_threads(num_threads):
+    """torch.set_num_threads: the threads large GEMMs use (NumPy's BLAS, through threadpoolctl)."""
+    global _num_threads
+    if type(num_threads) is not builtins.int:
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(num_threads).__name__}")
+    if num_threads < 1:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    _num_threads = num_threads
+    for lib in _blas():
+        lib.set_num_threads(num_threads)
+
+
+def get_num_threads():
+    """torch.get_num_threads."""
+    if _num_threads is not None:
+        return _num_threads
+    libs = _blas()
+    return libs[0].get_num_threads() if libs else (os.cpu_count() or 1)
+
+
+_num_interop_threads = os.cpu_count() or 1
+
+
+def set_num_interop_threads(num_threads):
+    """torch.set_num_interop_threads. ember runs one op at a time (no inter-op pool), so the number is
+    only kept for get_num_interop_threads."""
+    global _num_interop_threads
+    if type(num_threads) is not builtins.int:
+        raise RuntimeError(f"set_num_interop_threads expects an int, but got {type(num_threads).__name__}")
+    if num_threads < 1:
+        raise RuntimeError("Expected num_threads to be positive")
+    _num_interop_threads = num_threads
+
+
+def get_num_interop_threads():
+    return _num_interop_threads
 
 
 def _blas():
@@ -84,7 +122,7 @@ class single_threaded_blas:
 
 
 def _numpy_matmul(a, b, out):
-    if a.ndim >= 2 and b.ndim >= 2 and max(a.size * b.shape[-1], b.size * a.shape[-2]) >= SINGLE_THREAD_GEMM_MACS:
+    if a.ndim >= 2 and b.ndim >= 2 and max(a.size * b.shape[-1], b.size * a.shape[-2]) >= PARALLEL_GEMM_MACS:
         return np.matmul(a, b, out=out)
     saved = blas_threads_to_one()
     try:
@@ -94,7 +132,7 @@ def _numpy_matmul(a, b, out):
 
 
 def matmul(a, b, out=None):
-    """xp.matmul; NumPy GEMMs below SINGLE_THREAD_GEMM_MACS run on one BLAS thread (see above).
+    """xp.matmul; NumPy GEMMs below PARALLEL_GEMM_MACS run on one BLAS thread (see above).
 
     NumPy has no half-precision BLAS (its float16 matmul is a scalar loop, ~100x slower):
     float16/bfloat16 products are computed in float32 and rounded once to the operands' dtype, i.e.
