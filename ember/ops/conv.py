@@ -4,7 +4,7 @@ One N-d kernel serves every rank; every product is one GEMM over the whole batch
 on strided views:
   im2col  (N, C, *S) -> columns (N, C, *K, *Out): a contiguous copy of a sliding-window view (unfold)
   col2im  its adjoint: prod(K) vectorised strided adds (a loop over kernel offsets, never pixels) (fold)
-  batch_inner_cols, col2im_batch_last: the same pair in the layouts the conv GEMMs read and write
+  batch_last_cols, col2im_batch_last: the same pair in the batch-last layout the conv GEMMs use
 and three ops that are closed under differentiation because conv is bilinear in (input, weight):
   Conv            y  = conv(x, w) (+ b)
   ConvTranspose   the input-gradient of Conv (+ b): conv_transpose's forward
@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .._backend import array_module, matmul
+from .._backend import array_module, matmul, readonly_strided_view
 from ..autograd.function import Op
 from ..amp.autocast_mode import low_precision
 from ._registry import torch_api
@@ -92,50 +92,53 @@ def col2im(cols, spatial, geom):
     return xp.ascontiguousarray(padded[everything + tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, geom.pads))])
 
 
-def batch_inner_cols(x, geom, out):
-    """(N, C, *S) -> columns (C * prod(K), N * prod(Out)), batch inside: one GEMM serves the whole batch.
-
-    A loop or a stacked matmul of N small products costs N BLAS calls (LeNet: 64 calls of 6x75x784;
-    DCGAN's 1x1-input layer: 64 outer products, 74 ms a step); a single (M, CK) @ (CK, N*L) product is
-    one, and its weight gradient sums over the batch inside the GEMM instead of in an (N, M, CK) temporary.
-    """
-    view = _window_view(_zero_pad(x, geom.pads), geom.kernel, geom.stride, geom.dilation, out)
-    nd = len(out)
-    order = (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd))   # C, *K, N, *Out
-    cols = array_module(x).ascontiguousarray(view.transpose(order))
-    return cols.reshape(x.shape[1] * math.prod(geom.kernel), x.shape[0] * math.prod(out))
-
-
-def _batch_first(y2d, n, out):
-    """(M, N * prod(Out)) -> contiguous (N, M, *Out)."""
-    m = y2d.shape[0]
-    return array_module(y2d).ascontiguousarray(y2d.reshape(m, n, -1).swapaxes(0, 1)).reshape((n, m) + tuple(out))
-
-
-def _channels_first(gy):
-    """(N, M, *Out) -> (M, N * prod(Out)), the GEMM operand matching batch_inner_cols."""
-    n, m = gy.shape[:2]
-    return array_module(gy).ascontiguousarray(gy.reshape(n, m, -1).swapaxes(0, 1)).reshape(m, -1)
-
-
-def _batch_last(gy):
-    """(N, M, *Out) -> (M, prod(Out) * N): the batch innermost, the layout col2im_batch_last adds in.
+def _batch_last(x, pads=None):
+    """(N, C, *S) -> (C, *S, N) (zero-padded by `pads`): the batch innermost, the layout every conv
+    GEMM reads and writes. With N innermost the im2col copies and col2im adds run over contiguous
+    blocks of N values (of Out_last * N at stride 1); with N outermost they run over one output row,
+    strided by the conv's stride (DCGAN 64x64x16x16 k4 s2: im2col 2.7 -> 1.6 ms, col2im 12 -> 3.5 ms).
 
     Two copies rather than one transpose: moving N innermost in one pass reads with a stride of
-    M * prod(Out) elements, a power of two in DCGAN's layers, so the reads fall in one cache set
-    (measured 0.75 ms -> 0.17 ms for (64, 128, 8, 8))."""
-    xp = array_module(gy)
-    n, m = gy.shape[:2]
-    per_channel = xp.ascontiguousarray(gy.reshape(n, m, -1).swapaxes(0, 1))       # (M, N, L)
-    return xp.ascontiguousarray(per_channel.swapaxes(1, 2)).reshape(m, -1)
+    C * prod(S) values, a power of two in DCGAN's layers, so the reads fall in one cache set
+    (measured 0.75 ms -> 0.17 ms for 64x128x8x8)."""
+    xp = array_module(x)
+    n, c, spatial = x.shape[0], x.shape[1], x.shape[2:]
+    per_channel = xp.ascontiguousarray(x.reshape(n, c, -1).swapaxes(0, 1)).reshape((c, n) + spatial)
+    moved = per_channel.transpose((0,) + tuple(range(2, 2 + len(spatial))) + (1,))
+    if pads is None or not any(lo or hi for lo, hi in pads):
+        return xp.ascontiguousarray(moved)
+    padded = xp.zeros((c,) + tuple(s + lo + hi for s, (lo, hi) in zip(spatial, pads)) + (n,), x.dtype)
+    padded[(slice(None),) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, pads))] = moved
+    return padded
+
+
+def _batch_first(y, n, out):
+    """(M, prod(Out) * N) -> contiguous (N, M, *Out), in two copies as _batch_last."""
+    xp = array_module(y)
+    m = y.shape[0]
+    per_channel = xp.ascontiguousarray(y.reshape(m, -1, n).swapaxes(1, 2))            # (M, N, L)
+    return xp.ascontiguousarray(per_channel.swapaxes(0, 1)).reshape((n, m) + tuple(out))
+
+
+def batch_last_cols(x, geom, out):
+    """(N, C, *S) -> columns (C * prod(K), prod(Out) * N), one GEMM serving the whole batch.
+
+    A loop or a stacked matmul of N small products costs N BLAS calls (LeNet: 64 calls of 6x75x784;
+    DCGAN's 1x1-input layer: 64 outer products, 74 ms a step); a single (M, CK) @ (CK, L*N) product is
+    one, and its weight gradient sums over the batch inside the GEMM instead of in an (N, M, CK) temporary.
+    """
+    padded = _batch_last(x, geom.pads)
+    st, nd = padded.strides, len(out)
+    view = readonly_strided_view(
+        padded, (padded.shape[0],) + tuple(geom.kernel) + tuple(out) + (padded.shape[-1],),
+        (st[0],) + tuple(st[1 + i] * geom.dilation[i] for i in range(nd)) +
+        tuple(st[1 + i] * geom.stride[i] for i in range(nd)) + (st[-1],))
+    cols = array_module(x).ascontiguousarray(view)
+    return cols.reshape(x.shape[1] * math.prod(geom.kernel), -1)
 
 
 def col2im_batch_last(cols, spatial, geom):
-    """col2im over batch-last columns (C, *K, *Out, N) -> (N, C, *spatial).
-
-    With the batch innermost every strided add runs over contiguous blocks of N (or Out_last * N at
-    stride 1) values; with it outermost the runs are one output row, strided by the conv's stride
-    (DCGAN 64x64x16x16 k4 s2: 12 ms -> 3.5 ms, the final transpose included)."""
+    """Adjoint of batch_last_cols: columns (C, *K, *Out, N) summed back into (N, C, *spatial)."""
     xp = array_module(cols)
     nd = len(spatial)
     c, n = cols.shape[0], cols.shape[-1]
@@ -144,44 +147,53 @@ def col2im_batch_last(cols, spatial, geom):
     for k in itertools.product(*(range(k) for k in geom.kernel)):
         padded[(slice(None),) + _offset_slices(k, geom, out)] += cols[(slice(None),) + k]
     inside = padded[(slice(None),) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, geom.pads))]
-    return xp.ascontiguousarray(inside.transpose((nd + 1, 0) + tuple(range(1, nd + 1))))
+    per_channel = xp.ascontiguousarray(inside.transpose((0, nd + 1) + tuple(range(1, nd + 1))))   # (C, N, *S)
+    return xp.ascontiguousarray(per_channel.swapaxes(0, 1))
+
+
+def _gy_cols(gy):
+    """(N, M, *Out) -> (M, prod(Out) * N): the output gradient as both gradient GEMMs read it."""
+    return _batch_last(gy).reshape(gy.shape[1], -1)
 
 
 def conv_forward(x, w, geom, out, cols=None):
-    """y = conv(x, w) and the batch-inner columns of x (pass `cols` when they are already built)."""
-    n, g = x.shape[0], geom.groups
+    """y = conv(x, w) and x's batch_last_cols (pass `cols` when they are already built)."""
+    g = geom.groups
     if cols is None:
-        cols = batch_inner_cols(x, geom, out)
+        cols = batch_last_cols(x, geom, out)
     if g == 1:
         y = matmul(w.reshape(w.shape[0], -1), cols)
     else:
         y = matmul(w.reshape(g, w.shape[0] // g, -1), cols.reshape(g, -1, cols.shape[1]))
-    return _batch_first(y.reshape(w.shape[0], -1), n, out), cols
+    return _batch_first(y.reshape(w.shape[0], -1), x.shape[0], out), cols
 
 
-def conv_input_grad(gy, w, geom, spatial):
-    n, g, out = gy.shape[0], geom.groups, gy.shape[2:]
-    gy2d = _batch_last(gy)
+def conv_input_grad(gy, w, geom, spatial, gy_cols=None):
+    """gy_cols: _gy_cols(gy), when the weight gradient has built it too."""
+    g, out = geom.groups, gy.shape[2:]
+    if gy_cols is None:
+        gy_cols = _gy_cols(gy)
     if g == 1:
-        gcols = matmul(w.reshape(w.shape[0], -1).T, gy2d)
+        gcols = matmul(w.reshape(w.shape[0], -1).T, gy_cols)
     else:
-        gcols = matmul(w.reshape(g, w.shape[0] // g, -1).swapaxes(1, 2), gy2d.reshape(g, -1, gy2d.shape[1]))
-    gcols = gcols.reshape((w.shape[1] * g,) + tuple(geom.kernel) + tuple(out) + (n,))
+        gcols = matmul(w.reshape(g, w.shape[0] // g, -1).swapaxes(1, 2), gy_cols.reshape(g, -1, gy_cols.shape[1]))
+    gcols = gcols.reshape((w.shape[1] * g,) + tuple(geom.kernel) + tuple(out) + (gy.shape[0],))
     return col2im_batch_last(gcols, spatial, geom)
 
 
-def conv_weight_grad(x, gy, geom, w_shape, cols=None):
-    """cols: the batch-inner columns of x, when conv_forward has built them."""
-    g, out = geom.groups, gy.shape[2:]
+def conv_weight_grad(x, gy, geom, w_shape, cols=None, gy_cols=None):
+    """cols: x's batch_last_cols, when conv_forward has built them; gy_cols: _gy_cols(gy)."""
+    g = geom.groups
     if cols is None:
-        cols = batch_inner_cols(x, geom, out)
-    gy2d = _channels_first(gy)
+        cols = batch_last_cols(x, geom, gy.shape[2:])
+    if gy_cols is None:
+        gy_cols = _gy_cols(gy)
     # _backend.matmul computes float16/bfloat16 products in float32 and rounds once, so the sum
     # over the batch (inside the GEMM) accumulates in float32 as torch's does
     if g == 1:
-        gw = matmul(gy2d, cols.T)
+        gw = matmul(gy_cols, cols.T)
     else:
-        gw = matmul(gy2d.reshape(g, -1, gy2d.shape[1]), cols.reshape(g, -1, cols.shape[1]).swapaxes(1, 2))
+        gw = matmul(gy_cols.reshape(g, -1, gy_cols.shape[1]), cols.reshape(g, -1, cols.shape[1]).swapaxes(1, 2))
     return gw.reshape(w_shape)
 
 
@@ -200,7 +212,7 @@ class Conv(Op):
 
     @staticmethod
     def forward(ctx, x, w, b, geom, out, cols=None):
-        """cols: x's batch-inner columns when the caller has built them (ConvTranspose's backward)."""
+        """cols: x's batch_last_cols when the caller has built them (ConvTranspose's backward)."""
         y, cols = conv_forward(x, w, geom, out, cols)
         if ctx._record:
             ctx.geom = geom
@@ -212,8 +224,10 @@ class Conv(Op):
     def backward(ctx, g):
         x, w, cols = ctx.saved_tensors
         need = ctx.needs_input_grad
-        gx = ConvTranspose.apply(g, w, None, ctx.geom, x.shape[2:]) if need[0] else None
-        gw = ConvWeightGrad.apply(x, g, ctx.geom, w.shape, cols._data) if need[1] else None
+        # both gradients read g in the same layout: build it once
+        gy_cols = _gy_cols(g._data) if need[0] and need[1] else None
+        gx = ConvTranspose.apply(g, w, None, ctx.geom, x.shape[2:], gy_cols=gy_cols) if need[0] else None
+        gw = ConvWeightGrad.apply(x, g, ctx.geom, w.shape, cols._data, gy_cols=gy_cols) if need[1] else None
         return gx, gw, _bias_grad(ctx, g), None, None
 
 
@@ -221,11 +235,11 @@ class ConvTranspose(Op):
     _node_name = "ConvolutionBackward0"
 
     @staticmethod
-    def forward(ctx, g, w, b, geom, spatial):
+    def forward(ctx, g, w, b, geom, spatial, gy_cols=None):
         if ctx._record:
             ctx.geom = geom
             ctx.save_for_backward(g, w)
-        return _add_bias(conv_input_grad(g, w, geom, spatial), b)
+        return _add_bias(conv_input_grad(g, w, geom, spatial, gy_cols), b)
 
     @staticmethod
     def backward(ctx, gg):
@@ -233,7 +247,7 @@ class ConvTranspose(Op):
         need = ctx.needs_input_grad
         out = g.shape[2:]
         # both gradients read the same columns of gg: build them once
-        cols = batch_inner_cols(gg._data, ctx.geom, out) if need[0] and need[1] else None
+        cols = batch_last_cols(gg._data, ctx.geom, out) if need[0] and need[1] else None
         dg = Conv.apply(gg, w, None, ctx.geom, out, cols=cols) if need[0] else None
         dw = ConvWeightGrad.apply(gg, g, ctx.geom, w.shape, cols) if need[1] else None
         return dg, dw, _bias_grad(ctx, gg), None, None
@@ -241,11 +255,11 @@ class ConvTranspose(Op):
 
 class ConvWeightGrad(Op):
     @staticmethod
-    def forward(ctx, x, g, geom, w_shape, cols):
+    def forward(ctx, x, g, geom, w_shape, cols, gy_cols=None):
         if ctx._record:
             ctx.geom = geom
             ctx.save_for_backward(x, g)
-        return conv_weight_grad(x, g, geom, w_shape, cols)
+        return conv_weight_grad(x, g, geom, w_shape, cols, gy_cols)
 
     @staticmethod
     def backward(ctx, gw):
