@@ -241,16 +241,18 @@ def test_recurrence_leaves_inputs_and_gradients_unchanged(mode, gates, reverse):
     steps, batch, hidden = 4, 3, 5
     arrays = {"pre": _rand(steps, batch, gates * hidden), "h0": _rand(batch, hidden, seed=1),
               "c0": _rand(batch, hidden, seed=2) if mode == "LSTM" else None,
-              "w_hh": _rand(gates * hidden, hidden, seed=3), "b_hh": _rand(gates * hidden, seed=4) if mode == "GRU" else None}
+              "w_hh": _rand(gates * hidden, hidden, seed=3),
+              "b_hh": _rand(gates * hidden, seed=4) if mode == "GRU" else None}
     leaves = {k: None if a is None else ember.tensor(a, requires_grad=True) for k, a in arrays.items()}
     result = Recurrence.apply(*leaves.values(), mode, reverse)
     outs = result if mode == "LSTM" else (result,)
     grads = [_rand(*o.shape, seed=5 + i) for i, o in enumerate(outs)]
-    ember.autograd.backward(list(outs), [ember.tensor(g) for g in grads])
+    grad_tensors = [ember.tensor(g) for g in grads]
+    ember.autograd.backward(list(outs), grad_tensors)
     for name, a in arrays.items():
         if a is not None:
             np.testing.assert_array_equal(leaves[name].detach().numpy(), a, err_msg=name)
-            assert leaves[name].grad is not None, name
-    for i, o in enumerate(outs):
-        assert o.dtype == ember.float32
-    assert all(np.isfinite(leaves[k].grad.numpy()).all() for k in arrays if arrays[k] is not None)
+            assert leaves[name].grad is not None and np.isfinite(leaves[name].grad.numpy()).all(), name
+    for g, t in zip(grads, grad_tensors):
+        np.testing.assert_array_equal(t.numpy(), g)
+    assert all(o.dtype == ember.float32 for o in outs)
