@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import _tensor as _tensor_module     # half-initialised here: read .Tensor at call time
+from .._dtype import _FLOAT_NP
 from .._backend import array_module
 from .grad_mode import state
 from .graph import Node, SavedTensor, edge_of, accumulator_of, _sequence, FREED_MESSAGE
@@ -70,19 +71,22 @@ class Op(Node):
                     else:
                         edges.append((accumulator_of(a), 0))
                     d = a._data
-                    in_meta.append((d.shape, d.dtype, _xp_of(d)))
+                    in_meta.append((d.shape, d.dtype, np if type(d) is _ndarray else array_module(d)))
                 else:
                     edges.append(_NO_EDGE)
                     in_meta.append(None)
             ctx.next_functions = tuple(edges)
             ctx._in_meta = tuple(in_meta)
-            ctx._out_meta = tuple([(t._data.shape, t._data.dtype, _xp_of(t._data)) for t in results])
             non_diff = ctx.__dict__.get("_non_diff", ())
+            out_meta = []
             for j, t in enumerate(results):
-                if t.is_floating_point() and (not non_diff or id(outs[j]) not in non_diff):
+                d = t._data
+                out_meta.append((d.shape, d.dtype, np if type(d) is _ndarray else array_module(d)))
+                if d.dtype in _FLOAT_NP and (not non_diff or id(outs[j]) not in non_diff):
                     t._rg = True
                     t.grad_fn = ctx
                     t._output_nr = j
+            ctx._out_meta = tuple(out_meta)
             to_save = ctx.__dict__.pop("_to_save", None)
             if to_save:
                 ctx._saved = tuple([_saved(x, args, arrays, outs, results) for x in to_save])
@@ -94,10 +98,6 @@ class Op(Node):
 
 _NO_EDGE = (None, 0)
 _ndarray, _generic = np.ndarray, np.generic
-
-
-def _xp_of(arr):
-    return np if type(arr) is _ndarray else array_module(arr)
 
 
 def _saved(x, args, arrays, outs, results):
