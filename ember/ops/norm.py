@@ -43,23 +43,52 @@ def _channel_view(ndim):
     return lambda v: v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
+# Per-channel sums over (N, *) as einsum: NumPy's sum over axes (0, 2, 3) walks short rows and is
+# 4-5x slower at DCGAN's shapes (64x128x8x8: 0.16 -> 0.03 ms), and the dot form needs no product
+# temporary. einsum knows only NumPy's own types: float16/bfloat16 take the plain reductions.
+_EINSUM_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _channel_axes(a):
+    return (0,) + tuple(range(2, a.ndim))
+
+
+def _channel_sum(a):
+    if a.dtype not in _EINSUM_FLOATS:
+        return a.sum(axis=_channel_axes(a))
+    return array_module(a).einsum("ncl->c", a.reshape(a.shape[0], a.shape[1], -1))
+
+
+def _channel_dot(a, b):
+    if a.dtype not in _EINSUM_FLOATS or b.dtype != a.dtype:
+        return (a * b).sum(axis=_channel_axes(a))
+    return array_module(a).einsum("ncl,ncl->c", a.reshape(a.shape[0], a.shape[1], -1),
+                                  b.reshape(b.shape[0], b.shape[1], -1))
+
+
 class BatchNorm(Op):
     """y = (x - mean) * invstd * weight + bias, with per-channel statistics over axes (0, 2, 3, ...).
 
     `mean`/`var` arrive as arrays: the batch statistics when `training` (then their dependence on x is in
     the closed-form gradient) or the running statistics (constants) in eval. `all_reduce` sums arrays
     across processes for SyncBatchNorm (identity otherwise); `count` is the (global) values per channel.
+    `centred` is x - mean when the caller has computed it for the variance (it is normalised in place).
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, mean, var, eps, training, count, all_reduce):
+    def forward(ctx, x, weight, bias, mean, var, eps, training, count, all_reduce, centred=None):
         view = _channel_view(x.ndim)
         xp = array_module(x)
         invstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
-        xhat = (x - view(mean)) * view(invstd)
-        y = xhat * view(weight) if weight is not None else xhat
-        if bias is not None:
-            y = y + view(bias)
+        xhat = x - view(mean) if centred is None else centred
+        xhat *= view(invstd)
+        if weight is not None:
+            y = xhat * view(weight)
+            if bias is not None:
+                y += view(bias)
+        else:
+            # never xhat itself: the caller may change y in place (ReLU(inplace=True)) before backward
+            y = xhat + view(bias) if bias is not None else xhat.copy()
         y = y.astype(x.dtype, copy=False)
         if ctx._record:
             ctx.args = (mean, var, eps, training, count, all_reduce)
@@ -76,18 +105,18 @@ class BatchNorm(Op):
                 lambda x, w, b: _batch_norm_composed(x, w, b, mean, var, eps, training), (x, weight, bias),
                 (g,)) + (None,) * 6
         view = _channel_view(x.ndim)
-        axes = (0,) + tuple(range(2, x.ndim))
         g_arr, xhat, invstd = g._data, ctx.xhat, ctx.invstd
-        sum_g = g_arr.sum(axis=axes)
-        sum_g_xhat = (g_arr * xhat).sum(axis=axes)
+        sum_g = _channel_sum(g_arr)
+        sum_g_xhat = _channel_dot(g_arr, xhat)
         grad_x = None
         if ctx.needs_input_grad[0]:
-            scale = view(invstd if weight is None else invstd * weight._data)
+            scale = invstd if weight is None else invstd * weight._data
+            grad_x = g_arr * view(scale)
             if training:
+                # scale * (g - mean(g) - xhat * mean(g * xhat)), in three passes over the batch
                 global_g, global_g_xhat = all_reduce(sum_g, sum_g_xhat)
-                grad_x = scale * (g_arr - view(global_g / count) - xhat * view(global_g_xhat / count))
-            else:
-                grad_x = scale * g_arr
+                grad_x -= xhat * view(scale * (global_g_xhat / count))
+                grad_x -= view(scale * (global_g / count))
             grad_x = grad_x.astype(x._data.dtype, copy=False)
         grad_w = sum_g_xhat if weight is not None and ctx.needs_input_grad[1] else None
         grad_b = sum_g if bias is not None and ctx.needs_input_grad[2] else None
@@ -148,12 +177,12 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
             raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
         return BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps, False,
                                None, all_reduce)
-    axes = (0,) + tuple(range(2, x.ndim))
     local_count = x.size // channels
-    total, count = all_reduce(x.sum(axis=axes), np.asarray(float(local_count)))
+    total, count = all_reduce(_channel_sum(x), np.asarray(float(local_count)))
     count = float(count)
     mean = (total / count).astype(x.dtype, copy=False)
-    (sq_dev,) = all_reduce(np.square(x - _channel_view(x.ndim)(mean)).sum(axis=axes))
+    centred = x - _channel_view(x.ndim)(mean)
+    (sq_dev,) = all_reduce(_channel_dot(centred, centred))
     var = (sq_dev / count).astype(x.dtype, copy=False)
     if running_mean is not None:
         with no_grad():
@@ -164,7 +193,7 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
         with no_grad():
             running_var._data[...] = (1 - momentum) * running_var._data + momentum * unbiased
             running_var._vc[0] += 1
-    return BatchNorm.apply(input, weight, bias, mean, var, eps, True, count, all_reduce)
+    return BatchNorm.apply(input, weight, bias, mean, var, eps, True, count, all_reduce, centred=centred)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
