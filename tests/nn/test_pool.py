@@ -49,13 +49,14 @@ def test_tiling_max_pool_matches_torch(nd, xs, kw):
     check(lambda T, x: getattr(F(T), f"max_pool{nd}d")(x, **kw, return_indices=True), [xs])
 
 
-def test_tiling_max_pool_special_values_match_torch():
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_tiling_max_pool_special_values_match_torch(dtype):
     # per 2x2 window: several NaN (the last wins), a NaN first, ties (the first wins), only -inf,
     # -inf with a NaN, zeros of both signs (the first one's sign), inf ties
     windows = [[np.nan, 1, np.nan, 2], [np.nan, 0, 0, 0], [3, 3, 1, 3], [-np.inf] * 4, [-np.inf, np.nan, -np.inf, 1],
                [-0.0, 0.0, 0.0, -0.0], [0.0, -0.0, -0.0, 0.0], [1, np.inf, 5, np.inf], [np.nan] * 4]
-    x = np.zeros((1, len(windows), 2, 2), np.float32)
-    x[0] = np.array(windows, np.float32).reshape(-1, 2, 2)
+    x = np.zeros((1, len(windows), 2, 2), dtype)
+    x[0] = np.array(windows, dtype).reshape(-1, 2, 2)
     x = np.tile(x, (2, 1, 2, 3))
     for T in (ember, torch):
         values, index = F(T).max_pool2d(T.tensor(x), 2, return_indices=True)
