@@ -17,6 +17,8 @@ CASES = [  # name, functional, input shape, weight shape, kwargs
     ("LeNet conv2 64x6x14x14 -> 16 k5", "conv2d", (64, 6, 14, 14), (16, 6, 5, 5), {}),
     ("DCGAN convT 64x128x8x8 -> 64 k4 s2 p1", "conv_transpose2d", (64, 128, 8, 8), (128, 64, 4, 4),
      dict(stride=2, padding=1)),
+    ("DCGAN conv 64x64x16x16 -> 128 k4 s2 p1", "conv2d", (64, 64, 16, 16), (128, 64, 4, 4),
+     dict(stride=2, padding=1)),
 ]
 
 
