@@ -6,6 +6,7 @@ Each node is the `ctx` of the op that made it: it keeps what backward needs and 
 import contextlib
 import heapq
 import itertools
+import sys
 import weakref
 
 import numpy as np
@@ -168,7 +169,14 @@ class AccumulateGrad(Node):
         if var._hooks or var._post_acc_hooks:
             self.accumulate(_tensor_module.Tensor._make(grad), False)
         elif var.grad is None:
-            var.grad = _tensor_module.Tensor._make(grad.copy())
+            # as torch's AccumulateGrad: a fresh array that nothing else references becomes .grad as it
+            # is (references: the engine's `grads` list, this argument, getrefcount's own); any other
+            # (a view, shared with another input's gradient, kept by a hook or ctx) is copied
+            if type(grad) is _ndarray and grad.base is None and grad.flags.c_contiguous and \
+                    grad.flags.writeable and sys.getrefcount(grad) <= 3:
+                var.grad = _tensor_module.Tensor._make(grad)
+            else:
+                var.grad = _tensor_module.Tensor._make(grad.copy())
         else:
             var.grad._data += grad
 
@@ -297,6 +305,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                             _skip(child, dependencies, buffers, ready)
                         else:
                             heappush(ready, (-child._seq, id(child), child))
+                input_grads = g = None       # hold no gradient past its node (AccumulateGrad counts references)
         finally:
             state.enabled = prev_enabled
     while _final_callbacks:

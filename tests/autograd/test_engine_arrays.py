@@ -1,0 +1,86 @@
+"""The engine's array mode (backward without create_graph): gradients flow as arrays, and a leaf takes a
+fresh gradient array as its .grad without a copy only when nothing else holds it."""
+import weakref
+
+import numpy as np
+
+import ember
+
+
+def _leaves(n=2, size=4):
+    return [ember.tensor(np.linspace(-1, 1, size, dtype=np.float32) + i, requires_grad=True) for i in range(n)]
+
+
+def test_one_gradient_sent_to_two_leaves_is_not_shared():
+    a, b = _leaves()
+    (a + b).sum().backward()           # AddBackward0 hands the same array to both accumulators
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+    a.grad.add_(1)
+    np.testing.assert_array_equal(b.grad.numpy(), np.ones(4, np.float32))
+
+
+def test_a_leaf_used_twice_sums_its_gradients():
+    (a,) = _leaves(1)
+    (a * a + a).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), 2 * a.detach().numpy() + 1, rtol=1e-6)
+
+
+class _Fixed(ember.autograd.Function):
+    """Backward returns a new tensor of twos; `kept` collects weak (or, if keep=True, strong) references."""
+    kept = []
+
+    @staticmethod
+    def forward(ctx, x, keep):
+        ctx.keep = keep
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        out = ember.full(g.shape, 2.0)
+        _Fixed.kept.append(out if ctx.keep else weakref.ref(out._data))
+        return out, None
+
+
+def test_a_fresh_gradient_becomes_grad_without_a_copy():
+    _Fixed.kept.clear()
+    (x,) = _leaves(1)
+    _Fixed.apply(x, False).sum().backward()
+    assert _Fixed.kept[0]() is x.grad._data
+
+
+def test_a_gradient_someone_keeps_is_copied():
+    _Fixed.kept.clear()
+    (x,) = _leaves(1)
+    _Fixed.apply(x, True).sum().backward()
+    kept = _Fixed.kept[0]
+    assert not np.shares_memory(kept.numpy(), x.grad.numpy())
+    x.grad.zero_()
+    np.testing.assert_array_equal(kept.numpy(), np.full(4, 2.0, np.float32))
+
+
+def test_a_hooked_gradient_is_copied():
+    (x,) = _leaves(1)
+    seen = []
+    x.register_hook(lambda g: seen.append(g))
+    (x * 3).sum().backward()
+    assert not np.shares_memory(seen[0].numpy(), x.grad.numpy())
+
+
+def test_gradients_accumulate_into_a_taken_array():
+    (x,) = _leaves(1)
+    for _ in range(3):
+        (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(4, 9.0, np.float32))
+
+
+def test_array_mode_equals_the_tensor_mode_of_create_graph():
+    rng = np.random.default_rng(0)
+    model = ember.nn.Sequential(ember.nn.Linear(5, 7), ember.nn.Tanh(), ember.nn.Linear(7, 3))
+    x = ember.tensor(rng.standard_normal((6, 5)).astype(np.float32))
+    y = ember.tensor(rng.integers(0, 3, 6))
+    loss_fn = ember.nn.CrossEntropyLoss()
+    loss_fn(model(x), y).backward()
+    by_arrays = [p.grad.numpy().copy() for p in model.parameters()]
+    by_tensors = ember.autograd.grad(loss_fn(model(x), y), list(model.parameters()), create_graph=True)
+    for a, t in zip(by_arrays, by_tensors):
+        np.testing.assert_allclose(a, t.detach().numpy(), rtol=1e-6, atol=1e-7)
