@@ -120,21 +120,25 @@ def _kernels():
 
     @njit
     def col2im(cols, kernel, stride, pad, out):
-        """fold: cols (N, C*k*k, L) summed into out (N, C, H, W), which it zeroes first."""
+        """fold: cols (N, C*k*k, L) summed into out (N, C, H, W), which it zeroes first. Per kernel tap, the
+        block range whose pixels land inside the image is computed up front, so the inner loop has no branch."""
         n_, c_, h_, w_ = out.shape
+        blocks_h = (h_ + 2 * pad - kernel) // stride + 1
         blocks_w = (w_ + 2 * pad - kernel) // stride + 1
-        blocks = cols.shape[2]
         out[...] = 0
         for n in range(n_):
             for c in range(c_):
                 for ki in range(kernel):
+                    by_lo = max(0, (pad - ki + stride - 1) // stride)
+                    by_hi = min(blocks_h, (h_ - 1 + pad - ki) // stride + 1)
                     for kj in range(kernel):
                         row = (c * kernel + ki) * kernel + kj
-                        for block in range(blocks):
-                            y = (block // blocks_w) * stride - pad + ki
-                            x = (block % blocks_w) * stride - pad + kj
-                            if 0 <= y < h_ and 0 <= x < w_:
-                                out[n, c, y, x] += cols[n, row, block]
+                        bx_lo = max(0, (pad - kj + stride - 1) // stride)
+                        bx_hi = min(blocks_w, (w_ - 1 + pad - kj) // stride + 1)
+                        for by in range(by_lo, by_hi):
+                            y = by * stride - pad + ki
+                            for bx in range(bx_lo, bx_hi):
+                                out[n, c, y, bx * stride - pad + kj] += cols[n, row, by * blocks_w + bx]
 
     return dict(lstm_cell_forward=lstm_cell_forward, lstm_cell_forward_libm=lstm_cell_forward_libm,
                 lstm_cell_backward=lstm_cell_backward, max_pool_2x2_forward=max_pool_2x2_forward,
