@@ -421,3 +421,20 @@ def test_flatten_and_unflatten_shapes():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert ember.nn.Unflatten(-1, (2, -1))(ember.randn(2, 6)).shape == (2, 2, 3)
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.01, 0.2, 1.0, 1.5, -0.3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_leaky_relu_is_bit_exact_with_torch_on_special_values(slope, dtype):
+    # the branch-free forms (max(x, slope*x), a factor of exactly 1 or slope) must pick torch's values
+    # for signed zeros, infinities and NaN, for slopes inside and outside [0, 1]
+    values = np.array([-np.inf, -3.5, -1e-3, -0.0, 0.0, 1e-3, 2.25, np.inf, np.nan], dtype)
+    grads = np.array([1.5, -2.0, np.inf, 3.0, -1.0, 0.5, np.nan, 2.0, 1.0], dtype)
+    results = {}
+    for T in (ember, torch):
+        x = T.tensor(values, requires_grad=True)
+        y = T.nn.functional.leaky_relu(x, slope)
+        y.backward(T.tensor(grads))
+        results[T.__name__] = (y.detach().numpy(), x.grad.numpy())
+    for ours, theirs in zip(results["ember"], results["torch"]):
+        np.testing.assert_array_equal(ours.view(np.uint8), theirs.view(np.uint8))
