@@ -8,6 +8,7 @@ from . import _dtype
 from ._backend import array_module, device_of
 from .autograd.grad_mode import state
 from .autograd import graph
+from . import autograd as _autograd      # half-initialised here: .backward is read at call time
 
 
 class Size(tuple):
@@ -208,8 +209,7 @@ class Tensor:
 
     # --- autograd -------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         t = Tensor._make(self._data)

@@ -33,18 +33,18 @@ class Op(Node):
         make = Tensor._make
         ctx = object.__new__(cls)
         arrays = []
-        requires = False
+        needs = []
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
-                if a._rg:
-                    requires = True
+                needs.append(a._rg)
             else:
                 arrays.append(a)
-        record = requires and cls.differentiable and state.enabled
+                needs.append(False)
+        record = True in needs and cls.differentiable and state.enabled
         ctx._record = record
         if record:
-            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._rg for a in args])
+            ctx.needs_input_grad = tuple(needs)
         out = cls.forward(ctx, *arrays, **kwargs)
         multi = type(out) is tuple
         outs = out if multi else (out,)
@@ -106,7 +106,7 @@ def _saved(x, args, arrays, outs, results):
         return None
     for i, a in enumerate(arrays):
         if x is a and isinstance(args[i], Tensor):
-            return SavedTensor(tensor=args[i])
+            return SavedTensor(args[i])
     for j, o in enumerate(outs):
         if x is o:
             t = results[j]
