@@ -1,6 +1,8 @@
 """Figures for a numba proposal: what fused, compiled elementwise loops would buy ember, measured, not guessed.
 
     python bench/numba_figures.py            # numba is not an ember dependency: pip install numba first
+    OMP_NUM_THREADS=1 python bench/numba_figures.py    # on a shared, busy machine: with 2 threads torch's
+                                             # OpenMP barriers stall on a busy core (10x swings in (c))
 
 For the benchmark shapes it times, interleaved in one process with 2 threads like bench/run.py:
   (a) ember as it is (NumPy), (b) the same computation with its elementwise work as @numba.njit loops
