@@ -76,6 +76,7 @@ class Node:
     _node_name = None
     array_backward = False
     _arrays = False
+    _out_meta = (None,)    # (shape, dtype, xp) per output, set when the node is recorded; a leaf's one output
     next_functions = ()
     _saved = None
     _hooks = None          # node post-hooks: fn(grad_inputs, grad_outputs)
@@ -245,7 +246,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
             g = g._data
         buf = buffers.get(node)
         if buf is None:
-            buf = buffers[node] = [None] * _n_outputs(node)
+            buf = buffers[node] = [None] * len(node._out_meta)
         buf[nr] = g if buf[nr] is None else buf[nr] + g
         if node not in root_nodes:
             root_nodes.append(node)
@@ -294,13 +295,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                         continue
                     buf = buffers.get(child)
                     if buf is None:
-                        buf = buffers[child] = [None] * _n_outputs(child)
+                        buf = buffers[child] = [None] * len(child._out_meta)
                     if g is not None:
                         buf[nr] = g if buf[nr] is None else buf[nr] + g
                     left = dependencies[child] - 1
                     dependencies[child] = left
                     if left == 0:
-                        if all(b is None for b in buf):
+                        if buf[0] is None if len(buf) == 1 else all(b is None for b in buf):
                             del buffers[child]       # nothing flows this way: skip the whole branch
                             _skip(child, dependencies, buffers, ready)
                         else:
@@ -323,7 +324,7 @@ def _skip(node, dependencies, buffers, ready):
         for child, _ in n.next_functions:
             if child is None:
                 continue
-            buffers.setdefault(child, [None] * _n_outputs(child))
+            buffers.setdefault(child, [None] * len(child._out_meta))
             dependencies[child] -= 1
             if dependencies[child] == 0:
                 if all(b is None for b in buffers[child]):
@@ -331,11 +332,6 @@ def _skip(node, dependencies, buffers, ready):
                     stack.append(child)
                 else:
                     heapq.heappush(ready, (-child._seq, id(child), child))
-
-
-def _n_outputs(node):
-    meta = getattr(node, "_out_meta", None)
-    return 1 if meta is None else len(meta)
 
 
 def _call_node(node, grads):
