@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.realp
 
 import numpy as np  # noqa: E402
 
-from ember._backend import matmul, single_threaded_blas  # noqa: E402
+from ember._backend import matmul  # noqa: E402
 from ember.ops import rnn  # noqa: E402
 
 try:
@@ -168,29 +168,27 @@ class ArrayLSTM:
         self.w_t = np.ascontiguousarray(w_hh.T * (1 if cells == "libm" else self.scale))
 
     def forward(self, x):
-        with single_threaded_blas():
-            length, batch, size = x.shape[0], x.shape[1], self.w_hh.shape[1]
-            pre = matmul(x.reshape(-1, x.shape[-1]), self.w_ih.T).reshape(length, batch, 4 * size)
-            pre += self.bias
-            if self.cells == "ember":
-                zeros = np.zeros((batch, size), np.float32)
-                out, _, self.saved = rnn._lstm_forward(pre, zeros, zeros, self.w_hh, False)
-            else:
-                out = self._numba_forward(pre)
-            self.x, self.h_prev = x, self.saved[2]
-            return out
+        length, batch, size = x.shape[0], x.shape[1], self.w_hh.shape[1]
+        pre = matmul(x.reshape(-1, x.shape[-1]), self.w_ih.T).reshape(length, batch, 4 * size)
+        pre += self.bias
+        if self.cells == "ember":
+            zeros = np.zeros((batch, size), np.float32)
+            out, _, self.saved = rnn._lstm_forward(pre, zeros, zeros, self.w_hh, False)
+        else:
+            out = self._numba_forward(pre)
+        self.x, self.h_prev = x, self.saved[2]
+        return out
 
     def backward(self, g_out):
-        with single_threaded_blas():
-            if self.cells == "ember":
-                d_pre = rnn._lstm_backward(g_out, None, self.saved, self.w_hh, False)[0]
-            else:
-                d_pre = self._numba_backward(g_out)
-            flat = d_pre.reshape(-1, d_pre.shape[-1])
-            grad_w_hh = matmul(flat.T, self.h_prev.reshape(-1, self.h_prev.shape[-1]))
-            grad_w_ih = matmul(flat.T, self.x.reshape(-1, self.x.shape[-1]))
-            grad_b = flat.sum(axis=0)
-            return grad_w_ih, grad_w_hh, grad_b, grad_b
+        if self.cells == "ember":
+            d_pre = rnn._lstm_backward(g_out, None, self.saved, self.w_hh, False)[0]
+        else:
+            d_pre = self._numba_backward(g_out)
+        flat = d_pre.reshape(-1, d_pre.shape[-1])
+        grad_w_hh = matmul(flat.T, self.h_prev.reshape(-1, self.h_prev.shape[-1]))
+        grad_w_ih = matmul(flat.T, self.x.reshape(-1, self.x.shape[-1]))
+        grad_b = flat.sum(axis=0)
+        return grad_w_ih, grad_w_hh, grad_b, grad_b
 
     def _numba_forward(self, pre):
         k, (length, batch, size) = self.k, pre.shape[:2] + (self.w_hh.shape[1],)

@@ -55,8 +55,7 @@ framework, workload, scale = {framework!r}, {workload!r}, {scale}
 if framework in ("ember", "torch"):
     import importlib
     T = importlib.import_module(framework)
-    if framework == "torch":
-        T.set_num_threads({THREADS})
+    T.set_num_threads({THREADS})
     from ember.bench.workloads import WORKLOADS
     step = WORKLOADS[workload](T, scale)
 else:

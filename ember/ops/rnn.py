@@ -12,7 +12,7 @@ The LSTM step is the Tensor reference only: on arrays the LSTM runs its own kern
 """
 import numpy as np
 
-from .._backend import array_module, matmul, single_threaded_blas
+from .._backend import array_module, matmul
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
@@ -257,12 +257,11 @@ class Recurrence(Op):
 
     @staticmethod
     def forward(ctx, pre, h0, c0, w_hh, b_hh, mode, reverse):
-        with single_threaded_blas():     # per-step GEMMs are small: BLAS threads only add hand-offs
-            if mode == "LSTM":
-                out, c_last, saved = _lstm_forward(pre, h0, c0, w_hh, reverse)
-            else:
-                out, h_prev, caches = _run_arrays(mode, pre, h0, w_hh, b_hh, reverse)
-                saved = (out, h_prev, caches)
+        if mode == "LSTM":
+            out, c_last, saved = _lstm_forward(pre, h0, c0, w_hh, reverse)
+        else:
+            out, h_prev, caches = _run_arrays(mode, pre, h0, w_hh, b_hh, reverse)
+            saved = (out, h_prev, caches)
         if ctx._record:
             ctx.mode, ctx.reverse, ctx.arrays = mode, reverse, saved
             ctx.save_for_backward(pre, h0, c0, w_hh, b_hh)
@@ -274,16 +273,15 @@ class Recurrence(Op):
         if state.enabled:
             return differentiable_backward(_composed(ctx.mode, ctx.reverse), (pre, h0, c0, w_hh, b_hh),
                                            (grad_out, grad_c)) + (None, None)
-        with single_threaded_blas():
-            if ctx.mode == "LSTM":
-                dc = grad_c._data if grad_c is not None else None
-                d_pre, dh, dc, h_prev = _lstm_backward(grad_out._data, dc, ctx.arrays, w_hh._data, ctx.reverse)
-                d_hh = d_pre
-            else:
-                _, h_prev, caches = ctx.arrays
-                d_pre, dh, d_hh = _run_arrays_back(ctx.mode, grad_out._data, caches, h_prev, w_hh._data,
-                                                   ctx.reverse)
-                dc = None
+        if ctx.mode == "LSTM":
+            dc = grad_c._data if grad_c is not None else None
+            d_pre, dh, dc, h_prev = _lstm_backward(grad_out._data, dc, ctx.arrays, w_hh._data, ctx.reverse)
+            d_hh = d_pre
+        else:
+            _, h_prev, caches = ctx.arrays
+            d_pre, dh, d_hh = _run_arrays_back(ctx.mode, grad_out._data, caches, h_prev, w_hh._data,
+                                               ctx.reverse)
+            dc = None
         flat = d_hh.reshape(-1, d_hh.shape[-1])
         grad_w = matmul(flat.T, h_prev.reshape(-1, h_prev.shape[-1])) if ctx.needs_input_grad[3] else None
         grad_b = flat.sum(axis=0) if b_hh is not None and ctx.needs_input_grad[4] else None
