@@ -11,6 +11,34 @@ import numpy as np
 _cupy = None
 
 
+# --- the C heap under NumPy's arrays ---------------------------------------------------------------------
+# glibc serves arrays over 128 KB-32 MB with fresh mmap()s (or hands the heap top back to the OS past 2x
+# that), so every training step page-faults its activations and gradients in again, the kernel zeroing
+# each page: ~40% of an LSTM step (8.8 -> 5.1 ms) and 15% of a DCGAN step (239 -> 203 ms), with the
+# same peak RSS. Keeping blocks under 32 MB in the heap and up to 128 MB free at its top avoids that.
+# Settings the user gave glibc (MALLOC_*_ variables) are left alone.
+MMAP_THRESHOLD = 32 << 20
+TRIM_THRESHOLD = 128 << 20
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3      # glibc's mallopt() parameter numbers
+
+
+def _tune_glibc_malloc():
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
+            return False
+    except (ValueError, OSError, AttributeError):      # not glibc, or not a POSIX system
+        return False
+    if any(k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")):
+        return False
+    import ctypes
+    libc = ctypes.CDLL(None)
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(libc.mallopt(_M_TRIM_THRESHOLD,
+                                                                                         TRIM_THRESHOLD))
+
+
+MALLOC_TUNED = _tune_glibc_malloc()
+
+
 def cupy_module():
     """CuPy if it is installed and sees a GPU, else None (imported once, on first use)."""
     global _cupy
@@ -35,12 +63,12 @@ _DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")      # torch's
 
 
 # --- BLAS threads --------------------------------------------------------------------------------------
-# Like torch's intra-op threads: GEMMs of at least PARALLEL_GEMM_MACS multiply-adds run on the BLAS
-# library's threads (ember.set_num_threads; by default the library's own count), smaller ones on one
-# thread, where waking a second thread costs more than it saves. On a busy machine OpenBLAS's spinning
-# threads run 4-20x slower than one (torch's slow down as much): there `ember.set_num_threads(1)`.
+# Like torch's intra-op threads, GEMMs run on the BLAS library's threads (ember.set_num_threads; by
+# default the library's own count); OpenBLAS itself keeps tiny products on one thread. On an idle
+# machine two threads beat one from ~0.5M multiply-adds up (32x128 @ 128x512: 41 -> 24 us). On a busy
+# one OpenBLAS's spinning threads can run 4-20x slower than one, as torch's do: there call
+# `ember.set_num_threads(1)`.
 _blas_libraries = None           # threadpoolctl controllers for the BLAS libraries NumPy loaded
-PARALLEL_GEMM_MACS = 1 << 21
 _num_threads = None              # set by set_num_threads
 
 
@@ -52,7 +80,13 @@ def set_num_threads(num_threads):
     if num_threads < 1:
         raise RuntimeError("set_num_threads expects a positive integer")
     _num_threads = num_threads
-    for lib in _blas():
+    libs = _blas()
+    if not libs:
+        import warnings
+        warnings.warn("ember.set_num_threads: threadpoolctl is not installed (pip install 'ember[fast]'), so "
+                      "NumPy's BLAS keeps its own thread count (set OMP_NUM_THREADS before starting instead)",
+                      RuntimeWarning, stacklevel=2)
+    for lib in libs:
         lib.set_num_threads(num_threads)
 
 
@@ -94,57 +128,20 @@ def _blas():
     return _blas_libraries
 
 
-def blas_threads_to_one():
-    """Set every BLAS library to one thread; returns what `restore_blas_threads` needs to undo it."""
-    saved = []
-    for lib in _blas_libraries if _blas_libraries is not None else _blas():
-        n = lib.get_num_threads()
-        if n != 1:
-            lib.set_num_threads(1)
-            saved.append((lib, n))
-    return saved
-
-
-def restore_blas_threads(saved):
-    for lib, n in saved:
-        lib.set_num_threads(n)
-
-
-class single_threaded_blas:
-    """`with single_threaded_blas():` runs the block's BLAS calls on one thread (for loops of small GEMMs)."""
-    __slots__ = ("_saved",)
-
-    def __enter__(self):
-        self._saved = blas_threads_to_one()
-
-    def __exit__(self, *exc):
-        restore_blas_threads(self._saved)
-
-
-def _numpy_matmul(a, b, out):
-    if a.ndim >= 2 and b.ndim >= 2 and max(a.size * b.shape[-1], b.size * a.shape[-2]) >= PARALLEL_GEMM_MACS:
-        return np.matmul(a, b, out=out)
-    saved = blas_threads_to_one()
-    try:
-        return np.matmul(a, b, out=out)
-    finally:
-        restore_blas_threads(saved)
-
-
 def matmul(a, b, out=None):
-    """xp.matmul; NumPy GEMMs below PARALLEL_GEMM_MACS run on one BLAS thread (see above).
+    """xp.matmul.
 
     NumPy has no half-precision BLAS (its float16 matmul is a scalar loop, ~100x slower):
     float16/bfloat16 products are computed in float32 and rounded once to the operands' dtype, i.e.
     low-precision storage with float32 accumulation, as torch's CPU kernels do. CuPy has half GEMMs."""
     if type(a) is np.ndarray:
         if a.dtype.name in _HALF_PRECISION:
-            product = _numpy_matmul(a.astype(np.float32), b.astype(np.float32), None)
+            product = np.matmul(a.astype(np.float32), b.astype(np.float32))
             if out is None:
                 return product.astype(a.dtype)
             out[...] = product
             return out
-        return _numpy_matmul(a, b, out)
+        return np.matmul(a, b, out=out)
     return array_module(a).matmul(a, b, out=out)
 
 
