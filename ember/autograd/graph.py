@@ -170,16 +170,24 @@ class AccumulateGrad(Node):
         if var._hooks or var._post_acc_hooks:
             self.accumulate(_tensor_module.Tensor._make(grad), False)
         elif var.grad is None:
-            # as torch's AccumulateGrad: a fresh array that nothing else references becomes .grad as it
-            # is (references: the engine's `grads` list, this argument, getrefcount's own); any other
-            # (a view, shared with another input's gradient, kept by a hook or ctx) is copied
-            if type(grad) is _ndarray and grad.base is None and grad.flags.c_contiguous and \
-                    grad.flags.writeable and sys.getrefcount(grad) <= 3:
-                var.grad = _tensor_module.Tensor._make(grad)
-            else:
-                var.grad = _tensor_module.Tensor._make(grad.copy())
+            var.grad = _tensor_module.Tensor._make(grad if _unshared(grad) else grad.copy())
         else:
             var.grad._data += grad
+
+
+def _unshared(grad):
+    """Whether a gradient array can become .grad without a copy, as torch's AccumulateGrad decides by
+    use count: contiguous, and referenced only by the engine's `grads` list, the caller's argument and
+    ours (3, with getrefcount's own); a view only if it spans its whole base and nothing else holds that
+    base (as `(g.T @ x).T.T`, a weight's gradient made in its layout). Shared, hooked or kept ones are copied."""
+    if type(grad) is not _ndarray or not grad.flags.c_contiguous or not grad.flags.writeable or \
+            sys.getrefcount(grad) > 4:
+        return False
+    base = grad.base
+    if base is None:
+        return True
+    return type(base) is _ndarray and base.base is None and base.nbytes == grad.nbytes and \
+        sys.getrefcount(base) <= 3      # grad.base, our local, getrefcount's argument
 
 
 def accumulator_of(tensor):

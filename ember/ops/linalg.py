@@ -34,6 +34,7 @@ class MatMul(Op):
     def forward(ctx, a, b):
         if ctx._record:
             ctx.save_for_backward(b if ctx.needs_input_grad[0] else None, a if ctx.needs_input_grad[1] else None)
+            ctx.b_transposed = _transposed(b)
             if type(ctx) is MatMul:
                 ctx._node_name = _MATMUL_NODE_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
         return array_matmul(a, b)
@@ -45,7 +46,7 @@ class MatMul(Op):
         if not isinstance(g, Tensor):       # the engine's array mode (no create_graph)
             if g.ndim == 2 and not a_1d and not b_1d and len(ctx._in_meta[0][0]) == 2 and \
                     len(ctx._in_meta[1][0]) == 2:
-                return (None if b is None else array_matmul(g, b.T)), (None if a is None else array_matmul(a.T, g))
+                return (None if b is None else array_matmul(g, b.T)), _grad_in_layout(a, g, ctx.b_transposed)
             g, b, a = (None if v is None else Tensor._make(v) for v in (g, b, a))
         # 1-D operands are treated as a row (left) or column (right) matrix, then squeezed back
         g2 = g.unsqueeze(-1) if b_1d else g
@@ -145,6 +146,7 @@ class Addmm(Op):
     def forward(ctx, input, mat1, mat2):
         if ctx._record:
             ctx.save_for_backward(mat2 if ctx.needs_input_grad[1] else None, mat1 if ctx.needs_input_grad[2] else None)
+            ctx.mat2_transposed = _transposed(mat2)
         y = array_matmul(mat1, mat2)
         y += input
         return y
@@ -154,7 +156,21 @@ class Addmm(Op):
         mat2, mat1 = ctx.saved_tensors        # the engine sums g down to input's shape
         if isinstance(g, Tensor):
             return g, (None if mat2 is None else g.matmul(mat2.t())), (None if mat1 is None else mat1.t().matmul(g))
-        return g, (None if mat2 is None else array_matmul(g, mat2.T)), (None if mat1 is None else array_matmul(mat1.T, g))
+        return g, (None if mat2 is None else array_matmul(g, mat2.T)), _grad_in_layout(mat1, g, ctx.mat2_transposed)
+
+
+def _transposed(a):
+    """Whether a 2-D array is a transposed view (weight.t()): its gradient is best made in that layout."""
+    return a.ndim == 2 and not a.flags.c_contiguous and a.flags.f_contiguous
+
+
+def _grad_in_layout(a, g, transposed):
+    """a.T @ g, the gradient of the right operand; for a transposed operand computed as (g.T @ a).T, as
+    torch's mm_mat2_backward does, so that after TBackward the weight's gradient is a contiguous array
+    that AccumulateGrad keeps without a copy."""
+    if a is None:
+        return None
+    return array_matmul(g.T, a).T if transposed else array_matmul(a.T, g)
 
 
 def fused_addmm(input, mat1, mat2):

@@ -58,6 +58,37 @@ def test_a_gradient_someone_keeps_is_copied():
     np.testing.assert_array_equal(kept.numpy(), np.full(4, 2.0, np.float32))
 
 
+class _ViewOfKept(ember.autograd.Function):
+    """Backward returns a whole-array, contiguous view of an array it also keeps."""
+    kept = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        base = np.full(tuple(g.shape), 2.0, np.float32)
+        _ViewOfKept.kept.append(base)
+        return ember.from_numpy(base[...])
+
+
+def test_a_view_of_an_array_someone_keeps_is_copied():
+    _ViewOfKept.kept.clear()
+    x = ember.zeros(3, 4, requires_grad=True)
+    _ViewOfKept.apply(x).sum().backward()
+    assert not np.shares_memory(_ViewOfKept.kept[0], x.grad.numpy())
+
+
+def test_a_linear_weight_gradient_is_made_in_place_of_a_copy():
+    # Addmm makes W's gradient as (g.T @ x).T, so after TBackward it is a whole contiguous array
+    layer = ember.nn.Linear(5, 3)
+    x = ember.ones(4, 5)
+    layer(x).sum().backward()
+    assert layer.weight.grad.numpy().flags.c_contiguous
+    np.testing.assert_allclose(layer.weight.grad.numpy(), np.full((3, 5), 4.0, np.float32))
+
+
 def test_a_hooked_gradient_is_copied():
     (x,) = _leaves(1)
     seen = []
