@@ -72,13 +72,18 @@ _blas_libraries = None           # threadpoolctl controllers for the BLAS librar
 _num_threads = None              # set by set_num_threads
 
 
+def _check_thread_count(name, num_threads, not_positive):
+    """torch's checks and messages for a thread count."""
+    if type(num_threads) is not builtins.int:
+        raise RuntimeError(f"{name} expects an int, but got {type(num_threads).__name__}")
+    if num_threads < 1:
+        raise RuntimeError(not_positive)
+
+
 def set_num_threads(num_threads):
     """torch.set_num_threads: the threads large GEMMs use (NumPy's BLAS, through threadpoolctl)."""
     global _num_threads
-    if type(num_threads) is not builtins.int:
-        raise RuntimeError(f"set_num_threads expects an int, but got {type(num_threads).__name__}")
-    if num_threads < 1:
-        raise RuntimeError("set_num_threads expects a positive integer")
+    _check_thread_count("set_num_threads", num_threads, "set_num_threads expects a positive integer")
     _num_threads = num_threads
     libs = _blas()
     if not libs:
@@ -105,10 +110,7 @@ def set_num_interop_threads(num_threads):
     """torch.set_num_interop_threads. ember runs one op at a time (no inter-op pool), so the number is
     only kept for get_num_interop_threads."""
     global _num_interop_threads
-    if type(num_threads) is not builtins.int:
-        raise RuntimeError(f"set_num_interop_threads expects an int, but got {type(num_threads).__name__}")
-    if num_threads < 1:
-        raise RuntimeError("Expected num_threads to be positive")
+    _check_thread_count("set_num_interop_threads", num_threads, "Expected num_threads to be positive")
     _num_interop_threads = num_threads
 
 

@@ -342,6 +342,16 @@ def _skip(node, dependencies, buffers, ready):
                     heapq.heappush(ready, (-child._seq, id(child), child))
 
 
+def _gradient_tuple(node, result):
+    """What a backward returned, as a tuple with an entry for each input."""
+    if type(result) is not tuple:
+        result = tuple(result) if isinstance(result, tuple) else (result,)
+    if len(result) < len(node._in_meta):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {len(node._in_meta)}, got {len(result)})")
+    return result
+
+
 def _call_node(node, grads):
     Tensor = _tensor_module.Tensor
     if None in grads and getattr(node, "_materialize", True):
@@ -373,12 +383,8 @@ def _call_node(node, grads):
         result = check_backward(node, grads)
     else:
         result = node.backward(node, *grads)
-    if type(result) is not tuple:
-        result = tuple(result) if isinstance(result, tuple) else (result,)
+    result = _gradient_tuple(node, result)
     in_meta = node._in_meta
-    if len(result) < len(in_meta):
-        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                           f"(expected {len(in_meta)}, got {len(result)})")
     input_grads = []
     for (child, _), g, meta in zip(node.next_functions, result, in_meta):
         if child is None or g is None:
@@ -415,12 +421,8 @@ def _call_node_arrays(node, grads):
             node._arrays = False
     else:
         result = node.backward(node, *[None if g is None else Tensor._make(g) for g in grads])
-    if type(result) is not tuple:
-        result = tuple(result) if isinstance(result, tuple) else (result,)
+    result = _gradient_tuple(node, result)
     in_meta = node._in_meta
-    if len(result) < len(in_meta):
-        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                           f"(expected {len(in_meta)}, got {len(result)})")
     input_grads = []
     for i, ((child, _), g, meta) in enumerate(zip(node.next_functions, result, in_meta)):
         if child is None or g is None:
