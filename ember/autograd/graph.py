@@ -255,7 +255,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * len(node._out_meta)
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
+        buf[nr] = g if buf[nr] is None else _sum(buf[nr], g)
         if node not in root_nodes:
             root_nodes.append(node)
     # count how many edges point at each node, over the part of the graph reachable from the roots
@@ -305,7 +305,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                     if buf is None:
                         buf = buffers[child] = [None] * len(child._out_meta)
                     if g is not None:
-                        buf[nr] = g if buf[nr] is None else buf[nr] + g
+                        buf[nr] = g if buf[nr] is None else _sum(buf[nr], g)
                     left = dependencies[child] - 1
                     dependencies[child] = left
                     if left == 0:
@@ -323,6 +323,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
         Tensor = _tensor_module.Tensor
         captured = [None if g is None else Tensor._make(g) for g in captured]
     return captured
+
+
+def _sum(a, b):
+    """Two gradients for one output, added (NumPy gives a scalar for 0-d arrays: kept an array)."""
+    total = a + b
+    return np.asarray(total) if isinstance(total, np.generic) else total
 
 
 def _skip(node, dependencies, buffers, ready):

@@ -5,6 +5,7 @@ import weakref
 import numpy as np
 
 import ember
+from oracle import torch
 
 
 def _leaves(n=2, size=4):
@@ -115,3 +116,15 @@ def test_array_mode_equals_the_tensor_mode_of_create_graph():
     by_tensors = ember.autograd.grad(loss_fn(model(x), y), list(model.parameters()), create_graph=True)
     for a, t in zip(by_arrays, by_tensors):
         np.testing.assert_allclose(a, t.detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_a_zero_dim_leaf_used_twice_gets_an_array_gradient():
+    # two 0-d gradients summed by NumPy give a NumPy scalar, which an in-place op could not write into
+    results = {}
+    for T in (ember, torch):
+        x = T.tensor(2.0, requires_grad=True)
+        (x * x + x * 3).backward()
+        x.grad.add_(1)
+        results[T.__name__] = x.grad.numpy()
+    assert isinstance(results["ember"], np.ndarray) and results["ember"].shape == ()
+    np.testing.assert_array_equal(results["ember"], results["torch"])
