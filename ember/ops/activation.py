@@ -93,7 +93,7 @@ def _leaky_relu_backward(g, x, slope):
     xp = array_module(xa)
     dtype = np.float32 if xa.dtype.name in _HALF_PRECISION else xa.dtype
     if 0 <= slope <= 1:
-        factor = (xa > 0).astype(dtype)
+        factor = xp.array(xa > 0, dtype=dtype)      # an array even for 0-d x (a comparison gives a scalar)
         xp.maximum(factor, slope, out=factor)
     else:
         factor = xp.where(xa > 0, 1, slope).astype(dtype)

@@ -3,6 +3,7 @@ fresh gradient array as its .grad without a copy only when nothing else holds it
 import weakref
 
 import numpy as np
+import pytest
 
 import ember
 from oracle import torch
@@ -128,3 +129,35 @@ def test_a_zero_dim_leaf_used_twice_gets_an_array_gradient():
         results[T.__name__] = x.grad.numpy()
     assert isinstance(results["ember"], np.ndarray) and results["ember"].shape == ()
     np.testing.assert_array_equal(results["ember"], results["torch"])
+
+
+_SHAPES = [(), (3,), (2, 3), (1, 3), (2, 1)]
+_GRAPHS = {
+    "mul-add": lambda a, b: a * b + a,
+    "div": lambda a, b: (a - b) / (b * b + 1),
+    "unary": lambda a, b: (a * 2).exp() * b.tanh() + (a / 3).log1p().neg() * b.square(),
+    "reductions": lambda a, b: a.sum() * b + a.mean(),
+    "kinks": lambda a, b: ember.nn.functional.leaky_relu(a * b - 1, 0.1) + (a - b).relu()
+    + ember.nn.functional.hardtanh(a - b) * ember.nn.functional.threshold(b, 0.5, 0.25),
+    "views": lambda a, b: (a.unsqueeze(0) * b).sum(0) + a.reshape(-1).sum(),
+}
+
+
+@pytest.mark.parametrize("graph", list(_GRAPHS))
+@pytest.mark.parametrize("sa,sb", [(sa, sb) for sa in _SHAPES for sb in _SHAPES
+                                   if sa == sb or () in (sa, sb) or 1 in sa + sb])
+def test_array_mode_equals_tensor_mode_over_shapes(graph, sa, sb):
+    """0-d, broadcast and repeated leaves: the array walk gives the Tensor walk's gradients, as arrays."""
+    fn = _GRAPHS[graph]
+    rng = np.random.default_rng(1)
+    A, B = rng.uniform(0.1, 2, sa).astype(np.float32), rng.uniform(0.1, 2, sb).astype(np.float32)
+
+    def leaves():
+        return ember.tensor(A, requires_grad=True), ember.tensor(B, requires_grad=True)
+    a, b = leaves()
+    by_tensors = ember.autograd.grad((fn(a, b) ** 2).sum(), [a, b], create_graph=True)
+    a, b = leaves()
+    (fn(a, b) ** 2).sum().backward()
+    for leaf, expected in zip((a, b), by_tensors):
+        assert type(leaf.grad._data) is np.ndarray and leaf.grad.dtype == ember.float32
+        np.testing.assert_allclose(leaf.grad.numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-6)
