@@ -58,7 +58,11 @@ def array_module(arr):
     return np
 
 
-_HALF_PRECISION = ("float16", "bfloat16")
+def is_half_precision(dtype):
+    """float16 or bfloat16 (ml_dtypes' kind 'V'), read from C-level fields: NumPy's dtype.name is a
+    Python property that costs more than a small op."""
+    return dtype.itemsize == 2 and dtype.kind in "fV"
+
 _DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")      # torch's own pattern
 
 
@@ -137,7 +141,7 @@ def matmul(a, b, out=None):
     float16/bfloat16 products are computed in float32 and rounded once to the operands' dtype, i.e.
     low-precision storage with float32 accumulation, as torch's CPU kernels do. CuPy has half GEMMs."""
     if type(a) is np.ndarray:
-        if a.dtype.name in _HALF_PRECISION:
+        if is_half_precision(a.dtype):
             product = np.matmul(a.astype(np.float32), b.astype(np.float32))
             if out is None:
                 return product.astype(a.dtype)

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .._backend import array_module
+from .._backend import array_module, is_half_precision
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
 from .._tensor import Tensor
@@ -26,8 +26,7 @@ _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _GELU_TANH_COEF = 0.044715
-_ONE_SIXTH_F32 = float(np.float32(1 / 6))
-_HALF_PRECISION = ("float16", "bfloat16")     # torch's hardsigmoid backward uses a float constant at any dtype
+_ONE_SIXTH_F32 = float(np.float32(1 / 6))     # torch's hardsigmoid backward uses a float constant at any dtype
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -79,7 +78,7 @@ def _mish_backward(g, x):
 
 
 def _leaky_relu_forward(xp, x, slope):
-    if x.dtype.name in _HALF_PRECISION:      # torch computes in float32 and rounds once
+    if is_half_precision(x.dtype):      # torch computes in float32 and rounds once
         return _leaky_relu_forward(xp, x.astype(np.float32), slope).astype(x.dtype)
     if 0 < slope <= 1:      # max(x, slope*x) picks the same values (signed zeros, inf and NaN too)
         return xp.maximum(x, x * slope)     # without np.where's branch per element: ~20x faster
@@ -91,7 +90,7 @@ def _leaky_relu_backward(g, x, slope):
     for half-precision inputs, rounded once, as torch); on Tensors (create_graph) and arrays alike."""
     xa = x._data if isinstance(x, Tensor) else x
     xp = array_module(xa)
-    dtype = np.float32 if xa.dtype.name in _HALF_PRECISION else xa.dtype
+    dtype = np.float32 if is_half_precision(xa.dtype) else xa.dtype
     if 0 <= slope <= 1:
         factor = xp.array(xa > 0, dtype=dtype)      # an array even for 0-d x (a comparison gives a scalar)
         xp.maximum(factor, slope, out=factor)

@@ -175,14 +175,16 @@ def _grad_in_layout(a, g, transposed):
 
 def fused_addmm(input, mat1, mat2):
     """Addmm when it applies (checked 2-D operands, one dtype, input broadcasting to the product), else None."""
-    if input.dtype is not mat1.dtype or input.device != mat1.device:
+    a, m1, m2 = input._data, mat1._data, mat2._data
+    if a.dtype != m1.dtype or type(a) is not type(m1) or (type(a) is not np.ndarray and input.device != mat1.device):
         return None
-    shape = (mat1.shape[0], mat2.shape[1])
-    try:
-        if np.broadcast_shapes(tuple(input.shape), shape) != shape:
+    shape = (m1.shape[0], m2.shape[1])
+    if a.shape != shape and a.shape != shape[1:]:     # bias (M,) or a full (N, M); else the general path
+        try:
+            if np.broadcast_shapes(a.shape, shape) != shape:
+                return None
+        except ValueError:
             return None
-    except ValueError:
-        return None
     return Addmm.apply(input, mat1, mat2)
 
 

@@ -28,21 +28,21 @@ def linear_shape_error(input, weight, layer=None):
 
 def linear(input, weight, bias=None):
     input, weight, bias = low_precision(input, weight, bias)
-    if input.dim() == 0 or input.shape[-1] != weight.shape[-1]:
+    in_shape, w_shape = input._data.shape, weight._data.shape       # (Tensor.shape builds a Size each time)
+    if not in_shape or in_shape[-1] != w_shape[-1]:
         raise linear_shape_error(input, weight)
-    if weight.dim() != 2:
+    if len(w_shape) != 2:
         out = matmul(input, weight.t())
         return out if bias is None else out + bias
     # as torch: one 2-D product (so the weight gradient is a single GEMM, not a batch to sum), with the
     # bias added in the same node (AddmmBackward0), viewed back to the input's leading dims
-    lead = tuple(input.shape[:-1])
-    flat = input.reshape(-1, input.shape[-1]) if input.dim() != 2 else input
+    flat = input.reshape(-1, in_shape[-1]) if len(in_shape) != 2 else input
     out = None if bias is None else fused_addmm(bias, flat, weight.t())
     if out is None:
         out = mm(flat, weight.t())
         if bias is not None:
             out = out + bias
-    return out.reshape(lead + (weight.shape[0],)) if input.dim() != 2 else out
+    return out.reshape(in_shape[:-1] + (w_shape[0],)) if len(in_shape) != 2 else out
 
 
 def bilinear(input1, input2, weight, bias=None):

@@ -157,7 +157,8 @@ class _ClassTargets:
             raise RuntimeError(f"{name}: weight tensor should be defined either for all {C} classes or no classes "
                                f"but got weight tensor of shape: {list(weight.shape)}")
         xp = array_module(input._data)
-        t = target._data.astype(np.int64) if input.dim() >= 2 else target._data.reshape(1).astype(np.int64)
+        t = target._data.astype(np.int64, copy=False) if input.dim() >= 2 else \
+            target._data.reshape(1).astype(np.int64)
         valid = t != ignore_index
         if t.size and valid.any():
             picked = t[valid]
@@ -166,17 +167,24 @@ class _ClassTargets:
                 raise IndexError(f"Target {int(bad[0])} is out of bounds ({name} with {C} classes, so targets "
                                  f"must be in [0, {C - 1}] or equal ignore_index={ignore_index}).")
         self.index = xp.where(valid, t, 0)
+        # (N, C) scores: index rows directly (take/put_along_axis build their index grids in Python)
+        self.rows = xp.arange(len(t)) if input.dim() <= 2 else None
         self.valid = valid.astype(input._data.dtype)
         self.class_weight = None if weight is None else weight._data.astype(input._data.dtype, copy=False)
         self.weight = self.valid if weight is None else self.class_weight[self.index] * self.valid
 
     def gather(self, xp, scores):
         """scores[n, target[n], d...] for every position, as an (N, d1, ...) array."""
+        if self.rows is not None:
+            return scores[self.rows, self.index]
         return xp.take_along_axis(scores, self.index[:, None], axis=1)[:, 0]
 
     def onehot_scaled(self, xp, like, scale):
         out = xp.zeros(like.shape, like.dtype)
-        xp.put_along_axis(out, self.index[:, None], scale[:, None], axis=1)
+        if self.rows is not None:
+            out[self.rows, self.index] = scale
+        else:
+            xp.put_along_axis(out, self.index[:, None], scale[:, None], axis=1)
         return out
 
     def class_weight_row(self, ndim):

@@ -178,10 +178,10 @@ def transpose(input, dim0, dim1):
 
 @torch_api()
 def t(input):
-    if input.dim() > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
-    return named(transpose(input, 0, 1), "TBackward0") if input.dim() == 2 else \
-        View.apply(input, tuple(input.shape))
+    n = input._data.ndim
+    if n > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
+    return named(Transpose.apply(input, (1, 0)), "TBackward0") if n == 2 else View.apply(input, input._data.shape)
 
 
 def _T_prop(self):
