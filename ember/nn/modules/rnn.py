@@ -22,11 +22,15 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
-def _recurrence(mode, pre, h0, c0, w_hh, b_ih, b_hh, reverse):
-    """One layer, one direction; `pre` is x @ W_ih^T (no bias yet). Returns (out, c_last or None)."""
-    if b_ih is not None:
-        # GRU keeps b_hh inside r * (W_hn h + b_hn); the others can add both biases up front
-        pre = pre + (b_ih if mode == "GRU" else b_ih + b_hh)
+def _recurrence(mode, x, w_ih, h0, c0, w_hh, b_ih, b_hh, reverse):
+    """One layer, one direction over x (T, B, I), or one cell step over x (B, I). Returns (out, c_last or None).
+
+    The input projection for every step is one linear (bias added inside its GEMM node): GRU keeps b_hh
+    inside r * (W_hn h + b_hn), the others add both biases up front."""
+    bias = None if b_ih is None else (b_ih if mode == "GRU" else b_ih + b_hh)
+    pre = linear(x, w_ih, bias)
+    if pre.dim() == 2:
+        pre = pre.unsqueeze(0)
     result = Recurrence.apply(pre, h0, c0, w_hh, b_hh if mode == "GRU" else None, mode, reverse)
     return result if mode == "LSTM" else (result, None)
 
@@ -198,7 +202,7 @@ class RNNBase(Module):
                 params = self.all_weights[k]
                 w_ih, w_hh = params[0], params[1]
                 b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
-                out, c = _recurrence(self.mode, linear(layer_input, w_ih), h0[k], None if c0 is None else c0[k],
+                out, c = _recurrence(self.mode, layer_input, w_ih, h0[k], None if c0 is None else c0[k],
                                      w_hh, b_ih, b_hh, direction == 1)
                 outs.append(out)
                 h_last.append(out[0] if direction == 1 else out[-1])
@@ -309,7 +313,7 @@ class RNNCellBase(Module):
             if tuple(s.shape) != (input.shape[0], self.hidden_size):
                 raise RuntimeError(f"{name}: Expected hidden state of shape {[input.shape[0], self.hidden_size]}, "
                                    f"got {list(s.shape)}")
-        out, c = _recurrence(mode, linear(input, self.weight_ih).unsqueeze(0), states[0],
+        out, c = _recurrence(mode, input, self.weight_ih, states[0],
                              states[1] if mode == "LSTM" else None, self.weight_hh, self.bias_ih, self.bias_hh,
                              False)
         h = out[0]
