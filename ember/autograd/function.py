@@ -59,7 +59,6 @@ class Op(Node):
                 t._vc = base._vc
             results.append(t)
         if record:
-            ctx._seq = next(_sequence)
             edges = []
             in_meta = []
             for a in args:
@@ -76,6 +75,7 @@ class Op(Node):
                     edges.append(_NO_EDGE)
                     in_meta.append(None)
             ctx.next_functions = tuple(edges)
+            ctx._seq = next(_sequence)      # after its inputs' nodes, AccumulateGrads made just now included
             ctx._in_meta = tuple(in_meta)
             non_diff = ctx.__dict__.get("_non_diff", ())
             out_meta = []
@@ -159,8 +159,8 @@ class Function(metaclass=FunctionMeta):
         outs = out if multi else (out,)
         if record:
             input_ids = {id(a) for a in tensor_args}
-            ctx._seq = next(_sequence)
             ctx.next_functions = tuple(edge_of(a) if isinstance(a, Tensor) else (None, 0) for a in args)
+            ctx._seq = next(_sequence)      # after its inputs' nodes, AccumulateGrads made just now included
             ctx._in_meta = tuple(_meta(a._data) if isinstance(a, Tensor) else None for a in args)
             non_diff = getattr(ctx, "_non_diff", ())
             fixed = []

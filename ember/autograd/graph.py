@@ -4,7 +4,7 @@ Each node is the `ctx` of the op that made it: it keeps what backward needs and 
 (`next_functions`) to the nodes of its inputs; leaves end in `AccumulateGrad`.
 """
 import contextlib
-import heapq
+import operator
 import itertools
 import sys
 import weakref
@@ -15,6 +15,7 @@ from .. import _tensor as _tensor_module     # half-initialised here: read .Tens
 from .grad_mode import state, no_grad
 
 _sequence = itertools.count()
+_SEQ = operator.attrgetter("_seq")
 _ndarray = np.ndarray
 _no_context = contextlib.nullcontext()
 
@@ -243,7 +244,6 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     arrays = not create_graph and not state.anomaly
     call_node = _call_node_arrays if arrays else _call_node
     captured = [None] * (len(capture) if capture else 0)
-    dependencies = {}
     buffers = {}
     root_nodes = []
     for t, g in zip(roots, root_grads):
@@ -258,38 +258,32 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
         buf[nr] = g if buf[nr] is None else _sum(buf[nr], g)
         if node not in root_nodes:
             root_nodes.append(node)
-    # count how many edges point at each node, over the part of the graph reachable from the roots
+    # every node reachable from the roots. A gradient flows from a node to the nodes of its inputs, which
+    # were all numbered (_seq) before it, so visiting by decreasing number reaches each node after every
+    # node that can send it one: no dependency counts or ready queue needed
     stack = list(root_nodes)
     seen = set(stack)
     while stack:
         for child, _ in stack.pop().next_functions:
-            if child is None:
-                continue
-            if child in dependencies:
-                dependencies[child] += 1
-            else:
-                dependencies[child] = 1
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-    ready = [(-n._seq, id(n), n) for n in root_nodes if n not in dependencies]
-    heapq.heapify(ready)
-    heappop, heappush = heapq.heappop, heapq.heappush
+            if child is not None and child not in seen:
+                seen.add(child)
+                stack.append(child)
     prev_enabled = state.enabled
     state.enabled = create_graph
     # array-mode backwards do NumPy math directly; like ember's ops, they give torch's inf/nan silently
     with (np.errstate(all="ignore") if arrays else _no_context):
         try:
-            while ready:
-                node = heappop(ready)[2]
-                grads = buffers.pop(node)
+            for node in sorted(seen, key=_SEQ, reverse=True):
+                grads = buffers.pop(node, None)
+                if grads is None or (grads[0] is None if len(grads) == 1 else all(g is None for g in grads)):
+                    continue        # nothing flows this way
                 if capture:
                     for nr in range(len(grads)):
                         idx = capture.get((node, nr))
                         if idx is not None:
                             captured[idx] = grads[nr]
                 if type(node) is AccumulateGrad:
-                    if accumulate and grads[0] is not None:
+                    if accumulate:
                         if arrays:
                             node.accumulate_array(grads[0])
                         else:
@@ -299,22 +293,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                 if not retain_graph:
                     node._release()
                 for (child, nr), g in zip(node.next_functions, input_grads):
-                    if child is None:
+                    if child is None or g is None:
                         continue
                     buf = buffers.get(child)
                     if buf is None:
                         buf = buffers[child] = [None] * len(child._out_meta)
-                    if g is not None:
-                        buf[nr] = g if buf[nr] is None else _sum(buf[nr], g)
-                    left = dependencies[child] - 1
-                    dependencies[child] = left
-                    if left == 0:
-                        if buf[0] is None if len(buf) == 1 else all(b is None for b in buf):
-                            del buffers[child]       # nothing flows this way: skip the whole branch
-                            _skip(child, dependencies, buffers, ready)
-                        else:
-                            heappush(ready, (-child._seq, id(child), child))
-                input_grads = g = None       # hold no gradient past its node (AccumulateGrad counts references)
+                    buf[nr] = g if buf[nr] is None else _sum(buf[nr], g)
+                input_grads = g = grads = None      # hold no gradient past its node (AccumulateGrad counts references)
         finally:
             state.enabled = prev_enabled
     while _final_callbacks:
@@ -329,23 +314,6 @@ def _sum(a, b):
     """Two gradients for one output, added (NumPy gives a scalar for 0-d arrays: kept an array)."""
     total = a + b
     return np.asarray(total) if isinstance(total, np.generic) else total
-
-
-def _skip(node, dependencies, buffers, ready):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        for child, _ in n.next_functions:
-            if child is None:
-                continue
-            buffers.setdefault(child, [None] * len(child._out_meta))
-            dependencies[child] -= 1
-            if dependencies[child] == 0:
-                if all(b is None for b in buffers[child]):
-                    buffers.pop(child)
-                    stack.append(child)
-                else:
-                    heapq.heappush(ready, (-child._seq, id(child), child))
 
 
 def _gradient_tuple(node, result):
