@@ -1,4 +1,6 @@
 """Shape ops. view/transpose/permute/expand/squeeze/narrow/basic slicing return views that share memory."""
+import math
+
 import numpy as np
 
 from .._backend import array_module, diagonal_view
@@ -113,9 +115,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     s, e = input._dim(start_dim), input._dim(end_dim)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-    shape = input.shape
-    new = tuple(shape[:s]) + (int(np.prod(shape[s:e + 1])),) + tuple(shape[e + 1:])
-    return reshape(input, new)
+    shape = input._data.shape
+    return reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
 @torch_api()
