@@ -63,6 +63,7 @@ def is_half_precision(dtype):
     Python property that costs more than a small op."""
     return dtype.itemsize == 2 and dtype.kind in "fV"
 
+
 _DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")      # torch's own pattern
 
 
@@ -85,7 +86,7 @@ def _check_thread_count(name, num_threads, not_positive):
 
 
 def set_num_threads(num_threads):
-    """torch.set_num_threads: the threads large GEMMs use (NumPy's BLAS, through threadpoolctl)."""
+    """torch.set_num_threads: the threads GEMMs use (NumPy's BLAS, through threadpoolctl)."""
     global _num_threads
     _check_thread_count("set_num_threads", num_threads, "set_num_threads expects a positive integer")
     _num_threads = num_threads

@@ -179,7 +179,7 @@ class AccumulateGrad(Node):
 def _unshared(grad):
     """Whether a gradient array can become .grad without a copy, as torch's AccumulateGrad decides by
     use count: contiguous, and referenced only by the engine's `grads` list, the caller's argument and
-    ours (3, with getrefcount's own); a view only if it spans its whole base and nothing else holds that
+    ours (4, with getrefcount's own); a view only if it spans its whole base and nothing else holds that
     base (as `(g.T @ x).T.T`, a weight's gradient made in its layout). Shared, hooked or kept ones are copied."""
     if type(grad) is not _ndarray or not grad.flags.c_contiguous or not grad.flags.writeable or \
             sys.getrefcount(grad) > 4:
@@ -376,6 +376,8 @@ def _call_node(node, grads):
             if new is not None:
                 input_grads = list(new)
     return input_grads
+
+
 def _call_node_arrays(node, grads):
     """_call_node in array mode: array gradients in and out; hooks see Tensors, as always."""
     Tensor = _tensor_module.Tensor

@@ -158,10 +158,10 @@ def _make_unary(name, forward, backward, saves):
     return type(cls_name, (Op,), attrs)
 
 
-_TORCH_NODE_NAMES = {"square": "PowBackward0"}
+_TORCH_NODE_NAMES = {"square": "PowBackward0"}      # torch computes square as pow(x, 2)
 # backward formulas above that call Tensor methods (the rest are operators only, so they run on arrays too)
 _TENSOR_METHOD_BACKWARDS = {"sin", "cos", "asin", "acos", "sinh", "cosh", "asinh", "acosh", "erf", "erfc", "erfinv",
-                            "abs"}      # torch computes square as pow(x, 2)
+                            "abs"}
 
 
 # what torch does with a bool (or integer) input to the unary ops that don't just compute in float

@@ -44,8 +44,7 @@ class MatMul(Op):
         b, a = ctx.saved_tensors
         a_1d, b_1d = len(ctx._in_meta[0][0]) == 1, len(ctx._in_meta[1][0]) == 1
         if not isinstance(g, Tensor):       # the engine's array mode (no create_graph)
-            if g.ndim == 2 and not a_1d and not b_1d and len(ctx._in_meta[0][0]) == 2 and \
-                    len(ctx._in_meta[1][0]) == 2:
+            if g.ndim == 2 and len(ctx._in_meta[0][0]) == 2 and len(ctx._in_meta[1][0]) == 2:
                 return (None if b is None else array_matmul(g, b.T)), _grad_in_layout(a, g, ctx.b_transposed)
             g, b, a = (None if v is None else Tensor._make(v) for v in (g, b, a))
         # 1-D operands are treated as a row (left) or column (right) matrix, then squeezed back
@@ -191,13 +190,11 @@ def fused_addmm(input, mat1, mat2):
 @torch_api(inplace=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     input, mat1, mat2 = low_precision(input, mat1, mat2)
-    prod = mm(mat1, mat2) if beta != 1 or alpha != 1 else None
-    if prod is None:
+    if beta == 1 and alpha == 1:
         fused = fused_addmm(input, mat1, mat2)
         if fused is not None:
             return fused
-        prod = mm(mat1, mat2)
-    return named(_scaled_sum(input, prod, beta, alpha), "AddmmBackward0")
+    return named(_scaled_sum(input, mm(mat1, mat2), beta, alpha), "AddmmBackward0")
 
 
 def _scaled_sum(input, prod, beta, alpha):

@@ -65,7 +65,8 @@ class _ReducedGradBroadcast(Op):
 def _broadcast_reduced(g, in_shape, dims, keepdim):
     """The array math of _ReducedGradBroadcast: a read-only broadcast view, no copy (a small full
     reduction is filled instead: np.broadcast_to costs more than writing a few thousand values)."""
-    if dims is None and type(g) in (np.ndarray, np.float32, np.float64) and g.ndim == 0 and math.prod(in_shape) <= 4096:
+    if dims is None and (type(g) is np.ndarray or isinstance(g, np.generic)) and g.ndim == 0 and \
+            math.prod(in_shape) <= 4096:
         out = np.empty(in_shape, g.dtype)
         out.fill(g)
         return out
