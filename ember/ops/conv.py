@@ -58,13 +58,12 @@ def _zero_pad(x, pads):
 
 def _window_view(padded, kernel, stride, dilation, out):
     """Read-only view (N, C, *K, *Out) of every window; no copy."""
-    xp = array_module(padded)
     st = padded.strides
     nd = len(kernel)
     shape = padded.shape[:2] + tuple(kernel) + tuple(out)
     strides = st[:2] + tuple(st[2 + i] * dilation[i] for i in range(nd)) + \
         tuple(st[2 + i] * stride[i] for i in range(nd))
-    return xp.lib.stride_tricks.as_strided(padded, shape, strides, writeable=False)
+    return readonly_strided_view(padded, shape, strides)
 
 
 def im2col(x, geom, out):
