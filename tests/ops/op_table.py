@@ -217,6 +217,8 @@ ROWS = [(f"unary-{name}", _unary(name), [(3, 4)], dict(zip(("low", "high"), UNAR
     ("matmul-bcast-batch", lambda T, a, b: a @ b, [(2, 1, 3, 4), (3, 4, 2)], {}),
     ("addmm", lambda T, c, a, b: T.addmm(c, a, b, beta=0.5, alpha=2), [(3, 2), (3, 4), (4, 2)], {}),
     ("addmm-bcast", lambda T, c, a, b: c.addmm(a, b), [(2,), (3, 4), (4, 2)], {}),
+    ("addmm-full", lambda T, c, a, b: T.addmm(c, a, b), [(3, 2), (3, 4), (4, 2)], {}),       # one Addmm node
+    ("addmm-transposed", lambda T, c, a, b: T.addmm(c, a, b.t()), [(2,), (3, 4), (2, 4)], {}),  # as nn.Linear
     ("addbmm", lambda T, c, a, b: T.addbmm(c, a, b), [(3, 2), (2, 3, 4), (2, 4, 2)], {}),
     ("baddbmm", lambda T, c, a, b: T.baddbmm(c, a, b, alpha=0.5), [(2, 3, 2), (2, 3, 4), (2, 4, 2)], {}),
     ("addmv", lambda T, c, a, v: T.addmv(c, a, v, beta=2), [(3,), (3, 4), (4,)], {}),
