@@ -59,9 +59,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     inputs = _as_list(inputs)
     capture = {edge_of(t): i for i, t in enumerate(inputs)}
     found = run_backward(outputs, grads, retain_graph, create_graph, capture=capture, accumulate=False)
+    mode = graph.TENSORS if create_graph else graph.ARRAYS
     for t, g in zip(inputs, found):
         if g is not None:
-            graph.AccumulateGrad(t).accumulate(g, create_graph)
+            graph.AccumulateGrad(t).accumulate(mode.value(g), mode)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,

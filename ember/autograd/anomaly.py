@@ -30,15 +30,14 @@ def note_forward(node, outputs, input_arrays):
                                    f"during forward. The op was called at:\n  {node._created_at}")
 
 
-def check_backward(node, grads):
-    result = node.backward(node, *grads)
-    items = result if isinstance(result, tuple) else (result,)
-    for i, g in enumerate(items):
-        if g is not None and hasattr(g, "_data") and _bad(g._data):
+def check_backward(node, result):
+    """Raise if a backward returned NaN/inf (its gradients: arrays, or Tensors under create_graph)."""
+    for i, g in enumerate(result):
+        arr = getattr(g, "_data", g)
+        if hasattr(arr, "dtype") and _bad(arr):
             where = getattr(node, "_created_at", "<recorded before anomaly mode was enabled>")
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output. "
                                f"The forward call that created it was:\n  {where}")
-    return result
 
 
 class detect_anomaly:

@@ -117,6 +117,7 @@ def _saved(x, args, arrays, outs, results):
 
 class _FunctionCtx(Node):
     """The ctx of a user-defined autograd.Function; its backward calls the user's."""
+    _user_function = True
 
     @staticmethod
     def backward(ctx, *grads):       # called as node.backward(node, *grads), like an Op's

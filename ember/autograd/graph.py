@@ -84,6 +84,7 @@ class Node:
     _out_hooks = None      # {output_nr: [tensor hooks]} from Tensor.register_hook on non-leaves
     _retained = None       # {output_nr: weakref(tensor)} from retain_grad()
     _freed = False
+    _user_function = False  # a custom autograd.Function: a gradient for a non-Tensor input is an error, as torch
 
     def name(self):
         return self._node_name or type(self).__name__ + "Backward0"
@@ -150,30 +151,24 @@ class AccumulateGrad(Node):
         self._seq = next(_sequence)
         self._in_meta = ()
 
-    def accumulate(self, grad, create_graph):
+    def accumulate(self, grad, mode):
+        """Add `grad` (a value of `mode`: an array, or a Tensor under create_graph) into variable.grad."""
         var = self.variable
-        for hook in var._hooks or ():
-            new = hook(grad)
-            if new is not None:
-                grad = new
-        if var.grad is None:
-            var.grad = grad if create_graph else grad.detach()._owned_copy()
-        elif create_graph:
-            var.grad = var.grad + grad
-        else:
-            var.grad._data += grad._data
-        for hook in var._post_acc_hooks or ():
-            hook(var)
-
-    def accumulate_array(self, grad):
-        """accumulate() for the engine's array mode (no create_graph)."""
-        var = self.variable
-        if var._hooks or var._post_acc_hooks:
-            self.accumulate(_tensor_module.Tensor._make(grad), False)
+        if var._hooks:
+            tensor = mode.tensor(grad)
+            for hook in var._hooks:
+                new = hook(tensor)
+                if new is not None:
+                    tensor = new
+            grad = mode.value(tensor)
+        if mode is TENSORS:         # create_graph: .grad keeps its graph; torch's clone records CloneBackward0
+            var.grad = grad.clone() if var.grad is None else var.grad + grad
         elif var.grad is None:
             var.grad = _tensor_module.Tensor._make(grad if _unshared(grad) else grad.copy())
         else:
             var.grad._data += grad
+        for hook in var._post_acc_hooks or ():
+            hook(var)
 
 
 def _unshared(grad):
@@ -208,20 +203,56 @@ def edge_of(tensor):
     return (accumulator_of(tensor), 0)
 
 
-def _zeros_for(meta):
-    Tensor = _tensor_module.Tensor
-    shape, np_dtype, xp = meta
-    return Tensor._make(xp.zeros(shape, np_dtype))
+class _Arrays:
+    """How gradients travel without create_graph: as raw arrays, no Tensor built per intermediate
+    gradient (see Node.array_backward). Hooks and backwards that are not array_backward see Tensors."""
+
+    @staticmethod
+    def value(tensor):
+        return tensor._data
+
+    @staticmethod
+    def tensor(grad):
+        return _tensor_module.Tensor._make(grad)
+
+    @staticmethod
+    def data(grad):
+        return grad
+
+    @staticmethod
+    def sum_to(grad, shape):
+        return sum_to_shape(grad, shape)
+
+    @staticmethod
+    def cast(grad, np_dtype):
+        return grad.astype(np_dtype)
 
 
-def _reduce_to_input(grad, meta):
-    """The engine, not each op, sums a broadcast gradient back to the input's shape and dtype."""
-    shape, np_dtype, _ = meta
-    if grad._data.shape != shape:
-        grad = grad.sum_to_size(shape)
-    if grad._data.dtype != np_dtype:
-        grad = grad.to(np_dtype)
-    return grad
+class _Tensors:
+    """How gradients travel under create_graph: as Tensors, so that backward records a graph."""
+
+    @staticmethod
+    def value(tensor):
+        return tensor
+
+    @staticmethod
+    def tensor(grad):
+        return grad
+
+    @staticmethod
+    def data(grad):
+        return grad._data
+
+    @staticmethod
+    def sum_to(grad, shape):
+        return grad.sum_to_size(shape)
+
+    @staticmethod
+    def cast(grad, np_dtype):
+        return grad.to(np_dtype)
+
+
+ARRAYS, TENSORS = _Arrays, _Tensors
 
 
 _final_callbacks = []
@@ -233,16 +264,15 @@ def queue_callback(fn):
 
 
 def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, accumulate=True):
-    """Walk the graph from `roots` (Tensors) backwards.
+    """Walk the graph from `roots` (Tensors) backwards; root_grads are Tensors.
 
-    capture: {(node, output_nr): index} of gradients to return instead of accumulating
+    capture: {(node, output_nr): index} of gradients to return (as Tensors) instead of accumulating
     (autograd.grad); returns the list of captured gradients.
 
-    Without create_graph (and outside anomaly mode) gradients flow between nodes as raw arrays: the
-    walk is the same, but no Tensor is built for an intermediate gradient (see Node.array_backward).
+    Gradients flow between nodes as values of one mode: arrays without create_graph, Tensors with it.
+    The walk and every node call are the same code in both (`_call_node`).
     """
-    arrays = not create_graph and not state.anomaly
-    call_node = _call_node_arrays if arrays else _call_node
+    mode = TENSORS if create_graph else ARRAYS
     captured = [None] * (len(capture) if capture else 0)
     buffers = {}
     root_nodes = []
@@ -250,8 +280,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
         node, nr = edge_of(t)
         if node is None:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        if arrays:
-            g = g._data
+        g = mode.value(g)
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * len(node._out_meta)
@@ -271,7 +300,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     prev_enabled = state.enabled
     state.enabled = create_graph
     # array-mode backwards do NumPy math directly; like ember's ops, they give torch's inf/nan silently
-    with (np.errstate(all="ignore") if arrays else _no_context):
+    with (np.errstate(all="ignore") if mode is ARRAYS else _no_context):
         try:
             for node in sorted(seen, key=_SEQ, reverse=True):
                 grads = buffers.pop(node, None)
@@ -284,12 +313,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                             captured[idx] = grads[nr]
                 if type(node) is AccumulateGrad:
                     if accumulate:
-                        if arrays:
-                            node.accumulate_array(grads[0])
-                        else:
-                            node.accumulate(grads[0], create_graph)
+                        node.accumulate(grads[0], mode)
                     continue
-                input_grads = call_node(node, grads)
+                input_grads = _call_node(node, grads, mode)
                 if not retain_graph:
                     node._release()
                 for (child, nr), g in zip(node.next_functions, input_grads):
@@ -304,10 +330,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
             state.enabled = prev_enabled
     while _final_callbacks:
         _final_callbacks.pop(0)()
-    if arrays and capture:
-        Tensor = _tensor_module.Tensor
-        captured = [None if g is None else Tensor._make(g) for g in captured]
-    return captured
+    return [None if g is None else mode.tensor(g) for g in captured]
 
 
 def _sum(a, b):
@@ -317,109 +340,109 @@ def _sum(a, b):
 
 
 def _gradient_tuple(node, result):
-    """What a backward returned, as a tuple with an entry for each input."""
+    """What a backward returned, as a tuple with an entry for each input (trailing Nones past the
+    inputs are dropped, as torch)."""
     if type(result) is not tuple:
         result = tuple(result) if isinstance(result, tuple) else (result,)
-    if len(result) < len(node._in_meta):
+    expected = len(node._in_meta)
+    if len(result) != expected:
+        if len(result) > expected and all(g is None for g in result[expected:]):
+            return result[:expected]
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                           f"(expected {len(node._in_meta)}, got {len(result)})")
+                           f"(expected {expected}, got {len(result)})")
     return result
 
 
-def _call_node(node, grads):
+def _call_node(node, grads, mode):
+    """Run one node's backward on the gradients of its outputs (values of `mode`) and return the
+    gradients for its inputs, each checked against and reduced to its input's shape and dtype."""
     Tensor = _tensor_module.Tensor
-    if None in grads and getattr(node, "_materialize", True):
-        out_meta = node._out_meta
-        for nr, g in enumerate(grads):
-            if g is None:
-                grads[nr] = _zeros_for(out_meta[nr])
-    if node._out_hooks:
-        for nr, hooks in node._out_hooks.items():
-            for hook in hooks:
-                if grads[nr] is not None:
-                    new = hook(grads[nr])
-                    if new is not None:
-                        grads[nr] = new
-    if node._retained:
-        for nr, ref in node._retained.items():
-            t = ref()
-            if t is not None and grads[nr] is not None:
-                g = grads[nr] if state.enabled else grads[nr].detach()
-                t.grad = g._owned_copy() if t.grad is None else t.grad + g
-    node_dict = node.__dict__
-    if "_pre_hooks" in node_dict:
-        for hook in node_dict["_pre_hooks"]:
-            new = hook(tuple(grads))
-            if new is not None:
-                grads = list(new)
-    if state.anomaly:
-        from .anomaly import check_backward
-        result = check_backward(node, grads)
-    else:
-        result = node.backward(node, *grads)
-    result = _gradient_tuple(node, result)
-    in_meta = node._in_meta
-    input_grads = []
-    for (child, _), g, meta in zip(node.next_functions, result, in_meta):
-        if child is None or g is None:
-            input_grads.append(None)
-            continue
-        if not isinstance(g, Tensor):
-            g = Tensor._make(meta[2].asarray(g, dtype=meta[1]))
-        data = g._data
-        if data.shape != meta[0] or data.dtype != meta[1]:
-            g = _reduce_to_input(g, meta)
-        input_grads.append(g)
-    if node._hooks:
-        for hook in node._hooks:
-            new = hook(tuple(input_grads), tuple(grads))
-            if new is not None:
-                input_grads = list(new)
-    return input_grads
-
-
-def _call_node_arrays(node, grads):
-    """_call_node in array mode: array gradients in and out; hooks see Tensors, as always."""
-    Tensor = _tensor_module.Tensor
-    if node._out_hooks or node._retained or node._hooks or "_pre_hooks" in node.__dict__:
-        result = _call_node(node, [None if g is None else Tensor._make(g) for g in grads])
-        return [None if g is None else g._data for g in result]
-    # a node runs only when some gradient reached it: a single output's is never None
     if len(grads) > 1 and any(g is None for g in grads) and getattr(node, "_materialize", True):
+        # a node runs only when some gradient reached it: a single output's is never None
         for nr, (shape, np_dtype, xp) in enumerate(node._out_meta):
             if grads[nr] is None:
-                grads[nr] = xp.zeros(shape, np_dtype)
-    if node.array_backward:
+                grads[nr] = mode.value(Tensor._make(xp.zeros(shape, np_dtype)))
+    hooked = node._hooks or node._out_hooks or node._retained or "_pre_hooks" in node.__dict__
+    if hooked:
+        grads = _run_pre_hooks(node, grads, mode)
+    if mode is ARRAYS and node.array_backward:
         node._arrays = True
         try:
             result = node.backward(node, *grads)
         finally:
             node._arrays = False
-    else:
+    elif mode is ARRAYS:
         result = node.backward(node, *[None if g is None else Tensor._make(g) for g in grads])
+    else:
+        result = node.backward(node, *grads)
     result = _gradient_tuple(node, result)
-    in_meta = node._in_meta
+    if state.anomaly:
+        from .anomaly import check_backward
+        check_backward(node, result)
     input_grads = []
-    for i, ((child, _), g, meta) in enumerate(zip(node.next_functions, result, in_meta)):
-        if child is None or g is None:
+    for i, ((child, _), g, meta) in enumerate(zip(node.next_functions, result, node._in_meta)):
+        if g is None:
+            input_grads.append(None)
+            continue
+        if meta is None and node._user_function:
+            raise RuntimeError(f"function {node.name()} returned a gradient different than None at position "
+                               f"{i + 1}, but the corresponding forward input was not a Variable")
+        if child is None:
             input_grads.append(None)
             continue
         if isinstance(g, Tensor):
-            g = g._data
-        elif type(g) is not _ndarray:
-            g = meta[2].asarray(g, dtype=meta[1])      # a scalar, or a NumPy scalar from 0-d math
-        if g.shape != meta[0]:
-            try:
-                g = sum_to_shape(g, meta[0])
-            except ValueError:
-                g = None
-            if g is None or g.shape != meta[0]:
+            g = mode.value(g)
+        elif type(g) is not _ndarray or mode is TENSORS:     # a scalar, or a NumPy scalar from 0-d math
+            g = mode.value(Tensor._make(meta[2].asarray(g, dtype=meta[1])))
+        data = mode.data(g)
+        if data.shape != meta[0]:
+            if not _expandable(meta[0], data.shape):
                 raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                                   f"{list(result[i].shape)} but expected shape compatible with {list(meta[0])}")
-        if g.dtype != meta[1]:
-            g = g.astype(meta[1])
+                                   f"{list(data.shape)} but expected shape compatible with {list(meta[0])}")
+            g = mode.sum_to(g, meta[0])
+        if data.dtype != meta[1]:
+            g = mode.cast(g, meta[1])
         input_grads.append(g)
+    if node._hooks:
+        grad_inputs = tuple(None if g is None else mode.tensor(g) for g in input_grads)
+        grad_outputs = tuple(None if g is None else mode.tensor(g) for g in grads)
+        for hook in node._hooks:
+            new = hook(grad_inputs, grad_outputs)
+            if new is not None:
+                grad_inputs = tuple(new)
+        input_grads = [None if g is None else mode.value(g) for g in grad_inputs]
     return input_grads
+
+
+def _run_pre_hooks(node, grads, mode):
+    """Tensor hooks of the node's outputs, retain_grad, then the node's pre-hooks (all see Tensors)."""
+    tensors = [None if g is None else mode.tensor(g) for g in grads]
+    if node._out_hooks:
+        for nr, hooks in node._out_hooks.items():
+            for hook in hooks:
+                if tensors[nr] is not None:
+                    new = hook(tensors[nr])
+                    if new is not None:
+                        tensors[nr] = new
+    if node._retained:
+        for nr, ref in node._retained.items():
+            t = ref()
+            g = tensors[nr]
+            if t is not None and g is not None:
+                g = g if state.enabled else g.detach()
+                t.grad = g._owned_copy() if t.grad is None else t.grad + g
+    for hook in node.__dict__.get("_pre_hooks", ()):
+        new = hook(tuple(tensors))
+        if new is not None:
+            tensors = list(new)
+    return [None if t is None else mode.value(t) for t in tensors]
+
+
+def _expandable(shape, grad_shape):
+    """Whether `shape` broadcasts to `grad_shape` (torch's is_expandable_to), so the gradient sums back to it."""
+    if len(shape) > len(grad_shape):
+        return False
+    return all(s == 1 or s == g for s, g in zip(reversed(shape), reversed(grad_shape)))
 
 
 def sum_to_shape(arr, shape):
