@@ -3,6 +3,7 @@
 Nothing else in ember imports cupy; ops ask `array_module(arr)` for the `xp` that owns an array.
 """
 import builtins
+import math
 import os
 import re
 
@@ -157,6 +158,40 @@ def readonly_strided_view(arr, shape, strides):
     if type(arr) is np.ndarray:
         return np.lib.stride_tricks.as_strided(arr, shape, strides, writeable=False)
     return array_module(arr).lib.stride_tricks.as_strided(arr, shape, strides)
+
+
+def memory_layout(arr):
+    """(xp, address of element 0, shape, strides in bytes, itemsize): where an array's elements lie."""
+    xp = array_module(arr)
+    ptr = arr.__array_interface__["data"][0] if xp is np else arr.data.ptr
+    return xp, ptr, arr.shape, arr.strides, arr.itemsize
+
+
+def strided_positions(base_layout, view_layout):
+    """For each element of a view, the flat (C-order) index of the element of `base` it shares memory
+    with, or -1; layouts from memory_layout(). The gradient of a strided view scatters through these."""
+    xp, base_ptr, base_shape, base_strides, item = base_layout
+    _, view_ptr, view_shape, view_strides, _ = view_layout
+
+    def span(ptr, shape, strides):
+        if 0 in shape:
+            return ptr, ptr
+        lo = ptr + sum((n - 1) * s for n, s in zip(shape, strides) if s < 0)
+        return lo, ptr + sum((n - 1) * s for n, s in zip(shape, strides) if s > 0) + item
+    (b_lo, b_hi), (v_lo, v_hi) = span(base_ptr, base_shape, base_strides), span(view_ptr, view_shape, view_strides)
+    if v_lo == v_hi:
+        return xp.zeros(view_shape, np.int64)
+    lo, hi = min(b_lo, v_lo), max(b_hi, v_hi)
+    # a scratch int64 array laid out like the memory: write base's indices through base's layout, read
+    # them back through the view's
+    scratch = xp.full((hi - lo) // item, -1, np.int64)
+    as_strided = xp.lib.stride_tricks.as_strided
+
+    def through(ptr, shape, strides):
+        return as_strided(scratch[(ptr - lo) // item:], shape, tuple(s // item * 8 for s in strides))
+    if b_lo != b_hi:
+        through(base_ptr, base_shape, base_strides)[...] = xp.arange(math.prod(base_shape)).reshape(base_shape)
+    return through(view_ptr, view_shape, view_strides).copy()
 
 
 class device:

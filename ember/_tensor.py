@@ -5,9 +5,10 @@ The math lives in ember/ops; those functions are installed as methods by `ember.
 import numpy as np
 
 from . import _dtype
-from ._backend import array_module, device_of
+from ._backend import array_module, device_of, memory_layout
 from .autograd.grad_mode import state
 from .autograd import graph
+from .autograd import views as _views
 from . import autograd as _autograd      # half-initialised here: .backward is read at call time
 
 
@@ -31,7 +32,10 @@ class Size(tuple):
 
 
 class Tensor:
-    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_output_nr", "_base", "_vc", "_hooks",
+    # _vc: the version counter ([n]), shared by every tensor that views the same memory. _base: the tensor
+    # whose memory this one views. _view_ver (see autograd/views.py): for a view made by a view op, the
+    # version at which its history last agreed with its base's (NO_GRAD_VIEW if made in no_grad mode)
+    __slots__ = ("_data", "_rg", "grad", "_grad_fn", "_output_nr", "_base", "_view_ver", "_vc", "_hooks",
                  "_acc_ref", "_post_acc_hooks", "__weakref__", "__dict__")
 
     # --- construction -------------------------------------------------------------------
@@ -54,9 +58,10 @@ class Tensor:
         self._data = data
         self._rg = requires_grad
         self.grad = None
-        self.grad_fn = None
+        self._grad_fn = None
         self._output_nr = 0
         self._base = None
+        self._view_ver = None
         self._vc = [0]
         self._hooks = None
         self._acc_ref = None
@@ -68,9 +73,10 @@ class Tensor:
         t._data = data
         t._rg = requires_grad
         t.grad = None
-        t.grad_fn = None
+        t._grad_fn = None
         t._output_nr = 0
         t._base = None
+        t._view_ver = None
         t._vc = [0]
         t._hooks = None
         t._acc_ref = None
@@ -83,6 +89,8 @@ class Tensor:
     # --- metadata -------------------------------------------------------------------------
     @property
     def requires_grad(self):
+        if self._view_ver is not None and self._view_ver != self._vc[0]:
+            _views.sync_view(self)
         return self._rg
 
     @requires_grad.setter
@@ -138,10 +146,10 @@ class Tensor:
         return strides if dim is None else strides[self._dim(dim)]
 
     def storage_offset(self):
-        if self._base is None:
-            return 0
-        return (self._data.__array_interface__["data"][0]
-                - self._base._data.__array_interface__["data"][0]) // self._data.itemsize
+        root = self
+        while root._base is not None:
+            root = root._base
+        return (self.data_ptr() - root.data_ptr()) // self._data.itemsize
 
     def data_ptr(self):
         return self._data.__array_interface__["data"][0] if array_module(self._data) is np \
@@ -155,6 +163,16 @@ class Tensor:
 
     def is_complex(self):
         return False
+
+    @property
+    def grad_fn(self):
+        if self._view_ver is not None and self._view_ver != self._vc[0]:
+            _views.sync_view(self)
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node):
+        self._grad_fn = node
 
     @property
     def is_leaf(self):
@@ -218,9 +236,10 @@ class Tensor:
         return t
 
     def detach_(self):
-        if self._base is not None and self._base.requires_grad:
+        if self._view_ver is not None and self._base.requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
-        self.grad_fn = None
+        self._grad_fn = None
+        self._view_ver = None
         self._rg = False
         return self
 
@@ -343,15 +362,13 @@ class Tensor:
         memo[id(self)] = new
         return new
 
-    def _inplace_assign(self, result):
-        """Write `result` into this tensor's memory, the core of every in-place op."""
-        if state.enabled:
-            if self._rg and self.grad_fn is None:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation. "
-                                   "(wrap the update in `with torch.no_grad():`, or clone() the tensor first)")
-            if self._base is not None and (result._rg or self._base._rg):
-                raise RuntimeError("ember does not yet track in-place ops on a view of a tensor that requires "
-                                   "grad; use the out-of-place op and torch.cat/stack, or clone() first")
+    def _inplace_assign(self, result, expanded_ok=False):
+        """Write `result` into this tensor's memory, the core of every in-place op.
+
+        When grad mode records and either requires grad, the write joins the graph as torch's: the
+        tensor takes result's history or, if it is a view, its base takes a CopySlices node and the view
+        its history from the base (autograd/views.py).
+        """
         src = result._data
         if src.dtype != self._data.dtype:
             if _dtype.is_float_array(src) and not _dtype.is_float_array(self._data) or \
@@ -359,21 +376,98 @@ class Tensor:
                 raise RuntimeError(f"result type {_dtype.scalar_type_name(_dtype._BY_NP[src.dtype])} can't be cast "
                                    f"to the desired output type {_dtype.scalar_type_name(self.dtype)}")
         if src.shape != self._data.shape:
-            try:
-                fits = np.broadcast_shapes(src.shape, self._data.shape) == self._data.shape
-            except ValueError:
-                fits = False
-            if not fits:
-                raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast "
-                                   f"shape {list(src.shape)}")
-        if src is not self._data:
+            _check_writable_shape(self._data.shape, src.shape)
+        track = state.enabled and (result._rg or self._tracks_inplace())
+        if track:
+            _views.check_inplace(self)
+        expanded = _internal_overlap(self._data)
+        if expanded and not expanded_ok:
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the operation.")
+        if src is self._data:
+            pass
+        elif expanded:
+            # an expanded tensor (fill_, masked_fill_, index_put_ may write one, as torch): write only what
+            # the op changed, so that no other element over the same memory writes its old value back
+            src = array_module(src).broadcast_to(src, self._data.shape)
+            changed = src != self._data
+            self._data[changed] = src[changed]
+        else:
             self._data[...] = src
         self._vc[0] += 1
-        if state.enabled and result._rg:
-            self._rg = True
-            self.grad_fn = result.grad_fn
-            self._output_nr = result._output_nr
+        if track:
+            if self._view_ver is not None:
+                _views.rebase(self, result)
+            else:
+                self._grad_fn, self._output_nr, self._rg = result._grad_fn, result._output_nr, result._rg
         return self
+
+    def _tracks_inplace(self):
+        """Whether an in-place op on this tensor must be recorded (when grad mode is on): it requires grad,
+        or it views memory of one that does."""
+        return self.requires_grad or self._view_ver is not None and self._base._rg
+
+
+def _check_writable_shape(out, src):
+    """torch's errors for values of shape `src` written in place into a tensor of shape `out`."""
+    for i in range(1, min(len(out), len(src)) + 1):
+        a, b = out[-i], src[-i]
+        if a != b and b != 1 and a != 1:
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton "
+                               f"dimension {len(out) - i} (writing values of shape {list(src)} in place into a "
+                               f"tensor of shape {list(out)})")
+    if np.broadcast_shapes(out, src) != tuple(out):
+        raise RuntimeError(f"output with shape {list(out)} doesn't match the broadcast shape "
+                           f"{list(np.broadcast_shapes(out, src))}")
+
+
+def check_overlap(written, *inputs):
+    """torch's refusal before an in-place write (or out=): an input that partly overlaps the written tensor.
+    (A written tensor whose own elements share memory is refused by _inplace_assign.)"""
+    out = written._data
+    for t in inputs:
+        if isinstance(t, Tensor) and t._data is not out and _partial_overlap(out, t._data):
+            raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to "
+                               "tensor refer to a single memory location. Please clone() the tensor before "
+                               "performing the operation.")
+
+
+def _dense(arr):
+    """torch's is_non_overlapping_and_dense: the elements fill a block of memory, each once."""
+    if arr.flags.c_contiguous or arr.flags.f_contiguous:
+        return True
+    need = arr.itemsize
+    for stride, size in sorted((st, n) for n, st in zip(arr.shape, arr.strides) if n > 1):
+        if stride != need:
+            return False
+        need *= size
+    return True
+
+
+def _internal_overlap(arr):
+    """True only where torch is sure (a zero stride over more than one element), as its has_internal_overlap."""
+    return not _dense(arr) and any(st == 0 and n > 1 for n, st in zip(arr.shape, arr.strides))
+
+
+def _partial_overlap(a, b):
+    """torch's MemOverlapStatus::Partial: two dense layouts over memory that overlaps but is not the same."""
+    if not a.size or not b.size or not _dense(a) or not _dense(b):
+        return False
+    a_lo, b_lo = _lowest_address(a), _lowest_address(b)
+    a_hi, b_hi = a_lo + a.nbytes, b_lo + b.nbytes
+    if (a_lo, a_hi) == (b_lo, b_hi):        # the same elements, unless laid out differently
+        return _layout(a) != _layout(b)
+    return a_lo < b_hi and b_lo < a_hi
+
+
+def _layout(arr):
+    """Sizes and strides of the dims that have more than one element (NumPy's stride of a size-1 dim is arbitrary)."""
+    return [(n, st) for n, st in zip(arr.shape, arr.strides) if n > 1]
+
+
+def _lowest_address(arr):
+    ptr = memory_layout(arr)[1]
+    return ptr + sum((n - 1) * st for n, st in zip(arr.shape, arr.strides) if st < 0)
 
 
 def _rebuild_tensor(array, requires_grad, cls=Tensor):

@@ -1,5 +1,10 @@
-"""Whether operations record a graph: no_grad, enable_grad, set_grad_enabled, inference_mode."""
+"""Whether operations record a graph: no_grad, enable_grad, set_grad_enabled, inference_mode.
+
+Each is a context manager and a decorator, as torch's: a decorated function runs in the mode, and so
+does each resumption of a decorated generator (the caller's mode is back at every yield).
+"""
 import functools
+import inspect
 
 
 class _State:
@@ -15,7 +20,7 @@ def is_grad_enabled():
 
 
 class _GradModeContext:
-    """Context manager and decorator that sets grad mode to `self.mode` and restores it on exit."""
+    """Sets grad mode to `self.mode` on entry and restores the caller's on exit."""
     mode = None
 
     def __enter__(self):
@@ -25,37 +30,100 @@ class _GradModeContext:
     def __exit__(self, *exc):
         state.enabled = self._prev
 
+    def clone(self):
+        return type(self)()
+
     def __call__(self, fn):
+        if inspect.isclass(fn):
+            raise RuntimeError("Cannot decorate classes; it is ambiguous")
+        if not callable(fn):
+            raise TypeError(f"{type(self).__name__} can decorate a function, not a {type(fn).__name__}")
+        if inspect.isgeneratorfunction(fn):
+            return _in_mode_at_every_resume(self.clone, fn)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with type(self)() if type(self) is not set_grad_enabled else set_grad_enabled(self.mode):
+            with self.clone():
                 return fn(*args, **kwargs)
         return wrapper
 
 
-class no_grad(_GradModeContext):
+def _in_mode_at_every_resume(make_context, generator_function):
+    """A generator function whose body runs in the mode; its caller runs in its own between resumptions."""
+    @functools.wraps(generator_function)
+    def generator(*args, **kwargs):
+        gen = generator_function(*args, **kwargs)
+        send, value = gen.send, None
+        while True:
+            try:
+                with make_context():
+                    item = send(value)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                value = yield item
+                send = gen.send
+            except GeneratorExit:
+                with make_context():
+                    gen.close()
+                raise
+            except BaseException as thrown:        # noqa: B036 - thrown into us: pass it to the generator
+                value = thrown
+                send = gen.throw
+    return generator
+
+
+class _NoParamContext(_GradModeContext):
+    """Usable as @no_grad() and as @no_grad, as torch."""
+
+    def __new__(cls, fn=None):
+        if fn is None:
+            return super().__new__(cls)
+        return cls()(fn)
+
+
+class no_grad(_NoParamContext):
     mode = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_NoParamContext):
     mode = True
 
 
 class inference_mode(_GradModeContext):
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)      # used bare, @inference_mode: `mode` is the function
+
     def __init__(self, mode=True):
         self.mode = not mode
+        self._arg = mode
+
+    def clone(self):
+        return type(self)(self._arg)
 
 
 class set_grad_enabled(_GradModeContext):
-    """Usable as a function (takes effect at once, as torch) and as a context manager."""
+    """Usable as a function (takes effect at once, as torch), a context manager and a decorator."""
 
     def __init__(self, mode):
         self._prev = state.enabled
         self.mode = bool(mode)
         state.enabled = self.mode
 
+    def __call__(self, fn):
+        state.enabled = self._prev      # as a decorator it changes nothing until the function runs
+        return super().__call__(fn)
+
     def __enter__(self):
         pass
 
     def __exit__(self, *exc):
         state.enabled = self._prev
+
+    def clone(self):
+        return set_grad_enabled(self.mode)
+
+    def __repr__(self):
+        return f"torch.autograd.grad_mode.set_grad_enabled(mode={self.mode})"

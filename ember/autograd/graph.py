@@ -3,6 +3,7 @@
 Each node is the `ctx` of the op that made it: it keeps what backward needs and the edges
 (`next_functions`) to the nodes of its inputs; leaves end in `AccumulateGrad`.
 """
+import collections
 import contextlib
 import operator
 import itertools
@@ -53,7 +54,7 @@ class SavedTensor:
             return self.tensor
         if self.output_nr is not None:      # rebuilt on use, so the node does not keep its output alive
             t = Tensor._make(self.array, True)
-            t.grad_fn, t._output_nr, t._vc = node, self.output_nr, self.vc
+            t._grad_fn, t._output_nr, t._vc = node, self.output_nr, self.vc
             return t
         if not hasattr(self.array, "shape"):      # a Python scalar kept by the op
             return self.array
@@ -90,7 +91,7 @@ class Node:
         return self._node_name or type(self).__name__ + "Backward0"
 
     def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"
+        return f"<{self.name().rpartition('::')[2]} object at {hex(id(self))}>"       # torch's C++ nodes: no namespace
 
     # --- the ctx surface, shared by ember's ops and user autograd.Functions ---
     def save_for_backward(self, *items):
@@ -144,7 +145,7 @@ class _RemovableHandle:
 
 class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient into `variable.grad`."""
-    _node_name = "AccumulateGrad"
+    _node_name = "torch::autograd::AccumulateGrad"
 
     def __init__(self, variable):
         self.variable = variable
@@ -192,6 +193,16 @@ def accumulator_of(tensor):
         acc = AccumulateGrad(tensor)
         tensor._acc_ref = weakref.ref(acc)
     return acc
+
+
+class GradientEdge(collections.namedtuple("GradientEdge", ["node", "output_nr"])):
+    """torch.autograd.graph.GradientEdge: where a gradient enters the graph (a node and its output)."""
+
+
+def get_gradient_edge(tensor):
+    if not tensor.requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does not require gradients")
+    return GradientEdge(*edge_of(tensor))
 
 
 def edge_of(tensor):
@@ -264,7 +275,7 @@ def queue_callback(fn):
 
 
 def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, accumulate=True):
-    """Walk the graph from `roots` (Tensors) backwards; root_grads are Tensors.
+    """Walk the graph backwards from `roots`, edges (node, output_nr); root_grads are Tensors.
 
     capture: {(node, output_nr): index} of gradients to return (as Tensors) instead of accumulating
     (autograd.grad); returns the list of captured gradients.
@@ -276,8 +287,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     captured = [None] * (len(capture) if capture else 0)
     buffers = {}
     root_nodes = []
-    for t, g in zip(roots, root_grads):
-        node, nr = edge_of(t)
+    for (node, nr), g in zip(roots, root_grads):
         if node is None:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
         g = mode.value(g)

@@ -6,6 +6,8 @@ accept torch's `out=`.
 import functools
 
 from ..autograd.grad_mode import state
+from .._tensor import check_overlap
+from ..autograd.views import check_inplace
 
 FUNCTIONS = {}
 METHODS = {}
@@ -14,10 +16,11 @@ METHODS = {}
 def _with_out(fn):
     @functools.wraps(fn)
     def wrapper(*args, out=None, **kwargs):
-        result = fn(*args, **kwargs)
         if out is None:
-            return result
-        return write_out(out, result)
+            return fn(*args, **kwargs)
+        for o in out if isinstance(out, (tuple, list)) else (out,):
+            check_overlap(o, *args)
+        return write_out(out, fn(*args, **kwargs))
     return wrapper
 
 
@@ -36,13 +39,23 @@ def write_out(out, result):
         return out._inplace_assign(result)
 
 
-def _inplace_variant(fn):
+# in-place ops that torch lets write an expanded tensor (with a deprecation warning)
+_MAY_WRITE_EXPANDED = {"masked_fill", "index_put", "index_fill"}
+
+
+def _inplace_variant(fn, name):
+    expanded_ok = name in _MAY_WRITE_EXPANDED
+
     def inplace(self, *args, **kwargs):
-        if state.enabled and (self._rg or any(getattr(a, "_rg", False) for a in args)):
+        track = state.enabled and (self._tracks_inplace() or any(getattr(a, "_rg", False) for a in args))
+        if track:
+            check_inplace(self)
+        check_overlap(self, *args, *kwargs.values())
+        if track:
             # the op may save `self` for backward, and the write below would change it: like torch,
             # the graph keeps the value from before the write
-            return self._inplace_assign(fn(_snapshot(self), *args, **kwargs))
-        return self._inplace_assign(fn(self, *args, **kwargs))
+            return self._inplace_assign(fn(_snapshot(self), *args, **kwargs), expanded_ok)
+        return self._inplace_assign(fn(self, *args, **kwargs), expanded_ok)
     inplace.__name__ = fn.__name__ + "_"
     return inplace
 
@@ -55,7 +68,7 @@ def torch_api(name=None, *, function=True, method=True, inplace=False, aliases=(
             if method:
                 METHODS[n] = fn
             if inplace:
-                METHODS[n + "_"] = _inplace_variant(fn)
+                METHODS[n + "_"] = _inplace_variant(fn, n)
         return fn
     return register
 
@@ -63,7 +76,7 @@ def torch_api(name=None, *, function=True, method=True, inplace=False, aliases=(
 def _snapshot(tensor):
     """A copy of the tensor's current value that stands for it in the graph (same grad_fn)."""
     copy = type(tensor)._make(tensor._data.copy(), tensor._rg)
-    copy.grad_fn, copy._output_nr = tensor.grad_fn, tensor._output_nr
+    copy._grad_fn, copy._output_nr = tensor.grad_fn, tensor._output_nr
     return copy
 
 

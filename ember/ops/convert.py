@@ -6,6 +6,8 @@ import numpy as np
 from .. import _dtype
 from .._backend import as_device, device_of, to_device, array_module, device as device_cls
 from ..autograd.function import Op
+from ..autograd.grad_mode import state
+from ..autograd.views import check_inplace
 from ._registry import torch_api
 
 
@@ -122,13 +124,55 @@ def contiguous(self, memory_format=None):
     return self if self._data.flags["C_CONTIGUOUS"] else Clone.apply(self, "C")
 
 
+class CopyBackwards(Op):
+    """self.copy_(src): the old values get a zero gradient, src the gradient (summed to its shape and cast
+    to its dtype by the engine), as torch's CopyBackwards."""
+    _node_name = "torch::autograd::CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, x, src):
+        return array_module(x).broadcast_to(src.astype(x.dtype, copy=False), x.shape).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.new_zeros(g.shape), g
+
+
 @torch_api(function=False)
 def copy_(self, src, non_blocking=False):
-    from .._tensor import Tensor
+    from .._tensor import Tensor, check_overlap, _check_writable_shape
     if not isinstance(src, Tensor):
         src = Tensor._make(np.asarray(src))
+    if src._data.shape != self._data.shape:
+        _check_writable_shape(self._data.shape, src._data.shape)
+    track = state.enabled and (self._tracks_inplace() or src.requires_grad)
+    if track:
+        check_inplace(self)
+    check_overlap(self, src)
     if src.device != self.device:
         src = to(src, self.device)
+    if track:
+        return self._inplace_assign(CopyBackwards.apply(self, src))
     if src.dtype != self.dtype:
-        src = to(src, self.dtype)
+        src = Tensor._make(src._data.astype(self._data.dtype))
     return self._inplace_assign(src)
+
+
+def copy_to(dst, value):
+    """`tensor[key] = value` once the key's view is taken, as torch: a number or 0-d value fills it
+    (refusing an expanded target), a value of its shape is copied in, another is broadcast."""
+    from .._tensor import Tensor
+    from .creation import fill_
+    if not isinstance(value, Tensor):
+        if isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
+            value = Tensor._make(array_module(dst._data).asarray(value, dtype=dst._data.dtype))
+        else:
+            value = Tensor._make(np.asarray(value))
+    if value._data.shape == dst._data.shape:
+        return copy_(dst, value)
+    if value._data.ndim == 0:
+        return fill_(dst, value)
+    shape = value._data.shape
+    while shape and shape[0] == 1 and len(shape) > dst._data.ndim:
+        shape = shape[1:]
+    return copy_(dst, value.view(shape) if shape != value._data.shape else value)

@@ -5,7 +5,9 @@ import numpy as np
 
 from .. import _dtype
 from .._backend import as_device, to_device, array_module
-from ._registry import torch_api
+from ..autograd.function import Op
+from ..autograd.grad_mode import state
+from ._registry import named, torch_api
 from .._tensor import Tensor
 
 
@@ -414,42 +416,80 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     return _finish(out.reshape(probs.shape[:-1] + (num_samples,)), None, input.device)
 
 
-def _inplace_sampler(draw):
-    """Tensor.uniform_/normal_/... fill self in place, outside the graph (as nn.init needs)."""
+class Overwrite(Op):
+    """An in-place write of values that owe nothing to the old ones (fill_, zero_, uniform_, ...): the
+    old values get a zero gradient, as torch's FillBackward2, ZeroBackward0, UniformBackward0, ..."""
+
+    @staticmethod
+    def forward(ctx, x, values):
+        xp = array_module(x)
+        return xp.broadcast_to(xp.asarray(values, dtype=x.dtype), x.shape).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.new_zeros(g.shape), g       # a tensor value (fill_'s 0-d one) gets the sum, by the engine
+
+
+def _overwrite(self, values, node_name, expanded_ok=False):
+    """Write `values` (a number, an array broadcast to self, or a 0-d Tensor) into self; in the graph, the
+    old values get a zero gradient."""
+    if state.enabled and (self._tracks_inplace() or getattr(values, "_rg", False)):
+        result = named(Overwrite.apply(self, values), node_name)
+    else:
+        xp = array_module(self._data)
+        result = _T()._make(xp.asarray(values._data if isinstance(values, _T()) else values, dtype=self._data.dtype))
+    return self._inplace_assign(result, expanded_ok)
+
+
+def _inplace_sampler(draw, node_name):
+    """Tensor.uniform_/normal_/...: fill self in place with draws from the generator."""
     def fill(self, *args, generator=None, **kwargs):
-        values = draw(_rng(generator), self.shape, *args, **kwargs)
-        self._data[...] = to_device(np.asarray(values).astype(self._data.dtype), self.device) \
-            if self.device.type != "cpu" else values
-        self._vc[0] += 1
-        return self
+        values = np.asarray(draw(_rng(generator), self.shape, *args, **kwargs))
+        if self.device.type != "cpu":
+            values = to_device(values.astype(self._data.dtype), self.device)
+        return _overwrite(self, values, node_name)
     return fill
 
 
-torch_api("uniform_", function=False)(_inplace_sampler(lambda rng, s, a=0.0, b=1.0: rng.uniform(a, b, s)))
-torch_api("normal_", function=False)(_inplace_sampler(lambda rng, s, mean=0.0, std=1.0: rng.normal(mean, std, s)))
-torch_api("bernoulli_", function=False)(_inplace_sampler(lambda rng, s, p=0.5: rng.random(s) < p))
-torch_api("exponential_", function=False)(_inplace_sampler(lambda rng, s, lambd=1.0: rng.exponential(1 / lambd, s)))
-torch_api("geometric_", function=False)(_inplace_sampler(lambda rng, s, p: rng.geometric(p, s)))
+torch_api("uniform_", function=False)(_inplace_sampler(lambda rng, s, a=0.0, b=1.0: rng.uniform(a, b, s),
+                                                       "UniformBackward0"))
+torch_api("normal_", function=False)(_inplace_sampler(lambda rng, s, mean=0.0, std=1.0: rng.normal(mean, std, s),
+                                                      "NormalBackward0"))
+torch_api("exponential_", function=False)(_inplace_sampler(
+    lambda rng, s, lambd=1.0: rng.exponential(1 / lambd, s), "ExponentialBackward0"))
+torch_api("geometric_", function=False)(_inplace_sampler(lambda rng, s, p: rng.geometric(p, s), "GeometricBackward0"))
 torch_api("log_normal_", function=False)(_inplace_sampler(
-    lambda rng, s, mean=1.0, std=2.0: rng.lognormal(mean, std, s)))
+    lambda rng, s, mean=1.0, std=2.0: rng.lognormal(mean, std, s), "LogNormalBackward0"))
 torch_api("cauchy_", function=False)(_inplace_sampler(
-    lambda rng, s, median=0.0, sigma=1.0: median + sigma * rng.standard_cauchy(s)))
+    lambda rng, s, median=0.0, sigma=1.0: median + sigma * rng.standard_cauchy(s), "CauchyBackward0"))
+
+
+@torch_api("bernoulli_", function=False)
+def bernoulli_(self, p=0.5, *, generator=None):
+    probs = p.__array__() if isinstance(p, _T()) else p
+    name = "BernoulliBackward1" if isinstance(p, _T()) else "BernoulliBackward2"
+    return _inplace_sampler(lambda rng, s: rng.random(s) < probs, name)(self, generator=generator)
 
 
 @torch_api("random_", function=False)
 def random_(self, from_=0, to=None, *, generator=None):
+    # torch's three overloads: random_(), random_(to), random_(from, to)
+    name = "RandomBackward2" if to is None and not from_ else "RandomBackward1" if to is None else "RandomBackward0"
     if to is None:
         from_, to = 0, (from_ if from_ else 2 ** 24)
-    return _inplace_sampler(lambda rng, s: rng.integers(from_, to, s))(self, generator=generator)
+    return _inplace_sampler(lambda rng, s: rng.integers(from_, to, s), name)(self, generator=generator)
 
 
 @torch_api(function=False)
 def fill_(self, value):
-    self._data[...] = value.item() if isinstance(value, _T()) else value
-    self._vc[0] += 1
-    return self
+    if isinstance(value, _T()) and value.dim():
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} "
+                           "dimensions.")
+    if isinstance(value, _T()):     # torch refuses a tensor value, not a number, for an expanded self
+        return _overwrite(self, value, "FillBackward3")
+    return _overwrite(self, value, "FillBackward2", expanded_ok=True)
 
 
 @torch_api(function=False)
 def zero_(self):
-    return fill_(self, 0)
+    return _overwrite(self, 0, "ZeroBackward0", expanded_ok=True)

@@ -173,6 +173,10 @@ def setitem(self, key, value):
     if isinstance(value, T) and value.device != self.device:
         raise RuntimeError(f"Expected all tensors to be on the same device, but found {self.device} and "
                            f"{value.device} (in tensor[...] = value)")
+    if basic:       # as torch: a write into the view the key selects (the tensor itself for full slices)
+        from .convert import copy_to
+        copy_to(self if all(i is Ellipsis or i == slice(None) for i in k) else Slice.apply(self, k), value)
+        return
     needs_graph = state.enabled and (self._rg or (isinstance(value, T) and value._rg))
     if not needs_graph:
         self._data[k] = value._data if isinstance(value, T) else value

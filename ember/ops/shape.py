@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .._backend import array_module, diagonal_view
+from .._backend import array_module, diagonal_view, memory_layout
 from ..autograd.function import Op
 from ..autograd.graph import sum_to_shape
 from ._registry import named, torch_api
@@ -339,7 +339,8 @@ class Slice(Op):
     @staticmethod
     def forward(ctx, x, key):
         ctx.in_shape, ctx.in_dtype, ctx.key = x.shape, x.dtype, key
-        return x[key]
+        # a trailing Ellipsis changes nothing but makes NumPy return a 0-d view, not a copied scalar
+        return x[key if Ellipsis in key else key + (Ellipsis,)]
 
     @staticmethod
     def backward(ctx, g):
@@ -641,29 +642,50 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 
 class AsStrided(Op):
+    """A strided view of the input's memory (as_strided, unfold, and the history a view takes from its
+    base after an in-place write): forward is given the view; backward scatters through its layout."""
     view = True
 
     @staticmethod
-    def forward(ctx, x, size, stride):
-        ctx.in_shape = x.shape
-        item = x.itemsize
-        return np.lib.stride_tricks.as_strided(x, size, tuple(s * item for s in stride))
+    def forward(ctx, x, view):
+        ctx.in_shape, ctx.layouts = x.shape, (memory_layout(x), memory_layout(view))
+        return view
 
     @staticmethod
     def backward(ctx, g):
-        raise RuntimeError("as_strided backward is not supported by ember")
+        from ..autograd.views import strided_view_backward
+        return strided_view_backward(g, ctx.in_shape, ctx.layouts), None
+
+
+def _strided(arr, shape, strides):
+    """A writeable view of arr's memory with element strides (CuPy's as_strided takes no writeable flag)."""
+    item = arr.itemsize
+    strides = tuple(s * item for s in strides)
+    xp = array_module(arr)
+    if xp is np:
+        return np.lib.stride_tricks.as_strided(arr, shape, strides, writeable=arr.flags.writeable)
+    return xp.lib.stride_tricks.as_strided(arr, shape, strides)
 
 
 @torch_api()
 def as_strided(input, size, stride, storage_offset=0):
     base = input._data if not storage_offset else input._data.reshape(-1)[storage_offset:]
-    return AsStrided.apply(_T()._make(base) if storage_offset else input, tuple(size), tuple(stride))
+    return AsStrided.apply(input, _strided(base, tuple(size), tuple(stride)))
 
 
 @torch_api(function=False)
 def unfold(self, dimension, size, step):
-    d = self._dim(dimension)
-    n = (self.shape[d] - size) // step + 1
-    if n <= 0:
-        raise RuntimeError(f"unfold: size {size} is larger than dimension {d} of size {self.shape[d]}")
-    return stack([narrow(self, d, i * step, size) for i in range(n)], d).movedim(d + 1, -1)
+    """Tensor.unfold: a view of every `size`-long window along `dimension`, `step` apart (a new last dim)."""
+    d = self._dim(dimension, max(self.dim(), 1))
+    arr = self._data
+    shape, strides = list(arr.shape) or [1], [s // arr.itemsize for s in arr.strides] or [1]
+    if size > shape[d]:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {shape[d]} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    n = (shape[d] - size) // step + 1
+    window = tuple(shape[:d]) + (n,) + tuple(shape[d + 1:]) + (size,)
+    window_strides = tuple(strides[:d]) + (strides[d] * step,) + tuple(strides[d + 1:]) + (strides[d],)
+    if not arr.ndim:        # a 0-d tensor unfolds to its one window, of one element
+        window, window_strides = (size,), (1,)
+    return named(AsStrided.apply(self, _strided(self._data, window, window_strides)), "UnfoldBackward0")
