@@ -8,7 +8,8 @@ from .. import _tensor as _tensor_module     # half-initialised here: read .Tens
 from .._dtype import _FLOAT_NP
 from .._backend import array_module
 from .grad_mode import state
-from .graph import Node, SavedTensor, edge_of, accumulator_of, _sequence, FREED_MESSAGE
+from .graph import (Node, SavedTensor, edge_of, accumulator_of, packed_if_hooked, _saved_tensors_hooks, _sequence,
+                    FREED_MESSAGE)
 
 
 def _meta(arr):
@@ -101,6 +102,8 @@ class Op(Node):
             to_save = ctx.__dict__.pop("_to_save", None)
             if to_save:
                 ctx._saved = tuple([_saved(x, args, arrays, outs, results) for x in to_save])
+                if _saved_tensors_hooks:
+                    ctx._saved = tuple(packed_if_hooked(s, ctx) for s in ctx._saved)
             if state.anomaly:
                 from .anomaly import note_forward
                 note_forward(ctx, results, arrays)
@@ -238,7 +241,7 @@ def _record_function_outputs(ctx, args, tensor_args, outs, dirty):
         fixed.append(o)
     ctx._out_meta = tuple(_meta(o._data) if isinstance(o, Tensor) else ((), np.float32, np) for o in fixed)
     to_save = ctx.__dict__.pop("_to_save", ())
-    ctx._saved = tuple(None if t is None else SavedTensor(tensor=t) for t in to_save)
+    ctx._saved = tuple(None if t is None else packed_if_hooked(SavedTensor(tensor=t), ctx) for t in to_save)
     return tuple(fixed)
 
 

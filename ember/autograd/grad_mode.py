@@ -5,6 +5,7 @@ does each resumption of a decorated generator (the caller's mode is back at ever
 """
 import functools
 import inspect
+import warnings
 
 
 class _State:
@@ -35,7 +36,11 @@ class _GradModeContext:
 
     def __call__(self, fn):
         if inspect.isclass(fn):
-            raise RuntimeError("Cannot decorate classes; it is ambiguous")
+            warnings.warn("Decorating classes is deprecated and will be disabled in future versions. You should only "
+                          "decorate functions or methods. To preserve the current behavior of class decoration, you "
+                          "can directly decorate the `__init__` method and nothing else.", FutureWarning, stacklevel=2)
+            cls = fn
+            fn = lambda *args, **kwargs: cls(*args, **kwargs)     # noqa: E731 - constructed in the mode, as torch
         if not callable(fn):
             raise TypeError(f"{type(self).__name__} can decorate a function, not a {type(fn).__name__}")
         if inspect.isgeneratorfunction(fn):

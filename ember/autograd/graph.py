@@ -67,6 +67,49 @@ class SavedTensor:
         return self.tensor._data if self.tensor is not None else self.array
 
 
+_saved_tensors_hooks = []       # (pack_hook, unpack_hook) pairs in force, innermost last
+
+
+class saved_tensors_hooks:
+    """torch.autograd.graph.saved_tensors_hooks: while active, every tensor an op saves for backward is
+    handed to pack_hook, and backward gets unpack_hook(what pack_hook returned) instead."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook, self.unpack_hook = pack_hook, unpack_hook
+
+    def __enter__(self):
+        _saved_tensors_hooks.append((self.pack_hook, self.unpack_hook))
+
+    def __exit__(self, *exc):
+        _saved_tensors_hooks.pop()
+
+
+class PackedSavedTensor:
+    """A saved tensor as saved_tensors_hooks keep it."""
+    __slots__ = ("packed", "unpack_hook")
+
+    def __init__(self, tensor, hooks):
+        pack_hook, self.unpack_hook = hooks
+        self.packed = pack_hook(tensor)
+
+    def unpack(self, node):
+        tensor = self.unpack_hook(self.packed)
+        if not isinstance(tensor, _tensor_module.Tensor):
+            raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                            f"{type(tensor).__name__}")
+        return tensor
+
+    def unpack_array(self, node):
+        return self.unpack(node)._data
+
+
+def packed_if_hooked(saved, node):
+    """A SavedTensor, or (while saved_tensors_hooks are active, and it holds a tensor) its packed form."""
+    if not _saved_tensors_hooks or saved is None or (saved.tensor is None and not hasattr(saved.array, "shape")):
+        return saved
+    return PackedSavedTensor(saved.unpack(node), _saved_tensors_hooks[-1])
+
+
 class Node:
     """Base of every grad_fn. Subclasses provide `backward(ctx, *grads)`.
 
@@ -267,6 +310,7 @@ ARRAYS, TENSORS = _Arrays, _Tensors
 
 
 _final_callbacks = []
+_capturing = False      # whether the backward running returns gradients (autograd.grad, backward(inputs=))
 
 
 def queue_callback(fn):
@@ -307,8 +351,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
             if child is not None and child not in seen:
                 seen.add(child)
                 stack.append(child)
-    prev_enabled = state.enabled
-    state.enabled = create_graph
+    global _capturing
+    prev_enabled, prev_capturing = state.enabled, _capturing
+    state.enabled, _capturing = create_graph, capture is not None
     # array-mode backwards do NumPy math directly; like ember's ops, they give torch's inf/nan silently
     with (np.errstate(all="ignore") if mode is ARRAYS else _no_context):
         try:
@@ -337,7 +382,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                     buf[nr] = g if buf[nr] is None else _sum(buf[nr], g)
                 input_grads = g = grads = None      # hold no gradient past its node (AccumulateGrad counts references)
         finally:
-            state.enabled = prev_enabled
+            state.enabled, _capturing = prev_enabled, prev_capturing
     while _final_callbacks:
         _final_callbacks.pop(0)()
     return [None if g is None else mode.tensor(g) for g in captured]
