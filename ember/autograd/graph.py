@@ -412,14 +412,13 @@ def _call_node(node, grads, mode):
     """Run one node's backward on the gradients of its outputs (values of `mode`) and return the
     gradients for its inputs, each checked against and reduced to its input's shape and dtype."""
     Tensor = _tensor_module.Tensor
+    if node._out_hooks or node._retained or "_pre_hooks" in node.__dict__:
+        grads = _run_pre_hooks(node, grads, mode)
+    received = grads
     if len(grads) > 1 and any(g is None for g in grads) and getattr(node, "_materialize", True):
         # a node runs only when some gradient reached it: a single output's is never None
-        for nr, (shape, np_dtype, xp) in enumerate(node._out_meta):
-            if grads[nr] is None:
-                grads[nr] = mode.value(Tensor._make(xp.zeros(shape, np_dtype)))
-    hooked = node._hooks or node._out_hooks or node._retained or "_pre_hooks" in node.__dict__
-    if hooked:
-        grads = _run_pre_hooks(node, grads, mode)
+        grads = [mode.value(Tensor._make(xp.zeros(shape, np_dtype))) if g is None else g
+                 for g, (shape, np_dtype, xp) in zip(grads, node._out_meta)]
     if mode is ARRAYS and node.array_backward:
         node._arrays = True
         try:
@@ -442,13 +441,16 @@ def _call_node(node, grads, mode):
         if meta is None and node._user_function:
             raise RuntimeError(f"function {node.name()} returned a gradient different than None at position "
                                f"{i + 1}, but the corresponding forward input was not a Variable")
-        if child is None:
+        if child is None and not node._hooks:       # no gradient needed (post-hooks still see it, as torch's)
             input_grads.append(None)
             continue
         if isinstance(g, Tensor):
             g = mode.value(g)
         elif type(g) is not _ndarray or mode is TENSORS:     # a scalar, or a NumPy scalar from 0-d math
             g = mode.value(Tensor._make(meta[2].asarray(g, dtype=meta[1])))
+        if child is None:
+            input_grads.append(g)
+            continue
         data = mode.data(g)
         if data.shape != meta[0]:
             if not _expandable(meta[0], data.shape):
@@ -460,12 +462,13 @@ def _call_node(node, grads, mode):
         input_grads.append(g)
     if node._hooks:
         grad_inputs = tuple(None if g is None else mode.tensor(g) for g in input_grads)
-        grad_outputs = tuple(None if g is None else mode.tensor(g) for g in grads)
+        grad_outputs = tuple(None if g is None else mode.tensor(g) for g in received)      # as received, as torch
         for hook in node._hooks:
             new = hook(grad_inputs, grad_outputs)
             if new is not None:
                 grad_inputs = tuple(new)
-        input_grads = [None if g is None else mode.value(g) for g in grad_inputs]
+        input_grads = [None if g is None or child is None else mode.value(g)
+                       for g, (child, _) in zip(grad_inputs, node.next_functions)]
     return input_grads
 
 

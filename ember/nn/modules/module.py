@@ -1,13 +1,34 @@
 """nn.Module: parameter/buffer/submodule registration, state_dict, hooks, train/eval, repr — as torch."""
 import collections
 import itertools
+import warnings
+from collections import OrderedDict
 
 import numpy as np
 
 from ..._tensor import Tensor
+from ... import autograd
 from ...autograd.grad_mode import no_grad
+from ...utils.hooks import RemovableHandle
 from ..parameter import Parameter
-from ...autograd.graph import _RemovableHandle
+
+_EXTRA_STATE_KEY_SUFFIX = "_extra_state"
+
+# module-global hooks (torch.nn.modules.module.register_module_*): run for every module, before its own
+_global_forward_pre_hooks = OrderedDict()
+_global_forward_hooks = OrderedDict()
+_global_forward_hooks_with_kwargs = OrderedDict()
+_global_forward_hooks_always_called = OrderedDict()
+_global_backward_pre_hooks = OrderedDict()
+_global_backward_hooks = OrderedDict()
+_global_is_full_backward_hook = None
+_global_parameter_registration_hooks = OrderedDict()
+_global_module_registration_hooks = OrderedDict()
+_global_buffer_registration_hooks = OrderedDict()
+
+_HOOK_DICTS = ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks",
+               "_forward_pre_hooks_with_kwargs", "_backward_hooks", "_backward_pre_hooks", "_state_dict_hooks",
+               "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
 
 class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     def __repr__(self):
@@ -42,11 +63,9 @@ class Module:
         d["_buffers"] = {}
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = {}
-        d["_forward_hooks"] = {}
-        d["_forward_pre_hooks"] = {}
-        d["_backward_hooks"] = {}
-        d["_state_dict_hooks"] = {}
-        d["_load_state_dict_pre_hooks"] = {}
+        for name in _HOOK_DICTS:
+            d[name] = OrderedDict()
+        d["_is_full_backward_hook"] = None
 
     def forward(self, *input):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -74,7 +93,7 @@ class Module:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
                              "created explicitly. To express '{name}' as a function of another Tensor, compute the "
                              "value in the forward() method.")
-        self._parameters[name] = param
+        self._parameters[name] = _run_registration_hooks(_global_parameter_registration_hooks, self, name, param)
 
     def register_buffer(self, name, tensor, persistent=True):
         self._check_init()
@@ -85,6 +104,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
+        tensor = _run_registration_hooks(_global_buffer_registration_hooks, self, name, tensor)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -101,7 +121,7 @@ class Module:
             raise KeyError(f'module name can\'t contain ".", got: {name}')
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
-        self._modules[name] = module
+        self._modules[name] = _run_registration_hooks(_global_module_registration_hooks, self, name, module)
 
     register_module = add_module
 
@@ -122,7 +142,7 @@ class Module:
             if "_modules" not in d:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             self._remove_from(name, d, "_parameters", "_buffers")
-            d["_modules"][name] = value
+            d["_modules"][name] = _run_registration_hooks(_global_module_registration_hooks, self, name, value)
         elif "_modules" in d and name in d["_modules"]:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
@@ -132,7 +152,7 @@ class Module:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
                                 "(torch.Tensor or None expected)")
-            d["_buffers"][name] = value
+            d["_buffers"][name] = _run_registration_hooks(_global_buffer_registration_hooks, self, name, value)
         else:
             object.__setattr__(self, name, value)
 
@@ -172,6 +192,19 @@ class Module:
             mod = mod._modules[item]
         return mod
 
+    def set_submodule(self, target, module, strict=False):
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(parent._get_name() + " has no attribute `" + name + "`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError("`" + name + "` is not an nn.Module")
+        setattr(parent, name, module)
+
     def get_parameter(self, target):
         path, _, name = target.rpartition(".")
         mod = self.get_submodule(path)
@@ -187,12 +220,12 @@ class Module:
         return mod._buffers[name]
 
     # --- iteration -----------------------------------------------------------------------------
-    def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate=True):
+    def _named_members(self, get_members_fn, prefix="", recurse=True, remove_duplicate=True):
         memo = set()
         modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse \
             else [(prefix, self)]
         for module_prefix, module in modules:
-            for k, v in get_members(module):
+            for k, v in get_members_fn(module):
                 if v is None or (remove_duplicate and id(v) in memo):
                     continue
                 if remove_duplicate:
@@ -224,8 +257,8 @@ class Module:
                 memo.add(id(m))
                 yield name, m
 
-    def modules(self):
-        for _, m in self.named_modules():
+    def modules(self, remove_duplicate=True):
+        for _, m in self.named_modules(remove_duplicate=remove_duplicate):
             yield m
 
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
@@ -274,10 +307,11 @@ class Module:
         return self
 
     # --- moving and casting --------------------------------------------------------------------
-    def _apply(self, fn):
+    def _apply(self, fn, recurse=True):
         """Apply fn to every parameter, grad and buffer, keeping Parameter objects (optimizers hold them)."""
-        for m in self.children():
-            m._apply(fn)
+        if recurse:
+            for m in self.children():
+                m._apply(fn)
         with no_grad():
             for p in self._parameters.values():
                 if p is None:
@@ -292,6 +326,14 @@ class Module:
 
     def to(self, *args, **kwargs):
         from ...ops.convert import _parse_to
+        kwargs = dict(kwargs)
+        kwargs.pop("non_blocking", None)        # copies are synchronous here: the result is the same
+        if kwargs.pop("memory_format", None) is not None:
+            raise NotImplementedError("Module.to(memory_format=...): ember keeps every tensor's layout")
+        unknown = set(kwargs) - {"device", "dtype"}
+        if unknown:
+            raise TypeError(f"to() received an invalid combination of arguments - got unexpected keyword argument(s) "
+                            f"{sorted(unknown)}")
         dev, dt = _parse_to([a for a in args if not isinstance(a, bool)], kwargs)
         if dt is not None and not dt.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}")
@@ -324,50 +366,149 @@ class Module:
     def share_memory(self):
         return self
 
+    def to_empty(self, *, device, recurse=True):
+        from ...ops.creation import empty_like
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
+
+    def xpu(self, device=None):
+        raise AssertionError("Torch not compiled with XPU enabled")
+
+    def mtia(self, device=None):
+        raise AssertionError("Torch not compiled with MTIA enabled")
+
+    def ipu(self, device=None):
+        raise RuntimeError("PyTorch is not linked with support for ipu devices")
+
+    def compile(self, *args, **kwargs):
+        raise NotImplementedError("Module.compile: ember has no torch.compile to compile the forward with")
+
     # --- calling ---------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if self._forward_pre_hooks:
-            for hook in list(self._forward_pre_hooks.values()):
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
-        if self._forward_hooks:
-            for hook in list(self._forward_hooks.values()):
-                result = hook(self, args, output)
-                if result is not None:
-                    output = result
-        if self._backward_hooks and isinstance(output, Tensor) and output.requires_grad:
-            self._attach_backward_hooks(args, output)
-        return output
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks or \
+                _global_forward_pre_hooks or _global_forward_hooks or _global_backward_hooks or \
+                _global_backward_pre_hooks:
+            return self._call_with_hooks(args, kwargs)
+        return self.forward(*args, **kwargs)
 
-    def _attach_backward_hooks(self, args, output):
-        hooks = list(self._backward_hooks.values())
-        module = self
-        grad_inputs = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
+    _call_impl = _wrapped_call_impl = __call__
 
-        def on_output_grad(grad_output):
-            for hook in hooks:
-                hook(module, tuple(grad_inputs) or (None,), (grad_output,))
-        output.register_hook(on_output_grad)
+    def _call_with_hooks(self, args, kwargs):
+        """__call__ with torch's hook protocol: forward pre-hooks, backward hooks around the forward
+        (autograd nodes on its inputs and outputs), forward hooks; always_call hooks even if forward raised."""
+        full_hooks, legacy_hooks = self._get_backward_hooks()
+        pre_hooks = self._get_backward_pre_hooks()
+        result, called = None, set()
+        try:
+            for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
+                if hook_id in self._forward_pre_hooks_with_kwargs:
+                    new = hook(self, args, kwargs)
+                    if new is not None:
+                        if not (isinstance(new, tuple) and len(new) == 2):
+                            raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, "
+                                               f"new_kwargs), but got {new}.")
+                        args, kwargs = new
+                else:
+                    new = hook(self, args)
+                    if new is not None:
+                        args = new if isinstance(new, tuple) else (new,)
+            backward_hook = None
+            if full_hooks or pre_hooks:
+                backward_hook = _BackwardHook(self, full_hooks, pre_hooks)
+                args = backward_hook.wrap_inputs(args)
+            result = self.forward(*args, **kwargs)
+            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
+                if hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:
+                    called.add(hook_id)
+                if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
+                    new = hook(self, args, kwargs, result)
+                else:
+                    new = hook(self, args, result)
+                if new is not None:
+                    result = new
+            if backward_hook is not None:
+                if not isinstance(result, (Tensor, tuple)):
+                    warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of "
+                                  f"Tensors but received {type(result)}")
+                result = backward_hook.wrap_outputs(result)
+            if legacy_hooks:
+                first = result
+                while not isinstance(first, Tensor):
+                    first = next(v for v in first.values() if isinstance(v, Tensor)) if isinstance(first, dict) \
+                        else first[0]
+                if first.grad_fn is not None:
+                    for hook in legacy_hooks:
+                        first.grad_fn.register_hook(_ModuleHook(hook, self))
+            return result
+        except Exception:
+            for hooks, global_hooks in ((_global_forward_hooks, True), (self._forward_hooks, False)):
+                for hook_id, hook in hooks.items():
+                    always = _global_forward_hooks_always_called if global_hooks else self._forward_hooks_always_called
+                    if hook_id not in always or hook_id in called:
+                        continue
+                    try:
+                        with_kwargs = hook_id in (_global_forward_hooks_with_kwargs if global_hooks
+                                                  else self._forward_hooks_with_kwargs)
+                        new = hook(self, args, kwargs, result) if with_kwargs else hook(self, args, result)
+                        if new is not None:
+                            result = new
+                    except Exception as e:      # noqa: BLE001 - the forward's error is the one raised, as torch
+                        warnings.warn(f"{'global ' if global_hooks else ''}module forward hook with "
+                                      "``always_call=True`` raised an exception that was silenced as another error "
+                                      f"was raised in forward: {e}")
+            raise
 
-    _call_impl = __call__
+    def _get_backward_hooks(self):
+        """(full backward hooks, legacy register_backward_hook hooks) that apply to this module."""
+        full, legacy = [], []
+        if _global_is_full_backward_hook is True:
+            full += list(_global_backward_hooks.values())
+        elif _global_is_full_backward_hook is False:
+            legacy += list(_global_backward_hooks.values())
+        if self._is_full_backward_hook is True:
+            full += list(self._backward_hooks.values())
+        elif self._is_full_backward_hook is False:
+            legacy += list(self._backward_hooks.values())
+        return full, legacy
 
-    def _add_hook(self, store, hook):
-        key = next(_hook_ids)
-        store[key] = hook
-        return _DictHandle(store, key)
+    def _get_backward_pre_hooks(self):
+        return list(_global_backward_pre_hooks.values()) + list(self._backward_pre_hooks.values())
+
+    def _add_hook(self, store, hook, prepend=False, flags=()):
+        """Register `hook` in `store` (first if prepend); `flags` are the dicts noting a property of it."""
+        handle = RemovableHandle(store, extra_dict=list(flags))
+        store[handle.id] = hook
+        for flag in flags:
+            flag[handle.id] = True
+        if prepend:
+            store.move_to_end(handle.id, last=False)
+        return handle
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
-        return self._add_hook(self._forward_pre_hooks, hook)
+        return self._add_hook(self._forward_pre_hooks, hook, prepend,
+                              [self._forward_pre_hooks_with_kwargs] if with_kwargs else [])
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
-        return self._add_hook(self._forward_hooks, hook)
+        flags = ([self._forward_hooks_with_kwargs] if with_kwargs else []) + \
+            ([self._forward_hooks_always_called] if always_call else [])
+        return self._add_hook(self._forward_hooks, hook, prepend, flags)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_full_backward_hook(self, hook, prepend=False):
-        return self._add_hook(self._backward_hooks, hook)
+        if self._is_full_backward_hook is False:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                               "Please use only one of them.")
+        self._is_full_backward_hook = True
+        return self._add_hook(self._backward_hooks, hook, prepend)
 
-    register_backward_hook = register_full_backward_hook
+    def register_backward_hook(self, hook):
+        """Deprecated (as torch): the hook sees the gradients of the last autograd node of the forward."""
+        if self._is_full_backward_hook is True:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                               "Please use only one of them.")
+        self._is_full_backward_hook = False
+        return self._add_hook(self._backward_hooks, hook)
 
     # --- state_dict --------------------------------------------------------------------------------
     def _save_to_state_dict(self, destination, prefix, keep_vars):
@@ -377,30 +518,75 @@ class Module:
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         if args:
-            destination = args[0]
+            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
+                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict"
+                          " for details.", FutureWarning, stacklevel=2)
+            destination = args[0] if destination is None else destination
+            prefix = args[1] if len(args) > 1 and prefix == "" else prefix
+            keep_vars = args[2] if len(args) > 2 and keep_vars is False else keep_vars
         if destination is None:
-            destination = collections.OrderedDict()
-            destination._metadata = collections.OrderedDict()
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
         if hasattr(destination, "_metadata"):
-            destination._metadata[prefix[:-1]] = {"version": self._version}
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, m in self._modules.items():
             if m is not None:
                 m.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
-            result = hook(self, destination, prefix, {})
-            if result is not None:
+            result = hook(self, destination, prefix, local_metadata)
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:
                 destination = result
         return destination
 
+    def register_state_dict_pre_hook(self, hook):
+        return self._add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook):
+        hook._from_public_api = True        # may only change the state_dict in place (torch's rule)
+        return self._add_hook(self._state_dict_hooks, hook)
+
+    def _register_state_dict_hook(self, hook):
+        return self._add_hook(self._state_dict_hooks, hook)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        return self._add_hook(self._load_state_dict_pre_hooks, _ModuleHook(hook, self if with_module else None))
+
+    def register_load_state_dict_pre_hook(self, hook):
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def register_load_state_dict_post_hook(self, hook):
+        return self._add_hook(self._load_state_dict_post_hooks, hook)
+
+    def get_extra_state(self):
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. Please file "
+                           "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report "
+                           "this bug.")
+
+    def set_extra_state(self, state):
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. Please file "
+                           "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report "
+                           "this bug.")
+
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
         persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
         local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items())
                        if v is not None}
+        assign = local_metadata.get("assign_to_params_buffers", False)
         for name, param in local_state.items():
             key = prefix + name
             if key not in state_dict:
@@ -414,37 +600,64 @@ class Module:
                 error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
                                   f"Tensor-like object from checkpoint but received {type(value)}")
                 continue
+            if param.dim() == 0 and tuple(value.shape) == (1,):
+                value = value[0]
             if tuple(value.shape) != tuple(param.shape):
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
                                   f"checkpoint, the shape in current model is {param.shape}.")
                 continue
-            with no_grad():
-                param.copy_(value)
+            try:
+                with no_grad():
+                    if assign:
+                        _assign(self, name, param, value)
+                    else:
+                        param.copy_(value)
+            except Exception as ex:     # noqa: BLE001 - reported with the others, as torch
+                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
+                                  f"{param.size()} and whose dimensions in the checkpoint are {value.size()}, an "
+                                  f"exception occurred : {ex.args}.")
+        extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra_key in state_dict:
+                self.set_extra_state(state_dict[extra_key])
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            # the keys under this prefix that name neither an own parameter/buffer nor a child
+            for key in state_dict:
+                if key.startswith(prefix) and key != extra_key:
+                    head = key[len(prefix):].split(".", 1)
+                    if (head[0] not in self._modules) if len(head) > 1 else (head[0] not in local_state):
+                        unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         if not isinstance(state_dict, collections.abc.Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing, unexpected, errors = [], [], []
         metadata = getattr(state_dict, "_metadata", None)
-        state_dict = collections.OrderedDict(state_dict)     # a copy: version upgrades must not touch the caller's
+        state_dict = OrderedDict(state_dict)     # a copy: version upgrades must not touch the caller's
         if metadata is not None:
             state_dict._metadata = metadata
 
-        def load(module, prefix=""):
+        def load(module, local_state_dict, prefix=""):
             local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
-            module._load_from_state_dict(state_dict, prefix, local_metadata, True, missing, unexpected, errors)
-            # torch's order: each module reports the keys under its prefix that name neither one of its
-            # own parameters/buffers nor a child
-            local = set(module._parameters) | (set(module._buffers) - module._non_persistent_buffers_set)
-            for key in state_dict:
-                if key.startswith(prefix):
-                    rest = key[len(prefix):]
-                    if rest.split(".", 1)[0] not in module._modules and rest not in local:
-                        unexpected.append(key)
+            if assign:
+                local_metadata["assign_to_params_buffers"] = assign
+            module._load_from_state_dict(local_state_dict, prefix, local_metadata, True, missing, unexpected, errors)
             for name, child in module._modules.items():
                 if child is not None:
-                    load(child, prefix + name + ".")
-        load(self)
+                    child_prefix = prefix + name + "."
+                    load(child, {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)},
+                         child_prefix)
+            incompatible = _IncompatibleKeys(missing, unexpected)
+            for hook in module._load_state_dict_post_hooks.values():
+                if hook(module, incompatible) is not None:
+                    raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                                         "expected to return new values, if incompatible_keys need to be modified, "
+                                         "it should be done inplace.")
+        load(self, state_dict)
         del load        # break the load -> load reference cycle (as torch), so no garbage waits for gc
         if strict:
             if unexpected:
@@ -477,20 +690,182 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for name in _HOOK_DICTS:        # modules pickled before a hook table existed
+            if name not in self.__dict__:
+                self.__dict__[name] = OrderedDict()
+        self.__dict__.setdefault("_is_full_backward_hook", None)
 
 
-_hook_ids = itertools.count()
+def _run_registration_hooks(hooks, module, name, value):
+    for hook in hooks.values():
+        output = hook(module, name, value)
+        if output is not None:
+            value = output
+    return value
 
 
-class _DictHandle(_RemovableHandle):
-    def __init__(self, store, key):
-        self._store, self._key = store, key
+def _assign(module, name, current, value):
+    """load_state_dict(assign=True): the module takes the loaded tensor itself (its dtype too); a parameter
+    stays a Parameter with the requires_grad it had, as torch."""
+    if isinstance(current, Parameter):
+        if isinstance(value, Parameter):
+            value.requires_grad_(current.requires_grad)
+        else:
+            value = Parameter(value, requires_grad=current.requires_grad)
+    setattr(module, name, value)
 
-    def remove(self):
-        self._store.pop(self._key, None)
 
-    def __enter__(self):
-        return self
+class _ModuleHook:
+    """A hook that also receives its module (if one is given) as first argument."""
 
-    def __exit__(self, *exc):
-        self.remove()
+    def __init__(self, hook, module):
+        self.hook, self.module = hook, module
+
+    def __call__(self, *args):
+        return self.hook(self.module, *args) if self.module is not None else self.hook(*args)
+
+
+class BackwardHookFunction(autograd.Function):
+    """The identity, as an autograd node: its gradients are the module's grad_input / grad_output."""
+
+    @staticmethod
+    def forward(ctx, *args):
+        ctx.mark_non_differentiable(*[a for a in args if not a.requires_grad])
+        return args
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return grads
+
+
+class _BackwardHook:
+    """A module's full backward hooks for one call: identity nodes on its tensor inputs and outputs catch
+    the gradients; pre-hooks run when the outputs' arrive, the hooks when the inputs' do (torch's design)."""
+
+    def __init__(self, module, hooks, pre_hooks):
+        self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
+        self.grad_outputs = None
+        self.n_inputs = self.n_outputs = -1
+        self.input_positions = self.output_positions = None
+
+    @staticmethod
+    def _spread(positions, values, size):
+        out = [None] * size
+        for i, v in zip(positions, values):
+            out[i] = v
+        return tuple(out)
+
+    @staticmethod
+    def _through_identity(values, hook):
+        """values with each tensor replaced by its identity-node alias (hook registered on that node), and the
+        tensor positions; values unchanged and None if no tensor requires grad."""
+        positions = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
+        tensors = [values[i] for i in positions]
+        if not (autograd.is_grad_enabled() and any(t.requires_grad for t in tensors)):
+            return values, None
+        aliases = BackwardHookFunction.apply(*tensors)
+        next(t.grad_fn for t in aliases if t.grad_fn is not None).register_hook(hook)
+        out = list(values)
+        for i, t in zip(positions, aliases):
+            out[i] = t
+        return (tuple(out) if type(values) is tuple else type(values)(*out)), positions
+
+    def wrap_inputs(self, args):
+        def on_input_grads(grad_inputs, _):
+            if self.grad_outputs is None:       # reached without passing the outputs (double backward)
+                return None
+            grads = self._spread(self.input_positions, grad_inputs, self.n_inputs)
+            for hook in self.hooks:
+                new = hook(self.module, grads, self.grad_outputs)
+                if new is None:
+                    continue
+                if len(new) != len(grads):
+                    raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got {len(new)}, but "
+                                       f"expected {len(grads)}")
+                grads = new
+            self.grad_outputs = None
+            return tuple(grads[i] for i in self.input_positions)
+        args, self.input_positions = self._through_identity(args, on_input_grads)
+        self.n_inputs = len(args)
+        return args
+
+    def wrap_outputs(self, result):
+        def on_output_grads(_, grad_outputs):
+            self.grad_outputs = self._spread(self.output_positions, grad_outputs, self.n_outputs)
+            for pre_hook in self.pre_hooks:
+                new = pre_hook(self.module, self.grad_outputs)
+                if new is None:
+                    continue
+                if len(new) != len(self.grad_outputs):
+                    raise RuntimeError(f"Backward pre hook returned an invalid number of grad_output, got {len(new)}, "
+                                       f"but expected {len(self.grad_outputs)}")
+                self.grad_outputs = new
+            grad_outputs = self.grad_outputs
+            if self.input_positions is None:        # no input requires grad: the hooks run now, without grad_input
+                warnings.warn("Full backward hook is firing when gradients are computed with respect to module "
+                              "outputs since no inputs require gradients. See https://docs.pytorch.org/docs/main/"
+                              "generated/torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more "
+                              "details.", stacklevel=5)
+                for hook in self.hooks:
+                    new = hook(self.module, (None,) * self.n_inputs, self.grad_outputs)
+                    if new is not None and not (isinstance(new, tuple) and all(g is None for g in new)):
+                        raise RuntimeError("Backward hook for Modules where no input requires gradient should always "
+                                           "return None or None for all gradients.")
+                self.grad_outputs = None
+            return tuple(grad_outputs[i] for i in self.output_positions)
+        single = not isinstance(result, tuple)
+        values, self.output_positions = self._through_identity((result,) if single else result, on_output_grads)
+        self.n_outputs = len(values)
+        return values[0] if single else values
+
+
+def _global_hook(store, hook, flags=()):
+    handle = RemovableHandle(store, extra_dict=list(flags))
+    store[handle.id] = hook
+    for flag in flags:
+        flag[handle.id] = True
+    return handle
+
+
+def register_module_forward_pre_hook(hook):
+    return _global_hook(_global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    flags = ([_global_forward_hooks_with_kwargs] if with_kwargs else []) + \
+        ([_global_forward_hooks_always_called] if always_call else [])
+    return _global_hook(_global_forward_hooks, hook, flags)
+
+
+def register_module_full_backward_pre_hook(hook):
+    return _global_hook(_global_backward_pre_hooks, hook)
+
+
+def _set_global_backward_kind(full):
+    global _global_is_full_backward_hook
+    if _global_is_full_backward_hook is (not full):
+        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as a global Module hook. "
+                           "Please use only one of them.")
+    _global_is_full_backward_hook = full
+
+
+def register_module_full_backward_hook(hook):
+    _set_global_backward_kind(True)
+    return _global_hook(_global_backward_hooks, hook)
+
+
+def register_module_backward_hook(hook):
+    _set_global_backward_kind(False)
+    return _global_hook(_global_backward_hooks, hook)
+
+
+def register_module_parameter_registration_hook(hook):
+    return _global_hook(_global_parameter_registration_hooks, hook)
+
+
+def register_module_module_registration_hook(hook):
+    return _global_hook(_global_module_registration_hooks, hook)
+
+
+def register_module_buffer_registration_hook(hook):
+    return _global_hook(_global_buffer_registration_hooks, hook)
