@@ -38,60 +38,58 @@ def _edge(t):
     return (t.node, t.output_nr) if isinstance(t, graph.GradientEdge) else edge_of(t)
 
 
-def _meta(t):
-    """(shape, requires_grad, is_floating) of an output, Tensor or GradientEdge."""
-    if isinstance(t, graph.GradientEdge):
-        shape, np_dtype, _ = t.node._out_meta[t.output_nr]
-        return tuple(shape), True, np_dtype.kind == "f"
-    return tuple(t.shape), t.requires_grad, t.is_floating_point()
-
-
 def _root_grads(outputs, grad_outputs, create_graph, batched=False):
     grads = _as_list(grad_outputs) or [None] * len(outputs)
     if len(grads) != len(outputs):
         raise RuntimeError(f"grad can be implicitly created only for scalar outputs (got {len(grads)} gradients "
                            f"for {len(outputs)} outputs)")
+    Tensor = _tensor_module.Tensor
     result = []
     for i, (t, g) in enumerate(zip(outputs, grads)):
-        shape, requires_grad, floating = _meta(t)
-        if not requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn "
-                               "(did you forget requires_grad=True, or compute it under no_grad()?)")
+        if isinstance(t, graph.GradientEdge):
+            shape, np_dtype, xp = t.node._out_meta[t.output_nr]
+        else:
+            if not t.requires_grad:
+                raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn "
+                                   "(did you forget requires_grad=True, or compute it under no_grad()?)")
+            data = t._data
+            shape, np_dtype, xp = data.shape, data.dtype, None
         if g is None:
             if batched:
                 raise RuntimeError("If `is_grads_batched=True`, every grad_output must be a tensor with a batch "
                                    "dimension first (got None for output %d)" % i)
-            if math.prod(shape) != 1:
+            if shape and math.prod(shape) != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs (the output has shape "
                                    f"{list(shape)}; pass gradient=torch.ones_like(output) or reduce it with .sum())")
-            if not floating:
-                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
-                                   f"{t.dtype}")
-            np_dtype, xp = (t.node._out_meta[t.output_nr][1:] if isinstance(t, graph.GradientEdge)
-                            else (t._data.dtype, array_module(t._data)))
-            result.append(_tensor_module.Tensor._make(_ones(xp, shape, np_dtype)))
+            if np_dtype.kind != "f" and not _is_float(np_dtype):
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {t.dtype}")
+            if xp is None and type(data) is np.ndarray and not shape:
+                g = np.array(1, np_dtype)       # the usual loss.backward(): np.ones is ~4x slower for one element
+            else:
+                g = (xp or array_module(data)).ones(shape, np_dtype)
+            result.append(Tensor._make(g))
             continue
-        elif not isinstance(g, _tensor_module.Tensor):
+        if not isinstance(g, Tensor):
             from ..ops.creation import tensor
             g = tensor(g, dtype=t.dtype)
-        elif tuple(g.shape)[batched:] != shape:
+        elif g._data.shape[batched:] != tuple(shape):
             if batched:
                 raise RuntimeError(
                     f"If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
                     f"dimension. The sizes of the remaining dimensions are expected to match the shape of "
                     f"corresponding output, but a mismatch was detected: grad_output[{i}] has a shape of "
-                    f"{_tensor_module.Size(tuple(g.shape)[1:])} and output[{i}] has a shape of {_tensor_module.Size(shape)}. If you "
-                    f"only want some tensors in `grad_output` to be considered batched, consider using vmap.")
+                    f"{_tensor_module.Size(g._data.shape[1:])} and output[{i}] has a shape of "
+                    f"{_tensor_module.Size(shape)}. If you only want some tensors in `grad_output` to be considered "
+                    f"batched, consider using vmap.")
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] has a "
                                f"shape of {_tensor_module.Size(shape)}.")
         result.append(g if create_graph else g.detach())
     return result
 
 
-def _ones(xp, shape, np_dtype):
-    if xp is np and not shape:
-        return np.array(1, np_dtype)       # the usual loss.backward(): np.ones is ~4x slower for one element
-    return xp.ones(shape, np_dtype)
+def _is_float(np_dtype):
+    from .._dtype import _FLOAT_NP
+    return np_dtype in _FLOAT_NP
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):

@@ -250,10 +250,10 @@ def get_gradient_edge(tensor):
 
 def edge_of(tensor):
     """(node, output_nr) that a gradient for `tensor` flows into; (None, 0) if none is needed."""
-    if not tensor.requires_grad:
+    if not tensor.requires_grad:        # (a view written since it was taken takes its base's history here)
         return (None, 0)
-    if tensor.grad_fn is not None:
-        return (tensor.grad_fn, tensor._output_nr)
+    if tensor._grad_fn is not None:
+        return (tensor._grad_fn, tensor._output_nr)
     return (accumulator_of(tensor), 0)
 
 
@@ -268,10 +268,6 @@ class _Arrays:
     @staticmethod
     def tensor(grad):
         return _tensor_module.Tensor._make(grad)
-
-    @staticmethod
-    def data(grad):
-        return grad
 
     @staticmethod
     def sum_to(grad, shape):
@@ -292,10 +288,6 @@ class _Tensors:
     @staticmethod
     def tensor(grad):
         return grad
-
-    @staticmethod
-    def data(grad):
-        return grad._data
 
     @staticmethod
     def sum_to(grad, shape):
@@ -334,7 +326,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     for (node, nr), g in zip(roots, root_grads):
         if node is None:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        g = mode.value(g)
+        g = g if mode is TENSORS else g._data
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * len(node._out_meta)
@@ -385,7 +377,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
             state.enabled, _capturing = prev_enabled, prev_capturing
     while _final_callbacks:
         _final_callbacks.pop(0)()
-    return [None if g is None else mode.tensor(g) for g in captured]
+    if captured:
+        captured = [None if g is None else mode.tensor(g) for g in captured]
+    return captured
 
 
 def _sum(a, b):
@@ -438,12 +432,13 @@ def _call_node(node, grads, mode):
         if g is None:
             input_grads.append(None)
             continue
-        if meta is None and node._user_function:
-            raise RuntimeError(f"function {node.name()} returned a gradient different than None at position "
-                               f"{i + 1}, but the corresponding forward input was not a Variable")
-        if child is None and not node._hooks:       # no gradient needed (post-hooks still see it, as torch's)
-            input_grads.append(None)
-            continue
+        if child is None:
+            if meta is None and node._user_function:
+                raise RuntimeError(f"function {node.name()} returned a gradient different than None at position "
+                                   f"{i + 1}, but the corresponding forward input was not a Variable")
+            if not node._hooks or meta is None:     # no gradient needed (post-hooks still see it, as torch's)
+                input_grads.append(None)
+                continue
         if isinstance(g, Tensor):
             g = mode.value(g)
         elif type(g) is not _ndarray or mode is TENSORS:     # a scalar, or a NumPy scalar from 0-d math
@@ -451,7 +446,7 @@ def _call_node(node, grads, mode):
         if child is None:
             input_grads.append(g)
             continue
-        data = mode.data(g)
+        data = g if mode is ARRAYS else g._data
         if data.shape != meta[0]:
             if not _expandable(meta[0], data.shape):
                 raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
@@ -500,7 +495,10 @@ def _expandable(shape, grad_shape):
     """Whether `shape` broadcasts to `grad_shape` (torch's is_expandable_to), so the gradient sums back to it."""
     if len(shape) > len(grad_shape):
         return False
-    return all(s == 1 or s == g for s, g in zip(reversed(shape), reversed(grad_shape)))
+    for s, g in zip(reversed(shape), reversed(grad_shape)):
+        if s != 1 and s != g:
+            return False
+    return True
 
 
 def sum_to_shape(arr, shape):

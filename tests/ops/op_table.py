@@ -203,6 +203,11 @@ ROWS = [(f"unary-{name}", _unary(name), [(3, 4)], dict(zip(("low", "high"), UNAR
     ("diagonal", lambda T, x: x.diagonal(), [(3, 4)], {}),
     ("diagonal-offset", lambda T, x: T.diagonal(x, 1, 1, 2), [(2, 3, 4)], {}),
     ("diagonal-neg-offset", lambda T, x: x.diagonal(-1), [(4, 3)], {}),
+    ("unfold-overlapping", lambda T, x: x.unfold(1, 3, 1), [(2, 5)], {}),
+    ("unfold-step", lambda T, x: x.t().unfold(0, 2, 2), [(3, 5)], {}),
+    ("as_strided-overlapping", lambda T, x: T.as_strided(x, (3, 2), (1, 2)), [(2, 3)], {}),
+    ("inplace-on-view", lambda T, x, y: (lambda b: (b[:, 1:].mul_(y), b)[1])(x * 1), [(3, 4), (3, 3)], {}),
+    ("inplace-copy-into-view", lambda T, x, y: (lambda b: (b.t()[0].copy_(y), b)[1])(x * 2), [(3, 4), (3,)], {}),
     # linear algebra
     ("mm", lambda T, a, b: a.mm(b), [(3, 4), (4, 2)], {}),
     ("bmm", lambda T, a, b: T.bmm(a, b), [(2, 3, 4), (2, 4, 2)], {}),
