@@ -375,31 +375,39 @@ class Tensor:
                     src.dtype.kind in "iu" and self._data.dtype.kind == "b":
                 raise RuntimeError(f"result type {_dtype.scalar_type_name(_dtype._BY_NP[src.dtype])} can't be cast "
                                    f"to the desired output type {_dtype.scalar_type_name(self.dtype)}")
-        if src.shape != self._data.shape:
+        if src.shape != self._data.shape and src.ndim:
             _check_writable_shape(self._data.shape, src.shape)
         track = state.enabled and (result._rg or self._tracks_inplace())
         if track:
             _views.check_inplace(self)
-        expanded = _internal_overlap(self._data)
-        if expanded and not expanded_ok:
-            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
-                               "single memory location. Please clone() the tensor before performing the operation.")
-        if src is self._data:
-            pass
-        elif expanded:
-            # an expanded tensor (fill_, masked_fill_, index_put_ may write one, as torch): write only what
-            # the op changed, so that no other element over the same memory writes its old value back
-            src = array_module(src).broadcast_to(src, self._data.shape)
-            changed = src != self._data
-            self._data[changed] = src[changed]
-        else:
-            self._data[...] = src
-        self._vc[0] += 1
+        self._write(src, expanded_ok)
         if track:
             if self._view_ver is not None:
                 _views.rebase(self, result)
             else:
                 self._grad_fn, self._output_nr, self._rg = result._grad_fn, result._output_nr, result._rg
+        return self
+
+    def _write(self, src, expanded_ok=False):
+        """The write itself: src (an array of a shape that broadcasts to this one, or a number) into this
+        tensor's memory, cast to its dtype; refused into an expanded tensor unless expanded_ok; the version
+        counter steps."""
+        dst = self._data
+        expanded = _internal_overlap(dst)
+        if expanded and not expanded_ok:
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the operation.")
+        if src is dst:
+            pass
+        elif expanded:
+            # an expanded tensor (fill_, masked_fill_, index_put_ may write one, as torch): write only what
+            # the op changed, so that no other element over the same memory writes its old value back
+            src = array_module(dst).broadcast_to(array_module(dst).asarray(src, dtype=dst.dtype), dst.shape)
+            changed = src != dst
+            dst[changed] = src[changed]
+        else:
+            dst[...] = src
+        self._vc[0] += 1
         return self
 
     def _tracks_inplace(self):
@@ -451,7 +459,9 @@ def _internal_overlap(arr):
 
 def _partial_overlap(a, b):
     """torch's MemOverlapStatus::Partial: two dense layouts over memory that overlaps but is not the same."""
-    if not a.size or not b.size or not _dense(a) or not _dense(b):
+    if not a.size or not b.size or type(a) is np.ndarray and not np.may_share_memory(a, b):
+        return False        # (the usual case, found by NumPy's bounds check alone)
+    if not _dense(a) or not _dense(b):
         return False
     a_lo, b_lo = _lowest_address(a), _lowest_address(b)
     a_hi, b_hi = a_lo + a.nbytes, b_lo + b.nbytes

@@ -98,6 +98,12 @@ def check_inplace(tensor):
                 "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
                 "moving both the view and the inplace either both inside the no_grad block (if you don't want "
                 "the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
+        multi = getattr(tensor, "_multi_output_view", None)
+        if multi is not None:
+            raise RuntimeError(f"Output {multi[1]} of {multi[0]} is a view and is being modified inplace. This view is "
+                               "the output of a function that returns multiple views. Such functions do not allow "
+                               "the output views to be modified inplace. You should replace the inplace operation by "
+                               "an out-of-place one.")
         if base._rg and base._grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                "operation. (wrap the update in `with torch.no_grad():`, or clone() first)")

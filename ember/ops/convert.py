@@ -9,6 +9,7 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import state
 from ..autograd.views import check_inplace
 from ._registry import torch_api
+from .._tensor import Tensor, check_overlap, _check_writable_shape
 
 
 class ToCopy(Op):
@@ -140,7 +141,6 @@ class CopyBackwards(Op):
 
 @torch_api(function=False)
 def copy_(self, src, non_blocking=False):
-    from .._tensor import Tensor, check_overlap, _check_writable_shape
     if not isinstance(src, Tensor):
         src = Tensor._make(np.asarray(src))
     if src._data.shape != self._data.shape:
@@ -153,26 +153,24 @@ def copy_(self, src, non_blocking=False):
         src = to(src, self.device)
     if track:
         return self._inplace_assign(CopyBackwards.apply(self, src))
-    if src.dtype != self.dtype:
-        src = Tensor._make(src._data.astype(self._data.dtype))
-    return self._inplace_assign(src)
+    return self._write(src._data)
 
 
 def copy_to(dst, value):
     """`tensor[key] = value` once the key's view is taken, as torch: a number or 0-d value fills it
     (refusing an expanded target), a value of its shape is copied in, another is broadcast."""
-    from .._tensor import Tensor
-    from .creation import fill_
+    if isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
+        return overwrite(dst, value, "FillBackward3")        # torch fills with the number as a 0-d tensor
     if not isinstance(value, Tensor):
-        if isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
-            value = Tensor._make(array_module(dst._data).asarray(value, dtype=dst._data.dtype))
-        else:
-            value = Tensor._make(np.asarray(value))
+        value = Tensor._make(np.asarray(value))
     if value._data.shape == dst._data.shape:
         return copy_(dst, value)
     if value._data.ndim == 0:
-        return fill_(dst, value)
+        return overwrite(dst, value, "FillBackward3")
     shape = value._data.shape
     while shape and shape[0] == 1 and len(shape) > dst._data.ndim:
         shape = shape[1:]
     return copy_(dst, value.view(shape) if shape != value._data.shape else value)
+
+
+from .creation import overwrite  # noqa: E402  (creation's ops use convert's)

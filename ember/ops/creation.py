@@ -430,15 +430,12 @@ class Overwrite(Op):
         return g.new_zeros(g.shape), g       # a tensor value (fill_'s 0-d one) gets the sum, by the engine
 
 
-def _overwrite(self, values, node_name, expanded_ok=False):
+def overwrite(self, values, node_name, expanded_ok=False):
     """Write `values` (a number, an array broadcast to self, or a 0-d Tensor) into self; in the graph, the
     old values get a zero gradient."""
     if state.enabled and (self._tracks_inplace() or getattr(values, "_rg", False)):
-        result = named(Overwrite.apply(self, values), node_name)
-    else:
-        xp = array_module(self._data)
-        result = _T()._make(xp.asarray(values._data if isinstance(values, _T()) else values, dtype=self._data.dtype))
-    return self._inplace_assign(result, expanded_ok)
+        return self._inplace_assign(named(Overwrite.apply(self, values), node_name), expanded_ok)
+    return self._write(values._data if isinstance(values, Tensor) else values, expanded_ok)
 
 
 def _inplace_sampler(draw, node_name):
@@ -447,7 +444,7 @@ def _inplace_sampler(draw, node_name):
         values = np.asarray(draw(_rng(generator), self.shape, *args, **kwargs))
         if self.device.type != "cpu":
             values = to_device(values.astype(self._data.dtype), self.device)
-        return _overwrite(self, values, node_name)
+        return overwrite(self, values, node_name)
     return fill
 
 
@@ -486,10 +483,10 @@ def fill_(self, value):
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} "
                            "dimensions.")
     if isinstance(value, _T()):     # torch refuses a tensor value, not a number, for an expanded self
-        return _overwrite(self, value, "FillBackward3")
-    return _overwrite(self, value, "FillBackward2", expanded_ok=True)
+        return overwrite(self, value, "FillBackward3")
+    return overwrite(self, value, "FillBackward2", expanded_ok=True)
 
 
 @torch_api(function=False)
 def zero_(self):
-    return _overwrite(self, 0, "ZeroBackward0", expanded_ok=True)
+    return overwrite(self, 0, "ZeroBackward0", expanded_ok=True)

@@ -8,7 +8,8 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import state
 from ._registry import named, torch_api
 from .._tensor import Tensor
-from .shape import Select, Slice
+from .shape import Select, Slice, basic_view
+from .convert import copy_to
 from .reduce import values_indices
 
 
@@ -174,8 +175,14 @@ def setitem(self, key, value):
         raise RuntimeError(f"Expected all tensors to be on the same device, but found {self.device} and "
                            f"{value.device} (in tensor[...] = value)")
     if basic:       # as torch: a write into the view the key selects (the tensor itself for full slices)
-        from .convert import copy_to
-        copy_to(self if all(i is Ellipsis or i == slice(None) for i in k) else Slice.apply(self, k), value)
+        if all(i is Ellipsis or i == slice(None) for i in k):
+            target = self
+        elif state.enabled and (self._tracks_inplace() or getattr(value, "_rg", False)):
+            target = Slice.apply(self, k)
+        else:       # no graph to keep: a bare alias of the memory (sharing the version counter) will do
+            target = T._make(basic_view(self._data, k))
+            target._vc = self._vc
+        copy_to(target, value)
         return
     needs_graph = state.enabled and (self._rg or (isinstance(value, T) and value._rg))
     if not needs_graph:

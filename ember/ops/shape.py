@@ -5,6 +5,7 @@ import numpy as np
 
 from .._backend import array_module, diagonal_view, memory_layout
 from ..autograd.function import Op
+from ..autograd.grad_mode import state
 from ..autograd.graph import sum_to_shape
 from ._registry import named, torch_api
 from .._tensor import Tensor
@@ -339,13 +340,18 @@ class Slice(Op):
     @staticmethod
     def forward(ctx, x, key):
         ctx.in_shape, ctx.in_dtype, ctx.key = x.shape, x.dtype, key
-        # a trailing Ellipsis changes nothing but makes NumPy return a 0-d view, not a copied scalar
-        return x[key if Ellipsis in key else key + (Ellipsis,)]
+        return basic_view(x, key)
 
     @staticmethod
     def backward(ctx, g):
         from .index import slice_backward
         return slice_backward(g, ctx.in_shape, ctx.key), None
+
+
+def basic_view(arr, key):
+    """arr[key] for a basic key (ints, slices, None, Ellipsis), always a view: a trailing Ellipsis changes
+    nothing but makes NumPy return a 0-d view rather than a copied scalar."""
+    return arr[key if Ellipsis in key else key + (Ellipsis,)]
 
 
 class Select(Slice):
@@ -383,14 +389,29 @@ def select(input, dim, index):
     return Select.apply(input, (slice(None),) * d + (index,))
 
 
+def _multi_output_views(views, function):
+    """Mark the views one call returned together (torch's MULTI_OUTPUT_NODE): none may be written in place
+    while grad mode records (autograd/views.py check_inplace)."""
+    if state.enabled:
+        for j, v in enumerate(views):
+            v._multi_output_view = (function, j)
+    return views
+
+
 @torch_api()
 def unbind(input, dim=0):
     d = input._dim(dim)
-    return tuple(Unbind.apply(input, (slice(None),) * d + (i,)) for i in range(input.shape[d]))
+    return _multi_output_views(tuple(Unbind.apply(input, (slice(None),) * d + (i,)) for i in range(input.shape[d])),
+                               "Unbind")
 
 
 @torch_api()
 def split(tensor, split_size_or_sections, dim=0):
+    return _multi_output_views(_split(tensor, split_size_or_sections, dim),
+                               "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes")
+
+
+def _split(tensor, split_size_or_sections, dim):
     d = tensor._dim(dim)
     size = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -432,7 +453,7 @@ def tensor_split(input, indices_or_sections, dim=0):
     else:
         idx = [0] + list(indices_or_sections) + [size]
         sizes = [max(0, min(b, size) - min(a, size)) for a, b in zip(idx, idx[1:])]
-    return split(input, sizes, dim)
+    return _split(input, sizes, dim)        # torch slices: these views may be written in place
 
 
 class Cat(Op):

@@ -265,3 +265,21 @@ def test_in_place_on_a_view_of_a_detached_tensor_leaves_the_original_history_alo
         (b.sum() + e.sum()).backward()
         return w.grad, e.grad_fn.name(), b.grad_fn.name()
     _both(program)
+
+
+@pytest.mark.parametrize("parts", ["b.split(2)", "b.split([1, 3])", "b.chunk(2)", "b.unbind(0)", "list(b)",
+                                   "b.tensor_split(2)", "T.split_with_sizes(b, [1, 3])"])
+def test_views_returned_together_refuse_in_place_writes_as_torch(parts):
+    def program(T):
+        x = T.ones(4, 2, requires_grad=True)
+        b = x * 1
+        eval(parts, {"T": T, "b": b})[-1].mul_(2)
+        b.sum().backward()
+        return b, x.grad
+
+    def without_grad(T):
+        b = T.ones(4, 2)
+        eval(parts, {"T": T, "b": b})[-1].mul_(2)
+        return (b,)
+    _both(program)
+    _both(without_grad)
