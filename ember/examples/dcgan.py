@@ -17,8 +17,8 @@ import ember as torch
 from ember.utils import data
 from ember.vision import datasets, transforms, utils as vutils
 
-from ember.examples._common import (History, device_or_fail, digits_as_fashion_mnist, fail, parser, positive,
-                                    progress)
+from ember.examples._common import (History, beta, device_or_fail, digits_as_fashion_mnist, fail, parser,
+                                    positive, progress)
 
 
 def weights_init(m):
@@ -117,7 +117,7 @@ def main(argv=None):
     p.add_argument("--nz", type=positive, default=100, help="size of the latent z vector")
     p.add_argument("--ngf", type=positive, default=16, help="generator width (the PyTorch example uses 64)")
     p.add_argument("--ndf", type=positive, default=16, help="discriminator width (the PyTorch example uses 64)")
-    p.add_argument("--beta1", type=float, default=0.5)
+    p.add_argument("--beta1", type=beta, default=0.5)
     p.add_argument("--limit", type=positive, default=None, help="train on the first N images only (smoke runs)")
     args = p.parse_args(argv)
     device = device_or_fail(torch, args.device)

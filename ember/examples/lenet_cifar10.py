@@ -17,7 +17,7 @@ import ember as torch
 from ember.utils import data
 from ember.vision import datasets, transforms
 
-from ember.examples._common import History, device_or_fail, fail, parser, positive, progress
+from ember.examples._common import History, device_or_fail, fail, non_negative_float, parser, positive, progress
 
 classes = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -72,7 +72,7 @@ def load_cifar10(root, train, limit=None):
 def main(argv=None):
     p = parser(__doc__.splitlines()[0], epochs=2, batch_size=4, lr=0.001, root="data",
                root_help="folder holding cifar-10-batches-py/")
-    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--momentum", type=non_negative_float, default=0.9)
     p.add_argument("--limit", type=positive, default=None,
                    help="use only the first N training and N test images (smoke runs)")
     p.add_argument("--print-every", type=positive, default=2000, help="mini-batches between loss prints")

@@ -50,11 +50,8 @@ def _is_tensor(img):
 
 
 def _pil():
-    try:
-        from PIL import Image
-    except ImportError as e:
-        raise ImportError("ember.vision: this operation needs Pillow (pip install pillow)") from e
-    return Image
+    from ..._extras import require
+    return require("PIL.Image", "this ember.vision operation")
 
 
 def _array(tensor):
