@@ -1,4 +1,5 @@
-"""The `ember` command: ember train <example>, ember bench, ember run --nproc N script.py, ember demo."""
+"""The `ember` command: ember train <example>, ember bench, ember run --nproc N script.py, ember run-torch prog.py,
+ember demo."""
 import argparse
 import importlib
 import os
@@ -73,6 +74,22 @@ def _open_mpi_flags(mpiexec):
     return ["--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
 
 
+def cmd_run_torch(args, rest):
+    """Run a PyTorch program unchanged, `import torch` meaning ember: `ember run-torch prog.py args` or
+    `ember run-torch -m package.module args`."""
+    from ember import _torch_alias as as_torch
+    program = args.program
+    if not program or program == ["-m"]:
+        _fail("run-torch needs a program: ember run-torch prog.py [args...] or ember run-torch -m module [args...]")
+    if program[0] == "-m":
+        as_torch.run_module(program[1], program[2:])
+    elif not os.path.exists(program[0]):
+        _fail(f"program not found: {program[0]}")
+    else:
+        as_torch.run_path(program[0], program[1:])
+    return 0
+
+
 def cmd_demo(args, rest):
     from ember.examples import demo_app
     return demo_app.main(rest)
@@ -97,6 +114,10 @@ def main(argv=None):
     run = sub.add_parser("run", help="run a script on N MPI processes (DistributedDataParallel)")
     run.add_argument("--nproc", type=int, default=2)
     run.add_argument("script")
+    run_torch = sub.add_parser("run-torch", help="run a PyTorch program with `import torch` meaning ember",
+                               description="Run prog.py (or -m module) as python would, with torch, torch.*, "
+                                           "torchvision and torchvision.* imported from ember.")
+    run_torch.add_argument("program", nargs=argparse.REMAINDER, help="prog.py [args...] or -m module [args...]")
     sub.add_parser("demo", help="serve the digits classifier demo with gradio", add_help=False)
     sub.add_parser("examples", help="list the examples")
     args, rest = parser.parse_known_args(argv)
@@ -107,7 +128,8 @@ def main(argv=None):
         width = max(map(len, names))
         print("\n".join(f"{name:{width}}  {_summary(name)}" for name in names))
         return 0
-    handler = {"train": cmd_train, "bench": cmd_bench, "run": cmd_run, "demo": cmd_demo}[args.command]
+    handler = {"train": cmd_train, "bench": cmd_bench, "run": cmd_run, "run-torch": cmd_run_torch,
+               "demo": cmd_demo}[args.command]
     return handler(args, rest)
 
 
