@@ -78,7 +78,7 @@ def cmd_run_torch(args, rest):
     """Run a PyTorch program unchanged, `import torch` meaning ember: `ember run-torch prog.py args` or
     `ember run-torch -m package.module args`."""
     from ember import _torch_alias as as_torch
-    program = args.program
+    program = [*rest, *args.program]        # argparse hands a leading -m to `rest`, the program after it here
     if not program or program == ["-m"]:
         _fail("run-torch needs a program: ember run-torch prog.py [args...] or ember run-torch -m module [args...]")
     if program[0] == "-m":

@@ -81,6 +81,34 @@ def max_memory_allocated(device=None):
     return cp.get_default_memory_pool().total_bytes() if cp else 0
 
 
+def memory_reserved(device=None):
+    """The bytes CuPy's memory pool holds (torch's caching allocator's reserve), 0 without a GPU."""
+    cp = cupy_module()
+    return cp.get_default_memory_pool().total_bytes() if cp else 0
+
+
+max_memory_reserved = max_memory_allocated
+
+
+def reset_peak_memory_stats(device=None):
+    """CuPy's pool keeps no peak to reset (max_memory_allocated reports what the pool holds)."""
+    _cupy()
+
+
+def is_initialized():
+    return cupy_module() is not None
+
+
+def is_bf16_supported(including_emulation=True):
+    """False: CuPy arrays have no bfloat16 dtype, so ember's GPU tensors cannot hold it."""
+    return False
+
+
+def seed_all():
+    from .ops.creation import seed
+    seed()
+
+
 def _legacy_types():
     """torch.cuda.FloatTensor ...: the legacy types of CUDA tensors (a TypeError without a GPU, as torch's)."""
     from .ops.creation import _legacy_type

@@ -60,6 +60,8 @@ def _compare_tensors(actual, expected, rtol, atol, equal_nan, check_device, chec
     close = _close(a, e, rtol, atol, equal_nan)
     if close.all():
         return
+    if close.ndim == 0:             # torch words a 0-d mismatch as a scalar one
+        _scalar_mismatch(a.item(), e.item(), rtol, atol, msg, where)
     exact = rtol == 0 and atol == 0
     total, bad = close.size, int((~close).sum())
     # the differences in the inputs' own precision, as torch computes them (bools and ints in int64, ratio
@@ -90,8 +92,11 @@ def _compare_scalars(actual, expected, rtol, atol, equal_nan, msg, where):
     kinds = ["float64" if isinstance(x, float) else "complex128" if isinstance(x, complex) else "int64"
              for x in (actual, expected)]
     rtol, atol = _tolerances(kinds, rtol, atol)
-    if bool(_close(np.asarray(actual), np.asarray(expected), rtol, atol, equal_nan)):
-        return
+    if not bool(_close(np.asarray(actual), np.asarray(expected), rtol, atol, equal_nan)):
+        _scalar_mismatch(actual, expected, rtol, atol, msg, where)
+
+
+def _scalar_mismatch(actual, expected, rtol, atol, msg, where):
     exact = rtol == 0 and atol == 0
     abs_diff = abs(actual - expected)
     rel_diff = abs_diff / abs(expected) if expected != 0 else float("inf")
