@@ -74,7 +74,7 @@ def run_program(name, backend, timeout, workdir):
     path = os.path.join(PROGRAMS_DIR, name + ".py")
     command = [sys.executable, path] if backend == "torch" else [sys.executable, "-m", "ember", "run-torch", path]
     env = dict(os.environ, PYTHONHASHSEED="0", CONFORMANCE_DATA=os.path.join(workdir, "data"))
-    env.setdefault("OMP_NUM_THREADS", "2")
+    env.setdefault("OMP_NUM_THREADS", "1")      # tiny programs: one thread each avoids oversubscription
     os.makedirs(os.path.join(workdir, backend), exist_ok=True)
     start = time.perf_counter()
     try:
