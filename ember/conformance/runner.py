@@ -164,12 +164,12 @@ def check(name, timeout=300, workdir=None, log=None):
 
 
 def table(rows):
+    """A Markdown table of the rows."""
     headers = ["program", "torch", "ember", "result", "reason"]
-    widths = [max(len(h), *(len(r[h]) for r in rows)) for h in headers[:-1]]
-    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths + [6])) + " |",
-             "|" + "|".join("-" * (w + 2) for w in widths + [8]) + "|"]
-    for r in rows:
-        lines.append("| " + " | ".join(r[h].ljust(w) for h, w in zip(headers, widths + [0])) + " |")
+    widths = [max(len(h), *(len(r[h]) for r in rows)) for h in headers]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |",
+             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines += ["| " + " | ".join(r[h].ljust(w) for h, w in zip(headers, widths)) + " |" for r in rows]
     return "\n".join(lines)
 
 
