@@ -62,13 +62,25 @@ globals().update({_k: _v for _k, _v in _ops.FUNCTIONS.items() if _k not in globa
 del _family
 
 _LAZY_SUBMODULES = ("nn", "optim", "utils", "distributed", "amp", "cuda", "vision", "serialization",
-                    "safetensors")
+                    "safetensors", "accelerator", "backends", "cpu", "jit", "testing")
 _LAZY_NAMES = {  # name -> (module, attribute)
     "autocast": ("amp", "autocast"),
     "save": ("serialization", "save"), "load": ("serialization", "load"),
     "save_safetensors": ("safetensors", "save_file"), "load_safetensors": ("safetensors", "load_file"),
     "summary": ("_summary", "summary"),
+    "finfo": ("_typeinfo", "finfo"), "iinfo": ("_typeinfo", "iinfo"),
+    **{name: ("_settings", name) for name in (
+        "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+        "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
+        "get_deterministic_debug_mode", "set_float32_matmul_precision", "get_float32_matmul_precision",
+        "set_warn_always", "is_warn_always_enabled")},
 }
+
+
+def install_torch_alias():
+    """From here on `import torch` imports ember (see ember.as_torch); for notebooks and scripts."""
+    from ._torch_alias import install
+    install()
 
 
 def __getattr__(name):

@@ -1,5 +1,5 @@
 """The `ember` command: ember train <example>, ember examples, ember bench, ember run --nproc N script.py,
-ember demo. Every mistake on the command line is one line on stderr and exit status 2."""
+ember run-torch prog.py, ember demo. Every mistake on the command line is one line on stderr and exit status 2."""
 import argparse
 import importlib
 import os
@@ -101,6 +101,25 @@ def _open_mpi_flags(mpiexec):
     return ["--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
 
 
+def cmd_run_torch(argv):
+    """Run a PyTorch program unchanged, `import torch` meaning ember: `ember run-torch prog.py args` or
+    `ember run-torch -m package.module args`."""
+    if argv[:1] in (["-h"], ["--help"]):
+        print("usage: ember run-torch prog.py [args...] | -m module [args...]\n\n"
+              "Run a program as python would, with torch, torch.*, torchvision and torchvision.* imported from ember.")
+        return 0
+    from ember import _torch_alias as as_torch
+    if not argv or argv == ["-m"]:
+        _fail("run-torch needs a program: ember run-torch prog.py [args...] or ember run-torch -m module [args...]")
+    if argv[0] == "-m":
+        as_torch.run_module(argv[1], argv[2:])
+    elif not os.path.exists(argv[0]):
+        _fail(f"program not found: {argv[0]}")
+    else:
+        as_torch.run_path(argv[0], argv[1:])
+    return 0
+
+
 def cmd_demo(argv):
     from ember.examples import demo_app
     return demo_app.main(argv)
@@ -111,6 +130,7 @@ COMMANDS = {  # name -> (handler, one line of help)
     "examples": (cmd_examples, "list the example programs"),
     "bench": (cmd_bench, "time training steps against torch (`ember bench --help`)"),
     "run": (cmd_run, "run a script on N MPI processes: ember run --nproc 2 script.py"),
+    "run-torch": (cmd_run_torch, "run a PyTorch program with `import torch` meaning ember: ember run-torch prog.py"),
     "demo": (cmd_demo, "serve the digits classifier demo in the browser (gradio)"),
 }
 
@@ -145,8 +165,8 @@ def main(argv=None):
     except MissingExtra as e:
         _fail(str(e))
     except ModuleNotFoundError as e:
-        if e.name is None or e.name.split(".")[0] not in EXTRA_OF:
-            raise
+        if e.name is None or e.name.split(".")[0] not in EXTRA_OF or argv[0] == "run-torch":
+            raise       # a user program's own imports keep their traceback
         _fail(missing_message(e.name, f"ember {' '.join(argv[:2])}".strip()))
     except BrokenPipeError:
         # the reader went away (`ember examples | head -2`): stop quietly, as a Unix filter does

@@ -174,6 +174,14 @@ class Tensor:
         return self.device.type == "cuda"
 
     @property
+    def is_cpu(self):
+        return self.device.type == "cpu"
+
+    # devices, layouts and kinds of tensor ember does not have: always False, as torch's on a CPU tensor
+    is_xpu = is_mps = is_meta = is_ipu = is_mtia = is_maia = is_vulkan = is_xla = is_mkldnn = \
+        is_sparse = is_sparse_csr = is_quantized = is_nested = property(lambda self: False)
+
+    @property
     def layout(self):
         return "torch.strided"
 

@@ -91,8 +91,8 @@ def type(self, dtype=None, non_blocking=False):
         return name.replace("torch.", "torch.cuda.") if self.is_cuda else name
     if isinstance(dtype, str):
         dtype = _LEGACY_TYPES.get(dtype.replace(".cuda.", "."), None) or _dtype.as_dtype(dtype)
-    elif hasattr(dtype, "_ember_dtype"):
-        dtype = dtype._ember_dtype
+    elif hasattr(dtype, "_ember_dtype"):       # a legacy type: torch.FloatTensor, torch.cuda.LongTensor ...
+        return to(self, dtype._ember_device, dtype._ember_dtype)
     return to(self, dtype)
 
 

@@ -6,11 +6,25 @@ import numpy as np
 from .. import _dtype
 from .._backend import as_device, to_device, array_module
 from ._registry import torch_api
-from .._tensor import Tensor
+from .._tensor import Tensor, Size
 
 
 def _T():
     return Tensor
+
+
+_default_device = [None]        # torch.set_default_device; None: the CPU
+
+
+@torch_api(method=False)
+def set_default_device(device):
+    """Where creation functions put tensors when they are given no device (None: the CPU again)."""
+    _default_device[0] = None if device is None else as_device(device)
+
+
+@torch_api(method=False)
+def get_default_device():
+    return _default_device[0] or as_device("cpu")
 
 
 def _finish(arr, dtype=None, device=None, requires_grad=False):
@@ -18,6 +32,8 @@ def _finish(arr, dtype=None, device=None, requires_grad=False):
         dt = _dtype.as_dtype(dtype)
         if arr.dtype != dt.np:
             arr = arr.astype(dt.np)
+    if device is None:
+        device = _default_device[0]
     if device is not None:
         arr = to_device(arr, as_device(device))
     t = _T()._make(arr)
@@ -217,18 +233,27 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
                    requires_grad)
 
 
-def _legacy_type(dt, name):
-    class LegacyTensor:
+class _LegacyTensorType(type):
+    """The metaclass of the legacy tensor types: isinstance(t, torch.FloatTensor) checks dtype and device."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, _T()) and obj.dtype is cls._ember_dtype and obj.device.type == cls._ember_device
+
+    def __repr__(cls):
+        return f"<class '{cls.__qualname__}'>"
+
+
+def _legacy_type(dt, name, device="cpu"):
+    def __new__(cls, *args):
         """Old-style constructors: torch.FloatTensor(2, 3), torch.LongTensor([1, 2])."""
-        _ember_dtype = dt
-
-        def __new__(cls, *args):
-            return _T()(*args, dtype=dt)
-
-        def __instancecheck__(cls, obj):
-            return isinstance(obj, _T()) and obj.dtype is dt
-    LegacyTensor.__name__ = LegacyTensor.__qualname__ = name
-    return LegacyTensor
+        if device == "cuda":
+            from .. import cuda
+            if not cuda.is_available():
+                raise TypeError(f"type {cls.__qualname__} not available. Torch not compiled with CUDA enabled.")
+        return _T()(*args, dtype=dt).to(device)
+    prefix = "torch.cuda." if device == "cuda" else "torch."
+    return _LegacyTensorType(name, (), {"__new__": __new__, "_ember_dtype": dt, "_ember_device": device,
+                                        "__qualname__": prefix + name, "__module__": prefix[:-1]})
 
 
 FloatTensor = _legacy_type(_dtype.float32, "FloatTensor")
@@ -258,6 +283,18 @@ def _new(maker):
 torch_api("new_zeros", function=False)(_new(zeros))
 torch_api("new_ones", function=False)(_new(ones))
 torch_api("new_empty", function=False)(_new(empty))
+
+
+@torch_api(function=False)
+def new(self, *args, device=None):
+    """The legacy Tensor.new: new(2, 3) (uninitialised, zeros here), new([1, 2]) (data) or new() (empty), with
+    self's dtype and device."""
+    device = device or self.device
+    if not args:
+        return empty(0, dtype=self.dtype, device=device)
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer, Size)):
+        return tensor(args[0], dtype=self.dtype, device=device)
+    return empty(*args, dtype=self.dtype, device=device)
 
 
 @torch_api(function=False)
