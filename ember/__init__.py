@@ -54,14 +54,14 @@ def is_nonzero(input):
 # (imported without binding their names here: ember.norm and ember.dropout are functions)
 import importlib as _importlib  # noqa: E402
 for _family in ("activation", "attention", "conv", "distance", "dropout", "linear", "loss", "norm", "pool",
-                "rnn", "sparse"):
+                "rnn", "sparse", "special", "other"):
     _importlib.import_module(".ops." + _family, __name__)
 _ops.install_methods(Tensor)
 globals().update({_k: _v for _k, _v in _ops.FUNCTIONS.items() if _k not in globals()})
 del _family
 
 _LAZY_SUBMODULES = ("nn", "optim", "utils", "distributed", "amp", "cuda", "vision", "serialization",
-                    "safetensors")
+                    "safetensors", "special", "linalg", "fft", "distributions", "return_types")
 _LAZY_NAMES = {  # name -> (module, attribute)
     "autocast": ("amp", "autocast"),
     "save": ("serialization", "save"), "load": ("serialization", "load"),

@@ -1,6 +1,5 @@
 """Reductions (sum, mean, var, max, ...), scans (cumsum, cumprod) and softmax/log_softmax."""
 import builtins
-import collections
 import math
 import warnings
 
@@ -12,8 +11,9 @@ from ..autograd.function import Op
 from ..amp.autocast_mode import full_precision_on_cuda
 from ._registry import named, torch_api
 from .._tensor import Tensor
+from ..return_types import return_type
 
-values_indices = {name: collections.namedtuple(name, ["values", "indices"])
+values_indices = {name: return_type(name, ["values", "indices"])
                   for name in ("max", "min", "median", "mode", "kthvalue", "sort", "topk", "cummax", "cummin")}
 
 
@@ -392,9 +392,8 @@ def amin(input, dim=(), keepdim=False):
 
 @torch_api(method=False)
 def aminmax(input, *, dim=None, keepdim=False):
-    import collections as c
-    return c.namedtuple("aminmax", ["min", "max"])(amin(input, () if dim is None else dim, keepdim),
-                                                    amax(input, () if dim is None else dim, keepdim))
+    return return_type("aminmax", ["min", "max"])(amin(input, () if dim is None else dim, keepdim),
+                                                  amax(input, () if dim is None else dim, keepdim))
 
 
 class NoGrad(Op):

@@ -254,6 +254,65 @@ ROWS = [(f"unary-{name}", _unary(name), [(3, 4)], dict(zip(("low", "high"), UNAR
 ]
 
 
+# special functions (ember/ops/special.py) and the "other operations" (ember/ops/other.py).
+# torch's float64 trigamma (digamma's derivative) stops its asymptotic series at ~1e-10 relative error
+_TRIGAMMA_F64 = {np.float64: 1e-9}
+ROWS += [
+    ("lgamma", lambda T, x: x.lgamma(), [(3, 4)], dict(low=-3, high=5)),
+    ("digamma", lambda T, x: T.digamma(x), [(3, 4)], dict(low=0.2, high=5, grad_rtol=_TRIGAMMA_F64)),
+    ("digamma-negative", lambda T, x: x.digamma(), [(3, 4)], dict(low=-2.9, high=-2.1, grad_rtol=_TRIGAMMA_F64)),
+    ("polygamma-1", lambda T, x: T.polygamma(1, x), [(3, 4)], dict(low=0.2, high=5, rtol=_TRIGAMMA_F64)),
+    ("polygamma-2", lambda T, x: x.polygamma(2), [(3, 4)], dict(low=0.5, high=5)),
+    ("polygamma-3-negative", lambda T, x: T.polygamma(3, x), [(3, 4)], dict(low=-1.9, high=-1.1)),
+    ("mvlgamma", lambda T, x: x.mvlgamma(3), [(3, 4)], dict(low=1.5, high=4)),
+    ("i0", lambda T, x: T.i0(x), [(3, 4)], dict(low=-25, high=25)),
+    ("special.i0e", lambda T, x: T.special.i0e(x), [(3, 4)], dict(low=-25, high=25)),
+    ("special.i1", lambda T, x: T.special.i1(x), [(3, 4)], dict(low=-25, high=25)),
+    ("special.i1e", lambda T, x: T.special.i1e(x), [(3, 4)], dict(low=-25, high=25)),
+    ("special.ndtr", lambda T, x: T.special.ndtr(x), [(3, 4)], dict(low=-6, high=6)),
+    ("special.ndtri", lambda T, x: T.special.ndtri(x), [(3, 4)], dict(low=0.02, high=0.98)),
+    # far in the lower tail the float32 derivative exp(-x^2/2 - log_ndtr(x)) amplifies an ulp of the result
+    ("special.log_ndtr", lambda T, x: T.special.log_ndtr(x), [(3, 4)], dict(low=-8, high=6)),
+    ("special.log_ndtr-tail", lambda T, x: T.special.log_ndtr(x * 4), [(3, 4)], dict(low=-8, high=-2, grad=False)),
+    ("special.erfcx", lambda T, x: T.special.erfcx(x), [(3, 4)], dict(low=-3, high=30)),
+    ("special.entr", lambda T, x: T.special.entr(x), [(3, 4)], dict(low=0.1, high=3)),
+    ("special.xlog1py", lambda T, x, y: T.special.xlog1py(x, y), [(3, 4), (4,)], dict(low=-0.5, high=2)),
+    ("special.gammaln", lambda T, x: T.special.gammaln(x), [(3, 4)], dict(low=0.1, high=8)),
+    ("special.multigammaln", lambda T, x: T.special.multigammaln(x, 2), [(3, 4)], dict(low=1, high=4)),
+    ("igamma", lambda T, x: T.igamma(T.tensor([0.5, 1.0, 2.5, 7.0], dtype=x.dtype), x), [(3, 4)], dict(low=0.1, high=9)),
+    ("igammac", lambda T, x: T.tensor([0.5, 1.0, 2.5, 7.0], dtype=x.dtype).igammac(x), [(3, 4)], dict(low=0.5, high=9)),
+    # torch's float64 kernel for a large shape is an asymptotic series good to ~1e-9
+    ("special.gammaincc", lambda T, x: T.special.gammaincc(T.tensor(30.0, dtype=x.dtype), x), [(3, 4)],
+     dict(low=20, high=40, rtol={np.float64: 1e-8})),
+    ("sinc", lambda T, x: x.sinc(), [(3, 4)], {}),
+    ("logit", lambda T, x: T.logit(x), [(3, 4)], dict(low=0.05, high=0.95)),
+    ("logit-eps", lambda T, x: x.logit(eps=0.2), [(3, 4)], dict(low=0.05, high=0.95)),
+    ("diff", lambda T, x: x.diff(), [(3, 5)], {}),
+    ("diff-n2-dim0", lambda T, x: T.diff(x, n=2, dim=0), [(4, 3)], {}),
+    ("diff-prepend-append", lambda T, x, p, a: T.diff(x, dim=1, prepend=p, append=a), [(3, 4), (3, 1), (3, 2)], {}),
+    ("kron", lambda T, a, b: T.kron(a, b), [(2, 3), (3, 2)], {}),
+    ("kron-ranks", lambda T, a, b: a.kron(b), [(2,), (2, 3, 2)], {}),
+    ("cov", lambda T, x: x.cov(), [(3, 5)], {}),
+    ("cov-1d-correction0", lambda T, x: T.cov(x, correction=0), [(6,)], {}),
+    ("cov-weights", lambda T, x, aw: T.cov(x, fweights=T.tensor([1, 2, 1, 3, 1]), aweights=aw + 2.5),
+     [(3, 5), (5,)], {}),
+    ("corrcoef", lambda T, x: T.corrcoef(x), [(3, 6)], {}),
+    ("cartesian_prod", lambda T, a, b, c: T.cartesian_prod(a, b, c), [(2,), (3,), (2,)], {}),
+    ("combinations", lambda T, x: T.combinations(x, 2), [(4,)], {}),
+    ("combinations-replacement", lambda T, x: T.combinations(x, 3, with_replacement=True), [(3,)], {}),
+    ("block_diag", lambda T, a, b, c: T.block_diag(a, b, c), [(2, 3), (3,), ()], {}),
+    ("trapezoid", lambda T, y: T.trapezoid(y), [(3, 5)], {}),
+    ("trapezoid-dx-dim0", lambda T, y: T.trapezoid(y, dx=0.5, dim=0), [(3, 5)], {}),
+    ("trapezoid-x", lambda T, y, x: T.trapezoid(y, x), [(3, 5), (5,)], {}),
+    ("trapz-x-2d", lambda T, y, x: T.trapz(y, x, dim=0), [(3, 5), (3, 5)], {}),
+    ("cumulative_trapezoid", lambda T, y, x: T.cumulative_trapezoid(y, x), [(3, 5), (5,)], {}),
+    ("cumulative_trapezoid-dx", lambda T, y: T.cumulative_trapezoid(y, dx=2.0, dim=0), [(3, 5)], {}),
+    ("logcumsumexp", lambda T, x: x.logcumsumexp(1), [(3, 5)], dict(low=-20, high=20)),
+    ("logcumsumexp-dim0", lambda T, x: T.logcumsumexp(x, 0), [(4, 3)], {}),
+    ("renorm", lambda T, x: x.renorm(2, 0, 1.5), [(3, 4)], {}),
+    ("renorm-p1-dim1", lambda T, x: T.renorm(x, 1, 1, 2.0), [(3, 4, 2)], {}),
+]
+
 def _set(x, key, value):
     x[key] = value
     return x
