@@ -54,7 +54,7 @@ def is_nonzero(input):
 # (imported without binding their names here: ember.norm and ember.dropout are functions)
 import importlib as _importlib  # noqa: E402
 for _family in ("activation", "attention", "conv", "distance", "dropout", "linear", "loss", "norm", "pool",
-                "rnn", "sparse", "special", "other"):
+                "rnn", "sparse", "special", "other", "solvers"):
     _importlib.import_module(".ops." + _family, __name__)
 _ops.install_methods(Tensor)
 globals().update({_k: _v for _k, _v in _ops.FUNCTIONS.items() if _k not in globals()})

@@ -313,6 +313,116 @@ ROWS += [
     ("renorm-p1-dim1", lambda T, x: T.renorm(x, 1, 1, 2.0), [(3, 4, 2)], {}),
 ]
 
+def _sym_pd(T, a):
+    """A symmetric positive-definite matrix from a random square one."""
+    return a @ a.mT + a.shape[-1] * T.eye(a.shape[-1], dtype=a.dtype)
+
+
+def _eigh_parts(T, a):
+    """Eigenvectors are unique only up to sign: compare the values and |V|."""
+    w, v = T.linalg.eigh(_sym_pd(T, a))
+    return w, v.abs()
+
+
+def _lu_parts(T, a):
+    p, l, u = T.linalg.lu(a)
+    return p, l, u
+
+
+# torch.linalg (ember/linalg.py over ember/ops/linalg.py and ember/ops/solvers.py)
+ROWS += [
+    ("linalg.det", lambda T, a: T.linalg.det(_spd(T, a)), [(2, 3, 3)], {}),
+    ("linalg.slogdet", lambda T, a: T.linalg.slogdet(a - 2 * T.eye(3, dtype=a.dtype)), [(2, 3, 3)], {}),
+    ("slogdet", lambda T, a: T.slogdet(_spd(T, a)), [(3, 3)], {}),
+    ("logdet", lambda T, a: T.logdet(_spd(T, a)), [(2, 3, 3)], {}),
+    ("linalg.inv", lambda T, a: T.linalg.inv(_spd(T, a)), [(2, 3, 3)], {}),
+    ("linalg.inv_ex", lambda T, a: T.linalg.inv_ex(_spd(T, a)), [(3, 3)], {}),
+    ("linalg.solve", lambda T, a, b: T.linalg.solve(_spd(T, a), b), [(2, 3, 3), (2, 3, 2)], {}),
+    ("linalg.solve-vector", lambda T, a, b: T.linalg.solve(_spd(T, a), b), [(3, 3), (3,)], {}),
+    ("linalg.solve-batch-vectors", lambda T, a, b: T.linalg.solve(_spd(T, a), b), [(2, 3, 3), (2, 3)], {}),
+    ("linalg.solve-bcast", lambda T, a, b: T.linalg.solve(_spd(T, a), b), [(3, 3), (2, 3, 2)], {}),
+    ("linalg.solve-right", lambda T, a, b: T.linalg.solve(_spd(T, a), b, left=False), [(3, 3), (2, 3)], {}),
+    ("linalg.solve_ex", lambda T, a, b: T.linalg.solve_ex(_spd(T, a), b), [(3, 3), (3, 2)], {}),
+    ("linalg.solve_triangular-upper", lambda T, a, b: T.linalg.solve_triangular(_spd(T, a), b, upper=True),
+     [(3, 3), (3, 2)], {}),
+    ("linalg.solve_triangular-lower-unit", lambda T, a, b: T.linalg.solve_triangular(a, b, upper=False,
+                                                                                     unitriangular=True),
+     [(2, 3, 3), (2, 3, 2)], dict(low=-0.5, high=0.5)),
+    ("linalg.solve_triangular-right", lambda T, a, b: T.linalg.solve_triangular(_spd(T, a), b, upper=False,
+                                                                                left=False), [(3, 3), (2, 3)], {}),
+    ("triangular_solve", lambda T, b, a: T.triangular_solve(b, _spd(T, a), transpose=True), [(3, 2), (3, 3)], {}),
+    ("linalg.cholesky", lambda T, a: T.linalg.cholesky(_sym_pd(T, a)), [(2, 3, 3)], {}),
+    ("linalg.cholesky-upper", lambda T, a: T.linalg.cholesky(_sym_pd(T, a), upper=True), [(3, 3)], {}),
+    ("cholesky", lambda T, a: T.cholesky(_sym_pd(T, a)), [(3, 3)], {}),
+    ("linalg.cholesky_ex", lambda T, a: T.linalg.cholesky_ex(_sym_pd(T, a)), [(3, 3)], {}),
+    ("cholesky_solve", lambda T, b, a: T.cholesky_solve(b, T.linalg.cholesky(_sym_pd(T, a))), [(3, 2), (3, 3)], {}),
+    ("cholesky_inverse", lambda T, a: T.cholesky_inverse(T.linalg.cholesky(_sym_pd(T, a)), upper=False),
+     [(3, 3)], {}),
+    ("linalg.eigh", _eigh_parts, [(2, 3, 3)], {}),
+    ("linalg.eigh-upper", lambda T, a: T.linalg.eigh(_sym_pd(T, a), UPLO="U").eigenvalues, [(4, 4)], {}),
+    ("linalg.eigvalsh", lambda T, a: T.linalg.eigvalsh(_sym_pd(T, a)), [(3, 3)], {}),
+    ("linalg.qr-tall", lambda T, a: _qr_parts(T, a), [(4, 3)], {}),
+    ("linalg.qr-wide", lambda T, a: T.linalg.qr(a), [(3, 5)], {}),
+    ("linalg.svd-full", lambda T, a: _linalg_svd_parts(T, a, True), [(4, 3)], {}),
+    ("linalg.svd-reduced-wide", lambda T, a: _linalg_svd_parts(T, a, False), [(2, 3, 5)], {}),
+    ("linalg.svdvals", lambda T, a: T.linalg.svdvals(a), [(2, 4, 3)], {}),
+    ("linalg.pinv", lambda T, a: T.linalg.pinv(a), [(4, 3)], {}),
+    ("linalg.pinv-hermitian", lambda T, a: T.linalg.pinv(_sym_pd(T, a), hermitian=True), [(3, 3)], {}),
+    ("pinverse", lambda T, a: T.pinverse(a), [(2, 3, 4)], {}),
+    ("linalg.lstsq", lambda T, a, b: T.linalg.lstsq(a, b).solution, [(5, 3), (5, 2)], {}),
+    ("linalg.lstsq-gelsd", lambda T, a, b: T.linalg.lstsq(a, b, driver="gelsd")[:2], [(2, 5, 3), (2, 5, 2)], {}),
+    ("linalg.lu_factor", lambda T, a: T.linalg.lu_factor(a), [(2, 3, 3)], {}),
+    ("linalg.lu_factor_ex", lambda T, a: T.linalg.lu_factor_ex(a), [(4, 4)], {}),
+    ("linalg.lu-square", _lu_parts, [(2, 4, 4)], {}),
+    ("linalg.lu-tall", _lu_parts, [(5, 3)], {}),
+    ("linalg.lu-wide", _lu_parts, [(3, 5)], {}),
+    ("linalg.lu_solve", lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(_spd(T, a)), b), [(3, 3), (3, 2)], {}),
+    ("linalg.lu_solve-adjoint", lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(_spd(T, a)), b, adjoint=True),
+     [(3, 3), (3, 2)], {}),
+    ("linalg.lu_solve-right", lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(_spd(T, a)), b, left=False),
+     [(3, 3), (2, 3)], {}),
+    ("linalg.lu_solve-right-adjoint", lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(_spd(T, a)), b,
+                                                                        left=False, adjoint=True),
+     [(3, 3), (2, 3)], {}),
+    ("lu_unpack", lambda T, a: T.lu_unpack(*T.linalg.lu_factor(a)), [(3, 3)], {}),
+    ("linalg.matrix_exp", lambda T, a: T.linalg.matrix_exp(a), [(2, 3, 3)], {}),
+    ("matrix_exp-large-norm", lambda T, a: T.matrix_exp(a * 3), [(3, 3)], {}),
+    ("linalg.matrix_power", lambda T, a: T.linalg.matrix_power(a, 3), [(3, 3)], {}),
+    ("linalg.matrix_power-neg", lambda T, a: T.linalg.matrix_power(_spd(T, a), -2), [(3, 3)], {}),
+    ("linalg.vector_norm", lambda T, x: T.linalg.vector_norm(x), [(3, 4)], {}),
+    ("linalg.vector_norm-p3-dim", lambda T, x: T.linalg.vector_norm(x, 3, dim=(0, 2), keepdim=True), [(2, 3, 4)], {}),
+    ("linalg.vector_norm-inf", lambda T, x: T.linalg.vector_norm(x, float("inf"), dim=1), [(3, 4)], {}),
+    ("linalg.vector_norm-p1", lambda T, x: T.linalg.vector_norm(x, 1), [(3, 4)], {}),
+    ("linalg.vector_norm-keepdim-all", lambda T, x: T.linalg.vector_norm(x, keepdim=True), [(3, 4)], {}),
+    ("linalg.matrix_norm-fro", lambda T, a: T.linalg.matrix_norm(a), [(2, 3, 4)], {}),
+    ("linalg.matrix_norm-nuc", lambda T, a: T.linalg.matrix_norm(a, "nuc"), [(2, 3, 4)], {}),
+    ("linalg.matrix_norm-2", lambda T, a: T.linalg.matrix_norm(a, 2, dim=(0, 2), keepdim=True), [(3, 2, 4)], {}),
+    ("linalg.matrix_norm--2", lambda T, a: T.linalg.matrix_norm(a, -2), [(3, 4)], {}),
+    ("linalg.matrix_norm-1", lambda T, a: T.linalg.matrix_norm(a, 1), [(2, 3, 4)], {}),
+    ("linalg.matrix_norm-inf-keepdim", lambda T, a: T.linalg.matrix_norm(a, float("inf"), keepdim=True),
+     [(2, 3, 4)], {}),
+    ("linalg.matrix_norm--inf-dims", lambda T, a: T.linalg.matrix_norm(a, -float("inf"), dim=(2, 0)), [(2, 3, 4)], {}),
+    ("linalg.norm", lambda T, a: T.linalg.norm(a), [(2, 3, 4)], {}),
+    ("linalg.norm-matrix-ord", lambda T, a: T.linalg.norm(a, 1), [(3, 4)], {}),
+    ("linalg.norm-vector-ord", lambda T, a: T.linalg.norm(a, 3), [(4,)], {}),
+    ("linalg.norm-dim", lambda T, a: T.linalg.norm(a, dim=1), [(3, 4)], {}),
+    ("linalg.norm-dims-nuc", lambda T, a: T.linalg.norm(a, "nuc", dim=(0, 1)), [(3, 4)], {}),
+    ("linalg.cond", lambda T, a: T.linalg.cond(a), [(2, 3, 3)], {}),
+    ("linalg.cross", lambda T, a, b: T.linalg.cross(a, b), [(2, 3), (1, 3)], {}),
+    ("linalg.cross-dim", lambda T, a, b: T.linalg.cross(a, b, dim=0), [(3, 2), (3, 2)], {}),
+    ("linalg.vecdot", lambda T, a, b: T.linalg.vecdot(a, b), [(2, 3), (3,)], {}),
+    ("linalg.multi_dot", lambda T, a, b, c, d: T.linalg.multi_dot([a, b, c, d]), [(3,), (3, 4), (4, 2), (2,)], {}),
+    ("linalg.multi_dot-matrices", lambda T, a, b, c: T.linalg.multi_dot((a, b, c)), [(2, 3), (3, 4), (4, 2)], {}),
+    ("linalg.vander", lambda T, x: T.linalg.vander(x, N=4), [(2, 3)], {}),
+    ("linalg.householder_product", lambda T, a, tau: T.linalg.householder_product(a, tau), [(4, 3), (2,)],
+     dict(low=-1, high=1)),
+    ("linalg.householder_product-batch", lambda T, a, tau: T.linalg.householder_product(a, tau), [(2, 3, 3), (2, 3)],
+     {}),
+    ("linalg.tensorinv", lambda T, a: T.linalg.tensorinv(_spd(T, a).reshape(2, 2, 4), ind=2), [(4, 4)], {}),
+    ("linalg.tensorsolve", lambda T, a, b: T.linalg.tensorsolve(_spd(T, a).reshape(2, 3, 6), b), [(6, 6), (2, 3)], {}),
+    ("linalg.diagonal", lambda T, a: T.linalg.diagonal(a, offset=1), [(2, 3, 4)], {}),
+]
+
 def _set(x, key, value):
     x[key] = value
     return x
@@ -327,3 +437,10 @@ def _svd_parts(T, a):
 def _qr_parts(T, a):
     q, r = T.qr(a)
     return q @ r, (q.t() @ q), r.abs()
+
+
+def _linalg_svd_parts(T, a, full_matrices):
+    """As _svd_parts, for linalg.svd (the columns past min(m, n) of a full U or Vh are arbitrary)."""
+    u, s, vh = T.linalg.svd(a, full_matrices=full_matrices)
+    k = s.shape[-1]
+    return s, (u[..., :k] * s.unsqueeze(-2)) @ vh[..., :k, :]
