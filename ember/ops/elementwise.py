@@ -740,10 +740,28 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     return input + value * tensor1 / tensor2
 
 
+class Xlogy(Op):
+    """x * log(y), 0 where x == 0 (unless y is nan), with torch's derivatives at x == 0."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        xp = array_module(x if hasattr(x, "shape") else y)
+        with np.errstate(all="ignore"):
+            out = xp.where((x == 0) & ~xp.isnan(y), 0, x * xp.log(y))
+        ctx.save_for_backward(x, y)
+        return out.astype(np.result_type(x, y), copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = where((x == 0) & (y <= 0), 0.0, g * y.log()) if ctx.needs_input_grad[0] else None
+        gy = g * x / y if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
 @torch_api(inplace=True)
 def xlogy(input, other):
-    return where(_operand(input) == 0, 0.0, input * _operand(other).log() if isinstance(other, _tensor_cls())
-                 else input * math.log(other))
+    return _binary(Xlogy, input, other, float_result=True)
 
 
 @torch_api(inplace=True)

@@ -281,55 +281,79 @@ def ndtri64(p):
 
 # --- the regularized incomplete gamma functions -------------------------------------------------------
 
-@_quiet
-def _gammainc_pair(a, x):
-    """(P(a, x), Q(a, x)): the series for x < a + 1, Lentz's continued fraction for Q elsewhere."""
-    xp = array_module(a if hasattr(a, "shape") else x)
-    a, x = xp.broadcast_arrays(xp.asarray(a, np.float64), xp.asarray(x, np.float64))
-    log_prefix = a * xp.log(x) - x - lgamma64(a)
-    use_series = x < a + 1
-    # series: P = x^a e^-x / Gamma(a + 1) * sum_n x^n / ((a+1)...(a+n))
-    sa = xp.where(use_series, a, 1.0)
-    sx = xp.where(use_series, x, 0.0)
-    term = 1 / sa
-    total = term.copy()
-    for n in range(1, 2000):
-        term = term * sx / (sa + n)
-        total = total + term
-        if not xp.any(xp.abs(term) > xp.abs(total) * 1e-17):
-            break
-    p_series = total * xp.exp(log_prefix)
-    # continued fraction for Q (modified Lentz)
-    ca = xp.where(use_series, 1.0, a)
-    cx = xp.where(use_series, 2.0, x)
+def _iterate(xp, state, step, done, result, limit=2000, check_every=8):
+    """Run state = step(state, n) for n = 1, 2, ... on flat arrays, retiring each element once done(state)
+    holds for it (checked every few steps), so that the slowest elements alone decide the cost."""
+    out = xp.empty_like(state[0])
+    index = xp.arange(state[0].shape[0])
+    for n in range(1, limit):
+        state = step(state, n)
+        if n % check_every == 0:
+            finished = done(state)
+            if finished.any():
+                out[index[finished]] = result(state)[finished]
+                keep = ~finished
+                index = index[keep]
+                state = tuple(part[keep] for part in state)
+            if index.shape[0] == 0:
+                return out
+    out[index] = result(state)
+    return out
+
+
+def _gamma_series(xp, a, x):
+    """sum_n x^n / (a (a+1) ... (a+n)), for P(a, x) = x^a e^-x / Gamma(a) * it."""
+    def step(state, n):
+        a, x, term, total = state
+        term = term * x / (a + n)
+        return a, x, term, total + term
+    first = 1 / a
+    return _iterate(xp, (a, x, first, first.copy()), step,
+                    lambda state: ~(xp.abs(state[2]) > xp.abs(state[3]) * 1e-17), lambda state: state[3])
+
+
+def _gamma_continued_fraction(xp, a, x):
+    """The continued fraction of Q(a, x) e^x x^-a Gamma(a), by the modified Lentz method."""
     tiny = 1e-300
-    b = cx + 1 - ca
-    c = xp.full_like(b, 1 / tiny)
-    d = 1 / b
-    h = d.copy()
-    for i in range(1, 2000):
-        an = -i * (i - ca)
+
+    def step(state, n):
+        a, b, c, d, h, _ = state
+        an = -n * (n - a)
         b = b + 2
         d = an * d + b
-        d = xp.where(xp.abs(d) < tiny, tiny, d)
+        d = 1 / xp.where(xp.abs(d) < tiny, tiny, d)
         c = b + an / c
         c = xp.where(xp.abs(c) < tiny, tiny, c)
-        d = 1 / d
         delta = d * c
-        h = h * delta
-        if not xp.any(xp.abs(delta - 1) > 1e-16):
-            break
-    q_frac = xp.exp(log_prefix) * h
-    p = xp.where(use_series, p_series, 1 - q_frac)
-    q = xp.where(use_series, 1 - p_series, q_frac)
-    zero_x = x == 0
-    p, q = xp.where(zero_x, 0.0, p), xp.where(zero_x, 1.0, q)
-    inf_x = x == xp.inf
-    p, q = xp.where(inf_x, 1.0, p), xp.where(inf_x, 0.0, q)
+        return a, b, c, d, h * delta, delta
+    b = x + 1 - a
+    d = 1 / b
+    return _iterate(xp, (a, b, xp.full_like(b, 1 / tiny), d, d.copy(), d), step,
+                    lambda state: ~(xp.abs(state[5] - 1) > 1e-16), lambda state: state[4])
+
+
+@_quiet
+def _gammainc_pair(a, x):
+    """(P(a, x), Q(a, x)): the series for x < a + 1, the continued fraction for Q elsewhere."""
+    xp = array_module(a if hasattr(a, "shape") else x)
+    a, x = xp.broadcast_arrays(xp.asarray(a, np.float64), xp.asarray(x, np.float64))
+    shape = a.shape
+    a, x = a.reshape(-1), x.reshape(-1)
+    prefix = xp.exp(a * xp.log(x) - x - lgamma64(a))
     bad = (a < 0) | (x < 0) | xp.isnan(a) | xp.isnan(x)
-    zero_a = (a == 0) & ~bad & (x > 0)
-    p, q = xp.where(zero_a, 1.0, p), xp.where(zero_a, 0.0, q)
-    return xp.where(bad, xp.nan, p), xp.where(bad, xp.nan, q)
+    regular = ~bad & (a > 0) & (x > 0) & (x < xp.inf)
+    use_series = regular & (x < a + 1)
+    use_fraction = regular & ~use_series
+    p = xp.where(x == 0, 0.0, 1.0)      # x = 0 gives 0; a = 0 (x > 0) and x = inf give 1
+    q = 1 - p
+    if use_series.any():
+        p_series = _gamma_series(xp, a[use_series], x[use_series]) * prefix[use_series]
+        p[use_series], q[use_series] = p_series, 1 - p_series
+    if use_fraction.any():
+        q_fraction = _gamma_continued_fraction(xp, a[use_fraction], x[use_fraction]) * prefix[use_fraction]
+        p[use_fraction], q[use_fraction] = 1 - q_fraction, q_fraction
+    p[bad], q[bad] = xp.nan, xp.nan
+    return p.reshape(shape), q.reshape(shape)
 
 
 def gammainc64(a, x):
@@ -580,3 +604,15 @@ def spherical_bessel_j0(input):
     input = _float_input(input)
     with no_grad():
         return where(input == 0, 1.0, input.sin() / input)
+
+
+@_quiet
+def standard_gamma_grad64(alpha, x):
+    """dx/dalpha of a Gamma(alpha, 1) sample x held at its quantile: -(dP/dalpha) / (dP/dx), the implicit
+    reparameterisation gradient; dP/dalpha by a central difference of the float64 P(alpha, x)."""
+    xp = array_module(alpha)
+    alpha, x = alpha.astype(np.float64), x.astype(np.float64)
+    h = 1e-5 * xp.maximum(alpha, 1e-3)
+    d_alpha = (gammainc64(alpha + h, x) - gammainc64(alpha - h, x)) / (2 * h)
+    density = xp.exp((alpha - 1) * xp.log(x) - x - lgamma64(alpha))
+    return -d_alpha / density
