@@ -14,7 +14,8 @@ from .ops._registry import FUNCTIONS as _FUNCTIONS, _with_out
 from .ops.solvers import LinAlgError  # noqa: F401
 from .return_types import return_type
 
-__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "householder_product",
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals",
+           "eigvalsh", "householder_product",
            "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp",
            "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
            "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot",
@@ -174,6 +175,18 @@ def eigh(A, UPLO="L"):
     _checked("linalg.eigh", A)
     _check_uplo(UPLO)
     return return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])(*_solvers.Eigh.apply(A, UPLO, True))
+
+
+@_public
+def eig(A):
+    _checked("linalg.eig", A)
+    return return_type("linalg_eig", ["eigenvalues", "eigenvectors"])(*_solvers.Eig.apply(A, True))
+
+
+@_public
+def eigvals(A):
+    _checked("linalg.eigvals", A)
+    return _solvers.Eig.apply(A, False)
 
 
 @_public
@@ -367,9 +380,11 @@ def cond(A, p=None):
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
-    if not x.is_floating_point():
+    if not x.is_floating_point() and not x.is_complex():
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            f"{_dtype.scalar_type_name(x.dtype)}")
+    if x.is_complex():      # the norm of a complex vector is that of its moduli
+        x = x.abs()
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     from .ops.reduce import norm as _norm

@@ -180,7 +180,7 @@ def _unary_api(name, op, float_only):
 
     def fn(input):
         if float_only:
-            if not _dtype.is_float_array(input._data):
+            if input._data.dtype not in _dtype._DIFFERENTIABLE_NP:      # complex stays complex
                 input = input.to(_dtype.get_default_dtype())
         elif input._data.dtype == np.bool_:
             if bool_error is not None:
@@ -422,7 +422,7 @@ def _binary(op, a, b, float_result=False):
         from .creation import tensor
         a = tensor(a)
     dt = _dtype.result_type(a, b)
-    if float_result and dt.category != _dtype.FLOAT:
+    if float_result and dt.category < _dtype.FLOAT:
         dt = _dtype.get_default_dtype()
     _check_same_device(a, b, op)
     return op.apply(_cast(a, dt), _cast(b, dt))
@@ -528,7 +528,7 @@ def pow(input, exponent):
             input = input.to(_dtype.int64 if isinstance(exponent, int) else _dtype.get_default_dtype())
         if exponent == 2:
             return UNARY_OPS["square"].apply(input)
-        if isinstance(exponent, float) and not _dtype.is_float_array(input._data):
+        if isinstance(exponent, float) and input._data.dtype not in _dtype._DIFFERENTIABLE_NP:
             input = input.to(_dtype.get_default_dtype())
         return Pow.apply(input, exponent)
     _broadcast_check("pow", input, exponent)

@@ -346,8 +346,9 @@ def _square(op, input):
         raise RuntimeError(f"linalg.{op}: A must be batches of square matrices, but they are "
                            f"{input.shape[-2] if input.dim() >= 2 else input.shape} by "
                            f"{input.shape[-1] if input.dim() else 1} matrices")
-    if not _dtype.is_float_array(input._data):
-        raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {input.dtype}")
+    if input._data.dtype not in _dtype._DIFFERENTIABLE_NP:
+        raise RuntimeError(f"linalg.{op}: Expected a floating point or complex tensor as input. Got "
+                           f"{_dtype.scalar_type_name(input.dtype)}")
 
 
 class Inverse(Op):

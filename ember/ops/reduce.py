@@ -101,7 +101,7 @@ def _accumulate_dtype(input, dtype):
     """The NumPy dtype sum/prod/cumsum/cumprod compute in: as asked, else int64 for integer and bool input."""
     if dtype is not None:
         return _dtype.as_dtype(dtype).np
-    return None if _dtype.is_float_array(input._data) else np.int64
+    return None if input._data.dtype in _dtype._DIFFERENTIABLE_NP else np.int64
 
 
 @torch_api()
@@ -118,7 +118,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 def _float_required(name, input, dtype):
     if dtype is not None:
         return input.to(dtype)
-    if not _dtype.is_float_array(input._data):
+    if input._data.dtype not in _dtype._DIFFERENTIABLE_NP:
         raise RuntimeError(f"{name}(): could not infer output dtype. Input dtype must be either a floating point "
                            f"or complex dtype. Got: {_dtype.scalar_type_name(input.dtype)} (convert with .float())")
     return input

@@ -207,6 +207,41 @@ class Eigh(Op):
         return v.matmul(inner).matmul(v.mT), None, None
 
 
+# --- general eigendecomposition (complex results) --------------------------------------------------------
+
+class Eig(Op):
+    _node_name = "LinalgEigBackward0"
+    wirtinger = False
+
+    @staticmethod
+    def forward(ctx, a, vectors):
+        w, v = array_module(a).linalg.eig(a)
+        complex_dtype = _dtype._BY_NP[a.dtype].to_complex().np
+        w, v = w.astype(complex_dtype, copy=False), v.astype(complex_dtype, copy=False)
+        ctx.real_input = a.dtype.kind != "c"
+        ctx.save_for_backward(w, v)
+        return (w, v) if vectors else w
+
+    @staticmethod
+    def backward(ctx, gw, gv=None):
+        # torch's linalg_eig_backward: gA = V^-H (diag(gw) + P(V^H gV) / conj(E)) V^H, P projecting onto
+        # the directions that keep each eigenvector's norm, E_ij = w_j - w_i
+        w, v = ctx.saved_tensors
+        vh = v.conj().mT
+        from .creation import eye
+        eye_n = eye(w.shape[-1], dtype=w.dtype, device=w.device)
+        inner = gw.diag_embed()
+        if gv is not None:
+            vh_gv = vh.matmul(gv)
+            vh_gv = vh_gv - vh.matmul(v * vh_gv.diagonal(0, -2, -1).real.unsqueeze(-2))
+            w_conj = w.conj()
+            e = w_conj.unsqueeze(-2) - w_conj.unsqueeze(-1) + eye_n
+            inner = inner + (vh_gv / e) * (1 - eye_n)
+        from ..linalg import solve
+        ga = solve(vh, inner.matmul(vh))
+        return (ga.real if ctx.real_input else ga), None
+
+
 # --- slogdet -------------------------------------------------------------------------------------------
 
 class Slogdet(Op):
@@ -354,7 +389,7 @@ def check_square(op, a):
 
 
 def check_float(op, a):
-    if not _dtype.is_float_array(a._data):
+    if a._data.dtype not in _dtype._DIFFERENTIABLE_NP:
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
                            f"{_dtype.scalar_type_name(a.dtype)}")
 

@@ -426,6 +426,84 @@ ROWS += [
     ("linalg.diagonal", lambda T, a: T.linalg.diagonal(a, offset=1), [(2, 3, 4)], {}),
 ]
 
+def _eig_parts(T, a):
+    """Eigenvectors are unique only up to a phase: compare the values and |V|."""
+    w, v = T.linalg.eig(a)
+    return w, v.abs()
+
+
+def _cplx(*shapes, seed=5):
+    """Complex inputs, complex64 in the float32 run and complex128 in the float64 one."""
+    def make(dtype):
+        rng = np.random.default_rng(seed)
+        ctype = np.complex64 if dtype == np.float32 else np.complex128
+        return [(rng.uniform(-2, 2, s) + 1j * rng.uniform(-2, 2, s)).astype(ctype) for s in shapes]
+    return make
+
+
+def _cplx_and_real(complex_shape, real_shape):
+    def make(dtype):
+        return _cplx(complex_shape)(dtype) + [np.random.default_rng(6).uniform(-2, 2, real_shape).astype(dtype)]
+    return make
+
+
+# complex tensors (ember/ops/complex.py, and the engine's conjugation around holomorphic ops) and torch.fft
+ROWS += [
+    ("complex-mul", lambda T, a, b: a * b, _cplx((3, 4), (4,)), {}),
+    ("complex-div", lambda T, a, b: a / b, _cplx((3, 4), (3, 4)), {}),
+    ("complex-add-sub-scalar", lambda T, a, b: a + b - 2j * a, _cplx((3, 4), (3, 4)), {}),
+    ("complex-mul-real", lambda T, a, r: a * r + r, _cplx_and_real((3, 4), (3, 4)), {}),
+    ("complex-matmul", lambda T, a, b: a @ b, _cplx((3, 4), (4, 2)), {}),
+    ("complex-exp-log", lambda T, a: a.exp() + a.log(), _cplx((3, 4)), {}),
+    ("complex-trig", lambda T, a: a.sin() * a.cos() + a.tanh(), _cplx((3, 4)), {}),
+    ("complex-sqrt-reciprocal", lambda T, a: a.sqrt() + a.reciprocal(), _cplx((3, 4)), {}),
+    ("complex-pow", lambda T, a: a ** 3 + a.pow(2), _cplx((3, 4)), {}),
+    ("complex-abs", lambda T, a: a.abs(), _cplx((3, 4)), {}),
+    ("complex-angle", lambda T, a: a.angle(), _cplx((3, 4)), {}),
+    ("complex-real-imag", lambda T, a: (a.real, a.imag, T.real(a) * T.imag(a)), _cplx((3, 4)), {}),
+    ("complex-conj", lambda T, a, b: a.conj() * b + T.conj_physical(b), _cplx((3, 4), (3, 4)), {}),
+    ("complex-sum-mean", lambda T, a: (a.sum(), a.mean(0), a.sum(1, keepdim=True)), _cplx((3, 4)), {}),
+    ("complex-shape-ops", lambda T, a: (a.t()[1:, ::2], a.reshape(-1), T.cat([a, a[:1]]), a.unsqueeze(0)),
+     _cplx((3, 4)), {}),
+    ("view_as_real", lambda T, a: T.view_as_real(a) * 2, _cplx((3, 4)), {}),
+    ("view_as_real-transposed", lambda T, a: T.view_as_real(a.t()), _cplx((3, 4)), {}),
+    ("view_as_complex", lambda T, x: T.view_as_complex(x) * (1 + 1j), [(3, 4, 2)], {}),
+    ("torch.complex", lambda T, re, im: T.complex(re, im) ** 2, [(3, 4), (3, 4)], {}),
+    ("polar", lambda T, r, t: T.polar(r, t) ** 2, [(3, 4), (3, 4)], dict(low=0.5, high=2)),
+    ("real-to-complex-cast", lambda T, x: x.to(T.complex64 if x.dtype == T.float32 else T.complex128) * 1j,
+     [(3, 4)], {}),
+    ("abs-of-complex-scalar-product", lambda T, x: (x * 1j + x).abs(), [(3, 4)], {}),
+    ("fft.fft", lambda T, a: T.fft.fft(a), _cplx((3, 8)), {}),
+    ("fft.fft-real-n-pad", lambda T, x: T.fft.fft(x, n=10, norm="ortho"), [(3, 8)], {}),
+    ("fft.ifft-n-trim-dim0", lambda T, a: T.fft.ifft(a, n=3, dim=0, norm="forward"), _cplx((5, 4)), {}),
+    ("fft.rfft", lambda T, x: T.fft.rfft(x), [(3, 8)], {}),
+    ("fft.rfft-odd-n-ortho", lambda T, x: T.fft.rfft(x, n=7, norm="ortho"), [(3, 8)], {}),
+    ("fft.irfft", lambda T, a: T.fft.irfft(a), _cplx((3, 5)), {}),
+    ("fft.irfft-odd-n-forward", lambda T, a: T.fft.irfft(a, n=9, norm="forward"), _cplx((3, 5)), {}),
+    ("fft.irfft-dim0", lambda T, a: T.fft.irfft(a, n=6, dim=0), _cplx((4, 3)), {}),
+    ("fft.hfft", lambda T, a: T.fft.hfft(a, n=7), _cplx((3, 4)), {}),
+    ("fft.ihfft", lambda T, x: T.fft.ihfft(x, norm="ortho"), [(3, 6)], {}),
+    ("fft.fft2", lambda T, a: T.fft.fft2(a), _cplx((2, 3, 4)), {}),
+    ("fft.ifft2-s", lambda T, a: T.fft.ifft2(a, s=(2, 5)), _cplx((3, 4)), {}),
+    ("fft.fftn-dim", lambda T, x: T.fft.fftn(x, dim=(0, 2), norm="ortho"), [(2, 3, 4)], {}),
+    ("fft.ifftn", lambda T, a: T.fft.ifftn(a), _cplx((2, 3, 4)), {}),
+    ("fft.rfft2", lambda T, x: T.fft.rfft2(x), [(2, 4, 6)], {}),
+    ("fft.irfft2", lambda T, a: T.fft.irfft2(a), _cplx((2, 4, 4)), {}),
+    ("fft.rfftn-s", lambda T, x: T.fft.rfftn(x, s=(3, 5)), [(2, 4, 6)], {}),
+    ("fft.irfftn-s-dim", lambda T, a: T.fft.irfftn(a, s=(4, 5), dim=(0, 1)), _cplx((3, 3, 2)), {}),
+    ("fft.hfft2", lambda T, a: T.fft.hfft2(a), _cplx((3, 4)), {}),
+    ("fft.ihfft2", lambda T, x: T.fft.ihfft2(x), [(3, 4)], {}),
+    ("fft.fftshift", lambda T, x: T.fft.fftshift(T.fft.fft(x)), [(3, 5)], {}),
+    ("fft.ifftshift-dim", lambda T, x: T.fft.ifftshift(x, dim=0), [(5, 4)], {}),
+    ("linalg.eig", lambda T, a: _eig_parts(T, a), [(3, 3)], {}),
+    ("linalg.eig-complex", lambda T, a: _eig_parts(T, a), _cplx((2, 3, 3)), {}),
+    ("linalg.eigvals", lambda T, a: T.linalg.eigvals(a), [(2, 4, 4)], {}),
+    ("linalg.vector_norm-complex", lambda T, a: T.linalg.vector_norm(a, dim=1), _cplx((3, 4)), {}),
+    ("complex-linalg.solve", lambda T, a, b: T.linalg.solve(a, b), _cplx((3, 3), (3, 2)), {}),
+    ("complex-inv-det", lambda T, a: (T.linalg.inv(a), T.linalg.det(a)), _cplx((3, 3)), {}),
+    ("fft.spectral-loss", lambda T, x, y: (T.fft.rfft(x) - T.fft.rfft(y)).abs().pow(2).mean(), [(2, 16), (2, 16)], {}),
+]
+
 def _set(x, key, value):
     x[key] = value
     return x
