@@ -5,6 +5,10 @@ from .ops.special import (lgamma as gammaln, digamma, polygamma, mvlgamma as mul
                           ndtr, ndtri, log_ndtr, erfcx, zeta, igamma as gammainc, igammac as gammaincc, sinc,
                           logit, xlog1py, entr, spherical_bessel_j0)
 from .ops.special import digamma as psi  # noqa: F401
+from .ops.special import (bessel_j0, bessel_j1, modified_bessel_i0, modified_bessel_i1, modified_bessel_k0,  # noqa
+                          modified_bessel_k1, scaled_modified_bessel_k0, scaled_modified_bessel_k1, POLYNOMIALS)
+
+globals().update(POLYNOMIALS)
 
 expit = _FUNCTIONS["sigmoid"]
 (xlogy, exp2, expm1, log1p, erf, erfc, erfinv, round, softmax, log_softmax, logsumexp) = (

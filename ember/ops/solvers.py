@@ -148,7 +148,7 @@ def potf2_array(a):
         d = work[:, j, j] - (work[:, j, :j] ** 2).sum(-1)
         bad = running & ~(d > 0)
         order = xp.where(bad, j + 1, order).astype(np.int32)
-        work[:, j, j] = xp.where(running, xp.where(bad, d, xp.sqrt(xp.where(bad, 1, d))), work[:, j, j])
+        work[:, j, j] = xp.where(running, xp.where(bad, d, xp.sqrt(xp.where(d > 0, d, 1))), work[:, j, j])
         ok = (running & ~bad)[:, None]
         below = (work[:, j + 1:, j] - (work[:, j + 1:, :j] * work[:, j, None, :j]).sum(-1)) / work[:, j, j, None]
         work[:, j + 1:, j] = xp.where(ok, below, work[:, j + 1:, j])

@@ -616,3 +616,134 @@ def standard_gamma_grad64(alpha, x):
     d_alpha = (gammainc64(alpha + h, x) - gammainc64(alpha - h, x)) / (2 * h)
     density = xp.exp((alpha - 1) * xp.log(x) - x - lgamma64(alpha))
     return -d_alpha / density
+
+
+# --- Bessel functions of the first kind, modified of the second kind (no gradients, as torch) --------------
+
+_HANKEL_SWITCH = 25.0       # the trapezoidal integrals below, Hankel's asymptotic expansions above
+
+
+def _hankel_terms(order, x):
+    """The asymptotic series' terms prod_j (4 order^2 - (2j-1)^2) / (k! (8x)^k), k = 0, 1, ..."""
+    term = x * 0 + 1
+    terms = [term]
+    for k in range(1, 30):
+        term = term * (4.0 * order * order - (2 * k - 1) ** 2) / (k * 8 * x)
+        terms.append(term)
+    return terms
+
+
+@_quiet
+def bessel_j64(x, order):
+    """J_0 or J_1: Bessel's integral (1/2pi) int_0^2pi cos(n t - x sin t) dt by the trapezoidal rule (exact
+    to rounding for a periodic integrand once the points outnumber |x| + n), Hankel's expansion beyond."""
+    xp = array_module(x)
+    x = x.astype(np.float64)
+    ax = xp.abs(x)
+    small = xp.minimum(ax, _HANKEL_SWITCH)
+    t = xp.arange(96) * (2 * math.pi / 96)
+    integral = xp.cos(order * t - small[..., None] * xp.sin(t)).mean(-1)
+    large = xp.maximum(ax, _HANKEL_SWITCH)
+    p = q = 0
+    for k, term in enumerate(_hankel_terms(order, large)):
+        sign = -1.0 if k % 4 in (2, 3) else 1.0
+        if k % 2 == 0:
+            p = p + sign * term
+        else:
+            q = q + sign * term
+    chi = large - (order / 2 + 0.25) * math.pi
+    asymptotic = xp.sqrt(2 / (math.pi * large)) * (p * xp.cos(chi) - q * xp.sin(chi))
+    out = xp.where(ax <= _HANKEL_SWITCH, integral, asymptotic)
+    return out * xp.sign(x) if order == 1 else out
+
+
+@_quiet
+def scaled_bessel_k64(x, order):
+    """e^x K_0(x) or e^x K_1(x): int_0^inf exp(-x (cosh t - 1)) cosh(n t) dt by the trapezoidal rule for
+    x <= 25, Hankel's expansion beyond; inf at 0 and nan below, as torch."""
+    xp = array_module(x)
+    x = x.astype(np.float64)
+    positive = x > 0
+    small = xp.clip(xp.where(positive, x, 1.0), 1e-300, _HANKEL_SWITCH)
+    # nodes out to where exp(-x (cosh t - 1)) < 1e-300 for the smallest x
+    reach = float(np.arccosh(1 + 700 / float(small.min()))) if small.size else 1.0
+    h = 0.1
+    t = xp.arange(int(reach / h) + 2) * h
+    weights = xp.cosh(order * t)
+    weights[0] *= 0.5
+    integral = (xp.exp(-small[..., None] * (xp.cosh(t) - 1)) * weights).sum(-1) * h
+    large = xp.maximum(xp.where(positive, x, 1.0), _HANKEL_SWITCH)
+    asymptotic = sum(_hankel_terms(order, large)) * xp.sqrt(math.pi / (2 * large))
+    out = xp.where(small < _HANKEL_SWITCH, integral, asymptotic)
+    return xp.where(x == 0, xp.inf, xp.where(positive, out, xp.nan))
+
+
+@_quiet
+def bessel_k64(x, order):
+    xp = array_module(x)
+    return scaled_bessel_k64(x, order) * xp.exp(-x.astype(np.float64))
+
+
+# --- orthogonal polynomials of degree n (per element), by their three-term recurrences ---------------------
+
+def _poly_rule(name):
+    """(p_0, p_1, step(k, x, p_k, p_k-1) -> p_k+1) for each family."""
+    chebyshev = lambda k, x, p, q: 2 * x * p - q      # noqa: E731
+    return {
+        "chebyshev_t": (lambda x: x, chebyshev),
+        "chebyshev_u": (lambda x: 2 * x, chebyshev),
+        "chebyshev_v": (lambda x: 2 * x - 1, chebyshev),
+        "chebyshev_w": (lambda x: 2 * x + 1, chebyshev),
+        "hermite_h": (lambda x: 2 * x, lambda k, x, p, q: 2 * x * p - 2 * k * q),
+        "hermite_he": (lambda x: x, lambda k, x, p, q: x * p - k * q),
+        "laguerre_l": (lambda x: 1 - x, lambda k, x, p, q: ((2 * k + 1 - x) * p - k * q) / (k + 1)),
+        "legendre_p": (lambda x: x, lambda k, x, p, q: ((2 * k + 1) * x * p - k * q) / (k + 1)),
+    }[name]
+
+
+@_quiet
+def orthogonal_polynomial64(name, x, n):
+    xp = array_module(x)
+    x, n = xp.broadcast_arrays(x.astype(np.float64), xp.trunc(xp.asarray(n, np.float64)))
+    first, step = _poly_rule(name)
+    prev, cur = xp.ones_like(x), first(x)
+    out = xp.where(n == 0, prev, xp.where(n == 1, cur, 0.0))
+    top = int(xp.nanmax(n)) if n.size else 0
+    for k in range(1, top):
+        prev, cur = cur, step(k, x, cur, prev)
+        out = xp.where(n == k + 1, cur, out)
+    return out
+
+
+def _no_grad_special(kernel):
+    """A torch.special function that torch does not differentiate: its result never requires grad."""
+    def fn(input, *args):
+        input = _float_input(input)
+        out = kernel(input._data, *args).astype(input._data.dtype, copy=False)
+        return Tensor._make(out)
+    return fn
+
+
+bessel_j0 = _no_grad_special(lambda x: bessel_j64(x, 0))
+bessel_j1 = _no_grad_special(lambda x: bessel_j64(x, 1))
+modified_bessel_i0 = _no_grad_special(i0_64)
+modified_bessel_i1 = _no_grad_special(i1_64)
+modified_bessel_k0 = _no_grad_special(lambda x: bessel_k64(x, 0))
+modified_bessel_k1 = _no_grad_special(lambda x: bessel_k64(x, 1))
+scaled_modified_bessel_k0 = _no_grad_special(lambda x: scaled_bessel_k64(x, 0))
+scaled_modified_bessel_k1 = _no_grad_special(lambda x: scaled_bessel_k64(x, 1))
+
+
+def _polynomial(name, shifted=False):
+    def fn(input, n):
+        x, degree = _float_pair(name, input, n)
+        arr = 2 * x._data - 1 if shifted else x._data
+        return Tensor._make(orthogonal_polynomial64(name, arr, degree._data).astype(x._data.dtype, copy=False))
+    return fn
+
+
+POLYNOMIALS = {f"{family}_polynomial_{kind}": _polynomial(f"{family}_{kind}")
+               for family, kinds in (("chebyshev", "tuvw"), ("hermite", ("h", "he")), ("laguerre", "l"),
+                                     ("legendre", "p")) for kind in kinds}
+POLYNOMIALS.update({f"shifted_chebyshev_polynomial_{kind}": _polynomial(f"chebyshev_{kind}", shifted=True)
+                    for kind in "tuvw"})
