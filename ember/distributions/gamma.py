@@ -19,9 +19,8 @@ class StandardGamma(Op):
     @staticmethod
     def forward(ctx, alpha):
         from ..ops.creation import _rng
-        from .._backend import to_device, device_of
-        host = np.asarray(alpha.get() if hasattr(alpha, "get") else alpha, np.float64)
-        x = _rng(None).standard_gamma(host)
+        from .._backend import CPU, to_device, device_of
+        x = _rng(None).standard_gamma(to_device(alpha, CPU).astype(np.float64))
         # as torch, a sample is never 0 (its log must stay finite)
         x = np.maximum(x, np.finfo(alpha.dtype).tiny).astype(alpha.dtype)
         x = to_device(x, device_of(alpha))

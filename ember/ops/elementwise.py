@@ -720,8 +720,10 @@ def where(condition, input=None, other=None):
     T = _tensor_cls()
     if isinstance(a, T) or isinstance(b, T):
         dt = _dtype.result_type(*(x for x in (a, b)))
-    else:
+    else:       # two Python scalars: the result still has their dtype (where(c, 1.0, 2.0) is float32)
         dt = _dtype.result_type(a, b)
+        from .creation import tensor
+        a = tensor(a, dtype=dt, device=cond.device)
     return Where.apply(cond, _cast(a, dt), _cast(b, dt))
 
 

@@ -23,8 +23,8 @@ def _batch_prefix(index, batch_shape):
 
 def _first_failure(flags):
     """(flat batch index, value) of the first nonzero entry of an int array of per-matrix codes."""
-    flat = np.asarray(flags).reshape(-1)
-    i = int(np.flatnonzero(flat)[0])
+    flat = flags.reshape(-1)
+    i = int(array_module(flat).argmax(flat != 0))
     return i, int(flat[i])
 
 
@@ -328,7 +328,7 @@ def _triangular_solve_array(tri, b, upper):
     n = tri.shape[-1]
     shape = np.broadcast_shapes(tri.shape[:-2], b.shape[:-2])
     tri = xp.broadcast_to(tri, shape + tri.shape[-2:])
-    x = xp.array(xp.broadcast_to(b, shape + b.shape[-2:]), dtype=np.result_type(tri, b))
+    x = xp.array(xp.broadcast_to(b, shape + b.shape[-2:]), dtype=np.result_type(tri.dtype, b.dtype))
     order = range(n - 1, -1, -1) if upper else range(n)
     for i in order:
         rest = slice(i + 1, n) if upper else slice(0, i)

@@ -50,12 +50,18 @@ def _sinpi(xp, x):
     return xp.sin(math.pi * (x - 2 * xp.round(x / 2)))
 
 
+def _steps_to(xp, x, target):
+    """How many unit steps take every finite element of x (an array, or the array of targets) up to target."""
+    gap = xp.where(xp.isfinite(x), target - x, 0)
+    return max(int(xp.ceil(gap.max())), 0) if gap.size else 0
+
+
 def _shift_up(xp, x, target):
     """(z, terms): z = x + k >= target with each x + i (i < k) in `terms`, for the recurrences."""
     z = x.copy()
     terms = []
-    steps = int(xp.ceil(xp.nanmax(xp.where(xp.isfinite(z), target - z, 0), initial=0)))
-    for _ in range(max(steps, 0)):
+    steps = _steps_to(xp, z, target)
+    for _ in range(steps):
         low = z < target
         terms.append(xp.where(low, z, xp.nan))
         z = xp.where(low, z + 1, z)
@@ -116,8 +122,8 @@ def zeta64(s, q):
     target = xp.maximum(10.0, xp.where(xp.isfinite(s), s, 0) + 10.0)
     a = q.copy()
     head = xp.zeros_like(a)
-    steps = int(xp.ceil(xp.nanmax(xp.where(xp.isfinite(a), target - a, 0), initial=0)))
-    for _ in range(max(steps, 0)):
+    steps = _steps_to(xp, a, target)
+    for _ in range(steps):
         low = a < target
         head = head + xp.where(low, a ** -s, 0)
         a = xp.where(low, a + 1, a)
@@ -708,7 +714,7 @@ def orthogonal_polynomial64(name, x, n):
     first, step = _poly_rule(name)
     prev, cur = xp.ones_like(x), first(x)
     out = xp.where(n == 0, prev, xp.where(n == 1, cur, 0.0))
-    top = int(xp.nanmax(n)) if n.size else 0
+    top = int(xp.where(xp.isnan(n), 0, n).max()) if n.size else 0
     for k in range(1, top):
         prev, cur = cur, step(k, x, cur, prev)
         out = xp.where(n == k + 1, cur, out)

@@ -65,6 +65,32 @@ SPECS = {
         [_u(-2, 2, 3)], ("variance", "entropy")),
     "Independent": (lambda D, loc, scale: D.Independent(D.Normal(loc, scale), 1), [_u(-1, 1, 2, 3), _u(0.5, 2, 2, 3)],
                     [_u(-2, 2, 2, 3)], MOMENTS + ("entropy",)),
+    "Cauchy": (lambda D, loc, scale: D.Cauchy(loc, scale), [_u(-1, 1, 3), _u(0.5, 2, 3)], [_u(-3, 3, 2, 3)],
+               ("mode", "entropy", "cdf", "icdf")),
+    "HalfNormal": (lambda D, scale: D.HalfNormal(scale), [_u(0.5, 2, 3)], [_u(0.1, 3, 2, 3)],
+                   MOMENTS + ("entropy", "cdf", "icdf")),
+    "Geometric": (lambda D, p: D.Geometric(p), [_u(0.1, 0.9, 3)], [np.array([[0.0, 2.0, 5.0]])],
+                  MOMENTS + ("entropy",)),
+    "Geometric-logits": (lambda D, lg: D.Geometric(logits=lg), [_u(-2, 2, 3)], [np.array([1.0, 0.0, 3.0])],
+                         ("mean", "entropy")),
+    "Multinomial": (lambda D, p: D.Multinomial(6, p), [_u(0.1, 1, 2, 3)], [np.array([[1.0, 2.0, 3.0], [0, 6, 0]])],
+                    ("mean", "variance")),
+    "Chi2": (lambda D, df: D.Chi2(df), [_u(1, 5, 3)], [_u(0.1, 6, 2, 3)], MOMENTS + ("entropy",)),
+    "StudentT": (lambda D, df, loc, scale: D.StudentT(df, loc, scale), [_u(2.5, 6, 3), _u(-1, 1, 3), _u(0.5, 2, 3)],
+                 [_u(-3, 3, 2, 3)], MOMENTS + ("entropy",)),
+    "Gumbel": (lambda D, loc, scale: D.Gumbel(loc, scale), [_u(-1, 1, 3), _u(0.5, 2, 3)], [_u(-2, 4, 2, 3)],
+               MOMENTS + ("entropy", "cdf")),
+    "MixtureSameFamily": (lambda D, lg, loc, scale: D.MixtureSameFamily(D.Categorical(logits=lg),
+                                                                        D.Normal(loc, scale)),
+                          [_u(-1, 1, 2, 4), _u(-2, 2, 2, 4), _u(0.5, 1.5, 2, 4)], [_u(-3, 3, 5, 2)],
+                          ("mean", "variance", "cdf")),
+    "MixtureSameFamily-mvn": (lambda D, lg, loc: D.MixtureSameFamily(D.Categorical(logits=lg),
+                                                                     D.Independent(D.Normal(loc, 1.0), 1)),
+                              [_u(-1, 1, 3), _u(-2, 2, 3, 2)], [_u(-3, 3, 4, 2)], ("mean", "variance")),
+    "RelaxedBernoulli": (lambda D, lg: D.RelaxedBernoulli(lg.new_full((), 0.7), logits=lg), [_u(-2, 2, 3)], [_u(0.05, 0.95, 2, 3)],
+                         ()),
+    "RelaxedOneHotCategorical": (lambda D, p: D.RelaxedOneHotCategorical(p.new_full((), 0.5), probs=p),
+                                 [_u(0.1, 1, 2, 3)], [np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])], ()),
     "Tanh-squashed-Normal": (lambda D, loc, scale: D.TransformedDistribution(D.Normal(loc, scale),
                                                                              [D.TanhTransform()]),
                              [_u(-1, 1, 3), _u(0.5, 1.5, 3)], [_u(-0.9, 0.9, 2, 3)], ("cdf",)),
@@ -156,6 +182,14 @@ SAMPLED = [
     ("MultivariateNormal", lambda D: D.MultivariateNormal(ember.tensor([1.0, -1.0]),
                                                           ember.tensor([[2.0, 0.6], [0.6, 0.5]]))),
     ("OneHotCategorical", lambda D: D.OneHotCategorical(ember.tensor([0.2, 0.8]))),
+    ("HalfNormal", lambda D: D.HalfNormal(ember.tensor([0.5, 2.0]))),
+    ("Geometric", lambda D: D.Geometric(ember.tensor([0.3, 0.8]))),
+    ("Multinomial", lambda D: D.Multinomial(5, ember.tensor([0.2, 0.5, 0.3]))),
+    ("Chi2", lambda D: D.Chi2(ember.tensor([1.0, 4.0]))),
+    ("StudentT", lambda D: D.StudentT(ember.tensor([5.0, 9.0]), 1.0, 2.0)),
+    ("Gumbel", lambda D: D.Gumbel(ember.tensor([0.0, 2.0]), 1.5)),
+    ("MixtureSameFamily", lambda D: D.MixtureSameFamily(D.Categorical(ember.tensor([0.3, 0.7])),
+                                                        D.Normal(ember.tensor([-1.0, 2.0]), ember.tensor([0.5, 1.0])))),
 ]
 
 
@@ -235,6 +269,22 @@ def test_tanh_normal_policy_log_prob_as_sac_computes_it():
     np.testing.assert_allclose(log_prob.item(), expected.sum().item(), rtol=1e-4)
     log_prob.backward()
     assert loc.grad is not None and scale.grad is not None
+
+
+@pytest.mark.parametrize("make", [
+    lambda D, lg: D.RelaxedOneHotCategorical(ember.tensor(0.5), logits=lg),
+    lambda D, lg: D.RelaxedBernoulli(ember.tensor(0.3), logits=lg),
+    lambda D, lg: D.OneHotCategoricalStraightThrough(logits=lg),
+    lambda D, lg: D.StudentT(lg.exp() + 2.0),
+    lambda D, lg: D.Cauchy(lg, 1.0),
+])
+def test_relaxed_and_other_rsamples_lie_in_the_support_and_carry_gradients(make):
+    logits = ember.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    dist = make(ember.distributions, logits)
+    x = dist.rsample((100,))
+    assert bool(dist.support.check(x).all())
+    (x * ember.arange(3.0)).sum().backward()
+    assert logits.grad is not None and bool(logits.grad.isfinite().all())
 
 
 def test_no_rsample_for_discrete_distributions():
