@@ -1,9 +1,6 @@
 """torch.fft: the discrete Fourier transforms (ember/ops/fft.py), with torch's n/s, dim and norm arguments,
 dtypes and gradients; the n-dimensional transforms are the 1-D ones applied along each dim."""
-import math
-
 from . import _dtype
-from ._tensor import Tensor
 from .ops import fft as _ops
 from .ops._registry import _with_out
 
@@ -239,5 +236,3 @@ def fftshift(input, dim=None):
 def ifftshift(input, dim=None):
     return _shift(input, dim, -1)
 
-
-del math, Tensor

@@ -1,8 +1,6 @@
 """torch.distributions.constraints: the sets that parameters and values must lie in."""
 import numpy as np
 
-from .._tensor import Tensor
-
 __all__ = ["Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property", "greater_than",
            "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval", "is_dependent",
            "less_than", "lower_cholesky", "lower_triangular", "multinomial", "nonnegative", "nonnegative_integer",
@@ -334,4 +332,3 @@ positive_semidefinite = _PositiveSemidefinite()
 positive_definite = _PositiveDefinite()
 cat = _Cat
 stack = _Stack
-del Tensor

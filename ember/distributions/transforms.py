@@ -6,7 +6,7 @@ import numbers
 import operator
 import weakref
 
-from .._tensor import Size, Tensor
+from .._tensor import Tensor
 from . import constraints
 from .utils import finfo_eps, finfo_tiny, sum_rightmost
 
@@ -555,5 +555,3 @@ class SoftmaxTransform(Transform):
 
     inverse_shape = forward_shape
 
-
-del Size

@@ -57,7 +57,7 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
                         "test_elements to be a Tensor")
 
     def kernel(a, b):
-        xp = array_module(b if isinstance(b, Tensor) or hasattr(b, "shape") else a)
+        xp = array_module(a if hasattr(a, "shape") else b)
         return xp.asarray(xp.isin(a, b, assume_unique=assume_unique, invert=invert))
     return _no_grad_binary(kernel, elements, test_elements)
 

@@ -54,7 +54,7 @@ SPECS = {
                 MOMENTS),
     "Binomial": (lambda D, p: D.Binomial(7, probs=p), [_u(0.1, 0.9, 3)], [np.array([[0.0, 3.0, 7.0]])],
                  ("mean", "mode", "variance", "entropy", "enumerate_support")),
-    "Binomial-logits": (lambda D, lg: D.Binomial(ember_or_torch_tensor(D, [4.0, 6.0, 9.0]), logits=lg),
+    "Binomial-logits": (lambda D, lg: D.Binomial(lg.new_tensor([4.0, 6.0, 9.0]), logits=lg),
                         [_u(-2, 2, 3)], [np.array([2.0, 6.0, 0.0])], ("mean", "variance")),
     "MultivariateNormal-cov": (lambda D, loc, cov: D.MultivariateNormal(loc, covariance_matrix=cov),
                                [_u(-1, 1, 2, 3), _spd(3)], [_u(-2, 2, 4, 2, 3)], MOMENTS[:3] + ("entropy",)),
@@ -87,8 +87,8 @@ SPECS = {
     "MixtureSameFamily-mvn": (lambda D, lg, loc: D.MixtureSameFamily(D.Categorical(logits=lg),
                                                                      D.Independent(D.Normal(loc, 1.0), 1)),
                               [_u(-1, 1, 3), _u(-2, 2, 3, 2)], [_u(-3, 3, 4, 2)], ("mean", "variance")),
-    "RelaxedBernoulli": (lambda D, lg: D.RelaxedBernoulli(lg.new_full((), 0.7), logits=lg), [_u(-2, 2, 3)], [_u(0.05, 0.95, 2, 3)],
-                         ()),
+    "RelaxedBernoulli": (lambda D, lg: D.RelaxedBernoulli(lg.new_full((), 0.7), logits=lg), [_u(-2, 2, 3)],
+                         [_u(0.05, 0.95, 2, 3)], ()),
     "RelaxedOneHotCategorical": (lambda D, p: D.RelaxedOneHotCategorical(p.new_full((), 0.5), probs=p),
                                  [_u(0.1, 1, 2, 3)], [np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])], ()),
     "Tanh-squashed-Normal": (lambda D, loc, scale: D.TransformedDistribution(D.Normal(loc, scale),
@@ -98,11 +98,6 @@ SPECS = {
         D.AffineTransform(0.5, -2.0), D.SigmoidTransform(), D.ExpTransform(), D.PowerTransform(2.0)]),
         [_u(-1, 1, 3), _u(0.5, 1.5, 3)], [_u(1.1, 2.5, 2, 3)], ("cdf",)),
 }
-
-
-def ember_or_torch_tensor(D, values):
-    T = ember if D is ember.distributions else torch
-    return T.tensor(values)
 
 
 def _evaluate(make, methods):

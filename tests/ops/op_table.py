@@ -282,7 +282,8 @@ ROWS += [
     ("special.xlogy-scalar", lambda T, y: T.special.xlogy(2.0, y), [(3, 4)], dict(low=0.1, high=2)),
     ("special.gammaln", lambda T, x: T.special.gammaln(x), [(3, 4)], dict(low=0.1, high=8)),
     ("special.multigammaln", lambda T, x: T.special.multigammaln(x, 2), [(3, 4)], dict(low=1, high=4)),
-    ("igamma", lambda T, x: T.igamma(T.tensor([0.5, 1.0, 2.5, 7.0], dtype=x.dtype), x), [(3, 4)], dict(low=0.1, high=9)),
+    ("igamma", lambda T, x: T.igamma(T.tensor([0.5, 1.0, 2.5, 7.0], dtype=x.dtype), x), [(3, 4)],
+     dict(low=0.1, high=9)),
     ("igammac", lambda T, x: T.tensor([0.5, 1.0, 2.5, 7.0], dtype=x.dtype).igammac(x), [(3, 4)], dict(low=0.5, high=9)),
     # torch's float64 kernel for a large shape is an asymptotic series good to ~1e-9
     ("special.gammaincc", lambda T, x: T.special.gammaincc(T.tensor(30.0, dtype=x.dtype), x), [(3, 4)],
