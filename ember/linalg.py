@@ -482,7 +482,7 @@ def cross(input, other, *, dim=-1):
 
 @_public
 def vecdot(x, y, *, dim=-1):
-    return (x * y).sum(dim)
+    return (x.conj() * y).sum(dim)
 
 
 @_public

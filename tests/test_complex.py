@@ -201,3 +201,17 @@ def test_complex_methods_exist_as_in_torch():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert z.conj().tolist() == [1 - 1j] and z.conj_physical().tolist() == [1 - 1j]
+
+
+def test_norms_vecdot_and_var_of_complex_tensors_match_torch():
+    rng = np.random.default_rng(4)
+    z = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
+    check(lambda T, a: (a.norm(), T.linalg.vector_norm(a, 3, dim=0), T.linalg.vecdot(a, a.flip(0)), a.var(1),
+                        a.std()), arrays=[z], dtype=np.float64)
+
+
+def test_non_holomorphic_decompositions_refuse_complex_gradients():
+    z = ember.tensor(np.eye(3) * 2 + 0.5j, requires_grad=True)
+    for fn in (lambda a: ember.linalg.svd(a).S, lambda a: ember.linalg.qr(a).R, lambda a: ember.linalg.eigh(a)[0]):
+        with pytest.raises(NotImplementedError, match="for complex input is not implemented"):
+            fn(z).abs().sum().backward()

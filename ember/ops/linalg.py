@@ -414,8 +414,17 @@ def slogdet(input):
     return return_type("slogdet", ["sign", "logabsdet"])(*Slogdet.apply(input))
 
 
+def _real_only_backward(ctx, name):
+    """The decompositions with conjugate transposes in them (A = U S V^H, Q^H Q = I, ...) are not holomorphic,
+    and ember writes only their real backward."""
+    if ctx._in_meta[0][1].kind == "c":
+        raise NotImplementedError(f"ember: the gradient of {name} for complex input is not implemented (the "
+                                  "forward is; take real and imaginary parts apart, or detach)")
+
+
 class SVD(Op):
     _node_name = "LinalgSvdBackward0"
+    wirtinger = False
 
     @staticmethod
     def forward(ctx, x, full_matrices):
@@ -427,6 +436,7 @@ class SVD(Op):
     def backward(ctx, gu, gs, gvh):
         # torch's svd_backward for the reduced factorisation (linalg/FunctionsManual.cpp), real case; with
         # full_matrices the columns past min(m, n) are arbitrary, and like torch it drops them first
+        _real_only_backward(ctx, "svd")
         u, s, vh = ctx.saved_tensors
         k = s.shape[-1]
         u, gu, vh, gvh = u[..., :k], gu[..., :k], vh[..., :k, :], gvh[..., :k, :]
@@ -460,6 +470,7 @@ def svd(input, some=True, compute_uv=True):
 
 class QR(Op):
     _node_name = "LinalgQrBackward0"
+    wirtinger = False
 
     @staticmethod
     def forward(ctx, x, mode, r_only=False):
@@ -471,6 +482,7 @@ class QR(Op):
 
     @staticmethod
     def backward(ctx, gq, gr):
+        _real_only_backward(ctx, "qr")
         if ctx.r_only:
             raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
                                "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "

@@ -291,6 +291,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     input = _float_required("norm", input, None)
+    if input.is_complex():      # the norm of complex numbers is that of their moduli
+        input = input.abs()
     dims = _dims(input, dim)
     if p in ("fro", 2, 2.0, None):
         return Norm2.apply(input, dims, keepdim)

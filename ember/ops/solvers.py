@@ -157,6 +157,7 @@ def potf2_array(a):
 
 class Cholesky(Op):
     _node_name = "LinalgCholeskyExBackward0"
+    wirtinger = False
 
     @staticmethod
     def forward(ctx, a, op_name):
@@ -174,6 +175,8 @@ class Cholesky(Op):
     @staticmethod
     def backward(ctx, g):
         # gA = sym(L^-H phi(L^H gL) L^-1), phi = the lower triangle with its diagonal halved
+        from .linalg import _real_only_backward
+        _real_only_backward(ctx, "cholesky")
         (lower,) = ctx.saved_tensors
         from ..linalg import solve_triangular
         phi = lower.mT.matmul(g).tril()
@@ -187,6 +190,7 @@ class Cholesky(Op):
 
 class Eigh(Op):
     _node_name = "LinalgEighBackward0"
+    wirtinger = False
 
     @staticmethod
     def forward(ctx, a, uplo, vectors):
@@ -197,6 +201,8 @@ class Eigh(Op):
     @staticmethod
     def backward(ctx, gw, gv=None):
         # gA = V (diag(gw) + skew(V^T gV) / E) V^T with E_ij = w_j - w_i
+        from .linalg import _real_only_backward
+        _real_only_backward(ctx, "eigh")
         w, v = ctx.saved_tensors
         inner = gw.diag_embed()
         if gv is not None:
