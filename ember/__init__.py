@@ -5,7 +5,8 @@
 __version__ = "0.1.0"
 
 from ._dtype import (dtype, float16, half, float32, float, float64, double, bfloat16, int8, int16, short,  # noqa
-                     int32, int, int64, long, uint8, bool, get_default_dtype, set_default_dtype, promote_types)
+                     int32, int, int64, long, uint8, bool, complex64, cfloat, complex128, cdouble, get_default_dtype,
+                     set_default_dtype, promote_types)
 from ._backend import (device, set_num_threads, get_num_threads, set_num_interop_threads,  # noqa: F401
                        get_num_interop_threads)
 from ._tensor import Tensor, Size  # noqa: F401
@@ -55,14 +56,15 @@ def is_nonzero(input):
 # (imported without binding their names here: ember.norm and ember.dropout are functions)
 import importlib as _importlib  # noqa: E402
 for _family in ("activation", "attention", "conv", "distance", "dropout", "linear", "loss", "norm", "pool",
-                "rnn", "sparse"):
+                "rnn", "sparse", "special", "other", "solvers", "complex"):
     _importlib.import_module(".ops." + _family, __name__)
 _ops.install_methods(Tensor)
 globals().update({_k: _v for _k, _v in _ops.FUNCTIONS.items() if _k not in globals()})
 del _family
 
 _LAZY_SUBMODULES = ("nn", "optim", "utils", "distributed", "amp", "cuda", "vision", "serialization",
-                    "safetensors", "accelerator", "backends", "cpu", "jit", "testing")
+                    "safetensors", "accelerator", "backends", "cpu", "jit", "testing", "special", "linalg", "fft",
+                    "distributions", "return_types")
 _LAZY_NAMES = {  # name -> (module, attribute)
     "autocast": ("amp", "autocast"),
     "save": ("serialization", "save"), "load": ("serialization", "load"),
@@ -87,6 +89,9 @@ def __getattr__(name):
     """Subpackages and their names import on first use, keeping `import ember` fast."""
     if name in _LAZY_SUBMODULES:
         return _importlib.import_module("." + name, __name__)
+    if name in ("complex32", "chalf"):
+        raise NotImplementedError(f"ember.{name}: ember has no half-precision complex dtype (torch.complex32); use "
+                                  "ember.complex64")
     if name in _LAZY_NAMES:
         module, attr = _LAZY_NAMES[name]
         value = getattr(_importlib.import_module("." + module, __name__), attr)

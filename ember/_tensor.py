@@ -88,7 +88,7 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value):
         value = bool(value)
-        if value and not self.is_floating_point():
+        if value and self._data.dtype not in _dtype._DIFFERENTIABLE_NP:
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
                                f"(this tensor is {self.dtype}; convert it with .float() first)")
         if not value and self.grad_fn is not None:
@@ -154,7 +154,7 @@ class Tensor:
         return _dtype.is_float_array(self._data)
 
     def is_complex(self):
-        return False
+        return self._data.dtype.kind == "c"
 
     @property
     def is_leaf(self):
@@ -362,8 +362,9 @@ class Tensor:
                                    "grad; use the out-of-place op and torch.cat/stack, or clone() first")
         src = result._data
         if src.dtype != self._data.dtype:
-            if _dtype.is_float_array(src) and not _dtype.is_float_array(self._data) or \
-                    src.dtype.kind in "iu" and self._data.dtype.kind == "b":
+            if _dtype.is_float_array(src) and not _dtype.is_float_array(self._data) and self._data.dtype.kind != "c" \
+                    or src.dtype.kind in "iu" and self._data.dtype.kind == "b" \
+                    or src.dtype.kind == "c" and self._data.dtype.kind != "c":
                 raise RuntimeError(f"result type {_dtype.scalar_type_name(_dtype._BY_NP[src.dtype])} can't be cast "
                                    f"to the desired output type {_dtype.scalar_type_name(self.dtype)}")
         if src.shape != self._data.shape:

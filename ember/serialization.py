@@ -382,7 +382,7 @@ def _decode(raw, dtype_name, big_endian, name):
 
     bfloat16 becomes float32 when ember has no bfloat16 (ml_dtypes not installed): exact, since a bfloat16 is
     the top half of a float32."""
-    if dtype_name not in _TORCH_DTYPES or dtype_name.startswith("complex"):
+    if dtype_name not in _TORCH_DTYPES or dtype_name not in _dtype._BY_NAME and dtype_name != "bfloat16":
         raise _CheckpointError(f"ember.load: {name} holds a tensor of dtype torch.{dtype_name}, which ember does "
                                f"not have (ember has {', '.join(sorted(_dtype._BY_NAME))})")
     disk = np.dtype(_TORCH_DTYPES[dtype_name][1])

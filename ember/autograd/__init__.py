@@ -26,6 +26,9 @@ def _root_grads(outputs, grad_outputs, create_graph):
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn "
                                "(did you forget requires_grad=True, or compute it under no_grad()?)")
         if g is None:
+            if t.is_complex():
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs (take .real or "
+                                   ".abs() of the complex output, or pass gradient=)")
             if t.numel() != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs (the output has shape "
                                    f"{list(t.shape)}; pass gradient=torch.ones_like(output) or reduce it with .sum())")

@@ -84,6 +84,7 @@ class Node:
     _out_hooks = None      # {output_nr: [tensor hooks]} from Tensor.register_hook on non-leaves
     _retained = None       # {output_nr: weakref(tensor)} from retain_grad()
     _freed = False
+    _conj = False          # a holomorphic op on complex tensors: backward runs between conjugations
 
     def name(self):
         return self._node_name or type(self).__name__ + "Backward0"
@@ -352,7 +353,9 @@ def _call_node(node, grads):
             new = hook(tuple(grads))
             if new is not None:
                 grads = list(new)
-    if state.anomaly:
+    if node._conj:
+        result = _wirtinger_backward(node, grads)
+    elif state.anomaly:
         from .anomaly import check_backward
         result = check_backward(node, grads)
     else:
@@ -389,7 +392,9 @@ def _call_node_arrays(node, grads):
         for nr, (shape, np_dtype, xp) in enumerate(node._out_meta):
             if grads[nr] is None:
                 grads[nr] = xp.zeros(shape, np_dtype)
-    if node.array_backward:
+    if node._conj:
+        result = _wirtinger_backward(node, [None if g is None else Tensor._make(g) for g in grads])
+    elif node.array_backward:
         node._arrays = True
         try:
             result = node.backward(node, *grads)
@@ -420,6 +425,14 @@ def _call_node_arrays(node, grads):
             g = g.astype(meta[1])
         input_grads.append(g)
     return input_grads
+
+
+def _wirtinger_backward(node, grads):
+    """conj(backward(conj(grad))): a backward written as grad * f'(z) gives grad * conj(f'(z)), the gradient
+    torch defines for complex tensors (the conjugate Wirtinger derivative, times two)."""
+    result = node.backward(node, *[None if g is None else g.conj() for g in grads])
+    result = result if isinstance(result, tuple) else (result,)
+    return tuple(g.conj() if hasattr(g, "conj") else g for g in result)
 
 
 def sum_to_shape(arr, shape):

@@ -43,7 +43,7 @@ def _finish(arr, dtype=None, device=None, requires_grad=False):
 
 
 def _infer_dtype(data):
-    """torch.tensor's inference: bool < int (int64) < float (default dtype), over nested sequences."""
+    """torch.tensor's inference: bool < int (int64) < float (default dtype) < complex, over nested sequences."""
     kind = -1           # nothing seen yet: an empty list is a float tensor, as torch
     stack = [data]
     while stack:
@@ -57,10 +57,14 @@ def _infer_dtype(data):
         elif isinstance(x, (int, np.integer)):
             kind = max(kind, 1)
         elif isinstance(x, (float, np.floating)):
-            kind = 2
+            kind = max(kind, 2)
+        elif isinstance(x, (complex, np.complexfloating)):
+            kind = 3
         else:
             raise TypeError(f"Could not infer dtype of {type(x).__name__}")
-    return (_dtype.bool, _dtype.int64, _dtype.get_default_dtype())[kind] if kind >= 0 else _dtype.get_default_dtype()
+    if kind < 0:
+        return _dtype.get_default_dtype()
+    return (_dtype.bool, _dtype.int64, _dtype.get_default_dtype(), _dtype.get_default_complex_dtype())[kind]
 
 
 def _nested_to_array(data, np_dtype):
@@ -81,6 +85,8 @@ def _nested_to_array(data, np_dtype):
 @torch_api(method=False)
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     T = _T()
+    if isinstance(data, np.generic):        # a NumPy scalar keeps its dtype, as torch.tensor(np.float64(1))
+        data = np.asarray(data)
     if isinstance(data, T):
         arr = data.__array__().copy()
         dt = _dtype.as_dtype(dtype) if dtype is not None else data.dtype
@@ -91,11 +97,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(data.dtype)
         arr = data.astype(dt.np, copy=True)
     else:
-        if isinstance(data, np.generic):
-            data = data.item()
         dt = _dtype.as_dtype(dtype) if dtype is not None else _infer_dtype(data)
         arr = _nested_to_array(data, dt.np)
-    if requires_grad and dt.category != _dtype.FLOAT:
+    if requires_grad and dt.category < _dtype.FLOAT:
         raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients "
                            f"(got {dt}; pass dtype=torch.float32 or use float values)")
     return _finish(arr, None, device, requires_grad)
