@@ -5,13 +5,15 @@
 __version__ = "0.1.0"
 
 from ._dtype import (dtype, float16, half, float32, float, float64, double, bfloat16, int8, int16, short,  # noqa
-                     int32, int, int64, long, uint8, bool, get_default_dtype, set_default_dtype, promote_types)
+                     int32, int, int64, long, uint8, bool, complex64, cfloat, complex128, cdouble, get_default_dtype,
+                     set_default_dtype, promote_types)
 from ._backend import (device, set_num_threads, get_num_threads, set_num_interop_threads,  # noqa: F401
                        get_num_interop_threads)
 from ._tensor import Tensor, Size  # noqa: F401
 from ._tensor_str import set_printoptions, get_printoptions  # noqa: F401
 from . import autograd  # noqa: F401
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode  # noqa: F401
+from .autograd.anomaly import is_anomaly_enabled, is_anomaly_check_nan_enabled, set_anomaly_enabled  # noqa: F401
 from . import ops as _ops
 from .ops.creation import (Generator, default_generator, FloatTensor, DoubleTensor, HalfTensor,  # noqa: F401
                            LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor)
@@ -54,26 +56,42 @@ def is_nonzero(input):
 # (imported without binding their names here: ember.norm and ember.dropout are functions)
 import importlib as _importlib  # noqa: E402
 for _family in ("activation", "attention", "conv", "distance", "dropout", "linear", "loss", "norm", "pool",
-                "rnn", "sparse"):
+                "rnn", "sparse", "special", "other", "solvers", "complex"):
     _importlib.import_module(".ops." + _family, __name__)
 _ops.install_methods(Tensor)
 globals().update({_k: _v for _k, _v in _ops.FUNCTIONS.items() if _k not in globals()})
 del _family
 
 _LAZY_SUBMODULES = ("nn", "optim", "utils", "distributed", "amp", "cuda", "vision", "serialization",
-                    "safetensors")
+                    "safetensors", "accelerator", "backends", "cpu", "jit", "testing", "special", "linalg", "fft",
+                    "distributions", "return_types")
 _LAZY_NAMES = {  # name -> (module, attribute)
     "autocast": ("amp", "autocast"),
     "save": ("serialization", "save"), "load": ("serialization", "load"),
     "save_safetensors": ("safetensors", "save_file"), "load_safetensors": ("safetensors", "load_file"),
     "summary": ("_summary", "summary"),
+    "finfo": ("_typeinfo", "finfo"), "iinfo": ("_typeinfo", "iinfo"),
+    **{name: ("_settings", name) for name in (
+        "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+        "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
+        "get_deterministic_debug_mode", "set_float32_matmul_precision", "get_float32_matmul_precision",
+        "set_warn_always", "is_warn_always_enabled")},
 }
+
+
+def install_torch_alias():
+    """From here on `import torch` imports ember (see ember.as_torch); for notebooks and scripts."""
+    from ._torch_alias import install
+    install()
 
 
 def __getattr__(name):
     """Subpackages and their names import on first use, keeping `import ember` fast."""
     if name in _LAZY_SUBMODULES:
         return _importlib.import_module("." + name, __name__)
+    if name in ("complex32", "chalf"):
+        raise NotImplementedError(f"ember.{name}: ember has no half-precision complex dtype (torch.complex32); use "
+                                  "ember.complex64")
     if name in _LAZY_NAMES:
         module, attr = _LAZY_NAMES[name]
         value = getattr(_importlib.import_module("." + module, __name__), attr)

@@ -1,10 +1,13 @@
-"""The `ember` command: ember train <example>, ember bench, ember run --nproc N script.py, ember demo."""
+"""The `ember` command: ember train <example>, ember examples, ember bench, ember run --nproc N script.py,
+ember run-torch prog.py, ember demo. Every mistake on the command line is one line on stderr and exit status 2."""
 import argparse
 import importlib
 import os
 import pkgutil
 import subprocess
 import sys
+
+from ember.examples._common import OneLineParser, positive
 
 
 def _examples():
@@ -29,39 +32,64 @@ def _fail(message):
     sys.exit(2)
 
 
-def cmd_train(args, rest):
+def _example_list():
     names = _examples()
-    if args.example not in names:
-        _fail(f"unknown example '{args.example}'. Choose one of: {', '.join(names)}")
-    module = importlib.import_module(f"ember.examples.{args.example}")
-    argv = list(rest)
-    for flag in ("epochs", "batch_size", "device", "workers", "logdir", "root"):
-        value = getattr(args, flag)
-        if value is not None:
-            argv += [f"--{flag.replace('_', '-')}", str(value)]
-    for flag in ("plot", "quiet"):
-        if getattr(args, flag):
-            argv.append(f"--{flag}")
-    module.main(argv)   # returns the example's metrics, not an exit status
+    width = max(map(len, names))
+    return "\n".join(f"  {name:{width}}  {_summary(name)}" for name in names)
+
+
+TRAIN_USAGE = """usage: ember train [EXAMPLE] [--epochs N] [--batch-size B] [--lr LR] [--device cpu|cuda] [--workers K]
+                   [--logdir DIR] [--root DIR] [--plot] [--quiet] [--seed S] [--out DIR] [EXAMPLE'S OWN FLAGS]
+
+Run an example training program (default: mlp). `ember train EXAMPLE --help` lists all of its flags.
+
+examples:
+"""
+
+
+def cmd_train(argv):
+    if argv and argv[0] in ("-h", "--help"):
+        print(TRAIN_USAGE + _example_list())
+        return 0
+    name, rest = (argv[0], argv[1:]) if argv and not argv[0].startswith("-") else ("mlp", argv)
+    names = _examples()
+    if name not in names:
+        _fail(f"unknown example '{name}'. Choose one of: {', '.join(names)}")
+    from ember.examples import _common
+    _common.prog = f"ember train {name}"
+    module = importlib.import_module(f"ember.examples.{name}")
+    module.main(rest)   # returns the example's metrics, not an exit status
     return 0
 
 
-def cmd_bench(args, rest):
+def cmd_examples(argv):
+    OneLineParser(prog="ember examples", description="List the example programs.").parse_args(argv)
+    print(_example_list())
+    return 0
+
+
+def cmd_bench(argv):
     from ember.bench import main as bench_main
-    return bench_main(rest)
+    return bench_main(argv)
 
 
-def cmd_run(args, rest):
+def cmd_run(argv):
     """Launch `script` on N MPI ranks with the mpiexec that the mpich wheel installs beside python."""
+    p = OneLineParser(prog="ember run", description="Run a script on N MPI processes (DistributedDataParallel).")
+    p.add_argument("--nproc", type=positive, default=2, help="number of processes (default %(default)s)")
+    p.add_argument("script")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
+    args = p.parse_args(argv)
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     if not os.path.exists(mpiexec):
         import shutil
         mpiexec = shutil.which("mpiexec")
     if mpiexec is None:
-        _fail("mpiexec not found: install the distributed extra (pip install 'ember[distributed]')")
+        from ember._extras import install_hint
+        _fail(f"mpiexec not found: install the distributed extra ({install_hint('distributed')})")
     if not os.path.exists(args.script):
         _fail(f"script not found: {args.script}")
-    cmd = [mpiexec, "-n", str(args.nproc), *_open_mpi_flags(mpiexec), sys.executable, args.script, *rest]
+    cmd = [mpiexec, "-n", str(args.nproc), *_open_mpi_flags(mpiexec), sys.executable, args.script, *args.args]
     return subprocess.call(cmd)
 
 
@@ -73,42 +101,81 @@ def _open_mpi_flags(mpiexec):
     return ["--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
 
 
-def cmd_demo(args, rest):
+def cmd_run_torch(argv):
+    """Run a PyTorch program unchanged, `import torch` meaning ember: `ember run-torch prog.py args` or
+    `ember run-torch -m package.module args`."""
+    if argv[:1] in (["-h"], ["--help"]):
+        print("usage: ember run-torch prog.py [args...] | -m module [args...]\n\n"
+              "Run a program as python would, with torch, torch.*, torchvision and torchvision.* imported from ember.")
+        return 0
+    from ember import _torch_alias as as_torch
+    if not argv or argv == ["-m"]:
+        _fail("run-torch needs a program: ember run-torch prog.py [args...] or ember run-torch -m module [args...]")
+    if argv[0] == "-m":
+        as_torch.run_module(argv[1], argv[2:])
+    elif not os.path.exists(argv[0]):
+        _fail(f"program not found: {argv[0]}")
+    else:
+        as_torch.run_path(argv[0], argv[1:])
+    return 0
+
+
+def cmd_demo(argv):
     from ember.examples import demo_app
-    return demo_app.main(rest)
+    return demo_app.main(argv)
+
+
+COMMANDS = {  # name -> (handler, one line of help)
+    "train": (cmd_train, "run an example training program (default: mlp); `ember train --help` lists them"),
+    "examples": (cmd_examples, "list the example programs"),
+    "bench": (cmd_bench, "time training steps against torch (`ember bench --help`)"),
+    "run": (cmd_run, "run a script on N MPI processes: ember run --nproc 2 script.py"),
+    "run-torch": (cmd_run_torch, "run a PyTorch program with `import torch` meaning ember: ember run-torch prog.py"),
+    "demo": (cmd_demo, "serve the digits classifier demo in the browser (gradio)"),
+}
+
+
+def _top_parser():
+    from ember import __version__
+    p = OneLineParser(prog="ember", description="ember: PyTorch-compatible deep learning on NumPy",
+                      epilog="Run `ember COMMAND --help` for a command's flags.")
+    p.add_argument("--version", action="version", version=f"ember {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, text) in COMMANDS.items():
+        sub.add_parser(name, help=text, add_help=False)
+    return p
+
+
+def _dispatch(argv):
+    parser = _top_parser()
+    if not argv:
+        parser.print_help()
+        return 0
+    if argv[0] not in COMMANDS:
+        parser.parse_args(argv[:1])      # --help, --version, or one line naming the unknown command
+    handler = COMMANDS[argv[0]][0]
+    return handler(argv[1:])
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="ember", description="ember: PyTorch-compatible deep learning on NumPy")
-    sub = parser.add_subparsers(dest="command")
-    train = sub.add_parser("train", help="run an example training program (default: mlp); see `ember examples`",
-                           description="Run an example; flags it does not list here go to the example "
-                                       "(e.g. --limit, --lr, --seed, --out: see `ember train EXAMPLE --help`)")
-    train.add_argument("example", nargs="?", default="mlp")
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--device")
-    train.add_argument("--workers", type=int)
-    train.add_argument("--logdir")
-    train.add_argument("--root")
-    train.add_argument("--plot", action="store_true")
-    train.add_argument("--quiet", action="store_true")
-    sub.add_parser("bench", help="benchmark ember against torch (ember bench --help)", add_help=False)
-    run = sub.add_parser("run", help="run a script on N MPI processes (DistributedDataParallel)")
-    run.add_argument("--nproc", type=int, default=2)
-    run.add_argument("script")
-    sub.add_parser("demo", help="serve the digits classifier demo with gradio", add_help=False)
-    sub.add_parser("examples", help="list the examples")
-    args, rest = parser.parse_known_args(argv)
-    if args.command is None:
-        args, rest = parser.parse_known_args(["train"] + (argv if argv is not None else sys.argv[1:]))
-    if args.command == "examples":
-        names = _examples()
-        width = max(map(len, names))
-        print("\n".join(f"{name:{width}}  {_summary(name)}" for name in names))
-        return 0
-    handler = {"train": cmd_train, "bench": cmd_bench, "run": cmd_run, "demo": cmd_demo}[args.command]
-    return handler(args, rest)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    from ember._extras import EXTRA_OF, MissingExtra, missing_message
+    try:
+        return _dispatch(argv)
+    except MissingExtra as e:
+        _fail(str(e))
+    except ModuleNotFoundError as e:
+        if e.name is None or e.name.split(".")[0] not in EXTRA_OF or argv[0] == "run-torch":
+            raise       # a user program's own imports keep their traceback
+        _fail(missing_message(e.name, f"ember {' '.join(argv[:2])}".strip()))
+    except BrokenPipeError:
+        # the reader went away (`ember examples | head -2`): stop quietly, as a Unix filter does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print("ember: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -94,7 +94,8 @@ def set_num_threads(num_threads):
     libs = _blas()
     if not libs:
         import warnings
-        warnings.warn("ember.set_num_threads: threadpoolctl is not installed (pip install 'ember[fast]'), so "
+        from ._extras import install_hint
+        warnings.warn(f"ember.set_num_threads: threadpoolctl is not installed ({install_hint('fast')}), so "
                       "NumPy's BLAS keeps its own thread count (set OMP_NUM_THREADS before starting instead)",
                       RuntimeWarning, stacklevel=2)
     for lib in libs:

@@ -2,11 +2,11 @@
 import numpy as np
 
 __all__ = ["dtype", "float16", "half", "float32", "float", "float64", "double", "bfloat16",
-           "int8", "int16", "short", "int32", "int", "int64", "long", "uint8", "bool",
-           "get_default_dtype", "set_default_dtype", "promote_types", "result_type"]
+           "int8", "int16", "short", "int32", "int", "int64", "long", "uint8", "bool", "complex64", "cfloat",
+           "complex128", "cdouble", "get_default_dtype", "set_default_dtype", "promote_types", "result_type"]
 
-BOOL, INT, FLOAT = 0, 1, 2      # promotion categories, lowest to highest
-_py_bool, _py_int, _py_float = type(True), type(1), type(1.0)   # before the names below shadow them
+BOOL, INT, FLOAT, COMPLEX = 0, 1, 2, 3      # promotion categories, lowest to highest
+_py_bool, _py_int, _py_float, _py_complex = type(True), type(1), type(1.0), type(1j)   # before the names below
 
 
 class dtype:
@@ -17,7 +17,7 @@ class dtype:
         self.np = np.dtype(np_dtype)
         self.category = category
         self.itemsize = self.np.itemsize
-        self.is_signed = self.np.kind in "if"
+        self.is_signed = self.np.kind in "ifc"
 
     @property
     def is_floating_point(self):
@@ -25,10 +25,19 @@ class dtype:
 
     @property
     def is_complex(self):
-        return False
+        return self.category == COMPLEX
 
     def to_real(self):
-        return self
+        return _BY_NP[np.dtype(self.np.type(0).real.dtype)] if self.category == COMPLEX else self
+
+    def to_complex(self):
+        """The complex dtype with this float's precision (float16 would be complex32, which ember lacks)."""
+        if self.category == COMPLEX:
+            return self
+        if self.np not in _COMPLEX_OF:
+            raise NotImplementedError(f"ember has no complex counterpart of {self} (torch's would be complex32 or "
+                                      "none): convert to float32 or float64 first")
+        return _COMPLEX_OF[self.np]
 
     def __repr__(self):
         return "torch." + self.name
@@ -46,7 +55,10 @@ int32 = int = dtype("int32", np.int32, INT)
 int64 = long = dtype("int64", np.int64, INT)
 uint8 = dtype("uint8", np.uint8, INT)
 bool = dtype("bool", np.bool_, BOOL)
-_ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
+complex64 = cfloat = dtype("complex64", np.complex64, COMPLEX)
+complex128 = cdouble = dtype("complex128", np.complex128, COMPLEX)
+_ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool, complex64, complex128)
+_COMPLEX_OF = {np.dtype(np.float32): complex64, np.dtype(np.float64): complex128}
 _BY_NP = {d.np: d for d in _ALL}
 _BY_NAME = {d.name: d for d in _ALL}
 
@@ -65,6 +77,7 @@ def _bfloat16():
 
 bfloat16 = _bfloat16()
 _FLOAT_NP = frozenset(d.np for d in _BY_NP.values() if d.category == FLOAT)
+_DIFFERENTIABLE_NP = _FLOAT_NP | {complex64.np, complex128.np}     # the dtypes that can require grad
 
 
 def is_float_array(arr):
@@ -75,7 +88,7 @@ def is_float_array(arr):
 # torch's C++ ScalarType names, which its error messages use ("result type Float can't be cast to ... Long")
 _SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "bfloat16": "BFloat16",
                       "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
-                      "bool": "Bool"}
+                      "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 def scalar_type_name(d):
@@ -93,6 +106,11 @@ def get_default_dtype():
     return _default_float
 
 
+def get_default_complex_dtype():
+    """The dtype of a Python complex in a tensor: complex128 when the default dtype is float64, else complex64."""
+    return complex128 if _default_float is float64 else complex64
+
+
 def set_default_dtype(d):
     global _default_float
     if not isinstance(d, dtype) or d.category != FLOAT:
@@ -106,7 +124,8 @@ def from_numpy_dtype(np_dtype):
         return _BY_NP[np.dtype(np_dtype)]
     except KeyError:
         raise TypeError(f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype)}. The only supported "
-                        "types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.") from None
+                        "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+                        "uint8, and bool.") from None
 
 
 def to_numpy_dtype(d):
@@ -123,12 +142,14 @@ def as_dtype(d):
         return int64
     if d is _py_bool:
         return bool
+    if d is _py_complex:
+        return complex128
     if isinstance(d, str):
         name = d[6:] if d.startswith("torch.") else d
         if name in _BY_NAME:
             return _BY_NAME[name]
         aliases = {"float": float32, "double": float64, "half": float16, "long": int64, "int": int32,
-                   "short": int16}
+                   "short": int16, "cfloat": complex64, "cdouble": complex128}
         if name in aliases:
             return aliases[name]
         raise TypeError(f"unknown dtype name {d!r}")
@@ -136,9 +157,13 @@ def as_dtype(d):
 
 
 def promote_types(a, b):
-    """torch.promote_types: the higher category wins whole (int64 + float16 -> float16)."""
+    """torch.promote_types: the higher category wins whole (int64 + float16 -> float16), except that a
+    complex with a float keeps the wider precision (complex64 + float64 -> complex128)."""
     if a is b:
         return a
+    if {a.category, b.category} == {FLOAT, COMPLEX}:
+        real = promote_types(a.to_real(), b.to_real())
+        return real.to_complex()
     if a.category != b.category:
         return a if a.category > b.category else b
     if "bfloat16" in (a.name, b.name):     # bf16 with f16 -> f32, as torch
@@ -152,6 +177,8 @@ def scalar_dtype(x):
         return bool
     if isinstance(x, (_py_int, np.integer)):
         return int64
+    if isinstance(x, (_py_complex, np.complexfloating)):
+        return get_default_complex_dtype()
     return _default_float
 
 
@@ -172,6 +199,8 @@ def result_type(*operands):
                 d = bool
             elif isinstance(x, (_py_int, np.integer)):
                 d = int64
+            elif isinstance(x, (_py_complex, np.complexfloating)):
+                d = get_default_complex_dtype()
             else:
                 d = _default_float
         cur = levels[lvl]
@@ -183,5 +212,6 @@ def result_type(*operands):
         if result is None:
             result = d
         elif d.category > result.category:
-            result = d
+            # a complex of lower priority keeps a float's precision: float64 tensor * 1j is complex128
+            result = result.to_complex() if d.category == COMPLEX and result.category == FLOAT else d
     return result

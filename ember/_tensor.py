@@ -96,7 +96,7 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value):
         value = bool(value)
-        if value and not self.is_floating_point():
+        if value and self._data.dtype not in _dtype._DIFFERENTIABLE_NP:
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
                                f"(this tensor is {self.dtype}; convert it with .float() first)")
         if not value and self.grad_fn is not None:
@@ -162,7 +162,7 @@ class Tensor:
         return _dtype.is_float_array(self._data)
 
     def is_complex(self):
-        return False
+        return self._data.dtype.kind == "c"
 
     @property
     def grad_fn(self):
@@ -190,6 +190,14 @@ class Tensor:
     @property
     def is_cuda(self):
         return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self):
+        return self.device.type == "cpu"
+
+    # devices, layouts and kinds of tensor ember does not have: always False, as torch's on a CPU tensor
+    is_xpu = is_mps = is_meta = is_ipu = is_mtia = is_maia = is_vulkan = is_xla = is_mkldnn = \
+        is_sparse = is_sparse_csr = is_quantized = is_nested = property(lambda self: False)
 
     @property
     def layout(self):
@@ -371,8 +379,9 @@ class Tensor:
         """
         src = result._data
         if src.dtype != self._data.dtype:
-            if _dtype.is_float_array(src) and not _dtype.is_float_array(self._data) or \
-                    src.dtype.kind in "iu" and self._data.dtype.kind == "b":
+            if _dtype.is_float_array(src) and not _dtype.is_float_array(self._data) and self._data.dtype.kind != "c" \
+                    or src.dtype.kind in "iu" and self._data.dtype.kind == "b" \
+                    or src.dtype.kind == "c" and self._data.dtype.kind != "c":
                 raise RuntimeError(f"result type {_dtype.scalar_type_name(_dtype._BY_NP[src.dtype])} can't be cast "
                                    f"to the desired output type {_dtype.scalar_type_name(self.dtype)}")
         if src.shape != self._data.shape and src.ndim:

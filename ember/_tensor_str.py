@@ -81,6 +81,19 @@ class _Formatter:
         return (self.max_width - len(ret)) * " " + ret
 
 
+class _ComplexFormatter:
+    """torch's pair of formatters for complex tensors, one for the real parts and one for the imaginary."""
+
+    def __init__(self, real, imag):
+        self.real, self.imag = _Formatter(real), _Formatter(imag)
+        self.max_width = self.real.max_width + self.imag.max_width + 1     # and the j
+
+    def format(self, value):
+        real_str = self.real.format(value.real)
+        imag_str = (self.imag.format(value.imag) + "j").lstrip()
+        return real_str + imag_str if imag_str[0] in "+-" else real_str + "+" + imag_str
+
+
 def _vector_str(arr, indent, summarize, fmt):
     element_length = fmt.max_width + 2
     per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / element_length))
@@ -128,7 +141,8 @@ def array_str(arr, indent):
     if arr.dtype == np.float16 or arr.dtype.name == "bfloat16":
         arr = arr.astype(np.float32)
     summarize = arr.size > PRINT_OPTS.threshold
-    fmt = _Formatter(_summarized(arr) if summarize else arr)
+    shown = _summarized(arr) if summarize else arr
+    fmt = _ComplexFormatter(shown.real, shown.imag) if arr.dtype.kind == "c" else _Formatter(shown)
     return _array_str(arr, indent, summarize, fmt)
 
 
@@ -155,7 +169,7 @@ def tensor_repr(t):
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")
     dt = t.dtype
-    has_default = dt in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool)
+    has_default = dt in (_dtype.get_default_dtype(), _dtype.get_default_complex_dtype(), _dtype.int64, _dtype.bool)
     if arr.size == 0:
         if arr.ndim != 1:
             suffixes.append("size=" + str(tuple(arr.shape)))

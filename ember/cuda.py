@@ -81,16 +81,62 @@ def max_memory_allocated(device=None):
     return cp.get_default_memory_pool().total_bytes() if cp else 0
 
 
+def memory_reserved(device=None):
+    """The bytes CuPy's memory pool holds (torch's caching allocator's reserve), 0 without a GPU."""
+    cp = cupy_module()
+    return cp.get_default_memory_pool().total_bytes() if cp else 0
+
+
+max_memory_reserved = max_memory_allocated
+
+
+def reset_peak_memory_stats(device=None):
+    """CuPy's pool keeps no peak to reset (max_memory_allocated reports what the pool holds)."""
+    _cupy()
+
+
+def is_initialized():
+    return cupy_module() is not None
+
+
+def is_bf16_supported(including_emulation=True):
+    """False: CuPy arrays have no bfloat16 dtype, so ember's GPU tensors cannot hold it."""
+    return False
+
+
+def seed_all():
+    from .ops.creation import seed
+    seed()
+
+
+def _legacy_types():
+    """torch.cuda.FloatTensor ...: the legacy types of CUDA tensors (a TypeError without a GPU, as torch's)."""
+    from .ops.creation import _legacy_type
+    from . import _dtype
+    names = {"FloatTensor": _dtype.float32, "DoubleTensor": _dtype.float64, "HalfTensor": _dtype.float16,
+             "LongTensor": _dtype.int64, "IntTensor": _dtype.int32, "ShortTensor": _dtype.int16,
+             "CharTensor": _dtype.int8, "ByteTensor": _dtype.uint8, "BoolTensor": _dtype.bool}
+    return {name: _legacy_type(dt, name, "cuda") for name, dt in names.items()}
+
+
+globals().update(_legacy_types())
+
+
 class amp:
-    """torch.cuda.amp: the legacy spelling of torch.amp with device_type='cuda'."""
-    from .amp import GradScaler as _GradScaler
+    """torch.cuda.amp: the deprecated spelling of torch.amp with device_type='cuda'."""
+    from .amp import GradScaler as _GradScaler, autocast as _autocast
 
     class GradScaler(_GradScaler):
         def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
                      enabled=True):
+            import warnings
+            warnings.warn("`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use `torch.amp.GradScaler("
+                          "'cuda', args...)` instead.", FutureWarning, stacklevel=2)
             super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
 
-    @staticmethod
-    def autocast(enabled=True, dtype=None, cache_enabled=True):
-        from .amp import autocast
-        return autocast("cuda", dtype=dtype, enabled=enabled)
+    class autocast(_autocast):
+        def __init__(self, enabled=True, dtype=None, cache_enabled=True):
+            import warnings
+            warnings.warn("`torch.cuda.amp.autocast(args...)` is deprecated. Please use `torch.amp.autocast("
+                          "'cuda', args...)` instead.", FutureWarning, stacklevel=2)
+            super().__init__("cuda", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)

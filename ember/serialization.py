@@ -32,7 +32,7 @@ from . import _dtype
 from ._backend import array_module, cupy_module, device as _device, device_of, to_device
 from ._tensor import Size, Tensor
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals"]
 
 DEFAULT_PROTOCOL = 2
 _ALIGNMENT = 64                      # caffe2/serialize/inline_container.h: record data starts on 64 bytes
@@ -382,7 +382,7 @@ def _decode(raw, dtype_name, big_endian, name):
 
     bfloat16 becomes float32 when ember has no bfloat16 (ml_dtypes not installed): exact, since a bfloat16 is
     the top half of a float32."""
-    if dtype_name not in _TORCH_DTYPES or dtype_name.startswith("complex"):
+    if dtype_name not in _TORCH_DTYPES or dtype_name not in _dtype._BY_NAME and dtype_name != "bfloat16":
         raise _CheckpointError(f"ember.load: {name} holds a tensor of dtype torch.{dtype_name}, which ember does "
                                f"not have (ember has {', '.join(sorted(_dtype._BY_NAME))})")
     disk = np.dtype(_TORCH_DTYPES[dtype_name][1])
@@ -424,6 +424,43 @@ def _set_python_state(obj, state, name):
         if not isinstance(key, str) or hasattr(type(obj), key):
             raise _Refused(f"ember.load: {name}: refusing to set attribute {key!r} of a tensor")
         obj.__dict__[key] = value
+
+
+# --- globals the user allows weights_only loading to rebuild (torch.serialization's allowlist) ----------------
+_user_safe_globals = {}          # "module.qualname" -> the object
+
+
+def _safe_global_entry(entry):
+    if isinstance(entry, tuple):
+        obj, name = entry
+        return name, obj
+    return f"{entry.__module__}.{entry.__qualname__}", entry
+
+
+def add_safe_globals(safe_globals):
+    """Let `load(weights_only=True)` rebuild these classes and functions (objects, or (object, "module.name")
+    pairs): their pickled state is then restored as pickle does. Add only what you trust."""
+    _user_safe_globals.update(_safe_global_entry(e) for e in safe_globals)
+
+
+def get_safe_globals():
+    return list(_user_safe_globals.values())
+
+
+def clear_safe_globals():
+    _user_safe_globals.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals):
+    """add_safe_globals for the duration of a with block."""
+    saved = dict(_user_safe_globals)
+    add_safe_globals(safe_globals)
+    try:
+        yield
+    finally:
+        _user_safe_globals.clear()
+        _user_safe_globals.update(saved)
 
 
 class _Loader:
@@ -480,9 +517,12 @@ class _Loader:
         full = f"{module}.{name}"
         if full in self.allowed:
             return self.allowed[full]
+        if full in _user_safe_globals:
+            return _user_safe_globals[full]
         if self.weights_only:
             raise _Refused(f"ember.load: {self.name}: the checkpoint needs the global {full}, and "
-                           "weights_only=True refused it; pass weights_only=False only if you trust the file")
+                           "weights_only=True refused it; pass weights_only=False only if you trust the file, or "
+                           f"allow this global with torch.serialization.add_safe_globals([{name}]) if you trust it")
         if module == "torch" or module.startswith("torch."):
             raise _Refused(
                 f"ember.load: {self.name}: the checkpoint pickles {full}, a torch object ember can't rebuild "
@@ -758,7 +798,7 @@ class _CheckpointUnpickler(pickle._Unpickler):
 
     def load_build(self):
         inst, state = self.stack[-2], self.stack[-1]
-        if self._loader.weights_only and not (
+        if self._loader.weights_only and type(inst) not in _user_safe_globals.values() and not (
                 type(inst) in (collections.OrderedDict, collections.Counter) and isinstance(state, dict)
                 and all(isinstance(k, str) for k in state)):
             raise _Refused(f"ember.load: {self._loader.name}: the checkpoint sets the state of a "

@@ -8,12 +8,13 @@ import ember
 torch = pytest.importorskip("torch")
 
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-10, atol=1e-12),
+       np.complex64: dict(rtol=1e-5, atol=1e-6), np.complex128: dict(rtol=1e-10, atol=1e-12),
        np.float16: dict(rtol=1e-3, atol=1e-3)}
 
 
 def to_numpy(x):
     if isinstance(x, torch.Tensor):
-        return x.detach().numpy()
+        return x.detach().resolve_conj().resolve_neg().numpy()     # torch's fft can return lazy conjugates
     if isinstance(x, ember.Tensor):
         return x.detach().numpy()
     return np.asarray(x)
@@ -33,6 +34,8 @@ def assert_close(ours, theirs, rtol=None, atol=None, what="value"):
     assert a.shape == b.shape, f"{what}: shape {a.shape} != torch {b.shape}"
     assert a.dtype == b.dtype, f"{what}: dtype {a.dtype} != torch {b.dtype}"
     tol = TOL.get(a.dtype.type, dict(rtol=0, atol=0))
+    # a tolerance may be given per dtype, {np.float64: 1e-9}: torch's own float64 kernel is the less exact one
+    rtol, atol = (t.get(a.dtype.type) if isinstance(t, dict) else t for t in (rtol, atol))
     tol = dict(rtol=tol["rtol"] if rtol is None else rtol, atol=tol["atol"] if atol is None else atol)
     if a.dtype.kind in "fc":
         np.testing.assert_allclose(a, b, err_msg=what, equal_nan=True, **tol)
@@ -58,8 +61,8 @@ def check(fn, shapes=None, arrays=None, dtype=np.float32, seed=0, low=-2.0, high
     Compares every output, then backprops sum(out * w) for fixed random w and compares input grads.
     """
     arrays = arrays if arrays is not None else make_inputs(shapes, dtype, seed, low, high)
-    t_in = [torch.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
-    e_in = [ember.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    t_in = [torch.tensor(a, requires_grad=grad and a.dtype.kind in "fc") for a in arrays]
+    e_in = [ember.tensor(a, requires_grad=grad and a.dtype.kind in "fc") for a in arrays]
     t_out, e_out = _flatten(fn(torch, *t_in)), _flatten(fn(ember, *e_in))
     assert len(t_out) == len(e_out), f"{len(e_out)} outputs, torch gives {len(t_out)}"
     for i, (e, t) in enumerate(zip(e_out, t_out)):
@@ -71,6 +74,11 @@ def check(fn, shapes=None, arrays=None, dtype=np.float32, seed=0, low=-2.0, high
     for e, t in zip(e_out, t_out):
         if isinstance(t, torch.Tensor) and t.requires_grad:
             w = rng.standard_normal(tuple(t.shape)).astype(to_numpy(t).dtype)
+            if t.is_complex():      # a real loss of a complex output: Re(sum(out * w)), w complex
+                w = w + 1j * rng.standard_normal(tuple(t.shape)).astype(w.dtype)
+                t_loss = t_loss + (t * torch.tensor(w)).real.sum()
+                e_loss = e_loss + (e * ember.tensor(w)).real.sum()
+                continue
             t_loss = t_loss + (t * torch.tensor(w)).sum()
             e_loss = e_loss + (e * ember.tensor(w)).sum()
     if isinstance(t_loss, int):

@@ -25,8 +25,9 @@ state = _State()
 
 def _low_precision_dtype(d):
     if d in ("bfloat16", "torch.bfloat16") and _dtype.bfloat16 is None:
-        raise RuntimeError("autocast with dtype=bfloat16 (the CPU default) needs the ml_dtypes package: "
-                           "pip install 'ember[amp]' (or ml_dtypes), or pass dtype=torch.float16")
+        from .._extras import install_hint
+        raise RuntimeError(f"autocast with dtype=bfloat16 (the CPU default) needs the ml_dtypes package: "
+                           f"{install_hint('amp')}, or pass dtype=torch.float16")
     dt = _dtype.as_dtype(d)
     if dt not in (_dtype.float16, _dtype.bfloat16):
         raise RuntimeError(f"autocast: dtype must be torch.float16 or torch.bfloat16, got {dt}")

@@ -7,7 +7,7 @@ import numpy as np
 
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
 from .function import Function, once_differentiable
-from .anomaly import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
+from .anomaly import detect_anomaly, set_detect_anomaly, is_anomaly_enabled, is_anomaly_check_nan_enabled
 from . import graph
 from .graph import run_backward, edge_of
 from .. import _tensor as _tensor_module     # half-initialised here: read .Tensor at call time
@@ -189,4 +189,4 @@ from . import function, functional  # noqa: E402,F401
 
 __all__ = ["backward", "grad", "Function", "once_differentiable", "gradcheck", "gradgradcheck", "no_grad",
            "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "detect_anomaly",
-           "set_detect_anomaly", "is_anomaly_enabled", "Variable", "graph"]
+           "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Variable", "graph"]

@@ -5,7 +5,7 @@ import inspect
 import numpy as np
 
 from .. import _tensor as _tensor_module     # half-initialised here: read .Tensor at call time
-from .._dtype import _FLOAT_NP
+from .._dtype import _FLOAT_NP, _DIFFERENTIABLE_NP
 from .._backend import array_module
 from .grad_mode import state
 from .graph import (Node, SavedTensor, edge_of, accumulator_of, packed_if_hooked, _saved_tensors_hooks, _sequence,
@@ -24,6 +24,10 @@ class Op(Node):
     """
     view = False
     differentiable = True
+    # backward is written as for real numbers (grad * f'(x)); for a holomorphic op on complex tensors the
+    # engine conjugates around it, giving torch's convention grad * conj(f'(z)). Ops that treat complex
+    # numbers themselves (real, imag, abs, angle, casts, fft...) set this False
+    wirtinger = True
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -98,6 +102,12 @@ class Op(Node):
                     t._rg = True
                     t._grad_fn = ctx
                     t._output_nr = j
+                elif d.dtype in _DIFFERENTIABLE_NP and (not non_diff or id(outs[j]) not in non_diff):
+                    t._rg = True
+                    t._grad_fn = ctx
+                    t._output_nr = j
+                    if cls.wirtinger:
+                        ctx._conj = True
             ctx._out_meta = tuple(out_meta)
             to_save = ctx.__dict__.pop("_to_save", None)
             if to_save:
@@ -224,7 +234,7 @@ def _record_function_outputs(ctx, args, tensor_args, outs, dirty):
     non_diff = getattr(ctx, "_non_diff", ())
     fixed = []
     for j, o in enumerate(outs):
-        if isinstance(o, Tensor) and id(o) not in non_diff and o.is_floating_point():
+        if isinstance(o, Tensor) and id(o) not in non_diff and o._data.dtype in _DIFFERENTIABLE_NP:
             if any(o is d for d in dirty):
                 if o._rg and o._grad_fn is None and o._view_ver is None:
                     raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")

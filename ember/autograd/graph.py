@@ -129,6 +129,7 @@ class Node:
     _retained = None       # {output_nr: weakref(tensor)} from retain_grad()
     _freed = False
     _user_function = False  # a custom autograd.Function: a gradient for a non-Tensor input is an error, as torch
+    _conj = False          # a holomorphic op on complex tensors: backward runs between conjugations
 
     def name(self):
         return self._node_name or type(self).__name__ + "Backward0"
@@ -413,7 +414,9 @@ def _call_node(node, grads, mode):
         # a node runs only when some gradient reached it: a single output's is never None
         grads = [mode.value(Tensor._make(xp.zeros(shape, np_dtype))) if g is None else g
                  for g, (shape, np_dtype, xp) in zip(grads, node._out_meta)]
-    if mode is ARRAYS and node.array_backward:
+    if node._conj:
+        result = _wirtinger_backward(node, [None if g is None else mode.tensor(g) for g in grads])
+    elif mode is ARRAYS and node.array_backward:
         node._arrays = True
         try:
             result = node.backward(node, *grads)
@@ -499,6 +502,14 @@ def _expandable(shape, grad_shape):
         if s != 1 and s != g:
             return False
     return True
+
+
+def _wirtinger_backward(node, grads):
+    """conj(backward(conj(grad))): a backward written as grad * f'(z) gives grad * conj(f'(z)), the gradient
+    torch defines for complex tensors (the conjugate Wirtinger derivative, times two)."""
+    result = node.backward(node, *[None if g is None else g.conj() for g in grads])
+    result = result if isinstance(result, tuple) else (result,)
+    return tuple(g.conj() if hasattr(g, "conj") else g for g in result)
 
 
 def sum_to_shape(arr, shape):

@@ -175,12 +175,14 @@ def _columns(frameworks):
 
 def compared_frameworks(requested):
     """The requested frameworks that can run here, and a line for each that cannot."""
+    from ember._extras import install_hint
     from ember.bench.others import tinygrad_env
     chosen, notes, envs = [], [], {}
     for fw in requested:
         module = module_of(fw)
         if not have(module):
-            notes.append(f"{fw}: not installed (pip install \"ember[compare]\" adds tinygrad and mygrad)")
+            notes.append(f"{fw}: not installed ({install_hint('compare')} adds tinygrad and mygrad; "
+                         f"{install_hint('test')} adds torch)")
             continue
         if module == "tinygrad":
             env, why_not = tinygrad_env()

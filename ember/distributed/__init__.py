@@ -68,8 +68,9 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
     try:
         from mpi4py import MPI
     except ImportError:
-        raise RuntimeError("ember.distributed needs mpi4py and an MPI library: pip install 'ember[distributed]' "
-                           "(mpi4py + the mpich wheel), then launch with `ember run --nproc 2 script.py`") from None
+        from .._extras import install_hint
+        raise RuntimeError(f"ember.distributed needs mpi4py and an MPI library (mpi4py + the mpich wheel): "
+                           f"{install_hint('distributed')}, then launch with `ember run --nproc 2 script.py`") from None
     comm = MPI.COMM_WORLD
     if world_size not in (-1, None) and world_size != comm.Get_size():
         raise RuntimeError(f"init_process_group: world_size={world_size} but MPI started {comm.Get_size()} "

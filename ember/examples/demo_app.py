@@ -8,13 +8,13 @@ a 32x32 bitmap, i.e. the ink coverage times 16).
 
     ember demo [--port 7860] [--host 127.0.0.1] [--checkpoint PATH] [--retrain] [--epochs N]
 """
-import argparse
 import os
 
 import numpy as np
 
 import ember
 from ember import nn
+from ember.examples._common import OneLineParser, positive
 
 DEFAULT_CHECKPOINT = os.path.join(os.path.expanduser("~"), ".cache", "ember", "demo_digits_mlp.pt")
 
@@ -164,18 +164,19 @@ def build_interface(model):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="ember demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=7860)
+    parser = OneLineParser(prog="ember demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=positive, default=7860)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT,
                         help="where the trained model is cached (default: %(default)s)")
     parser.add_argument("--retrain", action="store_true", help="train again even if the checkpoint exists")
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=positive, default=15)
     args = parser.parse_args(argv)
     try:
         import gradio  # noqa: F401
     except ImportError:
-        parser.error("the demo needs gradio: pip install 'ember[demo]'")
+        from ember._extras import missing_message
+        parser.error(missing_message("gradio", "the demo"))
     model = load_or_train(args.checkpoint, args.retrain, args.epochs)
     build_interface(model).launch(server_name=args.host, server_port=args.port, share=False,
                                   footer_links=[], show_error=True)

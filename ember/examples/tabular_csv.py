@@ -17,7 +17,8 @@ import ember as torch
 from ember import nn
 from ember.utils import data
 
-from ember.examples._common import History, device_or_fail, fail, parser, positive, progress
+from ember.examples._common import (History, device_or_fail, fail, non_negative_float, parser, positive,
+                                    progress)
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
@@ -56,7 +57,7 @@ def main(argv=None):
                root_help="folder holding the CSV files")
     p.add_argument("--train-file", default="houses_train.csv")
     p.add_argument("--test-file", default="houses_test.csv")
-    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--weight-decay", type=non_negative_float, default=0.0)
     p.add_argument("--hidden", type=positive, default=64)
     args = p.parse_args(argv)
     device = device_or_fail(torch, args.device)

@@ -2,6 +2,7 @@
 from .bert import (BertConfig, BertModel, BertForSequenceClassification, SentenceEncoder,  # noqa: F401
                    mean_pooling, load_pretrained_state_dict)
 from .tokenizer import BertTokenizer, BasicTokenizer, WordPieceTokenizer  # noqa: F401
+from .outputs import ModelOutput, BaseModelOutputWithPooling, SequenceClassifierOutput  # noqa: F401
 
 
 def load_sentiment(split=None):

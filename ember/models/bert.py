@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from .. import nn
 from ..nn import functional as F
 from ..autograd.grad_mode import no_grad
+from .outputs import BaseModelOutputWithPooling, SequenceClassifierOutput
 
 __all__ = ["BertConfig", "BertModel", "BertForSequenceClassification", "SentenceEncoder", "mean_pooling",
            "load_pretrained_state_dict"]
@@ -230,7 +231,8 @@ def _init_bert_weights(module, std):
 
 
 class BertModel(nn.Module):
-    """forward(input_ids, attention_mask=None, token_type_ids=None) -> (last_hidden_state, pooler_output)."""
+    """forward(input_ids, attention_mask=None, token_type_ids=None) -> BaseModelOutputWithPooling: outputs.
+    last_hidden_state and outputs.pooler_output, or by position (`hidden, pooled = model(ids)`) as before."""
 
     def __init__(self, config, add_pooling_layer=True):
         super().__init__()
@@ -262,7 +264,7 @@ class BertModel(nn.Module):
             keep = (attention_mask != 0)[:, None, None, :]
         hidden = self.encoder(hidden, keep)
         pooled = self.pooler(hidden) if self.pooler is not None else None
-        return hidden, pooled
+        return BaseModelOutputWithPooling(last_hidden_state=hidden, pooler_output=pooled)
 
 
 def load_pretrained_state_dict(model_dir):
@@ -317,7 +319,7 @@ class SentenceEncoder(nn.Module):
                    max_seq_length, normalize)
 
     def forward(self, input_ids, attention_mask, token_type_ids=None):
-        hidden, _ = self.bert(input_ids, attention_mask, token_type_ids)
+        hidden = self.bert(input_ids, attention_mask, token_type_ids).last_hidden_state
         embeddings = mean_pooling(hidden, attention_mask)
         return F.normalize(embeddings, p=2, dim=1) if self.normalize else embeddings
 
@@ -378,11 +380,19 @@ class BertForSequenceClassification(nn.Module):
         model.bert.load_state_dict(load_pretrained_state_dict(model_dir))
         return model
 
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        """The logits (batch, num_labels)."""
-        hidden, pooled = self.bert(input_ids, attention_mask, token_type_ids)
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
+        """SequenceClassifierOutput: outputs.logits (batch, num_labels), and outputs.loss when labels are given
+        (cross-entropy, or mean squared error when num_labels == 1, as transformers); outputs[0] is the loss
+        when there is one, else the logits."""
+        outputs = self.bert(input_ids, attention_mask, token_type_ids)
+        pooled = outputs.pooler_output
         if self.pooling == "mean":
             mask = attention_mask if attention_mask is not None else input_ids.new_ones(input_ids.shape)
-            pooled = mean_pooling(hidden, mask)
-        return self.classifier(self.dropout(pooled))
+            pooled = mean_pooling(outputs.last_hidden_state, mask)
+        logits = self.classifier(self.dropout(pooled))
+        loss = None
+        if labels is not None:
+            loss = F.mse_loss(logits.squeeze(-1), labels.to(logits.dtype)) if self.num_labels == 1 else \
+                F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1))
+        return SequenceClassifierOutput(loss=loss, logits=logits)
 

@@ -13,6 +13,8 @@ from .._tensor import Tensor, check_overlap, _check_writable_shape
 
 
 class ToCopy(Op):
+    wirtinger = False       # a cast between real and complex: its backward takes the real part itself
+
     @staticmethod
     def forward(ctx, x, np_dtype, dev):
         ctx.src_dtype, ctx.src_device = x.dtype, device_of(x)
@@ -20,11 +22,17 @@ class ToCopy(Op):
         if dev is not None:
             y = to_device(y, dev)
         if np_dtype is not None and y.dtype != np_dtype:
+            if y.dtype.kind == "c" and np.dtype(np_dtype).kind != "c":
+                import warnings
+                warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=4)
+                y = y.real
             y = y.astype(np_dtype)
         return y.copy() if y is x else y
 
     @staticmethod
     def backward(ctx, g):
+        if g._data.dtype.kind == "c" and ctx.src_dtype.kind != "c":
+            g = g.real
         return g.to(device=ctx.src_device, dtype=ctx.src_dtype), None, None
 
 
@@ -94,8 +102,8 @@ def type(self, dtype=None, non_blocking=False):
         return name.replace("torch.", "torch.cuda.") if self.is_cuda else name
     if isinstance(dtype, str):
         dtype = _LEGACY_TYPES.get(dtype.replace(".cuda.", "."), None) or _dtype.as_dtype(dtype)
-    elif hasattr(dtype, "_ember_dtype"):
-        dtype = dtype._ember_dtype
+    elif hasattr(dtype, "_ember_dtype"):       # a legacy type: torch.FloatTensor, torch.cuda.LongTensor ...
+        return to(self, dtype._ember_device, dtype._ember_dtype)
     return to(self, dtype)
 
 

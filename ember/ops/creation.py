@@ -8,11 +8,25 @@ from .._backend import as_device, to_device, array_module
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
 from ._registry import named, torch_api
-from .._tensor import Tensor
+from .._tensor import Tensor, Size
 
 
 def _T():
     return Tensor
+
+
+_default_device = [None]        # torch.set_default_device; None: the CPU
+
+
+@torch_api(method=False)
+def set_default_device(device):
+    """Where creation functions put tensors when they are given no device (None: the CPU again)."""
+    _default_device[0] = None if device is None else as_device(device)
+
+
+@torch_api(method=False)
+def get_default_device():
+    return _default_device[0] or as_device("cpu")
 
 
 def _finish(arr, dtype=None, device=None, requires_grad=False):
@@ -20,6 +34,8 @@ def _finish(arr, dtype=None, device=None, requires_grad=False):
         dt = _dtype.as_dtype(dtype)
         if arr.dtype != dt.np:
             arr = arr.astype(dt.np)
+    if device is None:
+        device = _default_device[0]
     if device is not None:
         arr = to_device(arr, as_device(device))
     t = _T()._make(arr)
@@ -29,7 +45,7 @@ def _finish(arr, dtype=None, device=None, requires_grad=False):
 
 
 def _infer_dtype(data):
-    """torch.tensor's inference: bool < int (int64) < float (default dtype), over nested sequences."""
+    """torch.tensor's inference: bool < int (int64) < float (default dtype) < complex, over nested sequences."""
     kind = -1           # nothing seen yet: an empty list is a float tensor, as torch
     stack = [data]
     while stack:
@@ -43,10 +59,14 @@ def _infer_dtype(data):
         elif isinstance(x, (int, np.integer)):
             kind = max(kind, 1)
         elif isinstance(x, (float, np.floating)):
-            kind = 2
+            kind = max(kind, 2)
+        elif isinstance(x, (complex, np.complexfloating)):
+            kind = 3
         else:
             raise TypeError(f"Could not infer dtype of {type(x).__name__}")
-    return (_dtype.bool, _dtype.int64, _dtype.get_default_dtype())[kind] if kind >= 0 else _dtype.get_default_dtype()
+    if kind < 0:
+        return _dtype.get_default_dtype()
+    return (_dtype.bool, _dtype.int64, _dtype.get_default_dtype(), _dtype.get_default_complex_dtype())[kind]
 
 
 def _nested_to_array(data, np_dtype):
@@ -67,6 +87,8 @@ def _nested_to_array(data, np_dtype):
 @torch_api(method=False)
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     T = _T()
+    if isinstance(data, np.generic):        # a NumPy scalar keeps its dtype, as torch.tensor(np.float64(1))
+        data = np.asarray(data)
     if isinstance(data, T):
         arr = data.__array__().copy()
         dt = _dtype.as_dtype(dtype) if dtype is not None else data.dtype
@@ -77,11 +99,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(data.dtype)
         arr = data.astype(dt.np, copy=True)
     else:
-        if isinstance(data, np.generic):
-            data = data.item()
         dt = _dtype.as_dtype(dtype) if dtype is not None else _infer_dtype(data)
         arr = _nested_to_array(data, dt.np)
-    if requires_grad and dt.category != _dtype.FLOAT:
+    if requires_grad and dt.category < _dtype.FLOAT:
         raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients "
                            f"(got {dt}; pass dtype=torch.float32 or use float values)")
     return _finish(arr, None, device, requires_grad)
@@ -219,18 +239,27 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
                    requires_grad)
 
 
-def _legacy_type(dt, name):
-    class LegacyTensor:
+class _LegacyTensorType(type):
+    """The metaclass of the legacy tensor types: isinstance(t, torch.FloatTensor) checks dtype and device."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, _T()) and obj.dtype is cls._ember_dtype and obj.device.type == cls._ember_device
+
+    def __repr__(cls):
+        return f"<class '{cls.__qualname__}'>"
+
+
+def _legacy_type(dt, name, device="cpu"):
+    def __new__(cls, *args):
         """Old-style constructors: torch.FloatTensor(2, 3), torch.LongTensor([1, 2])."""
-        _ember_dtype = dt
-
-        def __new__(cls, *args):
-            return _T()(*args, dtype=dt)
-
-        def __instancecheck__(cls, obj):
-            return isinstance(obj, _T()) and obj.dtype is dt
-    LegacyTensor.__name__ = LegacyTensor.__qualname__ = name
-    return LegacyTensor
+        if device == "cuda":
+            from .. import cuda
+            if not cuda.is_available():
+                raise TypeError(f"type {cls.__qualname__} not available. Torch not compiled with CUDA enabled.")
+        return _T()(*args, dtype=dt).to(device)
+    prefix = "torch.cuda." if device == "cuda" else "torch."
+    return _LegacyTensorType(name, (), {"__new__": __new__, "_ember_dtype": dt, "_ember_device": device,
+                                        "__qualname__": prefix + name, "__module__": prefix[:-1]})
 
 
 FloatTensor = _legacy_type(_dtype.float32, "FloatTensor")
@@ -260,6 +289,18 @@ def _new(maker):
 torch_api("new_zeros", function=False)(_new(zeros))
 torch_api("new_ones", function=False)(_new(ones))
 torch_api("new_empty", function=False)(_new(empty))
+
+
+@torch_api(function=False)
+def new(self, *args, device=None):
+    """The legacy Tensor.new: new(2, 3) (uninitialised, zeros here), new([1, 2]) (data) or new() (empty), with
+    self's dtype and device."""
+    device = device or self.device
+    if not args:
+        return empty(0, dtype=self.dtype, device=device)
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer, Size)):
+        return tensor(args[0], dtype=self.dtype, device=device)
+    return empty(*args, dtype=self.dtype, device=device)
 
 
 @torch_api(function=False)

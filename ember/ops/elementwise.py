@@ -180,7 +180,7 @@ def _unary_api(name, op, float_only):
 
     def fn(input):
         if float_only:
-            if not _dtype.is_float_array(input._data):
+            if input._data.dtype not in _dtype._DIFFERENTIABLE_NP:      # complex stays complex
                 input = input.to(_dtype.get_default_dtype())
         elif input._data.dtype == np.bool_:
             if bool_error is not None:
@@ -422,7 +422,7 @@ def _binary(op, a, b, float_result=False):
         from .creation import tensor
         a = tensor(a)
     dt = _dtype.result_type(a, b)
-    if float_result and dt.category != _dtype.FLOAT:
+    if float_result and dt.category < _dtype.FLOAT:
         dt = _dtype.get_default_dtype()
     _check_same_device(a, b, op)
     return op.apply(_cast(a, dt), _cast(b, dt))
@@ -528,7 +528,7 @@ def pow(input, exponent):
             input = input.to(_dtype.int64 if isinstance(exponent, int) else _dtype.get_default_dtype())
         if exponent == 2:
             return UNARY_OPS["square"].apply(input)
-        if isinstance(exponent, float) and not _dtype.is_float_array(input._data):
+        if isinstance(exponent, float) and input._data.dtype not in _dtype._DIFFERENTIABLE_NP:
             input = input.to(_dtype.get_default_dtype())
         return Pow.apply(input, exponent)
     _broadcast_check("pow", input, exponent)
@@ -720,8 +720,10 @@ def where(condition, input=None, other=None):
     T = _tensor_cls()
     if isinstance(a, T) or isinstance(b, T):
         dt = _dtype.result_type(*(x for x in (a, b)))
-    else:
+    else:       # two Python scalars: the result still has their dtype (where(c, 1.0, 2.0) is float32)
         dt = _dtype.result_type(a, b)
+        from .creation import tensor
+        a = tensor(a, dtype=dt, device=cond.device)
     return Where.apply(cond, _cast(a, dt), _cast(b, dt))
 
 
@@ -740,10 +742,28 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     return input + value * tensor1 / tensor2
 
 
+class Xlogy(Op):
+    """x * log(y), 0 where x == 0 (unless y is nan), with torch's derivatives at x == 0."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        xp = array_module(x if hasattr(x, "shape") else y)
+        with np.errstate(all="ignore"):
+            out = xp.where((x == 0) & ~xp.isnan(y), 0, x * xp.log(y))
+        ctx.save_for_backward(x, y)
+        return out.astype(np.result_type(x, y), copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = where((x == 0) & (y <= 0), 0.0, g * y.log()) if ctx.needs_input_grad[0] else None
+        gy = g * x / y if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
 @torch_api(inplace=True)
 def xlogy(input, other):
-    return where(_operand(input) == 0, 0.0, input * _operand(other).log() if isinstance(other, _tensor_cls())
-                 else input * math.log(other))
+    return _binary(Xlogy, input, other, float_result=True)
 
 
 @torch_api(inplace=True)

@@ -346,19 +346,23 @@ def _square(op, input):
         raise RuntimeError(f"linalg.{op}: A must be batches of square matrices, but they are "
                            f"{input.shape[-2] if input.dim() >= 2 else input.shape} by "
                            f"{input.shape[-1] if input.dim() else 1} matrices")
-    if not _dtype.is_float_array(input._data):
-        raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {input.dtype}")
+    if input._data.dtype not in _dtype._DIFFERENTIABLE_NP:
+        raise RuntimeError(f"linalg.{op}: Expected a floating point or complex tensor as input. Got "
+                           f"{_dtype.scalar_type_name(input.dtype)}")
 
 
 class Inverse(Op):
     _node_name = "LinalgInvExBackward0"
+
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx, x, op_name="linalg.inv"):
         try:
             y = array_module(x).linalg.inv(x)
         except np.linalg.LinAlgError:
-            raise RuntimeError("linalg.inv: The diagonal element 1 is zero, the inversion could not be completed "
-                               "because the input matrix is singular.") from None
+            from .solvers import LinAlgError, lu_factor_array, _first_failure, _batch_prefix
+            index, k = _first_failure(lu_factor_array(x)[2])
+            raise LinAlgError(f"{op_name}: {_batch_prefix(index, x.shape[:-2])}The diagonal element {k} is zero, the "
+                              "inversion could not be completed because the input matrix is singular.") from None
         ctx.save_for_backward(y)
         return y
 
@@ -366,13 +370,13 @@ class Inverse(Op):
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         yt = y.transpose(-1, -2)
-        return -yt.matmul(g).matmul(yt)
+        return -yt.matmul(g).matmul(yt), None
 
 
 @torch_api()
 def inverse(input):
     _square("inv", input)
-    return Inverse.apply(input)
+    return Inverse.apply(input, "linalg.inv")
 
 
 class Det(Op):
@@ -397,17 +401,31 @@ def det(input):
 
 @torch_api()
 def logdet(input):
-    return det(input).log()
+    from .elementwise import where
+    sign, logabsdet = slogdet(input)
+    return where(sign < 0, float("nan"), logabsdet)
 
 
 @torch_api()
 def slogdet(input):
     _square("slogdet", input)
-    d = det(input)
-    return d.sign(), d.abs().log()
+    from .solvers import Slogdet
+    from ..return_types import return_type
+    return return_type("slogdet", ["sign", "logabsdet"])(*Slogdet.apply(input))
+
+
+def _real_only_backward(ctx, name):
+    """The decompositions with conjugate transposes in them (A = U S V^H, Q^H Q = I, ...) are not holomorphic,
+    and ember writes only their real backward."""
+    if ctx._in_meta[0][1].kind == "c":
+        raise NotImplementedError(f"ember: the gradient of {name} for complex input is not implemented (the "
+                                  "forward is; take real and imaginary parts apart, or detach)")
 
 
 class SVD(Op):
+    _node_name = "LinalgSvdBackward0"
+    wirtinger = False
+
     @staticmethod
     def forward(ctx, x, full_matrices):
         u, s, vh = array_module(x).linalg.svd(x, full_matrices=full_matrices)
@@ -416,10 +434,14 @@ class SVD(Op):
 
     @staticmethod
     def backward(ctx, gu, gs, gvh):
-        # torch's svd_backward for the reduced factorisation (linalg/FunctionsManual.cpp), real case
+        # torch's svd_backward for the reduced factorisation (linalg/FunctionsManual.cpp), real case; with
+        # full_matrices the columns past min(m, n) are arbitrary, and like torch it drops them first
+        _real_only_backward(ctx, "svd")
         u, s, vh = ctx.saved_tensors
+        k = s.shape[-1]
+        u, gu, vh, gvh = u[..., :k], gu[..., :k], vh[..., :k, :], gvh[..., :k, :]
         v, gv = vh.mT, gvh.mT
-        m, n, k = u.shape[-2], vh.shape[-1], s.shape[-1]
+        m, n = u.shape[-2], vh.shape[-1]
         uh_gu, vh_gv = u.mT.matmul(gu), v.mT.matmul(gv)
         uh_gu, vh_gv = uh_gu - uh_gu.mT, vh_gv - vh_gv.mT
         s2 = s * s
@@ -439,33 +461,59 @@ class SVD(Op):
 
 @torch_api()
 def svd(input, some=True, compute_uv=True):
+    from ..return_types import return_type
     u, s, vh = SVD.apply(input, not some)
-    import collections
-    return collections.namedtuple("svd", ["U", "S", "V"])(u, s, vh.transpose(-1, -2))
+    if not compute_uv:      # torch gives zero-filled U and V then (and S without a gradient to them)
+        u, vh = u.detach() * 0, vh.detach() * 0
+    return return_type("svd", ["U", "S", "V"])(u, s, vh.transpose(-1, -2))
 
 
 class QR(Op):
+    _node_name = "LinalgQrBackward0"
+    wirtinger = False
+
     @staticmethod
-    def forward(ctx, x, mode):
+    def forward(ctx, x, mode, r_only=False):
         q, r = array_module(x).linalg.qr(x, mode=mode)
+        ctx.complete_tall = mode == "complete" and x.shape[-2] > x.shape[-1]
+        ctx.r_only = r_only
         ctx.save_for_backward(q, r)
         return q, r
 
     @staticmethod
     def backward(ctx, gq, gr):
-        # square/tall reduced QR backward (Walter & Lehmann): copyltu(M) trick
+        _real_only_backward(ctx, "qr")
+        if ctx.r_only:
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
+                               "linalg.qr.")
+        if ctx.complete_tall:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
         q, r = ctx.saved_tensors
-        m = r.matmul(gr.transpose(-1, -2)) - gq.transpose(-1, -2).matmul(q)
-        copyltu = m.tril(-1) + m.tril(-1).transpose(-1, -2) + m.diagonal(0, -2, -1).diag_embed()
-        b = gq + q.matmul(copyltu)
-        return b.matmul(r.inverse().transpose(-1, -2)), None
+        m, n = q.shape[-2], r.shape[-1]
+        if m >= n:
+            return _qr_backward_tall(q, r, gq, gr), None, None
+        # wide: A = [X | Y], R = [U | V] with X = Q U square; Y = Q V adds Y gV^T to Q's gradient
+        u, v, gu, gv = r[..., :m], r[..., m:], gr[..., :m], gr[..., m:]
+        y = q.matmul(v)
+        gx = _qr_backward_tall(q, u, gq + y.matmul(gv.mT), gu)
+        from .shape import cat
+        return cat([gx, q.matmul(gv)], -1), None, None
+
+
+def _qr_backward_tall(q, r, gq, gr):
+    """Reduced QR backward for m >= n (Walter & Lehmann): gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q."""
+    m = r.matmul(gr.mT) - gq.mT.matmul(q)
+    copyltu = m.tril(-1) + m.tril(-1).mT + m.diagonal(0, -2, -1).diag_embed()
+    from ..linalg import solve_triangular
+    return solve_triangular(r.mT, gq + q.matmul(copyltu), upper=False, left=False)
 
 
 @torch_api()
 def qr(input, some=True):
-    import collections
+    from ..return_types import return_type
     q, r = QR.apply(input, "reduced" if some else "complete")
-    return collections.namedtuple("qr", ["Q", "R"])(q, r)
+    return return_type("qr", ["Q", "R"])(q, r)
 
 
 @torch_api(method=False)
@@ -588,8 +636,9 @@ def matrix_power(input, n):
     return out
 
 
-@torch_api(method=False)
+@torch_api()
 def cholesky(input, upper=False):
-    from .creation import tensor
-    L = np.linalg.cholesky(input.__array__())
-    return tensor(L.swapaxes(-1, -2) if upper else L, dtype=input.dtype)
+    from .solvers import Cholesky
+    _square("cholesky", input)
+    lower = named(Cholesky.apply(input, "cholesky"), "CholeskyBackward0")
+    return lower.mT if upper else lower

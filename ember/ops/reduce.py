@@ -1,6 +1,5 @@
 """Reductions (sum, mean, var, max, ...), scans (cumsum, cumprod) and softmax/log_softmax."""
 import builtins
-import collections
 import math
 import warnings
 
@@ -12,8 +11,9 @@ from ..autograd.function import Op
 from ..amp.autocast_mode import full_precision_on_cuda
 from ._registry import named, torch_api
 from .._tensor import Tensor
+from ..return_types import return_type
 
-values_indices = {name: collections.namedtuple(name, ["values", "indices"])
+values_indices = {name: return_type(name, ["values", "indices"])
                   for name in ("max", "min", "median", "mode", "kthvalue", "sort", "topk", "cummax", "cummin")}
 
 
@@ -101,7 +101,7 @@ def _accumulate_dtype(input, dtype):
     """The NumPy dtype sum/prod/cumsum/cumprod compute in: as asked, else int64 for integer and bool input."""
     if dtype is not None:
         return _dtype.as_dtype(dtype).np
-    return None if _dtype.is_float_array(input._data) else np.int64
+    return None if input._data.dtype in _dtype._DIFFERENTIABLE_NP else np.int64
 
 
 @torch_api()
@@ -118,7 +118,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 def _float_required(name, input, dtype):
     if dtype is not None:
         return input.to(dtype)
-    if not _dtype.is_float_array(input._data):
+    if input._data.dtype not in _dtype._DIFFERENTIABLE_NP:
         raise RuntimeError(f"{name}(): could not infer output dtype. Input dtype must be either a floating point "
                            f"or complex dtype. Got: {_dtype.scalar_type_name(input.dtype)} (convert with .float())")
     return input
@@ -291,6 +291,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     input = _float_required("norm", input, None)
+    if input.is_complex():      # the norm of complex numbers is that of their moduli
+        input = input.abs()
     dims = _dims(input, dim)
     if p in ("fro", 2, 2.0, None):
         return Norm2.apply(input, dims, keepdim)
@@ -392,9 +394,8 @@ def amin(input, dim=(), keepdim=False):
 
 @torch_api(method=False)
 def aminmax(input, *, dim=None, keepdim=False):
-    import collections as c
-    return c.namedtuple("aminmax", ["min", "max"])(amin(input, () if dim is None else dim, keepdim),
-                                                    amax(input, () if dim is None else dim, keepdim))
+    return return_type("aminmax", ["min", "max"])(amin(input, () if dim is None else dim, keepdim),
+                                                  amax(input, () if dim is None else dim, keepdim))
 
 
 class NoGrad(Op):

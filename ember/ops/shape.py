@@ -710,3 +710,61 @@ def unfold(self, dimension, size, step):
     if not arr.ndim:        # a 0-d tensor unfolds to its one window, of one element
         window, window_strides = (size,), (1,)
     return named(AsStrided.apply(self, _strided(self._data, window, window_strides)), "UnfoldBackward0")
+
+
+@torch_api(method=False)
+def meshgrid(*tensors, indexing=None):
+    """Grids from 0-d/1-d tensors: output k varies along dim k ('ij'), or, with 'xy', the first two inputs
+    swap their dims (Cartesian, as NumPy's default). Each output is an expanded view of its input."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if indexing is None:
+        import warnings
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+                      UserWarning, stacklevel=3)         # the caller of ember.meshgrid's registry wrapper
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    for t in tensors:
+        if t.dim() > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got a tensor of "
+                               f"shape {list(t.shape)}")
+        if t.dtype is not tensors[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    swap = indexing == "xy" and len(tensors) >= 2
+    grids = list(tensors)
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    shape = tuple(t.numel() for t in grids)
+    grids = [t.reshape([-1 if i == k else 1 for i in range(len(grids))]).expand(shape) for k, t in enumerate(grids)]
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+@torch_api(function=False)
+def resize_(self, *sizes, memory_format=None):
+    """Give self a new shape in place, keeping its first elements in row-major order; new elements are
+    uninitialised in torch (zeros here)."""
+    if self._rg:
+        raise RuntimeError("cannot resize variables that require grad")
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    shape = tuple(int(s) for s in sizes)
+    n = math.prod(shape)
+    flat = self._data.reshape(-1)
+    if n <= flat.size:
+        self._data = flat[:n].reshape(shape)
+    else:
+        grown = array_module(flat).zeros(n, flat.dtype)
+        grown[:flat.size] = flat
+        self._data = grown.reshape(shape)
+    self._vc[0] += 1
+    return self
+
+
+@torch_api(function=False)
+def resize_as_(self, the_template, memory_format=None):
+    return resize_(self, *the_template.shape)

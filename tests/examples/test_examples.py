@@ -84,7 +84,7 @@ def test_oracle_fashion_classifiers(example, fashion_root):
 
 
 def test_oracle_lenet_cifar10(cifar_root):
-    train_set = lenet_cifar10.load_cifar10(cifar_root, train=True)
+    train_set, _ = lenet_cifar10.load_cifar10(cifar_root, train=True)
     assert_same_training(lambda T: lenet_cifar10.make_net(T)(), loader_batches(train_set, 4),
                          lambda T: T.nn.CrossEntropyLoss(), lambda T, p: T.optim.SGD(p, lr=0.001, momentum=0.9))
 

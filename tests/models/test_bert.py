@@ -125,3 +125,32 @@ def test_embeddings_equal_the_packages_own_sentence_transformer(encoder):
     ours = encoder.encode(SENTENCES).numpy()
     assert (_cosines(ours, reference) > 1 - 1e-4).all()
     np.testing.assert_allclose(ours, reference, atol=2e-5)
+
+
+def test_outputs_by_name_and_by_position():
+    """Hugging Face-style outputs: names, positions over the fields that are set, unpacking, labels -> loss."""
+    from ember.models import BertForSequenceClassification
+    config = BertConfig(vocab_size=30, hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
+                        max_position_embeddings=16, num_labels=3)
+    ids = ember.tensor([[1, 5, 7, 2], [1, 9, 2, 0]])
+    model = BertModel(config).eval()
+    out = model(ids)
+    hidden, pooled = out
+    assert out.last_hidden_state is hidden is out[0] is out["last_hidden_state"] and out.pooler_output is pooled
+    assert tuple(hidden.shape) == (2, 4, 8) and tuple(pooled.shape) == (2, 8) and len(out) == 2
+    assert out.keys() == ["last_hidden_state", "pooler_output"] and "pooler_output" in out
+    bare = BertModel(config, add_pooling_layer=False).eval()(ids)
+    assert bare.pooler_output is None and len(bare) == 1 and bare.to_tuple() == (bare.last_hidden_state,)
+    with pytest.raises(KeyError):
+        bare["pooler_output"]
+    classifier = BertForSequenceClassification(config).eval()
+    out = classifier(ids)
+    assert out.loss is None and out[0] is out.logits and tuple(out.logits.shape) == (2, 3)
+    labels = ember.tensor([0, 2])
+    out = classifier(ids, labels=labels)
+    assert out[0] is out.loss and out[1] is out.logits
+    assert abs(out.loss.item() - ember.nn.functional.cross_entropy(out.logits, labels).item()) < 1e-6
+    config.num_labels = 1
+    regressor = BertForSequenceClassification(config).eval()
+    out = regressor(ids, labels=ember.tensor([0.5, -1.0]))
+    assert abs(out.loss.item() - ((out.logits.squeeze(-1) - ember.tensor([0.5, -1.0])) ** 2).mean().item()) < 1e-6

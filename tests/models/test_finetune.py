@@ -11,7 +11,7 @@ def _accuracy(model, tokenizer, texts, labels):
     model.eval()
     with ember.no_grad():
         batch = tokenizer(texts, padding=True, return_tensors="pt")
-        predicted = model(batch["input_ids"], batch["attention_mask"]).argmax(1).numpy()
+        predicted = model(batch["input_ids"], batch["attention_mask"]).logits.argmax(1).numpy()
     model.train()
     return float((predicted == np.asarray(labels)).mean())
 
@@ -22,8 +22,9 @@ def _train(model, tokenizer, optimizer, texts, labels, steps, batch_size):
     for _ in range(steps):
         idx = order.choice(len(texts), batch_size, replace=False)
         batch = tokenizer([texts[i] for i in idx], padding=True, return_tensors="pt")
-        logits = model(batch["input_ids"], batch["attention_mask"])
-        loss = ember.nn.functional.cross_entropy(logits, ember.tensor([labels[i] for i in idx]))
+        outputs = model(batch["input_ids"], batch["attention_mask"], labels=ember.tensor([labels[i] for i in idx]))
+        loss = outputs.loss
+        assert outputs[0] is loss and ember.equal(outputs[1], outputs.logits)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

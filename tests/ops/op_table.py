@@ -259,6 +259,257 @@ ROWS = [(f"unary-{name}", _unary(name), [(3, 4)], dict(zip(("low", "high"), UNAR
 ]
 
 
+# special functions (ember/ops/special.py) and the "other operations" (ember/ops/other.py).
+# torch's float64 trigamma (digamma's derivative) stops its asymptotic series at ~1e-10 relative error
+_TRIGAMMA_F64 = {np.float64: 1e-9}
+ROWS += [
+    ("lgamma", lambda T, x: x.lgamma(), [(3, 4)], dict(low=-3, high=5)),
+    ("digamma", lambda T, x: T.digamma(x), [(3, 4)], dict(low=0.2, high=5, grad_rtol=_TRIGAMMA_F64)),
+    ("digamma-negative", lambda T, x: x.digamma(), [(3, 4)], dict(low=-2.9, high=-2.1, grad_rtol=_TRIGAMMA_F64)),
+    ("polygamma-1", lambda T, x: T.polygamma(1, x), [(3, 4)], dict(low=0.2, high=5, rtol=_TRIGAMMA_F64)),
+    ("polygamma-2", lambda T, x: x.polygamma(2), [(3, 4)], dict(low=0.5, high=5)),
+    ("polygamma-3-negative", lambda T, x: T.polygamma(3, x), [(3, 4)], dict(low=-1.9, high=-1.1)),
+    ("mvlgamma", lambda T, x: x.mvlgamma(3), [(3, 4)], dict(low=1.5, high=4)),
+    ("i0", lambda T, x: T.i0(x), [(3, 4)], dict(low=-25, high=25)),
+    ("special.i0e", lambda T, x: T.special.i0e(x), [(3, 4)], dict(low=-25, high=25)),
+    ("special.i1", lambda T, x: T.special.i1(x), [(3, 4)], dict(low=-25, high=25)),
+    ("special.i1e", lambda T, x: T.special.i1e(x), [(3, 4)], dict(low=-25, high=25)),
+    ("special.ndtr", lambda T, x: T.special.ndtr(x), [(3, 4)], dict(low=-6, high=6)),
+    ("special.ndtri", lambda T, x: T.special.ndtri(x), [(3, 4)], dict(low=0.02, high=0.98)),
+    # far in the lower tail the float32 derivative exp(-x^2/2 - log_ndtr(x)) amplifies an ulp of the result
+    ("special.log_ndtr", lambda T, x: T.special.log_ndtr(x), [(3, 4)], dict(low=-8, high=6)),
+    ("special.log_ndtr-tail", lambda T, x: T.special.log_ndtr(x * 4), [(3, 4)], dict(low=-8, high=-2, grad=False)),
+    ("special.erfcx", lambda T, x: T.special.erfcx(x), [(3, 4)], dict(low=-3, high=30)),
+    ("special.entr", lambda T, x: T.special.entr(x), [(3, 4)], dict(low=0.1, high=3)),
+    ("special.xlog1py", lambda T, x, y: T.special.xlog1py(x, y), [(3, 4), (4,)], dict(low=-0.5, high=2)),
+    ("xlogy", lambda T, x, y: T.xlogy(x, y), [(3, 4), (4,)], dict(low=0.1, high=2)),
+    ("xlogy-zeros", lambda T, x, y: (x * (x > 1)).xlogy(y), [(3, 4), (3, 4)], dict(low=0.1, high=2)),
+    ("special.xlogy-scalar", lambda T, y: T.special.xlogy(2.0, y), [(3, 4)], dict(low=0.1, high=2)),
+    ("special.gammaln", lambda T, x: T.special.gammaln(x), [(3, 4)], dict(low=0.1, high=8)),
+    ("special.multigammaln", lambda T, x: T.special.multigammaln(x, 2), [(3, 4)], dict(low=1, high=4)),
+    ("igamma", lambda T, x: T.igamma(T.tensor([0.5, 1.0, 2.5, 7.0], dtype=x.dtype), x), [(3, 4)],
+     dict(low=0.1, high=9)),
+    ("igammac", lambda T, x: T.tensor([0.5, 1.0, 2.5, 7.0], dtype=x.dtype).igammac(x), [(3, 4)], dict(low=0.5, high=9)),
+    # torch's float64 kernel for a large shape is an asymptotic series good to ~1e-9
+    ("special.gammaincc", lambda T, x: T.special.gammaincc(T.tensor(30.0, dtype=x.dtype), x), [(3, 4)],
+     dict(low=20, high=40, rtol={np.float64: 1e-8})),
+    ("sinc", lambda T, x: x.sinc(), [(3, 4)], {}),
+    ("logit", lambda T, x: T.logit(x), [(3, 4)], dict(low=0.05, high=0.95)),
+    ("logit-eps", lambda T, x: x.logit(eps=0.2), [(3, 4)], dict(low=0.05, high=0.95)),
+    ("diff", lambda T, x: x.diff(), [(3, 5)], {}),
+    ("diff-n2-dim0", lambda T, x: T.diff(x, n=2, dim=0), [(4, 3)], {}),
+    ("diff-prepend-append", lambda T, x, p, a: T.diff(x, dim=1, prepend=p, append=a), [(3, 4), (3, 1), (3, 2)], {}),
+    ("kron", lambda T, a, b: T.kron(a, b), [(2, 3), (3, 2)], {}),
+    ("kron-ranks", lambda T, a, b: a.kron(b), [(2,), (2, 3, 2)], {}),
+    ("cov", lambda T, x: x.cov(), [(3, 5)], {}),
+    ("cov-1d-correction0", lambda T, x: T.cov(x, correction=0), [(6,)], {}),
+    ("cov-weights", lambda T, x, aw: T.cov(x, fweights=T.tensor([1, 2, 1, 3, 1]), aweights=aw + 2.5),
+     [(3, 5), (5,)], {}),
+    ("corrcoef", lambda T, x: T.corrcoef(x), [(3, 6)], {}),
+    ("cartesian_prod", lambda T, a, b, c: T.cartesian_prod(a, b, c), [(2,), (3,), (2,)], {}),
+    ("combinations", lambda T, x: T.combinations(x, 2), [(4,)], {}),
+    ("combinations-replacement", lambda T, x: T.combinations(x, 3, with_replacement=True), [(3,)], {}),
+    ("block_diag", lambda T, a, b, c: T.block_diag(a, b, c), [(2, 3), (3,), ()], {}),
+    ("trapezoid", lambda T, y: T.trapezoid(y), [(3, 5)], {}),
+    ("trapezoid-dx-dim0", lambda T, y: T.trapezoid(y, dx=0.5, dim=0), [(3, 5)], {}),
+    ("trapezoid-x", lambda T, y, x: T.trapezoid(y, x), [(3, 5), (5,)], {}),
+    ("trapz-x-2d", lambda T, y, x: T.trapz(y, x, dim=0), [(3, 5), (3, 5)], {}),
+    ("cumulative_trapezoid", lambda T, y, x: T.cumulative_trapezoid(y, x), [(3, 5), (5,)], {}),
+    ("cumulative_trapezoid-dx", lambda T, y: T.cumulative_trapezoid(y, dx=2.0, dim=0), [(3, 5)], {}),
+    ("logcumsumexp", lambda T, x: x.logcumsumexp(1), [(3, 5)], dict(low=-20, high=20)),
+    ("logcumsumexp-dim0", lambda T, x: T.logcumsumexp(x, 0), [(4, 3)], {}),
+    ("renorm", lambda T, x: x.renorm(2, 0, 1.5), [(3, 4)], {}),
+    ("renorm-p1-dim1", lambda T, x: T.renorm(x, 1, 1, 2.0), [(3, 4, 2)], {}),
+]
+
+def _sym_pd(T, a):
+    """A symmetric positive-definite matrix from a random square one."""
+    return a @ a.mT + a.shape[-1] * T.eye(a.shape[-1], dtype=a.dtype)
+
+
+def _eigh_parts(T, a):
+    """Eigenvectors are unique only up to sign: compare the values and |V|."""
+    w, v = T.linalg.eigh(_sym_pd(T, a))
+    return w, v.abs()
+
+
+def _lu_parts(T, a):
+    p, l, u = T.linalg.lu(a)
+    return p, l, u
+
+
+# torch.linalg (ember/linalg.py over ember/ops/linalg.py and ember/ops/solvers.py)
+ROWS += [
+    ("linalg.det", lambda T, a: T.linalg.det(_spd(T, a)), [(2, 3, 3)], {}),
+    ("linalg.slogdet", lambda T, a: T.linalg.slogdet(a - 2 * T.eye(3, dtype=a.dtype)), [(2, 3, 3)], {}),
+    ("slogdet", lambda T, a: T.slogdet(_spd(T, a)), [(3, 3)], {}),
+    ("logdet", lambda T, a: T.logdet(_spd(T, a)), [(2, 3, 3)], {}),
+    ("linalg.inv", lambda T, a: T.linalg.inv(_spd(T, a)), [(2, 3, 3)], {}),
+    ("linalg.inv_ex", lambda T, a: T.linalg.inv_ex(_spd(T, a)), [(3, 3)], {}),
+    ("linalg.solve", lambda T, a, b: T.linalg.solve(_spd(T, a), b), [(2, 3, 3), (2, 3, 2)], {}),
+    ("linalg.solve-vector", lambda T, a, b: T.linalg.solve(_spd(T, a), b), [(3, 3), (3,)], {}),
+    ("linalg.solve-batch-vectors", lambda T, a, b: T.linalg.solve(_spd(T, a), b), [(2, 3, 3), (2, 3)], {}),
+    ("linalg.solve-bcast", lambda T, a, b: T.linalg.solve(_spd(T, a), b), [(3, 3), (2, 3, 2)], {}),
+    ("linalg.solve-right", lambda T, a, b: T.linalg.solve(_spd(T, a), b, left=False), [(3, 3), (2, 3)], {}),
+    ("linalg.solve_ex", lambda T, a, b: T.linalg.solve_ex(_spd(T, a), b), [(3, 3), (3, 2)], {}),
+    ("linalg.solve_triangular-upper", lambda T, a, b: T.linalg.solve_triangular(_spd(T, a), b, upper=True),
+     [(3, 3), (3, 2)], {}),
+    ("linalg.solve_triangular-lower-unit", lambda T, a, b: T.linalg.solve_triangular(a, b, upper=False,
+                                                                                     unitriangular=True),
+     [(2, 3, 3), (2, 3, 2)], dict(low=-0.5, high=0.5)),
+    ("linalg.solve_triangular-right", lambda T, a, b: T.linalg.solve_triangular(_spd(T, a), b, upper=False,
+                                                                                left=False), [(3, 3), (2, 3)], {}),
+    ("triangular_solve", lambda T, b, a: T.triangular_solve(b, _spd(T, a), transpose=True), [(3, 2), (3, 3)], {}),
+    ("linalg.cholesky", lambda T, a: T.linalg.cholesky(_sym_pd(T, a)), [(2, 3, 3)], {}),
+    ("linalg.cholesky-upper", lambda T, a: T.linalg.cholesky(_sym_pd(T, a), upper=True), [(3, 3)], {}),
+    ("cholesky", lambda T, a: T.cholesky(_sym_pd(T, a)), [(3, 3)], {}),
+    ("linalg.cholesky_ex", lambda T, a: T.linalg.cholesky_ex(_sym_pd(T, a)), [(3, 3)], {}),
+    ("cholesky_solve", lambda T, b, a: T.cholesky_solve(b, T.linalg.cholesky(_sym_pd(T, a))), [(3, 2), (3, 3)], {}),
+    ("cholesky_inverse", lambda T, a: T.cholesky_inverse(T.linalg.cholesky(_sym_pd(T, a)), upper=False),
+     [(3, 3)], {}),
+    ("linalg.eigh", _eigh_parts, [(2, 3, 3)], {}),
+    ("linalg.eigh-upper", lambda T, a: T.linalg.eigh(_sym_pd(T, a), UPLO="U").eigenvalues, [(4, 4)], {}),
+    ("linalg.eigvalsh", lambda T, a: T.linalg.eigvalsh(_sym_pd(T, a)), [(3, 3)], {}),
+    ("linalg.qr-tall", lambda T, a: _qr_parts(T, a), [(4, 3)], {}),
+    ("linalg.qr-wide", lambda T, a: T.linalg.qr(a), [(3, 5)], {}),
+    ("linalg.svd-full", lambda T, a: _linalg_svd_parts(T, a, True), [(4, 3)], {}),
+    ("linalg.svd-reduced-wide", lambda T, a: _linalg_svd_parts(T, a, False), [(2, 3, 5)], {}),
+    ("linalg.svdvals", lambda T, a: T.linalg.svdvals(a), [(2, 4, 3)], {}),
+    ("linalg.pinv", lambda T, a: T.linalg.pinv(a), [(4, 3)], {}),
+    ("linalg.pinv-hermitian", lambda T, a: T.linalg.pinv(_sym_pd(T, a), hermitian=True), [(3, 3)], {}),
+    ("pinverse", lambda T, a: T.pinverse(a), [(2, 3, 4)], {}),
+    ("linalg.lstsq", lambda T, a, b: T.linalg.lstsq(a, b).solution, [(5, 3), (5, 2)], {}),
+    ("linalg.lstsq-gelsd", lambda T, a, b: T.linalg.lstsq(a, b, driver="gelsd")[:2], [(2, 5, 3), (2, 5, 2)], {}),
+    ("linalg.lu_factor", lambda T, a: T.linalg.lu_factor(a), [(2, 3, 3)], {}),
+    ("linalg.lu_factor_ex", lambda T, a: T.linalg.lu_factor_ex(a), [(4, 4)], {}),
+    ("linalg.lu-square", _lu_parts, [(2, 4, 4)], {}),
+    ("linalg.lu-tall", _lu_parts, [(5, 3)], {}),
+    ("linalg.lu-wide", _lu_parts, [(3, 5)], {}),
+    ("linalg.lu_solve", lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(_spd(T, a)), b), [(3, 3), (3, 2)], {}),
+    ("linalg.lu_solve-adjoint", lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(_spd(T, a)), b, adjoint=True),
+     [(3, 3), (3, 2)], {}),
+    ("linalg.lu_solve-right", lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(_spd(T, a)), b, left=False),
+     [(3, 3), (2, 3)], {}),
+    ("linalg.lu_solve-right-adjoint", lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(_spd(T, a)), b,
+                                                                        left=False, adjoint=True),
+     [(3, 3), (2, 3)], {}),
+    ("lu_unpack", lambda T, a: T.lu_unpack(*T.linalg.lu_factor(a)), [(3, 3)], {}),
+    ("linalg.matrix_exp", lambda T, a: T.linalg.matrix_exp(a), [(2, 3, 3)], {}),
+    ("matrix_exp-large-norm", lambda T, a: T.matrix_exp(a * 3), [(3, 3)], {}),
+    ("linalg.matrix_power", lambda T, a: T.linalg.matrix_power(a, 3), [(3, 3)], {}),
+    ("linalg.matrix_power-neg", lambda T, a: T.linalg.matrix_power(_spd(T, a), -2), [(3, 3)], {}),
+    ("linalg.vector_norm", lambda T, x: T.linalg.vector_norm(x), [(3, 4)], {}),
+    ("linalg.vector_norm-p3-dim", lambda T, x: T.linalg.vector_norm(x, 3, dim=(0, 2), keepdim=True), [(2, 3, 4)], {}),
+    ("linalg.vector_norm-inf", lambda T, x: T.linalg.vector_norm(x, float("inf"), dim=1), [(3, 4)], {}),
+    ("linalg.vector_norm-p1", lambda T, x: T.linalg.vector_norm(x, 1), [(3, 4)], {}),
+    ("linalg.vector_norm-keepdim-all", lambda T, x: T.linalg.vector_norm(x, keepdim=True), [(3, 4)], {}),
+    ("linalg.matrix_norm-fro", lambda T, a: T.linalg.matrix_norm(a), [(2, 3, 4)], {}),
+    ("linalg.matrix_norm-nuc", lambda T, a: T.linalg.matrix_norm(a, "nuc"), [(2, 3, 4)], {}),
+    ("linalg.matrix_norm-2", lambda T, a: T.linalg.matrix_norm(a, 2, dim=(0, 2), keepdim=True), [(3, 2, 4)], {}),
+    ("linalg.matrix_norm--2", lambda T, a: T.linalg.matrix_norm(a, -2), [(3, 4)], {}),
+    ("linalg.matrix_norm-1", lambda T, a: T.linalg.matrix_norm(a, 1), [(2, 3, 4)], {}),
+    ("linalg.matrix_norm-inf-keepdim", lambda T, a: T.linalg.matrix_norm(a, float("inf"), keepdim=True),
+     [(2, 3, 4)], {}),
+    ("linalg.matrix_norm--inf-dims", lambda T, a: T.linalg.matrix_norm(a, -float("inf"), dim=(2, 0)), [(2, 3, 4)], {}),
+    ("linalg.norm", lambda T, a: T.linalg.norm(a), [(2, 3, 4)], {}),
+    ("linalg.norm-matrix-ord", lambda T, a: T.linalg.norm(a, 1), [(3, 4)], {}),
+    ("linalg.norm-vector-ord", lambda T, a: T.linalg.norm(a, 3), [(4,)], {}),
+    ("linalg.norm-dim", lambda T, a: T.linalg.norm(a, dim=1), [(3, 4)], {}),
+    ("linalg.norm-dims-nuc", lambda T, a: T.linalg.norm(a, "nuc", dim=(0, 1)), [(3, 4)], {}),
+    ("linalg.cond", lambda T, a: T.linalg.cond(a), [(2, 3, 3)], {}),
+    ("linalg.cross", lambda T, a, b: T.linalg.cross(a, b), [(2, 3), (1, 3)], {}),
+    ("linalg.cross-dim", lambda T, a, b: T.linalg.cross(a, b, dim=0), [(3, 2), (3, 2)], {}),
+    ("linalg.vecdot", lambda T, a, b: T.linalg.vecdot(a, b), [(2, 3), (3,)], {}),
+    ("linalg.multi_dot", lambda T, a, b, c, d: T.linalg.multi_dot([a, b, c, d]), [(3,), (3, 4), (4, 2), (2,)], {}),
+    ("linalg.multi_dot-matrices", lambda T, a, b, c: T.linalg.multi_dot((a, b, c)), [(2, 3), (3, 4), (4, 2)], {}),
+    ("linalg.vander", lambda T, x: T.linalg.vander(x, N=4), [(2, 3)], {}),
+    ("linalg.householder_product", lambda T, a, tau: T.linalg.householder_product(a, tau), [(4, 3), (2,)],
+     dict(low=-1, high=1)),
+    ("linalg.householder_product-batch", lambda T, a, tau: T.linalg.householder_product(a, tau), [(2, 3, 3), (2, 3)],
+     {}),
+    ("linalg.tensorinv", lambda T, a: T.linalg.tensorinv(_spd(T, a).reshape(2, 2, 4), ind=2), [(4, 4)], {}),
+    ("linalg.tensorsolve", lambda T, a, b: T.linalg.tensorsolve(_spd(T, a).reshape(2, 3, 6), b), [(6, 6), (2, 3)], {}),
+    ("linalg.diagonal", lambda T, a: T.linalg.diagonal(a, offset=1), [(2, 3, 4)], {}),
+]
+
+def _eig_parts(T, a):
+    """Eigenvectors are unique only up to a phase: compare the values and |V|."""
+    w, v = T.linalg.eig(a)
+    return w, v.abs()
+
+
+def _cplx(*shapes, seed=5):
+    """Complex inputs, complex64 in the float32 run and complex128 in the float64 one."""
+    def make(dtype):
+        rng = np.random.default_rng(seed)
+        ctype = np.complex64 if dtype == np.float32 else np.complex128
+        return [(rng.uniform(-2, 2, s) + 1j * rng.uniform(-2, 2, s)).astype(ctype) for s in shapes]
+    return make
+
+
+def _cplx_and_real(complex_shape, real_shape):
+    def make(dtype):
+        return _cplx(complex_shape)(dtype) + [np.random.default_rng(6).uniform(-2, 2, real_shape).astype(dtype)]
+    return make
+
+
+# complex tensors (ember/ops/complex.py, and the engine's conjugation around holomorphic ops) and torch.fft
+ROWS += [
+    ("complex-mul", lambda T, a, b: a * b, _cplx((3, 4), (4,)), {}),
+    ("complex-div", lambda T, a, b: a / b, _cplx((3, 4), (3, 4)), {}),
+    ("complex-add-sub-scalar", lambda T, a, b: a + b - 2j * a, _cplx((3, 4), (3, 4)), {}),
+    ("complex-mul-real", lambda T, a, r: a * r + r, _cplx_and_real((3, 4), (3, 4)), {}),
+    ("complex-matmul", lambda T, a, b: a @ b, _cplx((3, 4), (4, 2)), {}),
+    ("complex-exp-log", lambda T, a: a.exp() + a.log(), _cplx((3, 4)), {}),
+    ("complex-trig", lambda T, a: a.sin() * a.cos() + a.tanh(), _cplx((3, 4)), {}),
+    ("complex-sqrt-reciprocal", lambda T, a: a.sqrt() + a.reciprocal(), _cplx((3, 4)), {}),
+    ("complex-pow", lambda T, a: a ** 3 + a.pow(2), _cplx((3, 4)), {}),
+    ("complex-abs", lambda T, a: a.abs(), _cplx((3, 4)), {}),
+    ("complex-angle", lambda T, a: a.angle(), _cplx((3, 4)), {}),
+    ("complex-real-imag", lambda T, a: (a.real, a.imag, T.real(a) * T.imag(a)), _cplx((3, 4)), {}),
+    ("complex-conj", lambda T, a, b: a.conj() * b + T.conj_physical(b), _cplx((3, 4), (3, 4)), {}),
+    ("complex-sum-mean", lambda T, a: (a.sum(), a.mean(0), a.sum(1, keepdim=True)), _cplx((3, 4)), {}),
+    ("complex-shape-ops", lambda T, a: (a.t()[1:, ::2], a.reshape(-1), T.cat([a, a[:1]]), a.unsqueeze(0)),
+     _cplx((3, 4)), {}),
+    ("view_as_real", lambda T, a: T.view_as_real(a) * 2, _cplx((3, 4)), {}),
+    ("view_as_real-transposed", lambda T, a: T.view_as_real(a.t()), _cplx((3, 4)), {}),
+    ("view_as_complex", lambda T, x: T.view_as_complex(x) * (1 + 1j), [(3, 4, 2)], {}),
+    ("torch.complex", lambda T, re, im: T.complex(re, im) ** 2, [(3, 4), (3, 4)], {}),
+    ("polar", lambda T, r, t: T.polar(r, t) ** 2, [(3, 4), (3, 4)], dict(low=0.5, high=2)),
+    ("real-to-complex-cast", lambda T, x: x.to(T.complex64 if x.dtype == T.float32 else T.complex128) * 1j,
+     [(3, 4)], {}),
+    ("abs-of-complex-scalar-product", lambda T, x: (x * 1j + x).abs(), [(3, 4)], {}),
+    ("fft.fft", lambda T, a: T.fft.fft(a), _cplx((3, 8)), {}),
+    ("fft.fft-real-n-pad", lambda T, x: T.fft.fft(x, n=10, norm="ortho"), [(3, 8)], {}),
+    ("fft.ifft-n-trim-dim0", lambda T, a: T.fft.ifft(a, n=3, dim=0, norm="forward"), _cplx((5, 4)), {}),
+    ("fft.rfft", lambda T, x: T.fft.rfft(x), [(3, 8)], {}),
+    ("fft.rfft-odd-n-ortho", lambda T, x: T.fft.rfft(x, n=7, norm="ortho"), [(3, 8)], {}),
+    ("fft.irfft", lambda T, a: T.fft.irfft(a), _cplx((3, 5)), {}),
+    ("fft.irfft-odd-n-forward", lambda T, a: T.fft.irfft(a, n=9, norm="forward"), _cplx((3, 5)), {}),
+    ("fft.irfft-dim0", lambda T, a: T.fft.irfft(a, n=6, dim=0), _cplx((4, 3)), {}),
+    ("fft.hfft", lambda T, a: T.fft.hfft(a, n=7), _cplx((3, 4)), {}),
+    ("fft.ihfft", lambda T, x: T.fft.ihfft(x, norm="ortho"), [(3, 6)], {}),
+    ("fft.fft2", lambda T, a: T.fft.fft2(a), _cplx((2, 3, 4)), {}),
+    ("fft.ifft2-s", lambda T, a: T.fft.ifft2(a, s=(2, 5)), _cplx((3, 4)), {}),
+    ("fft.fftn-dim", lambda T, x: T.fft.fftn(x, dim=(0, 2), norm="ortho"), [(2, 3, 4)], {}),
+    ("fft.ifftn", lambda T, a: T.fft.ifftn(a), _cplx((2, 3, 4)), {}),
+    ("fft.rfft2", lambda T, x: T.fft.rfft2(x), [(2, 4, 6)], {}),
+    ("fft.irfft2", lambda T, a: T.fft.irfft2(a), _cplx((2, 4, 4)), {}),
+    ("fft.rfftn-s", lambda T, x: T.fft.rfftn(x, s=(3, 5)), [(2, 4, 6)], {}),
+    ("fft.irfftn-s-dim", lambda T, a: T.fft.irfftn(a, s=(4, 5), dim=(0, 1)), _cplx((3, 3, 2)), {}),
+    ("fft.hfft2", lambda T, a: T.fft.hfft2(a), _cplx((3, 4)), {}),
+    ("fft.ihfft2", lambda T, x: T.fft.ihfft2(x), [(3, 4)], {}),
+    ("fft.fftshift", lambda T, x: T.fft.fftshift(T.fft.fft(x)), [(3, 5)], {}),
+    ("fft.ifftshift-dim", lambda T, x: T.fft.ifftshift(x, dim=0), [(5, 4)], {}),
+    ("linalg.eig", lambda T, a: _eig_parts(T, a), [(3, 3)], {}),
+    ("linalg.eig-complex", lambda T, a: _eig_parts(T, a), _cplx((2, 3, 3)), {}),
+    ("linalg.eigvals", lambda T, a: T.linalg.eigvals(a), [(2, 4, 4)], {}),
+    ("linalg.vector_norm-complex", lambda T, a: T.linalg.vector_norm(a, dim=1), _cplx((3, 4)), {}),
+    ("complex-linalg.solve", lambda T, a, b: T.linalg.solve(a, b), _cplx((3, 3), (3, 2)), {}),
+    ("complex-inv-det", lambda T, a: (T.linalg.inv(a), T.linalg.det(a)), _cplx((3, 3)), {}),
+    ("fft.spectral-loss", lambda T, x, y: (T.fft.rfft(x) - T.fft.rfft(y)).abs().pow(2).mean(), [(2, 16), (2, 16)], {}),
+]
+
 def _set(x, key, value):
     x[key] = value
     return x
@@ -273,3 +524,10 @@ def _svd_parts(T, a):
 def _qr_parts(T, a):
     q, r = T.qr(a)
     return q @ r, (q.t() @ q), r.abs()
+
+
+def _linalg_svd_parts(T, a, full_matrices):
+    """As _svd_parts, for linalg.svd (the columns past min(m, n) of a full U or Vh are arbitrary)."""
+    u, s, vh = T.linalg.svd(a, full_matrices=full_matrices)
+    k = s.shape[-1]
+    return s, (u[..., :k] * s.unsqueeze(-2)) @ vh[..., :k, :]

@@ -81,6 +81,7 @@ NO_GRAD_ROWS = [
     ("mean-int-dtype", lambda T, x: x.mean(dtype=T.float64), lambda: [_ints()]),
     ("clamp-int", lambda T, x: x.clamp(-1, 2), lambda: [_ints()]),
     ("where-int", lambda T, x, y: T.where(x > 0, x, y), lambda: [_ints(), _ints(np.int32, seed=6)]),
+    ("where-two-scalars", lambda T, x: (T.where(x > 0, 1.5, -2.0), T.where(x > 0, 1, 0)), lambda: [_ints()]),
 ]
 
 

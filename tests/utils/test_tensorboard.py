@@ -482,3 +482,34 @@ def test_image_summary_matches_torch(torch_summary, shape, dataformats, dtype):
 def test_text_summary_matches_torch(torch_summary):
     for text in ("hello", "", "ünïcode **md**\nline"):
         assert summary.text("t", text) == torch_summary.text("t", text).SerializeToString()
+
+
+def test_add_graph_writes_a_graph_tensorboard_reads(tmp_path):
+    """Leaf-module calls named by scope, edges found through functional ops, IO nodes, output shapes."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    import ember
+    import ember.nn.functional as F
+    from ember.utils.tensorboard import SummaryWriter
+
+    class Net(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = ember.nn.Linear(4, 8), ember.nn.Linear(8, 2)
+            self.head = ember.nn.Sequential(ember.nn.Linear(2, 2), ember.nn.Tanh())
+
+        def forward(self, x):
+            return self.head(self.fc2(F.relu(self.fc1(x)).view(-1, 8)))
+
+    with SummaryWriter(str(tmp_path)) as writer:
+        writer.add_graph(Net(), ember.randn(3, 4))
+    acc = EventAccumulator(str(tmp_path))
+    acc.Reload()
+    assert acc.Tags()["graph"]
+    nodes = [(n.name, n.op, list(n.input), [[d.size for d in s.dim] for s in n.attr["_output_shapes"].list.shape])
+             for n in acc.Graph().node]
+    assert nodes == [("input/input.0", "IO Node", [], [[3, 4]]),
+                     ("Net/Linear[fc1]", "Linear", ["input/input.0"], [[3, 8]]),
+                     ("Net/Linear[fc2]", "Linear", ["Net/Linear[fc1]"], [[3, 2]]),
+                     ("Net/Sequential[head]/Linear[0]", "Linear", ["Net/Linear[fc2]"], [[3, 2]]),
+                     ("Net/Sequential[head]/Tanh[1]", "Tanh", ["Net/Sequential[head]/Linear[0]"], [[3, 2]]),
+                     ("output/output.0", "IO Node", ["Net/Sequential[head]/Tanh[1]"], [[3, 2]])]

@@ -1,7 +1,14 @@
 """ember.vision.datasets on small files in the real on-disk formats (CIFAR pickles, IDX raw and gzip, class folders)."""
+import functools
 import gzip
+import hashlib
+import http.server
 import os
 import pickle
+import re
+import socket
+import tarfile
+import threading
 
 import numpy as np
 import pytest
@@ -85,11 +92,20 @@ def test_cifar100_fine_labels(tmp_path):
 
 
 def test_cifar_missing_files_say_where_to_put_them(tmp_path):
-    with pytest.raises(RuntimeError, match=r"CIFAR10: cannot download \(no network\)\. Put the python batches "
-                                           r"\(data_batch_1.*batches\.meta\) in .*cifar-10-batches-py/"):
-        datasets.CIFAR10(str(tmp_path), download=True)
+    with pytest.raises(RuntimeError, match=r"CIFAR10: dataset not found\. Pass download=True, or put the python "
+                                           r"batches \(data_batch_1.*batches\.meta\) in .*cifar-10-batches-py/"):
+        datasets.CIFAR10(str(tmp_path))
     with pytest.raises(RuntimeError, match=r"CIFAR100: dataset not found.*cifar-100-python/"):
         datasets.CIFAR100(str(tmp_path))
+
+
+def test_cifar_download_failure_names_the_url_and_the_folder(tmp_path, monkeypatch):
+    url = f"http://127.0.0.1:{_closed_port()}/cifar-10-python.tar.gz"
+    monkeypatch.setattr(datasets.CIFAR10, "url", url)
+    with pytest.raises(RuntimeError, match=rf"CIFAR10: could not download {re.escape(url)} .*extract it in "
+                                           rf"{re.escape(str(tmp_path))}/"):
+        datasets.CIFAR10(str(tmp_path), download=True)
+    assert os.listdir(tmp_path) == []      # no partial file left behind
 
 
 def test_idx_header_is_big_endian_magic(tmp_path):
@@ -156,10 +172,99 @@ def test_mnist_family_through_dataloader_with_workers(tmp_path):
     np.testing.assert_allclose(x.numpy(), expected, rtol=1e-6, atol=1e-6)
 
 
-def test_kmnist_missing_files(tmp_path):
+def test_kmnist_missing_files(tmp_path, monkeypatch):
     _write_mnist(tmp_path, "MNIST")  # the folder is named after the class, so KMNIST does not find MNIST's files
-    with pytest.raises(RuntimeError, match=r"KMNIST: cannot download \(no network\).*KMNIST.raw/"):
+    with pytest.raises(RuntimeError, match=r"KMNIST: dataset not found. Pass download=True.*KMNIST.raw/"):
+        datasets.KMNIST(str(tmp_path))
+    mirror = f"http://127.0.0.1:{_closed_port()}/kmnist/"
+    monkeypatch.setattr(datasets.KMNIST, "mirrors", [mirror])
+    with pytest.raises(RuntimeError, match=rf"KMNIST: could not download train-images-idx3-ubyte.gz: tried "
+                                           rf"{re.escape(mirror)}train-images-idx3-ubyte.gz .*KMNIST.raw/"):
         datasets.KMNIST(str(tmp_path), download=True)
+
+
+def _closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def http_folder(tmp_path):
+    """A loopback HTTP server over a folder: (folder, base URL)."""
+    served = tmp_path / "served"
+    served.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield served, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_mnist_download_tries_mirrors_in_order_and_checks_md5(tmp_path, http_folder, monkeypatch):
+    served, base = http_folder
+    resources = []
+    rng = np.random.default_rng(0)
+    for name, array in (("train-images-idx3-ubyte.gz", rng.integers(0, 256, (5, 28, 28), dtype=np.uint8)),
+                        ("train-labels-idx1-ubyte.gz", np.arange(5, dtype=np.uint8)),
+                        ("t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (2, 28, 28), dtype=np.uint8)),
+                        ("t10k-labels-idx1-ubyte.gz", np.array([3, 4], dtype=np.uint8))):
+        write_idx(served / name, array)
+        resources.append((name, hashlib.md5((served / name).read_bytes()).hexdigest()))
+    dead = f"http://127.0.0.1:{_closed_port()}/"
+    monkeypatch.setattr(datasets.MNIST, "mirrors", [dead, base])
+    monkeypatch.setattr(datasets.MNIST, "resources", resources)
+    root = tmp_path / "root"
+    ds = datasets.MNIST(str(root), train=True, download=True)
+    assert len(ds) == 5 and ds.targets.tolist() == [0, 1, 2, 3, 4]
+    assert sorted(os.listdir(root / "MNIST" / "raw")) == sorted(name for name, _ in resources)
+    assert datasets.MNIST(str(root), train=False).targets.tolist() == [3, 4]
+    # a file whose checksum differs is refused, and nothing is kept
+    monkeypatch.setattr(datasets.MNIST, "mirrors", [base])
+    monkeypatch.setattr(datasets.MNIST, "resources", [(resources[0][0], "0" * 32)] + resources[1:])
+    with pytest.raises(RuntimeError, match=r"MD5 is [0-9a-f]{32}, expected 0{32}.*Download it by hand"):
+        datasets.MNIST(str(tmp_path / "other"), download=True)
+    assert not (tmp_path / "other" / "MNIST" / "raw" / resources[0][0]).exists()
+
+
+def test_cifar_download_extracts_the_archive(tmp_path, http_folder, monkeypatch):
+    served, base = http_folder
+    batches = tmp_path / "build" / "cifar-10-batches-py"
+    batches.mkdir(parents=True)
+    for i in range(1, 6):
+        _dump(batches / f"data_batch_{i}", {"data": _cifar_rows(2, i), "labels": [i, i]})
+    _dump(batches / "test_batch", {"data": _cifar_rows(1, 9), "labels": [9]})
+    _dump(batches / "batches.meta", {"label_names": [f"c{i}" for i in range(10)]})
+    archive = served / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(batches, arcname="cifar-10-batches-py")
+    monkeypatch.setattr(datasets.CIFAR10, "url", base + "cifar-10-python.tar.gz")
+    monkeypatch.setattr(datasets.CIFAR10, "tgz_md5", hashlib.md5(archive.read_bytes()).hexdigest())
+    root = tmp_path / "root"
+    ds = datasets.CIFAR10(str(root), train=True, download=True)
+    assert len(ds) == 10 and ds.targets == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert datasets.CIFAR10(str(root), train=False).targets == [9]
+
+
+def test_cifar_batch_with_a_code_global_is_refused(tmp_path):
+    import pickle
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+
+    class Boom:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]:
+        with open(folder / name, "wb") as f:
+            pickle.dump({"data": Boom(), "labels": [0], "label_names": ["a"]}, f, protocol=2)
+    with pytest.raises(RuntimeError, match=r"data_batch_1 is not a CIFAR python batch: refused global "
+                                           r"(posix|os)\.system"):
+        datasets.CIFAR10(str(tmp_path))
+    assert not (tmp_path / "pwned").exists()
 
 
 def test_image_folder(tmp_path):

@@ -147,3 +147,16 @@ def test_vgg11_bn_names_match_torchvision():
 def test_missing_weights_file_says_no_download():
     with pytest.raises(RuntimeError, match=r"resnet18: weights='IMAGENET1K_V1' is not a local file.*cannot download"):
         models.resnet18(weights="IMAGENET1K_V1")
+
+
+def test_deprecated_pretrained_keyword_warns_as_torchvision():
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = models.resnet18(pretrained=False, num_classes=3)
+    assert model.fc.out_features == 3
+    assert [str(w.message) for w in caught] == ["The parameter 'pretrained' is deprecated since 0.13 and may be "
+                                                "removed in the future, please use 'weights' instead."]
+    with pytest.warns(UserWarning, match=r"equivalent to passing `weights=ResNet18_Weights.IMAGENET1K_V1`"):
+        with pytest.raises(RuntimeError, match="ember cannot download pretrained weights"):
+            models.resnet18(pretrained=True)

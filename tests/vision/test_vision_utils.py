@@ -78,3 +78,25 @@ def test_save_image_single_image_and_format(tmp_path):
     assert arr.shape == (4, 6, 3)
     expected = np.clip(x.numpy() * np.float32(255) + np.float32(0.5), 0, 255).astype(np.uint8).transpose(1, 2, 0)
     np.testing.assert_array_equal(arr, expected)
+
+
+def test_io_png_round_trip_and_modes(tmp_path):
+    """torchvision.io on Pillow: PNG is lossless, so write_png -> read_image gives the same uint8 (C, H, W)."""
+    from ember.vision import io
+    rng = np.random.default_rng(0)
+    rgb = ember.tensor(rng.integers(0, 256, (3, 5, 7)), dtype=ember.uint8)
+    path = tmp_path / "x.png"
+    io.write_png(rgb, str(path))
+    back = io.read_image(str(path))
+    assert back.dtype is ember.uint8 and tuple(back.shape) == (3, 5, 7) and ember.equal(back, rgb)
+    assert ember.equal(io.decode_image(io.read_file(str(path))), rgb)
+    assert ember.equal(io.decode_png(io.encode_png(rgb, compression_level=0)), rgb)
+    gray = io.read_image(str(path), mode=io.ImageReadMode.GRAY)
+    expected = np.asarray(Image.open(path).convert("L"))
+    assert tuple(gray.shape) == (1, 5, 7) and np.array_equal(gray.numpy()[0], expected)
+    assert tuple(io.read_image(str(path), io.ImageReadMode.RGB_ALPHA).shape) == (4, 5, 7)
+    io.write_jpeg(rgb, str(tmp_path / "x.jpg"), quality=95)
+    jpeg = io.read_image(str(tmp_path / "x.jpg"))
+    assert tuple(jpeg.shape) == (3, 5, 7) and np.abs(jpeg.numpy().astype(int) - rgb.numpy()).mean() < 40
+    with pytest.raises(RuntimeError, match="uint8"):
+        io.encode_png(rgb.float())

@@ -65,14 +65,15 @@ def packed_floats(field, values):
 
 # --- messages --------------------------------------------------------------------------------
 
-def event(wall_time, step=None, *, file_version=None, summary=None, session_log=None,
+def event(wall_time, step=None, *, file_version=None, graph_def=None, summary=None, session_log=None,
           source_writer=None):
-    """tensorboard.Event: wall_time=1, step=2, file_version=3, summary=5, session_log=7,
-    source_metadata=10 (SourceMetadata.writer=1)."""
+    """tensorboard.Event: wall_time=1, step=2, file_version=3, graph_def=4 (serialized GraphDef), summary=5,
+    session_log=7, source_metadata=10 (SourceMetadata.writer=1)."""
     return b"".join([
         double_field(1, wall_time),
         varint_field(2, step or 0),
         b"" if file_version is None else bytes_field(3, file_version, always=True),
+        b"" if graph_def is None else bytes_field(4, graph_def, always=True),
         b"" if summary is None else message_field(5, summary),
         b"" if session_log is None else message_field(7, varint_field(1, session_log)),
         b"" if source_writer is None else message_field(10, bytes_field(1, source_writer)),
@@ -132,3 +133,17 @@ def image_proto(height, width, colorspace, encoded_image_string):
         varint_field(1, height), varint_field(2, width), varint_field(3, colorspace),
         bytes_field(4, encoded_image_string),
     ])
+
+
+def node_def(name, op, inputs, output_shapes):
+    """NodeDef: name=1, op=2, input=3 (repeated), attr=5 (map entry: key=1, value=2 AttrValue); the one attr is
+    `_output_shapes`: AttrValue.list=1 -> ListValue.shape=7 -> TensorShapeProto.dim=2 -> Dim.size=1."""
+    shapes = b"".join(message_field(7, b"".join(message_field(2, varint_field(1, n)) for n in shape))
+                      for shape in output_shapes)
+    attr = message_field(5, bytes_field(1, "_output_shapes") + message_field(2, message_field(1, shapes)))
+    return b"".join([bytes_field(1, name), bytes_field(2, op), *(bytes_field(3, i) for i in inputs), attr])
+
+
+def graph_def(nodes, producer=22):
+    """GraphDef: node=1 (repeated NodeDef), versions=4 (VersionDef.producer=1)."""
+    return b"".join(message_field(1, n) for n in nodes) + message_field(4, varint_field(1, producer))

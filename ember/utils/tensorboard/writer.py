@@ -201,6 +201,13 @@ class SummaryWriter:
         self._get_file_writer().add_summary(image(tag, img_tensor, dataformats=dataformats),
                                             global_step, walltime)
 
+    def add_graph(self, model, input_to_model=None, verbose=False, use_strict_trace=True):
+        """The graph of model(input_to_model): its leaf-module calls and the data flowing between them."""
+        from ._graph import build_graph
+        if input_to_model is None:
+            raise NotImplementedError("add_graph: ember traces the model by running it; pass input_to_model")
+        self._get_file_writer().add_event(graph_def=build_graph(model, input_to_model))
+
     def add_text(self, tag, text_string, global_step=None, walltime=None):
         self._get_file_writer().add_summary(text(tag, text_string), global_step, walltime)
 

@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 
+from .utils import download_url, extract_tar
 from .vision import VisionDataset, to_pil_or_array
 
 
@@ -18,24 +19,42 @@ def _decode(names):
     return [n.decode("latin1") if isinstance(n, bytes) else n for n in names]
 
 
+class _BatchUnpickler(pickle.Unpickler):
+    """Reads a CIFAR batch: dicts, lists, strings, numbers and NumPy arrays; any other global is refused,
+    so a crafted file cannot run code (torchvision's plain pickle.load would)."""
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refused global {module}.{name} (a CIFAR batch holds only arrays, "
+                                         "lists, strings and numbers)")
+        return super().find_class(module, name)
+
+
 class CIFAR10(VisionDataset):
     base_folder = "cifar-10-batches-py"
     train_list = ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5"]
     test_list = ["test_batch"]
     meta = {"filename": "batches.meta", "key": "label_names"}
     labels_key = "labels"
+    # torchvision's archive and its MD5
+    url = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+    filename = "cifar-10-python.tar.gz"
+    tgz_md5 = "c58f30108f718f92721af3b95e74349a"
 
     def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = train
         files = self.train_list if train else self.test_list
         folder = os.path.join(self.root, self.base_folder)
-        missing = [f for f in files + [self.meta["filename"]] if not os.path.isfile(os.path.join(folder, f))]
+        if download and self._missing(self.train_list + self.test_list):
+            self.download()
+        missing = self._missing(files)
         if missing:
-            action = "cannot download (no network)" if download else "dataset not found"
             needed = ", ".join(self.train_list + self.test_list + [self.meta["filename"]])
-            raise RuntimeError(f"{type(self).__name__}: {action}. Put the python batches ({needed}) in {folder}/ "
-                               f"(missing: {', '.join(missing)})")
+            raise RuntimeError(f"{type(self).__name__}: dataset not found. Pass download=True, or put the python "
+                               f"batches ({needed}) in {folder}/ (missing: {', '.join(missing)})")
         data, targets = [], []
         for name in files:
             entry = self._unpickle(os.path.join(folder, name))
@@ -46,10 +65,28 @@ class CIFAR10(VisionDataset):
         self.classes = _decode(_get(self._unpickle(os.path.join(folder, self.meta["filename"])), self.meta["key"]))
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
 
+    def _missing(self, files):
+        folder = os.path.join(self.root, self.base_folder)
+        return [f for f in files + [self.meta["filename"]] if not os.path.isfile(os.path.join(folder, f))]
+
+    def download(self):
+        """Fetch and extract torchvision's archive (MD5 checked), or RuntimeError with the URL and the folder."""
+        try:
+            print(f"Downloading {self.url} to {self.root}")
+            archive = download_url(self.url, self.root, self.filename, self.tgz_md5)
+        except (OSError, RuntimeError) as e:
+            raise RuntimeError(f"{type(self).__name__}: could not download {self.url} "
+                               f"({getattr(e, 'reason', None) or e}). Download it by hand and extract it in "
+                               f"{self.root}/ so that {os.path.join(self.root, self.base_folder)}/ holds the batches")
+        extract_tar(archive, self.root)
+
     @staticmethod
     def _unpickle(path):
         with open(path, "rb") as f:
-            return pickle.load(f, encoding="latin1")
+            try:
+                return _BatchUnpickler(f, encoding="latin1").load()
+            except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as e:
+                raise RuntimeError(f"{path} is not a CIFAR python batch: {e}") from None
 
     def __getitem__(self, index):
         img, target = to_pil_or_array(self.data[index]), self.targets[index]
@@ -72,3 +109,6 @@ class CIFAR100(CIFAR10):
     test_list = ["test"]
     meta = {"filename": "meta", "key": "fine_label_names"}
     labels_key = "fine_labels"
+    url = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
+    filename = "cifar-100-python.tar.gz"
+    tgz_md5 = "eb9058c3a382ffc7106e4002c42a8d85"

@@ -1,5 +1,6 @@
 """Dataset file helpers: the IDX codec of the MNIST family (Yann LeCun's format, as torchvision reads it)."""
 import gzip
+import hashlib
 import os
 
 import numpy as np
@@ -47,3 +48,65 @@ def write_idx(path, array):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with _open(path, "wb") as f:
         f.write(header + np.ascontiguousarray(array, dtype=IDX_TYPES[code]).tobytes())
+
+
+def md5_of(path, chunk_size=1 << 20):
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def download_url(url, folder, filename, md5=None, timeout=60):
+    """Download `url` to folder/filename (through a temporary name, so a broken transfer leaves nothing
+    behind) and check its MD5, as torchvision's download_url. Returns the path; raises OSError (including
+    urllib's URLError) when the transfer fails and RuntimeError when the checksum differs."""
+    import tempfile
+    import urllib.request
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, filename)
+    if os.path.isfile(path) and (md5 is None or md5_of(path) == md5):
+        return path
+    request = urllib.request.Request(url, headers={"User-Agent": "ember"})
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{filename}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
+            for chunk in iter(lambda: response.read(1 << 20), b""):
+                out.write(chunk)
+        if md5 is not None and md5_of(tmp) != md5:
+            raise RuntimeError(f"{url}: the downloaded file's MD5 is {md5_of(tmp)}, expected {md5}")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def download_from_mirrors(mirrors, filename, folder, md5):
+    """Try each mirror in turn (torchvision's order); the path, or RuntimeError listing every URL tried."""
+    failures = []
+    for mirror in mirrors:
+        url = mirror + filename
+        try:
+            print(f"Downloading {url} to {folder}")
+            return download_url(url, folder, filename, md5)
+        except (OSError, RuntimeError) as e:
+            failures.append(f"{url} ({getattr(e, 'reason', None) or e})")
+    raise RuntimeError(f"could not download {filename}: tried {'; '.join(failures)}. Download it by hand and "
+                       f"put it in {folder}/")
+
+
+def extract_tar(path, folder):
+    """Extract a .tar.gz safely: members may not leave `folder` (no absolute paths, '..' or links out)."""
+    import tarfile
+    with tarfile.open(path) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(folder, filter="data")
+            return
+        root = os.path.realpath(folder)
+        for member in tar.getmembers():
+            target = os.path.realpath(os.path.join(folder, member.name))
+            if os.path.commonpath([root, target]) != root or member.issym() or member.islnk():
+                raise RuntimeError(f"{path}: refusing to extract {member.name!r} (outside {folder})")
+        tar.extractall(folder)

@@ -1,6 +1,6 @@
 """AlexNet with torchvision's architecture and module names, plus `alexnet_small` for 32x32 inputs."""
 from ... import nn
-from ._utils import load_weights
+from ._utils import legacy_pretrained, load_weights
 
 
 class AlexNet(nn.Module):
@@ -48,6 +48,7 @@ class AlexNetSmall(AlexNet):
         self.classifier = _classifier(256 * 2 * 2, 1024, num_classes, dropout)
 
 
+@legacy_pretrained("AlexNet_Weights")
 def alexnet(*, weights=None, progress=True, **kwargs):
     return load_weights(AlexNet(**kwargs), weights, "alexnet")
 

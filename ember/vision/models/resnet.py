@@ -1,6 +1,6 @@
 """ResNet with torchvision's architecture, initialisation and module names, so its state_dicts load as they are."""
 from ... import nn
-from ._utils import load_weights
+from ._utils import legacy_pretrained, load_weights
 
 
 def conv3x3(in_planes, out_planes, stride=1, groups=1, dilation=1):
@@ -142,13 +142,16 @@ def _resnet(block, layers, weights, builder, **kwargs):
     return load_weights(ResNet(block, layers, **kwargs), weights, builder)
 
 
+@legacy_pretrained("ResNet18_Weights")
 def resnet18(*, weights=None, progress=True, **kwargs):
     return _resnet(BasicBlock, [2, 2, 2, 2], weights, "resnet18", **kwargs)
 
 
+@legacy_pretrained("ResNet34_Weights")
 def resnet34(*, weights=None, progress=True, **kwargs):
     return _resnet(BasicBlock, [3, 4, 6, 3], weights, "resnet34", **kwargs)
 
 
+@legacy_pretrained("ResNet50_Weights")
 def resnet50(*, weights=None, progress=True, **kwargs):
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, "resnet50", **kwargs)

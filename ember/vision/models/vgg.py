@@ -1,6 +1,6 @@
 """VGG with torchvision's architecture, initialisation and module names (features / avgpool / classifier)."""
 from ... import nn
-from ._utils import load_weights
+from ._utils import legacy_pretrained, load_weights
 
 cfgs = {
     "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
@@ -60,33 +60,41 @@ def _vgg(cfg, batch_norm, weights, builder, **kwargs):
     return load_weights(VGG(make_layers(cfgs[cfg], batch_norm=batch_norm), **kwargs), weights, builder)
 
 
+@legacy_pretrained("VGG11_Weights")
 def vgg11(*, weights=None, progress=True, **kwargs):
     return _vgg("A", False, weights, "vgg11", **kwargs)
 
 
+@legacy_pretrained("VGG11_BN_Weights")
 def vgg11_bn(*, weights=None, progress=True, **kwargs):
     return _vgg("A", True, weights, "vgg11_bn", **kwargs)
 
 
+@legacy_pretrained("VGG13_Weights")
 def vgg13(*, weights=None, progress=True, **kwargs):
     return _vgg("B", False, weights, "vgg13", **kwargs)
 
 
+@legacy_pretrained("VGG13_BN_Weights")
 def vgg13_bn(*, weights=None, progress=True, **kwargs):
     return _vgg("B", True, weights, "vgg13_bn", **kwargs)
 
 
+@legacy_pretrained("VGG16_Weights")
 def vgg16(*, weights=None, progress=True, **kwargs):
     return _vgg("D", False, weights, "vgg16", **kwargs)
 
 
+@legacy_pretrained("VGG16_BN_Weights")
 def vgg16_bn(*, weights=None, progress=True, **kwargs):
     return _vgg("D", True, weights, "vgg16_bn", **kwargs)
 
 
+@legacy_pretrained("VGG19_Weights")
 def vgg19(*, weights=None, progress=True, **kwargs):
     return _vgg("E", False, weights, "vgg19", **kwargs)
 
 
+@legacy_pretrained("VGG19_BN_Weights")
 def vgg19_bn(*, weights=None, progress=True, **kwargs):
     return _vgg("E", True, weights, "vgg19_bn", **kwargs)

@@ -50,11 +50,8 @@ def _is_tensor(img):
 
 
 def _pil():
-    try:
-        from PIL import Image
-    except ImportError as e:
-        raise ImportError("ember.vision: this operation needs Pillow (pip install pillow)") from e
-    return Image
+    from ..._extras import require
+    return require("PIL.Image", "this ember.vision operation")
 
 
 def _array(tensor):
@@ -67,6 +64,8 @@ def _wrap(array):
 
 
 def _check_image(img, op):
+    if isinstance(img, np.ndarray) and img.dtype == np.uint8:
+        _pil()      # a dataset hands out raw arrays only without Pillow: name the extra that brings it
     if not (_is_pil_image(img) or _is_tensor(img)):
         raise TypeError(f"{op}: img should be PIL Image or Tensor. Got {type(img)}")
     if _is_tensor(img) and img.ndim < 2:

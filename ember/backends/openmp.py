@@ -1,0 +1,5 @@
+"""torch.backends.openmp: not used by ember (NumPy brings its own BLAS and threads)."""
+
+
+def is_available():
+    return False
