@@ -3,6 +3,8 @@
 Nothing else in ember imports cupy; ops ask `array_module(arr)` for the `xp` that owns an array.
 """
 import builtins
+import contextlib
+import math
 import os
 import re
 
@@ -40,16 +42,56 @@ MALLOC_TUNED = _tune_glibc_malloc()
 
 
 def cupy_module():
-    """CuPy if it is installed and sees a GPU, else None (imported once, on first use)."""
-    global _cupy
+    """CuPy if it is installed and sees a GPU, else None (imported once, on first use).
+
+    Without a real CuPy, EMBER_STRICT_CUDA=1 puts the strict test device (ember._strict_cuda) in its place."""
+    global _cupy, _cupy_error
     if _cupy is None:
         try:
             import cupy
             cupy.cuda.runtime.getDeviceCount()
             _cupy = cupy
-        except Exception:
+        except Exception as e:
+            _cupy_error = e
             _cupy = False
+            if os.environ.get("EMBER_STRICT_CUDA") == "1":
+                from . import _strict_cuda
+                _cupy = _strict_cuda
     return _cupy or None
+
+
+_cupy_error = None      # why CuPy could not be used: ImportError (not installed) or a CUDA error (no GPU)
+
+
+def has_real_cupy():
+    """CuPy with a GPU, not the strict test device."""
+    cp = cupy_module()
+    return cp is not None and cp.__name__ == "cupy"
+
+
+@contextlib.contextmanager
+def strict_cuda():
+    """Make the strict test device (ember._strict_cuda) ember's `cuda` for the duration: for tests on
+    machines without a GPU. It stands in for CuPy; use the real one when has_real_cupy()."""
+    global _cupy
+    from . import _strict_cuda
+    saved = _cupy
+    _cupy = _strict_cuda
+    try:
+        with _strict_cuda._fresh_state():
+            yield _strict_cuda
+    finally:
+        _cupy = saved
+
+
+def no_cuda_error():
+    """torch's error for a CUDA call without CUDA: AssertionError when CuPy is not installed (torch without
+    CUDA), RuntimeError when it is but finds no GPU (a CUDA build of torch on a machine without one)."""
+    cupy_module()
+    if isinstance(_cupy_error, ImportError):
+        return AssertionError("Torch not compiled with CUDA enabled: ember found no CuPy (install cupy for your "
+                              "CUDA version, and check `ember.cuda.is_available()`)")
+    return RuntimeError(f"No CUDA GPUs are available: CuPy found none ({_cupy_error})")
 
 
 def array_module(arr):
@@ -152,6 +194,47 @@ def matmul(a, b, out=None):
     return array_module(a).matmul(a, b, out=out)
 
 
+def can_sync(arr):
+    """Whether an op may read `arr`'s values back to the host (for a bounds check, say): always on the CPU;
+    on a GPU not while a CUDA graph is being captured, where reading back is not allowed (torch checks on
+    the device there; ember skips the check)."""
+    if type(arr) is np.ndarray:
+        return True
+    xp = array_module(arr)
+    return xp is np or not xp.cuda.get_current_stream().is_capturing()
+
+
+def multiply_at(out, key, values):
+    """np.multiply.at(out, key, values). CuPy has ufunc.at for add/max/min only, so on a GPU the products
+    go in rounds, each writing at most one value per target (the k-th round takes the k-th repeat)."""
+    if type(out) is np.ndarray:
+        np.multiply.at(out, key, values)
+        return
+    xp = array_module(out)
+    targets = xp.arange(out.size).reshape(out.shape)[key]
+    vals = xp.broadcast_to(values, targets.shape).ravel()
+    targets = targets.ravel()
+    order = xp.argsort(targets, kind="stable")
+    targets, vals = targets[order], vals[order]
+    starts = xp.concatenate([xp.ones(1, np.bool_), targets[1:] != targets[:-1]])
+    rank = xp.arange(targets.size) - xp.nonzero(starts)[0][xp.cumsum(starts) - 1]
+    flat = out.reshape(-1)
+    for r in range(int(rank.max()) + 1 if rank.size else 0):
+        picked = rank == r
+        flat[targets[picked]] *= vals[picked]
+
+
+def erf(x):
+    """The error function elementwise: NumPy has none (math.erf per element); CuPy's is in cupyx."""
+    xp = array_module(x)
+    if xp is np:
+        return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+    if xp.__name__ == "cupy":
+        from cupyx.scipy import special
+        return special.erf(x)
+    return xp.cupyx_scipy_special.erf(x)
+
+
 def readonly_strided_view(arr, shape, strides):
     """A strided view that must not be written through (CuPy's as_strided has no writeable flag)."""
     if type(arr) is np.ndarray:
@@ -203,8 +286,17 @@ class device:
     def __reduce__(self):
         return (device, (self.type, self.index))
 
+    def __enter__(self):
+        """`with torch.device("cuda"):` makes it the default device of the creation functions inside."""
+        _default_devices.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _default_devices.pop()
+
 
 CPU = device("cpu")
+_default_devices = [CPU]        # the bottom entry is set_default_device's, the rest are `with device(...)` blocks
 
 
 def as_device(spec):
@@ -213,6 +305,49 @@ def as_device(spec):
     if isinstance(spec, int):
         return device("cuda", spec)
     return spec if isinstance(spec, device) else device(spec)
+
+
+def set_default_device(dev):
+    """torch.set_default_device: where creation functions (zeros, tensor, randn, ...) allocate by default."""
+    _default_devices[0] = CPU if dev is None else as_device(dev)
+
+
+def get_default_device():
+    dev = _default_devices[-1]
+    if dev.type == "cuda" and dev.index is None:
+        return device("cuda", current_cuda_index())
+    return dev
+
+
+def target_device(spec):
+    """A creation function's device: the one given, else the default device."""
+    return _default_devices[-1] if spec is None else as_device(spec)
+
+
+def current_cuda_index():
+    cp = cupy_module()
+    if cp is None:
+        raise no_cuda_error()
+    return cp.cuda.Device().id
+
+
+def allocate(dev, make):
+    """make(xp) run for device `dev`: NumPy for the CPU; CuPy with that GPU current for CUDA, so arrays are
+    allocated there and nothing is built on the host and copied."""
+    if dev.type == "cpu":
+        return make(np)
+    cp = cupy_module()
+    if cp is None:
+        raise no_cuda_error()
+    if dev.index is None:
+        return make(cp)
+    with cp.cuda.Device(dev.index):
+        return make(cp)
+
+
+def to_host(arr):
+    """A NumPy array with the data of `arr` (a copy from a GPU; `arr` itself on the CPU)."""
+    return arr.get() if _cupy and isinstance(arr, _cupy.ndarray) else arr
 
 
 def diagonal_view(arr, offset, dim1, dim2):
@@ -235,9 +370,4 @@ def to_device(arr, dev):
     """Copy an array to `dev` (a device); the same array when it is already there."""
     if dev.type == "cpu":
         return arr.get() if _cupy and isinstance(arr, _cupy.ndarray) else arr
-    cp = cupy_module()
-    if cp is None:
-        raise RuntimeError("Torch not compiled with CUDA enabled: ember found no usable GPU "
-                           "(install cupy for your CUDA version, and check `ember.cuda.is_available()`)")
-    with cp.cuda.Device(dev.index or 0):
-        return cp.asarray(arr)
+    return allocate(dev, lambda cp: cp.asarray(arr))

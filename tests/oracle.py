@@ -15,8 +15,16 @@ def to_numpy(x):
     if isinstance(x, torch.Tensor):
         return x.detach().numpy()
     if isinstance(x, ember.Tensor):
-        return x.detach().numpy()
+        return x.detach().cpu().numpy()
     return np.asarray(x)
+
+
+def assert_on(device, tensors, what):
+    """Every ember tensor among `tensors` is on `device` (a device string or ember.device)."""
+    want = ember.device(device)
+    for i, t in enumerate(tensors):
+        if isinstance(t, ember.Tensor):
+            assert t.device.type == want.type, f"{what} {i} is on {t.device}, not on the input's device {want}"
 
 
 def _flatten(out):
@@ -52,16 +60,24 @@ def make_inputs(shapes, dtype=np.float32, seed=0, low=-2.0, high=2.0, requires_g
 
 
 def check(fn, shapes=None, arrays=None, dtype=np.float32, seed=0, low=-2.0, high=2.0, grad=True,
-          rtol=None, atol=None, grad_rtol=None, grad_atol=None):
+          rtol=None, atol=None, grad_rtol=None, grad_atol=None, device="cpu"):
     """fn(T, *tensors) is run with T=torch and T=ember; float arrays become requires_grad leaves.
 
     Compares every output, then backprops sum(out * w) for fixed random w and compares input grads.
+    ember runs on `device` (its inputs, and the tensors fn creates, as the default device): every output
+    and gradient must be there too. torch runs on the CPU.
     """
     arrays = arrays if arrays is not None else make_inputs(shapes, dtype, seed, low, high)
     t_in = [torch.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
-    e_in = [ember.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    with ember.device(device):
+        e_in = [ember.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+        return _compare(fn, t_in, e_in, seed, grad, rtol, atol, grad_rtol, grad_atol, device)
+
+
+def _compare(fn, t_in, e_in, seed, grad, rtol, atol, grad_rtol, grad_atol, device):
     t_out, e_out = _flatten(fn(torch, *t_in)), _flatten(fn(ember, *e_in))
     assert len(t_out) == len(e_out), f"{len(e_out)} outputs, torch gives {len(t_out)}"
+    assert_on(device, e_out, "output")
     for i, (e, t) in enumerate(zip(e_out, t_out)):
         assert_close(e, t, rtol, atol, what=f"output {i}")
     if not grad:
@@ -77,9 +93,10 @@ def check(fn, shapes=None, arrays=None, dtype=np.float32, seed=0, low=-2.0, high
         return e_out
     t_loss.backward()
     e_loss.backward()
+    assert_on(device, [e.grad for e in e_in], "grad of input")
     for i, (e, t) in enumerate(zip(e_in, t_in)):
         if t.grad is None:
-            assert e.grad is None or not np.any(e.grad.numpy()), f"input {i}: ember has a grad, torch none"
+            assert e.grad is None or not np.any(to_numpy(e.grad)), f"input {i}: ember has a grad, torch none"
             continue
         assert e.grad is not None, f"input {i}: no gradient in ember"
         assert_close(e.grad, t.grad, grad_rtol if grad_rtol is not None else rtol,

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import _dtype
-from .._backend import array_module, matmul as array_matmul
+from .._backend import array_module, diagonal_view, matmul as array_matmul
 from ..autograd.function import Op
 from ..amp.autocast_mode import low_precision
 from ._registry import named, torch_api
@@ -262,9 +262,7 @@ class DiagonalBackward(Op):
     def forward(ctx, g, shape, offset, dim1, dim2):
         ctx.args = (offset, dim1, dim2)
         out = array_module(g).zeros(shape, g.dtype)
-        view = array_module(g).diagonal(out, offset, dim1, dim2)
-        view.flags.writeable = True
-        view[...] = g
+        diagonal_view(out, offset, dim1, dim2)[...] = g
         return out
 
     @staticmethod

@@ -366,7 +366,7 @@ def _reduce_dim_op(name, kernel, arg_kernel):
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         from .index import gather
         idx = _T()._make(array_module(input._data).expand_dims(arg_kernel(input._data, axis=d), d)
-                         if input.dim() else np.asarray(0))
+                         if input.dim() else array_module(input._data).zeros((), np.int64))
         values = gather(input, d, idx) if input.dim() else input.clone()
         if not keepdim and input.dim():
             values, idx = values.squeeze(d), idx.squeeze(d)
@@ -453,9 +453,8 @@ def _kth(name, input, k, dim, keepdim):
     from .index import gather
     d = input._dim(dim) if input.dim() else 0
     arr = input._data if input.dim() else input._data.reshape(1)
-    order = np.argsort(arr, axis=d, kind="stable")
-    idx = np.take(order, [k], axis=d)
-    idx_t = _T()._make(idx.astype(np.int64))
+    order = array_module(arr).argsort(arr, axis=d, kind="stable")
+    idx_t = _T()._make(order[(slice(None),) * d + (slice(k, k + 1),)].astype(np.int64))
     src = input if input.dim() else input.reshape(1)
     values = gather(src, d, idx_t)
     if not keepdim:
@@ -491,26 +490,31 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 
 @torch_api()
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
-    from .creation import tensor
-    arr = input.detach().__array__()
-    qs = q.__array__() if isinstance(q, _T()) else q
-    return tensor(np.quantile(arr, qs, axis=dim, keepdims=keepdim, method=interpolation), dtype=input.dtype)
+    arr = input._data
+    xp = array_module(arr)
+    qs = q._data if isinstance(q, _T()) else np.asarray(q) if isinstance(q, (list, tuple)) else q
+    return _T()._make(xp.asarray(xp.quantile(arr, qs, axis=dim, keepdims=keepdim, method=interpolation))
+                      .astype(arr.dtype, copy=False))
 
 
 @torch_api()
 def mode(input, dim=-1, keepdim=False):
     from .index import gather
     d = input._dim(dim) if input.dim() else 0
-    arr = np.moveaxis(input.__array__() if input.dim() else input.__array__().reshape(1), d, -1)
+    xp = array_module(input._data)
+    arr = xp.moveaxis(input._data if input.dim() else input._data.reshape(1), d, -1)
     flat = arr.reshape(-1, arr.shape[-1])
-    vals = np.empty(flat.shape[0], arr.dtype)
-    idxs = np.empty(flat.shape[0], np.int64)
-    for i, row in enumerate(flat):
-        uniq, counts = np.unique(row, return_counts=True)
-        v = uniq[np.argmax(counts)]
-        vals[i] = v
-        idxs[i] = np.nonzero(row == v)[0][-1]
-    idx = _T()._make(np.expand_dims(idxs.reshape(arr.shape[:-1]), d))
+    rows, n = flat.shape
+    # all rows at once: in each sorted row the longest run of equal values (the first, i.e. the smallest
+    # value, among equally long ones) is the mode; its index is its last occurrence in the row
+    ordered = xp.sort(flat, axis=1)
+    starts = xp.concatenate([xp.ones((rows, 1), np.bool_), ordered[:, 1:] != ordered[:, :-1]], axis=1)
+    run = xp.cumsum(starts, axis=1) - 1
+    lengths = xp.bincount((xp.arange(rows)[:, None] * n + run).ravel(), minlength=rows * n).reshape(rows, n)
+    first = xp.argmax(run == xp.argmax(lengths, axis=1)[:, None], axis=1)
+    value = xp.take_along_axis(ordered, first[:, None], axis=1)
+    idxs = n - 1 - xp.argmax((flat == value)[:, ::-1], axis=1)
+    idx = _T()._make(xp.expand_dims(idxs.reshape(arr.shape[:-1]).astype(np.int64), d))
     src = input if input.dim() else input.reshape(1)
     values = gather(src, d, idx)
     if not keepdim:
