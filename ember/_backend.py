@@ -191,7 +191,39 @@ def matmul(a, b, out=None):
             out[...] = product
             return out
         return np.matmul(a, b, out=out)
-    return array_module(a).matmul(a, b, out=out)
+    xp = array_module(a)
+    if xp is not np and xp.cuda.get_current_stream().is_capturing():
+        return _matmul_without_blas(xp, a, b, out)
+    return xp.matmul(a, b, out=out)
+
+
+_CAPTURE_CHUNK = 1 << 24        # elements of the products one step of _matmul_without_blas holds
+
+
+def _matmul_without_blas(xp, a, b, out):
+    """a @ b from elementwise products summed over k, in chunks of k: for CUDA-graph capture, where CuPy
+    refuses cuBLAS calls. Slower than a GEMM; a captured step pays it once per replay, not per launch."""
+    vector_a, vector_b = a.ndim == 1, b.ndim == 1
+    a2 = a[None, :] if vector_a else a
+    b2 = b[:, None] if vector_b else b
+    m, k, n = a2.shape[-2], a2.shape[-1], b2.shape[-1]
+    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    per_k = max(1, math.prod(batch) * m * n)
+    step = max(1, _CAPTURE_CHUNK // per_k)
+    product = None
+    for start in range(0, k, step):
+        part = (a2[..., :, start:start + step, None] * b2[..., None, start:start + step, :]).sum(axis=-2)
+        product = part if product is None else product + part
+    if product is None:
+        product = xp.zeros(batch + (m, n), np.result_type(a.dtype, b.dtype))
+    if vector_a:
+        product = product[..., 0, :]
+    if vector_b:
+        product = product[..., 0]
+    if out is None:
+        return product
+    out[...] = product
+    return out
 
 
 def can_sync(arr):
@@ -364,6 +396,20 @@ def device_of(arr):
     if _cupy and isinstance(arr, _cupy.ndarray):
         return device("cuda", arr.device.id)
     return CPU
+
+
+def check_one_device(args, op_name):
+    """torch's RuntimeError when the arrays of tensors among `args` live on more than one device."""
+    devices = []
+    for a in args:
+        arr = getattr(a, "_data", None)
+        if arr is not None and hasattr(arr, "dtype"):
+            dev = device_of(arr)
+            if dev not in devices:
+                devices.append(dev)
+    if len(devices) > 1:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{devices[0]} and {devices[1]}! (in {op_name}; move one with .to(device))") from None
 
 
 def to_device(arr, dev):
