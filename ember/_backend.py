@@ -398,6 +398,27 @@ def device_of(arr):
     return CPU
 
 
+_constants = {}         # (device, dtype, shape, bytes) -> the device copy of a host constant
+_MAX_CONSTANTS = 1024
+
+
+def constant_like(host, arr):
+    """`host` (a small NumPy array of constants an op derived from shapes: indices, interpolation weights)
+    on `arr`'s device. Device copies are cached by value, so a training loop copies each constant once,
+    and a CUDA graph captured after a warm-up step copies none (host-to-device copies cannot be captured).
+    The copies are shared: ops must not write into them."""
+    if type(arr) is np.ndarray or array_module(arr) is np:
+        return host
+    dev = device_of(arr)
+    key = (dev, host.dtype.str, host.shape, host.tobytes())
+    cached = _constants.get(key)
+    if cached is None:
+        if len(_constants) >= _MAX_CONSTANTS:
+            _constants.pop(next(iter(_constants)))
+        cached = _constants[key] = to_device(host, dev)
+    return cached
+
+
 def check_one_device(args, op_name):
     """torch's RuntimeError when the arrays of tensors among `args` live on more than one device."""
     devices = []

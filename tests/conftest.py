@@ -21,12 +21,17 @@ DEVICES = ["cpu", _cuda_param()]
 @pytest.fixture(params=DEVICES)
 def device(request):
     """The device a test runs on: "cpu", or "cuda" (a real GPU, or the strict test device without one)."""
+    import oracle
     from ember._backend import has_real_cupy, strict_cuda
-    if request.param == "cuda" and not has_real_cupy():
-        with strict_cuda():
-            yield "cuda"
-    else:
-        yield request.param
+    oracle.DEVICE = request.param
+    try:
+        if request.param == "cuda" and not has_real_cupy():
+            with strict_cuda():
+                yield "cuda"
+        else:
+            yield request.param
+    finally:
+        oracle.DEVICE = "cpu"
 
 
 @pytest.fixture(autouse=True)

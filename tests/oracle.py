@@ -7,6 +7,9 @@ import ember
 
 torch = pytest.importorskip("torch")
 
+DEVICE = "cpu"      # where check() runs ember unless told: set by the `device` fixture (tests/conftest.py)
+on_devices = pytest.mark.usefixtures("device")      # run a test on cpu and on cuda (the strict device without a GPU)
+
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-10, atol=1e-12),
        np.float16: dict(rtol=1e-3, atol=1e-3)}
 
@@ -60,7 +63,7 @@ def make_inputs(shapes, dtype=np.float32, seed=0, low=-2.0, high=2.0, requires_g
 
 
 def check(fn, shapes=None, arrays=None, dtype=np.float32, seed=0, low=-2.0, high=2.0, grad=True,
-          rtol=None, atol=None, grad_rtol=None, grad_atol=None, device="cpu"):
+          rtol=None, atol=None, grad_rtol=None, grad_atol=None, device=None):
     """fn(T, *tensors) is run with T=torch and T=ember; float arrays become requires_grad leaves.
 
     Compares every output, then backprops sum(out * w) for fixed random w and compares input grads.
@@ -68,6 +71,7 @@ def check(fn, shapes=None, arrays=None, dtype=np.float32, seed=0, low=-2.0, high
     and gradient must be there too. torch runs on the CPU.
     """
     arrays = arrays if arrays is not None else make_inputs(shapes, dtype, seed, low, high)
+    device = DEVICE if device is None else device
     t_in = [torch.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
     with ember.device(device):
         e_in = [ember.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
