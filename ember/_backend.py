@@ -256,6 +256,23 @@ def multiply_at(out, key, values):
         flat[targets[picked]] *= vals[picked]
 
 
+def accumulate(ufunc_name, arr, axis):
+    """np.<ufunc>.accumulate(arr, axis) for maximum/minimum: CuPy has accumulate for add and multiply only,
+    so on a GPU it is a scan in log2(n) steps, each one elementwise op over the whole array."""
+    xp = array_module(arr)
+    if xp is np:
+        return getattr(np, ufunc_name).accumulate(arr, axis=axis)
+    ufunc = getattr(xp, ufunc_name)
+    out = arr.copy()
+    n, shift = arr.shape[axis], 1
+    while shift < n:
+        head = (slice(None),) * axis
+        ufunc(out[head + (slice(shift, None),)], out[head + (slice(0, n - shift),)].copy(),
+              out=out[head + (slice(shift, None),)])
+        shift *= 2
+    return out
+
+
 def erf(x):
     """The error function elementwise: NumPy has none (math.erf per element); CuPy's is in cupyx."""
     xp = array_module(x)

@@ -588,6 +588,5 @@ def matrix_power(input, n):
 
 @torch_api(method=False)
 def cholesky(input, upper=False):
-    from .creation import tensor
-    L = np.linalg.cholesky(input.__array__())
-    return tensor(L.swapaxes(-1, -2) if upper else L, dtype=input.dtype)
+    L = array_module(input._data).linalg.cholesky(input._data)
+    return _T()._make((L.swapaxes(-1, -2) if upper else L).copy())

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype
-from .._backend import array_module
+from .._backend import accumulate, array_module
 from ..autograd.function import Op
 from ..amp.autocast_mode import full_precision_on_cuda
 from ._registry import named, torch_api
@@ -583,18 +583,19 @@ def _cum_extreme(name, kernel):
     def fn(input, dim):
         from .index import gather
         d = input._dim(dim)
-        arr = input.__array__()
-        vals = kernel.accumulate(arr, axis=d)
-        pos = np.broadcast_to(np.arange(arr.shape[d]).reshape([-1] + [1] * (arr.ndim - d - 1)), arr.shape)
-        hit = np.where(arr == vals, pos, -1)
-        idx = np.maximum.accumulate(hit, axis=d).astype(np.int64)
+        arr = input._data
+        xp = array_module(arr)
+        vals = accumulate(kernel, arr, d)
+        pos = xp.broadcast_to(xp.arange(arr.shape[d]).reshape([-1] + [1] * (arr.ndim - d - 1)), arr.shape)
+        hit = xp.where(arr == vals, pos, -1)
+        idx = accumulate("maximum", hit, d).astype(np.int64)
         idx_t = _T()._make(idx)
         return values_indices[name](gather(input, d, idx_t), idx_t)
     return fn
 
 
-cummax = torch_api("cummax")(_cum_extreme("cummax", np.maximum))
-cummin = torch_api("cummin")(_cum_extreme("cummin", np.minimum))
+cummax = torch_api("cummax")(_cum_extreme("cummax", "maximum"))
+cummin = torch_api("cummin")(_cum_extreme("cummin", "minimum"))
 
 
 class LogSumExp(Op):

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .._backend import array_module, diagonal_view
+from .._backend import array_module, diagonal_view, to_host
 from ..autograd.function import Op
 from ..autograd.graph import sum_to_shape
 from ._registry import named, torch_api
@@ -545,8 +545,9 @@ def repeat_interleave(input, repeats, dim=None):
         input, dim = flatten(input), 0
     d = input._dim(dim)
     n = input.shape[d]
-    reps = np.broadcast_to(np.asarray(repeats.__array__() if isinstance(repeats, _T()) else repeats), (n,))
-    idx = make(np.repeat(np.arange(n), reps))
+    # the output's size depends on the repeats: they are read on the host, as torch does
+    reps = np.broadcast_to(np.asarray(to_host(repeats._data) if isinstance(repeats, _T()) else repeats), (n,))
+    idx = make(np.repeat(np.arange(n), reps), device=input.device)
     return index_select(input, d, idx)
 
 
