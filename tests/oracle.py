@@ -1,5 +1,7 @@
 """The torch oracle (as tinygrad's helper_test_op): run one function on real torch and on ember,
 with the same inputs, and compare forward values, dtypes, shapes and input gradients."""
+import functools
+
 import numpy as np
 import pytest
 
@@ -62,24 +64,43 @@ def make_inputs(shapes, dtype=np.float32, seed=0, low=-2.0, high=2.0, requires_g
     return arrays
 
 
+_FACTORIES = frozenset({"tensor", "as_tensor", "zeros", "ones", "full", "empty", "eye", "arange", "range", "linspace",
+                        "logspace", "rand", "randn", "randint", "randperm", "normal"})
+
+
+class EmberOn:
+    """ember as a test function sees it on `device`: its factory functions (T.tensor, T.eye, ...) default to
+    that device, as a user's code would pass device=; the rest is ember itself. Unlike a default device,
+    this leaves the tensors ops create inside without a device on the CPU, where the test catches them."""
+
+    def __init__(self, device):
+        self._device = device
+
+    def __getattr__(self, name):
+        value = getattr(ember, name)
+        return functools.partial(_on_device, value, self._device) if name in _FACTORIES else value
+
+
+def _on_device(factory, device, *args, **kwargs):
+    if kwargs.get("device") is None:
+        kwargs["device"] = device
+    return factory(*args, **kwargs)
+
+
 def check(fn, shapes=None, arrays=None, dtype=np.float32, seed=0, low=-2.0, high=2.0, grad=True,
           rtol=None, atol=None, grad_rtol=None, grad_atol=None, device=None):
     """fn(T, *tensors) is run with T=torch and T=ember; float arrays become requires_grad leaves.
 
     Compares every output, then backprops sum(out * w) for fixed random w and compares input grads.
-    ember runs on `device` (its inputs, and the tensors fn creates, as the default device): every output
-    and gradient must be there too. torch runs on the CPU.
+    ember runs on `device` (its inputs, and the tensors fn makes with T's factories, see EmberOn): every
+    output and gradient must be there too. torch runs on the CPU.
     """
     arrays = arrays if arrays is not None else make_inputs(shapes, dtype, seed, low, high)
     device = DEVICE if device is None else device
     t_in = [torch.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
-    with ember.device(device):
-        e_in = [ember.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
-        return _compare(fn, t_in, e_in, seed, grad, rtol, atol, grad_rtol, grad_atol, device)
-
-
-def _compare(fn, t_in, e_in, seed, grad, rtol, atol, grad_rtol, grad_atol, device):
-    t_out, e_out = _flatten(fn(torch, *t_in)), _flatten(fn(ember, *e_in))
+    e_in = [ember.tensor(a, requires_grad=grad and a.dtype.kind == "f", device=device) for a in arrays]
+    T = ember if device == "cpu" else EmberOn(device)
+    t_out, e_out = _flatten(fn(torch, *t_in)), _flatten(fn(T, *e_in))
     assert len(t_out) == len(e_out), f"{len(e_out)} outputs, torch gives {len(t_out)}"
     assert_on(device, e_out, "output")
     for i, (e, t) in enumerate(zip(e_out, t_out)):
@@ -92,7 +113,7 @@ def _compare(fn, t_in, e_in, seed, grad, rtol, atol, grad_rtol, grad_atol, devic
         if isinstance(t, torch.Tensor) and t.requires_grad:
             w = rng.standard_normal(tuple(t.shape)).astype(to_numpy(t).dtype)
             t_loss = t_loss + (t * torch.tensor(w)).sum()
-            e_loss = e_loss + (e * ember.tensor(w)).sum()
+            e_loss = e_loss + (e * ember.tensor(w, device=device)).sum()
     if isinstance(t_loss, int):
         return e_out
     t_loss.backward()

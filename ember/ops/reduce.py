@@ -468,7 +468,7 @@ def median(input, dim=None, keepdim=False):
         flat = input.reshape(-1)
         if flat.numel() == 0:
             from .creation import tensor
-            return tensor(float("nan"), dtype=input.dtype)
+            return tensor(float("nan"), dtype=input.dtype, device=input.device)
         return named(_kth("median", flat, (flat.numel() - 1) // 2, 0, False).values, "MedianBackward0")
     n = input.shape[input._dim(dim)] if input.dim() else 1
     values, indices = _kth("median", input, (n - 1) // 2, dim, keepdim)
@@ -566,7 +566,7 @@ def _cumprod_backward_with_zeros(g, x, d):
     from .elementwise import where
     xm, gm = x.movedim(d, -1), g.movedim(d, -1)
     n = xm.shape[-1]
-    others = where(eye(n, dtype=_dtype.bool), 1.0, xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n))
+    others = where(eye(n, dtype=_dtype.bool, device=x.device), 1.0, xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n))
     partial_products = others.cumprod(-1).triu()
     return (partial_products * gm.unsqueeze(-2)).sum(-1).movedim(-1, d)
 

@@ -7,7 +7,7 @@ import pytest
 
 import ember
 import ember.optim
-from oracle import assert_on, on_devices
+from oracle import EmberOn, assert_on, on_devices
 
 torch = pytest.importorskip("torch")
 
@@ -113,10 +113,10 @@ def test_trajectory_matches_torch(config, device):
     name, kwargs = config
     t_model = make_mlp(torch)
     t_opt = getattr(torch.optim, name)(t_model.parameters(), **kwargs)
-    with ember.device(device):
-        e_model = make_mlp(ember)
-        e_opt = getattr(ember.optim, name)(e_model.parameters(), **kwargs)
-        ours = train(ember, e_model, e_opt, STEPS)
+    T = ember if device == "cpu" else EmberOn(device)
+    e_model = make_mlp(T)
+    e_opt = getattr(ember.optim, name)(e_model.parameters(), **kwargs)
+    ours = train(T, e_model, e_opt, STEPS)
     # 0-d step-like state stays a CPU tensor, as torch keeps it without capturable=True
     assert_on(device, list(e_model.parameters()) + [v for s in e_opt.state.values() for v in s.values()
                                                     if v.dim()], "parameter or optimizer state")
