@@ -84,14 +84,21 @@ def strict_cuda():
         _cupy = saved
 
 
+class CudaUnavailableError(AssertionError, RuntimeError):
+    """A CUDA call without CUDA. torch's CPU-only build raises AssertionError, its CUDA build on a machine
+    without a GPU RuntimeError: this is both, so code written for either catches it."""
+
+
 def no_cuda_error():
-    """torch's error for a CUDA call without CUDA: AssertionError when CuPy is not installed (torch without
-    CUDA), RuntimeError when it is but finds no GPU (a CUDA build of torch on a machine without one)."""
+    """torch's error for a CUDA call without CUDA: "Torch not compiled with CUDA enabled" when CuPy is not
+    installed (torch without CUDA), "No CUDA GPUs are available" when it is but finds no GPU."""
     cupy_module()
     if isinstance(_cupy_error, ImportError):
-        return AssertionError("Torch not compiled with CUDA enabled: ember found no CuPy (install cupy for your "
-                              "CUDA version, and check `ember.cuda.is_available()`)")
-    return RuntimeError(f"No CUDA GPUs are available: CuPy found none ({_cupy_error})")
+        return CudaUnavailableError("Torch not compiled with CUDA enabled: ember found no usable GPU (CuPy is not "
+                                    "installed: install cupy for your CUDA version, and check "
+                                    "`ember.cuda.is_available()`)")
+    return CudaUnavailableError(f"No CUDA GPUs are available: ember found no usable GPU (CuPy: {_cupy_error}; "
+                                "check `ember.cuda.is_available()`)")
 
 
 def array_module(arr):

@@ -60,6 +60,22 @@ def set_device(device):
     _cupy().cuda.Device(_index(device)).use()
 
 
+class device:
+    """torch.cuda.device(i): makes GPU i the current device inside the block."""
+
+    def __init__(self, device):
+        self.idx = -1 if device is None else _index(device)
+
+    def __enter__(self):
+        if self.idx >= 0:
+            self._context = _cupy().cuda.Device(self.idx)
+            self._context.__enter__()
+
+    def __exit__(self, *exc):
+        if self.idx >= 0:
+            self._context.__exit__(*exc)
+
+
 def synchronize(device=None):
     """Wait for every kernel queued on the device, on all its streams."""
     _cupy().cuda.Device(_index(device)).synchronize()

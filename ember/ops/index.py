@@ -579,7 +579,9 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 def bincount(input, weights=None, minlength=0):
     w = None if weights is None else weights._data
     out = array_module(input._data).bincount(input._data, weights=w, minlength=minlength)
-    return _T()._make(out if w is not None else out.astype(np.int64))
+    if w is None:
+        return _T()._make(out.astype(np.int64))
+    return _T()._make(out.astype(w.dtype) if w.dtype in (np.float32, np.float64) else out)   # torch's dtypes
 
 
 @torch_api()
