@@ -63,6 +63,17 @@ def cupy_module():
 _cupy_error = None      # why CuPy could not be used: ImportError (not installed) or a CUDA error (no GPU)
 
 
+def nccl_module():
+    """CuPy's NCCL bindings (cupy.cuda.nccl) when CuPy has them and sees a GPU, else None."""
+    if not has_real_cupy():
+        return None
+    try:
+        from cupy.cuda import nccl
+    except ImportError:
+        return None
+    return nccl if getattr(nccl, "available", True) else None
+
+
 def has_real_cupy():
     """CuPy with a GPU, not the strict test device."""
     cp = cupy_module()
