@@ -302,6 +302,66 @@ def erf(x):
     return xp.cupyx_scipy_special.erf(x)
 
 
+def tap_slices(k, dilation, stride, out):
+    """The slices that pick kernel tap k of every window (out windows per dim) from a padded array."""
+    return tuple(slice(ki * d, ki * d + (o - 1) * s + 1, s) for ki, d, s, o in zip(k, dilation, stride, out))
+
+
+def add_window_taps(padded, source, lead, kernel, dilation, stride, out, per_tap=True):
+    """padded[..., k*d + o*s, ...] += source[..., k, o, ...] for every kernel tap k and output position o: the
+    adjoint of sliding windows (col2im, average pooling's backward). `padded` is (*L, *P, *T) with `lead`
+    leading axes L; `source` is (*L, *K, *Out, *T), or (*L, *Out, *T) added to every tap when not per_tap.
+
+    NumPy: a strided add per tap (fast there: each is one vectorised pass). CuPy: one scatter-add over every
+    tap at once (a loop would be one kernel launch per tap, and launches are what a GPU step pays for).
+    CuPy's scatter-add is atomic: float sums may differ in the last bits between runs."""
+    import itertools
+    nd = len(kernel)
+    head = (slice(None),) * lead
+    xp = array_module(padded)
+    if xp is np:
+        for k in itertools.product(*(range(k) for k in kernel)):
+            padded[head + tap_slices(k, dilation, stride, out)] += source[head + k] if per_tap else source
+        return padded
+    trail = padded.ndim - lead - nd
+    full = padded.shape[:lead] + tuple(kernel) + tuple(out) + padded.shape[lead + nd:]
+    if not per_tap:
+        source = source.reshape(source.shape[:lead] + (1,) * nd + source.shape[lead:])
+    index = []
+    for axis in range(lead):
+        index.append(xp.arange(full[axis]).reshape((-1,) + (1,) * (len(full) - axis - 1)))
+    for i in range(nd):
+        tap = xp.arange(kernel[i]).reshape((-1,) + (1,) * (nd - 1 + nd - i + trail)) * dilation[i]
+        position = xp.arange(out[i]).reshape((-1,) + (1,) * (nd - 1 - i + trail)) * stride[i]
+        index.append(tap + position)
+    for axis in range(trail):
+        index.append(xp.arange(full[lead + 2 * nd + axis]).reshape((-1,) + (1,) * (trail - axis - 1)))
+    xp.add.at(padded, tuple(index), xp.broadcast_to(source, full))
+    return padded
+
+
+def window_taps_sum(padded, lead, kernel, dilation, stride, out):
+    """sum over k of padded[..., k*d + o*s, ...]: each window's sum (average pooling), (*L, *Out, *T).
+
+    NumPy: a strided add per tap. CuPy: one reduction over a strided view of every window."""
+    import itertools
+    nd = len(kernel)
+    head = (slice(None),) * lead
+    xp = array_module(padded)
+    if xp is np:
+        total = None
+        for k in itertools.product(*(range(k) for k in kernel)):
+            window = padded[head + tap_slices(k, dilation, stride, out)]
+            total = window.copy() if total is None else total.__iadd__(window)
+        return total
+    st = padded.strides
+    view = readonly_strided_view(
+        padded, padded.shape[:lead] + tuple(kernel) + tuple(out) + padded.shape[lead + nd:],
+        st[:lead] + tuple(st[lead + i] * dilation[i] for i in range(nd)) +
+        tuple(st[lead + i] * stride[i] for i in range(nd)) + st[lead + nd:])
+    return view.sum(axis=tuple(range(lead, lead + nd)))
+
+
 def readonly_strided_view(arr, shape, strides):
     """A strided view that must not be written through (CuPy's as_strided has no writeable flag)."""
     if type(arr) is np.ndarray:

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from .._backend import array_module, constant_like
+from .._backend import add_window_taps, array_module, constant_like, window_taps_sum
 from .._dtype import scalar_type_name
 from ..autograd.function import Op
 from .conv import Geometry, _offset_slices, _shape_str, _zero_pad
@@ -272,11 +272,7 @@ class WindowMean(Op):
     @staticmethod
     def forward(ctx, x, geom, out, divisor):
         ctx.geom, ctx.out, ctx.divisor, ctx.spatial = geom, out, divisor, x.shape[2:]
-        padded = _zero_pad(x, geom.pads)
-        total = None
-        for k in itertools.product(*(range(k) for k in geom.kernel)):
-            window = padded[_EVERYTHING + _offset_slices(k, geom, out)]
-            total = window.copy() if total is None else total.__iadd__(window)
+        total = window_taps_sum(_zero_pad(x, geom.pads), 2, geom.kernel, geom.dilation, geom.stride, out)
         total /= constant_like(divisor, x)
         return total
 
@@ -294,8 +290,7 @@ class WindowSpread(Op):
         xp = array_module(g)
         share = g / constant_like(divisor, g)
         padded = xp.zeros(g.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(spatial, geom.pads)), g.dtype)
-        for k in itertools.product(*(range(k) for k in geom.kernel)):
-            padded[_EVERYTHING + _offset_slices(k, geom, ctx.out)] += share
+        add_window_taps(padded, share, 2, geom.kernel, geom.dilation, geom.stride, ctx.out, per_tap=False)
         return xp.ascontiguousarray(
             padded[_EVERYTHING + tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, geom.pads))])
 
