@@ -466,3 +466,52 @@ def test_make_graphed_callables_module_and_function(cuda_device):
     assert_close(model(ours_x), reference(ref_x))
     with pytest.raises(AssertionError, match="sample_args for each callable must contain only Tensors"):
         ember.cuda.make_graphed_callables(scaled_tanh, (ember.ones(2, device=cuda_device), 3.0))
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_capturable_adam_in_a_captured_step(cuda_device, amsgrad):
+    """Adam(capturable=True) keeps its step count on the device, so a captured step replays as the eager one;
+    a non-capturable Adam refuses to be captured, with torch's error."""
+    model, reference = _step_model().to(cuda_device), _step_model().to(cuda_device)
+    optimizer = ember.optim.Adam(model.parameters(), lr=0.05, amsgrad=amsgrad, capturable=True)
+    ref_optimizer = ember.optim.Adam(reference.parameters(), lr=0.05, amsgrad=amsgrad, capturable=True)
+    x = ember.randn(5, 4, device=cuda_device)
+    y = ember.tensor([0, 1, 2, 1, 0], device=cuda_device)
+
+    def step(net, opt):
+        opt.zero_grad(set_to_none=True)
+        nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+    step(model, optimizer)                 # warm-up: the optimizer state exists before the capture
+    step(reference, ref_optimizer)
+    assert optimizer.state[model[0].weight]["step"].device.type == "cuda"
+    state = [t for p in model.parameters() for t in [p.data] + list(optimizer.state[p].values())]
+    saved = [t.clone() for t in state]
+    graph = ember.cuda.CUDAGraph()
+    optimizer.zero_grad(set_to_none=True)
+    with ember.cuda.graph(graph):
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    for t, s in zip(state, saved):          # a GPU does not run the work while capturing; the strict device does
+        t.copy_(s)
+    for _ in range(3):
+        graph.replay()
+        step(reference, ref_optimizer)
+    # Adam divides by sqrt(v): the captured matmuls' summation order (no cuBLAS) shows in the last digits
+    for p, q in zip(model.parameters(), reference.parameters()):
+        np.testing.assert_allclose(p.detach().cpu().numpy(), q.detach().cpu().numpy(), rtol=1e-4, atol=1e-5)
+    assert optimizer.state[model[0].weight]["step"].item() == 4
+    plain = ember.optim.Adam(reference.parameters())
+    with pytest.raises(RuntimeError, match="^Attempting CUDA graph capture of step\\(\\) for an instance of Adam but "
+                                           "param_groups' capturable is False."):
+        with ember.cuda.graph(ember.cuda.CUDAGraph()):
+            plain.step()
+
+
+def test_capturable_adam_needs_cuda_parameters_as_torch():
+    for T in (torch, ember):
+        p = T.nn.Parameter(T.ones(3))
+        p.grad = T.ones(3)
+        with pytest.raises(AssertionError, match="If capturable=True, params and state_steps must be on supported "
+                                                 "devices"):
+            T.optim.Adam([p], capturable=True).step()
