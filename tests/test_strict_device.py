@@ -515,3 +515,9 @@ def test_capturable_adam_needs_cuda_parameters_as_torch():
         with pytest.raises(AssertionError, match="If capturable=True, params and state_steps must be on supported "
                                                  "devices"):
             T.optim.Adam([p], capturable=True).step()
+
+
+def test_to_the_current_cuda_device_is_a_no_op(strict):
+    t = ember.ones(2, device="cuda")
+    assert t.to("cuda") is t and t.cuda() is t and t.to("cuda:0") is t
+    assert t.to("cuda", copy=True) is not t and t.to("cuda:1").device == ember.device("cuda", 1)
