@@ -34,6 +34,7 @@ class _State:
     device = 0                  # the current device (cupy.cuda.Device().id)
     streams = []                # the stack of current streams; empty: the null stream
     capture = None              # the _Recording of the capturing current stream, or None
+    allocator = None            # the allocator set by cuda.using_allocator
 
 
 def _capturing():
@@ -645,7 +646,7 @@ class _Runtime:
         return _State.device
 
 
-class Device:
+class _Device:
     """cupy.cuda.Device: a context manager that makes a device current."""
 
     def __init__(self, device=None):
@@ -669,7 +670,7 @@ class Device:
         _State.device = self._previous.pop()
 
     def __eq__(self, other):
-        return isinstance(other, Device) and other.id == self.id
+        return isinstance(other, _Device) and other.id == self.id
 
     def __hash__(self):
         return hash(self.id)
@@ -678,7 +679,7 @@ class Device:
         return f"<CUDA Device {self.id}>"
 
 
-class Event:
+class _Event:
     def __init__(self, block=False, disable_timing=False, interprocess=False):
         if interprocess and not disable_timing:
             raise ValueError("Timing must be disabled for interprocess events")
@@ -696,13 +697,13 @@ class Event:
         _refuse_in_capture("synchronous API calls")
 
 
-def get_elapsed_time(start_event, end_event):
+def _get_elapsed_time(start_event, end_event):
     if start_event.disable_timing or end_event.disable_timing or not (start_event._recorded and end_event._recorded):
         raise RuntimeError("cudaErrorInvalidResourceHandle: invalid resource handle")
     return 0.0
 
 
-class Stream:
+class _Stream:
     """cupy.cuda.Stream; work runs at once, and a capturing stream records it for Graph.launch."""
     null = None
 
@@ -734,7 +735,7 @@ class Stream:
             raise RuntimeError("the current stream is capturing, so synchronous API calls are disallowed")
 
     def record(self, event=None):
-        event = event or Event()
+        event = event or _Event()
         event.record(self)
         return event
 
@@ -752,24 +753,24 @@ class Stream:
     def end_capture(self):
         recording, _State.capture = _State.capture, None
         self.capturing = False
-        return Graph(recording)
+        return _Graph(recording)
 
     def is_capturing(self):
         return self.capturing
 
 
-Stream.null = Stream(null=True)
+_Stream.null = _Stream(null=True)
 
 
-def get_current_stream(device_id=-1):
+def _get_current_stream(device_id=-1):
     return _current_stream()
 
 
 def _current_stream():
-    return _State.streams[-1] if _State.streams else Stream.null
+    return _State.streams[-1] if _State.streams else _Stream.null
 
 
-class Graph:
+class _Graph:
     """cupy.cuda.Graph: launch() re-runs the captured kernels on their buffers."""
 
     def __init__(self, recording):
@@ -779,14 +780,12 @@ class Graph:
         self._recording.replay()
 
 
-class cuda:
-    Device, Stream, Event, Graph = Device, Stream, Event, Graph
-    runtime = _Runtime()
-    get_current_stream = staticmethod(get_current_stream)
-    get_elapsed_time = staticmethod(get_elapsed_time)
-
-
 class _MemoryPool:
+    """cupy.cuda.MemoryPool: counters only (NumPy allocates)."""
+
+    def malloc(self, size):
+        raise NotImplementedError("the strict test device allocates with NumPy")
+
     def used_bytes(self):
         return 0
 
@@ -795,6 +794,25 @@ class _MemoryPool:
 
     def free_all_blocks(self):
         pass
+
+
+@contextlib.contextmanager
+def _using_allocator(allocator=None):
+    """cupy.cuda.using_allocator: which pool a block's allocations come from (NumPy's here, whatever it is)."""
+    previous, _State.allocator = _State.allocator, allocator
+    try:
+        yield
+    finally:
+        _State.allocator = previous
+
+
+class cuda:
+    """cupy.cuda, as far as ember uses it."""
+    Device, Stream, Event, Graph, MemoryPool = _Device, _Stream, _Event, _Graph, _MemoryPool
+    runtime = _Runtime()
+    get_current_stream = staticmethod(_get_current_stream)
+    get_elapsed_time = staticmethod(_get_elapsed_time)
+    using_allocator = staticmethod(_using_allocator)
 
 
 _POOL = _MemoryPool()
@@ -807,9 +825,9 @@ def get_default_memory_pool():
 @contextlib.contextmanager
 def _fresh_state():
     """Current device, streams and capture reset, for a test that installs the device."""
-    saved = (_State.device, list(_State.streams), _State.capture)
-    _State.device, _State.streams, _State.capture = 0, [], None
+    saved = (_State.device, list(_State.streams), _State.capture, _State.allocator)
+    _State.device, _State.streams, _State.capture, _State.allocator = 0, [], None, None
     try:
         yield
     finally:
-        _State.device, _State.streams, _State.capture = saved
+        _State.device, _State.streams, _State.capture, _State.allocator = saved

@@ -232,7 +232,12 @@ def is_current_stream_capturing():
 
 
 class _MemPool:
-    """The handle graph_pool_handle() gives: CuPy's one memory pool serves every graph."""
+    """A graph's private memory pool (graph_pool_handle() makes one to share between graphs). Everything a
+    capture allocates comes from it and stays there: a replay writes into those addresses, so they must
+    never go back to CuPy's common pool (torch's graphs have private pools for the same reason)."""
+
+    def __init__(self):
+        self.pool = _cupy().cuda.MemoryPool()
 
 
 def graph_pool_handle():
@@ -247,20 +252,32 @@ class CUDAGraph:
         _cupy_for(CUDAGraph)
         self._graph = None
         self._capturing = None
+        self._pool = None
 
     def capture_begin(self, pool=None, capture_error_mode="global"):
         if self._graph is not None or self._capturing is not None:
             raise RuntimeError("This CUDAGraph instance already owns a captured graph. To capture a new graph, "
                                "create a new instance.")
-        capturing = _cupy().cuda.get_current_stream()
-        capturing.begin_capture()
-        self._capturing = capturing
+        cp = _cupy()
+        self._pool = pool if isinstance(pool, _MemPool) else _MemPool()
+        allocating = cp.cuda.using_allocator(self._pool.pool.malloc)
+        allocating.__enter__()
+        capturing = cp.cuda.get_current_stream()
+        try:
+            capturing.begin_capture()
+        except BaseException:
+            allocating.__exit__(None, None, None)
+            raise
+        self._capturing = (capturing, allocating)
 
     def capture_end(self):
         if self._capturing is None:
             raise RuntimeError("capture_end() without capture_begin()")
-        capturing, self._capturing = self._capturing, None
-        self._graph = capturing.end_capture()
+        (capturing, allocating), self._capturing = self._capturing, None
+        try:
+            self._graph = capturing.end_capture()
+        finally:
+            allocating.__exit__(None, None, None)
 
     def replay(self):
         if self._graph is None:
@@ -271,7 +288,7 @@ class CUDAGraph:
         self._graph = None
 
     def pool(self):
-        return _MemPool()
+        return self._pool
 
 
 class graph:

@@ -24,7 +24,7 @@ def test_gpu_bench_path_runs_ember_on_the_strict_device():
     """`ember bench --device cuda`'s child: the workload built under `with T.device("cuda")`, every step synchronised.
     Without a GPU the strict test device stands in for CuPy (EMBER_STRICT_CUDA=1), so this checks the code path."""
     from ember.bench.run import measure
-    row = measure("ember", "resnet18", 1, 0.1, timeout=300, device="cuda", env={"EMBER_STRICT_CUDA": "1"})
+    row = measure("ember", "lstm-h1024", 1, 0.1, timeout=300, device="cuda", env={"EMBER_STRICT_CUDA": "1"})
     assert "error" not in row and row["median"] > 0
     from ember._backend import has_real_cupy
     if not has_real_cupy():
