@@ -3,6 +3,7 @@
 Nothing else in ember imports cupy; ops ask `array_module(arr)` for the `xp` that owns an array.
 """
 import builtins
+import contextlib
 import math
 import os
 import re
@@ -41,16 +42,74 @@ MALLOC_TUNED = _tune_glibc_malloc()
 
 
 def cupy_module():
-    """CuPy if it is installed and sees a GPU, else None (imported once, on first use)."""
-    global _cupy
+    """CuPy if it is installed and sees a GPU, else None (imported once, on first use).
+
+    Without a real CuPy, EMBER_STRICT_CUDA=1 puts the strict test device (ember._strict_cuda) in its place."""
+    global _cupy, _cupy_error
     if _cupy is None:
         try:
             import cupy
             cupy.cuda.runtime.getDeviceCount()
             _cupy = cupy
-        except Exception:
+        except Exception as e:
+            _cupy_error = e
             _cupy = False
+            if os.environ.get("EMBER_STRICT_CUDA") == "1":
+                from . import _strict_cuda
+                _cupy = _strict_cuda
     return _cupy or None
+
+
+_cupy_error = None      # why CuPy could not be used: ImportError (not installed) or a CUDA error (no GPU)
+
+
+def nccl_module():
+    """CuPy's NCCL bindings (cupy.cuda.nccl) when CuPy has them and sees a GPU, else None."""
+    if not has_real_cupy():
+        return None
+    try:
+        from cupy.cuda import nccl
+    except ImportError:
+        return None
+    return nccl if getattr(nccl, "available", True) else None
+
+
+def has_real_cupy():
+    """CuPy with a GPU, not the strict test device."""
+    cp = cupy_module()
+    return cp is not None and cp.__name__ == "cupy"
+
+
+@contextlib.contextmanager
+def strict_cuda():
+    """Make the strict test device (ember._strict_cuda) ember's `cuda` for the duration: for tests on
+    machines without a GPU. It stands in for CuPy; use the real one when has_real_cupy()."""
+    global _cupy
+    from . import _strict_cuda
+    saved = _cupy
+    _cupy = _strict_cuda
+    try:
+        with _strict_cuda._fresh_state():
+            yield _strict_cuda
+    finally:
+        _cupy = saved
+
+
+class CudaUnavailableError(AssertionError, RuntimeError):
+    """A CUDA call without CUDA. torch's CPU-only build raises AssertionError, its CUDA build on a machine
+    without a GPU RuntimeError: this is both, so code written for either catches it."""
+
+
+def no_cuda_error():
+    """torch's error for a CUDA call without CUDA: "Torch not compiled with CUDA enabled" when CuPy is not
+    installed (torch without CUDA), "No CUDA GPUs are available" when it is but finds no GPU."""
+    cupy_module()
+    if isinstance(_cupy_error, ImportError):
+        return CudaUnavailableError("Torch not compiled with CUDA enabled: ember found no usable GPU (CuPy is not "
+                                    "installed: install cupy for your CUDA version, and check "
+                                    "`ember.cuda.is_available()`)")
+    return CudaUnavailableError(f"No CUDA GPUs are available: ember found no usable GPU (CuPy: {_cupy_error}; "
+                                "check `ember.cuda.is_available()`)")
 
 
 def array_module(arr):
@@ -151,7 +210,157 @@ def matmul(a, b, out=None):
             out[...] = product
             return out
         return np.matmul(a, b, out=out)
-    return array_module(a).matmul(a, b, out=out)
+    xp = array_module(a)
+    if xp is not np and xp.cuda.get_current_stream().is_capturing():
+        return _matmul_without_blas(xp, a, b, out)
+    return xp.matmul(a, b, out=out)
+
+
+_CAPTURE_CHUNK = 1 << 24        # elements of the products one step of _matmul_without_blas holds
+
+
+def _matmul_without_blas(xp, a, b, out):
+    """a @ b from elementwise products summed over k, in chunks of k: for CUDA-graph capture, where CuPy
+    refuses cuBLAS calls. Slower than a GEMM; a captured step pays it once per replay, not per launch."""
+    vector_a, vector_b = a.ndim == 1, b.ndim == 1
+    a2 = a[None, :] if vector_a else a
+    b2 = b[:, None] if vector_b else b
+    m, k, n = a2.shape[-2], a2.shape[-1], b2.shape[-1]
+    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    per_k = max(1, math.prod(batch) * m * n)
+    step = max(1, _CAPTURE_CHUNK // per_k)
+    product = None
+    for start in range(0, k, step):
+        part = (a2[..., :, start:start + step, None] * b2[..., None, start:start + step, :]).sum(axis=-2)
+        product = part if product is None else product + part
+    if product is None:
+        product = xp.zeros(batch + (m, n), np.result_type(a.dtype, b.dtype))
+    if vector_a:
+        product = product[..., 0, :]
+    if vector_b:
+        product = product[..., 0]
+    if out is None:
+        return product
+    out[...] = product
+    return out
+
+
+def can_sync(arr):
+    """Whether an op may read `arr`'s values back to the host (for a bounds check, say): always on the CPU;
+    on a GPU not while a CUDA graph is being captured, where reading back is not allowed (torch checks on
+    the device there; ember skips the check)."""
+    if type(arr) is np.ndarray:
+        return True
+    xp = array_module(arr)
+    return xp is np or not xp.cuda.get_current_stream().is_capturing()
+
+
+def multiply_at(out, key, values):
+    """np.multiply.at(out, key, values). CuPy has ufunc.at for add/max/min only, so on a GPU the products
+    go in rounds, each writing at most one value per target (the k-th round takes the k-th repeat)."""
+    if type(out) is np.ndarray:
+        np.multiply.at(out, key, values)
+        return
+    xp = array_module(out)
+    targets = xp.arange(out.size).reshape(out.shape)[key]
+    vals = xp.broadcast_to(values, targets.shape).ravel()
+    targets = targets.ravel()
+    order = xp.argsort(targets, kind="stable")
+    targets, vals = targets[order], vals[order]
+    starts = xp.concatenate([xp.ones(1, np.bool_), targets[1:] != targets[:-1]])
+    rank = xp.arange(targets.size) - xp.nonzero(starts)[0][xp.cumsum(starts) - 1]
+    flat = out.reshape(-1)
+    for r in range(int(rank.max()) + 1 if rank.size else 0):
+        picked = rank == r
+        flat[targets[picked]] *= vals[picked]
+
+
+def accumulate(ufunc_name, arr, axis):
+    """np.<ufunc>.accumulate(arr, axis) for maximum/minimum: CuPy has accumulate for add and multiply only,
+    so on a GPU it is a scan in log2(n) steps, each one elementwise op over the whole array."""
+    xp = array_module(arr)
+    if xp is np:
+        return getattr(np, ufunc_name).accumulate(arr, axis=axis)
+    ufunc = getattr(xp, ufunc_name)
+    out = arr.copy()
+    n, shift = arr.shape[axis], 1
+    while shift < n:
+        head = (slice(None),) * axis
+        ufunc(out[head + (slice(shift, None),)], out[head + (slice(0, n - shift),)].copy(),
+              out=out[head + (slice(shift, None),)])
+        shift *= 2
+    return out
+
+
+def erf(x):
+    """The error function elementwise: NumPy has none (math.erf per element); CuPy's is in cupyx."""
+    xp = array_module(x)
+    if xp is np:
+        return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+    if xp.__name__ == "cupy":
+        from cupyx.scipy import special
+        return special.erf(x)
+    return xp.cupyx_scipy_special.erf(x)
+
+
+def tap_slices(k, dilation, stride, out):
+    """The slices that pick kernel tap k of every window (out windows per dim) from a padded array."""
+    return tuple(slice(ki * d, ki * d + (o - 1) * s + 1, s) for ki, d, s, o in zip(k, dilation, stride, out))
+
+
+def add_window_taps(padded, source, lead, kernel, dilation, stride, out, per_tap=True):
+    """padded[..., k*d + o*s, ...] += source[..., k, o, ...] for every kernel tap k and output position o: the
+    adjoint of sliding windows (col2im, average pooling's backward). `padded` is (*L, *P, *T) with `lead`
+    leading axes L; `source` is (*L, *K, *Out, *T), or (*L, *Out, *T) added to every tap when not per_tap.
+
+    NumPy: a strided add per tap (fast there: each is one vectorised pass). CuPy: one scatter-add over every
+    tap at once (a loop would be one kernel launch per tap, and launches are what a GPU step pays for).
+    CuPy's scatter-add is atomic: float sums may differ in the last bits between runs."""
+    import itertools
+    nd = len(kernel)
+    head = (slice(None),) * lead
+    xp = array_module(padded)
+    if xp is np:
+        for k in itertools.product(*(range(k) for k in kernel)):
+            padded[head + tap_slices(k, dilation, stride, out)] += source[head + k] if per_tap else source
+        return padded
+    trail = padded.ndim - lead - nd
+    full = padded.shape[:lead] + tuple(kernel) + tuple(out) + padded.shape[lead + nd:]
+    if not per_tap:
+        source = source.reshape(source.shape[:lead] + (1,) * nd + source.shape[lead:])
+    index = []
+    for axis in range(lead):
+        index.append(xp.arange(full[axis]).reshape((-1,) + (1,) * (len(full) - axis - 1)))
+    for i in range(nd):
+        tap = xp.arange(kernel[i]).reshape((-1,) + (1,) * (nd - 1 + nd - i + trail)) * dilation[i]
+        position = xp.arange(out[i]).reshape((-1,) + (1,) * (nd - 1 - i + trail)) * stride[i]
+        index.append(tap + position)
+    for axis in range(trail):
+        index.append(xp.arange(full[lead + 2 * nd + axis]).reshape((-1,) + (1,) * (trail - axis - 1)))
+    xp.add.at(padded, tuple(index), xp.broadcast_to(source, full))
+    return padded
+
+
+def window_taps_sum(padded, lead, kernel, dilation, stride, out):
+    """sum over k of padded[..., k*d + o*s, ...]: each window's sum (average pooling), (*L, *Out, *T).
+
+    NumPy: a strided add per tap. CuPy: one reduction over a strided view of every window."""
+    import itertools
+    nd = len(kernel)
+    head = (slice(None),) * lead
+    xp = array_module(padded)
+    if xp is np:
+        total = None
+        for k in itertools.product(*(range(k) for k in kernel)):
+            window = padded[head + tap_slices(k, dilation, stride, out)]
+            total = window.copy() if total is None else total.__iadd__(window)
+        return total
+    st = padded.strides
+    view = readonly_strided_view(
+        padded, padded.shape[:lead] + tuple(kernel) + tuple(out) + padded.shape[lead + nd:],
+        st[:lead] + tuple(st[lead + i] * dilation[i] for i in range(nd)) +
+        tuple(st[lead + i] * stride[i] for i in range(nd)) + st[lead + nd:])
+    return view.sum(axis=tuple(range(lead, lead + nd)))
 
 
 def readonly_strided_view(arr, shape, strides):
@@ -239,8 +448,17 @@ class device:
     def __reduce__(self):
         return (device, (self.type, self.index))
 
+    def __enter__(self):
+        """`with torch.device("cuda"):` makes it the default device of the creation functions inside."""
+        _default_devices.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _default_devices.pop()
+
 
 CPU = device("cpu")
+_default_devices = [CPU]        # the bottom entry is set_default_device's, the rest are `with device(...)` blocks
 
 
 def as_device(spec):
@@ -249,6 +467,49 @@ def as_device(spec):
     if isinstance(spec, int):
         return device("cuda", spec)
     return spec if isinstance(spec, device) else device(spec)
+
+
+def set_default_device(dev):
+    """torch.set_default_device: where creation functions (zeros, tensor, randn, ...) allocate by default."""
+    _default_devices[0] = CPU if dev is None else as_device(dev)
+
+
+def get_default_device():
+    dev = _default_devices[-1]
+    if dev.type == "cuda" and dev.index is None:
+        return device("cuda", current_cuda_index())
+    return dev
+
+
+def target_device(spec):
+    """A creation function's device: the one given, else the default device."""
+    return _default_devices[-1] if spec is None else as_device(spec)
+
+
+def current_cuda_index():
+    cp = cupy_module()
+    if cp is None:
+        raise no_cuda_error()
+    return cp.cuda.Device().id
+
+
+def allocate(dev, make):
+    """make(xp) run for device `dev`: NumPy for the CPU; CuPy with that GPU current for CUDA, so arrays are
+    allocated there and nothing is built on the host and copied."""
+    if dev.type == "cpu":
+        return make(np)
+    cp = cupy_module()
+    if cp is None:
+        raise no_cuda_error()
+    if dev.index is None:
+        return make(cp)
+    with cp.cuda.Device(dev.index):
+        return make(cp)
+
+
+def to_host(arr):
+    """A NumPy array with the data of `arr` (a copy from a GPU; `arr` itself on the CPU)."""
+    return arr.get() if _cupy and isinstance(arr, _cupy.ndarray) else arr
 
 
 def diagonal_view(arr, offset, dim1, dim2):
@@ -267,13 +528,43 @@ def device_of(arr):
     return CPU
 
 
+_constants = {}         # (device, dtype, shape, bytes) -> the device copy of a host constant
+_MAX_CONSTANTS = 1024
+
+
+def constant_like(host, arr):
+    """`host` (a small NumPy array of constants an op derived from shapes: indices, interpolation weights)
+    on `arr`'s device. Device copies are cached by value, so a training loop copies each constant once,
+    and a CUDA graph captured after a warm-up step copies none (host-to-device copies cannot be captured).
+    The copies are shared: ops must not write into them."""
+    if type(arr) is np.ndarray or array_module(arr) is np:
+        return host
+    dev = device_of(arr)
+    key = (dev, host.dtype.str, host.shape, host.tobytes())
+    cached = _constants.get(key)
+    if cached is None:
+        if len(_constants) >= _MAX_CONSTANTS:
+            _constants.pop(next(iter(_constants)))
+        cached = _constants[key] = to_device(host, dev)
+    return cached
+
+
+def check_one_device(args, op_name):
+    """torch's RuntimeError when the arrays of tensors among `args` live on more than one device."""
+    devices = []
+    for a in args:
+        arr = getattr(a, "_data", None)
+        if arr is not None and hasattr(arr, "dtype"):
+            dev = device_of(arr)
+            if dev not in devices:
+                devices.append(dev)
+    if len(devices) > 1:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{devices[0]} and {devices[1]}! (in {op_name}; move one with .to(device))") from None
+
+
 def to_device(arr, dev):
     """Copy an array to `dev` (a device); the same array when it is already there."""
     if dev.type == "cpu":
         return arr.get() if _cupy and isinstance(arr, _cupy.ndarray) else arr
-    cp = cupy_module()
-    if cp is None:
-        raise RuntimeError("Torch not compiled with CUDA enabled: ember found no usable GPU "
-                           "(install cupy for your CUDA version, and check `ember.cuda.is_available()`)")
-    with cp.cuda.Device(dev.index or 0):
-        return cp.asarray(arr)
+    return allocate(dev, lambda cp: cp.asarray(arr))

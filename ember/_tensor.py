@@ -5,7 +5,7 @@ The math lives in ember/ops; those functions are installed as methods by `ember.
 import numpy as np
 
 from . import _dtype
-from ._backend import array_module, device_of, memory_layout
+from ._backend import array_module, device_of, memory_layout, to_host
 from .autograd.grad_mode import state
 from .autograd import graph
 from .autograd import views as _views
@@ -300,7 +300,10 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        arr = self._data if array_module(self._data) is np else self._data.get()
+        if type(self._data) is not np.ndarray and array_module(self._data) is not np:
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. "
+                            "Use Tensor.cpu() to copy the tensor to host memory first.")
+        arr = self._data
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def item(self):
@@ -309,7 +312,7 @@ class Tensor:
         return self._data.reshape(()).item() if array_module(self._data) is np else self._data.item()
 
     def tolist(self):
-        return self.__array__().tolist()
+        return to_host(self._data).tolist()
 
     def __float__(self):
         return float(self.item())
@@ -356,7 +359,9 @@ class Tensor:
         return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_tensor, (self.__array__(), self._rg, type(self)))
+        device = self.device
+        return (_rebuild_tensor, (to_host(self._data), self._rg, type(self)) + (() if device.type == "cpu" else
+                                                                                 (device,)))
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
@@ -489,7 +494,10 @@ def _lowest_address(arr):
     return ptr + sum((n - 1) * st for n, st in zip(arr.shape, arr.strides) if st < 0)
 
 
-def _rebuild_tensor(array, requires_grad, cls=Tensor):
+def _rebuild_tensor(array, requires_grad, cls=Tensor, device=None):
+    if device is not None:
+        from ._backend import to_device
+        array = to_device(array, device)
     if cls is Tensor:
         return Tensor._make(array, requires_grad)
     return cls(Tensor._make(array), requires_grad)

@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from . import _dtype
+from ._backend import to_host
 
 
 class _PrintOptions:
@@ -165,7 +166,7 @@ def tensor_repr(t):
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []
-    arr = t.__array__()
+    arr = to_host(t._data)
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")
     dt = t.dtype

@@ -1,11 +1,16 @@
 """The torch oracle (as tinygrad's helper_test_op): run one function on real torch and on ember,
 with the same inputs, and compare forward values, dtypes, shapes and input gradients."""
+import functools
+
 import numpy as np
 import pytest
 
 import ember
 
 torch = pytest.importorskip("torch")
+
+DEVICE = "cpu"      # where check() runs ember unless told: set by the `device` fixture (tests/conftest.py)
+on_devices = pytest.mark.usefixtures("device")      # run a test on cpu and on cuda (the strict device without a GPU)
 
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-10, atol=1e-12),
        np.complex64: dict(rtol=1e-5, atol=1e-6), np.complex128: dict(rtol=1e-10, atol=1e-12),
@@ -16,8 +21,16 @@ def to_numpy(x):
     if isinstance(x, torch.Tensor):
         return x.detach().resolve_conj().resolve_neg().numpy()     # torch's fft can return lazy conjugates
     if isinstance(x, ember.Tensor):
-        return x.detach().numpy()
+        return x.detach().cpu().numpy()
     return np.asarray(x)
+
+
+def assert_on(device, tensors, what):
+    """Every ember tensor among `tensors` is on `device` (a device string or ember.device)."""
+    want = ember.device(device)
+    for i, t in enumerate(tensors):
+        if isinstance(t, ember.Tensor):
+            assert t.device.type == want.type, f"{what} {i} is on {t.device}, not on the input's device {want}"
 
 
 def _flatten(out):
@@ -54,17 +67,45 @@ def make_inputs(shapes, dtype=np.float32, seed=0, low=-2.0, high=2.0, requires_g
     return arrays
 
 
+_FACTORIES = frozenset({"tensor", "as_tensor", "zeros", "ones", "full", "empty", "eye", "arange", "range", "linspace",
+                        "logspace", "rand", "randn", "randint", "randperm", "normal"})
+
+
+class EmberOn:
+    """ember as a test function sees it on `device`: its factory functions (T.tensor, T.eye, ...) default to
+    that device, as a user's code would pass device=; the rest is ember itself. Unlike a default device,
+    this leaves the tensors ops create inside without a device on the CPU, where the test catches them."""
+
+    def __init__(self, device):
+        self._device = device
+
+    def __getattr__(self, name):
+        value = getattr(ember, name)
+        return functools.partial(_on_device, value, self._device) if name in _FACTORIES else value
+
+
+def _on_device(factory, device, *args, **kwargs):
+    if kwargs.get("device") is None:
+        kwargs["device"] = device
+    return factory(*args, **kwargs)
+
+
 def check(fn, shapes=None, arrays=None, dtype=np.float32, seed=0, low=-2.0, high=2.0, grad=True,
-          rtol=None, atol=None, grad_rtol=None, grad_atol=None):
+          rtol=None, atol=None, grad_rtol=None, grad_atol=None, device=None):
     """fn(T, *tensors) is run with T=torch and T=ember; float arrays become requires_grad leaves.
 
     Compares every output, then backprops sum(out * w) for fixed random w and compares input grads.
+    ember runs on `device` (its inputs, and the tensors fn makes with T's factories, see EmberOn): every
+    output and gradient must be there too. torch runs on the CPU.
     """
     arrays = arrays if arrays is not None else make_inputs(shapes, dtype, seed, low, high)
+    device = DEVICE if device is None else device
     t_in = [torch.tensor(a, requires_grad=grad and a.dtype.kind in "fc") for a in arrays]
-    e_in = [ember.tensor(a, requires_grad=grad and a.dtype.kind in "fc") for a in arrays]
-    t_out, e_out = _flatten(fn(torch, *t_in)), _flatten(fn(ember, *e_in))
+    e_in = [ember.tensor(a, requires_grad=grad and a.dtype.kind in "fc", device=device) for a in arrays]
+    T = ember if device == "cpu" else EmberOn(device)
+    t_out, e_out = _flatten(fn(torch, *t_in)), _flatten(fn(T, *e_in))
     assert len(t_out) == len(e_out), f"{len(e_out)} outputs, torch gives {len(t_out)}"
+    assert_on(device, e_out, "output")
     for i, (e, t) in enumerate(zip(e_out, t_out)):
         assert_close(e, t, rtol, atol, what=f"output {i}")
     if not grad:
@@ -80,14 +121,15 @@ def check(fn, shapes=None, arrays=None, dtype=np.float32, seed=0, low=-2.0, high
                 e_loss = e_loss + (e * ember.tensor(w)).real.sum()
                 continue
             t_loss = t_loss + (t * torch.tensor(w)).sum()
-            e_loss = e_loss + (e * ember.tensor(w)).sum()
+            e_loss = e_loss + (e * ember.tensor(w, device=device)).sum()
     if isinstance(t_loss, int):
         return e_out
     t_loss.backward()
     e_loss.backward()
+    assert_on(device, [e.grad for e in e_in], "grad of input")
     for i, (e, t) in enumerate(zip(e_in, t_in)):
         if t.grad is None:
-            assert e.grad is None or not np.any(e.grad.numpy()), f"input {i}: ember has a grad, torch none"
+            assert e.grad is None or not np.any(to_numpy(e.grad)), f"input {i}: ember has a grad, torch none"
             continue
         assert e.grad is not None, f"input {i}: no gradient in ember"
         assert_close(e.grad, t.grad, grad_rtol if grad_rtol is not None else rtol,

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import _tensor as _tensor_module     # half-initialised here: read .Tensor at call time
 from .._dtype import _FLOAT_NP, _DIFFERENTIABLE_NP
-from .._backend import array_module
+from .._backend import array_module, check_one_device
 from .grad_mode import state
 from .graph import (Node, SavedTensor, edge_of, accumulator_of, packed_if_hooked, _saved_tensors_hooks, _sequence,
                     FREED_MESSAGE)
@@ -55,7 +55,11 @@ class Op(Node):
         ctx._record = record
         if record:
             ctx.needs_input_grad = tuple(needs)
-        out = cls.forward(ctx, *arrays, **kwargs)
+        try:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        except (TypeError, ValueError):
+            check_one_device(args, cls.__name__)       # CuPy's error for a NumPy operand becomes torch's
+            raise
         multi = type(out) is tuple
         outs = out if multi else (out,)
         results = []

@@ -1,6 +1,8 @@
 """gradcheck: analytical gradients against central finite differences (use float64 inputs)."""
 import numpy as np
 
+from .._backend import to_host
+
 
 def _flat_outputs(out):
     from .._tensor import Tensor
@@ -11,7 +13,7 @@ def _flat_outputs(out):
 def _numerical_jacobian(func, inputs, diff_inputs, eps):
     from ..autograd.grad_mode import no_grad
     with no_grad():
-        base = [o.__array__().copy() for o in _flat_outputs_nograd(func(*inputs))]
+        base = [to_host(o._data).copy() for o in _flat_outputs_nograd(func(*inputs))]
         cols = []
         for t in diff_inputs:
             flat = t._data.reshape(-1)
@@ -19,9 +21,9 @@ def _numerical_jacobian(func, inputs, diff_inputs, eps):
             for k in range(flat.size):
                 orig = flat[k]
                 flat[k] = orig + eps
-                plus = np.concatenate([o.__array__().reshape(-1) for o in _flat_outputs_nograd(func(*inputs))])
+                plus = np.concatenate([to_host(o._data).reshape(-1) for o in _flat_outputs_nograd(func(*inputs))])
                 flat[k] = orig - eps
-                minus = np.concatenate([o.__array__().reshape(-1) for o in _flat_outputs_nograd(func(*inputs))])
+                minus = np.concatenate([to_host(o._data).reshape(-1) for o in _flat_outputs_nograd(func(*inputs))])
                 flat[k] = orig
                 jac[k] = (plus - minus) / (2 * eps)
             cols.append(jac)
@@ -54,7 +56,7 @@ def _analytical_jacobian(func, inputs, diff_inputs):
                                   allow_unused=True)
             for i, g in enumerate(grads):
                 if g is not None:
-                    jacs[i][:, col] = g.__array__().reshape(-1)
+                    jacs[i][:, col] = to_host(g._data).reshape(-1)
             col += 1
     return jacs
 

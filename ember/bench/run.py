@@ -4,8 +4,10 @@ peak memory, import time and installed size.
     python bench/run.py                 # all workloads, full size, every installed framework
     python bench/run.py --size tiny     # a quick smoke run (CI)
     ember bench --workloads mlp lenet --frameworks torch mygrad
+    ember bench --device cuda           # ember (CuPy) against torch on the GPU, GPU-sized workloads added
 
 Each (framework, workload) runs in its own process with 2 threads, so import state and memory don't mix.
+On a GPU each timed step ends with cuda.synchronize(), so it counts the device's work, not just the launches.
 tinygrad and MyGrad run the same workloads in their own idiom (ember/bench/others.py); a workload a framework
 cannot express shows "-".
 """
@@ -45,33 +47,42 @@ def runs(framework, workload):
     return framework not in BUILDERS or workload in BUILDERS[framework][1]
 
 
-def measure(framework, workload, steps, scale, timeout=None, env=None):
+def measure(framework, workload, steps, scale, timeout=None, env=None, device="cpu", timed_seconds=TIMED_SECONDS):
     """Run in a child process: median step seconds, peak memory growth during the steps, the first step's
     seconds (compilation included) and how many steps were timed."""
     code = f"""
 import json, resource, statistics, time, sys
 sys.path.insert(0, {os.path.dirname(os.path.dirname(HERE))!r})
-framework, workload, scale = {framework!r}, {workload!r}, {scale}
+framework, workload, scale, device = {framework!r}, {workload!r}, {scale}, {device!r}
+sync = lambda: None
 if framework in ("ember", "torch"):
     import importlib
     T = importlib.import_module(framework)
     T.set_num_threads({THREADS})
-    from ember.bench.workloads import WORKLOADS
-    step = WORKLOADS[workload](T, scale)
+    from ember.bench.workloads import ALL_WORKLOADS
+    if device != "cpu":
+        if not T.cuda.is_available():
+            sys.exit(f"{{framework}} has no CUDA here")
+        sync = T.cuda.synchronize
+    with T.device(device):
+        step = ALL_WORKLOADS[workload](T, scale)
 else:
     from ember.bench.others import BUILDERS
     step = BUILDERS[framework][1][workload](scale)
 t0 = time.perf_counter()
 step()
+sync()
 first = time.perf_counter() - t0
 for _ in range({WARMUP} - 1):
     step()
+sync()
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 times = []
 start = time.perf_counter()
-while len(times) < {steps} and (len(times) < 3 or time.perf_counter() - start < {TIMED_SECONDS}):
+while len(times) < {steps} and (len(times) < 3 or time.perf_counter() - start < {timed_seconds}):
     t0 = time.perf_counter()
     step()
+    sync()
     times.append(time.perf_counter() - t0)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({{"median": statistics.median(times), "peak_mb": peak / 1024, "growth_mb": (peak - base) / 1024,
@@ -152,7 +163,7 @@ def _ratio(ember, other):
 
 def _columns(frameworks):
     """(title, width, cell(row of results)) for each column of the table."""
-    cols = [("workload", 8, None), ("ember ms", 10, lambda r: _ms(r["ember"]))]
+    cols = [("workload", 10, None), ("ember ms", 10, lambda r: _ms(r["ember"]))]
     if "torch" in frameworks:
         def growth(fw):
             return lambda r: f"{r[fw]['growth_mb']:.1f}" if r.get(fw) and "error" not in r[fw] else "-"
@@ -195,10 +206,15 @@ def compared_frameworks(requested):
 
 
 def main(argv=None):
-    from ember.bench.workloads import WORKLOADS
+    from ember.bench.workloads import ALL_WORKLOADS, WORKLOADS
     p = argparse.ArgumentParser(prog="ember bench",
                                 description="ember against torch, tinygrad and MyGrad: step time and memory")
-    p.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
+    p.add_argument("--workloads", nargs="+", default=None, choices=list(ALL_WORKLOADS),
+                   help=f"default: {' '.join(WORKLOADS)} (with --device cuda also the GPU-sized "
+                        f"{' '.join(w for w in ALL_WORKLOADS if w not in WORKLOADS)})")
+    p.add_argument("--device", default="cpu",
+                   help="cpu, or cuda (cuda:N): ember on CuPy against torch on CUDA; on a GPU only torch is "
+                        "compared, 10 steps each by default")
     p.add_argument("--frameworks", nargs="*", default=COMPARED, choices=COMPARED,
                    help="what ember is compared with (default: each of them that is installed)")
     p.add_argument("--steps", type=int, default=None, help="timed steps per workload (default 20, tiny size 3)")
@@ -208,10 +224,17 @@ def main(argv=None):
                    help="seconds one framework may take on one workload, compilation included (default 900)")
     p.add_argument("--json", help="also write the results to this file")
     args = p.parse_args(argv)
+    on_gpu = args.device != "cpu"
+    workloads = args.workloads or list(ALL_WORKLOADS if on_gpu else WORKLOADS)
     scale = 1.0 if args.size == "full" else 0.1
-    steps = args.steps or (20 if args.size == "full" else 3)
+    steps = args.steps or (3 if args.size == "tiny" else 10 if on_gpu else 20)
     requested = [fw for fw in args.frameworks if not (args.no_torch and fw == "torch")]
-    compared, notes, envs = compared_frameworks(requested)
+    if on_gpu:
+        notes = [f"{fw}: not measured on {args.device} (the GPU comparison is with torch)" for fw in requested
+                 if fw != "torch"]
+        requested = [fw for fw in requested if fw == "torch"]
+    compared, more_notes, envs = compared_frameworks(requested)
+    notes = (notes if on_gpu else []) + more_notes
     for line in notes:
         print(line)
     frameworks = ["ember"] + compared
@@ -220,8 +243,9 @@ def main(argv=None):
     print(header)
     print("-" * len(header))
     results = {}
-    for w in args.workloads:
-        row = {fw: measure(fw, w, steps, scale, args.timeout, envs.get(fw)) if runs(fw, w) else None
+    for w in workloads:
+        row = {fw: measure(fw, w, steps, scale, args.timeout, envs.get(fw), args.device,
+                           TIMED_SECONDS // 3 if on_gpu else TIMED_SECONDS) if runs(fw, w) else None
                for fw in frameworks}
         results[w] = row
         print(" ".join([f"{w:<{columns[0][1]}}"] + [f"{cell(row):>{width}}" for _, width, cell in columns[1:]]),

@@ -1,7 +1,9 @@
 """The five standard training steps, written once against the torch API and run with T = torch or ember
 (LeNet and the DCGAN come from the examples' factories, which take the framework module too).
 
-Each builder returns a `step()` closure doing zero_grad, forward, loss, backward and optimizer step.
+Each builder returns a `step()` closure doing zero_grad, forward, loss, backward and optimizer step. The
+benchmark builds them under `with T.device(...)`, so for a GPU every tensor and parameter is made there.
+GPU_WORKLOADS add the GPU-sized steps of the issue that set ember's GPU targets (large batches, ResNet-18).
 """
 import numpy as np
 
@@ -42,6 +44,18 @@ def mlp(T, scale=1.0):
     return _classification_step(T, model, opt, max(2, int(256 * scale)), (1, 28, 28))
 
 
+def mlp_wide(T, scale=1.0):
+    """4 hidden layers of 4096, batch 4096: GEMM-bound on a GPU."""
+    nn = T.nn
+    width = max(16, int(4096 * scale))
+    layers = [nn.Flatten()]
+    for _ in range(4):
+        layers += [nn.Linear(width, width), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.Linear(width, 10))
+    opt = T.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    return _classification_step(T, model, opt, width, (width,))
+
+
 def lenet(T, scale=1.0):
     from ember.examples.lenet_cifar10 import make_net
     model = make_net(T)()
@@ -49,8 +63,8 @@ def lenet(T, scale=1.0):
     return _classification_step(T, model, opt, max(2, int(64 * scale)), (3, 32, 32))
 
 
-def dcgan(T, scale=1.0):
-    batch = max(2, int(64 * scale))
+def dcgan(T, scale=1.0, batch=64):
+    batch = max(2, int(batch * scale))
     from ember.examples.dcgan import make_models
     Generator, Discriminator = make_models(T)
     G, D = Generator(100, 64, 3), Discriminator(64, 3)
@@ -75,15 +89,16 @@ def dcgan(T, scale=1.0):
     return step
 
 
-def lstm(T, scale=1.0):
+def lstm(T, scale=1.0, hidden=128, batch=32):
     nn = T.nn
-    batch, seq = max(2, int(32 * scale)), max(2, int(35 * scale))
+    batch, seq = max(2, int(batch * scale)), max(2, int(35 * scale))
+    hidden = max(8, int(hidden * scale)) if hidden > 128 else hidden
 
     class Model(nn.Module):
         def __init__(self):
             super().__init__()
-            self.lstm = nn.LSTM(32, 128)
-            self.head = nn.Linear(128, 1)
+            self.lstm = nn.LSTM(32, hidden)
+            self.head = nn.Linear(hidden, 1)
 
         def forward(self, x):
             out, _ = self.lstm(x)
@@ -103,4 +118,34 @@ def lstm(T, scale=1.0):
     return step
 
 
+def resnet18(T, scale=1.0):
+    """ResNet-18 (torchvision's layout, written against the torch API so torch needs no torchvision),
+    batch 64 of 64x64 images."""
+    nn = T.nn
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)) \
+                if stride != 1 or cin != cout else nn.Identity()
+
+        def forward(self, x):
+            out = self.bn1(self.conv1(x)).relu()
+            return (self.bn2(self.conv2(out)) + self.down(x)).relu()
+    layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+    for cin, cout, stride in ((64, 64, 1), (64, 128, 2), (128, 256, 2), (256, 512, 2)):
+        layers += [Block(cin, cout, stride), Block(cout, cout, 1)]
+    model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 10))
+    opt = T.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    side = max(16, int(64 * scale))
+    return _classification_step(T, model, opt, max(2, int(64 * scale)), (3, side, side))
+
+
 WORKLOADS = {"tiny": tiny, "mlp": mlp, "lenet": lenet, "dcgan": dcgan, "lstm": lstm}
+GPU_WORKLOADS = {"mlp-4x4096": mlp_wide, "dcgan-b512": lambda T, scale=1.0: dcgan(T, scale, batch=512),
+                 "lstm-h1024": lambda T, scale=1.0: lstm(T, scale, hidden=1024, batch=128), "resnet18": resnet18}
+ALL_WORKLOADS = {**WORKLOADS, **GPU_WORKLOADS}

@@ -1,13 +1,16 @@
 """torch.distributed over MPI (mpi4py, imported lazily): process groups and collectives on ember tensors.
 
 Launch with `ember run --nproc 2 script.py` or `mpiexec -n 2 python script.py`. backend='mpi' is the
-native backend; 'gloo' (torch's CPU default) is accepted and runs over MPI too.
+native backend; 'gloo' (torch's CPU default) is accepted and runs over MPI too. backend='nccl' runs the
+collectives of CUDA tensors through NCCL (CuPy's bindings, see _nccl.py), MPI still starting the ranks.
 """
 import enum
 import sys
 import traceback
 
 import numpy as np
+
+from .._backend import array_module, device_of, to_device, to_host
 
 
 class ReduceOp(enum.Enum):
@@ -21,6 +24,7 @@ class ReduceOp(enum.Enum):
 class _Group:
     comm = None
     backend = None
+    nccl = None         # the NcclGroup under backend='nccl'
 
 
 _WORLD = _Group()
@@ -61,8 +65,14 @@ def _abort_on_uncaught(exc_type, exc, tb):
 
 def init_process_group(backend="mpi", init_method=None, timeout=None, world_size=-1, rank=-1, store=None,
                        group_name="", pg_options=None, device_id=None):
-    if backend not in ("mpi", "gloo", None):
-        raise ValueError(f"ember.distributed supports backend='mpi' (and 'gloo', run over MPI), got {backend!r}")
+    if backend not in ("mpi", "gloo", "nccl", None):
+        raise ValueError(f"ember.distributed supports backend='mpi' (and 'gloo', run over MPI) and 'nccl', got "
+                         f"{backend!r}")
+    if backend == "nccl":
+        from .. import _backend
+        if _backend.nccl_module() is None:
+            raise RuntimeError("Distributed package doesn't have NCCL built in (ember's 'nccl' backend needs CuPy "
+                               "with NCCL and a GPU; use backend='mpi' on the CPU)")
     if _WORLD.comm is not None:
         raise ValueError("trying to initialize the default process group twice!")
     try:
@@ -75,6 +85,9 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
     if world_size not in (-1, None) and world_size != comm.Get_size():
         raise RuntimeError(f"init_process_group: world_size={world_size} but MPI started {comm.Get_size()} "
                            f"processes (launch with `ember run --nproc {world_size} ...`)")
+    if backend == "nccl":
+        from ._nccl import NcclGroup
+        _WORLD.nccl = NcclGroup(comm)
     _WORLD.comm, _WORLD.backend = comm, backend or "mpi"
     if comm.Get_size() > 1:
         sys.excepthook = _abort_on_uncaught
@@ -83,7 +96,7 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
 def destroy_process_group(group=None):
     if sys.excepthook is _abort_on_uncaught:
         sys.excepthook = sys.__excepthook__
-    _WORLD.comm = None
+    _WORLD.comm = _WORLD.nccl = None
 
 
 def get_rank(group=None):
@@ -114,10 +127,9 @@ def _host_buffer(tensor):
     arr = tensor._data
     if type(arr) is np.ndarray and arr.flags["C_CONTIGUOUS"]:
         return arr, lambda: None
-    host = np.ascontiguousarray(tensor.__array__())
+    host = np.ascontiguousarray(to_host(arr))
 
     def write_back():
-        from .._backend import to_device
         tensor._data[...] = to_device(host, tensor.device)
     return host, write_back
 
@@ -136,8 +148,16 @@ def _done(async_op):
     return _Work() if async_op else None
 
 
+def _on_nccl(tensor):
+    return _WORLD.nccl is not None and tensor.is_cuda
+
+
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     from mpi4py import MPI
+    if _on_nccl(tensor):
+        _WORLD.nccl.all_reduce(tensor._data, op)
+        tensor._vc[0] += 1
+        return _done(async_op)
     buf, write_back = _host_buffer(tensor)
     _comm().Allreduce(MPI.IN_PLACE, buf, op=_mpi_op(op))
     if op is ReduceOp.AVG:
@@ -161,8 +181,24 @@ def _sum_arrays(arrays):
     return tuple(out)
 
 
+def _all_reduce_sum(arr):
+    """Sum a contiguous array over every rank, in place (DDP's gradient buckets): through NCCL for a GPU
+    array under backend='nccl', else through MPI (on a host copy for a GPU array)."""
+    from mpi4py import MPI
+    if _WORLD.nccl is not None and type(arr) is not np.ndarray:
+        _WORLD.nccl.all_reduce(arr, ReduceOp.SUM)
+        return
+    host = to_host(arr)
+    _comm().Allreduce(MPI.IN_PLACE, host, op=MPI.SUM)
+    if host is not arr:
+        arr[...] = to_device(host, device_of(arr))
+
+
 def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False):
     from mpi4py import MPI
+    if _on_nccl(tensor):
+        _WORLD.nccl.reduce(tensor._data, dst, op)
+        return _done(async_op)
     buf, write_back = _host_buffer(tensor)
     comm = _comm()
     if comm.Get_rank() == dst:
@@ -176,6 +212,10 @@ def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False):
 
 
 def broadcast(tensor, src=0, group=None, async_op=False):
+    if _on_nccl(tensor):
+        _WORLD.nccl.broadcast(tensor._data, src)
+        tensor._vc[0] += 1
+        return _done(async_op)
     buf, write_back = _host_buffer(tensor)
     _comm().Bcast(buf, root=src)
     write_back()
@@ -187,7 +227,14 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     comm = _comm()
     if len(tensor_list) != comm.Get_size():
         raise ValueError(f"all_gather: tensor_list has {len(tensor_list)} entries for world size {comm.Get_size()}")
-    send = np.ascontiguousarray(tensor.__array__())
+    if _on_nccl(tensor):
+        xp = array_module(tensor._data)
+        recv = xp.empty((comm.Get_size(),) + tuple(tensor.shape), tensor._data.dtype)
+        _WORLD.nccl.all_gather(recv, xp.ascontiguousarray(tensor._data))
+        for t, part in zip(tensor_list, recv):
+            t._data[...] = part
+        return _done(async_op)
+    send = np.ascontiguousarray(to_host(tensor._data))
     recv = np.empty((comm.Get_size(),) + send.shape, send.dtype)
     comm.Allgather(send, recv)
     for t, part in zip(tensor_list, recv):
@@ -206,7 +253,7 @@ def broadcast_object_list(object_list, src=0, group=None, device=None):
 
 def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
     comm = _comm()
-    send = np.ascontiguousarray(tensor.__array__())
+    send = np.ascontiguousarray(to_host(tensor._data))
     recv = np.empty((comm.Get_size(),) + send.shape, send.dtype) if comm.Get_rank() == dst else None
     comm.Gather(send, recv, root=dst)
     if comm.Get_rank() == dst:
@@ -217,7 +264,7 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
 
 def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     comm = _comm()
-    send = np.stack([t.__array__() for t in scatter_list]) if comm.Get_rank() == src else None
+    send = np.stack([to_host(t._data) for t in scatter_list]) if comm.Get_rank() == src else None
     recv = np.empty(tensor.shape, tensor._data.dtype)
     comm.Scatter(send, recv, root=src)
     tensor._data[...] = recv

@@ -12,12 +12,11 @@ and three ops that are closed under differentiation because conv is bilinear in 
 Each op's backward is built from the other two, so double backward comes free.
 """
 import collections
-import itertools
 import math
 
 import numpy as np
 
-from .._backend import array_module, matmul, readonly_strided_view
+from .._backend import add_window_taps, array_module, matmul, readonly_strided_view, tap_slices
 from ..autograd.function import Op
 from ..amp.autocast_mode import low_precision
 from ._registry import torch_api
@@ -73,8 +72,7 @@ def im2col(x, geom, out):
 
 
 def _offset_slices(k, geom, out):
-    return tuple(slice(ki * d, ki * d + (o - 1) * s + 1, s)
-                 for ki, d, s, o in zip(k, geom.dilation, geom.stride, out))
+    return tap_slices(k, geom.dilation, geom.stride, out)
 
 
 def col2im(cols, spatial, geom):
@@ -84,8 +82,7 @@ def col2im(cols, spatial, geom):
     out = cols.shape[2 + nd:]
     padded = xp.zeros(cols.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(spatial, geom.pads)), cols.dtype)
     everything = (slice(None), slice(None))
-    for k in itertools.product(*(range(k) for k in geom.kernel)):
-        padded[everything + _offset_slices(k, geom, out)] += cols[everything + k]
+    add_window_taps(padded, cols, 2, geom.kernel, geom.dilation, geom.stride, out)
     if not any(lo or hi for lo, hi in geom.pads):
         return padded
     return xp.ascontiguousarray(padded[everything + tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, geom.pads))])
@@ -143,8 +140,7 @@ def col2im_batch_last(cols, spatial, geom):
     c, n = cols.shape[0], cols.shape[-1]
     out = cols.shape[1 + nd:1 + 2 * nd]
     padded = xp.zeros((c,) + tuple(s + lo + hi for s, (lo, hi) in zip(spatial, geom.pads)) + (n,), cols.dtype)
-    for k in itertools.product(*(range(k) for k in geom.kernel)):
-        padded[(slice(None),) + _offset_slices(k, geom, out)] += cols[(slice(None),) + k]
+    add_window_taps(padded, cols, 1, geom.kernel, geom.dilation, geom.stride, out)
     inside = padded[(slice(None),) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, geom.pads))]
     per_channel = xp.ascontiguousarray(inside.transpose((0, nd + 1) + tuple(range(1, nd + 1))))   # (C, N, *S)
     return xp.ascontiguousarray(per_channel.swapaxes(0, 1))

@@ -4,7 +4,7 @@ import builtins
 import numpy as np
 
 from .. import _dtype
-from .._backend import as_device, device_of, to_device, array_module, device as device_cls
+from .._backend import as_device, current_cuda_index, device_of, to_device, array_module, device as device_cls
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
 from ..autograd.views import check_inplace
@@ -65,6 +65,8 @@ def _parse_to(args, kwargs):
 @torch_api(function=False)
 def to(self, *args, non_blocking=False, copy=False, memory_format=None, **kwargs):
     dev, dt = _parse_to(args, kwargs)
+    if dev is not None and dev.type == "cuda" and dev.index is None:      # 'cuda': the current GPU
+        dev = device_cls("cuda", current_cuda_index())
     if dev is not None and dev == self.device:
         dev = None
     if dt is not None and dt.np == self._data.dtype:

@@ -4,7 +4,8 @@ import math
 import numpy as np
 
 from .. import _dtype
-from .._backend import as_device, to_device, array_module
+from .._backend import (allocate, as_device, current_cuda_index, target_device, to_device, to_host, array_module,
+                        device as device_cls)
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
 from ._registry import named, torch_api
@@ -15,30 +16,24 @@ def _T():
     return Tensor
 
 
-_default_device = [None]        # torch.set_default_device; None: the CPU
-
-
-@torch_api(method=False)
-def set_default_device(device):
-    """Where creation functions put tensors when they are given no device (None: the CPU again)."""
-    _default_device[0] = None if device is None else as_device(device)
-
-
-@torch_api(method=False)
-def get_default_device():
-    return _default_device[0] or as_device("cpu")
-
-
 def _finish(arr, dtype=None, device=None, requires_grad=False):
+    """A tensor from host data (a NumPy array) on `device` (the default device when None)."""
     if dtype is not None:
         dt = _dtype.as_dtype(dtype)
         if arr.dtype != dt.np:
             arr = arr.astype(dt.np)
-    if device is None:
-        device = _default_device[0]
-    if device is not None:
-        arr = to_device(arr, as_device(device))
+    dev = target_device(device)
+    if dev.type != "cpu" or array_module(arr) is not np:
+        arr = to_device(arr, dev)
     t = _T()._make(arr)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _built(device, make, requires_grad=False):
+    """A tensor from make(xp), run on `device` (the default device when None): allocated there."""
+    t = _T()._make(allocate(target_device(device), make))
     if requires_grad:
         t.requires_grad = True
     return t
@@ -74,7 +69,7 @@ def _nested_to_array(data, np_dtype):
 
     def unwrap(x):
         if isinstance(x, T):
-            return x.__array__()
+            return to_host(x._data)
         if isinstance(x, (list, tuple)):
             return [unwrap(v) for v in x]
         return x
@@ -90,8 +85,12 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if isinstance(data, np.generic):        # a NumPy scalar keeps its dtype, as torch.tensor(np.float64(1))
         data = np.asarray(data)
     if isinstance(data, T):
-        arr = data.__array__().copy()
+        arr = data._data.copy()         # on the tensor's own device, as torch.tensor(t) keeps it there
         dt = _dtype.as_dtype(dtype) if dtype is not None else data.dtype
+        if arr.dtype != dt.np:
+            arr = arr.astype(dt.np)
+        if device is None:
+            device = data.device
     elif isinstance(data, np.ndarray):
         dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(data.dtype)
         arr = np.array(data, dtype=dt.np, copy=True)
@@ -147,20 +146,21 @@ def _float_dtype(dtype):
 
 def _filled(fill):
     def make(*size, out=None, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-        dt = _float_dtype(dtype)
-        return _finish(fill(_size(size), dt.np), None, device, requires_grad)
+        shape, np_dtype = _size(size), _float_dtype(dtype).np
+        return _built(device, lambda xp: getattr(xp, fill)(shape, np_dtype), requires_grad)
     return make
 
 
-zeros = torch_api("zeros", method=False)(_filled(np.zeros))
-ones = torch_api("ones", method=False)(_filled(np.ones))
-empty = torch_api("empty", method=False)(_filled(np.zeros))
+zeros = torch_api("zeros", method=False)(_filled("zeros"))
+ones = torch_api("ones", method=False)(_filled("ones"))
+empty = torch_api("empty", method=False)(_filled("zeros"))
 
 
 @torch_api(method=False)
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None):
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
-    return _finish(np.full(_size((size,)), fill_value, dt.np), None, device, requires_grad)
+    shape = _size((size,))
+    return _built(device, lambda xp: xp.full(shape, fill_value, dt.np), requires_grad)
 
 
 def _like(maker):
@@ -183,7 +183,8 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 @torch_api(method=False)
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
-    return _finish(np.eye(n, m, dtype=_float_dtype(dtype).np), None, device, requires_grad)
+    np_dtype = _float_dtype(dtype).np
+    return _built(device, lambda xp: xp.eye(n, m, dtype=np_dtype), requires_grad)
 
 
 @torch_api(method=False)
@@ -199,44 +200,46 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         dt = _dtype.as_dtype(dtype)
     start, end, step = vals
     n = max(0, math.ceil((end - start) / step))
-    # computed in double then cast, as torch does, so float ranges match it exactly
-    return _finish((start + step * np.arange(n, dtype=np.float64)).astype(dt.np) if dt.category == _dtype.FLOAT
-                   else np.arange(start, end, step, dtype=dt.np), None, device, requires_grad)
+    if dt.category == _dtype.FLOAT:       # computed in double then cast, as torch does, so float ranges match it
+        return _built(device, lambda xp: (start + step * xp.arange(n, dtype=np.float64)).astype(dt.np), requires_grad)
+    return _built(device, lambda xp: xp.arange(start, end, step, dtype=dt.np), requires_grad)
 
 
 @torch_api("range", method=False)
 def range_(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
     n = int(math.floor((end - start) / step)) + 1
     dt = _float_dtype(dtype)
-    return _finish((start + step * np.arange(n, dtype=np.float64)).astype(dt.np), None, device, requires_grad)
+    return _built(device, lambda xp: (start + step * xp.arange(n, dtype=np.float64)).astype(dt.np), requires_grad)
 
 
 @torch_api(method=False)
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     dt = _float_dtype(dtype)
-    return _finish(_linspace(start, end, steps, dt.np), None, device, requires_grad)
+    return _built(device, lambda xp: _linspace(xp, start, end, steps, dt.np), requires_grad)
 
 
-def _linspace(start, end, steps, np_dtype):
+def _linspace(xp, start, end, steps, np_dtype):
     """torch's kernel, so the values match bit for bit: the first half steps up from start, the second
-    half down from end, each a fused multiply-add (emulated in a wider type) in the output dtype."""
+    half down from end, each a fused multiply-add (emulated in a wider type) in the output dtype.
+    The endpoints and the step are host scalars; GPUs have no long double, so float64 there is exact
+    to an ulp."""
     if steps == 1:
-        return np.full(1, start, np_dtype)
-    first, last = np.asarray(start, np_dtype), np.asarray(end, np_dtype)
+        return xp.full(1, start, np_dtype)
+    first, last = np.asarray(start, np_dtype)[()], np.asarray(end, np_dtype)[()]
     step = (last - first) / np_dtype.type(steps - 1)
-    wide = np.longdouble if np_dtype.itemsize >= 8 else np.float64
-    i = np.arange(steps)
+    wide = np.longdouble if np_dtype.itemsize >= 8 and xp is np else np.float64
+    i = xp.arange(steps)
     half = steps // 2
     low = wide(first) + wide(step) * i[:half]
     high = wide(last) - wide(step) * (steps - 1 - i[half:])
-    return np.concatenate([low, high]).astype(np_dtype)
+    return xp.concatenate([low, high]).astype(np_dtype)
 
 
 @torch_api(method=False)
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     dt = _float_dtype(dtype)
-    return _finish(np.logspace(start, end, steps, base=base, dtype=np.float64).astype(dt.np), None, device,
-                   requires_grad)
+    return _built(device, lambda xp: xp.logspace(start, end, steps, base=base, dtype=np.float64).astype(dt.np),
+                  requires_grad)
 
 
 class _LegacyTensorType(type):
@@ -318,10 +321,12 @@ class Generator:
         self.device = as_device(device)
         self._seed = 67280421310721
         self.rng = np.random.Generator(np.random.PCG64(self._seed))
+        self._device_rngs = {}      # CUDA device index -> CuPy generator, made on first use
 
     def manual_seed(self, seed):
         self._seed = int(seed)
         self.rng = np.random.Generator(np.random.PCG64(self._seed))
+        self._device_rngs = {}
         return self
 
     def seed(self):
@@ -373,15 +378,54 @@ def set_rng_state(new_state):
     default_generator.set_state(new_state)
 
 
+def _device_rng(generator, dev):
+    """The generator's stream on CUDA device `dev`: CuPy's default_rng, seeded with the generator's seed (as
+    torch seeds every device's generator with manual_seed's value). It draws on the device, in CuPy's own
+    kernels, which a CUDA graph can capture (the cuRAND host API cannot be); its numbers are not the CPU's."""
+    g = generator or default_generator
+    index = dev.index if dev.index is not None else current_cuda_index()
+    rng = g._device_rngs.get(index)
+    if rng is None:
+        rng = g._device_rngs[index] = allocate(device_cls("cuda", index), lambda xp: xp.random.default_rng(g._seed))
+    return rng
+
+
+def _draw_dtype(np_dtype):
+    """The float type a device draw is made in: float64 for float64, else float32 (rounded after)."""
+    return np.float64 if np_dtype == np.float64 else np.float32
+
+
+def _uniform(generator, dev, shape, np_dtype):
+    """U[0, 1) samples on `dev`."""
+    if dev.type == "cpu":
+        return _rng(generator).random(shape, dtype=np.float64).astype(np_dtype, copy=False)
+    return _device_rng(generator, dev).random(shape, dtype=_draw_dtype(np_dtype)).astype(np_dtype, copy=False)
+
+
+def _standard_normal(generator, dev, shape, np_dtype):
+    if dev.type == "cpu":
+        return _rng(generator).standard_normal(shape).astype(np_dtype, copy=False)
+    return _device_rng(generator, dev).standard_normal(shape, dtype=_draw_dtype(np_dtype)).astype(np_dtype,
+                                                                                                  copy=False)
+
+
+def _integers(generator, dev, low, high, shape, np_dtype):
+    if dev.type == "cpu":
+        return _rng(generator).integers(low, high, size=shape).astype(np_dtype)
+    return _device_rng(generator, dev).integers(low, high, size=shape, dtype=np.int64).astype(np_dtype, copy=False)
+
+
 def _sampler(draw):
     def make(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-        dt = _float_dtype(dtype)
-        return _finish(draw(_rng(generator), _size(size)).astype(dt.np, copy=False), None, device, requires_grad)
+        t = _T()._make(draw(generator, target_device(device), _size(size), _float_dtype(dtype).np))
+        if requires_grad:
+            t.requires_grad = True
+        return t
     return make
 
 
-rand = torch_api("rand", method=False)(_sampler(lambda rng, s: rng.random(s, dtype=np.float64)))
-randn = torch_api("randn", method=False)(_sampler(lambda rng, s: rng.standard_normal(s)))
+rand = torch_api("rand", method=False)(_sampler(_uniform))
+randn = torch_api("randn", method=False)(_sampler(_standard_normal))
 
 
 @torch_api(method=False)
@@ -401,7 +445,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
-    return _finish(_rng(generator).integers(low, high, size=_size((size,))).astype(dt.np), None, device)
+    return _T()._make(_integers(generator, target_device(device), low, high, _size((size,)), dt.np))
 
 
 @torch_api(method=False)
@@ -414,39 +458,49 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None):
 @torch_api(method=False)
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
-    return _finish(_rng(generator).permutation(n).astype(dt.np), None, device)
+    dev = target_device(device)
+    if dev.type == "cpu":
+        return _T()._make(_rng(generator).permutation(n).astype(dt.np))
+    return _T()._make(_uniform(generator, dev, (n,), np.float64).argsort().astype(dt.np))
 
 
 @torch_api(method=False)
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None):
     T = _T()
     if isinstance(mean, T) or isinstance(std, T):
+        like = mean if isinstance(mean, T) else std
         shape = np.broadcast_shapes(*(x.shape for x in (mean, std) if isinstance(x, T)))
-        noise = randn(*shape, generator=generator, dtype=(mean if isinstance(mean, T) else std).dtype)
+        noise = randn(*shape, generator=generator, dtype=like.dtype, device=like.device)
         return mean + noise * std
-    return _finish(_rng(generator).normal(mean, std, size=_size((size,))).astype(_float_dtype(dtype).np),
-                   None, device)
+    np_dtype, dev = _float_dtype(dtype).np, target_device(device)
+    if dev.type == "cpu":
+        return _T()._make(_rng(generator).normal(mean, std, size=_size((size,))).astype(np_dtype))
+    return _T()._make((mean + std * _standard_normal(generator, dev, _size((size,)), np.float64)).astype(np_dtype))
 
 
 @torch_api(method=False)
 def bernoulli(input, p=None, *, generator=None):
-    probs = input.__array__() if p is None else np.full(input.shape, p)
-    if np.any((probs < 0) | (probs > 1)):
+    probs = input._data if p is None else p
+    if p is None and bool(((probs < 0) | (probs > 1)).any()) or p is not None and not 0 <= p <= 1:
         raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
-    draw = _rng(generator).random(probs.shape) < probs
-    return _finish(draw.astype(input._data.dtype), None, input.device)
+    draw = _uniform(generator, input.device, input.shape, np.float64) < probs
+    return _T()._make(draw.astype(input._data.dtype))
 
 
 @torch_api(method=True)
 def multinomial(input, num_samples, replacement=False, *, generator=None):
-    probs = input.__array__().astype(np.float64)
+    xp = array_module(input._data)
+    probs = input._data.astype(np.float64)
     if probs.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {probs.ndim}")
-    if np.any(probs < 0) or np.any(~np.isfinite(probs)):
+    if bool(xp.any(probs < 0)) or bool(xp.any(~xp.isfinite(probs))):
         raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
     rows = probs.reshape(-1, probs.shape[-1])
     if not replacement and num_samples > rows.shape[1]:
         raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if xp is not np:
+        out = _multinomial_on_device(rows, num_samples, replacement, generator, input.device)
+        return _T()._make(out.reshape(probs.shape[:-1] + (num_samples,)))
     rng = _rng(generator)
     out = np.empty((rows.shape[0], num_samples), np.int64)
     for i, row in enumerate(rows):
@@ -479,34 +533,72 @@ def overwrite(self, values, node_name, expanded_ok=False):
     return self._write(values._data if isinstance(values, Tensor) else values, expanded_ok)
 
 
-def _inplace_sampler(draw, node_name):
-    """Tensor.uniform_/normal_/...: fill self in place with draws from the generator."""
+def _multinomial_on_device(rows, num_samples, replacement, generator, dev):
+    """All rows at once, without a loop over rows: with replacement by inverting the CDF, without it by the
+    Gumbel top-k trick (the k largest log p + Gumbel noise are a draw without replacement)."""
+    xp = array_module(rows)
+    total = rows.sum(1, keepdims=True)
+    if bool((total <= 0).any()):
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    u = _uniform(generator, dev, (rows.shape[0], num_samples if replacement else rows.shape[1]), np.float64)
+    if replacement:
+        cdf = xp.cumsum(rows, axis=1) / total
+        picked = (cdf[:, None, :] <= u[:, :, None]).sum(-1)
+        return xp.minimum(picked, rows.shape[1] - 1).astype(np.int64)
+    if int((rows > 0).sum(1).min()) < num_samples:
+        raise RuntimeError("multinomial: invalid multinomial distribution (with replacement=False, not enough "
+                           "non-negative category to sample)")
+    with np.errstate(divide="ignore"):
+        keys = xp.log(rows) - xp.log(-xp.log(u))
+    return xp.argsort(-keys, axis=1)[:, :num_samples].astype(np.int64)
+
+
+def _inplace_sampler(draw, device_draw, node_name):
+    """Tensor.uniform_/normal_/...: fill self in place with draws from the generator: `draw` takes NumPy's
+    generator, `device_draw` CuPy's (which has fewer distributions, so some are composed). In the graph the
+    old values get a zero gradient."""
     def fill(self, *args, generator=None, **kwargs):
-        values = np.asarray(draw(_rng(generator), self.shape, *args, **kwargs))
-        if self.device.type != "cpu":
-            values = to_device(values.astype(self._data.dtype), self.device)
+        if self.device.type == "cpu":
+            values = np.asarray(draw(_rng(generator), self.shape, *args, **kwargs))
+        else:
+            values = device_draw(_device_rng(generator, self.device), self.shape, *args, **kwargs)
         return overwrite(self, values, node_name)
     return fill
 
 
-torch_api("uniform_", function=False)(_inplace_sampler(lambda rng, s, a=0.0, b=1.0: rng.uniform(a, b, s),
-                                                       "UniformBackward0"))
-torch_api("normal_", function=False)(_inplace_sampler(lambda rng, s, mean=0.0, std=1.0: rng.normal(mean, std, s),
-                                                      "NormalBackward0"))
+torch_api("uniform_", function=False)(_inplace_sampler(
+    lambda rng, s, a=0.0, b=1.0: rng.uniform(a, b, s), lambda rng, s, a=0.0, b=1.0: a + (b - a) * rng.random(s),
+    "UniformBackward0"))
+torch_api("normal_", function=False)(_inplace_sampler(
+    lambda rng, s, mean=0.0, std=1.0: rng.normal(mean, std, s),
+    lambda rng, s, mean=0.0, std=1.0: mean + std * rng.standard_normal(s), "NormalBackward0"))
 torch_api("exponential_", function=False)(_inplace_sampler(
-    lambda rng, s, lambd=1.0: rng.exponential(1 / lambd, s), "ExponentialBackward0"))
-torch_api("geometric_", function=False)(_inplace_sampler(lambda rng, s, p: rng.geometric(p, s), "GeometricBackward0"))
+    lambda rng, s, lambd=1.0: rng.exponential(1 / lambd, s), lambda rng, s, lambd=1.0: rng.exponential(1 / lambd, s),
+    "ExponentialBackward0"))
+torch_api("geometric_", function=False)(_inplace_sampler(
+    lambda rng, s, p: rng.geometric(p, s), lambda rng, s, p: rng.geometric(p, s), "GeometricBackward0"))
 torch_api("log_normal_", function=False)(_inplace_sampler(
-    lambda rng, s, mean=1.0, std=2.0: rng.lognormal(mean, std, s), "LogNormalBackward0"))
+    lambda rng, s, mean=1.0, std=2.0: rng.lognormal(mean, std, s),
+    lambda rng, s, mean=1.0, std=2.0: _xp_exp(mean + std * rng.standard_normal(s)), "LogNormalBackward0"))
 torch_api("cauchy_", function=False)(_inplace_sampler(
-    lambda rng, s, median=0.0, sigma=1.0: median + sigma * rng.standard_cauchy(s), "CauchyBackward0"))
+    lambda rng, s, median=0.0, sigma=1.0: median + sigma * rng.standard_cauchy(s),
+    lambda rng, s, median=0.0, sigma=1.0: median + sigma * _xp_tan(np.pi * (rng.random(s) - 0.5)), "CauchyBackward0"))
 
 
 @torch_api("bernoulli_", function=False)
 def bernoulli_(self, p=0.5, *, generator=None):
-    probs = p.__array__() if isinstance(p, _T()) else p
-    name = "BernoulliBackward1" if isinstance(p, _T()) else "BernoulliBackward2"
-    return _inplace_sampler(lambda rng, s: rng.random(s) < probs, name)(self, generator=generator)
+    probs = p._data if isinstance(p, Tensor) else p
+    name = "BernoulliBackward1" if isinstance(p, Tensor) else "BernoulliBackward2"
+    draw = lambda rng, s: rng.random(s) < probs       # noqa: E731 (the same draw on either generator)
+    return _inplace_sampler(draw, draw, name)(self, generator=generator)
+
+
+def _xp_exp(a):
+    return array_module(a).exp(a)
+
+
+def _xp_tan(a):
+    return array_module(a).tan(a)
 
 
 @torch_api("random_", function=False)
@@ -515,7 +607,8 @@ def random_(self, from_=0, to=None, *, generator=None):
     name = "RandomBackward2" if to is None and not from_ else "RandomBackward1" if to is None else "RandomBackward0"
     if to is None:
         from_, to = 0, (from_ if from_ else 2 ** 24)
-    return _inplace_sampler(lambda rng, s: rng.integers(from_, to, s), name)(self, generator=generator)
+    integers = lambda rng, s: rng.integers(from_, to, s)  # noqa: E731
+    return _inplace_sampler(integers, integers, name)(self, generator=generator)
 
 
 @torch_api(function=False)

@@ -5,10 +5,11 @@ gradient is grad * mask through ember's mul. Masks come from ember's generator.
 """
 import warnings
 
-from .._backend import to_device
+import numpy as np
+
 from .._tensor import Tensor
 from ._registry import torch_api
-from .creation import _rng
+from .creation import _uniform
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
@@ -23,8 +24,8 @@ def _check_p(p):
 
 def _keep_mask(input, p, mask_shape):
     """A 0/1 array of the input's dtype, 1 with probability 1 - p."""
-    keep = _rng(None).random(mask_shape) >= p
-    return Tensor._make(to_device(keep.astype(input._data.dtype), input.device))
+    keep = _uniform(None, input.device, mask_shape, np.float64) >= p     # drawn on the input's device
+    return Tensor._make(keep.astype(input._data.dtype))
 
 
 def _drop(input, p, training, inplace, mask_shape, alpha):

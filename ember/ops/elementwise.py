@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from .. import _dtype
-from .._backend import array_module
+from .._backend import array_module, erf
 from ..autograd.function import Op
 from ._registry import named, torch_api
 from .._tensor import Tensor
@@ -57,9 +57,7 @@ def _quiet(fn):
 # unary ops: name -> (forward(xp, x), backward(g, x, y) on Tensors, which of x/y backward needs)
 
 def _erf(xp, x):
-    if xp is np:
-        return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
-    return xp.asarray(__import__("cupyx.scipy.special", fromlist=["erf"]).erf(x))
+    return erf(x)
 
 
 def _erfinv(xp, x):
@@ -424,16 +422,23 @@ def _binary(op, a, b, float_result=False):
     dt = _dtype.result_type(a, b)
     if float_result and dt.category < _dtype.FLOAT:
         dt = _dtype.get_default_dtype()
-    _check_same_device(a, b, op)
+    a, b = _same_device(a, b, op)
     return op.apply(_cast(a, dt), _cast(b, dt))
 
 
-def _check_same_device(a, b, op):
+def _same_device(a, b, op):
+    """torch's rule: tensors on two devices are an error, except a 0-d CPU tensor, which is a scalar
+    operand (moved to the other tensor's device here)."""
     T = _tensor_cls()
-    if isinstance(a, T) and isinstance(b, T) and a._data.ndim and b._data.ndim and \
-            type(a._data) is not type(b._data):
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{a.device} and {b.device}! (in {op.__name__.lower()}; move one with .to(device))")
+    if isinstance(a, T) and isinstance(b, T) and type(a._data) is not type(b._data) and a.device != b.device:
+        if a._data.ndim and b._data.ndim or a.device.type != "cpu" and b.device.type != "cpu":
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                               f"{a.device} and {b.device}! (in {op.__name__.lower()}; move one with .to(device))")
+        if a._data.ndim == 0 and a.device.type == "cpu":
+            a = a.to(b.device)
+        else:
+            b = b.to(a.device)
+    return a, b
 
 
 def _broadcast_check(name, a, b):
@@ -550,7 +555,7 @@ def _no_grad_binary(kernel, a, b, result_dtype=None):
         from .creation import tensor
         a = tensor(a)
     dt = _dtype.result_type(a, b)
-    _check_same_device(a, b, NoGradBinary)
+    a, b = _same_device(a, b, NoGradBinary)
     a, b = _cast(a, dt), _cast(b, dt)
     return NoGradBinary.apply(a, b, kernel)
 

@@ -3,7 +3,7 @@ index_select/index_add, masked_fill/masked_select, sort/topk and friends."""
 import numpy as np
 
 from .. import _dtype
-from .._backend import array_module
+from .._backend import array_module, can_sync, multiply_at, to_device, device_of
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
 from ._registry import named, torch_api
@@ -19,8 +19,9 @@ def _T():
 
 # --- __getitem__ / __setitem__ ---------------------------------------------------------------
 
-def _convert_key(key, shape):
-    """Tensors in a key become arrays; returns (key, is_basic). Checks index dtypes as torch."""
+def _convert_key(key, shape, like=None):
+    """Tensors in a key become arrays (on the device of the array `like` when given, as torch moves CPU
+    indices to the indexed tensor's device); returns (key, is_basic). Checks index dtypes as torch."""
     T = _T()
     items = key if isinstance(key, tuple) else (key,)
     out, basic = [], True
@@ -32,13 +33,14 @@ def _convert_key(key, shape):
             if k._data.ndim == 0 and k._data.dtype.kind in "iu":
                 out.append(int(k._data))
                 continue
-            out.append(k._data)
+            out.append(k._data if like is None or type(k._data) is type(like) else
+                       to_device(k._data, device_of(like)))
             basic = False
         elif isinstance(k, (list, np.ndarray)):
             arr = np.asarray(k)
             if _dtype.is_float_array(arr):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            out.append(arr)
+            out.append(arr if like is None or type(like) is np.ndarray else to_device(arr, device_of(like)))
             basic = False
         elif isinstance(k, (bool, np.bool_)):
             out.append(bool(k))
@@ -69,7 +71,7 @@ def _check_bounds(key, shape):
         if isinstance(k, (int, np.integer)):
             if not -shape[dim] <= k < shape[dim]:
                 raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {shape[dim]}")
-        elif hasattr(k, "dtype") and k.dtype.kind in "iu" and k.size:
+        elif hasattr(k, "dtype") and k.dtype.kind in "iu" and k.size and can_sync(k):
             lo, hi = int(k.min()), int(k.max())
             if hi >= shape[dim] or lo < -shape[dim]:
                 bad = hi if hi >= shape[dim] else lo
@@ -124,7 +126,7 @@ def getitem(self, key):
     if self._data.ndim == 0 and not all(_indexes_0d(k) for k in (key if isinstance(key, tuple) else (key,))):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                          "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
-    k, basic = _convert_key(key, self._data.shape)
+    k, basic = _convert_key(key, self._data.shape, self._data)
     if not basic:
         return Index.apply(self, k)
     out = Slice.apply(self, k)
@@ -170,7 +172,7 @@ class IndexPut(Op):
 
 def setitem(self, key, value):
     T = _T()
-    k, basic = _convert_key(key, self._data.shape)
+    k, basic = _convert_key(key, self._data.shape, self._data)
     if isinstance(value, T) and value.device != self.device:
         raise RuntimeError(f"Expected all tensors to be on the same device, but found {self.device} and "
                            f"{value.device} (in tensor[...] = value)")
@@ -192,13 +194,13 @@ def setitem(self, key, value):
     if isinstance(value, T) and value.dtype != self.dtype:
         value = value.to(self.dtype)
     elif not isinstance(value, T):
-        value = T._make(np.asarray(value, dtype=self._data.dtype))
+        value = T._make(array_module(self._data).asarray(value, dtype=self._data.dtype))
     self._inplace_assign(IndexPut.apply(self, value, k, False))
 
 
 @torch_api()
 def index_put(input, indices, values, accumulate=False):
-    k, _ = _convert_key(tuple(indices), input._data.shape)
+    k, _ = _convert_key(tuple(indices), input._data.shape, input._data)
     return IndexPut.apply(input, values.to(input.dtype) if values.dtype != input.dtype else values, k, accumulate)
 
 
@@ -219,7 +221,7 @@ def _check_index(op, input, dim, index, src=None):
         if d != dim and index.shape[d] > input.shape[d]:
             raise RuntimeError(f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
                                f"smaller than self {list(input.shape)} apart from dimension {dim} ({op})")
-    if index.numel():
+    if index.numel() and can_sync(index._data):
         size = input.shape[dim] if input.dim() else 1
         hi, lo = int(index._data.max()), int(index._data.min())
         if hi >= size or lo < -size:
@@ -228,8 +230,9 @@ def _check_index(op, input, dim, index, src=None):
 
 
 def _full_index(index, dim):
-    """The NumPy fancy-index tuple that addresses `index` positions along `dim`."""
-    grids = list(np.indices(index.shape, sparse=True))
+    """The fancy-index tuple that addresses `index` positions along `dim` (open grids on index's device)."""
+    xp, n = array_module(index), index.ndim
+    grids = [xp.arange(size).reshape((1,) * d + (size,) + (1,) * (n - d - 1)) for d, size in enumerate(index.shape)]
     grids[dim] = index
     return tuple(grids)
 
@@ -266,9 +269,9 @@ class Scatter(Op):
         if reduce is None:
             out[key] = val
         elif reduce == "add":
-            np.add.at(out, key, val)
+            array_module(x).add.at(out, key, val)
         elif reduce == "multiply":
-            np.multiply.at(out, key, val)
+            multiply_at(out, key, val)
         else:
             raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
         return out
@@ -317,24 +320,25 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce == "sum":
         base = input if include_self else input.scatter(d, index, 0.0)
         return scatter_add(base, d, index, src)
-    ufunc = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}.get(reduce)
+    xp = array_module(input._data)
+    ufunc = {"prod": multiply_at, "amax": xp.maximum.at, "amin": xp.minimum.at}.get(reduce)
     if ufunc is None and reduce != "mean":
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    out = input.__array__().copy()
+    out = input._data.copy()
     key = _full_index(index._data, d)
-    vals = src.__array__()[tuple(slice(0, s) for s in index.shape)]
+    vals = src._data[tuple(slice(0, s) for s in index.shape)]
     if reduce == "mean":
-        counts = np.zeros(out.shape, np.int64)
-        np.add.at(counts, key, 1)
+        counts = xp.zeros(out.shape, np.int64)
+        xp.add.at(counts, key, 1)
         if not include_self:
             out[key] = 0
-        np.add.at(out, key, vals)
+        xp.add.at(out, key, vals)
         denom = counts + (1 if include_self else 0)
-        out = np.where(denom > 0, out / np.maximum(denom, 1), out).astype(out.dtype)
+        out = xp.where(denom > 0, out / xp.maximum(denom, 1), out).astype(out.dtype)
     else:
         if not include_self:
             out[key] = {"prod": 1, "amax": -np.inf, "amin": np.inf}[reduce]
-        ufunc.at(out, key, vals)
+        ufunc(out, key, vals)
     return _T()._make(out)
 
 
@@ -368,7 +372,7 @@ def _check_index_vector(op, input, dim, index):
     if index.dim() > 1:
         raise IndexError(f"{op}(): Index is supposed to be a vector, got shape {list(index.shape)}")
     size = input.shape[dim] if input.dim() else 1
-    if index.numel() and (int(index._data.max()) >= size or int(index._data.min()) < -size):
+    if index.numel() and can_sync(index._data) and (int(index._data.max()) >= size or int(index._data.min()) < -size):
         raise IndexError(f"{op}(): index out of range in self (dimension {dim} has size {size}, "
                          f"index max {int(index._data.max())})")
 
@@ -440,12 +444,12 @@ def masked_select(input, mask):
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
     shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
     x = input.expand(shape) if tuple(input.shape) != shape else input
-    return named(Index.apply(x, (np.broadcast_to(mask._data, shape),)), "MaskedSelectBackward0")
+    return named(Index.apply(x, (array_module(mask._data).broadcast_to(mask._data, shape),)), "MaskedSelectBackward0")
 
 
 @torch_api(inplace=True)
 def masked_scatter(input, mask, source):
-    m = np.broadcast_to(mask._data, input.shape)
+    m = array_module(mask._data).broadcast_to(mask._data, input.shape)
     n = int(m.sum())
     return IndexPut.apply(input, source.reshape(-1)[:n], (m,), False)
 
@@ -490,19 +494,20 @@ def take_along_dim(input, indices, dim=None):
 
 
 def _sort_indices(arr, dim, descending, stable=True):
+    xp = array_module(arr)
     if descending:
         # stable descending order: sort the negated keys (reversing would flip equal elements)
         key = -arr if arr.dtype.kind == "i" or _dtype.is_float_array(arr) else ~arr if arr.dtype == np.bool_ else -arr.astype(np.int64)
-        return np.argsort(key, axis=dim, kind="stable")
-    return np.argsort(arr, axis=dim, kind="stable")
+        return xp.argsort(key, axis=dim, kind="stable")
+    return xp.argsort(arr, axis=dim, kind="stable")
 
 
 @torch_api()
 def sort(input, dim=-1, descending=False, stable=False):
     if input.dim() == 0:
-        return values_indices["sort"](input.clone(), _T()._make(np.asarray(0)))
+        return values_indices["sort"](input.clone(), _T()._make(array_module(input._data).zeros((), np.int64)))
     d = input._dim(dim)
-    idx = _T()._make(_sort_indices(input.__array__(), d, descending).astype(np.int64))
+    idx = _T()._make(_sort_indices(input._data, d, descending).astype(np.int64))
     return values_indices["sort"](named(gather(input, d, idx), "SortBackward0"), idx)
 
 
@@ -522,8 +527,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     size = input.shape[d] if input.dim() else 1
     if not 0 <= k <= size:
         raise RuntimeError(f"selected index k out of range (topk k={k}, dimension {d} has size {size})")
-    order = _sort_indices(input.__array__() if input.dim() else input.__array__().reshape(1), d, largest)
-    idx = _T()._make(np.take(order, np.arange(k), axis=d).astype(np.int64))
+    order = _sort_indices(input._data if input.dim() else input._data.reshape(1), d, largest)
+    idx = _T()._make(order[(slice(None),) * d + (slice(0, k),)].astype(np.int64))
     src = input if input.dim() else input.reshape(1)
     return values_indices["topk"](named(gather(src, d, idx), "TopkBackward0"), idx)
 
@@ -531,25 +536,29 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 @torch_api()
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
     side = side or ("right" if right else "left")
-    seq = sorted_sequence.__array__()
-    vals = values.__array__() if isinstance(values, _T()) else np.asarray(values)
+    seq = sorted_sequence._data
+    xp = array_module(seq)
+    vals = values._data if isinstance(values, _T()) else xp.asarray(values)
     if seq.ndim == 1:
-        out = np.searchsorted(seq, vals, side=side)
+        out = xp.searchsorted(seq, vals, side=side)
     else:
-        out = np.stack([np.searchsorted(s, v, side=side) for s, v in
+        out = xp.stack([xp.searchsorted(s, v, side=side) for s, v in
                         zip(seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1]))]).reshape(vals.shape)
-    return _T()._make(np.asarray(out).astype(np.int32 if out_int32 else np.int64))
+    return _T()._make(xp.asarray(out).astype(np.int32 if out_int32 else np.int64))
 
 
 @torch_api()
 def bucketize(input, boundaries, *, out_int32=False, right=False):
-    out = np.searchsorted(boundaries.__array__(), input.__array__(), side="right" if right else "left")
-    return _T()._make(np.asarray(out).astype(np.int32 if out_int32 else np.int64))
+    xp = array_module(boundaries._data)
+    values = input._data if isinstance(input, _T()) else xp.asarray(input)
+    out = xp.searchsorted(boundaries._data, values, side="right" if right else "left")
+    return _T()._make(xp.asarray(out).astype(np.int32 if out_int32 else np.int64))
 
 
 @torch_api()
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    res = np.unique(input.__array__(), return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    res = array_module(input._data).unique(input._data, return_inverse=return_inverse, return_counts=return_counts,
+                                           axis=dim)
     if not (return_inverse or return_counts):
         return _T()._make(res)
     out = [_T()._make(res[0])]
@@ -562,31 +571,35 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 @torch_api()
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
-    arr = input.__array__().reshape(-1)
+    arr = input._data.reshape(-1)
     if arr.size == 0:
         return _T()._make(arr)
-    keep = np.concatenate([[True], arr[1:] != arr[:-1]])
+    xp = array_module(arr)
+    first = xp.ones(1, np.bool_)
+    keep = xp.concatenate([first, arr[1:] != arr[:-1]])
     vals = arr[keep]
     out = [_T()._make(vals)]
     if return_inverse:
-        out.append(_T()._make((np.cumsum(keep) - 1).reshape(input.shape).astype(np.int64)))
+        out.append(_T()._make((xp.cumsum(keep) - 1).reshape(input.shape).astype(np.int64)))
     if return_counts:
-        out.append(_T()._make(np.diff(np.append(np.nonzero(keep)[0], arr.size)).astype(np.int64)))
+        out.append(_T()._make(xp.diff(xp.nonzero(xp.concatenate([keep, first]))[0]).astype(np.int64)))
     return out[0] if len(out) == 1 else tuple(out)
 
 
 @torch_api()
 def bincount(input, weights=None, minlength=0):
-    w = None if weights is None else weights.__array__()
-    out = np.bincount(input.__array__(), w, minlength)
-    return _T()._make(out if w is not None else out.astype(np.int64))
+    w = None if weights is None else weights._data
+    out = array_module(input._data).bincount(input._data, weights=w, minlength=minlength)
+    if w is None:
+        return _T()._make(out.astype(np.int64))
+    return _T()._make(out.astype(w.dtype) if w.dtype in (np.float32, np.float64) else out)   # torch's dtypes
 
 
 @torch_api()
 def histc(input, bins=100, min=0, max=0):
-    arr = input.__array__()
+    arr = input._data
     lo, hi = (min, max) if (min, max) != (0, 0) else (float(arr.min()), float(arr.max()))
     if lo == hi:
         lo, hi = lo - 1, hi + 1
-    counts, _ = np.histogram(arr, bins=bins, range=(lo, hi))
+    counts, _ = array_module(arr).histogram(arr, bins=bins, range=(lo, hi))
     return _T()._make(counts.astype(arr.dtype))

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import _dtype
-from .._backend import array_module, matmul as array_matmul
+from .._backend import array_module, diagonal_view, matmul as array_matmul
 from ..autograd.function import Op
 from ..amp.autocast_mode import low_precision
 from ._registry import named, torch_api
@@ -262,9 +262,7 @@ class DiagonalBackward(Op):
     def forward(ctx, g, shape, offset, dim1, dim2):
         ctx.args = (offset, dim1, dim2)
         out = array_module(g).zeros(shape, g.dtype)
-        view = array_module(g).diagonal(out, offset, dim1, dim2)
-        view.flags.writeable = True
-        view[...] = g
+        diagonal_view(out, offset, dim1, dim2)[...] = g
         return out
 
     @staticmethod
@@ -446,7 +444,7 @@ class SVD(Op):
         uh_gu, vh_gv = uh_gu - uh_gu.mT, vh_gv - vh_gv.mT
         s2 = s * s
         from .creation import eye
-        e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye(k, dtype=s.dtype)
+        e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye(k, dtype=s.dtype, device=s.device)
         inner = (uh_gu * s.unsqueeze(-2) + s.unsqueeze(-1) * vh_gv) / e + gs.diag_embed()
         if m > n:
             gu_sinv = gu / s.unsqueeze(-2)
@@ -593,7 +591,7 @@ def _onto_diagonals(partial, letters, term, equation, size):
         if c in renamed or c in [f[0] for f in factors]:
             r = next(fresh)
             factors.append(c + r)
-            eyes.append(eye(size[c], dtype=partial.dtype))
+            eyes.append(eye(size[c], dtype=partial.dtype, device=partial.device))
             renamed += r
         else:
             renamed += c
@@ -627,7 +625,7 @@ def matrix_power(input, n):
     _square("matrix_power", input)
     if n == 0:
         from .creation import eye
-        return eye(input.shape[-1], dtype=input.dtype).expand(input.shape).clone()
+        return eye(input.shape[-1], dtype=input.dtype, device=input.device).expand(input.shape).clone()
     if n < 0:
         input, n = input.inverse(), -n
     out = input

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from .._backend import array_module
+from .._backend import array_module, can_sync
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
@@ -160,7 +160,7 @@ class _ClassTargets:
         t = target._data.astype(np.int64, copy=False) if input.dim() >= 2 else \
             target._data.reshape(1).astype(np.int64)
         valid = t != ignore_index
-        if t.size and valid.any():
+        if t.size and can_sync(t) and valid.any():
             picked = t[valid]
             bad = picked[(picked < 0) | (picked >= C)]
             if bad.size:

@@ -338,8 +338,8 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     sq = input * input
     c = input.shape[1]
     pad_shape = lambda p: (input.shape[0], p) + tuple(input.shape[2:])  # noqa: E731
-    padded = cat([zeros(pad_shape(size // 2), dtype=input.dtype), sq,
-                  zeros(pad_shape((size - 1) // 2), dtype=input.dtype)], 1)
+    padded = cat([zeros(pad_shape(size // 2), dtype=input.dtype, device=input.device), sq,
+                  zeros(pad_shape((size - 1) // 2), dtype=input.dtype, device=input.device)], 1)
     window = padded.narrow(1, 0, c)
     for j in range(1, size):
         window = window + padded.narrow(1, j, c)

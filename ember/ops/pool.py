@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from .._backend import array_module
+from .._backend import add_window_taps, array_module, constant_like, window_taps_sum
 from .._dtype import scalar_type_name
 from ..autograd.function import Op
 from .conv import Geometry, _offset_slices, _shape_str, _zero_pad
@@ -272,12 +272,8 @@ class WindowMean(Op):
     @staticmethod
     def forward(ctx, x, geom, out, divisor):
         ctx.geom, ctx.out, ctx.divisor, ctx.spatial = geom, out, divisor, x.shape[2:]
-        padded = _zero_pad(x, geom.pads)
-        total = None
-        for k in itertools.product(*(range(k) for k in geom.kernel)):
-            window = padded[_EVERYTHING + _offset_slices(k, geom, out)]
-            total = window.copy() if total is None else total.__iadd__(window)
-        total /= divisor
+        total = window_taps_sum(_zero_pad(x, geom.pads), 2, geom.kernel, geom.dilation, geom.stride, out)
+        total /= constant_like(divisor, x)
         return total
 
     @staticmethod
@@ -292,10 +288,9 @@ class WindowSpread(Op):
     def forward(ctx, g, geom, spatial, divisor):
         ctx.geom, ctx.divisor, ctx.out = geom, divisor, g.shape[2:]
         xp = array_module(g)
-        share = g / divisor
+        share = g / constant_like(divisor, g)
         padded = xp.zeros(g.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(spatial, geom.pads)), g.dtype)
-        for k in itertools.product(*(range(k) for k in geom.kernel)):
-            padded[_EVERYTHING + _offset_slices(k, geom, ctx.out)] += share
+        add_window_taps(padded, share, 2, geom.kernel, geom.dilation, geom.stride, ctx.out, per_tap=False)
         return xp.ascontiguousarray(
             padded[_EVERYTHING + tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, geom.pads))])
 
@@ -523,8 +518,10 @@ class AxisMap(Op):
     def forward(ctx, x, axis, index, weight, size):
         ctx.args = (axis, index, weight, size)
         xp = array_module(x)
+        index = constant_like(index, x)
         if weight is None:
             return xp.take(x, index[:, 0], axis=axis)
+        weight = constant_like(weight, x)
         y = None
         for t in range(index.shape[1]):
             term = xp.take(x, index[:, t], axis=axis)
@@ -545,16 +542,15 @@ class AxisMapAdjoint(Op):
         ctx.args = (axis, index, weight, size)
         xp = array_module(g)
         rows = xp.moveaxis(g, axis, 0)
-        flat_index = index.reshape(-1)
+        flat_index = index.reshape(-1)          # index and weight are host constants: the plan is made there
         order = np.argsort(flat_index, kind="stable")
         sorted_index = flat_index[order]
-        source = order // index.shape[1]
-        picked = rows[source]
-        if weight is not None:
-            picked = picked * _along(weight.reshape(-1)[order], 0, picked.ndim)
         targets, starts = np.unique(sorted_index, return_index=True)
+        picked = rows[constant_like(order // index.shape[1], g)]
+        if weight is not None:
+            picked = picked * _along(constant_like(weight.reshape(-1)[order], g), 0, picked.ndim)
         out = xp.zeros((size,) + rows.shape[1:], g.dtype)
-        out[targets] = xp.add.reduceat(picked, starts, axis=0)
+        out[constant_like(targets, g)] = xp.add.reduceat(picked, constant_like(starts, g), axis=0)
         return xp.ascontiguousarray(xp.moveaxis(out, 0, axis))
 
     @staticmethod

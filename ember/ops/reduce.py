@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype
-from .._backend import array_module
+from .._backend import accumulate, array_module
 from ..autograd.function import Op
 from ..amp.autocast_mode import full_precision_on_cuda
 from ._registry import named, torch_api
@@ -368,7 +368,7 @@ def _reduce_dim_op(name, kernel, arg_kernel):
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         from .index import gather
         idx = _T()._make(array_module(input._data).expand_dims(arg_kernel(input._data, axis=d), d)
-                         if input.dim() else np.asarray(0))
+                         if input.dim() else array_module(input._data).zeros((), np.int64))
         values = gather(input, d, idx) if input.dim() else input.clone()
         if not keepdim and input.dim():
             values, idx = values.squeeze(d), idx.squeeze(d)
@@ -454,9 +454,8 @@ def _kth(name, input, k, dim, keepdim):
     from .index import gather
     d = input._dim(dim) if input.dim() else 0
     arr = input._data if input.dim() else input._data.reshape(1)
-    order = np.argsort(arr, axis=d, kind="stable")
-    idx = np.take(order, [k], axis=d)
-    idx_t = _T()._make(idx.astype(np.int64))
+    order = array_module(arr).argsort(arr, axis=d, kind="stable")
+    idx_t = _T()._make(order[(slice(None),) * d + (slice(k, k + 1),)].astype(np.int64))
     src = input if input.dim() else input.reshape(1)
     values = gather(src, d, idx_t)
     if not keepdim:
@@ -470,7 +469,7 @@ def median(input, dim=None, keepdim=False):
         flat = input.reshape(-1)
         if flat.numel() == 0:
             from .creation import tensor
-            return tensor(float("nan"), dtype=input.dtype)
+            return tensor(float("nan"), dtype=input.dtype, device=input.device)
         return named(_kth("median", flat, (flat.numel() - 1) // 2, 0, False).values, "MedianBackward0")
     n = input.shape[input._dim(dim)] if input.dim() else 1
     values, indices = _kth("median", input, (n - 1) // 2, dim, keepdim)
@@ -492,26 +491,31 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 
 @torch_api()
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
-    from .creation import tensor
-    arr = input.detach().__array__()
-    qs = q.__array__() if isinstance(q, _T()) else q
-    return tensor(np.quantile(arr, qs, axis=dim, keepdims=keepdim, method=interpolation), dtype=input.dtype)
+    arr = input._data
+    xp = array_module(arr)
+    qs = q._data if isinstance(q, _T()) else np.asarray(q) if isinstance(q, (list, tuple)) else q
+    return _T()._make(xp.asarray(xp.quantile(arr, qs, axis=dim, keepdims=keepdim, method=interpolation))
+                      .astype(arr.dtype, copy=False))
 
 
 @torch_api()
 def mode(input, dim=-1, keepdim=False):
     from .index import gather
     d = input._dim(dim) if input.dim() else 0
-    arr = np.moveaxis(input.__array__() if input.dim() else input.__array__().reshape(1), d, -1)
+    xp = array_module(input._data)
+    arr = xp.moveaxis(input._data if input.dim() else input._data.reshape(1), d, -1)
     flat = arr.reshape(-1, arr.shape[-1])
-    vals = np.empty(flat.shape[0], arr.dtype)
-    idxs = np.empty(flat.shape[0], np.int64)
-    for i, row in enumerate(flat):
-        uniq, counts = np.unique(row, return_counts=True)
-        v = uniq[np.argmax(counts)]
-        vals[i] = v
-        idxs[i] = np.nonzero(row == v)[0][-1]
-    idx = _T()._make(np.expand_dims(idxs.reshape(arr.shape[:-1]), d))
+    rows, n = flat.shape
+    # all rows at once: in each sorted row the longest run of equal values (the first, i.e. the smallest
+    # value, among equally long ones) is the mode; its index is its last occurrence in the row
+    ordered = xp.sort(flat, axis=1)
+    starts = xp.concatenate([xp.ones((rows, 1), np.bool_), ordered[:, 1:] != ordered[:, :-1]], axis=1)
+    run = xp.cumsum(starts, axis=1) - 1
+    lengths = xp.bincount((xp.arange(rows)[:, None] * n + run).ravel(), minlength=rows * n).reshape(rows, n)
+    first = xp.argmax(run == xp.argmax(lengths, axis=1)[:, None], axis=1)
+    value = xp.take_along_axis(ordered, first[:, None], axis=1)
+    idxs = n - 1 - xp.argmax((flat == value)[:, ::-1], axis=1)
+    idx = _T()._make(xp.expand_dims(idxs.reshape(arr.shape[:-1]).astype(np.int64), d))
     src = input if input.dim() else input.reshape(1)
     values = gather(src, d, idx)
     if not keepdim:
@@ -563,7 +567,7 @@ def _cumprod_backward_with_zeros(g, x, d):
     from .elementwise import where
     xm, gm = x.movedim(d, -1), g.movedim(d, -1)
     n = xm.shape[-1]
-    others = where(eye(n, dtype=_dtype.bool), 1.0, xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n))
+    others = where(eye(n, dtype=_dtype.bool, device=x.device), 1.0, xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n))
     partial_products = others.cumprod(-1).triu()
     return (partial_products * gm.unsqueeze(-2)).sum(-1).movedim(-1, d)
 
@@ -580,18 +584,19 @@ def _cum_extreme(name, kernel):
     def fn(input, dim):
         from .index import gather
         d = input._dim(dim)
-        arr = input.__array__()
-        vals = kernel.accumulate(arr, axis=d)
-        pos = np.broadcast_to(np.arange(arr.shape[d]).reshape([-1] + [1] * (arr.ndim - d - 1)), arr.shape)
-        hit = np.where(arr == vals, pos, -1)
-        idx = np.maximum.accumulate(hit, axis=d).astype(np.int64)
+        arr = input._data
+        xp = array_module(arr)
+        vals = accumulate(kernel, arr, d)
+        pos = xp.broadcast_to(xp.arange(arr.shape[d]).reshape([-1] + [1] * (arr.ndim - d - 1)), arr.shape)
+        hit = xp.where(arr == vals, pos, -1)
+        idx = accumulate("maximum", hit, d).astype(np.int64)
         idx_t = _T()._make(idx)
         return values_indices[name](gather(input, d, idx_t), idx_t)
     return fn
 
 
-cummax = torch_api("cummax")(_cum_extreme("cummax", np.maximum))
-cummin = torch_api("cummin")(_cum_extreme("cummin", np.minimum))
+cummax = torch_api("cummax")(_cum_extreme("cummax", "maximum"))
+cummin = torch_api("cummin")(_cum_extreme("cummin", "minimum"))
 
 
 class LogSumExp(Op):

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .._backend import array_module, diagonal_view, memory_layout
+from .._backend import array_module, diagonal_view, memory_layout, to_host
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
 from ..autograd.graph import sum_to_shape
@@ -567,8 +567,9 @@ def repeat_interleave(input, repeats, dim=None):
         input, dim = flatten(input), 0
     d = input._dim(dim)
     n = input.shape[d]
-    reps = np.broadcast_to(np.asarray(repeats.__array__() if isinstance(repeats, _T()) else repeats), (n,))
-    idx = make(np.repeat(np.arange(n), reps))
+    # the output's size depends on the repeats: they are read on the host, as torch does
+    reps = np.broadcast_to(np.asarray(to_host(repeats._data) if isinstance(repeats, _T()) else repeats), (n,))
+    idx = make(np.repeat(np.arange(n), reps), device=input.device)
     return index_select(input, d, idx)
 
 

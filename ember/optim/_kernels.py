@@ -16,9 +16,10 @@ def grad_for_update(p, maximize, weight_decay):
     return g
 
 
-def adam_moments_(p, state, group, lr, beta1, beta2):
+def adam_moments_(p, state, group, lr, beta1, beta2, capturable=False):
     """The start Adam, AdamW and RAdam share: count the step, apply weight decay (decoupled, or L2 into
-    the gradient), update exp_avg and exp_avg_sq in place. Returns the step number."""
+    the gradient), update exp_avg and exp_avg_sq in place. Returns the step number (read on the host, or
+    left as the 0-d array on the device with capturable=True)."""
     step_t = state["step"]
     step_t._data += 1
     wd = group["weight_decay"]
@@ -31,7 +32,7 @@ def adam_moments_(p, state, group, lr, beta1, beta2):
     lerp_(exp_avg, g, 1 - beta1)
     exp_avg_sq *= beta2
     addcmul_(exp_avg_sq, g, g, 1 - beta2)
-    return float(step_t._data)
+    return step_t._data if capturable else float(step_t._data)
 
 
 def add_(out, t, alpha=1):

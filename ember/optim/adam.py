@@ -1,5 +1,7 @@
 """Adam and AdamW (torch/optim/adam.py, _single_tensor_adam): bias correction on the step size and
 on sqrt(v) with eps added after it; amsgrad keeps the max of the uncorrected v."""
+import numpy as np
+
 from .._backend import array_module
 from .._tensor import Tensor
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
@@ -42,11 +44,12 @@ class Adam(Optimizer):
     _legacy_group_defaults = {"amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
                               "differentiable": False, "decoupled_weight_decay": False, "fused": None}
 
-    def _state_of(self, p, amsgrad):
+    def _state_of(self, p, amsgrad, capturable=False):
         state = self.state[p]
         if len(state) == 0:
             xp = array_module(p._data)
-            state["step"] = _scalar_state()
+            # capturable: the step count on the parameter's device, as torch keeps it for CUDA graphs
+            state["step"] = p._make(xp.zeros((), np.float32)) if capturable else _scalar_state()
             state["exp_avg"] = p._make(xp.zeros_like(p._data))
             state["exp_avg_sq"] = p._make(xp.zeros_like(p._data))
             if amsgrad:
@@ -61,10 +64,15 @@ class Adam(Optimizer):
             beta1, beta2 = (float(b) for b in group["betas"])
             amsgrad = group["amsgrad"]
             for p in self._params_with_grad(group, name):
-                state = self._state_of(p, amsgrad)
-                step = K.adam_moments_(p, state, group, lr, beta1, beta2)
+                if group["capturable"] and p.device.type != "cuda":
+                    raise AssertionError("If capturable=True, params and state_steps must be on supported devices: "
+                                         "['cuda'].")
+                state = self._state_of(p, amsgrad, group["capturable"])
+                step = K.adam_moments_(p, state, group, lr, beta1, beta2, group["capturable"])
+                if group["capturable"]:
+                    _capturable_update(p, state, step, lr, beta1, beta2, eps, amsgrad)
+                    continue
                 exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-
                 step_size = lr / (1 - beta1 ** step)
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
                 xp = array_module(p._data)
@@ -78,3 +86,20 @@ class Adam(Optimizer):
                 denom += eps
                 K.addcdiv_(p._data, exp_avg, denom, -step_size)
                 K.bump_version(p)
+
+
+def _capturable_update(p, state, step, lr, beta1, beta2, eps, amsgrad):
+    """torch's capturable Adam update: the bias corrections computed from the step count on the device,
+    in torch's order of operations, so that nothing is read back to the host."""
+    xp = array_module(p._data)
+    exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+    step_size_neg = -(lr / (1 - beta1 ** step))
+    bias_correction2_sqrt = xp.sqrt(1 - beta2 ** step)
+    if amsgrad:
+        max_sq = state["max_exp_avg_sq"]._data
+        xp.maximum(max_sq, exp_avg_sq, out=max_sq)
+        exp_avg_sq = max_sq
+    denom = xp.sqrt(exp_avg_sq) / (bias_correction2_sqrt * step_size_neg)
+    denom += eps / step_size_neg
+    K.addcdiv_(p._data, exp_avg, denom)
+    K.bump_version(p)

@@ -13,6 +13,7 @@ from copy import deepcopy
 import numpy as np
 
 from .. import _dtype
+from .._backend import cupy_module
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 
@@ -374,11 +375,22 @@ class Optimizer:
         return out
 
 
+def _capture_health_check(optimizer):
+    """torch's check: a step captured into a CUDA graph needs capturable=True (the step count and the bias
+    corrections on the device; a plain step reads them on the host, which a graph would freeze)."""
+    cp = cupy_module()
+    if cp is not None and cp.cuda.get_current_stream().is_capturing() and \
+            not all(group.get("capturable", True) for group in optimizer.param_groups):
+        raise RuntimeError(f"Attempting CUDA graph capture of step() for an instance of {type(optimizer).__name__} "
+                           "but param_groups' capturable is False.")
+
+
 def _step_no_grad(step):
     """Run an optimizer step with autograd off (torch's _use_grad_for_differentiable)."""
 
     @functools.wraps(step)
     def wrapper(self, closure=None):
+        _capture_health_check(self)
         loss = self._run_closure(closure)
         with no_grad():
             step(self)

@@ -8,6 +8,7 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     """Tile a batch (B, C, H, W) or a list of (C, H, W) images into one (C, H', W') image, row-major, `nrow` a row.
 
     1-channel images become 3-channel; a single image comes back without padding (torchvision's rules).
+    The grid is on the input's device; it is assembled on the host (a picture, not a training step).
     """
     import ember
     if not ember.is_tensor(tensor):
@@ -22,7 +23,8 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     if tensor.dim() not in (2, 3, 4):
         raise ValueError(f"make_grid: expected a 2-D, 3-D (C, H, W) or 4-D (B, C, H, W) tensor, "
                          f"got shape {tuple(tensor.shape)}")
-    arr = np.array(tensor.detach().numpy())
+    device = tensor.device
+    arr = np.array(tensor.detach().cpu().numpy())
     if arr.ndim == 2:
         arr = arr[None]
     if arr.ndim == 3:
@@ -49,7 +51,7 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
             norm_range(arr)
 
     if arr.shape[0] == 1:
-        return ember.from_numpy(np.ascontiguousarray(arr[0]))
+        return ember.from_numpy(np.ascontiguousarray(arr[0])).to(device)
     nmaps, channels = arr.shape[0], arr.shape[1]
     xmaps = min(nrow, nmaps)
     ymaps = int(math.ceil(float(nmaps) / xmaps))
@@ -58,13 +60,13 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     for k in range(nmaps):
         y, x = divmod(k, xmaps)
         grid[:, y * height + padding: (y + 1) * height, x * width + padding: (x + 1) * width] = arr[k]
-    return ember.from_numpy(grid)
+    return ember.from_numpy(grid).to(device)
 
 
 def save_image(tensor, fp, format=None, **kwargs):
     """make_grid(tensor, **kwargs), scaled by 255 with rounding to uint8, saved with Pillow (PNG by extension)."""
     from PIL import Image
-    grid = make_grid(tensor, **kwargs).numpy()
+    grid = make_grid(tensor, **kwargs).cpu().numpy()
     values = grid * np.asarray(255, grid.dtype) + np.asarray(0.5, grid.dtype)
     ndarr = np.clip(values, 0, 255).transpose(1, 2, 0).astype(np.uint8)
     Image.fromarray(ndarr).save(fp, format=format)

@@ -2,6 +2,7 @@
 also reach the quality their docstring states at default settings. The oracle tests train ember and
 real torch from the same initial weights on the same batches (each example's own model code, built
 with T=torch and T=ember) and compare the first 20 losses."""
+import contextlib
 import os
 
 import numpy as np
@@ -13,6 +14,9 @@ from ember.examples import (batchnorm_from_scratch, dcgan, lenet_cifar10, linear
 from ember.examples._common import progress
 from ember.utils import data
 from ember.vision import datasets, transforms
+
+import oracle
+from oracle import assert_on, on_devices
 
 torch = pytest.importorskip("torch")
 
@@ -27,10 +31,10 @@ def copy_torch_state(torch_net, ember_net):
     ember_net.load_state_dict(state)
 
 
-def train_losses(T, net, batches, loss_fn, optimizer):
+def train_losses(T, net, batches, loss_fn, optimizer, device="cpu"):
     losses = []
     for X, y in batches:
-        X, y = T.from_numpy(X.copy()), T.from_numpy(y.copy())
+        X, y = T.from_numpy(X.copy()).to(device), T.from_numpy(y.copy()).to(device)
         optimizer.zero_grad()
         loss = loss_fn(net(X), y)
         loss.backward()
@@ -40,20 +44,26 @@ def train_losses(T, net, batches, loss_fn, optimizer):
 
 
 def assert_same_training(build, batches, make_loss, make_optimizer, eval_mode=False, rtol=2e-4, atol=1e-5):
-    """build(T) -> model; make_loss(T); make_optimizer(T, params). Compare the losses of STEPS steps."""
+    """build(T) -> model; make_loss(T); make_optimizer(T, params). Compare the losses of STEPS steps, ember
+    running on oracle.DEVICE (the `device` fixture's)."""
+    device = oracle.DEVICE
     batches = batches[:STEPS]
     assert len(batches) == STEPS and all(len(X) == len(y) > 0 for X, y in batches)
     torch.manual_seed(0)
     torch_net, ember_net = build(torch), build(ember)
     copy_torch_state(torch_net, ember_net)
+    ember_net.to(device)
     for net in (torch_net, ember_net):
         net.train(not eval_mode)
     theirs = train_losses(torch, torch_net, batches, make_loss(torch), make_optimizer(torch, torch_net.parameters()))
-    ours = train_losses(ember, ember_net, batches, make_loss(ember), make_optimizer(ember, ember_net.parameters()))
+    ours = train_losses(ember, ember_net, batches, make_loss(ember), make_optimizer(ember, ember_net.parameters()),
+                        device)
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol)
     assert theirs[-1] < theirs[0], "the oracle run should learn something in 20 steps"
+    assert_on(device, list(ember_net.state_dict().values()) + [p.grad for p in ember_net.parameters()],
+              "parameter, buffer or gradient")
     for name, value in torch_net.state_dict().items():
-        np.testing.assert_allclose(ember_net.state_dict()[name].numpy(), value.numpy(), rtol=1e-3, atol=1e-4,
+        np.testing.assert_allclose(ember_net.state_dict()[name].cpu().numpy(), value.numpy(), rtol=1e-3, atol=1e-4,
                                    err_msg=name)
 
 
@@ -67,6 +77,7 @@ def loader_batches(dataset, batch_size, n=STEPS):
     return batches
 
 
+@on_devices
 def test_oracle_linear_regression():
     ember.manual_seed(0)
     features, labels = linear_regression.synthetic_data(ember.tensor([2, -3.4]), 4.2, 1000)
@@ -77,18 +88,21 @@ def test_oracle_linear_regression():
 
 
 @pytest.mark.parametrize("example", [softmax_regression, mlp], ids=["softmax_regression", "mlp"])
+@on_devices
 def test_oracle_fashion_classifiers(example, fashion_root):
     train_set = datasets.FashionMNIST(fashion_root, train=True, transform=transforms.ToTensor())
     assert_same_training(example.build_model, loader_batches(train_set, 64), lambda T: T.nn.CrossEntropyLoss(),
                          lambda T, p: T.optim.SGD(p, lr=0.1))
 
 
+@on_devices
 def test_oracle_lenet_cifar10(cifar_root):
     train_set, _ = lenet_cifar10.load_cifar10(cifar_root, train=True)
     assert_same_training(lambda T: lenet_cifar10.make_net(T)(), loader_batches(train_set, 4),
                          lambda T: T.nn.CrossEntropyLoss(), lambda T, p: T.optim.SGD(p, lr=0.001, momentum=0.9))
 
 
+@on_devices
 def test_oracle_lstm():
     inputs, targets = lstm.sliding_windows(lstm.noisy_sine(1200), 24)
     batches = [(inputs[i:i + 32], targets[i:i + 32]) for i in range(0, 32 * STEPS, 32)]
@@ -96,6 +110,7 @@ def test_oracle_lstm():
                          lambda T, p: T.optim.Adam(p, lr=0.01))
 
 
+@on_devices
 def test_oracle_tabular():
     import pandas as pd
     train = pd.read_csv(os.path.join(tabular_csv.DATA, "houses_train.csv"))
@@ -292,3 +307,42 @@ def test_stand_in_never_mixes_with_real_files(tmp_path):
     (raw / "train-images-idx3-ubyte.gz").write_bytes(b"")
     digits_as_fashion_mnist(str(tmp_path))
     assert os.listdir(raw) == ["train-images-idx3-ubyte.gz"]
+
+
+# --- every example's own program on cuda (the strict test device without a GPU) ----------------------------
+
+TINY_ON_CUDA = {
+    "linear_regression": (linear_regression, ["--epochs", "1"]),
+    "softmax_regression": (softmax_regression, ["--epochs", "1", "--batch-size", "256"]),
+    "mlp": (mlp, ["--epochs", "1", "--batch-size", "256"]),
+    "lenet_cifar10": (lenet_cifar10, ["--limit", "40", "--epochs", "1", "--print-every", "5"]),
+    "dcgan": (dcgan, ["--epochs", "1", "--limit", "16", "--batch-size", "8", "--ngf", "4", "--ndf", "4",
+                      "--nz", "8"]),
+    "lstm": (lstm, ["--epochs", "1", "--hidden", "8"]),
+    "tabular_csv": (tabular_csv, ["--epochs", "1"]),
+    "text_classification": (text_classification, ["--epochs", "1"]),
+    "batchnorm_from_scratch": (batchnorm_from_scratch, ["--epochs", "1", "--batch-size", "256"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TINY_ON_CUDA))
+def test_example_trains_on_cuda(name, fashion_root, cifar_root, in_tmp, monkeypatch):
+    """Each example's own training loop with --device cuda: no op leaves the device or mixes devices."""
+    from ember._backend import has_real_cupy, strict_cuda
+    from ember.nn import Module
+    module, argv = TINY_ON_CUDA[name]
+    if name in ("softmax_regression", "mlp", "batchnorm_from_scratch"):
+        argv = argv + ["--root", fashion_root]
+    if name == "lenet_cifar10":
+        argv = argv + ["--root", cifar_root]
+    on_cuda = []
+    real_to = Module.to
+
+    def to(self, *args, **kwargs):         # record every model the example moves, to check where it ended up
+        on_cuda.append(self)
+        return real_to(self, *args, **kwargs)
+    monkeypatch.setattr(Module, "to", to)
+    with (contextlib.nullcontext() if has_real_cupy() else strict_cuda()):
+        module.main(argv + ["--device", "cuda", "--quiet", "--out", str(in_tmp / "out")])
+        assert on_cuda and all(p.device.type == "cuda" for m in on_cuda for p in m.parameters())
+        assert all(p.grad is None or p.grad.device.type == "cuda" for m in on_cuda for p in m.parameters())

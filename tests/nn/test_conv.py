@@ -6,7 +6,8 @@ import pytest
 
 import ember
 from ember.autograd import gradcheck, gradgradcheck
-from oracle import check, torch
+import oracle
+from oracle import check, on_devices, torch
 
 F = lambda T: T.nn.functional  # noqa: E731
 SUM_TOL = dict(atol=1e-5, rtol=1e-5)     # outputs and grads are sums of many float32 terms
@@ -25,6 +26,7 @@ WIDE_CASE = ((2, 32, 10, 10), (40, 32, 3, 3), dict(padding=1))   # 288-term sums
 
 @pytest.mark.parametrize("xs,ws,kw", CONV2D_CASES)
 @pytest.mark.parametrize("bias", [True, False])
+@on_devices
 def test_conv2d_matches_torch(xs, ws, kw, bias):
     if bias:
         check(lambda T, x, w, b: F(T).conv2d(x, w, b, **kw), [xs, ws, (ws[0],)], **SUM_TOL)
@@ -32,6 +34,7 @@ def test_conv2d_matches_torch(xs, ws, kw, bias):
         check(lambda T, x, w: F(T).conv2d(x, w, **kw), [xs, ws], **SUM_TOL)
 
 
+@on_devices
 def test_conv2d_many_channels_matches_torch():
     xs, ws, kw = WIDE_CASE
     # 288-term sums of values up to ~30: float32 rounding reaches a few 1e-5 in absolute terms
@@ -43,6 +46,7 @@ def test_conv2d_many_channels_matches_torch():
     ((2, 4, 10), (4, 2, 4), dict(padding="same", dilation=3, groups=2)),
     ((3, 7), (2, 3, 2), {}),                                    # unbatched
 ])
+@on_devices
 def test_conv1d_matches_torch(xs, ws, kw):
     check(lambda T, x, w, b: F(T).conv1d(x, w, b, **kw), [xs, ws, (ws[0],)], **SUM_TOL)
 
@@ -51,6 +55,7 @@ def test_conv1d_matches_torch(xs, ws, kw):
     ((2, 2, 5, 5, 4), (3, 2, 2, 3, 2), dict(stride=(1, 2, 1), padding=(1, 0, 1))),
     ((1, 4, 4, 5, 6), (4, 2, 3, 3, 3), dict(padding="same", groups=2, dilation=(1, 1, 2))),
 ])
+@on_devices
 def test_conv3d_matches_torch(xs, ws, kw):
     check(lambda T, x, w, b: F(T).conv3d(x, w, b, **kw), [xs, ws, (ws[0],)], **SUM_TOL)
 
@@ -65,6 +70,7 @@ def test_conv3d_matches_torch(xs, ws, kw):
     (3, (1, 2, 3, 3, 2), (2, 3, 2, 3, 2), dict(stride=(2, 1, 2), padding=(0, 1, 1))),
     (2, (4, 5, 5), (4, 3, 3, 3), dict(stride=2)),                # unbatched
 ])
+@on_devices
 def test_conv_transpose_matches_torch(nd, xs, ws, kw):
     groups = kw.get("groups", 1)
     fn = f"conv_transpose{nd}d"
@@ -110,11 +116,13 @@ def test_double_backward_matches_torch():
 # --- unfold / fold / shuffles --------------------------------------------------------------------------
 @pytest.mark.parametrize("kw", [dict(kernel_size=(2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
                                 dict(kernel_size=3), dict(kernel_size=2, stride=2)])
+@on_devices
 def test_unfold_matches_torch(kw):
     check(lambda T, x: F(T).unfold(x, **kw), [(2, 3, 7, 8)])
     check(lambda T, x: T.nn.Unfold(**kw)(x), [(3, 7, 8)])
 
 
+@on_devices
 def test_fold_matches_torch():
     check(lambda T, x: F(T).fold(x, (5, 6), (2, 3), padding=1, stride=(2, 1)), [(2, 12, 18)])
     check(lambda T, x: T.nn.Fold((4, 4), 2, stride=2)(x), [(8, 4)])
@@ -126,6 +134,7 @@ def test_fold_rejects_wrong_block_count():
         F(ember).fold(x, (5, 6), (2, 3), padding=1, stride=(2, 1))
 
 
+@on_devices
 def test_pixel_and_channel_shuffle_match_torch():
     check(lambda T, x: F(T).pixel_shuffle(x, 2), [(2, 8, 3, 4)])
     check(lambda T, x: T.nn.PixelShuffle(3)(x), [(2, 2, 9, 2, 3)])
@@ -163,6 +172,7 @@ def test_module_repr_matches_torch(make):
     (lambda nn: nn.Conv3d(2, 2, 3, padding=1, padding_mode="reflect"), (1, 2, 3, 4, 4)),
     (lambda nn: nn.Conv2d(2, 4, 3, padding=1, padding_mode="reflect"), (2, 5, 6)),   # unbatched
 ])
+@on_devices
 def test_conv_padding_modes_match_torch(make, ts):
     check_module(make, ts)
 
@@ -172,14 +182,16 @@ def check_module(make, input_shape, **forward_kw):
     t_mod, e_mod = make(torch.nn), make(ember.nn)
     for name, p in t_mod.named_parameters():
         e_mod.get_parameter(name).data = ember.tensor(p.detach().numpy().copy())
+    e_mod.to(oracle.DEVICE)
     check(lambda T, x: (t_mod if T is torch else e_mod)(x, **forward_kw), [input_shape], **SUM_TOL)
     x = np.random.default_rng(3).standard_normal(input_shape).astype(np.float32)
-    t_out, e_out = t_mod(torch.tensor(x), **forward_kw), e_mod(ember.tensor(x), **forward_kw)
+    t_out = t_mod(torch.tensor(x), **forward_kw)
+    e_out = e_mod(ember.tensor(x, device=oracle.DEVICE), **forward_kw)
     t_out.square().sum().backward()
     e_out.square().sum().backward()
     for name, p in t_mod.named_parameters():
-        np.testing.assert_allclose(e_mod.get_parameter(name).grad.numpy(), p.grad.numpy(), rtol=1e-4, atol=1e-4,
-                                   err_msg=name)
+        np.testing.assert_allclose(e_mod.get_parameter(name).grad.cpu().numpy(), p.grad.numpy(), rtol=1e-4,
+                                   atol=1e-4, err_msg=name)
 
 
 def test_conv_transpose_output_size_matches_torch():

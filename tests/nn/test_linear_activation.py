@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import ember
-from oracle import assert_close, check, torch
+from oracle import assert_close, assert_on, check, on_devices, torch
 
 DTYPES = [np.float32, np.float64]
 
@@ -66,6 +66,7 @@ ACTIVATIONS = [
 ]
 
 
+@on_devices
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("name,fn,shapes,opts", ACTIVATIONS, ids=[r[0] for r in ACTIVATIONS])
 def test_functional_matches_torch(name, fn, shapes, opts, dtype):
@@ -172,11 +173,13 @@ MODULE_ORACLE = [
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("name,args,kwargs,shapes", MODULE_ORACLE,
                          ids=[f"{s[0]}-{i}" for i, s in enumerate(MODULE_ORACLE)])
-def test_module_outputs_and_parameter_grads_match_torch(name, args, kwargs, shapes, dtype):
+def test_module_outputs_and_parameter_grads_match_torch(name, args, kwargs, shapes, dtype, device):
     theirs = getattr(torch.nn, name)(*args, **kwargs).to(torch.float64 if dtype == np.float64 else torch.float32)
     ours = getattr(ember.nn, name)(*args, **kwargs).to(ember.float64 if dtype == np.float64 else ember.float32)
     _copy_params(ours, theirs)
+    ours.to(device)
     check(lambda T, *xs: (theirs if T is torch else ours)(*xs), shapes, dtype=dtype)
+    assert_on(device, [p.grad for p in ours.parameters()], "parameter grad")
     for (k, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert_close(p.grad, q.grad, what=f"grad of {k}")
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import ember
-from oracle import assert_close, check, torch
+from oracle import assert_close, check, on_devices, torch
 
 DTYPES = [np.float32, np.float64]
 REDUCTIONS = ["none", "mean", "sum"]
@@ -91,6 +91,7 @@ LOSSES = [
 ]
 
 
+@on_devices
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("name,fn,shapes,opts", LOSSES, ids=[r[0] for r in LOSSES])
@@ -173,6 +174,7 @@ MODULE_CALLS = [
 ]
 
 
+@on_devices
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("name,make_kwargs,make_args,shapes", MODULE_CALLS, ids=[m[0] for m in MODULE_CALLS])
 def test_loss_module_matches_torch(name, make_kwargs, make_args, shapes, dtype):

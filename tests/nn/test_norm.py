@@ -7,7 +7,7 @@ import pytest
 
 import ember
 from ember.autograd import gradcheck, gradgradcheck
-from oracle import assert_close, check, torch
+from oracle import assert_close, check, on_devices, torch
 
 
 def F(T):
@@ -40,6 +40,7 @@ FUNCTIONAL = {
 }
 
 
+@on_devices
 @DTYPES
 @pytest.mark.parametrize("name", FUNCTIONAL)
 def test_functional_matches_torch(name, dtype):

@@ -4,7 +4,7 @@ import pytest
 
 import ember
 from ember.autograd import gradcheck, gradgradcheck
-from oracle import check, torch
+from oracle import check, on_devices, torch
 
 F = lambda T: T.nn.functional  # noqa: E731
 
@@ -14,10 +14,12 @@ F = lambda T: T.nn.functional  # noqa: E731
     ((2, 3, 4, 5), (1, 2, 2, 1)), ((2, 3, 4, 5), (-1, 2, 1, -1)), ((2, 3, 7), (3, 2)), ((3, 7), (0, 4)),
     ((2, 3, 4, 5, 4), (1, 2, 0, 1, 2, 1)), ((3, 4, 5, 4), (2, -1, 1, 0, 0, 3)),
 ])
+@on_devices
 def test_pad_matches_torch(mode, xs, pad):
     check(lambda T, x: F(T).pad(x, pad, mode=mode), [xs])
 
 
+@on_devices
 def test_constant_pad_value_any_rank_and_cropping():
     check(lambda T, x: F(T).pad(x, (1, -2, 2, 1), value=3.5), [(2, 3, 4, 5)])
     check(lambda T, x: F(T).pad(x, (1, 1, 0, 0, 2, 0, 0, 1), value=-1.0), [(2, 3, 4, 5)])
@@ -61,6 +63,7 @@ PAD_MODULES = [
 
 
 @pytest.mark.parametrize("make,xs", PAD_MODULES)
+@on_devices
 def test_pad_modules_match_torch(make, xs):
     assert repr(make(ember.nn)) == repr(make(torch.nn))
     check(lambda T, x: make(T.nn)(x), [xs])
@@ -74,6 +77,7 @@ INTERP_MODES = [("nearest", None), ("nearest-exact", None), ("bilinear", False),
 @pytest.mark.parametrize("kw", [dict(size=(7, 5)), dict(size=(3, 12)), dict(scale_factor=1.7),
                                 dict(scale_factor=(2, 0.5)), dict(scale_factor=2.1),
                                 dict(scale_factor=(1.3, 2.5), recompute_scale_factor=True)])
+@on_devices
 def test_interpolate_2d_matches_torch(mode, align, kw):
     check(lambda T, x: F(T).interpolate(x, mode=mode, align_corners=align, **kw), [(2, 3, 4, 6)], atol=1e-5)
 
@@ -81,12 +85,14 @@ def test_interpolate_2d_matches_torch(mode, align, kw):
 @pytest.mark.parametrize("mode,align", [("nearest", None), ("nearest-exact", None), ("linear", False),
                                         ("linear", True), ("area", None)])
 @pytest.mark.parametrize("kw", [dict(size=11), dict(scale_factor=2), dict(scale_factor=0.4), dict(size=3)])
+@on_devices
 def test_interpolate_1d_matches_torch(mode, align, kw):
     check(lambda T, x: F(T).interpolate(x, mode=mode, align_corners=align, **kw), [(2, 3, 7)], atol=1e-5)
 
 
 @pytest.mark.parametrize("mode,align", [("nearest", None), ("nearest-exact", None), ("trilinear", False),
                                         ("trilinear", True), ("area", None)])
+@on_devices
 def test_interpolate_3d_matches_torch(mode, align):
     check(lambda T, x: F(T).interpolate(x, scale_factor=(2, 1.5, 0.5), mode=mode, align_corners=align),
           [(2, 2, 3, 4, 6)], atol=1e-5)
@@ -128,6 +134,7 @@ UPSAMPLE_MODULES = [
 
 
 @pytest.mark.parametrize("make,xs", UPSAMPLE_MODULES)
+@on_devices
 def test_upsample_modules_match_torch(make, xs):
     assert repr(make(ember.nn)) == repr(make(torch.nn))
     check(lambda T, x: make(T.nn)(x), [xs], atol=1e-5)

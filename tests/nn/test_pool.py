@@ -4,7 +4,7 @@ import pytest
 
 import ember
 from ember.autograd import gradcheck, gradgradcheck
-from oracle import check, torch
+from oracle import check, on_devices, torch
 
 F = lambda T: T.nn.functional  # noqa: E731
 
@@ -20,12 +20,14 @@ F = lambda T: T.nn.functional  # noqa: E731
     (3, (2, 3, 4, 5, 4), dict(kernel_size=2, stride=1)),
     (3, (1, 2, 5, 5, 6), dict(kernel_size=(3, 2, 3), stride=2, padding=1, ceil_mode=True)),
 ])
+@on_devices
 def test_max_pool_values_indices_grads_match_torch(nd, xs, kw):
     fn = f"max_pool{nd}d"
     check(lambda T, x: getattr(F(T), fn)(x, **kw, return_indices=True), [xs])
     check(lambda T, x: getattr(T.nn, f"MaxPool{nd}d")(**kw)(x), [xs])
 
 
+@on_devices
 def test_max_pool_ties_take_the_first_max_and_nan_propagates():
     x = np.zeros((1, 1, 4, 4), np.float32)
     x[0, 0, 1, 1] = x[0, 0, 0, 3] = np.nan
@@ -45,6 +47,7 @@ def test_max_pool_ties_take_the_first_max_and_nan_propagates():
     (1, (2, 3, 11), dict(kernel_size=2)),
     (3, (2, 2, 4, 6, 5), dict(kernel_size=2)),
 ])
+@on_devices
 def test_tiling_max_pool_matches_torch(nd, xs, kw):
     check(lambda T, x: getattr(F(T), f"max_pool{nd}d")(x, **kw, return_indices=True), [xs])
 
@@ -86,6 +89,7 @@ def test_tiling_max_pool_double_backward():
     (3, (2, 2, 5, 4, 6), dict(kernel_size=(2, 3, 2), stride=2, padding=(1, 1, 0), ceil_mode=True)),
     (3, (2, 2, 5, 4, 6), dict(kernel_size=2, count_include_pad=False, divisor_override=3)),
 ])
+@on_devices
 def test_avg_pool_matches_torch(nd, xs, kw):
     check(lambda T, x: getattr(F(T), f"avg_pool{nd}d")(x, **kw), [xs])
     check(lambda T, x: getattr(T.nn, f"AvgPool{nd}d")(**kw)(x), [xs])
@@ -95,6 +99,7 @@ def test_avg_pool_matches_torch(nd, xs, kw):
     (2, (2, 3, 9, 10), (2, 3, 2)), (2, (2, 3, 9, 10), (3.0, (2, 3), None, True)),
     (1, (2, 3, 10), (2, 3, 2)), (1, (2, 3, 10), (1.5, 2)),
 ])
+@on_devices
 def test_lp_pool_matches_torch(nd, xs, args):
     check(lambda T, x: getattr(F(T), f"lp_pool{nd}d")(x, *args), [xs], low=0.1, high=2.0)
     check(lambda T, x: getattr(T.nn, f"LPPool{nd}d")(*args)(x), [xs], low=0.1, high=2.0)
@@ -105,6 +110,7 @@ def test_lp_pool_matches_torch(nd, xs, args):
     (1, (2, 3, 10), 4), (1, (2, 3, 9), 9),
     (3, (2, 3, 5, 7, 4), (2, 3, 2)), (3, (1, 2, 4, 4, 4), 2),
 ])
+@on_devices
 def test_adaptive_pools_match_torch(nd, xs, out):
     check(lambda T, x: getattr(F(T), f"adaptive_avg_pool{nd}d")(x, out), [xs])
     check(lambda T, x: getattr(F(T), f"adaptive_max_pool{nd}d")(x, out, return_indices=True), [xs])
@@ -118,6 +124,7 @@ def test_adaptive_pools_match_torch(nd, xs, out):
     (1, (2, 3, 10), dict(kernel_size=2)),
     (3, (1, 2, 4, 4, 6), dict(kernel_size=2)),
 ])
+@on_devices
 def test_max_unpool_matches_torch(nd, xs, kw):
     def fn(T, x):
         y, idx = getattr(F(T), f"max_pool{nd}d")(x, **kw, return_indices=True)

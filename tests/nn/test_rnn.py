@@ -9,7 +9,8 @@ import pytest
 import ember
 from ember.autograd import gradcheck, gradgradcheck
 from ember.ops.rnn import Recurrence
-from oracle import assert_close, torch
+import oracle
+from oracle import assert_close, assert_on, on_devices, torch
 
 
 def _rand(*shape, seed=0, dtype=np.float32):
@@ -27,9 +28,10 @@ def _compare(t_mod, e_mod, x, hx=None, tol=None):
     """Copy torch's weights into ember, run both, compare outputs, input/state grads and parameter grads."""
     tol = tol or {}
     e_mod.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in t_mod.state_dict().items()})
+    e_mod.to(oracle.DEVICE)
     states = [] if hx is None else list(hx if isinstance(hx, tuple) else (hx,))
     t_in = [torch.tensor(a, requires_grad=True) for a in [x] + states]
-    e_in = [ember.tensor(a, requires_grad=True) for a in [x] + states]
+    e_in = [ember.tensor(a, requires_grad=True, device=oracle.DEVICE) for a in [x] + states]
 
     def pack(inputs):
         if hx is None:
@@ -42,7 +44,8 @@ def _compare(t_mod, e_mod, x, hx=None, tol=None):
     rng = np.random.default_rng(5)
     weights = [rng.standard_normal(tuple(t.shape)).astype(x.dtype) for t in t_out]
     sum((t * torch.tensor(w)).sum() for t, w in zip(t_out, weights)).backward()
-    sum((e * ember.tensor(w)).sum() for e, w in zip(e_out, weights)).backward()
+    sum((e * ember.tensor(w, device=oracle.DEVICE)).sum() for e, w in zip(e_out, weights)).backward()
+    assert_on(oracle.DEVICE, e_out + [e.grad for e in e_in] + [p.grad for p in e_mod.parameters()], "output or grad")
     for i, (e, t) in enumerate(zip(e_in, t_in)):
         assert_close(e.grad, t.grad, what=f"grad of input {i}", **tol)
     e_params = dict(e_mod.named_parameters())
@@ -65,6 +68,7 @@ def _make(kind, *args, **kwargs):
 
 @pytest.mark.parametrize("kind,num_layers,bidirectional,batch_first", GRID,
                          ids=[f"{k}-L{n}-{'bi' if b else 'uni'}-{'bf' if f else 'sf'}" for k, n, b, f in GRID])
+@on_devices
 def test_recurrent_layer_matches_torch(kind, num_layers, bidirectional, batch_first):
     t_mod, e_mod = _make(kind, 3, 4, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first)
     x = _rand(*((2, 5, 3) if batch_first else (5, 2, 3)))

@@ -10,11 +10,11 @@ from op_table import ROWS
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("name,fn,shapes,opts", ROWS, ids=[r[0] for r in ROWS])
-def test_op_matches_torch(name, fn, shapes, opts, dtype):
+def test_op_matches_torch(name, fn, shapes, opts, dtype, device):
     if callable(shapes):
-        check(fn, arrays=shapes(dtype), dtype=dtype, **opts)
+        check(fn, arrays=shapes(dtype), dtype=dtype, device=device, **opts)
     else:
-        check(fn, shapes, dtype=dtype, **opts)
+        check(fn, shapes, dtype=dtype, device=device, **opts)
 
 
 # --- non-differentiable ops: values and dtypes -------------------------------------------------
@@ -86,8 +86,8 @@ NO_GRAD_ROWS = [
 
 
 @pytest.mark.parametrize("name,fn,arrays", NO_GRAD_ROWS, ids=[r[0] for r in NO_GRAD_ROWS])
-def test_non_differentiable_op_matches_torch(name, fn, arrays):
-    check(fn, arrays=arrays(), grad=False)
+def test_non_differentiable_op_matches_torch(name, fn, arrays, device):
+    check(fn, arrays=arrays(), grad=False, device=device)
 
 
 # --- dtype promotion of mixed-dtype arithmetic ----------------------------------------------------

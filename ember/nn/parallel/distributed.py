@@ -1,8 +1,6 @@
 """DistributedDataParallel over ember.distributed (MPI): gradients averaged in buckets as they become ready."""
 import contextlib
 
-import numpy as np
-
 from ... import distributed as dist
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import queue_callback
@@ -90,16 +88,16 @@ class DistributedDataParallel(Module):
         self._ready = None
 
     def _reduce_bucket(self, b):
-        from mpi4py import MPI
-        from ..._backend import to_device
+        from ..._backend import array_module
         from ..._tensor import Tensor
         bucket = self._buckets[b]
-        grads = [p.grad.__array__() if p.grad is not None else np.zeros(p.shape, p._data.dtype) for p in bucket]
-        flat = np.concatenate([g.reshape(-1) for g in grads]) / self.world_size   # divide first, as torch
-        dist._comm().Allreduce(MPI.IN_PLACE, flat, op=MPI.SUM)
+        xp = array_module(bucket[0]._data)      # the bucket lives on the parameters' device
+        grads = [p.grad._data if p.grad is not None else xp.zeros(p.shape, p._data.dtype) for p in bucket]
+        flat = xp.concatenate([g.reshape(-1) for g in grads]) / self.world_size   # divide first, as torch
+        dist._all_reduce_sum(flat)
         offset = 0
         for p, g in zip(bucket, grads):
-            values = to_device(flat[offset:offset + g.size].reshape(g.shape).astype(g.dtype, copy=False), p.device)
+            values = flat[offset:offset + g.size].reshape(g.shape).astype(g.dtype, copy=False)
             offset += g.size
             if p.grad is None:
                 p.grad = Tensor._make(values.copy())

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..._backend import array_module
+from ..._backend import array_module, to_host
 from ..._tensor import Tensor
 from ... import _dtype
 
@@ -92,7 +92,7 @@ class PackedSequence(namedtuple("PackedSequence_", ["data", "batch_sizes", "sort
 def invert_permutation(permutation):
     if permutation is None:
         return None
-    perm = np.asarray(permutation.__array__())
+    perm = to_host(permutation._data)
     out = np.empty_like(perm)
     out[perm] = np.arange(perm.size, dtype=perm.dtype)
     return Tensor._make(array_module(permutation._data).asarray(out))
@@ -100,7 +100,7 @@ def invert_permutation(permutation):
 
 def _lengths_array(lengths):
     if isinstance(lengths, Tensor):
-        return np.asarray(lengths.__array__()).astype(np.int64).reshape(-1)
+        return to_host(lengths._data).astype(np.int64).reshape(-1)      # lengths live on the CPU, as torch's
     return np.asarray(lengths, dtype=np.int64).reshape(-1)
 
 
@@ -111,7 +111,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     if not enforce_sorted:
         from ...ops.index import sort
         lengths_t, sorted_indices = sort(_long(lengths), descending=True)
-        lengths = np.asarray(lengths_t.__array__())
+        lengths = to_host(lengths_t._data)
         sorted_indices = sorted_indices.to(input.device)
         input = input.index_select(0 if batch_first else 1, sorted_indices)
     if batch_first:
@@ -153,7 +153,7 @@ def _scatter_rows(data, positions, total_rows, padding_value):
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
     """Inverse of pack_padded_sequence: returns (padded, lengths) with lengths an int64 tensor."""
-    batch_sizes = np.asarray(sequence.batch_sizes.__array__()).astype(np.int64)
+    batch_sizes = to_host(sequence.batch_sizes._data).astype(np.int64)
     max_seq_length = batch_sizes.size
     if total_length is not None:
         if total_length < max_seq_length:
@@ -172,7 +172,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     if sequence.unsorted_indices is not None:
         unsorted = sequence.unsorted_indices
         padded = padded.index_select(0 if batch_first else 1, unsorted)
-        lengths = lengths[np.asarray(unsorted.__array__())]
+        lengths = lengths[to_host(unsorted._data)]
     return padded, _long(lengths)
 
 
