@@ -84,12 +84,13 @@ class Node:
     _out_hooks = None      # {output_nr: [tensor hooks]} from Tensor.register_hook on non-leaves
     _retained = None       # {output_nr: weakref(tensor)} from retain_grad()
     _freed = False
+    _keep = None           # the positions of backward's results that go to next_functions, when not a prefix
 
     def name(self):
-        return self._node_name or type(self).__name__ + "Backward0"
+        return self._node_name or type(self).__name__
 
     def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
 
     # --- the ctx surface, shared by ember's ops and user autograd.Functions ---
     def save_for_backward(self, *items):
@@ -143,7 +144,7 @@ class _RemovableHandle:
 
 class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient into `variable.grad`."""
-    _node_name = "AccumulateGrad"
+    _node_name = "torch::autograd::AccumulateGrad"      # torch's name(); its type is AccumulateGrad
 
     def __init__(self, variable):
         self.variable = variable
@@ -320,6 +321,9 @@ def _gradient_tuple(node, result):
     """What a backward returned, as a tuple with an entry for each input."""
     if type(result) is not tuple:
         result = tuple(result) if isinstance(result, tuple) else (result,)
+    keep = node._keep
+    if keep is not None:        # a backward returns a gradient per forward arg; the edges are the inputs' only
+        return tuple([result[i] for i in keep])
     if len(result) < len(node._in_meta):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(node._in_meta)}, got {len(result)})")

@@ -5,6 +5,7 @@ accept torch's `out=`.
 """
 import functools
 
+from ..autograd.function import rename
 from ..autograd.grad_mode import state
 
 FUNCTIONS = {}
@@ -70,7 +71,7 @@ def _snapshot(tensor):
 def named(tensor, node_name):
     """Give a composed op's output torch's grad_fn name (users and tests read `grad_fn`)."""
     if tensor.grad_fn is not None:
-        tensor.grad_fn._node_name = node_name
+        rename(tensor.grad_fn, node_name)
     return tensor
 
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import _dtype
 from .._backend import array_module
-from ..autograd.function import Op
+from ..autograd.function import Op, renamed
 from ._registry import named, torch_api
 from .._tensor import Tensor
 
@@ -211,6 +211,7 @@ torch_api("fix")(_unary_api("trunc", UNARY_OPS["trunc"], False))
 
 class Add(Op):
     array_backward = True
+    inputs = (0, 1)       # a Python scalar operand keeps its edge, as torch's wrapped number
 
     @staticmethod
     def forward(ctx, a, b):
@@ -223,6 +224,7 @@ class Add(Op):
 
 class Sub(Op):
     array_backward = True
+    inputs = (0, 1)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -235,6 +237,7 @@ class Sub(Op):
 
 class Mul(Op):
     array_backward = True
+    inputs = (0, 1)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -249,6 +252,7 @@ class Mul(Op):
 
 class Div(Op):
     array_backward = True
+    inputs = (0, 1)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -294,9 +298,9 @@ class Pow(Op):
             ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
             # torch: PowBackward0 tensor ** scalar, PowBackward1 tensor ** tensor, PowBackward2 scalar ** tensor
             if not hasattr(a, "shape"):
-                ctx._node_name = "PowBackward2"
+                ctx.__class__ = _POW_SCALAR_BASE
             elif hasattr(b, "shape"):
-                ctx._node_name = "PowBackward1"
+                ctx.__class__ = _POW_TENSORS
         return y
 
     @staticmethod
@@ -315,6 +319,9 @@ class Pow(Op):
             if not isinstance(a, (int, float)):
                 gb = where((a == 0) & (b >= 0), 0.0, gb)
         return ga, gb
+
+
+_POW_TENSORS, _POW_SCALAR_BASE = renamed(Pow, "PowBackward1"), renamed(Pow, "PowBackward2")
 
 
 class Maximum(Op):
@@ -433,7 +440,7 @@ def _check_same_device(a, b, op):
     if isinstance(a, T) and isinstance(b, T) and a._data.ndim and b._data.ndim and \
             type(a._data) is not type(b._data):
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{a.device} and {b.device}! (in {op.__name__.lower()}; move one with .to(device))")
+                           f"{a.device} and {b.device}! (in {op._node_name[:-9].lower()}; move one with .to(device))")
 
 
 def _broadcast_check(name, a, b):
@@ -696,6 +703,8 @@ class Clamp(Op):
 
 
 class Where(Op):
+    inputs = (1, 2)
+
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.cond = cond

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _dtype
 from .._backend import array_module
-from ..autograd.function import Op
+from ..autograd.function import Op, renamed
 from ..amp.autocast_mode import full_precision_on_cuda
 from ._registry import named, torch_api
 from .._tensor import Tensor
@@ -89,12 +89,15 @@ class Sum(Op):
     def forward(ctx, x, dims, keepdim, np_dtype):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         if dims is not None:
-            ctx._node_name = "SumBackward1"
+            ctx.__class__ = _SUM_DIM
         return x.sum(axis=dims, keepdims=keepdim, dtype=np_dtype)
 
     @staticmethod
     def backward(ctx, g):
         return _reduced_grad_broadcast(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
+
+
+_SUM_DIM = renamed(Sum, "SumBackward1")      # torch's node for a reduction over given dims
 
 
 def _accumulate_dtype(input, dtype):
@@ -149,7 +152,7 @@ class Mean(Op):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         ctx.count = _count(x.shape, dims)
         if dims is not None:
-            ctx._node_name = "MeanBackward1"
+            ctx.__class__ = _MEAN_DIM
         with np.errstate(all="ignore"):         # mean over zero elements is nan, as torch
             y = x.mean(axis=dims, keepdims=keepdim)
         return y.astype(x.dtype, copy=False)
@@ -158,6 +161,9 @@ class Mean(Op):
     def backward(ctx, g):
         return _reduced_grad_broadcast(g / builtins.max(ctx.count, 1), ctx.in_shape, ctx.dims, ctx.keepdim), \
             None, None
+
+
+_MEAN_DIM = renamed(Mean, "MeanBackward1")      # torch's node for a reduction over given dims
 
 
 @torch_api()
@@ -171,7 +177,7 @@ class Prod(Op):
     def forward(ctx, x, dims, keepdim, np_dtype):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         if dims is not None:
-            ctx._node_name = "ProdBackward1"
+            ctx.__class__ = _PROD_DIM
         y = x.prod(axis=dims, keepdims=keepdim, dtype=np_dtype)
         ctx.save_for_backward(x, y)
         return y
@@ -191,6 +197,9 @@ class Prod(Op):
             others = others.movedim(tuple(range(-len(dims), 0)), dims)
             return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim) * others, None, None, None
         return gy / x, None, None, None
+
+
+_PROD_DIM = renamed(Prod, "ProdBackward1")      # torch's node for a reduction over given dims
 
 
 def _exclusive_cumprod(t):

@@ -1,0 +1,264 @@
+"""torch's graph nodes (issue 15 item 3): every nn layer and loss records the nodes torch records.
+
+For each module class that ember.nn shares with torch.nn, the output's graph is walked in both libraries
+from `grad_fn` down to the AccumulateGrad leaves, and the walks must agree at every level:
+`type(node).__name__`, `name()`, the `repr` form and the `next_functions` edges (None included, shared
+nodes shared).
+"""
+import inspect
+import re
+
+import numpy as np
+import pytest
+
+import ember
+from oracle import torch
+
+
+def x(*shape):
+    """a float input that requires grad"""
+    return ("x", shape)
+
+
+def t(*shape):
+    """a float target (no grad)"""
+    return ("t", shape)
+
+
+def prob(*shape):
+    """a target in (0, 1)"""
+    return ("prob", shape)
+
+
+def xprob(*shape):
+    """an input in (0, 1) that requires grad"""
+    return ("xprob", shape)
+
+
+def sign(*shape):
+    """a target of +-1"""
+    return ("sign", shape)
+
+
+def cls(high, *shape):
+    """an int64 class-index target"""
+    return ("cls", (high,) + shape)
+
+
+def var(*shape):
+    """a positive float target (no grad)"""
+    return ("var", shape)
+
+
+def _make(spec, T, rng):
+    kind, args = spec
+    if kind == "cls":
+        return T.tensor(rng.integers(0, args[0], size=args[1:]))
+    shape = args
+    if kind in ("prob", "xprob"):
+        a = rng.uniform(0.05, 0.95, size=shape)
+    elif kind == "sign":
+        a = np.where(rng.uniform(size=shape) > 0.5, 1.0, -1.0)
+    elif kind == "var":
+        a = rng.uniform(0.5, 2.0, size=shape)
+    else:
+        a = rng.standard_normal(shape)
+    return T.tensor(a.astype(np.float32), requires_grad=kind in ("x", "xprob"))
+
+
+SPECS = {
+    "AdaptiveAvgPool1d": (lambda nn: nn.AdaptiveAvgPool1d(3), [x(2, 3, 7)]),
+    "AdaptiveAvgPool2d": (lambda nn: nn.AdaptiveAvgPool2d((3, 2)), [x(2, 3, 7, 5)]),
+    "AdaptiveAvgPool3d": (lambda nn: nn.AdaptiveAvgPool3d(2), [x(1, 2, 5, 4, 4)]),
+    "AdaptiveMaxPool1d": (lambda nn: nn.AdaptiveMaxPool1d(3), [x(2, 3, 7)]),
+    "AdaptiveMaxPool2d": (lambda nn: nn.AdaptiveMaxPool2d((3, 2)), [x(2, 3, 7, 5)]),
+    "AdaptiveMaxPool3d": (lambda nn: nn.AdaptiveMaxPool3d(2), [x(1, 2, 5, 4, 4)]),
+    "AlphaDropout": (lambda nn: nn.AlphaDropout(0.3), [x(4, 5)]),
+    "AvgPool1d": (lambda nn: nn.AvgPool1d(2), [x(2, 3, 8)]),
+    "AvgPool2d": (lambda nn: nn.AvgPool2d(2), [x(2, 3, 6, 6)]),
+    "AvgPool3d": (lambda nn: nn.AvgPool3d(2), [x(1, 2, 4, 4, 4)]),
+    "BCELoss": (lambda nn: nn.BCELoss(), [xprob(4, 3), prob(4, 3)]),
+    "BCEWithLogitsLoss": (lambda nn: nn.BCEWithLogitsLoss(), [x(4, 3), prob(4, 3)]),
+    "BatchNorm1d": (lambda nn: nn.BatchNorm1d(3), [x(4, 3)]),
+    "BatchNorm2d": (lambda nn: nn.BatchNorm2d(3), [x(2, 3, 4, 4)]),
+    "BatchNorm3d": (lambda nn: nn.BatchNorm3d(2), [x(2, 2, 3, 3, 3)]),
+    "Bilinear": (lambda nn: nn.Bilinear(3, 4, 5), [x(2, 3), x(2, 4)]),
+    "CELU": (lambda nn: nn.CELU(), [x(4, 5)]),
+    "ChannelShuffle": (lambda nn: nn.ChannelShuffle(2), [x(2, 4, 3, 3)]),
+    "CircularPad1d": (lambda nn: nn.CircularPad1d(2), [x(2, 3, 5)]),
+    "CircularPad2d": (lambda nn: nn.CircularPad2d(1), [x(2, 3, 4, 4)]),
+    "CircularPad3d": (lambda nn: nn.CircularPad3d(1), [x(1, 2, 3, 3, 3)]),
+    "ConstantPad1d": (lambda nn: nn.ConstantPad1d(2, 1.5), [x(2, 3, 5)]),
+    "ConstantPad2d": (lambda nn: nn.ConstantPad2d(1, 1.5), [x(2, 3, 4, 4)]),
+    "ConstantPad3d": (lambda nn: nn.ConstantPad3d(1, 1.5), [x(1, 2, 3, 3, 3)]),
+    "Conv1d": (lambda nn: nn.Conv1d(3, 4, 3), [x(2, 3, 8)]),
+    "Conv2d": (lambda nn: nn.Conv2d(3, 4, 3, padding=1), [x(2, 3, 6, 6)]),
+    "Conv3d": (lambda nn: nn.Conv3d(2, 3, 2), [x(1, 2, 4, 4, 4)]),
+    "ConvTranspose1d": (lambda nn: nn.ConvTranspose1d(3, 4, 3, stride=2), [x(2, 3, 5)]),
+    "ConvTranspose2d": (lambda nn: nn.ConvTranspose2d(3, 4, 3, stride=2), [x(2, 3, 4, 4)]),
+    "ConvTranspose3d": (lambda nn: nn.ConvTranspose3d(2, 3, 2), [x(1, 2, 3, 3, 3)]),
+    "CosineEmbeddingLoss": (lambda nn: nn.CosineEmbeddingLoss(), [x(4, 5), x(4, 5), sign(4)]),
+    "CosineSimilarity": (lambda nn: nn.CosineSimilarity(), [x(4, 5), x(4, 5)]),
+    "CrossEntropyLoss": (lambda nn: nn.CrossEntropyLoss(), [x(4, 5), cls(5, 4)]),
+    "CrossEntropyLoss_probs": (lambda nn: nn.CrossEntropyLoss(), [x(4, 5), prob(4, 5)]),
+    "CrossEntropyLoss_smoothing": (lambda nn: nn.CrossEntropyLoss(label_smoothing=0.1), [x(4, 5), cls(5, 4)]),
+    "Dropout": (lambda nn: nn.Dropout(0.3), [x(4, 5)]),
+    "Dropout1d": (lambda nn: nn.Dropout1d(0.3), [x(2, 4, 5)]),
+    "Dropout2d": (lambda nn: nn.Dropout2d(0.3), [x(2, 4, 3, 3)]),
+    "Dropout3d": (lambda nn: nn.Dropout3d(0.3), [x(2, 4, 2, 3, 3)]),
+    "ELU": (lambda nn: nn.ELU(), [x(4, 5)]),
+    "Embedding": (lambda nn: nn.Embedding(10, 3), [cls(10, 2, 4)]),
+    "FeatureAlphaDropout": (lambda nn: nn.FeatureAlphaDropout(0.3), [x(2, 4, 3, 3)]),
+    "Flatten": (lambda nn: nn.Flatten(), [x(2, 3, 4)]),
+    "Fold": (lambda nn: nn.Fold((4, 5), (2, 2)), [x(2, 12, 12)]),
+    "GELU": (lambda nn: nn.GELU(), [x(4, 5)]),
+    "GELU_tanh": (lambda nn: nn.GELU("tanh"), [x(4, 5)]),
+    "GLU": (lambda nn: nn.GLU(), [x(4, 6)]),
+    "GRU": (lambda nn: nn.GRU(3, 4), [x(5, 2, 3)]),
+    "GRUCell": (lambda nn: nn.GRUCell(3, 4), [x(2, 3)]),
+    "GaussianNLLLoss": (lambda nn: nn.GaussianNLLLoss(), [x(4, 3), t(4, 3), var(4, 3)]),
+    "GroupNorm": (lambda nn: nn.GroupNorm(2, 4), [x(2, 4, 3)]),
+    "Hardshrink": (lambda nn: nn.Hardshrink(), [x(4, 5)]),
+    "Hardsigmoid": (lambda nn: nn.Hardsigmoid(), [x(4, 5)]),
+    "Hardswish": (lambda nn: nn.Hardswish(), [x(4, 5)]),
+    "Hardtanh": (lambda nn: nn.Hardtanh(), [x(4, 5)]),
+    "HingeEmbeddingLoss": (lambda nn: nn.HingeEmbeddingLoss(), [x(4, 5), sign(4, 5)]),
+    "HuberLoss": (lambda nn: nn.HuberLoss(), [x(4, 5), t(4, 5)]),
+    "Identity": (lambda nn: nn.Sequential(nn.Identity(), nn.Tanh()), [x(4, 5)]),
+    "InstanceNorm1d": (lambda nn: nn.InstanceNorm1d(3), [x(2, 3, 5)]),
+    "InstanceNorm2d": (lambda nn: nn.InstanceNorm2d(3, affine=True), [x(2, 3, 4, 4)]),
+    "InstanceNorm3d": (lambda nn: nn.InstanceNorm3d(2), [x(1, 2, 3, 3, 3)]),
+    "KLDivLoss": (lambda nn: nn.KLDivLoss(reduction="batchmean"), [x(4, 5), prob(4, 5)]),
+    "L1Loss": (lambda nn: nn.L1Loss(), [x(4, 5), t(4, 5)]),
+    "LPPool1d": (lambda nn: nn.LPPool1d(2, 2), [x(2, 3, 8)]),
+    "LPPool2d": (lambda nn: nn.LPPool2d(2, 2), [x(2, 3, 6, 6)]),
+    "LPPool3d": (lambda nn: nn.LPPool3d(2, 2), [x(1, 2, 4, 4, 4)]),
+    "LSTM": (lambda nn: nn.LSTM(3, 4), [x(5, 2, 3)]),
+    "LSTMCell": (lambda nn: nn.LSTMCell(3, 4), [x(2, 3)]),
+    "LayerNorm": (lambda nn: nn.LayerNorm(5), [x(4, 5)]),
+    "LeakyReLU": (lambda nn: nn.LeakyReLU(), [x(4, 5)]),
+    "Linear": (lambda nn: nn.Linear(3, 4), [x(2, 3)]),
+    "Linear_3d": (lambda nn: nn.Linear(3, 4), [x(2, 5, 3)]),
+    "Linear_1d": (lambda nn: nn.Linear(3, 4), [x(3)]),
+    "Linear_nobias": (lambda nn: nn.Linear(3, 4, bias=False), [x(2, 3)]),
+    "LocalResponseNorm": (lambda nn: nn.LocalResponseNorm(2), [x(2, 4, 3, 3)]),
+    "LogSigmoid": (lambda nn: nn.LogSigmoid(), [x(4, 5)]),
+    "LogSoftmax": (lambda nn: nn.LogSoftmax(1), [x(4, 5)]),
+    "MSELoss": (lambda nn: nn.MSELoss(), [x(4, 5), t(4, 5)]),
+    "MSELoss_sum": (lambda nn: nn.MSELoss(reduction="sum"), [x(4, 5), t(4, 5)]),
+    "MarginRankingLoss": (lambda nn: nn.MarginRankingLoss(), [x(4), x(4), sign(4)]),
+    "MaxPool1d": (lambda nn: nn.MaxPool1d(2), [x(2, 3, 8)]),
+    "MaxPool2d": (lambda nn: nn.MaxPool2d(2), [x(2, 3, 6, 6)]),
+    "MaxPool3d": (lambda nn: nn.MaxPool3d(2), [x(1, 2, 4, 4, 4)]),
+    "Mish": (lambda nn: nn.Mish(), [x(4, 5)]),
+    "MultiLabelSoftMarginLoss": (lambda nn: nn.MultiLabelSoftMarginLoss(), [x(4, 5), prob(4, 5)]),
+    "MultiheadAttention": (lambda nn: nn.MultiheadAttention(4, 2), [x(3, 2, 4), x(3, 2, 4), x(3, 2, 4)]),
+    "NLLLoss": (lambda nn: nn.NLLLoss(), [x(4, 5), cls(5, 4)]),
+    "PReLU": (lambda nn: nn.PReLU(), [x(4, 5)]),
+    "PairwiseDistance": (lambda nn: nn.PairwiseDistance(), [x(4, 5), x(4, 5)]),
+    "PixelShuffle": (lambda nn: nn.PixelShuffle(2), [x(2, 8, 3, 3)]),
+    "PixelUnshuffle": (lambda nn: nn.PixelUnshuffle(2), [x(2, 2, 4, 4)]),
+    "PoissonNLLLoss": (lambda nn: nn.PoissonNLLLoss(), [x(4, 5), var(4, 5)]),
+    "RMSNorm": (lambda nn: nn.RMSNorm(5), [x(4, 5)]),
+    "RNN": (lambda nn: nn.RNN(3, 4), [x(5, 2, 3)]),
+    "RNNCell": (lambda nn: nn.RNNCell(3, 4), [x(2, 3)]),
+    "RReLU": (lambda nn: nn.RReLU(), [x(4, 5)]),
+    "ReLU": (lambda nn: nn.ReLU(), [x(4, 5)]),
+    "ReLU6": (lambda nn: nn.ReLU6(), [x(4, 5)]),
+    "ReflectionPad1d": (lambda nn: nn.ReflectionPad1d(2), [x(2, 3, 5)]),
+    "ReflectionPad2d": (lambda nn: nn.ReflectionPad2d(1), [x(2, 3, 4, 4)]),
+    "ReflectionPad3d": (lambda nn: nn.ReflectionPad3d(1), [x(1, 2, 3, 3, 3)]),
+    "ReplicationPad1d": (lambda nn: nn.ReplicationPad1d(2), [x(2, 3, 5)]),
+    "ReplicationPad2d": (lambda nn: nn.ReplicationPad2d(1), [x(2, 3, 4, 4)]),
+    "ReplicationPad3d": (lambda nn: nn.ReplicationPad3d(1), [x(1, 2, 3, 3, 3)]),
+    "SELU": (lambda nn: nn.SELU(), [x(4, 5)]),
+    "SiLU": (lambda nn: nn.SiLU(), [x(4, 5)]),
+    "Sigmoid": (lambda nn: nn.Sigmoid(), [x(4, 5)]),
+    "SmoothL1Loss": (lambda nn: nn.SmoothL1Loss(), [x(4, 5), t(4, 5)]),
+    "SoftMarginLoss": (lambda nn: nn.SoftMarginLoss(), [x(4, 5), sign(4, 5)]),
+    "Softmax": (lambda nn: nn.Softmax(1), [x(4, 5)]),
+    "Softmax2d": (lambda nn: nn.Softmax2d(), [x(2, 3, 4, 4)]),
+    "Softmin": (lambda nn: nn.Softmin(1), [x(4, 5)]),
+    "Softplus": (lambda nn: nn.Softplus(), [x(4, 5)]),
+    "Softshrink": (lambda nn: nn.Softshrink(), [x(4, 5)]),
+    "Softsign": (lambda nn: nn.Softsign(), [x(4, 5)]),
+    "Tanh": (lambda nn: nn.Tanh(), [x(4, 5)]),
+    "Tanhshrink": (lambda nn: nn.Tanhshrink(), [x(4, 5)]),
+    "Threshold": (lambda nn: nn.Threshold(0.1, 20.0), [x(4, 5)]),
+    "TripletMarginLoss": (lambda nn: nn.TripletMarginLoss(), [x(4, 5), x(4, 5), x(4, 5)]),
+    "TripletMarginWithDistanceLoss": (lambda nn: nn.TripletMarginWithDistanceLoss(),
+                                      [x(4, 5), x(4, 5), x(4, 5)]),
+    "Unflatten": (lambda nn: nn.Unflatten(1, (2, 3)), [x(4, 6)]),
+    "Unfold": (lambda nn: nn.Unfold((2, 2)), [x(2, 3, 4, 5)]),
+    "Upsample": (lambda nn: nn.Upsample(scale_factor=2), [x(2, 3, 4, 4)]),
+    "Upsample_bilinear": (lambda nn: nn.Upsample(scale_factor=2, mode="bilinear"), [x(2, 3, 4, 4)]),
+    "UpsamplingBilinear2d": (lambda nn: nn.UpsamplingBilinear2d(scale_factor=2), [x(2, 3, 4, 4)]),
+    "UpsamplingNearest2d": (lambda nn: nn.UpsamplingNearest2d(scale_factor=2), [x(2, 3, 4, 4)]),
+    "ZeroPad1d": (lambda nn: nn.ZeroPad1d(2), [x(2, 3, 5)]),
+    "ZeroPad2d": (lambda nn: nn.ZeroPad2d(1), [x(2, 3, 4, 4)]),
+    "ZeroPad3d": (lambda nn: nn.ZeroPad3d(1), [x(1, 2, 3, 3, 3)]),
+    "MaxUnpool2d": (lambda nn: _Unpool(nn, 2), [x(2, 3, 4, 4)]),
+    "MaxUnpool1d": (lambda nn: _Unpool(nn, 1), [x(2, 3, 8)]),
+    "MaxUnpool3d": (lambda nn: _Unpool(nn, 3), [x(1, 2, 4, 4, 4)]),
+    "TransformerEncoderLayer": (lambda nn: nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0), [x(3, 2, 4)]),
+    "TransformerEncoder": (lambda nn: nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0), 2,
+                                                            enable_nested_tensor=False), [x(3, 2, 4)]),
+    "Transformer": (lambda nn: nn.Transformer(4, 2, 1, 1, 8, dropout=0.0), [x(3, 2, 4), x(2, 2, 4)]),
+}
+
+
+def _Unpool(nn, d):
+    pool = getattr(nn, f"MaxPool{d}d")(2, return_indices=True)
+    unpool = getattr(nn, f"MaxUnpool{d}d")(2)
+    return lambda inp: unpool(*pool(inp))
+
+
+def _root(out):
+    return out[0] if isinstance(out, tuple) else out
+
+
+def walk(root):
+    """The graph under `root` as a list of (type name, name(), repr form, [child number or None]) in DFS
+    order; a node reached twice keeps its first number, so sharing is compared too."""
+    numbers, rows = {}, []
+
+    def visit(node):
+        if node in numbers:
+            return numbers[node]
+        numbers[node] = len(rows)
+        row = [type(node).__name__, node.name(), re.sub(r"0x[0-9a-f]+", "ADDR", repr(node)), None]
+        rows.append(row)
+        row[3] = [None if child is None else visit(child) for child, _ in node.next_functions]
+        return numbers[node]
+
+    visit(root)
+    return rows
+
+
+def _run(T, name):
+    ctor, inputs = SPECS[name]
+    T.manual_seed(0)
+    module = ctor(T.nn)
+    rng = np.random.default_rng(0)
+    args = [_make(s, T, rng) for s in inputs]
+    return walk(_root(module(*args)).grad_fn)
+
+
+def _format(rows):
+    return "\n".join(f"{i}: {r[0]} {r[1]} -> {r[3]}" for i, r in enumerate(rows))
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_layer_graph_matches_torch(name):
+    theirs, ours = _run(torch, name), _run(ember, name)
+    assert ours == theirs, f"ember:\n{_format(ours)}\ntorch:\n{_format(theirs)}"
+
+
+def test_specs_cover_every_shared_module():
+    """Every module class in both ember.nn and torch.nn has a graph spec (or needs none: containers)."""
+    containers = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+                  "DataParallel", "RNNBase", "RNNCellBase", "SyncBatchNorm"}
+    shared = {n for n in dir(ember.nn) if inspect.isclass(getattr(ember.nn, n))
+              and issubclass(getattr(ember.nn, n), ember.nn.Module) and hasattr(torch.nn, n)}
+    covered = {n.split("_")[0] for n in SPECS}
+    assert shared - containers - covered == set()
