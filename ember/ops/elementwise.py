@@ -268,6 +268,43 @@ class Div(Op):
         return ga, gb
 
 
+# torch's Scalar overloads, as ATen's composites call them (`loss + eps`, `(1 - p) * nll`): the scalar is an
+# argument, not an input, so the node has one edge and its own name (AddBackward1, not AddBackward0)
+class AddScalar(Add):
+    _node_name = "AddBackward1"
+    inputs = (0,)
+
+
+class SubScalar(Sub):
+    _node_name = "SubBackward1"
+    inputs = (0,)
+
+
+class MulScalar(Mul):
+    _node_name = "MulBackward1"
+    inputs = (0,)
+
+
+class DivScalar(Div):
+    _node_name = "DivBackward1"
+    inputs = (0,)
+
+
+class RsubScalar(Op):
+    """other - input: Python's `2 - x` (torch's __rsub__)."""
+    _node_name = "RsubBackward1"
+    array_backward = True
+    inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return b - a
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g, None
+
+
 def _int_power(xp, a, b):
     """Integer pow as torch: a negative exponent gives 1 for 1, +-1 for -1 and 0 otherwise (NumPy raises)."""
     if not hasattr(b, "shape"):

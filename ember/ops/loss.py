@@ -1,9 +1,10 @@
 """Loss functions (nn.functional): forward and backward together.
 
-Cross-entropy with class indices is one fused op whose backward is `softmax - target distribution`
-(one pass, no log_softmax backward); NLL, binary cross-entropy and BCE-with-logits have their own
-backward to carry torch's formulas (eps clamps, stable sigmoid). The rest are compositions written
-as torch's ATen composes them, so values and subgradients agree.
+The losses torch computes in one kernel (mse, huber, smooth L1, soft margin, NLL, binary cross-entropy
+with and without logits) are one Op each, reduction included, so that the graph holds torch's node
+(MseLossBackward0 ...) with torch's edges. Cross-entropy is log_softmax then NLL, as torch records it. The
+rest are compositions written as torch's ATen composes them (its Scalar overloads included), so values,
+subgradients and the nodes of the graph agree.
 """
 import math
 import warnings
@@ -13,10 +14,11 @@ import numpy as np
 from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ..autograd.grad_mode import state
+from ..autograd.grad_mode import no_grad
 from ..amp.autocast_mode import full_precision
 from ._registry import torch_api
-from .elementwise import where
+from .elementwise import where, sub, AddScalar, SubScalar, MulScalar, DivScalar
+from .creation import zeros_like
 from .reduce import log_softmax
 from .activation import logsigmoid
 from .distance import pairwise_distance
@@ -86,21 +88,101 @@ def _as_float_target(target, input):
 
 # ---- regression losses ---------------------------------------------------------------------------------
 
+def _reduce_array(loss, reduction):
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if loss.size == 0:          # mean of no elements: nan, as torch
+        return array_module(loss).full((), np.nan, loss.dtype)
+    return loss.mean().astype(loss.dtype, copy=False)
+
+
+def _per_element(g, ctx):
+    """The incoming gradient as the factor of each element's derivative ('mean' divides by the count)."""
+    return g / ctx.count if ctx.reduction == "mean" else g
+
+
+class MseLoss(Op):
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, t, reduction):
+        d = x - t
+        ctx.reduction, ctx.count = reduction, d.size
+        ctx.save_for_backward(x, t)
+        return _reduce_array(d * d, reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        gx = 2 * (x - t) * _per_element(g, ctx)
+        return gx, (-gx if ctx.needs_input_grad[1] else None), None
+
+
+class HuberLoss(Op):
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, t, reduction, delta):
+        d = x - t
+        ad = abs(d)
+        ctx.reduction, ctx.count, ctx.delta = reduction, d.size, delta
+        ctx.save_for_backward(x, t)
+        return _reduce_array(array_module(d).where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta)), reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        gx = (x - t).clip(-ctx.delta, ctx.delta) * _per_element(g, ctx)
+        return gx, (-gx if ctx.needs_input_grad[1] else None), None, None
+
+
+class SmoothL1Loss(Op):
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, t, reduction, beta):
+        d = x - t
+        ad = abs(d)
+        ctx.reduction, ctx.count, ctx.beta = reduction, d.size, beta
+        ctx.save_for_backward(x, t)
+        return _reduce_array(array_module(d).where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta), reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        gx = ((x - t) / ctx.beta).clip(-1, 1) * _per_element(g, ctx)
+        return gx, (-gx if ctx.needs_input_grad[1] else None), None, None
+
+
+def _weighted(name, loss, weight, input, reduction, mean_over_weight):
+    """torch's weighted regression losses: the elementwise loss times weight, reduced; l1/mse's 'mean'
+    divides by the weights' sum, huber's by the element count."""
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"Weights and input must have the same size. ({name}: weight of shape "
+                         f"{tuple(weight.shape)}, input of shape {tuple(input.shape)})")
+    loss = loss * weight
+    if reduction == "mean":
+        return loss.sum() / weight.sum() if mean_over_weight else loss.mean()
+    return _reduce(loss, reduction)
+
+
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _reduction(reduction, size_average, reduce)
     input, target, weight = full_precision(input, target, weight)
     input, target = _broadcast_pair("l1_loss", input, target)
     loss = (input - target).abs()
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    return _reduce(loss, reduction) if weight is None else _weighted("l1_loss", loss, weight, input, reduction, True)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _reduction(reduction, size_average, reduce)
     input, target, weight = full_precision(input, target, weight)
     input, target = _broadcast_pair("mse_loss", input, target)
-    diff = input - target
-    loss = diff * diff
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    if weight is None:
+        return MseLoss.apply(input, _as_float_target(target, input), reduction)
+    return _weighted("mse_loss", (input - target) ** 2, weight, input, reduction, True)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -109,11 +191,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (got beta={beta})")
     input, target = _broadcast_pair("smooth_l1_loss", input, target)
-    diff = input - target
-    if beta == 0:
-        return _reduce(diff.abs(), reduction)
-    ad = diff.abs()
-    return _reduce(where(ad < beta, diff * diff * (0.5 / beta), ad - 0.5 * beta), reduction)
+    if beta == 0:       # torch calls l1_loss
+        return _reduce((input - target).abs(), reduction)
+    return SmoothL1Loss.apply(input, _as_float_target(target, input), reduction, beta)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -122,10 +202,10 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta (got delta={delta})")
     input, target = _broadcast_pair("huber_loss", input, target)
-    diff = input - target
-    ad = diff.abs()
-    loss = where(ad < delta, diff * diff * 0.5, (ad - 0.5 * delta) * delta)
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    target = _as_float_target(target, input)
+    if weight is None:
+        return HuberLoss.apply(input, target, reduction, delta)
+    return _weighted("huber_loss", HuberLoss.apply(input, target, "none", delta), weight, input, reduction, False)
 
 
 # ---- classification with class indices -------------------------------------------------------------------
@@ -173,6 +253,11 @@ class _ClassTargets:
         self.class_weight = None if weight is None else weight._data.astype(input._data.dtype, copy=False)
         self.weight = self.valid if weight is None else self.class_weight[self.index] * self.valid
 
+    def view(self, shape):
+        """Positions laid out as `shape` (the input viewed for NllLoss2d)."""
+        self.index, self.valid, self.weight = (a.reshape(shape) for a in (self.index, self.valid, self.weight))
+        self.rows = None
+
     def gather(self, xp, scores):
         """scores[n, target[n], d...] for every position, as an (N, d1, ...) array."""
         if self.rows is not None:
@@ -186,13 +271,6 @@ class _ClassTargets:
         else:
             xp.put_along_axis(out, self.index[:, None], scale[:, None], axis=1)
         return out
-
-    def class_weight_row(self, ndim):
-        return self.class_weight.reshape((1, -1) + (1,) * (ndim - 2))
-
-
-def _batched(input):
-    return input if input.dim() >= 2 else input.unsqueeze(0)
 
 
 def _finish_reduction(xp, per_position, denominator, reduction, unbatched):
@@ -212,10 +290,11 @@ def _like(g, array):
 
 def _grad_scale(g, ctx):
     """The incoming gradient (a Tensor, or an array in the engine's array mode) as a factor per
-    (N, 1, d1, ...) position."""
+    (N, 1, d1, ...) position (or of the single position of an unbatched input)."""
     if ctx.reduction == "none":
+        if ctx.unbatched:
+            return g
         shape = tuple(g.shape)
-        shape = (1,) + shape if ctx.unbatched else shape
         return g.reshape(shape[:1] + (1,) + shape[1:])
     if ctx.reduction == "mean":
         return g / ctx.denominator
@@ -223,11 +302,14 @@ def _grad_scale(g, ctx):
 
 
 class NllLoss(Op):
+    """-weight[target] * logp[n, target[n]] per position, reduced; a (C,) input is one unbatched position."""
     array_backward = True
 
     @staticmethod
     def forward(ctx, logp, targets, reduction, unbatched):
         xp = array_module(logp)
+        if unbatched:
+            logp = logp[None]
         ctx.targets, ctx.reduction, ctx.unbatched = targets, reduction, unbatched
         ctx.denominator = targets.weight.sum()
         per_position = -targets.weight * targets.gather(xp, logp)
@@ -236,62 +318,34 @@ class NllLoss(Op):
     @staticmethod
     def backward(ctx, g):
         shape, dtype, xp = ctx._in_meta[0]
-        coeff = ctx.targets.onehot_scaled(xp, xp.zeros(shape, dtype), -ctx.targets.weight)
+        batched = (1,) + shape if ctx.unbatched else shape
+        coeff = ctx.targets.onehot_scaled(xp, xp.zeros(batched, dtype), -ctx.targets.weight).reshape(shape)
         return _like(g, coeff) * _grad_scale(g, ctx), None, None, None
 
 
-class CrossEntropyLoss(Op):
-    """log_softmax + NLL (+ label smoothing) fused: loss = -sum_c a[n,c] logp[n,c], grad = A_n softmax - a."""
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x, targets, label_smoothing, reduction, unbatched):
-        xp = array_module(x)
-        ctx.targets, ctx.eps, ctx.reduction, ctx.unbatched = targets, label_smoothing, reduction, unbatched
-        with np.errstate(all="ignore"):
-            shifted = x - x.max(axis=1, keepdims=True) if x.size else x
-            exp = xp.exp(shifted)
-            total = exp.sum(axis=1, keepdims=True)
-            logp = shifted - xp.log(total)
-        per_position = -targets.weight * targets.gather(xp, logp)
-        if label_smoothing > 0:
-            C = targets.num_classes
-            weighted = logp if targets.class_weight is None else logp * targets.class_weight_row(x.ndim)
-            smooth = -weighted.sum(axis=1) * targets.valid
-            per_position = (1 - label_smoothing) * per_position + (label_smoothing / C) * smooth
-        ctx.denominator = targets.weight.sum()
-        ctx.save_for_backward(x, exp / total)
-        return _finish_reduction(xp, per_position, ctx.denominator, reduction, unbatched)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, probs = ctx.saved_tensors
-        if state.enabled:       # building a graph of the backward: softmax through ember so it differentiates
-            probs = x.softmax(1)
-        t, eps = ctx.targets, ctx.eps
-        p = probs._data if isinstance(probs, Tensor) else probs
-        xp = array_module(p)
-        C = t.num_classes
-        coeff = t.onehot_scaled(xp, p, (1 - eps) * t.weight)
-        row_total = (1 - eps) * t.weight
-        if eps > 0:
-            class_w = xp.ones((C,), p.dtype) if t.class_weight is None else t.class_weight
-            coeff = coeff + (eps / C) * class_w.reshape((1, -1) + (1,) * (coeff.ndim - 2)) \
-                * t.valid[:, None]
-            row_total = row_total + (eps / C) * class_w.sum() * t.valid
-        grad = probs * _like(g, row_total[:, None]) - _like(g, coeff)
-        return grad * _grad_scale(g, ctx), None, None, None, None
+class NllLoss2d(NllLoss):
+    _node_name = "NllLoss2DBackward0"
 
 
-def _class_index_loss(name, op, input, target, weight, ignore_index, reduction, *extra):
+def _nll_loss_nd(name, input, target, weight, ignore_index, reduction):
+    """torch's nll_loss_nd: NllLoss on (C,) and (N, C), NllLoss2d on (N, C, H, W); other shapes are viewed
+    as (N, C, 1, -1) for NllLoss2d (and the 'none' result viewed back)."""
     targets = _ClassTargets(name, input, target, weight, ignore_index)
-    return op.apply(_batched(input), targets, *extra, reduction, input.dim() == 1)
+    dim = input.dim()
+    if dim <= 2:
+        return NllLoss.apply(input, targets, reduction, dim == 1)
+    if dim == 4:
+        return NllLoss2d.apply(input, targets, reduction, False)
+    n, c = input.shape[0], input.shape[1]
+    targets.view((n, 1, -1))
+    out = NllLoss2d.apply(input.view(n, c, 1, -1), targets, reduction, False)
+    return out.view((n,) + tuple(input.shape[2:])) if reduction == "none" else out
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
     input, weight = full_precision(input, weight)
-    return _class_index_loss("NLLLoss", NllLoss, input, target, weight, ignore_index, reduction)
+    return _nll_loss_nd("NLLLoss", input, target, weight, ignore_index, reduction)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -302,54 +356,97 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if not input.is_floating_point():
         raise RuntimeError(f"CrossEntropyLoss: expected a floating-point input (logits), got {_dtype_name(input)}")
+    class_dim = 0 if input.dim() == 1 else 1
     if target.is_floating_point() and tuple(target.shape) == tuple(input.shape):
         return _cross_entropy_probabilities(input, target, weight, ignore_index, reduction, label_smoothing)
-    return _class_index_loss("CrossEntropyLoss", CrossEntropyLoss, input, target, weight, ignore_index, reduction,
-                             label_smoothing)
+    logp = log_softmax(input, class_dim)
+    if label_smoothing > 0:
+        return _cross_entropy_smoothed(logp, target, weight, ignore_index, reduction, label_smoothing)
+    return _nll_loss_nd("CrossEntropyLoss", logp, target, weight, ignore_index, reduction)
+
+
+def _class_weight_view(weight, input, class_dim):
+    shape = [1] * input.dim()
+    shape[class_dim] = weight.shape[0]
+    return weight.view(shape)
+
+
+def _cross_entropy_smoothed(logp, target, weight, ignore_index, reduction, label_smoothing):
+    """torch's composite: (1 - s) * nll + s / C * (the -sum of logp over classes, reduced as nll is)."""
+    class_dim = 0 if logp.dim() == 1 else 1
+    n_classes = logp.shape[class_dim]
+    nll = _nll_loss_nd("CrossEntropyLoss", logp, target, weight, ignore_index, reduction)
+    ignore_mask = target == ignore_index
+    terms = logp if weight is None else logp * _class_weight_view(weight, logp, class_dim)
+    smooth = (-terms.sum(class_dim)).masked_fill(ignore_mask, 0.0)
+    if reduction == "mean":
+        if weight is not None:
+            ret = smooth.sum() / weight.gather(0, target.masked_select(~ignore_mask).flatten()).sum()
+        else:
+            ret = smooth.sum() / (~ignore_mask).sum()
+    else:
+        ret = _reduce(smooth, reduction)
+    return MulScalar.apply(nll, 1 - label_smoothing) + MulScalar.apply(ret, label_smoothing / n_classes)
 
 
 def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction, label_smoothing):
-    """Soft targets: -sum_c w_c p_c logp_c per position; 'mean' divides by the number of positions."""
+    """Soft targets, as torch's composite: -sum_c w_c p_c logp_c; 'mean' divides by the number of positions."""
     if ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
-    class_dim = 1 if input.dim() >= 2 else 0
-    C = input.shape[class_dim]
+    class_dim = 0 if input.dim() == 1 else 1
+    n_classes = input.shape[class_dim]
     logp = log_softmax(input, class_dim)
     if label_smoothing > 0:
-        target = target * (1 - label_smoothing) + label_smoothing / C
-    terms = logp * target
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    loss = logp * target
     if weight is not None:
-        terms = terms * weight.reshape((C,) + (1,) * (input.dim() - class_dim - 1))
-    return _reduce(-terms.sum(class_dim), reduction)
+        loss = loss * _class_weight_view(weight, input, class_dim)
+    if reduction == "mean":
+        if input.numel() == 0:
+            return -loss.sum() * float("nan")
+        return DivScalar.apply(-loss.sum(), input.numel() // n_classes)
+    if reduction == "sum":
+        return -loss.sum()
+    return -loss.sum(class_dim)
 
 
 # ---- binary classification ---------------------------------------------------------------------------------
 
+def _no_grad_weight(name, arg, weight):
+    if weight is not None and weight.requires_grad:
+        raise RuntimeError(f"The function '{name}' is not differentiable with respect to argument '{arg}'. "
+                           "This input cannot have requires_grad True.")
+    return None if weight is None else weight._data
+
+
 class BinaryCrossEntropy(Op):
-    """-(t log x + (1 - t) log(1 - x)) with logs clamped at -100, and torch's eps in the backward."""
+    """-w (t log x + (1 - t) log(1 - x)) with logs clamped at -100, reduced; torch's eps in the backward."""
 
     @staticmethod
-    def forward(ctx, x, t):
+    def forward(ctx, x, t, weight, reduction):
         xp = array_module(x)
         with np.errstate(divide="ignore"):
             log_x = xp.maximum(xp.log(x), -100)
             log_1mx = xp.maximum(xp.log1p(-x), -100)
+        loss = -(t * log_x + (1 - t) * log_1mx)
+        if weight is not None:
+            loss = (loss * weight).astype(x.dtype, copy=False)
+        ctx.weight, ctx.reduction, ctx.count = weight, reduction, loss.size
         ctx.save_for_backward(x, t)
-        return -(t * log_x + (1 - t) * log_1mx)
+        return _reduce_array(loss, reduction)
 
     @staticmethod
     def backward(ctx, g):
         x, t = ctx.saved_tensors
+        g = _per_element(g, ctx)
+        if ctx.weight is not None:
+            g = g * Tensor._make(ctx.weight)
         gx = gt = None
         if ctx.needs_input_grad[0]:
             gx = g * (x - t) / ((1 - x) * x).clamp(min=1e-12)
         if ctx.needs_input_grad[1]:
             gt = g * ((-x).log1p().clamp(min=-100) - x.log().clamp(min=-100))
-        return gx, gt
-
-
-def _expand_weight(weight, target):
-    return None if weight is None else weight.expand(*np.broadcast_shapes(tuple(target.shape), tuple(weight.shape)))
+        return gx, gt, None, None
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -363,34 +460,44 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise RuntimeError(f"all elements of input should be between 0 and 1 (binary_cross_entropy got values in "
                            f"[{float(data.min()):.4g}, {float(data.max()):.4g}]; apply sigmoid first, or use "
                            f"binary_cross_entropy_with_logits / BCEWithLogitsLoss on raw scores)")
-    loss = BinaryCrossEntropy.apply(input, _as_float_target(target, input))
-    weight = _expand_weight(weight, target)
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    w = _no_grad_weight("binary_cross_entropy", "weight", _expand_weight(weight, target))
+    return BinaryCrossEntropy.apply(input, _as_float_target(target, input), w, reduction)
 
 
 class BinaryCrossEntropyWithLogits(Op):
-    """(1 - t) x + (1 + (pw - 1) t) softplus(-x), with softplus(-x) = log(e^-m + e^(-x-m)) + m, m = max(-x, 0)."""
+    """w ((1 - t) x + (1 + (pw - 1) t) softplus(-x)), softplus(-x) = log(e^-m + e^(-x-m)) + m, m = max(-x, 0);
+    reduced."""
 
     @staticmethod
-    def forward(ctx, x, t, pos_weight):
+    def forward(ctx, x, t, weight, pos_weight, reduction):
         xp = array_module(x)
         m = xp.maximum(-x, 0)
         softplus_neg = xp.log(xp.exp(-m) + xp.exp(-x - m)) + m
         log_weight = 1 if pos_weight is None else (pos_weight - 1) * t + 1
-        ctx.pos_weight = pos_weight
+        loss = (1 - t) * x + log_weight * softplus_neg
+        if weight is not None:
+            loss = loss * weight
+        ctx.weight, ctx.pos_weight, ctx.reduction, ctx.count = weight, pos_weight, reduction, loss.size
         ctx.save_for_backward(x, t)
-        return ((1 - t) * x + log_weight * softplus_neg).astype(x.dtype, copy=False)
+        return _reduce_array(loss.astype(x.dtype, copy=False), reduction)
 
     @staticmethod
     def backward(ctx, g):
         x, t = ctx.saved_tensors
+        g = _per_element(g, ctx)
+        if ctx.weight is not None:
+            g = g * Tensor._make(ctx.weight)
         pw = None if ctx.pos_weight is None else Tensor._make(ctx.pos_weight)
         gx = gt = None
         if ctx.needs_input_grad[0]:
             gx = g * (x.sigmoid() - t if pw is None else (pw * t + 1 - t) * x.sigmoid() - pw * t)
         if ctx.needs_input_grad[1]:
             gt = g * (-x if pw is None else logsigmoid(-x) - pw * logsigmoid(x))
-        return gx, gt, None
+        return gx, gt, None, None, None
+
+
+def _expand_weight(weight, target):
+    return None if weight is None else weight.expand(*np.broadcast_shapes(tuple(target.shape), tuple(weight.shape)))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -399,13 +506,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     input, target, weight, pos_weight = full_precision(input, target, weight, pos_weight)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    if pos_weight is not None and pos_weight.requires_grad:
-        raise RuntimeError("The function 'binary_cross_entropy_with_logits' is not differentiable with respect "
-                           "to argument 'pos_weight'. This input cannot have requires_grad True.")
-    pw = None if pos_weight is None else pos_weight._data.astype(input._data.dtype, copy=False)
-    loss = BinaryCrossEntropyWithLogits.apply(input, _as_float_target(target, input), pw)
-    weight = _expand_weight(weight, target)
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    name = "binary_cross_entropy_with_logits"
+    pw = _no_grad_weight(name, "pos_weight", pos_weight)
+    pw = None if pw is None else pw.astype(input._data.dtype, copy=False)
+    w = _no_grad_weight(name, "weight", _expand_weight(weight, target))
+    return BinaryCrossEntropyWithLogits.apply(input, _as_float_target(target, input), w, pw, reduction)
 
 
 # ---- divergences and likelihoods ------------------------------------------------------------------------------
@@ -438,7 +543,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     if log_input:
         loss = input.exp() - target * input
     else:
-        loss = input - target * (input + eps).log()
+        loss = input - target * AddScalar.apply(input, eps).log()
     if full:
         safe = where(target > 1, target, 1.0)
         stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
@@ -462,10 +567,11 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
                              f"input of shape {tuple(input.shape)})")
     if reduction not in _REDUCTIONS:
         raise ValueError(reduction + " is not valid")
-    # torch clamps a copy of var under no_grad: the clamp changes the value, not the gradient
-    var = var + (var.clamp(min=eps) - var).detach()
-    diff = input - target
-    loss = 0.5 * (var.log() + diff * diff / var)
+    # as torch: clamp a copy of var under no_grad (the clamp changes the value, not the gradient)
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
@@ -481,23 +587,42 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
     _check_broadcastable("margin_ranking_loss", input1=input1, input2=input2, target=target)
-    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+    return _reduce(AddScalar.apply(-target * (input1 - input2), margin).clamp_min(0), reduction)
 
 
 @torch_api(method=False)
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
     input, target = full_precision(input, target)
-    zeros = input * 0
-    margin_part = where(target != 1, (margin - input).clamp(min=0), zeros)
+    zeros = zeros_like(input)
+    margin_part = where(target != 1, sub(margin, input).clamp_min(0), zeros)
     self_part = where(target != -1, input, zeros)
     return _reduce(margin_part + self_part, reduction)
+
+
+class SoftMarginLoss(Op):
+    """log(1 + exp(-t x)), reduced (the target is not differentiable, as in torch)."""
+    inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x, t, reduction):
+        with np.errstate(over="ignore"):
+            loss = array_module(x).log1p(array_module(x).exp(-t * x))
+        ctx.reduction, ctx.count = reduction, loss.size
+        ctx.save_for_backward(x, t)
+        return _reduce_array(loss.astype(x.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        return -t * (-t * x).sigmoid() * _per_element(g, ctx), None, None
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
     input, target = full_precision(input, target)
-    return _reduce((-input * target).exp().log1p(), reduction)
+    _check_broadcastable("soft_margin_loss", input=input, target=target)
+    return SoftMarginLoss.apply(input, _as_float_target(target, input), reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -520,12 +645,12 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     dim = input1.dim() - 1
     eps = 1e-12
     prod_sum = (input1 * input2).sum(dim)
-    mag1 = (input1 * input1).sum(dim) + eps
-    mag2 = (input2 * input2).sum(dim) + eps
+    mag1 = AddScalar.apply((input1 * input1).sum(dim), eps)
+    mag2 = AddScalar.apply((input2 * input2).sum(dim), eps)
     cos = prod_sum / (mag1 * mag2).sqrt()
-    zeros = cos * 0
-    pos = where(target == 1, 1 - cos, zeros)
-    neg = where(target == -1, (cos - margin).clamp(min=0), zeros)
+    zeros = zeros_like(cos)
+    pos = where(target == 1, sub(1, cos), zeros)
+    neg = where(target == -1, SubScalar.apply(cos, margin).clamp_min(0), zeros)
     return _reduce(pos + neg, reduction)
 
 
@@ -543,7 +668,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
-    return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)
+    return _reduce((AddScalar.apply(d_pos, margin) - d_neg).clamp_min(0), reduction)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
@@ -556,5 +681,5 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     d_neg = dist(anchor, negative)
     if swap:
         d_neg = d_neg.minimum(dist(positive, negative))
-    return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)
+    return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction)
 
