@@ -74,6 +74,8 @@ class BatchNorm(Op):
     across processes for SyncBatchNorm (identity otherwise); `count` is the (global) values per channel.
     `centred` is x - mean when the caller has computed it for the variance (it is normalised in place).
     """
+    _node_name = "NativeBatchNormBackward0"
+    inputs = (0, 1, 2)
 
     @staticmethod
     def forward(ctx, x, weight, bias, mean, var, eps, training, count, all_reduce, centred=None):
@@ -228,6 +230,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
 class LayerNorm(Op):
     """Normalise over the last `ndims` axes, then the elementwise affine (weight/bias of those axes' shape)."""
+    _node_name = "NativeLayerNormBackward0"
+    inputs = (0, 1, 2)
 
     @staticmethod
     def forward(ctx, x, weight, bias, ndims, eps):
@@ -310,8 +314,57 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
             raise RuntimeError(f"group_norm: Expected {name} to be a vector of size equal to the number of channels "
                                f"in input, but got {name} of shape {list(t.shape)} and input of shape "
                                f"{list(input.shape)}")
-    y = LayerNorm.apply(input.reshape(n, num_groups, -1), None, None, 1, eps).reshape(input.shape)
-    view = _channel_view(input.dim())
+    return GroupNorm.apply(input, weight, bias, num_groups, eps)
+
+
+class GroupNorm(Op):
+    """Normalise each of `groups` channel groups per sample, then the per-channel affine."""
+    _node_name = "NativeGroupNormBackward0"
+    inputs = (0, 1, 2)
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, groups, eps):
+        xp = array_module(x)
+        grouped = x.reshape(x.shape[0], groups, -1)
+        centred = grouped - grouped.mean(axis=-1, keepdims=True)
+        invstd = (1.0 / xp.sqrt(xp.square(centred).mean(axis=-1, keepdims=True) + eps)).astype(x.dtype, copy=False)
+        xhat = (centred * invstd).reshape(x.shape)
+        view = _channel_view(x.ndim)
+        y = xhat * view(weight) if weight is not None else xhat.copy()
+        if bias is not None:
+            y += view(bias)
+        if ctx._record:
+            ctx.args = (groups, eps)
+            ctx.xhat, ctx.invstd = xhat, invstd
+            ctx.save_for_backward(x, weight, bias)
+        return y.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        groups, eps = ctx.args
+        x, weight, bias = ctx.saved_tensors
+        if state.enabled:
+            return differentiable_backward(lambda x, w, b: _group_norm_composed(x, w, b, groups, eps),
+                                           (x, weight, bias), (g,)) + (None, None)
+        g_arr, xhat = g._data, ctx.xhat
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            g_xhat = g_arr * _channel_view(g_arr.ndim)(weight._data) if weight is not None else g_arr
+            n = g_arr.shape[0]
+            g_xhat, xhat_g = g_xhat.reshape(n, groups, -1), xhat.reshape(n, groups, -1)
+            grad_x = ctx.invstd * (g_xhat - g_xhat.mean(axis=-1, keepdims=True)
+                                   - xhat_g * (g_xhat * xhat_g).mean(axis=-1, keepdims=True))
+            grad_x = grad_x.reshape(g_arr.shape).astype(x._data.dtype, copy=False)
+        if weight is not None and ctx.needs_input_grad[1]:
+            grad_w = _channel_dot(g_arr, xhat)
+        if bias is not None and ctx.needs_input_grad[2]:
+            grad_b = _channel_sum(g_arr)
+        return _wrap(grad_x), _wrap(grad_w), _wrap(grad_b), None, None
+
+
+def _group_norm_composed(x, weight, bias, groups, eps):
+    y = _layer_norm_composed(x.reshape(x.shape[0], groups, -1), None, None, 1, eps).reshape(x.shape)
+    view = _channel_view(x.dim())
     if weight is not None:
         y = y * view(weight)
     return y + view(bias) if bias is not None else y

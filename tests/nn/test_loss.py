@@ -287,3 +287,36 @@ def test_gaussian_nll_var_checks():
         ember.nn.GaussianNLLLoss()(ember.randn(3, 2), ember.randn(3, 2), -ember.ones(3, 2))
     with pytest.raises(ValueError, match="var is of incorrect size"):
         ember.nn.GaussianNLLLoss()(ember.randn(3, 2), ember.randn(3, 2), ember.ones(4))
+
+
+FUSED = [
+    ("mse", lambda T, x, t: T.nn.functional.mse_loss(x, t)),
+    ("mse-none", lambda T, x, t: T.nn.functional.mse_loss(x, t, reduction="none")),
+    ("huber", lambda T, x, t: T.nn.functional.huber_loss(x, t, delta=0.7)),
+    ("smooth_l1", lambda T, x, t: T.nn.functional.smooth_l1_loss(x, t, beta=0.5, reduction="sum")),
+    ("soft_margin", lambda T, x, t: T.nn.functional.soft_margin_loss(x, t.detach().sign())),
+    ("bce-weight", lambda T, x, t: T.nn.functional.binary_cross_entropy(
+        x.sigmoid(), t.sigmoid(), weight=T.linspace(0.5, 2, 4, dtype=x.dtype))),
+    ("bce-logits-pos-weight", lambda T, x, t: T.nn.functional.binary_cross_entropy_with_logits(
+        x, t.sigmoid(), pos_weight=T.linspace(0.5, 2, 4, dtype=x.dtype))),
+    ("nll-2d", lambda T, x, t: T.nn.functional.nll_loss(x.log_softmax(1).view(3, 4, 1, 1).expand(3, 4, 2, 1) * t[:1, 0],
+                                                        T.tensor([[[1], [2]], [[0], [3]], [[3], [3]]]))),
+]
+
+
+@pytest.mark.parametrize("name,fn", FUSED, ids=[f[0] for f in FUSED])
+def test_fused_loss_double_backward_matches_torch(name, fn):
+    """The fused loss ops' backward is itself differentiable (create_graph=True), as torch's."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    grads = []
+    for T in (torch, ember):
+        x, t = T.tensor(a, requires_grad=True), T.tensor(b, requires_grad=True)
+        gx, gt = T.autograd.grad(fn(T, x, t).sum(), (x, t), create_graph=True, allow_unused=True)
+        second = (gx * gx).sum() + (0 if gt is None else (gt * gt).sum())
+        grads.append(T.autograd.grad(second, (x, t), allow_unused=True))
+    for ours, theirs in zip(grads[1], grads[0]):
+        if theirs is None:
+            assert ours is None or not ours.numpy().any()
+        else:
+            assert_close(ours, theirs)
