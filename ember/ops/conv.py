@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from .._backend import array_module, matmul, readonly_strided_view
-from ..autograd.function import Op
+from ..autograd.function import Op, renamed
 from ..amp.autocast_mode import low_precision
 from ._registry import torch_api
 
@@ -210,6 +210,7 @@ def _bias_grad(ctx, g):
 
 class Conv(Op):
     _node_name = "ConvolutionBackward0"
+    inputs = (0, 1, 2)      # torch's edges: input, weight, bias (None when there is no bias)
 
     @staticmethod
     def forward(ctx, x, w, b, geom, out, cols=None):
@@ -234,6 +235,7 @@ class Conv(Op):
 
 class ConvTranspose(Op):
     _node_name = "ConvolutionBackward0"
+    inputs = (0, 1, 2)
 
     @staticmethod
     def forward(ctx, g, w, b, geom, spatial, gy_cols=None):
@@ -500,6 +502,27 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 
 
 # --- channel <-> space rearrangements, composed from reshape/permute -----------------------------
+class Rearrange(Op):
+    """x reshaped to `split`, its axes permuted by `perm`, reshaped to `shape`: the pixel and channel
+    shuffles, each one node as in torch. The adjoint is the inverse rearrangement."""
+
+    @staticmethod
+    def forward(ctx, x, split, perm, shape):
+        ctx.args = (x.shape, split, perm)
+        return x.reshape(split).transpose(perm).copy().reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        in_shape, split, perm = ctx.args
+        inverse = tuple(int(i) for i in np.argsort(perm))
+        return Rearrange.apply(g, tuple(split[p] for p in perm), inverse, in_shape), None, None, None
+
+
+_PIXEL_SHUFFLE = renamed(Rearrange, "PixelShuffleBackward0")
+_PIXEL_UNSHUFFLE = renamed(Rearrange, "PixelUnshuffleBackward0")
+_CHANNEL_SHUFFLE = renamed(Rearrange, "ChannelShuffleBackward0")
+
+
 @torch_api(method=False)
 def pixel_shuffle(input, upscale_factor):
     r = int(upscale_factor)
@@ -509,9 +532,9 @@ def pixel_shuffle(input, upscale_factor):
                            f"is not divisible by {r * r} (input of size {_shape_str(input.shape)})")
     *batch, c, h, w = input.shape
     nb = len(batch)
-    x = input.reshape(tuple(batch) + (c // (r * r), r, r, h, w))
-    x = x.permute(tuple(range(nb)) + tuple(nb + i for i in (0, 3, 1, 4, 2)))
-    return x.reshape(tuple(batch) + (c // (r * r), h * r, w * r))
+    return _PIXEL_SHUFFLE.apply(input, tuple(batch) + (c // (r * r), r, r, h, w),
+                                tuple(range(nb)) + tuple(nb + i for i in (0, 3, 1, 4, 2)),
+                                tuple(batch) + (c // (r * r), h * r, w * r))
 
 
 @torch_api(method=False)
@@ -522,9 +545,9 @@ def pixel_unshuffle(input, downscale_factor):
                            f"but got input of size {_shape_str(input.shape)}")
     *batch, c, h, w = input.shape
     nb = len(batch)
-    x = input.reshape(tuple(batch) + (c, h // r, r, w // r, r))
-    x = x.permute(tuple(range(nb)) + tuple(nb + i for i in (0, 2, 4, 1, 3)))
-    return x.reshape(tuple(batch) + (c * r * r, h // r, w // r))
+    return _PIXEL_UNSHUFFLE.apply(input, tuple(batch) + (c, h // r, r, w // r, r),
+                                  tuple(range(nb)) + tuple(nb + i for i in (0, 2, 4, 1, 3)),
+                                  tuple(batch) + (c * r * r, h // r, w // r))
 
 
 @torch_api(method=False)
@@ -533,5 +556,5 @@ def channel_shuffle(input, groups):
         raise RuntimeError(f"channel_shuffle: number of channels must be divisible by groups={groups}, "
                            f"got input of size {_shape_str(input.shape)}")
     n, c, *spatial = input.shape
-    x = input.reshape((n, groups, c // groups) + tuple(spatial)).transpose(1, 2)
-    return x.reshape(tuple(input.shape))
+    return _CHANNEL_SHUFFLE.apply(input, (n, groups, c // groups) + tuple(spatial),
+                                  (0, 2, 1) + tuple(range(3, input.ndim + 1)), tuple(input.shape))

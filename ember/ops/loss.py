@@ -69,7 +69,7 @@ def _broadcast_pair(name, input, target):
         except ValueError:
             raise RuntimeError(f"{name}: the input of shape {tuple(input.shape)} and the target of shape "
                                f"{tuple(target.shape)} cannot be broadcast together") from None
-        return input.expand(*shape), target.expand(*shape)
+        return tuple(t if tuple(t.shape) == shape else t.expand(*shape) for t in (input, target))
     return input, target
 
 

@@ -11,6 +11,7 @@ from .._backend import array_module
 from ..amp.autocast_mode import full_precision_on_cuda
 from .._tensor import Tensor
 from ..autograd.function import Op
+from .elementwise import AddScalar
 from ..autograd.grad_mode import state, no_grad
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]
@@ -376,26 +377,26 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
     axes = tuple(range(input.dim() - len(shape), input.dim()))
-    y = input * (input.square().mean(axes, keepdim=True) + eps).rsqrt()
+    y = input * AddScalar.apply(input.pow(2).mean(axes, keepdim=True), eps).rsqrt()
     return y * weight if weight is not None else y
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
-    """Divide by (k + alpha * mean of squares over a window of `size` neighbouring channels) ** beta."""
-    if input.dim() < 3:
-        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.dim()} dimensions)")
+    """Divide by (k + alpha * mean of squares over a window of `size` neighbouring channels) ** beta, composed
+    as torch's (a zero-padded average pool over the channel axis)."""
+    from .pool import pad, avg_pool2d, avg_pool3d
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
     if input.numel() == 0:
         return input
-    from .shape import cat
-    from .creation import zeros
-    sq = input * input
-    c = input.shape[1]
-    pad_shape = lambda p: (input.shape[0], p) + tuple(input.shape[2:])  # noqa: E731
-    padded = cat([zeros(pad_shape(size // 2), dtype=input.dtype), sq,
-                  zeros(pad_shape((size - 1) // 2), dtype=input.dtype)], 1)
-    window = padded.narrow(1, 0, c)
-    for j in range(1, size):
-        window = window + padded.narrow(1, j, c)
-    div = ((window / size) * alpha + k).pow(beta)
-    return input / div
-
+    div = input.mul(input)
+    if dim == 3:
+        div = pad(div.unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        sizes = tuple(input.shape)
+        div = div.view(sizes[0], 1, sizes[1], sizes[2], -1)
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1).view(sizes)
+    return input / div.mul(alpha).add(k).pow(beta)

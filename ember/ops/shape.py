@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from .._backend import array_module, diagonal_view
-from ..autograd.function import Op
+from ..autograd.function import Op, renamed
 from ..autograd.graph import sum_to_shape
 from ._registry import named, torch_api
 from .._tensor import Tensor
@@ -351,12 +351,34 @@ class Select(Slice):
     pass
 
 
-class Split(Slice):
-    pass
+class Pieces(Op):
+    """torch's split / chunk / unbind: one node with an output per piece (each a view of the input), whose
+    backward joins the pieces' gradients (zeros for an unused piece)."""
+    view = True
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, d, bounds, keep_dim):
+        ctx.d, ctx.keep_dim = d, keep_dim
+        lead = (slice(None),) * d
+        if keep_dim:
+            return tuple(x[lead + (slice(a, b),)] for a, b in bounds)
+        return tuple(x[lead + (i,)] for i in range(len(bounds)))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        d = ctx.d
+        if isinstance(grads[0], _T()):
+            g = cat(list(grads), d) if ctx.keep_dim else stack(list(grads), d)
+        else:
+            xp = array_module(grads[0])
+            g = xp.concatenate(grads, d) if ctx.keep_dim else xp.stack(grads, d)
+        return g, None, None, None
 
 
-class Unbind(Slice):
-    pass
+_SPLIT_NODES = {name: renamed(Pieces, name) for name in (
+    "SplitBackward0", "SplitWithSizesBackward0", "UnbindBackward0", "UnsafeSplitBackward0",
+    "UnsafeSplitWithSizesBackward0")}
 
 
 @torch_api()
@@ -385,11 +407,16 @@ def select(input, dim, index):
 @torch_api()
 def unbind(input, dim=0):
     d = input._dim(dim)
-    return tuple(Unbind.apply(input, (slice(None),) * d + (i,)) for i in range(input.shape[d]))
+    return _SPLIT_NODES["UnbindBackward0"].apply(input, d, [(i, i + 1) for i in range(input.shape[d])], False)
 
 
 @torch_api()
 def split(tensor, split_size_or_sections, dim=0):
+    node = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
+    return _pieces(node, tensor, split_size_or_sections, dim)
+
+
+def _pieces(node, tensor, split_size_or_sections, dim):
     d = tensor._dim(dim)
     size = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -404,7 +431,7 @@ def split(tensor, split_size_or_sections, dim=0):
                                f"dimension {d}), but got split_sizes={sections}")
         starts = np.cumsum([0] + sections[:-1])
         bounds = [(int(s), int(s) + n) for s, n in zip(starts, sections)]
-    return tuple(Split.apply(tensor, (slice(None),) * d + (slice(a, b),)) for a, b in bounds)
+    return _SPLIT_NODES[node].apply(tensor, d, bounds, True)
 
 
 @torch_api()
@@ -414,11 +441,33 @@ def split_with_sizes(input, split_sizes, dim=0):
 
 @torch_api()
 def chunk(input, chunks, dim=0):
+    return _chunk("SplitBackward0", input, chunks, dim)
+
+
+@torch_api()
+def unsafe_chunk(input, chunks, dim=0):
+    return _chunk("UnsafeSplitBackward0", input, chunks, dim)
+
+
+@torch_api()
+def unsafe_split(input, split_size, dim=0):
+    if not isinstance(split_size, int):
+        raise TypeError(f"unsafe_split(): argument 'split_size' (position 2) must be int, not "
+                        f"{type(split_size).__name__} (use unsafe_split_with_sizes for a list of sizes)")
+    return _pieces("UnsafeSplitBackward0", input, split_size, dim)
+
+
+@torch_api()
+def unsafe_split_with_sizes(input, split_sizes, dim=0):
+    return _pieces("UnsafeSplitWithSizesBackward0", input, list(split_sizes), dim)
+
+
+def _chunk(node, input, chunks, dim):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     size = input.shape[input._dim(dim)]
     step = -(-size // chunks)
-    return split(input, max(step, 1), dim) if size else split(input, 0, dim)
+    return _pieces(node, input, max(step, 1) if size else 0, dim)
 
 
 @torch_api()

@@ -7,6 +7,7 @@ nodes shared).
 """
 import inspect
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -204,7 +205,50 @@ SPECS = {
     "TransformerEncoder": (lambda nn: nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0), 2,
                                                             enable_nested_tensor=False), [x(3, 2, 4)]),
     "Transformer": (lambda nn: nn.Transformer(4, 2, 1, 1, 8, dropout=0.0), [x(3, 2, 4), x(2, 2, 4)]),
+    # other options and shapes of the same layers
+    "Conv2d_nobias": (lambda nn: nn.Conv2d(3, 4, 3, bias=False), [x(2, 3, 5, 5)]),
+    "ConvTranspose2d_nobias": (lambda nn: nn.ConvTranspose2d(3, 2, 2, bias=False), [x(1, 3, 3, 3)]),
+    "BatchNorm2d_eval": (lambda nn: nn.BatchNorm2d(3).eval(), [x(2, 3, 2, 2)]),
+    "BatchNorm1d_noaffine": (lambda nn: nn.BatchNorm1d(3, affine=False), [x(4, 3, 2)]),
+    "LayerNorm_noaffine": (lambda nn: nn.LayerNorm((2, 5), elementwise_affine=False), [x(3, 2, 5)]),
+    "GroupNorm_noaffine": (lambda nn: nn.GroupNorm(3, 3, affine=False), [x(2, 3, 4, 2)]),
+    "AdaptiveAvgPool2d_one": (lambda nn: nn.AdaptiveAvgPool2d(1), [x(2, 3, 5, 5)]),
+    "AdaptiveAvgPool2d_divisible": (lambda nn: nn.AdaptiveAvgPool2d(2), [x(2, 3, 4, 6)]),
+    "AdaptiveAvgPool1d_one": (lambda nn: nn.AdaptiveAvgPool1d(1), [x(2, 3, 5)]),
+    "MaxPool2d_options": (lambda nn: nn.MaxPool2d(3, 2, 1, ceil_mode=True), [x(2, 3, 7, 7)]),
+    "Upsample_nearest_exact": (lambda nn: nn.Upsample(scale_factor=2, mode="nearest-exact"), [x(2, 3, 3, 3)]),
+    "Upsample_bicubic": (lambda nn: nn.Upsample(size=(5, 7), mode="bicubic"), [x(2, 3, 3, 3)]),
+    "Upsample_linear": (lambda nn: nn.Upsample(scale_factor=2, mode="linear"), [x(2, 3, 4)]),
+    "Upsample_trilinear": (lambda nn: nn.Upsample(scale_factor=2, mode="trilinear"), [x(1, 2, 2, 2, 2)]),
+    "Upsample_same_size": (lambda nn: nn.Upsample(size=(3, 3)), [x(2, 3, 3, 3)]),
+    "PReLU_channels": (lambda nn: nn.PReLU(3), [x(2, 3, 4)]),
+    "PReLU_1d": (lambda nn: nn.PReLU(), [x(5)]),
+    "RReLU_eval": (lambda nn: nn.RReLU().eval(), [x(4, 5)]),
+    "Softmax_3d": (lambda nn: nn.Softmax(dim=-1), [x(2, 3, 4)]),
+    "CrossEntropyLoss_weight": (lambda nn: nn.CrossEntropyLoss(weight=_weights(nn, 5)), [x(4, 5), cls(5, 4)]),
+    "CrossEntropyLoss_spatial": (lambda nn: nn.CrossEntropyLoss(), [x(2, 5, 3, 3), cls(5, 2, 3, 3)]),
+    "CrossEntropyLoss_3d": (lambda nn: nn.CrossEntropyLoss(reduction="none"), [x(2, 5, 3), cls(5, 2, 3)]),
+    "CrossEntropyLoss_unbatched": (lambda nn: nn.CrossEntropyLoss(), [x(5), cls(5)]),
+    "NLLLoss_none": (lambda nn: nn.NLLLoss(reduction="none"), [x(4, 5), cls(5, 4)]),
+    "BCELoss_weight": (lambda nn: nn.BCELoss(weight=_weights(nn, 3)), [xprob(4, 3), prob(4, 3)]),
+    "BCEWithLogitsLoss_pos_weight": (lambda nn: nn.BCEWithLogitsLoss(pos_weight=_weights(nn, 3)),
+                                     [x(4, 3), prob(4, 3)]),
+    "MSELoss_broadcast": (lambda nn: nn.MSELoss(), [x(4, 5), t(5)]),
+    "L1Loss_none": (lambda nn: nn.L1Loss(reduction="none"), [x(4, 5), t(4, 5)]),
+    "HuberLoss_sum": (lambda nn: nn.HuberLoss(reduction="sum", delta=0.5), [x(4, 5), t(4, 5)]),
+    "SmoothL1Loss_beta0": (lambda nn: nn.SmoothL1Loss(beta=0.0), [x(4, 5), t(4, 5)]),
+    "KLDivLoss_log_target": (lambda nn: nn.KLDivLoss(reduction="sum", log_target=True), [x(4, 5), t(4, 5)]),
+    "PoissonNLLLoss_full": (lambda nn: nn.PoissonNLLLoss(log_input=False, full=True), [xprob(4, 5), var(4, 5)]),
+    "GaussianNLLLoss_full": (lambda nn: nn.GaussianNLLLoss(full=True, reduction="sum"), [x(4, 3), t(4, 3), var(4)]),
+    "TripletMarginLoss_swap": (lambda nn: nn.TripletMarginLoss(swap=True), [x(4, 5), x(4, 5), x(4, 5)]),
+    "MultiLabelSoftMarginLoss_weight": (lambda nn: nn.MultiLabelSoftMarginLoss(weight=_weights(nn, 5)),
+                                        [x(4, 5), prob(4, 5)]),
 }
+
+
+def _weights(nn, n):
+    """n class weights in the library whose `nn` this is"""
+    return sys.modules[nn.__name__.rpartition(".")[0]].linspace(0.5, 2.0, n)
 
 
 def _Unpool(nn, d):

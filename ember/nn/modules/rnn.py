@@ -1,7 +1,7 @@
 """nn modules: RNN, LSTM, GRU (multi-layer, bidirectional) and RNNCell, LSTMCell, GRUCell, as torch.
 
 Each layer and direction is one input-projection GEMM over all time steps plus one `Recurrence` node
-(ember/ops/rnn.py). Not supported yet: proj_size > 0 and PackedSequence inputs.
+(ember/ops/rnn.py); a cell's step is composed as torch's CPU cells are, so its graph is torch's. Not supported yet: proj_size > 0 and PackedSequence inputs.
 """
 import math
 import numbers
@@ -33,6 +33,24 @@ def _recurrence(mode, x, w_ih, h0, c0, w_hh, b_ih, b_hh, reverse):
         pre = pre.unsqueeze(0)
     result = Recurrence.apply(pre, h0, c0, w_hh, b_hh if mode == "GRU" else None, mode, reverse)
     return result if mode == "LSTM" else (result, None)
+
+
+def _cell(mode, x, states, w_ih, w_hh, b_ih, b_hh):
+    """One step composed as ATen's CPU cells (SimpleCell, LSTMCell, GRUCell), so that the graph holds torch's
+    nodes: the gates of the hidden state first, then those of the input. Returns (h, c or None)."""
+    hx = states[0]
+    if mode == "GRU":
+        i_r, i_z, i_n = linear(x, w_ih, b_ih).unsafe_chunk(3, 1)
+        h_r, h_z, h_n = linear(hx, w_hh, b_hh).unsafe_chunk(3, 1)
+        reset, update = (h_r + i_r).sigmoid(), (h_z + i_z).sigmoid()
+        new = (i_n + h_n * reset).tanh()
+        return (hx - new) * update + new, None
+    gates = linear(hx, w_hh, b_hh) + linear(x, w_ih, b_ih)
+    if mode == "LSTM":
+        i, f, g, o = gates.unsafe_chunk(4, 1)
+        c = f.sigmoid() * states[1] + i.sigmoid() * g.tanh()
+        return o.sigmoid() * c.tanh(), c
+    return (gates.tanh() if mode == "RNN_TANH" else gates.relu()), None
 
 
 def _init_uniform(module):
@@ -289,7 +307,7 @@ class RNNCellBase(Module):
         _init_uniform(self)
 
     def _step(self, mode, input, states):
-        """One time step through the same Recurrence node the full layers use; handles unbatched input."""
+        """One time step (composed as torch's cells); handles unbatched input."""
         name = type(self).__name__
         if input.dim() not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
@@ -313,10 +331,7 @@ class RNNCellBase(Module):
             if tuple(s.shape) != (input.shape[0], self.hidden_size):
                 raise RuntimeError(f"{name}: Expected hidden state of shape {[input.shape[0], self.hidden_size]}, "
                                    f"got {list(s.shape)}")
-        out, c = _recurrence(mode, input, self.weight_ih, states[0],
-                             states[1] if mode == "LSTM" else None, self.weight_hh, self.bias_ih, self.bias_hh,
-                             False)
-        h = out[0]
+        h, c = _cell(mode, input, states, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         if not batched:
             h = h.squeeze(0)
             c = c.squeeze(0) if c is not None else None
