@@ -62,8 +62,8 @@ class View(Op):
 
 
 class Reshape(Op):
-    """reshape that had to copy (the input was not viewable)."""
-    _node_name = "UnsafeViewBackward0"      # torch's name: it copies, then views the copy
+    """The view of a copy that reshape makes of an input it cannot view (torch's _unsafe_view after a clone)."""
+    _node_name = "UnsafeViewBackward0"
     array_backward = True
 
     @staticmethod
@@ -94,8 +94,8 @@ def reshape(input, *shape):
     try:
         array_module(input._data).reshape(input._data, shape, copy=False)
         return View.apply(input, shape)
-    except ValueError:
-        return Reshape.apply(input, shape)
+    except ValueError:     # as torch: a contiguous copy (CloneBackward0), then its view (UnsafeViewBackward0)
+        return Reshape.apply(input.contiguous(), shape)
 
 
 @torch_api(function=False)
