@@ -363,6 +363,35 @@ class Amin(Extreme):
     pass
 
 
+class ValuesAt(Op):
+    """The input's values at `index` along `dim` (None: at a flat position), squeezed unless keepdim: the
+    values of max/min/median/kthvalue along a dim, one node as torch's (MaxBackward0 ...)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index, keepdim):
+        ctx.in_shape, ctx.dim, ctx.index, ctx.keepdim = x.shape, dim, index, keepdim
+        if dim is None:
+            return x.reshape(-1)[index]
+        values = array_module(x).take_along_axis(x, index, axis=dim)
+        return values if keepdim else values.squeeze(dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .index import ScatterAdd
+        if ctx.dim is None:
+            zeros = Tensor._make(array_module(g._data).zeros((math.prod(ctx.in_shape),), g._data.dtype))
+            return ScatterAdd.apply(zeros, 0, ctx.index.reshape(1), g.reshape(1)).reshape(ctx.in_shape), None, None, \
+                None
+        if not ctx.keepdim:
+            g = g.unsqueeze(ctx.dim)
+        zeros = Tensor._make(array_module(g._data).zeros(ctx.in_shape, g._data.dtype))
+        return ScatterAdd.apply(zeros, ctx.dim, ctx.index, g), None, None, None
+
+
+_VALUES_AT = {name: renamed(ValuesAt, name) for name in ("MaxBackward0", "MinBackward0", "MedianBackward0",
+                                                          "MedianBackward1", "KthvalueBackward0")}
+
+
 def _reduce_dim_op(name, kernel, arg_kernel):
     def fn(input, dim=None, keepdim=False, *, out=None):
         from .elementwise import maximum, minimum
@@ -373,13 +402,11 @@ def _reduce_dim_op(name, kernel, arg_kernel):
         d = input._dim(dim)
         if input.shape[d] == 0 if input.dim() else False:
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-        from .index import gather
-        idx = _T()._make(array_module(input._data).expand_dims(arg_kernel(input._data, axis=d), d)
-                         if input.dim() else np.asarray(0))
-        values = gather(input, d, idx) if input.dim() else input.clone()
-        if not keepdim and input.dim():
-            values, idx = values.squeeze(d), idx.squeeze(d)
-        return values_indices[name](named(values, node_name), idx)
+        if not input.dim():
+            return values_indices[name](named(input.clone(), node_name), _T()._make(np.asarray(0)))
+        idx = array_module(input._data).expand_dims(arg_kernel(input._data, axis=d), d)
+        return values_indices[name](_VALUES_AT[node_name].apply(input, d, idx, keepdim),
+                                    _T()._make(idx if keepdim else idx.squeeze(d)))
     node_name = name.capitalize() + "Backward0"
     fn.__name__ = name
     return fn
@@ -457,32 +484,27 @@ def count_nonzero(input, dim=None):
     return NoGrad.apply(input, lambda x: array_module(x).asarray(np.count_nonzero(x, axis=dims)).astype(np.int64))
 
 
-def _kth(name, input, k, dim, keepdim):
-    """k-th smallest (0-based k) along dim, with its index: median, kthvalue."""
-    from .index import gather
-    d = input._dim(dim) if input.dim() else 0
-    arr = input._data if input.dim() else input._data.reshape(1)
-    order = np.argsort(arr, axis=d, kind="stable")
-    idx = np.take(order, [k], axis=d)
-    idx_t = _T()._make(idx.astype(np.int64))
-    src = input if input.dim() else input.reshape(1)
-    values = gather(src, d, idx_t)
-    if not keepdim:
-        values, idx_t = values.squeeze(d), idx_t.squeeze(d)
-    return values_indices[name](values, idx_t)
+def _kth(name, node, input, k, dim, keepdim):
+    """k-th smallest (0-based k) along dim, with its index: median, kthvalue (node: torch's node name)."""
+    if not input.dim():
+        return values_indices[name](named(input.clone(), node), _T()._make(np.asarray(0)))
+    d = input._dim(dim)
+    idx = np.take(np.argsort(input._data, axis=d, kind="stable"), [k], axis=d).astype(np.int64)
+    return values_indices[name](_VALUES_AT[node].apply(input, d, idx, keepdim),
+                                _T()._make(idx if keepdim else idx.squeeze(d)))
 
 
 @torch_api()
 def median(input, dim=None, keepdim=False):
     if dim is None:
-        flat = input.reshape(-1)
-        if flat.numel() == 0:
+        if input.numel() == 0:
             from .creation import tensor
             return tensor(float("nan"), dtype=input.dtype)
-        return named(_kth("median", flat, (flat.numel() - 1) // 2, 0, False).values, "MedianBackward0")
+        flat = input._data.reshape(-1)
+        position = np.argsort(flat, kind="stable")[(flat.size - 1) // 2]
+        return _VALUES_AT["MedianBackward0"].apply(input, None, position, False)
     n = input.shape[input._dim(dim)] if input.dim() else 1
-    values, indices = _kth("median", input, (n - 1) // 2, dim, keepdim)
-    return values_indices["median"](named(values, "MedianBackward1"), indices)
+    return _kth("median", "MedianBackward1", input, (n - 1) // 2, dim, keepdim)
 
 
 @torch_api()
@@ -495,7 +517,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     n = input.shape[input._dim(dim)] if input.dim() else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
-    return _kth("kthvalue", input, k - 1, dim, keepdim)
+    return _kth("kthvalue", "KthvalueBackward0", input, k - 1, dim, keepdim)
 
 
 @torch_api()

@@ -530,7 +530,21 @@ def stack(tensors, dim=0):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
                                f"entry 0 and {list(t.shape)} at entry {i}")
     d = tensors[0]._dim(dim, tensors[0].dim() + 1)
-    return named(cat([unsqueeze(t, d) for t in tensors], d), "StackBackward0")
+    from .elementwise import _cast
+    from .. import _dtype
+    dt = _dtype.result_type(*tensors)
+    return Stack.apply(*[_cast(t, dt) for t in tensors], dim=d)
+
+
+class Stack(Op):
+    @staticmethod
+    def forward(ctx, *arrays, dim):
+        ctx.dim = dim
+        return array_module(arrays[0]).stack(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return unbind(g, ctx.dim)
 
 
 @torch_api(method=False)

@@ -205,6 +205,10 @@ SPECS = {
     "TransformerEncoder": (lambda nn: nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0), 2,
                                                             enable_nested_tensor=False), [x(3, 2, 4)]),
     "Transformer": (lambda nn: nn.Transformer(4, 2, 1, 1, 8, dropout=0.0), [x(3, 2, 4), x(2, 2, 4)]),
+    "TransformerDecoderLayer": (lambda nn: nn.TransformerDecoderLayer(4, 2, 8, dropout=0.0, norm_first=True),
+                                [x(3, 2, 4), x(2, 2, 4)]),
+    "TransformerDecoder": (lambda nn: nn.TransformerDecoder(nn.TransformerDecoderLayer(4, 2, 8, dropout=0.0), 2),
+                           [x(3, 2, 4), x(2, 2, 4)]),
     # other options and shapes of the same layers
     "Conv2d_nobias": (lambda nn: nn.Conv2d(3, 4, 3, bias=False), [x(2, 3, 5, 5)]),
     "ConvTranspose2d_nobias": (lambda nn: nn.ConvTranspose2d(3, 2, 2, bias=False), [x(1, 3, 3, 3)]),
@@ -292,10 +296,72 @@ def _format(rows):
     return "\n".join(f"{i}: {r[0]} {r[1]} -> {r[3]}" for i, r in enumerate(rows))
 
 
-@pytest.mark.parametrize("name", sorted(SPECS))
+_UNROLLED = ("torch's CPU RNN/GRU unroll the sequence into one cell per time step (Addmm, Tanh/Sigmoid ... per "
+             "step, then StackBackward0); ember runs each layer as an input-projection GEMM and one fused Recurrence "
+             "node, for speed")
+_COPY_SLICES = ("torch builds a circular pad from in-place copies into slices of a new tensor, a chain of CopySlices "
+                "nodes; ember's pad is one node, named CopySlices as the chain's last")
+# layers whose torch graph is an implementation detail ember does not reproduce (strict xfail: a match fails)
+NOT_TORCH_GRAPH = {
+    "RNN": _UNROLLED, "GRU": _UNROLLED,
+    "LSTM": "torch's CPU LSTM is one oneDNN node (MkldnnRnnLayerBackward0) with the input projection inside; ember's "
+            "is an input-projection GEMM and one fused Recurrence node",
+    "CircularPad1d": _COPY_SLICES, "CircularPad2d": _COPY_SLICES, "CircularPad3d": _COPY_SLICES,
+}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=NOT_TORCH_GRAPH[n]))
+                                  if n in NOT_TORCH_GRAPH else n for n in sorted(SPECS)])
 def test_layer_graph_matches_torch(name):
     theirs, ours = _run(torch, name), _run(ember, name)
     assert ours == theirs, f"ember:\n{_format(ours)}\ntorch:\n{_format(theirs)}"
+
+
+def test_blitz_walk_of_mse_loss():
+    """The 60-minute blitz prints loss.grad_fn and two steps of next_functions[0][0] (MSELoss, Linear, the
+    bias's AccumulateGrad)."""
+    walks = []
+    for T in (torch, ember):
+        T.manual_seed(0)
+        net = T.nn.Sequential(T.nn.Linear(4, 3), T.nn.ReLU(), T.nn.Linear(3, 2))
+        loss = T.nn.MSELoss()(net(T.randn(5, 4)), T.randn(5, 2))
+        node = loss.grad_fn
+        steps = [node]
+        for _ in range(2):
+            node = node.next_functions[0][0]
+            steps.append(node)
+        walks.append([(type(n).__name__, n.name(), re.sub(r"0x[0-9a-f]+", "ADDR", repr(n))) for n in steps])
+        walks[-1].append(len(loss.grad_fn.next_functions))
+    assert walks[1] == walks[0]
+    assert walks[0][:3] == [("MseLossBackward0",) * 2 + ("<MseLossBackward0 object at ADDR>",),
+                            ("AddmmBackward0",) * 2 + ("<AddmmBackward0 object at ADDR>",),
+                            ("AccumulateGrad", "torch::autograd::AccumulateGrad", "<AccumulateGrad object at ADDR>")]
+
+
+EXPRESSIONS = {
+    "x ** 2": lambda T, x, y: x ** 2, "x.max()": lambda T, x, y: x.max(), "x.max(1)": lambda T, x, y: x.max(1)[0],
+    "x.sum()": lambda T, x, y: x.sum(), "x.sum(0)": lambda T, x, y: x.sum(0), "x.mean(1)": lambda T, x, y: x.mean(1),
+    "2 * x + 1": lambda T, x, y: 2 * x + 1, "1 - x / 2": lambda T, x, y: 1 - x / 2, "2 / x": lambda T, x, y: 2 / x,
+    "x @ y.T": lambda T, x, y: x @ y.T, "x.t().reshape": lambda T, x, y: x.t().reshape(-1),
+    "x.view(-1)": lambda T, x, y: x.view(-1), "chunk": lambda T, x, y: x.chunk(2, 1)[1] * y[:, :2],
+    "where": lambda T, x, y: T.where(x > 0, x, 0.0), "softmax": lambda T, x, y: x.softmax(-1),
+    "cat": lambda T, x, y: T.cat([x, y]), "stack": lambda T, x, y: T.stack([x, y]),
+    "index": lambda T, x, y: x[T.tensor([0, 1])], "gather": lambda T, x, y: x.gather(1, T.tensor([[0], [1], [2]])),
+    "median": lambda T, x, y: x.median() + x.median(0)[0] + x.kthvalue(2, 1, keepdim=True)[0],
+    "min(1, keepdim)": lambda T, x, y: x.min(1, keepdim=True)[0],
+    "exp.log": lambda T, x, y: x.exp().log(), "relu_": lambda T, x, y: (x * 1).relu_(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPRESSIONS))
+def test_tensor_expression_graph_matches_torch(name):
+    rows = []
+    for T in (torch, ember):
+        rng = np.random.default_rng(0)
+        x = T.tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
+        y = T.tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
+        rows.append(walk(EXPRESSIONS[name](T, x, y).grad_fn))
+    assert rows[1] == rows[0], f"ember:\n{_format(rows[1])}\ntorch:\n{_format(rows[0])}"
 
 
 def test_specs_cover_every_shared_module():
