@@ -651,6 +651,8 @@ def logsumexp(input, dim, keepdim=False):
 
 
 class Softmax(Op):
+    array_backward = True     # the backward's Tensor and array forms below
+
     @staticmethod
     def forward(ctx, x, dim):
         xp = array_module(x)
@@ -664,10 +666,14 @@ class Softmax(Op):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return y * (g - (g * y).sum(ctx.dim, keepdim=True)), None
+        if isinstance(g, Tensor):
+            return y * (g - (g * y).sum(ctx.dim, keepdim=True)), None
+        return y * (g - (g * y).sum(axis=ctx.dim, keepdims=True)), None
 
 
 class LogSoftmax(Op):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, dim):
         xp = array_module(x)
@@ -681,7 +687,9 @@ class LogSoftmax(Op):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g - y.exp() * g.sum(ctx.dim, keepdim=True), None
+        if isinstance(g, Tensor):
+            return g - y.exp() * g.sum(ctx.dim, keepdim=True), None
+        return g - array_module(y).exp(y) * g.sum(axis=ctx.dim, keepdims=True), None
 
 
 def _softmax_dim(input, dim, name):
