@@ -14,7 +14,7 @@ import numpy as np
 from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import no_grad, state
 from ..amp.autocast_mode import full_precision
 from ._registry import torch_api
 from .elementwise import where, sub, AddScalar, SubScalar, MulScalar, DivScalar
@@ -27,7 +27,7 @@ __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "cross_entropy
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
            "margin_ranking_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
            "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "poisson_nll_loss",
-           "gaussian_nll_loss"]
+           "gaussian_nll_loss", "ctc_loss"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -683,3 +683,141 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
         d_neg = d_neg.minimum(dist(positive, negative))
     return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction)
 
+
+
+# ---- connectionist temporal classification ----------------------------------------------------------------------
+
+def _log_add(*terms):
+    """log(sum(exp(terms))), elementwise, with -inf terms allowed."""
+    xp = array_module(terms[0])
+    top = terms[0]
+    for t in terms[1:]:
+        top = xp.maximum(top, t)
+    safe = xp.where(xp.isneginf(top), 0, top)
+    with np.errstate(divide="ignore"):
+        return xp.log(sum(xp.exp(t - safe) for t in terms)) + safe
+
+
+def _shifted(a, k, fill):
+    """a moved k places to the right along the last axis (the first k places filled)."""
+    xp = array_module(a)
+    out = xp.full(a.shape, fill, a.dtype)
+    out[..., k:] = a[..., :a.shape[-1] - k]
+    return out
+
+
+class CtcLoss(Op):
+    """-log p(target | log_probs) per sample, summed over every alignment by the forward-backward recursions over
+    the target with blanks between and around its labels. The gradient is torch's: exp(log_probs) minus each
+    label's posterior occupancy (the gradient with respect to the logits of a log_softmax), zero from each
+    sample's input length on, and zero for a sample with an infinite loss when zero_infinity."""
+
+    @staticmethod
+    def forward(ctx, lp, targets, input_lengths, target_lengths, blank, zero_infinity):
+        xp = array_module(lp)
+        T, N, _ = lp.shape
+        S = 2 * int(target_lengths.max(initial=0)) + 1
+        ext = xp.full((N, S), blank, np.int64)
+        for n, target in enumerate(targets):
+            ext[n, 1:2 * len(target):2] = target
+        lpe = xp.take_along_axis(lp, xp.broadcast_to(ext[None], (T, N, S)), axis=2)
+        reachable = xp.arange(S)[None, :] < (2 * target_lengths + 1)[:, None]
+        skip = xp.zeros((N, S), bool)
+        skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+        neg_inf = lp.dtype.type(-np.inf)
+        alpha = xp.full((T, N, S), neg_inf, lp.dtype)
+        alpha[0, :, :2] = lpe[0, :, :2]
+        alpha[0] = xp.where(reachable, alpha[0], neg_inf)
+        for t in range(1, T):
+            a = alpha[t - 1]
+            alpha[t] = xp.where(reachable, _log_add(a, _shifted(a, 1, neg_inf),
+                                                     xp.where(skip, _shifted(a, 2, neg_inf), neg_inf)) + lpe[t],
+                                neg_inf)
+        last = input_lengths - 1
+        rows = xp.arange(N)
+        end = alpha[last, rows]
+        final = 2 * target_lengths
+        nll = -_log_add(end[rows, final], xp.where(target_lengths > 0, end[rows, xp.maximum(final - 1, 0)], neg_inf))
+        ctx.args = (lpe, ext, skip, reachable, alpha, nll, input_lengths, final, zero_infinity)
+        ctx.save_for_backward(lp)
+        return nll.astype(lp.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        if state.enabled:
+            raise RuntimeError("the derivative for '_ctc_loss_backward' is not implemented.")
+        lpe, ext, skip, reachable, alpha, nll, input_lengths, final, zero_infinity = ctx.args
+        (lp,) = ctx.saved_tensors
+        lp = lp._data
+        xp = array_module(lp)
+        T, N, S = lpe.shape
+        neg_inf = lp.dtype.type(-np.inf)
+        beta = xp.full((T, N, S), neg_inf, lp.dtype)
+        rows = xp.arange(N)
+        is_end = (xp.arange(S)[None, :] == final[:, None]) | (xp.arange(S)[None, :] == final[:, None] - 1)
+        skip_next = xp.zeros_like(skip)
+        skip_next[:, :-2] = skip[:, 2:]
+        for t in range(T - 1, -1, -1):
+            at_end = (input_lengths - 1 == t)[:, None]
+            inside = (t < input_lengths - 1)[:, None]
+            if t + 1 < T:
+                b = beta[t + 1]
+                nxt = _log_add(b, _shifted(b[:, ::-1], 1, neg_inf)[:, ::-1],
+                               xp.where(skip_next, _shifted(b[:, ::-1], 2, neg_inf)[:, ::-1], neg_inf)) + lpe[t]
+            else:
+                nxt = xp.full((N, S), neg_inf, lp.dtype)
+            beta[t] = xp.where(at_end & is_end & reachable, lpe[t], xp.where(inside & reachable, nxt, neg_inf))
+        with np.errstate(over="ignore", invalid="ignore"):
+            occupancy = xp.exp(alpha + beta + nll[None, :, None])
+            gamma = xp.zeros(lp.shape, lp.dtype)
+            t_idx, n_idx, s_idx = xp.indices((T, N, S))
+            xp.add.at(gamma, (t_idx, n_idx, xp.broadcast_to(ext[None], (T, N, S))), occupancy)
+            grad = xp.exp(lp) - gamma * xp.exp(-lp)
+        grad[xp.arange(T)[:, None] >= input_lengths[None, :]] = 0
+        if zero_infinity:
+            grad[:, xp.isinf(nll)] = 0
+        scale = g._data if isinstance(g, Tensor) else g
+        return Tensor._make((grad * scale[None, :, None]).astype(lp.dtype, copy=False)), None, None, None, None, None
+
+
+def _lengths(name, lengths, batch):
+    values = np.asarray(lengths._data if isinstance(lengths, Tensor) else lengths, dtype=np.int64).reshape(-1)
+    if len(values) != batch:
+        raise RuntimeError(f"{name} must be of size batch_size (got {len(values)} for a batch of {batch})")
+    return values
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    reduction = _reduction(reduction)
+    batched = log_probs.dim() == 3
+    if log_probs.dim() not in (2, 3):
+        raise RuntimeError(f"ctc_loss: expected log_probs of shape (T, N, C) or (T, C), got {tuple(log_probs.shape)}")
+    lp = log_probs if batched else log_probs.unsqueeze(1)
+    T, N, C = lp.shape
+    in_lens, tgt_lens = _lengths("input_lengths", input_lengths, N), _lengths("target_lengths", target_lengths, N)
+    if not 0 <= blank < C:
+        raise RuntimeError(f"blank must be in label range (got blank={blank} for {C} classes)")
+    if (in_lens > T).any() or (in_lens < 0).any():
+        raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value {int(in_lens.max())}")
+    tgt = targets._data.astype(np.int64)
+    if not batched and tgt.ndim == 1 and len(tgt) >= tgt_lens[0]:
+        tgt = tgt[None]
+    if tgt.ndim == 2:
+        if tgt.shape[1] < tgt_lens.max(initial=0):
+            raise RuntimeError(f"Expected tensor to have size at least {int(tgt_lens.max())} at dimension 1, but "
+                               f"got size {tgt.shape[1]} for argument #2 'targets' (while checking arguments for "
+                               f"ctc_loss_cpu)")
+        per_sample = [tgt[n, :tgt_lens[n]] for n in range(N)]
+    else:
+        starts = np.concatenate([[0], np.cumsum(tgt_lens)[:-1]])
+        per_sample = [tgt[s:s + n] for s, n in zip(starts, tgt_lens)]
+    loss = CtcLoss.apply(lp, per_sample, in_lens, tgt_lens, blank, zero_infinity)
+    if zero_infinity:
+        from .creation import zeros
+        loss = where(loss == float("inf"), zeros((), dtype=loss.dtype), loss)
+    if reduction == "mean":
+        from .creation import tensor
+        return (loss / tensor(np.maximum(tgt_lens, 1), dtype=loss.dtype)).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss if batched else loss.squeeze(0)

@@ -210,6 +210,8 @@ SPECS = {
     "TransformerDecoder": (lambda nn: nn.TransformerDecoder(nn.TransformerDecoderLayer(4, 2, 8, dropout=0.0), 2),
                            [x(3, 2, 4), x(2, 2, 4)]),
     "EmbeddingBag": (lambda nn: nn.EmbeddingBag(10, 3, mode="sum"), [cls(10, 2, 4)]),
+    "CTCLoss": (lambda nn: _CTC(nn), [x(6, 2, 4)]),
+    "CTCLoss_zero_infinity": (lambda nn: _CTC(nn, zero_infinity=True, reduction="sum"), [x(6, 2, 4)]),
     "LazyLinear": (lambda nn: nn.LazyLinear(4), [x(2, 3)]),
     "LazyConv1d": (lambda nn: nn.LazyConv1d(4, 3), [x(2, 3, 6)]),
     "LazyConv2d": (lambda nn: nn.LazyConv2d(4, 3), [x(2, 3, 5, 5)]),
@@ -267,6 +269,12 @@ SPECS = {
 def _weights(nn, n):
     """n class weights in the library whose `nn` this is"""
     return sys.modules[nn.__name__.rpartition(".")[0]].linspace(0.5, 2.0, n)
+
+
+def _CTC(nn, **kwargs):
+    loss = nn.CTCLoss(**kwargs)
+    T = sys.modules[nn.__name__.rpartition(".")[0]]
+    return lambda lp: loss(lp.log_softmax(2), T.tensor([[1, 2], [3, 3]]), (6, 5), (2, 2))
 
 
 def _Unpool(nn, d):
