@@ -6,6 +6,7 @@ subgradient at each kink. Smooth ones that torch itself composes (softsign, tanh
 softmin) are compositions of existing ember ops.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from .elementwise import where, _erf
 __all__ = ["threshold", "threshold_", "relu", "relu_", "relu6", "hardtanh", "hardtanh_", "leaky_relu",
            "leaky_relu_", "prelu", "rrelu", "rrelu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "gelu",
            "silu", "mish", "sigmoid", "tanh", "softsign", "softplus", "hardsigmoid", "hardswish", "logsigmoid",
-           "hardshrink", "softshrink", "tanhshrink", "softmax", "log_softmax", "softmin", "glu"]
+           "hardshrink", "softshrink", "tanhshrink", "softmax", "log_softmax", "softmin", "glu", "gumbel_softmax"]
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2 * math.pi)
@@ -379,6 +380,21 @@ def tanhshrink(input):
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return softmax(-input if dtype is None else -input.to(dtype), dim)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + Gumbel noise) / tau) along dim; hard: the one-hot of its argmax in the forward, the
+    soft sample's gradient in the backward (straight-through). The noise comes from ember's generator, so a
+    sample differs from torch's for the same seed."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -logits.detach().new_empty(tuple(logits.shape)).exponential_().log()
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = logits.new_zeros(tuple(logits.shape)).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 def glu(input, dim=-1):
