@@ -15,7 +15,7 @@ from ..autograd.function import Op, rename
 from ..autograd.grad_mode import state
 from .._tensor import Tensor
 from ._registry import torch_api
-from .reduce import softmax, log_softmax
+from . import reduce as _reduce
 from .elementwise import where, _erf
 
 __all__ = ["threshold", "threshold_", "relu", "relu_", "relu6", "hardtanh", "hardtanh_", "leaky_relu",
@@ -376,6 +376,15 @@ def softshrink(input, lambd=0.5):
 
 def tanhshrink(input):
     return input - input.tanh()
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """nn.functional's signature (torch.softmax and Tensor.softmax take (dim, dtype))."""
+    return _reduce.softmax(input, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _reduce.log_softmax(input, dim, dtype)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):

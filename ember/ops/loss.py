@@ -580,7 +580,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 # ---- margin and embedding losses ------------------------------------------------------------------------------
 
 @torch_api(method=False)
-def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
     input1, input2, target = full_precision(input1, input2, target)
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
@@ -636,7 +636,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 
 @torch_api(method=False)
-def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
     input1, input2, target = full_precision(input1, input2, target)
     if input1.dim() not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):

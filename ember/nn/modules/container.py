@@ -224,6 +224,9 @@ class _DictOfMembers(Module):
 class ModuleDict(_DictOfMembers):
     _store = "_modules"
 
+    def __init__(self, modules=None):
+        super().__init__(modules)
+
     def __setitem__(self, key, module):
         self.add_module(key, module)
 
@@ -278,6 +281,9 @@ class ParameterList(Module):
 
 class ParameterDict(_DictOfMembers):
     _store = "_parameters"
+
+    def __init__(self, parameters=None):
+        super().__init__(parameters)
 
     def __setitem__(self, key, param):
         if not isinstance(param, Parameter):
