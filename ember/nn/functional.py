@@ -11,3 +11,8 @@ from ..ops.norm import *  # noqa: F401,F403
 from ..ops.rnn import *  # noqa: F401,F403
 from ..ops.attention import *  # noqa: F401,F403
 from ..ops.sampling import *  # noqa: F401,F403
+
+
+def assert_int_or_pair(arg, arg_name, message):
+    if not (isinstance(arg, int) or len(arg) == 2):
+        raise AssertionError(message.format(arg_name))

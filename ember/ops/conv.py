@@ -23,7 +23,8 @@ from ..amp.autocast_mode import low_precision
 from ._registry import torch_api
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-           "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
+           "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
+           "conv_tbc"]
 
 # kernel, stride, dilation: tuples of spatial length; pads: ((lo, hi), ...); groups: int
 Geometry = collections.namedtuple("Geometry", "kernel stride dilation pads groups")
@@ -558,3 +559,50 @@ def channel_shuffle(input, groups):
     n, c, *spatial = input.shape
     return _CHANNEL_SHUFFLE.apply(input, (n, groups, c // groups) + tuple(spatial),
                                   (0, 2, 1) + tuple(range(3, input.ndim + 1)), tuple(input.shape))
+
+
+@torch_api(method=False)
+def native_channel_shuffle(input, groups):
+    return channel_shuffle(input, groups)
+
+
+class ConvTbc(Op):
+    """Convolution of a (time, batch, channels) input with a (kernel, in, out) weight along time (fairseq's)."""
+    inputs = (0, 1, 2)
+
+    @staticmethod
+    def forward(ctx, x, w, b, pad):
+        xp = array_module(x)
+        k = w.shape[0]
+        padded = xp.pad(x, ((pad, pad), (0, 0), (0, 0)))
+        steps = padded.shape[0] - k + 1
+        out = xp.broadcast_to(b, (steps, x.shape[1], w.shape[2])).copy()
+        for j in range(k):
+            out += padded[j:j + steps] @ w[j]
+        ctx.pad = pad
+        ctx.save_for_backward(x, w)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .pool import pad as _pad
+        from .shape import stack
+        x, w = ctx.saved_tensors
+        k, steps, pad = w.shape[0], g.shape[0], ctx.pad
+        padded = _pad(x, (0, 0, 0, 0, pad, pad))
+        gw = stack([padded[j:j + steps].reshape(-1, x.shape[2]).t() @ g.reshape(-1, g.shape[2])
+                    for j in range(k)])
+        total = padded.shape[0]
+        gx = sum(_pad(g @ w[j].t(), (0, 0, 0, 0, j, total - steps - j)) for j in range(k))
+        return gx[pad:pad + x.shape[0]], gw, g.sum((0, 1)), None
+
+
+@torch_api(method=False)
+def conv_tbc(input, weight, bias, pad=0):
+    if input.dim() != 3 or weight.dim() != 3 or bias.dim() != 1:
+        raise RuntimeError(f"conv_tbc: expected a 3-d input (time, batch, channels), a 3-d weight (kernel, in, out) "
+                           f"and a 1-d bias, got {list(input.shape)}, {list(weight.shape)} and {list(bias.shape)}")
+    if input.shape[2] != weight.shape[1] or weight.shape[2] != bias.shape[0]:
+        raise RuntimeError(f"conv_tbc: input channels ({input.shape[2]}) must equal the weight's dim 1 "
+                           f"({weight.shape[1]}) and the bias size ({bias.shape[0]}) its dim 2 ({weight.shape[2]})")
+    return ConvTbc.apply(input, weight, bias, int(pad))

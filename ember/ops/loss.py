@@ -27,7 +27,7 @@ __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "cross_entropy
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
            "margin_ranking_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
            "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "poisson_nll_loss",
-           "gaussian_nll_loss", "ctc_loss"]
+           "gaussian_nll_loss", "ctc_loss", "multi_margin_loss", "multilabel_margin_loss", "linear_cross_entropy"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -821,3 +821,117 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if reduction == "sum":
         return loss.sum()
     return loss if batched else loss.squeeze(0)
+
+
+# ---- multi-class margin losses ----------------------------------------------------------------------------------
+
+class MultiMarginLoss(Op):
+    """sum over i != y of weight[y] * max(0, margin - x[y] + x[i]) ** p, over C, per sample; reduced."""
+    inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x, target, p, margin, weight, reduction):
+        xp = array_module(x)
+        n, c = x.shape
+        rows = xp.arange(n)
+        z = margin - x[rows, target][:, None] + x
+        active = z > 0
+        active[rows, target] = False
+        h = xp.where(active, z if p == 1 else z * z, 0)
+        if weight is not None:
+            h = h * weight[target][:, None]
+        ctx.args = (target, active, p, margin, weight, reduction, n, c)
+        ctx.save_for_backward(x)
+        return _reduce_array((h.sum(axis=1) / c).astype(x.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        target, active, p, margin, weight, reduction, n, c = ctx.args
+        (x,) = ctx.saved_tensors
+        t = Tensor._make(target[:, None])
+        mask = Tensor._make(active.astype(x._data.dtype))
+        dz = mask if p == 1 else 2 * (margin - x.gather(1, t) + x) * mask
+        if weight is not None:
+            dz = dz * Tensor._make(weight[target][:, None])
+        dz = dz / c
+        onehot = Tensor._make(np.eye(c, dtype=x._data.dtype)[target])
+        gx = dz - onehot * dz.sum(1, keepdim=True)
+        scale = g / n if reduction == "mean" else g.unsqueeze(1) if reduction == "none" else g
+        return gx * scale, None, None, None, None, None
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    if input.dim() not in (1, 2):
+        raise RuntimeError(f"multi_margin_loss: Expected non-empty vector or matrix with optional 0-dim batch size, "
+                           f"but got: {list(input.shape)}")
+    x = input if input.dim() == 2 else input.unsqueeze(0)
+    t = target._data.reshape(-1).astype(np.int64)
+    if len(t) != x.shape[0] or (t.size and (t.min() < 0 or t.max() >= x.shape[1])):
+        raise RuntimeError(f"multi_margin_loss: inconsistent target size or class index out of range: target "
+                           f"{list(target.shape)} for input {list(input.shape)}")
+    w = None if weight is None else weight._data.astype(input._data.dtype, copy=False)
+    loss = MultiMarginLoss.apply(x, t, p, margin, w, reduction)
+    return loss.squeeze(0) if reduction == "none" and input.dim() == 1 else loss
+
+
+class MultilabelMarginLoss(Op):
+    """sum over the target labels j (the target row up to its first -1) and the other labels i of
+    max(0, 1 - (x[j] - x[i])), over C, per sample; reduced."""
+    inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x, target, reduction):
+        xp = array_module(x)
+        n, c = x.shape
+        ended = xp.cumsum(target < 0, axis=1) > 0
+        counts = xp.zeros((n, c), x.dtype)       # how often each label is a target (repeats count again)
+        rows = xp.broadcast_to(xp.arange(n)[:, None], target.shape)
+        xp.add.at(counts, (rows[~ended], target[~ended]), 1)
+        is_target = counts > 0
+        z = 1 - x[:, :, None] + x[:, None, :]             # [n, j, i]
+        active = (z > 0) & ~is_target[:, None, :]
+        pairs = counts[:, :, None] * active
+        ctx.args = (pairs, reduction, n, c)
+        return _reduce_array(((z * pairs).sum(axis=(1, 2)) / c).astype(x.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        pairs, reduction, n, c = ctx.args
+        coeff = Tensor._make(((pairs.sum(axis=1) - pairs.sum(axis=2)) / c).astype(pairs.dtype))
+        scale = g / n if reduction == "mean" else g.unsqueeze(1) if reduction == "none" else g
+        return coeff * scale, None, None
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    if input.dim() not in (1, 2) or tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"multilabel_margin_loss: inconsistent target size: {list(target.shape)} for input of "
+                           f"size: {list(input.shape)}")
+    x = input if input.dim() == 2 else input.unsqueeze(0)
+    t = target._data.reshape(x.shape).astype(np.int64)
+    if (t >= x.shape[1]).any():
+        raise RuntimeError(f"multilabel_margin_loss: target label out of range [-1, {x.shape[1] - 1}]")
+    loss = MultilabelMarginLoss.apply(x, t, reduction)
+    return loss.squeeze(0) if reduction == "none" and input.dim() == 1 else loss
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
+                         ignore_index=None, label_smoothing=0.0, options=None):
+    """cross_entropy(linear(input, linear_weight, linear_bias), target, ...), torch's reference form (ignore_index
+    None: no class is ignored)."""
+    if options is not None:
+        raise NotImplementedError("linear_cross_entropy: options (torch's chunked kernel settings) are not "
+                                  "supported by ember; it computes the reference linear + cross_entropy")
+    if linear_weight.dim() != 2:
+        raise NotImplementedError("linear_cross_entropy: ember supports a 2-d linear_weight (num_classes, "
+                                  f"in_features), got {list(linear_weight.shape)}")
+    from .linear import linear
+    return cross_entropy(linear(input, linear_weight, linear_bias), target, weight=weight, reduction=reduction,
+                         ignore_index=np.iinfo(np.int64).min if ignore_index is None else ignore_index,
+                         label_smoothing=label_smoothing)

@@ -25,7 +25,9 @@ __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", 
            "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
            "adaptive_max_pool3d_with_indices", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_avg_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "pad", "interpolate",
-           "upsample", "upsample_nearest", "upsample_bilinear"]
+           "upsample", "upsample_nearest", "upsample_bilinear",
+           "fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
+           "fractional_max_pool3d_with_indices"]
 
 _EVERYTHING = (slice(None), slice(None))
 
@@ -857,3 +859,107 @@ def upsample_nearest(input, size=None, scale_factor=None):
 
 def upsample_bilinear(input, size=None, scale_factor=None):
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# --- fractional max pools ------------------------------------------------------------------------------------------
+def _fractional_starts(sample, size, out, pool, dtype):
+    """ATen's generate_intervals, in the input's float type: pseudo-random window starts, the last at the end."""
+    starts = np.empty(out, np.int64)
+    if out > 1:
+        alpha = dtype.type(size - pool) / dtype.type(out - 1)
+        i = np.arange(out - 1, dtype=dtype)
+        starts[:-1] = ((i + sample) * alpha).astype(np.int64) - np.int64(sample * alpha)
+    if out > 0:
+        starts[-1] = size - pool
+    return starts
+
+
+def _fractional_max_poolnd(nd, input, kernel_size, output_size, output_ratio, return_indices, _random_samples):
+    name = f"fractional_max_pool{nd}d"
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{name} requires specifying either an output_size or an output_ratio")
+    input, unbatched = _batched(input, nd, name)
+    _float_input(name, input)
+    kernel = _ntuple(kernel_size, nd, "kernel_size", name)
+    spatial = tuple(input.shape[2:])
+    if output_size is None:
+        ratio = _ntuple_float(output_ratio, nd)
+        out = tuple(int(s * r) for s, r in zip(spatial, ratio))
+    else:
+        out = _ntuple(output_size, nd, "output_size", name)
+    for s, o, k in zip(spatial, out, kernel):
+        if o + k - 1 > s:
+            raise RuntimeError(f"{name}(): pool size {k} too large relative to input size {s} for output size {o}")
+    x = input._data
+    n, c = x.shape[:2]
+    samples = (_random_samples._data if _random_samples is not None else
+               _rand_like_samples(x, n, c, nd))
+    # which sample drives which dim, as ATen reads them: (width, height) in 2-d, (depth, height, width) in 3-d
+    order = (1, 0) if nd == 2 else (0, 1, 2)
+    starts = [[[_fractional_starts(samples[b, ch, order[d]], spatial[d], out[d], kernel[d], x.dtype)
+                for ch in range(c)] for b in range(n)] for d in range(nd)]
+    grids = [np.asarray(s) for s in starts]       # (N, C, out_d) per dim
+    shape = (n, c) + out
+    xp = array_module(x)
+    flat = x.reshape(n, c, -1)
+
+    def positions(offsets):
+        pos = []
+        for d, (g, k) in enumerate(zip(grids, offsets)):
+            view = [n, c] + [1] * nd
+            view[2 + d] = out[d]
+            pos.append(np.broadcast_to((g + k).reshape(view), shape))
+        return pos
+
+    def tap(offsets):
+        index = _flat_index_nd(positions(offsets), spatial)
+        return xp.take_along_axis(flat, xp.asarray(index.reshape(n, c, -1)), axis=2).reshape(shape), index
+    first_values, first_index = tap((0,) * nd)
+    values, index = _running_argmax(first_values, first_index,
+                                    (tap(k) for k in itertools.product(*(range(k) for k in kernel)) if any(k)))
+    y = _FRACTIONAL_MAX_POOL[nd].apply(input, index, values)
+    if not return_indices:
+        return _unbatch(unbatched, y)
+    from .._tensor import Tensor
+    return _unbatch(unbatched, y, Tensor._make(index))
+
+
+def _flat_index_nd(positions, spatial):
+    return sum(p * s for p, s in zip(positions, _plane_strides(spatial)))
+
+
+def _ntuple_float(value, n):
+    return tuple(float(v) for v in value) if isinstance(value, (tuple, list)) else (float(value),) * n
+
+
+def _rand_like_samples(x, n, c, nd):
+    from .creation import rand
+    return rand(n, c, nd, dtype=_dtype_of(x))._data
+
+
+def _dtype_of(array):
+    from .. import _dtype
+    return _dtype.as_dtype(array.dtype)
+
+
+_FRACTIONAL_MAX_POOL = {nd: renamed(PlaneGather, f"FractionalMaxPool{nd}DBackward0") for nd in (2, 3)}
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    return _fractional_max_poolnd(2, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    return _fractional_max_poolnd(3, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                                       _random_samples=None):
+    return _fractional_max_poolnd(2, input, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                                       _random_samples=None):
+    return _fractional_max_poolnd(3, input, kernel_size, output_size, output_ratio, True, _random_samples)

@@ -211,6 +211,11 @@ SPECS = {
                            [x(3, 2, 4), x(2, 2, 4)]),
     "EmbeddingBag": (lambda nn: nn.EmbeddingBag(10, 3, mode="sum"), [cls(10, 2, 4)]),
     "CTCLoss": (lambda nn: _CTC(nn), [x(6, 2, 4)]),
+    "NLLLoss2d": (lambda nn: nn.NLLLoss(), [x(2, 4, 3, 3), cls(4, 2, 3, 3)]),
+    "MultiMarginLoss": (lambda nn: nn.MultiMarginLoss(), [x(4, 5), cls(5, 4)]),
+    "MultiLabelMarginLoss": (lambda nn: nn.MultiLabelMarginLoss(), [x(4, 5), cls(5, 4, 5)]),
+    "FractionalMaxPool2d": (lambda nn: nn.FractionalMaxPool2d(2, output_size=3), [x(2, 3, 7, 7)]),
+    "FractionalMaxPool3d": (lambda nn: nn.FractionalMaxPool3d(2, output_ratio=0.5), [x(1, 2, 6, 6, 6)]),
     "CTCLoss_zero_infinity": (lambda nn: _CTC(nn, zero_infinity=True, reduction="sum"), [x(6, 2, 4)]),
     "LazyLinear": (lambda nn: nn.LazyLinear(4), [x(2, 3)]),
     "LazyConv1d": (lambda nn: nn.LazyConv1d(4, 3), [x(2, 3, 6)]),
@@ -389,7 +394,7 @@ def test_tensor_expression_graph_matches_torch(name):
 def test_specs_cover_every_shared_module():
     """Every module class in both ember.nn and torch.nn has a graph spec (or needs none: containers)."""
     containers = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
-                  "DataParallel", "RNNBase", "RNNCellBase", "SyncBatchNorm"}
+                  "DataParallel", "RNNBase", "RNNCellBase", "SyncBatchNorm", "Container"}
     shared = {n for n in dir(ember.nn) if inspect.isclass(getattr(ember.nn, n))
               and issubclass(getattr(ember.nn, n), ember.nn.Module) and hasattr(torch.nn, n)}
     covered = {n.split("_")[0] for n in SPECS}

@@ -180,6 +180,7 @@ ROWS = [(f"unary-{name}", _unary(name), [(3, 4)], dict(zip(("low", "high"), UNAR
     ("split", lambda T, x: x.split(2), [(5, 3)], {}),
     ("split-sizes", lambda T, x: T.split(x, [1, 2], dim=1), [(2, 3)], {}),
     ("chunk", lambda T, x: x.chunk(3, 1), [(2, 5)], {}),
+    ("conv_tbc", lambda T, x, w, b: T.conv_tbc(x, w, b, 1), [(5, 2, 3), (3, 3, 4), (4,)], {}),
     ("chunk-one-piece-used", lambda T, x: x.chunk(3, 1)[1] * 2, [(2, 5)], {}),
     ("unsafe_chunk", lambda T, x: x.unsafe_chunk(2, 0), [(4, 3)], {}),
     ("unsafe_split_with_sizes", lambda T, x: T.unsafe_split_with_sizes(x, [1, 3], 0), [(4, 3)], {}),
