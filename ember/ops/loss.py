@@ -753,7 +753,6 @@ class CtcLoss(Op):
         T, N, S = lpe.shape
         neg_inf = lp.dtype.type(-np.inf)
         beta = xp.full((T, N, S), neg_inf, lp.dtype)
-        rows = xp.arange(N)
         is_end = (xp.arange(S)[None, :] == final[:, None]) | (xp.arange(S)[None, :] == final[:, None] - 1)
         skip_next = xp.zeros_like(skip)
         skip_next[:, :-2] = skip[:, 2:]

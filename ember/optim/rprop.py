@@ -37,8 +37,8 @@ class Rprop(Optimizer):
                 prev, step_size = state["prev"]._data, state["step_size"]._data
                 direction = xp.sign(g * prev)
                 dtype = direction.dtype.type
-                factor = xp.where(direction > 0, dtype(etaplus),
-                                  xp.where(direction < 0, dtype(etaminus), xp.where(direction == 0, dtype(1), direction)))
+                factor = xp.where(direction > 0, dtype(etaplus), xp.where(
+                    direction < 0, dtype(etaminus), xp.where(direction == 0, dtype(1), direction)))
                 step_size *= factor
                 xp.clip(step_size, smallest, largest, out=step_size)
                 # where the sign flipped, this step moves nothing and the next one starts afresh

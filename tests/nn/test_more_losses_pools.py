@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import ember
-from oracle import assert_close, check, torch
+from oracle import check, torch
 
 
 def F(T):

@@ -36,7 +36,8 @@ def _mlp64(T, weights=None):
     return (make_mlp(T) if weights is None else make_mlp(T, weights=weights)).double()
 
 
-@pytest.mark.parametrize("kwargs", LBFGS_CONFIGS, ids=lambda k: "-".join(f"{a}={b}" for a, b in k.items()) or "defaults")
+@pytest.mark.parametrize("kwargs", LBFGS_CONFIGS,
+                         ids=lambda k: "-".join(f"{a}={b}" for a, b in k.items()) or "defaults")
 def test_lbfgs_trajectory_matches_torch(kwargs):
     """In float64: up to 20 quasi-Newton iterations per step amplify rounding ~1000x a step on this
     non-convex loss, so float32 runs part after two steps even between torch's own CPU kernels."""
