@@ -684,7 +684,6 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction)
 
 
-
 # ---- connectionist temporal classification ----------------------------------------------------------------------
 
 def _log_add(*terms):

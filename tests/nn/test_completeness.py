@@ -77,6 +77,7 @@ def _signature(fn):
         parameters = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return None
+
     def default(p):
         if p.default is inspect.Parameter.empty:
             return "<required>"

@@ -285,7 +285,6 @@ class RNNBase(Module):
             c_n = c_n.squeeze(1) if c_n is not None else None
         return output, ((h_n, c_n) if self.mode == "LSTM" else h_n)
 
-
     def _forward_packed(self, packed, hx):
         """torch's PackedSequence path: hx and h_n in the caller's batch order, the output packed as the input."""
         padded, lengths = pad_packed_sequence(packed)
