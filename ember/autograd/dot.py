@@ -90,7 +90,7 @@ def to_dot(output, params=None, show_attrs=False, show_saved=False, max_attr_cha
             seen.add(id(variable))
             node(id(variable), var_label(variable), fillcolor="lightblue")
             edge(id(variable), id(fn))
-        label = fn.name().rpartition("::")[2]
+        label = type(fn).__name__
         if show_attrs:
             label = "\n".join([label] + _op_attributes(fn, max_attr_chars))
         node(id(fn), label)

@@ -28,11 +28,19 @@ class Op(Node):
     # engine conjugates around it, giving torch's convention grad * conj(f'(z)). Ops that treat complex
     # numbers themselves (real, imag, abs, angle, casts, fft...) set this False
     wirtinger = True
+    # the positions of the args that get a `next_functions` entry whatever they are (a Python scalar or
+    # None included), as torch lists a function's differentiable inputs; None: every float Tensor arg
+    inputs = None
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         if "_node_name" not in cls.__dict__:
             cls._node_name = cls.__name__ + "Backward0"
+        # torch's node class is named as its node (type(y.grad_fn).__name__ == "SumBackward0")
+        cls.__name__ = cls.__qualname__ = cls._node_name
+        inputs = cls.__dict__.get("inputs")
+        if inputs is not None:
+            cls._sparse_inputs = tuple(inputs) != tuple(range(len(inputs)))
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -81,19 +89,34 @@ class Op(Node):
         if record:
             edges = []
             in_meta = []
-            for a in args:
+            explicit = cls.inputs
+            if explicit is None:
+                picked = args
+            elif cls._sparse_inputs:
+                picked = [args[i] for i in explicit if i < len(args)]
+            else:
+                picked = args[:len(explicit)]
+            gap = sparse = False
+            for a in picked:
                 if isinstance(a, Tensor):
-                    if not a._rg:
+                    if a._rg:
+                        edges.append((a._grad_fn, a._output_nr) if a._grad_fn is not None else (accumulator_of(a), 0))
+                    elif explicit is not None or a._data.dtype in _DIFFERENTIABLE_NP:
                         edges.append(_NO_EDGE)
-                    elif a._grad_fn is not None:
-                        edges.append((a._grad_fn, a._output_nr))
-                    else:
-                        edges.append((accumulator_of(a), 0))
+                    else:       # an integer or bool Tensor (an index, a mask, a class target): not an input
+                        gap = True
+                        continue
+                    if gap:
+                        sparse = True
                     d = a._data
                     in_meta.append((d.shape, d.dtype, np if type(d) is _ndarray else array_module(d)))
+                elif explicit is None:
+                    gap = True
                 else:
                     edges.append(_NO_EDGE)
                     in_meta.append(None)
+            if sparse or picked is not args and cls._sparse_inputs:
+                ctx._keep = _graph_input_positions(cls, args)
             ctx.next_functions = tuple(edges)
             ctx._seq = next(_sequence)      # after its inputs' nodes, AccumulateGrads made just now included
             ctx._in_meta = tuple(in_meta)
@@ -128,6 +151,31 @@ _NO_EDGE = (None, 0)
 _ndarray, _generic = np.ndarray, np.generic
 
 
+def _graph_input_positions(cls, args):
+    """The positions of the args that became edges, when they are not a prefix of the args."""
+    Tensor = _tensor_module.Tensor
+    if cls.inputs is not None:
+        return tuple([i for i in cls.inputs if i < len(args)])
+    return tuple([i for i, a in enumerate(args) if isinstance(a, Tensor) and (a._rg or a._data.dtype in _DIFFERENTIABLE_NP)])
+
+
+def renamed(cls, name):
+    """The subclass of Op class `cls` that is torch's node type `name` (made once; assign it to
+    `ctx.__class__` in a forward that picks torch's node by its arguments)."""
+    sub = _RENAMED.get((cls, name))
+    if sub is None:
+        sub = _RENAMED[(cls, name)] = type(name, (cls,), {"_node_name": name})
+    return sub
+
+
+def rename(node, name):
+    """Make `node` a node of torch's type `name` (a composed op's output named as torch's fused op)."""
+    node.__class__ = renamed(type(node), name)
+
+
+_RENAMED = {}
+
+
 def _saved(x, args, arrays, outs, results):
     Tensor = _tensor_module.Tensor
     if x is None:
@@ -145,11 +193,24 @@ def _saved(x, args, arrays, outs, results):
 
 class _FunctionCtx(Node):
     """The ctx of a user-defined autograd.Function; its backward calls the user's."""
-    _user_function = True
 
     @staticmethod
     def backward(ctx, *grads):       # called as node.backward(node, *grads), like an Op's
-        return ctx._fn.backward(ctx, *grads)
+        result = ctx._fn.backward(ctx, *grads)
+        if type(result) is not tuple:
+            result = tuple(result) if isinstance(result, tuple) else (result,)
+        nargs = ctx._nargs
+        if len(result) != nargs:        # torch's checks: a gradient per forward arg (extra Nones dropped) ...
+            if len(result) < nargs or any(g is not None for g in result[nargs:]):
+                raise RuntimeError(f"function {ctx.name()} returned an incorrect number of gradients "
+                                   f"(expected {nargs}, got {len(result)})")
+            result = result[:nargs]
+        if ctx._keep is not None:       # ... and None for each arg that is not a Tensor
+            for i, g in enumerate(result):
+                if g is not None and i not in ctx._keep:
+                    raise RuntimeError(f"function {ctx.name()} returned a gradient different than None at position "
+                                       f"{i + 1}, but the corresponding forward input was not a Variable")
+        return result
 
     def save_for_backward(self, *tensors):
         Tensor = _tensor_module.Tensor
@@ -232,9 +293,13 @@ def _record_function_outputs(ctx, args, tensor_args, outs, dirty):
     """Make ctx the history of a Function's outputs: new ones take it; an input returned as is becomes a
     view of itself first; an input marked dirty takes it as if an in-place op wrote it."""
     Tensor = _tensor_module.Tensor
-    ctx.next_functions = tuple(edge_of(a) if isinstance(a, Tensor) else (None, 0) for a in args)
+    # as torch: an edge per Tensor arg; backward still returns a gradient per arg
+    ctx.next_functions = tuple(edge_of(a) for a in tensor_args)
     ctx._seq = next(_sequence)      # after its inputs' nodes, AccumulateGrads made just now included
-    ctx._in_meta = tuple(_meta(a._data) if isinstance(a, Tensor) else None for a in args)
+    ctx._in_meta = tuple(_meta(a._data) for a in tensor_args)
+    ctx._nargs = len(args)
+    if len(tensor_args) != len(args):
+        ctx._keep = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
     non_diff = getattr(ctx, "_non_diff", ())
     fixed = []
     for j, o in enumerate(outs):
@@ -302,4 +367,4 @@ def once_differentiable(fn):
 from .views import sync_view, rebase, NO_GRAD_VIEW  # noqa: E402  (views.py builds its nodes on Op)
 
 
-__all__ = ["Op", "Function", "once_differentiable", "FREED_MESSAGE"]
+__all__ = ["Op", "Function", "once_differentiable", "FREED_MESSAGE", "rename", "renamed"]

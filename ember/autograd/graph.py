@@ -128,11 +128,11 @@ class Node:
     _out_hooks = None      # {output_nr: [tensor hooks]} from Tensor.register_hook on non-leaves
     _retained = None       # {output_nr: weakref(tensor)} from retain_grad()
     _freed = False
-    _user_function = False  # a custom autograd.Function: a gradient for a non-Tensor input is an error, as torch
     _conj = False          # a holomorphic op on complex tensors: backward runs between conjugations
+    _keep = None           # the positions of backward's results that go to next_functions, when not a prefix
 
     def name(self):
-        return self._node_name or type(self).__name__ + "Backward0"
+        return self._node_name or type(self).__name__
 
     def __repr__(self):
         return f"<{self.name().rpartition('::')[2]} object at {hex(id(self))}>"       # torch's C++ nodes: no namespace
@@ -189,7 +189,7 @@ class _RemovableHandle:
 
 class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient into `variable.grad`."""
-    _node_name = "torch::autograd::AccumulateGrad"
+    _node_name = "torch::autograd::AccumulateGrad"      # torch's name(); its type is AccumulateGrad
 
     def __init__(self, variable):
         self.variable = variable
@@ -390,17 +390,18 @@ def _sum(a, b):
 
 
 def _gradient_tuple(node, result):
-    """What a backward returned, as a tuple with an entry for each input (trailing Nones past the
-    inputs are dropped, as torch)."""
+    """What a backward returned (an entry per forward arg), as a tuple with an entry per graph input of the
+    node: the args that are not (Python scalars, index tensors) are dropped."""
     if type(result) is not tuple:
         result = tuple(result) if isinstance(result, tuple) else (result,)
+    keep = node._keep
+    if keep is not None:        # a backward returns a gradient per forward arg; the edges are the inputs' only
+        return tuple([result[i] for i in keep])
     expected = len(node._in_meta)
-    if len(result) != expected:
-        if len(result) > expected and all(g is None for g in result[expected:]):
-            return result[:expected]
+    if len(result) < expected:
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {expected}, got {len(result)})")
-    return result
+    return result[:expected] if len(result) > expected else result
 
 
 def _call_node(node, grads, mode):
@@ -436,9 +437,6 @@ def _call_node(node, grads, mode):
             input_grads.append(None)
             continue
         if child is None:
-            if meta is None and node._user_function:
-                raise RuntimeError(f"function {node.name()} returned a gradient different than None at position "
-                                   f"{i + 1}, but the corresponding forward input was not a Variable")
             if not node._hooks or meta is None:     # no gradient needed (post-hooks still see it, as torch's)
                 input_grads.append(None)
                 continue

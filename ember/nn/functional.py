@@ -1,5 +1,4 @@
 """torch.nn.functional: re-exports the op families that define them (ember/ops/*)."""
-from ..ops.reduce import softmax, log_softmax  # noqa: F401
 from ..ops.activation import *  # noqa: F401,F403
 from ..ops.loss import *  # noqa: F401,F403
 from ..ops.linear import *  # noqa: F401,F403
@@ -11,3 +10,9 @@ from ..ops.pool import *  # noqa: F401,F403
 from ..ops.norm import *  # noqa: F401,F403
 from ..ops.rnn import *  # noqa: F401,F403
 from ..ops.attention import *  # noqa: F401,F403
+from ..ops.sampling import *  # noqa: F401,F403
+
+
+def assert_int_or_pair(arg, arg_name, message):
+    if not (isinstance(arg, int) or len(arg) == 2):
+        raise AssertionError(message.format(arg_name))

@@ -5,6 +5,7 @@ accept torch's `out=`.
 """
 import functools
 
+from ..autograd.function import rename
 from ..autograd.grad_mode import state
 from .._tensor import check_overlap
 from ..autograd.views import check_inplace
@@ -83,7 +84,7 @@ def _snapshot(tensor):
 def named(tensor, node_name):
     """Give a composed op's output torch's grad_fn name (users and tests read `grad_fn`)."""
     if tensor.grad_fn is not None:
-        tensor.grad_fn._node_name = node_name
+        rename(tensor.grad_fn, node_name)
     return tensor
 
 

@@ -6,21 +6,22 @@ subgradient at each kink. Smooth ones that torch itself composes (softsign, tanh
 softmin) are compositions of existing ember ops.
 """
 import math
+import warnings
 
 import numpy as np
 
 from .._backend import array_module, is_half_precision
-from ..autograd.function import Op
+from ..autograd.function import Op, rename
 from ..autograd.grad_mode import state
 from .._tensor import Tensor
 from ._registry import torch_api
-from .reduce import softmax, log_softmax
+from . import reduce as _reduce
 from .elementwise import where, _erf
 
 __all__ = ["threshold", "threshold_", "relu", "relu_", "relu6", "hardtanh", "hardtanh_", "leaky_relu",
            "leaky_relu_", "prelu", "rrelu", "rrelu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "gelu",
            "silu", "mish", "sigmoid", "tanh", "softsign", "softplus", "hardsigmoid", "hardswish", "logsigmoid",
-           "hardshrink", "softshrink", "tanhshrink", "softmax", "log_softmax", "softmin", "glu"]
+           "hardshrink", "softshrink", "tanhshrink", "softmax", "log_softmax", "softmin", "glu", "gumbel_softmax"]
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2 * math.pi)
@@ -145,9 +146,12 @@ def _make_pointwise(name, forward, backward):
         (x,) = ctx.saved_tensors
         return (backward(g, x, *ctx.params),) + (None,) * len(ctx.params)
 
-    cls_name = "".join(p.capitalize() for p in name.split("_"))
+    cls_name = _CLASS_NAMES.get(name) or "".join(p.capitalize() for p in name.split("_"))
     return type(cls_name, (Op,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd),
                                   "array_backward": name in _ARRAY_BACKWARDS})
+
+
+_CLASS_NAMES = {"logsigmoid": "LogSigmoid"}     # torch's LogSigmoidBackward0
 
 
 # backwards above written with operators only (or, like leaky_relu's, for arrays and Tensors alike)
@@ -215,6 +219,23 @@ def leaky_relu_(input, negative_slope=0.01):
     return leaky_relu(input, negative_slope, inplace=True)
 
 
+class PreluKernel(Op):
+    """x where x > 0, else weight * x (torch's subgradient at 0 is the weight's branch)."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return array_module(x).where(x > 0, x, w * x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        positive = x > 0
+        gx = where(positive, g, g * w) if ctx.needs_input_grad[0] else None
+        gw = where(positive, 0.0, g * x) if ctx.needs_input_grad[1] else None
+        return gx, gw
+
+
 @torch_api(method=True)
 def prelu(input, weight):
     _require_float("prelu", input)
@@ -224,24 +245,43 @@ def prelu(input, weight):
             raise RuntimeError(f"prelu: mismatch of parameter numbers and input channel size. Found parameter "
                                f"numbers = {weight.numel()} and channel size = {channels} "
                                f"(input of shape {tuple(input.shape)}; channels are dim 1)")
-        if input.dim() >= 2:
-            weight = weight.reshape((channels,) + (1,) * (input.dim() - 2))
-    # torch's subgradient at 0 is the weight's branch, as where(x > 0, ...) gives
-    return where(input > 0, input, weight * input)
+    # as torch: the weight viewed as (1, C, 1, ...) of the input's rank
+    shape = (1, weight.numel()) + (1,) * (input.dim() - 2) if input.dim() > 1 else (1,) * input.dim()
+    if tuple(weight.shape) != shape:
+        weight = weight.view(shape)
+    return PreluKernel.apply(input, weight)
+
+
+class RreluWithNoise(Op):
+    """x * noise, the noise 1 where x > 0 and the negative slope elsewhere (drawn, or (lower + upper) / 2 in eval)."""
+
+    @staticmethod
+    def forward(ctx, x, noise):
+        ctx.noise = noise
+        return x * noise
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * Tensor._make(ctx.noise), None
 
 
 @torch_api(method=False)
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     _require_float("rrelu", input)
-    if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace)
-    from .creation import _rng
-    draws = _rng(None).uniform(lower, upper, size=input.shape).astype(input._data.dtype)
-    xp = array_module(input._data)
-    noise = xp.where(input._data > 0, xp.ones((), input._data.dtype), xp.asarray(draws))
-    from .._tensor import Tensor
-    result = input * Tensor._make(noise)
-    return input._inplace_assign(result) if inplace else result
+    x = input._data
+    xp = array_module(x)
+    if training:
+        from .creation import _rng
+        slope = xp.asarray(_rng(None).uniform(lower, upper, size=input.shape).astype(x.dtype))
+    else:
+        slope = xp.asarray((lower + upper) / 2, x.dtype)
+    noise = xp.where(x > 0, xp.ones((), x.dtype), slope)
+    if not inplace:
+        return RreluWithNoise.apply(input, noise)
+    result = input._inplace_assign(RreluWithNoise.apply(input, noise))
+    if result.grad_fn is not None:
+        rename(result.grad_fn, "RreluWithNoiseBackward1")      # torch's node of the in-place form
+    return result
 
 
 @torch_api(method=False)
@@ -338,8 +378,32 @@ def tanhshrink(input):
     return input - input.tanh()
 
 
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """nn.functional's signature (torch.softmax and Tensor.softmax take (dim, dtype))."""
+    return _reduce.softmax(input, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _reduce.log_softmax(input, dim, dtype)
+
+
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return softmax(-input if dtype is None else -input.to(dtype), dim)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + Gumbel noise) / tau) along dim; hard: the one-hot of its argmax in the forward, the
+    soft sample's gradient in the backward (straight-through). The noise comes from ember's generator, so a
+    sample differs from torch's for the same seed."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -logits.detach().new_empty(tuple(logits.shape)).exponential_().log()
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = logits.new_zeros(tuple(logits.shape)).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 def glu(input, dim=-1):
@@ -348,6 +412,24 @@ def glu(input, dim=-1):
     size = input.shape[dim]
     if size % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {input._dim(dim)} is size {size}")
-    a, b = input.chunk(2, dim)
-    return a * b.sigmoid()
+    return Glu.apply(input, input._dim(dim))
+
+
+class Glu(Op):
+    """a * sigmoid(b), a and b the halves of the input along `dim`."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        a, b = array_module(x).split(x, 2, axis=dim)
+        ctx.dim = dim
+        ctx.save_for_backward(x)
+        return a * _np_sigmoid(array_module(x), b).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .shape import cat
+        (x,) = ctx.saved_tensors
+        a, b = x.chunk(2, ctx.dim)
+        s = b.sigmoid()
+        return cat([g * s, g * a * s * (1 - s)], ctx.dim), None
 

@@ -17,12 +17,13 @@ import math
 import numpy as np
 
 from .._backend import add_window_taps, array_module, matmul, readonly_strided_view, tap_slices
-from ..autograd.function import Op
+from ..autograd.function import Op, renamed
 from ..amp.autocast_mode import low_precision
 from ._registry import torch_api
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-           "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
+           "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
+           "conv_tbc"]
 
 # kernel, stride, dilation: tuples of spatial length; pads: ((lo, hi), ...); groups: int
 Geometry = collections.namedtuple("Geometry", "kernel stride dilation pads groups")
@@ -206,6 +207,7 @@ def _bias_grad(ctx, g):
 
 class Conv(Op):
     _node_name = "ConvolutionBackward0"
+    inputs = (0, 1, 2)      # torch's edges: input, weight, bias (None when there is no bias)
 
     @staticmethod
     def forward(ctx, x, w, b, geom, out, cols=None):
@@ -230,6 +232,7 @@ class Conv(Op):
 
 class ConvTranspose(Op):
     _node_name = "ConvolutionBackward0"
+    inputs = (0, 1, 2)
 
     @staticmethod
     def forward(ctx, g, w, b, geom, spatial, gy_cols=None):
@@ -496,6 +499,27 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 
 
 # --- channel <-> space rearrangements, composed from reshape/permute -----------------------------
+class Rearrange(Op):
+    """x reshaped to `split`, its axes permuted by `perm`, reshaped to `shape`: the pixel and channel
+    shuffles, each one node as in torch. The adjoint is the inverse rearrangement."""
+
+    @staticmethod
+    def forward(ctx, x, split, perm, shape):
+        ctx.args = (x.shape, split, perm)
+        return x.reshape(split).transpose(perm).copy().reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        in_shape, split, perm = ctx.args
+        inverse = tuple(int(i) for i in np.argsort(perm))
+        return Rearrange.apply(g, tuple(split[p] for p in perm), inverse, in_shape), None, None, None
+
+
+_PIXEL_SHUFFLE = renamed(Rearrange, "PixelShuffleBackward0")
+_PIXEL_UNSHUFFLE = renamed(Rearrange, "PixelUnshuffleBackward0")
+_CHANNEL_SHUFFLE = renamed(Rearrange, "ChannelShuffleBackward0")
+
+
 @torch_api(method=False)
 def pixel_shuffle(input, upscale_factor):
     r = int(upscale_factor)
@@ -505,9 +529,9 @@ def pixel_shuffle(input, upscale_factor):
                            f"is not divisible by {r * r} (input of size {_shape_str(input.shape)})")
     *batch, c, h, w = input.shape
     nb = len(batch)
-    x = input.reshape(tuple(batch) + (c // (r * r), r, r, h, w))
-    x = x.permute(tuple(range(nb)) + tuple(nb + i for i in (0, 3, 1, 4, 2)))
-    return x.reshape(tuple(batch) + (c // (r * r), h * r, w * r))
+    return _PIXEL_SHUFFLE.apply(input, tuple(batch) + (c // (r * r), r, r, h, w),
+                                tuple(range(nb)) + tuple(nb + i for i in (0, 3, 1, 4, 2)),
+                                tuple(batch) + (c // (r * r), h * r, w * r))
 
 
 @torch_api(method=False)
@@ -518,9 +542,9 @@ def pixel_unshuffle(input, downscale_factor):
                            f"but got input of size {_shape_str(input.shape)}")
     *batch, c, h, w = input.shape
     nb = len(batch)
-    x = input.reshape(tuple(batch) + (c, h // r, r, w // r, r))
-    x = x.permute(tuple(range(nb)) + tuple(nb + i for i in (0, 2, 4, 1, 3)))
-    return x.reshape(tuple(batch) + (c * r * r, h // r, w // r))
+    return _PIXEL_UNSHUFFLE.apply(input, tuple(batch) + (c, h // r, r, w // r, r),
+                                  tuple(range(nb)) + tuple(nb + i for i in (0, 2, 4, 1, 3)),
+                                  tuple(batch) + (c * r * r, h // r, w // r))
 
 
 @torch_api(method=False)
@@ -529,5 +553,52 @@ def channel_shuffle(input, groups):
         raise RuntimeError(f"channel_shuffle: number of channels must be divisible by groups={groups}, "
                            f"got input of size {_shape_str(input.shape)}")
     n, c, *spatial = input.shape
-    x = input.reshape((n, groups, c // groups) + tuple(spatial)).transpose(1, 2)
-    return x.reshape(tuple(input.shape))
+    return _CHANNEL_SHUFFLE.apply(input, (n, groups, c // groups) + tuple(spatial),
+                                  (0, 2, 1) + tuple(range(3, input.ndim + 1)), tuple(input.shape))
+
+
+@torch_api(method=False)
+def native_channel_shuffle(input, groups):
+    return channel_shuffle(input, groups)
+
+
+class ConvTbc(Op):
+    """Convolution of a (time, batch, channels) input with a (kernel, in, out) weight along time (fairseq's)."""
+    inputs = (0, 1, 2)
+
+    @staticmethod
+    def forward(ctx, x, w, b, pad):
+        xp = array_module(x)
+        k = w.shape[0]
+        padded = xp.pad(x, ((pad, pad), (0, 0), (0, 0)))
+        steps = padded.shape[0] - k + 1
+        out = xp.broadcast_to(b, (steps, x.shape[1], w.shape[2])).copy()
+        for j in range(k):
+            out += padded[j:j + steps] @ w[j]
+        ctx.pad = pad
+        ctx.save_for_backward(x, w)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .pool import pad as _pad
+        from .shape import stack
+        x, w = ctx.saved_tensors
+        k, steps, pad = w.shape[0], g.shape[0], ctx.pad
+        padded = _pad(x, (0, 0, 0, 0, pad, pad))
+        gw = stack([padded[j:j + steps].reshape(-1, x.shape[2]).t() @ g.reshape(-1, g.shape[2])
+                    for j in range(k)])
+        total = padded.shape[0]
+        gx = sum(_pad(g @ w[j].t(), (0, 0, 0, 0, j, total - steps - j)) for j in range(k))
+        return gx[pad:pad + x.shape[0]], gw, g.sum((0, 1)), None
+
+
+@torch_api(method=False)
+def conv_tbc(input, weight, bias, pad=0):
+    if input.dim() != 3 or weight.dim() != 3 or bias.dim() != 1:
+        raise RuntimeError(f"conv_tbc: expected a 3-d input (time, batch, channels), a 3-d weight (kernel, in, out) "
+                           f"and a 1-d bias, got {list(input.shape)}, {list(weight.shape)} and {list(bias.shape)}")
+    if input.shape[2] != weight.shape[1] or weight.shape[2] != bias.shape[0]:
+        raise RuntimeError(f"conv_tbc: input channels ({input.shape[2]}) must equal the weight's dim 1 "
+                           f"({weight.shape[1]}) and the bias size ({bias.shape[0]}) its dim 2 ({weight.shape[2]})")
+    return ConvTbc.apply(input, weight, bias, int(pad))

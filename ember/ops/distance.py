@@ -1,28 +1,29 @@
 """Distances (nn.functional.pairwise_distance, cosine_similarity, pdist, normalize): compositions of
 ember's norm, written as torch's ATen composes them so values and gradients agree."""
-from ._registry import torch_api
+from ._registry import torch_api, named
 from .reduce import norm
+from .elementwise import AddScalar
+from ..autograd.grad_mode import no_grad
 
 __all__ = ["pairwise_distance", "cosine_similarity", "pdist", "normalize"]
-
-
-def _straight_through_clamp_min(t, eps):
-    """clamp_min(eps) in value only: torch clamps the norms under no_grad, so the gradient ignores it."""
-    return t + (t.clamp(min=eps) - t).detach()
 
 
 @torch_api(method=False)
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     innermost = max(x1.dim(), x2.dim()) - 1
+    diff = AddScalar.apply(x1 - x2, eps)
     if innermost < 0:
-        return norm((x1 - x2 + eps).reshape(1), p, 0, keepdim)
-    return norm(x1 - x2 + eps, p, innermost, keepdim)
+        diff, innermost = diff.reshape(1), 0
+    return named(norm(diff, p, innermost, keepdim), "NormBackward1")      # ATen's at::norm
 
 
 @torch_api(method=False)
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    x1n = _straight_through_clamp_min(norm(x1, 2, dim, True), eps)
-    x2n = _straight_through_clamp_min(norm(x2, 2, dim, True), eps)
+    # as torch: clamp copies of the norms under no_grad (the clamp changes the value, not the gradient)
+    x1n, x2n = norm(x1, 2, dim, True).clone(), norm(x2, 2, dim, True).clone()
+    with no_grad():
+        x1n.clamp_(min=eps)
+        x2n.clamp_(min=eps)
     return ((x1 / x1n) * (x2 / x2n)).sum(dim)
 
 

@@ -1,12 +1,27 @@
 """Python operators on Tensor, in one explicit table."""
 from .elementwise import (add, sub, mul, div, pow, remainder, eq, ne, lt, le, gt, ge, bitwise_and, bitwise_or,
-                          bitwise_xor, bitwise_not, logical_not, _operand)
+                          bitwise_xor, bitwise_not, logical_not, RsubScalar, _operand)
 from .linalg import matmul
 from .index import getitem, setitem
 
 
 def _reflected(fn):
     return lambda self, other: fn(_operand(other), self)
+
+
+def _commuted(fn):
+    """`2 + x` as torch records it: x.__radd__(2) is add(x, 2), so x stays the node's first input."""
+    return lambda self, other: fn(self, _operand(other))
+
+
+def _rsub(self, other):
+    if isinstance(other, (int, float)) and not isinstance(other, bool) and self.is_floating_point():
+        return RsubScalar.apply(self, other)        # torch's rsub(x, 2): RsubBackward1
+    return sub(_operand(other), self)
+
+
+def _rtruediv(self, other):
+    return mul(self.reciprocal(), _operand(other))     # torch's __rtruediv__: reciprocal, then the product
 
 
 def _compare(fn):
@@ -28,10 +43,10 @@ def _invert(self):
 
 
 DUNDERS = {
-    "__add__": add, "__radd__": _reflected(add), "__iadd__": _inplace("add_"),
-    "__sub__": sub, "__rsub__": _reflected(sub), "__isub__": _inplace("sub_"),
-    "__mul__": mul, "__rmul__": _reflected(mul), "__imul__": _inplace("mul_"),
-    "__truediv__": div, "__rtruediv__": _reflected(div), "__itruediv__": _inplace("div_"),
+    "__add__": add, "__radd__": _commuted(add), "__iadd__": _inplace("add_"),
+    "__sub__": sub, "__rsub__": _rsub, "__isub__": _inplace("sub_"),
+    "__mul__": mul, "__rmul__": _commuted(mul), "__imul__": _inplace("mul_"),
+    "__truediv__": div, "__rtruediv__": _rtruediv, "__itruediv__": _inplace("div_"),
     "__floordiv__": lambda s, o: div(s, o, rounding_mode="floor"),
     "__rfloordiv__": lambda s, o: div(_operand(o), s, rounding_mode="floor"),
     "__ifloordiv__": lambda s, o: s.div_(o, rounding_mode="floor"),

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import _dtype
 from .._backend import array_module, erf
-from ..autograd.function import Op
+from ..autograd.function import Op, renamed
 from ._registry import named, torch_api
 from .._tensor import Tensor
 
@@ -209,6 +209,7 @@ torch_api("fix")(_unary_api("trunc", UNARY_OPS["trunc"], False))
 
 class Add(Op):
     array_backward = True
+    inputs = (0, 1)       # a Python scalar operand keeps its edge, as torch's wrapped number
 
     @staticmethod
     def forward(ctx, a, b):
@@ -221,6 +222,7 @@ class Add(Op):
 
 class Sub(Op):
     array_backward = True
+    inputs = (0, 1)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -233,6 +235,7 @@ class Sub(Op):
 
 class Mul(Op):
     array_backward = True
+    inputs = (0, 1)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -247,6 +250,7 @@ class Mul(Op):
 
 class Div(Op):
     array_backward = True
+    inputs = (0, 1)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -260,6 +264,43 @@ class Div(Op):
         ga = g / b if ctx.needs_input_grad[0] else None
         gb = -g * a / (b * b) if ctx.needs_input_grad[1] else None
         return ga, gb
+
+
+# torch's Scalar overloads, as ATen's composites call them (`loss + eps`, `(1 - p) * nll`): the scalar is an
+# argument, not an input, so the node has one edge and its own name (AddBackward1, not AddBackward0)
+class AddScalar(Add):
+    _node_name = "AddBackward1"
+    inputs = (0,)
+
+
+class SubScalar(Sub):
+    _node_name = "SubBackward1"
+    inputs = (0,)
+
+
+class MulScalar(Mul):
+    _node_name = "MulBackward1"
+    inputs = (0,)
+
+
+class DivScalar(Div):
+    _node_name = "DivBackward1"
+    inputs = (0,)
+
+
+class RsubScalar(Op):
+    """other - input: Python's `2 - x` (torch's __rsub__)."""
+    _node_name = "RsubBackward1"
+    array_backward = True
+    inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return b - a
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g, None
 
 
 def _int_power(xp, a, b):
@@ -292,9 +333,9 @@ class Pow(Op):
             ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
             # torch: PowBackward0 tensor ** scalar, PowBackward1 tensor ** tensor, PowBackward2 scalar ** tensor
             if not hasattr(a, "shape"):
-                ctx._node_name = "PowBackward2"
+                ctx.__class__ = _POW_SCALAR_BASE
             elif hasattr(b, "shape"):
-                ctx._node_name = "PowBackward1"
+                ctx.__class__ = _POW_TENSORS
         return y
 
     @staticmethod
@@ -313,6 +354,9 @@ class Pow(Op):
             if not isinstance(a, (int, float)):
                 gb = where((a == 0) & (b >= 0), 0.0, gb)
         return ga, gb
+
+
+_POW_TENSORS, _POW_SCALAR_BASE = renamed(Pow, "PowBackward1"), renamed(Pow, "PowBackward2")
 
 
 class Maximum(Op):
@@ -433,7 +477,7 @@ def _same_device(a, b, op):
     if isinstance(a, T) and isinstance(b, T) and type(a._data) is not type(b._data) and a.device != b.device:
         if a._data.ndim and b._data.ndim or a.device.type != "cpu" and b.device.type != "cpu":
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                               f"{a.device} and {b.device}! (in {op.__name__.lower()}; move one with .to(device))")
+                               f"{a.device} and {b.device}! (in {op._node_name[:-9].lower()}; move one with .to(device))")
         if a._data.ndim == 0 and a.device.type == "cpu":
             a = a.to(b.device)
         else:
@@ -701,6 +745,8 @@ class Clamp(Op):
 
 
 class Where(Op):
+    inputs = (1, 2)
+
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.cond = cond

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import _dtype
 from .._backend import array_module, diagonal_view, matmul as array_matmul
-from ..autograd.function import Op
+from ..autograd.function import Op, renamed
 from ..amp.autocast_mode import low_precision
 from ._registry import named, torch_api
 from .._tensor import Tensor
@@ -36,7 +36,7 @@ class MatMul(Op):
             ctx.save_for_backward(b if ctx.needs_input_grad[0] else None, a if ctx.needs_input_grad[1] else None)
             ctx.b_transposed = _transposed(b)
             if type(ctx) is MatMul:
-                ctx._node_name = _MATMUL_NODE_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
+                ctx.__class__ = _MATMUL_NODES.get((a.ndim, b.ndim), _MATMUL_BATCHED)
         return array_matmul(a, b)
 
     @staticmethod
@@ -58,6 +58,10 @@ class MatMul(Op):
             gb = (a.unsqueeze(0) if a_1d else a).transpose(-1, -2).matmul(g2)
             gb = gb.squeeze(-1) if b_1d else gb
         return ga, gb
+
+
+_MATMUL_NODES = {dims: renamed(MatMul, name) for dims, name in _MATMUL_NODE_NAMES.items()}
+_MATMUL_BATCHED = renamed(MatMul, "UnsafeViewBackward0")
 
 
 def _matmul_shapes_error(op, a, b):

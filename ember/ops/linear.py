@@ -1,5 +1,6 @@
 """Linear maps (nn.functional.linear, bilinear): compositions of ember's matmul/einsum."""
 from .linalg import matmul, einsum, mm, fused_addmm
+from ._registry import named
 from ..amp.autocast_mode import low_precision
 
 __all__ = ["linear", "bilinear"]
@@ -59,6 +60,7 @@ def bilinear(input1, input2, weight, bias=None):
         raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {tuple(input1.shape[:-1])} and "
                            f"{tuple(input2.shape[:-1])}")
     lead = tuple(input1.shape[:-1])
-    out = einsum("bi,oij,bj->bo", input1.reshape(-1, weight.shape[1]), weight,
-                 input2.reshape(-1, weight.shape[2])).reshape(lead + (weight.shape[0],))
+    # torch's node for the contraction is TrilinearBackward0 (its _trilinear kernel)
+    out = named(einsum("bi,oij,bj->bo", input1.reshape(-1, weight.shape[1]), weight,
+                       input2.reshape(-1, weight.shape[2])), "TrilinearBackward0").reshape(lead + (weight.shape[0],))
     return out if bias is None else out + bias

@@ -11,6 +11,7 @@ from .._backend import array_module
 from ..amp.autocast_mode import full_precision_on_cuda
 from .._tensor import Tensor
 from ..autograd.function import Op
+from .elementwise import AddScalar
 from ..autograd.grad_mode import state, no_grad
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]
@@ -74,6 +75,8 @@ class BatchNorm(Op):
     across processes for SyncBatchNorm (identity otherwise); `count` is the (global) values per channel.
     `centred` is x - mean when the caller has computed it for the variance (it is normalised in place).
     """
+    _node_name = "NativeBatchNormBackward0"
+    inputs = (0, 1, 2)
 
     @staticmethod
     def forward(ctx, x, weight, bias, mean, var, eps, training, count, all_reduce, centred=None):
@@ -228,6 +231,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
 class LayerNorm(Op):
     """Normalise over the last `ndims` axes, then the elementwise affine (weight/bias of those axes' shape)."""
+    _node_name = "NativeLayerNormBackward0"
+    inputs = (0, 1, 2)
 
     @staticmethod
     def forward(ctx, x, weight, bias, ndims, eps):
@@ -301,7 +306,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     if input.dim() < 2:
         raise RuntimeError(f"group_norm: Expected at least 2 dimensions for input tensor but received {input.dim()}")
-    n, c = input.shape[0], input.shape[1]
+    c = input.shape[1]
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input "
                            f"of shape {list(input.shape)} and num_groups={num_groups}")
@@ -310,8 +315,57 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
             raise RuntimeError(f"group_norm: Expected {name} to be a vector of size equal to the number of channels "
                                f"in input, but got {name} of shape {list(t.shape)} and input of shape "
                                f"{list(input.shape)}")
-    y = LayerNorm.apply(input.reshape(n, num_groups, -1), None, None, 1, eps).reshape(input.shape)
-    view = _channel_view(input.dim())
+    return GroupNorm.apply(input, weight, bias, num_groups, eps)
+
+
+class GroupNorm(Op):
+    """Normalise each of `groups` channel groups per sample, then the per-channel affine."""
+    _node_name = "NativeGroupNormBackward0"
+    inputs = (0, 1, 2)
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, groups, eps):
+        xp = array_module(x)
+        grouped = x.reshape(x.shape[0], groups, -1)
+        centred = grouped - grouped.mean(axis=-1, keepdims=True)
+        invstd = (1.0 / xp.sqrt(xp.square(centred).mean(axis=-1, keepdims=True) + eps)).astype(x.dtype, copy=False)
+        xhat = (centred * invstd).reshape(x.shape)
+        view = _channel_view(x.ndim)
+        y = xhat * view(weight) if weight is not None else xhat.copy()
+        if bias is not None:
+            y += view(bias)
+        if ctx._record:
+            ctx.args = (groups, eps)
+            ctx.xhat, ctx.invstd = xhat, invstd
+            ctx.save_for_backward(x, weight, bias)
+        return y.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        groups, eps = ctx.args
+        x, weight, bias = ctx.saved_tensors
+        if state.enabled:
+            return differentiable_backward(lambda x, w, b: _group_norm_composed(x, w, b, groups, eps),
+                                           (x, weight, bias), (g,)) + (None, None)
+        g_arr, xhat = g._data, ctx.xhat
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            g_xhat = g_arr * _channel_view(g_arr.ndim)(weight._data) if weight is not None else g_arr
+            n = g_arr.shape[0]
+            g_xhat, xhat_g = g_xhat.reshape(n, groups, -1), xhat.reshape(n, groups, -1)
+            grad_x = ctx.invstd * (g_xhat - g_xhat.mean(axis=-1, keepdims=True)
+                                   - xhat_g * (g_xhat * xhat_g).mean(axis=-1, keepdims=True))
+            grad_x = grad_x.reshape(g_arr.shape).astype(x._data.dtype, copy=False)
+        if weight is not None and ctx.needs_input_grad[1]:
+            grad_w = _channel_dot(g_arr, xhat)
+        if bias is not None and ctx.needs_input_grad[2]:
+            grad_b = _channel_sum(g_arr)
+        return _wrap(grad_x), _wrap(grad_w), _wrap(grad_b), None, None
+
+
+def _group_norm_composed(x, weight, bias, groups, eps):
+    y = _layer_norm_composed(x.reshape(x.shape[0], groups, -1), None, None, 1, eps).reshape(x.shape)
+    view = _channel_view(x.dim())
     if weight is not None:
         y = y * view(weight)
     return y + view(bias) if bias is not None else y
@@ -323,26 +377,26 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
     axes = tuple(range(input.dim() - len(shape), input.dim()))
-    y = input * (input.square().mean(axes, keepdim=True) + eps).rsqrt()
+    y = input * AddScalar.apply(input.pow(2).mean(axes, keepdim=True), eps).rsqrt()
     return y * weight if weight is not None else y
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
-    """Divide by (k + alpha * mean of squares over a window of `size` neighbouring channels) ** beta."""
-    if input.dim() < 3:
-        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.dim()} dimensions)")
+    """Divide by (k + alpha * mean of squares over a window of `size` neighbouring channels) ** beta, composed
+    as torch's (a zero-padded average pool over the channel axis)."""
+    from .pool import pad, avg_pool2d, avg_pool3d
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
     if input.numel() == 0:
         return input
-    from .shape import cat
-    from .creation import zeros
-    sq = input * input
-    c = input.shape[1]
-    pad_shape = lambda p: (input.shape[0], p) + tuple(input.shape[2:])  # noqa: E731
-    padded = cat([zeros(pad_shape(size // 2), dtype=input.dtype, device=input.device), sq,
-                  zeros(pad_shape((size - 1) // 2), dtype=input.dtype, device=input.device)], 1)
-    window = padded.narrow(1, 0, c)
-    for j in range(1, size):
-        window = window + padded.narrow(1, j, c)
-    div = ((window / size) * alpha + k).pow(beta)
-    return input / div
-
+    div = input.mul(input)
+    if dim == 3:
+        div = pad(div.unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        sizes = tuple(input.shape)
+        div = div.view(sizes[0], 1, sizes[1], sizes[2], -1)
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1).view(sizes)
+    return input / div.mul(alpha).add(k).pow(beta)

@@ -4,7 +4,9 @@ Windows are strided views (no copies) and every kernel loops over kernel offsets
 Three pairs of mutually adjoint ops carry all the gradients (each one's backward is the other):
   PlaneGather / PlaneScatter   by flat index within each (N, C) plane: max pools, max_unpool
   WindowMean / WindowSpread    sliding-window sum over a divisor: avg pools
-  AxisMap / AxisMapAdjoint     a sparse linear map along one axis: interpolate, adaptive avg, pad modes
+  AxisMaps / AxisMapsAdjoint   sparse linear maps along axes: interpolate, adaptive avg, pad modes
+Each use records torch's node for it (MaxPool3DWithIndicesBackward0, UpsampleBilinear2DBackward0 ...), and
+the 1-d forms run the 2-d kernel on input.unsqueeze(-2), as torch's do.
 """
 import itertools
 import math
@@ -14,7 +16,7 @@ import numpy as np
 
 from .._backend import add_window_taps, array_module, constant_like, window_taps_sum
 from .._dtype import scalar_type_name
-from ..autograd.function import Op
+from ..autograd.function import Op, renamed
 from .conv import Geometry, _offset_slices, _shape_str, _zero_pad
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
@@ -23,7 +25,9 @@ __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", 
            "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
            "adaptive_max_pool3d_with_indices", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_avg_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "pad", "interpolate",
-           "upsample", "upsample_nearest", "upsample_bilinear"]
+           "upsample", "upsample_nearest", "upsample_bilinear",
+           "fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
+           "fractional_max_pool3d_with_indices"]
 
 _EVERYTHING = (slice(None), slice(None))
 
@@ -51,6 +55,16 @@ def _batched(input, nd, name):
 def _unbatch(unbatched, *tensors):
     out = tuple(t.squeeze(0) if unbatched else t for t in tensors)
     return out if len(out) > 1 else out[0]
+
+
+def _check_rank(input, nd, name):
+    if input.ndim not in (nd + 1, nd + 2):
+        _batched(input, nd, name)
+
+
+def _as_2d(value, fill, name, arg):
+    """A 1-d pool's argument as the 2-d kernel's: (fill, value)."""
+    return None if value is None else (fill,) + _ntuple(value, 1, arg, name)
 
 
 def _float_input(name, input):
@@ -224,17 +238,26 @@ def _max_pool_kernel(x, geom, out):
     return _running_argmax(first_values, _flat_index(first, spatial), taps())
 
 
-def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    name = f"max_pool{nd}d"
+def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, name=None):
+    name = name or f"max_pool{nd}d"
+    if nd == 1:
+        _check_rank(input, 1, name)
+        out = _max_poolnd(2, input.unsqueeze(-2), _as_2d(kernel_size, 1, name, "kernel_size"),
+                          _as_2d(stride, 1, name, "stride"), _as_2d(padding, 0, name, "padding"),
+                          _as_2d(dilation, 1, name, "dilation"), ceil_mode, return_indices, name)
+        return tuple(t.squeeze(-2) for t in out) if return_indices else out.squeeze(-2)
     input, unbatched = _batched(input, nd, name)
     _float_input(name, input)
     geom, out = _pool_setup(name, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
     values, index = _max_pool_kernel(input._data, geom, out)
-    y = PlaneGather.apply(input, index, values)
+    y = _MAX_POOL[nd].apply(input, index, values)
     if not return_indices:
         return _unbatch(unbatched, y)
     from .._tensor import Tensor
     return _unbatch(unbatched, y, Tensor._make(index))
+
+
+_MAX_POOL = {nd: renamed(PlaneGather, f"MaxPool{nd}DWithIndicesBackward0") for nd in (2, 3)}
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -317,8 +340,14 @@ def _avg_divisor(spatial, geom, out, padding, count_include_pad, divisor_overrid
     return np.asarray(divisor, dtype)
 
 
-def _avg_poolnd(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
-    name = f"avg_pool{nd}d"
+def _avg_poolnd(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, name=None,
+                node=None):
+    name = name or f"avg_pool{nd}d"
+    if nd == 1:
+        _check_rank(input, 1, name)
+        return _avg_poolnd(2, input.unsqueeze(-2), _as_2d(kernel_size, 1, name, "kernel_size"),
+                           _as_2d(stride, 1, name, "stride"), _as_2d(padding, 0, name, "padding"), ceil_mode,
+                           count_include_pad, divisor_override, name, node).squeeze(-2)
     input, unbatched = _batched(input, nd, name)
     _float_input(name, input)
     if divisor_override is not None and divisor_override == 0:
@@ -327,8 +356,11 @@ def _avg_poolnd(nd, input, kernel_size, stride, padding, ceil_mode, count_includ
     pad = _ntuple(padding, nd, "padding", name)
     divisor = _avg_divisor(input.shape[2:], geom, out, pad, count_include_pad, divisor_override,
                            input._data.dtype)
-    y = WindowMean.apply(input, geom, out, divisor)
+    y = (node or _AVG_POOL[nd]).apply(input, geom, out, divisor)
     return _unbatch(unbatched, y)
+
+
+_AVG_POOL = {nd: renamed(WindowMean, f"AvgPool{nd}DBackward0") for nd in (2, 3)}
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -349,7 +381,7 @@ def _lp_poolnd(nd, input, norm_type, kernel_size, stride, ceil_mode):
     # composed exactly as torch.nn.functional.lp_pool*d, so the numbers agree
     kernel = _ntuple(kernel_size, nd, "kernel_size", f"lp_pool{nd}d")
     out = _avg_poolnd(nd, input.pow(norm_type), kernel_size, stride, 0, ceil_mode, True, None)
-    return (out.sign() * out.abs().clamp(min=0)).mul(math.prod(kernel)).pow(1.0 / norm_type)
+    return (out.sign() * out.abs().relu()).mul(math.prod(kernel)).pow(1.0 / norm_type)
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
@@ -383,8 +415,13 @@ def _adaptive_setup(name, nd, input, output_size):
     return input, unbatched, out
 
 
-def _adaptive_max_poolnd(nd, input, output_size, return_indices):
-    name = f"adaptive_max_pool{nd}d"
+def _adaptive_max_poolnd(nd, input, output_size, return_indices, name=None):
+    name = name or f"adaptive_max_pool{nd}d"
+    if nd == 1:
+        _check_rank(input, 1, name)
+        out = _adaptive_max_poolnd(2, input.unsqueeze(-2), _as_2d(output_size, 1, name, "output_size"),
+                                   return_indices, name)
+        return tuple(t.squeeze(-2) for t in out) if return_indices else out.squeeze(-2)
     input, unbatched, out = _adaptive_setup(name, nd, input, output_size)
     _float_input(name, input)
     x = input._data
@@ -399,11 +436,14 @@ def _adaptive_max_poolnd(nd, input, output_size, return_indices):
             yield x[_EVERYTHING + tuple(xp.ix_(*positions))], _flat_index(positions, spatial)
     starts = [xp.asarray(start) for start, _ in windows]
     values, index = _running_argmax(x[_EVERYTHING + tuple(xp.ix_(*starts))], _flat_index(starts, spatial), taps())
-    y = PlaneGather.apply(input, index, values)
+    y = _ADAPTIVE_MAX_POOL[nd].apply(input, index, values)
     if not return_indices:
         return _unbatch(unbatched, y)
     from .._tensor import Tensor
     return _unbatch(unbatched, y, Tensor._make(index))
+
+
+_ADAPTIVE_MAX_POOL = {nd: renamed(PlaneGather, f"AdaptiveMaxPool{nd}DBackward0") for nd in (2, 3)}
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
@@ -430,24 +470,31 @@ def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
     return _adaptive_max_poolnd(3, input, output_size, True)
 
 
-def _adaptive_avg_poolnd(nd, input, output_size):
-    name = f"adaptive_avg_pool{nd}d"
+def _adaptive_avg_poolnd(nd, input, output_size, name=None):
+    name = name or f"adaptive_avg_pool{nd}d"
+    if nd == 1:
+        _check_rank(input, 1, name)
+        return _adaptive_avg_poolnd(2, input.unsqueeze(-2), _as_2d(output_size, 1, name, "output_size"),
+                                    name).squeeze(-2)
     input, unbatched, out = _adaptive_setup(name, nd, input, output_size)
     _float_input(name, input)
     spatial = tuple(input.shape[2:])
+    if all(o == 1 for o in out):        # torch's shortcut: the mean over the spatial dims
+        return _unbatch(unbatched, input.mean(tuple(range(2, 2 + nd)), keepdim=True))
+    node = _ADAPTIVE_AVG_POOL[nd]
     if all(o and s % o == 0 for s, o in zip(spatial, out)):
         # equal windows: a plain average pool sums each window once, then divides, as torch does
         kernel = tuple(s // o for s, o in zip(spatial, out))
-        y = _avg_poolnd(nd, input, kernel, kernel, 0, False, True, None)
+        y = _avg_poolnd(nd, input, kernel, kernel, 0, False, True, None, name, renamed(WindowMean, node.__name__))
         return _unbatch(unbatched, y)
-    y = input
+    maps = []
     for axis in reversed(range(nd)):
         start, end = _adaptive_windows(spatial[axis], out[axis])
         taps = np.arange(int((end - start).max()))
         index = np.minimum(start[:, None] + taps, end[:, None] - 1)
         weight = np.where(start[:, None] + taps < end[:, None], 1.0 / (end - start)[:, None], 0.0)
-        y = AxisMap.apply(y, axis + 2, index, weight.astype(input._data.dtype), spatial[axis])
-    return _unbatch(unbatched, y)
+        maps.append((axis + 2, index, weight.astype(input._data.dtype), spatial[axis]))
+    return _unbatch(unbatched, node.apply(input, tuple(maps)))
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -465,6 +512,18 @@ def adaptive_avg_pool3d(input, output_size):
 # --- max_unpool -------------------------------------------------------------------------------------
 def _max_unpoolnd(nd, input, indices, kernel_size, stride, padding, output_size):
     name = f"max_unpool{nd}d"
+    if nd == 1:     # as torch: max_unpool2d of input.unsqueeze(-1)
+        _check_rank(input, 1, name)
+        kernel = _ntuple(kernel_size, 1, "kernel_size", name)
+        stride = kernel if stride is None else _ntuple(stride, 1, "stride", name)
+        padding = _ntuple(padding, 1, "padding", name)
+        default = ((input.shape[-1] - 1) * stride[0] - 2 * padding[0] + kernel[0],)
+        size = default if output_size is None else tuple(int(s) for s in output_size)[-1:]
+        if output_size is not None and not default[0] - stride[0] < size[0] < default[0] + stride[0]:
+            raise ValueError(f"{name}: invalid output_size {list(output_size)} (the default for this input is "
+                             f"{list(default)}; each size must be within stride of it)")
+        return _max_unpoolnd(2, input.unsqueeze(-1), indices.unsqueeze(-1), kernel + (1,), stride + (1,),
+                             padding + (0,), size + (1,)).squeeze(-1)
     kernel = _ntuple(kernel_size, nd, "kernel_size", name)
     stride = kernel if stride is None else _ntuple(stride, nd, "stride", name)
     padding = _ntuple(padding, nd, "padding", name)
@@ -489,8 +548,11 @@ def _max_unpoolnd(nd, input, indices, kernel_size, stride, padding, output_size)
         bad = int(index.max()) if int(index.max()) >= limit else int(index.min())
         raise RuntimeError(f"{name}: Found an invalid max index: {bad} (output volumes are of size "
                            f"{'x'.join(map(str, out))})")
-    y = PlaneScatter.apply(input, index, out, False)
+    y = _MAX_UNPOOL[nd].apply(input, index, out, False)
     return _unbatch(unbatched, y)
+
+
+_MAX_UNPOOL = {nd: renamed(PlaneScatter, f"MaxUnpool{nd}DBackward0") for nd in (2, 3)}
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -505,57 +567,71 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpoolnd(3, input, indices, kernel_size, stride, padding, output_size)
 
 
-# --- a sparse linear map along one axis: resampling, adaptive averages, pad modes --------------------
+# --- sparse linear maps along axes: resampling, adaptive averages, pad modes ------------------------
 def _along(w, axis, ndim):
     return w.reshape((-1,) + (1,) * (ndim - axis - 1))
 
 
-class AxisMap(Op):
+def _axis_map(x, axis, index, weight):
     """y[..., o, ...] = sum_t weight[o, t] * x[..., index[o, t], ...] (weight None: one tap of weight 1)."""
-    _node_name = "UpsampleBackward0"
+    xp = array_module(x)
+    index = constant_like(index, x)
+    if weight is None:
+        return xp.take(x, index[:, 0], axis=axis)
+    weight = constant_like(weight, x)
+    y = None
+    for t in range(index.shape[1]):
+        term = xp.take(x, index[:, t], axis=axis)
+        term *= _along(weight[:, t], axis, x.ndim)
+        y = term if y is None else y.__iadd__(term)
+    return y
+
+
+def _axis_map_adjoint(g, axis, index, weight, size):
+    """Transpose of _axis_map: scatter-add g back onto `size` positions along the axis."""
+    xp = array_module(g)
+    rows = xp.moveaxis(g, axis, 0)
+    flat_index = index.reshape(-1)          # index and weight are host constants: the plan is made there
+    order = np.argsort(flat_index, kind="stable")
+    sorted_index = flat_index[order]
+    picked = rows[constant_like(order // index.shape[1], g)]
+    if weight is not None:
+        picked = picked * _along(constant_like(weight.reshape(-1)[order], g), 0, picked.ndim)
+    targets, starts = np.unique(sorted_index, return_index=True)
+    out = xp.zeros((size,) + rows.shape[1:], g.dtype)
+    out[constant_like(targets, g)] = xp.add.reduceat(picked, constant_like(starts, g), axis=0)
+    return xp.ascontiguousarray(xp.moveaxis(out, 0, axis))
+
+
+class AxisMaps(Op):
+    """`maps` ((axis, index, weight, size) ...) applied in turn: one node for a separable resampling."""
 
     @staticmethod
-    def forward(ctx, x, axis, index, weight, size):
-        ctx.args = (axis, index, weight, size)
-        xp = array_module(x)
-        index = constant_like(index, x)
-        if weight is None:
-            return xp.take(x, index[:, 0], axis=axis)
-        weight = constant_like(weight, x)
-        y = None
-        for t in range(index.shape[1]):
-            term = xp.take(x, index[:, t], axis=axis)
-            term *= _along(weight[:, t], axis, x.ndim)
-            y = term if y is None else y.__iadd__(term)
-        return y
+    def forward(ctx, x, maps):
+        ctx.maps = maps
+        for axis, index, weight, _ in maps:
+            x = _axis_map(x, axis, index, weight)
+        return x if maps else x.copy()
 
     @staticmethod
     def backward(ctx, g):
-        return AxisMapAdjoint.apply(g, *ctx.args), None, None, None, None
+        return AxisMapsAdjoint.apply(g, ctx.maps), None
 
 
-class AxisMapAdjoint(Op):
-    """Transpose of AxisMap: scatter-add g back onto `size` positions along the axis."""
-
+class AxisMapsAdjoint(Op):
     @staticmethod
-    def forward(ctx, g, axis, index, weight, size):
-        ctx.args = (axis, index, weight, size)
-        xp = array_module(g)
-        rows = xp.moveaxis(g, axis, 0)
-        flat_index = index.reshape(-1)          # index and weight are host constants: the plan is made there
-        order = np.argsort(flat_index, kind="stable")
-        sorted_index = flat_index[order]
-        targets, starts = np.unique(sorted_index, return_index=True)
-        picked = rows[constant_like(order // index.shape[1], g)]
-        if weight is not None:
-            picked = picked * _along(constant_like(weight.reshape(-1)[order], g), 0, picked.ndim)
-        out = xp.zeros((size,) + rows.shape[1:], g.dtype)
-        out[constant_like(targets, g)] = xp.add.reduceat(picked, constant_like(starts, g), axis=0)
-        return xp.ascontiguousarray(xp.moveaxis(out, 0, axis))
+    def forward(ctx, g, maps):
+        ctx.maps = maps
+        for axis, index, weight, size in reversed(maps):
+            g = _axis_map_adjoint(g, axis, index, weight, size)
+        return g if maps else g.copy()
 
     @staticmethod
     def backward(ctx, gg):
-        return AxisMap.apply(gg, *ctx.args), None, None, None, None
+        return AxisMaps.apply(gg, ctx.maps), None
+
+
+_ADAPTIVE_AVG_POOL = {nd: renamed(AxisMaps, f"AdaptiveAvgPool{nd}DBackward0") for nd in (2, 3)}
 
 
 # --- pad --------------------------------------------------------------------------------------------
@@ -584,6 +660,12 @@ class ConstantPad(Op):
 
 
 _NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_PAD_NODES = {(mode, n): renamed(AxisMaps, f"{name}Pad{n}DBackward0")
+              for mode, name in (("reflect", "Reflection"), ("replicate", "Replication")) for n in (1, 2, 3)}
+# torch builds a circular pad from in-place copies into slices, a chain of CopySlices nodes: ember's one
+# node has the type and name of the chain's last
+_PAD_NODES.update({("circular", n): renamed(AxisMaps, "CopySlices") for n in (1, 2, 3)})
+_PAD_NODES["circular", 1]._node_name = "torch::autograd::CopySlices"
 
 
 def pad(input, pad, mode="constant", value=None):
@@ -622,18 +704,15 @@ def pad(input, pad, mode="constant", value=None):
                                f"of input of size {_shape_str(input.shape)})")
         if mode == "replicate" and s == 0:
             raise RuntimeError(f"pad: replicate padding needs non-empty dimensions, got {_shape_str(input.shape)}")
-    y = input
-    cropped = tuple((min(lo, 0), min(hi, 0)) for lo, hi in pads)
-    if any(lo or hi for lo, hi in cropped):
-        y = ConstantPad.apply(y, cropped, 0)
+    # a negative amount crops; then each padded axis is a one-tap map (its index from numpy's pad)
     lead = input.ndim - n
-    for i, (lo, hi) in enumerate(pads):
-        lo, hi = max(lo, 0), max(hi, 0)
-        if lo or hi:
-            size = y.shape[lead + i]
-            index = np.pad(np.arange(size), (lo, hi), mode=_NUMPY_PAD_MODE[mode])[:, None]
-            y = AxisMap.apply(y, lead + i, index, None, size)
-    return y
+    maps = []
+    for i, (s, (lo, hi)) in enumerate(zip(spatial, pads)):
+        source = np.arange(max(-lo, 0), s - max(-hi, 0))
+        index = np.pad(source, (max(lo, 0), max(hi, 0)), mode=_NUMPY_PAD_MODE[mode])[:, None]
+        if len(index) != s or max(lo, 0) or max(hi, 0):
+            maps.append((lead + i, index, None, s))
+    return _PAD_NODES[mode, n].apply(input, tuple(maps))
 
 
 # --- interpolate ------------------------------------------------------------------------------------
@@ -742,7 +821,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return _adaptive_avg_poolnd(nd, input, tuple(out))
     _float_input(f"upsample_{mode}", input)
     dtype = input._data.dtype
-    y = input
+    maps = []
     # the innermost dimension first, as torch's separable kernels do
     for axis in reversed(range(nd)):
         s, o, sc = spatial[axis], out[axis], scales[axis]
@@ -754,8 +833,16 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             index, weight = _cubic_map(s, o, sc, align_corners, dtype)
         else:
             index, weight = _linear_map(s, o, sc, align_corners, dtype)
-        y = AxisMap.apply(y, axis + 2, index, weight, s)
-    return y if y is not input else input.clone()
+        maps.append((axis + 2, index, weight, s))
+    return _UPSAMPLE_NODES[mode, nd].apply(input, tuple(maps))
+
+
+_UPSAMPLE_NODES = {(mode, nd): renamed(AxisMaps, f"Upsample{name}{nd}DBackward0")
+                   for mode, name, dims in (("nearest", "Nearest", (1, 2, 3)),
+                                            ("nearest-exact", "NearestExact", (1, 2, 3)),
+                                            ("linear", "Linear", (1,)), ("bilinear", "Bilinear", (2,)),
+                                            ("bicubic", "Bicubic", (2,)), ("trilinear", "Trilinear", (3,)))
+                   for nd in dims}
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
@@ -768,3 +855,107 @@ def upsample_nearest(input, size=None, scale_factor=None):
 
 def upsample_bilinear(input, size=None, scale_factor=None):
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# --- fractional max pools ------------------------------------------------------------------------------------------
+def _fractional_starts(sample, size, out, pool, dtype):
+    """ATen's generate_intervals, in the input's float type: pseudo-random window starts, the last at the end."""
+    starts = np.empty(out, np.int64)
+    if out > 1:
+        alpha = dtype.type(size - pool) / dtype.type(out - 1)
+        i = np.arange(out - 1, dtype=dtype)
+        starts[:-1] = ((i + sample) * alpha).astype(np.int64) - np.int64(sample * alpha)
+    if out > 0:
+        starts[-1] = size - pool
+    return starts
+
+
+def _fractional_max_poolnd(nd, input, kernel_size, output_size, output_ratio, return_indices, _random_samples):
+    name = f"fractional_max_pool{nd}d"
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{name} requires specifying either an output_size or an output_ratio")
+    input, unbatched = _batched(input, nd, name)
+    _float_input(name, input)
+    kernel = _ntuple(kernel_size, nd, "kernel_size", name)
+    spatial = tuple(input.shape[2:])
+    if output_size is None:
+        ratio = _ntuple_float(output_ratio, nd)
+        out = tuple(int(s * r) for s, r in zip(spatial, ratio))
+    else:
+        out = _ntuple(output_size, nd, "output_size", name)
+    for s, o, k in zip(spatial, out, kernel):
+        if o + k - 1 > s:
+            raise RuntimeError(f"{name}(): pool size {k} too large relative to input size {s} for output size {o}")
+    x = input._data
+    n, c = x.shape[:2]
+    samples = (_random_samples._data if _random_samples is not None else
+               _rand_like_samples(x, n, c, nd))
+    # which sample drives which dim, as ATen reads them: (width, height) in 2-d, (depth, height, width) in 3-d
+    order = (1, 0) if nd == 2 else (0, 1, 2)
+    starts = [[[_fractional_starts(samples[b, ch, order[d]], spatial[d], out[d], kernel[d], x.dtype)
+                for ch in range(c)] for b in range(n)] for d in range(nd)]
+    grids = [np.asarray(s) for s in starts]       # (N, C, out_d) per dim
+    shape = (n, c) + out
+    xp = array_module(x)
+    flat = x.reshape(n, c, -1)
+
+    def positions(offsets):
+        pos = []
+        for d, (g, k) in enumerate(zip(grids, offsets)):
+            view = [n, c] + [1] * nd
+            view[2 + d] = out[d]
+            pos.append(np.broadcast_to((g + k).reshape(view), shape))
+        return pos
+
+    def tap(offsets):
+        index = _flat_index_nd(positions(offsets), spatial)
+        return xp.take_along_axis(flat, xp.asarray(index.reshape(n, c, -1)), axis=2).reshape(shape), index
+    first_values, first_index = tap((0,) * nd)
+    values, index = _running_argmax(first_values, first_index,
+                                    (tap(k) for k in itertools.product(*(range(k) for k in kernel)) if any(k)))
+    y = _FRACTIONAL_MAX_POOL[nd].apply(input, index, values)
+    if not return_indices:
+        return _unbatch(unbatched, y)
+    from .._tensor import Tensor
+    return _unbatch(unbatched, y, Tensor._make(index))
+
+
+def _flat_index_nd(positions, spatial):
+    return sum(p * s for p, s in zip(positions, _plane_strides(spatial)))
+
+
+def _ntuple_float(value, n):
+    return tuple(float(v) for v in value) if isinstance(value, (tuple, list)) else (float(value),) * n
+
+
+def _rand_like_samples(x, n, c, nd):
+    from .creation import rand
+    return rand(n, c, nd, dtype=_dtype_of(x))._data
+
+
+def _dtype_of(array):
+    from .. import _dtype
+    return _dtype.as_dtype(array.dtype)
+
+
+_FRACTIONAL_MAX_POOL = {nd: renamed(PlaneGather, f"FractionalMaxPool{nd}DBackward0") for nd in (2, 3)}
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    return _fractional_max_poolnd(2, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    return _fractional_max_poolnd(3, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                                       _random_samples=None):
+    return _fractional_max_poolnd(2, input, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                                       _random_samples=None):
+    return _fractional_max_poolnd(3, input, kernel_size, output_size, output_ratio, True, _random_samples)

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import _dtype
 from .._backend import accumulate, array_module
-from ..autograd.function import Op
+from ..autograd.function import Op, renamed
 from ..amp.autocast_mode import full_precision_on_cuda
 from ._registry import named, torch_api
 from .._tensor import Tensor
@@ -89,12 +89,15 @@ class Sum(Op):
     def forward(ctx, x, dims, keepdim, np_dtype):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         if dims is not None:
-            ctx._node_name = "SumBackward1"
+            ctx.__class__ = _SUM_DIM
         return x.sum(axis=dims, keepdims=keepdim, dtype=np_dtype)
 
     @staticmethod
     def backward(ctx, g):
         return _reduced_grad_broadcast(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
+
+
+_SUM_DIM = renamed(Sum, "SumBackward1")      # torch's node for a reduction over given dims
 
 
 def _accumulate_dtype(input, dtype):
@@ -149,7 +152,7 @@ class Mean(Op):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         ctx.count = _count(x.shape, dims)
         if dims is not None:
-            ctx._node_name = "MeanBackward1"
+            ctx.__class__ = _MEAN_DIM
         with np.errstate(all="ignore"):         # mean over zero elements is nan, as torch
             y = x.mean(axis=dims, keepdims=keepdim)
         return y.astype(x.dtype, copy=False)
@@ -158,6 +161,9 @@ class Mean(Op):
     def backward(ctx, g):
         return _reduced_grad_broadcast(g / builtins.max(ctx.count, 1), ctx.in_shape, ctx.dims, ctx.keepdim), \
             None, None
+
+
+_MEAN_DIM = renamed(Mean, "MeanBackward1")      # torch's node for a reduction over given dims
 
 
 @torch_api()
@@ -171,7 +177,7 @@ class Prod(Op):
     def forward(ctx, x, dims, keepdim, np_dtype):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         if dims is not None:
-            ctx._node_name = "ProdBackward1"
+            ctx.__class__ = _PROD_DIM
         y = x.prod(axis=dims, keepdims=keepdim, dtype=np_dtype)
         ctx.save_for_backward(x, y)
         return y
@@ -191,6 +197,9 @@ class Prod(Op):
             others = others.movedim(tuple(range(-len(dims), 0)), dims)
             return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim) * others, None, None, None
         return gy / x, None, None, None
+
+
+_PROD_DIM = renamed(Prod, "ProdBackward1")      # torch's node for a reduction over given dims
 
 
 def _exclusive_cumprod(t):
@@ -356,6 +365,35 @@ class Amin(Extreme):
     pass
 
 
+class ValuesAt(Op):
+    """The input's values at `index` along `dim` (None: at a flat position), squeezed unless keepdim: the
+    values of max/min/median/kthvalue along a dim, one node as torch's (MaxBackward0 ...)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index, keepdim):
+        ctx.in_shape, ctx.dim, ctx.index, ctx.keepdim = x.shape, dim, index, keepdim
+        if dim is None:
+            return x.reshape(-1)[index]
+        values = array_module(x).take_along_axis(x, index, axis=dim)
+        return values if keepdim else values.squeeze(dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .index import ScatterAdd
+        if ctx.dim is None:
+            zeros = Tensor._make(array_module(g._data).zeros((math.prod(ctx.in_shape),), g._data.dtype))
+            return ScatterAdd.apply(zeros, 0, ctx.index.reshape(1), g.reshape(1)).reshape(ctx.in_shape), None, None, \
+                None
+        if not ctx.keepdim:
+            g = g.unsqueeze(ctx.dim)
+        zeros = Tensor._make(array_module(g._data).zeros(ctx.in_shape, g._data.dtype))
+        return ScatterAdd.apply(zeros, ctx.dim, ctx.index, g), None, None, None
+
+
+_VALUES_AT = {name: renamed(ValuesAt, name) for name in ("MaxBackward0", "MinBackward0", "MedianBackward0",
+                                                          "MedianBackward1", "KthvalueBackward0")}
+
+
 def _reduce_dim_op(name, kernel, arg_kernel):
     def fn(input, dim=None, keepdim=False, *, out=None):
         from .elementwise import maximum, minimum
@@ -366,13 +404,12 @@ def _reduce_dim_op(name, kernel, arg_kernel):
         d = input._dim(dim)
         if input.shape[d] == 0 if input.dim() else False:
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-        from .index import gather
-        idx = _T()._make(array_module(input._data).expand_dims(arg_kernel(input._data, axis=d), d)
-                         if input.dim() else array_module(input._data).zeros((), np.int64))
-        values = gather(input, d, idx) if input.dim() else input.clone()
-        if not keepdim and input.dim():
-            values, idx = values.squeeze(d), idx.squeeze(d)
-        return values_indices[name](named(values, node_name), idx)
+        xp = array_module(input._data)
+        if not input.dim():
+            return values_indices[name](named(input.clone(), node_name), _T()._make(xp.zeros((), np.int64)))
+        idx = xp.expand_dims(arg_kernel(input._data, axis=d), d)
+        return values_indices[name](_VALUES_AT[node_name].apply(input, d, idx, keepdim),
+                                    _T()._make(idx if keepdim else idx.squeeze(d)))
     node_name = name.capitalize() + "Backward0"
     fn.__name__ = name
     return fn
@@ -449,31 +486,29 @@ def count_nonzero(input, dim=None):
     return NoGrad.apply(input, lambda x: array_module(x).asarray(np.count_nonzero(x, axis=dims)).astype(np.int64))
 
 
-def _kth(name, input, k, dim, keepdim):
-    """k-th smallest (0-based k) along dim, with its index: median, kthvalue."""
-    from .index import gather
-    d = input._dim(dim) if input.dim() else 0
-    arr = input._data if input.dim() else input._data.reshape(1)
-    order = array_module(arr).argsort(arr, axis=d, kind="stable")
-    idx_t = _T()._make(order[(slice(None),) * d + (slice(k, k + 1),)].astype(np.int64))
-    src = input if input.dim() else input.reshape(1)
-    values = gather(src, d, idx_t)
-    if not keepdim:
-        values, idx_t = values.squeeze(d), idx_t.squeeze(d)
-    return values_indices[name](values, idx_t)
+def _kth(name, node, input, k, dim, keepdim):
+    """k-th smallest (0-based k) along dim, with its index: median, kthvalue (node: torch's node name)."""
+    xp = array_module(input._data)
+    if not input.dim():
+        return values_indices[name](named(input.clone(), node), _T()._make(xp.zeros((), np.int64)))
+    d = input._dim(dim)
+    order = xp.argsort(input._data, axis=d, kind="stable")
+    idx = order[(slice(None),) * d + (slice(k, k + 1),)].astype(np.int64)
+    return values_indices[name](_VALUES_AT[node].apply(input, d, idx, keepdim),
+                                _T()._make(idx if keepdim else idx.squeeze(d)))
 
 
 @torch_api()
 def median(input, dim=None, keepdim=False):
     if dim is None:
-        flat = input.reshape(-1)
-        if flat.numel() == 0:
+        if input.numel() == 0:
             from .creation import tensor
             return tensor(float("nan"), dtype=input.dtype, device=input.device)
-        return named(_kth("median", flat, (flat.numel() - 1) // 2, 0, False).values, "MedianBackward0")
+        flat = input._data.reshape(-1)
+        position = array_module(flat).argsort(flat, kind="stable")[(flat.size - 1) // 2]
+        return _VALUES_AT["MedianBackward0"].apply(input, None, position, False)
     n = input.shape[input._dim(dim)] if input.dim() else 1
-    values, indices = _kth("median", input, (n - 1) // 2, dim, keepdim)
-    return values_indices["median"](named(values, "MedianBackward1"), indices)
+    return _kth("median", "MedianBackward1", input, (n - 1) // 2, dim, keepdim)
 
 
 @torch_api()
@@ -486,7 +521,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     n = input.shape[input._dim(dim)] if input.dim() else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
-    return _kth("kthvalue", input, k - 1, dim, keepdim)
+    return _kth("kthvalue", "KthvalueBackward0", input, k - 1, dim, keepdim)
 
 
 @torch_api()
@@ -626,6 +661,8 @@ def logsumexp(input, dim, keepdim=False):
 
 
 class Softmax(Op):
+    array_backward = True     # the backward's Tensor and array forms below
+
     @staticmethod
     def forward(ctx, x, dim):
         xp = array_module(x)
@@ -639,10 +676,14 @@ class Softmax(Op):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return y * (g - (g * y).sum(ctx.dim, keepdim=True)), None
+        if isinstance(g, Tensor):
+            return y * (g - (g * y).sum(ctx.dim, keepdim=True)), None
+        return y * (g - (g * y).sum(axis=ctx.dim, keepdims=True)), None
 
 
 class LogSoftmax(Op):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, dim):
         xp = array_module(x)
@@ -656,7 +697,9 @@ class LogSoftmax(Op):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g - y.exp() * g.sum(ctx.dim, keepdim=True), None
+        if isinstance(g, Tensor):
+            return g - y.exp() * g.sum(ctx.dim, keepdim=True), None
+        return g - array_module(y).exp(y) * g.sum(axis=ctx.dim, keepdims=True), None
 
 
 def _softmax_dim(input, dim, name):

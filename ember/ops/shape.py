@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from .._backend import array_module, diagonal_view, memory_layout, to_host
-from ..autograd.function import Op
+from ..autograd.function import Op, renamed
 from ..autograd.grad_mode import state
 from ..autograd.graph import sum_to_shape
 from ._registry import named, torch_api
@@ -63,8 +63,8 @@ class View(Op):
 
 
 class Reshape(Op):
-    """reshape that had to copy (the input was not viewable)."""
-    _node_name = "UnsafeViewBackward0"      # torch's name: it copies, then views the copy
+    """The view of a copy that reshape makes of an input it cannot view (torch's _unsafe_view after a clone)."""
+    _node_name = "UnsafeViewBackward0"
     array_backward = True
 
     @staticmethod
@@ -95,8 +95,8 @@ def reshape(input, *shape):
     try:
         array_module(input._data).reshape(input._data, shape, copy=False)
         return View.apply(input, shape)
-    except ValueError:
-        return Reshape.apply(input, shape)
+    except ValueError:     # as torch: a contiguous copy (CloneBackward0), then its view (UnsafeViewBackward0)
+        return Reshape.apply(input.contiguous(), shape)
 
 
 @torch_api(function=False)
@@ -358,12 +358,34 @@ class Select(Slice):
     pass
 
 
-class Split(Slice):
-    pass
+class Pieces(Op):
+    """torch's split / chunk / unbind: one node with an output per piece (each a view of the input), whose
+    backward joins the pieces' gradients (zeros for an unused piece)."""
+    view = True
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, d, bounds, keep_dim):
+        ctx.d, ctx.keep_dim = d, keep_dim
+        lead = (slice(None),) * d
+        if keep_dim:
+            return tuple(x[lead + (slice(a, b),)] for a, b in bounds)
+        return tuple(x[lead + (i,)] for i in range(len(bounds)))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        d = ctx.d
+        if isinstance(grads[0], _T()):
+            g = cat(list(grads), d) if ctx.keep_dim else stack(list(grads), d)
+        else:
+            xp = array_module(grads[0])
+            g = xp.concatenate(grads, d) if ctx.keep_dim else xp.stack(grads, d)
+        return g, None, None, None
 
 
-class Unbind(Slice):
-    pass
+_SPLIT_NODES = {name: renamed(Pieces, name) for name in (
+    "SplitBackward0", "SplitWithSizesBackward0", "UnbindBackward0", "UnsafeSplitBackward0",
+    "UnsafeSplitWithSizesBackward0")}
 
 
 @torch_api()
@@ -401,17 +423,17 @@ def _multi_output_views(views, function):
 @torch_api()
 def unbind(input, dim=0):
     d = input._dim(dim)
-    return _multi_output_views(tuple(Unbind.apply(input, (slice(None),) * d + (i,)) for i in range(input.shape[d])),
+    return _multi_output_views(_SPLIT_NODES["UnbindBackward0"].apply(input, d, [(i, i + 1) for i in range(input.shape[d])], False),
                                "Unbind")
 
 
 @torch_api()
 def split(tensor, split_size_or_sections, dim=0):
-    return _multi_output_views(_split(tensor, split_size_or_sections, dim),
-                               "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes")
+    kind = "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes"
+    return _multi_output_views(_pieces(kind + "Backward0", tensor, split_size_or_sections, dim), kind)
 
 
-def _split(tensor, split_size_or_sections, dim):
+def _pieces(node, tensor, split_size_or_sections, dim):
     d = tensor._dim(dim)
     size = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -426,7 +448,7 @@ def _split(tensor, split_size_or_sections, dim):
                                f"dimension {d}), but got split_sizes={sections}")
         starts = np.cumsum([0] + sections[:-1])
         bounds = [(int(s), int(s) + n) for s, n in zip(starts, sections)]
-    return tuple(Split.apply(tensor, (slice(None),) * d + (slice(a, b),)) for a, b in bounds)
+    return _SPLIT_NODES[node].apply(tensor, d, bounds, True)
 
 
 @torch_api()
@@ -436,11 +458,33 @@ def split_with_sizes(input, split_sizes, dim=0):
 
 @torch_api()
 def chunk(input, chunks, dim=0):
+    return _multi_output_views(_chunk("SplitBackward0", input, chunks, dim), "Split")
+
+
+@torch_api()
+def unsafe_chunk(input, chunks, dim=0):
+    return _chunk("UnsafeSplitBackward0", input, chunks, dim)
+
+
+@torch_api()
+def unsafe_split(input, split_size, dim=0):
+    if not isinstance(split_size, int):
+        raise TypeError(f"unsafe_split(): argument 'split_size' (position 2) must be int, not "
+                        f"{type(split_size).__name__} (use unsafe_split_with_sizes for a list of sizes)")
+    return _pieces("UnsafeSplitBackward0", input, split_size, dim)
+
+
+@torch_api()
+def unsafe_split_with_sizes(input, split_sizes, dim=0):
+    return _pieces("UnsafeSplitWithSizesBackward0", input, list(split_sizes), dim)
+
+
+def _chunk(node, input, chunks, dim):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     size = input.shape[input._dim(dim)]
     step = -(-size // chunks)
-    return split(input, max(step, 1), dim) if size else split(input, 0, dim)
+    return _pieces(node, input, max(step, 1) if size else 0, dim)
 
 
 @torch_api()
@@ -453,7 +497,8 @@ def tensor_split(input, indices_or_sections, dim=0):
     else:
         idx = [0] + list(indices_or_sections) + [size]
         sizes = [max(0, min(b, size) - min(a, size)) for a, b in zip(idx, idx[1:])]
-    return _split(input, sizes, dim)        # torch slices: these views may be written in place
+    starts = np.cumsum([0] + sizes[:-1])        # torch slices: views that may be written in place
+    return tuple(narrow(input, d, int(start), n) for start, n in zip(starts, sizes))
 
 
 class Cat(Op):
@@ -503,7 +548,21 @@ def stack(tensors, dim=0):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
                                f"entry 0 and {list(t.shape)} at entry {i}")
     d = tensors[0]._dim(dim, tensors[0].dim() + 1)
-    return named(cat([unsqueeze(t, d) for t in tensors], d), "StackBackward0")
+    from .elementwise import _cast
+    from .. import _dtype
+    dt = _dtype.result_type(*tensors)
+    return Stack.apply(*[_cast(t, dt) for t in tensors], dim=d)
+
+
+class Stack(Op):
+    @staticmethod
+    def forward(ctx, *arrays, dim):
+        ctx.dim = dim
+        return array_module(arrays[0]).stack(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return unbind(g, ctx.dim)
 
 
 @torch_api(method=False)

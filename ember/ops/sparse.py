@@ -1,4 +1,6 @@
-"""Lookup ops (nn.functional.embedding, one_hot): forward and backward together."""
+"""Lookup ops (nn.functional.embedding, embedding_bag, one_hot): forward and backward together."""
+import warnings
+
 import numpy as np
 
 from .._backend import array_module
@@ -7,7 +9,7 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import no_grad
 from ._registry import torch_api
 
-__all__ = ["embedding", "one_hot"]
+__all__ = ["embedding", "embedding_bag", "one_hot"]
 
 
 def _row_counts(xp, flat_indices, num_rows):
@@ -115,3 +117,143 @@ def one_hot(tensor, num_classes=-1):
                                f"num_classes={num_classes})")
     out = (data[..., None] == xp.arange(num_classes)).astype(np.int64)
     return Tensor._make(out)
+
+
+class _Bags:
+    """The bags of an embedding_bag call as flat arrays: the looked-up rows that count (padding dropped), the
+    bag of each, and per bag its number of rows and where they start."""
+
+    def __init__(self, indices, offsets, num_bags, end, padding_idx, num_rows):
+        xp = array_module(indices)
+        position = xp.arange(len(indices))
+        bag = xp.searchsorted(offsets[1:num_bags], position, side="right")
+        self.keep = position < end      # with include_last_offset, rows after the last offset are in no bag
+        if padding_idx is not None:
+            self.keep &= indices != padding_idx
+        self.rows, self.bag = indices[self.keep], bag[self.keep]
+        self.num_bags, self.num_rows = num_bags, num_rows
+        self.count = xp.bincount(self.bag, minlength=num_bags)
+        self.counts_of_rows = xp.bincount(indices, minlength=num_rows)      # for scale_grad_by_freq
+
+
+class EmbeddingBag(Op):
+    """Per bag, the sum (optionally per_sample_weights-weighted), mean or max of its rows of weight (an empty bag
+    gives zeros); in max mode the gradient goes to each feature's maximal row."""
+    inputs = (0, 1)         # weight and per_sample_weights, as torch's node
+
+    @staticmethod
+    def forward(ctx, weight, per_sample_weights, bags, mode, scale_grad_by_freq):
+        xp = array_module(weight)
+        ctx.bags, ctx.mode, ctx.scale_grad_by_freq = bags, mode, scale_grad_by_freq
+        picked = weight[bags.rows]
+        out = xp.zeros((bags.num_bags, weight.shape[1]), weight.dtype)
+        if mode == "max":
+            if len(bags.rows):
+                starts = xp.concatenate([xp.zeros(1, np.int64), xp.cumsum(bags.count)[:-1]])
+                filled = bags.count > 0
+                out[filled] = xp.maximum.reduceat(picked, starts[filled], axis=0)
+                # the first row reaching each bag's maximum, per feature
+                hit = picked == out[bags.bag]
+                position = xp.where(hit, xp.arange(len(picked))[:, None], len(picked))
+                first = xp.minimum.reduceat(position, starts[filled], axis=0)
+                ctx.argmax = (bags.rows[first], xp.arange(weight.shape[1])[None, :].repeat(len(first), 0),
+                              xp.nonzero(filled)[0])
+            return out
+        if per_sample_weights is not None:
+            picked = picked * per_sample_weights[bags.keep][:, None]
+        xp.add.at(out, bags.bag, picked)
+        if mode == "mean":
+            out /= xp.maximum(bags.count, 1)[:, None].astype(out.dtype)
+        ctx.save_for_backward(weight, per_sample_weights)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .creation import zeros
+        bags = ctx.bags
+        rows, bag = Tensor._make(bags.rows), Tensor._make(bags.bag)
+        if ctx.mode == "max":
+            gw = zeros((bags.num_rows, g.shape[1]), dtype=g.dtype)
+            if len(bags.rows):
+                word, feature, filled = ctx.argmax
+                gw = gw.index_put((Tensor._make(word), Tensor._make(feature)), g[Tensor._make(filled)],
+                                  accumulate=True)
+            return gw, None, None, None, None
+        weight, per_sample_weights = ctx.saved_tensors
+        per_row = g[bag]
+        scale = np.ones(len(bags.rows), g._data.dtype)
+        if ctx.mode == "mean":
+            scale = scale / bags.count[bags.bag]
+        if ctx.scale_grad_by_freq:
+            scale = scale / bags.counts_of_rows[bags.rows]
+        gw = gpsw = None
+        if ctx.needs_input_grad[0]:
+            contribution = per_row * Tensor._make(scale.astype(g._data.dtype)[:, None])
+            if per_sample_weights is not None:
+                contribution = contribution * per_sample_weights[Tensor._make(bags.keep)].unsqueeze(1)
+            gw = zeros((bags.num_rows, g.shape[1]), dtype=g.dtype).index_add(0, rows, contribution)
+        if per_sample_weights is not None and ctx.needs_input_grad[1]:
+            dots = (per_row * weight[rows]).sum(1)
+            gpsw = zeros(tuple(per_sample_weights.shape), dtype=g.dtype).index_put(
+                (Tensor._make(np.nonzero(bags.keep)[0]),), dots)
+        return gw, gpsw, None, None, None
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    if weight.dtype.name == "int64" and input.is_floating_point():
+        warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, "
+                      "input, ...)` is deprecated, and should now be `embedding_bag(input, weight, ...)`.",
+                      stacklevel=2)
+        weight, input = input, weight
+    if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "
+                         f"must have the same shape as the input ({input.shape})")
+    if weight.dim() != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError(f"if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             f"fixed length sequences. However, found offsets of type {type(offsets)}")
+        offsets_array = np.arange(0, input.numel(), input.shape[1], dtype=np.int64)
+        include_last_offset = False
+        indices = input._data.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        offsets_array, indices = offsets._data.astype(np.int64), input._data
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
+    _check_indices(input, weight.shape[0])
+    if len(offsets_array) and offsets_array[0] != 0:
+        raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                           f"position 0. However, got {int(offsets_array[0])}")
+    if len(offsets_array) and offsets_array[-1] > len(indices):
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {len(indices)}, but got "
+                           f"offsets[-1] of {int(offsets_array[-1])}")
+    if max_norm is not None:
+        _renorm_rows(weight, indices, max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+                                  f"GitHub.")
+    num_rows = weight.shape[0]
+    if padding_idx is not None:
+        if not -num_rows <= padding_idx < num_rows:
+            raise AssertionError(f"padding_idx must be within the number of embeddings (got padding_idx="
+                                 f"{padding_idx} for {num_rows} embeddings)")
+        padding_idx %= num_rows
+    num_bags = len(offsets_array) - 1 if include_last_offset else len(offsets_array)
+    end = int(offsets_array[-1]) if include_last_offset and len(offsets_array) else len(indices)
+    bags = _Bags(indices.astype(np.int64), offsets_array, num_bags, end, padding_idx, num_rows)
+    return EmbeddingBag.apply(weight, per_sample_weights, bags, mode, scale_grad_by_freq)

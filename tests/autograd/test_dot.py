@@ -50,12 +50,13 @@ def test_mlp_loss_graph(mlp_loss):
         assert nodes[target][0] == "AccumulateGrad"
     labels = [label for label, _ in nodes.values()]
     assert labels.count("AccumulateGrad") == 4
-    for name in ("CrossEntropyLossBackward0", "TanhBackward0", "AddmmBackward0", "TBackward0"):    # as torchviz draws torch's
+    for name in ("NllLossBackward0", "LogSoftmaxBackward0", "TanhBackward0", "AddmmBackward0",
+                 "TBackward0"):    # as torchviz draws torch's
         assert name in labels, name
     # the output: a green box fed by the loss node
     out = by_label["\n ()"]
     assert 'fillcolor="darkolivegreen1"' in nodes[out][1]
-    assert [(nodes[a][0], b) for a, b, _ in edges if b == out] == [("CrossEntropyLossBackward0", out)]
+    assert [(nodes[a][0], b) for a, b, _ in edges if b == out] == [("NllLossBackward0", out)]
     # every backward node is reached from a leaf: the graph is connected from the parameters to the loss
     reached, frontier = set(), {by_label["0.weight\n (3, 4)"]}
     while frontier:
@@ -101,6 +102,6 @@ def test_save_dot_and_render(tmp_path, mlp_loss):
         pytest.skip("Graphviz's dot is not installed (apt-get install graphviz): rendering not checked")
     svg = open(dot_module.save(source, str(tmp_path / "graph.svg"))).read()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
-    assert "CrossEntropyLossBackward0" in svg and "0.weight" in svg and "AccumulateGrad" in svg
+    assert "NllLossBackward0" in svg and "0.weight" in svg and "AccumulateGrad" in svg
     png = dot_module.save(source, str(tmp_path / "graph.bin"), format="png")
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"

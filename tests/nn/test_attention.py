@@ -1,6 +1,7 @@
 """Attention against the torch oracle: scaled_dot_product_attention, MultiheadAttention (masks, weights,
-batch_first, kdim/vdim, bias_kv, zero_attn, unbatched), TransformerEncoderLayer/TransformerEncoder
-(post/pre-norm, relu/gelu, masks, eval) with torch's weights, state_dict keys and reprs."""
+batch_first, kdim/vdim, bias_kv, zero_attn, unbatched), TransformerEncoderLayer/TransformerEncoder,
+TransformerDecoderLayer/TransformerDecoder and Transformer (post/pre-norm, relu/gelu, masks, eval) with torch's
+weights, state_dict keys and reprs."""
 import numpy as np
 import pytest
 
@@ -226,3 +227,81 @@ def test_transformer_encoder_inference_zeroes_padding_like_torch_nested_path():
 def test_generate_square_subsequent_mask():
     assert_close(ember.nn.Transformer.generate_square_subsequent_mask(4),
                  torch.nn.Transformer.generate_square_subsequent_mask(4))
+
+
+# --- TransformerDecoder(Layer) and Transformer ----------------------------------------------------------------
+
+DECODER_GRID = [(False, "relu", False), (True, "gelu", True), (False, "gelu", True), (True, "relu", False)]
+
+
+@pytest.mark.parametrize("norm_first,activation,batch_first", DECODER_GRID,
+                         ids=[f"{'pre' if n else 'post'}_norm-{a}-{'bf' if b else 'sf'}" for n, a, b in DECODER_GRID])
+def test_transformer_decoder_matches_torch(norm_first, activation, batch_first):
+    kwargs = dict(dim_feedforward=16, dropout=0.1, activation=activation, batch_first=batch_first,
+                  norm_first=norm_first)
+    t_mod = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(8, 2, **kwargs), 2,
+                                        norm=torch.nn.LayerNorm(8)).double().eval()
+    e_mod = ember.nn.TransformerDecoder(ember.nn.TransformerDecoderLayer(8, 2, **kwargs), 2,
+                                        norm=ember.nn.LayerNorm(8)).double().eval()
+    assert list(e_mod.state_dict()) == list(t_mod.state_dict())
+    shape = (lambda s: (2, s, 8)) if batch_first else (lambda s: (s, 2, 8))
+    tgt, memory = _rand(*shape(4), dtype=np.float64), _rand(*shape(5), seed=1, dtype=np.float64)
+    causal = torch.nn.Transformer.generate_square_subsequent_mask(4, dtype=torch.float64).numpy()
+    tgt_pad, mem_pad = np.zeros((2, 4), bool), np.zeros((2, 5), bool)
+    tgt_pad[1, 3:], mem_pad[0, 4:] = True, True
+    memory_mask = _bool_mask((4, 5)) == 0
+    _compare(t_mod, e_mod, [tgt, memory], lambda m, t, mem: m(t, mem))
+    _compare(t_mod, e_mod, [tgt, memory, causal], lambda m, t, mem, c: m(t, mem, tgt_mask=c.detach()))
+    _compare(t_mod, e_mod, [tgt, memory, causal], lambda m, t, mem, c: m(t, mem, tgt_mask=c.detach(),
+                                                                          tgt_is_causal=True))
+    _compare(t_mod, e_mod, [tgt, memory, tgt_pad, mem_pad, memory_mask],
+             lambda m, t, mem, tp, mp, mm: m(t, mem, tgt_key_padding_mask=tp, memory_key_padding_mask=mp,
+                                             memory_mask=mm))
+    unbatched = (lambda a: a[0]) if batch_first else (lambda a: a[:, 0])
+    _compare(t_mod, e_mod, [unbatched(tgt), unbatched(memory)], lambda m, t, mem: m(t, mem))
+
+
+@pytest.mark.parametrize("batch_first", [False, True], ids=["sf", "bf"])
+def test_transformer_matches_torch_and_state_dicts_load_both_ways(batch_first):
+    kwargs = dict(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=16, dropout=0.1,
+                  batch_first=batch_first)
+    t_mod = torch.nn.Transformer(**kwargs).double().eval()
+    e_mod = ember.nn.Transformer(**kwargs).double().eval()
+    assert list(e_mod.state_dict()) == list(t_mod.state_dict())
+    assert [tuple(p.shape) for p in e_mod.parameters()] == [tuple(p.shape) for p in t_mod.parameters()]
+    shape = (lambda s: (2, s, 8)) if batch_first else (lambda s: (s, 2, 8))
+    src, tgt = _rand(*shape(5), dtype=np.float64), _rand(*shape(4), seed=1, dtype=np.float64)
+    tgt_mask = ember.nn.Transformer.generate_square_subsequent_mask(4, dtype=ember.float64).numpy()
+    src_pad = np.zeros((2, 5), bool)
+    src_pad[1, 4:] = True
+    _compare(t_mod, e_mod, [src, tgt, tgt_mask, src_pad],
+             lambda m, s, t, c, p: m(s, t, tgt_mask=c.detach(), src_key_padding_mask=p,
+                                     memory_key_padding_mask=p))
+    # ember's weights load into torch and give torch's numbers
+    t_back = torch.nn.Transformer(**kwargs).double().eval()
+    t_back.load_state_dict({k: torch.tensor(v.detach().numpy()) for k, v in e_mod.state_dict().items()})
+    with torch.no_grad():
+        expected = t_back(torch.tensor(src), torch.tensor(tgt))
+    with ember.no_grad():
+        assert_close(e_mod(ember.tensor(src), ember.tensor(tgt)), expected, rtol=1e-9, atol=1e-10)
+
+
+def test_transformer_init_and_errors_as_torch():
+    ember.manual_seed(0)
+    model = ember.nn.Transformer(d_model=16, nhead=4, num_encoder_layers=1, num_decoder_layers=1,
+                                 dim_feedforward=32)
+    # xavier-uniform for every matrix: |w| <= sqrt(6 / (fan_in + fan_out))
+    w = model.encoder.layers[0].linear1.weight.detach().numpy()
+    assert np.abs(w).max() <= np.sqrt(6 / (16 + 32)) and np.abs(w).max() > 0.5 * np.sqrt(6 / (16 + 32))
+    assert not model.decoder.layers[0].norm1.bias.detach().numpy().any()
+    assert model.encoder.norm is not None and model.decoder.norm is not None
+    src = ember.randn(5, 2, 16)
+    with pytest.raises(RuntimeError, match="the batch number of src and tgt must be equal"):
+        model(src, ember.randn(4, 3, 16))
+    with pytest.raises(RuntimeError, match="the feature number of src and tgt must be equal to d_model"):
+        model(src, ember.randn(4, 2, 8))
+    with pytest.warns(UserWarning, match="enable_nested_tensor is True, but self.use_nested_tensor is False"):
+        ember.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1)
+    custom = ember.nn.Transformer(d_model=8, nhead=2, custom_encoder=ember.nn.Identity(),
+                                  custom_decoder=ember.nn.Identity())
+    assert isinstance(custom.encoder, ember.nn.Identity) and isinstance(custom.decoder, ember.nn.Identity)

@@ -102,7 +102,9 @@ def test_kinks_use_torchs_subgradient(name, fn):
 def test_double_backward_of_table_activations():
     for fn in (lambda T, x: T.nn.functional.elu(x), lambda T, x: T.nn.functional.gelu(x),
                lambda T, x: T.nn.functional.silu(x), lambda T, x: T.nn.functional.softplus(x, 2.0),
-               lambda T, x: T.nn.functional.mish(x), lambda T, x: T.nn.functional.logsigmoid(x)):
+               lambda T, x: T.nn.functional.mish(x), lambda T, x: T.nn.functional.logsigmoid(x),
+               lambda T, x: T.nn.functional.glu(x.view(2, 4)) * x[:2].view(2, 1),
+               lambda T, x: T.nn.functional.prelu(x * x[3], T.tensor([0.25], dtype=x.dtype))):
         grads = []
         for T in (torch, ember):
             x = T.tensor(np.linspace(-2, 2, 8), requires_grad=True)      # avoids 0, where torch's elu

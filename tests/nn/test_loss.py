@@ -36,6 +36,10 @@ LOSSES = [
     ("smooth_l1-beta", lambda T, r, x, t: F(T).smooth_l1_loss(x, t, reduction=r, beta=0.5), [(6, 4), (6, 4)], {}),
     ("smooth_l1-beta0", lambda T, r, x, t: F(T).smooth_l1_loss(x, t, reduction=r, beta=0.0), [(6, 4), (6, 4)], {}),
     ("huber", lambda T, r, x, t: F(T).huber_loss(x, t, reduction=r, delta=0.7), [(6, 4), (6, 4)], {}),
+    ("l1-weight", lambda T, r, x, t, w: F(T).l1_loss(x, t, reduction=r, weight=w.abs()), [(6, 4)] * 3, {}),
+    ("mse-weight", lambda T, r, x, t, w: F(T).mse_loss(x, t, reduction=r, weight=w.abs()), [(6, 4)] * 3, {}),
+    ("huber-weight", lambda T, r, x, t, w: F(T).huber_loss(x, t, reduction=r, weight=w.abs()), [(6, 4)] * 3, {}),
+    ("mse-broadcast", lambda T, r, x, t: F(T).mse_loss(x, t, reduction=r), [(6, 4), (4,)], {}),
     ("ce", lambda T, r, x: F(T).cross_entropy(x, T.tensor(CLASS_IDX), reduction=r), [(6, 4)], {}),
     ("ce-weight", lambda T, r, x: F(T).cross_entropy(x, T.tensor(CLASS_IDX), W(T, x), reduction=r), [(6, 4)], {}),
     ("ce-smoothing", lambda T, r, x: F(T).cross_entropy(x, T.tensor(CLASS_IDX), reduction=r, label_smoothing=0.2),
@@ -52,6 +56,9 @@ LOSSES = [
     ("nll-weight", lambda T, r, x: F(T).nll_loss(x, T.tensor(CLASS_IDX), W(T, x), reduction=r), [(6, 4)], {}),
     ("nll-spatial-ignore", lambda T, r, x: F(T).nll_loss(x, T.tensor(CLASS_IDX_SPATIAL.clip(0)), ignore_index=0,
                                                          reduction=r), [(6, 4, 2, 3)], {}),
+    ("nll-3d", lambda T, r, x: F(T).nll_loss(x, T.tensor(CLASS_IDX_SPATIAL[:, 0]), reduction=r), [(6, 4, 3)], {}),
+    ("nll-5d-weight", lambda T, r, x: F(T).nll_loss(x, T.tensor(CLASS_IDX_SPATIAL[:, :, :, None].repeat(2, 3)),
+                                                    W(T, x), reduction=r), [(6, 4, 2, 3, 2)], {}),
     ("bce", lambda T, r, x, t: F(T).binary_cross_entropy(x.sigmoid(), t.sigmoid(), reduction=r), [(6, 4), (6, 4)], {}),
     ("bce-weight", lambda T, r, x, t: F(T).binary_cross_entropy(x.sigmoid(), t.sigmoid(), W(T, x), reduction=r),
      [(6, 4), (6, 4)], {}),
@@ -282,3 +289,36 @@ def test_gaussian_nll_var_checks():
         ember.nn.GaussianNLLLoss()(ember.randn(3, 2), ember.randn(3, 2), -ember.ones(3, 2))
     with pytest.raises(ValueError, match="var is of incorrect size"):
         ember.nn.GaussianNLLLoss()(ember.randn(3, 2), ember.randn(3, 2), ember.ones(4))
+
+
+FUSED = [
+    ("mse", lambda T, x, t: T.nn.functional.mse_loss(x, t)),
+    ("mse-none", lambda T, x, t: T.nn.functional.mse_loss(x, t, reduction="none")),
+    ("huber", lambda T, x, t: T.nn.functional.huber_loss(x, t, delta=0.7)),
+    ("smooth_l1", lambda T, x, t: T.nn.functional.smooth_l1_loss(x, t, beta=0.5, reduction="sum")),
+    ("soft_margin", lambda T, x, t: T.nn.functional.soft_margin_loss(x, t.detach().sign())),
+    ("bce-weight", lambda T, x, t: T.nn.functional.binary_cross_entropy(
+        x.sigmoid(), t.sigmoid(), weight=T.linspace(0.5, 2, 4, dtype=x.dtype))),
+    ("bce-logits-pos-weight", lambda T, x, t: T.nn.functional.binary_cross_entropy_with_logits(
+        x, t.sigmoid(), pos_weight=T.linspace(0.5, 2, 4, dtype=x.dtype))),
+    ("nll-2d", lambda T, x, t: T.nn.functional.nll_loss(x.log_softmax(1).view(3, 4, 1, 1).expand(3, 4, 2, 1) * t[:1, 0],
+                                                        T.tensor([[[1], [2]], [[0], [3]], [[3], [3]]]))),
+]
+
+
+@pytest.mark.parametrize("name,fn", FUSED, ids=[f[0] for f in FUSED])
+def test_fused_loss_double_backward_matches_torch(name, fn):
+    """The fused loss ops' backward is itself differentiable (create_graph=True), as torch's."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    grads = []
+    for T in (torch, ember):
+        x, t = T.tensor(a, requires_grad=True), T.tensor(b, requires_grad=True)
+        gx, gt = T.autograd.grad(fn(T, x, t).sum(), (x, t), create_graph=True, allow_unused=True)
+        second = (gx * gx).sum() + (0 if gt is None else (gt * gt).sum())
+        grads.append(T.autograd.grad(second, (x, t), allow_unused=True))
+    for ours, theirs in zip(grads[1], grads[0]):
+        if theirs is None:
+            assert ours is None or not ours.numpy().any()
+        else:
+            assert_close(ours, theirs)

@@ -1,5 +1,5 @@
 """Normalisation layers against the torch oracle: functional forms, modules (running stats, modes,
-state_dict, repr, errors), and float64 gradcheck/gradgradcheck of the fused batch/layer norm backward."""
+state_dict, repr, errors), and float64 gradcheck/gradgradcheck of the fused batch/layer/group norm backward."""
 import collections
 
 import numpy as np
@@ -97,6 +97,14 @@ def test_layer_norm_gradcheck_and_gradgradcheck():
     fn = lambda x, w: F(ember).layer_norm(x, (2, 3), w, b)  # noqa: E731
     assert gradcheck(fn, (x, w))
     assert gradgradcheck(fn, (x, w))
+
+
+def test_group_norm_gradcheck_and_gradgradcheck():
+    x, w, b = _f64(3, 4, 5), _f64(4, seed=1), _f64(4, seed=2)
+    fn = lambda x, w, b: F(ember).group_norm(x, 2, w, b)  # noqa: E731
+    assert gradcheck(fn, (x, w, b))
+    assert gradgradcheck(fn, (x, w, b))
+    assert gradcheck(lambda x: F(ember).group_norm(x, 4), (x,))
 
 
 def test_batch_norm_double_backward_matches_torch():

@@ -163,8 +163,8 @@ def test_errors_name_the_layer():
         ember.nn.LSTMCell(3, 4)(ember.zeros(2, 5))
     with pytest.raises(ValueError, match="Unknown nonlinearity 'gelu'"):
         ember.nn.RNN(3, 4, nonlinearity="gelu")
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        ember.nn.LSTM(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+        ember.nn.LSTM(3, 4, proj_size=4)
 
 
 # --- the fused op: float64 gradcheck and double backward --------------------------------------------------

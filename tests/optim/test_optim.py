@@ -99,6 +99,12 @@ CONFIGS = [
     ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
     ("RAdam", dict(lr=0.01)),
     ("RAdam", dict(lr=0.01, weight_decay=0.1)),
+    ("Rprop", dict()),
+    ("Rprop", dict(lr=0.003, etas=(0.3, 1.5), step_sizes=(1e-4, 0.02), maximize=True)),
+    ("ASGD", dict(lr=0.05)),
+    ("ASGD", dict(lr=0.05, lambd=1e-3, alpha=0.5, t0=5, weight_decay=0.01)),
+    ("Adafactor", dict()),
+    ("Adafactor", dict(lr=0.05, beta2_decay=-0.5, eps=(1e-20, 1e-2), d=2.0, weight_decay=0.1, maximize=True)),
 ]
 
 
@@ -215,7 +221,8 @@ def assert_state_dicts_equal(ours, theirs):
 STATE_CONFIGS = [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.01, amsgrad=True)),
                  ("AdamW", dict(lr=0.01)), ("RMSprop", dict(lr=0.01, centered=True, momentum=0.9)),
                  ("Adagrad", dict(lr=0.1)), ("Adadelta", dict()), ("Adamax", dict(lr=0.01)),
-                 ("NAdam", dict(lr=0.01)), ("RAdam", dict(lr=0.01))]
+                 ("NAdam", dict(lr=0.01)), ("RAdam", dict(lr=0.01)), ("Rprop", dict()),
+                 ("ASGD", dict(lr=0.05, t0=2)), ("Adafactor", dict())]
 
 
 @pytest.mark.parametrize("config", STATE_CONFIGS, ids=[c[0] for c in STATE_CONFIGS])

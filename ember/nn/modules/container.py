@@ -1,9 +1,21 @@
-"""Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
+"""Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict (and the deprecated Container)."""
 import collections
 import operator
+import warnings
 
 from .module import Module, _addindent
 from ..parameter import Parameter
+
+
+class Container(Module):
+    """torch's deprecated Module with children given as keyword arguments."""
+
+    def __init__(self, **kwargs):
+        warnings.warn("`nn.Container` is deprecated. All of its functionality is now implemented in `nn.Module`. "
+                      "Subclass that instead.", FutureWarning, stacklevel=2)
+        super().__init__()
+        for key, value in kwargs.items():
+            self.add_module(key, value)
 
 
 class Sequential(Module):
@@ -224,6 +236,9 @@ class _DictOfMembers(Module):
 class ModuleDict(_DictOfMembers):
     _store = "_modules"
 
+    def __init__(self, modules=None):
+        super().__init__(modules)
+
     def __setitem__(self, key, module):
         self.add_module(key, module)
 
@@ -278,6 +293,9 @@ class ParameterList(Module):
 
 class ParameterDict(_DictOfMembers):
     _store = "_parameters"
+
+    def __init__(self, parameters=None):
+        super().__init__(parameters)
 
     def __setitem__(self, key, param):
         if not isinstance(param, Parameter):

@@ -1,11 +1,16 @@
 """nn modules: RNN, LSTM, GRU (multi-layer, bidirectional) and RNNCell, LSTMCell, GRUCell, as torch.
 
 Each layer and direction is one input-projection GEMM over all time steps plus one `Recurrence` node
-(ember/ops/rnn.py). Not supported yet: proj_size > 0 and PackedSequence inputs.
+(ember/ops/rnn.py); an LSTM with proj_size composes its steps from ember ops (the fused node has no projection).
+A PackedSequence input runs each group of equally long sequences over its own length (so final states are
+exact), and the output is packed back in the input's layout. A cell's step is composed as torch's CPU cells are,
+so its graph is torch's.
 """
 import math
 import numbers
 import warnings
+
+import numpy as np
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
@@ -15,6 +20,7 @@ from ...ops.rnn import Recurrence
 from ...ops.shape import cat, stack
 from .. import functional as F
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence, pad_packed_sequence
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -33,6 +39,24 @@ def _recurrence(mode, x, w_ih, h0, c0, w_hh, b_ih, b_hh, reverse):
         pre = pre.unsqueeze(0)
     result = Recurrence.apply(pre, h0, c0, w_hh, b_hh if mode == "GRU" else None, mode, reverse)
     return result if mode == "LSTM" else (result, None)
+
+
+def _cell(mode, x, states, w_ih, w_hh, b_ih, b_hh):
+    """One step composed as ATen's CPU cells (SimpleCell, LSTMCell, GRUCell), so that the graph holds torch's
+    nodes: the gates of the hidden state first, then those of the input. Returns (h, c or None)."""
+    hx = states[0]
+    if mode == "GRU":
+        i_r, i_z, i_n = linear(x, w_ih, b_ih).unsafe_chunk(3, 1)
+        h_r, h_z, h_n = linear(hx, w_hh, b_hh).unsafe_chunk(3, 1)
+        reset, update = (h_r + i_r).sigmoid(), (h_z + i_z).sigmoid()
+        new = (i_n + h_n * reset).tanh()
+        return (hx - new) * update + new, None
+    gates = linear(hx, w_hh, b_hh) + linear(x, w_ih, b_ih)
+    if mode == "LSTM":
+        i, f, g, o = gates.unsafe_chunk(4, 1)
+        c = f.sigmoid() * states[1] + i.sigmoid() * g.tanh()
+        return o.sigmoid() * c.tanh(), c
+    return (gates.tanh() if mode == "RNN_TANH" else gates.relu()), None
 
 
 def _init_uniform(module):
@@ -81,8 +105,6 @@ class RNNBase(Module):
             raise ValueError("proj_size should be a positive integer or zero to disable projections")
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
-        if proj_size > 0:
-            raise NotImplementedError(f"{mode}: proj_size > 0 (LSTM with projections) is not supported by ember yet")
         if mode not in _GATES:
             raise ValueError("Unrecognized RNN mode: " + mode)
         gate_size = _GATES[mode] * hidden_size
@@ -91,11 +113,15 @@ class RNNBase(Module):
         self._all_weights = []
         for layer in range(num_layers):
             for direction in range(num_directions):
-                layer_input_size = input_size if layer == 0 else hidden_size * num_directions
+                real_hidden = proj_size if proj_size > 0 else hidden_size
+                layer_input_size = input_size if layer == 0 else real_hidden * num_directions
                 suffix = "_reverse" if direction == 1 else ""
-                shapes = [("weight_ih_l{}{}", (gate_size, layer_input_size)), ("weight_hh_l{}{}", (gate_size, hidden_size))]
+                shapes = [("weight_ih_l{}{}", (gate_size, layer_input_size)),
+                          ("weight_hh_l{}{}", (gate_size, real_hidden))]
                 if bias:
                     shapes += [("bias_ih_l{}{}", (gate_size,)), ("bias_hh_l{}{}", (gate_size,))]
+                if proj_size > 0:
+                    shapes += [("weight_hr_l{}{}", (proj_size, hidden_size))]
                 names = []
                 for pattern, shape in shapes:
                     name = pattern.format(layer, suffix)
@@ -151,8 +177,13 @@ class RNNBase(Module):
                                f"{self.input_size}, got {input.size(-1)} (input of shape {list(input.shape)})")
 
     def get_expected_hidden_size(self, input, batch_sizes=None):
-        mini_batch = input.size(0) if self.batch_first else input.size(1)
-        return (self.num_layers * (2 if self.bidirectional else 1), mini_batch, self.hidden_size)
+        mini_batch = int(batch_sizes[0]) if batch_sizes is not None else \
+            input.size(0) if self.batch_first else input.size(1)
+        size = self.proj_size if self.proj_size > 0 else self.hidden_size
+        return (self.num_layers * (2 if self.bidirectional else 1), mini_batch, size)
+
+    def get_expected_cell_size(self, input, batch_sizes=None):
+        return self.get_expected_hidden_size(input, batch_sizes)[:2] + (self.hidden_size,)
 
     def check_hidden_size(self, hx, expected_hidden_size, msg="Expected hidden size {}, got {}"):
         if tuple(hx.shape) != expected_hidden_size:
@@ -161,8 +192,8 @@ class RNNBase(Module):
     def _prepare(self, input, hx):
         """Validate, add the batch dim for unbatched input, and make zero initial states: (input, hx, batched)."""
         if not isinstance(input, Tensor):
-            raise NotImplementedError(f"{self._name()}: only Tensor inputs are supported (PackedSequence is not "
-                                      f"supported by ember yet), got {type(input).__name__}")
+            raise TypeError(f"{self._name()}: expected a Tensor or a PackedSequence input, got "
+                            f"{type(input).__name__}")
         if input.dim() not in (2, 3):
             raise ValueError(f"{self._name()}: Expected input to be 2D or 3D, got {input.dim()}D instead")
         batched = input.dim() == 3
@@ -170,8 +201,8 @@ class RNNBase(Module):
             input = input.unsqueeze(0 if self.batch_first else 1)
         states = 2 if self.mode == "LSTM" else 1
         if hx is None:
-            shape = self.get_expected_hidden_size(input)
-            hx = tuple(zeros(shape, dtype=input.dtype, device=input.device) for _ in range(states))
+            shapes = [self.get_expected_hidden_size(input), self.get_expected_cell_size(input)][:states]
+            hx = tuple(zeros(shape, dtype=input.dtype, device=input.device) for shape in shapes)
         else:
             hx = tuple(hx) if states == 2 else (hx,)
             want = 3 if batched else 2
@@ -184,13 +215,41 @@ class RNNBase(Module):
             if not batched:
                 hx = tuple(h.unsqueeze(1) for h in hx)
         self.check_input(input)
-        expected = self.get_expected_hidden_size(input)
-        for h in hx:
-            self.check_hidden_size(h, expected)
+        self.check_hidden_size(hx[0], self.get_expected_hidden_size(input))
+        if states == 2:
+            self.check_hidden_size(hx[1], self.get_expected_cell_size(input), "Expected hidden[1] size {}, got {}")
         return input, hx, batched
 
     # --- the computation ------------------------------------------------------------------------------
-    def _run(self, x, h0, c0):
+    def _direction(self, k, x, h0, c0, reverse):
+        """One layer and direction over x (T, B, I): (output (T, B, H), h_last, c_last or None)."""
+        params = self.all_weights[k]
+        w_ih, w_hh = params[0], params[1]
+        b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
+        if self.proj_size > 0:
+            return _projected_lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh, params[-1], reverse)
+        out, c = _recurrence(self.mode, x, w_ih, h0, c0, w_hh, b_ih, b_hh, reverse)
+        return out, (out[0] if reverse else out[-1]), c
+
+    def _direction_by_length(self, k, x, h0, c0, reverse, lengths):
+        """_direction for padded sequences of `lengths`: each group of equal length runs over its own steps."""
+        steps, outs, h_last, c_last, order = x.shape[0], [], [], [], []
+        for length in sorted(set(lengths.tolist()), reverse=True):
+            rows = np.nonzero(lengths == length)[0]
+            index = Tensor._make(rows)
+            out, h, c = self._direction(k, x[:length].index_select(1, index), h0.index_select(0, index),
+                                        None if c0 is None else c0.index_select(0, index), reverse)
+            outs.append(F.pad(out, (0, 0, 0, 0, 0, steps - length)) if length < steps else out)
+            h_last.append(h)
+            c_last.append(c)
+            order.extend(rows.tolist())
+        back = Tensor._make(np.argsort(np.asarray(order)))
+
+        def joined(parts, dim):
+            return cat(parts, dim).index_select(dim, back) if len(parts) > 1 else parts[0]
+        return joined(outs, 1), joined(h_last, 0), None if c0 is None else joined(c_last, 0)
+
+    def _run(self, x, h0, c0, lengths=None):
         """x (T, B, I), h0/c0 (layers * directions, B, H) -> output (T, B, directions * H), h_n, c_n."""
         directions = 2 if self.bidirectional else 1
         h_last, c_last = [], []
@@ -199,13 +258,13 @@ class RNNBase(Module):
             outs = []
             for direction in range(directions):
                 k = layer * directions + direction
-                params = self.all_weights[k]
-                w_ih, w_hh = params[0], params[1]
-                b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
-                out, c = _recurrence(self.mode, layer_input, w_ih, h0[k], None if c0 is None else c0[k],
-                                     w_hh, b_ih, b_hh, direction == 1)
+                c_k = None if c0 is None else c0[k]
+                if lengths is None:
+                    out, h, c = self._direction(k, layer_input, h0[k], c_k, direction == 1)
+                else:
+                    out, h, c = self._direction_by_length(k, layer_input, h0[k], c_k, direction == 1, lengths)
                 outs.append(out)
-                h_last.append(out[0] if direction == 1 else out[-1])
+                h_last.append(h)
                 c_last.append(c)
             layer_input = outs[0] if directions == 1 else cat(outs, 2)
             if self.dropout and self.training and layer < self.num_layers - 1:
@@ -213,6 +272,8 @@ class RNNBase(Module):
         return layer_input, stack(h_last), (stack(c_last) if c0 is not None else None)
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         input, hx, batched = self._prepare(input, hx)
         x = input.transpose(0, 1) if self.batch_first else input
         output, h_n, c_n = self._run(x, hx[0], hx[1] if self.mode == "LSTM" else None)
@@ -223,6 +284,44 @@ class RNNBase(Module):
             h_n = h_n.squeeze(1)
             c_n = c_n.squeeze(1) if c_n is not None else None
         return output, ((h_n, c_n) if self.mode == "LSTM" else h_n)
+
+    def _forward_packed(self, packed, hx):
+        """torch's PackedSequence path: hx and h_n in the caller's batch order, the output packed as the input."""
+        padded, lengths = pad_packed_sequence(packed)
+        lengths = np.asarray(lengths.__array__(), dtype=np.int64)
+        states = 2 if self.mode == "LSTM" else 1
+        batch = len(lengths)
+        if hx is None:
+            shapes = [self.get_expected_hidden_size(padded), self.get_expected_cell_size(padded)][:states]
+            hx = tuple(zeros(shape, dtype=padded.dtype, device=padded.device) for shape in shapes)
+        else:
+            hx = tuple(hx) if states == 2 else (hx,)
+        self.check_input(padded)
+        self.check_hidden_size(hx[0], self.get_expected_hidden_size(padded))
+        if states == 2:
+            self.check_hidden_size(hx[1], self.get_expected_cell_size(padded), "Expected hidden[1] size {}, got {}")
+        output, h_n, c_n = self._run(padded, hx[0], hx[1] if states == 2 else None, lengths)
+        # the output's rows in the input's packed layout: step t holds its batch_sizes[t] longest sequences
+        sorted_indices = np.arange(batch) if packed.sorted_indices is None else \
+            np.asarray(packed.sorted_indices.__array__())
+        rows = np.concatenate([t * batch + sorted_indices[:n] for t, n in
+                               enumerate(np.asarray(packed.batch_sizes.__array__()))])
+        data = output.reshape(-1, output.shape[2]).index_select(0, Tensor._make(rows))
+        result = PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        return result, ((h_n, c_n) if self.mode == "LSTM" else h_n)
+
+
+def _projected_lstm(x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
+    """An LSTM direction with a projection (h = W_hr (o * tanh(c))), step by step."""
+    outs = []
+    for t in (range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])):
+        i, f, g, o = (linear(x[t], w_ih, b_ih) + linear(h, w_hh, b_hh)).chunk(4, 1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        h = linear(o.sigmoid() * c.tanh(), w_hr)
+        outs.append(h)
+    if reverse:
+        outs.reverse()
+    return stack(outs), h, c
 
 
 class RNN(RNNBase):
@@ -289,7 +388,7 @@ class RNNCellBase(Module):
         _init_uniform(self)
 
     def _step(self, mode, input, states):
-        """One time step through the same Recurrence node the full layers use; handles unbatched input."""
+        """One time step (composed as torch's cells); handles unbatched input."""
         name = type(self).__name__
         if input.dim() not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
@@ -313,10 +412,7 @@ class RNNCellBase(Module):
             if tuple(s.shape) != (input.shape[0], self.hidden_size):
                 raise RuntimeError(f"{name}: Expected hidden state of shape {[input.shape[0], self.hidden_size]}, "
                                    f"got {list(s.shape)}")
-        out, c = _recurrence(mode, input, self.weight_ih, states[0],
-                             states[1] if mode == "LSTM" else None, self.weight_hh, self.bias_ih, self.bias_hh,
-                             False)
-        h = out[0]
+        h, c = _cell(mode, input, states, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         if not batched:
             h = h.squeeze(0)
             c = c.squeeze(0) if c is not None else None
