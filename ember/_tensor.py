@@ -473,7 +473,9 @@ def _internal_overlap(arr):
 
 def _partial_overlap(a, b):
     """torch's MemOverlapStatus::Partial: two dense layouts over memory that overlaps but is not the same."""
-    if not a.size or not b.size or type(a) is np.ndarray and not np.may_share_memory(a, b):
+    if not a.size or not b.size or array_module(a) is not array_module(b):
+        return False        # (arrays of two devices never share memory)
+    if type(a) is np.ndarray and not np.may_share_memory(a, b):
         return False        # (the usual case, found by NumPy's bounds check alone)
     if not _dense(a) or not _dense(b):
         return False
