@@ -276,7 +276,7 @@ def multiply_at(out, key, values):
 
 
 def accumulate(ufunc_name, arr, axis):
-    """np.<ufunc>.accumulate(arr, axis) for maximum/minimum: CuPy has accumulate for add and multiply only,
+    """np.<ufunc>.accumulate(arr, axis) for maximum/minimum/logaddexp: CuPy has accumulate for add and multiply only,
     so on a GPU it is a scan in log2(n) steps, each one elementwise op over the whole array."""
     xp = array_module(arr)
     if xp is np:

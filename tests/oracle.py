@@ -118,7 +118,7 @@ def check(fn, shapes=None, arrays=None, dtype=np.float32, seed=0, low=-2.0, high
             if t.is_complex():      # a real loss of a complex output: Re(sum(out * w)), w complex
                 w = w + 1j * rng.standard_normal(tuple(t.shape)).astype(w.dtype)
                 t_loss = t_loss + (t * torch.tensor(w)).real.sum()
-                e_loss = e_loss + (e * ember.tensor(w)).real.sum()
+                e_loss = e_loss + (e * ember.tensor(w, device=device)).real.sum()
                 continue
             t_loss = t_loss + (t * torch.tensor(w)).sum()
             e_loss = e_loss + (e * ember.tensor(w, device=device)).sum()

@@ -31,7 +31,7 @@ class Complex(Op):
     def forward(ctx, real, imag):
         out = array_module(real).empty(np.broadcast_shapes(real.shape, imag.shape),
                                        _dtype._BY_NP[real.dtype].to_complex().np)
-        out.real, out.imag = real, imag
+        out.real[...], out.imag[...] = real, imag
         return out
 
     @staticmethod

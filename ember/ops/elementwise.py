@@ -802,7 +802,7 @@ class Xlogy(Op):
         with np.errstate(all="ignore"):
             out = xp.where((x == 0) & ~xp.isnan(y), 0, x * xp.log(y))
         ctx.save_for_backward(x, y)
-        return out.astype(np.result_type(x, y), copy=False)
+        return out.astype(np.result_type(*(a.dtype if hasattr(a, "dtype") else a for a in (x, y))), copy=False)
 
     @staticmethod
     def backward(ctx, g):

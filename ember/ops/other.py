@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 
 from .. import _dtype
-from .._backend import array_module
+from .._backend import accumulate, array_module
 from ..autograd.function import Op
 from ..return_types import return_type
 from ._registry import named, torch_api
@@ -245,10 +245,9 @@ class LogCumSumExp(Op):
 
     @staticmethod
     def forward(ctx, x, dim):
-        xp = array_module(x)
         ctx.dim = dim
         with np.errstate(all="ignore"):
-            y = xp.logaddexp.accumulate(x, axis=dim) if x.size else x.copy()
+            y = accumulate("logaddexp", x, dim) if x.size else x.copy()
         ctx.save_for_backward(x, y)
         return y
 
@@ -309,7 +308,7 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
         if lo == hi:
             lo, hi = lo - 0.5, hi + 0.5
         from .creation import _linspace
-        edges = _linspace(lo, hi, int(bins) + 1, arr.dtype)
+        edges = _linspace(np, lo, hi, int(bins) + 1, arr.dtype)
     w = None if weight is None else weight.__array__().reshape(-1)
     hist, _ = np.histogram(arr, edges, weights=w, density=density)
     from .creation import tensor

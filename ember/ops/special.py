@@ -477,7 +477,7 @@ def mvlgamma(input, p):
         raise RuntimeError("p has to be greater than or equal to 1")
     input = _float_input(input)
     from .creation import arange
-    offsets = arange(p, dtype=input.dtype) * -0.5
+    offsets = arange(p, dtype=input.dtype, device=input.device) * -0.5
     out = lgamma(input.unsqueeze(-1) + offsets).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
     return named(out, "MvlgammaBackward0")
 
