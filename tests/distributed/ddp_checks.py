@@ -123,7 +123,7 @@ def main():
     if FRAMEWORK == "ember":
         record("shape", raised(lambda: DDP(nn.Linear(2, 3 if RANK == 0 else 4))))
         record("dtype", raised(lambda: DDP(nn.Linear(2, 2).to(torch.float64 if RANK else torch.float32))))
-        record("unsupported", [raised(lambda: DDP(nn.Linear(2, 2), **{name: value}))[0] for name, value in [
+        record("unsupported", [raised(lambda kw={name: value}: DDP(nn.Linear(2, 2), **kw))[0] for name, value in [
             ("process_group", object()), ("mixed_precision", object()), ("device_mesh", object()),
             ("skip_all_reduce_unused_params", True), ("bucket_cap_mb_list", [1]),
             ("delay_all_reduce_named_params", [])]] + [raised(lambda: DDP(

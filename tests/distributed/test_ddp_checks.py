@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("mpi4py")
 pytest.importorskip("torch")
-from test_ddp import ember_run  # noqa: E402
+from test_ddp import ember_run
 
 SHARED = ["count", "no_grad_params", "two_device_ids", "cpu_device_ids", "check_reduction", "half_of_delay",
           "buffers_default", "buffers_not_broadcast", "forward_sync_buffers_off", "init_sync_off", "find_unused",
@@ -80,10 +80,9 @@ def test_a_parameter_without_gradient_on_one_rank_raises_torchs_error(seen):
 
 def test_different_models_name_the_rank_and_parameter(seen):
     # torch 2.13's text for the shape check, on the rank that differs from rank 0
-    assert seen["ember", 1]["shape"][0] == ("RuntimeError", "[1]: params[0] in this process with sizes [4, 2] "
-                                                           "appears not to match sizes of the same param in process 0.")
-    assert seen["ember", 0]["shape"][0] == ("RuntimeError", "[0]: params[0] in this process with sizes [3, 2] "
-                                                           "appears not to match sizes of the same param in process 1.")
+    text = "[{}]: params[0] in this process with sizes {} appears not to match sizes of the same param in process {}."
+    assert seen["ember", 1]["shape"][0] == ("RuntimeError", text.format(1, [4, 2], 0))
+    assert seen["ember", 0]["shape"][0] == ("RuntimeError", text.format(0, [3, 2], 1))
     assert seen["ember", 1]["dtype"][0][1].startswith("[1]: params[0] in this process with dtype float64 appears "
                                                        "not to match the dtype of the same param in process 0")
 

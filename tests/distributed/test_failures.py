@@ -14,7 +14,7 @@ import pytest
 import ember.distributed as dist
 
 pytest.importorskip("mpi4py")
-from test_ddp import HERE, REPO, ember_run  # noqa: E402
+from test_ddp import HERE, REPO, ember_run
 
 
 @pytest.mark.parametrize("mode, says", [

@@ -29,8 +29,8 @@ _UNSUPPORTED = (
     ("param_to_hook_all_reduce", None, "ember reduces every parameter in the gradient buckets"),
     ("mixed_precision", None, "use ember.autocast for mixed precision"),
     ("device_mesh", None, "ember has one process group, the default one"),
-    ("skip_all_reduce_unused_params", False, "unused parameters are reduced as zeros, as with "
-                                             "find_unused_parameters=True"),
+    ("skip_all_reduce_unused_params", False, ("unused parameters are reduced as zeros, as with "
+                                              "find_unused_parameters=True")),
     ("bucket_cap_mb_list", None, "use bucket_cap_mb"),
 )
 
