@@ -337,13 +337,56 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        from .._tensor import Tensor
-        import pickle
-        return Tensor._make(np.frombuffer(pickle.dumps(self.rng.bit_generator.state), dtype=np.uint8).copy())
+        """The generator's state as a uint8 tensor holding _STATE_FIELDS' integers (torch: a ByteTensor)."""
+        bits = self.rng.bit_generator.state
+        values = {"version": _STATE_VERSION, "state": bits["state"]["state"], "inc": bits["state"]["inc"],
+                  "seed": self._seed % 2 ** 64, "has_uint32": bits["has_uint32"], "uinteger": bits["uinteger"]}
+        data = _STATE_MAGIC + b"".join(int(values[name]).to_bytes(n, "little") for name, n in _STATE_FIELDS)
+        return Tensor._make(np.frombuffer(data, dtype=np.uint8).copy())
 
-    def set_state(self, state):
-        import pickle
-        self.rng.bit_generator.state = pickle.loads(state.__array__().tobytes())
+    def set_state(self, new_state):
+        """Restore a state made by get_state(): only integers are read from it, and anything else is refused."""
+        values = _parse_state(new_state)
+        self.rng.bit_generator.state = {"bit_generator": "PCG64",
+                                        "state": {"state": values["state"], "inc": values["inc"]},
+                                        "has_uint32": values["has_uint32"], "uinteger": values["uinteger"]}
+        self._seed = values["seed"]
+        return self
+
+
+# ember's generator state: this marker, then each field as a little-endian unsigned integer of n bytes
+_STATE_MAGIC = b"emberRNG"
+_STATE_VERSION = 1
+_STATE_FIELDS = (("version", 4), ("state", 16), ("inc", 16), ("seed", 8), ("has_uint32", 1), ("uinteger", 4))
+_STATE_BYTES = len(_STATE_MAGIC) + sum(n for _, n in _STATE_FIELDS)
+
+
+def _parse_state(new_state):
+    """The integers of a state made by Generator.get_state, checked before any is used."""
+    if not isinstance(new_state, Tensor):
+        raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+    if new_state.dtype != _dtype.uint8:
+        raise TypeError(f"RNG state must be a torch.ByteTensor (got {new_state.dtype}; pass what "
+                        "ember.get_rng_state() returned)")
+    data = np.asarray(new_state.__array__()).reshape(-1).tobytes()
+    if len(data) != _STATE_BYTES:
+        raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_STATE_BYTES} but found the input RNG state "
+                           f"size to be {len(data)} (pass what ember.get_rng_state() returned: a state of torch's "
+                           "generator does not fit ember's)")
+    values, offset = {}, len(_STATE_MAGIC)
+    for name, n in _STATE_FIELDS:
+        values[name] = int.from_bytes(data[offset:offset + n], "little")
+        offset += n
+    if data[:len(_STATE_MAGIC)] != _STATE_MAGIC:
+        problem = "it does not start with ember's marker"
+    elif values["version"] != _STATE_VERSION:
+        problem = f"its version is {values['version']}, this ember reads version {_STATE_VERSION}"
+    elif values["inc"] % 2 == 0 or values["has_uint32"] > 1:
+        problem = "its PCG64 fields are not a generator's"
+    else:
+        return values
+    raise RuntimeError(f"Invalid RNG state: {problem}; pass a state made by ember.get_rng_state() or "
+                       "Generator.get_state()")
 
 
 default_generator = Generator()
