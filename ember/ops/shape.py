@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .._backend import array_module, diagonal_view, memory_layout
+from .._backend import array_module, diagonal_view, memory_layout, storage_strided
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
 from ..autograd.graph import sum_to_shape
@@ -689,9 +689,17 @@ def _strided(arr, shape, strides):
 
 
 @torch_api()
-def as_strided(input, size, stride, storage_offset=0):
-    base = input._data if not storage_offset else input._data.reshape(-1)[storage_offset:]
-    return AsStrided.apply(input, _strided(base, tuple(size), tuple(stride)))
+def as_strided(input, size, stride, storage_offset=None):
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: as_strided got size {list(size)} and stride "
+                           f"{list(stride)}")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}")
+    offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    return AsStrided.apply(input, storage_strided(input._data, size, stride, offset))
 
 
 @torch_api(function=False)

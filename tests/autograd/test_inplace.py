@@ -283,3 +283,14 @@ def test_views_returned_together_refuse_in_place_writes_as_torch(parts):
         return (b,)
     _both(program)
     _both(without_grad)
+
+
+@pytest.mark.parametrize("args", ["(2,), (1,)", "(2,), (1,), 0", "(4,), (2,)", "(2,), (-1,)", "(2,), (1,), -1",
+                                  "(2, 2), (1, 1)", "(3,), (0,)", "(0, 5), (9, 9), 3"])
+def test_as_strided_addresses_the_storage_and_refuses_to_reach_outside_it(args):
+    def program(T):
+        x = T.arange(6.0)
+        v = eval(f"x[2:].as_strided({args})", {"x": x})
+        v2 = eval(f"T.as_strided(x.view(2, 3).t(), {args})", {"x": x, "T": T})
+        return v, v.stride(), v.storage_offset(), v2
+    _both(program)
