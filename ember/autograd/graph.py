@@ -250,10 +250,11 @@ def get_gradient_edge(tensor):
 
 def edge_of(tensor):
     """(node, output_nr) that a gradient for `tensor` flows into; (None, 0) if none is needed."""
-    if not tensor.requires_grad:        # (a view written since it was taken takes its base's history here)
+    if not tensor.requires_grad:
         return (None, 0)
-    if tensor._grad_fn is not None:
-        return (tensor._grad_fn, tensor._output_nr)
+    node = tensor.grad_fn       # (a view written since it was taken takes its base's history here)
+    if node is not None:
+        return (node, tensor._output_nr)
     return (accumulator_of(tensor), 0)
 
 

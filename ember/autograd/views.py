@@ -65,12 +65,19 @@ def sync_view(view):
         _take_history_from_base(view)
 
 
-def _take_history_from_base(view):
+def _take_history_from_base(view, written=False):
     base = view._base
-    view._view_ver = view._vc[0]
     if not base._rg:
+        view._view_ver = view._vc[0]
         view._grad_fn, view._rg = None, False
         return
+    multi = getattr(view, "_multi_output_view", None)
+    if multi is not None and not written:
+        raise RuntimeError(f"Output {multi[1]} of {multi[0]} is a view and its base or another view of its base has "
+                           "been modified inplace. This view is the output of a function that returns multiple views. "
+                           "Such functions do not allow the output views to be modified inplace. You should replace "
+                           "the inplace operation by an out-of-place one.")
+    view._view_ver = view._vc[0]
     from ..ops.shape import AsStrided
     prev = state.enabled
     state.enabled = True        # the history is the view's whatever the grad mode it is read in
@@ -87,7 +94,7 @@ def rebase(view, values):
     base = view._base
     node = CopySlices.apply(base, values, memory_layout(view._data))._grad_fn
     base._grad_fn, base._output_nr, base._rg = node, 0, True
-    _take_history_from_base(view)
+    _take_history_from_base(view, written=True)
 
 
 def check_inplace(tensor):
