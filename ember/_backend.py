@@ -197,7 +197,6 @@ def strided_positions(base_layout, view_layout):
 def storage_strided(arr, shape, strides, offset):
     """A writeable view, with element `strides`, of the memory `arr` lies in (its storage: the array that
     owns it), starting `offset` elements into it; torch's RuntimeError if it would reach outside."""
-    xp = array_module(arr)
     root = arr
     while isinstance(root.base, type(arr)):
         root = root.base
@@ -210,10 +209,15 @@ def storage_strided(arr, shape, strides, offset):
         raise RuntimeError(f"setStorage: sizes {list(shape)}, strides {list(strides)}, storage offset {offset}, and "
                            f"itemsize {item} requiring a storage size of {need * item} are out of bounds for storage "
                            f"of size {storage.nbytes}")
-    strides = tuple(st * item for st in strides)
-    if xp is np:
-        return np.lib.stride_tricks.as_strided(storage[offset:], shape, strides, writeable=arr.flags.writeable)
-    return xp.lib.stride_tricks.as_strided(storage[offset:], shape, strides)
+    return strided_view(storage[offset:], shape, tuple(st * item for st in strides))
+
+
+def strided_view(arr, shape, strides):
+    """A view of arr's memory with byte `strides`, writeable if arr is (CuPy's as_strided has no such flag).
+    The caller keeps it inside arr's memory."""
+    if type(arr) is np.ndarray:
+        return np.lib.stride_tricks.as_strided(arr, shape, strides, writeable=arr.flags.writeable)
+    return array_module(arr).lib.stride_tricks.as_strided(arr, shape, strides)
 
 
 class device:

@@ -13,7 +13,7 @@ import weakref
 import numpy as np
 
 from .. import _tensor as _tensor_module     # half-initialised here: read .Tensor at call time
-from .grad_mode import state, no_grad
+from .grad_mode import state
 
 _sequence = itertools.count()
 _SEQ = operator.attrgetter("_seq")
@@ -511,4 +511,4 @@ def sum_to_shape(arr, shape):
     return arr.reshape(shape) if lead else arr
 
 
-from .dot import to_dot  # noqa: E402
+from .dot import to_dot  # noqa: E402,F401

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .._backend import array_module, diagonal_view, memory_layout, storage_strided
+from .._backend import array_module, diagonal_view, memory_layout, storage_strided, strided_view
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
 from ..autograd.graph import sum_to_shape
@@ -678,16 +678,6 @@ class AsStrided(Op):
         return strided_view_backward(g, ctx.in_shape, ctx.layouts), None
 
 
-def _strided(arr, shape, strides):
-    """A writeable view of arr's memory with element strides (CuPy's as_strided takes no writeable flag)."""
-    item = arr.itemsize
-    strides = tuple(s * item for s in strides)
-    xp = array_module(arr)
-    if xp is np:
-        return np.lib.stride_tricks.as_strided(arr, shape, strides, writeable=arr.flags.writeable)
-    return xp.lib.stride_tricks.as_strided(arr, shape, strides)
-
-
 @torch_api()
 def as_strided(input, size, stride, storage_offset=None):
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
@@ -717,4 +707,5 @@ def unfold(self, dimension, size, step):
     window_strides = tuple(strides[:d]) + (strides[d] * step,) + tuple(strides[d + 1:]) + (strides[d],)
     if not arr.ndim:        # a 0-d tensor unfolds to its one window, of one element
         window, window_strides = (size,), (1,)
-    return named(AsStrided.apply(self, _strided(self._data, window, window_strides)), "UnfoldBackward0")
+    view = strided_view(arr, window, tuple(st * arr.itemsize for st in window_strides))
+    return named(AsStrided.apply(self, view), "UnfoldBackward0")

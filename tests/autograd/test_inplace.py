@@ -2,7 +2,6 @@
 views rewrite their base's history (CopySlices), stale views take the base's history again, version
 counters catch saved tensors that were overwritten, and overlapping writes are refused where torch
 refuses them."""
-import numpy as np
 import pytest
 
 import ember
