@@ -404,6 +404,32 @@ def strided_positions(base_layout, view_layout):
     return through(view_ptr, view_shape, view_strides).copy()
 
 
+def storage_strided(arr, shape, strides, offset):
+    """A writeable view, with element `strides`, of the memory `arr` lies in (its storage: the array that
+    owns it), starting `offset` elements into it; torch's RuntimeError if it would reach outside."""
+    root = arr
+    while isinstance(root.base, type(arr)):
+        root = root.base
+    item = arr.itemsize
+    if not root.flags.c_contiguous or root.nbytes % item:
+        raise NotImplementedError("as_strided: ember needs the tensor's storage to be one contiguous block")
+    storage = root.reshape(-1).view(np.uint8).view(arr.dtype)
+    need = 0 if 0 in shape else offset + 1 + sum((n - 1) * st for n, st in zip(shape, strides))
+    if need > storage.size:
+        raise RuntimeError(f"setStorage: sizes {list(shape)}, strides {list(strides)}, storage offset {offset}, and "
+                           f"itemsize {item} requiring a storage size of {need * item} are out of bounds for storage "
+                           f"of size {storage.nbytes}")
+    return strided_view(storage[offset:], shape, tuple(st * item for st in strides))
+
+
+def strided_view(arr, shape, strides):
+    """A view of arr's memory with byte `strides`, writeable if arr is (CuPy's as_strided has no such flag).
+    The caller keeps it inside arr's memory."""
+    if type(arr) is np.ndarray:
+        return np.lib.stride_tricks.as_strided(arr, shape, strides, writeable=arr.flags.writeable)
+    return array_module(arr).lib.stride_tricks.as_strided(arr, shape, strides)
+
+
 class device:
     """torch.device: device('cpu'), device('cuda'), device('cuda:1'), device('cuda', 0), device(0) (= cuda:0)."""
     __slots__ = ("type", "index")

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .._backend import array_module, diagonal_view, memory_layout, to_host
+from .._backend import array_module, diagonal_view, memory_layout, storage_strided, strided_view, to_host
 from ..autograd.function import Op, renamed
 from ..autograd.grad_mode import state
 from ..autograd.graph import sum_to_shape
@@ -738,20 +738,18 @@ class AsStrided(Op):
         return strided_view_backward(g, ctx.in_shape, ctx.layouts), None
 
 
-def _strided(arr, shape, strides):
-    """A writeable view of arr's memory with element strides (CuPy's as_strided takes no writeable flag)."""
-    item = arr.itemsize
-    strides = tuple(s * item for s in strides)
-    xp = array_module(arr)
-    if xp is np:
-        return np.lib.stride_tricks.as_strided(arr, shape, strides, writeable=arr.flags.writeable)
-    return xp.lib.stride_tricks.as_strided(arr, shape, strides)
-
-
 @torch_api()
-def as_strided(input, size, stride, storage_offset=0):
-    base = input._data if not storage_offset else input._data.reshape(-1)[storage_offset:]
-    return AsStrided.apply(input, _strided(base, tuple(size), tuple(stride)))
+def as_strided(input, size, stride, storage_offset=None):
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: as_strided got size {list(size)} and stride "
+                           f"{list(stride)}")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}")
+    offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    return AsStrided.apply(input, storage_strided(input._data, size, stride, offset))
 
 
 @torch_api(function=False)
@@ -769,7 +767,8 @@ def unfold(self, dimension, size, step):
     window_strides = tuple(strides[:d]) + (strides[d] * step,) + tuple(strides[d + 1:]) + (strides[d],)
     if not arr.ndim:        # a 0-d tensor unfolds to its one window, of one element
         window, window_strides = (size,), (1,)
-    return named(AsStrided.apply(self, _strided(self._data, window, window_strides)), "UnfoldBackward0")
+    view = strided_view(arr, window, tuple(st * arr.itemsize for st in window_strides))
+    return named(AsStrided.apply(self, view), "UnfoldBackward0")
 
 
 @torch_api(method=False)

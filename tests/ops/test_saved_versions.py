@@ -1,0 +1,72 @@
+"""Version counters against torch, op by op: for every row of the op table, overwrite (in place, under
+no_grad) the op's inputs, or its outputs, before backward; backward must fail ("modified by an inplace
+operation") exactly where torch's does. That happens where ember's op saves what torch's saves.
+
+KNOWN lists the rows where the op saves something else than torch's today (the check then fires where
+torch's does not, or the other way); each entry is torch's outcome and ember's. The test fails when a row
+leaves or joins the list, so a fix or a regression is seen."""
+import numpy as np
+import pytest
+
+import ember
+from oracle import make_inputs, torch
+from op_table import ROWS
+
+MODIFIED, OK = "modified", "ok"
+
+# (row, what is overwritten): (torch, ember)
+KNOWN = {
+    # torch saves the input and recomputes erfinv in backward; ember saves erfinv's output
+    ("unary-erfinv", "input"): (MODIFIED, OK), ("unary-erfinv", "output"): (OK, MODIFIED),
+    ("rdiv-scalar", "input"): (OK, MODIFIED),           # torch saves the result of 2 / x, ember x
+    # torch saves the input; ember keeps a mask or the sign computed in forward
+    ("unary-sgn", "input"): (MODIFIED, OK), ("clamp", "input"): (MODIFIED, OK),
+    ("clamp-min", "input"): (MODIFIED, OK), ("clamp-max", "input"): (MODIFIED, OK),
+    ("gather", "input"): (MODIFIED, OK), ("gather-dim0", "input"): (MODIFIED, OK),
+    ("index_add", "input"): (MODIFIED, OK), ("index_add-alpha", "input"): (MODIFIED, OK),
+    ("masked_select", "input"): (MODIFIED, OK), ("take", "input"): (MODIFIED, OK),
+    ("median", "input"): (MODIFIED, OK), ("median-even", "input"): (MODIFIED, OK),
+    ("dist", "input"): (MODIFIED, OK), ("dist-p1", "input"): (MODIFIED, OK),
+    ("cdist", "input"): (MODIFIED, OK), ("cdist-p1", "input"): (MODIFIED, OK), ("cdist-batch", "input"): (MODIFIED, OK),
+    # torch saves the output too
+    ("norm-p1", "output"): (MODIFIED, OK), ("norm-p3", "output"): (MODIFIED, OK),
+    ("norm-p3-dim", "output"): (MODIFIED, OK), ("dist-p1", "output"): (MODIFIED, OK),
+    ("median", "output"): (MODIFIED, OK), ("median-even", "output"): (MODIFIED, OK),
+    ("logsumexp", "output"): (MODIFIED, OK), ("cdist-p1", "output"): (MODIFIED, OK),
+    # torch saves reshaped copies of the operands; ember the operands themselves
+    ("matmul-bcast-batch", "input"): (OK, MODIFIED), ("einsum-batch-trace", "input"): (OK, MODIFIED),
+}
+
+
+def _outcome(T, fn, arrays, overwritten):
+    leaves = [T.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    inputs = [t * 1 if t.requires_grad else t for t in leaves]     # non-leaves: they may be written in place
+    out = fn(T, *inputs)
+    outs = [o for o in (out if isinstance(out, (tuple, list)) else [out])
+            if isinstance(o, T.Tensor) and o.requires_grad]
+    if not outs:
+        return None
+    try:
+        with T.no_grad():
+            for t in (inputs if overwritten == "input" else outs):
+                if t.requires_grad:
+                    t.add_(0)
+    except RuntimeError as e:       # an expanded output: both refuse the write
+        return "refused: " + str(e).split(".")[0]
+    try:
+        sum(o.sum() for o in outs).backward()
+    except RuntimeError as e:
+        if "modified by an inplace operation" in str(e):
+            return MODIFIED
+        return "error: " + str(e).split(".")[0]
+    return OK
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("overwritten", ["input", "output"])
+@pytest.mark.parametrize("name,fn,shapes,opts", ROWS, ids=[r[0] for r in ROWS])
+def test_overwritten_saved_tensors_are_caught_as_torch(name, fn, shapes, opts, overwritten):
+    arrays = shapes(np.float64) if callable(shapes) else \
+        make_inputs(shapes, np.float64, low=opts.get("low", -2.0), high=opts.get("high", 2.0))
+    outcomes = (_outcome(torch, fn, arrays, overwritten), _outcome(ember, fn, arrays, overwritten))
+    assert outcomes == KNOWN.get((name, overwritten), (outcomes[0], outcomes[0]))
