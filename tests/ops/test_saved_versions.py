@@ -18,7 +18,6 @@ MODIFIED, OK = "modified", "ok"
 KNOWN = {
     # torch saves the input and recomputes erfinv in backward; ember saves erfinv's output
     ("unary-erfinv", "input"): (MODIFIED, OK), ("unary-erfinv", "output"): (OK, MODIFIED),
-    ("rdiv-scalar", "input"): (OK, MODIFIED),           # torch saves the result of 2 / x, ember x
     # torch saves the input; ember keeps a mask or the sign computed in forward
     ("unary-sgn", "input"): (MODIFIED, OK), ("clamp", "input"): (MODIFIED, OK),
     ("clamp-min", "input"): (MODIFIED, OK), ("clamp-max", "input"): (MODIFIED, OK),
@@ -35,6 +34,28 @@ KNOWN = {
     ("logsumexp", "output"): (MODIFIED, OK), ("cdist-p1", "output"): (MODIFIED, OK),
     # torch saves reshaped copies of the operands; ember the operands themselves
     ("matmul-bcast-batch", "input"): (OK, MODIFIED), ("einsum-batch-trace", "input"): (OK, MODIFIED),
+    # special functions: ember saves the output (or a kron/ndtri operand), torch the input and recomputes
+    ("lgamma", "output"): (OK, MODIFIED), ("digamma", "output"): (OK, MODIFIED),
+    ("digamma-negative", "output"): (OK, MODIFIED), ("i0", "output"): (OK, MODIFIED),
+    ("special.ndtr", "input"): (OK, MODIFIED), ("special.ndtr", "output"): (OK, MODIFIED),
+    ("special.ndtri", "input"): (OK, MODIFIED), ("special.gammaln", "output"): (OK, MODIFIED),
+    ("kron", "input"): (OK, MODIFIED), ("kron-ranks", "input"): (OK, MODIFIED),
+    # composed in ember (the pieces save their own operands), one node in torch that saves the input/output
+    ("mvlgamma", "input"): (MODIFIED, OK), ("special.multigammaln", "input"): (MODIFIED, OK),
+    ("logit-eps", "input"): (MODIFIED, OK), ("combinations", "input"): (MODIFIED, OK),
+    ("combinations-replacement", "input"): (MODIFIED, OK), ("fft.spectral-loss", "input"): (MODIFIED, OK),
+    ("triangular_solve", "input"): (MODIFIED, OK), ("linalg.pinv", "input"): (MODIFIED, OK),
+    ("pinverse", "input"): (MODIFIED, OK),
+    # torch's linalg backwards also read the outputs; ember's recompute from the saved factors
+    ("linalg.slogdet", "output"): (MODIFIED, OK), ("slogdet", "output"): (MODIFIED, OK),
+    ("linalg.pinv", "output"): (MODIFIED, OK), ("linalg.pinv-hermitian", "output"): (MODIFIED, OK),
+    ("pinverse", "output"): (MODIFIED, OK), ("linalg.lstsq", "output"): (MODIFIED, OK),
+    ("linalg.lu-square", "output"): (MODIFIED, OK), ("linalg.lu-tall", "output"): (MODIFIED, OK),
+    ("linalg.lu-wide", "output"): (MODIFIED, OK), ("linalg.lu_solve-adjoint", "output"): (MODIFIED, OK),
+    ("linalg.lu_solve-right", "output"): (MODIFIED, OK), ("linalg.vector_norm-p3-dim", "output"): (MODIFIED, OK),
+    ("linalg.vector_norm-p1", "output"): (MODIFIED, OK), ("linalg.norm-vector-ord", "output"): (MODIFIED, OK),
+    ("linalg.householder_product", "output"): (MODIFIED, OK),
+    ("linalg.householder_product-batch", "output"): (MODIFIED, OK),
 }
 
 
