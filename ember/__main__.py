@@ -56,6 +56,8 @@ def cmd_train(argv):
     if name not in names:
         _fail(f"unknown example '{name}'. Choose one of: {', '.join(names)}")
     from ember.examples import _common
+    import ember
+    ember.tune_malloc()     # a training run: keep array memory in the heap between steps
     _common.prog = f"ember train {name}"
     module = importlib.import_module(f"ember.examples.{name}")
     module.main(rest)   # returns the example's metrics, not an exit status

@@ -16,29 +16,42 @@ _cupy = None
 # --- the C heap under NumPy's arrays ---------------------------------------------------------------------
 # glibc serves arrays over 128 KB-32 MB with fresh mmap()s (or hands the heap top back to the OS past 2x
 # that), so every training step page-faults its activations and gradients in again, the kernel zeroing
-# each page: ~40% of an LSTM step (8.8 -> 5.1 ms) and 15% of a DCGAN step (239 -> 203 ms), with the
-# same peak RSS. Keeping blocks under 32 MB in the heap and up to 128 MB free at its top avoids that.
-# Settings the user gave glibc (MALLOC_*_ variables) are left alone.
+# each page (a large share of an LSTM or DCGAN step: see the README's performance section). Keeping blocks
+# under 32 MB in the heap and up to 128 MB free at its top avoids that, with the same peak RSS. It changes
+# the whole process's allocator, so it is opt-in: ember.tune_malloc(), or EMBER_TUNE_MALLOC=1 at import
+# (the `ember` command's train and bench turn it on). Settings the user gave glibc (MALLOC_*_) are kept.
 MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 128 << 20
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3      # glibc's mallopt() parameter numbers
+MALLOC_TUNED = False
 
 
-def _tune_glibc_malloc():
+def is_glibc():
     try:
-        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
-            return False
+        return os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc")
     except (ValueError, OSError, AttributeError):      # not glibc, or not a POSIX system
         return False
-    if any(k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")):
+
+
+def tune_malloc():
+    """Keep freed array memory in glibc's heap instead of handing it back to the OS after every step (this
+    process's allocator, for its whole life). Returns whether the settings took effect: False off glibc or
+    when the user set MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_/MALLOC_TOP_PAD_."""
+    global MALLOC_TUNED
+    if MALLOC_TUNED:
+        return True
+    if not is_glibc() or any(k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
+                                                         "MALLOC_TOP_PAD_")):
         return False
     import ctypes
     libc = ctypes.CDLL(None)
-    return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(libc.mallopt(_M_TRIM_THRESHOLD,
-                                                                                         TRIM_THRESHOLD))
+    MALLOC_TUNED = bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and \
+        bool(libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    return MALLOC_TUNED
 
 
-MALLOC_TUNED = _tune_glibc_malloc()
+if os.environ.get("EMBER_TUNE_MALLOC") == "1":
+    tune_malloc()
 
 
 def cupy_module():

@@ -206,6 +206,7 @@ def compared_frameworks(requested):
 
 
 def main(argv=None):
+    os.environ.setdefault("EMBER_TUNE_MALLOC", "1")      # ember's workloads run with the allocator tuning on
     from ember.bench.workloads import ALL_WORKLOADS, WORKLOADS
     p = argparse.ArgumentParser(prog="ember bench",
                                 description="ember against torch, tinygrad and MyGrad: step time and memory")
