@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from .. import _kernels
 from .._backend import array_module, matmul, readonly_strided_view
 from ..autograd.function import Op
 from ..amp.autocast_mode import low_precision
@@ -155,11 +156,45 @@ def _gy_cols(gy):
     return _batch_last(gy).reshape(gy.shape[1], -1)
 
 
+def _three(values, fill):
+    """A spatial tuple as the compiled kernels take it: 3 dimensions, leading `fill`s added."""
+    return (fill,) * (3 - len(values)) + tuple(values)
+
+
+def _kernel_geometry(geom):
+    return _three(geom.stride, 1), _three(geom.dilation, 1), _three([lo for lo, _ in geom.pads], 0)
+
+
+# im2col and col2im by their compiled kernels when they can run (ember._kernels), else by the NumPy
+# functions above; both give the same arrays bit for bit.
+def _input_cols(x, geom, out):
+    """batch_last_cols(x, geom, out)."""
+    kernels = _kernels.for_arrays(x)
+    if kernels is None:
+        return batch_last_cols(x, geom, out)
+    n, c = x.shape[:2]
+    cols = np.empty((c,) + _three(geom.kernel, 1) + _three(out, 1) + (n,), x.dtype)
+    kernels.im2col(np.ascontiguousarray(x).reshape((n, c) + _three(x.shape[2:], 1)), cols, *_kernel_geometry(geom))
+    return cols.reshape(c * math.prod(geom.kernel), -1)
+
+
+def _cols_to_input(gcols, spatial, geom, out, n):
+    """col2im_batch_last of columns (C * prod(K), prod(Out) * N) into (N, C, *spatial)."""
+    kernels = _kernels.for_arrays(gcols)
+    c = gcols.shape[0] // math.prod(geom.kernel)
+    if kernels is None:
+        return col2im_batch_last(gcols.reshape((c,) + tuple(geom.kernel) + tuple(out) + (n,)), spatial, geom)
+    x = np.empty((n, c) + _three(spatial, 1), gcols.dtype)
+    kernels.col2im(np.ascontiguousarray(gcols).reshape((c,) + _three(geom.kernel, 1) + _three(out, 1) + (n,)), x,
+                   *_kernel_geometry(geom))
+    return x.reshape((n, c) + tuple(spatial))
+
+
 def conv_forward(x, w, geom, out, cols=None):
     """y = conv(x, w) and x's batch_last_cols (pass `cols` when they are already built)."""
     g = geom.groups
     if cols is None:
-        cols = batch_last_cols(x, geom, out)
+        cols = _input_cols(x, geom, out)
     if g == 1:
         y = matmul(w.reshape(w.shape[0], -1), cols)
     else:
@@ -176,15 +211,14 @@ def conv_input_grad(gy, w, geom, spatial, gy_cols=None):
         gcols = matmul(w.reshape(w.shape[0], -1).T, gy_cols)
     else:
         gcols = matmul(w.reshape(g, w.shape[0] // g, -1).swapaxes(1, 2), gy_cols.reshape(g, -1, gy_cols.shape[1]))
-    gcols = gcols.reshape((w.shape[1] * g,) + tuple(geom.kernel) + tuple(out) + (gy.shape[0],))
-    return col2im_batch_last(gcols, spatial, geom)
+    return _cols_to_input(gcols.reshape(w.shape[1] * g * math.prod(geom.kernel), -1), spatial, geom, out, gy.shape[0])
 
 
 def conv_weight_grad(x, gy, geom, w_shape, cols=None, gy_cols=None):
     """cols: x's batch_last_cols, when conv_forward has built them; gy_cols: _gy_cols(gy)."""
     g = geom.groups
     if cols is None:
-        cols = batch_last_cols(x, geom, gy.shape[2:])
+        cols = _input_cols(x, geom, gy.shape[2:])
     if gy_cols is None:
         gy_cols = _gy_cols(gy)
     # _backend.matmul computes float16/bfloat16 products in float32 and rounds once, so the sum
@@ -248,7 +282,7 @@ class ConvTranspose(Op):
         need = ctx.needs_input_grad
         out = g.shape[2:]
         # both gradients read the same columns of gg: build them once
-        cols = batch_last_cols(gg._data, ctx.geom, out) if need[0] and need[1] else None
+        cols = _input_cols(gg._data, ctx.geom, out) if need[0] and need[1] else None
         dg = Conv.apply(gg, w, None, ctx.geom, out, cols=cols) if need[0] else None
         dw = ConvWeightGrad.apply(gg, g, ctx.geom, w.shape, cols) if need[1] else None
         return dg, dw, _bias_grad(ctx, gg), None, None

@@ -1,0 +1,199 @@
+"""numba kernels for ember's CPU hot spots (imported through `ember._kernels.load`, never directly).
+
+Rules every kernel keeps:
+- Serial loops, IEEE arithmetic (no fastmath: no reassociation, no fused multiply-adds), so a kernel
+  that does the NumPy path's arithmetic in the NumPy path's order returns the same bits; where a
+  kernel sums in another order (channel statistics) it accumulates in float64.
+- Transcendental functions stay in NumPy: numba calls the C library's exp/tanh once per element,
+  which cannot be vectorised and is 10-100x slower than NumPy's SIMD loops. Kernels fuse the
+  arithmetic around them.
+- Arrays arrive C-contiguous, so each kernel compiles one variant per dtype.
+- Spatial kernels take 3 spatial dimensions; 1-d and 2-d callers add leading dimensions of size 1.
+"""
+import numba
+import numpy as np
+
+_OPTIONS = dict(nogil=True, fastmath=False, error_model="numpy", boundscheck=False)
+
+
+def _jit(fn):
+    try:
+        return numba.njit(cache=True, **_OPTIONS)(fn)
+    except RuntimeError:        # numba found no writable cache directory: compile in each process
+        return numba.njit(**_OPTIONS)(fn)
+
+
+# --- convolution: columns with the batch innermost, (C, *K, *Out, N), as ember.ops.conv lays them out ---------
+# One channel at a time: its (N, *S) plane is moved to (*S, N) in a scratch buffer that stays in cache, then
+# every window position is a run of N contiguous values. This does in one pass per channel what the NumPy
+# path does with whole-array copies (batch to the end, zero padding, the strided window copy, and back).
+#
+# Loops index with their own range variable, on slices taken outside them: numba guards a computed index
+# against negative values (Python's wraparound), and that guard in an inner loop costs 5x.
+
+@_jit
+def _window_rows(out_count, kernel_offset, stride, length):
+    """[lo, hi): the output positions whose input position o * stride + kernel_offset lies in [0, length)."""
+    lo = 0 if kernel_offset >= 0 else (stride - 1 - kernel_offset) // stride
+    hi = min(out_count, (length - 1 - kernel_offset) // stride + 1) if kernel_offset < length else 0
+    return lo, max(lo, hi)
+
+
+@_jit
+def im2col(x, cols, stride, dilation, pad):
+    """x (N, C, D, H, W) -> cols (C, KD, KH, KW, OD, OH, OW, N): every window, zeros outside x."""
+    n_, c_, d_, h_, w_ = x.shape
+    kd_, kh_, kw_ = cols.shape[1], cols.shape[2], cols.shape[3]
+    od_, oh_, ow_ = cols.shape[4], cols.shape[5], cols.shape[6]
+    channels = x.reshape(n_, c_, d_ * h_ * w_)
+    plane = np.empty((d_ * h_ * w_, n_), x.dtype)
+    runs = cols.reshape(c_, kd_, kh_, kw_, od_, oh_, ow_ * n_)
+    for c in range(c_):
+        for n in range(n_):
+            for p in range(d_ * h_ * w_):
+                plane[p, n] = channels[n, c, p]
+        for a in range(kd_):
+            i_lo, i_hi = _window_rows(od_, a * dilation[0] - pad[0], stride[0], d_)
+            for b in range(kh_):
+                j_lo, j_hi = _window_rows(oh_, b * dilation[1] - pad[1], stride[1], h_)
+                for e in range(kw_):
+                    offset = e * dilation[2] - pad[2]
+                    k_lo, k_hi = _window_rows(ow_, offset, stride[2], w_)
+                    for i in range(od_):
+                        for j in range(oh_):
+                            run = runs[c, a, b, e, i, j]
+                            if i < i_lo or i >= i_hi or j < j_lo or j >= j_hi or k_lo == k_hi:
+                                run[:] = 0
+                                continue
+                            row = ((i * stride[0] + a * dilation[0] - pad[0]) * h_ +
+                                   j * stride[1] + b * dilation[1] - pad[1]) * w_ + offset
+                            run[:k_lo * n_] = 0
+                            run[k_hi * n_:] = 0
+                            if stride[2] == 1:          # the windows' rows are one run of the plane
+                                dst = run[k_lo * n_:k_hi * n_]
+                                src = plane[row + k_lo:row + k_hi].reshape(-1)
+                                for t in range(dst.size):
+                                    dst[t] = src[t]
+                            else:
+                                for k in range(k_lo, k_hi):
+                                    dst = run[k * n_:(k + 1) * n_]
+                                    src = plane[row + k * stride[2]]
+                                    for n in range(n_):
+                                        dst[n] = src[n]
+
+
+@_jit
+def col2im(cols, out, stride, dilation, pad):
+    """Adjoint of im2col: cols (C, KD, KH, KW, OD, OH, OW, N) summed into out (N, C, D, H, W).
+
+    Each input position gets its taps added in kernel-offset order onto zero, as the NumPy col2im
+    adds one whole tap after another: the same sums, bit for bit."""
+    n_, c_, d_, h_, w_ = out.shape
+    kd_, kh_, kw_ = cols.shape[1], cols.shape[2], cols.shape[3]
+    od_, oh_, ow_ = cols.shape[4], cols.shape[5], cols.shape[6]
+    channels = out.reshape(n_, c_, d_ * h_ * w_)
+    plane = np.empty((d_ * h_ * w_, n_), cols.dtype)
+    runs = cols.reshape(c_, kd_, kh_, kw_, od_, oh_, ow_ * n_)
+    for c in range(c_):
+        plane[:] = 0
+        for a in range(kd_):
+            i_lo, i_hi = _window_rows(od_, a * dilation[0] - pad[0], stride[0], d_)
+            for b in range(kh_):
+                j_lo, j_hi = _window_rows(oh_, b * dilation[1] - pad[1], stride[1], h_)
+                for e in range(kw_):
+                    offset = e * dilation[2] - pad[2]
+                    k_lo, k_hi = _window_rows(ow_, offset, stride[2], w_)
+                    for i in range(i_lo, i_hi):
+                        for j in range(j_lo, j_hi):
+                            run = runs[c, a, b, e, i, j]
+                            row = ((i * stride[0] + a * dilation[0] - pad[0]) * h_ +
+                                   j * stride[1] + b * dilation[1] - pad[1]) * w_ + offset
+                            if stride[2] == 1:
+                                dst = plane[row + k_lo:row + k_hi].reshape(-1)
+                                src = run[k_lo * n_:k_hi * n_]
+                                for t in range(src.size):
+                                    dst[t] += src[t]
+                            else:
+                                for k in range(k_lo, k_hi):
+                                    dst = plane[row + k * stride[2]]
+                                    src = run[k * n_:(k + 1) * n_]
+                                    for n in range(n_):
+                                        dst[n] += src[n]
+        for n in range(n_):
+            for p in range(d_ * h_ * w_):
+                channels[n, c, p] = plane[p, n]
+
+
+# --- pooling: planes (N, C, D, H, W), flat indices within a plane ------------------------------------------
+
+@_jit
+def _inside(out_count, offset, stride, length):
+    """[lo, hi): the output positions o whose input position o * stride + offset lies in [0, length)."""
+    lo = 0 if offset >= 0 else (stride - 1 - offset) // stride
+    hi = min(out_count, (length - 1 - offset) // stride + 1) if offset < length else 0
+    return lo, max(lo, hi)
+
+
+@_jit
+def max_pool(x, values, index, kernel, stride, dilation, pad):
+    """values/index (N, C, OD, OH, OW): each window's maximum and its flat position in the plane, as
+    torch's CPU kernel picks it: the first maximum, a NaN over any number (the last NaN), and the window's
+    first position inside x when every value is -inf. The comparison is a select, not a branch (random
+    data mispredicts half of such branches); windows wholly inside x read their taps from one table of
+    offsets, the others clip their tap ranges."""
+    n_, c_, d_, h_, w_ = x.shape
+    od_, oh_, ow_ = values.shape[2], values.shape[3], values.shape[4]
+    planes = x.reshape(n_, c_, d_ * h_ * w_)
+    lowest = np.full(1, -np.inf, x.dtype)[0]
+    taps = np.empty(kernel[0] * kernel[1] * kernel[2], np.int64)
+    t = 0
+    for a in range(kernel[0]):
+        for b in range(kernel[1]):
+            for e in range(kernel[2]):
+                taps[t] = ((a * dilation[0]) * h_ + b * dilation[1]) * w_ + e * dilation[2]
+                t += 1
+    for n in range(n_):
+        for c in range(c_):
+            plane = planes[n, c]
+            for i in range(od_):
+                z0 = i * stride[0] - pad[0]
+                a_lo, a_hi = _inside(kernel[0], z0, dilation[0], d_)
+                for j in range(oh_):
+                    y0 = j * stride[1] - pad[1]
+                    b_lo, b_hi = _inside(kernel[1], y0, dilation[1], h_)
+                    for k in range(ow_):
+                        v0 = k * stride[2] - pad[2]
+                        e_lo, e_hi = _inside(kernel[2], v0, dilation[2], w_)
+                        best = lowest
+                        corner = (z0 * h_ + y0) * w_ + v0
+                        at = corner + ((a_lo * dilation[0]) * h_ + b_lo * dilation[1]) * w_ + e_lo * dilation[2]
+                        if a_hi - a_lo == kernel[0] and b_hi - b_lo == kernel[1] and e_hi - e_lo == kernel[2]:
+                            for t in range(taps.size):
+                                value = plane[corner + taps[t]]
+                                better = (value > best) | (value != value)
+                                best = value if better else best
+                                at = corner + taps[t] if better else at
+                        else:
+                            for a in range(a_lo, a_hi):
+                                for b in range(b_lo, b_hi):
+                                    row = corner + ((a * dilation[0]) * h_ + b * dilation[1]) * w_
+                                    for e in range(e_lo, e_hi):
+                                        value = plane[row + e * dilation[2]]
+                                        better = (value > best) | (value != value)
+                                        best = value if better else best
+                                        at = row + e * dilation[2] if better else at
+                        values[n, c, i, j, k] = best
+                        index[n, c, i, j, k] = at
+
+
+@_jit
+def scatter_add(g, index, out):
+    """out (N, C, P) = 0, then out[n, c, index[n, c, q]] += g[n, c, q] in order (np.add.at's sums)."""
+    out[:] = 0
+    for n in range(g.shape[0]):
+        for c in range(g.shape[1]):
+            dst = out[n, c]
+            src = g[n, c]
+            at = index[n, c]
+            for q in range(src.size):
+                dst[at[q]] += src[q]
