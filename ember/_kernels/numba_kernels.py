@@ -197,3 +197,133 @@ def scatter_add(g, index, out):
             at = index[n, c]
             for q in range(src.size):
                 dst[at[q]] += src[q]
+
+
+# --- recurrent cells: the elementwise work of one time step, between NumPy's GEMM and tanh ---------------
+
+@_jit
+def lstm_cell_forward(gate, scale, shift, c_prev, c_next):
+    """gate (B, 4H) holds tanh of the scaled pre-activations: make it the activated (i, f, g, o) in place,
+    gate * scale + shift, and write c_next = f * c_prev + i * g (ember.ops.rnn._lstm_forward's arithmetic)."""
+    batch, size = c_prev.shape
+    for b in range(batch):
+        row = gate[b]
+        for j in range(4 * size):
+            row[j] = row[j] * scale[j] + shift[j]
+        i, f, g = row[:size], row[size:2 * size], row[2 * size:3 * size]
+        c, c_out = c_prev[b], c_next[b]
+        for j in range(size):
+            c_out[j] = f[j] * c[j] + i[j] * g[j]
+
+
+@_jit
+def lstm_cell_backward(g_out, recurrent, dc_dh, gate, d_pre, dc):
+    """One BPTT step of ember.ops.rnn._lstm_backward: dh = g_out + recurrent; dc += dh * dc_dh; the (i, f, g)
+    parts of d_pre (B, 4H) times dc, the o part times dh; then dc *= f (gate (B, 4H): the activated i, f, g, o)."""
+    batch, size = dc.shape
+    for b in range(batch):
+        grad, rec, factor, forget, d, c = g_out[b], recurrent[b], dc_dh[b], gate[b, size:2 * size], d_pre[b], dc[b]
+        for j in range(size):
+            dh = grad[j] + rec[j]
+            c[j] += dh * factor[j]
+            d[j] *= c[j]
+            d[size + j] *= c[j]
+            d[2 * size + j] *= c[j]
+            d[3 * size + j] *= dh
+            c[j] *= forget[j]
+
+
+# --- batch norm: per-channel sums over (N, C, L) ----------------------------------------------------------
+# Sums run in float64 over 16 interleaved partial sums (lanes the compiler vectorises; one running sum would
+# wait on each addition's latency), a fixed order, so the results are deterministic.
+
+_LANES = 16
+
+
+@_jit
+def _lane_total(lanes):
+    total = 0.0
+    for q in range(_LANES):
+        total += lanes[q]
+    return total
+
+
+@_jit
+def channel_sum(x, out):
+    """out (C,) float64 = sum of x (N, C, L) over N and L."""
+    lanes = np.zeros((x.shape[1], _LANES))
+    size = x.shape[2]
+    whole = size - size % _LANES
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            row, acc = x[n, c], lanes[c]
+            for p in range(0, whole, _LANES):
+                for q in range(_LANES):
+                    acc[q] += row[p + q]
+            for q in range(size - whole):
+                acc[q] += row[whole + q]
+    for c in range(x.shape[1]):
+        out[c] = _lane_total(lanes[c])
+
+
+@_jit
+def channel_dot(a, b, out):
+    """out (C,) float64 = sum of a * b (both (N, C, L)) over N and L, each product rounded to a's dtype
+    as NumPy's (a * b).sum() rounds it."""
+    lanes = np.zeros((a.shape[1], _LANES))
+    size = a.shape[2]
+    whole = size - size % _LANES
+    for n in range(a.shape[0]):
+        for c in range(a.shape[1]):
+            x, y, acc = a[n, c], b[n, c], lanes[c]
+            for p in range(0, whole, _LANES):
+                for q in range(_LANES):
+                    acc[q] += x[p + q] * y[p + q]
+            for q in range(size - whole):
+                acc[q] += x[whole + q] * y[whole + q]
+    for c in range(a.shape[1]):
+        out[c] = _lane_total(lanes[c])
+
+
+@_jit
+def centre(x, mean, centred, squares):
+    """centred = x - mean (per channel, in x's dtype) and squares (C,) float64 = the sum of centred ** 2."""
+    lanes = np.zeros((x.shape[1], _LANES))
+    size = x.shape[2]
+    whole = size - size % _LANES
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            src, dst, m, acc = x[n, c], centred[n, c], mean[c], lanes[c]
+            for p in range(size):
+                dst[p] = src[p] - m
+            for p in range(0, whole, _LANES):
+                for q in range(_LANES):
+                    acc[q] += dst[p + q] * dst[p + q]
+            for q in range(size - whole):
+                acc[q] += dst[whole + q] * dst[whole + q]
+    for c in range(x.shape[1]):
+        squares[c] = _lane_total(lanes[c])
+
+
+@_jit
+def normalise(xhat, invstd, weight, bias, y):
+    """xhat *= invstd in place, y = xhat * weight + bias (per channel; batch_norm's forward arithmetic)."""
+    for n in range(xhat.shape[0]):
+        for c in range(xhat.shape[1]):
+            src, dst = xhat[n, c], y[n, c]
+            s, w, b = invstd[c], weight[c], bias[c]
+            for p in range(src.size):
+                v = src[p] * s
+                src[p] = v
+                dst[p] = v * w + b
+
+
+@_jit
+def batch_norm_input_grad(g, xhat, scale, slope, offset, out):
+    """out = g * scale - xhat * slope - offset (per channel; batch_norm's training-mode input gradient)."""
+    for n in range(g.shape[0]):
+        for c in range(g.shape[1]):
+            grad, x, dst = g[n, c], xhat[n, c], out[n, c]
+            s, k, o = scale[c], slope[c], offset[c]
+            for p in range(grad.size):
+                dst[p] = grad[p] * s - x[p] * k - o

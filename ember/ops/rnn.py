@@ -12,6 +12,7 @@ The LSTM step is the Tensor reference only: on arrays the LSTM runs its own kern
 """
 import numpy as np
 
+from .. import _kernels
 from .._backend import array_module, matmul
 from .._tensor import Tensor
 from ..autograd.function import Op
@@ -96,16 +97,20 @@ def _lstm_forward(pre, h0, c0, w_hh, reverse):
     h_prev, h_next = (hs[1:], hs[:-1]) if reverse else (hs[:-1], hs[1:])
     c_prev, c_next = (cs[1:], cs[:-1]) if reverse else (cs[:-1], cs[1:])
     recurrent, product = xp.empty((batch, 4 * size), pre.dtype), xp.empty((batch, size), pre.dtype)
+    kernels = _kernels.for_arrays(pre, h0, c0, w_hh)
     for t in range(length - 1, -1, -1) if reverse else range(length):
         gate = gates[t]
         gate += xp.matmul(h_prev[t], w_t, out=recurrent)
         xp.tanh(gate, out=gate)
-        gate *= scale
-        gate += shift
-        i, f, g, o = gate[:, :size], gate[:, size:2 * size], gate[:, 2 * size:3 * size], gate[:, 3 * size:]
-        c = xp.multiply(f, c_prev[t], out=c_next[t])
-        c += xp.multiply(i, g, out=product)
-        xp.multiply(o, xp.tanh(c, out=tanh_c[t]), out=h_next[t])
+        if kernels is not None:      # the arithmetic below in one pass instead of five NumPy calls
+            kernels.lstm_cell_forward(gate, scale[0], shift[0], c_prev[t], c_next[t])
+        else:
+            gate *= scale
+            gate += shift
+            i, f, g = gate[:, :size], gate[:, size:2 * size], gate[:, 2 * size:3 * size]
+            c = xp.multiply(f, c_prev[t], out=c_next[t])
+            c += xp.multiply(i, g, out=product)
+        xp.multiply(gate[:, 3 * size:], xp.tanh(c_next[t], out=tanh_c[t]), out=h_next[t])
     return h_next, c_next[0 if reverse else -1], (gates, tanh_c, h_prev, c_prev)
 
 
@@ -133,12 +138,18 @@ def _lstm_backward(g_out, dc, saved, w_hh, reverse):
     dh, product = xp.empty((batch, size), gates.dtype), xp.empty((batch, size), gates.dtype)
     recurrent = xp.zeros((batch, size), gates.dtype)
     d_pre_ifg = d_pre.reshape(length, batch, 4, size)[:, :, :3]
+    kernels = _kernels.for_arrays(g_out, gates, w_hh)
+    if kernels is not None:
+        g_out = xp.ascontiguousarray(g_out)
     for t in range(length) if reverse else range(length - 1, -1, -1):
-        xp.add(g_out[t], recurrent, out=dh)
-        dc += xp.multiply(dh, dc_dh[t], out=product)
-        d_pre_ifg[t] *= dc[:, None, :]
-        d_pre[t, :, 3 * size:] *= dh
-        dc *= f[t]
+        if kernels is not None:      # the arithmetic below in one pass instead of five NumPy calls
+            kernels.lstm_cell_backward(g_out[t], recurrent, dc_dh[t], gates[t], d_pre[t], dc)
+        else:
+            xp.add(g_out[t], recurrent, out=dh)
+            dc += xp.multiply(dh, dc_dh[t], out=product)
+            d_pre_ifg[t] *= dc[:, None, :]
+            d_pre[t, :, 3 * size:] *= dh
+            dc *= f[t]
         xp.matmul(d_pre[t], w_hh, out=recurrent)
     return d_pre, recurrent, dc, h_prev
 
