@@ -11,6 +11,8 @@ from ember.autograd import gradcheck, gradgradcheck
 from ember.ops.rnn import Recurrence
 from oracle import assert_close, torch
 
+pytestmark = pytest.mark.usefixtures("kernel_path")   # NumPy and compiled kernels (conftest)
+
 
 def _rand(*shape, seed=0, dtype=np.float32):
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)

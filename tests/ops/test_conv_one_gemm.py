@@ -7,6 +7,8 @@ import pytest
 import ember
 from oracle import check
 
+pytestmark = pytest.mark.usefixtures("kernel_path")   # NumPy and compiled kernels (conftest)
+
 TOL = dict(atol=1e-4, rtol=1e-4)      # sums of thousands of float32 products
 
 
