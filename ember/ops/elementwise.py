@@ -275,9 +275,6 @@ def _int_power(xp, a, b):
     return xp.where(b < 0, negative_power, y)
 
 
-_BFLOAT16_NP = None if _dtype.bfloat16 is None else _dtype.bfloat16.np
-
-
 class Pow(Op):
     @staticmethod
     def forward(ctx, a, b):
@@ -288,8 +285,9 @@ class Pow(Op):
                 y = _int_power(xp, a, b)
             else:
                 y = xp.power(a, b)
-        if getattr(a, "dtype", None) == _BFLOAT16_NP and y.dtype != a.dtype:
-            y = y.astype(a.dtype)       # ml_dtypes gives float32 for bfloat16 ** Python float
+        a_dtype = getattr(a, "dtype", None)
+        if a_dtype is not None and a_dtype.kind == "V" and y.dtype != a_dtype:
+            y = y.astype(a_dtype)       # ml_dtypes gives float32 for bfloat16 (kind 'V') ** Python float
         if ctx._record:
             ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
             # torch: PowBackward0 tensor ** scalar, PowBackward1 tensor ** tensor, PowBackward2 scalar ** tensor
