@@ -6,6 +6,7 @@ import numpy as np
 from .. import _dtype
 from .._backend import array_module
 from ..autograd.function import Op
+from ._erf import erf as _erf, erfc as _erfc, erfinv as _erfinv
 from ._registry import named, torch_api
 from .._tensor import Tensor
 
@@ -56,27 +57,6 @@ def _quiet(fn):
 # --------------------------------------------------------------------------------------------
 # unary ops: name -> (forward(xp, x), backward(g, x, y) on Tensors, which of x/y backward needs)
 
-def _erf(xp, x):
-    if xp is np:
-        return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
-    return xp.asarray(__import__("cupyx.scipy.special", fromlist=["erf"]).erf(x))
-
-
-def _erfinv(xp, x):
-    # Winitzki's closed form as the start, then Newton steps on erf, all in float64
-    x64 = x.astype(np.float64)
-    w = -xp.log((1.0 - x64) * (1.0 + x64))
-    a = 0.147
-    t = 2 / (math.pi * a) - w / 2
-    y = xp.sign(x64) * xp.sqrt(xp.sqrt(t * t + w / a) - t)
-    inside = xp.abs(x64) < 1
-    y = xp.where(inside, y, 0.0)
-    for _ in range(3):
-        y = y - (_erf(xp, y) - x64) / (2 / math.sqrt(math.pi) * xp.exp(-y * y))
-    y = xp.where(inside, y, xp.where(xp.abs(x64) == 1, xp.sign(x64) * xp.inf, xp.nan))
-    return y.astype(x.dtype)
-
-
 def _sigmoid(xp, x):
     with np.errstate(over="ignore"):
         return 1 / (1 + xp.exp(-x))
@@ -110,7 +90,7 @@ UNARY = {
     "atanh": (lambda xp, x: xp.arctanh(x), lambda g, x, y: g / (1 - x * x), "x", True),
     "sigmoid": (_sigmoid, lambda g, x, y: g * y * (1 - y), "y", True),
     "erf": (_erf, lambda g, x, y: g * (2 / _SQRT_PI) * (-x * x).exp(), "x", True),
-    "erfc": (lambda xp, x: 1 - _erf(xp, x), lambda g, x, y: g * (-2 / _SQRT_PI) * (-x * x).exp(), "x", True),
+    "erfc": (_erfc, lambda g, x, y: g * (-2 / _SQRT_PI) * (-x * x).exp(), "x", True),
     "erfinv": (_erfinv, lambda g, x, y: g * (_SQRT_PI / 2) * (y * y).exp(), "y", True),
     "reciprocal": (lambda xp, x: 1 / x, lambda g, x, y: -g * y * y, "y", True),
     "abs": (lambda xp, x: xp.abs(x), lambda g, x, y: g * x.sign(), "x", False),
