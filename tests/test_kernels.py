@@ -89,23 +89,29 @@ def test_max_pool_kernel_gives_the_numpy_paths_values_indices_and_gradients(monk
     _assert_same_bits(*_on_both_paths(monkeypatch, run))
 
 
+RECURRENT = [("LSTM", {}), ("GRU", {}), ("GRU", dict(bias=False)), ("RNN", {}), ("RNN", dict(nonlinearity="relu"))]
+
+
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_lstm_cell_kernels_give_the_numpy_paths_bits(monkeypatch, bidirectional, dtype):
+@pytest.mark.parametrize("layer,kw", RECURRENT, ids=["lstm", "gru", "gru-no-bias", "rnn-tanh", "rnn-relu"])
+def test_recurrent_cell_kernels_give_the_numpy_paths_bits(monkeypatch, layer, kw, bidirectional, dtype):
     rng = np.random.default_rng(0)
-    lstm = ember.nn.LSTM(5, 7, num_layers=2, bidirectional=bidirectional)
+    net = getattr(ember.nn, layer)(5, 7, num_layers=2, bidirectional=bidirectional, **kw)
     if dtype == np.float64:
-        lstm = lstm.double()
+        net = net.double()
     x0 = rng.standard_normal((6, 3, 5)).astype(dtype)
     h0, c0 = (rng.standard_normal((2 * (1 + bidirectional), 3, 7)).astype(dtype) for _ in range(2))
 
     def run():
-        lstm.zero_grad()
+        net.zero_grad()
         x = ember.tensor(x0, requires_grad=True)
-        out, (h, c) = lstm(x, (ember.tensor(h0), ember.tensor(c0)))
+        state = (ember.tensor(h0), ember.tensor(c0)) if layer == "LSTM" else ember.tensor(h0)
+        out, state = net(x, state)
+        h, c = state if layer == "LSTM" else (state, state)
         (out.sum() + (h * h).sum() + c.sum()).backward()
         return [out.detach().numpy(), h.detach().numpy(), c.detach().numpy(), x.grad.numpy()] + \
-            [p.grad.numpy() for p in lstm.parameters()]
+            [p.grad.numpy() for p in net.parameters()]
     _assert_same_bits(*_on_both_paths(monkeypatch, run))
 
 

@@ -327,3 +327,74 @@ def batch_norm_input_grad(g, xhat, scale, slope, offset, out):
             s, k, o = scale[c], slope[c], offset[c]
             for p in range(grad.size):
                 dst[p] = grad[p] * s - x[p] * k - o
+
+
+@_jit
+def gru_gates(pre, hh, b_hh, has_bias, rz, hn):
+    """hh (B, 3H) = h W_hh^T: add b_hh (when has_bias); rz (B, 2H) = -(pre_rz + hh_rz), ready for NumPy's exp;
+    hn (B, H) = the n part of hh (ember.ops.rnn._gru_step's arithmetic)."""
+    batch, size = hn.shape
+    for b in range(batch):
+        row, p, gate, out = hh[b], pre[b], rz[b], hn[b]
+        if has_bias:
+            for j in range(3 * size):
+                row[j] = row[j] + b_hh[j]
+        for j in range(2 * size):
+            gate[j] = -(p[j] + row[j])
+        for j in range(size):
+            out[j] = row[2 * size + j]
+
+
+@_jit
+def gru_candidate(pre, hn, rz, n):
+    """rz (B, 2H) holds exp(-x): make it sigmoid(x) = 1 / (exp(-x) + 1); n (B, H) = pre_n + r * hn."""
+    batch, size = n.shape
+    one = np.ones(1, rz.dtype)[0]
+    for b in range(batch):
+        gate, p, h, out = rz[b], pre[b], hn[b], n[b]
+        for j in range(2 * size):
+            gate[j] = one / (gate[j] + one)
+        for j in range(size):
+            out[j] = p[2 * size + j] + gate[j] * h[j]
+
+
+@_jit
+def gru_output(n, rz, h_prev, h_next):
+    """h_next = n + z * (h_prev - n), n already through tanh."""
+    batch, size = n.shape
+    for b in range(batch):
+        new, gate, old, out = n[b], rz[b], h_prev[b], h_next[b]
+        for j in range(size):
+            out[j] = new[j] + gate[size + j] * (old[j] - new[j])
+
+
+@_jit
+def gru_step_back(g_out, direct, recurrent, rz, n, hn, h_prev, d_pre, d_hh):
+    """One BPTT step of ember.ops.rnn._gru_step_back: dh = (direct + recurrent) + g_out, where direct is
+    the previous step's dh * z and recurrent its d_hh W_hh; writes d_pre, d_hh (B, 3H) and direct <- dh * z."""
+    batch, size = n.shape
+    one = np.ones(1, n.dtype)[0]
+    for b in range(batch):
+        g, carry, rec, gate, new, h_n, old = g_out[b], direct[b], recurrent[b], rz[b], n[b], hn[b], h_prev[b]
+        dp, dhh = d_pre[b], d_hh[b]
+        for j in range(size):
+            dh = (carry[j] + rec[j]) + g[j]
+            r, z, v = gate[j], gate[size + j], new[j]
+            d_n = dh * (one - z) * (one - v * v)
+            d_r = (d_n * h_n[j]) * (r * (one - r))
+            d_z = (dh * (old[j] - v)) * (z * (one - z))
+            dp[j], dp[size + j], dp[2 * size + j] = d_r, d_z, d_n
+            dhh[j], dhh[size + j], dhh[2 * size + j] = d_r, d_z, d_n * r
+            carry[j] = dh * z
+
+
+@_jit
+def rnn_step_back(g_out, recurrent, h, relu, d_pre):
+    """One BPTT step of the Elman RNN: dh = recurrent + g_out (recurrent: the previous step's d_pre W_hh),
+    d_pre = dh * (1 - h^2) for tanh, dh * (h > 0) for relu."""
+    one, zero = np.ones(1, h.dtype)[0], np.zeros(1, h.dtype)[0]
+    for b in range(h.shape[0]):
+        g, rec, out, d = g_out[b], recurrent[b], h[b], d_pre[b]
+        for j in range(h.shape[1]):
+            dh = rec[j] + g[j]
+            d[j] = dh * (one if out[j] > 0 else zero) if relu else dh * (one - out[j] * out[j])
