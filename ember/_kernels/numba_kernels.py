@@ -9,6 +9,9 @@ Rules every kernel keeps:
   arithmetic around them.
 - Arrays arrive C-contiguous, so each kernel compiles one variant per dtype.
 - Spatial kernels take 3 spatial dimensions; 1-d and 2-d callers add leading dimensions of size 1.
+- Inner loops index with their own range variable, on slices taken outside them: numba guards a computed
+  index against negative values (Python's wraparound), and that guard in an inner loop makes it several
+  times slower.
 """
 import numba
 import numpy as np
@@ -27,15 +30,12 @@ def _jit(fn):
 # One channel at a time: its (N, *S) plane is moved to (*S, N) in a scratch buffer that stays in cache, then
 # every window position is a run of N contiguous values. This does in one pass per channel what the NumPy
 # path does with whole-array copies (batch to the end, zero padding, the strided window copy, and back).
-#
-# Loops index with their own range variable, on slices taken outside them: numba guards a computed index
-# against negative values (Python's wraparound), and that guard in an inner loop costs 5x.
 
 @_jit
-def _window_rows(out_count, kernel_offset, stride, length):
-    """[lo, hi): the output positions whose input position o * stride + kernel_offset lies in [0, length)."""
-    lo = 0 if kernel_offset >= 0 else (stride - 1 - kernel_offset) // stride
-    hi = min(out_count, (length - 1 - kernel_offset) // stride + 1) if kernel_offset < length else 0
+def _inside(count, offset, step, length):
+    """[lo, hi): the indices o < count whose position o * step + offset lies in [0, length)."""
+    lo = 0 if offset >= 0 else (step - 1 - offset) // step
+    hi = min(count, (length - 1 - offset) // step + 1) if offset < length else 0
     return lo, max(lo, hi)
 
 
@@ -53,12 +53,12 @@ def im2col(x, cols, stride, dilation, pad):
             for p in range(d_ * h_ * w_):
                 plane[p, n] = channels[n, c, p]
         for a in range(kd_):
-            i_lo, i_hi = _window_rows(od_, a * dilation[0] - pad[0], stride[0], d_)
+            i_lo, i_hi = _inside(od_, a * dilation[0] - pad[0], stride[0], d_)
             for b in range(kh_):
-                j_lo, j_hi = _window_rows(oh_, b * dilation[1] - pad[1], stride[1], h_)
+                j_lo, j_hi = _inside(oh_, b * dilation[1] - pad[1], stride[1], h_)
                 for e in range(kw_):
                     offset = e * dilation[2] - pad[2]
-                    k_lo, k_hi = _window_rows(ow_, offset, stride[2], w_)
+                    k_lo, k_hi = _inside(ow_, offset, stride[2], w_)
                     for i in range(od_):
                         for j in range(oh_):
                             run = runs[c, a, b, e, i, j]
@@ -97,12 +97,12 @@ def col2im(cols, out, stride, dilation, pad):
     for c in range(c_):
         plane[:] = 0
         for a in range(kd_):
-            i_lo, i_hi = _window_rows(od_, a * dilation[0] - pad[0], stride[0], d_)
+            i_lo, i_hi = _inside(od_, a * dilation[0] - pad[0], stride[0], d_)
             for b in range(kh_):
-                j_lo, j_hi = _window_rows(oh_, b * dilation[1] - pad[1], stride[1], h_)
+                j_lo, j_hi = _inside(oh_, b * dilation[1] - pad[1], stride[1], h_)
                 for e in range(kw_):
                     offset = e * dilation[2] - pad[2]
-                    k_lo, k_hi = _window_rows(ow_, offset, stride[2], w_)
+                    k_lo, k_hi = _inside(ow_, offset, stride[2], w_)
                     for i in range(i_lo, i_hi):
                         for j in range(j_lo, j_hi):
                             run = runs[c, a, b, e, i, j]
@@ -125,14 +125,6 @@ def col2im(cols, out, stride, dilation, pad):
 
 
 # --- pooling: planes (N, C, D, H, W), flat indices within a plane ------------------------------------------
-
-@_jit
-def _inside(out_count, offset, stride, length):
-    """[lo, hi): the output positions o whose input position o * stride + offset lies in [0, length)."""
-    lo = 0 if offset >= 0 else (stride - 1 - offset) // stride
-    hi = min(out_count, (length - 1 - offset) // stride + 1) if offset < length else 0
-    return lo, max(lo, hi)
-
 
 @_jit
 def max_pool(x, values, index, kernel, stride, dilation, pad):

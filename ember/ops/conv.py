@@ -4,7 +4,8 @@ One N-d kernel serves every rank; every product is one GEMM over the whole batch
 on strided views:
   im2col  (N, C, *S) -> columns (N, C, *K, *Out): a contiguous copy of a sliding-window view (unfold)
   col2im  its adjoint: prod(K) vectorised strided adds (a loop over kernel offsets, never pixels) (fold)
-  batch_last_cols, col2im_batch_last: the same pair in the batch-last layout the conv GEMMs use
+  batch_last_cols, col2im_batch_last: the same pair in the batch-last layout the conv GEMMs use (by compiled
+                  kernels when numba is installed: ember._kernels)
 and three ops that are closed under differentiation because conv is bilinear in (input, weight):
   Conv            y  = conv(x, w) (+ b)
   ConvTranspose   the input-gradient of Conv (+ b): conv_transpose's forward
@@ -190,9 +191,34 @@ def _cols_to_input(gcols, spatial, geom, out, n):
     return x.reshape((n, c) + tuple(spatial))
 
 
+# A product with few output channels streams its columns once and does little with each (LeNet's conv1:
+# 6 x 75 against 75 x 50176, 15 MB of columns). Built and used a few samples at a time they stay in cache,
+# and the forward keeps none for the weight gradient, which builds them again the same way.
+_TILE_BYTES = 2 << 20
+_TILE_MAX_CHANNELS = 16
+
+
+def _sample_tiles(x, w_shape, geom, out):
+    """Slices of the batch to build columns for, one GEMM each, or None for one GEMM over the whole batch."""
+    per_sample = math.prod(w_shape[1:]) * math.prod(out) * x.itemsize       # bytes of one sample's columns
+    if geom.groups != 1 or w_shape[0] > _TILE_MAX_CHANNELS or x.itemsize < 4 or \
+            x.shape[0] * per_sample <= 2 * _TILE_BYTES:
+        return None       # (half precision: the GEMM over the whole batch is what accumulates in float32)
+    step = max(1, _TILE_BYTES // per_sample)
+    return [slice(s, s + step) for s in range(0, x.shape[0], step)]
+
+
 def conv_forward(x, w, geom, out, cols=None):
-    """y = conv(x, w) and x's batch_last_cols (pass `cols` when they are already built)."""
+    """y = conv(x, w) and x's batch_last_cols (pass `cols` when they are already built; None comes back
+    when the product ran by sample tiles)."""
     g = geom.groups
+    tiles = _sample_tiles(x, w.shape, geom, out) if cols is None else None
+    if tiles is not None:
+        y = array_module(x).empty((x.shape[0], w.shape[0]) + tuple(out), x.dtype)
+        for tile in tiles:
+            part = matmul(w.reshape(w.shape[0], -1), _input_cols(x[tile], geom, out))
+            y[tile] = _batch_first(part, part.shape[1] // math.prod(out), out)
+        return y, None
     if cols is None:
         cols = _input_cols(x, geom, out)
     if g == 1:
@@ -214,9 +240,22 @@ def conv_input_grad(gy, w, geom, spatial, gy_cols=None):
     return _cols_to_input(gcols.reshape(w.shape[1] * g * math.prod(geom.kernel), -1), spatial, geom, out, gy.shape[0])
 
 
+def _weight_product(cols, gy_cols):
+    """gy_cols @ cols.T for one group: (M, CK)."""
+    # few output channels (LeNet's 6 and 16) against a long inner dimension: OpenBLAS runs the product
+    # 15-20% faster with the wide operand on the left
+    return matmul(cols, gy_cols.T).T if gy_cols.shape[0] < 32 else matmul(gy_cols, cols.T)
+
+
 def conv_weight_grad(x, gy, geom, w_shape, cols=None, gy_cols=None):
     """cols: x's batch_last_cols, when conv_forward has built them; gy_cols: _gy_cols(gy)."""
     g = geom.groups
+    tiles = _sample_tiles(x, w_shape, geom, gy.shape[2:]) if cols is None else None
+    if tiles is not None:        # as conv_forward ran; the tiles' products summed
+        gw = _weight_product(_input_cols(x[tiles[0]], geom, gy.shape[2:]), _gy_cols(gy[tiles[0]]))
+        for tile in tiles[1:]:
+            gw += _weight_product(_input_cols(x[tile], geom, gy.shape[2:]), _gy_cols(gy[tile]))
+        return gw.reshape(w_shape)
     if cols is None:
         cols = _input_cols(x, geom, gy.shape[2:])
     if gy_cols is None:
@@ -224,9 +263,7 @@ def conv_weight_grad(x, gy, geom, w_shape, cols=None, gy_cols=None):
     # _backend.matmul computes float16/bfloat16 products in float32 and rounds once, so the sum
     # over the batch (inside the GEMM) accumulates in float32 as torch's does
     if g == 1:
-        # few output channels (LeNet's 6 and 16) against a long inner dimension: OpenBLAS runs the
-        # product 15-20% faster with the wide operand on the left (6x50176 @ 50176x75: 1.25 -> 1.0 ms)
-        gw = matmul(cols, gy_cols.T).T if gy_cols.shape[0] < 32 else matmul(gy_cols, cols.T)
+        gw = _weight_product(cols, gy_cols)
     else:
         gw = matmul(gy_cols.reshape(g, -1, gy_cols.shape[1]), cols.reshape(g, -1, cols.shape[1]).swapaxes(1, 2))
     return gw.reshape(w_shape)
@@ -262,7 +299,8 @@ class Conv(Op):
         # both gradients read g in the same layout: build it once
         gy_cols = _gy_cols(g._data) if need[0] and need[1] else None
         gx = ConvTranspose.apply(g, w, None, ctx.geom, x.shape[2:], gy_cols=gy_cols) if need[0] else None
-        gw = ConvWeightGrad.apply(x, g, ctx.geom, w.shape, cols._data, gy_cols=gy_cols) if need[1] else None
+        cols = None if cols is None else cols._data         # None: the forward ran by sample tiles
+        gw = ConvWeightGrad.apply(x, g, ctx.geom, w.shape, cols, gy_cols=gy_cols) if need[1] else None
         return gx, gw, _bias_grad(ctx, g), None, None
 
 
