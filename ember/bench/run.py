@@ -252,8 +252,9 @@ def _columns(variants, labels, modes, compared):
     if "torch" in compared:
         cols += [("torch ms", 9, lambda row, variant: _ms(row.get("torch")) if variant == variants[0] else "")]
         for mode in modes:
-            cols += [(f"{mode}/torch", 13, lambda row, variant, m=mode: _ratio(row.get((variant, m)), row.get("torch"))),
-                     ("range", 11, lambda row, variant, m=mode: _ratio_range(row.get((variant, m)), row.get("torch")))]
+            def ratio(fmt, m=mode):
+                return lambda row, variant: fmt(row.get((variant, m)), row.get("torch"))
+            cols += [(f"{mode}/torch", 13, ratio(_ratio)), ("range", 11, ratio(_ratio_range))]
 
     def growth(key):
         return lambda row, variant: (f"{row[key(variant)]['growth_mb']:.1f}"
@@ -330,7 +331,8 @@ def print_machine(variants, compared, timeout, envs):
         extra = f", compiled kernels: {info['kernels']}" if "kernels" in info else ""
         print(f"  {fw} ({info['version']}{extra}): {_blas_line(info)}")
         if fw == "torch":
-            print(f"    {'; '.join(info['build'])}; oneDNN (mkldnn) {'available' if info['mkldnn'] else 'not available'}")
+            onednn = "available" if info["mkldnn"] else "not available"
+            print(f"    {'; '.join(info['build'])}; oneDNN (mkldnn) {onednn}")
 
 
 def main(argv=None):
@@ -368,7 +370,8 @@ def main(argv=None):
         print(line)
     print_machine(variants, compared, args.timeout, envs)
     columns = _columns(variants, labels, modes, compared)
-    header = " ".join(f"{title:<{width}}" if i < 2 else f"{title:>{width}}" for i, (title, width, _) in enumerate(columns))
+    header = " ".join(f"{title:<{width}}" if i < 2 else f"{title:>{width}}"
+                      for i, (title, width, _) in enumerate(columns))
     print(header)
     print("-" * len(header))
     results, loads = {"runs": repeat, "steps": steps}, []
