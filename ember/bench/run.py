@@ -26,7 +26,8 @@ import time
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))       # the directory ember is imported from
-THREADS = "2"
+DEFAULT_THREADS = 2
+THREADS = str(DEFAULT_THREADS)      # per framework process; main sets it from --threads
 WARMUP = 3            # tinygrad compiles on the first steps and TinyJit captures on the second call
 TIMED_SECONDS = 30    # the timed steps stop early once this is spent (after at least 3), so slow runs finish
 COMPARED = ["torch", "tinygrad", "tinygrad-jit", "mygrad"]
@@ -349,10 +350,15 @@ def main(argv=None):
     p.add_argument("--no-torch", action="store_true", help="leave torch out (same as omitting it from --frameworks)")
     p.add_argument("--numpy-only", action="store_true",
                    help="run ember on NumPy only, not also with its compiled kernels (when numba is installed)")
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                   help="threads of each framework's process (default 2; on a busy machine spinning BLAS and "
+                        "OpenMP threads wait on each other, and 1 thread compares the frameworks more fairly)")
     p.add_argument("--timeout", type=float, default=900,
                    help="seconds one framework may take on one workload, compilation included (default 900)")
     p.add_argument("--json", help="also write the results to this file")
     args = p.parse_args(argv)
+    global THREADS
+    THREADS = str(args.threads)
     scale = 1.0 if args.size == "full" else 0.1
     steps = args.steps or (20 if args.size == "full" else 3)
     repeat = args.repeat or (3 if args.size == "full" else 1)
