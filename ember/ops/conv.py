@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from .. import _kernels
-from .._backend import array_module, matmul, readonly_strided_view
+from .._backend import array_module, get_num_threads, matmul, readonly_strided_view
 from ..autograd.function import Op
 from ..amp.autocast_mode import low_precision
 from ._registry import torch_api
@@ -193,7 +193,9 @@ def _cols_to_input(gcols, spatial, geom, out, n):
 
 # A product with few output channels streams its columns once and does little with each (LeNet's conv1:
 # 6 x 75 against 75 x 50176, 15 MB of columns). Built and used a few samples at a time they stay in cache,
-# and the forward keeps none for the weight gradient, which builds them again the same way.
+# and the forward keeps none for the weight gradient, which builds them again the same way. Only with one
+# BLAS thread: with more, every GEMM call synchronises the threads, and on a busy 2-core machine the tiles'
+# many small GEMMs lost more than the cache gained.
 _TILE_BYTES = 2 << 20
 _TILE_MAX_CHANNELS = 16
 
@@ -202,7 +204,7 @@ def _sample_tiles(x, w_shape, geom, out):
     """Slices of the batch to build columns for, one GEMM each, or None for one GEMM over the whole batch."""
     per_sample = math.prod(w_shape[1:]) * math.prod(out) * x.itemsize       # bytes of one sample's columns
     if geom.groups != 1 or w_shape[0] > _TILE_MAX_CHANNELS or x.itemsize < 4 or \
-            x.shape[0] * per_sample <= 2 * _TILE_BYTES:
+            x.shape[0] * per_sample <= 2 * _TILE_BYTES or get_num_threads() > 1:
         return None       # (half precision: the GEMM over the whole batch is what accumulates in float32)
     step = max(1, _TILE_BYTES // per_sample)
     return [slice(s, s + step) for s in range(0, x.shape[0], step)]

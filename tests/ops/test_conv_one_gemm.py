@@ -38,9 +38,10 @@ def test_conv_one_gemm_double_backward():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_few_output_channels_run_by_sample_tiles(monkeypatch, dtype):
-    # columns over 4 MB and at most 16 output channels (LeNet's conv1 at batch 64): the GEMMs run a few
-    # samples at a time; the output is the one-GEMM output bit for bit, the gradients match torch
+    # columns over 4 MB, at most 16 output channels (LeNet's conv1 at batch 64) and one BLAS thread: the GEMMs
+    # run a few samples at a time; the output is the one-GEMM output bit for bit, the gradients match torch
     from ember.ops import conv
+    monkeypatch.setattr(conv, "get_num_threads", lambda: 1)
     rng = np.random.default_rng(0)
     x0, w0 = rng.standard_normal((12, 3, 40, 40)).astype(dtype), rng.standard_normal((6, 3, 5, 5)).astype(dtype)
     assert len(conv._sample_tiles(x0, w0.shape, conv.Geometry((5, 5), (1, 1), (1, 1), ((1, 1),) * 2, 1),
@@ -51,6 +52,7 @@ def test_few_output_channels_run_by_sample_tiles(monkeypatch, dtype):
           arrays=[x0, w0, rng.standard_normal(6).astype(dtype)], **TOL,
           grad_atol=2e-3 if dtype == np.float32 else None)
     tiled = ember.nn.functional.conv2d(ember.tensor(x0), ember.tensor(w0), padding=1).numpy()
-    monkeypatch.setattr(conv, "_TILE_BYTES", 1 << 40)
+    monkeypatch.setattr(conv, "get_num_threads", lambda: 2)
+    assert conv._sample_tiles(x0, w0.shape, conv.Geometry((5, 5), (1, 1), (1, 1), ((1, 1),) * 2, 1), (38, 38)) is None
     whole = ember.nn.functional.conv2d(ember.tensor(x0), ember.tensor(w0), padding=1).numpy()
     np.testing.assert_array_equal(tiled, whole)
