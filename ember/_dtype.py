@@ -63,21 +63,38 @@ _BY_NP = {d.np: d for d in _ALL}
 _BY_NAME = {d.name: d for d in _ALL}
 
 
-def _bfloat16():
-    # bfloat16 comes from the ml_dtypes package, imported only if it is installed
-    try:
+class _MlDtype(dtype):
+    """A dtype whose NumPy type comes from the ml_dtypes package (bfloat16): the ember dtype exists while
+    ml_dtypes is installed, and ml_dtypes (a second to import) is imported when the NumPy type is first
+    needed, i.e. when a tensor of this dtype is first made."""
+    __slots__ = ()
+
+    def __init__(self, name, category):
+        self.name, self.category, self.itemsize, self.is_signed = name, category, 2, True
+
+    def __getattr__(self, attr):          # only reached while the `np` slot is unset
+        if attr != "np":
+            raise AttributeError(attr)
         import ml_dtypes
-    except ImportError:
+        self.np = np.dtype(getattr(ml_dtypes, self.name))
+        _BY_NP[self.np] = self
+        _FLOAT_NP.add(self.np)
+        _DIFFERENTIABLE_NP.add(self.np)
+        return self.np
+
+
+def _bfloat16():
+    from importlib.util import find_spec
+    if find_spec("ml_dtypes") is None:
         return None
-    d = dtype("bfloat16", ml_dtypes.bfloat16, FLOAT)
-    _BY_NP[d.np] = d
+    d = _MlDtype("bfloat16", FLOAT)
     _BY_NAME[d.name] = d
     return d
 
 
 bfloat16 = _bfloat16()
-_FLOAT_NP = frozenset(d.np for d in _BY_NP.values() if d.category == FLOAT)
-_DIFFERENTIABLE_NP = _FLOAT_NP | {complex64.np, complex128.np}     # the dtypes that can require grad
+_FLOAT_NP = {d.np for d in _ALL if d.category == FLOAT}     # grows by bfloat16 once ml_dtypes is imported
+_DIFFERENTIABLE_NP = _FLOAT_NP | {complex64.np, complex128.np}     # the dtypes that can require grad (grows too)
 
 
 def is_float_array(arr):
@@ -123,6 +140,9 @@ def from_numpy_dtype(np_dtype):
     try:
         return _BY_NP[np.dtype(np_dtype)]
     except KeyError:
+        # an ml_dtypes array made before ember needed bfloat16 (reading bfloat16.np registers it)
+        if bfloat16 is not None and np.dtype(np_dtype).name == "bfloat16" and bfloat16.np == np_dtype:
+            return bfloat16
         raise TypeError(f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype)}. The only supported "
                         "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
                         "uint8, and bool.") from None

@@ -4,8 +4,9 @@ import math
 import numpy as np
 
 from .. import _dtype
-from .._backend import array_module, erf
+from .._backend import array_module
 from ..autograd.function import Op, renamed
+from ._erf import erf as _erf, erfc as _erfc, erfinv as _erfinv
 from ._registry import named, torch_api
 from .._tensor import Tensor
 
@@ -56,25 +57,6 @@ def _quiet(fn):
 # --------------------------------------------------------------------------------------------
 # unary ops: name -> (forward(xp, x), backward(g, x, y) on Tensors, which of x/y backward needs)
 
-def _erf(xp, x):
-    return erf(x)
-
-
-def _erfinv(xp, x):
-    # Winitzki's closed form as the start, then Newton steps on erf, all in float64
-    x64 = x.astype(np.float64)
-    w = -xp.log((1.0 - x64) * (1.0 + x64))
-    a = 0.147
-    t = 2 / (math.pi * a) - w / 2
-    y = xp.sign(x64) * xp.sqrt(xp.sqrt(t * t + w / a) - t)
-    inside = xp.abs(x64) < 1
-    y = xp.where(inside, y, 0.0)
-    for _ in range(3):
-        y = y - (_erf(xp, y) - x64) / (2 / math.sqrt(math.pi) * xp.exp(-y * y))
-    y = xp.where(inside, y, xp.where(xp.abs(x64) == 1, xp.sign(x64) * xp.inf, xp.nan))
-    return y.astype(x.dtype)
-
-
 def _sigmoid(xp, x):
     with np.errstate(over="ignore"):
         return 1 / (1 + xp.exp(-x))
@@ -108,7 +90,7 @@ UNARY = {
     "atanh": (lambda xp, x: xp.arctanh(x), lambda g, x, y: g / (1 - x * x), "x", True),
     "sigmoid": (_sigmoid, lambda g, x, y: g * y * (1 - y), "y", True),
     "erf": (_erf, lambda g, x, y: g * (2 / _SQRT_PI) * (-x * x).exp(), "x", True),
-    "erfc": (lambda xp, x: 1 - _erf(xp, x), lambda g, x, y: g * (-2 / _SQRT_PI) * (-x * x).exp(), "x", True),
+    "erfc": (_erfc, lambda g, x, y: g * (-2 / _SQRT_PI) * (-x * x).exp(), "x", True),
     "erfinv": (_erfinv, lambda g, x, y: g * (_SQRT_PI / 2) * (y * y).exp(), "y", True),
     "reciprocal": (lambda xp, x: 1 / x, lambda g, x, y: -g * y * y, "y", True),
     "abs": (lambda xp, x: xp.abs(x), lambda g, x, y: g * x.sign(), "x", False),
@@ -314,9 +296,6 @@ def _int_power(xp, a, b):
     return xp.where(b < 0, negative_power, y)
 
 
-_BFLOAT16_NP = None if _dtype.bfloat16 is None else _dtype.bfloat16.np
-
-
 class Pow(Op):
     @staticmethod
     def forward(ctx, a, b):
@@ -327,8 +306,9 @@ class Pow(Op):
                 y = _int_power(xp, a, b)
             else:
                 y = xp.power(a, b)
-        if getattr(a, "dtype", None) == _BFLOAT16_NP and y.dtype != a.dtype:
-            y = y.astype(a.dtype)       # ml_dtypes gives float32 for bfloat16 ** Python float
+        a_dtype = getattr(a, "dtype", None)
+        if a_dtype is not None and a_dtype.kind == "V" and y.dtype != a_dtype:
+            y = y.astype(a_dtype)       # ml_dtypes gives float32 for bfloat16 (kind 'V') ** Python float
         if ctx._record:
             ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
             # torch: PowBackward0 tensor ** scalar, PowBackward1 tensor ** tensor, PowBackward2 scalar ** tensor

@@ -7,6 +7,7 @@ reference instead (`differentiable_backward`), so double backward stays exact.
 """
 import numpy as np
 
+from .. import _kernels
 from .._backend import array_module
 from ..amp.autocast_mode import full_precision_on_cuda
 from .._tensor import Tensor
@@ -55,16 +56,32 @@ def _channel_axes(a):
 
 
 def _channel_sum(a):
+    kernels = _kernels.for_arrays(a)
+    if kernels is not None:
+        out = np.empty(a.shape[1])
+        kernels.channel_sum(_ncl(a), out)
+        return out.astype(a.dtype)
     if a.dtype not in _EINSUM_FLOATS:
         return a.sum(axis=_channel_axes(a))
     return array_module(a).einsum("ncl->c", a.reshape(a.shape[0], a.shape[1], -1))
 
 
 def _channel_dot(a, b):
+    kernels = _kernels.for_arrays(a, b)
+    if kernels is not None:
+        out = np.empty(a.shape[1])
+        kernels.channel_dot(_ncl(a), _ncl(b), out)
+        return out.astype(a.dtype)
     if a.dtype not in _EINSUM_FLOATS or b.dtype != a.dtype:
         return (a * b).sum(axis=_channel_axes(a))
     return array_module(a).einsum("ncl,ncl->c", a.reshape(a.shape[0], a.shape[1], -1),
                                   b.reshape(b.shape[0], b.shape[1], -1))
+
+
+def _ncl(a):
+    """(N, C, *) as the compiled kernels take it: (N, C, L), C-contiguous (they sum in float64, so their
+    statistics are as close as NumPy's or closer, though not the same bits)."""
+    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
 
 
 class BatchNorm(Op):
@@ -84,14 +101,19 @@ class BatchNorm(Op):
         xp = array_module(x)
         invstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
         xhat = x - view(mean) if centred is None else centred
-        xhat *= view(invstd)
-        if weight is not None:
-            y = xhat * view(weight)
-            if bias is not None:
-                y += view(bias)
+        kernels = _kernels.for_arrays(xhat, weight, bias, invstd) if weight is not None and bias is not None else None
+        if kernels is not None:     # the arithmetic below in one pass
+            xhat, y = np.ascontiguousarray(xhat), np.empty(x.shape, x.dtype)
+            kernels.normalise(_ncl(xhat), invstd, weight, bias, _ncl(y))
         else:
-            # never xhat itself: the caller may change y in place (ReLU(inplace=True)) before backward
-            y = xhat + view(bias) if bias is not None else xhat.copy()
+            xhat *= view(invstd)
+            if weight is not None:
+                y = xhat * view(weight)
+                if bias is not None:
+                    y += view(bias)
+            else:
+                # never xhat itself: the caller may change y in place (ReLU(inplace=True)) before backward
+                y = xhat + view(bias) if bias is not None else xhat.copy()
         y = y.astype(x.dtype, copy=False)
         if ctx._record:
             ctx.args = (mean, var, eps, training, count, all_reduce)
@@ -114,12 +136,20 @@ class BatchNorm(Op):
         grad_x = None
         if ctx.needs_input_grad[0]:
             scale = invstd if weight is None else invstd * weight._data
-            grad_x = g_arr * view(scale)
             if training:
-                # scale * (g - mean(g) - xhat * mean(g * xhat)), in three passes over the batch
+                # scale * (g - mean(g) - xhat * mean(g * xhat))
                 global_g, global_g_xhat = all_reduce(sum_g, sum_g_xhat)
-                grad_x -= xhat * view(scale * (global_g_xhat / count))
-                grad_x -= view(scale * (global_g / count))
+                slope, offset = scale * (global_g_xhat / count), scale * (global_g / count)
+                kernels = _kernels.for_arrays(g_arr, xhat, scale, slope, offset)
+                if kernels is not None:     # in one pass
+                    grad_x = np.empty(g_arr.shape, g_arr.dtype)
+                    kernels.batch_norm_input_grad(_ncl(g_arr), _ncl(xhat), scale, slope, offset, _ncl(grad_x))
+                else:                       # in three passes over the batch
+                    grad_x = g_arr * view(scale)
+                    grad_x -= xhat * view(slope)
+                    grad_x -= view(offset)
+            else:
+                grad_x = g_arr * view(scale)
             grad_x = grad_x.astype(x._data.dtype, copy=False)
         grad_w = sum_g_xhat if weight is not None and ctx.needs_input_grad[1] else None
         grad_b = sum_g if bias is not None and ctx.needs_input_grad[2] else None
@@ -184,8 +214,14 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
     total, count = all_reduce(_channel_sum(x), np.asarray(float(local_count)))
     count = float(count)
     mean = (total / count).astype(x.dtype, copy=False)
-    centred = x - _channel_view(x.ndim)(mean)
-    (sq_dev,) = all_reduce(_channel_dot(centred, centred))
+    kernels = _kernels.for_arrays(x, mean)
+    if kernels is not None:     # centred and its sum of squares in one pass
+        centred, squares = np.empty(x.shape, x.dtype), np.empty(channels)
+        kernels.centre(_ncl(x), mean, _ncl(centred), squares)
+        (sq_dev,) = all_reduce(squares.astype(x.dtype))
+    else:
+        centred = x - _channel_view(x.ndim)(mean)
+        (sq_dev,) = all_reduce(_channel_dot(centred, centred))
     var = (sq_dev / count).astype(x.dtype, copy=False)
     if running_mean is not None:
         with no_grad():
