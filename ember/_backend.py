@@ -305,17 +305,6 @@ def accumulate(ufunc_name, arr, axis):
     return out
 
 
-def erf(x):
-    """The error function elementwise: NumPy has none (math.erf per element); CuPy's is in cupyx."""
-    xp = array_module(x)
-    if xp is np:
-        return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
-    if xp.__name__ == "cupy":
-        from cupyx.scipy import special
-        return special.erf(x)
-    return xp.cupyx_scipy_special.erf(x)
-
-
 def tap_slices(k, dilation, stride, out):
     """The slices that pick kernel tap k of every window (out windows per dim) from a padded array."""
     return tuple(slice(ki * d, ki * d + (o - 1) * s + 1, s) for ki, d, s, o in zip(k, dilation, stride, out))
