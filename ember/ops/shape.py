@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from .. import _dtype
 from .._backend import array_module, diagonal_view
 from ..autograd.function import Op
 from ..autograd.graph import sum_to_shape
@@ -242,12 +243,13 @@ def _expanded_strides(x, shape):
 def expand(self, *sizes):
     sizes = _sizes(sizes)
     if len(sizes) < self.dim():
-        raise RuntimeError(f"expand(torch.FloatTensor{{{list(self.shape)}}}, size={list(sizes)}): the number of "
+        raise RuntimeError(f"expand(torch.{_dtype.scalar_type_name(self.dtype)}Tensor{{{list(self.shape)}}}, "
+                           f"size={list(sizes)}): the number of "
                            f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
                            f"in the tensor ({self.dim()})")
     lead = len(sizes) - self.dim()
     shape = list(sizes)
-    for i, s in enumerate(self.shape):
+    for i, s in reversed(tuple(enumerate(self.shape))):      # torch reports the last mismatch
         want = sizes[lead + i]
         if want == -1:
             shape[lead + i] = s
