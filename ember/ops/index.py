@@ -63,28 +63,30 @@ def _key_items(key):
 def _index_item(k):
     """One item as torch reads it: an int, a slice, None, Ellipsis, a bool (a new dim of size 1 taken
     by [0] or by []), or an index array (a bool array is a mask)."""
-    if k is None or k is Ellipsis or type(k) is bool or type(k) is int:
+    if type(k) is int or k is None or k is Ellipsis or type(k) is bool:
         return k
+    if isinstance(k, Tensor):
+        arr = k._data
+        dt = arr.dtype
+        if dt.kind == "b" or dt.kind == "i" and dt.itemsize >= 4:       # bool, int32, int64
+            return arr if arr.ndim else bool(arr) if dt.kind == "b" else int(arr)
+        if dt.kind not in "iu" or arr.ndim and dt != np.uint8:
+            raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors (got {k.dtype}); "
+                             "convert the index with .long()")
+        return _index_array(arr)
     if isinstance(k, slice):
         if k.step is not None:
             step = operator.index(k.step)
             if step <= 0:
                 raise ValueError("slice step cannot be zero" if step == 0 else "step must be greater than zero")
         return k
-    if isinstance(k, _T()):
-        arr = k._data
-        if arr.dtype.kind not in "iub" or arr.dtype.itemsize < 4 and arr.dtype.kind in "iu" and arr.ndim and \
-                arr.dtype != np.uint8:
-            raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors (got {k.dtype}); "
-                             "convert the index with .long()")
-        return _index_array(arr)
     if isinstance(k, (int, np.integer)):
         return int(k)
     if isinstance(k, np.ndarray):
         if k.dtype.kind not in "biuf":
             raise TypeError(f"can't convert np.ndarray of type {k.dtype} to an index; only integer, float and "
                             "bool arrays are indices")
-        return _index_array(k if k.dtype.kind in "b" or k.dtype == np.uint8 else k.astype(np.int64))
+        return _index_array(k if k.dtype.kind == "b" or k.dtype == np.uint8 else k.astype(np.int64))
     if isinstance(k, (list, tuple, range)):
         return _index_array(_index_from_data(k))
     if isinstance(k, str):
@@ -130,6 +132,11 @@ def _index_from_data(seq):
 def _read_key(key, shape, xp=np, range_checks=None):
     """(basic, adv) for `tensor[key]` on a tensor of this shape, with torch's checks and messages. Given a
     list `range_checks`, the index arrays' range checks are left in it (setitem checks the value first)."""
+    if isinstance(key, Tensor) or type(key) is tuple and key and isinstance(key[0], Tensor) and \
+            all(isinstance(k, Tensor) for k in key):
+        adv = _index_tensors_key(key if type(key) is tuple else (key,), shape, xp, range_checks)
+        if adv is not None:
+            return None, adv
     items = [_index_item(k) for k in _key_items(key)]
     ndim = len(shape)
     specified = 0
@@ -137,7 +144,7 @@ def _read_key(key, shape, xp=np, range_checks=None):
         if type(k) is int or type(k) is slice:
             specified += 1
         elif k is not None and k is not Ellipsis and type(k) is not bool:
-            specified += k.ndim if k.dtype == np.bool_ else 1
+            specified += k.ndim if k.dtype.kind == "b" else 1
     if specified > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     basic, entries = [], []
@@ -148,13 +155,14 @@ def _read_key(key, shape, xp=np, range_checks=None):
     for k in items:
         if after_ellipsis and k is not Ellipsis:
             raise IndexError(f"too many indices for tensor of dimension {ndim}")
-        if type(k) is int:
+        t = type(k)
+        if t is int:
             size = shape[real]
             if not -size <= k < size:
                 raise IndexError(f"index {k} is out of bounds for dimension {real + added} with size {size}")
             basic.append(k)
             real += 1
-        elif type(k) is slice:
+        elif t is slice:
             basic.append(k)
             real += 1
             view += 1
@@ -170,17 +178,22 @@ def _read_key(key, shape, xp=np, range_checks=None):
             basic.extend([_FULL] * fill)
             real += fill
             view += fill
-        elif type(k) is bool:
+        elif t is bool:
             basic.append(None)
-            entries.append((view, np.zeros(1 if k else 0, np.int64), (1,)))
+            entries.append((view, np.zeros(1 if k else 0, np.int64), 1))
             view += 1
             added += 1
-        else:
-            n = k.ndim if k.dtype == np.bool_ else 1
+        elif k.dtype.kind == "b":
+            n = k.ndim
             basic.extend([_FULL] * n)
             entries.append((view, k, shape[real:real + n]))
             real += n
             view += n
+        else:
+            basic.append(_FULL)
+            entries.append((view, k, shape[real]))
+            real += 1
+            view += 1
     while basic and type(basic[-1]) is slice and basic[-1].start is None and basic[-1].stop is None \
             and basic[-1].step is None:
         basic.pop()
@@ -190,39 +203,79 @@ def _read_key(key, shape, xp=np, range_checks=None):
     return tuple(basic) if basic else None, _adv_key(entries, view_shape, xp, range_checks)
 
 
+def _index_tensors_key(tensors, shape, xp, range_checks):
+    """The key of the most common advanced indices, int32/int64 tensors for the leading dims (x[idx],
+    scores[arange(n), y]) or one bool mask of them (x[x > 0]), read without the general walk; None for
+    any other key."""
+    if len(tensors) > len(shape):
+        return None
+    if len(tensors) == 1 and tensors[0]._data.dtype.kind == "b":
+        mask = tensors[0]._data
+        return (mask if xp is np else xp.asarray(mask),) if mask.ndim and mask.shape == shape[:mask.ndim] else None
+    arrays = []
+    for t in tensors:
+        arr = t._data
+        if arr.dtype.kind != "i" or arr.dtype.itemsize < 4 or not arr.ndim:
+            return None
+        arrays.append(arr)
+    first = arrays[0].shape
+    for arr in arrays:
+        if arr.shape != first:
+            return None
+    for nth, arr in enumerate(arrays):
+        if range_checks is None:
+            _check_in_range(arr, shape[nth], nth)
+        else:
+            range_checks.append((arr, shape[nth], nth))
+    return tuple(arrays) if xp is np else tuple(xp.asarray(arr) for arr in arrays)
+
+
 def _adv_key(entries, view_shape, xp, range_checks=None):
     """The NumPy key of index arrays at their dims of the view; torch's mask, broadcast and range checks.
-    entries: (view dim, array, sizes of the dims it indexes); view_shape() is for messages."""
+    entries: (view dim, array, size of the dim it indexes, or for a mask the sizes of its dims);
+    view_shape() is for messages."""
+    if len(entries) == 1:
+        dim, arr, size = entries[0]
+        if arr.dtype.kind == "b":
+            _check_mask(arr, size, dim, view_shape)
+        elif range_checks is None:
+            _check_in_range(arr, size, 0)
+        else:
+            range_checks.append((arr, size, 0))
+        return (_FULL,) * dim + (arr if array_module(arr) is xp else xp.asarray(arr),)
     shapes = []
-    for dim, arr, sizes in entries:
-        if arr.dtype == np.bool_:
-            if arr.shape != tuple(sizes):
-                j = next(j for j, (a, b) in enumerate(zip(arr.shape, sizes)) if a != b)
-                raise IndexError(f"The shape of the mask {list(arr.shape)} at index {j} does not match the shape "
-                                 f"of the indexed tensor {list(view_shape())} at index {dim + j}")
-            if len(entries) > 1:
-                shapes.append((int(array_module(arr).count_nonzero(arr)),))
+    for dim, arr, size in entries:
+        if arr.dtype.kind == "b":
+            _check_mask(arr, size, dim, view_shape)
+            shapes.append((int(array_module(arr).count_nonzero(arr)),))
         else:
             shapes.append(arr.shape)
-    if len(shapes) > 1:
+    if any(s != shapes[0] for s in shapes):
         try:
             np.broadcast_shapes(*shapes)
         except ValueError:
             raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
                              + ", ".join(str(list(s)) for s in shapes)) from None
     key, nth, next_dim = [], 0, 0
-    for dim, arr, sizes in entries:
-        n = arr.ndim if arr.dtype == np.bool_ else 1
-        if arr.dtype != np.bool_:
+    for dim, arr, size in entries:
+        n = arr.ndim if arr.dtype.kind == "b" else 1
+        if arr.dtype.kind != "b":
             if range_checks is None:
-                _check_in_range(arr, sizes[0], nth)
+                _check_in_range(arr, size, nth)
             else:
-                range_checks.append((arr, sizes[0], nth))
+                range_checks.append((arr, size, nth))
         key.extend([_FULL] * (dim - next_dim))
         key.append(arr if array_module(arr) is xp else xp.asarray(arr))
         nth += n
         next_dim = dim + n
     return tuple(key)
+
+
+def _check_mask(mask, sizes, dim, view_shape):
+    if mask.shape != tuple(sizes):
+        j = next(j for j, (a, b) in enumerate(zip(mask.shape, sizes)) if a != b)
+        raise IndexError(f"The shape of the mask {list(mask.shape)} at index {j} does not match the shape "
+                         f"of the indexed tensor {list(view_shape())} at index {dim + j}")
 
 
 def _check_in_range(index, size, dim):
@@ -277,10 +330,12 @@ def _put(out, key, value, accumulate):
         target = out if basic is None else out[basic]
         if not accumulate:
             target[adv] = value
-        elif all(not hasattr(k, "dtype") or k.dtype == np.bool_ for k in adv):   # masks repeat no element
-            target[adv] += value
-        else:
-            array_module(out).add.at(target, adv, value)
+            return
+        for k in adv:
+            if type(k) is not slice and k.dtype.kind != "b":
+                array_module(out).add.at(target, adv, value)
+                return
+        target[adv] += value              # masks repeat no element
     except ValueError as e:              # a value that does not fit a basic key: torch's expand error
         if "broadcast" not in str(e) or adv is not None:
             raise
@@ -394,25 +449,25 @@ class IndexPut(Op):
 
 
 def setitem(self, key, value):
-    T = _T()
-    if not isinstance(value, T):
+    is_tensor = isinstance(value, Tensor)
+    if not is_tensor:
         value = _fill_value(value, self)
     if key is False:                     # torch writes nothing and checks nothing more
         return
     range_checks = []
     parsed = _read_key(None if key is True else key, self._data.shape, array_module(self._data), range_checks)
-    if isinstance(value, T):
+    if is_tensor:
         if value.device != self.device:
             raise RuntimeError(f"Expected all tensors to be on the same device, but found {self.device} and "
                                f"{value.device} (in tensor[...] = value)")
         value = _strip_leading_ones(value)
     if parsed[1] is not None:
         _check_index_put(self, parsed, value, key, range_checks)
-    if not (state.enabled and (self._rg or isinstance(value, T) and value._rg)):
-        _put(self._data, parsed, value._data if isinstance(value, T) else value, False)
+    if not (state.enabled and (self._rg or is_tensor and value._rg)):
+        _put(self._data, parsed, value._data if is_tensor else value, False)
         self._vc[0] += 1
         return
-    if isinstance(value, T) and value.dtype != self.dtype:
+    if is_tensor and value.dtype != self.dtype:
         value = value.to(self.dtype)
     self._inplace_assign(IndexPut.apply(self, value, parsed, False))
 
@@ -421,24 +476,31 @@ def _check_index_put(self, parsed, value, key, range_checks, accumulate=False):
     """torch's checks of an index_put, in its order: the value's shape, its dtype, the indices' range.
     A one-element value through one mask goes to masked_fill_, which casts it but takes no uint8 mask."""
     basic, adv = parsed
-    is_tensor = isinstance(value, _T())
-    if is_tensor and value.numel() != 1:
+    is_tensor = isinstance(value, Tensor)
+    if not is_tensor and isinstance(key, Tensor) and key._data.dtype.kind in "bi":      # x[mask] = 0, x[idx] = 0
+        for check in range_checks:
+            _check_in_range(*check)
+        return
+    one_element = not is_tensor or value._data.size == 1
+    if not one_element:
         view = self._data if basic is None else self._data[basic]
         _check_value_shape(_indexed_shape(view.shape, adv), value._data.shape)
     arrays = [k for k in adv if type(k) is not slice]
-    if not accumulate and len(arrays) == 1 and arrays[0].dtype == np.bool_ and (not is_tensor or value.numel() == 1):
+    if one_element and not accumulate and len(arrays) == 1 and arrays[0].dtype.kind == "b":
         if _has_uint8_mask(key):
             raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
-    elif is_tensor and value.dtype != self.dtype:
+    elif is_tensor and value._data.dtype != self._data.dtype:
         _raise_index_put_dtype(self, value)
     for check in range_checks:
         _check_in_range(*check)
 
 
 def _has_uint8_mask(key):
-    items = key if type(key) in (tuple, list) else (key,)
-    arrays = (k._data if isinstance(k, _T()) else k for k in items)
-    return any(getattr(a, "ndim", 0) and a.dtype == np.uint8 for a in arrays)
+    for k in key if type(key) in (tuple, list) else (key,):
+        arr = k._data if isinstance(k, Tensor) else k
+        if getattr(arr, "ndim", 0) and arr.dtype == np.uint8:
+            return True
+    return False
 
 
 def _raise_index_put_dtype(self, value):
@@ -462,6 +524,13 @@ _C_TYPE_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int3
 def _fill_value(value, tensor):
     """A Python or NumPy scalar to write into the tensor, with torch's checks."""
     np_dtype = tensor._data.dtype
+    if isinstance(value, float):          # NumPy's float64 is a float; its other floats are refused
+        if np_dtype.kind in "iu":
+            info = np.iinfo(np_dtype)
+            if not info.min <= value <= info.max:
+                raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[np_dtype.name]} without "
+                                   "overflow")
+        return float(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, np.integer)):
@@ -475,13 +544,6 @@ def _fill_value(value, tensor):
                                    "overflow")
             return np.asarray(value).astype(np_dtype)[()]
         return value
-    if isinstance(value, float):          # NumPy's float64 is a float; its other floats are refused
-        if np_dtype.kind in "iu":
-            info = np.iinfo(np_dtype)
-            if not info.min <= value <= info.max:
-                raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[np_dtype.name]} without "
-                                   "overflow")
-        return float(value)
     raise TypeError(f"can't assign a {_type_name(value)} to a torch.{_dtype.scalar_type_name(tensor.dtype)}Tensor")
 
 
@@ -503,7 +565,7 @@ def index_put(input, indices, values, accumulate=False):
     entries, dim = [], 0
     for a in arrays:
         m = a.ndim if a.dtype == np.bool_ else 1
-        entries.append((dim, a, shape[dim:dim + m]))
+        entries.append((dim, a, shape[dim:dim + m] if a.dtype.kind == "b" else shape[dim]))
         dim += m
     values = _strip_leading_ones(values)
     if not entries:
