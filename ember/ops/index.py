@@ -70,15 +70,10 @@ def _index_item(k):
         dt = arr.dtype
         if dt.kind == "b" or dt.kind == "i" and dt.itemsize >= 4:       # bool, int32, int64
             return arr if arr.ndim else bool(arr) if dt.kind == "b" else int(arr)
-        if dt.kind not in "iu" or arr.ndim and dt != np.uint8:
-            raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors (got {k.dtype}); "
-                             "convert the index with .long()")
-        return _index_array(arr)
+        if dt == np.uint8 or dt.kind in "iu" and not arr.ndim:
+            return _index_array(arr)
+        return arr              # float, int8, int16: _read_key refuses them once it has read the key, as torch
     if isinstance(k, slice):
-        if k.step is not None:
-            step = operator.index(k.step)
-            if step <= 0:
-                raise ValueError("slice step cannot be zero" if step == 0 else "step must be greater than zero")
         return k
     if isinstance(k, (int, np.integer)):
         return int(k)
@@ -93,6 +88,14 @@ def _index_item(k):
         raise TypeError("new(): invalid data type 'str'")
     raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
                      f"indices (got {_type_name(k)})")
+
+
+def _check_step(s):
+    if s.step is not None:
+        step = operator.index(s.step)
+        if step <= 0:
+            raise ValueError("slice step cannot be zero" if step == 0 else "step must be greater than zero")
+    return s
 
 
 def _type_name(obj):
@@ -130,32 +133,32 @@ def _index_from_data(seq):
 
 
 def _read_key(key, shape, xp=np, range_checks=None):
-    """(basic, adv) for `tensor[key]` on a tensor of this shape, with torch's checks and messages. Given a
-    list `range_checks`, the index arrays' range checks are left in it (setitem checks the value first)."""
+    """(basic, adv) for `tensor[key]` on a tensor of this shape, with torch's checks and messages, in
+    torch's order: the count of indices, each item as it is read, then the index tensors together.
+    Given a list `range_checks`, the index arrays' range checks are left in it (setitem checks the
+    value first)."""
     if isinstance(key, Tensor) or type(key) is tuple and key and isinstance(key[0], Tensor) and \
             all(isinstance(k, Tensor) for k in key):
         adv = _index_tensors_key(key if type(key) is tuple else (key,), shape, xp, range_checks)
         if adv is not None:
             return None, adv
-    items = [_index_item(k) for k in _key_items(key)]
+    items = _key_items(key)
     ndim = len(shape)
-    specified = 0
-    for k in items:
-        if type(k) is int or type(k) is slice:
-            specified += 1
-        elif k is not None and k is not Ellipsis and type(k) is not bool:
-            specified += k.ndim if k.dtype.kind == "b" else 1
+    specified = _count_specified(items)
     if specified > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     basic, entries = [], []
     real = view = 0           # the next dim of the tensor, and of the view
     added = 0                 # dims None and bools added before it (torch's messages count them)
-    fill = ndim - specified   # the dims an Ellipsis stands for
-    after_ellipsis = None     # torch moves past the end at a second Ellipsis: nothing may follow it
-    for k in items:
-        if after_ellipsis and k is not Ellipsis:
-            raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    fill = ndim - specified   # the dims each Ellipsis stands for
+    for item in items:
+        k = _index_item(item)
         t = type(k)
+        if real >= ndim and k is not Ellipsis and (real > ndim or k is not None and t is not bool):
+            # only a second Ellipsis leads past the last dim; torch skips full slices there
+            if t is slice and k.start is None and k.stop is None and k.step is None:
+                continue
+            raise IndexError(f"too many indices for tensor of dimension {ndim}")
         if t is int:
             size = shape[real]
             if not -size <= k < size:
@@ -163,7 +166,7 @@ def _read_key(key, shape, xp=np, range_checks=None):
             basic.append(k)
             real += 1
         elif t is slice:
-            basic.append(k)
+            basic.append(_check_step(k))
             real += 1
             view += 1
         elif k is None:
@@ -171,13 +174,10 @@ def _read_key(key, shape, xp=np, range_checks=None):
             view += 1
             added += 1
         elif k is Ellipsis:
-            if after_ellipsis is not None:
-                after_ellipsis = fill > 0
-                continue
-            after_ellipsis = False
-            basic.extend([_FULL] * fill)
+            emit = max(0, min(fill, ndim - real))
+            basic.extend([_FULL] * emit)
             real += fill
-            view += fill
+            view += emit
         elif t is bool:
             basic.append(None)
             entries.append((view, np.zeros(1 if k else 0, np.int64), 1))
@@ -199,8 +199,27 @@ def _read_key(key, shape, xp=np, range_checks=None):
         basic.pop()
     if not entries:
         return tuple(basic) + (Ellipsis,), None
+    _check_index_dtypes(arr for _, arr, _ in entries)
     view_shape = lambda: np.broadcast_to(np.empty((), np.bool_), shape)[tuple(basic)].shape  # noqa: E731
     return tuple(basic) if basic else None, _adv_key(entries, view_shape, xp, range_checks)
+
+
+def _check_index_dtypes(arrays):
+    for arr in arrays:
+        if arr.dtype.kind not in "bi" or arr.dtype.itemsize < 4 and arr.dtype.kind == "i":
+            raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors (got "
+                             f"{_dtype._BY_NP[arr.dtype]}); convert the index with .long()")
+
+
+def _count_specified(items):
+    """The dims a key's items index, counted as torch counts them before it reads them."""
+    n = 0
+    for k in items:
+        if isinstance(k, Tensor):
+            n += k._data.ndim if k._data.dtype.kind == "b" or k._data.dtype == np.uint8 else 1
+        elif not (k is None or k is Ellipsis or k is True or k is False):
+            n += 1
+    return n
 
 
 def _index_tensors_key(tensors, shape, xp, range_checks):
@@ -222,27 +241,28 @@ def _index_tensors_key(tensors, shape, xp, range_checks):
     for arr in arrays:
         if arr.shape != first:
             return None
-    for nth, arr in enumerate(arrays):
-        if range_checks is None:
-            _check_in_range(arr, shape[nth], nth)
-        else:
-            range_checks.append((arr, shape[nth], nth))
-    return tuple(arrays) if xp is np else tuple(xp.asarray(arr) for arr in arrays)
+    if 0 in shape[:len(arrays)] and 0 not in first:
+        raise IndexError("index is out of bounds for dimension with size 0")
+    result_shape = lambda: first + tuple(shape[len(arrays):])  # noqa: E731
+    checks = [(arr, shape[nth], nth, result_shape) for nth, arr in enumerate(arrays)]
+    return _run_range_checks(checks, range_checks, tuple(arrays) if xp is np else
+                             tuple(xp.asarray(arr) for arr in arrays))
 
 
 def _adv_key(entries, view_shape, xp, range_checks=None):
     """The NumPy key of index arrays at their dims of the view; torch's mask, broadcast and range checks.
     entries: (view dim, array, size of the dim it indexes, or for a mask the sizes of its dims);
     view_shape() is for messages."""
+    result_shape = lambda: _indexed_shape(view_shape(), key)  # noqa: E731
     if len(entries) == 1:
         dim, arr, size = entries[0]
+        key = (_FULL,) * dim + (arr if array_module(arr) is xp else xp.asarray(arr),)
         if arr.dtype.kind == "b":
             _check_mask(arr, size, dim, view_shape)
-        elif range_checks is None:
-            _check_in_range(arr, size, 0)
-        else:
-            range_checks.append((arr, size, 0))
-        return (_FULL,) * dim + (arr if array_module(arr) is xp else xp.asarray(arr),)
+            return key
+        if size == 0 and 0 not in arr.shape:
+            raise IndexError("index is out of bounds for dimension with size 0")
+        return _run_range_checks([(arr, size, 0, result_shape)], range_checks, key)
     shapes = []
     for dim, arr, size in entries:
         if arr.dtype.kind == "b":
@@ -250,25 +270,25 @@ def _adv_key(entries, view_shape, xp, range_checks=None):
             shapes.append((int(array_module(arr).count_nonzero(arr)),))
         else:
             shapes.append(arr.shape)
-    if any(s != shapes[0] for s in shapes):
-        try:
-            np.broadcast_shapes(*shapes)
-        except ValueError:
-            raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
-                             + ", ".join(str(list(s)) for s in shapes)) from None
-    key, nth, next_dim = [], 0, 0
+    try:
+        replacement = np.broadcast_shapes(*shapes) if any(s != shapes[0] for s in shapes) else shapes[0]
+    except ValueError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                         + ", ".join(str(list(s)) for s in shapes)) from None
+    # no index is valid in a dim of size 0: torch says so before it reads any, unless there is none to read
+    if 0 not in replacement and any(size == 0 if arr.dtype.kind != "b" else 0 in size for _, arr, size in entries):
+        raise IndexError("index is out of bounds for dimension with size 0")
+    key, checks, nth, next_dim = [], [], 0, 0
     for dim, arr, size in entries:
         n = arr.ndim if arr.dtype.kind == "b" else 1
         if arr.dtype.kind != "b":
-            if range_checks is None:
-                _check_in_range(arr, size, nth)
-            else:
-                range_checks.append((arr, size, nth))
+            checks.append((arr, size, nth, result_shape))
         key.extend([_FULL] * (dim - next_dim))
         key.append(arr if array_module(arr) is xp else xp.asarray(arr))
         nth += n
         next_dim = dim + n
-    return tuple(key)
+    key = tuple(key)
+    return _run_range_checks(checks, range_checks, key)
 
 
 def _check_mask(mask, sizes, dim, view_shape):
@@ -278,20 +298,49 @@ def _check_mask(mask, sizes, dim, view_shape):
                          f"of the indexed tensor {list(view_shape())} at index {dim + j}")
 
 
-def _check_in_range(index, size, dim):
+class EmptyResult:
+    """The advanced part of a key whose result is empty and whose indices NumPy would refuse: torch reads
+    no index then, so it checks none; the key stands for an empty result of this shape."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+
+def _run_range_checks(checks, deferred, key):
+    """Check the index arrays' range now (the key, or an EmptyResult), or leave the checks in `deferred`."""
+    if deferred is not None:
+        deferred.extend(checks)
+        return key
+    return _checked(key, checks)
+
+
+def _checked(key, checks):
+    """key, after torch's range checks; an EmptyResult where out-of-range indices build an empty result."""
+    for check in checks:
+        if _check_in_range(*check):
+            return EmptyResult(check[3]())
+    return key
+
+
+def _check_in_range(index, size, dim, result_shape):
+    """torch checks indices as it reads them, none when the result is empty: True for indices out of range
+    in an empty result (NumPy must not see them)."""
     if not index.size:
-        return
+        return False
     lo, hi = int(index.min()), int(index.max())
     if lo < -size or hi >= size:
-        if size == 0:
-            raise IndexError("index is out of bounds for dimension with size 0")
+        if 0 in result_shape():
+            return True
         flat = index.reshape(-1)
         bad = int(flat[int(((flat < -size) | (flat >= size)).argmax())])
         raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    return False
 
 
 def _indexed_shape(view_shape, adv):
     """The shape of view[adv], found without taking it."""
+    if type(adv) is EmptyResult:
+        return adv.shape
     kept, shapes, arrays_at, dim = [], [], [], 0
     for i, k in enumerate(adv):
         if type(k) is slice:
@@ -312,6 +361,8 @@ def _indexed_shape(view_shape, adv):
 
 def _take_array(x, key):
     basic, adv = key
+    if type(adv) is EmptyResult:
+        return array_module(x).empty(adv.shape, x.dtype)
     if basic is not None:
         x = x[basic]
     return x if adv is None else x[adv]
@@ -326,6 +377,8 @@ def _put(out, key, value, accumulate):
                 out[basic] += value
             else:
                 out[basic] = value
+            return
+        if type(adv) is EmptyResult:
             return
         target = out if basic is None else out[basic]
         if not accumulate:
@@ -403,9 +456,10 @@ def getitem(self, key):
             raise IndexError(f"index {key} is out of bounds for dimension 0 with size {shape[0]}")
         return Select.apply(self, (key,))
     if type(key) is slice:
+        _check_step(key)
         if not self._data.ndim:
             raise IndexError("slice() cannot be applied to a 0-dim tensor.")
-        out = Slice.apply(self, (_index_item(key),))
+        out = Slice.apply(self, (key,))
         return named(out, "SliceBackward0") if out.grad_fn is not None else out
     basic, adv = key = _read_key(key, self._data.shape, array_module(self._data))
     if adv is not None:
@@ -454,6 +508,8 @@ def setitem(self, key, value):
         value = _fill_value(value, self)
     if key is False:                     # torch writes nothing and checks nothing more
         return
+    if type(key) is slice:
+        _check_step(key)
     range_checks = []
     parsed = _read_key(None if key is True else key, self._data.shape, array_module(self._data), range_checks)
     if is_tensor:
@@ -462,7 +518,7 @@ def setitem(self, key, value):
                                f"{value.device} (in tensor[...] = value)")
         value = _strip_leading_ones(value)
     if parsed[1] is not None:
-        _check_index_put(self, parsed, value, key, range_checks)
+        parsed = _check_index_put(self, parsed, value, key, range_checks)
     if not (state.enabled and (self._rg or is_tensor and value._rg)):
         _put(self._data, parsed, value._data if is_tensor else value, False)
         self._vc[0] += 1
@@ -473,14 +529,13 @@ def setitem(self, key, value):
 
 
 def _check_index_put(self, parsed, value, key, range_checks, accumulate=False):
-    """torch's checks of an index_put, in its order: the value's shape, its dtype, the indices' range.
-    A one-element value through one mask goes to masked_fill_, which casts it but takes no uint8 mask."""
+    """torch's checks of an index_put, in its order: the value's shape, its dtype, the indices' range;
+    returns the parsed key to write at (see _checked). A one-element value through one mask goes to
+    masked_fill_, which casts it but takes no uint8 mask."""
     basic, adv = parsed
     is_tensor = isinstance(value, Tensor)
     if not is_tensor and isinstance(key, Tensor) and key._data.dtype.kind in "bi":      # x[mask] = 0, x[idx] = 0
-        for check in range_checks:
-            _check_in_range(*check)
-        return
+        return basic, _checked(adv, range_checks)
     one_element = not is_tensor or value._data.size == 1
     if not one_element:
         view = self._data if basic is None else self._data[basic]
@@ -491,8 +546,7 @@ def _check_index_put(self, parsed, value, key, range_checks, accumulate=False):
             raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
     elif is_tensor and value._data.dtype != self._data.dtype:
         _raise_index_put_dtype(self, value)
-    for check in range_checks:
-        _check_in_range(*check)
+    return basic, _checked(adv, range_checks)
 
 
 def _has_uint8_mask(key):
@@ -559,6 +613,7 @@ def index_put(input, indices, values, accumulate=False):
     shape = input._data.shape
     arrays = [_index_item(k) for k in items]
     arrays = [np.asarray(a) if type(a) in (int, bool) else a for a in arrays]   # 0-d tensors index here too
+    _check_index_dtypes(arrays)
     n = sum(a.ndim if a.dtype == np.bool_ else 1 for a in arrays)
     if n > len(shape):
         raise IndexError(f"too many indices for tensor of dimension {len(shape)} (got {n})")
@@ -572,7 +627,7 @@ def index_put(input, indices, values, accumulate=False):
         return IndexPut.apply(input, values.to(input.dtype), ((Ellipsis,), None), accumulate)
     range_checks = []
     key = (None, _adv_key(entries, lambda: shape, array_module(input._data), range_checks))
-    _check_index_put(input, key, values, items, range_checks, accumulate)
+    key = _check_index_put(input, key, values, items, range_checks, accumulate)
     return IndexPut.apply(input, values.to(input.dtype), key, accumulate)
 
 
