@@ -1247,9 +1247,22 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 
 @torch_api()
 def bincount(input, weights=None, minlength=0):
-    w = None if weights is None else weights.__array__()
-    out = np.bincount(input.__array__(), w, minlength)
-    return _T()._make(out if w is not None else out.astype(np.int64))
+    arr = input.__array__()
+    if arr.dtype.kind not in "iu" or arr.ndim != 1 or arr.size and int(arr.min()) < 0:
+        if arr.dtype.kind not in "iub":
+            raise NotImplementedError(f'"bincount_cpu" not implemented for \'{_dtype.scalar_type_name(input.dtype)}\'')
+        raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs. (got {input.dtype} of shape "
+                           f"{list(input.shape)})")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is None:
+        return _T()._make(np.bincount(arr, minlength=minlength).astype(np.int64))
+    w = weights.__array__()
+    if w.shape != arr.shape:
+        raise RuntimeError(f"weights should be 1-d and have the same length as input (input {list(input.shape)}, "
+                           f"weights {list(weights.shape)})")
+    # torch sums float32 weights in float32 and any other weights in float64
+    return _T()._make(np.bincount(arr, w, minlength).astype(np.float32 if w.dtype == np.float32 else np.float64))
 
 
 @torch_api()

@@ -505,6 +505,15 @@ OPS = {
     "masked_scatter-larger-mask": lambda T: _m(T, (4,)).masked_scatter(T.ones(2, 4, dtype=T.bool), _v(T, (8,))),
     "masked_scatter_-larger-mask": lambda T: (_m(T, (4,)) * 1).masked_scatter_(T.ones(2, 4, dtype=T.bool),
                                                                                _v(T, (8,))),
+    "bincount-2d": lambda T: T.bincount(_i(T, [[1, 2]])),
+    "bincount-negative": lambda T: T.bincount(_i(T, [-1, 2])),
+    "bincount-float": lambda T: T.bincount(T.tensor([1.0, 2.0])),
+    "bincount-uint8": lambda T: T.bincount(_i(T, [1, 2, 2], "uint8"), minlength=5),
+    "bincount-weights-length": lambda T: T.bincount(_i(T, [1, 2]), T.ones(3)),
+    "bincount-weights-float32": lambda T: T.bincount(_i(T, [1, 2, 1]), T.tensor([0.5, 1.0, 0.25])),
+    "bincount-weights-int": lambda T: T.bincount(_i(T, [1, 2, 1]), _i(T, [3, 1, 2])),
+    "bincount-negative-minlength": lambda T: T.bincount(_i(T, [1, 2]), minlength=-1),
+    "bincount-empty": lambda T: T.bincount(_i(T, [])),
 }
 
 
