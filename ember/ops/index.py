@@ -516,6 +516,8 @@ def setitem(self, key, value):
         if value.device != self.device:
             raise RuntimeError(f"Expected all tensors to be on the same device, but found {self.device} and "
                                f"{value.device} (in tensor[...] = value)")
+        if _root(value) is _root(self) and value._data.ndim:
+            _check_no_partial_overlap(self, parsed, value)
         value = _strip_leading_ones(value)
     if parsed[1] is not None:
         parsed = _check_index_put(self, parsed, value, key, range_checks)
@@ -526,6 +528,40 @@ def setitem(self, key, value):
     if is_tensor and value.dtype != self.dtype:
         value = value.to(self.dtype)
     self._inplace_assign(IndexPut.apply(self, value, parsed, False))
+
+
+def _root(tensor):
+    """The tensor whose memory a view shares."""
+    return tensor if tensor._base is None else tensor._base
+
+
+def _check_no_partial_overlap(self, parsed, value):
+    """torch refuses to copy a tensor into a place that shares only part of its memory (x[1:] = x[:-1]):
+    the result would depend on the order of the copy. It checks dense layouts only (get_overlap_status)."""
+    basic, adv = parsed
+    dst = self._data if basic is None else self._data[basic]
+    src = value._data
+    if adv is None and src.shape != dst.shape or adv is not None and src.size == 1:
+        return              # torch fills a place from a broadcast or one-element value, unchecked
+    if not (dst.size and src.size and _dense(dst) and _dense(src)):
+        return
+    a, b = Tensor._make(dst).data_ptr(), Tensor._make(src).data_ptr()
+    a_end, b_end = a + dst.size * dst.itemsize, b + src.size * src.itemsize
+    same_place = a == b and a_end == b_end and dst.strides == src.strides
+    if a < b_end and b < a_end and not same_place:
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
+                           "refer to a single memory location. Please clone() the tensor before performing the "
+                           "operation.")
+
+
+def _dense(arr):
+    """Whether the elements fill one block of memory without gaps or repeats, in some order of dims."""
+    expected = arr.itemsize
+    for stride, n in sorted((st, n) for n, st in zip(arr.shape, arr.strides) if n != 1):
+        if stride != expected:
+            return False
+        expected *= n
+    return True
 
 
 def _check_index_put(self, parsed, value, key, range_checks, accumulate=False):

@@ -292,6 +292,30 @@ def test_augmented_assignment_with_repeated_indices_does_not_accumulate():
     assert_same(accumulated)
 
 
+OVERLAPS = {
+    "shifted-1d": lambda T, x: x.__setitem__(slice(1, None), x[:-1]),
+    "same-place": lambda T, x: x.__setitem__(0, x[0]),
+    "whole": lambda T, x: x.__setitem__(slice(None), x),
+    "transposed": lambda T, x: x.view(3, 3)[:].__setitem__(slice(None), x.view(3, 3).t()),
+    "disjoint": lambda T, x: x.__setitem__(slice(None, 3), x[6:]),
+    "rows": lambda T, x: x.view(3, 3).__setitem__(1, x.view(3, 3)[0]),
+    "one-element": lambda T, x: x.__setitem__(slice(1, 3), x[0]),
+    "index-into-own-slice": lambda T, x: x.__setitem__([1, 2], x[:2]),
+    "index-from-copy": lambda T, x: x.__setitem__([1, 2], x[[0, 1]]),
+    "mask-from-element": lambda T, x: x.__setitem__(x > 4, x[0]),
+    "row-into-flat": lambda T, x: x.__setitem__(slice(1, 4), x.view(3, 3)[0]),
+}
+
+
+@pytest.mark.parametrize("name", list(OVERLAPS))
+def test_setitem_from_overlapping_memory_as_torch(name):
+    def fn(T):
+        x = T.arange(9.0, dtype=T.float64)
+        OVERLAPS[name](T, x)
+        return x
+    assert_same(fn)
+
+
 def test_setitem_on_a_leaf_that_requires_grad_is_refused_like_torch():
     def fn(T):
         x = _x(T, (3,), grad=True)
