@@ -54,7 +54,7 @@ def _key_items(key):
         return key
     if type(key) is list and len(key) < 32:
         for k in key:
-            if k is None or k is Ellipsis or isinstance(k, (_T(), np.ndarray, slice, list, tuple, range, str)):
+            if k is None or k is Ellipsis or isinstance(k, (Tensor, np.ndarray, slice, list, tuple, range, str)):
                 _warn_user(_NON_TUPLE_WARNING)
                 return tuple(key)
     return (key,)
@@ -120,9 +120,8 @@ def _index_from_data(seq):
     """torch.tensor(seq) for an index list: bools stay a mask, any other numbers become int64."""
     if type(seq) is range:
         return np.arange(seq.start, seq.stop, seq.step, dtype=np.int64)
-    T = _T()
-    if any(isinstance(k, (T, list, tuple)) for k in seq):
-        seq = [operator.index(k) if isinstance(k, T) else _index_from_data(k) if isinstance(k, (list, tuple))
+    if any(isinstance(k, (Tensor, list, tuple)) for k in seq):
+        seq = [operator.index(k) if isinstance(k, Tensor) else _index_from_data(k) if isinstance(k, (list, tuple))
                else k for k in seq]
     arr = np.asarray(seq)
     if arr.dtype.kind == "b":
@@ -382,7 +381,8 @@ def _put(out, key, value, accumulate):
             return
         target = out if basic is None else out[basic]
         if not accumulate:
-            target[adv] = value
+            # a one-element value fills every place, whatever its shape (torch's masked_fill_ path)
+            target[adv] = value.reshape(()) if getattr(value, "ndim", 0) and value.size == 1 else value
             return
         for k in adv:
             if type(k) is not slice and k.dtype.kind != "b":
@@ -572,16 +572,17 @@ def _check_index_put(self, parsed, value, key, range_checks, accumulate=False):
     is_tensor = isinstance(value, Tensor)
     if not is_tensor and isinstance(key, Tensor) and key._data.dtype.kind in "bi":      # x[mask] = 0, x[idx] = 0
         return basic, _checked(adv, range_checks)
-    one_element = not is_tensor or value._data.size == 1
-    if not one_element:
-        view = self._data if basic is None else self._data[basic]
-        _check_value_shape(_indexed_shape(view.shape, adv), value._data.shape)
     arrays = [k for k in adv if type(k) is not slice]
-    if one_element and not accumulate and len(arrays) == 1 and arrays[0].dtype.kind == "b":
+    fills_mask = not accumulate and (not is_tensor or value._data.size == 1) and len(arrays) == 1 and \
+        arrays[0].dtype.kind == "b"
+    if fills_mask:
         if _has_uint8_mask(key):
             raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
-    elif is_tensor and value._data.dtype != self._data.dtype:
-        _raise_index_put_dtype(self, value)
+    elif is_tensor:
+        view = self._data if basic is None else self._data[basic]
+        _check_value_shape(_indexed_shape(view.shape, adv), value._data.shape)
+        if value._data.dtype != self._data.dtype:
+            _raise_index_put_dtype(self, value)
     return basic, _checked(adv, range_checks)
 
 
@@ -658,7 +659,6 @@ def index_put(input, indices, values, accumulate=False):
         m = a.ndim if a.dtype == np.bool_ else 1
         entries.append((dim, a, shape[dim:dim + m] if a.dtype.kind == "b" else shape[dim]))
         dim += m
-    values = _strip_leading_ones(values)
     if not entries:
         return IndexPut.apply(input, values.to(input.dtype), ((Ellipsis,), None), accumulate)
     range_checks = []

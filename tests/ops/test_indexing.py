@@ -369,6 +369,10 @@ INDEX_PUT = {
     "too-many-indices": lambda T: _x(T, (3, 4)).index_put((_i(T, [0]),) * 3, _v(T, ())),
     "out-of-range": lambda T: _x(T, (3, 4)).index_put((_i(T, [5]),), _v(T, ()), accumulate=True),
     "value-wrong-shape": lambda T: _x(T, (3, 4)).index_put((_i(T, [0, 1]),), _v(T, (3,))),
+    "value-leading-ones-kept": lambda T: _x(T, (3, 4)).index_put((_i(T, [0, 1]),), _v(T, (1, 1, 4))),
+    "one-element-value-too-many-dims": lambda T: _x(T, (3, 4)).index_put((_i(T, [0, 1]),), _v(T, (1, 1, 1))),
+    "one-element-value-through-mask": lambda T: _x(T, (3, 4)).index_put((_x(T, (3, 4)) > 0,),
+                                                                        _v(T, (1, 1, 1)).detach()),
     "in-place-list-of-indices": lambda T: (_x(T, (3, 4), grad=True) * 1).index_put_([_i(T, [2, 0])], _v(T, (4,))),
 }
 

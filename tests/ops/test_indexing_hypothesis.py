@@ -44,6 +44,8 @@ def keys(draw, shape):
         elif kind == "none":
             items.append(("none",))
         elif kind == "ellipsis":
+            if ("ellipsis",) in items:      # past the last dim, a second Ellipsis reads sizes torch does not have
+                continue
             items.append(("ellipsis",))
         elif kind == "bool":
             items.append(("bool", draw(st.booleans())))
