@@ -870,8 +870,8 @@ class ScatterReduce(Op):
     def forward(ctx, x, dim, index, src, reduce, include_self):
         out = _scatter_reduce_array(x, dim, index, src, reduce, include_self)
         ctx.dim, ctx.index, ctx.reduce, ctx.include_self = dim, index, reduce, include_self
-        if ctx._record:
-            ctx.save_for_backward(x, _src_part(src, index), out)
+        if ctx._record:          # all of src, as torch's formulas take it (even where it is larger than index)
+            ctx.save_for_backward(x, src, out)
         return out
 
     @staticmethod
@@ -951,8 +951,8 @@ def _check_index_add_source(input, dim, index, source):
     if index.numel() != rows:
         raise RuntimeError(f"index_add_(): Number of indices ({index.numel()}) should be equal to source.size(dim): "
                            f"({rows}), for dim: {dim}")
-    if input.dim() and (source.dim() != input.dim() or any(
-            s != n for d, (s, n) in enumerate(zip(source.shape, input.shape)) if d != dim)):
+    if source.dim() != input.dim() or any(s != n for d, (s, n) in enumerate(zip(source.shape, input.shape))
+                                          if d != dim):
         raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
                            f"Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}")
 
@@ -983,16 +983,37 @@ def _check_index_copy(input, dim, index, source):
     _check_index_range(index._data, input.shape[dim] if input.dim() else 1, dim, IndexError, "index_copy_(): ")
 
 
+def _check_index_select_range(input, dim, index):
+    """torch's CPU kernels word an index out of range three ways, by the layout they take."""
+    size = input.shape[dim] if input.dim() else 1
+    if input.dim() > 1 and input.numel() == 0 and index.size and size == 0:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
+    if not index.size or int(index.min()) >= 0 and int(index.max()) < size:
+        return
+    flat = index.reshape(-1)
+    bad = int(flat[int(((flat < 0) | (flat >= size)).argmax())])
+    if input.dim() > 1 and (dim == 1 or input.numel() == 0):
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
+    raise IndexError(f"index out of range in self (index_select: index {bad}, dimension {dim} has size {size})")
+
+
+def _check_index_add_range(input, dim, index):
+    """index_add_ scatters along the first or last dim of a matrix or more (an out-of-range index is a
+    RuntimeError there) and adds slice by slice elsewhere (an IndexError)."""
+    if input.dim() > 1 and dim in (0, input.dim() - 1):
+        _check_index_range(index, input.shape[dim], dim)
+    elif index.size and (int(index.min()) < 0 or int(index.max()) >= (input.shape[dim] if input.dim() else 1)):
+        raise IndexError(f"index out of range in self (index_add_: indices {int(index.min())}..{int(index.max())} "
+                         f"along dimension {dim} of a tensor of shape {list(input.shape)})")
+
+
 @torch_api()
 def index_select(input, dim, index):
     d = input._dim(dim)
-    _check_index_dtype("index_select", index, message="Expected dtype int32 or int64 for index")
     if index.dim() > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    size = input.shape[d] if input.dim() else 1
-    if index.numel() and (int(index._data.min()) < 0 or int(index._data.max()) >= size):
-        raise IndexError(f"index out of range in self (index_select: dimension {d} has size {size}, indices "
-                         f"{int(index._data.min())}..{int(index._data.max())})")
+    _check_index_dtype("index_select", index, message="Expected dtype int32 or int64 for index")
+    _check_index_select_range(input, d, index._data)
     if not input.dim():
         return IndexSelect.apply(input.reshape(1), 0, index._data.reshape(-1)).reshape(())
     return IndexSelect.apply(input, d, index._data.reshape(-1))
@@ -1011,9 +1032,11 @@ def index_add(input, dim, index, source, *, alpha=1):
         raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: {index.dim()} with type: "
                          f"{_dtype.scalar_type_name(index.dtype)} and size: {list(index.shape)}")
     _check_index_add_source(input, d, index, source)
-    _check_index_range(index._data, input.shape[d] if input.dim() else 1, d)
+    _check_index_add_range(input, d, index._data)
     if alpha != 1:
         source = source * (alpha if input.is_floating_point() else int(alpha))
+    if not input.dim():          # a 0-d tensor is indexed as one of shape (1,)
+        return IndexAdd.apply(input.reshape(1), 0, index._data.reshape(-1), source.reshape(-1)).reshape(())
     return IndexAdd.apply(input, d, index._data.reshape(-1), source)
 
 
@@ -1051,6 +1074,8 @@ def index_fill(input, dim, index, value):
     if index.numel() and (int(index._data.min()) < -size or int(index._data.max()) >= size):
         bad = int(index._data.min()) if int(index._data.min()) < -size else int(index._data.max())
         raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+    if not input.dim():          # a 0-d tensor is indexed as one of shape (1,)
+        return IndexFill.apply(input.reshape(1), 0, index._data.reshape(-1), value).reshape(())
     return IndexFill.apply(input, d, index._data.reshape(-1), value)
 
 
@@ -1059,6 +1084,8 @@ def index_copy(input, dim, index, source):
     d = input._dim(dim)
     _check_index_copy(input, d, index, source)
     key = (None, (slice(None),) * d + (index._data.reshape(-1),))
+    if not input.dim():          # a 0-d tensor is indexed as one of shape (1,)
+        return named(IndexPut.apply(input.reshape(1), source.reshape(-1), key, False), "IndexCopyBackward0").reshape(())
     return named(IndexPut.apply(input, source, key, False), "IndexCopyBackward0")
 
 

@@ -193,3 +193,41 @@ def test_index_put_accumulate_as_torch(data):
         places = np.stack([a % shape[d] for d, a in enumerate(np.broadcast_arrays(*indices))], -1).reshape(-1, n)
         assume(len(np.unique(places, axis=0)) == len(places))
     assert_same(put, message=False)
+
+
+INDEX_OPS = {
+    "gather": lambda T, x, d, i, s: x.gather(d, i),
+    "scatter": lambda T, x, d, i, s: x.scatter(d, i, s),
+    "scatter-value": lambda T, x, d, i, s: x.scatter(d, i, -1.5),
+    "scatter_add": lambda T, x, d, i, s: x.scatter_add(d, i, s),
+    **{f"scatter_reduce-{r}-{inc}": (lambda r, inc: lambda T, x, d, i, s: x.scatter_reduce(
+        d, i, s, r, include_self=inc))(r, inc) for r in ("sum", "prod", "mean", "amax", "amin") for inc in (True, False)},
+    "index_select": lambda T, x, d, i, s: x.index_select(d, i.reshape(-1)),
+    "index_add": lambda T, x, d, i, s: x.index_add(d, i.reshape(-1), s),
+    "index_copy": lambda T, x, d, i, s: x.index_copy(d, i.reshape(-1), s),
+    "index_fill": lambda T, x, d, i, s: x.index_fill(d, i.reshape(-1), 2.5),
+    "take": lambda T, x, d, i, s: x.take(i),
+    "take_along_dim": lambda T, x, d, i, s: T.take_along_dim(x, i, d),
+    "take_along_dim-flat": lambda T, x, d, i, s: T.take_along_dim(x, i),
+}
+
+
+@SUITE
+@given(data=st.data())
+def test_gather_scatter_family_as_torch(data):
+    """Random shapes, dims and indices (negative and out of range ones too) through gather, scatter,
+    scatter_add, scatter_reduce, index_select/add/copy/fill, take and take_along_dim."""
+    shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3))
+    name = data.draw(st.sampled_from(sorted(INDEX_OPS)))
+    dim = data.draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1))
+    size = shape[dim] if shape else 1
+    index_shape = tuple(data.draw(st.integers(0, n)) for n in shape)
+    index = data.draw(hnp.arrays(np.int64, index_shape, elements=st.integers(-size - 1, size)))
+    src_shape = data.draw(st.sampled_from([index_shape, shape, tuple(n + 1 for n in index_shape)]))
+
+    def run(T):
+        x = _tensor(T, shape, "float64", grad=True)
+        src = T.tensor(np.arange(1, int(np.prod(src_shape)) + 1).reshape(src_shape) / 4, dtype=T.float64,
+                       requires_grad=True)
+        return INDEX_OPS[name](T, x, dim, T.tensor(index), src), [x, src]
+    assert_same(run, message=False)
