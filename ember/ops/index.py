@@ -674,8 +674,8 @@ def index_put_(self, indices, values, accumulate=False):
 
 # --- gather / scatter ---------------------------------------------------------------------------
 
-def _check_index_dtype(op, index, allowed=(np.int32, np.int64), message="Expected dtype int32/int64 for index"):
-    if index._data.dtype not in allowed:
+def _check_index_dtype(op, index, message="Expected dtype int32/int64 for index"):
+    if index._data.dtype not in (np.int32, np.int64):
         raise RuntimeError(f"{op}(): {message} (got {index.dtype}; convert it with .long())")
 
 

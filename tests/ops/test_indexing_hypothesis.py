@@ -11,7 +11,6 @@ import torch
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
-import ember
 from index_oracle import assert_same
 
 SUITE = settings(max_examples=150, deadline=None, derandomize=True,
