@@ -510,7 +510,7 @@ def setitem(self, key, value):
         return
     if type(key) is slice:
         _check_step(key)
-    range_checks = []
+    range_checks = [] if is_tensor else None     # a tensor value is checked before the indices' range
     parsed = _read_key(None if key is True else key, self._data.shape, array_module(self._data), range_checks)
     if is_tensor:
         if value.device != self.device:
@@ -565,13 +565,14 @@ def _dense(arr):
 
 
 def _check_index_put(self, parsed, value, key, range_checks, accumulate=False):
-    """torch's checks of an index_put, in its order: the value's shape, its dtype, the indices' range;
-    returns the parsed key to write at (see _checked). A one-element value through one mask goes to
-    masked_fill_, which casts it but takes no uint8 mask."""
+    """torch's checks of an index_put, in its order: the value's shape, its dtype, the indices' range
+    (range_checks, left by _read_key; None when they ran already); returns the parsed key to write at
+    (see _checked). A one-element value through one mask goes to masked_fill_, which casts it but takes
+    no uint8 mask."""
     basic, adv = parsed
     is_tensor = isinstance(value, Tensor)
-    if not is_tensor and isinstance(key, Tensor) and key._data.dtype.kind in "bi":      # x[mask] = 0, x[idx] = 0
-        return basic, _checked(adv, range_checks)
+    if not is_tensor and (type(adv) is EmptyResult or isinstance(key, Tensor) and key._data.dtype.kind in "bi"):
+        return parsed                  # a number into an empty place, or through one tensor (x[idx] = 0)
     arrays = [k for k in adv if type(k) is not slice]
     fills_mask = not accumulate and (not is_tensor or value._data.size == 1) and len(arrays) == 1 and \
         arrays[0].dtype.kind == "b"
@@ -583,7 +584,7 @@ def _check_index_put(self, parsed, value, key, range_checks, accumulate=False):
         _check_value_shape(_indexed_shape(view.shape, adv), value._data.shape)
         if value._data.dtype != self._data.dtype:
             _raise_index_put_dtype(self, value)
-    return basic, _checked(adv, range_checks)
+    return (basic, _checked(adv, range_checks)) if range_checks else parsed
 
 
 def _has_uint8_mask(key):
