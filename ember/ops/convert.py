@@ -178,9 +178,9 @@ def copy_to(dst, value):
     if value._data.ndim == 0:
         return overwrite(dst, value, "FillBackward3")
     shape = value._data.shape
-    while shape and shape[0] == 1 and len(shape) > dst._data.ndim:
+    while shape and shape[0] == 1:          # torch views the value without its leading ones, then expands it
         shape = shape[1:]
-    return copy_(dst, value.view(shape) if shape != value._data.shape else value)
+    return copy_(dst, value.view(shape).expand(dst._data.shape))
 
 
 from .creation import overwrite  # noqa: E402  (creation's ops use convert's)

@@ -622,6 +622,7 @@ def _bitwise(name, kernel):
             if isinstance(x, _tensor_cls()) and _dtype.is_float_array(x._data):
                 raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_dtype.scalar_type_name(x.dtype)}' "
                                    f"({name} takes integer or bool tensors)")
+        _broadcast_check(name, input, other)
         return _no_grad_binary(kernel, input, other)
     fn.__name__ = name
     return torch_api(name, inplace=True)(fn)

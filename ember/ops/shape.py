@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from .. import _dtype
 from .._backend import array_module, diagonal_view, memory_layout, storage_strided, strided_view, to_host
 from ..autograd.function import Op, renamed
 from ..autograd.grad_mode import state
@@ -80,7 +81,6 @@ class Reshape(Op):
 @torch_api(function=False)
 def view(self, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
-        from .. import _dtype
         dt = _dtype.as_dtype(shape[0])
         if dt.itemsize != self._data.itemsize:
             raise RuntimeError("view(dtype) with a different element size is not supported by ember")
@@ -243,12 +243,13 @@ def _expanded_strides(x, shape):
 def expand(self, *sizes):
     sizes = _sizes(sizes)
     if len(sizes) < self.dim():
-        raise RuntimeError(f"expand(torch.FloatTensor{{{list(self.shape)}}}, size={list(sizes)}): the number of "
+        raise RuntimeError(f"expand(torch.{_dtype.scalar_type_name(self.dtype)}Tensor{{{list(self.shape)}}}, "
+                           f"size={list(sizes)}): the number of "
                            f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
                            f"in the tensor ({self.dim()})")
     lead = len(sizes) - self.dim()
     shape = list(sizes)
-    for i, s in enumerate(self.shape):
+    for i, s in reversed(tuple(enumerate(self.shape))):      # torch reports the last mismatch
         want = sizes[lead + i]
         if want == -1:
             shape[lead + i] = s
@@ -516,7 +517,6 @@ class Cat(Op):
 @torch_api(aliases=("concat", "concatenate"), method=False)
 def cat(tensors, dim=0):
     from .elementwise import _cast
-    from .. import _dtype
     tensors = [t for t in tensors]
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -549,7 +549,6 @@ def stack(tensors, dim=0):
                                f"entry 0 and {list(t.shape)} at entry {i}")
     d = tensors[0]._dim(dim, tensors[0].dim() + 1)
     from .elementwise import _cast
-    from .. import _dtype
     dt = _dtype.result_type(*tensors)
     return Stack.apply(*[_cast(t, dt) for t in tensors], dim=d)
 

@@ -57,6 +57,41 @@ NO_GRAD_ROWS = [
     ("any-dim-float", lambda T, x: x.any(0), lambda: [_floats_with_ties()]),
     ("nonzero", lambda T, x: x.nonzero(), lambda: [_ints()]),
     ("nonzero-as-tuple", lambda T, x: T.nonzero(x, as_tuple=True), lambda: [_ints()]),
+    ("argwhere", lambda T, x: T.argwhere(x), lambda: [_ints()]),
+    ("argwhere-method-bool", lambda T, x: (x > 0).argwhere(), lambda: [_floats_with_ties()]),
+    ("getitem-int", lambda T, x: x[[2, 0], 1:], lambda: [_ints()]),
+    ("getitem-uint8-values-int32-index", lambda T, x, i: x[i], lambda: [_ints(np.uint8, low=0, high=9),
+                                                                       _ints(np.int32, (2,), low=0, high=3)]),
+    ("setitem-bool", lambda T, x: _assign(x.clone(), (slice(None), [0, 3]), True), lambda: [_ints() > 0]),
+    ("gather-int-int32-index", lambda T, x: x.gather(1, T.tensor([[0, 3], [1, 1], [2, 0]], dtype=T.int32)),
+     lambda: [_ints()]),
+    ("scatter-int", lambda T, x: x.scatter(0, T.tensor([[2, 0, 1, 1]]), 7), lambda: [_ints(np.int16)]),
+    ("scatter_add-uint8", lambda T, x, s: x.scatter_add(1, T.tensor([[0, 0], [1, 3], [3, 3]]), s),
+     lambda: [_ints(np.uint8, low=0, high=9), _ints(np.uint8, (3, 2), low=0, high=9)]),
+    *[(f"scatter_reduce-int-{r}", (lambda r: lambda T, x, s: x.scatter_reduce(
+        0, T.tensor([[0, 2, 0, 2], [1, 1, 1, 0]]), s, r, include_self=False))(r),
+       lambda: [_ints(), _ints(shape=(2, 4), seed=6)]) for r in ("sum", "prod", "mean", "amax", "amin")],
+    ("index_select-bool", lambda T, x: x.index_select(1, T.tensor([3, 0, 3])), lambda: [_ints() > 0]),
+    ("index_add-int", lambda T, x, s: x.index_add(0, T.tensor([1, 1]), s, alpha=3), lambda: [_ints(), _ints(
+        shape=(2, 4), seed=6)]),
+    ("index_copy-int", lambda T, x, s: x.index_copy(1, T.tensor([3, 0]), s), lambda: [_ints(), _ints(shape=(3, 2))]),
+    ("index_fill-bool", lambda T, x: x.index_fill(0, T.tensor([1]), True), lambda: [_ints() > 0]),
+    ("index_put-int-accumulate", lambda T, x, v: x.index_put((T.tensor([0, 0]),), v, accumulate=True),
+     lambda: [_ints(), _ints(shape=(4,), seed=6)]),
+    ("masked_fill-int", lambda T, x: x.masked_fill(x > 0, -9), lambda: [_ints()]),
+    ("masked_select-bool", lambda T, x: x.masked_select(x), lambda: [_ints() > 0]),
+    ("masked_scatter-int", lambda T, x, s: x.masked_scatter(x < 0, s), lambda: [_ints(), _ints(shape=(12,), seed=6)]),
+    ("take-int", lambda T, x: x.take(T.tensor([[-1, 0], [5, 11]])), lambda: [_ints()]),
+    ("take_along_dim-int", lambda T, x: T.take_along_dim(x, T.tensor([[1], [0], [3]]), dim=-1), lambda: [_ints()]),
+    ("searchsorted", lambda T, s, v: T.searchsorted(s, v), lambda: [np.array([0.5, 1.0, 1.0, 3.0], np.float32),
+                                                                    _floats_with_ties()]),
+    ("searchsorted-right-int32", lambda T, s, v: T.searchsorted(s, v, right=True, out_int32=True),
+     lambda: [np.array([[1, 3, 5], [0, 0, 2]]), np.array([[3, 6], [0, 2]])]),
+    ("bucketize", lambda T, x, b: T.bucketize(x, b), lambda: [_ints(), np.array([-2, 0, 3])]),
+    ("bincount", lambda T, x: T.bincount(x, minlength=7), lambda: [_ints(shape=(12,), low=0, high=5)]),
+    ("bincount-weights", lambda T, x, w: x.bincount(w), lambda: [_ints(np.int64, (6,), low=0, high=4),
+                                                               np.linspace(0, 1, 6)]),
+    ("histc", lambda T, x: T.histc(x, bins=4, min=-2, max=3), lambda: [np.linspace(-3, 4, 15).astype(np.float32)]),
     ("unique", lambda T, x: T.unique(x), lambda: [_unique_ints()]),
     ("unique-inverse-counts", lambda T, x: T.unique(x, return_inverse=True, return_counts=True),
      lambda: [_unique_ints()]),
@@ -83,6 +118,11 @@ NO_GRAD_ROWS = [
     ("where-int", lambda T, x, y: T.where(x > 0, x, y), lambda: [_ints(), _ints(np.int32, seed=6)]),
     ("where-two-scalars", lambda T, x: (T.where(x > 0, 1.5, -2.0), T.where(x > 0, 1, 0)), lambda: [_ints()]),
 ]
+
+
+def _assign(x, key, value):
+    x[key] = value
+    return x
 
 
 @pytest.mark.parametrize("name,fn,arrays", NO_GRAD_ROWS, ids=[r[0] for r in NO_GRAD_ROWS])
