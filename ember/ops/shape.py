@@ -643,8 +643,14 @@ class Flip(Op):
 
 
 @torch_api()
-def flip(input, *dims):
-    dims = _sizes(dims)
+def flip(input, *sizes, dims=None):
+    """torch.flip(x, dims) / x.flip(*dims) (dims also as a keyword, as torch)."""
+    if dims is None:
+        dims = _sizes(sizes)
+    elif sizes:
+        raise TypeError("flip() received an invalid combination of arguments: dims given twice")
+    else:
+        dims = _sizes((dims,))
     return Flip.apply(input, tuple(input._dim(d) for d in dims))
 
 

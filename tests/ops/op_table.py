@@ -217,6 +217,8 @@ ROWS = [(f"unary-{name}", _unary(name), [(3, 4)], dict(zip(("low", "high"), UNAR
     ("tile", lambda T, x: x.tile((2,)), [(2, 3)], {}),
     ("flip", lambda T, x: x.flip(0), [(2, 3)], {}),
     ("flip-dims", lambda T, x: T.flip(x, (0, 2)), [(2, 3, 2)], {}),
+    ("flip-dims-keyword", lambda T, x: T.flip(x, dims=[0, 2]), [(2, 3, 2)], {}),
+    ("flip-method-dims-keyword", lambda T, x: x.flip(dims=(1,)), [(2, 3)], {}),
     ("roll", lambda T, x: x.roll(1, 1), [(2, 3)], {}),
     ("roll-flat", lambda T, x: T.roll(x, -2), [(2, 3)], {}),
     ("roll-dims", lambda T, x: x.roll((1, 2), (0, 1)), [(2, 3)], {}),
