@@ -2,11 +2,12 @@
 import numpy as np
 
 from .. import _dtype
-from .._backend import array_module, matmul as array_matmul
+from .._backend import array_module, is_half_precision, matmul as array_matmul
 from ..autograd.function import Op
 from ..amp.autocast_mode import low_precision
 from ._registry import named, torch_api
 from .._tensor import Tensor
+from .reduce import widened
 
 
 def _T():
@@ -146,6 +147,8 @@ class Addmm(Op):
         if ctx._record:
             ctx.save_for_backward(mat2 if ctx.needs_input_grad[1] else None, mat1 if ctx.needs_input_grad[2] else None)
             ctx.mat2_transposed = _transposed(mat2)
+        if is_half_precision(mat1.dtype):      # as torch's kernel: the sum in float32, rounded once
+            return (array_matmul(widened(mat1), widened(mat2)) + input).astype(mat1.dtype)
         y = array_matmul(mat1, mat2)
         y += input
         return y
@@ -481,7 +484,9 @@ class Einsum(Op):
         eq = _explicit_equation(equation.replace(" ", ""), [a.ndim for a in arrays])
         ctx.eq = eq
         ctx.save_for_backward(*arrays)
-        return array_module(arrays[0]).einsum(eq, *arrays, optimize=True)
+        # NumPy's einsum has no bfloat16 loops: half precision computes in float32 and rounds once, as torch
+        out = array_module(arrays[0]).einsum(eq, *[widened(a) for a in arrays], optimize=True)
+        return out.astype(arrays[0].dtype, copy=False) if is_half_precision(arrays[0].dtype) else out
 
     @staticmethod
     def backward(ctx, g):

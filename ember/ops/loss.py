@@ -17,7 +17,7 @@ from ..autograd.grad_mode import state
 from ..amp.autocast_mode import full_precision
 from ._registry import torch_api
 from .elementwise import where
-from .reduce import log_softmax
+from .reduce import accumulation_dtype, log_softmax, widened
 from .activation import logsigmoid
 from .distance import pairwise_distance
 
@@ -169,8 +169,10 @@ class _ClassTargets:
         self.index = xp.where(valid, t, 0)
         # (N, C) scores: index rows directly (take/put_along_axis build their index grids in Python)
         self.rows = xp.arange(len(t)) if input.dim() <= 2 else None
-        self.valid = valid.astype(input._data.dtype)
-        self.class_weight = None if weight is None else weight._data.astype(input._data.dtype, copy=False)
+        # float16/bfloat16 losses accumulate in float32, as torch's (a bfloat16 count of targets stops at 256)
+        acc_dtype = accumulation_dtype(input._data.dtype)
+        self.valid = valid.astype(acc_dtype)
+        self.class_weight = None if weight is None else weight._data.astype(acc_dtype, copy=False)
         self.weight = self.valid if weight is None else self.class_weight[self.index] * self.valid
 
     def gather(self, xp, scores):
@@ -195,14 +197,14 @@ def _batched(input):
     return input if input.dim() >= 2 else input.unsqueeze(0)
 
 
-def _finish_reduction(xp, per_position, denominator, reduction, unbatched):
+def _finish_reduction(xp, per_position, denominator, reduction, unbatched, dtype):
     if reduction == "none":
-        return per_position[0] if unbatched else per_position
+        return (per_position[0] if unbatched else per_position).astype(dtype, copy=False)
     total = per_position.sum()
     if reduction == "sum":
-        return total
+        return xp.asarray(total, dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return xp.asarray(total / denominator, per_position.dtype)
+        return xp.asarray(total / denominator, dtype)
 
 
 def _like(g, array):
@@ -231,7 +233,7 @@ class NllLoss(Op):
         ctx.targets, ctx.reduction, ctx.unbatched = targets, reduction, unbatched
         ctx.denominator = targets.weight.sum()
         per_position = -targets.weight * targets.gather(xp, logp)
-        return _finish_reduction(xp, per_position, ctx.denominator, reduction, unbatched)
+        return _finish_reduction(xp, per_position, ctx.denominator, reduction, unbatched, logp.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -248,6 +250,7 @@ class CrossEntropyLoss(Op):
     def forward(ctx, x, targets, label_smoothing, reduction, unbatched):
         xp = array_module(x)
         ctx.targets, ctx.eps, ctx.reduction, ctx.unbatched = targets, label_smoothing, reduction, unbatched
+        x_in, x = x, widened(x)
         with np.errstate(all="ignore"):
             shifted = x - x.max(axis=1, keepdims=True) if x.size else x
             exp = xp.exp(shifted)
@@ -260,8 +263,8 @@ class CrossEntropyLoss(Op):
             smooth = -weighted.sum(axis=1) * targets.valid
             per_position = (1 - label_smoothing) * per_position + (label_smoothing / C) * smooth
         ctx.denominator = targets.weight.sum()
-        ctx.save_for_backward(x, exp / total)
-        return _finish_reduction(xp, per_position, ctx.denominator, reduction, unbatched)
+        ctx.save_for_backward(x_in, (exp / total).astype(x_in.dtype, copy=False))
+        return _finish_reduction(xp, per_position, ctx.denominator, reduction, unbatched, x_in.dtype)
 
     @staticmethod
     def backward(ctx, g):

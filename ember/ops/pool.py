@@ -16,6 +16,7 @@ from .._backend import array_module
 from .._dtype import scalar_type_name
 from ..autograd.function import Op
 from .conv import Geometry, _offset_slices, _shape_str, _zero_pad
+from .reduce import accumulation_dtype
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
            "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d",
@@ -276,9 +277,10 @@ class WindowMean(Op):
         total = None
         for k in itertools.product(*(range(k) for k in geom.kernel)):
             window = padded[_EVERYTHING + _offset_slices(k, geom, out)]
-            total = window.copy() if total is None else total.__iadd__(window)
+            # float16/bfloat16 windows sum in float32, as torch's
+            total = window.astype(accumulation_dtype(x.dtype)) if total is None else total.__iadd__(window)
         total /= divisor
-        return total
+        return total.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype
-from .._backend import array_module
+from .._backend import array_module, is_half_precision
 from ..autograd.function import Op
 from ..amp.autocast_mode import full_precision_on_cuda
 from ._registry import named, torch_api
@@ -19,6 +19,27 @@ values_indices = {name: collections.namedtuple(name, ["values", "indices"])
 
 def _T():
     return Tensor
+
+
+def accumulation_dtype(dtype):
+    """torch's CPU acc_type for reductions: float32 for float16/bfloat16 (rounding a running bfloat16
+    sum stalls: 100000 x 0.1 would sum to 32), else the dtype itself."""
+    return np.dtype(np.float32) if is_half_precision(dtype) else dtype
+
+
+def widened(x):
+    """A float16/bfloat16 array as float32 (see accumulation_dtype); any other array as it is."""
+    return x.astype(np.float32) if is_half_precision(x.dtype) else x
+
+
+def _scan_dtype(x, np_dtype):
+    """The dtype cumsum/cumprod accumulate in: torch's CPU acc_type (float32 for float16/bfloat16, float64
+    for float32), unless a dtype was asked for."""
+    if np_dtype is not None:
+        return np_dtype
+    if is_half_precision(x.dtype):
+        return np.float32
+    return np.float64 if x.dtype == np.float32 else None
 
 
 def _dims(input, dim):
@@ -90,6 +111,8 @@ class Sum(Op):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         if dims is not None:
             ctx._node_name = "SumBackward1"
+        if np_dtype is None and is_half_precision(x.dtype):
+            return x.sum(axis=dims, keepdims=keepdim, dtype=np.float32).astype(x.dtype)
         return x.sum(axis=dims, keepdims=keepdim, dtype=np_dtype)
 
     @staticmethod
@@ -151,7 +174,7 @@ class Mean(Op):
         if dims is not None:
             ctx._node_name = "MeanBackward1"
         with np.errstate(all="ignore"):         # mean over zero elements is nan, as torch
-            y = x.mean(axis=dims, keepdims=keepdim)
+            y = x.mean(axis=dims, keepdims=keepdim, dtype=np.float32 if is_half_precision(x.dtype) else None)
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
@@ -172,7 +195,10 @@ class Prod(Op):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         if dims is not None:
             ctx._node_name = "ProdBackward1"
-        y = x.prod(axis=dims, keepdims=keepdim, dtype=np_dtype)
+        if np_dtype is None and is_half_precision(x.dtype):
+            y = x.prod(axis=dims, keepdims=keepdim, dtype=np.float32).astype(x.dtype)
+        else:
+            y = x.prod(axis=dims, keepdims=keepdim, dtype=np_dtype)
         ctx.save_for_backward(x, y)
         return y
 
@@ -206,21 +232,35 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 
 class Var(Op):
+    """var, or std when `root`: computed in float32 for float16/bfloat16 (a float16 square overflows near
+    65504), with torch's var_backward/std_backward at zero degrees of freedom and zero deviation."""
+
     @staticmethod
-    def forward(ctx, x, dims, correction, keepdim):
-        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        n = _count(x.shape, dims)
-        ctx.denom = builtins.max(n - correction, 0)
-        ctx.save_for_backward(x)
+    def forward(ctx, x, dims, correction, keepdim, root):
+        ctx.in_shape, ctx.dims, ctx.keepdim, ctx.root = x.shape, dims, keepdim, root
+        ctx.dof = _count(x.shape, dims) - correction
+        if root:
+            ctx._node_name = "StdBackward0"
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)     # NumPy's "Degrees of freedom <= 0": nan, as torch
-            return x.var(axis=dims, ddof=correction, keepdims=keepdim)
+            y = widened(x).var(axis=dims, ddof=correction, keepdims=keepdim)
+            if root:
+                y = array_module(x).sqrt(y)
+        y = y.astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, y if root else None)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
+        from .elementwise import where
+        x, y = ctx.saved_tensors
+        if ctx.root:        # a constant input has std 0: torch gives it a zero gradient, not 0/0
+            g = where(y == 0, 0.0, g / (2 * y))
+        g = _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim)
         centered = x - x.mean(dim=ctx.dims, keepdim=True)
-        return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim) * centered * (2.0 / ctx.denom), None, None, None
+        if ctx.dims is None and ctx.dof <= 0:
+            return g * where(centered == 0, math.nan, math.inf), None, None, None, None
+        return g * centered * (2.0 / ctx.dof if ctx.dof else math.inf), None, None, None, None
 
 
 def _correction(unbiased, correction):
@@ -238,12 +278,7 @@ def _var(name, input, dim, unbiased, keepdim, correction):
     if count - correction <= 0:
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
                       "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
-    if input._data.dtype.itemsize < 4:
-        # float16/bfloat16 accumulate in float32 as torch does (a float16 square overflows near 65504)
-        out = Var.apply(input.float(), dims, correction, keepdim)
-        return (out.sqrt() if name == "std" else out).to(input.dtype)
-    out = Var.apply(input, dims, correction, keepdim)
-    return out.sqrt() if name == "std" else out
+    return Var.apply(input, dims, correction, keepdim, name == "std")
 
 
 @torch_api()
@@ -253,7 +288,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 @torch_api()
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return named(_var("std", input, dim, unbiased, keepdim, correction), "StdBackward0")
+    return _var("std", input, dim, unbiased, keepdim, correction)
 
 
 @torch_api(method=False)
@@ -273,7 +308,8 @@ class Norm2(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        y = array_module(x).sqrt((x * x).sum(axis=dims, keepdims=keepdim))
+        w = widened(x)
+        y = array_module(x).sqrt((w * w).sum(axis=dims, keepdims=keepdim)).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, y)
         return y
 
@@ -522,7 +558,9 @@ class Cumsum(Op):
     @staticmethod
     def forward(ctx, x, dim, np_dtype):
         ctx.dim = dim
-        return array_module(x).cumsum(x, axis=dim, dtype=np_dtype)
+        acc = _scan_dtype(x, np_dtype)
+        y = array_module(x).cumsum(x, axis=dim, dtype=acc)
+        return y if np_dtype is not None or acc is None else y.astype(x.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -542,7 +580,10 @@ class Cumprod(Op):
     @staticmethod
     def forward(ctx, x, dim, np_dtype):
         ctx.dim = dim
-        y = array_module(x).cumprod(x, axis=dim, dtype=np_dtype)
+        acc = _scan_dtype(x, np_dtype)
+        y = array_module(x).cumprod(x, axis=dim, dtype=acc)
+        if np_dtype is None and acc is not None:
+            y = y.astype(x.dtype)
         ctx.save_for_backward(x, y)
         return y
 
@@ -599,10 +640,11 @@ class LogSumExp(Op):
     def forward(ctx, x, dims, keepdim):
         xp = array_module(x)
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        m = x.max(axis=dims, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, x.dtype)
+        w = widened(x)
+        m = w.max(axis=dims, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, w.dtype)
         m = xp.where(xp.isfinite(m), m, 0)
         with np.errstate(all="ignore"):
-            y = xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True)) + m
+            y = (xp.log(xp.exp(w - m).sum(axis=dims, keepdims=True)) + m).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, y)
         return y if keepdim else y.squeeze(axis=dims) if dims is not None else y.reshape(())
 
@@ -624,9 +666,10 @@ class Softmax(Op):
     def forward(ctx, x, dim):
         xp = array_module(x)
         ctx.dim = dim
+        w = widened(x)
         with np.errstate(all="ignore"):
-            e = xp.exp(x - x.max(axis=dim, keepdims=True)) if x.size else x.copy()
-            y = e / e.sum(axis=dim, keepdims=True)
+            e = xp.exp(w - w.max(axis=dim, keepdims=True)) if x.size else x.copy()
+            y = (e / e.sum(axis=dim, keepdims=True)).astype(x.dtype, copy=False)
         ctx.save_for_backward(y)
         return y
 
@@ -641,9 +684,10 @@ class LogSoftmax(Op):
     def forward(ctx, x, dim):
         xp = array_module(x)
         ctx.dim = dim
+        w = widened(x)
         with np.errstate(all="ignore"):
-            shifted = x - x.max(axis=dim, keepdims=True) if x.size else x.copy()
-            y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+            shifted = w - w.max(axis=dim, keepdims=True) if x.size else x.copy()
+            y = (shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))).astype(x.dtype, copy=False)
         ctx.save_for_backward(y)
         return y
 
