@@ -288,7 +288,7 @@ class Pow(Op):
                 y = _int_power(xp, a, b)
             else:
                 y = xp.power(a, b)
-        if getattr(a, "dtype", None) == _BFLOAT16_NP and y.dtype != a.dtype:
+        if _BFLOAT16_NP is not None and getattr(a, "dtype", None) == _BFLOAT16_NP and y.dtype != a.dtype:
             y = y.astype(a.dtype)       # ml_dtypes gives float32 for bfloat16 ** Python float
         if ctx._record:
             ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
@@ -310,14 +310,18 @@ class Pow(Op):
                 ga = g * b * a ** (b - 1)
                 ga = where(b == 0, 0.0, ga)
         if ctx.needs_input_grad[1]:
-            log_a = a.log() if not isinstance(a, (int, float)) else math.log(a) if a > 0 else float("nan")
-            gb = g * y * log_a
-            if not isinstance(a, (int, float)):
-                gb = where((a == 0) & (b >= 0), 0.0, gb)
+            if isinstance(a, (int, float)):
+                log_a = math.log(a) if a > 0 else -math.inf if a == 0 else math.nan
+                gb = g * y * log_a
+                if a == 0:      # d/db 0**b is 0 for b >= 0 (torch's pow_backward_exponent), not 0 * -inf
+                    gb = where(b >= 0, 0.0, gb)
+            else:
+                gb = where((a == 0) & (b >= 0), 0.0, g * y * a.log())
         return ga, gb
 
 
 class Maximum(Op):
+    """torch's maximum backward: a tie splits the gradient, a NaN (which wins) passes it to both sides."""
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -326,8 +330,8 @@ class Maximum(Op):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        share = (a > b) + (a == b) * 0.5
-        return g * share, g * (1 - share)
+        g = where(a == b, g / 2, g)
+        return where(a < b, 0.0, g), where(a > b, 0.0, g)
 
 
 class Minimum(Op):
@@ -339,8 +343,35 @@ class Minimum(Op):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        share = (a < b) + (a == b) * 0.5
-        return g * share, g * (1 - share)
+        g = where(a == b, g / 2, g)
+        return where(a > b, 0.0, g), where(a < b, 0.0, g)
+
+
+class Fmax(Op):
+    """The larger operand, the other one where one is NaN; the gradient goes whole to the chosen side."""
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = array_module(a)
+        ctx.pick_a = (a >= b) | xp.isnan(b) if _dtype.is_float_array(b) else a >= b
+        return xp.fmax(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        pick_a = _tensor_cls()._make(ctx.pick_a)
+        return where(pick_a, g, 0.0), where(pick_a, 0.0, g)
+
+
+class Fmin(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = array_module(a)
+        ctx.pick_a = (a <= b) | xp.isnan(b) if _dtype.is_float_array(b) else a <= b
+        return xp.fmin(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        pick_a = _tensor_cls()._make(ctx.pick_a)
+        return where(pick_a, g, 0.0), where(pick_a, 0.0, g)
 
 
 class Atan2(Op):
@@ -353,7 +384,8 @@ class Atan2(Op):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         denom = a * a + b * b
-        return g * b / denom, -g * a / denom
+        recip = where(denom == 0, 0.0, 1 / denom)       # torch's: no gradient at (0, 0) rather than 0/0
+        return g * b * recip, g * -a * recip
 
 
 def _check_int_division(kernel_name, a, b):
@@ -485,8 +517,8 @@ mul = torch_api("mul", inplace=True, aliases=("multiply",))(_arith("mul", Mul))
 atan2 = torch_api("atan2", inplace=True, aliases=("arctan2",))(_arith("atan2", Atan2, float_result=True))
 maximum = torch_api("maximum")(_arith("maximum", Maximum))
 minimum = torch_api("minimum")(_arith("minimum", Minimum))
-fmax = torch_api("fmax")(_arith("fmax", Maximum))
-fmin = torch_api("fmin")(_arith("fmin", Minimum))
+fmax = torch_api("fmax")(_arith("fmax", Fmax))
+fmin = torch_api("fmin")(_arith("fmin", Fmin))
 fmod = torch_api("fmod", inplace=True)(_arith("fmod", Fmod))
 remainder = torch_api("remainder", inplace=True)(_arith("remainder", Remainder))
 
@@ -652,12 +684,10 @@ def clamp(input, min=None, max=None):
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     T = _tensor_cls()
     if isinstance(min, T) or isinstance(max, T):
-        out = input
-        if min is not None:
-            out = maximum(out, min)
-        if max is not None:
-            out = minimum(out, max)
-        return named(out, "ClampBackward0")
+        bounds = [None if v is None else _operand(v) for v in (min, max)]
+        dt = _dtype.result_type(input, *(v for v in bounds if v is not None))
+        lo, hi = (None if v is None else _cast(v, dt) for v in bounds)
+        return ClampTensor.apply(_cast(input, dt), lo, hi)
     dt = _dtype.result_type(input, *(v for v in (min, max) if v is not None))    # bool.clamp(-1, 2) is int64
     if dt is not input.dtype:
         input = input.to(dt)
@@ -670,12 +700,12 @@ torch_api("clip", inplace=True)(clamp)
 
 @torch_api(inplace=True)
 def clamp_min(input, min):
-    return named(clamp(input, min=min), "ClampMinBackward0")
+    return named(clamp(input, min=min), "ClampMinBackward1" if isinstance(min, _tensor_cls()) else "ClampMinBackward0")
 
 
 @torch_api(inplace=True)
 def clamp_max(input, max):
-    return named(clamp(input, max=max), "ClampMaxBackward0")
+    return named(clamp(input, max=max), "ClampMaxBackward1" if isinstance(max, _tensor_cls()) else "ClampMaxBackward0")
 
 
 class Clamp(Op):
@@ -693,6 +723,30 @@ class Clamp(Op):
     @staticmethod
     def backward(ctx, g):
         return g * _tensor_cls()._make(ctx.mask if hasattr(ctx.mask, "shape") else np.asarray(ctx.mask)), None, None
+
+
+class ClampTensor(Op):
+    """clamp with tensor bounds, min(max(x, lo), hi), and torch's gradients: x's where lo <= x <= hi (so
+    whole at a bound), lo's where x < lo < hi, hi's where x > hi or hi < lo."""
+    _node_name = "ClampBackward0"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = array_module(x)
+        y = x if lo is None else xp.maximum(x, lo)
+        y = y if hi is None else xp.minimum(y, hi)
+        if ctx._record:
+            inside = (True if lo is None else x >= lo) & (True if hi is None else x <= hi)
+            lo_wins = None if lo is None else (x < lo) & (lo < hi) if hi is not None else x < lo
+            hi_wins = None if hi is None else (x > hi) | (hi < lo) if lo is not None else x > hi
+            ctx.masks = (inside, lo_wins, hi_wins)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        make = _tensor_cls()._make
+        return tuple(None if m is None or not need else where(make(m), g, 0.0)
+                     for m, need in zip(ctx.masks, ctx.needs_input_grad))
 
 
 class Where(Op):
@@ -725,9 +779,47 @@ def where(condition, input=None, other=None):
     return Where.apply(cond, _cast(a, dt), _cast(b, dt))
 
 
+_CPP_FLOAT_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
+
+
+class Lerp(Op):
+    """start + w (end - start) for |w| < 0.5, else end - (end - start)(1 - w): torch's two-sided form,
+    exact at w = 1 and finite where one side is infinite."""
+    _node_name = "LerpBackward1"
+
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        xp = array_module(start)
+        if ctx._record:
+            ctx.save_for_backward(start, end, weight)
+            if not hasattr(weight, "shape"):
+                ctx._node_name = "LerpBackward0"
+        with np.errstate(all="ignore"):
+            diff = end - start
+            y = xp.where(xp.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
+        return y.astype(xp.result_type(start, end), copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        start, end, weight = ctx.saved_tensors
+        g_weight = g * (end - start) if ctx.needs_input_grad[2] else None
+        return g * (1 - weight), g * weight, g_weight
+
+
 @torch_api(inplace=True)
 def lerp(input, end, weight):
-    return input + weight * (end - input)
+    T = _tensor_cls()
+    for name, t in (("end", end), ("weight", weight)):
+        if isinstance(t, T):
+            if t.dtype is not input.dtype:
+                raise RuntimeError(f"expected dtype {_CPP_FLOAT_NAMES.get(input.dtype.name, input.dtype.name)} for "
+                                   f"`{name}` but got dtype {_CPP_FLOAT_NAMES.get(t.dtype.name, t.dtype.name)}")
+            _broadcast_check("lerp", input, t)
+    if not isinstance(end, T):
+        raise TypeError(f"lerp(): argument 'end' (position 2) must be Tensor, not {type(end).__name__}")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"lerp_kernel_scalar\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+    return Lerp.apply(input, end, weight)
 
 
 @torch_api(inplace=True)
@@ -751,10 +843,25 @@ def hypot(input, other):
     return (input * input + other * other).sqrt()
 
 
-@torch_api()
-def logaddexp(input, other):
-    m = maximum(input, other).detach()
-    return m + ((input - m).exp() + (other - m).exp()).log()
+class LogAddExp(Op):
+    """log(e^a + e^b) as torch's kernel: max + log1p(e^-|a - b|), and a itself where a == b is infinite
+    (the difference would be inf - inf)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = array_module(a)
+        ctx.save_for_backward(a, b)
+        with np.errstate(all="ignore"):
+            y = xp.maximum(a, b) + xp.log1p(xp.exp(-xp.abs(a - b)))
+            return xp.where(xp.isinf(a) & (a == b), a, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g / (1 + (b - a).exp()), g / (1 + (a - b).exp())
+
+
+logaddexp = torch_api("logaddexp")(_arith("logaddexp", LogAddExp, float_result=True))
 
 
 @torch_api(inplace=True)

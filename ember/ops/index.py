@@ -478,11 +478,15 @@ def take_along_dim(input, indices, dim=None):
     return gather(input.expand(shape), dim, indices.expand(shape_idx))
 
 
-def _sort_indices(arr, dim, descending, stable=True):
+def _sort_indices(arr, dim, descending):
+    """A stable order along dim with NaN as the largest value, as torch's sort.
+
+    Descending: the ascending order of the reversed array, reversed and re-indexed, which keeps equal
+    elements in index order and puts NaN first (negating the keys would leave NaN last and overflow
+    the smallest integer)."""
     if descending:
-        # stable descending order: sort the negated keys (reversing would flip equal elements)
-        key = -arr if arr.dtype.kind == "i" or _dtype.is_float_array(arr) else ~arr if arr.dtype == np.bool_ else -arr.astype(np.int64)
-        return np.argsort(key, axis=dim, kind="stable")
+        order = np.argsort(np.flip(arr, dim), axis=dim, kind="stable")
+        return arr.shape[dim] - 1 - np.flip(order, dim)
     return np.argsort(arr, axis=dim, kind="stable")
 
 
@@ -538,7 +542,9 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 
 @torch_api()
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    res = np.unique(input.__array__(), return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    # NaN != NaN: torch keeps every NaN as a value of its own
+    res = np.unique(input.__array__(), return_inverse=return_inverse, return_counts=return_counts, axis=dim,
+                    equal_nan=False)
     if not (return_inverse or return_counts):
         return _T()._make(res)
     out = [_T()._make(res[0])]

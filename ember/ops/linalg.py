@@ -573,9 +573,20 @@ def tensordot(a, b, dims=2):
 
 @torch_api(method=False)
 def cdist(x1, x2, p=2.0):
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.dim() < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.dim()}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    if not p >= 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if is_half_precision(x1._data.dtype):
+        raise NotImplementedError(f"\"cdist\" not implemented for '{_dtype.scalar_type_name(x1.dtype)}'")
+    # the norm's backward is torch's cdist backward: no gradient at a zero distance (x1 row == x2 row)
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    if p == 2.0:
-        return (diff * diff).sum(-1).clamp_min(0).sqrt()
+    if p == 0:
+        from .reduce import NormP
+        return NormP.apply(diff, 0, (diff.dim() - 1,), False, True)
     return diff.norm(p=p, dim=-1)
 
 

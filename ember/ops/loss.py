@@ -220,7 +220,8 @@ def _grad_scale(g, ctx):
         shape = (1,) + shape if ctx.unbatched else shape
         return g.reshape(shape[:1] + (1,) + shape[1:])
     if ctx.reduction == "mean":
-        return g / ctx.denominator
+        # every target ignored: the loss is 0/0 = nan, but no position has a gradient (torch's zeros)
+        return g / ctx.denominator if ctx.denominator else g * 0
     return g
 
 
@@ -238,7 +239,7 @@ class NllLoss(Op):
     @staticmethod
     def backward(ctx, g):
         shape, dtype, xp = ctx._in_meta[0]
-        coeff = ctx.targets.onehot_scaled(xp, xp.zeros(shape, dtype), -ctx.targets.weight)
+        coeff = ctx.targets.onehot_scaled(xp, xp.zeros(shape, dtype), 0 - ctx.targets.weight)  # +0, not -0, where ignored
         return _like(g, coeff) * _grad_scale(g, ctx), None, None, None
 
 

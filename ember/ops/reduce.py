@@ -14,7 +14,8 @@ from ._registry import named, torch_api
 from .._tensor import Tensor
 
 values_indices = {name: collections.namedtuple(name, ["values", "indices"])
-                  for name in ("max", "min", "median", "mode", "kthvalue", "sort", "topk", "cummax", "cummin")}
+                  for name in ("max", "min", "median", "nanmedian", "mode", "kthvalue", "sort", "topk", "cummax",
+                               "cummin")}
 
 
 def _T():
@@ -40,6 +41,12 @@ def _scan_dtype(x, np_dtype):
     if is_half_precision(x.dtype):
         return np.float32
     return np.float64 if x.dtype == np.float32 else None
+
+
+def _zero_d_dim(input, dim):
+    """The dim of a 0-d tensor, which accepts 0 and -1, as the 0 of its one-element view."""
+    input._dim(dim)
+    return 0
 
 
 def _dims(input, dim):
@@ -317,9 +324,45 @@ class Norm2(Op):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         from .elementwise import where
-        safe = where(y == 0, 1.0, y)
-        scale = where(y == 0, 0.0, g / safe)
-        return x * _expand_back(scale, ctx.in_shape, ctx.dims, ctx.keepdim), None, None
+        y = _expand_back(y, ctx.in_shape, ctx.dims, ctx.keepdim)
+        direction = where(y == 0, 0.0, x / where(y == 0, 1.0, y))      # torch's x / norm, 0 at a zero norm
+        return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim) * direction, None, None
+
+
+class NormP(Op):
+    """The vector p-norm for p other than 1, 2 and +-inf, with torch's linalg_vector_norm_backward: no
+    gradient where the norm is 0 (composing (sum |x|^p)^(1/p) would give 0 * inf there)."""
+    _node_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim, zero_grad_for_p0=False):
+        ctx.p, ctx.in_shape, ctx.dims, ctx.keepdim = p, x.shape, dims, keepdim
+        ctx.zero_grad_for_p0 = zero_grad_for_p0
+        xp = array_module(x)
+        w = widened(x)
+        with np.errstate(all="ignore"):
+            if p == 0:
+                y = (w != 0).sum(axis=dims, keepdims=keepdim, dtype=w.dtype)
+            else:
+                y = (xp.abs(w) ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
+        y = xp.asarray(y).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        from .elementwise import where
+        x, y = ctx.saved_tensors
+        p = ctx.p
+        if p == 0:      # torch's norm backward gives no gradient at all (x.grad stays None), cdist's zeros
+            return (x * 0 if ctx.zero_grad_for_p0 else None), None, None, None, None
+        g = _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim)
+        y = _expand_back(y, ctx.in_shape, ctx.dims, ctx.keepdim)
+        if p < 1:
+            scaled = x.sgn() * where(x == 0, 0.0, x.abs() ** (p - 1))
+            return scaled * g * y ** (1 - p), None, None, None, None
+        scaled = x.sgn() * x.abs() ** (p - 1) if p < 2 else x * x.abs() ** (p - 2)
+        return scaled * where(y == 0, 0.0, g / y ** (p - 1)), None, None, None, None
 
 
 @torch_api()
@@ -336,11 +379,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         return amax(input.abs(), dim if dim is not None else (), keepdim)
     if p in (float("-inf"), "-inf"):
         return amin(input.abs(), dim if dim is not None else (), keepdim)
-    if p == 0:
-        return (input != 0).to(input.dtype).sum(dim, keepdim)
     if p == 1:
         return named(input.abs().sum(dim, keepdim), "LinalgVectorNormBackward0")
-    return named((input.abs() ** p).sum(dim, keepdim) ** (1.0 / p), "LinalgVectorNormBackward0")
+    return NormP.apply(input, p, dims, keepdim)
 
 
 @torch_api()
@@ -377,9 +418,15 @@ class Extreme(Op):
 class MaxAll(Extreme):
     _node_name = "MaxBackward1"
 
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return _evenly_distribute(g, x, y), None, None, None
+
 
 class MinAll(Extreme):
     _node_name = "MinBackward1"
+    backward = staticmethod(MaxAll.backward)
 
 
 class Amax(Extreme):
@@ -484,37 +531,86 @@ def count_nonzero(input, dim=None):
     return NoGrad.apply(input, lambda x: array_module(x).asarray(np.count_nonzero(x, axis=dims)).astype(np.int64))
 
 
-def _kth(name, input, k, dim, keepdim):
-    """k-th smallest (0-based k) along dim, with its index: median, kthvalue."""
+def _select(name, input, dim, keepdim, position):
+    """The element at a sorted position along dim, with its index: median, nanmedian, kthvalue.
+
+    The order is torch's: NaN sorts last, and a stable sort keeps equal values in index order.
+    `position(n, nan_count)` gives the position per slice (nan_count an array with the slice's shape).
+    """
     from .index import gather
-    d = input._dim(dim) if input.dim() else 0
-    arr = input._data if input.dim() else input._data.reshape(1)
-    order = np.argsort(arr, axis=d, kind="stable")
-    idx = np.take(order, [k], axis=d)
-    idx_t = _T()._make(idx.astype(np.int64))
     src = input if input.dim() else input.reshape(1)
+    d = input._dim(dim) if input.dim() else _zero_d_dim(input, dim)
+    arr = src._data
+    xp = array_module(arr)
+    n = arr.shape[d]
+    if n == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    order = xp.argsort(arr, axis=d, kind="stable")
+    reduced = arr.shape[:d] + (1,) + arr.shape[d + 1:]
+    nan_count = xp.isnan(arr).sum(axis=d, keepdims=True) if _dtype.is_float_array(arr) else xp.zeros(reduced, np.int64)
+    pos = xp.broadcast_to(xp.asarray(position(n, nan_count), dtype=np.int64), reduced)
+    idx_t = _T()._make(xp.take_along_axis(order, pos, axis=d).astype(np.int64, copy=False))
     values = gather(src, d, idx_t)
-    if not keepdim:
+    if not keepdim or not input.dim():
         values, idx_t = values.squeeze(d), idx_t.squeeze(d)
     return values_indices[name](values, idx_t)
+
+
+def _median_position(n, nan_count):
+    """torch.median: the lower median, or the first NaN when the slice has one."""
+    return np.where(nan_count > 0, n - nan_count, (n - 1) // 2)
+
+
+def _nanmedian_position(n, nan_count):
+    """torch.nanmedian: the lower median of the non-NaN values (the first NaN when they all are)."""
+    return np.maximum((n - nan_count - 1) // 2, 0)
+
+
+def _evenly_distribute(g, x, y):
+    """torch's evenly_distribute_backward: the gradient of a full reduction's value split equally among
+    the elements equal to it (NaN matching NaN)."""
+    mask = (x == y) | (x.isnan() & y.isnan())
+    return mask * (g / mask.sum())
+
+
+class SelectAll(Op):
+    """median()/nanmedian() of a whole tensor: the value picked on arrays, the gradient spread over ties."""
+
+    @staticmethod
+    def forward(ctx, x, value, node_name):
+        ctx._node_name = node_name
+        ctx.save_for_backward(x, value)
+        return value
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return _evenly_distribute(g, x, y), None, None
+
+
+def _median_all(name, input, position):
+    if input.numel() == 0:
+        from .creation import tensor
+        return tensor(float("nan"), dtype=input.dtype)
+    flat = _T()._make(input._data.reshape(-1))
+    value = _select(name, flat, 0, False, position).values._data
+    return SelectAll.apply(input, value, name.capitalize() + "Backward0")
 
 
 @torch_api()
 def median(input, dim=None, keepdim=False):
     if dim is None:
-        flat = input.reshape(-1)
-        if flat.numel() == 0:
-            from .creation import tensor
-            return tensor(float("nan"), dtype=input.dtype)
-        return named(_kth("median", flat, (flat.numel() - 1) // 2, 0, False).values, "MedianBackward0")
-    n = input.shape[input._dim(dim)] if input.dim() else 1
-    values, indices = _kth("median", input, (n - 1) // 2, dim, keepdim)
+        return _median_all("median", input, _median_position)
+    values, indices = _select("median", input, dim, keepdim, _median_position)
     return values_indices["median"](named(values, "MedianBackward1"), indices)
 
 
 @torch_api()
 def nanmedian(input, dim=None, keepdim=False):
-    return median(input, dim, keepdim) if dim is not None else median(input[~input.isnan()])
+    if dim is None:
+        return _median_all("nanmedian", input, _nanmedian_position)
+    values, indices = _select("nanmedian", input, dim, keepdim, _nanmedian_position)
+    return values_indices["nanmedian"](named(values, "NanmedianBackward1"), indices)
 
 
 @torch_api()
@@ -522,34 +618,92 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     n = input.shape[input._dim(dim)] if input.dim() else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
-    return _kth("kthvalue", input, k - 1, dim, keepdim)
+    return _select("kthvalue", input, dim, keepdim, lambda n, nan_count: k - 1)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
+    """torch's quantile_compute: sort (NaN last), a rank per quantile, values interpolated between the
+    two neighbouring order statistics; composed of ember ops, so it is differentiable as torch's."""
+    from .creation import tensor
+    from .elementwise import where
+    if not input.is_floating_point():
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    q_t = q if isinstance(q, _T()) else tensor(q, dtype=input.dtype)
+    if q_t.dim() > 1:
+        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+    if q_t.dtype is not input.dtype:
+        raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
+                           f"Got {interpolation}")
+    if input.numel() == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    qs = q_t.detach().reshape(-1)
+    if bool(((qs < 0) | (qs > 1)).any()):
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    if dim is None:
+        ordered = input.reshape(-1).sort().values
+        out_shape = (1,) * input.dim() if keepdim else ()
+    else:
+        d = input._dim(dim) if input.dim() else _zero_d_dim(input, dim)
+        ordered = (input.movedim(d, -1) if input.dim() else input.reshape(1)).sort().values
+        out_shape = tuple(1 if i == d and keepdim else n for i, n in enumerate(input.shape)
+                          if i != d or keepdim)
+    last = ordered.shape[-1] - 1
+    nan = ordered.detach().isnan()
+    if ignore_nan:      # all NaN: rank 0, so the quantile is NaN
+        ranks = (qs * (nan.logical_not().sum(-1, keepdim=True) - 1).to(input.dtype)).clamp(min=0)
+    else:               # any NaN: the last rank, which holds a NaN
+        ranks = where(nan.any(-1, keepdim=True), float(last), qs * last)
+    if interpolation in ("lower", "higher", "nearest"):
+        ranks = {"lower": ranks.floor, "higher": ranks.ceil, "nearest": ranks.round}[interpolation]()
+    below = ranks.long()
+    values = ordered.gather(-1, below)
+    if interpolation in ("linear", "midpoint"):
+        weights = ranks - below.to(ranks.dtype) if interpolation == "linear" else ranks * 0 + 0.5
+        values = values.lerp(ordered.gather(-1, ranks.ceil().long()), weights)
+    values = values.movedim(-1, 0).reshape((qs.shape[0],) + out_shape)
+    return values.squeeze(0) if q_t.dim() == 0 else values
 
 
 @torch_api()
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
-    from .creation import tensor
-    arr = input.detach().__array__()
-    qs = q.__array__() if isinstance(q, _T()) else q
-    return tensor(np.quantile(arr, qs, axis=dim, keepdims=keepdim, method=interpolation), dtype=input.dtype)
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
+
+
+@torch_api()
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
+
+
+def _mode_row(row):
+    """torch's CPU mode of one slice: the most frequent value (the smallest among equally frequent ones;
+    NaN never equals itself, so NaNs count once each and sort last), at its last index."""
+    order = np.argsort(row, kind="stable")
+    ranked = row[order]
+    # runs of equal values in sorted order (a NaN starts a run of its own, as nan != nan)
+    starts = np.flatnonzero(np.concatenate([[True], ranked[1:] != ranked[:-1]]))
+    counts = np.diff(np.append(starts, len(row)))
+    best = int(np.argmax(counts))
+    return order[starts[best] + counts[best] - 1]
 
 
 @torch_api()
 def mode(input, dim=-1, keepdim=False):
     from .index import gather
-    d = input._dim(dim) if input.dim() else 0
-    arr = np.moveaxis(input.__array__() if input.dim() else input.__array__().reshape(1), d, -1)
-    flat = arr.reshape(-1, arr.shape[-1])
-    vals = np.empty(flat.shape[0], arr.dtype)
-    idxs = np.empty(flat.shape[0], np.int64)
-    for i, row in enumerate(flat):
-        uniq, counts = np.unique(row, return_counts=True)
-        v = uniq[np.argmax(counts)]
-        vals[i] = v
-        idxs[i] = np.nonzero(row == v)[0][-1]
-    idx = _T()._make(np.expand_dims(idxs.reshape(arr.shape[:-1]), d))
+    d = input._dim(dim) if input.dim() else _zero_d_dim(input, dim)
     src = input if input.dim() else input.reshape(1)
+    if src.shape[d] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    arr = np.moveaxis(src.__array__(), d, -1)
+    rows = arr.reshape(-1, arr.shape[-1])
+    idxs = np.fromiter((_mode_row(row) for row in rows), np.int64, count=rows.shape[0])
+    idx = _T()._make(np.expand_dims(idxs.reshape(arr.shape[:-1]), d))
     values = gather(src, d, idx)
-    if not keepdim:
+    if not keepdim or not input.dim():
         values, idx = values.squeeze(d), idx.squeeze(d)
     return values_indices["mode"](values, idx)
 
@@ -623,7 +777,10 @@ def _cum_extreme(name, kernel):
         arr = input.__array__()
         vals = kernel.accumulate(arr, axis=d)
         pos = np.broadcast_to(np.arange(arr.shape[d]).reshape([-1] + [1] * (arr.ndim - d - 1)), arr.shape)
-        hit = np.where(arr == vals, pos, -1)
+        # as torch's kernel: the index moves to an element equal to the running extreme, or to a NaN,
+        # which (np.maximum propagating it) is the running value from there on
+        reached = (arr == vals) | np.isnan(arr) if _dtype.is_float_array(arr) else arr == vals
+        hit = np.where(reached, pos, -1)
         idx = np.maximum.accumulate(hit, axis=d).astype(np.int64)
         idx_t = _T()._make(idx)
         return values_indices[name](gather(input, d, idx_t), idx_t)
