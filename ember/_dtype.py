@@ -105,7 +105,7 @@ def from_numpy_dtype(np_dtype):
     try:
         return _BY_NP[np.dtype(np_dtype)]
     except KeyError:
-        raise TypeError(f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype)}. The only supported "
+        raise TypeError(f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only supported "
                         "types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.") from None
 
 

@@ -27,24 +27,29 @@ def _finish(arr, dtype=None, device=None, requires_grad=False):
 
 
 def _infer_dtype(data):
-    """torch.tensor's inference: bool < int (int64) < float (default dtype), over nested sequences."""
-    kind = -1           # nothing seen yet: an empty list is a float tensor, as torch
+    """torch.tensor's inference: each item's dtype (Python bool/int/float: bool, int64, the default float;
+    a NumPy scalar or array, a Tensor: its own), promoted over nested sequences; [] is the default float."""
+    found = None
     stack = [data]
     while stack:
         x = stack.pop()
         if isinstance(x, (list, tuple)):
             stack.extend(x)
-        elif isinstance(x, _T()):
-            kind = max(kind, x.dtype.category)      # bool 0 < int 1 < float 2, bfloat16 included
-        elif isinstance(x, (bool, np.bool_)):
-            kind = max(kind, 0)
-        elif isinstance(x, (int, np.integer)):
-            kind = max(kind, 1)
-        elif isinstance(x, (float, np.floating)):
-            kind = 2
+            continue
+        if isinstance(x, _T()):
+            d = x.dtype
+        elif isinstance(x, (np.generic, np.ndarray)):
+            d = _dtype.from_numpy_dtype(x.dtype)
+        elif isinstance(x, bool):
+            d = _dtype.bool
+        elif isinstance(x, int):
+            d = _dtype.int64
+        elif isinstance(x, float):
+            d = _dtype.get_default_dtype()
         else:
             raise TypeError(f"Could not infer dtype of {type(x).__name__}")
-    return (_dtype.bool, _dtype.int64, _dtype.get_default_dtype())[kind] if kind >= 0 else _dtype.get_default_dtype()
+        found = d if found is None else _dtype.promote_types(found, d)
+    return _dtype.get_default_dtype() if found is None else found
 
 
 def _nested_to_array(data, np_dtype):
@@ -58,6 +63,8 @@ def _nested_to_array(data, np_dtype):
         return x
     try:
         return np.array(unwrap(data), dtype=np_dtype)
+    except OverflowError:
+        raise ValueError("Overflow when unpacking long long (tensor(): a Python int beyond int64)") from None
     except ValueError as e:
         raise ValueError(f"tensor(): expected a sequence of equal-length sequences ({e})") from None
 
@@ -75,8 +82,6 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(data.dtype)
         arr = data.astype(dt.np, copy=True)
     else:
-        if isinstance(data, np.generic):
-            data = data.item()
         dt = _dtype.as_dtype(dtype) if dtype is not None else _infer_dtype(data)
         arr = _nested_to_array(data, dt.np)
     if requires_grad and dt.category != _dtype.FLOAT:

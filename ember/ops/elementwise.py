@@ -7,6 +7,7 @@ from .. import _dtype
 from .._backend import array_module
 from ..autograd.function import Op
 from ._registry import named, torch_api
+from .reduce import widened
 from .._tensor import Tensor
 
 
@@ -418,8 +419,14 @@ class Remainder(Op):
     def forward(ctx, a, b):
         _check_int_division("remainder_cpu", a, b)
         ctx.save_for_backward(a if _need(ctx, 1) else None, b if _need(ctx, 1) else None)
+        xp = array_module(a if hasattr(a, "shape") else b)
         with np.errstate(all="ignore"):
-            return array_module(a if hasattr(a, "shape") else b).remainder(a, b)
+            if not _dtype.is_float_array(a if hasattr(a, "shape") else b):
+                return xp.remainder(a, b)
+            # torch's float kernel: fmod, moved by b when the signs differ; a zero keeps a's sign (-3 % 1.5
+            # is -0.0 in torch, +0.0 in NumPy)
+            mod = xp.fmod(a, b)
+            return xp.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
 
     @staticmethod
     def backward(ctx, g):
@@ -563,9 +570,13 @@ def pow(input, exponent):
         if isinstance(exponent, float) and not _dtype.is_float_array(input._data):
             input = input.to(_dtype.get_default_dtype())
         return Pow.apply(input, exponent)
+    if isinstance(input, T) and isinstance(exponent, bool):
+        # x ** True is x, x ** False is 1, in x's own dtype (a bool tensor stays bool), as torch
+        out = pow(input, int(exponent))
+        return out.to(_dtype.bool) if input.dtype is _dtype.bool else out
     _broadcast_check("pow", input, exponent)
-    if isinstance(input, T) and isinstance(exponent, T) and input.dtype is _dtype.bool and \
-            exponent.dtype is _dtype.bool:
+    if isinstance(exponent, T) and exponent.dtype is _dtype.bool and \
+            (isinstance(input, bool) or isinstance(input, T) and input.dtype is _dtype.bool):
         raise NotImplementedError('"pow" not implemented for \'Bool\'')
     return _binary(Pow, input, exponent)
 
@@ -772,11 +783,21 @@ def where(condition, input=None, other=None):
                            f"{_dtype.scalar_type_name(cond.dtype)}")
     a, b = _operand(input), _operand(other)
     T = _tensor_cls()
-    if isinstance(a, T) or isinstance(b, T):
-        dt = _dtype.result_type(*(x for x in (a, b)))
+    dt = _dtype.result_type(a, b)
+    if not isinstance(a, T) and not isinstance(b, T):
+        # two Python scalars: a tensor of their torch dtype (where(c, 1.0, 0) is float32, not float64)
+        a, b = (np.asarray(x, dt.np) for x in (a, b))
     else:
-        dt = _dtype.result_type(a, b)
+        for x in (a, b):
+            if dt.category == _dtype.INT and type(x) is int and not _fits(x, dt):
+                raise RuntimeError(f"value cannot be converted to type {dt.np.name}_t without overflow "
+                                   f"(where: {x} for a {dt} tensor)")
     return Where.apply(cond, _cast(a, dt), _cast(b, dt))
+
+
+def _fits(value, dt):
+    info = np.iinfo(dt.np)
+    return info.min <= value <= info.max
 
 
 _CPP_FLOAT_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
@@ -838,9 +859,31 @@ def xlogy(input, other):
                  else input * math.log(other))
 
 
+class Hypot(Op):
+    """sqrt(a^2 + b^2) without overflow in the squares (float16 300 and 400 give 500, not inf)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = array_module(a).hypot(widened(a), widened(b)).astype(a.dtype, copy=False)
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, y = ctx.saved_tensors
+        return g * a / y, g * b / y
+
+
 @torch_api(inplace=True)
 def hypot(input, other):
-    return (input * input + other * other).sqrt()
+    T = _tensor_cls()
+    if not isinstance(other, T):
+        raise TypeError(f"hypot(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    _broadcast_check("hypot", input, other)
+    dt = _dtype.result_type(input, other)
+    if dt.category != _dtype.FLOAT:
+        raise NotImplementedError(f"\"hypot_cpu\" not implemented for '{_dtype.scalar_type_name(dt)}'")
+    return Hypot.apply(_cast(input, dt), _cast(other, dt))
 
 
 class LogAddExp(Op):
@@ -861,7 +904,13 @@ class LogAddExp(Op):
         return g / (1 + (b - a).exp()), g / (1 + (a - b).exp())
 
 
-logaddexp = torch_api("logaddexp")(_arith("logaddexp", LogAddExp, float_result=True))
+@torch_api()
+def logaddexp(input, other):
+    _broadcast_check("logaddexp", input, other)
+    dt = _dtype.result_type(_operand(input), _operand(other))
+    if dt.category != _dtype.FLOAT:
+        raise NotImplementedError(f"\"logaddexp_cpu\" not implemented for '{_dtype.scalar_type_name(dt)}'")
+    return _binary(LogAddExp, input, other)
 
 
 @torch_api(inplace=True)

@@ -141,6 +141,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 @torch_api()
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    if not _dtype.is_float_array(input._data):      # no NaN to skip: an integer sum (int64), as torch
+        return sum(input, dim, keepdim, dtype=dtype)
     from .elementwise import where
     return sum(where(input.isnan(), 0.0, input), dim, keepdim, dtype=dtype)
 
@@ -192,6 +194,9 @@ class Mean(Op):
 
 @torch_api()
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    if not _dtype.is_float_array(input._data):
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{_dtype.scalar_type_name(input.dtype)}")
     keep = input.isnan().logical_not()
     return nansum(input, dim, keepdim) / keep.sum(dim, keepdim)
 
@@ -279,7 +284,9 @@ def _correction(unbiased, correction):
 def _var(name, input, dim, unbiased, keepdim, correction):
     if isinstance(unbiased, (int,)) and not isinstance(unbiased, bool) and dim is None:
         dim, unbiased = unbiased, None
-    input = _float_required(name, input, None)
+    if not _dtype.is_float_array(input._data):
+        raise RuntimeError(f"std and var only support floating point and complex dtypes ({name}() got "
+                           f"{_dtype.scalar_type_name(input.dtype)}; convert with .float())")
     dims, correction = _dims(input, dim), _correction(unbiased, correction)
     count = _count(input.shape, dims)
     if count - correction <= 0:
@@ -369,7 +376,9 @@ class NormP(Op):
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
-    input = _float_required("norm", input, None)
+    if not _dtype.is_float_array(input._data):
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_dtype.scalar_type_name(input.dtype)}")
     dims = _dims(input, dim)
     if p in ("fro", 2, 2.0, None):
         return Norm2.apply(input, dims, keepdim)
@@ -861,21 +870,23 @@ def _softmax_dim(input, dim, name):
     return input._dim(dim) if input.dim() else 0
 
 
-@torch_api()
-def softmax(input, dim=None, dtype=None, _stacklevel=3):
+def _softmax_input(name, input, dim, dtype):
     (input,) = full_precision_on_cuda(input)
     if dtype is not None:
         input = input.to(dtype)
-    elif not input.is_floating_point():
-        input = input.to(_dtype.get_default_dtype())
-    return Softmax.apply(input, _softmax_dim(input, dim, "softmax"))
+    d = _softmax_dim(input, dim, name)
+    if not input.is_floating_point():
+        kernel = f"{name}_lastdim_kernel_impl" if d == builtins.max(input.dim() - 1, 0) else f"{name}_kernel_impl"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(input.dtype)}' "
+                                  f"({name} of an integer tensor: pass dtype=torch.float32)")
+    return input, d
+
+
+@torch_api()
+def softmax(input, dim=None, dtype=None, _stacklevel=3):
+    return Softmax.apply(*_softmax_input("softmax", input, dim, dtype))
 
 
 @torch_api()
 def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
-    (input,) = full_precision_on_cuda(input)
-    if dtype is not None:
-        input = input.to(dtype)
-    elif not input.is_floating_point():
-        input = input.to(_dtype.get_default_dtype())
-    return LogSoftmax.apply(input, _softmax_dim(input, dim, "log_softmax"))
+    return LogSoftmax.apply(*_softmax_input("log_softmax", input, dim, dtype))

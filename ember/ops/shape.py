@@ -446,11 +446,22 @@ class Cat(Op):
         return split(g, ctx.sizes, ctx.dim)
 
 
+def _tensor_sequence(op, tensors):
+    """torch's argument check for a tuple of Tensors (a lone Tensor would iterate into its rows)."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    return list(tensors)
+
+
 @torch_api(aliases=("concat", "concatenate"), method=False)
 def cat(tensors, dim=0):
     from .elementwise import _cast
     from .. import _dtype
-    tensors = [t for t in tensors]
+    tensors = _tensor_sequence("cat", tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
     # legacy behaviour kept by torch: 1-d empty tensors are skipped
@@ -467,13 +478,13 @@ def cat(tensors, dim=0):
             raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                f"{list(ref.shape)} but got size {list(t.shape)} for tensor number {i} in the list "
                                f"(torch.cat along dim {d})")
-    dt = _dtype.result_type(*live)
+    dt = _dtype.result_type(*tensors)     # the skipped empties take part in the promotion, as in torch
     return Cat.apply(*[_cast(t, dt) for t in live], dim=d)
 
 
 @torch_api(method=False)
 def stack(tensors, dim=0):
-    tensors = list(tensors)
+    tensors = _tensor_sequence("stack", tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors):
