@@ -5,6 +5,8 @@ import numpy as np
 
 from .. import _dtype
 from .._backend import as_device, to_device, array_module
+from ..autograd.function import Op
+from ..autograd.grad_mode import no_grad as _no_grad
 from ._registry import torch_api
 from .._tensor import Tensor
 
@@ -18,6 +20,9 @@ def _finish(arr, dtype=None, device=None, requires_grad=False):
         dt = _dtype.as_dtype(dtype)
         if arr.dtype != dt.np:
             arr = arr.astype(dt.np)
+    if requires_grad and not _dtype.is_float_array(arr):
+        raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients (got "
+                           f"{_dtype.from_numpy_dtype(arr.dtype)})")
     if device is not None:
         arr = to_device(arr, as_device(device))
     t = _T()._make(arr)
@@ -128,16 +133,37 @@ def _float_dtype(dtype):
     return _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
 
 
-def _filled(fill):
-    def make(*size, out=None, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+def _size_argument(name, size, size_keyword):
+    """The size given positionally (zeros(2, 3), zeros((2, 3))) or as size= (zeros(size=(2, 3))), as torch."""
+    if size_keyword is None:
+        return _size(size)
+    if size:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got the size both "
+                        f"positionally and as size=")
+    return _size((size_keyword,))
+
+
+def _filled(name, fill):
+    def make(*size, out=None, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False,
+             **size_keyword):
         dt = _float_dtype(dtype)
-        return _finish(fill(_size(size), dt.np), None, device, requires_grad)
+        shape = _size_argument(name, size, _only_size(name, size_keyword))
+        return _finish(fill(shape, dt.np), None, device, requires_grad)
+    make.__name__ = name
     return make
 
 
-zeros = torch_api("zeros", method=False)(_filled(np.zeros))
-ones = torch_api("ones", method=False)(_filled(np.ones))
-empty = torch_api("empty", method=False)(_filled(np.zeros))
+def _only_size(name, keywords):
+    """size= is the one extra keyword the size-first creation functions take."""
+    unknown = set(keywords) - {"size"}
+    if unknown:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{unknown.pop()}'")
+    return keywords.get("size")
+
+
+zeros = torch_api("zeros", method=False)(_filled("zeros", np.zeros))
+ones = torch_api("ones", method=False)(_filled("ones", np.ones))
+empty = torch_api("empty", method=False)(_filled("empty", np.zeros))
 
 
 @torch_api(method=False)
@@ -174,8 +200,13 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, _T()) else v for v in (start, end, step)]
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
+    if vals[2] == 0:
+        raise RuntimeError("step must be nonzero")
+    if not all(math.isfinite(v) for v in vals[:2]):
+        raise RuntimeError(f"unsupported range: {vals[0]} -> {vals[1]}")
+    if (vals[2] > 0 and vals[1] < vals[0]) or (vals[2] < 0 and vals[1] > vals[0]):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign "
+                           f"(arange({vals[0]}, {vals[1]}, {vals[2]}))")
     if dtype is None:
         dt = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in vals) else _dtype.get_default_dtype()
     else:
@@ -196,8 +227,14 @@ def range_(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
 
 @torch_api(method=False)
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    _check_steps(steps)
     dt = _float_dtype(dtype)
     return _finish(_linspace(start, end, steps, dt.np), None, device, requires_grad)
+
+
+def _check_steps(steps):
+    if steps < 0:
+        raise RuntimeError(f"number of steps must be non-negative (got {steps})")
 
 
 def _linspace(start, end, steps, np_dtype):
@@ -217,6 +254,7 @@ def _linspace(start, end, steps, np_dtype):
 
 @torch_api(method=False)
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    _check_steps(steps)
     dt = _float_dtype(dtype)
     return _finish(np.logspace(start, end, steps, base=base, dtype=np.float64).astype(dt.np), None, device,
                    requires_grad)
@@ -335,15 +373,22 @@ def set_rng_state(new_state):
     default_generator.set_state(new_state)
 
 
-def _sampler(draw):
-    def make(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+def _sampler(name, kernel, draw):
+    def make(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+             **size_keyword):
         dt = _float_dtype(dtype)
-        return _finish(draw(_rng(generator), _size(size)).astype(dt.np, copy=False), None, device, requires_grad)
+        if dt.category != _dtype.FLOAT:
+            raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(dt)}' "
+                                      f"({name} samples floating-point values)")
+        shape = _size_argument(name, size, _only_size(name, size_keyword))
+        return _finish(draw(_rng(generator), shape).astype(dt.np, copy=False), None, device, requires_grad)
+    make.__name__ = name
     return make
 
 
-rand = torch_api("rand", method=False)(_sampler(lambda rng, s: rng.random(s, dtype=np.float64)))
-randn = torch_api("randn", method=False)(_sampler(lambda rng, s: rng.standard_normal(s)))
+rand = torch_api("rand", method=False)(_sampler("rand", "check_uniform_bounds",
+                                                lambda rng, s: rng.random(s, dtype=np.float64)))
+randn = torch_api("randn", method=False)(_sampler("randn", "normal_kernel_cpu", lambda rng, s: rng.standard_normal(s)))
 
 
 @torch_api(method=False)
@@ -357,13 +402,19 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
 
 
 @torch_api(method=False)
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     if size is None:                        # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None:                      # randint(high, size=size)
+        low, high = 0, low
+    if size is None or high is None:
+        raise TypeError("randint() received an invalid combination of arguments: expected (int high, tuple of "
+                        "ints size) or (int low, int high, tuple of ints size)")
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
-    return _finish(_rng(generator).integers(low, high, size=_size((size,))).astype(dt.np), None, device)
+    return _finish(_rng(generator).integers(low, high, size=_size((size,))).astype(dt.np), None, device,
+                   requires_grad)
 
 
 @torch_api(method=False)
@@ -375,19 +426,49 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None):
 
 @torch_api(method=False)
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
-    return _finish(_rng(generator).permutation(n).astype(dt.np), None, device)
+    return _finish(_rng(generator).permutation(n).astype(dt.np), None, device, requires_grad)
+
+
+class NormalSample(Op):
+    """normal(mean, std) with tensor arguments: as torch, the sample is in the graph with a zero gradient
+    for mean and std (it is not reparameterised; see distributions' rsample for that)."""
+
+    @staticmethod
+    def forward(ctx, mean, std, sample):
+        ctx._node_name = "NormalBackward3" if hasattr(mean, "shape") and hasattr(std, "shape") else \
+            "NormalBackward1" if hasattr(mean, "shape") else "NormalBackward2"
+        return sample
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(None if meta is None else zeros(meta[0], dtype=_dtype.from_numpy_dtype(meta[1]))
+                     for meta in ctx._in_meta[:2]) + (None,)
 
 
 @torch_api(method=False)
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
+           requires_grad=False, layout=None, pin_memory=False):
     T = _T()
+    if isinstance(std, T):
+        if std.numel() and bool((std < 0).any()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     if isinstance(mean, T) or isinstance(std, T):
         shape = np.broadcast_shapes(*(x.shape for x in (mean, std) if isinstance(x, T)))
         noise = randn(*shape, generator=generator, dtype=(mean if isinstance(mean, T) else std).dtype)
-        return mean + noise * std
+        with _no_grad():
+            sample = mean + noise * std
+        return NormalSample.apply(mean, std, sample._data)
+    if size is None:
+        raise TypeError("normal() received an invalid combination of arguments - got (float, float), but expected "
+                        "one of: (Tensor mean, Tensor std), (Tensor mean, float std), (float mean, Tensor std), "
+                        "(float mean, float std, tuple of ints size)")
     return _finish(_rng(generator).normal(mean, std, size=_size((size,))).astype(_float_dtype(dtype).np),
-                   None, device)
+                   None, device, requires_grad)
 
 
 @torch_api(method=False)

@@ -396,6 +396,8 @@ def _check_int_division(kernel_name, a, b):
         return
     if dt == np.bool_:
         raise NotImplementedError(f'"{kernel_name}" not implemented for \'Bool\'')
+    if 0 in np.broadcast_shapes(np.shape(a), np.shape(b)):
+        return      # an empty result divides nothing
     if not array_module(b if hasattr(b, "shape") else a).all(b):
         raise RuntimeError("ZeroDivisionError")
 

@@ -14,10 +14,36 @@ def _T():
     return Tensor
 
 
+_CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+                   "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                   "uint8": "unsigned char", "bool": "bool"}
+
+
+def _kernel_of(a, b):
+    """Which of torch's kernels a product of these ranks runs: its name in torch's error messages."""
+    if a.dim() == 1 and b.dim() == 1:
+        return "dot"
+    if a.dim() == 2 and b.dim() == 1:
+        return "addmv"
+    return "mm" if a.dim() <= 2 and b.dim() <= 2 else "bmm"
+
+
 def _check_float_pair(op, a, b):
+    """torch's dtype checks of a matrix product, with the message of the kernel it runs."""
+    kernel = _kernel_of(a, b)
     if a.dtype is not b.dtype:
-        raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got {a.dtype} and {b.dtype} "
-                           f"(convert one with .to(other.dtype))")
+        names = [_dtype.scalar_type_name(t.dtype) for t in (a, b)]
+        raise RuntimeError({
+            "dot": f"dot : expected both vectors to have same dtype, but found {names[0]} and {names[1]}",
+            "addmv": f"addmv input tensors must have the same dtype, but got {names[1]}, {names[0]}, and {names[1]}",
+            "mm": f"expected m1 and m2 to have the same dtype, but got: {_CPP_TYPE_NAMES[a.dtype.name]} != "
+                  f"{_CPP_TYPE_NAMES[b.dtype.name]}",
+            "bmm": f"expected scalar type {names[0]} but found {names[1]}"}[kernel]
+            + f" ({op} of {a.dtype} and {b.dtype}: convert one operand with .to(other.dtype))")
+    if a.dtype is _dtype.bool:
+        kernel_name = {"mm": "addmm_impl_cpu_", "addmv": "addmv_impl_cpu"}.get(kernel, kernel)
+        raise NotImplementedError(f"\"{kernel_name}\" not implemented for 'Bool' ({op} of bool tensors: convert "
+                                  f"with .int() or .float())")
     if a.device != b.device:
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                            f"{a.device} and {b.device}! ({op})")
@@ -120,6 +146,7 @@ def mv(input, vec):
     if input.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x{input.shape[1]}), "
                            f"vec ({vec.shape[0]})")
+    _check_float_pair("mv", input, vec)
     return MatMul.apply(input, vec)
 
 

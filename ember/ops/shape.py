@@ -606,6 +606,10 @@ def roll(input, shifts, dims=None):
         shifts = tuple(shifts)
     if isinstance(dims, list):
         dims = tuple(dims)
+    n_shifts = len(shifts) if isinstance(shifts, tuple) else 1
+    n_dims = 0 if dims is None else len(dims) if isinstance(dims, tuple) else 1
+    if n_shifts != n_dims and not (dims is None and n_shifts == 1):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {n_shifts}, dims:{n_dims}")
     return Roll.apply(input, shifts, dims)
 
 
