@@ -38,6 +38,11 @@ class Clone(Op):
 def _parse_to(args, kwargs):
     """Tensor.to(dtype) / to(device[, dtype]) / to(tensor) / to(..., dtype=, device=, copy=)."""
     from .._tensor import Tensor
+    unknown = set(kwargs) - {"device", "dtype"}
+    if unknown:
+        raise TypeError(f"to() received an invalid combination of arguments - got ({unknown.pop()}=...), but "
+                        "expected one of: (device, dtype, non_blocking, copy, *, memory_format), (dtype, "
+                        "non_blocking, copy, *, memory_format), (tensor, non_blocking, copy, *, memory_format)")
     dev, dt = kwargs.get("device"), kwargs.get("dtype")
     for a in args:
         if isinstance(a, Tensor):

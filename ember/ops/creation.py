@@ -292,15 +292,17 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
-def _new(maker):
-    def make(self, *size, dtype=None, device=None, requires_grad=False, **kw):
-        return maker(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+def _new(name, maker):
+    def make(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False,
+             **size_keyword):
+        return maker(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad,
+                     size=_only_size(name, size_keyword))
     return make
 
 
-torch_api("new_zeros", function=False)(_new(zeros))
-torch_api("new_ones", function=False)(_new(ones))
-torch_api("new_empty", function=False)(_new(empty))
+torch_api("new_zeros", function=False)(_new("new_zeros", zeros))
+torch_api("new_ones", function=False)(_new("new_ones", ones))
+torch_api("new_empty", function=False)(_new("new_empty", empty))
 
 
 @torch_api(function=False)

@@ -161,7 +161,15 @@ def dot(input, tensor):
     return MatMul.apply(input, tensor)
 
 
-torch_api("inner")(lambda input, other: (input * other).sum(-1) if input.dim() else input * other)
+@torch_api()
+def inner(input, other):
+    """Sum over the last dims of both, outer over the rest (torch.inner); a 0-d operand scales the other."""
+    if input.dim() == 0 or other.dim() == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    return tensordot(input, other, ([input.dim() - 1], [other.dim() - 1]))
 torch_api("vdot")(dot)
 
 
