@@ -260,16 +260,20 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
                    requires_grad)
 
 
+class _LegacyTensorType(type):
+    """isinstance(x, torch.FloatTensor) asks for a CPU tensor of that dtype, as torch's legacy classes do."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, _T()) and obj.dtype is cls._ember_dtype and obj.device.type == "cpu"
+
+
 def _legacy_type(dt, name):
-    class LegacyTensor:
+    class LegacyTensor(metaclass=_LegacyTensorType):
         """Old-style constructors: torch.FloatTensor(2, 3), torch.LongTensor([1, 2])."""
         _ember_dtype = dt
 
         def __new__(cls, *args):
             return _T()(*args, dtype=dt)
-
-        def __instancecheck__(cls, obj):
-            return isinstance(obj, _T()) and obj.dtype is dt
     LegacyTensor.__name__ = LegacyTensor.__qualname__ = name
     return LegacyTensor
 

@@ -639,8 +639,32 @@ def matrix_power(input, n):
     return out
 
 
-@torch_api(method=False)
+class Cholesky(Op):
+    """L with A = L L^T; backward as torch's cholesky_backward (Murray 2016, arXiv 1602.07527):
+    the symmetric part of L^-T Phi(L^T gL) L^-1, Phi taking the lower triangle with half the diagonal."""
+
+    @staticmethod
+    def forward(ctx, a, upper):
+        ctx.upper = upper
+        try:
+            lower = np.linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            raise RuntimeError("linalg.cholesky: The factorization could not be completed because the input is not "
+                               "positive-definite.") from None
+        ctx.save_for_backward(lower)
+        return lower.swapaxes(-1, -2).copy() if upper else lower
+
+    @staticmethod
+    def backward(ctx, g):
+        (lower,) = ctx.saved_tensors
+        g = g.mT if ctx.upper else g
+        phi = (lower.mT @ g).tril()
+        phi = phi - phi.diagonal(0, -2, -1).diag_embed() * 0.5
+        inv = lower.inverse()
+        grad = inv.mT @ phi @ inv
+        return (grad + grad.mT) * 0.5, None
+
+
+@torch_api()
 def cholesky(input, upper=False):
-    from .creation import tensor
-    L = np.linalg.cholesky(input.__array__())
-    return tensor(L.swapaxes(-1, -2) if upper else L, dtype=input.dtype)
+    return Cholesky.apply(input, upper)

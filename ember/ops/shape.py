@@ -655,24 +655,74 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return Diagonal.apply(input, offset, input._dim(dim1), input._dim(dim2))
 
 
+def _storage_positions(offset, shape, strides):
+    """The storage index of every element of a (shape, strides, offset) geometry, as an int64 array."""
+    pos = np.full(shape, offset, np.int64)
+    for d, (n, st) in enumerate(zip(shape, strides)):
+        pos += (np.arange(n, dtype=np.int64) * st).reshape((n,) + (1,) * (len(shape) - d - 1))
+    return pos
+
+
 class AsStrided(Op):
+    """A view of the input's storage with any geometry, checked to stay inside the storage as torch's
+    setStorage does: an unchecked strided view reads, and writes, memory NumPy does not own."""
+    _node_name = "AsStridedBackward0"
     view = True
 
     @staticmethod
-    def forward(ctx, x, size, stride):
-        ctx.in_shape = x.shape
-        item = x.itemsize
-        return np.lib.stride_tricks.as_strided(x, size, tuple(s * item for s in stride))
+    def forward(ctx, x, storage, size, stride, offset, in_geometry):
+        ctx.storage_size, ctx.out_geometry, ctx.in_geometry = storage.size, (offset, size, stride), in_geometry
+        item = storage.itemsize
+        return np.lib.stride_tricks.as_strided(storage[offset:], size, tuple(st * item for st in stride))
 
     @staticmethod
     def backward(ctx, g):
-        raise RuntimeError("as_strided backward is not supported by ember")
+        from .creation import zeros
+        out_pos = _T()._make(_storage_positions(*ctx.out_geometry).reshape(-1))
+        in_pos = _storage_positions(*ctx.in_geometry)
+        grad = zeros(ctx.storage_size, dtype=g.dtype).index_add(0, out_pos, g.reshape(-1))
+        count = np.bincount(in_pos.reshape(-1), minlength=ctx.storage_size)
+        if count.max(initial=0) > 1:    # input elements sharing storage (an expanded input) share its gradient
+            grad = grad / _T()._make(np.maximum(count, 1).astype(grad._data.dtype))
+        return grad.take(_T()._make(in_pos)), None, None, None, None, None
 
 
 @torch_api()
-def as_strided(input, size, stride, storage_offset=0):
-    base = input._data if not storage_offset else input._data.reshape(-1)[storage_offset:]
-    return AsStrided.apply(_T()._make(base) if storage_offset else input, tuple(size), tuple(stride))
+def as_strided(input, size, stride, storage_offset=None):
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape (as_strided got {len(size)} sizes and "
+                           f"{len(stride)} strides)")
+    if any(st < 0 for st in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}")
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"as_strided: negative size in {list(size)}")
+    if array_module(input._data) is not np:
+        raise NotImplementedError("as_strided: only CPU tensors (NumPy arrays) are supported")
+    root = (input._base if input._base is not None else input)._data
+    if root.flags.c_contiguous:     # the storage: the root tensor's memory, in order
+        storage = root.reshape(-1)
+        in_geometry = (input.storage_offset(), tuple(input.shape), input.stride())
+    else:       # an array from outside in another layout: a storage of the input's own values
+        storage = np.ascontiguousarray(input._data).reshape(-1)
+        in_geometry = (0, tuple(input.shape), _tensor_strides(input.shape))
+    offset = in_geometry[0] if storage_offset is None else storage_offset
+    needed = 0 if 0 in size else offset + 1 + sum((n - 1) * st for n, st in zip(size, stride))
+    if offset < 0 or needed > storage.size:
+        item = root.itemsize
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and "
+                           f"itemsize {item} requiring a storage size of {needed * item} are out of bounds for "
+                           f"storage of size {storage.size * item}")
+    return AsStrided.apply(input, storage, size, stride, offset, in_geometry)
+
+
+def _tensor_strides(shape):
+    """C-contiguous strides in elements."""
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.append(step)
+        step *= n
+    return tuple(reversed(strides))
 
 
 @torch_api(function=False)

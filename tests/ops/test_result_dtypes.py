@@ -68,3 +68,17 @@ def test_remainder_gradient_unchanged_by_signed_zeros():
     x = ember.tensor([-3.0, 2.0, 0.5], requires_grad=True)
     (x % 1.5).sum().backward()
     assert x.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_legacy_tensor_types_check_the_dtype_as_torch():
+    names = ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
+             "ByteTensor", "BoolTensor"]
+    for T in (torch, ember):
+        tensors = [T.ones(2, dtype=d) for d in (T.float32, T.float64, T.float16, T.int64, T.int32, T.int16, T.int8,
+                                                 T.uint8, T.bool)]
+        table = [[isinstance(t, getattr(T, n)) for n in names] for t in tensors] + \
+            [[isinstance(x, getattr(T, n)) for n in names] for x in (1.0, [1.0], np.ones(2, np.float32))]
+        if T is torch:
+            expected = table
+    assert table == expected
+    assert table[0][0] and not any(table[0][1:])
