@@ -117,6 +117,8 @@ def as_dtype(d):
     """Accept an ember dtype, a NumPy dtype, a Python type or a name like 'float32'."""
     if isinstance(d, dtype):
         return d
+    if isinstance(d, MissingDtype):
+        raise d.error()
     if d is _py_float:
         return float64
     if d is _py_int:
@@ -131,6 +133,8 @@ def as_dtype(d):
                    "short": int16}
         if name in aliases:
             return aliases[name]
+        if name in _EXTRA_DTYPES:
+            raise MissingDtype(name).error()
         raise TypeError(f"unknown dtype name {d!r}")
     return from_numpy_dtype(d)
 
@@ -185,3 +189,24 @@ def result_type(*operands):
         elif d.category > result.category:
             result = d
     return result
+
+
+# dtypes that come from an optional package, and the extra that installs it
+_EXTRA_DTYPES = {"bfloat16": ("ml_dtypes", "amp")}
+
+
+class MissingDtype:
+    """ember.bfloat16 on an install without ml_dtypes: any use raises an error naming the extra to
+    install (as None it would read as "no dtype given" and silently make float32 tensors)."""
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def error(self):
+        package, extra = _EXTRA_DTYPES[self.name]
+        return ModuleNotFoundError(f"torch.{self.name} needs the {package} package, which is not installed: "
+                                   f'pip install "ember[{extra}]" (or pip install {package})')
+
+    def __repr__(self):
+        return f"torch.{self.name}"

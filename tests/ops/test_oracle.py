@@ -114,7 +114,6 @@ NO_GRAD_ROWS = [
     ("char", lambda T, x: x.char(), lambda: [_ints()]),
     ("byte", lambda T, x: x.byte(), lambda: [_ints(low=0)]),
     ("bool", lambda T, x: x.bool(), lambda: [_floats_with_ties()]),
-    ("bfloat16", lambda T, x: x.bfloat16().float(), lambda: [_floats_with_ties()]),
     ("fill_", lambda T, x: x.clone().fill_(3), lambda: [_ints()]),
     ("zero_", lambda T, x: x.clone().zero_(), lambda: [_ints()]),
     ("copy_", lambda T, x, y: x.clone().copy_(y), lambda: [_ints(), _ints(np.int32, seed=6)]),

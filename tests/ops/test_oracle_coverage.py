@@ -66,6 +66,10 @@ NO_ORACLE_ROW = {
 }
 
 
+if importlib.util.find_spec("ml_dtypes") is None:
+    NO_ORACLE_ROW["bfloat16"] = "needs ml_dtypes (the [amp] extra), absent from this install"
+
+
 def _recorder(name, fn, seen):
     @functools.wraps(fn)
     def call(*args, **kwargs):
@@ -107,6 +111,9 @@ def _rows():
         yield fn, [array]
     for name, fn in test_result_dtypes.CASES:
         yield fn, []
+    if "bfloat16" not in NO_ORACLE_ROW:
+        for name, fn in test_result_dtypes.BFLOAT16_CASES:
+            yield fn, []
     for name, fn in test_accumulation.REDUCTIONS:
         yield (lambda T, fn=fn: fn(T, T.tensor(test_accumulation.X), T.tensor(test_accumulation.Y))), []
 

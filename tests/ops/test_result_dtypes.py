@@ -51,6 +51,19 @@ CASES = [
 ]
 
 
+# conversions to bfloat16 (ml_dtypes: the [amp] extra)
+BFLOAT16_CASES = [
+    ("bfloat16-method", lambda T: T.tensor([1.0, 1.00390625, -3.3e38, 1e-40]).bfloat16().float()),
+    ("to-bfloat16", lambda T: T.tensor([0.1, 2.5]).to(T.bfloat16).float()),
+]
+
+
+@pytest.mark.parametrize("name,fn", BFLOAT16_CASES, ids=[c[0] for c in BFLOAT16_CASES])
+def test_bfloat16_conversion_as_torch(name, fn):
+    pytest.importorskip("ml_dtypes")
+    test_result_dtype_and_signed_zeros_as_torch(name, fn)
+
+
 def _plain(out):
     return str(out.dtype), out.numpy()
 
