@@ -51,10 +51,39 @@ def _infer_dtype(data):
             d = _dtype.int64
         elif isinstance(x, float):
             d = _dtype.get_default_dtype()
+        elif isinstance(x, str):
+            raise ValueError(f"too many dimensions 'str'")
         else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
+            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
         found = d if found is None else _dtype.promote_types(found, d)
     return _dtype.get_default_dtype() if found is None else found
+
+
+def _check_nesting(data, np_dtype):
+    """torch's checks of a nested sequence: the shape read from the first elements, every sequence of its
+    level's length, a number where a number belongs."""
+    shape, x = [], data
+    while isinstance(x, (list, tuple)):
+        shape.append(len(x))
+        if not x:
+            break
+        x = x[0]
+
+    def walk(x, dim):
+        if dim == len(shape):
+            if isinstance(x, (list, tuple)):
+                raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer"
+                                if np.dtype(np_dtype).kind in "iub" else f"must be real number, not {type(x).__name__}")
+            return
+        if not isinstance(x, (list, tuple)):
+            if isinstance(x, (np.ndarray, _T())) and tuple(np.shape(x)) == tuple(shape[dim:]):
+                return
+            raise TypeError("not a sequence")
+        if len(x) != shape[dim]:
+            raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(x)})")
+        for item in x:
+            walk(item, dim + 1)
+    walk(data, 0)
 
 
 def _nested_to_array(data, np_dtype):
@@ -66,6 +95,8 @@ def _nested_to_array(data, np_dtype):
         if isinstance(x, (list, tuple)):
             return [unwrap(v) for v in x]
         return x
+    if isinstance(data, (list, tuple)):
+        _check_nesting(data, np_dtype)
     try:
         return np.array(unwrap(data), dtype=np_dtype)
     except OverflowError:
@@ -192,6 +223,9 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 @torch_api(method=False)
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype).np), None, device, requires_grad)
 
 
@@ -464,6 +498,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     elif std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     if isinstance(mean, T) or isinstance(std, T):
+        from .elementwise import broadcast_error
+        error = broadcast_error("normal: mean and std", *(x.shape for x in (mean, std) if isinstance(x, T)))
+        if error is not None:
+            raise error
         shape = np.broadcast_shapes(*(x.shape for x in (mean, std) if isinstance(x, T)))
         noise = randn(*shape, generator=generator, dtype=(mean if isinstance(mean, T) else std).dtype)
         with _no_grad():

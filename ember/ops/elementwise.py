@@ -20,11 +20,15 @@ def _need(ctx, i):
 
 
 def _operand(x):
-    """Tensors and Python scalars pass through; anything array-like becomes a tensor."""
+    """Tensors and Python scalars pass through, a NumPy array becomes a tensor; anything else (a list, a
+    string, None) is a TypeError, as torch's operators and arithmetic functions give."""
     if isinstance(x, (int, float, bool)) or isinstance(x, _tensor_cls()):
         return x
     if isinstance(x, np.generic):
         return x.item()
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"unsupported operand type(s): 'Tensor' and '{type(x).__name__}' (expected a Tensor or "
+                        "a number)")
     from .creation import tensor
     return tensor(x)
 
@@ -477,18 +481,33 @@ def _check_same_device(a, b, op):
                            f"{a.device} and {b.device}! (in {op.__name__.lower()}; move one with .to(device))")
 
 
+def broadcast_error(name, *shapes, shape_text=lambda s: str(list(s)), context=None):
+    """torch's error for shapes that do not broadcast, naming the first mismatch as it does (folding the
+    shapes left to right), or None when they broadcast. ember's context follows in parentheses: the op
+    and the shapes, or `context`."""
+    shapes = [tuple(s) for s in shapes]
+    sa = shapes[0]
+    for sb in shapes[1:]:
+        try:
+            sa = np.broadcast_shapes(sa, sb)
+            continue
+        except ValueError:
+            pass
+        n = max(len(sa), len(sb))
+        size_a = [1] * (n - len(sa)) + list(sa)
+        size_b = [1] * (n - len(sb)) + list(sb)
+        dim = next(d for d in range(n - 1, -1, -1) if size_a[d] != size_b[d] and 1 not in (size_a[d], size_b[d]))
+        context = context or f"{name} of shapes {', '.join(shape_text(s) for s in shapes)}"
+        return RuntimeError(f"The size of tensor a ({size_a[dim]}) must match the size of tensor b ({size_b[dim]}) at "
+                            f"non-singleton dimension {dim} ({context})")
+    return None
+
+
 def _broadcast_check(name, a, b):
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.shape != b._data.shape:
-        try:
-            np.broadcast_shapes(a._data.shape, b._data.shape)
-        except ValueError:
-            sa, sb = a._data.shape, b._data.shape
-            dim = next(i for i in range(1, max(len(sa), len(sb)) + 1)
-                       if (sa[-i] if i <= len(sa) else 1) != (sb[-i] if i <= len(sb) else 1)
-                       and 1 not in ((sa[-i] if i <= len(sa) else 1), (sb[-i] if i <= len(sb) else 1)))
-            raise RuntimeError(
-                f"{name}: The size of tensor a ({sa[-dim]}) must match the size of tensor b ({sb[-dim]}) at "
-                f"non-singleton dimension {max(len(sa), len(sb)) - dim} (shapes {list(sa)} and {list(sb)})") from None
+        error = broadcast_error(name, a._data.shape, b._data.shape)
+        if error is not None:
+            raise error
 
 
 def _arith(name, op, float_result=False):
@@ -634,10 +653,11 @@ logical_xor = _logical("logical_xor", np.logical_xor)
 
 def _bitwise(name, kernel):
     def fn(input, other):
-        for x in (input, other):
-            if isinstance(x, _tensor_cls()) and _dtype.is_float_array(x._data):
-                raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_dtype.scalar_type_name(x.dtype)}' "
-                                   f"({name} takes integer or bool tensors)")
+        _broadcast_check(name, input, other)
+        dt = _dtype.result_type(_operand(input), _operand(other))
+        if dt.category == _dtype.FLOAT:     # a float operand, or an integer tensor with a float scalar
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_dtype.scalar_type_name(dt)}' "
+                                      f"({name} takes integer or bool tensors)")
         return _no_grad_binary(kernel, input, other)
     fn.__name__ = name
     return torch_api(name, inplace=True)(fn)
@@ -785,6 +805,9 @@ def where(condition, input=None, other=None):
                            f"{_dtype.scalar_type_name(cond.dtype)}")
     a, b = _operand(input), _operand(other)
     T = _tensor_cls()
+    error = broadcast_error("where", *(np.shape(x._data) for x in (cond, a, b) if isinstance(x, T)))
+    if error is not None:
+        raise error
     dt = _dtype.result_type(a, b)
     if not isinstance(a, T) and not isinstance(b, T):
         # two Python scalars: a tensor of their torch dtype (where(c, 1.0, 0) is float32, not float64)

@@ -542,6 +542,8 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 
 @torch_api()
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    if dim is not None:
+        dim = input._dim(dim)
     # NaN != NaN: torch keeps every NaN as a value of its own
     res = np.unique(input.__array__(), return_inverse=return_inverse, return_counts=return_counts, axis=dim,
                     equal_nan=False)
@@ -572,6 +574,10 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 
 @torch_api()
 def bincount(input, weights=None, minlength=0):
+    if input._data.dtype.kind not in "iub":
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+    if input.dim() != 1 or (input.numel() and int(input._data.min()) < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     w = None if weights is None else weights.__array__()
     out = np.bincount(input.__array__(), w, minlength)
     return _T()._make(out if w is not None else out.astype(np.int64))
@@ -579,6 +585,8 @@ def bincount(input, weights=None, minlength=0):
 
 @torch_api()
 def histc(input, bins=100, min=0, max=0):
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
     arr = input.__array__()
     lo, hi = (min, max) if (min, max) != (0, 0) else (float(arr.min()), float(arr.max()))
     if lo == hi:

@@ -267,6 +267,9 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
 
 @torch_api(aliases=("ger",))
 def outer(input, vec2):
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.dim()}-D")
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 

@@ -16,7 +16,7 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import state
 from ..amp.autocast_mode import full_precision
 from ._registry import torch_api
-from .elementwise import where
+from .elementwise import broadcast_error, where
 from .reduce import accumulation_dtype, log_softmax, widened
 from .activation import logsigmoid
 from .distance import pairwise_distance
@@ -62,22 +62,22 @@ def _broadcast_pair(name, input, target):
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have "
                       "the same size.", stacklevel=3)
-        try:
-            shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
-        except ValueError:
-            raise RuntimeError(f"{name}: the input of shape {tuple(input.shape)} and the target of shape "
-                               f"{tuple(target.shape)} cannot be broadcast together") from None
+        error = broadcast_error(f"{name}: input and target", tuple(input.shape), tuple(target.shape),
+                                shape_text=lambda s: str(tuple(s)))
+        if error is not None:
+            raise error
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
         return input.expand(*shape), target.expand(*shape)
     return input, target
 
 
 def _check_broadcastable(name, **tensors):
     """The loss's own name and every operand's shape, instead of the failing inner op's (sub, mul)."""
-    try:
-        np.broadcast_shapes(*(tuple(t.shape) for t in tensors.values()))
-    except ValueError:
-        shapes = ", ".join(f"{k} of shape {tuple(t.shape)}" for k, t in tensors.items())
-        raise RuntimeError(f"{name}: the sizes of the tensors must match (or broadcast), got {shapes}") from None
+    shapes = ", ".join(f"{k} of shape {tuple(t.shape)}" for k, t in tensors.items())
+    error = broadcast_error(name, *(tuple(t.shape) for t in tensors.values()),
+                            context=f"{name}: the sizes of the tensors must match (or broadcast), got {shapes}")
+    if error is not None:
+        raise error
 
 
 def _as_float_target(target, input):

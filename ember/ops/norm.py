@@ -179,6 +179,9 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
             raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
         return BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps, False,
                                None, all_reduce)
+    if channels == 0:       # torch fails selecting channel 0; the count below would divide by zero
+        raise IndexError("select(): index 0 out of range for tensor of size [0] at dimension 0 (batch_norm of "
+                         f"an input of shape {tuple(input.shape)}, with no channels)")
     local_count = x.size // channels
     total, count = all_reduce(_channel_sum(x), np.asarray(float(local_count)))
     count = float(count)

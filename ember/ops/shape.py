@@ -556,6 +556,8 @@ def repeat_interleave(input, repeats, dim=None):
         input, dim = flatten(input), 0
     d = input._dim(dim)
     n = input.shape[d]
+    if (min(repeats.tolist(), default=0) if isinstance(repeats, Tensor) else repeats) < 0:
+        raise RuntimeError("Repeats must be non-negative")
     reps = np.broadcast_to(np.asarray(repeats.__array__() if isinstance(repeats, _T()) else repeats), (n,))
     idx = make(np.repeat(np.arange(n), reps))
     return index_select(input, d, idx)
@@ -574,8 +576,11 @@ class Flip(Op):
 
 @torch_api()
 def flip(input, *dims):
-    dims = _sizes(dims)
-    return Flip.apply(input, tuple(input._dim(d) for d in dims))
+    dims = tuple(input._dim(d) for d in _sizes(dims))
+    for d in dims:
+        if dims.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return Flip.apply(input, dims)
 
 
 @torch_api()
@@ -610,6 +615,8 @@ def roll(input, shifts, dims=None):
     n_dims = 0 if dims is None else len(dims) if isinstance(dims, tuple) else 1
     if n_shifts != n_dims and not (dims is None and n_shifts == 1):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {n_shifts}, dims:{n_dims}")
+    if dims is not None:
+        dims = tuple(input._dim(d) for d in dims) if isinstance(dims, tuple) else input._dim(dims)
     return Roll.apply(input, shifts, dims)
 
 
