@@ -651,6 +651,8 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
     if input.numel() == 0:
         raise RuntimeError(f"{name}() input tensor must be non-empty")
     qs = q_t.detach().reshape(-1)
+    if isinstance(q, (int, float)) and not 0 <= q <= 1:
+        raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
     if bool(((qs < 0) | (qs > 1)).any()):
         raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
     if dim is None:
