@@ -42,6 +42,7 @@ def test_examples_lists_every_example(tmp_path):
 
 
 def test_train_mlp_one_epoch(tmp_path):
+    pytest.importorskip("sklearn")      # the stand-in data set is sklearn's digits
     digits_as_fashion_mnist(str(tmp_path / "data"))
     result = run(["train", "mlp", "--epochs", "1", "--quiet"], tmp_path)
     assert result.returncode == 0, result.stderr

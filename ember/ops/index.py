@@ -493,12 +493,16 @@ def take_along_dim(input, indices, dim=None):
     return gather(input.expand(shape), dim, indices.expand(shape_idx))
 
 
-def _sort_indices(arr, dim, descending, stable=True):
+def _sort_indices(arr, dim, descending):
+    """A stable order along dim with NaN as the largest value, as torch's sort.
+
+    Descending: the ascending order of the reversed array, reversed and re-indexed, which keeps equal
+    elements in index order and puts NaN first (negating the keys would leave NaN last and overflow
+    the smallest integer)."""
     xp = array_module(arr)
     if descending:
-        # stable descending order: sort the negated keys (reversing would flip equal elements)
-        key = -arr if arr.dtype.kind == "i" or _dtype.is_float_array(arr) else ~arr if arr.dtype == np.bool_ else -arr.astype(np.int64)
-        return xp.argsort(key, axis=dim, kind="stable")
+        order = xp.argsort(xp.flip(arr, dim), axis=dim, kind="stable")
+        return arr.shape[dim] - 1 - xp.flip(order, dim)
     return xp.argsort(arr, axis=dim, kind="stable")
 
 
@@ -557,8 +561,11 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 
 @torch_api()
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    if dim is not None:
+        dim = input._dim(dim)
+    # NaN != NaN: torch keeps every NaN as a value of its own
     res = array_module(input._data).unique(input._data, return_inverse=return_inverse, return_counts=return_counts,
-                                           axis=dim)
+                                           axis=dim, equal_nan=False)
     if not (return_inverse or return_counts):
         return _T()._make(res)
     out = [_T()._make(res[0])]
@@ -588,6 +595,10 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 
 @torch_api()
 def bincount(input, weights=None, minlength=0):
+    if input._data.dtype.kind not in "iub":
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+    if input.dim() != 1 or (input.numel() and int(input._data.min()) < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     w = None if weights is None else weights._data
     out = array_module(input._data).bincount(input._data, weights=w, minlength=minlength)
     if w is None:
@@ -597,6 +608,8 @@ def bincount(input, weights=None, minlength=0):
 
 @torch_api()
 def histc(input, bins=100, min=0, max=0):
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
     arr = input._data
     lo, hi = (min, max) if (min, max) != (0, 0) else (float(arr.min()), float(arr.max()))
     if lo == hi:
