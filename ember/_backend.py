@@ -343,8 +343,9 @@ def add_window_taps(padded, source, lead, kernel, dilation, stride, out, per_tap
     return padded
 
 
-def window_taps_sum(padded, lead, kernel, dilation, stride, out):
-    """sum over k of padded[..., k*d + o*s, ...]: each window's sum (average pooling), (*L, *Out, *T).
+def window_taps_sum(padded, lead, kernel, dilation, stride, out, dtype=None):
+    """sum over k of padded[..., k*d + o*s, ...]: each window's sum (average pooling), (*L, *Out, *T),
+    accumulated in `dtype` (None: padded's own).
 
     NumPy: a strided add per tap. CuPy: one reduction over a strided view of every window."""
     import itertools
@@ -355,14 +356,14 @@ def window_taps_sum(padded, lead, kernel, dilation, stride, out):
         total = None
         for k in itertools.product(*(range(k) for k in kernel)):
             window = padded[head + tap_slices(k, dilation, stride, out)]
-            total = window.copy() if total is None else total.__iadd__(window)
+            total = window.astype(window.dtype if dtype is None else dtype) if total is None else total.__iadd__(window)
         return total
     st = padded.strides
     view = readonly_strided_view(
         padded, padded.shape[:lead] + tuple(kernel) + tuple(out) + padded.shape[lead + nd:],
         st[:lead] + tuple(st[lead + i] * dilation[i] for i in range(nd)) +
         tuple(st[lead + i] * stride[i] for i in range(nd)) + st[lead + nd:])
-    return view.sum(axis=tuple(range(lead, lead + nd)))
+    return view.sum(axis=tuple(range(lead, lead + nd)), dtype=dtype)
 
 
 def readonly_strided_view(arr, shape, strides):

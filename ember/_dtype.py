@@ -143,9 +143,9 @@ def from_numpy_dtype(np_dtype):
         # an ml_dtypes array made before ember needed bfloat16 (reading bfloat16.np registers it)
         if bfloat16 is not None and np.dtype(np_dtype).name == "bfloat16" and bfloat16.np == np_dtype:
             return bfloat16
-        raise TypeError(f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype)}. The only supported "
-                        "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
-                        "uint8, and bool.") from None
+        raise TypeError(f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only "
+                        "supported types are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
+                        "int8, uint8, and bool.") from None
 
 
 def to_numpy_dtype(d):
@@ -156,6 +156,8 @@ def as_dtype(d):
     """Accept an ember dtype, a NumPy dtype, a Python type or a name like 'float32'."""
     if isinstance(d, dtype):
         return d
+    if isinstance(d, MissingDtype):
+        raise d.error()
     if d is _py_float:
         return float64
     if d is _py_int:
@@ -172,6 +174,8 @@ def as_dtype(d):
                    "short": int16, "cfloat": complex64, "cdouble": complex128}
         if name in aliases:
             return aliases[name]
+        if name in _EXTRA_DTYPES:
+            raise MissingDtype(name).error()
         raise TypeError(f"unknown dtype name {d!r}")
     return from_numpy_dtype(d)
 
@@ -235,3 +239,25 @@ def result_type(*operands):
             # a complex of lower priority keeps a float's precision: float64 tensor * 1j is complex128
             result = result.to_complex() if d.category == COMPLEX and result.category == FLOAT else d
     return result
+
+
+# dtypes that come from an optional package: the package
+_EXTRA_DTYPES = {"bfloat16": "ml_dtypes"}
+
+
+class MissingDtype:
+    """ember.bfloat16 on an install without ml_dtypes: any use raises an error naming the extra to
+    install (as None it would read as "no dtype given" and silently make float32 tensors)."""
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def error(self):
+        from ._extras import EXTRA_OF, install_hint
+        package = _EXTRA_DTYPES[self.name]
+        return ModuleNotFoundError(f"torch.{self.name} needs the {package} package, which is not installed: "
+                                   f"{install_hint(EXTRA_OF[package])} (or pip install {package})")
+
+    def __repr__(self):
+        return f"torch.{self.name}"

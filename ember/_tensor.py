@@ -163,9 +163,6 @@ class Tensor:
     def is_floating_point(self):
         return _dtype.is_float_array(self._data)
 
-    def is_complex(self):
-        return self._data.dtype.kind == "c"
-
     @property
     def grad_fn(self):
         if self._view_ver is not None and self._view_ver != self._vc[0]:

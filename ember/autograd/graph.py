@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _tensor as _tensor_module     # half-initialised here: read .Tensor at call time
 from .grad_mode import state
+from .._backend import is_half_precision as _is_half_precision
 
 _sequence = itertools.count()
 _SEQ = operator.attrgetter("_seq")
@@ -516,7 +517,10 @@ def sum_to_shape(arr, shape):
     lead = arr.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and arr.shape[lead + i] != 1)
     if axes:
-        arr = arr.sum(axis=axes, keepdims=True)
+        if _is_half_precision(arr.dtype):      # summed in float32, as torch (a bfloat16 running sum stalls)
+            arr = arr.sum(axis=axes, keepdims=True, dtype=np.float32).astype(arr.dtype)
+        else:
+            arr = arr.sum(axis=axes, keepdims=True)
     return arr.reshape(shape) if lead else arr
 
 

@@ -383,6 +383,18 @@ def _conv_padding(padding, kernel, stride, dilation, name):
     return tuple((p, p) for p in _tuple(padding, len(kernel), "padding", name))
 
 
+def _check_conv_arguments(name, stride, padding, dilation, groups):
+    """torch's argument checks, before any size arithmetic (a zero stride would divide by zero)."""
+    if any(s <= 0 for s in stride):
+        raise RuntimeError(f"non-positive stride is not supported ({name} got stride={list(stride)})")
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"negative padding is not supported ({name} got padding={list(padding)})")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)} ({name})")
+    if groups <= 0:
+        raise RuntimeError(f"non-positive groups is not supported ({name} got groups={groups})")
+
+
 def _check_window_fits(name, input, geom, out, who):
     if all(o > 0 for o in out):
         return
@@ -405,6 +417,8 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, who=None
     stride = _tuple(stride, nd, "stride", name)
     dilation = _tuple(dilation, nd, "dilation", name)
     kernel = tuple(weight.shape[2:])
+    pads = _conv_padding(padding, kernel, stride, dilation, name)
+    _check_conv_arguments(name, stride, [p for pair in pads for p in pair], dilation, groups)
     c, o = input.shape[1], weight.shape[0]
     if groups <= 0 or o % groups:
         raise RuntimeError(f"{name}: Given groups={groups}, expected weight to be divisible by {groups} at "
@@ -419,7 +433,7 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, who=None
     if bias is not None and tuple(bias.shape) != (o,):
         raise RuntimeError(f"{name}: Given weight of size {_shape_str(weight.shape)}, expected bias to be "
                            f"1-dimensional with {o} elements, but got bias of size {_shape_str(bias.shape)} instead")
-    geom = Geometry(kernel, stride, dilation, _conv_padding(padding, kernel, stride, dilation, name), groups)
+    geom = Geometry(kernel, stride, dilation, pads, groups)
     out = _geometry_out(input.shape[2:], geom)
     _check_window_fits(name, input, geom, out, who)
     y = Conv.apply(input, weight, bias, geom, out)
@@ -438,6 +452,7 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
     dilation = _tuple(dilation, nd, "dilation", name)
     padding = _tuple(padding, nd, "padding", name)
     output_padding = _tuple(output_padding, nd, "output_padding", name)
+    _check_conv_arguments(name, stride, padding, dilation, groups)
     kernel = tuple(weight.shape[2:])
     c = input.shape[1]
     if groups <= 0 or c % groups or weight.shape[0] != c:

@@ -1262,12 +1262,16 @@ def take_along_dim(input, indices, dim=None):
                   wrapped.expand(shape) if tuple(indices.shape) != shape else wrapped)
 
 
-def _sort_indices(arr, dim, descending, stable=True):
+def _sort_indices(arr, dim, descending):
+    """A stable order along dim with NaN as the largest value, as torch's sort.
+
+    Descending: the ascending order of the reversed array, reversed and re-indexed, which keeps equal
+    elements in index order and puts NaN first (negating the keys would leave NaN last and overflow
+    the smallest integer)."""
     xp = array_module(arr)
     if descending:
-        # stable descending order: sort the negated keys (reversing would flip equal elements)
-        key = -arr if arr.dtype.kind == "i" or _dtype.is_float_array(arr) else ~arr if arr.dtype == np.bool_ else -arr.astype(np.int64)
-        return xp.argsort(key, axis=dim, kind="stable")
+        order = xp.argsort(xp.flip(arr, dim), axis=dim, kind="stable")
+        return arr.shape[dim] - 1 - xp.flip(order, dim)
     return xp.argsort(arr, axis=dim, kind="stable")
 
 
@@ -1326,8 +1330,11 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 
 @torch_api()
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    if dim is not None:
+        dim = input._dim(dim)
+    # NaN != NaN: torch keeps every NaN as a value of its own
     res = array_module(input._data).unique(input._data, return_inverse=return_inverse, return_counts=return_counts,
-                                           axis=dim)
+                                           axis=dim, equal_nan=False)
     if not (return_inverse or return_counts):
         return _T()._make(res)
     out = [_T()._make(res[0])]
@@ -1379,6 +1386,8 @@ def bincount(input, weights=None, minlength=0):
 
 @torch_api()
 def histc(input, bins=100, min=0, max=0):
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
     arr = input._data
     lo, hi = (min, max) if (min, max) != (0, 0) else (float(arr.min()), float(arr.max()))
     if lo == hi:

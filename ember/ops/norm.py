@@ -14,6 +14,7 @@ from .._tensor import Tensor
 from ..autograd.function import Op
 from .elementwise import AddScalar
 from ..autograd.grad_mode import state, no_grad
+from .reduce import widened
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]
 
@@ -99,6 +100,7 @@ class BatchNorm(Op):
     def forward(ctx, x, weight, bias, mean, var, eps, training, count, all_reduce, centred=None):
         view = _channel_view(x.ndim)
         xp = array_module(x)
+        x_in, x = x, widened(x)      # float16/bfloat16 normalise in float32, as torch's CPU kernels
         invstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
         xhat = x - view(mean) if centred is None else centred
         kernels = _kernels.for_arrays(xhat, weight, bias, invstd) if weight is not None and bias is not None else None
@@ -114,11 +116,11 @@ class BatchNorm(Op):
             else:
                 # never xhat itself: the caller may change y in place (ReLU(inplace=True)) before backward
                 y = xhat + view(bias) if bias is not None else xhat.copy()
-        y = y.astype(x.dtype, copy=False)
+        y = y.astype(x_in.dtype, copy=False)
         if ctx._record:
             ctx.args = (mean, var, eps, training, count, all_reduce)
             ctx.xhat, ctx.invstd = xhat, invstd
-            ctx.save_for_backward(x, weight, bias)
+            ctx.save_for_backward(x_in, weight, bias)
         return y
 
     @staticmethod
@@ -130,7 +132,7 @@ class BatchNorm(Op):
                 lambda x, w, b: _batch_norm_composed(x, w, b, mean, var, eps, training), (x, weight, bias),
                 (g,)) + (None,) * 6
         view = _channel_view(x.ndim)
-        g_arr, xhat, invstd = g._data, ctx.xhat, ctx.invstd
+        g_arr, xhat, invstd = widened(g._data), ctx.xhat, ctx.invstd
         sum_g = _channel_sum(g_arr)
         sum_g_xhat = _channel_dot(g_arr, xhat)
         grad_x = None
@@ -204,12 +206,15 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
     channels = input.shape[1]
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         _check_stat(name, t, channels)
-    x = input._data
+    x = widened(input._data)
     if not training:
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
         return BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps, False,
                                None, all_reduce)
+    if channels == 0:       # torch fails selecting channel 0; the count below would divide by zero
+        raise IndexError("select(): index 0 out of range for tensor of size [0] at dimension 0 (batch_norm of "
+                         f"an input of shape {tuple(input.shape)}, with no channels)")
     local_count = x.size // channels
     total, count = all_reduce(_channel_sum(x), np.asarray(float(local_count)))
     count = float(count)
@@ -274,6 +279,7 @@ class LayerNorm(Op):
     def forward(ctx, x, weight, bias, ndims, eps):
         xp = array_module(x)
         axes = tuple(range(x.ndim - ndims, x.ndim))
+        x_in, x = x, widened(x)      # float16/bfloat16 normalise in float32, as torch's CPU kernels
         mean = x.mean(axis=axes, keepdims=True)
         centred = x - mean
         invstd = (1.0 / xp.sqrt(xp.square(centred).mean(axis=axes, keepdims=True) + eps)).astype(x.dtype, copy=False)
@@ -284,8 +290,8 @@ class LayerNorm(Op):
         if ctx._record:
             ctx.args = (ndims, eps)
             ctx.xhat, ctx.invstd = xhat, invstd
-            ctx.save_for_backward(x, weight, bias)
-        return y.astype(x.dtype, copy=False)
+            ctx.save_for_backward(x_in, weight, bias)
+        return y.astype(x_in.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -294,7 +300,7 @@ class LayerNorm(Op):
         if state.enabled:
             return differentiable_backward(lambda x, w, b: _layer_norm_composed(x, w, b, ndims, eps),
                                            (x, weight, bias), (g,)) + (None, None)
-        g_arr, xhat = g._data, ctx.xhat
+        g_arr, xhat = widened(g._data), ctx.xhat
         axes = tuple(range(x.ndim - ndims, x.ndim))
         lead = tuple(range(x.ndim - ndims))
         grad_x = grad_w = grad_b = None
@@ -362,6 +368,7 @@ class GroupNorm(Op):
     @staticmethod
     def forward(ctx, x, weight, bias, groups, eps):
         xp = array_module(x)
+        x_in, x = x, widened(x)      # float16/bfloat16 normalise in float32, as torch's CPU kernels
         grouped = x.reshape(x.shape[0], groups, -1)
         centred = grouped - grouped.mean(axis=-1, keepdims=True)
         invstd = (1.0 / xp.sqrt(xp.square(centred).mean(axis=-1, keepdims=True) + eps)).astype(x.dtype, copy=False)
@@ -373,8 +380,8 @@ class GroupNorm(Op):
         if ctx._record:
             ctx.args = (groups, eps)
             ctx.xhat, ctx.invstd = xhat, invstd
-            ctx.save_for_backward(x, weight, bias)
-        return y.astype(x.dtype, copy=False)
+            ctx.save_for_backward(x_in, weight, bias)
+        return y.astype(x_in.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -383,7 +390,7 @@ class GroupNorm(Op):
         if state.enabled:
             return differentiable_backward(lambda x, w, b: _group_norm_composed(x, w, b, groups, eps),
                                            (x, weight, bias), (g,)) + (None, None)
-        g_arr, xhat = g._data, ctx.xhat
+        g_arr, xhat = widened(g._data), ctx.xhat
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
             g_xhat = g_arr * _channel_view(g_arr.ndim)(weight._data) if weight is not None else g_arr

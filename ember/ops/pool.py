@@ -19,6 +19,7 @@ from .._backend import add_window_taps, array_module, constant_like, window_taps
 from .._dtype import scalar_type_name
 from ..autograd.function import Op, renamed
 from .conv import Geometry, _offset_slices, _shape_str, _three, _zero_pad
+from .reduce import accumulation_dtype
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
            "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d",
@@ -311,9 +312,11 @@ class WindowMean(Op):
     @staticmethod
     def forward(ctx, x, geom, out, divisor):
         ctx.geom, ctx.out, ctx.divisor, ctx.spatial = geom, out, divisor, x.shape[2:]
-        total = window_taps_sum(_zero_pad(x, geom.pads), 2, geom.kernel, geom.dilation, geom.stride, out)
+        # float16/bfloat16 windows sum in float32, as torch's
+        total = window_taps_sum(_zero_pad(x, geom.pads), 2, geom.kernel, geom.dilation, geom.stride, out,
+                                accumulation_dtype(x.dtype))
         total /= constant_like(divisor, x)
-        return total
+        return total.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):

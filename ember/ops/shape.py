@@ -514,10 +514,21 @@ class Cat(Op):
         return split(g, ctx.sizes, ctx.dim)
 
 
+def _tensor_sequence(op, tensors):
+    """torch's argument check for a tuple of Tensors (a lone Tensor would iterate into its rows)."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    return list(tensors)
+
+
 @torch_api(aliases=("concat", "concatenate"), method=False)
 def cat(tensors, dim=0):
     from .elementwise import _cast
-    tensors = [t for t in tensors]
+    tensors = _tensor_sequence("cat", tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
     # legacy behaviour kept by torch: 1-d empty tensors are skipped
@@ -534,13 +545,13 @@ def cat(tensors, dim=0):
             raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                f"{list(ref.shape)} but got size {list(t.shape)} for tensor number {i} in the list "
                                f"(torch.cat along dim {d})")
-    dt = _dtype.result_type(*live)
+    dt = _dtype.result_type(*tensors)     # the skipped empties take part in the promotion, as in torch
     return Cat.apply(*[_cast(t, dt) for t in live], dim=d)
 
 
 @torch_api(method=False)
 def stack(tensors, dim=0):
-    tensors = list(tensors)
+    tensors = _tensor_sequence("stack", tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors):
@@ -626,7 +637,10 @@ def repeat_interleave(input, repeats, dim=None):
     d = input._dim(dim)
     n = input.shape[d]
     # the output's size depends on the repeats: they are read on the host, as torch does
-    reps = np.broadcast_to(np.asarray(to_host(repeats._data) if isinstance(repeats, _T()) else repeats), (n,))
+    reps = np.asarray(to_host(repeats._data) if isinstance(repeats, _T()) else repeats)
+    if reps.size and reps.min() < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    reps = np.broadcast_to(reps, (n,))
     idx = make(np.repeat(np.arange(n), reps), device=input.device)
     return index_select(input, d, idx)
 
@@ -651,7 +665,11 @@ def flip(input, *sizes, dims=None):
         raise TypeError("flip() received an invalid combination of arguments: dims given twice")
     else:
         dims = _sizes((dims,))
-    return Flip.apply(input, tuple(input._dim(d) for d in dims))
+    dims = tuple(input._dim(d) for d in dims)
+    for d in dims:
+        if dims.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return Flip.apply(input, dims)
 
 
 @torch_api()
@@ -682,6 +700,12 @@ def roll(input, shifts, dims=None):
         shifts = tuple(shifts)
     if isinstance(dims, list):
         dims = tuple(dims)
+    n_shifts = len(shifts) if isinstance(shifts, tuple) else 1
+    n_dims = 0 if dims is None else len(dims) if isinstance(dims, tuple) else 1
+    if n_shifts != n_dims and not (dims is None and n_shifts == 1):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {n_shifts}, dims:{n_dims}")
+    if dims is not None:
+        dims = tuple(input._dim(d) for d in dims) if isinstance(dims, tuple) else input._dim(dims)
     return Roll.apply(input, shifts, dims)
 
 
@@ -751,6 +775,8 @@ def as_strided(input, size, stride, storage_offset=None):
                            f"{list(stride)}")
     if any(s < 0 for s in stride):
         raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}")
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and strides={list(stride)}")
     offset = input.storage_offset() if storage_offset is None else int(storage_offset)
     if offset < 0:
         raise RuntimeError(f"Tensor: invalid storage offset {offset}")

@@ -23,7 +23,9 @@ def main():
     t = torch.ones(3)
     dist.all_reduce(t)
     if mode == "sleep":
-        print(f"ready {rank} {os.getpid()}", flush=True)
+        # one write per line: print() may write the text and the newline apart, and the launcher (MPICH's
+        # hydra) then can put the other rank's line between them
+        os.write(sys.stdout.fileno(), f"ready {rank} {os.getpid()}\n".encode())
         time.sleep(120)
     if rank == 1:
         if mode == "exit1":

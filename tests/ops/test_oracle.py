@@ -117,6 +117,58 @@ NO_GRAD_ROWS = [
     ("clamp-int", lambda T, x: x.clamp(-1, 2), lambda: [_ints()]),
     ("where-int", lambda T, x, y: T.where(x > 0, x, y), lambda: [_ints(), _ints(np.int32, seed=6)]),
     ("where-two-scalars", lambda T, x: (T.where(x > 0, 1.5, -2.0), T.where(x > 0, 1, 0)), lambda: [_ints()]),
+    ("greater", lambda T, x, y: T.greater(x, y), lambda: [_ints(), _ints(seed=6)]),
+    ("greater_equal", lambda T, x, y: x.greater_equal(y), lambda: [_ints(), _ints(seed=6)]),
+    ("less", lambda T, x, y: T.less(x, y), lambda: [_floats_with_ties(), _ints()]),
+    ("less_equal", lambda T, x, y: x.less_equal(y), lambda: [_ints(), _ints(seed=6)]),
+    ("not_equal", lambda T, x, y: T.not_equal(x, y), lambda: [_ints(), _ints(seed=6)]),
+    ("isneginf", lambda T, x: T.isneginf(x), lambda: [_floats_with_ties()]),
+    ("signbit", lambda T, x: x.signbit(), lambda: [np.array([-0.0, 0.0, -1.5, np.inf, -np.inf], np.float32)]),
+    ("isclose", lambda T, x, y: T.isclose(x, y, rtol=0.1, equal_nan=True), lambda: [_floats_with_ties(),
+                                                                                   _floats_with_ties() * 1.05]),
+    ("allclose", lambda T, x, y: T.tensor(x.allclose(y, atol=0.1)), lambda: [_floats_with_ties()[:2, :3],
+                                                                            _floats_with_ties()[:2, :3] + 0.05]),
+    ("equal", lambda T, x, y: T.tensor([T.equal(x, y), T.equal(x, x)]), lambda: [_ints(), _ints(seed=6)]),
+    ("count_nonzero", lambda T, x: T.count_nonzero(x, dim=1), lambda: [_ints()]),
+    ("count_nonzero-all", lambda T, x: x.count_nonzero(), lambda: [_ints()]),
+    ("bincount-unique", lambda T, x: T.bincount(x, minlength=12), lambda: [_unique_ints()]),
+    ("bincount-float64-weights", lambda T, x: x.bincount(T.arange(8, dtype=T.float64)), lambda: [_unique_ints()]),
+    ("histc-ties", lambda T, x: T.histc(x, bins=4, min=-2, max=2), lambda: [_floats_with_ties()[:, :2]]),
+    ("searchsorted-right", lambda T, s, v: T.searchsorted(s, v, right=True), lambda: [np.arange(6, dtype=np.int64),
+                                                                               _unique_ints()]),
+    ("bucketize-int64", lambda T, x, b: T.bucketize(x, b), lambda: [_ints(), np.array([-2, 0, 3], np.int64)]),
+    ("unique_consecutive", lambda T, x: T.unique_consecutive(x, return_inverse=True, return_counts=True),
+     lambda: [np.array([1, 1, 2, 2, 2, 1, 3, 3], np.int64)]),
+    ("broadcast_shapes", lambda T: T.tensor(T.broadcast_shapes((3, 1), (1, 4), (2, 1, 1))), lambda: []),
+    ("as_tensor", lambda T, x: T.as_tensor(x.cpu().numpy(), dtype=T.float64), lambda: [_ints()]),
+    # from_numpy makes a CPU tensor; as_tensor takes it to the device under test
+    ("from_numpy", lambda T: T.as_tensor(T.from_numpy(np.arange(6, dtype=np.int16).reshape(2, 3))), lambda: []),
+    ("new_empty", lambda T, x: x.new_empty((2, 3)).shape == (2, 3), lambda: [_ints()]),
+    ("int", lambda T, x: x.int(), lambda: [_floats_with_ties()[:, :2]]),
+    ("long", lambda T, x: x.long(), lambda: [_floats_with_ties()[:, :2]]),
+    ("short", lambda T, x: x.short(), lambda: [_ints()]),
+    ("char", lambda T, x: x.char(), lambda: [_ints()]),
+    ("byte", lambda T, x: x.byte(), lambda: [_ints(low=0)]),
+    ("bool", lambda T, x: x.bool(), lambda: [_floats_with_ties()]),
+    ("fill_", lambda T, x: x.clone().fill_(3), lambda: [_ints()]),
+    ("zero_", lambda T, x: x.clone().zero_(), lambda: [_ints()]),
+    ("copy_", lambda T, x, y: x.clone().copy_(y), lambda: [_ints(), _ints(np.int32, seed=6)]),
+    ("index_put_", lambda T, x: x.clone().index_put_((T.tensor([0, 2]),), T.tensor(7)), lambda: [_ints()]),
+    ("histogram", lambda T, x: T.histogram(x, bins=4, range=(-2.0, 2.0)), lambda: [_floats_with_ties()[:, :2]]),
+    ("isin", lambda T, x, y: T.isin(x, y), lambda: [_ints(), _unique_ints()]),
+    ("is_complex-is_conj-is_neg", lambda T, x: T.tensor([x.is_complex(), T.is_complex(x * 1j), x.is_conj(),
+                                                         T.is_conj(x), x.is_neg(), T.is_neg(x)]),
+     lambda: [_floats_with_ties()]),
+    ("new", lambda T, x: (x.new([[1, 2], [3, 4]]), T.tensor(list(x.new(2, 3).shape) + list(x.new().shape))),
+     lambda: [_ints()]),
+    ("resize_", lambda T, x: x.clone().resize_(2, 2), lambda: [_ints()]),
+    ("resize_as_", lambda T, x, y: x.clone().resize_as_(y), lambda: [_ints(), _ints(shape=(2, 3), seed=6)]),
+    # values only: torch has no derivative of native_channel_shuffle, its polygamma_ overwrites the input its
+    # backward needs, and its vander backward fails (ember's vander gradient: test_math_ops)
+    ("native_channel_shuffle", lambda T, x: T.native_channel_shuffle(x, 2),
+     lambda: [np.arange(16, dtype=np.float32).reshape(1, 4, 2, 2)]),
+    ("polygamma_", lambda T, x: x.clone().polygamma_(1), lambda: [np.linspace(0.5, 3, 6, dtype=np.float32)]),
+    ("vander", lambda T, x: T.vander(x, 3, True), lambda: [np.array([1.5, -2.0, 0.5, 3.0], np.float32)]),
 ]
 
 
@@ -171,3 +223,10 @@ def test_promote_types_table_matches_torch():
         for y in names:
             assert str(ember.promote_types(getattr(ember, x), getattr(ember, y))) == \
                 str(torch.promote_types(getattr(torch, x), getattr(torch, y))), (x, y)
+
+
+def test_row_ids_are_unique():
+    """Each row's id names one case (the version-counter and coverage tables look rows up by id)."""
+    for rows in (ROWS, NO_GRAD_ROWS):
+        ids = [r[0] for r in rows]
+        assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})

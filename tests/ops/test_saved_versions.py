@@ -20,7 +20,7 @@ KNOWN = {
     ("unary-erfinv", "input"): (MODIFIED, OK), ("unary-erfinv", "output"): (OK, MODIFIED),
     # torch saves the input; ember keeps a mask or the sign computed in forward
     ("unary-sgn", "input"): (MODIFIED, OK), ("clamp", "input"): (MODIFIED, OK),
-    ("clamp-min", "input"): (MODIFIED, OK), ("clamp-max", "input"): (MODIFIED, OK),
+    ("clamp-min", "input"): (MODIFIED, OK), ("clamp-max", "input"): (MODIFIED, OK), ("clip", "input"): (MODIFIED, OK),
     ("gather", "input"): (MODIFIED, OK), ("gather-dim0", "input"): (MODIFIED, OK),
     ("index_add", "input"): (MODIFIED, OK), ("index_add-alpha", "input"): (MODIFIED, OK),
     ("masked_select", "input"): (MODIFIED, OK), ("take", "input"): (MODIFIED, OK),
@@ -29,14 +29,17 @@ KNOWN = {
     ("take_along_dim-flat", "input"): (MODIFIED, OK), ("index_add-inplace", "input"): (MODIFIED, OK),
     ("index_copy", "input"): (MODIFIED, OK), ("index_copy-inplace", "input"): (MODIFIED, OK),
     ("masked_select-broadcast", "input"): (MODIFIED, OK), ("scatter_reduce-inplace", "output"): (MODIFIED, OK),
-    ("median", "input"): (MODIFIED, OK), ("median-even", "input"): (MODIFIED, OK),
+    ("cummax", "input"): (MODIFIED, OK), ("cummin", "input"): (MODIFIED, OK),
+    ("take_along_dim-dim-keyword", "input"): (MODIFIED, OK), ("slogdet-batch", "output"): (MODIFIED, OK),
     ("dist", "input"): (MODIFIED, OK), ("dist-p1", "input"): (MODIFIED, OK),
     ("cdist", "input"): (MODIFIED, OK), ("cdist-p1", "input"): (MODIFIED, OK), ("cdist-batch", "input"): (MODIFIED, OK),
+    ("cdist-p3", "input"): (MODIFIED, OK),
+    # torch's scatter_reduce saves self, src and the result for every reduce; ember's "sum" is scatter_add's
     # torch saves the output too
-    ("norm-p1", "output"): (MODIFIED, OK), ("norm-p3", "output"): (MODIFIED, OK),
-    ("norm-p3-dim", "output"): (MODIFIED, OK), ("dist-p1", "output"): (MODIFIED, OK),
-    ("median", "output"): (MODIFIED, OK), ("median-even", "output"): (MODIFIED, OK),
+    ("norm-p1", "output"): (MODIFIED, OK), ("dist-p1", "output"): (MODIFIED, OK),
     ("logsumexp", "output"): (MODIFIED, OK), ("cdist-p1", "output"): (MODIFIED, OK),
+    # in-place activations: torch's node saves the result it wrote; ember's the values before the write
+    ("selu_", "output"): (MODIFIED, OK), ("celu_", "output"): (MODIFIED, OK), ("rrelu_-eval", "output"): (MODIFIED, OK),
     # torch saves reshaped copies of the operands; ember the operands themselves
     ("matmul-bcast-batch", "input"): (OK, MODIFIED), ("einsum-batch-trace", "input"): (OK, MODIFIED),
     # special functions: ember saves the output (or a kron/ndtri operand), torch the input and recomputes
@@ -57,8 +60,7 @@ KNOWN = {
     ("pinverse", "output"): (MODIFIED, OK), ("linalg.lstsq", "output"): (MODIFIED, OK),
     ("linalg.lu-square", "output"): (MODIFIED, OK), ("linalg.lu-tall", "output"): (MODIFIED, OK),
     ("linalg.lu-wide", "output"): (MODIFIED, OK), ("linalg.lu_solve-adjoint", "output"): (MODIFIED, OK),
-    ("linalg.lu_solve-right", "output"): (MODIFIED, OK), ("linalg.vector_norm-p3-dim", "output"): (MODIFIED, OK),
-    ("linalg.vector_norm-p1", "output"): (MODIFIED, OK), ("linalg.norm-vector-ord", "output"): (MODIFIED, OK),
+    ("linalg.lu_solve-right", "output"): (MODIFIED, OK), ("linalg.vector_norm-p1", "output"): (MODIFIED, OK),
     ("linalg.householder_product", "output"): (MODIFIED, OK),
     ("linalg.householder_product-batch", "output"): (MODIFIED, OK),
 }
