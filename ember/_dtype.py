@@ -85,7 +85,11 @@ class _MlDtype(dtype):
 
 def _bfloat16():
     from importlib.util import find_spec
-    if find_spec("ml_dtypes") is None:
+    try:
+        found = find_spec("ml_dtypes") is not None
+    except (ImportError, ValueError):     # an import hook that refuses the name: as absent
+        found = False
+    if not found:
         return None
     d = _MlDtype("bfloat16", FLOAT)
     _BY_NAME[d.name] = d
