@@ -2,7 +2,7 @@
 
 `import ember as torch` and write ordinary PyTorch code.
 """
-__version__ = "0.1.0"
+from .version import __version__  # noqa: F401 -- torch's API version, see ember/version.py
 
 from ._dtype import (dtype, float16, half, float32, float, float64, double, bfloat16, int8, int16, short,  # noqa
                      int32, int, int64, long, uint8, bool, complex64, cfloat, complex128, cdouble, get_default_dtype,
@@ -56,15 +56,27 @@ def is_nonzero(input):
 # (imported without binding their names here: ember.norm and ember.dropout are functions)
 import importlib as _importlib  # noqa: E402
 for _family in ("activation", "attention", "conv", "distance", "dropout", "linear", "loss", "norm", "pool",
-                "rnn", "sparse", "special", "other", "solvers", "complex"):
+                "rnn", "sparse", "special", "other", "solvers", "complex", "pointwise", "shape_variants", "selection",
+                "methods"):
     _importlib.import_module(".ops." + _family, __name__)
+_importlib.import_module(".ops.aliases", __name__).install()
+from . import storage as _storage, sparse as _sparse  # noqa: E402
+_ops.METHODS.update(_storage.METHODS)
+globals().update(_sparse.TORCH_FUNCTIONS)
 _ops.install_methods(Tensor)
+_ops.methods.install(Tensor)
 globals().update({_k: _v for _k, _v in _ops.FUNCTIONS.items() if _k not in globals()})
 del _family
+from ._formats import (layout, memory_format, strided, sparse_coo, sparse_csr, sparse_csc, sparse_bsr,  # noqa: E402,F401
+                       sparse_bsc, jagged, contiguous_format, channels_last, channels_last_3d, preserve_format,
+                       legacy_contiguous_format)
+from .storage import UntypedStorage, TypedStorage  # noqa: E402,F401
+globals().update(_storage.LEGACY_STORAGES)
+globals().update(_ops.methods.REMOVED_FUNCTIONS)
 
 _LAZY_SUBMODULES = ("nn", "optim", "utils", "distributed", "amp", "cuda", "vision", "serialization",
                     "safetensors", "accelerator", "backends", "cpu", "jit", "testing", "special", "linalg", "fft",
-                    "distributions", "return_types")
+                    "distributions", "return_types", "multiprocessing", "hub", "version")
 _LAZY_NAMES = {  # name -> (module, attribute)
     "autocast": ("amp", "autocast"),
     "save": ("serialization", "save"), "load": ("serialization", "load"),

@@ -197,11 +197,16 @@ class Tensor:
 
     # devices, layouts and kinds of tensor ember does not have: always False, as torch's on a CPU tensor
     is_xpu = is_mps = is_meta = is_ipu = is_mtia = is_maia = is_vulkan = is_xla = is_mkldnn = \
-        is_sparse = is_sparse_csr = is_quantized = is_nested = property(lambda self: False)
+        is_sparse_csr = is_quantized = is_nested = property(lambda self: False)
+
+    @property
+    def is_sparse(self):
+        return "_coo" in self.__dict__       # ember.sparse: a dense-backed COO tensor
 
     @property
     def layout(self):
-        return "torch.strided"
+        from .sparse import layout_of
+        return layout_of(self)
 
     @property
     def _version(self):
