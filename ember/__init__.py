@@ -57,7 +57,7 @@ def is_nonzero(input):
 import importlib as _importlib  # noqa: E402
 for _family in ("activation", "attention", "conv", "distance", "dropout", "linear", "loss", "norm", "pool",
                 "rnn", "sparse", "special", "other", "solvers", "complex", "pointwise", "shape_variants", "selection",
-                "methods"):
+                "methods", "householder", "spectral"):
     _importlib.import_module(".ops." + _family, __name__)
 _importlib.import_module(".ops.aliases", __name__).install()
 from . import storage as _storage, sparse as _sparse  # noqa: E402
@@ -101,15 +101,21 @@ def __getattr__(name):
     """Subpackages and their names import on first use, keeping `import ember` fast."""
     if name in _LAZY_SUBMODULES:
         return _importlib.import_module("." + name, __name__)
-    if name in ("complex32", "chalf"):
-        raise NotImplementedError(f"ember.{name}: ember has no half-precision complex dtype (torch.complex32); use "
-                                  "ember.complex64")
+    if name in _not_implemented.TORCH_MODULES:
+        module = globals()[name] = _not_implemented.missing_module(name)
+        return module
+    if name in _not_implemented.TORCH_VALUES:
+        _not_implemented.refuse_value(name)
     if name in _LAZY_NAMES:
         module, attr = _LAZY_NAMES[name]
         value = getattr(_importlib.import_module("." + module, __name__), attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+
+_not_implemented = _importlib.import_module("._not_implemented", __name__)
+_not_implemented.install(Tensor, globals(), set(_LAZY_SUBMODULES) | set(_LAZY_NAMES))
 
 
 def __dir__():

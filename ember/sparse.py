@@ -238,6 +238,16 @@ def spmm(input, mat2):
     return mm(input, mat2)
 
 
+def smm(input, mat):
+    """sparse @ dense as a sparse tensor (torch's Tensor.smm)."""
+    return mm(input, mat).to_sparse()
+
+
+def sspaddmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2) as a sparse tensor, input and mat1 sparse."""
+    return (beta * input.to_dense() + alpha * mm(mat1, mat2)).to_sparse()
+
+
 def layout_of(tensor):
     return sparse_coo if coo_of(tensor) is not None else strided
 
@@ -266,5 +276,5 @@ def sparse_repr(t):
 METHODS.update({"indices": indices, "values": values, "_indices": _indices, "_values": _values,
                 "coalesce": coalesce, "is_coalesced": is_coalesced, "sparse_dim": sparse_dim, "dense_dim": dense_dim,
                 "_nnz": _nnz, "to_dense": to_dense, "to_sparse": to_sparse, "to_sparse_coo": to_sparse,
-                "sparse_mask": sparse_mask})
-TORCH_FUNCTIONS = {"sparse_coo_tensor": sparse_coo_tensor, "spmm": spmm}
+                "sparse_mask": sparse_mask, "smm": smm, "sspaddmm": sspaddmm})
+TORCH_FUNCTIONS = {"sparse_coo_tensor": sparse_coo_tensor, "spmm": spmm, "smm": smm, "sspaddmm": sspaddmm}
