@@ -57,7 +57,7 @@ def is_nonzero(input):
 import importlib as _importlib  # noqa: E402
 for _family in ("activation", "attention", "conv", "distance", "dropout", "linear", "loss", "norm", "pool",
                 "rnn", "sparse", "special", "other", "solvers", "complex", "pointwise", "shape_variants", "selection",
-                "methods", "householder", "spectral"):
+                "methods", "householder", "spectral", "windows"):
     _importlib.import_module(".ops." + _family, __name__)
 _importlib.import_module(".ops.aliases", __name__).install()
 from . import storage as _storage, sparse as _sparse  # noqa: E402
@@ -76,7 +76,7 @@ globals().update(_ops.methods.REMOVED_FUNCTIONS)
 
 _LAZY_SUBMODULES = ("nn", "optim", "utils", "distributed", "amp", "cuda", "vision", "serialization",
                     "safetensors", "accelerator", "backends", "cpu", "jit", "testing", "special", "linalg", "fft",
-                    "distributions", "return_types", "multiprocessing", "hub", "version")
+                    "distributions", "return_types", "multiprocessing", "hub", "version", "signal")
 _LAZY_NAMES = {  # name -> (module, attribute)
     "autocast": ("amp", "autocast"),
     "save": ("serialization", "save"), "load": ("serialization", "load"),

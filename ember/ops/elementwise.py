@@ -830,8 +830,12 @@ def logaddexp(input, other):
 
 @torch_api(inplace=True)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    return NoGradUnary.apply(input, lambda x: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)) \
-        if not input.requires_grad else where(input.isnan(), nan, input)
+    if not input.requires_grad:
+        return NoGradUnary.apply(input, lambda x: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf))
+    from .._typeinfo import finfo
+    info = finfo(input.dtype)
+    return where(input.isnan(), nan, where(input.isposinf(), info.max if posinf is None else posinf,
+                                           where(input.isneginf(), info.min if neginf is None else neginf, input)))
 
 
 @torch_api()

@@ -8,7 +8,6 @@ import numpy as np
 from .. import _dtype
 from .._backend import array_module
 from .._tensor import Tensor
-from ..autograd.grad_mode import state
 from ._registry import METHODS, named, torch_api
 from .shape import transpose
 
@@ -34,8 +33,9 @@ def is_distributed(self):
 
 
 def dim_order(self, *, ambiguity_check=False):
-    """The dims from outermost to innermost in memory (by decreasing stride, ties in dim order); with
-    ambiguity_check, torch's error when size-1 dims or equal strides make more than one order possible."""
+    """The dims from outermost to innermost in memory, as torch's stable sort by stride (size-1 and zero-stride
+    dims stay where they are); with ambiguity_check, torch's error when size-1 dims or equal strides make more
+    than one order possible."""
     strides, sizes = self.stride(), tuple(self.shape)
     if ambiguity_check is not False:
         if not isinstance(ambiguity_check, (bool, list)):
@@ -44,7 +44,43 @@ def dim_order(self, *, ambiguity_check=False):
         if ambiguous and (ambiguity_check is True or not _matches_one_format(self, ambiguity_check)):
             raise RuntimeError("The tensor does not have unique dim order, or cannot map to exact one of the given "
                                "memory formats.")
-    return tuple(sorted(range(self.dim()), key=lambda d: -strides[d]))
+    return _logical_to_physical(self, strides, sizes)
+
+
+def _logical_to_physical(tensor, strides, sizes):
+    from .._formats import channels_last
+    ndim = len(sizes)
+    if ndim <= 1:
+        return tuple(range(ndim))
+    contiguous = tensor.is_contiguous()
+    last = ndim == 4 and tensor.is_contiguous(memory_format=channels_last)
+    if contiguous and not last:
+        return tuple(range(ndim))
+    if last and not contiguous:
+        return (0, 2, 3, 1)
+
+    def ge(a, b):
+        return b == 0 or a != 0 and (a >= b or a % b == 0)
+
+    def should_swap(a, b):
+        sa, sb = strides[a], strides[b]
+        if sa == 0 or sb == 0:
+            return 0
+        if sa == sb:
+            return 0 if ge(sizes[b], sizes[a]) else 1
+        return -1 if ge(sb, sa) else 1 if ge(sa, sb) else 0
+
+    perm = list(reversed(range(ndim)))     # sorted back to front, as torch's insertion sort
+    for i in range(1, ndim):
+        dim1 = i
+        for dim0 in reversed(range(i)):
+            comparison = should_swap(perm[dim0], perm[dim1])
+            if comparison > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif comparison < 0:
+                break
+    return tuple(reversed(perm))
 
 
 def _matches_one_format(tensor, formats):
@@ -94,10 +130,11 @@ def map2_(self, x, y, callable):
 @torch_api(method=False)
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A tensor with the given strides over a fresh block of memory just large enough for them (zeros)."""
-    from .creation import _check_layout, _check_pin_memory, zeros
+    from .._formats import check_layout, check_pin_memory
+    from .creation import zeros
     from .shape import as_strided
-    _check_layout("empty_strided", layout)
-    _check_pin_memory("empty_strided", pin_memory)
+    check_layout("empty_strided", layout)
+    check_pin_memory("empty_strided", pin_memory)
     size, stride = tuple(size), tuple(stride)
     if len(size) != len(stride):
         raise RuntimeError(f"mismatch in length of strides and shape (size {list(size)}, stride {list(stride)})")
@@ -251,4 +288,3 @@ REMOVED_FUNCTIONS = {name: _removed(name) for name in _REMOVED}
 def install(tensor_cls):
     for name, prop in PROPERTIES.items():
         setattr(tensor_cls, name, prop)
-    state.enabled = state.enabled      # (grad mode untouched: the import only installs)

@@ -8,7 +8,7 @@ from .. import _dtype
 from .._backend import array_module
 from ..autograd.function import Op
 from ..return_types import return_type
-from ._registry import torch_api
+from ._registry import named, torch_api
 from ._registry import _inplace_variant
 from .elementwise import (NoGradBinary, _binary, _broadcast_check, _no_grad_binary, _operand, _cast, where, pow,
                           mul, maximum, float_power)
@@ -77,6 +77,11 @@ def _shift_op(name, kernel_name, left):
 
 bitwise_left_shift = _shift_op("bitwise_left_shift", "lshift_cpu", True)
 bitwise_right_shift = _shift_op("bitwise_right_shift", "rshift_cpu", False)
+# Python's << and >> on tensors (the rest of the operator table is in dunders.py)
+for _name, _op in (("lshift", bitwise_left_shift), ("rshift", bitwise_right_shift)):
+    setattr(Tensor, f"__{_name}__", _op)
+    setattr(Tensor, f"__r{_name}__", lambda self, other, _op=_op: _op(_operand(other), self))
+    setattr(Tensor, f"__i{_name}__", lambda self, other, _n=_op.__name__: getattr(self, _n + "_")(other))
 
 
 class Copysign(Op):
@@ -92,7 +97,7 @@ class Copysign(Op):
     @staticmethod
     def backward(ctx, g):
         a, y = ctx.saved_tensors
-        return g * where(a == 0, 0.0, y / a), None
+        return g * where(a == 0, 0.0, y / a), g * 0      # torch's other gets a zero gradient
 
 
 @torch_api(inplace=True)
@@ -112,8 +117,10 @@ def nextafter(input, other):
 
 @torch_api(inplace=True)
 def ldexp(input, other):
-    # torch composes it the same way: input * 2 ** other, in the default float dtype for integer input
-    return mul(input, pow(2.0, _operand(other)))
+    # input * 2 ** other, as torch composes it (in the default float dtype for integer input). Its gradient is
+    # grad * 2 ** other; torch's (LdexpBackward0) takes that power in other's integer dtype, which makes it 0
+    # for a negative exponent: ember keeps the true derivative
+    return named(mul(input, pow(2.0, _operand(other))), "LdexpBackward0")
 
 
 class Frexp(Op):

@@ -3,7 +3,7 @@ nonzero_static, and nanquantile (an order statistic read from the sorted input).
 import numpy as np
 
 from .. import _dtype
-from .._backend import array_module
+from .._backend import array_module, multiply_at
 from ..autograd.function import Op
 from .._tensor import Tensor
 from ._registry import _inplace_variant, named, torch_api, METHODS
@@ -88,7 +88,7 @@ class IndexReduce(Op):
             out = (out // denom if x.dtype.kind in "iub" else out / denom).astype(x.dtype, copy=False)
             ctx.counts = counts
         elif reduce == "prod":
-            xp.multiply.at(out, key, src)
+            multiply_at(out, key, src)
         else:
             (xp.maximum if reduce == "amax" else xp.minimum).at(out, key, src)
         ctx.args = (dim, index, reduce, include_self)
