@@ -16,7 +16,7 @@ from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, i
 from .autograd.anomaly import is_anomaly_enabled, is_anomaly_check_nan_enabled, set_anomaly_enabled  # noqa: F401
 from . import ops as _ops
 from .ops.creation import (Generator, default_generator, FloatTensor, DoubleTensor, HalfTensor,  # noqa: F401
-                           LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor)
+                           LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor, BFloat16Tensor)
 from .ops.dunders import install_dunders as _install_dunders
 from .ops.reduce import values_indices as _values_indices
 
@@ -57,7 +57,7 @@ def is_nonzero(input):
 import importlib as _importlib  # noqa: E402
 for _family in ("activation", "attention", "conv", "distance", "dropout", "linear", "loss", "norm", "pool",
                 "rnn", "sparse", "special", "other", "solvers", "complex", "pointwise", "shape_variants", "selection",
-                "methods", "householder", "spectral", "windows"):
+                "methods", "householder", "spectral", "windows", "aten", "misc"):
     _importlib.import_module(".ops." + _family, __name__)
 _importlib.import_module(".ops.aliases", __name__).install()
 from . import storage as _storage, sparse as _sparse  # noqa: E402
@@ -72,17 +72,22 @@ from ._formats import (layout, memory_format, strided, sparse_coo, sparse_csr, s
                        legacy_contiguous_format)
 from .storage import UntypedStorage, TypedStorage  # noqa: E402,F401
 globals().update(_storage.LEGACY_STORAGES)
+Storage = TypedStorage      # torch.Storage: the legacy name of the typed storage
+globals().update(_importlib.import_module("._runtime", __name__).NAMES)
+from ._devices import xpu, mps, mtia  # noqa: E402,F401
 globals().update(_ops.methods.REMOVED_FUNCTIONS)
 
 _LAZY_SUBMODULES = ("nn", "optim", "utils", "distributed", "amp", "cuda", "vision", "serialization",
                     "safetensors", "accelerator", "backends", "cpu", "jit", "testing", "special", "linalg", "fft",
-                    "distributions", "return_types", "multiprocessing", "hub", "version", "signal")
+                    "distributions", "return_types", "multiprocessing", "hub", "version", "signal", "random",
+                    "functional", "func")
 _LAZY_NAMES = {  # name -> (module, attribute)
     "autocast": ("amp", "autocast"),
     "save": ("serialization", "save"), "load": ("serialization", "load"),
     "save_safetensors": ("safetensors", "save_file"), "load_safetensors": ("safetensors", "load_file"),
     "summary": ("_summary", "summary"),
     "finfo": ("_typeinfo", "finfo"), "iinfo": ("_typeinfo", "iinfo"),
+    "GradScaler": ("amp", "GradScaler"), "vmap": ("func", "vmap"), "fork": ("jit", "fork"), "wait": ("jit", "wait"),
     **{name: ("_settings", name) for name in (
         "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
         "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
@@ -101,6 +106,8 @@ def __getattr__(name):
     """Subpackages and their names import on first use, keeping `import ember` fast."""
     if name in _LAZY_SUBMODULES:
         return _importlib.import_module("." + name, __name__)
+    if name == "torch_version":     # torch.torch_version holds TorchVersion: ember.version does
+        return _importlib.import_module(".version", __name__)
     if name in _not_implemented.TORCH_MODULES:
         module = globals()[name] = _not_implemented.missing_module(name)
         return module

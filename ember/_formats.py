@@ -29,13 +29,12 @@ class memory_format(_Named):
 
 strided, sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc, jagged = (
     layout(n) for n in ("strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "jagged"))
-contiguous_format, channels_last, channels_last_3d, preserve_format, legacy_contiguous_format = (
-    memory_format(n) for n in ("contiguous_format", "channels_last", "channels_last_3d", "preserve_format",
-                               "legacy_contiguous_format"))
+contiguous_format, channels_last, channels_last_3d, preserve_format = (
+    memory_format(n) for n in ("contiguous_format", "channels_last", "channels_last_3d", "preserve_format"))
+legacy_contiguous_format = contiguous_format        # one object in torch too
 
 LAYOUTS = {f.name: f for f in (strided, sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc, jagged)}
-MEMORY_FORMATS = {f.name: f for f in (contiguous_format, channels_last, channels_last_3d, preserve_format,
-                                      legacy_contiguous_format)}
+MEMORY_FORMATS = {f.name: f for f in (contiguous_format, channels_last, channels_last_3d, preserve_format)}
 
 
 def check_layout(op, value):
@@ -66,7 +65,7 @@ def dim_order_of(fmt, ndim, op="contiguous"):
         return None
     if not isinstance(fmt, memory_format):
         raise TypeError(f"{op}(): argument 'memory_format' must be torch.memory_format, not {type(fmt).__name__}")
-    if fmt in (contiguous_format, legacy_contiguous_format):
+    if fmt is contiguous_format:
         return tuple(range(ndim))
     order = _ORDERS[fmt.name].get(ndim)
     if order is None:

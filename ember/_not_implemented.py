@@ -76,6 +76,11 @@ TORCH_FUNCTIONS = {
              "is_autocast_ipu_enabled is_autocast_xla_enabled set_autocast_ipu_dtype set_autocast_ipu_enabled "
              "set_autocast_xla_dtype set_autocast_xla_enabled"),
     "compile": "not implemented yet",
+    "is_inference": "ember's inference_mode is no_grad: the tensors made in it carry no inference flag",
+    "embedding_bag": "ATen's embedding_bag returns its internal bookkeeping too; use nn.functional.embedding_bag",
+    "native_norm": "a kernel torch has for sparse tensors only; use torch.linalg.vector_norm",
+    **_group("the whole-sequence functional RNNs take ATen's flat weight lists; use nn.RNN/nn.LSTM/nn.GRU (or the "
+             "torch.*_cell functions)", "lstm gru rnn_tanh rnn_relu"),
 }
 
 TORCH_CLASSES = {

@@ -276,6 +276,12 @@ def test_metadata_queries_match_torch():
         assert lib.ones(1).grad_dtype == lib.float32 and lib.ones(1).name is None
 
 
+def test_device_and_layout_flags_match_torch():
+    flags = ("is_cpu", "is_cuda", "is_ipu", "is_maia", "is_meta", "is_mkldnn", "is_mps", "is_mtia", "is_nested",
+             "is_quantized", "is_sparse", "is_sparse_csr", "is_vulkan", "is_xla", "is_xpu")
+    assert [getattr(ember.ones(1), f) for f in flags] == [getattr(torch.ones(1), f) for f in flags]
+
+
 def test_storage_matches_torch():
     def look(lib):
         x = lib.arange(6, dtype=lib.int32).reshape(2, 3)

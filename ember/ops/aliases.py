@@ -24,7 +24,7 @@ FUNCTION_OF = (
     "ldexp_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
     "reciprocal_", "relu_", "resize_as_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_",
     "tan_", "tanh_", "trunc_", "xlogy_", "zero_", "fill_", "detach", "detach_", "conj_physical_", "get_device",
-    "is_same_size", "is_signed", "is_inference", "is_distributed", "put", "index_reduce", "isreal", "positive",
+    "is_same_size", "is_signed", "is_distributed", "put", "index_reduce", "isreal", "positive",
     "narrow_copy", "bitwise_left_shift", "bitwise_right_shift", "frexp", "copysign", "gcd", "lcm", "ldexp",
     "nextafter", "heaviside", "logaddexp2", "deg2rad", "rad2deg", "hsplit", "vsplit", "dsplit", "nanquantile",
     "select_scatter", "slice_scatter", "diagonal_scatter", "as_strided_scatter", "as_strided_", "nonzero_static",

@@ -274,6 +274,7 @@ ShortTensor = _legacy_type(_dtype.int16, "ShortTensor")
 CharTensor = _legacy_type(_dtype.int8, "CharTensor")
 ByteTensor = _legacy_type(_dtype.uint8, "ByteTensor")
 BoolTensor = _legacy_type(_dtype.bool, "BoolTensor")
+BFloat16Tensor = _legacy_type(_dtype.bfloat16, "BFloat16Tensor") if _dtype.bfloat16 is not None else None
 
 
 # --- new_* methods ------------------------------------------------------------------------------
@@ -338,12 +339,12 @@ class Generator:
 
     def get_state(self):
         from .._tensor import Tensor
-        import pickle
-        return Tensor._make(np.frombuffer(pickle.dumps(self.rng.bit_generator.state), dtype=np.uint8).copy())
+        import json         # (the state is data: JSON, never a pickle that could run code when read back)
+        return Tensor._make(np.frombuffer(json.dumps(self.rng.bit_generator.state).encode(), dtype=np.uint8).copy())
 
     def set_state(self, state):
-        import pickle
-        self.rng.bit_generator.state = pickle.loads(state.__array__().tobytes())
+        import json
+        self.rng.bit_generator.state = json.loads(state.__array__().tobytes().decode())
 
 
 default_generator = Generator()

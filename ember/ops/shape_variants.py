@@ -76,6 +76,7 @@ _VIEW_OPS = {
     "unfold": lambda input, dimension, size, step: input.unfold(dimension, size, step), "unsqueeze": unsqueeze,
     "view": _view, "view_as_real": lambda input: FUNCTIONS["view_as_real"](input),
     "view_as_complex": lambda input: FUNCTIONS["view_as_complex"](input),
+    "indices": lambda input: input.indices(), "values": lambda input: input.values(),
 }
 for _name, _op in _VIEW_OPS.items():
     torch_api(_name + "_copy", method=False)(_copying(_name + "_copy", _op))
