@@ -4,7 +4,7 @@ Each name exists in ember so that a program reaching for it stops with a NotImpl
 says why (never an AttributeError, never a stub that returns something): a Tensor method or torch function
 raises when called, a class when instantiated, a submodule when one of its attributes is used (so `import
 torch.fx` still works for a program that only imports it), and a value (a dtype, a qscheme) when it is read.
-tests/test_completeness.py checks this table against torch's own dir(): every public name of torch.Tensor and
+tests/test_torch_completeness.py checks this table against torch's own dir(): every public name of torch.Tensor and
 torch is implemented or listed here."""
 
 
