@@ -23,6 +23,7 @@ from .ops.reduce import values_indices as _values_indices
 _ops.install_methods(Tensor)
 _install_dunders(Tensor)
 globals().update(_ops.FUNCTIONS)
+_first_functions = dict(_ops.FUNCTIONS)
 del _install_dunders
 
 
@@ -65,7 +66,10 @@ _ops.METHODS.update(_storage.METHODS)
 globals().update(_sparse.TORCH_FUNCTIONS)
 _ops.install_methods(Tensor)
 _ops.methods.install(Tensor)
-globals().update({_k: _v for _k, _v in _ops.FUNCTIONS.items() if _k not in globals()})
+# new names, and names whose registry entry a later family replaced (torch's exact signature for an alias ...)
+globals().update({_k: _v for _k, _v in _ops.FUNCTIONS.items()
+                  if _k not in globals() or globals()[_k] is _first_functions.get(_k)})
+del _first_functions
 del _family
 from ._formats import (layout, memory_format, strided, sparse_coo, sparse_csr, sparse_csc, sparse_bsr,  # noqa: E402,F401
                        sparse_bsc, jagged, contiguous_format, channels_last, channels_last_3d, preserve_format,

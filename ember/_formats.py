@@ -51,7 +51,7 @@ def check_pin_memory(op, value):
         from .cuda import is_available
         if not is_available():
             raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
-                               "allocator is available on this system.")
+                               f"allocator is available on this system. ({op}: ember found no CUDA device)")
     return bool(value)
 
 
@@ -88,3 +88,27 @@ def has_dim_order(arr, order):
             return False
         expected *= arr.shape[d]
     return True
+
+
+def check_factory(op, layout=None, pin_memory=False):
+    """The layout= and pin_memory= every factory takes."""
+    check_layout(op, layout)
+    check_pin_memory(op, pin_memory)
+
+
+def in_memory_format(tensor, memory_format, like=None):
+    """tensor with its memory laid out as memory_format asks: preserve_format (None) keeps the layout of `like`
+    when that is a dense non-contiguous one (as torch's *_like and clone do), contiguous_format is row-major,
+    channels_last(_3d) puts the channels innermost. Values are unchanged; only the strides differ."""
+    from ._backend import array_module
+    arr = tensor._data
+    if memory_format is None or memory_format is preserve_format:
+        if like is None or like._data.flags.c_contiguous or arr.ndim != like._data.ndim:
+            return tensor
+        order = like.dim_order()
+    else:
+        order = dim_order_of(memory_format, arr.ndim)
+    if has_dim_order(arr, order):
+        return tensor
+    tensor._data = with_dim_order(array_module(arr), arr, order)
+    return tensor

@@ -156,7 +156,10 @@ class Tensor:
             else self._data.data.ptr
 
     def is_contiguous(self, memory_format=None):
-        return self._data.flags["C_CONTIGUOUS"]
+        from ._formats import contiguous_format, dim_order_of, has_dim_order
+        if memory_format is None or memory_format is contiguous_format:
+            return self._data.flags["C_CONTIGUOUS"]
+        return self._data.ndim in (4, 5) and has_dim_order(self._data, dim_order_of(memory_format, self._data.ndim))
 
     def is_floating_point(self):
         return _dtype.is_float_array(self._data)

@@ -43,6 +43,7 @@ def _coalesced_indices(indices, shape):
 
 def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pin_memory=False, requires_grad=False,
                       check_invariants=None, is_coalesced=None):
+    """(check_invariants: ember checks the indices against the size always, as torch does when asked to.)"""
     from .ops.creation import tensor, zeros
     check_pin_memory("sparse_coo_tensor", pin_memory)
     indices = indices if isinstance(indices, Tensor) else tensor(indices, dtype=_dtype.int64)
@@ -153,10 +154,26 @@ def _nnz(self):
 
 
 def to_dense(self, dtype=None, *, masked_grad=None):
-    if coo_of(self) is None:
+    """A strided copy; its gradient reaches only the specified elements (masked_grad, torch's default) or all."""
+    coo = coo_of(self)
+    if coo is None:
         return self if dtype is None else self.to(dtype)
-    out = named(self.clone(), "ToDenseBackward0")
+    out = self.clone()
+    if masked_grad is not False:
+        from .ops.elementwise import where
+        out = where(_specified(self, coo), out, 0.0)
+    out = named(out, "ToDenseBackward0")
     return out if dtype is None else out.to(dtype)
+
+
+def _specified(tensor, coo):
+    """True at the positions a COO tensor's indices name (over the dense dims too)."""
+    from .ops.creation import zeros
+    keys = tuple(Tensor._make(row) for row in coo.indices)
+    marks = Tensor._make(array_module(coo.indices).ones(coo.indices.shape[1], np.bool_))
+    return zeros(tuple(tensor.shape[:coo.indices.shape[0]]), dtype=_dtype.bool, device=tensor.device) \
+        .index_put(keys, marks).reshape(tuple(tensor.shape[:coo.indices.shape[0]]) + (1,) * (tensor.dim() -
+                                                                                        coo.indices.shape[0]))
 
 
 def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
@@ -215,10 +232,7 @@ def _masked_softmax(input, dim, log, dtype):
     x = input.to_dense() if dtype is None else input.to_dense().to(dtype)
     if coo is None:
         return x.log_softmax(dim) if log else x.softmax(dim)
-    from .ops.creation import zeros
-    keys = tuple(Tensor._make(row) for row in coo.indices)
-    specified = zeros(tuple(x.shape), dtype=_dtype.bool, device=x.device).index_put(keys, Tensor._make(
-        array_module(coo.indices).ones(coo.indices.shape[1], np.bool_)))
+    specified = _specified(input, coo)
     masked = where(specified, x, float("-inf"))
     out = masked.log_softmax(dim) if log else masked.softmax(dim)
     out = where(specified, out, 0.0)
@@ -238,9 +252,9 @@ def spmm(input, mat2):
     return mm(input, mat2)
 
 
-def smm(input, mat):
+def smm(input, mat2):
     """sparse @ dense as a sparse tensor (torch's Tensor.smm)."""
-    return mm(input, mat).to_sparse()
+    return mm(input, mat2).to_sparse()
 
 
 def sspaddmm(input, mat1, mat2, *, beta=1, alpha=1):
@@ -275,6 +289,6 @@ def sparse_repr(t):
 
 METHODS.update({"indices": indices, "values": values, "_indices": _indices, "_values": _values,
                 "coalesce": coalesce, "is_coalesced": is_coalesced, "sparse_dim": sparse_dim, "dense_dim": dense_dim,
-                "_nnz": _nnz, "to_dense": to_dense, "to_sparse": to_sparse, "to_sparse_coo": to_sparse,
-                "sparse_mask": sparse_mask, "smm": smm, "sspaddmm": sspaddmm})
+                "_nnz": _nnz, "to_dense": to_dense, "to_sparse": to_sparse,
+                "sparse_mask": sparse_mask, "smm": smm, "sspaddmm": sspaddmm, "to_sparse_coo": lambda self: to_sparse(self)})
 TORCH_FUNCTIONS = {"sparse_coo_tensor": sparse_coo_tensor, "spmm": spmm, "smm": smm, "sspaddmm": sspaddmm}

@@ -1,7 +1,7 @@
 """torch's other spellings of ops defined elsewhere: alias names, the in-place variants torch has for the
 comparisons and logical ops, Tensor methods of functions, and the torch.* functions of in-place methods
 (torch.relu_, torch.abs_, ...). Loaded after every op family, so each target exists."""
-from ._registry import FUNCTIONS, METHODS, _inplace_variant
+from ._registry import FUNCTIONS, METHODS, _inplace_variant, torch_api
 
 # alias -> the op it names (every surface the target has: function, method, in-place method)
 ALIASES = {
@@ -31,7 +31,38 @@ FUNCTION_OF = (
 )
 
 
+def swapaxes(input, axis0, axis1):
+    return FUNCTIONS["transpose"].__wrapped__(input, axis0, axis1)
+
+
+def true_divide(input, other):
+    return FUNCTIONS["div"].__wrapped__(input, other)
+
+
+def true_divide_method(self, other):
+    return FUNCTIONS["div"].__wrapped__(self, other)
+
+
+def vdot(input, other):
+    """The dot product with input conjugated (dot does not conjugate)."""
+    return FUNCTIONS["dot"].__wrapped__(input.conj() if input.is_complex() else input, other)
+
+
+def where_method(self, condition, other):
+    """Tensor.where(condition, other) is torch.where(condition, self, other)."""
+    return FUNCTIONS["where"].__wrapped__(condition, self, other)
+
+
+# ops whose torch signature differs from the op they are spelled with (argument names, or the method's order)
+OWN_SIGNATURES = {"swapaxes": (swapaxes, True), "vdot": (vdot, True)}
+
+
 def install():
+    for name, (fn, inplace) in OWN_SIGNATURES.items():
+        torch_api(name, inplace=inplace)(fn)
+    torch_api("true_divide", method=False)(true_divide)
+    torch_api("true_divide", function=False, inplace=True)(true_divide_method)
+    METHODS["where"] = where_method
     for alias, target in ALIASES.items():
         for table, suffix in ((FUNCTIONS, ""), (METHODS, ""), (METHODS, "_")):
             if target + suffix in table and alias + suffix not in table:
@@ -49,7 +80,10 @@ def _method_of_tensor(name):
     """torch.<name>(input, ...) for a method defined on Tensor itself (get_device, is_signed, ...)."""
     from .._tensor import Tensor
 
+    method = getattr(Tensor, name)
+
     def function(input, *args, **kwargs):
-        return getattr(Tensor, name)(input, *args, **kwargs)
+        return method(input, *args, **kwargs)
     function.__name__ = name
+    function.__wrapped__ = method
     return function

@@ -99,6 +99,9 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps):
 
 @torch_api(method=False)
 def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
+    if input.numel() != N * C * HxW:
+        raise RuntimeError(f"Expected the input of {N} x {C} x {HxW} elements for native_group_norm, got shape "
+                           f"{list(input.shape)}")
     x = input.reshape(N, group, -1)
     return (norm.group_norm(input, group, weight, bias, eps), x.mean(-1),
             (x.var(-1, unbiased=False) + eps).rsqrt())
@@ -124,6 +127,9 @@ def _dropout_variant(name, drop, inplace):
     return torch_api(name, method=False)(fn)
 
 
+_dropout_variant("dropout", dropout.dropout, False)
+_dropout_variant("alpha_dropout", dropout.alpha_dropout, False)
+_dropout_variant("feature_alpha_dropout", dropout.feature_alpha_dropout, False)
 _dropout_variant("dropout_", dropout.dropout, True)
 _dropout_variant("alpha_dropout_", dropout.alpha_dropout, True)
 _dropout_variant("feature_alpha_dropout_", dropout.feature_alpha_dropout, True)
@@ -180,6 +186,15 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
         return fn(input, weight, bias, stride, padding, output_padding, groups, dilation)
     fn = {1: conv.conv1d, 2: conv.conv2d, 3: conv.conv3d}[nd]
     return fn(input, weight, bias, stride, padding, dilation, groups)
+
+
+@torch_api(method=False)
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    """ATen's embedding (weight first; padding_idx -1 for none); sparse=True makes torch's gradient a sparse
+    tensor, ember's has the same values, dense."""
+    from .sparse import embedding as _embedding
+    return _embedding(indices, weight, None if padding_idx < 0 else padding_idx,
+                      scale_grad_by_freq=scale_grad_by_freq)
 
 
 @torch_api(method=False)

@@ -1,4 +1,5 @@
 """Creation functions (tensor, zeros, arange, ...) and random sampling from ember's own generator."""
+import inspect
 import math
 
 import numpy as np
@@ -9,6 +10,7 @@ from .._backend import (allocate, as_device, current_cuda_index, target_device, 
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
 from ._registry import named, torch_api
+from .._formats import check_factory, check_pin_memory, in_memory_format
 from .._tensor import Tensor, Size
 
 
@@ -81,6 +83,7 @@ def _nested_to_array(data, np_dtype):
 
 @torch_api(method=False)
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    check_pin_memory("tensor", pin_memory)
     T = _T()
     if isinstance(data, np.generic):        # a NumPy scalar keeps its dtype, as torch.tensor(np.float64(1))
         data = np.asarray(data)
@@ -144,29 +147,53 @@ def _float_dtype(dtype):
     return _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
 
 
+def _sizes(op, sizes, size):
+    """The shape given as positional sizes or as the size= keyword, as torch's factories take it."""
+    if size is not None:
+        if sizes:
+            raise TypeError(f"{op}() got multiple values for argument 'size'")
+        sizes = (size,)
+    return _size(sizes)
+
+
 def _filled(fill):
-    def make(*size, out=None, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-        shape, np_dtype = _size(size), _float_dtype(dtype).np
+    def make(*sizes, size=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+        check_factory(fill, layout, pin_memory)
+        shape, np_dtype = _sizes(fill, sizes, size), _float_dtype(dtype).np
         return _built(device, lambda xp: getattr(xp, fill)(shape, np_dtype), requires_grad)
+    make.__name__ = fill
     return make
 
 
 zeros = torch_api("zeros", method=False)(_filled("zeros"))
 ones = torch_api("ones", method=False)(_filled("ones"))
-empty = torch_api("empty", method=False)(_filled("zeros"))
+_zeros_for_empty = _filled("zeros")
 
 
 @torch_api(method=False)
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None):
+def empty(*sizes, size=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
+          memory_format=None):
+    # ember's fresh memory is zeroed (torch leaves it uninitialised): no program may rely on either
+    out = _zeros_for_empty(*sizes, size=size, dtype=dtype, layout=layout, device=device, pin_memory=pin_memory)
+    out = in_memory_format(out, memory_format)
+    return out.requires_grad_() if requires_grad else out
+
+
+@torch_api(method=False)
+def full(size, fill_value, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    check_factory("full", layout, pin_memory)
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
     shape = _size((size,))
     return _built(device, lambda xp: xp.full(shape, fill_value, dt.np), requires_grad)
 
 
 def _like(maker):
-    def make(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    def make(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
+             memory_format=None):
         dt = dtype if dtype is not None else input.dtype
-        return maker(*input.shape, dtype=dt, device=device or input.device, requires_grad=requires_grad)
+        out = maker(*input.shape, dtype=dt, layout=layout, device=device or input.device, pin_memory=pin_memory)
+        out = in_memory_format(out, memory_format, like=input)
+        return out.requires_grad_() if requires_grad else out
     return make
 
 
@@ -176,19 +203,24 @@ empty_like = torch_api("empty_like", method=False)(_like(empty))
 
 
 @torch_api(method=False)
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad)
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
+              memory_format=None):
+    out = full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, layout=layout,
+               device=device or input.device, pin_memory=pin_memory)
+    out = in_memory_format(out, memory_format, like=input)
+    return out.requires_grad_() if requires_grad else out
 
 
 @torch_api(method=False)
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+def eye(n, m=None, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    check_factory("eye", layout, pin_memory)
     np_dtype = _float_dtype(dtype).np
     return _built(device, lambda xp: xp.eye(n, m, dtype=np_dtype), requires_grad)
 
 
 @torch_api(method=False)
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+def arange(start, end=None, step=1, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    check_factory("arange", layout, pin_memory)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, _T()) else v for v in (start, end, step)]
@@ -206,14 +238,16 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 
 @torch_api("range", method=False)
-def range_(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
+def range_(start, end, step=1, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    check_factory("range", layout, pin_memory)
     n = int(math.floor((end - start) / step)) + 1
     dt = _float_dtype(dtype)
     return _built(device, lambda xp: (start + step * xp.arange(n, dtype=np.float64)).astype(dt.np), requires_grad)
 
 
 @torch_api(method=False)
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+def linspace(start, end, steps, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    check_factory("linspace", layout, pin_memory)
     dt = _float_dtype(dtype)
     return _built(device, lambda xp: _linspace(xp, start, end, steps, dt.np), requires_grad)
 
@@ -236,7 +270,9 @@ def _linspace(xp, start, end, steps, np_dtype):
 
 
 @torch_api(method=False)
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None, pin_memory=False,
+             requires_grad=False):
+    check_factory("logspace", layout, pin_memory)
     dt = _float_dtype(dtype)
     return _built(device, lambda xp: xp.logspace(start, end, steps, base=base, dtype=np.float64).astype(dt.np),
                   requires_grad)
@@ -280,13 +316,15 @@ BFloat16Tensor = _legacy_type(_dtype.bfloat16, "BFloat16Tensor") if _dtype.bfloa
 # --- new_* methods ------------------------------------------------------------------------------
 
 @torch_api(function=False)
-def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    check_factory("new_tensor", layout, pin_memory)
     return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
 def _new(maker):
-    def make(self, *size, dtype=None, device=None, requires_grad=False, **kw):
-        return maker(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+    def make(self, *sizes, size=None, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return maker(*sizes, size=size, dtype=dtype or self.dtype, layout=layout, device=device or self.device,
+                     pin_memory=pin_memory, requires_grad=requires_grad)
     return make
 
 
@@ -308,9 +346,9 @@ def new(self, *args, device=None):
 
 
 @torch_api(function=False)
-def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
-                requires_grad=requires_grad)
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    return full(size, fill_value, dtype=dtype or self.dtype, layout=layout, device=device or self.device,
+                pin_memory=pin_memory, requires_grad=requires_grad)
 
 
 # --- random -------------------------------------------------------------------------------------
@@ -416,57 +454,79 @@ def _integers(generator, dev, low, high, shape, np_dtype):
     return _device_rng(generator, dev).integers(low, high, size=shape, dtype=np.int64).astype(np_dtype, copy=False)
 
 
-def _sampler(draw):
-    def make(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-        t = _T()._make(draw(generator, target_device(device), _size(size), _float_dtype(dtype).np))
+def _sampler(name, draw):
+    def make(*sizes, size=None, generator=None, dtype=None, layout=None, device=None, pin_memory=False,
+             requires_grad=False):
+        check_factory(name, layout, pin_memory)
+        t = _T()._make(draw(generator, target_device(device), _sizes(name, sizes, size), _float_dtype(dtype).np))
         if requires_grad:
             t.requires_grad = True
         return t
     return make
 
 
-rand = torch_api("rand", method=False)(_sampler(_uniform))
-randn = torch_api("randn", method=False)(_sampler(_standard_normal))
+rand = torch_api("rand", method=False)(_sampler("rand", _uniform))
+randn = torch_api("randn", method=False)(_sampler("randn", _standard_normal))
+
+
+def _random_like(sample):
+    def make(input, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
+             memory_format=None):
+        out = sample(*input.shape, generator=generator, dtype=dtype or input.dtype, layout=layout,
+                     device=device or input.device, pin_memory=pin_memory)
+        out = in_memory_format(out, memory_format, like=input)
+        return out.requires_grad_() if requires_grad else out
+    return make
+
+
+rand_like = torch_api("rand_like", method=False)(_random_like(rand))
+randn_like = torch_api("randn_like", method=False)(_random_like(randn))
+
+
+def _integer_result(t, requires_grad):
+    if requires_grad:       # torch's refusal, for an integer result
+        t.requires_grad = True
+    return t
 
 
 @torch_api(method=False)
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return rand(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
-
-
-@torch_api(method=False)
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
-
-
-@torch_api(method=False)
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randint(low, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False,
+            requires_grad=False):
+    check_factory("randint", layout, pin_memory)
     if size is None:                        # randint(high, size)
         low, high, size = 0, low, high
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
-    return _T()._make(_integers(generator, target_device(device), low, high, _size((size,)), dt.np))
+    return _integer_result(_T()._make(_integers(generator, target_device(device), low, high, _size((size,)), dt.np)),
+                           requires_grad)
 
 
 @torch_api(method=False)
-def randint_like(input, low=0, high=None, *, dtype=None, device=None):
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False,
+                 requires_grad=False, memory_format=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device)
+    out = randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype, layout=layout,
+                  device=device or input.device, pin_memory=pin_memory)
+    return _integer_result(in_memory_format(out, memory_format, like=input), requires_grad)
 
 
 @torch_api(method=False)
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randperm(n, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    check_factory("randperm", layout, pin_memory)
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
     dev = target_device(device)
     if dev.type == "cpu":
-        return _T()._make(_rng(generator).permutation(n).astype(dt.np))
-    return _T()._make(_uniform(generator, dev, (n,), np.float64).argsort().astype(dt.np))
+        return _integer_result(_T()._make(_rng(generator).permutation(n).astype(dt.np)), requires_grad)
+    return _integer_result(_T()._make(_uniform(generator, dev, (n,), np.float64).argsort().astype(dt.np)),
+                           requires_grad)
 
 
 @torch_api(method=False)
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False,
+           requires_grad=False):
+    check_factory("normal", layout, pin_memory)
     T = _T()
     if isinstance(mean, T) or isinstance(std, T):
         like = mean if isinstance(mean, T) else std
@@ -475,8 +535,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         return mean + noise * std
     np_dtype, dev = _float_dtype(dtype).np, target_device(device)
     if dev.type == "cpu":
-        return _T()._make(_rng(generator).normal(mean, std, size=_size((size,))).astype(np_dtype))
-    return _T()._make((mean + std * _standard_normal(generator, dev, _size((size,)), np.float64)).astype(np_dtype))
+        out = _T()._make(_rng(generator).normal(mean, std, size=_size((size,))).astype(np_dtype))
+    else:
+        out = _T()._make((mean + std * _standard_normal(generator, dev, _size((size,)), np.float64)).astype(np_dtype))
+    return out.requires_grad_() if requires_grad else out
 
 
 @torch_api(method=False)
@@ -564,12 +626,17 @@ def _inplace_sampler(draw, device_draw, node_name):
         else:
             values = device_draw(_device_rng(generator, self.device), self.shape, *args, **kwargs)
         return overwrite(self, values, node_name)
+    # its signature is the distribution's parameters (after the generator and the shape) and generator=
+    params = list(inspect.signature(draw).parameters.values())[2:]
+    fill.__signature__ = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)] + params +
+        [inspect.Parameter("generator", inspect.Parameter.KEYWORD_ONLY, default=None)])
     return fill
 
 
 torch_api("uniform_", function=False)(_inplace_sampler(
-    lambda rng, s, a=0.0, b=1.0: rng.uniform(a, b, s), lambda rng, s, a=0.0, b=1.0: a + (b - a) * rng.random(s),
-    "UniformBackward0"))
+    lambda rng, s, from_=0.0, to=1.0: rng.uniform(from_, to, s),
+    lambda rng, s, from_=0.0, to=1.0: from_ + (to - from_) * rng.random(s), "UniformBackward0"))
 torch_api("normal_", function=False)(_inplace_sampler(
     lambda rng, s, mean=0.0, std=1.0: rng.normal(mean, std, s),
     lambda rng, s, mean=0.0, std=1.0: mean + std * rng.standard_normal(s), "NormalBackward0"))

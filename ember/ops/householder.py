@@ -25,9 +25,10 @@ def geqrf(input):
 
 
 @torch_api()
-def orgqr(input, tau):
+def orgqr(input, input2):
+    """Q from geqrf's reflectors (input) and their scales (input2, torch's name for tau)."""
     from ..linalg import householder_product
-    return householder_product(input, tau)
+    return householder_product(input, input2)
 
 
 @torch_api()

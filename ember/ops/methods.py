@@ -185,7 +185,7 @@ def _not_compiled(message, error):
     return move
 
 
-def record_stream(self, stream):
+def record_stream(self, s):
     if self.device.type != "cuda":
         raise RuntimeError(f"record_stream: expected a CUDA tensor, got a tensor on {self.device}")
     # ember's CUDA memory is CuPy's pool, which has no per-stream reuse tracking to tell about this use

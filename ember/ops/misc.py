@@ -349,7 +349,7 @@ def while_loop(cond_fn, body_fn, carried_inputs):
 
 SYM = {
     "sym_int": lambda a: math.trunc(a) if isinstance(a, float) else int(a),
-    "sym_float": float, "sym_max": lambda a, b: builtins.max(a, b), "sym_min": lambda a, b: builtins.min(a, b),
+    "sym_float": lambda a: float(a), "sym_max": lambda a, b: builtins.max(a, b), "sym_min": lambda a, b: builtins.min(a, b),
     "sym_not": lambda a: not a, "sym_sqrt": lambda a: math.sqrt(a), "sym_sum": lambda *args: builtins.sum(args[0] if len(args) == 1 else args),
     "sym_ite": lambda b, t, f: t if b else f,
 }

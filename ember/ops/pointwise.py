@@ -10,8 +10,8 @@ from ..autograd.function import Op
 from ..return_types import return_type
 from ._registry import named, torch_api
 from ._registry import _inplace_variant
-from .elementwise import (NoGradBinary, _binary, _broadcast_check, _no_grad_binary, _operand, _cast, where, pow,
-                          mul, maximum, float_power)
+from .elementwise import (NoGradBinary, UNARY_OPS, _binary, _broadcast_check, _no_grad_binary, _operand, _cast,
+                          where, pow, mul, maximum, float_power)
 from .._tensor import Tensor
 
 
@@ -212,6 +212,21 @@ def float_power_(self, exponent):
 
 
 _float_power_inplace = _inplace_variant(float_power, "float_power")
+
+
+@torch_api(inplace=True)
+def round(input, *, decimals=0):
+    """Half to even, at `decimals` decimal places as torch: (input * 10 ** decimals).round() / 10 ** decimals."""
+    if not decimals:
+        return UNARY_OPS["round"].apply(input) if input.dtype is not _dtype.bool else _bool_round()
+    if not _dtype.is_float_array(input._data):
+        raise RuntimeError("round_cpu: decimals is only supported for floating point tensors")
+    scale = 10.0 ** decimals
+    return UNARY_OPS["round"].apply(input * scale) / scale
+
+
+def _bool_round():
+    raise NotImplementedError("\"round_vml_cpu\" not implemented for 'Bool'")
 
 
 torch_api("float_power", function=False)(float_power)

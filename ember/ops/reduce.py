@@ -168,6 +168,8 @@ _MEAN_DIM = renamed(Mean, "MeanBackward1")      # torch's node for a reduction o
 
 @torch_api()
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
     keep = input.isnan().logical_not()
     return nansum(input, dim, keepdim) / keep.sum(dim, keepdim)
 
@@ -395,7 +397,7 @@ _VALUES_AT = {name: renamed(ValuesAt, name) for name in ("MaxBackward0", "MinBac
 
 
 def _reduce_dim_op(name, kernel, arg_kernel):
-    def fn(input, dim=None, keepdim=False, *, out=None):
+    def fn(input, dim=None, keepdim=False):
         from .elementwise import maximum, minimum
         if isinstance(dim, _T()):                      # max(a, b) is the elementwise maximum
             return (maximum if name == "max" else minimum)(input, dim)

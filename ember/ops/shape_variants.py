@@ -30,13 +30,15 @@ def _inplace_view(view_op, node_name):
                 self._view_ver = self._vc[0]        # its history is the one just taken, not the base's
         return self
     inplace.__name__ = view_op.__name__ + "_"
+    inplace.__wrapped__ = view_op
     return inplace
 
 
 def _squeeze_(self, dim=None):
-    return _inplace_view(squeeze, "SqueezeBackward3" if dim is None else "SqueezeBackward4")(self, dim)
+    return (_SQUEEZE_ALL if dim is None else _SQUEEZE_DIMS)(self, dim)
 
 
+_SQUEEZE_ALL, _SQUEEZE_DIMS = _inplace_view(squeeze, "SqueezeBackward3"), _inplace_view(squeeze, "SqueezeBackward4")
 METHODS.update({
     "t_": _inplace_view(t, "TBackward1"),
     "transpose_": _inplace_view(transpose, "TransposeBackward1"),
@@ -57,6 +59,7 @@ def _copying(name, view_op):
             return type(out)(o.clone() for o in out)
         return out.clone()
     copy.__name__ = name
+    copy.__wrapped__ = view_op
     return copy
 
 
@@ -158,13 +161,25 @@ torch_api("vsplit")(_axis_split("vsplit", 2, lambda x: 0))
 torch_api("dsplit")(_axis_split("dsplit", 3, lambda x: 2))
 
 
-@torch_api(method=False)
-def atleast_3d(*tensors):
-    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
-        return tuple(atleast_3d(t) for t in tensors[0])
-    if len(tensors) != 1:
-        return tuple(atleast_3d(t) for t in tensors)
-    (input,) = tensors
+def _atleast(one):
+    """torch's atleast_*d: one tensor gives one, several (or a list of them) give a tuple."""
+    def fn(*tensors):
+        if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+            return tuple(one(t) for t in tensors[0])
+        return one(tensors[0]) if len(tensors) == 1 else tuple(one(t) for t in tensors)
+    fn.__name__ = "atleast_" + one.__name__[-2:]
+    return fn
+
+
+def _1d(input):
+    return input.reshape(1) if input.dim() == 0 else input
+
+
+def _2d(input):
+    return input.reshape(1, -1) if input.dim() < 2 else input
+
+
+def _3d(input):
     if input.dim() == 0:
         return input.reshape(1, 1, 1)
     if input.dim() == 1:
@@ -172,6 +187,10 @@ def atleast_3d(*tensors):
     if input.dim() == 2:
         return input.unsqueeze(-1)
     return input
+
+
+for _one in (_1d, _2d, _3d):
+    torch_api(f"atleast_{_one.__name__[1:]}", method=False)(_atleast(_one))
 
 
 @torch_api(method=False)
