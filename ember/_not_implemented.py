@@ -12,8 +12,8 @@ def _group(reason, names):
     return dict.fromkeys(names.split(), reason)
 
 
-_SPARSE_COMPRESSED = "ember's sparse tensors are COO only (ember.sparse); the compressed layouts (CSR, CSC, BSR, BSC) " \
-                     "are not implemented"
+_SPARSE_COMPRESSED = ("ember's sparse tensors are COO only (ember.sparse); the compressed layouts (CSR, CSC, BSR, "
+                      "BSC) are not implemented")
 _QUANTIZED = "ember has no quantized tensors or quantized kernels (torch.ao.quantization)"
 _JIT = "ember has no TorchScript compiler or IR (torch.jit.script/trace return the Python function itself)"
 _CUDA_KERNELS = "a binding of one vendor's kernel library (cuDNN, MIOpen, MKL-DNN, FBGEMM) that ember does not have"

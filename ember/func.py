@@ -52,8 +52,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
             out = func(*args, **kwargs)
             value, aux = out if has_aux else (out, None)
             if not isinstance(value, Tensor) or value.numel() != 1:
-                raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
-                                   f"{'tensor of shape ' + str(list(value.shape)) if isinstance(value, Tensor) else type(value).__name__}")
+                got = f"tensor of shape {list(value.shape)}" if isinstance(value, Tensor) else type(value).__name__
+                raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got {got}")
             inputs = [leaf for i in nums for leaf in _leaves(args[i])]
             grads = _autograd_grad(value, inputs, create_graph=True, allow_unused=True)
         grads = [g if g is not None else leaf.new_zeros(leaf.shape) for g, leaf in zip(grads, inputs)]
@@ -166,7 +166,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         for i in range(n):
             if randomness == "same":
                 set_rng_state(state)
-            sliced = [arg if d is None else _map(lambda t, d=d: t.select(d, i), arg) for arg, d in zip(args, dims)]
+            sliced = [arg if d is None else _map(lambda t, d=d, i=i: t.select(d, i), arg) for arg, d in zip(args, dims)]
             before = get_rng_state().numpy().tobytes() if randomness == "error" else None
             results.append(func(*sliced, **kwargs))
             if before is not None and get_rng_state().numpy().tobytes() != before:

@@ -178,7 +178,8 @@ def _specified(tensor, coo):
 
 def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
     if layout not in (None, sparse_coo) or blocksize is not None:
-        raise NotImplementedError(f"to_sparse(layout={layout}): ember has only the COO sparse layout (torch.sparse_coo)")
+        raise NotImplementedError(f"to_sparse(layout={layout}): ember has only the COO sparse layout "
+                                  "(torch.sparse_coo)")
     if coo_of(self) is not None:
         return self
     d = self.dim() if sparse_dim is None else sparse_dim
@@ -290,5 +291,6 @@ def sparse_repr(t):
 METHODS.update({"indices": indices, "values": values, "_indices": _indices, "_values": _values,
                 "coalesce": coalesce, "is_coalesced": is_coalesced, "sparse_dim": sparse_dim, "dense_dim": dense_dim,
                 "_nnz": _nnz, "to_dense": to_dense, "to_sparse": to_sparse,
-                "sparse_mask": sparse_mask, "smm": smm, "sspaddmm": sspaddmm, "to_sparse_coo": lambda self: to_sparse(self)})
+                "sparse_mask": sparse_mask, "smm": smm, "sspaddmm": sspaddmm,
+                "to_sparse_coo": lambda self: to_sparse(self)})
 TORCH_FUNCTIONS = {"sparse_coo_tensor": sparse_coo_tensor, "spmm": spmm, "smm": smm, "sspaddmm": sspaddmm}

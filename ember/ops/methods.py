@@ -213,7 +213,8 @@ def resize_as(self, tensor):
 _REMOVED = {
     "eig": "This function was deprecated since version 1.9 and is now removed. `torch.linalg.eig` returns complex "
            "tensors of dtype `cfloat` or `cdouble` rather than real tensors mimicking complex tensors.\n\n"
-           "L, V = torch.eig(A, eigenvectors=True) should be replaced with:\nL_complex, V_complex = torch.linalg.eig(A)",
+           "L, V = torch.eig(A, eigenvectors=True) should be replaced with:\n"
+           "L_complex, V_complex = torch.linalg.eig(A)",
     "lstsq": "This function was deprecated since version 1.9 and is now removed. `torch.lstsq` is deprecated in favor "
              "of `torch.linalg.lstsq`.\n`torch.linalg.lstsq` has reversed arguments and does not return the QR "
              "decomposition in the returned tuple.\n\nX, _ = torch.lstsq(B, A).solution[:A.size(1)]\nshould be "

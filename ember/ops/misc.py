@@ -167,7 +167,8 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
     order = list(physical_layout)
     if sorted(order) != list(range(len(size))):
         raise RuntimeError(f"physical_layout {order} must be a permutation of the dims of a size {list(size)} tensor")
-    out = zeros([size[d] for d in order], dtype=dtype, device=device).permute([order.index(d) for d in range(len(size))])
+    physical = zeros([size[d] for d in order], dtype=dtype, device=device)
+    out = physical.permute([order.index(d) for d in range(len(size))])
     return out.requires_grad_() if requires_grad else out
 
 
@@ -349,8 +350,9 @@ def while_loop(cond_fn, body_fn, carried_inputs):
 
 SYM = {
     "sym_int": lambda a: math.trunc(a) if isinstance(a, float) else int(a),
-    "sym_float": lambda a: float(a), "sym_max": lambda a, b: builtins.max(a, b), "sym_min": lambda a, b: builtins.min(a, b),
-    "sym_not": lambda a: not a, "sym_sqrt": lambda a: math.sqrt(a), "sym_sum": lambda *args: builtins.sum(args[0] if len(args) == 1 else args),
+    "sym_float": lambda a: float(a), "sym_max": lambda a, b: builtins.max(a, b),
+    "sym_min": lambda a, b: builtins.min(a, b), "sym_not": lambda a: not a, "sym_sqrt": lambda a: math.sqrt(a),
+    "sym_sum": lambda *args: builtins.sum(args[0] if len(args) == 1 else args),
     "sym_ite": lambda b, t, f: t if b else f,
 }
 for _name, _fn in SYM.items():

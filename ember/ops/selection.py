@@ -136,8 +136,9 @@ def _prod_grads(g, x, src, out, dim, index, include_self, keep):
     nonzero_product = where(x_zero, 1.0, x_counts).index_reduce(dim, index, where(src_zero, 1.0, src), "prod")
     others_x = where(x_zero, where(zeros_in_group == 1, nonzero_product, 0.0), out / where(x_zero, 1.0, x))
     out_at = out.index_select(dim, index)
-    others_src = where(src_zero, where(zeros_in_group.index_select(dim, index) == 1,
-                                       nonzero_product.index_select(dim, index), 0.0), out_at / where(src_zero, 1.0, src))
+    only_zero = zeros_in_group.index_select(dim, index) == 1
+    others_src = where(src_zero, where(only_zero, nonzero_product.index_select(dim, index), 0.0),
+                       out_at / where(src_zero, 1.0, src))
     gx = g * others_x if include_self else where(keep, g, 0.0)
     return gx, None, None, g.index_select(dim, index) * others_src, None, None
 
