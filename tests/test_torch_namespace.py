@@ -477,3 +477,13 @@ def test_return_types_module_lists_torchs():
     for name in ("max", "min", "sort", "topk", "median", "mode", "kthvalue", "cummax", "cummin", "aminmax", "frexp",
                  "histogram", "histogramdd", "geqrf", "slogdet", "svd", "qr", "linalg_eigh", "max_out"):
         assert getattr(ember.return_types, name).n_fields == getattr(torch.return_types, name).n_fields
+
+
+def test_utils_dlpack_round_trips_sharing_memory():
+    import numpy
+    t = ember.arange(3.0)
+    back = ember.utils.dlpack.from_dlpack(ember.utils.dlpack.to_dlpack(t))
+    back[0] = 7.0
+    assert t[0].item() == 7.0 and int(ember.utils.dlpack.DLDeviceType.kDLCPU) == \
+        int(torch.utils.dlpack.DLDeviceType.kDLCPU) and t.__dlpack_device__()[0] == ember.utils.dlpack.DLDeviceType.kDLCPU
+    assert numpy.from_dlpack(back).tolist() == [7.0, 1.0, 2.0]

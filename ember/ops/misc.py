@@ -123,7 +123,9 @@ class _Capsule:
 
 @torch_api(method=False)
 def to_dlpack(tensor):
-    return tensor.__dlpack__()
+    # a versioned capsule: it carries the read-only flag, so the array read back from it is writable (a legacy
+    # capsule cannot say, and NumPy then reads it as read-only)
+    return tensor.__dlpack__(max_version=(1, 0))
 
 
 def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
