@@ -222,6 +222,16 @@ def test_integer_method_matches_torch(name, fn):
     check(fn, arrays=[_ints(3), _ints(4, 1, 5)], grad=False)
 
 
+def test_adjoints_conjugate_complex_tensors_as_torch():
+    z = np.array([[1 + 2j, 3 - 1j], [0.5j, 2]], dtype=np.complex64)
+    for attr in ("mH", "H"):
+        np.testing.assert_array_equal(getattr(ember.tensor(z), attr).numpy(),
+                                      getattr(torch.tensor(z), attr).resolve_conj().numpy())
+    np.testing.assert_array_equal(ember.tensor(z).adjoint().numpy(), torch.tensor(z).adjoint().resolve_conj().numpy())
+    with pytest.raises(RuntimeError, match="tensor.H is only supported on matrices"):
+        ember.ones(2, 2, 2).H
+
+
 def test_float_power_inplace_refuses_float32_as_torch():
     for lib in (ember, torch):
         with pytest.raises(RuntimeError, match="the base given to float_power_ has dtype Float but the operation's "

@@ -197,7 +197,8 @@ def _mT_prop(self):
 
 @torch_api()
 def adjoint(input):
-    return transpose(input, -2, -1)
+    out = transpose(input, -2, -1)
+    return out.conj() if out.is_complex() else out
 
 
 @torch_api()
