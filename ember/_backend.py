@@ -498,9 +498,9 @@ def as_device(spec):
     return spec if isinstance(spec, device) else device(spec)
 
 
-def set_default_device(dev):
+def set_default_device(device):
     """torch.set_default_device: where creation functions (zeros, tensor, randn, ...) allocate by default."""
-    _default_devices[0] = CPU if dev is None else as_device(dev)
+    _default_devices[0] = CPU if device is None else as_device(device)
 
 
 def get_default_device():

@@ -158,7 +158,10 @@ class Tensor:
             else self._data.data.ptr
 
     def is_contiguous(self, memory_format=None):
-        return self._data.flags["C_CONTIGUOUS"]
+        from ._formats import contiguous_format, dim_order_of, has_dim_order
+        if memory_format is None or memory_format is contiguous_format:
+            return self._data.flags["C_CONTIGUOUS"]
+        return self._data.ndim in (4, 5) and has_dim_order(self._data, dim_order_of(memory_format, self._data.ndim))
 
     def is_floating_point(self):
         return _dtype.is_float_array(self._data)
@@ -196,11 +199,16 @@ class Tensor:
 
     # devices, layouts and kinds of tensor ember does not have: always False, as torch's on a CPU tensor
     is_xpu = is_mps = is_meta = is_ipu = is_mtia = is_maia = is_vulkan = is_xla = is_mkldnn = \
-        is_sparse = is_sparse_csr = is_quantized = is_nested = property(lambda self: False)
+        is_sparse_csr = is_quantized = is_nested = property(lambda self: False)
+
+    @property
+    def is_sparse(self):
+        return "_coo" in self.__dict__       # ember.sparse: a dense-backed COO tensor
 
     @property
     def layout(self):
-        return "torch.strided"
+        from .sparse import layout_of
+        return layout_of(self)
 
     @property
     def _version(self):

@@ -130,7 +130,7 @@ def _inplace_variant(fn, name):
             return self._inplace_assign(fn(_snapshot(self), *args, **kwargs), expanded_ok)
         return self._inplace_assign(fn(self, *args, **kwargs), expanded_ok)
     inplace.__name__ = inplace.__qualname__ = fn.__name__ + "_"
-    inplace.__wrapped__ = fn
+    inplace.__wrapped__ = fn        # its signature is the op's (inspect.signature, help())
     return inplace
 
 
@@ -163,9 +163,16 @@ def named(tensor, node_name):
     return tensor
 
 
+_INSTALLED = {}      # name -> the function install_methods put on Tensor
+
+
 def install_methods(tensor_cls):
+    """Put the registry's methods on Tensor: new names, and names whose registry entry changed since (an op family
+    loaded later may give an op torch's exact signature); never over a method Tensor defines itself."""
     global _tensor_cls
     _tensor_cls = tensor_cls
     for name, fn in METHODS.items():
-        if name not in tensor_cls.__dict__:
+        current = tensor_cls.__dict__.get(name)
+        if current is None or current is _INSTALLED.get(name) and current is not fn:
             setattr(tensor_cls, name, fn)
+            _INSTALLED[name] = fn

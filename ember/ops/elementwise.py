@@ -719,9 +719,15 @@ def bitwise_not(input):
     return NoGradUnary.apply(input, np.invert)
 
 
+def _elementwise_test(kernel):
+    def test(input):
+        return NoGradUnary.apply(input, kernel)
+    return test
+
+
 for _name, _kernel in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.isfinite),
                        ("isposinf", np.isposinf), ("isneginf", np.isneginf), ("signbit", np.signbit)):
-    torch_api(_name)(lambda input, _k=_kernel: NoGradUnary.apply(input, _k))
+    torch_api(_name)(_elementwise_test(_kernel))
 
 
 @torch_api()
@@ -1001,8 +1007,12 @@ def logaddexp(input, other):
 
 @torch_api(inplace=True)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    return NoGradUnary.apply(input, lambda x: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)) \
-        if not input.requires_grad else where(input.isnan(), nan, input)
+    if not input.requires_grad:
+        return NoGradUnary.apply(input, lambda x: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf))
+    from .._typeinfo import finfo
+    info = finfo(input.dtype)
+    return where(input.isnan(), nan, where(input.isposinf(), info.max if posinf is None else posinf,
+                                           where(input.isneginf(), info.min if neginf is None else neginf, input)))
 
 
 @torch_api()

@@ -1311,6 +1311,8 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     side = side or ("right" if right else "left")
     seq = sorted_sequence._data
     xp = array_module(seq)
+    if sorter is not None:      # the order that sorts an unsorted sequence
+        seq = xp.take_along_axis(seq, sorter._data, axis=-1)
     vals = values._data if isinstance(values, _T()) else xp.asarray(values)
     if seq.ndim == 1:
         out = xp.searchsorted(seq, vals, side=side)
@@ -1318,6 +1320,20 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
         out = xp.stack([xp.searchsorted(s, v, side=side) for s, v in
                         zip(seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1]))]).reshape(vals.shape)
     return _T()._make(xp.asarray(out).astype(np.int32 if out_int32 else np.int64))
+
+
+def _unique_consecutive_slices(input, return_inverse, return_counts, d):
+    """unique_consecutive along dim d: runs of equal slices collapse to one."""
+    arr = input._data
+    xp = array_module(arr)
+    rows = xp.moveaxis(arr, d, 0).reshape(arr.shape[d], -1)
+    keep = xp.concatenate([xp.ones(min(1, rows.shape[0]), np.bool_), (rows[1:] != rows[:-1]).any(1)])
+    out = [_T()._make(xp.compress(keep, arr, axis=d))]
+    if return_inverse:
+        out.append(_T()._make((xp.cumsum(keep) - 1).astype(np.int64)))
+    if return_counts:
+        out.append(_T()._make(xp.diff(xp.nonzero(xp.concatenate([keep, xp.ones(1, np.bool_)]))[0]).astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 @torch_api()
@@ -1347,6 +1363,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 @torch_api()
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    if dim is not None:
+        return _unique_consecutive_slices(input, return_inverse, return_counts, input._dim(dim))
     arr = input._data.reshape(-1)
     if arr.size == 0:
         return _T()._make(arr)

@@ -203,6 +203,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     if not _dtype.is_float_array(input._data):
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
                            f"{_dtype.scalar_type_name(input.dtype)}")
+    if dtype is not None:
+        input = input.to(dtype)
     keep = input.isnan().logical_not()
     return nansum(input, dim, keepdim) / keep.sum(dim, keepdim)
 
@@ -491,7 +493,7 @@ _VALUES_AT = {name: renamed(ValuesAt, name) for name in ("MaxBackward0", "MinBac
 
 
 def _reduce_dim_op(name, kernel, arg_kernel):
-    def fn(input, dim=None, keepdim=False, *, out=None):
+    def fn(input, dim=None, keepdim=False):
         from .elementwise import maximum, minimum
         if isinstance(dim, _T()):                      # max(a, b) is the elementwise maximum
             return (maximum if name == "max" else minimum)(input, dim)

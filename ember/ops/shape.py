@@ -8,6 +8,7 @@ from .._backend import array_module, diagonal_view, memory_layout, storage_strid
 from ..autograd.function import Op, renamed
 from ..autograd.grad_mode import state
 from ..autograd.graph import sum_to_shape
+from .. import _formats
 from ._registry import named, torch_api
 from .._tensor import Tensor
 
@@ -196,7 +197,8 @@ def _mT_prop(self):
 
 @torch_api()
 def adjoint(input):
-    return transpose(input, -2, -1)
+    out = transpose(input, -2, -1)
+    return out.conj() if out.is_complex() else out
 
 
 @torch_api()
@@ -851,10 +853,12 @@ def resize_(self, *sizes, memory_format=None):
         grown = array_module(flat).zeros(n, flat.dtype)
         grown[:flat.size] = flat
         self._data = grown.reshape(shape)
+    if memory_format is not None and memory_format is not _formats.preserve_format:
+        _formats.in_memory_format(self, memory_format)      # torch lays the resized memory out so
     self._vc[0] += 1
     return self
 
 
 @torch_api(function=False)
 def resize_as_(self, the_template, memory_format=None):
-    return resize_(self, *the_template.shape)
+    return resize_(self, *the_template.shape, memory_format=memory_format)

@@ -463,12 +463,7 @@ def _polygamma_method(self, n):
     return polygamma(n, self)
 
 
-def _polygamma_inplace(self, n):
-    return self._inplace_assign(polygamma(n, self))
-
-
-torch_api("polygamma", function=False)(_polygamma_method)
-torch_api("polygamma_", function=False)(_polygamma_inplace)
+torch_api("polygamma", function=False, inplace=True)(_polygamma_method)
 
 
 @torch_api(inplace=True)

@@ -328,8 +328,7 @@ class Module:
         from ...ops.convert import _parse_to
         kwargs = dict(kwargs)
         kwargs.pop("non_blocking", None)        # copies are synchronous here: the result is the same
-        if kwargs.pop("memory_format", None) is not None:
-            raise NotImplementedError("Module.to(memory_format=...): ember keeps every tensor's layout")
+        memory_format = kwargs.pop("memory_format", None)
         unknown = set(kwargs) - {"device", "dtype"}
         if unknown:
             raise TypeError(f"to() received an invalid combination of arguments - got unexpected keyword argument(s) "
@@ -339,7 +338,9 @@ class Module:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}")
 
         def convert(t):
-            return t.to(device=dev, dtype=dt if t.is_floating_point() else None)
+            # torch lays out the 4-d and 5-d tensors (conv weights) in memory_format, the others as they are
+            fmt = memory_format if t.dim() in (4, 5) else None
+            return t.to(device=dev, dtype=dt if t.is_floating_point() else None, memory_format=fmt)
         return self._apply(convert)
 
     def cuda(self, device=None):
@@ -364,7 +365,7 @@ class Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def share_memory(self):
-        return self
+        return self._apply(lambda t: t.share_memory_())
 
     def to_empty(self, *, device, recurse=True):
         from ...ops.creation import empty_like
