@@ -67,6 +67,7 @@ _importlib.import_module(".ops.aliases", __name__).install()
 from . import storage as _storage, sparse as _sparse  # noqa: E402
 _ops.METHODS.update(_storage.METHODS)
 globals().update(_sparse.TORCH_FUNCTIONS)
+_ops.finish_surfaces()
 _ops.install_methods(Tensor)
 _ops.methods.install(Tensor)
 # new names, and names whose registry entry a later family replaced (torch's exact signature for an alias ...)

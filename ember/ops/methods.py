@@ -8,7 +8,7 @@ import numpy as np
 from .. import _dtype
 from .._backend import array_module
 from .._tensor import Tensor
-from ._registry import METHODS, named, torch_api
+from ._registry import METHODS, _with_numpy_keywords, named, torch_api
 from .shape import transpose
 
 
@@ -238,6 +238,18 @@ def _removed(name):
     return removed
 
 
+def _removed_method(name, takes_other=False):
+    """Tensor.<name> with torch's parameters (so Python names a wrong argument as torch does), raising its removal."""
+    if not takes_other:
+        def removed(self, eigenvectors=False):
+            raise RuntimeError(_REMOVED[name])
+    else:
+        def removed(self, other):
+            raise RuntimeError(_REMOVED[name])
+    removed.__name__ = removed.__qualname__ = name
+    return removed
+
+
 def reinforce(self, reward):
     raise RuntimeError("reinforce() was removed.\nUse torch.distributions instead.\n"
                        "See https://pytorch.org/docs/main/distributions.html")
@@ -265,7 +277,7 @@ def _set_grad_dtype(self, value):
 
 
 METHODS.update({
-    "is_same_size": is_same_size, "is_nonzero": is_nonzero, "is_signed": is_signed,
+    "is_same_size": _with_numpy_keywords(is_same_size, "is_same_size", ("other",)), "is_nonzero": is_nonzero, "is_signed": is_signed,
     "is_distributed": is_distributed, "dim_order": dim_order, "const_data_ptr": Tensor.data_ptr,
     "apply_": apply_, "map_": map_, "map2_": map2_, "new_empty_strided": new_empty_strided,
     "module_load": module_load, "as_subclass": as_subclass, "record_stream": record_stream,
@@ -273,7 +285,8 @@ METHODS.update({
     "mtia": _not_compiled("Torch not compiled with MTIA enabled", AssertionError),
     "ipu": _not_compiled("PyTorch is not linked with support for ipu devices", RuntimeError),
     "resize": resize, "resize_as": resize_as, "reinforce": reinforce,
-    **{name: _removed(name) for name in ("eig", "lstsq", "solve", "symeig")},
+    "eig": _removed_method("eig"), "lstsq": _removed_method("lstsq", takes_other=True),
+    "solve": _removed_method("solve", takes_other=True), "symeig": _removed_method("symeig"),
 })
 
 PROPERTIES = {

@@ -34,6 +34,13 @@ def _inplace_view(view_op, node_name):
     return inplace
 
 
+def _swapaxes(input, axis0, axis1):         # torch's names for swapaxes_'s parameters
+    return transpose(input, axis0, axis1)
+
+
+_swapaxes.__name__ = "swapaxes"
+
+
 def _squeeze_(self, dim=None):
     return (_SQUEEZE_ALL if dim is None else _SQUEEZE_DIMS)(self, dim)
 
@@ -43,7 +50,7 @@ METHODS.update({
     "t_": _inplace_view(t, "TBackward1"),
     "transpose_": _inplace_view(transpose, "TransposeBackward1"),
     "swapdims_": _inplace_view(transpose, "TransposeBackward1"),
-    "swapaxes_": _inplace_view(transpose, "TransposeBackward1"),
+    "swapaxes_": _inplace_view(_swapaxes, "TransposeBackward1"),
     "squeeze_": _squeeze_,
     "unsqueeze_": _inplace_view(unsqueeze, "UnsqueezeBackward1"),
     "as_strided_": _inplace_view(as_strided, "AsStridedBackward1"),
@@ -53,8 +60,8 @@ METHODS.update({
 # --- copies of views ----------------------------------------------------------------------------------------
 
 def _copying(name, view_op):
-    def copy(input, *args, **kwargs):
-        out = view_op(input, *args, **kwargs)
+    def copy(*args, **kwargs):     # (so Python's messages about the arguments name the view op)
+        out = view_op(*args, **kwargs)
         if isinstance(out, (tuple, list)):
             return type(out)(o.clone() for o in out)
         return out.clone()
@@ -82,6 +89,8 @@ _VIEW_OPS = {
     "indices": lambda input: input.indices(), "values": lambda input: input.values(),
 }
 for _name, _op in _VIEW_OPS.items():
+    if _op.__name__ == "<lambda>":
+        _op.__name__ = _op.__qualname__ = _name + "_copy"
     torch_api(_name + "_copy", method=False)(_copying(_name + "_copy", _op))
 
 
