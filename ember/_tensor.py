@@ -2,6 +2,10 @@
 
 The math lives in ember/ops; those functions are installed as methods by `ember.ops._registry`.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from . import _dtype
@@ -10,6 +14,14 @@ from .autograd.grad_mode import state
 from .autograd import graph
 from .autograd import views as _views
 from . import autograd as _autograd      # half-initialised here: .backward is read at call time
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from ._tensor_methods import TensorMethods as _TensorMethods   # the surface ember.ops installs at import
+    from ._typing import Device, DeviceLike, DType, Number, _bool, _float, _int
+else:
+    _TensorMethods = object
 
 
 class Size(tuple):
@@ -31,7 +43,7 @@ class Size(tuple):
         return Size(r) if isinstance(item, slice) else r
 
 
-class Tensor:
+class Tensor(_TensorMethods):
     # _vc: the version counter ([n]), shared by every tensor that views the same memory. _base: the tensor
     # whose memory this one views. _view_ver (see autograd/views.py): for a view made by a view op, the
     # version at which its history last agreed with its base's (NO_GRAD_VIEW if made in no_grad mode)
