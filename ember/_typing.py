@@ -7,8 +7,8 @@ and bool, and ember has dtypes of those names: inside those scopes the bare name
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
-from typing import Union
+from collections.abc import Iterable, Sequence
+from typing import Any, Union
 
 from ._backend import device
 from ._dtype import dtype
@@ -28,3 +28,7 @@ DType = dtype
 Device = device
 DeviceLike = Union[device, str, _int, None]
 """Where torch takes a device: ember.device, "cpu", "cuda:0", a CUDA index, or None."""
+_size_any = Union[_int, tuple[_int, ...]]
+"""A kernel size, stride, padding or dilation: one int for every dim, or one per dim."""
+ParamsT = Union[Iterable[Tensor], Iterable[dict[str, Any]], Iterable[tuple[str, Tensor]]]
+"""What an optimizer takes: tensors, param groups (dicts), or named parameters."""

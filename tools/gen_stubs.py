@@ -103,7 +103,7 @@ def _signature(fn, *, method=False, add_out=False, operator=False):
         elif p.kind is inspect.Parameter.VAR_KEYWORD:
             text = "**" + text
         ann = _annotation(p.annotation)
-        if ann is None and p.name != "self":
+        if ann is None and not (method and p.name == "self"):
             ann = "Any"
         if ann is not None:
             text += ": " + ann

@@ -3,12 +3,15 @@
 Subclasses update `p._data` in place with vectorised array ops (no graph nodes), following the
 `_single_tensor_*` functions of torch/optim; the small array kernels they share are in `_kernels.py`.
 """
+from __future__ import annotations
+
 import functools
 import itertools
 import warnings
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from copy import deepcopy
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,6 +19,11 @@ from .. import _dtype
 from .._backend import cupy_module
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .._typing import ParamsT
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 
@@ -29,8 +37,8 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
-_global_step_pre_hooks = OrderedDict()
-_global_step_post_hooks = OrderedDict()
+_global_step_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_step_post_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _hook_ids = itertools.count()
 
 
@@ -148,7 +156,7 @@ class Optimizer:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
     # keys a param group saved by an older torch may lack, with the values torch fills in (per optimizer)
-    _legacy_group_defaults = {}
+    _legacy_group_defaults: dict[str, Any] = {}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
