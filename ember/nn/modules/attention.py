@@ -10,11 +10,8 @@ from .linear import Linear
 from .module import Module
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-
     from ..._tensor import Tensor
-    from ..._typing import DeviceLike, DType, _size_any
-    from .module import Module
+    from ..._typing import DeviceLike, DType
 
 __all__ = ["MultiheadAttention"]
 

@@ -11,11 +11,7 @@ from .module import Module, _addindent
 from ..parameter import Parameter
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-
     from ..._tensor import Tensor
-    from ..._typing import DeviceLike, DType, _size_any
-    from .module import Module
 
 
 class Container(Module):

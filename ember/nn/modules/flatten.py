@@ -5,11 +5,7 @@ from typing import TYPE_CHECKING, Any
 from .module import Module
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-
     from ..._tensor import Tensor
-    from ..._typing import DeviceLike, DType, _size_any
-    from .module import Module
 
 __all__ = ["Flatten", "Unflatten"]
 

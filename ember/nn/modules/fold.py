@@ -6,11 +6,10 @@ from ...ops.conv import fold, unfold
 from .module import Module
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from ..._tensor import Tensor
-    from ..._typing import DeviceLike, DType, _size_any
-    from .module import Module
+    from ..._typing import _size_any
 
 __all__ = ["Fold", "Unfold"]
 

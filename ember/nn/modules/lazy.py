@@ -6,21 +6,12 @@ in torch), runs reset_parameters, and the module becomes its `cls_to_become` (La
 load_state_dict materialises them from the checkpoint's shapes instead (the first call then takes the sizes
 from them: torch leaves in_features etc. at 0, which ember's input checks would refuse).
 """
-from __future__ import annotations
-
 import itertools
-
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...autograd.grad_mode import no_grad
 from ..parameter import is_lazy
 
-if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-
-    from ..._tensor import Tensor
-    from ..._typing import DeviceLike, DType, _size_any
-    from .module import Module
 
 __all__ = ["LazyModuleMixin"]
 

@@ -9,11 +9,10 @@ from ..parameter import Parameter
 from .module import Module
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from ..._tensor import Tensor
-    from ..._typing import DeviceLike, DType, _size_any
-    from .module import Module
+    from ..._typing import DeviceLike, DType
 
 __all__ = ["LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm"]
 

@@ -6,11 +6,7 @@ from ...ops.conv import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from .module import Module
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-
     from ..._tensor import Tensor
-    from ..._typing import DeviceLike, DType, _size_any
-    from .module import Module
 
 __all__ = ["PixelShuffle", "PixelUnshuffle", "ChannelShuffle"]
 

@@ -24,11 +24,9 @@ from .normalization import LayerNorm
 from ..init import xavier_uniform_
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
 
-    from ..._tensor import Tensor
-    from ..._typing import DeviceLike, DType, _size_any
-    from .module import Module
+    from ..._typing import DeviceLike, DType
 
 __all__ = ["TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder",
            "Transformer"]

@@ -6,11 +6,7 @@ from ...ops.pool import interpolate
 from .module import Module
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-
     from ..._tensor import Tensor
-    from ..._typing import DeviceLike, DType, _size_any
-    from .module import Module
 
 __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
 
