@@ -2,6 +2,10 @@
 
 The math lives in ember/ops; those functions are installed as methods by `ember.ops._registry`.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from . import _dtype
@@ -10,6 +14,14 @@ from .autograd.grad_mode import state
 from .autograd import graph
 from .autograd import views as _views
 from . import autograd as _autograd      # half-initialised here: .backward is read at call time
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from ._tensor_methods import TensorMethods as _TensorMethods   # the surface ember.ops installs at import
+    from ._typing import Device, DType, Number, _bool, _int
+else:
+    _TensorMethods = object
 
 
 class Size(tuple):
@@ -31,7 +43,8 @@ class Size(tuple):
         return Size(r) if isinstance(item, slice) else r
 
 
-class Tensor:
+class Tensor(_TensorMethods):
+    grad: Tensor | None
     # _vc: the version counter ([n]), shared by every tensor that views the same memory. _base: the tensor
     # whose memory this one views. _view_ver (see autograd/views.py): for a view made by a view op, the
     # version at which its history last agreed with its base's (NO_GRAD_VIEW if made in no_grad mode)
@@ -88,7 +101,7 @@ class Tensor:
 
     # --- metadata -------------------------------------------------------------------------
     @property
-    def requires_grad(self):
+    def requires_grad(self) -> _bool:
         if self._view_ver is not None and self._view_ver != self._vc[0]:
             if getattr(self, "_multi_output_view", None) is not None:
                 return self._rg or self._base._rg       # its history cannot be taken (torch raises on grad_fn)
@@ -108,33 +121,33 @@ class Tensor:
         self._rg = value
 
     @property
-    def dtype(self):
+    def dtype(self) -> DType:
         return _dtype._BY_NP[self._data.dtype]
 
     @property
-    def shape(self):
+    def shape(self) -> Size:
         return Size(self._data.shape)
 
-    def size(self, dim=None):
+    def size(self, dim: _int | None = None) -> Any:
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[self._dim(dim)]
 
     @property
-    def ndim(self):
+    def ndim(self) -> _int:
         return self._data.ndim
 
-    def dim(self):
+    def dim(self) -> _int:
         return self._data.ndim
 
     ndimension = dim
 
-    def numel(self):
+    def numel(self) -> _int:
         return self._data.size
 
     nelement = numel
 
-    def element_size(self):
+    def element_size(self) -> _int:
         return self._data.itemsize
 
     def stride(self, dim=None):
@@ -163,7 +176,7 @@ class Tensor:
             return self._data.flags["C_CONTIGUOUS"]
         return self._data.ndim in (4, 5) and has_dim_order(self._data, dim_order_of(memory_format, self._data.ndim))
 
-    def is_floating_point(self):
+    def is_floating_point(self) -> _bool:
         return _dtype.is_float_array(self._data)
 
     @property
@@ -177,11 +190,11 @@ class Tensor:
         self._grad_fn = node
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> _bool:
         return self.grad_fn is None
 
     @property
-    def device(self):
+    def device(self) -> Device:
         return device_of(self._data)
 
     def get_device(self):
@@ -241,16 +254,17 @@ class Tensor:
         return dim + n if dim < 0 else dim
 
     # --- autograd -------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    def backward(self, gradient: Tensor | None = None, retain_graph: _bool | None = None, create_graph: _bool = False,
+                 inputs: Any = None) -> None:
         _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
-    def detach(self):
+    def detach(self) -> Tensor:
         t = Tensor._make(self._data)
         t._vc = self._vc
         t._base = self._base
         return t
 
-    def detach_(self):
+    def detach_(self) -> Tensor:
         if self._view_ver is not None and self._base.requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
@@ -258,11 +272,11 @@ class Tensor:
         self._rg = False
         return self
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: _bool = True) -> Tensor:
         self.requires_grad = requires_grad
         return self
 
-    def retain_grad(self):
+    def retain_grad(self) -> None:
         if self.grad_fn is None:
             return
         if self.grad_fn._retained is None:
@@ -275,7 +289,7 @@ class Tensor:
         fn = self.grad_fn
         return fn is not None and fn._retained is not None and self._output_nr in fn._retained
 
-    def register_hook(self, hook):
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._hooks is None:
@@ -296,7 +310,7 @@ class Tensor:
         return graph._RemovableHandle(self._post_acc_hooks, hook)
 
     # --- conversion to Python / NumPy ---------------------------------------------------------
-    def numpy(self, *, force=False):
+    def numpy(self, *, force: _bool = False) -> Any:
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if array_module(self._data) is not np:
@@ -313,12 +327,12 @@ class Tensor:
         arr = self._data
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
-    def item(self):
+    def item(self) -> Number:
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
         return self._data.reshape(()).item() if array_module(self._data) is np else self._data.item()
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return to_host(self._data).tolist()
 
     def __float__(self):
@@ -341,12 +355,12 @@ class Tensor:
     def __complex__(self):
         return complex(self.item())
 
-    def __len__(self):
+    def __len__(self) -> _int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))

@@ -1,6 +1,9 @@
 """Adafactor (torch/optim/_adafactor.py, _single_tensor_adafactor): Adam's second moment kept factored as
 row and column means of g^2 for a matrix (a full variance for a vector), a step that decays as step**beta2_decay,
 the update scaled by the parameter's RMS and clipped by its own RMS over d."""
+from __future__ import annotations
+
+from typing import Any
 import math
 
 import numpy as np
@@ -8,6 +11,7 @@ import numpy as np
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
 from . import _kernels as K
+
 
 __all__ = ["Adafactor"]
 
@@ -37,7 +41,7 @@ class Adafactor(Optimizer):
         super().__init__(params, defaults)
 
     @_step_no_grad
-    def step(self):
+    def step(self) -> Any:
         for group in self.param_groups:
             lr, d, wd = float(group["lr"]), group["d"], group["weight_decay"]
             eps1, eps2 = group["eps"]

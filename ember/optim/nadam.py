@@ -1,17 +1,24 @@
 """NAdam: Adam with Nesterov momentum and a momentum-decay schedule (torch/optim/nadam.py)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 from .._backend import array_module
 from .._tensor import Tensor
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
 from .adam import _check_adam_args
 from . import _kernels as K
 
+if TYPE_CHECKING:
+    from .._typing import ParamsT
+
 __all__ = ["NAdam"]
 
 
 class NAdam(Optimizer):
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
-                 differentiable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False) -> None:
         _check_adam_args(lr, betas, eps, weight_decay)
         if not 0.0 <= momentum_decay:
             raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
@@ -31,7 +38,7 @@ class NAdam(Optimizer):
                 p_state["mu_product"] = _scalar_state(float(mu_product))
 
     @_step_no_grad
-    def step(self):
+    def step(self) -> Any:
         for group in self.param_groups:
             lr, eps, wd = float(group["lr"]), group["eps"], group["weight_decay"]
             momentum_decay = group["momentum_decay"]
