@@ -8,7 +8,7 @@ import functools
 
 from ..autograd.function import rename
 from ..autograd.grad_mode import state
-from .._tensor import check_overlap
+from .._tensor import Tensor, check_overlap
 from ..autograd.views import check_inplace
 
 FUNCTIONS = {}
@@ -23,9 +23,6 @@ WITHOUT_NUMPY_KEYWORDS = frozenset({"norm", "split", "unique", "unique_consecuti
 # functions whose `input` torch also takes as a Python number (torch.add(2, t), torch.pow(2, t))
 NUMBER_INPUT = frozenset({"add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
                           "floor_divide", "remainder", "pow", "float_power", "xlogy", "bucketize", "rsub"})
-
-_tensor_cls = None      # set by install_methods: ember._tensor imports this package
-
 
 def _parameters(fn):
     code = fn.__code__
@@ -78,7 +75,7 @@ def _function(fn, name):
 
     def check_input(args, kwargs):
         given = args[0] if args else kwargs.get("input", kwargs.get("x", kwargs.get("a", kwargs.get("x1"))))
-        if not isinstance(given, _tensor_cls) and not isinstance(given, accepted) and (args or given is not None):
+        if not isinstance(given, Tensor) and not isinstance(given, accepted) and (args or given is not None):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(given)}")
     return _with_out(fn, check_input)
 
@@ -163,16 +160,8 @@ def named(tensor, node_name):
     return tensor
 
 
-_INSTALLED = {}      # name -> the function install_methods put on Tensor
-
-
 def install_methods(tensor_cls):
-    """Put the registry's methods on Tensor: new names, and names whose registry entry changed since (an op family
-    loaded later may give an op torch's exact signature); never over a method Tensor defines itself."""
-    global _tensor_cls
-    _tensor_cls = tensor_cls
+    """Put the registry's methods on Tensor, never over a method Tensor defines itself."""
     for name, fn in METHODS.items():
-        current = tensor_cls.__dict__.get(name)
-        if current is None or current is _INSTALLED.get(name) and current is not fn:
+        if name not in tensor_cls.__dict__:
             setattr(tensor_cls, name, fn)
-            _INSTALLED[name] = fn

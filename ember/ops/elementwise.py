@@ -12,10 +12,6 @@ from .reduce import widened
 from .._tensor import Tensor
 
 
-def _tensor_cls():
-    return Tensor
-
-
 def _need(ctx, i):
     return ctx._record and ctx.needs_input_grad[i]
 
@@ -23,7 +19,7 @@ def _need(ctx, i):
 def _operand(x):
     """Tensors and Python scalars pass through, a NumPy array becomes a tensor; anything else (a list, a
     string, None) is a TypeError, as torch's operators and arithmetic functions give."""
-    if isinstance(x, (int, float, bool)) or isinstance(x, _tensor_cls()):
+    if isinstance(x, (int, float, bool)) or isinstance(x, Tensor):
         return x
     if isinstance(x, np.generic):
         return x.item()
@@ -35,7 +31,7 @@ def _operand(x):
 
 
 def _cast(x, dt):
-    if isinstance(x, _tensor_cls()):
+    if isinstance(x, Tensor):
         return x.to(dt) if x._data.dtype != dt.np else x
     if dt is _dtype.bfloat16 and type(x) in (float, int):
         return dt.np.type(x)        # ml_dtypes promotes bfloat16 with a Python scalar to float32
@@ -484,7 +480,7 @@ def _binary(op, a, b, float_result=False):
             # a Python scalar is weakly typed: the tensor's float dtype wins
             return op.apply(a, b if da.dtype.kind == "f" else da.dtype.type(b))
     a, b = _operand(a), _operand(b)
-    T = _tensor_cls()
+    T = Tensor
     if not isinstance(a, T) and not isinstance(b, T):
         from .creation import tensor
         a = tensor(a)
@@ -498,7 +494,7 @@ def _binary(op, a, b, float_result=False):
 def _same_device(a, b, op):
     """torch's rule: tensors on two devices are an error, except a 0-d CPU tensor, which is a scalar
     operand (moved to the other tensor's device here)."""
-    T = _tensor_cls()
+    T = Tensor
     if isinstance(a, T) and isinstance(b, T) and type(a._data) is not type(b._data) and a.device != b.device:
         if a._data.ndim and b._data.ndim or a.device.type != "cpu" and b.device.type != "cpu":
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
@@ -611,7 +607,7 @@ def floor_divide(input, other):
 
 @torch_api(inplace=True)
 def pow(input, exponent):
-    T = _tensor_cls()
+    T = Tensor
     if isinstance(input, T) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
         if input.dtype is _dtype.bool:       # bool ** int is int64, as torch
             input = input.to(_dtype.int64 if isinstance(exponent, int) else _dtype.get_default_dtype())
@@ -638,7 +634,7 @@ def float_power(input, exponent):
 
 def _no_grad_binary(kernel, a, b, result_dtype=None):
     a, b = _operand(a), _operand(b)
-    T = _tensor_cls()
+    T = Tensor
     if not isinstance(a, T) and not isinstance(b, T):
         from .creation import tensor
         a = tensor(a)
@@ -750,7 +746,7 @@ def equal(input, other):
 def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    T = _tensor_cls()
+    T = Tensor
     if isinstance(min, T) or isinstance(max, T):
         bounds = [None if v is None else _operand(v) for v in (min, max)]
         dt = _dtype.result_type(input, *(v for v in bounds if v is not None))
@@ -768,12 +764,12 @@ torch_api("clip", inplace=True)(clamp)
 
 @torch_api(inplace=True)
 def clamp_min(input, min):
-    return named(clamp(input, min=min), "ClampMinBackward1" if isinstance(min, _tensor_cls()) else "ClampMinBackward0")
+    return named(clamp(input, min=min), "ClampMinBackward1" if isinstance(min, Tensor) else "ClampMinBackward0")
 
 
 @torch_api(inplace=True)
 def clamp_max(input, max):
-    return named(clamp(input, max=max), "ClampMaxBackward1" if isinstance(max, _tensor_cls()) else "ClampMaxBackward0")
+    return named(clamp(input, max=max), "ClampMaxBackward1" if isinstance(max, Tensor) else "ClampMaxBackward0")
 
 
 class Clamp(Op):
@@ -790,7 +786,7 @@ class Clamp(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return g * _tensor_cls()._make(ctx.mask if hasattr(ctx.mask, "shape") else np.asarray(ctx.mask)), None, None
+        return g * Tensor._make(ctx.mask if hasattr(ctx.mask, "shape") else np.asarray(ctx.mask)), None, None
 
 
 class ClampTensor(Op):
@@ -828,7 +824,7 @@ class Where(Op):
 
     @staticmethod
     def backward(ctx, g):
-        cond = _tensor_cls()._make(ctx.cond)
+        cond = Tensor._make(ctx.cond)
         zero = g * 0
         return None, where(cond, g, zero), where(cond, zero, g)
 
@@ -842,7 +838,7 @@ def where(condition, input=None, other=None):
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{_dtype.scalar_type_name(cond.dtype)}")
     a, b = _operand(input), _operand(other)
-    T = _tensor_cls()
+    T = Tensor
     error = broadcast_error("where", *(x.shape for x in (cond, a, b) if isinstance(x, T)))
     if error is not None:
         raise error
@@ -903,7 +899,7 @@ class LerpScalarWeight(Lerp):
 
 @torch_api(inplace=True)
 def lerp(input, end, weight):
-    T = _tensor_cls()
+    T = Tensor
     for name, t in (("end", end), ("weight", weight)):
         if isinstance(t, T):
             if t.dtype is not input.dtype:
@@ -968,7 +964,7 @@ class Hypot(Op):
 
 @torch_api(inplace=True)
 def hypot(input, other):
-    T = _tensor_cls()
+    T = Tensor
     if not isinstance(other, T):
         raise TypeError(f"hypot(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     _broadcast_check("hypot", input, other)
