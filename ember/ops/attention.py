@@ -197,7 +197,7 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
 
 def _pad_last(mask):
     """Append one column of zeros (an always-allowed key for bias_k/bias_v or the zero-attention slot)."""
-    from .pool import pad
+    from .padding import pad
     return pad(mask, (0, 1))
 
 

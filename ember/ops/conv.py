@@ -22,6 +22,7 @@ from .._backend import add_window_taps, array_module, get_num_threads, matmul, r
 from ..autograd.function import Op, renamed
 from ..amp.autocast_mode import low_precision
 from ._registry import torch_api
+from ._spatial import batched, int_tuple, shape_str
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
@@ -30,16 +31,13 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
 # kernel, stride, dilation: tuples of spatial length; pads: ((lo, hi), ...); groups: int
 Geometry = collections.namedtuple("Geometry", "kernel stride dilation pads groups")
 
+# torch's message for an argument of the wrong length (see int_tuple)
+_ARGUMENT_LENGTH = ("{op}: expected {name} to be a single integer value or a list of {n} values to match the "
+                    "convolution dimensions, but got {name}={values}")
+
+
 def _tuple(value, n, name, op):
-    if isinstance(value, (int, np.integer)):
-        return (int(value),) * n
-    value = tuple(int(v) for v in value)
-    if len(value) == 1:
-        return value * n
-    if len(value) != n:
-        raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of {n} values "
-                           f"to match the convolution dimensions, but got {name}={list(value)}")
-    return value
+    return int_tuple(value, n, name, op, _ARGUMENT_LENGTH)
 
 
 def _geometry_out(spatial, geom):
@@ -345,19 +343,9 @@ class ConvWeightGrad(Op):
 
 
 # --- argument checking shared by the functional and module surfaces ------------------------------
-def _shape_str(shape):
-    return "[" + ", ".join(str(s) for s in shape) + "]"
-
-
 def _batched(input, nd, name, who=None):
-    """Unbatched input (C, *S) is run as a batch of one, as torch does."""
-    if input.ndim == nd + 2:
-        return input, False
-    if input.ndim == nd + 1:
-        return input.unsqueeze(0), True
     prefix = f"{who!r}: " if who is not None else ""
-    raise RuntimeError(f"{prefix}Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, "
-                       f"but got input of size: {_shape_str(input.shape)}")
+    return batched(input, nd, f"{prefix}Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}")
 
 
 def _check_dtypes(name, input, weight, bias):
@@ -412,7 +400,7 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, who=None
     input, unbatched = _batched(input, nd, name, who)
     if weight.ndim != nd + 2:
         raise RuntimeError(f"{name}: expected weight to be {nd + 2}-dimensional (out_channels, in_channels/groups, "
-                           f"*kernel), but got weight of size {_shape_str(weight.shape)}")
+                           f"*kernel), but got weight of size {shape_str(weight.shape)}")
     _check_dtypes(name, input, weight, bias)
     stride = _tuple(stride, nd, "stride", name)
     dilation = _tuple(dilation, nd, "dilation", name)
@@ -422,17 +410,17 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, who=None
     c, o = input.shape[1], weight.shape[0]
     if groups <= 0 or o % groups:
         raise RuntimeError(f"{name}: Given groups={groups}, expected weight to be divisible by {groups} at "
-                           f"dimension 0, but got weight of size {_shape_str(weight.shape)} instead")
+                           f"dimension 0, but got weight of size {shape_str(weight.shape)} instead")
     if c != weight.shape[1] * groups:
-        msg = (f"Given groups={groups}, weight of size {_shape_str(weight.shape)}, expected input"
-               f"{_shape_str(input.shape)} to have {weight.shape[1] * groups} channels, but got {c} channels instead")
+        msg = (f"Given groups={groups}, weight of size {shape_str(weight.shape)}, expected input"
+               f"{shape_str(input.shape)} to have {weight.shape[1] * groups} channels, but got {c} channels instead")
         if who is not None:
             msg = (f"{who!r} expected input with {weight.shape[1] * groups} channels, got input of shape "
                    f"{tuple(input.shape)}: {msg}")
         raise RuntimeError(msg)
     if bias is not None and tuple(bias.shape) != (o,):
-        raise RuntimeError(f"{name}: Given weight of size {_shape_str(weight.shape)}, expected bias to be "
-                           f"1-dimensional with {o} elements, but got bias of size {_shape_str(bias.shape)} instead")
+        raise RuntimeError(f"{name}: Given weight of size {shape_str(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {o} elements, but got bias of size {shape_str(bias.shape)} instead")
     geom = Geometry(kernel, stride, dilation, pads, groups)
     out = _geometry_out(input.shape[2:], geom)
     _check_window_fits(name, input, geom, out, who)
@@ -446,7 +434,7 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
     input, unbatched = _batched(input, nd, name, who)
     if weight.ndim != nd + 2:
         raise RuntimeError(f"{name}: expected weight to be {nd + 2}-dimensional (in_channels, out_channels/groups, "
-                           f"*kernel), but got weight of size {_shape_str(weight.shape)}")
+                           f"*kernel), but got weight of size {shape_str(weight.shape)}")
     _check_dtypes(name, input, weight, bias)
     stride = _tuple(stride, nd, "stride", name)
     dilation = _tuple(dilation, nd, "dilation", name)
@@ -456,8 +444,8 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
     kernel = tuple(weight.shape[2:])
     c = input.shape[1]
     if groups <= 0 or c % groups or weight.shape[0] != c:
-        msg = (f"Given transposed=1, weight of size {_shape_str(weight.shape)}, expected input"
-               f"{_shape_str(input.shape)} to have {weight.shape[0]} channels, but got {c} channels instead")
+        msg = (f"Given transposed=1, weight of size {shape_str(weight.shape)}, expected input"
+               f"{shape_str(input.shape)} to have {weight.shape[0]} channels, but got {c} channels instead")
         if who is not None:
             msg = (f"{who!r} expected input with {weight.shape[0]} channels, got input of shape "
                    f"{tuple(input.shape)}: {msg}")
@@ -469,8 +457,8 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
                                f"dilation={list(dilation)}")
     o = weight.shape[1] * groups
     if bias is not None and tuple(bias.shape) != (o,):
-        raise RuntimeError(f"{name}: Given transposed=1, weight of size {_shape_str(weight.shape)}, expected bias "
-                           f"to be 1-dimensional with {o} elements, but got bias of size {_shape_str(bias.shape)}")
+        raise RuntimeError(f"{name}: Given transposed=1, weight of size {shape_str(weight.shape)}, expected bias "
+                           f"to be 1-dimensional with {o} elements, but got bias of size {shape_str(bias.shape)}")
     spatial = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in
                     zip(input.shape[2:], stride, padding, dilation, kernel, output_padding))
     if any(s <= 0 for s in spatial):
@@ -553,7 +541,7 @@ def _fold_geometry(name, kernel_size, dilation, padding, stride):
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     if input.ndim not in (3, 4):
         raise RuntimeError(f"unfold: Expected 3D or 4D (batch mode) tensor with optional 0 size batch dimension "
-                           f"for input, but got input of size: {_shape_str(input.shape)}")
+                           f"for input, but got input of size: {shape_str(input.shape)}")
     unbatched = input.ndim == 3
     if unbatched:
         input = input.unsqueeze(0)
@@ -567,7 +555,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if input.ndim not in (2, 3):
         raise RuntimeError(f"fold: Expected 2D or 3D (batch mode) tensor with optional 0 size batch dimension "
-                           f"for input, but got input of size: {_shape_str(input.shape)}")
+                           f"for input, but got input of size: {shape_str(input.shape)}")
     unbatched = input.ndim == 2
     if unbatched:
         input = input.unsqueeze(0)
@@ -615,7 +603,7 @@ def pixel_shuffle(input, upscale_factor):
     if input.ndim < 3 or input.shape[-3] % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
                            f"of upscale_factor, but input.size(-3)={input.shape[-3] if input.ndim >= 3 else None} "
-                           f"is not divisible by {r * r} (input of size {_shape_str(input.shape)})")
+                           f"is not divisible by {r * r} (input of size {shape_str(input.shape)})")
     *batch, c, h, w = input.shape
     nb = len(batch)
     return _PIXEL_SHUFFLE.apply(input, tuple(batch) + (c // (r * r), r, r, h, w),
@@ -628,7 +616,7 @@ def pixel_unshuffle(input, downscale_factor):
     r = int(downscale_factor)
     if input.ndim < 3 or input.shape[-1] % r or input.shape[-2] % r:
         raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor={r}, "
-                           f"but got input of size {_shape_str(input.shape)}")
+                           f"but got input of size {shape_str(input.shape)}")
     *batch, c, h, w = input.shape
     nb = len(batch)
     return _PIXEL_UNSHUFFLE.apply(input, tuple(batch) + (c, h // r, r, w // r, r),
@@ -640,7 +628,7 @@ def pixel_unshuffle(input, downscale_factor):
 def channel_shuffle(input, groups):
     if input.ndim < 3 or groups <= 0 or input.shape[1] % groups:
         raise RuntimeError(f"channel_shuffle: number of channels must be divisible by groups={groups}, "
-                           f"got input of size {_shape_str(input.shape)}")
+                           f"got input of size {shape_str(input.shape)}")
     n, c, *spatial = input.shape
     return _CHANNEL_SHUFFLE.apply(input, (n, groups, c // groups) + tuple(spatial),
                                   (0, 2, 1) + tuple(range(3, input.ndim + 1)), tuple(input.shape))
@@ -670,7 +658,7 @@ class ConvTbc(Op):
 
     @staticmethod
     def backward(ctx, g):
-        from .pool import pad as _pad
+        from .padding import pad as _pad
         from .shape import stack
         x, w = ctx.saved_tensors
         k, steps, pad = w.shape[0], g.shape[0], ctx.pad

@@ -427,7 +427,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """Divide by (k + alpha * mean of squares over a window of `size` neighbouring channels) ** beta, composed
     as torch's (a zero-padded average pool over the channel axis)."""
-    from .pool import pad, avg_pool2d, avg_pool3d
+    from .padding import pad
+    from .pool import avg_pool2d, avg_pool3d
     dim = input.dim()
     if dim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")

@@ -1,5 +1,5 @@
 """nn modules: constant, zero, reflection, replication and circular padding (torch's classes and reprs)."""
-from ...ops.pool import pad
+from ...ops.padding import pad
 from .module import Module
 
 __all__ = ["ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",

@@ -1,5 +1,5 @@
 """nn modules: Upsample, UpsamplingNearest2d, UpsamplingBilinear2d (torch's attributes and reprs)."""
-from ...ops.pool import interpolate
+from ...ops.upsampling import interpolate
 from .module import Module
 
 __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
