@@ -55,6 +55,7 @@ class Tensor:
         self._init(data)
 
     def _init(self, data, requires_grad=False):
+        """Every field a tensor has; a new tensor starts as a leaf with its own version counter."""
         self._data = data
         self._rg = requires_grad
         self.grad = None
@@ -67,20 +68,11 @@ class Tensor:
         self._acc_ref = None
         self._post_acc_hooks = None
 
-    @classmethod
-    def _make(cls, data, requires_grad=False):
+    @staticmethod
+    def _make(data, requires_grad=False):
+        """A Tensor around `data` (an xp array), without the legacy constructor's parsing: how ops build results."""
         t = object.__new__(Tensor)
-        t._data = data
-        t._rg = requires_grad
-        t.grad = None
-        t._grad_fn = None
-        t._output_nr = 0
-        t._base = None
-        t._view_ver = None
-        t._vc = [0]
-        t._hooks = None
-        t._acc_ref = None
-        t._post_acc_hooks = None
+        t._init(data, requires_grad)
         return t
 
     def _owned_copy(self):
