@@ -32,11 +32,11 @@ class Size(tuple):
 
 
 class Tensor:
-    # _vc: the version counter ([n]), shared by every tensor that views the same memory. _base: the tensor
-    # whose memory this one views. _view_ver (see autograd/views.py): for a view made by a view op, the
-    # version at which its history last agreed with its base's (NO_GRAD_VIEW if made in no_grad mode)
-    __slots__ = ("_data", "_rg", "grad", "_grad_fn", "_output_nr", "_base", "_view_ver", "_vc", "_hooks",
-                 "_acc_ref", "_post_acc_hooks", "__weakref__", "__dict__")
+    # _version_counter ([n]) is shared by every tensor that views the same memory. _base: the tensor whose
+    # memory this one views. _view_version (see autograd/views.py): for a view made by a view op, the version
+    # at which its history last agreed with its base's (NO_GRAD_VIEW if made in no_grad mode)
+    __slots__ = ("_data", "_requires_grad", "grad", "_grad_fn", "_output_nr", "_base", "_view_version",
+                 "_version_counter", "_hooks", "_acc_ref", "_post_acc_hooks", "__weakref__", "__dict__")
 
     # --- construction -------------------------------------------------------------------
     def __init__(self, *args, dtype=None, device=None):
@@ -57,13 +57,13 @@ class Tensor:
     def _init(self, data, requires_grad=False):
         """Every field a tensor has; a new tensor starts as a leaf with its own version counter."""
         self._data = data
-        self._rg = requires_grad
+        self._requires_grad = requires_grad
         self.grad = None
         self._grad_fn = None
         self._output_nr = 0
         self._base = None
-        self._view_ver = None
-        self._vc = [0]
+        self._view_version = None
+        self._version_counter = [0]
         self._hooks = None
         self._acc_ref = None
         self._post_acc_hooks = None
@@ -81,11 +81,12 @@ class Tensor:
     # --- metadata -------------------------------------------------------------------------
     @property
     def requires_grad(self):
-        if self._view_ver is not None and self._view_ver != self._vc[0]:
+        if self._view_version is not None and self._view_version != self._version_counter[0]:
             if getattr(self, "_multi_output_view", None) is not None:
-                return self._rg or self._base._rg       # its history cannot be taken (torch raises on grad_fn)
+                # its history cannot be taken (torch raises on grad_fn)
+                return self._requires_grad or self._base._requires_grad
             _views.sync_view(self)
-        return self._rg
+        return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value):
@@ -97,7 +98,7 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to "
                                "use a computed variable in a subgraph that doesn't require differentiation "
                                "use var_no_grad = var.detach().")
-        self._rg = value
+        self._requires_grad = value
 
     @property
     def dtype(self):
@@ -160,7 +161,7 @@ class Tensor:
 
     @property
     def grad_fn(self):
-        if self._view_ver is not None and self._view_ver != self._vc[0]:
+        if self._view_version is not None and self._view_version != self._version_counter[0]:
             _views.sync_view(self)
         return self._grad_fn
 
@@ -204,7 +205,7 @@ class Tensor:
 
     @property
     def _version(self):
-        return self._vc[0]
+        return self._version_counter[0]
 
     @property
     def data(self):
@@ -238,16 +239,16 @@ class Tensor:
 
     def detach(self):
         t = Tensor._make(self._data)
-        t._vc = self._vc
+        t._version_counter = self._version_counter
         t._base = self._base
         return t
 
     def detach_(self):
-        if self._view_ver is not None and self._base.requires_grad:
+        if self._view_version is not None and self._base.requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
-        self._view_ver = None
-        self._rg = False
+        self._view_version = None
+        self._requires_grad = False
         return self
 
     def requires_grad_(self, requires_grad=True):
@@ -268,7 +269,7 @@ class Tensor:
         return fn is not None and fn._retained is not None and self._output_nr in fn._retained
 
     def register_hook(self, hook):
-        if not self._rg:
+        if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._hooks is None:
             self._hooks = []
@@ -289,7 +290,7 @@ class Tensor:
 
     # --- conversion to Python / NumPy ---------------------------------------------------------
     def numpy(self, *, force=False):
-        if self._rg and not force:
+        if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if array_module(self._data) is not np:
             if not force:
@@ -359,7 +360,7 @@ class Tensor:
 
     def __reduce_ex__(self, protocol):
         device = self.device
-        return (_rebuild_tensor, (to_host(self._data), self._rg, type(self)) + (() if device.type == "cpu" else
+        return (_rebuild_tensor, (to_host(self._data), self._requires_grad, type(self)) + (() if device.type == "cpu" else
                                                                                  (device,)))
 
     def __deepcopy__(self, memo):
@@ -368,7 +369,7 @@ class Tensor:
         if self.grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
                                "deepcopy protocol at the moment.")
-        new = _rebuild_tensor(self._data.copy(), self._rg, type(self))
+        new = _rebuild_tensor(self._data.copy(), self._requires_grad, type(self))
         if self.grad is not None:
             new.grad = Tensor._make(self.grad._data.copy())
         memo[id(self)] = new
@@ -390,15 +391,15 @@ class Tensor:
                                    f"to the desired output type {_dtype.scalar_type_name(self.dtype)}")
         if src.shape != self._data.shape and src.ndim:
             _check_writable_shape(self._data.shape, src.shape)
-        track = state.enabled and (result._rg or self._tracks_inplace())
+        track = state.enabled and (result._requires_grad or self._tracks_inplace())
         if track:
             _views.check_inplace(self)
         self._write(src, expanded_ok)
         if track:
-            if self._view_ver is not None:
+            if self._view_version is not None:
                 _views.rebase(self, result)
             else:
-                self._grad_fn, self._output_nr, self._rg = result._grad_fn, result._output_nr, result._rg
+                self._grad_fn, self._output_nr, self._requires_grad = result._grad_fn, result._output_nr, result._requires_grad
         return self
 
     def _write(self, src, expanded_ok=False):
@@ -420,13 +421,13 @@ class Tensor:
             dst[changed] = src[changed]
         else:
             dst[...] = src
-        self._vc[0] += 1
+        self._version_counter[0] += 1
         return self
 
     def _tracks_inplace(self):
         """Whether an in-place op on this tensor must be recorded (when grad mode is on): it requires grad,
         or it views memory of one that does."""
-        return self.requires_grad or self._view_ver is not None and self._base._rg
+        return self.requires_grad or self._view_version is not None and self._base._requires_grad
 
 
 def _check_writable_shape(out, src):

@@ -36,7 +36,7 @@ class SavedTensor:
         self.tensor = tensor
         self.array = array
         self.output_nr = output_nr
-        self.vc = vc if tensor is None else tensor._vc
+        self.vc = vc if tensor is None else tensor._version_counter
         self.version = self.vc[0] if self.vc is not None else 0
 
     def unpack(self, node):
@@ -55,7 +55,7 @@ class SavedTensor:
             return self.tensor
         if self.output_nr is not None:      # rebuilt on use, so the node does not keep its output alive
             t = Tensor._make(self.array, True)
-            t._grad_fn, t._output_nr, t._vc = node, self.output_nr, self.vc
+            t._grad_fn, t._output_nr, t._version_counter = node, self.output_nr, self.vc
             return t
         if not hasattr(self.array, "shape"):      # a Python scalar kept by the op
             return self.array

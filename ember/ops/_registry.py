@@ -102,7 +102,7 @@ def write_out(out, result):
         return out
     if out._data.shape != result._data.shape:
         out._data = result._data.astype(out._data.dtype, copy=True)
-        out._vc[0] += 1
+        out._version_counter[0] += 1
         return out
     from ..autograd.grad_mode import no_grad
     with no_grad():
@@ -117,7 +117,7 @@ def _inplace_variant(fn, name):
     expanded_ok = name in _MAY_WRITE_EXPANDED
 
     def inplace(self, *args, **kwargs):
-        track = state.enabled and (self._tracks_inplace() or any(getattr(a, "_rg", False) for a in args))
+        track = state.enabled and (self._tracks_inplace() or any(getattr(a, "_requires_grad", False) for a in args))
         if track:
             check_inplace(self)
         check_overlap(self, *args, *kwargs.values())
@@ -148,7 +148,7 @@ def torch_api(name=None, *, function=True, method=True, inplace=False, aliases=(
 
 def _snapshot(tensor):
     """A copy of the tensor's current value that stands for it in the graph (same grad_fn)."""
-    copy = type(tensor)._make(tensor._data.copy(), tensor._rg)
+    copy = type(tensor)._make(tensor._data.copy(), tensor._requires_grad)
     copy._grad_fn, copy._output_nr = tensor.grad_fn, tensor._output_nr
     return copy
 

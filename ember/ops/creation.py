@@ -724,7 +724,7 @@ class Overwrite(Op):
 def overwrite(self, values, node_name, expanded_ok=False):
     """Write `values` (a number, an array broadcast to self, or a 0-d Tensor) into self; in the graph, the
     old values get a zero gradient."""
-    if state.enabled and (self._tracks_inplace() or getattr(values, "_rg", False)):
+    if state.enabled and (self._tracks_inplace() or getattr(values, "_requires_grad", False)):
         return self._inplace_assign(named(Overwrite.apply(self, values), node_name), expanded_ok)
     return self._write(values._data if isinstance(values, Tensor) else values, expanded_ok)
 

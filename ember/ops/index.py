@@ -526,9 +526,9 @@ def setitem(self, key, value):
         value = _strip_leading_ones(value)
     _check_no_overlap(self, parsed, value)
     parsed = _check_index_put(self, parsed, value, key, range_checks)
-    if not (state.enabled and (self._tracks_inplace() or is_tensor and value._rg)):
+    if not (state.enabled and (self._tracks_inplace() or is_tensor and value._requires_grad)):
         _put(self._data, parsed, value._data if is_tensor else value, False)
-        self._vc[0] += 1
+        self._version_counter[0] += 1
         return
     if is_tensor and value.dtype != self.dtype:
         value = value.to(self.dtype)
@@ -540,11 +540,11 @@ def _copy_to_view(self, basic, value):
     slices), an in-place op on that view under autograd (CopySlices)."""
     if all(k is Ellipsis or type(k) is slice and k == _FULL for k in basic):
         target = self
-    elif state.enabled and (self._tracks_inplace() or getattr(value, "_rg", False)):
+    elif state.enabled and (self._tracks_inplace() or getattr(value, "_requires_grad", False)):
         target = Slice.apply(self, basic)
     else:       # no graph to keep: a bare alias of the memory (sharing the version counter) will do
         target = Tensor._make(basic_view(self._data, basic))
-        target._vc = self._vc
+        target._version_counter = self._version_counter
     copy_to(target, value)
 
 

@@ -231,12 +231,12 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
     if running_mean is not None:
         with no_grad():
             running_mean._data[...] = (1 - momentum) * running_mean._data + momentum * mean
-            running_mean._vc[0] += 1
+            running_mean._version_counter[0] += 1
     if running_var is not None:
         unbiased = var * (count / (count - 1))
         with no_grad():
             running_var._data[...] = (1 - momentum) * running_var._data + momentum * unbiased
-            running_var._vc[0] += 1
+            running_var._version_counter[0] += 1
     return BatchNorm.apply(input, weight, bias, mean, var, eps, True, count, all_reduce, centred=centred)
 
 
@@ -263,7 +263,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             for stat, rep in ((running_mean, mean_rep), (running_var, var_rep)):
                 if stat is not None:
                     stat._data[...] = rep._data.reshape(n, c).mean(axis=0)
-                    stat._vc[0] += 1
+                    stat._version_counter[0] += 1
     return out.reshape(input.shape)
 
 

@@ -836,7 +836,7 @@ def meshgrid(*tensors, indexing=None):
 def resize_(self, *sizes, memory_format=None):
     """Give self a new shape in place, keeping its first elements in row-major order; new elements are
     uninitialised in torch (zeros here)."""
-    if self._rg:
+    if self._requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
@@ -851,7 +851,7 @@ def resize_(self, *sizes, memory_format=None):
         self._data = grown.reshape(shape)
     if memory_format is not None and memory_format is not _formats.preserve_format:
         _formats.in_memory_format(self, memory_format)      # torch lays the resized memory out so
-    self._vc[0] += 1
+    self._version_counter[0] += 1
     return self
 
 
