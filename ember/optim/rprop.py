@@ -2,7 +2,7 @@
 gradient keeps its sign and shrunk by etaminus when it flips (and that element then skips its update)."""
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
-from . import _kernels as K
+from . import _kernels as kernels
 
 __all__ = ["Rprop"]
 
@@ -33,7 +33,7 @@ class Rprop(Optimizer):
                     state["prev"] = p._make(xp.zeros_like(p._data))
                     state["step_size"] = p._make(xp.full_like(p.grad._data, float(group["lr"])))
                 state["step"]._data += 1
-                g = K.grad_for_update(p, group["maximize"], 0)
+                g = kernels.grad_for_update(p, group["maximize"], 0)
                 prev, step_size = state["prev"]._data, state["step_size"]._data
                 direction = xp.sign(g * prev)
                 dtype = direction.dtype.type
@@ -43,6 +43,6 @@ class Rprop(Optimizer):
                 xp.clip(step_size, smallest, largest, out=step_size)
                 # where the sign flipped, this step moves nothing and the next one starts afresh
                 g = xp.where(factor == dtype(etaminus), dtype(0), g)
-                K.addcmul_(p._data, xp.sign(g), step_size, -1)
+                kernels.addcmul_(p._data, xp.sign(g), step_size, -1)
                 prev[...] = g
-                K.bump_version(p)
+                kernels.bump_version(p)
