@@ -1,4 +1,6 @@
 """Elementwise ops: unary math (from one table), binary arithmetic with torch's promotion, comparisons."""
+import collections
+import dis
 import math
 
 import numpy as np
@@ -56,7 +58,12 @@ def _quiet(fn):
 
 
 # --------------------------------------------------------------------------------------------
-# unary ops: name -> (forward(xp, x), backward(g, x, y) on Tensors, which of x/y backward needs)
+# unary ops, one row each:
+#   forward(xp, x) on arrays; backward(g, x, y) on Tensors (None: zero gradient, for piecewise-constant ops);
+#   saves: which of the input "x" and the output "y" backward reads (default None: neither);
+#   float_only: an integer or bool input is computed in the default float dtype, as torch does (default False)
+Unary = collections.namedtuple("Unary", "forward backward saves float_only", defaults=(None, False))
+
 
 def _sigmoid(xp, x):
     with np.errstate(over="ignore"):
@@ -67,49 +74,56 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _SQRT_PI = math.sqrt(math.pi)
 
 UNARY = {
-    # name: (forward, backward, saves, float_only)
-    "exp": (lambda xp, x: xp.exp(x), lambda g, x, y: g * y, "y", True),
-    "exp2": (lambda xp, x: xp.exp2(x), lambda g, x, y: g * y * _LN2, "y", True),
-    "expm1": (lambda xp, x: xp.expm1(x), lambda g, x, y: g * (y + 1), "y", True),
-    "log": (lambda xp, x: xp.log(x), lambda g, x, y: g / x, "x", True),
-    "log2": (lambda xp, x: xp.log2(x), lambda g, x, y: g / (x * _LN2), "x", True),
-    "log10": (lambda xp, x: xp.log10(x), lambda g, x, y: g / (x * _LN10), "x", True),
-    "log1p": (lambda xp, x: xp.log1p(x), lambda g, x, y: g / (x + 1), "x", True),
-    "sqrt": (lambda xp, x: xp.sqrt(x), lambda g, x, y: g / (2 * y), "y", True),
-    "rsqrt": (lambda xp, x: 1 / xp.sqrt(x), lambda g, x, y: -0.5 * g * y ** 3, "y", True),
-    "sin": (lambda xp, x: xp.sin(x), lambda g, x, y: g * x.cos(), "x", True),
-    "cos": (lambda xp, x: xp.cos(x), lambda g, x, y: -g * x.sin(), "x", True),
-    "tan": (lambda xp, x: xp.tan(x), lambda g, x, y: g * (1 + y * y), "y", True),
-    "asin": (lambda xp, x: xp.arcsin(x), lambda g, x, y: g * (1 - x * x).rsqrt(), "x", True),
-    "acos": (lambda xp, x: xp.arccos(x), lambda g, x, y: -g * (1 - x * x).rsqrt(), "x", True),
-    "atan": (lambda xp, x: xp.arctan(x), lambda g, x, y: g / (1 + x * x), "x", True),
-    "sinh": (lambda xp, x: xp.sinh(x), lambda g, x, y: g * x.cosh(), "x", True),
-    "cosh": (lambda xp, x: xp.cosh(x), lambda g, x, y: g * x.sinh(), "x", True),
-    "tanh": (lambda xp, x: xp.tanh(x), lambda g, x, y: g * (1 - y * y), "y", True),
-    "asinh": (lambda xp, x: xp.arcsinh(x), lambda g, x, y: g * (x * x + 1).rsqrt(), "x", True),
-    "acosh": (lambda xp, x: xp.arccosh(x), lambda g, x, y: g * (x * x - 1).rsqrt(), "x", True),
-    "atanh": (lambda xp, x: xp.arctanh(x), lambda g, x, y: g / (1 - x * x), "x", True),
-    "sigmoid": (_sigmoid, lambda g, x, y: g * y * (1 - y), "y", True),
-    "erf": (_erf, lambda g, x, y: g * (2 / _SQRT_PI) * (-x * x).exp(), "x", True),
-    "erfc": (_erfc, lambda g, x, y: g * (-2 / _SQRT_PI) * (-x * x).exp(), "x", True),
-    "erfinv": (_erfinv, lambda g, x, y: g * (_SQRT_PI / 2) * (y * y).exp(), "y", True),
-    "reciprocal": (lambda xp, x: 1 / x, lambda g, x, y: -g * y * y, "y", True),
-    "abs": (lambda xp, x: xp.abs(x), lambda g, x, y: g * x.sign(), "x", False),
-    "neg": (lambda xp, x: -x if x.dtype != np.bool_ else ~x, lambda g, x, y: -g, None, False),
-    "square": (lambda xp, x: x * x, lambda g, x, y: 2 * x * g, "x", False),
-    "relu": (lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False), lambda g, x, y: g * (y > 0), "y", False),
-    "frac": (lambda xp, x: x - xp.trunc(x), lambda g, x, y: g, None, False),
+    "exp": Unary(lambda xp, x: xp.exp(x), lambda g, x, y: g * y, saves="y", float_only=True),
+    "exp2": Unary(lambda xp, x: xp.exp2(x), lambda g, x, y: g * y * _LN2, saves="y", float_only=True),
+    "expm1": Unary(lambda xp, x: xp.expm1(x), lambda g, x, y: g * (y + 1), saves="y", float_only=True),
+    "log": Unary(lambda xp, x: xp.log(x), lambda g, x, y: g / x, saves="x", float_only=True),
+    "log2": Unary(lambda xp, x: xp.log2(x), lambda g, x, y: g / (x * _LN2), saves="x", float_only=True),
+    "log10": Unary(lambda xp, x: xp.log10(x), lambda g, x, y: g / (x * _LN10), saves="x", float_only=True),
+    "log1p": Unary(lambda xp, x: xp.log1p(x), lambda g, x, y: g / (x + 1), saves="x", float_only=True),
+    "sqrt": Unary(lambda xp, x: xp.sqrt(x), lambda g, x, y: g / (2 * y), saves="y", float_only=True),
+    "rsqrt": Unary(lambda xp, x: 1 / xp.sqrt(x), lambda g, x, y: -0.5 * g * y ** 3, saves="y", float_only=True),
+    "sin": Unary(lambda xp, x: xp.sin(x), lambda g, x, y: g * x.cos(), saves="x", float_only=True),
+    "cos": Unary(lambda xp, x: xp.cos(x), lambda g, x, y: -g * x.sin(), saves="x", float_only=True),
+    "tan": Unary(lambda xp, x: xp.tan(x), lambda g, x, y: g * (1 + y * y), saves="y", float_only=True),
+    "asin": Unary(lambda xp, x: xp.arcsin(x), lambda g, x, y: g * (1 - x * x).rsqrt(), saves="x", float_only=True),
+    "acos": Unary(lambda xp, x: xp.arccos(x), lambda g, x, y: -g * (1 - x * x).rsqrt(), saves="x", float_only=True),
+    "atan": Unary(lambda xp, x: xp.arctan(x), lambda g, x, y: g / (1 + x * x), saves="x", float_only=True),
+    "sinh": Unary(lambda xp, x: xp.sinh(x), lambda g, x, y: g * x.cosh(), saves="x", float_only=True),
+    "cosh": Unary(lambda xp, x: xp.cosh(x), lambda g, x, y: g * x.sinh(), saves="x", float_only=True),
+    "tanh": Unary(lambda xp, x: xp.tanh(x), lambda g, x, y: g * (1 - y * y), saves="y", float_only=True),
+    "asinh": Unary(lambda xp, x: xp.arcsinh(x), lambda g, x, y: g * (x * x + 1).rsqrt(), saves="x", float_only=True),
+    "acosh": Unary(lambda xp, x: xp.arccosh(x), lambda g, x, y: g * (x * x - 1).rsqrt(), saves="x", float_only=True),
+    "atanh": Unary(lambda xp, x: xp.arctanh(x), lambda g, x, y: g / (1 - x * x), saves="x", float_only=True),
+    "sigmoid": Unary(_sigmoid, lambda g, x, y: g * y * (1 - y), saves="y", float_only=True),
+    "erf": Unary(_erf, lambda g, x, y: g * (2 / _SQRT_PI) * (-x * x).exp(), saves="x", float_only=True),
+    "erfc": Unary(_erfc, lambda g, x, y: g * (-2 / _SQRT_PI) * (-x * x).exp(), saves="x", float_only=True),
+    "erfinv": Unary(_erfinv, lambda g, x, y: g * (_SQRT_PI / 2) * (y * y).exp(), saves="y", float_only=True),
+    "reciprocal": Unary(lambda xp, x: 1 / x, lambda g, x, y: -g * y * y, saves="y", float_only=True),
+    "abs": Unary(lambda xp, x: xp.abs(x), lambda g, x, y: g * x.sign(), saves="x"),
+    "neg": Unary(lambda xp, x: -x if x.dtype != np.bool_ else ~x, lambda g, x, y: -g),
+    "square": Unary(lambda xp, x: x * x, lambda g, x, y: 2 * x * g, saves="x"),
+    "relu": Unary(lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False), lambda g, x, y: g * (y > 0), saves="y"),
+    "frac": Unary(lambda xp, x: x - xp.trunc(x), lambda g, x, y: g),
     # piecewise-constant: zero gradient, as torch
-    "sign": (_sign, None, None, False),
-    "sgn": (_sign, None, None, False),
-    "ceil": (lambda xp, x: xp.ceil(x) if _dtype.is_float_array(x) else x.copy(), None, None, False),
-    "floor": (lambda xp, x: xp.floor(x) if _dtype.is_float_array(x) else x.copy(), None, None, False),
-    "trunc": (lambda xp, x: xp.trunc(x) if _dtype.is_float_array(x) else x.copy(), None, None, False),
-    "round": (lambda xp, x: xp.round(x) if _dtype.is_float_array(x) else x.copy(), None, None, False),
+    "sign": Unary(_sign, None),
+    "sgn": Unary(_sign, None),
+    "ceil": Unary(lambda xp, x: xp.ceil(x) if _dtype.is_float_array(x) else x.copy(), None),
+    "floor": Unary(lambda xp, x: xp.floor(x) if _dtype.is_float_array(x) else x.copy(), None),
+    "trunc": Unary(lambda xp, x: xp.trunc(x) if _dtype.is_float_array(x) else x.copy(), None),
+    "round": Unary(lambda xp, x: xp.round(x) if _dtype.is_float_array(x) else x.copy(), None),
 }
 
 
-def _make_unary(name, forward, backward, saves):
+def _calls_methods(backward):
+    """Whether a backward formula reads attributes (calls Tensor methods): one written with operators only
+    runs on raw arrays too (Node.array_backward)."""
+    return any(ins.opname in ("LOAD_ATTR", "LOAD_METHOD") for ins in dis.get_instructions(backward))
+
+
+def _make_unary(name, row):
+    forward, backward, saves = row.forward, row.backward, row.saves
+
     def fwd(ctx, x):
         with np.errstate(all="ignore"):
             y = forward(array_module(x), x)
@@ -133,16 +147,13 @@ def _make_unary(name, forward, backward, saves):
             return backward(g, None, ctx.saved_tensors[0])
     cls_name = "".join(p.capitalize() for p in name.split("_"))
     attrs = {"forward": staticmethod(fwd), "backward": staticmethod(bwd),
-             "array_backward": name not in _TENSOR_METHOD_BACKWARDS}
+             "array_backward": backward is None or not _calls_methods(backward)}
     if name in _TORCH_NODE_NAMES:
         attrs["_node_name"] = _TORCH_NODE_NAMES[name]
     return type(cls_name, (Op,), attrs)
 
 
 _TORCH_NODE_NAMES = {"square": "PowBackward0"}      # torch computes square as pow(x, 2)
-# backward formulas above that call Tensor methods (the rest are operators only, so they run on arrays too)
-_TENSOR_METHOD_BACKWARDS = {"sin", "cos", "asin", "acos", "sinh", "cosh", "asinh", "acosh", "erf", "erfc", "erfinv",
-                            "abs"}
 
 
 # what torch does with a bool (or integer) input to the unary ops that don't just compute in float
@@ -176,9 +187,9 @@ def _unary_api(name, op, float_only):
 
 
 UNARY_OPS = {}
-for _name, (_f, _b, _s, _float_only) in UNARY.items():
-    UNARY_OPS[_name] = _make_unary(_name, _f, _b, _s)
-    torch_api(_name, inplace=True)(_unary_api(_name, UNARY_OPS[_name], _float_only))
+for _name, _row in UNARY.items():
+    UNARY_OPS[_name] = _make_unary(_name, _row)
+    torch_api(_name, inplace=True)(_unary_api(_name, UNARY_OPS[_name], _row.float_only))
 torch_api("negative", inplace=True)(_unary_api("neg", UNARY_OPS["neg"], False))
 torch_api("absolute", inplace=True)(_unary_api("abs", UNARY_OPS["abs"], False))
 torch_api("arcsin")(_unary_api("asin", UNARY_OPS["asin"], True))
