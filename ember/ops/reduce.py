@@ -72,7 +72,7 @@ def _expand_back(g, in_shape, dims, keepdim):
 
 
 class _ReducedGradBroadcast(Op):
-    """sum/mean's backward as one node (was a reshape op then an expand op): the reduced gradient
+    """sum/mean's backward as one node (not a reshape then an expand): the reduced gradient
     broadcast back over the reduced dims. Its own backward sums back, so double backward holds."""
     _node_name = "ExpandBackward0"
 
