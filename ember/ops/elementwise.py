@@ -49,14 +49,6 @@ def _sign(xp, x):
         else xp.sign(x)
 
 
-def _quiet(fn):
-    """Run a NumPy kernel with IEEE results (inf/nan) and no warnings, as torch does."""
-    def run(*args):
-        with np.errstate(all="ignore"):
-            return fn(*args)
-    return run
-
-
 # --------------------------------------------------------------------------------------------
 # unary ops, one row each:
 #   forward(xp, x) on arrays; backward(g, x, y) on Tensors (None: zero gradient, for piecewise-constant ops);

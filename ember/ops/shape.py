@@ -720,16 +720,6 @@ def rot90(input, k=1, dims=(0, 1)):
     return input.transpose(d0, d1).flip(d1)
 
 
-@torch_api()
-def atleast_1d(input):
-    return input.reshape(1) if input.dim() == 0 else input
-
-
-@torch_api()
-def atleast_2d(input):
-    return input.reshape(1, -1) if input.dim() < 2 else input
-
-
 class Diagonal(Op):
     view = True
 
