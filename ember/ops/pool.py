@@ -21,6 +21,7 @@ from ..autograd.function import Op, renamed
 from ._spatial import batched, int_tuple, shape_str
 from .conv import Geometry, _offset_slices, _three, _zero_pad
 from .reduce import accumulation_dtype
+from .._tensor import Tensor
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
            "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d",
@@ -261,7 +262,6 @@ def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, re
     y = _MAX_POOL[nd].apply(input, index, values)
     if not return_indices:
         return _unbatch(unbatched, y)
-    from .._tensor import Tensor
     return _unbatch(unbatched, y, Tensor._make(index))
 
 
@@ -449,7 +449,6 @@ def _adaptive_max_poolnd(nd, input, output_size, return_indices, name=None):
     y = _ADAPTIVE_MAX_POOL[nd].apply(input, index, values)
     if not return_indices:
         return _unbatch(unbatched, y)
-    from .._tensor import Tensor
     return _unbatch(unbatched, y, Tensor._make(index))
 
 
@@ -703,7 +702,6 @@ def _fractional_max_poolnd(nd, input, kernel_size, output_size, output_ratio, re
     y = _FRACTIONAL_MAX_POOL[nd].apply(input, index, values)
     if not return_indices:
         return _unbatch(unbatched, y)
-    from .._tensor import Tensor
     return _unbatch(unbatched, y, Tensor._make(index))
 
 
