@@ -483,8 +483,7 @@ def _binary(op, a, b, float_result=False):
             # a Python scalar is weakly typed: the tensor's float dtype wins
             return op.apply(a, b if da.dtype.kind == "f" else da.dtype.type(b))
     a, b = _operand(a), _operand(b)
-    T = Tensor
-    if not isinstance(a, T) and not isinstance(b, T):
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         from .creation import tensor
         a = tensor(a)
     dt = _dtype.result_type(a, b)
@@ -497,8 +496,7 @@ def _binary(op, a, b, float_result=False):
 def _same_device(a, b, op):
     """torch's rule: tensors on two devices are an error, except a 0-d CPU tensor, which is a scalar
     operand (moved to the other tensor's device here)."""
-    T = Tensor
-    if isinstance(a, T) and isinstance(b, T) and type(a._data) is not type(b._data) and a.device != b.device:
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and type(a._data) is not type(b._data) and a.device != b.device:
         if a._data.ndim and b._data.ndim or a.device.type != "cpu" and b.device.type != "cpu":
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                                f"{a.device} and {b.device}! (in {op._node_name[:-9].lower()}; move one with .to(device))")
@@ -610,8 +608,7 @@ def floor_divide(input, other):
 
 @torch_api(inplace=True)
 def pow(input, exponent):
-    T = Tensor
-    if isinstance(input, T) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+    if isinstance(input, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
         if input.dtype is _dtype.bool:       # bool ** int is int64, as torch
             input = input.to(_dtype.int64 if isinstance(exponent, int) else _dtype.get_default_dtype())
         if exponent == 2:
@@ -619,13 +616,13 @@ def pow(input, exponent):
         if isinstance(exponent, float) and input._data.dtype not in _dtype._DIFFERENTIABLE_NP:
             input = input.to(_dtype.get_default_dtype())
         return Pow.apply(input, exponent)
-    if isinstance(input, T) and isinstance(exponent, bool):
+    if isinstance(input, Tensor) and isinstance(exponent, bool):
         # x ** True is x, x ** False is 1, in x's own dtype (a bool tensor stays bool), as torch
         out = pow(input, int(exponent))
         return out.to(_dtype.bool) if input.dtype is _dtype.bool else out
     _broadcast_check("pow", input, exponent)
-    if isinstance(exponent, T) and exponent.dtype is _dtype.bool and \
-            (isinstance(input, bool) or isinstance(input, T) and input.dtype is _dtype.bool):
+    if isinstance(exponent, Tensor) and exponent.dtype is _dtype.bool and \
+            (isinstance(input, bool) or isinstance(input, Tensor) and input.dtype is _dtype.bool):
         raise NotImplementedError('"pow" not implemented for \'Bool\'')
     return _binary(Pow, input, exponent)
 
@@ -637,8 +634,7 @@ def float_power(input, exponent):
 
 def _no_grad_binary(kernel, a, b, result_dtype=None):
     a, b = _operand(a), _operand(b)
-    T = Tensor
-    if not isinstance(a, T) and not isinstance(b, T):
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         from .creation import tensor
         a = tensor(a)
     dt = _dtype.result_type(a, b)
@@ -749,8 +745,7 @@ def equal(input, other):
 def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    T = Tensor
-    if isinstance(min, T) or isinstance(max, T):
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
         bounds = [None if v is None else _operand(v) for v in (min, max)]
         dt = _dtype.result_type(input, *(v for v in bounds if v is not None))
         lo, hi = (None if v is None else _cast(v, dt) for v in bounds)
@@ -841,12 +836,11 @@ def where(condition, input=None, other=None):
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{_dtype.scalar_type_name(cond.dtype)}")
     a, b = _operand(input), _operand(other)
-    T = Tensor
-    error = broadcast_error("where", *(x.shape for x in (cond, a, b) if isinstance(x, T)))
+    error = broadcast_error("where", *(x.shape for x in (cond, a, b) if isinstance(x, Tensor)))
     if error is not None:
         raise error
     dt = _dtype.result_type(a, b)
-    if not isinstance(a, T) and not isinstance(b, T):
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         # two Python scalars: the result still has their dtype (where(c, 1.0, 0) is float32, not float64)
         from .creation import tensor
         a = tensor(a, dtype=dt, device=cond.device)
@@ -902,14 +896,13 @@ class LerpScalarWeight(Lerp):
 
 @torch_api(inplace=True)
 def lerp(input, end, weight):
-    T = Tensor
     for name, t in (("end", end), ("weight", weight)):
-        if isinstance(t, T):
+        if isinstance(t, Tensor):
             if t.dtype is not input.dtype:
                 raise RuntimeError(f"expected dtype {_CPP_FLOAT_NAMES.get(input.dtype.name, input.dtype.name)} for "
                                    f"`{name}` but got dtype {_CPP_FLOAT_NAMES.get(t.dtype.name, t.dtype.name)}")
             _broadcast_check("lerp", input, t)
-    if not isinstance(end, T):
+    if not isinstance(end, Tensor):
         raise TypeError(f"lerp(): argument 'end' (position 2) must be Tensor, not {type(end).__name__}")
     if not input.is_floating_point():
         raise NotImplementedError(f"\"lerp_kernel_scalar\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
@@ -967,8 +960,7 @@ class Hypot(Op):
 
 @torch_api(inplace=True)
 def hypot(input, other):
-    T = Tensor
-    if not isinstance(other, T):
+    if not isinstance(other, Tensor):
         raise TypeError(f"hypot(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     _broadcast_check("hypot", input, other)
     dt = _dtype.result_type(input, other)
