@@ -186,8 +186,9 @@ def _saved(x, args, arrays, outs, results):
     for j, o in enumerate(outs):
         if x is o:
             t = results[j]
-            return SavedTensor(array=t._data, output_nr=j, vc=t._version_counter) if t._grad_fn is not None \
-                else SavedTensor(array=t._data)
+            if t._grad_fn is None:
+                return SavedTensor(array=t._data)
+            return SavedTensor(array=t._data, output_nr=j, version_counter=t._version_counter)
     return SavedTensor(array=x)
 
 
