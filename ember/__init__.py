@@ -22,7 +22,6 @@ from . import storage as _storage, sparse as _sparse
 from .ops.creation import (Generator, default_generator, FloatTensor, DoubleTensor, HalfTensor,  # noqa: F401
                            LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor, BFloat16Tensor)
 from .ops.dunders import install_dunders as _install_dunders
-from .ops.reduce import values_indices as _values_indices
 
 _ops.METHODS.update(_storage.METHODS)
 _ops.install_methods(Tensor)
