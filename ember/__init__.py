@@ -17,16 +17,18 @@ from ._tensor_str import set_printoptions, get_printoptions  # noqa: F401
 from . import autograd  # noqa: F401
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode  # noqa: F401
 from .autograd.anomaly import is_anomaly_enabled, is_anomaly_check_nan_enabled, set_anomaly_enabled  # noqa: F401
-from . import ops as _ops
+from . import ops as _ops     # registers every op family
+from . import storage as _storage, sparse as _sparse
 from .ops.creation import (Generator, default_generator, FloatTensor, DoubleTensor, HalfTensor,  # noqa: F401
                            LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor, BFloat16Tensor)
 from .ops.dunders import install_dunders as _install_dunders
-from .ops.reduce import values_indices as _values_indices
 
+_ops.METHODS.update(_storage.METHODS)
 _ops.install_methods(Tensor)
 _install_dunders(Tensor)
+_ops.methods.install(Tensor)
 globals().update(_ops.FUNCTIONS)
-_first_functions = dict(_ops.FUNCTIONS)
+globals().update(_sparse.TORCH_FUNCTIONS)
 del _install_dunders
 
 
@@ -55,26 +57,7 @@ def is_nonzero(input):
     return input.__bool__()
 
 
-# the op families behind nn.functional (activation, conv, norm, ...) get their ember.* and Tensor
-# method surfaces now; the nn modules, optimizers and the other subpackages load on first use
-# (imported without binding their names here: ember.norm and ember.dropout are functions)
 import importlib as _importlib  # noqa: E402
-for _family in ("activation", "attention", "conv", "distance", "dropout", "linear", "loss", "norm", "pool",
-                "rnn", "sparse", "special", "other", "solvers", "complex", "pointwise", "shape_variants", "selection",
-                "methods", "householder", "spectral", "windows", "aten", "misc"):
-    _importlib.import_module(".ops." + _family, __name__)
-_importlib.import_module(".ops.aliases", __name__).install()
-from . import storage as _storage, sparse as _sparse  # noqa: E402
-_ops.METHODS.update(_storage.METHODS)
-globals().update(_sparse.TORCH_FUNCTIONS)
-_ops.finish_surfaces()
-_ops.install_methods(Tensor)
-_ops.methods.install(Tensor)
-# new names, and names whose registry entry a later family replaced (torch's exact signature for an alias ...)
-globals().update({_k: _v for _k, _v in _ops.FUNCTIONS.items()
-                  if _k not in globals() or globals()[_k] is _first_functions.get(_k)})
-del _first_functions
-del _family
 from ._formats import (layout, memory_format, strided, sparse_coo, sparse_csr, sparse_csc, sparse_bsr,  # noqa: E402,F401
                        sparse_bsc, jagged, contiguous_format, channels_last, channels_last_3d, preserve_format,
                        legacy_contiguous_format)

@@ -6,6 +6,7 @@ import warnings
 
 from . import _dtype
 from .amp import autocast_mode as _autocast
+from ._tensor import Tensor
 
 # --- constants and build flags (what this build of ember has) -------------------------------------------------
 e, pi, inf, nan = math.e, math.pi, math.inf, math.nan
@@ -26,7 +27,6 @@ class AcceleratorError(RuntimeError):
 
 def typename(obj, /):
     """'torch.FloatTensor' for a float32 tensor, else the object's qualified type name."""
-    from ._tensor import Tensor
     if isinstance(obj, Tensor):
         return obj.type()
     module = getattr(obj, "__module__", "") or ""

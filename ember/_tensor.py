@@ -45,10 +45,10 @@ class Size(tuple):
 
 class Tensor(_TensorMethods):
     grad: Tensor | None
-    # _vc: the version counter ([n]), shared by every tensor that views the same memory. _base: the tensor
-    # whose memory this one views. _view_ver (see autograd/views.py): for a view made by a view op, the
+    # _version_counter ([n]) is shared by every tensor that views the same memory. _base: the tensor
+    # whose memory this one views. _view_version (see autograd/views.py): for a view made by a view op, the
     # version at which its history last agreed with its base's (NO_GRAD_VIEW if made in no_grad mode)
-    __slots__ = ("_data", "_rg", "grad", "_grad_fn", "_output_nr", "_base", "_view_ver", "_vc", "_hooks",
+    __slots__ = ("_data", "_requires_grad", "grad", "_grad_fn", "_output_nr", "_base", "_view_version", "_version_counter", "_hooks",
                  "_acc_ref", "_post_acc_hooks", "__weakref__", "__dict__")
 
     # --- construction -------------------------------------------------------------------
@@ -68,32 +68,24 @@ class Tensor(_TensorMethods):
         self._init(data)
 
     def _init(self, data, requires_grad=False):
+        """Every field a tensor has; a new tensor starts as a leaf with its own version counter."""
         self._data = data
-        self._rg = requires_grad
+        self._requires_grad = requires_grad
         self.grad = None
         self._grad_fn = None
         self._output_nr = 0
         self._base = None
-        self._view_ver = None
-        self._vc = [0]
+        self._view_version = None
+        self._version_counter = [0]
         self._hooks = None
         self._acc_ref = None
         self._post_acc_hooks = None
 
-    @classmethod
-    def _make(cls, data, requires_grad=False):
+    @staticmethod
+    def _make(data, requires_grad=False):
+        """A Tensor around `data` (an xp array), without the legacy constructor's parsing: how ops build results."""
         t = object.__new__(Tensor)
-        t._data = data
-        t._rg = requires_grad
-        t.grad = None
-        t._grad_fn = None
-        t._output_nr = 0
-        t._base = None
-        t._view_ver = None
-        t._vc = [0]
-        t._hooks = None
-        t._acc_ref = None
-        t._post_acc_hooks = None
+        t._init(data, requires_grad)
         return t
 
     def _owned_copy(self):
@@ -102,11 +94,12 @@ class Tensor(_TensorMethods):
     # --- metadata -------------------------------------------------------------------------
     @property
     def requires_grad(self) -> _bool:
-        if self._view_ver is not None and self._view_ver != self._vc[0]:
+        if self._view_version is not None and self._view_version != self._version_counter[0]:
             if getattr(self, "_multi_output_view", None) is not None:
-                return self._rg or self._base._rg       # its history cannot be taken (torch raises on grad_fn)
+                # its history cannot be taken (torch raises on grad_fn)
+                return self._requires_grad or self._base._requires_grad
             _views.sync_view(self)
-        return self._rg
+        return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value):
@@ -118,7 +111,7 @@ class Tensor(_TensorMethods):
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to "
                                "use a computed variable in a subgraph that doesn't require differentiation "
                                "use var_no_grad = var.detach().")
-        self._rg = value
+        self._requires_grad = value
 
     @property
     def dtype(self) -> DType:
@@ -181,7 +174,7 @@ class Tensor(_TensorMethods):
 
     @property
     def grad_fn(self):
-        if self._view_ver is not None and self._view_ver != self._vc[0]:
+        if self._view_version is not None and self._view_version != self._version_counter[0]:
             _views.sync_view(self)
         return self._grad_fn
 
@@ -225,7 +218,7 @@ class Tensor(_TensorMethods):
 
     @property
     def _version(self):
-        return self._vc[0]
+        return self._version_counter[0]
 
     @property
     def data(self):
@@ -260,16 +253,16 @@ class Tensor(_TensorMethods):
 
     def detach(self) -> Tensor:
         t = Tensor._make(self._data)
-        t._vc = self._vc
+        t._version_counter = self._version_counter
         t._base = self._base
         return t
 
     def detach_(self) -> Tensor:
-        if self._view_ver is not None and self._base.requires_grad:
+        if self._view_version is not None and self._base.requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
-        self._view_ver = None
-        self._rg = False
+        self._view_version = None
+        self._requires_grad = False
         return self
 
     def requires_grad_(self, requires_grad: _bool = True) -> Tensor:
@@ -290,7 +283,7 @@ class Tensor(_TensorMethods):
         return fn is not None and fn._retained is not None and self._output_nr in fn._retained
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
-        if not self._rg:
+        if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._hooks is None:
             self._hooks = []
@@ -311,7 +304,7 @@ class Tensor(_TensorMethods):
 
     # --- conversion to Python / NumPy ---------------------------------------------------------
     def numpy(self, *, force: _bool = False) -> Any:
-        if self._rg and not force:
+        if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if array_module(self._data) is not np:
             if not force:
@@ -381,7 +374,7 @@ class Tensor(_TensorMethods):
 
     def __reduce_ex__(self, protocol):
         device = self.device
-        return (_rebuild_tensor, (to_host(self._data), self._rg, type(self)) + (() if device.type == "cpu" else
+        return (_rebuild_tensor, (to_host(self._data), self._requires_grad, type(self)) + (() if device.type == "cpu" else
                                                                                  (device,)))
 
     def __deepcopy__(self, memo):
@@ -390,7 +383,7 @@ class Tensor(_TensorMethods):
         if self.grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
                                "deepcopy protocol at the moment.")
-        new = _rebuild_tensor(self._data.copy(), self._rg, type(self))
+        new = _rebuild_tensor(self._data.copy(), self._requires_grad, type(self))
         if self.grad is not None:
             new.grad = Tensor._make(self.grad._data.copy())
         memo[id(self)] = new
@@ -412,15 +405,15 @@ class Tensor(_TensorMethods):
                                    f"to the desired output type {_dtype.scalar_type_name(self.dtype)}")
         if src.shape != self._data.shape and src.ndim:
             _check_writable_shape(self._data.shape, src.shape)
-        track = state.enabled and (result._rg or self._tracks_inplace())
+        track = state.enabled and (result._requires_grad or self._tracks_inplace())
         if track:
             _views.check_inplace(self)
         self._write(src, expanded_ok)
         if track:
-            if self._view_ver is not None:
+            if self._view_version is not None:
                 _views.rebase(self, result)
             else:
-                self._grad_fn, self._output_nr, self._rg = result._grad_fn, result._output_nr, result._rg
+                self._grad_fn, self._output_nr, self._requires_grad = result._grad_fn, result._output_nr, result._requires_grad
         return self
 
     def _write(self, src, expanded_ok=False):
@@ -442,13 +435,13 @@ class Tensor(_TensorMethods):
             dst[changed] = src[changed]
         else:
             dst[...] = src
-        self._vc[0] += 1
+        self._version_counter[0] += 1
         return self
 
     def _tracks_inplace(self):
         """Whether an in-place op on this tensor must be recorded (when grad mode is on): it requires grad,
         or it views memory of one that does."""
-        return self.requires_grad or self._view_ver is not None and self._base._rg
+        return self.requires_grad or self._view_version is not None and self._base._requires_grad
 
 
 def _check_writable_shape(out, src):

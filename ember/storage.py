@@ -309,7 +309,7 @@ def set_(self, source=None, storage_offset=0, size=None, stride=None):
             _strided(UntypedStorage._of(source._data)._block.view(source._data.dtype)[storage_offset:], tuple(size),
                      tuple(stride) if stride else tuple(int(np.prod(size[i + 1:])) for i in range(len(size))))
     self._data = array
-    self._vc[0] += 1
+    self._version_counter[0] += 1
     return self
 
 

@@ -21,7 +21,7 @@ class Parameter(Tensor):
         if requires_grad:
             self.requires_grad = True
         if data is not None:
-            self._vc = data._vc
+            self._version_counter = data._version_counter
 
     def __reduce_ex__(self, protocol):
         from .._tensor import _rebuild_tensor

@@ -9,7 +9,7 @@ import inspect
 
 from ..autograd.function import rename
 from ..autograd.grad_mode import state
-from .._tensor import check_overlap
+from .._tensor import Tensor, check_overlap
 from ..autograd.views import check_inplace
 
 FUNCTIONS = {}
@@ -26,9 +26,6 @@ WITHOUT_NUMPY_KEYWORDS = frozenset({"norm", "split", "unique", "unique_consecuti
 # functions whose `input` torch also takes as a Python number (torch.add(2, t), torch.pow(2, t))
 NUMBER_INPUT = frozenset({"add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
                           "floor_divide", "remainder", "pow", "float_power", "xlogy", "bucketize", "rsub"})
-
-_tensor_cls = None      # set by install_methods: ember._tensor imports this package
-
 
 def _parameters(fn):
     """The parameter names of fn, or of the op it wraps (functools.wraps, or __wrapped__ set by hand)."""
@@ -82,7 +79,7 @@ def _function(op, name):
 
         def check_input(args, kwargs):
             given = args[0] if args else kwargs.get("input", kwargs.get("x", kwargs.get("a", kwargs.get("x1"))))
-            if not isinstance(given, _tensor_cls) and not isinstance(given, accepted) and (args or given is not None):
+            if not isinstance(given, Tensor) and not isinstance(given, accepted) and (args or given is not None):
                 raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(given)}")
     surface = _with_out(fn, check_input)
     _SURFACE[surface] = (op, name)
@@ -112,7 +109,7 @@ def write_out(out, result):
         return out
     if out._data.shape != result._data.shape:
         out._data = result._data.astype(out._data.dtype, copy=True)
-        out._vc[0] += 1
+        out._version_counter[0] += 1
         return out
     from ..autograd.grad_mode import no_grad
     with no_grad():
@@ -127,7 +124,7 @@ def _inplace_variant(fn, name):
     expanded_ok = name in _MAY_WRITE_EXPANDED
 
     def inplace(self, *args, **kwargs):
-        track = state.enabled and (self._tracks_inplace() or any(getattr(a, "_rg", False) for a in args))
+        track = state.enabled and (self._tracks_inplace() or any(getattr(a, "_requires_grad", False) for a in args))
         if track:
             check_inplace(self)
         check_overlap(self, *args, *kwargs.values())
@@ -161,7 +158,7 @@ def _checked(fn, name):
                 raise TypeError(f"{name}() got an unexpected keyword argument '{unknown}'")
         if takes_input:
             given = args[0] if args else kwargs.get("input")
-            if not isinstance(given, _tensor_cls) and not isinstance(given, accepted) and \
+            if not isinstance(given, Tensor) and not isinstance(given, accepted) and \
                     (args or given is not None):
                 raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(given)}")
         return fn(*args, **kwargs)
@@ -198,7 +195,7 @@ def torch_api(name=None, *, function=True, method=True, inplace=False, aliases=(
 
 def _snapshot(tensor):
     """A copy of the tensor's current value that stands for it in the graph (same grad_fn)."""
-    copy = type(tensor)._make(tensor._data.copy(), tensor._rg)
+    copy = type(tensor)._make(tensor._data.copy(), tensor._requires_grad)
     copy._grad_fn, copy._output_nr = tensor.grad_fn, tensor._output_nr
     return copy
 
@@ -210,16 +207,8 @@ def named(tensor, node_name):
     return tensor
 
 
-_INSTALLED = {}      # name -> the function install_methods put on Tensor
-
-
 def install_methods(tensor_cls):
-    """Put the registry's methods on Tensor: new names, and names whose registry entry changed since (an op family
-    loaded later may give an op torch's exact signature); never over a method Tensor defines itself."""
-    global _tensor_cls
-    _tensor_cls = tensor_cls
+    """Put the registry's methods on Tensor, never over a method Tensor defines itself."""
     for name, fn in METHODS.items():
-        current = tensor_cls.__dict__.get(name)
-        if current is None or current is _INSTALLED.get(name) and current is not fn:
+        if name not in tensor_cls.__dict__:
             setattr(tensor_cls, name, fn)
-            _INSTALLED[name] = fn

@@ -2,6 +2,7 @@
 comparisons and logical ops, Tensor methods of functions, and the torch.* functions of in-place methods
 (torch.relu_, torch.abs_, ...). Loaded after every op family, so each target exists."""
 from ._registry import FUNCTIONS, METHODS, _inplace_variant, torch_api
+from .._tensor import Tensor
 
 # alias -> the op it names (every surface the target has: function, method, in-place method)
 ALIASES = {
@@ -78,7 +79,6 @@ def install():
 
 def _method_of_tensor(name):
     """torch.<name>(input, ...) for a method defined on Tensor itself (get_device, is_signed, ...)."""
-    from .._tensor import Tensor
 
     method = getattr(Tensor, name)
 

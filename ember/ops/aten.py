@@ -203,7 +203,7 @@ def embedding_renorm_(input, indices, max_norm, norm_type):
     from ..autograd.grad_mode import no_grad
     with no_grad():
         sparse._renorm_rows(input, indices._data, max_norm, norm_type)
-    input._vc[0] += 1
+    input._version_counter[0] += 1
     return input
 
 

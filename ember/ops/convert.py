@@ -49,7 +49,6 @@ class Clone(Op):
 
 def _parse_to(args, kwargs):
     """Tensor.to(dtype) / to(device[, dtype]) / to(tensor) / to(..., dtype=, device=, copy=)."""
-    from .._tensor import Tensor
     unknown = set(kwargs) - {"device", "dtype"}
     if unknown:
         raise TypeError(f"to() received an invalid combination of arguments - got ({unknown.pop()}=...), but "

@@ -14,10 +14,6 @@ from .._formats import check_factory, check_pin_memory, in_memory_format
 from .._tensor import Tensor, Size
 
 
-def _T():
-    return Tensor
-
-
 def _finish(arr, dtype=None, device=None, requires_grad=False):
     """A tensor from host data (a NumPy array) on `device` (the default device when None)."""
     if dtype is not None:
@@ -27,7 +23,7 @@ def _finish(arr, dtype=None, device=None, requires_grad=False):
     dev = target_device(device)
     if dev.type != "cpu" or array_module(arr) is not np:
         arr = to_device(arr, dev)
-    return _with_grad(_T()._make(arr), requires_grad)
+    return _with_grad(Tensor._make(arr), requires_grad)
 
 
 def _with_grad(t, requires_grad):
@@ -42,7 +38,7 @@ def _with_grad(t, requires_grad):
 
 def _built(device, make, requires_grad=False):
     """A tensor from make(xp), run on `device` (the default device when None): allocated there."""
-    return _with_grad(_T()._make(allocate(target_device(device), make)), requires_grad)
+    return _with_grad(Tensor._make(allocate(target_device(device), make)), requires_grad)
 
 
 def _infer_dtype(data):
@@ -56,7 +52,7 @@ def _infer_dtype(data):
         if isinstance(x, (list, tuple)):
             stack.extend(x)
             continue
-        if isinstance(x, _T()):
+        if isinstance(x, Tensor):
             d = x.dtype
         elif isinstance(x, (np.generic, np.ndarray)):
             d = _dtype.from_numpy_dtype(x.dtype)
@@ -93,7 +89,7 @@ def _check_nesting(data, np_dtype):
                                 if np.dtype(np_dtype).kind in "iub" else f"must be real number, not {type(x).__name__}")
             return
         if not isinstance(x, (list, tuple)):
-            if isinstance(x, (np.ndarray, _T())) and tuple(np.shape(x)) == tuple(shape[dim:]):
+            if isinstance(x, (np.ndarray, Tensor)) and tuple(np.shape(x)) == tuple(shape[dim:]):
                 return
             raise TypeError("not a sequence")
         if len(x) != shape[dim]:
@@ -104,10 +100,8 @@ def _check_nesting(data, np_dtype):
 
 
 def _nested_to_array(data, np_dtype):
-    T = _T()
-
     def unwrap(x):
-        if isinstance(x, T):
+        if isinstance(x, Tensor):
             return to_host(x._data)
         if isinstance(x, (list, tuple)):
             return [unwrap(v) for v in x]
@@ -125,10 +119,9 @@ def _nested_to_array(data, np_dtype):
 @torch_api(method=False)
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     check_pin_memory("tensor", pin_memory)
-    T = _T()
     if isinstance(data, np.generic):        # a NumPy scalar keeps its dtype, as torch.tensor(np.float64(1))
         data = np.asarray(data)
-    if isinstance(data, T):
+    if isinstance(data, Tensor):
         arr = data._data.copy()         # on the tensor's own device, as torch.tensor(t) keeps it there
         dt = _dtype.as_dtype(dtype) if dtype is not None else data.dtype
         if arr.dtype != dt.np:
@@ -152,8 +145,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 @torch_api(method=False)
 def as_tensor(data, dtype=None, device=None):
-    T = _T()
-    if isinstance(data, T):
+    if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (dtype or device) else data
     if isinstance(data, np.ndarray) and (dtype is None or _dtype.as_dtype(dtype).np == data.dtype) \
             and device in (None, "cpu"):
@@ -166,7 +158,7 @@ def from_numpy(ndarray):
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     _dtype.from_numpy_dtype(ndarray.dtype)
-    return _T()._make(ndarray)
+    return Tensor._make(ndarray)
 
 
 def _size(size):
@@ -174,7 +166,7 @@ def _size(size):
         size = tuple(size[0])
     out = []
     for s in size:
-        if isinstance(s, _T()):
+        if isinstance(s, Tensor):
             s = int(s.item())
         if not isinstance(s, (int, np.integer)):
             raise TypeError(f"expected a sequence of integers for the size, got {type(s).__name__}")
@@ -267,7 +259,7 @@ def arange(start, end=None, step=1, *, dtype=None, layout=None, device=None, pin
     check_factory("arange", layout, pin_memory)
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, _T()) else v for v in (start, end, step)]
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if vals[2] == 0:
         raise RuntimeError("step must be nonzero")
     if not all(math.isfinite(v) for v in vals[:2]):
@@ -338,7 +330,7 @@ class _LegacyTensorType(type):
     """The metaclass of the legacy tensor types: isinstance(t, torch.FloatTensor) checks dtype and device."""
 
     def __instancecheck__(cls, obj):
-        return isinstance(obj, _T()) and obj.dtype is cls._ember_dtype and obj.device.type == cls._ember_device
+        return isinstance(obj, Tensor) and obj.dtype is cls._ember_dtype and obj.device.type == cls._ember_device
 
     def __repr__(cls):
         return f"<class '{cls.__qualname__}'>"
@@ -351,7 +343,7 @@ def _legacy_type(dt, name, device="cpu"):
             from .. import cuda
             if not cuda.is_available():
                 raise TypeError(f"type {cls.__qualname__} not available. Torch not compiled with CUDA enabled.")
-        return _T()(*args, dtype=dt).to(device)
+        return Tensor(*args, dtype=dt).to(device)
     prefix = "torch.cuda." if device == "cuda" else "torch."
     return _LegacyTensorType(name, (), {"__new__": __new__, "_ember_dtype": dt, "_ember_device": device,
                                         "__qualname__": prefix + name, "__module__": prefix[:-1]})
@@ -561,7 +553,7 @@ def _sampler(name, kernel, draw):
         if dt.category != _dtype.FLOAT:
             raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(dt)}' "
                                       f"({name} samples floating-point values)")
-        t = _T()._make(draw(generator, target_device(device), _sizes(name, sizes, size), dt.np))
+        t = Tensor._make(draw(generator, target_device(device), _sizes(name, sizes, size), dt.np))
         return _with_grad(t, requires_grad)
     make.__name__ = name
     return make
@@ -598,7 +590,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
-    t = _T()._make(_integers(generator, target_device(device), low, high, _size((size,)), dt.np))
+    t = Tensor._make(_integers(generator, target_device(device), low, high, _size((size,)), dt.np))
     return _with_grad(t, requires_grad)
 
 
@@ -620,9 +612,9 @@ def randperm(n, *, generator=None, dtype=None, layout=None, device=None, pin_mem
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
     dev = target_device(device)
     if dev.type == "cpu":
-        t = _T()._make(_rng(generator).permutation(n).astype(dt.np))
+        t = Tensor._make(_rng(generator).permutation(n).astype(dt.np))
     else:
-        t = _T()._make(_uniform(generator, dev, (n,), np.float64).argsort().astype(dt.np))
+        t = Tensor._make(_uniform(generator, dev, (n,), np.float64).argsort().astype(dt.np))
     return _with_grad(t, requires_grad)
 
 
@@ -654,19 +646,18 @@ _NORMAL_STD = renamed(NormalBackward3, "NormalBackward2")
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False,
            requires_grad=False):
     check_factory("normal", layout, pin_memory)
-    T = _T()
-    if isinstance(std, T):
+    if isinstance(std, Tensor):
         if std.numel() and bool((std < 0).any()):
             raise RuntimeError("normal expects all elements of std >= 0.0")
     elif std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-    if isinstance(mean, T) or isinstance(std, T):
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
         from .elementwise import broadcast_error
-        error = broadcast_error("normal: mean and std", *(x.shape for x in (mean, std) if isinstance(x, T)))
+        error = broadcast_error("normal: mean and std", *(x.shape for x in (mean, std) if isinstance(x, Tensor)))
         if error is not None:
             raise error
-        like = mean if isinstance(mean, T) else std
-        shape = np.broadcast_shapes(*(x.shape for x in (mean, std) if isinstance(x, T)))
+        like = mean if isinstance(mean, Tensor) else std
+        shape = np.broadcast_shapes(*(x.shape for x in (mean, std) if isinstance(x, Tensor)))
         noise = randn(*shape, generator=generator, dtype=like.dtype, device=like.device)
         with _no_grad():
             sample = mean + noise * std
@@ -677,9 +668,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=N
                         "(float mean, float std, tuple of ints size)")
     np_dtype, dev = _float_dtype(dtype).np, target_device(device)
     if dev.type == "cpu":
-        t = _T()._make(_rng(generator).normal(mean, std, size=_size((size,))).astype(np_dtype))
+        t = Tensor._make(_rng(generator).normal(mean, std, size=_size((size,))).astype(np_dtype))
     else:
-        t = _T()._make((mean + std * _standard_normal(generator, dev, _size((size,)), np.float64)).astype(np_dtype))
+        t = Tensor._make((mean + std * _standard_normal(generator, dev, _size((size,)), np.float64)).astype(np_dtype))
     return _with_grad(t, requires_grad)
 
 
@@ -689,7 +680,7 @@ def bernoulli(input, p=None, *, generator=None):
     if p is None and bool(((probs < 0) | (probs > 1)).any()) or p is not None and not 0 <= p <= 1:
         raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
     draw = _uniform(generator, input.device, input.shape, np.float64) < probs
-    return _T()._make(draw.astype(input._data.dtype))
+    return Tensor._make(draw.astype(input._data.dtype))
 
 
 @torch_api(method=True)
@@ -705,7 +696,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     if xp is not np:
         out = _multinomial_on_device(rows, num_samples, replacement, generator, input.device)
-        return _T()._make(out.reshape(probs.shape[:-1] + (num_samples,)))
+        return Tensor._make(out.reshape(probs.shape[:-1] + (num_samples,)))
     rng = _rng(generator)
     out = np.empty((rows.shape[0], num_samples), np.int64)
     for i, row in enumerate(rows):
@@ -733,7 +724,7 @@ class Overwrite(Op):
 def overwrite(self, values, node_name, expanded_ok=False):
     """Write `values` (a number, an array broadcast to self, or a 0-d Tensor) into self; in the graph, the
     old values get a zero gradient."""
-    if state.enabled and (self._tracks_inplace() or getattr(values, "_rg", False)):
+    if state.enabled and (self._tracks_inplace() or getattr(values, "_requires_grad", False)):
         return self._inplace_assign(named(Overwrite.apply(self, values), node_name), expanded_ok)
     return self._write(values._data if isinstance(values, Tensor) else values, expanded_ok)
 
@@ -823,10 +814,10 @@ def random_(self, from_=0, to=None, *, generator=None):
 
 @torch_api(function=False)
 def fill_(self, value):
-    if isinstance(value, _T()) and value.dim():
+    if isinstance(value, Tensor) and value.dim():
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} "
                            "dimensions.")
-    if isinstance(value, _T()):     # torch refuses a tensor value, not a number, for an expanded self
+    if isinstance(value, Tensor):     # torch refuses a tensor value, not a number, for an expanded self
         return overwrite(self, value, "FillBackward3")
     return overwrite(self, value, "FillBackward2", expanded_ok=True)
 

@@ -10,10 +10,6 @@ from .._tensor import Tensor
 from .reduce import widened
 
 
-def _T():
-    return Tensor
-
-
 _CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
                    "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
                    "uint8": "unsigned char", "bool": "bool"}

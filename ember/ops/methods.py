@@ -161,8 +161,7 @@ def module_load(self, other, assign=False):
         return self.copy_(other).detach()
 
 
-_TENSOR_SLOTS = ("_data", "_rg", "grad", "_grad_fn", "_output_nr", "_base", "_view_ver", "_vc", "_hooks",
-                 "_acc_ref", "_post_acc_hooks")
+_TENSOR_SLOTS = tuple(slot for slot in Tensor.__slots__ if slot not in ("__weakref__", "__dict__"))
 
 
 def as_subclass(self, cls):
@@ -174,7 +173,7 @@ def as_subclass(self, cls):
     for slot in _TENSOR_SLOTS:
         setattr(out, slot, getattr(self, slot))
     out.grad = None
-    if self._grad_fn is None and self._rg:
+    if self._grad_fn is None and self._requires_grad:
         out._grad_fn = None     # a leaf stays a leaf of its own, as torch's alias of a leaf
     return named(out, "AliasBackward0") if out._grad_fn is not None else out
 

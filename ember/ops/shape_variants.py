@@ -22,12 +22,12 @@ def _inplace_view(view_op, node_name):
             check_inplace(self)
         view = view_op(self, *args, **kwargs)
         self._data = view._data
-        self._vc[0] += 1
+        self._version_counter[0] += 1
         if track:
             rename(view._grad_fn, node_name)
             self._grad_fn, self._output_nr = view._grad_fn, view._output_nr
-            if self._view_ver is not None:
-                self._view_ver = self._vc[0]        # its history is the one just taken, not the base's
+            if self._view_version is not None:
+                self._view_version = self._version_counter[0]        # its history is the one just taken, not the base's
         return self
     inplace.__name__ = view_op.__name__ + "_"
     inplace.__wrapped__ = view_op

@@ -38,6 +38,7 @@ _ZETA_SERIES = [float(b / math.factorial(2 * k)) for k, b in enumerate(_B2K, 1)]
 
 
 def _quiet(fn):
+    """Run a NumPy kernel with IEEE results (inf/nan) and no warnings, as torch does."""
     def run(*args):
         with np.errstate(all="ignore"):
             return fn(*args)

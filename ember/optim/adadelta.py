@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
-from . import _kernels as K
+from . import _kernels as kernels
 
 if TYPE_CHECKING:
     from .._tensor import Tensor
@@ -43,10 +43,10 @@ class Adadelta(Optimizer):
                     state["square_avg"] = p._make(xp.zeros_like(p._data))
                     state["acc_delta"] = p._make(xp.zeros_like(p._data))
                 state["step"]._data += 1
-                g = K.grad_for_update(p, group["maximize"], group["weight_decay"])
+                g = kernels.grad_for_update(p, group["maximize"], group["weight_decay"])
                 square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
                 square_avg *= rho
-                K.addcmul_(square_avg, g, g, 1 - rho)
+                kernels.addcmul_(square_avg, g, g, 1 - rho)
                 std = square_avg + eps
                 xp.sqrt(std, out=std)
                 delta = acc_delta + eps
@@ -54,6 +54,6 @@ class Adadelta(Optimizer):
                 delta /= std
                 delta *= g
                 acc_delta *= rho
-                K.addcmul_(acc_delta, delta, delta, 1 - rho)
-                K.add_(p._data, delta, -lr)
-                K.bump_version(p)
+                kernels.addcmul_(acc_delta, delta, delta, 1 - rho)
+                kernels.add_(p._data, delta, -lr)
+                kernels.bump_version(p)

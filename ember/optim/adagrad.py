@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
-from . import _kernels as K
+from . import _kernels as kernels
 
 if TYPE_CHECKING:
     from .._tensor import Tensor
@@ -59,11 +59,11 @@ class Adagrad(Optimizer):
                 step_t = state["step"]
                 step_t._data += 1
                 step = float(step_t._data)
-                g = K.grad_for_update(p, group["maximize"], group["weight_decay"])
+                g = kernels.grad_for_update(p, group["maximize"], group["weight_decay"])
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum = state["sum"]._data
-                K.addcmul_(state_sum, g, g)
+                kernels.addcmul_(state_sum, g, g)
                 std = array_module(p._data).sqrt(state_sum)
                 std += eps
-                K.addcdiv_(p._data, g, std, -clr)
-                K.bump_version(p)
+                kernels.addcdiv_(p._data, g, std, -clr)
+                kernels.bump_version(p)

@@ -8,7 +8,7 @@ import numpy as np
 from .._backend import array_module
 from .._tensor import Tensor
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
-from . import _kernels as K
+from . import _kernels as kernels
 
 if TYPE_CHECKING:
     from .._typing import ParamsT
@@ -75,7 +75,7 @@ class Adam(Optimizer):
                     raise AssertionError("If capturable=True, params and state_steps must be on supported devices: "
                                          "['cuda'].")
                 state = self._state_of(p, amsgrad, group["capturable"])
-                step = K.adam_moments_(p, state, group, lr, beta1, beta2, group["capturable"])
+                step = kernels.adam_moments_(p, state, group, lr, beta1, beta2, group["capturable"])
                 if group["capturable"]:
                     _capturable_update(p, state, step, lr, beta1, beta2, eps, amsgrad)
                     continue
@@ -91,8 +91,8 @@ class Adam(Optimizer):
                     denom = xp.sqrt(exp_avg_sq)
                 denom /= bias_correction2_sqrt
                 denom += eps
-                K.addcdiv_(p._data, exp_avg, denom, -step_size)
-                K.bump_version(p)
+                kernels.addcdiv_(p._data, exp_avg, denom, -step_size)
+                kernels.bump_version(p)
 
 
 def _capturable_update(p, state, step, lr, beta1, beta2, eps, amsgrad):
@@ -108,5 +108,5 @@ def _capturable_update(p, state, step, lr, beta1, beta2, eps, amsgrad):
         exp_avg_sq = max_sq
     denom = xp.sqrt(exp_avg_sq) / (bias_correction2_sqrt * step_size_neg)
     denom += eps / step_size_neg
-    K.addcdiv_(p._data, exp_avg, denom)
-    K.bump_version(p)
+    kernels.addcdiv_(p._data, exp_avg, denom)
+    kernels.bump_version(p)

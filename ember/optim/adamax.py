@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
 from .adam import _check_adam_args
-from . import _kernels as K
+from . import _kernels as kernels
 
 if TYPE_CHECKING:
     from .._tensor import Tensor
@@ -39,13 +39,13 @@ class Adamax(Optimizer):
                     state["exp_inf"] = p._make(xp.zeros_like(p._data))
                 step_t = state["step"]
                 step_t._data += 1
-                g = K.grad_for_update(p, group["maximize"], group["weight_decay"])
+                g = kernels.grad_for_update(p, group["maximize"], group["weight_decay"])
                 exp_avg, exp_inf = state["exp_avg"]._data, state["exp_inf"]._data
-                K.lerp_(exp_avg, g, 1 - beta1)
+                kernels.lerp_(exp_avg, g, 1 - beta1)
                 exp_inf *= beta2
                 norm_buf = xp.abs(g)
                 norm_buf += eps
                 xp.maximum(exp_inf, norm_buf, out=exp_inf)
                 clr = lr / (1 - beta1 ** float(step_t._data))
-                K.addcdiv_(p._data, exp_avg, exp_inf, -clr)
-                K.bump_version(p)
+                kernels.addcdiv_(p._data, exp_avg, exp_inf, -clr)
+                kernels.bump_version(p)

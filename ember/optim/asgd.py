@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
-from . import _kernels as K
+from . import _kernels as kernels
 
 if TYPE_CHECKING:
     from .._tensor import Tensor
@@ -42,10 +42,10 @@ class ASGD(Optimizer):
                     state["ax"] = p._make(xp.zeros_like(p._data))
                 step_t, eta, mu, ax = state["step"], state["eta"], state["mu"], state["ax"]._data
                 step_t._data += 1
-                g = K.grad_for_update(p, group["maximize"], group["weight_decay"])
+                g = kernels.grad_for_update(p, group["maximize"], group["weight_decay"])
                 eta_value = float(eta._data)
                 p._data *= 1 - lambd * eta_value
-                K.add_(p._data, g, -eta_value)
+                kernels.add_(p._data, g, -eta_value)
                 if float(mu._data) != 1:
                     ax += (p._data - ax) * float(mu._data)      # mu is a host scalar, as torch keeps it
                 else:
@@ -53,4 +53,4 @@ class ASGD(Optimizer):
                 step = float(step_t._data)
                 eta._data[...] = lr / ((1 + lambd * lr * step) ** alpha)
                 mu._data[...] = 1 / max(1, step - t0)
-                K.bump_version(p)
+                kernels.bump_version(p)

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
 from .adam import _check_adam_args
-from . import _kernels as K
+from . import _kernels as kernels
 
 if TYPE_CHECKING:
     from .._tensor import Tensor
@@ -40,7 +40,7 @@ class RAdam(Optimizer):
                     state["step"] = _scalar_state()
                     state["exp_avg"] = p._make(xp.zeros_like(p._data))
                     state["exp_avg_sq"] = p._make(xp.zeros_like(p._data))
-                step = K.adam_moments_(p, state, group, lr, beta1, beta2)
+                step = kernels.adam_moments_(p, state, group, lr, beta1, beta2)
                 exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
 
                 bias_correction1 = 1 - beta1 ** step
@@ -59,4 +59,4 @@ class RAdam(Optimizer):
                     update *= adaptive_lr
                     update *= rect
                 p._data -= update
-                K.bump_version(p)
+                kernels.bump_version(p)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
-from . import _kernels as K
+from . import _kernels as kernels
 
 if TYPE_CHECKING:
     from .._tensor import Tensor
@@ -54,14 +54,14 @@ class RMSprop(Optimizer):
             for p in self._params_with_grad(group, "RMSprop"):
                 state = self._state_of(p, group)
                 state["step"]._data += 1
-                g = K.grad_for_update(p, group["maximize"], group["weight_decay"])
+                g = kernels.grad_for_update(p, group["maximize"], group["weight_decay"])
                 square_avg = state["square_avg"]._data
                 square_avg *= alpha
-                K.addcmul_(square_avg, g, g, 1 - alpha)
+                kernels.addcmul_(square_avg, g, g, 1 - alpha)
                 xp = array_module(p._data)
                 if group["centered"]:
                     grad_avg = state["grad_avg"]._data
-                    K.lerp_(grad_avg, g, 1 - alpha)
+                    kernels.lerp_(grad_avg, g, 1 - alpha)
                     avg = square_avg - grad_avg * grad_avg
                     xp.sqrt(avg, out=avg)
                 else:
@@ -70,8 +70,8 @@ class RMSprop(Optimizer):
                 if momentum > 0:
                     buf = state["momentum_buffer"]._data
                     buf *= momentum
-                    K.addcdiv_(buf, g, avg)
-                    K.add_(p._data, buf, -lr)
+                    kernels.addcdiv_(buf, g, avg)
+                    kernels.add_(p._data, buf, -lr)
                 else:
-                    K.addcdiv_(p._data, g, avg, -lr)
-                K.bump_version(p)
+                    kernels.addcdiv_(p._data, g, avg, -lr)
+                kernels.bump_version(p)

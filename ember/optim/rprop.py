@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
-from . import _kernels as K
+from . import _kernels as kernels
 
 if TYPE_CHECKING:
     from .._tensor import Tensor
@@ -41,7 +41,7 @@ class Rprop(Optimizer):
                     state["prev"] = p._make(xp.zeros_like(p._data))
                     state["step_size"] = p._make(xp.full_like(p.grad._data, float(group["lr"])))
                 state["step"]._data += 1
-                g = K.grad_for_update(p, group["maximize"], 0)
+                g = kernels.grad_for_update(p, group["maximize"], 0)
                 prev, step_size = state["prev"]._data, state["step_size"]._data
                 direction = xp.sign(g * prev)
                 dtype = direction.dtype.type
@@ -51,6 +51,6 @@ class Rprop(Optimizer):
                 xp.clip(step_size, smallest, largest, out=step_size)
                 # where the sign flipped, this step moves nothing and the next one starts afresh
                 g = xp.where(factor == dtype(etaminus), dtype(0), g)
-                K.addcmul_(p._data, xp.sign(g), step_size, -1)
+                kernels.addcmul_(p._data, xp.sign(g), step_size, -1)
                 prev[...] = g
-                K.bump_version(p)
+                kernels.bump_version(p)

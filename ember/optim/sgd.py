@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 from .optimizer import Optimizer, _step_no_grad
-from . import _kernels as K
+from . import _kernels as kernels
 
 if TYPE_CHECKING:
     from .._tensor import Tensor
@@ -42,7 +42,7 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum, dampening = float(group["lr"]), group["momentum"], group["dampening"]
             for p in self._params_with_grad(group, "SGD"):
-                g = K.grad_for_update(p, group["maximize"], group["weight_decay"])
+                g = kernels.grad_for_update(p, group["maximize"], group["weight_decay"])
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
@@ -51,7 +51,7 @@ class SGD(Optimizer):
                         state["momentum_buffer"] = buf
                     else:
                         buf._data *= momentum
-                        K.add_(buf._data, g, 1 - dampening)
+                        kernels.add_(buf._data, g, 1 - dampening)
                     g = g + buf._data * momentum if group["nesterov"] else buf._data
-                K.add_(p._data, g, -lr)
-                K.bump_version(p)
+                kernels.add_(p._data, g, -lr)
+                kernels.bump_version(p)

@@ -69,4 +69,4 @@ class SparseAdam(Optimizer):
                 step_size = lr * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
                 denom = xp.sqrt(sq_update + old_sq) + eps
                 p._data[rows] += -step_size * ((avg_update + old_avg) / denom)
-                p._vc[0] += 1
+                p._version_counter[0] += 1

@@ -7,10 +7,11 @@ import math
 from ...autograd.grad_mode import no_grad
 from ...ops import conv as conv_ops
 from ...ops.creation import empty
-from ...ops.pool import pad as _pad
+from ...ops.padding import pad as _pad
 from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
+from ._utils import _ntuple
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -22,12 +23,6 @@ __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "
            "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
 
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
-
-
-def _ntuple(value, n):
-    if isinstance(value, (tuple, list)):
-        return tuple(value)
-    return (value,) * n
 
 
 class _ConvNd(Module):
@@ -116,8 +111,8 @@ class _Conv(_ConvNd):
                  padding: _size_any | str = 0, dilation: _size_any = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", device: DeviceLike = None, dtype: DType | None = None) -> None:
         n = self._nd
-        super().__init__(in_channels, out_channels, _ntuple(kernel_size, n), _ntuple(stride, n),
-                         padding if isinstance(padding, str) else _ntuple(padding, n), _ntuple(dilation, n),
+        super().__init__(in_channels, out_channels, _ntuple(n)(kernel_size), _ntuple(n)(stride),
+                         padding if isinstance(padding, str) else _ntuple(n)(padding), _ntuple(n)(dilation),
                          False, (0,) * n, groups, bias, padding_mode, device, dtype)
 
     def _conv_forward(self, input, weight, bias):
@@ -152,8 +147,8 @@ class _ConvTransposeNd(_ConvNd):
         n = self._nd
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
-        super().__init__(in_channels, out_channels, _ntuple(kernel_size, n), _ntuple(stride, n),
-                         _ntuple(padding, n), _ntuple(dilation, n), True, _ntuple(output_padding, n), groups,
+        super().__init__(in_channels, out_channels, _ntuple(n)(kernel_size), _ntuple(n)(stride),
+                         _ntuple(n)(padding), _ntuple(n)(dilation), True, _ntuple(n)(output_padding), groups,
                          bias, padding_mode, device, dtype)
 
     def _output_padding(self, input, output_size, stride, padding, kernel_size, num_spatial_dims, dilation=None):

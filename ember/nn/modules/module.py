@@ -104,7 +104,7 @@ class Module:
                             "(torch.nn.Parameter or None required)")
         if param is not None and param.grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
-                             "created explicitly. To express '{name}' as a function of another Tensor, compute the "
+                             f"created explicitly. To express '{name}' as a function of another Tensor, compute the "
                              "value in the forward() method.")
         self._parameters[name] = _run_registration_hooks(_global_parameter_registration_hooks, self, name, param)
 

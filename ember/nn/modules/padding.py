@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from ...ops.pool import pad
+from ...ops.padding import pad
 from .module import Module
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from ...ops.pool import interpolate
+from ...ops.upsampling import interpolate
 from .module import Module
 
 if TYPE_CHECKING:
