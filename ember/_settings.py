@@ -46,7 +46,7 @@ def set_float32_matmul_precision(precision):
     if precision not in ("highest", "high", "medium"):
         import warnings
         warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
-                      "setFloat32MatmulPrecision call has no effect.")
+                      "setFloat32MatmulPrecision call has no effect.", stacklevel=2)
         return
     _state["matmul_precision"] = precision
 

@@ -483,7 +483,7 @@ def test_matmul_while_capturing_avoids_cublas(cuda_device):
              for shape in shapes]
     with _capturing() as graph:
         products = [a @ b for a, b in pairs]
-    for a, b in pairs:
+    for a, _ in pairs:
         a.mul_(2.0)
     graph.replay()
     for (a, b), out in zip(pairs, products):

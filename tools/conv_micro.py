@@ -50,11 +50,11 @@ def main():
     for name, op, xs, ws, kwargs in CASES:
         arrays = [rng.standard_normal(s).astype(np.float32) for s in (xs, ws, (ws[1] if 'transpose' in op else ws[0],))]
         e = [ember.tensor(a, requires_grad=True) for a in arrays]
-        te = best_of(lambda: step(ember, *e, op, kwargs))
+        te = best_of(lambda e=e, op=op, kwargs=kwargs: step(ember, *e, op, kwargs))
         tt = float("nan")
         if torch is not None:
             t = [torch.tensor(a, requires_grad=True) for a in arrays]
-            tt = best_of(lambda: step(torch, *t, op, kwargs))
+            tt = best_of(lambda t=t, op=op, kwargs=kwargs: step(torch, *t, op, kwargs))
         print(f"{name:42s} {te:9.2f} {tt:9.2f} {te / tt:6.2f}")
 
 

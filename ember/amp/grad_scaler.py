@@ -18,7 +18,7 @@ class GradScaler:
         if device == "cuda" and enabled:
             from .. import cuda
             if not cuda.is_available():
-                warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.")
+                warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.", stacklevel=2)
                 enabled = False
         if growth_factor <= 1.0:
             raise ValueError("The growth factor must be > 1.0.")

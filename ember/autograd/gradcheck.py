@@ -68,7 +68,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     for t in diff_inputs:
         if t._data.dtype != np.float64:
             import warnings
-            warnings.warn("gradcheck: input is not double precision; the check may fail from rounding alone")
+            warnings.warn("gradcheck: input is not double precision; the check may fail from rounding alone", stacklevel=2)
     analytical = _analytical_jacobian(func, inputs, diff_inputs)
     numerical = _numerical_jacobian(func, inputs, diff_inputs, eps)
     for i, (a, n) in enumerate(zip(analytical, numerical)):

@@ -33,7 +33,7 @@ class Distribution:
                 arg_constraints = {}
                 warnings.warn(f"{self.__class__} does not define `arg_constraints`. Please set "
                               "`arg_constraints = {}` or initialize the distribution with `validate_args=False` to "
-                              "turn off validation.")
+                              "turn off validation.", stacklevel=2)
             for param, constraint in arg_constraints.items():
                 if constraints.is_dependent(constraint):
                     continue
@@ -91,7 +91,7 @@ class Distribution:
         raise NotImplementedError
 
     def sample_n(self, n):
-        warnings.warn("sample_n will be deprecated. Use .sample((n,)) instead", UserWarning)
+        warnings.warn("sample_n will be deprecated. Use .sample((n,)) instead", UserWarning, stacklevel=2)
         return self.sample(Size((n,)))
 
     def log_prob(self, value):
@@ -133,7 +133,7 @@ class Distribution:
             support = self.support
         except NotImplementedError:
             warnings.warn(f"{self.__class__} does not define `support` to enable sample validation. Please "
-                          "initialize the distribution with `validate_args=False` to turn off validation.")
+                          "initialize the distribution with `validate_args=False` to turn off validation.", stacklevel=2)
             return
         valid = support.check(value)
         if not bool(valid.all()):

@@ -19,7 +19,6 @@ from .._backend import array_module, matmul
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
-from ._registry import torch_api
 from .norm import differentiable_backward
 
 __all__ = []

@@ -1,7 +1,7 @@
 """AdamW: Adam with decoupled weight decay (default 1e-2), applied before the moment updates."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from .adam import Adam
 
 if TYPE_CHECKING:

@@ -6,14 +6,13 @@ Python floats exactly where torch mixes them, so every decision of the search (a
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..ops.shape import cat
 from .optimizer import Optimizer
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     from .._typing import ParamsT
 

@@ -263,13 +263,14 @@ class Optimizer:
                     return bool(pg.get("fused", False) or pg.get("capturable", False))
             return False
 
+        # (ruff reads `del cast` below as unbinding the name these calls use: they run before it)
         def cast(param, value, fused_or_capturable, key=None):
             if isinstance(value, Tensor):
                 return Optimizer._cast_state_value(param, value, key, fused_or_capturable)
             if isinstance(value, dict):
-                return {k: cast(param, v, fused_or_capturable, key=k) for k, v in value.items()}
+                return {k: cast(param, v, fused_or_capturable, key=k) for k, v in value.items()}  # noqa: F821
             if isinstance(value, Iterable) and not isinstance(value, str):
-                return type(value)(cast(param, v, fused_or_capturable) for v in value)
+                return type(value)(cast(param, v, fused_or_capturable) for v in value)  # noqa: F821
             return value
 
         state = defaultdict(dict)

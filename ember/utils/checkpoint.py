@@ -71,7 +71,7 @@ class CheckpointFunction(autograd.Function):
     @staticmethod
     def forward(ctx, run_function, preserve_rng_state, *args):
         if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
-            warnings.warn("None of the inputs have requires_grad=True. Gradients will be None")
+            warnings.warn("None of the inputs have requires_grad=True. Gradients will be None", stacklevel=2)
         ctx.run_function = run_function
         ctx.rng_state = _rng_state() if preserve_rng_state else None
         ctx.tensor_indices = [i for i, a in enumerate(args) if isinstance(a, Tensor)]

@@ -15,7 +15,7 @@ def _pair(values, dtype="float64"):
 
 
 def test_grad_accumulates_across_two_backward_calls():
-    for T, x in zip((ember, torch), _pair([1.0, 2.0, 3.0])):
+    for _T, x in zip((ember, torch), _pair([1.0, 2.0, 3.0])):
         (x * x).sum().backward()
         (x * 3).sum().backward()
     e, t = _pair([1.0, 2.0, 3.0])
@@ -218,7 +218,7 @@ def test_modifying_a_saved_tensor_in_place_raises():
 
 def test_in_place_ops_and_iadd_keep_the_graph_like_torch():
     results = []
-    for T, x in zip((ember, torch), _pair([1.0, 2.0, 3.0])):
+    for _T, x in zip((ember, torch), _pair([1.0, 2.0, 3.0])):
         y = x * 2
         y += x
         y.mul_(x)
@@ -301,7 +301,7 @@ def test_next_functions_lead_to_accumulate_grad():
 def test_anomaly_mode_names_the_op_and_the_user_line():
     x = ember.zeros(3, requires_grad=True)
     with ember.autograd.detect_anomaly():
-        y = x.sqrt() * 0     # noqa: anomaly line -- the backward of sqrt at 0 makes 0 * inf = nan
+        y = x.sqrt() * 0     # the anomaly line: the backward of sqrt at 0 makes 0 * inf = nan
         line = inspect.currentframe().f_lineno - 1
         with pytest.raises(RuntimeError) as info:
             y.sum().backward()

@@ -134,7 +134,7 @@ def main():
     ddp = DDP(TwoLayers(b_used_on=(0,)))
     x = torch.ones(1, 2)
     try:
-        for step in range(2):
+        for step in range(2):  # noqa: B007 (read by the except clause)
             ddp(x).sum().backward()
             record("unfinished_grads", grads(ddp.module))
     except Exception as e:

@@ -307,7 +307,7 @@ def test_deepcopy_is_independent(nets):
     ours, _ = nets
     clone = copy.deepcopy(ours)
     assert repr(clone) == repr(ours)
-    for (name, p), (_, q) in zip(ours.named_parameters(), clone.named_parameters()):
+    for (_name, p), (_, q) in zip(ours.named_parameters(), clone.named_parameters()):
         assert p is not q and isinstance(q, ember.nn.Parameter) and q.requires_grad
         np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
     with ember.no_grad():

@@ -124,31 +124,31 @@ def _uniform(shapes, opts):
 
 def _rows():
     """(fn(T, *tensors), arrays) for every row of the oracle tables."""
-    for name, fn, shapes, opts in op_table.ROWS + test_activation.ACTIVATIONS:
+    for _name, fn, shapes, opts in op_table.ROWS + test_activation.ACTIVATIONS:
         yield fn, (shapes(np.float64) if callable(shapes) else _uniform(shapes, opts))
-    for name, fn, shapes, opts in test_loss.LOSSES:
+    for _name, fn, shapes, opts in test_loss.LOSSES:
         yield (lambda T, *xs, fn=fn: fn(T, "mean", *xs)), _uniform(shapes, opts)
-    for name, (fn, shapes) in test_norm.FUNCTIONAL.items():
+    for _name, (fn, shapes) in test_norm.FUNCTIONAL.items():
         yield fn, _uniform(shapes, {})
-    for name, fn in test_tensor.CREATION:
+    for _name, fn in test_tensor.CREATION:
         yield fn, []
-    for name, fn in test_views.VIEWS:
+    for _name, fn in test_views.VIEWS:
         yield (lambda T, fn=fn: fn(T, test_views._base(T))), []
-    for name, fn, arrays in test_oracle.NO_GRAD_ROWS:
+    for _name, fn, arrays in test_oracle.NO_GRAD_ROWS:
         yield fn, arrays()
     for a, b, op in test_oracle.PROMOTION:
         yield (lambda T, a=a, b=b, op=op: getattr(T, op)(test_oracle._tensors(T, a), test_oracle._tensors(T, b))), []
-    for name, fn, arrays, grad in test_nan_and_edges.CASES:
+    for _name, fn, arrays, _grad in test_nan_and_edges.CASES:
         yield fn, arrays
-    for name, fn, array in test_nan_and_edges.SPECIAL_GRADIENTS:
+    for _name, fn, array in test_nan_and_edges.SPECIAL_GRADIENTS:
         yield fn, [array]
-    for name, fn in test_result_dtypes.CASES:
+    for _name, fn in test_result_dtypes.CASES:
         yield fn, []
     if "bfloat16" not in NO_ORACLE_ROW:
-        for name, fn in test_result_dtypes.BFLOAT16_CASES:
+        for _name, fn in test_result_dtypes.BFLOAT16_CASES:
             yield fn, []
     yield from _method_and_namespace_rows()
-    for name, fn in test_accumulation.REDUCTIONS:
+    for _name, fn in test_accumulation.REDUCTIONS:
         yield (lambda T, fn=fn: fn(T, T.tensor(test_accumulation.X), T.tensor(test_accumulation.Y))), []
 
 
@@ -157,7 +157,7 @@ def _method_and_namespace_rows():
     m = test_methods
     for name, (low, high) in m.UNARY_INPLACE:
         yield m._inplace(name), _uniform([(3, 4)], {"low": low, "high": high})
-    for name, others, (low, high), args, grad in m.BINARY_INPLACE:
+    for name, others, (low, high), args, _grad in m.BINARY_INPLACE:
         yield (lambda T, x, *ts, name=name, args=args: getattr(x * 1, name)(*ts, *args)), \
             _uniform([(3, 4)] + others, {"low": low, "high": high})
     for name, args in m.SCALAR_ARG_INPLACE:
@@ -165,15 +165,15 @@ def _method_and_namespace_rows():
     for name, shapes in m.MATRIX_INPLACE:
         kwargs = {"value": 0.5} if name.startswith("addc") else {"beta": 0.5, "alpha": 2.0}
         yield (lambda T, c, *ops, name=name, kwargs=kwargs: getattr(c * 1, name)(*ops, **kwargs)), _uniform(shapes, {})
-    for name, fn, shapes in m.INDEX_INPLACE:
+    for _name, fn, shapes in m.INDEX_INPLACE:
         yield (lambda T, x, *rest, fn=fn: fn(T, x * 1, *rest)), _uniform(shapes, {})
-    for name, fn in m.INTEGER_INPLACE:
+    for _name, fn in m.INTEGER_INPLACE:
         yield (lambda T, a, b, fn=fn: fn(T, a.clone(), b)), [m._ints(1, -9, 10), m._ints(2, -9, 70)]
-    for name, fn, shapes in m.OUT_OF_PLACE + test_namespace.ATEN:
+    for _name, fn, shapes in m.OUT_OF_PLACE + test_namespace.ATEN:
         yield fn, _uniform(shapes, {})
-    for name, fn in m.NO_GRAD:
+    for _name, fn in m.NO_GRAD:
         yield fn, [m._ints(3), m._ints(4, 1, 5)]
-    for name, fn in test_namespace.COPIES:
+    for _name, fn in test_namespace.COPIES:
         yield fn, _uniform([(3, 4)], {})
 
 

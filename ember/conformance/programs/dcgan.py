@@ -64,7 +64,7 @@ optimizerD = optim.Adam(netD.parameters(), lr=0.0002, betas=(0.5, 0.999))
 optimizerG = optim.Adam(netG.parameters(), lr=0.0002, betas=(0.5, 0.999))
 for epoch in range(3):
     d_total = g_total = dx_total = 0.0
-    for i, (data,) in enumerate(dataloader):
+    for _i, (data,) in enumerate(dataloader):
         netD.zero_grad()
         real_cpu = data.to(device)
         batch_size = real_cpu.size(0)

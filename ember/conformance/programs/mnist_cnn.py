@@ -56,7 +56,7 @@ class Net(nn.Module):
 def train(model, device, loader, optimizer, epoch):
     model.train()
     total = 0.0
-    for batch_idx, (data, target) in enumerate(loader):
+    for _batch_idx, (data, target) in enumerate(loader):
         data, target = data.to(device), target.to(device)
         optimizer.zero_grad()
         output = model(data)

@@ -50,7 +50,7 @@ lr = 0.5
 epochs = 2
 xb, yb = x_train[0:bs], y_train[0:bs]
 print(f"scratch start_loss={loss_func(model(xb), yb).item():.4f}")
-for epoch in range(epochs):
+for _epoch in range(epochs):
     for i in range((n - 1) // bs + 1):
         start_i = i * bs
         xb = x_train[start_i:start_i + bs]

@@ -1,7 +1,7 @@
 """nn modules: Conv1d/2d/3d and ConvTranspose1d/2d/3d, with torch's parameters, init and reprs."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 import math
 
 from ...autograd.grad_mode import no_grad

@@ -1,7 +1,7 @@
 """nn modules: PairwiseDistance, CosineSimilarity."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from ...ops.distance import pairwise_distance, cosine_similarity
 from .module import Module
 

@@ -1,7 +1,7 @@
 """nn modules: Flatten, Unflatten."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from .module import Module
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """nn modules: Fold and Unfold (col2im / im2col), as torch."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from ...ops.conv import fold, unfold
 from .module import Module
 

@@ -37,7 +37,7 @@ class _InstanceNorm(_NormBase):
                 raise ValueError(f"expected input's size at dim={channel_dim} to match num_features "
                                  f"({self.num_features}), but got: {input.shape[channel_dim]}.")
             warnings.warn(f"input's size at dim={channel_dim} does not match num_features. You can silence this "
-                          "warning by not passing in num_features, which is not used because affine=False")
+                          "warning by not passing in num_features, which is not used because affine=False", stacklevel=2)
         unbatched = input.dim() == self._spatial_dims + 1
         x = input.unsqueeze(0) if unbatched else input
         out = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,

@@ -1,7 +1,7 @@
 """nn modules: losses (the math lives in ember/ops/loss.py)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 import warnings
 
 from ...ops import loss as F

@@ -445,7 +445,7 @@ class Module:
             if backward_hook is not None:
                 if not isinstance(result, (Tensor, tuple)):
                     warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of "
-                                  f"Tensors but received {type(result)}")
+                                  f"Tensors but received {type(result)}", stacklevel=2)
                 result = backward_hook.wrap_outputs(result)
             if legacy_hooks:
                 first = result
@@ -471,7 +471,7 @@ class Module:
                     except Exception as e:      # noqa: BLE001 - the forward's error is the one raised, as torch
                         warnings.warn(f"{'global ' if global_hooks else ''}module forward hook with "
                                       "``always_call=True`` raised an exception that was silenced as another error "
-                                      f"was raised in forward: {e}")
+                                      f"was raised in forward: {e}", stacklevel=2)
             raise
 
     def _get_backward_hooks(self):

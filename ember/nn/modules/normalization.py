@@ -1,7 +1,7 @@
 """nn modules: LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from ...autograd.grad_mode import no_grad
 from ...ops.creation import empty
 from ...ops.norm import group_norm, layer_norm, local_response_norm, rms_norm, _normalized_shape

@@ -1,7 +1,7 @@
 """nn modules: constant, zero, reflection, replication and circular padding (torch's classes and reprs)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from ...ops.padding import pad
 from .module import Module
 

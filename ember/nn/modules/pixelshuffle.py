@@ -1,7 +1,7 @@
 """nn modules: PixelShuffle, PixelUnshuffle and ChannelShuffle, as torch."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from ...ops.conv import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from .module import Module
 

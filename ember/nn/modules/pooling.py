@@ -1,7 +1,7 @@
 """nn modules: max/avg/LP/adaptive pooling and max unpooling, with torch's attributes and reprs."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from ...ops import pool as F
 from .module import Module
 from ._utils import _ntuple, _single

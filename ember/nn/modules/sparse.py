@@ -1,7 +1,7 @@
 """nn modules: Embedding, EmbeddingBag."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from ...autograd.grad_mode import no_grad
 from ...ops.creation import empty
 from ...ops.sparse import embedding, embedding_bag

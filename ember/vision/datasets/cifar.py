@@ -77,7 +77,8 @@ class CIFAR10(VisionDataset):
         except (OSError, RuntimeError) as e:
             raise RuntimeError(f"{type(self).__name__}: could not download {self.url} "
                                f"({getattr(e, 'reason', None) or e}). Download it by hand and extract it in "
-                               f"{self.root}/ so that {os.path.join(self.root, self.base_folder)}/ holds the batches")
+                               f"{self.root}/ so that {os.path.join(self.root, self.base_folder)}/ holds the batches"
+                               ) from None
         extract_tar(archive, self.root)
 
     @staticmethod
