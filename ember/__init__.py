@@ -64,12 +64,13 @@ del _family
 
 _LAZY_SUBMODULES = ("nn", "optim", "utils", "distributed", "amp", "cuda", "vision", "serialization",
                     "safetensors", "accelerator", "backends", "cpu", "jit", "testing", "special", "linalg", "fft",
-                    "distributions", "return_types")
+                    "distributions", "return_types", "_dynamo", "compiler")
 _LAZY_NAMES = {  # name -> (module, attribute)
     "autocast": ("amp", "autocast"),
     "save": ("serialization", "save"), "load": ("serialization", "load"),
     "save_safetensors": ("safetensors", "save_file"), "load_safetensors": ("safetensors", "load_file"),
     "summary": ("_summary", "summary"),
+    "compile": ("_dynamo.eval_frame", "compile"),
     "finfo": ("_typeinfo", "finfo"), "iinfo": ("_typeinfo", "iinfo"),
     **{name: ("_settings", name) for name in (
         "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",

@@ -10,6 +10,7 @@ import numpy as np
 from .._backend import array_module
 from ..amp.autocast_mode import full_precision_on_cuda
 from .._tensor import Tensor
+from .._dynamo.seams import replayed_as_one_call
 from ..autograd.function import Op
 from .elementwise import AddScalar
 from ..autograd.grad_mode import state, no_grad
@@ -174,13 +175,20 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
     channels = input.shape[1]
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         _check_stat(name, t, channels)
-    x = input._data
     if not training:
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
         return BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps, False,
                                None, all_reduce)
-    local_count = x.size // channels
+    mean, var, count, centred = _batch_statistics(input._data, running_mean, running_var, momentum, all_reduce)
+    return BatchNorm.apply(input, weight, bias, mean, var, eps, True, count, all_reduce, centred=centred)
+
+
+@replayed_as_one_call       # computed outside the op's forward: a compiled replay computes them again
+def _batch_statistics(x, running_mean, running_var, momentum, all_reduce):
+    """The batch's per-channel mean and biased variance, the count of values per channel and x - mean;
+    the running statistics (tensors or None) updated in place."""
+    local_count = x.size // x.shape[1]
     total, count = all_reduce(_channel_sum(x), np.asarray(float(local_count)))
     count = float(count)
     mean = (total / count).astype(x.dtype, copy=False)
@@ -196,7 +204,7 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
         with no_grad():
             running_var._data[...] = (1 - momentum) * running_var._data + momentum * unbiased
             running_var._vc[0] += 1
-    return BatchNorm.apply(input, weight, bias, mean, var, eps, True, count, all_reduce, centred=centred)
+    return mean, var, count, centred
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,

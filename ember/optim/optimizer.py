@@ -16,6 +16,7 @@ from .. import _dtype
 from .._backend import cupy_module
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
+from .._dynamo.seams import replayed_as_one_call
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 
@@ -80,6 +81,7 @@ def _with_step_hooks(step):
     """Wrap a subclass's step: run pre/post hooks once (not again on super().step()) and record the
     call so an LR scheduler can warn when it is stepped before the optimizer."""
 
+    @replayed_as_one_call       # a compiled step calls the step itself again, with its hooks and live lr
     @functools.wraps(step)
     def hooked_step(self, *args, **kwargs):
         if self.__dict__.get("_in_step", False):
@@ -285,6 +287,7 @@ class Optimizer:
             post_hook(self)
 
     # --- gradients and groups -----------------------------------------------------------------------
+    @replayed_as_one_call
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:
             for p in group["params"]:

@@ -11,6 +11,7 @@ from ... import autograd
 from ...autograd.grad_mode import no_grad
 from ...utils.hooks import RemovableHandle
 from ..parameter import Parameter
+from ..._dynamo.seams import replayed_as_one_call
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
@@ -291,6 +292,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    @replayed_as_one_call
     def zero_grad(self, set_to_none=True):
         for p in self.parameters():
             if p.grad is not None:

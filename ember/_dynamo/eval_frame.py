@@ -1,0 +1,537 @@
+"""ember.compile (torch.compile): guards, a cache of recorded programs per guard set, and their replay.
+
+A compiled callable's first calls run eagerly while capture.py records their array program. Two equal
+recordings make a Program (program.py); the next call replays it and runs eagerly from the same state, and
+the two results and states are compared bit for bit; from then on matching calls replay it. A call that
+cannot be captured (a tensor value read into Python, hooks, a custom autograd.Function ...) runs eagerly,
+with the reason kept for explain(); with fullgraph=True the reason is raised instead.
+
+Every mode (default, reduce-overhead, max-autotune ...) uses this one mechanism: on the CPU a replay runs
+the recorded NumPy kernels without the eager per-op work (Tensors, graph nodes, the engine's walk), which is
+what torch's reduce-overhead mode buys on a GPU with CUDA graphs; there is no kernel generation.
+"""
+import functools
+import warnings
+import weakref
+
+from .. import _backend, _dtype
+from .._tensor import Tensor
+from ..autograd.grad_mode import state
+from . import capture, config, seams
+from .capture import Obj, Recorder, is_array
+from .exc import Unsupported, InvalidBackend
+from .program import Program, StaleProgram, _bitwise_equal
+from ..nn.modules.module import Module
+
+_CAPTURING_BACKENDS = ("inductor", "cudagraphs", "aot_eager", "aot_eager_decomp_partition", "aot_inductor_eager")
+_MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
+_all_compiled = []      # weak references to every compiled callable's state, for reset()
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None, name=None,
+            disable=False, recompile_limit=None, isolate_recompiles=False, shapes_spec=None):
+    """torch.compile: returns `model` (a function or an nn.Module) compiled; used bare or with arguments as
+    a decorator (`@ember.compile`, `@ember.compile(mode="reduce-overhead")`).
+
+    The first calls run eagerly and record the array program of the call (forward ops, backward nodes,
+    optimizer updates, writes, random draws) for its guards: the arguments' shapes, dtypes, devices,
+    strides and requires_grad, Python scalar arguments, grad mode, the default dtype, the training flags
+    and parameters of the modules the function reaches (its own module, modules in its closure, globals or
+    arguments). Later calls with the same guards replay the program: the same kernels in the same order on
+    the same or freshly made arrays, so the results equal eager ember's bit for bit, without making Tensors,
+    graph nodes or running the autograd engine. New guards record again, up to `recompile_limit`
+    (torch._dynamo.config.cache_size_limit by default) recordings, then run eagerly. A learning rate changed
+    by a scheduler is read by the replayed optimizer step itself.
+
+    What cannot be captured runs eagerly for that call, and explain() says why: a tensor value read into
+    Python (.item(), bool(tensor) in an `if`, .tolist(), .numpy(), printing), hooks, custom
+    autograd.Function, double backward, a tensor returned whose backward runs after the call (the call
+    must run its own backward, or none), arrays computed outside ember's ops. With fullgraph=True these
+    raise torch._dynamo.exc.Unsupported instead, naming the construct and the line.
+
+    mode: "default", "reduce-overhead", "max-autotune" (and torch's other names) all use this mechanism;
+    on CuPy the replay is the same (the kernel launches without the Python around them). backend:
+    "inductor" (default), "cudagraphs", "aot_eager" capture; "eager" runs the function as it is; a callable
+    backend is refused (NotImplementedError). dynamic=True is accepted: ember records one program per shape
+    either way. options (Inductor's settings) and shapes_spec are refused when given.
+    """
+    if model is None:
+        return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+                                 options=options, name=name, disable=disable, recompile_limit=recompile_limit,
+                                 isolate_recompiles=isolate_recompiles, shapes_spec=shapes_spec)
+    if not callable(model):
+        raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
+    if mode is not None and mode not in _MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_MODES)}")
+    if options:
+        raise NotImplementedError(f"ember.compile: options={options!r} configure torch's Inductor code generator, "
+                                  "which ember does not have (ember replays recorded kernels); pass no options")
+    if shapes_spec is not None:
+        raise NotImplementedError("ember.compile: shapes_spec is not supported (ember records one program per "
+                                  "shape)")
+    if dynamic not in (None, True, False):
+        raise TypeError(f"ember.compile: dynamic must be None, True or False, got {dynamic!r}")
+    if backend is None:
+        backend = "inductor"
+    if callable(backend):
+        raise NotImplementedError(f"ember.compile: backend={getattr(backend, '__name__', backend)!r} is a callable "
+                                  "backend (a function given an FX GraphModule); ember records array programs, not "
+                                  "FX graphs, so it cannot call it. Use backend='inductor' or 'eager'")
+    if not isinstance(backend, str) or backend not in _CAPTURING_BACKENDS + ("eager",):
+        raise InvalidBackend(f"Invalid backend: {backend!r}, see `torch._dynamo.list_backends()` for available "
+                             "backends.")
+    if recompile_limit is not None and (type(recompile_limit) is not int or recompile_limit < 0):
+        raise TypeError(f"ember.compile: recompile_limit must be a non-negative int, got {recompile_limit!r}")
+    capturing = not disable and backend != "eager"
+    if isinstance(model, Module):
+        return OptimizedModule(model, _Compiled(model.__call__, fullgraph, capturing, recompile_limit, model))
+    compiled = _Compiled(model, fullgraph, capturing, recompile_limit)
+
+    @functools.wraps(model)
+    def compiled_function(*args, **kwargs):
+        return compiled(args, kwargs)
+    compiled_function._torchdynamo_orig_callable = model
+    compiled_function._ember_compiled = compiled
+    compiled_function.explain = compiled.explain
+    return compiled_function
+
+
+class OptimizedModule(Module):
+    """A compiled nn.Module (torch._dynamo.eval_frame.OptimizedModule): calls go through the compiled
+    `_orig_mod.__call__`; parameters, buffers and state_dict are `_orig_mod`'s (keys prefixed '_orig_mod.',
+    as torch's), and other attributes are read from `_orig_mod`."""
+
+    def __init__(self, mod, compiled):
+        super().__init__()
+        self._orig_mod = mod
+        object.__setattr__(self, "_ember_compiled", compiled)
+
+    def __call__(self, *args, **kwargs):
+        return self._ember_compiled(args, kwargs)
+
+    forward = __call__
+
+    def explain(self):
+        return self._ember_compiled.explain()
+
+    def __getattr__(self, name):
+        try:
+            return Module.__getattr__(self, name)
+        except AttributeError:
+            if name in ("_orig_mod", "_ember_compiled") or name.startswith("__"):
+                raise
+            return getattr(self._orig_mod, name)
+
+
+# --- guards -------------------------------------------------------------------------------------------
+def _flatten(value, tensors, key, keep):
+    """The guard signature of an argument (appended to key), collecting its Tensors in order."""
+    if isinstance(value, Tensor):
+        d = value._data
+        tensors.append(value)
+        key.append((type(value), d.shape, d.dtype, d.strides, _backend.device_of(d), value._rg,
+                    value._grad_fn is None, value._base is None))
+    elif isinstance(value, (tuple, list)):
+        key.append((type(value), len(value)))
+        for v in value:
+            _flatten(v, tensors, key, keep)
+    elif isinstance(value, dict):
+        key.append((dict, tuple(value)))
+        for v in value.values():
+            _flatten(v, tensors, key, keep)
+    elif isinstance(value, (int, float, bool, str, complex, bytes, type(None))):
+        key.append((type(value), value))
+    else:
+        keep.append(value)
+        key.append((type(value), id(value)))
+
+
+def _reachable(fn):
+    """The objects a function reaches without running: closure contents, the globals it names, `self` of a
+    bound method (and that object's attributes)."""
+    found = []
+    self = getattr(fn, "__self__", None)
+    if self is not None:
+        found.append(self)
+        found.extend(getattr(self, "__dict__", {}).values())
+        fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return found
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            found.append(cell.cell_contents)
+        except ValueError:      # an empty cell
+            pass
+    names = getattr(fn, "__globals__", {})
+    found.extend(names[n] for n in code.co_names if n in names)
+    return found
+
+
+class _Known:
+    """The modules, optimizers and tensors a call reaches: their state is guarded and, before a program's
+    first replay, compared between the replay and eager."""
+
+    def __init__(self, objects):
+        from ..optim.optimizer import Optimizer
+        self.modules, self.optimizers, self.tensors = [], [], []
+        seen = set()
+        for obj in objects:
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, Module):
+                self.modules.append(obj)
+            elif isinstance(obj, Optimizer):
+                self.optimizers.append(obj)
+            elif isinstance(obj, Tensor):
+                self.tensors.append(obj)
+
+    def signature(self):
+        sig = []
+        for m in self.modules:
+            for sub in m.modules():
+                sig.append(sub.training)
+                sig.extend(map(id, sub._parameters.values()))
+                sig.extend(map(id, sub._buffers.values()))
+                if sub._forward_hooks or sub._forward_pre_hooks or sub._backward_hooks or \
+                        sub._backward_pre_hooks:
+                    sig.append("hooks")
+        return tuple(sig)
+
+
+def _module_hooks(known):
+    from ..nn.modules import module as module_mod
+    if module_mod._global_forward_pre_hooks or module_mod._global_forward_hooks or \
+            module_mod._global_backward_hooks or module_mod._global_backward_pre_hooks:
+        return "a global module hook is registered: hooks run Python in the call"
+    for m in known.modules:
+        for name, sub in m.named_modules():
+            if sub._forward_hooks or sub._forward_pre_hooks or sub._backward_hooks or sub._backward_pre_hooks:
+                return f"module {name or type(m).__name__!r} has hooks: they run Python in the call"
+    return None
+
+
+# --- the compiled callable -------------------------------------------------------------------------------
+class _Compiled:
+    """The state of one compiled callable: its cache of entries, one per guard set."""
+
+    def __init__(self, fn, fullgraph, capturing, recompile_limit=None, module=None):
+        self.fn = fn
+        self.fullgraph = fullgraph
+        self.capturing = capturing
+        self.recompile_limit = recompile_limit
+        self.module = module
+        self.entries = {}
+        self.warned_limit = False
+        _all_compiled.append(weakref.ref(self))
+
+    def reset(self):
+        self.entries.clear()
+        self.warned_limit = False
+
+    def _known(self, args, kwargs):
+        objects = _reachable(self.fn) + list(args) + list(kwargs.values())
+        if self.module is not None:
+            objects.insert(0, self.module)
+        return _Known(objects)
+
+    def __call__(self, args, kwargs):
+        if not self.capturing or seams.recorder is not None or state.anomaly:
+            return self.fn(*args, **kwargs)      # inside a recording, the outer call records this one's ops
+        tensors, key, keep = [], [], []
+        for a in args:
+            _flatten(a, tensors, key, keep)
+        for k, v in kwargs.items():
+            key.append(k)
+            _flatten(v, tensors, key, keep)
+        known = self._known(args, kwargs)
+        reach = _reachable(self.fn)
+        key.append(tuple(id(o) for o in reach))
+        key.append(known.signature())
+        key.append((state.enabled, _dtype.get_default_dtype(), _backend.get_default_device()))
+        key = tuple(key)
+        entry = self.entries.get(key)
+        if entry is None:
+            limit = config.cache_size_limit if self.recompile_limit is None else self.recompile_limit
+            if len(self.entries) >= limit:
+                if not self.warned_limit:
+                    self.warned_limit = True
+                    warnings.warn(f"ember.compile: {getattr(self.fn, '__qualname__', self.fn)} hit the recompile "
+                                  f"limit ({limit}, torch._dynamo.config.cache_size_limit): calls with new guards "
+                                  "(shapes, dtypes, Python values, module state) run eagerly from now on",
+                                  stacklevel=3)
+                return self.fn(*args, **kwargs)
+            entry = self.entries[key] = _Entry(self, keep + reach)
+        return entry.call(args, kwargs, tensors, known)
+
+    def explain(self):
+        """The reasons calls of this function could not be replayed, one list per guard set (empty when all
+        were captured)."""
+        return [reason for entry in self.entries.values() for reason in entry.reasons()]
+
+
+class _Entry:
+    """One guard set: its recordings, then its program, verified once against eager, then replayed."""
+
+    def __init__(self, owner, keep):
+        self.owner = owner
+        self.keep = keep            # the guarded objects, kept so that their ids stay theirs
+        self.previous = None        # the last recording, waiting for an equal one
+        self.program = None
+        self.verified = False
+        self.reason = None          # why this guard set runs eagerly (then for good)
+        self.mismatches = 0
+        self.replays = 0
+
+    def reasons(self):
+        return [self.reason] if self.reason is not None else []
+
+    def call(self, args, kwargs, tensors, known):
+        if self.reason is not None:
+            return self.owner.fn(*args, **kwargs)
+        if self.program is not None:
+            if self.verified:
+                try:
+                    result = self.program.replay(tensors)
+                except StaleProgram:
+                    self.program, self.verified, self.previous = None, False, None
+                else:
+                    self.replays += 1
+                    return result
+            else:
+                return self._verify(args, kwargs, tensors, known)
+        return self._record(args, kwargs, tensors, known)
+
+    def _refuse(self, reason):
+        self.reason = reason
+        self.previous = self.program = None
+
+    def _record(self, args, kwargs, tensors, known):
+        fn = self.owner.fn
+        hooks = _module_hooks(known)
+        if hooks is not None:
+            if self.owner.fullgraph:
+                raise Unsupported(hooks + " (fullgraph=True)")
+            self._refuse((hooks, ""))
+            return fn(*args, **kwargs)
+        rec = Recorder(tensors, self.owner.fullgraph)
+        capture.start(rec)
+        try:
+            result = fn(*args, **kwargs)
+            rec.result = rec.bind_return(result)
+        finally:
+            capture.stop()
+        if rec.reasons:
+            self._refuse(rec.reasons[0])
+            return result
+        previous, self.previous = self.previous, rec
+        if previous is not None:
+            program = Program(previous, rec)
+            if program.reason is None:
+                self.program = program
+                self.verified = not config.verify_replay
+            else:
+                self.mismatches += 1
+                if self.mismatches >= 3:
+                    self._refuse((program.reason, ""))
+        return result
+
+    def _verify(self, args, kwargs, tensors, known):
+        """Replay, then go back to the state before it and run eagerly (recording): the program is trusted
+        once both give the same results and state, bit for bit."""
+        scope = _Scope(self.program, tensors, known)
+        before = scope.save()
+        try:
+            replayed = self.program.replay(tensors)
+        except StaleProgram:
+            before.restore()
+            self.program, self.previous = None, None
+            return self._record(args, kwargs, tensors, known)
+        after_replay = scope.values(replayed)
+        before.restore()
+        program = self.program
+        result = self._record(args, kwargs, tensors, known)
+        if self.reason is not None:
+            return result
+        after_eager = scope.values(result)
+        difference = _first_difference(after_replay, after_eager)
+        if difference is not None:
+            self._refuse((f"the replayed program differs from eager at {difference}: something in the call "
+                          "is computed or written outside what ember.compile records", ""))
+            return result
+        if self.program is None:        # the new recording differs from the program's: use it next time
+            return result
+        self.program = program
+        self.verified = True
+        return result
+
+
+class _Scope:
+    """The state a program can change: its arguments, the arrays it reads, the modules, optimizers and
+    tensors the call reaches (parameters, buffers, gradients, optimizer state), the random generator."""
+
+    def __init__(self, program, tensors, known):
+        from ..optim.optimizer import Optimizer
+        self.tensors = list(tensors) + list(known.tensors)
+        self.objects = []
+        for m in known.modules:
+            self.tensors.extend(m.parameters())
+            self.tensors.extend(b for b in m.buffers() if b is not None)
+        optimizers = list(known.optimizers)
+        for ins in program.instrs:
+            for t in _objects_in((ins.args, ins.kwargs)):
+                if isinstance(t, Tensor):
+                    self.tensors.append(t)
+                elif isinstance(t, Optimizer):
+                    optimizers.append(t)
+                elif hasattr(t, "__dict__") and not isinstance(t, type):
+                    self.objects.append(t)
+        for opt in optimizers:
+            for group in opt.param_groups:
+                self.tensors.extend(group["params"])
+        self.optimizers = list({id(o): o for o in optimizers}.values())
+        self.tensors = list({id(t): t for t in self.tensors}.values())
+        self.arrays = list(program.external.values())
+
+    def _all_arrays(self):
+        arrays = list(self.arrays)
+        for t in self.tensors:
+            arrays.append(t._data)
+            grad = capture._GRAD_SLOT.__get__(t, Tensor)
+            if grad is not None:
+                arrays.append(grad._data)
+        for opt in self.optimizers:
+            for per_param in opt.state.values():
+                for v in per_param.values():
+                    if isinstance(v, Tensor):
+                        arrays.append(v._data)
+        return list({id(a): a for a in arrays if is_array(a)}.values())
+
+    def save(self):
+        return _Saved(self)
+
+    def values(self, result):
+        """A comparable copy of the state and of the call's result."""
+        out = [("result", _copy_result(result))]
+        for i, t in enumerate(self.tensors):
+            grad = capture._GRAD_SLOT.__get__(t, Tensor)
+            out.append((f"tensor {i} ({tuple(t.shape)})", t._data.copy()))
+            out.append((f"the .grad of tensor {i} ({tuple(t.shape)})", None if grad is None else grad._data.copy()))
+        for j, opt in enumerate(self.optimizers):
+            for i, p in enumerate(opt.state):
+                for k, v in opt.state[p].items():
+                    out.append((f"optimizer {type(opt).__name__} state {k!r} of parameter {i}",
+                                v._data.copy() if isinstance(v, Tensor) else v))
+            out.append((f"optimizer {type(opt).__name__} param_groups",
+                        [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]))
+        for i, a in enumerate(self.arrays):
+            out.append((f"array {i} the program reads ({a.shape})", a.copy()))
+        from ..ops.creation import default_generator
+        out.append(("the random generator", default_generator.rng.bit_generator.state))
+        return out
+
+
+class _Saved:
+    def __init__(self, scope):
+        from ..ops.creation import default_generator
+        self.scope = scope
+        self.arrays = [(a, a.copy()) for a in scope._all_arrays()]
+        self.grads = [(t, capture._GRAD_SLOT.__get__(t, Tensor)) for t in scope.tensors]
+        self.datas = [(t, t._data) for t in scope.tensors]
+        self.optimizers = [(opt, dict(opt.__dict__), {p: dict(s) for p, s in opt.state.items()},
+                            [dict(g) for g in opt.param_groups]) for opt in scope.optimizers]
+        self.objects = [(o, dict(o.__dict__)) for o in scope.objects]
+        self.rng = default_generator.rng.bit_generator.state
+
+    def restore(self):
+        from ..ops.creation import default_generator
+        for t, data in self.datas:
+            t._data = data
+        for a, copy in self.arrays:
+            a[...] = copy
+        for t, grad in self.grads:
+            capture._GRAD_SLOT.__set__(t, grad)
+        for opt, attrs, opt_state, groups in self.optimizers:
+            opt.__dict__.update(attrs)
+            for p in list(opt.state):
+                if p not in opt_state:
+                    del opt.state[p]
+            for p, s in opt_state.items():
+                current = opt.state[p]
+                current.clear()
+                current.update(s)
+            for g, saved in zip(opt.param_groups, groups):
+                g.clear()
+                g.update(saved)
+        for o, attrs in self.objects:
+            o.__dict__.clear()
+            o.__dict__.update(attrs)
+        default_generator.rng.bit_generator.state = self.rng
+
+
+def _objects_in(template):
+    if type(template) is Obj:
+        yield template.obj
+    elif type(template) in (tuple, list):
+        for t in template:
+            yield from _objects_in(t)
+    elif type(template) is dict:
+        for t in template.values():
+            yield from _objects_in(t)
+
+
+def _copy_result(result):
+    if isinstance(result, Tensor):
+        return ("tensor", result._data.copy(), result._rg)
+    if type(result) in (tuple, list):
+        return type(result)(_copy_result(r) for r in result)
+    if type(result) is dict:
+        return {k: _copy_result(v) for k, v in result.items()}
+    return result
+
+
+def _first_difference(a, b):
+    if len(a) != len(b):
+        return "the state's structure"
+    for (label, x), (_, y) in zip(a, b):
+        if not _same(x, y):
+            return label
+    return None
+
+
+def _same(x, y):
+    if is_array(x) or is_array(y):
+        return is_array(x) and is_array(y) and _bitwise_equal(x, y)
+    if type(x) is not type(y):
+        return False
+    if isinstance(x, (tuple, list)):
+        return len(x) == len(y) and all(_same(p, q) for p, q in zip(x, y))
+    if isinstance(x, dict):
+        return x.keys() == y.keys() and all(_same(x[k], y[k]) for k in x)
+    if isinstance(x, Tensor):
+        return _bitwise_equal(x._data, y._data)
+    try:
+        return bool(x == y) or (x != x and y != y)
+    except Exception:       # noqa: BLE001 -- values without a plain equality
+        return x is y
+
+
+def reset():
+    """Forget every compiled callable's recordings (torch._dynamo.reset / torch.compiler.reset)."""
+    for ref in list(_all_compiled):
+        compiled = ref()
+        if compiled is None:
+            _all_compiled.remove(ref)
+        else:
+            compiled.reset()
+
+
+def is_compiling():
+    """True while a compiled call is being recorded (torch.compiler.is_compiling)."""
+    return seams.recorder is not None
+
+
+__all__ = ["compile", "OptimizedModule", "reset", "is_compiling"]
