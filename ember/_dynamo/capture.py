@@ -92,6 +92,21 @@ class ReturnedTensor:
         return hash((self.slot, self.requires_grad))
 
 
+class LiveTensor(ReturnedTensor):
+    """A tensor the call made and returns whose graph is still to be backpropagated: output `index` of the
+    call's CompiledFunctionBackward node."""
+
+    def __init__(self, slot, index):
+        super().__init__(slot, True)
+        self.index = index
+
+    def __eq__(self, other):
+        return type(other) is LiveTensor and (other.slot, other.index) == (self.slot, self.index)
+
+    def __hash__(self):
+        return hash((self.slot, self.index))
+
+
 _PLAIN = (int, float, complex, bool, str, bytes, type(None), slice, type(Ellipsis), np.dtype, np.generic, type,
           types.FunctionType, types.BuiltinFunctionType, _backend.device)
 
@@ -170,6 +185,12 @@ class Recorder:
         self.ctx_instr = {}         # id(ctx) -> index of the op instruction whose ctx it is
         self.ctxs = []              # the recorded ctxs (kept, so ids stay unique)
         self.reasons = []           # why the call cannot be replayed: (message, where)
+        self.live = []              # the returned tensors whose backward runs after the call
+        self.split = None           # where the instructions of that backward start
+        self.grad_slots = ()        # the slots of the gradients it receives
+        self.captured = None        # the slots of the gradients it returns (None: none reached that input)
+        self.complete = False       # the call (and that backward, if any) has been recorded
+        self.edge_vars = ()         # the leaves that backward reaches, as bound (params, arguments)
         self.arg_index = {}
         self.arg_slots = []         # argument k's array -> its slot
         for k, t in enumerate(arg_tensors):
@@ -246,12 +267,16 @@ class Recorder:
             if not self.made_here(result):
                 return Obj(result)
             node = result._grad_fn
-            if node is not None and not node._freed:
-                self.unsupported("the call returns a tensor whose graph is still to be backpropagated after the "
-                                 "call (backward outside the compiled function is not captured yet)")
-            elif result._rg and node is None:
-                self.unsupported("the call returns a tensor made in the call that requires grad")
-            return ReturnedTensor(self.slot_of[id(result._data)], node is not None)
+            slot = self.slot_of[id(result._data)]
+            if node is not None and not node._freed:        # its backward runs after the call
+                index = next((i for i, t in enumerate(self.live) if t is result), None)
+                if index is None:
+                    index = len(self.live)
+                    self.live.append(result)
+                return LiveTensor(slot, index)
+            if result._rg and node is None:
+                self.unsupported("the call returns a tensor made in the call that requires grad (a new leaf)")
+            return ReturnedTensor(slot, node is not None)
         if is_array(result):
             return self.ref(result)
         if type(result) in (tuple, list):
@@ -383,6 +408,23 @@ class Recorder:
         if graph._final_callbacks:
             self.unsupported("a callback queued for the end of backward (queue_callback) runs Python")
         return result
+
+    def record_later_backward(self, roots, grads, edges):
+        """The backward of the call's live outputs, run after the call: the engine's walk from the outputs'
+        nodes to `edges` (the leaves the call's graph reaches), whose gradients it returns (arrays or None)."""
+        self.split = len(self.instrs)
+        self.grad_slots = tuple(self._new(g, "grad") for g in grads)
+        self.thread = threading.get_ident()
+        start(self)
+        try:
+            found = graph.run_backward(roots, [Tensor._make(g) for g in grads], True, False,
+                                       capture={edge: i for i, edge in enumerate(edges)}, accumulate=False)
+        finally:
+            stop()
+        found = [None if g is None else g._data for g in found]
+        self.captured = tuple(None if g is None else self.ref(g) for g in found)
+        self.complete = not self.reasons
+        return found
 
     def record_sum(self, a, b):
         total = _ORIGINAL["sum"](a, b)

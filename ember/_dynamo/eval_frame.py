@@ -18,9 +18,10 @@ from .. import _backend, _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import state
 from . import capture, config, seams
-from .capture import Obj, Recorder, is_array
+from ..autograd.graph import AccumulateGrad, FREED_MESSAGE, Node, edge_of, run_backward, _sequence
+from .capture import ArgTensor, Obj, Recorder, is_array
 from .exc import Unsupported, InvalidBackend
-from .program import Program, StaleProgram, _bitwise_equal
+from .program import CompiledFunctionBackward, Program, StaleProgram, _bitwise_equal
 from ..nn.modules.module import Module
 
 _CAPTURING_BACKENDS = ("inductor", "cudagraphs", "aot_eager", "aot_eager_decomp_partition", "aot_inductor_eager")
@@ -279,9 +280,10 @@ class _Entry:
     def __init__(self, owner, keep):
         self.owner = owner
         self.keep = keep            # the guarded objects, kept so that their ids stay theirs
-        self.previous = None        # the last recording, waiting for an equal one
+        self.recordings = []        # the latest recordings, waiting for two equal complete ones
         self.program = None
-        self.verified = False
+        self.verified = False       # a replay of the call equalled eager
+        self.backward_verified = False      # ... and of the backward run after it (when there is one)
         self.reason = None          # why this guard set runs eagerly (then for good)
         self.mismatches = 0
         self.replays = 0
@@ -290,26 +292,53 @@ class _Entry:
         return [self.reason] if self.reason is not None else []
 
     def call(self, args, kwargs, tensors, known):
+        fn = self.owner.fn
+        if self.reason is None and self.program is None:
+            self._consider()
         if self.reason is not None:
-            return self.owner.fn(*args, **kwargs)
-        if self.program is not None:
-            if self.verified:
-                try:
-                    result = self.program.replay(tensors)
-                except StaleProgram:
-                    self.program, self.verified, self.previous = None, False, None
-                else:
-                    self.replays += 1
-                    return result
-            else:
+            return fn(*args, **kwargs)
+        program = self.program
+        if program is not None:
+            if not self.verified:
                 return self._verify(args, kwargs, tensors, known)
+            if program.recording.split is not None and not self.backward_verified:
+                return fn(*args, **kwargs)      # until the verified call's backward has been compared
+            try:
+                result = _replay(program, tensors)
+            except StaleProgram:
+                self.program, self.recordings = None, []
+            else:
+                self.replays += 1
+                return result
         return self._record(args, kwargs, tensors, known)
 
     def _refuse(self, reason):
         self.reason = reason
-        self.previous = self.program = None
+        self.recordings, self.program = [], None
 
-    def _record(self, args, kwargs, tensors, known):
+    def _consider(self):
+        """A program from the last two complete recordings, when they did the same thing."""
+        for rec in self.recordings:
+            if rec.reasons:
+                self._refuse(rec.reasons[0])
+                return
+        complete = [r for r in self.recordings if r.complete]
+        if len(complete) < 2:
+            if len(self.recordings) == _KEPT and not complete:
+                self._refuse(("the tensors the call returns require grad, but their backward did not run before "
+                              f"the next {_KEPT} calls (for evaluation, call it under torch.no_grad())", ""))
+            return
+        program = Program(complete[-2], complete[-1])
+        if program.reason is None:
+            self.program, self.recordings = program, []
+            self.verified = self.backward_verified = not config.verify_replay
+            return
+        self.recordings.remove(complete[-2])
+        self.mismatches += 1
+        if self.mismatches >= 3:
+            self._refuse((program.reason, ""))
+
+    def _record(self, args, kwargs, tensors, known, check=None):
         fn = self.owner.fn
         hooks = _module_hooks(known)
         if hooks is not None:
@@ -317,56 +346,181 @@ class _Entry:
                 raise Unsupported(hooks + " (fullgraph=True)")
             self._refuse((hooks, ""))
             return fn(*args, **kwargs)
-        rec = Recorder(tensors, self.owner.fullgraph)
+        # an argument with history from before the call enters it as a leaf, so that the call's graph ends
+        # at its arguments (the node made for a backward after the call links back to that history)
+        inner = {id(t): t.detach().requires_grad_() for t in tensors if t._grad_fn is not None and t._rg}
+        if inner:
+            args, kwargs = _substituted(args, inner), _substituted(kwargs, inner)
+        rec = Recorder([inner.get(id(t), t) for t in tensors], self.owner.fullgraph)
         capture.start(rec)
         try:
             result = fn(*args, **kwargs)
             rec.result = rec.bind_return(result)
         finally:
             capture.stop()
+        if any(t.grad is not None for t in inner.values()):
+            rec.unsupported("the call's own backward reaches an argument's history from before the call")
         if rec.reasons:
             self._refuse(rec.reasons[0])
             return result
-        previous, self.previous = self.previous, rec
-        if previous is not None:
-            program = Program(previous, rec)
-            if program.reason is None:
-                self.program = program
-                self.verified = not config.verify_replay
-            else:
-                self.mismatches += 1
-                if self.mismatches >= 3:
-                    self._refuse((program.reason, ""))
+        if rec.live:
+            result = _RecordingBackward.attach(rec, result, tensors, inner, self, check)
+        else:
+            rec.complete = True
+        self.recordings.append(rec)
+        if len(self.recordings) > _KEPT:
+            self.recordings.pop(0)
         return result
 
     def _verify(self, args, kwargs, tensors, known):
         """Replay, then go back to the state before it and run eagerly (recording): the program is trusted
-        once both give the same results and state, bit for bit."""
-        scope = _Scope(self.program, tensors, known)
+        once both give the same results and state, bit for bit (and, for a backward after the call, the
+        same gradients: compared when that backward runs)."""
+        program = self.program
+        scope = _Scope(program, tensors, known)
         before = scope.save()
         try:
-            replayed = self.program.replay(tensors)
+            replayed = program.replay(tensors)
         except StaleProgram:
             before.restore()
-            self.program, self.previous = None, None
+            self.program, self.recordings = None, []
             return self._record(args, kwargs, tensors, known)
+        live = None
+        if program.recording.split is not None:
+            replayed, live, _ = replayed
         after_replay = scope.values(replayed)
         before.restore()
-        program = self.program
-        result = self._record(args, kwargs, tensors, known)
+        result = self._record(args, kwargs, tensors, known, check=(program, live))
         if self.reason is not None:
             return result
-        after_eager = scope.values(result)
-        difference = _first_difference(after_replay, after_eager)
+        difference = _first_difference(after_replay, scope.values(result))
         if difference is not None:
             self._refuse((f"the replayed program differs from eager at {difference}: something in the call "
                           "is computed or written outside what ember.compile records", ""))
             return result
-        if self.program is None:        # the new recording differs from the program's: use it next time
-            return result
-        self.program = program
         self.verified = True
+        self.backward_verified = program.recording.split is None
         return result
+
+    def backward_checked(self, program, difference):
+        if self.program is not program:
+            return
+        if difference is None:
+            self.backward_verified = True
+        else:
+            self._refuse((f"the replayed backward differs from eager at {difference}: something in it is "
+                          "computed outside what ember.compile records", ""))
+
+
+_KEPT = 4       # recordings an entry keeps while it waits for two equal complete ones
+
+
+def _replay(program, tensors):
+    if program.recording.split is None:
+        return program.replay(tensors)
+    result, live, outputs = program.replay(tensors)
+    node = CompiledFunctionBackward(program, live)
+    edges, in_meta = [], []
+    for var in program.recording.edge_vars:
+        t = tensors[var.index] if type(var) is ArgTensor else var.obj
+        edges.append(edge_of(t))
+        in_meta.append((t._data.shape, t._data.dtype, _backend.array_module(t._data)))
+    node.next_functions = tuple(edges)
+    node._in_meta = tuple(in_meta)
+    node._out_meta = tuple((outputs[i]._data.shape, outputs[i]._data.dtype, _backend.array_module(outputs[i]._data))
+                           for i in range(len(outputs)))
+    node._seq = next(_sequence)
+    for i, t in outputs.items():
+        t._grad_fn, t._output_nr = node, i
+    return result
+
+
+def _substituted(value, inner):
+    if isinstance(value, Tensor):
+        return inner.get(id(value), value)
+    if type(value) in (tuple, list):
+        return type(value)(_substituted(v, inner) for v in value)
+    if type(value) is dict:
+        return {k: _substituted(v, inner) for k, v in value.items()}
+    return value
+
+
+class _RecordingBackward(Node):
+    """The grad_fn of the tensors a recorded call returns when their backward runs after the call: that
+    backward is the engine's walk through the call's graph to its leaves, recorded as the program's
+    backward part; its gradients go to the leaves (and to the history of the arguments) through this node.
+    (Named as the replayed calls' node, as torch names its compiled function's node.)"""
+    array_backward = True
+
+    @classmethod
+    def attach(cls, rec, result, tensors, inner, entry, check):
+        node = cls()
+        node.rec, node.entry, node.check, node.recorded = rec, entry, check, False
+        node.roots = [(t._grad_fn, t._output_nr) for t in rec.live]
+        leaves, seen, stack = [], set(), [n for n, _ in node.roots]
+        while stack:
+            n = stack.pop()
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            if type(n) is AccumulateGrad:
+                leaves.append(n)
+            else:
+                stack.extend(child for child, _ in n.next_functions if child is not None)
+        node.leaf_edges = [(acc, 0) for acc in leaves]
+        outer = {id(sub): t for t in tensors for sub in (inner.get(id(t)),) if sub is not None}
+        vars_ = [acc.variable for acc in leaves]
+        rec.edge_vars = tuple(rec.bind_object(v) for v in vars_)
+        node.next_functions = tuple(edge_of(outer[id(v)]) if id(v) in outer else (acc, 0)
+                                    for v, acc in zip(vars_, leaves))
+        node._in_meta = tuple((v._data.shape, v._data.dtype, _backend.array_module(v._data)) for v in vars_)
+        made = [Tensor._make(t._data, True) for t in rec.live]
+        node._out_meta = tuple((t._data.shape, t._data.dtype, _backend.array_module(t._data)) for t in made)
+        node._seq = next(_sequence)
+        for i, t in enumerate(made):
+            t._grad_fn, t._output_nr = node, i
+        swap = {id(t): m for t, m in zip(rec.live, made)}
+        return _substituted_outputs(result, swap)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        from .program import _refuse_double_backward
+        _refuse_double_backward()
+        if ctx.roots is None:
+            raise RuntimeError(FREED_MESSAGE)
+        if ctx.recorded or seams.recorder is not None:      # a second backward, or inside another recording
+            found = run_backward(ctx.roots, [Tensor._make(g) for g in grads], True, False,
+                                 capture={e: i for i, e in enumerate(ctx.leaf_edges)}, accumulate=False)
+            return tuple(None if g is None else g._data for g in found)
+        ctx.recorded = True
+        found = ctx.rec.record_later_backward(ctx.roots, grads, ctx.leaf_edges)
+        if ctx.check is not None:
+            program, live = ctx.check
+            replayed = program.replay_backward(live, grads)
+            difference = None
+            for i, (a, b) in enumerate(zip(replayed, found)):
+                if not _same(a, b):
+                    difference = f"the gradient of leaf {i}"
+                    break
+            ctx.entry.backward_checked(program, difference)
+        return tuple(found)
+
+    def _release(self):
+        self.roots = None
+        self._freed = True
+
+
+_RecordingBackward.__name__ = _RecordingBackward.__qualname__ = "CompiledFunctionBackward"
+
+
+def _substituted_outputs(value, swap):
+    if isinstance(value, Tensor):
+        return swap.get(id(value), value)
+    if type(value) in (tuple, list):
+        return type(value)(_substituted_outputs(v, swap) for v in value)
+    if type(value) is dict:
+        return {k: _substituted_outputs(v, swap) for k, v in value.items()}
+    return value
 
 
 class _Scope:

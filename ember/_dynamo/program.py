@@ -14,13 +14,15 @@ recorded whole (optimizer steps, random draws) in the recorded order. No Tensor,
 per-op bookkeeping is made, and every value is computed by the same kernel as in eager ember, so results
 are the eager ones bit for bit.
 """
+import re
+
 import numpy as np
 
 from .._tensor import Tensor, write_array
 from ..autograd import graph
 from ..autograd.graph import ARRAYS, Node, FREED_MESSAGE
 from ..autograd.grad_mode import state
-from .capture import Ref, TensorRef, ArgTensor, Obj, ReturnedTensor, is_array, _equal, _ORIGINAL
+from .capture import Ref, TensorRef, ArgTensor, Obj, ReturnedTensor, LiveTensor, is_array, _equal, _ORIGINAL
 
 
 class StaleProgram(Exception):
@@ -100,12 +102,34 @@ class _Named:
 
 
 class CompiledFunctionBackward(Node):
-    """The grad_fn of a tensor a replayed call returns after its own backward ran (as torch's compiled
-    function's node): its graph is spent, so a second backward raises torch's error."""
-    _freed = True
+    """The grad_fn of the tensors a replayed call returns (torch's compiled function's node). Its backward
+    replays the program's backward part on the values the replayed forward kept (`live`); a call that ran
+    its own backward returns tensors with a spent node (no `live`): a backward through them raises
+    torch's error, as eager's would."""
+    array_backward = True
 
-    def backward(self, *grads):
-        raise RuntimeError(FREED_MESSAGE)
+    def __init__(self, program=None, live=None):
+        self._program, self._live = program, live
+        self._freed = live is None
+
+    @staticmethod
+    def backward(ctx, *grads):
+        _refuse_double_backward()
+        if ctx._live is None:
+            raise RuntimeError(FREED_MESSAGE)
+        return ctx._program.replay_backward(ctx._live, grads)
+
+    def _release(self):
+        self._live = None
+        self._freed = True
+
+
+CompiledFunctionBackward.__qualname__ = "CompiledFunctionBackward"
+
+
+def _refuse_double_backward():
+    if state.enabled:       # create_graph=True: gradients would need a graph of the replayed backward
+        raise RuntimeError("torch.compile with aot_autograd does not currently support double backward")
 
 
 def root(arr):
@@ -153,6 +177,9 @@ class Program:
             return "the program's values differ between calls"
         if not _equal(a.result, b.result):
             return "what the call returns differs between calls"
+        if (a.split, a.grad_slots, a.captured) != (b.split, b.grad_slots, b.captured) or \
+                not _equal(a.edge_vars, b.edge_vars):
+            return "the backward run after the call differs between calls"
         return None
 
     def _classify(self, first, second):
@@ -188,128 +215,176 @@ class Program:
 
     # --- compiling -------------------------------------------------------------------------------------
     def _compile(self):
+        gen = _Codegen(self)
         rec = self.recording
-        ns = {"NEW": object.__new__, "T": Tensor._make, "HOLD": _hold, "Z": _as_array, "ACC": _accumulate,
-              "WRITE": write_array, "SUM": _ORIGINAL["sum"], "INGRAD": graph.input_grad, "ARRAYS": ARRAYS,
-              "GRAD": _grad_of, "NOGRAD": _check_no_grad, "STALE": StaleProgram, "RET": _returned, "S": state,
-              "ERRORS_OFF": np.errstate}
-        names = {}
+        split = rec.split if rec.split is not None else len(self.instrs)
+        forward = gen.prologue() + gen.steps(range(split))
+        result = gen.result(self.result_template)
+        forward_names = _names("\n".join(forward))
+        if rec.split is None:
+            source = gen.function("replay", "A", forward, result, rec.grad_mode)
+            self.replay = gen.build(source)
+            self.live_names = ()
+            return self.replay
+        backward = [f"v{slot} = G[{k}]" for k, slot in enumerate(rec.grad_slots)]
+        for slot in rec.grad_slots:
+            gen.local.add(slot)
+        backward += gen.steps(range(split, len(self.instrs)), start_mode=False)
+        captured = "(" + "".join(("None" if r is None else gen.value(r.slot, backward)) + ", "
+                                 for r in rec.captured) + ")"
+        live = sorted(forward_names & _names("\n".join(backward) + captured))
+        pack = "(" + "".join(n + ", " for n in live) + ")"
+        source = gen.function("replay", "A", forward, f"{result}, {pack}, _outputs", rec.grad_mode, keep=live)
+        source += gen.function("replay_backward", "L, G", [f"{pack} = L"] + backward, captured, False)
+        gen.build(source)
+        self.replay = gen.ns["replay"]
+        self.replay_backward = gen.ns["replay_backward"]
+        return self.replay
 
-        def name_of(obj, prefix):
-            key = id(obj)
-            if key not in names:
-                names[key] = f"{prefix}{len(names)}"
-                ns[names[key]] = obj
-            return names[key]
 
+class _Codegen:
+    """Python source for a program's instructions: one line (or a few) per instruction, values in locals
+    v<slot>, ctxs in c<instruction>, everything else (classes, functions, constants, external arrays,
+    objects) as names in the function's globals."""
+
+    def __init__(self, program):
+        self.program = program
+        self.rec = program.recording
+        self.ns = {"NEW": object.__new__, "T": Tensor._make, "HOLD": _hold, "Z": _as_array, "ACC": _accumulate,
+                   "WRITE": write_array, "SUM": _ORIGINAL["sum"], "INGRAD": graph.input_grad, "ARRAYS": ARRAYS,
+                   "GRAD": _grad_of, "NOGRAD": _check_no_grad, "STALE": StaleProgram, "RET": _returned,
+                   "S": state, "ERRORS_OFF": np.errstate, "LIVE": _live_output}
+        self.names = {}
+        self.local = set()
+        self.used_ctx = {ins.info[0] for ins in program.instrs if ins.kind == "node"}
+
+    def name_of(self, obj, prefix):
+        key = id(obj)
+        if key not in self.names:
+            self.names[key] = f"{prefix}{len(self.names)}"
+            self.ns[self.names[key]] = obj
+        return self.names[key]
+
+    def prologue(self):
+        """The guards on tensors whose memory the program reads directly, and the arguments' arrays."""
         lines = []
-        indent = [""]
-        local = set()
+        program = self.program
+        for slot, owner in program.owners.items():
+            lines.append(f"if {self.name_of(owner, 'O')}._data is not {self.name_of(program.external[slot], 'E')}: "
+                         "raise STALE")
+        seen = set()
+        for k, slot in enumerate(self.rec.arg_slots):
+            if slot not in seen:
+                seen.add(slot)
+                lines.append(f"v{slot} = A[{k}]._data")
+                self.local.add(slot)
+        return lines
+
+    def value(self, slot, lines):
+        """The expression of a slot's value (a constant's fresh copy is made, in `lines`, where first used)."""
+        program = self.program
+        if slot in self.local:
+            return f"v{slot}"
+        if slot in program.external:
+            return self.name_of(program.external[slot], "E")
+        if slot in program.constant:
+            lines.append(f"v{slot} = {self.name_of(program.constant[slot], 'K')}.copy()")
+            self.local.add(slot)
+            return f"v{slot}"
+        raise AssertionError(f"slot {slot} has no value")
+
+    def expr(self, t, lines):
+        if type(t) is Ref:
+            return self.value(t.slot, lines)
+        if type(t) is TensorRef:
+            return f"T({self.value(t.slot, lines)})"
+        if type(t) is ArgTensor:
+            return f"A[{t.index}]"
+        if type(t) is Obj:
+            return self.name_of(t.obj, "O")
+        if type(t) is tuple:
+            return "(" + "".join(self.expr(x, lines) + ", " for x in t) + ")"
+        if type(t) is list:
+            return "[" + ", ".join(self.expr(x, lines) for x in t) + "]"
+        if type(t) is dict:
+            return "{" + ", ".join(f"{k!r}: {self.expr(v, lines)}" for k, v in t.items()) + "}"
+        if t is None or t is True or t is False or (type(t) is int and -1000 < t < 1000):
+            return repr(t)
+        return self.name_of(t, "S")
+
+    def define(self, slot):
+        self.local.add(slot)
+        return f"v{slot}"
+
+    def steps(self, indices, start_mode=None):
+        """The lines of instructions `indices`, switching grad mode where the recording did."""
+        lines = []
+        indent = ""
+        mode = self.rec.grad_mode if start_mode is None else start_mode
 
         def emit(line):
-            lines.append(indent[0] + line)
-        arg_slot = {}
-        for k, slot in enumerate(rec.arg_slots):
-            if slot is not None and slot not in arg_slot.values():
-                arg_slot[k] = slot
-        # the guards on the tensors whose memory the program reads directly
-        for slot, owner in self.owners.items():
-            emit(f"if {name_of(owner, 'O')}._data is not {name_of(self.external[slot], 'E')}: raise STALE")
-        for k, slot in arg_slot.items():
-            emit(f"v{slot} = A[{k}]._data")
-            local.add(slot)
+            lines.append(indent + line)
 
-        def value(slot):
-            if slot in local:
-                return f"v{slot}"
-            if slot in self.external:
-                return name_of(self.external[slot], "E")
-            if slot in self.constant:       # a fresh copy for each replay, made where first used
-                emit(f"v{slot} = {name_of(self.constant[slot], 'K')}.copy()")
-                local.add(slot)
-                return f"v{slot}"
-            raise AssertionError(f"slot {slot} has no value")
-
-        def expr(t):
-            if type(t) is Ref:
-                return value(t.slot)
-            if type(t) is TensorRef:
-                return f"T({value(t.slot)})"
-            if type(t) is ArgTensor:
-                return f"A[{t.index}]"
-            if type(t) is Obj:
-                return name_of(t.obj, "O")
-            if type(t) is tuple:
-                return "(" + "".join(expr(x) + ", " for x in t) + ")"
-            if type(t) is list:
-                return "[" + ", ".join(expr(x) for x in t) + "]"
-            if type(t) is dict:
-                return "{" + ", ".join(f"{k!r}: {expr(v)}" for k, v in t.items()) + "}"
-            if t is None or t is True or t is False or (type(t) is int and -1000 < t < 1000):
-                return repr(t)
-            return name_of(t, "S")
-
-        def call_args(args, kwargs):
-            parts = [expr(a) for a in args]
-            parts += [f"{k}={expr(v)}" for k, v in (kwargs or {}).items()]
+        def args_of(args, kwargs):
+            parts = [self.expr(a, pending) for a in args]
+            parts += [f"{k}={self.expr(v, pending)}" for k, v in (kwargs or {}).items()]
             return ", ".join(parts)
 
-        def define(slot):
-            local.add(slot)
-            return f"v{slot}"
-
-        def extract(t, source):
-            """Lines that take the slots of template t out of the value `source`."""
+        def extract(t, source, body):
+            """Lines that take the slots of the result template t out of the value `source`."""
             if type(t) in (Ref, TensorRef):
-                emit(f"{define(t.slot)} = {source}" + ("._data" if type(t) is TensorRef else ""))
+                body.append(f"{self.define(t.slot)} = {source}" + ("._data" if type(t) is TensorRef else ""))
             elif type(t) in (tuple, list):
                 for j, x in enumerate(t):
-                    extract(x, f"{source}[{j}]")
+                    extract(x, f"{source}[{j}]", body)
 
-        used_ctx = {ins.info[0] for ins in self.instrs if ins.kind == "node"}
-        mode = rec.grad_mode
-        for i, ins in enumerate(self.instrs):
+        for i in indices:
+            ins = self.program.instrs[i]
             kind = ins.kind
-            if ins.grad_mode != mode:
+            pending = []        # constants' copies, made before the line that uses them
+            if ins.grad_mode != mode and kind not in ("backward", "end_backward"):
                 emit(f"S.enabled = {ins.grad_mode}")
                 mode = ins.grad_mode
-            if kind == "backward":      # the engine's walk: its NumPy warnings off, as run_backward's
+            if kind == "backward":      # the engine's walk: NumPy's warnings off, as in run_backward
                 emit("with ERRORS_OFF(all='ignore'):")
-                indent[0] += "    "
+                indent += "    "
                 emit("pass")
-            elif kind == "end_backward":
-                indent[0] = indent[0][:-4]
-            elif kind == "op":
+                continue
+            if kind == "end_backward":
+                indent = indent[:-4]
+                continue
+            body = []
+            if kind == "op":
                 record, needs, zero_d, multi, in_meta = ins.info
                 c = f"c{i}"
-                emit(f"{c} = NEW({name_of(ins.target, 'C')}); {c}._record = {record}")
+                body.append(f"{c} = NEW({self.name_of(ins.target, 'C')}); {c}._record = {record}")
                 if record:
-                    emit(f"{c}.needs_input_grad = {expr(needs)}")
+                    body.append(f"{c}.needs_input_grad = {self.expr(needs, pending)}")
                 outs = [f"r{i}_{j}" if z else f"v{s}" for j, (s, z) in enumerate(zip(ins.outs, zero_d))]
-                target = f"{'(' + ''.join(o + ', ' for o in outs) + ')' if multi else outs[0]}"
-                forward = name_of(ins.target.forward, "F")
-                emit(f"{target} = {forward}({c}, {call_args(ins.args, ins.kwargs)})")
+                target = "(" + "".join(o + ", " for o in outs) + ")" if multi else outs[0]
+                forward = self.name_of(ins.target.forward, "F")
+                body.append(f"{target} = {forward}({c}, {args_of(ins.args, ins.kwargs)})")
                 converted = []
                 for j, (s, z) in enumerate(zip(ins.outs, zero_d)):
-                    local.add(s)
+                    self.local.add(s)
                     if z:
-                        emit(f"v{s} = Z(r{i}_{j})")
+                        body.append(f"v{s} = Z(r{i}_{j})")
                         converted.append(f"(r{i}_{j}, v{s})")
-                if i in used_ctx:
-                    emit(f"HOLD({c}, ({''.join(x + ', ' for x in converted)})); "
-                                 f"{c}._in_meta = {name_of(in_meta, 'M')}")
+                if i in self.used_ctx:
+                    body.append(f"HOLD({c}, ({''.join(x + ', ' for x in converted)})); "
+                                f"{c}._in_meta = {self.name_of(in_meta, 'M')}")
             elif kind == "node":
                 index, array_mode, how, pick, codes, node_name = ins.info
                 c = f"c{index}"
-                grads = [("None" if g is None else value(g.slot) if array_mode else f"T({value(g.slot)})")
-                         for g in ins.args]
+                grads = [("None" if g is None else self.value(g.slot, pending) if array_mode
+                          else f"T({self.value(g.slot, pending)})") for g in ins.args]
                 if array_mode:
-                    emit(f"{c}._arrays = True")
-                emit(f"r = {name_of(ins.target, 'B')}({c}, {', '.join(grads)})")
+                    body.append(f"{c}._arrays = True")
+                body.append(f"r = {self.name_of(ins.target, 'B')}({c}, {', '.join(grads)})")
                 if array_mode:
-                    emit(f"{c}._arrays = False")
+                    body.append(f"{c}._arrays = False")
                 if how == "seq":
-                    emit("r = tuple(r)")
+                    body.append("r = tuple(r)")
                 outs = iter(ins.outs)
                 for pos, code in enumerate(codes):
                     if code is None:
@@ -317,62 +392,86 @@ class Program:
                     raw = "r" if how == "single" else f"r[{pick[pos]}]"
                     slot = next(outs)
                     if code == "same":
-                        emit(f"{define(slot)} = {raw}")
+                        body.append(f"{self.define(slot)} = {raw}")
                     elif code == "data":
-                        emit(f"{define(slot)} = {raw}._data")
+                        body.append(f"{self.define(slot)} = {raw}._data")
                     else:
                         _, meta, reduce = code
-                        emit(f"{define(slot)} = INGRAD({name_of(_Named(node_name), 'N')}, {pos}, {raw}, "
-                                     f"{name_of(meta, 'M')}, ARRAYS, {reduce})")
-                emit("del r")       # the engine keeps no backward's result past its node
+                        body.append(f"{self.define(slot)} = INGRAD({self.name_of(_Named(node_name), 'N')}, {pos}, "
+                                    f"{raw}, {self.name_of(meta, 'M')}, ARRAYS, {reduce})")
+                body.append("del r")        # the engine keeps no backward's result past its node
             elif kind == "sum":
                 a, b = ins.args
-                emit(f"{define(ins.outs[0])} = SUM({value(a.slot)}, {value(b.slot)})")
+                body.append(f"{self.define(ins.outs[0])} = SUM({self.value(a.slot, pending)}, "
+                            f"{self.value(b.slot, pending)})")
             elif kind == "acc":
                 var, grad = ins.args
-                call = f"ACC({expr(var)}, {value(grad.slot)})"
-                emit(f"{define(ins.outs[0])} = {call}" if ins.outs else call)
+                call = f"ACC({self.expr(var, pending)}, {self.value(grad.slot, pending)})"
+                body.append(f"{self.define(ins.outs[0])} = {call}" if ins.outs else call)
             elif kind == "write":
                 dst, src, expanded_ok = ins.args
-                emit(f"WRITE({value(dst.slot)}, {expr(src)}, {expanded_ok})")
-                if dst.slot in self.bumps:
-                    emit(f"{name_of(self.bumps[dst.slot], 'VC')}[0] += 1")
+                body.append(f"WRITE({self.value(dst.slot, pending)}, {self.expr(src, pending)}, {expanded_ok})")
+                if dst.slot in self.program.bumps:
+                    body.append(f"{self.name_of(self.program.bumps[dst.slot], 'VC')}[0] += 1")
             elif kind == "setgrad":
                 target, grad = ins.args
-                emit(f"{expr(target)}.grad = {expr(grad)}")
+                body.append(f"{self.expr(target, pending)}.grad = {self.expr(grad, pending)}")
             elif kind == "getgrad":
                 (target,) = ins.args
                 if ins.info[0]:
-                    emit(f"{define(ins.outs[0])} = GRAD({expr(target)})")
+                    body.append(f"{self.define(ins.outs[0])} = GRAD({self.expr(target, pending)})")
                 else:
-                    emit(f"NOGRAD({expr(target)})")
+                    body.append(f"NOGRAD({self.expr(target, pending)})")
             elif kind == "call":
-                emit(f"r = {name_of(ins.target, 'P')}({call_args(ins.args, ins.kwargs)})")
-                extract(ins.outs, "r")
-                emit("del r")
+                body.append(f"r = {self.name_of(ins.target, 'P')}({args_of(ins.args, ins.kwargs)})")
+                extract(ins.outs, "r", body)
+                body.append("del r")
             else:
                 raise AssertionError(kind)
-        result = self._result_expr(expr)
-        body = "".join("        " + line + "\n" for line in _with_deletions(lines))
-        # a replay leaves grad mode as it found it, also when a kernel raises
-        source = (f"def replay(A):\n    try:\n{body}        return {result}\n"
-                  f"    finally:\n        S.enabled = {rec.grad_mode}\n")
-        self.source = source
-        exec(compile(source, f"<ember.compile replay of {len(self.instrs)} steps>", "exec"), ns)
-        return ns["replay"]
+            for line in pending + body:
+                emit(line)
+        if mode != self.rec.grad_mode and start_mode is None:
+            emit(f"S.enabled = {self.rec.grad_mode}")
+        return lines
 
-    def _result_expr(self, expr):
+    def result(self, template):
+        pending = []
+
         def build(t):
+            if type(t) is LiveTensor:
+                return f"LIVE(_outputs, {t.index}, {self.value(t.slot, pending)})"
             if type(t) is ReturnedTensor:
-                made = f"T({expr(Ref(t.slot))})"
+                made = f"T({self.value(t.slot, pending)})"
                 return f"RET({made})" if t.requires_grad else made
             if type(t) in (tuple, list):
                 inner = "".join(build(x) + ", " for x in t)
                 return f"({inner})" if type(t) is tuple else f"[{inner}]"
             if type(t) is dict:
                 return "{" + ", ".join(f"{k!r}: {build(v)}" for k, v in t.items()) + "}"
-            return expr(t)
-        return build(self.result_template)
+            return self.expr(t, pending)
+        expr = build(template)
+        assert not pending, "a constant returned as it is"
+        return expr
+
+    def function(self, name, params, lines, result, grad_mode, keep=()):
+        body = "".join("        " + line + "\n" for line in _with_deletions(lines, set(keep) | _names(result)))
+        # a replay leaves grad mode as it found it, also when a kernel raises
+        return (f"def {name}({params}):\n    _outputs = {{}}\n    try:\n{body}        return {result}\n"
+                f"    finally:\n        S.enabled = {grad_mode}\n")
+
+    def build(self, source):
+        self.program.source = source
+        exec(compile(source, f"<ember.compile replay of {len(self.program.instrs)} steps>", "exec"), self.ns)
+        return self.ns["replay"]
+
+
+def _live_output(outputs, index, array):
+    """Output `index` of a replayed call whose backward runs later: a fresh tensor (one per index), given its
+    grad_fn by the caller once all outputs are made."""
+    t = outputs.get(index)
+    if t is None:
+        t = outputs[index] = Tensor._make(array, True)
+    return t
 
 
 def _returned(tensor):
@@ -394,14 +493,23 @@ def _uses(ins, slot):
     return walk(ins.args) or walk(ins.kwargs)
 
 
-def _with_deletions(lines):
-    """The lines with `del` after the last use of each temporary, so a replay frees memory as eager does."""
-    import re
-    token = re.compile(r"\b([vc]\d+|r\d+_\d+)\b")
+_TOKEN = re.compile(r"\b([vc]\d+|r\d+_\d+)\b")
+
+
+def _names(source):
+    return set(_TOKEN.findall(source))
+
+
+def _with_deletions(lines, keep=()):
+    """The lines with `del` after the last use of each temporary (but those in `keep`), so a replay frees
+    memory as eager does."""
+    token = _TOKEN
     last = {}
     for i, line in enumerate(lines):
         for name in token.findall(line):
             last[name] = i
+    for name in keep:
+        last[name] = len(lines)
     out = []
     for i, line in enumerate(lines):
         out.append(line)
