@@ -6,10 +6,10 @@ first use.
 import importlib as _importlib
 
 _LAZY = {"reset": ("eval_frame", "reset"), "is_compiling": ("eval_frame", "is_compiling"),
-         "optimize": ("eval_frame", "optimize"), "OptimizedModule": ("eval_frame", "OptimizedModule"),
-         "explain": ("explain", "explain"), "disable": ("eval_frame", "disable"),
-         "list_backends": ("eval_frame", "list_backends")}
-_SUBMODULES = ("config", "exc", "eval_frame", "capture", "program", "seams", "explain")
+         "OptimizedModule": ("eval_frame", "OptimizedModule"), "explain": ("debugging", "explain"),
+         "disable": ("eval_frame", "disable"), "list_backends": ("eval_frame", "list_backends"),
+         "allow_in_graph": ("eval_frame", "disable")}
+_SUBMODULES = ("config", "exc", "eval_frame", "capture", "program", "seams", "debugging")
 
 
 def __getattr__(name):

@@ -10,6 +10,7 @@ Every mode (default, reduce-overhead, max-autotune ...) uses this one mechanism:
 the recorded NumPy kernels without the eager per-op work (Tensors, graph nodes, the engine's walk), which is
 what torch's reduce-overhead mode buys on a GPU with CUDA graphs; there is no kernel generation.
 """
+import copy
 import functools
 import warnings
 import weakref
@@ -269,9 +270,10 @@ class _Compiled:
         return entry.call(args, kwargs, tensors, known)
 
     def explain(self):
-        """The reasons calls of this function could not be replayed, one list per guard set (empty when all
-        were captured)."""
-        return [reason for entry in self.entries.values() for reason in entry.reasons()]
+        """Why calls of this function run eagerly: a list of torch's GraphCompileReason (reason, user_stack),
+        one per guard set that cannot be replayed (empty when every guard set was captured)."""
+        from .debugging import reasons_of
+        return reasons_of([reason for entry in self.entries.values() for reason in entry.reasons()])
 
 
 class _Entry:
@@ -286,10 +288,13 @@ class _Entry:
         self.backward_verified = False      # ... and of the backward run after it (when there is one)
         self.reason = None          # why this guard set runs eagerly (then for good)
         self.mismatches = 0
+        self.rebinding = 0
+        self.note = None            # why the last recording was not kept
         self.replays = 0
 
     def reasons(self):
-        return [self.reason] if self.reason is not None else []
+        reason = self.reason or (self.note if self.program is None else None)
+        return [reason] if reason is not None else []
 
     def call(self, args, kwargs, tensors, known):
         fn = self.owner.fn
@@ -315,6 +320,10 @@ class _Entry:
     def _refuse(self, reason):
         self.reason = reason
         self.recordings, self.program = [], None
+        if self.owner.fullgraph:
+            message, where = reason
+            raise Unsupported(message + (f"\n  from user code at {where}" if where else "") +
+                              "\n(fullgraph=True: ember.compile cannot replay this function)")
 
     def _consider(self):
         """A program from the last two complete recordings, when they did the same thing."""
@@ -352,12 +361,22 @@ class _Entry:
         if inner:
             args, kwargs = _substituted(args, inner), _substituted(kwargs, inner)
         rec = Recorder([inner.get(id(t), t) for t in tensors], self.owner.fullgraph)
+        before = [id(o) for o in _reachable(fn)]
         capture.start(rec)
         try:
             result = fn(*args, **kwargs)
             rec.result = rec.bind_return(result)
         finally:
             capture.stop()
+        if [id(o) for o in _reachable(fn)] != before:
+            # a replay runs none of the function's Python: a call that rebinds what it reaches is not replayed
+            # (a first call that sets up a cache does it once, and the next recordings are kept)
+            self.rebinding += 1
+            self.note = ("the call assigns a Python variable it reaches (a closure variable, a global or an "
+                         "attribute of self): a replay runs no Python of the function", "")
+            if self.rebinding >= 3:
+                self._refuse(self.note)
+            return result
         if any(t.grad is not None for t in inner.values()):
             rec.unsupported("the call's own backward reaches an argument's history from before the call")
         if rec.reasons:
@@ -549,6 +568,7 @@ class _Scope:
         self.optimizers = list({id(o): o for o in optimizers}.values())
         self.tensors = list({id(t): t for t in self.tensors}.values())
         self.arrays = list(program.external.values())
+        self.program = program
 
     def _all_arrays(self):
         arrays = list(self.arrays)
@@ -595,15 +615,25 @@ class _Saved:
         self.arrays = [(a, a.copy()) for a in scope._all_arrays()]
         self.grads = [(t, capture._GRAD_SLOT.__get__(t, Tensor)) for t in scope.tensors]
         self.datas = [(t, t._data) for t in scope.tensors]
+        self.versions = [(t._vc, t._vc[0]) for t in scope.tensors]
         self.optimizers = [(opt, dict(opt.__dict__), {p: dict(s) for p, s in opt.state.items()},
                             [dict(g) for g in opt.param_groups]) for opt in scope.optimizers]
         self.objects = [(o, dict(o.__dict__)) for o in scope.objects]
-        self.rng = default_generator.rng.bit_generator.state
+        # the replay draws from copies of the generators (CPU and device streams), the eager run after it
+        # from the originals
+        from ..ops.creation import Generator
+        generators = [default_generator] + [o for o in _objects_in([i.args for i in scope.program.instrs])
+                                            if isinstance(o, Generator)]
+        self.generators = [(g, g.rng, g._device_rngs) for g in {id(g): g for g in generators}.values()]
+        for g, rng, device_rngs in self.generators:
+            g.rng = copy.deepcopy(rng)
+            g._device_rngs = {k: copy.deepcopy(v) for k, v in device_rngs.items()}
 
     def restore(self):
-        from ..ops.creation import default_generator
         for t, data in self.datas:
             t._data = data
+        for vc, version in self.versions:
+            vc[0] = version
         for a, copy in self.arrays:
             a[...] = copy
         for t, grad in self.grads:
@@ -623,7 +653,8 @@ class _Saved:
         for o, attrs in self.objects:
             o.__dict__.clear()
             o.__dict__.update(attrs)
-        default_generator.rng.bit_generator.state = self.rng
+        for g, rng, device_rngs in self.generators:
+            g.rng, g._device_rngs = rng, device_rngs
 
 
 def _objects_in(template):
@@ -673,6 +704,28 @@ def _same(x, y):
         return x is y
 
 
+def disable(fn=None, recursive=True, *, reason=None):
+    """torch._dynamo.disable / torch.compiler.disable: `fn` is not captured into a compiled call's program;
+    the replay calls it again as Python (torch's graph break around it). Used bare or as a decorator."""
+    if fn is None:
+        return functools.partial(disable, recursive=recursive, reason=reason)
+    if not recursive:
+        raise NotImplementedError("torch.compiler.disable(recursive=False): ember cannot capture the functions a "
+                                  "disabled function calls; use recursive=True")
+    if isinstance(fn, Module):
+        raise NotImplementedError("torch.compiler.disable of an nn.Module: disable its forward instead")
+    return seams.replayed_as_one_call(fn)
+
+
+def list_backends(exclude_tags=("debug", "experimental")):
+    """The backend names ember.compile accepts (capturing ones; with exclude_tags=() also 'eager' and
+    'aot_eager', torch's debug backends)."""
+    names = ["cudagraphs", "inductor"]
+    if not exclude_tags or "debug" not in exclude_tags:
+        names += ["aot_eager", "aot_eager_decomp_partition", "aot_inductor_eager", "eager"]
+    return sorted(names)
+
+
 def reset():
     """Forget every compiled callable's recordings (torch._dynamo.reset / torch.compiler.reset)."""
     for ref in list(_all_compiled):
@@ -688,4 +741,4 @@ def is_compiling():
     return seams.recorder is not None
 
 
-__all__ = ["compile", "OptimizedModule", "reset", "is_compiling"]
+__all__ = ["compile", "OptimizedModule", "reset", "is_compiling", "disable", "list_backends"]

@@ -20,7 +20,7 @@ import numpy as np
 
 from .._tensor import Tensor, write_array
 from ..autograd import graph
-from ..autograd.graph import ARRAYS, Node, FREED_MESSAGE
+from ..autograd.graph import ARRAYS, Node, FREED_MESSAGE, _sequence
 from ..autograd.grad_mode import state
 from .capture import Ref, TensorRef, ArgTensor, Obj, ReturnedTensor, LiveTensor, is_array, _equal, _ORIGINAL
 
@@ -111,6 +111,7 @@ class CompiledFunctionBackward(Node):
     def __init__(self, program=None, live=None):
         self._program, self._live = program, live
         self._freed = live is None
+        self._seq = next(_sequence)
 
     @staticmethod
     def backward(ctx, *grads):
@@ -413,6 +414,8 @@ class _Codegen:
                 body.append(f"WRITE({self.value(dst.slot, pending)}, {self.expr(src, pending)}, {expanded_ok})")
                 if dst.slot in self.program.bumps:
                     body.append(f"{self.name_of(self.program.bumps[dst.slot], 'VC')}[0] += 1")
+                elif dst.slot in self.rec.arg_slots:        # an argument written in place: its version steps
+                    body.append(f"A[{self.rec.arg_slots.index(dst.slot)}]._vc[0] += 1")
             elif kind == "setgrad":
                 target, grad = ins.args
                 body.append(f"{self.expr(target, pending)}.grad = {self.expr(grad, pending)}")
