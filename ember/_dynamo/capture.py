@@ -198,6 +198,10 @@ class Recorder:
             slot = self.slot_of.get(id(t._data))
             self.arg_slots.append(self._new(t._data, "input") if slot is None else slot)
 
+    def release(self):
+        """Drop what only building the program needed: the recorded arrays, objects and graph nodes."""
+        self.values, self.slot_of, self.ctxs, self.ctx_instr, self.live = None, None, None, None, None
+
     # --- values -----------------------------------------------------------------------------------
     def _new(self, value, kind):
         slot = len(self.values)

@@ -228,17 +228,20 @@ class _Compiled:
         self.module = module
         self.entries = {}
         self.warned_limit = False
+        self.known = None
         _all_compiled.append(weakref.ref(self))
 
     def reset(self):
         self.entries.clear()
         self.warned_limit = False
 
-    def _known(self, args, kwargs):
-        objects = _reachable(self.fn) + list(args) + list(kwargs.values())
-        if self.module is not None:
-            objects.insert(0, self.module)
-        return _Known(objects)
+    def _known(self, reach, keep):
+        """The modules, optimizers and tensors the call reaches (kept while those objects stay the same)."""
+        ids = tuple(map(id, reach)) + tuple(map(id, keep))
+        if self.known is None or self.known[0] != ids:
+            objects = ([self.module] if self.module is not None else []) + reach + keep
+            self.known = (ids, _Known(objects), objects)
+        return self.known[1]
 
     def __call__(self, args, kwargs):
         if not self.capturing or seams.recorder is not None or state.anomaly:
@@ -249,9 +252,9 @@ class _Compiled:
         for k, v in kwargs.items():
             key.append(k)
             _flatten(v, tensors, key, keep)
-        known = self._known(args, kwargs)
         reach = _reachable(self.fn)
-        key.append(tuple(id(o) for o in reach))
+        known = self._known(reach, keep)
+        key.append(tuple(map(id, reach)))
         key.append(known.signature())
         key.append((state.enabled, _dtype.get_default_dtype(), _backend.get_default_device()))
         key = tuple(key)
@@ -343,6 +346,7 @@ class _Entry:
             self.verified = self.backward_verified = not config.verify_replay
             return
         self.recordings.remove(complete[-2])
+        complete[-2].release()
         self.mismatches += 1
         if self.mismatches >= 3:
             self._refuse((program.reason, ""))
@@ -419,6 +423,7 @@ class _Entry:
             return result
         self.verified = True
         self.backward_verified = program.recording.split is None
+        self.recordings = []        # (a backward still to come keeps its recording through its node)
         return result
 
     def backward_checked(self, program, difference):

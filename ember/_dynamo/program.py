@@ -163,6 +163,8 @@ class Program:
             self.reason = self._classify(first, second)
         if self.reason is None:
             self.replay = self._compile()
+            for rec in (first, second):         # the recordings' arrays and graphs are no longer needed
+                rec.release()
 
     # --- comparing two recordings --------------------------------------------------------------------
     @staticmethod
