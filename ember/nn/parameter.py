@@ -21,7 +21,7 @@ class Parameter(Tensor):
 
     def __reduce_ex__(self, protocol):
         from .._tensor import _rebuild_tensor
-        from ..._backend import to_host
+        from .._backend import to_host
         device = self.device
         return (_rebuild_tensor, (to_host(self._data), self.requires_grad, Parameter) +
                 (() if device.type == "cpu" else (device,)))
