@@ -154,6 +154,15 @@ def _equal(a, b):
         return a is b
 
 
+def _masks_shape(args, outs):
+    """Whether an index key among `args` holds a boolean mask and the result's shape is not the input's."""
+    for a in args:
+        if type(a) in (tuple, list) and any(is_array(k) and k.dtype == np.bool_ and k.ndim for k in a):
+            first = args[0]._data.shape if isinstance(args[0], Tensor) else None
+            return any(t._data.shape != first for t in outs)
+    return False
+
+
 def is_array(x):
     return type(x) is np.ndarray or (_backend._cupy and isinstance(x, _backend._cupy.ndarray))
 
@@ -327,6 +336,9 @@ class Recorder:
             self.depth -= 1
         multi = type(result) is tuple
         outs = result if multi else (result,)
+        if _masks_shape(args, outs):
+            self.unsupported(f"{cls.__name__[:-9] or cls.__name__}: indexing with a boolean mask makes a result whose "
+                             "shape depends on the mask's values (torch breaks the graph there too)")
         needs = tuple([isinstance(a, Tensor) and a._rg for a in args])
         record = True in needs and cls.differentiable and state.enabled
         slots = tuple(self.out(t._data) for t in outs)

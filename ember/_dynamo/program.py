@@ -43,19 +43,21 @@ class _Held:
         return Tensor._make(self.value) if hasattr(self.value, "shape") else self.value
 
 
-def _hold(ctx, converted):
-    """ctx._saved from what its forward saved, as Op.apply keeps it (a 0-d output saved as its array)."""
-    to_save = ctx.__dict__.pop("_to_save", None)
-    if to_save is None:
-        ctx._saved = None
-        return
+# the `_arrays` flag of a replayed ctx while its backward runs on arrays: Node.saved_tensors then returns
+# `_saved` itself, the saved arrays (no wrapper per saved value)
+_SAVED_ARRAYS = "saved arrays"
+
+
+def _hold(ctx, converted, arrays):
+    """ctx._saved from what its forward saved, as Op.apply keeps it (a 0-d output saved as its array):
+    the values themselves for a backward on arrays, else wrappers that Node.saved_tensors unpacks."""
     items = []
-    for x in to_save:
+    for x in ctx.__dict__.pop("_to_save", ()):
         for raw, arr in converted:
             if x is raw:
                 x = arr
                 break
-        items.append(None if x is None else _Held(x))
+        items.append(x if arrays or x is None else _Held(x))
     ctx._saved = tuple(items)
 
 
@@ -256,10 +258,13 @@ class _Codegen:
         self.ns = {"NEW": object.__new__, "T": Tensor._make, "HOLD": _hold, "Z": _as_array, "ACC": _accumulate,
                    "WRITE": write_array, "SUM": _ORIGINAL["sum"], "INGRAD": graph.input_grad, "ARRAYS": ARRAYS,
                    "GRAD": _grad_of, "NOGRAD": _check_no_grad, "STALE": StaleProgram, "RET": _returned,
-                   "S": state, "ERRORS_OFF": np.errstate, "LIVE": _live_output}
+                   "S": state, "ERRORS_OFF": np.errstate, "LIVE": _live_output, "NDARRAY": np.ndarray,
+                   "SAVED_ARRAYS": _SAVED_ARRAYS}
         self.names = {}
         self.local = set()
         self.used_ctx = {ins.info[0] for ins in program.instrs if ins.kind == "node"}
+        # ctxs whose backward runs on arrays: Node.saved_tensors hands them their saved arrays as they are
+        self.array_ctx = {ins.info[0] for ins in program.instrs if ins.kind == "node" and ins.info[1]}
 
     def name_of(self, obj, prefix):
         key = id(obj)
@@ -370,19 +375,22 @@ class _Codegen:
                 converted = []
                 for j, (s, z) in enumerate(zip(ins.outs, zero_d)):
                     self.local.add(s)
-                    if z:
-                        body.append(f"v{s} = Z(r{i}_{j})")
+                    if z:       # Op.apply's NumPy scalar -> 0-d array
+                        body.append(f"v{s} = r{i}_{j} if r{i}_{j}.__class__ is NDARRAY else Z(r{i}_{j})")
                         converted.append(f"(r{i}_{j}, v{s})")
                 if i in self.used_ctx:
-                    body.append(f"HOLD({c}, ({''.join(x + ', ' for x in converted)})); "
-                                f"{c}._in_meta = {self.name_of(in_meta, 'M')}")
+                    if i in self.array_ctx and not converted:
+                        body.append(f"{c}._saved = {c}.__dict__.pop('_to_save', ())")
+                    else:
+                        body.append(f"HOLD({c}, ({''.join(x + ', ' for x in converted)}), {i in self.array_ctx})")
+                    body.append(f"{c}._in_meta = {self.name_of(in_meta, 'M')}")
             elif kind == "node":
                 index, array_mode, how, pick, codes, node_name = ins.info
                 c = f"c{index}"
                 grads = [("None" if g is None else self.value(g.slot, pending) if array_mode
                           else f"T({self.value(g.slot, pending)})") for g in ins.args]
                 if array_mode:
-                    body.append(f"{c}._arrays = True")
+                    body.append(f"{c}._arrays = SAVED_ARRAYS")
                 body.append(f"r = {self.name_of(ins.target, 'B')}({c}, {', '.join(grads)})")
                 if array_mode:
                     body.append(f"{c}._arrays = False")

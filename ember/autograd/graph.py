@@ -145,7 +145,10 @@ class Node:
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(FREED_MESSAGE)
-        if self._arrays:
+        arrays = self._arrays
+        if arrays:
+            if arrays is not True:      # a ctx in an ember.compile replay: its saved values are the arrays
+                return self._saved
             return tuple(None if s is None else s.unpack_array(self) for s in (self._saved or ()))
         return tuple(None if s is None else s.unpack(self) for s in (self._saved or ()))
 
