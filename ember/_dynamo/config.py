@@ -6,3 +6,6 @@ cache_size_limit = 8
 # before the first replay of a program, one call is both replayed and run eagerly (from the same state)
 # and the two compared bit for bit; a difference keeps that guard set eager, with the reason in explain()
 verify_replay = True
+# torch's switch to fall back to eager when compilation fails: ember always does (a call it cannot capture runs
+# eagerly, its reason kept for explain(); fullgraph=True raises instead), so programs may set it either way
+suppress_errors = False

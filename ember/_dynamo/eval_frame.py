@@ -722,6 +722,19 @@ def disable(fn=None, recursive=True, *, reason=None):
     return seams.replayed_as_one_call(fn)
 
 
+def mark_dynamic(t, index, *, min=None, max=None, specialize_on=None):
+    """torch._dynamo.mark_dynamic: ember records one program per shape, so a dimension marked dynamic
+    changes nothing; accepted so that programs written for torch run."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"mark_dynamic expects a Tensor, got {type(t).__name__}")
+
+
+def mark_static(t, index=None):
+    """torch._dynamo.mark_static: every dimension is static to ember already."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"mark_static expects a Tensor, got {type(t).__name__}")
+
+
 def list_backends(exclude_tags=("debug", "experimental")):
     """The backend names ember.compile accepts (capturing ones; with exclude_tags=() also 'eager' and
     'aot_eager', torch's debug backends)."""
