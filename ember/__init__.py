@@ -7,7 +7,10 @@ __version__ = "0.1.0"
 from ._dtype import (dtype, float16, half, float32, float, float64, double, bfloat16, int8, int16, short,  # noqa
                      int32, int, int64, long, uint8, bool, complex64, cfloat, complex128, cdouble, get_default_dtype,
                      set_default_dtype, promote_types)
-from ._backend import (device, set_num_threads, get_num_threads, set_num_interop_threads,  # noqa: F401
+if bfloat16 is None:        # ml_dtypes is not installed: a stand-in whose use names the extra
+    from ._dtype import MissingDtype as _MissingDtype
+    bfloat16 = _MissingDtype("bfloat16")
+from ._backend import (device, set_num_threads, get_num_threads, set_num_interop_threads, tune_malloc,  # noqa: F401
                        get_num_interop_threads, set_default_device, get_default_device)
 from ._tensor import Tensor, Size  # noqa: F401
 from ._tensor_str import set_printoptions, get_printoptions  # noqa: F401

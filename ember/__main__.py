@@ -56,6 +56,8 @@ def cmd_train(argv):
     if name not in names:
         _fail(f"unknown example '{name}'. Choose one of: {', '.join(names)}")
     from ember.examples import _common
+    import ember
+    ember.tune_malloc()     # a training run: keep array memory in the heap between steps
     _common.prog = f"ember train {name}"
     module = importlib.import_module(f"ember.examples.{name}")
     module.main(rest)   # returns the example's metrics, not an exit status
@@ -90,7 +92,24 @@ def cmd_run(argv):
     if not os.path.exists(args.script):
         _fail(f"script not found: {args.script}")
     cmd = [mpiexec, "-n", str(args.nproc), *_open_mpi_flags(mpiexec), sys.executable, args.script, *args.args]
-    return subprocess.call(cmd)
+    return _run_forwarding_signals(cmd)
+
+
+def _run_forwarding_signals(cmd):
+    """Run mpiexec until it ends, passing SIGINT, SIGTERM and SIGHUP on to it (it ends every rank on them); its
+    exit status is ember run's. mpiexec gets its own process group, so that a Ctrl-C in the terminal reaches it
+    once, through here (twice would make it kill the ranks without letting them clean up)."""
+    import signal
+    own_group = {"process_group": 0} if sys.version_info >= (3, 11) else {"start_new_session": True}
+    proc = subprocess.Popen(cmd, **own_group)
+    forwarded = [s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {s: signal.signal(s, lambda signum, frame: proc.send_signal(signum)) for s in forwarded}
+    try:
+        status = proc.wait()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return 128 - status if status < 0 else status
 
 
 def _open_mpi_flags(mpiexec):

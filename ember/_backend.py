@@ -16,29 +16,42 @@ _cupy = None
 # --- the C heap under NumPy's arrays ---------------------------------------------------------------------
 # glibc serves arrays over 128 KB-32 MB with fresh mmap()s (or hands the heap top back to the OS past 2x
 # that), so every training step page-faults its activations and gradients in again, the kernel zeroing
-# each page: ~40% of an LSTM step (8.8 -> 5.1 ms) and 15% of a DCGAN step (239 -> 203 ms), with the
-# same peak RSS. Keeping blocks under 32 MB in the heap and up to 128 MB free at its top avoids that.
-# Settings the user gave glibc (MALLOC_*_ variables) are left alone.
+# each page (a large share of an LSTM or DCGAN step: see the README's performance section). Keeping blocks
+# under 32 MB in the heap and up to 128 MB free at its top avoids that, with the same peak RSS. It changes
+# the whole process's allocator, so it is opt-in: ember.tune_malloc(), or EMBER_TUNE_MALLOC=1 at import
+# (the `ember` command's train and bench turn it on). Settings the user gave glibc (MALLOC_*_) are kept.
 MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 128 << 20
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3      # glibc's mallopt() parameter numbers
+MALLOC_TUNED = False
 
 
-def _tune_glibc_malloc():
+def is_glibc():
     try:
-        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
-            return False
+        return os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc")
     except (ValueError, OSError, AttributeError):      # not glibc, or not a POSIX system
         return False
-    if any(k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")):
+
+
+def tune_malloc():
+    """Keep freed array memory in glibc's heap instead of handing it back to the OS after every step (this
+    process's allocator, for its whole life). Returns whether the settings took effect: False off glibc or
+    when the user set MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_/MALLOC_TOP_PAD_."""
+    global MALLOC_TUNED
+    if MALLOC_TUNED:
+        return True
+    if not is_glibc() or any(k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
+                                                         "MALLOC_TOP_PAD_")):
         return False
     import ctypes
     libc = ctypes.CDLL(None)
-    return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(libc.mallopt(_M_TRIM_THRESHOLD,
-                                                                                         TRIM_THRESHOLD))
+    MALLOC_TUNED = bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and \
+        bool(libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    return MALLOC_TUNED
 
 
-MALLOC_TUNED = _tune_glibc_malloc()
+if os.environ.get("EMBER_TUNE_MALLOC") == "1":
+    tune_malloc()
 
 
 def cupy_module():
@@ -292,17 +305,6 @@ def accumulate(ufunc_name, arr, axis):
     return out
 
 
-def erf(x):
-    """The error function elementwise: NumPy has none (math.erf per element); CuPy's is in cupyx."""
-    xp = array_module(x)
-    if xp is np:
-        return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
-    if xp.__name__ == "cupy":
-        from cupyx.scipy import special
-        return special.erf(x)
-    return xp.cupyx_scipy_special.erf(x)
-
-
 def tap_slices(k, dilation, stride, out):
     """The slices that pick kernel tap k of every window (out windows per dim) from a padded array."""
     return tuple(slice(ki * d, ki * d + (o - 1) * s + 1, s) for ki, d, s, o in zip(k, dilation, stride, out))
@@ -341,8 +343,9 @@ def add_window_taps(padded, source, lead, kernel, dilation, stride, out, per_tap
     return padded
 
 
-def window_taps_sum(padded, lead, kernel, dilation, stride, out):
-    """sum over k of padded[..., k*d + o*s, ...]: each window's sum (average pooling), (*L, *Out, *T).
+def window_taps_sum(padded, lead, kernel, dilation, stride, out, dtype=None):
+    """sum over k of padded[..., k*d + o*s, ...]: each window's sum (average pooling), (*L, *Out, *T),
+    accumulated in `dtype` (None: padded's own).
 
     NumPy: a strided add per tap. CuPy: one reduction over a strided view of every window."""
     import itertools
@@ -353,14 +356,14 @@ def window_taps_sum(padded, lead, kernel, dilation, stride, out):
         total = None
         for k in itertools.product(*(range(k) for k in kernel)):
             window = padded[head + tap_slices(k, dilation, stride, out)]
-            total = window.copy() if total is None else total.__iadd__(window)
+            total = window.astype(window.dtype if dtype is None else dtype) if total is None else total.__iadd__(window)
         return total
     st = padded.strides
     view = readonly_strided_view(
         padded, padded.shape[:lead] + tuple(kernel) + tuple(out) + padded.shape[lead + nd:],
         st[:lead] + tuple(st[lead + i] * dilation[i] for i in range(nd)) +
         tuple(st[lead + i] * stride[i] for i in range(nd)) + st[lead + nd:])
-    return view.sum(axis=tuple(range(lead, lead + nd)))
+    return view.sum(axis=tuple(range(lead, lead + nd)), dtype=dtype)
 
 
 def readonly_strided_view(arr, shape, strides):
@@ -402,6 +405,32 @@ def strided_positions(base_layout, view_layout):
     if b_lo != b_hi:
         through(base_ptr, base_shape, base_strides)[...] = xp.arange(math.prod(base_shape)).reshape(base_shape)
     return through(view_ptr, view_shape, view_strides).copy()
+
+
+def storage_strided(arr, shape, strides, offset):
+    """A writeable view, with element `strides`, of the memory `arr` lies in (its storage: the array that
+    owns it), starting `offset` elements into it; torch's RuntimeError if it would reach outside."""
+    root = arr
+    while isinstance(root.base, type(arr)):
+        root = root.base
+    item = arr.itemsize
+    if not root.flags.c_contiguous or root.nbytes % item:
+        raise NotImplementedError("as_strided: ember needs the tensor's storage to be one contiguous block")
+    storage = root.reshape(-1).view(np.uint8).view(arr.dtype)
+    need = 0 if 0 in shape else offset + 1 + sum((n - 1) * st for n, st in zip(shape, strides))
+    if need > storage.size:
+        raise RuntimeError(f"setStorage: sizes {list(shape)}, strides {list(strides)}, storage offset {offset}, and "
+                           f"itemsize {item} requiring a storage size of {need * item} are out of bounds for storage "
+                           f"of size {storage.nbytes}")
+    return strided_view(storage[offset:], shape, tuple(st * item for st in strides))
+
+
+def strided_view(arr, shape, strides):
+    """A view of arr's memory with byte `strides`, writeable if arr is (CuPy's as_strided has no such flag).
+    The caller keeps it inside arr's memory."""
+    if type(arr) is np.ndarray:
+        return np.lib.stride_tricks.as_strided(arr, shape, strides, writeable=arr.flags.writeable)
+    return array_module(arr).lib.stride_tricks.as_strided(arr, shape, strides)
 
 
 class device:

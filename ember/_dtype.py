@@ -63,21 +63,42 @@ _BY_NP = {d.np: d for d in _ALL}
 _BY_NAME = {d.name: d for d in _ALL}
 
 
-def _bfloat16():
-    # bfloat16 comes from the ml_dtypes package, imported only if it is installed
-    try:
+class _MlDtype(dtype):
+    """A dtype whose NumPy type comes from the ml_dtypes package (bfloat16): the ember dtype exists while
+    ml_dtypes is installed, and ml_dtypes (a second to import) is imported when the NumPy type is first
+    needed, i.e. when a tensor of this dtype is first made."""
+    __slots__ = ()
+
+    def __init__(self, name, category):
+        self.name, self.category, self.itemsize, self.is_signed = name, category, 2, True
+
+    def __getattr__(self, attr):          # only reached while the `np` slot is unset
+        if attr != "np":
+            raise AttributeError(attr)
         import ml_dtypes
-    except ImportError:
+        self.np = np.dtype(getattr(ml_dtypes, self.name))
+        _BY_NP[self.np] = self
+        _FLOAT_NP.add(self.np)
+        _DIFFERENTIABLE_NP.add(self.np)
+        return self.np
+
+
+def _bfloat16():
+    from importlib.util import find_spec
+    try:
+        found = find_spec("ml_dtypes") is not None
+    except (ImportError, ValueError):     # an import hook that refuses the name: as absent
+        found = False
+    if not found:
         return None
-    d = dtype("bfloat16", ml_dtypes.bfloat16, FLOAT)
-    _BY_NP[d.np] = d
+    d = _MlDtype("bfloat16", FLOAT)
     _BY_NAME[d.name] = d
     return d
 
 
 bfloat16 = _bfloat16()
-_FLOAT_NP = frozenset(d.np for d in _BY_NP.values() if d.category == FLOAT)
-_DIFFERENTIABLE_NP = _FLOAT_NP | {complex64.np, complex128.np}     # the dtypes that can require grad
+_FLOAT_NP = {d.np for d in _ALL if d.category == FLOAT}     # grows by bfloat16 once ml_dtypes is imported
+_DIFFERENTIABLE_NP = _FLOAT_NP | {complex64.np, complex128.np}     # the dtypes that can require grad (grows too)
 
 
 def is_float_array(arr):
@@ -123,9 +144,12 @@ def from_numpy_dtype(np_dtype):
     try:
         return _BY_NP[np.dtype(np_dtype)]
     except KeyError:
-        raise TypeError(f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype)}. The only supported "
-                        "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
-                        "uint8, and bool.") from None
+        # an ml_dtypes array made before ember needed bfloat16 (reading bfloat16.np registers it)
+        if bfloat16 is not None and np.dtype(np_dtype).name == "bfloat16" and bfloat16.np == np_dtype:
+            return bfloat16
+        raise TypeError(f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only "
+                        "supported types are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
+                        "int8, uint8, and bool.") from None
 
 
 def to_numpy_dtype(d):
@@ -136,6 +160,8 @@ def as_dtype(d):
     """Accept an ember dtype, a NumPy dtype, a Python type or a name like 'float32'."""
     if isinstance(d, dtype):
         return d
+    if isinstance(d, MissingDtype):
+        raise d.error()
     if d is _py_float:
         return float64
     if d is _py_int:
@@ -152,6 +178,8 @@ def as_dtype(d):
                    "short": int16, "cfloat": complex64, "cdouble": complex128}
         if name in aliases:
             return aliases[name]
+        if name in _EXTRA_DTYPES:
+            raise MissingDtype(name).error()
         raise TypeError(f"unknown dtype name {d!r}")
     return from_numpy_dtype(d)
 
@@ -215,3 +243,25 @@ def result_type(*operands):
             # a complex of lower priority keeps a float's precision: float64 tensor * 1j is complex128
             result = result.to_complex() if d.category == COMPLEX and result.category == FLOAT else d
     return result
+
+
+# dtypes that come from an optional package: the package
+_EXTRA_DTYPES = {"bfloat16": "ml_dtypes"}
+
+
+class MissingDtype:
+    """ember.bfloat16 on an install without ml_dtypes: any use raises an error naming the extra to
+    install (as None it would read as "no dtype given" and silently make float32 tensors)."""
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def error(self):
+        from ._extras import EXTRA_OF, install_hint
+        package = _EXTRA_DTYPES[self.name]
+        return ModuleNotFoundError(f"torch.{self.name} needs the {package} package, which is not installed: "
+                                   f"{install_hint(EXTRA_OF[package])} (or pip install {package})")
+
+    def __repr__(self):
+        return f"torch.{self.name}"

@@ -14,7 +14,6 @@ It is selected only through `ember._backend.strict_cuda()` (tests) or EMBER_STRI
 real CuPy; normal use never sees it.
 """
 import contextlib
-import math
 import operator
 
 import numpy as np
@@ -525,10 +524,6 @@ def _as_strided(x, shape=None, strides=None):
     return _call(np.lib.stride_tricks.as_strided, (x, shape, strides), {})
 
 
-def _erf(a):
-    return np.asarray(np.frompyfunc(math.erf, 1, 1)(a), dtype=a.dtype)
-
-
 def _check_sort_kind(kwargs):
     if kwargs.get("kind") not in (None, "stable"):
         raise ValueError("kind can only be None or 'stable'")
@@ -543,7 +538,6 @@ def _check_no_sparse(kwargs):
 _ARGUMENT_CHECKS = {"sort": _check_sort_kind, "argsort": _check_sort_kind, "indices": _check_no_sparse}
 
 linalg = _Namespace(np.linalg, library="cuSOLVER")
-cupyx_scipy_special = _Namespace(None, erf=_function(_erf, "erf"))      # cupyx.scipy.special, as far as ember uses it
 fft = _Namespace(np.fft, library="cuFFT")
 lib = _Namespace(np.lib, stride_tricks=_Namespace(np.lib.stride_tricks, as_strided=_as_strided))
 

@@ -90,6 +90,8 @@ class Tensor:
     @property
     def requires_grad(self):
         if self._view_ver is not None and self._view_ver != self._vc[0]:
+            if getattr(self, "_multi_output_view", None) is not None:
+                return self._rg or self._base._rg       # its history cannot be taken (torch raises on grad_fn)
             _views.sync_view(self)
         return self._rg
 
@@ -160,9 +162,6 @@ class Tensor:
 
     def is_floating_point(self):
         return _dtype.is_float_array(self._data)
-
-    def is_complex(self):
-        return self._data.dtype.kind == "c"
 
     @property
     def grad_fn(self):

@@ -11,6 +11,7 @@ Readers insist that the tensors cover the buffer exactly: no gap, no overlap, no
 import json
 import mmap as _mmap
 import os
+import reprlib
 import struct
 
 import numpy as np
@@ -144,6 +145,27 @@ def _error(where, message):
     return SafetensorError(f"{where}Error while deserializing: {message}")
 
 
+class _Pairs(list):
+    """A JSON object as read (json's object_pairs_hook): its (key, value) pairs, a repeated key kept, so that
+    the fields the format forbids to repeat can be checked."""
+
+
+def _json_type(value):
+    return "object" if isinstance(value, _Pairs) else type(value).__name__
+
+
+def _fields(info, where, name):
+    """A tensor entry's fields; the package refuses a repeated dtype, shape or data_offsets."""
+    if not isinstance(info, _Pairs):
+        raise _error(where, f"invalid JSON in header: tensor `{name}` must be an object, got {_json_type(info)}")
+    fields = {}
+    for key, value in info:
+        if key in fields and key in ("dtype", "shape", "data_offsets"):
+            raise _error(where, f"invalid JSON in header: duplicate field `{key}` in tensor `{name}`")
+        fields[key] = value
+    return fields
+
+
 def _parse_header(buf, where):
     """(metadata or None, {name: (dtype, shape, begin, end)} with absolute offsets) after validating the
     header against the buffer's length, with the checks of safetensors' `read_metadata` and `validate`."""
@@ -156,27 +178,37 @@ def _parse_header(buf, where):
     if 8 + n > total:
         raise _error(where, "invalid header length")
     try:
-        header = json.loads(bytes(buf[8:8 + n]).decode("utf-8"))
+        header = json.loads(bytes(buf[8:8 + n]).decode("utf-8"), object_pairs_hook=_Pairs)
     except UnicodeDecodeError:
         raise _error(where, "invalid header: not valid UTF-8") from None
     except json.JSONDecodeError as e:
         raise _error(where, f"invalid JSON in header: {e}") from None
-    if not isinstance(header, dict):
-        raise _error(where, f"invalid JSON in header: expected an object, got {type(header).__name__}")
-    metadata = header.pop("__metadata__", None)
-    if metadata is not None and not (isinstance(metadata, dict)
-                                     and all(isinstance(v, str) for v in metadata.values())):
-        raise _error(where, "invalid JSON in header: __metadata__ must map strings to strings")
+    except RecursionError:
+        raise _error(where, "invalid JSON in header: recursion limit exceeded") from None
+    if not isinstance(header, _Pairs):
+        raise _error(where, f"invalid JSON in header: expected an object, got {_json_type(header)}")
+    metadata, tensors = None, {}
+    for name, info in header:
+        if name != "__metadata__":
+            tensors[name] = info            # a repeated name: the last one counts, as in the package
+        elif metadata is not None:
+            raise _error(where, "invalid JSON in header: duplicate field `__metadata__`")
+        elif not (isinstance(info, _Pairs) and all(isinstance(v, str) for _, v in info)):
+            raise _error(where, "invalid JSON in header: __metadata__ must map strings to strings")
+        else:
+            metadata = dict(info)
     infos = []
-    for name, info in header.items():
-        ok = isinstance(info, dict) and info.get("dtype") in _BITS
-        shape, offsets = (info.get("shape"), info.get("data_offsets")) if ok else (None, None)
-        ok = ok and isinstance(shape, list) and all(type(s) is int and s >= 0 for s in shape) \
+    for name, info in tensors.items():
+        fields = _fields(info, where, name)
+        dtype, shape, offsets = fields.get("dtype"), fields.get("shape"), fields.get("data_offsets")
+        ok = isinstance(dtype, str) and dtype in _BITS \
+            and isinstance(shape, list) and all(type(s) is int and s >= 0 for s in shape) \
             and isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int and o >= 0 for o in offsets)
         if not ok:
             raise _error(where, f"invalid JSON in header: tensor `{name}` needs a known dtype, a shape of "
-                                f"non-negative ints and data_offsets [begin, end], got {info!r:.200}")
-        infos.append((offsets[0], offsets[1], name, info["dtype"], tuple(shape)))
+                                f"non-negative ints and data_offsets [begin, end], got dtype {reprlib.repr(dtype)}, "
+                                f"shape {reprlib.repr(shape)}, data_offsets {reprlib.repr(offsets)}")
+        infos.append((offsets[0], offsets[1], name, dtype, tuple(shape)))
     infos.sort()
     entries, position = {}, 0
     for begin, end, name, dtype, shape in infos:

@@ -16,15 +16,22 @@ import builtins
 import codecs
 import collections
 import contextlib
+import hashlib
 import io
 import mmap as _mmap
 import os
 import pickle
+import re
 import secrets
 import stat
 import struct
 import sys
 import zipfile
+
+try:
+    import fcntl
+except ImportError:                 # Windows
+    fcntl = None
 
 import numpy as np
 
@@ -225,25 +232,85 @@ def _write_checkpoint(fp, prefix, pickled, storages):
         _write_record(zf, f"{prefix}/.data/serialization_id", f"{secrets.randbelow(10 ** 40):040d}".encode())
 
 
+_TEMP_NAME_BYTES = 200           # of the file's own name in its temp file's: the rest fits NAME_MAX (255 bytes)
+
+
+def _temp_prefix(name):
+    """`.NAME.` for the temp files of a save to NAME; a long NAME is cut and given a hash of the whole, so that
+    the temp file's name stays within the file system's limit and still belongs to this NAME alone."""
+    if len(os.fsencode(name)) > _TEMP_NAME_BYTES:
+        digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:16]
+        name = name[:_TEMP_NAME_BYTES - 17]
+        while len(os.fsencode(name)) > _TEMP_NAME_BYTES - 17:
+            name = name[:-1]
+        name = f"{name}~{digest}"
+    return f".{name}."
+
+
+def _remove_stale_temp_files(directory, prefix):
+    """Delete the temp files that interrupted saves to the same path left (kill -9 and power loss skip every
+    cleanup): those no writer holds a lock on, since a lock dies with its process. Without file locks (Windows)
+    a file still open by its writer can't be deleted, which keeps a concurrent save's file too."""
+    pattern = re.compile(re.escape(prefix) + r"[0-9a-f]{12}\.tmp")
+    try:
+        names = [n for n in os.listdir(directory) if pattern.fullmatch(n)]
+    except OSError:
+        return
+    for name in names:
+        candidate = os.path.join(directory, name)
+        with contextlib.suppress(OSError):      # in use, or already gone: leave it
+            if fcntl is None:
+                os.unlink(candidate)
+                continue
+            fd = os.open(candidate, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os.unlink(candidate)
+            finally:
+                os.close(fd)
+
+
+def _create_temp_file(directory, prefix):
+    """(path, fd) of a new temp file, locked (where file locks exist) so that no other save's sweep removes it."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = os.path.join(directory, f"{prefix}{secrets.token_hex(6)}.tmp")
+        fd = os.open(tmp, flags, 0o666)
+        if fcntl is None:
+            return tmp, fd
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:                         # a file system without locks: the sweep can't take it either
+            return tmp, fd
+        if os.fstat(fd).st_nlink:               # else another save's sweep removed it before the lock was taken
+            return tmp, fd
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def _atomic_file(path):
     """A new file beside `path` that replaces it only once fully written and synced; removed on any error,
-    so an existing file at `path` is never left half-written."""
+    so an existing file at `path` is never left half-written. Temp files that interrupted saves to `path`
+    left behind are removed first."""
     if os.path.islink(path):
         path = os.path.realpath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise RuntimeError(f"Parent directory {directory} does not exist.")
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    prefix = _temp_prefix(os.path.basename(path))
+    _remove_stale_temp_files(directory, prefix)
+    tmp, fd = _create_temp_file(directory, prefix)
     try:
         with os.fdopen(fd, "wb") as fp:
             yield fp
             fp.flush()
             os.fsync(fp.fileno())
-        if os.path.exists(path):
-            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
-        os.replace(tmp, path)
+            if os.path.exists(path):
+                os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+            if fcntl is not None:               # rename while the lock is held: no sweep can take the file first
+                os.replace(tmp, path)
+        if fcntl is None:                       # Windows renames only closed files
+            os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -291,6 +358,10 @@ class _CheckpointError(RuntimeError):
 
 class _NotAPickle(_CheckpointError, pickle.UnpicklingError):
     """Bytes that don't even unpickle: torch.load raises UnpicklingError there, so `except` clauses carry over."""
+
+
+class _OutOfMemory(_CheckpointError, MemoryError):
+    """A record too large to read into memory (a zip bomb's declared size); still a MemoryError."""
 
 
 class _EmptyCheckpoint(_CheckpointError, EOFError):
@@ -689,10 +760,10 @@ class _Loader:
             if version_name is None:
                 raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: it has no version record")
             try:
-                version = int(zf.read(version_name).strip())
+                version = int(self.read_record(zf, version_name).strip())
                 if f"{prefix}/byteorder" in records:
-                    self.big_endian = zf.read(f"{prefix}/byteorder").strip() == b"big"
-                pickled = zf.read(f"{prefix}/data.pkl")
+                    self.big_endian = self.read_record(zf, f"{prefix}/byteorder").strip() == b"big"
+                pickled = self.read_record(zf, f"{prefix}/data.pkl")
             except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
                 raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: {e}") from None
             if version > _MAX_READ_VERSION:
@@ -712,6 +783,7 @@ class _Loader:
                                            f"{name} holds {info.file_size} bytes, its tensors need {nbytes}")
                 if mm is not None and info.compress_type == zipfile.ZIP_STORED:
                     return _mapped_record(mm, info, nbytes, self.name)
+                self.check_record_size(zf, info, nbytes)
                 buf = np.empty(nbytes, np.uint8)
                 view, filled = memoryview(buf), 0
                 with zf.open(info) as src:
@@ -725,6 +797,30 @@ class _Loader:
 
             self.read_storage = read_storage
             return self.unpickle(io.BytesIO(pickled))
+
+    def check_record_size(self, zf, info, nbytes):
+        """Refuse to read `nbytes` of a record that can't hold them: a stored record lies in the archive, so it
+        can't extend past it; a compressed one can declare any size (a zip bomb), so it must fit in memory."""
+        if info.compress_type == zipfile.ZIP_STORED:
+            if info.header_offset + nbytes > zf.start_dir:
+                raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: record {info.filename} "
+                                       f"declares {nbytes} bytes, more than the archive holds")
+            return
+        available = _available_memory()
+        if available is not None and nbytes > available:
+            raise _OutOfMemory(f"ember.load: {self.name}: record {info.filename} would inflate from "
+                               f"{info.compress_size} compressed bytes to {nbytes}, more than the {available} bytes "
+                               "of memory available; refusing to read it (a zip bomb, or a corrupt file)")
+
+    def read_record(self, zf, name):
+        """A small record's bytes (data.pkl, version, byteorder), its declared size checked before reading."""
+        info = zf.getinfo(name)
+        self.check_record_size(zf, info, info.file_size)
+        try:
+            return zf.read(info)
+        except MemoryError:
+            raise _OutOfMemory(f"ember.load: {self.name}: out of memory reading record {name} "
+                               f"({info.file_size} bytes)") from None
 
     def load_legacy(self, fp):
         try:
@@ -754,6 +850,21 @@ class _Loader:
             raw[...] = np.frombuffer(_read_exactly(fp, raw.nbytes), np.uint8)
             storage.refill()
         return result
+
+
+def _available_memory():
+    """Bytes of memory a read can still have (Linux: MemAvailable, else free physical pages), None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def _read_exactly(fp, n):

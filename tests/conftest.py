@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import sys
 
@@ -39,3 +40,17 @@ def _seed():
     import ember
     ember.manual_seed(0)
     np.random.seed(0)
+
+
+# The ops with compiled kernels (ember._kernels) run their tests on both paths where numba is installed;
+# the NumPy path stays the reference. A test module opts in with
+# `pytestmark = pytest.mark.usefixtures("kernel_path")`.
+KERNEL_PATHS = ["numpy"] + (["numba"] if importlib.util.find_spec("numba") and
+                            os.environ.get("EMBER_NO_NUMBA", "") in ("", "0") else [])
+
+
+@pytest.fixture(params=KERNEL_PATHS)
+def kernel_path(request, monkeypatch):
+    from ember import _kernels
+    monkeypatch.setattr(_kernels, "enabled", request.param == "numba")
+    return request.param

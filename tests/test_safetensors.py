@@ -102,7 +102,7 @@ def test_bfloat16_from_the_package_loads_exactly(tmp_path):
     path = tmp_path / "bf.safetensors"
     st.save_file({"t": t}, path)
     loaded = est.load_file(path)["t"]
-    assert loaded.dtype is (ember.bfloat16 or ember.float32)
+    assert loaded.dtype is (ember.bfloat16 if ember._dtype.bfloat16 is not None else ember.float32)
     np.testing.assert_array_equal(np.asarray(loaded.numpy(), np.float32), t.float().numpy())
 
 
@@ -162,6 +162,26 @@ BAD = {
     "header longer than file": (struct.pack("<Q", 300) + b"{}", "invalid header length"),
     "header too large": (struct.pack("<Q", 2 ** 40) + b"{}", "header too large"),
     "too small": (b"\x01\x00", "header too small"),
+    "overlap, the same bytes twice": (with_header({"a": {**F32, "shape": [2], "data_offsets": [0, 8]},
+                                                  "b": {**F32, "shape": [2], "data_offsets": [0, 8]}}, bytes(16)),
+                                      "invalid offset for tensor `b`"),
+    "overlap, one inside another": (with_header({"a": {**F32, "shape": [4], "data_offsets": [0, 16]},
+                                                "b": {**F32, "shape": [1], "data_offsets": [4, 8]}}, bytes(20)),
+                                    "invalid offset for tensor `b`"),
+    "list dtype": (with_header({"a": {**F32, "dtype": ["F32"]}}, bytes(4)), "invalid JSON in header: tensor `a`"),
+    "dict dtype": (with_header({"a": {**F32, "dtype": {"F32": 1}}}, bytes(4)), "invalid JSON in header: tensor `a`"),
+    "list shape inside": (with_header({"a": {**F32, "shape": [[1]]}}, bytes(4)), "invalid JSON in header: tensor `a`"),
+    "entry not an object": (with_header({"a": [1, 2]}, b""), "invalid JSON in header: tensor `a` must be an object"),
+    "deeply nested array": (with_header(b"[" * 100_000 + b"]" * 100_000, b""), "invalid JSON in header"),
+    "deeply nested object": (with_header(b'{"a":' * 100_000 + b"1" + b"}" * 100_000, b""),
+                             "invalid JSON in header: recursion limit exceeded"),
+    "deeply nested extra field": (with_header(b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":'
+                                              + b"[" * 100_000 + b"]" * 100_000 + b"}}", bytes(4)),
+                                  "invalid JSON in header: recursion limit exceeded"),
+    "repeated __metadata__": (with_header(b'{"__metadata__":{"a":"b"},"__metadata__":{}}', b""),
+                              "duplicate field `__metadata__`"),
+    "repeated dtype": (with_header(b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"dtype":"I32"}}',
+                                   bytes(4)), "duplicate field `dtype` in tensor `a`"),
 }
 
 
@@ -189,3 +209,10 @@ def test_empty_file_is_rejected(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(est.SafetensorError, match="header too small"):
         est.safe_open(path)
+
+
+def test_a_repeated_tensor_name_keeps_the_last_entry_like_the_package():
+    data = with_header(b'{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},'
+                       b'"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', struct.pack("<f", 1.5))
+    assert st.load(data)["a"].tolist() == [1.5]
+    assert est.load(data)["a"].tolist() == [1.5]

@@ -3,6 +3,9 @@ import collections
 import io
 import os
 import pickle
+import struct
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -12,6 +15,8 @@ from hypothesis import given, settings, strategies as st
 
 import ember
 from ember import serialization
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 DTYPES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"]
 
@@ -248,7 +253,7 @@ def test_torch_bfloat16_loads_as_exact_float32(tmp_path):
     path = tmp_path / "bf.pt"
     torch.save({"t": t, "v": t[1:, 1]}, path)
     loaded = ember.load(path)
-    expect = ember.bfloat16 or ember.float32
+    expect = ember.bfloat16 if ember._dtype.bfloat16 is not None else ember.float32     # no ml_dtypes: widened
     assert loaded["t"].dtype is expect
     np.testing.assert_array_equal(np.asarray(loaded["t"].numpy(), np.float32), t.float().numpy())
     np.testing.assert_array_equal(np.asarray(loaded["v"].numpy(), np.float32), t[1:, 1].float().numpy())
@@ -417,6 +422,95 @@ def test_save_into_missing_directory(tmp_path):
         ember.save(ember.ones(1), tmp_path / "nope" / "x.pt")
 
 
+# a save that stops inside its temp file, after some bytes, until killed: `python -c STALLED_SAVE SAVER PATH`
+STALLED_SAVE = """
+import contextlib, sys, time
+import ember
+from ember import safetensors, serialization
+
+real_atomic_file = serialization._atomic_file
+
+@contextlib.contextmanager
+def stalled(path):
+    with real_atomic_file(path) as fp:
+        fp.write(b"partial" * 1000)
+        fp.flush()
+        print("writing", flush=True)
+        time.sleep(120)
+        yield fp
+
+serialization._atomic_file = stalled
+saver, path = sys.argv[1:]
+(ember.save if saver == "save" else safetensors.save_file)({"w": ember.ones(2)}, path)
+"""
+SAVERS = {"save": (lambda obj, path: ember.save(obj, path), lambda path: ember.load(path)),
+          "save_file": (lambda obj, path: ember.safetensors.save_file(obj, path), ember.safetensors.load_file)}
+
+
+def start_stalled_save(saver, path):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])))
+    proc = subprocess.Popen([sys.executable, "-c", STALLED_SAVE, saver, str(path)], stdout=subprocess.PIPE, env=env)
+    assert proc.stdout.readline() == b"writing\n"
+    return proc
+
+
+def temp_files(directory):
+    return sorted(n for n in os.listdir(directory) if n.endswith(".tmp"))
+
+
+@pytest.mark.parametrize("saver", list(SAVERS))
+def test_temp_file_of_a_killed_save_is_removed_by_the_next_save(tmp_path, saver):
+    save, load = SAVERS[saver]
+    path = tmp_path / "ckpt.pt"
+    proc = start_stalled_save(saver, path)
+    proc.kill()                                    # SIGKILL: no cleanup runs in the saving process
+    proc.wait()
+    left = temp_files(tmp_path)
+    assert len(left) == 1 and left[0].startswith(".ckpt.pt."), left
+    assert os.path.getsize(tmp_path / left[0]) >= 7000
+    other = tmp_path / "other.pt"                  # a save to another path leaves that file alone
+    save({"w": ember.ones(1)}, other)
+    assert temp_files(tmp_path) == left
+    save({"w": ember.arange(3.0)}, path)
+    assert temp_files(tmp_path) == []
+    assert load(path)["w"].tolist() == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("saver", list(SAVERS))
+def test_temp_file_of_a_save_in_progress_is_kept(tmp_path, saver):
+    save, load = SAVERS[saver]
+    path = tmp_path / "ckpt.pt"
+    proc = start_stalled_save(saver, path)
+    try:
+        in_progress = temp_files(tmp_path)
+        save({"w": ember.arange(2.0)}, path)
+        assert temp_files(tmp_path) == in_progress and len(in_progress) == 1
+    finally:
+        proc.kill()
+        proc.wait()
+    assert load(path)["w"].tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("saver", list(SAVERS))
+@pytest.mark.parametrize("length", [200, 243, 255])
+def test_long_file_names_save_and_load(tmp_path, saver, length):
+    save, load = SAVERS[saver]
+    path = tmp_path / ("w" * (length - 3) + ".pt")
+    save({"w": ember.arange(4.0)}, path)
+    save({"w": ember.arange(5.0)}, path)           # replacing it too
+    assert load(path)["w"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert os.listdir(tmp_path) == [path.name]
+
+
+def test_long_names_temp_files_are_theirs_alone(tmp_path):
+    """Two long names sharing their first 200 bytes get different temp names, each within NAME_MAX."""
+    first, second = "é" * 120 + "a.pt", "é" * 120 + "b.pt"
+    prefixes = [serialization._temp_prefix(n) for n in (first, second)]
+    assert prefixes[0] != prefixes[1]
+    assert all(len(os.fsencode(p + "0" * 12 + ".tmp")) <= 255 for p in prefixes)
+    assert serialization._temp_prefix("model.pt") == ".model.pt."
+
+
 # --- bad files ----------------------------------------------------------------------------------------------------
 def test_truncated_file(tmp_path):
     path = tmp_path / "cut.pt"
@@ -468,6 +562,57 @@ def test_zip_that_is_not_a_checkpoint(tmp_path):
 def test_missing_file():
     with pytest.raises(FileNotFoundError):
         ember.load("/nonexistent/dir/x.pt")
+
+
+def deflated_checkpoint(path, pickled):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("bomb/data.pkl", pickled)
+        zf.writestr("bomb/version", "3\n")
+
+
+def test_zip_bomb_in_data_pkl_is_refused_before_inflating(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.pt"
+    deflated_checkpoint(path, bytes(32 * 2 ** 20))              # 32 MiB of zeros: ~32 kB deflated
+    assert path.stat().st_size < 2 ** 20
+    monkeypatch.setattr(serialization, "_available_memory", lambda: 8 * 2 ** 20)
+    real_read, inflated = zipfile.ZipFile.read, []
+
+    def read(zf, name, *args):
+        inflated.append(getattr(name, "filename", name))
+        return real_read(zf, name, *args)
+    monkeypatch.setattr(zipfile.ZipFile, "read", read)
+    with pytest.raises(MemoryError, match=r"bomb\.pt.*bomb/data\.pkl would inflate from \d+ compressed bytes to "
+                                          r"33554432, more than the 8388608 bytes of memory available") as error:
+        ember.load(path)
+    assert isinstance(error.value, RuntimeError) and inflated == ["bomb/version"]
+
+
+def test_memory_error_while_reading_data_pkl_names_the_file(tmp_path, monkeypatch):
+    path = tmp_path / "big.pt"
+    deflated_checkpoint(path, pickle.dumps([0] * 1000, protocol=2))
+    assert ember.load(path) == [0] * 1000
+
+    real_read = zipfile.ZipFile.read
+
+    def out_of_memory_for_data_pkl(zf, info, *args):
+        if info.filename.endswith("data.pkl"):
+            raise MemoryError
+        return real_read(zf, info, *args)
+    monkeypatch.setattr(zipfile.ZipFile, "read", out_of_memory_for_data_pkl)
+    with pytest.raises(MemoryError, match=r"big\.pt.*out of memory reading record bomb/data\.pkl"):
+        ember.load(path)
+
+
+def test_stored_record_declaring_more_than_the_archive_holds(tmp_path):
+    path = tmp_path / "liar.pt"
+    ember.save({"w": ember.ones(3)}, path)
+    raw = bytearray(path.read_bytes())
+    entry = raw.index(b"PK\x01\x02")                          # the central directory's first entry: data.pkl
+    raw[entry + 20:entry + 28] = struct.pack("<II", 2 ** 31, 2 ** 31)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(RuntimeError, match=r"liar\.pt. is truncated or corrupt: record liar/data\.pkl declares "
+                                           r"2147483648 bytes, more than the archive holds"):
+        ember.load(path)
 
 
 # --- malicious pickles ------------------------------------------------------------------------------------------

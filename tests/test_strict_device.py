@@ -441,6 +441,41 @@ def test_capture_refuses_host_reads_and_allocates_from_the_graphs_pool(strict):
     assert strict._State.allocator is None
 
 
+CAPTURED_INDEXING = {   # (x, idx, rows, v) -> result; idx, rows are device index tensors
+    "getitem": lambda x, idx, rows, v: x[idx], "getitem-pair": lambda x, idx, rows, v: x[idx, idx],
+    "getitem-after-slice": lambda x, idx, rows, v: x[1:, idx],
+    "setitem-number": lambda x, idx, rows, v: x.__setitem__(idx, -1.0) or x,
+    "setitem-tensor": lambda x, idx, rows, v: x.__setitem__(idx, v) or x,
+    "index_put-accumulate": lambda x, idx, rows, v: x.index_put((idx,), v, accumulate=True),
+    "gather": lambda x, idx, rows, v: x.gather(1, rows), "scatter": lambda x, idx, rows, v: x.scatter(1, rows, -1.0),
+    "scatter_add": lambda x, idx, rows, v: x.scatter_add(1, rows, x),
+    "scatter_reduce": lambda x, idx, rows, v: x.scatter_reduce(1, rows, x, "amax"),
+    "index_select": lambda x, idx, rows, v: x.index_select(0, idx),
+    "index_add": lambda x, idx, rows, v: x.index_add(0, idx, v),
+    "index_copy": lambda x, idx, rows, v: x.index_copy(0, idx, v),
+    "index_fill": lambda x, idx, rows, v: x.index_fill(0, idx, -1.0), "take": lambda x, idx, rows, v: x.take(idx),
+    "take_along_dim": lambda x, idx, rows, v: x.take_along_dim(rows, 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CAPTURED_INDEXING))
+def test_indexing_with_device_indices_is_captured(name, strict):
+    """Indexing and the gather/scatter/index_* ops read no device index back while a graph captures (their
+    range checks are skipped there, as can_sync says); the replayed graph gives the eager result."""
+    fn = CAPTURED_INDEXING[name]
+
+    def inputs():
+        return (ember.arange(12.0, device="cuda").view(3, 4), ember.tensor([2, 0], device="cuda"),
+                ember.tensor([[1, 0, 2, 3]] * 3, device="cuda"), ember.ones(2, 4, device="cuda"))
+    expected = fn(*inputs())
+    args = inputs()
+    with _capturing() as graph:
+        out = fn(*args)
+    graph.replay()
+    assert out.device.type == "cuda"
+    np.testing.assert_array_equal(out.cpu().numpy(), expected.cpu().numpy())
+
+
 def test_matmul_while_capturing_avoids_cublas(cuda_device):
     rng = np.random.default_rng(1)
     shapes = [((3, 4), (4, 5)), ((2, 3, 4), (4, 2)), ((4,), (4, 3)), ((3, 4), (4,)), ((2, 1, 3, 4), (5, 4, 2))]

@@ -42,7 +42,7 @@ CREATION = [
     ("logspace-base", lambda T: T.logspace(0, 3, 4, base=2)),
     ("zeros_like", lambda T: T.zeros_like(T.ones(2, dtype=T.int16))),
     ("ones_like", lambda T: T.ones_like(T.zeros(2, 3), dtype=T.float64)),
-    ("full_like", lambda T: T.full_like(T.zeros(2), 3)), ("empty-shape", lambda T: T.empty(2, 3) * 0),
+    ("full_like", lambda T: T.full_like(T.zeros(2), 3)), ("empty-shape", lambda T: T.empty(2, 3).zero_()),
     ("empty_like-shape", lambda T: T.empty_like(T.ones(3, dtype=T.int64)) * 0),
     ("new_zeros", lambda T: T.ones(2, dtype=T.float64).new_zeros(3)),
     ("new_ones", lambda T: T.ones(2, dtype=T.int32).new_ones((2, 2))),

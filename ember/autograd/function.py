@@ -52,7 +52,7 @@ class Op(Node):
         needs = []
         for a in args:
             if isinstance(a, Tensor):
-                if a._view_ver is not None and a._view_ver != a._vc[0]:
+                if a._view_ver is not None and a._view_ver != a._vc[0] and state.enabled:
                     sync_view(a)        # its memory was written since: its history is the base's now
                 arrays.append(a._data)
                 needs.append(a._rg)

@@ -13,7 +13,8 @@ import weakref
 import numpy as np
 
 from .. import _tensor as _tensor_module     # half-initialised here: read .Tensor at call time
-from .grad_mode import state, no_grad
+from .grad_mode import state
+from .._backend import is_half_precision as _is_half_precision
 
 _sequence = itertools.count()
 _SEQ = operator.attrgetter("_seq")
@@ -254,10 +255,11 @@ def get_gradient_edge(tensor):
 
 def edge_of(tensor):
     """(node, output_nr) that a gradient for `tensor` flows into; (None, 0) if none is needed."""
-    if not tensor.requires_grad:        # (a view written since it was taken takes its base's history here)
+    if not tensor.requires_grad:
         return (None, 0)
-    if tensor._grad_fn is not None:
-        return (tensor._grad_fn, tensor._output_nr)
+    node = tensor.grad_fn       # (a view written since it was taken takes its base's history here)
+    if node is not None:
+        return (node, tensor._output_nr)
     return (accumulator_of(tensor), 0)
 
 
@@ -528,8 +530,11 @@ def sum_to_shape(arr, shape):
     lead = arr.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and arr.shape[lead + i] != 1)
     if axes:
-        arr = arr.sum(axis=axes, keepdims=True)
+        if _is_half_precision(arr.dtype):      # summed in float32, as torch (a bfloat16 running sum stalls)
+            arr = arr.sum(axis=axes, keepdims=True, dtype=np.float32).astype(arr.dtype)
+        else:
+            arr = arr.sum(axis=axes, keepdims=True)
     return arr.reshape(shape) if lead else arr
 
 
-from .dot import to_dot  # noqa: E402
+from .dot import to_dot  # noqa: E402,F401

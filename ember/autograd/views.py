@@ -6,6 +6,8 @@ gradient is the old base's outside the view and the op's inside it. A view whose
 since it last agreed with its base (through the base, itself or another view) takes its history
 from the base again, as an AsStridedBackward0 of the base's current node.
 """
+import math
+
 from .._backend import memory_layout, strided_positions
 from .function import Op
 from .grad_mode import state
@@ -41,7 +43,11 @@ class CopySlices(Op):
 
 def _positions(layouts, like):
     from ..ops.creation import tensor
-    return tensor(strided_positions(*layouts), device=like.device)
+    positions = strided_positions(*layouts)
+    if positions.size and int(positions.min()) < 0:
+        raise NotImplementedError("as_strided: the view reaches memory outside its input; ember differentiates a "
+                                  "strided view only over its input's elements")
+    return tensor(positions, device=like.device)
 
 
 def strided_view_backward(g, base_shape, layouts):
@@ -49,11 +55,8 @@ def strided_view_backward(g, base_shape, layouts):
     element's gradient added into the base element it shares memory with."""
     from ..ops.creation import zeros
     positions = _positions(layouts, g)
-    n = 1
-    for s in base_shape:
-        n *= s
-    return zeros(n, dtype=g.dtype, device=g.device).index_add(0, positions.reshape(-1), g.reshape(-1)) \
-        .reshape(base_shape)
+    return zeros(math.prod(base_shape), dtype=g.dtype, device=g.device) \
+        .index_add(0, positions.reshape(-1), g.reshape(-1)).reshape(base_shape)
 
 
 def sync_view(view):
@@ -62,12 +65,19 @@ def sync_view(view):
         _take_history_from_base(view)
 
 
-def _take_history_from_base(view):
+def _take_history_from_base(view, written=False):
     base = view._base
-    view._view_ver = view._vc[0]
     if not base._rg:
+        view._view_ver = view._vc[0]
         view._grad_fn, view._rg = None, False
         return
+    multi = getattr(view, "_multi_output_view", None)
+    if multi is not None and not written:
+        raise RuntimeError(f"Output {multi[1]} of {multi[0]} is a view and its base or another view of its base has "
+                           "been modified inplace. This view is the output of a function that returns multiple views. "
+                           "Such functions do not allow the output views to be modified inplace. You should replace "
+                           "the inplace operation by an out-of-place one.")
+    view._view_ver = view._vc[0]
     from ..ops.shape import AsStrided
     prev = state.enabled
     state.enabled = True        # the history is the view's whatever the grad mode it is read in
@@ -84,7 +94,7 @@ def rebase(view, values):
     base = view._base
     node = CopySlices.apply(base, values, memory_layout(view._data))._grad_fn
     base._grad_fn, base._output_nr, base._rg = node, 0, True
-    _take_history_from_base(view)
+    _take_history_from_base(view, written=True)
 
 
 def check_inplace(tensor):

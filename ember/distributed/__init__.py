@@ -3,7 +3,11 @@
 Launch with `ember run --nproc 2 script.py` or `mpiexec -n 2 python script.py`. backend='mpi' is the
 native backend; 'gloo' (torch's CPU default) is accepted and runs over MPI too. backend='nccl' runs the
 collectives of CUDA tensors through NCCL (CuPy's bindings, see _nccl.py), MPI still starting the ranks.
+A collective that can't complete (a rank exited or skipped it) raises DistBackendError within the process
+group's timeout (_mpi.py).
 """
+import atexit
+import datetime
 import enum
 import sys
 import traceback
@@ -11,6 +15,25 @@ import traceback
 import numpy as np
 
 from .._backend import array_module, device_of, to_device, to_host
+
+# torch's: the timeout of gloo and MPI process groups, and of every collective in them
+default_pg_timeout = datetime.timedelta(minutes=30)
+
+
+class DistError(RuntimeError):
+    """torch.distributed.DistError: an error in the distributed package."""
+
+
+class DistBackendError(DistError):
+    """A collective failed: a rank left, or it did not complete within the process group's timeout."""
+
+
+class DistNetworkError(DistError):
+    """torch.distributed.DistNetworkError (ember's MPI reports network failures as DistBackendError)."""
+
+
+class DistStoreError(DistError):
+    """torch.distributed.DistStoreError (ember's process group has no store)."""
 
 
 class ReduceOp(enum.Enum):
@@ -73,10 +96,15 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
         if _backend.nccl_module() is None:
             raise RuntimeError("Distributed package doesn't have NCCL built in (ember's 'nccl' backend needs CuPy "
                                "with NCCL and a GPU; use backend='mpi' on the CPU)")
+    if timeout is None:
+        timeout = default_pg_timeout
+    elif not isinstance(timeout, datetime.timedelta):
+        raise TypeError(f"Expected timeout argument to be of type datetime.timedelta, got {timeout}")
     if _WORLD.comm is not None:
         raise ValueError("trying to initialize the default process group twice!")
     try:
         from mpi4py import MPI
+        from ._mpi import Communicator
     except ImportError:
         from .._extras import install_hint
         raise RuntimeError(f"ember.distributed needs mpi4py and an MPI library (mpi4py + the mpich wheel): "
@@ -88,14 +116,23 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
     if backend == "nccl":
         from ._nccl import NcclGroup
         _WORLD.nccl = NcclGroup(comm)
-    _WORLD.comm, _WORLD.backend = comm, backend or "mpi"
+    _WORLD.comm, _WORLD.backend = Communicator(comm, timeout), backend or "mpi"
+    atexit.register(_leave)
     if comm.Get_size() > 1:
         sys.excepthook = _abort_on_uncaught
+
+
+def _leave():
+    """At exit or destroy_process_group: the other ranks stop waiting for this one in collectives."""
+    atexit.unregister(_leave)
+    if _WORLD.comm is not None:
+        _WORLD.comm.leave()
 
 
 def destroy_process_group(group=None):
     if sys.excepthook is _abort_on_uncaught:
         sys.excepthook = sys.__excepthook__
+    _leave()
     _WORLD.comm = _WORLD.nccl = None
 
 
@@ -271,6 +308,7 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     return _done(async_op)
 
 
-__all__ = ["ReduceOp", "init_process_group", "destroy_process_group", "is_initialized", "is_available",
+__all__ = ["ReduceOp", "DistError", "DistBackendError", "DistNetworkError", "DistStoreError", "default_pg_timeout",
+           "init_process_group", "destroy_process_group", "is_initialized", "is_available",
            "get_rank", "get_world_size", "get_backend", "barrier", "all_reduce", "reduce", "broadcast",
            "all_gather", "all_gather_object", "broadcast_object_list", "gather", "scatter", "group"]

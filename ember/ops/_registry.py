@@ -1,7 +1,8 @@
 """One definition, both surfaces: `@torch_api` registers an op as ember.<name> and Tensor.<name>.
 
 `inplace=True` also installs Tensor.<name>_ (compute, then write into self); function surfaces
-accept torch's `out=`.
+accept torch's `out=`. Both surfaces take the NumPy keyword names torch's argument parser takes, and
+the function surface checks that `input` is a Tensor, as torch's parser does.
 """
 import functools
 
@@ -14,10 +15,81 @@ from .._dynamo.seams import replayed_as_one_call
 FUNCTIONS = {}
 METHODS = {}
 
+# torch's Python argument parser accepts NumPy's names for four parameters of every op it parses
+# (numpy_compatibility_arg_names in torch/csrc/utils/python_arg_parser.cpp)
+NUMPY_KEYWORDS = {"axis": "dim", "keepdims": "keepdim", "x": "input", "a": "input", "x1": "input", "x2": "other"}
+# ops torch writes in Python, where that parser (so the NumPy names) does not run
+WITHOUT_NUMPY_KEYWORDS = frozenset({"norm", "split", "unique", "unique_consecutive", "unflatten", "atleast_1d",
+                                    "atleast_2d", "atleast_3d"})
+# functions whose `input` torch also takes as a Python number (torch.add(2, t), torch.pow(2, t))
+NUMBER_INPUT = frozenset({"add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
+                          "floor_divide", "remainder", "pow", "float_power", "xlogy", "bucketize", "rsub"})
 
-def _with_out(fn):
+_tensor_cls = None      # set by install_methods: ember._tensor imports this package
+
+
+def _parameters(fn):
+    code = fn.__code__
+    return code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+
+
+def _public_name(fn, name):
+    """Give an op defined in a factory (`def fn` in a closure, a lambda) its public name, which Python's
+    own messages use: `argmax() got an unexpected keyword argument 'foo'`, not `_arg.<locals>.fn()`."""
+    if "<" in fn.__qualname__:
+        fn.__qualname__ = name
+
+
+def _renamed_keywords(name, kwargs, aliases):
+    """kwargs with NumPy's names (axis=, keepdims=, ...) replaced by the op's own, as torch's parser does."""
+    out = {}
+    for key, value in kwargs.items():
+        target = aliases.get(key, key)
+        if target in out or (target != key and target in kwargs):
+            raise TypeError(f"{name}() got an unexpected keyword argument '{key}'")
+        out[target] = value
+    return out
+
+
+def _with_numpy_keywords(fn, name, params):
+    aliases = {alias: p for alias, p in NUMPY_KEYWORDS.items() if p in params and alias not in params}
+    if not aliases or name in WITHOUT_NUMPY_KEYWORDS:
+        return fn
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        if kwargs and not aliases.keys().isdisjoint(kwargs):
+            kwargs = _renamed_keywords(name, kwargs, aliases)
+        return fn(*args, **kwargs)
+    return op
+
+
+def _type_name(value):
+    t = type(value)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+def _function(fn, name):
+    """The ember.<name> surface: NumPy keyword names, torch's check of `input`, and out=."""
+    params = _parameters(fn)
+    fn = _with_numpy_keywords(fn, name, params)
+    if not params or params[0] != "input":
+        return _with_out(fn)
+    accepted = (int, float) if name in NUMBER_INPUT else ()     # bool is an int
+
+    def check_input(args, kwargs):
+        given = args[0] if args else kwargs.get("input", kwargs.get("x", kwargs.get("a", kwargs.get("x1"))))
+        if not isinstance(given, _tensor_cls) and not isinstance(given, accepted) and (args or given is not None):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(given)}")
+    return _with_out(fn, check_input)
+
+
+def _with_out(fn, check_input=None):
+    """fn with torch's `out=` (the outputs checked for overlap with the inputs first)."""
     @functools.wraps(fn)
     def wrapper(*args, out=None, **kwargs):
+        if check_input is not None:
+            check_input(args, kwargs)
         if out is None:
             return fn(*args, **kwargs)
         for o in out if isinstance(out, (tuple, list)) else (out,):
@@ -58,19 +130,22 @@ def _inplace_variant(fn, name):
             # the graph keeps the value from before the write
             return self._inplace_assign(fn(_snapshot(self), *args, **kwargs), expanded_ok)
         return self._inplace_assign(fn(self, *args, **kwargs), expanded_ok)
-    inplace.__name__ = fn.__name__ + "_"
+    inplace.__name__ = inplace.__qualname__ = fn.__name__ + "_"
+    inplace.__wrapped__ = fn
     return inplace
 
 
 def torch_api(name=None, *, function=True, method=True, inplace=False, aliases=()):
     def register(fn):
+        _public_name(fn, name or fn.__name__)
+        params = _parameters(fn)
         for n in (name or fn.__name__,) + tuple(aliases):
             if function:
-                FUNCTIONS[n] = _with_out(fn)
+                FUNCTIONS[n] = _function(fn, n)
             if method:
-                METHODS[n] = fn
+                METHODS[n] = _with_numpy_keywords(fn, n, params[1:])
             if inplace:
-                METHODS[n + "_"] = _inplace_variant(fn, n)
+                METHODS[n + "_"] = _inplace_variant(_with_numpy_keywords(fn, n, params[1:]), n)
         return fn
     return register
 
@@ -91,6 +166,8 @@ def named(tensor, node_name):
 
 
 def install_methods(tensor_cls):
+    global _tensor_cls
+    _tensor_cls = tensor_cls
     for name, fn in METHODS.items():
         if name not in tensor_cls.__dict__:
             setattr(tensor_cls, name, fn)

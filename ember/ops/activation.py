@@ -129,7 +129,8 @@ POINTWISE = {
                    lambda g, x: g * (-x).sigmoid()),
     "hardshrink": (lambda xp, x, lambd: xp.where(xp.abs(x) > lambd, x, 0),
                    lambda g, x, lambd: g * (x.abs() > lambd)),
-    "softshrink": (lambda xp, x, lambd: xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, 0)),
+    # x * 0 inside, as torch's kernel: a negative input shrinks to -0.0
+    "softshrink": (lambda xp, x, lambd: xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, x * 0)),
                    lambda g, x, lambd: g * (x.abs() > lambd)),
 }
 

@@ -4,7 +4,8 @@ One N-d kernel serves every rank; every product is one GEMM over the whole batch
 on strided views:
   im2col  (N, C, *S) -> columns (N, C, *K, *Out): a contiguous copy of a sliding-window view (unfold)
   col2im  its adjoint: prod(K) vectorised strided adds (a loop over kernel offsets, never pixels) (fold)
-  batch_last_cols, col2im_batch_last: the same pair in the batch-last layout the conv GEMMs use
+  batch_last_cols, col2im_batch_last: the same pair in the batch-last layout the conv GEMMs use (by compiled
+                  kernels when numba is installed: ember._kernels)
 and three ops that are closed under differentiation because conv is bilinear in (input, weight):
   Conv            y  = conv(x, w) (+ b)
   ConvTranspose   the input-gradient of Conv (+ b): conv_transpose's forward
@@ -16,7 +17,8 @@ import math
 
 import numpy as np
 
-from .._backend import add_window_taps, array_module, matmul, readonly_strided_view, tap_slices
+from .. import _kernels
+from .._backend import add_window_taps, array_module, get_num_threads, matmul, readonly_strided_view, tap_slices
 from ..autograd.function import Op, renamed
 from ..amp.autocast_mode import low_precision
 from ._registry import torch_api
@@ -152,11 +154,72 @@ def _gy_cols(gy):
     return _batch_last(gy).reshape(gy.shape[1], -1)
 
 
+def _three(values, fill):
+    """A spatial tuple as the compiled kernels take it: 3 dimensions, leading `fill`s added."""
+    return (fill,) * (3 - len(values)) + tuple(values)
+
+
+def _kernel_geometry(geom):
+    return _three(geom.stride, 1), _three(geom.dilation, 1), _three([lo for lo, _ in geom.pads], 0)
+
+
+# im2col and col2im by their compiled kernels when they can run (ember._kernels), else by the NumPy
+# functions above; both give the same arrays bit for bit.
+def _input_cols(x, geom, out):
+    """batch_last_cols(x, geom, out)."""
+    kernels = _kernels.for_arrays(x)
+    if kernels is None:
+        return batch_last_cols(x, geom, out)
+    n, c = x.shape[:2]
+    cols = np.empty((c,) + _three(geom.kernel, 1) + _three(out, 1) + (n,), x.dtype)
+    kernels.im2col(np.ascontiguousarray(x).reshape((n, c) + _three(x.shape[2:], 1)), cols, *_kernel_geometry(geom))
+    return cols.reshape(c * math.prod(geom.kernel), -1)
+
+
+def _cols_to_input(gcols, spatial, geom, out, n):
+    """col2im_batch_last of columns (C * prod(K), prod(Out) * N) into (N, C, *spatial)."""
+    kernels = _kernels.for_arrays(gcols)
+    c = gcols.shape[0] // math.prod(geom.kernel)
+    if kernels is None:
+        return col2im_batch_last(gcols.reshape((c,) + tuple(geom.kernel) + tuple(out) + (n,)), spatial, geom)
+    x = np.empty((n, c) + _three(spatial, 1), gcols.dtype)
+    kernels.col2im(np.ascontiguousarray(gcols).reshape((c,) + _three(geom.kernel, 1) + _three(out, 1) + (n,)), x,
+                   *_kernel_geometry(geom))
+    return x.reshape((n, c) + tuple(spatial))
+
+
+# A product with few output channels streams its columns once and does little with each (LeNet's conv1:
+# 6 x 75 against 75 x 50176, 15 MB of columns). Built and used a few samples at a time they stay in cache,
+# and the forward keeps none for the weight gradient, which builds them again the same way. Only with one
+# BLAS thread: with more, every GEMM call synchronises the threads, and on a busy 2-core machine the tiles'
+# many small GEMMs lost more than the cache gained.
+_TILE_BYTES = 2 << 20
+_TILE_MAX_CHANNELS = 16
+
+
+def _sample_tiles(x, w_shape, geom, out):
+    """Slices of the batch to build columns for, one GEMM each, or None for one GEMM over the whole batch."""
+    per_sample = math.prod(w_shape[1:]) * math.prod(out) * x.itemsize       # bytes of one sample's columns
+    if geom.groups != 1 or w_shape[0] > _TILE_MAX_CHANNELS or x.itemsize < 4 or \
+            x.shape[0] * per_sample <= 2 * _TILE_BYTES or get_num_threads() > 1:
+        return None       # (half precision: the GEMM over the whole batch is what accumulates in float32)
+    step = max(1, _TILE_BYTES // per_sample)
+    return [slice(s, s + step) for s in range(0, x.shape[0], step)]
+
+
 def conv_forward(x, w, geom, out, cols=None):
-    """y = conv(x, w) and x's batch_last_cols (pass `cols` when they are already built)."""
+    """y = conv(x, w) and x's batch_last_cols (pass `cols` when they are already built; None comes back
+    when the product ran by sample tiles)."""
     g = geom.groups
+    tiles = _sample_tiles(x, w.shape, geom, out) if cols is None else None
+    if tiles is not None:
+        y = array_module(x).empty((x.shape[0], w.shape[0]) + tuple(out), x.dtype)
+        for tile in tiles:
+            part = matmul(w.reshape(w.shape[0], -1), _input_cols(x[tile], geom, out))
+            y[tile] = _batch_first(part, part.shape[1] // math.prod(out), out)
+        return y, None
     if cols is None:
-        cols = batch_last_cols(x, geom, out)
+        cols = _input_cols(x, geom, out)
     if g == 1:
         y = matmul(w.reshape(w.shape[0], -1), cols)
     else:
@@ -173,23 +236,33 @@ def conv_input_grad(gy, w, geom, spatial, gy_cols=None):
         gcols = matmul(w.reshape(w.shape[0], -1).T, gy_cols)
     else:
         gcols = matmul(w.reshape(g, w.shape[0] // g, -1).swapaxes(1, 2), gy_cols.reshape(g, -1, gy_cols.shape[1]))
-    gcols = gcols.reshape((w.shape[1] * g,) + tuple(geom.kernel) + tuple(out) + (gy.shape[0],))
-    return col2im_batch_last(gcols, spatial, geom)
+    return _cols_to_input(gcols.reshape(w.shape[1] * g * math.prod(geom.kernel), -1), spatial, geom, out, gy.shape[0])
+
+
+def _weight_product(cols, gy_cols):
+    """gy_cols @ cols.T for one group: (M, CK)."""
+    # few output channels (LeNet's 6 and 16) against a long inner dimension: OpenBLAS runs the product
+    # 15-20% faster with the wide operand on the left
+    return matmul(cols, gy_cols.T).T if gy_cols.shape[0] < 32 else matmul(gy_cols, cols.T)
 
 
 def conv_weight_grad(x, gy, geom, w_shape, cols=None, gy_cols=None):
     """cols: x's batch_last_cols, when conv_forward has built them; gy_cols: _gy_cols(gy)."""
     g = geom.groups
+    tiles = _sample_tiles(x, w_shape, geom, gy.shape[2:]) if cols is None else None
+    if tiles is not None:        # as conv_forward ran; the tiles' products summed
+        gw = _weight_product(_input_cols(x[tiles[0]], geom, gy.shape[2:]), _gy_cols(gy[tiles[0]]))
+        for tile in tiles[1:]:
+            gw += _weight_product(_input_cols(x[tile], geom, gy.shape[2:]), _gy_cols(gy[tile]))
+        return gw.reshape(w_shape)
     if cols is None:
-        cols = batch_last_cols(x, geom, gy.shape[2:])
+        cols = _input_cols(x, geom, gy.shape[2:])
     if gy_cols is None:
         gy_cols = _gy_cols(gy)
     # _backend.matmul computes float16/bfloat16 products in float32 and rounds once, so the sum
     # over the batch (inside the GEMM) accumulates in float32 as torch's does
     if g == 1:
-        # few output channels (LeNet's 6 and 16) against a long inner dimension: OpenBLAS runs the
-        # product 15-20% faster with the wide operand on the left (6x50176 @ 50176x75: 1.25 -> 1.0 ms)
-        gw = matmul(cols, gy_cols.T).T if gy_cols.shape[0] < 32 else matmul(gy_cols, cols.T)
+        gw = _weight_product(cols, gy_cols)
     else:
         gw = matmul(gy_cols.reshape(g, -1, gy_cols.shape[1]), cols.reshape(g, -1, cols.shape[1]).swapaxes(1, 2))
     return gw.reshape(w_shape)
@@ -226,7 +299,8 @@ class Conv(Op):
         # both gradients read g in the same layout: build it once
         gy_cols = _gy_cols(g._data) if need[0] and need[1] else None
         gx = ConvTranspose.apply(g, w, None, ctx.geom, x.shape[2:], gy_cols=gy_cols) if need[0] else None
-        gw = ConvWeightGrad.apply(x, g, ctx.geom, w.shape, cols._data, gy_cols=gy_cols) if need[1] else None
+        cols = None if cols is None else cols._data         # None: the forward ran by sample tiles
+        gw = ConvWeightGrad.apply(x, g, ctx.geom, w.shape, cols, gy_cols=gy_cols) if need[1] else None
         return gx, gw, _bias_grad(ctx, g), None, None
 
 
@@ -247,7 +321,7 @@ class ConvTranspose(Op):
         need = ctx.needs_input_grad
         out = g.shape[2:]
         # both gradients read the same columns of gg: build them once
-        cols = batch_last_cols(gg._data, ctx.geom, out) if need[0] and need[1] else None
+        cols = _input_cols(gg._data, ctx.geom, out) if need[0] and need[1] else None
         dg = Conv.apply(gg, w, None, ctx.geom, out, cols=cols) if need[0] else None
         dw = ConvWeightGrad.apply(gg, g, ctx.geom, w.shape, cols) if need[1] else None
         return dg, dw, _bias_grad(ctx, gg), None, None
@@ -309,6 +383,18 @@ def _conv_padding(padding, kernel, stride, dilation, name):
     return tuple((p, p) for p in _tuple(padding, len(kernel), "padding", name))
 
 
+def _check_conv_arguments(name, stride, padding, dilation, groups):
+    """torch's argument checks, before any size arithmetic (a zero stride would divide by zero)."""
+    if any(s <= 0 for s in stride):
+        raise RuntimeError(f"non-positive stride is not supported ({name} got stride={list(stride)})")
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"negative padding is not supported ({name} got padding={list(padding)})")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)} ({name})")
+    if groups <= 0:
+        raise RuntimeError(f"non-positive groups is not supported ({name} got groups={groups})")
+
+
 def _check_window_fits(name, input, geom, out, who):
     if all(o > 0 for o in out):
         return
@@ -331,6 +417,8 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, who=None
     stride = _tuple(stride, nd, "stride", name)
     dilation = _tuple(dilation, nd, "dilation", name)
     kernel = tuple(weight.shape[2:])
+    pads = _conv_padding(padding, kernel, stride, dilation, name)
+    _check_conv_arguments(name, stride, [p for pair in pads for p in pair], dilation, groups)
     c, o = input.shape[1], weight.shape[0]
     if groups <= 0 or o % groups:
         raise RuntimeError(f"{name}: Given groups={groups}, expected weight to be divisible by {groups} at "
@@ -345,7 +433,7 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, who=None
     if bias is not None and tuple(bias.shape) != (o,):
         raise RuntimeError(f"{name}: Given weight of size {_shape_str(weight.shape)}, expected bias to be "
                            f"1-dimensional with {o} elements, but got bias of size {_shape_str(bias.shape)} instead")
-    geom = Geometry(kernel, stride, dilation, _conv_padding(padding, kernel, stride, dilation, name), groups)
+    geom = Geometry(kernel, stride, dilation, pads, groups)
     out = _geometry_out(input.shape[2:], geom)
     _check_window_fits(name, input, geom, out, who)
     y = Conv.apply(input, weight, bias, geom, out)
@@ -364,6 +452,7 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
     dilation = _tuple(dilation, nd, "dilation", name)
     padding = _tuple(padding, nd, "padding", name)
     output_padding = _tuple(output_padding, nd, "output_padding", name)
+    _check_conv_arguments(name, stride, padding, dilation, groups)
     kernel = tuple(weight.shape[2:])
     c = input.shape[1]
     if groups <= 0 or c % groups or weight.shape[0] != c:

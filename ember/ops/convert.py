@@ -49,8 +49,15 @@ class Clone(Op):
 def _parse_to(args, kwargs):
     """Tensor.to(dtype) / to(device[, dtype]) / to(tensor) / to(..., dtype=, device=, copy=)."""
     from .._tensor import Tensor
+    unknown = set(kwargs) - {"device", "dtype"}
+    if unknown:
+        raise TypeError(f"to() received an invalid combination of arguments - got ({unknown.pop()}=...), but "
+                        "expected one of: (device, dtype, non_blocking, copy, *, memory_format), (dtype, "
+                        "non_blocking, copy, *, memory_format), (tensor, non_blocking, copy, *, memory_format)")
     dev, dt = kwargs.get("device"), kwargs.get("dtype")
     for a in args:
+        if isinstance(a, _dtype.MissingDtype):
+            raise a.error()
         if isinstance(a, Tensor):
             dev, dt = a.device, a.dtype
         elif isinstance(a, (_dtype.dtype, np.dtype, builtins.type)):     # `type` is Tensor.type below
@@ -86,8 +93,7 @@ for _name, _dt in (("float", _dtype.float32), ("double", _dtype.float64), ("half
                    ("int", _dtype.int32), ("long", _dtype.int64), ("short", _dtype.int16),
                    ("char", _dtype.int8), ("byte", _dtype.uint8), ("bool", _dtype.bool)):
     torch_api(_name, function=False)(_dtype_method(_dt))
-if _dtype.bfloat16 is not None:
-    torch_api("bfloat16", function=False)(_dtype_method(_dtype.bfloat16))
+torch_api("bfloat16", function=False)(_dtype_method(_dtype.bfloat16 or _dtype.MissingDtype("bfloat16")))
 
 _LEGACY_TYPES = {"torch.FloatTensor": _dtype.float32, "torch.DoubleTensor": _dtype.float64,
                  "torch.HalfTensor": _dtype.float16, "torch.LongTensor": _dtype.int64,
@@ -178,9 +184,9 @@ def copy_to(dst, value):
     if value._data.ndim == 0:
         return overwrite(dst, value, "FillBackward3")
     shape = value._data.shape
-    while shape and shape[0] == 1 and len(shape) > dst._data.ndim:
+    while shape and shape[0] == 1:          # torch views the value without its leading ones, then expands it
         shape = shape[1:]
-    return copy_(dst, value.view(shape) if shape != value._data.shape else value)
+    return copy_(dst, value.view(shape).expand(dst._data.shape))
 
 
 from .creation import overwrite  # noqa: E402  (creation's ops use convert's)

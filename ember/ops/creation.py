@@ -6,8 +6,8 @@ import numpy as np
 from .. import _dtype
 from .._backend import (allocate, as_device, current_cuda_index, target_device, to_device, to_host, array_module,
                         device as device_cls)
-from ..autograd.function import Op
-from ..autograd.grad_mode import state
+from ..autograd.function import Op, renamed
+from ..autograd.grad_mode import state, no_grad as _no_grad
 from ._registry import named, torch_api
 from .._dynamo.seams import replayed_as_one_call
 from .._tensor import Tensor, Size
@@ -26,43 +26,80 @@ def _finish(arr, dtype=None, device=None, requires_grad=False):
     dev = target_device(device)
     if dev.type != "cpu" or array_module(arr) is not np:
         arr = to_device(arr, dev)
-    t = _T()._make(arr)
+    return _with_grad(_T()._make(arr), requires_grad)
+
+
+def _with_grad(t, requires_grad):
+    """t, made a leaf that requires grad if asked (only floating point and complex tensors can)."""
     if requires_grad:
+        if t._data.dtype not in _dtype._DIFFERENTIABLE_NP:
+            raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients (got "
+                               f"{t.dtype})")
         t.requires_grad = True
     return t
 
 
 def _built(device, make, requires_grad=False):
     """A tensor from make(xp), run on `device` (the default device when None): allocated there."""
-    t = _T()._make(allocate(target_device(device), make))
-    if requires_grad:
-        t.requires_grad = True
-    return t
+    return _with_grad(_T()._make(allocate(target_device(device), make)), requires_grad)
 
 
 def _infer_dtype(data):
-    """torch.tensor's inference: bool < int (int64) < float (default dtype) < complex, over nested sequences."""
-    kind = -1           # nothing seen yet: an empty list is a float tensor, as torch
+    """torch.tensor's inference: each item's dtype (Python bool/int/float/complex: bool, int64, the default
+    float, the default complex; a NumPy scalar or array, a Tensor: its own), promoted over nested sequences;
+    [] is the default float."""
+    found = None
     stack = [data]
     while stack:
         x = stack.pop()
         if isinstance(x, (list, tuple)):
             stack.extend(x)
-        elif isinstance(x, _T()):
-            kind = max(kind, x.dtype.category)      # bool 0 < int 1 < float 2, bfloat16 included
-        elif isinstance(x, (bool, np.bool_)):
-            kind = max(kind, 0)
-        elif isinstance(x, (int, np.integer)):
-            kind = max(kind, 1)
-        elif isinstance(x, (float, np.floating)):
-            kind = max(kind, 2)
-        elif isinstance(x, (complex, np.complexfloating)):
-            kind = 3
+            continue
+        if isinstance(x, _T()):
+            d = x.dtype
+        elif isinstance(x, (np.generic, np.ndarray)):
+            d = _dtype.from_numpy_dtype(x.dtype)
+        elif isinstance(x, bool):
+            d = _dtype.bool
+        elif isinstance(x, int):
+            d = _dtype.int64
+        elif isinstance(x, float):
+            d = _dtype.get_default_dtype()
+        elif isinstance(x, complex):
+            d = _dtype.get_default_complex_dtype()
+        elif isinstance(x, str):
+            raise ValueError("too many dimensions 'str'")
         else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
-    if kind < 0:
-        return _dtype.get_default_dtype()
-    return (_dtype.bool, _dtype.int64, _dtype.get_default_dtype(), _dtype.get_default_complex_dtype())[kind]
+            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+        found = d if found is None else _dtype.promote_types(found, d)
+    return _dtype.get_default_dtype() if found is None else found
+
+
+def _check_nesting(data, np_dtype):
+    """torch's checks of a nested sequence: the shape read from the first elements, every sequence of its
+    level's length, a number where a number belongs."""
+    shape, x = [], data
+    while isinstance(x, (list, tuple)):
+        shape.append(len(x))
+        if not x:
+            break
+        x = x[0]
+
+    def walk(x, dim):
+        if dim == len(shape):
+            if isinstance(x, (list, tuple)):
+                raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer"
+                                if np.dtype(np_dtype).kind in "iub" else f"must be real number, not {type(x).__name__}")
+            return
+        if not isinstance(x, (list, tuple)):
+            if isinstance(x, (np.ndarray, _T())) and tuple(np.shape(x)) == tuple(shape[dim:]):
+                return
+            raise TypeError("not a sequence")
+        if len(x) != shape[dim]:
+            raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(x)})")
+        for item in x:
+            walk(item, dim + 1)
+    walk(data, 0)
 
 
 def _nested_to_array(data, np_dtype):
@@ -74,8 +111,12 @@ def _nested_to_array(data, np_dtype):
         if isinstance(x, (list, tuple)):
             return [unwrap(v) for v in x]
         return x
+    if isinstance(data, (list, tuple)):
+        _check_nesting(data, np_dtype)
     try:
         return np.array(unwrap(data), dtype=np_dtype)
+    except OverflowError:
+        raise ValueError("Overflow when unpacking long long (tensor(): a Python int beyond int64)") from None
     except ValueError as e:
         raise ValueError(f"tensor(): expected a sequence of equal-length sequences ({e})") from None
 
@@ -145,16 +186,37 @@ def _float_dtype(dtype):
     return _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
 
 
-def _filled(fill):
-    def make(*size, out=None, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-        shape, np_dtype = _size(size), _float_dtype(dtype).np
+def _size_argument(name, size, size_keyword):
+    """The size given positionally (zeros(2, 3), zeros((2, 3))) or as size= (zeros(size=(2, 3))), as torch."""
+    if size_keyword is None:
+        return _size(size)
+    if size:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got the size both "
+                        f"positionally and as size=")
+    return _size((size_keyword,))
+
+
+def _filled(name, fill):
+    def make(*size, out=None, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False,
+             **size_keyword):
+        np_dtype = _float_dtype(dtype).np
+        shape = _size_argument(name, size, _only_size(name, size_keyword))
         return _built(device, lambda xp: getattr(xp, fill)(shape, np_dtype), requires_grad)
+    make.__name__ = name
     return make
 
 
-zeros = torch_api("zeros", method=False)(_filled("zeros"))
-ones = torch_api("ones", method=False)(_filled("ones"))
-empty = torch_api("empty", method=False)(_filled("zeros"))
+def _only_size(name, keywords):
+    """size= is the one extra keyword the size-first creation functions take."""
+    unknown = set(keywords) - {"size"}
+    if unknown:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{unknown.pop()}'")
+    return keywords.get("size")
+
+
+zeros = torch_api("zeros", method=False)(_filled("zeros", "zeros"))
+ones = torch_api("ones", method=False)(_filled("ones", "ones"))
+empty = torch_api("empty", method=False)(_filled("empty", "zeros"))
 
 
 @torch_api(method=False)
@@ -184,6 +246,9 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 @torch_api(method=False)
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     np_dtype = _float_dtype(dtype).np
     return _built(device, lambda xp: xp.eye(n, m, dtype=np_dtype), requires_grad)
 
@@ -193,8 +258,13 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, _T()) else v for v in (start, end, step)]
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
+    if vals[2] == 0:
+        raise RuntimeError("step must be nonzero")
+    if not all(math.isfinite(v) for v in vals[:2]):
+        raise RuntimeError(f"unsupported range: {vals[0]} -> {vals[1]}")
+    if (vals[2] > 0 and vals[1] < vals[0]) or (vals[2] < 0 and vals[1] > vals[0]):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign "
+                           f"(arange({vals[0]}, {vals[1]}, {vals[2]}))")
     if dtype is None:
         dt = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in vals) else _dtype.get_default_dtype()
     else:
@@ -215,8 +285,14 @@ def range_(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
 
 @torch_api(method=False)
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    _check_steps(steps)
     dt = _float_dtype(dtype)
     return _built(device, lambda xp: _linspace(xp, start, end, steps, dt.np), requires_grad)
+
+
+def _check_steps(steps):
+    if steps < 0:
+        raise RuntimeError(f"number of steps must be non-negative (got {steps})")
 
 
 def _linspace(xp, start, end, steps, np_dtype):
@@ -238,6 +314,7 @@ def _linspace(xp, start, end, steps, np_dtype):
 
 @torch_api(method=False)
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    _check_steps(steps)
     dt = _float_dtype(dtype)
     return _built(device, lambda xp: xp.logspace(start, end, steps, base=base, dtype=np.float64).astype(dt.np),
                   requires_grad)
@@ -284,15 +361,17 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
-def _new(maker):
-    def make(self, *size, dtype=None, device=None, requires_grad=False, **kw):
-        return maker(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+def _new(name, maker):
+    def make(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False,
+             **size_keyword):
+        return maker(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad,
+                     size=_only_size(name, size_keyword))
     return make
 
 
-torch_api("new_zeros", function=False)(_new(zeros))
-torch_api("new_ones", function=False)(_new(ones))
-torch_api("new_empty", function=False)(_new(empty))
+torch_api("new_zeros", function=False)(_new("new_zeros", zeros))
+torch_api("new_ones", function=False)(_new("new_ones", ones))
+torch_api("new_empty", function=False)(_new("new_empty", empty))
 
 
 @torch_api(function=False)
@@ -338,13 +417,56 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        from .._tensor import Tensor
-        import pickle
-        return Tensor._make(np.frombuffer(pickle.dumps(self.rng.bit_generator.state), dtype=np.uint8).copy())
+        """The generator's state as a uint8 tensor holding _STATE_FIELDS' integers (torch: a ByteTensor)."""
+        bits = self.rng.bit_generator.state
+        values = {"version": _STATE_VERSION, "state": bits["state"]["state"], "inc": bits["state"]["inc"],
+                  "seed": self._seed % 2 ** 64, "has_uint32": bits["has_uint32"], "uinteger": bits["uinteger"]}
+        data = _STATE_MAGIC + b"".join(int(values[name]).to_bytes(n, "little") for name, n in _STATE_FIELDS)
+        return Tensor._make(np.frombuffer(data, dtype=np.uint8).copy())
 
-    def set_state(self, state):
-        import pickle
-        self.rng.bit_generator.state = pickle.loads(state.__array__().tobytes())
+    def set_state(self, new_state):
+        """Restore a state made by get_state(): only integers are read from it, and anything else is refused."""
+        values = _parse_state(new_state)
+        self.rng.bit_generator.state = {"bit_generator": "PCG64",
+                                        "state": {"state": values["state"], "inc": values["inc"]},
+                                        "has_uint32": values["has_uint32"], "uinteger": values["uinteger"]}
+        self._seed = values["seed"]
+        return self
+
+
+# ember's generator state: this marker, then each field as a little-endian unsigned integer of n bytes
+_STATE_MAGIC = b"emberRNG"
+_STATE_VERSION = 1
+_STATE_FIELDS = (("version", 4), ("state", 16), ("inc", 16), ("seed", 8), ("has_uint32", 1), ("uinteger", 4))
+_STATE_BYTES = len(_STATE_MAGIC) + sum(n for _, n in _STATE_FIELDS)
+
+
+def _parse_state(new_state):
+    """The integers of a state made by Generator.get_state, checked before any is used."""
+    if not isinstance(new_state, Tensor):
+        raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+    if new_state.dtype != _dtype.uint8:
+        raise TypeError(f"RNG state must be a torch.ByteTensor (got {new_state.dtype}; pass what "
+                        "ember.get_rng_state() returned)")
+    data = np.asarray(new_state.__array__()).reshape(-1).tobytes()
+    if len(data) != _STATE_BYTES:
+        raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_STATE_BYTES} but found the input RNG state "
+                           f"size to be {len(data)} (pass what ember.get_rng_state() returned: a state of torch's "
+                           "generator does not fit ember's)")
+    values, offset = {}, len(_STATE_MAGIC)
+    for name, n in _STATE_FIELDS:
+        values[name] = int.from_bytes(data[offset:offset + n], "little")
+        offset += n
+    if data[:len(_STATE_MAGIC)] != _STATE_MAGIC:
+        problem = "it does not start with ember's marker"
+    elif values["version"] != _STATE_VERSION:
+        problem = f"its version is {values['version']}, this ember reads version {_STATE_VERSION}"
+    elif values["inc"] % 2 == 0 or values["has_uint32"] > 1:
+        problem = "its PCG64 fields are not a generator's"
+    else:
+        return values
+    raise RuntimeError(f"Invalid RNG state: {problem}; pass a state made by ember.get_rng_state() or "
+                       "Generator.get_state()")
 
 
 default_generator = Generator()
@@ -419,17 +541,21 @@ def _integers(generator, dev, low, high, shape, np_dtype):
     return _device_rng(generator, dev).integers(low, high, size=shape, dtype=np.int64).astype(np_dtype, copy=False)
 
 
-def _sampler(draw):
-    def make(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-        t = _T()._make(draw(generator, target_device(device), _size(size), _float_dtype(dtype).np))
-        if requires_grad:
-            t.requires_grad = True
-        return t
+def _sampler(name, kernel, draw):
+    def make(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+             **size_keyword):
+        dt = _float_dtype(dtype)
+        if dt.category != _dtype.FLOAT:
+            raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(dt)}' "
+                                      f"({name} samples floating-point values)")
+        shape = _size_argument(name, size, _only_size(name, size_keyword))
+        return _with_grad(_T()._make(draw(generator, target_device(device), shape, dt.np)), requires_grad)
+    make.__name__ = name
     return make
 
 
-rand = torch_api("rand", method=False)(_sampler(_uniform))
-randn = torch_api("randn", method=False)(_sampler(_standard_normal))
+rand = torch_api("rand", method=False)(_sampler("rand", "check_uniform_bounds", _uniform))
+randn = torch_api("randn", method=False)(_sampler("randn", "normal_kernel_cpu", _standard_normal))
 
 
 @torch_api(method=False)
@@ -443,13 +569,19 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
 
 
 @torch_api(method=False)
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     if size is None:                        # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None:                      # randint(high, size=size)
+        low, high = 0, low
+    if size is None or high is None:
+        raise TypeError("randint() received an invalid combination of arguments: expected (int high, tuple of "
+                        "ints size) or (int low, int high, tuple of ints size)")
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
-    return _T()._make(_integers(generator, target_device(device), low, high, _size((size,)), dt.np))
+    t = _T()._make(_integers(generator, target_device(device), low, high, _size((size,)), dt.np))
+    return _with_grad(t, requires_grad)
 
 
 @torch_api(method=False)
@@ -461,25 +593,71 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None):
 
 @torch_api(method=False)
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
     dev = target_device(device)
     if dev.type == "cpu":
-        return _T()._make(_rng(generator).permutation(n).astype(dt.np))
-    return _T()._make(_uniform(generator, dev, (n,), np.float64).argsort().astype(dt.np))
+        t = _T()._make(_rng(generator).permutation(n).astype(dt.np))
+    else:
+        t = _T()._make(_uniform(generator, dev, (n,), np.float64).argsort().astype(dt.np))
+    return _with_grad(t, requires_grad)
+
+
+class NormalBackward3(Op):
+    """normal(mean, std) with tensor arguments: as torch, the sample is in the graph with a zero gradient
+    for mean and std (it is not reparameterised; see distributions' rsample for that). torch's node is
+    NormalBackward1 for a tensor mean alone, NormalBackward2 for a tensor std alone."""
+
+    @staticmethod
+    def forward(ctx, mean, std, sample):
+        if not hasattr(std, "shape"):
+            ctx.__class__ = _NORMAL_MEAN
+        elif not hasattr(mean, "shape"):
+            ctx.__class__ = _NORMAL_STD
+        ctx.metas = tuple((a.shape, a.dtype) if hasattr(a, "shape") else None for a in (mean, std))
+        return sample
+
+    @staticmethod
+    def backward(ctx, g):      # by position (mean, std, sample): the engine keeps those that are edges
+        return tuple(None if meta is None else g.new_zeros(meta[0], dtype=_dtype.from_numpy_dtype(meta[1]))
+                     for meta in ctx.metas) + (None,)
+
+
+_NORMAL_MEAN = renamed(NormalBackward3, "NormalBackward1")
+_NORMAL_STD = renamed(NormalBackward3, "NormalBackward2")
 
 
 @torch_api(method=False)
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
+           requires_grad=False, layout=None, pin_memory=False):
     T = _T()
+    if isinstance(std, T):
+        if std.numel() and bool((std < 0).any()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     if isinstance(mean, T) or isinstance(std, T):
+        from .elementwise import broadcast_error
+        error = broadcast_error("normal: mean and std", *(x.shape for x in (mean, std) if isinstance(x, T)))
+        if error is not None:
+            raise error
         like = mean if isinstance(mean, T) else std
         shape = np.broadcast_shapes(*(x.shape for x in (mean, std) if isinstance(x, T)))
         noise = randn(*shape, generator=generator, dtype=like.dtype, device=like.device)
-        return mean + noise * std
+        with _no_grad():
+            sample = mean + noise * std
+        return NormalBackward3.apply(mean, std, sample._data)
+    if size is None:
+        raise TypeError("normal() received an invalid combination of arguments - got (float, float), but expected "
+                        "one of: (Tensor mean, Tensor std), (Tensor mean, float std), (float mean, Tensor std), "
+                        "(float mean, float std, tuple of ints size)")
     np_dtype, dev = _float_dtype(dtype).np, target_device(device)
     if dev.type == "cpu":
-        return _T()._make(_rng(generator).normal(mean, std, size=_size((size,))).astype(np_dtype))
-    return _T()._make((mean + std * _standard_normal(generator, dev, _size((size,)), np.float64)).astype(np_dtype))
+        t = _T()._make(_rng(generator).normal(mean, std, size=_size((size,))).astype(np_dtype))
+    else:
+        t = _T()._make((mean + std * _standard_normal(generator, dev, _size((size,)), np.float64)).astype(np_dtype))
+    return _with_grad(t, requires_grad)
 
 
 @torch_api(method=False)

@@ -1,5 +1,7 @@
 """Distances (nn.functional.pairwise_distance, cosine_similarity, pdist, normalize): compositions of
 ember's norm, written as torch's ATen composes them so values and gradients agree."""
+from .._backend import is_half_precision
+from .._dtype import scalar_type_name
 from ._registry import torch_api, named
 from .reduce import norm
 from .elementwise import AddScalar
@@ -31,6 +33,10 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 def pdist(input, p=2):
     if input.dim() != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D (shape {tuple(input.shape)})")
+    if not p >= 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    if is_half_precision(input._data.dtype):
+        raise NotImplementedError(f"\"pdist\" not implemented for '{scalar_type_name(input.dtype)}'")
     from .linalg import triu_indices
     n = input.shape[0]
     rows, cols = triu_indices(n, n, 1)

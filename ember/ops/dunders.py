@@ -39,6 +39,8 @@ def _inplace(name):
 
 
 def _invert(self):
+    if self.is_floating_point():
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
     return logical_not(self) if self.dtype.name == "bool" else bitwise_not(self)
 
 

@@ -4,9 +4,11 @@ import math
 import numpy as np
 
 from .. import _dtype
-from .._backend import array_module, erf
+from .._backend import array_module
 from ..autograd.function import Op, renamed
+from ._erf import erf as _erf, erfc as _erfc, erfinv as _erfinv
 from ._registry import named, torch_api
+from .reduce import widened
 from .._tensor import Tensor
 
 
@@ -19,11 +21,15 @@ def _need(ctx, i):
 
 
 def _operand(x):
-    """Tensors and Python scalars pass through; anything array-like becomes a tensor."""
+    """Tensors and Python scalars pass through, a NumPy array becomes a tensor; anything else (a list, a
+    string, None) is a TypeError, as torch's operators and arithmetic functions give."""
     if isinstance(x, (int, float, bool)) or isinstance(x, _tensor_cls()):
         return x
     if isinstance(x, np.generic):
         return x.item()
+    if not isinstance(x, (np.ndarray, complex)) and array_module(x) is np:
+        raise TypeError(f"unsupported operand type(s): 'Tensor' and '{type(x).__name__}' (expected a Tensor or "
+                        "a number)")
     from .creation import tensor
     return tensor(x)
 
@@ -55,25 +61,6 @@ def _quiet(fn):
 
 # --------------------------------------------------------------------------------------------
 # unary ops: name -> (forward(xp, x), backward(g, x, y) on Tensors, which of x/y backward needs)
-
-def _erf(xp, x):
-    return erf(x)
-
-
-def _erfinv(xp, x):
-    # Winitzki's closed form as the start, then Newton steps on erf, all in float64
-    x64 = x.astype(np.float64)
-    w = -xp.log((1.0 - x64) * (1.0 + x64))
-    a = 0.147
-    t = 2 / (math.pi * a) - w / 2
-    y = xp.sign(x64) * xp.sqrt(xp.sqrt(t * t + w / a) - t)
-    inside = xp.abs(x64) < 1
-    y = xp.where(inside, y, 0.0)
-    for _ in range(3):
-        y = y - (_erf(xp, y) - x64) / (2 / math.sqrt(math.pi) * xp.exp(-y * y))
-    y = xp.where(inside, y, xp.where(xp.abs(x64) == 1, xp.sign(x64) * xp.inf, xp.nan))
-    return y.astype(x.dtype)
-
 
 def _sigmoid(xp, x):
     with np.errstate(over="ignore"):
@@ -108,7 +95,7 @@ UNARY = {
     "atanh": (lambda xp, x: xp.arctanh(x), lambda g, x, y: g / (1 - x * x), "x", True),
     "sigmoid": (_sigmoid, lambda g, x, y: g * y * (1 - y), "y", True),
     "erf": (_erf, lambda g, x, y: g * (2 / _SQRT_PI) * (-x * x).exp(), "x", True),
-    "erfc": (lambda xp, x: 1 - _erf(xp, x), lambda g, x, y: g * (-2 / _SQRT_PI) * (-x * x).exp(), "x", True),
+    "erfc": (_erfc, lambda g, x, y: g * (-2 / _SQRT_PI) * (-x * x).exp(), "x", True),
     "erfinv": (_erfinv, lambda g, x, y: g * (_SQRT_PI / 2) * (y * y).exp(), "y", True),
     "reciprocal": (lambda xp, x: 1 / x, lambda g, x, y: -g * y * y, "y", True),
     "abs": (lambda xp, x: xp.abs(x), lambda g, x, y: g * x.sign(), "x", False),
@@ -314,9 +301,6 @@ def _int_power(xp, a, b):
     return xp.where(b < 0, negative_power, y)
 
 
-_BFLOAT16_NP = None if _dtype.bfloat16 is None else _dtype.bfloat16.np
-
-
 class Pow(Op):
     @staticmethod
     def forward(ctx, a, b):
@@ -327,8 +311,9 @@ class Pow(Op):
                 y = _int_power(xp, a, b)
             else:
                 y = xp.power(a, b)
-        if getattr(a, "dtype", None) == _BFLOAT16_NP and y.dtype != a.dtype:
-            y = y.astype(a.dtype)       # ml_dtypes gives float32 for bfloat16 ** Python float
+        a_dtype = getattr(a, "dtype", None)
+        if a_dtype is not None and a_dtype.kind == "V" and y.dtype != a_dtype:
+            y = y.astype(a_dtype)       # ml_dtypes gives float32 for bfloat16 (kind 'V') ** Python float
         if ctx._record:
             ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
             # torch: PowBackward0 tensor ** scalar, PowBackward1 tensor ** tensor, PowBackward2 scalar ** tensor
@@ -349,10 +334,13 @@ class Pow(Op):
                 ga = g * b * a ** (b - 1)
                 ga = where(b == 0, 0.0, ga)
         if ctx.needs_input_grad[1]:
-            log_a = a.log() if not isinstance(a, (int, float)) else math.log(a) if a > 0 else float("nan")
-            gb = g * y * log_a
-            if not isinstance(a, (int, float)):
-                gb = where((a == 0) & (b >= 0), 0.0, gb)
+            if isinstance(a, (int, float)):
+                log_a = math.log(a) if a > 0 else -math.inf if a == 0 else math.nan
+                gb = g * y * log_a
+                if a == 0:      # d/db 0**b is 0 for b >= 0 (torch's pow_backward_exponent), not 0 * -inf
+                    gb = where(b >= 0, 0.0, gb)
+            else:
+                gb = where((a == 0) & (b >= 0), 0.0, g * y * a.log())
         return ga, gb
 
 
@@ -360,6 +348,7 @@ _POW_TENSORS, _POW_SCALAR_BASE = renamed(Pow, "PowBackward1"), renamed(Pow, "Pow
 
 
 class Maximum(Op):
+    """torch's maximum backward: a tie splits the gradient, a NaN (which wins) passes it to both sides."""
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -368,8 +357,8 @@ class Maximum(Op):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        share = (a > b) + (a == b) * 0.5
-        return g * share, g * (1 - share)
+        g = where(a == b, g / 2, g)
+        return where(a < b, 0.0, g), where(a > b, 0.0, g)
 
 
 class Minimum(Op):
@@ -381,8 +370,35 @@ class Minimum(Op):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        share = (a < b) + (a == b) * 0.5
-        return g * share, g * (1 - share)
+        g = where(a == b, g / 2, g)
+        return where(a > b, 0.0, g), where(a < b, 0.0, g)
+
+
+class Fmax(Op):
+    """The larger operand, the other one where one is NaN; the gradient goes whole to the chosen side."""
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return array_module(a).fmax(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        pick_a = (a >= b) | b.isnan()
+        return where(pick_a, g, 0.0), where(pick_a, 0.0, g)
+
+
+class Fmin(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return array_module(a).fmin(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        pick_a = (a <= b) | b.isnan()
+        return where(pick_a, g, 0.0), where(pick_a, 0.0, g)
 
 
 class Atan2(Op):
@@ -395,7 +411,8 @@ class Atan2(Op):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         denom = a * a + b * b
-        return g * b / denom, -g * a / denom
+        recip = where(denom == 0, 0.0, 1 / denom)       # torch's: no gradient at (0, 0) rather than 0/0
+        return g * b * recip, g * -a * recip
 
 
 def _check_int_division(kernel_name, a, b):
@@ -405,6 +422,8 @@ def _check_int_division(kernel_name, a, b):
         return
     if dt == np.bool_:
         raise NotImplementedError(f'"{kernel_name}" not implemented for \'Bool\'')
+    if 0 in np.broadcast_shapes(getattr(a, "shape", ()), getattr(b, "shape", ())):
+        return      # an empty result divides nothing
     if not array_module(b if hasattr(b, "shape") else a).all(b):
         raise RuntimeError("ZeroDivisionError")
 
@@ -428,8 +447,14 @@ class Remainder(Op):
     def forward(ctx, a, b):
         _check_int_division("remainder_cpu", a, b)
         ctx.save_for_backward(a if _need(ctx, 1) else None, b if _need(ctx, 1) else None)
+        xp = array_module(a if hasattr(a, "shape") else b)
         with np.errstate(all="ignore"):
-            return array_module(a if hasattr(a, "shape") else b).remainder(a, b)
+            if not _dtype.is_float_array(a if hasattr(a, "shape") else b):
+                return xp.remainder(a, b)
+            # torch's float kernel: fmod, moved by b when the signs differ; a zero keeps a's sign (-3 % 1.5
+            # is -0.0 in torch, +0.0 in NumPy)
+            mod = xp.fmod(a, b)
+            return xp.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
 
     @staticmethod
     def backward(ctx, g):
@@ -485,18 +510,33 @@ def _same_device(a, b, op):
     return a, b
 
 
+def broadcast_error(name, *shapes, shape_text=lambda s: str(list(s)), context=None):
+    """torch's error for shapes that do not broadcast, naming the first mismatch as it does (folding the
+    shapes left to right), or None when they broadcast. ember's context follows in parentheses: the op
+    and the shapes, or `context`."""
+    shapes = [tuple(s) for s in shapes]
+    sa = shapes[0]
+    for sb in shapes[1:]:
+        try:
+            sa = np.broadcast_shapes(sa, sb)
+            continue
+        except ValueError:
+            pass
+        n = max(len(sa), len(sb))
+        size_a = [1] * (n - len(sa)) + list(sa)
+        size_b = [1] * (n - len(sb)) + list(sb)
+        dim = next(d for d in range(n - 1, -1, -1) if size_a[d] != size_b[d] and 1 not in (size_a[d], size_b[d]))
+        context = context or f"{name} of shapes {', '.join(shape_text(s) for s in shapes)}"
+        return RuntimeError(f"The size of tensor a ({size_a[dim]}) must match the size of tensor b ({size_b[dim]}) at "
+                            f"non-singleton dimension {dim} ({context})")
+    return None
+
+
 def _broadcast_check(name, a, b):
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.shape != b._data.shape:
-        try:
-            np.broadcast_shapes(a._data.shape, b._data.shape)
-        except ValueError:
-            sa, sb = a._data.shape, b._data.shape
-            dim = next(i for i in range(1, max(len(sa), len(sb)) + 1)
-                       if (sa[-i] if i <= len(sa) else 1) != (sb[-i] if i <= len(sb) else 1)
-                       and 1 not in ((sa[-i] if i <= len(sa) else 1), (sb[-i] if i <= len(sb) else 1)))
-            raise RuntimeError(
-                f"{name}: The size of tensor a ({sa[-dim]}) must match the size of tensor b ({sb[-dim]}) at "
-                f"non-singleton dimension {max(len(sa), len(sb)) - dim} (shapes {list(sa)} and {list(sb)})") from None
+        error = broadcast_error(name, a._data.shape, b._data.shape)
+        if error is not None:
+            raise error
 
 
 def _arith(name, op, float_result=False):
@@ -534,8 +574,8 @@ mul = torch_api("mul", inplace=True, aliases=("multiply",))(_arith("mul", Mul))
 atan2 = torch_api("atan2", inplace=True, aliases=("arctan2",))(_arith("atan2", Atan2, float_result=True))
 maximum = torch_api("maximum")(_arith("maximum", Maximum))
 minimum = torch_api("minimum")(_arith("minimum", Minimum))
-fmax = torch_api("fmax")(_arith("fmax", Maximum))
-fmin = torch_api("fmin")(_arith("fmin", Minimum))
+fmax = torch_api("fmax")(_arith("fmax", Fmax))
+fmin = torch_api("fmin")(_arith("fmin", Fmin))
 fmod = torch_api("fmod", inplace=True)(_arith("fmod", Fmod))
 remainder = torch_api("remainder", inplace=True)(_arith("remainder", Remainder))
 
@@ -580,9 +620,13 @@ def pow(input, exponent):
         if isinstance(exponent, float) and input._data.dtype not in _dtype._DIFFERENTIABLE_NP:
             input = input.to(_dtype.get_default_dtype())
         return Pow.apply(input, exponent)
+    if isinstance(input, T) and isinstance(exponent, bool):
+        # x ** True is x, x ** False is 1, in x's own dtype (a bool tensor stays bool), as torch
+        out = pow(input, int(exponent))
+        return out.to(_dtype.bool) if input.dtype is _dtype.bool else out
     _broadcast_check("pow", input, exponent)
-    if isinstance(input, T) and isinstance(exponent, T) and input.dtype is _dtype.bool and \
-            exponent.dtype is _dtype.bool:
+    if isinstance(exponent, T) and exponent.dtype is _dtype.bool and \
+            (isinstance(input, bool) or isinstance(input, T) and input.dtype is _dtype.bool):
         raise NotImplementedError('"pow" not implemented for \'Bool\'')
     return _binary(Pow, input, exponent)
 
@@ -638,10 +682,11 @@ logical_xor = _logical("logical_xor", np.logical_xor)
 
 def _bitwise(name, kernel):
     def fn(input, other):
-        for x in (input, other):
-            if isinstance(x, _tensor_cls()) and _dtype.is_float_array(x._data):
-                raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_dtype.scalar_type_name(x.dtype)}' "
-                                   f"({name} takes integer or bool tensors)")
+        _broadcast_check(name, input, other)
+        dt = _dtype.result_type(_operand(input), _operand(other))
+        if dt.category == _dtype.FLOAT:     # a float operand, or an integer tensor with a float scalar
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_dtype.scalar_type_name(dt)}' "
+                                      f"({name} takes integer or bool tensors)")
         return _no_grad_binary(kernel, input, other)
     fn.__name__ = name
     return torch_api(name, inplace=True)(fn)
@@ -701,12 +746,10 @@ def clamp(input, min=None, max=None):
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     T = _tensor_cls()
     if isinstance(min, T) or isinstance(max, T):
-        out = input
-        if min is not None:
-            out = maximum(out, min)
-        if max is not None:
-            out = minimum(out, max)
-        return named(out, "ClampBackward0")
+        bounds = [None if v is None else _operand(v) for v in (min, max)]
+        dt = _dtype.result_type(input, *(v for v in bounds if v is not None))
+        lo, hi = (None if v is None else _cast(v, dt) for v in bounds)
+        return ClampTensor.apply(_cast(input, dt), lo, hi)
     dt = _dtype.result_type(input, *(v for v in (min, max) if v is not None))    # bool.clamp(-1, 2) is int64
     if dt is not input.dtype:
         input = input.to(dt)
@@ -719,12 +762,12 @@ torch_api("clip", inplace=True)(clamp)
 
 @torch_api(inplace=True)
 def clamp_min(input, min):
-    return named(clamp(input, min=min), "ClampMinBackward0")
+    return named(clamp(input, min=min), "ClampMinBackward1" if isinstance(min, _tensor_cls()) else "ClampMinBackward0")
 
 
 @torch_api(inplace=True)
 def clamp_max(input, max):
-    return named(clamp(input, max=max), "ClampMaxBackward0")
+    return named(clamp(input, max=max), "ClampMaxBackward1" if isinstance(max, _tensor_cls()) else "ClampMaxBackward0")
 
 
 class Clamp(Op):
@@ -742,6 +785,31 @@ class Clamp(Op):
     @staticmethod
     def backward(ctx, g):
         return g * _tensor_cls()._make(ctx.mask if hasattr(ctx.mask, "shape") else np.asarray(ctx.mask)), None, None
+
+
+class ClampTensor(Op):
+    """clamp with tensor bounds, min(max(x, lo), hi), and torch's gradients: x's where lo <= x <= hi (so
+    whole at a bound), lo's where x < lo < hi, hi's where x > hi or hi < lo."""
+    _node_name = "ClampBackward0"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = array_module(x)
+        y = x if lo is None else xp.maximum(x, lo)
+        y = y if hi is None else xp.minimum(y, hi)
+        ctx.save_for_backward(x, lo, hi)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.saved_tensors
+        above_lo = None if lo is None else x >= lo
+        below_hi = None if hi is None else x <= hi
+        inside = below_hi if lo is None else above_lo if hi is None else above_lo & below_hi
+        lo_wins = None if lo is None else x < lo if hi is None else (x < lo) & (lo < hi)
+        hi_wins = None if hi is None else x > hi if lo is None else (x > hi) | (hi < lo)
+        return tuple(None if m is None or not need else where(m, g, 0.0)
+                     for m, need in zip((inside, lo_wins, hi_wins), ctx.needs_input_grad))
 
 
 class Where(Op):
@@ -769,18 +837,78 @@ def where(condition, input=None, other=None):
                            f"{_dtype.scalar_type_name(cond.dtype)}")
     a, b = _operand(input), _operand(other)
     T = _tensor_cls()
-    if isinstance(a, T) or isinstance(b, T):
-        dt = _dtype.result_type(*(x for x in (a, b)))
-    else:       # two Python scalars: the result still has their dtype (where(c, 1.0, 2.0) is float32)
-        dt = _dtype.result_type(a, b)
+    error = broadcast_error("where", *(x.shape for x in (cond, a, b) if isinstance(x, T)))
+    if error is not None:
+        raise error
+    dt = _dtype.result_type(a, b)
+    if not isinstance(a, T) and not isinstance(b, T):
+        # two Python scalars: the result still has their dtype (where(c, 1.0, 0) is float32, not float64)
         from .creation import tensor
         a = tensor(a, dtype=dt, device=cond.device)
+    else:
+        for x in (a, b):
+            if dt.category == _dtype.INT and type(x) is int and not _fits(x, dt):
+                raise RuntimeError(f"value cannot be converted to type {dt.np.name}_t without overflow "
+                                   f"(where: {x} for a {dt} tensor)")
     return Where.apply(cond, _cast(a, dt), _cast(b, dt))
+
+
+def _fits(value, dt):
+    info = np.iinfo(dt.np)
+    return info.min <= value <= info.max
+
+
+_CPP_FLOAT_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
+
+
+class Lerp(Op):
+    """start + w (end - start) for |w| < 0.5, else end - (end - start)(1 - w): torch's two-sided form,
+    exact at w = 1 and finite where one side is infinite."""
+    _node_name = "LerpBackward1"
+
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        xp = array_module(start)
+        if ctx._record:
+            if hasattr(weight, "shape"):
+                ctx.save_for_backward(start, end, weight)
+            else:       # a number weight: torch's LerpBackward0, which saves no tensor
+                ctx.__class__ = LerpScalarWeight
+                ctx.weight = weight
+        with np.errstate(all="ignore"):
+            diff = end - start
+            y = xp.where(xp.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
+        return y.astype(start.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        start, end, weight = ctx.saved_tensors
+        g_weight = g * (end - start) if ctx.needs_input_grad[2] else None
+        return g * (1 - weight), g * weight, g_weight
+
+
+class LerpScalarWeight(Lerp):
+    _node_name = "LerpBackward0"
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * (1 - ctx.weight), g * ctx.weight, None
 
 
 @torch_api(inplace=True)
 def lerp(input, end, weight):
-    return input + weight * (end - input)
+    T = _tensor_cls()
+    for name, t in (("end", end), ("weight", weight)):
+        if isinstance(t, T):
+            if t.dtype is not input.dtype:
+                raise RuntimeError(f"expected dtype {_CPP_FLOAT_NAMES.get(input.dtype.name, input.dtype.name)} for "
+                                   f"`{name}` but got dtype {_CPP_FLOAT_NAMES.get(t.dtype.name, t.dtype.name)}")
+            _broadcast_check("lerp", input, t)
+    if not isinstance(end, T):
+        raise TypeError(f"lerp(): argument 'end' (position 2) must be Tensor, not {type(end).__name__}")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"lerp_kernel_scalar\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+    return Lerp.apply(input, end, weight)
 
 
 @torch_api(inplace=True)
@@ -817,15 +945,58 @@ def xlogy(input, other):
     return _binary(Xlogy, input, other, float_result=True)
 
 
+class Hypot(Op):
+    """sqrt(a^2 + b^2) without overflow in the squares (float16 300 and 400 give 500, not inf)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = array_module(a).hypot(widened(a), widened(b)).astype(a.dtype, copy=False)
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, y = ctx.saved_tensors
+        return g * a / y, g * b / y
+
+
 @torch_api(inplace=True)
 def hypot(input, other):
-    return (input * input + other * other).sqrt()
+    T = _tensor_cls()
+    if not isinstance(other, T):
+        raise TypeError(f"hypot(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    _broadcast_check("hypot", input, other)
+    dt = _dtype.result_type(input, other)
+    if dt.category != _dtype.FLOAT:
+        raise NotImplementedError(f"\"hypot_cpu\" not implemented for '{_dtype.scalar_type_name(dt)}'")
+    return Hypot.apply(_cast(input, dt), _cast(other, dt))
+
+
+class Logaddexp(Op):
+    """log(e^a + e^b) as torch's kernel: max + log1p(e^-|a - b|), and a itself where a == b is infinite
+    (the difference would be inf - inf)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = array_module(a)
+        ctx.save_for_backward(a, b)
+        with np.errstate(all="ignore"):
+            y = xp.maximum(a, b) + xp.log1p(xp.exp(-xp.abs(a - b)))
+            return xp.where(xp.isinf(a) & (a == b), a, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g / (1 + (b - a).exp()), g / (1 + (a - b).exp())
 
 
 @torch_api()
 def logaddexp(input, other):
-    m = maximum(input, other).detach()
-    return m + ((input - m).exp() + (other - m).exp()).log()
+    _broadcast_check("logaddexp", input, other)
+    dt = _dtype.result_type(_operand(input), _operand(other))
+    if dt.category != _dtype.FLOAT:
+        raise NotImplementedError(f"\"logaddexp_cpu\" not implemented for '{_dtype.scalar_type_name(dt)}'")
+    return _binary(Logaddexp, input, other)
 
 
 @torch_api(inplace=True)

@@ -2,21 +2,48 @@
 import numpy as np
 
 from .. import _dtype
-from .._backend import array_module, diagonal_view, matmul as array_matmul
+from .._backend import array_module, diagonal_view, is_half_precision, matmul as array_matmul
 from ..autograd.function import Op, renamed
 from ..amp.autocast_mode import low_precision
 from ._registry import named, torch_api
 from .._tensor import Tensor
+from .reduce import widened
 
 
 def _T():
     return Tensor
 
 
+_CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+                   "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                   "uint8": "unsigned char", "bool": "bool"}
+
+
+def _kernel_of(a, b):
+    """Which of torch's kernels a product of these ranks runs: its name in torch's error messages."""
+    if a.dim() == 1 and b.dim() == 1:
+        return "dot"
+    if a.dim() == 2 and b.dim() == 1:
+        return "addmv"
+    return "mm" if a.dim() <= 2 and b.dim() <= 2 else "bmm"
+
+
 def _check_float_pair(op, a, b):
+    """torch's dtype checks of a matrix product, with the message of the kernel it runs."""
+    kernel = _kernel_of(a, b)
     if a.dtype is not b.dtype:
-        raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got {a.dtype} and {b.dtype} "
-                           f"(convert one with .to(other.dtype))")
+        names = [_dtype.scalar_type_name(t.dtype) for t in (a, b)]
+        raise RuntimeError({
+            "dot": f"dot : expected both vectors to have same dtype, but found {names[0]} and {names[1]}",
+            "addmv": f"addmv input tensors must have the same dtype, but got {names[1]}, {names[0]}, and {names[1]}",
+            "mm": f"expected m1 and m2 to have the same dtype, but got: {_CPP_TYPE_NAMES[a.dtype.name]} != "
+                  f"{_CPP_TYPE_NAMES[b.dtype.name]}",
+            "bmm": f"expected scalar type {names[0]} but found {names[1]}"}[kernel]
+            + f" ({op} of {a.dtype} and {b.dtype}: convert one operand with .to(other.dtype))")
+    if a.dtype is _dtype.bool:
+        kernel_name = {"mm": "addmm_impl_cpu_", "addmv": "addmv_impl_cpu"}.get(kernel, kernel)
+        raise NotImplementedError(f"\"{kernel_name}\" not implemented for 'Bool' ({op} of bool tensors: convert "
+                                  f"with .int() or .float())")
     if a.device != b.device:
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                            f"{a.device} and {b.device}! ({op})")
@@ -123,6 +150,7 @@ def mv(input, vec):
     if input.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x{input.shape[1]}), "
                            f"vec ({vec.shape[0]})")
+    _check_float_pair("mv", input, vec)
     return MatMul.apply(input, vec)
 
 
@@ -137,7 +165,15 @@ def dot(input, tensor):
     return MatMul.apply(input, tensor)
 
 
-torch_api("inner")(lambda input, other: (input * other).sum(-1) if input.dim() else input * other)
+@torch_api()
+def inner(input, other):
+    """Sum over the last dims of both, outer over the rest (torch.inner); a 0-d operand scales the other."""
+    if input.dim() == 0 or other.dim() == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    return tensordot(input, other, ([input.dim() - 1], [other.dim() - 1]))
 torch_api("vdot")(dot)
 
 
@@ -150,6 +186,8 @@ class Addmm(Op):
         if ctx._record:
             ctx.save_for_backward(mat2 if ctx.needs_input_grad[1] else None, mat1 if ctx.needs_input_grad[2] else None)
             ctx.mat2_transposed = _transposed(mat2)
+        if is_half_precision(mat1.dtype):      # as torch's kernel: the sum in float32, rounded once
+            return (array_matmul(widened(mat1), widened(mat2)) + input).astype(mat1.dtype)
         y = array_matmul(mat1, mat2)
         y += input
         return y
@@ -233,6 +271,9 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
 
 @torch_api(aliases=("ger",))
 def outer(input, vec2):
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.dim()}-D")
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
@@ -531,7 +572,9 @@ class Einsum(Op):
         eq = _explicit_equation(equation.replace(" ", ""), [a.ndim for a in arrays])
         ctx.eq = eq
         ctx.save_for_backward(*arrays)
-        return array_module(arrays[0]).einsum(eq, *arrays, optimize=True)
+        # NumPy's einsum has no bfloat16 loops: half precision computes in float32 and rounds once, as torch
+        out = array_module(arrays[0]).einsum(eq, *[widened(a) for a in arrays], optimize=True)
+        return out.astype(arrays[0].dtype, copy=False) if is_half_precision(arrays[0].dtype) else out
 
     @staticmethod
     def backward(ctx, g):
@@ -618,9 +661,20 @@ def tensordot(a, b, dims=2):
 
 @torch_api(method=False)
 def cdist(x1, x2, p=2.0):
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.dim() < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.dim()}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    if not p >= 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if is_half_precision(x1._data.dtype):
+        raise NotImplementedError(f"\"cdist\" not implemented for '{_dtype.scalar_type_name(x1.dtype)}'")
+    # the norm's backward is torch's cdist backward: no gradient at a zero distance (x1 row == x2 row)
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    if p == 2.0:
-        return (diff * diff).sum(-1).clamp_min(0).sqrt()
+    if p == 0:
+        from .reduce import NormP
+        return NormP.apply(diff, 0, (diff.dim() - 1,), False, True)
     return diff.norm(p=p, dim=-1)
 
 

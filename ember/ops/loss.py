@@ -18,9 +18,9 @@ from ..autograd.grad_mode import no_grad, state
 from ..amp.autocast_mode import full_precision
 from ._registry import torch_api
 from .._dynamo.seams import replayed_as_one_call
-from .elementwise import where, sub, AddScalar, SubScalar, MulScalar, DivScalar
+from .elementwise import broadcast_error, where, sub, AddScalar, SubScalar, MulScalar, DivScalar
 from .creation import zeros_like
-from .reduce import log_softmax
+from .reduce import accumulation_dtype, log_softmax
 from .activation import logsigmoid
 from .distance import pairwise_distance
 
@@ -65,22 +65,22 @@ def _broadcast_pair(name, input, target):
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have "
                       "the same size.", stacklevel=3)
-        try:
-            shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
-        except ValueError:
-            raise RuntimeError(f"{name}: the input of shape {tuple(input.shape)} and the target of shape "
-                               f"{tuple(target.shape)} cannot be broadcast together") from None
+        error = broadcast_error(f"{name}: input and target", tuple(input.shape), tuple(target.shape),
+                                shape_text=lambda s: str(tuple(s)))
+        if error is not None:
+            raise error
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
         return tuple(t if tuple(t.shape) == shape else t.expand(*shape) for t in (input, target))
     return input, target
 
 
 def _check_broadcastable(name, **tensors):
     """The loss's own name and every operand's shape, instead of the failing inner op's (sub, mul)."""
-    try:
-        np.broadcast_shapes(*(tuple(t.shape) for t in tensors.values()))
-    except ValueError:
-        shapes = ", ".join(f"{k} of shape {tuple(t.shape)}" for k, t in tensors.items())
-        raise RuntimeError(f"{name}: the sizes of the tensors must match (or broadcast), got {shapes}") from None
+    shapes = ", ".join(f"{k} of shape {tuple(t.shape)}" for k, t in tensors.items())
+    error = broadcast_error(name, *(tuple(t.shape) for t in tensors.values()),
+                            context=f"{name}: the sizes of the tensors must match (or broadcast), got {shapes}")
+    if error is not None:
+        raise error
 
 
 def _as_float_target(target, input):
@@ -90,13 +90,14 @@ def _as_float_target(target, input):
 # ---- regression losses ---------------------------------------------------------------------------------
 
 def _reduce_array(loss, reduction):
+    """The elementwise loss reduced; float16/bfloat16 accumulate in float32, as torch's."""
     if reduction == "none":
         return loss
     if reduction == "sum":
-        return loss.sum()
+        return loss.sum(dtype=accumulation_dtype(loss.dtype)).astype(loss.dtype, copy=False)
     if loss.size == 0:          # mean of no elements: nan, as torch
         return array_module(loss).full((), np.nan, loss.dtype)
-    return loss.mean().astype(loss.dtype, copy=False)
+    return loss.mean(dtype=accumulation_dtype(loss.dtype)).astype(loss.dtype, copy=False)
 
 
 def _per_element(g, ctx):
@@ -250,8 +251,10 @@ class _ClassTargets:
         self.index = xp.where(valid, t, 0)
         # (N, C) scores: index rows directly (take/put_along_axis build their index grids in Python)
         self.rows = xp.arange(len(t)) if input.dim() <= 2 else None
-        self.valid = valid.astype(input._data.dtype)
-        self.class_weight = None if weight is None else weight._data.astype(input._data.dtype, copy=False)
+        # float16/bfloat16 losses accumulate in float32, as torch's (a bfloat16 count of targets stops at 256)
+        acc_dtype = accumulation_dtype(input._data.dtype)
+        self.valid = valid.astype(acc_dtype)
+        self.class_weight = None if weight is None else weight._data.astype(acc_dtype, copy=False)
         self.weight = self.valid if weight is None else self.class_weight[self.index] * self.valid
 
     def view(self, shape):
@@ -278,14 +281,14 @@ class _ClassTargets:
 _class_targets = replayed_as_one_call(_ClassTargets)
 
 
-def _finish_reduction(xp, per_position, denominator, reduction, unbatched):
+def _finish_reduction(xp, per_position, denominator, reduction, unbatched, dtype):
     if reduction == "none":
-        return per_position[0] if unbatched else per_position
+        return (per_position[0] if unbatched else per_position).astype(dtype, copy=False)
     total = per_position.sum()
     if reduction == "sum":
-        return total
+        return xp.asarray(total, dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return xp.asarray(total / denominator, per_position.dtype)
+        return xp.asarray(total / denominator, dtype)
 
 
 def _like(g, array):
@@ -302,7 +305,7 @@ def _grad_scale(g, ctx):
         shape = tuple(g.shape)
         return g.reshape(shape[:1] + (1,) + shape[1:])
     if ctx.reduction == "mean":
-        return g / ctx.denominator
+        return g / ctx.grad_denominator
     return g
 
 
@@ -317,14 +320,18 @@ class NllLoss(Op):
             logp = logp[None]
         ctx.targets, ctx.reduction, ctx.unbatched = targets, reduction, unbatched
         ctx.denominator = targets.weight.sum()
+        # every target ignored: the loss is 0/0 = nan, but no position has a gradient (torch's zeros); the
+        # coefficients are all 0 then, and dividing them by 1 keeps them so (read back nothing from a device)
+        ctx.grad_denominator = xp.where(ctx.denominator == 0, 1, ctx.denominator)
         per_position = -targets.weight * targets.gather(xp, logp)
-        return _finish_reduction(xp, per_position, ctx.denominator, reduction, unbatched)
+        return _finish_reduction(xp, per_position, ctx.denominator, reduction, unbatched, logp.dtype)
 
     @staticmethod
     def backward(ctx, g):
         shape, dtype, xp = ctx._in_meta[0]
         batched = (1,) + shape if ctx.unbatched else shape
-        coeff = ctx.targets.onehot_scaled(xp, xp.zeros(batched, dtype), -ctx.targets.weight).reshape(shape)
+        # 0 - weight: +0, not -0, where a target is ignored
+        coeff = ctx.targets.onehot_scaled(xp, xp.zeros(batched, dtype), 0 - ctx.targets.weight).reshape(shape)
         return _like(g, coeff) * _grad_scale(g, ctx), None, None, None
 
 

@@ -7,6 +7,7 @@ reference instead (`differentiable_backward`), so double backward stays exact.
 """
 import numpy as np
 
+from .. import _kernels
 from .._backend import array_module
 from ..amp.autocast_mode import full_precision_on_cuda
 from .._tensor import Tensor
@@ -14,6 +15,7 @@ from .._dynamo.seams import replayed_as_one_call
 from ..autograd.function import Op
 from .elementwise import AddScalar
 from ..autograd.grad_mode import state, no_grad
+from .reduce import widened
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]
 
@@ -56,16 +58,32 @@ def _channel_axes(a):
 
 
 def _channel_sum(a):
+    kernels = _kernels.for_arrays(a)
+    if kernels is not None:
+        out = np.empty(a.shape[1])
+        kernels.channel_sum(_ncl(a), out)
+        return out.astype(a.dtype)
     if a.dtype not in _EINSUM_FLOATS:
         return a.sum(axis=_channel_axes(a))
     return array_module(a).einsum("ncl->c", a.reshape(a.shape[0], a.shape[1], -1))
 
 
 def _channel_dot(a, b):
+    kernels = _kernels.for_arrays(a, b)
+    if kernels is not None:
+        out = np.empty(a.shape[1])
+        kernels.channel_dot(_ncl(a), _ncl(b), out)
+        return out.astype(a.dtype)
     if a.dtype not in _EINSUM_FLOATS or b.dtype != a.dtype:
         return (a * b).sum(axis=_channel_axes(a))
     return array_module(a).einsum("ncl,ncl->c", a.reshape(a.shape[0], a.shape[1], -1),
                                   b.reshape(b.shape[0], b.shape[1], -1))
+
+
+def _ncl(a):
+    """(N, C, *) as the compiled kernels take it: (N, C, L), C-contiguous (they sum in float64, so their
+    statistics are as close as NumPy's or closer, though not the same bits)."""
+    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
 
 
 class BatchNorm(Op):
@@ -83,21 +101,27 @@ class BatchNorm(Op):
     def forward(ctx, x, weight, bias, mean, var, eps, training, count, all_reduce, centred=None):
         view = _channel_view(x.ndim)
         xp = array_module(x)
+        x_in, x = x, widened(x)      # float16/bfloat16 normalise in float32, as torch's CPU kernels
         invstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
         xhat = x - view(mean) if centred is None else centred
-        xhat *= view(invstd)
-        if weight is not None:
-            y = xhat * view(weight)
-            if bias is not None:
-                y += view(bias)
+        kernels = _kernels.for_arrays(xhat, weight, bias, invstd) if weight is not None and bias is not None else None
+        if kernels is not None:     # the arithmetic below in one pass
+            xhat, y = np.ascontiguousarray(xhat), np.empty(x.shape, x.dtype)
+            kernels.normalise(_ncl(xhat), invstd, weight, bias, _ncl(y))
         else:
-            # never xhat itself: the caller may change y in place (ReLU(inplace=True)) before backward
-            y = xhat + view(bias) if bias is not None else xhat.copy()
-        y = y.astype(x.dtype, copy=False)
+            xhat *= view(invstd)
+            if weight is not None:
+                y = xhat * view(weight)
+                if bias is not None:
+                    y += view(bias)
+            else:
+                # never xhat itself: the caller may change y in place (ReLU(inplace=True)) before backward
+                y = xhat + view(bias) if bias is not None else xhat.copy()
+        y = y.astype(x_in.dtype, copy=False)
         if ctx._record:
             ctx.args = (mean, var, eps, training, count, all_reduce)
             ctx.xhat, ctx.invstd = xhat, invstd
-            ctx.save_for_backward(x, weight, bias)
+            ctx.save_for_backward(x_in, weight, bias)
         return y
 
     @staticmethod
@@ -109,18 +133,26 @@ class BatchNorm(Op):
                 lambda x, w, b: _batch_norm_composed(x, w, b, mean, var, eps, training), (x, weight, bias),
                 (g,)) + (None,) * 6
         view = _channel_view(x.ndim)
-        g_arr, xhat, invstd = g._data, ctx.xhat, ctx.invstd
+        g_arr, xhat, invstd = widened(g._data), ctx.xhat, ctx.invstd
         sum_g = _channel_sum(g_arr)
         sum_g_xhat = _channel_dot(g_arr, xhat)
         grad_x = None
         if ctx.needs_input_grad[0]:
             scale = invstd if weight is None else invstd * weight._data
-            grad_x = g_arr * view(scale)
             if training:
-                # scale * (g - mean(g) - xhat * mean(g * xhat)), in three passes over the batch
+                # scale * (g - mean(g) - xhat * mean(g * xhat))
                 global_g, global_g_xhat = all_reduce(sum_g, sum_g_xhat)
-                grad_x -= xhat * view(scale * (global_g_xhat / count))
-                grad_x -= view(scale * (global_g / count))
+                slope, offset = scale * (global_g_xhat / count), scale * (global_g / count)
+                kernels = _kernels.for_arrays(g_arr, xhat, scale, slope, offset)
+                if kernels is not None:     # in one pass
+                    grad_x = np.empty(g_arr.shape, g_arr.dtype)
+                    kernels.batch_norm_input_grad(_ncl(g_arr), _ncl(xhat), scale, slope, offset, _ncl(grad_x))
+                else:                       # in three passes over the batch
+                    grad_x = g_arr * view(scale)
+                    grad_x -= xhat * view(slope)
+                    grad_x -= view(offset)
+            else:
+                grad_x = g_arr * view(scale)
             grad_x = grad_x.astype(x._data.dtype, copy=False)
         grad_w = sum_g_xhat if weight is not None and ctx.needs_input_grad[1] else None
         grad_b = sum_g if bias is not None and ctx.needs_input_grad[2] else None
@@ -180,20 +212,31 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
             raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
         return BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps, False,
                                None, all_reduce)
+    if channels == 0:       # torch fails selecting channel 0; the count below would divide by zero
+        raise IndexError("select(): index 0 out of range for tensor of size [0] at dimension 0 (batch_norm of "
+                         f"an input of shape {tuple(input.shape)}, with no channels)")
     mean, var, count, centred = _batch_statistics(input._data, running_mean, running_var, momentum, all_reduce)
     return BatchNorm.apply(input, weight, bias, mean, var, eps, True, count, all_reduce, centred=centred)
 
 
 @replayed_as_one_call       # computed outside the op's forward: a compiled replay computes them again
 def _batch_statistics(x, running_mean, running_var, momentum, all_reduce):
-    """The batch's per-channel mean and biased variance, the count of values per channel and x - mean;
-    the running statistics (tensors or None) updated in place."""
-    local_count = x.size // x.shape[1]
+    """The batch's per-channel mean and biased variance (float32 for a float16/bfloat16 x), the count of
+    values per channel and x - mean; the running statistics (tensors or None) updated in place."""
+    x = widened(x)
+    channels = x.shape[1]
+    local_count = x.size // channels
     total, count = all_reduce(_channel_sum(x), np.asarray(float(local_count)))
     count = float(count)
     mean = (total / count).astype(x.dtype, copy=False)
-    centred = x - _channel_view(x.ndim)(mean)
-    (sq_dev,) = all_reduce(_channel_dot(centred, centred))
+    kernels = _kernels.for_arrays(x, mean)
+    if kernels is not None:     # centred and its sum of squares in one pass
+        centred, squares = np.empty(x.shape, x.dtype), np.empty(channels)
+        kernels.centre(_ncl(x), mean, _ncl(centred), squares)
+        (sq_dev,) = all_reduce(squares.astype(x.dtype))
+    else:
+        centred = x - _channel_view(x.ndim)(mean)
+        (sq_dev,) = all_reduce(_channel_dot(centred, centred))
     var = (sq_dev / count).astype(x.dtype, copy=False)
     if running_mean is not None:
         with no_grad():
@@ -246,6 +289,7 @@ class LayerNorm(Op):
     def forward(ctx, x, weight, bias, ndims, eps):
         xp = array_module(x)
         axes = tuple(range(x.ndim - ndims, x.ndim))
+        x_in, x = x, widened(x)      # float16/bfloat16 normalise in float32, as torch's CPU kernels
         mean = x.mean(axis=axes, keepdims=True)
         centred = x - mean
         invstd = (1.0 / xp.sqrt(xp.square(centred).mean(axis=axes, keepdims=True) + eps)).astype(x.dtype, copy=False)
@@ -256,8 +300,8 @@ class LayerNorm(Op):
         if ctx._record:
             ctx.args = (ndims, eps)
             ctx.xhat, ctx.invstd = xhat, invstd
-            ctx.save_for_backward(x, weight, bias)
-        return y.astype(x.dtype, copy=False)
+            ctx.save_for_backward(x_in, weight, bias)
+        return y.astype(x_in.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -266,7 +310,7 @@ class LayerNorm(Op):
         if state.enabled:
             return differentiable_backward(lambda x, w, b: _layer_norm_composed(x, w, b, ndims, eps),
                                            (x, weight, bias), (g,)) + (None, None)
-        g_arr, xhat = g._data, ctx.xhat
+        g_arr, xhat = widened(g._data), ctx.xhat
         axes = tuple(range(x.ndim - ndims, x.ndim))
         lead = tuple(range(x.ndim - ndims))
         grad_x = grad_w = grad_b = None
@@ -334,6 +378,7 @@ class GroupNorm(Op):
     @staticmethod
     def forward(ctx, x, weight, bias, groups, eps):
         xp = array_module(x)
+        x_in, x = x, widened(x)      # float16/bfloat16 normalise in float32, as torch's CPU kernels
         grouped = x.reshape(x.shape[0], groups, -1)
         centred = grouped - grouped.mean(axis=-1, keepdims=True)
         invstd = (1.0 / xp.sqrt(xp.square(centred).mean(axis=-1, keepdims=True) + eps)).astype(x.dtype, copy=False)
@@ -345,8 +390,8 @@ class GroupNorm(Op):
         if ctx._record:
             ctx.args = (groups, eps)
             ctx.xhat, ctx.invstd = xhat, invstd
-            ctx.save_for_backward(x, weight, bias)
-        return y.astype(x.dtype, copy=False)
+            ctx.save_for_backward(x_in, weight, bias)
+        return y.astype(x_in.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -355,7 +400,7 @@ class GroupNorm(Op):
         if state.enabled:
             return differentiable_backward(lambda x, w, b: _group_norm_composed(x, w, b, groups, eps),
                                            (x, weight, bias), (g,)) + (None, None)
-        g_arr, xhat = g._data, ctx.xhat
+        g_arr, xhat = widened(g._data), ctx.xhat
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
             g_xhat = g_arr * _channel_view(g_arr.ndim)(weight._data) if weight is not None else g_arr

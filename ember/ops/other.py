@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 
 from .. import _dtype
-from .._backend import accumulate, array_module
+from .._backend import accumulate, array_module, to_host
 from ..autograd.function import Op
 from ..return_types import return_type
 from ._registry import named, torch_api
@@ -293,9 +293,10 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     if not input.is_floating_point():
         raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the same dtype, but "
                            f"got input {_dtype.scalar_type_name(input.dtype)} (histogram takes floating point input)")
-    arr = input.__array__().reshape(-1)
+    # counted on the host (torch's histogram is a CPU kernel); the results go to the input's device
+    arr = to_host(input._data).reshape(-1)
     if isinstance(bins, Tensor):
-        edges = bins.__array__()
+        edges = to_host(bins._data)
     elif isinstance(bins, (list, tuple)):
         edges = np.asarray(bins, arr.dtype)
     else:
@@ -309,7 +310,7 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
             lo, hi = lo - 0.5, hi + 0.5
         from .creation import _linspace
         edges = _linspace(np, lo, hi, int(bins) + 1, arr.dtype)
-    w = None if weight is None else weight.__array__().reshape(-1)
+    w = None if weight is None else to_host(weight._data).reshape(-1)
     hist, _ = np.histogram(arr, edges, weights=w, density=density)
     from .creation import tensor
     result = return_type("histogram", ["hist", "bin_edges"])

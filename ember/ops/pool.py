@@ -14,11 +14,13 @@ import numbers
 
 import numpy as np
 
+from .. import _kernels
 from .._backend import add_window_taps, array_module, constant_like, window_taps_sum
 from .._dtype import scalar_type_name
 from ..autograd.function import Op, renamed
 from .._dynamo.seams import replayed_as_one_call
-from .conv import Geometry, _offset_slices, _shape_str, _zero_pad
+from .conv import Geometry, _offset_slices, _shape_str, _three, _zero_pad
+from .reduce import accumulation_dtype
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
            "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d",
@@ -117,6 +119,12 @@ class PlaneScatter(Op):
         xp = array_module(g)
         ctx.index = index
         n, c = g.shape[:2]
+        kernels = _kernels.for_arrays(g) if accumulate else None
+        if kernels is not None:
+            out = np.empty((n, c, math.prod(spatial)), g.dtype)
+            kernels.scatter_add(np.ascontiguousarray(g).reshape(n, c, -1),
+                                np.ascontiguousarray(index).reshape(n, c, -1), out)
+            return out.reshape((n, c) + tuple(spatial))
         out = xp.zeros((n, c, math.prod(spatial)), g.dtype)
         if accumulate:
             plane = (xp.arange(n * c).reshape(n, c, 1) * out.shape[2] + index.reshape(n, c, -1)).reshape(-1)
@@ -225,6 +233,15 @@ def _max_pool_tiles(x, kernel, out):
 def _max_pool_kernel(x, geom, out):
     if geom.kernel == geom.stride and not any(lo or hi for lo, hi in geom.pads) and set(geom.dilation) == {1}:
         return _max_pool_tiles(x, geom.kernel, out)
+    kernels = _kernels.for_arrays(x)
+    if kernels is not None:         # one pass over each window instead of a masked copy per tap
+        values = np.empty(x.shape[:2] + tuple(out), x.dtype)
+        index = np.empty(values.shape, np.int64)
+        shape3 = x.shape[:2] + _three(out, 1)
+        planes = np.ascontiguousarray(x).reshape(x.shape[:2] + _three(x.shape[2:], 1))
+        kernels.max_pool(planes, values.reshape(shape3), index.reshape(shape3), _three(geom.kernel, 1),
+                         _three(geom.stride, 1), _three(geom.dilation, 1), _three([lo for lo, _ in geom.pads], 0))
+        return values, index
     xp = array_module(x)
     spatial = x.shape[2:]
     padded = _padded(x, geom, -np.inf)
@@ -297,9 +314,11 @@ class WindowMean(Op):
     @staticmethod
     def forward(ctx, x, geom, out, divisor):
         ctx.geom, ctx.out, ctx.divisor, ctx.spatial = geom, out, divisor, x.shape[2:]
-        total = window_taps_sum(_zero_pad(x, geom.pads), 2, geom.kernel, geom.dilation, geom.stride, out)
+        # float16/bfloat16 windows sum in float32, as torch's
+        total = window_taps_sum(_zero_pad(x, geom.pads), 2, geom.kernel, geom.dilation, geom.stride, out,
+                                accumulation_dtype(x.dtype))
         total /= constant_like(divisor, x)
-        return total
+        return total.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype
-from .._backend import accumulate, array_module
+from .._backend import accumulate, array_module, is_half_precision
 from ..autograd.function import Op, renamed
 from ..amp.autocast_mode import full_precision_on_cuda
 from ._registry import named, torch_api
@@ -14,11 +14,39 @@ from .._tensor import Tensor
 from ..return_types import return_type
 
 values_indices = {name: return_type(name, ["values", "indices"])
-                  for name in ("max", "min", "median", "mode", "kthvalue", "sort", "topk", "cummax", "cummin")}
+                  for name in ("max", "min", "median", "nanmedian", "mode", "kthvalue", "sort", "topk", "cummax",
+                               "cummin")}
 
 
 def _T():
     return Tensor
+
+
+def accumulation_dtype(dtype):
+    """torch's CPU acc_type for reductions: float32 for float16/bfloat16 (rounding a running bfloat16
+    sum stalls: 100000 x 0.1 would sum to 32), else the dtype itself."""
+    return np.dtype(np.float32) if is_half_precision(dtype) else dtype
+
+
+def widened(x):
+    """A float16/bfloat16 array as float32 (see accumulation_dtype); any other array as it is."""
+    return x.astype(np.float32) if is_half_precision(x.dtype) else x
+
+
+def _scan_dtype(x, np_dtype):
+    """The dtype cumsum/cumprod accumulate in: torch's CPU acc_type (float32 for float16/bfloat16, float64
+    for float32), unless a dtype was asked for."""
+    if np_dtype is not None:
+        return np_dtype
+    if is_half_precision(x.dtype):
+        return np.float32
+    return np.float64 if x.dtype == np.float32 else None
+
+
+def _zero_d_dim(input, dim):
+    """The dim of a 0-d tensor, which accepts 0 and -1, as the 0 of its one-element view."""
+    input._dim(dim)
+    return 0
 
 
 def _dims(input, dim):
@@ -90,6 +118,8 @@ class Sum(Op):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         if dims is not None:
             ctx.__class__ = _SUM_DIM
+        if np_dtype is None and is_half_precision(x.dtype):
+            return x.sum(axis=dims, keepdims=keepdim, dtype=np.float32).astype(x.dtype)
         return x.sum(axis=dims, keepdims=keepdim, dtype=np_dtype)
 
     @staticmethod
@@ -114,6 +144,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 @torch_api()
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    if not _dtype.is_float_array(input._data):      # no NaN to skip: an integer sum (int64), as torch
+        return sum(input, dim, keepdim, dtype=dtype)
     from .elementwise import where
     return sum(where(input.isnan(), 0.0, input), dim, keepdim, dtype=dtype)
 
@@ -154,7 +186,7 @@ class Mean(Op):
         if dims is not None:
             ctx.__class__ = _MEAN_DIM
         with np.errstate(all="ignore"):         # mean over zero elements is nan, as torch
-            y = x.mean(axis=dims, keepdims=keepdim)
+            y = x.mean(axis=dims, keepdims=keepdim, dtype=np.float32 if is_half_precision(x.dtype) else None)
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
@@ -168,6 +200,9 @@ _MEAN_DIM = renamed(Mean, "MeanBackward1")      # torch's node for a reduction o
 
 @torch_api()
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    if not _dtype.is_float_array(input._data):
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{_dtype.scalar_type_name(input.dtype)}")
     keep = input.isnan().logical_not()
     return nansum(input, dim, keepdim) / keep.sum(dim, keepdim)
 
@@ -178,7 +213,10 @@ class Prod(Op):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         if dims is not None:
             ctx.__class__ = _PROD_DIM
-        y = x.prod(axis=dims, keepdims=keepdim, dtype=np_dtype)
+        if np_dtype is None and is_half_precision(x.dtype):
+            y = x.prod(axis=dims, keepdims=keepdim, dtype=np.float32).astype(x.dtype)
+        else:
+            y = x.prod(axis=dims, keepdims=keepdim, dtype=np_dtype)
         ctx.save_for_backward(x, y)
         return y
 
@@ -215,21 +253,39 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 
 class Var(Op):
+    """var, or std when `root`: computed in float32 for float16/bfloat16 (a float16 square overflows near
+    65504), with torch's var_backward/std_backward at zero degrees of freedom and zero deviation."""
+
     @staticmethod
-    def forward(ctx, x, dims, correction, keepdim):
-        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        n = _count(x.shape, dims)
-        ctx.denom = builtins.max(n - correction, 0)
-        ctx.save_for_backward(x)
+    def forward(ctx, x, dims, correction, keepdim, root):
+        ctx.in_shape, ctx.dims, ctx.keepdim, ctx.root = x.shape, dims, keepdim, root
+        ctx.dof = _count(x.shape, dims) - correction
+        if root:
+            ctx.__class__ = _STD
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)     # NumPy's "Degrees of freedom <= 0": nan, as torch
-            return x.var(axis=dims, ddof=correction, keepdims=keepdim)
+            y = widened(x).var(axis=dims, ddof=correction, keepdims=keepdim)
+            if root:
+                y = array_module(x).sqrt(y)
+        if is_half_precision(x.dtype):
+            y = y.astype(x.dtype)       # (a complex input's variance is real: no cast back for it)
+        ctx.save_for_backward(x, y if root else None)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
+        from .elementwise import where
+        x, y = ctx.saved_tensors
+        if ctx.root:        # a constant input has std 0: torch gives it a zero gradient, not 0/0
+            g = where(y == 0, 0.0, g / (2 * y))
+        g = _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim)
         centered = x - x.mean(dim=ctx.dims, keepdim=True)
-        return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim) * centered * (2.0 / ctx.denom), None, None, None
+        if ctx.dims is None and ctx.dof <= 0:
+            return g * where(centered == 0, math.nan, math.inf), None, None, None, None
+        return g * centered * (2.0 / ctx.dof if ctx.dof else math.inf), None, None, None, None
+
+
+_STD = renamed(Var, "StdBackward0")
 
 
 def _correction(unbiased, correction):
@@ -241,18 +297,15 @@ def _correction(unbiased, correction):
 def _var(name, input, dim, unbiased, keepdim, correction):
     if isinstance(unbiased, (int,)) and not isinstance(unbiased, bool) and dim is None:
         dim, unbiased = unbiased, None
-    input = _float_required(name, input, None)
+    if input._data.dtype not in _dtype._DIFFERENTIABLE_NP:
+        raise RuntimeError(f"std and var only support floating point and complex dtypes ({name}() got "
+                           f"{_dtype.scalar_type_name(input.dtype)}; convert with .float())")
     dims, correction = _dims(input, dim), _correction(unbiased, correction)
     count = _count(input.shape, dims)
     if count - correction <= 0:
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
                       "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
-    if input._data.dtype.itemsize < 4:
-        # float16/bfloat16 accumulate in float32 as torch does (a float16 square overflows near 65504)
-        out = Var.apply(input.float(), dims, correction, keepdim)
-        return (out.sqrt() if name == "std" else out).to(input.dtype)
-    out = Var.apply(input, dims, correction, keepdim)
-    return out.sqrt() if name == "std" else out
+    return Var.apply(input, dims, correction, keepdim, name == "std")
 
 
 @torch_api()
@@ -262,7 +315,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 @torch_api()
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return named(_var("std", input, dim, unbiased, keepdim, correction), "StdBackward0")
+    return _var("std", input, dim, unbiased, keepdim, correction)
 
 
 @torch_api(method=False)
@@ -282,7 +335,8 @@ class Norm2(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        y = array_module(x).sqrt((x * x).sum(axis=dims, keepdims=keepdim))
+        w = widened(x)
+        y = array_module(x).sqrt((w * w).sum(axis=dims, keepdims=keepdim)).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, y)
         return y
 
@@ -290,16 +344,54 @@ class Norm2(Op):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         from .elementwise import where
-        safe = where(y == 0, 1.0, y)
-        scale = where(y == 0, 0.0, g / safe)
-        return x * _expand_back(scale, ctx.in_shape, ctx.dims, ctx.keepdim), None, None
+        y = _expand_back(y, ctx.in_shape, ctx.dims, ctx.keepdim)
+        direction = where(y == 0, 0.0, x / where(y == 0, 1.0, y))      # torch's x / norm, 0 at a zero norm
+        return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim) * direction, None, None
+
+
+class NormP(Op):
+    """The vector p-norm for p other than 1, 2 and +-inf, with torch's linalg_vector_norm_backward: no
+    gradient where the norm is 0 (composing (sum |x|^p)^(1/p) would give 0 * inf there)."""
+    _node_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim, zero_grad_for_p0=False):
+        ctx.p, ctx.in_shape, ctx.dims, ctx.keepdim = p, x.shape, dims, keepdim
+        ctx.zero_grad_for_p0 = zero_grad_for_p0
+        xp = array_module(x)
+        w = widened(x)
+        with np.errstate(all="ignore"):
+            if p == 0:
+                y = (w != 0).sum(axis=dims, keepdims=keepdim, dtype=w.dtype)
+            else:
+                y = (xp.abs(w) ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
+        y = xp.asarray(y).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        from .elementwise import where
+        x, y = ctx.saved_tensors
+        p = ctx.p
+        if p == 0:      # torch's norm backward gives no gradient at all (x.grad stays None), cdist's zeros
+            return (x * 0 if ctx.zero_grad_for_p0 else None), None, None, None, None
+        g = _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim)
+        y = _expand_back(y, ctx.in_shape, ctx.dims, ctx.keepdim)
+        if p < 1:
+            scaled = x.sgn() * where(x == 0, 0.0, x.abs() ** (p - 1))
+            return scaled * g * y ** (1 - p), None, None, None, None
+        scaled = x.sgn() * x.abs() ** (p - 1) if p < 2 else x * x.abs() ** (p - 2)
+        return scaled * where(y == 0, 0.0, g / y ** (p - 1)), None, None, None, None
 
 
 @torch_api()
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
-    input = _float_required("norm", input, None)
+    if input._data.dtype not in _dtype._DIFFERENTIABLE_NP:
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_dtype.scalar_type_name(input.dtype)}")
     if input.is_complex():      # the norm of complex numbers is that of their moduli
         input = input.abs()
     dims = _dims(input, dim)
@@ -311,11 +403,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         return amax(input.abs(), dim if dim is not None else (), keepdim)
     if p in (float("-inf"), "-inf"):
         return amin(input.abs(), dim if dim is not None else (), keepdim)
-    if p == 0:
-        return (input != 0).to(input.dtype).sum(dim, keepdim)
     if p == 1:
         return named(input.abs().sum(dim, keepdim), "LinalgVectorNormBackward0")
-    return named((input.abs() ** p).sum(dim, keepdim) ** (1.0 / p), "LinalgVectorNormBackward0")
+    return NormP.apply(input, p, dims, keepdim)
 
 
 @torch_api()
@@ -352,9 +442,15 @@ class Extreme(Op):
 class MaxAll(Extreme):
     _node_name = "MaxBackward1"
 
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return _evenly_distribute(g, x, y), None, None, None
+
 
 class MinAll(Extreme):
     _node_name = "MinBackward1"
+    backward = staticmethod(MaxAll.backward)
 
 
 class Amax(Extreme):
@@ -390,8 +486,8 @@ class ValuesAt(Op):
         return ScatterAdd.apply(zeros, ctx.dim, ctx.index, g), None, None, None
 
 
-_VALUES_AT = {name: renamed(ValuesAt, name) for name in ("MaxBackward0", "MinBackward0", "MedianBackward0",
-                                                          "MedianBackward1", "KthvalueBackward0")}
+_VALUES_AT = {name: renamed(ValuesAt, name) for name in ("MaxBackward0", "MinBackward0", "MedianBackward1",
+                                                          "NanmedianBackward1", "KthvalueBackward0")}
 
 
 def _reduce_dim_op(name, kernel, arg_kernel):
@@ -486,34 +582,87 @@ def count_nonzero(input, dim=None):
     return NoGrad.apply(input, lambda x: array_module(x).asarray(np.count_nonzero(x, axis=dims)).astype(np.int64))
 
 
-def _kth(name, node, input, k, dim, keepdim):
-    """k-th smallest (0-based k) along dim, with its index: median, kthvalue (node: torch's node name)."""
+def _select(name, node, input, dim, keepdim, position):
+    """The element at a sorted position along dim, with its index: median, nanmedian, kthvalue (node:
+    torch's node name).
+
+    The order is torch's: NaN sorts last, and a stable sort keeps equal values in index order.
+    `position(xp, n, nan_count)` gives the position per slice (nan_count an array with the slice's shape).
+    """
     xp = array_module(input._data)
     if not input.dim():
+        _zero_d_dim(input, dim)
         return values_indices[name](named(input.clone(), node), _T()._make(xp.zeros((), np.int64)))
     d = input._dim(dim)
-    order = xp.argsort(input._data, axis=d, kind="stable")
-    idx = order[(slice(None),) * d + (slice(k, k + 1),)].astype(np.int64)
+    arr = input._data
+    n = arr.shape[d]
+    if n == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    order = xp.argsort(arr, axis=d, kind="stable")
+    reduced = arr.shape[:d] + (1,) + arr.shape[d + 1:]
+    nan_count = xp.isnan(arr).sum(axis=d, keepdims=True) if _dtype.is_float_array(arr) else xp.zeros(reduced, np.int64)
+    pos = xp.broadcast_to(xp.asarray(position(xp, n, nan_count), dtype=np.int64), reduced)
+    idx = xp.take_along_axis(order, pos, axis=d).astype(np.int64, copy=False)
     return values_indices[name](_VALUES_AT[node].apply(input, d, idx, keepdim),
                                 _T()._make(idx if keepdim else idx.squeeze(d)))
+
+
+def _median_position(xp, n, nan_count):
+    """torch.median: the lower median, or the first NaN when the slice has one."""
+    return xp.where(nan_count > 0, n - nan_count, (n - 1) // 2)
+
+
+def _nanmedian_position(xp, n, nan_count):
+    """torch.nanmedian: the lower median of the non-NaN values (the first NaN when they all are)."""
+    return xp.maximum((n - nan_count - 1) // 2, 0)
+
+
+def _evenly_distribute(g, x, y):
+    """torch's evenly_distribute_backward: the gradient of a full reduction's value split equally among
+    the elements equal to it (NaN matching NaN)."""
+    mask = (x == y) | (x.isnan() & y.isnan())
+    return mask * (g / mask.sum())
+
+
+class Median(Op):
+    """median()/nanmedian() of a whole tensor: the value picked on arrays, the gradient spread over ties."""
+    _node_name = "MedianBackward0"
+
+    @staticmethod
+    def forward(ctx, x, value):
+        ctx.save_for_backward(x, value)
+        return value
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return _evenly_distribute(g, x, y), None
+
+
+_MEDIAN_ALL = {"median": Median, "nanmedian": renamed(Median, "NanmedianBackward0")}
+
+
+def _median_all(name, input, position):
+    if input.numel() == 0:
+        from .creation import tensor
+        return tensor(float("nan"), dtype=input.dtype, device=input.device)
+    flat = _T()._make(input._data.reshape(-1))
+    value = _select(name, "MedianBackward1", flat, 0, False, position).values._data
+    return _MEDIAN_ALL[name].apply(input, value)
 
 
 @torch_api()
 def median(input, dim=None, keepdim=False):
     if dim is None:
-        if input.numel() == 0:
-            from .creation import tensor
-            return tensor(float("nan"), dtype=input.dtype, device=input.device)
-        flat = input._data.reshape(-1)
-        position = array_module(flat).argsort(flat, kind="stable")[(flat.size - 1) // 2]
-        return _VALUES_AT["MedianBackward0"].apply(input, None, position, False)
-    n = input.shape[input._dim(dim)] if input.dim() else 1
-    return _kth("median", "MedianBackward1", input, (n - 1) // 2, dim, keepdim)
+        return _median_all("median", input, _median_position)
+    return _select("median", "MedianBackward1", input, dim, keepdim, _median_position)
 
 
 @torch_api()
 def nanmedian(input, dim=None, keepdim=False):
-    return median(input, dim, keepdim) if dim is not None else median(input[~input.isnan()])
+    if dim is None:
+        return _median_all("nanmedian", input, _nanmedian_position)
+    return _select("nanmedian", "NanmedianBackward1", input, dim, keepdim, _nanmedian_position)
 
 
 @torch_api()
@@ -521,39 +670,94 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     n = input.shape[input._dim(dim)] if input.dim() else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
-    return _kth("kthvalue", "KthvalueBackward0", input, k - 1, dim, keepdim)
+    return _select("kthvalue", "KthvalueBackward0", input, dim, keepdim, lambda xp, n, nan_count: k - 1)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
+    """torch's quantile_compute: sort (NaN last), a rank per quantile, values interpolated between the
+    two neighbouring order statistics; composed of ember ops, so it is differentiable as torch's."""
+    from .creation import tensor
+    from .elementwise import where
+    if not input.is_floating_point():
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    q_t = q if isinstance(q, _T()) else tensor(q, dtype=input.dtype, device=input.device)
+    if q_t.dim() > 1:
+        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+    if q_t.dtype is not input.dtype:
+        raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
+                           f"Got {interpolation}")
+    if input.numel() == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    qs = q_t.detach().reshape(-1)
+    if isinstance(q, (int, float)) and not 0 <= q <= 1:
+        raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
+    if bool(((qs < 0) | (qs > 1)).any()):
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    if dim is None:
+        ordered = input.reshape(-1).sort().values
+        out_shape = (1,) * input.dim() if keepdim else ()
+    else:
+        d = input._dim(dim) if input.dim() else _zero_d_dim(input, dim)
+        ordered = (input.movedim(d, -1) if input.dim() else input.reshape(1)).sort().values
+        out_shape = tuple(1 if i == d and keepdim else n for i, n in enumerate(input.shape)
+                          if i != d or keepdim)
+    last = ordered.shape[-1] - 1
+    nan = ordered.detach().isnan()
+    if ignore_nan:      # all NaN: rank 0, so the quantile is NaN
+        ranks = (qs * (nan.logical_not().sum(-1, keepdim=True) - 1).to(input.dtype)).clamp(min=0)
+    else:               # any NaN: the last rank, which holds a NaN
+        ranks = where(nan.any(-1, keepdim=True), float(last), qs * last)
+    if interpolation in ("lower", "higher", "nearest"):
+        ranks = {"lower": ranks.floor, "higher": ranks.ceil, "nearest": ranks.round}[interpolation]()
+    below = ranks.long()
+    values = ordered.gather(-1, below)
+    if interpolation in ("linear", "midpoint"):
+        weights = ranks - below.to(ranks.dtype) if interpolation == "linear" else ranks * 0 + 0.5
+        values = values.lerp(ordered.gather(-1, ranks.ceil().long()), weights)
+    values = values.movedim(-1, 0).reshape((qs.shape[0],) + out_shape)
+    return values.squeeze(0) if q_t.dim() == 0 else values
 
 
 @torch_api()
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
-    arr = input._data
-    xp = array_module(arr)
-    qs = q._data if isinstance(q, _T()) else np.asarray(q) if isinstance(q, (list, tuple)) else q
-    return _T()._make(xp.asarray(xp.quantile(arr, qs, axis=dim, keepdims=keepdim, method=interpolation))
-                      .astype(arr.dtype, copy=False))
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
+
+
+@torch_api()
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
 
 
 @torch_api()
 def mode(input, dim=-1, keepdim=False):
     from .index import gather
-    d = input._dim(dim) if input.dim() else 0
-    xp = array_module(input._data)
-    arr = xp.moveaxis(input._data if input.dim() else input._data.reshape(1), d, -1)
+    d = input._dim(dim) if input.dim() else _zero_d_dim(input, dim)
+    src = input if input.dim() else input.reshape(1)
+    if src.shape[d] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    xp = array_module(src._data)
+    arr = xp.moveaxis(src._data, d, -1)
     flat = arr.reshape(-1, arr.shape[-1])
     rows, n = flat.shape
-    # all rows at once: in each sorted row the longest run of equal values (the first, i.e. the smallest
-    # value, among equally long ones) is the mode; its index is its last occurrence in the row
-    ordered = xp.sort(flat, axis=1)
+    # torch's CPU mode, all rows at once: in each row sorted stably (NaN last), the longest run of equal
+    # values (the first, i.e. the smallest value, among equally long ones; NaN never equals itself, so
+    # each NaN is a run of one) is the mode, and its index is that of the run's last element
+    order = xp.argsort(flat, axis=1, kind="stable")
+    ordered = xp.take_along_axis(flat, order, axis=1)
     starts = xp.concatenate([xp.ones((rows, 1), np.bool_), ordered[:, 1:] != ordered[:, :-1]], axis=1)
     run = xp.cumsum(starts, axis=1) - 1
     lengths = xp.bincount((xp.arange(rows)[:, None] * n + run).ravel(), minlength=rows * n).reshape(rows, n)
-    first = xp.argmax(run == xp.argmax(lengths, axis=1)[:, None], axis=1)
-    value = xp.take_along_axis(ordered, first[:, None], axis=1)
-    idxs = n - 1 - xp.argmax((flat == value)[:, ::-1], axis=1)
+    best = xp.argmax(lengths, axis=1)[:, None]
+    last = xp.argmax(run == best, axis=1)[:, None] + xp.take_along_axis(lengths, best, axis=1) - 1
+    idxs = xp.take_along_axis(order, last, axis=1)
     idx = _T()._make(xp.expand_dims(idxs.reshape(arr.shape[:-1]).astype(np.int64), d))
-    src = input if input.dim() else input.reshape(1)
     values = gather(src, d, idx)
-    if not keepdim:
+    if not keepdim or not input.dim():
         values, idx = values.squeeze(d), idx.squeeze(d)
     return values_indices["mode"](values, idx)
 
@@ -562,7 +766,9 @@ class Cumsum(Op):
     @staticmethod
     def forward(ctx, x, dim, np_dtype):
         ctx.dim = dim
-        return array_module(x).cumsum(x, axis=dim, dtype=np_dtype)
+        acc = _scan_dtype(x, np_dtype)
+        y = array_module(x).cumsum(x, axis=dim, dtype=acc)
+        return y if np_dtype is not None or acc is None else y.astype(x.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -582,7 +788,10 @@ class Cumprod(Op):
     @staticmethod
     def forward(ctx, x, dim, np_dtype):
         ctx.dim = dim
-        y = array_module(x).cumprod(x, axis=dim, dtype=np_dtype)
+        acc = _scan_dtype(x, np_dtype)
+        y = array_module(x).cumprod(x, axis=dim, dtype=acc)
+        if np_dtype is None and acc is not None:
+            y = y.astype(x.dtype)
         ctx.save_for_backward(x, y)
         return y
 
@@ -623,7 +832,10 @@ def _cum_extreme(name, kernel):
         xp = array_module(arr)
         vals = accumulate(kernel, arr, d)
         pos = xp.broadcast_to(xp.arange(arr.shape[d]).reshape([-1] + [1] * (arr.ndim - d - 1)), arr.shape)
-        hit = xp.where(arr == vals, pos, -1)
+        # as torch's kernel: the index moves to an element equal to the running extreme, or to a NaN,
+        # which (maximum propagating it) is the running value from there on
+        reached = (arr == vals) | xp.isnan(arr) if _dtype.is_float_array(arr) else arr == vals
+        hit = xp.where(reached, pos, -1)
         idx = accumulate("maximum", hit, d).astype(np.int64)
         idx_t = _T()._make(idx)
         return values_indices[name](gather(input, d, idx_t), idx_t)
@@ -640,10 +852,11 @@ class LogSumExp(Op):
     def forward(ctx, x, dims, keepdim):
         xp = array_module(x)
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        m = x.max(axis=dims, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, x.dtype)
+        w = widened(x)
+        m = w.max(axis=dims, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, w.dtype)
         m = xp.where(xp.isfinite(m), m, 0)
         with np.errstate(all="ignore"):
-            y = xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True)) + m
+            y = (xp.log(xp.exp(w - m).sum(axis=dims, keepdims=True)) + m).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, y)
         return y if keepdim else y.squeeze(axis=dims) if dims is not None else y.reshape(())
 
@@ -667,9 +880,10 @@ class Softmax(Op):
     def forward(ctx, x, dim):
         xp = array_module(x)
         ctx.dim = dim
+        w = widened(x)
         with np.errstate(all="ignore"):
-            e = xp.exp(x - x.max(axis=dim, keepdims=True)) if x.size else x.copy()
-            y = e / e.sum(axis=dim, keepdims=True)
+            e = xp.exp(w - w.max(axis=dim, keepdims=True)) if x.size else x.copy()
+            y = (e / e.sum(axis=dim, keepdims=True)).astype(x.dtype, copy=False)
         ctx.save_for_backward(y)
         return y
 
@@ -688,9 +902,10 @@ class LogSoftmax(Op):
     def forward(ctx, x, dim):
         xp = array_module(x)
         ctx.dim = dim
+        w = widened(x)
         with np.errstate(all="ignore"):
-            shifted = x - x.max(axis=dim, keepdims=True) if x.size else x.copy()
-            y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+            shifted = w - w.max(axis=dim, keepdims=True) if x.size else x.copy()
+            y = (shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))).astype(x.dtype, copy=False)
         ctx.save_for_backward(y)
         return y
 
@@ -709,21 +924,23 @@ def _softmax_dim(input, dim, name):
     return input._dim(dim) if input.dim() else 0
 
 
-@torch_api()
-def softmax(input, dim=None, dtype=None, _stacklevel=3):
+def _softmax_input(name, input, dim, dtype):
     (input,) = full_precision_on_cuda(input)
     if dtype is not None:
         input = input.to(dtype)
-    elif not input.is_floating_point():
-        input = input.to(_dtype.get_default_dtype())
-    return Softmax.apply(input, _softmax_dim(input, dim, "softmax"))
+    d = _softmax_dim(input, dim, name)
+    if not input.is_floating_point():
+        kernel = f"{name}_lastdim_kernel_impl" if d == builtins.max(input.dim() - 1, 0) else f"{name}_kernel_impl"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(input.dtype)}' "
+                                  f"({name} of an integer tensor: pass dtype=torch.float32)")
+    return input, d
+
+
+@torch_api()
+def softmax(input, dim=None, dtype=None, _stacklevel=3):
+    return Softmax.apply(*_softmax_input("softmax", input, dim, dtype))
 
 
 @torch_api()
 def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
-    (input,) = full_precision_on_cuda(input)
-    if dtype is not None:
-        input = input.to(dtype)
-    elif not input.is_floating_point():
-        input = input.to(_dtype.get_default_dtype())
-    return LogSoftmax.apply(input, _softmax_dim(input, dim, "log_softmax"))
+    return LogSoftmax.apply(*_softmax_input("log_softmax", input, dim, dtype))

@@ -10,8 +10,11 @@ GRU and Elman cells write each forward step once for both array and Tensor math 
 The LSTM step is the Tensor reference only: on arrays the LSTM runs its own kernel (`_lstm_forward`,
 `_lstm_backward`), because at benchmark sizes NumPy's per-call cost is as large as the arithmetic.
 """
+import collections
+
 import numpy as np
 
+from .. import _kernels
 from .._backend import array_module, matmul
 from .._tensor import Tensor
 from ..autograd.function import Op
@@ -96,16 +99,20 @@ def _lstm_forward(pre, h0, c0, w_hh, reverse):
     h_prev, h_next = (hs[1:], hs[:-1]) if reverse else (hs[:-1], hs[1:])
     c_prev, c_next = (cs[1:], cs[:-1]) if reverse else (cs[:-1], cs[1:])
     recurrent, product = xp.empty((batch, 4 * size), pre.dtype), xp.empty((batch, size), pre.dtype)
+    kernels = _kernels.for_arrays(pre, h0, c0, w_hh)
     for t in range(length - 1, -1, -1) if reverse else range(length):
         gate = gates[t]
         gate += xp.matmul(h_prev[t], w_t, out=recurrent)
         xp.tanh(gate, out=gate)
-        gate *= scale
-        gate += shift
-        i, f, g, o = gate[:, :size], gate[:, size:2 * size], gate[:, 2 * size:3 * size], gate[:, 3 * size:]
-        c = xp.multiply(f, c_prev[t], out=c_next[t])
-        c += xp.multiply(i, g, out=product)
-        xp.multiply(o, xp.tanh(c, out=tanh_c[t]), out=h_next[t])
+        if kernels is not None:      # the arithmetic below in one pass instead of five NumPy calls
+            kernels.lstm_cell_forward(gate, scale[0], shift[0], c_prev[t], c_next[t])
+        else:
+            gate *= scale
+            gate += shift
+            i, f, g = gate[:, :size], gate[:, size:2 * size], gate[:, 2 * size:3 * size]
+            c = xp.multiply(f, c_prev[t], out=c_next[t])
+            c += xp.multiply(i, g, out=product)
+        xp.multiply(gate[:, 3 * size:], xp.tanh(c_next[t], out=tanh_c[t]), out=h_next[t])
     return h_next, c_next[0 if reverse else -1], (gates, tanh_c, h_prev, c_prev)
 
 
@@ -133,12 +140,18 @@ def _lstm_backward(g_out, dc, saved, w_hh, reverse):
     dh, product = xp.empty((batch, size), gates.dtype), xp.empty((batch, size), gates.dtype)
     recurrent = xp.zeros((batch, size), gates.dtype)
     d_pre_ifg = d_pre.reshape(length, batch, 4, size)[:, :, :3]
+    kernels = _kernels.for_arrays(g_out, gates, w_hh)
+    if kernels is not None:
+        g_out = xp.ascontiguousarray(g_out)
     for t in range(length) if reverse else range(length - 1, -1, -1):
-        xp.add(g_out[t], recurrent, out=dh)
-        dc += xp.multiply(dh, dc_dh[t], out=product)
-        d_pre_ifg[t] *= dc[:, None, :]
-        d_pre[t, :, 3 * size:] *= dh
-        dc *= f[t]
+        if kernels is not None:      # the arithmetic below in one pass instead of five NumPy calls
+            kernels.lstm_cell_backward(g_out[t], recurrent, dc_dh[t], gates[t], d_pre[t], dc)
+        else:
+            xp.add(g_out[t], recurrent, out=dh)
+            dc += xp.multiply(dh, dc_dh[t], out=product)
+            d_pre_ifg[t] *= dc[:, None, :]
+            d_pre[t, :, 3 * size:] *= dh
+            dc *= f[t]
         xp.matmul(d_pre[t], w_hh, out=recurrent)
     return d_pre, recurrent, dc, h_prev
 
@@ -218,20 +231,62 @@ def _run_arrays(mode, pre, h0, w_hh, b_hh, reverse):
     hs[length if reverse else 0] = h0
     h_prev, h_next = (hs[1:], hs[:-1]) if reverse else (hs[:-1], hs[1:])
     w_hh_t = _ArrayMath.transpose(w_hh)
+    kernels = _kernels.for_arrays(pre, h0, w_hh, b_hh) if mode == "GRU" else None
+    if kernels is not None:
+        return h_next, h_prev, _gru_kernel_forward(kernels, pre, h_prev, h_next, w_hh_t, b_hh, reverse)
     caches = [None] * length
     for t in range(length - 1, -1, -1) if reverse else range(length):
         h_next[t], _, caches[t] = step(_ArrayMath, pre[t], h_prev[t], None, w_hh_t, b_hh)
     return h_next, h_prev, caches
 
 
-def _run_arrays_back(mode, g_out, caches, h_prev, w, reverse):
-    """BPTT for `_run_arrays`: (d_pre, d_h0, d_hh) with d_hh the gradient at W_hh h (d_pre but for GRU)."""
+class _GruSteps(collections.namedtuple("_GruSteps", "rz n hn")):
+    """The GRU caches of every step, stacked (T, B, *): what the compiled kernels keep instead of a list."""
+
+
+def _gru_kernel_forward(kernels, pre, h_prev, h_next, w_hh_t, b_hh, reverse):
+    """_gru_step's arithmetic, the same bits: a GEMM, three kernels and NumPy's exp and tanh a step (against
+    fourteen NumPy calls)."""
+    length, batch, size = h_prev.shape
+    steps = _GruSteps(np.empty((length, batch, 2 * size), pre.dtype), np.empty((length, batch, size), pre.dtype),
+                      np.empty((length, batch, size), pre.dtype))
+    hh = np.empty((batch, 3 * size), pre.dtype)
+    pre = np.ascontiguousarray(pre)
+    bias = b_hh if b_hh is not None else np.empty(0, pre.dtype)
+    for t in range(length - 1, -1, -1) if reverse else range(length):
+        np.matmul(h_prev[t], w_hh_t, out=hh)
+        kernels.gru_gates(pre[t], hh, bias, b_hh is not None, steps.rz[t], steps.hn[t])
+        np.exp(steps.rz[t], out=steps.rz[t])
+        kernels.gru_candidate(pre[t], steps.hn[t], steps.rz[t], steps.n[t])
+        np.tanh(steps.n[t], out=steps.n[t])
+        kernels.gru_output(steps.n[t], steps.rz[t], h_prev[t], h_next[t])
+    return steps
+
+
+def _run_arrays_back(mode, g_out, saved, w, reverse):
+    """BPTT for `_run_arrays` (saved: its results): (d_pre, d_h0, d_hh), d_hh the gradient at W_hh h (d_pre but
+    for GRU)."""
+    out, h_prev, caches = saved
     xp = array_module(g_out)
-    step_back = CELLS[mode][1]
     d_pre = xp.empty(g_out.shape[:2] + (w.shape[0],), g_out.dtype)
     d_hh_all = d_pre if mode != "GRU" else xp.empty_like(d_pre)
+    order = range(len(h_prev)) if reverse else range(len(h_prev) - 1, -1, -1)
+    kernels = _kernels.for_arrays(g_out, out, w)
+    if kernels is not None and (mode != "GRU" or isinstance(caches, _GruSteps)):
+        # the step_back functions' arithmetic, the same bits, in one kernel between the GEMMs
+        g_out = np.ascontiguousarray(g_out)
+        recurrent, direct = np.zeros_like(h_prev[0]), np.zeros_like(h_prev[0])
+        for t in order:
+            if mode == "GRU":
+                kernels.gru_step_back(g_out[t], direct, recurrent, caches.rz[t], caches.n[t], caches.hn[t], h_prev[t],
+                                      d_pre[t], d_hh_all[t])
+            else:
+                kernels.rnn_step_back(g_out[t], recurrent, out[t], mode == "RNN_RELU", d_pre[t])
+            np.matmul(d_hh_all[t], w, out=recurrent)
+        return d_pre, direct + recurrent if mode == "GRU" else recurrent, d_hh_all
+    step_back = CELLS[mode][1]
     dh = xp.zeros_like(h_prev[0])
-    for t in range(len(caches)) if reverse else range(len(caches) - 1, -1, -1):
+    for t in order:
         dh = dh + g_out[t]
         d_pre[t], d_hh, dh_direct, _ = step_back(dh, None, caches[t], h_prev[t], None)
         if d_hh_all is not d_pre:
@@ -278,9 +333,8 @@ class Recurrence(Op):
             d_pre, dh, dc, h_prev = _lstm_backward(grad_out._data, dc, ctx.arrays, w_hh._data, ctx.reverse)
             d_hh = d_pre
         else:
-            _, h_prev, caches = ctx.arrays
-            d_pre, dh, d_hh = _run_arrays_back(ctx.mode, grad_out._data, caches, h_prev, w_hh._data,
-                                               ctx.reverse)
+            h_prev = ctx.arrays[1]
+            d_pre, dh, d_hh = _run_arrays_back(ctx.mode, grad_out._data, ctx.arrays, w_hh._data, ctx.reverse)
             dc = None
         flat = d_hh.reshape(-1, d_hh.shape[-1])
         grad_w = matmul(flat.T, h_prev.reshape(-1, h_prev.shape[-1])) if ctx.needs_input_grad[3] else None

@@ -3,7 +3,8 @@ import math
 
 import numpy as np
 
-from .._backend import array_module, diagonal_view, memory_layout, to_host
+from .. import _dtype
+from .._backend import array_module, diagonal_view, memory_layout, storage_strided, strided_view, to_host
 from ..autograd.function import Op, renamed
 from ..autograd.grad_mode import state
 from ..autograd.graph import sum_to_shape
@@ -80,7 +81,6 @@ class Reshape(Op):
 @torch_api(function=False)
 def view(self, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
-        from .. import _dtype
         dt = _dtype.as_dtype(shape[0])
         if dt.itemsize != self._data.itemsize:
             raise RuntimeError("view(dtype) with a different element size is not supported by ember")
@@ -243,12 +243,13 @@ def _expanded_strides(x, shape):
 def expand(self, *sizes):
     sizes = _sizes(sizes)
     if len(sizes) < self.dim():
-        raise RuntimeError(f"expand(torch.FloatTensor{{{list(self.shape)}}}, size={list(sizes)}): the number of "
+        raise RuntimeError(f"expand(torch.{_dtype.scalar_type_name(self.dtype)}Tensor{{{list(self.shape)}}}, "
+                           f"size={list(sizes)}): the number of "
                            f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
                            f"in the tensor ({self.dim()})")
     lead = len(sizes) - self.dim()
     shape = list(sizes)
-    for i, s in enumerate(self.shape):
+    for i, s in reversed(tuple(enumerate(self.shape))):      # torch reports the last mismatch
         want = sizes[lead + i]
         if want == -1:
             shape[lead + i] = s
@@ -513,11 +514,21 @@ class Cat(Op):
         return split(g, ctx.sizes, ctx.dim)
 
 
+def _tensor_sequence(op, tensors):
+    """torch's argument check for a tuple of Tensors (a lone Tensor would iterate into its rows)."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    return list(tensors)
+
+
 @torch_api(aliases=("concat", "concatenate"), method=False)
 def cat(tensors, dim=0):
     from .elementwise import _cast
-    from .. import _dtype
-    tensors = [t for t in tensors]
+    tensors = _tensor_sequence("cat", tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
     # legacy behaviour kept by torch: 1-d empty tensors are skipped
@@ -534,13 +545,13 @@ def cat(tensors, dim=0):
             raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                f"{list(ref.shape)} but got size {list(t.shape)} for tensor number {i} in the list "
                                f"(torch.cat along dim {d})")
-    dt = _dtype.result_type(*live)
+    dt = _dtype.result_type(*tensors)     # the skipped empties take part in the promotion, as in torch
     return Cat.apply(*[_cast(t, dt) for t in live], dim=d)
 
 
 @torch_api(method=False)
 def stack(tensors, dim=0):
-    tensors = list(tensors)
+    tensors = _tensor_sequence("stack", tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors):
@@ -549,7 +560,6 @@ def stack(tensors, dim=0):
                                f"entry 0 and {list(t.shape)} at entry {i}")
     d = tensors[0]._dim(dim, tensors[0].dim() + 1)
     from .elementwise import _cast
-    from .. import _dtype
     dt = _dtype.result_type(*tensors)
     return Stack.apply(*[_cast(t, dt) for t in tensors], dim=d)
 
@@ -627,7 +637,10 @@ def repeat_interleave(input, repeats, dim=None):
     d = input._dim(dim)
     n = input.shape[d]
     # the output's size depends on the repeats: they are read on the host, as torch does
-    reps = np.broadcast_to(np.asarray(to_host(repeats._data) if isinstance(repeats, _T()) else repeats), (n,))
+    reps = np.asarray(to_host(repeats._data) if isinstance(repeats, _T()) else repeats)
+    if reps.size and reps.min() < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    reps = np.broadcast_to(reps, (n,))
     idx = make(np.repeat(np.arange(n), reps), device=input.device)
     return index_select(input, d, idx)
 
@@ -644,9 +657,19 @@ class Flip(Op):
 
 
 @torch_api()
-def flip(input, *dims):
-    dims = _sizes(dims)
-    return Flip.apply(input, tuple(input._dim(d) for d in dims))
+def flip(input, *sizes, dims=None):
+    """torch.flip(x, dims) / x.flip(*dims) (dims also as a keyword, as torch)."""
+    if dims is None:
+        dims = _sizes(sizes)
+    elif sizes:
+        raise TypeError("flip() received an invalid combination of arguments: dims given twice")
+    else:
+        dims = _sizes((dims,))
+    dims = tuple(input._dim(d) for d in dims)
+    for d in dims:
+        if dims.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return Flip.apply(input, dims)
 
 
 @torch_api()
@@ -677,6 +700,12 @@ def roll(input, shifts, dims=None):
         shifts = tuple(shifts)
     if isinstance(dims, list):
         dims = tuple(dims)
+    n_shifts = len(shifts) if isinstance(shifts, tuple) else 1
+    n_dims = 0 if dims is None else len(dims) if isinstance(dims, tuple) else 1
+    if n_shifts != n_dims and not (dims is None and n_shifts == 1):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {n_shifts}, dims:{n_dims}")
+    if dims is not None:
+        dims = tuple(input._dim(d) for d in dims) if isinstance(dims, tuple) else input._dim(dims)
     return Roll.apply(input, shifts, dims)
 
 
@@ -738,20 +767,20 @@ class AsStrided(Op):
         return strided_view_backward(g, ctx.in_shape, ctx.layouts), None
 
 
-def _strided(arr, shape, strides):
-    """A writeable view of arr's memory with element strides (CuPy's as_strided takes no writeable flag)."""
-    item = arr.itemsize
-    strides = tuple(s * item for s in strides)
-    xp = array_module(arr)
-    if xp is np:
-        return np.lib.stride_tricks.as_strided(arr, shape, strides, writeable=arr.flags.writeable)
-    return xp.lib.stride_tricks.as_strided(arr, shape, strides)
-
-
 @torch_api()
-def as_strided(input, size, stride, storage_offset=0):
-    base = input._data if not storage_offset else input._data.reshape(-1)[storage_offset:]
-    return AsStrided.apply(input, _strided(base, tuple(size), tuple(stride)))
+def as_strided(input, size, stride, storage_offset=None):
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: as_strided got size {list(size)} and stride "
+                           f"{list(stride)}")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}")
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and strides={list(stride)}")
+    offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    return AsStrided.apply(input, storage_strided(input._data, size, stride, offset))
 
 
 @torch_api(function=False)
@@ -769,7 +798,8 @@ def unfold(self, dimension, size, step):
     window_strides = tuple(strides[:d]) + (strides[d] * step,) + tuple(strides[d + 1:]) + (strides[d],)
     if not arr.ndim:        # a 0-d tensor unfolds to its one window, of one element
         window, window_strides = (size,), (1,)
-    return named(AsStrided.apply(self, _strided(self._data, window, window_strides)), "UnfoldBackward0")
+    view = strided_view(arr, window, tuple(st * arr.itemsize for st in window_strides))
+    return named(AsStrided.apply(self, view), "UnfoldBackward0")
 
 
 @torch_api(method=False)

@@ -39,7 +39,7 @@ class ASGD(Optimizer):
                 p._data *= 1 - lambd * eta_value
                 K.add_(p._data, g, -eta_value)
                 if float(mu._data) != 1:
-                    ax += (p._data - ax) * mu._data
+                    ax += (p._data - ax) * float(mu._data)      # mu is a host scalar, as torch keeps it
                 else:
                     ax[...] = p._data
                 step = float(step_t._data)

@@ -2,7 +2,6 @@
 views rewrite their base's history (CopySlices), stale views take the base's history again, version
 counters catch saved tensors that were overwritten, and overlapping writes are refused where torch
 refuses them."""
-import numpy as np
 import pytest
 
 import ember
@@ -283,3 +282,29 @@ def test_views_returned_together_refuse_in_place_writes_as_torch(parts):
         return (b,)
     _both(program)
     _both(without_grad)
+
+
+@pytest.mark.parametrize("args", ["(2,), (1,)", "(2,), (1,), 0", "(4,), (2,)", "(2,), (-1,)", "(2,), (1,), -1",
+                                  "(2, 2), (1, 1)", "(3,), (0,)", "(0, 5), (9, 9), 3"])
+def test_as_strided_addresses_the_storage_and_refuses_to_reach_outside_it(args):
+    def program(T):
+        x = T.arange(6.0)
+        v = eval(f"x[2:].as_strided({args})", {"x": x})
+        v2 = eval(f"T.as_strided(x.view(2, 3).t(), {args})", {"x": x, "T": T})
+        return v, v.stride(), v.storage_offset(), v2
+    _both(program)
+
+
+def test_views_returned_together_refuse_to_follow_a_written_base():
+    def program(T, grad_mode_on_use=True):
+        x = T.ones(4, requires_grad=True)
+        b = x * 1
+        parts = b.split(2)
+        with T.no_grad():
+            b.add_(1)
+        with T.set_grad_enabled(grad_mode_on_use):
+            used = parts[1] * 2
+        return used, parts[1].requires_grad
+    _both(program)
+    _both(lambda T: program(T, False))
+    _both(lambda T: (lambda z, q: (z.add_(1), q[0].grad_fn)[1:])(*(lambda z: (z, z.split(2)))(T.zeros(4))))

@@ -3,7 +3,6 @@ view/reshape, unfold, narrow, expand, unsqueeze) of a tensor in the graph, an in
 (or on the base, after the views were taken), then backward through the base and every view. Values,
 gradients, the base's grad_fn name, and errors must be torch's."""
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import ember

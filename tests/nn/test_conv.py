@@ -9,6 +9,8 @@ from ember.autograd import gradcheck, gradgradcheck
 import oracle
 from oracle import check, on_devices, torch
 
+pytestmark = pytest.mark.usefixtures("kernel_path")   # NumPy and compiled kernels (conftest)
+
 F = lambda T: T.nn.functional  # noqa: E731
 SUM_TOL = dict(atol=1e-5, rtol=1e-5)     # outputs and grads are sums of many float32 terms
 

@@ -5,7 +5,6 @@ and its return value; every Module method has torch 2.13's signature."""
 import inspect
 import warnings
 
-import numpy as np
 import pytest
 
 import ember

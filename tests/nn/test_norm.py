@@ -9,6 +9,8 @@ import ember
 from ember.autograd import gradcheck, gradgradcheck
 from oracle import assert_close, check, on_devices, torch
 
+pytestmark = pytest.mark.usefixtures("kernel_path")   # NumPy and compiled kernels (conftest)
+
 
 def F(T):
     return T.nn.functional

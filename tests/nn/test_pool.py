@@ -6,6 +6,8 @@ import ember
 from ember.autograd import gradcheck, gradgradcheck
 from oracle import check, on_devices, torch
 
+pytestmark = pytest.mark.usefixtures("kernel_path")   # NumPy and compiled kernels (conftest)
+
 F = lambda T: T.nn.functional  # noqa: E731
 
 

@@ -12,6 +12,8 @@ from ember.ops.rnn import Recurrence
 import oracle
 from oracle import assert_close, assert_on, on_devices, torch
 
+pytestmark = pytest.mark.usefixtures("kernel_path")   # NumPy and compiled kernels (conftest)
+
 
 def _rand(*shape, seed=0, dtype=np.float32):
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)

@@ -11,7 +11,9 @@ from op_table import ROWS
 # mode picks among tied values: perturbing one of the ties changes which value wins, so it has no
 # derivative for finite differences to check
 NOT_SMOOTH = {"mode", "mode-dim0"}
-CHECKED = [r for r in ROWS if r[0] not in NOT_SMOOTH]
+# a float64 -> float32/float16 (complex64) round trip: finite differences see the rounding, not the derivative
+LOSSY = {"float", "half", "cfloat"}
+CHECKED = [r for r in ROWS if r[0] not in NOT_SMOOTH | LOSSY]
 
 
 def _leaves(shapes, opts):

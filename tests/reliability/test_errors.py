@@ -450,3 +450,152 @@ def test_bad_checkpoint_names_the_file(tmp_path, damage):
 
 def test_missing_checkpoint_as_torch(tmp_path):
     raises_like_torch(lambda T: T.load(tmp_path / "nowhere.pt"), "nowhere.pt")
+
+
+# ---- torch's exception type and message start, op by op ------------------------------------------------------
+
+def raises_as_torch(fn, full_message=True):
+    """fn(T) raises in both; ember's exception is torch's type (or a subclass) and, with full_message, its
+    message starts with torch's first line (ember's own context may follow)."""
+    _, t_err = _outcome(fn, torch)
+    _, e_err = _outcome(fn, ember)
+    assert t_err is not None, "torch accepts this input: the table entry is wrong"
+    assert e_err is not None, f"ember accepts input that torch rejects with {type(t_err).__name__}: {t_err}"
+    assert isinstance(e_err, type(t_err)), f"ember raised {type(e_err).__name__}({e_err}), torch {t_err!r}"
+    if full_message:
+        first_line = str(t_err).split("\n")[0]
+        assert str(e_err).startswith(first_line), f"ember: {e_err}\ntorch: {first_line}"
+
+
+def _ones(T, *shape, dtype=None):
+    return T.ones(*shape, dtype=dtype or T.float32)
+
+
+TORCH_MESSAGES = {
+    # a non-tensor where a tensor belongs, wrong keywords
+    "exp_of_list": lambda T: T.exp([1.0]),
+    "sum_of_list": lambda T: T.sum([1.0, 2.0]),
+    "sqrt_of_str": lambda T: T.sqrt("a"),
+    "mul_of_list_and_tensor": lambda T: T.mul([1.0], _ones(T, 2)),
+    "clamp_without_bounds": lambda T: T.clamp(_ones(T, 2)),
+    "sum_with_both_keepdim_names": lambda T: T.sum(_ones(T, 2), 0, keepdims=True, keepdim=True),
+    # broadcasting
+    "add_broadcast": lambda T: _ones(T, 2, 3) + _ones(T, 2, 4),
+    "mul_broadcast": lambda T: T.mul(_ones(T, 2, 3), _ones(T, 4)),
+    "maximum_broadcast": lambda T: T.maximum(_ones(T, 2, 3), _ones(T, 4)),
+    "eq_broadcast": lambda T: _ones(T, 2, 3) == _ones(T, 4),
+    "where_broadcast": lambda T: T.where(_ones(T, 2, 3) > 0, _ones(T, 3), _ones(T, 4)),
+    "pow_broadcast": lambda T: _ones(T, 2, 3) ** _ones(T, 4),
+    "lerp_broadcast": lambda T: T.lerp(_ones(T, 2, 3), _ones(T, 4), 0.5),
+    "and_broadcast": lambda T: _ones(T, 2, 3, dtype=T.bool) & _ones(T, 4, dtype=T.bool),
+    "inplace_add_broadcast": lambda T: _ones(T, 3).add_(_ones(T, 2, 3)),
+    "mse_loss_broadcast": lambda T: T.nn.functional.mse_loss(_ones(T, 2, 3), _ones(T, 4)),
+    "normal_broadcast": lambda T: T.normal(T.zeros(2), T.ones(3)),
+    # dims out of range (NumPy's "axis 3 is out of bounds" before)
+    **{f"{op}_dim_out_of_range": (lambda T, op=op: getattr(_ones(T, 2, 3), op)(3)) for op in (
+        "sum", "mean", "softmax", "cumsum", "cumprod", "argmax", "max", "amax", "std", "var", "logsumexp", "prod",
+        "all", "any", "median", "mode", "sort", "argsort", "cummax", "flip", "squeeze", "unbind")},
+    "roll_dim_out_of_range": lambda T: _ones(T, 2, 3).roll(1, 3),
+    "unique_dim_out_of_range": lambda T: T.unique(_ones(T, 2, 2), dim=3),
+    "topk_dim_out_of_range": lambda T: _ones(T, 2, 3).topk(1, 3),
+    "quantile_dim_out_of_range": lambda T: _ones(T, 2, 3).quantile(0.5, 3),
+    # tensor() from nested sequences
+    "tensor_ragged": lambda T: T.tensor([[1, 2], [3]]),
+    "tensor_too_deep": lambda T: T.tensor([[1, [2]]]),
+    "tensor_of_str": lambda T: T.tensor(["a"]),
+    "tensor_with_none": lambda T: T.tensor([1, None]),
+    "tensor_int_requires_grad": lambda T: T.tensor([1], requires_grad=True),
+    # dtypes an op does not take
+    "bitwise_and_float": lambda T: _ones(T, 2) & _ones(T, 2),
+    "bitwise_and_int_and_float_scalar": lambda T: _ones(T, 2, dtype=T.int64) & 1.5,
+    "invert_float": lambda T: ~_ones(T, 2),
+    "softmax_int": lambda T: T.softmax(_ones(T, 2, 3, dtype=T.int64), 0),
+    "log_softmax_int_last_dim": lambda T: _ones(T, 2, 3, dtype=T.int64).log_softmax(1),
+    "bool_matmul": lambda T: _ones(T, 2, 2, dtype=T.bool) @ _ones(T, 2, 2, dtype=T.bool),
+    "bool_dot": lambda T: T.dot(_ones(T, 2, dtype=T.bool), _ones(T, 2, dtype=T.bool)),
+    "mixed_dtype_mm": lambda T: T.mm(_ones(T, 2, 2), _ones(T, 2, 2, dtype=T.float64)),
+    "mixed_dtype_dot": lambda T: _ones(T, 2) @ _ones(T, 2, dtype=T.float64),
+    "mixed_dtype_bmm": lambda T: T.bmm(_ones(T, 1, 2, 2), _ones(T, 1, 2, 2, dtype=T.float64)),
+    "hypot_int": lambda T: T.hypot(T.tensor([3, 4]), T.tensor([4, 3])),
+    "logaddexp_int": lambda T: T.logaddexp(T.tensor([1, 2]), T.tensor([1, 2])),
+    "bool_pow_bool": lambda T: T.tensor([True]) ** T.tensor([True]),
+    "python_bool_pow_bool": lambda T: True ** T.tensor([True, False]),
+    "nanmean_int": lambda T: T.tensor([1, 2]).nanmean(),
+    "std_int": lambda T: T.tensor([1, 2]).std(),
+    "norm_int": lambda T: T.tensor([1, 2]).norm(),
+    "lerp_mixed_dtypes": lambda T: T.lerp(_ones(T, 2), _ones(T, 2, dtype=T.float64), 0.5),
+    "where_int8_scalar_overflow": lambda T: T.where(T.tensor([True]), T.tensor([1], dtype=T.int8), 300),
+    "bincount_float": lambda T: T.bincount(T.tensor([1.0])),
+    "bincount_negative": lambda T: T.bincount(T.tensor([-1])),
+    "histc_int": lambda T: T.histc(T.tensor([1, 2])),
+    "randn_int_dtype": lambda T: T.randn(2, dtype=T.int64),
+    "rand_int_dtype": lambda T: T.rand(2, dtype=T.int64),
+    "randint_requires_grad": lambda T: T.randint(0, 10, (3,), requires_grad=True),
+    "cdist_half": lambda T: T.cdist(_ones(T, 2, 2, dtype=T.float16), _ones(T, 2, 2, dtype=T.float16)),
+    # values torch rejects (ember returned empty or wrapped results)
+    "arange_wrong_sign_step": lambda T: T.arange(0, 5, -1),
+    "arange_zero_step": lambda T: T.arange(0, 5, 0),
+    "arange_infinite": lambda T: T.arange(0, float("inf")),
+    "linspace_negative_steps": lambda T: T.linspace(0, 1, -1),
+    "logspace_negative_steps": lambda T: T.logspace(0, 1, -1),
+    "randperm_negative": lambda T: T.randperm(-1),
+    "roll_shifts_and_dims_mismatch": lambda T: T.roll(_ones(T, 2, 3), (1, 2), (0,)),
+    "roll_shift_tuple_without_dims": lambda T: T.roll(_ones(T, 2, 3), (1, 2)),
+    "cat_of_a_tensor": lambda T: T.cat(_ones(T, 2, 2)),
+    "stack_of_a_tensor": lambda T: T.stack(_ones(T, 2, 2)),
+    "cat_of_non_tensors": lambda T: T.cat([_ones(T, 2), [1.0]]),
+    "normal_negative_std": lambda T: T.normal(0.0, -1.0, size=(2,)),
+    "normal_negative_std_tensor": lambda T: T.normal(T.zeros(2), -T.ones(2)),
+    "normal_without_size": lambda T: T.normal(0.0, 1.0),
+    "eye_negative": lambda T: T.eye(-1),
+    "flip_repeated_dim": lambda T: _ones(T, 2, 3).flip(0, 0),
+    "repeat_interleave_negative": lambda T: _ones(T, 2).repeat_interleave(-1),
+    "outer_of_matrices": lambda T: T.outer(_ones(T, 2, 2), _ones(T, 2)),
+    "as_strided_past_the_storage": lambda T: _ones(T, 4).as_strided((4000,), (1,)),
+    "as_strided_negative_stride": lambda T: _ones(T, 4).as_strided((2,), (-1,)),
+    "as_strided_offset_past_the_storage": lambda T: _ones(T, 4).as_strided((3,), (1,), 2),
+    "cdist_negative_p": lambda T: T.cdist(_ones(T, 2, 2), _ones(T, 2, 2), p=-1),
+    "cdist_1d": lambda T: T.cdist(_ones(T, 3), _ones(T, 3)),
+    "pdist_negative_p": lambda T: T.nn.functional.pdist(_ones(T, 3, 2), p=-1),
+    "quantile_out_of_range": lambda T: _ones(T, 3).quantile(1.5),
+    "integer_floor_division_by_zero": lambda T: _ones(T, 2, dtype=T.int64) // 0,
+    "integer_remainder_by_zero": lambda T: _ones(T, 2, dtype=T.int64) % 0,
+    # layers and their functional forms
+    "conv2d_zero_stride": lambda T: T.nn.functional.conv2d(_ones(T, 1, 1, 4, 4), _ones(T, 1, 1, 2, 2), stride=0),
+    "Conv1d_zero_stride": lambda T: T.nn.Conv1d(1, 1, 2, stride=0)(_ones(T, 1, 1, 4)),
+    "conv2d_zero_dilation": lambda T: T.nn.functional.conv2d(_ones(T, 1, 1, 4, 4), _ones(T, 1, 1, 2, 2), dilation=0),
+    "conv2d_zero_groups": lambda T: T.nn.functional.conv2d(_ones(T, 1, 2, 4, 4), _ones(T, 1, 2, 2, 2), groups=0),
+    "conv2d_negative_padding": lambda T: T.nn.functional.conv2d(_ones(T, 1, 1, 4, 4), _ones(T, 1, 1, 2, 2),
+                                                                padding=-1),
+    "conv_transpose2d_zero_stride": lambda T: T.nn.functional.conv_transpose2d(_ones(T, 1, 1, 4, 4),
+                                                                              _ones(T, 1, 1, 2, 2), stride=0),
+    "BatchNorm1d_no_channels": lambda T: T.nn.BatchNorm1d(0)(_ones(T, 2, 0)),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_MESSAGES))
+def test_error_type_and_message_start_as_torch(name):
+    raises_as_torch(TORCH_MESSAGES[name])
+
+
+# the type as torch's; the wording is ember's own, which names the op and the operands (torch's is a
+# parser's generic text or names an internal kernel)
+TORCH_TYPES = {
+    "operator_with_str": lambda T: _ones(T, 2) + "a",
+    "operator_with_none": lambda T: _ones(T, 2) + None,
+    "operator_with_list": lambda T: _ones(T, 2) + [1, 2],
+    "operator_with_tuple": lambda T: _ones(T, 2) * (1, 2),
+    "zeros_float_size": lambda T: T.zeros(2.5),
+    "sum_dim_str": lambda T: _ones(T, 2).sum("a"),
+    "view_two_inferred_dims": lambda T: _ones(T, 2, 3).view(-1, -1),
+    "mm_shapes": lambda T: T.mm(_ones(T, 2, 3), _ones(T, 2, 3)),
+    "max_pool_zero_stride": lambda T: T.nn.functional.max_pool2d(_ones(T, 1, 1, 4, 4), 2, stride=0),
+    "take_out_of_range": lambda T: _ones(T, 2).take(T.tensor([5])),
+    # torch's first sentence, then ember's own list of dtypes (no complex or wide unsigned types)
+    "tensor_of_object_array": lambda T: T.tensor(np.array([1, "a"], dtype=object)),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_TYPES))
+def test_error_type_as_torch(name):
+    raises_as_torch(TORCH_TYPES[name], full_message=False)

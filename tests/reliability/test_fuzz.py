@@ -29,7 +29,8 @@ def arrays(dtype, shape):
     """Values that mix ordinary numbers with the edge values of the dtype."""
     if dtype in FLOATS:
         info = np.finfo(dtype)
-        edges = [v for v in EDGE_FLOATS if not np.isfinite(v) or abs(v) <= info.max] + [info.max, info.tiny]
+        # compared as Python floats: 1e30 <= float16's max would cast 1e30 to float16 (an overflow warning)
+        edges = [v for v in EDGE_FLOATS if not np.isfinite(v) or abs(v) <= float(info.max)] + [info.max, info.tiny]
         elements = st.one_of(st.sampled_from(edges), st.floats(-10, 10, width=32))
     elif dtype == "bool":
         elements = st.booleans()

@@ -178,3 +178,15 @@ def test_retained_graph_is_freed_once_dropped():
         assert watched() is None
     finally:
         gc.enable()
+
+
+@pytest.mark.slow
+def test_lstm_time_per_step_does_not_drift_over_5000_steps():
+    """The LSTM workload for 5,000 steps, ember and torch in turns (ember/bench/soak.py): the CPU time ember's
+    process spends per step stays flat, as does its memory, and no parameter or gradient turns subnormal.
+    Wall time is reported but not judged: on a shared machine it follows the load, for torch as much."""
+    from ember.bench import soak as bench_soak
+    rows = bench_soak.soak("lstm", steps=5000, window=250, frameworks=("ember", "torch"), threads=1)
+    assert bench_soak.drift(rows, "ember", "cpu_ms") < 1.25
+    assert bench_soak.drift(rows, "ember", "rss_mb") < 1.05
+    assert max(r["subnormal"] for r in rows if r["framework"] == "ember") == 0

@@ -141,4 +141,5 @@ model = nn.Sequential(
     nn.AdaptiveAvgPool2d(1),
     Lambda(lambda x: x.view(x.size(0), -1)),
 )
-fit(3, model, loss_func, optim.SGD(model.parameters(), lr=0.1, momentum=0.9), train_dl, valid_dl, "cnn")
+# the tutorial trains its CNN on 50,000 images; on 1,000 the loss leaves its 2.30 plateau after a few epochs
+fit(10, model, loss_func, optim.SGD(model.parameters(), lr=0.1, momentum=0.9), train_dl, valid_dl, "cnn")

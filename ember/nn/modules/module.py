@@ -651,7 +651,7 @@ class Module:
             for name, child in module._modules.items():
                 if child is not None:
                     child_prefix = prefix + name + "."
-                    load(child, {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)},
+                    load(child, {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)},  # noqa: F821
                          child_prefix)
             incompatible = _IncompatibleKeys(missing, unexpected)
             for hook in module._load_state_dict_post_hooks.values():

@@ -1,6 +1,7 @@
 """Forward+backward time of conv layers at LeNet and DCGAN sizes (batch 64), ember vs torch, 2 threads.
 
-Run: python bench/conv_micro.py   (torch is the yardstick only; ember never imports it)
+Run: PYTHONPATH=. python tools/conv_micro.py   (torch is the yardstick only; ember never imports it;
+EMBER_NO_NUMBA=1 times ember's NumPy path instead of its compiled kernels)
 """
 import os
 import time
