@@ -410,6 +410,41 @@ def test_rebinding_python_state_is_not_replayed():
     assert _replays(c) == 0 and "Python variable" in c.explain()[-1].reason
 
 
+def test_module_state_rebound_by_each_call_runs_eagerly_with_reason():
+    """d2l's hand-written batch norm assigns new moving statistics to its buffers in forward: each call has
+    new module state, so after a few calls every call runs eagerly (equal to eager), and explain() says why."""
+    from ember.examples.batchnorm_from_scratch import lenet
+
+    def make():
+        n = lenet(ember, True)
+        return n, ember.optim.SGD(n.parameters(), lr=1.0)
+    (ne, oe), (nc, oc) = _twins(make)
+    rng = np.random.default_rng(4)
+    x = ember.tensor(rng.standard_normal((4, 1, 28, 28)).astype(np.float32))
+    y = ember.tensor(rng.integers(0, 10, 4))
+    eager, compiled = _classifier_step(ne, oe, x, y), ember.compile(_classifier_step(nc, oc, x, y))
+    for _ in range(5):
+        assert eager().item() == compiled().item()
+        _assert_same_state(_state([ne, oe]), _state([nc, oc]))
+    (reason,) = compiled.explain()
+    assert "assigns a parameter or buffer" in reason.reason
+    assert _entries(compiled) == []
+    with pytest.raises(ember._dynamo.exc.Unsupported, match="assigns a parameter or buffer"):
+        strict = ember.compile(_classifier_step(nc, oc, x, y), fullgraph=True)
+        for _ in range(3):
+            strict()
+
+
+def test_lazy_module_set_up_by_the_first_call_is_replayed_after():
+    m = nn.LazyLinear(3)
+    c = ember.compile(m)
+    x = ember.ones(2, 4)
+    with ember.no_grad():
+        for _ in range(6):
+            out = c(x)
+    assert ember.equal(out, m(x)) and _replays(c) >= 2
+
+
 # --- backward after the call -------------------------------------------------------------------------------
 def test_backward_after_the_call_reaches_parameters_and_input_history():
     lin = nn.Linear(3, 2)

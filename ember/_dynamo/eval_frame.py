@@ -88,7 +88,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
         raise TypeError(f"ember.compile: recompile_limit must be a non-negative int, got {recompile_limit!r}")
     capturing = not disable and backend != "eager"
     if isinstance(model, Module):
-        return OptimizedModule(model, _Compiled(model.__call__, fullgraph, capturing, recompile_limit, model))
+        return OptimizedModule(model, _Compiled(None, fullgraph, capturing, recompile_limit, model))
     compiled = _Compiled(model, fullgraph, capturing, recompile_limit)
 
     @functools.wraps(model)
@@ -221,7 +221,7 @@ class _Compiled:
     """The state of one compiled callable: its cache of entries, one per guard set."""
 
     def __init__(self, fn, fullgraph, capturing, recompile_limit=None, module=None):
-        self.fn = fn
+        self._fn = fn
         self.fullgraph = fullgraph
         self.capturing = capturing
         self.recompile_limit = recompile_limit
@@ -229,11 +229,33 @@ class _Compiled:
         self.entries = {}
         self.warned_limit = False
         self.known = None
+        self.state_rebinds = 0      # calls that rebound their modules' parameters or buffers
+        self.reason = None          # why every call runs eagerly (a call that rebinds module state each time)
         _all_compiled.append(weakref.ref(self))
+
+    @property
+    def fn(self):
+        # a module's __call__ looked up at each call: a lazy module changes its class on its first call
+        return self._fn if self.module is None else self.module.__call__
 
     def reset(self):
         self.entries.clear()
         self.warned_limit = False
+        self.state_rebinds, self.reason = 0, None
+
+    def rebound_state(self, entry):
+        """A recorded call assigned its modules' parameters or buffers: the next call has new guards, so each
+        would record again; after a few such calls every call runs eagerly, with the reason."""
+        self.state_rebinds += 1
+        reason = ("the call assigns a parameter or buffer of a module it reaches (e.g. `self.running = new "
+                  "tensor` in forward): the module state is guarded and a replay runs no Python of the function; "
+                  "update it in place instead (`self.running.copy_(new)`)", "")
+        entry.note = reason
+        if self.state_rebinds >= 3:
+            self.reason = reason
+            self.entries = {k: e for k, e in self.entries.items() if e.program is not None}
+            if self.fullgraph:
+                raise Unsupported(reason[0] + "\n(fullgraph=True: ember.compile cannot replay this function)")
 
     def _known(self, reach, keep):
         """The modules, optimizers and tensors the call reaches (kept while those objects stay the same)."""
@@ -244,7 +266,7 @@ class _Compiled:
         return self.known[1]
 
     def __call__(self, args, kwargs):
-        if not self.capturing or seams.recorder is not None or state.anomaly:
+        if not self.capturing or seams.recorder is not None or state.anomaly or self.reason is not None:
             return self.fn(*args, **kwargs)      # inside a recording, the outer call records this one's ops
         tensors, key, keep = [], [], []
         for a in args:
@@ -276,7 +298,8 @@ class _Compiled:
         """Why calls of this function run eagerly: a list of torch's GraphCompileReason (reason, user_stack),
         one per guard set that cannot be replayed (empty when every guard set was captured)."""
         from .debugging import reasons_of
-        return reasons_of([reason for entry in self.entries.values() for reason in entry.reasons()])
+        reasons = [reason for entry in self.entries.values() for reason in entry.reasons()]
+        return reasons_of(reasons + ([self.reason] if self.reason is not None else []))
 
 
 class _Entry:
@@ -366,12 +389,17 @@ class _Entry:
             args, kwargs = _substituted(args, inner), _substituted(kwargs, inner)
         rec = Recorder([inner.get(id(t), t) for t in tensors], self.owner.fullgraph)
         before = [id(o) for o in _reachable(fn)]
+        signature = known.signature()
         capture.start(rec)
         try:
             result = fn(*args, **kwargs)
             rec.result = rec.bind_return(result)
         finally:
             capture.stop()
+        if known.signature() != signature:
+            self.program, self.recordings = None, []
+            self.owner.rebound_state(self)
+            return result
         if [id(o) for o in _reachable(fn)] != before:
             # a replay runs none of the function's Python: a call that rebinds what it reaches is not replayed
             # (a first call that sets up a cache does it once, and the next recordings are kept)
@@ -414,7 +442,7 @@ class _Entry:
         after_replay = scope.values(replayed)
         before.restore()
         result = self._record(args, kwargs, tensors, known, check=(program, live))
-        if self.reason is not None:
+        if self.reason is not None or self.program is not program:
             return result
         difference = _first_difference(after_replay, scope.values(result))
         if difference is not None:
