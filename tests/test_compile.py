@@ -49,7 +49,7 @@ def _replays(compiled):
 
 # --- bit for bit with eager -------------------------------------------------------------------------------
 @pytest.mark.parametrize("name,scale", [("tiny", 1.0), ("mlp", 0.125), ("lenet", 0.125), ("lstm", 0.125)])
-def test_workload_steps_equal_eager(name, scale):
+def test_workload_steps_equal_eager(name, scale, kernel_path):
     ember.manual_seed(0)
     eager = workloads.WORKLOADS[name](ember, scale)
     ember.manual_seed(0)
@@ -76,6 +76,24 @@ def test_dcgan_step_equal_eager():
         compiled()
         _assert_same_state(_state(_reachable(eager)), _state(_reachable(step)))
     assert _replays(compiled) >= 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(workloads.WORKLOADS))
+def test_full_size_workloads_equal_eager(name, kernel_path):
+    """The benchmark's workloads at the size bench/run.py times them."""
+    ember.manual_seed(0)
+    eager = workloads.WORKLOADS[name](ember, 1.0)
+    ember.manual_seed(0)
+    step = workloads.WORKLOADS[name](ember, 1.0)
+    compiled = ember.compile(step)
+    for i in range(6):
+        ember.manual_seed(i)
+        eager()
+        ember.manual_seed(i)
+        compiled()
+        _assert_same_state(_state(_reachable(eager)), _state(_reachable(step)))
+    assert _replays(compiled) >= 2, _entries(compiled)[0].reasons()
 
 
 def _classifier_step(model, opt, x, y, loss_fn=F.cross_entropy):
