@@ -2,7 +2,7 @@
 
 `import ember as torch` and write ordinary PyTorch code.
 """
-__version__ = "0.1.0"
+from .version import __version__  # noqa: F401 -- torch's API version, see ember/version.py
 
 from ._dtype import (dtype, float16, half, float32, float, float64, double, bfloat16, int8, int16, short,  # noqa
                      int32, int, int64, long, uint8, bool, complex64, cfloat, complex128, cdouble, get_default_dtype,
@@ -17,15 +17,18 @@ from ._tensor_str import set_printoptions, get_printoptions  # noqa: F401
 from . import autograd  # noqa: F401
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode  # noqa: F401
 from .autograd.anomaly import is_anomaly_enabled, is_anomaly_check_nan_enabled, set_anomaly_enabled  # noqa: F401
-from . import ops as _ops
+from . import ops as _ops     # registers every op family
+from . import storage as _storage, sparse as _sparse
 from .ops.creation import (Generator, default_generator, FloatTensor, DoubleTensor, HalfTensor,  # noqa: F401
-                           LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor)
+                           LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor, BFloat16Tensor)
 from .ops.dunders import install_dunders as _install_dunders
-from .ops.reduce import values_indices as _values_indices
 
+_ops.METHODS.update(_storage.METHODS)
 _ops.install_methods(Tensor)
 _install_dunders(Tensor)
+_ops.methods.install(Tensor)
 globals().update(_ops.FUNCTIONS)
+globals().update(_sparse.TORCH_FUNCTIONS)
 del _install_dunders
 
 
@@ -54,20 +57,21 @@ def is_nonzero(input):
     return input.__bool__()
 
 
-# the op families behind nn.functional (activation, conv, norm, ...) get their ember.* and Tensor
-# method surfaces now; the nn modules, optimizers and the other subpackages load on first use
-# (imported without binding their names here: ember.norm and ember.dropout are functions)
 import importlib as _importlib  # noqa: E402
-for _family in ("activation", "attention", "conv", "distance", "dropout", "linear", "loss", "norm", "pool",
-                "rnn", "sparse", "special", "other", "solvers", "complex"):
-    _importlib.import_module(".ops." + _family, __name__)
-_ops.install_methods(Tensor)
-globals().update({_k: _v for _k, _v in _ops.FUNCTIONS.items() if _k not in globals()})
-del _family
+from ._formats import (layout, memory_format, strided, sparse_coo, sparse_csr, sparse_csc, sparse_bsr,  # noqa: E402,F401
+                       sparse_bsc, jagged, contiguous_format, channels_last, channels_last_3d, preserve_format,
+                       legacy_contiguous_format)
+from .storage import UntypedStorage, TypedStorage  # noqa: E402,F401
+globals().update(_storage.LEGACY_STORAGES)
+Storage = TypedStorage      # torch.Storage: the legacy name of the typed storage
+globals().update(_importlib.import_module("._runtime", __name__).NAMES)
+from ._devices import xpu, mps, mtia  # noqa: E402,F401
+globals().update(_ops.methods.REMOVED_FUNCTIONS)
 
 _LAZY_SUBMODULES = ("nn", "optim", "utils", "distributed", "amp", "cuda", "vision", "serialization",
                     "safetensors", "accelerator", "backends", "cpu", "jit", "testing", "special", "linalg", "fft",
-                    "distributions", "return_types", "_dynamo", "compiler")
+                    "distributions", "return_types", "multiprocessing", "hub", "version", "signal", "random",
+                    "functional", "func", "_dynamo", "compiler")
 _LAZY_NAMES = {  # name -> (module, attribute)
     "autocast": ("amp", "autocast"),
     "save": ("serialization", "save"), "load": ("serialization", "load"),
@@ -75,6 +79,7 @@ _LAZY_NAMES = {  # name -> (module, attribute)
     "summary": ("_summary", "summary"),
     "compile": ("_dynamo.eval_frame", "compile"),
     "finfo": ("_typeinfo", "finfo"), "iinfo": ("_typeinfo", "iinfo"),
+    "GradScaler": ("amp", "GradScaler"), "vmap": ("func", "vmap"), "fork": ("jit", "fork"), "wait": ("jit", "wait"),
     **{name: ("_settings", name) for name in (
         "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
         "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
@@ -93,15 +98,23 @@ def __getattr__(name):
     """Subpackages and their names import on first use, keeping `import ember` fast."""
     if name in _LAZY_SUBMODULES:
         return _importlib.import_module("." + name, __name__)
-    if name in ("complex32", "chalf"):
-        raise NotImplementedError(f"ember.{name}: ember has no half-precision complex dtype (torch.complex32); use "
-                                  "ember.complex64")
+    if name == "torch_version":     # torch.torch_version holds TorchVersion: ember.version does
+        return _importlib.import_module(".version", __name__)
+    if name in _not_implemented.TORCH_MODULES:
+        module = globals()[name] = _not_implemented.missing_module(name)
+        return module
+    if name in _not_implemented.TORCH_VALUES:
+        _not_implemented.refuse_value(name)
     if name in _LAZY_NAMES:
         module, attr = _LAZY_NAMES[name]
         value = getattr(_importlib.import_module("." + module, __name__), attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+
+_not_implemented = _importlib.import_module("._not_implemented", __name__)
+_not_implemented.install(Tensor, globals(), set(_LAZY_SUBMODULES) | set(_LAZY_NAMES))
 
 
 def __dir__():

@@ -155,10 +155,10 @@ COMMANDS = {  # name -> (handler, one line of help)
 
 
 def _top_parser():
-    from ember import __version__
+    from ember.version import ember_version, torch_api_version
     p = OneLineParser(prog="ember", description="ember: PyTorch-compatible deep learning on NumPy",
                       epilog="Run `ember COMMAND --help` for a command's flags.")
-    p.add_argument("--version", action="version", version=f"ember {__version__}")
+    p.add_argument("--version", action="version", version=f"ember {ember_version} (torch {torch_api_version} API)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, text) in COMMANDS.items():
         sub.add_parser(name, help=text, add_help=False)

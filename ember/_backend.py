@@ -143,8 +143,8 @@ _DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")      # torch's
 # --- BLAS threads --------------------------------------------------------------------------------------
 # Like torch's intra-op threads, GEMMs run on the BLAS library's threads (ember.set_num_threads; by
 # default the library's own count); OpenBLAS itself keeps tiny products on one thread. On an idle
-# machine two threads beat one from ~0.5M multiply-adds up (32x128 @ 128x512: 41 -> 24 us). On a busy
-# one OpenBLAS's spinning threads can run 4-20x slower than one, as torch's do: there call
+# machine two threads beat one from about half a million multiply-adds up. On a busy one OpenBLAS's
+# spinning threads can run several times slower than one, as torch's do: there call
 # `ember.set_num_threads(1)`.
 _blas_libraries = None           # threadpoolctl controllers for the BLAS libraries NumPy loaded
 _num_threads = None              # set by set_num_threads
@@ -498,9 +498,9 @@ def as_device(spec):
     return spec if isinstance(spec, device) else device(spec)
 
 
-def set_default_device(dev):
+def set_default_device(device):
     """torch.set_default_device: where creation functions (zeros, tensor, randn, ...) allocate by default."""
-    _default_devices[0] = CPU if dev is None else as_device(dev)
+    _default_devices[0] = CPU if device is None else as_device(device)
 
 
 def get_default_device():

@@ -184,9 +184,10 @@ def as_dtype(d):
     return from_numpy_dtype(d)
 
 
-def promote_types(a, b):
+def promote_types(type1, type2):
     """torch.promote_types: the higher category wins whole (int64 + float16 -> float16), except that a
     complex with a float keeps the wider precision (complex64 + float64 -> complex128)."""
+    a, b = type1, type2
     if a is b:
         return a
     if {a.category, b.category} == {FLOAT, COMPLEX}:

@@ -30,8 +30,8 @@ def _install_source():
         text = None
     if text:
         url = urlparse(json.loads(text).get("url", ""))
-        if url.scheme == "file":
-            return unquote(url.path)
+        if url.scheme == "file" and os.path.isfile(os.path.join(unquote(url.path), "pyproject.toml")):
+            return unquote(url.path)        # (a checkout since moved or deleted is not worth naming)
     checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if os.path.isfile(os.path.join(checkout, "pyproject.toml")):
         return checkout

@@ -2,6 +2,10 @@
 
 The math lives in ember/ops; those functions are installed as methods by `ember.ops._registry`.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from . import _dtype
@@ -10,6 +14,14 @@ from .autograd.grad_mode import state
 from .autograd import graph
 from .autograd import views as _views
 from . import autograd as _autograd      # half-initialised here: .backward is read at call time
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from ._tensor_methods import TensorMethods as _TensorMethods   # the surface ember.ops installs at import
+    from ._typing import Device, DType, Number, _bool, _int
+else:
+    _TensorMethods = object
 
 
 class Size(tuple):
@@ -31,11 +43,12 @@ class Size(tuple):
         return Size(r) if isinstance(item, slice) else r
 
 
-class Tensor:
-    # _vc: the version counter ([n]), shared by every tensor that views the same memory. _base: the tensor
-    # whose memory this one views. _view_ver (see autograd/views.py): for a view made by a view op, the
+class Tensor(_TensorMethods):
+    grad: Tensor | None
+    # _version_counter ([n]) is shared by every tensor that views the same memory. _base: the tensor
+    # whose memory this one views. _view_version (see autograd/views.py): for a view made by a view op, the
     # version at which its history last agreed with its base's (NO_GRAD_VIEW if made in no_grad mode)
-    __slots__ = ("_data", "_rg", "grad", "_grad_fn", "_output_nr", "_base", "_view_ver", "_vc", "_hooks",
+    __slots__ = ("_data", "_requires_grad", "grad", "_grad_fn", "_output_nr", "_base", "_view_version", "_version_counter", "_hooks",
                  "_acc_ref", "_post_acc_hooks", "__weakref__", "__dict__")
 
     # --- construction -------------------------------------------------------------------
@@ -55,32 +68,24 @@ class Tensor:
         self._init(data)
 
     def _init(self, data, requires_grad=False):
+        """Every field a tensor has; a new tensor starts as a leaf with its own version counter."""
         self._data = data
-        self._rg = requires_grad
+        self._requires_grad = requires_grad
         self.grad = None
         self._grad_fn = None
         self._output_nr = 0
         self._base = None
-        self._view_ver = None
-        self._vc = [0]
+        self._view_version = None
+        self._version_counter = [0]
         self._hooks = None
         self._acc_ref = None
         self._post_acc_hooks = None
 
-    @classmethod
-    def _make(cls, data, requires_grad=False):
+    @staticmethod
+    def _make(data, requires_grad=False):
+        """A Tensor around `data` (an xp array), without the legacy constructor's parsing: how ops build results."""
         t = object.__new__(Tensor)
-        t._data = data
-        t._rg = requires_grad
-        t.grad = None
-        t._grad_fn = None
-        t._output_nr = 0
-        t._base = None
-        t._view_ver = None
-        t._vc = [0]
-        t._hooks = None
-        t._acc_ref = None
-        t._post_acc_hooks = None
+        t._init(data, requires_grad)
         return t
 
     def _owned_copy(self):
@@ -88,12 +93,13 @@ class Tensor:
 
     # --- metadata -------------------------------------------------------------------------
     @property
-    def requires_grad(self):
-        if self._view_ver is not None and self._view_ver != self._vc[0]:
+    def requires_grad(self) -> _bool:
+        if self._view_version is not None and self._view_version != self._version_counter[0]:
             if getattr(self, "_multi_output_view", None) is not None:
-                return self._rg or self._base._rg       # its history cannot be taken (torch raises on grad_fn)
+                # its history cannot be taken (torch raises on grad_fn)
+                return self._requires_grad or self._base._requires_grad
             _views.sync_view(self)
-        return self._rg
+        return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value):
@@ -105,36 +111,36 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to "
                                "use a computed variable in a subgraph that doesn't require differentiation "
                                "use var_no_grad = var.detach().")
-        self._rg = value
+        self._requires_grad = value
 
     @property
-    def dtype(self):
+    def dtype(self) -> DType:
         return _dtype._BY_NP[self._data.dtype]
 
     @property
-    def shape(self):
+    def shape(self) -> Size:
         return Size(self._data.shape)
 
-    def size(self, dim=None):
+    def size(self, dim: _int | None = None) -> Any:
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[self._dim(dim)]
 
     @property
-    def ndim(self):
+    def ndim(self) -> _int:
         return self._data.ndim
 
-    def dim(self):
+    def dim(self) -> _int:
         return self._data.ndim
 
     ndimension = dim
 
-    def numel(self):
+    def numel(self) -> _int:
         return self._data.size
 
     nelement = numel
 
-    def element_size(self):
+    def element_size(self) -> _int:
         return self._data.itemsize
 
     def stride(self, dim=None):
@@ -158,14 +164,17 @@ class Tensor:
             else self._data.data.ptr
 
     def is_contiguous(self, memory_format=None):
-        return self._data.flags["C_CONTIGUOUS"]
+        from ._formats import contiguous_format, dim_order_of, has_dim_order
+        if memory_format is None or memory_format is contiguous_format:
+            return self._data.flags["C_CONTIGUOUS"]
+        return self._data.ndim in (4, 5) and has_dim_order(self._data, dim_order_of(memory_format, self._data.ndim))
 
-    def is_floating_point(self):
+    def is_floating_point(self) -> _bool:
         return _dtype.is_float_array(self._data)
 
     @property
     def grad_fn(self):
-        if self._view_ver is not None and self._view_ver != self._vc[0]:
+        if self._view_version is not None and self._view_version != self._version_counter[0]:
             _views.sync_view(self)
         return self._grad_fn
 
@@ -174,11 +183,11 @@ class Tensor:
         self._grad_fn = node
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> _bool:
         return self.grad_fn is None
 
     @property
-    def device(self):
+    def device(self) -> Device:
         return device_of(self._data)
 
     def get_device(self):
@@ -196,15 +205,20 @@ class Tensor:
 
     # devices, layouts and kinds of tensor ember does not have: always False, as torch's on a CPU tensor
     is_xpu = is_mps = is_meta = is_ipu = is_mtia = is_maia = is_vulkan = is_xla = is_mkldnn = \
-        is_sparse = is_sparse_csr = is_quantized = is_nested = property(lambda self: False)
+        is_sparse_csr = is_quantized = is_nested = property(lambda self: False)
+
+    @property
+    def is_sparse(self):
+        return "_coo" in self.__dict__       # ember.sparse: a dense-backed COO tensor
 
     @property
     def layout(self):
-        return "torch.strided"
+        from .sparse import layout_of
+        return layout_of(self)
 
     @property
     def _version(self):
-        return self._vc[0]
+        return self._version_counter[0]
 
     @property
     def data(self):
@@ -233,28 +247,29 @@ class Tensor:
         return dim + n if dim < 0 else dim
 
     # --- autograd -------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    def backward(self, gradient: Tensor | None = None, retain_graph: _bool | None = None, create_graph: _bool = False,
+                 inputs: Any = None) -> None:
         _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
-    def detach(self):
+    def detach(self) -> Tensor:
         t = Tensor._make(self._data)
-        t._vc = self._vc
+        t._version_counter = self._version_counter
         t._base = self._base
         return t
 
-    def detach_(self):
-        if self._view_ver is not None and self._base.requires_grad:
+    def detach_(self) -> Tensor:
+        if self._view_version is not None and self._base.requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
-        self._view_ver = None
-        self._rg = False
+        self._view_version = None
+        self._requires_grad = False
         return self
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: _bool = True) -> Tensor:
         self.requires_grad = requires_grad
         return self
 
-    def retain_grad(self):
+    def retain_grad(self) -> None:
         if self.grad_fn is None:
             return
         if self.grad_fn._retained is None:
@@ -267,8 +282,8 @@ class Tensor:
         fn = self.grad_fn
         return fn is not None and fn._retained is not None and self._output_nr in fn._retained
 
-    def register_hook(self, hook):
-        if not self._rg:
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
+        if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._hooks is None:
             self._hooks = []
@@ -288,8 +303,8 @@ class Tensor:
         return graph._RemovableHandle(self._post_acc_hooks, hook)
 
     # --- conversion to Python / NumPy ---------------------------------------------------------
-    def numpy(self, *, force=False):
-        if self._rg and not force:
+    def numpy(self, *, force: _bool = False) -> Any:
+        if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if array_module(self._data) is not np:
             if not force:
@@ -305,12 +320,12 @@ class Tensor:
         arr = self._data
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
-    def item(self):
+    def item(self) -> Number:
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
         return self._data.reshape(()).item() if array_module(self._data) is np else self._data.item()
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return to_host(self._data).tolist()
 
     def __float__(self):
@@ -333,12 +348,12 @@ class Tensor:
     def __complex__(self):
         return complex(self.item())
 
-    def __len__(self):
+    def __len__(self) -> _int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
@@ -359,7 +374,7 @@ class Tensor:
 
     def __reduce_ex__(self, protocol):
         device = self.device
-        return (_rebuild_tensor, (to_host(self._data), self._rg, type(self)) + (() if device.type == "cpu" else
+        return (_rebuild_tensor, (to_host(self._data), self._requires_grad, type(self)) + (() if device.type == "cpu" else
                                                                                  (device,)))
 
     def __deepcopy__(self, memo):
@@ -368,7 +383,7 @@ class Tensor:
         if self.grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
                                "deepcopy protocol at the moment.")
-        new = _rebuild_tensor(self._data.copy(), self._rg, type(self))
+        new = _rebuild_tensor(self._data.copy(), self._requires_grad, type(self))
         if self.grad is not None:
             new.grad = Tensor._make(self.grad._data.copy())
         memo[id(self)] = new
@@ -390,28 +405,28 @@ class Tensor:
                                    f"to the desired output type {_dtype.scalar_type_name(self.dtype)}")
         if src.shape != self._data.shape and src.ndim:
             _check_writable_shape(self._data.shape, src.shape)
-        track = state.enabled and (result._rg or self._tracks_inplace())
+        track = state.enabled and (result._requires_grad or self._tracks_inplace())
         if track:
             _views.check_inplace(self)
         self._write(src, expanded_ok)
         if track:
-            if self._view_ver is not None:
+            if self._view_version is not None:
                 _views.rebase(self, result)
             else:
-                self._grad_fn, self._output_nr, self._rg = result._grad_fn, result._output_nr, result._rg
+                self._grad_fn, self._output_nr, self._requires_grad = result._grad_fn, result._output_nr, result._requires_grad
         return self
 
     def _write(self, src, expanded_ok=False):
         """The write itself: src (an array of a shape that broadcasts to this one, or a number) into this
         tensor's memory (write_array); the version counter steps."""
         write_array(self._data, src, expanded_ok)
-        self._vc[0] += 1
+        self._version_counter[0] += 1
         return self
 
     def _tracks_inplace(self):
         """Whether an in-place op on this tensor must be recorded (when grad mode is on): it requires grad,
         or it views memory of one that does."""
-        return self.requires_grad or self._view_ver is not None and self._base._rg
+        return self.requires_grad or self._view_version is not None and self._base._requires_grad
 
 
 def write_array(dst, src, expanded_ok=False):

@@ -147,13 +147,14 @@ def array_str(arr, indent):
     return _array_str(arr, indent, summarize, fmt)
 
 
-def _add_suffixes(text, suffixes, indent):
+def _add_suffixes(text, suffixes, indent, force_newline=False):
     parts = [text]
     last_line_len = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line_len + len(suffix) + 2 > PRINT_OPTS.linewidth:
+        if force_newline or last_line_len + len(suffix) + 2 > PRINT_OPTS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
             last_line_len = indent + len(suffix)
+            force_newline = False
         else:
             parts.append(", " + suffix)
             last_line_len += len(suffix) + 2
@@ -163,6 +164,9 @@ def _add_suffixes(text, suffixes, indent):
 
 def tensor_repr(t):
     from .nn.parameter import Parameter
+    if "_coo" in t.__dict__:
+        from .sparse import sparse_repr
+        return sparse_repr(t)
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []

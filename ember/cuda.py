@@ -14,6 +14,7 @@ operations and replay re-runs them eagerly on the same buffers.
 import gc
 
 from ._backend import as_device, cupy_module, device as _device, no_cuda_error
+from ._tensor import Tensor
 
 
 def _cupy():
@@ -363,7 +364,6 @@ def make_graphed_callables(callables, sample_args, num_warmup_iters=3, allow_unu
     """torch.cuda.make_graphed_callables: each callable (a function or a Module) becomes one that replays a
     captured forward graph, and whose backward replays a captured backward graph. sample_args give the
     static inputs (their shapes, dtypes and requires_grad); warm-up runs on a side stream first."""
-    from ._tensor import Tensor
     from .nn import Module
     just_one = not isinstance(callables, tuple)
     if just_one:
@@ -447,7 +447,6 @@ def _graphed(fn, args, num_warmup_iters, allow_unused_input):
 
 
 def _tensors_of(out):
-    from ._tensor import Tensor
     outputs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
     if not all(isinstance(o, Tensor) for o in outputs):
         raise TypeError("make_graphed_callables: a callable must return a Tensor or a tuple of Tensors")

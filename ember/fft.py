@@ -1,6 +1,6 @@
 """torch.fft: the discrete Fourier transforms (ember/ops/fft.py), with torch's n/s, dim and norm arguments,
 dtypes and gradients; the n-dimensional transforms are the 1-D ones applied along each dim."""
-from . import _dtype
+from . import _dtype, _formats
 from .ops import fft as _ops
 from .ops._registry import _with_out
 
@@ -215,11 +215,13 @@ def _frequencies(count, n, d, negative, dtype, device, requires_grad):
 
 @_public
 def fftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=False):
+    _formats.check_layout("fftfreq", layout)
     return _frequencies(n, n, d, True, dtype, device, requires_grad)
 
 
 @_public
 def rfftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=False):
+    _formats.check_layout("rfftfreq", layout)
     return _frequencies(n // 2 + 1, n, d, False, dtype, device, requires_grad)
 
 

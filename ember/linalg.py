@@ -218,6 +218,7 @@ def qr(A, mode="reduced"):
 
 @_public
 def svd(A, full_matrices=True, *, driver=None):
+    _check_driver(A, driver)
     if A.dim() < 2:
         raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
     _check_float("linalg.svd", A)
@@ -226,7 +227,19 @@ def svd(A, full_matrices=True, *, driver=None):
 
 @_public
 def svdvals(A, *, driver=None):
-    return svd(A, False).S
+    return svd(A, False, driver=driver).S
+
+
+def _check_driver(A, driver):
+    """driver= picks one of cuSOLVER's SVD algorithms in torch: torch refuses it on the CPU, ember's CuPy has no
+    choice to make."""
+    if driver is None:
+        return
+    if A.device.type == "cpu":
+        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with "
+                           "cuSOLVER backend.")
+    raise NotImplementedError(f"torch.linalg.svd: driver={driver!r}: ember's CUDA SVD (CuPy's) has no choice of "
+                              "algorithm")
 
 
 # --- solvers -----------------------------------------------------------------------------------------------

@@ -682,7 +682,7 @@ class _Loader:
                 data = xp.lib.stride_tricks.as_strided(arr[offset:], size, tuple(st * item for st in stride))
             t = Tensor._make(data)
             t._base = base
-        t._vc = base._vc
+        t._version_counter = base._version_counter
         return t
 
     def rebuild_tensor(self, storage, storage_offset, size, stride):

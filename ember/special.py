@@ -14,3 +14,10 @@ expit = _FUNCTIONS["sigmoid"]
 (xlogy, exp2, expm1, log1p, erf, erfc, erfinv, round, softmax, log_softmax, logsumexp) = (
     _FUNCTIONS[name] for name in ("xlogy", "exp2", "expm1", "log1p", "erf", "erfc", "erfinv", "round", "softmax",
                                   "log_softmax", "logsumexp"))
+
+# the functions taken straight from ember/ops/special.py get the out= the registry gives torch.* functions
+from .ops._registry import _with_out as _out  # noqa: E402
+for _name, _fn in list(globals().items()):
+    if callable(_fn) and not _name.startswith("_") and getattr(_fn, "__module__", "") == "ember.ops.special":
+        globals()[_name] = _out(_fn)
+del _name, _fn

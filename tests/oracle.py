@@ -68,7 +68,8 @@ def make_inputs(shapes, dtype=np.float32, seed=0, low=-2.0, high=2.0, requires_g
 
 
 _FACTORIES = frozenset({"tensor", "as_tensor", "zeros", "ones", "full", "empty", "eye", "arange", "range", "linspace",
-                        "logspace", "rand", "randn", "randint", "randperm", "normal"})
+                        "logspace", "rand", "randn", "randint", "randperm", "normal", "hann_window", "hamming_window",
+                        "blackman_window", "bartlett_window", "kaiser_window"})
 
 
 class EmberOn:

@@ -149,7 +149,8 @@ def test_plain_ember_shows_help_and_runs_nothing(tmp_path):
 
 def test_version(tmp_path):
     result = run(["--version"], tmp_path)
-    assert result.returncode == 0 and result.stdout.strip() == f"ember {ember.__version__}"
+    assert result.returncode == 0 and \
+        result.stdout.strip() == f"ember {ember.version.ember_version} (torch {ember.version.torch_api_version} API)"
 
 
 def test_unknown_command_is_one_line(tmp_path):

@@ -287,7 +287,7 @@ class Recorder:
                     index = len(self.live)
                     self.live.append(result)
                 return LiveTensor(slot, index)
-            if result._rg and node is None:
+            if result._requires_grad and node is None:
                 self.unsupported("the call returns a tensor made in the call that requires grad (a new leaf)")
             return ReturnedTensor(slot, node is not None)
         if is_array(result):
@@ -339,7 +339,7 @@ class Recorder:
         if _masks_shape(args, outs):
             self.unsupported(f"{cls.__name__[:-9] or cls.__name__}: indexing with a boolean mask makes a result whose "
                              "shape depends on the mask's values (torch breaks the graph there too)")
-        needs = tuple([isinstance(a, Tensor) and a._rg for a in args])
+        needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         record = True in needs and cls.differentiable and state.enabled
         slots = tuple(self.out(t._data) for t in outs)
         zero_d = tuple(t._data.ndim == 0 for t in outs)
@@ -466,7 +466,7 @@ class Recorder:
     def record_write(self, tensor, src, expanded_ok):
         dst = self.ref(tensor._data, tensor)
         if self.kinds[dst.slot] == "unknown":
-            self.vcs[dst.slot] = tensor._vc
+            self.vcs[dst.slot] = tensor._version_counter
         source = self.ref(src) if is_array(src) else src
         self.depth += 1
         try:

@@ -133,7 +133,7 @@ def _flatten(value, tensors, key, keep):
     if isinstance(value, Tensor):
         d = value._data
         tensors.append(value)
-        key.append((type(value), d.shape, d.dtype, d.strides, _backend.device_of(d), value._rg,
+        key.append((type(value), d.shape, d.dtype, d.strides, _backend.device_of(d), value._requires_grad,
                     value._grad_fn is None, value._base is None))
     elif isinstance(value, (tuple, list)):
         key.append((type(value), len(value)))
@@ -384,7 +384,7 @@ class _Entry:
             return fn(*args, **kwargs)
         # an argument with history from before the call enters it as a leaf, so that the call's graph ends
         # at its arguments (the node made for a backward after the call links back to that history)
-        inner = {id(t): t.detach().requires_grad_() for t in tensors if t._grad_fn is not None and t._rg}
+        inner = {id(t): t.detach().requires_grad_() for t in tensors if t._grad_fn is not None and t._requires_grad}
         if inner:
             args, kwargs = _substituted(args, inner), _substituted(kwargs, inner)
         rec = Recorder([inner.get(id(t), t) for t in tensors], self.owner.fullgraph)
@@ -648,7 +648,7 @@ class _Saved:
         self.arrays = [(a, a.copy()) for a in scope._all_arrays()]
         self.grads = [(t, capture._GRAD_SLOT.__get__(t, Tensor)) for t in scope.tensors]
         self.datas = [(t, t._data) for t in scope.tensors]
-        self.versions = [(t._vc, t._vc[0]) for t in scope.tensors]
+        self.versions = [(t._version_counter, t._version_counter[0]) for t in scope.tensors]
         self.optimizers = [(opt, dict(opt.__dict__), {p: dict(s) for p, s in opt.state.items()},
                             [dict(g) for g in opt.param_groups]) for opt in scope.optimizers]
         self.objects = [(o, dict(o.__dict__)) for o in scope.objects]
@@ -703,7 +703,7 @@ def _objects_in(template):
 
 def _copy_result(result):
     if isinstance(result, Tensor):
-        return ("tensor", result._data.copy(), result._rg)
+        return ("tensor", result._data.copy(), result._requires_grad)
     if type(result) in (tuple, list):
         return type(result)(_copy_result(r) for r in result)
     if type(result) is dict:

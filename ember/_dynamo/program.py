@@ -425,7 +425,7 @@ class _Codegen:
                 if dst.slot in self.program.bumps:
                     body.append(f"{self.name_of(self.program.bumps[dst.slot], 'VC')}[0] += 1")
                 elif dst.slot in self.rec.arg_slots:        # an argument written in place: its version steps
-                    body.append(f"A[{self.rec.arg_slots.index(dst.slot)}]._vc[0] += 1")
+                    body.append(f"A[{self.rec.arg_slots.index(dst.slot)}]._version_counter[0] += 1")
             elif kind == "setgrad":
                 target, grad = ins.args
                 body.append(f"{self.expr(target, pending)}.grad = {self.expr(grad, pending)}")
@@ -489,7 +489,7 @@ def _live_output(outputs, index, array):
 
 def _returned(tensor):
     """A returned tensor whose own backward already ran in the call: requires grad, its graph spent."""
-    tensor._rg = True
+    tensor._requires_grad = True
     tensor._grad_fn = CompiledFunctionBackward()
     return tensor
 

@@ -5,8 +5,8 @@ An op asks `for_arrays(*arrays)` for the kernels; it gets the module of numba fu
 array is a NumPy float32/float64 array, and None otherwise: then the op runs its NumPy (or CuPy) code,
 which stays the reference the kernels are tested against.
 
-numba is imported on the first call that can use it (its import alone is longer than the 0.12 s
-`import ember` may take). Each kernel is compiled on its first call for the types it gets and cached
+numba is imported on the first call that can use it (its import alone takes longer than all of
+`import ember`). Each kernel is compiled on its first call for the types it gets and cached
 on disk (numba's cache=True: in __pycache__ beside the kernels' source, or numba's per-user cache
 directory when that is not writable), so later processes load it instead of compiling again; with no
 writable cache directory at all, each process compiles on first use.

@@ -64,7 +64,7 @@ def _root_grads(outputs, grad_outputs, create_graph, batched=False):
             if np_dtype.kind != "f" and not _is_float(np_dtype):
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {t.dtype}")
             if xp is None and type(data) is np.ndarray and not shape:
-                g = np.array(1, np_dtype)       # the usual loss.backward(): np.ones is ~4x slower for one element
+                g = np.array(1, np_dtype)       # the usual loss.backward(): np.ones is slower for one element
             else:
                 g = (xp or array_module(data)).ones(shape, np_dtype)
             result.append(Tensor._make(g))

@@ -52,10 +52,10 @@ class Op(Node):
         needs = []
         for a in args:
             if isinstance(a, Tensor):
-                if a._view_ver is not None and a._view_ver != a._vc[0] and state.enabled:
+                if a._view_version is not None and a._view_version != a._version_counter[0] and state.enabled:
                     sync_view(a)        # its memory was written since: its history is the base's now
                 arrays.append(a._data)
-                needs.append(a._rg)
+                needs.append(a._requires_grad)
             else:
                 arrays.append(a)
                 needs.append(False)
@@ -77,14 +77,14 @@ class Op(Node):
             t = make(o)
             if cls.view:
                 parent = args[0]
-                if parent._view_ver is None:
+                if parent._view_version is None:
                     t._base = parent
-                    t._view_ver = parent._vc[0] if state.enabled else NO_GRAD_VIEW
+                    t._view_version = parent._version_counter[0] if state.enabled else NO_GRAD_VIEW
                 else:       # a view of a view has the same base
                     t._base = parent._base
-                    t._view_ver = parent._view_ver if not state.enabled or parent._view_ver == NO_GRAD_VIEW \
-                        else parent._vc[0]
-                t._vc = parent._vc
+                    t._view_version = parent._view_version if not state.enabled or parent._view_version == NO_GRAD_VIEW \
+                        else parent._version_counter[0]
+                t._version_counter = parent._version_counter
             results.append(t)
         if record:
             edges = []
@@ -99,7 +99,7 @@ class Op(Node):
             gap = sparse = False
             for a in picked:
                 if isinstance(a, Tensor):
-                    if a._rg:
+                    if a._requires_grad:
                         edges.append((a._grad_fn, a._output_nr) if a._grad_fn is not None else (accumulator_of(a), 0))
                     elif explicit is not None or a._data.dtype in _DIFFERENTIABLE_NP:
                         edges.append(_NO_EDGE)
@@ -126,11 +126,11 @@ class Op(Node):
                 d = t._data
                 out_meta.append((d.shape, d.dtype, np if type(d) is _ndarray else array_module(d)))
                 if d.dtype in _FLOAT_NP and (not non_diff or id(outs[j]) not in non_diff):
-                    t._rg = True
+                    t._requires_grad = True
                     t._grad_fn = ctx
                     t._output_nr = j
                 elif d.dtype in _DIFFERENTIABLE_NP and (not non_diff or id(outs[j]) not in non_diff):
-                    t._rg = True
+                    t._requires_grad = True
                     t._grad_fn = ctx
                     t._output_nr = j
                     if cls.wirtinger:
@@ -156,7 +156,7 @@ def _graph_input_positions(cls, args):
     Tensor = _tensor_module.Tensor
     if cls.inputs is not None:
         return tuple([i for i in cls.inputs if i < len(args)])
-    return tuple([i for i, a in enumerate(args) if isinstance(a, Tensor) and (a._rg or a._data.dtype in _DIFFERENTIABLE_NP)])
+    return tuple([i for i, a in enumerate(args) if isinstance(a, Tensor) and (a._requires_grad or a._data.dtype in _DIFFERENTIABLE_NP)])
 
 
 def renamed(cls, name):
@@ -186,8 +186,9 @@ def _saved(x, args, arrays, outs, results):
     for j, o in enumerate(outs):
         if x is o:
             t = results[j]
-            return SavedTensor(array=t._data, output_nr=j, vc=t._vc) if t._grad_fn is not None \
-                else SavedTensor(array=t._data)
+            if t._grad_fn is None:
+                return SavedTensor(array=t._data)
+            return SavedTensor(array=t._data, output_nr=j, version_counter=t._version_counter)
     return SavedTensor(array=x)
 
 
@@ -282,7 +283,7 @@ class Function(metaclass=FunctionMeta):
             raise RuntimeError("Some elements marked as dirty during the forward method were not returned as output. "
                                "The inputs that are modified inplace must all be outputs of the Function.")
         for d in dirty:
-            d._vc[0] += 1
+            d._version_counter[0] += 1
         if record:
             outs = _record_function_outputs(ctx, args, tensor_args, outs, dirty)
         ctx.__dict__.pop("_to_save", None)
@@ -305,18 +306,18 @@ def _record_function_outputs(ctx, args, tensor_args, outs, dirty):
     for j, o in enumerate(outs):
         if isinstance(o, Tensor) and id(o) not in non_diff and o._data.dtype in _DIFFERENTIABLE_NP:
             if any(o is d for d in dirty):
-                if o._rg and o._grad_fn is None and o._view_ver is None:
+                if o._requires_grad and o._grad_fn is None and o._view_version is None:
                     raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
                 written = Tensor._make(o._data, True)
                 written._grad_fn, written._output_nr = ctx, j
-                if o._view_ver is not None:
+                if o._view_version is not None:
                     rebase(o, written)
                 else:
-                    o._grad_fn, o._output_nr, o._rg = ctx, j, True
+                    o._grad_fn, o._output_nr, o._requires_grad = ctx, j, True
             else:
                 if any(o is a for a in tensor_args):      # an input returned as is: give it its own identity
                     o = o.view_as(o)
-                o._rg, o._grad_fn, o._output_nr = True, ctx, j
+                o._requires_grad, o._grad_fn, o._output_nr = True, ctx, j
         fixed.append(o)
     ctx._out_meta = tuple(_meta(o._data) if isinstance(o, Tensor) else ((), np.float32, np) for o in fixed)
     to_save = ctx.__dict__.pop("_to_save", ())

@@ -95,6 +95,13 @@ class enable_grad(_NoParamContext):
     mode = True
 
 
+class _InferenceState:
+    enabled = False
+
+
+inference_state = _InferenceState()     # read by torch.is_inference_mode_enabled()
+
+
 class inference_mode(_GradModeContext):
     def __new__(cls, mode=True):
         if isinstance(mode, bool):
@@ -104,6 +111,14 @@ class inference_mode(_GradModeContext):
     def __init__(self, mode=True):
         self.mode = not mode
         self._arg = mode
+
+    def __enter__(self):
+        super().__enter__()
+        self._prev_inference, inference_state.enabled = inference_state.enabled, bool(self._arg)
+
+    def __exit__(self, *exc):
+        inference_state.enabled = self._prev_inference
+        super().__exit__(*exc)
 
     def clone(self):
         return type(self)(self._arg)

@@ -30,32 +30,32 @@ FREED_MESSAGE = (
 
 class SavedTensor:
     """A tensor kept for backward, with the version it had, so that an in-place change is caught."""
-    __slots__ = ("tensor", "version", "array", "output_nr", "vc")
+    __slots__ = ("tensor", "version", "array", "output_nr", "version_counter")
 
-    def __init__(self, tensor=None, array=None, output_nr=None, vc=None):
+    def __init__(self, tensor=None, array=None, output_nr=None, version_counter=None):
         self.tensor = tensor
         self.array = array
         self.output_nr = output_nr
-        self.vc = vc if tensor is None else tensor._vc
-        self.version = self.vc[0] if self.vc is not None else 0
+        self.version_counter = version_counter if tensor is None else tensor._version_counter
+        self.version = self.version_counter[0] if self.version_counter is not None else 0
 
     def unpack(self, node):
         Tensor = _tensor_module.Tensor
-        if self.vc is not None and self.vc[0] != self.version:
+        if self.version_counter is not None and self.version_counter[0] != self.version:
             t = self.tensor
             shape = tuple(t.shape) if t is not None else self.array.shape
             what = (f"output {self.output_nr} of {node.name()}" if self.output_nr is not None
                     else "an input of " + node.name())
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: [tensor of shape {list(shape)}], which is {what}, is at version {self.vc[0]}; "
-                f"expected version {self.version} instead. Hint: replace the in-place op (x.add_(...), "
+                f"operation: [tensor of shape {list(shape)}], which is {what}, is at version "
+                f"{self.version_counter[0]}; expected version {self.version} instead. Hint: replace the in-place op (x.add_(...), "
                 f"x[...] = ..., x += ...) by its out-of-place form, or clone() before modifying.")
         if self.tensor is not None:
             return self.tensor
         if self.output_nr is not None:      # rebuilt on use, so the node does not keep its output alive
             t = Tensor._make(self.array, True)
-            t._grad_fn, t._output_nr, t._vc = node, self.output_nr, self.vc
+            t._grad_fn, t._output_nr, t._version_counter = node, self.output_nr, self.version_counter
             return t
         if not hasattr(self.array, "shape"):      # a Python scalar kept by the op
             return self.array
@@ -63,7 +63,7 @@ class SavedTensor:
 
     def unpack_array(self, node):
         """The saved value as the engine's array mode hands it to a backward: the array itself."""
-        if self.vc is not None and self.vc[0] != self.version:
+        if self.version_counter is not None and self.version_counter[0] != self.version:
             self.unpack(node)       # raises the in-place modification error
         return self.tensor._data if self.tensor is not None else self.array
 

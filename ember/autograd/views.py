@@ -1,5 +1,5 @@
 """In-place writes through views, as torch's view tracking: a view made by a view op keeps its base
-(`_base`) and the version it last agreed with (`_view_ver`).
+(`_base`) and the version it last agreed with (`_view_version`).
 
 An in-place op on a view rewrites the history of the base: the base's new node is a CopySlices whose
 gradient is the old base's outside the view and the op's inside it. A view whose memory was written
@@ -12,7 +12,7 @@ from .._backend import memory_layout, strided_positions
 from .function import Op
 from .grad_mode import state
 
-NO_GRAD_VIEW = -1       # _view_ver of a view made in no_grad mode: it never takes a history
+NO_GRAD_VIEW = -1       # _view_version of a view made in no_grad mode: it never takes a history
 
 
 class CopySlices(Op):
@@ -61,15 +61,15 @@ def strided_view_backward(g, base_shape, layouts):
 
 def sync_view(view):
     """Give a view whose memory was written since it last agreed with its base the base's history."""
-    if view._view_ver != NO_GRAD_VIEW:
+    if view._view_version != NO_GRAD_VIEW:
         _take_history_from_base(view)
 
 
 def _take_history_from_base(view, written=False):
     base = view._base
-    if not base._rg:
-        view._view_ver = view._vc[0]
-        view._grad_fn, view._rg = None, False
+    if not base._requires_grad:
+        view._view_version = view._version_counter[0]
+        view._grad_fn, view._requires_grad = None, False
         return
     multi = getattr(view, "_multi_output_view", None)
     if multi is not None and not written:
@@ -77,7 +77,7 @@ def _take_history_from_base(view, written=False):
                            "been modified inplace. This view is the output of a function that returns multiple views. "
                            "Such functions do not allow the output views to be modified inplace. You should replace "
                            "the inplace operation by an out-of-place one.")
-    view._view_ver = view._vc[0]
+    view._view_version = view._version_counter[0]
     from ..ops.shape import AsStrided
     prev = state.enabled
     state.enabled = True        # the history is the view's whatever the grad mode it is read in
@@ -85,7 +85,7 @@ def _take_history_from_base(view, written=False):
         regenerated = AsStrided.apply(base, view._data)
     finally:
         state.enabled = prev
-    view._grad_fn, view._output_nr, view._rg = regenerated._grad_fn, 0, True
+    view._grad_fn, view._output_nr, view._requires_grad = regenerated._grad_fn, 0, True
 
 
 def rebase(view, values):
@@ -93,13 +93,13 @@ def rebase(view, values):
     CopySlices node and the view its history from the base."""
     base = view._base
     node = CopySlices.apply(base, values, memory_layout(view._data))._grad_fn
-    base._grad_fn, base._output_nr, base._rg = node, 0, True
+    base._grad_fn, base._output_nr, base._requires_grad = node, 0, True
     _take_history_from_base(view, written=True)
 
 
 def check_inplace(tensor):
     """torch's checks before an in-place op that records a graph."""
-    ver = tensor._view_ver
+    ver = tensor._view_version
     if ver is not None:
         base = tensor._base
         if ver == NO_GRAD_VIEW:
@@ -114,9 +114,9 @@ def check_inplace(tensor):
                                "the output of a function that returns multiple views. Such functions do not allow "
                                "the output views to be modified inplace. You should replace the inplace operation by "
                                "an out-of-place one.")
-        if base._rg and base._grad_fn is None:
+        if base._requires_grad and base._grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                "operation. (wrap the update in `with torch.no_grad():`, or clone() first)")
-    if tensor._rg and tensor._grad_fn is None:
+    if tensor._requires_grad and tensor._grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation. "
                            "(wrap the update in `with torch.no_grad():`, or clone() the tensor first)")

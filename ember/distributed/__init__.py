@@ -193,14 +193,14 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     from mpi4py import MPI
     if _on_nccl(tensor):
         _WORLD.nccl.all_reduce(tensor._data, op)
-        tensor._vc[0] += 1
+        tensor._version_counter[0] += 1
         return _done(async_op)
     buf, write_back = _host_buffer(tensor)
     _comm().Allreduce(MPI.IN_PLACE, buf, op=_mpi_op(op))
     if op is ReduceOp.AVG:
         buf /= _comm().Get_size()
     write_back()
-    tensor._vc[0] += 1
+    tensor._version_counter[0] += 1
     return _done(async_op)
 
 
@@ -251,12 +251,12 @@ def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False):
 def broadcast(tensor, src=0, group=None, async_op=False):
     if _on_nccl(tensor):
         _WORLD.nccl.broadcast(tensor._data, src)
-        tensor._vc[0] += 1
+        tensor._version_counter[0] += 1
         return _done(async_op)
     buf, write_back = _host_buffer(tensor)
     _comm().Bcast(buf, root=src)
     write_back()
-    tensor._vc[0] += 1
+    tensor._version_counter[0] += 1
     return _done(async_op)
 
 

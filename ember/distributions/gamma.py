@@ -2,7 +2,7 @@ import numbers
 
 import numpy as np
 
-from .._tensor import Size
+from .._tensor import Size, Tensor
 from ..autograd.function import Op
 from ..ops.special import standard_gamma_grad64
 from . import constraints
@@ -30,7 +30,6 @@ class StandardGamma(Op):
     @staticmethod
     def backward(ctx, g):
         alpha, x = ctx.saved_tensors
-        from .._tensor import Tensor
         grad = standard_gamma_grad64(alpha._data, x._data).astype(alpha._data.dtype)
         return g * Tensor._make(grad)
 

@@ -7,7 +7,7 @@ Reads the CIFAR-10 python batches from ROOT/cifar-10-batches-py/ (download cifar
 https://www.cs.toronto.edu/~kriz/cifar.html and extract it under ROOT, or pass --download). On real
 CIFAR-10 the tutorial's net reaches about 54% test accuracy after its 2 epochs (PyTorch's figure; the
 first training steps match torch's to float32 precision, see tests/examples); an epoch is 12,500 steps of
-batch 4, about 4 ms a step on 2 cores. Without the files it writes a stand-in in the same python-pickle
+batch 4. Without the files it writes a stand-in in the same python-pickle
 batch format (ten classes of coloured shapes, 10,000 training and 2,000 test images) and says so.
 Saves the trained weights with torch.save(net.state_dict(), PATH) and reloads them for the test.
 """

@@ -4,6 +4,7 @@ Two stages, as in the original BERT code: `BasicTokenizer` cleans the text, lowe
 accents, and splits it on whitespace, punctuation and around CJK characters; `WordPieceTokenizer`
 then splits each word greedily into the longest vocabulary pieces, continuations marked '##'.
 """
+from .._tensor import Tensor
 import json
 import os
 import unicodedata
@@ -278,7 +279,6 @@ def _as_tensor(rows, kind):
     if kind == "np":
         return array
     if kind in ("pt", "ember"):
-        from .._tensor import Tensor
         return Tensor._make(array)
     raise ValueError(f"BertTokenizer: return_tensors must be 'pt', 'ember', 'np' or None, got {kind!r}")
 

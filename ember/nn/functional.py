@@ -7,6 +7,8 @@ from ..ops.sparse import *  # noqa: F401,F403
 from ..ops.distance import *  # noqa: F401,F403
 from ..ops.conv import *  # noqa: F401,F403
 from ..ops.pool import *  # noqa: F401,F403
+from ..ops.padding import *  # noqa: F401,F403
+from ..ops.upsampling import *  # noqa: F401,F403
 from ..ops.norm import *  # noqa: F401,F403
 from ..ops.rnn import *  # noqa: F401,F403
 from ..ops.attention import *  # noqa: F401,F403

@@ -1,12 +1,16 @@
 """nn.Parameter: a leaf Tensor that a Module registers as a parameter."""
+from __future__ import annotations
+
+from typing import Any
+
 from .._tensor import Tensor
 
 
 class Parameter(Tensor):
-    def __new__(cls, data=None, requires_grad=True):
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
         return super().__new__(cls)
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         if data is None:
             import numpy as np
             from .. import _dtype
@@ -17,7 +21,7 @@ class Parameter(Tensor):
         if requires_grad:
             self.requires_grad = True
         if data is not None:
-            self._vc = data._vc
+            self._version_counter = data._version_counter
 
     def __reduce_ex__(self, protocol):
         from .._tensor import _rebuild_tensor
@@ -64,7 +68,7 @@ class UninitializedTensorMixin:
     """A parameter or buffer of a lazy module before its first forward: it has a dtype and a device (an empty
     array carries them, and .to()/.double() change them) but no shape until `materialize`, which makes it, in
     place, a `cls_to_become` of that shape (so optimizers built before the first call keep working)."""
-    cls_to_become = None
+    cls_to_become: Any = None
 
     def materialize(self, shape, device=None, dtype=None):
         from ..ops.creation import empty
@@ -94,7 +98,7 @@ class UninitializedTensorMixin:
         return (type(self), (self.requires_grad,))
 
 
-class UninitializedParameter(UninitializedTensorMixin, Parameter):
+class UninitializedParameter(UninitializedTensorMixin, Parameter):  # type: ignore[misc]  # (__repr__ differs)
     cls_to_become = Parameter
 
     def __new__(cls, requires_grad=True, device=None, dtype=None):
@@ -105,7 +109,7 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
         super().__init__(empty(0, device=device, dtype=dtype), requires_grad)
 
 
-class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):  # type: ignore[misc]  # (__repr__ differs)
     cls_to_become = Tensor
 
     def __new__(cls, requires_grad=False, device=None, dtype=None):

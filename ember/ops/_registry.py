@@ -5,15 +5,18 @@ accept torch's `out=`. Both surfaces take the NumPy keyword names torch's argume
 the function surface checks that `input` is a Tensor, as torch's parser does.
 """
 import functools
+import inspect
 
 from ..autograd.function import rename
 from ..autograd.grad_mode import state
-from .._tensor import check_overlap
+from .._tensor import Tensor, check_overlap
 from ..autograd.views import check_inplace
 from .._dynamo.seams import replayed_as_one_call
 
 FUNCTIONS = {}
 METHODS = {}
+_FUNCTION_SURFACE = set()     # those made by torch_api (they take out= too)
+_SURFACE = {}       # function made by torch_api or _checked -> (the op it calls, the name it checks arguments as)
 
 # torch's Python argument parser accepts NumPy's names for four parameters of every op it parses
 # (numpy_compatibility_arg_names in torch/csrc/utils/python_arg_parser.cpp)
@@ -25,11 +28,9 @@ WITHOUT_NUMPY_KEYWORDS = frozenset({"norm", "split", "unique", "unique_consecuti
 NUMBER_INPUT = frozenset({"add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
                           "floor_divide", "remainder", "pow", "float_power", "xlogy", "bucketize", "rsub"})
 
-_tensor_cls = None      # set by install_methods: ember._tensor imports this package
-
-
 def _parameters(fn):
-    code = fn.__code__
+    """The parameter names of fn, or of the op it wraps (functools.wraps, or __wrapped__ set by hand)."""
+    code = inspect.unwrap(fn).__code__
     return code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
 
 
@@ -69,19 +70,22 @@ def _type_name(value):
     return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
 
 
-def _function(fn, name):
+def _function(op, name):
     """The ember.<name> surface: NumPy keyword names, torch's check of `input`, and out=."""
-    params = _parameters(fn)
-    fn = _with_numpy_keywords(fn, name, params)
-    if not params or params[0] != "input":
-        return _with_out(fn)
-    accepted = (int, float) if name in NUMBER_INPUT else ()     # bool is an int
+    params = _parameters(op)
+    fn = _with_numpy_keywords(op, name, params)
+    check_input = None
+    if params and params[0] == "input":
+        accepted = (int, float) if name in NUMBER_INPUT else ()     # bool is an int
 
-    def check_input(args, kwargs):
-        given = args[0] if args else kwargs.get("input", kwargs.get("x", kwargs.get("a", kwargs.get("x1"))))
-        if not isinstance(given, _tensor_cls) and not isinstance(given, accepted) and (args or given is not None):
-            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(given)}")
-    return _with_out(fn, check_input)
+        def check_input(args, kwargs):
+            given = args[0] if args else kwargs.get("input", kwargs.get("x", kwargs.get("a", kwargs.get("x1"))))
+            if not isinstance(given, Tensor) and not isinstance(given, accepted) and (args or given is not None):
+                raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(given)}")
+    surface = _with_out(fn, check_input)
+    _SURFACE[surface] = (op, name)
+    _FUNCTION_SURFACE.add(surface)
+    return surface
 
 
 def _with_out(fn, check_input=None):
@@ -106,7 +110,7 @@ def write_out(out, result):
         return out
     if out._data.shape != result._data.shape:
         out._data = result._data.astype(out._data.dtype, copy=True)
-        out._vc[0] += 1
+        out._version_counter[0] += 1
         return out
     from ..autograd.grad_mode import no_grad
     with no_grad():
@@ -121,7 +125,7 @@ def _inplace_variant(fn, name):
     expanded_ok = name in _MAY_WRITE_EXPANDED
 
     def inplace(self, *args, **kwargs):
-        track = state.enabled and (self._tracks_inplace() or any(getattr(a, "_rg", False) for a in args))
+        track = state.enabled and (self._tracks_inplace() or any(getattr(a, "_requires_grad", False) for a in args))
         if track:
             check_inplace(self)
         check_overlap(self, *args, *kwargs.values())
@@ -131,8 +135,48 @@ def _inplace_variant(fn, name):
             return self._inplace_assign(fn(_snapshot(self), *args, **kwargs), expanded_ok)
         return self._inplace_assign(fn(self, *args, **kwargs), expanded_ok)
     inplace.__name__ = inplace.__qualname__ = fn.__name__ + "_"
-    inplace.__wrapped__ = fn
+    inplace.__wrapped__ = fn        # its signature is the op's (inspect.signature, help())
     return inplace
+
+
+def _checked(fn, name):
+    """ember.<name> for a function put in FUNCTIONS directly (an alias, an ATen spelling, torch.abs_): the checks
+    torch_api's surface makes (NumPy's keyword names, `input` a Tensor, an unknown keyword named as `name`'s)."""
+    code = inspect.unwrap(fn).__code__
+    params = _parameters(inspect.unwrap(fn))
+    takes_any = bool(code.co_flags & inspect.CO_VARKEYWORDS)
+    aliases = {alias: p for alias, p in NUMPY_KEYWORDS.items() if p in params and alias not in params}
+    takes_input = bool(params) and params[0] == "input"
+    accepted = (int, float) if name in NUMBER_INPUT else ()
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        if kwargs:
+            if aliases and not aliases.keys().isdisjoint(kwargs):
+                kwargs = _renamed_keywords(name, kwargs, aliases)
+            unknown = None if takes_any else next((k for k in kwargs if k not in params), None)
+            if unknown is not None:
+                raise TypeError(f"{name}() got an unexpected keyword argument '{unknown}'")
+        if takes_input:
+            given = args[0] if args else kwargs.get("input")
+            if not isinstance(given, Tensor) and not isinstance(given, accepted) and \
+                    (args or given is not None):
+                raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(given)}")
+        return fn(*args, **kwargs)
+    _SURFACE[op] = (fn, name)
+    return op
+
+
+def finish_surfaces():
+    """Give every function in FUNCTIONS torch's argument checks under its own name: op families and aliases also
+    fill the table directly, not only through torch_api."""
+    for name, fn in list(FUNCTIONS.items()):
+        made = _SURFACE.get(fn)
+        if made is not None:
+            if made[1] != name:         # an alias of another name's function: its messages name the alias
+                FUNCTIONS[name] = _function(made[0], name) if fn in _FUNCTION_SURFACE else _checked(made[0], name)
+        elif inspect.isfunction(inspect.unwrap(fn)):
+            FUNCTIONS[name] = _checked(fn, name)
 
 
 def torch_api(name=None, *, function=True, method=True, inplace=False, aliases=()):
@@ -153,7 +197,7 @@ def torch_api(name=None, *, function=True, method=True, inplace=False, aliases=(
 @replayed_as_one_call       # a copy made outside an op: a compiled replay copies again
 def _snapshot(tensor):
     """A copy of the tensor's current value that stands for it in the graph (same grad_fn)."""
-    copy = type(tensor)._make(tensor._data.copy(), tensor._rg)
+    copy = type(tensor)._make(tensor._data.copy(), tensor._requires_grad)
     copy._grad_fn, copy._output_nr = tensor.grad_fn, tensor._output_nr
     return copy
 
@@ -166,8 +210,7 @@ def named(tensor, node_name):
 
 
 def install_methods(tensor_cls):
-    global _tensor_cls
-    _tensor_cls = tensor_cls
+    """Put the registry's methods on Tensor, never over a method Tensor defines itself."""
     for name, fn in METHODS.items():
         if name not in tensor_cls.__dict__:
             setattr(tensor_cls, name, fn)

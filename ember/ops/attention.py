@@ -19,6 +19,7 @@ from .linalg import baddbmm, bmm, matmul
 from .linear import linear
 from .reduce import softmax
 from .shape import cat
+from .._tensor import Tensor
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
@@ -33,7 +34,6 @@ def _safe_softmax(scores):
     dead = np.isneginf(scores._data).all(axis=-1, keepdims=True)
     if not dead.any():
         return softmax(scores, -1)
-    from .._tensor import Tensor
     dead = Tensor._make(dead)
     # fill the dead rows with 0 first so that neither the softmax nor its gradient produces NaN
     return softmax(scores.masked_fill(dead, 0.0), -1).masked_fill(dead, 0.0)
@@ -92,7 +92,6 @@ def _laid_out_like(out, like):
 
 
 def _tensor(array):
-    from .._tensor import Tensor
     return Tensor._make(array)
 
 
@@ -197,7 +196,7 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
 
 def _pad_last(mask):
     """Append one column of zeros (an always-allowed key for bias_k/bias_v or the zero-attention slot)."""
-    from .pool import pad
+    from .padding import pad
     return pad(mask, (0, 1))
 
 

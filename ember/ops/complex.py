@@ -251,7 +251,7 @@ def angle(input):
 
 def _complex_method(target):
     def convert(self, memory_format=None):
-        return self.to(target)
+        return self.to(target, memory_format=memory_format)
     return convert
 
 

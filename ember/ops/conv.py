@@ -22,6 +22,7 @@ from .._backend import add_window_taps, array_module, get_num_threads, matmul, r
 from ..autograd.function import Op, renamed
 from ..amp.autocast_mode import low_precision
 from ._registry import torch_api
+from ._spatial import batched, int_tuple, shape_str
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
@@ -30,16 +31,13 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
 # kernel, stride, dilation: tuples of spatial length; pads: ((lo, hi), ...); groups: int
 Geometry = collections.namedtuple("Geometry", "kernel stride dilation pads groups")
 
+# torch's message for an argument of the wrong length (see int_tuple)
+_ARGUMENT_LENGTH = ("{op}: expected {name} to be a single integer value or a list of {n} values to match the "
+                    "convolution dimensions, but got {name}={values}")
+
+
 def _tuple(value, n, name, op):
-    if isinstance(value, (int, np.integer)):
-        return (int(value),) * n
-    value = tuple(int(v) for v in value)
-    if len(value) == 1:
-        return value * n
-    if len(value) != n:
-        raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of {n} values "
-                           f"to match the convolution dimensions, but got {name}={list(value)}")
-    return value
+    return int_tuple(value, n, name, op, _ARGUMENT_LENGTH)
 
 
 def _geometry_out(spatial, geom):
@@ -95,11 +93,10 @@ def _batch_last(x, pads=None):
     """(N, C, *S) -> (C, *S, N) (zero-padded by `pads`): the batch innermost, the layout every conv
     GEMM reads and writes. With N innermost the im2col copies and col2im adds run over contiguous
     blocks of N values (of Out_last * N at stride 1); with N outermost they run over one output row,
-    strided by the conv's stride (DCGAN 64x64x16x16 k4 s2: im2col 2.7 -> 1.6 ms, col2im 12 -> 3.5 ms).
+    strided by the conv's stride.
 
     Two copies rather than one transpose: moving N innermost in one pass reads with a stride of
-    C * prod(S) values, a power of two in DCGAN's layers, so the reads fall in one cache set
-    (measured 0.75 ms -> 0.17 ms for 64x128x8x8)."""
+    C * prod(S) values, a power of two in DCGAN's layers, so the reads fall in one cache set."""
     xp = array_module(x)
     n, c, spatial = x.shape[0], x.shape[1], x.shape[2:]
     per_channel = xp.ascontiguousarray(x.reshape(n, c, -1).swapaxes(0, 1)).reshape((c, n) + spatial)
@@ -123,7 +120,7 @@ def batch_last_cols(x, geom, out):
     """(N, C, *S) -> columns (C * prod(K), prod(Out) * N), one GEMM serving the whole batch.
 
     A loop or a stacked matmul of N small products costs N BLAS calls (LeNet: 64 calls of 6x75x784;
-    DCGAN's 1x1-input layer: 64 outer products, 74 ms a step); a single (M, CK) @ (CK, L*N) product is
+    DCGAN's 1x1-input layer: 64 outer products); a single (M, CK) @ (CK, L*N) product is
     one, and its weight gradient sums over the batch inside the GEMM instead of in an (N, M, CK) temporary.
     """
     padded = _batch_last(x, geom.pads)
@@ -242,7 +239,7 @@ def conv_input_grad(gy, w, geom, spatial, gy_cols=None):
 def _weight_product(cols, gy_cols):
     """gy_cols @ cols.T for one group: (M, CK)."""
     # few output channels (LeNet's 6 and 16) against a long inner dimension: OpenBLAS runs the product
-    # 15-20% faster with the wide operand on the left
+    # faster with the wide operand on the left
     return matmul(cols, gy_cols.T).T if gy_cols.shape[0] < 32 else matmul(gy_cols, cols.T)
 
 
@@ -345,19 +342,9 @@ class ConvWeightGrad(Op):
 
 
 # --- argument checking shared by the functional and module surfaces ------------------------------
-def _shape_str(shape):
-    return "[" + ", ".join(str(s) for s in shape) + "]"
-
-
 def _batched(input, nd, name, who=None):
-    """Unbatched input (C, *S) is run as a batch of one, as torch does."""
-    if input.ndim == nd + 2:
-        return input, False
-    if input.ndim == nd + 1:
-        return input.unsqueeze(0), True
     prefix = f"{who!r}: " if who is not None else ""
-    raise RuntimeError(f"{prefix}Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, "
-                       f"but got input of size: {_shape_str(input.shape)}")
+    return batched(input, nd, f"{prefix}Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}")
 
 
 def _check_dtypes(name, input, weight, bias):
@@ -412,7 +399,7 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, who=None
     input, unbatched = _batched(input, nd, name, who)
     if weight.ndim != nd + 2:
         raise RuntimeError(f"{name}: expected weight to be {nd + 2}-dimensional (out_channels, in_channels/groups, "
-                           f"*kernel), but got weight of size {_shape_str(weight.shape)}")
+                           f"*kernel), but got weight of size {shape_str(weight.shape)}")
     _check_dtypes(name, input, weight, bias)
     stride = _tuple(stride, nd, "stride", name)
     dilation = _tuple(dilation, nd, "dilation", name)
@@ -422,17 +409,17 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, who=None
     c, o = input.shape[1], weight.shape[0]
     if groups <= 0 or o % groups:
         raise RuntimeError(f"{name}: Given groups={groups}, expected weight to be divisible by {groups} at "
-                           f"dimension 0, but got weight of size {_shape_str(weight.shape)} instead")
+                           f"dimension 0, but got weight of size {shape_str(weight.shape)} instead")
     if c != weight.shape[1] * groups:
-        msg = (f"Given groups={groups}, weight of size {_shape_str(weight.shape)}, expected input"
-               f"{_shape_str(input.shape)} to have {weight.shape[1] * groups} channels, but got {c} channels instead")
+        msg = (f"Given groups={groups}, weight of size {shape_str(weight.shape)}, expected input"
+               f"{shape_str(input.shape)} to have {weight.shape[1] * groups} channels, but got {c} channels instead")
         if who is not None:
             msg = (f"{who!r} expected input with {weight.shape[1] * groups} channels, got input of shape "
                    f"{tuple(input.shape)}: {msg}")
         raise RuntimeError(msg)
     if bias is not None and tuple(bias.shape) != (o,):
-        raise RuntimeError(f"{name}: Given weight of size {_shape_str(weight.shape)}, expected bias to be "
-                           f"1-dimensional with {o} elements, but got bias of size {_shape_str(bias.shape)} instead")
+        raise RuntimeError(f"{name}: Given weight of size {shape_str(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {o} elements, but got bias of size {shape_str(bias.shape)} instead")
     geom = Geometry(kernel, stride, dilation, pads, groups)
     out = _geometry_out(input.shape[2:], geom)
     _check_window_fits(name, input, geom, out, who)
@@ -446,7 +433,7 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
     input, unbatched = _batched(input, nd, name, who)
     if weight.ndim != nd + 2:
         raise RuntimeError(f"{name}: expected weight to be {nd + 2}-dimensional (in_channels, out_channels/groups, "
-                           f"*kernel), but got weight of size {_shape_str(weight.shape)}")
+                           f"*kernel), but got weight of size {shape_str(weight.shape)}")
     _check_dtypes(name, input, weight, bias)
     stride = _tuple(stride, nd, "stride", name)
     dilation = _tuple(dilation, nd, "dilation", name)
@@ -456,8 +443,8 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
     kernel = tuple(weight.shape[2:])
     c = input.shape[1]
     if groups <= 0 or c % groups or weight.shape[0] != c:
-        msg = (f"Given transposed=1, weight of size {_shape_str(weight.shape)}, expected input"
-               f"{_shape_str(input.shape)} to have {weight.shape[0]} channels, but got {c} channels instead")
+        msg = (f"Given transposed=1, weight of size {shape_str(weight.shape)}, expected input"
+               f"{shape_str(input.shape)} to have {weight.shape[0]} channels, but got {c} channels instead")
         if who is not None:
             msg = (f"{who!r} expected input with {weight.shape[0]} channels, got input of shape "
                    f"{tuple(input.shape)}: {msg}")
@@ -469,8 +456,8 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
                                f"dilation={list(dilation)}")
     o = weight.shape[1] * groups
     if bias is not None and tuple(bias.shape) != (o,):
-        raise RuntimeError(f"{name}: Given transposed=1, weight of size {_shape_str(weight.shape)}, expected bias "
-                           f"to be 1-dimensional with {o} elements, but got bias of size {_shape_str(bias.shape)}")
+        raise RuntimeError(f"{name}: Given transposed=1, weight of size {shape_str(weight.shape)}, expected bias "
+                           f"to be 1-dimensional with {o} elements, but got bias of size {shape_str(bias.shape)}")
     spatial = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in
                     zip(input.shape[2:], stride, padding, dilation, kernel, output_padding))
     if any(s <= 0 for s in spatial):
@@ -553,7 +540,7 @@ def _fold_geometry(name, kernel_size, dilation, padding, stride):
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     if input.ndim not in (3, 4):
         raise RuntimeError(f"unfold: Expected 3D or 4D (batch mode) tensor with optional 0 size batch dimension "
-                           f"for input, but got input of size: {_shape_str(input.shape)}")
+                           f"for input, but got input of size: {shape_str(input.shape)}")
     unbatched = input.ndim == 3
     if unbatched:
         input = input.unsqueeze(0)
@@ -567,7 +554,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if input.ndim not in (2, 3):
         raise RuntimeError(f"fold: Expected 2D or 3D (batch mode) tensor with optional 0 size batch dimension "
-                           f"for input, but got input of size: {_shape_str(input.shape)}")
+                           f"for input, but got input of size: {shape_str(input.shape)}")
     unbatched = input.ndim == 2
     if unbatched:
         input = input.unsqueeze(0)
@@ -615,7 +602,7 @@ def pixel_shuffle(input, upscale_factor):
     if input.ndim < 3 or input.shape[-3] % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
                            f"of upscale_factor, but input.size(-3)={input.shape[-3] if input.ndim >= 3 else None} "
-                           f"is not divisible by {r * r} (input of size {_shape_str(input.shape)})")
+                           f"is not divisible by {r * r} (input of size {shape_str(input.shape)})")
     *batch, c, h, w = input.shape
     nb = len(batch)
     return _PIXEL_SHUFFLE.apply(input, tuple(batch) + (c // (r * r), r, r, h, w),
@@ -628,7 +615,7 @@ def pixel_unshuffle(input, downscale_factor):
     r = int(downscale_factor)
     if input.ndim < 3 or input.shape[-1] % r or input.shape[-2] % r:
         raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor={r}, "
-                           f"but got input of size {_shape_str(input.shape)}")
+                           f"but got input of size {shape_str(input.shape)}")
     *batch, c, h, w = input.shape
     nb = len(batch)
     return _PIXEL_UNSHUFFLE.apply(input, tuple(batch) + (c, h // r, r, w // r, r),
@@ -640,7 +627,7 @@ def pixel_unshuffle(input, downscale_factor):
 def channel_shuffle(input, groups):
     if input.ndim < 3 or groups <= 0 or input.shape[1] % groups:
         raise RuntimeError(f"channel_shuffle: number of channels must be divisible by groups={groups}, "
-                           f"got input of size {_shape_str(input.shape)}")
+                           f"got input of size {shape_str(input.shape)}")
     n, c, *spatial = input.shape
     return _CHANNEL_SHUFFLE.apply(input, (n, groups, c // groups) + tuple(spatial),
                                   (0, 2, 1) + tuple(range(3, input.ndim + 1)), tuple(input.shape))
@@ -670,7 +657,7 @@ class ConvTbc(Op):
 
     @staticmethod
     def backward(ctx, g):
-        from .pool import pad as _pad
+        from .padding import pad as _pad
         from .shape import stack
         x, w = ctx.saved_tensors
         k, steps, pad = w.shape[0], g.shape[0], ctx.pad

@@ -9,6 +9,7 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import state
 from ..autograd.views import check_inplace
 from ._registry import torch_api
+from .._formats import check_layout, contiguous_format, dim_order_of, has_dim_order, in_memory_format, preserve_format
 from .._tensor import Tensor, check_overlap, _check_writable_shape
 
 
@@ -48,7 +49,6 @@ class Clone(Op):
 
 def _parse_to(args, kwargs):
     """Tensor.to(dtype) / to(device[, dtype]) / to(tensor) / to(..., dtype=, device=, copy=)."""
-    from .._tensor import Tensor
     unknown = set(kwargs) - {"device", "dtype"}
     if unknown:
         raise TypeError(f"to() received an invalid combination of arguments - got ({unknown.pop()}=...), but "
@@ -70,8 +70,17 @@ def _parse_to(args, kwargs):
 
 
 @torch_api(function=False)
-def to(self, *args, non_blocking=False, copy=False, memory_format=None, **kwargs):
-    dev, dt = _parse_to(args, kwargs)
+def to(self, *args, dtype=None, layout=None, device=None, pin_memory=False, non_blocking=False, copy=False,
+       memory_format=None):
+    # non_blocking: ember's copies between devices are synchronous, so each is complete when `to` returns (the
+    # result torch gives once its stream is synchronized): honoured as a no-op
+    check_layout("to", layout)
+    if pin_memory:
+        return to(self, *args, dtype=dtype, device=device, copy=copy, memory_format=memory_format).pin_memory()
+    dev, dt = _parse_to(args, {"device": device, "dtype": dtype})
+    if memory_format is not None and memory_format is not preserve_format:
+        converted = to(self, *args, dtype=dtype, device=device, copy=copy)
+        return _in_format(converted, memory_format, "to", fresh=converted is not self)
     if dev is not None and dev.type == "cuda" and dev.index is None:      # 'cuda': the current GPU
         dev = device_cls("cuda", current_cuda_index())
     if dev is not None and dev == self.device:
@@ -85,7 +94,7 @@ def to(self, *args, non_blocking=False, copy=False, memory_format=None, **kwargs
 
 def _dtype_method(dt):
     def convert(self, memory_format=None):
-        return to(self, dt)
+        return to(self, dt, memory_format=memory_format)
     return convert
 
 
@@ -105,6 +114,7 @@ _TYPE_NAMES = {v: k for k, v in _LEGACY_TYPES.items()}
 
 @torch_api(function=False)
 def type(self, dtype=None, non_blocking=False):
+    # (non_blocking: copies are synchronous in ember, see `to`)
     if dtype is None:
         name = _TYPE_NAMES[self.dtype]
         return name.replace("torch.", "torch.cuda.") if self.is_cuda else name
@@ -121,24 +131,39 @@ def type_as(self, other):
 
 
 @torch_api(function=False)
-def cuda(self, device=None, non_blocking=False):
+def cuda(self, device=None, non_blocking=False, memory_format=None):
     return to(self, as_device("cuda" if device is None else device if not isinstance(device, int)
-                              else f"cuda:{device}"))
+                              else f"cuda:{device}"), non_blocking=non_blocking, memory_format=memory_format)
 
 
 @torch_api(function=False)
-def cpu(self):
-    return to(self, "cpu")
+def cpu(self, memory_format=None):
+    return to(self, "cpu", memory_format=memory_format)
 
 
 @torch_api()
 def clone(input, *, memory_format=None):
-    return Clone.apply(input, "C" if memory_format is not None else "K")
+    """A copy in input's own layout (preserve_format), row-major (contiguous_format) or channels last."""
+    if memory_format is None or memory_format is preserve_format:
+        return Clone.apply(input, "K")
+    return in_memory_format(Clone.apply(input, "C"), memory_format)
 
 
 @torch_api(function=False)
 def contiguous(self, memory_format=None):
-    return self if self._data.flags["C_CONTIGUOUS"] else Clone.apply(self, "C")
+    if memory_format is preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    if memory_format is None or memory_format is contiguous_format:
+        return self if self._data.flags["C_CONTIGUOUS"] else Clone.apply(self, "C")
+    return _in_format(self, memory_format, "contiguous", fresh=False)
+
+
+def _in_format(t, memory_format, op, fresh):
+    """t itself when its memory is already in memory_format, else a copy laid out so (a fresh result of a
+    conversion is laid out in place)."""
+    if has_dim_order(t._data, dim_order_of(memory_format, t._data.ndim, op)):
+        return t
+    return in_memory_format(t if fresh else Clone.apply(t, "C"), memory_format)
 
 
 class CopyBackwards(Op):
@@ -157,6 +182,7 @@ class CopyBackwards(Op):
 
 @torch_api(function=False)
 def copy_(self, src, non_blocking=False):
+    # (non_blocking: copies are synchronous in ember, see `to`)
     if not isinstance(src, Tensor):
         src = Tensor._make(np.asarray(src))
     if src._data.shape != self._data.shape:

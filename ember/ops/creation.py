@@ -1,4 +1,5 @@
 """Creation functions (tensor, zeros, arange, ...) and random sampling from ember's own generator."""
+import inspect
 import math
 
 import numpy as np
@@ -10,11 +11,8 @@ from ..autograd.function import Op, renamed
 from ..autograd.grad_mode import state, no_grad as _no_grad
 from ._registry import named, torch_api
 from .._dynamo.seams import replayed_as_one_call
+from .._formats import check_factory, check_pin_memory, in_memory_format
 from .._tensor import Tensor, Size
-
-
-def _T():
-    return Tensor
 
 
 def _finish(arr, dtype=None, device=None, requires_grad=False):
@@ -26,7 +24,7 @@ def _finish(arr, dtype=None, device=None, requires_grad=False):
     dev = target_device(device)
     if dev.type != "cpu" or array_module(arr) is not np:
         arr = to_device(arr, dev)
-    return _with_grad(_T()._make(arr), requires_grad)
+    return _with_grad(Tensor._make(arr), requires_grad)
 
 
 def _with_grad(t, requires_grad):
@@ -41,7 +39,7 @@ def _with_grad(t, requires_grad):
 
 def _built(device, make, requires_grad=False):
     """A tensor from make(xp), run on `device` (the default device when None): allocated there."""
-    return _with_grad(_T()._make(allocate(target_device(device), make)), requires_grad)
+    return _with_grad(Tensor._make(allocate(target_device(device), make)), requires_grad)
 
 
 def _infer_dtype(data):
@@ -55,7 +53,7 @@ def _infer_dtype(data):
         if isinstance(x, (list, tuple)):
             stack.extend(x)
             continue
-        if isinstance(x, _T()):
+        if isinstance(x, Tensor):
             d = x.dtype
         elif isinstance(x, (np.generic, np.ndarray)):
             d = _dtype.from_numpy_dtype(x.dtype)
@@ -92,7 +90,7 @@ def _check_nesting(data, np_dtype):
                                 if np.dtype(np_dtype).kind in "iub" else f"must be real number, not {type(x).__name__}")
             return
         if not isinstance(x, (list, tuple)):
-            if isinstance(x, (np.ndarray, _T())) and tuple(np.shape(x)) == tuple(shape[dim:]):
+            if isinstance(x, (np.ndarray, Tensor)) and tuple(np.shape(x)) == tuple(shape[dim:]):
                 return
             raise TypeError("not a sequence")
         if len(x) != shape[dim]:
@@ -103,10 +101,8 @@ def _check_nesting(data, np_dtype):
 
 
 def _nested_to_array(data, np_dtype):
-    T = _T()
-
     def unwrap(x):
-        if isinstance(x, T):
+        if isinstance(x, Tensor):
             return to_host(x._data)
         if isinstance(x, (list, tuple)):
             return [unwrap(v) for v in x]
@@ -123,10 +119,10 @@ def _nested_to_array(data, np_dtype):
 
 @torch_api(method=False)
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    T = _T()
+    check_pin_memory("tensor", pin_memory)
     if isinstance(data, np.generic):        # a NumPy scalar keeps its dtype, as torch.tensor(np.float64(1))
         data = np.asarray(data)
-    if isinstance(data, T):
+    if isinstance(data, Tensor):
         arr = data._data.copy()         # on the tensor's own device, as torch.tensor(t) keeps it there
         dt = _dtype.as_dtype(dtype) if dtype is not None else data.dtype
         if arr.dtype != dt.np:
@@ -150,8 +146,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 @torch_api(method=False)
 def as_tensor(data, dtype=None, device=None):
-    T = _T()
-    if isinstance(data, T):
+    if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (dtype or device) else data
     if isinstance(data, np.ndarray) and (dtype is None or _dtype.as_dtype(dtype).np == data.dtype) \
             and device in (None, "cpu"):
@@ -164,7 +159,7 @@ def from_numpy(ndarray):
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     _dtype.from_numpy_dtype(ndarray.dtype)
-    return _T()._make(ndarray)
+    return Tensor._make(ndarray)
 
 
 def _size(size):
@@ -172,7 +167,7 @@ def _size(size):
         size = tuple(size[0])
     out = []
     for s in size:
-        if isinstance(s, _T()):
+        if isinstance(s, Tensor):
             s = int(s.item())
         if not isinstance(s, (int, np.integer)):
             raise TypeError(f"expected a sequence of integers for the size, got {type(s).__name__}")
@@ -186,50 +181,53 @@ def _float_dtype(dtype):
     return _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
 
 
-def _size_argument(name, size, size_keyword):
-    """The size given positionally (zeros(2, 3), zeros((2, 3))) or as size= (zeros(size=(2, 3))), as torch."""
-    if size_keyword is None:
-        return _size(size)
-    if size:
-        raise TypeError(f"{name}() received an invalid combination of arguments - got the size both "
-                        f"positionally and as size=")
-    return _size((size_keyword,))
+def _sizes(op, sizes, size):
+    """The shape given as positional sizes or as the size= keyword, as torch's factories take it."""
+    if size is not None:
+        if sizes:
+            raise TypeError(f"{op}() got multiple values for argument 'size'")
+        sizes = (size,)
+    return _size(sizes)
 
 
-def _filled(name, fill):
-    def make(*size, out=None, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False,
-             **size_keyword):
-        np_dtype = _float_dtype(dtype).np
-        shape = _size_argument(name, size, _only_size(name, size_keyword))
+def _filled(fill):
+    def make(*sizes, size=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+        check_factory(fill, layout, pin_memory)
+        shape, np_dtype = _sizes(fill, sizes, size), _float_dtype(dtype).np
         return _built(device, lambda xp: getattr(xp, fill)(shape, np_dtype), requires_grad)
-    make.__name__ = name
+    make.__name__ = fill
     return make
 
 
-def _only_size(name, keywords):
-    """size= is the one extra keyword the size-first creation functions take."""
-    unknown = set(keywords) - {"size"}
-    if unknown:
-        raise TypeError(f"{name}() got an unexpected keyword argument '{unknown.pop()}'")
-    return keywords.get("size")
-
-
-zeros = torch_api("zeros", method=False)(_filled("zeros", "zeros"))
-ones = torch_api("ones", method=False)(_filled("ones", "ones"))
-empty = torch_api("empty", method=False)(_filled("empty", "zeros"))
+zeros = torch_api("zeros", method=False)(_filled("zeros"))
+ones = torch_api("ones", method=False)(_filled("ones"))
+_zeros_for_empty = _filled("zeros")
 
 
 @torch_api(method=False)
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None):
+def empty(*sizes, size=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
+          memory_format=None):
+    # ember's fresh memory is zeroed (torch leaves it uninitialised): no program may rely on either
+    out = _zeros_for_empty(*sizes, size=size, dtype=dtype, layout=layout, device=device, pin_memory=pin_memory)
+    out = in_memory_format(out, memory_format)
+    return _with_grad(out, requires_grad)
+
+
+@torch_api(method=False)
+def full(size, fill_value, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    check_factory("full", layout, pin_memory)
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
     shape = _size((size,))
     return _built(device, lambda xp: xp.full(shape, fill_value, dt.np), requires_grad)
 
 
 def _like(maker):
-    def make(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    def make(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
+             memory_format=None):
         dt = dtype if dtype is not None else input.dtype
-        return maker(*input.shape, dtype=dt, device=device or input.device, requires_grad=requires_grad)
+        out = maker(*input.shape, dtype=dt, layout=layout, device=device or input.device, pin_memory=pin_memory)
+        out = in_memory_format(out, memory_format, like=input)
+        return _with_grad(out, requires_grad)
     return make
 
 
@@ -239,13 +237,17 @@ empty_like = torch_api("empty_like", method=False)(_like(empty))
 
 
 @torch_api(method=False)
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad)
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
+              memory_format=None):
+    out = full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, layout=layout,
+               device=device or input.device, pin_memory=pin_memory)
+    out = in_memory_format(out, memory_format, like=input)
+    return _with_grad(out, requires_grad)
 
 
 @torch_api(method=False)
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+def eye(n, m=None, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    check_factory("eye", layout, pin_memory)
     for name, v in (("n", n), ("m", m)):
         if v is not None and v < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
@@ -254,10 +256,11 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
 
 
 @torch_api(method=False)
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+def arange(start, end=None, step=1, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    check_factory("arange", layout, pin_memory)
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, _T()) else v for v in (start, end, step)]
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if vals[2] == 0:
         raise RuntimeError("step must be nonzero")
     if not all(math.isfinite(v) for v in vals[:2]):
@@ -277,14 +280,16 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 
 @torch_api("range", method=False)
-def range_(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
+def range_(start, end, step=1, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    check_factory("range", layout, pin_memory)
     n = int(math.floor((end - start) / step)) + 1
     dt = _float_dtype(dtype)
     return _built(device, lambda xp: (start + step * xp.arange(n, dtype=np.float64)).astype(dt.np), requires_grad)
 
 
 @torch_api(method=False)
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+def linspace(start, end, steps, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    check_factory("linspace", layout, pin_memory)
     _check_steps(steps)
     dt = _float_dtype(dtype)
     return _built(device, lambda xp: _linspace(xp, start, end, steps, dt.np), requires_grad)
@@ -313,7 +318,9 @@ def _linspace(xp, start, end, steps, np_dtype):
 
 
 @torch_api(method=False)
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None, pin_memory=False,
+             requires_grad=False):
+    check_factory("logspace", layout, pin_memory)
     _check_steps(steps)
     dt = _float_dtype(dtype)
     return _built(device, lambda xp: xp.logspace(start, end, steps, base=base, dtype=np.float64).astype(dt.np),
@@ -324,7 +331,7 @@ class _LegacyTensorType(type):
     """The metaclass of the legacy tensor types: isinstance(t, torch.FloatTensor) checks dtype and device."""
 
     def __instancecheck__(cls, obj):
-        return isinstance(obj, _T()) and obj.dtype is cls._ember_dtype and obj.device.type == cls._ember_device
+        return isinstance(obj, Tensor) and obj.dtype is cls._ember_dtype and obj.device.type == cls._ember_device
 
     def __repr__(cls):
         return f"<class '{cls.__qualname__}'>"
@@ -337,7 +344,7 @@ def _legacy_type(dt, name, device="cpu"):
             from .. import cuda
             if not cuda.is_available():
                 raise TypeError(f"type {cls.__qualname__} not available. Torch not compiled with CUDA enabled.")
-        return _T()(*args, dtype=dt).to(device)
+        return Tensor(*args, dtype=dt).to(device)
     prefix = "torch.cuda." if device == "cuda" else "torch."
     return _LegacyTensorType(name, (), {"__new__": __new__, "_ember_dtype": dt, "_ember_device": device,
                                         "__qualname__": prefix + name, "__module__": prefix[:-1]})
@@ -352,26 +359,27 @@ ShortTensor = _legacy_type(_dtype.int16, "ShortTensor")
 CharTensor = _legacy_type(_dtype.int8, "CharTensor")
 ByteTensor = _legacy_type(_dtype.uint8, "ByteTensor")
 BoolTensor = _legacy_type(_dtype.bool, "BoolTensor")
+BFloat16Tensor = _legacy_type(_dtype.bfloat16, "BFloat16Tensor") if _dtype.bfloat16 is not None else None
 
 
 # --- new_* methods ------------------------------------------------------------------------------
 
 @torch_api(function=False)
-def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    check_factory("new_tensor", layout, pin_memory)
     return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
-def _new(name, maker):
-    def make(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False,
-             **size_keyword):
-        return maker(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad,
-                     size=_only_size(name, size_keyword))
+def _new(maker):
+    def make(self, *sizes, size=None, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return maker(*sizes, size=size, dtype=dtype or self.dtype, layout=layout, device=device or self.device,
+                     pin_memory=pin_memory, requires_grad=requires_grad)
     return make
 
 
-torch_api("new_zeros", function=False)(_new("new_zeros", zeros))
-torch_api("new_ones", function=False)(_new("new_ones", ones))
-torch_api("new_empty", function=False)(_new("new_empty", empty))
+torch_api("new_zeros", function=False)(_new(zeros))
+torch_api("new_ones", function=False)(_new(ones))
+torch_api("new_empty", function=False)(_new(empty))
 
 
 @torch_api(function=False)
@@ -387,9 +395,9 @@ def new(self, *args, device=None):
 
 
 @torch_api(function=False)
-def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
-                requires_grad=requires_grad)
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    return full(size, fill_value, dtype=dtype or self.dtype, layout=layout, device=device or self.device,
+                pin_memory=pin_memory, requires_grad=requires_grad)
 
 
 # --- random -------------------------------------------------------------------------------------
@@ -542,14 +550,15 @@ def _integers(generator, dev, low, high, shape, np_dtype):
 
 
 def _sampler(name, kernel, draw):
-    def make(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None,
-             **size_keyword):
+    def make(*sizes, size=None, generator=None, dtype=None, layout=None, device=None, pin_memory=False,
+             requires_grad=False):
+        check_factory(name, layout, pin_memory)
         dt = _float_dtype(dtype)
         if dt.category != _dtype.FLOAT:
             raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(dt)}' "
                                       f"({name} samples floating-point values)")
-        shape = _size_argument(name, size, _only_size(name, size_keyword))
-        return _with_grad(_T()._make(draw(generator, target_device(device), shape, dt.np)), requires_grad)
+        t = Tensor._make(draw(generator, target_device(device), _sizes(name, sizes, size), dt.np))
+        return _with_grad(t, requires_grad)
     make.__name__ = name
     return make
 
@@ -558,18 +567,23 @@ rand = torch_api("rand", method=False)(_sampler("rand", "check_uniform_bounds", 
 randn = torch_api("randn", method=False)(_sampler("randn", "normal_kernel_cpu", _standard_normal))
 
 
-@torch_api(method=False)
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return rand(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+def _random_like(sample):
+    def make(input, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
+             memory_format=None):
+        out = sample(*input.shape, generator=generator, dtype=dtype or input.dtype, layout=layout,
+                     device=device or input.device, pin_memory=pin_memory)
+        return _with_grad(in_memory_format(out, memory_format, like=input), requires_grad)
+    return make
+
+
+rand_like = torch_api("rand_like", method=False)(_random_like(rand))
+randn_like = torch_api("randn_like", method=False)(_random_like(randn))
 
 
 @torch_api(method=False)
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
-
-
-@torch_api(method=False)
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False,
+            requires_grad=False):
+    check_factory("randint", layout, pin_memory)
     if size is None:                        # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:                      # randint(high, size=size)
@@ -580,27 +594,31 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
-    t = _T()._make(_integers(generator, target_device(device), low, high, _size((size,)), dt.np))
+    t = Tensor._make(_integers(generator, target_device(device), low, high, _size((size,)), dt.np))
     return _with_grad(t, requires_grad)
 
 
 @torch_api(method=False)
-def randint_like(input, low=0, high=None, *, dtype=None, device=None):
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False,
+                 requires_grad=False, memory_format=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device)
+    out = randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype, layout=layout,
+                  device=device or input.device, pin_memory=pin_memory)
+    return _with_grad(in_memory_format(out, memory_format, like=input), requires_grad)
 
 
 @torch_api(method=False)
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randperm(n, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    check_factory("randperm", layout, pin_memory)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
     dev = target_device(device)
     if dev.type == "cpu":
-        t = _T()._make(_rng(generator).permutation(n).astype(dt.np))
+        t = Tensor._make(_rng(generator).permutation(n).astype(dt.np))
     else:
-        t = _T()._make(_uniform(generator, dev, (n,), np.float64).argsort().astype(dt.np))
+        t = Tensor._make(_uniform(generator, dev, (n,), np.float64).argsort().astype(dt.np))
     return _with_grad(t, requires_grad)
 
 
@@ -629,21 +647,21 @@ _NORMAL_STD = renamed(NormalBackward3, "NormalBackward2")
 
 
 @torch_api(method=False)
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
-           requires_grad=False, layout=None, pin_memory=False):
-    T = _T()
-    if isinstance(std, T):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False,
+           requires_grad=False):
+    check_factory("normal", layout, pin_memory)
+    if isinstance(std, Tensor):
         if std.numel() and bool((std < 0).any()):
             raise RuntimeError("normal expects all elements of std >= 0.0")
     elif std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-    if isinstance(mean, T) or isinstance(std, T):
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
         from .elementwise import broadcast_error
-        error = broadcast_error("normal: mean and std", *(x.shape for x in (mean, std) if isinstance(x, T)))
+        error = broadcast_error("normal: mean and std", *(x.shape for x in (mean, std) if isinstance(x, Tensor)))
         if error is not None:
             raise error
-        like = mean if isinstance(mean, T) else std
-        shape = np.broadcast_shapes(*(x.shape for x in (mean, std) if isinstance(x, T)))
+        like = mean if isinstance(mean, Tensor) else std
+        shape = np.broadcast_shapes(*(x.shape for x in (mean, std) if isinstance(x, Tensor)))
         noise = randn(*shape, generator=generator, dtype=like.dtype, device=like.device)
         with _no_grad():
             sample = mean + noise * std
@@ -654,9 +672,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
                         "(float mean, float std, tuple of ints size)")
     np_dtype, dev = _float_dtype(dtype).np, target_device(device)
     if dev.type == "cpu":
-        t = _T()._make(_rng(generator).normal(mean, std, size=_size((size,))).astype(np_dtype))
+        t = Tensor._make(_rng(generator).normal(mean, std, size=_size((size,))).astype(np_dtype))
     else:
-        t = _T()._make((mean + std * _standard_normal(generator, dev, _size((size,)), np.float64)).astype(np_dtype))
+        t = Tensor._make((mean + std * _standard_normal(generator, dev, _size((size,)), np.float64)).astype(np_dtype))
     return _with_grad(t, requires_grad)
 
 
@@ -666,7 +684,7 @@ def bernoulli(input, p=None, *, generator=None):
     if p is None and bool(((probs < 0) | (probs > 1)).any()) or p is not None and not 0 <= p <= 1:
         raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
     draw = _uniform(generator, input.device, input.shape, np.float64) < probs
-    return _T()._make(draw.astype(input._data.dtype))
+    return Tensor._make(draw.astype(input._data.dtype))
 
 
 @torch_api(method=True)
@@ -682,7 +700,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     if xp is not np:
         out = _multinomial_on_device(rows, num_samples, replacement, generator, input.device)
-        return _T()._make(out.reshape(probs.shape[:-1] + (num_samples,)))
+        return Tensor._make(out.reshape(probs.shape[:-1] + (num_samples,)))
     rng = _rng(generator)
     out = np.empty((rows.shape[0], num_samples), np.int64)
     for i, row in enumerate(rows):
@@ -710,7 +728,7 @@ class Overwrite(Op):
 def overwrite(self, values, node_name, expanded_ok=False):
     """Write `values` (a number, an array broadcast to self, or a 0-d Tensor) into self; in the graph, the
     old values get a zero gradient."""
-    if state.enabled and (self._tracks_inplace() or getattr(values, "_rg", False)):
+    if state.enabled and (self._tracks_inplace() or getattr(values, "_requires_grad", False)):
         return self._inplace_assign(named(Overwrite.apply(self, values), node_name), expanded_ok)
     return self._write(values._data if isinstance(values, Tensor) else values, expanded_ok)
 
@@ -745,12 +763,17 @@ def _inplace_sampler(draw, device_draw, node_name):
         else:
             values = device_draw(_device_rng(generator, self.device), self.shape, *args, **kwargs)
         return overwrite(self, values, node_name)
+    # its signature is the distribution's parameters (after the generator and the shape) and generator=
+    params = list(inspect.signature(draw).parameters.values())[2:]
+    fill.__signature__ = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)] + params +
+        [inspect.Parameter("generator", inspect.Parameter.KEYWORD_ONLY, default=None)])
     return fill
 
 
 torch_api("uniform_", function=False)(_inplace_sampler(
-    lambda rng, s, a=0.0, b=1.0: rng.uniform(a, b, s), lambda rng, s, a=0.0, b=1.0: a + (b - a) * rng.random(s),
-    "UniformBackward0"))
+    lambda rng, s, from_=0.0, to=1.0: rng.uniform(from_, to, s),
+    lambda rng, s, from_=0.0, to=1.0: from_ + (to - from_) * rng.random(s), "UniformBackward0"))
 torch_api("normal_", function=False)(_inplace_sampler(
     lambda rng, s, mean=0.0, std=1.0: rng.normal(mean, std, s),
     lambda rng, s, mean=0.0, std=1.0: mean + std * rng.standard_normal(s), "NormalBackward0"))
@@ -795,10 +818,10 @@ def random_(self, from_=0, to=None, *, generator=None):
 
 @torch_api(function=False)
 def fill_(self, value):
-    if isinstance(value, _T()) and value.dim():
+    if isinstance(value, Tensor) and value.dim():
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} "
                            "dimensions.")
-    if isinstance(value, _T()):     # torch refuses a tensor value, not a number, for an expanded self
+    if isinstance(value, Tensor):     # torch refuses a tensor value, not a number, for an expanded self
         return overwrite(self, value, "FillBackward3")
     return overwrite(self, value, "FillBackward2", expanded_ok=True)
 

@@ -1,4 +1,6 @@
 """Elementwise ops: unary math (from one table), binary arithmetic with torch's promotion, comparisons."""
+import collections
+import dis
 import math
 
 import numpy as np
@@ -12,10 +14,6 @@ from .reduce import widened
 from .._tensor import Tensor
 
 
-def _tensor_cls():
-    return Tensor
-
-
 def _need(ctx, i):
     return ctx._record and ctx.needs_input_grad[i]
 
@@ -23,7 +21,7 @@ def _need(ctx, i):
 def _operand(x):
     """Tensors and Python scalars pass through, a NumPy array becomes a tensor; anything else (a list, a
     string, None) is a TypeError, as torch's operators and arithmetic functions give."""
-    if isinstance(x, (int, float, bool)) or isinstance(x, _tensor_cls()):
+    if isinstance(x, (int, float, bool)) or isinstance(x, Tensor):
         return x
     if isinstance(x, np.generic):
         return x.item()
@@ -35,7 +33,7 @@ def _operand(x):
 
 
 def _cast(x, dt):
-    if isinstance(x, _tensor_cls()):
+    if isinstance(x, Tensor):
         return x.to(dt) if x._data.dtype != dt.np else x
     if dt is _dtype.bfloat16 and type(x) in (float, int):
         return dt.np.type(x)        # ml_dtypes promotes bfloat16 with a Python scalar to float32
@@ -51,16 +49,13 @@ def _sign(xp, x):
         else xp.sign(x)
 
 
-def _quiet(fn):
-    """Run a NumPy kernel with IEEE results (inf/nan) and no warnings, as torch does."""
-    def run(*args):
-        with np.errstate(all="ignore"):
-            return fn(*args)
-    return run
-
-
 # --------------------------------------------------------------------------------------------
-# unary ops: name -> (forward(xp, x), backward(g, x, y) on Tensors, which of x/y backward needs)
+# unary ops, one row each:
+#   forward(xp, x) on arrays; backward(g, x, y) on Tensors (None: zero gradient, for piecewise-constant ops);
+#   saves: which of the input "x" and the output "y" backward reads (default None: neither);
+#   float_only: an integer or bool input is computed in the default float dtype, as torch does (default False)
+Unary = collections.namedtuple("Unary", "forward backward saves float_only", defaults=(None, False))
+
 
 def _sigmoid(xp, x):
     with np.errstate(over="ignore"):
@@ -71,49 +66,56 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _SQRT_PI = math.sqrt(math.pi)
 
 UNARY = {
-    # name: (forward, backward, saves, float_only)
-    "exp": (lambda xp, x: xp.exp(x), lambda g, x, y: g * y, "y", True),
-    "exp2": (lambda xp, x: xp.exp2(x), lambda g, x, y: g * y * _LN2, "y", True),
-    "expm1": (lambda xp, x: xp.expm1(x), lambda g, x, y: g * (y + 1), "y", True),
-    "log": (lambda xp, x: xp.log(x), lambda g, x, y: g / x, "x", True),
-    "log2": (lambda xp, x: xp.log2(x), lambda g, x, y: g / (x * _LN2), "x", True),
-    "log10": (lambda xp, x: xp.log10(x), lambda g, x, y: g / (x * _LN10), "x", True),
-    "log1p": (lambda xp, x: xp.log1p(x), lambda g, x, y: g / (x + 1), "x", True),
-    "sqrt": (lambda xp, x: xp.sqrt(x), lambda g, x, y: g / (2 * y), "y", True),
-    "rsqrt": (lambda xp, x: 1 / xp.sqrt(x), lambda g, x, y: -0.5 * g * y ** 3, "y", True),
-    "sin": (lambda xp, x: xp.sin(x), lambda g, x, y: g * x.cos(), "x", True),
-    "cos": (lambda xp, x: xp.cos(x), lambda g, x, y: -g * x.sin(), "x", True),
-    "tan": (lambda xp, x: xp.tan(x), lambda g, x, y: g * (1 + y * y), "y", True),
-    "asin": (lambda xp, x: xp.arcsin(x), lambda g, x, y: g * (1 - x * x).rsqrt(), "x", True),
-    "acos": (lambda xp, x: xp.arccos(x), lambda g, x, y: -g * (1 - x * x).rsqrt(), "x", True),
-    "atan": (lambda xp, x: xp.arctan(x), lambda g, x, y: g / (1 + x * x), "x", True),
-    "sinh": (lambda xp, x: xp.sinh(x), lambda g, x, y: g * x.cosh(), "x", True),
-    "cosh": (lambda xp, x: xp.cosh(x), lambda g, x, y: g * x.sinh(), "x", True),
-    "tanh": (lambda xp, x: xp.tanh(x), lambda g, x, y: g * (1 - y * y), "y", True),
-    "asinh": (lambda xp, x: xp.arcsinh(x), lambda g, x, y: g * (x * x + 1).rsqrt(), "x", True),
-    "acosh": (lambda xp, x: xp.arccosh(x), lambda g, x, y: g * (x * x - 1).rsqrt(), "x", True),
-    "atanh": (lambda xp, x: xp.arctanh(x), lambda g, x, y: g / (1 - x * x), "x", True),
-    "sigmoid": (_sigmoid, lambda g, x, y: g * y * (1 - y), "y", True),
-    "erf": (_erf, lambda g, x, y: g * (2 / _SQRT_PI) * (-x * x).exp(), "x", True),
-    "erfc": (_erfc, lambda g, x, y: g * (-2 / _SQRT_PI) * (-x * x).exp(), "x", True),
-    "erfinv": (_erfinv, lambda g, x, y: g * (_SQRT_PI / 2) * (y * y).exp(), "y", True),
-    "reciprocal": (lambda xp, x: 1 / x, lambda g, x, y: -g * y * y, "y", True),
-    "abs": (lambda xp, x: xp.abs(x), lambda g, x, y: g * x.sign(), "x", False),
-    "neg": (lambda xp, x: -x if x.dtype != np.bool_ else ~x, lambda g, x, y: -g, None, False),
-    "square": (lambda xp, x: x * x, lambda g, x, y: 2 * x * g, "x", False),
-    "relu": (lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False), lambda g, x, y: g * (y > 0), "y", False),
-    "frac": (lambda xp, x: x - xp.trunc(x), lambda g, x, y: g, None, False),
+    "exp": Unary(lambda xp, x: xp.exp(x), lambda g, x, y: g * y, saves="y", float_only=True),
+    "exp2": Unary(lambda xp, x: xp.exp2(x), lambda g, x, y: g * y * _LN2, saves="y", float_only=True),
+    "expm1": Unary(lambda xp, x: xp.expm1(x), lambda g, x, y: g * (y + 1), saves="y", float_only=True),
+    "log": Unary(lambda xp, x: xp.log(x), lambda g, x, y: g / x, saves="x", float_only=True),
+    "log2": Unary(lambda xp, x: xp.log2(x), lambda g, x, y: g / (x * _LN2), saves="x", float_only=True),
+    "log10": Unary(lambda xp, x: xp.log10(x), lambda g, x, y: g / (x * _LN10), saves="x", float_only=True),
+    "log1p": Unary(lambda xp, x: xp.log1p(x), lambda g, x, y: g / (x + 1), saves="x", float_only=True),
+    "sqrt": Unary(lambda xp, x: xp.sqrt(x), lambda g, x, y: g / (2 * y), saves="y", float_only=True),
+    "rsqrt": Unary(lambda xp, x: 1 / xp.sqrt(x), lambda g, x, y: -0.5 * g * y ** 3, saves="y", float_only=True),
+    "sin": Unary(lambda xp, x: xp.sin(x), lambda g, x, y: g * x.cos(), saves="x", float_only=True),
+    "cos": Unary(lambda xp, x: xp.cos(x), lambda g, x, y: -g * x.sin(), saves="x", float_only=True),
+    "tan": Unary(lambda xp, x: xp.tan(x), lambda g, x, y: g * (1 + y * y), saves="y", float_only=True),
+    "asin": Unary(lambda xp, x: xp.arcsin(x), lambda g, x, y: g * (1 - x * x).rsqrt(), saves="x", float_only=True),
+    "acos": Unary(lambda xp, x: xp.arccos(x), lambda g, x, y: -g * (1 - x * x).rsqrt(), saves="x", float_only=True),
+    "atan": Unary(lambda xp, x: xp.arctan(x), lambda g, x, y: g / (1 + x * x), saves="x", float_only=True),
+    "sinh": Unary(lambda xp, x: xp.sinh(x), lambda g, x, y: g * x.cosh(), saves="x", float_only=True),
+    "cosh": Unary(lambda xp, x: xp.cosh(x), lambda g, x, y: g * x.sinh(), saves="x", float_only=True),
+    "tanh": Unary(lambda xp, x: xp.tanh(x), lambda g, x, y: g * (1 - y * y), saves="y", float_only=True),
+    "asinh": Unary(lambda xp, x: xp.arcsinh(x), lambda g, x, y: g * (x * x + 1).rsqrt(), saves="x", float_only=True),
+    "acosh": Unary(lambda xp, x: xp.arccosh(x), lambda g, x, y: g * (x * x - 1).rsqrt(), saves="x", float_only=True),
+    "atanh": Unary(lambda xp, x: xp.arctanh(x), lambda g, x, y: g / (1 - x * x), saves="x", float_only=True),
+    "sigmoid": Unary(_sigmoid, lambda g, x, y: g * y * (1 - y), saves="y", float_only=True),
+    "erf": Unary(_erf, lambda g, x, y: g * (2 / _SQRT_PI) * (-x * x).exp(), saves="x", float_only=True),
+    "erfc": Unary(_erfc, lambda g, x, y: g * (-2 / _SQRT_PI) * (-x * x).exp(), saves="x", float_only=True),
+    "erfinv": Unary(_erfinv, lambda g, x, y: g * (_SQRT_PI / 2) * (y * y).exp(), saves="y", float_only=True),
+    "reciprocal": Unary(lambda xp, x: 1 / x, lambda g, x, y: -g * y * y, saves="y", float_only=True),
+    "abs": Unary(lambda xp, x: xp.abs(x), lambda g, x, y: g * x.sign(), saves="x"),
+    "neg": Unary(lambda xp, x: -x if x.dtype != np.bool_ else ~x, lambda g, x, y: -g),
+    "square": Unary(lambda xp, x: x * x, lambda g, x, y: 2 * x * g, saves="x"),
+    "relu": Unary(lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False), lambda g, x, y: g * (y > 0), saves="y"),
+    "frac": Unary(lambda xp, x: x - xp.trunc(x), lambda g, x, y: g),
     # piecewise-constant: zero gradient, as torch
-    "sign": (_sign, None, None, False),
-    "sgn": (_sign, None, None, False),
-    "ceil": (lambda xp, x: xp.ceil(x) if _dtype.is_float_array(x) else x.copy(), None, None, False),
-    "floor": (lambda xp, x: xp.floor(x) if _dtype.is_float_array(x) else x.copy(), None, None, False),
-    "trunc": (lambda xp, x: xp.trunc(x) if _dtype.is_float_array(x) else x.copy(), None, None, False),
-    "round": (lambda xp, x: xp.round(x) if _dtype.is_float_array(x) else x.copy(), None, None, False),
+    "sign": Unary(_sign, None),
+    "sgn": Unary(_sign, None),
+    "ceil": Unary(lambda xp, x: xp.ceil(x) if _dtype.is_float_array(x) else x.copy(), None),
+    "floor": Unary(lambda xp, x: xp.floor(x) if _dtype.is_float_array(x) else x.copy(), None),
+    "trunc": Unary(lambda xp, x: xp.trunc(x) if _dtype.is_float_array(x) else x.copy(), None),
+    "round": Unary(lambda xp, x: xp.round(x) if _dtype.is_float_array(x) else x.copy(), None),
 }
 
 
-def _make_unary(name, forward, backward, saves):
+def _calls_methods(backward):
+    """Whether a backward formula reads attributes (calls Tensor methods): one written with operators only
+    runs on raw arrays too (Node.array_backward)."""
+    return any(ins.opname in ("LOAD_ATTR", "LOAD_METHOD") for ins in dis.get_instructions(backward))
+
+
+def _make_unary(name, row):
+    forward, backward, saves = row.forward, row.backward, row.saves
+
     def fwd(ctx, x):
         with np.errstate(all="ignore"):
             y = forward(array_module(x), x)
@@ -137,16 +139,13 @@ def _make_unary(name, forward, backward, saves):
             return backward(g, None, ctx.saved_tensors[0])
     cls_name = "".join(p.capitalize() for p in name.split("_"))
     attrs = {"forward": staticmethod(fwd), "backward": staticmethod(bwd),
-             "array_backward": name not in _TENSOR_METHOD_BACKWARDS}
+             "array_backward": backward is None or not _calls_methods(backward)}
     if name in _TORCH_NODE_NAMES:
         attrs["_node_name"] = _TORCH_NODE_NAMES[name]
     return type(cls_name, (Op,), attrs)
 
 
 _TORCH_NODE_NAMES = {"square": "PowBackward0"}      # torch computes square as pow(x, 2)
-# backward formulas above that call Tensor methods (the rest are operators only, so they run on arrays too)
-_TENSOR_METHOD_BACKWARDS = {"sin", "cos", "asin", "acos", "sinh", "cosh", "asinh", "acosh", "erf", "erfc", "erfinv",
-                            "abs"}
 
 
 # what torch does with a bool (or integer) input to the unary ops that don't just compute in float
@@ -180,9 +179,9 @@ def _unary_api(name, op, float_only):
 
 
 UNARY_OPS = {}
-for _name, (_f, _b, _s, _float_only) in UNARY.items():
-    UNARY_OPS[_name] = _make_unary(_name, _f, _b, _s)
-    torch_api(_name, inplace=True)(_unary_api(_name, UNARY_OPS[_name], _float_only))
+for _name, _row in UNARY.items():
+    UNARY_OPS[_name] = _make_unary(_name, _row)
+    torch_api(_name, inplace=True)(_unary_api(_name, UNARY_OPS[_name], _row.float_only))
 torch_api("negative", inplace=True)(_unary_api("neg", UNARY_OPS["neg"], False))
 torch_api("absolute", inplace=True)(_unary_api("abs", UNARY_OPS["abs"], False))
 torch_api("arcsin")(_unary_api("asin", UNARY_OPS["asin"], True))
@@ -484,8 +483,7 @@ def _binary(op, a, b, float_result=False):
             # a Python scalar is weakly typed: the tensor's float dtype wins
             return op.apply(a, b if da.dtype.kind == "f" else da.dtype.type(b))
     a, b = _operand(a), _operand(b)
-    T = _tensor_cls()
-    if not isinstance(a, T) and not isinstance(b, T):
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         from .creation import tensor
         a = tensor(a)
     dt = _dtype.result_type(a, b)
@@ -498,8 +496,7 @@ def _binary(op, a, b, float_result=False):
 def _same_device(a, b, op):
     """torch's rule: tensors on two devices are an error, except a 0-d CPU tensor, which is a scalar
     operand (moved to the other tensor's device here)."""
-    T = _tensor_cls()
-    if isinstance(a, T) and isinstance(b, T) and type(a._data) is not type(b._data) and a.device != b.device:
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and type(a._data) is not type(b._data) and a.device != b.device:
         if a._data.ndim and b._data.ndim or a.device.type != "cpu" and b.device.type != "cpu":
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                                f"{a.device} and {b.device}! (in {op._node_name[:-9].lower()}; move one with .to(device))")
@@ -611,8 +608,7 @@ def floor_divide(input, other):
 
 @torch_api(inplace=True)
 def pow(input, exponent):
-    T = _tensor_cls()
-    if isinstance(input, T) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+    if isinstance(input, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
         if input.dtype is _dtype.bool:       # bool ** int is int64, as torch
             input = input.to(_dtype.int64 if isinstance(exponent, int) else _dtype.get_default_dtype())
         if exponent == 2:
@@ -620,13 +616,13 @@ def pow(input, exponent):
         if isinstance(exponent, float) and input._data.dtype not in _dtype._DIFFERENTIABLE_NP:
             input = input.to(_dtype.get_default_dtype())
         return Pow.apply(input, exponent)
-    if isinstance(input, T) and isinstance(exponent, bool):
+    if isinstance(input, Tensor) and isinstance(exponent, bool):
         # x ** True is x, x ** False is 1, in x's own dtype (a bool tensor stays bool), as torch
         out = pow(input, int(exponent))
         return out.to(_dtype.bool) if input.dtype is _dtype.bool else out
     _broadcast_check("pow", input, exponent)
-    if isinstance(exponent, T) and exponent.dtype is _dtype.bool and \
-            (isinstance(input, bool) or isinstance(input, T) and input.dtype is _dtype.bool):
+    if isinstance(exponent, Tensor) and exponent.dtype is _dtype.bool and \
+            (isinstance(input, bool) or isinstance(input, Tensor) and input.dtype is _dtype.bool):
         raise NotImplementedError('"pow" not implemented for \'Bool\'')
     return _binary(Pow, input, exponent)
 
@@ -638,8 +634,7 @@ def float_power(input, exponent):
 
 def _no_grad_binary(kernel, a, b, result_dtype=None):
     a, b = _operand(a), _operand(b)
-    T = _tensor_cls()
-    if not isinstance(a, T) and not isinstance(b, T):
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         from .creation import tensor
         a = tensor(a)
     dt = _dtype.result_type(a, b)
@@ -719,9 +714,15 @@ def bitwise_not(input):
     return NoGradUnary.apply(input, np.invert)
 
 
+def _elementwise_test(kernel):
+    def test(input):
+        return NoGradUnary.apply(input, kernel)
+    return test
+
+
 for _name, _kernel in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.isfinite),
                        ("isposinf", np.isposinf), ("isneginf", np.isneginf), ("signbit", np.signbit)):
-    torch_api(_name)(lambda input, _k=_kernel: NoGradUnary.apply(input, _k))
+    torch_api(_name)(_elementwise_test(_kernel))
 
 
 @torch_api()
@@ -744,8 +745,7 @@ def equal(input, other):
 def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    T = _tensor_cls()
-    if isinstance(min, T) or isinstance(max, T):
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
         bounds = [None if v is None else _operand(v) for v in (min, max)]
         dt = _dtype.result_type(input, *(v for v in bounds if v is not None))
         lo, hi = (None if v is None else _cast(v, dt) for v in bounds)
@@ -762,12 +762,12 @@ torch_api("clip", inplace=True)(clamp)
 
 @torch_api(inplace=True)
 def clamp_min(input, min):
-    return named(clamp(input, min=min), "ClampMinBackward1" if isinstance(min, _tensor_cls()) else "ClampMinBackward0")
+    return named(clamp(input, min=min), "ClampMinBackward1" if isinstance(min, Tensor) else "ClampMinBackward0")
 
 
 @torch_api(inplace=True)
 def clamp_max(input, max):
-    return named(clamp(input, max=max), "ClampMaxBackward1" if isinstance(max, _tensor_cls()) else "ClampMaxBackward0")
+    return named(clamp(input, max=max), "ClampMaxBackward1" if isinstance(max, Tensor) else "ClampMaxBackward0")
 
 
 class Clamp(Op):
@@ -784,7 +784,7 @@ class Clamp(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return g * _tensor_cls()._make(ctx.mask if hasattr(ctx.mask, "shape") else np.asarray(ctx.mask)), None, None
+        return g * Tensor._make(ctx.mask if hasattr(ctx.mask, "shape") else np.asarray(ctx.mask)), None, None
 
 
 class ClampTensor(Op):
@@ -822,7 +822,7 @@ class Where(Op):
 
     @staticmethod
     def backward(ctx, g):
-        cond = _tensor_cls()._make(ctx.cond)
+        cond = Tensor._make(ctx.cond)
         zero = g * 0
         return None, where(cond, g, zero), where(cond, zero, g)
 
@@ -836,12 +836,11 @@ def where(condition, input=None, other=None):
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{_dtype.scalar_type_name(cond.dtype)}")
     a, b = _operand(input), _operand(other)
-    T = _tensor_cls()
-    error = broadcast_error("where", *(x.shape for x in (cond, a, b) if isinstance(x, T)))
+    error = broadcast_error("where", *(x.shape for x in (cond, a, b) if isinstance(x, Tensor)))
     if error is not None:
         raise error
     dt = _dtype.result_type(a, b)
-    if not isinstance(a, T) and not isinstance(b, T):
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         # two Python scalars: the result still has their dtype (where(c, 1.0, 0) is float32, not float64)
         from .creation import tensor
         a = tensor(a, dtype=dt, device=cond.device)
@@ -897,14 +896,13 @@ class LerpScalarWeight(Lerp):
 
 @torch_api(inplace=True)
 def lerp(input, end, weight):
-    T = _tensor_cls()
     for name, t in (("end", end), ("weight", weight)):
-        if isinstance(t, T):
+        if isinstance(t, Tensor):
             if t.dtype is not input.dtype:
                 raise RuntimeError(f"expected dtype {_CPP_FLOAT_NAMES.get(input.dtype.name, input.dtype.name)} for "
                                    f"`{name}` but got dtype {_CPP_FLOAT_NAMES.get(t.dtype.name, t.dtype.name)}")
             _broadcast_check("lerp", input, t)
-    if not isinstance(end, T):
+    if not isinstance(end, Tensor):
         raise TypeError(f"lerp(): argument 'end' (position 2) must be Tensor, not {type(end).__name__}")
     if not input.is_floating_point():
         raise NotImplementedError(f"\"lerp_kernel_scalar\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
@@ -962,8 +960,7 @@ class Hypot(Op):
 
 @torch_api(inplace=True)
 def hypot(input, other):
-    T = _tensor_cls()
-    if not isinstance(other, T):
+    if not isinstance(other, Tensor):
         raise TypeError(f"hypot(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     _broadcast_check("hypot", input, other)
     dt = _dtype.result_type(input, other)
@@ -1001,8 +998,12 @@ def logaddexp(input, other):
 
 @torch_api(inplace=True)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    return NoGradUnary.apply(input, lambda x: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)) \
-        if not input.requires_grad else where(input.isnan(), nan, input)
+    if not input.requires_grad:
+        return NoGradUnary.apply(input, lambda x: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf))
+    from .._typeinfo import finfo
+    info = finfo(input.dtype)
+    return where(input.isnan(), nan, where(input.isposinf(), info.max if posinf is None else posinf,
+                                           where(input.isneginf(), info.min if neginf is None else neginf, input)))
 
 
 @torch_api()

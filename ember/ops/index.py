@@ -20,10 +20,6 @@ from .shape import Select, Slice, basic_view
 from .reduce import values_indices
 
 
-def _T():
-    return Tensor
-
-
 # --- __getitem__ / __setitem__ ---------------------------------------------------------------
 # torch reads a key item by item (torch/csrc/autograd/python_variable_indexing.cpp): ints, slices, None
 # and bools make a view first (an int removes its dim, so unlike NumPy it is no advanced index), then the
@@ -400,7 +396,7 @@ def _put(out, key, value, accumulate):
         if "broadcast" not in str(e) or adv is not None:
             raise
         from .shape import expand
-        expand(_T()._make(np.broadcast_to(np.empty((), value.dtype), value.shape)), out[basic].shape)
+        expand(Tensor._make(np.broadcast_to(np.empty((), value.dtype), value.shape)), out[basic].shape)
         raise
 
 
@@ -530,9 +526,9 @@ def setitem(self, key, value):
         value = _strip_leading_ones(value)
     _check_no_overlap(self, parsed, value)
     parsed = _check_index_put(self, parsed, value, key, range_checks)
-    if not (state.enabled and (self._tracks_inplace() or is_tensor and value._rg)):
+    if not (state.enabled and (self._tracks_inplace() or is_tensor and value._requires_grad)):
         _put(self._data, parsed, value._data if is_tensor else value, False)
-        self._vc[0] += 1
+        self._version_counter[0] += 1
         return
     if is_tensor and value.dtype != self.dtype:
         value = value.to(self.dtype)
@@ -544,11 +540,11 @@ def _copy_to_view(self, basic, value):
     slices), an in-place op on that view under autograd (CopySlices)."""
     if all(k is Ellipsis or type(k) is slice and k == _FULL for k in basic):
         target = self
-    elif state.enabled and (self._tracks_inplace() or getattr(value, "_rg", False)):
+    elif state.enabled and (self._tracks_inplace() or getattr(value, "_requires_grad", False)):
         target = Slice.apply(self, basic)
     else:       # no graph to keep: a bare alias of the memory (sharing the version counter) will do
         target = Tensor._make(basic_view(self._data, basic))
-        target._vc = self._vc
+        target._version_counter = self._version_counter
     copy_to(target, value)
 
 
@@ -676,12 +672,11 @@ def _overflow(np_dtype):
 
 @torch_api()
 def index_put(input, indices, values, accumulate=False):
-    T = _T()
-    if not isinstance(values, T):
+    if not isinstance(values, Tensor):
         raise TypeError(f"index_put(): argument 'values' (position 2) must be Tensor, not {_type_name(values)}")
     items = tuple(indices)
     for i, k in enumerate(items):
-        if not isinstance(k, T):
+        if not isinstance(k, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {_type_name(k)}")
     shape = input._data.shape
     arrays = [_index_item(k) for k in items]
@@ -783,7 +778,7 @@ class Gather(Op):
 
 
 def _zeros(like, shape):
-    return _T()._make(array_module(like._data).zeros(shape, like._data.dtype))
+    return Tensor._make(array_module(like._data).zeros(shape, like._data.dtype))
 
 
 @torch_api()
@@ -805,7 +800,7 @@ class Scatter(Op):
 
     @staticmethod
     def backward(ctx, g):
-        idx = _T()._make(ctx.index)
+        idx = Tensor._make(ctx.index)
         gsrc = g.gather(ctx.dim, idx) if ctx.needs_input_grad[3] else None
         return g.scatter(ctx.dim, idx, 0.0), None, None, gsrc
 
@@ -820,7 +815,7 @@ class ScatterAdd(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return g, None, None, g.gather(ctx.dim, _T()._make(ctx.index)) if ctx.needs_input_grad[3] else None
+        return g, None, None, g.gather(ctx.dim, Tensor._make(ctx.index)) if ctx.needs_input_grad[3] else None
 
 
 class ScatterWithReduce(Op):
@@ -845,19 +840,18 @@ _SCATTER_REDUCE_WARNING = ("The reduce argument of torch.scatter with Tensor src
 
 @torch_api(inplace=True)
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
-    T = _T()
     source = value if src is None else src
     if source is None:
         raise TypeError("scatter() missing its source: pass src (a Tensor) or value (a number)")
     d = input._dim(dim)
-    _check_gather_scatter("scatter", input, d, index, source if isinstance(source, T) else None)
+    _check_gather_scatter("scatter", input, d, index, source if isinstance(source, Tensor) else None)
     if reduce is not None:
-        if isinstance(source, T):
+        if isinstance(source, Tensor):
             _warn_user(_SCATTER_REDUCE_WARNING)
         if reduce not in ("add", "multiply"):
             raise RuntimeError("reduce argument must be either add or multiply.")
         return ScatterWithReduce.apply(input, d, index._data, source, reduce)
-    if isinstance(source, T):
+    if isinstance(source, Tensor):
         return Scatter.apply(input, d, index._data, source)
     return named(Scatter.apply(input, d, index._data, source), "ScatterBackward1")
 
@@ -920,7 +914,7 @@ class ScatterReduce(Op):
         by the counts."""
         x, src, result = ctx.saved_tensors
         dim, reduce, include_self = ctx.dim, ctx.reduce, ctx.include_self
-        index = _T()._make(ctx.index)
+        index = Tensor._make(ctx.index)
         if reduce == "sum":
             grad_x, grad_src = grad, grad.gather(dim, index)
         elif reduce == "prod":
@@ -1090,10 +1084,10 @@ class IndexFill(Op):
 
     @staticmethod
     def backward(ctx, g):
-        index = _T()._make(ctx.index)
+        index = Tensor._make(ctx.index)
         gvalue = None
         if ctx.needs_input_grad[3]:          # each filled place once, however often the index names it
-            gvalue = g.index_select(ctx.dim, _T()._make(array_module(ctx.index).unique(ctx.index))).sum()
+            gvalue = g.index_select(ctx.dim, Tensor._make(array_module(ctx.index).unique(ctx.index))).sum()
         return g.index_fill(ctx.dim, index, 0), None, None, gvalue
 
 
@@ -1104,7 +1098,7 @@ def index_fill(input, dim, index, value):
         raise IndexError(f"index_fill_(): Expected dtype int64 for index. (got {index.dtype})")
     if index.dim() > 1:
         raise RuntimeError(f"Index has to be a vector/scalar (index_fill_ got an index of shape {list(index.shape)})")
-    if isinstance(value, _T()):
+    if isinstance(value, Tensor):
         if value.dim():
             raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value.dim()} dimension(s).")
@@ -1139,7 +1133,7 @@ class MaskedFill(Op):
 
     @staticmethod
     def backward(ctx, g):
-        m = _T()._make(ctx.mask)
+        m = Tensor._make(ctx.mask)
         return g.masked_fill(m, 0.0), None, (g * m).sum() if ctx._record and ctx.needs_input_grad[2] else None
 
 
@@ -1152,7 +1146,7 @@ def masked_fill(input, mask, value):
     except ValueError:
         raise RuntimeError(f"masked_fill: the shape of the mask {list(mask.shape)} must be broadcastable to the "
                            f"shape of the tensor {list(input.shape)}") from None
-    if isinstance(value, _T()):
+    if isinstance(value, Tensor):
         if value.dim():
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value.dim()} dimension(s).")
@@ -1201,7 +1195,7 @@ class NoGradIndex(Op):
 def nonzero(input, *, as_tuple=False):
     if as_tuple:
         arr = input._data if input.dim() else input._data.reshape(1)
-        return tuple(_T()._make(i.astype(np.int64)) for i in array_module(arr).nonzero(arr))
+        return tuple(Tensor._make(i.astype(np.int64)) for i in array_module(arr).nonzero(arr))
     return NoGradIndex.apply(input, lambda x: array_module(x).argwhere(x).astype(np.int64))
 
 
@@ -1256,7 +1250,7 @@ def take_along_dim(input, indices, dim=None):
     if size == 0 and indices.numel():
         raise RuntimeError("ZeroDivisionError (take_along_dim: indices into a dimension of size 0)")
     # torch takes the indices modulo the size of dim here (negative and too large ones wrap around)
-    wrapped = _T()._make(indices._data % size) if indices.numel() else indices
+    wrapped = Tensor._make(indices._data % size) if indices.numel() else indices
     input_shape = shape[:d] + (size,) + shape[d + 1:]
     return gather(input.expand(input_shape) if tuple(input.shape) != input_shape else input, d,
                   wrapped.expand(shape) if tuple(indices.shape) != shape else wrapped)
@@ -1278,9 +1272,9 @@ def _sort_indices(arr, dim, descending):
 @torch_api()
 def sort(input, dim=-1, descending=False, stable=False):
     if input.dim() == 0:
-        return values_indices["sort"](input.clone(), _T()._make(array_module(input._data).zeros((), np.int64)))
+        return values_indices["sort"](input.clone(), Tensor._make(array_module(input._data).zeros((), np.int64)))
     d = input._dim(dim)
-    idx = _T()._make(_sort_indices(input._data, d, descending).astype(np.int64))
+    idx = Tensor._make(_sort_indices(input._data, d, descending).astype(np.int64))
     return values_indices["sort"](named(gather(input, d, idx), "SortBackward0"), idx)
 
 
@@ -1301,7 +1295,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= size:
         raise RuntimeError(f"selected index k out of range (topk k={k}, dimension {d} has size {size})")
     order = _sort_indices(input._data if input.dim() else input._data.reshape(1), d, largest)
-    idx = _T()._make(order[(slice(None),) * d + (slice(0, k),)].astype(np.int64))
+    idx = Tensor._make(order[(slice(None),) * d + (slice(0, k),)].astype(np.int64))
     src = input if input.dim() else input.reshape(1)
     return values_indices["topk"](named(gather(src, d, idx), "TopkBackward0"), idx)
 
@@ -1311,21 +1305,37 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     side = side or ("right" if right else "left")
     seq = sorted_sequence._data
     xp = array_module(seq)
-    vals = values._data if isinstance(values, _T()) else xp.asarray(values)
+    if sorter is not None:      # the order that sorts an unsorted sequence
+        seq = xp.take_along_axis(seq, sorter._data, axis=-1)
+    vals = values._data if isinstance(values, Tensor) else xp.asarray(values)
     if seq.ndim == 1:
         out = xp.searchsorted(seq, vals, side=side)
     else:
         out = xp.stack([xp.searchsorted(s, v, side=side) for s, v in
                         zip(seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1]))]).reshape(vals.shape)
-    return _T()._make(xp.asarray(out).astype(np.int32 if out_int32 else np.int64))
+    return Tensor._make(xp.asarray(out).astype(np.int32 if out_int32 else np.int64))
+
+
+def _unique_consecutive_slices(input, return_inverse, return_counts, d):
+    """unique_consecutive along dim d: runs of equal slices collapse to one."""
+    arr = input._data
+    xp = array_module(arr)
+    rows = xp.moveaxis(arr, d, 0).reshape(arr.shape[d], -1)
+    keep = xp.concatenate([xp.ones(min(1, rows.shape[0]), np.bool_), (rows[1:] != rows[:-1]).any(1)])
+    out = [Tensor._make(xp.compress(keep, arr, axis=d))]
+    if return_inverse:
+        out.append(Tensor._make((xp.cumsum(keep) - 1).astype(np.int64)))
+    if return_counts:
+        out.append(Tensor._make(xp.diff(xp.nonzero(xp.concatenate([keep, xp.ones(1, np.bool_)]))[0]).astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 @torch_api()
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     xp = array_module(boundaries._data)
-    values = input._data if isinstance(input, _T()) else xp.asarray(input)
+    values = input._data if isinstance(input, Tensor) else xp.asarray(input)
     out = xp.searchsorted(boundaries._data, values, side="right" if right else "left")
-    return _T()._make(xp.asarray(out).astype(np.int32 if out_int32 else np.int64))
+    return Tensor._make(xp.asarray(out).astype(np.int32 if out_int32 else np.int64))
 
 
 @torch_api()
@@ -1336,29 +1346,31 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     res = array_module(input._data).unique(input._data, return_inverse=return_inverse, return_counts=return_counts,
                                            axis=dim, equal_nan=False)
     if not (return_inverse or return_counts):
-        return _T()._make(res)
-    out = [_T()._make(res[0])]
+        return Tensor._make(res)
+    out = [Tensor._make(res[0])]
     if return_inverse:
-        out.append(_T()._make(res[1].reshape(input.shape if dim is None else -1).astype(np.int64)))
+        out.append(Tensor._make(res[1].reshape(input.shape if dim is None else -1).astype(np.int64)))
     if return_counts:
-        out.append(_T()._make(res[-1].astype(np.int64)))
+        out.append(Tensor._make(res[-1].astype(np.int64)))
     return tuple(out)
 
 
 @torch_api()
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    if dim is not None:
+        return _unique_consecutive_slices(input, return_inverse, return_counts, input._dim(dim))
     arr = input._data.reshape(-1)
     if arr.size == 0:
-        return _T()._make(arr)
+        return Tensor._make(arr)
     xp = array_module(arr)
     first = xp.ones(1, np.bool_)
     keep = xp.concatenate([first, arr[1:] != arr[:-1]])
     vals = arr[keep]
-    out = [_T()._make(vals)]
+    out = [Tensor._make(vals)]
     if return_inverse:
-        out.append(_T()._make((xp.cumsum(keep) - 1).reshape(input.shape).astype(np.int64)))
+        out.append(Tensor._make((xp.cumsum(keep) - 1).reshape(input.shape).astype(np.int64)))
     if return_counts:
-        out.append(_T()._make(xp.diff(xp.nonzero(xp.concatenate([keep, first]))[0]).astype(np.int64)))
+        out.append(Tensor._make(xp.diff(xp.nonzero(xp.concatenate([keep, first]))[0]).astype(np.int64)))
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -1374,13 +1386,13 @@ def bincount(input, weights=None, minlength=0):
         raise RuntimeError("minlength should be >= 0")
     xp = array_module(arr)
     if weights is None:
-        return _T()._make(xp.bincount(arr, minlength=minlength).astype(np.int64))
+        return Tensor._make(xp.bincount(arr, minlength=minlength).astype(np.int64))
     w = weights._data
     if w.shape != arr.shape:
         raise RuntimeError(f"weights should be 1-d and have the same length as input (input {list(input.shape)}, "
                            f"weights {list(weights.shape)})")
     # torch sums float32 weights in float32 and any other weights in float64
-    return _T()._make(xp.bincount(arr, weights=w, minlength=minlength).astype(np.float32 if w.dtype == np.float32
+    return Tensor._make(xp.bincount(arr, weights=w, minlength=minlength).astype(np.float32 if w.dtype == np.float32
                                                                              else np.float64))
 
 
@@ -1393,4 +1405,4 @@ def histc(input, bins=100, min=0, max=0):
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     counts, _ = array_module(arr).histogram(arr, bins=bins, range=(lo, hi))
-    return _T()._make(counts.astype(arr.dtype))
+    return Tensor._make(counts.astype(arr.dtype))

@@ -10,10 +10,6 @@ from .._tensor import Tensor
 from .reduce import widened
 
 
-def _T():
-    return Tensor
-
-
 _CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
                    "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
                    "uint8": "unsigned char", "bool": "bool"}
@@ -373,15 +369,22 @@ def tril(input, diagonal=0):
 
 
 @torch_api(method=False)
-def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False):
     r, c = np.tril_indices(row, offset, col)
-    return _T()._make(np.stack([r, c]).astype(np.int64))
+    return _index_pairs(np.stack([r, c]), dtype, device, layout, pin_memory, "tril_indices")
 
 
 @torch_api(method=False)
-def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False):
     r, c = np.triu_indices(row, offset, col)
-    return _T()._make(np.stack([r, c]).astype(np.int64))
+    return _index_pairs(np.stack([r, c]), dtype, device, layout, pin_memory, "triu_indices")
+
+
+def _index_pairs(pairs, dtype, device, layout, pin_memory, op):
+    from .creation import _finish
+    from .._formats import check_factory
+    check_factory(op, layout, pin_memory)
+    return _finish(pairs, dtype if dtype is not None else _dtype.int64, device)
 
 
 def _square(op, input):

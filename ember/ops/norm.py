@@ -47,9 +47,8 @@ def _channel_view(ndim):
     return lambda v: v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
-# Per-channel sums over (N, *) as einsum: NumPy's sum over axes (0, 2, 3) walks short rows and is
-# 4-5x slower at DCGAN's shapes (64x128x8x8: 0.16 -> 0.03 ms), and the dot form needs no product
-# temporary. einsum knows only NumPy's own types: float16/bfloat16 take the plain reductions.
+# Per-channel sums over (N, *) as einsum: NumPy's sum over axes (0, 2, 3) walks short rows (slow at
+# conv-net shapes such as DCGAN's 64x128x8x8), and the dot form needs no product temporary. einsum knows only NumPy's own types: float16/bfloat16 take the plain reductions.
 _EINSUM_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -241,12 +240,12 @@ def _batch_statistics(x, running_mean, running_var, momentum, all_reduce):
     if running_mean is not None:
         with no_grad():
             running_mean._data[...] = (1 - momentum) * running_mean._data + momentum * mean
-            running_mean._vc[0] += 1
+            running_mean._version_counter[0] += 1
     if running_var is not None:
         unbiased = var * (count / (count - 1))
         with no_grad():
             running_var._data[...] = (1 - momentum) * running_var._data + momentum * unbiased
-            running_var._vc[0] += 1
+            running_var._version_counter[0] += 1
     return mean, var, count, centred
 
 
@@ -273,7 +272,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             for stat, rep in ((running_mean, mean_rep), (running_var, var_rep)):
                 if stat is not None:
                     stat._data[...] = rep._data.reshape(n, c).mean(axis=0)
-                    stat._vc[0] += 1
+                    stat._version_counter[0] += 1
     return out.reshape(input.shape)
 
 
@@ -437,7 +436,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """Divide by (k + alpha * mean of squares over a window of `size` neighbouring channels) ** beta, composed
     as torch's (a zero-padded average pool over the channel axis)."""
-    from .pool import pad, avg_pool2d, avg_pool3d
+    from .padding import pad
+    from .pool import avg_pool2d, avg_pool3d
     dim = input.dim()
     if dim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")

@@ -1,10 +1,10 @@
-"""Pooling, padding and resampling: max/avg/lp/adaptive pools, max_unpool, pad, interpolate; part of nn.functional.
+"""Pooling: max/avg/lp/adaptive/fractional pools and max_unpool; part of nn.functional.
 
 Windows are strided views (no copies) and every kernel loops over kernel offsets, never pixels.
 Three pairs of mutually adjoint ops carry all the gradients (each one's backward is the other):
   PlaneGather / PlaneScatter   by flat index within each (N, C) plane: max pools, max_unpool
   WindowMean / WindowSpread    sliding-window sum over a divisor: avg pools
-  AxisMaps / AxisMapsAdjoint   sparse linear maps along axes: interpolate, adaptive avg, pad modes
+  AxisMaps / AxisMapsAdjoint   sparse linear maps along axes: adaptive avg (and padding.py, upsampling.py)
 Each use records torch's node for it (MaxPool3DWithIndicesBackward0, UpsampleBilinear2DBackward0 ...), and
 the 1-d forms run the 2-d kernel on input.unsqueeze(-2), as torch's do.
 """
@@ -19,40 +19,33 @@ from .._backend import add_window_taps, array_module, constant_like, window_taps
 from .._dtype import scalar_type_name
 from ..autograd.function import Op, renamed
 from .._dynamo.seams import replayed_as_one_call
-from .conv import Geometry, _offset_slices, _shape_str, _three, _zero_pad
+from ._spatial import batched, int_tuple, shape_str
+from .conv import Geometry, _offset_slices, _three, _zero_pad
 from .reduce import accumulation_dtype
+from .._tensor import Tensor
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
            "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d",
            "lp_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
            "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
            "adaptive_max_pool3d_with_indices", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-           "adaptive_avg_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "pad", "interpolate",
-           "upsample", "upsample_nearest", "upsample_bilinear",
+           "adaptive_avg_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
            "fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
            "fractional_max_pool3d_with_indices"]
 
 _EVERYTHING = (slice(None), slice(None))
 
 
+# torch's message for an argument of the wrong length (see int_tuple)
+_ARGUMENT_LENGTH = "{op}: {name} must either be a single int, or a tuple of {n} ints, got {value}"
+
+
 def _ntuple(value, n, name, op):
-    if isinstance(value, numbers.Integral):
-        return (int(value),) * n
-    value = tuple(int(v) for v in value)
-    if len(value) == 1:
-        return value * n
-    if len(value) != n:
-        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of {n} ints, got {value}")
-    return value
+    return int_tuple(value, n, name, op, _ARGUMENT_LENGTH)
 
 
 def _batched(input, nd, name):
-    if input.ndim == nd + 2:
-        return input, False
-    if input.ndim == nd + 1:
-        return input.unsqueeze(0), True
-    raise RuntimeError(f"{name}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for input, "
-                       f"but got input of size: {_shape_str(input.shape)}")
+    return batched(input, nd, f"{name}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for input")
 
 
 def _unbatch(unbatched, *tensors):
@@ -197,8 +190,7 @@ def _padded(x, geom, fill):
 def _max_pool_tiles(x, kernel, out):
     """max pool whose windows tile the input (stride == kernel, no padding or dilation): the windows
     are a reshape of x, copied once so that each tap is one contiguous row; then a running argmax
-    over the rows by bitwise selects instead of masked copies (those are branchy: LeNet's 2x2 pools
-    2.2 ms -> 0.3 ms). First maximum wins, a NaN wins as in _running_argmax; values are the selected
+    over the rows by bitwise selects instead of masked copies (those branch per element). First maximum wins, a NaN wins as in _running_argmax; values are the selected
     elements bit for bit (signed zeros, NaN payloads)."""
     xp = array_module(x)
     n, c = x.shape[:2]
@@ -272,7 +264,6 @@ def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, re
     y = _MAX_POOL[nd].apply(input, index, values)
     if not return_indices:
         return _unbatch(unbatched, y)
-    from .._tensor import Tensor
     return _unbatch(unbatched, y, Tensor._make(index))
 
 
@@ -432,7 +423,7 @@ def _adaptive_setup(name, nd, input, output_size):
     out = tuple(s if o is None else int(o) for s, o in zip(input.shape[2:], out))
     if any(o < 0 for o in out) or any(s == 0 for s in input.shape[2:]):
         raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0 and the input "
-                           f"must be non-empty, but got output_size={out}, input of size {_shape_str(input.shape)}")
+                           f"must be non-empty, but got output_size={out}, input of size {shape_str(input.shape)}")
     return input, unbatched, out
 
 
@@ -460,7 +451,6 @@ def _adaptive_max_poolnd(nd, input, output_size, return_indices, name=None):
     y = _ADAPTIVE_MAX_POOL[nd].apply(input, index, values)
     if not return_indices:
         return _unbatch(unbatched, y)
-    from .._tensor import Tensor
     return _unbatch(unbatched, y, Tensor._make(index))
 
 
@@ -553,8 +543,8 @@ def _max_unpoolnd(nd, input, indices, kernel_size, stride, padding, output_size)
         indices = indices.unsqueeze(0)
     if tuple(indices.shape) != tuple(input.shape):
         raise RuntimeError(f"{name}: Expected shape of indices to be same as that of the input tensor "
-                           f"({_shape_str(input.shape)}) but got indices tensor with shape: "
-                           f"{_shape_str(indices.shape)}")
+                           f"({shape_str(input.shape)}) but got indices tensor with shape: "
+                           f"{shape_str(indices.shape)}")
     default = tuple((s - 1) * st - 2 * p + k for s, st, p, k in zip(input.shape[2:], stride, padding, kernel))
     if output_size is None:
         out = default
@@ -655,229 +645,6 @@ class AxisMapsAdjoint(Op):
 _ADAPTIVE_AVG_POOL = {nd: renamed(AxisMaps, f"AdaptiveAvgPool{nd}DBackward0") for nd in (2, 3)}
 
 
-# --- pad --------------------------------------------------------------------------------------------
-class ConstantPad(Op):
-    """Pad (or crop, for negative amounts) with a constant; its adjoint is the opposite crop/pad with 0."""
-    _node_name = "ConstantPadNdBackward0"
-
-    @staticmethod
-    def forward(ctx, x, pads, value):
-        ctx.pads = pads
-        xp = array_module(x)
-        lead = x.ndim - len(pads)
-        cropped = x[(slice(None),) * lead + tuple(slice(max(-lo, 0), s - max(-hi, 0))
-                                                  for s, (lo, hi) in zip(x.shape[lead:], pads))]
-        if not any(lo > 0 or hi > 0 for lo, hi in pads):
-            return cropped.copy()
-        shape = x.shape[:lead] + tuple(s + max(lo, 0) + max(hi, 0) for s, (lo, hi) in zip(cropped.shape[lead:], pads))
-        out = xp.full(shape, value, x.dtype)
-        out[(slice(None),) * lead + tuple(slice(max(lo, 0), max(lo, 0) + s)
-                                          for s, (lo, _) in zip(cropped.shape[lead:], pads))] = cropped
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        return ConstantPad.apply(g, tuple((-lo, -hi) for lo, hi in ctx.pads), 0), None, None
-
-
-_NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-_PAD_NODES = {(mode, n): renamed(AxisMaps, f"{name}Pad{n}DBackward0")
-              for mode, name in (("reflect", "Reflection"), ("replicate", "Replication")) for n in (1, 2, 3)}
-# torch builds a circular pad from in-place copies into slices, a chain of CopySlices nodes: ember's one
-# node has the type and name of the chain's last
-_PAD_NODES.update({("circular", n): renamed(AxisMaps, "CopySlices") for n in (1, 2, 3)})
-_PAD_NODES["circular", 1]._node_name = "torch::autograd::CopySlices"
-
-
-def pad(input, pad, mode="constant", value=None):
-    if len(pad) % 2:
-        raise RuntimeError(f"pad: Padding length must be divisible by 2, got pad={list(pad)}")
-    if len(pad) // 2 > input.ndim:
-        raise RuntimeError(f"pad: Padding length should be less than or equal to two times the input dimension "
-                           f"but got padding length {len(pad)} and input of dimension {input.ndim}")
-    n = len(pad) // 2
-    # torch lists the last dimension's (low, high) first
-    pads = tuple((int(pad[2 * (n - 1 - i)]), int(pad[2 * (n - 1 - i) + 1])) for i in range(n))
-    spatial = input.shape[input.ndim - n:]
-    if mode == "constant":
-        new = [s + lo + hi for s, (lo, hi) in zip(spatial, pads)]
-        if any(s < 0 for s in new):
-            raise RuntimeError(f"pad: The input size {list(spatial)}, plus negative padding {list(pad)} resulted "
-                               f"in a negative output size, which is invalid. Check dimension of your input.")
-        return ConstantPad.apply(input, pads, 0 if value is None else value)
-    if mode not in _NUMPY_PAD_MODE:
-        raise NotImplementedError(f"pad: unsupported padding mode '{mode}' (expected 'constant', 'reflect', "
-                                  f"'replicate' or 'circular')")
-    if value is not None and value != 0:
-        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
-    if not (n + 1 <= input.ndim <= n + 2) or n > 3:
-        raise NotImplementedError(f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
-                                  "Supported combinations for non-constant padding:\n"
-                                  "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
-                                  "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
-                                  "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
-    for s, (lo, hi) in zip(spatial, pads):
-        if mode == "reflect" and (lo >= s or hi >= s):
-            raise RuntimeError(f"pad: Padding size should be less than the corresponding input dimension, but got: "
-                               f"padding ({lo}, {hi}) of input of size {_shape_str(input.shape)}")
-        if mode == "circular" and (lo > s or hi > s):
-            raise RuntimeError(f"pad: Padding value causes wrapping around more than once (padding ({lo}, {hi}) "
-                               f"of input of size {_shape_str(input.shape)})")
-        if mode == "replicate" and s == 0:
-            raise RuntimeError(f"pad: replicate padding needs non-empty dimensions, got {_shape_str(input.shape)}")
-    # a negative amount crops; then each padded axis is a one-tap map (its index from numpy's pad)
-    lead = input.ndim - n
-    maps = []
-    for i, (s, (lo, hi)) in enumerate(zip(spatial, pads)):
-        source = np.arange(max(-lo, 0), s - max(-hi, 0))
-        index = np.pad(source, (max(lo, 0), max(hi, 0)), mode=_NUMPY_PAD_MODE[mode])[:, None]
-        if len(index) != s or max(lo, 0) or max(hi, 0):
-            maps.append((lead + i, index, None, s))
-    return _PAD_NODES[mode, n].apply(input, tuple(maps))
-
-
-# --- interpolate ------------------------------------------------------------------------------------
-_INTERP_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
-
-
-def _source_scale(size, out, scale, align_corners):
-    """torch's area_pixel_compute_scale in float32: the step from output to source coordinates."""
-    f32 = np.float32
-    if align_corners:
-        return f32(size - 1) / f32(out - 1) if out > 1 else f32(0)
-    return f32(1.0 / scale) if scale is not None and scale > 0 else f32(size) / f32(out)
-
-
-def _nearest_map(size, out, scale, exact):
-    """torch's nearest_idx / nearest_exact_idx, in float32 as torch computes them."""
-    if not exact and out == 2 * size:       # torch's shortcut, whatever the scale factor
-        return (np.arange(out) >> 1)[:, None], None
-    f32 = np.float32
-    ratio = f32(1.0 / scale) if scale is not None and scale > 0 else f32(size) / f32(out)
-    dst = np.arange(out, dtype=f32) + (f32(0.5) if exact else f32(0))
-    return np.minimum(np.floor(dst * ratio).astype(np.int64), size - 1)[:, None], None
-
-
-def _linear_map(size, out, scale, align_corners, dtype):
-    f32 = np.float32
-    step = _source_scale(size, out, scale, align_corners)
-    dst = np.arange(out, dtype=f32)
-    src = dst * step if align_corners else np.maximum((dst + f32(0.5)) * step - f32(0.5), f32(0))
-    i0 = np.minimum(np.floor(src).astype(np.int64), size - 1)
-    lam1 = np.clip(src - i0.astype(f32), f32(0), f32(1))
-    i1 = i0 + (i0 < size - 1)
-    return np.stack([i0, i1], 1), np.stack([f32(1) - lam1, lam1], 1).astype(dtype)
-
-
-def _cubic_map(size, out, scale, align_corners, dtype):
-    f32 = np.float32
-    a = f32(-0.75)
-    step = _source_scale(size, out, scale, align_corners)
-    dst = np.arange(out, dtype=f32)
-    src = dst * step if align_corners else (dst + f32(0.5)) * step - f32(0.5)
-    floor = np.floor(src)
-    t = src - floor
-    base = floor.astype(np.int64)
-
-    def near(x):     # |x| <= 1
-        return ((a + 2) * x - (a + 3)) * x * x + 1
-
-    def far(x):      # 1 < |x| < 2
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-    weight = np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], 1).astype(dtype)
-    index = np.clip(base[:, None] + np.arange(-1, 3), 0, size - 1)
-    return index, weight
-
-
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None, antialias=False):
-    if mode in ("nearest", "area", "nearest-exact"):
-        if align_corners is not None:
-            raise ValueError("align_corners option can only be set with the interpolating modes: "
-                             "linear | bilinear | bicubic | trilinear")
-    elif mode in _INTERP_RANK:
-        align_corners = bool(align_corners)
-    else:
-        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
-                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
-                                  f"nearest-exact (got {mode})")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by ember")
-    nd = input.ndim - 2
-    if nd < 1 or nd > 3:
-        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
-                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
-                                  f"nearest-exact (got {mode})")
-    if mode in _INTERP_RANK and _INTERP_RANK[mode] != nd:
-        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_INTERP_RANK[mode] + 2}D input")
-    spatial = tuple(input.shape[2:])
-    if size is not None and scale_factor is not None:
-        raise ValueError("only one of size or scale_factor should be defined")
-    if size is not None:
-        sizes = list(size) if isinstance(size, (list, tuple)) else [size] * nd
-        if len(sizes) != nd:
-            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input "
-                             f"with spatial dimensions of {list(spatial)} and output size of {sizes}. Please provide "
-                             f"input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
-                             f"format.")
-        out, scales = [int(s) for s in sizes], [None] * nd
-        if recompute_scale_factor:
-            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
-    elif scale_factor is not None:
-        scales = list(scale_factor) if isinstance(scale_factor, (list, tuple)) else [scale_factor] * nd
-        if len(scales) != nd:
-            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got "
-                             f"input with spatial dimensions of {list(spatial)} and scale_factor of shape {scales}. "
-                             f"Please provide input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in "
-                             f"(s1, s2, ...,sK) format.")
-        out = [math.floor(float(s * f)) for s, f in zip(spatial, scales)]
-        if recompute_scale_factor or mode == "area":
-            scales = [None] * nd
-    else:
-        raise ValueError("either size or scale_factor should be defined")
-    if any(o <= 0 for o in out):
-        raise RuntimeError(f"interpolate: Input and output sizes should be greater than 0, but got input "
-                           f"{list(spatial)} and output {out}")
-    if mode == "area":
-        return _adaptive_avg_poolnd(nd, input, tuple(out))
-    _float_input(f"upsample_{mode}", input)
-    dtype = input._data.dtype
-    maps = []
-    # the innermost dimension first, as torch's separable kernels do
-    for axis in reversed(range(nd)):
-        s, o, sc = spatial[axis], out[axis], scales[axis]
-        if mode in ("nearest", "nearest-exact"):
-            if s == o and mode == "nearest":     # torch's identity shortcut, whatever the scale factor
-                continue
-            index, weight = _nearest_map(s, o, sc, mode == "nearest-exact")
-        elif mode == "bicubic":
-            index, weight = _cubic_map(s, o, sc, align_corners, dtype)
-        else:
-            index, weight = _linear_map(s, o, sc, align_corners, dtype)
-        maps.append((axis + 2, index, weight, s))
-    return _UPSAMPLE_NODES[mode, nd].apply(input, tuple(maps))
-
-
-_UPSAMPLE_NODES = {(mode, nd): renamed(AxisMaps, f"Upsample{name}{nd}DBackward0")
-                   for mode, name, dims in (("nearest", "Nearest", (1, 2, 3)),
-                                            ("nearest-exact", "NearestExact", (1, 2, 3)),
-                                            ("linear", "Linear", (1,)), ("bilinear", "Bilinear", (2,)),
-                                            ("bicubic", "Bicubic", (2,)), ("trilinear", "Trilinear", (3,)))
-                   for nd in dims}
-
-
-def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    return interpolate(input, size, scale_factor, mode, align_corners)
-
-
-def upsample_nearest(input, size=None, scale_factor=None):
-    return interpolate(input, size, scale_factor, mode="nearest")
-
-
-def upsample_bilinear(input, size=None, scale_factor=None):
-    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
-
-
 # --- fractional max pools ------------------------------------------------------------------------------------------
 def _fractional_starts(sample, size, out, pool, dtype):
     """ATen's generate_intervals, in the input's float type: pseudo-random window starts, the last at the end."""
@@ -937,7 +704,6 @@ def _fractional_max_poolnd(nd, input, kernel_size, output_size, output_ratio, re
     y = _FRACTIONAL_MAX_POOL[nd].apply(input, index, values)
     if not return_indices:
         return _unbatch(unbatched, y)
-    from .._tensor import Tensor
     return _unbatch(unbatched, y, Tensor._make(index))
 
 

@@ -18,10 +18,6 @@ values_indices = {name: return_type(name, ["values", "indices"])
                                "cummin")}
 
 
-def _T():
-    return Tensor
-
-
 def accumulation_dtype(dtype):
     """torch's CPU acc_type for reductions: float32 for float16/bfloat16 (rounding a running bfloat16
     sum stalls: 100000 x 0.1 would sum to 32), else the dtype itself."""
@@ -76,7 +72,7 @@ def _expand_back(g, in_shape, dims, keepdim):
 
 
 class _ReducedGradBroadcast(Op):
-    """sum/mean's backward as one node (was a reshape op then an expand op): the reduced gradient
+    """sum/mean's backward as one node (not a reshape then an expand): the reduced gradient
     broadcast back over the reduced dims. Its own backward sums back, so double backward holds."""
     _node_name = "ExpandBackward0"
 
@@ -203,6 +199,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     if not _dtype.is_float_array(input._data):
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
                            f"{_dtype.scalar_type_name(input.dtype)}")
+    if dtype is not None:
+        input = input.to(dtype)
     keep = input.isnan().logical_not()
     return nansum(input, dim, keepdim) / keep.sum(dim, keepdim)
 
@@ -491,9 +489,9 @@ _VALUES_AT = {name: renamed(ValuesAt, name) for name in ("MaxBackward0", "MinBac
 
 
 def _reduce_dim_op(name, kernel, arg_kernel):
-    def fn(input, dim=None, keepdim=False, *, out=None):
+    def fn(input, dim=None, keepdim=False):
         from .elementwise import maximum, minimum
-        if isinstance(dim, _T()):                      # max(a, b) is the elementwise maximum
+        if isinstance(dim, Tensor):                      # max(a, b) is the elementwise maximum
             return (maximum if name == "max" else minimum)(input, dim)
         if dim is None:
             return (MaxAll if name == "max" else MinAll).apply(input, None, False, name)
@@ -502,10 +500,10 @@ def _reduce_dim_op(name, kernel, arg_kernel):
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         xp = array_module(input._data)
         if not input.dim():
-            return values_indices[name](named(input.clone(), node_name), _T()._make(xp.zeros((), np.int64)))
+            return values_indices[name](named(input.clone(), node_name), Tensor._make(xp.zeros((), np.int64)))
         idx = xp.expand_dims(arg_kernel(input._data, axis=d), d)
         return values_indices[name](_VALUES_AT[node_name].apply(input, d, idx, keepdim),
-                                    _T()._make(idx if keepdim else idx.squeeze(d)))
+                                    Tensor._make(idx if keepdim else idx.squeeze(d)))
     node_name = name.capitalize() + "Backward0"
     fn.__name__ = name
     return fn
@@ -592,7 +590,7 @@ def _select(name, node, input, dim, keepdim, position):
     xp = array_module(input._data)
     if not input.dim():
         _zero_d_dim(input, dim)
-        return values_indices[name](named(input.clone(), node), _T()._make(xp.zeros((), np.int64)))
+        return values_indices[name](named(input.clone(), node), Tensor._make(xp.zeros((), np.int64)))
     d = input._dim(dim)
     arr = input._data
     n = arr.shape[d]
@@ -604,7 +602,7 @@ def _select(name, node, input, dim, keepdim, position):
     pos = xp.broadcast_to(xp.asarray(position(xp, n, nan_count), dtype=np.int64), reduced)
     idx = xp.take_along_axis(order, pos, axis=d).astype(np.int64, copy=False)
     return values_indices[name](_VALUES_AT[node].apply(input, d, idx, keepdim),
-                                _T()._make(idx if keepdim else idx.squeeze(d)))
+                                Tensor._make(idx if keepdim else idx.squeeze(d)))
 
 
 def _median_position(xp, n, nan_count):
@@ -646,7 +644,7 @@ def _median_all(name, input, position):
     if input.numel() == 0:
         from .creation import tensor
         return tensor(float("nan"), dtype=input.dtype, device=input.device)
-    flat = _T()._make(input._data.reshape(-1))
+    flat = Tensor._make(input._data.reshape(-1))
     value = _select(name, "MedianBackward1", flat, 0, False, position).values._data
     return _MEDIAN_ALL[name].apply(input, value)
 
@@ -683,7 +681,7 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
     from .elementwise import where
     if not input.is_floating_point():
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
-    q_t = q if isinstance(q, _T()) else tensor(q, dtype=input.dtype, device=input.device)
+    q_t = q if isinstance(q, Tensor) else tensor(q, dtype=input.dtype, device=input.device)
     if q_t.dim() > 1:
         raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
     if q_t.dtype is not input.dtype:
@@ -755,7 +753,7 @@ def mode(input, dim=-1, keepdim=False):
     best = xp.argmax(lengths, axis=1)[:, None]
     last = xp.argmax(run == best, axis=1)[:, None] + xp.take_along_axis(lengths, best, axis=1) - 1
     idxs = xp.take_along_axis(order, last, axis=1)
-    idx = _T()._make(xp.expand_dims(idxs.reshape(arr.shape[:-1]).astype(np.int64), d))
+    idx = Tensor._make(xp.expand_dims(idxs.reshape(arr.shape[:-1]).astype(np.int64), d))
     values = gather(src, d, idx)
     if not keepdim or not input.dim():
         values, idx = values.squeeze(d), idx.squeeze(d)
@@ -837,7 +835,7 @@ def _cum_extreme(name, kernel):
         reached = (arr == vals) | xp.isnan(arr) if _dtype.is_float_array(arr) else arr == vals
         hit = xp.where(reached, pos, -1)
         idx = accumulate("maximum", hit, d).astype(np.int64)
-        idx_t = _T()._make(idx)
+        idx_t = Tensor._make(idx)
         return values_indices[name](gather(input, d, idx_t), idx_t)
     return fn
 

@@ -8,12 +8,9 @@ from .._backend import array_module, diagonal_view, memory_layout, storage_strid
 from ..autograd.function import Op, renamed
 from ..autograd.grad_mode import state
 from ..autograd.graph import sum_to_shape
+from .. import _formats
 from ._registry import named, torch_api
 from .._tensor import Tensor
-
-
-def _T():
-    return Tensor
 
 
 def _sizes(args):
@@ -84,7 +81,7 @@ def view(self, *shape):
         dt = _dtype.as_dtype(shape[0])
         if dt.itemsize != self._data.itemsize:
             raise RuntimeError("view(dtype) with a different element size is not supported by ember")
-        return _T()._make(self._data.view(dt.np))
+        return Tensor._make(self._data.view(dt.np))
     shape = _infer_shape("view", _sizes(shape), self._data.size, self._data.shape)
     return View.apply(self, shape)
 
@@ -196,7 +193,8 @@ def _mT_prop(self):
 
 @torch_api()
 def adjoint(input):
-    return transpose(input, -2, -1)
+    out = transpose(input, -2, -1)
+    return out.conj() if out.is_complex() else out
 
 
 @torch_api()
@@ -376,7 +374,7 @@ class Pieces(Op):
     @staticmethod
     def backward(ctx, *grads):
         d = ctx.d
-        if isinstance(grads[0], _T()):
+        if isinstance(grads[0], Tensor):
             g = cat(list(grads), d) if ctx.keep_dim else stack(list(grads), d)
         else:
             xp = array_module(grads[0])
@@ -393,7 +391,7 @@ _SPLIT_NODES = {name: renamed(Pieces, name) for name in (
 def narrow(input, dim, start, length):
     d = input._dim(dim)
     size = input.shape[d]
-    if isinstance(start, _T()):
+    if isinstance(start, Tensor):
         start = int(start.item())
     if start < 0:
         start += size
@@ -637,7 +635,7 @@ def repeat_interleave(input, repeats, dim=None):
     d = input._dim(dim)
     n = input.shape[d]
     # the output's size depends on the repeats: they are read on the host, as torch does
-    reps = np.asarray(to_host(repeats._data) if isinstance(repeats, _T()) else repeats)
+    reps = np.asarray(to_host(repeats._data) if isinstance(repeats, Tensor) else repeats)
     if reps.size and reps.min() < 0:
         raise RuntimeError("Repeats must be non-negative")
     reps = np.broadcast_to(reps, (n,))
@@ -720,16 +718,6 @@ def rot90(input, k=1, dims=(0, 1)):
     if k == 2:
         return input.flip(d0, d1)
     return input.transpose(d0, d1).flip(d1)
-
-
-@torch_api()
-def atleast_1d(input):
-    return input.reshape(1) if input.dim() == 0 else input
-
-
-@torch_api()
-def atleast_2d(input):
-    return input.reshape(1, -1) if input.dim() < 2 else input
 
 
 class Diagonal(Op):
@@ -838,7 +826,7 @@ def meshgrid(*tensors, indexing=None):
 def resize_(self, *sizes, memory_format=None):
     """Give self a new shape in place, keeping its first elements in row-major order; new elements are
     uninitialised in torch (zeros here)."""
-    if self._rg:
+    if self._requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
@@ -851,10 +839,12 @@ def resize_(self, *sizes, memory_format=None):
         grown = array_module(flat).zeros(n, flat.dtype)
         grown[:flat.size] = flat
         self._data = grown.reshape(shape)
-    self._vc[0] += 1
+    if memory_format is not None and memory_format is not _formats.preserve_format:
+        _formats.in_memory_format(self, memory_format)      # torch lays the resized memory out so
+    self._version_counter[0] += 1
     return self
 
 
 @torch_api(function=False)
 def resize_as_(self, the_template, memory_format=None):
-    return resize_(self, *the_template.shape)
+    return resize_(self, *the_template.shape, memory_format=memory_format)

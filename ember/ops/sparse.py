@@ -82,7 +82,7 @@ def _renorm_rows(weight, indices, max_norm, norm_type):
         too_long = norms > max_norm
         scale = (max_norm / (norms[too_long] + 1e-7)).astype(w.dtype)
         w[rows[too_long]] *= scale[:, None]
-        weight._vc[0] += 1
+        weight._version_counter[0] += 1
 
 
 @torch_api(method=False)

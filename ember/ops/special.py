@@ -38,6 +38,7 @@ _ZETA_SERIES = [float(b / math.factorial(2 * k)) for k, b in enumerate(_B2K, 1)]
 
 
 def _quiet(fn):
+    """Run a NumPy kernel with IEEE results (inf/nan) and no warnings, as torch does."""
     def run(*args):
         with np.errstate(all="ignore"):
             return fn(*args)
@@ -463,12 +464,7 @@ def _polygamma_method(self, n):
     return polygamma(n, self)
 
 
-def _polygamma_inplace(self, n):
-    return self._inplace_assign(polygamma(n, self))
-
-
-torch_api("polygamma", function=False)(_polygamma_method)
-torch_api("polygamma_", function=False)(_polygamma_inplace)
+torch_api("polygamma", function=False, inplace=True)(_polygamma_method)
 
 
 @torch_api(inplace=True)

@@ -77,4 +77,4 @@ def lerp_(start, end, weight):
 
 def bump_version(p):
     """Mark an in-place update, as torch's version counter does."""
-    p._vc[0] += 1
+    p._version_counter[0] += 1

@@ -1,14 +1,22 @@
 """Adadelta (torch/optim/adadelta.py, _single_tensor_adadelta)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
-from . import _kernels as K
+from . import _kernels as kernels
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
+    from .._typing import ParamsT
 
 __all__ = ["Adadelta"]
 
 
 class Adadelta(Optimizer):
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
-                 maximize=False, differentiable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0, foreach: bool | None = None, *, capturable: bool = False,
+                 maximize: bool = False, differentiable: bool = False) -> None:
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= rho <= 1.0:
@@ -24,7 +32,7 @@ class Adadelta(Optimizer):
     _legacy_group_defaults = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
 
     @_step_no_grad
-    def step(self):
+    def step(self) -> Any:
         for group in self.param_groups:
             lr, rho, eps = float(group["lr"]), group["rho"], group["eps"]
             for p in self._params_with_grad(group, "Adadelta"):
@@ -35,10 +43,10 @@ class Adadelta(Optimizer):
                     state["square_avg"] = p._make(xp.zeros_like(p._data))
                     state["acc_delta"] = p._make(xp.zeros_like(p._data))
                 state["step"]._data += 1
-                g = K.grad_for_update(p, group["maximize"], group["weight_decay"])
+                g = kernels.grad_for_update(p, group["maximize"], group["weight_decay"])
                 square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
                 square_avg *= rho
-                K.addcmul_(square_avg, g, g, 1 - rho)
+                kernels.addcmul_(square_avg, g, g, 1 - rho)
                 std = square_avg + eps
                 xp.sqrt(std, out=std)
                 delta = acc_delta + eps
@@ -46,6 +54,6 @@ class Adadelta(Optimizer):
                 delta /= std
                 delta *= g
                 acc_delta *= rho
-                K.addcmul_(acc_delta, delta, delta, 1 - rho)
-                K.add_(p._data, delta, -lr)
-                K.bump_version(p)
+                kernels.addcmul_(acc_delta, delta, delta, 1 - rho)
+                kernels.add_(p._data, delta, -lr)
+                kernels.bump_version(p)

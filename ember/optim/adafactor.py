@@ -1,13 +1,17 @@
 """Adafactor (torch/optim/_adafactor.py, _single_tensor_adafactor): Adam's second moment kept factored as
 row and column means of g^2 for a matrix (a full variance for a vector), a step that decays as step**beta2_decay,
 the update scaled by the parameter's RMS and clipped by its own RMS over d."""
+from __future__ import annotations
+
+from typing import Any
 import math
 
 import numpy as np
 
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
-from . import _kernels as K
+from . import _kernels as kernels
+
 
 __all__ = ["Adafactor"]
 
@@ -37,7 +41,7 @@ class Adafactor(Optimizer):
         super().__init__(params, defaults)
 
     @_step_no_grad
-    def step(self):
+    def step(self) -> Any:
         for group in self.param_groups:
             lr, d, wd = float(group["lr"]), group["d"], group["weight_decay"]
             eps1, eps2 = group["eps"]
@@ -45,7 +49,7 @@ class Adafactor(Optimizer):
                 if p.is_complex():
                     raise RuntimeError("Adafactor does not support complex parameters")
                 xp = array_module(p._data)
-                g = K.grad_for_update(p, group["maximize"], 0)
+                g = kernels.grad_for_update(p, group["maximize"], 0)
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _scalar_state()
@@ -64,16 +68,16 @@ class Adafactor(Optimizer):
                     p._data *= 1 - lr * wd
                 if g.ndim > 1:
                     row_var, col_var = state["row_var"]._data, state["col_var"]._data
-                    K.lerp_(row_var, _norm(g, -1) ** 2 / g.shape[-1], one_minus_beta2)
-                    K.lerp_(col_var, _norm(g, -2) ** 2 / g.shape[-2], one_minus_beta2)
+                    kernels.lerp_(row_var, _norm(g, -1) ** 2 / g.shape[-1], one_minus_beta2)
+                    kernels.lerp_(col_var, _norm(g, -2) ** 2 / g.shape[-2], one_minus_beta2)
                     estimate = row_var @ col_var
                     estimate /= xp.maximum(row_var.mean(axis=-2, keepdims=True), eps1_p)
                 else:
                     variance = state["variance"]._data
-                    K.lerp_(variance, g * g, one_minus_beta2)
+                    kernels.lerp_(variance, g * g, one_minus_beta2)
                     estimate = variance.copy()
                 update = 1 / xp.sqrt(xp.maximum(estimate, eps1_p * eps1_p))
                 update *= g
                 denom = max(1.0, float(_norm(update)) / (math.sqrt(update.size) * d))
-                K.add_(p._data, update, -alpha / denom)
-                K.bump_version(p)
+                kernels.add_(p._data, update, -alpha / denom)
+                kernels.bump_version(p)

@@ -1,15 +1,23 @@
 """Adagrad (torch/optim/adagrad.py, _single_tensor_adagrad): state is created for every parameter
 at construction, with `sum` filled with initial_accumulator_value."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
-from . import _kernels as K
+from . import _kernels as kernels
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
+    from .._typing import ParamsT
 
 __all__ = ["Adagrad"]
 
 
 class Adagrad(Optimizer):
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
-                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
+                 initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
+                 maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= lr_decay:
@@ -41,7 +49,7 @@ class Adagrad(Optimizer):
     _legacy_group_defaults = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
 
     @_step_no_grad
-    def step(self):
+    def step(self) -> Any:
         for group in self.param_groups:
             lr, lr_decay, eps = float(group["lr"]), group["lr_decay"], group["eps"]
             for p in self._params_with_grad(group, "Adagrad"):
@@ -51,11 +59,11 @@ class Adagrad(Optimizer):
                 step_t = state["step"]
                 step_t._data += 1
                 step = float(step_t._data)
-                g = K.grad_for_update(p, group["maximize"], group["weight_decay"])
+                g = kernels.grad_for_update(p, group["maximize"], group["weight_decay"])
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum = state["sum"]._data
-                K.addcmul_(state_sum, g, g)
+                kernels.addcmul_(state_sum, g, g)
                 std = array_module(p._data).sqrt(state_sum)
                 std += eps
-                K.addcdiv_(p._data, g, std, -clr)
-                K.bump_version(p)
+                kernels.addcdiv_(p._data, g, std, -clr)
+                kernels.bump_version(p)

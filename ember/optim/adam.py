@@ -1,11 +1,17 @@
 """Adam and AdamW (torch/optim/adam.py, _single_tensor_adam): bias correction on the step size and
 on sqrt(v) with eps added after it; amsgrad keeps the max of the uncorrected v."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._backend import array_module
 from .._tensor import Tensor
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
-from . import _kernels as K
+from . import _kernels as kernels
+
+if TYPE_CHECKING:
+    from .._typing import ParamsT
 
 __all__ = ["Adam"]
 
@@ -24,13 +30,14 @@ def _check_adam_args(lr, betas, eps, weight_decay):
 
 
 class Adam(Optimizer):
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
-                 decoupled_weight_decay=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
         _check_adam_args(lr, betas, eps, weight_decay)
         if not (all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)):
             raise ValueError("betas must be either both floats or both Tensors")
-        betas = tuple(b.squeeze() if isinstance(b, Tensor) and b.dim() != 0 else b for b in betas)
+        betas = tuple(b.squeeze() if isinstance(b, Tensor) and b.dim() != 0 else b for b in betas)  # type: ignore[assignment]
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
                         fused=fused, decoupled_weight_decay=decoupled_weight_decay)
@@ -57,7 +64,7 @@ class Adam(Optimizer):
         return state
 
     @_step_no_grad
-    def step(self):
+    def step(self) -> Any:
         name = type(self).__name__
         for group in self.param_groups:
             lr, eps = float(group["lr"]), group["eps"]
@@ -68,7 +75,7 @@ class Adam(Optimizer):
                     raise AssertionError("If capturable=True, params and state_steps must be on supported devices: "
                                          "['cuda'].")
                 state = self._state_of(p, amsgrad, group["capturable"])
-                step = K.adam_moments_(p, state, group, lr, beta1, beta2, group["capturable"])
+                step = kernels.adam_moments_(p, state, group, lr, beta1, beta2, group["capturable"])
                 if group["capturable"]:
                     _capturable_update(p, state, step, lr, beta1, beta2, eps, amsgrad)
                     continue
@@ -84,8 +91,8 @@ class Adam(Optimizer):
                     denom = xp.sqrt(exp_avg_sq)
                 denom /= bias_correction2_sqrt
                 denom += eps
-                K.addcdiv_(p._data, exp_avg, denom, -step_size)
-                K.bump_version(p)
+                kernels.addcdiv_(p._data, exp_avg, denom, -step_size)
+                kernels.bump_version(p)
 
 
 def _capturable_update(p, state, step, lr, beta1, beta2, eps, amsgrad):
@@ -101,5 +108,5 @@ def _capturable_update(p, state, step, lr, beta1, beta2, eps, amsgrad):
         exp_avg_sq = max_sq
     denom = xp.sqrt(exp_avg_sq) / (bias_correction2_sqrt * step_size_neg)
     denom += eps / step_size_neg
-    K.addcdiv_(p._data, exp_avg, denom)
-    K.bump_version(p)
+    kernels.addcdiv_(p._data, exp_avg, denom)
+    kernels.bump_version(p)

@@ -1,12 +1,21 @@
 """AdamW: Adam with decoupled weight decay (default 1e-2), applied before the moment updates."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 from .adam import Adam
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
+    from .._typing import ParamsT
 
 __all__ = ["AdamW"]
 
 
 class AdamW(Adam):
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
                          capturable=capturable, differentiable=differentiable, fused=fused,
                          decoupled_weight_decay=True)

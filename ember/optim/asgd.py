@@ -1,15 +1,23 @@
 """ASGD, averaged SGD (torch/optim/asgd.py, _single_tensor_asgd): SGD with a decaying step eta and a decay
 term lambd, keeping in `ax` the average of the iterates since step t0."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
-from . import _kernels as K
+from . import _kernels as kernels
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
+    from .._typing import ParamsT
 
 __all__ = ["ASGD"]
 
 
 class ASGD(Optimizer):
-    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
-                 maximize=False, differentiable=False, capturable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
+                 t0: float = 1e6, weight_decay: float = 0, foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False) -> None:
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= weight_decay:
@@ -21,7 +29,7 @@ class ASGD(Optimizer):
     _legacy_group_defaults = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
 
     @_step_no_grad
-    def step(self):
+    def step(self) -> Any:
         for group in self.param_groups:
             lr, lambd, alpha, t0 = float(group["lr"]), group["lambd"], group["alpha"], group["t0"]
             for p in self._params_with_grad(group, "ASGD"):
@@ -34,10 +42,10 @@ class ASGD(Optimizer):
                     state["ax"] = p._make(xp.zeros_like(p._data))
                 step_t, eta, mu, ax = state["step"], state["eta"], state["mu"], state["ax"]._data
                 step_t._data += 1
-                g = K.grad_for_update(p, group["maximize"], group["weight_decay"])
+                g = kernels.grad_for_update(p, group["maximize"], group["weight_decay"])
                 eta_value = float(eta._data)
                 p._data *= 1 - lambd * eta_value
-                K.add_(p._data, g, -eta_value)
+                kernels.add_(p._data, g, -eta_value)
                 if float(mu._data) != 1:
                     ax += (p._data - ax) * float(mu._data)      # mu is a host scalar, as torch keeps it
                 else:
@@ -45,4 +53,4 @@ class ASGD(Optimizer):
                 step = float(step_t._data)
                 eta._data[...] = lr / ((1 + lambd * lr * step) ** alpha)
                 mu._data[...] = 1 / max(1, step - t0)
-                K.bump_version(p)
+                kernels.bump_version(p)

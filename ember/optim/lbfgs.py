@@ -4,10 +4,18 @@ two-loop recursion), with a fixed step or a strong-Wolfe line search (minFunc's,
 The scalars (directional derivatives, step lengths) are 0-d tensors in the parameters' dtype, mixed with
 Python floats exactly where torch mixes them, so every decision of the search (and the state_dict) is torch's.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..ops.shape import cat
 from .optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .._typing import ParamsT
 
 __all__ = ["LBFGS"]
 
@@ -104,8 +112,9 @@ def _strong_wolfe(evaluate, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
 
 
 class LBFGS(Optimizer):
-    def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
-                 history_size=100, line_search_fn=None):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1, max_iter: int = 20, max_eval: int | None = None,
+                 tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,
+                 line_search_fn: str | None = None) -> None:
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:

@@ -3,12 +3,15 @@
 Subclasses update `p._data` in place with vectorised array ops (no graph nodes), following the
 `_single_tensor_*` functions of torch/optim; the small array kernels they share are in `_kernels.py`.
 """
+from __future__ import annotations
+
 import functools
 import itertools
 import warnings
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from copy import deepcopy
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +20,11 @@ from .._backend import cupy_module
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from .._dynamo.seams import replayed_as_one_call
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .._typing import ParamsT
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 
@@ -30,8 +38,8 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
-_global_step_pre_hooks = OrderedDict()
-_global_step_post_hooks = OrderedDict()
+_global_step_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_step_post_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _hook_ids = itertools.count()
 
 
@@ -114,7 +122,7 @@ def _scalar_state(value=0.0):
 
 
 class Optimizer:
-    def __init__(self, params, defaults):
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if defaults.get("differentiable"):
             raise NotImplementedError(f"{type(self).__name__}: differentiable=True (backpropagating through the "
                                       "optimizer step) is not supported by ember; updates run under no_grad")
@@ -123,9 +131,9 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             "but got " + _typename(params))
-        self.state = defaultdict(dict)
-        self.param_groups = []
-        param_groups = list(params)
+        self.state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        param_groups: list[Any] = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(param_groups[0], dict):
@@ -150,7 +158,7 @@ class Optimizer:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
     # keys a param group saved by an older torch may lack, with the values torch fills in (per optimizer)
-    _legacy_group_defaults = {}
+    _legacy_group_defaults: dict[str, Any] = {}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -288,7 +296,7 @@ class Optimizer:
 
     # --- gradients and groups -----------------------------------------------------------------------
     @replayed_as_one_call
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -302,10 +310,10 @@ class Optimizer:
                         p.grad.requires_grad_(False)
                     p.grad.zero_()
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], float] | None = None) -> Any:
         raise NotImplementedError
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
         params = param_group["params"]

@@ -1,16 +1,24 @@
 """RAdam: Adam with variance rectification (torch/optim/radam.py, _single_tensor_radam)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
 from .adam import _check_adam_args
-from . import _kernels as K
+from . import _kernels as kernels
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
+    from .._typing import ParamsT
 
 __all__ = ["RAdam"]
 
 
 class RAdam(Optimizer):
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
-                 differentiable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False) -> None:
         _check_adam_args(lr, betas, eps, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize,
                         foreach=foreach, capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,
@@ -21,7 +29,7 @@ class RAdam(Optimizer):
                               "decoupled_weight_decay": False, "capturable": False}
 
     @_step_no_grad
-    def step(self):
+    def step(self) -> Any:
         for group in self.param_groups:
             lr, eps = float(group["lr"]), group["eps"]
             beta1, beta2 = (float(b) for b in group["betas"])
@@ -32,7 +40,7 @@ class RAdam(Optimizer):
                     state["step"] = _scalar_state()
                     state["exp_avg"] = p._make(xp.zeros_like(p._data))
                     state["exp_avg_sq"] = p._make(xp.zeros_like(p._data))
-                step = K.adam_moments_(p, state, group, lr, beta1, beta2)
+                step = kernels.adam_moments_(p, state, group, lr, beta1, beta2)
                 exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
 
                 bias_correction1 = 1 - beta1 ** step
@@ -51,4 +59,4 @@ class RAdam(Optimizer):
                     update *= adaptive_lr
                     update *= rect
                 p._data -= update
-                K.bump_version(p)
+                kernels.bump_version(p)

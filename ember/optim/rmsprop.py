@@ -1,14 +1,22 @@
 """RMSprop, plain or centered, with optional momentum (torch/optim/rmsprop.py, _single_tensor_rmsprop)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad, _scalar_state
-from . import _kernels as K
+from . import _kernels as kernels
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
+    from .._typing import ParamsT
 
 __all__ = ["RMSprop"]
 
 
 class RMSprop(Optimizer):
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 capturable=False, foreach=None, maximize=False, differentiable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -40,20 +48,20 @@ class RMSprop(Optimizer):
         return state
 
     @_step_no_grad
-    def step(self):
+    def step(self) -> Any:
         for group in self.param_groups:
             lr, alpha, eps, momentum = float(group["lr"]), group["alpha"], group["eps"], group["momentum"]
             for p in self._params_with_grad(group, "RMSprop"):
                 state = self._state_of(p, group)
                 state["step"]._data += 1
-                g = K.grad_for_update(p, group["maximize"], group["weight_decay"])
+                g = kernels.grad_for_update(p, group["maximize"], group["weight_decay"])
                 square_avg = state["square_avg"]._data
                 square_avg *= alpha
-                K.addcmul_(square_avg, g, g, 1 - alpha)
+                kernels.addcmul_(square_avg, g, g, 1 - alpha)
                 xp = array_module(p._data)
                 if group["centered"]:
                     grad_avg = state["grad_avg"]._data
-                    K.lerp_(grad_avg, g, 1 - alpha)
+                    kernels.lerp_(grad_avg, g, 1 - alpha)
                     avg = square_avg - grad_avg * grad_avg
                     xp.sqrt(avg, out=avg)
                 else:
@@ -62,8 +70,8 @@ class RMSprop(Optimizer):
                 if momentum > 0:
                     buf = state["momentum_buffer"]._data
                     buf *= momentum
-                    K.addcdiv_(buf, g, avg)
-                    K.add_(p._data, buf, -lr)
+                    kernels.addcdiv_(buf, g, avg)
+                    kernels.add_(p._data, buf, -lr)
                 else:
-                    K.addcdiv_(p._data, g, avg, -lr)
-                K.bump_version(p)
+                    kernels.addcdiv_(p._data, g, avg, -lr)
+                kernels.bump_version(p)

@@ -1,13 +1,21 @@
 """SGD with momentum, dampening, Nesterov and weight decay (torch/optim/sgd.py, _single_tensor_sgd)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 from .optimizer import Optimizer, _step_no_grad
-from . import _kernels as K
+from . import _kernels as kernels
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
+    from .._typing import ParamsT
 
 __all__ = ["SGD"]
 
 
 class SGD(Optimizer):
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False, foreach=None, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -30,11 +38,11 @@ class SGD(Optimizer):
                               "fused": False}
 
     @_step_no_grad
-    def step(self):
+    def step(self) -> Any:
         for group in self.param_groups:
             lr, momentum, dampening = float(group["lr"]), group["momentum"], group["dampening"]
             for p in self._params_with_grad(group, "SGD"):
-                g = K.grad_for_update(p, group["maximize"], group["weight_decay"])
+                g = kernels.grad_for_update(p, group["maximize"], group["weight_decay"])
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
@@ -43,7 +51,7 @@ class SGD(Optimizer):
                         state["momentum_buffer"] = buf
                     else:
                         buf._data *= momentum
-                        K.add_(buf._data, g, 1 - dampening)
+                        kernels.add_(buf._data, g, 1 - dampening)
                     g = g + buf._data * momentum if group["nesterov"] else buf._data
-                K.add_(p._data, g, -lr)
-                K.bump_version(p)
+                kernels.add_(p._data, g, -lr)
+                kernels.bump_version(p)

@@ -6,16 +6,24 @@ ember has no sparse tensors: Embedding(sparse=True) gives a dense gradient, and 
 torch's update whenever every row a batch looked up gets a nonzero gradient; a looked-up row whose gradient
 is exactly zero is left alone here, where torch would still decay its moments. torch raises for a dense
 gradient instead."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 import math
 
 from .._backend import array_module
 from .optimizer import Optimizer, _step_no_grad
 
+if TYPE_CHECKING:
+    from .._tensor import Tensor
+    from .._typing import ParamsT
+
 __all__ = ["SparseAdam"]
 
 
 class SparseAdam(Optimizer):
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, maximize: bool = False) -> None:
         if not 0.0 < lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 < eps:
@@ -32,7 +40,7 @@ class SparseAdam(Optimizer):
                              f"parameters")
 
     @_step_no_grad
-    def step(self):
+    def step(self) -> Any:
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             eps, lr = group["eps"], float(group["lr"])
@@ -61,4 +69,4 @@ class SparseAdam(Optimizer):
                 step_size = lr * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
                 denom = xp.sqrt(sq_update + old_sq) + eps
                 p._data[rows] += -step_size * ((avg_update + old_avg) / denom)
-                p._vc[0] += 1
+                p._version_counter[0] += 1

@@ -11,7 +11,7 @@ from ..nn.modules.module import Module
 from ..ops.creation import tensor
 from .. import _dtype
 from .lr_scheduler import LRScheduler, _format_param, _warn_get_lr_called_within_step
-from . import _kernels as K
+from . import _kernels as kernels
 
 __all__ = ["AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn",
            "get_ema_avg_fn", "get_swa_avg_fn"]
@@ -24,8 +24,8 @@ def _check_decay(decay):
 
 def _lerp_(start, end, weight):
     """torch's foreach lerp in place (its two formulas, for weights below and from 0.5)."""
-    K.lerp_(start._data, end._data, weight)
-    K.bump_version(start)
+    kernels.lerp_(start._data, end._data, weight)
+    kernels.bump_version(start)
 
 
 def get_ema_multi_avg_fn(decay=0.999):

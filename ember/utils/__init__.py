@@ -4,7 +4,7 @@ Subpackages load on first use, so `import ember` stays light.
 """
 import importlib
 
-_SUBMODULES = ("data", "tensorboard", "checkpoint")
+_SUBMODULES = ("data", "tensorboard", "checkpoint", "dlpack")
 
 
 def __getattr__(name):

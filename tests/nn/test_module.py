@@ -170,6 +170,17 @@ def test_registration_through_setattr():
         Broken()
 
 
+def test_a_non_leaf_parameter_is_refused_with_its_name_as_torch():
+    messages = []
+    for T in (ember, torch):
+        computed = (T.nn.Parameter(T.ones(2)) * 2).as_subclass(T.nn.Parameter)
+        with pytest.raises(ValueError) as info:
+            T.nn.Module().register_parameter("w", computed)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+    assert "To express 'w' as a function" in messages[0]
+
+
 def test_shared_parameters_are_listed_once():
     for T in (ember, torch):
         layer = T.nn.Linear(3, 3)

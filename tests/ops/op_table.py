@@ -687,6 +687,67 @@ ROWS += [
     ("fft.spectral-loss", lambda T, x, y: (T.fft.rfft(x) - T.fft.rfft(y)).abs().pow(2).mean(), [(2, 16), (2, 16)], {}),
 ]
 
+# completions of torch's Tensor and torch namespaces (ember/ops/pointwise, shape_variants, selection, spectral)
+_IDX_REDUCE = [0, 2, 0, 3]
+ROWS += [
+    ("copysign", lambda T, x, y: T.copysign(x, y), [(3, 4), (4,)], {}),
+    ("copysign-scalar", lambda T, x: x.copysign(-1.0), [(3, 4)], {}),
+    # (torch's gradient is 0 where the exponent is negative, an integer power in its LdexpBackward0; ember's is
+    # 2 ** other there, checked by the gradcheck table)
+    ("ldexp", lambda T, x: T.ldexp(x, T.tensor([1, 2, 0, 3])), [(3, 4)], {}),
+    ("ldexp-negative", lambda T, x: x.ldexp(T.tensor([-1, -3, 0, 2])), [(3, 4)], dict(grad=False)),
+    ("frexp-mantissa", lambda T, x: T.frexp(x * 7).mantissa, [(3, 4)], {}),
+    ("logaddexp2", lambda T, x, y: T.logaddexp2(x, y), [(3, 4), (3, 1)], {}),
+    ("deg2rad", lambda T, x: x.deg2rad() + T.rad2deg(x), [(3, 4)], {}),
+    ("float_power-tensor-exponent", lambda T, x, y: x.float_power(y), [(3, 4), (4,)], dict(low=0.5, high=2)),
+    ("positive", lambda T, x: T.positive(x) * 2, [(3, 4)], {}),
+    ("narrow_copy", lambda T, x: x.narrow_copy(1, 1, 2), [(3, 4)], {}),
+    ("view_copy", lambda T, x: T.view_copy(x, (4, 3)), [(3, 4)], {}),
+    ("transpose_copy", lambda T, x: T.transpose_copy(x, 0, 1), [(3, 4)], {}),
+    ("select_scatter", lambda T, x, s: T.select_scatter(x, s, 1, 2), [(3, 4), (3,)], {}),
+    ("slice_scatter", lambda T, x, s: x.slice_scatter(s, 0, 1, 3), [(4, 3), (2, 3)], {}),
+    ("slice_scatter-step", lambda T, x, s: T.slice_scatter(x, s, dim=1, start=0, step=2), [(3, 4), (3, 2)], {}),
+    ("diagonal_scatter", lambda T, x, s: T.diagonal_scatter(x, s, 1), [(3, 4), (3,)], {}),
+    # (torch 2.13's gradient for the input is wrong here: it passes the gradient through the overwritten elements
+    # and stops it elsewhere; ember's, zero where src was written, is checked by the gradcheck table)
+    ("as_strided_scatter", lambda T, x, s: T.as_strided_scatter(x, s, (2, 2), (1, 2)), [(3, 4), (2, 2)],
+     dict(grad=False)),
+    ("put", lambda T, x, s: x.put(T.tensor([1, -1, 5]), s), [(3, 4), (3,)], {}),
+    ("put-accumulate", lambda T, x, s: T.put(x, T.tensor([[1, 1], [0, 11]]), s, accumulate=True), [(3, 4), (2, 2)],
+     {}),
+    ("fill_diagonal_", lambda T, x: (x * 1).fill_diagonal_(0.5), [(3, 4)], {}),
+    ("fill_diagonal_-wrap", lambda T, x: (x * 1).fill_diagonal_(-1.0, wrap=True), [(7, 3)], {}),
+    ("index_reduce-prod", lambda T, x, s: x.index_reduce(0, T.tensor(_IDX_REDUCE), s, "prod"), [(4, 3), (4, 3)],
+     {}),
+    ("index_reduce-prod-zeros", lambda T, x, s: x.index_reduce(0, T.tensor(_IDX_REDUCE), s * (s > 0), "prod",
+                                                                include_self=False), [(4, 3), (4, 3)], {}),
+    ("index_reduce-mean", lambda T, x, s: T.index_reduce(x, 1, T.tensor([1, 1, 0]), s, "mean"), [(2, 3), (2, 3)],
+     {}),
+    ("index_reduce-amax", lambda T, x, s: x.index_reduce(0, T.tensor(_IDX_REDUCE), s, "amax", include_self=False),
+     [(4, 3), (4, 3)], {}),
+    ("index_reduce-amin", lambda T, x, s: x.index_reduce(0, T.tensor(_IDX_REDUCE), s, "amin"), [(4, 3), (4, 3)], {}),
+    ("nanquantile-with-nan", lambda T, x: T.nanquantile(T.where(x > 1.5, float("nan"), x), 0.3, dim=1), [(3, 5)], {}),
+    ("nanquantile-qs-keepdim", lambda T, x: x.nanquantile(T.tensor([0.25, 0.5, 1.0], dtype=x.dtype), dim=0,
+                                                          keepdim=True, interpolation="midpoint"), [(4, 3)], {}),
+    ("nanquantile-all", lambda T, x: T.nanquantile(x, 0.7, interpolation="nearest"), [(3, 4)], {}),
+    ("stft", lambda T, x: T.stft(x, 8, hop_length=2, window=T.hann_window(8, dtype=x.dtype), return_complex=True),
+     [(2, 20)], {}),
+    ("stft-onesided-false-normalized", lambda T, x: x.stft(8, win_length=6, window=T.ones(6, dtype=x.dtype),
+                                                           normalized=True, onesided=False, center=False,
+                                                           return_complex=True), [(20,)], {}),
+    ("istft", lambda T, x: T.istft(T.stft(x, 8, window=T.hann_window(8, dtype=x.dtype), return_complex=True), 8,
+                                   window=T.hann_window(8, dtype=x.dtype), length=20), [(2, 20)], {}),
+    ("orgqr", lambda T, a: T.orgqr(a, T.linspace(0.5, 1.5, 3, dtype=a.dtype)), [(4, 3)], {}),
+    ("ormqr", lambda T, a, c: T.ormqr(a, T.linspace(0.5, 1.5, 3, dtype=a.dtype), c, transpose=True), [(4, 3), (4, 2)],
+     {}),
+    ("sparse.mm", lambda T, v, d: T.sparse.mm(T.sparse_coo_tensor(T.tensor([[0, 1, 1, 0], [2, 0, 2, 2]]), v, (2, 3)),
+                                              d), [(4,), (3, 2)], {}),
+    ("sparse-values", lambda T, v: T.sparse_coo_tensor(T.tensor([[0, 1, 1, 0], [2, 0, 2, 2]]), v).coalesce().values(),
+     [(4,)], {}),
+    ("sparse-to_dense", lambda T, v: T.sparse_coo_tensor(T.tensor([[0, 1], [1, 0]]), v, (2, 2, 3)).to_dense(),
+     [(2, 3)], {}),
+]
+
 def _set(x, key, value):
     x[key] = value
     return x

@@ -40,6 +40,8 @@ test_views = _table_module("test_views.py")
 test_activation = _table_module("nn/test_linear_activation.py")
 test_loss = _table_module("nn/test_loss.py")
 test_norm = _table_module("nn/test_norm.py")
+test_methods = _table_module("test_tensor_methods.py")
+test_namespace = _table_module("test_torch_namespace.py")
 
 # Python operators -> the registered op they run
 DUNDER_OPS = {"__add__": "add", "__radd__": "add", "__iadd__": "add_", "__sub__": "sub", "__rsub__": "rsub",
@@ -63,6 +65,37 @@ NO_ORACLE_ROW = {
     "cuda": "needs a GPU; tests/test_device.py checks the error without one and the device runs with one",
     **{name: "random-state API, no values to compare" for name in (
         "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state")},
+    **{name: "random: not torch's bit stream; tests/test_torch_namespace.py checks the train flag and the "
+             "distribution drawn" for name in (
+        "alpha_dropout_", "dropout_", "feature_alpha_dropout_", "feature_dropout", "feature_dropout_",
+        "native_dropout", "binomial", "poisson", "pca_lowrank", "svd_lowrank")},
+    **{name: "memory, metadata or callback API without values to differentiate: compared with torch in "
+             "tests/test_tensor_methods.py and tests/test_torch_namespace.py" for name in (
+        "__dlpack__", "__dlpack_device__", "const_data_ptr", "dim_order", "get_device", "is_distributed",
+        "is_nonzero", "is_pinned", "is_same_size", "is_set_to", "is_shared", "is_signed", "pin_memory",
+        "record_stream", "storage", "storage_type", "untyped_storage", "set_", "share_memory_", "as_subclass",
+        "apply_", "map_", "map2_", "module_load", "resize", "resize_as", "detach", "detach_", "xpu", "ipu", "mtia",
+        "new_empty_strided", "empty_strided", "empty_permuted", "fill", "scalar_tensor", "asarray", "from_dlpack",
+        "to_dlpack", "from_file", "frombuffer", "unravel_index")},
+    **{name: "sparse COO API (dense-backed): compared with torch in tests/test_tensor_methods.py and "
+             "tests/test_torch_namespace.py" for name in (
+        "_indices", "_nnz", "_values", "dense_dim", "sparse_dim", "indices", "indices_copy", "values_copy",
+        "is_coalesced", "sparse_mask", "to_sparse", "to_sparse_coo", "smm", "sspaddmm")},
+    **{name: "a window (no tensor input): tests/test_torch_namespace.py::test_window_functions_match_torch"
+       for name in ("bartlett_window", "blackman_window", "hamming_window", "kaiser_window")},
+    **{name: "removed from torch: raises torch's error (tests/test_tensor_methods.py)" for name in (
+        "eig", "lstsq", "solve", "symeig", "reinforce")},
+    **{name: "control flow and symbolic-int helpers: tests/test_torch_namespace.py::"
+             "test_control_flow_and_sym_helpers_match_torch" for name in (
+        "sym_float", "sym_int", "sym_ite", "sym_max", "sym_min", "sym_not", "sym_sqrt", "sym_sum", "cond",
+        "while_loop")},
+    "chain_matmul": "tests/test_torch_namespace.py::test_chain_matmul_matches_torch (values and gradients)",
+    "histogramdd": "tests/test_torch_namespace.py::test_histogramdd_matches_torch (not differentiable)",
+    "gradient": "tests/test_torch_namespace.py::test_gradient_matches_torch",
+    "embedding": "ATen's torch.embedding(weight, indices): tests/test_torch_namespace.py and nn/test_linear_activation.py",
+    "embedding_renorm_": "tests/test_torch_namespace.py::test_embedding_renorm_matches_torch",
+    "ctc_loss": "tests/nn/test_ctc_loss.py compares values and gradients with torch",
+    "geqrf": "Householder form is LAPACK's: tests/test_torch_namespace.py and tests/test_return_types.py",
 }
 
 
@@ -114,8 +147,34 @@ def _rows():
     if "bfloat16" not in NO_ORACLE_ROW:
         for name, fn in test_result_dtypes.BFLOAT16_CASES:
             yield fn, []
+    yield from _method_and_namespace_rows()
     for name, fn in test_accumulation.REDUCTIONS:
         yield (lambda T, fn=fn: fn(T, T.tensor(test_accumulation.X), T.tensor(test_accumulation.Y))), []
+
+
+def _method_and_namespace_rows():
+    """The rows of tests/test_tensor_methods.py and tests/test_torch_namespace.py (compared with torch there)."""
+    m = test_methods
+    for name, (low, high) in m.UNARY_INPLACE:
+        yield m._inplace(name), _uniform([(3, 4)], {"low": low, "high": high})
+    for name, others, (low, high), args, grad in m.BINARY_INPLACE:
+        yield (lambda T, x, *ts, name=name, args=args: getattr(x * 1, name)(*ts, *args)), \
+            _uniform([(3, 4)] + others, {"low": low, "high": high})
+    for name, args in m.SCALAR_ARG_INPLACE:
+        yield m._inplace(name, *args), _uniform([(3, 1, 4) if name == "squeeze_" else (3, 4)], {"low": 1.1, "high": 2})
+    for name, shapes in m.MATRIX_INPLACE:
+        kwargs = {"value": 0.5} if name.startswith("addc") else {"beta": 0.5, "alpha": 2.0}
+        yield (lambda T, c, *ops, name=name, kwargs=kwargs: getattr(c * 1, name)(*ops, **kwargs)), _uniform(shapes, {})
+    for name, fn, shapes in m.INDEX_INPLACE:
+        yield (lambda T, x, *rest, fn=fn: fn(T, x * 1, *rest)), _uniform(shapes, {})
+    for name, fn in m.INTEGER_INPLACE:
+        yield (lambda T, a, b, fn=fn: fn(T, a.clone(), b)), [m._ints(1, -9, 10), m._ints(2, -9, 70)]
+    for name, fn, shapes in m.OUT_OF_PLACE + test_namespace.ATEN:
+        yield fn, _uniform(shapes, {})
+    for name, fn in m.NO_GRAD:
+        yield fn, [m._ints(3), m._ints(4, 1, 5)]
+    for name, fn in test_namespace.COPIES:
+        yield fn, _uniform([(3, 4)], {})
 
 
 @pytest.fixture(scope="module")

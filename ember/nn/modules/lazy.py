@@ -7,15 +7,17 @@ load_state_dict materialises them from the checkpoint's shapes instead (the firs
 from them: torch leaves in_features etc. at 0, which ember's input checks would refuse).
 """
 import itertools
+from typing import Any
 
 from ...autograd.grad_mode import no_grad
 from ..parameter import is_lazy
+
 
 __all__ = ["LazyModuleMixin"]
 
 
 class LazyModuleMixin:
-    cls_to_become = None
+    cls_to_become: Any = None
 
     def __call__(self, *args, **kwargs):
         self._infer_parameters(args, kwargs)

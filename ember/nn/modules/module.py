@@ -1,8 +1,12 @@
 """nn.Module: parameter/buffer/submodule registration, state_dict, hooks, train/eval, repr — as torch."""
+from __future__ import annotations
+
 import collections
 import itertools
 import warnings
 from collections import OrderedDict
+
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -13,19 +17,26 @@ from ...utils.hooks import RemovableHandle
 from ..parameter import Parameter
 from ..._dynamo.seams import replayed_as_one_call
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
+    from ..._typing import DeviceLike, DType
+
+T = TypeVar("T", bound="Module")
+
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
 # module-global hooks (torch.nn.modules.module.register_module_*): run for every module, before its own
-_global_forward_pre_hooks = OrderedDict()
-_global_forward_hooks = OrderedDict()
-_global_forward_hooks_with_kwargs = OrderedDict()
-_global_forward_hooks_always_called = OrderedDict()
-_global_backward_pre_hooks = OrderedDict()
-_global_backward_hooks = OrderedDict()
+_global_forward_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_forward_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_forward_hooks_with_kwargs: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_forward_hooks_always_called: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_backward_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_backward_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _global_is_full_backward_hook = None
-_global_parameter_registration_hooks = OrderedDict()
-_global_module_registration_hooks = OrderedDict()
-_global_buffer_registration_hooks = OrderedDict()
+_global_parameter_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_module_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_buffer_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 
 _HOOK_DICTS = ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks",
                "_forward_pre_hooks_with_kwargs", "_backward_hooks", "_backward_pre_hooks", "_state_dict_hooks",
@@ -52,10 +63,11 @@ class Module:
     """Base class for all neural network modules."""
     _version = 1
     training: bool
+    _is_full_backward_hook: bool | None
     dump_patches = False
     call_super_init = False
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
             raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments {args} {kwargs}")
         d = self.__dict__
@@ -68,6 +80,7 @@ class Module:
             d[name] = OrderedDict()
         d["_is_full_backward_hook"] = None
 
+    # unannotated on purpose (torch's is Callable[..., Any]): a subclass's forward takes what it needs
     def forward(self, *input):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
@@ -77,7 +90,7 @@ class Module:
             raise AttributeError("cannot assign module attributes before Module.__init__() call "
                                  "(call super().__init__() first in your __init__)")
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         self._check_init()
         if not isinstance(name, str):
             raise TypeError(f"parameter name should be a string. Got {type(name).__name__}")
@@ -92,11 +105,11 @@ class Module:
                             "(torch.nn.Parameter or None required)")
         if param is not None and param.grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
-                             "created explicitly. To express '{name}' as a function of another Tensor, compute the "
+                             f"created explicitly. To express '{name}' as a function of another Tensor, compute the "
                              "value in the forward() method.")
         self._parameters[name] = _run_registration_hooks(_global_parameter_registration_hooks, self, name, param)
 
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         self._check_init()
         if "." in name:
             raise KeyError('buffer name can\'t contain "."')
@@ -112,7 +125,7 @@ class Module:
         else:
             self._non_persistent_buffers_set.add(name)
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module | None) -> None:
         self._check_init()
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
@@ -126,7 +139,7 @@ class Module:
 
     register_module = add_module
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
         params = d.get("_parameters")
         if isinstance(value, Parameter):
@@ -166,14 +179,14 @@ class Module:
                 if dn == "_buffers":
                     d["_non_persistent_buffers_set"].discard(name)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         d = self.__dict__
         for store in ("_parameters", "_buffers", "_modules"):
             if store in d and name in d[store]:
                 return d[store][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         for store in ("_parameters", "_buffers", "_modules"):
             if name in self.__dict__.get(store, {}):
                 del self.__dict__[store][name]
@@ -185,7 +198,7 @@ class Module:
         return sorted(set(dir(type(self))) | set(self.__dict__) | set(self._parameters) | set(self._buffers)
                       | set(self._modules))
 
-    def get_submodule(self, target):
+    def get_submodule(self, target: str) -> Module:
         mod = self
         for item in target.split(".") if target else []:
             if item not in mod._modules:
@@ -193,7 +206,7 @@ class Module:
             mod = mod._modules[item]
         return mod
 
-    def set_submodule(self, target, module, strict=False):
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
         if target == "":
             raise ValueError("Cannot set the submodule without a target name!")
         if not isinstance(module, Module):
@@ -206,14 +219,14 @@ class Module:
             raise AttributeError("`" + name + "` is not an nn.Module")
         setattr(parent, name, module)
 
-    def get_parameter(self, target):
+    def get_parameter(self, target: str) -> Parameter:
         path, _, name = target.rpartition(".")
         mod = self.get_submodule(path)
         if name not in mod._parameters:
             raise AttributeError(f"`{name}` is not an nn.Parameter")
         return mod._parameters[name]
 
-    def get_buffer(self, target):
+    def get_buffer(self, target: str) -> Tensor:
         path, _, name = target.rpartition(".")
         mod = self.get_submodule(path)
         if name not in mod._buffers:
@@ -233,36 +246,39 @@ class Module:
                     memo.add(id(v))
                 yield (module_prefix + ("." if module_prefix else "") + k, v)
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         return self._named_members(lambda m: m._parameters.items(), prefix, recurse, remove_duplicate)
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         return self._named_members(lambda m: m._buffers.items(), prefix, recurse, remove_duplicate)
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         memo = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in memo:
                 memo.add(id(m))
                 yield name, m
 
-    def modules(self, remove_duplicate=True):
+    def modules(self, remove_duplicate: bool = True) -> Iterator[Module]:
         for _, m in self.named_modules(remove_duplicate=remove_duplicate):
             yield m
 
-    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         if memo is None:
             memo = set()
         if id(self) in memo:
@@ -276,7 +292,7 @@ class Module:
             yield from m.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
 
     # --- modes and grads -------------------------------------------------------------------------
-    def train(self, mode=True):
+    def train(self: T, mode: bool = True) -> T:
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         self.training = mode
@@ -284,16 +300,16 @@ class Module:
             m.train(mode)
         return self
 
-    def eval(self):
+    def eval(self: T) -> T:
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self: T, requires_grad: bool = True) -> T:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
     @replayed_as_one_call
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.parameters():
             if p.grad is not None:
                 if set_to_none:
@@ -302,7 +318,7 @@ class Module:
                     p.grad.detach_()
                     p.grad.zero_()
 
-    def apply(self, fn):
+    def apply(self: T, fn: Callable[[Module], None]) -> T:
         for m in self.children():
             m.apply(fn)
         fn(self)
@@ -326,12 +342,11 @@ class Module:
                     self._buffers[k] = fn(b)
         return self
 
-    def to(self, *args, **kwargs):
+    def to(self: T, *args: Any, **kwargs: Any) -> T:
         from ...ops.convert import _parse_to
         kwargs = dict(kwargs)
         kwargs.pop("non_blocking", None)        # copies are synchronous here: the result is the same
-        if kwargs.pop("memory_format", None) is not None:
-            raise NotImplementedError("Module.to(memory_format=...): ember keeps every tensor's layout")
+        memory_format = kwargs.pop("memory_format", None)
         unknown = set(kwargs) - {"device", "dtype"}
         if unknown:
             raise TypeError(f"to() received an invalid combination of arguments - got unexpected keyword argument(s) "
@@ -341,51 +356,53 @@ class Module:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}")
 
         def convert(t):
-            return t.to(device=dev, dtype=dt if t.is_floating_point() else None)
+            # torch lays out the 4-d and 5-d tensors (conv weights) in memory_format, the others as they are
+            fmt = memory_format if t.dim() in (4, 5) else None
+            return t.to(device=dev, dtype=dt if t.is_floating_point() else None, memory_format=fmt)
         return self._apply(convert)
 
-    def cuda(self, device=None):
+    def cuda(self: T, device: DeviceLike = None) -> T:
         return self._apply(lambda t: t.cuda(device))
 
-    def cpu(self):
+    def cpu(self: T) -> T:
         return self._apply(lambda t: t.cpu())
 
-    def type(self, dst_type):
+    def type(self: T, dst_type: DType | str) -> T:
         return self._apply(lambda t: t.type(dst_type))
 
-    def float(self):
+    def float(self: T) -> T:
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)
 
-    def double(self):
+    def double(self: T) -> T:
         return self._apply(lambda t: t.double() if t.is_floating_point() else t)
 
-    def half(self):
+    def half(self: T) -> T:
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
-    def bfloat16(self):
+    def bfloat16(self: T) -> T:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
-    def share_memory(self):
-        return self
+    def share_memory(self: T) -> T:
+        return self._apply(lambda t: t.share_memory_())
 
-    def to_empty(self, *, device, recurse=True):
+    def to_empty(self: T, *, device: DeviceLike, recurse: bool = True) -> T:
         from ...ops.creation import empty_like
         return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
-    def xpu(self, device=None):
+    def xpu(self: T, device: DeviceLike = None) -> T:
         raise AssertionError("Torch not compiled with XPU enabled")
 
-    def mtia(self, device=None):
+    def mtia(self: T, device: DeviceLike = None) -> T:
         raise AssertionError("Torch not compiled with MTIA enabled")
 
-    def ipu(self, device=None):
+    def ipu(self: T, device: DeviceLike = None) -> T:
         raise RuntimeError("PyTorch is not linked with support for ipu devices")
 
-    def compile(self, *args, **kwargs):
+    def compile(self, *args: Any, **kwargs: Any) -> None:
         raise NotImplementedError("Module.compile: ember has no torch.compile to compile the forward with")
 
     # --- calling ---------------------------------------------------------------------------------
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks or \
                 _global_forward_pre_hooks or _global_forward_hooks or _global_backward_hooks or \
                 _global_backward_pre_hooks:
@@ -485,26 +502,28 @@ class Module:
             store.move_to_end(handle.id, last=False)
         return handle
 
-    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
         return self._add_hook(self._forward_pre_hooks, hook, prepend,
                               [self._forward_pre_hooks_with_kwargs] if with_kwargs else [])
 
-    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
         flags = ([self._forward_hooks_with_kwargs] if with_kwargs else []) + \
             ([self._forward_hooks_always_called] if always_call else [])
         return self._add_hook(self._forward_hooks, hook, prepend, flags)
 
-    def register_full_backward_pre_hook(self, hook, prepend=False):
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
         return self._add_hook(self._backward_pre_hooks, hook, prepend)
 
-    def register_full_backward_hook(self, hook, prepend=False):
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
         if self._is_full_backward_hook is False:
             raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
                                "Please use only one of them.")
         self._is_full_backward_hook = True
         return self._add_hook(self._backward_hooks, hook, prepend)
 
-    def register_backward_hook(self, hook):
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Deprecated (as torch): the hook sees the gradients of the last autograd node of the forward."""
         if self._is_full_backward_hook is True:
             raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
@@ -523,7 +542,8 @@ class Module:
         if type(self).get_extra_state is not Module.get_extra_state:
             destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 
-    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+    def state_dict(self, *args: Any, destination: Any = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Any]:
         if args:
             warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
                           "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict"
@@ -552,11 +572,11 @@ class Module:
                 destination = result
         return destination
 
-    def register_state_dict_pre_hook(self, hook):
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         return self._add_hook(self._state_dict_pre_hooks, hook)
 
-    def register_state_dict_post_hook(self, hook):
-        hook._from_public_api = True        # may only change the state_dict in place (torch's rule)
+    def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        hook._from_public_api = True  # type: ignore[attr-defined]  # may only change the state_dict in place (torch's rule)
         return self._add_hook(self._state_dict_hooks, hook)
 
     def _register_state_dict_hook(self, hook):
@@ -565,18 +585,18 @@ class Module:
     def _register_load_state_dict_pre_hook(self, hook, with_module=False):
         return self._add_hook(self._load_state_dict_pre_hooks, _ModuleHook(hook, self if with_module else None))
 
-    def register_load_state_dict_pre_hook(self, hook):
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         return self._register_load_state_dict_pre_hook(hook, with_module=True)
 
-    def register_load_state_dict_post_hook(self, hook):
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         return self._add_hook(self._load_state_dict_post_hooks, hook)
 
-    def get_extra_state(self):
+    def get_extra_state(self) -> Any:
         raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. Please file "
                            "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report "
                            "this bug.")
 
-    def set_extra_state(self, state):
+    def set_extra_state(self, state: Any) -> None:
         raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. Please file "
                            "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report "
                            "this bug.")
@@ -634,14 +654,17 @@ class Module:
                     if (head[0] not in self._modules) if len(head) > 1 else (head[0] not in local_state):
                         unexpected_keys.append(key)
 
-    def load_state_dict(self, state_dict, strict=True, assign=False):
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> _IncompatibleKeys:
         if not isinstance(state_dict, collections.abc.Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing, unexpected, errors = [], [], []
+        missing: list[str] = []
+        unexpected: list[str] = []
+        errors: list[str] = []
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)     # a copy: version upgrades must not touch the caller's
         if metadata is not None:
-            state_dict._metadata = metadata
+            state_dict._metadata = metadata  # type: ignore[attr-defined]
 
         def load(module, local_state_dict, prefix=""):
             local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
@@ -675,7 +698,7 @@ class Module:
     def _get_name(self):
         return type(self).__name__
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ""
 
     def __repr__(self):

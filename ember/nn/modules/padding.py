@@ -1,6 +1,13 @@
 """nn modules: constant, zero, reflection, replication and circular padding (torch's classes and reprs)."""
-from ...ops.pool import pad
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from ...ops.padding import pad
 from .module import Module
+
+if TYPE_CHECKING:
+    from ..._tensor import Tensor
+    from ..._typing import _size_any
 
 __all__ = ["ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
            "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
@@ -21,7 +28,7 @@ class _PadNd(Module):
     _nd = 0
     _mode = ""
 
-    def __init__(self, padding):
+    def __init__(self, padding: _size_any | str) -> None:
         super().__init__()
         self.padding = _padding(padding, self._nd)
 
@@ -30,11 +37,11 @@ class _PadNd(Module):
             raise ValueError(f"{type(self).__name__}: expected {self._nd + 1}D or {self._nd + 2}D input "
                              f"(got {input.dim()}D input of size {list(input.shape)})")
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         return pad(input, self.padding, self._mode)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.padding}"
 
 
@@ -42,22 +49,22 @@ class _ConstantPadNd(_PadNd):
     __constants__ = ["padding", "value"]
     _mode = "constant"
 
-    def __init__(self, padding, value):
+    def __init__(self, padding: _size_any | str, value: float) -> None:
         super().__init__(padding)
         self.value = value
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return pad(input, self.padding, "constant", self.value)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"padding={self.padding}, value={self.value}"
 
 
 class _ZeroPadNd(_ConstantPadNd):
-    def __init__(self, padding):
+    def __init__(self, padding: _size_any | str) -> None:
         super().__init__(padding, 0.0)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.padding}"
 
 

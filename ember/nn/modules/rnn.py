@@ -6,6 +6,9 @@ A PackedSequence input runs each group of equally long sequences over its own le
 exact), and the output is packed back in the input's layout. A cell's step is composed as torch's CPU cells are,
 so its graph is torch's.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 import math
 import numbers
 import warnings
@@ -22,6 +25,9 @@ from .. import functional as F
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence, pad_packed_sequence
 from .module import Module
+
+if TYPE_CHECKING:
+    from ..._typing import DeviceLike, DType
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -67,8 +73,9 @@ def _init_uniform(module):
 
 
 class RNNBase(Module):
-    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, device=None, dtype=None):
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device: DeviceLike = None, dtype: DType | None = None) -> None:
         super().__init__()
         self.mode = mode
         self.input_size = input_size
@@ -108,7 +115,7 @@ class RNNBase(Module):
         if mode not in _GATES:
             raise ValueError("Unrecognized RNN mode: " + mode)
         gate_size = _GATES[mode] * hidden_size
-        factory = dict(device=device, dtype=dtype)
+        factory: dict[str, Any] = dict(device=device, dtype=dtype)
         self._flat_weights_names = []
         self._all_weights = []
         for layer in range(num_layers):
@@ -119,7 +126,7 @@ class RNNBase(Module):
                 shapes = [("weight_ih_l{}{}", (gate_size, layer_input_size)),
                           ("weight_hh_l{}{}", (gate_size, real_hidden))]
                 if bias:
-                    shapes += [("bias_ih_l{}{}", (gate_size,)), ("bias_hh_l{}{}", (gate_size,))]
+                    shapes += [("bias_ih_l{}{}", (gate_size,)), ("bias_hh_l{}{}", (gate_size,))]  # type: ignore[list-item]
                 if proj_size > 0:
                     shapes += [("weight_hr_l{}{}", (proj_size, hidden_size))]
                 names = []
@@ -142,10 +149,10 @@ class RNNBase(Module):
     def flatten_parameters(self):
         """A no-op, as torch's on the CPU (it compacts weights for cuDNN)."""
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         _init_uniform(self)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if self.proj_size != 0:
             s += f", proj_size={self.proj_size}"
@@ -271,7 +278,7 @@ class RNNBase(Module):
                 layer_input = F.dropout(layer_input, self.dropout, True)
         return layer_input, stack(h_last), (stack(c_last) if c0 is not None else None)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         input, hx, batched = self._prepare(input, hx)
@@ -327,7 +334,7 @@ def _projected_lstm(x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
 class RNN(RNNBase):
     """Elman RNN: h_t = tanh|relu(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if "proj_size" in kwargs:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if len(args) > 3:
@@ -344,14 +351,14 @@ class RNN(RNNBase):
 class LSTM(RNNBase):
     """LSTM with torch's gate order (i, f, g, o) in weight_ih_l{k} / weight_hh_l{k}."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("LSTM", *args, **kwargs)
 
 
 class GRU(RNNBase):
     """GRU with torch's gate order (r, z, n) and n = tanh(W_in x + b_in + r * (W_hn h + b_hn))."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if "proj_size" in kwargs:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         super().__init__("GRU", *args, **kwargs)
@@ -365,7 +372,7 @@ class RNNCellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        factory = dict(device=device, dtype=dtype)
+        factory: dict[str, Any] = dict(device=device, dtype=dtype)
         self.weight_ih = Parameter(empty((num_chunks * hidden_size, input_size), **factory))
         self.weight_hh = Parameter(empty((num_chunks * hidden_size, hidden_size), **factory))
         if bias:
@@ -376,7 +383,7 @@ class RNNCellBase(Module):
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if self.bias is not True:
             s += f", bias={self.bias}"
@@ -384,7 +391,7 @@ class RNNCellBase(Module):
             s += f", nonlinearity={self.nonlinearity}"
         return s
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         _init_uniform(self)
 
     def _step(self, mode, input, states):
@@ -420,11 +427,12 @@ class RNNCellBase(Module):
 
 
 class RNNCell(RNNCellBase):
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 device: DeviceLike = None, dtype: DType | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Any = None) -> Tensor:
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         if hx is not None and hx.dim() not in (1, 2):
@@ -434,18 +442,20 @@ class RNNCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: DeviceLike = None,
+                 dtype: DType | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Any = None) -> Tensor:
         return self._step("LSTM", input, None if hx is None else tuple(hx))
 
 
 class GRUCell(RNNCellBase):
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: DeviceLike = None,
+                 dtype: DType | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Any = None) -> Tensor:
         if hx is not None and hx.dim() not in (1, 2):
             raise ValueError(f"GRUCell: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
         return self._step("GRU", input, None if hx is None else (hx,))

@@ -1,4 +1,7 @@
 """nn modules: Embedding, EmbeddingBag."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 from ...autograd.grad_mode import no_grad
 from ...ops.creation import empty
 from ...ops.sparse import embedding, embedding_bag
@@ -6,12 +9,18 @@ from ..parameter import Parameter
 from .. import init
 from .module import Module
 
+if TYPE_CHECKING:
+    from ..._tensor import Tensor
+    from ..._typing import DeviceLike, DType
+
 __all__ = ["Embedding", "EmbeddingBag"]
 
 
 class Embedding(Module):
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
-                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False,
+                 device: DeviceLike = None, dtype: DType | None = None) -> None:
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
@@ -35,7 +44,7 @@ class Embedding(Module):
                 "Shape of weight does not match num_embeddings and embedding_dim"
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         init.normal_(self.weight)
         self._fill_padding_idx_with_zero()
 
@@ -44,11 +53,11 @@ class Embedding(Module):
             with no_grad():
                 self.weight[self.padding_idx].fill_(0)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                          self.scale_grad_by_freq, self.sparse)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
@@ -110,7 +119,7 @@ class EmbeddingBag(Module):
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
                              self.mode, self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.num_embeddings!r}, {self.embedding_dim!r}"
         if self.max_norm is not None:
             s += f", max_norm={self.max_norm!r}"

@@ -9,6 +9,7 @@ from ..._backend import as_device
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...autograd.graph import queue_callback
 from ..modules.module import Module
+from ..._tensor import Tensor
 
 _FIRST_BUCKET_BYTES = 1024 * 1024
 
@@ -237,7 +238,6 @@ class DistributedDataParallel(Module):
         device. `used` (find_unused_parameters): how many ranks used each parameter; one that no rank used
         keeps its .grad."""
         from ..._backend import array_module
-        from ..._tensor import Tensor
         bucket = [self._params[i] for i in self._buckets[b]]
         xp = array_module(bucket[0]._data)      # the bucket lives on the parameters' device
         grads = [p.grad._data if p.grad is not None else xp.zeros(p.shape, p._data.dtype) for p in bucket]
@@ -295,7 +295,6 @@ def _device_index(device):
 
 def _to_device(obj, device):
     """Tensors inside nested tuples, lists and dicts moved to `device` (DDP's inputs with device_ids)."""
-    from ..._tensor import Tensor
     if isinstance(obj, Tensor):
         return obj.to(device)
     if isinstance(obj, (tuple, list)):

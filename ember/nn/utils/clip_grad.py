@@ -69,7 +69,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     clip_coef = min(float(clip_coef), 1.0)  # a NaN norm stays NaN, as torch.clamp
     for g in grads:
         g._data *= clip_coef
-        g._vc[0] += 1
+        g._version_counter[0] += 1
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -101,4 +101,4 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
         if p.grad is not None:
             g = p.grad._data
             array_module(g).clip(g, -clip_value, clip_value, out=g)
-            p.grad._vc[0] += 1
+            p.grad._version_counter[0] += 1

@@ -67,7 +67,7 @@ class ParametrizationList(ModuleList):
                                  f"original.dtype: {original.dtype}\nright_inverse(original).dtype: {new.dtype}")
             with no_grad():     # the original keeps its identity (optimizers may hold it)
                 original._data = new._data.copy() if new is not original else original._data
-                original._vc[0] += 1
+                original._version_counter[0] += 1
             _register_parameter_or_buffer(self, "original", original)
         else:
             for i, value in enumerate(new):
