@@ -71,12 +71,13 @@ globals().update(_ops.methods.REMOVED_FUNCTIONS)
 _LAZY_SUBMODULES = ("nn", "optim", "utils", "distributed", "amp", "cuda", "vision", "serialization",
                     "safetensors", "accelerator", "backends", "cpu", "jit", "testing", "special", "linalg", "fft",
                     "distributions", "return_types", "multiprocessing", "hub", "version", "signal", "random",
-                    "functional", "func")
+                    "functional", "func", "_dynamo", "compiler")
 _LAZY_NAMES = {  # name -> (module, attribute)
     "autocast": ("amp", "autocast"),
     "save": ("serialization", "save"), "load": ("serialization", "load"),
     "save_safetensors": ("safetensors", "save_file"), "load_safetensors": ("safetensors", "load_file"),
     "summary": ("_summary", "summary"),
+    "compile": ("_dynamo.eval_frame", "compile"),
     "finfo": ("_typeinfo", "finfo"), "iinfo": ("_typeinfo", "iinfo"),
     "GradScaler": ("amp", "GradScaler"), "vmap": ("func", "vmap"), "fork": ("jit", "fork"), "wait": ("jit", "wait"),
     **{name: ("_settings", name) for name in (

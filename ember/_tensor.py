@@ -418,23 +418,8 @@ class Tensor(_TensorMethods):
 
     def _write(self, src, expanded_ok=False):
         """The write itself: src (an array of a shape that broadcasts to this one, or a number) into this
-        tensor's memory, cast to its dtype; refused into an expanded tensor unless expanded_ok; the version
-        counter steps."""
-        dst = self._data
-        expanded = _internal_overlap(dst)
-        if expanded and not expanded_ok:
-            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
-                               "single memory location. Please clone() the tensor before performing the operation.")
-        if src is dst:
-            pass
-        elif expanded:
-            # an expanded tensor (fill_, masked_fill_, index_put_ may write one, as torch): write only what
-            # the op changed, so that no other element over the same memory writes its old value back
-            src = array_module(dst).broadcast_to(array_module(dst).asarray(src, dtype=dst.dtype), dst.shape)
-            changed = src != dst
-            dst[changed] = src[changed]
-        else:
-            dst[...] = src
+        tensor's memory (write_array); the version counter steps."""
+        write_array(self._data, src, expanded_ok)
         self._version_counter[0] += 1
         return self
 
@@ -442,6 +427,25 @@ class Tensor(_TensorMethods):
         """Whether an in-place op on this tensor must be recorded (when grad mode is on): it requires grad,
         or it views memory of one that does."""
         return self.requires_grad or self._view_version is not None and self._base._requires_grad
+
+
+def write_array(dst, src, expanded_ok=False):
+    """src (an array of a shape that broadcasts to dst's, or a number) into dst, cast to its dtype; refused
+    into an expanded array unless expanded_ok. (A replayed ember.compile program writes through it too.)"""
+    expanded = _internal_overlap(dst)
+    if expanded and not expanded_ok:
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                           "single memory location. Please clone() the tensor before performing the operation.")
+    if src is dst:
+        pass
+    elif expanded:
+        # an expanded tensor (fill_, masked_fill_, index_put_ may write one, as torch): write only what
+        # the op changed, so that no other element over the same memory writes its old value back
+        src = array_module(dst).broadcast_to(array_module(dst).asarray(src, dtype=dst.dtype), dst.shape)
+        changed = src != dst
+        dst[changed] = src[changed]
+    else:
+        dst[...] = src
 
 
 def _check_writable_shape(out, src):

@@ -146,7 +146,10 @@ class Node:
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(FREED_MESSAGE)
-        if self._arrays:
+        arrays = self._arrays
+        if arrays:
+            if arrays is not True:      # a ctx in an ember.compile replay: its saved values are the arrays
+                return self._saved
             return tuple(None if s is None else s.unpack_array(self) for s in (self._saved or ()))
         return tuple(None if s is None else s.unpack(self) for s in (self._saved or ()))
 
@@ -442,22 +445,11 @@ def _call_node(node, grads, mode):
             if not node._hooks or meta is None:     # no gradient needed (post-hooks still see it, as torch's)
                 input_grads.append(None)
                 continue
-        if isinstance(g, Tensor):
-            g = mode.value(g)
-        elif type(g) is not _ndarray or mode is TENSORS:     # a scalar, or a NumPy scalar from 0-d math
-            g = mode.value(Tensor._make(meta[2].asarray(g, dtype=meta[1])))
-        if child is None:
-            input_grads.append(g)
-            continue
-        data = g if mode is ARRAYS else g._data
-        if data.shape != meta[0]:
-            if not _expandable(meta[0], data.shape):
-                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                                   f"{list(data.shape)} but expected shape compatible with {list(meta[0])}")
-            g = mode.sum_to(g, meta[0])
-        if data.dtype != meta[1]:
-            g = mode.cast(g, meta[1])
-        input_grads.append(g)
+        if type(g) is _ndarray and mode is ARRAYS and child is not None and g.shape == meta[0] and \
+                g.dtype == meta[1]:
+            input_grads.append(g)       # the common case, as it is
+        else:
+            input_grads.append(input_grad(node, i, g, meta, mode, child is not None))
     if node._hooks:
         grad_inputs = tuple(None if g is None else mode.tensor(g) for g in input_grads)
         grad_outputs = tuple(None if g is None else mode.tensor(g) for g in received)      # as received, as torch
@@ -468,6 +460,27 @@ def _call_node(node, grads, mode):
         input_grads = [None if g is None or child is None else mode.value(g)
                        for g, (child, _) in zip(grad_inputs, node.next_functions)]
     return input_grads
+
+
+def input_grad(node, i, g, meta, mode, reduce=True):
+    """What a backward returned for input i (a Tensor, an array, a scalar) as a value of `mode`; when
+    `reduce`, checked against the input's meta (shape, dtype, xp) and summed/cast to it."""
+    Tensor = _tensor_module.Tensor
+    if isinstance(g, Tensor):
+        g = mode.value(g)
+    elif type(g) is not _ndarray or mode is TENSORS:     # a scalar, or a NumPy scalar from 0-d math
+        g = mode.value(Tensor._make(meta[2].asarray(g, dtype=meta[1])))
+    if not reduce:
+        return g
+    data = g if mode is ARRAYS else g._data
+    if data.shape != meta[0]:
+        if not _expandable(meta[0], data.shape):
+            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                               f"{list(data.shape)} but expected shape compatible with {list(meta[0])}")
+        g = mode.sum_to(g, meta[0])
+    if data.dtype != meta[1]:
+        g = mode.cast(g, meta[1])
+    return g
 
 
 def _run_pre_hooks(node, grads, mode):

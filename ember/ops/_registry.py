@@ -11,6 +11,7 @@ from ..autograd.function import rename
 from ..autograd.grad_mode import state
 from .._tensor import Tensor, check_overlap
 from ..autograd.views import check_inplace
+from .._dynamo.seams import replayed_as_one_call
 
 FUNCTIONS = {}
 METHODS = {}
@@ -193,6 +194,7 @@ def torch_api(name=None, *, function=True, method=True, inplace=False, aliases=(
     return register
 
 
+@replayed_as_one_call       # a copy made outside an op: a compiled replay copies again
 def _snapshot(tensor):
     """A copy of the tensor's current value that stands for it in the graph (same grad_fn)."""
     copy = type(tensor)._make(tensor._data.copy(), tensor._requires_grad)

@@ -10,6 +10,7 @@ from .._backend import (allocate, as_device, current_cuda_index, target_device, 
 from ..autograd.function import Op, renamed
 from ..autograd.grad_mode import state, no_grad as _no_grad
 from ._registry import named, torch_api
+from .._dynamo.seams import replayed_as_one_call
 from .._formats import check_factory, check_pin_memory, in_memory_format
 from .._tensor import Tensor, Size
 
@@ -525,6 +526,7 @@ def _draw_dtype(np_dtype):
     return np.float64 if np_dtype == np.float64 else np.float32
 
 
+@replayed_as_one_call       # a draw from the generator's stream: a compiled replay draws again
 def _uniform(generator, dev, shape, np_dtype):
     """U[0, 1) samples on `dev`."""
     if dev.type == "cpu":
@@ -532,6 +534,7 @@ def _uniform(generator, dev, shape, np_dtype):
     return _device_rng(generator, dev).random(shape, dtype=_draw_dtype(np_dtype)).astype(np_dtype, copy=False)
 
 
+@replayed_as_one_call
 def _standard_normal(generator, dev, shape, np_dtype):
     if dev.type == "cpu":
         return _rng(generator).standard_normal(shape).astype(np_dtype, copy=False)
@@ -539,6 +542,7 @@ def _standard_normal(generator, dev, shape, np_dtype):
                                                                                                   copy=False)
 
 
+@replayed_as_one_call
 def _integers(generator, dev, low, high, shape, np_dtype):
     if dev.type == "cpu":
         return _rng(generator).integers(low, high, size=shape).astype(np_dtype)

@@ -10,6 +10,7 @@ import numpy as np
 from .._tensor import Tensor
 from ._registry import torch_api
 from .creation import _uniform
+from .._dynamo.seams import replayed_as_one_call
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
@@ -22,6 +23,7 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
+@replayed_as_one_call       # a draw from the generator: a compiled replay draws again
 def _keep_mask(input, p, mask_shape):
     """A 0/1 array of the input's dtype, 1 with probability 1 - p."""
     keep = _uniform(None, input.device, mask_shape, np.float64) >= p     # drawn on the input's device

@@ -17,6 +17,7 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import no_grad, state
 from ..amp.autocast_mode import full_precision
 from ._registry import torch_api
+from .._dynamo.seams import replayed_as_one_call
 from .elementwise import broadcast_error, where, sub, AddScalar, SubScalar, MulScalar, DivScalar
 from .creation import zeros_like
 from .reduce import accumulation_dtype, log_softmax
@@ -276,6 +277,10 @@ class _ClassTargets:
         return out
 
 
+# computed from the target's values: a compiled replay makes them again
+_class_targets = replayed_as_one_call(_ClassTargets)
+
+
 def _finish_reduction(xp, per_position, denominator, reduction, unbatched, dtype):
     if reduction == "none":
         return (per_position[0] if unbatched else per_position).astype(dtype, copy=False)
@@ -337,7 +342,7 @@ class NllLoss2d(NllLoss):
 def _nll_loss_nd(name, input, target, weight, ignore_index, reduction):
     """torch's nll_loss_nd: NllLoss on (C,) and (N, C), NllLoss2d on (N, C, H, W); other shapes are viewed
     as (N, C, 1, -1) for NllLoss2d (and the 'none' result viewed back)."""
-    targets = _ClassTargets(name, input, target, weight, ignore_index)
+    targets = _class_targets(name, input, target, weight, ignore_index)
     dim = input.dim()
     if dim <= 2:
         return NllLoss.apply(input, targets, reduction, dim == 1)

@@ -11,6 +11,7 @@ from .. import _kernels
 from .._backend import array_module
 from ..amp.autocast_mode import full_precision_on_cuda
 from .._tensor import Tensor
+from .._dynamo.seams import replayed_as_one_call
 from ..autograd.function import Op
 from .elementwise import AddScalar
 from ..autograd.grad_mode import state, no_grad
@@ -205,7 +206,6 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
     channels = input.shape[1]
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         _check_stat(name, t, channels)
-    x = widened(input._data)
     if not training:
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
@@ -214,6 +214,16 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
     if channels == 0:       # torch fails selecting channel 0; the count below would divide by zero
         raise IndexError("select(): index 0 out of range for tensor of size [0] at dimension 0 (batch_norm of "
                          f"an input of shape {tuple(input.shape)}, with no channels)")
+    mean, var, count, centred = _batch_statistics(input._data, running_mean, running_var, momentum, all_reduce)
+    return BatchNorm.apply(input, weight, bias, mean, var, eps, True, count, all_reduce, centred=centred)
+
+
+@replayed_as_one_call       # computed outside the op's forward: a compiled replay computes them again
+def _batch_statistics(x, running_mean, running_var, momentum, all_reduce):
+    """The batch's per-channel mean and biased variance (float32 for a float16/bfloat16 x), the count of
+    values per channel and x - mean; the running statistics (tensors or None) updated in place."""
+    x = widened(x)
+    channels = x.shape[1]
     local_count = x.size // channels
     total, count = all_reduce(_channel_sum(x), np.asarray(float(local_count)))
     count = float(count)
@@ -236,7 +246,7 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
         with no_grad():
             running_var._data[...] = (1 - momentum) * running_var._data + momentum * unbiased
             running_var._version_counter[0] += 1
-    return BatchNorm.apply(input, weight, bias, mean, var, eps, True, count, all_reduce, centred=centred)
+    return mean, var, count, centred
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,

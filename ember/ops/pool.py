@@ -18,6 +18,7 @@ from .. import _kernels
 from .._backend import add_window_taps, array_module, constant_like, window_taps_sum
 from .._dtype import scalar_type_name
 from ..autograd.function import Op, renamed
+from .._dynamo.seams import replayed_as_one_call
 from ._spatial import batched, int_tuple, shape_str
 from .conv import Geometry, _offset_slices, _three, _zero_pad
 from .reduce import accumulation_dtype
@@ -220,6 +221,7 @@ def _max_pool_tiles(x, kernel, out):
     return best.reshape(index.shape), index
 
 
+@replayed_as_one_call       # the windows' maxima and indices are computed before the op: a compiled replay does it again
 def _max_pool_kernel(x, geom, out):
     if geom.kernel == geom.stride and not any(lo or hi for lo, hi in geom.pads) and set(geom.dilation) == {1}:
         return _max_pool_tiles(x, geom.kernel, out)

@@ -9,6 +9,7 @@ from functools import partial
 
 from .._tensor import Tensor
 from .optimizer import Optimizer
+from .._dynamo.seams import replayed_as_one_call
 
 __all__ = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
            "SequentialLR", "CosineAnnealingLR", "ChainedScheduler", "ReduceLROnPlateau", "CyclicLR",
@@ -121,6 +122,7 @@ class LRScheduler:
     def get_lr(self):
         raise NotImplementedError
 
+    @replayed_as_one_call
     def step(self, epoch=None):
         if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
             warnings.warn(
@@ -363,6 +365,7 @@ class SequentialLR(_ComposedStateMixin, LRScheduler):
         elif hasattr(scheds, "last_epoch"):
             scheds.last_epoch -= 1
 
+    @replayed_as_one_call
     def step(self):
         self.last_epoch += 1
         idx = bisect_right(self._milestones, self.last_epoch)
@@ -431,6 +434,7 @@ class ChainedScheduler(_ComposedStateMixin, LRScheduler):
         self.optimizer = optimizer
         self._last_lr = _param_groups_val_list(self._schedulers[-1].optimizer, "lr")
 
+    @replayed_as_one_call
     def step(self):
         for scheduler in self._schedulers:
             scheduler.step()
@@ -467,6 +471,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
 
+    @replayed_as_one_call
     def step(self, metrics, epoch=None):
         current = float(metrics)
         if epoch is None:
@@ -669,6 +674,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
                 for base_lr in self.base_lrs]
 
+    @replayed_as_one_call
     def step(self, epoch=None):
         if epoch is None and self.last_epoch < 0:
             epoch = 0

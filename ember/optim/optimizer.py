@@ -19,6 +19,7 @@ from .. import _dtype
 from .._backend import cupy_module
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
+from .._dynamo.seams import replayed_as_one_call
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -88,6 +89,7 @@ def _with_step_hooks(step):
     """Wrap a subclass's step: run pre/post hooks once (not again on super().step()) and record the
     call so an LR scheduler can warn when it is stepped before the optimizer."""
 
+    @replayed_as_one_call       # a compiled step calls the step itself again, with its hooks and live lr
     @functools.wraps(step)
     def hooked_step(self, *args, **kwargs):
         if self.__dict__.get("_in_step", False):
@@ -294,6 +296,7 @@ class Optimizer:
             post_hook(self)
 
     # --- gradients and groups -----------------------------------------------------------------------
+    @replayed_as_one_call
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
             for p in group["params"]:

@@ -15,6 +15,7 @@ from ... import autograd
 from ...autograd.grad_mode import no_grad
 from ...utils.hooks import RemovableHandle
 from ..parameter import Parameter
+from ..._dynamo.seams import replayed_as_one_call
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -307,6 +308,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    @replayed_as_one_call
     def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.parameters():
             if p.grad is not None:
