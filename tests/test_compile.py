@@ -1,6 +1,5 @@
 """ember.compile: replays equal eager ember bit for bit; guards re-record; what cannot be captured runs
 eagerly with its reason (or raises with fullgraph=True); torch's API around it."""
-import warnings
 
 import numpy as np
 import pytest
@@ -139,7 +138,7 @@ def test_compiled_module_trains_with_backward_outside():
         build_model(ember, 12, 16, 3)))
     cm = ember.compile(mc)
     rng = np.random.default_rng(1)
-    for i in range(7):
+    for _ in range(7):
         x = ember.tensor(rng.standard_normal((5, 12)).astype(np.float32))
         y = ember.tensor(rng.integers(0, 3, 5))
         for m, o in ((me, oe), (cm, oc)):

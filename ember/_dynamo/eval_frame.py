@@ -627,7 +627,7 @@ class _Scope:
             grad = capture._GRAD_SLOT.__get__(t, Tensor)
             out.append((f"tensor {i} ({tuple(t.shape)})", t._data.copy()))
             out.append((f"the .grad of tensor {i} ({tuple(t.shape)})", None if grad is None else grad._data.copy()))
-        for j, opt in enumerate(self.optimizers):
+        for opt in self.optimizers:
             for i, p in enumerate(opt.state):
                 for k, v in opt.state[p].items():
                     out.append((f"optimizer {type(opt).__name__} state {k!r} of parameter {i}",
@@ -667,8 +667,8 @@ class _Saved:
             t._data = data
         for vc, version in self.versions:
             vc[0] = version
-        for a, copy in self.arrays:
-            a[...] = copy
+        for a, saved in self.arrays:
+            a[...] = saved
         for t, grad in self.grads:
             capture._GRAD_SLOT.__set__(t, grad)
         for opt, attrs, opt_state, groups in self.optimizers:
