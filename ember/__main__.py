@@ -1,5 +1,6 @@
 """The `ember` command: ember train <example>, ember examples, ember bench, ember run --nproc N script.py,
 ember run-torch prog.py, ember demo. Every mistake on the command line is one line on stderr and exit status 2."""
+
 import argparse
 import importlib
 import os
@@ -13,14 +14,19 @@ from ember.examples._common import OneLineParser, positive
 def _examples():
     """The example programs: modules of ember.examples, less private helpers, the data folder and the demo app."""
     import ember.examples as pkg
-    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.ispkg and not m.name.startswith("_")
-                  and m.name not in ("demo_app",))
+
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules(pkg.__path__)
+        if not m.ispkg and not m.name.startswith("_") and m.name not in ("demo_app",)
+    )
 
 
 def _summary(name):
     """The first line of an example's docstring, read without importing it."""
     import ast
     import ember.examples as pkg
+
     path = os.path.join(pkg.__path__[0], f"{name}.py")
     with open(path, encoding="utf-8") as f:
         doc = ast.get_docstring(ast.parse(f.read())) or ""
@@ -57,10 +63,11 @@ def cmd_train(argv):
         _fail(f"unknown example '{name}'. Choose one of: {', '.join(names)}")
     from ember.examples import _common
     import ember
-    ember.tune_malloc()     # a training run: keep array memory in the heap between steps
+
+    ember.tune_malloc()  # a training run: keep array memory in the heap between steps
     _common.prog = f"ember train {name}"
     module = importlib.import_module(f"ember.examples.{name}")
-    module.main(rest)   # returns the example's metrics, not an exit status
+    module.main(rest)  # returns the example's metrics, not an exit status
     return 0
 
 
@@ -72,6 +79,7 @@ def cmd_examples(argv):
 
 def cmd_bench(argv):
     from ember.bench import main as bench_main
+
     return bench_main(argv)
 
 
@@ -85,9 +93,11 @@ def cmd_run(argv):
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     if not os.path.exists(mpiexec):
         import shutil
+
         mpiexec = shutil.which("mpiexec")
     if mpiexec is None:
         from ember._extras import install_hint
+
         _fail(f"mpiexec not found: install the distributed extra ({install_hint('distributed')})")
     if not os.path.exists(args.script):
         _fail(f"script not found: {args.script}")
@@ -100,6 +110,7 @@ def _run_forwarding_signals(cmd):
     exit status is ember run's. mpiexec gets its own process group, so that a Ctrl-C in the terminal reaches it
     once, through here (twice would make it kill the ranks without letting them clean up)."""
     import signal
+
     own_group = {"process_group": 0} if sys.version_info >= (3, 11) else {"start_new_session": True}
     proc = subprocess.Popen(cmd, **own_group)
     forwarded = [s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
@@ -124,10 +135,13 @@ def cmd_run_torch(argv):
     """Run a PyTorch program unchanged, `import torch` meaning ember: `ember run-torch prog.py args` or
     `ember run-torch -m package.module args`."""
     if argv[:1] in (["-h"], ["--help"]):
-        print("usage: ember run-torch prog.py [args...] | -m module [args...]\n\n"
-              "Run a program as python would, with torch, torch.*, torchvision and torchvision.* imported from ember.")
+        print(
+            "usage: ember run-torch prog.py [args...] | -m module [args...]\n\n"
+            "Run a program as python would, with torch, torch.*, torchvision and torchvision.* imported from ember."
+        )
         return 0
     from ember import _torch_alias as as_torch
+
     if not argv or argv == ["-m"]:
         _fail("run-torch needs a program: ember run-torch prog.py [args...] or ember run-torch -m module [args...]")
     if argv[0] == "-m":
@@ -141,6 +155,7 @@ def cmd_run_torch(argv):
 
 def cmd_demo(argv):
     from ember.examples import demo_app
+
     return demo_app.main(argv)
 
 
@@ -156,8 +171,12 @@ COMMANDS = {  # name -> (handler, one line of help)
 
 def _top_parser():
     from ember.version import ember_version, torch_api_version
-    p = OneLineParser(prog="ember", description="ember: PyTorch-compatible deep learning on NumPy",
-                      epilog="Run `ember COMMAND --help` for a command's flags.")
+
+    p = OneLineParser(
+        prog="ember",
+        description="ember: PyTorch-compatible deep learning on NumPy",
+        epilog="Run `ember COMMAND --help` for a command's flags.",
+    )
     p.add_argument("--version", action="version", version=f"ember {ember_version} (torch {torch_api_version} API)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, text) in COMMANDS.items():
@@ -171,7 +190,7 @@ def _dispatch(argv):
         parser.print_help()
         return 0
     if argv[0] not in COMMANDS:
-        parser.parse_args(argv[:1])      # --help, --version, or one line naming the unknown command
+        parser.parse_args(argv[:1])  # --help, --version, or one line naming the unknown command
     handler = COMMANDS[argv[0]][0]
     return handler(argv[1:])
 
@@ -179,13 +198,14 @@ def _dispatch(argv):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     from ember._extras import EXTRA_OF, MissingExtra, missing_message
+
     try:
         return _dispatch(argv)
     except MissingExtra as e:
         _fail(str(e))
     except ModuleNotFoundError as e:
         if e.name is None or e.name.split(".")[0] not in EXTRA_OF or argv[0] == "run-torch":
-            raise       # a user program's own imports keep their traceback
+            raise  # a user program's own imports keep their traceback
         _fail(missing_message(e.name, f"ember {' '.join(argv[:2])}".strip()))
     except BrokenPipeError:
         # the reader went away (`ember examples | head -2`): stop quietly, as a Unix filter does

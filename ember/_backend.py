@@ -2,6 +2,7 @@
 
 Nothing else in ember imports cupy; ops ask `array_module(arr)` for the `xp` that owns an array.
 """
+
 import builtins
 import contextlib
 import math
@@ -22,14 +23,14 @@ _cupy = None
 # (the `ember` command's train and bench turn it on). Settings the user gave glibc (MALLOC_*_) are kept.
 MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 128 << 20
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3      # glibc's mallopt() parameter numbers
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt() parameter numbers
 MALLOC_TUNED = False
 
 
 def is_glibc():
     try:
         return os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc")
-    except (ValueError, OSError, AttributeError):      # not glibc, or not a POSIX system
+    except (ValueError, OSError, AttributeError):  # not glibc, or not a POSIX system
         return False
 
 
@@ -40,13 +41,16 @@ def tune_malloc():
     global MALLOC_TUNED
     if MALLOC_TUNED:
         return True
-    if not is_glibc() or any(k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
-                                                         "MALLOC_TOP_PAD_")):
+    if not is_glibc() or any(
+        k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
+    ):
         return False
     import ctypes
+
     libc = ctypes.CDLL(None)
-    MALLOC_TUNED = bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and \
-        bool(libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    MALLOC_TUNED = bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
+        libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    )
     return MALLOC_TUNED
 
 
@@ -62,6 +66,7 @@ def cupy_module():
     if _cupy is None:
         try:
             import cupy
+
             cupy.cuda.runtime.getDeviceCount()
             _cupy = cupy
         except Exception as e:
@@ -69,11 +74,12 @@ def cupy_module():
             _cupy = False
             if os.environ.get("EMBER_STRICT_CUDA") == "1":
                 from . import _strict_cuda
+
                 _cupy = _strict_cuda
     return _cupy or None
 
 
-_cupy_error = None      # why CuPy could not be used: ImportError (not installed) or a CUDA error (no GPU)
+_cupy_error = None  # why CuPy could not be used: ImportError (not installed) or a CUDA error (no GPU)
 
 
 def nccl_module():
@@ -99,6 +105,7 @@ def strict_cuda():
     machines without a GPU. It stands in for CuPy; use the real one when has_real_cupy()."""
     global _cupy
     from . import _strict_cuda
+
     saved = _cupy
     _cupy = _strict_cuda
     try:
@@ -118,11 +125,15 @@ def no_cuda_error():
     installed (torch without CUDA), "No CUDA GPUs are available" when it is but finds no GPU."""
     cupy_module()
     if isinstance(_cupy_error, ImportError):
-        return CudaUnavailableError("Torch not compiled with CUDA enabled: ember found no usable GPU (CuPy is not "
-                                    "installed: install cupy for your CUDA version, and check "
-                                    "`ember.cuda.is_available()`)")
-    return CudaUnavailableError(f"No CUDA GPUs are available: ember found no usable GPU (CuPy: {_cupy_error}; "
-                                "check `ember.cuda.is_available()`)")
+        return CudaUnavailableError(
+            "Torch not compiled with CUDA enabled: ember found no usable GPU (CuPy is not "
+            "installed: install cupy for your CUDA version, and check "
+            "`ember.cuda.is_available()`)"
+        )
+    return CudaUnavailableError(
+        f"No CUDA GPUs are available: ember found no usable GPU (CuPy: {_cupy_error}; "
+        "check `ember.cuda.is_available()`)"
+    )
 
 
 def array_module(arr):
@@ -137,7 +148,7 @@ def is_half_precision(dtype):
     return dtype.itemsize == 2 and dtype.kind in "fV"
 
 
-_DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")      # torch's own pattern
+_DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")  # torch's own pattern
 
 
 # --- BLAS threads --------------------------------------------------------------------------------------
@@ -146,8 +157,8 @@ _DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")      # torch's
 # machine two threads beat one from about half a million multiply-adds up. On a busy one OpenBLAS's
 # spinning threads can run several times slower than one, as torch's do: there call
 # `ember.set_num_threads(1)`.
-_blas_libraries = None           # threadpoolctl controllers for the BLAS libraries NumPy loaded
-_num_threads = None              # set by set_num_threads
+_blas_libraries = None  # threadpoolctl controllers for the BLAS libraries NumPy loaded
+_num_threads = None  # set by set_num_threads
 
 
 def _check_thread_count(name, num_threads, not_positive):
@@ -167,9 +178,13 @@ def set_num_threads(num_threads):
     if not libs:
         import warnings
         from ._extras import install_hint
-        warnings.warn(f"ember.set_num_threads: threadpoolctl is not installed ({install_hint('fast')}), so "
-                      "NumPy's BLAS keeps its own thread count (set OMP_NUM_THREADS before starting instead)",
-                      RuntimeWarning, stacklevel=2)
+
+        warnings.warn(
+            f"ember.set_num_threads: threadpoolctl is not installed ({install_hint('fast')}), so "
+            "NumPy's BLAS keeps its own thread count (set OMP_NUM_THREADS before starting instead)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     for lib in libs:
         lib.set_num_threads(num_threads)
 
@@ -202,7 +217,7 @@ def _blas():
     if _blas_libraries is None:
         try:
             from threadpoolctl import ThreadpoolController
-        except ImportError:      # threadpoolctl is optional (ember[fast]); without it BLAS keeps its own threads
+        except ImportError:  # threadpoolctl is optional (ember[fast]); without it BLAS keeps its own threads
             _blas_libraries = ()
         else:
             _blas_libraries = tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
@@ -229,7 +244,7 @@ def matmul(a, b, out=None):
     return xp.matmul(a, b, out=out)
 
 
-_CAPTURE_CHUNK = 1 << 24        # elements of the products one step of _matmul_without_blas holds
+_CAPTURE_CHUNK = 1 << 24  # elements of the products one step of _matmul_without_blas holds
 
 
 def _matmul_without_blas(xp, a, b, out):
@@ -244,7 +259,7 @@ def _matmul_without_blas(xp, a, b, out):
     step = max(1, _CAPTURE_CHUNK // per_k)
     product = None
     for start in range(0, k, step):
-        part = (a2[..., :, start:start + step, None] * b2[..., None, start:start + step, :]).sum(axis=-2)
+        part = (a2[..., :, start : start + step, None] * b2[..., None, start : start + step, :]).sum(axis=-2)
         product = part if product is None else product + part
     if product is None:
         product = xp.zeros(batch + (m, n), np.result_type(a.dtype, b.dtype))
@@ -299,8 +314,11 @@ def accumulate(ufunc_name, arr, axis):
     n, shift = arr.shape[axis], 1
     while shift < n:
         head = (slice(None),) * axis
-        ufunc(out[head + (slice(shift, None),)], out[head + (slice(0, n - shift),)].copy(),
-              out=out[head + (slice(shift, None),)])
+        ufunc(
+            out[head + (slice(shift, None),)],
+            out[head + (slice(0, n - shift),)].copy(),
+            out=out[head + (slice(shift, None),)],
+        )
         shift *= 2
     return out
 
@@ -319,6 +337,7 @@ def add_window_taps(padded, source, lead, kernel, dilation, stride, out, per_tap
     tap at once (a loop would be one kernel launch per tap, and launches are what a GPU step pays for).
     CuPy's scatter-add is atomic: float sums may differ in the last bits between runs."""
     import itertools
+
     nd = len(kernel)
     head = (slice(None),) * lead
     xp = array_module(padded)
@@ -327,7 +346,7 @@ def add_window_taps(padded, source, lead, kernel, dilation, stride, out, per_tap
             padded[head + tap_slices(k, dilation, stride, out)] += source[head + k] if per_tap else source
         return padded
     trail = padded.ndim - lead - nd
-    full = padded.shape[:lead] + tuple(kernel) + tuple(out) + padded.shape[lead + nd:]
+    full = padded.shape[:lead] + tuple(kernel) + tuple(out) + padded.shape[lead + nd :]
     if not per_tap:
         source = source.reshape(source.shape[:lead] + (1,) * nd + source.shape[lead:])
     index = []
@@ -349,6 +368,7 @@ def window_taps_sum(padded, lead, kernel, dilation, stride, out, dtype=None):
 
     NumPy: a strided add per tap. CuPy: one reduction over a strided view of every window."""
     import itertools
+
     nd = len(kernel)
     head = (slice(None),) * lead
     xp = array_module(padded)
@@ -360,9 +380,13 @@ def window_taps_sum(padded, lead, kernel, dilation, stride, out, dtype=None):
         return total
     st = padded.strides
     view = readonly_strided_view(
-        padded, padded.shape[:lead] + tuple(kernel) + tuple(out) + padded.shape[lead + nd:],
-        st[:lead] + tuple(st[lead + i] * dilation[i] for i in range(nd)) +
-        tuple(st[lead + i] * stride[i] for i in range(nd)) + st[lead + nd:])
+        padded,
+        padded.shape[:lead] + tuple(kernel) + tuple(out) + padded.shape[lead + nd :],
+        st[:lead]
+        + tuple(st[lead + i] * dilation[i] for i in range(nd))
+        + tuple(st[lead + i] * stride[i] for i in range(nd))
+        + st[lead + nd :],
+    )
     return view.sum(axis=tuple(range(lead, lead + nd)), dtype=dtype)
 
 
@@ -391,6 +415,7 @@ def strided_positions(base_layout, view_layout):
             return ptr, ptr
         lo = ptr + sum((n - 1) * s for n, s in zip(shape, strides) if s < 0)
         return lo, ptr + sum((n - 1) * s for n, s in zip(shape, strides) if s > 0) + item
+
     (b_lo, b_hi), (v_lo, v_hi) = span(base_ptr, base_shape, base_strides), span(view_ptr, view_shape, view_strides)
     if v_lo == v_hi:
         return xp.zeros(view_shape, np.int64)
@@ -401,7 +426,8 @@ def strided_positions(base_layout, view_layout):
     as_strided = xp.lib.stride_tricks.as_strided
 
     def through(ptr, shape, strides):
-        return as_strided(scratch[(ptr - lo) // item:], shape, tuple(s // item * 8 for s in strides))
+        return as_strided(scratch[(ptr - lo) // item :], shape, tuple(s // item * 8 for s in strides))
+
     if b_lo != b_hi:
         through(base_ptr, base_shape, base_strides)[...] = xp.arange(math.prod(base_shape)).reshape(base_shape)
     return through(view_ptr, view_shape, view_strides).copy()
@@ -419,9 +445,11 @@ def storage_strided(arr, shape, strides, offset):
     storage = root.reshape(-1).view(np.uint8).view(arr.dtype)
     need = 0 if 0 in shape else offset + 1 + sum((n - 1) * st for n, st in zip(shape, strides))
     if need > storage.size:
-        raise RuntimeError(f"setStorage: sizes {list(shape)}, strides {list(strides)}, storage offset {offset}, and "
-                           f"itemsize {item} requiring a storage size of {need * item} are out of bounds for storage "
-                           f"of size {storage.nbytes}")
+        raise RuntimeError(
+            f"setStorage: sizes {list(shape)}, strides {list(strides)}, storage offset {offset}, and "
+            f"itemsize {item} requiring a storage size of {need * item} are out of bounds for storage "
+            f"of size {storage.nbytes}"
+        )
     return strided_view(storage[offset:], shape, tuple(st * item for st in strides))
 
 
@@ -435,6 +463,7 @@ def strided_view(arr, shape, strides):
 
 class device:
     """torch.device: device('cpu'), device('cuda'), device('cuda:1'), device('cuda', 0), device(0) (= cuda:0)."""
+
     __slots__ = ("type", "index")
 
     def __init__(self, type, index=None):
@@ -444,9 +473,11 @@ class device:
         if isinstance(type, int) and not isinstance(type, bool):
             type, index = "cuda", type
         if not isinstance(type, str):
-            raise TypeError(f"device() received an invalid combination of arguments - got "
-                            f"({builtins.type(type).__name__}), but expected a device string like 'cpu' or "
-                            "'cuda:0', a device, or (type, index)")
+            raise TypeError(
+                f"device() received an invalid combination of arguments - got "
+                f"({builtins.type(type).__name__}), but expected a device string like 'cpu' or "
+                "'cuda:0', a device, or (type, index)"
+            )
         match = _DEVICE_STRING.fullmatch(type)
         if match is None:
             raise RuntimeError(f"Invalid device string: '{type}'")
@@ -454,8 +485,9 @@ class device:
             raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
         if match.group(2) is not None:
             if index is not None:
-                raise RuntimeError(f"type (string) must not include an index because index was passed "
-                                   f"explicitly: {type}")
+                raise RuntimeError(
+                    f"type (string) must not include an index because index was passed explicitly: {type}"
+                )
             index = int(match.group(2))
         if index is not None and index < 0:
             raise RuntimeError("Device index must not be negative")
@@ -471,8 +503,9 @@ class device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __repr__(self):
-        return f"device(type='{self.type}')" if self.index is None else \
-            f"device(type='{self.type}', index={self.index})"
+        return (
+            f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+        )
 
     def __reduce__(self):
         return (device, (self.type, self.index))
@@ -487,7 +520,7 @@ class device:
 
 
 CPU = device("cpu")
-_default_devices = [CPU]        # the bottom entry is set_default_device's, the rest are `with device(...)` blocks
+_default_devices = [CPU]  # the bottom entry is set_default_device's, the rest are `with device(...)` blocks
 
 
 def as_device(spec):
@@ -557,7 +590,7 @@ def device_of(arr):
     return CPU
 
 
-_constants = {}         # (device, dtype, shape, bytes) -> the device copy of a host constant
+_constants = {}  # (device, dtype, shape, bytes) -> the device copy of a host constant
 _MAX_CONSTANTS = 1024
 
 
@@ -588,8 +621,10 @@ def check_one_device(args, op_name):
             if dev not in devices:
                 devices.append(dev)
     if len(devices) > 1:
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{devices[0]} and {devices[1]}! (in {op_name}; move one with .to(device))") from None
+        raise RuntimeError(
+            f"Expected all tensors to be on the same device, but found at least two devices, "
+            f"{devices[0]} and {devices[1]}! (in {op_name}; move one with .to(device))"
+        ) from None
 
 
 def to_device(arr, dev):

@@ -1,12 +1,37 @@
 """ember dtypes: torch's names on top of NumPy dtypes, and torch's type-promotion rules."""
+
 import numpy as np
 
-__all__ = ["dtype", "float16", "half", "float32", "float", "float64", "double", "bfloat16",
-           "int8", "int16", "short", "int32", "int", "int64", "long", "uint8", "bool", "complex64", "cfloat",
-           "complex128", "cdouble", "get_default_dtype", "set_default_dtype", "promote_types", "result_type"]
+__all__ = [
+    "dtype",
+    "float16",
+    "half",
+    "float32",
+    "float",
+    "float64",
+    "double",
+    "bfloat16",
+    "int8",
+    "int16",
+    "short",
+    "int32",
+    "int",
+    "int64",
+    "long",
+    "uint8",
+    "bool",
+    "complex64",
+    "cfloat",
+    "complex128",
+    "cdouble",
+    "get_default_dtype",
+    "set_default_dtype",
+    "promote_types",
+    "result_type",
+]
 
-BOOL, INT, FLOAT, COMPLEX = 0, 1, 2, 3      # promotion categories, lowest to highest
-_py_bool, _py_int, _py_float, _py_complex = type(True), type(1), type(1.0), type(1j)   # before the names below
+BOOL, INT, FLOAT, COMPLEX = 0, 1, 2, 3  # promotion categories, lowest to highest
+_py_bool, _py_int, _py_float, _py_complex = type(True), type(1), type(1.0), type(1j)  # before the names below
 
 
 class dtype:
@@ -35,8 +60,10 @@ class dtype:
         if self.category == COMPLEX:
             return self
         if self.np not in _COMPLEX_OF:
-            raise NotImplementedError(f"ember has no complex counterpart of {self} (torch's would be complex32 or "
-                                      "none): convert to float32 or float64 first")
+            raise NotImplementedError(
+                f"ember has no complex counterpart of {self} (torch's would be complex32 or "
+                "none): convert to float32 or float64 first"
+            )
         return _COMPLEX_OF[self.np]
 
     def __repr__(self):
@@ -67,15 +94,17 @@ class _MlDtype(dtype):
     """A dtype whose NumPy type comes from the ml_dtypes package (bfloat16): the ember dtype exists while
     ml_dtypes is installed, and ml_dtypes (a second to import) is imported when the NumPy type is first
     needed, i.e. when a tensor of this dtype is first made."""
+
     __slots__ = ()
 
     def __init__(self, name, category):
         self.name, self.category, self.itemsize, self.is_signed = name, category, 2, True
 
-    def __getattr__(self, attr):          # only reached while the `np` slot is unset
+    def __getattr__(self, attr):  # only reached while the `np` slot is unset
         if attr != "np":
             raise AttributeError(attr)
         import ml_dtypes
+
         self.np = np.dtype(getattr(ml_dtypes, self.name))
         _BY_NP[self.np] = self
         _FLOAT_NP.add(self.np)
@@ -85,9 +114,10 @@ class _MlDtype(dtype):
 
 def _bfloat16():
     from importlib.util import find_spec
+
     try:
         found = find_spec("ml_dtypes") is not None
-    except (ImportError, ValueError):     # an import hook that refuses the name: as absent
+    except (ImportError, ValueError):  # an import hook that refuses the name: as absent
         found = False
     if not found:
         return None
@@ -97,8 +127,8 @@ def _bfloat16():
 
 
 bfloat16 = _bfloat16()
-_FLOAT_NP = {d.np for d in _ALL if d.category == FLOAT}     # grows by bfloat16 once ml_dtypes is imported
-_DIFFERENTIABLE_NP = _FLOAT_NP | {complex64.np, complex128.np}     # the dtypes that can require grad (grows too)
+_FLOAT_NP = {d.np for d in _ALL if d.category == FLOAT}  # grows by bfloat16 once ml_dtypes is imported
+_DIFFERENTIABLE_NP = _FLOAT_NP | {complex64.np, complex128.np}  # the dtypes that can require grad (grows too)
 
 
 def is_float_array(arr):
@@ -107,9 +137,20 @@ def is_float_array(arr):
 
 
 # torch's C++ ScalarType names, which its error messages use ("result type Float can't be cast to ... Long")
-_SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "bfloat16": "BFloat16",
-                      "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
-                      "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+_SCALAR_TYPE_NAMES = {
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+    "bfloat16": "BFloat16",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "uint8": "Byte",
+    "bool": "Bool",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
+}
 
 
 def scalar_type_name(d):
@@ -147,9 +188,11 @@ def from_numpy_dtype(np_dtype):
         # an ml_dtypes array made before ember needed bfloat16 (reading bfloat16.np registers it)
         if bfloat16 is not None and np.dtype(np_dtype).name == "bfloat16" and bfloat16.np == np_dtype:
             return bfloat16
-        raise TypeError(f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only "
-                        "supported types are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
-                        "int8, uint8, and bool.") from None
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only "
+            "supported types are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
+            "int8, uint8, and bool."
+        ) from None
 
 
 def to_numpy_dtype(d):
@@ -174,8 +217,16 @@ def as_dtype(d):
         name = d[6:] if d.startswith("torch.") else d
         if name in _BY_NAME:
             return _BY_NAME[name]
-        aliases = {"float": float32, "double": float64, "half": float16, "long": int64, "int": int32,
-                   "short": int16, "cfloat": complex64, "cdouble": complex128}
+        aliases = {
+            "float": float32,
+            "double": float64,
+            "half": float16,
+            "long": int64,
+            "int": int32,
+            "short": int16,
+            "cfloat": complex64,
+            "cdouble": complex128,
+        }
         if name in aliases:
             return aliases[name]
         if name in _EXTRA_DTYPES:
@@ -195,7 +246,7 @@ def promote_types(type1, type2):
         return real.to_complex()
     if a.category != b.category:
         return a if a.category > b.category else b
-    if "bfloat16" in (a.name, b.name):     # bf16 with f16 -> f32, as torch
+    if "bfloat16" in (a.name, b.name):  # bf16 with f16 -> f32, as torch
         return float32 if {a.name, b.name} == {"bfloat16", "float16"} else (a if a.itemsize > b.itemsize else b)
     return _BY_NP[np.promote_types(a.np, b.np)]
 
@@ -219,7 +270,7 @@ def result_type(*operands):
     """
     levels = [None, None, None]
     for x in operands:
-        data = getattr(x, "_data", None)        # a Tensor (ember._tensor imports this module)
+        data = getattr(x, "_data", None)  # a Tensor (ember._tensor imports this module)
         if data is not None:
             lvl, d = (0 if data.ndim else 1), _BY_NP[data.dtype]
         else:
@@ -253,6 +304,7 @@ _EXTRA_DTYPES = {"bfloat16": "ml_dtypes"}
 class MissingDtype:
     """ember.bfloat16 on an install without ml_dtypes: any use raises an error naming the extra to
     install (as None it would read as "no dtype given" and silently make float32 tensors)."""
+
     __slots__ = ("name",)
 
     def __init__(self, name):
@@ -260,9 +312,12 @@ class MissingDtype:
 
     def error(self):
         from ._extras import EXTRA_OF, install_hint
+
         package = _EXTRA_DTYPES[self.name]
-        return ModuleNotFoundError(f"torch.{self.name} needs the {package} package, which is not installed: "
-                                   f"{install_hint(EXTRA_OF[package])} (or pip install {package})")
+        return ModuleNotFoundError(
+            f"torch.{self.name} needs the {package} package, which is not installed: "
+            f"{install_hint(EXTRA_OF[package])} (or pip install {package})"
+        )
 
     def __repr__(self):
         return f"torch.{self.name}"

@@ -3,6 +3,7 @@
 Every "needs X" message in ember names the extra through `install_hint`, so the command matches how ember
 was installed (pip records a local checkout in the distribution's direct_url.json).
 """
+
 import functools
 import importlib
 import json
@@ -10,9 +11,20 @@ import os
 from urllib.parse import unquote, urlparse
 
 # module (top-level import name) -> the extra in pyproject.toml that installs it
-EXTRA_OF = {"sklearn": "examples", "pandas": "examples", "matplotlib": "examples", "PIL": "examples",
-            "tqdm": "examples", "mpi4py": "distributed", "ml_dtypes": "amp", "gradio": "demo",
-            "threadpoolctl": "fast", "numba": "fast", "cupy": "gpu", "torch": "test"}
+EXTRA_OF = {
+    "sklearn": "examples",
+    "pandas": "examples",
+    "matplotlib": "examples",
+    "PIL": "examples",
+    "tqdm": "examples",
+    "mpi4py": "distributed",
+    "ml_dtypes": "amp",
+    "gradio": "demo",
+    "threadpoolctl": "fast",
+    "numba": "fast",
+    "cupy": "gpu",
+    "torch": "test",
+}
 PACKAGE_OF = {"sklearn": "scikit-learn", "PIL": "Pillow"}
 
 
@@ -25,13 +37,14 @@ def _install_source():
     """The checkout ember was installed from (or runs from), or None for an install from an index."""
     try:
         from importlib.metadata import PackageNotFoundError, distribution
+
         text = distribution("ember").read_text("direct_url.json")
     except (ImportError, PackageNotFoundError):
         text = None
     if text:
         url = urlparse(json.loads(text).get("url", ""))
         if url.scheme == "file" and os.path.isfile(os.path.join(unquote(url.path), "pyproject.toml")):
-            return unquote(url.path)        # (a checkout since moved or deleted is not worth naming)
+            return unquote(url.path)  # (a checkout since moved or deleted is not worth naming)
     checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if os.path.isfile(os.path.join(checkout, "pyproject.toml")):
         return checkout

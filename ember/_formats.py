@@ -16,7 +16,7 @@ class _Named:
         return f"torch.{self.name}"
 
     def __reduce__(self):
-        return self.name        # pickles as the module-level singleton of that name
+        return self.name  # pickles as the module-level singleton of that name
 
 
 class layout(_Named):
@@ -28,10 +28,12 @@ class memory_format(_Named):
 
 
 strided, sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc, jagged = (
-    layout(n) for n in ("strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "jagged"))
+    layout(n) for n in ("strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "jagged")
+)
 contiguous_format, channels_last, channels_last_3d, preserve_format = (
-    memory_format(n) for n in ("contiguous_format", "channels_last", "channels_last_3d", "preserve_format"))
-legacy_contiguous_format = contiguous_format        # one object in torch too
+    memory_format(n) for n in ("contiguous_format", "channels_last", "channels_last_3d", "preserve_format")
+)
+legacy_contiguous_format = contiguous_format  # one object in torch too
 
 LAYOUTS = {f.name: f for f in (strided, sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc, jagged)}
 MEMORY_FORMATS = {f.name: f for f in (contiguous_format, channels_last, channels_last_3d, preserve_format)}
@@ -40,8 +42,9 @@ MEMORY_FORMATS = {f.name: f for f in (contiguous_format, channels_last, channels
 def check_layout(op, value):
     """layout=: ember makes strided tensors only."""
     if value is not None and value is not strided:
-        raise NotImplementedError(f"{op}(): layout={value} is not supported: ember's tensors are dense "
-                                  "(torch.strided) arrays")
+        raise NotImplementedError(
+            f"{op}(): layout={value} is not supported: ember's tensors are dense (torch.strided) arrays"
+        )
 
 
 def check_pin_memory(op, value):
@@ -49,9 +52,12 @@ def check_pin_memory(op, value):
     what a copy to the GPU reads (ember's copies are synchronous, so page-locking would change no result)."""
     if value:
         from .cuda import is_available
+
         if not is_available():
-            raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
-                               f"allocator is available on this system. ({op}: ember found no CUDA device)")
+            raise RuntimeError(
+                "pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
+                f"allocator is available on this system. ({op}: ember found no CUDA device)"
+            )
     return bool(value)
 
 
@@ -101,6 +107,7 @@ def in_memory_format(tensor, memory_format, like=None):
     when that is a dense non-contiguous one (as torch's *_like and clone do), contiguous_format is row-major,
     channels_last(_3d) puts the channels innermost. Values are unchanged; only the strides differ."""
     from ._backend import array_module
+
     arr = tensor._data
     if memory_format is None or memory_format is preserve_format:
         if like is None or like._data.flags.c_contiguous or arr.ndim != like._data.ndim:

@@ -1,6 +1,7 @@
 """torch.* names about the runtime rather than tensors: typename/is_storage, the default tensor type, the
 autocast state functions, build flags and constants, the exception types torch raises, and the device-module
 lookup. ember/__init__.py binds them into the namespace."""
+
 import math
 import warnings
 
@@ -11,8 +12,8 @@ from ._tensor import Tensor
 # --- constants and build flags (what this build of ember has) -------------------------------------------------
 e, pi, inf, nan = math.e, math.pi, math.inf, math.nan
 newaxis = None
-has_lapack = True       # NumPy's linalg is LAPACK
-has_spectral = True     # ember.fft
+has_lapack = True  # NumPy's linalg is LAPACK
+has_spectral = True  # ember.fft
 has_mkl = False
 has_openmp = False
 
@@ -38,20 +39,30 @@ def typename(obj, /):
 
 def is_storage(obj, /):
     from .storage import TypedStorage, UntypedStorage
+
     return isinstance(obj, (TypedStorage, UntypedStorage))
 
 
 def set_default_tensor_type(t, /):
     """Deprecated in torch: set the default dtype from a legacy tensor type (torch.DoubleTensor or its name)."""
-    warnings.warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
-                  "torch.set_default_dtype() and torch.set_default_device() as alternatives.", UserWarning,
-                  stacklevel=2)
+    warnings.warn(
+        "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+        "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
+        UserWarning,
+        stacklevel=2,
+    )
     name = t if isinstance(t, str) else getattr(t, "__name__", str(t))
     if ".cuda." in f".{name}." or name.startswith("torch.cuda"):
-        raise NotImplementedError(f"set_default_tensor_type({name}): ember does not make CUDA the default through "
-                                  "tensor types; use torch.set_default_device('cuda')")
-    dtypes = {"FloatTensor": _dtype.float32, "DoubleTensor": _dtype.float64, "HalfTensor": _dtype.float16,
-              "BFloat16Tensor": _dtype.bfloat16}
+        raise NotImplementedError(
+            f"set_default_tensor_type({name}): ember does not make CUDA the default through "
+            "tensor types; use torch.set_default_device('cuda')"
+        )
+    dtypes = {
+        "FloatTensor": _dtype.float32,
+        "DoubleTensor": _dtype.float64,
+        "HalfTensor": _dtype.float16,
+        "BFloat16Tensor": _dtype.bfloat16,
+    }
     dt = dtypes.get(name.rpartition(".")[2])
     if dt is None:
         raise TypeError(f"only floating-point types are supported as the default type (got {name})")
@@ -71,6 +82,7 @@ def get_device_module(device=None):
     """The module of a device type: torch.cuda, torch.cpu, ... (the default device's when None)."""
     import importlib
     from ._backend import get_default_device
+
     if device is None:
         kind = get_default_device().type
     else:
@@ -84,8 +96,10 @@ def get_device_module(device=None):
 
 # --- inference mode ------------------------------------------------------------------------------------------
 
+
 def is_inference_mode_enabled():
     from .autograd.grad_mode import inference_state
+
     return inference_state.enabled
 
 
@@ -108,7 +122,7 @@ def get_autocast_dtype(device_type):
 
 
 def set_autocast_enabled(device_type, enabled=None):
-    if enabled is None:         # the deprecated one-argument form: CUDA's flag
+    if enabled is None:  # the deprecated one-argument form: CUDA's flag
         device_type, enabled = "cuda", device_type
     _autocast.state.enabled[device_type] = bool(enabled)
 
@@ -171,5 +185,6 @@ def autocast_decrement_nesting():
     return _nesting[0]
 
 
-NAMES = {name: value for name, value in globals().items() if not name.startswith("_") and name not in (
-    "math", "warnings")}
+NAMES = {
+    name: value for name, value in globals().items() if not name.startswith("_") and name not in ("math", "warnings")
+}

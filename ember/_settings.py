@@ -3,14 +3,16 @@
 ember's kernels are deterministic (NumPy's, and CuPy's without atomics in the ops ember uses), so
 use_deterministic_algorithms(True) changes no result; the flags are kept for the programs that read them.
 """
+
 _state = {"deterministic": False, "warn_only": False, "matmul_precision": "highest", "warn_always": False}
 _DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
     if not isinstance(mode, bool):
-        raise TypeError(f"_set_deterministic_algorithms(): argument 'mode' (position 1) must be bool, not "
-                        f"{type(mode).__name__}")
+        raise TypeError(
+            f"_set_deterministic_algorithms(): argument 'mode' (position 1) must be bool, not {type(mode).__name__}"
+        )
     _state["deterministic"] = mode
     _state["warn_only"] = bool(warn_only)
 
@@ -26,8 +28,9 @@ def is_deterministic_algorithms_warn_only_enabled():
 def set_deterministic_debug_mode(debug_mode):
     if isinstance(debug_mode, str):
         if debug_mode not in _DEBUG_MODES:
-            raise RuntimeError(f"invalid value of debug_mode, expected one of `default`, `warn`, `error`, but "
-                               f"got {debug_mode}")
+            raise RuntimeError(
+                f"invalid value of debug_mode, expected one of `default`, `warn`, `error`, but got {debug_mode}"
+            )
         debug_mode = _DEBUG_MODES[debug_mode]
     if debug_mode not in (0, 1, 2):
         raise RuntimeError(f"invalid value of debug_mode, expected 0, 1, or 2, but got {debug_mode}")
@@ -45,8 +48,12 @@ def set_float32_matmul_precision(precision):
     torch, which ember does not use, so they only change what get_float32_matmul_precision() reports."""
     if precision not in ("highest", "high", "medium"):
         import warnings
-        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
-                      "setFloat32MatmulPrecision call has no effect.", stacklevel=2)
+
+        warnings.warn(
+            f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
+            "setFloat32MatmulPrecision call has no effect.",
+            stacklevel=2,
+        )
         return
     _state["matmul_precision"] = precision
 

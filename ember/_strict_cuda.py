@@ -13,15 +13,50 @@ cuBLAS/cuRAND/cuSOLVER calls raise there as CuPy's do.
 It is selected only through `ember._backend.strict_cuda()` (tests) or EMBER_STRICT_CUDA=1 without a
 real CuPy; normal use never sees it.
 """
+
 import contextlib
 import operator
 
 import numpy as np
 
-from numpy import (e, inf, nan, newaxis, pi, dtype, bool_, int8, int16, int32, int64, uint8, uint16,  # noqa: F401
-                   uint32, uint64, float16, float32, float64, complex64, complex128, intp, generic, number,
-                   integer, signedinteger, unsignedinteger, floating, complexfloating, finfo, iinfo, result_type,
-                   promote_types, can_cast, issubdtype, broadcast_shapes, isscalar)
+from numpy import (
+    e,
+    inf,
+    nan,
+    newaxis,
+    pi,
+    dtype,
+    bool_,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,  # noqa: F401
+    uint32,
+    uint64,
+    float16,
+    float32,
+    float64,
+    complex64,
+    complex128,
+    intp,
+    generic,
+    number,
+    integer,
+    signedinteger,
+    unsignedinteger,
+    floating,
+    complexfloating,
+    finfo,
+    iinfo,
+    result_type,
+    promote_types,
+    can_cast,
+    issubdtype,
+    broadcast_shapes,
+    isscalar,
+)
 
 _host = np.ndarray
 _DEVICE_COUNT = 2
@@ -29,11 +64,12 @@ _DEVICE_COUNT = 2
 
 # --- devices -----------------------------------------------------------------------------------------------------
 
+
 class _State:
-    device = 0                  # the current device (cupy.cuda.Device().id)
-    streams = []                # the stack of current streams; empty: the null stream
-    capture = None              # the _Recording of the capturing current stream, or None
-    allocator = None            # the allocator set by cuda.using_allocator
+    device = 0  # the current device (cupy.cuda.Device().id)
+    streams = []  # the stack of current streams; empty: the null stream
+    capture = None  # the _Recording of the capturing current stream, or None
+    allocator = None  # the allocator set by cuda.using_allocator
 
 
 def _capturing():
@@ -51,6 +87,7 @@ def _refuse_library_in_capture(library):
 
 
 # --- arrays ------------------------------------------------------------------------------------------------------
+
 
 def _unsupported(x):
     return TypeError(f"Unsupported type {type(x)}")
@@ -101,7 +138,7 @@ def _normalise(r):
         return np.asarray(r)
     if type(r) is tuple or type(r) is list:
         return type(r)(_normalise(v) for v in r)
-    if isinstance(r, tuple):            # NumPy's named result tuples (SVDResult, ...): CuPy returns plain ones
+    if isinstance(r, tuple):  # NumPy's named result tuples (SVDResult, ...): CuPy returns plain ones
         return tuple(_normalise(v) for v in r)
     return r
 
@@ -126,12 +163,13 @@ def _call(fn, args, kwargs, dev=None):
     if _State.capture is not None and _current_stream().capturing:
         _State.capture.record(fn, uargs, ukwargs, result)
     if args and result is uargs[0] and type(args[0]) is ndarray:
-        return args[0]              # astype(copy=False), asarray, ...: the same array, as CuPy returns it
+        return args[0]  # astype(copy=False), asarray, ...: the same array, as CuPy returns it
     return _wrap(result, dev)
 
 
 class _Flags:
     """cupy.ndarray.flags: C/F contiguity and ownership only (no `writeable`)."""
+
     __slots__ = ("c_contiguous", "f_contiguous", "owndata")
 
     def __init__(self, a):
@@ -140,8 +178,7 @@ class _Flags:
 
     def __getitem__(self, name):
         try:
-            return {"C_CONTIGUOUS": self.c_contiguous, "F_CONTIGUOUS": self.f_contiguous,
-                    "OWNDATA": self.owndata}[name]
+            return {"C_CONTIGUOUS": self.c_contiguous, "F_CONTIGUOUS": self.f_contiguous, "OWNDATA": self.owndata}[name]
         except KeyError:
             raise KeyError(f"{name} is not defined for cupy.ndarray.flags") from None
 
@@ -154,15 +191,18 @@ class _MemoryPointer:
 
 
 # ndarray methods CuPy has (cupy/_core/core.pyx); the others (tofile, ctypes, setflags, ...) do not exist there
-_METHODS = frozenset("""all any argmax argmin argpartition argsort astype byteswap choose clip compress conj conjugate
+_METHODS = frozenset(
+    """all any argmax argmin argpartition argsort astype byteswap choose clip compress conj conjugate
 copy cumprod cumsum diagonal dot fill flatten max mean min nonzero partition prod ptp put ravel repeat reshape round
-searchsorted sort squeeze std sum swapaxes take tobytes trace transpose var view""".split())
+searchsorted sort squeeze std sum swapaxes take tobytes trace transpose var view""".split()
+)
 _ATTRIBUTES = frozenset("shape dtype ndim size itemsize nbytes strides".split())
-_SYNCHRONISING = frozenset({"nonzero", "compress"})        # their output size is read back from the device
+_SYNCHRONISING = frozenset({"nonzero", "compress"})  # their output size is read back from the device
 
 
 class ndarray:
     """An array on a strict test device: NumPy data that refuses to mix with NumPy arrays."""
+
     __slots__ = ("_a", "_dev", "__weakref__")
     __hash__ = None
 
@@ -184,6 +224,7 @@ class ndarray:
                 if check is not None:
                     check(kwargs)
                 return _call(method, (self,) + args, kwargs)
+
             return bound
         raise AttributeError(f"'cupy.ndarray' object has no attribute '{name}' (strict test device)")
 
@@ -241,8 +282,10 @@ class ndarray:
         return self.get().tolist()
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError("Implicit conversion to a NumPy array is not allowed. Please use `.get()` to construct a "
-                        "NumPy array explicitly.")
+        raise TypeError(
+            "Implicit conversion to a NumPy array is not allowed. Please use `.get()` to construct a "
+            "NumPy array explicitly."
+        )
 
     def __float__(self):
         return float(self.get())
@@ -294,7 +337,7 @@ class ndarray:
         for part in func.__module__.split(".")[1:]:
             namespace = getattr(namespace, part, None)
         mine = getattr(namespace, func.__name__, None) if namespace is not None else None
-        if mine is None or mine is func:        # CuPy's guard: a NumPy function re-exported as is
+        if mine is None or mine is func:  # CuPy's guard: a NumPy function re-exported as is
             return NotImplemented
         return mine(*args, **kwargs)
 
@@ -328,25 +371,44 @@ def _binary_dunder(name, ufunc_name, reflected=False, inplace=False):
         if inplace:
             return uf(self, other, out=self)
         return uf(other, self) if reflected else uf(self, other)
+
     method.__name__ = name
     return method
 
 
-for _name, _uf in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("truediv", "true_divide"),
-                   ("floordiv", "floor_divide"), ("mod", "remainder"), ("pow", "power"), ("matmul", "matmul"),
-                   ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor"), ("lshift", "left_shift"),
-                   ("rshift", "right_shift")):
+for _name, _uf in (
+    ("add", "add"),
+    ("sub", "subtract"),
+    ("mul", "multiply"),
+    ("truediv", "true_divide"),
+    ("floordiv", "floor_divide"),
+    ("mod", "remainder"),
+    ("pow", "power"),
+    ("matmul", "matmul"),
+    ("and", "bitwise_and"),
+    ("or", "bitwise_or"),
+    ("xor", "bitwise_xor"),
+    ("lshift", "left_shift"),
+    ("rshift", "right_shift"),
+):
     setattr(ndarray, f"__{_name}__", _binary_dunder(f"__{_name}__", _uf))
     setattr(ndarray, f"__r{_name}__", _binary_dunder(f"__r{_name}__", _uf, reflected=True))
     setattr(ndarray, f"__i{_name}__", _binary_dunder(f"__i{_name}__", _uf, inplace=True))
-for _name, _uf in (("eq", "equal"), ("ne", "not_equal"), ("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
-                   ("ge", "greater_equal")):
+for _name, _uf in (
+    ("eq", "equal"),
+    ("ne", "not_equal"),
+    ("lt", "less"),
+    ("le", "less_equal"),
+    ("gt", "greater"),
+    ("ge", "greater_equal"),
+):
     setattr(ndarray, f"__{_name}__", _binary_dunder(f"__{_name}__", _uf))
 for _name, _uf in (("neg", "negative"), ("pos", "positive"), ("abs", "absolute"), ("invert", "invert")):
     setattr(ndarray, f"__{_name}__", (lambda uf: lambda self: _UFUNCS[uf](self))(_uf))
 
 
 # --- ufuncs ------------------------------------------------------------------------------------------------------
+
 
 def _check_ufunc_operand(x):
     if type(x) is ndarray or x is None or type(x) in (int, float, bool, complex) or isinstance(x, np.generic):
@@ -415,8 +477,23 @@ _UFUNCS = {name: ufunc(getattr(np, name)) for name in dir(np) if isinstance(geta
 # --- array functions ---------------------------------------------------------------------------------------------
 
 _CUBLAS = frozenset({"matmul", "dot", "vdot", "inner", "tensordot", "einsum"})
-_CUSOLVER = frozenset({"inv", "det", "slogdet", "svd", "qr", "eigh", "eigvalsh", "solve", "cholesky", "lstsq", "pinv",
-                       "matrix_rank", "matrix_power"})
+_CUSOLVER = frozenset(
+    {
+        "inv",
+        "det",
+        "slogdet",
+        "svd",
+        "qr",
+        "eigh",
+        "eigvalsh",
+        "solve",
+        "cholesky",
+        "lstsq",
+        "pinv",
+        "matrix_rank",
+        "matrix_power",
+    }
+)
 _SYNC_FUNCTIONS = frozenset({"nonzero", "argwhere", "flatnonzero", "unique", "compress", "extract", "trim_zeros"})
 
 
@@ -432,6 +509,7 @@ def _function(np_fn, name, library=None):
         if check is not None:
             check(kwargs)
         return _call(np_fn, args, kwargs)
+
     fn.__name__ = fn.__qualname__ = name
     return fn
 
@@ -445,7 +523,7 @@ def _diagonal(a, offset=0, axis1=0, axis2=1):
 
 
 _OWN_METHODS = {"diagonal": _diagonal}
-_FUNCTIONS = dict(_UFUNCS)      # made on first use; not in globals(), where `any`, `max`, ... would hide builtins
+_FUNCTIONS = dict(_UFUNCS)  # made on first use; not in globals(), where `any`, `max`, ... would hide builtins
 _FUNCTIONS["diagonal"] = _function(_diagonal, "diagonal")
 
 
@@ -461,20 +539,20 @@ def __getattr__(name):
 
 def _this_module():
     import sys
+
     return sys.modules[__name__]
 
 
 def _to_device(obj, dtype=None, copy=False, order="K", ndmin=0):
     if type(obj) is ndarray:
         dev = obj._dev
-        if dev != _State.device:            # a copy from another device lands on the current one
+        if dev != _State.device:  # a copy from another device lands on the current one
             dev, copy = _State.device, True
         a = np.array(obj._a, dtype=dtype, copy=copy or None, order=order, ndmin=ndmin)
         if a is obj._a:
             return obj
         if _capturing():
-            _State.capture.record(lambda src: np.array(src, dtype=dtype, order=order, ndmin=ndmin),
-                                  (obj._a,), {}, a)
+            _State.capture.record(lambda src: np.array(src, dtype=dtype, order=order, ndmin=ndmin), (obj._a,), {}, a)
         return _wrap(a, dev)
     _refuse_in_capture("H2D transfers")
     if isinstance(obj, (list, tuple)) and any(type(v) is ndarray for v in obj):
@@ -544,6 +622,7 @@ lib = _Namespace(np.lib, stride_tricks=_Namespace(np.lib.stride_tricks, as_strid
 
 # --- random: cupy.random.default_rng's Generator (its own kernels, no cuRAND host API) ----------------------------
 
+
 class _Generator:
     """cupy.random.Generator: only the methods CuPy's has (no normal, lognormal, permutation, choice, ...)."""
 
@@ -591,7 +670,7 @@ class _Random:
     def default_rng(seed=None):
         return _Generator(seed)
 
-    def __getattr__(self, name):            # the legacy RandomState functions run on cuRAND
+    def __getattr__(self, name):  # the legacy RandomState functions run on cuRAND
         _refuse_library_in_capture("cuRAND")
         raise AttributeError(f"ember does not use cupy.random.{name} (strict test device)")
 
@@ -600,6 +679,7 @@ random = _Random()
 
 
 # --- cuda: devices, streams, events, graphs ----------------------------------------------------------------------
+
 
 class _Recording:
     """The kernels a capturing stream has seen: (function, arguments, output buffers)."""
@@ -699,6 +779,7 @@ def _get_elapsed_time(start_event, end_event):
 
 class _Stream:
     """cupy.cuda.Stream; work runs at once, and a capturing stream records it for Graph.launch."""
+
     null = None
 
     def __init__(self, null=False, non_blocking=False, ptds=False, priority=None):
@@ -802,6 +883,7 @@ def _using_allocator(allocator=None):
 
 class cuda:
     """cupy.cuda, as far as ember uses it."""
+
     Device, Stream, Event, Graph, MemoryPool = _Device, _Stream, _Event, _Graph, _MemoryPool
     runtime = _Runtime()
     get_current_stream = staticmethod(_get_current_stream)

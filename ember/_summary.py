@@ -1,4 +1,5 @@
 """ember.summary: the layer table of the torchsummary package (sksq96/pytorch-summary), same text and numbers."""
+
 import math
 from collections import OrderedDict
 
@@ -71,19 +72,21 @@ def summary(model, input_size, batch_size=-1, device="cpu", dtypes=None):
             trainable_params += params
 
     # 4 bytes a number; the activations count twice (forward values and their gradients)
-    total_input_size = abs(_prod([d for size in input_size for d in size]) * batch_size * 4. / (1024 ** 2.))
-    total_output_size = abs(2. * total_output * 4. / (1024 ** 2.))
-    total_params_size = abs(total_params * 4. / (1024 ** 2.))
+    total_input_size = abs(_prod([d for size in input_size for d in size]) * batch_size * 4.0 / (1024**2.0))
+    total_output_size = abs(2.0 * total_output * 4.0 / (1024**2.0))
+    total_params_size = abs(total_params * 4.0 / (1024**2.0))
     total_size = total_params_size + total_output_size + total_input_size
-    lines += [_DOUBLE_RULE,
-              f"Total params: {total_params:,}",
-              f"Trainable params: {trainable_params:,}",
-              f"Non-trainable params: {total_params - trainable_params:,}",
-              _RULE,
-              "Input size (MB): %0.2f" % total_input_size,
-              "Forward/backward pass size (MB): %0.2f" % total_output_size,
-              "Params size (MB): %0.2f" % total_params_size,
-              "Estimated Total Size (MB): %0.2f" % total_size,
-              _RULE]
+    lines += [
+        _DOUBLE_RULE,
+        f"Total params: {total_params:,}",
+        f"Trainable params: {trainable_params:,}",
+        f"Non-trainable params: {total_params - trainable_params:,}",
+        _RULE,
+        "Input size (MB): %0.2f" % total_input_size,
+        "Forward/backward pass size (MB): %0.2f" % total_output_size,
+        "Params size (MB): %0.2f" % total_params_size,
+        "Estimated Total Size (MB): %0.2f" % total_size,
+        _RULE,
+    ]
     print("\n".join(lines))
     return total_params, trainable_params

@@ -2,6 +2,7 @@
 
 The math lives in ember/ops; those functions are installed as methods by `ember.ops._registry`.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -13,12 +14,12 @@ from ._backend import array_module, device_of, memory_layout, to_host
 from .autograd.grad_mode import state
 from .autograd import graph
 from .autograd import views as _views
-from . import autograd as _autograd      # half-initialised here: .backward is read at call time
+from . import autograd as _autograd  # half-initialised here: .backward is read at call time
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from ._tensor_methods import TensorMethods as _TensorMethods   # the surface ember.ops installs at import
+    from ._tensor_methods import TensorMethods as _TensorMethods  # the surface ember.ops installs at import
     from ._typing import Device, DType, Number, _bool, _int
 else:
     _TensorMethods = object
@@ -48,13 +49,27 @@ class Tensor(_TensorMethods):
     # _version_counter ([n]) is shared by every tensor that views the same memory. _base: the tensor
     # whose memory this one views. _view_version (see autograd/views.py): for a view made by a view op, the
     # version at which its history last agreed with its base's (NO_GRAD_VIEW if made in no_grad mode)
-    __slots__ = ("_data", "_requires_grad", "grad", "_grad_fn", "_output_nr", "_base", "_view_version", "_version_counter", "_hooks",
-                 "_acc_ref", "_post_acc_hooks", "__weakref__", "__dict__")
+    __slots__ = (
+        "_data",
+        "_requires_grad",
+        "grad",
+        "_grad_fn",
+        "_output_nr",
+        "_base",
+        "_view_version",
+        "_version_counter",
+        "_hooks",
+        "_acc_ref",
+        "_post_acc_hooks",
+        "__weakref__",
+        "__dict__",
+    )
 
     # --- construction -------------------------------------------------------------------
     def __init__(self, *args, dtype=None, device=None):
         """Legacy constructor: Tensor(2, 3) uninitialised (zeros here), Tensor([1, 2]), Tensor(ndarray)."""
         from .ops.creation import tensor as _tensor_fn
+
         dt = dtype or _dtype.get_default_dtype()
         if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
             src = args[0]
@@ -105,12 +120,16 @@ class Tensor(_TensorMethods):
     def requires_grad(self, value):
         value = bool(value)
         if value and self._data.dtype not in _dtype._DIFFERENTIABLE_NP:
-            raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
-                               f"(this tensor is {self.dtype}; convert it with .float() first)")
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients "
+                f"(this tensor is {self.dtype}; convert it with .float() first)"
+            )
         if not value and self.grad_fn is not None:
-            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to "
-                               "use a computed variable in a subgraph that doesn't require differentiation "
-                               "use var_no_grad = var.detach().")
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to "
+                "use a computed variable in a subgraph that doesn't require differentiation "
+                "use var_no_grad = var.detach()."
+            )
         self._requires_grad = value
 
     @property
@@ -148,7 +167,7 @@ class Tensor(_TensorMethods):
         strides = [s // item for s in self._data.strides]
         shape = self._data.shape
         for d in range(len(shape) - 1, -1, -1):
-            if shape[d] == 1 and strides[d] == 0:      # NumPy's None-axis; torch's unsqueeze convention
+            if shape[d] == 1 and strides[d] == 0:  # NumPy's None-axis; torch's unsqueeze convention
                 strides[d] = strides[d + 1] * shape[d + 1] if d + 1 < len(shape) else 1
         strides = tuple(strides)
         return strides if dim is None else strides[self._dim(dim)]
@@ -160,11 +179,11 @@ class Tensor(_TensorMethods):
         return (self.data_ptr() - root.data_ptr()) // self._data.itemsize
 
     def data_ptr(self):
-        return self._data.__array_interface__["data"][0] if array_module(self._data) is np \
-            else self._data.data.ptr
+        return self._data.__array_interface__["data"][0] if array_module(self._data) is np else self._data.data.ptr
 
     def is_contiguous(self, memory_format=None):
         from ._formats import contiguous_format, dim_order_of, has_dim_order
+
         if memory_format is None or memory_format is contiguous_format:
             return self._data.flags["C_CONTIGUOUS"]
         return self._data.ndim in (4, 5) and has_dim_order(self._data, dim_order_of(memory_format, self._data.ndim))
@@ -204,16 +223,18 @@ class Tensor(_TensorMethods):
         return self.device.type == "cpu"
 
     # devices, layouts and kinds of tensor ember does not have: always False, as torch's on a CPU tensor
-    is_xpu = is_mps = is_meta = is_ipu = is_mtia = is_maia = is_vulkan = is_xla = is_mkldnn = \
-        is_sparse_csr = is_quantized = is_nested = property(lambda self: False)
+    is_xpu = is_mps = is_meta = is_ipu = is_mtia = is_maia = is_vulkan = is_xla = is_mkldnn = is_sparse_csr = (
+        is_quantized
+    ) = is_nested = property(lambda self: False)
 
     @property
     def is_sparse(self):
-        return "_coo" in self.__dict__       # ember.sparse: a dense-backed COO tensor
+        return "_coo" in self.__dict__  # ember.sparse: a dense-backed COO tensor
 
     @property
     def layout(self):
         from .sparse import layout_of
+
         return layout_of(self)
 
     @property
@@ -247,8 +268,13 @@ class Tensor(_TensorMethods):
         return dim + n if dim < 0 else dim
 
     # --- autograd -------------------------------------------------------------------------
-    def backward(self, gradient: Tensor | None = None, retain_graph: _bool | None = None, create_graph: _bool = False,
-                 inputs: Any = None) -> None:
+    def backward(
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: _bool | None = None,
+        create_graph: _bool = False,
+        inputs: Any = None,
+    ) -> None:
         _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
@@ -275,6 +301,7 @@ class Tensor(_TensorMethods):
         if self.grad_fn._retained is None:
             self.grad_fn._retained = {}
         import weakref
+
         self.grad_fn._retained[self._output_nr] = weakref.ref(self)
 
     @property
@@ -308,15 +335,19 @@ class Tensor(_TensorMethods):
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if array_module(self._data) is not np:
             if not force:
-                raise TypeError(f"can't convert {self.device} device type tensor to numpy. "
-                                "Use Tensor.cpu() to copy the tensor to host memory first.")
+                raise TypeError(
+                    f"can't convert {self.device} device type tensor to numpy. "
+                    "Use Tensor.cpu() to copy the tensor to host memory first."
+                )
             return self._data.get()
         return self._data
 
     def __array__(self, dtype=None, copy=None):
         if type(self._data) is not np.ndarray and array_module(self._data) is not np:
-            raise TypeError(f"can't convert {self.device} device type tensor to numpy. "
-                            "Use Tensor.cpu() to copy the tensor to host memory first.")
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. "
+                "Use Tensor.cpu() to copy the tensor to host memory first."
+            )
         arr = self._data
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
@@ -341,8 +372,10 @@ class Tensor(_TensorMethods):
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
-                               f"(shape {list(self._data.shape)}); use .any() or .all()")
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous "
+                f"(shape {list(self._data.shape)}); use .any() or .all()"
+            )
         return bool(self.item())
 
     def __complex__(self):
@@ -365,6 +398,7 @@ class Tensor(_TensorMethods):
 
     def __repr__(self, *, tensor_contents=None):
         from ._tensor_str import tensor_repr
+
         return tensor_repr(self)
 
     def __format__(self, spec):
@@ -374,15 +408,19 @@ class Tensor(_TensorMethods):
 
     def __reduce_ex__(self, protocol):
         device = self.device
-        return (_rebuild_tensor, (to_host(self._data), self._requires_grad, type(self)) + (() if device.type == "cpu" else
-                                                                                 (device,)))
+        return (
+            _rebuild_tensor,
+            (to_host(self._data), self._requires_grad, type(self)) + (() if device.type == "cpu" else (device,)),
+        )
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
         if self.grad_fn is not None:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
-                               "deepcopy protocol at the moment.")
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment."
+            )
         new = _rebuild_tensor(self._data.copy(), self._requires_grad, type(self))
         if self.grad is not None:
             new.grad = Tensor._make(self.grad._data.copy())
@@ -398,11 +436,19 @@ class Tensor(_TensorMethods):
         """
         src = result._data
         if src.dtype != self._data.dtype:
-            if _dtype.is_float_array(src) and not _dtype.is_float_array(self._data) and self._data.dtype.kind != "c" \
-                    or src.dtype.kind in "iu" and self._data.dtype.kind == "b" \
-                    or src.dtype.kind == "c" and self._data.dtype.kind != "c":
-                raise RuntimeError(f"result type {_dtype.scalar_type_name(_dtype._BY_NP[src.dtype])} can't be cast "
-                                   f"to the desired output type {_dtype.scalar_type_name(self.dtype)}")
+            if (
+                _dtype.is_float_array(src)
+                and not _dtype.is_float_array(self._data)
+                and self._data.dtype.kind != "c"
+                or src.dtype.kind in "iu"
+                and self._data.dtype.kind == "b"
+                or src.dtype.kind == "c"
+                and self._data.dtype.kind != "c"
+            ):
+                raise RuntimeError(
+                    f"result type {_dtype.scalar_type_name(_dtype._BY_NP[src.dtype])} can't be cast "
+                    f"to the desired output type {_dtype.scalar_type_name(self.dtype)}"
+                )
         if src.shape != self._data.shape and src.ndim:
             _check_writable_shape(self._data.shape, src.shape)
         track = state.enabled and (result._requires_grad or self._tracks_inplace())
@@ -413,7 +459,11 @@ class Tensor(_TensorMethods):
             if self._view_version is not None:
                 _views.rebase(self, result)
             else:
-                self._grad_fn, self._output_nr, self._requires_grad = result._grad_fn, result._output_nr, result._requires_grad
+                self._grad_fn, self._output_nr, self._requires_grad = (
+                    result._grad_fn,
+                    result._output_nr,
+                    result._requires_grad,
+                )
         return self
 
     def _write(self, src, expanded_ok=False):
@@ -434,8 +484,10 @@ def write_array(dst, src, expanded_ok=False):
     into an expanded array unless expanded_ok. (A replayed ember.compile program writes through it too.)"""
     expanded = _internal_overlap(dst)
     if expanded and not expanded_ok:
-        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
-                           "single memory location. Please clone() the tensor before performing the operation.")
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation."
+        )
     if src is dst:
         pass
     elif expanded:
@@ -453,12 +505,15 @@ def _check_writable_shape(out, src):
     for i in range(1, min(len(out), len(src)) + 1):
         a, b = out[-i], src[-i]
         if a != b and b != 1 and a != 1:
-            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton "
-                               f"dimension {len(out) - i} (writing values of shape {list(src)} in place into a "
-                               f"tensor of shape {list(out)})")
+            raise RuntimeError(
+                f"The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton "
+                f"dimension {len(out) - i} (writing values of shape {list(src)} in place into a "
+                f"tensor of shape {list(out)})"
+            )
     if np.broadcast_shapes(out, src) != tuple(out):
-        raise RuntimeError(f"output with shape {list(out)} doesn't match the broadcast shape "
-                           f"{list(np.broadcast_shapes(out, src))}")
+        raise RuntimeError(
+            f"output with shape {list(out)} doesn't match the broadcast shape {list(np.broadcast_shapes(out, src))}"
+        )
 
 
 def check_overlap(written, *inputs):
@@ -467,9 +522,11 @@ def check_overlap(written, *inputs):
     out = written._data
     for t in inputs:
         if isinstance(t, Tensor) and t._data is not out and _partial_overlap(out, t._data):
-            raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to "
-                               "tensor refer to a single memory location. Please clone() the tensor before "
-                               "performing the operation.")
+            raise RuntimeError(
+                "unsupported operation: some elements of the input tensor and the written-to "
+                "tensor refer to a single memory location. Please clone() the tensor before "
+                "performing the operation."
+            )
 
 
 def _dense(arr):
@@ -492,14 +549,14 @@ def _internal_overlap(arr):
 def _partial_overlap(a, b):
     """torch's MemOverlapStatus::Partial: two dense layouts over memory that overlaps but is not the same."""
     if not a.size or not b.size or array_module(a) is not array_module(b):
-        return False        # (arrays of two devices never share memory)
+        return False  # (arrays of two devices never share memory)
     if type(a) is np.ndarray and not np.may_share_memory(a, b):
-        return False        # (the usual case, found by NumPy's bounds check alone)
+        return False  # (the usual case, found by NumPy's bounds check alone)
     if not _dense(a) or not _dense(b):
         return False
     a_lo, b_lo = _lowest_address(a), _lowest_address(b)
     a_hi, b_hi = a_lo + a.nbytes, b_lo + b.nbytes
-    if (a_lo, a_hi) == (b_lo, b_hi):        # the same elements, unless laid out differently
+    if (a_lo, a_hi) == (b_lo, b_hi):  # the same elements, unless laid out differently
         return _layout(a) != _layout(b)
     return a_lo < b_hi and b_lo < a_hi
 
@@ -517,6 +574,7 @@ def _lowest_address(arr):
 def _rebuild_tensor(array, requires_grad, cls=Tensor, device=None):
     if device is not None:
         from ._backend import to_device
+
         array = to_device(array, device)
     if cls is Tensor:
         return Tensor._make(array, requires_grad)

@@ -1,4 +1,5 @@
 """Printing tensors exactly as torch does (a port of torch/_tensor_str.py onto NumPy arrays)."""
+
 import math
 
 import numpy as np
@@ -19,13 +20,15 @@ PRINT_OPTS = _PrintOptions()
 _PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, math.inf, 3, 80)}
 
 
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
-                     sci_mode=None):
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
     if profile is not None:
-        (PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems,
-         PRINT_OPTS.linewidth) = _PROFILES[profile]
-    for name, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
-                        ("linewidth", linewidth)):
+        (PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth) = _PROFILES[profile]
+    for name, value in (
+        ("precision", precision),
+        ("threshold", threshold),
+        ("edgeitems", edgeitems),
+        ("linewidth", linewidth),
+    ):
         if value is not None:
             setattr(PRINT_OPTS, name, value)
     PRINT_OPTS.sci_mode = sci_mode
@@ -54,8 +57,9 @@ class _Formatter:
         lo, hi = absvals.min(), absvals.max()
         self.int_mode = bool(np.all(vals64 == np.ceil(vals64)))
         p = PRINT_OPTS.precision
-        self.sci_mode = (hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4) if PRINT_OPTS.sci_mode is None \
-            else PRINT_OPTS.sci_mode
+        self.sci_mode = (
+            (hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4) if PRINT_OPTS.sci_mode is None else PRINT_OPTS.sci_mode
+        )
         # float32 values are formatted as torch does: through their double value
         vlist = vals.astype(np.float64).tolist()
         if self.sci_mode:
@@ -87,7 +91,7 @@ class _ComplexFormatter:
 
     def __init__(self, real, imag):
         self.real, self.imag = _Formatter(real), _Formatter(imag)
-        self.max_width = self.real.max_width + self.imag.max_width + 1     # and the j
+        self.max_width = self.real.max_width + self.imag.max_width + 1  # and the j
 
     def format(self, value):
         real_str = self.real.format(value.real)
@@ -105,7 +109,7 @@ def _vector_str(arr, indent, summarize, fmt):
         data = [fmt.format(v) for v in arr[:e].tolist()] + [" ..."] + [fmt.format(v) for v in arr[-e:].tolist()]
     else:
         data = [fmt.format(v) for v in arr.tolist()]
-    lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+    lines = [", ".join(data[i : i + per_line]) for i in range(0, len(data), per_line)]
     return "[" + ("," + "\n" + " " * (indent + 1)).join(lines) + "]"
 
 
@@ -131,8 +135,7 @@ def _summarized(arr):
         return np.concatenate([arr[:e], arr[-e:]]) if arr.shape[0] > 2 * e else arr
     if not e:
         return arr[tuple(slice(0, 0) for _ in arr.shape)]
-    rows = list(range(e)) + list(range(arr.shape[0] - e, arr.shape[0])) if arr.shape[0] > 2 * e \
-        else range(arr.shape[0])
+    rows = list(range(e)) + list(range(arr.shape[0] - e, arr.shape[0])) if arr.shape[0] > 2 * e else range(arr.shape[0])
     return np.stack([_summarized(arr[i]) for i in rows])
 
 
@@ -164,8 +167,10 @@ def _add_suffixes(text, suffixes, indent, force_newline=False):
 
 def tensor_repr(t):
     from .nn.parameter import Parameter
+
     if "_coo" in t.__dict__:
         from .sparse import sparse_repr
+
         return sparse_repr(t)
     prefix = "tensor("
     indent = len(prefix)

@@ -7,6 +7,7 @@ A torch module ember does not have (torch.onnx, torch._dynamo, torchvision.ops .
 whose attributes raise NotImplementedError naming what is missing: a program that imports it for an
 optional path still runs, and one that uses it stops with a clear message.
 """
+
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -33,10 +34,12 @@ class MissingModule(types.ModuleType):
         self.__ember_missing__ = reason
 
     def __getattr__(self, attr):
-        if attr.startswith("__") and attr.endswith("__"):     # introspection (hasattr, copy, doctest) stays quiet
+        if attr.startswith("__") and attr.endswith("__"):  # introspection (hasattr, copy, doctest) stays quiet
             raise AttributeError(attr)
-        raise NotImplementedError(f"{self.__name__}.{attr}: ember has no {self.__name__} "
-                                  f"({self.__ember_missing__}); this program path needs real PyTorch")
+        raise NotImplementedError(
+            f"{self.__name__}.{attr}: ember has no {self.__name__} "
+            f"({self.__ember_missing__}); this program path needs real PyTorch"
+        )
 
 
 def _namespace_module(name, obj):
@@ -52,7 +55,7 @@ def _load(alias, target):
         return importlib.import_module(target)
     except ModuleNotFoundError as e:
         if e.name is None or not (target == e.name or target.startswith(e.name + ".")):
-            raise                   # something ember's module itself imports is missing (Pillow ...): say so
+            raise  # something ember's module itself imports is missing (Pillow ...): say so
     parent_name, _, last = target.rpartition(".")
     namespace = getattr(sys.modules.get(parent_name), last, None)
     if isinstance(namespace, type) and namespace.__module__ == parent_name and namespace.__name__ == last:
@@ -60,7 +63,7 @@ def _load(alias, target):
     return MissingModule(alias, "not implemented in ember")
 
 
-_ALIASED = set()        # the torch names this hook has put in sys.modules
+_ALIASED = set()  # the torch names this hook has put in sys.modules
 
 
 class _AliasLoader(importlib.abc.Loader):
@@ -118,12 +121,15 @@ def install():
     """Map torch/torchvision imports to ember (idempotent). Raises RuntimeError when real torch is loaded."""
     loaded = [m for m in ("torch", "torchvision") if m in sys.modules and m not in _ALIASED]
     if loaded:
-        raise RuntimeError(f"ember.as_torch: {' and '.join(loaded)} (real PyTorch) is already imported in this "
-                           "process, so `import torch` can no longer mean ember; install the alias before any "
-                           "torch import (restart the notebook kernel, put `import ember.as_torch` first)")
+        raise RuntimeError(
+            f"ember.as_torch: {' and '.join(loaded)} (real PyTorch) is already imported in this "
+            "process, so `import torch` can no longer mean ember; install the alias before any "
+            "torch import (restart the notebook kernel, put `import ember.as_torch` first)"
+        )
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
     import multiprocessing.spawn as spawn
+
     if not isinstance(spawn.get_preparation_data, _PreparationHook):
         spawn.get_preparation_data = _PreparationHook(spawn.get_preparation_data)
 
@@ -133,6 +139,7 @@ def uninstall():
     if _FINDER in sys.meta_path:
         sys.meta_path.remove(_FINDER)
     import multiprocessing.spawn as spawn
+
     if isinstance(spawn.get_preparation_data, _PreparationHook):
         spawn.get_preparation_data = spawn.get_preparation_data.original
     for name in _ALIASED:
@@ -148,6 +155,7 @@ def run_path(path, argv=()):
     """Run a program file as `python path argv...` would, with the alias installed."""
     import os
     import runpy
+
     install()
     sys.argv = [path, *argv]
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
@@ -157,6 +165,7 @@ def run_path(path, argv=()):
 def run_module(name, argv=()):
     """Run a module as `python -m name argv...` would, with the alias installed."""
     import runpy
+
     install()
     sys.argv = [name, *argv]
     sys.path.insert(0, "")

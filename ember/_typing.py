@@ -4,6 +4,7 @@
 The builtins' aliases (_int, _float, _bool, _complex) exist because Tensor has methods named int, float
 and bool, and ember has dtypes of those names: inside those scopes the bare names mean something else.
 """
+
 from __future__ import annotations
 
 import builtins

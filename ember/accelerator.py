@@ -1,4 +1,5 @@
 """torch.accelerator: the current accelerator (CUDA through CuPy, when CuPy sees a GPU), else none."""
+
 from . import cuda
 from ._backend import device as _device
 

@@ -6,6 +6,7 @@
 
 `ember.as_torch.uninstall()` undoes it. Raises RuntimeError if real PyTorch is already imported.
 """
+
 from ._torch_alias import install, uninstall, is_installed, run_path, run_module  # noqa: F401
 
 install()

@@ -11,6 +11,7 @@ them before replay) and writes its outputs into the same tensors at every replay
 read values back to the host. On the strict test device (ember._strict_cuda) capture records the array
 operations and replay re-runs them eagerly on the same buffers.
 """
+
 import gc
 
 from ._backend import as_device, cupy_module, device as _device, no_cuda_error
@@ -90,6 +91,7 @@ def get_device_name(device=None):
 def manual_seed(seed):
     """Seeds ember's generator (one generator serves every device)."""
     from .ops.creation import manual_seed as _seed
+
     _seed(seed)
 
 
@@ -138,6 +140,7 @@ def is_bf16_supported(including_emulation=True):
 
 def seed_all():
     from .ops.creation import seed
+
     seed()
 
 
@@ -145,9 +148,18 @@ def _legacy_types():
     """torch.cuda.FloatTensor ...: the legacy types of CUDA tensors (a TypeError without a GPU, as torch's)."""
     from .ops.creation import _legacy_type
     from . import _dtype
-    names = {"FloatTensor": _dtype.float32, "DoubleTensor": _dtype.float64, "HalfTensor": _dtype.float16,
-             "LongTensor": _dtype.int64, "IntTensor": _dtype.int32, "ShortTensor": _dtype.int16,
-             "CharTensor": _dtype.int8, "ByteTensor": _dtype.uint8, "BoolTensor": _dtype.bool}
+
+    names = {
+        "FloatTensor": _dtype.float32,
+        "DoubleTensor": _dtype.float64,
+        "HalfTensor": _dtype.float16,
+        "LongTensor": _dtype.int64,
+        "IntTensor": _dtype.int32,
+        "ShortTensor": _dtype.int16,
+        "CharTensor": _dtype.int8,
+        "ByteTensor": _dtype.uint8,
+        "BoolTensor": _dtype.bool,
+    }
     return {name: _legacy_type(dt, name, "cuda") for name, dt in names.items()}
 
 
@@ -155,6 +167,7 @@ globals().update(_legacy_types())
 
 
 # --- streams and events ------------------------------------------------------------------------------------------
+
 
 class Stream:
     """torch.cuda.Stream: a queue of kernels (CuPy's non-blocking stream on the device)."""
@@ -246,8 +259,9 @@ class Event:
     """torch.cuda.Event: a marker in a stream, for ordering streams and timing."""
 
     def __init__(self, enable_timing=False, blocking=False, interprocess=False):
-        self._event = _cupy_for(Event).cuda.Event(block=blocking, disable_timing=not enable_timing,
-                                         interprocess=interprocess)
+        self._event = _cupy_for(Event).cuda.Event(
+            block=blocking, disable_timing=not enable_timing, interprocess=interprocess
+        )
 
     def record(self, stream=None):
         self._event.record((current_stream() if stream is None else stream)._stream)
@@ -267,6 +281,7 @@ class Event:
 
 
 # --- CUDA graphs -------------------------------------------------------------------------------------------------
+
 
 def is_current_stream_capturing():
     cp = cupy_module()
@@ -298,8 +313,9 @@ class CUDAGraph:
 
     def capture_begin(self, pool=None, capture_error_mode="global"):
         if self._graph is not None or self._capturing is not None:
-            raise RuntimeError("This CUDAGraph instance already owns a captured graph. To capture a new graph, "
-                               "create a new instance.")
+            raise RuntimeError(
+                "This CUDAGraph instance already owns a captured graph. To capture a new graph, create a new instance."
+            )
         cp = _cupy()
         self._pool = pool if isinstance(pool, _MemPool) else _MemPool()
         allocating = cp.cuda.using_allocator(self._pool.pool.malloc)
@@ -336,6 +352,7 @@ class CUDAGraph:
 class graph:
     """`with torch.cuda.graph(g):` captures the block into g, on a side stream as torch does (CUDA cannot
     capture the default stream); the block's tensors are g's static inputs and outputs."""
+
     default_capture_stream = None
 
     def __init__(self, cuda_graph, pool=None, stream=None, capture_error_mode="global"):
@@ -365,6 +382,7 @@ def make_graphed_callables(callables, sample_args, num_warmup_iters=3, allow_unu
     captured forward graph, and whose backward replays a captured backward graph. sample_args give the
     static inputs (their shapes, dtypes and requires_grad); warm-up runs on a side stream first."""
     from .nn import Module
+
     just_one = not isinstance(callables, tuple)
     if just_one:
         callables, sample_args = (callables,), (sample_args,)
@@ -372,12 +390,15 @@ def make_graphed_callables(callables, sample_args, num_warmup_iters=3, allow_unu
     for fn, args in zip(callables, sample_args):
         args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
         if not all(isinstance(a, Tensor) for a in args):
-            raise AssertionError("In the beta API, sample_args for each callable must contain only Tensors. Other "
-                                 "types are not allowed.")
+            raise AssertionError(
+                "In the beta API, sample_args for each callable must contain only Tensors. Other types are not allowed."
+            )
         if isinstance(fn, Module) and (fn._forward_hooks or fn._forward_pre_hooks or fn._backward_hooks):
-            raise AssertionError("Modules must not have hooks registered at the time they are passed. However, "
-                                 "registering hooks on modules after passing them through make_graphed_callables "
-                                 "is allowed.")
+            raise AssertionError(
+                "Modules must not have hooks registered at the time they are passed. However, "
+                "registering hooks on modules after passing them through make_graphed_callables "
+                "is allowed."
+            )
         graphed.append(_graphed(fn, args, num_warmup_iters, allow_unused_input))
     return graphed[0] if just_one else tuple(graphed)
 
@@ -386,6 +407,7 @@ def _graphed(fn, args, num_warmup_iters, allow_unused_input):
     from . import autograd
     from .nn import Module
     from .ops.creation import empty_like
+
     params = tuple(fn.parameters()) if isinstance(fn, Module) else ()
     static_inputs = args + params
     wanted = tuple(t for t in static_inputs if t.requires_grad)
@@ -394,12 +416,17 @@ def _graphed(fn, args, num_warmup_iters, allow_unused_input):
         pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
         if not pairs or not wanted:
             return (None,) * len(wanted)
-        return autograd.grad([o for o, _ in pairs], wanted, grad_outputs=[g for _, g in pairs],
-                             only_inputs=True, allow_unused=allow_unused_input)
+        return autograd.grad(
+            [o for o, _ in pairs],
+            wanted,
+            grad_outputs=[g for _, g in pairs],
+            only_inputs=True,
+            allow_unused=allow_unused_input,
+        )
 
     side = Stream()
     side.wait_stream(current_stream())
-    with stream(side):                      # warm-up: lazy initialisations happen outside the capture
+    with stream(side):  # warm-up: lazy initialisations happen outside the capture
         for _ in range(num_warmup_iters):
             outputs = _tensors_of(fn(*args))
             grads_of(outputs, [empty_like(o) for o in outputs])
@@ -442,6 +469,7 @@ def _graphed(fn, args, num_warmup_iters, allow_unused_input):
 
     def forward(*user_args):
         return functionalized(*user_args) if fn.training == training else eager_forward(*user_args)
+
     fn.forward = forward
     return fn
 
@@ -455,19 +483,31 @@ def _tensors_of(out):
 
 class amp:
     """torch.cuda.amp: the deprecated spelling of torch.amp with device_type='cuda'."""
+
     from .amp import GradScaler as _GradScaler, autocast as _autocast
 
     class GradScaler(_GradScaler):
-        def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
-                     enabled=True):
+        def __init__(
+            self, init_scale=2.0**16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000, enabled=True
+        ):
             import warnings
-            warnings.warn("`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use `torch.amp.GradScaler("
-                          "'cuda', args...)` instead.", FutureWarning, stacklevel=2)
+
+            warnings.warn(
+                "`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use `torch.amp.GradScaler("
+                "'cuda', args...)` instead.",
+                FutureWarning,
+                stacklevel=2,
+            )
             super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
 
     class autocast(_autocast):
         def __init__(self, enabled=True, dtype=None, cache_enabled=True):
             import warnings
-            warnings.warn("`torch.cuda.amp.autocast(args...)` is deprecated. Please use `torch.amp.autocast("
-                          "'cuda', args...)` instead.", FutureWarning, stacklevel=2)
+
+            warnings.warn(
+                "`torch.cuda.amp.autocast(args...)` is deprecated. Please use `torch.amp.autocast("
+                "'cuda', args...)` instead.",
+                FutureWarning,
+                stacklevel=2,
+            )
             super().__init__("cuda", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)

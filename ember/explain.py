@@ -5,6 +5,7 @@ Integrated gradients (Sundararajan et al. 2017) attribute F(x) - F(baseline) to 
 the integral taken by a quadrature rule on n_steps points of the straight path, all points evaluated
 in one batch (or in chunks of internal_batch_size).
 """
+
 import numpy as np
 
 from ._tensor import Tensor
@@ -21,10 +22,14 @@ def approximation_parameters(method):
     if method in _RIEMANN:
         return _riemann_step_sizes(method), _riemann_alphas(method)
     if method == "gausslegendre":
-        return (lambda n: list(0.5 * np.polynomial.legendre.leggauss(n)[1]),
-                lambda n: list(0.5 * (1 + np.polynomial.legendre.leggauss(n)[0])))
-    raise ValueError(f"Invalid integral approximation method name: {method!r}; expected one of "
-                     f"{', '.join(_RIEMANN + ('gausslegendre',))}")
+        return (
+            lambda n: list(0.5 * np.polynomial.legendre.leggauss(n)[1]),
+            lambda n: list(0.5 * (1 + np.polynomial.legendre.leggauss(n)[0])),
+        )
+    raise ValueError(
+        f"Invalid integral approximation method name: {method!r}; expected one of "
+        f"{', '.join(_RIEMANN + ('gausslegendre',))}"
+    )
 
 
 def _riemann_step_sizes(method):
@@ -37,19 +42,24 @@ def _riemann_step_sizes(method):
             steps[0] /= 2
             steps[-1] /= 2
         return steps
+
     return sizes
 
 
 def _riemann_alphas(method):
-    start, end = {"riemann_left": (0, lambda n: 1 - 1 / n), "riemann_right": (lambda n: 1 / n, 1),
-                  "riemann_middle": (lambda n: 1 / (2 * n), lambda n: 1 - 1 / (2 * n)),
-                  "riemann_trapezoid": (0, 1)}[method]
+    start, end = {
+        "riemann_left": (0, lambda n: 1 - 1 / n),
+        "riemann_right": (lambda n: 1 / n, 1),
+        "riemann_middle": (lambda n: 1 / (2 * n), lambda n: 1 - 1 / (2 * n)),
+        "riemann_trapezoid": (0, 1),
+    }[method]
 
     def alphas(n):
         lo = start(n) if callable(start) else start
         hi = end(n) if callable(end) else end
         # captum takes these from torch.linspace in float32 (whose rounding may differ by an ulp)
         return np.linspace(lo, hi, n).astype(np.float32).tolist()
+
     return alphas
 
 
@@ -71,8 +81,10 @@ def _format_baselines(baselines, inputs):
         elif not isinstance(b, Tensor):
             raise TypeError(f"IntegratedGradients: a baseline must be a number or a Tensor, got {type(b).__name__}")
         elif b.shape[0] != x.shape[0] and b.shape[0] != 1:
-            raise ValueError(f"IntegratedGradients: baseline of shape {list(b.shape)} does not match input of "
-                             f"shape {list(x.shape)} (its first dimension must be {x.shape[0]} or 1)")
+            raise ValueError(
+                f"IntegratedGradients: baseline of shape {list(b.shape)} does not match input of "
+                f"shape {list(x.shape)} (its first dimension must be {x.shape[0]} or 1)"
+            )
         out.append(b)
     return tuple(out)
 
@@ -97,10 +109,12 @@ def _select_targets(output, target):
             raise ValueError(f"a target list needs one entry per example: got {len(target)} for {n} examples")
         if all(isinstance(t, int) for t in target):
             from .ops.creation import tensor
+
             index = tensor(target, device=output.device).reshape(-1, 1)
             return output.gather(1, index).squeeze(1)
         if all(isinstance(t, tuple) for t in target):
             from .ops.shape import stack
+
             return stack([output[(i,) + t] for i, t in enumerate(target)])
         raise AssertionError("Target element type in list is not valid.")
     raise AssertionError(f"Target type {type(target)} is not valid.")
@@ -120,8 +134,7 @@ def _expand_args(args, n_steps):
     if args is None:
         return None
     args = args if isinstance(args, tuple) else (args,)
-    return tuple(a.repeat((n_steps,) + (1,) * (a.dim() - 1)) if isinstance(a, Tensor) and a.dim() else a
-                 for a in args)
+    return tuple(a.repeat((n_steps,) + (1,) * (a.dim() - 1)) if isinstance(a, Tensor) and a.dim() else a for a in args)
 
 
 def _run_forward(forward_func, inputs, target, additional_forward_args):
@@ -136,9 +149,11 @@ def _gradients(forward_func, inputs, target, additional_forward_args):
         inputs = tuple(x.detach().requires_grad_(True) for x in inputs)
         output = _run_forward(forward_func, inputs, target, additional_forward_args)
         if output.dim() > 1 or (output.dim() == 1 and output.shape[0] != inputs[0].shape[0]):
-            raise AssertionError(f"Target not provided when necessary, cannot take gradient with respect to "
-                                 f"multiple outputs: the selected output has shape {list(output.shape)}, "
-                                 f"expected one scalar per example")
+            raise AssertionError(
+                f"Target not provided when necessary, cannot take gradient with respect to "
+                f"multiple outputs: the selected output has shape {list(output.shape)}, "
+                f"expected one scalar per example"
+            )
         return autograd_grad(output.sum(), inputs)
 
 
@@ -153,8 +168,17 @@ class IntegratedGradients:
         self.forward_func = forward_func
         self.multiplies_by_inputs = multiply_by_inputs
 
-    def attribute(self, inputs, baselines=None, target=None, additional_forward_args=None, n_steps=50,
-                  method="gausslegendre", internal_batch_size=None, return_convergence_delta=False):
+    def attribute(
+        self,
+        inputs,
+        baselines=None,
+        target=None,
+        additional_forward_args=None,
+        n_steps=50,
+        method="gausslegendre",
+        internal_batch_size=None,
+        return_convergence_delta=False,
+    ):
         inputs, is_tuple = _as_tuple(inputs)
         baselines = _format_baselines(baselines, inputs)
         if n_steps < 1:
@@ -166,8 +190,8 @@ class IntegratedGradients:
         per_chunk = n_steps if internal_batch_size is None else max(internal_batch_size // n, 1)
         totals = [None] * len(inputs)
         for start in range(0, n_steps, per_chunk):
-            chunk_alphas = alphas[start:start + per_chunk]
-            chunk_sizes = step_sizes[start:start + per_chunk]
+            chunk_alphas = alphas[start : start + per_chunk]
+            chunk_sizes = step_sizes[start : start + per_chunk]
             grads = self._path_gradients(inputs, baselines, target, additional_forward_args, chunk_alphas)
             for i, g in enumerate(grads):
                 weighted = self._weighted_sum(g, chunk_sizes, n)
@@ -180,31 +204,36 @@ class IntegratedGradients:
         result = attributions if is_tuple else attributions[0]
         if not return_convergence_delta:
             return result
-        delta = self.compute_convergence_delta(attributions, baselines, inputs, target=target,
-                                               additional_forward_args=additional_forward_args)
+        delta = self.compute_convergence_delta(
+            attributions, baselines, inputs, target=target, additional_forward_args=additional_forward_args
+        )
         return result, delta
 
     def _path_gradients(self, inputs, baselines, target, additional_forward_args, alphas):
         from .ops.shape import cat
+
         k = len(alphas)
         with no_grad():
             scaled = tuple(cat([b + float(a) * (x - b) for a in alphas], 0) for x, b in zip(inputs, baselines))
-        return _gradients(self.forward_func, scaled, _expand_target(target, k),
-                          _expand_args(additional_forward_args, k))
+        return _gradients(
+            self.forward_func, scaled, _expand_target(target, k), _expand_args(additional_forward_args, k)
+        )
 
     @staticmethod
     def _weighted_sum(grad, step_sizes, n):
         """sum_k step_k * grad at path point k, back in the input's shape."""
         from . import _dtype
         from .ops.creation import tensor
+
         k = len(step_sizes)
         # float32 weights whatever the input's dtype, as captum builds them
         weights = tensor(step_sizes, dtype=_dtype.float32, device=grad.device).view(k, 1)
         flat = grad.contiguous().view(k, -1) * weights
         return flat.view((k, n) + tuple(grad.shape[1:])).sum(0)
 
-    def compute_convergence_delta(self, attributions, start_point, end_point, target=None,
-                                  additional_forward_args=None):
+    def compute_convergence_delta(
+        self, attributions, start_point, end_point, target=None, additional_forward_args=None
+    ):
         """sum(attributions) - (F(end_point) - F(start_point)) per example: zero for exact integration."""
         attributions, _ = _as_tuple(attributions)
         start_point, _ = _as_tuple(start_point)

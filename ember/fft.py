@@ -1,11 +1,34 @@
 """torch.fft: the discrete Fourier transforms (ember/ops/fft.py), with torch's n/s, dim and norm arguments,
 dtypes and gradients; the n-dimensional transforms are the 1-D ones applied along each dim."""
+
 from . import _dtype, _formats
 from .ops import fft as _ops
 from .ops._registry import _with_out
 
-__all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn",
-           "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
+__all__ = [
+    "fft",
+    "ifft",
+    "fft2",
+    "ifft2",
+    "fftn",
+    "ifftn",
+    "rfft",
+    "irfft",
+    "rfft2",
+    "irfft2",
+    "rfftn",
+    "irfftn",
+    "hfft",
+    "ihfft",
+    "hfft2",
+    "ihfft2",
+    "hfftn",
+    "ihfftn",
+    "fftfreq",
+    "rfftfreq",
+    "fftshift",
+    "ifftshift",
+]
 
 
 def _public(fn):
@@ -42,6 +65,7 @@ def _resize(x, dim, n):
         return x.narrow(dim, 0, n)
     from .ops.creation import zeros
     from .ops.shape import cat
+
     shape = list(x.shape)
     shape[dim] = n - length
     return cat([x, zeros(*shape, dtype=x.dtype, device=x.device)], dim)
@@ -153,11 +177,10 @@ def ifft2(input, s=None, dim=(-2, -1), norm=None):
 @_public
 def rfftn(input, s=None, dim=None, norm=None):
     if input.is_complex():
-        raise RuntimeError(f"rfftn expects a real-valued input tensor, but got "
-                           f"{_dtype.scalar_type_name(input.dtype)}")
+        raise RuntimeError(f"rfftn expects a real-valued input tensor, but got {_dtype.scalar_type_name(input.dtype)}")
     x = _float_or_complex("rfftn", input, False)
     dims, sizes = _dims_and_sizes("rfftn", x, s, dim)
-    x = rfft(x, sizes[-1], dims[-1], norm)          # the last dim is halved, the others transformed in full
+    x = rfft(x, sizes[-1], dims[-1], norm)  # the last dim is halved, the others transformed in full
     for d, n in zip(dims[:-1], sizes[:-1]):
         x = _c2c("rfftn", x, n, d, norm, True)
     return x
@@ -204,9 +227,10 @@ def ihfft2(input, s=None, dim=(-2, -1), norm=None):
 
 def _frequencies(count, n, d, negative, dtype, device, requires_grad):
     from .ops.creation import arange
+
     k = arange(count, dtype=_dtype.int64)
     if negative:
-        k = k - (k >= (n + 1) // 2).long() * n     # 0, 1, ..., (n-1)//2, -(n//2), ..., -1
+        k = k - (k >= (n + 1) // 2).long() * n  # 0, 1, ..., (n-1)//2, -(n//2), ..., -1
     out = k.to(dtype or _dtype.get_default_dtype()) / (d * n) if n else k.to(dtype or _dtype.get_default_dtype())
     if device is not None:
         out = out.to(device)
@@ -237,4 +261,3 @@ def fftshift(input, dim=None):
 
 def ifftshift(input, dim=None):
     return _shift(input, dim, -1)
-

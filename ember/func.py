@@ -2,6 +2,7 @@
 as each level keeps the graph of the one below); jvp and jacfwd compute the same values through reverse mode;
 vmap runs the function once per batch element and stacks the results (the same values as torch's batched
 rules, at the cost of a loop)."""
+
 import functools
 
 from .autograd import grad as _autograd_grad
@@ -62,10 +63,11 @@ def grad_and_value(func, argnums=0, has_aux=False):
         per_arg, start = [], 0
         for i in nums:
             n = len(_leaves(args[i]))
-            per_arg.append(_unflatten_like(args[i], grads[start:start + n]))
+            per_arg.append(_unflatten_like(args[i], grads[start : start + n]))
             start += n
         g = per_arg[0] if isinstance(argnums, int) else tuple(per_arg)
         return (g, (value, aux)) if has_aux else (g, value)
+
     return wrapper
 
 
@@ -76,6 +78,7 @@ def grad(func, argnums=0, has_aux=False):
     def wrapper(*args, **kwargs):
         g, value = transformed(*args, **kwargs)
         return (g, value[1]) if has_aux else g
+
     return wrapper
 
 
@@ -92,6 +95,7 @@ def vjp(func, *primals, has_aux=False):
         grads = _autograd_grad(outputs, flat_inputs, cots, retain_graph=True, allow_unused=True)
         grads = [g if g is not None else x.new_zeros(x.shape) for g, x in zip(grads, flat_inputs)]
         return tuple(_unflatten_like(inputs, grads))
+
     result = _map(lambda t: t.detach(), value)
     return (result, vjp_fn, aux) if has_aux else (result, vjp_fn)
 
@@ -113,6 +117,7 @@ def _jacobian(func, argnums, has_aux):
                 full[i] = s
             out = func(*full)
             return out[0] if has_aux else out
+
         selected = tuple(args[i] for i in nums)
         outer = any(leaf.requires_grad for leaf in _leaves(selected))
         # the graph is kept so that an outer transform (hessian = jacfwd(jacrev(f))) differentiates this one
@@ -121,6 +126,7 @@ def _jacobian(func, argnums, has_aux):
         if not outer:
             jac = _map(lambda t: t.detach(), jac)
         return (jac, func(*args)[1]) if has_aux else jac
+
     return wrapper
 
 
@@ -140,9 +146,12 @@ def hessian(func, argnums=0):
 def _batch_size(args, in_dims):
     sizes = {leaf.shape[d] for arg, d in zip(args, in_dims) if d is not None for leaf in _leaves(arg)}
     if len(sizes) != 1:
-        raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
-                         f"{sorted(sizes)} for the mapped dimension" if sizes else
-                         "vmap: at least one input must be mapped over (got in_dims with no mapped tensor)")
+        raise ValueError(
+            f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
+            f"{sorted(sizes)} for the mapped dimension"
+            if sizes
+            else "vmap: at least one input must be mapped over (got in_dims with no mapped tensor)"
+        )
     return sizes.pop()
 
 
@@ -158,8 +167,10 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     def wrapper(*args, **kwargs):
         dims = (in_dims,) * len(args) if isinstance(in_dims, int) or in_dims is None else tuple(in_dims)
         if len(dims) != len(args):
-            raise ValueError(f"vmap: in_dims is not compatible with the structure of inputs: {len(dims)} in_dims for "
-                             f"{len(args)} inputs")
+            raise ValueError(
+                f"vmap: in_dims is not compatible with the structure of inputs: {len(dims)} in_dims for "
+                f"{len(args)} inputs"
+            )
         n = _batch_size(args, dims)
         state = get_rng_state()
         results = []
@@ -170,41 +181,58 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             before = get_rng_state().numpy().tobytes() if randomness == "error" else None
             results.append(func(*sliced, **kwargs))
             if before is not None and get_rng_state().numpy().tobytes() != before:
-                raise RuntimeError("vmap: called random operation while in randomness error mode. Please either use "
-                                   "the 'same' or 'different' randomness flags on vmap or perform the randomness "
-                                   "operation out of vmap")
+                raise RuntimeError(
+                    "vmap: called random operation while in randomness error mode. Please either use "
+                    "the 'same' or 'different' randomness flags on vmap or perform the randomness "
+                    "operation out of vmap"
+                )
         first = results[0]
         outs = first if isinstance(first, tuple) else (first,)
         odims = (out_dims,) * len(outs) if isinstance(out_dims, int) else tuple(out_dims)
-        stacked = tuple(stack([r[j] if isinstance(first, tuple) else r for r in results], dim=odims[j])
-                        for j in range(len(outs)))
+        stacked = tuple(
+            stack([r[j] if isinstance(first, tuple) else r for r in results], dim=odims[j]) for j in range(len(outs))
+        )
         return stacked if isinstance(first, tuple) else stacked[0]
+
     return wrapper
 
 
 def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True, strict=False):
     """module(*args, **kwargs) with its parameters and buffers replaced, for the call, by the tensors given by name."""
     values = {}
-    for d in (parameter_and_buffer_dicts if isinstance(parameter_and_buffer_dicts, (tuple, list))
-              else (parameter_and_buffer_dicts,)):
+    for d in (
+        parameter_and_buffer_dicts
+        if isinstance(parameter_and_buffer_dicts, (tuple, list))
+        else (parameter_and_buffer_dicts,)
+    ):
         values.update(d)
     if strict:
         expected = {n for n, _ in module.named_parameters()} | {n for n, _ in module.named_buffers()}
         missing, unexpected = sorted(expected - set(values)), sorted(set(values) - expected)
         if missing or unexpected:
-            raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}: missing keys {missing}, "
-                               f"unexpected keys {unexpected}")
+            raise RuntimeError(
+                f"Error(s) in reparametrizing for {type(module).__name__}: missing keys {missing}, "
+                f"unexpected keys {unexpected}"
+            )
     saved = []
     for name, value in values.items():
         owner_name, _, attr = name.rpartition(".")
         owner = module.get_submodule(owner_name) if owner_name else module
-        table = owner._parameters if attr in owner._parameters else owner._buffers if attr in owner._buffers \
-            else None
+        table = owner._parameters if attr in owner._parameters else owner._buffers if attr in owner._buffers else None
         if table is None:
             raise AttributeError(f"functional_call: {type(owner).__name__} has no parameter or buffer '{attr}'")
         old = table[attr]
-        tied = [(m_table, a) for _, m in module.named_modules() for m_table in (m._parameters, m._buffers)
-                for a, v in m_table.items() if v is old] if tie_weights and old is not None else [(table, attr)]
+        tied = (
+            [
+                (m_table, a)
+                for _, m in module.named_modules()
+                for m_table in (m._parameters, m._buffers)
+                for a, v in m_table.items()
+                if v is old
+            ]
+            if tie_weights and old is not None
+            else [(table, attr)]
+        )
         for t, a in tied:
             saved.append((t, a, old))
             t[a] = value

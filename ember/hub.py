@@ -1,5 +1,6 @@
 """torch.hub, without a network: the cache directory and loading a checkpoint that is already in it work; anything
 that would download raises NotImplementedError naming the file to put there."""
+
 import os
 import re
 import warnings
@@ -9,8 +10,7 @@ HASH_REGEX = re.compile(r"-([a-f0-9]*)\.")
 
 
 def _torch_home():
-    return os.path.expanduser(os.getenv("TORCH_HOME", os.path.join(os.getenv("XDG_CACHE_HOME", "~/.cache"),
-                                                                    "torch")))
+    return os.path.expanduser(os.getenv("TORCH_HOME", os.path.join(os.getenv("XDG_CACHE_HOME", "~/.cache"), "torch")))
 
 
 def get_dir():
@@ -25,8 +25,10 @@ def set_dir(d):
 
 
 def _no_network(what):
-    raise NotImplementedError(f"torch.hub.{what}: ember has no network access and runs no downloaded code; use a "
-                              "local model definition and checkpoint instead")
+    raise NotImplementedError(
+        f"torch.hub.{what}: ember has no network access and runs no downloaded code; use a "
+        "local model definition and checkpoint instead"
+    )
 
 
 def list(github, force_reload=False, skip_validation=False, trust_repo="check", verbose=True):  # noqa: A001
@@ -37,8 +39,17 @@ def help(github, model, force_reload=False, skip_validation=False, trust_repo="c
     _no_network("help")
 
 
-def load(repo_or_dir, model, *args, source="github", trust_repo="check", force_reload=False, verbose=True,
-         skip_validation=False, **kwargs):
+def load(
+    repo_or_dir,
+    model,
+    *args,
+    source="github",
+    trust_repo="check",
+    force_reload=False,
+    verbose=True,
+    skip_validation=False,
+    **kwargs,
+):
     _no_network("load")
 
 
@@ -49,26 +60,32 @@ def download_url_to_file(url, dst, hash_prefix=None, progress=True):
 def cached_file(url, model_dir=None, file_name=None):
     """Where load_state_dict_from_url keeps the checkpoint at `url`."""
     from urllib.parse import urlparse
+
     model_dir = model_dir if model_dir is not None else os.path.join(get_dir(), "checkpoints")
     return os.path.join(model_dir, file_name or os.path.basename(urlparse(url).path))
 
 
-def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=True, check_hash=False, file_name=None,
-                             weights_only=False):
+def load_state_dict_from_url(
+    url, model_dir=None, map_location=None, progress=True, check_hash=False, file_name=None, weights_only=False
+):
     """The checkpoint at `url`, from the hub's cache directory (torch's path for it): ember does not download, so
     the file must be there already (copied from a machine that has it)."""
     path = cached_file(url, model_dir, file_name)
     if not os.path.isfile(path):
-        raise NotImplementedError(f"torch.hub.load_state_dict_from_url: {path} is not there and ember cannot download "
-                                  f"it (no network access); fetch {url} elsewhere and copy it to that path")
+        raise NotImplementedError(
+            f"torch.hub.load_state_dict_from_url: {path} is not there and ember cannot download "
+            f"it (no network access); fetch {url} elsewhere and copy it to that path"
+        )
     if check_hash:
         _check_hash(path)
     from .serialization import load as load_checkpoint
+
     return load_checkpoint(path, map_location=map_location, weights_only=weights_only)
 
 
 def _check_hash(path):
     import hashlib
+
     match = HASH_REGEX.search(os.path.basename(path))
     if match is None:
         return

@@ -10,12 +10,24 @@ def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
     return obj
 
 
-def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inputs=None, check_tolerance=1e-5,
-          strict=True, _force_outplace=False, _module_class=None, _compilation_unit=None,
-          example_kwarg_inputs=None, _store_inputs=True):
+def trace(
+    func,
+    example_inputs=None,
+    optimize=None,
+    check_trace=True,
+    check_inputs=None,
+    check_tolerance=1e-5,
+    strict=True,
+    _force_outplace=False,
+    _module_class=None,
+    _compilation_unit=None,
+    example_kwarg_inputs=None,
+    _store_inputs=True,
+):
     """Runs `func` once on the example inputs (as tracing does, so a failing forward fails here) and returns
     it unchanged: later calls run eagerly, also down branches the example did not take (a trace would not)."""
     from .autograd.grad_mode import no_grad
+
     if example_kwarg_inputs is not None:
         with no_grad():
             func(**example_kwarg_inputs)
@@ -33,8 +45,11 @@ def trace_module(mod, inputs, **kwargs):
 
 def _unsupported(name):
     def refuse(*args, **kwargs):
-        raise NotImplementedError(f"torch.jit.{name}: ember has no TorchScript (compiled modules saved as "
-                                  "TorchScript archives); save model.state_dict() with torch.save instead")
+        raise NotImplementedError(
+            f"torch.jit.{name}: ember has no TorchScript (compiled modules saved as "
+            "TorchScript archives); save model.state_dict() with torch.save instead"
+        )
+
     refuse.__name__ = name
     return refuse
 

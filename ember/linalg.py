@@ -1,5 +1,6 @@
 """torch.linalg: argument checks, torch's return types and errors around the ops of ember/ops/linalg.py
 and ember/ops/solvers.py; the rest composed from them (norms, pinv, lstsq, lu_solve, ...)."""
+
 import builtins
 import math
 
@@ -14,12 +15,47 @@ from .ops._registry import FUNCTIONS as _FUNCTIONS, _with_out
 from .ops.solvers import LinAlgError  # noqa: F401
 from .return_types import return_type
 
-__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals",
-           "eigvalsh", "householder_product",
-           "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp",
-           "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-           "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot",
-           "vector_norm"]
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "cholesky_ex",
+    "cond",
+    "cross",
+    "det",
+    "diagonal",
+    "eig",
+    "eigh",
+    "eigvals",
+    "eigvalsh",
+    "householder_product",
+    "inv",
+    "inv_ex",
+    "lstsq",
+    "lu",
+    "lu_factor",
+    "lu_factor_ex",
+    "lu_solve",
+    "matmul",
+    "matrix_exp",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "solve_ex",
+    "solve_triangular",
+    "svd",
+    "svdvals",
+    "tensorinv",
+    "tensorsolve",
+    "vander",
+    "vecdot",
+    "vector_norm",
+]
 
 _check_square, _check_float = _solvers.check_square, _solvers.check_float
 
@@ -38,10 +74,12 @@ def _checked(op, a):
 
 def _eye_like(a, n=None):
     from .ops.creation import eye
+
     return eye(a.shape[-1] if n is None else n, dtype=a.dtype, device=a.device)
 
 
 # --- determinants and inverses ---------------------------------------------------------------------------
+
 
 @_public
 def det(A):
@@ -69,7 +107,7 @@ def inv_ex(A, *, check_errors=False):
     if not info.any():
         return result(_ops.Inverse.apply(A), Tensor._make(info))
     if check_errors:
-        _ops.Inverse.apply(A, "linalg.inv_ex")      # raises torch's error for the first singular matrix
+        _ops.Inverse.apply(A, "linalg.inv_ex")  # raises torch's error for the first singular matrix
     # LAPACK's getri on a singular factor: the inverse of the triangular factors, with its inf/nan
     return result(_lu_solve_values(A, _eye_like(A)), Tensor._make(info))
 
@@ -80,6 +118,7 @@ def _lu_solve_values(A, B):
 
 
 # --- factorisations ----------------------------------------------------------------------------------------
+
 
 @_public
 def cholesky(A, *, upper=False):
@@ -104,8 +143,9 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
 @_public
 def lu_factor_ex(A, *, pivot=True, check_errors=False):
     if A.dim() < 2:
-        raise RuntimeError("torch.linalg.lu_factor: Expected tensor with 2 or more dimensions. Got size: "
-                           f"{list(A.shape)} instead")
+        raise RuntimeError(
+            f"torch.linalg.lu_factor: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead"
+        )
     _check_float("torch.linalg.lu_factor", A)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
@@ -118,9 +158,11 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False):
 def _check_lu_info(name, A, info):
     if bool(info.any()):
         index, k = _solvers._first_failure(info._data)
-        raise RuntimeError(f"{name}: {_solvers._batch_prefix(index, A.shape[:-2])}U[{k},{k}] is zero and using it "
-                           "on lu_solve would result in a division by zero. If you still want to perform the "
-                           "factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+        raise RuntimeError(
+            f"{name}: {_solvers._batch_prefix(index, A.shape[:-2])}U[{k},{k}] is zero and using it "
+            "on lu_solve would result in a division by zero. If you still want to perform the "
+            "factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
+        )
 
 
 @_public
@@ -135,8 +177,9 @@ def _unpack(lu_, pivots, unpack_data=True, unpack_pivots=True):
     k = builtins.min(m, n)
     P = L = U = lu_.new_empty(0)
     if unpack_pivots:
-        P = Tensor._make(_solvers.permutation_from_pivots(pivots._data, m, array_module(lu_._data))
-                         .astype(lu_._data.dtype))
+        P = Tensor._make(
+            _solvers.permutation_from_pivots(pivots._data, m, array_module(lu_._data)).astype(lu_._data.dtype)
+        )
     if unpack_data:
         L = _solvers._tril_unit(lu_, m, k)
         U = lu_[..., :k, :].triu()
@@ -156,13 +199,13 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
 @_public
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     P, L, U = _unpack(LU, pivots)
-    if left and not adjoint:            # A X = B, A = P L U
+    if left and not adjoint:  # A X = B, A = P L U
         y = solve_triangular(L, P.mT.matmul(B), upper=False, unitriangular=True)
         return solve_triangular(U, y, upper=True)
-    if left:                            # A^H X = B: X = P L^-H U^-H B
+    if left:  # A^H X = B: X = P L^-H U^-H B
         y = solve_triangular(U.mT, B, upper=False)
         return P.matmul(solve_triangular(L.mT, y, upper=True, unitriangular=True))
-    if not adjoint:                     # X A = B: X = B U^-1 L^-1 P^T
+    if not adjoint:  # X A = B: X = B U^-1 L^-1 P^T
         y = solve_triangular(U, B, upper=True, left=False)
         return solve_triangular(L, y, upper=False, left=False, unitriangular=True).matmul(P.mT)
     # X A^H = B: X = B P L^-H U^-H
@@ -204,8 +247,9 @@ def _check_uplo(uplo):
 @_public
 def qr(A, mode="reduced"):
     if mode not in ("reduced", "complete", "r"):
-        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
-                           "or 'complete'")
+        raise RuntimeError(
+            f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'"
+        )
     if A.dim() < 2:
         raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
     _check_float("linalg.qr", A)
@@ -236,13 +280,16 @@ def _check_driver(A, driver):
     if driver is None:
         return
     if A.device.type == "cpu":
-        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with "
-                           "cuSOLVER backend.")
-    raise NotImplementedError(f"torch.linalg.svd: driver={driver!r}: ember's CUDA SVD (CuPy's) has no choice of "
-                              "algorithm")
+        raise RuntimeError(
+            "torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with cuSOLVER backend."
+        )
+    raise NotImplementedError(
+        f"torch.linalg.svd: driver={driver!r}: ember's CUDA SVD (CuPy's) has no choice of algorithm"
+    )
 
 
 # --- solvers -----------------------------------------------------------------------------------------------
+
 
 def _vector_rhs(A, B):
     """torch's rule for linalg.solve: B is a (batch of) vector(s) when it is 1-D or has A's shape minus the last dim."""
@@ -258,17 +305,21 @@ def _solve(name, A, B, left):
     _check_square("linalg.solve", A)
     _check_float("linalg.solve", A)
     if A.dtype is not B.dtype:
-        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
-                           f"{_dtype.scalar_type_name(A.dtype)} and B of type {_dtype.scalar_type_name(B.dtype)} "
-                           "instead")
+        raise RuntimeError(
+            f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+            f"{_dtype.scalar_type_name(A.dtype)} and B of type {_dtype.scalar_type_name(B.dtype)} "
+            "instead"
+        )
     vector = _vector_rhs(A, B)
     rhs = B.unsqueeze(-1) if vector else B
     if not left:
         rhs = rhs.mT
         A = A.mT
     if rhs.shape[-2] != A.shape[-1]:
-        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
-                           f"({A.shape[-2]}x{A.shape[-1]} and {rhs.shape[-2]}x{rhs.shape[-1]})")
+        raise RuntimeError(
+            f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+            f"({A.shape[-2]}x{A.shape[-1]} and {rhs.shape[-2]}x{rhs.shape[-1]})"
+        )
     x = _solvers.solve(A, rhs, name)
     if not left:
         x = x.mT
@@ -294,27 +345,33 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
             raise RuntimeError(f"linalg.solve_triangular: The input tensor {name} must have at least 2 dimensions.")
     _check_square("linalg.solve_triangular", A)
     if A.dtype is not B.dtype:
-        raise RuntimeError(f"linalg.solve_triangular: Expected A and B to have the same dtype, but found A of type "
-                           f"{_dtype.scalar_type_name(A.dtype)} and B of type {_dtype.scalar_type_name(B.dtype)}")
-    if not left:        # X A = B  <=>  A^T X^T = B^T
+        raise RuntimeError(
+            f"linalg.solve_triangular: Expected A and B to have the same dtype, but found A of type "
+            f"{_dtype.scalar_type_name(A.dtype)} and B of type {_dtype.scalar_type_name(B.dtype)}"
+        )
+    if not left:  # X A = B  <=>  A^T X^T = B^T
         return _solvers.SolveTriangular.apply(A.mT, B.mT, not upper, unitriangular).mT
     if A.shape[-1] != B.shape[-2]:
-        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation AX = B "
-                           f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
+        raise RuntimeError(
+            f"linalg.solve_triangular: Incompatible shapes of A and B for the equation AX = B "
+            f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})"
+        )
     return _solvers.SolveTriangular.apply(A, B, upper, unitriangular)
 
 
 @_public
 def lstsq(A, B, rcond=None, *, driver=None):
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
-        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss), "
-                           f"but got {driver}")
+        raise RuntimeError(
+            f"torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss), but got {driver}"
+        )
     driver = driver or "gelsy"
     vector = B.dim() == A.dim() - 1
     rhs = B.unsqueeze(-1) if vector else B
     if rhs.shape[-2] != A.shape[-2]:
-        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2) (got {A.shape[-2]} and "
-                           f"{rhs.shape[-2]})")
+        raise RuntimeError(
+            f"torch.linalg.lstsq: input.size(-2) should match other.size(-2) (got {A.shape[-2]} and {rhs.shape[-2]})"
+        )
     m, n = A.shape[-2:]
     tol = rcond if rcond is not None else float(np.finfo(A._data.dtype).eps) * builtins.max(m, n)
     s = svdvals(A)
@@ -329,10 +386,12 @@ def lstsq(A, B, rcond=None, *, driver=None):
         rank = Tensor._make(np.zeros(0, np.int64))
     singular_values = s.detach() if driver in ("gelsd", "gelss") else empty
     return return_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])(
-        solution.squeeze(-1) if vector else solution, residuals, rank, singular_values)
+        solution.squeeze(-1) if vector else solution, residuals, rank, singular_values
+    )
 
 
 # --- spectral quantities ------------------------------------------------------------------------------------
+
 
 def _tolerances(A, atol, rtol, s_max):
     """torch's threshold max(atol, rtol * largest singular value); rtol defaults to eps * max(m, n)
@@ -342,6 +401,7 @@ def _tolerances(A, atol, rtol, s_max):
     threshold = s_max * rtol
     if atol is not None:
         from .ops.elementwise import maximum
+
         threshold = maximum(threshold, atol) if isinstance(threshold, Tensor) else builtins.max(threshold, atol)
     return threshold
 
@@ -350,6 +410,7 @@ def _tolerances(A, atol, rtol, s_max):
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
     _check_float("linalg.pinv", A)
     from .ops.elementwise import where
+
     if hermitian:
         w, v = eigh(A)
         threshold = _tolerances(A, atol, rtol, w.abs().amax(-1, keepdim=True))
@@ -359,6 +420,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
     threshold = _tolerances(A, atol, rtol, s.amax(-1, keepdim=True) if s.shape[-1] else 0.0)
     s_inv = where(s > threshold, 1 / s, 0.0)
     from .ops._registry import named
+
     return named((vh.mT * s_inv.unsqueeze(-2)).matmul(u.mT), "LinalgPinvBackward0")
 
 
@@ -383,28 +445,34 @@ def cond(A, p=None):
     _, _, info = _solvers.lu_factor_array(A._data)
     if info.any():
         from .ops.creation import full
+
         return full(tuple(A.shape[:-2]), math.inf, dtype=A.dtype)
     return matrix_norm(A, p) * matrix_norm(inv(A), p)
 
 
 # --- norms --------------------------------------------------------------------------------------------------
 
+
 @_public
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     if not x.is_floating_point() and not x.is_complex():
-        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-                           f"{_dtype.scalar_type_name(x.dtype)}")
-    if x.is_complex():      # the norm of a complex vector is that of its moduli
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{_dtype.scalar_type_name(x.dtype)}"
+        )
+    if x.is_complex():  # the norm of a complex vector is that of its moduli
         x = x.abs()
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     from .ops.reduce import norm as _norm
+
     out = _norm(x, ord, dim, keepdim)
     if dim is None and keepdim and out.dim() != x.dim():
         out = out.reshape([1] * x.dim())
     from .ops._registry import named
+
     return named(out, "LinalgVectorNormBackward0") if ord not in (math.inf, -math.inf) else out
 
 
@@ -458,11 +526,11 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
         return vector_norm(A, ord, None, keepdim, dtype=dtype)
     if A.dim() == 2:
         return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
-    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
-                       f"{A.dim()}D.")
+    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.dim()}D.")
 
 
 # --- products and functions of matrices ------------------------------------------------------------------
+
 
 @_public
 def matrix_power(A, n):
@@ -483,12 +551,14 @@ def cross(input, other, *, dim=-1):
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     d = input._dim(dim)
     if input.shape[d] != 3 or other.shape[d] != 3:
-        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[d]} and "
-                           f"{other.shape[d]}")
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[d]} and {other.shape[d]}"
+        )
     a = [input.select(d, i) for i in range(3)]
     b = [other.select(d, i) for i in range(3)]
     from .ops.shape import stack
     from .ops._registry import named
+
     out = stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], d)
     return named(out, "LinalgCrossBackward0")
 
@@ -524,6 +594,7 @@ def vander(x, N=None):
     if not x.is_floating_point():
         x = x.to(_dtype.int64)
     from .ops.shape import cat
+
     powers = x.unsqueeze(-1).expand(*x.shape, n - 1).cumprod(-1)
     return cat([x.unsqueeze(-1) * 0 + 1, powers], -1)
 
@@ -535,18 +606,20 @@ def householder_product(A, tau):
     m, n = A.shape[-2:]
     k = tau.shape[-1]
     if n > m:
-        raise RuntimeError("torch.linalg.householder_product: input.shape[-2] must be greater than or equal to "
-                           "input.shape[-1]")
+        raise RuntimeError(
+            "torch.linalg.householder_product: input.shape[-2] must be greater than or equal to input.shape[-1]"
+        )
     if k > n:
-        raise RuntimeError("torch.linalg.householder_product: input.shape[-1] must be greater than or equal to "
-                           "tau.shape[-1]")
+        raise RuntimeError(
+            "torch.linalg.householder_product: input.shape[-1] must be greater than or equal to tau.shape[-1]"
+        )
     # Q = H_1 ... H_k applied to the first n columns of I, H_i = I - tau_i v_i v_i^T, v_i = column i of
     # the unit lower triangle of A
     v = A.tril(-1) + _eye_like(A, m)[:, :n]
     q = _eye_like(A, m)[:, :n].expand(*A.shape[:-2], m, n)
     for i in range(k - 1, -1, -1):
-        vi = v[..., :, i:i + 1]
-        q = q - tau[..., i:i + 1].unsqueeze(-1) * vi.matmul(vi.mT.matmul(q))
+        vi = v[..., :, i : i + 1]
+        q = q - tau[..., i : i + 1].unsqueeze(-1) * vi.matmul(vi.mT.matmul(q))
     return q
 
 
@@ -557,8 +630,10 @@ def tensorinv(A, ind=2):
     rows, cols = A.shape[:ind], A.shape[ind:]
     p, q = math.prod(rows), math.prod(cols)
     if p != q:
-        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
-                           f"prod(self.shape[:ind]), but got {q} != {p}")
+        raise RuntimeError(
+            f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+            f"prod(self.shape[:ind]), but got {q} != {p}"
+        )
     return inv(A.reshape(p, q)).reshape(*cols, *rows)
 
 
@@ -567,5 +642,5 @@ def tensorsolve(A, B, dims=None):
     if dims is not None:
         dims = [A._dim(d) for d in dims]
         A = A.movedim(dims, list(range(A.dim() - len(dims), A.dim())))
-    rest = A.shape[B.dim():]
+    rest = A.shape[B.dim() :]
     return solve(A.reshape(B.numel(), math.prod(rest)), B.reshape(-1)).reshape(rest)

@@ -6,6 +6,7 @@ descriptor of its memory, so both processes read and write the same elements (Ho
 the child inherits the mapping, under spawn/forkserver the receiver maps the descriptor. Any other tensor is
 copied, as pickling copies it. (torch moves every tensor it sends into shared memory first; ember leaves a
 tensor the program did not share where it is.)"""
+
 import multiprocessing
 import multiprocessing.connection
 import signal
@@ -21,8 +22,17 @@ from ._tensor import Tensor
 from . import storage as _storage
 
 __all__ = list(multiprocessing.__all__) + [
-    "spawn", "start_processes", "ProcessContext", "SpawnContext", "ProcessRaisedException", "ProcessExitedException",
-    "get_sharing_strategy", "set_sharing_strategy", "get_all_sharing_strategies", "init_reductions"]
+    "spawn",
+    "start_processes",
+    "ProcessContext",
+    "SpawnContext",
+    "ProcessRaisedException",
+    "ProcessExitedException",
+    "get_sharing_strategy",
+    "set_sharing_strategy",
+    "get_all_sharing_strategies",
+    "init_reductions",
+]
 
 _STRATEGIES = {"file_descriptor"}
 _strategy = "file_descriptor"
@@ -38,11 +48,13 @@ def get_sharing_strategy():
 
 def set_sharing_strategy(new_strategy):
     if new_strategy not in _STRATEGIES:
-        raise NotImplementedError(f"set_sharing_strategy({new_strategy!r}): ember shares memory by file descriptor "
-                                  "only ('file_descriptor')")
+        raise NotImplementedError(
+            f"set_sharing_strategy({new_strategy!r}): ember shares memory by file descriptor only ('file_descriptor')"
+        )
 
 
 # --- tensors between processes --------------------------------------------------------------------------------
+
 
 def _rebuild_shared(dup, nbytes, dtype, shape, strides, offset, requires_grad, cls):
     block = _storage.adopt_shared(dup.detach(), nbytes)
@@ -56,9 +68,11 @@ def _rebuild_shared(dup, nbytes, dtype, shape, strides, offset, requires_grad, c
 
 def _reduce_tensor(t):
     if t.requires_grad and t.grad_fn is not None:
-        raise RuntimeError("Cowardly refusing to serialize non-leaf tensor which requires_grad, since autograd does "
-                           "not support crossing process boundaries.  If you just want to transfer the data, call "
-                           "detach() on the tensor before serializing (e.g., putting it on the queue).")
+        raise RuntimeError(
+            "Cowardly refusing to serialize non-leaf tensor which requires_grad, since autograd does "
+            "not support crossing process boundaries.  If you just want to transfer the data, call "
+            "detach() on the tensor before serializing (e.g., putting it on the queue)."
+        )
     fd = _storage.shared_fd(t._data) if t.device.type == "cpu" else None
     if fd is None:
         return t.__reduce_ex__(2)
@@ -66,13 +80,22 @@ def _reduce_tensor(t):
     owner = _storage._root(arr)[0]
     block = _storage._bytes_of(owner)
     offset = arr.__array_interface__["data"][0] - block.__array_interface__["data"][0]
-    return _rebuild_shared, (DupFd(fd), block.size, arr.dtype.str, arr.shape, arr.strides, offset, t.requires_grad,
-                             type(t))
+    return _rebuild_shared, (
+        DupFd(fd),
+        block.size,
+        arr.dtype.str,
+        arr.shape,
+        arr.strides,
+        offset,
+        t.requires_grad,
+        type(t),
+    )
 
 
 def init_reductions():
     """Send shared tensors (and parameters) by file descriptor (done when this module is imported)."""
     from .nn.parameter import Parameter
+
     for cls in (Tensor, Parameter):
         ForkingPickler.register(cls, _reduce_tensor)
 
@@ -81,6 +104,7 @@ init_reductions()
 
 
 # --- spawn -------------------------------------------------------------------------------------------------
+
 
 class ProcessException(Exception):
     def __init__(self, msg, error_index, pid):
@@ -111,8 +135,9 @@ def _wrap(fn, i, args, error_queue):
         fn(i, *args)
     except KeyboardInterrupt:
         pass
-    except Exception:       # noqa: BLE001 -- the child reports any failure to the parent, as torch's
+    except Exception:  # noqa: BLE001 -- the child reports any failure to the parent, as torch's
         import traceback
+
         error_queue.put(traceback.format_exc())
         sys.exit(1)
 
@@ -152,13 +177,16 @@ class ProcessContext:
             code = process.exitcode
             if code < 0:
                 name = signal.Signals(-code).name
-                raise ProcessExitedException(f"process {failed} terminated with signal {name}", failed,
-                                             process.pid, code, name)
-            raise ProcessExitedException(f"process {failed} terminated with exit code {code}", failed,
-                                         process.pid, code)
+                raise ProcessExitedException(
+                    f"process {failed} terminated with signal {name}", failed, process.pid, code, name
+                )
+            raise ProcessExitedException(
+                f"process {failed} terminated with exit code {code}", failed, process.pid, code
+            )
         trace = self.error_queues[failed].get()
-        raise ProcessRaisedException(f"\n\n-- Process {failed} terminated with the following error:\n{trace}",
-                                     failed, process.pid)
+        raise ProcessRaisedException(
+            f"\n\n-- Process {failed} terminated with the following error:\n{trace}", failed, process.pid
+        )
 
 
 class SpawnContext(ProcessContext):

@@ -1,8 +1,16 @@
 """torch.random: the default generator's seeding and state, and fork_rng."""
+
 import contextlib
 
-from .ops.creation import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,  # noqa: F401
-                           set_rng_state)
+from .ops.creation import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,  # noqa: F401
+    set_rng_state,
+)
 
 
 @contextlib.contextmanager

@@ -3,24 +3,46 @@
 
 # torch's public return types and their fields (each also has an `<name>_out` twin, the type of the out= result)
 FIELDS = {
-    "aminmax": ("min", "max"), "cummax": ("values", "indices"), "cummin": ("values", "indices"),
-    "frexp": ("mantissa", "exponent"), "geqrf": ("a", "tau"), "histogram": ("hist", "bin_edges"),
-    "histogramdd": ("hist", "bin_edges"), "kthvalue": ("values", "indices"), "linalg_cholesky_ex": ("L", "info"),
-    "linalg_eig": ("eigenvalues", "eigenvectors"), "linalg_eigh": ("eigenvalues", "eigenvectors"),
-    "linalg_inv_ex": ("inverse", "info"), "linalg_ldl_factor": ("LD", "pivots"),
+    "aminmax": ("min", "max"),
+    "cummax": ("values", "indices"),
+    "cummin": ("values", "indices"),
+    "frexp": ("mantissa", "exponent"),
+    "geqrf": ("a", "tau"),
+    "histogram": ("hist", "bin_edges"),
+    "histogramdd": ("hist", "bin_edges"),
+    "kthvalue": ("values", "indices"),
+    "linalg_cholesky_ex": ("L", "info"),
+    "linalg_eig": ("eigenvalues", "eigenvectors"),
+    "linalg_eigh": ("eigenvalues", "eigenvectors"),
+    "linalg_inv_ex": ("inverse", "info"),
+    "linalg_ldl_factor": ("LD", "pivots"),
     "linalg_ldl_factor_ex": ("LD", "pivots", "info"),
-    "linalg_lstsq": ("solution", "residuals", "rank", "singular_values"), "linalg_lu": ("P", "L", "U"),
-    "linalg_lu_factor": ("LU", "pivots"), "linalg_lu_factor_ex": ("LU", "pivots", "info"), "linalg_qr": ("Q", "R"),
-    "linalg_slogdet": ("sign", "logabsdet"), "linalg_solve_ex": ("result", "info"), "linalg_svd": ("U", "S", "Vh"),
-    "lu_unpack": ("P", "L", "U"), "max": ("values", "indices"), "median": ("values", "indices"),
-    "min": ("values", "indices"), "mode": ("values", "indices"), "nanmedian": ("values", "indices"), "qr": ("Q", "R"),
-    "slogdet": ("sign", "logabsdet"), "sort": ("values", "indices"), "svd": ("U", "S", "V"),
-    "topk": ("values", "indices"), "triangular_solve": ("solution", "cloned_coefficient"),
+    "linalg_lstsq": ("solution", "residuals", "rank", "singular_values"),
+    "linalg_lu": ("P", "L", "U"),
+    "linalg_lu_factor": ("LU", "pivots"),
+    "linalg_lu_factor_ex": ("LU", "pivots", "info"),
+    "linalg_qr": ("Q", "R"),
+    "linalg_slogdet": ("sign", "logabsdet"),
+    "linalg_solve_ex": ("result", "info"),
+    "linalg_svd": ("U", "S", "Vh"),
+    "lu_unpack": ("P", "L", "U"),
+    "max": ("values", "indices"),
+    "median": ("values", "indices"),
+    "min": ("values", "indices"),
+    "mode": ("values", "indices"),
+    "nanmedian": ("values", "indices"),
+    "qr": ("Q", "R"),
+    "slogdet": ("sign", "logabsdet"),
+    "sort": ("values", "indices"),
+    "svd": ("U", "S", "V"),
+    "topk": ("values", "indices"),
+    "triangular_solve": ("solution", "cloned_coefficient"),
 }
 
 
 class _StructSeq(tuple):
     """A torch structseq: `cls(sequence)` as torch's constructor; ember's ops also call `cls(a, b, ...)`."""
+
     __slots__ = ()
     _fields = ()
 
@@ -50,8 +72,16 @@ def _field(i):
 
 
 def _make_type(name, fields):
-    attrs = {"__slots__": (), "_fields": fields, "__match_args__": fields, "n_fields": len(fields),
-             "n_sequence_fields": len(fields), "n_unnamed_fields": 0, "__module__": __name__, "__qualname__": name}
+    attrs = {
+        "__slots__": (),
+        "_fields": fields,
+        "__match_args__": fields,
+        "n_fields": len(fields),
+        "n_sequence_fields": len(fields),
+        "n_unnamed_fields": 0,
+        "__module__": __name__,
+        "__qualname__": name,
+    }
     attrs.update({f: _field(i) for i, f in enumerate(fields)})
     return type(name, (_StructSeq,), attrs)
 

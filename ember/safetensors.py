@@ -8,6 +8,7 @@ spaces so that 8 + N is a multiple of 8 and pack the tensors by descending dtype
 `Dtype` enum, largest alignment first), then by name, as `safetensors/src/tensor.rs::prepare` does.
 Readers insist that the tensors cover the buffer exactly: no gap, no overlap, nothing left over.
 """
+
 import json
 import mmap as _mmap
 import os
@@ -25,15 +26,68 @@ __all__ = ["SafetensorError", "save", "save_file", "load", "load_file", "safe_op
 MAX_HEADER_SIZE = 100_000_000
 
 # The Rust `Dtype` enum in declaration order (its derived ordering sorts a file's tensors) with bits per element
-_DTYPE_ORDER = ["BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F8_E4M3FNUZ",
-                "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64", "F64", "I64", "U64"]
-_BITS = {"BOOL": 8, "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8,
-         "F8_E4M3FNUZ": 8, "F8_E5M2FNUZ": 8, "I16": 16, "U16": 16, "F16": 16, "BF16": 16, "I32": 32, "U32": 32,
-         "F32": 32, "C64": 64, "F64": 64, "I64": 64, "U64": 64}
+_DTYPE_ORDER = [
+    "BOOL",
+    "F4",
+    "F6_E2M3",
+    "F6_E3M2",
+    "U8",
+    "I8",
+    "F8_E5M2",
+    "F8_E4M3",
+    "F8_E8M0",
+    "F8_E4M3FNUZ",
+    "F8_E5M2FNUZ",
+    "I16",
+    "U16",
+    "F16",
+    "BF16",
+    "I32",
+    "U32",
+    "F32",
+    "C64",
+    "F64",
+    "I64",
+    "U64",
+]
+_BITS = {
+    "BOOL": 8,
+    "F4": 4,
+    "F6_E2M3": 6,
+    "F6_E3M2": 6,
+    "U8": 8,
+    "I8": 8,
+    "F8_E5M2": 8,
+    "F8_E4M3": 8,
+    "F8_E8M0": 8,
+    "F8_E4M3FNUZ": 8,
+    "F8_E5M2FNUZ": 8,
+    "I16": 16,
+    "U16": 16,
+    "F16": 16,
+    "BF16": 16,
+    "I32": 32,
+    "U32": 32,
+    "F32": 32,
+    "C64": 64,
+    "F64": 64,
+    "I64": 64,
+    "U64": 64,
+}
 _RANK = {name: i for i, name in enumerate(_DTYPE_ORDER)}
 # safetensors dtype <-> ember dtype name, for the dtypes ember has
-_EMBER_NAME = {"BOOL": "bool", "U8": "uint8", "I8": "int8", "I16": "int16", "F16": "float16", "BF16": "bfloat16",
-               "I32": "int32", "F32": "float32", "F64": "float64", "I64": "int64"}
+_EMBER_NAME = {
+    "BOOL": "bool",
+    "U8": "uint8",
+    "I8": "int8",
+    "I16": "int16",
+    "F16": "float16",
+    "BF16": "bfloat16",
+    "I32": "int32",
+    "F32": "float32",
+    "F64": "float64",
+    "I64": "int64",
+}
 _ST_NAME = {v: k for k, v in _EMBER_NAME.items()}
 
 
@@ -55,10 +109,12 @@ def _check_tensors(tensors):
         if not isinstance(t, Tensor):
             raise ValueError(f"Key `{name}` is invalid, expected ember.Tensor but received {type(t)}")
         if not t.is_contiguous():
-            raise ValueError(f"You are trying to save a non contiguous tensor: `{name}` which is not allowed. It "
-                             "either means you are trying to save tensors which are reference of each other in "
-                             "which case it's recommended to save only the full tensors, and reslice at load time, "
-                             "or simply call `.contiguous()` on your tensor to pack it before saving.")
+            raise ValueError(
+                f"You are trying to save a non contiguous tensor: `{name}` which is not allowed. It "
+                "either means you are trying to save tensors which are reference of each other in "
+                "which case it's recommended to save only the full tensors, and reslice at load time, "
+                "or simply call `.contiguous()` on your tensor to pack it before saving."
+            )
         arr = t._data
         if arr.size and array_module(arr) is np:
             block = arr
@@ -82,9 +138,11 @@ def _check_tensors(tensors):
         if len(group) > 1:
             shared.append(group)
     if shared:
-        raise RuntimeError(f"Some tensors share memory, this will lead to duplicate memory on disk and potential "
-                           f"differences when loading them again: {shared}. Save clones of them instead "
-                           "(ember.safetensors writes each tensor's own bytes).")
+        raise RuntimeError(
+            f"Some tensors share memory, this will lead to duplicate memory on disk and potential "
+            f"differences when loading them again: {shared}. Save clones of them instead "
+            "(ember.safetensors writes each tensor's own bytes)."
+        )
 
 
 def _little_endian_bytes(t):
@@ -98,10 +156,10 @@ def _prepare(tensors, metadata):
     """(header bytes including the 8-byte length, [memoryview of each tensor's bytes in file order])."""
     _check_tensors(tensors)
     if metadata is not None:
-        if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                                     for k, v in metadata.items()):
-            raise TypeError("safetensors save: metadata must be a dict of str -> str, got "
-                            f"{metadata!r:.200}")
+        if not isinstance(metadata, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+        ):
+            raise TypeError(f"safetensors save: metadata must be a dict of str -> str, got {metadata!r:.200}")
     entries = []
     for name, t in tensors.items():
         dtype_name = t.dtype.name
@@ -131,6 +189,7 @@ def save_file(tensors, filename, metadata=None):
     """safetensors.torch.save_file: write a dict of contiguous, non-overlapping tensors to `filename`
     (atomically: a temporary file beside it replaces it once complete)."""
     from .serialization import _atomic_file
+
     header, buffers = _prepare(tensors, metadata)
     with _atomic_file(os.fsdecode(filename)) as f:
         f.write(header)
@@ -178,7 +237,7 @@ def _parse_header(buf, where):
     if 8 + n > total:
         raise _error(where, "invalid header length")
     try:
-        header = json.loads(bytes(buf[8:8 + n]).decode("utf-8"), object_pairs_hook=_Pairs)
+        header = json.loads(bytes(buf[8 : 8 + n]).decode("utf-8"), object_pairs_hook=_Pairs)
     except UnicodeDecodeError:
         raise _error(where, "invalid header: not valid UTF-8") from None
     except json.JSONDecodeError as e:
@@ -190,7 +249,7 @@ def _parse_header(buf, where):
     metadata, tensors = None, {}
     for name, info in header:
         if name != "__metadata__":
-            tensors[name] = info            # a repeated name: the last one counts, as in the package
+            tensors[name] = info  # a repeated name: the last one counts, as in the package
         elif metadata is not None:
             raise _error(where, "invalid JSON in header: duplicate field `__metadata__`")
         elif not (isinstance(info, _Pairs) and all(isinstance(v, str) for _, v in info)):
@@ -201,13 +260,22 @@ def _parse_header(buf, where):
     for name, info in tensors.items():
         fields = _fields(info, where, name)
         dtype, shape, offsets = fields.get("dtype"), fields.get("shape"), fields.get("data_offsets")
-        ok = isinstance(dtype, str) and dtype in _BITS \
-            and isinstance(shape, list) and all(type(s) is int and s >= 0 for s in shape) \
-            and isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int and o >= 0 for o in offsets)
+        ok = (
+            isinstance(dtype, str)
+            and dtype in _BITS
+            and isinstance(shape, list)
+            and all(type(s) is int and s >= 0 for s in shape)
+            and isinstance(offsets, list)
+            and len(offsets) == 2
+            and all(type(o) is int and o >= 0 for o in offsets)
+        )
         if not ok:
-            raise _error(where, f"invalid JSON in header: tensor `{name}` needs a known dtype, a shape of "
-                                f"non-negative ints and data_offsets [begin, end], got dtype {reprlib.repr(dtype)}, "
-                                f"shape {reprlib.repr(shape)}, data_offsets {reprlib.repr(offsets)}")
+            raise _error(
+                where,
+                f"invalid JSON in header: tensor `{name}` needs a known dtype, a shape of "
+                f"non-negative ints and data_offsets [begin, end], got dtype {reprlib.repr(dtype)}, "
+                f"shape {reprlib.repr(shape)}, data_offsets {reprlib.repr(offsets)}",
+            )
         infos.append((offsets[0], offsets[1], name, dtype, tuple(shape)))
     infos.sort()
     entries, position = {}, 0
@@ -228,12 +296,17 @@ def _tensor(buf, entry, name, where, device):
     """A tensor that owns a copy of its bytes (bfloat16 widened exactly to float32 when ember has no bfloat16)."""
     dtype, shape, begin, end = entry
     if dtype not in _EMBER_NAME:
-        raise SafetensorError(f"{where}tensor `{name}` has dtype {dtype}, which ember does not have "
-                              f"(ember has {', '.join(sorted(_dtype._BY_NAME))})")
+        raise SafetensorError(
+            f"{where}tensor `{name}` has dtype {dtype}, which ember does not have "
+            f"(ember has {', '.join(sorted(_dtype._BY_NAME))})"
+        )
     if dtype == "BF16":
         bits = np.frombuffer(buf, "<u2", (end - begin) // 2, begin)
-        arr = bits.astype(np.uint16).view(_dtype.bfloat16.np) if _dtype.bfloat16 is not None else \
-            (bits.astype(np.uint32) << 16).view(np.float32)
+        arr = (
+            bits.astype(np.uint16).view(_dtype.bfloat16.np)
+            if _dtype.bfloat16 is not None
+            else (bits.astype(np.uint32) << 16).view(np.float32)
+        )
     else:
         np_dtype = _dtype._BY_NAME[_EMBER_NAME[dtype]].np
         arr = np.frombuffer(buf, np_dtype.newbyteorder("<"), (end - begin) // np_dtype.itemsize, begin)

@@ -11,6 +11,7 @@ Tensors. By default (`weights_only=True`, torch's default) its unpickler resolve
 file needs (torch/_weights_only_unpickler.py::_get_allowed_globals) and refuses anything else, so a
 malicious checkpoint can't run code.
 """
+
 import _compat_pickle
 import builtins
 import codecs
@@ -30,7 +31,7 @@ import zipfile
 
 try:
     import fcntl
-except ImportError:                 # Windows
+except ImportError:  # Windows
     fcntl = None
 
 import numpy as np
@@ -42,26 +43,53 @@ from ._tensor import Size, Tensor
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals"]
 
 DEFAULT_PROTOCOL = 2
-_ALIGNMENT = 64                      # caffe2/serialize/inline_container.h: record data starts on 64 bytes
-_WRITTEN_VERSION = b"3\n"            # kMinProducedFileFormatVersion
-_MAX_READ_VERSION = 10               # kMaxSupportedFileFormatVersion
+_ALIGNMENT = 64  # caffe2/serialize/inline_container.h: record data starts on 64 bytes
+_WRITTEN_VERSION = b"3\n"  # kMinProducedFileFormatVersion
+_MAX_READ_VERSION = 10  # kMaxSupportedFileFormatVersion
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _LEGACY_PROTOCOL = 1001
 _ZIP_MAGIC = b"PK\x03\x04"
 
 # torch dtype name -> (legacy storage class, layout of its bytes on disk); torch/storage.py
 _TORCH_DTYPES = {
-    "float64": ("DoubleStorage", "<f8"), "float32": ("FloatStorage", "<f4"), "float16": ("HalfStorage", "<f2"),
-    "bfloat16": ("BFloat16Storage", "<u2"), "int64": ("LongStorage", "<i8"), "int32": ("IntStorage", "<i4"),
-    "int16": ("ShortStorage", "<i2"), "int8": ("CharStorage", "i1"), "uint8": ("ByteStorage", "u1"),
-    "bool": ("BoolStorage", "?"), "complex128": ("ComplexDoubleStorage", "<c16"),
+    "float64": ("DoubleStorage", "<f8"),
+    "float32": ("FloatStorage", "<f4"),
+    "float16": ("HalfStorage", "<f2"),
+    "bfloat16": ("BFloat16Storage", "<u2"),
+    "int64": ("LongStorage", "<i8"),
+    "int32": ("IntStorage", "<i4"),
+    "int16": ("ShortStorage", "<i2"),
+    "int8": ("CharStorage", "i1"),
+    "uint8": ("ByteStorage", "u1"),
+    "bool": ("BoolStorage", "?"),
+    "complex128": ("ComplexDoubleStorage", "<c16"),
     "complex64": ("ComplexFloatStorage", "<c8"),
 }
 # dtypes torch can pickle that ember has no counterpart for: named in errors rather than refused as unknown
-_FOREIGN_DTYPES = ("complex32", "uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz",
-                   "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2", "qint8", "quint8", "qint32",
-                   "quint4x2", "quint2x4", "bits8", "bits16", "bits1x8", "bits2x4", "bits4x2",
-                   *(f"uint{i}" for i in range(1, 8)), *(f"int{i}" for i in range(1, 8)))
+_FOREIGN_DTYPES = (
+    "complex32",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float8_e4m3fn",
+    "float8_e5m2",
+    "float8_e4m3fnuz",
+    "float8_e5m2fnuz",
+    "float8_e8m0fnu",
+    "float4_e2m1fn_x2",
+    "qint8",
+    "quint8",
+    "qint32",
+    "quint4x2",
+    "quint2x4",
+    "bits8",
+    "bits16",
+    "bits1x8",
+    "bits2x4",
+    "bits4x2",
+    *(f"uint{i}" for i in range(1, 8)),
+    *(f"int{i}" for i in range(1, 8)),
+)
 
 
 def _itemsize(dtype_name):
@@ -82,6 +110,7 @@ def _contiguous_strides(shape):
 # --------------------------------------------------------------------------------------------------------------
 class _TorchName:
     """A torch global (function, class or dtype) that the pickler writes as `GLOBAL 'module name'`."""
+
     __slots__ = ("module", "name")
 
     def __init__(self, module, name):
@@ -105,11 +134,12 @@ _TORCH_DTYPE = {name: _TorchName("torch", name) for name in _TORCH_DTYPES}
 
 class _StorageRecord:
     """One `data/<key>` record: the bytes of a memory block that one or more saved tensors view."""
+
     __slots__ = ("key", "data", "pid")
 
     def __init__(self, key, data, dtype_name, location):
         self.key = key
-        self.data = data                     # 1-D uint8 array over the block
+        self.data = data  # 1-D uint8 array over the block
         numel = data.nbytes // _itemsize(dtype_name)
         self.pid = ("storage", _STORAGE_CLASS[dtype_name], key, location, numel)
 
@@ -121,7 +151,7 @@ class _StorageTable:
 
     def __init__(self):
         self.records = []
-        self._by_block = {}                  # (id(block), dtype) -> record; the block is kept alive in it
+        self._by_block = {}  # (id(block), dtype) -> record; the block is kept alive in it
 
     def place(self, arr):
         """(record, storage_offset, strides) for an array, in elements."""
@@ -134,9 +164,8 @@ class _StorageTable:
         while isinstance(block.base, np.ndarray):
             block = block.base
         layout = _layout_in_block(block, arr)
-        if layout is None:                  # memory that one (offset, strides) can't describe: a compact copy
-            return self._new_record(np.ascontiguousarray(arr), dtype_name, location), 0, \
-                _contiguous_strides(arr.shape)
+        if layout is None:  # memory that one (offset, strides) can't describe: a compact copy
+            return self._new_record(np.ascontiguousarray(arr), dtype_name, location), 0, _contiguous_strides(arr.shape)
         key = (id(block), arr.dtype, location)
         record = self._by_block.get(key)
         if record is None:
@@ -144,7 +173,7 @@ class _StorageTable:
         return (record, *layout)
 
     def _new_record(self, block, dtype_name, location):
-        data = block.ravel(order="K").view(np.uint8)     # a view for any contiguous block
+        data = block.ravel(order="K").view(np.uint8)  # a view for any contiguous block
         record = _StorageRecord(str(len(self.records)), data, dtype_name, location)
         self.records.append(record)
         return record
@@ -169,6 +198,7 @@ class _CheckpointPickler(pickle._Pickler):
     `_rebuild_parameter`, ember dtypes/devices/Sizes as torch's. The pure-Python pickler is the one whose
     dispatch table can emit a GLOBAL for a module that isn't imported (torch isn't); tensor data never goes
     through it, so its speed doesn't matter."""
+
     dispatch = dict(pickle._Pickler.dispatch)
 
     def __init__(self, file, protocol, storages):
@@ -192,11 +222,18 @@ class _CheckpointPickler(pickle._Pickler):
     def reducer_override(self, obj):
         if isinstance(obj, Tensor):
             from .nn.parameter import Parameter
+
             if isinstance(obj, Parameter):
                 return _REBUILD_PARAMETER, (Tensor._make(obj._data), obj.requires_grad, collections.OrderedDict())
             record, offset, strides = self._storages.place(obj._data)
-            return _REBUILD_TENSOR_V2, (record, offset, tuple(obj._data.shape), strides, obj.requires_grad,
-                                        collections.OrderedDict())
+            return _REBUILD_TENSOR_V2, (
+                record,
+                offset,
+                tuple(obj._data.shape),
+                strides,
+                obj.requires_grad,
+                collections.OrderedDict(),
+            )
         if type(obj) is Size:
             return _TORCH_SIZE, (tuple(obj),)
         if type(obj) is _device:
@@ -211,10 +248,10 @@ def _write_record(zf, name, data):
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_STORED
     info.file_size = data.nbytes
-    info.CRC = info.compress_size = 0                      # set for real once written; FileHeader needs them
-    zip64 = data.nbytes * 1.05 > zipfile.ZIP64_LIMIT      # the rule ZipFile.open(mode="w") applies
-    header = len(info.FileHeader(zip64)) + 4               # + the 'FB' id and length
-    pad = -(zf.start_dir + header) % _ALIGNMENT       # start_dir: where ZipFile writes the next header
+    info.CRC = info.compress_size = 0  # set for real once written; FileHeader needs them
+    zip64 = data.nbytes * 1.05 > zipfile.ZIP64_LIMIT  # the rule ZipFile.open(mode="w") applies
+    header = len(info.FileHeader(zip64)) + 4  # + the 'FB' id and length
+    pad = -(zf.start_dir + header) % _ALIGNMENT  # start_dir: where ZipFile writes the next header
     info.extra = struct.pack("<2sH", b"FB", pad) + b"Z" * pad
     with zf.open(info, "w", force_zip64=zip64) as out:
         out.write(data)
@@ -229,10 +266,10 @@ def _write_checkpoint(fp, prefix, pickled, storages):
         for record in storages.records:
             _write_record(zf, f"{prefix}/data/{record.key}", record.data)
         _write_record(zf, f"{prefix}/version", _WRITTEN_VERSION)
-        _write_record(zf, f"{prefix}/.data/serialization_id", f"{secrets.randbelow(10 ** 40):040d}".encode())
+        _write_record(zf, f"{prefix}/.data/serialization_id", f"{secrets.randbelow(10**40):040d}".encode())
 
 
-_TEMP_NAME_BYTES = 200           # of the file's own name in its temp file's: the rest fits NAME_MAX (255 bytes)
+_TEMP_NAME_BYTES = 200  # of the file's own name in its temp file's: the rest fits NAME_MAX (255 bytes)
 
 
 def _temp_prefix(name):
@@ -240,7 +277,7 @@ def _temp_prefix(name):
     the temp file's name stays within the file system's limit and still belongs to this NAME alone."""
     if len(os.fsencode(name)) > _TEMP_NAME_BYTES:
         digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:16]
-        name = name[:_TEMP_NAME_BYTES - 17]
+        name = name[: _TEMP_NAME_BYTES - 17]
         while len(os.fsencode(name)) > _TEMP_NAME_BYTES - 17:
             name = name[:-1]
         name = f"{name}~{digest}"
@@ -258,7 +295,7 @@ def _remove_stale_temp_files(directory, prefix):
         return
     for name in names:
         candidate = os.path.join(directory, name)
-        with contextlib.suppress(OSError):      # in use, or already gone: leave it
+        with contextlib.suppress(OSError):  # in use, or already gone: leave it
             if fcntl is None:
                 os.unlink(candidate)
                 continue
@@ -280,9 +317,9 @@ def _create_temp_file(directory, prefix):
             return tmp, fd
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError:                         # a file system without locks: the sweep can't take it either
+        except OSError:  # a file system without locks: the sweep can't take it either
             return tmp, fd
-        if os.fstat(fd).st_nlink:               # else another save's sweep removed it before the lock was taken
+        if os.fstat(fd).st_nlink:  # else another save's sweep removed it before the lock was taken
             return tmp, fd
         os.close(fd)
 
@@ -307,15 +344,15 @@ def _atomic_file(path):
             os.fsync(fp.fileno())
             if os.path.exists(path):
                 os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
-            if fcntl is not None:               # rename while the lock is held: no sweep can take the file first
+            if fcntl is not None:  # rename while the lock is held: no sweep can take the file first
                 os.replace(tmp, path)
-        if fcntl is None:                       # Windows renames only closed files
+        if fcntl is None:  # Windows renames only closed files
             os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    if hasattr(os, "O_DIRECTORY"):           # make the rename itself durable
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
         dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
         try:
             os.fsync(dir_fd)
@@ -332,8 +369,10 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL):
     weights_only loader can't read protocol 4 or 5.
     """
     if pickle_module is not pickle:
-        raise ValueError("ember.save writes torch's checkpoint format with its own pickler; "
-                         f"pickle_module={pickle_module!r} is not supported (leave it as the default)")
+        raise ValueError(
+            "ember.save writes torch's checkpoint format with its own pickler; "
+            f"pickle_module={pickle_module!r} is not supported (leave it as the default)"
+        )
     storages = _StorageTable()
     pickled = io.BytesIO()
     _CheckpointPickler(pickled, pickle_protocol, storages).dump(obj)
@@ -345,8 +384,10 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL):
     elif hasattr(f, "write"):
         _write_checkpoint(f, "archive", pickled.getbuffer(), storages)
     else:
-        raise TypeError(f"ember.save: f must be a path (str or os.PathLike) or a binary file object with "
-                        f"write(), got {type(f).__name__}")
+        raise TypeError(
+            f"ember.save: f must be a path (str or os.PathLike) or a binary file object with "
+            f"write(), got {type(f).__name__}"
+        )
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -376,6 +417,7 @@ class _Refused(pickle.UnpicklingError):
 class _StorageType:
     """A storage class from the pickle (torch.FloatStorage ...; dtype_name None for torch.storage.UntypedStorage,
     whose tensors name their dtype in _rebuild_tensor_v3)."""
+
     __slots__ = ("dtype_name", "itemsize")
 
     def __init__(self, dtype_name):
@@ -385,6 +427,7 @@ class _StorageType:
 
 class _ForeignDtype:
     """A torch dtype with no ember counterpart, kept by name so the error can say which."""
+
     __slots__ = ("name",)
 
     def __init__(self, name):
@@ -397,13 +440,13 @@ class LoadedStorage:
     `storage.to(device)`, the storage itself, or None for the default placement."""
 
     def __init__(self, raw, dtype_name, big_endian, device, name):
-        self._raw = raw                     # 1-D uint8 NumPy array
-        self.dtype_name = dtype_name        # None for an untyped storage
+        self._raw = raw  # 1-D uint8 NumPy array
+        self.dtype_name = dtype_name  # None for an untyped storage
         self._big_endian = big_endian
         self.device = device
         self._name = name
         self.itemsize = _itemsize(dtype_name)
-        self._arrays = {}                   # dtype name -> (1-D array on self.device, its base Tensor)
+        self._arrays = {}  # dtype name -> (1-D array on self.device, its base Tensor)
 
     def nbytes(self):
         return self._raw.nbytes
@@ -454,14 +497,18 @@ def _decode(raw, dtype_name, big_endian, name):
     bfloat16 becomes float32 when ember has no bfloat16 (ml_dtypes not installed): exact, since a bfloat16 is
     the top half of a float32."""
     if dtype_name not in _TORCH_DTYPES or dtype_name not in _dtype._BY_NAME and dtype_name != "bfloat16":
-        raise _CheckpointError(f"ember.load: {name} holds a tensor of dtype torch.{dtype_name}, which ember does "
-                               f"not have (ember has {', '.join(sorted(_dtype._BY_NAME))})")
+        raise _CheckpointError(
+            f"ember.load: {name} holds a tensor of dtype torch.{dtype_name}, which ember does "
+            f"not have (ember has {', '.join(sorted(_dtype._BY_NAME))})"
+        )
     disk = np.dtype(_TORCH_DTYPES[dtype_name][1])
     if big_endian:
         disk = disk.newbyteorder(">")
     if raw.nbytes % disk.itemsize:
-        raise _CheckpointError(f"ember.load: {name} is truncated or corrupt: a storage of {raw.nbytes} bytes "
-                               f"can't hold {dtype_name} elements of {disk.itemsize} bytes")
+        raise _CheckpointError(
+            f"ember.load: {name} is truncated or corrupt: a storage of {raw.nbytes} bytes "
+            f"can't hold {dtype_name} elements of {disk.itemsize} bytes"
+        )
     arr = raw.view(disk)
     if dtype_name == "bfloat16":
         bits = arr.astype(np.uint16, copy=False)
@@ -479,7 +526,8 @@ def _require_gpu(name, location):
             f"ember.load: {name}: Attempting to deserialize object on a CUDA device ({location}) but "
             "ember.cuda.is_available() is False. If you are running on a CPU-only machine, please use "
             "ember.load with map_location=torch.device('cpu') (or map_location='cpu') to map your storages "
-            "to the CPU.")
+            "to the CPU."
+        )
 
 
 def _set_python_state(obj, state, name):
@@ -498,7 +546,7 @@ def _set_python_state(obj, state, name):
 
 
 # --- globals the user allows weights_only loading to rebuild (torch.serialization's allowlist) ----------------
-_user_safe_globals = {}          # "module.qualname" -> the object
+_user_safe_globals = {}  # "module.qualname" -> the object
 
 
 def _safe_global_entry(entry):
@@ -539,12 +587,13 @@ class _Loader:
 
     def __init__(self, name, map_location, weights_only, pickle_load_args):
         from .nn.parameter import Parameter
+
         self.name = name
         self.map_location = map_location
         self.weights_only = weights_only
         self.pickle_load_args = pickle_load_args
         self.big_endian = False
-        self.read_storage = None            # key, nbytes -> 1-D uint8 array (zip format)
+        self.read_storage = None  # key, nbytes -> 1-D uint8 array (zip format)
         self.storages = {}
         self.Parameter = Parameter
         self.rebuilders = {
@@ -573,7 +622,7 @@ class _Loader:
             **{f"torch.{n}": d for n, d in _dtype._BY_NAME.items()},
         }
         if _dtype.bfloat16 is None:
-            self.allowed["torch.bfloat16"] = _dtype.float32     # see _decode
+            self.allowed["torch.bfloat16"] = _dtype.float32  # see _decode
 
     def close(self):
         """Drop the tables of bound methods (references to self): the loader and its bookkeeping are then freed
@@ -591,27 +640,40 @@ class _Loader:
         if full in _user_safe_globals:
             return _user_safe_globals[full]
         if self.weights_only:
-            raise _Refused(f"ember.load: {self.name}: the checkpoint needs the global {full}, and "
-                           "weights_only=True refused it; pass weights_only=False only if you trust the file, or "
-                           f"allow this global with torch.serialization.add_safe_globals([{name}]) if you trust it")
+            raise _Refused(
+                f"ember.load: {self.name}: the checkpoint needs the global {full}, and "
+                "weights_only=True refused it; pass weights_only=False only if you trust the file, or "
+                f"allow this global with torch.serialization.add_safe_globals([{name}]) if you trust it"
+            )
         if module == "torch" or module.startswith("torch."):
             raise _Refused(
                 f"ember.load: {self.name}: the checkpoint pickles {full}, a torch object ember can't rebuild "
                 "(a whole module or optimizer saved with torch.save(model)?); save model.state_dict() with torch "
-                "and load that instead")
+                "and load that instead"
+            )
         return pickle._Unpickler.find_class(unpickler, module, name)
 
     def persistent_load(self, pid, legacy):
         size = 6 if legacy else 5
-        if not (isinstance(pid, tuple) and len(pid) == size and pid[0] == "storage"
-                and isinstance(pid[1], _StorageType) and isinstance(pid[2], str) and isinstance(pid[3], str)
-                and type(pid[4]) is int and pid[4] >= 0):
-            raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: unexpected persistent id "
-                                   f"{pid!r:.200}")
+        if not (
+            isinstance(pid, tuple)
+            and len(pid) == size
+            and pid[0] == "storage"
+            and isinstance(pid[1], _StorageType)
+            and isinstance(pid[2], str)
+            and isinstance(pid[3], str)
+            and type(pid[4]) is int
+            and pid[4] >= 0
+        ):
+            raise _CheckpointError(
+                f"ember.load: {self.name} is truncated or corrupt: unexpected persistent id {pid!r:.200}"
+            )
         _, storage_type, key, location, numel = pid[:5]
         if legacy and pid[5] is not None:
-            raise _CheckpointError(f"ember.load: {self.name} uses storage views from PyTorch < 1.0, which "
-                                   "ember does not read; re-save it with a recent torch")
+            raise _CheckpointError(
+                f"ember.load: {self.name} uses storage views from PyTorch < 1.0, which "
+                "ember does not read; re-save it with a recent torch"
+            )
         if key in self.storages:
             return self.storages[key]
         nbytes = numel * storage_type.itemsize
@@ -634,31 +696,43 @@ class _Loader:
             result = ml(storage, location)
             if result is not None:
                 if not isinstance(result, LoadedStorage):
-                    raise TypeError(f"ember.load: map_location returned {type(result).__name__}; it must return "
-                                    "the storage it was given (or storage.cpu()/.cuda()/.to(device)) or None")
+                    raise TypeError(
+                        f"ember.load: map_location returned {type(result).__name__}; it must return "
+                        "the storage it was given (or storage.cpu()/.cuda()/.to(device)) or None"
+                    )
                 return result
             target = location
         else:
-            raise TypeError(f"ember.load: map_location must be None, a str, an ember.device, a dict or a "
-                            f"callable, got {type(ml).__name__}")
+            raise TypeError(
+                f"ember.load: map_location must be None, a str, an ember.device, a dict or a "
+                f"callable, got {type(ml).__name__}"
+            )
         if target == "cpu":
             return storage
         if target.split(":")[0] != "cuda":
-            raise _CheckpointError(f"ember.load: {self.name}: don't know how to restore data location "
-                                   f"{target!r} (ember has cpu and cuda devices)")
+            raise _CheckpointError(
+                f"ember.load: {self.name}: don't know how to restore data location "
+                f"{target!r} (ember has cpu and cuda devices)"
+            )
         _require_gpu(self.name, target)
         return storage.to(_device(target))
 
     # --- rebuilders (what torch._utils' functions do, producing ember Tensors) ------------------------------
     def _view(self, storage, dtype_name, offset, size, stride):
         if not isinstance(storage, LoadedStorage):
-            raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: a tensor's storage is a "
-                                   f"{type(storage).__name__}")
+            raise _CheckpointError(
+                f"ember.load: {self.name} is truncated or corrupt: a tensor's storage is a {type(storage).__name__}"
+            )
         size, stride = tuple(size), tuple(stride)
-        if dtype_name is None or len(size) != len(stride) or \
-                not all(type(v) is int and v >= 0 for v in (offset, *size, *stride)):
-            raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: a tensor has offset "
-                                   f"{offset!r}, size {size!r} and stride {stride!r}")
+        if (
+            dtype_name is None
+            or len(size) != len(stride)
+            or not all(type(v) is int and v >= 0 for v in (offset, *size, *stride))
+        ):
+            raise _CheckpointError(
+                f"ember.load: {self.name} is truncated or corrupt: a tensor has offset "
+                f"{offset!r}, size {size!r} and stride {stride!r}"
+            )
         arr, base = storage.array(dtype_name)
         n = 1
         for s in size:
@@ -666,18 +740,21 @@ class _Loader:
         if n == 0:
             return Tensor._make(arr[:0].reshape(size))
         end = offset + 1 + sum((s - 1) * st for s, st in zip(size, stride))
-        if end > arr.size:          # as_strided beyond the storage would read foreign memory
-            raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: a tensor of size "
-                                   f"{list(size)}, stride {list(stride)} and offset {offset} overruns its "
-                                   f"storage of {arr.size} elements")
+        if end > arr.size:  # as_strided beyond the storage would read foreign memory
+            raise _CheckpointError(
+                f"ember.load: {self.name} is truncated or corrupt: a tensor of size "
+                f"{list(size)}, stride {list(stride)} and offset {offset} overruns its "
+                f"storage of {arr.size} elements"
+            )
         if offset == 0 and n == arr.size and stride == _contiguous_strides(size):
             t = Tensor._make(arr.reshape(size))
         else:
             item = arr.itemsize
             xp = array_module(arr)
             if xp is np:
-                data = np.ndarray(size, arr.dtype, buffer=arr, offset=offset * item,
-                                  strides=tuple(st * item for st in stride))
+                data = np.ndarray(
+                    size, arr.dtype, buffer=arr, offset=offset * item, strides=tuple(st * item for st in stride)
+                )
             else:
                 data = xp.lib.stride_tricks.as_strided(arr[offset:], size, tuple(st * item for st in stride))
             t = Tensor._make(data)
@@ -689,15 +766,15 @@ class _Loader:
         name = storage.dtype_name if isinstance(storage, LoadedStorage) else None
         return self._view(storage, name, storage_offset, size, stride)
 
-    def rebuild_tensor_v2(self, storage, storage_offset, size, stride, requires_grad, backward_hooks,
-                          metadata=None):
+    def rebuild_tensor_v2(self, storage, storage_offset, size, stride, requires_grad, backward_hooks, metadata=None):
         t = self.rebuild_tensor(storage, storage_offset, size, stride)
         if requires_grad:
             t.requires_grad = True
         return t
 
-    def rebuild_tensor_v3(self, storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype,
-                          metadata=None):
+    def rebuild_tensor_v3(
+        self, storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype, metadata=None
+    ):
         if isinstance(dtype, _ForeignDtype):
             dtype_name = dtype.name
         elif isinstance(dtype, _dtype.dtype):
@@ -711,8 +788,9 @@ class _Loader:
 
     def rebuild_parameter(self, data, requires_grad, backward_hooks):
         if not isinstance(data, Tensor):
-            raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: a Parameter of "
-                                   f"{type(data).__name__}")
+            raise _CheckpointError(
+                f"ember.load: {self.name} is truncated or corrupt: a Parameter of {type(data).__name__}"
+            )
         return self.Parameter(data, bool(requires_grad))
 
     def rebuild_parameter_with_state(self, data, requires_grad, backward_hooks, state):
@@ -727,8 +805,7 @@ class _Loader:
         if new_type is self.Parameter and not isinstance(t, self.Parameter):
             t = self.Parameter(t, t.requires_grad)
         elif new_type is not Tensor and new_type is not type(t):
-            raise _Refused(f"ember.load: {self.name}: can't rebuild a tensor subclass "
-                                         f"{new_type!r:.100}")
+            raise _Refused(f"ember.load: {self.name}: can't rebuild a tensor subclass {new_type!r:.100}")
         if state:
             _set_python_state(t, state, self.name)
         return t
@@ -742,20 +819,27 @@ class _Loader:
         with zf:
             names = zf.namelist()
             if not names:
-                raise _CheckpointError(f"ember.load: {self.name} is not a PyTorch checkpoint (zip or legacy "
-                                       "format): an empty zip archive")
+                raise _CheckpointError(
+                    f"ember.load: {self.name} is not a PyTorch checkpoint (zip or legacy format): an empty zip archive"
+                )
             prefix = names[0].split("/", 1)[0]
             for n in names:
                 if not n.startswith(prefix + "/"):
-                    raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: file in archive "
-                                           f"is not in a subdirectory {prefix}/: {n}")
+                    raise _CheckpointError(
+                        f"ember.load: {self.name} is truncated or corrupt: file in archive "
+                        f"is not in a subdirectory {prefix}/: {n}"
+                    )
             records = set(names)
             if f"{prefix}/data.pkl" not in records:
-                raise _CheckpointError(f"ember.load: {self.name} is not a PyTorch checkpoint (zip or legacy "
-                                       "format): a zip archive without data.pkl")
+                raise _CheckpointError(
+                    f"ember.load: {self.name} is not a PyTorch checkpoint (zip or legacy "
+                    "format): a zip archive without data.pkl"
+                )
             if f"{prefix}/constants.pkl" in records:
-                raise _CheckpointError(f"ember.load: {self.name} is a TorchScript archive (torch.jit.save), "
-                                       "which ember can't run; save a state_dict() with torch.save instead")
+                raise _CheckpointError(
+                    f"ember.load: {self.name} is a TorchScript archive (torch.jit.save), "
+                    "which ember can't run; save a state_dict() with torch.save instead"
+                )
             version_name = next((v for v in (f"{prefix}/version", f"{prefix}/.data/version") if v in records), None)
             if version_name is None:
                 raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: it has no version record")
@@ -767,8 +851,10 @@ class _Loader:
             except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
                 raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: {e}") from None
             if version > _MAX_READ_VERSION:
-                raise _CheckpointError(f"ember.load: {self.name} has file format version {version}; this reader "
-                                       f"supports versions up to {_MAX_READ_VERSION} (a newer torch wrote it)")
+                raise _CheckpointError(
+                    f"ember.load: {self.name} has file format version {version}; this reader "
+                    f"supports versions up to {_MAX_READ_VERSION} (a newer torch wrote it)"
+                )
             mm = _mmap.mmap(fp.fileno(), 0, access=_mmap.ACCESS_COPY) if use_mmap else None
 
             def read_storage(key, nbytes):
@@ -776,11 +862,14 @@ class _Loader:
                 try:
                     info = zf.getinfo(name)
                 except KeyError:
-                    raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: storage record "
-                                           f"{name} is missing") from None
+                    raise _CheckpointError(
+                        f"ember.load: {self.name} is truncated or corrupt: storage record {name} is missing"
+                    ) from None
                 if info.file_size < nbytes:
-                    raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: storage record "
-                                           f"{name} holds {info.file_size} bytes, its tensors need {nbytes}")
+                    raise _CheckpointError(
+                        f"ember.load: {self.name} is truncated or corrupt: storage record "
+                        f"{name} holds {info.file_size} bytes, its tensors need {nbytes}"
+                    )
                 if mm is not None and info.compress_type == zipfile.ZIP_STORED:
                     return _mapped_record(mm, info, nbytes, self.name)
                 self.check_record_size(zf, info, nbytes)
@@ -790,8 +879,10 @@ class _Loader:
                     while filled < nbytes:
                         n = src.readinto(view[filled:])
                         if not n:
-                            raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: storage "
-                                                   f"record {name} ends after {filled} of {nbytes} bytes")
+                            raise _CheckpointError(
+                                f"ember.load: {self.name} is truncated or corrupt: storage "
+                                f"record {name} ends after {filled} of {nbytes} bytes"
+                            )
                         filled += n
                 return buf
 
@@ -803,14 +894,18 @@ class _Loader:
         can't extend past it; a compressed one can declare any size (a zip bomb), so it must fit in memory."""
         if info.compress_type == zipfile.ZIP_STORED:
             if info.header_offset + nbytes > zf.start_dir:
-                raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: record {info.filename} "
-                                       f"declares {nbytes} bytes, more than the archive holds")
+                raise _CheckpointError(
+                    f"ember.load: {self.name} is truncated or corrupt: record {info.filename} "
+                    f"declares {nbytes} bytes, more than the archive holds"
+                )
             return
         available = _available_memory()
         if available is not None and nbytes > available:
-            raise _OutOfMemory(f"ember.load: {self.name}: record {info.filename} would inflate from "
-                               f"{info.compress_size} compressed bytes to {nbytes}, more than the {available} bytes "
-                               "of memory available; refusing to read it (a zip bomb, or a corrupt file)")
+            raise _OutOfMemory(
+                f"ember.load: {self.name}: record {info.filename} would inflate from "
+                f"{info.compress_size} compressed bytes to {nbytes}, more than the {available} bytes "
+                "of memory available; refusing to read it (a zip bomb, or a corrupt file)"
+            )
 
     def read_record(self, zf, name):
         """A small record's bytes (data.pkl, version, byteorder), its declared size checked before reading."""
@@ -819,8 +914,9 @@ class _Loader:
         try:
             return zf.read(info)
         except MemoryError:
-            raise _OutOfMemory(f"ember.load: {self.name}: out of memory reading record {name} "
-                               f"({info.file_size} bytes)") from None
+            raise _OutOfMemory(
+                f"ember.load: {self.name}: out of memory reading record {name} ({info.file_size} bytes)"
+            ) from None
 
     def load_legacy(self, fp):
         try:
@@ -831,8 +927,10 @@ class _Loader:
             raise _CheckpointError(f"ember.load: {self.name} is not a PyTorch checkpoint (zip or legacy format)")
         protocol = self.unpickle(fp)
         if protocol != _LEGACY_PROTOCOL:
-            raise _CheckpointError(f"ember.load: {self.name}: legacy checkpoint with protocol version "
-                                   f"{protocol!r:.50}, expected {_LEGACY_PROTOCOL}")
+            raise _CheckpointError(
+                f"ember.load: {self.name}: legacy checkpoint with protocol version "
+                f"{protocol!r:.50}, expected {_LEGACY_PROTOCOL}"
+            )
         sys_info = self.unpickle(fp)
         self.big_endian = not (isinstance(sys_info, dict) and sys_info.get("little_endian", True))
         unpickler = _CheckpointUnpickler(fp, self, **self.pickle_load_args)
@@ -845,8 +943,10 @@ class _Loader:
             (count,) = struct.unpack(count_format, _read_exactly(fp, 8))
             raw = storage._raw
             if count * storage.itemsize != raw.nbytes:
-                raise _CheckpointError(f"ember.load: {self.name} is truncated or corrupt: storage {key} "
-                                       f"has {count} elements, its pickle said {raw.nbytes // storage.itemsize}")
+                raise _CheckpointError(
+                    f"ember.load: {self.name} is truncated or corrupt: storage {key} "
+                    f"has {count} elements, its pickle said {raw.nbytes // storage.itemsize}"
+                )
             raw[...] = np.frombuffer(_read_exactly(fp, raw.nbytes), np.uint8)
             storage.refill()
         return result
@@ -876,20 +976,22 @@ def _read_exactly(fp, n):
 
 def _mapped_record(mm, info, nbytes, name):
     """The record's bytes inside the copy-on-write map of the file: no copy, as torch.load(mmap=True)."""
-    header = mm[info.header_offset:info.header_offset + 30]
+    header = mm[info.header_offset : info.header_offset + 30]
     if len(header) < 30 or header[:4] != _ZIP_MAGIC:
         raise _CheckpointError(f"ember.load: {name} is truncated or corrupt: bad local header for {info.filename}")
     name_len, extra_len = struct.unpack("<HH", header[26:30])
     start = info.header_offset + 30 + name_len + extra_len
     if start + nbytes > len(mm):
-        raise _CheckpointError(f"ember.load: {name} is truncated or corrupt: record {info.filename} runs past "
-                               "the end of the file")
+        raise _CheckpointError(
+            f"ember.load: {name} is truncated or corrupt: record {info.filename} runs past the end of the file"
+        )
     return np.frombuffer(mm, np.uint8, nbytes, start)
 
 
 class _CheckpointUnpickler(pickle._Unpickler):
     """The pure-Python unpickler, whose BUILD opcode can be restricted too (the C one would call any object's
     __setstate__); globals and persistent ids go to the _Loader."""
+
     dispatch = dict(pickle._Unpickler.dispatch)
     legacy = False
 
@@ -899,7 +1001,7 @@ class _CheckpointUnpickler(pickle._Unpickler):
         self._loader = loader
 
     def find_class(self, module, name):
-        if self.proto < 3 and self.fix_imports:          # Python 2 names (__builtin__.set), as pickle maps them
+        if self.proto < 3 and self.fix_imports:  # Python 2 names (__builtin__.set), as pickle maps them
             module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
             module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         return self._loader.find_class(self, module, name)
@@ -909,12 +1011,20 @@ class _CheckpointUnpickler(pickle._Unpickler):
 
     def load_build(self):
         inst, state = self.stack[-2], self.stack[-1]
-        if self._loader.weights_only and type(inst) not in _user_safe_globals.values() and not (
-                type(inst) in (collections.OrderedDict, collections.Counter) and isinstance(state, dict)
-                and all(isinstance(k, str) for k in state)):
-            raise _Refused(f"ember.load: {self._loader.name}: the checkpoint sets the state of a "
-                           f"{type(inst).__name__}, and weights_only=True refused it; pass weights_only=False "
-                           "only if you trust the file")
+        if (
+            self._loader.weights_only
+            and type(inst) not in _user_safe_globals.values()
+            and not (
+                type(inst) in (collections.OrderedDict, collections.Counter)
+                and isinstance(state, dict)
+                and all(isinstance(k, str) for k in state)
+            )
+        ):
+            raise _Refused(
+                f"ember.load: {self._loader.name}: the checkpoint sets the state of a "
+                f"{type(inst).__name__}, and weights_only=True refused it; pass weights_only=False "
+                "only if you trust the file"
+            )
         pickle._Unpickler.load_build(self)
 
     dispatch[pickle.BUILD[0]] = load_build
@@ -943,8 +1053,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     """
     weights_only = True if weights_only is None else bool(weights_only)
     if pickle_module is not None and pickle_module is not pickle:
-        raise ValueError(f"ember.load reads checkpoints with its own unpickler; pickle_module={pickle_module!r} "
-                         "is not supported")
+        raise ValueError(
+            f"ember.load reads checkpoints with its own unpickler; pickle_module={pickle_module!r} is not supported"
+        )
     name = _describe(f)
     loader = _Loader(name, map_location, weights_only, pickle_load_args)
     if isinstance(f, (str, bytes, os.PathLike)):
@@ -962,21 +1073,34 @@ def _load_stream(loader, fp, use_mmap):
     head = fp.read(4)
     fp.seek(start)
     if not head:
-        raise _EmptyCheckpoint(f"ember.load: {loader.name} is empty (0 bytes), so it is not a PyTorch checkpoint "
-                               "(zip or legacy format)")
+        raise _EmptyCheckpoint(
+            f"ember.load: {loader.name} is empty (0 bytes), so it is not a PyTorch checkpoint (zip or legacy format)"
+        )
     try:
         if head == _ZIP_MAGIC:
             return loader.load_zip(fp, use_mmap)
         if use_mmap:
-            raise _CheckpointError(f"ember.load: {loader.name}: mmap can only be used with files saved with "
-                                   "`torch.save(_use_new_zipfile_serialization=True)`, please torch.save your "
-                                   "checkpoint with this option in order to use mmap.")
+            raise _CheckpointError(
+                f"ember.load: {loader.name}: mmap can only be used with files saved with "
+                "`torch.save(_use_new_zipfile_serialization=True)`, please torch.save your "
+                "checkpoint with this option in order to use mmap."
+            )
         return loader.load_legacy(fp)
     except (_CheckpointError, _Refused):
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError, TypeError, AttributeError,
-            struct.error, UnicodeDecodeError, zipfile.BadZipFile, OverflowError) as e:
-        raise _CheckpointError(f"ember.load: {loader.name} is truncated or corrupt: "
-                               f"{type(e).__name__}: {e}") from e
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+        AttributeError,
+        struct.error,
+        UnicodeDecodeError,
+        zipfile.BadZipFile,
+        OverflowError,
+    ) as e:
+        raise _CheckpointError(f"ember.load: {loader.name} is truncated or corrupt: {type(e).__name__}: {e}") from e
     finally:
         loader.close()

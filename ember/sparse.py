@@ -5,6 +5,7 @@ layout torch.sparse_coo, has torch's indices()/values()/coalesce()/_nnz(), print
 computes on the dense array, so sparse @ dense, torch.sparse.mm and torch.spmm give torch's values and gradients
 (the gradient reaches `values`). Memory is that of the dense tensor, and the result of an op on a sparse tensor
 is a dense (torch.strided) tensor where torch's may be sparse."""
+
 import numpy as np
 
 from . import _dtype
@@ -17,6 +18,7 @@ from .ops._registry import FUNCTIONS, METHODS, named
 class _Coo:
     """What makes a dense tensor a COO sparse one: its indices (sparse_dim, nnz), whether they are coalesced
     (sorted and unique), and, while they are not, the values as given (duplicates not yet summed)."""
+
     __slots__ = ("indices", "coalesced", "raw_values")
 
     def __init__(self, indices, coalesced, raw_values=None):
@@ -41,10 +43,21 @@ def _coalesced_indices(indices, shape):
     return xp.stack(xp.unravel_index(xp.unique(flat), shape)).astype(np.int64)
 
 
-def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pin_memory=False, requires_grad=False,
-                      check_invariants=None, is_coalesced=None):
+def sparse_coo_tensor(
+    indices,
+    values,
+    size=None,
+    *,
+    dtype=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+    check_invariants=None,
+    is_coalesced=None,
+):
     """(check_invariants: ember checks the indices against the size always, as torch does when asked to.)"""
     from .ops.creation import tensor, zeros
+
     check_pin_memory("sparse_coo_tensor", pin_memory)
     indices = indices if isinstance(indices, Tensor) else tensor(indices, dtype=_dtype.int64)
     values = values if isinstance(values, Tensor) else tensor(values, dtype=dtype)
@@ -58,19 +71,25 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
         raise RuntimeError(f"indices must be an int64 tensor (got {indices.dtype})")
     sparse_dim, nnz = indices.shape
     if values.dim() < 1 or values.shape[0] != nnz:
-        raise RuntimeError(f"indices and values must have same nnz, but got nnz from indices: {nnz}, nnz from values: "
-                           f"{values.shape[0] if values.dim() else 0}")
+        raise RuntimeError(
+            f"indices and values must have same nnz, but got nnz from indices: {nnz}, nnz from values: "
+            f"{values.shape[0] if values.dim() else 0}"
+        )
     index = indices._data.astype(np.int64)
     if size is None:
         size = tuple(int(m) + 1 for m in index.max(1)) if nnz else (0,) * sparse_dim
         size = size + tuple(values.shape[1:])
     size = tuple(size)
     if len(size) != sparse_dim + values.dim() - 1:
-        raise RuntimeError(f"number of dimensions must be sparse_dim ({sparse_dim}) + dense_dim "
-                           f"({values.dim() - 1}), but got {len(size)}")
+        raise RuntimeError(
+            f"number of dimensions must be sparse_dim ({sparse_dim}) + dense_dim "
+            f"({values.dim() - 1}), but got {len(size)}"
+        )
     if nnz and (bool((index < 0).any()) or any(int(index[d].max()) >= size[d] for d in range(sparse_dim))):
-        raise RuntimeError(f"size is inconsistent with indices: for dim {sparse_dim}, size is {list(size)} but found "
-                           f"index {int(index.max())}")
+        raise RuntimeError(
+            f"size is inconsistent with indices: for dim {sparse_dim}, size is {list(size)} but found "
+            f"index {int(index.max())}"
+        )
     dense = zeros(size, dtype=values.dtype, device=values.device)
     if requires_grad:
         values = values.detach()
@@ -128,7 +147,7 @@ def coalesce(self):
     if coo.coalesced:
         return self
     out = named(self.view(self.shape), "CoalesceBackward0")
-    return _mark(out, _coalesced_indices(coo.indices, tuple(self.shape[:coo.indices.shape[0]])), True)
+    return _mark(out, _coalesced_indices(coo.indices, tuple(self.shape[: coo.indices.shape[0]])), True)
 
 
 def is_coalesced(self):
@@ -161,6 +180,7 @@ def to_dense(self, dtype=None, *, masked_grad=None):
     out = self.clone()
     if masked_grad is not False:
         from .ops.elementwise import where
+
         out = where(_specified(self, coo), out, 0.0)
     out = named(out, "ToDenseBackward0")
     return out if dtype is None else out.to(dtype)
@@ -169,17 +189,21 @@ def to_dense(self, dtype=None, *, masked_grad=None):
 def _specified(tensor, coo):
     """True at the positions a COO tensor's indices name (over the dense dims too)."""
     from .ops.creation import zeros
+
     keys = tuple(Tensor._make(row) for row in coo.indices)
     marks = Tensor._make(array_module(coo.indices).ones(coo.indices.shape[1], np.bool_))
-    return zeros(tuple(tensor.shape[:coo.indices.shape[0]]), dtype=_dtype.bool, device=tensor.device) \
-        .index_put(keys, marks).reshape(tuple(tensor.shape[:coo.indices.shape[0]]) + (1,) * (tensor.dim() -
-                                                                                        coo.indices.shape[0]))
+    return (
+        zeros(tuple(tensor.shape[: coo.indices.shape[0]]), dtype=_dtype.bool, device=tensor.device)
+        .index_put(keys, marks)
+        .reshape(tuple(tensor.shape[: coo.indices.shape[0]]) + (1,) * (tensor.dim() - coo.indices.shape[0]))
+    )
 
 
 def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
     if layout not in (None, sparse_coo) or blocksize is not None:
-        raise NotImplementedError(f"to_sparse(layout={layout}): ember has only the COO sparse layout "
-                                  "(torch.sparse_coo)")
+        raise NotImplementedError(
+            f"to_sparse(layout={layout}): ember has only the COO sparse layout (torch.sparse_coo)"
+        )
     if coo_of(self) is not None:
         return self
     d = self.dim() if sparse_dim is None else sparse_dim
@@ -197,16 +221,20 @@ def sparse_mask(self, mask):
     if coo is None:
         raise RuntimeError("sparse_mask(): mask is expected to be a sparse COO tensor")
     if tuple(self.shape) != tuple(mask.shape):
-        raise RuntimeError(f"sparse_mask(): operands have incompatible sizes; self has size {list(self.shape)} but "
-                           f"mask has size {list(mask.shape)}")
+        raise RuntimeError(
+            f"sparse_mask(): operands have incompatible sizes; self has size {list(self.shape)} but "
+            f"mask has size {list(mask.shape)}"
+        )
     from .ops.creation import zeros
     from .ops.index import index_put
+
     keys = tuple(Tensor._make(row) for row in coo.indices)
     out = index_put(zeros(tuple(self.shape), dtype=self.dtype, device=self.device), keys, self.to_dense()[keys])
     return _mark(named(out, "SparseMaskBackward0"), coo.indices, coo.coalesced)
 
 
 # --- torch.sparse -------------------------------------------------------------------------------------------
+
 
 def mm(mat1, mat2, reduce="sum"):
     if reduce != "sum":
@@ -229,6 +257,7 @@ def sum(input, dim=None, dtype=None):  # noqa: A001 -- torch.sparse.sum
 
 def _masked_softmax(input, dim, log, dtype):
     from .ops.elementwise import where
+
     coo = coo_of(input)
     x = input.to_dense() if dtype is None else input.to_dense().to(dtype)
     if coo is None:
@@ -271,6 +300,7 @@ def sparse_repr(t):
     """torch's print of a sparse tensor: its indices and values, then size, nnz and layout."""
     from ._tensor_str import _add_suffixes, array_str
     from ._backend import to_host
+
     indent = len("tensor(")
     with_values = _values(t).detach()
     indices_text = "indices=tensor(" + array_str(to_host(coo_of(t).indices), indent + len("indices=tensor(")) + ")"
@@ -284,13 +314,28 @@ def sparse_repr(t):
         suffixes.append(f"grad_fn=<{t.grad_fn.name().rpartition('::')[2]}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
-    return _add_suffixes("tensor(" + indices_text + ",\n" + " " * indent + values_text, suffixes, indent,
-                         force_newline=True)
+    return _add_suffixes(
+        "tensor(" + indices_text + ",\n" + " " * indent + values_text, suffixes, indent, force_newline=True
+    )
 
 
-METHODS.update({"indices": indices, "values": values, "_indices": _indices, "_values": _values,
-                "coalesce": coalesce, "is_coalesced": is_coalesced, "sparse_dim": sparse_dim, "dense_dim": dense_dim,
-                "_nnz": _nnz, "to_dense": to_dense, "to_sparse": to_sparse,
-                "sparse_mask": sparse_mask, "smm": smm, "sspaddmm": sspaddmm,
-                "to_sparse_coo": lambda self: to_sparse(self)})
+METHODS.update(
+    {
+        "indices": indices,
+        "values": values,
+        "_indices": _indices,
+        "_values": _values,
+        "coalesce": coalesce,
+        "is_coalesced": is_coalesced,
+        "sparse_dim": sparse_dim,
+        "dense_dim": dense_dim,
+        "_nnz": _nnz,
+        "to_dense": to_dense,
+        "to_sparse": to_sparse,
+        "sparse_mask": sparse_mask,
+        "smm": smm,
+        "sspaddmm": sspaddmm,
+        "to_sparse_coo": lambda self: to_sparse(self),
+    }
+)
 TORCH_FUNCTIONS = {"sparse_coo_tensor": sparse_coo_tensor, "spmm": spmm, "smm": smm, "sspaddmm": sspaddmm}

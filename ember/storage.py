@@ -5,6 +5,7 @@ is_shared, pin_memory, is_pinned.
 A tensor's storage is the array that owns the memory its array views (NumPy's or CuPy's `.base` chain).
 share_memory_ moves a CPU tensor's memory into a block of shared memory (an anonymous memory file), which forked
 processes see as they are and which ember.multiprocessing sends to spawned ones by file descriptor."""
+
 import mmap
 import os
 import warnings
@@ -73,6 +74,7 @@ class UntypedStorage:
             raise TypeError(f"UntypedStorage(): expected a size or a sequence of bytes, got {args!r}")
         if device is not None and str(device) != "cpu":
             from ._backend import to_device, as_device
+
             block = to_device(block, as_device(device))
         self._block = block
 
@@ -156,8 +158,10 @@ class UntypedStorage:
         return False
 
     def resize_(self, size):
-        raise NotImplementedError("UntypedStorage.resize_: ember cannot grow or shrink memory that tensors view in "
-                                  "place; make a new tensor instead")
+        raise NotImplementedError(
+            "UntypedStorage.resize_: ember cannot grow or shrink memory that tensors view in "
+            "place; make a new tensor instead"
+        )
 
     def __repr__(self):
         values = "\n".join(f" {v}" for v in self.tolist())
@@ -166,6 +170,7 @@ class UntypedStorage:
 
 class TypedStorage:
     """A tensor's memory as elements of its dtype (torch.TypedStorage; deprecated in torch, which warns)."""
+
     dtype = None
 
     def __init__(self, *args, dtype=None, device=None):
@@ -178,6 +183,7 @@ class TypedStorage:
             array = np.zeros(0, dtype.np)
         if device is not None and str(device) != "cpu":
             from ._backend import to_device, as_device
+
             array = to_device(array, as_device(device))
         self._untyped_storage = UntypedStorage._of(array)
         self.dtype = dtype
@@ -245,35 +251,53 @@ class TypedStorage:
         return False
 
     def pickle_storage_type(self):
-        return _LEGACY_NAMES[self.dtype.name][:-len("Storage")]
+        return _LEGACY_NAMES[self.dtype.name][: -len("Storage")]
 
     def __repr__(self):
         values = "\n".join(f" {v}" for v in self.tolist())
-        return (f"{values}\n[torch.storage.TypedStorage(dtype={self.dtype}, device={self.device}) of size "
-                f"{self.size()}]").lstrip("\n")
+        return (
+            f"{values}\n[torch.storage.TypedStorage(dtype={self.dtype}, device={self.device}) of size {self.size()}]"
+        ).lstrip("\n")
 
 
-_LEGACY_NAMES = {"float32": "FloatStorage", "float64": "DoubleStorage", "float16": "HalfStorage",
-                 "bfloat16": "BFloat16Storage", "int64": "LongStorage", "int32": "IntStorage", "int16": "ShortStorage",
-                 "int8": "CharStorage", "uint8": "ByteStorage", "bool": "BoolStorage",
-                 "complex64": "ComplexFloatStorage", "complex128": "ComplexDoubleStorage"}
+_LEGACY_NAMES = {
+    "float32": "FloatStorage",
+    "float64": "DoubleStorage",
+    "float16": "HalfStorage",
+    "bfloat16": "BFloat16Storage",
+    "int64": "LongStorage",
+    "int32": "IntStorage",
+    "int16": "ShortStorage",
+    "int8": "CharStorage",
+    "uint8": "ByteStorage",
+    "bool": "BoolStorage",
+    "complex64": "ComplexFloatStorage",
+    "complex128": "ComplexDoubleStorage",
+}
 # torch.FloatStorage, ...: TypedStorage of one dtype (the type Tensor.storage_type() returns)
-LEGACY_STORAGES = {name: type(name, (TypedStorage,), {"dtype": getattr(_dtype, dt), "__module__": "ember"})
-                   for dt, name in _LEGACY_NAMES.items() if getattr(_dtype, dt, None) is not None}
+LEGACY_STORAGES = {
+    name: type(name, (TypedStorage,), {"dtype": getattr(_dtype, dt), "__module__": "ember"})
+    for dt, name in _LEGACY_NAMES.items()
+    if getattr(_dtype, dt, None) is not None
+}
 _STORAGE_OF_DTYPE = {cls.dtype: cls for cls in LEGACY_STORAGES.values()}
 
 
 # --- Tensor methods -----------------------------------------------------------------------------------------
+
 
 def untyped_storage(self):
     return UntypedStorage._of(self._data)
 
 
 def storage(self):
-    warnings.warn("TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only "
-                  "storage class. This should only matter to you if you are using storages directly.  To access "
-                  "UntypedStorage directly, use tensor.untyped_storage() instead of tensor.storage()", UserWarning,
-                  stacklevel=2)
+    warnings.warn(
+        "TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only "
+        "storage class. This should only matter to you if you are using storages directly.  To access "
+        "UntypedStorage directly, use tensor.untyped_storage() instead of tensor.storage()",
+        UserWarning,
+        stacklevel=2,
+    )
     return TypedStorage._of(self._data)
 
 
@@ -286,6 +310,7 @@ def set_(self, source=None, storage_offset=0, size=None, stride=None):
     size and stride, by default all of it), or nothing (an empty tensor)."""
     from .autograd.grad_mode import state
     from .autograd.views import check_inplace
+
     if state.enabled and self._tracks_inplace():
         check_inplace(self)
     if source is None:
@@ -293,21 +318,28 @@ def set_(self, source=None, storage_offset=0, size=None, stride=None):
     elif isinstance(source, (UntypedStorage, TypedStorage)):
         untyped = source.untyped()
         if isinstance(source, TypedStorage) and source.dtype is not self.dtype:
-            raise RuntimeError(f"Expected a Storage of type {self.dtype} but got type {source.dtype} for argument 1 "
-                               "'storage'")
-        elements = untyped._block[:untyped.nbytes() - untyped.nbytes() % self._data.itemsize].view(self._data.dtype)
+            raise RuntimeError(
+                f"Expected a Storage of type {self.dtype} but got type {source.dtype} for argument 1 'storage'"
+            )
+        elements = untyped._block[: untyped.nbytes() - untyped.nbytes() % self._data.itemsize].view(self._data.dtype)
         if size is None:
             size, stride = (elements.size - storage_offset,), (1,)
         size = tuple(size)
         if stride is None or not len(stride):
-            stride = tuple(int(np.prod(size[i + 1:])) for i in range(len(size)))
+            stride = tuple(int(np.prod(size[i + 1 :])) for i in range(len(size)))
         array = _strided(elements[storage_offset:], size, tuple(stride))
     else:
         if source.dtype is not self.dtype:
             raise RuntimeError(f"Could not set tensor of type {self.dtype} to a tensor of type {source.dtype}")
-        array = source._data if size is None else \
-            _strided(UntypedStorage._of(source._data)._block.view(source._data.dtype)[storage_offset:], tuple(size),
-                     tuple(stride) if stride else tuple(int(np.prod(size[i + 1:])) for i in range(len(size))))
+        array = (
+            source._data
+            if size is None
+            else _strided(
+                UntypedStorage._of(source._data)._block.view(source._data.dtype)[storage_offset:],
+                tuple(size),
+                tuple(stride) if stride else tuple(int(np.prod(size[i + 1 :])) for i in range(len(size))),
+            )
+        )
     self._data = array
     self._version_counter[0] += 1
     return self
@@ -317,16 +349,17 @@ def _strided(elements, size, stride):
     """A view of `elements` with `size` and element `stride`, refused (as torch) where it would reach outside."""
     need = 0 if 0 in size else 1 + sum((n - 1) * st for n, st in zip(size, stride))
     if need > elements.size:
-        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)} requiring a storage size of "
-                           f"{need * elements.itemsize} are out of bounds for storage of size {elements.nbytes}")
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)} requiring a storage size of "
+            f"{need * elements.itemsize} are out of bounds for storage of size {elements.nbytes}"
+        )
     return strided_view(elements, size, tuple(st * elements.itemsize for st in stride))
 
 
 def is_set_to(self, tensor):
     """Whether the two tensors view the same memory with the same layout (torch's Tensor.is_set_to)."""
     a, b = self._data, tensor._data
-    return memory_layout(a)[1:4] == memory_layout(b)[1:4] and a.dtype == b.dtype and \
-        _root(a)[0] is _root(b)[0]
+    return memory_layout(a)[1:4] == memory_layout(b)[1:4] and a.dtype == b.dtype and _root(a)[0] is _root(b)[0]
 
 
 def share_memory_(self):
@@ -346,6 +379,7 @@ def is_shared(self):
 
 def pin_memory(self, device=None):
     from ._formats import check_pin_memory
+
     if self.device.type != "cpu":
         raise RuntimeError(f"cannot pin '{self.device}' memory: only dense CPU tensors can be pinned")
     check_pin_memory("pin_memory", True)
@@ -358,6 +392,14 @@ def is_pinned(self, device=None):
     return bool(self.__dict__.get("_pinned", False))
 
 
-METHODS = {"untyped_storage": untyped_storage, "storage": storage, "storage_type": storage_type, "set_": set_,
-           "is_set_to": is_set_to, "share_memory_": share_memory_, "is_shared": is_shared,
-           "pin_memory": pin_memory, "is_pinned": is_pinned}
+METHODS = {
+    "untyped_storage": untyped_storage,
+    "storage": storage,
+    "storage_type": storage_type,
+    "set_": set_,
+    "is_set_to": is_set_to,
+    "share_memory_": share_memory_,
+    "is_shared": is_shared,
+    "pin_memory": pin_memory,
+    "is_pinned": is_pinned,
+}

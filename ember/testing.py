@@ -1,4 +1,5 @@
 """torch.testing: assert_close with torch's default tolerances, checks and messages; make_tensor."""
+
 import collections.abc
 import numbers
 
@@ -8,8 +9,7 @@ from . import _dtype
 from ._tensor import Tensor
 
 # torch/testing/_comparison.py: (rtol, atol) per dtype; every other dtype compares exactly
-_TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
-               "float64": (1e-7, 1e-7)}
+_TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7)}
 
 
 class _Mismatch(AssertionError):
@@ -26,8 +26,10 @@ def _fail(message, msg, where):
 
 def _tolerances(dtypes, rtol, atol):
     if (rtol is None) != (atol is None):
-        raise ValueError(f"Both 'rtol' and 'atol' must be either specified or omitted, but got no "
-                         f"{'rtol' if rtol is None else 'atol'}.")
+        raise ValueError(
+            f"Both 'rtol' and 'atol' must be either specified or omitted, but got no "
+            f"{'rtol' if rtol is None else 'atol'}."
+        )
     if rtol is not None:
         return rtol, atol
     if not dtypes:
@@ -60,7 +62,7 @@ def _compare_tensors(actual, expected, rtol, atol, equal_nan, check_device, chec
     close = _close(a, e, rtol, atol, equal_nan)
     if close.all():
         return
-    if close.ndim == 0:             # torch words a 0-d mismatch as a scalar one
+    if close.ndim == 0:  # torch words a 0-d mismatch as a scalar one
         _scalar_mismatch(a.item(), e.item(), rtol, atol, msg, where)
     exact = rtol == 0 and atol == 0
     total, bad = close.size, int((~close).sum())
@@ -77,8 +79,11 @@ def _compare_tensors(actual, expected, rtol, atol, equal_nan, check_device, chec
             abs_diff = np.abs(a - e)
             rel_diff = abs_diff / np.abs(e)
     with np.errstate(invalid="ignore", divide="ignore"):
-        lines = [f"Tensor-likes are not {'equal' if exact else 'close'}!", "",
-                 f"Mismatched elements: {bad} / {total} ({bad / total:.1%})"]
+        lines = [
+            f"Tensor-likes are not {'equal' if exact else 'close'}!",
+            "",
+            f"Mismatched elements: {bad} / {total} ({bad / total:.1%})",
+        ]
     for label, diff, tol in (("absolute", abs_diff, atol), ("relative", rel_diff, rtol)):
         flat = np.where(close, 0, diff).ravel()
         i = int(np.nanargmax(flat)) if not np.isnan(flat).any() else int(np.flatnonzero(np.isnan(flat))[0])
@@ -89,8 +94,10 @@ def _compare_tensors(actual, expected, rtol, atol, equal_nan, check_device, chec
 
 
 def _compare_scalars(actual, expected, rtol, atol, equal_nan, msg, where):
-    kinds = ["float64" if isinstance(x, float) else "complex128" if isinstance(x, complex) else "int64"
-             for x in (actual, expected)]
+    kinds = [
+        "float64" if isinstance(x, float) else "complex128" if isinstance(x, complex) else "int64"
+        for x in (actual, expected)
+    ]
     rtol, atol = _tolerances(kinds, rtol, atol)
     if not bool(_close(np.asarray(actual), np.asarray(expected), rtol, atol, equal_nan)):
         _scalar_mismatch(actual, expected, rtol, atol, msg, where)
@@ -100,9 +107,13 @@ def _scalar_mismatch(actual, expected, rtol, atol, msg, where):
     exact = rtol == 0 and atol == 0
     abs_diff = abs(actual - expected)
     rel_diff = abs_diff / abs(expected) if expected != 0 else float("inf")
-    lines = [f"Scalars are not {'equal' if exact else 'close'}!", "", f"Expected {expected} but got {actual}.",
-             f"Absolute difference: {abs_diff}" + ("" if exact else f" (up to {atol} allowed)"),
-             f"Relative difference: {rel_diff}" + ("" if exact else f" (up to {rtol} allowed)")]
+    lines = [
+        f"Scalars are not {'equal' if exact else 'close'}!",
+        "",
+        f"Expected {expected} but got {actual}.",
+        f"Absolute difference: {abs_diff}" + ("" if exact else f" (up to {atol} allowed)"),
+        f"Relative difference: {rel_diff}" + ("" if exact else f" (up to {rtol} allowed)"),
+    ]
     _fail("\n".join(lines), msg, where)
 
 
@@ -111,6 +122,7 @@ def _as_tensor_like(x):
         return x
     if isinstance(x, np.ndarray):
         from .ops.creation import from_numpy
+
         return from_numpy(x)
     return None
 
@@ -121,11 +133,16 @@ def _compare(actual, expected, where, **options):
         return _compare_tensors(ta, te, where=where, **options)
     scalar = (numbers.Number, np.number)
     if isinstance(actual, scalar) and isinstance(expected, scalar) and not (ta is not None or te is not None):
-        return _compare_scalars(actual, expected, options["rtol"], options["atol"], options["equal_nan"],
-                                options["msg"], where)
+        return _compare_scalars(
+            actual, expected, options["rtol"], options["atol"], options["equal_nan"], options["msg"], where
+        )
     sequence = collections.abc.Sequence
-    if isinstance(actual, sequence) and isinstance(expected, sequence) and not isinstance(actual, str) \
-            and not isinstance(expected, str):
+    if (
+        isinstance(actual, sequence)
+        and isinstance(expected, sequence)
+        and not isinstance(actual, str)
+        and not isinstance(expected, str)
+    ):
         if len(actual) != len(expected):
             _fail(f"The length of the sequences mismatch: {len(actual)} != {len(expected)}", options["msg"], where)
         for i, (a, e) in enumerate(zip(actual, expected)):
@@ -134,28 +151,63 @@ def _compare(actual, expected, where, **options):
     mapping = collections.abc.Mapping
     if isinstance(actual, mapping) and isinstance(expected, mapping):
         if set(actual) != set(expected):
-            _fail(f"The keys of the mappings do not match:\nMissing keys in the actual mapping: "
-                  f"{sorted(set(expected) - set(actual), key=repr)}\nExtra keys in the actual mapping: "
-                  f"{sorted(set(actual) - set(expected), key=repr)}", options["msg"], where)
+            _fail(
+                f"The keys of the mappings do not match:\nMissing keys in the actual mapping: "
+                f"{sorted(set(expected) - set(actual), key=repr)}\nExtra keys in the actual mapping: "
+                f"{sorted(set(actual) - set(expected), key=repr)}",
+                options["msg"],
+                where,
+            )
         for k in expected:
             _compare(actual[k], expected[k], where + [k], **options)
         return
     raise TypeError(f"No comparison pair was able to handle inputs of type {type(actual)} and {type(expected)}.")
 
 
-def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=None, equal_nan=False,
-                 check_device=True, check_dtype=True, check_layout=True, check_stride=False, msg=None):
+def assert_close(
+    actual,
+    expected,
+    *,
+    allow_subclasses=True,
+    rtol=None,
+    atol=None,
+    equal_nan=False,
+    check_device=True,
+    check_dtype=True,
+    check_layout=True,
+    check_stride=False,
+    msg=None,
+):
     """torch.testing.assert_close: raises AssertionError with torch's message when the inputs differ."""
-    _tolerances((), rtol, atol)         # both or neither, checked before any comparison as torch
-    _compare(actual, expected, [], rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=check_device,
-             check_dtype=check_dtype, msg=msg)
+    _tolerances((), rtol, atol)  # both or neither, checked before any comparison as torch
+    _compare(
+        actual,
+        expected,
+        [],
+        rtol=rtol,
+        atol=atol,
+        equal_nan=equal_nan,
+        check_device=check_device,
+        check_dtype=check_dtype,
+        msg=msg,
+    )
 
 
-def make_tensor(*shape, dtype, device=None, low=None, high=None, requires_grad=False, noncontiguous=False,
-                exclude_zero=False, memory_format=None):
+def make_tensor(
+    *shape,
+    dtype,
+    device=None,
+    low=None,
+    high=None,
+    requires_grad=False,
+    noncontiguous=False,
+    exclude_zero=False,
+    memory_format=None,
+):
     """A tensor of random values in [low, high): torch's defaults are [-9, 9] (floats and signed ints),
     [0, 10) for uint8 and {False, True} for bool."""
     from .ops.creation import default_generator, tensor
+
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     dt = _dtype.as_dtype(dtype)

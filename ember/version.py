@@ -3,13 +3,17 @@
 ember implements torch 2.13's API, so `torch.__version__` compares as 2.13.0 (programs parse it to choose code
 paths); the local label names ember and its own release: "2.13.0+ember.0.1.0". Compared with a string, a tuple
 or a packaging Version, as torch's TorchVersion."""
+
 import re
 
-ember_version = "0.1.0"     # this package's own release (pyproject.toml)
+ember_version = "0.1.0"  # this package's own release (pyproject.toml)
 torch_api_version = "2.13.0"
 
-_PEP440 = re.compile(r"v?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|rc|alpha|beta|c|pre|preview)[-_.]?(\d*))?"
-                     r"(?:[-_.]?(?:post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?(?:\+[a-z0-9.]+)?$", re.I)
+_PEP440 = re.compile(
+    r"v?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|rc|alpha|beta|c|pre|preview)[-_.]?(\d*))?"
+    r"(?:[-_.]?(?:post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?(?:\+[a-z0-9.]+)?$",
+    re.I,
+)
 _PHASE = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}
 
 
@@ -23,8 +27,9 @@ def _key(version):
     release, phase, pre, post, dev = match.groups()
     numbers = tuple(int(n) for n in release.split("."))
     numbers = numbers + (0,) * (4 - len(numbers))
-    pre_key = (_PHASE[phase.lower()], int(pre or 0)) if phase else ((-1, 0) if dev is not None and post is None
-                                                                    else (3, 0))
+    pre_key = (
+        (_PHASE[phase.lower()], int(pre or 0)) if phase else ((-1, 0) if dev is not None and post is None else (3, 0))
+    )
     return numbers, pre_key, int(post) if post is not None else -1, (0, int(dev or 0)) if dev is not None else (1, 0)
 
 
@@ -50,8 +55,11 @@ class TorchVersion(str):
         return self._compare(other, lambda a, b: a >= b)
 
     def __eq__(self, other):
-        return self._compare(other, lambda a, b: a == b) if isinstance(other, (str, tuple)) or \
-            hasattr(other, "release") else NotImplemented
+        return (
+            self._compare(other, lambda a, b: a == b)
+            if isinstance(other, (str, tuple)) or hasattr(other, "release")
+            else NotImplemented
+        )
 
     def __ne__(self, other):
         equal = self.__eq__(other)
@@ -61,7 +69,7 @@ class TorchVersion(str):
 
 
 __version__ = TorchVersion(f"{torch_api_version}+ember.{ember_version}")
-cuda = None             # ember is built against no CUDA toolkit: it reaches a GPU through CuPy when present
+cuda = None  # ember is built against no CUDA toolkit: it reaches a GPU through CuPy when present
 hip = None
 rocm = None
 xpu = None

@@ -13,6 +13,7 @@ def _cuda_param():
     """cuda: the real GPU when CuPy sees one (marked gpu, so `pytest -m gpu` runs it), else the strict test
     device, which runs in the default run on any machine."""
     from ember._backend import has_real_cupy
+
     return pytest.param("cuda", marks=[pytest.mark.gpu] if has_real_cupy() else [])
 
 
@@ -24,6 +25,7 @@ def device(request):
     """The device a test runs on: "cpu", or "cuda" (a real GPU, or the strict test device without one)."""
     import oracle
     from ember._backend import has_real_cupy, strict_cuda
+
     oracle.DEVICE = request.param
     try:
         if request.param == "cuda" and not has_real_cupy():
@@ -38,6 +40,7 @@ def device(request):
 @pytest.fixture(autouse=True)
 def _seed():
     import ember
+
     ember.manual_seed(0)
     np.random.seed(0)
 
@@ -45,12 +48,14 @@ def _seed():
 # The ops with compiled kernels (ember._kernels) run their tests on both paths where numba is installed;
 # the NumPy path stays the reference. A test module opts in with
 # `pytestmark = pytest.mark.usefixtures("kernel_path")`.
-KERNEL_PATHS = ["numpy"] + (["numba"] if importlib.util.find_spec("numba") and
-                            os.environ.get("EMBER_NO_NUMBA", "") in ("", "0") else [])
+KERNEL_PATHS = ["numpy"] + (
+    ["numba"] if importlib.util.find_spec("numba") and os.environ.get("EMBER_NO_NUMBA", "") in ("", "0") else []
+)
 
 
 @pytest.fixture(params=KERNEL_PATHS)
 def kernel_path(request, monkeypatch):
     from ember import _kernels
+
     monkeypatch.setattr(_kernels, "enabled", request.param == "numba")
     return request.param

@@ -1,5 +1,6 @@
 """The torch oracle (as tinygrad's helper_test_op): run one function on real torch and on ember,
 with the same inputs, and compare forward values, dtypes, shapes and input gradients."""
+
 import functools
 
 import numpy as np
@@ -9,17 +10,21 @@ import ember
 
 torch = pytest.importorskip("torch")
 
-DEVICE = "cpu"      # where check() runs ember unless told: set by the `device` fixture (tests/conftest.py)
-on_devices = pytest.mark.usefixtures("device")      # run a test on cpu and on cuda (the strict device without a GPU)
+DEVICE = "cpu"  # where check() runs ember unless told: set by the `device` fixture (tests/conftest.py)
+on_devices = pytest.mark.usefixtures("device")  # run a test on cpu and on cuda (the strict device without a GPU)
 
-TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-10, atol=1e-12),
-       np.complex64: dict(rtol=1e-5, atol=1e-6), np.complex128: dict(rtol=1e-10, atol=1e-12),
-       np.float16: dict(rtol=1e-3, atol=1e-3)}
+TOL = {
+    np.float32: dict(rtol=1e-5, atol=1e-6),
+    np.float64: dict(rtol=1e-10, atol=1e-12),
+    np.complex64: dict(rtol=1e-5, atol=1e-6),
+    np.complex128: dict(rtol=1e-10, atol=1e-12),
+    np.float16: dict(rtol=1e-3, atol=1e-3),
+}
 
 
 def to_numpy(x):
     if isinstance(x, torch.Tensor):
-        return x.detach().resolve_conj().resolve_neg().numpy()     # torch's fft can return lazy conjugates
+        return x.detach().resolve_conj().resolve_neg().numpy()  # torch's fft can return lazy conjugates
     if isinstance(x, ember.Tensor):
         return x.detach().cpu().numpy()
     return np.asarray(x)
@@ -67,9 +72,31 @@ def make_inputs(shapes, dtype=np.float32, seed=0, low=-2.0, high=2.0, requires_g
     return arrays
 
 
-_FACTORIES = frozenset({"tensor", "as_tensor", "zeros", "ones", "full", "empty", "eye", "arange", "range", "linspace",
-                        "logspace", "rand", "randn", "randint", "randperm", "normal", "hann_window", "hamming_window",
-                        "blackman_window", "bartlett_window", "kaiser_window"})
+_FACTORIES = frozenset(
+    {
+        "tensor",
+        "as_tensor",
+        "zeros",
+        "ones",
+        "full",
+        "empty",
+        "eye",
+        "arange",
+        "range",
+        "linspace",
+        "logspace",
+        "rand",
+        "randn",
+        "randint",
+        "randperm",
+        "normal",
+        "hann_window",
+        "hamming_window",
+        "blackman_window",
+        "bartlett_window",
+        "kaiser_window",
+    }
+)
 
 
 class EmberOn:
@@ -91,8 +118,21 @@ def _on_device(factory, device, *args, **kwargs):
     return factory(*args, **kwargs)
 
 
-def check(fn, shapes=None, arrays=None, dtype=np.float32, seed=0, low=-2.0, high=2.0, grad=True,
-          rtol=None, atol=None, grad_rtol=None, grad_atol=None, device=None):
+def check(
+    fn,
+    shapes=None,
+    arrays=None,
+    dtype=np.float32,
+    seed=0,
+    low=-2.0,
+    high=2.0,
+    grad=True,
+    rtol=None,
+    atol=None,
+    grad_rtol=None,
+    grad_atol=None,
+    device=None,
+):
     """fn(T, *tensors) is run with T=torch and T=ember; float arrays become requires_grad leaves.
 
     Compares every output, then backprops sum(out * w) for fixed random w and compares input grads.
@@ -116,7 +156,7 @@ def check(fn, shapes=None, arrays=None, dtype=np.float32, seed=0, low=-2.0, high
     for e, t in zip(e_out, t_out):
         if isinstance(t, torch.Tensor) and t.requires_grad:
             w = rng.standard_normal(tuple(t.shape)).astype(to_numpy(t).dtype)
-            if t.is_complex():      # a real loss of a complex output: Re(sum(out * w)), w complex
+            if t.is_complex():  # a real loss of a complex output: Re(sum(out * w)), w complex
                 w = w + 1j * rng.standard_normal(tuple(t.shape)).astype(w.dtype)
                 t_loss = t_loss + (t * torch.tensor(w)).real.sum()
                 e_loss = e_loss + (e * ember.tensor(w, device=device)).real.sum()
@@ -133,6 +173,11 @@ def check(fn, shapes=None, arrays=None, dtype=np.float32, seed=0, low=-2.0, high
             assert e.grad is None or not np.any(to_numpy(e.grad)), f"input {i}: ember has a grad, torch none"
             continue
         assert e.grad is not None, f"input {i}: no gradient in ember"
-        assert_close(e.grad, t.grad, grad_rtol if grad_rtol is not None else rtol,
-                     grad_atol if grad_atol is not None else atol, what=f"grad of input {i}")
+        assert_close(
+            e.grad,
+            t.grad,
+            grad_rtol if grad_rtol is not None else rtol,
+            grad_atol if grad_atol is not None else atol,
+            what=f"grad of input {i}",
+        )
     return e_out

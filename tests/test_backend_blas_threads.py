@@ -1,4 +1,5 @@
 """ember._backend: matmul, torch's thread-count API over NumPy's BLAS (threadpoolctl), and the malloc tuning."""
+
 import numpy as np
 import pytest
 
@@ -43,8 +44,9 @@ def test_set_num_threads_sets_the_blas_threads(restore_threads):
     assert ember.get_num_threads() == 2 and _counts() == [2] * len(_counts())
 
 
-@pytest.mark.parametrize("value,message", [(0, "positive integer"), (-1, "positive integer"),
-                                           (2.5, "expects an int, but got float")])
+@pytest.mark.parametrize(
+    "value,message", [(0, "positive integer"), (-1, "positive integer"), (2.5, "expects an int, but got float")]
+)
 def test_set_num_threads_rejects_what_torch_rejects(value, message, restore_threads):
     with pytest.raises(RuntimeError, match=message):
         ember.set_num_threads(value)
@@ -62,4 +64,3 @@ def test_interop_threads_round_trip():
     ember.set_num_interop_threads(3)
     assert ember.get_num_interop_threads() == 3
     ember.set_num_interop_threads(before)
-

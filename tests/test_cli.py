@@ -1,4 +1,5 @@
 """The `ember` command, run as a user would: a subprocess, checking exit codes and one-line errors."""
+
 import importlib.util
 import os
 import shutil
@@ -10,8 +11,17 @@ import pytest
 import ember
 from ember.examples._common import digits_as_fashion_mnist
 
-EXAMPLES = ["batchnorm_from_scratch", "dcgan", "lenet_cifar10", "linear_regression", "lstm", "mlp",
-            "softmax_regression", "tabular_csv", "text_classification"]
+EXAMPLES = [
+    "batchnorm_from_scratch",
+    "dcgan",
+    "lenet_cifar10",
+    "linear_regression",
+    "lstm",
+    "mlp",
+    "softmax_regression",
+    "tabular_csv",
+    "text_classification",
+]
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -22,18 +32,21 @@ def ember_command():
 
 
 def run(args, cwd, command=None):
-    return subprocess.run((command or ember_command()) + args, cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run((command or ember_command()) + args, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 def skip_if_an_extra_is_missing(result):
     """Skip when the command stopped because a package of an extra is not installed here (a NumPy-only
     install, .ci/numpy_only.sh): its one-line error names the package and the extra."""
     from ember._extras import EXTRA_OF, PACKAGE_OF
+
     for module, extra in EXTRA_OF.items():
         package = PACKAGE_OF.get(module, module)
-        if result.returncode == 2 and f"needs {package} (the '{extra}' extra)" in result.stderr \
-                and importlib.util.find_spec(module) is None:
+        if (
+            result.returncode == 2
+            and f"needs {package} (the '{extra}' extra)" in result.stderr
+            and importlib.util.find_spec(module) is None
+        ):
             pytest.skip(f"{package} (the '{extra}' extra) is not installed")
 
 
@@ -54,7 +67,7 @@ def test_examples_lists_every_example(tmp_path):
 
 
 def test_train_mlp_one_epoch(tmp_path):
-    pytest.importorskip("sklearn")      # the stand-in data set is sklearn's digits
+    pytest.importorskip("sklearn")  # the stand-in data set is sklearn's digits
     digits_as_fashion_mnist(str(tmp_path / "data"))
     result = run(["train", "mlp", "--epochs", "1", "--quiet"], tmp_path)
     assert result.returncode == 0, result.stderr
@@ -75,7 +88,7 @@ def test_unknown_example_lists_the_valid_ones(tmp_path):
 def test_partial_cifar_folder_names_the_missing_files(tmp_path):
     folder = tmp_path / "data" / "cifar-10-batches-py"
     folder.mkdir(parents=True)
-    (folder / "data_batch_1").write_bytes(b"")      # real data half copied: no stand-in is mixed in
+    (folder / "data_batch_1").write_bytes(b"")  # real data half copied: no stand-in is mixed in
     result = run(["train", "lenet_cifar10", "--root", str(tmp_path / "data")], tmp_path)
     assert_one_line_error(result, "cifar-10-batches-py", "missing: data_batch_2", "--root", "--download")
 
@@ -93,13 +106,15 @@ def test_every_example_runs_one_epoch_from_a_fresh_install(example, tmp_path):
         assert (tmp_path / "data" / "cifar-10-batches-py" / "batches.meta").is_file()
 
 
-BAD_NUMBERS = [(["--epochs", "0"], "--epochs: expected a positive integer, got '0'"),
-               (["--epochs", "-1"], "--epochs: expected a positive integer, got '-1'"),
-               (["--batch-size", "0"], "--batch-size: expected a positive integer, got '0'"),
-               (["--workers", "-3"], "--workers: expected an integer >= 0, got '-3'"),
-               (["--lr", "-5"], "--lr: expected a positive number, got '-5'"),
-               (["--lr", "nan"], "--lr: expected a positive number, got 'nan'"),
-               (["--epochs", "two"], "--epochs: expected a positive integer, got 'two'")]
+BAD_NUMBERS = [
+    (["--epochs", "0"], "--epochs: expected a positive integer, got '0'"),
+    (["--epochs", "-1"], "--epochs: expected a positive integer, got '-1'"),
+    (["--batch-size", "0"], "--batch-size: expected a positive integer, got '0'"),
+    (["--workers", "-3"], "--workers: expected an integer >= 0, got '-3'"),
+    (["--lr", "-5"], "--lr: expected a positive number, got '-5'"),
+    (["--lr", "nan"], "--lr: expected a positive number, got 'nan'"),
+    (["--epochs", "two"], "--epochs: expected a positive integer, got 'two'"),
+]
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -107,18 +122,23 @@ BAD_NUMBERS = [(["--epochs", "0"], "--epochs: expected a positive integer, got '
 def test_bad_numbers_are_one_line_errors(example, flags, message, tmp_path):
     result = run(["train", example, *flags], tmp_path, [sys.executable, "-m", "ember"])
     assert_one_line_error(result, f"ember train {example}: error: argument {message}")
-    assert not (tmp_path / "data").exists()          # nothing ran
+    assert not (tmp_path / "data").exists()  # nothing ran
 
 
-@pytest.mark.parametrize("flags,message", [(["--beta1", "1"], "--beta1: expected a number in [0, 1)"),
-                                           (["--nz", "0"], "--nz: expected a positive integer")])
+@pytest.mark.parametrize(
+    "flags,message",
+    [(["--beta1", "1"], "--beta1: expected a number in [0, 1)"), (["--nz", "0"], "--nz: expected a positive integer")],
+)
 def test_example_specific_bad_numbers(flags, message, tmp_path):
     assert_one_line_error(run(["train", "dcgan", *flags], tmp_path), message)
 
 
 def test_unknown_flag_names_the_example_program(tmp_path):
-    assert_one_line_error(run(["train", "mlp", "--bogus"], tmp_path),
-                          "ember train mlp: error: unrecognized arguments: --bogus", "ember train mlp --help")
+    assert_one_line_error(
+        run(["train", "mlp", "--bogus"], tmp_path),
+        "ember train mlp: error: unrecognized arguments: --bogus",
+        "ember train mlp --help",
+    )
 
 
 def test_train_example_help_lists_its_own_flags(tmp_path):
@@ -149,8 +169,11 @@ def test_plain_ember_shows_help_and_runs_nothing(tmp_path):
 
 def test_version(tmp_path):
     result = run(["--version"], tmp_path)
-    assert result.returncode == 0 and \
-        result.stdout.strip() == f"ember {ember.version.ember_version} (torch {ember.version.torch_api_version} API)"
+    assert (
+        result.returncode == 0
+        and result.stdout.strip()
+        == f"ember {ember.version.ember_version} (torch {ember.version.torch_api_version} API)"
+    )
 
 
 def test_unknown_command_is_one_line(tmp_path):
@@ -158,9 +181,10 @@ def test_unknown_command_is_one_line(tmp_path):
 
 
 def test_closed_pipe_is_not_a_traceback(tmp_path):
-    proc = subprocess.Popen(ember_command() + ["examples"], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, bufsize=0)
-    proc.stdout.close()                       # the reader is gone before ember writes (as `| head -0`)
+    proc = subprocess.Popen(
+        ember_command() + ["examples"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+    )
+    proc.stdout.close()  # the reader is gone before ember writes (as `| head -0`)
     stderr = proc.stderr.read().decode()
     proc.wait(timeout=60)
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
@@ -176,29 +200,42 @@ def _without(module, tmp_path):
         "    def find_spec(self, name, path=None, target=None):\n"
         f"        if name.split('.')[0] == {module!r}:\n"
         "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
-        "sys.meta_path.insert(0, Block())\n")
+        "sys.meta_path.insert(0, Block())\n"
+    )
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(site), env.get("PYTHONPATH")) if p)
     return env
 
 
-@pytest.mark.parametrize("example,module,package,extra", [("mlp", "sklearn", "scikit-learn", "examples"),
-                                                          ("tabular_csv", "pandas", "pandas", "examples"),
-                                                          ("text_classification", "pandas", "pandas", "examples"),
-                                                          ("dcgan", "PIL", "Pillow", "examples")])
+@pytest.mark.parametrize(
+    "example,module,package,extra",
+    [
+        ("mlp", "sklearn", "scikit-learn", "examples"),
+        ("tabular_csv", "pandas", "pandas", "examples"),
+        ("text_classification", "pandas", "pandas", "examples"),
+        ("dcgan", "PIL", "Pillow", "examples"),
+    ],
+)
 def test_missing_optional_dependency_names_the_extra(example, module, package, extra, tmp_path):
-    result = subprocess.run(ember_command() + ["train", example, "--epochs", "1", "--quiet"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120, env=_without(module, tmp_path))
-    if f"needs {package} " not in result.stderr:       # the example needs another package, missing here
+    result = subprocess.run(
+        ember_command() + ["train", example, "--epochs", "1", "--quiet"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_without(module, tmp_path),
+    )
+    if f"needs {package} " not in result.stderr:  # the example needs another package, missing here
         skip_if_an_extra_is_missing(result)
     assert_one_line_error(result, package, f"'{extra}' extra", "python -m pip install", f"[{extra}]")
 
 
 def test_install_hint_names_the_checkout_ember_was_installed_from():
     from ember._extras import install_hint
+
     hint = install_hint("examples")
     assert hint.startswith('python -m pip install "') and hint.endswith('[examples]"')
-    source = hint[len('python -m pip install "'):-len('[examples]"')]
+    source = hint[len('python -m pip install "') : -len('[examples]"')]
     assert source == "ember" or source == "." or os.path.isfile(os.path.join(source, "pyproject.toml"))
 
 

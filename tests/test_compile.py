@@ -102,6 +102,7 @@ def _classifier_step(model, opt, x, y, loss_fn=F.cross_entropy):
         loss.backward()
         opt.step()
         return loss
+
     return step
 
 
@@ -115,15 +116,17 @@ def _twins(make):
 
 def test_lenet_example_step_with_returned_loss():
     from ember.examples.lenet_cifar10 import make_net
+
     rng = np.random.default_rng(0)
     x = ember.tensor(rng.standard_normal((4, 3, 32, 32)).astype(np.float32))
     y = ember.tensor(rng.integers(0, 10, 4))
-    (ne, ne_opt), (nc, nc_opt) = _twins(lambda: (lambda n: (n, ember.optim.SGD(n.parameters(), lr=0.01,
-                                                                                  momentum=0.9)))(make_net()()))
+    (ne, ne_opt), (nc, nc_opt) = _twins(
+        lambda: (lambda n: (n, ember.optim.SGD(n.parameters(), lr=0.01, momentum=0.9)))(make_net()())
+    )
     eager, compiled = _classifier_step(ne, ne_opt, x, y), ember.compile(_classifier_step(nc, nc_opt, x, y))
     for _ in range(6):
         le, lc = eager(), compiled()
-        assert le.item() == lc.item()       # .item() outside the compiled function is fine
+        assert le.item() == lc.item()  # .item() outside the compiled function is fine
         _assert_same_state(_state([ne, ne_opt]), _state([nc, nc_opt]))
     assert _replays(compiled) >= 2
     assert lc.requires_grad and type(lc.grad_fn).__name__ == "CompiledFunctionBackward"
@@ -134,8 +137,10 @@ def test_lenet_example_step_with_returned_loss():
 def test_compiled_module_trains_with_backward_outside():
     """torch.compile(model) in a training loop: the loss and backward run after the compiled call."""
     from ember.examples.mlp import build_model
-    (me, oe), (mc, oc) = _twins(lambda: (lambda m: (m, ember.optim.SGD(m.parameters(), lr=0.1)))(
-        build_model(ember, 12, 16, 3)))
+
+    (me, oe), (mc, oc) = _twins(
+        lambda: (lambda m: (m, ember.optim.SGD(m.parameters(), lr=0.1)))(build_model(ember, 12, 16, 3))
+    )
     cm = ember.compile(mc)
     rng = np.random.default_rng(1)
     for _ in range(7):
@@ -153,8 +158,10 @@ def test_compiled_module_trains_with_backward_outside():
 
 def test_lstm_example_with_adam_and_compiled_model():
     from ember.examples.lstm import make_model
-    (me, oe), (mc, oc) = _twins(lambda: (lambda m: (m, ember.optim.Adam(m.parameters(), lr=0.01)))(
-        make_model(ember)(8)))
+
+    (me, oe), (mc, oc) = _twins(
+        lambda: (lambda m: (m, ember.optim.Adam(m.parameters(), lr=0.01)))(make_model(ember)(8))
+    )
     cm = ember.compile(mc)
     rng = np.random.default_rng(2)
     x = ember.tensor(rng.standard_normal((4, 6, 1)).astype(np.float32))
@@ -175,8 +182,13 @@ def test_dcgan_example_models_compiled_separately():
 
     def make():
         G, D = (cls(*a) for cls, a in zip(make_models(ember), ((8, 4, 1), (4, 1))))
-        return G, D, ember.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999)), \
-            ember.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        return (
+            G,
+            D,
+            ember.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999)),
+            ember.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999)),
+        )
+
     (Ge, De, oge, ode), (Gc, Dc, ogc, odc) = _twins(make)
     cG, cD = ember.compile(Gc), ember.compile(Dc)
     crit = nn.BCEWithLogitsLoss()
@@ -202,6 +214,7 @@ def test_strict_device_replay_equals_eager(device):
         with ember.device(device):
             m = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 3))
         return m, ember.optim.Adam(m.parameters(), lr=0.01)
+
     (me, oe), (mc, oc) = _twins(make)
     x = ember.randn(4, 6, device=device)
     y = ember.tensor([0, 2, 1, 1], device=device)
@@ -223,11 +236,12 @@ def test_new_shape_dtype_and_requires_grad_record_again():
     def f(x):
         calls.append(1)
         return (x * 2 + 1).sum()
+
     c = ember.compile(f)
     x = ember.ones(3)
     for _ in range(5):
         assert c(x).item() == 9.0
-    assert len(calls) == 3 and len(_entries(c)) == 1       # two recordings, one verified replay, replays
+    assert len(calls) == 3 and len(_entries(c)) == 1  # two recordings, one verified replay, replays
     for other in (ember.ones(4), ember.ones(3, dtype=ember.float64), ember.ones(3, requires_grad=True)):
         for _ in range(4):
             assert c(other).item() == float(3 * other.numel())
@@ -249,7 +263,7 @@ def test_training_flag_and_parameters_are_guards():
     model.eval()
     with ember.no_grad():
         first = [c(x) for _ in range(4)]
-    assert all(ember.equal(first[0], r) for r in first)         # eval: no dropout, replayed
+    assert all(ember.equal(first[0], r) for r in first)  # eval: no dropout, replayed
     model.train()
     with ember.no_grad():
         ember.manual_seed(5)
@@ -257,9 +271,9 @@ def test_training_flag_and_parameters_are_guards():
         ember.manual_seed(5)
         replayed = [c(x) for _ in range(4)]
     for a, b in zip(eager, replayed):
-        assert ember.equal(a, b)        # train: dropout's draws replayed from the same stream
+        assert ember.equal(a, b)  # train: dropout's draws replayed from the same stream
     assert len(_entries(c)) == 2
-    model[0].weight = nn.Parameter(ember.zeros(3, 3))     # a new parameter: a new guard set
+    model[0].weight = nn.Parameter(ember.zeros(3, 3))  # a new parameter: a new guard set
     model.eval()
     with ember.no_grad():
         out = [c(x) for _ in range(4)]
@@ -281,6 +295,7 @@ def test_learning_rate_changed_by_a_scheduler_is_honoured():
         m = nn.Linear(4, 2)
         opt = ember.optim.SGD(m.parameters(), lr=0.5)
         return m, opt, ember.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+
     (me, oe, se), (mc, oc, sc) = _twins(make)
     x, y = ember.ones(3, 4), ember.zeros(3, 2)
 
@@ -291,7 +306,9 @@ def test_learning_rate_changed_by_a_scheduler_is_honoured():
             o.step()
             if inside:
                 s.step()
+
         return step
+
     for inside in (True, False):
         eager, compiled = stepper(me, oe, se, inside), ember.compile(stepper(mc, oc, sc, inside))
         for _ in range(8):
@@ -351,6 +368,7 @@ def test_explain_reports_ops_or_breaks():
         if y.sum() > 0:
             y = y + 1
         return y.relu()
+
     out = ember._dynamo.explain(f)(ember.ones(3))
     assert out.graph_count == 0 and out.graph_break_count == 1
     assert "control flow" in out.break_reasons[0].reason and "Graph Break Count: 1" in str(out)
@@ -374,6 +392,7 @@ def test_hooks_custom_functions_and_double_backward_run_eagerly():
         y = v * 2
         y.register_hook(lambda g: g * 3)
         y.sum().backward()
+
     c = ember.compile(tensor_hook)
     for _ in range(3):
         x.grad = None
@@ -388,14 +407,16 @@ def test_hooks_custom_functions_and_double_backward_run_eagerly():
         @staticmethod
         def backward(ctx, g):
             return g * 2
+
     c = ember.compile(lambda v: Double.apply(v).sum())
     for _ in range(3):
         c(x)
     assert "autograd.Function" in c.explain()[0].reason
 
     def double_backward(v):
-        (g,) = ember.autograd.grad((v ** 3).sum(), v, create_graph=True)
+        (g,) = ember.autograd.grad((v**3).sum(), v, create_graph=True)
         return g.sum()
+
     c = ember.compile(double_backward)
     for _ in range(3):
         assert c(x).item() == 9.0
@@ -406,6 +427,7 @@ def test_in_place_write_to_an_input_is_replayed():
     def f(x):
         x.mul_(2)
         return x + 1
+
     c = ember.compile(f)
     for i in range(5):
         x = ember.full((3,), float(i))
@@ -421,6 +443,7 @@ def test_rebinding_python_state_is_not_replayed():
         nonlocal count
         count += 1
         return x + count
+
     c = ember.compile(f)
     for i in range(1, 6):
         assert c(ember.zeros(1)).item() == float(i)
@@ -435,6 +458,7 @@ def test_module_state_rebound_by_each_call_runs_eagerly_with_reason():
     def make():
         n = lenet(ember, True)
         return n, ember.optim.SGD(n.parameters(), lr=1.0)
+
     (ne, oe), (nc, oc) = _twins(make)
     rng = np.random.default_rng(4)
     x = ember.tensor(rng.standard_normal((4, 1, 28, 28)).astype(np.float32))
@@ -473,7 +497,7 @@ def test_backward_after_the_call_reaches_parameters_and_input_history():
         for m in (c, ref):
             w = ember.full((4, 3), float(i + 1), requires_grad=True)
             m.zero_grad()
-            out = m(w * 2)      # an input with history from before the call
+            out = m(w * 2)  # an input with history from before the call
             out.sum().backward(retain_graph=True)
             out.square().sum().backward()
             (gw,) = ember.autograd.grad(m(w * 3).sum(), w)
@@ -492,6 +516,7 @@ def test_decorator_forms_and_module_wrapper():
     @ember.compile(mode="reduce-overhead", fullgraph=True)
     def g(x):
         return x + 1
+
     for _ in range(4):
         assert f(ember.ones(2)).tolist() == [2.0, 2.0] and g(ember.ones(2)).tolist() == [2.0, 2.0]
     assert f.__name__ == "f" and f._torchdynamo_orig_callable.__name__ == "f"
@@ -507,15 +532,17 @@ def test_decorator_forms_and_module_wrapper():
 
 
 def test_arguments_as_torch():
-    f = lambda x: x     # noqa: E731
+    f = lambda x: x  # noqa: E731
     with pytest.raises(RuntimeError, match="Unrecognized mode=fast"):
         ember.compile(f, mode="fast")
     with pytest.raises(RuntimeError, match="Either mode or options"):
         ember.compile(f, mode="default", options={})
     with pytest.raises(ember._dynamo.exc.InvalidBackend, match="Invalid backend: 'nope'"):
         ember.compile(f, backend="nope")
+
     def my_backend(gm, inputs):
         return gm.forward
+
     with pytest.raises(NotImplementedError, match="my_backend"):
         ember.compile(f, backend=my_backend)
     with pytest.raises(NotImplementedError, match="Inductor"):
@@ -555,10 +582,11 @@ def test_disable_is_called_again_by_the_replay():
     def noisy(x):
         calls.append(1)
         return x * 2
+
     c = ember.compile(lambda x: noisy(x) + 1)
     for _ in range(5):
         assert c(ember.ones(2)).tolist() == [3.0, 3.0]
-    assert len(calls) == 6 and _replays(c) == 2      # one extra call: the verified replay runs it too
+    assert len(calls) == 6 and _replays(c) == 2  # one extra call: the verified replay runs it too
 
 
 def test_no_grad_and_nested_compiled_calls():
@@ -568,4 +596,4 @@ def test_no_grad_and_nested_compiled_calls():
     with ember.no_grad():
         for _ in range(4):
             assert ember.equal(outer(x), x.exp() * 2)
-    assert _replays(outer) >= 1 and not _entries(inner)       # the outer recording took the inner call's ops
+    assert _replays(outer) >= 1 and not _entries(inner)  # the outer recording took the inner call's ops

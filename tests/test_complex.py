@@ -1,5 +1,6 @@
 """Complex dtypes against torch: creation, promotion, printing, views of the real and imaginary parts,
 checkpoints, errors; values and gradients of the complex ops and torch.fft are in the op table."""
+
 import io
 import warnings
 
@@ -41,12 +42,23 @@ def test_tensor_from_numpy_complex_keeps_its_dtype():
         ember.set_default_dtype(ember.float32)
 
 
-@pytest.mark.parametrize("a,b", [
-    (("complex64", (2,)), ("float64", (2,))), (("complex64", (2,)), ("float64", ())), (("float64", (2,)), 1j),
-    (("float32", (2,)), 1j), (("int64", (2,)), 1j), (("complex128", (2,)), ("float32", (2,))),
-    (("complex64", ()), ("float64", (2,))), (("float16", (2,)), ("complex64", (2,))), (("complex64", (2,)), 2.5),
-    (("int32", (2,)), ("complex128", ())), (("bool", (2,)), 1j), (("complex128", (2,)), ("complex64", (2,))),
-])
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        (("complex64", (2,)), ("float64", (2,))),
+        (("complex64", (2,)), ("float64", ())),
+        (("float64", (2,)), 1j),
+        (("float32", (2,)), 1j),
+        (("int64", (2,)), 1j),
+        (("complex128", (2,)), ("float32", (2,))),
+        (("complex64", ()), ("float64", (2,))),
+        (("float16", (2,)), ("complex64", (2,))),
+        (("complex64", (2,)), 2.5),
+        (("int32", (2,)), ("complex128", ())),
+        (("bool", (2,)), 1j),
+        (("complex128", (2,)), ("complex64", (2,))),
+    ],
+)
 @pytest.mark.parametrize("op", ["add", "mul", "div", "sub"])
 def test_complex_promotion_matches_torch(a, b, op):
     def make(T, spec):
@@ -54,27 +66,37 @@ def test_complex_promotion_matches_torch(a, b, op):
             return spec
         name, shape = spec
         return (T.ones(shape, dtype=getattr(T, name)) * 2).to(getattr(T, name))
+
     try:
         theirs = getattr(torch, op)(make(torch, a), make(torch, b))
-    except RuntimeError:        # bool - complex
+    except RuntimeError:  # bool - complex
         with pytest.raises(RuntimeError):
             getattr(ember, op)(make(ember, a), make(ember, b))
         return
     ours = getattr(ember, op)(make(ember, a), make(ember, b))
     assert str(ours.dtype) == str(theirs.dtype)
     assert_close(ours, theirs)
-    assert str(ember.result_type(make(ember, a), make(ember, b))) == \
-        str(torch.result_type(make(torch, a), make(torch, b)))
+    assert str(ember.result_type(make(ember, a), make(ember, b))) == str(
+        torch.result_type(make(torch, a), make(torch, b))
+    )
 
 
-@pytest.mark.parametrize("values", [
-    [1 + 2j, 3 - 1j], [[0.5 + 0j, -2.25 - 1e-3j], [1e5j, 3]], [complex(float("nan"), 1), complex(0, float("inf"))],
-    [-0.0 - 0.0j], 1 + 2j, [],
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1 + 2j, 3 - 1j],
+        [[0.5 + 0j, -2.25 - 1e-3j], [1e5j, 3]],
+        [complex(float("nan"), 1), complex(0, float("inf"))],
+        [-0.0 - 0.0j],
+        1 + 2j,
+        [],
+    ],
+)
 @pytest.mark.parametrize("dtype", ["complex64", "complex128"])
 def test_complex_tensors_print_as_torch(values, dtype):
-    assert repr(ember.tensor(values, dtype=getattr(ember, dtype))) == \
-        repr(torch.tensor(values, dtype=getattr(torch, dtype)))
+    assert repr(ember.tensor(values, dtype=getattr(ember, dtype))) == repr(
+        torch.tensor(values, dtype=getattr(torch, dtype))
+    )
 
 
 def test_large_complex_tensor_prints_summarised_as_torch():
@@ -145,9 +167,13 @@ def test_gradient_convention_on_a_chain_matches_torch():
     # |fft(x * w)|^2 with complex w: the gradient of a real loss w.r.t. complex leaves is dL/dRe + i dL/dIm
     def chain(T, x, w):
         return (T.fft.fft(x * w).abs() ** 2).sum() + (w.conj() * w).real.sum() + T.angle(w).sum()
+
     rng = np.random.default_rng(3)
-    check(chain, arrays=[rng.standard_normal((2, 8)), rng.standard_normal(8) + 1j * rng.standard_normal(8)],
-          dtype=np.float64)
+    check(
+        chain,
+        arrays=[rng.standard_normal((2, 8)), rng.standard_normal(8) + 1j * rng.standard_normal(8)],
+        dtype=np.float64,
+    )
 
 
 @pytest.mark.parametrize("dtype", ["complex64", "complex128"])
@@ -167,13 +193,19 @@ def test_complex_checkpoints_round_trip_with_torch(tmp_path, dtype):
     np.testing.assert_array_equal(back["z"].numpy(), loaded["z"].numpy())
 
 
-@pytest.mark.parametrize("call,error,message", [
-    (lambda T: T.fft.fft(T.ones(4), norm="bad"), RuntimeError, 'Invalid normalization mode: "bad"'),
-    (lambda T: T.fft.rfft(T.ones(4, dtype=T.complex64)), RuntimeError, "rfft expects a real input tensor"),
-    (lambda T: T.fft.fft(T.ones(4), n=0), RuntimeError, r"Invalid number of data points \(0\) specified"),
-    (lambda T: T.fft.fftn(T.ones(2, 2), s=(2,), dim=(0, 1)), RuntimeError,
-     "When given, dim and shape arguments must have the same length"),
-])
+@pytest.mark.parametrize(
+    "call,error,message",
+    [
+        (lambda T: T.fft.fft(T.ones(4), norm="bad"), RuntimeError, 'Invalid normalization mode: "bad"'),
+        (lambda T: T.fft.rfft(T.ones(4, dtype=T.complex64)), RuntimeError, "rfft expects a real input tensor"),
+        (lambda T: T.fft.fft(T.ones(4), n=0), RuntimeError, r"Invalid number of data points \(0\) specified"),
+        (
+            lambda T: T.fft.fftn(T.ones(2, 2), s=(2,), dim=(0, 1)),
+            RuntimeError,
+            "When given, dim and shape arguments must have the same length",
+        ),
+    ],
+)
 def test_fft_argument_errors_match_torch(call, error, message):
     for T in (torch, ember):
         with pytest.raises(error, match=message):
@@ -183,14 +215,22 @@ def test_fft_argument_errors_match_torch(call, error, message):
 def test_fft_dtypes_and_frequency_helpers_match_torch():
     for dtype in (np.float32, np.float64, np.int64):
         x = np.arange(6).astype(dtype)
-        check(lambda T, v: (T.fft.fft(v), T.fft.rfft(v), T.fft.irfft(T.fft.rfft(v)), T.fft.ihfft(v)), arrays=[x],
-              grad=False)
+        check(
+            lambda T, v: (T.fft.fft(v), T.fft.rfft(v), T.fft.irfft(T.fft.rfft(v)), T.fft.ihfft(v)),
+            arrays=[x],
+            grad=False,
+        )
     for n, d in ((5, 1.0), (6, 0.5), (1, 2.0)):
-        check(lambda T: (T.fft.fftfreq(n, d), T.fft.rfftfreq(n, d), T.fft.fftfreq(n, dtype=T.float64)), arrays=[],
-              grad=False)
-    check(lambda T, v: (T.fft.fftshift(v), T.fft.ifftshift(v), T.fft.fftshift(v, dim=1)), arrays=[np.arange(12.0)
-                                                                                                 .reshape(3, 4)],
-          grad=False)
+        check(
+            lambda T: (T.fft.fftfreq(n, d), T.fft.rfftfreq(n, d), T.fft.fftfreq(n, dtype=T.float64)),
+            arrays=[],
+            grad=False,
+        )
+    check(
+        lambda T, v: (T.fft.fftshift(v), T.fft.ifftshift(v), T.fft.fftshift(v, dim=1)),
+        arrays=[np.arange(12.0).reshape(3, 4)],
+        grad=False,
+    )
 
 
 def test_complex_methods_exist_as_in_torch():
@@ -206,8 +246,11 @@ def test_complex_methods_exist_as_in_torch():
 def test_norms_vecdot_and_var_of_complex_tensors_match_torch():
     rng = np.random.default_rng(4)
     z = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
-    check(lambda T, a: (a.norm(), T.linalg.vector_norm(a, 3, dim=0), T.linalg.vecdot(a, a.flip(0)), a.var(1),
-                        a.std()), arrays=[z], dtype=np.float64)
+    check(
+        lambda T, a: (a.norm(), T.linalg.vector_norm(a, 3, dim=0), T.linalg.vecdot(a, a.flip(0)), a.var(1), a.std()),
+        arrays=[z],
+        dtype=np.float64,
+    )
 
 
 def test_non_holomorphic_decompositions_refuse_complex_gradients():

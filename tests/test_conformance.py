@@ -1,5 +1,6 @@
 """The conformance suite: the runner's parsing and comparison (fast), and every program under torch and
 ember (slow: python -m ember.conformance prints the same table)."""
+
 import pytest
 
 from ember.conformance import runner
@@ -14,15 +15,17 @@ def test_trend_comparison_rules():
     spec = runner.read_spec("mnist_cnn")
     assert spec["mode"] == "trend"
     torch_run = {"train_loss": [1.0, 0.5], "accuracy": [0.5, 0.9], "lr": [0.7, 0.49]}
-    assert runner.compare(spec, {"train_loss": [1.1, 0.45], "accuracy": [0.5, 0.85], "lr": [0.7, 0.49]},
-                          torch_run) is None
+    assert (
+        runner.compare(spec, {"train_loss": [1.1, 0.45], "accuracy": [0.5, 0.85], "lr": [0.7, 0.49]}, torch_run) is None
+    )
     assert "did not" in runner.compare(spec, {**torch_run, "train_loss": [1.0, 1.2]}, torch_run)
     assert "apart" in runner.compare(spec, {**torch_run, "train_loss": [1.0, 0.01]}, torch_run)
     assert "tolerance" in runner.compare(spec, {**torch_run, "accuracy": [0.5, 0.3]}, torch_run)
     assert "lr[1]" in runner.compare(spec, {**torch_run, "lr": [0.7, 0.5]}, torch_run)
     assert "not printed" in runner.compare(spec, {"train_loss": [1.0, 0.5]}, torch_run)
-    assert "2 values" not in (runner.compare(spec, {**torch_run, "lr": [0.7]}, torch_run) or "") and \
-        "1 values" in runner.compare(spec, {**torch_run, "lr": [0.7]}, torch_run)
+    assert "2 values" not in (
+        runner.compare(spec, {**torch_run, "lr": [0.7]}, torch_run) or ""
+    ) and "1 values" in runner.compare(spec, {**torch_run, "lr": [0.7]}, torch_run)
 
 
 def test_exact_comparison_and_skip():

@@ -2,6 +2,7 @@
 
 Loading CUDA-tagged checkpoints onto the CPU with map_location is covered in test_serialization.py.
 """
+
 import pickle
 import zipfile
 
@@ -22,8 +23,8 @@ def gpu(test):
 
 # --- ember.device ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("args", [("cpu",), ("cuda",), ("cuda:1",), ("cuda", 0), ("cuda", 3), ("cpu:0",),
-                                  ("cuda:12",)])
+
+@pytest.mark.parametrize("args", [("cpu",), ("cuda",), ("cuda:1",), ("cuda", 0), ("cuda", 3), ("cpu:0",), ("cuda:12",)])
 def test_device_parsing_and_printing_match_torch(args):
     ours, theirs = ember.device(*args), torch.device(*args)
     assert (repr(ours), str(ours), ours.type, ours.index) == (repr(theirs), str(theirs), theirs.type, theirs.index)
@@ -34,14 +35,15 @@ def test_device_parsing_and_printing_match_torch(args):
 def test_device_equality_and_hashing_match_torch():
     for T in (torch, ember):
         assert T.device("cuda:0") == T.device("cuda", 0)
-        assert T.device("cuda") != T.device("cuda:0")      # no index means "the current device"
+        assert T.device("cuda") != T.device("cuda:0")  # no index means "the current device"
         assert T.device("cpu") != T.device("cuda")
-        assert T.device("cpu") != "cpu"                    # a device never equals a string in torch
+        assert T.device("cpu") != "cpu"  # a device never equals a string in torch
         assert {T.device("cuda", 1): "x"}[T.device("cuda:1")] == "x"
 
 
-@pytest.mark.parametrize("args", [("cuda:x",), ("cuda:-1",), ("cuda: 1",), (" cuda",), ("cuda:01",), ("cuda", -1),
-                                  ("cuda:1", 0)])
+@pytest.mark.parametrize(
+    "args", [("cuda:x",), ("cuda:-1",), ("cuda: 1",), (" cuda",), ("cuda:01",), ("cuda", -1), ("cuda:1", 0)]
+)
 def test_invalid_devices_raise_torchs_errors(args):
     with pytest.raises(RuntimeError) as theirs:
         torch.device(*args)
@@ -72,6 +74,7 @@ def test_tensor_device_attributes_match_torch():
 
 # --- without a GPU -----------------------------------------------------------------------------------------------
 
+
 @no_gpu_here
 def test_cuda_is_unavailable_and_raises_torchs_errors():
     """Without CuPy ember is torch without CUDA: the same exception types, messages starting as torch's."""
@@ -81,13 +84,24 @@ def test_cuda_is_unavailable_and_raises_torchs_errors():
     ember.cuda.empty_cache()
     ember.cuda.manual_seed(0)
     ember.cuda.manual_seed_all(0)
-    attempts = [lambda T: T.zeros(2).cuda(), lambda T: T.zeros(2).to("cuda"),
-                lambda T: T.zeros(2).to("cuda:1"), lambda T: T.zeros(2).to(T.device("cuda", 0)),
-                lambda T: T.zeros(2, device="cuda"), lambda T: T.tensor([1.0], device="cuda"),
-                lambda T: T.randn(2, device="cuda"), lambda T: T.nn.Linear(2, 2).cuda(),
-                lambda T: T.nn.Linear(2, 2).to("cuda"), lambda T: T.cuda.current_device(),
-                lambda T: T.cuda.synchronize(), lambda T: T.cuda.get_device_name(), lambda T: T.cuda.Stream(),
-                lambda T: T.cuda.Event(), lambda T: T.cuda.CUDAGraph(), lambda T: T.cuda.current_stream()]
+    attempts = [
+        lambda T: T.zeros(2).cuda(),
+        lambda T: T.zeros(2).to("cuda"),
+        lambda T: T.zeros(2).to("cuda:1"),
+        lambda T: T.zeros(2).to(T.device("cuda", 0)),
+        lambda T: T.zeros(2, device="cuda"),
+        lambda T: T.tensor([1.0], device="cuda"),
+        lambda T: T.randn(2, device="cuda"),
+        lambda T: T.nn.Linear(2, 2).cuda(),
+        lambda T: T.nn.Linear(2, 2).to("cuda"),
+        lambda T: T.cuda.current_device(),
+        lambda T: T.cuda.synchronize(),
+        lambda T: T.cuda.get_device_name(),
+        lambda T: T.cuda.Stream(),
+        lambda T: T.cuda.Event(),
+        lambda T: T.cuda.CUDAGraph(),
+        lambda T: T.cuda.current_stream(),
+    ]
     for attempt in attempts:
         with pytest.raises(Exception) as theirs:
             attempt(torch)
@@ -96,13 +110,13 @@ def test_cuda_is_unavailable_and_raises_torchs_errors():
         if isinstance(theirs.value, AssertionError):
             assert str(ours.value).startswith(str(theirs.value))
     with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
-        ember.cuda.set_device(0)        # torch 2.13's CPU build raises AttributeError here, by accident
+        ember.cuda.set_device(0)  # torch 2.13's CPU build raises AttributeError here, by accident
 
 
 @no_gpu_here
 def test_module_stays_usable_after_a_failed_cuda():
     model = nn.Linear(2, 2)
-    with pytest.raises(RuntimeError):           # torch's CUDA build without a GPU; its CPU build asserts
+    with pytest.raises(RuntimeError):  # torch's CUDA build without a GPU; its CPU build asserts
         model.cuda()
     assert model.weight.device == ember.device("cpu") and model(ember.ones(1, 2)).shape == (1, 2)
 
@@ -114,24 +128,38 @@ def fake_cuda_tensor(monkeypatch):
 
     class FakeCudaArray(np.ndarray):
         pass
+
     real = tensor_module.device_of
-    monkeypatch.setattr(tensor_module, "device_of",
-                        lambda arr: ember.device("cuda", 0) if isinstance(arr, FakeCudaArray) else real(arr))
+    monkeypatch.setattr(
+        tensor_module, "device_of", lambda arr: ember.device("cuda", 0) if isinstance(arr, FakeCudaArray) else real(arr)
+    )
     return ember.Tensor._make(np.ones((2, 2), np.float32).view(FakeCudaArray))
 
 
-@pytest.mark.parametrize("op", [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a @ b,
-                                lambda a, b: ember.mm(a, b), lambda a, b: ember.nn.functional.linear(a, b)])
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda a, b: a + b,
+        lambda a, b: a * b,
+        lambda a, b: a @ b,
+        lambda a, b: ember.mm(a, b),
+        lambda a, b: ember.nn.functional.linear(a, b),
+    ],
+)
 def test_mixing_devices_raises_torchs_error(fake_cuda_tensor, op):
     cpu = ember.ones(2, 2)
     assert fake_cuda_tensor.device == ember.device("cuda", 0) and fake_cuda_tensor.is_cuda
     for a, b in ((fake_cuda_tensor, cpu), (cpu, fake_cuda_tensor)):
-        with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device, but found at least "
-                                               "two devices, (cuda:0 and cpu|cpu and cuda:0)!"):
+        with pytest.raises(
+            RuntimeError,
+            match="Expected all tensors to be on the same device, but found at least "
+            "two devices, (cuda:0 and cpu|cpu and cuda:0)!",
+        ):
             op(a, b)
 
 
 # --- with a GPU (CuPy) ------------------------------------------------------------------------------------------
+
 
 @gpu
 def test_gpu_round_trip_and_attributes():
@@ -152,9 +180,11 @@ GPU_ORACLE = {
     "linear": lambda T, a, b: T.nn.functional.linear(a, b),
     "relu+sum": lambda T, a, b: (T.relu(a) * b).sum(1),
     "softmax": lambda T, a, b: T.softmax(a - b, dim=1),
-    "cross_entropy": lambda T, a, b: T.nn.functional.cross_entropy(a @ b.t(), T.tensor([0, 1, 2, 3, 0], device=a.device)),
+    "cross_entropy": lambda T, a, b: T.nn.functional.cross_entropy(
+        a @ b.t(), T.tensor([0, 1, 2, 3, 0], device=a.device)
+    ),
     "conv2d": lambda T, a, b: T.nn.functional.conv2d(a.reshape(1, 1, 5, 4), b.reshape(5, 1, 2, 2)),
-    "mean/var": lambda T, a, b: (a.mean(0) + a.var(0) + b.max(1).values.sum()),
+    "mean/var": lambda T, a, b: a.mean(0) + a.var(0) + b.max(1).values.sum(),
     "argmax": lambda T, a, b: a.argmax(1),
 }
 
@@ -194,6 +224,7 @@ def test_gpu_training_step_equals_cpu():
             optimizer.step()
         assert all(p.device.type == ember.device(device).type for p in model.parameters())
         return [p.detach().cpu().numpy() for p in model.parameters()]
+
     for on_gpu, on_cpu in zip(step("cuda"), step("cpu")):
         np.testing.assert_allclose(on_gpu, on_cpu, rtol=1e-5, atol=1e-6)
 
@@ -204,9 +235,9 @@ def test_gpu_autocast_follows_torchs_cuda_lists():
     with ember.autocast("cuda"):
         y = nn.functional.linear(x, w)
         assert y.dtype is ember.float16
-        assert nn.functional.softmax(y, 1).dtype is ember.float32       # float32 on CUDA, unlike CPU
+        assert nn.functional.softmax(y, 1).dtype is ember.float32  # float32 on CUDA, unlike CPU
         assert nn.functional.layer_norm(y, (3,)).dtype is ember.float32
-        assert (ember.randn(2, 2) @ ember.randn(2, 2)).dtype is ember.float32     # CPU tensors untouched
+        assert (ember.randn(2, 2) @ ember.randn(2, 2)).dtype is ember.float32  # CPU tensors untouched
 
 
 @gpu

@@ -1,4 +1,5 @@
 """dtypes: names, conversions, promotion, default dtype, against torch."""
+
 import numpy as np
 import pytest
 
@@ -22,9 +23,20 @@ def test_aliases():
     assert ember.long is ember.int64 and ember.int is ember.int32 and ember.short is ember.int16
 
 
-@pytest.mark.parametrize("method,name", [("float", "float32"), ("double", "float64"), ("half", "float16"),
-                                         ("long", "int64"), ("int", "int32"), ("short", "int16"),
-                                         ("bool", "bool"), ("byte", "uint8"), ("char", "int8")])
+@pytest.mark.parametrize(
+    "method,name",
+    [
+        ("float", "float32"),
+        ("double", "float64"),
+        ("half", "float16"),
+        ("long", "int64"),
+        ("int", "int32"),
+        ("short", "int16"),
+        ("bool", "bool"),
+        ("byte", "uint8"),
+        ("char", "int8"),
+    ],
+)
 def test_conversion_methods(method, name):
     values = [[1.7, -2.2, 0.0], [3.5, 250.9, -0.5]]
     ours = getattr(ember.tensor(values), method)()

@@ -1,4 +1,5 @@
 """ember.explain against Captum on the same small CNN (identical weights)."""
+
 import numpy as np
 import pytest
 
@@ -12,9 +13,16 @@ pytestmark = pytest.mark.filterwarnings("ignore:Input Tensor.*did not already re
 
 def _cnn(T):
     T.manual_seed(0)
-    return T.nn.Sequential(T.nn.Conv2d(1, 4, 3, padding=1), T.nn.ReLU(), T.nn.MaxPool2d(2),
-                           T.nn.Conv2d(4, 6, 3), T.nn.Tanh(), T.nn.Flatten(), T.nn.Linear(6 * 2 * 2, 3),
-                           T.nn.Softmax(dim=1))
+    return T.nn.Sequential(
+        T.nn.Conv2d(1, 4, 3, padding=1),
+        T.nn.ReLU(),
+        T.nn.MaxPool2d(2),
+        T.nn.Conv2d(4, 6, 3),
+        T.nn.Tanh(),
+        T.nn.Flatten(),
+        T.nn.Linear(6 * 2 * 2, 3),
+        T.nn.Softmax(dim=1),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +41,36 @@ def _close(a, b, atol=1e-4):
     np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=atol, rtol=1e-3)
 
 
-@pytest.mark.parametrize("method,n_steps", [("gausslegendre", 50), ("gausslegendre", 7), ("riemann_trapezoid", 20),
-                                            ("riemann_left", 10), ("riemann_right", 10), ("riemann_middle", 16)])
+@pytest.mark.parametrize(
+    "method,n_steps",
+    [
+        ("gausslegendre", 50),
+        ("gausslegendre", 7),
+        ("riemann_trapezoid", 20),
+        ("riemann_left", 10),
+        ("riemann_right", 10),
+        ("riemann_middle", 16),
+    ],
+)
 def test_integrated_gradients_equal_captum(models, images, method, n_steps):
     ours, ref = models
     baseline = np.full_like(images, 0.25)
     attr, delta = IntegratedGradients(ours).attribute(
-        ember.tensor(images), ember.tensor(baseline), target=1, n_steps=n_steps, method=method,
-        return_convergence_delta=True)
+        ember.tensor(images),
+        ember.tensor(baseline),
+        target=1,
+        n_steps=n_steps,
+        method=method,
+        return_convergence_delta=True,
+    )
     ref_attr, ref_delta = captum_attr.IntegratedGradients(ref).attribute(
-        torch.tensor(images), torch.tensor(baseline), target=1, n_steps=n_steps, method=method,
-        return_convergence_delta=True)
+        torch.tensor(images),
+        torch.tensor(baseline),
+        target=1,
+        n_steps=n_steps,
+        method=method,
+        return_convergence_delta=True,
+    )
     assert attr.shape == ref_attr.shape and attr.dtype == ember.float32
     _close(attr, ref_attr)
     _close(delta, ref_delta)
@@ -60,18 +87,30 @@ def test_targets_batches_and_scalar_baselines(models, images, target):
 
 def test_tensor_target_and_additional_forward_args(images):
     """Two inputs (a tuple), a Tensor of targets and an extra per-example argument repeated along the path."""
+
     def forward(T):
         def f(x, y, scale):
             return (x.flatten(1)[:, :3] * y).tanh() * scale
+
         return f
-    x, y, scale = images, np.random.RandomState(2).rand(3, 3).astype(np.float32), np.array([[1.], [2.], [3.]],
-                                                                                            np.float32)
+
+    x, y, scale = (
+        images,
+        np.random.RandomState(2).rand(3, 3).astype(np.float32),
+        np.array([[1.0], [2.0], [3.0]], np.float32),
+    )
     ours = IntegratedGradients(forward(ember)).attribute(
-        (ember.tensor(x), ember.tensor(y)), target=ember.tensor([0, 2, 1]),
-        additional_forward_args=(ember.tensor(scale),), n_steps=12)
+        (ember.tensor(x), ember.tensor(y)),
+        target=ember.tensor([0, 2, 1]),
+        additional_forward_args=(ember.tensor(scale),),
+        n_steps=12,
+    )
     ref = captum_attr.IntegratedGradients(forward(torch)).attribute(
-        (torch.tensor(x), torch.tensor(y)), target=torch.tensor([0, 2, 1]),
-        additional_forward_args=(torch.tensor(scale),), n_steps=12)
+        (torch.tensor(x), torch.tensor(y)),
+        target=torch.tensor([0, 2, 1]),
+        additional_forward_args=(torch.tensor(scale),),
+        n_steps=12,
+    )
     assert isinstance(ours, tuple) and len(ours) == 2
     for a, b in zip(ours, ref):
         _close(a, b)
@@ -103,10 +142,11 @@ def test_saliency_equals_captum(models, images, use_abs):
 
 def test_quadrature_rules_equal_captums():
     from captum.attr._utils.approximation_methods import approximation_parameters as captum_params
+
     for method in ("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle"):
         for n in (2, 5, 50):
             for ours, ref in zip(approximation_parameters(method), captum_params(method)):
-                np.testing.assert_allclose(ours(n), ref(n), rtol=2.5e-7)   # torch.linspace: 1 ulp
+                np.testing.assert_allclose(ours(n), ref(n), rtol=2.5e-7)  # torch.linspace: 1 ulp
     with pytest.raises(ValueError, match="approximation method"):
         approximation_parameters("simpson")
 

@@ -1,6 +1,7 @@
 """ember on an install without its extras: a subprocess that cannot import ml_dtypes (as on a NumPy-only
 install) checks that the core works and that asking for bfloat16 names the extra instead of silently
 making float32 tensors. CI also runs the core tests in a real NumPy-only environment (.ci/numpy_only.sh)."""
+
 import os
 import subprocess
 import sys
@@ -23,8 +24,13 @@ sys.modules.pop("ml_dtypes", None)
 
 def _run(code):
     env = dict(os.environ, PYTHONPATH=REPO)
-    return subprocess.run([sys.executable, "-c", WITHOUT_ML_DTYPES + textwrap.dedent(code)], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_ML_DTYPES + textwrap.dedent(code)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_core_ops_without_ml_dtypes():
@@ -58,6 +64,6 @@ def test_bfloat16_without_ml_dtypes_names_the_extra():
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "torch.bfloat16"
-    for line in lines[1:]:      # the install command names the amp extra (install_hint: of this checkout)
+    for line in lines[1:]:  # the install command names the amp extra (install_hint: of this checkout)
         assert "ml_dtypes" in line and 'pip install "' in line and '[amp]"' in line, line
     assert all(line.startswith("ModuleNotFoundError") for line in lines[1:5]), lines

@@ -1,4 +1,5 @@
 """repr/str of tensors equals torch's, character for character."""
+
 import numpy as np
 import pytest
 

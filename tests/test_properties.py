@@ -1,5 +1,6 @@
 """Hypothesis property tests against torch: broadcasting (result and gradient shapes) and
 view/shape ops round trips, on random shapes including 0-size dims and scalars."""
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -15,8 +16,8 @@ shapes = st.lists(st.integers(0, 3), min_size=0, max_size=4).map(tuple)
 def broadcastable_pair(draw):
     """Two shapes that broadcast: each dim of the shorter is the other's size or 1."""
     a = draw(shapes)
-    b = tuple(draw(st.sampled_from([size, 1])) for size in a[len(a) - draw(st.integers(0, len(a))):])
-    a = tuple(draw(st.lists(st.integers(1, 3), max_size=1))) + a     # a leading dim only one side has
+    b = tuple(draw(st.sampled_from([size, 1])) for size in a[len(a) - draw(st.integers(0, len(a))) :])
+    a = tuple(draw(st.lists(st.integers(1, 3), max_size=1))) + a  # a leading dim only one side has
     return (a, b) if draw(st.booleans()) else (b, a)
 
 
@@ -28,8 +29,11 @@ def _values(shape, seed):
 @given(broadcastable_pair(), st.sampled_from(["add", "sub", "mul", "div", "pow", "maximum", "atan2"]))
 def test_broadcasting_matches_torch_and_grads_have_input_shapes(pair, op):
     a, b = _values(pair[0], 0), _values(pair[1], 1)
-    assert tuple(ember.broadcast_shapes(a.shape, b.shape)) == tuple(torch.broadcast_shapes(a.shape, b.shape)) \
+    assert (
+        tuple(ember.broadcast_shapes(a.shape, b.shape))
+        == tuple(torch.broadcast_shapes(a.shape, b.shape))
         == np.broadcast_shapes(a.shape, b.shape)
+    )
     ea, eb = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
     ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
     ours, theirs = getattr(ember, op)(ea, eb), getattr(torch, op)(ta, tb)

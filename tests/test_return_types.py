@@ -1,6 +1,7 @@
 """torch.return_types: every op that returns one of torch's structseqs returns ember's of the same name and
 fields, which behaves as torch's: a tuple (indexing, unpacking, len, slicing to a plain tuple), named fields,
 n_fields, construction from a sequence, pickling, and the repr torch prints."""
+
 import pickle
 import warnings
 
@@ -14,25 +15,35 @@ A = np.array([[1.0, 3.0, 2.0], [4.0, 0.5, 5.0]], dtype=np.float64)
 
 # (name, fn(T, x), whether the values are unique, so that the repr can be compared exactly)
 CASES = [
-    ("max", lambda T, x: T.max(x, 1), True), ("min", lambda T, x: x.min(0), True),
-    ("sort", lambda T, x: x.sort(), True), ("topk", lambda T, x: x.topk(2), True),
-    ("median", lambda T, x: x.median(1), True), ("mode", lambda T, x: x.round().mode(), True),
-    ("kthvalue", lambda T, x: x.kthvalue(2), True), ("cummax", lambda T, x: x.cummax(1), True),
-    ("cummin", lambda T, x: T.cummin(x, 0), True), ("aminmax", lambda T, x: T.aminmax(x), True),
-    ("frexp", lambda T, x: x.frexp(), True), ("histogram", lambda T, x: T.histogram(x.flatten(), 3), True),
+    ("max", lambda T, x: T.max(x, 1), True),
+    ("min", lambda T, x: x.min(0), True),
+    ("sort", lambda T, x: x.sort(), True),
+    ("topk", lambda T, x: x.topk(2), True),
+    ("median", lambda T, x: x.median(1), True),
+    ("mode", lambda T, x: x.round().mode(), True),
+    ("kthvalue", lambda T, x: x.kthvalue(2), True),
+    ("cummax", lambda T, x: x.cummax(1), True),
+    ("cummin", lambda T, x: T.cummin(x, 0), True),
+    ("aminmax", lambda T, x: T.aminmax(x), True),
+    ("frexp", lambda T, x: x.frexp(), True),
+    ("histogram", lambda T, x: T.histogram(x.flatten(), 3), True),
     ("histogramdd", lambda T, x: T.histogramdd(x.t().contiguous(), [2, 2]), True),
-    ("geqrf", lambda T, x: T.geqrf(x), True), ("slogdet", lambda T, x: T.slogdet(x[:, :2]), True),
-    ("qr", lambda T, x: T.qr(x), True), ("svd", lambda T, x: T.svd(x), False),
+    ("geqrf", lambda T, x: T.geqrf(x), True),
+    ("slogdet", lambda T, x: T.slogdet(x[:, :2]), True),
+    ("qr", lambda T, x: T.qr(x), True),
+    ("svd", lambda T, x: T.svd(x), False),
     ("triangular_solve", lambda T, x: T.triangular_solve(x[:, :2], x[:, 1:].triu()), True),
     ("lu_unpack", lambda T, x: T.lu_unpack(*T.linalg.lu_factor(x[:, :2])), True),
     ("linalg_eigh", lambda T, x: T.linalg.eigh(x[:, :2] @ x[:, :2].T), False),
     ("linalg_slogdet", lambda T, x: T.linalg.slogdet(x[:, :2]), True),
-    ("linalg_qr", lambda T, x: T.linalg.qr(x), True), ("linalg_lstsq", lambda T, x: T.linalg.lstsq(x[:, :2], x), False),
+    ("linalg_qr", lambda T, x: T.linalg.qr(x), True),
+    ("linalg_lstsq", lambda T, x: T.linalg.lstsq(x[:, :2], x), False),
     ("linalg_inv_ex", lambda T, x: T.linalg.inv_ex(x[:, :2]), True),
     ("linalg_cholesky_ex", lambda T, x: T.linalg.cholesky_ex(x[:, :2] @ x[:, :2].T), True),
     ("linalg_lu_factor", lambda T, x: T.linalg.lu_factor(x[:, :2]), True),
     ("linalg_lu_factor_ex", lambda T, x: T.linalg.lu_factor_ex(x[:, :2]), True),
-    ("linalg_lu", lambda T, x: T.linalg.lu(x), True), ("linalg_svd", lambda T, x: T.linalg.svd(x), False),
+    ("linalg_lu", lambda T, x: T.linalg.lu(x), True),
+    ("linalg_svd", lambda T, x: T.linalg.svd(x), False),
     ("linalg_eig", lambda T, x: T.linalg.eig(x[:, :2]), False),
     ("linalg_solve_ex", lambda T, x: T.linalg.solve_ex(x[:, :2], x), True),
 ]

@@ -1,4 +1,5 @@
 """ember.safetensors against the `safetensors` package (safetensors.torch)."""
+
 import json
 import os
 import struct
@@ -27,12 +28,21 @@ def sample(dtype_name, shape, seed):
 
 
 def tensor_sets():
-    mixed = {f"{d}_{i}": sample(d, shape, i) for i, (d, shape) in
-             enumerate(zip(DTYPES, [(2, 3), (4,), (), (0, 2), (3, 1, 2), (5,), (2, 2), (1,), (3,)]))}
+    mixed = {
+        f"{d}_{i}": sample(d, shape, i)
+        for i, (d, shape) in enumerate(zip(DTYPES, [(2, 3), (4,), (), (0, 2), (3, 1, 2), (5,), (2, 2), (1,), (3,)]))
+    }
     return {
         "every dtype": (mixed, None),
-        "names sort within a dtype": ({"b": np.ones(2, np.float32), "a": np.zeros(3, np.float32),
-                                       "aa": np.ones(1, np.float32), "B": np.ones(1, np.float32)}, None),
+        "names sort within a dtype": (
+            {
+                "b": np.ones(2, np.float32),
+                "a": np.zeros(3, np.float32),
+                "aa": np.ones(1, np.float32),
+                "B": np.ones(1, np.float32),
+            },
+            None,
+        ),
         "metadata": ({"x": np.arange(3, dtype=np.int64)}, {"format": "pt"}),
         "several metadata keys": ({"x": np.arange(3, dtype=np.int64)}, {"z": "1", "a": "2", "format": "pt"}),
         "empty metadata": ({"x": np.arange(3, dtype=np.int64)}, {}),
@@ -54,7 +64,7 @@ def test_bytes_identical_to_the_safetensors_package(case):
     ours = est.save({k: ember.from_numpy(v) for k, v in arrays.items()}, metadata=metadata)
     theirs = st.save({k: torch.from_numpy(v) for k, v in arrays.items()}, metadata=metadata)
     assert (8 + struct.unpack("<Q", ours[:8])[0]) % 8 == 0
-    if metadata and len(metadata) > 1:     # the package writes metadata in HashMap order, which varies per run
+    if metadata and len(metadata) > 1:  # the package writes metadata in HashMap order, which varies per run
         ours, theirs = split(ours), split(theirs)
     assert ours == theirs
 
@@ -63,7 +73,7 @@ def split(data):
     """(parsed header, tensor bytes) of a safetensors buffer, checking the header's padding."""
     n = struct.unpack("<Q", data[:8])[0]
     assert (8 + n) % 8 == 0
-    return json.loads(data[8:8 + n]), data[8 + n:]
+    return json.loads(data[8 : 8 + n]), data[8 + n :]
 
 
 @pytest.mark.parametrize("case", list(tensor_sets()))
@@ -87,7 +97,7 @@ def test_round_trips_both_ways(tmp_path, case):
             np.testing.assert_array_equal(f.get_tensor(k).numpy(), arrays[k])
     with st.safe_open(ember_path, framework="pt") as f:
         assert f.metadata() == metadata
-    assert sorted(os.listdir(tmp_path)) == ["e.safetensors", "t.safetensors"]     # no temp file left
+    assert sorted(os.listdir(tmp_path)) == ["e.safetensors", "t.safetensors"]  # no temp file left
 
 
 def test_load_bytes_and_public_aliases(tmp_path):
@@ -142,46 +152,79 @@ def with_header(header, data, pad=True):
 
 F32 = {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}
 BAD = {
-    "gap": (with_header({"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}, bytes(8)),
-            "invalid offset for tensor `a`"),
-    "overlap": (with_header({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
-                             "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}, bytes(8)),
-                "invalid offset for tensor `b`"),
+    "gap": (
+        with_header({"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}, bytes(8)),
+        "invalid offset for tensor `a`",
+    ),
+    "overlap": (
+        with_header(
+            {
+                "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]},
+            },
+            bytes(8),
+        ),
+        "invalid offset for tensor `b`",
+    ),
     "not fully covered": (with_header({"a": F32}, bytes(8)), "incomplete metadata, file not fully covered"),
-    "buffer too short": (with_header({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, bytes(4)),
-                         "incomplete metadata"),
-    "size disagrees with shape": (with_header({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}},
-                                              bytes(4)), "invalid shape, data type, or offset for tensor `a`"),
-    "end before begin": (with_header({"a": {"dtype": "F32", "shape": [0], "data_offsets": [4, 0]}}, bytes(4)),
-                         "invalid offset"),
+    "buffer too short": (
+        with_header({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, bytes(4)),
+        "incomplete metadata",
+    ),
+    "size disagrees with shape": (
+        with_header({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}, bytes(4)),
+        "invalid shape, data type, or offset for tensor `a`",
+    ),
+    "end before begin": (
+        with_header({"a": {"dtype": "F32", "shape": [0], "data_offsets": [4, 0]}}, bytes(4)),
+        "invalid offset",
+    ),
     "unknown dtype": (with_header({"a": {**F32, "dtype": "X32"}}, bytes(4)), "invalid JSON in header"),
     "negative dim": (with_header({"a": {**F32, "shape": [-1]}}, bytes(4)), "invalid JSON in header"),
     "metadata value not a string": (with_header({"__metadata__": {"a": 1}}, b""), "invalid JSON in header"),
     "not JSON": (with_header(b"abc", b"", pad=False), "invalid JSON in header"),
     "not an object": (with_header([], b""), "invalid JSON in header"),
     "header longer than file": (struct.pack("<Q", 300) + b"{}", "invalid header length"),
-    "header too large": (struct.pack("<Q", 2 ** 40) + b"{}", "header too large"),
+    "header too large": (struct.pack("<Q", 2**40) + b"{}", "header too large"),
     "too small": (b"\x01\x00", "header too small"),
-    "overlap, the same bytes twice": (with_header({"a": {**F32, "shape": [2], "data_offsets": [0, 8]},
-                                                  "b": {**F32, "shape": [2], "data_offsets": [0, 8]}}, bytes(16)),
-                                      "invalid offset for tensor `b`"),
-    "overlap, one inside another": (with_header({"a": {**F32, "shape": [4], "data_offsets": [0, 16]},
-                                                "b": {**F32, "shape": [1], "data_offsets": [4, 8]}}, bytes(20)),
-                                    "invalid offset for tensor `b`"),
+    "overlap, the same bytes twice": (
+        with_header(
+            {"a": {**F32, "shape": [2], "data_offsets": [0, 8]}, "b": {**F32, "shape": [2], "data_offsets": [0, 8]}},
+            bytes(16),
+        ),
+        "invalid offset for tensor `b`",
+    ),
+    "overlap, one inside another": (
+        with_header(
+            {"a": {**F32, "shape": [4], "data_offsets": [0, 16]}, "b": {**F32, "shape": [1], "data_offsets": [4, 8]}},
+            bytes(20),
+        ),
+        "invalid offset for tensor `b`",
+    ),
     "list dtype": (with_header({"a": {**F32, "dtype": ["F32"]}}, bytes(4)), "invalid JSON in header: tensor `a`"),
     "dict dtype": (with_header({"a": {**F32, "dtype": {"F32": 1}}}, bytes(4)), "invalid JSON in header: tensor `a`"),
     "list shape inside": (with_header({"a": {**F32, "shape": [[1]]}}, bytes(4)), "invalid JSON in header: tensor `a`"),
     "entry not an object": (with_header({"a": [1, 2]}, b""), "invalid JSON in header: tensor `a` must be an object"),
     "deeply nested array": (with_header(b"[" * 100_000 + b"]" * 100_000, b""), "invalid JSON in header"),
-    "deeply nested object": (with_header(b'{"a":' * 100_000 + b"1" + b"}" * 100_000, b""),
-                             "invalid JSON in header: recursion limit exceeded"),
-    "deeply nested extra field": (with_header(b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":'
-                                              + b"[" * 100_000 + b"]" * 100_000 + b"}}", bytes(4)),
-                                  "invalid JSON in header: recursion limit exceeded"),
-    "repeated __metadata__": (with_header(b'{"__metadata__":{"a":"b"},"__metadata__":{}}', b""),
-                              "duplicate field `__metadata__`"),
-    "repeated dtype": (with_header(b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"dtype":"I32"}}',
-                                   bytes(4)), "duplicate field `dtype` in tensor `a`"),
+    "deeply nested object": (
+        with_header(b'{"a":' * 100_000 + b"1" + b"}" * 100_000, b""),
+        "invalid JSON in header: recursion limit exceeded",
+    ),
+    "deeply nested extra field": (
+        with_header(
+            b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":' + b"[" * 100_000 + b"]" * 100_000 + b"}}",
+            bytes(4),
+        ),
+        "invalid JSON in header: recursion limit exceeded",
+    ),
+    "repeated __metadata__": (
+        with_header(b'{"__metadata__":{"a":"b"},"__metadata__":{}}', b""),
+        "duplicate field `__metadata__`",
+    ),
+    "repeated dtype": (
+        with_header(b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"dtype":"I32"}}', bytes(4)),
+        "duplicate field `dtype` in tensor `a`",
+    ),
 }
 
 
@@ -212,7 +255,9 @@ def test_empty_file_is_rejected(tmp_path):
 
 
 def test_a_repeated_tensor_name_keeps_the_last_entry_like_the_package():
-    data = with_header(b'{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},'
-                       b'"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', struct.pack("<f", 1.5))
+    data = with_header(
+        b'{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}',
+        struct.pack("<f", 1.5),
+    )
     assert st.load(data)["a"].tolist() == [1.5]
     assert est.load(data)["a"].tolist() == [1.5]

@@ -1,4 +1,5 @@
 """ember.save / ember.load against real torch.save / torch.load (weights_only=True, mmap=True)."""
+
 import collections
 import io
 import os
@@ -64,19 +65,26 @@ def test_file_layout_matches_torch(tmp_path):
     path = tmp_path / "my.model.ckpt"
     ember.save({"w": ember.ones(2, 3), "b": ember.zeros(2)}, path)
     names = [n for n, _, _ in zip_layout(path)]
-    assert names == ["my.model/data.pkl", "my.model/.format_version", "my.model/.storage_alignment",
-                     "my.model/byteorder", "my.model/data/0", "my.model/data/1", "my.model/version",
-                     "my.model/.data/serialization_id"]
+    assert names == [
+        "my.model/data.pkl",
+        "my.model/.format_version",
+        "my.model/.storage_alignment",
+        "my.model/byteorder",
+        "my.model/data/0",
+        "my.model/data/1",
+        "my.model/version",
+        "my.model/.data/serialization_id",
+    ]
     with open(path, "rb") as f, zipfile.ZipFile(path) as zf:
         raw = f.read()
         for info in zf.infolist():
-            name_len, extra_len = np.frombuffer(raw[info.header_offset + 26:info.header_offset + 30], "<u2")
+            name_len, extra_len = np.frombuffer(raw[info.header_offset + 26 : info.header_offset + 30], "<u2")
             start = info.header_offset + 30 + name_len + extra_len
             assert start % 64 == 0, info.filename
-            assert raw[start:start + info.file_size] == zf.read(info)
+            assert raw[start : start + info.file_size] == zf.read(info)
         assert zf.read("my.model/version") == b"3\n"
         assert zf.read("my.model/byteorder") == b"little"
-        assert zf.read("my.model/data.pkl")[:2] == b"\x80\x02"       # protocol 2: torch's weights_only can read it
+        assert zf.read("my.model/data.pkl")[:2] == b"\x80\x02"  # protocol 2: torch's weights_only can read it
         assert len(zf.read("my.model/.data/serialization_id")) == 40
 
 
@@ -103,10 +111,10 @@ def test_views_share_one_storage_like_torch(tmp_path):
     assert loaded["strided"].untyped_storage().data_ptr() == loaded["base"].untyped_storage().data_ptr()
     for k in obj:
         same(obj[k], loaded[k])
-    loaded["base"][4] = -1.0                           # torch sees one memory block
+    loaded["base"][4] = -1.0  # torch sees one memory block
     assert loaded["strided"][1].item() == -1.0
     back = ember.load(path)
-    back["base"][4] = -7.0                             # and so does ember after loading
+    back["base"][4] = -7.0  # and so does ember after loading
     assert back["strided"][1].item() == -7.0
     assert back["strided"].storage_offset() == 2
 
@@ -161,11 +169,29 @@ def test_parameter_and_requires_grad(tmp_path):
 
 
 def optimizer_state_dict():
-    return {"state": {0: {"step": ember.tensor(3.0), "exp_avg": ember.randn(2, 2), "exp_avg_sq": ember.rand(2, 2)},
-                    1: {"step": ember.tensor(3.0), "exp_avg": ember.randn(2), "exp_avg_sq": ember.rand(2)}},
-          "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0, "amsgrad": False,
-                            "maximize": False, "foreach": None, "capturable": False, "differentiable": False,
-                            "fused": None, "params": [0, 1], "name": "all", "big": 2 ** 70}]}
+    return {
+        "state": {
+            0: {"step": ember.tensor(3.0), "exp_avg": ember.randn(2, 2), "exp_avg_sq": ember.rand(2, 2)},
+            1: {"step": ember.tensor(3.0), "exp_avg": ember.randn(2), "exp_avg_sq": ember.rand(2)},
+        },
+        "param_groups": [
+            {
+                "lr": 0.1,
+                "betas": (0.9, 0.999),
+                "eps": 1e-8,
+                "weight_decay": 0,
+                "amsgrad": False,
+                "maximize": False,
+                "foreach": None,
+                "capturable": False,
+                "differentiable": False,
+                "fused": None,
+                "params": [0, 1],
+                "name": "all",
+                "big": 2**70,
+            }
+        ],
+    }
 
 
 def test_optimizer_state_dict_round_trip(tmp_path):
@@ -182,7 +208,7 @@ def test_optimizer_state_dict_round_trip(tmp_path):
     same(back["state"][1]["exp_avg"], loaded["state"][1]["exp_avg"])
 
 
-@pytest.mark.slow          # torch.optim imports torch._dynamo: seconds
+@pytest.mark.slow  # torch.optim imports torch._dynamo: seconds
 def test_torch_adam_accepts_an_ember_saved_state(tmp_path):
     path = tmp_path / "opt.pt"
     ember.save(optimizer_state_dict(), path)
@@ -192,9 +218,17 @@ def test_torch_adam_accepts_an_ember_saved_state(tmp_path):
 
 
 def test_dtype_device_size_and_misc_values(tmp_path):
-    obj = {"dt": ember.float16, "dev": ember.device("cpu"), "cuda": ember.device("cuda", 1),
-           "size": ember.Size([2, 3]), "bytes": b"\x00\xff", "set": {1, 2}, "complex": 1 + 2j,
-           "nested": [(1, [2.5, "x"]), {"k": None}], "flag": True}
+    obj = {
+        "dt": ember.float16,
+        "dev": ember.device("cpu"),
+        "cuda": ember.device("cuda", 1),
+        "size": ember.Size([2, 3]),
+        "bytes": b"\x00\xff",
+        "set": {1, 2},
+        "complex": 1 + 2j,
+        "nested": [(1, [2.5, "x"]), {"k": None}],
+        "flag": True,
+    }
     path = tmp_path / "misc.pt"
     ember.save(obj, path)
     loaded = torch.load(path, weights_only=True)
@@ -229,7 +263,7 @@ def test_file_object_and_bytes_io(tmp_path):
     assert torch.equal(torch.load(buf, weights_only=True)["x"], torch.arange(5))
     with open(tmp_path / "f.pt", "wb") as f:
         f.write(b"junk-before")
-        ember.save(ember.ones(3), f)                      # a file object not at its start
+        ember.save(ember.ones(3), f)  # a file object not at its start
     with open(tmp_path / "f.pt", "rb") as f:
         f.seek(len(b"junk-before"))
         same(ember.load(f), torch.ones(3))
@@ -253,7 +287,7 @@ def test_torch_bfloat16_loads_as_exact_float32(tmp_path):
     path = tmp_path / "bf.pt"
     torch.save({"t": t, "v": t[1:, 1]}, path)
     loaded = ember.load(path)
-    expect = ember.bfloat16 if ember._dtype.bfloat16 is not None else ember.float32     # no ml_dtypes: widened
+    expect = ember.bfloat16 if ember._dtype.bfloat16 is not None else ember.float32  # no ml_dtypes: widened
     assert loaded["t"].dtype is expect
     np.testing.assert_array_equal(np.asarray(loaded["t"].numpy(), np.float32), t.float().numpy())
     np.testing.assert_array_equal(np.asarray(loaded["v"].numpy(), np.float32), t[1:, 1].float().numpy())
@@ -264,7 +298,7 @@ def test_torch_only_dtype_is_named_in_the_error(tmp_path):
     torch.save(torch.tensor([1, 2], dtype=torch.uint16), path)
     with pytest.raises(RuntimeError, match=r"torch\.uint16.*ember does not have"):
         ember.load(path)
-    torch.save(torch.tensor([1.0], dtype=torch.float8_e4m3fn), path)      # complex64 loads since ember has it
+    torch.save(torch.tensor([1.0], dtype=torch.float8_e4m3fn), path)  # complex64 loads since ember has it
     with pytest.raises(RuntimeError, match=r"torch\.float8_e4m3fn"):
         ember.load(path)
 
@@ -272,7 +306,7 @@ def test_torch_only_dtype_is_named_in_the_error(tmp_path):
 def test_torch_views_and_parameters(tmp_path):
     base = torch.arange(20.0)
     p = torch.nn.Parameter(torch.randn(2, 2))
-    p.note = "hi"                                         # pickled via _rebuild_parameter_with_state
+    p.note = "hi"  # pickled via _rebuild_parameter_with_state
     path = tmp_path / "tv.pt"
     torch.save({"base": base, "a": base[3:9].view(2, 3), "b": base[3:9].view(2, 3).t(), "p": p}, path)
     loaded = ember.load(path)
@@ -287,7 +321,7 @@ def test_torch_views_and_parameters(tmp_path):
 def test_torch_state_dict_with_metadata_round_trips_back_to_torch(tmp_path):
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
-    model(torch.randn(4, 3))                              # non-trivial running stats
+    model(torch.randn(4, 3))  # non-trivial running stats
     path = tmp_path / "sd.pt"
     torch.save(model.state_dict(), path)
     sd = ember.load(path)
@@ -295,7 +329,7 @@ def test_torch_state_dict_with_metadata_round_trips_back_to_torch(tmp_path):
     assert sd._metadata == model.state_dict()._metadata
     for k, v in model.state_dict().items():
         same(sd[k], v)
-    ember.save(sd, tmp_path / "again.pt")                 # and back: torch loads it into a fresh model
+    ember.save(sd, tmp_path / "again.pt")  # and back: torch loads it into a fresh model
     again = torch.load(tmp_path / "again.pt", weights_only=True)
     assert again._metadata == model.state_dict()._metadata
     fresh = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
@@ -306,8 +340,13 @@ def test_torch_state_dict_with_metadata_round_trips_back_to_torch(tmp_path):
 
 def test_torch_legacy_format(tmp_path):
     base = torch.arange(10.0, dtype=torch.float64)
-    obj = {"base": base, "strided": base[2:8:2], "i": torch.tensor([1, 2], dtype=torch.int16),
-           "bf": torch.tensor([1.5, -2.0], dtype=torch.bfloat16), "n": 7}
+    obj = {
+        "base": base,
+        "strided": base[2:8:2],
+        "i": torch.tensor([1, 2], dtype=torch.int16),
+        "bf": torch.tensor([1.5, -2.0], dtype=torch.bfloat16),
+        "n": 7,
+    }
     path = tmp_path / "legacy.pt"
     torch.save(obj, path, _use_new_zipfile_serialization=False)
     assert not zipfile.is_zipfile(path)
@@ -330,7 +369,7 @@ def test_mmap_load(tmp_path):
     loaded = ember.load(path, mmap=True)
     same(loaded["t"], t)
     same(loaded["v"], t[3:])
-    loaded["t"][0, 0] = 123.0                            # copy-on-write: the file is untouched
+    loaded["t"][0, 0] = 123.0  # copy-on-write: the file is untouched
     assert loaded["v"].shape == (61, 8)
     assert torch.load(path, weights_only=True)["t"][0, 0].item() == t[0, 0].item()
     with open(path, "rb") as f, pytest.raises(ValueError, match="file path"):
@@ -359,8 +398,9 @@ def test_cuda_checkpoint_without_gpu_needs_map_location(cuda_checkpoint):
         ember.load(cuda_checkpoint)
 
 
-@pytest.mark.parametrize("map_location", ["cpu", ember.device("cpu"), {"cuda:0": "cpu"},
-                                          lambda storage, location: storage])
+@pytest.mark.parametrize(
+    "map_location", ["cpu", ember.device("cpu"), {"cuda:0": "cpu"}, lambda storage, location: storage]
+)
 def test_map_location_to_cpu(cuda_checkpoint, map_location):
     loaded = ember.load(cuda_checkpoint, map_location=map_location)
     same(loaded["w"], torch.load(cuda_checkpoint, map_location="cpu", weights_only=True)["w"])
@@ -373,6 +413,7 @@ def test_map_location_callable_sees_location(cuda_checkpoint):
     def where(storage, location):
         seen.append(location)
         return storage.cpu()
+
     ember.load(cuda_checkpoint, map_location=where)
     assert seen == ["cuda:0"]
 
@@ -403,6 +444,7 @@ def test_failure_while_writing_the_zip_leaves_previous_file(tmp_path, monkeypatc
         if "/data/" in name:
             raise OSError("disk full")
         real_write(zf, name, data)
+
     monkeypatch.setattr(serialization, "_write_record", fail_on_storage)
     with pytest.raises(OSError, match="disk full"):
         ember.save({"w": ember.zeros(1000)}, path)
@@ -443,8 +485,10 @@ serialization._atomic_file = stalled
 saver, path = sys.argv[1:]
 (ember.save if saver == "save" else safetensors.save_file)({"w": ember.ones(2)}, path)
 """
-SAVERS = {"save": (lambda obj, path: ember.save(obj, path), lambda path: ember.load(path)),
-          "save_file": (lambda obj, path: ember.safetensors.save_file(obj, path), ember.safetensors.load_file)}
+SAVERS = {
+    "save": (lambda obj, path: ember.save(obj, path), lambda path: ember.load(path)),
+    "save_file": (lambda obj, path: ember.safetensors.save_file(obj, path), ember.safetensors.load_file),
+}
 
 
 def start_stalled_save(saver, path):
@@ -463,12 +507,12 @@ def test_temp_file_of_a_killed_save_is_removed_by_the_next_save(tmp_path, saver)
     save, load = SAVERS[saver]
     path = tmp_path / "ckpt.pt"
     proc = start_stalled_save(saver, path)
-    proc.kill()                                    # SIGKILL: no cleanup runs in the saving process
+    proc.kill()  # SIGKILL: no cleanup runs in the saving process
     proc.wait()
     left = temp_files(tmp_path)
     assert len(left) == 1 and left[0].startswith(".ckpt.pt."), left
     assert os.path.getsize(tmp_path / left[0]) >= 7000
-    other = tmp_path / "other.pt"                  # a save to another path leaves that file alone
+    other = tmp_path / "other.pt"  # a save to another path leaves that file alone
     save({"w": ember.ones(1)}, other)
     assert temp_files(tmp_path) == left
     save({"w": ember.arange(3.0)}, path)
@@ -497,7 +541,7 @@ def test_long_file_names_save_and_load(tmp_path, saver, length):
     save, load = SAVERS[saver]
     path = tmp_path / ("w" * (length - 3) + ".pt")
     save({"w": ember.arange(4.0)}, path)
-    save({"w": ember.arange(5.0)}, path)           # replacing it too
+    save({"w": ember.arange(5.0)}, path)  # replacing it too
     assert load(path)["w"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert os.listdir(tmp_path) == [path.name]
 
@@ -533,18 +577,21 @@ def test_corrupt_storage_record(tmp_path):
     ember.save(ember.zeros(64), path)
     raw = bytearray(path.read_bytes())
     info = zipfile.ZipFile(path).getinfo("crc/data/0")
-    raw[info.header_offset + 200] ^= 0xFF                 # inside the data: CRC no longer matches
+    raw[info.header_offset + 200] ^= 0xFF  # inside the data: CRC no longer matches
     path.write_bytes(bytes(raw))
     with pytest.raises(RuntimeError, match=r"crc\.pt.* is truncated or corrupt.*CRC"):
         ember.load(path)
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "is empty"),
-    (bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)), "is not a PyTorch checkpoint"),
-    (b"epoch,loss\n1,0.5\n2,0.25\n", "is not a PyTorch checkpoint"),
-    (b"\x80\x02K\x05.", "is not a PyTorch checkpoint"),             # a pickle, but not a checkpoint
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "is empty"),
+        (bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)), "is not a PyTorch checkpoint"),
+        (b"epoch,loss\n1,0.5\n2,0.25\n", "is not a PyTorch checkpoint"),
+        (b"\x80\x02K\x05.", "is not a PyTorch checkpoint"),  # a pickle, but not a checkpoint
+    ],
+)
 def test_not_a_checkpoint(tmp_path, content, message):
     path = tmp_path / "weird.bin"
     path.write_bytes(content)
@@ -572,17 +619,21 @@ def deflated_checkpoint(path, pickled):
 
 def test_zip_bomb_in_data_pkl_is_refused_before_inflating(tmp_path, monkeypatch):
     path = tmp_path / "bomb.pt"
-    deflated_checkpoint(path, bytes(32 * 2 ** 20))              # 32 MiB of zeros: ~32 kB deflated
-    assert path.stat().st_size < 2 ** 20
-    monkeypatch.setattr(serialization, "_available_memory", lambda: 8 * 2 ** 20)
+    deflated_checkpoint(path, bytes(32 * 2**20))  # 32 MiB of zeros: ~32 kB deflated
+    assert path.stat().st_size < 2**20
+    monkeypatch.setattr(serialization, "_available_memory", lambda: 8 * 2**20)
     real_read, inflated = zipfile.ZipFile.read, []
 
     def read(zf, name, *args):
         inflated.append(getattr(name, "filename", name))
         return real_read(zf, name, *args)
+
     monkeypatch.setattr(zipfile.ZipFile, "read", read)
-    with pytest.raises(MemoryError, match=r"bomb\.pt.*bomb/data\.pkl would inflate from \d+ compressed bytes to "
-                                          r"33554432, more than the 8388608 bytes of memory available") as error:
+    with pytest.raises(
+        MemoryError,
+        match=r"bomb\.pt.*bomb/data\.pkl would inflate from \d+ compressed bytes to "
+        r"33554432, more than the 8388608 bytes of memory available",
+    ) as error:
         ember.load(path)
     assert isinstance(error.value, RuntimeError) and inflated == ["bomb/version"]
 
@@ -598,6 +649,7 @@ def test_memory_error_while_reading_data_pkl_names_the_file(tmp_path, monkeypatc
         if info.filename.endswith("data.pkl"):
             raise MemoryError
         return real_read(zf, info, *args)
+
     monkeypatch.setattr(zipfile.ZipFile, "read", out_of_memory_for_data_pkl)
     with pytest.raises(MemoryError, match=r"big\.pt.*out of memory reading record bomb/data\.pkl"):
         ember.load(path)
@@ -607,11 +659,14 @@ def test_stored_record_declaring_more_than_the_archive_holds(tmp_path):
     path = tmp_path / "liar.pt"
     ember.save({"w": ember.ones(3)}, path)
     raw = bytearray(path.read_bytes())
-    entry = raw.index(b"PK\x01\x02")                          # the central directory's first entry: data.pkl
-    raw[entry + 20:entry + 28] = struct.pack("<II", 2 ** 31, 2 ** 31)
+    entry = raw.index(b"PK\x01\x02")  # the central directory's first entry: data.pkl
+    raw[entry + 20 : entry + 28] = struct.pack("<II", 2**31, 2**31)
     path.write_bytes(bytes(raw))
-    with pytest.raises(RuntimeError, match=r"liar\.pt. is truncated or corrupt: record liar/data\.pkl declares "
-                                           r"2147483648 bytes, more than the archive holds"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"liar\.pt. is truncated or corrupt: record liar/data\.pkl declares "
+        r"2147483648 bytes, more than the archive holds",
+    ):
         ember.load(path)
 
 
@@ -634,17 +689,20 @@ def write_checkpoint_with_pickle(path, pickled):
 def test_malicious_zip_checkpoint_is_refused(tmp_path, protocol):
     marker = tmp_path / "pwned"
     pickled = pickle.dumps({"w": RunsCommand(marker)}, protocol=protocol)
-    pickle.loads(pickled)                                # the payload really runs with plain pickle
+    pickle.loads(pickled)  # the payload really runs with plain pickle
     assert marker.exists()
     marker.unlink()
     path = tmp_path / "evil.pt"
     write_checkpoint_with_pickle(path, pickled)
-    with pytest.raises(pickle.UnpicklingError, match=r"evil\.pt.*(posix|os)\.system.*weights_only=True refused it; "
-                                                      r"pass weights_only=False only if you trust the file"):
+    with pytest.raises(
+        pickle.UnpicklingError,
+        match=r"evil\.pt.*(posix|os)\.system.*weights_only=True refused it; "
+        r"pass weights_only=False only if you trust the file",
+    ):
         ember.load(path)
     assert not marker.exists()
     with pytest.raises(pickle.UnpicklingError):
-        ember.load(path, weights_only=None)               # None means True, as in torch
+        ember.load(path, weights_only=None)  # None means True, as in torch
     assert not marker.exists()
 
 
@@ -675,7 +733,7 @@ def test_tensor_overrunning_its_storage_is_rejected(tmp_path):
     with zipfile.ZipFile(path) as zf:
         records = {i.filename: zf.read(i) for i in zf.infolist()}
     pkl = records["overrun/data.pkl"]
-    records["overrun/data.pkl"] = pkl.replace(b"K\x04\x85", b"M\x00\x10\x85")   # size (4,) -> (4096,)
+    records["overrun/data.pkl"] = pkl.replace(b"K\x04\x85", b"M\x00\x10\x85")  # size (4,) -> (4096,)
     assert records["overrun/data.pkl"] != pkl
     with zipfile.ZipFile(path, "w") as zf:
         for name, data in records.items():

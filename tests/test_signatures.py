@@ -9,6 +9,7 @@ special, func and sparse is compared with torch's signature, and read for parame
 
 torch's parameters come from inspect.signature for its Python functions, and for its C functions from the
 docstring's signature lines and the ATen schemas of the op (the names its argument parser accepts)."""
+
 import ast
 import inspect
 import re
@@ -25,13 +26,18 @@ from oracle import torch
 import torch.nn.functional  # noqa: E402
 
 SCOPES = {
-    "torch": (torch, ember), "Tensor": (torch.Tensor, ember.Tensor), "F": (torch.nn.functional, ember.nn.functional),
-    "linalg": (torch.linalg, ember.linalg), "fft": (torch.fft, ember.fft), "special": (torch.special, ember.special),
-    "func": (torch.func, ember.func), "sparse": (torch.sparse, ember.sparse),
+    "torch": (torch, ember),
+    "Tensor": (torch.Tensor, ember.Tensor),
+    "F": (torch.nn.functional, ember.nn.functional),
+    "linalg": (torch.linalg, ember.linalg),
+    "fft": (torch.fft, ember.fft),
+    "special": (torch.special, ember.special),
+    "func": (torch.func, ember.func),
+    "sparse": (torch.sparse, ember.sparse),
 }
 
 
-_WITH_OUT = _registry._with_out(lambda: None).__code__       # the wrapper that gives a function out=
+_WITH_OUT = _registry._with_out(lambda: None).__code__  # the wrapper that gives a function out=
 
 
 def _unwrap(fn):
@@ -51,7 +57,7 @@ def _takes_out(obj):
 def _ember_function(ns, name):
     try:
         obj = ns.__dict__.get(name) if isinstance(ns, type) else getattr(ns, name, None)
-    except NotImplementedError:     # a value ember lacks (a dtype ...): see _not_implemented
+    except NotImplementedError:  # a value ember lacks (a dtype ...): see _not_implemented
         return None
     if isinstance(obj, (staticmethod, classmethod)):
         obj = obj.__func__
@@ -79,6 +85,7 @@ ENTRIES = _entries()
 
 # --- torch's parameters ---------------------------------------------------------------------------------------
 
+
 def _doc_parameters(obj, name):
     """(all names, keyword-only names) in the signature lines of torch's docstring."""
     doc = getattr(obj, "__doc__", None) or ""
@@ -103,9 +110,13 @@ def _schema_parameters(name, method):
     names, found = set(), False
     for schema in torch._C._jit_get_schemas_for_operator("aten::" + name):
         args = schema.arguments
-        if not args or args[0].name in ("a", "l", "t", "x") or args[0].name == "self" and "Tensor" not in str(
-                args[0].type):
-            continue        # TorchScript's overloads over numbers and lists
+        if (
+            not args
+            or args[0].name in ("a", "l", "t", "x")
+            or args[0].name == "self"
+            and "Tensor" not in str(args[0].type)
+        ):
+            continue  # TorchScript's overloads over numbers and lists
         if not any("Tensor" in str(a.type) for a in args) and not any(a.name == "dtype" for a in args):
             continue
         found = True
@@ -127,12 +138,14 @@ def torch_parameters(scope, name):
     method = scope == "Tensor"
     try:
         params = [p for p in inspect.signature(obj).parameters.values() if p.name != "self"]
-        return ({p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)},
-                any(p.kind is p.VAR_KEYWORD for p in params), any(p.kind is p.VAR_POSITIONAL for p in params))
+        return (
+            {p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)},
+            any(p.kind is p.VAR_KEYWORD for p in params),
+            any(p.kind is p.VAR_POSITIONAL for p in params),
+        )
     except (TypeError, ValueError):
         pass
-    doc, schema = _doc_parameters(obj, name), _schema_parameters(name, method) if scope in ("torch", "Tensor") \
-        else None
+    doc, schema = _doc_parameters(obj, name), _schema_parameters(name, method) if scope in ("torch", "Tensor") else None
     if doc is None and schema is None:
         return None
     # the schema's names are those torch's argument parser accepts; its docstring adds the ones its Python binding
@@ -147,9 +160,11 @@ def ember_parameters(scope, fn):
     if scope == "Tensor" and params:
         params = params[1:]
     name = lambda p: "input" if p.name == "self" else p.name  # noqa: E731
-    return ({name(p) for p in params if p.kind is p.KEYWORD_ONLY},
-            {name(p) for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.POSITIONAL_ONLY)},
-            any(p.kind is p.VAR_KEYWORD for p in params))
+    return (
+        {name(p) for p in params if p.kind is p.KEYWORD_ONLY},
+        {name(p) for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.POSITIONAL_ONLY)},
+        any(p.kind is p.VAR_KEYWORD for p in params),
+    )
 
 
 def unused_parameters(fn):
@@ -161,9 +176,13 @@ def unused_parameters(fn):
     node = next(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda)))
     body = node.body if isinstance(node, ast.FunctionDef) else [node.body]
     read = {n.id for part in body for n in ast.walk(part) if isinstance(n, ast.Name)}
-    code = fn.__code__         # the parameters of the code itself (a __signature__ may describe what it forwards)
-    count = code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & inspect.CO_VARARGS) + \
-        bool(code.co_flags & inspect.CO_VARKEYWORDS)
+    code = fn.__code__  # the parameters of the code itself (a __signature__ may describe what it forwards)
+    count = (
+        code.co_argcount
+        + code.co_kwonlyargcount
+        + bool(code.co_flags & inspect.CO_VARARGS)
+        + bool(code.co_flags & inspect.CO_VARKEYWORDS)
+    )
     return {p for p in code.co_varnames[:count] if p not in ("self", "cls") and p not in read}
 
 
@@ -181,30 +200,65 @@ ALWAYS_RAISE = {f"{s}.{n}" for s in ("torch", "Tensor") for n in ("eig", "lstsq"
 NO_OP = {
     **{f"Tensor.{n}": {"args", "kwargs"} for n in ("eig", "lstsq", "solve", "symeig")},
     **{f"Tensor.{n}": {"device", "non_blocking", "memory_format"} for n in ("ipu", "xpu", "mtia")},
-    "Tensor.record_stream": {"s"}, "Tensor.reinforce": {"reward"},
+    "Tensor.record_stream": {"s"},
+    "Tensor.reinforce": {"reward"},
     **{f"{s}.{n}": {"cudnn_enabled"} for s in ("torch",) for n in ("batch_norm", "instance_norm", "group_norm")},
     "torch.layer_norm": {"cudnn_enable"},
-    **{f"{s}.{n}": {"_stacklevel"} for s in ("torch", "Tensor", "F", "special") for n in ("softmax", "log_softmax",
-                                                                                         "softmin")},
-    "Tensor.to": {"non_blocking"}, "Tensor.type": {"non_blocking"}, "Tensor.copy_": {"non_blocking"},
+    **{
+        f"{s}.{n}": {"_stacklevel"}
+        for s in ("torch", "Tensor", "F", "special")
+        for n in ("softmax", "log_softmax", "softmin")
+    },
+    "Tensor.to": {"non_blocking"},
+    "Tensor.type": {"non_blocking"},
+    "Tensor.copy_": {"non_blocking"},
     **{f"{s}.{n}": {"sparse_grad"} for s in ("torch", "Tensor") for n in ("gather",)},
-    "torch.embedding": {"sparse"}, "F.embedding": {"sparse"},
+    "torch.embedding": {"sparse"},
+    "F.embedding": {"sparse"},
     **{f"{s}.{n}": {"input"} for s in ("torch", "Tensor") for n in ("is_conj", "is_neg")},
     **{f"{s}.sort": {"stable"} for s in ("torch", "Tensor")},
     **{f"{s}.topk": {"sorted"} for s in ("torch", "Tensor")},
     **{f"{s}.unique": {"sorted"} for s in ("torch", "Tensor")},
-    "torch.svd_lowrank": {"niter"}, "Tensor.pin_memory": {"device"}, "Tensor.is_pinned": {"device"},
-    "func.vmap": {"chunk_size"}, "func.jacrev": {"chunk_size"}, "func.jacfwd": {"randomness"},
-    "func.functionalize": {"remove"}, "torch.vmap": {"chunk_size"},
-    "sparse.sparse_coo_tensor": {"check_invariants"}, "torch.sparse_coo_tensor": {"check_invariants"},
-    **{f"F.{n}_with_indices": {"return_indices"} for n in (
-        "max_pool1d", "max_pool2d", "max_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
-        "fractional_max_pool2d", "fractional_max_pool3d")},
+    "torch.svd_lowrank": {"niter"},
+    "Tensor.pin_memory": {"device"},
+    "Tensor.is_pinned": {"device"},
+    "func.vmap": {"chunk_size"},
+    "func.jacrev": {"chunk_size"},
+    "func.jacfwd": {"randomness"},
+    "func.functionalize": {"remove"},
+    "torch.vmap": {"chunk_size"},
+    "sparse.sparse_coo_tensor": {"check_invariants"},
+    "torch.sparse_coo_tensor": {"check_invariants"},
+    **{
+        f"F.{n}_with_indices": {"return_indices"}
+        for n in (
+            "max_pool1d",
+            "max_pool2d",
+            "max_pool3d",
+            "adaptive_max_pool1d",
+            "adaptive_max_pool2d",
+            "adaptive_max_pool3d",
+            "fractional_max_pool2d",
+            "fractional_max_pool3d",
+        )
+    },
     "torch.set_flush_denormal": {"mode"},
 }
 NO_OP_REASONS = {
-    **dict.fromkeys(["Tensor.eig", "Tensor.lstsq", "Tensor.solve", "Tensor.symeig", "Tensor.ipu", "Tensor.xpu",
-                     "Tensor.mtia", "Tensor.record_stream", "Tensor.reinforce"], _RAISES),
+    **dict.fromkeys(
+        [
+            "Tensor.eig",
+            "Tensor.lstsq",
+            "Tensor.solve",
+            "Tensor.symeig",
+            "Tensor.ipu",
+            "Tensor.xpu",
+            "Tensor.mtia",
+            "Tensor.record_stream",
+            "Tensor.reinforce",
+        ],
+        _RAISES,
+    ),
     **dict.fromkeys(["torch.batch_norm", "torch.instance_norm", "torch.group_norm", "torch.layer_norm"], _CUDNN),
     **dict.fromkeys([k for k in NO_OP if k.endswith("softmax") or k.endswith("softmin")], _STACKLEVEL),
     **dict.fromkeys(["Tensor.to", "Tensor.type", "Tensor.copy_"], _SYNC),
@@ -219,89 +273,184 @@ NO_OP_REASONS = {
     "torch.svd_lowrank": "ember computes the exact truncated SVD, which torch's iterations converge to",
     "Tensor.pin_memory": "torch's deprecated choice of accelerator; ember has one kind (CUDA)",
     "Tensor.is_pinned": "torch's deprecated choice of accelerator; ember has one kind (CUDA)",
-    **dict.fromkeys(["func.vmap", "func.jacrev", "torch.vmap"], "chunk_size bounds the memory of torch's batched "
-                    "kernels; ember computes one element at a time"),
+    **dict.fromkeys(
+        ["func.vmap", "func.jacrev", "torch.vmap"],
+        "chunk_size bounds the memory of torch's batched kernels; ember computes one element at a time",
+    ),
     "func.jacfwd": "ember's jacobians draw no random numbers inside",
     "func.functionalize": "ember's eager call already gives the functionalized result",
-    **dict.fromkeys(["sparse.sparse_coo_tensor", "torch.sparse_coo_tensor"], "ember always checks the indices "
-                    "against the size, as torch does when asked"),
-    **dict.fromkeys([k for k in NO_OP if k.endswith("_with_indices")], "torch's *_with_indices return the indices "
-                    "whatever the flag says"),
+    **dict.fromkeys(
+        ["sparse.sparse_coo_tensor", "torch.sparse_coo_tensor"],
+        "ember always checks the indices against the size, as torch does when asked",
+    ),
+    **dict.fromkeys(
+        [k for k in NO_OP if k.endswith("_with_indices")],
+        "torch's *_with_indices return the indices whatever the flag says",
+    ),
     "torch.set_flush_denormal": "NumPy gives no control of denormal flushing: ember returns False (unsupported), as "
-                                "torch does where the CPU cannot",
+    "torch does where the CPU cannot",
 }
 
 # parameters torch's signature lacks that ember's accepts (each works), and why
-_F_SIGNATURE = ("celu", "selu", "rrelu", "threshold", "hinge_embedding_loss", "poisson_nll_loss",
-                "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss")
+_F_SIGNATURE = (
+    "celu",
+    "selu",
+    "rrelu",
+    "threshold",
+    "hinge_embedding_loss",
+    "poisson_nll_loss",
+    "cosine_embedding_loss",
+    "margin_ranking_loss",
+    "triplet_margin_loss",
+)
 EXTRA = {
     **{f"torch.{n}": {"inplace"} for n in ("celu", "selu", "rrelu", "threshold")},
-    **{f"torch.{n}": {"size_average", "reduce"} for n in ("hinge_embedding_loss", "poisson_nll_loss",
-                                                           "cosine_embedding_loss", "margin_ranking_loss",
-                                                           "triplet_margin_loss")},
+    **{
+        f"torch.{n}": {"size_average", "reduce"}
+        for n in (
+            "hinge_embedding_loss",
+            "poisson_nll_loss",
+            "cosine_embedding_loss",
+            "margin_ranking_loss",
+            "triplet_margin_loss",
+        )
+    },
     **{f"{s}.{n}": {"_stacklevel"} for s in ("torch", "Tensor", "special") for n in ("softmax", "log_softmax")},
-    "special.round": {"decimals"}, "torch.normal": {"requires_grad"}, "torch.set_num_threads": {"num_threads"},
-    "torch.set_num_interop_threads": {"num_threads"}, "torch.wait": {"future"},
+    "special.round": {"decimals"},
+    "torch.normal": {"requires_grad"},
+    "torch.set_num_threads": {"num_threads"},
+    "torch.set_num_interop_threads": {"num_threads"},
+    "torch.wait": {"future"},
     "torch.scalar_tensor": {"requires_grad"},
-    "Tensor.nonzero": {"as_tuple"}, "Tensor.random_": {"from_"}, "Tensor.uniform_": {"from_"},
+    "Tensor.nonzero": {"as_tuple"},
+    "Tensor.random_": {"from_"},
+    "Tensor.uniform_": {"from_"},
     **{f"Tensor.{n}": {"indices_or_sections"} for n in ("hsplit", "vsplit", "dsplit")},
     "Tensor.split": {"split_size_or_sections"},
 }
 EXTRA_REASONS = {
-    **dict.fromkeys([f"torch.{n}" for n in _F_SIGNATURE] + [f"{s}.{n}" for s in ("torch", "Tensor", "special")
-                                                             for n in ("softmax", "log_softmax")],
-                    "torch.<op> is nn.functional's op in ember, with its signature"),
-    **dict.fromkeys(["torch.scalar_tensor", "torch.normal"], "torch's factories take requires_grad (its argument "
-                    "parser adds it)"),
+    **dict.fromkeys(
+        [f"torch.{n}" for n in _F_SIGNATURE]
+        + [f"{s}.{n}" for s in ("torch", "Tensor", "special") for n in ("softmax", "log_softmax")],
+        "torch.<op> is nn.functional's op in ember, with its signature",
+    ),
+    **dict.fromkeys(
+        ["torch.scalar_tensor", "torch.normal"], "torch's factories take requires_grad (its argument parser adds it)"
+    ),
     "special.round": "torch.special.round is torch.round, which takes decimals",
-    **dict.fromkeys(["torch.set_num_threads", "torch.set_num_interop_threads", "torch.wait"],
-                    "torch's parameter is positional-only (unnamed in its C binding)"),
+    **dict.fromkeys(
+        ["torch.set_num_threads", "torch.set_num_interop_threads", "torch.wait"],
+        "torch's parameter is positional-only (unnamed in its C binding)",
+    ),
     "Tensor.nonzero": "torch's Tensor.nonzero takes as_tuple too (its Python binding)",
     **dict.fromkeys(["Tensor.random_", "Tensor.uniform_"], "torch's `from` keyword, which Python cannot spell"),
-
-    **dict.fromkeys(["Tensor.hsplit", "Tensor.vsplit", "Tensor.dsplit", "Tensor.split"],
-                    "the name torch's documentation gives (its overloads name it sections/indices/split_size)"),
+    **dict.fromkeys(
+        ["Tensor.hsplit", "Tensor.vsplit", "Tensor.dsplit", "Tensor.split"],
+        "the name torch's documentation gives (its overloads name it sections/indices/split_size)",
+    ),
 }
 
 # torch's parameters ember lacks, now (some of them names in torch's schemas for overloads ember spells otherwise,
 # or that only TorchScript can call). Implementing one takes it off this list.
 MISSING = {
-    "torch.addmm": ('out_dtype',), "torch.baddbmm": ('out_dtype',), "torch.bmm": ('out_dtype',),
-    "torch.broadcast_to": ('shape',), "torch.cdist": ('compute_mode',), "torch.cholesky_inverse": ('L',),
-    "torch.cholesky_solve": ('B', 'L'), "torch.concatenate": ('axis',), "torch.dsplit": ('indices', 'sections'),
-    "torch.hsplit": ('indices', 'sections'), "torch.isin": ('element', 'test_element'),
-    "torch.lu_solve": ('b',), "torch.matrix_exp": ('A',), "torch.max": ('other',), "torch.min": ('other',),
-    "torch.mm": ('out_dtype',), "torch.normal": ('input',), "torch.orgqr": ('tau',), "torch.ormqr": ('other', 'tau'),
-    "torch.permute": ('dims',), "torch.repeat_interleave": ('output_size',), "torch.reshape": ('shape',),
-    "torch.result_type": ('other', 'scalar', 'tensor'), "torch.rrelu": ('generator',),
-    "torch.rrelu_": ('generator',), "torch.save": ('_disable_byteorder_record', '_use_new_zipfile_serialization'),
-    "torch.searchsorted": ('input',), "torch.set_num_interop_threads": ('int',), "torch.set_num_threads": ('int',),
-    "torch.smm": ('mat',), "torch.sort": ('reverse',), "torch.sparse_coo_tensor": ('layout', 'out'),
-    "torch.sspaddmm": ('out',), "torch.tensor_split": ('indices', 'sections', 'tensor_indices_or_sections'),
-    "torch.triangular_solve": ('b',), "torch.true_divide": ('dividend', 'divisor'),
-    "torch.unsafe_split": ('split_size_or_sections', 'tensor'), "torch.view_copy": ('dtype', 'size'),
-    "torch.vsplit": ('indices', 'sections'), "torch.wait": ('arg0',), "Tensor.addmm": ('out_dtype',),
-    "Tensor.arctanh_": ('other',), "Tensor.atanh_": ('other',), "Tensor.baddbmm": ('out_dtype',),
-    "Tensor.bmm": ('batch2', 'out_dtype'), "Tensor.broadcast_to": ('shape',), "Tensor.copy_": ('other',),
-    "Tensor.div": ('value',), "Tensor.div_": ('value',), "Tensor.divide": ('value',), "Tensor.divide_": ('value',),
-    "Tensor.dot": ('other',), "Tensor.dsplit": ('indices', 'sections', 'split_size_or_sections'),
-    "Tensor.expand": ('implicit', 'size'), "Tensor.floor_divide": ('value',),
-    "Tensor.floor_divide_": ('value',), "Tensor.fmod": ('divisor',), "Tensor.fmod_": ('divisor',),
-    "Tensor.hsplit": ('indices', 'sections', 'split_size_or_sections'), "Tensor.index_copy": ('tensor2',),
-    "Tensor.index_copy_": ('tensor',), "Tensor.masked_scatter": ('tensor',), "Tensor.matmul": ('tensor2',),
-    "Tensor.max": ('other',), "Tensor.min": ('other',), "Tensor.mm": ('out_dtype',), "Tensor.mul": ('value',),
-    "Tensor.mul_": ('value',), "Tensor.multiply": ('value',), "Tensor.multiply_": ('value',),
-    "Tensor.narrow": ('dimension',), "Tensor.narrow_copy": ('dimension',), "Tensor.permute": ('dims',),
-    "Tensor.random_": ('from',), "Tensor.record_stream": ('stream',), "Tensor.remainder": ('divisor',),
-    "Tensor.remainder_": ('divisor',), "Tensor.repeat": ('repeats',), "Tensor.repeat_interleave": ('output_size',),
-    "Tensor.reshape": ('shape',), "Tensor.resize_": ('size',), "Tensor.resize_as_": ('tensor',),
-    "Tensor.smm": ('mat',), "Tensor.sort": ('reverse',), "Tensor.split": ('split_size',),
-    "Tensor.sum_to_size": ('size',), "Tensor.take": ('indices',),
-    "Tensor.tensor_split": ('indices', 'sections', 'tensor_indices_or_sections'), "Tensor.to": ('other',),
-    "Tensor.to_sparse": ('sparseDims',), "Tensor.true_divide": ('value',), "Tensor.true_divide_": ('value',),
-    "Tensor.type_as": ('tensor',), "Tensor.uniform_": ('from',), "Tensor.view": ('dtype', 'size'),
-    "Tensor.vsplit": ('indices', 'sections', 'split_size_or_sections'), "Tensor.where": ('y',),
-    "func.jacrev": ('_preallocate_and_copy',),
+    "torch.addmm": ("out_dtype",),
+    "torch.baddbmm": ("out_dtype",),
+    "torch.bmm": ("out_dtype",),
+    "torch.broadcast_to": ("shape",),
+    "torch.cdist": ("compute_mode",),
+    "torch.cholesky_inverse": ("L",),
+    "torch.cholesky_solve": ("B", "L"),
+    "torch.concatenate": ("axis",),
+    "torch.dsplit": ("indices", "sections"),
+    "torch.hsplit": ("indices", "sections"),
+    "torch.isin": ("element", "test_element"),
+    "torch.lu_solve": ("b",),
+    "torch.matrix_exp": ("A",),
+    "torch.max": ("other",),
+    "torch.min": ("other",),
+    "torch.mm": ("out_dtype",),
+    "torch.normal": ("input",),
+    "torch.orgqr": ("tau",),
+    "torch.ormqr": ("other", "tau"),
+    "torch.permute": ("dims",),
+    "torch.repeat_interleave": ("output_size",),
+    "torch.reshape": ("shape",),
+    "torch.result_type": ("other", "scalar", "tensor"),
+    "torch.rrelu": ("generator",),
+    "torch.rrelu_": ("generator",),
+    "torch.save": ("_disable_byteorder_record", "_use_new_zipfile_serialization"),
+    "torch.searchsorted": ("input",),
+    "torch.set_num_interop_threads": ("int",),
+    "torch.set_num_threads": ("int",),
+    "torch.smm": ("mat",),
+    "torch.sort": ("reverse",),
+    "torch.sparse_coo_tensor": ("layout", "out"),
+    "torch.sspaddmm": ("out",),
+    "torch.tensor_split": ("indices", "sections", "tensor_indices_or_sections"),
+    "torch.triangular_solve": ("b",),
+    "torch.true_divide": ("dividend", "divisor"),
+    "torch.unsafe_split": ("split_size_or_sections", "tensor"),
+    "torch.view_copy": ("dtype", "size"),
+    "torch.vsplit": ("indices", "sections"),
+    "torch.wait": ("arg0",),
+    "Tensor.addmm": ("out_dtype",),
+    "Tensor.arctanh_": ("other",),
+    "Tensor.atanh_": ("other",),
+    "Tensor.baddbmm": ("out_dtype",),
+    "Tensor.bmm": ("batch2", "out_dtype"),
+    "Tensor.broadcast_to": ("shape",),
+    "Tensor.copy_": ("other",),
+    "Tensor.div": ("value",),
+    "Tensor.div_": ("value",),
+    "Tensor.divide": ("value",),
+    "Tensor.divide_": ("value",),
+    "Tensor.dot": ("other",),
+    "Tensor.dsplit": ("indices", "sections", "split_size_or_sections"),
+    "Tensor.expand": ("implicit", "size"),
+    "Tensor.floor_divide": ("value",),
+    "Tensor.floor_divide_": ("value",),
+    "Tensor.fmod": ("divisor",),
+    "Tensor.fmod_": ("divisor",),
+    "Tensor.hsplit": ("indices", "sections", "split_size_or_sections"),
+    "Tensor.index_copy": ("tensor2",),
+    "Tensor.index_copy_": ("tensor",),
+    "Tensor.masked_scatter": ("tensor",),
+    "Tensor.matmul": ("tensor2",),
+    "Tensor.max": ("other",),
+    "Tensor.min": ("other",),
+    "Tensor.mm": ("out_dtype",),
+    "Tensor.mul": ("value",),
+    "Tensor.mul_": ("value",),
+    "Tensor.multiply": ("value",),
+    "Tensor.multiply_": ("value",),
+    "Tensor.narrow": ("dimension",),
+    "Tensor.narrow_copy": ("dimension",),
+    "Tensor.permute": ("dims",),
+    "Tensor.random_": ("from",),
+    "Tensor.record_stream": ("stream",),
+    "Tensor.remainder": ("divisor",),
+    "Tensor.remainder_": ("divisor",),
+    "Tensor.repeat": ("repeats",),
+    "Tensor.repeat_interleave": ("output_size",),
+    "Tensor.reshape": ("shape",),
+    "Tensor.resize_": ("size",),
+    "Tensor.resize_as_": ("tensor",),
+    "Tensor.smm": ("mat",),
+    "Tensor.sort": ("reverse",),
+    "Tensor.split": ("split_size",),
+    "Tensor.sum_to_size": ("size",),
+    "Tensor.take": ("indices",),
+    "Tensor.tensor_split": ("indices", "sections", "tensor_indices_or_sections"),
+    "Tensor.to": ("other",),
+    "Tensor.to_sparse": ("sparseDims",),
+    "Tensor.true_divide": ("value",),
+    "Tensor.true_divide_": ("value",),
+    "Tensor.type_as": ("tensor",),
+    "Tensor.uniform_": ("from",),
+    "Tensor.view": ("dtype", "size"),
+    "Tensor.vsplit": ("indices", "sections", "split_size_or_sections"),
+    "Tensor.where": ("y",),
+    "func.jacrev": ("_preallocate_and_copy",),
 }
 
 
@@ -310,9 +459,10 @@ def test_no_parameter_is_silently_ignored(scope, name, fn, takes_out):
     if f"{scope}.{name}" in ALWAYS_RAISE:
         return
     unused = unused_parameters(fn)
-    assert unused == NO_OP.get(f"{scope}.{name}", set()), \
-        f"{scope}.{name} never reads {sorted(unused)}: honour it, raise NotImplementedError for a non-default " \
+    assert unused == NO_OP.get(f"{scope}.{name}", set()), (
+        f"{scope}.{name} never reads {sorted(unused)}: honour it, raise NotImplementedError for a non-default "
         "value, or list it in NO_OP with the reason"
+    )
 
 
 @pytest.mark.parametrize("scope,name,fn,takes_out", ENTRIES, ids=[f"{s}.{n}" for s, n, _, _ in ENTRIES])

@@ -5,6 +5,7 @@ the real one (marked gpu); the tests of the strict device itself always use it.
 The torch-oracle tables (tests/ops, tests/nn, tests/optim, tests/examples) run on cuda through the
 `device` fixture of tests/conftest.py.
 """
+
 import io
 import pickle
 
@@ -21,7 +22,7 @@ REAL_GPU = has_real_cupy()
 
 @pytest.fixture(params=[pytest.param("cuda", marks=[pytest.mark.gpu] if REAL_GPU else [])])
 def cuda_device(request):
-    """"cuda": the GPU when CuPy sees one, else the strict test device."""
+    """ "cuda": the GPU when CuPy sees one, else the strict test device."""
     if REAL_GPU:
         yield "cuda"
     else:
@@ -37,11 +38,18 @@ def strict():
 
 # --- the strict device behaves as CuPy ------------------------------------------------------------------------
 
+
 def test_strict_arrays_refuse_numpy_operands_as_cupy(strict):
     a = strict.asarray(np.arange(6.0).reshape(2, 3))
     host = np.ones(3)
-    for mixed in (lambda: a + host, lambda: host + a, lambda: a * np.float64(2) + host, lambda: strict.add(a, host),
-                  lambda: strict.concatenate([a, host[None]]), lambda: strict.where(a > 0, a, host)):
+    for mixed in (
+        lambda: a + host,
+        lambda: host + a,
+        lambda: a * np.float64(2) + host,
+        lambda: strict.add(a, host),
+        lambda: strict.concatenate([a, host[None]]),
+        lambda: strict.where(a > 0, a, host),
+    ):
         with pytest.raises(TypeError, match="Unsupported type <class 'numpy.ndarray'>"):
             mixed()
     with pytest.raises(TypeError, match="no implementation found for 'numpy.concatenate'"):
@@ -51,8 +59,8 @@ def test_strict_arrays_refuse_numpy_operands_as_cupy(strict):
     with pytest.raises(TypeError, match="Unsupported type"):
         a[0] = host
     np.testing.assert_array_equal((a * 2 + 1).get(), np.arange(6.0).reshape(2, 3) * 2 + 1)
-    assert type(np.concatenate([a, a])) is strict.ndarray          # NumPy functions dispatch, as CuPy's do
-    assert type(a.sum()) is strict.ndarray and a.sum().ndim == 0     # no NumPy scalars come back
+    assert type(np.concatenate([a, a])) is strict.ndarray  # NumPy functions dispatch, as CuPy's do
+    assert type(a.sum()) is strict.ndarray and a.sum().ndim == 0  # no NumPy scalars come back
 
 
 def test_strict_get_copies_to_the_host(strict):
@@ -71,9 +79,9 @@ def test_strict_mirrors_cupys_missing_features(strict):
     with pytest.raises(ValueError, match="kind can only be None or 'stable'"):
         strict.argsort(a, kind="quicksort")
     with pytest.raises(AttributeError):
-        a.flags.writeable                               # noqa: B018
+        a.flags.writeable  # noqa: B018
     with pytest.raises(AttributeError):
-        strict.errstate                                 # noqa: B018
+        strict.errstate  # noqa: B018
 
 
 def test_strict_tensors_report_cuda_placement(strict):
@@ -93,13 +101,20 @@ def test_strict_tensors_report_cuda_placement(strict):
 # --- creation on the device -----------------------------------------------------------------------------------
 
 FACTORIES = {
-    "zeros": lambda d: ember.zeros(2, 3, device=d), "ones": lambda d: ember.ones(4, device=d),
-    "empty": lambda d: ember.empty(2, device=d), "full": lambda d: ember.full((2,), 1.5, device=d),
-    "eye": lambda d: ember.eye(3, device=d), "arange": lambda d: ember.arange(5, device=d),
-    "arange-float": lambda d: ember.arange(0, 1, 0.25, device=d), "range": lambda d: ember.range(0, 2, device=d),
-    "linspace": lambda d: ember.linspace(0, 1, 7, device=d), "logspace": lambda d: ember.logspace(0, 2, 3, device=d),
-    "rand": lambda d: ember.rand(3, device=d), "randn": lambda d: ember.randn(2, 2, device=d),
-    "randint": lambda d: ember.randint(0, 5, (4,), device=d), "randperm": lambda d: ember.randperm(6, device=d),
+    "zeros": lambda d: ember.zeros(2, 3, device=d),
+    "ones": lambda d: ember.ones(4, device=d),
+    "empty": lambda d: ember.empty(2, device=d),
+    "full": lambda d: ember.full((2,), 1.5, device=d),
+    "eye": lambda d: ember.eye(3, device=d),
+    "arange": lambda d: ember.arange(5, device=d),
+    "arange-float": lambda d: ember.arange(0, 1, 0.25, device=d),
+    "range": lambda d: ember.range(0, 2, device=d),
+    "linspace": lambda d: ember.linspace(0, 1, 7, device=d),
+    "logspace": lambda d: ember.logspace(0, 2, 3, device=d),
+    "rand": lambda d: ember.rand(3, device=d),
+    "randn": lambda d: ember.randn(2, 2, device=d),
+    "randint": lambda d: ember.randint(0, 5, (4,), device=d),
+    "randperm": lambda d: ember.randperm(6, device=d),
     "normal": lambda d: ember.normal(0.0, 2.0, (3,), device=d),
     "zeros_like": lambda d: ember.zeros_like(ember.ones(2, device=d)),
     "randn_like": lambda d: ember.randn_like(ember.ones(2, device=d)),
@@ -157,9 +172,12 @@ def test_dropout_mask_is_drawn_on_the_device(cuda_device):
 # --- the leaks of the issue, one by one ------------------------------------------------------------------------
 
 LEAKS = {
-    "sort": lambda T, x: x.sort(1), "argsort": lambda T, x: x.argsort(0, descending=True),
-    "topk": lambda T, x: x.topk(2, 1), "mode": lambda T, x: (x * 2).round().mode(1),
-    "median-dim": lambda T, x: x.median(0), "kthvalue": lambda T, x: x.kthvalue(2, 1),
+    "sort": lambda T, x: x.sort(1),
+    "argsort": lambda T, x: x.argsort(0, descending=True),
+    "topk": lambda T, x: x.topk(2, 1),
+    "mode": lambda T, x: (x * 2).round().mode(1),
+    "median-dim": lambda T, x: x.median(0),
+    "kthvalue": lambda T, x: x.kthvalue(2, 1),
     "unique": lambda T, x: T.unique((x * 2).round(), return_inverse=True, return_counts=True),
     "unique_consecutive": lambda T, x: T.unique_consecutive((x > 0).long().reshape(-1), return_counts=True),
     "searchsorted": lambda T, x: T.searchsorted(x.sort(1).values, x),
@@ -171,13 +189,17 @@ LEAKS = {
     "quantile": lambda T, x: T.quantile(x, 0.3, dim=1),
     "quantile-tensor-q": lambda T, x: T.quantile(x, T.tensor([0.1, 0.9]), dim=0, keepdim=True),
     "cumprod-zeros": lambda T, x: (x * (x.abs() > 0.5)).cumprod(1),
-    "cummax": lambda T, x: x.cummax(1), "cummin": lambda T, x: x.cummin(0),
-    "max-0d": lambda T, x: x[0, 0].max(0), "sort-0d": lambda T, x: x[0, 0].sort(),
+    "cummax": lambda T, x: x.cummax(1),
+    "cummin": lambda T, x: x.cummin(0),
+    "max-0d": lambda T, x: x[0, 0].max(0),
+    "sort-0d": lambda T, x: x[0, 0].sort(),
     "scatter-multiply": lambda T, x: x.scatter(1, T.tensor([[0, 0, 1, 1, 0]] * 4), x * 2, reduce="multiply"),
     "scatter_reduce-prod": lambda T, x: x.scatter_reduce(1, T.tensor([[0, 0, 1, 1, 0]] * 4), x, "prod"),
-    "scatter_reduce-amax": lambda T, x: x.scatter_reduce(1, T.tensor([[0, 0, 1, 1, 0]] * 4), x, "amax",
-                                                         include_self=False),
-    "index-list": lambda T, x: x[[0, 2, 2]], "index-cpu-tensor": lambda T, x: x[T.tensor([1, 3])],
+    "scatter_reduce-amax": lambda T, x: x.scatter_reduce(
+        1, T.tensor([[0, 0, 1, 1, 0]] * 4), x, "amax", include_self=False
+    ),
+    "index-list": lambda T, x: x[[0, 2, 2]],
+    "index-cpu-tensor": lambda T, x: x[T.tensor([1, 3])],
     "repeat_interleave": lambda T, x: x.repeat_interleave(T.tensor([1, 0, 2, 1]), dim=0),
     "matrix_power-0": lambda T, x: T.matrix_power(x[:, :4], 0),
 }
@@ -186,12 +208,13 @@ LEAKS = {
 @pytest.mark.parametrize("name", sorted(LEAKS))
 def test_ops_that_leaked_stay_on_the_device(name, cuda_device):
     from oracle import check
+
     x = np.random.default_rng(4).uniform(-2, 2, (4, 5)).astype(np.float32)
     no_grad = ("unique", "bincount", "histc", "bucketize", "searchsorted", "argsort", "scatter", "quantile", "matrix")
     check(LEAKS[name], arrays=[x], grad=not name.startswith(no_grad), device=cuda_device)
 
 
-LAYERS = {   # the layers the issue saw crash on CuPy
+LAYERS = {  # the layers the issue saw crash on CuPy
     "AvgPool2d(3,2,1)": (lambda T: T.nn.AvgPool2d(3, 2, 1), (2, 3, 7, 6)),
     "AdaptiveAvgPool2d": (lambda T: T.nn.AdaptiveAvgPool2d((3, 2)), (2, 3, 7, 5)),
     "Upsample-bilinear": (lambda T: T.nn.Upsample(scale_factor=2, mode="bilinear"), (2, 3, 4, 5)),
@@ -204,12 +227,14 @@ LAYERS = {   # the layers the issue saw crash on CuPy
 @pytest.mark.parametrize("name", sorted(LAYERS))
 def test_layers_that_crashed_on_cupy(name, cuda_device):
     from oracle import check
+
     make, shape = LAYERS[name]
     check(lambda T, x: make(T)(x), [shape], atol=1e-5, device=cuda_device)
 
 
 def test_resnet18_training_step(cuda_device):
     from ember.vision import models
+
     ember.manual_seed(0)
     model = models.resnet18(num_classes=5).to(cuda_device)
     optimizer = ember.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -225,11 +250,17 @@ def test_resnet18_training_step(cuda_device):
 
 
 MIXED = {
-    "add": lambda a, b: a + b, "mul": lambda a, b: a * b, "matmul": lambda a, b: a @ b,
-    "maximum": lambda a, b: ember.maximum(a, b), "cat": lambda a, b: ember.cat([a, b]),
-    "stack": lambda a, b: ember.stack([a, b]), "where": lambda a, b: ember.where(a > 0, a, b),
-    "linear": lambda a, b: nn.functional.linear(a, b), "mse_loss": lambda a, b: nn.functional.mse_loss(a, b),
-    "eq": lambda a, b: a == b, "addcmul": lambda a, b: ember.addcmul(a, a, b),
+    "add": lambda a, b: a + b,
+    "mul": lambda a, b: a * b,
+    "matmul": lambda a, b: a @ b,
+    "maximum": lambda a, b: ember.maximum(a, b),
+    "cat": lambda a, b: ember.cat([a, b]),
+    "stack": lambda a, b: ember.stack([a, b]),
+    "where": lambda a, b: ember.where(a > 0, a, b),
+    "linear": lambda a, b: nn.functional.linear(a, b),
+    "mse_loss": lambda a, b: nn.functional.mse_loss(a, b),
+    "eq": lambda a, b: a == b,
+    "addcmul": lambda a, b: ember.addcmul(a, a, b),
     "conv2d": lambda a, b: nn.functional.conv2d(a.reshape(1, 1, 3, 3), b.reshape(1, 1, 3, 3)),
     "copy_": lambda a, b: a.clone().copy_(b),
 }
@@ -240,12 +271,15 @@ def test_mixing_cpu_and_cuda_raises_torchs_error(name, cuda_device):
     op = MIXED[name]
     cpu = ember.tensor(np.arange(9.0, dtype=np.float32).reshape(3, 3) % 3)
     gpu = cpu.to(cuda_device)
-    if name == "copy_":            # copy_ crosses devices in torch
+    if name == "copy_":  # copy_ crosses devices in torch
         assert op(gpu, cpu).device.type == "cuda" and op(cpu, gpu).device.type == "cpu"
         return
     for a, b in ((gpu, cpu), (cpu, gpu)):
-        with pytest.raises(RuntimeError, match=r"^Expected all tensors to be on the same device, but found at least "
-                                               r"two devices, (cuda:0 and cpu|cpu and cuda:0)!"):
+        with pytest.raises(
+            RuntimeError,
+            match=r"^Expected all tensors to be on the same device, but found at least "
+            r"two devices, (cuda:0 and cpu|cpu and cuda:0)!",
+        ):
             op(a, b)
 
 
@@ -259,7 +293,7 @@ def test_cuda_1_and_cuda_0_do_not_mix(strict):
     a, b = ember.ones(2, device="cuda:0"), ember.ones(2, device="cuda:1")
     assert (b + b).device == ember.device("cuda", 1)
     with pytest.raises(RuntimeError, match="found at least two devices, cuda:0 and cuda:1"):
-        a + b           # noqa: B018
+        a + b  # noqa: B018
     with ember.cuda.device(1):
         assert ember.zeros(1, device="cuda").device == ember.device("cuda", 1)
         assert ember.cuda.current_device() == 1 and ember.ones(1).cuda().get_device() == 1
@@ -268,26 +302,28 @@ def test_cuda_1_and_cuda_0_do_not_mix(strict):
 
 # --- save / load, autocast ----------------------------------------------------------------------------------------
 
+
 def test_save_and_load_device_tensors(cuda_device, tmp_path):
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).to(cuda_device)
     optimizer = ember.optim.Adam(model.parameters())
     model(ember.randn(5, 3, device=cuda_device)).sum().backward()
     optimizer.step()
     path = tmp_path / "ckpt.pt"
-    ember.save({"model": model.state_dict(), "optim": optimizer.state_dict(),
-                "t": ember.arange(4.0, device=cuda_device)}, path)
-    theirs = torch.load(path, map_location="cpu", weights_only=True)     # torch reads ember's cuda checkpoint
+    ember.save(
+        {"model": model.state_dict(), "optim": optimizer.state_dict(), "t": ember.arange(4.0, device=cuda_device)}, path
+    )
+    theirs = torch.load(path, map_location="cpu", weights_only=True)  # torch reads ember's cuda checkpoint
     assert theirs["t"].tolist() == [0.0, 1.0, 2.0, 3.0]
     assert tuple(theirs["model"]["0.weight"].shape) == (4, 3) and "exp_avg" in theirs["optim"]["state"][0]
     back = ember.load(path)
     assert back["t"].device.type == "cuda" and back["model"]["0.weight"].device.type == "cuda"
     assert back["optim"]["state"][0]["exp_avg"].device.type == "cuda"
-    assert back["optim"]["state"][0]["step"].device.type == "cpu"       # torch keeps step on the CPU
+    assert back["optim"]["state"][0]["step"].device.type == "cpu"  # torch keeps step on the CPU
     on_cpu = ember.load(path, map_location="cpu")
     assert on_cpu["t"].device.type == "cpu" and on_cpu["model"]["1.running_mean"].device.type == "cpu"
     np.testing.assert_array_equal(on_cpu["model"]["0.weight"].numpy(), model[0].weight.detach().cpu().numpy())
     fresh = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).to(cuda_device)
-    fresh.load_state_dict(on_cpu["model"])          # loading CPU values into a cuda model keeps it on cuda
+    fresh.load_state_dict(on_cpu["model"])  # loading CPU values into a cuda model keeps it on cuda
     assert fresh[0].weight.device.type == "cuda"
     torch.save({"w": torch.arange(3.0)}, tmp_path / "torch.pt")
     for location in ("cuda:0", ember.device("cuda", 0), {"cpu": "cuda:0"}, lambda storage, loc: storage.cuda()):
@@ -316,10 +352,11 @@ def test_autocast_and_grad_scaler_on_the_device(cuda_device):
         scaler.step(optimizer)
         scaler.update()
     assert all(p.grad.device.type == "cuda" and p.dtype is ember.float32 for p in model.parameters())
-    assert scaler.get_scale() == 2.0 ** 16
+    assert scaler.get_scale() == 2.0**16
 
 
 # --- streams, events, CUDA graphs ------------------------------------------------------------------------------
+
 
 def test_streams_and_events(cuda_device):
     side = ember.cuda.Stream()
@@ -351,8 +388,13 @@ def test_a_captured_training_step_replays_as_eager(cuda_device):
     optimizer = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     ref_optimizer = ember.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
     rng = np.random.default_rng(0)
-    batches = [(ember.tensor(rng.standard_normal((5, 4)).astype(np.float32), device=cuda_device),
-                ember.tensor(rng.integers(0, 3, 5), device=cuda_device)) for _ in range(6)]
+    batches = [
+        (
+            ember.tensor(rng.standard_normal((5, 4)).astype(np.float32), device=cuda_device),
+            ember.tensor(rng.integers(0, 3, 5), device=cuda_device),
+        )
+        for _ in range(6)
+    ]
     static_x, static_y = ember.zeros(5, 4, device=cuda_device), ember.zeros(5, dtype=ember.int64, device=cuda_device)
 
     def step(net, opt, x, y):
@@ -373,8 +415,9 @@ def test_a_captured_training_step_replays_as_eager(cuda_device):
     ember.cuda.current_stream().wait_stream(side)
     # a GPU does not run the captured work while capturing, the strict device does: the state before the
     # capture is put back either way
-    state = [p.detach().clone() for p in model.parameters()] + \
-        [optimizer.state[p]["momentum_buffer"].clone() for p in model.parameters()]
+    state = [p.detach().clone() for p in model.parameters()] + [
+        optimizer.state[p]["momentum_buffer"].clone() for p in model.parameters()
+    ]
     graph = ember.cuda.CUDAGraph()
     optimizer.zero_grad(set_to_none=True)
     with ember.cuda.graph(graph):
@@ -427,10 +470,15 @@ class _capturing:
 def test_capture_refuses_host_reads_and_allocates_from_the_graphs_pool(strict):
     """The strict device refuses what CUDA capture refuses: reading values back, copying host data in, cuBLAS."""
     x = ember.ones(3, device="cuda")
-    for host_work in (lambda: x.sum().item(), lambda: ember.tensor([1.0, 2.0], device="cuda"),
-                      lambda: x.cpu(), lambda: bool(x.sum() > 0)):
-        with pytest.raises(RuntimeError, match="the current stream is capturing, so (D2H|H2D) transfers are "
-                                               "disallowed"):
+    for host_work in (
+        lambda: x.sum().item(),
+        lambda: ember.tensor([1.0, 2.0], device="cuda"),
+        lambda: x.cpu(),
+        lambda: bool(x.sum() > 0),
+    ):
+        with pytest.raises(
+            RuntimeError, match="the current stream is capturing, so (D2H|H2D) transfers are disallowed"
+        ):
             with _capturing():
                 host_work()
     with pytest.raises(NotImplementedError, match="cuBLAS API during stream capture"):
@@ -441,19 +489,22 @@ def test_capture_refuses_host_reads_and_allocates_from_the_graphs_pool(strict):
     assert strict._State.allocator is None
 
 
-CAPTURED_INDEXING = {   # (x, idx, rows, v) -> result; idx, rows are device index tensors
-    "getitem": lambda x, idx, rows, v: x[idx], "getitem-pair": lambda x, idx, rows, v: x[idx, idx],
+CAPTURED_INDEXING = {  # (x, idx, rows, v) -> result; idx, rows are device index tensors
+    "getitem": lambda x, idx, rows, v: x[idx],
+    "getitem-pair": lambda x, idx, rows, v: x[idx, idx],
     "getitem-after-slice": lambda x, idx, rows, v: x[1:, idx],
     "setitem-number": lambda x, idx, rows, v: x.__setitem__(idx, -1.0) or x,
     "setitem-tensor": lambda x, idx, rows, v: x.__setitem__(idx, v) or x,
     "index_put-accumulate": lambda x, idx, rows, v: x.index_put((idx,), v, accumulate=True),
-    "gather": lambda x, idx, rows, v: x.gather(1, rows), "scatter": lambda x, idx, rows, v: x.scatter(1, rows, -1.0),
+    "gather": lambda x, idx, rows, v: x.gather(1, rows),
+    "scatter": lambda x, idx, rows, v: x.scatter(1, rows, -1.0),
     "scatter_add": lambda x, idx, rows, v: x.scatter_add(1, rows, x),
     "scatter_reduce": lambda x, idx, rows, v: x.scatter_reduce(1, rows, x, "amax"),
     "index_select": lambda x, idx, rows, v: x.index_select(0, idx),
     "index_add": lambda x, idx, rows, v: x.index_add(0, idx, v),
     "index_copy": lambda x, idx, rows, v: x.index_copy(0, idx, v),
-    "index_fill": lambda x, idx, rows, v: x.index_fill(0, idx, -1.0), "take": lambda x, idx, rows, v: x.take(idx),
+    "index_fill": lambda x, idx, rows, v: x.index_fill(0, idx, -1.0),
+    "take": lambda x, idx, rows, v: x.take(idx),
     "take_along_dim": lambda x, idx, rows, v: x.take_along_dim(rows, 1),
 }
 
@@ -465,8 +516,13 @@ def test_indexing_with_device_indices_is_captured(name, strict):
     fn = CAPTURED_INDEXING[name]
 
     def inputs():
-        return (ember.arange(12.0, device="cuda").view(3, 4), ember.tensor([2, 0], device="cuda"),
-                ember.tensor([[1, 0, 2, 3]] * 3, device="cuda"), ember.ones(2, 4, device="cuda"))
+        return (
+            ember.arange(12.0, device="cuda").view(3, 4),
+            ember.tensor([2, 0], device="cuda"),
+            ember.tensor([[1, 0, 2, 3]] * 3, device="cuda"),
+            ember.ones(2, 4, device="cuda"),
+        )
+
     expected = fn(*inputs())
     args = inputs()
     with _capturing() as graph:
@@ -479,8 +535,10 @@ def test_indexing_with_device_indices_is_captured(name, strict):
 def test_matmul_while_capturing_avoids_cublas(cuda_device):
     rng = np.random.default_rng(1)
     shapes = [((3, 4), (4, 5)), ((2, 3, 4), (4, 2)), ((4,), (4, 3)), ((3, 4), (4,)), ((2, 1, 3, 4), (5, 4, 2))]
-    pairs = [tuple(ember.tensor(rng.standard_normal(s).astype(np.float32), device=cuda_device) for s in shape)
-             for shape in shapes]
+    pairs = [
+        tuple(ember.tensor(rng.standard_normal(s).astype(np.float32), device=cuda_device) for s in shape)
+        for shape in shapes
+    ]
     with _capturing() as graph:
         products = [a @ b for a, b in pairs]
     for a, _ in pairs:
@@ -498,9 +556,10 @@ def test_make_graphed_callables_module_and_function(cuda_device):
 
     def scaled_tanh(a, b):
         return (a * b).tanh()
-    graphed_fn = ember.cuda.make_graphed_callables(scaled_tanh, (ember.randn(5, 3, device=cuda_device,
-                                                                                requires_grad=True),
-                                                                 ember.randn(5, 3, device=cuda_device)))
+
+    graphed_fn = ember.cuda.make_graphed_callables(
+        scaled_tanh, (ember.randn(5, 3, device=cuda_device, requires_grad=True), ember.randn(5, 3, device=cuda_device))
+    )
     rng = np.random.default_rng(2)
     for _ in range(3):
         X = rng.standard_normal((5, 4)).astype(np.float32)
@@ -515,7 +574,7 @@ def test_make_graphed_callables_module_and_function(cuda_device):
         assert_close(ours_x.grad, ref_x.grad, rtol=1e-5, atol=1e-6)
         for p, q in zip(model.parameters(), reference.parameters()):
             assert_close(p.grad, q.grad, rtol=1e-5, atol=1e-6)
-    model.eval()            # out of the captured mode: the eager forward runs
+    model.eval()  # out of the captured mode: the eager forward runs
     assert_close(model(ours_x), reference(ref_x))
     with pytest.raises(AssertionError, match="sample_args for each callable must contain only Tensors"):
         ember.cuda.make_graphed_callables(scaled_tanh, (ember.ones(2, device=cuda_device), 3.0))
@@ -535,7 +594,8 @@ def test_capturable_adam_in_a_captured_step(cuda_device, amsgrad):
         opt.zero_grad(set_to_none=True)
         nn.functional.cross_entropy(net(x), y).backward()
         opt.step()
-    step(model, optimizer)                 # warm-up: the optimizer state exists before the capture
+
+    step(model, optimizer)  # warm-up: the optimizer state exists before the capture
     step(reference, ref_optimizer)
     assert optimizer.state[model[0].weight]["step"].device.type == "cuda"
     state = [t for p in model.parameters() for t in [p.data] + list(optimizer.state[p].values())]
@@ -545,7 +605,7 @@ def test_capturable_adam_in_a_captured_step(cuda_device, amsgrad):
     with ember.cuda.graph(graph):
         nn.functional.cross_entropy(model(x), y).backward()
         optimizer.step()
-    for t, s in zip(state, saved):          # a GPU does not run the work while capturing; the strict device does
+    for t, s in zip(state, saved):  # a GPU does not run the work while capturing; the strict device does
         t.copy_(s)
     for _ in range(3):
         graph.replay()
@@ -555,8 +615,11 @@ def test_capturable_adam_in_a_captured_step(cuda_device, amsgrad):
         np.testing.assert_allclose(p.detach().cpu().numpy(), q.detach().cpu().numpy(), rtol=1e-4, atol=1e-5)
     assert optimizer.state[model[0].weight]["step"].item() == 4
     plain = ember.optim.Adam(reference.parameters())
-    with pytest.raises(RuntimeError, match="^Attempting CUDA graph capture of step\\(\\) for an instance of Adam but "
-                                           "param_groups' capturable is False."):
+    with pytest.raises(
+        RuntimeError,
+        match="^Attempting CUDA graph capture of step\\(\\) for an instance of Adam but "
+        "param_groups' capturable is False.",
+    ):
         with ember.cuda.graph(ember.cuda.CUDAGraph()):
             plain.step()
 
@@ -565,8 +628,9 @@ def test_capturable_adam_needs_cuda_parameters_as_torch():
     for T in (torch, ember):
         p = T.nn.Parameter(T.ones(3))
         p.grad = T.ones(3)
-        with pytest.raises(AssertionError, match="If capturable=True, params and state_steps must be on supported "
-                                                 "devices"):
+        with pytest.raises(
+            AssertionError, match="If capturable=True, params and state_steps must be on supported devices"
+        ):
             T.optim.Adam([p], capturable=True).step()
 
 

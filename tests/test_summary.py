@@ -1,4 +1,5 @@
 """ember.summary prints the same table as the torchsummary package does for the equivalent torch model."""
+
 import contextlib
 import io
 
@@ -75,6 +76,7 @@ def _small_cnn(T):
         def forward(self, x):
             a, b = self.split(self.body(x))
             return self.heads[1](self.heads[0](a + b))
+
     return Net()
 
 

@@ -1,5 +1,6 @@
 """Tensor creation, conversion, named tuples, out=, in-place ops, randomness and torch's error
 messages, compared with torch."""
+
 import numpy as np
 import pytest
 
@@ -13,45 +14,69 @@ def _same(ours, theirs):
     assert_close(ours, theirs, rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("data", [[1, 2, 3], [1.0, 2], [True, False], [[1, 2], [3, 4]], 3, 2.5, True, [],
-                                  [[1.5], [2]], [np.int32(1), 2], [True, 2]], ids=str)
+@pytest.mark.parametrize(
+    "data",
+    [[1, 2, 3], [1.0, 2], [True, False], [[1, 2], [3, 4]], 3, 2.5, True, [], [[1.5], [2]], [np.int32(1), 2], [True, 2]],
+    ids=str,
+)
 def test_tensor_infers_dtype_like_torch(data):
     _same(ember.tensor(data), torch.tensor(data))
 
 
-@pytest.mark.parametrize("np_dtype", [np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64,
-                                      np.uint8, np.bool_])
+@pytest.mark.parametrize(
+    "np_dtype", [np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8, np.bool_]
+)
 def test_tensor_from_numpy_keeps_dtype(np_dtype):
     a = np.arange(4).astype(np_dtype)
     _same(ember.tensor(a), torch.tensor(a))
 
 
 CREATION = [
-    ("zeros", lambda T: T.zeros(2, 3)), ("zeros-tuple", lambda T: T.zeros((2, 3), dtype=T.int32)),
-    ("ones", lambda T: T.ones([4])), ("ones-0d", lambda T: T.ones(())), ("full", lambda T: T.full((2, 2), 7)),
-    ("full-float", lambda T: T.full((2,), 1.5)), ("full-bool", lambda T: T.full((2,), True)),
-    ("eye", lambda T: T.eye(3)), ("eye-rect", lambda T: T.eye(2, 4, dtype=T.int64)),
-    ("arange-int", lambda T: T.arange(5)), ("arange-start-stop", lambda T: T.arange(2, 9, 3)),
-    ("arange-float-step", lambda T: T.arange(0, 1, 0.1)), ("arange-float", lambda T: T.arange(1.5, 4)),
-    ("arange-negative", lambda T: T.arange(5, -3, -2.5)), ("arange-dtype", lambda T: T.arange(4, dtype=T.float64)),
-    ("arange-tricky", lambda T: T.arange(-1, 1, 0.3)), ("arange-0.1-step", lambda T: T.arange(1, 2.5, 0.1)),
-    ("range", lambda T: T.range(0, 4)), ("range-step", lambda T: T.range(1, 2, 0.25)),
-    ("linspace", lambda T: T.linspace(0, 1, 7)), ("linspace-neg", lambda T: T.linspace(-3, 5, 4)),
-    ("linspace-one", lambda T: T.linspace(2, 3, 1)), ("linspace-long", lambda T: T.linspace(-1, 7.3, 333)),
-    ("linspace-f64", lambda T: T.linspace(0, 1, 1000, dtype=T.float64)), ("logspace", lambda T: T.logspace(0, 2, 5)),
+    ("zeros", lambda T: T.zeros(2, 3)),
+    ("zeros-tuple", lambda T: T.zeros((2, 3), dtype=T.int32)),
+    ("ones", lambda T: T.ones([4])),
+    ("ones-0d", lambda T: T.ones(())),
+    ("full", lambda T: T.full((2, 2), 7)),
+    ("full-float", lambda T: T.full((2,), 1.5)),
+    ("full-bool", lambda T: T.full((2,), True)),
+    ("eye", lambda T: T.eye(3)),
+    ("eye-rect", lambda T: T.eye(2, 4, dtype=T.int64)),
+    ("arange-int", lambda T: T.arange(5)),
+    ("arange-start-stop", lambda T: T.arange(2, 9, 3)),
+    ("arange-float-step", lambda T: T.arange(0, 1, 0.1)),
+    ("arange-float", lambda T: T.arange(1.5, 4)),
+    ("arange-negative", lambda T: T.arange(5, -3, -2.5)),
+    ("arange-dtype", lambda T: T.arange(4, dtype=T.float64)),
+    ("arange-tricky", lambda T: T.arange(-1, 1, 0.3)),
+    ("arange-0.1-step", lambda T: T.arange(1, 2.5, 0.1)),
+    ("range", lambda T: T.range(0, 4)),
+    ("range-step", lambda T: T.range(1, 2, 0.25)),
+    ("linspace", lambda T: T.linspace(0, 1, 7)),
+    ("linspace-neg", lambda T: T.linspace(-3, 5, 4)),
+    ("linspace-one", lambda T: T.linspace(2, 3, 1)),
+    ("linspace-long", lambda T: T.linspace(-1, 7.3, 333)),
+    ("linspace-f64", lambda T: T.linspace(0, 1, 1000, dtype=T.float64)),
+    ("logspace", lambda T: T.logspace(0, 2, 5)),
     ("logspace-base", lambda T: T.logspace(0, 3, 4, base=2)),
     ("zeros_like", lambda T: T.zeros_like(T.ones(2, dtype=T.int16))),
     ("ones_like", lambda T: T.ones_like(T.zeros(2, 3), dtype=T.float64)),
-    ("full_like", lambda T: T.full_like(T.zeros(2), 3)), ("empty-shape", lambda T: T.empty(2, 3).zero_()),
+    ("full_like", lambda T: T.full_like(T.zeros(2), 3)),
+    ("empty-shape", lambda T: T.empty(2, 3).zero_()),
     ("empty_like-shape", lambda T: T.empty_like(T.ones(3, dtype=T.int64)) * 0),
     ("new_zeros", lambda T: T.ones(2, dtype=T.float64).new_zeros(3)),
     ("new_ones", lambda T: T.ones(2, dtype=T.int32).new_ones((2, 2))),
-    ("new_full", lambda T: T.ones(2).new_full((2,), 4.0)), ("new_tensor", lambda T: T.ones(2).new_tensor([1, 2])),
-    ("legacy-Tensor-sizes", lambda T: T.Tensor(2, 3) * 0), ("legacy-Tensor-data", lambda T: T.Tensor([1, 2])),
-    ("FloatTensor", lambda T: T.FloatTensor([1, 2])), ("LongTensor", lambda T: T.LongTensor([1, 2])),
-    ("DoubleTensor", lambda T: T.DoubleTensor(2) * 0), ("IntTensor", lambda T: T.IntTensor([3])),
-    ("BoolTensor", lambda T: T.BoolTensor([True, False])), ("ByteTensor", lambda T: T.ByteTensor([1, 255])),
-    ("tril_indices", lambda T: T.tril_indices(3, 3)), ("triu_indices", lambda T: T.triu_indices(3, 4, 1)),
+    ("new_full", lambda T: T.ones(2).new_full((2,), 4.0)),
+    ("new_tensor", lambda T: T.ones(2).new_tensor([1, 2])),
+    ("legacy-Tensor-sizes", lambda T: T.Tensor(2, 3) * 0),
+    ("legacy-Tensor-data", lambda T: T.Tensor([1, 2])),
+    ("FloatTensor", lambda T: T.FloatTensor([1, 2])),
+    ("LongTensor", lambda T: T.LongTensor([1, 2])),
+    ("DoubleTensor", lambda T: T.DoubleTensor(2) * 0),
+    ("IntTensor", lambda T: T.IntTensor([3])),
+    ("BoolTensor", lambda T: T.BoolTensor([True, False])),
+    ("ByteTensor", lambda T: T.ByteTensor([1, 255])),
+    ("tril_indices", lambda T: T.tril_indices(3, 3)),
+    ("triu_indices", lambda T: T.triu_indices(3, 4, 1)),
 ]
 
 
@@ -153,8 +178,11 @@ def test_in_place_on_leaf_requiring_grad_raises():
 
 
 def test_broadcast_mismatch_error_names_op_and_shapes():
-    with pytest.raises(RuntimeError, match=r"The size of tensor a \(3\) must match the size of tensor b \(4\) "
-                                           r"at non-singleton dimension 1") as info:
+    with pytest.raises(
+        RuntimeError,
+        match=r"The size of tensor a \(3\) must match the size of tensor b \(4\) "
+        r"at non-singleton dimension 1",
+    ) as info:
         ember.ones(2, 3) + ember.ones(2, 4)
     assert "[2, 3]" in str(info.value) and "[2, 4]" in str(info.value)
     with pytest.raises(RuntimeError, match="must match the size"):
@@ -199,8 +227,12 @@ RANDOM = [
     ("normal-tensor", lambda T: T.normal(T.zeros(3), T.ones(3)), "float32", (3,)),
     ("bernoulli", lambda T: T.bernoulli(T.full((20,), 0.3)), "float32", (20,)),
     ("multinomial", lambda T: T.multinomial(T.tensor([0.1, 0.5, 0.4]), 2), "int64", (2,)),
-    ("multinomial-replacement", lambda T: T.multinomial(T.tensor([[0.1, 0.9], [1.0, 0.0]]), 4, replacement=True),
-     "int64", (2, 4)),
+    (
+        "multinomial-replacement",
+        lambda T: T.multinomial(T.tensor([[0.1, 0.9], [1.0, 0.0]]), 4, replacement=True),
+        "int64",
+        (2, 4),
+    ),
     ("randperm", lambda T: T.randperm(6), "int64", (6,)),
     ("rand_like", lambda T: T.rand_like(T.zeros(2, 2, dtype=T.float64)), "float64", (2, 2)),
     ("randn_like", lambda T: T.randn_like(T.zeros(3)), "float32", (3,)),

@@ -1,6 +1,7 @@
 """Tensor methods against torch, beyond the op tables: every in-place method (run on a non-leaf, so values and
 gradients are compared, and it must return the tensor itself), aliases, the integer and comparison ops, and the
 methods about memory, metadata and Python callbacks."""
+
 import pickle
 import warnings
 
@@ -19,25 +20,76 @@ def _ints(seed=0, low=-6, high=7, shape=(3, 4), dtype=np.int64):
 
 def _inplace(name, *args):
     """x * 1 (a non-leaf), then x.name(*args(T)) in place: the result must be that very tensor."""
+
     def run(T, x, *more):
         y = x * 1
         out = getattr(y, name)(*[a(T) if callable(a) else a for a in args], *more)
         assert out is y, f"{name} returned another tensor"
         return out
+
     return run
 
 
 # (method, input domain or arrays, extra inputs' shapes, args)
 UNARY_INPLACE = [
-    ("abs_", F), ("absolute_", F), ("acos_", UNIT), ("acosh_", GE1), ("arccos_", UNIT), ("arccosh_", GE1),
-    ("arcsin_", UNIT), ("arcsinh_", F), ("arctan_", F), ("arctanh_", UNIT), ("asin_", UNIT), ("asinh_", F),
-    ("atan_", F), ("atanh_", UNIT), ("ceil_", F), ("cos_", F), ("cosh_", F), ("deg2rad_", F), ("digamma_", POS),
-    ("erf_", F), ("erfc_", F), ("erfinv_", UNIT), ("exp2_", F), ("exp_", F), ("expm1_", F), ("fix_", F),
-    ("floor_", F), ("frac_", F), ("i0_", F), ("lgamma_", POS), ("log10_", POS), ("log1p_", POS), ("log2_", POS),
-    ("log_", POS), ("logit_", PROB), ("neg_", F), ("negative_", F), ("rad2deg_", F), ("reciprocal_", POS),
-    ("relu_", F), ("round_", F), ("rsqrt_", POS), ("sgn_", F), ("sigmoid_", F), ("sign_", F), ("sin_", F),
-    ("sinc_", F), ("sinh_", F), ("sqrt_", POS), ("square_", F), ("tan_", UNIT), ("tanh_", F), ("trunc_", F),
-    ("nan_to_num_", F), ("conj_physical_", F), ("t_", F), ("tril_", F), ("triu_", F),
+    ("abs_", F),
+    ("absolute_", F),
+    ("acos_", UNIT),
+    ("acosh_", GE1),
+    ("arccos_", UNIT),
+    ("arccosh_", GE1),
+    ("arcsin_", UNIT),
+    ("arcsinh_", F),
+    ("arctan_", F),
+    ("arctanh_", UNIT),
+    ("asin_", UNIT),
+    ("asinh_", F),
+    ("atan_", F),
+    ("atanh_", UNIT),
+    ("ceil_", F),
+    ("cos_", F),
+    ("cosh_", F),
+    ("deg2rad_", F),
+    ("digamma_", POS),
+    ("erf_", F),
+    ("erfc_", F),
+    ("erfinv_", UNIT),
+    ("exp2_", F),
+    ("exp_", F),
+    ("expm1_", F),
+    ("fix_", F),
+    ("floor_", F),
+    ("frac_", F),
+    ("i0_", F),
+    ("lgamma_", POS),
+    ("log10_", POS),
+    ("log1p_", POS),
+    ("log2_", POS),
+    ("log_", POS),
+    ("logit_", PROB),
+    ("neg_", F),
+    ("negative_", F),
+    ("rad2deg_", F),
+    ("reciprocal_", POS),
+    ("relu_", F),
+    ("round_", F),
+    ("rsqrt_", POS),
+    ("sgn_", F),
+    ("sigmoid_", F),
+    ("sign_", F),
+    ("sin_", F),
+    ("sinc_", F),
+    ("sinh_", F),
+    ("sqrt_", POS),
+    ("square_", F),
+    ("tan_", UNIT),
+    ("tanh_", F),
+    ("trunc_", F),
+    ("nan_to_num_", F),
+    ("conj_physical_", F),
+    ("t_", F),
+    ("tril_", F),
+    ("triu_", F),
 ]
 
 
@@ -52,18 +104,41 @@ def test_unary_inplace_matches_torch(name, domain):
 
 BINARY_INPLACE = [
     # name, other shapes, domain, args after the tensors, compare gradients
-    ("add_", [(4,)], F, (), True), ("sub_", [(3, 1)], F, (), True), ("subtract_", [(4,)], F, (), True),
-    ("mul_", [(4,)], F, (), True), ("multiply_", [(3, 4)], F, (), True), ("div_", [(4,)], POS, (), True),
-    ("divide_", [(4,)], POS, (), True), ("true_divide_", [(3, 4)], POS, (), True), ("atan2_", [(4,)], F, (), True),
-    ("arctan2_", [(3, 4)], F, (), True), ("copysign_", [(4,)], F, (), True), ("hypot_", [(4,)], F, (), True),
-    ("fmod_", [(4,)], POS, (), True), ("remainder_", [(4,)], POS, (), True), ("pow_", [(4,)], POS, (), True),
-    ("xlogy_", [(4,)], POS, (), True), ("lerp_", [(3, 4)], F, (0.3,), True), ("floor_divide_", [(4,)], POS, (), False),
-    ("nextafter_", [(4,)], F, (), False), ("heaviside_", [(4,)], F, (), False), ("igamma_", [(4,)], POS, (), False),
-    ("igammac_", [(4,)], POS, (), False), ("eq_", [(4,)], F, (), False), ("ne_", [(4,)], F, (), False),
-    ("lt_", [(4,)], F, (), False), ("le_", [(4,)], F, (), False), ("gt_", [(3, 4)], F, (), False),
-    ("ge_", [(4,)], F, (), False), ("greater_", [(4,)], F, (), False), ("greater_equal_", [(4,)], F, (), False),
-    ("less_", [(4,)], F, (), False), ("less_equal_", [(4,)], F, (), False), ("not_equal_", [(4,)], F, (), False),
-    ("logical_and_", [(4,)], F, (), False), ("logical_or_", [(4,)], F, (), False),
+    ("add_", [(4,)], F, (), True),
+    ("sub_", [(3, 1)], F, (), True),
+    ("subtract_", [(4,)], F, (), True),
+    ("mul_", [(4,)], F, (), True),
+    ("multiply_", [(3, 4)], F, (), True),
+    ("div_", [(4,)], POS, (), True),
+    ("divide_", [(4,)], POS, (), True),
+    ("true_divide_", [(3, 4)], POS, (), True),
+    ("atan2_", [(4,)], F, (), True),
+    ("arctan2_", [(3, 4)], F, (), True),
+    ("copysign_", [(4,)], F, (), True),
+    ("hypot_", [(4,)], F, (), True),
+    ("fmod_", [(4,)], POS, (), True),
+    ("remainder_", [(4,)], POS, (), True),
+    ("pow_", [(4,)], POS, (), True),
+    ("xlogy_", [(4,)], POS, (), True),
+    ("lerp_", [(3, 4)], F, (0.3,), True),
+    ("floor_divide_", [(4,)], POS, (), False),
+    ("nextafter_", [(4,)], F, (), False),
+    ("heaviside_", [(4,)], F, (), False),
+    ("igamma_", [(4,)], POS, (), False),
+    ("igammac_", [(4,)], POS, (), False),
+    ("eq_", [(4,)], F, (), False),
+    ("ne_", [(4,)], F, (), False),
+    ("lt_", [(4,)], F, (), False),
+    ("le_", [(4,)], F, (), False),
+    ("gt_", [(3, 4)], F, (), False),
+    ("ge_", [(4,)], F, (), False),
+    ("greater_", [(4,)], F, (), False),
+    ("greater_equal_", [(4,)], F, (), False),
+    ("less_", [(4,)], F, (), False),
+    ("less_equal_", [(4,)], F, (), False),
+    ("not_equal_", [(4,)], F, (), False),
+    ("logical_and_", [(4,)], F, (), False),
+    ("logical_or_", [(4,)], F, (), False),
     ("logical_xor_", [(4,)], F, (), False),
 ]
 
@@ -75,30 +150,50 @@ def test_binary_inplace_matches_torch(name, others, domain, args, grad):
         out = getattr(y, name)(*tensors, *args)
         assert out is y
         return out
+
     check(run, [(3, 4)] + others, low=domain[0], high=domain[1], grad=grad)
 
 
 SCALAR_ARG_INPLACE = [
-    ("clamp_", (-0.5, 0.7)), ("clamp_min_", (0.1,)), ("clamp_max_", (0.2,)), ("clip_", (-1.0, 0.5)),
-    ("polygamma_", (1,)), ("mvlgamma_", (2,)), ("renorm_", (2, 0, 1.0)), ("cumsum_", (1,)), ("cumprod_", (0,)),
-    ("squeeze_", ()), ("unsqueeze_", (1,)), ("transpose_", (0, 1)), ("swapaxes_", (0, 1)), ("swapdims_", (1, 0)),
-    ("as_strided_", ((2, 2), (1, 2))), ("fill_", (0.25,)), ("zero_", ()), ("fill_diagonal_", (3.0,)),
-    ("float_power_", (2,)), ("ldexp_", (lambda T: T.tensor([1, 0, 2, 1]),)),
+    ("clamp_", (-0.5, 0.7)),
+    ("clamp_min_", (0.1,)),
+    ("clamp_max_", (0.2,)),
+    ("clip_", (-1.0, 0.5)),
+    ("polygamma_", (1,)),
+    ("mvlgamma_", (2,)),
+    ("renorm_", (2, 0, 1.0)),
+    ("cumsum_", (1,)),
+    ("cumprod_", (0,)),
+    ("squeeze_", ()),
+    ("unsqueeze_", (1,)),
+    ("transpose_", (0, 1)),
+    ("swapaxes_", (0, 1)),
+    ("swapdims_", (1, 0)),
+    ("as_strided_", ((2, 2), (1, 2))),
+    ("fill_", (0.25,)),
+    ("zero_", ()),
+    ("fill_diagonal_", (3.0,)),
+    ("float_power_", (2,)),
+    ("ldexp_", (lambda T: T.tensor([1, 0, 2, 1]),)),
 ]
 
 
 @pytest.mark.parametrize("name,args", SCALAR_ARG_INPLACE, ids=[r[0] for r in SCALAR_ARG_INPLACE])
 def test_inplace_with_arguments_matches_torch(name, args):
     domain = GE1 if name == "mvlgamma_" else POS if name == "polygamma_" else F
-    dtype = np.float64 if name == "float_power_" else np.float32       # float_power_ needs a float64 self
+    dtype = np.float64 if name == "float_power_" else np.float32  # float_power_ needs a float64 self
     shape = (3, 1, 4) if name == "squeeze_" else (3, 4)
     check(_inplace(name, *args), [shape], low=domain[0], high=domain[1], dtype=dtype)
 
 
 MATRIX_INPLACE = [
-    ("addmm_", [(3, 2), (3, 4), (4, 2)]), ("addbmm_", [(3, 2), (2, 3, 4), (2, 4, 2)]),
-    ("baddbmm_", [(2, 3, 2), (2, 3, 4), (2, 4, 2)]), ("addmv_", [(3,), (3, 4), (4,)]), ("addr_", [(3, 4), (3,), (4,)]),
-    ("addcmul_", [(3, 4), (3, 4), (4,)]), ("addcdiv_", [(3, 4), (3, 4), (3, 4)]),
+    ("addmm_", [(3, 2), (3, 4), (4, 2)]),
+    ("addbmm_", [(3, 2), (2, 3, 4), (2, 4, 2)]),
+    ("baddbmm_", [(2, 3, 2), (2, 3, 4), (2, 4, 2)]),
+    ("addmv_", [(3,), (3, 4), (4,)]),
+    ("addr_", [(3, 4), (3,), (4,)]),
+    ("addcmul_", [(3, 4), (3, 4), (4,)]),
+    ("addcdiv_", [(3, 4), (3, 4), (3, 4)]),
 ]
 
 
@@ -109,6 +204,7 @@ def test_matrix_inplace_matches_torch(name, shapes):
         kwargs = {"value": 0.5} if name.startswith("addc") else {"beta": 0.5, "alpha": 2.0}
         assert getattr(y, name)(*operands, **kwargs) is y
         return y
+
     check(run, shapes, low=0.5, high=2.0)
 
 
@@ -120,16 +216,22 @@ INDEX_INPLACE = [
     ("index_add_", lambda T, x, s: x.index_add_(0, _idx(T, [2, 0, 2]), s, alpha=2), [(3, 4), (3, 4)]),
     ("index_copy_", lambda T, x, s: x.index_copy_(1, _idx(T, [3, 0]), s), [(3, 4), (3, 2)]),
     ("index_fill_", lambda T, x: x.index_fill_(1, _idx(T, [1, 3]), -1.5), [(3, 4)]),
-    ("index_put_", lambda T, x, v: x.index_put_((_idx(T, [0, 2]), _idx(T, [1, 1])), v, accumulate=True),
-     [(3, 4), (2,)]),
+    (
+        "index_put_",
+        lambda T, x, v: x.index_put_((_idx(T, [0, 2]), _idx(T, [1, 1])), v, accumulate=True),
+        [(3, 4), (2,)],
+    ),
     ("index_reduce_", lambda T, x, s: x.index_reduce_(0, _idx(T, [0, 2, 0]), s, "amax"), [(3, 4), (3, 4)]),
     ("masked_fill_", lambda T, x: x.masked_fill_(x > 0.5, 0.25), [(3, 4)]),
     ("masked_scatter_", lambda T, x, s: x.masked_scatter_(x > 0, s), [(3, 4), (3, 4)]),
     ("put_", lambda T, x, s: x.put_(_idx(T, [0, 5, -1]), s), [(3, 4), (3,)]),
     ("scatter_", lambda T, x, s: x.scatter_(1, _idx(T, [[0, 2], [1, 3], [3, 0]]), s), [(3, 4), (3, 2)]),
     ("scatter_add_", lambda T, x, s: x.scatter_add_(1, _idx(T, [[0, 0], [1, 3], [3, 3]]), s), [(3, 4), (3, 2)]),
-    ("scatter_reduce_", lambda T, x, s: x.scatter_reduce_(1, _idx(T, [[0, 0], [1, 3], [3, 3]]), s, "sum"),
-     [(3, 4), (3, 2)]),
+    (
+        "scatter_reduce_",
+        lambda T, x, s: x.scatter_reduce_(1, _idx(T, [[0, 0], [1, 3], [3, 3]]), s, "sum"),
+        [(3, 4), (3, 2)],
+    ),
     ("copy_", lambda T, x, s: x.copy_(s), [(3, 4), (4,)]),
 ]
 
@@ -140,15 +242,19 @@ def test_index_inplace_matches_torch(name, fn, shapes):
         y = x * 1
         assert fn(T, y, *rest) is y
         return y
+
     check(run, shapes)
 
 
 INTEGER_INPLACE = [
-    ("bitwise_and_", lambda T, a, b: a.bitwise_and_(b)), ("bitwise_or_", lambda T, a, b: a.bitwise_or_(b)),
-    ("bitwise_xor_", lambda T, a, b: a.bitwise_xor_(b)), ("bitwise_not_", lambda T, a, b: a.bitwise_not_()),
+    ("bitwise_and_", lambda T, a, b: a.bitwise_and_(b)),
+    ("bitwise_or_", lambda T, a, b: a.bitwise_or_(b)),
+    ("bitwise_xor_", lambda T, a, b: a.bitwise_xor_(b)),
+    ("bitwise_not_", lambda T, a, b: a.bitwise_not_()),
     ("bitwise_left_shift_", lambda T, a, b: a.bitwise_left_shift_(b.abs() % 70)),
     ("bitwise_right_shift_", lambda T, a, b: a.bitwise_right_shift_(b.abs() % 70)),
-    ("gcd_", lambda T, a, b: a.gcd_(b)), ("lcm_", lambda T, a, b: a.lcm_(b)),
+    ("gcd_", lambda T, a, b: a.gcd_(b)),
+    ("lcm_", lambda T, a, b: a.lcm_(b)),
     ("logical_not_", lambda T, a, b: a.logical_not_()),
 ]
 
@@ -157,8 +263,11 @@ INTEGER_INPLACE = [
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
 def test_integer_inplace_matches_torch(name, fn, dtype):
     low = 0 if dtype == np.uint8 else -9
-    check(lambda T, a, b: fn(T, a.clone(), b), arrays=[_ints(1, low, 10, dtype=dtype), _ints(2, low, 70, dtype=dtype)],
-          grad=False)
+    check(
+        lambda T, a, b: fn(T, a.clone(), b),
+        arrays=[_ints(1, low, 10, dtype=dtype), _ints(2, low, 70, dtype=dtype)],
+        grad=False,
+    )
 
 
 OUT_OF_PLACE = [
@@ -166,8 +275,11 @@ OUT_OF_PLACE = [
     ("arccos", lambda T, x: x.arccos() + T.arcsin(x) + x.arctan() + T.arctanh(x) + x.arcsinh(), [(3, 4)]),
     ("arccosh", lambda T, x: (x + 3).arccosh(), [(3, 4)]),
     ("clamp_max", lambda T, x: x.clamp_max(0.3), [(3, 4)]),
-    ("cosh", lambda T, x: x.cosh() + x.sinh() + x.tan() + x.atan() + x.asinh() + x.erfc() + x.exp2() + x.expm1(),
-     [(3, 4)]),
+    (
+        "cosh",
+        lambda T, x: x.cosh() + x.sinh() + x.tan() + x.atan() + x.asinh() + x.erfc() + x.exp2() + x.expm1(),
+        [(3, 4)],
+    ),
     ("fix", lambda T, x: x.fix() + x.trunc(), [(3, 4)]),
     ("diagflat", lambda T, x: x.diagflat(1), [(3,)]),
     ("expand_as", lambda T, x, y: x.expand_as(y), [(3, 1), (3, 4)]),
@@ -203,8 +315,16 @@ def test_method_matches_torch(name, fn, shapes):
 
 
 NO_GRAD = [
-    ("bitwise_left_shift", lambda T, a, b: (a.bitwise_left_shift(b % 70), a << (b.abs() % 3), 3 << b.abs() % 4,
-                                            a >> 1, a.bitwise_right_shift(b))),
+    (
+        "bitwise_left_shift",
+        lambda T, a, b: (
+            a.bitwise_left_shift(b % 70),
+            a << (b.abs() % 3),
+            3 << b.abs() % 4,
+            a >> 1,
+            a.bitwise_right_shift(b),
+        ),
+    ),
     ("gcd", lambda T, a, b: (a.gcd(b), T.lcm(a, b))),
     ("isneginf", lambda T, a, b: ((a / b).isneginf(), (a / b).isreal(), T.isreal(a + 0j))),
     ("count_nonzero", lambda T, a, b: (a.count_nonzero(), T.count_nonzero(a, dim=1))),
@@ -225,8 +345,9 @@ def test_integer_method_matches_torch(name, fn):
 def test_adjoints_conjugate_complex_tensors_as_torch():
     z = np.array([[1 + 2j, 3 - 1j], [0.5j, 2]], dtype=np.complex64)
     for attr in ("mH", "H"):
-        np.testing.assert_array_equal(getattr(ember.tensor(z), attr).numpy(),
-                                      getattr(torch.tensor(z), attr).resolve_conj().numpy())
+        np.testing.assert_array_equal(
+            getattr(ember.tensor(z), attr).numpy(), getattr(torch.tensor(z), attr).resolve_conj().numpy()
+        )
     np.testing.assert_array_equal(ember.tensor(z).adjoint().numpy(), torch.tensor(z).adjoint().resolve_conj().numpy())
     with pytest.raises(RuntimeError, match="tensor.H is only supported on matrices"):
         ember.ones(2, 2, 2).H
@@ -234,8 +355,10 @@ def test_adjoints_conjugate_complex_tensors_as_torch():
 
 def test_float_power_inplace_refuses_float32_as_torch():
     for lib in (ember, torch):
-        with pytest.raises(RuntimeError, match="the base given to float_power_ has dtype Float but the operation's "
-                                               "result requires dtype Double"):
+        with pytest.raises(
+            RuntimeError,
+            match="the base given to float_power_ has dtype Float but the operation's result requires dtype Double",
+        ):
             lib.ones(2).float_power_(2)
 
 
@@ -270,11 +393,27 @@ def test_apply_map_and_map2_match_torch():
 def test_metadata_queries_match_torch():
     def queries(lib):
         x = lib.zeros(2, 3, 1)
-        return (x.is_same_size(lib.ones(2, 3, 1)), x.is_same_size(x.t() if False else x[0]), x.is_signed(),
-                lib.ones(2, dtype=lib.uint8).is_signed(), lib.tensor([3]).is_nonzero(), x.is_distributed(),
-                x.dim_order(), x.permute(2, 0, 1).dim_order(), x.ndimension(), x.nelement(), x.is_neg(),
-                x.const_data_ptr() == x.data_ptr(), x.output_nr, (x * 1).output_nr, x.is_pinned(), x.is_shared(),
-                x.storage_type().__name__, lib.zeros(3).is_set_to(lib.zeros(3)))
+        return (
+            x.is_same_size(lib.ones(2, 3, 1)),
+            x.is_same_size(x.t() if False else x[0]),
+            x.is_signed(),
+            lib.ones(2, dtype=lib.uint8).is_signed(),
+            lib.tensor([3]).is_nonzero(),
+            x.is_distributed(),
+            x.dim_order(),
+            x.permute(2, 0, 1).dim_order(),
+            x.ndimension(),
+            x.nelement(),
+            x.is_neg(),
+            x.const_data_ptr() == x.data_ptr(),
+            x.output_nr,
+            (x * 1).output_nr,
+            x.is_pinned(),
+            x.is_shared(),
+            x.storage_type().__name__,
+            lib.zeros(3).is_set_to(lib.zeros(3)),
+        )
+
     assert queries(ember) == queries(torch)
     for lib in (ember, torch):
         with pytest.raises(RuntimeError, match="Boolean value of Tensor with more than one value is ambiguous"):
@@ -287,8 +426,23 @@ def test_metadata_queries_match_torch():
 
 
 def test_device_and_layout_flags_match_torch():
-    flags = ("is_cpu", "is_cuda", "is_ipu", "is_maia", "is_meta", "is_mkldnn", "is_mps", "is_mtia", "is_nested",
-             "is_quantized", "is_sparse", "is_sparse_csr", "is_vulkan", "is_xla", "is_xpu")
+    flags = (
+        "is_cpu",
+        "is_cuda",
+        "is_ipu",
+        "is_maia",
+        "is_meta",
+        "is_mkldnn",
+        "is_mps",
+        "is_mtia",
+        "is_nested",
+        "is_quantized",
+        "is_sparse",
+        "is_sparse_csr",
+        "is_vulkan",
+        "is_xla",
+        "is_xpu",
+    )
     assert [getattr(ember.ones(1), f) for f in flags] == [getattr(torch.ones(1), f) for f in flags]
 
 
@@ -299,9 +453,24 @@ def test_storage_matches_torch():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             s = x[1].storage()
-        return (u.size(), u.nbytes(), len(u), u.element_size(), u.tolist()[:8], u.data_ptr() == x.data_ptr(),
-                s.size(), s.tolist(), s.element_size(), s.nbytes(), str(s.dtype), x[1].storage_offset(),
-                x[1].untyped_storage().data_ptr() == u.data_ptr(), len(s), s[4])
+        return (
+            u.size(),
+            u.nbytes(),
+            len(u),
+            u.element_size(),
+            u.tolist()[:8],
+            u.data_ptr() == x.data_ptr(),
+            s.size(),
+            s.tolist(),
+            s.element_size(),
+            s.nbytes(),
+            str(s.dtype),
+            x[1].storage_offset(),
+            x[1].untyped_storage().data_ptr() == u.data_ptr(),
+            len(s),
+            s[4],
+        )
+
     assert look(ember) == look(torch)
 
 
@@ -313,16 +482,19 @@ def test_set_matches_torch():
         c = lib.zeros(1).set_(a.untyped_storage(), 2, (2, 2), (1, 2))
         d = lib.ones(3).set_()
         return a.tolist(), b.is_set_to(a), c.tolist(), tuple(d.shape), c.stride()
+
     assert run(ember) == run(torch)
 
 
 def test_share_memory_is_seen_by_a_forked_process():
     import multiprocessing
+
     x = ember.zeros(4)
     assert x.share_memory_() is x and x.is_shared()
 
     def write(t):
         t[1] = 5.0
+
     process = multiprocessing.get_context("fork").Process(target=write, args=(x,))
     process.start()
     process.join()
@@ -346,6 +518,7 @@ def test_new_empty_strided_and_empty_strided_match_torch():
 def test_as_subclass_keeps_memory_and_graph():
     class Sub(ember.Tensor):
         pass
+
     a = ember.ones(2, requires_grad=True) * 2
     s = a.as_subclass(Sub)
     assert type(s) is Sub and s.data_ptr() == a.data_ptr() and type(s.grad_fn).__name__ == "AliasBackward0"
@@ -365,8 +538,9 @@ def test_module_load_resize_and_removed_methods_match_torch():
             assert tuple(lib.ones(2, 3).resize_as(lib.ones(6)).shape) == (6,)
         for name in ("eig", "lstsq", "solve", "symeig"):
             with pytest.raises(RuntimeError, match="This function was deprecated since version 1.9 and is now removed"):
-                getattr(lib.ones(2, 2), name)(lib.ones(2, 2)) if name in ("lstsq", "solve") else \
-                    getattr(lib.ones(2, 2), name)()
+                getattr(lib.ones(2, 2), name)(lib.ones(2, 2)) if name in ("lstsq", "solve") else getattr(
+                    lib.ones(2, 2), name
+                )()
         with pytest.raises(RuntimeError, match="reinforce\\(\\) was removed"):
             lib.ones(1).reinforce(1.0)
 
@@ -399,10 +573,28 @@ def test_sparse_coo_tensor_matches_torch():
         c = s.coalesce()
         dense = lib.tensor([[0.0, 1], [2, 0]])
         sp = dense.to_sparse()
-        return (repr(s), repr(c), s.is_sparse, str(s.layout), s.is_coalesced(), c.is_coalesced(), s.sparse_dim(),
-                s.dense_dim(), s._nnz(), c.indices().tolist(), c.values().tolist(), s.to_dense().tolist(),
-                repr(sp), sp.to_dense().tolist(), s.sparse_mask(c).to_dense().tolist(), lib.sparse.sum(s).item(),
-                repr(lib.sparse.softmax(c, 1)), lib.smm(c, lib.eye(3)).to_dense().tolist(), str(dense.layout))
+        return (
+            repr(s),
+            repr(c),
+            s.is_sparse,
+            str(s.layout),
+            s.is_coalesced(),
+            c.is_coalesced(),
+            s.sparse_dim(),
+            s.dense_dim(),
+            s._nnz(),
+            c.indices().tolist(),
+            c.values().tolist(),
+            s.to_dense().tolist(),
+            repr(sp),
+            sp.to_dense().tolist(),
+            s.sparse_mask(c).to_dense().tolist(),
+            lib.sparse.sum(s).item(),
+            repr(lib.sparse.softmax(c, 1)),
+            lib.smm(c, lib.eye(3)).to_dense().tolist(),
+            str(dense.layout),
+        )
+
     assert run(ember) == run(torch)
     s = ember.sparse_coo_tensor([[0, 1]], [1.0, 2.0])
     with pytest.raises(RuntimeError, match="Cannot get indices on an uncoalesced tensor"):

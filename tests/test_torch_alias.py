@@ -1,4 +1,5 @@
 """`import torch` means ember when asked: the import hook, `ember run-torch`, and torch modules ember lacks."""
+
 import os
 import subprocess
 import sys
@@ -85,7 +86,7 @@ def test_missing_dependency_of_an_ember_module_is_not_hidden(tmp_path):
     out = _python(f"""
         import sys
         sys.path.insert(0, {str(tmp_path)!r})
-        open({str(tmp_path / 'ember_missing_dep_probe.py')!r}, "w").write("import no_such_dependency_xyz\\n")
+        open({str(tmp_path / "ember_missing_dep_probe.py")!r}, "w").write("import no_such_dependency_xyz\\n")
         from ember import _torch_alias
         try:
             _torch_alias._load("torch.probe", "ember_missing_dep_probe")
@@ -97,14 +98,16 @@ def test_missing_dependency_of_an_ember_module_is_not_hidden(tmp_path):
 
 def test_run_torch_runs_a_program_as_python_would(tmp_path):
     (tmp_path / "helper.py").write_text("import torch\n\ndef total():\n    return torch.ones(3).sum().item()\n")
-    (tmp_path / "prog.py").write_text(textwrap.dedent("""
+    (tmp_path / "prog.py").write_text(
+        textwrap.dedent("""
         import sys
         import torch
         import helper                       # a sibling file, as `python prog.py` finds it
         print(__name__, sys.argv[1:], torch.__name__, helper.total())
         if __name__ == "__main__":
             sys.exit(int(sys.argv[-1]))
-    """))
+    """)
+    )
     out = _run(["-m", "ember", "run-torch", str(tmp_path / "prog.py"), "--epochs", "2", "3"], cwd=str(tmp_path))
     assert out.returncode == 3, out.stderr
     assert out.stdout.strip() == "__main__ ['--epochs', '2', '3'] ember 3.0"
@@ -126,7 +129,8 @@ def test_run_torch_module_and_errors(tmp_path):
 
 def test_spawned_dataloader_workers_see_the_alias(tmp_path):
     """spawn re-imports the main program in each worker; the alias must be there before that."""
-    (tmp_path / "prog.py").write_text(textwrap.dedent("""
+    (tmp_path / "prog.py").write_text(
+        textwrap.dedent("""
         import torch
         from torch.utils.data import DataLoader, TensorDataset
 
@@ -138,7 +142,8 @@ def test_spawned_dataloader_workers_see_the_alias(tmp_path):
             data = Doubled(torch.arange(6.0))
             loader = DataLoader(data, batch_size=3, num_workers=1, multiprocessing_context="spawn")
             print(torch.cat(list(loader)).tolist(), type(data).__module__)
-    """))
+    """)
+    )
     out = _run(["-m", "ember", "run-torch", str(tmp_path / "prog.py")], cwd=str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[0.0, 2.0, 4.0, 6.0, 8.0, 10.0] __main__"
@@ -151,8 +156,8 @@ def test_pickle_of_an_aliased_program_names_ember(tmp_path):
         m = torch.nn.Linear(2, 2)
         blob = pickle.dumps(m)
         print(b"ember.nn" in blob, type(pickle.loads(blob)) is torch.nn.Linear)
-        torch.save(m.state_dict(), {str(tmp_path / 'm.pt')!r})
-        print(sorted(torch.load({str(tmp_path / 'm.pt')!r})))
+        torch.save(m.state_dict(), {str(tmp_path / "m.pt")!r})
+        print(sorted(torch.load({str(tmp_path / "m.pt")!r})))
     """)
     assert out.split("\n")[:2] == ["True True", "['bias', 'weight']"]
 

@@ -3,6 +3,7 @@ public name of torch.Tensor and of torch either exists in ember and is exercised
 a test file: the op tables, tests/test_tensor_methods.py, ...), or is in ember/_not_implemented.py with its
 reason, and then using it raises NotImplementedError naming it and the reason. (nn, nn.functional, nn.init,
 optim and lr_scheduler: tests/nn/test_completeness.py.)"""
+
 import inspect
 import pathlib
 import re
@@ -15,17 +16,39 @@ from ember import _not_implemented as NI
 from oracle import torch
 
 # names in torch's namespace that are not torch's API: modules torch imports for itself, and build flags
-NOT_API = {"builtins", "ctypes", "functools", "glob", "importlib", "inspect", "math", "os", "platform", "sys",
-           "textwrap", "threading", "types", "warnings", "torch", "TYPE_CHECKING", "USE_GLOBAL_DEPS",
-           "USE_RTLD_GLOBAL_WITH_LIBTORCH", "PRIVATE_OPS"}
+NOT_API = {
+    "builtins",
+    "ctypes",
+    "functools",
+    "glob",
+    "importlib",
+    "inspect",
+    "math",
+    "os",
+    "platform",
+    "sys",
+    "textwrap",
+    "threading",
+    "types",
+    "warnings",
+    "torch",
+    "TYPE_CHECKING",
+    "USE_GLOBAL_DEPS",
+    "USE_RTLD_GLOBAL_WITH_LIBTORCH",
+    "PRIVATE_OPS",
+}
 
 TENSOR_NAMES = sorted(n for n in dir(torch.Tensor) if not n.startswith("_"))
 TORCH_NAMES = sorted(n for n in dir(torch) if not n.startswith("_") and n not in NOT_API)
 TORCH_NI = {**NI.TORCH_FUNCTIONS, **NI.TORCH_CLASSES, **NI.TORCH_MODULES, **NI.TORCH_VALUES}
 
 _TESTS = pathlib.Path(__file__).parent
-_WORDS = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", " ".join(
-    p.read_text() for p in _TESTS.rglob("*.py") if p.resolve() != pathlib.Path(__file__).resolve())))
+_WORDS = set(
+    re.findall(
+        r"[A-Za-z_][A-Za-z_0-9]*",
+        " ".join(p.read_text() for p in _TESTS.rglob("*.py") if p.resolve() != pathlib.Path(__file__).resolve()),
+    )
+)
 
 
 def _stub_reason(obj):
@@ -62,8 +85,9 @@ def test_torch_name_is_implemented_or_says_why_not(name):
             return
         obj = getattr(ember, name)
         if name in NI.TORCH_MODULES:
-            assert isinstance(obj, types.ModuleType) and getattr(obj, "__ember_missing__", None) == reason, \
+            assert isinstance(obj, types.ModuleType) and getattr(obj, "__ember_missing__", None) == reason, (
                 f"torch.{name} is implemented now: take it off the table"
+            )
             with pytest.raises(NotImplementedError, match=re.escape(reason)):
                 _ = obj.anything
             return
@@ -94,6 +118,7 @@ def test_stubs_never_return():
 def test_a_missing_submodule_imports():
     """A program that imports a torch module ember lacks for an optional path still starts."""
     from ember import fx, profiler  # noqa: F401
+
     assert inspect.ismodule(fx)
 
 

@@ -1,4 +1,5 @@
 """The small torch names programs reach for, compared with real torch on this (GPU-less) machine."""
+
 import pickle
 import warnings
 
@@ -43,50 +44,51 @@ def test_iinfo_matches_torch(name):
 def _assert_close_outcome(lib, actual, expected, **kwargs):
     try:
         lib.testing.assert_close(actual(lib), expected(lib), **kwargs)
-    except Exception as e:      # noqa: BLE001 -- the type and text are what is compared
+    except Exception as e:  # noqa: BLE001 -- the type and text are what is compared
         return type(e).__name__, str(e)
     return "ok", ""
 
 
 CLOSE_CASES = [
-    (lambda T: T.tensor([1., 2., 3.]), lambda T: T.tensor([1., 2.5, 3.]), {}),
-    (lambda T: T.tensor([1., 2., 3.]), lambda T: T.tensor([1., 2., 3.]), {}),
-    (lambda T: T.tensor([[1., 2.], [3., 4.]]), lambda T: T.tensor([[1., 2.], [3., 4.1]]), {}),
-    (lambda T: T.tensor([1., 2.]), lambda T: T.tensor([1., 2., 3.]), {}),
-    (lambda T: T.tensor([1., 2.]), lambda T: T.tensor([1., 2.], dtype=T.float64), {}),
-    (lambda T: T.tensor([1., 2.]), lambda T: T.tensor([1., 2.], dtype=T.float64), {"check_dtype": False}),
+    (lambda T: T.tensor([1.0, 2.0, 3.0]), lambda T: T.tensor([1.0, 2.5, 3.0]), {}),
+    (lambda T: T.tensor([1.0, 2.0, 3.0]), lambda T: T.tensor([1.0, 2.0, 3.0]), {}),
+    (lambda T: T.tensor([[1.0, 2.0], [3.0, 4.0]]), lambda T: T.tensor([[1.0, 2.0], [3.0, 4.1]]), {}),
+    (lambda T: T.tensor([1.0, 2.0]), lambda T: T.tensor([1.0, 2.0, 3.0]), {}),
+    (lambda T: T.tensor([1.0, 2.0]), lambda T: T.tensor([1.0, 2.0], dtype=T.float64), {}),
+    (lambda T: T.tensor([1.0, 2.0]), lambda T: T.tensor([1.0, 2.0], dtype=T.float64), {"check_dtype": False}),
     (lambda T: 1.0, lambda T: 1.5, {}),
     (lambda T: 1, lambda T: 2, {}),
     (lambda T: T.tensor([1, 2]), lambda T: T.tensor([1, 3]), {}),
-    (lambda T: [T.tensor(1.)], lambda T: [T.tensor(2.)], {}),
-    (lambda T: {"a": T.tensor(1.)}, lambda T: {"a": T.tensor(2.)}, {}),
+    (lambda T: [T.tensor(1.0)], lambda T: [T.tensor(2.0)], {}),
+    (lambda T: {"a": T.tensor(1.0)}, lambda T: {"a": T.tensor(2.0)}, {}),
     (lambda T: T.tensor([float("nan")]), lambda T: T.tensor([float("nan")]), {}),
     (lambda T: T.tensor([float("nan")]), lambda T: T.tensor([float("nan")]), {"equal_nan": True}),
-    (lambda T: T.tensor([1., 2.]), lambda T: T.tensor([1., 2.1]), {"msg": "custom"}),
-    (lambda T: T.tensor([1., 2.]), lambda T: T.tensor([1., 2.1]), {"rtol": 0.1, "atol": 0}),
-    (lambda T: T.tensor([1., 2.]), lambda T: T.tensor([1., 2.1]), {"rtol": 0.1}),
+    (lambda T: T.tensor([1.0, 2.0]), lambda T: T.tensor([1.0, 2.1]), {"msg": "custom"}),
+    (lambda T: T.tensor([1.0, 2.0]), lambda T: T.tensor([1.0, 2.1]), {"rtol": 0.1, "atol": 0}),
+    (lambda T: T.tensor([1.0, 2.0]), lambda T: T.tensor([1.0, 2.1]), {"rtol": 0.1}),
     (lambda T: T.tensor([True, False]), lambda T: T.tensor([True, True]), {}),
-    (lambda T: T.tensor([0., 2.]), lambda T: T.tensor([1e-9, 2.]), {}),
-    (lambda T: T.tensor([0., 2.]), lambda T: T.tensor([1.0, 2.]), {}),
-    (lambda T: np.array([1., 2.]), lambda T: np.array([1., 2.5]), {}),
-    (lambda T: T.tensor([1., 2.], requires_grad=True), lambda T: T.tensor([1., 2.]), {}),
+    (lambda T: T.tensor([0.0, 2.0]), lambda T: T.tensor([1e-9, 2.0]), {}),
+    (lambda T: T.tensor([0.0, 2.0]), lambda T: T.tensor([1.0, 2.0]), {}),
+    (lambda T: np.array([1.0, 2.0]), lambda T: np.array([1.0, 2.5]), {}),
+    (lambda T: T.tensor([1.0, 2.0], requires_grad=True), lambda T: T.tensor([1.0, 2.0]), {}),
     (lambda T: T.ones(2, 3), lambda T: T.ones(2, 3) * 1.1, {}),
-    (lambda T: T.tensor([1., 2.]), lambda T: T.tensor([1., 2.]) + 1e-6, {}),
-    (lambda T: T.tensor([1., 2.], dtype=T.float16), lambda T: T.tensor([1., 2.01], dtype=T.float16), {}),
-    (lambda T: [T.tensor(1.), T.tensor(2.)], lambda T: [T.tensor(1.)], {}),
+    (lambda T: T.tensor([1.0, 2.0]), lambda T: T.tensor([1.0, 2.0]) + 1e-6, {}),
+    (lambda T: T.tensor([1.0, 2.0], dtype=T.float16), lambda T: T.tensor([1.0, 2.01], dtype=T.float16), {}),
+    (lambda T: [T.tensor(1.0), T.tensor(2.0)], lambda T: [T.tensor(1.0)], {}),
 ]
 
 
 @pytest.mark.parametrize("case", range(len(CLOSE_CASES)))
 def test_assert_close_matches_torch(case):
     actual, expected, kwargs = CLOSE_CASES[case]
-    assert _assert_close_outcome(ember, actual, expected, **kwargs) == \
-        _assert_close_outcome(torch, actual, expected, **kwargs)
+    assert _assert_close_outcome(ember, actual, expected, **kwargs) == _assert_close_outcome(
+        torch, actual, expected, **kwargs
+    )
 
 
 def test_assert_close_type_mismatch_is_type_error():
     with pytest.raises(TypeError, match="No comparison pair was able to handle inputs of type"):
-        ember.testing.assert_close(ember.tensor([1.]), [1.])
+        ember.testing.assert_close(ember.tensor([1.0]), [1.0])
 
 
 @pytest.mark.parametrize("indexing", ["ij", "xy"])
@@ -216,11 +218,15 @@ def test_default_device():
         assert ember.zeros(2).device == ember.device("cpu") and ember.get_default_device() == ember.device("cpu")
         if not ember.cuda.is_available():
             ember.set_default_device("cuda")
-            for make in (lambda: ember.zeros(2), lambda: ember.tensor([1.0]), lambda: ember.randn(2),
-                         lambda: ember.arange(3)):
+            for make in (
+                lambda: ember.zeros(2),
+                lambda: ember.tensor([1.0]),
+                lambda: ember.randn(2),
+                lambda: ember.arange(3),
+            ):
                 with pytest.raises(RuntimeError, match="Torch not compiled with CUDA enabled"):
                     make()
-            assert ember.from_numpy(np.zeros(2)).device.type == "cpu"     # torch's from_numpy ignores it too
+            assert ember.from_numpy(np.zeros(2)).device.type == "cpu"  # torch's from_numpy ignores it too
     finally:
         ember.set_default_device(None)
     assert ember.zeros(1).device.type == "cpu"
@@ -238,10 +244,11 @@ def test_legacy_cuda_types_and_isinstance():
                 lib.cuda.FloatTensor(2)
 
 
-@pytest.mark.parametrize("spelling", ["cuda.amp.GradScaler", "cuda.amp.autocast", "cpu.amp.autocast",
-                                      "cpu.amp.GradScaler"])
+@pytest.mark.parametrize(
+    "spelling", ["cuda.amp.GradScaler", "cuda.amp.autocast", "cpu.amp.autocast", "cpu.amp.GradScaler"]
+)
 def test_legacy_amp_spellings_warn_as_torch(spelling):
-    if spelling == "cpu.amp.autocast":      # bfloat16, the CPU's autocast dtype
+    if spelling == "cpu.amp.autocast":  # bfloat16, the CPU's autocast dtype
         pytest.importorskip("ml_dtypes")
 
     def messages(lib):
@@ -255,6 +262,7 @@ def test_legacy_amp_spellings_warn_as_torch(spelling):
                 with made:
                     pass
         return [str(w.message) for w in caught if w.category is FutureWarning]
+
     assert messages(ember) == messages(torch) and len(messages(ember)) == 1
 
 
@@ -279,6 +287,7 @@ def test_jit_script_and_trace_give_the_same_results():
     @ember.jit.script
     def f(a):
         return a * 2
+
     assert f(x).equal(x * 2) and not ember.jit.is_scripting()
     assert ember.jit.fork(f, x).wait().equal(x * 2) and ember.jit.annotate(int, 3) == 3
     for name in ("save", "load"):
@@ -303,7 +312,7 @@ def test_safe_globals_let_weights_only_load_rebuild_allowed_classes(tmp_path):
     ember.serialization.add_safe_globals([(_Config, f"{__name__}._Config")])
     try:
         assert ember.load(path)["cfg"].lr == 0.5
-        with torch.serialization.safe_globals([_Config]):     # the same file reads in torch with the same call
+        with torch.serialization.safe_globals([_Config]):  # the same file reads in torch with the same call
             assert torch.load(path)["cfg"].lr == 0.5
     finally:
         ember.serialization.clear_safe_globals()

@@ -1,5 +1,6 @@
 """Memory sharing exactly like torch: views write through, advanced indexing copies, NumPy interop
 shares memory; strides, offsets and contiguity equal torch's."""
+
 import numpy as np
 import pytest
 
@@ -8,20 +9,33 @@ from oracle import torch
 
 # (id, fn(T, base) -> result); the base is arange(24).reshape(2, 3, 4) as float32
 VIEWS = [
-    ("view", lambda T, x: x.view(6, 4)), ("view-flat", lambda T, x: x.view(-1)),
-    ("reshape-contiguous", lambda T, x: x.reshape(4, 6)), ("slice", lambda T, x: x[1:, ::2, 1]),
-    ("int-index", lambda T, x: x[1]), ("ellipsis-none", lambda T, x: x[..., None]),
+    ("view", lambda T, x: x.view(6, 4)),
+    ("view-flat", lambda T, x: x.view(-1)),
+    ("reshape-contiguous", lambda T, x: x.reshape(4, 6)),
+    ("slice", lambda T, x: x[1:, ::2, 1]),
+    ("int-index", lambda T, x: x[1]),
+    ("ellipsis-none", lambda T, x: x[..., None]),
     ("none-int", lambda T, x: x[:, None, :, 2]),
-    ("step-slice", lambda T, x: x[:, :, 1::2]), ("t", lambda T, x: x[0].t()),
-    ("transpose", lambda T, x: x.transpose(0, 2)), ("permute", lambda T, x: x.permute(1, 2, 0)),
-    ("expand", lambda T, x: x[:, :1].expand(2, 5, 4)), ("narrow", lambda T, x: x.narrow(2, 1, 2)),
-    ("unbind", lambda T, x: x.unbind(1)[2]), ("chunk", lambda T, x: x.chunk(2, 2)[1]),
-    ("split", lambda T, x: x.split([1, 2], 1)[1]), ("squeeze", lambda T, x: x[:1].squeeze(0)),
-    ("unsqueeze", lambda T, x: x.unsqueeze(1)), ("diagonal", lambda T, x: x.diagonal(0, 1, 2)),
-    ("diagonal-offset", lambda T, x: x.diagonal(1, -2, -1)), ("select", lambda T, x: x.select(2, 3)),
-    ("movedim", lambda T, x: x.movedim(0, 2)), ("flatten-contiguous", lambda T, x: x.flatten(1)),
-    ("mT", lambda T, x: x.mT), ("view-of-transpose", lambda T, x: x.transpose(1, 2).unsqueeze(0)),
-    ("detach", lambda T, x: x.detach()), ("view_as", lambda T, x: x.view_as(x)),
+    ("step-slice", lambda T, x: x[:, :, 1::2]),
+    ("t", lambda T, x: x[0].t()),
+    ("transpose", lambda T, x: x.transpose(0, 2)),
+    ("permute", lambda T, x: x.permute(1, 2, 0)),
+    ("expand", lambda T, x: x[:, :1].expand(2, 5, 4)),
+    ("narrow", lambda T, x: x.narrow(2, 1, 2)),
+    ("unbind", lambda T, x: x.unbind(1)[2]),
+    ("chunk", lambda T, x: x.chunk(2, 2)[1]),
+    ("split", lambda T, x: x.split([1, 2], 1)[1]),
+    ("squeeze", lambda T, x: x[:1].squeeze(0)),
+    ("unsqueeze", lambda T, x: x.unsqueeze(1)),
+    ("diagonal", lambda T, x: x.diagonal(0, 1, 2)),
+    ("diagonal-offset", lambda T, x: x.diagonal(1, -2, -1)),
+    ("select", lambda T, x: x.select(2, 3)),
+    ("movedim", lambda T, x: x.movedim(0, 2)),
+    ("flatten-contiguous", lambda T, x: x.flatten(1)),
+    ("mT", lambda T, x: x.mT),
+    ("view-of-transpose", lambda T, x: x.transpose(1, 2).unsqueeze(0)),
+    ("detach", lambda T, x: x.detach()),
+    ("view_as", lambda T, x: x.view_as(x)),
     ("slice-of-slice", lambda T, x: x[1][1:][:, 2:]),
 ]
 
@@ -35,7 +49,7 @@ def test_view_shares_memory_and_layout_like_torch(name, fn):
     e_base, t_base = _base(ember), _base(torch)
     ours, theirs = fn(ember, e_base), fn(torch, t_base)
     assert tuple(ours.shape) == tuple(theirs.shape)
-    if name != "expand":      # torch and NumPy both give the broadcast dim stride 0, checked below
+    if name != "expand":  # torch and NumPy both give the broadcast dim stride 0, checked below
         assert ours.stride() == theirs.stride()
     assert ours.storage_offset() == theirs.storage_offset()
     assert ours.is_contiguous() == theirs.is_contiguous()
@@ -102,7 +116,7 @@ def test_tensor_copies_its_data():
     assert x[0].item() == 0.0
     y = ember.as_tensor(a)
     a[1] = 2.0
-    assert y[1].item() == 2.0          # as_tensor shares when it can, as torch
+    assert y[1].item() == 2.0  # as_tensor shares when it can, as torch
 
 
 def test_view_errors_on_non_contiguous_input_like_torch():

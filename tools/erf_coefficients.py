@@ -11,6 +11,7 @@ cut where the dropped terms fall below the wanted relative accuracy:
 underflows to 0 in float64 beyond 27.3). Two cuts: "double" for float64 results, "single" for float32
 and narrower, which are computed in float64 with fewer terms and rounded once.
 """
+
 import random
 
 import mpmath
@@ -29,12 +30,12 @@ def _t_range(x_lo, x_hi):
 T_LO, T_HI = _t_range(mpmath.mpf(1) / 2, X_MAX)
 
 
-def small(t):                                  # P(t) = erf(x) / x with x^2 = (t + 1) / 8
+def small(t):  # P(t) = erf(x) / x with x^2 = (t + 1) / 8
     u = (t + 1) / 8
     return mpmath.erf(mpmath.sqrt(u)) / mpmath.sqrt(u) if u else 2 / mpmath.sqrt(mpmath.pi)
 
 
-def tail(t):                                   # Q(t) = (1 + 2x) exp(x^2) erfc(x)
+def tail(t):  # Q(t) = (1 + 2x) exp(x^2) erfc(x)
     s = ((T_HI - T_LO) * t + T_HI + T_LO) / 2  # the Schonfelder variable (x - K) / (x + K)
     x = K * (1 + s) / (1 - s)
     return (1 + 2 * x) * mpmath.exp(x * x) * mpmath.erfc(x)
@@ -52,7 +53,7 @@ def chebyshev(f, n=NODES):
 def cut(c, f, tolerance):
     floor = min(abs(f(mpmath.mpf(t) / 10)) for t in range(-10, 11))
     keep = len(c)
-    while keep > 1 and mpmath.fsum(abs(x) for x in c[keep - 1:]) < tolerance * floor:
+    while keep > 1 and mpmath.fsum(abs(x) for x in c[keep - 1 :]) < tolerance * floor:
         keep -= 1
     return c[:keep]
 
@@ -84,10 +85,13 @@ def main():
         full = chebyshev(f)
         for precision, tolerance in TOLERANCES.items():
             a = [float(v) for v in powers(cut(full, f, tolerance))]
-            worst = max(abs(horner(a, t) / f(mpmath.mpf(t)) - 1)
-                        for t in [rng.uniform(-1, 1) for _ in range(400)] + [-1.0, 1.0])
-            print(f"# {name}, {precision}: {len(a)} terms, largest relative error {float(worst):.1e} "
-                  f"(sum |a_j| {sum(abs(v) for v in a):.2f})")
+            worst = max(
+                abs(horner(a, t) / f(mpmath.mpf(t)) - 1) for t in [rng.uniform(-1, 1) for _ in range(400)] + [-1.0, 1.0]
+            )
+            print(
+                f"# {name}, {precision}: {len(a)} terms, largest relative error {float(worst):.1e} "
+                f"(sum |a_j| {sum(abs(v) for v in a):.2f})"
+            )
             print(f"_{name.upper()}_{precision.upper()} = ({', '.join(repr(v) for v in a)})")
 
 

@@ -9,6 +9,7 @@ a numbered value (a slot): an argument's, one an instruction made, or one the re
 where it came from ("unknown": a parameter, a constant ...; program.py tells them apart by comparing two
 recordings of the same program).
 """
+
 import os
 import sys
 import threading
@@ -30,6 +31,7 @@ _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.se
 
 class Ref:
     """An array value of the program: the slot that holds it."""
+
     __slots__ = ("slot",)
 
     def __init__(self, slot):
@@ -51,6 +53,7 @@ class TensorRef(Ref):
 
 class ArgTensor:
     """Argument k of the call, a Tensor passed as the object itself."""
+
     __slots__ = ("index",)
 
     def __init__(self, index):
@@ -65,6 +68,7 @@ class ArgTensor:
 
 class Obj:
     """A Python object from outside the call (a parameter, an optimizer), bound by identity."""
+
     __slots__ = ("obj",)
 
     def __init__(self, obj):
@@ -80,6 +84,7 @@ class Obj:
 class ReturnedTensor:
     """A tensor the call made and returns: rebuilt around the replayed array (requiring grad, with a spent
     graph, when the call's own backward ran through it)."""
+
     __slots__ = ("slot", "requires_grad")
 
     def __init__(self, slot, requires_grad):
@@ -107,8 +112,23 @@ class LiveTensor(ReturnedTensor):
         return hash((self.slot, self.index))
 
 
-_PLAIN = (int, float, complex, bool, str, bytes, type(None), slice, type(Ellipsis), np.dtype, np.generic, type,
-          types.FunctionType, types.BuiltinFunctionType, _backend.device)
+_PLAIN = (
+    int,
+    float,
+    complex,
+    bool,
+    str,
+    bytes,
+    type(None),
+    slice,
+    type(Ellipsis),
+    np.dtype,
+    np.generic,
+    type,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    _backend.device,
+)
 
 
 def _is_static(x):
@@ -120,6 +140,7 @@ def _is_static(x):
 class Instr:
     """One recorded step: kind, what it calls, its arguments (with Refs for values), the slots it fills, and
     static facts about it; `where` is the user's line, for explanations."""
+
     __slots__ = ("kind", "target", "args", "kwargs", "outs", "info", "where", "grad_mode")
 
     def __init__(self, kind, target, args, kwargs, outs, info, where):
@@ -128,13 +149,22 @@ class Instr:
         self.grad_mode = state.enabled
 
     def same(self, other):
-        return self.kind == other.kind and self.target is other.target and _equal(self.args, other.args) and \
-            _equal(self.kwargs, other.kwargs) and self.outs == other.outs and _equal(self.info, other.info) and \
-            self.grad_mode == other.grad_mode
+        return (
+            self.kind == other.kind
+            and self.target is other.target
+            and _equal(self.args, other.args)
+            and _equal(self.kwargs, other.kwargs)
+            and self.outs == other.outs
+            and _equal(self.info, other.info)
+            and self.grad_mode == other.grad_mode
+        )
 
     def describe(self):
-        name = getattr(self.target, "__qualname__", None) or getattr(self.target, "__name__", None) or \
-            type(self.target).__name__
+        name = (
+            getattr(self.target, "__qualname__", None)
+            or getattr(self.target, "__name__", None)
+            or type(self.target).__name__
+        )
         return f"{self.kind} {name}" + (f" at {self.where}" if self.where else "")
 
 
@@ -150,7 +180,7 @@ def _equal(a, b):
         return b != b
     try:
         return bool(a == b)
-    except Exception:       # noqa: BLE001 -- a value without a plain equality: compared by identity
+    except Exception:  # noqa: BLE001 -- a value without a plain equality: compared by identity
         return a is b
 
 
@@ -182,26 +212,26 @@ class Recorder:
 
     def __init__(self, arg_tensors, fullgraph=False):
         self.thread = threading.get_ident()
-        self.depth = 0              # > 0 inside a call recorded as a whole: nothing in it is recorded again
+        self.depth = 0  # > 0 inside a call recorded as a whole: nothing in it is recorded again
         self.fullgraph = fullgraph
         self.grad_mode = state.enabled
-        self.values = []            # slot -> its value in this recording (kept, so ids stay unique)
-        self.kinds = []             # slot -> "input" | "out" | "unknown"
-        self.owners = {}            # unknown slot -> the Tensor whose array it was
-        self.vcs = {}               # unknown slot -> the version counter of a tensor written through it
-        self.slot_of = {}           # id(value) -> slot
+        self.values = []  # slot -> its value in this recording (kept, so ids stay unique)
+        self.kinds = []  # slot -> "input" | "out" | "unknown"
+        self.owners = {}  # unknown slot -> the Tensor whose array it was
+        self.vcs = {}  # unknown slot -> the version counter of a tensor written through it
+        self.slot_of = {}  # id(value) -> slot
         self.instrs = []
-        self.ctx_instr = {}         # id(ctx) -> index of the op instruction whose ctx it is
-        self.ctxs = []              # the recorded ctxs (kept, so ids stay unique)
-        self.reasons = []           # why the call cannot be replayed: (message, where)
-        self.live = []              # the returned tensors whose backward runs after the call
-        self.split = None           # where the instructions of that backward start
-        self.grad_slots = ()        # the slots of the gradients it receives
-        self.captured = None        # the slots of the gradients it returns (None: none reached that input)
-        self.complete = False       # the call (and that backward, if any) has been recorded
-        self.edge_vars = ()         # the leaves that backward reaches, as bound (params, arguments)
+        self.ctx_instr = {}  # id(ctx) -> index of the op instruction whose ctx it is
+        self.ctxs = []  # the recorded ctxs (kept, so ids stay unique)
+        self.reasons = []  # why the call cannot be replayed: (message, where)
+        self.live = []  # the returned tensors whose backward runs after the call
+        self.split = None  # where the instructions of that backward start
+        self.grad_slots = ()  # the slots of the gradients it receives
+        self.captured = None  # the slots of the gradients it returns (None: none reached that input)
+        self.complete = False  # the call (and that backward, if any) has been recorded
+        self.edge_vars = ()  # the leaves that backward reaches, as bound (params, arguments)
         self.arg_index = {}
-        self.arg_slots = []         # argument k's array -> its slot
+        self.arg_slots = []  # argument k's array -> its slot
         for k, t in enumerate(arg_tensors):
             self.arg_index.setdefault(id(t), k)
             slot = self.slot_of.get(id(t._data))
@@ -268,7 +298,7 @@ class Recorder:
             return type(result)(self.bind_result(r) for r in result)
         if isinstance(result, _PLAIN):
             return result
-        return Ref(self.out(result))        # an object the call made (a loss's targets ...): a value too
+        return Ref(self.out(result))  # an object the call made (a loss's targets ...): a value too
 
     def bind_return(self, result):
         """What the call returned, as the replay rebuilds it: tensors made in the call around their replayed
@@ -281,7 +311,7 @@ class Recorder:
                 return Obj(result)
             node = result._grad_fn
             slot = self.slot_of[id(result._data)]
-            if node is not None and not node._freed:        # its backward runs after the call
+            if node is not None and not node._freed:  # its backward runs after the call
                 index = next((i for i, t in enumerate(self.live) if t is result), None)
                 if index is None:
                     index = len(self.live)
@@ -305,9 +335,12 @@ class Recorder:
         where = user_frame()
         self.reasons.append((message, where))
         if self.fullgraph:
-            raise Unsupported(f"{message}" + (f"\n  from user code at {where}" if where else "") +
-                              "\n(fullgraph=True: ember.compile cannot capture this call as one program; without "
-                              "fullgraph the call runs eagerly)")
+            raise Unsupported(
+                f"{message}"
+                + (f"\n  from user code at {where}" if where else "")
+                + "\n(fullgraph=True: ember.compile cannot capture this call as one program; without "
+                "fullgraph the call runs eagerly)"
+            )
 
     # --- recording ----------------------------------------------------------------------------------
     def add(self, kind, target, args, kwargs, outs, info=None):
@@ -337,8 +370,10 @@ class Recorder:
         multi = type(result) is tuple
         outs = result if multi else (result,)
         if _masks_shape(args, outs):
-            self.unsupported(f"{cls.__name__[:-9] or cls.__name__}: indexing with a boolean mask makes a result whose "
-                             "shape depends on the mask's values (torch breaks the graph there too)")
+            self.unsupported(
+                f"{cls.__name__[:-9] or cls.__name__}: indexing with a boolean mask makes a result whose "
+                "shape depends on the mask's values (torch breaks the graph there too)"
+            )
         needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         record = True in needs and cls.differentiable and state.enabled
         slots = tuple(self.out(t._data) for t in outs)
@@ -346,8 +381,7 @@ class Recorder:
         ctx = next((t._grad_fn for t in outs if t._grad_fn is not None), None) if record else None
         # what a backward may read of its node besides what its forward set: the inputs' (shape, dtype, xp)
         in_meta = ctx._in_meta if ctx is not None else None
-        index = self.add("op", cls, targs, tkwargs, slots,
-                         (record, needs if record else None, zero_d, multi, in_meta))
+        index = self.add("op", cls, targs, tkwargs, slots, (record, needs if record else None, zero_d, multi, in_meta))
         if ctx is not None:
             self.ctx_instr[id(ctx)] = index
             self.ctxs.append(ctx)
@@ -361,8 +395,10 @@ class Recorder:
         if mode is graph.TENSORS:
             problem = "backward with create_graph=True (double backward) inside a compiled function"
         elif index is None:
-            problem = (f"backward through {node.name()}, a graph node made outside what the compiled call "
-                       "recorded (a graph built before the call, or by a custom autograd.Function)")
+            problem = (
+                f"backward through {node.name()}, a graph node made outside what the compiled call "
+                "recorded (a graph built before the call, or by a custom autograd.Function)"
+            )
         elif node._out_hooks or node._retained or "_pre_hooks" in node.__dict__ or node._hooks:
             problem = f"a hook (or retain_grad) on {node.name()}: hooks run Python during backward"
         elif node._conj:
@@ -383,6 +419,7 @@ class Recorder:
             seen["grads"] = gs
             seen["result"] = r = backward(n, *gs)
             return r
+
         node.backward = shadow
         self.depth += 1
         try:
@@ -409,8 +446,9 @@ class Recorder:
             else:
                 codes.append(("convert", node._in_meta[i], node.next_functions[i][0] is not None))
             outs.append(self.out(f))
-        self.add("node", backward, gs, None, tuple(outs),
-                 (index, array_mode, how, pick, tuple(codes), type(node).__name__))
+        self.add(
+            "node", backward, gs, None, tuple(outs), (index, array_mode, how, pick, tuple(codes), type(node).__name__)
+        )
         return final
 
     def record_backward(self, args, kwargs):
@@ -433,8 +471,14 @@ class Recorder:
         self.thread = threading.get_ident()
         start(self)
         try:
-            found = graph.run_backward(roots, [Tensor._make(g) for g in grads], True, False,
-                                       capture={edge: i for i, edge in enumerate(edges)}, accumulate=False)
+            found = graph.run_backward(
+                roots,
+                [Tensor._make(g) for g in grads],
+                True,
+                False,
+                capture={edge: i for i, edge in enumerate(edges)},
+                accumulate=False,
+            )
         finally:
             stop()
         found = [None if g is None else g._data for g in found]
@@ -497,7 +541,7 @@ class Recorder:
 
 # --- the seams, swapped while a call records -------------------------------------------------------------
 _ORIGINAL = {}
-_GRAD_SLOT = Tensor.__dict__["grad"]        # the member descriptor of Tensor's `grad` slot
+_GRAD_SLOT = Tensor.__dict__["grad"]  # the member descriptor of Tensor's `grad` slot
 _LEAKS = {
     "item": "Tensor.item() reads a tensor's value into Python",
     "tolist": "Tensor.tolist() reads a tensor's values into Python",
@@ -588,7 +632,7 @@ def _set_grad(self, value):
     if rec is not None:
         try:
             _GRAD_SLOT.__get__(self, Tensor)
-        except AttributeError:      # a tensor being made (Tensor._make): nothing to record
+        except AttributeError:  # a tensor being made (Tensor._make): nothing to record
             pass
         else:
             rec.record_grad_write(self, value)
@@ -615,24 +659,39 @@ def _leak(name, message):
             finally:
                 rec.depth -= 1
         return original(self, *args, **kwargs)
+
     method.__name__ = name
     return method
 
 
-_ORIGINAL.update(apply=Op.apply.__func__, function_apply=Function.apply.__func__, call_node=graph._call_node,
-                 run_backward=graph.run_backward,
-                 sum=graph._sum, accumulate=graph.AccumulateGrad.accumulate, write=Tensor._write,
-                 data=Tensor.__dict__["data"])
+_ORIGINAL.update(
+    apply=Op.apply.__func__,
+    function_apply=Function.apply.__func__,
+    call_node=graph._call_node,
+    run_backward=graph.run_backward,
+    sum=graph._sum,
+    accumulate=graph.AccumulateGrad.accumulate,
+    write=Tensor._write,
+    data=Tensor.__dict__["data"],
+)
 _ORIGINAL.update({name: Tensor.__dict__[name] for name in _LEAKS})
 _RECORDING = {
-    (Op, "apply"): classmethod(_apply), (Function, "apply"): classmethod(_function_apply),
-    (graph, "_call_node"): _call_node, (graph, "run_backward"): _run_backward, (autograd, "run_backward"): _run_backward, (graph, "_sum"): _sum, (graph.AccumulateGrad, "accumulate"): _accumulate,
-    (Tensor, "_write"): _write, (Tensor, "grad"): property(_get_grad, _set_grad),
+    (Op, "apply"): classmethod(_apply),
+    (Function, "apply"): classmethod(_function_apply),
+    (graph, "_call_node"): _call_node,
+    (graph, "run_backward"): _run_backward,
+    (autograd, "run_backward"): _run_backward,
+    (graph, "_sum"): _sum,
+    (graph.AccumulateGrad, "accumulate"): _accumulate,
+    (Tensor, "_write"): _write,
+    (Tensor, "grad"): property(_get_grad, _set_grad),
     (Tensor, "data"): property(_ORIGINAL["data"].fget, _set_data),
     **{(Tensor, name): _leak(name, message) for name, message in _LEAKS.items()},
 }
-_SAVED = {(owner, name): (owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name))
-          for owner, name in _RECORDING}
+_SAVED = {
+    (owner, name): (owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name))
+    for owner, name in _RECORDING
+}
 
 
 def start(recorder):

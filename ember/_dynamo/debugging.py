@@ -1,4 +1,5 @@
 """torch._dynamo.explain: run a function once under ember.compile's recorder and report what it captured."""
+
 import dataclasses
 
 from . import capture
@@ -8,6 +9,7 @@ from .capture import Recorder
 @dataclasses.dataclass
 class GraphCompileReason:
     """Why a call could not be captured (torch._dynamo.output_graph.GraphCompileReason)."""
+
     reason: str
     user_stack: list
     graph_break: bool = True
@@ -17,6 +19,7 @@ class GraphCompileReason:
 class ExplainOutput:
     """torch._dynamo.backends.debugging.ExplainOutput. ember captures a call whole or not at all, so there is
     one graph (the recorded program, as its op names) or none, and graph breaks are the reasons for none."""
+
     graphs: list
     graph_count: int
     graph_break_count: int
@@ -70,9 +73,12 @@ def explain(f, *extra_args, **extra_kwargs):
         ops = [_op_name(ins) for ins in rec.instrs if ins.kind in ("op", "call")]
         breaks = reasons_of(rec.reasons)
         graphs = [ops] if not breaks else []
-        guards = [f"{type(t).__name__} argument: shape {tuple(t.shape)}, dtype {t.dtype}, requires_grad "
-                  f"{t.requires_grad}" for t in tensors]
+        guards = [
+            f"{type(t).__name__} argument: shape {tuple(t.shape)}, dtype {t.dtype}, requires_grad {t.requires_grad}"
+            for t in tensors
+        ]
         return ExplainOutput(graphs, len(graphs), len(breaks), breaks, len(ops), [ops] if graphs else [], guards)
+
     return inner
 
 

@@ -10,6 +10,7 @@ Every mode (default, reduce-overhead, max-autotune ...) uses this one mechanism:
 the recorded NumPy kernels without the eager per-op work (Tensors, graph nodes, the engine's walk), which is
 what torch's reduce-overhead mode buys on a GPU with CUDA graphs; there is no kernel generation.
 """
+
 import copy
 import functools
 import warnings
@@ -27,11 +28,23 @@ from ..nn.modules.module import Module
 
 _CAPTURING_BACKENDS = ("inductor", "cudagraphs", "aot_eager", "aot_eager_decomp_partition", "aot_inductor_eager")
 _MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
-_all_compiled = []      # weak references to every compiled callable's state, for reset()
+_all_compiled = []  # weak references to every compiled callable's state, for reset()
 
 
-def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None, name=None,
-            disable=False, recompile_limit=None, isolate_recompiles=False, shapes_spec=None):
+def compile(
+    model=None,
+    *,
+    fullgraph=False,
+    dynamic=None,
+    backend="inductor",
+    mode=None,
+    options=None,
+    name=None,
+    disable=False,
+    recompile_limit=None,
+    isolate_recompiles=False,
+    shapes_spec=None,
+):
     """torch.compile: returns `model` (a function or an nn.Module) compiled; used bare or with arguments as
     a decorator (`@ember.compile`, `@ember.compile(mode="reduce-overhead")`).
 
@@ -58,9 +71,19 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     either way. options (Inductor's settings) and shapes_spec are refused when given.
     """
     if model is None:
-        return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
-                                 options=options, name=name, disable=disable, recompile_limit=recompile_limit,
-                                 isolate_recompiles=isolate_recompiles, shapes_spec=shapes_spec)
+        return functools.partial(
+            compile,
+            fullgraph=fullgraph,
+            dynamic=dynamic,
+            backend=backend,
+            mode=mode,
+            options=options,
+            name=name,
+            disable=disable,
+            recompile_limit=recompile_limit,
+            isolate_recompiles=isolate_recompiles,
+            shapes_spec=shapes_spec,
+        )
     if not callable(model):
         raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
     if mode is not None and options is not None:
@@ -68,22 +91,26 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     if mode is not None and mode not in _MODES:
         raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_MODES)}")
     if options:
-        raise NotImplementedError(f"ember.compile: options={options!r} configure torch's Inductor code generator, "
-                                  "which ember does not have (ember replays recorded kernels); pass no options")
+        raise NotImplementedError(
+            f"ember.compile: options={options!r} configure torch's Inductor code generator, "
+            "which ember does not have (ember replays recorded kernels); pass no options"
+        )
     if shapes_spec is not None:
-        raise NotImplementedError("ember.compile: shapes_spec is not supported (ember records one program per "
-                                  "shape)")
+        raise NotImplementedError("ember.compile: shapes_spec is not supported (ember records one program per shape)")
     if dynamic not in (None, True, False):
         raise TypeError(f"ember.compile: dynamic must be None, True or False, got {dynamic!r}")
     if backend is None:
         backend = "inductor"
     if callable(backend):
-        raise NotImplementedError(f"ember.compile: backend={getattr(backend, '__name__', backend)!r} is a callable "
-                                  "backend (a function given an FX GraphModule); ember records array programs, not "
-                                  "FX graphs, so it cannot call it. Use backend='inductor' or 'eager'")
+        raise NotImplementedError(
+            f"ember.compile: backend={getattr(backend, '__name__', backend)!r} is a callable "
+            "backend (a function given an FX GraphModule); ember records array programs, not "
+            "FX graphs, so it cannot call it. Use backend='inductor' or 'eager'"
+        )
     if not isinstance(backend, str) or backend not in _CAPTURING_BACKENDS + ("eager",):
-        raise InvalidBackend(f"Invalid backend: {backend!r}, see `torch._dynamo.list_backends()` for available "
-                             "backends.")
+        raise InvalidBackend(
+            f"Invalid backend: {backend!r}, see `torch._dynamo.list_backends()` for available backends."
+        )
     if recompile_limit is not None and (type(recompile_limit) is not int or recompile_limit < 0):
         raise TypeError(f"ember.compile: recompile_limit must be a non-negative int, got {recompile_limit!r}")
     capturing = not disable and backend != "eager"
@@ -94,6 +121,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     @functools.wraps(model)
     def compiled_function(*args, **kwargs):
         return compiled(args, kwargs)
+
     compiled_function._torchdynamo_orig_callable = model
     compiled_function._ember_compiled = compiled
     compiled_function.explain = compiled.explain
@@ -133,8 +161,18 @@ def _flatten(value, tensors, key, keep):
     if isinstance(value, Tensor):
         d = value._data
         tensors.append(value)
-        key.append((type(value), d.shape, d.dtype, d.strides, _backend.device_of(d), value._requires_grad,
-                    value._grad_fn is None, value._base is None))
+        key.append(
+            (
+                type(value),
+                d.shape,
+                d.dtype,
+                d.strides,
+                _backend.device_of(d),
+                value._requires_grad,
+                value._grad_fn is None,
+                value._base is None,
+            )
+        )
     elif isinstance(value, (tuple, list)):
         key.append((type(value), len(value)))
         for v in value:
@@ -165,7 +203,7 @@ def _reachable(fn):
     for cell in getattr(fn, "__closure__", None) or ():
         try:
             found.append(cell.cell_contents)
-        except ValueError:      # an empty cell
+        except ValueError:  # an empty cell
             pass
     names = getattr(fn, "__globals__", {})
     found.extend(names[n] for n in code.co_names if n in names)
@@ -178,6 +216,7 @@ class _Known:
 
     def __init__(self, objects):
         from ..optim.optimizer import Optimizer
+
         self.modules, self.optimizers, self.tensors = [], [], []
         seen = set()
         for obj in objects:
@@ -198,16 +237,20 @@ class _Known:
                 sig.append(sub.training)
                 sig.extend(map(id, sub._parameters.values()))
                 sig.extend(map(id, sub._buffers.values()))
-                if sub._forward_hooks or sub._forward_pre_hooks or sub._backward_hooks or \
-                        sub._backward_pre_hooks:
+                if sub._forward_hooks or sub._forward_pre_hooks or sub._backward_hooks or sub._backward_pre_hooks:
                     sig.append("hooks")
         return tuple(sig)
 
 
 def _module_hooks(known):
     from ..nn.modules import module as module_mod
-    if module_mod._global_forward_pre_hooks or module_mod._global_forward_hooks or \
-            module_mod._global_backward_hooks or module_mod._global_backward_pre_hooks:
+
+    if (
+        module_mod._global_forward_pre_hooks
+        or module_mod._global_forward_hooks
+        or module_mod._global_backward_hooks
+        or module_mod._global_backward_pre_hooks
+    ):
         return "a global module hook is registered: hooks run Python in the call"
     for m in known.modules:
         for name, sub in m.named_modules():
@@ -229,8 +272,8 @@ class _Compiled:
         self.entries = {}
         self.warned_limit = False
         self.known = None
-        self.state_rebinds = 0      # calls that rebound their modules' parameters or buffers
-        self.reason = None          # why every call runs eagerly (a call that rebinds module state each time)
+        self.state_rebinds = 0  # calls that rebound their modules' parameters or buffers
+        self.reason = None  # why every call runs eagerly (a call that rebinds module state each time)
         _all_compiled.append(weakref.ref(self))
 
     @property
@@ -247,9 +290,12 @@ class _Compiled:
         """A recorded call assigned its modules' parameters or buffers: the next call has new guards, so each
         would record again; after a few such calls every call runs eagerly, with the reason."""
         self.state_rebinds += 1
-        reason = ("the call assigns a parameter or buffer of a module it reaches (e.g. `self.running = new "
-                  "tensor` in forward): the module state is guarded and a replay runs no Python of the function; "
-                  "update it in place instead (`self.running.copy_(new)`)", "")
+        reason = (
+            "the call assigns a parameter or buffer of a module it reaches (e.g. `self.running = new "
+            "tensor` in forward): the module state is guarded and a replay runs no Python of the function; "
+            "update it in place instead (`self.running.copy_(new)`)",
+            "",
+        )
         entry.note = reason
         if self.state_rebinds >= 3:
             self.reason = reason
@@ -267,7 +313,7 @@ class _Compiled:
 
     def __call__(self, args, kwargs):
         if not self.capturing or seams.recorder is not None or state.anomaly or self.reason is not None:
-            return self.fn(*args, **kwargs)      # inside a recording, the outer call records this one's ops
+            return self.fn(*args, **kwargs)  # inside a recording, the outer call records this one's ops
         tensors, key, keep = [], [], []
         for a in args:
             _flatten(a, tensors, key, keep)
@@ -286,10 +332,12 @@ class _Compiled:
             if len(self.entries) >= limit:
                 if not self.warned_limit:
                     self.warned_limit = True
-                    warnings.warn(f"ember.compile: {getattr(self.fn, '__qualname__', self.fn)} hit the recompile "
-                                  f"limit ({limit}, torch._dynamo.config.cache_size_limit): calls with new guards "
-                                  "(shapes, dtypes, Python values, module state) run eagerly from now on",
-                                  stacklevel=3)
+                    warnings.warn(
+                        f"ember.compile: {getattr(self.fn, '__qualname__', self.fn)} hit the recompile "
+                        f"limit ({limit}, torch._dynamo.config.cache_size_limit): calls with new guards "
+                        "(shapes, dtypes, Python values, module state) run eagerly from now on",
+                        stacklevel=3,
+                    )
                 return self.fn(*args, **kwargs)
             entry = self.entries[key] = _Entry(self, keep + reach)
         return entry.call(args, kwargs, tensors, known)
@@ -298,6 +346,7 @@ class _Compiled:
         """Why calls of this function run eagerly: a list of torch's GraphCompileReason (reason, user_stack),
         one per guard set that cannot be replayed (empty when every guard set was captured)."""
         from .debugging import reasons_of
+
         reasons = [reason for entry in self.entries.values() for reason in entry.reasons()]
         return reasons_of(reasons + ([self.reason] if self.reason is not None else []))
 
@@ -307,15 +356,15 @@ class _Entry:
 
     def __init__(self, owner, keep):
         self.owner = owner
-        self.keep = keep            # the guarded objects, kept so that their ids stay theirs
-        self.recordings = []        # the latest recordings, waiting for two equal complete ones
+        self.keep = keep  # the guarded objects, kept so that their ids stay theirs
+        self.recordings = []  # the latest recordings, waiting for two equal complete ones
         self.program = None
-        self.verified = False       # a replay of the call equalled eager
-        self.backward_verified = False      # ... and of the backward run after it (when there is one)
-        self.reason = None          # why this guard set runs eagerly (then for good)
+        self.verified = False  # a replay of the call equalled eager
+        self.backward_verified = False  # ... and of the backward run after it (when there is one)
+        self.reason = None  # why this guard set runs eagerly (then for good)
         self.mismatches = 0
         self.rebinding = 0
-        self.note = None            # why the last recording was not kept
+        self.note = None  # why the last recording was not kept
         self.replays = 0
 
     def reasons(self):
@@ -333,7 +382,7 @@ class _Entry:
             if not self.verified:
                 return self._verify(args, kwargs, tensors, known)
             if program.recording.split is not None and not self.backward_verified:
-                return fn(*args, **kwargs)      # until the verified call's backward has been compared
+                return fn(*args, **kwargs)  # until the verified call's backward has been compared
             try:
                 result = _replay(program, tensors)
             except StaleProgram:
@@ -348,8 +397,11 @@ class _Entry:
         self.recordings, self.program = [], None
         if self.owner.fullgraph:
             message, where = reason
-            raise Unsupported(message + (f"\n  from user code at {where}" if where else "") +
-                              "\n(fullgraph=True: ember.compile cannot replay this function)")
+            raise Unsupported(
+                message
+                + (f"\n  from user code at {where}" if where else "")
+                + "\n(fullgraph=True: ember.compile cannot replay this function)"
+            )
 
     def _consider(self):
         """A program from the last two complete recordings, when they did the same thing."""
@@ -360,8 +412,13 @@ class _Entry:
         complete = [r for r in self.recordings if r.complete]
         if len(complete) < 2:
             if len(self.recordings) == _KEPT and not complete:
-                self._refuse(("the tensors the call returns require grad, but their backward did not run before "
-                              f"the next {_KEPT} calls (for evaluation, call it under torch.no_grad())", ""))
+                self._refuse(
+                    (
+                        "the tensors the call returns require grad, but their backward did not run before "
+                        f"the next {_KEPT} calls (for evaluation, call it under torch.no_grad())",
+                        "",
+                    )
+                )
             return
         program = Program(complete[-2], complete[-1])
         if program.reason is None:
@@ -404,8 +461,11 @@ class _Entry:
             # a replay runs none of the function's Python: a call that rebinds what it reaches is not replayed
             # (a first call that sets up a cache does it once, and the next recordings are kept)
             self.rebinding += 1
-            self.note = ("the call assigns a Python variable it reaches (a closure variable, a global or an "
-                         "attribute of self): a replay runs no Python of the function", "")
+            self.note = (
+                "the call assigns a Python variable it reaches (a closure variable, a global or an "
+                "attribute of self): a replay runs no Python of the function",
+                "",
+            )
             if self.rebinding >= 3:
                 self._refuse(self.note)
             return result
@@ -446,12 +506,17 @@ class _Entry:
             return result
         difference = _first_difference(after_replay, scope.values(result))
         if difference is not None:
-            self._refuse((f"the replayed program differs from eager at {difference}: something in the call "
-                          "is computed or written outside what ember.compile records", ""))
+            self._refuse(
+                (
+                    f"the replayed program differs from eager at {difference}: something in the call "
+                    "is computed or written outside what ember.compile records",
+                    "",
+                )
+            )
             return result
         self.verified = True
         self.backward_verified = program.recording.split is None
-        self.recordings = []        # (a backward still to come keeps its recording through its node)
+        self.recordings = []  # (a backward still to come keeps its recording through its node)
         return result
 
     def backward_checked(self, program, difference):
@@ -460,11 +525,16 @@ class _Entry:
         if difference is None:
             self.backward_verified = True
         else:
-            self._refuse((f"the replayed backward differs from eager at {difference}: something in it is "
-                          "computed outside what ember.compile records", ""))
+            self._refuse(
+                (
+                    f"the replayed backward differs from eager at {difference}: something in it is "
+                    "computed outside what ember.compile records",
+                    "",
+                )
+            )
 
 
-_KEPT = 4       # recordings an entry keeps while it waits for two equal complete ones
+_KEPT = 4  # recordings an entry keeps while it waits for two equal complete ones
 
 
 def _replay(program, tensors):
@@ -479,8 +549,10 @@ def _replay(program, tensors):
         in_meta.append((t._data.shape, t._data.dtype, _backend.array_module(t._data)))
     node.next_functions = tuple(edges)
     node._in_meta = tuple(in_meta)
-    node._out_meta = tuple((outputs[i]._data.shape, outputs[i]._data.dtype, _backend.array_module(outputs[i]._data))
-                           for i in range(len(outputs)))
+    node._out_meta = tuple(
+        (outputs[i]._data.shape, outputs[i]._data.dtype, _backend.array_module(outputs[i]._data))
+        for i in range(len(outputs))
+    )
     node._seq = next(_sequence)
     for i, t in outputs.items():
         t._grad_fn, t._output_nr = node, i
@@ -502,6 +574,7 @@ class _RecordingBackward(Node):
     backward is the engine's walk through the call's graph to its leaves, recorded as the program's
     backward part; its gradients go to the leaves (and to the history of the arguments) through this node.
     (Named as the replayed calls' node, as torch names its compiled function's node.)"""
+
     array_backward = True
 
     @classmethod
@@ -523,8 +596,9 @@ class _RecordingBackward(Node):
         outer = {id(sub): t for t in tensors for sub in (inner.get(id(t)),) if sub is not None}
         vars_ = [acc.variable for acc in leaves]
         rec.edge_vars = tuple(rec.bind_object(v) for v in vars_)
-        node.next_functions = tuple(edge_of(outer[id(v)]) if id(v) in outer else (acc, 0)
-                                    for v, acc in zip(vars_, leaves))
+        node.next_functions = tuple(
+            edge_of(outer[id(v)]) if id(v) in outer else (acc, 0) for v, acc in zip(vars_, leaves)
+        )
         node._in_meta = tuple((v._data.shape, v._data.dtype, _backend.array_module(v._data)) for v in vars_)
         made = [Tensor._make(t._data, True) for t in rec.live]
         node._out_meta = tuple((t._data.shape, t._data.dtype, _backend.array_module(t._data)) for t in made)
@@ -537,12 +611,19 @@ class _RecordingBackward(Node):
     @staticmethod
     def backward(ctx, *grads):
         from .program import _refuse_double_backward
+
         _refuse_double_backward()
         if ctx.roots is None:
             raise RuntimeError(FREED_MESSAGE)
-        if ctx.recorded or seams.recorder is not None:      # a second backward, or inside another recording
-            found = run_backward(ctx.roots, [Tensor._make(g) for g in grads], True, False,
-                                 capture={e: i for i, e in enumerate(ctx.leaf_edges)}, accumulate=False)
+        if ctx.recorded or seams.recorder is not None:  # a second backward, or inside another recording
+            found = run_backward(
+                ctx.roots,
+                [Tensor._make(g) for g in grads],
+                True,
+                False,
+                capture={e: i for i, e in enumerate(ctx.leaf_edges)},
+                accumulate=False,
+            )
             return tuple(None if g is None else g._data for g in found)
         ctx.recorded = True
         found = ctx.rec.record_later_backward(ctx.roots, grads, ctx.leaf_edges)
@@ -581,6 +662,7 @@ class _Scope:
 
     def __init__(self, program, tensors, known):
         from ..optim.optimizer import Optimizer
+
         self.tensors = list(tensors) + list(known.tensors)
         self.objects = []
         for m in known.modules:
@@ -630,13 +712,22 @@ class _Scope:
         for opt in self.optimizers:
             for i, p in enumerate(opt.state):
                 for k, v in opt.state[p].items():
-                    out.append((f"optimizer {type(opt).__name__} state {k!r} of parameter {i}",
-                                v._data.copy() if isinstance(v, Tensor) else v))
-            out.append((f"optimizer {type(opt).__name__} param_groups",
-                        [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]))
+                    out.append(
+                        (
+                            f"optimizer {type(opt).__name__} state {k!r} of parameter {i}",
+                            v._data.copy() if isinstance(v, Tensor) else v,
+                        )
+                    )
+            out.append(
+                (
+                    f"optimizer {type(opt).__name__} param_groups",
+                    [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups],
+                )
+            )
         for i, a in enumerate(self.arrays):
             out.append((f"array {i} the program reads ({a.shape})", a.copy()))
         from ..ops.creation import default_generator
+
         out.append(("the random generator", default_generator.rng.bit_generator.state))
         return out
 
@@ -644,19 +735,24 @@ class _Scope:
 class _Saved:
     def __init__(self, scope):
         from ..ops.creation import default_generator
+
         self.scope = scope
         self.arrays = [(a, a.copy()) for a in scope._all_arrays()]
         self.grads = [(t, capture._GRAD_SLOT.__get__(t, Tensor)) for t in scope.tensors]
         self.datas = [(t, t._data) for t in scope.tensors]
         self.versions = [(t._version_counter, t._version_counter[0]) for t in scope.tensors]
-        self.optimizers = [(opt, dict(opt.__dict__), {p: dict(s) for p, s in opt.state.items()},
-                            [dict(g) for g in opt.param_groups]) for opt in scope.optimizers]
+        self.optimizers = [
+            (opt, dict(opt.__dict__), {p: dict(s) for p, s in opt.state.items()}, [dict(g) for g in opt.param_groups])
+            for opt in scope.optimizers
+        ]
         self.objects = [(o, dict(o.__dict__)) for o in scope.objects]
         # the replay draws from copies of the generators (CPU and device streams), the eager run after it
         # from the originals
         from ..ops.creation import Generator
-        generators = [default_generator] + [o for o in _objects_in([i.args for i in scope.program.instrs])
-                                            if isinstance(o, Generator)]
+
+        generators = [default_generator] + [
+            o for o in _objects_in([i.args for i in scope.program.instrs]) if isinstance(o, Generator)
+        ]
         self.generators = [(g, g.rng, g._device_rngs) for g in {id(g): g for g in generators}.values()]
         for g, rng, device_rngs in self.generators:
             g.rng = copy.deepcopy(rng)
@@ -733,7 +829,7 @@ def _same(x, y):
         return _bitwise_equal(x._data, y._data)
     try:
         return bool(x == y) or (x != x and y != y)
-    except Exception:       # noqa: BLE001 -- values without a plain equality
+    except Exception:  # noqa: BLE001 -- values without a plain equality
         return x is y
 
 
@@ -743,8 +839,10 @@ def disable(fn=None, recursive=True, *, reason=None):
     if fn is None:
         return functools.partial(disable, recursive=recursive, reason=reason)
     if not recursive:
-        raise NotImplementedError("torch.compiler.disable(recursive=False): ember cannot capture the functions a "
-                                  "disabled function calls; use recursive=True")
+        raise NotImplementedError(
+            "torch.compiler.disable(recursive=False): ember cannot capture the functions a "
+            "disabled function calls; use recursive=True"
+        )
     if isinstance(fn, Module):
         raise NotImplementedError("torch.compiler.disable of an nn.Module: disable its forward instead")
     return seams.replayed_as_one_call(fn)

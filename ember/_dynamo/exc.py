@@ -26,5 +26,11 @@ class InternalTorchDynamoError(TorchDynamoException):
     pass
 
 
-__all__ = ["TorchDynamoException", "Unsupported", "InvalidBackend", "RecompileLimitExceeded", "BackendCompilerFailed",
-           "InternalTorchDynamoError"]
+__all__ = [
+    "TorchDynamoException",
+    "Unsupported",
+    "InvalidBackend",
+    "RecompileLimitExceeded",
+    "BackendCompilerFailed",
+    "InternalTorchDynamoError",
+]

@@ -14,6 +14,7 @@ recorded whole (optimizer steps, random draws) in the recorded order. No Tensor,
 per-op bookkeeping is made, and every value is computed by the same kernel as in eager ember, so results
 are the eager ones bit for bit.
 """
+
 import re
 
 import numpy as np
@@ -31,6 +32,7 @@ class StaleProgram(Exception):
 
 class _Held:
     """A saved value of a replayed ctx (Node.saved_tensors reads these)."""
+
     __slots__ = ("value",)
 
     def __init__(self, value):
@@ -79,21 +81,26 @@ def _accumulate(var, grad):
 def _grad_of(var):
     grad = var.grad
     if grad is None:
-        raise RuntimeError("ember.compile: a replayed program reads .grad of a tensor whose .grad is None, but "
-                           "the recorded call found a gradient there; call ember._dynamo.reset() (or recompile) "
-                           "after changing how gradients are kept between calls")
+        raise RuntimeError(
+            "ember.compile: a replayed program reads .grad of a tensor whose .grad is None, but "
+            "the recorded call found a gradient there; call ember._dynamo.reset() (or recompile) "
+            "after changing how gradients are kept between calls"
+        )
     return grad._data
 
 
 def _check_no_grad(var):
     if var.grad is not None:
-        raise RuntimeError("ember.compile: a replayed program reads .grad of a tensor that has a gradient, but "
-                           "the recorded call found None there; call ember._dynamo.reset() (or recompile) after "
-                           "changing how gradients are kept between calls")
+        raise RuntimeError(
+            "ember.compile: a replayed program reads .grad of a tensor that has a gradient, but "
+            "the recorded call found None there; call ember._dynamo.reset() (or recompile) after "
+            "changing how gradients are kept between calls"
+        )
 
 
 class _Named:
     """Stands for a node in the engine's error messages."""
+
     __slots__ = ("_name",)
 
     def __init__(self, name):
@@ -108,6 +115,7 @@ class CompiledFunctionBackward(Node):
     replays the program's backward part on the values the replayed forward kept (`live`); a call that ran
     its own backward returns tensors with a spent node (no `live`): a backward through them raises
     torch's error, as eager's would."""
+
     array_backward = True
 
     def __init__(self, program=None, live=None):
@@ -131,7 +139,7 @@ CompiledFunctionBackward.__qualname__ = "CompiledFunctionBackward"
 
 
 def _refuse_double_backward():
-    if state.enabled:       # create_graph=True: gradients would need a graph of the replayed backward
+    if state.enabled:  # create_graph=True: gradients would need a graph of the replayed backward
         raise RuntimeError("torch.compile with aot_autograd does not currently support double backward")
 
 
@@ -165,25 +173,30 @@ class Program:
             self.reason = self._classify(first, second)
         if self.reason is None:
             self.replay = self._compile()
-            for rec in (first, second):         # the recordings' arrays and graphs are no longer needed
+            for rec in (first, second):  # the recordings' arrays and graphs are no longer needed
                 rec.release()
 
     # --- comparing two recordings --------------------------------------------------------------------
     @staticmethod
     def _compare(a, b):
         if len(a.instrs) != len(b.instrs):
-            return (f"the program changes between calls: {len(a.instrs)} steps, then {len(b.instrs)} (Python "
-                    "control flow or state that changes from call to call)")
+            return (
+                f"the program changes between calls: {len(a.instrs)} steps, then {len(b.instrs)} (Python "
+                "control flow or state that changes from call to call)"
+            )
         for i, (x, y) in enumerate(zip(a.instrs, b.instrs)):
             if not x.same(y):
-                return (f"the program changes between calls at step {i}: {x.describe()}, then {y.describe()} "
-                        "(an argument or Python value that changes from call to call)")
+                return (
+                    f"the program changes between calls at step {i}: {x.describe()}, then {y.describe()} "
+                    "(an argument or Python value that changes from call to call)"
+                )
         if a.kinds != b.kinds:
             return "the program's values differ between calls"
         if not _equal(a.result, b.result):
             return "what the call returns differs between calls"
-        if (a.split, a.grad_slots, a.captured) != (b.split, b.grad_slots, b.captured) or \
-                not _equal(a.edge_vars, b.edge_vars):
+        if (a.split, a.grad_slots, a.captured) != (b.split, b.grad_slots, b.captured) or not _equal(
+            a.edge_vars, b.edge_vars
+        ):
             return "the backward run after the call differs between calls"
         return None
 
@@ -191,8 +204,9 @@ class Program:
         """Sort the values met without a source: external (same object), constant (same value), or refused."""
         self.external, self.constant = {}, {}
         # the memory the call's instructions made (views of arguments or of unknown values excluded)
-        made = {id(root(v)) for v, k in zip(second.values, second.kinds) if k == "out" and is_array(v)} - \
-            {id(v) for v, k in zip(second.values, second.kinds) if k != "out"}
+        made = {id(root(v)) for v, k in zip(second.values, second.kinds) if k == "out" and is_array(v)} - {
+            id(v) for v, k in zip(second.values, second.kinds) if k != "out"
+        }
         for slot, kind in enumerate(second.kinds):
             if kind != "unknown":
                 continue
@@ -204,18 +218,20 @@ class Program:
                     return f"a view of a value computed in the call was made outside ember's ops{used_by}"
                 self.external[slot] = v2
             elif root(v1) is root(v2) and root(v2) is not v2:
-                return ("a view of a tensor's memory was made outside ember's ops, a new one each call"
-                        f"{used_by}")
+                return f"a view of a tensor's memory was made outside ember's ops, a new one each call{used_by}"
             elif id(root(v2)) in made:
                 return f"a value computed in the call was transformed outside ember's ops{used_by}"
             elif is_array(v1) and is_array(v2) and _bitwise_equal(v1, v2):
                 self.constant[slot] = v2
             else:
-                return ("an array computed outside ember's ops (in Python code the recorder does not see) "
-                        f"differs between calls{used_by}")
+                return (
+                    "an array computed outside ember's ops (in Python code the recorder does not see) "
+                    f"differs between calls{used_by}"
+                )
         self.owners = {slot: t for slot, t in second.owners.items() if slot in self.external}
-        self.bumps = {slot: vc for slot, vc in second.vcs.items()
-                      if slot in self.external and first.vcs.get(slot) is vc}
+        self.bumps = {
+            slot: vc for slot, vc in second.vcs.items() if slot in self.external and first.vcs.get(slot) is vc
+        }
         return None
 
     # --- compiling -------------------------------------------------------------------------------------
@@ -235,8 +251,9 @@ class Program:
         for slot in rec.grad_slots:
             gen.local.add(slot)
         backward += gen.steps(range(split, len(self.instrs)), start_mode=False)
-        captured = "(" + "".join(("None" if r is None else gen.value(r.slot, backward)) + ", "
-                                 for r in rec.captured) + ")"
+        captured = (
+            "(" + "".join(("None" if r is None else gen.value(r.slot, backward)) + ", " for r in rec.captured) + ")"
+        )
         live = sorted(forward_names & _names("\n".join(backward) + captured))
         pack = "(" + "".join(n + ", " for n in live) + ")"
         source = gen.function("replay", "A", forward, f"{result}, {pack}, _outputs", rec.grad_mode, keep=live)
@@ -255,11 +272,26 @@ class _Codegen:
     def __init__(self, program):
         self.program = program
         self.rec = program.recording
-        self.ns = {"NEW": object.__new__, "T": Tensor._make, "HOLD": _hold, "Z": _as_array, "ACC": _accumulate,
-                   "WRITE": write_array, "SUM": _ORIGINAL["sum"], "INGRAD": graph.input_grad, "ARRAYS": ARRAYS,
-                   "GRAD": _grad_of, "NOGRAD": _check_no_grad, "STALE": StaleProgram, "RET": _returned,
-                   "S": state, "ERRORS_OFF": np.errstate, "LIVE": _live_output, "NDARRAY": np.ndarray,
-                   "SAVED_ARRAYS": _SAVED_ARRAYS}
+        self.ns = {
+            "NEW": object.__new__,
+            "T": Tensor._make,
+            "HOLD": _hold,
+            "Z": _as_array,
+            "ACC": _accumulate,
+            "WRITE": write_array,
+            "SUM": _ORIGINAL["sum"],
+            "INGRAD": graph.input_grad,
+            "ARRAYS": ARRAYS,
+            "GRAD": _grad_of,
+            "NOGRAD": _check_no_grad,
+            "STALE": StaleProgram,
+            "RET": _returned,
+            "S": state,
+            "ERRORS_OFF": np.errstate,
+            "LIVE": _live_output,
+            "NDARRAY": np.ndarray,
+            "SAVED_ARRAYS": _SAVED_ARRAYS,
+        }
         self.names = {}
         self.local = set()
         self.used_ctx = {ins.info[0] for ins in program.instrs if ins.kind == "node"}
@@ -278,8 +310,9 @@ class _Codegen:
         lines = []
         program = self.program
         for slot, owner in program.owners.items():
-            lines.append(f"if {self.name_of(owner, 'O')}._data is not {self.name_of(program.external[slot], 'E')}: "
-                         "raise STALE")
+            lines.append(
+                f"if {self.name_of(owner, 'O')}._data is not {self.name_of(program.external[slot], 'E')}: raise STALE"
+            )
         seen = set()
         for k, slot in enumerate(self.rec.arg_slots):
             if slot not in seen:
@@ -349,11 +382,11 @@ class _Codegen:
         for i in indices:
             ins = self.program.instrs[i]
             kind = ins.kind
-            pending = []        # constants' copies, made before the line that uses them
+            pending = []  # constants' copies, made before the line that uses them
             if ins.grad_mode != mode and kind not in ("backward", "end_backward"):
                 emit(f"S.enabled = {ins.grad_mode}")
                 mode = ins.grad_mode
-            if kind == "backward":      # the engine's walk: NumPy's warnings off, as in run_backward
+            if kind == "backward":  # the engine's walk: NumPy's warnings off, as in run_backward
                 emit("with ERRORS_OFF(all='ignore'):")
                 indent += "    "
                 emit("pass")
@@ -375,7 +408,7 @@ class _Codegen:
                 converted = []
                 for j, (s, z) in enumerate(zip(ins.outs, zero_d)):
                     self.local.add(s)
-                    if z:       # Op.apply's NumPy scalar -> 0-d array
+                    if z:  # Op.apply's NumPy scalar -> 0-d array
                         body.append(f"v{s} = r{i}_{j} if r{i}_{j}.__class__ is NDARRAY else Z(r{i}_{j})")
                         converted.append(f"(r{i}_{j}, v{s})")
                 if i in self.used_ctx:
@@ -387,8 +420,16 @@ class _Codegen:
             elif kind == "node":
                 index, array_mode, how, pick, codes, node_name = ins.info
                 c = f"c{index}"
-                grads = [("None" if g is None else self.value(g.slot, pending) if array_mode
-                          else f"T({self.value(g.slot, pending)})") for g in ins.args]
+                grads = [
+                    (
+                        "None"
+                        if g is None
+                        else self.value(g.slot, pending)
+                        if array_mode
+                        else f"T({self.value(g.slot, pending)})"
+                    )
+                    for g in ins.args
+                ]
                 if array_mode:
                     body.append(f"{c}._arrays = SAVED_ARRAYS")
                 body.append(f"r = {self.name_of(ins.target, 'B')}({c}, {', '.join(grads)})")
@@ -408,13 +449,16 @@ class _Codegen:
                         body.append(f"{self.define(slot)} = {raw}._data")
                     else:
                         _, meta, reduce = code
-                        body.append(f"{self.define(slot)} = INGRAD({self.name_of(_Named(node_name), 'N')}, {pos}, "
-                                    f"{raw}, {self.name_of(meta, 'M')}, ARRAYS, {reduce})")
-                body.append("del r")        # the engine keeps no backward's result past its node
+                        body.append(
+                            f"{self.define(slot)} = INGRAD({self.name_of(_Named(node_name), 'N')}, {pos}, "
+                            f"{raw}, {self.name_of(meta, 'M')}, ARRAYS, {reduce})"
+                        )
+                body.append("del r")  # the engine keeps no backward's result past its node
             elif kind == "sum":
                 a, b = ins.args
-                body.append(f"{self.define(ins.outs[0])} = SUM({self.value(a.slot, pending)}, "
-                            f"{self.value(b.slot, pending)})")
+                body.append(
+                    f"{self.define(ins.outs[0])} = SUM({self.value(a.slot, pending)}, {self.value(b.slot, pending)})"
+                )
             elif kind == "acc":
                 var, grad = ins.args
                 call = f"ACC({self.expr(var, pending)}, {self.value(grad.slot, pending)})"
@@ -424,7 +468,7 @@ class _Codegen:
                 body.append(f"WRITE({self.value(dst.slot, pending)}, {self.expr(src, pending)}, {expanded_ok})")
                 if dst.slot in self.program.bumps:
                     body.append(f"{self.name_of(self.program.bumps[dst.slot], 'VC')}[0] += 1")
-                elif dst.slot in self.rec.arg_slots:        # an argument written in place: its version steps
+                elif dst.slot in self.rec.arg_slots:  # an argument written in place: its version steps
                     body.append(f"A[{self.rec.arg_slots.index(dst.slot)}]._version_counter[0] += 1")
             elif kind == "setgrad":
                 target, grad = ins.args
@@ -462,6 +506,7 @@ class _Codegen:
             if type(t) is dict:
                 return "{" + ", ".join(f"{k!r}: {build(v)}" for k, v in t.items()) + "}"
             return self.expr(t, pending)
+
         expr = build(template)
         assert not pending, "a constant returned as it is"
         return expr
@@ -469,8 +514,10 @@ class _Codegen:
     def function(self, name, params, lines, result, grad_mode, keep=()):
         body = "".join("        " + line + "\n" for line in _with_deletions(lines, set(keep) | _names(result)))
         # a replay leaves grad mode as it found it, also when a kernel raises
-        return (f"def {name}({params}):\n    _outputs = {{}}\n    try:\n{body}        return {result}\n"
-                f"    finally:\n        S.enabled = {grad_mode}\n")
+        return (
+            f"def {name}({params}):\n    _outputs = {{}}\n    try:\n{body}        return {result}\n"
+            f"    finally:\n        S.enabled = {grad_mode}\n"
+        )
 
     def build(self, source):
         self.program.source = source
@@ -503,6 +550,7 @@ def _uses(ins, slot):
         if type(t) is dict:
             return any(walk(x) for x in t.values())
         return False
+
     return walk(ins.args) or walk(ins.kwargs)
 
 
@@ -528,5 +576,5 @@ def _with_deletions(lines, keep=()):
         out.append(line)
         dead = sorted(name for name in set(token.findall(line)) if last[name] == i)
         if dead:
-            out.append(line[:len(line) - len(line.lstrip())] + "del " + ", ".join(dead))
+            out.append(line[: len(line) - len(line.lstrip())] + "del " + ", ".join(dead))
     return out

@@ -6,6 +6,7 @@ replayed values, when the recording is replayed: array kernels whose work is don
 (random draws, pooling windows, batch statistics) and Python-level state updates (optimizer steps,
 zero_grad, learning-rate schedules), which a replay must run as they are.
 """
+
 import functools
 import threading
 
@@ -19,5 +20,6 @@ def replayed_as_one_call(fn):
         if rec is None or rec.depth or rec.thread != threading.get_ident():
             return fn(*args, **kwargs)
         return rec.record_call(fn, args, kwargs)
+
     call.__wrapped_for_compile__ = fn
     return call

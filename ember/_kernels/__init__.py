@@ -11,6 +11,7 @@ on disk (numba's cache=True: in __pycache__ beside the kernels' source, or numba
 directory when that is not writable), so later processes load it instead of compiling again; with no
 writable cache directory at all, each process compiles on first use.
 """
+
 import os
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 # EMBER_NO_NUMBA=1 keeps ember on its NumPy code even with numba installed; tests switch `enabled`
 enabled = os.environ.get("EMBER_NO_NUMBA", "") in ("", "0")
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_module = None          # the kernels module once imported; False when numba is not installed
+_module = None  # the kernels module once imported; False when numba is not installed
 
 
 def load():

@@ -13,6 +13,7 @@ Rules every kernel keeps:
   index against negative values (Python's wraparound), and that guard in an inner loop makes it several
   times slower.
 """
+
 import numba
 import numpy as np
 
@@ -22,7 +23,7 @@ _OPTIONS = dict(nogil=True, fastmath=False, error_model="numpy", boundscheck=Fal
 def _jit(fn):
     try:
         return numba.njit(cache=True, **_OPTIONS)(fn)
-    except RuntimeError:        # numba found no writable cache directory: compile in each process
+    except RuntimeError:  # numba found no writable cache directory: compile in each process
         return numba.njit(**_OPTIONS)(fn)
 
 
@@ -30,6 +31,7 @@ def _jit(fn):
 # One channel at a time: its (N, *S) plane is moved to (*S, N) in a scratch buffer that stays in cache, then
 # every window position is a run of N contiguous values. This does in one pass per channel what the NumPy
 # path does with whole-array copies (batch to the end, zero padding, the strided window copy, and back).
+
 
 @_jit
 def _inside(count, offset, step, length):
@@ -65,18 +67,22 @@ def im2col(x, cols, stride, dilation, pad):
                             if i < i_lo or i >= i_hi or j < j_lo or j >= j_hi or k_lo == k_hi:
                                 run[:] = 0
                                 continue
-                            row = ((i * stride[0] + a * dilation[0] - pad[0]) * h_ +
-                                   j * stride[1] + b * dilation[1] - pad[1]) * w_ + offset
-                            run[:k_lo * n_] = 0
-                            run[k_hi * n_:] = 0
-                            if stride[2] == 1:          # the windows' rows are one run of the plane
-                                dst = run[k_lo * n_:k_hi * n_]
-                                src = plane[row + k_lo:row + k_hi].reshape(-1)
+                            row = (
+                                (i * stride[0] + a * dilation[0] - pad[0]) * h_
+                                + j * stride[1]
+                                + b * dilation[1]
+                                - pad[1]
+                            ) * w_ + offset
+                            run[: k_lo * n_] = 0
+                            run[k_hi * n_ :] = 0
+                            if stride[2] == 1:  # the windows' rows are one run of the plane
+                                dst = run[k_lo * n_ : k_hi * n_]
+                                src = plane[row + k_lo : row + k_hi].reshape(-1)
                                 for t in range(dst.size):
                                     dst[t] = src[t]
                             else:
                                 for k in range(k_lo, k_hi):
-                                    dst = run[k * n_:(k + 1) * n_]
+                                    dst = run[k * n_ : (k + 1) * n_]
                                     src = plane[row + k * stride[2]]
                                     for n in range(n_):
                                         dst[n] = src[n]
@@ -106,17 +112,21 @@ def col2im(cols, out, stride, dilation, pad):
                     for i in range(i_lo, i_hi):
                         for j in range(j_lo, j_hi):
                             run = runs[c, a, b, e, i, j]
-                            row = ((i * stride[0] + a * dilation[0] - pad[0]) * h_ +
-                                   j * stride[1] + b * dilation[1] - pad[1]) * w_ + offset
+                            row = (
+                                (i * stride[0] + a * dilation[0] - pad[0]) * h_
+                                + j * stride[1]
+                                + b * dilation[1]
+                                - pad[1]
+                            ) * w_ + offset
                             if stride[2] == 1:
-                                dst = plane[row + k_lo:row + k_hi].reshape(-1)
-                                src = run[k_lo * n_:k_hi * n_]
+                                dst = plane[row + k_lo : row + k_hi].reshape(-1)
+                                src = run[k_lo * n_ : k_hi * n_]
                                 for t in range(src.size):
                                     dst[t] += src[t]
                             else:
                                 for k in range(k_lo, k_hi):
                                     dst = plane[row + k * stride[2]]
-                                    src = run[k * n_:(k + 1) * n_]
+                                    src = run[k * n_ : (k + 1) * n_]
                                     for n in range(n_):
                                         dst[n] += src[n]
         for n in range(n_):
@@ -125,6 +135,7 @@ def col2im(cols, out, stride, dilation, pad):
 
 
 # --- pooling: planes (N, C, D, H, W), flat indices within a plane ------------------------------------------
+
 
 @_jit
 def max_pool(x, values, index, kernel, stride, dilation, pad):
@@ -193,6 +204,7 @@ def scatter_add(g, index, out):
 
 # --- recurrent cells: the elementwise work of one time step, between NumPy's GEMM and tanh ---------------
 
+
 @_jit
 def lstm_cell_forward(gate, scale, shift, c_prev, c_next):
     """gate (B, 4H) holds tanh of the scaled pre-activations: make it the activated (i, f, g, o) in place,
@@ -202,7 +214,7 @@ def lstm_cell_forward(gate, scale, shift, c_prev, c_next):
         row = gate[b]
         for j in range(4 * size):
             row[j] = row[j] * scale[j] + shift[j]
-        i, f, g = row[:size], row[size:2 * size], row[2 * size:3 * size]
+        i, f, g = row[:size], row[size : 2 * size], row[2 * size : 3 * size]
         c, c_out = c_prev[b], c_next[b]
         for j in range(size):
             c_out[j] = f[j] * c[j] + i[j] * g[j]
@@ -214,7 +226,7 @@ def lstm_cell_backward(g_out, recurrent, dc_dh, gate, d_pre, dc):
     parts of d_pre (B, 4H) times dc, the o part times dh; then dc *= f (gate (B, 4H): the activated i, f, g, o)."""
     batch, size = dc.shape
     for b in range(batch):
-        grad, rec, factor, forget, d, c = g_out[b], recurrent[b], dc_dh[b], gate[b, size:2 * size], d_pre[b], dc[b]
+        grad, rec, factor, forget, d, c = g_out[b], recurrent[b], dc_dh[b], gate[b, size : 2 * size], d_pre[b], dc[b]
         for j in range(size):
             dh = grad[j] + rec[j]
             c[j] += dh * factor[j]

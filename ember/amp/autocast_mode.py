@@ -7,6 +7,7 @@ Ops call one helper on their floating inputs, first thing:
                    CPU autocast leaves them in the input's dtype
 As in torch, float64 tensors are never cast, and each device type has its own enabled flag and dtype.
 """
+
 import functools
 
 from .. import _dtype
@@ -17,7 +18,7 @@ _DEFAULT_DTYPE_NAMES = {"cpu": "bfloat16", "cuda": "float16"}
 class _State:
     def __init__(self):
         self.enabled = {"cpu": False, "cuda": False}
-        self.dtype = {}          # device type -> dtype while set by an autocast region
+        self.dtype = {}  # device type -> dtype while set by an autocast region
 
 
 state = _State()
@@ -26,8 +27,11 @@ state = _State()
 def _low_precision_dtype(d):
     if d in ("bfloat16", "torch.bfloat16") and _dtype.bfloat16 is None:
         from .._extras import install_hint
-        raise RuntimeError(f"autocast with dtype=bfloat16 (the CPU default) needs the ml_dtypes package: "
-                           f"{install_hint('amp')}, or pass dtype=torch.float16")
+
+        raise RuntimeError(
+            f"autocast with dtype=bfloat16 (the CPU default) needs the ml_dtypes package: "
+            f"{install_hint('amp')}, or pass dtype=torch.float16"
+        )
     dt = _dtype.as_dtype(d)
     if dt not in (_dtype.float16, _dtype.bfloat16):
         raise RuntimeError(f"autocast: dtype must be torch.float16 or torch.bfloat16, got {dt}")
@@ -50,8 +54,9 @@ class autocast:
 
     def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
         if device_type not in _DEFAULT_DTYPE_NAMES:
-            raise RuntimeError(f"User specified an unsupported autocast device_type '{device_type}' "
-                               "(ember supports 'cpu' and 'cuda')")
+            raise RuntimeError(
+                f"User specified an unsupported autocast device_type '{device_type}' (ember supports 'cpu' and 'cuda')"
+            )
         self.device = device_type
         self._enabled = enabled
         self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else _low_precision_dtype(dtype)
@@ -75,13 +80,19 @@ class autocast:
         def wrapper(*args, **kwargs):
             with autocast(self.device, self.fast_dtype, self._enabled):
                 return fn(*args, **kwargs)
+
         return wrapper
 
 
 def _castable(t):
     """A floating tensor other than float64 (torch's `is_eligible`) on a device where autocast is on."""
-    return (t is not None and hasattr(t, "_data") and state.enabled.get(t.device.type, False)
-            and t.is_floating_point() and t.dtype is not _dtype.float64)
+    return (
+        t is not None
+        and hasattr(t, "_data")
+        and state.enabled.get(t.device.type, False)
+        and t.is_floating_point()
+        and t.dtype is not _dtype.float64
+    )
 
 
 def low_precision(*tensors):
@@ -123,6 +134,7 @@ def custom_fwd(fwd=None, *, device_type="cuda", cast_inputs=None):
         cast = [a.to(cast_inputs) if _castable(a) else a for a in args]
         with autocast(device_type, enabled=False):
             return fwd(*cast, **kwargs)
+
     return decorated
 
 

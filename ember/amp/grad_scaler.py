@@ -3,6 +3,7 @@
 torch.amp.GradScaler's defaults, stage checks and messages; the scale is a Python float (a power of two
 unless set otherwise), which multiplies a tensor without changing its dtype, as torch's 0-dim scale.
 """
+
 import warnings
 
 import numpy as np
@@ -13,12 +14,22 @@ _READY, _UNSCALED, _STEPPED = "ready", "unscaled", "stepped"
 
 
 class GradScaler:
-    def __init__(self, device="cuda", init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
-                 growth_interval=2000, enabled=True):
+    def __init__(
+        self,
+        device="cuda",
+        init_scale=2.0**16,
+        growth_factor=2.0,
+        backoff_factor=0.5,
+        growth_interval=2000,
+        enabled=True,
+    ):
         if device == "cuda" and enabled:
             from .. import cuda
+
             if not cuda.is_available():
-                warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.", stacklevel=2)
+                warnings.warn(
+                    "torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.", stacklevel=2
+                )
                 enabled = False
         if growth_factor <= 1.0:
             raise ValueError("The growth factor must be > 1.0.")
@@ -27,7 +38,7 @@ class GradScaler:
         self._device = device
         self._enabled = enabled
         self._init_scale = float(init_scale)
-        self._scale = None                 # set by the first scale(), as torch's
+        self._scale = None  # set by the first scale(), as torch's
         self._growth_factor = growth_factor
         self._backoff_factor = backoff_factor
         self._growth_interval = growth_interval
@@ -91,8 +102,10 @@ class GradScaler:
         if state["stage"] is _STEPPED:
             raise RuntimeError("unscale_() is being called after step().")
         if self._scale is None:
-            raise AssertionError("Attempted unscale_ but _scale is None.  This may indicate your script did not "
-                                 "use scaler.scale(loss or outputs) earlier in the iteration.")
+            raise AssertionError(
+                "Attempted unscale_ but _scale is None.  This may indicate your script did not "
+                "use scaler.scale(loss or outputs) earlier in the iteration."
+            )
         inv_scale = 1.0 / self._scale
         found_inf = False
         with no_grad():
@@ -128,8 +141,10 @@ class GradScaler:
         if not self._enabled:
             return
         if self._scale is None:
-            raise AssertionError("Attempted update but _scale is None.  This may indicate your script did not "
-                                 "use scaler.scale(loss or outputs) earlier in the iteration.")
+            raise AssertionError(
+                "Attempted update but _scale is None.  This may indicate your script did not "
+                "use scaler.scale(loss or outputs) earlier in the iteration."
+            )
         if new_scale is not None:
             self._scale = float(new_scale.item() if hasattr(new_scale, "item") else new_scale)
         else:
@@ -149,16 +164,21 @@ class GradScaler:
     def state_dict(self):
         if not self._enabled:
             return {}
-        return {"scale": self.get_scale(), "growth_factor": self._growth_factor,
-                "backoff_factor": self._backoff_factor, "growth_interval": self._growth_interval,
-                "_growth_tracker": self._get_growth_tracker()}
+        return {
+            "scale": self.get_scale(),
+            "growth_factor": self._growth_factor,
+            "backoff_factor": self._backoff_factor,
+            "growth_interval": self._growth_interval,
+            "_growth_tracker": self._get_growth_tracker(),
+        }
 
     def load_state_dict(self, state_dict):
         if not self._enabled:
             return
         if len(state_dict) == 0:
-            raise RuntimeError("The source state dict is empty, possibly because it was saved from a disabled "
-                               "instance of GradScaler.")
+            raise RuntimeError(
+                "The source state dict is empty, possibly because it was saved from a disabled instance of GradScaler."
+            )
         self._init_scale = float(state_dict["scale"])
         if self._scale is not None:
             self._scale = self._init_scale

@@ -1,6 +1,7 @@
 """Anomaly mode, as torch's: ops remember the user's source line that called them, and a backward function
 that returns NaN is named with that line. ember can also check forwards (`check_forward=True`): the first op
 whose output has NaN/inf that its inputs did not is named there (torch has no such check, so it is opt-in)."""
+
 import traceback
 import os
 
@@ -19,8 +20,8 @@ def _user_frame():
 
 
 class _Settings:
-    check_nan = True          # backward: raise when a backward function returns NaN (torch's check)
-    check_forward = False     # forward: raise when an op's output has NaN/inf (ember's opt-in check)
+    check_nan = True  # backward: raise when a backward function returns NaN (torch's check)
+    check_forward = False  # forward: raise when an op's output has NaN/inf (ember's opt-in check)
 
 
 settings = _Settings()
@@ -43,11 +44,13 @@ def note_forward(node, outputs, input_arrays):
     if not settings.check_forward:
         return
     if any(_bad(a) for a in input_arrays if hasattr(a, "dtype")):
-        return      # the anomaly came from upstream: it was reported there, or is the user's data
+        return  # the anomaly came from upstream: it was reported there, or is the user's data
     for j, t in enumerate(outputs):
         if _bad(t._data):
-            raise RuntimeError(f"Function '{node.name()}' produced nan/inf values in its output {j} "
-                                   f"during forward. The op was called at:\n  {node._created_at}")
+            raise RuntimeError(
+                f"Function '{node.name()}' produced nan/inf values in its output {j} "
+                f"during forward. The op was called at:\n  {node._created_at}"
+            )
 
 
 def check_backward(node, result):
@@ -58,8 +61,10 @@ def check_backward(node, result):
         arr = getattr(g, "_data", g)
         if hasattr(arr, "dtype") and _has_nan(arr):
             where = getattr(node, "_created_at", "<recorded before anomaly mode was enabled>")
-            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output. "
-                               f"The forward call that created it was:\n  {where}")
+            raise RuntimeError(
+                f"Function '{node.name()}' returned nan values in its {i}th output. "
+                f"The forward call that created it was:\n  {where}"
+            )
 
 
 def _current():
@@ -92,6 +97,7 @@ class detect_anomaly:
         def wrapper(*args, **kwargs):
             with detect_anomaly(self.check_nan, check_forward=self.check_forward):
                 return fn(*args, **kwargs)
+
         return wrapper
 
 

@@ -7,14 +7,16 @@ One box per backward node (its name, e.g. AddmmBackward0), a light-blue box per 
 through AccumulateGrad (its parameter name when `params` names it, and its shape), the output in
 green and the base of a view output in darker green, edges pointing from inputs towards the output.
 """
+
 import os
 import shutil
 import subprocess
 
 __all__ = ["to_dot", "save"]
 
-_NODE_ATTR = dict(style="filled", shape="box", align="left", fontsize="10", ranksep="0.1", height="0.2",
-                  fontname="monospace")
+_NODE_ATTR = dict(
+    style="filled", shape="box", align="left", fontsize="10", ranksep="0.1", height="0.2", fontname="monospace"
+)
 # ctx attributes that belong to the engine, not to the op (left out of show_attrs)
 _ENGINE_ATTRS = {"next_functions", "needs_input_grad", "variable"}
 
@@ -56,6 +58,7 @@ def to_dot(output, params=None, show_attrs=False, show_saved=False, max_attr_cha
     show_saved: draw the tensors each node saved for backward (orange) with their shapes.
     """
     from .._tensor import Tensor
+
     names = {id(v): k for k, v in (params or {}).items()}
     if params is not None and any(not isinstance(v, Tensor) for v in params.values()):
         raise TypeError("to_dot: params must map names to Tensors, e.g. dict(model.named_parameters())")
@@ -86,7 +89,7 @@ def to_dot(output, params=None, show_attrs=False, show_saved=False, max_attr_cha
                     seen.add(key)
                     node(key, f"saved[{i}]\n {_size(shape)}", fillcolor="orange")
         variable = getattr(fn, "variable", None)
-        if variable is not None:                    # AccumulateGrad: draw the leaf it feeds
+        if variable is not None:  # AccumulateGrad: draw the leaf it feeds
             seen.add(id(variable))
             node(id(variable), var_label(variable), fillcolor="lightblue")
             edge(id(variable), id(fn))
@@ -134,10 +137,11 @@ def save(dot_source, path, format=None):
         return path
     binary = shutil.which("dot")
     if binary is None:
-        raise RuntimeError(f"save: rendering to {format!r} needs Graphviz's `dot` program, which is not on PATH "
-                           f"(apt-get install graphviz), or save with format='dot'")
-    result = subprocess.run([binary, f"-T{format}", "-o", path], input=dot_source.encode("utf-8"),
-                            capture_output=True)
+        raise RuntimeError(
+            f"save: rendering to {format!r} needs Graphviz's `dot` program, which is not on PATH "
+            f"(apt-get install graphviz), or save with format='dot'"
+        )
+    result = subprocess.run([binary, f"-T{format}", "-o", path], input=dot_source.encode("utf-8"), capture_output=True)
     if result.returncode != 0:
         raise RuntimeError(f"save: dot -T{format} failed: {result.stderr.decode(errors='replace').strip()}")
     return path

@@ -1,15 +1,24 @@
 """Op (ember's own ops: array forward, Tensor backward) and Function (torch.autograd.Function)."""
+
 import functools
 import inspect
 
 import numpy as np
 
-from .. import _tensor as _tensor_module     # half-initialised here: read .Tensor at call time
+from .. import _tensor as _tensor_module  # half-initialised here: read .Tensor at call time
 from .._dtype import _FLOAT_NP, _DIFFERENTIABLE_NP
 from .._backend import array_module, check_one_device
 from .grad_mode import state
-from .graph import (Node, SavedTensor, edge_of, accumulator_of, packed_if_hooked, _saved_tensors_hooks, _sequence,
-                    FREED_MESSAGE)
+from .graph import (
+    Node,
+    SavedTensor,
+    edge_of,
+    accumulator_of,
+    packed_if_hooked,
+    _saved_tensors_hooks,
+    _sequence,
+    FREED_MESSAGE,
+)
 
 
 def _meta(arr):
@@ -22,6 +31,7 @@ class Op(Node):
     `apply` runs forward on the inputs' arrays and, when any input requires grad and grad mode
     is on, makes the ctx the outputs' grad_fn. Ops that return a view of input 0 set `view = True`.
     """
+
     view = False
     differentiable = True
     # backward is written as for real numbers (grad * f'(x)); for a holomorphic op on complex tensors the
@@ -53,7 +63,7 @@ class Op(Node):
         for a in args:
             if isinstance(a, Tensor):
                 if a._view_version is not None and a._view_version != a._version_counter[0] and state.enabled:
-                    sync_view(a)        # its memory was written since: its history is the base's now
+                    sync_view(a)  # its memory was written since: its history is the base's now
                 arrays.append(a._data)
                 needs.append(a._requires_grad)
             else:
@@ -66,7 +76,7 @@ class Op(Node):
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except (TypeError, ValueError):
-            check_one_device(args, cls.__name__)       # CuPy's error for a NumPy operand becomes torch's
+            check_one_device(args, cls.__name__)  # CuPy's error for a NumPy operand becomes torch's
             raise
         multi = type(out) is tuple
         outs = out if multi else (out,)
@@ -80,10 +90,13 @@ class Op(Node):
                 if parent._view_version is None:
                     t._base = parent
                     t._view_version = parent._version_counter[0] if state.enabled else NO_GRAD_VIEW
-                else:       # a view of a view has the same base
+                else:  # a view of a view has the same base
                     t._base = parent._base
-                    t._view_version = parent._view_version if not state.enabled or parent._view_version == NO_GRAD_VIEW \
+                    t._view_version = (
+                        parent._view_version
+                        if not state.enabled or parent._view_version == NO_GRAD_VIEW
                         else parent._version_counter[0]
+                    )
                 t._version_counter = parent._version_counter
             results.append(t)
         if record:
@@ -95,7 +108,7 @@ class Op(Node):
             elif cls._sparse_inputs:
                 picked = [args[i] for i in explicit if i < len(args)]
             else:
-                picked = args[:len(explicit)]
+                picked = args[: len(explicit)]
             gap = sparse = False
             for a in picked:
                 if isinstance(a, Tensor):
@@ -103,7 +116,7 @@ class Op(Node):
                         edges.append((a._grad_fn, a._output_nr) if a._grad_fn is not None else (accumulator_of(a), 0))
                     elif explicit is not None or a._data.dtype in _DIFFERENTIABLE_NP:
                         edges.append(_NO_EDGE)
-                    else:       # an integer or bool Tensor (an index, a mask, a class target): not an input
+                    else:  # an integer or bool Tensor (an index, a mask, a class target): not an input
                         gap = True
                         continue
                     if gap:
@@ -118,7 +131,7 @@ class Op(Node):
             if sparse or picked is not args and cls._sparse_inputs:
                 ctx._keep = _graph_input_positions(cls, args)
             ctx.next_functions = tuple(edges)
-            ctx._seq = next(_sequence)      # after its inputs' nodes, AccumulateGrads made just now included
+            ctx._seq = next(_sequence)  # after its inputs' nodes, AccumulateGrads made just now included
             ctx._in_meta = tuple(in_meta)
             non_diff = ctx.__dict__.get("_non_diff", ())
             out_meta = []
@@ -143,6 +156,7 @@ class Op(Node):
                     ctx._saved = tuple(packed_if_hooked(s, ctx) for s in ctx._saved)
             if state.anomaly:
                 from .anomaly import note_forward
+
                 note_forward(ctx, results, arrays)
         return tuple(results) if multi else results[0]
 
@@ -156,7 +170,13 @@ def _graph_input_positions(cls, args):
     Tensor = _tensor_module.Tensor
     if cls.inputs is not None:
         return tuple([i for i in cls.inputs if i < len(args)])
-    return tuple([i for i, a in enumerate(args) if isinstance(a, Tensor) and (a._requires_grad or a._data.dtype in _DIFFERENTIABLE_NP)])
+    return tuple(
+        [
+            i
+            for i, a in enumerate(args)
+            if isinstance(a, Tensor) and (a._requires_grad or a._data.dtype in _DIFFERENTIABLE_NP)
+        ]
+    )
 
 
 def renamed(cls, name):
@@ -196,29 +216,34 @@ class _FunctionCtx(Node):
     """The ctx of a user-defined autograd.Function; its backward calls the user's."""
 
     @staticmethod
-    def backward(ctx, *grads):       # called as node.backward(node, *grads), like an Op's
+    def backward(ctx, *grads):  # called as node.backward(node, *grads), like an Op's
         result = ctx._fn.backward(ctx, *grads)
         if type(result) is not tuple:
             result = tuple(result) if isinstance(result, tuple) else (result,)
         nargs = ctx._nargs
-        if len(result) != nargs:        # torch's checks: a gradient per forward arg (extra Nones dropped) ...
+        if len(result) != nargs:  # torch's checks: a gradient per forward arg (extra Nones dropped) ...
             if len(result) < nargs or any(g is not None for g in result[nargs:]):
-                raise RuntimeError(f"function {ctx.name()} returned an incorrect number of gradients "
-                                   f"(expected {nargs}, got {len(result)})")
+                raise RuntimeError(
+                    f"function {ctx.name()} returned an incorrect number of gradients "
+                    f"(expected {nargs}, got {len(result)})"
+                )
             result = result[:nargs]
-        if ctx._keep is not None:       # ... and None for each arg that is not a Tensor
+        if ctx._keep is not None:  # ... and None for each arg that is not a Tensor
             for i, g in enumerate(result):
                 if g is not None and i not in ctx._keep:
-                    raise RuntimeError(f"function {ctx.name()} returned a gradient different than None at position "
-                                       f"{i + 1}, but the corresponding forward input was not a Variable")
+                    raise RuntimeError(
+                        f"function {ctx.name()} returned a gradient different than None at position "
+                        f"{i + 1}, but the corresponding forward input was not a Variable"
+                    )
         return result
 
     def save_for_backward(self, *tensors):
         Tensor = _tensor_module.Tensor
         for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
-                raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
-                                f"{type(t).__name__}")
+                raise TypeError(
+                    f"save_for_backward can only save variables, but argument {i} is of type {type(t).__name__}"
+                )
         self._to_save = tensors
 
     def mark_dirty(self, *tensors):
@@ -249,8 +274,10 @@ class Function(metaclass=FunctionMeta):
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
-                                  "autograd.Function to use it with backward mode AD.")
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD."
+        )
 
     vjp = backward
 
@@ -259,10 +286,10 @@ class Function(metaclass=FunctionMeta):
         Tensor = _tensor_module.Tensor
         ctx = cls._backward_cls()
         old_style = cls.setup_context is Function.setup_context
-        if kwargs:      # as torch: keyword arguments become positional ones, each an input of the node
+        if kwargs:  # as torch: keyword arguments become positional ones, each an input of the node
             bound = inspect.signature(cls.forward).bind(*((ctx,) if old_style else ()), *args, **kwargs)
             bound.apply_defaults()
-            args, kwargs = bound.args[1 if old_style else 0:], {}
+            args, kwargs = bound.args[1 if old_style else 0 :], {}
         tensor_args = [a for a in args if isinstance(a, Tensor)]
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         record = state.enabled and True in ctx.needs_input_grad
@@ -280,8 +307,10 @@ class Function(metaclass=FunctionMeta):
         outs = out if multi else (out,)
         dirty = ctx.__dict__.pop("_dirty", ())
         if any(not any(d is o for o in outs) for d in dirty):
-            raise RuntimeError("Some elements marked as dirty during the forward method were not returned as output. "
-                               "The inputs that are modified inplace must all be outputs of the Function.")
+            raise RuntimeError(
+                "Some elements marked as dirty during the forward method were not returned as output. "
+                "The inputs that are modified inplace must all be outputs of the Function."
+            )
         for d in dirty:
             d._version_counter[0] += 1
         if record:
@@ -296,7 +325,7 @@ def _record_function_outputs(ctx, args, tensor_args, outs, dirty):
     Tensor = _tensor_module.Tensor
     # as torch: an edge per Tensor arg; backward still returns a gradient per arg
     ctx.next_functions = tuple(edge_of(a) for a in tensor_args)
-    ctx._seq = next(_sequence)      # after its inputs' nodes, AccumulateGrads made just now included
+    ctx._seq = next(_sequence)  # after its inputs' nodes, AccumulateGrads made just now included
     ctx._in_meta = tuple(_meta(a._data) for a in tensor_args)
     ctx._nargs = len(args)
     if len(tensor_args) != len(args):
@@ -315,7 +344,7 @@ def _record_function_outputs(ctx, args, tensor_args, outs, dirty):
                 else:
                     o._grad_fn, o._output_nr, o._requires_grad = ctx, j, True
             else:
-                if any(o is a for a in tensor_args):      # an input returned as is: give it its own identity
+                if any(o is a for a in tensor_args):  # an input returned as is: give it its own identity
                     o = o.view_as(o)
                 o._requires_grad, o._grad_fn, o._output_nr = True, ctx, j
         fixed.append(o)
@@ -341,6 +370,7 @@ class DelayedError(Op):
 def once_differentiable(fn):
     """Mark a Function's backward as not differentiable: it runs under no_grad, and a second derivative
     through it raises, as torch."""
+
     @functools.wraps(fn)
     def wrapper(ctx, *grads):
         Tensor = _tensor_module.Tensor
@@ -355,13 +385,16 @@ def once_differentiable(fn):
         multi = isinstance(outputs, tuple)
         items = outputs if multi else (outputs,)
         live = [i for i, o in enumerate(items) if isinstance(o, Tensor)]
-        guarded = DelayedError.apply("trying to differentiate twice a function that was marked with "
-                                     "@once_differentiable", *[items[i].detach().requires_grad_() for i in live])
+        guarded = DelayedError.apply(
+            "trying to differentiate twice a function that was marked with @once_differentiable",
+            *[items[i].detach().requires_grad_() for i in live],
+        )
         guarded = guarded if isinstance(guarded, tuple) else (guarded,)
         items = list(items)
         for i, g in zip(live, guarded):
             items[i] = g
         return tuple(items) if multi else items[0]
+
     return wrapper
 
 

@@ -3,6 +3,7 @@
 Each is a context manager and a decorator, as torch's: a decorated function runs in the mode, and so
 does each resumption of a decorated generator (the caller's mode is back at every yield).
 """
+
 import functools
 import inspect
 import warnings
@@ -22,6 +23,7 @@ def is_grad_enabled():
 
 class _GradModeContext:
     """Sets grad mode to `self.mode` on entry and restores the caller's on exit."""
+
     mode = None
 
     def __enter__(self):
@@ -36,11 +38,15 @@ class _GradModeContext:
 
     def __call__(self, fn):
         if inspect.isclass(fn):
-            warnings.warn("Decorating classes is deprecated and will be disabled in future versions. You should only "
-                          "decorate functions or methods. To preserve the current behavior of class decoration, you "
-                          "can directly decorate the `__init__` method and nothing else.", FutureWarning, stacklevel=2)
+            warnings.warn(
+                "Decorating classes is deprecated and will be disabled in future versions. You should only "
+                "decorate functions or methods. To preserve the current behavior of class decoration, you "
+                "can directly decorate the `__init__` method and nothing else.",
+                FutureWarning,
+                stacklevel=2,
+            )
             cls = fn
-            fn = lambda *args, **kwargs: cls(*args, **kwargs)     # noqa: E731 - constructed in the mode, as torch
+            fn = lambda *args, **kwargs: cls(*args, **kwargs)  # noqa: E731 - constructed in the mode, as torch
         if not callable(fn):
             raise TypeError(f"{type(self).__name__} can decorate a function, not a {type(fn).__name__}")
         if inspect.isgeneratorfunction(fn):
@@ -50,11 +56,13 @@ class _GradModeContext:
         def wrapper(*args, **kwargs):
             with self.clone():
                 return fn(*args, **kwargs)
+
         return wrapper
 
 
 def _in_mode_at_every_resume(make_context, generator_function):
     """A generator function whose body runs in the mode; its caller runs in its own between resumptions."""
+
     @functools.wraps(generator_function)
     def generator(*args, **kwargs):
         gen = generator_function(*args, **kwargs)
@@ -72,9 +80,10 @@ def _in_mode_at_every_resume(make_context, generator_function):
                 with make_context():
                     gen.close()
                 raise
-            except BaseException as thrown:        # noqa: B036 - thrown into us: pass it to the generator
+            except BaseException as thrown:  # noqa: B036 - thrown into us: pass it to the generator
                 value = thrown
                 send = gen.throw
+
     return generator
 
 
@@ -99,14 +108,14 @@ class _InferenceState:
     enabled = False
 
 
-inference_state = _InferenceState()     # read by torch.is_inference_mode_enabled()
+inference_state = _InferenceState()  # read by torch.is_inference_mode_enabled()
 
 
 class inference_mode(_GradModeContext):
     def __new__(cls, mode=True):
         if isinstance(mode, bool):
             return super().__new__(cls)
-        return cls()(mode)      # used bare, @inference_mode: `mode` is the function
+        return cls()(mode)  # used bare, @inference_mode: `mode` is the function
 
     def __init__(self, mode=True):
         self.mode = not mode
@@ -133,7 +142,7 @@ class set_grad_enabled(_GradModeContext):
         state.enabled = self.mode
 
     def __call__(self, fn):
-        state.enabled = self._prev      # as a decorator it changes nothing until the function runs
+        state.enabled = self._prev  # as a decorator it changes nothing until the function runs
         return super().__call__(fn)
 
     def __enter__(self):

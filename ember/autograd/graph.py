@@ -3,6 +3,7 @@
 Each node is the `ctx` of the op that made it: it keeps what backward needs and the edges
 (`next_functions`) to the nodes of its inputs; leaves end in `AccumulateGrad`.
 """
+
 import collections
 import contextlib
 import operator
@@ -12,7 +13,7 @@ import weakref
 
 import numpy as np
 
-from .. import _tensor as _tensor_module     # half-initialised here: read .Tensor at call time
+from .. import _tensor as _tensor_module  # half-initialised here: read .Tensor at call time
 from .grad_mode import state
 from .._backend import is_half_precision as _is_half_precision
 
@@ -25,11 +26,13 @@ FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
     "have already been freed). Saved intermediate values of the graph are freed when you call "
     ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
-    "graph a second time or if you need to access saved tensors after calling backward.")
+    "graph a second time or if you need to access saved tensors after calling backward."
+)
 
 
 class SavedTensor:
     """A tensor kept for backward, with the version it had, so that an in-place change is caught."""
+
     __slots__ = ("tensor", "version", "array", "output_nr", "version_counter")
 
     def __init__(self, tensor=None, array=None, output_nr=None, version_counter=None):
@@ -44,31 +47,35 @@ class SavedTensor:
         if self.version_counter is not None and self.version_counter[0] != self.version:
             t = self.tensor
             shape = tuple(t.shape) if t is not None else self.array.shape
-            what = (f"output {self.output_nr} of {node.name()}" if self.output_nr is not None
-                    else "an input of " + node.name())
+            what = (
+                f"output {self.output_nr} of {node.name()}"
+                if self.output_nr is not None
+                else "an input of " + node.name()
+            )
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an inplace "
                 f"operation: [tensor of shape {list(shape)}], which is {what}, is at version "
-                f"{self.version_counter[0]}; expected version {self.version} instead. Hint: replace the in-place op (x.add_(...), "
-                f"x[...] = ..., x += ...) by its out-of-place form, or clone() before modifying.")
+                f"{self.version_counter[0]}; expected version {self.version} instead. Hint: replace the in-place "
+                f"op (x.add_(...), x[...] = ..., x += ...) by its out-of-place form, or clone() before modifying."
+            )
         if self.tensor is not None:
             return self.tensor
-        if self.output_nr is not None:      # rebuilt on use, so the node does not keep its output alive
+        if self.output_nr is not None:  # rebuilt on use, so the node does not keep its output alive
             t = Tensor._make(self.array, True)
             t._grad_fn, t._output_nr, t._version_counter = node, self.output_nr, self.version_counter
             return t
-        if not hasattr(self.array, "shape"):      # a Python scalar kept by the op
+        if not hasattr(self.array, "shape"):  # a Python scalar kept by the op
             return self.array
         return Tensor._make(self.array)
 
     def unpack_array(self, node):
         """The saved value as the engine's array mode hands it to a backward: the array itself."""
         if self.version_counter is not None and self.version_counter[0] != self.version:
-            self.unpack(node)       # raises the in-place modification error
+            self.unpack(node)  # raises the in-place modification error
         return self.tensor._data if self.tensor is not None else self.array
 
 
-_saved_tensors_hooks = []       # (pack_hook, unpack_hook) pairs in force, innermost last
+_saved_tensors_hooks = []  # (pack_hook, unpack_hook) pairs in force, innermost last
 
 
 class saved_tensors_hooks:
@@ -87,6 +94,7 @@ class saved_tensors_hooks:
 
 class PackedSavedTensor:
     """A saved tensor as saved_tensors_hooks keep it."""
+
     __slots__ = ("packed", "unpack_hook")
 
     def __init__(self, tensor, hooks):
@@ -96,8 +104,10 @@ class PackedSavedTensor:
     def unpack(self, node):
         tensor = self.unpack_hook(self.packed)
         if not isinstance(tensor, _tensor_module.Tensor):
-            raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
-                            f"{type(tensor).__name__}")
+            raise TypeError(
+                f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                f"{type(tensor).__name__}"
+            )
         return tensor
 
     def unpack_array(self, node):
@@ -119,24 +129,25 @@ class Node:
     arrays for the gradients and `saved_tensors` (while `_arrays` is set), skipping a Tensor wrapper and
     an op dispatch per operation. Such a backward must not write into the arrays it receives.
     """
+
     _node_name = None
     array_backward = False
     _arrays = False
-    _out_meta = (None,)    # (shape, dtype, xp) per output, set when the node is recorded; a leaf's one output
+    _out_meta = (None,)  # (shape, dtype, xp) per output, set when the node is recorded; a leaf's one output
     next_functions = ()
     _saved = None
-    _hooks = None          # node post-hooks: fn(grad_inputs, grad_outputs)
-    _out_hooks = None      # {output_nr: [tensor hooks]} from Tensor.register_hook on non-leaves
-    _retained = None       # {output_nr: weakref(tensor)} from retain_grad()
+    _hooks = None  # node post-hooks: fn(grad_inputs, grad_outputs)
+    _out_hooks = None  # {output_nr: [tensor hooks]} from Tensor.register_hook on non-leaves
+    _retained = None  # {output_nr: weakref(tensor)} from retain_grad()
     _freed = False
-    _conj = False          # a holomorphic op on complex tensors: backward runs between conjugations
-    _keep = None           # the positions of backward's results that go to next_functions, when not a prefix
+    _conj = False  # a holomorphic op on complex tensors: backward runs between conjugations
+    _keep = None  # the positions of backward's results that go to next_functions, when not a prefix
 
     def name(self):
         return self._node_name or type(self).__name__
 
     def __repr__(self):
-        return f"<{self.name().rpartition('::')[2]} object at {hex(id(self))}>"       # torch's C++ nodes: no namespace
+        return f"<{self.name().rpartition('::')[2]} object at {hex(id(self))}>"  # torch's C++ nodes: no namespace
 
     # --- the ctx surface, shared by ember's ops and user autograd.Functions ---
     def save_for_backward(self, *items):
@@ -148,7 +159,7 @@ class Node:
             raise RuntimeError(FREED_MESSAGE)
         arrays = self._arrays
         if arrays:
-            if arrays is not True:      # a ctx in an ember.compile replay: its saved values are the arrays
+            if arrays is not True:  # a ctx in an ember.compile replay: its saved values are the arrays
                 return self._saved
             return tuple(None if s is None else s.unpack_array(self) for s in (self._saved or ()))
         return tuple(None if s is None else s.unpack(self) for s in (self._saved or ()))
@@ -193,7 +204,8 @@ class _RemovableHandle:
 
 class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient into `variable.grad`."""
-    _node_name = "torch::autograd::AccumulateGrad"      # torch's name(); its type is AccumulateGrad
+
+    _node_name = "torch::autograd::AccumulateGrad"  # torch's name(); its type is AccumulateGrad
 
     def __init__(self, variable):
         self.variable = variable
@@ -210,7 +222,7 @@ class AccumulateGrad(Node):
                 if new is not None:
                     tensor = new
             grad = mode.value(tensor)
-        if mode is TENSORS:         # create_graph: .grad keeps its graph; torch's clone records CloneBackward0
+        if mode is TENSORS:  # create_graph: .grad keeps its graph; torch's clone records CloneBackward0
             var.grad = grad.clone() if var.grad is None else var.grad + grad
         elif var.grad is None:
             var.grad = _tensor_module.Tensor._make(grad if _unshared(grad) else grad.copy())
@@ -225,14 +237,19 @@ def _unshared(grad):
     use count: contiguous, and referenced only by the engine's `grads` list, the caller's argument and
     ours (4, with getrefcount's own); a view only if it spans its whole base and nothing else holds that
     base (as `(g.T @ x).T.T`, a weight's gradient made in its layout). Shared, hooked or kept ones are copied."""
-    if type(grad) is not _ndarray or not grad.flags.c_contiguous or not grad.flags.writeable or \
-            sys.getrefcount(grad) > 4:
+    if (
+        type(grad) is not _ndarray
+        or not grad.flags.c_contiguous
+        or not grad.flags.writeable
+        or sys.getrefcount(grad) > 4
+    ):
         return False
     base = grad.base
     if base is None:
         return True
-    return type(base) is _ndarray and base.base is None and base.nbytes == grad.nbytes and \
-        sys.getrefcount(base) <= 3      # grad.base, our local, getrefcount's argument
+    return (
+        type(base) is _ndarray and base.base is None and base.nbytes == grad.nbytes and sys.getrefcount(base) <= 3
+    )  # grad.base, our local, getrefcount's argument
 
 
 def accumulator_of(tensor):
@@ -257,7 +274,7 @@ def edge_of(tensor):
     """(node, output_nr) that a gradient for `tensor` flows into; (None, 0) if none is needed."""
     if not tensor.requires_grad:
         return (None, 0)
-    node = tensor.grad_fn       # (a view written since it was taken takes its base's history here)
+    node = tensor.grad_fn  # (a view written since it was taken takes its base's history here)
     if node is not None:
         return (node, tensor._output_nr)
     return (accumulator_of(tensor), 0)
@@ -308,7 +325,7 @@ ARRAYS, TENSORS = _Arrays, _Tensors
 
 
 _final_callbacks = []
-_capturing = False      # whether the backward running returns gradients (autograd.grad, backward(inputs=))
+_capturing = False  # whether the backward running returns gradients (autograd.grad, backward(inputs=))
 
 
 def queue_callback(fn):
@@ -353,12 +370,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     prev_enabled, prev_capturing = state.enabled, _capturing
     state.enabled, _capturing = create_graph, capture is not None
     # array-mode backwards do NumPy math directly; like ember's ops, they give torch's inf/nan silently
-    with (np.errstate(all="ignore") if mode is ARRAYS else _no_context):
+    with np.errstate(all="ignore") if mode is ARRAYS else _no_context:
         try:
             for node in sorted(seen, key=_SEQ, reverse=True):
                 grads = buffers.pop(node, None)
                 if grads is None or (grads[0] is None if len(grads) == 1 else all(g is None for g in grads)):
-                    continue        # nothing flows this way
+                    continue  # nothing flows this way
                 if capture:
                     for nr in range(len(grads)):
                         idx = capture.get((node, nr))
@@ -378,7 +395,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                     if buf is None:
                         buf = buffers[child] = [None] * len(child._out_meta)
                     buf[nr] = g if buf[nr] is None else _sum(buf[nr], g)
-                input_grads = g = grads = None      # hold no gradient past its node (AccumulateGrad counts references)
+                input_grads = g = grads = None  # hold no gradient past its node (AccumulateGrad counts references)
         finally:
             state.enabled, _capturing = prev_enabled, prev_capturing
     while _final_callbacks:
@@ -400,12 +417,13 @@ def _gradient_tuple(node, result):
     if type(result) is not tuple:
         result = tuple(result) if isinstance(result, tuple) else (result,)
     keep = node._keep
-    if keep is not None:        # a backward returns a gradient per forward arg; the edges are the inputs' only
+    if keep is not None:  # a backward returns a gradient per forward arg; the edges are the inputs' only
         return tuple([result[i] for i in keep])
     expected = len(node._in_meta)
     if len(result) < expected:
-        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                           f"(expected {expected}, got {len(result)})")
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients (expected {expected}, got {len(result)})"
+        )
     return result[:expected] if len(result) > expected else result
 
 
@@ -418,8 +436,10 @@ def _call_node(node, grads, mode):
     received = grads
     if len(grads) > 1 and any(g is None for g in grads) and getattr(node, "_materialize", True):
         # a node runs only when some gradient reached it: a single output's is never None
-        grads = [mode.value(Tensor._make(xp.zeros(shape, np_dtype))) if g is None else g
-                 for g, (shape, np_dtype, xp) in zip(grads, node._out_meta)]
+        grads = [
+            mode.value(Tensor._make(xp.zeros(shape, np_dtype))) if g is None else g
+            for g, (shape, np_dtype, xp) in zip(grads, node._out_meta)
+        ]
     if node._conj:
         result = _wirtinger_backward(node, [None if g is None else mode.tensor(g) for g in grads])
     elif mode is ARRAYS and node.array_backward:
@@ -435,6 +455,7 @@ def _call_node(node, grads, mode):
     result = _gradient_tuple(node, result)
     if state.anomaly:
         from .anomaly import check_backward
+
         check_backward(node, result)
     input_grads = []
     for i, ((child, _), g, meta) in enumerate(zip(node.next_functions, result, node._in_meta)):
@@ -442,23 +463,24 @@ def _call_node(node, grads, mode):
             input_grads.append(None)
             continue
         if child is None:
-            if not node._hooks or meta is None:     # no gradient needed (post-hooks still see it, as torch's)
+            if not node._hooks or meta is None:  # no gradient needed (post-hooks still see it, as torch's)
                 input_grads.append(None)
                 continue
-        if type(g) is _ndarray and mode is ARRAYS and child is not None and g.shape == meta[0] and \
-                g.dtype == meta[1]:
-            input_grads.append(g)       # the common case, as it is
+        if type(g) is _ndarray and mode is ARRAYS and child is not None and g.shape == meta[0] and g.dtype == meta[1]:
+            input_grads.append(g)  # the common case, as it is
         else:
             input_grads.append(input_grad(node, i, g, meta, mode, child is not None))
     if node._hooks:
         grad_inputs = tuple(None if g is None else mode.tensor(g) for g in input_grads)
-        grad_outputs = tuple(None if g is None else mode.tensor(g) for g in received)      # as received, as torch
+        grad_outputs = tuple(None if g is None else mode.tensor(g) for g in received)  # as received, as torch
         for hook in node._hooks:
             new = hook(grad_inputs, grad_outputs)
             if new is not None:
                 grad_inputs = tuple(new)
-        input_grads = [None if g is None or child is None else mode.value(g)
-                       for g, (child, _) in zip(grad_inputs, node.next_functions)]
+        input_grads = [
+            None if g is None or child is None else mode.value(g)
+            for g, (child, _) in zip(grad_inputs, node.next_functions)
+        ]
     return input_grads
 
 
@@ -468,15 +490,17 @@ def input_grad(node, i, g, meta, mode, reduce=True):
     Tensor = _tensor_module.Tensor
     if isinstance(g, Tensor):
         g = mode.value(g)
-    elif type(g) is not _ndarray or mode is TENSORS:     # a scalar, or a NumPy scalar from 0-d math
+    elif type(g) is not _ndarray or mode is TENSORS:  # a scalar, or a NumPy scalar from 0-d math
         g = mode.value(Tensor._make(meta[2].asarray(g, dtype=meta[1])))
     if not reduce:
         return g
     data = g if mode is ARRAYS else g._data
     if data.shape != meta[0]:
         if not _expandable(meta[0], data.shape):
-            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                               f"{list(data.shape)} but expected shape compatible with {list(meta[0])}")
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"{list(data.shape)} but expected shape compatible with {list(meta[0])}"
+            )
         g = mode.sum_to(g, meta[0])
     if data.dtype != meta[1]:
         g = mode.cast(g, meta[1])
@@ -530,7 +554,7 @@ def sum_to_shape(arr, shape):
     lead = arr.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and arr.shape[lead + i] != 1)
     if axes:
-        if _is_half_precision(arr.dtype):      # summed in float32, as torch (a bfloat16 running sum stalls)
+        if _is_half_precision(arr.dtype):  # summed in float32, as torch (a bfloat16 running sum stalls)
             arr = arr.sum(axis=axes, keepdims=True, dtype=np.float32).astype(arr.dtype)
         else:
             arr = arr.sum(axis=axes, keepdims=True)

@@ -1,4 +1,5 @@
 """torch.backends.cuda: matmul precision flags and scaled-dot-product-attention backend switches (kept as set)."""
+
 import contextlib
 
 

@@ -1,4 +1,5 @@
 """torch.backends.cudnn: ember uses no cuDNN; the flags are kept as set."""
+
 enabled = True
 benchmark = False
 benchmark_limit = 10

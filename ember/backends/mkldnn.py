@@ -3,4 +3,6 @@
 
 def is_available():
     return False
+
+
 enabled = False

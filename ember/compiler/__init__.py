@@ -1,4 +1,5 @@
 """torch.compiler: the public face of ember.compile (see ember._dynamo.eval_frame.compile)."""
+
 from .._dynamo.eval_frame import compile, reset, disable, list_backends, is_compiling  # noqa: F401
 
 # torch's allow_in_graph puts a function into the graph without tracing into it: ember's replay calls it again
@@ -19,5 +20,14 @@ def cudagraph_mark_step_begin():
     later replays do not overwrite (each replay makes its own), so there is nothing to mark."""
 
 
-__all__ = ["compile", "reset", "disable", "allow_in_graph", "list_backends", "is_compiling", "is_dynamo_compiling",
-           "is_exporting", "cudagraph_mark_step_begin"]
+__all__ = [
+    "compile",
+    "reset",
+    "disable",
+    "allow_in_graph",
+    "list_backends",
+    "is_compiling",
+    "is_dynamo_compiling",
+    "is_exporting",
+    "cudagraph_mark_step_begin",
+]

@@ -14,6 +14,7 @@ times is a series. Its first lines may hold a comment that says how to compare:
 `skip=a,b` leaves metrics out (values drawn from each library's own random stream, not torch's).
 ember's random numbers are not torch's, so only `exact` programs seed their weights and data from NumPy.
 """
+
 import argparse
 import math
 import os
@@ -63,6 +64,7 @@ def parse_metrics(text):
 def _missing_requirement(spec):
     """A module the torch run needs that this machine lacks (torchvision for the torchvision programs)."""
     import importlib.util
+
     for module in spec["needs"]:
         if importlib.util.find_spec(module) is None:
             return module
@@ -74,15 +76,20 @@ def run_program(name, backend, timeout, workdir):
     path = os.path.join(PROGRAMS_DIR, name + ".py")
     command = [sys.executable, path] if backend == "torch" else [sys.executable, "-m", "ember", "run-torch", path]
     env = dict(os.environ, PYTHONHASHSEED="0", CONFORMANCE_DATA=os.path.join(workdir, "data"))
-    env.setdefault("OMP_NUM_THREADS", "1")      # tiny programs: one thread each avoids oversubscription
+    env.setdefault("OMP_NUM_THREADS", "1")  # tiny programs: one thread each avoids oversubscription
     os.makedirs(os.path.join(workdir, backend), exist_ok=True)
     start = time.perf_counter()
     try:
-        out = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env,
-                             cwd=os.path.join(workdir, backend))
+        out = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, env=env, cwd=os.path.join(workdir, backend)
+        )
     except subprocess.TimeoutExpired as e:
-        return False, timeout, (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), \
-            f"timed out after {timeout} s"
+        return (
+            False,
+            timeout,
+            (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""),
+            f"timed out after {timeout} s",
+        )
     return out.returncode == 0, time.perf_counter() - start, out.stdout, out.stderr
 
 
@@ -135,6 +142,7 @@ def _last_error(stderr):
 def check(name, timeout=300, workdir=None, log=None):
     """Run one program both ways: a dict with program, torch, ember, result ('match'/'differs'/...), reason."""
     import tempfile
+
     spec = read_spec(name)
     workdir = workdir or tempfile.mkdtemp(prefix=f"conformance-{name}-")
     row = {"program": name, "torch": "", "ember": "", "result": "", "reason": ""}
@@ -167,8 +175,10 @@ def table(rows):
     """A Markdown table of the rows."""
     headers = ["program", "torch", "ember", "result", "reason"]
     widths = [max(len(h), *(len(r[h]) for r in rows)) for h in headers]
-    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |",
-             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines = [
+        "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |",
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+    ]
     lines += ["| " + " | ".join(r[h].ljust(w) for h, w in zip(headers, widths)) + " |" for r in rows]
     return "\n".join(lines)
 
@@ -176,13 +186,16 @@ def table(rows):
 def summary(rows):
     compared = [r for r in rows if r["result"] != "torch failed"]
     matched = sum(r["result"] in ("match", "ember only") for r in compared)
-    return f"{matched} of {len(compared)} programs finish on ember with results matching torch's " \
-           f"({100 * matched / max(1, len(compared)):.0f}%)"
+    return (
+        f"{matched} of {len(compared)} programs finish on ember with results matching torch's "
+        f"({100 * matched / max(1, len(compared)):.0f}%)"
+    )
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m ember.conformance",
-                                     description="Run PyTorch-style programs under torch and ember; compare.")
+    parser = argparse.ArgumentParser(
+        prog="python -m ember.conformance", description="Run PyTorch-style programs under torch and ember; compare."
+    )
     parser.add_argument("programs", nargs="*", help=f"which (default: all): {', '.join(programs())}")
     parser.add_argument("--timeout", type=int, default=300, help="seconds per run (default 300)")
     parser.add_argument("--log", help="write ember's output of each program to this file")

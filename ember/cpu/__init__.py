@@ -1,4 +1,5 @@
 """torch.cpu: the CPU device's small API, and torch.cpu.amp (the older spelling of torch.amp for 'cpu')."""
+
 from . import amp  # noqa: F401
 
 

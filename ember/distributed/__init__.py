@@ -6,6 +6,7 @@ collectives of CUDA tensors through NCCL (CuPy's bindings, see _nccl.py), MPI st
 A collective that can't complete (a rank exited or skipped it) raises DistBackendError within the process
 group's timeout (_mpi.py).
 """
+
 import atexit
 import datetime
 import enum
@@ -47,7 +48,7 @@ class ReduceOp(enum.Enum):
 class _Group:
     comm = None
     backend = None
-    nccl = None         # the NcclGroup under backend='nccl'
+    nccl = None  # the NcclGroup under backend='nccl'
 
 
 _WORLD = _Group()
@@ -57,6 +58,7 @@ group = type("group", (), {"WORLD": _WORLD})
 def is_available():
     try:
         import mpi4py  # noqa: F401
+
         return True
     except ImportError:
         return False
@@ -72,30 +74,43 @@ def is_initialized():
 
 def _comm():
     if _WORLD.comm is None:
-        raise ValueError("Default process group has not been initialized, please make sure to call "
-                         "init_process_group.")
+        raise ValueError("Default process group has not been initialized, please make sure to call init_process_group.")
     return _WORLD.comm
 
 
 def _abort_on_uncaught(exc_type, exc, tb):
     """An exception on one rank aborts every rank, so that none waits forever in a collective."""
     traceback.print_exception(exc_type, exc, tb)
-    sys.stderr.write(f"ember.distributed: rank {_WORLD.comm.Get_rank()} raised {exc_type.__name__}; "
-                     "aborting all ranks\n")
+    sys.stderr.write(
+        f"ember.distributed: rank {_WORLD.comm.Get_rank()} raised {exc_type.__name__}; aborting all ranks\n"
+    )
     sys.stderr.flush()
     _WORLD.comm.Abort(1)
 
 
-def init_process_group(backend="mpi", init_method=None, timeout=None, world_size=-1, rank=-1, store=None,
-                       group_name="", pg_options=None, device_id=None):
+def init_process_group(
+    backend="mpi",
+    init_method=None,
+    timeout=None,
+    world_size=-1,
+    rank=-1,
+    store=None,
+    group_name="",
+    pg_options=None,
+    device_id=None,
+):
     if backend not in ("mpi", "gloo", "nccl", None):
-        raise ValueError(f"ember.distributed supports backend='mpi' (and 'gloo', run over MPI) and 'nccl', got "
-                         f"{backend!r}")
+        raise ValueError(
+            f"ember.distributed supports backend='mpi' (and 'gloo', run over MPI) and 'nccl', got {backend!r}"
+        )
     if backend == "nccl":
         from .. import _backend
+
         if _backend.nccl_module() is None:
-            raise RuntimeError("Distributed package doesn't have NCCL built in (ember's 'nccl' backend needs CuPy "
-                               "with NCCL and a GPU; use backend='mpi' on the CPU)")
+            raise RuntimeError(
+                "Distributed package doesn't have NCCL built in (ember's 'nccl' backend needs CuPy "
+                "with NCCL and a GPU; use backend='mpi' on the CPU)"
+            )
     if timeout is None:
         timeout = default_pg_timeout
     elif not isinstance(timeout, datetime.timedelta):
@@ -107,14 +122,20 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
         from ._mpi import Communicator
     except ImportError:
         from .._extras import install_hint
-        raise RuntimeError(f"ember.distributed needs mpi4py and an MPI library (mpi4py + the mpich wheel): "
-                           f"{install_hint('distributed')}, then launch with `ember run --nproc 2 script.py`") from None
+
+        raise RuntimeError(
+            f"ember.distributed needs mpi4py and an MPI library (mpi4py + the mpich wheel): "
+            f"{install_hint('distributed')}, then launch with `ember run --nproc 2 script.py`"
+        ) from None
     comm = MPI.COMM_WORLD
     if world_size not in (-1, None) and world_size != comm.Get_size():
-        raise RuntimeError(f"init_process_group: world_size={world_size} but MPI started {comm.Get_size()} "
-                           f"processes (launch with `ember run --nproc {world_size} ...`)")
+        raise RuntimeError(
+            f"init_process_group: world_size={world_size} but MPI started {comm.Get_size()} "
+            f"processes (launch with `ember run --nproc {world_size} ...`)"
+        )
     if backend == "nccl":
         from ._nccl import NcclGroup
+
         _WORLD.nccl = NcclGroup(comm)
     _WORLD.comm, _WORLD.backend = Communicator(comm, timeout), backend or "mpi"
     atexit.register(_leave)
@@ -155,8 +176,14 @@ def barrier(group=None, async_op=False, device_ids=None):
 
 def _mpi_op(op):
     from mpi4py import MPI
-    return {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD, ReduceOp.MAX: MPI.MAX,
-            ReduceOp.MIN: MPI.MIN}[op]
+
+    return {
+        ReduceOp.SUM: MPI.SUM,
+        ReduceOp.AVG: MPI.SUM,
+        ReduceOp.PRODUCT: MPI.PROD,
+        ReduceOp.MAX: MPI.MAX,
+        ReduceOp.MIN: MPI.MIN,
+    }[op]
 
 
 def _host_buffer(tensor):
@@ -168,6 +195,7 @@ def _host_buffer(tensor):
 
     def write_back():
         tensor._data[...] = to_device(host, tensor.device)
+
     return host, write_back
 
 
@@ -191,6 +219,7 @@ def _on_nccl(tensor):
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     from mpi4py import MPI
+
     if _on_nccl(tensor):
         _WORLD.nccl.all_reduce(tensor._data, op)
         tensor._version_counter[0] += 1
@@ -208,12 +237,13 @@ def _sum_arrays(arrays):
     """Sum arrays over every rank in one Allreduce (SyncBatchNorm's statistics); same shapes, dtypes, devices back."""
     from mpi4py import MPI
     from .._backend import CPU, device_of, to_device
+
     host = [np.asarray(to_device(a, CPU)) for a in arrays]
     flat = np.concatenate([h.astype(np.float64).reshape(-1) for h in host])
     _comm().Allreduce(MPI.IN_PLACE, flat, op=MPI.SUM)
     out, offset = [], 0
     for a, h in zip(arrays, host):
-        out.append(to_device(flat[offset:offset + h.size].reshape(h.shape).astype(h.dtype), device_of(a)))
+        out.append(to_device(flat[offset : offset + h.size].reshape(h.shape).astype(h.dtype), device_of(a)))
         offset += h.size
     return tuple(out)
 
@@ -222,6 +252,7 @@ def _all_reduce_sum(arr):
     """Sum a contiguous array over every rank, in place (DDP's gradient buckets): through NCCL for a GPU
     array under backend='nccl', else through MPI (on a host copy for a GPU array)."""
     from mpi4py import MPI
+
     if _WORLD.nccl is not None and type(arr) is not np.ndarray:
         _WORLD.nccl.all_reduce(arr, ReduceOp.SUM)
         return
@@ -233,6 +264,7 @@ def _all_reduce_sum(arr):
 
 def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False):
     from mpi4py import MPI
+
     if _on_nccl(tensor):
         _WORLD.nccl.reduce(tensor._data, dst, op)
         return _done(async_op)
@@ -308,7 +340,28 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     return _done(async_op)
 
 
-__all__ = ["ReduceOp", "DistError", "DistBackendError", "DistNetworkError", "DistStoreError", "default_pg_timeout",
-           "init_process_group", "destroy_process_group", "is_initialized", "is_available",
-           "get_rank", "get_world_size", "get_backend", "barrier", "all_reduce", "reduce", "broadcast",
-           "all_gather", "all_gather_object", "broadcast_object_list", "gather", "scatter", "group"]
+__all__ = [
+    "ReduceOp",
+    "DistError",
+    "DistBackendError",
+    "DistNetworkError",
+    "DistStoreError",
+    "default_pg_timeout",
+    "init_process_group",
+    "destroy_process_group",
+    "is_initialized",
+    "is_available",
+    "get_rank",
+    "get_world_size",
+    "get_backend",
+    "barrier",
+    "all_reduce",
+    "reduce",
+    "broadcast",
+    "all_gather",
+    "all_gather_object",
+    "broadcast_object_list",
+    "gather",
+    "scatter",
+    "group",
+]

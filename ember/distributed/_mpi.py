@@ -6,6 +6,7 @@ leaves (exits, or calls destroy_process_group) tells the others on a communicato
 raise within a short grace instead of at the end of the timeout. MPI aborts the whole job itself when a rank
 dies from a signal or an uncaught exception (ember.distributed's excepthook).
 """
+
 import pickle
 import time
 
@@ -14,9 +15,9 @@ from mpi4py import MPI
 
 from . import DistBackendError
 
-_LEFT = 1                   # the tag of departure notices
-_GRACE = 0.5                # seconds a collective may still complete after a rank left (its part may be in flight)
-_LONGEST_PAUSE = 1e-3       # between polls: a late rank costs at most this much extra latency
+_LEFT = 1  # the tag of departure notices
+_GRACE = 0.5  # seconds a collective may still complete after a rank left (its part may be in flight)
+_LONGEST_PAUSE = 1e-3  # between polls: a late rank costs at most this much extra latency
 
 
 class Communicator:
@@ -29,8 +30,8 @@ class Communicator:
         self.rank, self.size = comm.Get_rank(), comm.Get_size()
         self.departed = set()
         self.issued = 0
-        self.broken = None          # the first failure's message: later collectives can't match up either
-        self._stuck = []            # requests of failed collectives: MPI may still write their buffers
+        self.broken = None  # the first failure's message: later collectives can't match up either
+        self._stuck = []  # requests of failed collectives: MPI may still write their buffers
         self._notices = comm.Dup()
         self._notice = np.zeros(1, np.int64)
         self._listener = self._notices.Irecv(self._notice, source=MPI.ANY_SOURCE, tag=_LEFT)
@@ -74,7 +75,7 @@ class Communicator:
         everything = np.empty(int(sizes.sum()), np.uint8)
         self._wait(lambda: self.comm.Iallgatherv(data, [everything, sizes.tolist()]), "all_gather_object")
         ends = np.cumsum(sizes)
-        return [pickle.loads(everything[end - n:end].tobytes()) for n, end in zip(sizes, ends)]
+        return [pickle.loads(everything[end - n : end].tobytes()) for n, end in zip(sizes, ends)]
 
     def bcast(self, obj, root=0):
         """The root's (picklable) object, on every rank."""
@@ -89,8 +90,10 @@ class Communicator:
     def _wait(self, start, op):
         self.issued += 1
         if self.broken:
-            raise DistBackendError(f"[Rank {self.rank}] {op} (collective #{self.issued}) not started: the process "
-                                   f"group failed before ({self.broken})")
+            raise DistBackendError(
+                f"[Rank {self.rank}] {op} (collective #{self.issued}) not started: the process "
+                f"group failed before ({self.broken})"
+            )
         request = start()
         deadline = time.monotonic() + self.timeout
         left_at, pause = None, 0.0
@@ -100,13 +103,19 @@ class Communicator:
                 left_at = now
             if left_at is not None and (now - left_at >= _GRACE or now >= deadline):
                 ranks = ", ".join(map(str, sorted(self.departed)))
-                self._fail(request, f"[Rank {self.rank}] Connection closed by peer: rank {ranks} left the process "
-                                    f"group (it exited or called destroy_process_group) without joining {op} "
-                                    f"(collective #{self.issued})")
+                self._fail(
+                    request,
+                    f"[Rank {self.rank}] Connection closed by peer: rank {ranks} left the process "
+                    f"group (it exited or called destroy_process_group) without joining {op} "
+                    f"(collective #{self.issued})",
+                )
             if now >= deadline:
-                self._fail(request, f"[Rank {self.rank}] Timed out after {self.timeout:g} s waiting for {op} "
-                                    f"(collective #{self.issued}) to complete: another rank exited, crashed, hangs "
-                                    "or did not call it (init_process_group's timeout= sets the limit)")
+                self._fail(
+                    request,
+                    f"[Rank {self.rank}] Timed out after {self.timeout:g} s waiting for {op} "
+                    f"(collective #{self.issued}) to complete: another rank exited, crashed, hangs "
+                    "or did not call it (init_process_group's timeout= sets the limit)",
+                )
             time.sleep(pause)
             pause = min(2 * pause or 1e-5, _LONGEST_PAUSE)
 

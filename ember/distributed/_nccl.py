@@ -5,18 +5,26 @@ Ranks are found and the NCCL unique id is shared over MPI (the processes `ember 
 each rank then talks to the others on its current GPU (call ember.cuda.set_device(local_rank) first, as
 with torch). Collectives are queued on the current stream; MPI stays the CPU backend.
 """
+
 import numpy as np
 
 from .. import _backend
 
 
 def _datatype(nccl, dtype):
-    types = {np.dtype(np.int8): nccl.NCCL_INT8, np.dtype(np.uint8): nccl.NCCL_UINT8,
-             np.dtype(np.int32): nccl.NCCL_INT32, np.dtype(np.int64): nccl.NCCL_INT64,
-             np.dtype(np.float16): nccl.NCCL_FLOAT16, np.dtype(np.float32): nccl.NCCL_FLOAT32,
-             np.dtype(np.float64): nccl.NCCL_FLOAT64}
+    types = {
+        np.dtype(np.int8): nccl.NCCL_INT8,
+        np.dtype(np.uint8): nccl.NCCL_UINT8,
+        np.dtype(np.int32): nccl.NCCL_INT32,
+        np.dtype(np.int64): nccl.NCCL_INT64,
+        np.dtype(np.float16): nccl.NCCL_FLOAT16,
+        np.dtype(np.float32): nccl.NCCL_FLOAT32,
+        np.dtype(np.float64): nccl.NCCL_FLOAT64,
+    }
     if dtype not in types:
-        raise TypeError(f"ember.distributed (nccl): unsupported dtype {dtype} (use a float, int8/32/64 or uint8 tensor)")
+        raise TypeError(
+            f"ember.distributed (nccl): unsupported dtype {dtype} (use a float, int8/32/64 or uint8 tensor)"
+        )
     return types[dtype]
 
 
@@ -37,9 +45,15 @@ class NcclGroup:
 
     def _op(self, op):
         from . import ReduceOp
+
         nccl = self.nccl
-        return {ReduceOp.SUM: nccl.NCCL_SUM, ReduceOp.AVG: nccl.NCCL_AVG, ReduceOp.PRODUCT: nccl.NCCL_PROD,
-                ReduceOp.MAX: nccl.NCCL_MAX, ReduceOp.MIN: nccl.NCCL_MIN}[op]
+        return {
+            ReduceOp.SUM: nccl.NCCL_SUM,
+            ReduceOp.AVG: nccl.NCCL_AVG,
+            ReduceOp.PRODUCT: nccl.NCCL_PROD,
+            ReduceOp.MAX: nccl.NCCL_MAX,
+            ReduceOp.MIN: nccl.NCCL_MIN,
+        }[op]
 
     @staticmethod
     def _contiguous(arr):
@@ -66,5 +80,4 @@ class NcclGroup:
     def all_gather(self, out, arr):
         """`out` (size * arr.size elements, contiguous) gets every rank's `arr`, rank after rank."""
         arr, out = self._contiguous(arr), self._contiguous(out)
-        self.comm.allGather(arr.data.ptr, out.data.ptr, arr.size, _datatype(self.nccl, arr.dtype),
-                            self._stream(arr))
+        self.comm.allGather(arr.data.ptr, out.data.ptr, arr.size, _datatype(self.nccl, arr.dtype), self._stream(arr))

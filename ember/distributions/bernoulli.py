@@ -16,6 +16,7 @@ def _probs_or_logits(probs, logits):
 
 class Bernoulli(Distribution):
     """A Bernoulli distribution parameterized by probs or logits (but not both)."""
+
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
@@ -83,15 +84,18 @@ class Bernoulli(Distribution):
             self._validate_sample(value)
         from ..ops.shape import broadcast_tensors
         from ..nn.functional import binary_cross_entropy_with_logits
+
         logits, value = broadcast_tensors(self.logits, value)
         return -binary_cross_entropy_with_logits(logits, value, reduction="none")
 
     def entropy(self):
         from ..nn.functional import binary_cross_entropy_with_logits
+
         return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
     def enumerate_support(self, expand=True):
         from ..ops.creation import arange
+
         values = arange(2, dtype=self._param.dtype, device=self._param.device)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
         if expand:

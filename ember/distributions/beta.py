@@ -11,14 +11,17 @@ __all__ = ["Beta"]
 
 class Beta(Distribution):
     """A Beta distribution parameterized by concentration1 (alpha) and concentration0 (beta)."""
+
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
     support = constraints.unit_interval
     has_rsample = True
 
     def __init__(self, concentration1, concentration0, validate_args=None):
         from ..ops.shape import stack
+
         if isinstance(concentration1, numbers.Real) and isinstance(concentration0, numbers.Real):
             from ..ops.creation import tensor
+
             concentration1_concentration0 = tensor([float(concentration1), float(concentration0)])
         else:
             concentration1, concentration0 = broadcast_all(concentration1, concentration0)
@@ -52,6 +55,7 @@ class Beta(Distribution):
 
     def log_prob(self, value):
         from ..ops.shape import stack
+
         if self._validate_args:
             self._validate_sample(value)
         heads_tails = stack([value, 1.0 - value], -1)

@@ -15,8 +15,12 @@ def _clamp_by_zero(x):
 
 class Binomial(Distribution):
     """A Binomial distribution of total_count trials, parameterized by probs or logits (but not both)."""
-    arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval,
-                       "logits": constraints.real}
+
+    arg_constraints = {
+        "total_count": constraints.nonnegative_integer,
+        "probs": constraints.unit_interval,
+        "logits": constraints.real,
+    }
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
@@ -81,14 +85,18 @@ class Binomial(Distribution):
 
     def log_prob(self, value):
         from ..ops.special import lgamma
+
         if self._validate_args:
             self._validate_sample(value)
         log_factorial_n = lgamma(self.total_count + 1)
         log_factorial_k = lgamma(value + 1)
         log_factorial_nmk = lgamma(self.total_count - value + 1)
         # k log p + (n - k) log(1 - p) = k logit - n max(logit, 0) - n log1p(exp(-|logit|)), for either sign
-        normalize_term = (self.total_count * _clamp_by_zero(self.logits)
-                          + self.total_count * (-self.logits.abs()).exp().log1p() - log_factorial_n)
+        normalize_term = (
+            self.total_count * _clamp_by_zero(self.logits)
+            + self.total_count * (-self.logits.abs()).exp().log1p()
+            - log_factorial_n
+        )
         return value * self.logits - log_factorial_k - log_factorial_nmk - normalize_term
 
     def entropy(self):
@@ -100,6 +108,7 @@ class Binomial(Distribution):
 
     def enumerate_support(self, expand=True):
         from ..ops.creation import arange
+
         total_count = int(self.total_count.max())
         if not bool((self.total_count == total_count).all()):
             raise NotImplementedError("Inhomogeneous total count not supported by `enumerate_support`.")

@@ -14,6 +14,7 @@ __all__ = ["Categorical"]
 class Categorical(Distribution):
     """A categorical distribution over {0, ..., K-1} parameterized by probs or logits (but not both); the
     last dimension indexes the categories."""
+
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
     has_enumerate_support = True
 
@@ -66,6 +67,7 @@ class Categorical(Distribution):
     @property
     def mean(self):
         from ..ops.creation import full
+
         return full(self._extended_shape(), float("nan"), dtype=self.probs.dtype, device=self.probs.device)
 
     @property
@@ -75,6 +77,7 @@ class Categorical(Distribution):
     @property
     def variance(self):
         from ..ops.creation import full
+
         return full(self._extended_shape(), float("nan"), dtype=self.probs.dtype, device=self.probs.device)
 
     def sample(self, sample_shape=Size()):
@@ -94,6 +97,7 @@ class Categorical(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         from ..ops.shape import broadcast_tensors
+
         value = value.long().unsqueeze(-1)
         value, log_pmf = broadcast_tensors(value, self.logits)
         value = value[..., :1]
@@ -107,9 +111,9 @@ class Categorical(Distribution):
 
     def enumerate_support(self, expand=True):
         from ..ops.creation import arange
+
         values = arange(self._num_events, dtype=_dtype.int64, device=self._param.device)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
         if expand:
             values = values.expand((-1,) + tuple(self._batch_shape))
         return values
-

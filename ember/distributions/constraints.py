@@ -1,15 +1,45 @@
 """torch.distributions.constraints: the sets that parameters and values must lie in."""
+
 import numpy as np
 
-__all__ = ["Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property", "greater_than",
-           "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval", "is_dependent",
-           "less_than", "lower_cholesky", "lower_triangular", "multinomial", "nonnegative", "nonnegative_integer",
-           "one_hot", "positive", "positive_definite", "positive_integer", "positive_semidefinite", "real",
-           "real_vector", "simplex", "square", "stack", "symmetric", "unit_interval"]
+__all__ = [
+    "Constraint",
+    "boolean",
+    "cat",
+    "corr_cholesky",
+    "dependent",
+    "dependent_property",
+    "greater_than",
+    "greater_than_eq",
+    "half_open_interval",
+    "independent",
+    "integer_interval",
+    "interval",
+    "is_dependent",
+    "less_than",
+    "lower_cholesky",
+    "lower_triangular",
+    "multinomial",
+    "nonnegative",
+    "nonnegative_integer",
+    "one_hot",
+    "positive",
+    "positive_definite",
+    "positive_integer",
+    "positive_semidefinite",
+    "real",
+    "real_vector",
+    "simplex",
+    "square",
+    "stack",
+    "symmetric",
+    "unit_interval",
+]
 
 
 class Constraint:
     """A region of valid values: check(value) gives a bool tensor over the batch (event dims reduced)."""
+
     is_discrete = False
     event_dim = 0
 
@@ -39,8 +69,10 @@ class _Dependent(Constraint):
         return self._event_dim
 
     def __call__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
-        return _Dependent(is_discrete=self._is_discrete if is_discrete is NotImplemented else is_discrete,
-                          event_dim=self._event_dim if event_dim is NotImplemented else event_dim)
+        return _Dependent(
+            is_discrete=self._is_discrete if is_discrete is NotImplemented else is_discrete,
+            event_dim=self._event_dim if event_dim is NotImplemented else event_dim,
+        )
 
     def check(self, x):
         raise ValueError("Cannot determine validity of dependent constraint")
@@ -79,7 +111,7 @@ class _IndependentConstraint(Constraint):
         if result.dim() < self.reinterpreted_batch_ndims:
             expected = self.base_constraint.event_dim + self.reinterpreted_batch_ndims
             raise ValueError(f"Expected value.dim() >= {expected} but got {value.dim()}")
-        return result.reshape(result.shape[:result.dim() - self.reinterpreted_batch_ndims] + (-1,)).all(-1)
+        return result.reshape(result.shape[: result.dim() - self.reinterpreted_batch_ndims] + (-1,)).all(-1)
 
     def __repr__(self):
         return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
@@ -128,7 +160,7 @@ class _IntegerGreaterThan(Constraint):
 
 class _Real(Constraint):
     def check(self, value):
-        return value == value       # false only for nan
+        return value == value  # false only for nan
 
 
 class _GreaterThan(Constraint):
@@ -231,6 +263,7 @@ class _Square(Constraint):
 
     def check(self, value):
         from ..ops.creation import full
+
         return full(value.shape[:-2], value.shape[-1] == value.shape[-2], device=value.device)
 
 
@@ -248,6 +281,7 @@ class _PositiveSemidefinite(_Symmetric):
         if not bool(sym.all()):
             return sym
         from .. import linalg
+
         return linalg.eigvalsh(value).ge(0).all(-1)
 
 
@@ -257,6 +291,7 @@ class _PositiveDefinite(_Symmetric):
         if not bool(sym.all()):
             return sym
         from .. import linalg
+
         return linalg.cholesky_ex(value).info.eq(0)
 
 
@@ -278,6 +313,7 @@ class _Cat(Constraint):
 
     def check(self, value):
         from ..ops.shape import cat
+
         pieces, start = [], 0
         for constraint, length in zip(self.cseq, self.lengths):
             pieces.append(constraint.check(value.narrow(self.dim, start, length)))
@@ -300,6 +336,7 @@ class _Stack(Constraint):
 
     def check(self, value):
         from ..ops.shape import stack
+
         return stack([c.check(v) for c, v in zip(self.cseq, value.unbind(self.dim))], self.dim)
 
 

@@ -9,6 +9,7 @@ __all__ = ["Dirichlet"]
 
 class Dirichlet(Distribution):
     """A Dirichlet distribution parameterized by concentration (the last dimension indexes the events)."""
+
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     has_rsample = True
@@ -39,10 +40,14 @@ class Dirichlet(Distribution):
     def log_prob(self, value):
         from ..ops.elementwise import xlogy
         from ..ops.special import lgamma
+
         if self._validate_args:
             self._validate_sample(value)
-        return (xlogy(self.concentration - 1.0, value).sum(-1) + lgamma(self.concentration.sum(-1))
-                - lgamma(self.concentration).sum(-1))
+        return (
+            xlogy(self.concentration - 1.0, value).sum(-1)
+            + lgamma(self.concentration.sum(-1))
+            - lgamma(self.concentration).sum(-1)
+        )
 
     @property
     def mean(self):
@@ -51,11 +56,13 @@ class Dirichlet(Distribution):
     @property
     def mode(self):
         from ..ops.elementwise import where
+
         concentrationm1 = (self.concentration - 1).clamp(min=0.0)
         mode = concentrationm1 / concentrationm1.sum(-1, True)
         mask = (self.concentration < 1).all(dim=-1)
         if bool(mask.any()):
             from ..nn.functional import one_hot
+
             corner = one_hot(self.concentration.argmax(-1), concentrationm1.shape[-1]).to(mode.dtype)
             mode = where(mask.unsqueeze(-1), corner, mode)
         return mode
@@ -67,7 +74,12 @@ class Dirichlet(Distribution):
 
     def entropy(self):
         from ..ops.special import digamma, lgamma
+
         k = self.concentration.shape[-1]
         a0 = self.concentration.sum(-1)
-        return (lgamma(self.concentration).sum(-1) - lgamma(a0) - (k - a0) * digamma(a0)
-                - ((self.concentration - 1.0) * digamma(self.concentration)).sum(-1))
+        return (
+            lgamma(self.concentration).sum(-1)
+            - lgamma(a0)
+            - (k - a0) * digamma(a0)
+            - ((self.concentration - 1.0) * digamma(self.concentration)).sum(-1)
+        )

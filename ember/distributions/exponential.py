@@ -10,6 +10,7 @@ __all__ = ["Exponential"]
 
 class Exponential(Distribution):
     """An exponential distribution parameterized by rate."""
+
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True

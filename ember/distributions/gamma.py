@@ -20,6 +20,7 @@ class StandardGamma(Op):
     def forward(ctx, alpha):
         from ..ops.creation import _rng
         from .._backend import CPU, to_device, device_of
+
         x = _rng(None).standard_gamma(to_device(alpha, CPU).astype(np.float64))
         # as torch, a sample is never 0 (its log must stay finite)
         x = np.maximum(x, np.finfo(alpha.dtype).tiny).astype(alpha.dtype)
@@ -40,6 +41,7 @@ def standard_gamma(concentration):
 
 class Gamma(Distribution):
     """A Gamma distribution parameterized by shape `concentration` and `rate`."""
+
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -59,8 +61,11 @@ class Gamma(Distribution):
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
-        batch_shape = Size() if isinstance(concentration, numbers.Number) and isinstance(rate, numbers.Number) \
+        batch_shape = (
+            Size()
+            if isinstance(concentration, numbers.Number) and isinstance(rate, numbers.Number)
             else self.rate.size()
+        )
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
@@ -80,18 +85,29 @@ class Gamma(Distribution):
     def log_prob(self, value):
         from ..ops.elementwise import xlogy
         from ..ops.special import lgamma
+
         if self._validate_args:
             self._validate_sample(value)
-        return (xlogy(self.concentration, self.rate) + xlogy(self.concentration - 1, value) - self.rate * value
-                - lgamma(self.concentration))
+        return (
+            xlogy(self.concentration, self.rate)
+            + xlogy(self.concentration - 1, value)
+            - self.rate * value
+            - lgamma(self.concentration)
+        )
 
     def entropy(self):
         from ..ops.special import digamma, lgamma
-        return (self.concentration - self.rate.log() + lgamma(self.concentration)
-                + (1.0 - self.concentration) * digamma(self.concentration))
+
+        return (
+            self.concentration
+            - self.rate.log()
+            + lgamma(self.concentration)
+            + (1.0 - self.concentration) * digamma(self.concentration)
+        )
 
     def cdf(self, value):
         from ..ops.special import igamma
+
         if self._validate_args:
             self._validate_sample(value)
         return igamma(self.concentration, self.rate * value)

@@ -12,6 +12,7 @@ __all__ = ["Geometric"]
 
 class Geometric(Distribution):
     """The number of failures before the first success of Bernoulli(probs) trials."""
+
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.nonnegative_integer
 
@@ -22,13 +23,18 @@ class Geometric(Distribution):
         else:
             (self.logits,) = broadcast_all(logits)
         probs_or_logits = probs if probs is not None else logits
-        batch_shape = Size() if isinstance(probs_or_logits, numbers.Number) else \
-            (self.probs if probs is not None else self.logits).size()
+        batch_shape = (
+            Size()
+            if isinstance(probs_or_logits, numbers.Number)
+            else (self.probs if probs is not None else self.logits).size()
+        )
         super().__init__(batch_shape, validate_args=validate_args)
         if self._validate_args and probs is not None and not bool((self.probs > 0).all()):
-            raise ValueError(f"Expected parameter probs ({type(self.probs).__name__} of shape "
-                             f"{tuple(self.probs.shape)}) of distribution {self!r} to satisfy the constraint "
-                             f"Interval(lower_bound=0.0, upper_bound=1.0), but found invalid values:\n{self.probs}")
+            raise ValueError(
+                f"Expected parameter probs ({type(self.probs).__name__} of shape "
+                f"{tuple(self.probs.shape)}) of distribution {self!r} to satisfy the constraint "
+                f"Interval(lower_bound=0.0, upper_bound=1.0), but found invalid values:\n{self.probs}"
+            )
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Geometric, _instance)
@@ -69,6 +75,7 @@ class Geometric(Distribution):
 
     def log_prob(self, value):
         from ..ops.elementwise import where
+
         if self._validate_args:
             self._validate_sample(value)
         value, probs = broadcast_all(value, self.probs)
@@ -77,4 +84,5 @@ class Geometric(Distribution):
 
     def entropy(self):
         from ..nn.functional import binary_cross_entropy_with_logits
+
         return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs

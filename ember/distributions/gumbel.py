@@ -15,19 +15,25 @@ _EULER_GAMMA = 0.57721566490153286060
 
 class Gumbel(TransformedDistribution):
     """A Gumbel (type-I extreme value) distribution: loc - scale * log(-log(U)) for U ~ Uniform(0, 1)."""
+
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
 
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
         from ..ops.creation import full_like
+
         tiny, eps = finfo_tiny(self.loc.dtype), finfo_eps(self.loc.dtype)
         if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number):
             base_dist = Uniform(tiny, 1 - eps, validate_args=validate_args)
         else:
             base_dist = Uniform(full_like(self.loc, tiny), full_like(self.loc, 1 - eps), validate_args=validate_args)
-        transforms = [ExpTransform().inv, AffineTransform(loc=0, scale=-1), ExpTransform().inv,
-                      AffineTransform(loc=self.loc, scale=-self.scale)]
+        transforms = [
+            ExpTransform().inv,
+            AffineTransform(loc=0, scale=-1),
+            ExpTransform().inv,
+            AffineTransform(loc=self.loc, scale=-self.scale),
+        ]
         super().__init__(base_dist, transforms, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):

@@ -10,6 +10,7 @@ __all__ = ["HalfNormal"]
 
 class HalfNormal(TransformedDistribution):
     """|X| for X ~ Normal(0, scale)."""
+
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -40,6 +41,7 @@ class HalfNormal(TransformedDistribution):
 
     def log_prob(self, value):
         from ..ops.elementwise import where
+
         if self._validate_args:
             self._validate_sample(value)
         log_prob = self.base_dist.log_prob(value) + math.log(2)

@@ -1,4 +1,5 @@
 """kl_divergence(p, q) with register_kl: the closed forms torch registers for the distributions ember has."""
+
 import math
 
 from .bernoulli import Bernoulli
@@ -36,6 +37,7 @@ def register_kl(type_p, type_q):
         _KL_REGISTRY[type_p, type_q] = fun
         _KL_MEMOIZE.clear()
         return fun
+
     return decorator
 
 
@@ -56,23 +58,27 @@ def kl_divergence(p, q):
         fun = _dispatch_kl(type(p), type(q))
         _KL_MEMOIZE[type(p), type(q)] = fun
     if fun is NotImplemented:
-        raise NotImplementedError(f"No KL(p || q) is implemented for p type {p.__class__.__name__} and q type "
-                                  f"{q.__class__.__name__}")
+        raise NotImplementedError(
+            f"No KL(p || q) is implemented for p type {p.__class__.__name__} and q type {q.__class__.__name__}"
+        )
     return fun(p, q)
 
 
 def _infinite_where(mask, value):
     from ..ops.elementwise import where
+
     return where(mask, math.inf, value)
 
 
 def _zero_where(mask, value):
     from ..ops.elementwise import where
+
     return where(mask, 0.0, value)
 
 
 def _softplus(x):
     from ..nn.functional import softplus
+
     return softplus(x)
 
 
@@ -88,6 +94,7 @@ def _kl_bernoulli_bernoulli(p, q):
 @register_kl(Beta, Beta)
 def _kl_beta_beta(p, q):
     from ..ops.special import digamma, lgamma
+
     sum_params_p = p.concentration1 + p.concentration0
     sum_params_q = q.concentration1 + q.concentration0
     t1 = lgamma(q.concentration1) + lgamma(q.concentration0) + lgamma(sum_params_p)
@@ -117,6 +124,7 @@ def _kl_categorical_categorical(p, q):
 @register_kl(Dirichlet, Dirichlet)
 def _kl_dirichlet_dirichlet(p, q):
     from ..ops.special import digamma, lgamma
+
     sum_p_concentration = p.concentration.sum(-1)
     sum_q_concentration = q.concentration.sum(-1)
     t1 = lgamma(sum_p_concentration) - lgamma(sum_q_concentration)
@@ -135,6 +143,7 @@ def _kl_exponential_exponential(p, q):
 @register_kl(Gamma, Gamma)
 def _kl_gamma_gamma(p, q):
     from ..ops.special import digamma, lgamma
+
     t1 = q.concentration * (p.rate / q.rate).log()
     t2 = lgamma(q.concentration) - lgamma(p.concentration)
     t3 = (p.concentration - q.concentration) * digamma(p.concentration)
@@ -156,9 +165,11 @@ def _kl_laplace_laplace(p, q):
 def _kl_multivariatenormal_multivariatenormal(p, q):
     from .. import linalg
     from ..ops.shape import broadcast_shapes
+
     if p.event_shape != q.event_shape:
-        raise ValueError("KL-divergence between two Multivariate Normals with different event shapes cannot be "
-                         "computed")
+        raise ValueError(
+            "KL-divergence between two Multivariate Normals with different event shapes cannot be computed"
+        )
     p_l, q_l = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
     half_term1 = q_l.diagonal(0, -2, -1).log().sum(-1) - p_l.diagonal(0, -2, -1).log().sum(-1)
     combined_batch_shape = broadcast_shapes(q_l.shape[:-2], p_l.shape[:-2])

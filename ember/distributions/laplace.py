@@ -10,6 +10,7 @@ __all__ = ["Laplace"]
 
 class Laplace(Distribution):
     """A Laplace distribution parameterized by loc and scale."""
+
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
@@ -28,12 +29,13 @@ class Laplace(Distribution):
 
     @property
     def stddev(self):
-        return (2 ** 0.5) * self.scale
+        return (2**0.5) * self.scale
 
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = Size() if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number) \
-            else self.loc.size()
+        batch_shape = (
+            Size() if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number) else self.loc.size()
+        )
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):

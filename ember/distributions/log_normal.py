@@ -8,6 +8,7 @@ __all__ = ["LogNormal"]
 
 class LogNormal(TransformedDistribution):
     """exp(X) for X ~ Normal(loc, scale)."""
+
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
     has_rsample = True

@@ -31,6 +31,7 @@ class _MixtureSameFamilyConstraint(constraints.Constraint):
 
 class MixtureSameFamily(Distribution):
     """A mixture of components of one family: a Categorical over the rightmost batch dim of the components."""
+
     arg_constraints = {}
     has_rsample = False
 
@@ -45,13 +46,17 @@ class MixtureSameFamily(Distribution):
         cdbs = self._component_distribution.batch_shape[:-1]
         for size1, size2 in zip(reversed(mdbs), reversed(cdbs)):
             if size1 != 1 and size2 != 1 and size1 != size2:
-                raise ValueError(f"`mixture_distribution.batch_shape` ({mdbs}) is not compatible with "
-                                 f"`component_distribution.batch_shape`({cdbs})")
+                raise ValueError(
+                    f"`mixture_distribution.batch_shape` ({mdbs}) is not compatible with "
+                    f"`component_distribution.batch_shape`({cdbs})"
+                )
         km = self._mixture_distribution.logits.shape[-1]
         kc = self._component_distribution.batch_shape[-1]
         if km != kc:
-            raise ValueError(f"`mixture_distribution component` ({km}) does not equal "
-                             f"`component_distribution.batch_shape[-1]` ({kc})")
+            raise ValueError(
+                f"`mixture_distribution component` ({km}) does not equal "
+                f"`component_distribution.batch_shape[-1]` ({kc})"
+            )
         self._num_component = km
         event_shape = self._component_distribution.event_shape
         self._event_ndims = len(event_shape)
@@ -111,6 +116,7 @@ class MixtureSameFamily(Distribution):
 
     def sample(self, sample_shape=Size()):
         from ..autograd.grad_mode import no_grad
+
         if not isinstance(sample_shape, Size):
             sample_shape = Size(sample_shape)
         with no_grad():

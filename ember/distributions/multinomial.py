@@ -11,6 +11,7 @@ __all__ = ["Multinomial"]
 
 class Multinomial(Distribution):
     """Counts of total_count draws from a Categorical(probs or logits); the last dim indexes the categories."""
+
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
@@ -60,6 +61,7 @@ class Multinomial(Distribution):
         if not isinstance(sample_shape, Size):
             sample_shape = Size(sample_shape)
         from ..ops.creation import arange
+
         with no_grad():
             draws = self._categorical.sample(Size((self.total_count,)) + sample_shape)
             categories = arange(self._categorical._num_events, device=draws.device)
@@ -69,6 +71,7 @@ class Multinomial(Distribution):
         from ..ops.elementwise import where
         from ..ops.special import lgamma
         from .utils import broadcast_all
+
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)

@@ -16,6 +16,7 @@ def _batch_mahalanobis(bL, bx):
     """x^T (L L^T)^-1 x for a batch of lower-triangular L and vectors x (broadcast together)."""
     from .. import linalg
     from ..ops.shape import broadcast_shapes
+
     n = bx.shape[-1]
     shape = broadcast_shapes(bL.shape[:-2], bx.shape[:-1])
     L = bL.expand(*shape, n, n)
@@ -28,6 +29,7 @@ def _precision_to_scale_tril(P):
     """The lower Cholesky factor of P^-1, without inverting P: through the Cholesky factor of P reversed."""
     from .. import linalg
     from ..ops.creation import eye
+
     Lf = linalg.cholesky(P.flip((-2, -1)))
     L_inv = Lf.flip((-2, -1)).mT
     identity = eye(P.shape[-1], dtype=P.dtype, device=P.device)
@@ -37,22 +39,33 @@ def _precision_to_scale_tril(P):
 class MultivariateNormal(Distribution):
     """A multivariate normal distribution parameterized by a mean vector and one of a covariance matrix,
     a precision matrix or a lower-triangular scale matrix."""
-    arg_constraints = {"loc": constraints.real_vector, "covariance_matrix": constraints.positive_definite,
-                       "precision_matrix": constraints.positive_definite, "scale_tril": constraints.lower_cholesky}
+
+    arg_constraints = {
+        "loc": constraints.real_vector,
+        "covariance_matrix": constraints.positive_definite,
+        "precision_matrix": constraints.positive_definite,
+        "scale_tril": constraints.lower_cholesky,
+    }
     support = constraints.real_vector
     has_rsample = True
 
     def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=None):
         from ..ops.shape import broadcast_shapes
         from .. import linalg
+
         if loc.dim() < 1:
             raise ValueError("loc must be at least one-dimensional.")
         if (covariance_matrix is not None) + (scale_tril is not None) + (precision_matrix is not None) != 1:
             raise ValueError("Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified.")
         given = next(m for m in (scale_tril, covariance_matrix, precision_matrix) if m is not None)
         if given.dim() < 2:
-            name = "scale_tril" if scale_tril is not None else \
-                "covariance_matrix" if covariance_matrix is not None else "precision_matrix"
+            name = (
+                "scale_tril"
+                if scale_tril is not None
+                else "covariance_matrix"
+                if covariance_matrix is not None
+                else "precision_matrix"
+            )
             raise ValueError(f"{name} matrix must be at least two-dimensional, with optional leading batch dimensions")
         batch_shape = broadcast_shapes(given.shape[:-2], loc.shape[:-1])
         n = loc.shape[-1]
@@ -97,8 +110,10 @@ class MultivariateNormal(Distribution):
     @lazy_property
     def precision_matrix(self):
         from ..ops.solvers import cholesky_inverse
+
         return cholesky_inverse(self._unbroadcasted_scale_tril).expand(
-            self._batch_shape + self._event_shape + self._event_shape)
+            self._batch_shape + self._event_shape + self._event_shape
+        )
 
     @property
     def mean(self):

@@ -8,6 +8,7 @@ __all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 class OneHotCategorical(Distribution):
     """A categorical distribution whose samples are one-hot vectors of length K."""
+
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
     support = constraints.one_hot
     has_enumerate_support = True
@@ -45,6 +46,7 @@ class OneHotCategorical(Distribution):
     @property
     def mode(self):
         from ..nn.functional import one_hot
+
         probs = self._categorical.probs
         return one_hot(probs.argmax(-1), probs.shape[-1]).to(probs.dtype)
 
@@ -58,6 +60,7 @@ class OneHotCategorical(Distribution):
 
     def sample(self, sample_shape=Size()):
         from ..nn.functional import one_hot
+
         probs = self._categorical.probs
         indices = self._categorical.sample(sample_shape)
         return one_hot(indices, probs.shape[-1]).to(probs.dtype)
@@ -72,6 +75,7 @@ class OneHotCategorical(Distribution):
 
     def enumerate_support(self, expand=True):
         from ..ops.creation import eye
+
         n = self.event_shape[0]
         values = eye(n, dtype=self._param.dtype, device=self._param.device)
         values = values.view((n,) + (1,) * len(self.batch_shape) + (n,))
@@ -82,6 +86,7 @@ class OneHotCategorical(Distribution):
 
 class OneHotCategoricalStraightThrough(OneHotCategorical):
     """OneHotCategorical whose rsample passes the gradient of probs straight through the one-hot sample."""
+
     has_rsample = True
 
     def rsample(self, sample_shape=Size()):

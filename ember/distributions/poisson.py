@@ -11,6 +11,7 @@ __all__ = ["Poisson"]
 
 class Poisson(Distribution):
     """A Poisson distribution parameterized by rate."""
+
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
 
@@ -48,6 +49,7 @@ class Poisson(Distribution):
     def log_prob(self, value):
         from ..ops.elementwise import xlogy
         from ..ops.special import lgamma
+
         if self._validate_args:
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)

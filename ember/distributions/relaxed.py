@@ -1,4 +1,5 @@
 """The Concrete (Gumbel-softmax) relaxations of Bernoulli and OneHotCategorical, reparameterised."""
+
 import numbers
 
 from .._tensor import Size
@@ -15,6 +16,7 @@ __all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli", "ExpRelaxedCategorical",
 
 class LogitRelaxedBernoulli(Distribution):
     """The logit of a RelaxedBernoulli sample."""
+
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.real
 
@@ -64,17 +66,22 @@ class LogitRelaxedBernoulli(Distribution):
 
     def log_prob(self, value):
         from ..nn.functional import softplus
+
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
         diff = logits - value * self.temperature
-        temperature = self.temperature if not isinstance(self.temperature, numbers.Number) else \
-            logits.new_full((), float(self.temperature))
+        temperature = (
+            self.temperature
+            if not isinstance(self.temperature, numbers.Number)
+            else logits.new_full((), float(self.temperature))
+        )
         return temperature.log() + diff - 2 * softplus(diff)
 
 
 class RelaxedBernoulli(TransformedDistribution):
     """A relaxed (continuous in (0, 1)) Bernoulli, reparameterised by the Concrete trick."""
+
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
     has_rsample = True
@@ -102,6 +109,7 @@ class RelaxedBernoulli(TransformedDistribution):
 
 class ExpRelaxedCategorical(Distribution):
     """The log of a RelaxedOneHotCategorical sample."""
+
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.real_vector
     has_rsample = True
@@ -143,12 +151,16 @@ class ExpRelaxedCategorical(Distribution):
 
     def log_prob(self, value):
         from ..ops.special import lgamma
+
         k = self._categorical._num_events
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
-        temperature = self.temperature if not isinstance(self.temperature, numbers.Number) else \
-            logits.new_full((), float(self.temperature))
+        temperature = (
+            self.temperature
+            if not isinstance(self.temperature, numbers.Number)
+            else logits.new_full((), float(self.temperature))
+        )
         log_scale = lgamma(temperature * 0 + k) - temperature.log() * -(k - 1)
         score = logits - value * temperature
         score = (score - score.logsumexp(dim=-1, keepdim=True)).sum(-1)
@@ -157,6 +169,7 @@ class ExpRelaxedCategorical(Distribution):
 
 class RelaxedOneHotCategorical(TransformedDistribution):
     """A relaxed one-hot categorical on the simplex: the Gumbel-softmax distribution."""
+
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.simplex
     has_rsample = True

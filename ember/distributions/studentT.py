@@ -12,6 +12,7 @@ __all__ = ["StudentT"]
 
 class StudentT(Distribution):
     """Student's t-distribution with df degrees of freedom, loc and scale."""
+
     arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
@@ -19,6 +20,7 @@ class StudentT(Distribution):
     @property
     def mean(self):
         from ..ops.elementwise import where
+
         return where(self.df > 1, self.loc, float("nan"))
 
     @property
@@ -28,6 +30,7 @@ class StudentT(Distribution):
     @property
     def variance(self):
         from ..ops.elementwise import where
+
         finite = self.scale.pow(2) * self.df / (self.df - 2)
         return where(self.df > 2, finite, where(self.df > 1, float("inf"), float("nan")))
 
@@ -57,15 +60,26 @@ class StudentT(Distribution):
 
     def log_prob(self, value):
         from ..ops.special import lgamma
+
         if self._validate_args:
             self._validate_sample(value)
         y = (value - self.loc) / self.scale
-        z = (self.scale.log() + 0.5 * self.df.log() + 0.5 * math.log(math.pi) + lgamma(0.5 * self.df)
-             - lgamma(0.5 * (self.df + 1.0)))
+        z = (
+            self.scale.log()
+            + 0.5 * self.df.log()
+            + 0.5 * math.log(math.pi)
+            + lgamma(0.5 * self.df)
+            - lgamma(0.5 * (self.df + 1.0))
+        )
         return -0.5 * (self.df + 1.0) * (y.pow(2) / self.df).log1p() - z
 
     def entropy(self):
         from ..ops.special import digamma, lgamma
+
         lbeta = lgamma(0.5 * self.df) + math.lgamma(0.5) - lgamma(0.5 * (self.df + 1))
-        return (self.scale.log() + 0.5 * (self.df + 1) * (digamma(0.5 * (self.df + 1)) - digamma(0.5 * self.df))
-                + 0.5 * self.df.log() + lbeta)
+        return (
+            self.scale.log()
+            + 0.5 * (self.df + 1) * (digamma(0.5 * (self.df + 1)) - digamma(0.5 * self.df))
+            + 0.5 * self.df.log()
+            + lbeta
+        )

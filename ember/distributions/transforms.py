@@ -1,5 +1,6 @@
 """torch.distributions.transforms: invertible maps with their log |det Jacobian|, for
 TransformedDistribution (a tanh-squashed Normal, as SAC uses, is the common case)."""
+
 import functools
 import math
 import numbers
@@ -10,18 +11,31 @@ from .._tensor import Tensor
 from . import constraints
 from .utils import finfo_eps, finfo_tiny, sum_rightmost
 
-__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "IndependentTransform",
-           "PowerTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "TanhTransform",
-           "Transform", "identity_transform"]
+__all__ = [
+    "AbsTransform",
+    "AffineTransform",
+    "ComposeTransform",
+    "ExpTransform",
+    "IndependentTransform",
+    "PowerTransform",
+    "SigmoidTransform",
+    "SoftmaxTransform",
+    "SoftplusTransform",
+    "TanhTransform",
+    "Transform",
+    "identity_transform",
+]
 
 
 def _softplus(x):
     from ..nn.functional import softplus
+
     return softplus(x)
 
 
 class Transform:
     """An invertible (or at least pseudo-invertible) map with a computable log |det Jacobian|."""
+
     bijective = False
     domain = constraints.real
     codomain = constraints.real
@@ -307,6 +321,7 @@ class IndependentTransform(Transform):
 
 class ExpTransform(Transform):
     """y = exp(x)."""
+
     domain = constraints.real
     codomain = constraints.positive
     bijective = True
@@ -329,6 +344,7 @@ class ExpTransform(Transform):
 
 class PowerTransform(Transform):
     """y = x ** exponent."""
+
     domain = constraints.positive
     codomain = constraints.positive
     bijective = True
@@ -362,6 +378,7 @@ class PowerTransform(Transform):
 
     def forward_shape(self, shape):
         from ..ops.shape import broadcast_shapes
+
         return broadcast_shapes(shape, getattr(self.exponent, "shape", ()))
 
     inverse_shape = forward_shape
@@ -369,11 +386,13 @@ class PowerTransform(Transform):
 
 def _as_tensors(*values):
     from ..ops.creation import tensor
+
     return tuple(v if isinstance(v, Tensor) else tensor(float(v)) for v in values)
 
 
 class SigmoidTransform(Transform):
     """y = 1 / (1 + exp(-x)), kept inside (0, 1) in floating point."""
+
     domain = constraints.real
     codomain = constraints.unit_interval
     bijective = True
@@ -397,6 +416,7 @@ class SigmoidTransform(Transform):
 
 class SoftplusTransform(Transform):
     """y = log(1 + exp(x))."""
+
     domain = constraints.real
     codomain = constraints.positive
     bijective = True
@@ -419,6 +439,7 @@ class SoftplusTransform(Transform):
 
 class TanhTransform(Transform):
     """y = tanh(x); the squashing of SAC's policy."""
+
     domain = constraints.real
     codomain = constraints.interval(-1.0, 1.0)
     bijective = True
@@ -443,6 +464,7 @@ class TanhTransform(Transform):
 
 class AbsTransform(Transform):
     """y = |x| (not invertible: the inverse picks x >= 0)."""
+
     domain = constraints.real
     codomain = constraints.positive
 
@@ -460,6 +482,7 @@ class AbsTransform(Transform):
 
 class AffineTransform(Transform):
     """y = loc + scale * x, over `event_dim` rightmost dims."""
+
     bijective = True
 
     def __init__(self, loc, scale, event_dim=0, cache_size=0):
@@ -513,26 +536,30 @@ class AffineTransform(Transform):
         scale = self.scale
         if isinstance(scale, numbers.Real):
             from ..ops.creation import full_like
+
             result = full_like(x, math.log(abs(scale)))
         else:
             result = scale.abs().log()
         if self.event_dim:
-            result_size = result.shape[:result.dim() - self.event_dim] + (-1,)
+            result_size = result.shape[: result.dim() - self.event_dim] + (-1,)
             result = result.view(result_size).sum(-1)
-            shape = shape[:len(shape) - self.event_dim]
+            shape = shape[: len(shape) - self.event_dim]
         return result.expand(shape)
 
     def forward_shape(self, shape):
         from ..ops.shape import broadcast_shapes
+
         return broadcast_shapes(shape, getattr(self.loc, "shape", ()), getattr(self.scale, "shape", ()))
 
     def inverse_shape(self, shape):
         from ..ops.shape import broadcast_shapes
+
         return broadcast_shapes(shape, getattr(self.loc, "shape", ()), getattr(self.scale, "shape", ()))
 
 
 class SoftmaxTransform(Transform):
     """x -> softmax(x) over the last dim (not bijective: the inverse is the log)."""
+
     domain = constraints.real_vector
     codomain = constraints.simplex
 
@@ -554,4 +581,3 @@ class SoftmaxTransform(Transform):
         return shape
 
     inverse_shape = forward_shape
-

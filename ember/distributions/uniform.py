@@ -10,6 +10,7 @@ __all__ = ["Uniform"]
 
 class Uniform(Distribution):
     """Uniformly distributed samples from the half-open interval [low, high)."""
+
     has_rsample = True
 
     @property
@@ -26,7 +27,7 @@ class Uniform(Distribution):
 
     @property
     def stddev(self):
-        return (self.high - self.low) / 12 ** 0.5
+        return (self.high - self.low) / 12**0.5
 
     @property
     def variance(self):
@@ -34,8 +35,9 @@ class Uniform(Distribution):
 
     def __init__(self, low, high, validate_args=None):
         self.low, self.high = broadcast_all(low, high)
-        batch_shape = Size() if isinstance(low, numbers.Number) and isinstance(high, numbers.Number) \
-            else self.low.size()
+        batch_shape = (
+            Size() if isinstance(low, numbers.Number) and isinstance(high, numbers.Number) else self.low.size()
+        )
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):

@@ -1,4 +1,5 @@
 """Helpers shared by the distributions: broadcasting parameters, probs <-> logits, lazy properties."""
+
 import numbers
 
 import numpy as np
@@ -13,9 +14,12 @@ def broadcast_all(*values):
     (the default dtype when all are numbers), as torch.distributions.utils.broadcast_all."""
     from ..ops.creation import tensor
     from ..ops.shape import broadcast_tensors
+
     if not all(isinstance(v, (Tensor, numbers.Number)) for v in values):
-        raise ValueError("Input arguments must all be instances of numbers.Number, torch.Tensor or objects "
-                         "implementing __torch_function__.")
+        raise ValueError(
+            "Input arguments must all be instances of numbers.Number, torch.Tensor or objects "
+            "implementing __torch_function__."
+        )
     like = next((v for v in values if isinstance(v, Tensor)), None)
     options = dict(dtype=_dtype.get_default_dtype()) if like is None else dict(dtype=like.dtype, device=like.device)
     tensors = [v if isinstance(v, Tensor) else tensor(v, **options) for v in values]
@@ -52,7 +56,7 @@ def sum_rightmost(value, dim):
     """Sum out the `dim` rightmost dimensions of value (a number passes through)."""
     if dim == 0 or not isinstance(value, Tensor):
         return value
-    return value.reshape(value.shape[:value.dim() - dim] + (-1,)).sum(-1)
+    return value.reshape(value.shape[: value.dim() - dim] + (-1,)).sum(-1)
 
 
 def tril_matrix_to_vec(mat, diag=0):
@@ -90,5 +94,6 @@ def draw(sampler, shape, like):
     (the draws are made on the host, in float64 where the sampler gives it)."""
     from ..ops.creation import _rng
     from .._backend import to_device
+
     arr = np.asarray(sampler(_rng(None), tuple(shape)))
     return Tensor._make(to_device(arr.astype(like.dtype.np, copy=False), like.device))

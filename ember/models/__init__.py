@@ -1,6 +1,13 @@
 """Pretrained-model architectures whose checkpoints load with their original names (BERT, sentence encoders)."""
-from .bert import (BertConfig, BertModel, BertForSequenceClassification, SentenceEncoder,  # noqa: F401
-                   mean_pooling, load_pretrained_state_dict)
+
+from .bert import (
+    BertConfig,
+    BertModel,
+    BertForSequenceClassification,
+    SentenceEncoder,  # noqa: F401
+    mean_pooling,
+    load_pretrained_state_dict,
+)
 from .tokenizer import BertTokenizer, BasicTokenizer, WordPieceTokenizer  # noqa: F401
 from .outputs import ModelOutput, BaseModelOutputWithPooling, SequenceClassifierOutput  # noqa: F401
 
@@ -12,6 +19,7 @@ def load_sentiment(split=None):
     """
     import csv
     import os
+
     if split not in (None, "train", "test"):
         raise ValueError(f"load_sentiment: split must be 'train', 'test' or None, got {split!r}")
     with open(os.path.join(os.path.dirname(__file__), "data", "sentiment.csv"), newline="", encoding="utf-8") as f:

@@ -8,6 +8,7 @@
 
 `SentenceEncoder` adds sentence-transformers' mean pooling and L2 normalisation (all-MiniLM-L6-v2).
 """
+
 import json
 import os
 from dataclasses import dataclass, fields
@@ -17,13 +18,20 @@ from ..nn import functional as F
 from ..autograd.grad_mode import no_grad
 from .outputs import BaseModelOutputWithPooling, SequenceClassifierOutput
 
-__all__ = ["BertConfig", "BertModel", "BertForSequenceClassification", "SentenceEncoder", "mean_pooling",
-           "load_pretrained_state_dict"]
+__all__ = [
+    "BertConfig",
+    "BertModel",
+    "BertForSequenceClassification",
+    "SentenceEncoder",
+    "mean_pooling",
+    "load_pretrained_state_dict",
+]
 
 
 @dataclass
 class BertConfig:
     """The fields of a Hugging Face BERT config.json that the model uses (defaults: bert-base-uncased)."""
+
     vocab_size: int = 30522
     hidden_size: int = 768
     num_hidden_layers: int = 12
@@ -43,14 +51,19 @@ class BertConfig:
 
     def __post_init__(self):
         if self.hidden_size % self.num_attention_heads:
-            raise ValueError(f"BertConfig: hidden_size ({self.hidden_size}) is not a multiple of "
-                             f"num_attention_heads ({self.num_attention_heads})")
+            raise ValueError(
+                f"BertConfig: hidden_size ({self.hidden_size}) is not a multiple of "
+                f"num_attention_heads ({self.num_attention_heads})"
+            )
         if self.hidden_act not in _ACTIVATIONS:
-            raise ValueError(f"BertConfig: hidden_act {self.hidden_act!r} is not supported; "
-                             f"expected one of {sorted(_ACTIVATIONS)}")
+            raise ValueError(
+                f"BertConfig: hidden_act {self.hidden_act!r} is not supported; expected one of {sorted(_ACTIVATIONS)}"
+            )
         if self.position_embedding_type != "absolute":
-            raise ValueError(f"BertConfig: only position_embedding_type='absolute' is supported, "
-                             f"got {self.position_embedding_type!r}")
+            raise ValueError(
+                f"BertConfig: only position_embedding_type='absolute' is supported, "
+                f"got {self.position_embedding_type!r}"
+            )
 
     @classmethod
     def from_dict(cls, config):
@@ -72,7 +85,7 @@ class BertConfig:
 
 
 _ACTIVATIONS = {
-    "gelu": lambda x: F.gelu(x),                          # the exact (erf) GELU
+    "gelu": lambda x: F.gelu(x),  # the exact (erf) GELU
     "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
     "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
     "relu": F.relu,
@@ -90,25 +103,33 @@ class BertEmbeddings(nn.Module):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         # persistent, as in the transformers 4.x checkpoints that carry it (all-MiniLM-L6-v2's does)
         from ..ops.creation import arange
+
         self.register_buffer("position_ids", arange(config.max_position_embeddings).unsqueeze(0))
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs):
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
         # newer transformers versions no longer save position_ids; its value is fixed anyway
         before = len(missing_keys)
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                                      error_msgs)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
         missing_keys[before:] = [k for k in missing_keys[before:] if k != prefix + "position_ids"]
 
     def forward(self, input_ids, token_type_ids=None):
         length = input_ids.shape[1]
         if length > self.position_embeddings.num_embeddings:
-            raise ValueError(f"BertEmbeddings: input of {length} tokens is longer than max_position_embeddings "
-                             f"({self.position_embeddings.num_embeddings}); truncate it (max_length=...)")
+            raise ValueError(
+                f"BertEmbeddings: input of {length} tokens is longer than max_position_embeddings "
+                f"({self.position_embeddings.num_embeddings}); truncate it (max_length=...)"
+            )
         if token_type_ids is None:
             token_type_ids = input_ids.new_zeros(input_ids.shape)
-        embeddings = (self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
-                      + self.position_embeddings(self.position_ids[:, :length]))
+        embeddings = (
+            self.word_embeddings(input_ids)
+            + self.token_type_embeddings(token_type_ids)
+            + self.position_embeddings(self.position_ids[:, :length])
+        )
         return self.dropout(self.LayerNorm(embeddings))
 
 
@@ -130,8 +151,9 @@ class BertSelfAttention(nn.Module):
         """attention_mask: bool (batch, 1, 1, length), True at the tokens that may be attended to."""
         batch, length, hidden = hidden_states.shape
         q, k, v = (self._heads(proj(hidden_states)) for proj in (self.query, self.key, self.value))
-        context = F.scaled_dot_product_attention(q, k, v, attn_mask=attention_mask,
-                                                 dropout_p=self.dropout.p if self.training else 0.0)
+        context = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=attention_mask, dropout_p=self.dropout.p if self.training else 0.0
+        )
         return context.transpose(1, 2).reshape(batch, length, hidden)
 
 
@@ -251,16 +273,19 @@ class BertModel(nn.Module):
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None):
         if input_ids.dim() != 2:
-            raise ValueError(f"BertModel: expected input_ids of shape (batch, sequence_length), "
-                             f"got {list(input_ids.shape)}")
+            raise ValueError(
+                f"BertModel: expected input_ids of shape (batch, sequence_length), got {list(input_ids.shape)}"
+            )
         if input_ids.is_floating_point():
             raise TypeError(f"BertModel: input_ids must hold integer token ids, got dtype {input_ids.dtype}")
         hidden = self.embeddings(input_ids, token_type_ids)
         keep = None
         if attention_mask is not None:
             if tuple(attention_mask.shape) != tuple(input_ids.shape):
-                raise ValueError(f"BertModel: attention_mask of shape {list(attention_mask.shape)} does not "
-                                 f"match input_ids of shape {list(input_ids.shape)}")
+                raise ValueError(
+                    f"BertModel: attention_mask of shape {list(attention_mask.shape)} does not "
+                    f"match input_ids of shape {list(input_ids.shape)}"
+                )
             keep = (attention_mask != 0)[:, None, None, :]
         hidden = self.encoder(hidden, keep)
         pooled = self.pooler(hidden) if self.pooler is not None else None
@@ -276,16 +301,19 @@ def load_pretrained_state_dict(model_dir):
     safetensors_file = os.path.join(model_dir, "model.safetensors")
     if os.path.exists(safetensors_file):
         from ..safetensors import load_file
+
         state = load_file(safetensors_file)
     else:
         torch_file = os.path.join(model_dir, "pytorch_model.bin")
         if not os.path.exists(torch_file):
-            raise FileNotFoundError(f"BertModel.from_pretrained: neither model.safetensors nor pytorch_model.bin "
-                                    f"in {model_dir}")
+            raise FileNotFoundError(
+                f"BertModel.from_pretrained: neither model.safetensors nor pytorch_model.bin in {model_dir}"
+            )
         from ..serialization import load
+
         state = load(torch_file, map_location="cpu", weights_only=True)
     if any(k.startswith("bert.") for k in state):
-        state = {k[len("bert."):]: v for k, v in state.items() if k.startswith("bert.")}
+        state = {k[len("bert.") :]: v for k, v in state.items() if k.startswith("bert.")}
     return state
 
 
@@ -309,14 +337,16 @@ class SentenceEncoder(nn.Module):
     def from_pretrained(cls, model_dir):
         """A sentence-transformers directory: config.json, vocab.txt, weights, sentence_bert_config.json."""
         from .tokenizer import BertTokenizer
+
         max_seq_length = 256
         st_config = os.path.join(model_dir, "sentence_bert_config.json")
         if os.path.exists(st_config):
             with open(st_config, encoding="utf-8") as f:
                 max_seq_length = json.load(f).get("max_seq_length", max_seq_length)
         normalize = os.path.exists(os.path.join(model_dir, "modules.json")) and _has_normalize(model_dir)
-        return cls(BertModel.from_pretrained(model_dir), BertTokenizer.from_pretrained(model_dir),
-                   max_seq_length, normalize)
+        return cls(
+            BertModel.from_pretrained(model_dir), BertTokenizer.from_pretrained(model_dir), max_seq_length, normalize
+        )
 
     def forward(self, input_ids, attention_mask, token_type_ids=None):
         hidden = self.bert(input_ids, attention_mask, token_type_ids).last_hidden_state
@@ -329,6 +359,7 @@ class SentenceEncoder(nn.Module):
         Batches are formed longest first, as sentence-transformers does, so that little padding is computed.
         """
         from ..ops.shape import stack
+
         single = isinstance(sentences, str)
         sentences = [sentences] if single else list(sentences)
         encoded = [self.tokenizer.encode(s, truncation=True, max_length=self.max_seq_length) for s in sentences]
@@ -336,9 +367,14 @@ class SentenceEncoder(nn.Module):
         rows = [None] * len(sentences)
         with no_grad():
             for start in range(0, len(order), batch_size):
-                chosen = order[start:start + batch_size]
-                batch = self.tokenizer([sentences[i] for i in chosen], padding=True, truncation=True,
-                                       max_length=self.max_seq_length, return_tensors="pt")
+                chosen = order[start : start + batch_size]
+                batch = self.tokenizer(
+                    [sentences[i] for i in chosen],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_seq_length,
+                    return_tensors="pt",
+                )
                 out = self(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
                 for row, i in enumerate(chosen):
                     rows[i] = out[row]
@@ -392,7 +428,9 @@ class BertForSequenceClassification(nn.Module):
         logits = self.classifier(self.dropout(pooled))
         loss = None
         if labels is not None:
-            loss = F.mse_loss(logits.squeeze(-1), labels.to(logits.dtype)) if self.num_labels == 1 else \
-                F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1))
+            loss = (
+                F.mse_loss(logits.squeeze(-1), labels.to(logits.dtype))
+                if self.num_labels == 1
+                else F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1))
+            )
         return SequenceClassifierOutput(loss=loss, logits=logits)
-

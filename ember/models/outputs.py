@@ -7,6 +7,7 @@ class ModelOutput:
     As in transformers, fields left None are not counted by position (a BertModel without a pooler has one
     positional value); unlike its OrderedDict, iterating yields the values, as the tuple it replaces did.
     """
+
     _fields = ()
 
     def __init__(self, *args, **kwargs):

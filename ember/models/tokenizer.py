@@ -4,6 +4,7 @@ Two stages, as in the original BERT code: `BasicTokenizer` cleans the text, lowe
 accents, and splits it on whitespace, punctuation and around CJK characters; `WordPieceTokenizer`
 then splits each word greedily into the longest vocabulary pieces, continuations marked '##'.
 """
+
 from .._tensor import Tensor
 import json
 import os
@@ -19,7 +20,7 @@ def _is_whitespace(ch):
 
 
 def _is_control(ch):
-    if ch in "\t\n\r":       # whitespace for BERT, not control
+    if ch in "\t\n\r":  # whitespace for BERT, not control
         return False
     # Cc, Cf, Co, Cs but not Cn: the Rust `tokenizers` keep unassigned code points (and map them to [UNK])
     category = unicodedata.category(ch)
@@ -36,8 +37,16 @@ def _is_punctuation(ch):
 
 # Google's BERT has (0x2B820, 0x2CEAF); the Rust `tokenizers` that the Hugging Face models run with start that
 # block at 0x2B920, and ids are to match theirs
-_CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F), (0x2B740, 0x2B81F),
-               (0x2B920, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F))
+_CJK_RANGES = (
+    (0x4E00, 0x9FFF),
+    (0x3400, 0x4DBF),
+    (0x20000, 0x2A6DF),
+    (0x2A700, 0x2B73F),
+    (0x2B740, 0x2B81F),
+    (0x2B920, 0x2CEAF),
+    (0xF900, 0xFAFF),
+    (0x2F800, 0x2FA1F),
+)
 
 
 def _is_cjk(cp):
@@ -140,9 +149,19 @@ class BertTokenizer:
     added tokens of a Hugging Face tokenizer.
     """
 
-    def __init__(self, vocab_file, do_lower_case=True, tokenize_chinese_chars=True, strip_accents=None,
-                 model_max_length=512, unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
-                 cls_token="[CLS]", mask_token="[MASK]"):
+    def __init__(
+        self,
+        vocab_file,
+        do_lower_case=True,
+        tokenize_chinese_chars=True,
+        strip_accents=None,
+        model_max_length=512,
+        unk_token="[UNK]",
+        sep_token="[SEP]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        mask_token="[MASK]",
+    ):
         self.vocab = load_vocab(vocab_file)
         self.ids_to_tokens = {i: t for t, i in self.vocab.items()}
         self.unk_token, self.sep_token, self.pad_token = unk_token, sep_token, pad_token
@@ -160,8 +179,17 @@ class BertTokenizer:
         if os.path.exists(config_file):
             with open(config_file, encoding="utf-8") as f:
                 config = json.load(f)
-            for key in ("do_lower_case", "tokenize_chinese_chars", "strip_accents", "model_max_length",
-                        "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"):
+            for key in (
+                "do_lower_case",
+                "tokenize_chinese_chars",
+                "strip_accents",
+                "model_max_length",
+                "unk_token",
+                "sep_token",
+                "pad_token",
+                "cls_token",
+                "mask_token",
+            ):
                 if config.get(key) is not None:
                     options[key] = config[key]
         options.update(overrides)
@@ -239,16 +267,23 @@ class BertTokenizer:
             types = [0] * len(first) + [1] * len(second or [])
         return ids, types
 
-    def __call__(self, text, text_pair=None, padding=False, truncation=None, max_length=None,
-                 add_special_tokens=True, return_tensors=None):
+    def __call__(
+        self,
+        text,
+        text_pair=None,
+        padding=False,
+        truncation=None,
+        max_length=None,
+        add_special_tokens=True,
+        return_tensors=None,
+    ):
         """Encode one text or a batch. padding: False, True/'longest' or 'max_length'.
 
         return_tensors='pt' (or 'ember') gives int64 ember Tensors, 'np' NumPy arrays, None lists.
         """
         batched = not isinstance(text, str)
         texts = list(text) if batched else [text]
-        pairs = ([None] * len(texts) if text_pair is None else
-                 list(text_pair) if batched else [text_pair])
+        pairs = [None] * len(texts) if text_pair is None else list(text_pair) if batched else [text_pair]
         if len(pairs) != len(texts):
             raise ValueError(f"BertTokenizer: got {len(texts)} texts but {len(pairs)} text pairs")
         encoded = [self._encode_one(t, p, add_special_tokens, truncation, max_length) for t, p in zip(texts, pairs)]
@@ -273,6 +308,7 @@ class BertTokenizer:
 
 def _as_tensor(rows, kind):
     import numpy as np
+
     if len({len(r) for r in rows}) > 1:
         raise ValueError("BertTokenizer: sequences of different lengths cannot become one tensor; pass padding=True")
     array = np.asarray(rows, dtype=np.int64)

@@ -1,4 +1,5 @@
 """torch.nn.functional: re-exports the op families that define them (ember/ops/*)."""
+
 from ..ops.activation import *  # noqa: F401,F403
 from ..ops.loss import *  # noqa: F401,F403
 from ..ops.linear import *  # noqa: F401,F403

@@ -3,6 +3,7 @@
 Every function draws from ember's generator (the default one, or `generator=`), so values differ
 from torch's while the distributions (bounds, std) follow torch's formulas exactly.
 """
+
 import math
 import warnings
 
@@ -12,10 +13,34 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..ops.creation import _rng
 
-__all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
-           "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
-           "sparse_", "uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal",
-           "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse"]
+__all__ = [
+    "calculate_gain",
+    "uniform_",
+    "normal_",
+    "trunc_normal_",
+    "constant_",
+    "ones_",
+    "zeros_",
+    "eye_",
+    "dirac_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "orthogonal_",
+    "sparse_",
+    "uniform",
+    "normal",
+    "constant",
+    "eye",
+    "dirac",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "orthogonal",
+    "sparse",
+]
 
 _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
@@ -34,7 +59,7 @@ def calculate_gain(nonlinearity, param=None):
             negative_slope = param
         else:
             raise ValueError(f"negative_slope {param} not a valid number")
-        return math.sqrt(2.0 / (1 + negative_slope ** 2))
+        return math.sqrt(2.0 / (1 + negative_slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
@@ -42,8 +67,10 @@ def calculate_gain(nonlinearity, param=None):
 
 def _calculate_fan_in_and_fan_out(tensor):
     if tensor.dim() < 2:
-        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions "
-                         f"(got shape {tuple(tensor.shape)})")
+        raise ValueError(
+            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions "
+            f"(got shape {tuple(tensor.shape)})"
+        )
     receptive_field_size = 1
     for s in tensor.shape[2:]:
         receptive_field_size *= s
@@ -78,8 +105,11 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """N(mean, std) restricted to [a, b], by rejection as torch (normal draws, or uniform proposals on [a, b]
     weighted by the density when [a, b] holds little of the mass)."""
     if mean < a - 2 * std or mean > b + 2 * std:
-        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
-                      "The distribution of values may be incorrect.", stacklevel=2)
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+            "The distribution of values may be incorrect.",
+            stacklevel=2,
+        )
     rng = _rng(generator)
     shape = tuple(tensor.shape)
     n = int(np.prod(shape))
@@ -126,8 +156,9 @@ def eye_(tensor):
 def dirac_(tensor, groups=1):
     dims = tensor.dim()
     if dims not in (3, 4, 5):
-        raise ValueError(f"Only tensors with 3, 4, or 5 dimensions are supported (dirac_ got shape "
-                         f"{tuple(tensor.shape)})")
+        raise ValueError(
+            f"Only tensors with 3, 4, or 5 dimensions are supported (dirac_ got shape {tuple(tensor.shape)})"
+        )
     sizes = tuple(tensor.shape)
     if sizes[0] % groups != 0:
         raise ValueError("dim 0 must be divisible by groups")
@@ -181,8 +212,9 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
 
 def orthogonal_(tensor, gain=1, generator=None):
     if tensor.dim() < 2:
-        raise ValueError(f"Only tensors with 2 or more dimensions are supported (orthogonal_ got shape "
-                         f"{tuple(tensor.shape)})")
+        raise ValueError(
+            f"Only tensors with 2 or more dimensions are supported (orthogonal_ got shape {tuple(tensor.shape)})"
+        )
     if tensor.numel() == 0:
         return tensor
     rows = tensor.size(0)
@@ -191,7 +223,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     if rows < cols:
         flattened = flattened.T
     q, r = np.linalg.qr(flattened)
-    q = q * np.sign(np.diag(r))        # makes the decomposition unique, so q is uniformly distributed
+    q = q * np.sign(np.diag(r))  # makes the decomposition unique, so q is uniformly distributed
     if rows < cols:
         q = q.T
     return _write(tensor, q * gain)
@@ -213,9 +245,13 @@ def _deprecated(new_fn):
     old_name = new_fn.__name__[:-1]
 
     def old_fn(*args, **kwargs):
-        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_fn.__name__}`.",
-                      FutureWarning, stacklevel=2)
+        warnings.warn(
+            f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_fn.__name__}`.",
+            FutureWarning,
+            stacklevel=2,
+        )
         return new_fn(*args, **kwargs)
+
     old_fn.__name__ = old_name
     return old_fn
 

@@ -4,6 +4,7 @@
 accept torch's `out=`. Both surfaces take the NumPy keyword names torch's argument parser takes, and
 the function surface checks that `input` is a Tensor, as torch's parser does.
 """
+
 import functools
 import inspect
 
@@ -15,23 +16,42 @@ from .._dynamo.seams import replayed_as_one_call
 
 FUNCTIONS = {}
 METHODS = {}
-_FUNCTION_SURFACE = set()     # those made by torch_api (they take out= too)
-_SURFACE = {}       # function made by torch_api or _checked -> (the op it calls, the name it checks arguments as)
+_FUNCTION_SURFACE = set()  # those made by torch_api (they take out= too)
+_SURFACE = {}  # function made by torch_api or _checked -> (the op it calls, the name it checks arguments as)
 
 # torch's Python argument parser accepts NumPy's names for four parameters of every op it parses
 # (numpy_compatibility_arg_names in torch/csrc/utils/python_arg_parser.cpp)
 NUMPY_KEYWORDS = {"axis": "dim", "keepdims": "keepdim", "x": "input", "a": "input", "x1": "input", "x2": "other"}
 # ops torch writes in Python, where that parser (so the NumPy names) does not run
-WITHOUT_NUMPY_KEYWORDS = frozenset({"norm", "split", "unique", "unique_consecutive", "unflatten", "atleast_1d",
-                                    "atleast_2d", "atleast_3d"})
+WITHOUT_NUMPY_KEYWORDS = frozenset(
+    {"norm", "split", "unique", "unique_consecutive", "unflatten", "atleast_1d", "atleast_2d", "atleast_3d"}
+)
 # functions whose `input` torch also takes as a Python number (torch.add(2, t), torch.pow(2, t))
-NUMBER_INPUT = frozenset({"add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
-                          "floor_divide", "remainder", "pow", "float_power", "xlogy", "bucketize", "rsub"})
+NUMBER_INPUT = frozenset(
+    {
+        "add",
+        "sub",
+        "subtract",
+        "mul",
+        "multiply",
+        "div",
+        "divide",
+        "true_divide",
+        "floor_divide",
+        "remainder",
+        "pow",
+        "float_power",
+        "xlogy",
+        "bucketize",
+        "rsub",
+    }
+)
+
 
 def _parameters(fn):
     """The parameter names of fn, or of the op it wraps (functools.wraps, or __wrapped__ set by hand)."""
     code = inspect.unwrap(fn).__code__
-    return code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    return code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
 
 
 def _public_name(fn, name):
@@ -62,6 +82,7 @@ def _with_numpy_keywords(fn, name, params):
         if kwargs and not aliases.keys().isdisjoint(kwargs):
             kwargs = _renamed_keywords(name, kwargs, aliases)
         return fn(*args, **kwargs)
+
     return op
 
 
@@ -76,12 +97,13 @@ def _function(op, name):
     fn = _with_numpy_keywords(op, name, params)
     check_input = None
     if params and params[0] == "input":
-        accepted = (int, float) if name in NUMBER_INPUT else ()     # bool is an int
+        accepted = (int, float) if name in NUMBER_INPUT else ()  # bool is an int
 
         def check_input(args, kwargs):
             given = args[0] if args else kwargs.get("input", kwargs.get("x", kwargs.get("a", kwargs.get("x1"))))
             if not isinstance(given, Tensor) and not isinstance(given, accepted) and (args or given is not None):
                 raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(given)}")
+
     surface = _with_out(fn, check_input)
     _SURFACE[surface] = (op, name)
     _FUNCTION_SURFACE.add(surface)
@@ -90,6 +112,7 @@ def _function(op, name):
 
 def _with_out(fn, check_input=None):
     """fn with torch's `out=` (the outputs checked for overlap with the inputs first)."""
+
     @functools.wraps(fn)
     def wrapper(*args, out=None, **kwargs):
         if check_input is not None:
@@ -99,6 +122,7 @@ def _with_out(fn, check_input=None):
         for o in out if isinstance(out, (tuple, list)) else (out,):
             check_overlap(o, *args)
         return write_out(out, fn(*args, **kwargs))
+
     return wrapper
 
 
@@ -113,6 +137,7 @@ def write_out(out, result):
         out._version_counter[0] += 1
         return out
     from ..autograd.grad_mode import no_grad
+
     with no_grad():
         return out._inplace_assign(result)
 
@@ -134,8 +159,9 @@ def _inplace_variant(fn, name):
             # the graph keeps the value from before the write
             return self._inplace_assign(fn(_snapshot(self), *args, **kwargs), expanded_ok)
         return self._inplace_assign(fn(self, *args, **kwargs), expanded_ok)
+
     inplace.__name__ = inplace.__qualname__ = fn.__name__ + "_"
-    inplace.__wrapped__ = fn        # its signature is the op's (inspect.signature, help())
+    inplace.__wrapped__ = fn  # its signature is the op's (inspect.signature, help())
     return inplace
 
 
@@ -159,10 +185,10 @@ def _checked(fn, name):
                 raise TypeError(f"{name}() got an unexpected keyword argument '{unknown}'")
         if takes_input:
             given = args[0] if args else kwargs.get("input")
-            if not isinstance(given, Tensor) and not isinstance(given, accepted) and \
-                    (args or given is not None):
+            if not isinstance(given, Tensor) and not isinstance(given, accepted) and (args or given is not None):
                 raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(given)}")
         return fn(*args, **kwargs)
+
     _SURFACE[op] = (fn, name)
     return op
 
@@ -173,7 +199,7 @@ def finish_surfaces():
     for name, fn in list(FUNCTIONS.items()):
         made = _SURFACE.get(fn)
         if made is not None:
-            if made[1] != name:         # an alias of another name's function: its messages name the alias
+            if made[1] != name:  # an alias of another name's function: its messages name the alias
                 FUNCTIONS[name] = _function(made[0], name) if fn in _FUNCTION_SURFACE else _checked(made[0], name)
         elif inspect.isfunction(inspect.unwrap(fn)):
             FUNCTIONS[name] = _checked(fn, name)
@@ -191,10 +217,11 @@ def torch_api(name=None, *, function=True, method=True, inplace=False, aliases=(
             if inplace:
                 METHODS[n + "_"] = _inplace_variant(_with_numpy_keywords(fn, n, params[1:]), n)
         return fn
+
     return register
 
 
-@replayed_as_one_call       # a copy made outside an op: a compiled replay copies again
+@replayed_as_one_call  # a copy made outside an op: a compiled replay copies again
 def _snapshot(tensor):
     """A copy of the tensor's current value that stands for it in the graph (same grad_fn)."""
     copy = type(tensor)._make(tensor._data.copy(), tensor._requires_grad)

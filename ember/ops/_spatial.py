@@ -2,6 +2,7 @@
 
 torch words the same check differently in each family, so each helper takes its family's message.
 """
+
 import numbers
 
 

@@ -5,6 +5,7 @@ forward and a backward written in ember ops (so double backward works), with tor
 subgradient at each kink. Smooth ones that torch itself composes (softsign, tanhshrink, glu,
 softmin) are compositions of existing ember ops.
 """
+
 import math
 import warnings
 
@@ -18,16 +19,50 @@ from ._registry import torch_api
 from . import reduce as _reduce
 from .elementwise import where, _erf
 
-__all__ = ["threshold", "threshold_", "relu", "relu_", "relu6", "hardtanh", "hardtanh_", "leaky_relu",
-           "leaky_relu_", "prelu", "rrelu", "rrelu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "gelu",
-           "silu", "mish", "sigmoid", "tanh", "softsign", "softplus", "hardsigmoid", "hardswish", "logsigmoid",
-           "hardshrink", "softshrink", "tanhshrink", "softmax", "log_softmax", "softmin", "glu", "gumbel_softmax"]
+__all__ = [
+    "threshold",
+    "threshold_",
+    "relu",
+    "relu_",
+    "relu6",
+    "hardtanh",
+    "hardtanh_",
+    "leaky_relu",
+    "leaky_relu_",
+    "prelu",
+    "rrelu",
+    "rrelu_",
+    "elu",
+    "elu_",
+    "selu",
+    "selu_",
+    "celu",
+    "celu_",
+    "gelu",
+    "silu",
+    "mish",
+    "sigmoid",
+    "tanh",
+    "softsign",
+    "softplus",
+    "hardsigmoid",
+    "hardswish",
+    "logsigmoid",
+    "hardshrink",
+    "softshrink",
+    "tanhshrink",
+    "softmax",
+    "log_softmax",
+    "softmin",
+    "glu",
+    "gumbel_softmax",
+]
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _GELU_TANH_COEF = 0.044715
-_ONE_SIXTH_F32 = float(np.float32(1 / 6))     # torch's hardsigmoid backward uses a float constant at any dtype
+_ONE_SIXTH_F32 = float(np.float32(1 / 6))  # torch's hardsigmoid backward uses a float constant at any dtype
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -79,10 +114,10 @@ def _mish_backward(g, x):
 
 
 def _leaky_relu_forward(xp, x, slope):
-    if is_half_precision(x.dtype):      # torch computes in float32 and rounds once
+    if is_half_precision(x.dtype):  # torch computes in float32 and rounds once
         return _leaky_relu_forward(xp, x.astype(np.float32), slope).astype(x.dtype)
-    if 0 < slope <= 1:      # max(x, slope*x) picks the same values (signed zeros, inf and NaN too)
-        return xp.maximum(x, x * slope)     # without np.where's branch per element
+    if 0 < slope <= 1:  # max(x, slope*x) picks the same values (signed zeros, inf and NaN too)
+        return xp.maximum(x, x * slope)  # without np.where's branch per element
     return xp.where(x > 0, x, x * slope)
 
 
@@ -93,7 +128,7 @@ def _leaky_relu_backward(g, x, slope):
     xp = array_module(xa)
     dtype = np.float32 if is_half_precision(xa.dtype) else xa.dtype
     if 0 <= slope <= 1:
-        factor = xp.array(xa > 0, dtype=dtype)      # an array even for 0-d x (a comparison gives a scalar)
+        factor = xp.array(xa > 0, dtype=dtype)  # an array even for 0-d x (a comparison gives a scalar)
         xp.maximum(factor, slope, out=factor)
     else:
         factor = xp.where(xa > 0, 1, slope).astype(dtype)
@@ -103,35 +138,35 @@ def _leaky_relu_backward(g, x, slope):
 
 
 def _np_sigmoid(xp, x):
-    return 0.5 * (1 + xp.tanh(0.5 * x))     # overflow-free for large |x|
+    return 0.5 * (1 + xp.tanh(0.5 * x))  # overflow-free for large |x|
 
 
 # name: (forward(xp, x, *params) -> array, backward(g, x, *params) -> grad of x, in ember ops)
 POINTWISE = {
-    "threshold": (lambda xp, x, th, value: xp.where(x > th, x, value),
-                  lambda g, x, th, value: g * (x > th)),
-    "hardtanh": (lambda xp, x, lo, hi: xp.clip(x, lo, hi),
-                 lambda g, x, lo, hi: g * ((x > lo) & (x < hi))),
+    "threshold": (lambda xp, x, th, value: xp.where(x > th, x, value), lambda g, x, th, value: g * (x > th)),
+    "hardtanh": (lambda xp, x, lo, hi: xp.clip(x, lo, hi), lambda g, x, lo, hi: g * ((x > lo) & (x < hi))),
     "leaky_relu": (_leaky_relu_forward, _leaky_relu_backward),
     "elu": (_elu_forward, _elu_backward),
     "celu": (_elu_forward, _celu_backward),
     "gelu": (_gelu_forward, _gelu_backward),
-    "silu": (lambda xp, x: x * _np_sigmoid(xp, x),
-             lambda g, x: g * x.sigmoid() * (1 + x * (1 - x.sigmoid()))),
+    "silu": (lambda xp, x: x * _np_sigmoid(xp, x), lambda g, x: g * x.sigmoid() * (1 + x * (1 - x.sigmoid()))),
     "mish": (_mish_forward, _mish_backward),
-    "softplus": (_softplus_forward,
-                 lambda g, x, beta, threshold: where(x * beta > threshold, g, g * (x * beta).sigmoid())),
-    "hardsigmoid": (lambda xp, x: xp.clip(x / 6 + 0.5, 0, 1),
-                    lambda g, x: g * ((x > -3) & (x < 3)) * _ONE_SIXTH_F32),
-    "hardswish": (lambda xp, x: x * xp.clip(x + 3, 0, 6) / 6,
-                  lambda g, x: g * where(x <= -3, 0.0, where(x < 3, x / 3 + 0.5, 1.0))),
-    "logsigmoid": (lambda xp, x: xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x))),
-                   lambda g, x: g * (-x).sigmoid()),
-    "hardshrink": (lambda xp, x, lambd: xp.where(xp.abs(x) > lambd, x, 0),
-                   lambda g, x, lambd: g * (x.abs() > lambd)),
+    "softplus": (
+        _softplus_forward,
+        lambda g, x, beta, threshold: where(x * beta > threshold, g, g * (x * beta).sigmoid()),
+    ),
+    "hardsigmoid": (lambda xp, x: xp.clip(x / 6 + 0.5, 0, 1), lambda g, x: g * ((x > -3) & (x < 3)) * _ONE_SIXTH_F32),
+    "hardswish": (
+        lambda xp, x: x * xp.clip(x + 3, 0, 6) / 6,
+        lambda g, x: g * where(x <= -3, 0.0, where(x < 3, x / 3 + 0.5, 1.0)),
+    ),
+    "logsigmoid": (lambda xp, x: xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x))), lambda g, x: g * (-x).sigmoid()),
+    "hardshrink": (lambda xp, x, lambd: xp.where(xp.abs(x) > lambd, x, 0), lambda g, x, lambd: g * (x.abs() > lambd)),
     # x * 0 inside, as torch's kernel: a negative input shrinks to -0.0
-    "softshrink": (lambda xp, x, lambd: xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, x * 0)),
-                   lambda g, x, lambd: g * (x.abs() > lambd)),
+    "softshrink": (
+        lambda xp, x, lambd: xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, x * 0)),
+        lambda g, x, lambd: g * (x.abs() > lambd),
+    ),
 }
 
 
@@ -148,11 +183,14 @@ def _make_pointwise(name, forward, backward):
         return (backward(g, x, *ctx.params),) + (None,) * len(ctx.params)
 
     cls_name = _CLASS_NAMES.get(name) or "".join(p.capitalize() for p in name.split("_"))
-    return type(cls_name, (Op,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd),
-                                  "array_backward": name in _ARRAY_BACKWARDS})
+    return type(
+        cls_name,
+        (Op,),
+        {"forward": staticmethod(fwd), "backward": staticmethod(bwd), "array_backward": name in _ARRAY_BACKWARDS},
+    )
 
 
-_CLASS_NAMES = {"logsigmoid": "LogSigmoid"}     # torch's LogSigmoidBackward0
+_CLASS_NAMES = {"logsigmoid": "LogSigmoid"}  # torch's LogSigmoidBackward0
 
 
 # backwards above written with operators only (or, like leaky_relu's, for arrays and Tensors alike)
@@ -164,8 +202,9 @@ POINTWISE_OPS = {name: _make_pointwise(name, f, d) for name, (f, d) in POINTWISE
 
 def _require_float(name, input):
     if not input.is_floating_point():
-        raise RuntimeError(f"{name}: expected a floating-point input tensor, got dtype {input.dtype} "
-                           f"(convert it with .float() first)")
+        raise RuntimeError(
+            f"{name}: expected a floating-point input tensor, got dtype {input.dtype} (convert it with .float() first)"
+        )
 
 
 def _apply(name, input, *params, inplace=False):
@@ -179,6 +218,7 @@ def _apply(name, input, *params, inplace=False):
 
 
 # ---- the ReLU family -----------------------------------------------------------------------------
+
 
 @torch_api(method=False)
 def threshold(input, threshold, value, inplace=False):
@@ -243,9 +283,11 @@ def prelu(input, weight):
     if weight.numel() != 1:
         channels = input.shape[1] if input.dim() >= 2 else input.shape[0] if input.dim() == 1 else 1
         if input.dim() == 0 or weight.numel() != channels:
-            raise RuntimeError(f"prelu: mismatch of parameter numbers and input channel size. Found parameter "
-                               f"numbers = {weight.numel()} and channel size = {channels} "
-                               f"(input of shape {tuple(input.shape)}; channels are dim 1)")
+            raise RuntimeError(
+                f"prelu: mismatch of parameter numbers and input channel size. Found parameter "
+                f"numbers = {weight.numel()} and channel size = {channels} "
+                f"(input of shape {tuple(input.shape)}; channels are dim 1)"
+            )
     # as torch: the weight viewed as (1, C, 1, ...) of the input's rank
     shape = (1, weight.numel()) + (1,) * (input.dim() - 2) if input.dim() > 1 else (1,) * input.dim()
     if tuple(weight.shape) != shape:
@@ -273,6 +315,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     xp = array_module(x)
     if training:
         from .creation import _rng
+
         slope = xp.asarray(_rng(None).uniform(lower, upper, size=input.shape).astype(x.dtype))
     else:
         slope = xp.asarray((lower + upper) / 2, x.dtype)
@@ -281,7 +324,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         return RreluWithNoise.apply(input, noise)
     result = input._inplace_assign(RreluWithNoise.apply(input, noise))
     if result.grad_fn is not None:
-        rename(result.grad_fn, "RreluWithNoiseBackward1")      # torch's node of the in-place form
+        rename(result.grad_fn, "RreluWithNoiseBackward1")  # torch's node of the in-place form
     return result
 
 
@@ -321,6 +364,7 @@ def celu_(input, alpha=1.0):
 
 
 # ---- smooth activations ------------------------------------------------------------------------------
+
 
 def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
@@ -429,8 +473,8 @@ class Glu(Op):
     @staticmethod
     def backward(ctx, g):
         from .shape import cat
+
         (x,) = ctx.saved_tensors
         a, b = x.chunk(2, ctx.dim)
         s = b.sigmoid()
         return cat([g * s, g * a * s * (1 - s)], ctx.dim), None
-

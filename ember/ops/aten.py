@@ -1,10 +1,11 @@
 """torch.* spellings of nn.functional's ops, with ATen's signatures (torch.batch_norm(input, weight, bias,
 running_mean, running_var, training, momentum, eps, cudnn_enabled), reductions as ints, interpolation modes as
 ints, ...): each is the nn.functional op with its arguments rearranged."""
+
 from . import pool, norm, dropout, loss, conv, sparse
 from ._registry import torch_api
 
-_REDUCTIONS = ("none", "mean", "sum")       # ATen's Reduction enum
+_REDUCTIONS = ("none", "mean", "sum")  # ATen's Reduction enum
 _INTERPOLATION = ("bilinear", "nearest", "bicubic")
 _PADDING = ("zeros", "border", "reflection")
 
@@ -21,6 +22,7 @@ def _stride(stride):
 
 
 # --- pools -----------------------------------------------------------------------------------------------
+
 
 @torch_api(method=False)
 def adaptive_avg_pool1d(input, output_size):
@@ -41,8 +43,8 @@ def _max_pool(nd, with_indices=False):
     pooled = {1: pool.max_pool1d, 2: pool.max_pool2d, 3: pool.max_pool3d}[nd]
 
     def fn(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
-        return pooled(input, kernel_size, _stride(stride), padding, dilation, ceil_mode,
-                      return_indices=with_indices)
+        return pooled(input, kernel_size, _stride(stride), padding, dilation, ceil_mode, return_indices=with_indices)
+
     fn.__name__ = f"max_pool{nd}d" + ("_with_indices" if with_indices else "")
     return torch_api(fn.__name__, method=False)(fn)
 
@@ -52,6 +54,7 @@ max_pool1d_with_indices = _max_pool(1, True)
 
 
 # --- normalization ---------------------------------------------------------------------------------------
+
 
 @torch_api(method=False)
 def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps, cudnn_enabled):
@@ -93,21 +96,25 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
 @torch_api(method=False)
 def native_layer_norm(input, normalized_shape, weight, bias, eps):
     dims = list(range(input.dim() - len(normalized_shape), input.dim()))
-    return (norm.layer_norm(input, normalized_shape, weight, bias, eps), input.mean(dims, keepdim=True),
-            (input.var(dims, unbiased=False, keepdim=True) + eps).rsqrt())
+    return (
+        norm.layer_norm(input, normalized_shape, weight, bias, eps),
+        input.mean(dims, keepdim=True),
+        (input.var(dims, unbiased=False, keepdim=True) + eps).rsqrt(),
+    )
 
 
 @torch_api(method=False)
 def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
     if input.numel() != N * C * HxW:
-        raise RuntimeError(f"Expected the input of {N} x {C} x {HxW} elements for native_group_norm, got shape "
-                           f"{list(input.shape)}")
+        raise RuntimeError(
+            f"Expected the input of {N} x {C} x {HxW} elements for native_group_norm, got shape {list(input.shape)}"
+        )
     x = input.reshape(N, group, -1)
-    return (norm.group_norm(input, group, weight, bias, eps), x.mean(-1),
-            (x.var(-1, unbiased=False) + eps).rsqrt())
+    return (norm.group_norm(input, group, weight, bias, eps), x.mean(-1), (x.var(-1, unbiased=False) + eps).rsqrt())
 
 
 # --- dropout ---------------------------------------------------------------------------------------------
+
 
 @torch_api(method=False)
 def native_dropout(input, p, train):
@@ -115,6 +122,7 @@ def native_dropout(input, p, train):
     if not train:
         from .creation import ones_like
         from .. import _dtype
+
         return input.clone(), ones_like(input, dtype=_dtype.bool)
     out = dropout.dropout(input, p, True)
     return out, out != 0 if p < 1 else out != out
@@ -123,6 +131,7 @@ def native_dropout(input, p, train):
 def _dropout_variant(name, drop, inplace):
     def fn(input, p, train):
         return drop(input, p, train, inplace)
+
     fn.__name__ = name
     return torch_api(name, method=False)(fn)
 
@@ -138,6 +147,7 @@ _dropout_variant("feature_alpha_dropout_", dropout.feature_alpha_dropout, True)
 def _feature_dropout(input, p, training=True, inplace=False):
     """Whole channels dropped: (N, C, ...) inputs, as ATen's feature_dropout."""
     from .dropout import _channel_mask_shape, _drop
+
     return _drop(input, p, training, inplace, _channel_mask_shape(input, input.dim(), "feature_dropout"), alpha=False)
 
 
@@ -147,10 +157,12 @@ _dropout_variant("feature_dropout_", _feature_dropout, True)
 
 # --- losses ----------------------------------------------------------------------------------------------
 
+
 @torch_api(method=False)
 def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=1):
-    return loss.binary_cross_entropy_with_logits(input, target, weight, reduction=_reduction(reduction),
-                                                 pos_weight=pos_weight)
+    return loss.binary_cross_entropy_with_logits(
+        input, target, weight, reduction=_reduction(reduction), pos_weight=pos_weight
+    )
 
 
 @torch_api(method=False)
@@ -160,21 +172,23 @@ def kl_div(input, target, reduction=1, *, log_target=False):
 
 @torch_api(method=False)
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=1, zero_infinity=False):
-    return loss.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, _reduction(reduction),
-                         zero_infinity)
+    return loss.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, _reduction(reduction), zero_infinity)
 
 
 # --- others ----------------------------------------------------------------------------------------------
 
+
 @torch_api(method=False)
 def bilinear(input1, input2, weight, bias=None):
     from .linear import bilinear as _bilinear
+
     return _bilinear(input1, input2, weight, bias)
 
 
 @torch_api(method=False)
 def constant_pad_nd(input, pad, value=0):
     from ..nn.functional import pad as _pad
+
     return _pad(input, tuple(pad), mode="constant", value=value)
 
 
@@ -193,14 +207,15 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
     """ATen's embedding (weight first; padding_idx -1 for none); sparse=True makes torch's gradient a sparse
     tensor, ember's has the same values, dense."""
     from .sparse import embedding as _embedding
-    return _embedding(indices, weight, None if padding_idx < 0 else padding_idx,
-                      scale_grad_by_freq=scale_grad_by_freq)
+
+    return _embedding(indices, weight, None if padding_idx < 0 else padding_idx, scale_grad_by_freq=scale_grad_by_freq)
 
 
 @torch_api(method=False)
 def embedding_renorm_(input, indices, max_norm, norm_type):
     """Rescale, in place, the rows of `input` named in `indices` whose norm exceeds max_norm."""
     from ..autograd.grad_mode import no_grad
+
     with no_grad():
         sparse._renorm_rows(input, indices._data, max_norm, norm_type)
     input._version_counter[0] += 1
@@ -210,8 +225,14 @@ def embedding_renorm_(input, indices, max_norm, norm_type):
 @torch_api(method=False)
 def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
     from ..nn.functional import grid_sample
-    return grid_sample(input, grid, mode=_INTERPOLATION[interpolation_mode], padding_mode=_PADDING[padding_mode],
-                       align_corners=align_corners)
+
+    return grid_sample(
+        input,
+        grid,
+        mode=_INTERPOLATION[interpolation_mode],
+        padding_mode=_PADDING[padding_mode],
+        align_corners=align_corners,
+    )
 
 
 torch_api("grid_sampler_2d", method=False)(grid_sampler)
@@ -221,10 +242,12 @@ torch_api("grid_sampler_3d", method=False)(grid_sampler)
 @torch_api(method=False)
 def affine_grid_generator(theta, size, align_corners):
     from ..nn.functional import affine_grid
+
     return affine_grid(theta, list(size), align_corners=align_corners)
 
 
 # --- one step of a recurrent cell (as nn.RNNCell/LSTMCell/GRUCell compute it) -------------------------------
+
 
 def _linear(x, w, b):
     out = x.matmul(w.t())
@@ -257,4 +280,3 @@ def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
 @torch_api(method=False)
 def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     return (_linear(input, w_ih, b_ih) + _linear(hx, w_hh, b_hh)).relu()
-

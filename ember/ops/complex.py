@@ -3,6 +3,7 @@
 Gradients follow torch's convention for complex tensors: a real loss L of z = x + iy sends
 dL/dx + i dL/dy to z. Holomorphic ops get that from the engine (Op.wirtinger); the ops here are not
 holomorphic and write theirs out."""
+
 import numpy as np
 
 from .. import _dtype
@@ -14,13 +15,17 @@ from .._tensor import Tensor
 
 def _complex_pair_dtype(op, real, imag):
     if real.dtype is not imag.dtype:
-        raise RuntimeError(f"Expected object of scalar type {_dtype.scalar_type_name(real.dtype)} but got scalar type "
-                           f"{_dtype.scalar_type_name(imag.dtype)} for second argument ({op} takes real and imag of "
-                           "one dtype)")
+        raise RuntimeError(
+            f"Expected object of scalar type {_dtype.scalar_type_name(real.dtype)} but got scalar type "
+            f"{_dtype.scalar_type_name(imag.dtype)} for second argument ({op} takes real and imag of "
+            "one dtype)"
+        )
     if real.dtype not in (_dtype.float32, _dtype.float64):
-        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
-                           f"{_dtype.scalar_type_name(real.dtype)} and {_dtype.scalar_type_name(imag.dtype)}"
-                           + (" (ember has no complex32: use float32)" if real.dtype is _dtype.float16 else ""))
+        raise RuntimeError(
+            f"Expected both inputs to be Half, Float or Double tensors but got "
+            f"{_dtype.scalar_type_name(real.dtype)} and {_dtype.scalar_type_name(imag.dtype)}"
+            + (" (ember has no complex32: use float32)" if real.dtype is _dtype.float16 else "")
+        )
     return real.dtype.to_complex()
 
 
@@ -29,8 +34,9 @@ class Complex(Op):
 
     @staticmethod
     def forward(ctx, real, imag):
-        out = array_module(real).empty(np.broadcast_shapes(real.shape, imag.shape),
-                                       _dtype._BY_NP[real.dtype].to_complex().np)
+        out = array_module(real).empty(
+            np.broadcast_shapes(real.shape, imag.shape), _dtype._BY_NP[real.dtype].to_complex().np
+        )
         out.real[...], out.imag[...] = real, imag
         return out
 
@@ -106,8 +112,10 @@ def view_as_real(input):
 @torch_api(method=False)
 def view_as_complex(input):
     if input.dtype not in (_dtype.float32, _dtype.float64):
-        raise RuntimeError(f"view_as_complex is only supported for float and double tensors, but got a tensor of "
-                           f"scalar type: {_dtype.scalar_type_name(input.dtype)}")
+        raise RuntimeError(
+            f"view_as_complex is only supported for float and double tensors, but got a tensor of "
+            f"scalar type: {_dtype.scalar_type_name(input.dtype)}"
+        )
     if input.dim() == 0 or input.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
     strides = input._data.strides
@@ -162,8 +170,10 @@ def _set_part(part):
     def setter(self, value):
         target = getattr(self, part)
         from ..autograd.grad_mode import no_grad
+
         with no_grad():
             target.copy_(value if isinstance(value, Tensor) else Tensor._make(np.asarray(value)))
+
     return setter
 
 
@@ -238,6 +248,7 @@ class Angle(Op):
         if not z.is_complex():
             return g * 0
         from .elementwise import where
+
         # d(atan2(y, x)): (-y dx + x dy) / |z|^2, i.e. g i z / |z|^2 in torch's convention
         return where(z == 0, 0.0, g * z * 1j / (z.abs() ** 2))
 
@@ -252,6 +263,7 @@ def angle(input):
 def _complex_method(target):
     def convert(self, memory_format=None):
         return self.to(target, memory_format=memory_format)
+
     return convert
 
 

@@ -12,6 +12,7 @@ and three ops that are closed under differentiation because conv is bilinear in 
   ConvWeightGrad  the weight-gradient of Conv
 Each op's backward is built from the other two, so double backward comes free.
 """
+
 import collections
 import math
 
@@ -24,16 +25,30 @@ from ..amp.autocast_mode import low_precision
 from ._registry import torch_api
 from ._spatial import batched, int_tuple, shape_str
 
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-           "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
-           "conv_tbc"]
+__all__ = [
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "unfold",
+    "fold",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "channel_shuffle",
+    "native_channel_shuffle",
+    "conv_tbc",
+]
 
 # kernel, stride, dilation: tuples of spatial length; pads: ((lo, hi), ...); groups: int
 Geometry = collections.namedtuple("Geometry", "kernel stride dilation pads groups")
 
 # torch's message for an argument of the wrong length (see int_tuple)
-_ARGUMENT_LENGTH = ("{op}: expected {name} to be a single integer value or a list of {n} values to match the "
-                    "convolution dimensions, but got {name}={values}")
+_ARGUMENT_LENGTH = (
+    "{op}: expected {name} to be a single integer value or a list of {n} values to match the "
+    "convolution dimensions, but got {name}={values}"
+)
 
 
 def _tuple(value, n, name, op):
@@ -42,8 +57,10 @@ def _tuple(value, n, name, op):
 
 def _geometry_out(spatial, geom):
     """Output extent of a sliding window over each padded spatial dim (torch's formula)."""
-    return tuple((s + lo + hi - d * (k - 1) - 1) // st + 1
-                 for s, (lo, hi), k, st, d in zip(spatial, geom.pads, geom.kernel, geom.stride, geom.dilation))
+    return tuple(
+        (s + lo + hi - d * (k - 1) - 1) // st + 1
+        for s, (lo, hi), k, st, d in zip(spatial, geom.pads, geom.kernel, geom.stride, geom.dilation)
+    )
 
 
 def _zero_pad(x, pads):
@@ -61,8 +78,9 @@ def _window_view(padded, kernel, stride, dilation, out):
     st = padded.strides
     nd = len(kernel)
     shape = padded.shape[:2] + tuple(kernel) + tuple(out)
-    strides = st[:2] + tuple(st[2 + i] * dilation[i] for i in range(nd)) + \
-        tuple(st[2 + i] * stride[i] for i in range(nd))
+    strides = (
+        st[:2] + tuple(st[2 + i] * dilation[i] for i in range(nd)) + tuple(st[2 + i] * stride[i] for i in range(nd))
+    )
     return readonly_strided_view(padded, shape, strides)
 
 
@@ -80,7 +98,7 @@ def col2im(cols, spatial, geom):
     """Adjoint of im2col: sum columns (N, C, *K, *Out) back into an (N, C, *spatial) array."""
     xp = array_module(cols)
     nd = len(spatial)
-    out = cols.shape[2 + nd:]
+    out = cols.shape[2 + nd :]
     padded = xp.zeros(cols.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(spatial, geom.pads)), cols.dtype)
     everything = (slice(None), slice(None))
     add_window_taps(padded, cols, 2, geom.kernel, geom.dilation, geom.stride, out)
@@ -112,7 +130,7 @@ def _batch_first(y, n, out):
     """(M, prod(Out) * N) -> contiguous (N, M, *Out), in two copies as _batch_last."""
     xp = array_module(y)
     m = y.shape[0]
-    per_channel = xp.ascontiguousarray(y.reshape(m, -1, n).swapaxes(1, 2))            # (M, N, L)
+    per_channel = xp.ascontiguousarray(y.reshape(m, -1, n).swapaxes(1, 2))  # (M, N, L)
     return xp.ascontiguousarray(per_channel.swapaxes(0, 1)).reshape((n, m) + tuple(out))
 
 
@@ -126,9 +144,13 @@ def batch_last_cols(x, geom, out):
     padded = _batch_last(x, geom.pads)
     st, nd = padded.strides, len(out)
     view = readonly_strided_view(
-        padded, (padded.shape[0],) + tuple(geom.kernel) + tuple(out) + (padded.shape[-1],),
-        (st[0],) + tuple(st[1 + i] * geom.dilation[i] for i in range(nd)) +
-        tuple(st[1 + i] * geom.stride[i] for i in range(nd)) + (st[-1],))
+        padded,
+        (padded.shape[0],) + tuple(geom.kernel) + tuple(out) + (padded.shape[-1],),
+        (st[0],)
+        + tuple(st[1 + i] * geom.dilation[i] for i in range(nd))
+        + tuple(st[1 + i] * geom.stride[i] for i in range(nd))
+        + (st[-1],),
+    )
     cols = array_module(x).ascontiguousarray(view)
     return cols.reshape(x.shape[1] * math.prod(geom.kernel), -1)
 
@@ -138,11 +160,11 @@ def col2im_batch_last(cols, spatial, geom):
     xp = array_module(cols)
     nd = len(spatial)
     c, n = cols.shape[0], cols.shape[-1]
-    out = cols.shape[1 + nd:1 + 2 * nd]
+    out = cols.shape[1 + nd : 1 + 2 * nd]
     padded = xp.zeros((c,) + tuple(s + lo + hi for s, (lo, hi) in zip(spatial, geom.pads)) + (n,), cols.dtype)
     add_window_taps(padded, cols, 1, geom.kernel, geom.dilation, geom.stride, out)
     inside = padded[(slice(None),) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, geom.pads))]
-    per_channel = xp.ascontiguousarray(inside.transpose((0, nd + 1) + tuple(range(1, nd + 1))))   # (C, N, *S)
+    per_channel = xp.ascontiguousarray(inside.transpose((0, nd + 1) + tuple(range(1, nd + 1))))  # (C, N, *S)
     return xp.ascontiguousarray(per_channel.swapaxes(0, 1))
 
 
@@ -180,8 +202,11 @@ def _cols_to_input(gcols, spatial, geom, out, n):
     if kernels is None:
         return col2im_batch_last(gcols.reshape((c,) + tuple(geom.kernel) + tuple(out) + (n,)), spatial, geom)
     x = np.empty((n, c) + _three(spatial, 1), gcols.dtype)
-    kernels.col2im(np.ascontiguousarray(gcols).reshape((c,) + _three(geom.kernel, 1) + _three(out, 1) + (n,)), x,
-                   *_kernel_geometry(geom))
+    kernels.col2im(
+        np.ascontiguousarray(gcols).reshape((c,) + _three(geom.kernel, 1) + _three(out, 1) + (n,)),
+        x,
+        *_kernel_geometry(geom),
+    )
     return x.reshape((n, c) + tuple(spatial))
 
 
@@ -196,10 +221,15 @@ _TILE_MAX_CHANNELS = 16
 
 def _sample_tiles(x, w_shape, geom, out):
     """Slices of the batch to build columns for, one GEMM each, or None for one GEMM over the whole batch."""
-    per_sample = math.prod(w_shape[1:]) * math.prod(out) * x.itemsize       # bytes of one sample's columns
-    if geom.groups != 1 or w_shape[0] > _TILE_MAX_CHANNELS or x.itemsize < 4 or \
-            x.shape[0] * per_sample <= 2 * _TILE_BYTES or get_num_threads() > 1:
-        return None       # (half precision: the GEMM over the whole batch is what accumulates in float32)
+    per_sample = math.prod(w_shape[1:]) * math.prod(out) * x.itemsize  # bytes of one sample's columns
+    if (
+        geom.groups != 1
+        or w_shape[0] > _TILE_MAX_CHANNELS
+        or x.itemsize < 4
+        or x.shape[0] * per_sample <= 2 * _TILE_BYTES
+        or get_num_threads() > 1
+    ):
+        return None  # (half precision: the GEMM over the whole batch is what accumulates in float32)
     step = max(1, _TILE_BYTES // per_sample)
     return [slice(s, s + step) for s in range(0, x.shape[0], step)]
 
@@ -247,7 +277,7 @@ def conv_weight_grad(x, gy, geom, w_shape, cols=None, gy_cols=None):
     """cols: x's batch_last_cols, when conv_forward has built them; gy_cols: _gy_cols(gy)."""
     g = geom.groups
     tiles = _sample_tiles(x, w_shape, geom, gy.shape[2:]) if cols is None else None
-    if tiles is not None:        # as conv_forward ran; the tiles' products summed
+    if tiles is not None:  # as conv_forward ran; the tiles' products summed
         gw = _weight_product(_input_cols(x[tiles[0]], geom, gy.shape[2:]), _gy_cols(gy[tiles[0]]))
         for tile in tiles[1:]:
             gw += _weight_product(_input_cols(x[tile], geom, gy.shape[2:]), _gy_cols(gy[tile]))
@@ -277,7 +307,7 @@ def _bias_grad(ctx, g):
 
 class Conv(Op):
     _node_name = "ConvolutionBackward0"
-    inputs = (0, 1, 2)      # torch's edges: input, weight, bias (None when there is no bias)
+    inputs = (0, 1, 2)  # torch's edges: input, weight, bias (None when there is no bias)
 
     @staticmethod
     def forward(ctx, x, w, b, geom, out, cols=None):
@@ -296,7 +326,7 @@ class Conv(Op):
         # both gradients read g in the same layout: build it once
         gy_cols = _gy_cols(g._data) if need[0] and need[1] else None
         gx = ConvTranspose.apply(g, w, None, ctx.geom, x.shape[2:], gy_cols=gy_cols) if need[0] else None
-        cols = None if cols is None else cols._data         # None: the forward ran by sample tiles
+        cols = None if cols is None else cols._data  # None: the forward ran by sample tiles
         gw = ConvWeightGrad.apply(x, g, ctx.geom, w.shape, cols, gy_cols=gy_cols) if need[1] else None
         return gx, gw, _bias_grad(ctx, g), None, None
 
@@ -352,8 +382,7 @@ def _check_dtypes(name, input, weight, bias):
         if t is not None and t.dtype != input.dtype:
             raise RuntimeError(f"{name}: Input type ({input.dtype}) and {what} type ({t.dtype}) should be the same")
     if not input.is_floating_point():
-        raise RuntimeError(f"{name}: expected a floating point input, got {input.dtype} "
-                           f"(convert it with .float())")
+        raise RuntimeError(f"{name}: expected a floating point input, got {input.dtype} (convert it with .float())")
 
 
 def _conv_padding(padding, kernel, stride, dilation, name):
@@ -388,9 +417,11 @@ def _check_window_fits(name, input, geom, out, who):
     padded = [s + lo + hi for s, (lo, hi) in zip(input.shape[2:], geom.pads)]
     effective = [d * (k - 1) + 1 for k, d in zip(geom.kernel, geom.dilation)]
     prefix = f"{who!r}: " if who is not None else f"{name}: "
-    raise RuntimeError(f"{prefix}Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
-                       f"Kernel size: ({' x '.join(map(str, effective))}). Kernel size can't be greater than "
-                       f"actual input size (input of shape {tuple(input.shape)})")
+    raise RuntimeError(
+        f"{prefix}Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+        f"Kernel size: ({' x '.join(map(str, effective))}). Kernel size can't be greater than "
+        f"actual input size (input of shape {tuple(input.shape)})"
+    )
 
 
 def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, who=None):
@@ -398,8 +429,10 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, who=None
     name = f"conv{nd}d"
     input, unbatched = _batched(input, nd, name, who)
     if weight.ndim != nd + 2:
-        raise RuntimeError(f"{name}: expected weight to be {nd + 2}-dimensional (out_channels, in_channels/groups, "
-                           f"*kernel), but got weight of size {shape_str(weight.shape)}")
+        raise RuntimeError(
+            f"{name}: expected weight to be {nd + 2}-dimensional (out_channels, in_channels/groups, "
+            f"*kernel), but got weight of size {shape_str(weight.shape)}"
+        )
     _check_dtypes(name, input, weight, bias)
     stride = _tuple(stride, nd, "stride", name)
     dilation = _tuple(dilation, nd, "dilation", name)
@@ -408,18 +441,26 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, who=None
     _check_conv_arguments(name, stride, [p for pair in pads for p in pair], dilation, groups)
     c, o = input.shape[1], weight.shape[0]
     if groups <= 0 or o % groups:
-        raise RuntimeError(f"{name}: Given groups={groups}, expected weight to be divisible by {groups} at "
-                           f"dimension 0, but got weight of size {shape_str(weight.shape)} instead")
+        raise RuntimeError(
+            f"{name}: Given groups={groups}, expected weight to be divisible by {groups} at "
+            f"dimension 0, but got weight of size {shape_str(weight.shape)} instead"
+        )
     if c != weight.shape[1] * groups:
-        msg = (f"Given groups={groups}, weight of size {shape_str(weight.shape)}, expected input"
-               f"{shape_str(input.shape)} to have {weight.shape[1] * groups} channels, but got {c} channels instead")
+        msg = (
+            f"Given groups={groups}, weight of size {shape_str(weight.shape)}, expected input"
+            f"{shape_str(input.shape)} to have {weight.shape[1] * groups} channels, but got {c} channels instead"
+        )
         if who is not None:
-            msg = (f"{who!r} expected input with {weight.shape[1] * groups} channels, got input of shape "
-                   f"{tuple(input.shape)}: {msg}")
+            msg = (
+                f"{who!r} expected input with {weight.shape[1] * groups} channels, got input of shape "
+                f"{tuple(input.shape)}: {msg}"
+            )
         raise RuntimeError(msg)
     if bias is not None and tuple(bias.shape) != (o,):
-        raise RuntimeError(f"{name}: Given weight of size {shape_str(weight.shape)}, expected bias to be "
-                           f"1-dimensional with {o} elements, but got bias of size {shape_str(bias.shape)} instead")
+        raise RuntimeError(
+            f"{name}: Given weight of size {shape_str(weight.shape)}, expected bias to be "
+            f"1-dimensional with {o} elements, but got bias of size {shape_str(bias.shape)} instead"
+        )
     geom = Geometry(kernel, stride, dilation, pads, groups)
     out = _geometry_out(input.shape[2:], geom)
     _check_window_fits(name, input, geom, out, who)
@@ -432,8 +473,10 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
     name = f"conv_transpose{nd}d"
     input, unbatched = _batched(input, nd, name, who)
     if weight.ndim != nd + 2:
-        raise RuntimeError(f"{name}: expected weight to be {nd + 2}-dimensional (in_channels, out_channels/groups, "
-                           f"*kernel), but got weight of size {shape_str(weight.shape)}")
+        raise RuntimeError(
+            f"{name}: expected weight to be {nd + 2}-dimensional (in_channels, out_channels/groups, "
+            f"*kernel), but got weight of size {shape_str(weight.shape)}"
+        )
     _check_dtypes(name, input, weight, bias)
     stride = _tuple(stride, nd, "stride", name)
     dilation = _tuple(dilation, nd, "dilation", name)
@@ -443,27 +486,39 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
     kernel = tuple(weight.shape[2:])
     c = input.shape[1]
     if groups <= 0 or c % groups or weight.shape[0] != c:
-        msg = (f"Given transposed=1, weight of size {shape_str(weight.shape)}, expected input"
-               f"{shape_str(input.shape)} to have {weight.shape[0]} channels, but got {c} channels instead")
+        msg = (
+            f"Given transposed=1, weight of size {shape_str(weight.shape)}, expected input"
+            f"{shape_str(input.shape)} to have {weight.shape[0]} channels, but got {c} channels instead"
+        )
         if who is not None:
-            msg = (f"{who!r} expected input with {weight.shape[0]} channels, got input of shape "
-                   f"{tuple(input.shape)}: {msg}")
+            msg = (
+                f"{who!r} expected input with {weight.shape[0]} channels, got input of shape "
+                f"{tuple(input.shape)}: {msg}"
+            )
         raise RuntimeError(msg)
     for op, s, d in zip(output_padding, stride, dilation):
         if op >= max(s, d):
-            raise RuntimeError(f"{name}: output padding must be smaller than either stride or dilation, but got "
-                               f"output_padding={list(output_padding)}, stride={list(stride)}, "
-                               f"dilation={list(dilation)}")
+            raise RuntimeError(
+                f"{name}: output padding must be smaller than either stride or dilation, but got "
+                f"output_padding={list(output_padding)}, stride={list(stride)}, "
+                f"dilation={list(dilation)}"
+            )
     o = weight.shape[1] * groups
     if bias is not None and tuple(bias.shape) != (o,):
-        raise RuntimeError(f"{name}: Given transposed=1, weight of size {shape_str(weight.shape)}, expected bias "
-                           f"to be 1-dimensional with {o} elements, but got bias of size {shape_str(bias.shape)}")
-    spatial = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in
-                    zip(input.shape[2:], stride, padding, dilation, kernel, output_padding))
+        raise RuntimeError(
+            f"{name}: Given transposed=1, weight of size {shape_str(weight.shape)}, expected bias "
+            f"to be 1-dimensional with {o} elements, but got bias of size {shape_str(bias.shape)}"
+        )
+    spatial = tuple(
+        (s - 1) * st - 2 * p + d * (k - 1) + op + 1
+        for s, st, p, d, k, op in zip(input.shape[2:], stride, padding, dilation, kernel, output_padding)
+    )
     if any(s <= 0 for s in spatial):
-        raise RuntimeError(f"{name if who is None else repr(who)}: Given input size per channel: "
-                           f"{list(input.shape[2:])}, calculated output size per channel: {list(spatial)}. "
-                           f"Output size is too small")
+        raise RuntimeError(
+            f"{name if who is None else repr(who)}: Given input size per channel: "
+            f"{list(input.shape[2:])}, calculated output size per channel: {list(spatial)}. "
+            f"Output size is too small"
+        )
     geom = Geometry(kernel, stride, dilation, tuple((p, p) for p in padding), groups)
     y = ConvTranspose.apply(input, weight, bias, geom, spatial)
     return y.squeeze(0) if unbatched else y
@@ -533,14 +588,21 @@ class Fold(Op):
 def _fold_geometry(name, kernel_size, dilation, padding, stride):
     kernel = _tuple(kernel_size, 2, "kernel_size", name)
     padding = _tuple(padding, 2, "padding", name)
-    return Geometry(kernel, _tuple(stride, 2, "stride", name), _tuple(dilation, 2, "dilation", name),
-                    tuple((p, p) for p in padding), 1)
+    return Geometry(
+        kernel,
+        _tuple(stride, 2, "stride", name),
+        _tuple(dilation, 2, "dilation", name),
+        tuple((p, p) for p in padding),
+        1,
+    )
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     if input.ndim not in (3, 4):
-        raise RuntimeError(f"unfold: Expected 3D or 4D (batch mode) tensor with optional 0 size batch dimension "
-                           f"for input, but got input of size: {shape_str(input.shape)}")
+        raise RuntimeError(
+            f"unfold: Expected 3D or 4D (batch mode) tensor with optional 0 size batch dimension "
+            f"for input, but got input of size: {shape_str(input.shape)}"
+        )
     unbatched = input.ndim == 3
     if unbatched:
         input = input.unsqueeze(0)
@@ -553,8 +615,10 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if input.ndim not in (2, 3):
-        raise RuntimeError(f"fold: Expected 2D or 3D (batch mode) tensor with optional 0 size batch dimension "
-                           f"for input, but got input of size: {shape_str(input.shape)}")
+        raise RuntimeError(
+            f"fold: Expected 2D or 3D (batch mode) tensor with optional 0 size batch dimension "
+            f"for input, but got input of size: {shape_str(input.shape)}"
+        )
     unbatched = input.ndim == 2
     if unbatched:
         input = input.unsqueeze(0)
@@ -563,13 +627,17 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     out = _geometry_out(spatial, geom)
     k = math.prod(geom.kernel)
     if input.shape[1] % k:
-        raise RuntimeError(f"fold: Expected size of input's dimension 1 to be divisible by the product of "
-                           f"kernel_size, but got input.size(1)={input.shape[1]} and kernel_size={geom.kernel}")
+        raise RuntimeError(
+            f"fold: Expected size of input's dimension 1 to be divisible by the product of "
+            f"kernel_size, but got input.size(1)={input.shape[1]} and kernel_size={geom.kernel}"
+        )
     if input.shape[2] != math.prod(out):
-        raise RuntimeError(f"fold: Given output_size={spatial}, kernel_size={geom.kernel}, dilation={geom.dilation}, "
-                           f"padding={tuple(p for p, _ in geom.pads)}, stride={geom.stride}, expected size of "
-                           f"input's dimension 2 to match the calculated number of sliding blocks "
-                           f"{' * '.join(map(str, out))} = {math.prod(out)}, but got input.size(2)={input.shape[2]}.")
+        raise RuntimeError(
+            f"fold: Given output_size={spatial}, kernel_size={geom.kernel}, dilation={geom.dilation}, "
+            f"padding={tuple(p for p, _ in geom.pads)}, stride={geom.stride}, expected size of "
+            f"input's dimension 2 to match the calculated number of sliding blocks "
+            f"{' * '.join(map(str, out))} = {math.prod(out)}, but got input.size(2)={input.shape[2]}."
+        )
     y = Fold.apply(input, geom, spatial)
     return y.squeeze(0) if unbatched else y
 
@@ -600,37 +668,53 @@ _CHANNEL_SHUFFLE = renamed(Rearrange, "ChannelShuffleBackward0")
 def pixel_shuffle(input, upscale_factor):
     r = int(upscale_factor)
     if input.ndim < 3 or input.shape[-3] % (r * r):
-        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
-                           f"of upscale_factor, but input.size(-3)={input.shape[-3] if input.ndim >= 3 else None} "
-                           f"is not divisible by {r * r} (input of size {shape_str(input.shape)})")
+        raise RuntimeError(
+            f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
+            f"of upscale_factor, but input.size(-3)={input.shape[-3] if input.ndim >= 3 else None} "
+            f"is not divisible by {r * r} (input of size {shape_str(input.shape)})"
+        )
     *batch, c, h, w = input.shape
     nb = len(batch)
-    return _PIXEL_SHUFFLE.apply(input, tuple(batch) + (c // (r * r), r, r, h, w),
-                                tuple(range(nb)) + tuple(nb + i for i in (0, 3, 1, 4, 2)),
-                                tuple(batch) + (c // (r * r), h * r, w * r))
+    return _PIXEL_SHUFFLE.apply(
+        input,
+        tuple(batch) + (c // (r * r), r, r, h, w),
+        tuple(range(nb)) + tuple(nb + i for i in (0, 3, 1, 4, 2)),
+        tuple(batch) + (c // (r * r), h * r, w * r),
+    )
 
 
 @torch_api(method=False)
 def pixel_unshuffle(input, downscale_factor):
     r = int(downscale_factor)
     if input.ndim < 3 or input.shape[-1] % r or input.shape[-2] % r:
-        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor={r}, "
-                           f"but got input of size {shape_str(input.shape)}")
+        raise RuntimeError(
+            f"pixel_unshuffle expects height and width to be divisible by downscale_factor={r}, "
+            f"but got input of size {shape_str(input.shape)}"
+        )
     *batch, c, h, w = input.shape
     nb = len(batch)
-    return _PIXEL_UNSHUFFLE.apply(input, tuple(batch) + (c, h // r, r, w // r, r),
-                                  tuple(range(nb)) + tuple(nb + i for i in (0, 2, 4, 1, 3)),
-                                  tuple(batch) + (c * r * r, h // r, w // r))
+    return _PIXEL_UNSHUFFLE.apply(
+        input,
+        tuple(batch) + (c, h // r, r, w // r, r),
+        tuple(range(nb)) + tuple(nb + i for i in (0, 2, 4, 1, 3)),
+        tuple(batch) + (c * r * r, h // r, w // r),
+    )
 
 
 @torch_api(method=False)
 def channel_shuffle(input, groups):
     if input.ndim < 3 or groups <= 0 or input.shape[1] % groups:
-        raise RuntimeError(f"channel_shuffle: number of channels must be divisible by groups={groups}, "
-                           f"got input of size {shape_str(input.shape)}")
+        raise RuntimeError(
+            f"channel_shuffle: number of channels must be divisible by groups={groups}, "
+            f"got input of size {shape_str(input.shape)}"
+        )
     n, c, *spatial = input.shape
-    return _CHANNEL_SHUFFLE.apply(input, (n, groups, c // groups) + tuple(spatial),
-                                  (0, 2, 1) + tuple(range(3, input.ndim + 1)), tuple(input.shape))
+    return _CHANNEL_SHUFFLE.apply(
+        input,
+        (n, groups, c // groups) + tuple(spatial),
+        (0, 2, 1) + tuple(range(3, input.ndim + 1)),
+        tuple(input.shape),
+    )
 
 
 @torch_api(method=False)
@@ -640,6 +724,7 @@ def native_channel_shuffle(input, groups):
 
 class ConvTbc(Op):
     """Convolution of a (time, batch, channels) input with a (kernel, in, out) weight along time (fairseq's)."""
+
     inputs = (0, 1, 2)
 
     @staticmethod
@@ -650,7 +735,7 @@ class ConvTbc(Op):
         steps = padded.shape[0] - k + 1
         out = xp.broadcast_to(b, (steps, x.shape[1], w.shape[2])).copy()
         for j in range(k):
-            out += padded[j:j + steps] @ w[j]
+            out += padded[j : j + steps] @ w[j]
         ctx.pad = pad
         ctx.save_for_backward(x, w)
         return out
@@ -659,22 +744,26 @@ class ConvTbc(Op):
     def backward(ctx, g):
         from .padding import pad as _pad
         from .shape import stack
+
         x, w = ctx.saved_tensors
         k, steps, pad = w.shape[0], g.shape[0], ctx.pad
         padded = _pad(x, (0, 0, 0, 0, pad, pad))
-        gw = stack([padded[j:j + steps].reshape(-1, x.shape[2]).t() @ g.reshape(-1, g.shape[2])
-                    for j in range(k)])
+        gw = stack([padded[j : j + steps].reshape(-1, x.shape[2]).t() @ g.reshape(-1, g.shape[2]) for j in range(k)])
         total = padded.shape[0]
         gx = sum(_pad(g @ w[j].t(), (0, 0, 0, 0, j, total - steps - j)) for j in range(k))
-        return gx[pad:pad + x.shape[0]], gw, g.sum((0, 1)), None
+        return gx[pad : pad + x.shape[0]], gw, g.sum((0, 1)), None
 
 
 @torch_api(method=False)
 def conv_tbc(input, weight, bias, pad=0):
     if input.dim() != 3 or weight.dim() != 3 or bias.dim() != 1:
-        raise RuntimeError(f"conv_tbc: expected a 3-d input (time, batch, channels), a 3-d weight (kernel, in, out) "
-                           f"and a 1-d bias, got {list(input.shape)}, {list(weight.shape)} and {list(bias.shape)}")
+        raise RuntimeError(
+            f"conv_tbc: expected a 3-d input (time, batch, channels), a 3-d weight (kernel, in, out) "
+            f"and a 1-d bias, got {list(input.shape)}, {list(weight.shape)} and {list(bias.shape)}"
+        )
     if input.shape[2] != weight.shape[1] or weight.shape[2] != bias.shape[0]:
-        raise RuntimeError(f"conv_tbc: input channels ({input.shape[2]}) must equal the weight's dim 1 "
-                           f"({weight.shape[1]}) and the bias size ({bias.shape[0]}) its dim 2 ({weight.shape[2]})")
+        raise RuntimeError(
+            f"conv_tbc: input channels ({input.shape[2]}) must equal the weight's dim 1 "
+            f"({weight.shape[1]}) and the bias size ({bias.shape[0]}) its dim 2 ({weight.shape[2]})"
+        )
     return ConvTbc.apply(input, weight, bias, int(pad))

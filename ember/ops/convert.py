@@ -1,4 +1,5 @@
 """dtype and device conversion, clone, contiguous: the ToCopy family."""
+
 import builtins
 
 import numpy as np
@@ -14,7 +15,7 @@ from .._tensor import Tensor, check_overlap, _check_writable_shape
 
 
 class ToCopy(Op):
-    wirtinger = False       # a cast between real and complex: its backward takes the real part itself
+    wirtinger = False  # a cast between real and complex: its backward takes the real part itself
 
     @staticmethod
     def forward(ctx, x, np_dtype, dev):
@@ -25,6 +26,7 @@ class ToCopy(Op):
         if np_dtype is not None and y.dtype != np_dtype:
             if y.dtype.kind == "c" and np.dtype(np_dtype).kind != "c":
                 import warnings
+
                 warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=4)
                 y = y.real
             y = y.astype(np_dtype)
@@ -51,16 +53,18 @@ def _parse_to(args, kwargs):
     """Tensor.to(dtype) / to(device[, dtype]) / to(tensor) / to(..., dtype=, device=, copy=)."""
     unknown = set(kwargs) - {"device", "dtype"}
     if unknown:
-        raise TypeError(f"to() received an invalid combination of arguments - got ({unknown.pop()}=...), but "
-                        "expected one of: (device, dtype, non_blocking, copy, *, memory_format), (dtype, "
-                        "non_blocking, copy, *, memory_format), (tensor, non_blocking, copy, *, memory_format)")
+        raise TypeError(
+            f"to() received an invalid combination of arguments - got ({unknown.pop()}=...), but "
+            "expected one of: (device, dtype, non_blocking, copy, *, memory_format), (dtype, "
+            "non_blocking, copy, *, memory_format), (tensor, non_blocking, copy, *, memory_format)"
+        )
     dev, dt = kwargs.get("device"), kwargs.get("dtype")
     for a in args:
         if isinstance(a, _dtype.MissingDtype):
             raise a.error()
         if isinstance(a, Tensor):
             dev, dt = a.device, a.dtype
-        elif isinstance(a, (_dtype.dtype, np.dtype, builtins.type)):     # `type` is Tensor.type below
+        elif isinstance(a, (_dtype.dtype, np.dtype, builtins.type)):  # `type` is Tensor.type below
             dt = a
         elif isinstance(a, (str, device_cls, int)):
             dev = a
@@ -70,8 +74,17 @@ def _parse_to(args, kwargs):
 
 
 @torch_api(function=False)
-def to(self, *args, dtype=None, layout=None, device=None, pin_memory=False, non_blocking=False, copy=False,
-       memory_format=None):
+def to(
+    self,
+    *args,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    non_blocking=False,
+    copy=False,
+    memory_format=None,
+):
     # non_blocking: ember's copies between devices are synchronous, so each is complete when `to` returns (the
     # result torch gives once its stream is synchronized): honoured as a no-op
     check_layout("to", layout)
@@ -81,7 +94,7 @@ def to(self, *args, dtype=None, layout=None, device=None, pin_memory=False, non_
     if memory_format is not None and memory_format is not preserve_format:
         converted = to(self, *args, dtype=dtype, device=device, copy=copy)
         return _in_format(converted, memory_format, "to", fresh=converted is not self)
-    if dev is not None and dev.type == "cuda" and dev.index is None:      # 'cuda': the current GPU
+    if dev is not None and dev.type == "cuda" and dev.index is None:  # 'cuda': the current GPU
         dev = device_cls("cuda", current_cuda_index())
     if dev is not None and dev == self.device:
         dev = None
@@ -95,20 +108,35 @@ def to(self, *args, dtype=None, layout=None, device=None, pin_memory=False, non_
 def _dtype_method(dt):
     def convert(self, memory_format=None):
         return to(self, dt, memory_format=memory_format)
+
     return convert
 
 
-for _name, _dt in (("float", _dtype.float32), ("double", _dtype.float64), ("half", _dtype.float16),
-                   ("int", _dtype.int32), ("long", _dtype.int64), ("short", _dtype.int16),
-                   ("char", _dtype.int8), ("byte", _dtype.uint8), ("bool", _dtype.bool)):
+for _name, _dt in (
+    ("float", _dtype.float32),
+    ("double", _dtype.float64),
+    ("half", _dtype.float16),
+    ("int", _dtype.int32),
+    ("long", _dtype.int64),
+    ("short", _dtype.int16),
+    ("char", _dtype.int8),
+    ("byte", _dtype.uint8),
+    ("bool", _dtype.bool),
+):
     torch_api(_name, function=False)(_dtype_method(_dt))
 torch_api("bfloat16", function=False)(_dtype_method(_dtype.bfloat16 or _dtype.MissingDtype("bfloat16")))
 
-_LEGACY_TYPES = {"torch.FloatTensor": _dtype.float32, "torch.DoubleTensor": _dtype.float64,
-                 "torch.HalfTensor": _dtype.float16, "torch.LongTensor": _dtype.int64,
-                 "torch.IntTensor": _dtype.int32, "torch.ShortTensor": _dtype.int16,
-                 "torch.CharTensor": _dtype.int8, "torch.ByteTensor": _dtype.uint8,
-                 "torch.BoolTensor": _dtype.bool}
+_LEGACY_TYPES = {
+    "torch.FloatTensor": _dtype.float32,
+    "torch.DoubleTensor": _dtype.float64,
+    "torch.HalfTensor": _dtype.float16,
+    "torch.LongTensor": _dtype.int64,
+    "torch.IntTensor": _dtype.int32,
+    "torch.ShortTensor": _dtype.int16,
+    "torch.CharTensor": _dtype.int8,
+    "torch.ByteTensor": _dtype.uint8,
+    "torch.BoolTensor": _dtype.bool,
+}
 _TYPE_NAMES = {v: k for k, v in _LEGACY_TYPES.items()}
 
 
@@ -120,7 +148,7 @@ def type(self, dtype=None, non_blocking=False):
         return name.replace("torch.", "torch.cuda.") if self.is_cuda else name
     if isinstance(dtype, str):
         dtype = _LEGACY_TYPES.get(dtype.replace(".cuda.", "."), None) or _dtype.as_dtype(dtype)
-    elif hasattr(dtype, "_ember_dtype"):       # a legacy type: torch.FloatTensor, torch.cuda.LongTensor ...
+    elif hasattr(dtype, "_ember_dtype"):  # a legacy type: torch.FloatTensor, torch.cuda.LongTensor ...
         return to(self, dtype._ember_device, dtype._ember_dtype)
     return to(self, dtype)
 
@@ -132,8 +160,12 @@ def type_as(self, other):
 
 @torch_api(function=False)
 def cuda(self, device=None, non_blocking=False, memory_format=None):
-    return to(self, as_device("cuda" if device is None else device if not isinstance(device, int)
-                              else f"cuda:{device}"), non_blocking=non_blocking, memory_format=memory_format)
+    return to(
+        self,
+        as_device("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}"),
+        non_blocking=non_blocking,
+        memory_format=memory_format,
+    )
 
 
 @torch_api(function=False)
@@ -169,6 +201,7 @@ def _in_format(t, memory_format, op, fresh):
 class CopyBackwards(Op):
     """self.copy_(src): the old values get a zero gradient, src the gradient (summed to its shape and cast
     to its dtype by the engine), as torch's CopyBackwards."""
+
     _node_name = "torch::autograd::CopyBackwards"
 
     @staticmethod
@@ -202,7 +235,7 @@ def copy_to(dst, value):
     """`tensor[key] = value` once the key's view is taken, as torch: a number or 0-d value fills it
     (refusing an expanded target), a value of its shape is copied in, another is broadcast."""
     if isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
-        return overwrite(dst, value, "FillBackward3")        # torch fills with the number as a 0-d tensor
+        return overwrite(dst, value, "FillBackward3")  # torch fills with the number as a 0-d tensor
     if not isinstance(value, Tensor):
         value = Tensor._make(np.asarray(value))
     if value._data.shape == dst._data.shape:
@@ -210,7 +243,7 @@ def copy_to(dst, value):
     if value._data.ndim == 0:
         return overwrite(dst, value, "FillBackward3")
     shape = value._data.shape
-    while shape and shape[0] == 1:          # torch views the value without its leading ones, then expands it
+    while shape and shape[0] == 1:  # torch views the value without its leading ones, then expands it
         shape = shape[1:]
     return copy_(dst, value.view(shape).expand(dst._data.shape))
 

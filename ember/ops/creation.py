@@ -1,12 +1,21 @@
 """Creation functions (tensor, zeros, arange, ...) and random sampling from ember's own generator."""
+
 import inspect
 import math
 
 import numpy as np
 
 from .. import _dtype
-from .._backend import (allocate, as_device, current_cuda_index, target_device, to_device, to_host, array_module,
-                        device as device_cls)
+from .._backend import (
+    allocate,
+    as_device,
+    current_cuda_index,
+    target_device,
+    to_device,
+    to_host,
+    array_module,
+    device as device_cls,
+)
 from ..autograd.function import Op, renamed
 from ..autograd.grad_mode import state, no_grad as _no_grad
 from ._registry import named, torch_api
@@ -31,8 +40,9 @@ def _with_grad(t, requires_grad):
     """t, made a leaf that requires grad if asked (only floating point and complex tensors can)."""
     if requires_grad:
         if t._data.dtype not in _dtype._DIFFERENTIABLE_NP:
-            raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients (got "
-                               f"{t.dtype})")
+            raise RuntimeError(
+                f"Only Tensors of floating point and complex dtype can require gradients (got {t.dtype})"
+            )
         t.requires_grad = True
     return t
 
@@ -86,8 +96,11 @@ def _check_nesting(data, np_dtype):
     def walk(x, dim):
         if dim == len(shape):
             if isinstance(x, (list, tuple)):
-                raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer"
-                                if np.dtype(np_dtype).kind in "iub" else f"must be real number, not {type(x).__name__}")
+                raise TypeError(
+                    f"'{type(x).__name__}' object cannot be interpreted as an integer"
+                    if np.dtype(np_dtype).kind in "iub"
+                    else f"must be real number, not {type(x).__name__}"
+                )
             return
         if not isinstance(x, (list, tuple)):
             if isinstance(x, (np.ndarray, Tensor)) and tuple(np.shape(x)) == tuple(shape[dim:]):
@@ -97,6 +110,7 @@ def _check_nesting(data, np_dtype):
             raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(x)})")
         for item in x:
             walk(item, dim + 1)
+
     walk(data, 0)
 
 
@@ -107,6 +121,7 @@ def _nested_to_array(data, np_dtype):
         if isinstance(x, (list, tuple)):
             return [unwrap(v) for v in x]
         return x
+
     if isinstance(data, (list, tuple)):
         _check_nesting(data, np_dtype)
     try:
@@ -120,10 +135,10 @@ def _nested_to_array(data, np_dtype):
 @torch_api(method=False)
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     check_pin_memory("tensor", pin_memory)
-    if isinstance(data, np.generic):        # a NumPy scalar keeps its dtype, as torch.tensor(np.float64(1))
+    if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, as torch.tensor(np.float64(1))
         data = np.asarray(data)
     if isinstance(data, Tensor):
-        arr = data._data.copy()         # on the tensor's own device, as torch.tensor(t) keeps it there
+        arr = data._data.copy()  # on the tensor's own device, as torch.tensor(t) keeps it there
         dt = _dtype.as_dtype(dtype) if dtype is not None else data.dtype
         if arr.dtype != dt.np:
             arr = arr.astype(dt.np)
@@ -139,8 +154,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         dt = _dtype.as_dtype(dtype) if dtype is not None else _infer_dtype(data)
         arr = _nested_to_array(data, dt.np)
     if requires_grad and dt.category < _dtype.FLOAT:
-        raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients "
-                           f"(got {dt}; pass dtype=torch.float32 or use float values)")
+        raise RuntimeError(
+            f"Only Tensors of floating point and complex dtype can require gradients "
+            f"(got {dt}; pass dtype=torch.float32 or use float values)"
+        )
     return _finish(arr, None, device, requires_grad)
 
 
@@ -148,8 +165,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (dtype or device) else data
-    if isinstance(data, np.ndarray) and (dtype is None or _dtype.as_dtype(dtype).np == data.dtype) \
-            and device in (None, "cpu"):
+    if (
+        isinstance(data, np.ndarray)
+        and (dtype is None or _dtype.as_dtype(dtype).np == data.dtype)
+        and device in (None, "cpu")
+    ):
         return from_numpy(data)
     return tensor(data, dtype=dtype, device=device)
 
@@ -195,6 +215,7 @@ def _filled(fill):
         check_factory(fill, layout, pin_memory)
         shape, np_dtype = _sizes(fill, sizes, size), _float_dtype(dtype).np
         return _built(device, lambda xp: getattr(xp, fill)(shape, np_dtype), requires_grad)
+
     make.__name__ = fill
     return make
 
@@ -205,8 +226,9 @@ _zeros_for_empty = _filled("zeros")
 
 
 @torch_api(method=False)
-def empty(*sizes, size=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
-          memory_format=None):
+def empty(
+    *sizes, size=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False, memory_format=None
+):
     # ember's fresh memory is zeroed (torch leaves it uninitialised): no program may rely on either
     out = _zeros_for_empty(*sizes, size=size, dtype=dtype, layout=layout, device=device, pin_memory=pin_memory)
     out = in_memory_format(out, memory_format)
@@ -222,12 +244,12 @@ def full(size, fill_value, *, dtype=None, layout=None, device=None, pin_memory=F
 
 
 def _like(maker):
-    def make(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
-             memory_format=None):
+    def make(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False, memory_format=None):
         dt = dtype if dtype is not None else input.dtype
         out = maker(*input.shape, dtype=dt, layout=layout, device=device or input.device, pin_memory=pin_memory)
         out = in_memory_format(out, memory_format, like=input)
         return _with_grad(out, requires_grad)
+
     return make
 
 
@@ -237,10 +259,25 @@ empty_like = torch_api("empty_like", method=False)(_like(empty))
 
 
 @torch_api(method=False)
-def full_like(input, fill_value, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
-              memory_format=None):
-    out = full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, layout=layout,
-               device=device or input.device, pin_memory=pin_memory)
+def full_like(
+    input,
+    fill_value,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+    memory_format=None,
+):
+    out = full(
+        tuple(input.shape),
+        fill_value,
+        dtype=dtype or input.dtype,
+        layout=layout,
+        device=device or input.device,
+        pin_memory=pin_memory,
+    )
     out = in_memory_format(out, memory_format, like=input)
     return _with_grad(out, requires_grad)
 
@@ -266,15 +303,16 @@ def arange(start, end=None, step=1, *, dtype=None, layout=None, device=None, pin
     if not all(math.isfinite(v) for v in vals[:2]):
         raise RuntimeError(f"unsupported range: {vals[0]} -> {vals[1]}")
     if (vals[2] > 0 and vals[1] < vals[0]) or (vals[2] < 0 and vals[1] > vals[0]):
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign "
-                           f"(arange({vals[0]}, {vals[1]}, {vals[2]}))")
+        raise RuntimeError(
+            f"upper bound and lower bound inconsistent with step sign (arange({vals[0]}, {vals[1]}, {vals[2]}))"
+        )
     if dtype is None:
         dt = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in vals) else _dtype.get_default_dtype()
     else:
         dt = _dtype.as_dtype(dtype)
     start, end, step = vals
     n = max(0, math.ceil((end - start) / step))
-    if dt.category == _dtype.FLOAT:       # computed in double then cast, as torch does, so float ranges match it
+    if dt.category == _dtype.FLOAT:  # computed in double then cast, as torch does, so float ranges match it
         return _built(device, lambda xp: (start + step * xp.arange(n, dtype=np.float64)).astype(dt.np), requires_grad)
     return _built(device, lambda xp: xp.arange(start, end, step, dtype=dt.np), requires_grad)
 
@@ -318,13 +356,15 @@ def _linspace(xp, start, end, steps, np_dtype):
 
 
 @torch_api(method=False)
-def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None, pin_memory=False,
-             requires_grad=False):
+def logspace(
+    start, end, steps, base=10.0, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False
+):
     check_factory("logspace", layout, pin_memory)
     _check_steps(steps)
     dt = _float_dtype(dtype)
-    return _built(device, lambda xp: xp.logspace(start, end, steps, base=base, dtype=np.float64).astype(dt.np),
-                  requires_grad)
+    return _built(
+        device, lambda xp: xp.logspace(start, end, steps, base=base, dtype=np.float64).astype(dt.np), requires_grad
+    )
 
 
 class _LegacyTensorType(type):
@@ -342,12 +382,23 @@ def _legacy_type(dt, name, device="cpu"):
         """Old-style constructors: torch.FloatTensor(2, 3), torch.LongTensor([1, 2])."""
         if device == "cuda":
             from .. import cuda
+
             if not cuda.is_available():
                 raise TypeError(f"type {cls.__qualname__} not available. Torch not compiled with CUDA enabled.")
         return Tensor(*args, dtype=dt).to(device)
+
     prefix = "torch.cuda." if device == "cuda" else "torch."
-    return _LegacyTensorType(name, (), {"__new__": __new__, "_ember_dtype": dt, "_ember_device": device,
-                                        "__qualname__": prefix + name, "__module__": prefix[:-1]})
+    return _LegacyTensorType(
+        name,
+        (),
+        {
+            "__new__": __new__,
+            "_ember_dtype": dt,
+            "_ember_device": device,
+            "__qualname__": prefix + name,
+            "__module__": prefix[:-1],
+        },
+    )
 
 
 FloatTensor = _legacy_type(_dtype.float32, "FloatTensor")
@@ -364,6 +415,7 @@ BFloat16Tensor = _legacy_type(_dtype.bfloat16, "BFloat16Tensor") if _dtype.bfloa
 
 # --- new_* methods ------------------------------------------------------------------------------
 
+
 @torch_api(function=False)
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
     check_factory("new_tensor", layout, pin_memory)
@@ -372,8 +424,16 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layo
 
 def _new(maker):
     def make(self, *sizes, size=None, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-        return maker(*sizes, size=size, dtype=dtype or self.dtype, layout=layout, device=device or self.device,
-                     pin_memory=pin_memory, requires_grad=requires_grad)
+        return maker(
+            *sizes,
+            size=size,
+            dtype=dtype or self.dtype,
+            layout=layout,
+            device=device or self.device,
+            pin_memory=pin_memory,
+            requires_grad=requires_grad,
+        )
+
     return make
 
 
@@ -396,11 +456,19 @@ def new(self, *args, device=None):
 
 @torch_api(function=False)
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-    return full(size, fill_value, dtype=dtype or self.dtype, layout=layout, device=device or self.device,
-                pin_memory=pin_memory, requires_grad=requires_grad)
+    return full(
+        size,
+        fill_value,
+        dtype=dtype or self.dtype,
+        layout=layout,
+        device=device or self.device,
+        pin_memory=pin_memory,
+        requires_grad=requires_grad,
+    )
 
 
 # --- random -------------------------------------------------------------------------------------
+
 
 class Generator:
     """ember's random generator (PCG64): deterministic under manual_seed, not torch's bit stream."""
@@ -409,7 +477,7 @@ class Generator:
         self.device = as_device(device)
         self._seed = 67280421310721
         self.rng = np.random.Generator(np.random.PCG64(self._seed))
-        self._device_rngs = {}      # CUDA device index -> CuPy generator, made on first use
+        self._device_rngs = {}  # CUDA device index -> CuPy generator, made on first use
 
     def manual_seed(self, seed):
         self._seed = int(seed)
@@ -418,7 +486,7 @@ class Generator:
         return self
 
     def seed(self):
-        self.manual_seed(np.random.SeedSequence().entropy % (2 ** 63))
+        self.manual_seed(np.random.SeedSequence().entropy % (2**63))
         return self._seed
 
     def initial_seed(self):
@@ -427,17 +495,26 @@ class Generator:
     def get_state(self):
         """The generator's state as a uint8 tensor holding _STATE_FIELDS' integers (torch: a ByteTensor)."""
         bits = self.rng.bit_generator.state
-        values = {"version": _STATE_VERSION, "state": bits["state"]["state"], "inc": bits["state"]["inc"],
-                  "seed": self._seed % 2 ** 64, "has_uint32": bits["has_uint32"], "uinteger": bits["uinteger"]}
+        values = {
+            "version": _STATE_VERSION,
+            "state": bits["state"]["state"],
+            "inc": bits["state"]["inc"],
+            "seed": self._seed % 2**64,
+            "has_uint32": bits["has_uint32"],
+            "uinteger": bits["uinteger"],
+        }
         data = _STATE_MAGIC + b"".join(int(values[name]).to_bytes(n, "little") for name, n in _STATE_FIELDS)
         return Tensor._make(np.frombuffer(data, dtype=np.uint8).copy())
 
     def set_state(self, new_state):
         """Restore a state made by get_state(): only integers are read from it, and anything else is refused."""
         values = _parse_state(new_state)
-        self.rng.bit_generator.state = {"bit_generator": "PCG64",
-                                        "state": {"state": values["state"], "inc": values["inc"]},
-                                        "has_uint32": values["has_uint32"], "uinteger": values["uinteger"]}
+        self.rng.bit_generator.state = {
+            "bit_generator": "PCG64",
+            "state": {"state": values["state"], "inc": values["inc"]},
+            "has_uint32": values["has_uint32"],
+            "uinteger": values["uinteger"],
+        }
         self._seed = values["seed"]
         return self
 
@@ -454,18 +531,21 @@ def _parse_state(new_state):
     if not isinstance(new_state, Tensor):
         raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
     if new_state.dtype != _dtype.uint8:
-        raise TypeError(f"RNG state must be a torch.ByteTensor (got {new_state.dtype}; pass what "
-                        "ember.get_rng_state() returned)")
+        raise TypeError(
+            f"RNG state must be a torch.ByteTensor (got {new_state.dtype}; pass what ember.get_rng_state() returned)"
+        )
     data = np.asarray(new_state.__array__()).reshape(-1).tobytes()
     if len(data) != _STATE_BYTES:
-        raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_STATE_BYTES} but found the input RNG state "
-                           f"size to be {len(data)} (pass what ember.get_rng_state() returned: a state of torch's "
-                           "generator does not fit ember's)")
+        raise RuntimeError(
+            f"Expected a CPUGeneratorImplState of size {_STATE_BYTES} but found the input RNG state "
+            f"size to be {len(data)} (pass what ember.get_rng_state() returned: a state of torch's "
+            "generator does not fit ember's)"
+        )
     values, offset = {}, len(_STATE_MAGIC)
     for name, n in _STATE_FIELDS:
-        values[name] = int.from_bytes(data[offset:offset + n], "little")
+        values[name] = int.from_bytes(data[offset : offset + n], "little")
         offset += n
-    if data[:len(_STATE_MAGIC)] != _STATE_MAGIC:
+    if data[: len(_STATE_MAGIC)] != _STATE_MAGIC:
         problem = "it does not start with ember's marker"
     elif values["version"] != _STATE_VERSION:
         problem = f"its version is {values['version']}, this ember reads version {_STATE_VERSION}"
@@ -473,8 +553,9 @@ def _parse_state(new_state):
         problem = "its PCG64 fields are not a generator's"
     else:
         return values
-    raise RuntimeError(f"Invalid RNG state: {problem}; pass a state made by ember.get_rng_state() or "
-                       "Generator.get_state()")
+    raise RuntimeError(
+        f"Invalid RNG state: {problem}; pass a state made by ember.get_rng_state() or Generator.get_state()"
+    )
 
 
 default_generator = Generator()
@@ -526,7 +607,7 @@ def _draw_dtype(np_dtype):
     return np.float64 if np_dtype == np.float64 else np.float32
 
 
-@replayed_as_one_call       # a draw from the generator's stream: a compiled replay draws again
+@replayed_as_one_call  # a draw from the generator's stream: a compiled replay draws again
 def _uniform(generator, dev, shape, np_dtype):
     """U[0, 1) samples on `dev`."""
     if dev.type == "cpu":
@@ -538,8 +619,7 @@ def _uniform(generator, dev, shape, np_dtype):
 def _standard_normal(generator, dev, shape, np_dtype):
     if dev.type == "cpu":
         return _rng(generator).standard_normal(shape).astype(np_dtype, copy=False)
-    return _device_rng(generator, dev).standard_normal(shape, dtype=_draw_dtype(np_dtype)).astype(np_dtype,
-                                                                                                  copy=False)
+    return _device_rng(generator, dev).standard_normal(shape, dtype=_draw_dtype(np_dtype)).astype(np_dtype, copy=False)
 
 
 @replayed_as_one_call
@@ -550,15 +630,19 @@ def _integers(generator, dev, low, high, shape, np_dtype):
 
 
 def _sampler(name, kernel, draw):
-    def make(*sizes, size=None, generator=None, dtype=None, layout=None, device=None, pin_memory=False,
-             requires_grad=False):
+    def make(
+        *sizes, size=None, generator=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False
+    ):
         check_factory(name, layout, pin_memory)
         dt = _float_dtype(dtype)
         if dt.category != _dtype.FLOAT:
-            raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(dt)}' "
-                                      f"({name} samples floating-point values)")
+            raise NotImplementedError(
+                f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(dt)}' "
+                f"({name} samples floating-point values)"
+            )
         t = Tensor._make(draw(generator, target_device(device), _sizes(name, sizes, size), dt.np))
         return _with_grad(t, requires_grad)
+
     make.__name__ = name
     return make
 
@@ -568,11 +652,27 @@ randn = torch_api("randn", method=False)(_sampler("randn", "normal_kernel_cpu", 
 
 
 def _random_like(sample):
-    def make(input, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
-             memory_format=None):
-        out = sample(*input.shape, generator=generator, dtype=dtype or input.dtype, layout=layout,
-                     device=device or input.device, pin_memory=pin_memory)
+    def make(
+        input,
+        *,
+        generator=None,
+        dtype=None,
+        layout=None,
+        device=None,
+        pin_memory=False,
+        requires_grad=False,
+        memory_format=None,
+    ):
+        out = sample(
+            *input.shape,
+            generator=generator,
+            dtype=dtype or input.dtype,
+            layout=layout,
+            device=device or input.device,
+            pin_memory=pin_memory,
+        )
         return _with_grad(in_memory_format(out, memory_format, like=input), requires_grad)
+
     return make
 
 
@@ -581,16 +681,28 @@ randn_like = torch_api("randn_like", method=False)(_random_like(randn))
 
 
 @torch_api(method=False)
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False,
-            requires_grad=False):
+def randint(
+    low=0,
+    high=None,
+    size=None,
+    *,
+    generator=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+):
     check_factory("randint", layout, pin_memory)
-    if size is None:                        # randint(high, size)
+    if size is None:  # randint(high, size)
         low, high, size = 0, low, high
-    elif high is None:                      # randint(high, size=size)
+    elif high is None:  # randint(high, size=size)
         low, high = 0, low
     if size is None or high is None:
-        raise TypeError("randint() received an invalid combination of arguments: expected (int high, tuple of "
-                        "ints size) or (int low, int high, tuple of ints size)")
+        raise TypeError(
+            "randint() received an invalid combination of arguments: expected (int high, tuple of "
+            "ints size) or (int low, int high, tuple of ints size)"
+        )
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
@@ -599,12 +711,31 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
 
 
 @torch_api(method=False)
-def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False,
-                 requires_grad=False, memory_format=None):
+def randint_like(
+    input,
+    low=0,
+    high=None,
+    *,
+    generator=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+    memory_format=None,
+):
     if high is None:
         low, high = 0, low
-    out = randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype, layout=layout,
-                  device=device or input.device, pin_memory=pin_memory)
+    out = randint(
+        low,
+        high,
+        tuple(input.shape),
+        generator=generator,
+        dtype=dtype or input.dtype,
+        layout=layout,
+        device=device or input.device,
+        pin_memory=pin_memory,
+    )
     return _with_grad(in_memory_format(out, memory_format, like=input), requires_grad)
 
 
@@ -637,9 +768,10 @@ class NormalBackward3(Op):
         return sample
 
     @staticmethod
-    def backward(ctx, g):      # by position (mean, std, sample): the engine keeps those that are edges
-        return tuple(None if meta is None else g.new_zeros(meta[0], dtype=_dtype.from_numpy_dtype(meta[1]))
-                     for meta in ctx.metas) + (None,)
+    def backward(ctx, g):  # by position (mean, std, sample): the engine keeps those that are edges
+        return tuple(
+            None if meta is None else g.new_zeros(meta[0], dtype=_dtype.from_numpy_dtype(meta[1])) for meta in ctx.metas
+        ) + (None,)
 
 
 _NORMAL_MEAN = renamed(NormalBackward3, "NormalBackward1")
@@ -647,8 +779,18 @@ _NORMAL_STD = renamed(NormalBackward3, "NormalBackward2")
 
 
 @torch_api(method=False)
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False,
-           requires_grad=False):
+def normal(
+    mean=0.0,
+    std=1.0,
+    size=None,
+    *,
+    generator=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+):
     check_factory("normal", layout, pin_memory)
     if isinstance(std, Tensor):
         if std.numel() and bool((std < 0).any()):
@@ -657,6 +799,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=N
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         from .elementwise import broadcast_error
+
         error = broadcast_error("normal: mean and std", *(x.shape for x in (mean, std) if isinstance(x, Tensor)))
         if error is not None:
             raise error
@@ -667,9 +810,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=N
             sample = mean + noise * std
         return NormalBackward3.apply(mean, std, sample._data)
     if size is None:
-        raise TypeError("normal() received an invalid combination of arguments - got (float, float), but expected "
-                        "one of: (Tensor mean, Tensor std), (Tensor mean, float std), (float mean, Tensor std), "
-                        "(float mean, float std, tuple of ints size)")
+        raise TypeError(
+            "normal() received an invalid combination of arguments - got (float, float), but expected "
+            "one of: (Tensor mean, Tensor std), (Tensor mean, float std), (float mean, Tensor std), "
+            "(float mean, float std, tuple of ints size)"
+        )
     np_dtype, dev = _float_dtype(dtype).np, target_device(device)
     if dev.type == "cpu":
         t = Tensor._make(_rng(generator).normal(mean, std, size=_size((size,))).astype(np_dtype))
@@ -722,7 +867,7 @@ class Overwrite(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return g.new_zeros(g.shape), g       # a tensor value (fill_'s 0-d one) gets the sum, by the engine
+        return g.new_zeros(g.shape), g  # a tensor value (fill_'s 0-d one) gets the sum, by the engine
 
 
 def overwrite(self, values, node_name, expanded_ok=False):
@@ -746,8 +891,10 @@ def _multinomial_on_device(rows, num_samples, replacement, generator, dev):
         picked = (cdf[:, None, :] <= u[:, :, None]).sum(-1)
         return xp.minimum(picked, rows.shape[1] - 1).astype(np.int64)
     if int((rows > 0).sum(1).min()) < num_samples:
-        raise RuntimeError("multinomial: invalid multinomial distribution (with replacement=False, not enough "
-                           "non-negative category to sample)")
+        raise RuntimeError(
+            "multinomial: invalid multinomial distribution (with replacement=False, not enough "
+            "non-negative category to sample)"
+        )
     with np.errstate(divide="ignore"):
         keys = xp.log(rows) - xp.log(-xp.log(u))
     return xp.argsort(-keys, axis=1)[:, :num_samples].astype(np.int64)
@@ -757,44 +904,69 @@ def _inplace_sampler(draw, device_draw, node_name):
     """Tensor.uniform_/normal_/...: fill self in place with draws from the generator: `draw` takes NumPy's
     generator, `device_draw` CuPy's (which has fewer distributions, so some are composed). In the graph the
     old values get a zero gradient."""
+
     def fill(self, *args, generator=None, **kwargs):
         if self.device.type == "cpu":
             values = np.asarray(draw(_rng(generator), self.shape, *args, **kwargs))
         else:
             values = device_draw(_device_rng(generator, self.device), self.shape, *args, **kwargs)
         return overwrite(self, values, node_name)
+
     # its signature is the distribution's parameters (after the generator and the shape) and generator=
     params = list(inspect.signature(draw).parameters.values())[2:]
     fill.__signature__ = inspect.Signature(
-        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)] + params +
-        [inspect.Parameter("generator", inspect.Parameter.KEYWORD_ONLY, default=None)])
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + params
+        + [inspect.Parameter("generator", inspect.Parameter.KEYWORD_ONLY, default=None)]
+    )
     return fill
 
 
-torch_api("uniform_", function=False)(_inplace_sampler(
-    lambda rng, s, from_=0.0, to=1.0: rng.uniform(from_, to, s),
-    lambda rng, s, from_=0.0, to=1.0: from_ + (to - from_) * rng.random(s), "UniformBackward0"))
-torch_api("normal_", function=False)(_inplace_sampler(
-    lambda rng, s, mean=0.0, std=1.0: rng.normal(mean, std, s),
-    lambda rng, s, mean=0.0, std=1.0: mean + std * rng.standard_normal(s), "NormalBackward0"))
-torch_api("exponential_", function=False)(_inplace_sampler(
-    lambda rng, s, lambd=1.0: rng.exponential(1 / lambd, s), lambda rng, s, lambd=1.0: rng.exponential(1 / lambd, s),
-    "ExponentialBackward0"))
-torch_api("geometric_", function=False)(_inplace_sampler(
-    lambda rng, s, p: rng.geometric(p, s), lambda rng, s, p: rng.geometric(p, s), "GeometricBackward0"))
-torch_api("log_normal_", function=False)(_inplace_sampler(
-    lambda rng, s, mean=1.0, std=2.0: rng.lognormal(mean, std, s),
-    lambda rng, s, mean=1.0, std=2.0: _xp_exp(mean + std * rng.standard_normal(s)), "LogNormalBackward0"))
-torch_api("cauchy_", function=False)(_inplace_sampler(
-    lambda rng, s, median=0.0, sigma=1.0: median + sigma * rng.standard_cauchy(s),
-    lambda rng, s, median=0.0, sigma=1.0: median + sigma * _xp_tan(np.pi * (rng.random(s) - 0.5)), "CauchyBackward0"))
+torch_api("uniform_", function=False)(
+    _inplace_sampler(
+        lambda rng, s, from_=0.0, to=1.0: rng.uniform(from_, to, s),
+        lambda rng, s, from_=0.0, to=1.0: from_ + (to - from_) * rng.random(s),
+        "UniformBackward0",
+    )
+)
+torch_api("normal_", function=False)(
+    _inplace_sampler(
+        lambda rng, s, mean=0.0, std=1.0: rng.normal(mean, std, s),
+        lambda rng, s, mean=0.0, std=1.0: mean + std * rng.standard_normal(s),
+        "NormalBackward0",
+    )
+)
+torch_api("exponential_", function=False)(
+    _inplace_sampler(
+        lambda rng, s, lambd=1.0: rng.exponential(1 / lambd, s),
+        lambda rng, s, lambd=1.0: rng.exponential(1 / lambd, s),
+        "ExponentialBackward0",
+    )
+)
+torch_api("geometric_", function=False)(
+    _inplace_sampler(lambda rng, s, p: rng.geometric(p, s), lambda rng, s, p: rng.geometric(p, s), "GeometricBackward0")
+)
+torch_api("log_normal_", function=False)(
+    _inplace_sampler(
+        lambda rng, s, mean=1.0, std=2.0: rng.lognormal(mean, std, s),
+        lambda rng, s, mean=1.0, std=2.0: _xp_exp(mean + std * rng.standard_normal(s)),
+        "LogNormalBackward0",
+    )
+)
+torch_api("cauchy_", function=False)(
+    _inplace_sampler(
+        lambda rng, s, median=0.0, sigma=1.0: median + sigma * rng.standard_cauchy(s),
+        lambda rng, s, median=0.0, sigma=1.0: median + sigma * _xp_tan(np.pi * (rng.random(s) - 0.5)),
+        "CauchyBackward0",
+    )
+)
 
 
 @torch_api("bernoulli_", function=False)
 def bernoulli_(self, p=0.5, *, generator=None):
     probs = p._data if isinstance(p, Tensor) else p
     name = "BernoulliBackward1" if isinstance(p, Tensor) else "BernoulliBackward2"
-    draw = lambda rng, s: rng.random(s) < probs       # noqa: E731 (the same draw on either generator)
+    draw = lambda rng, s: rng.random(s) < probs  # noqa: E731 (the same draw on either generator)
     return _inplace_sampler(draw, draw, name)(self, generator=generator)
 
 
@@ -811,7 +983,7 @@ def random_(self, from_=0, to=None, *, generator=None):
     # torch's three overloads: random_(), random_(to), random_(from, to)
     name = "RandomBackward2" if to is None and not from_ else "RandomBackward1" if to is None else "RandomBackward0"
     if to is None:
-        from_, to = 0, (from_ if from_ else 2 ** 24)
+        from_, to = 0, (from_ if from_ else 2**24)
     integers = lambda rng, s: rng.integers(from_, to, s)  # noqa: E731
     return _inplace_sampler(integers, integers, name)(self, generator=generator)
 
@@ -819,9 +991,10 @@ def random_(self, from_=0, to=None, *, generator=None):
 @torch_api(function=False)
 def fill_(self, value):
     if isinstance(value, Tensor) and value.dim():
-        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} "
-                           "dimensions.")
-    if isinstance(value, Tensor):     # torch refuses a tensor value, not a number, for an expanded self
+        raise RuntimeError(
+            f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions."
+        )
+    if isinstance(value, Tensor):  # torch refuses a tensor value, not a number, for an expanded self
         return overwrite(self, value, "FillBackward3")
     return overwrite(self, value, "FillBackward2", expanded_ok=True)
 

@@ -1,5 +1,6 @@
 """Distances (nn.functional.pairwise_distance, cosine_similarity, pdist, normalize): compositions of
 ember's norm, written as torch's ATen composes them so values and gradients agree."""
+
 from .._backend import is_half_precision
 from .._dtype import scalar_type_name
 from ._registry import torch_api, named
@@ -16,7 +17,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     diff = AddScalar.apply(x1 - x2, eps)
     if innermost < 0:
         diff, innermost = diff.reshape(1), 0
-    return named(norm(diff, p, innermost, keepdim), "NormBackward1")      # ATen's at::norm
+    return named(norm(diff, p, innermost, keepdim), "NormBackward1")  # ATen's at::norm
 
 
 @torch_api(method=False)
@@ -38,6 +39,7 @@ def pdist(input, p=2):
     if is_half_precision(input._data.dtype):
         raise NotImplementedError(f"\"pdist\" not implemented for '{scalar_type_name(input.dtype)}'")
     from .linalg import triu_indices
+
     n = input.shape[0]
     rows, cols = triu_indices(n, n, 1)
     return norm(input[rows] - input[cols], p, 1)

@@ -1,4 +1,5 @@
 """Elementwise ops: unary math (from one table), binary arithmetic with torch's promotion, comparisons."""
+
 import collections
 import dis
 import math
@@ -26,9 +27,11 @@ def _operand(x):
     if isinstance(x, np.generic):
         return x.item()
     if not isinstance(x, (np.ndarray, complex)) and array_module(x) is np:
-        raise TypeError(f"unsupported operand type(s): 'Tensor' and '{type(x).__name__}' (expected a Tensor or "
-                        "a number)")
+        raise TypeError(
+            f"unsupported operand type(s): 'Tensor' and '{type(x).__name__}' (expected a Tensor or a number)"
+        )
     from .creation import tensor
+
     return tensor(x)
 
 
@@ -36,17 +39,16 @@ def _cast(x, dt):
     if isinstance(x, Tensor):
         return x.to(dt) if x._data.dtype != dt.np else x
     if dt is _dtype.bfloat16 and type(x) in (float, int):
-        return dt.np.type(x)        # ml_dtypes promotes bfloat16 with a Python scalar to float32
+        return dt.np.type(x)  # ml_dtypes promotes bfloat16 with a Python scalar to float32
     if dt.category == _dtype.INT and type(x) is int and dt is not _dtype.int64:
-        return np.array(x).astype(dt.np)[()]   # wraps around like torch (NumPy would raise OverflowError)
+        return np.array(x).astype(dt.np)[()]  # wraps around like torch (NumPy would raise OverflowError)
     return x
 
 
 def _sign(xp, x):
     if x.dtype == np.bool_:
         return x.copy()
-    return xp.where(xp.isnan(x), 0, xp.sign(x)).astype(x.dtype, copy=False) if _dtype.is_float_array(x) \
-        else xp.sign(x)
+    return xp.where(xp.isnan(x), 0, xp.sign(x)).astype(x.dtype, copy=False) if _dtype.is_float_array(x) else xp.sign(x)
 
 
 # --------------------------------------------------------------------------------------------
@@ -74,7 +76,7 @@ UNARY = {
     "log10": Unary(lambda xp, x: xp.log10(x), lambda g, x, y: g / (x * _LN10), saves="x", float_only=True),
     "log1p": Unary(lambda xp, x: xp.log1p(x), lambda g, x, y: g / (x + 1), saves="x", float_only=True),
     "sqrt": Unary(lambda xp, x: xp.sqrt(x), lambda g, x, y: g / (2 * y), saves="y", float_only=True),
-    "rsqrt": Unary(lambda xp, x: 1 / xp.sqrt(x), lambda g, x, y: -0.5 * g * y ** 3, saves="y", float_only=True),
+    "rsqrt": Unary(lambda xp, x: 1 / xp.sqrt(x), lambda g, x, y: -0.5 * g * y**3, saves="y", float_only=True),
     "sin": Unary(lambda xp, x: xp.sin(x), lambda g, x, y: g * x.cos(), saves="x", float_only=True),
     "cos": Unary(lambda xp, x: xp.cos(x), lambda g, x, y: -g * x.sin(), saves="x", float_only=True),
     "tan": Unary(lambda xp, x: xp.tan(x), lambda g, x, y: g * (1 + y * y), saves="y", float_only=True),
@@ -126,36 +128,54 @@ def _make_unary(name, row):
         return y
 
     if backward is None:
+
         def bwd(ctx, g):
             return g * 0
     elif saves is None:
+
         def bwd(ctx, g):
             return backward(g, None, None)
     elif saves == "x":
+
         def bwd(ctx, g):
             return backward(g, ctx.saved_tensors[0], None)
     else:
+
         def bwd(ctx, g):
             return backward(g, None, ctx.saved_tensors[0])
+
     cls_name = "".join(p.capitalize() for p in name.split("_"))
-    attrs = {"forward": staticmethod(fwd), "backward": staticmethod(bwd),
-             "array_backward": backward is None or not _calls_methods(backward)}
+    attrs = {
+        "forward": staticmethod(fwd),
+        "backward": staticmethod(bwd),
+        "array_backward": backward is None or not _calls_methods(backward),
+    }
     if name in _TORCH_NODE_NAMES:
         attrs["_node_name"] = _TORCH_NODE_NAMES[name]
     return type(cls_name, (Op,), attrs)
 
 
-_TORCH_NODE_NAMES = {"square": "PowBackward0"}      # torch computes square as pow(x, 2)
+_TORCH_NODE_NAMES = {"square": "PowBackward0"}  # torch computes square as pow(x, 2)
 
 
 # what torch does with a bool (or integer) input to the unary ops that don't just compute in float
 _BOOL_INPUT = {
-    "neg": RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
-                        "invert a mask, use the `~` or `logical_not()` operator instead."),
+    "neg": RuntimeError(
+        "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+        "invert a mask, use the `~` or `logical_not()` operator instead."
+    ),
     "relu": RuntimeError("Boolean inputs not supported for relu"),
-    **{name: NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
-       for name, kernel in (("abs", "abs_cpu"), ("ceil", "ceil_vml_cpu"), ("floor", "floor_vml_cpu"),
-                            ("trunc", "trunc_vml_cpu"), ("round", "round_vml_cpu"), ("frac", "frac_cpu"))},
+    **{
+        name: NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+        for name, kernel in (
+            ("abs", "abs_cpu"),
+            ("ceil", "ceil_vml_cpu"),
+            ("floor", "floor_vml_cpu"),
+            ("trunc", "trunc_vml_cpu"),
+            ("round", "round_vml_cpu"),
+            ("frac", "frac_cpu"),
+        )
+    },
 }
 
 
@@ -164,16 +184,17 @@ def _unary_api(name, op, float_only):
 
     def fn(input):
         if float_only:
-            if input._data.dtype not in _dtype._DIFFERENTIABLE_NP:      # complex stays complex
+            if input._data.dtype not in _dtype._DIFFERENTIABLE_NP:  # complex stays complex
                 input = input.to(_dtype.get_default_dtype())
         elif input._data.dtype == np.bool_:
             if bool_error is not None:
                 raise type(bool_error)(*bool_error.args)
-            if name == "square":        # torch computes square as pow(x, 2): bool promotes to int64
+            if name == "square":  # torch computes square as pow(x, 2): bool promotes to int64
                 input = input.to(_dtype.int64)
         elif name == "frac" and not _dtype.is_float_array(input._data):
-            raise NotImplementedError(f'"frac_cpu" not implemented for \'{_dtype.scalar_type_name(input.dtype)}\'')
+            raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
         return op.apply(input)
+
     fn.__name__ = name
     return fn
 
@@ -193,9 +214,10 @@ torch_api("fix")(_unary_api("trunc", UNARY_OPS["trunc"], False))
 # --------------------------------------------------------------------------------------------
 # binary ops
 
+
 class Add(Op):
     array_backward = True
-    inputs = (0, 1)       # a Python scalar operand keeps its edge, as torch's wrapped number
+    inputs = (0, 1)  # a Python scalar operand keeps its edge, as torch's wrapped number
 
     @staticmethod
     def forward(ctx, a, b):
@@ -276,6 +298,7 @@ class DivScalar(Div):
 
 class RsubScalar(Op):
     """other - input: Python's `2 - x` (torch's __rsub__)."""
+
     _node_name = "RsubBackward1"
     array_backward = True
     inputs = (0,)
@@ -305,14 +328,17 @@ class Pow(Op):
     def forward(ctx, a, b):
         xp = array_module(a if hasattr(a, "shape") else b)
         with np.errstate(all="ignore"):
-            if getattr(b, "dtype", np.dtype(type(b))).kind in "iu" and np.any(b < 0) and \
-                    getattr(a, "dtype", np.dtype(type(a))).kind in "iu":
+            if (
+                getattr(b, "dtype", np.dtype(type(b))).kind in "iu"
+                and np.any(b < 0)
+                and getattr(a, "dtype", np.dtype(type(a))).kind in "iu"
+            ):
                 y = _int_power(xp, a, b)
             else:
                 y = xp.power(a, b)
         a_dtype = getattr(a, "dtype", None)
         if a_dtype is not None and a_dtype.kind == "V" and y.dtype != a_dtype:
-            y = y.astype(a_dtype)       # ml_dtypes gives float32 for bfloat16 (kind 'V') ** Python float
+            y = y.astype(a_dtype)  # ml_dtypes gives float32 for bfloat16 (kind 'V') ** Python float
         if ctx._record:
             ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
             # torch: PowBackward0 tensor ** scalar, PowBackward1 tensor ** tensor, PowBackward2 scalar ** tensor
@@ -336,7 +362,7 @@ class Pow(Op):
             if isinstance(a, (int, float)):
                 log_a = math.log(a) if a > 0 else -math.inf if a == 0 else math.nan
                 gb = g * y * log_a
-                if a == 0:      # d/db 0**b is 0 for b >= 0 (torch's pow_backward_exponent), not 0 * -inf
+                if a == 0:  # d/db 0**b is 0 for b >= 0 (torch's pow_backward_exponent), not 0 * -inf
                     gb = where(b >= 0, 0.0, gb)
             else:
                 gb = where((a == 0) & (b >= 0), 0.0, g * y * a.log())
@@ -348,6 +374,7 @@ _POW_TENSORS, _POW_SCALAR_BASE = renamed(Pow, "PowBackward1"), renamed(Pow, "Pow
 
 class Maximum(Op):
     """torch's maximum backward: a tie splits the gradient, a NaN (which wins) passes it to both sides."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -375,6 +402,7 @@ class Minimum(Op):
 
 class Fmax(Op):
     """The larger operand, the other one where one is NaN; the gradient goes whole to the chosen side."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -410,7 +438,7 @@ class Atan2(Op):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         denom = a * a + b * b
-        recip = where(denom == 0, 0.0, 1 / denom)       # torch's: no gradient at (0, 0) rather than 0/0
+        recip = where(denom == 0, 0.0, 1 / denom)  # torch's: no gradient at (0, 0) rather than 0/0
         return g * b * recip, g * -a * recip
 
 
@@ -420,9 +448,9 @@ def _check_int_division(kernel_name, a, b):
     if dt is None or _dtype.is_float_array(dt):
         return
     if dt == np.bool_:
-        raise NotImplementedError(f'"{kernel_name}" not implemented for \'Bool\'')
+        raise NotImplementedError(f"\"{kernel_name}\" not implemented for 'Bool'")
     if 0 in np.broadcast_shapes(getattr(a, "shape", ()), getattr(b, "shape", ())):
-        return      # an empty result divides nothing
+        return  # an empty result divides nothing
     if not array_module(b if hasattr(b, "shape") else a).all(b):
         raise RuntimeError("ZeroDivisionError")
 
@@ -463,6 +491,7 @@ class Remainder(Op):
 
 class NoGradBinary(Op):
     """Comparisons, logical and integer ops: no gradient flows through them."""
+
     differentiable = False
 
     @staticmethod
@@ -485,6 +514,7 @@ def _binary(op, a, b, float_result=False):
     a, b = _operand(a), _operand(b)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         from .creation import tensor
+
         a = tensor(a)
     dt = _dtype.result_type(a, b)
     if float_result and dt.category < _dtype.FLOAT:
@@ -498,8 +528,10 @@ def _same_device(a, b, op):
     operand (moved to the other tensor's device here)."""
     if isinstance(a, Tensor) and isinstance(b, Tensor) and type(a._data) is not type(b._data) and a.device != b.device:
         if a._data.ndim and b._data.ndim or a.device.type != "cpu" and b.device.type != "cpu":
-            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                               f"{a.device} and {b.device}! (in {op._node_name[:-9].lower()}; move one with .to(device))")
+            raise RuntimeError(
+                f"Expected all tensors to be on the same device, but found at least two devices, "
+                f"{a.device} and {b.device}! (in {op._node_name[:-9].lower()}; move one with .to(device))"
+            )
         if a._data.ndim == 0 and a.device.type == "cpu":
             a = a.to(b.device)
         else:
@@ -524,8 +556,10 @@ def broadcast_error(name, *shapes, shape_text=lambda s: str(list(s)), context=No
         size_b = [1] * (n - len(sb)) + list(sb)
         dim = next(d for d in range(n - 1, -1, -1) if size_a[d] != size_b[d] and 1 not in (size_a[d], size_b[d]))
         context = context or f"{name} of shapes {', '.join(shape_text(s) for s in shapes)}"
-        return RuntimeError(f"The size of tensor a ({size_a[dim]}) must match the size of tensor b ({size_b[dim]}) at "
-                            f"non-singleton dimension {dim} ({context})")
+        return RuntimeError(
+            f"The size of tensor a ({size_a[dim]}) must match the size of tensor b ({size_b[dim]}) at "
+            f"non-singleton dimension {dim} ({context})"
+        )
     return None
 
 
@@ -540,6 +574,7 @@ def _arith(name, op, float_result=False):
     def fn(input, other):
         _broadcast_check(name, input, other)
         return _binary(op, input, other, float_result)
+
     fn.__name__ = name
     return fn
 
@@ -557,11 +592,15 @@ def sub(input, other, *, alpha=1):
     _broadcast_check("sub", input, other)
     bools = sum(isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) is _dtype.bool for x in (input, other))
     if bools == 2:
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
     if bools:
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
-                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
     if alpha != 1:
         other = other * alpha
     return _binary(Sub, input, other)
@@ -583,8 +622,9 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode is None:
         return _binary(Div, input, other, float_result=True)
     if rounding_mode not in ("trunc", "floor"):
-        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-                           f"'{rounding_mode}'")
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
+        )
     kernel = _floor_divide if rounding_mode == "floor" else _trunc_divide
     return _no_grad_binary(kernel, input, other)
 
@@ -609,7 +649,7 @@ def floor_divide(input, other):
 @torch_api(inplace=True)
 def pow(input, exponent):
     if isinstance(input, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
-        if input.dtype is _dtype.bool:       # bool ** int is int64, as torch
+        if input.dtype is _dtype.bool:  # bool ** int is int64, as torch
             input = input.to(_dtype.int64 if isinstance(exponent, int) else _dtype.get_default_dtype())
         if exponent == 2:
             return UNARY_OPS["square"].apply(input)
@@ -621,9 +661,12 @@ def pow(input, exponent):
         out = pow(input, int(exponent))
         return out.to(_dtype.bool) if input.dtype is _dtype.bool else out
     _broadcast_check("pow", input, exponent)
-    if isinstance(exponent, Tensor) and exponent.dtype is _dtype.bool and \
-            (isinstance(input, bool) or isinstance(input, Tensor) and input.dtype is _dtype.bool):
-        raise NotImplementedError('"pow" not implemented for \'Bool\'')
+    if (
+        isinstance(exponent, Tensor)
+        and exponent.dtype is _dtype.bool
+        and (isinstance(input, bool) or isinstance(input, Tensor) and input.dtype is _dtype.bool)
+    ):
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     return _binary(Pow, input, exponent)
 
 
@@ -636,6 +679,7 @@ def _no_grad_binary(kernel, a, b, result_dtype=None):
     a, b = _operand(a), _operand(b)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         from .creation import tensor
+
         a = tensor(a)
     dt = _dtype.result_type(a, b)
     a, b = _same_device(a, b, NoGradBinary)
@@ -647,6 +691,7 @@ def _comparison(name, kernel):
     def fn(input, other):
         _broadcast_check(name, input, other)
         return _no_grad_binary(kernel, input, other)
+
     fn.__name__ = name
     return torch_api(name, inplace=False)(fn)
 
@@ -657,8 +702,7 @@ lt = _comparison("lt", np.less)
 le = _comparison("le", np.less_equal)
 gt = _comparison("gt", np.greater)
 ge = _comparison("ge", np.greater_equal)
-for _alias, _target in (("greater", gt), ("greater_equal", ge), ("less", lt), ("less_equal", le),
-                        ("not_equal", ne)):
+for _alias, _target in (("greater", gt), ("greater_equal", ge), ("less", lt), ("less_equal", le), ("not_equal", ne)):
     torch_api(_alias)(_target)
 
 
@@ -666,6 +710,7 @@ def _logical(name, kernel):
     def fn(input, other):
         _broadcast_check(name, input, other)
         return _no_grad_binary(lambda a, b: kernel(a, b), input, other)
+
     fn.__name__ = name
     return torch_api(name)(fn)
 
@@ -679,10 +724,13 @@ def _bitwise(name, kernel):
     def fn(input, other):
         _broadcast_check(name, input, other)
         dt = _dtype.result_type(_operand(input), _operand(other))
-        if dt.category == _dtype.FLOAT:     # a float operand, or an integer tensor with a float scalar
-            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_dtype.scalar_type_name(dt)}' "
-                                      f"({name} takes integer or bool tensors)")
+        if dt.category == _dtype.FLOAT:  # a float operand, or an integer tensor with a float scalar
+            raise NotImplementedError(
+                f"\"{name}_cpu\" not implemented for '{_dtype.scalar_type_name(dt)}' "
+                f"({name} takes integer or bool tensors)"
+            )
         return _no_grad_binary(kernel, input, other)
+
     fn.__name__ = name
     return torch_api(name, inplace=True)(fn)
 
@@ -709,26 +757,34 @@ def logical_not(input):
 @torch_api(inplace=True)
 def bitwise_not(input):
     if _dtype.is_float_array(input._data):
-        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}' "
-                                  "(bitwise_not takes integer or bool tensors)")
+        raise NotImplementedError(
+            f"\"bitwise_not_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}' "
+            "(bitwise_not takes integer or bool tensors)"
+        )
     return NoGradUnary.apply(input, np.invert)
 
 
 def _elementwise_test(kernel):
     def test(input):
         return NoGradUnary.apply(input, kernel)
+
     return test
 
 
-for _name, _kernel in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.isfinite),
-                       ("isposinf", np.isposinf), ("isneginf", np.isneginf), ("signbit", np.signbit)):
+for _name, _kernel in (
+    ("isnan", np.isnan),
+    ("isinf", np.isinf),
+    ("isfinite", np.isfinite),
+    ("isposinf", np.isposinf),
+    ("isneginf", np.isneginf),
+    ("signbit", np.signbit),
+):
     torch_api(_name)(_elementwise_test(_kernel))
 
 
 @torch_api()
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return _no_grad_binary(lambda a, b: np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan),
-                           input, other)
+    return _no_grad_binary(lambda a, b: np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan), input, other)
 
 
 @torch_api()
@@ -750,7 +806,7 @@ def clamp(input, min=None, max=None):
         dt = _dtype.result_type(input, *(v for v in bounds if v is not None))
         lo, hi = (None if v is None else _cast(v, dt) for v in bounds)
         return ClampTensor.apply(_cast(input, dt), lo, hi)
-    dt = _dtype.result_type(input, *(v for v in (min, max) if v is not None))    # bool.clamp(-1, 2) is int64
+    dt = _dtype.result_type(input, *(v for v in (min, max) if v is not None))  # bool.clamp(-1, 2) is int64
     if dt is not input.dtype:
         input = input.to(dt)
     # an integer bound wraps to the tensor's dtype as in torch: uint8.clamp(-1) clamps at 255
@@ -772,6 +828,7 @@ def clamp_max(input, max):
 
 class Clamp(Op):
     _node_name = "ClampBackward1"
+
     @staticmethod
     def forward(ctx, x, lo, hi):
         xp = array_module(x)
@@ -790,6 +847,7 @@ class Clamp(Op):
 class ClampTensor(Op):
     """clamp with tensor bounds, min(max(x, lo), hi), and torch's gradients: x's where lo <= x <= hi (so
     whole at a bound), lo's where x < lo < hi, hi's where x > hi or hi < lo."""
+
     _node_name = "ClampBackward0"
 
     @staticmethod
@@ -808,8 +866,10 @@ class ClampTensor(Op):
         inside = below_hi if lo is None else above_lo if hi is None else above_lo & below_hi
         lo_wins = None if lo is None else x < lo if hi is None else (x < lo) & (lo < hi)
         hi_wins = None if hi is None else x > hi if lo is None else (x > hi) | (hi < lo)
-        return tuple(None if m is None or not need else where(m, g, 0.0)
-                     for m, need in zip((inside, lo_wins, hi_wins), ctx.needs_input_grad))
+        return tuple(
+            None if m is None or not need else where(m, g, 0.0)
+            for m, need in zip((inside, lo_wins, hi_wins), ctx.needs_input_grad)
+        )
 
 
 class Where(Op):
@@ -833,8 +893,10 @@ def where(condition, input=None, other=None):
         return condition.nonzero(as_tuple=True)
     cond = _operand(condition)
     if cond.dtype is not _dtype.bool:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                           f"{_dtype.scalar_type_name(cond.dtype)}")
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{_dtype.scalar_type_name(cond.dtype)}"
+        )
     a, b = _operand(input), _operand(other)
     error = broadcast_error("where", *(x.shape for x in (cond, a, b) if isinstance(x, Tensor)))
     if error is not None:
@@ -843,12 +905,14 @@ def where(condition, input=None, other=None):
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         # two Python scalars: the result still has their dtype (where(c, 1.0, 0) is float32, not float64)
         from .creation import tensor
+
         a = tensor(a, dtype=dt, device=cond.device)
     else:
         for x in (a, b):
             if dt.category == _dtype.INT and type(x) is int and not _fits(x, dt):
-                raise RuntimeError(f"value cannot be converted to type {dt.np.name}_t without overflow "
-                                   f"(where: {x} for a {dt} tensor)")
+                raise RuntimeError(
+                    f"value cannot be converted to type {dt.np.name}_t without overflow (where: {x} for a {dt} tensor)"
+                )
     return Where.apply(cond, _cast(a, dt), _cast(b, dt))
 
 
@@ -863,6 +927,7 @@ _CPP_FLOAT_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Ha
 class Lerp(Op):
     """start + w (end - start) for |w| < 0.5, else end - (end - start)(1 - w): torch's two-sided form,
     exact at w = 1 and finite where one side is infinite."""
+
     _node_name = "LerpBackward1"
 
     @staticmethod
@@ -871,7 +936,7 @@ class Lerp(Op):
         if ctx._record:
             if hasattr(weight, "shape"):
                 ctx.save_for_backward(start, end, weight)
-            else:       # a number weight: torch's LerpBackward0, which saves no tensor
+            else:  # a number weight: torch's LerpBackward0, which saves no tensor
                 ctx.__class__ = LerpScalarWeight
                 ctx.weight = weight
         with np.errstate(all="ignore"):
@@ -899,13 +964,17 @@ def lerp(input, end, weight):
     for name, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor):
             if t.dtype is not input.dtype:
-                raise RuntimeError(f"expected dtype {_CPP_FLOAT_NAMES.get(input.dtype.name, input.dtype.name)} for "
-                                   f"`{name}` but got dtype {_CPP_FLOAT_NAMES.get(t.dtype.name, t.dtype.name)}")
+                raise RuntimeError(
+                    f"expected dtype {_CPP_FLOAT_NAMES.get(input.dtype.name, input.dtype.name)} for "
+                    f"`{name}` but got dtype {_CPP_FLOAT_NAMES.get(t.dtype.name, t.dtype.name)}"
+                )
             _broadcast_check("lerp", input, t)
     if not isinstance(end, Tensor):
         raise TypeError(f"lerp(): argument 'end' (position 2) must be Tensor, not {type(end).__name__}")
     if not input.is_floating_point():
-        raise NotImplementedError(f"\"lerp_kernel_scalar\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+        raise NotImplementedError(
+            f"\"lerp_kernel_scalar\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'"
+        )
     return Lerp.apply(input, end, weight)
 
 
@@ -1001,9 +1070,17 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     if not input.requires_grad:
         return NoGradUnary.apply(input, lambda x: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf))
     from .._typeinfo import finfo
+
     info = finfo(input.dtype)
-    return where(input.isnan(), nan, where(input.isposinf(), info.max if posinf is None else posinf,
-                                           where(input.isneginf(), info.min if neginf is None else neginf, input)))
+    return where(
+        input.isnan(),
+        nan,
+        where(
+            input.isposinf(),
+            info.max if posinf is None else posinf,
+            where(input.isneginf(), info.min if neginf is None else neginf, input),
+        ),
+    )
 
 
 @torch_api()

@@ -2,6 +2,7 @@
 real-to-complex (the onesided half) and complex-to-real. Each runs NumPy's (or CuPy's) fft in the
 input's precision family and returns torch's dtype (complex64 for float32 input, where NumPy would
 give complex128)."""
+
 import numpy as np
 
 from .._backend import array_module
@@ -16,6 +17,7 @@ def _complex_of(dtype):
 
 class C2C(Op):
     """fft (forward=True) or ifft along dim, at the input's length."""
+
     wirtinger = False
 
     @staticmethod
@@ -33,6 +35,7 @@ class C2C(Op):
 
 class R2C(Op):
     """rfft along dim: the n // 2 + 1 non-negative frequencies of a real signal of length n."""
+
     wirtinger = False
 
     @staticmethod
@@ -46,6 +49,7 @@ class R2C(Op):
         # Re(R^H g): the half spectrum padded with zeros to length n, inverse-transformed, its real part
         from .shape import cat
         from .creation import zeros
+
         missing = ctx.n - g.shape[ctx.dim]
         shape = list(g.shape)
         shape[ctx.dim] = missing
@@ -55,6 +59,7 @@ class R2C(Op):
 
 class C2R(Op):
     """irfft along dim: a real signal of length n from its n // 2 + 1 non-negative frequencies."""
+
     wirtinger = False
 
     @staticmethod
@@ -71,9 +76,10 @@ class C2R(Op):
         twice = n - m
         if twice > 0:
             from .creation import ones
+
             shape = [1] * half.dim()
             shape[ctx.dim] = m
             weight = ones(m, dtype=g.dtype, device=g.device)
-            weight[1:1 + twice] = 2.0
+            weight[1 : 1 + twice] = 2.0
             half = half * weight.reshape(shape)
         return half, None, None, None

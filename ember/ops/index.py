@@ -1,5 +1,6 @@
 """Indexing: __getitem__/__setitem__ (views for basic keys, copies for advanced), gather/scatter,
 index_select/index_add, masked_fill/masked_select, sort/topk and friends."""
+
 import math
 import operator
 import os
@@ -28,10 +29,12 @@ from .reduce import values_indices
 # that view (None when there is none). NumPy places the result dims of such a key as torch does: where
 # the index arrays stand when they are adjacent, else first.
 
-_NON_TUPLE_WARNING = ("Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed "
-                      "in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted "
-                      "as tensor index, x[torch.tensor(seq)], which will result either in an error or a different "
-                      "result")
+_NON_TUPLE_WARNING = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed "
+    "in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted "
+    "as tensor index, x[torch.tensor(seq)], which will result either in an error or a different "
+    "result"
+)
 _UINT8_WARNING = "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead."
 _FULL = slice(None)
 _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -66,26 +69,30 @@ def _index_item(k):
     if isinstance(k, Tensor):
         arr = k._data
         dt = arr.dtype
-        if dt.kind == "b" or dt.kind == "i" and dt.itemsize >= 4:       # bool, int32, int64
+        if dt.kind == "b" or dt.kind == "i" and dt.itemsize >= 4:  # bool, int32, int64
             return arr if arr.ndim else bool(arr) if dt.kind == "b" else int(arr)
         if dt == np.uint8 or dt.kind in "iu" and not arr.ndim:
             return _index_array(arr)
-        return arr              # float, int8, int16: _read_key refuses them once it has read the key, as torch
+        return arr  # float, int8, int16: _read_key refuses them once it has read the key, as torch
     if isinstance(k, slice):
         return k
     if isinstance(k, (int, np.integer)):
         return int(k)
     if isinstance(k, np.ndarray):
         if k.dtype.kind not in "biuf":
-            raise TypeError(f"can't convert np.ndarray of type {k.dtype} to an index; only integer, float and "
-                            "bool arrays are indices")
+            raise TypeError(
+                f"can't convert np.ndarray of type {k.dtype} to an index; only integer, float and "
+                "bool arrays are indices"
+            )
         return _index_array(k if k.dtype.kind == "b" or k.dtype == np.uint8 else k.astype(np.int64))
     if isinstance(k, (list, tuple, range)):
         return _index_array(_index_from_data(k))
     if isinstance(k, str):
         raise TypeError("new(): invalid data type 'str'")
-    raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
-                     f"indices (got {_type_name(k)})")
+    raise IndexError(
+        f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+        f"indices (got {_type_name(k)})"
+    )
 
 
 def _check_step(s):
@@ -119,8 +126,10 @@ def _index_from_data(seq):
     if type(seq) is range:
         return np.arange(seq.start, seq.stop, seq.step, dtype=np.int64)
     if any(isinstance(k, (Tensor, list, tuple)) for k in seq):
-        seq = [operator.index(k) if isinstance(k, Tensor) else _index_from_data(k) if isinstance(k, (list, tuple))
-               else k for k in seq]
+        seq = [
+            operator.index(k) if isinstance(k, Tensor) else _index_from_data(k) if isinstance(k, (list, tuple)) else k
+            for k in seq
+        ]
     arr = np.asarray(seq)
     if arr.dtype.kind == "b":
         return arr
@@ -135,8 +144,13 @@ def _read_key(key, shape, like=None, range_checks=None):
     The index arrays of adv lie on the device of the array `like` (the indexed tensor's), as torch moves
     CPU indices there. Given a list `range_checks`, the index arrays' range checks are left in it
     (setitem checks the value first)."""
-    if isinstance(key, Tensor) or type(key) is tuple and key and isinstance(key[0], Tensor) and \
-            all(isinstance(k, Tensor) for k in key):
+    if (
+        isinstance(key, Tensor)
+        or type(key) is tuple
+        and key
+        and isinstance(key[0], Tensor)
+        and all(isinstance(k, Tensor) for k in key)
+    ):
         adv = _index_tensors_key(key if type(key) is tuple else (key,), shape, like, range_checks)
         if adv is not None:
             return None, adv
@@ -146,9 +160,9 @@ def _read_key(key, shape, like=None, range_checks=None):
     if specified > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     basic, entries = [], []
-    real = view = 0           # the next dim of the tensor, and of the view
-    added = 0                 # dims None and bools added before it (torch's messages count them)
-    fill = ndim - specified   # the dims each Ellipsis stands for
+    real = view = 0  # the next dim of the tensor, and of the view
+    added = 0  # dims None and bools added before it (torch's messages count them)
+    fill = ndim - specified  # the dims each Ellipsis stands for
     for item in items:
         k = _index_item(item)
         t = type(k)
@@ -184,7 +198,7 @@ def _read_key(key, shape, like=None, range_checks=None):
         elif k.dtype.kind == "b":
             n = k.ndim
             basic.extend([_FULL] * n)
-            entries.append((view, k, shape[real:real + n]))
+            entries.append((view, k, shape[real : real + n]))
             real += n
             view += n
         else:
@@ -192,8 +206,13 @@ def _read_key(key, shape, like=None, range_checks=None):
             entries.append((view, k, shape[real]))
             real += 1
             view += 1
-    while basic and type(basic[-1]) is slice and basic[-1].start is None and basic[-1].stop is None \
-            and basic[-1].step is None:
+    while (
+        basic
+        and type(basic[-1]) is slice
+        and basic[-1].start is None
+        and basic[-1].stop is None
+        and basic[-1].step is None
+    ):
         basic.pop()
     if not entries:
         return tuple(basic) + (Ellipsis,), None
@@ -205,8 +224,10 @@ def _read_key(key, shape, like=None, range_checks=None):
 def _check_index_dtypes(arrays):
     for arr in arrays:
         if arr.dtype.kind not in "bi" or arr.dtype.itemsize < 4 and arr.dtype.kind == "i":
-            raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors (got "
-                             f"{_dtype._BY_NP[arr.dtype]}); convert the index with .long()")
+            raise IndexError(
+                f"tensors used as indices must be long, int, byte or bool tensors (got "
+                f"{_dtype._BY_NP[arr.dtype]}); convert the index with .long()"
+            )
 
 
 def _count_specified(items):
@@ -228,7 +249,7 @@ def _index_tensors_key(tensors, shape, like, range_checks):
         return None
     if len(tensors) == 1 and tensors[0]._data.dtype.kind == "b":
         mask = tensors[0]._data
-        return (_on_device(mask, like),) if mask.ndim and mask.shape == shape[:mask.ndim] else None
+        return (_on_device(mask, like),) if mask.ndim and mask.shape == shape[: mask.ndim] else None
     arrays = []
     for t in tensors:
         arr = t._data
@@ -239,9 +260,9 @@ def _index_tensors_key(tensors, shape, like, range_checks):
     for arr in arrays:
         if arr.shape != first:
             return None
-    if 0 in shape[:len(arrays)] and 0 not in first:
+    if 0 in shape[: len(arrays)] and 0 not in first:
         raise IndexError("index is out of bounds for dimension with size 0")
-    result_shape = lambda: first + tuple(shape[len(arrays):])  # noqa: E731
+    result_shape = lambda: first + tuple(shape[len(arrays) :])  # noqa: E731
     checks = [(arr, shape[nth], nth, result_shape) for nth, arr in enumerate(arrays)]
     return _run_range_checks(checks, range_checks, tuple(_on_device(arr, like) for arr in arrays))
 
@@ -275,8 +296,10 @@ def _adv_key(entries, view_shape, like, range_checks=None):
     try:
         replacement = np.broadcast_shapes(*shapes) if any(s != shapes[0] for s in shapes) else shapes[0]
     except ValueError:
-        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
-                         + ", ".join(str(list(s)) for s in shapes)) from None
+        raise IndexError(
+            "shape mismatch: indexing tensors could not be broadcast together with shapes "
+            + ", ".join(str(list(s)) for s in shapes)
+        ) from None
     # no index is valid in a dim of size 0: torch says so before it reads any, unless there is none to read
     if 0 not in replacement and any(size == 0 if arr.dtype.kind != "b" else 0 in size for _, arr, size in entries):
         raise IndexError("index is out of bounds for dimension with size 0")
@@ -296,8 +319,10 @@ def _adv_key(entries, view_shape, like, range_checks=None):
 def _check_mask(mask, sizes, dim, view_shape):
     if mask.shape != tuple(sizes):
         j = next(j for j, (a, b) in enumerate(zip(mask.shape, sizes)) if a != b)
-        raise IndexError(f"The shape of the mask {list(mask.shape)} at index {j} does not match the shape "
-                         f"of the indexed tensor {list(view_shape())} at index {dim + j}")
+        raise IndexError(
+            f"The shape of the mask {list(mask.shape)} at index {j} does not match the shape "
+            f"of the indexed tensor {list(view_shape())} at index {dim + j}"
+        )
 
 
 class EmptyResult:
@@ -355,9 +380,13 @@ def _indexed_shape(view_shape, adv):
             dim += k.ndim if is_mask else 1
     shape = np.broadcast_shapes(*shapes)
     rest = tuple(view_shape[dim:])
-    if arrays_at[-1] - arrays_at[0] == len(arrays_at) - 1:       # adjacent: the result dims stand there
-        return tuple(n for i, n in kept if i < arrays_at[0]) + shape + tuple(n for i, n in kept
-                                                                            if i > arrays_at[-1]) + rest
+    if arrays_at[-1] - arrays_at[0] == len(arrays_at) - 1:  # adjacent: the result dims stand there
+        return (
+            tuple(n for i, n in kept if i < arrays_at[0])
+            + shape
+            + tuple(n for i, n in kept if i > arrays_at[-1])
+            + rest
+        )
     return shape + tuple(n for _, n in kept) + rest
 
 
@@ -391,11 +420,12 @@ def _put(out, key, value, accumulate):
             if type(k) is not slice and k.dtype.kind != "b":
                 array_module(out).add.at(target, adv, value)
                 return
-        target[adv] += value              # masks repeat no element
-    except ValueError as e:              # a value that does not fit a basic key: torch's expand error
+        target[adv] += value  # masks repeat no element
+    except ValueError as e:  # a value that does not fit a basic key: torch's expand error
         if "broadcast" not in str(e) or adv is not None:
             raise
         from .shape import expand
+
         expand(Tensor._make(np.broadcast_to(np.empty((), value.dtype), value.shape)), out[basic].shape)
         raise
 
@@ -407,8 +437,10 @@ def _check_value_shape(slot, value):
     except ValueError:
         fits = False
     if not fits:
-        raise RuntimeError(f"shape mismatch: value tensor of shape {list(value)} cannot be broadcast to indexing "
-                           f"result of shape {list(slot)}")
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(value)} cannot be broadcast to indexing "
+            f"result of shape {list(slot)}"
+        )
 
 
 class Index(Op):
@@ -452,9 +484,12 @@ def getitem(self, key):
     if type(key) is int:
         shape = self._data.shape
         if not shape:
-            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
-                             "in C++ to convert a 0-dim tensor to a number" if key == 0 else
-                             f"index {key} is out of bounds for dimension 0 with size 0")
+            raise IndexError(
+                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+                "in C++ to convert a 0-dim tensor to a number"
+                if key == 0
+                else f"index {key} is out of bounds for dimension 0 with size 0"
+            )
         if not -shape[0] <= key < shape[0]:
             raise IndexError(f"index {key} is out of bounds for dimension 0 with size {shape[0]}")
         return Select.apply(self, (key,))
@@ -509,15 +544,17 @@ def setitem(self, key, value):
     is_tensor = isinstance(value, Tensor)
     if not is_tensor:
         value = _fill_value(value, self)
-    if key is False:                     # torch writes nothing and checks nothing more
+    if key is False:  # torch writes nothing and checks nothing more
         return
     if type(key) is slice:
         _check_step(key)
-    range_checks = [] if is_tensor else None     # a tensor value is checked before the indices' range
+    range_checks = [] if is_tensor else None  # a tensor value is checked before the indices' range
     parsed = _read_key(None if key is True else key, self._data.shape, self._data, range_checks)
     if is_tensor and value.device != self.device:
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found {self.device} and "
-                           f"{value.device} (in tensor[...] = value)")
+        raise RuntimeError(
+            f"Expected all tensors to be on the same device, but found {self.device} and "
+            f"{value.device} (in tensor[...] = value)"
+        )
     basic, adv = parsed
     if adv is None:
         _copy_to_view(self, basic, value)
@@ -542,7 +579,7 @@ def _copy_to_view(self, basic, value):
         target = self
     elif state.enabled and (self._tracks_inplace() or getattr(value, "_requires_grad", False)):
         target = Slice.apply(self, basic)
-    else:       # no graph to keep: a bare alias of the memory (sharing the version counter) will do
+    else:  # no graph to keep: a bare alias of the memory (sharing the version counter) will do
         target = Tensor._make(basic_view(self._data, basic))
         target._version_counter = self._version_counter
     copy_to(target, value)
@@ -560,9 +597,11 @@ def _check_no_overlap(self, parsed, value):
     dst = self._data if basic is None else self._data[basic]
     for other in ([value._data] if is_tensor and _root(value) is _root(self) else []) + arrays:
         if _shares_memory(dst, other):
-            raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
-                               "refer to a single memory location. Please clone() the tensor before performing the "
-                               "operation.")
+            raise RuntimeError(
+                "unsupported operation: some elements of the input tensor and the written-to tensor "
+                "refer to a single memory location. Please clone() the tensor before performing the "
+                "operation."
+            )
 
 
 def _root(tensor):
@@ -573,11 +612,20 @@ def _root(tensor):
 def _shares_memory(a, b):
     """torch's get_overlap_status is Partial or Full: two dense layouts over memory they share, in part or
     in whole (the same elements in the same layout)."""
-    if not (a.size and b.size) or array_module(a) is not array_module(b) or \
-            type(a) is np.ndarray and not np.may_share_memory(a, b):
+    if (
+        not (a.size and b.size)
+        or array_module(a) is not array_module(b)
+        or type(a) is np.ndarray
+        and not np.may_share_memory(a, b)
+    ):
         return False
-    return _partial_overlap(a, b) or _dense(a) and _dense(b) and a.nbytes == b.nbytes and \
-        _lowest_address(a) == _lowest_address(b)
+    return (
+        _partial_overlap(a, b)
+        or _dense(a)
+        and _dense(b)
+        and a.nbytes == b.nbytes
+        and _lowest_address(a) == _lowest_address(b)
+    )
 
 
 def _check_index_put(self, parsed, value, key, range_checks, accumulate=False):
@@ -588,10 +636,11 @@ def _check_index_put(self, parsed, value, key, range_checks, accumulate=False):
     basic, adv = parsed
     is_tensor = isinstance(value, Tensor)
     if not is_tensor and (type(adv) is EmptyResult or isinstance(key, Tensor) and key._data.dtype.kind in "bi"):
-        return parsed                  # a number into an empty place, or through one tensor (x[idx] = 0)
+        return parsed  # a number into an empty place, or through one tensor (x[idx] = 0)
     arrays = [k for k in adv if type(k) is not slice]
-    fills_mask = not accumulate and (not is_tensor or value._data.size == 1) and len(arrays) == 1 and \
-        arrays[0].dtype.kind == "b"
+    fills_mask = (
+        not accumulate and (not is_tensor or value._data.size == 1) and len(arrays) == 1 and arrays[0].dtype.kind == "b"
+    )
     if fills_mask:
         if _has_uint8_mask(key):
             raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
@@ -612,9 +661,11 @@ def _has_uint8_mask(key):
 
 
 def _raise_index_put_dtype(self, value):
-    raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                       f"{_dtype.scalar_type_name(self.dtype)} for the destination and "
-                       f"{_dtype.scalar_type_name(value.dtype)} for the source.")
+    raise RuntimeError(
+        f"Index put requires the source and destination dtypes match, got "
+        f"{_dtype.scalar_type_name(self.dtype)} for the destination and "
+        f"{_dtype.scalar_type_name(value.dtype)} for the source."
+    )
 
 
 def _strip_leading_ones(value):
@@ -626,14 +677,21 @@ def _strip_leading_ones(value):
     return value.reshape(shape[lead:]) if lead else value
 
 
-_C_TYPE_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
-                 "float32": "float", "complex64": "c10::complex<float>"}
+_C_TYPE_NAMES = {
+    "int8": "int8_t",
+    "uint8": "uint8_t",
+    "int16": "int16_t",
+    "int32": "int",
+    "int64": "int64_t",
+    "float32": "float",
+    "complex64": "c10::complex<float>",
+}
 
 
 def _fill_value(value, tensor):
     """A Python or NumPy scalar to write into the tensor, with torch's checks."""
     np_dtype = tensor._data.dtype
-    if isinstance(value, float):          # NumPy's float64 is a float; its other floats are refused
+    if isinstance(value, float):  # NumPy's float64 is a float; its other floats are refused
         if np_dtype.kind in "iu":
             info = np.iinfo(np_dtype)
             if not info.min <= value <= info.max:
@@ -643,7 +701,7 @@ def _fill_value(value, tensor):
         return value
     if isinstance(value, (int, np.integer)):
         value = int(value)
-        if not -2 ** 63 <= value < 2 ** 63:
+        if not -(2**63) <= value < 2**63:
             raise ValueError("Overflow when unpacking long long")
         if np_dtype.kind in "iu":
             info = np.iinfo(np_dtype)
@@ -651,7 +709,7 @@ def _fill_value(value, tensor):
                 raise _overflow(np_dtype)
             return np.asarray(value).astype(np_dtype)[()]
         return value
-    if isinstance(value, complex):        # NumPy's complex128 is a complex; its complex64 is refused
+    if isinstance(value, complex):  # NumPy's complex128 is a complex; its complex64 is refused
         if np_dtype.kind == "c":
             big = np.finfo(np_dtype).max
             if any(math.isfinite(part) and abs(part) > big for part in (value.real, value.imag)):
@@ -666,8 +724,9 @@ def _fill_value(value, tensor):
 def _overflow(np_dtype):
     """torch's error for a number the tensor's dtype cannot hold (its C++ type's name; double for the other
     floats, which torch converts through double)."""
-    return RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES.get(np_dtype.name, 'double')} without "
-                        "overflow")
+    return RuntimeError(
+        f"value cannot be converted to type {_C_TYPE_NAMES.get(np_dtype.name, 'double')} without overflow"
+    )
 
 
 @torch_api()
@@ -680,7 +739,7 @@ def index_put(input, indices, values, accumulate=False):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {_type_name(k)}")
     shape = input._data.shape
     arrays = [_index_item(k) for k in items]
-    arrays = [np.asarray(a) if type(a) in (int, bool) else a for a in arrays]   # 0-d tensors index here too
+    arrays = [np.asarray(a) if type(a) in (int, bool) else a for a in arrays]  # 0-d tensors index here too
     _check_index_dtypes(arrays)
     n = sum(a.ndim if a.dtype == np.bool_ else 1 for a in arrays)
     if n > len(shape):
@@ -688,7 +747,7 @@ def index_put(input, indices, values, accumulate=False):
     entries, dim = [], 0
     for a in arrays:
         m = a.ndim if a.dtype == np.bool_ else 1
-        entries.append((dim, a, shape[dim:dim + m] if a.dtype.kind == "b" else shape[dim]))
+        entries.append((dim, a, shape[dim : dim + m] if a.dtype.kind == "b" else shape[dim]))
         dim += m
     if not entries:
         return IndexPut.apply(input, values.to(input.dtype), ((Ellipsis,), None), accumulate)
@@ -705,6 +764,7 @@ def index_put_(self, indices, values, accumulate=False):
 
 # --- gather / scatter ---------------------------------------------------------------------------
 
+
 def _check_index_dtype(op, index, message="Expected dtype int32/int64 for index"):
     if index._data.dtype not in (np.int32, np.int64):
         raise RuntimeError(f"{op}(): {message} (got {index.dtype}; convert it with .long())")
@@ -714,26 +774,35 @@ def _check_gather_scatter(op, input, dim, index, src=None):
     """torch's checks of gather/scatter (ScatterGatherChecks.h): index dtype, ranks, sizes and range."""
     _check_index_dtype("gather" if op == "gather" else "scatter", index)
     if src is not None and src.dtype != input.dtype:
-        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype (self {input.dtype}, "
-                           f"src {src.dtype})")
+        raise RuntimeError(
+            f"scatter(): Expected self.dtype to be equal to src.dtype (self {input.dtype}, src {src.dtype})"
+        )
     rank = max(index.dim(), 1)
     if rank != max(input.dim(), 1):
-        raise RuntimeError(f"Index tensor must have the same number of dimensions as "
-                           f"{'input' if op == 'gather' else 'self'} tensor ({op}: input {list(input.shape)}, "
-                           f"index {list(index.shape)})")
+        raise RuntimeError(
+            f"Index tensor must have the same number of dimensions as "
+            f"{'input' if op == 'gather' else 'self'} tensor ({op}: input {list(input.shape)}, "
+            f"index {list(index.shape)})"
+        )
     if src is not None and rank != max(src.dim(), 1):
-        raise RuntimeError(f"Index tensor must have the same number of dimensions as src tensor ({op}: index "
-                           f"{list(index.shape)}, src {list(src.shape)})")
+        raise RuntimeError(
+            f"Index tensor must have the same number of dimensions as src tensor ({op}: index "
+            f"{list(index.shape)}, src {list(src.shape)})"
+        )
     sizes = lambda t: tuple(t.shape) or (1,)  # noqa: E731
     idx, inp = sizes(index), sizes(input)
     for d in range(rank):
         if op == "gather" and d != dim and idx[d] > inp[d]:
-            raise RuntimeError(f"Size does not match at dimension {d} expected index {list(index.shape)} to be no "
-                               f"larger than self {list(input.shape)} apart from dimension {dim}")
+            raise RuntimeError(
+                f"Size does not match at dimension {d} expected index {list(index.shape)} to be no "
+                f"larger than self {list(input.shape)} apart from dimension {dim}"
+            )
         if op != "gather" and (d != dim and idx[d] > inp[d] or src is not None and idx[d] > sizes(src)[d]):
-            raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self {list(input.shape)} "
-                               f"apart from dimension {dim}" + ("" if src is None else
-                                                               f" and to be no larger size than src {list(src.shape)}"))
+            raise RuntimeError(
+                f"Expected index {list(index.shape)} to be no larger than self {list(input.shape)} "
+                f"apart from dimension {dim}"
+                + ("" if src is None else f" and to be no larger size than src {list(src.shape)}")
+            )
     _check_index_range(index._data, inp[dim], dim, RuntimeError)
 
 
@@ -820,6 +889,7 @@ class ScatterAdd(Op):
 
 class ScatterWithReduce(Op):
     """scatter(..., reduce="add"/"multiply"): torch has no derivative for it and says so in backward."""
+
     _node_name = "NotImplemented"
 
     @staticmethod
@@ -834,8 +904,10 @@ class ScatterWithReduce(Op):
         raise RuntimeError("derivative for aten::scatter is not implemented")
 
 
-_SCATTER_REDUCE_WARNING = ("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in "
-                           "a future PyTorch release. Use torch.scatter_reduce instead for more reduction options.")
+_SCATTER_REDUCE_WARNING = (
+    "The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in "
+    "a future PyTorch release. Use torch.scatter_reduce instead for more reduction options."
+)
 
 
 @torch_api(inplace=True)
@@ -863,8 +935,14 @@ def scatter_add(input, dim, index, src):
     return ScatterAdd.apply(input, d, index._data, src)
 
 
-_SCATTER_REDUCE_OPS = {"sum": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum", "max": "maximum",
-                       "min": "minimum"}   # max/min: torch's forward takes them, its backward refuses them
+_SCATTER_REDUCE_OPS = {
+    "sum": "add",
+    "prod": "multiply",
+    "amax": "maximum",
+    "amin": "minimum",
+    "max": "maximum",
+    "min": "minimum",
+}  # max/min: torch's forward takes them, its backward refuses them
 
 
 def _scatter_reduce_array(x, dim, index, src, reduce, include_self):
@@ -879,7 +957,7 @@ def _scatter_reduce_array(x, dim, index, src, reduce, include_self):
             out[key] = 0
         xp.add.at(out, key, vals)
         n = xp.maximum(counts + include_self, 1)
-        mean = out // n if out.dtype.kind in "iu" else (out / n).astype(out.dtype)    # torch floors integers
+        mean = out // n if out.dtype.kind in "iu" else (out / n).astype(out.dtype)  # torch floors integers
         out = xp.where(counts > 0, mean, out)
     else:
         if not include_self:
@@ -903,7 +981,7 @@ class ScatterReduce(Op):
     def forward(ctx, x, dim, index, src, reduce, include_self):
         out = _scatter_reduce_array(x, dim, index, src, reduce, include_self)
         ctx.dim, ctx.index, ctx.reduce, ctx.include_self = dim, index, reduce, include_self
-        if ctx._record:          # all of src, as torch's formulas take it (even where it is larger than index)
+        if ctx._record:  # all of src, as torch's formulas take it (even where it is larger than index)
             ctx.save_for_backward(x, src, out)
         return out
 
@@ -923,9 +1001,14 @@ class ScatterReduce(Op):
             src_zero = src == 0
             zeros_at = _zeros(x, x.shape).scatter_add(dim, index, src_zero.to(x.dtype)).gather(dim, index)
             single_zero = src_zero & (zeros_at == 1)
-            without_it = x.scatter_reduce(dim, index, src.masked_fill(single_zero, 1), "prod", include_self=include_self)
-            grad_src = where(single_zero, (grad * without_it).gather(dim, index),
-                             (grad * result).gather(dim, index) / src.masked_fill(src_zero, 1))
+            without_it = x.scatter_reduce(
+                dim, index, src.masked_fill(single_zero, 1), "prod", include_self=include_self
+            )
+            grad_src = where(
+                single_zero,
+                (grad * without_it).gather(dim, index),
+                (grad * result).gather(dim, index) / src.masked_fill(src_zero, 1),
+            )
         elif reduce == "mean":
             n = (_zeros(grad, grad.shape) + include_self).scatter_add(dim, index, _zeros(src, src.shape) + 1)
             n = n.masked_fill(n == 0, 1)
@@ -937,8 +1020,9 @@ class ScatterReduce(Op):
             grad_x = x_is_result * (grad / n)
             grad_src = src_is_result * (grad / n).gather(dim, index)
         else:
-            raise RuntimeError(f"Expected 'reduce' to be one of 'sum', 'prod', 'mean', 'amax', 'amin' but got "
-                               f"{reduce}.")
+            raise RuntimeError(
+                f"Expected 'reduce' to be one of 'sum', 'prod', 'mean', 'amax', 'amin' but got {reduce}."
+            )
         if not include_self:
             grad_x = grad_x.masked_fill(_zeros(grad_x, grad_x.shape).bool().scatter(dim, index, True), 0)
         return grad_x, None, None, grad_src, None, None
@@ -954,6 +1038,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 
 
 # --- index_select / index_add / index_copy / index_fill -------------------------------------------
+
 
 class IndexSelect(Op):
     @staticmethod
@@ -982,12 +1067,17 @@ class IndexAdd(Op):
 def _check_index_add_source(input, dim, index, source):
     rows = source.shape[dim] if source.dim() else 1
     if index.numel() != rows:
-        raise RuntimeError(f"index_add_(): Number of indices ({index.numel()}) should be equal to source.size(dim): "
-                           f"({rows}), for dim: {dim}")
-    if source.dim() != input.dim() or any(s != n for d, (s, n) in enumerate(zip(source.shape, input.shape))
-                                          if d != dim):
-        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
-                           f"Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}")
+        raise RuntimeError(
+            f"index_add_(): Number of indices ({index.numel()}) should be equal to source.size(dim): "
+            f"({rows}), for dim: {dim}"
+        )
+    if source.dim() != input.dim() or any(
+        s != n for d, (s, n) in enumerate(zip(source.shape, input.shape)) if d != dim
+    ):
+        raise RuntimeError(
+            f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+            f"Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}"
+        )
 
 
 def _check_index_copy(input, dim, index, source):
@@ -997,22 +1087,31 @@ def _check_index_copy(input, dim, index, source):
     if source.dim() == 0 and index.numel() != 1:
         raise IndexError(f"index_copy_(): When source is scalar, index should have one element (got {index.numel()})")
     if source.dim() != input.dim() and source.dim() and input.dim():
-        raise IndexError(f"index_copy_(): When source and destination are not scalars, their dimensionality must "
-                         f"match. Source dimensionality ({source.dim()}), destination dimensionality ({input.dim()})")
+        raise IndexError(
+            f"index_copy_(): When source and destination are not scalars, their dimensionality must "
+            f"match. Source dimensionality ({source.dim()}), destination dimensionality ({input.dim()})"
+        )
     if index._data.dtype != np.int64:
-        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
-                           f"{_dtype.scalar_type_name(index.dtype)}")
+        raise RuntimeError(
+            f"index_copy_(): Expected a long tensor for index, but got {_dtype.scalar_type_name(index.dtype)}"
+        )
     if source.dtype != input.dtype:
-        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
-                           f"{_dtype.scalar_type_name(input.dtype)} and (source) {_dtype.scalar_type_name(source.dtype)}")
+        raise RuntimeError(
+            f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+            f"{_dtype.scalar_type_name(input.dtype)} and (source) {_dtype.scalar_type_name(source.dtype)}"
+        )
     sliced = lambda t: [n for d, n in enumerate(t.shape) if d != dim]  # noqa: E731
     if source.dim() and sliced(input) != sliced(source):
-        raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. Destination slice "
-                           f"shape: {sliced(input)} at dimension {dim} and source slice shape: {sliced(source)} at "
-                           "dimension 0.")
+        raise RuntimeError(
+            f"index_copy_(): Source/destination tensor must have same slice shapes. Destination slice "
+            f"shape: {sliced(input)} at dimension {dim} and source slice shape: {sliced(source)} at "
+            "dimension 0."
+        )
     if source.dim() and index.numel() != source.shape[dim]:
-        raise IndexError(f"index_copy_(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
-                         f"({source.shape[dim]})")
+        raise IndexError(
+            f"index_copy_(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
+            f"({source.shape[dim]})"
+        )
     _check_index_range(index._data, input.shape[dim] if input.dim() else 1, dim, IndexError, "index_copy_(): ")
 
 
@@ -1035,10 +1134,15 @@ def _check_index_add_range(input, dim, index):
     RuntimeError there) and adds slice by slice elsewhere (an IndexError)."""
     if input.dim() > 1 and dim in (0, input.dim() - 1):
         _check_index_range(index, input.shape[dim], dim)
-    elif index.size and can_sync(index) and (int(index.min()) < 0 or
-                                             int(index.max()) >= (input.shape[dim] if input.dim() else 1)):
-        raise IndexError(f"index out of range in self (index_add_: indices {int(index.min())}..{int(index.max())} "
-                         f"along dimension {dim} of a tensor of shape {list(input.shape)})")
+    elif (
+        index.size
+        and can_sync(index)
+        and (int(index.min()) < 0 or int(index.max()) >= (input.shape[dim] if input.dim() else 1))
+    ):
+        raise IndexError(
+            f"index out of range in self (index_add_: indices {int(index.min())}..{int(index.max())} "
+            f"along dimension {dim} of a tensor of shape {list(input.shape)})"
+        )
 
 
 @torch_api()
@@ -1057,19 +1161,24 @@ def index_select(input, dim, index):
 def index_add(input, dim, index, source, *, alpha=1):
     d = input._dim(dim)
     if index._data.dtype not in (np.int32, np.int64):
-        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: "
-                           f"{_dtype.scalar_type_name(index.dtype)}")
+        raise RuntimeError(
+            f"index_add_(): Expected dtype int32/int64 for index but got: {_dtype.scalar_type_name(index.dtype)}"
+        )
     if source.dtype != input.dtype:
-        raise RuntimeError(f"index_add_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
-                           f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type")
+        raise RuntimeError(
+            f"index_add_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
+            f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type"
+        )
     if index.dim() > 1:
-        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: {index.dim()} with type: "
-                         f"{_dtype.scalar_type_name(index.dtype)} and size: {list(index.shape)}")
+        raise IndexError(
+            f"index_add_(): Index is supposed to be a vector, but got dim: {index.dim()} with type: "
+            f"{_dtype.scalar_type_name(index.dtype)} and size: {list(index.shape)}"
+        )
     _check_index_add_source(input, d, index, source)
     _check_index_add_range(input, d, index._data)
     if alpha != 1:
         source = source * (alpha if input.is_floating_point() else int(alpha))
-    if not input.dim():          # a 0-d tensor is indexed as one of shape (1,)
+    if not input.dim():  # a 0-d tensor is indexed as one of shape (1,)
         return IndexAdd.apply(input.reshape(1), 0, index._data.reshape(-1), source.reshape(-1)).reshape(())
     return IndexAdd.apply(input, d, index._data.reshape(-1), source)
 
@@ -1086,7 +1195,7 @@ class IndexFill(Op):
     def backward(ctx, g):
         index = Tensor._make(ctx.index)
         gvalue = None
-        if ctx.needs_input_grad[3]:          # each filled place once, however often the index names it
+        if ctx.needs_input_grad[3]:  # each filled place once, however often the index names it
             gvalue = g.index_select(ctx.dim, Tensor._make(array_module(ctx.index).unique(ctx.index))).sum()
         return g.index_fill(ctx.dim, index, 0), None, None, gvalue
 
@@ -1100,15 +1209,17 @@ def index_fill(input, dim, index, value):
         raise RuntimeError(f"Index has to be a vector/scalar (index_fill_ got an index of shape {list(index.shape)})")
     if isinstance(value, Tensor):
         if value.dim():
-            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-                               f"{value.dim()} dimension(s).")
+            raise RuntimeError(
+                f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.dim()} dimension(s)."
+            )
         if not value.requires_grad:
             value = value.item()
     size = input.shape[d] if input.dim() else 1
     if index.numel() and can_sync(index._data) and (int(index._data.min()) < -size or int(index._data.max()) >= size):
         bad = int(index._data.min()) if int(index._data.min()) < -size else int(index._data.max())
         raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {size}")
-    if not input.dim():          # a 0-d tensor is indexed as one of shape (1,)
+    if not input.dim():  # a 0-d tensor is indexed as one of shape (1,)
         return IndexFill.apply(input.reshape(1), 0, index._data.reshape(-1), value).reshape(())
     return IndexFill.apply(input, d, index._data.reshape(-1), value)
 
@@ -1118,12 +1229,13 @@ def index_copy(input, dim, index, source):
     d = input._dim(dim)
     _check_index_copy(input, d, index, source)
     key = (None, (slice(None),) * d + (index._data.reshape(-1),))
-    if not input.dim():          # a 0-d tensor is indexed as one of shape (1,)
+    if not input.dim():  # a 0-d tensor is indexed as one of shape (1,)
         return named(IndexPut.apply(input.reshape(1), source.reshape(-1), key, False), "IndexCopyBackward0").reshape(())
     return named(IndexPut.apply(input, source, key, False), "IndexCopyBackward0")
 
 
 # --- masks -----------------------------------------------------------------------------------------
+
 
 class MaskedFill(Op):
     @staticmethod
@@ -1144,12 +1256,16 @@ def masked_fill(input, mask, value):
     try:
         np.broadcast_shapes(mask.shape, input.shape)
     except ValueError:
-        raise RuntimeError(f"masked_fill: the shape of the mask {list(mask.shape)} must be broadcastable to the "
-                           f"shape of the tensor {list(input.shape)}") from None
+        raise RuntimeError(
+            f"masked_fill: the shape of the mask {list(mask.shape)} must be broadcastable to the "
+            f"shape of the tensor {list(input.shape)}"
+        ) from None
     if isinstance(value, Tensor):
         if value.dim():
-            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-                               f"{value.dim()} dimension(s).")
+            raise RuntimeError(
+                f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.dim()} dimension(s)."
+            )
         if not value.requires_grad:
             value = value.item()
     return MaskedFill.apply(input, mask._data, value)
@@ -1168,18 +1284,24 @@ def masked_select(input, mask):
 @torch_api(inplace=True)
 def masked_scatter(input, mask, source):
     if mask._data.dtype != np.bool_:
-        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
-                           f"{_dtype.scalar_type_name(mask.dtype)}")
+        raise RuntimeError(
+            f"masked_scatter_ only supports boolean masks, but got mask with dtype "
+            f"{_dtype.scalar_type_name(mask.dtype)}"
+        )
     if source.dtype != input.dtype:
-        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
-                           f"{_dtype.scalar_type_name(input.dtype)} and {_dtype.scalar_type_name(source.dtype)}")
+        raise RuntimeError(
+            f"masked_scatter: expected self and source to have same dtypes but got"
+            f"{_dtype.scalar_type_name(input.dtype)} and {_dtype.scalar_type_name(source.dtype)}"
+        )
     shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
     x = input.expand(shape) if tuple(input.shape) != shape else input
     m = array_module(mask._data).broadcast_to(mask._data, shape)
     n = int(m.sum())
     if source.numel() < n:
-        raise RuntimeError(f"Number of elements of source < number of ones in mask (masked_scatter: source has "
-                           f"{source.numel()}, the mask {n})")
+        raise RuntimeError(
+            f"Number of elements of source < number of ones in mask (masked_scatter: source has "
+            f"{source.numel()}, the mask {n})"
+        )
     return named(IndexPut.apply(x, source.reshape(-1)[:n], (None, (m,)), False), "MaskedScatterBackward0")
 
 
@@ -1214,8 +1336,9 @@ def take(input, index):
     if index.numel() and can_sync(index._data):
         lo, hi = int(index._data.min()), int(index._data.max())
         if lo < -n or hi >= n:
-            raise IndexError(f"out of range: tried to access index {lo if lo < -n else hi} on a tensor of {n} "
-                             "elements.")
+            raise IndexError(
+                f"out of range: tried to access index {lo if lo < -n else hi} on a tensor of {n} elements."
+            )
     return named(Index.apply(input.reshape(-1), (None, (index._data,))), "TakeBackward0")
 
 
@@ -1227,33 +1350,41 @@ def _broadcast_shape(a, b):
         n = max(len(a), len(b))
         pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
         dim = next(i for i in reversed(range(n)) if pa[i] != pb[i] and 1 not in (pa[i], pb[i]))
-        raise RuntimeError(f"The size of tensor a ({pa[dim]}) must match the size of tensor b ({pb[dim]}) at "
-                           f"non-singleton dimension {dim}") from None
+        raise RuntimeError(
+            f"The size of tensor a ({pa[dim]}) must match the size of tensor b ({pb[dim]}) at "
+            f"non-singleton dimension {dim}"
+        ) from None
 
 
 @torch_api()
 def take_along_dim(input, indices, dim=None):
     if indices._data.dtype != np.int64:
-        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
-                           f"{_dtype.scalar_type_name(indices.dtype)}")
+        raise RuntimeError(
+            f"torch.take_along_dim(): dtype of indices should be Long but got {_dtype.scalar_type_name(indices.dtype)}"
+        )
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     if not input.dim():
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = input._dim(dim)
     if indices.dim() != input.dim():
-        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
-                           f"but got {input.dim()} dimensions for input, and {indices.dim()} dimensions for indices")
+        raise RuntimeError(
+            f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+            f"but got {input.dim()} dimensions for input, and {indices.dim()} dimensions for indices"
+        )
     size = input.shape[d]
-    with_index_rows = tuple(input.shape[:d]) + (indices.shape[d],) + tuple(input.shape[d + 1:])
+    with_index_rows = tuple(input.shape[:d]) + (indices.shape[d],) + tuple(input.shape[d + 1 :])
     shape = _broadcast_shape(with_index_rows, tuple(indices.shape))
     if size == 0 and indices.numel():
         raise RuntimeError("ZeroDivisionError (take_along_dim: indices into a dimension of size 0)")
     # torch takes the indices modulo the size of dim here (negative and too large ones wrap around)
     wrapped = Tensor._make(indices._data % size) if indices.numel() else indices
-    input_shape = shape[:d] + (size,) + shape[d + 1:]
-    return gather(input.expand(input_shape) if tuple(input.shape) != input_shape else input, d,
-                  wrapped.expand(shape) if tuple(indices.shape) != shape else wrapped)
+    input_shape = shape[:d] + (size,) + shape[d + 1 :]
+    return gather(
+        input.expand(input_shape) if tuple(input.shape) != input_shape else input,
+        d,
+        wrapped.expand(shape) if tuple(indices.shape) != shape else wrapped,
+    )
 
 
 def _sort_indices(arr, dim, descending):
@@ -1305,14 +1436,18 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     side = side or ("right" if right else "left")
     seq = sorted_sequence._data
     xp = array_module(seq)
-    if sorter is not None:      # the order that sorts an unsorted sequence
+    if sorter is not None:  # the order that sorts an unsorted sequence
         seq = xp.take_along_axis(seq, sorter._data, axis=-1)
     vals = values._data if isinstance(values, Tensor) else xp.asarray(values)
     if seq.ndim == 1:
         out = xp.searchsorted(seq, vals, side=side)
     else:
-        out = xp.stack([xp.searchsorted(s, v, side=side) for s, v in
-                        zip(seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1]))]).reshape(vals.shape)
+        out = xp.stack(
+            [
+                xp.searchsorted(s, v, side=side)
+                for s, v in zip(seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1]))
+            ]
+        ).reshape(vals.shape)
     return Tensor._make(xp.asarray(out).astype(np.int32 if out_int32 else np.int64))
 
 
@@ -1343,8 +1478,9 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     if dim is not None:
         dim = input._dim(dim)
     # NaN != NaN: torch keeps every NaN as a value of its own
-    res = array_module(input._data).unique(input._data, return_inverse=return_inverse, return_counts=return_counts,
-                                           axis=dim, equal_nan=False)
+    res = array_module(input._data).unique(
+        input._data, return_inverse=return_inverse, return_counts=return_counts, axis=dim, equal_nan=False
+    )
     if not (return_inverse or return_counts):
         return Tensor._make(res)
     out = [Tensor._make(res[0])]
@@ -1379,9 +1515,10 @@ def bincount(input, weights=None, minlength=0):
     arr = input._data
     if arr.dtype.kind not in "iu" or arr.ndim != 1 or arr.size and int(arr.min()) < 0:
         if arr.dtype.kind not in "iub":
-            raise NotImplementedError(f'"bincount_cpu" not implemented for \'{_dtype.scalar_type_name(input.dtype)}\'')
-        raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs. (got {input.dtype} of shape "
-                           f"{list(input.shape)})")
+            raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+        raise RuntimeError(
+            f"bincount only supports 1-d non-negative integral inputs. (got {input.dtype} of shape {list(input.shape)})"
+        )
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
     xp = array_module(arr)
@@ -1389,11 +1526,14 @@ def bincount(input, weights=None, minlength=0):
         return Tensor._make(xp.bincount(arr, minlength=minlength).astype(np.int64))
     w = weights._data
     if w.shape != arr.shape:
-        raise RuntimeError(f"weights should be 1-d and have the same length as input (input {list(input.shape)}, "
-                           f"weights {list(weights.shape)})")
+        raise RuntimeError(
+            f"weights should be 1-d and have the same length as input (input {list(input.shape)}, "
+            f"weights {list(weights.shape)})"
+        )
     # torch sums float32 weights in float32 and any other weights in float64
-    return Tensor._make(xp.bincount(arr, weights=w, minlength=minlength).astype(np.float32 if w.dtype == np.float32
-                                                                             else np.float64))
+    return Tensor._make(
+        xp.bincount(arr, weights=w, minlength=minlength).astype(np.float32 if w.dtype == np.float32 else np.float64)
+    )
 
 
 @torch_api()

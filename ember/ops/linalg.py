@@ -1,4 +1,5 @@
 """Matrix products and linear algebra (numpy.linalg underneath), with torch's shape rules."""
+
 import numpy as np
 
 from .. import _dtype
@@ -10,9 +11,18 @@ from .._tensor import Tensor
 from .reduce import widened
 
 
-_CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-                   "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-                   "uint8": "unsigned char", "bool": "bool"}
+_CPP_TYPE_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+}
 
 
 def _kernel_of(a, b):
@@ -29,25 +39,32 @@ def _check_float_pair(op, a, b):
     kernel = _kernel_of(a, b)
     if a.dtype is not b.dtype:
         names = [_dtype.scalar_type_name(t.dtype) for t in (a, b)]
-        raise RuntimeError({
-            "dot": f"dot : expected both vectors to have same dtype, but found {names[0]} and {names[1]}",
-            "addmv": f"addmv input tensors must have the same dtype, but got {names[1]}, {names[0]}, and {names[1]}",
-            "mm": f"expected m1 and m2 to have the same dtype, but got: {_CPP_TYPE_NAMES[a.dtype.name]} != "
-                  f"{_CPP_TYPE_NAMES[b.dtype.name]}",
-            "bmm": f"expected scalar type {names[0]} but found {names[1]}"}[kernel]
-            + f" ({op} of {a.dtype} and {b.dtype}: convert one operand with .to(other.dtype))")
+        raise RuntimeError(
+            {
+                "dot": f"dot : expected both vectors to have same dtype, but found {names[0]} and {names[1]}",
+                "addmv": (
+                    f"addmv input tensors must have the same dtype, but got {names[1]}, {names[0]}, and {names[1]}"
+                ),
+                "mm": f"expected m1 and m2 to have the same dtype, but got: {_CPP_TYPE_NAMES[a.dtype.name]} != "
+                f"{_CPP_TYPE_NAMES[b.dtype.name]}",
+                "bmm": f"expected scalar type {names[0]} but found {names[1]}",
+            }[kernel]
+            + f" ({op} of {a.dtype} and {b.dtype}: convert one operand with .to(other.dtype))"
+        )
     if a.dtype is _dtype.bool:
         kernel_name = {"mm": "addmm_impl_cpu_", "addmv": "addmv_impl_cpu"}.get(kernel, kernel)
-        raise NotImplementedError(f"\"{kernel_name}\" not implemented for 'Bool' ({op} of bool tensors: convert "
-                                  f"with .int() or .float())")
+        raise NotImplementedError(
+            f"\"{kernel_name}\" not implemented for 'Bool' ({op} of bool tensors: convert with .int() or .float())"
+        )
     if a.device != b.device:
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{a.device} and {b.device}! ({op})")
+        raise RuntimeError(
+            f"Expected all tensors to be on the same device, but found at least two devices, "
+            f"{a.device} and {b.device}! ({op})"
+        )
 
 
 # torch's grad_fn names for matmul by operand dims (it dispatches to mm, mv, dot, or views around bmm)
-_MATMUL_NODE_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0",
-                      (1, 2): "SqueezeBackward4"}
+_MATMUL_NODE_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0", (1, 2): "SqueezeBackward4"}
 
 
 class MatMul(Op):
@@ -66,7 +83,7 @@ class MatMul(Op):
     def backward(ctx, g):
         b, a = ctx.saved_tensors
         a_1d, b_1d = len(ctx._in_meta[0][0]) == 1, len(ctx._in_meta[1][0]) == 1
-        if not isinstance(g, Tensor):       # the engine's array mode (no create_graph)
+        if not isinstance(g, Tensor):  # the engine's array mode (no create_graph)
             if g.ndim == 2 and len(ctx._in_meta[0][0]) == 2 and len(ctx._in_meta[1][0]) == 2:
                 return (None if b is None else array_matmul(g, b.T)), _grad_in_layout(a, g, ctx.b_transposed)
             g, b, a = (None if v is None else Tensor._make(v) for v in (g, b, a))
@@ -88,8 +105,10 @@ _MATMUL_BATCHED = renamed(MatMul, "UnsafeViewBackward0")
 
 
 def _matmul_shapes_error(op, a, b):
-    return RuntimeError(f"{op}: mat1 and mat2 shapes cannot be multiplied "
-                        f"({'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))})")
+    return RuntimeError(
+        f"{op}: mat1 and mat2 shapes cannot be multiplied "
+        f"({'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))})"
+    )
 
 
 @torch_api()
@@ -97,8 +116,9 @@ def matmul(input, other):
     input, other = low_precision(input, other)
     _check_float_pair("matmul", input, other)
     if input.dim() == 0 or other.dim() == 0:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {input.dim()}D and "
-                           f"{other.dim()}D")
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {input.dim()}D and {other.dim()}D"
+        )
     k_a = input.shape[-1]
     k_b = other.shape[0] if other.dim() == 1 else other.shape[-2]
     if k_a != k_b:
@@ -107,8 +127,9 @@ def matmul(input, other):
         try:
             np.broadcast_shapes(tuple(input.shape[:-2]), tuple(other.shape[:-2]))
         except ValueError:
-            raise RuntimeError(f"matmul: batch dimensions {list(input.shape[:-2])} and {list(other.shape[:-2])} "
-                               "cannot be broadcast") from None
+            raise RuntimeError(
+                f"matmul: batch dimensions {list(input.shape[:-2])} and {list(other.shape[:-2])} cannot be broadcast"
+            ) from None
     return MatMul.apply(input, other)
 
 
@@ -129,8 +150,10 @@ def bmm(input, mat2):
     if input.dim() != 3 or mat2.dim() != 3:
         raise RuntimeError(f"batch1 must be a 3D tensor (bmm got {input.dim()}-D and {mat2.dim()}-D)")
     if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
-                           f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}]."
+        )
     _check_float_pair("bmm", input, mat2)
     return Bmm.apply(input, mat2)
 
@@ -144,8 +167,10 @@ def mv(input, vec):
     if input.dim() != 2 or vec.dim() != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, {vec.dim()}")
     if input.shape[1] != vec.shape[0]:
-        raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x{input.shape[1]}), "
-                           f"vec ({vec.shape[0]})")
+        raise RuntimeError(
+            f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x{input.shape[1]}), "
+            f"vec ({vec.shape[0]})"
+        )
     _check_float_pair("mv", input, vec)
     return MatMul.apply(input, vec)
 
@@ -155,8 +180,10 @@ def dot(input, tensor):
     if input.dim() != 1 or tensor.dim() != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {tensor.dim()}D tensors")
     if input.shape[0] != tensor.shape[0]:
-        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{tensor.shape[0]}] "
-                           "to have the same number of elements, but got different.")
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{tensor.shape[0]}] "
+            "to have the same number of elements, but got different."
+        )
     _check_float_pair("dot", input, tensor)
     return MatMul.apply(input, tensor)
 
@@ -167,14 +194,19 @@ def inner(input, other):
     if input.dim() == 0 or other.dim() == 0:
         return input * other
     if input.shape[-1] != other.shape[-1]:
-        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
-                           f"{list(input.shape)} and {list(other.shape)}")
+        raise RuntimeError(
+            f"inner() the last dimension must match on both input tensors but got shapes "
+            f"{list(input.shape)} and {list(other.shape)}"
+        )
     return tensordot(input, other, ([input.dim() - 1], [other.dim() - 1]))
+
+
 torch_api("vdot")(dot)
 
 
 class Addmm(Op):
     """input + mat1 @ mat2 as one node (nn.Linear's bias + x @ W^T): one GEMM, the sum written in place."""
+
     array_backward = True
 
     @staticmethod
@@ -182,7 +214,7 @@ class Addmm(Op):
         if ctx._record:
             ctx.save_for_backward(mat2 if ctx.needs_input_grad[1] else None, mat1 if ctx.needs_input_grad[2] else None)
             ctx.mat2_transposed = _transposed(mat2)
-        if is_half_precision(mat1.dtype):      # as torch's kernel: the sum in float32, rounded once
+        if is_half_precision(mat1.dtype):  # as torch's kernel: the sum in float32, rounded once
             return (array_matmul(widened(mat1), widened(mat2)) + input).astype(mat1.dtype)
         y = array_matmul(mat1, mat2)
         y += input
@@ -190,7 +222,7 @@ class Addmm(Op):
 
     @staticmethod
     def backward(ctx, g):
-        mat2, mat1 = ctx.saved_tensors        # the engine sums g down to input's shape
+        mat2, mat1 = ctx.saved_tensors  # the engine sums g down to input's shape
         if isinstance(g, Tensor):
             return g, (None if mat2 is None else g.matmul(mat2.t())), (None if mat1 is None else mat1.t().matmul(g))
         return g, (None if mat2 is None else array_matmul(g, mat2.T)), _grad_in_layout(mat1, g, ctx.mat2_transposed)
@@ -216,7 +248,7 @@ def fused_addmm(input, mat1, mat2):
     if a.dtype != m1.dtype or type(a) is not type(m1) or (type(a) is not np.ndarray and input.device != mat1.device):
         return None
     shape = (m1.shape[0], m2.shape[1])
-    if a.shape != shape and a.shape != shape[1:]:     # bias (M,) or a full (N, M); else the general path
+    if a.shape != shape and a.shape != shape[1:]:  # bias (M,) or a full (N, M); else the general path
         try:
             if np.broadcast_shapes(a.shape, shape) != shape:
                 return None
@@ -238,7 +270,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 def _scaled_sum(input, prod, beta, alpha):
     if alpha != 1:
         prod = prod * alpha
-    if beta == 0:        # torch ignores input entirely then (nan/inf in it do not propagate)
+    if beta == 0:  # torch ignores input entirely then (nan/inf in it do not propagate)
         return prod
     return (input * beta if beta != 1 else input) + prod
 
@@ -279,11 +311,13 @@ def cross(input, other, dim=None):
         dim = next(i for i, s in enumerate(input.shape) if s == 3)
     d = input._dim(dim)
     if input.shape[d] != 3:
-        raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got {input.shape[d]} and "
-                           f"{other.shape[d]}")
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {d} must have length 3. Got {input.shape[d]} and {other.shape[d]}"
+        )
     a = [input.select(d, i) for i in range(3)]
     b = [other.select(d, i) for i in range(3)]
     from .shape import stack
+
     return stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], d)
 
 
@@ -325,8 +359,9 @@ def diag(input, diagonal=0):
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     n = input.shape[-1] + abs(offset)
     shape = tuple(input.shape[:-1]) + (n, n)
-    return DiagonalBackward.apply(input, shape, offset, len(shape) + dim1 if dim1 < 0 else dim1,
-                                  len(shape) + dim2 if dim2 < 0 else dim2)
+    return DiagonalBackward.apply(
+        input, shape, offset, len(shape) + dim1 if dim1 < 0 else dim1, len(shape) + dim2 if dim2 < 0 else dim2
+    )
 
 
 @torch_api()
@@ -383,18 +418,23 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pi
 def _index_pairs(pairs, dtype, device, layout, pin_memory, op):
     from .creation import _finish
     from .._formats import check_factory
+
     check_factory(op, layout, pin_memory)
     return _finish(pairs, dtype if dtype is not None else _dtype.int64, device)
 
 
 def _square(op, input):
     if input.dim() < 2 or input.shape[-1] != input.shape[-2]:
-        raise RuntimeError(f"linalg.{op}: A must be batches of square matrices, but they are "
-                           f"{input.shape[-2] if input.dim() >= 2 else input.shape} by "
-                           f"{input.shape[-1] if input.dim() else 1} matrices")
+        raise RuntimeError(
+            f"linalg.{op}: A must be batches of square matrices, but they are "
+            f"{input.shape[-2] if input.dim() >= 2 else input.shape} by "
+            f"{input.shape[-1] if input.dim() else 1} matrices"
+        )
     if input._data.dtype not in _dtype._DIFFERENTIABLE_NP:
-        raise RuntimeError(f"linalg.{op}: Expected a floating point or complex tensor as input. Got "
-                           f"{_dtype.scalar_type_name(input.dtype)}")
+        raise RuntimeError(
+            f"linalg.{op}: Expected a floating point or complex tensor as input. Got "
+            f"{_dtype.scalar_type_name(input.dtype)}"
+        )
 
 
 class Inverse(Op):
@@ -406,9 +446,12 @@ class Inverse(Op):
             y = array_module(x).linalg.inv(x)
         except np.linalg.LinAlgError:
             from .solvers import LinAlgError, lu_factor_array, _first_failure, _batch_prefix
+
             index, k = _first_failure(lu_factor_array(x)[2])
-            raise LinAlgError(f"{op_name}: {_batch_prefix(index, x.shape[:-2])}The diagonal element {k} is zero, the "
-                              "inversion could not be completed because the input matrix is singular.") from None
+            raise LinAlgError(
+                f"{op_name}: {_batch_prefix(index, x.shape[:-2])}The diagonal element {k} is zero, the "
+                "inversion could not be completed because the input matrix is singular."
+            ) from None
         ctx.save_for_backward(y)
         return y
 
@@ -427,6 +470,7 @@ def inverse(input):
 
 class Det(Op):
     _node_name = "LinalgDetBackward0"
+
     @staticmethod
     def forward(ctx, x):
         y = array_module(x).linalg.det(x)
@@ -448,6 +492,7 @@ def det(input):
 @torch_api()
 def logdet(input):
     from .elementwise import where
+
     sign, logabsdet = slogdet(input)
     return where(sign < 0, float("nan"), logabsdet)
 
@@ -457,6 +502,7 @@ def slogdet(input):
     _square("slogdet", input)
     from .solvers import Slogdet
     from ..return_types import return_type
+
     return return_type("slogdet", ["sign", "logabsdet"])(*Slogdet.apply(input))
 
 
@@ -464,8 +510,10 @@ def _real_only_backward(ctx, name):
     """The decompositions with conjugate transposes in them (A = U S V^H, Q^H Q = I, ...) are not holomorphic,
     and ember writes only their real backward."""
     if ctx._in_meta[0][1].kind == "c":
-        raise NotImplementedError(f"ember: the gradient of {name} for complex input is not implemented (the "
-                                  "forward is; take real and imaginary parts apart, or detach)")
+        raise NotImplementedError(
+            f"ember: the gradient of {name} for complex input is not implemented (the "
+            "forward is; take real and imaginary parts apart, or detach)"
+        )
 
 
 class SVD(Op):
@@ -492,6 +540,7 @@ class SVD(Op):
         uh_gu, vh_gv = uh_gu - uh_gu.mT, vh_gv - vh_gv.mT
         s2 = s * s
         from .creation import eye
+
         e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye(k, dtype=s.dtype, device=s.device)
         inner = (uh_gu * s.unsqueeze(-2) + s.unsqueeze(-1) * vh_gv) / e + gs.diag_embed()
         if m > n:
@@ -508,8 +557,9 @@ class SVD(Op):
 @torch_api()
 def svd(input, some=True, compute_uv=True):
     from ..return_types import return_type
+
     u, s, vh = SVD.apply(input, not some)
-    if not compute_uv:      # torch gives zero-filled U and V then (and S without a gradient to them)
+    if not compute_uv:  # torch gives zero-filled U and V then (and S without a gradient to them)
         u, vh = u.detach() * 0, vh.detach() * 0
     return return_type("svd", ["U", "S", "V"])(u, s, vh.transpose(-1, -2))
 
@@ -530,9 +580,11 @@ class QR(Op):
     def backward(ctx, gq, gr):
         _real_only_backward(ctx, "qr")
         if ctx.r_only:
-            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
-                               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
-                               "linalg.qr.")
+            raise RuntimeError(
+                "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
+                "linalg.qr."
+            )
         if ctx.complete_tall:
             raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
         q, r = ctx.saved_tensors
@@ -544,6 +596,7 @@ class QR(Op):
         y = q.matmul(v)
         gx = _qr_backward_tall(q, u, gq + y.matmul(gv.mT), gu)
         from .shape import cat
+
         return cat([gx, q.matmul(gv)], -1), None, None
 
 
@@ -552,12 +605,14 @@ def _qr_backward_tall(q, r, gq, gr):
     m = r.matmul(gr.mT) - gq.mT.matmul(q)
     copyltu = m.tril(-1) + m.tril(-1).mT + m.diagonal(0, -2, -1).diag_embed()
     from ..linalg import solve_triangular
+
     return solve_triangular(r.mT, gq + q.matmul(copyltu), upper=False, left=False)
 
 
 @torch_api()
 def qr(input, some=True):
     from ..return_types import return_type
+
     q, r = QR.apply(input, "reduced" if some else "complete")
     return return_type("qr", ["Q", "R"])(q, r)
 
@@ -593,11 +648,10 @@ class Einsum(Op):
             size = dict(zip(term, shape))
             others = [t for j, t in enumerate(terms) if j != i]
             other_ops = [o for j, o in enumerate(ops) if j != i]
-            letters = "".join(dict.fromkeys(term))          # each letter once, in order
+            letters = "".join(dict.fromkeys(term))  # each letter once, in order
             seen = out + "".join(others)
             # letters of this operand that appear nowhere else were summed out: restore them by broadcasting
-            partial = einsum(",".join([out] + others) + "->" + "".join(c for c in letters if c in seen),
-                             g, *other_ops)
+            partial = einsum(",".join([out] + others) + "->" + "".join(c for c in letters if c in seen), g, *other_ops)
             for k, c in enumerate(letters):
                 if c not in seen:
                     partial = partial.unsqueeze(k)
@@ -622,7 +676,7 @@ def _explicit_equation(eq, ndims):
         if width > len(fresh):
             raise RuntimeError(f"einsum(): too many dimensions under '...' in {eq!r}")
         span = "".join(fresh[:width])
-        terms = [t.replace("...", span[width - w:]) for t, w in zip(terms, widths)]
+        terms = [t.replace("...", span[width - w :]) for t, w in zip(terms, widths)]
         rhs = rhs.replace("...", span) if arrow else span + rhs
         lhs = ",".join(terms)
     if not arrow:
@@ -635,6 +689,7 @@ def _onto_diagonals(partial, letters, term, equation, size):
     """A letter repeated in an operand (einsum('ii->i')) reads a diagonal: its gradient goes back onto
     that diagonal, by renaming each repeat and multiplying by an identity matrix."""
     from .creation import eye
+
     fresh = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation)
     renamed, eyes, factors = "", [], []
     for c in term:
@@ -677,6 +732,7 @@ def cdist(x1, x2, p=2.0):
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     if p == 0:
         from .reduce import NormP
+
         return NormP.apply(diff, 0, (diff.dim() - 1,), False, True)
     return diff.norm(p=p, dim=-1)
 
@@ -686,6 +742,7 @@ def matrix_power(input, n):
     _square("matrix_power", input)
     if n == 0:
         from .creation import eye
+
         return eye(input.shape[-1], dtype=input.dtype, device=input.device).expand(input.shape).clone()
     if n < 0:
         input, n = input.inverse(), -n
@@ -698,6 +755,7 @@ def matrix_power(input, n):
 @torch_api()
 def cholesky(input, upper=False):
     from .solvers import Cholesky
+
     _square("cholesky", input)
     lower = named(Cholesky.apply(input, "cholesky"), "CholeskyBackward0")
     return lower.mT if upper else lower

@@ -6,6 +6,7 @@ with and without logits) are one Op each, reduction included, so that the graph 
 rest are compositions written as torch's ATen composes them (its Scalar overloads included), so values,
 subgradients and the nodes of the graph agree.
 """
+
 import math
 import warnings
 
@@ -24,16 +25,36 @@ from .reduce import accumulation_dtype, log_softmax
 from .activation import logsigmoid
 from .distance import pairwise_distance
 
-__all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
-           "margin_ranking_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
-           "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "poisson_nll_loss",
-           "gaussian_nll_loss", "ctc_loss", "multi_margin_loss", "multilabel_margin_loss", "linear_cross_entropy"]
+__all__ = [
+    "l1_loss",
+    "mse_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "kl_div",
+    "cosine_embedding_loss",
+    "margin_ranking_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+    "hinge_embedding_loss",
+    "soft_margin_loss",
+    "multilabel_soft_margin_loss",
+    "poisson_nll_loss",
+    "gaussian_nll_loss",
+    "ctc_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "linear_cross_entropy",
+]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
 
 # ---- reductions --------------------------------------------------------------------------------------
+
 
 def legacy_reduction(size_average, reduce):
     """torch's _Reduction.legacy_get_string: the deprecated size_average/reduce pair as a reduction."""
@@ -62,11 +83,15 @@ def _reduce(loss, reduction):
 
 def _broadcast_pair(name, input, target):
     if tuple(target.shape) != tuple(input.shape):
-        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
-                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have "
-                      "the same size.", stacklevel=3)
-        error = broadcast_error(f"{name}: input and target", tuple(input.shape), tuple(target.shape),
-                                shape_text=lambda s: str(tuple(s)))
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+            "This will likely lead to incorrect results due to broadcasting. Please ensure they have "
+            "the same size.",
+            stacklevel=3,
+        )
+        error = broadcast_error(
+            f"{name}: input and target", tuple(input.shape), tuple(target.shape), shape_text=lambda s: str(tuple(s))
+        )
         if error is not None:
             raise error
         shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
@@ -77,8 +102,11 @@ def _broadcast_pair(name, input, target):
 def _check_broadcastable(name, **tensors):
     """The loss's own name and every operand's shape, instead of the failing inner op's (sub, mul)."""
     shapes = ", ".join(f"{k} of shape {tuple(t.shape)}" for k, t in tensors.items())
-    error = broadcast_error(name, *(tuple(t.shape) for t in tensors.values()),
-                            context=f"{name}: the sizes of the tensors must match (or broadcast), got {shapes}")
+    error = broadcast_error(
+        name,
+        *(tuple(t.shape) for t in tensors.values()),
+        context=f"{name}: the sizes of the tensors must match (or broadcast), got {shapes}",
+    )
     if error is not None:
         raise error
 
@@ -89,13 +117,14 @@ def _as_float_target(target, input):
 
 # ---- regression losses ---------------------------------------------------------------------------------
 
+
 def _reduce_array(loss, reduction):
     """The elementwise loss reduced; float16/bfloat16 accumulate in float32, as torch's."""
     if reduction == "none":
         return loss
     if reduction == "sum":
         return loss.sum(dtype=accumulation_dtype(loss.dtype)).astype(loss.dtype, copy=False)
-    if loss.size == 0:          # mean of no elements: nan, as torch
+    if loss.size == 0:  # mean of no elements: nan, as torch
         return array_module(loss).full((), np.nan, loss.dtype)
     return loss.mean(dtype=accumulation_dtype(loss.dtype)).astype(loss.dtype, copy=False)
 
@@ -162,8 +191,10 @@ def _weighted(name, loss, weight, input, reduction, mean_over_weight):
     """torch's weighted regression losses: the elementwise loss times weight, reduced; l1/mse's 'mean'
     divides by the weights' sum, huber's by the element count."""
     if tuple(weight.shape) != tuple(input.shape):
-        raise ValueError(f"Weights and input must have the same size. ({name}: weight of shape "
-                         f"{tuple(weight.shape)}, input of shape {tuple(input.shape)})")
+        raise ValueError(
+            f"Weights and input must have the same size. ({name}: weight of shape "
+            f"{tuple(weight.shape)}, input of shape {tuple(input.shape)})"
+        )
     loss = loss * weight
     if reduction == "mean":
         return loss.sum() / weight.sum() if mean_over_weight else loss.mean()
@@ -193,7 +224,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (got beta={beta})")
     input, target = _broadcast_pair("smooth_l1_loss", input, target)
-    if beta == 0:       # torch calls l1_loss
+    if beta == 0:  # torch calls l1_loss
         return _reduce((input - target).abs(), reduction)
     return SmoothL1Loss.apply(input, _as_float_target(target, input), reduction, beta)
 
@@ -212,6 +243,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 # ---- classification with class indices -------------------------------------------------------------------
 
+
 def _dtype_name(t):
     return t.dtype.name.capitalize()
 
@@ -220,34 +252,43 @@ class _ClassTargets:
     """Per-position target, weight and ignore mask of a class-index loss (input (N, C, d1, ...))."""
 
     def __init__(self, name, input, target, weight, ignore_index):
-        if target._data.dtype not in (np.int64, np.uint8):    # torch: "expected ... Long or Byte"
-            raise RuntimeError(f"expected target of dtype int64 (class indices) for {name}, got {_dtype_name(target)} "
-                               f"target of shape {tuple(target.shape)} for input of shape {tuple(input.shape)} "
-                               f"(convert the target with .long(), or pass class probabilities with the "
-                               f"input's shape)")
+        if target._data.dtype not in (np.int64, np.uint8):  # torch: "expected ... Long or Byte"
+            raise RuntimeError(
+                f"expected target of dtype int64 (class indices) for {name}, got {_dtype_name(target)} "
+                f"target of shape {tuple(target.shape)} for input of shape {tuple(input.shape)} "
+                f"(convert the target with .long(), or pass class probabilities with the "
+                f"input's shape)"
+            )
         if input.dim() == 0:
             raise ValueError(f"{name}: expected an input of shape (C,) or (N, C, ...), got a 0-d tensor")
         if input.dim() >= 2 and (target.dim() == 0 or target.shape[0] != input.shape[0]):
-            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                             f"({target.shape[0] if target.dim() else 'a 0-d target'}).")
+            raise ValueError(
+                f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                f"({target.shape[0] if target.dim() else 'a 0-d target'})."
+            )
         expected = tuple(input.shape[:1]) + tuple(input.shape[2:]) if input.dim() >= 2 else ()
         if tuple(target.shape) != expected:
-            raise RuntimeError(f"{name}: expected target of shape {expected} (input shape {tuple(input.shape)} "
-                               f"without its class dimension 1), got {tuple(target.shape)}")
+            raise RuntimeError(
+                f"{name}: expected target of shape {expected} (input shape {tuple(input.shape)} "
+                f"without its class dimension 1), got {tuple(target.shape)}"
+            )
         self.num_classes = C = input.shape[1] if input.dim() >= 2 else input.shape[0]
         if weight is not None and tuple(weight.shape) != (C,):
-            raise RuntimeError(f"{name}: weight tensor should be defined either for all {C} classes or no classes "
-                               f"but got weight tensor of shape: {list(weight.shape)}")
+            raise RuntimeError(
+                f"{name}: weight tensor should be defined either for all {C} classes or no classes "
+                f"but got weight tensor of shape: {list(weight.shape)}"
+            )
         xp = array_module(input._data)
-        t = target._data.astype(np.int64, copy=False) if input.dim() >= 2 else \
-            target._data.reshape(1).astype(np.int64)
+        t = target._data.astype(np.int64, copy=False) if input.dim() >= 2 else target._data.reshape(1).astype(np.int64)
         valid = t != ignore_index
         if t.size and can_sync(t) and valid.any():
             picked = t[valid]
             bad = picked[(picked < 0) | (picked >= C)]
             if bad.size:
-                raise IndexError(f"Target {int(bad[0])} is out of bounds ({name} with {C} classes, so targets "
-                                 f"must be in [0, {C - 1}] or equal ignore_index={ignore_index}).")
+                raise IndexError(
+                    f"Target {int(bad[0])} is out of bounds ({name} with {C} classes, so targets "
+                    f"must be in [0, {C - 1}] or equal ignore_index={ignore_index})."
+                )
         self.index = xp.where(valid, t, 0)
         # (N, C) scores: index rows directly (take/put_along_axis build their index grids in Python)
         self.rows = xp.arange(len(t)) if input.dim() <= 2 else None
@@ -311,6 +352,7 @@ def _grad_scale(g, ctx):
 
 class NllLoss(Op):
     """-weight[target] * logp[n, target[n]] per position, reduced; a (C,) input is one unbatched position."""
+
     array_backward = True
 
     @staticmethod
@@ -360,8 +402,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _nll_loss_nd("NLLLoss", input, target, weight, ignore_index, reduction)
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                  reduction="mean", label_smoothing=0.0):
+def cross_entropy(
+    input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0
+):
     reduction = _reduction(reduction, size_average, reduce)
     input, target, weight = full_precision(input, target, weight)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -424,10 +467,13 @@ def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction,
 
 # ---- binary classification ---------------------------------------------------------------------------------
 
+
 def _no_grad_weight(name, arg, weight):
     if weight is not None and weight.requires_grad:
-        raise RuntimeError(f"The function '{name}' is not differentiable with respect to argument '{arg}'. "
-                           "This input cannot have requires_grad True.")
+        raise RuntimeError(
+            f"The function '{name}' is not differentiable with respect to argument '{arg}'. "
+            "This input cannot have requires_grad True."
+        )
     return None if weight is None else weight._data
 
 
@@ -465,13 +511,17 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = _reduction(reduction, size_average, reduce)
     input, target, weight = full_precision(input, target, weight)
     if tuple(target.shape) != tuple(input.shape):
-        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
-                         f"({input.shape}) is deprecated. Please ensure they have the same size.")
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}) is deprecated. Please ensure they have the same size."
+        )
     data = input._data
     if data.size and (np.any(data < 0) or np.any(data > 1)):
-        raise RuntimeError(f"all elements of input should be between 0 and 1 (binary_cross_entropy got values in "
-                           f"[{float(data.min()):.4g}, {float(data.max()):.4g}]; apply sigmoid first, or use "
-                           f"binary_cross_entropy_with_logits / BCEWithLogitsLoss on raw scores)")
+        raise RuntimeError(
+            f"all elements of input should be between 0 and 1 (binary_cross_entropy got values in "
+            f"[{float(data.min()):.4g}, {float(data.max()):.4g}]; apply sigmoid first, or use "
+            f"binary_cross_entropy_with_logits / BCEWithLogitsLoss on raw scores)"
+        )
     w = _no_grad_weight("binary_cross_entropy", "weight", _expand_weight(weight, target))
     return BinaryCrossEntropy.apply(input, _as_float_target(target, input), w, reduction)
 
@@ -512,8 +562,9 @@ def _expand_weight(weight, target):
     return None if weight is None else weight.expand(*np.broadcast_shapes(tuple(target.shape), tuple(weight.shape)))
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+):
     reduction = _reduction(reduction, size_average, reduce)
     input, target, weight, pos_weight = full_precision(input, target, weight, pos_weight)
     if tuple(target.shape) != tuple(input.shape):
@@ -527,14 +578,17 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 # ---- divergences and likelihoods ------------------------------------------------------------------------------
 
+
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     reduction = _reduction(reduction, size_average, reduce, allowed=_REDUCTIONS + ("batchmean",))
     input, target = full_precision(input, target)
     if reduction == "mean":
-        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
-                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
-                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
-                      stacklevel=2)
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+            "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+            stacklevel=2,
+        )
     _check_broadcastable("kl_div", input=input, target=target)
     if log_target:
         loss = target.exp() * (target - input)
@@ -548,8 +602,9 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 @torch_api(method=False)
-def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
-                     reduction="mean"):
+def poisson_nll_loss(
+    input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"
+):
     reduction = _reduction(reduction, size_average, reduce)
     input, target = full_precision(input, target)
     if log_input:
@@ -573,10 +628,11 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)
-        elif not (input.dim() == var.dim() and
-                  sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1):
-            raise ValueError(f"var is of incorrect size (gaussian_nll_loss got var of shape {tuple(var.shape)} for "
-                             f"input of shape {tuple(input.shape)})")
+        elif not (input.dim() == var.dim() and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1):
+            raise ValueError(
+                f"var is of incorrect size (gaussian_nll_loss got var of shape {tuple(var.shape)} for "
+                f"input of shape {tuple(input.shape)})"
+            )
     if reduction not in _REDUCTIONS:
         raise ValueError(reduction + " is not valid")
     # as torch: clamp a copy of var under no_grad (the clamp changes the value, not the gradient)
@@ -591,13 +647,16 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 # ---- margin and embedding losses ------------------------------------------------------------------------------
 
+
 @torch_api(method=False)
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
     input1, input2, target = full_precision(input1, input2, target)
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
-        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
-                           f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+        raise RuntimeError(
+            f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} "
+        )
     _check_broadcastable("margin_ranking_loss", input1=input1, input2=input2, target=target)
     return _reduce(AddScalar.apply(-target * (input1 - input2), margin).clamp_min(0), reduction)
 
@@ -614,6 +673,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 class SoftMarginLoss(Op):
     """log(1 + exp(-t x)), reduced (the target is not differentiable, as in torch)."""
+
     inputs = (0,)
 
     @staticmethod
@@ -652,8 +712,10 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     reduction = _reduction(reduction, size_average, reduce)
     input1, input2, target = full_precision(input1, input2, target)
     if input1.dim() not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
-        raise RuntimeError(f"cosine_embedding_loss: expected two 1D or 2D inputs of the same shape, got "
-                           f"{tuple(input1.shape)} and {tuple(input2.shape)}")
+        raise RuntimeError(
+            f"cosine_embedding_loss: expected two 1D or 2D inputs of the same shape, got "
+            f"{tuple(input1.shape)} and {tuple(input2.shape)}"
+        )
     dim = input1.dim() - 1
     eps = 1e-12
     prod_sum = (input1 * input2).sum(dim)
@@ -667,14 +729,17 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
 
 
 @torch_api(method=False)
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
-                        reduce=None, reduction="mean"):
+def triplet_margin_loss(
+    anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None, reduce=None, reduction="mean"
+):
     reduction = _reduction(reduction, size_average, reduce)
     anchor, positive, negative = full_precision(anchor, positive, negative)
     if not anchor.dim() == positive.dim() == negative.dim():
-        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
-                           f"dimensions, but got: anchor {anchor.dim()}D, positive {positive.dim()}D, and negative "
-                           f"{negative.dim()}D inputs")
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number of "
+            f"dimensions, but got: anchor {anchor.dim()}D, positive {positive.dim()}D, and negative "
+            f"{negative.dim()}D inputs"
+        )
     _check_broadcastable("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
@@ -683,8 +748,9 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     return _reduce((AddScalar.apply(d_pos, margin) - d_neg).clamp_min(0), reduction)
 
 
-def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
-                                      swap=False, reduction="mean"):
+def triplet_margin_with_distance_loss(
+    anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False, reduction="mean"
+):
     reduction = _reduction(reduction)
     if margin <= 0:
         raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} instead")
@@ -697,6 +763,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 
 
 # ---- connectionist temporal classification ----------------------------------------------------------------------
+
 
 def _log_add(*terms):
     """log(sum(exp(terms))), elementwise, with -inf terms allowed."""
@@ -713,7 +780,7 @@ def _shifted(a, k, fill):
     """a moved k places to the right along the last axis (the first k places filled)."""
     xp = array_module(a)
     out = xp.full(a.shape, fill, a.dtype)
-    out[..., k:] = a[..., :a.shape[-1] - k]
+    out[..., k:] = a[..., : a.shape[-1] - k]
     return out
 
 
@@ -730,7 +797,7 @@ class CtcLoss(Op):
         S = 2 * int(target_lengths.max(initial=0)) + 1
         ext = xp.full((N, S), blank, np.int64)
         for n, target in enumerate(targets):
-            ext[n, 1:2 * len(target):2] = target
+            ext[n, 1 : 2 * len(target) : 2] = target
         lpe = xp.take_along_axis(lp, xp.broadcast_to(ext[None], (T, N, S)), axis=2)
         reachable = xp.arange(S)[None, :] < (2 * target_lengths + 1)[:, None]
         skip = xp.zeros((N, S), bool)
@@ -741,9 +808,11 @@ class CtcLoss(Op):
         alpha[0] = xp.where(reachable, alpha[0], neg_inf)
         for t in range(1, T):
             a = alpha[t - 1]
-            alpha[t] = xp.where(reachable, _log_add(a, _shifted(a, 1, neg_inf),
-                                                     xp.where(skip, _shifted(a, 2, neg_inf), neg_inf)) + lpe[t],
-                                neg_inf)
+            alpha[t] = xp.where(
+                reachable,
+                _log_add(a, _shifted(a, 1, neg_inf), xp.where(skip, _shifted(a, 2, neg_inf), neg_inf)) + lpe[t],
+                neg_inf,
+            )
         last = input_lengths - 1
         rows = xp.arange(N)
         end = alpha[last, rows]
@@ -772,8 +841,14 @@ class CtcLoss(Op):
             inside = (t < input_lengths - 1)[:, None]
             if t + 1 < T:
                 b = beta[t + 1]
-                nxt = _log_add(b, _shifted(b[:, ::-1], 1, neg_inf)[:, ::-1],
-                               xp.where(skip_next, _shifted(b[:, ::-1], 2, neg_inf)[:, ::-1], neg_inf)) + lpe[t]
+                nxt = (
+                    _log_add(
+                        b,
+                        _shifted(b[:, ::-1], 1, neg_inf)[:, ::-1],
+                        xp.where(skip_next, _shifted(b[:, ::-1], 2, neg_inf)[:, ::-1], neg_inf),
+                    )
+                    + lpe[t]
+                )
             else:
                 nxt = xp.full((N, S), neg_inf, lp.dtype)
             beta[t] = xp.where(at_end & is_end & reachable, lpe[t], xp.where(inside & reachable, nxt, neg_inf))
@@ -814,19 +889,23 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         tgt = tgt[None]
     if tgt.ndim == 2:
         if tgt.shape[1] < tgt_lens.max(initial=0):
-            raise RuntimeError(f"Expected tensor to have size at least {int(tgt_lens.max())} at dimension 1, but "
-                               f"got size {tgt.shape[1]} for argument #2 'targets' (while checking arguments for "
-                               f"ctc_loss_cpu)")
-        per_sample = [tgt[n, :tgt_lens[n]] for n in range(N)]
+            raise RuntimeError(
+                f"Expected tensor to have size at least {int(tgt_lens.max())} at dimension 1, but "
+                f"got size {tgt.shape[1]} for argument #2 'targets' (while checking arguments for "
+                f"ctc_loss_cpu)"
+            )
+        per_sample = [tgt[n, : tgt_lens[n]] for n in range(N)]
     else:
         starts = np.concatenate([[0], np.cumsum(tgt_lens)[:-1]])
-        per_sample = [tgt[s:s + n] for s, n in zip(starts, tgt_lens)]
+        per_sample = [tgt[s : s + n] for s, n in zip(starts, tgt_lens)]
     loss = CtcLoss.apply(lp, per_sample, in_lens, tgt_lens, blank, zero_infinity)
     if zero_infinity:
         from .creation import zeros
+
         loss = where(loss == float("inf"), zeros((), dtype=loss.dtype), loss)
     if reduction == "mean":
         from .creation import tensor
+
         return (loss / tensor(np.maximum(tgt_lens, 1), dtype=loss.dtype)).mean()
     if reduction == "sum":
         return loss.sum()
@@ -835,8 +914,10 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
 
 # ---- multi-class margin losses ----------------------------------------------------------------------------------
 
+
 class MultiMarginLoss(Op):
     """sum over i != y of weight[y] * max(0, margin - x[y] + x[i]) ** p, over C, per sample; reduced."""
+
     inputs = (0,)
 
     @staticmethod
@@ -870,21 +951,24 @@ class MultiMarginLoss(Op):
         return gx * scale, None, None, None, None, None
 
 
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
-                      reduction="mean"):
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
     if input.dim() not in (1, 2):
-        raise RuntimeError(f"multi_margin_loss: Expected non-empty vector or matrix with optional 0-dim batch size, "
-                           f"but got: {list(input.shape)}")
+        raise RuntimeError(
+            f"multi_margin_loss: Expected non-empty vector or matrix with optional 0-dim batch size, "
+            f"but got: {list(input.shape)}"
+        )
     x = input if input.dim() == 2 else input.unsqueeze(0)
     t = target._data.reshape(-1).astype(np.int64)
     if len(t) != x.shape[0] or (t.size and (t.min() < 0 or t.max() >= x.shape[1])):
-        raise RuntimeError(f"multi_margin_loss: inconsistent target size or class index out of range: target "
-                           f"{list(target.shape)} for input {list(input.shape)}")
+        raise RuntimeError(
+            f"multi_margin_loss: inconsistent target size or class index out of range: target "
+            f"{list(target.shape)} for input {list(input.shape)}"
+        )
     w = None if weight is None else weight._data.astype(input._data.dtype, copy=False)
     loss = MultiMarginLoss.apply(x, t, p, margin, w, reduction)
     return loss.squeeze(0) if reduction == "none" and input.dim() == 1 else loss
@@ -893,6 +977,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 class MultilabelMarginLoss(Op):
     """sum over the target labels j (the target row up to its first -1) and the other labels i of
     max(0, 1 - (x[j] - x[i])), over C, per sample; reduced."""
+
     inputs = (0,)
 
     @staticmethod
@@ -900,11 +985,11 @@ class MultilabelMarginLoss(Op):
         xp = array_module(x)
         n, c = x.shape
         ended = xp.cumsum(target < 0, axis=1) > 0
-        counts = xp.zeros((n, c), x.dtype)       # how often each label is a target (repeats count again)
+        counts = xp.zeros((n, c), x.dtype)  # how often each label is a target (repeats count again)
         rows = xp.broadcast_to(xp.arange(n)[:, None], target.shape)
         xp.add.at(counts, (rows[~ended], target[~ended]), 1)
         is_target = counts > 0
-        z = 1 - x[:, :, None] + x[:, None, :]             # [n, j, i]
+        z = 1 - x[:, :, None] + x[:, None, :]  # [n, j, i]
         active = (z > 0) & ~is_target[:, None, :]
         pairs = counts[:, :, None] * active
         ctx.args = (pairs, reduction, n, c)
@@ -921,8 +1006,10 @@ class MultilabelMarginLoss(Op):
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
     if input.dim() not in (1, 2) or tuple(target.shape) != tuple(input.shape):
-        raise RuntimeError(f"multilabel_margin_loss: inconsistent target size: {list(target.shape)} for input of "
-                           f"size: {list(input.shape)}")
+        raise RuntimeError(
+            f"multilabel_margin_loss: inconsistent target size: {list(target.shape)} for input of "
+            f"size: {list(input.shape)}"
+        )
     x = input if input.dim() == 2 else input.unsqueeze(0)
     t = target._data.reshape(x.shape).astype(np.int64)
     if (t >= x.shape[1]).any():
@@ -931,17 +1018,37 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return loss.squeeze(0) if reduction == "none" and input.dim() == 1 else loss
 
 
-def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
-                         ignore_index=None, label_smoothing=0.0, options=None):
+def linear_cross_entropy(
+    input,
+    linear_weight,
+    target,
+    *,
+    linear_bias=None,
+    weight=None,
+    reduction="mean",
+    ignore_index=None,
+    label_smoothing=0.0,
+    options=None,
+):
     """cross_entropy(linear(input, linear_weight, linear_bias), target, ...), torch's reference form (ignore_index
     None: no class is ignored)."""
     if options is not None:
-        raise NotImplementedError("linear_cross_entropy: options (torch's chunked kernel settings) are not "
-                                  "supported by ember; it computes the reference linear + cross_entropy")
+        raise NotImplementedError(
+            "linear_cross_entropy: options (torch's chunked kernel settings) are not "
+            "supported by ember; it computes the reference linear + cross_entropy"
+        )
     if linear_weight.dim() != 2:
-        raise NotImplementedError("linear_cross_entropy: ember supports a 2-d linear_weight (num_classes, "
-                                  f"in_features), got {list(linear_weight.shape)}")
+        raise NotImplementedError(
+            "linear_cross_entropy: ember supports a 2-d linear_weight (num_classes, "
+            f"in_features), got {list(linear_weight.shape)}"
+        )
     from .linear import linear
-    return cross_entropy(linear(input, linear_weight, linear_bias), target, weight=weight, reduction=reduction,
-                         ignore_index=np.iinfo(np.int64).min if ignore_index is None else ignore_index,
-                         label_smoothing=label_smoothing)
+
+    return cross_entropy(
+        linear(input, linear_weight, linear_bias),
+        target,
+        weight=weight,
+        reduction=reduction,
+        ignore_index=np.iinfo(np.int64).min if ignore_index is None else ignore_index,
+        label_smoothing=label_smoothing,
+    )

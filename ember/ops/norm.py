@@ -5,6 +5,7 @@ them from mean/var/sub/div would cost ~10 graph nodes and re-reduce the input se
 When a backward must itself be differentiable (create_graph=True), the Op differentiates its composed
 reference instead (`differentiable_backward`), so double backward stays exact.
 """
+
 import numpy as np
 
 from .. import _kernels
@@ -27,6 +28,7 @@ def differentiable_backward(composed, inputs, grads):
     would cut the graph of the gradient.
     """
     from ..autograd import grad
+
     wrt = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
     outs = composed(*inputs)
     outs = outs if isinstance(outs, tuple) else (outs,)
@@ -42,13 +44,15 @@ def _wrap(arr):
 # --------------------------------------------------------------------------------------------
 # batch norm
 
+
 def _channel_view(ndim):
     """Shape that broadcasts a per-channel (C,) vector against an (N, C, *) input."""
     return lambda v: v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
 # Per-channel sums over (N, *) as einsum: NumPy's sum over axes (0, 2, 3) walks short rows (slow at
-# conv-net shapes such as DCGAN's 64x128x8x8), and the dot form needs no product temporary. einsum knows only NumPy's own types: float16/bfloat16 take the plain reductions.
+# conv-net shapes such as DCGAN's 64x128x8x8), and the dot form needs no product temporary. einsum knows
+# only NumPy's own types: float16/bfloat16 take the plain reductions.
 _EINSUM_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -75,8 +79,9 @@ def _channel_dot(a, b):
         return out.astype(a.dtype)
     if a.dtype not in _EINSUM_FLOATS or b.dtype != a.dtype:
         return (a * b).sum(axis=_channel_axes(a))
-    return array_module(a).einsum("ncl,ncl->c", a.reshape(a.shape[0], a.shape[1], -1),
-                                  b.reshape(b.shape[0], b.shape[1], -1))
+    return array_module(a).einsum(
+        "ncl,ncl->c", a.reshape(a.shape[0], a.shape[1], -1), b.reshape(b.shape[0], b.shape[1], -1)
+    )
 
 
 def _ncl(a):
@@ -93,6 +98,7 @@ class BatchNorm(Op):
     across processes for SyncBatchNorm (identity otherwise); `count` is the (global) values per channel.
     `centred` is x - mean when the caller has computed it for the variance (it is normalised in place).
     """
+
     _node_name = "NativeBatchNormBackward0"
     inputs = (0, 1, 2)
 
@@ -100,11 +106,11 @@ class BatchNorm(Op):
     def forward(ctx, x, weight, bias, mean, var, eps, training, count, all_reduce, centred=None):
         view = _channel_view(x.ndim)
         xp = array_module(x)
-        x_in, x = x, widened(x)      # float16/bfloat16 normalise in float32, as torch's CPU kernels
+        x_in, x = x, widened(x)  # float16/bfloat16 normalise in float32, as torch's CPU kernels
         invstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
         xhat = x - view(mean) if centred is None else centred
         kernels = _kernels.for_arrays(xhat, weight, bias, invstd) if weight is not None and bias is not None else None
-        if kernels is not None:     # the arithmetic below in one pass
+        if kernels is not None:  # the arithmetic below in one pass
             xhat, y = np.ascontiguousarray(xhat), np.empty(x.shape, x.dtype)
             kernels.normalise(_ncl(xhat), invstd, weight, bias, _ncl(y))
         else:
@@ -128,9 +134,12 @@ class BatchNorm(Op):
         mean, var, eps, training, count, all_reduce = ctx.args
         x, weight, bias = ctx.saved_tensors
         if state.enabled:
-            return differentiable_backward(
-                lambda x, w, b: _batch_norm_composed(x, w, b, mean, var, eps, training), (x, weight, bias),
-                (g,)) + (None,) * 6
+            return (
+                differentiable_backward(
+                    lambda x, w, b: _batch_norm_composed(x, w, b, mean, var, eps, training), (x, weight, bias), (g,)
+                )
+                + (None,) * 6
+            )
         view = _channel_view(x.ndim)
         g_arr, xhat, invstd = widened(g._data), ctx.xhat, ctx.invstd
         sum_g = _channel_sum(g_arr)
@@ -143,10 +152,10 @@ class BatchNorm(Op):
                 global_g, global_g_xhat = all_reduce(sum_g, sum_g_xhat)
                 slope, offset = scale * (global_g_xhat / count), scale * (global_g / count)
                 kernels = _kernels.for_arrays(g_arr, xhat, scale, slope, offset)
-                if kernels is not None:     # in one pass
+                if kernels is not None:  # in one pass
                     grad_x = np.empty(g_arr.shape, g_arr.dtype)
                     kernels.batch_norm_input_grad(_ncl(g_arr), _ncl(xhat), scale, slope, offset, _ncl(grad_x))
-                else:                       # in three passes over the batch
+                else:  # in three passes over the batch
                     grad_x = g_arr * view(scale)
                     grad_x -= xhat * view(slope)
                     grad_x -= view(offset)
@@ -186,21 +195,22 @@ def _verify_batch_size(size):
 
 def _check_stat(name, t, channels):
     if t is not None and tuple(t.shape) != (channels,):
-        raise RuntimeError(f"batch_norm: {name} should contain {channels} elements (one per input channel), "
-                           f"not {t.numel()} (shape {list(t.shape)})")
+        raise RuntimeError(
+            f"batch_norm: {name} should contain {channels} elements (one per input channel), "
+            f"not {t.numel()} (shape {list(t.shape)})"
+        )
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
-               eps=1e-05):
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05):
     return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
-def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps,
-                all_reduce=_sum_identity):
+def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps, all_reduce=_sum_identity):
     """batch_norm with an `all_reduce(*arrays)` that sums statistics across processes (SyncBatchNorm)."""
     if input.dim() < 2:
-        raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {input.dim()}D input "
-                         f"of shape {list(input.shape)}")
+        raise ValueError(
+            f"batch_norm: expected an input of shape (N, C, *), got {input.dim()}D input of shape {list(input.shape)}"
+        )
     if training:
         _verify_batch_size(input.size())
     channels = input.shape[1]
@@ -209,16 +219,17 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
     if not training:
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
-        return BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps, False,
-                               None, all_reduce)
-    if channels == 0:       # torch fails selecting channel 0; the count below would divide by zero
-        raise IndexError("select(): index 0 out of range for tensor of size [0] at dimension 0 (batch_norm of "
-                         f"an input of shape {tuple(input.shape)}, with no channels)")
+        return BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps, False, None, all_reduce)
+    if channels == 0:  # torch fails selecting channel 0; the count below would divide by zero
+        raise IndexError(
+            "select(): index 0 out of range for tensor of size [0] at dimension 0 (batch_norm of "
+            f"an input of shape {tuple(input.shape)}, with no channels)"
+        )
     mean, var, count, centred = _batch_statistics(input._data, running_mean, running_var, momentum, all_reduce)
     return BatchNorm.apply(input, weight, bias, mean, var, eps, True, count, all_reduce, centred=centred)
 
 
-@replayed_as_one_call       # computed outside the op's forward: a compiled replay computes them again
+@replayed_as_one_call  # computed outside the op's forward: a compiled replay computes them again
 def _batch_statistics(x, running_mean, running_var, momentum, all_reduce):
     """The batch's per-channel mean and biased variance (float32 for a float16/bfloat16 x), the count of
     values per channel and x - mean; the running statistics (tensors or None) updated in place."""
@@ -229,7 +240,7 @@ def _batch_statistics(x, running_mean, running_var, momentum, all_reduce):
     count = float(count)
     mean = (total / count).astype(x.dtype, copy=False)
     kernels = _kernels.for_arrays(x, mean)
-    if kernels is not None:     # centred and its sum of squares in one pass
+    if kernels is not None:  # centred and its sum of squares in one pass
         centred, squares = np.empty(x.shape, x.dtype), np.empty(channels)
         kernels.centre(_ncl(x), mean, _ncl(centred), squares)
         (sq_dev,) = all_reduce(squares.astype(x.dtype))
@@ -249,8 +260,9 @@ def _batch_statistics(x, running_mean, running_var, momentum, all_reduce):
     return mean, var, count, centred
 
 
-def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
-                  momentum=0.1, eps=1e-05):
+def instance_norm(
+    input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True, momentum=0.1, eps=1e-05
+):
     """Batch norm over a (1, N*C, *) view, as torch computes it, so running stats average over the batch."""
     if use_input_stats:
         size = input.size()
@@ -264,9 +276,18 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
     def per_instance(t):
         return None if t is None else Tensor._make(np.tile(t._data, n))
+
     mean_rep, var_rep = per_instance(running_mean), per_instance(running_var)
-    out = _batch_norm(folded, mean_rep, var_rep, None if weight is None else weight.repeat(n),
-                      None if bias is None else bias.repeat(n), use_input_stats, momentum, eps)
+    out = _batch_norm(
+        folded,
+        mean_rep,
+        var_rep,
+        None if weight is None else weight.repeat(n),
+        None if bias is None else bias.repeat(n),
+        use_input_stats,
+        momentum,
+        eps,
+    )
     if use_input_stats:
         with no_grad():
             for stat, rep in ((running_mean, mean_rep), (running_var, var_rep)):
@@ -279,8 +300,10 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 # --------------------------------------------------------------------------------------------
 # layer norm
 
+
 class LayerNorm(Op):
     """Normalise over the last `ndims` axes, then the elementwise affine (weight/bias of those axes' shape)."""
+
     _node_name = "NativeLayerNormBackward0"
     inputs = (0, 1, 2)
 
@@ -288,7 +311,7 @@ class LayerNorm(Op):
     def forward(ctx, x, weight, bias, ndims, eps):
         xp = array_module(x)
         axes = tuple(range(x.ndim - ndims, x.ndim))
-        x_in, x = x, widened(x)      # float16/bfloat16 normalise in float32, as torch's CPU kernels
+        x_in, x = x, widened(x)  # float16/bfloat16 normalise in float32, as torch's CPU kernels
         mean = x.mean(axis=axes, keepdims=True)
         centred = x - mean
         invstd = (1.0 / xp.sqrt(xp.square(centred).mean(axis=axes, keepdims=True) + eps)).astype(x.dtype, copy=False)
@@ -307,16 +330,18 @@ class LayerNorm(Op):
         ndims, eps = ctx.args
         x, weight, bias = ctx.saved_tensors
         if state.enabled:
-            return differentiable_backward(lambda x, w, b: _layer_norm_composed(x, w, b, ndims, eps),
-                                           (x, weight, bias), (g,)) + (None, None)
+            return differentiable_backward(
+                lambda x, w, b: _layer_norm_composed(x, w, b, ndims, eps), (x, weight, bias), (g,)
+            ) + (None, None)
         g_arr, xhat = widened(g._data), ctx.xhat
         axes = tuple(range(x.ndim - ndims, x.ndim))
         lead = tuple(range(x.ndim - ndims))
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
             g_xhat = g_arr * weight._data if weight is not None else g_arr
-            grad_x = ctx.invstd * (g_xhat - g_xhat.mean(axis=axes, keepdims=True)
-                                   - xhat * (g_xhat * xhat).mean(axis=axes, keepdims=True))
+            grad_x = ctx.invstd * (
+                g_xhat - g_xhat.mean(axis=axes, keepdims=True) - xhat * (g_xhat * xhat).mean(axis=axes, keepdims=True)
+            )
             grad_x = grad_x.astype(x._data.dtype, copy=False)
         if weight is not None and ctx.needs_input_grad[1]:
             grad_w = (g_arr * xhat).sum(axis=lead)
@@ -339,9 +364,11 @@ def _normalized_shape(normalized_shape):
 
 
 def _check_normalized_shape(op, input, shape):
-    if tuple(input.shape[input.dim() - len(shape):]) != shape or input.dim() < len(shape):
-        raise RuntimeError(f"{op}: Given normalized_shape={list(shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    if tuple(input.shape[input.dim() - len(shape) :]) != shape or input.dim() < len(shape):
+        raise RuntimeError(
+            f"{op}: Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
+        )
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
@@ -359,25 +386,30 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
         raise RuntimeError(f"group_norm: Expected at least 2 dimensions for input tensor but received {input.dim()}")
     c = input.shape[1]
     if c % num_groups:
-        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input "
-                           f"of shape {list(input.shape)} and num_groups={num_groups}")
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input "
+            f"of shape {list(input.shape)} and num_groups={num_groups}"
+        )
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (c,):
-            raise RuntimeError(f"group_norm: Expected {name} to be a vector of size equal to the number of channels "
-                               f"in input, but got {name} of shape {list(t.shape)} and input of shape "
-                               f"{list(input.shape)}")
+            raise RuntimeError(
+                f"group_norm: Expected {name} to be a vector of size equal to the number of channels "
+                f"in input, but got {name} of shape {list(t.shape)} and input of shape "
+                f"{list(input.shape)}"
+            )
     return GroupNorm.apply(input, weight, bias, num_groups, eps)
 
 
 class GroupNorm(Op):
     """Normalise each of `groups` channel groups per sample, then the per-channel affine."""
+
     _node_name = "NativeGroupNormBackward0"
     inputs = (0, 1, 2)
 
     @staticmethod
     def forward(ctx, x, weight, bias, groups, eps):
         xp = array_module(x)
-        x_in, x = x, widened(x)      # float16/bfloat16 normalise in float32, as torch's CPU kernels
+        x_in, x = x, widened(x)  # float16/bfloat16 normalise in float32, as torch's CPU kernels
         grouped = x.reshape(x.shape[0], groups, -1)
         centred = grouped - grouped.mean(axis=-1, keepdims=True)
         invstd = (1.0 / xp.sqrt(xp.square(centred).mean(axis=-1, keepdims=True) + eps)).astype(x.dtype, copy=False)
@@ -397,16 +429,18 @@ class GroupNorm(Op):
         groups, eps = ctx.args
         x, weight, bias = ctx.saved_tensors
         if state.enabled:
-            return differentiable_backward(lambda x, w, b: _group_norm_composed(x, w, b, groups, eps),
-                                           (x, weight, bias), (g,)) + (None, None)
+            return differentiable_backward(
+                lambda x, w, b: _group_norm_composed(x, w, b, groups, eps), (x, weight, bias), (g,)
+            ) + (None, None)
         g_arr, xhat = widened(g._data), ctx.xhat
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
             g_xhat = g_arr * _channel_view(g_arr.ndim)(weight._data) if weight is not None else g_arr
             n = g_arr.shape[0]
             g_xhat, xhat_g = g_xhat.reshape(n, groups, -1), xhat.reshape(n, groups, -1)
-            grad_x = ctx.invstd * (g_xhat - g_xhat.mean(axis=-1, keepdims=True)
-                                   - xhat_g * (g_xhat * xhat_g).mean(axis=-1, keepdims=True))
+            grad_x = ctx.invstd * (
+                g_xhat - g_xhat.mean(axis=-1, keepdims=True) - xhat_g * (g_xhat * xhat_g).mean(axis=-1, keepdims=True)
+            )
             grad_x = grad_x.reshape(g_arr.shape).astype(x._data.dtype, copy=False)
         if weight is not None and ctx.needs_input_grad[1]:
             grad_w = _channel_dot(g_arr, xhat)
@@ -438,6 +472,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     as torch's (a zero-padded average pool over the channel axis)."""
     from .padding import pad
     from .pool import avg_pool2d, avg_pool3d
+
     dim = input.dim()
     if dim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")

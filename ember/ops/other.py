@@ -1,6 +1,7 @@
 """The ops of torch's "Other Operations" list that ember composes from its primitives: diff, kron, isin,
 cov, corrcoef, cartesian_prod, combinations, block_diag, trapezoid, vander, logcumsumexp, renorm,
 histogram."""
+
 import itertools
 
 import numpy as np
@@ -15,6 +16,7 @@ from .._tensor import Tensor
 
 def _cat(tensors, dim):
     from .shape import cat
+
     return cat(tensors, dim)
 
 
@@ -31,6 +33,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     parts = [t for t in (prepend, input, append) if t is not None]
     x = _cat(parts, d) if len(parts) > 1 else input
     from .elementwise import logical_xor
+
     for _ in range(n):
         length = x.shape[d]
         later, earlier = x.narrow(d, min(1, length), max(length - 1, 0)), x.narrow(d, 0, max(length - 1, 0))
@@ -52,29 +55,39 @@ def kron(input, other):
 @torch_api(method=False)
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     from .elementwise import _no_grad_binary
+
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
-        raise TypeError("isin() received an invalid combination of arguments: expected elements or "
-                        "test_elements to be a Tensor")
+        raise TypeError(
+            "isin() received an invalid combination of arguments: expected elements or test_elements to be a Tensor"
+        )
 
     def kernel(a, b):
         xp = array_module(a if hasattr(a, "shape") else b)
         return xp.asarray(xp.isin(a, b, assume_unique=assume_unique, invert=invert))
+
     return _no_grad_binary(kernel, elements, test_elements)
 
 
 def _check_weights(name, w, observations, integral):
     if w.dim() > 1:
-        raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got {name} with "
-                           f"{w.dim()} dimensions")
+        raise RuntimeError(
+            f"cov(): expected {name} to have one or fewer dimensions but got {name} with {w.dim()} dimensions"
+        )
     if integral and (w.is_floating_point() or w.dtype is _dtype.bool):
-        raise RuntimeError(f"cov(): expected {name} to have integral dtype but got {name} with "
-                           f"{_dtype.scalar_type_name(w.dtype)} dtype")
+        raise RuntimeError(
+            f"cov(): expected {name} to have integral dtype but got {name} with "
+            f"{_dtype.scalar_type_name(w.dtype)} dtype"
+        )
     if not integral and not w.is_floating_point():
-        raise RuntimeError(f"cov(): expected {name} to have floating point dtype but got {name} with "
-                           f"{_dtype.scalar_type_name(w.dtype)} dtype")
+        raise RuntimeError(
+            f"cov(): expected {name} to have floating point dtype but got {name} with "
+            f"{_dtype.scalar_type_name(w.dtype)} dtype"
+        )
     if w.numel() != observations:
-        raise RuntimeError(f"cov(): expected {name} to have the same numel as there are observations in the "
-                           f"input but got {w.numel()} != {observations}")
+        raise RuntimeError(
+            f"cov(): expected {name} to have the same numel as there are observations in the "
+            f"input but got {w.numel()} != {observations}"
+        )
     if observations and bool((w < 0).any()):
         raise RuntimeError(f"cov(): {name} cannot be negative")
 
@@ -82,11 +95,12 @@ def _check_weights(name, w, observations, integral):
 @torch_api()
 def cov(input, *, correction=1, fweights=None, aweights=None):
     if input.dim() > 2:
-        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
-                           f"{input.dim()} dimensions")
+        raise RuntimeError(
+            f"cov(): expected input to have two or fewer dimensions but got an input with {input.dim()} dimensions"
+        )
     if input.dtype is _dtype.bool:
         raise RuntimeError("cov(): bool dtype is not supported for input")
-    x = input.reshape(1, -1) if input.dim() < 2 else input      # (variables, observations)
+    x = input.reshape(1, -1) if input.dim() < 2 else input  # (variables, observations)
     observations = x.shape[1]
     w = None
     if fweights is not None:
@@ -109,8 +123,12 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         norm_factor = w_sum - correction
     if float(norm_factor) <= 0:
         import warnings
-        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number "
-                      "of observations.", UserWarning, stacklevel=2)
+
+        warnings.warn(
+            "cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of observations.",
+            UserWarning,
+            stacklevel=2,
+        )
         norm_factor = norm_factor * 0
     centred = x - avg.unsqueeze(1)
     c = centred.mm((centred if w is None else centred * w).t())
@@ -120,7 +138,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
 @torch_api()
 def corrcoef(input):
     c = cov(input)
-    if c.dim() == 0:        # a single variable: 1, or nan when it has no variance
+    if c.dim() == 0:  # a single variable: 1, or nan when it has no variance
         return c / c
     std = c.diagonal().sqrt()
     c = c / std.unsqueeze(1)
@@ -142,6 +160,7 @@ def cartesian_prod(*tensors):
         along[i] = -1
         columns.append(t.reshape(along).expand(shape).reshape(-1))
     from .shape import stack
+
     return stack(columns, 1)
 
 
@@ -156,6 +175,7 @@ def combinations(input, r=2, with_replacement=False):
     choose = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     picks = np.array(list(choose(range(input.shape[0]), r)), np.int64).reshape(-1, r)
     from .shape import stack
+
     return stack([input[Tensor._make(picks[:, k].copy())] for k in range(r)], 1)
 
 
@@ -164,12 +184,14 @@ def block_diag(*tensors):
     blocks = []
     for i, t in enumerate(tensors):
         if t.dim() > 2:
-            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
-                               f"{t.dim()} dimensions")
+            raise RuntimeError(
+                f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has {t.dim()} dimensions"
+            )
         blocks.append(t.reshape(1, -1) if t.dim() < 2 else t)
     dt = _dtype.result_type(*tensors) if tensors else _dtype.get_default_dtype()
     width = sum(b.shape[1] for b in blocks)
     from .creation import zeros
+
     device = tensors[0].device if tensors else None
     rows, col = [], 0
     for b in blocks:
@@ -233,6 +255,7 @@ def vander(x, N=None, increasing=False):
     if not x.is_floating_point():
         x = x.to(_dtype.int64)
     from .creation import ones
+
     result = ones(x.shape[0], min(n, 1), dtype=x.dtype, device=x.device)
     if n > 1:
         powers = x.unsqueeze(1).expand(x.shape[0], n - 1).cumprod(1)
@@ -261,14 +284,17 @@ class LogCumSumExp(Op):
         def part(mask):
             log_terms = where(mask, g.abs().log() - y, float("-inf"))
             return (x + log_terms.flip(d).logcumsumexp(d).flip(d)).exp()
+
         return part(g > 0) - part(g < 0), None
 
 
 @torch_api()
 def logcumsumexp(input, dim):
     if not input.is_floating_point():
-        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for '
-                                  f"'{_dtype.scalar_type_name(input.dtype)}' (convert the input with .float())")
+        raise NotImplementedError(
+            f'"logcumsumexp_out_cpu" not implemented for '
+            f"'{_dtype.scalar_type_name(input.dtype)}' (convert the input with .float())"
+        )
     if input.dim() == 0:
         return input.clone()
     return LogCumSumExp.apply(input, input._dim(dim))
@@ -284,6 +310,7 @@ def renorm(input, p, dim, maxnorm):
     others = [i for i in range(input.dim()) if i != d]
     norms = input.norm(p, others, keepdim=True) if others else input.abs()
     from .elementwise import where
+
     factor = where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
     return named(input * factor, "RenormBackward0")
 
@@ -291,8 +318,10 @@ def renorm(input, p, dim, maxnorm):
 @torch_api()
 def histogram(input, bins, *, range=None, weight=None, density=False):
     if not input.is_floating_point():
-        raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the same dtype, but "
-                           f"got input {_dtype.scalar_type_name(input.dtype)} (histogram takes floating point input)")
+        raise RuntimeError(
+            f"torch.histogram: input tensor and bins tensors should have the same dtype, but "
+            f"got input {_dtype.scalar_type_name(input.dtype)} (histogram takes floating point input)"
+        )
     # counted on the host (torch's histogram is a CPU kernel); the results go to the input's device
     arr = to_host(input._data).reshape(-1)
     if isinstance(bins, Tensor):
@@ -309,10 +338,13 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
         if lo == hi:
             lo, hi = lo - 0.5, hi + 0.5
         from .creation import _linspace
+
         edges = _linspace(np, lo, hi, int(bins) + 1, arr.dtype)
     w = None if weight is None else to_host(weight._data).reshape(-1)
     hist, _ = np.histogram(arr, edges, weights=w, density=density)
     from .creation import tensor
+
     result = return_type("histogram", ["hist", "bin_edges"])
-    return result(tensor(hist.astype(arr.dtype), device=input.device),
-                  tensor(edges.astype(arr.dtype), device=input.device))
+    return result(
+        tensor(hist.astype(arr.dtype), device=input.device), tensor(edges.astype(arr.dtype), device=input.device)
+    )

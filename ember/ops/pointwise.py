@@ -1,5 +1,6 @@
 """Pointwise ops torch has beyond the core arithmetic of elementwise.py: integer math (gcd, lcm, shifts),
 floating-point bit-level ops (copysign, nextafter, ldexp, frexp), heaviside, logaddexp2, angle conversion."""
+
 import math
 
 import numpy as np
@@ -10,16 +11,30 @@ from ..autograd.function import Op
 from ..return_types import return_type
 from ._registry import named, torch_api
 from ._registry import _inplace_variant
-from .elementwise import (NoGradBinary, UNARY_OPS, _binary, _broadcast_check, _no_grad_binary, _operand, _cast,
-                          where, pow, mul, maximum, float_power)
+from .elementwise import (
+    NoGradBinary,
+    UNARY_OPS,
+    _binary,
+    _broadcast_check,
+    _no_grad_binary,
+    _operand,
+    _cast,
+    where,
+    pow,
+    mul,
+    maximum,
+    float_power,
+)
 from .._tensor import Tensor
 
 
 def _integer_only(kernel_name, *operands):
     for x in operands:
         if isinstance(x, Tensor) and x._data.dtype.kind not in "iub":
-            raise NotImplementedError(f"\"{kernel_name}\" not implemented for '{_dtype.scalar_type_name(x.dtype)}' "
-                                      f"({kernel_name[:-4]} takes integer tensors)")
+            raise NotImplementedError(
+                f"\"{kernel_name}\" not implemented for '{_dtype.scalar_type_name(x.dtype)}' "
+                f"({kernel_name[:-4]} takes integer tensors)"
+            )
 
 
 def _integer_op(name, kernel):
@@ -27,6 +42,7 @@ def _integer_op(name, kernel):
         _broadcast_check(name, input, other)
         _integer_only(f"{name}_cpu", input, other)
         return _no_grad_binary(kernel, input, other)
+
     fn.__name__ = name
     return torch_api(name, inplace=True)(fn)
 
@@ -46,6 +62,7 @@ def _lcm(a, b):
 def _shift(left):
     """torch's shifts: a shift by a negative count or by the width of the type or more gives 0 (left) or
     the sign (right), where C and NumPy leave it undefined."""
+
     def kernel(a, b):
         xp = array_module(a if hasattr(a, "shape") else b)
         a, b = xp.asarray(a), xp.asarray(b)
@@ -54,8 +71,10 @@ def _shift(left):
         count = xp.where(out_of_range, 0, b).astype(a.dtype)
         if left:
             return xp.where(out_of_range, 0, xp.left_shift(a, count)).astype(a.dtype)
-        return xp.where(out_of_range, xp.right_shift(a, bits - 1) if a.dtype.kind == "i" else 0,
-                        xp.right_shift(a, count)).astype(a.dtype)
+        return xp.where(
+            out_of_range, xp.right_shift(a, bits - 1) if a.dtype.kind == "i" else 0, xp.right_shift(a, count)
+        ).astype(a.dtype)
+
     return kernel
 
 
@@ -68,9 +87,12 @@ def _shift_op(name, kernel_name, left):
         _broadcast_check(name, input, other)
         for x in (input, other):
             if isinstance(x, Tensor) and x._data.dtype.kind not in "iu":
-                raise NotImplementedError(f"\"{kernel_name}\" not implemented for "
-                                          f"'{_dtype.scalar_type_name(x.dtype)}' ({name} takes integer tensors)")
+                raise NotImplementedError(
+                    f'"{kernel_name}" not implemented for '
+                    f"'{_dtype.scalar_type_name(x.dtype)}' ({name} takes integer tensors)"
+                )
         return _no_grad_binary(_shift(left), input, other)
+
     fn.__name__ = name
     return torch_api(name, inplace=True)(fn)
 
@@ -86,6 +108,7 @@ for _name, _op in (("lshift", bitwise_left_shift), ("rshift", bitwise_right_shif
 
 class Copysign(Op):
     """|input| with the sign of other; the gradient of input is grad * result / input (0 where input is 0)."""
+
     inputs = (0, 1)
 
     @staticmethod
@@ -97,7 +120,7 @@ class Copysign(Op):
     @staticmethod
     def backward(ctx, g):
         a, y = ctx.saved_tensors
-        return g * where(a == 0, 0.0, y / a), g * 0      # torch's other gets a zero gradient
+        return g * where(a == 0, 0.0, y / a), g * 0  # torch's other gets a zero gradient
 
 
 @torch_api(inplace=True)
@@ -191,6 +214,7 @@ def isreal(input):
     if input.is_complex():
         return input.imag == 0
     from .creation import ones_like
+
     return ones_like(input, dtype=_dtype.bool)
 
 
@@ -203,11 +227,14 @@ def positive(input):
 
 def float_power_(self, exponent):
     """In place, float_power's float64 (complex128) result must fit self: torch refuses a float32 self."""
-    wanted = _dtype.complex128 if self.is_complex() or getattr(exponent, "is_complex", lambda: False)() \
-        else _dtype.float64
+    wanted = (
+        _dtype.complex128 if self.is_complex() or getattr(exponent, "is_complex", lambda: False)() else _dtype.float64
+    )
     if self.dtype is not wanted:
-        raise RuntimeError(f"the base given to float_power_ has dtype {_dtype.scalar_type_name(self.dtype)} but the "
-                           f"operation's result requires dtype {_dtype.scalar_type_name(wanted)}")
+        raise RuntimeError(
+            f"the base given to float_power_ has dtype {_dtype.scalar_type_name(self.dtype)} but the "
+            f"operation's result requires dtype {_dtype.scalar_type_name(wanted)}"
+        )
     return _float_power_inplace(self, exponent)
 
 
@@ -221,7 +248,7 @@ def round(input, *, decimals=0):
         return UNARY_OPS["round"].apply(input) if input.dtype is not _dtype.bool else _bool_round()
     if not _dtype.is_float_array(input._data):
         raise RuntimeError("round_cpu: decimals is only supported for floating point tensors")
-    scale = 10.0 ** decimals
+    scale = 10.0**decimals
     return UNARY_OPS["round"].apply(input * scale) / scale
 
 

@@ -8,6 +8,7 @@ Three pairs of mutually adjoint ops carry all the gradients (each one's backward
 Each use records torch's node for it (MaxPool3DWithIndicesBackward0, UpsampleBilinear2DBackward0 ...), and
 the 1-d forms run the 2-d kernel on input.unsqueeze(-2), as torch's do.
 """
+
 import itertools
 import math
 import numbers
@@ -24,14 +25,36 @@ from .conv import Geometry, _offset_slices, _three, _zero_pad
 from .reduce import accumulation_dtype
 from .._tensor import Tensor
 
-__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
-           "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d",
-           "lp_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
-           "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
-           "adaptive_max_pool3d_with_indices", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-           "adaptive_avg_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
-           "fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
-           "fractional_max_pool3d_with_indices"]
+__all__ = [
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool3d",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_pool3d_with_indices",
+    "avg_pool1d",
+    "avg_pool2d",
+    "avg_pool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+    "fractional_max_pool2d",
+    "fractional_max_pool3d",
+    "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d_with_indices",
+]
 
 _EVERYTHING = (slice(None), slice(None))
 
@@ -65,13 +88,15 @@ def _as_2d(value, fill, name, arg):
 
 def _float_input(name, input):
     if not input.is_floating_point():
-        raise RuntimeError(f"\"{name}\" not implemented for '{scalar_type_name(input.dtype)}' "
-                           f"(pooling needs a floating point input; convert it with .float())")
+        raise RuntimeError(
+            f"\"{name}\" not implemented for '{scalar_type_name(input.dtype)}' "
+            f"(pooling needs a floating point input; convert it with .float())"
+        )
 
 
 # --- flat indices within each plane: max pools and max_unpool --------------------------------------
 def _plane_strides(spatial):
-    return tuple(math.prod(spatial[i + 1:]) for i in range(len(spatial)))
+    return tuple(math.prod(spatial[i + 1 :]) for i in range(len(spatial)))
 
 
 def _grid(per_dim):
@@ -86,12 +111,13 @@ def _flat_index(positions, spatial):
 
 class PlaneGather(Op):
     """y[n, c, *o] = x[n, c].flat[index[n, c, *o]]."""
+
     _node_name = "MaxPool2DWithIndicesBackward0"
 
     @staticmethod
     def forward(ctx, x, index, values=None):
         ctx.index, ctx.spatial = index, x.shape[2:]
-        if values is not None:          # the kernel that found the indices already has the values
+        if values is not None:  # the kernel that found the indices already has the values
             return values
         xp = array_module(x)
         n, c = x.shape[:2]
@@ -105,6 +131,7 @@ class PlaneGather(Op):
 
 class PlaneScatter(Op):
     """out[n, c].flat[index[n, c, *o]] (+)= g[n, c, *o] into zeros of the given spatial shape."""
+
     _node_name = "MaxUnpool2DBackward0"
 
     @staticmethod
@@ -115,8 +142,9 @@ class PlaneScatter(Op):
         kernels = _kernels.for_arrays(g) if accumulate else None
         if kernels is not None:
             out = np.empty((n, c, math.prod(spatial)), g.dtype)
-            kernels.scatter_add(np.ascontiguousarray(g).reshape(n, c, -1),
-                                np.ascontiguousarray(index).reshape(n, c, -1), out)
+            kernels.scatter_add(
+                np.ascontiguousarray(g).reshape(n, c, -1), np.ascontiguousarray(index).reshape(n, c, -1), out
+            )
             return out.reshape((n, c) + tuple(spatial))
         out = xp.zeros((n, c, math.prod(spatial)), g.dtype)
         if accumulate:
@@ -155,25 +183,37 @@ def _pool_out_size(size, k, pad, stride, dilation, ceil_mode):
 
 def _pool_setup(name, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
     kernel = _ntuple(kernel_size, nd, "kernel_size", name)
-    stride = kernel if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) \
+    stride = (
+        kernel
+        if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0)
         else _ntuple(stride, nd, "stride", name)
+    )
     padding = _ntuple(padding, nd, "padding", name)
     dilation = _ntuple(dilation, nd, "dilation", name)
     if any(k <= 0 for k in kernel) or any(s <= 0 for s in stride) or any(d <= 0 for d in dilation):
-        raise RuntimeError(f"{name}: kernel_size, stride and dilation must be greater than zero, but got "
-                           f"kernel_size={kernel}, stride={stride}, dilation={dilation}")
+        raise RuntimeError(
+            f"{name}: kernel_size, stride and dilation must be greater than zero, but got "
+            f"kernel_size={kernel}, stride={stride}, dilation={dilation}"
+        )
     if any(p > k // 2 for p, k in zip(padding, kernel)):
-        raise RuntimeError(f"{name}: pad should be at most half of effective kernel size, but got "
-                           f"pad={padding}, kernel_size={kernel} and dilation={dilation}")
+        raise RuntimeError(
+            f"{name}: pad should be at most half of effective kernel size, but got "
+            f"pad={padding}, kernel_size={kernel} and dilation={dilation}"
+        )
     spatial = tuple(input.shape[2:])
-    out = tuple(_pool_out_size(s, k, p, st, d, ceil_mode)
-                for s, k, p, st, d in zip(spatial, kernel, padding, stride, dilation))
+    out = tuple(
+        _pool_out_size(s, k, p, st, d, ceil_mode) for s, k, p, st, d in zip(spatial, kernel, padding, stride, dilation)
+    )
     if any(o < 1 for o in out):
-        raise RuntimeError(f"{name}: Given input size: ({'x'.join(map(str, input.shape[1:]))}). Calculated output "
-                           f"size: ({'x'.join(map(str, (input.shape[1],) + out))}). Output size is too small")
+        raise RuntimeError(
+            f"{name}: Given input size: ({'x'.join(map(str, input.shape[1:]))}). Calculated output "
+            f"size: ({'x'.join(map(str, (input.shape[1],) + out))}). Output size is too small"
+        )
     # pad the high side far enough for ceil_mode's last, partly outside window
-    pads = tuple((p, max(0, (o - 1) * st + d * (k - 1) + 1 - s - p))
-                 for s, k, p, st, d, o in zip(spatial, kernel, padding, stride, dilation, out))
+    pads = tuple(
+        (p, max(0, (o - 1) * st + d * (k - 1) + 1 - s - p))
+        for s, k, p, st, d, o in zip(spatial, kernel, padding, stride, dilation, out)
+    )
     return Geometry(kernel, stride, dilation, pads, 1), out
 
 
@@ -190,8 +230,8 @@ def _padded(x, geom, fill):
 def _max_pool_tiles(x, kernel, out):
     """max pool whose windows tile the input (stride == kernel, no padding or dilation): the windows
     are a reshape of x, copied once so that each tap is one contiguous row; then a running argmax
-    over the rows by bitwise selects instead of masked copies (those branch per element). First maximum wins, a NaN wins as in _running_argmax; values are the selected
-    elements bit for bit (signed zeros, NaN payloads)."""
+    over the rows by bitwise selects instead of masked copies (those branch per element). First maximum wins,
+    a NaN wins as in _running_argmax; values are the selected elements bit for bit (signed zeros, NaN payloads)."""
     xp = array_module(x)
     n, c = x.shape[:2]
     nd, taps_n = len(kernel), math.prod(kernel)
@@ -208,7 +248,7 @@ def _max_pool_tiles(x, kernel, out):
         better = candidate > best
         better |= xp.isnan(candidate)
         select = better.astype(bits)
-        xp.negative(select, out=select)                          # all ones where better
+        xp.negative(select, out=select)  # all ones where better
         change = taps_bits[t] ^ best_bits
         change &= select
         best_bits ^= change
@@ -221,18 +261,25 @@ def _max_pool_tiles(x, kernel, out):
     return best.reshape(index.shape), index
 
 
-@replayed_as_one_call       # the windows' maxima and indices are computed before the op: a compiled replay does it again
+@replayed_as_one_call  # the windows' maxima and indices are computed before the op: a compiled replay does it again
 def _max_pool_kernel(x, geom, out):
     if geom.kernel == geom.stride and not any(lo or hi for lo, hi in geom.pads) and set(geom.dilation) == {1}:
         return _max_pool_tiles(x, geom.kernel, out)
     kernels = _kernels.for_arrays(x)
-    if kernels is not None:         # one pass over each window instead of a masked copy per tap
+    if kernels is not None:  # one pass over each window instead of a masked copy per tap
         values = np.empty(x.shape[:2] + tuple(out), x.dtype)
         index = np.empty(values.shape, np.int64)
         shape3 = x.shape[:2] + _three(out, 1)
         planes = np.ascontiguousarray(x).reshape(x.shape[:2] + _three(x.shape[2:], 1))
-        kernels.max_pool(planes, values.reshape(shape3), index.reshape(shape3), _three(geom.kernel, 1),
-                         _three(geom.stride, 1), _three(geom.dilation, 1), _three([lo for lo, _ in geom.pads], 0))
+        kernels.max_pool(
+            planes,
+            values.reshape(shape3),
+            index.reshape(shape3),
+            _three(geom.kernel, 1),
+            _three(geom.stride, 1),
+            _three(geom.dilation, 1),
+            _three([lo for lo, _ in geom.pads], 0),
+        )
         return values, index
     xp = array_module(x)
     spatial = x.shape[2:]
@@ -246,6 +293,7 @@ def _max_pool_kernel(x, geom, out):
         for k in itertools.product(*(range(k) for k in geom.kernel)):
             positions = [st + ki * d for st, ki, d in zip(starts, k, geom.dilation)]
             yield padded[_EVERYTHING + _offset_slices(k, geom, out)], _flat_index(positions, spatial)
+
     return _running_argmax(first_values, _flat_index(first, spatial), taps())
 
 
@@ -253,9 +301,17 @@ def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, re
     name = name or f"max_pool{nd}d"
     if nd == 1:
         _check_rank(input, 1, name)
-        out = _max_poolnd(2, input.unsqueeze(-2), _as_2d(kernel_size, 1, name, "kernel_size"),
-                          _as_2d(stride, 1, name, "stride"), _as_2d(padding, 0, name, "padding"),
-                          _as_2d(dilation, 1, name, "dilation"), ceil_mode, return_indices, name)
+        out = _max_poolnd(
+            2,
+            input.unsqueeze(-2),
+            _as_2d(kernel_size, 1, name, "kernel_size"),
+            _as_2d(stride, 1, name, "stride"),
+            _as_2d(padding, 0, name, "padding"),
+            _as_2d(dilation, 1, name, "dilation"),
+            ceil_mode,
+            return_indices,
+            name,
+        )
         return tuple(t.squeeze(-2) for t in out) if return_indices else out.squeeze(-2)
     input, unbatched = _batched(input, nd, name)
     _float_input(name, input)
@@ -282,32 +338,37 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _max_poolnd(3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=False):
+def max_pool1d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
     return _max_poolnd(1, input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=False):
+def max_pool2d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
     return _max_poolnd(2, input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=False):
+def max_pool3d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
     return _max_poolnd(3, input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 # --- average pools ----------------------------------------------------------------------------------
 class WindowMean(Op):
     """y = (sum of each window) / divisor, with divisor an (*Out) array."""
+
     _node_name = "AvgPool2DBackward0"
 
     @staticmethod
     def forward(ctx, x, geom, out, divisor):
         ctx.geom, ctx.out, ctx.divisor, ctx.spatial = geom, out, divisor, x.shape[2:]
         # float16/bfloat16 windows sum in float32, as torch's
-        total = window_taps_sum(_zero_pad(x, geom.pads), 2, geom.kernel, geom.dilation, geom.stride, out,
-                                accumulation_dtype(x.dtype))
+        total = window_taps_sum(
+            _zero_pad(x, geom.pads), 2, geom.kernel, geom.dilation, geom.stride, out, accumulation_dtype(x.dtype)
+        )
         total /= constant_like(divisor, x)
         return total.astype(x.dtype, copy=False)
 
@@ -327,7 +388,8 @@ class WindowSpread(Op):
         padded = xp.zeros(g.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(spatial, geom.pads)), g.dtype)
         add_window_taps(padded, share, 2, geom.kernel, geom.dilation, geom.stride, ctx.out, per_tap=False)
         return xp.ascontiguousarray(
-            padded[_EVERYTHING + tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, geom.pads))])
+            padded[_EVERYTHING + tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, geom.pads))]
+        )
 
     @staticmethod
     def backward(ctx, gg):
@@ -352,22 +414,31 @@ def _avg_divisor(spatial, geom, out, padding, count_include_pad, divisor_overrid
     return np.asarray(divisor, dtype)
 
 
-def _avg_poolnd(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, name=None,
-                node=None):
+def _avg_poolnd(
+    nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, name=None, node=None
+):
     name = name or f"avg_pool{nd}d"
     if nd == 1:
         _check_rank(input, 1, name)
-        return _avg_poolnd(2, input.unsqueeze(-2), _as_2d(kernel_size, 1, name, "kernel_size"),
-                           _as_2d(stride, 1, name, "stride"), _as_2d(padding, 0, name, "padding"), ceil_mode,
-                           count_include_pad, divisor_override, name, node).squeeze(-2)
+        return _avg_poolnd(
+            2,
+            input.unsqueeze(-2),
+            _as_2d(kernel_size, 1, name, "kernel_size"),
+            _as_2d(stride, 1, name, "stride"),
+            _as_2d(padding, 0, name, "padding"),
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            name,
+            node,
+        ).squeeze(-2)
     input, unbatched = _batched(input, nd, name)
     _float_input(name, input)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(f"{name}: divisor must be not zero")
     geom, out = _pool_setup(name, nd, input, kernel_size, stride, padding, 1, ceil_mode)
     pad = _ntuple(padding, nd, "padding", name)
-    divisor = _avg_divisor(input.shape[2:], geom, out, pad, count_include_pad, divisor_override,
-                           input._data.dtype)
+    divisor = _avg_divisor(input.shape[2:], geom, out, pad, count_include_pad, divisor_override, input._data.dtype)
     y = (node or _AVG_POOL[nd]).apply(input, geom, out, divisor)
     return _unbatch(unbatched, y)
 
@@ -379,13 +450,15 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return _avg_poolnd(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
+def avg_pool2d(
+    input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
+):
     return _avg_poolnd(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
 
 
-def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
+def avg_pool3d(
+    input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
+):
     return _avg_poolnd(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
 
 
@@ -422,8 +495,10 @@ def _adaptive_setup(name, nd, input, output_size):
         raise RuntimeError(f"{name}: output_size must be {nd} ints, got {output_size}")
     out = tuple(s if o is None else int(o) for s, o in zip(input.shape[2:], out))
     if any(o < 0 for o in out) or any(s == 0 for s in input.shape[2:]):
-        raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0 and the input "
-                           f"must be non-empty, but got output_size={out}, input of size {shape_str(input.shape)}")
+        raise RuntimeError(
+            f"{name}: elements of output_size must be greater than or equal to 0 and the input "
+            f"must be non-empty, but got output_size={out}, input of size {shape_str(input.shape)}"
+        )
     return input, unbatched, out
 
 
@@ -431,8 +506,9 @@ def _adaptive_max_poolnd(nd, input, output_size, return_indices, name=None):
     name = name or f"adaptive_max_pool{nd}d"
     if nd == 1:
         _check_rank(input, 1, name)
-        out = _adaptive_max_poolnd(2, input.unsqueeze(-2), _as_2d(output_size, 1, name, "output_size"),
-                                   return_indices, name)
+        out = _adaptive_max_poolnd(
+            2, input.unsqueeze(-2), _as_2d(output_size, 1, name, "output_size"), return_indices, name
+        )
         return tuple(t.squeeze(-2) for t in out) if return_indices else out.squeeze(-2)
     input, unbatched, out = _adaptive_setup(name, nd, input, output_size)
     _float_input(name, input)
@@ -446,6 +522,7 @@ def _adaptive_max_poolnd(nd, input, output_size, return_indices, name=None):
         for k in itertools.product(*(range(k) for k in longest)):
             positions = [xp.asarray(np.minimum(start + ki, end - 1)) for (start, end), ki in zip(windows, k)]
             yield x[_EVERYTHING + tuple(xp.ix_(*positions))], _flat_index(positions, spatial)
+
     starts = [xp.asarray(start) for start, _ in windows]
     values, index = _running_argmax(x[_EVERYTHING + tuple(xp.ix_(*starts))], _flat_index(starts, spatial), taps())
     y = _ADAPTIVE_MAX_POOL[nd].apply(input, index, values)
@@ -485,12 +562,13 @@ def _adaptive_avg_poolnd(nd, input, output_size, name=None):
     name = name or f"adaptive_avg_pool{nd}d"
     if nd == 1:
         _check_rank(input, 1, name)
-        return _adaptive_avg_poolnd(2, input.unsqueeze(-2), _as_2d(output_size, 1, name, "output_size"),
-                                    name).squeeze(-2)
+        return _adaptive_avg_poolnd(2, input.unsqueeze(-2), _as_2d(output_size, 1, name, "output_size"), name).squeeze(
+            -2
+        )
     input, unbatched, out = _adaptive_setup(name, nd, input, output_size)
     _float_input(name, input)
     spatial = tuple(input.shape[2:])
-    if all(o == 1 for o in out):        # torch's shortcut: the mean over the spatial dims
+    if all(o == 1 for o in out):  # torch's shortcut: the mean over the spatial dims
         return _unbatch(unbatched, input.mean(tuple(range(2, 2 + nd)), keepdim=True))
     node = _ADAPTIVE_AVG_POOL[nd]
     if all(o and s % o == 0 for s, o in zip(spatial, out)):
@@ -523,7 +601,7 @@ def adaptive_avg_pool3d(input, output_size):
 # --- max_unpool -------------------------------------------------------------------------------------
 def _max_unpoolnd(nd, input, indices, kernel_size, stride, padding, output_size):
     name = f"max_unpool{nd}d"
-    if nd == 1:     # as torch: max_unpool2d of input.unsqueeze(-1)
+    if nd == 1:  # as torch: max_unpool2d of input.unsqueeze(-1)
         _check_rank(input, 1, name)
         kernel = _ntuple(kernel_size, 1, "kernel_size", name)
         stride = kernel if stride is None else _ntuple(stride, 1, "stride", name)
@@ -531,10 +609,13 @@ def _max_unpoolnd(nd, input, indices, kernel_size, stride, padding, output_size)
         default = ((input.shape[-1] - 1) * stride[0] - 2 * padding[0] + kernel[0],)
         size = default if output_size is None else tuple(int(s) for s in output_size)[-1:]
         if output_size is not None and not default[0] - stride[0] < size[0] < default[0] + stride[0]:
-            raise ValueError(f"{name}: invalid output_size {list(output_size)} (the default for this input is "
-                             f"{list(default)}; each size must be within stride of it)")
-        return _max_unpoolnd(2, input.unsqueeze(-1), indices.unsqueeze(-1), kernel + (1,), stride + (1,),
-                             padding + (0,), size + (1,)).squeeze(-1)
+            raise ValueError(
+                f"{name}: invalid output_size {list(output_size)} (the default for this input is "
+                f"{list(default)}; each size must be within stride of it)"
+            )
+        return _max_unpoolnd(
+            2, input.unsqueeze(-1), indices.unsqueeze(-1), kernel + (1,), stride + (1,), padding + (0,), size + (1,)
+        ).squeeze(-1)
     kernel = _ntuple(kernel_size, nd, "kernel_size", name)
     stride = kernel if stride is None else _ntuple(stride, nd, "stride", name)
     padding = _ntuple(padding, nd, "padding", name)
@@ -542,23 +623,28 @@ def _max_unpoolnd(nd, input, indices, kernel_size, stride, padding, output_size)
     if indices.ndim == nd + 1:
         indices = indices.unsqueeze(0)
     if tuple(indices.shape) != tuple(input.shape):
-        raise RuntimeError(f"{name}: Expected shape of indices to be same as that of the input tensor "
-                           f"({shape_str(input.shape)}) but got indices tensor with shape: "
-                           f"{shape_str(indices.shape)}")
+        raise RuntimeError(
+            f"{name}: Expected shape of indices to be same as that of the input tensor "
+            f"({shape_str(input.shape)}) but got indices tensor with shape: "
+            f"{shape_str(indices.shape)}"
+        )
     default = tuple((s - 1) * st - 2 * p + k for s, st, p, k in zip(input.shape[2:], stride, padding, kernel))
     if output_size is None:
         out = default
     else:
         out = tuple(int(s) for s in output_size)[-nd:]
         if len(out) != nd or any(not d - st < o < d + st for o, d, st in zip(out, default, stride)):
-            raise ValueError(f"{name}: invalid output_size {list(output_size)} (the default for this input is "
-                             f"{list(default)}; each size must be within stride of it)")
+            raise ValueError(
+                f"{name}: invalid output_size {list(output_size)} (the default for this input is "
+                f"{list(default)}; each size must be within stride of it)"
+            )
     index = indices._data
     limit = math.prod(out)
     if index.size and (int(index.max()) >= limit or int(index.min()) < 0):
         bad = int(index.max()) if int(index.max()) >= limit else int(index.min())
-        raise RuntimeError(f"{name}: Found an invalid max index: {bad} (output volumes are of size "
-                           f"{'x'.join(map(str, out))})")
+        raise RuntimeError(
+            f"{name}: Found an invalid max index: {bad} (output volumes are of size {'x'.join(map(str, out))})"
+        )
     y = _MAX_UNPOOL[nd].apply(input, index, out, False)
     return _unbatch(unbatched, y)
 
@@ -602,7 +688,7 @@ def _axis_map_adjoint(g, axis, index, weight, size):
     """Transpose of _axis_map: scatter-add g back onto `size` positions along the axis."""
     xp = array_module(g)
     rows = xp.moveaxis(g, axis, 0)
-    flat_index = index.reshape(-1)          # index and weight are host constants: the plan is made there
+    flat_index = index.reshape(-1)  # index and weight are host constants: the plan is made there
     order = np.argsort(flat_index, kind="stable")
     sorted_index = flat_index[order]
     picked = rows[constant_like(order // index.shape[1], g)]
@@ -676,13 +762,17 @@ def _fractional_max_poolnd(nd, input, kernel_size, output_size, output_ratio, re
             raise RuntimeError(f"{name}(): pool size {k} too large relative to input size {s} for output size {o}")
     x = input._data
     n, c = x.shape[:2]
-    samples = (_random_samples._data if _random_samples is not None else
-               _rand_like_samples(x, n, c, nd))
+    samples = _random_samples._data if _random_samples is not None else _rand_like_samples(x, n, c, nd)
     # which sample drives which dim, as ATen reads them: (width, height) in 2-d, (depth, height, width) in 3-d
     order = (1, 0) if nd == 2 else (0, 1, 2)
-    starts = [[[_fractional_starts(samples[b, ch, order[d]], spatial[d], out[d], kernel[d], x.dtype)
-                for ch in range(c)] for b in range(n)] for d in range(nd)]
-    grids = [np.asarray(s) for s in starts]       # (N, C, out_d) per dim
+    starts = [
+        [
+            [_fractional_starts(samples[b, ch, order[d]], spatial[d], out[d], kernel[d], x.dtype) for ch in range(c)]
+            for b in range(n)
+        ]
+        for d in range(nd)
+    ]
+    grids = [np.asarray(s) for s in starts]  # (N, C, out_d) per dim
     shape = (n, c) + out
     xp = array_module(x)
     flat = x.reshape(n, c, -1)
@@ -698,9 +788,11 @@ def _fractional_max_poolnd(nd, input, kernel_size, output_size, output_ratio, re
     def tap(offsets):
         index = _flat_index_nd(positions(offsets), spatial)
         return xp.take_along_axis(flat, xp.asarray(index.reshape(n, c, -1)), axis=2).reshape(shape), index
+
     first_values, first_index = tap((0,) * nd)
-    values, index = _running_argmax(first_values, first_index,
-                                    (tap(k) for k in itertools.product(*(range(k) for k in kernel)) if any(k)))
+    values, index = _running_argmax(
+        first_values, first_index, (tap(k) for k in itertools.product(*(range(k) for k in kernel)) if any(k))
+    )
     y = _FRACTIONAL_MAX_POOL[nd].apply(input, index, values)
     if not return_indices:
         return _unbatch(unbatched, y)
@@ -717,32 +809,38 @@ def _ntuple_float(value, n):
 
 def _rand_like_samples(x, n, c, nd):
     from .creation import rand
+
     return rand(n, c, nd, dtype=_dtype_of(x))._data
 
 
 def _dtype_of(array):
     from .. import _dtype
+
     return _dtype.as_dtype(array.dtype)
 
 
 _FRACTIONAL_MAX_POOL = {nd: renamed(PlaneGather, f"FractionalMaxPool{nd}DBackward0") for nd in (2, 3)}
 
 
-def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
-                          _random_samples=None):
+def fractional_max_pool2d(
+    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+):
     return _fractional_max_poolnd(2, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
 
 
-def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
-                          _random_samples=None):
+def fractional_max_pool3d(
+    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+):
     return _fractional_max_poolnd(3, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
 
 
-def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
-                                       _random_samples=None):
+def fractional_max_pool2d_with_indices(
+    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+):
     return _fractional_max_poolnd(2, input, kernel_size, output_size, output_ratio, True, _random_samples)
 
 
-def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
-                                       _random_samples=None):
+def fractional_max_pool3d_with_indices(
+    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+):
     return _fractional_max_poolnd(3, input, kernel_size, output_size, output_ratio, True, _random_samples)

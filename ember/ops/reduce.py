@@ -1,4 +1,5 @@
 """Reductions (sum, mean, var, max, ...), scans (cumsum, cumprod) and softmax/log_softmax."""
+
 import builtins
 import math
 import warnings
@@ -13,9 +14,10 @@ from ._registry import named, torch_api
 from .._tensor import Tensor
 from ..return_types import return_type
 
-values_indices = {name: return_type(name, ["values", "indices"])
-                  for name in ("max", "min", "median", "nanmedian", "mode", "kthvalue", "sort", "topk", "cummax",
-                               "cummin")}
+values_indices = {
+    name: return_type(name, ["values", "indices"])
+    for name in ("max", "min", "median", "nanmedian", "mode", "kthvalue", "sort", "topk", "cummax", "cummin")
+}
 
 
 def accumulation_dtype(dtype):
@@ -49,7 +51,7 @@ def _dims(input, dim):
     """Normalised reduction dims as a sorted tuple, or None for all dims."""
     if dim is None:
         return None
-    if input._data.ndim == 0:           # a 0-d tensor accepts dim 0 / -1: reducing it reduces everything
+    if input._data.ndim == 0:  # a 0-d tensor accepts dim 0 / -1: reducing it reduces everything
         input._dim(dim) if not isinstance(dim, (list, tuple)) else [input._dim(d) for d in dim]
         return None
     if isinstance(dim, (list, tuple)):
@@ -74,6 +76,7 @@ def _expand_back(g, in_shape, dims, keepdim):
 class _ReducedGradBroadcast(Op):
     """sum/mean's backward as one node (not a reshape then an expand): the reduced gradient
     broadcast back over the reduced dims. Its own backward sums back, so double backward holds."""
+
     _node_name = "ExpandBackward0"
 
     @staticmethod
@@ -89,8 +92,12 @@ class _ReducedGradBroadcast(Op):
 def _broadcast_reduced(g, in_shape, dims, keepdim):
     """The array math of _ReducedGradBroadcast: a read-only broadcast view, no copy (a small full
     reduction is filled instead: np.broadcast_to costs more than writing a few thousand values)."""
-    if dims is None and (type(g) is np.ndarray or isinstance(g, np.generic)) and g.ndim == 0 and \
-            math.prod(in_shape) <= 4096:
+    if (
+        dims is None
+        and (type(g) is np.ndarray or isinstance(g, np.generic))
+        and g.ndim == 0
+        and math.prod(in_shape) <= 4096
+    ):
         out = np.empty(in_shape, g.dtype)
         out.fill(g)
         return out
@@ -123,7 +130,7 @@ class Sum(Op):
         return _reduced_grad_broadcast(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
 
 
-_SUM_DIM = renamed(Sum, "SumBackward1")      # torch's node for a reduction over given dims
+_SUM_DIM = renamed(Sum, "SumBackward1")  # torch's node for a reduction over given dims
 
 
 def _accumulate_dtype(input, dtype):
@@ -140,9 +147,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 @torch_api()
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    if not _dtype.is_float_array(input._data):      # no NaN to skip: an integer sum (int64), as torch
+    if not _dtype.is_float_array(input._data):  # no NaN to skip: an integer sum (int64), as torch
         return sum(input, dim, keepdim, dtype=dtype)
     from .elementwise import where
+
     return sum(where(input.isnan(), 0.0, input), dim, keepdim, dtype=dtype)
 
 
@@ -150,14 +158,16 @@ def _float_required(name, input, dtype):
     if dtype is not None:
         return input.to(dtype)
     if input._data.dtype not in _dtype._DIFFERENTIABLE_NP:
-        raise RuntimeError(f"{name}(): could not infer output dtype. Input dtype must be either a floating point "
-                           f"or complex dtype. Got: {_dtype.scalar_type_name(input.dtype)} (convert with .float())")
+        raise RuntimeError(
+            f"{name}(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {_dtype.scalar_type_name(input.dtype)} (convert with .float())"
+        )
     return input
 
 
 def _count(shape, dims):
     n = 1
-    for d in (range(len(shape)) if dims is None else dims):
+    for d in range(len(shape)) if dims is None else dims:
         n *= shape[d]
     return n
 
@@ -166,7 +176,7 @@ def _count(shape, dims):
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     input = _float_required("mean", input, dtype)
     if input._data.size == 0:
-        with warnings.catch_warnings():     # NumPy's "Mean of empty slice": torch gives nan silently
+        with warnings.catch_warnings():  # NumPy's "Mean of empty slice": torch gives nan silently
             warnings.simplefilter("ignore", RuntimeWarning)
             return Mean.apply(input, _dims(input, dim), keepdim)
     return Mean.apply(input, _dims(input, dim), keepdim)
@@ -181,24 +191,25 @@ class Mean(Op):
         ctx.count = _count(x.shape, dims)
         if dims is not None:
             ctx.__class__ = _MEAN_DIM
-        with np.errstate(all="ignore"):         # mean over zero elements is nan, as torch
+        with np.errstate(all="ignore"):  # mean over zero elements is nan, as torch
             y = x.mean(axis=dims, keepdims=keepdim, dtype=np.float32 if is_half_precision(x.dtype) else None)
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        return _reduced_grad_broadcast(g / builtins.max(ctx.count, 1), ctx.in_shape, ctx.dims, ctx.keepdim), \
-            None, None
+        return _reduced_grad_broadcast(g / builtins.max(ctx.count, 1), ctx.in_shape, ctx.dims, ctx.keepdim), None, None
 
 
-_MEAN_DIM = renamed(Mean, "MeanBackward1")      # torch's node for a reduction over given dims
+_MEAN_DIM = renamed(Mean, "MeanBackward1")  # torch's node for a reduction over given dims
 
 
 @torch_api()
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     if not _dtype.is_float_array(input._data):
-        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
-                           f"{_dtype.scalar_type_name(input.dtype)}")
+        raise RuntimeError(
+            f"nanmean(): expected input to have floating point or complex dtype but got "
+            f"{_dtype.scalar_type_name(input.dtype)}"
+        )
     if dtype is not None:
         input = input.to(dtype)
     keep = input.isnan().logical_not()
@@ -235,12 +246,13 @@ class Prod(Op):
         return gy / x, None, None, None
 
 
-_PROD_DIM = renamed(Prod, "ProdBackward1")      # torch's node for a reduction over given dims
+_PROD_DIM = renamed(Prod, "ProdBackward1")  # torch's node for a reduction over given dims
 
 
 def _exclusive_cumprod(t):
     ones = t.narrow(-1, 0, 1) * 0 + 1
     from .shape import cat
+
     return cat([ones, t.narrow(-1, 0, t.shape[-1] - 1)], -1).cumprod(-1)
 
 
@@ -261,20 +273,21 @@ class Var(Op):
         if root:
             ctx.__class__ = _STD
         with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)     # NumPy's "Degrees of freedom <= 0": nan, as torch
+            warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's "Degrees of freedom <= 0": nan, as torch
             y = widened(x).var(axis=dims, ddof=correction, keepdims=keepdim)
             if root:
                 y = array_module(x).sqrt(y)
         if is_half_precision(x.dtype):
-            y = y.astype(x.dtype)       # (a complex input's variance is real: no cast back for it)
+            y = y.astype(x.dtype)  # (a complex input's variance is real: no cast back for it)
         ctx.save_for_backward(x, y if root else None)
         return y
 
     @staticmethod
     def backward(ctx, g):
         from .elementwise import where
+
         x, y = ctx.saved_tensors
-        if ctx.root:        # a constant input has std 0: torch gives it a zero gradient, not 0/0
+        if ctx.root:  # a constant input has std 0: torch gives it a zero gradient, not 0/0
             g = where(y == 0, 0.0, g / (2 * y))
         g = _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim)
         centered = x - x.mean(dim=ctx.dims, keepdim=True)
@@ -296,13 +309,19 @@ def _var(name, input, dim, unbiased, keepdim, correction):
     if isinstance(unbiased, (int,)) and not isinstance(unbiased, bool) and dim is None:
         dim, unbiased = unbiased, None
     if input._data.dtype not in _dtype._DIFFERENTIABLE_NP:
-        raise RuntimeError(f"std and var only support floating point and complex dtypes ({name}() got "
-                           f"{_dtype.scalar_type_name(input.dtype)}; convert with .float())")
+        raise RuntimeError(
+            f"std and var only support floating point and complex dtypes ({name}() got "
+            f"{_dtype.scalar_type_name(input.dtype)}; convert with .float())"
+        )
     dims, correction = _dims(input, dim), _correction(unbiased, correction)
     count = _count(input.shape, dims)
     if count - correction <= 0:
-        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
-                      "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+            "reduction factor (input numel divided by output numel).",
+            UserWarning,
+            stacklevel=3,
+        )
     return Var.apply(input, dims, correction, keepdim, name == "std")
 
 
@@ -328,6 +347,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 class Norm2(Op):
     """The 2-norm with torch's zero gradient at 0 (composing sqrt(sum(x*x)) would give nan)."""
+
     _node_name = "LinalgVectorNormBackward0"
 
     @staticmethod
@@ -342,14 +362,16 @@ class Norm2(Op):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         from .elementwise import where
+
         y = _expand_back(y, ctx.in_shape, ctx.dims, ctx.keepdim)
-        direction = where(y == 0, 0.0, x / where(y == 0, 1.0, y))      # torch's x / norm, 0 at a zero norm
+        direction = where(y == 0, 0.0, x / where(y == 0, 1.0, y))  # torch's x / norm, 0 at a zero norm
         return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim) * direction, None, None
 
 
 class NormP(Op):
     """The vector p-norm for p other than 1, 2 and +-inf, with torch's linalg_vector_norm_backward: no
     gradient where the norm is 0 (composing (sum |x|^p)^(1/p) would give 0 * inf there)."""
+
     _node_name = "LinalgVectorNormBackward0"
 
     @staticmethod
@@ -370,9 +392,10 @@ class NormP(Op):
     @staticmethod
     def backward(ctx, g):
         from .elementwise import where
+
         x, y = ctx.saved_tensors
         p = ctx.p
-        if p == 0:      # torch's norm backward gives no gradient at all (x.grad stays None), cdist's zeros
+        if p == 0:  # torch's norm backward gives no gradient at all (x.grad stays None), cdist's zeros
             return (x * 0 if ctx.zero_grad_for_p0 else None), None, None, None, None
         g = _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim)
         y = _expand_back(y, ctx.in_shape, ctx.dims, ctx.keepdim)
@@ -388,9 +411,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     if input._data.dtype not in _dtype._DIFFERENTIABLE_NP:
-        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-                           f"{_dtype.scalar_type_name(input.dtype)}")
-    if input.is_complex():      # the norm of complex numbers is that of their moduli
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{_dtype.scalar_type_name(input.dtype)}"
+        )
+    if input.is_complex():  # the norm of complex numbers is that of their moduli
         input = input.abs()
     dims = _dims(input, dim)
     if p in ("fro", 2, 2.0, None):
@@ -419,8 +444,10 @@ class Extreme(Op):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         if x.size == 0:
             if dims is None:
-                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-                                   "Specify the reduction dim with the 'dim' argument.")
+                raise RuntimeError(
+                    f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                    "Specify the reduction dim with the 'dim' argument."
+                )
             empty = next((d for d in dims if x.shape[d] == 0), None)
             if empty is not None:
                 raise IndexError(f"{name}(): Expected reduction dim {empty} to have non-zero size.")
@@ -474,24 +501,32 @@ class ValuesAt(Op):
     @staticmethod
     def backward(ctx, g):
         from .index import ScatterAdd
+
         if ctx.dim is None:
             zeros = Tensor._make(array_module(g._data).zeros((math.prod(ctx.in_shape),), g._data.dtype))
-            return ScatterAdd.apply(zeros, 0, ctx.index.reshape(1), g.reshape(1)).reshape(ctx.in_shape), None, None, \
-                None
+            return (
+                ScatterAdd.apply(zeros, 0, ctx.index.reshape(1), g.reshape(1)).reshape(ctx.in_shape),
+                None,
+                None,
+                None,
+            )
         if not ctx.keepdim:
             g = g.unsqueeze(ctx.dim)
         zeros = Tensor._make(array_module(g._data).zeros(ctx.in_shape, g._data.dtype))
         return ScatterAdd.apply(zeros, ctx.dim, ctx.index, g), None, None, None
 
 
-_VALUES_AT = {name: renamed(ValuesAt, name) for name in ("MaxBackward0", "MinBackward0", "MedianBackward1",
-                                                          "NanmedianBackward1", "KthvalueBackward0")}
+_VALUES_AT = {
+    name: renamed(ValuesAt, name)
+    for name in ("MaxBackward0", "MinBackward0", "MedianBackward1", "NanmedianBackward1", "KthvalueBackward0")
+}
 
 
 def _reduce_dim_op(name, kernel, arg_kernel):
     def fn(input, dim=None, keepdim=False):
         from .elementwise import maximum, minimum
-        if isinstance(dim, Tensor):                      # max(a, b) is the elementwise maximum
+
+        if isinstance(dim, Tensor):  # max(a, b) is the elementwise maximum
             return (maximum if name == "max" else minimum)(input, dim)
         if dim is None:
             return (MaxAll if name == "max" else MinAll).apply(input, None, False, name)
@@ -502,8 +537,10 @@ def _reduce_dim_op(name, kernel, arg_kernel):
         if not input.dim():
             return values_indices[name](named(input.clone(), node_name), Tensor._make(xp.zeros((), np.int64)))
         idx = xp.expand_dims(arg_kernel(input._data, axis=d), d)
-        return values_indices[name](_VALUES_AT[node_name].apply(input, d, idx, keepdim),
-                                    Tensor._make(idx if keepdim else idx.squeeze(d)))
+        return values_indices[name](
+            _VALUES_AT[node_name].apply(input, d, idx, keepdim), Tensor._make(idx if keepdim else idx.squeeze(d))
+        )
+
     node_name = name.capitalize() + "Backward0"
     fn.__name__ = name
     return fn
@@ -525,8 +562,9 @@ def amin(input, dim=(), keepdim=False):
 
 @torch_api(method=False)
 def aminmax(input, *, dim=None, keepdim=False):
-    return return_type("aminmax", ["min", "max"])(amin(input, () if dim is None else dim, keepdim),
-                                                  amax(input, () if dim is None else dim, keepdim))
+    return return_type("aminmax", ["min", "max"])(
+        amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim)
+    )
 
 
 class NoGrad(Op):
@@ -551,8 +589,10 @@ def _arg(kernel):
         if d is None or input._data.ndim == 0:
             out = NoGrad.apply(input, lambda x: array_module(x).asarray(kernel(x.reshape(-1))).astype(np.int64))
             return out.reshape([1] * input.dim()) if keepdim else out
-        return NoGrad.apply(input, lambda x: array_module(x).asarray(kernel(x, axis=d, keepdims=keepdim))
-                            .astype(np.int64))
+        return NoGrad.apply(
+            input, lambda x: array_module(x).asarray(kernel(x, axis=d, keepdims=keepdim)).astype(np.int64)
+        )
+
     return fn
 
 
@@ -565,8 +605,11 @@ def _bool_reduce(kernel):
         dims = _dims(input, dim)
         # uint8 input gives uint8, as torch (its pre-bool convention); every other dtype gives bool
         out_dtype = np.uint8 if input._data.dtype == np.uint8 else np.bool_
-        return NoGrad.apply(input, lambda x: array_module(x).asarray(kernel(x, axis=dims, keepdims=keepdim))
-                            .astype(out_dtype, copy=False))
+        return NoGrad.apply(
+            input,
+            lambda x: array_module(x).asarray(kernel(x, axis=dims, keepdims=keepdim)).astype(out_dtype, copy=False),
+        )
+
     return fn
 
 
@@ -597,12 +640,13 @@ def _select(name, node, input, dim, keepdim, position):
     if n == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     order = xp.argsort(arr, axis=d, kind="stable")
-    reduced = arr.shape[:d] + (1,) + arr.shape[d + 1:]
+    reduced = arr.shape[:d] + (1,) + arr.shape[d + 1 :]
     nan_count = xp.isnan(arr).sum(axis=d, keepdims=True) if _dtype.is_float_array(arr) else xp.zeros(reduced, np.int64)
     pos = xp.broadcast_to(xp.asarray(position(xp, n, nan_count), dtype=np.int64), reduced)
     idx = xp.take_along_axis(order, pos, axis=d).astype(np.int64, copy=False)
-    return values_indices[name](_VALUES_AT[node].apply(input, d, idx, keepdim),
-                                Tensor._make(idx if keepdim else idx.squeeze(d)))
+    return values_indices[name](
+        _VALUES_AT[node].apply(input, d, idx, keepdim), Tensor._make(idx if keepdim else idx.squeeze(d))
+    )
 
 
 def _median_position(xp, n, nan_count):
@@ -624,6 +668,7 @@ def _evenly_distribute(g, x, y):
 
 class Median(Op):
     """median()/nanmedian() of a whole tensor: the value picked on arrays, the gradient spread over ties."""
+
     _node_name = "MedianBackward0"
 
     @staticmethod
@@ -643,6 +688,7 @@ _MEDIAN_ALL = {"median": Median, "nanmedian": renamed(Median, "NanmedianBackward
 def _median_all(name, input, position):
     if input.numel() == 0:
         from .creation import tensor
+
         return tensor(float("nan"), dtype=input.dtype, device=input.device)
     flat = Tensor._make(input._data.reshape(-1))
     value = _select(name, "MedianBackward1", flat, 0, False, position).values._data
@@ -679,6 +725,7 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
     two neighbouring order statistics; composed of ember ops, so it is differentiable as torch's."""
     from .creation import tensor
     from .elementwise import where
+
     if not input.is_floating_point():
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     q_t = q if isinstance(q, Tensor) else tensor(q, dtype=input.dtype, device=input.device)
@@ -687,8 +734,9 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
     if q_t.dtype is not input.dtype:
         raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
     if interpolation not in _INTERPOLATIONS:
-        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
-                           f"Got {interpolation}")
+        raise RuntimeError(
+            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. Got {interpolation}"
+        )
     if input.numel() == 0:
         raise RuntimeError(f"{name}() input tensor must be non-empty")
     qs = q_t.detach().reshape(-1)
@@ -702,13 +750,12 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
     else:
         d = input._dim(dim) if input.dim() else _zero_d_dim(input, dim)
         ordered = (input.movedim(d, -1) if input.dim() else input.reshape(1)).sort().values
-        out_shape = tuple(1 if i == d and keepdim else n for i, n in enumerate(input.shape)
-                          if i != d or keepdim)
+        out_shape = tuple(1 if i == d and keepdim else n for i, n in enumerate(input.shape) if i != d or keepdim)
     last = ordered.shape[-1] - 1
     nan = ordered.detach().isnan()
-    if ignore_nan:      # all NaN: rank 0, so the quantile is NaN
+    if ignore_nan:  # all NaN: rank 0, so the quantile is NaN
         ranks = (qs * (nan.logical_not().sum(-1, keepdim=True) - 1).to(input.dtype)).clamp(min=0)
-    else:               # any NaN: the last rank, which holds a NaN
+    else:  # any NaN: the last rank, which holds a NaN
         ranks = where(nan.any(-1, keepdim=True), float(last), qs * last)
     if interpolation in ("lower", "higher", "nearest"):
         ranks = {"lower": ranks.floor, "higher": ranks.ceil, "nearest": ranks.round}[interpolation]()
@@ -734,6 +781,7 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
 @torch_api()
 def mode(input, dim=-1, keepdim=False):
     from .index import gather
+
     d = input._dim(dim) if input.dim() else _zero_d_dim(input, dim)
     src = input if input.dim() else input.reshape(1)
     if src.shape[d] == 0:
@@ -807,6 +855,7 @@ def _cumprod_backward_with_zeros(g, x, d):
     instead of dividing by x (O(n^2) in the scanned dim, used only when x holds zeros)."""
     from .creation import eye
     from .elementwise import where
+
     xm, gm = x.movedim(d, -1), g.movedim(d, -1)
     n = xm.shape[-1]
     others = where(eye(n, dtype=_dtype.bool, device=x.device), 1.0, xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n))
@@ -825,6 +874,7 @@ def cumprod(input, dim, *, dtype=None):
 def _cum_extreme(name, kernel):
     def fn(input, dim):
         from .index import gather
+
         d = input._dim(dim)
         arr = input._data
         xp = array_module(arr)
@@ -837,6 +887,7 @@ def _cum_extreme(name, kernel):
         idx = accumulate("maximum", hit, d).astype(np.int64)
         idx_t = Tensor._make(idx)
         return values_indices[name](gather(input, d, idx_t), idx_t)
+
     return fn
 
 
@@ -846,6 +897,7 @@ cummin = torch_api("cummin")(_cum_extreme("cummin", "minimum"))
 
 class LogSumExp(Op):
     _node_name = "LogsumexpBackward0"
+
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         xp = array_module(x)
@@ -872,7 +924,7 @@ def logsumexp(input, dim, keepdim=False):
 
 
 class Softmax(Op):
-    array_backward = True     # the backward's Tensor and array forms below
+    array_backward = True  # the backward's Tensor and array forms below
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -929,8 +981,10 @@ def _softmax_input(name, input, dim, dtype):
     d = _softmax_dim(input, dim, name)
     if not input.is_floating_point():
         kernel = f"{name}_lastdim_kernel_impl" if d == builtins.max(input.dim() - 1, 0) else f"{name}_kernel_impl"
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(input.dtype)}' "
-                                  f"({name} of an integer tensor: pass dtype=torch.float32)")
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(input.dtype)}' "
+            f"({name} of an integer tensor: pass dtype=torch.float32)"
+        )
     return input, d
 
 

@@ -10,6 +10,7 @@ GRU and Elman cells write each forward step once for both array and Tensor math 
 The LSTM step is the Tensor reference only: on arrays the LSTM runs its own kernel (`_lstm_forward`,
 `_lstm_backward`), because at benchmark sizes NumPy's per-call cost is as large as the arithmetic.
 """
+
 import collections
 
 import numpy as np
@@ -56,12 +57,13 @@ class _TensorMath:
 # --- cells: step(math, pre, h, c, w_hh_t, b_hh) -> (h, c, cache); step_back on arrays ----------------
 # `pre` is x_t @ W_ih^T + b_ih (+ b_hh where it can be folded in); w_hh_t is W_hh^T; gate order as torch.
 
+
 def _lstm_step(m, pre, h, c, w_hh_t, b_hh):
     gates = pre + h @ w_hh_t
     size = h.shape[-1]
     s = m.sigmoid(gates)
-    g = m.tanh(gates[:, 2 * size:3 * size])
-    i, f, o = s[:, :size], s[:, size:2 * size], s[:, 3 * size:]
+    g = m.tanh(gates[:, 2 * size : 3 * size])
+    i, f, o = s[:, :size], s[:, size : 2 * size], s[:, 3 * size :]
     c = f * c + i * g
     return o * m.tanh(c), c, None
 
@@ -71,12 +73,13 @@ def _lstm_step(m, pre, h, c, w_hh_t, b_hh):
 # sequence with out= (no per-step temporaries, no stack/concatenate), runs one tanh for all four gates, and
 # BPTT computes every factor that does not depend on the recurrence for all steps at once, before its loop.
 
+
 def _gate_scale(xp, size, dtype):
     """(4H,) 0.5 on i, f, o and 1 on g: sigmoid(x) = 0.5 * tanh(0.5 * x) + 0.5, so with x scaled by it one tanh
     serves all four gates, and scale * tanh + (1 - scale) turns the result into (i, f, g, o). Scaling by 0.5
     is exact in binary floating point."""
     scale = xp.full(4 * size, 0.5, dtype)
-    scale[2 * size:3 * size] = 1
+    scale[2 * size : 3 * size] = 1
     return scale
 
 
@@ -86,7 +89,7 @@ def _lstm_forward(pre, h0, c0, w_hh, reverse):
     length, batch, size = pre.shape[0], pre.shape[1], h0.shape[-1]
     scale = _gate_scale(xp, size, pre.dtype)
     w_t = xp.multiply(w_hh.T, scale, out=xp.empty((size, 4 * size), pre.dtype))
-    gates = xp.multiply(pre, scale)                    # becomes the activated (i, f, g, o) of every step
+    gates = xp.multiply(pre, scale)  # becomes the activated (i, f, g, o) of every step
     # full (B, 4H) copies: a ufunc broadcasting a (4H,) row costs ~2x one on equal shapes at this size
     scale = xp.ascontiguousarray(xp.broadcast_to(scale, (batch, 4 * size)))
     shift = 1 - scale
@@ -103,15 +106,15 @@ def _lstm_forward(pre, h0, c0, w_hh, reverse):
         gate = gates[t]
         gate += xp.matmul(h_prev[t], w_t, out=recurrent)
         xp.tanh(gate, out=gate)
-        if kernels is not None:      # the arithmetic below in one pass instead of five NumPy calls
+        if kernels is not None:  # the arithmetic below in one pass instead of five NumPy calls
             kernels.lstm_cell_forward(gate, scale[0], shift[0], c_prev[t], c_next[t])
         else:
             gate *= scale
             gate += shift
-            i, f, g = gate[:, :size], gate[:, size:2 * size], gate[:, 2 * size:3 * size]
+            i, f, g = gate[:, :size], gate[:, size : 2 * size], gate[:, 2 * size : 3 * size]
             c = xp.multiply(f, c_prev[t], out=c_next[t])
             c += xp.multiply(i, g, out=product)
-        xp.multiply(gate[:, 3 * size:], xp.tanh(c_next[t], out=tanh_c[t]), out=h_next[t])
+        xp.multiply(gate[:, 3 * size :], xp.tanh(c_next[t], out=tanh_c[t]), out=h_next[t])
     return h_next, c_next[0 if reverse else -1], (gates, tanh_c, h_prev, c_prev)
 
 
@@ -120,18 +123,18 @@ def _lstm_backward(g_out, dc, saved, w_hh, reverse):
     gates, tanh_c, h_prev, c_prev = saved
     xp = array_module(gates)
     length, batch, size = tanh_c.shape
-    i, f, g, o = gates[..., :size], gates[..., size:2 * size], gates[..., 2 * size:3 * size], gates[..., 3 * size:]
+    i, f, g, o = gates[..., :size], gates[..., size : 2 * size], gates[..., 2 * size : 3 * size], gates[..., 3 * size :]
     # what does not depend on the recurrence, for all steps at once:
     #   d_pre = (dc * g s_i', dc * c_prev s_f', dc * i tanh'(g), dh * tanh(c) s_o') with s' = s (1 - s)
     #   dc_t = dh_t * o (1 - tanh(c)^2) + dc_{t+1} * f_{t+1}
     d_pre = xp.subtract(1, gates)
     d_pre *= gates
-    d_g = xp.multiply(g, g, out=d_pre[..., 2 * size:3 * size])
+    d_g = xp.multiply(g, g, out=d_pre[..., 2 * size : 3 * size])
     xp.subtract(1, d_g, out=d_g)
     d_pre[..., :size] *= g
-    d_pre[..., size:2 * size] *= c_prev
+    d_pre[..., size : 2 * size] *= c_prev
     d_g *= i
-    d_pre[..., 3 * size:] *= tanh_c
+    d_pre[..., 3 * size :] *= tanh_c
     dc_dh = xp.multiply(tanh_c, tanh_c)
     xp.subtract(1, dc_dh, out=dc_dh)
     dc_dh *= o
@@ -143,13 +146,13 @@ def _lstm_backward(g_out, dc, saved, w_hh, reverse):
     if kernels is not None:
         g_out = xp.ascontiguousarray(g_out)
     for t in range(length) if reverse else range(length - 1, -1, -1):
-        if kernels is not None:      # the arithmetic below in one pass instead of five NumPy calls
+        if kernels is not None:  # the arithmetic below in one pass instead of five NumPy calls
             kernels.lstm_cell_backward(g_out[t], recurrent, dc_dh[t], gates[t], d_pre[t], dc)
         else:
             xp.add(g_out[t], recurrent, out=dh)
             dc += xp.multiply(dh, dc_dh[t], out=product)
             d_pre_ifg[t] *= dc[:, None, :]
-            d_pre[t, :, 3 * size:] *= dh
+            d_pre[t, :, 3 * size :] *= dh
             dc *= f[t]
         xp.matmul(d_pre[t], w_hh, out=recurrent)
     return d_pre, recurrent, dc, h_prev
@@ -161,10 +164,10 @@ def _gru_step(m, pre, h, c, w_hh_t, b_hh):
     if b_hh is not None:
         hh = hh + b_hh
     size = h.shape[-1]
-    rz = m.sigmoid(pre[:, :2 * size] + hh[:, :2 * size])
+    rz = m.sigmoid(pre[:, : 2 * size] + hh[:, : 2 * size])
     r, z = rz[:, :size], rz[:, size:]
-    hn = hh[:, 2 * size:]
-    n = m.tanh(pre[:, 2 * size:] + r * hn)
+    hn = hh[:, 2 * size :]
+    n = m.tanh(pre[:, 2 * size :] + r * hn)
     return n + z * (h - n), None, (rz, n, hn)
 
 
@@ -176,11 +179,11 @@ def _gru_step_back(dh, dc, cache, h_prev, c_prev):
     xp = array_module(n)
     d_pre = xp.empty(n.shape[:-1] + (3 * size,), n.dtype)
     d_pre[:, :size] = d_n * hn
-    d_pre[:, size:2 * size] = dh * (h_prev - n)
-    d_pre[:, :2 * size] *= rz * (1 - rz)
-    d_pre[:, 2 * size:] = d_n
+    d_pre[:, size : 2 * size] = dh * (h_prev - n)
+    d_pre[:, : 2 * size] *= rz * (1 - rz)
+    d_pre[:, 2 * size :] = d_n
     d_hh = d_pre.copy()
-    d_hh[:, 2 * size:] *= r
+    d_hh[:, 2 * size :] *= r
     return d_pre, d_hh, dh * z, None
 
 
@@ -188,6 +191,7 @@ def _rnn_step(nonlinearity):
     def step(m, pre, h, c, w_hh_t, b_hh):
         h = getattr(m, nonlinearity)(pre + h @ w_hh_t)
         return h, None, h
+
     return step
 
 
@@ -202,7 +206,7 @@ def _rnn_relu_step_back(dh, dc, h, h_prev, c_prev):
 
 
 CELLS = {
-    "LSTM": (_lstm_step, None),          # arrays: _lstm_forward / _lstm_backward
+    "LSTM": (_lstm_step, None),  # arrays: _lstm_forward / _lstm_backward
     "GRU": (_gru_step, _gru_step_back),
     "RNN_TANH": (_rnn_step("tanh"), _rnn_tanh_step_back),
     "RNN_RELU": (_rnn_step("relu"), _rnn_relu_step_back),
@@ -226,7 +230,7 @@ def _run_arrays(mode, pre, h0, w_hh, b_hh, reverse):
     xp = array_module(pre)
     step = CELLS[mode][0]
     length = pre.shape[0]
-    hs = xp.empty((length + 1,) + h0.shape, pre.dtype)    # the initial state at one end, so no concatenation
+    hs = xp.empty((length + 1,) + h0.shape, pre.dtype)  # the initial state at one end, so no concatenation
     hs[length if reverse else 0] = h0
     h_prev, h_next = (hs[1:], hs[:-1]) if reverse else (hs[:-1], hs[1:])
     w_hh_t = _ArrayMath.transpose(w_hh)
@@ -247,8 +251,11 @@ def _gru_kernel_forward(kernels, pre, h_prev, h_next, w_hh_t, b_hh, reverse):
     """_gru_step's arithmetic, the same bits: a GEMM, three kernels and NumPy's exp and tanh a step (against
     fourteen NumPy calls)."""
     length, batch, size = h_prev.shape
-    steps = _GruSteps(np.empty((length, batch, 2 * size), pre.dtype), np.empty((length, batch, size), pre.dtype),
-                      np.empty((length, batch, size), pre.dtype))
+    steps = _GruSteps(
+        np.empty((length, batch, 2 * size), pre.dtype),
+        np.empty((length, batch, size), pre.dtype),
+        np.empty((length, batch, size), pre.dtype),
+    )
     hh = np.empty((batch, 3 * size), pre.dtype)
     pre = np.ascontiguousarray(pre)
     bias = b_hh if b_hh is not None else np.empty(0, pre.dtype)
@@ -277,8 +284,17 @@ def _run_arrays_back(mode, g_out, saved, w, reverse):
         recurrent, direct = np.zeros_like(h_prev[0]), np.zeros_like(h_prev[0])
         for t in order:
             if mode == "GRU":
-                kernels.gru_step_back(g_out[t], direct, recurrent, caches.rz[t], caches.n[t], caches.hn[t], h_prev[t],
-                                      d_pre[t], d_hh_all[t])
+                kernels.gru_step_back(
+                    g_out[t],
+                    direct,
+                    recurrent,
+                    caches.rz[t],
+                    caches.n[t],
+                    caches.hn[t],
+                    h_prev[t],
+                    d_pre[t],
+                    d_hh_all[t],
+                )
             else:
                 kernels.rnn_step_back(g_out[t], recurrent, out[t], mode == "RNN_RELU", d_pre[t])
             np.matmul(d_hh_all[t], w, out=recurrent)
@@ -296,10 +312,13 @@ def _run_arrays_back(mode, g_out, saved, w, reverse):
 
 def _composed(mode, reverse):
     """The layer from ember ops (the reference differentiated for double backward)."""
+
     def layer(pre, h0, c0, w_hh, b_hh):
         from .shape import stack
+
         outs, c_last = _run(mode, _TensorMath, pre, h0, c0, w_hh, b_hh, reverse)
         return (stack(outs), c_last) if mode == "LSTM" else stack(outs)
+
     return layer
 
 
@@ -325,8 +344,9 @@ class Recurrence(Op):
     def backward(ctx, grad_out, grad_c=None):
         pre, h0, c0, w_hh, b_hh = ctx.saved_tensors
         if state.enabled:
-            return differentiable_backward(_composed(ctx.mode, ctx.reverse), (pre, h0, c0, w_hh, b_hh),
-                                           (grad_out, grad_c)) + (None, None)
+            return differentiable_backward(
+                _composed(ctx.mode, ctx.reverse), (pre, h0, c0, w_hh, b_hh), (grad_out, grad_c)
+            ) + (None, None)
         if ctx.mode == "LSTM":
             dc = grad_c._data if grad_c is not None else None
             d_pre, dh, dc, h_prev = _lstm_backward(grad_out._data, dc, ctx.arrays, w_hh._data, ctx.reverse)

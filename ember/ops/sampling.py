@@ -4,6 +4,7 @@ grid_sample is composed from ember ops the way ATen's CPU kernels compute it (un
 coordinates, gather the taps, weight them), so the gradients of both the input and the grid (and their
 double backward) come from autograd and agree with torch's formulas.
 """
+
 import math
 import warnings
 
@@ -16,17 +17,21 @@ from .elementwise import where
 
 __all__ = ["affine_grid", "grid_sample"]
 
-_ALIGN_CORNERS_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since "
-                          "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
-                          "documentation of grid_sample for details.")
+_ALIGN_CORNERS_WARNING = (
+    "Default grid_sample and affine_grid behavior has changed to align_corners=False since "
+    "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
+    "documentation of grid_sample for details."
+)
 
 
 def _base_grid(sizes, align_corners, dtype):
     """The normalised coordinates of every output position, (*sizes, nd + 1): x (the last dim) first, then y
     (and z), then 1."""
+
     def linspace(n):
         steps = np.linspace(-1, 1, n, dtype=dtype) if n > 1 else np.zeros(n, dtype)
         return steps if align_corners else steps * dtype.type((n - 1) / n)
+
     axes = np.meshgrid(*[linspace(n) for n in sizes], indexing="ij")
     return np.stack(list(axes)[::-1] + [np.ones(sizes, dtype)], axis=-1)
 
@@ -57,26 +62,33 @@ def affine_grid(theta, size, align_corners=None):
     size = [int(s) for s in size]
     if len(size) == 4:
         if theta.dim() != 3 or tuple(theta.shape[-2:]) != (2, 3):
-            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. Got "
-                             f"{list(theta.shape)}.")
+            raise ValueError(
+                f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. Got {list(theta.shape)}."
+            )
         spatial = size[-2:]
     elif len(size) == 5:
         if theta.dim() != 3 or tuple(theta.shape[-2:]) != (3, 4):
-            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. Got "
-                             f"{list(theta.shape)}.")
+            raise ValueError(
+                f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. Got {list(theta.shape)}."
+            )
         spatial = size[-3:]
     else:
-        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
-                                  f"respectively. Got size {size}.")
+        raise NotImplementedError(
+            f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+            f"respectively. Got size {size}."
+        )
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
     if theta.shape[0] != size[0]:
-        raise ValueError(f"Expected theta's batch of {theta.shape[0]} affine matrices to match the batch size "
-                         f"{size[0]} in size {size}")
+        raise ValueError(
+            f"Expected theta's batch of {theta.shape[0]} affine matrices to match the batch size "
+            f"{size[0]} in size {size}"
+        )
     return AffineGridGenerator.apply(theta, _base_grid(spatial, align_corners, theta._data.dtype))
 
 
 # --- grid_sample -------------------------------------------------------------------------------------------------
+
 
 def _unnormalize(coord, size, align_corners):
     if align_corners:
@@ -114,6 +126,7 @@ def _cubic_weights(t):
 
     def far(x):
         return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
     return [far(t + 1), near(t), near(1 - t), far((1 - t) + 1)]
 
 
@@ -125,7 +138,7 @@ class _Taps:
         self.sizes = tuple(input.shape[2:])
         self.flat = input.reshape(self.n, self.c, -1)
         self.out_shape = out_shape
-        self.strides = [math.prod(self.sizes[d + 1:]) for d in range(len(self.sizes))]
+        self.strides = [math.prod(self.sizes[d + 1 :]) for d in range(len(self.sizes))]
 
     def __call__(self, positions):
         """positions: integer arrays per input dim (depth, height, width order), each (N, *out)."""
@@ -142,21 +155,28 @@ class _Taps:
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     if mode not in ("bilinear", "nearest", "bicubic"):
-        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
-                         f"but got: '{mode}'")
+        raise ValueError(
+            f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: '{mode}'"
+        )
     if padding_mode not in ("zeros", "border", "reflection"):
-        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
-                         f"'reflection', but got: '{padding_mode}'")
+        raise ValueError(
+            f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+            f"'reflection', but got: '{padding_mode}'"
+        )
     if align_corners is None:
         warnings.warn(_ALIGN_CORNERS_WARNING, stacklevel=2)
         align_corners = False
     nd = input.dim() - 2
     if nd not in (2, 3) or grid.dim() != input.dim():
-        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but "
-                           f"got input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+        raise RuntimeError(
+            f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but "
+            f"got input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}"
+        )
     if grid.shape[0] != input.shape[0] or grid.shape[-1] != nd:
-        raise RuntimeError(f"grid_sampler(): expected grid to have size {nd} in last dimension and the batch of "
-                           f"input ({input.shape[0]}), but got grid with sizes {list(grid.shape)}")
+        raise RuntimeError(
+            f"grid_sampler(): expected grid to have size {nd} in last dimension and the batch of "
+            f"input ({input.shape[0]}), but got grid with sizes {list(grid.shape)}"
+        )
     if mode == "bicubic" and nd != 2:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     sizes = tuple(input.shape[2:])
@@ -167,14 +187,17 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         base = [np.floor(c._data).astype(np.int64) for c in raw]
         weights = [_cubic_weights(c - Tensor._make(b.astype(c._data.dtype))) for c, b in zip(raw, base)]
         out = 0
-        for i in range(4):          # rows (y), then columns (x), as ATen sums them
+        for i in range(4):  # rows (y), then columns (x), as ATen sums them
             row = 0
             for j in range(4):
                 positions = [base[0] - 1 + i, base[1] - 1 + j]
                 if padding_mode != "zeros":
-                    positions = [np.floor(_bounded(Tensor._make(p.astype(grid._data.dtype)), s, padding_mode,
-                                                   align_corners)._data).astype(np.int64)
-                                 for p, s in zip(positions, sizes)]
+                    positions = [
+                        np.floor(
+                            _bounded(Tensor._make(p.astype(grid._data.dtype)), s, padding_mode, align_corners)._data
+                        ).astype(np.int64)
+                        for p, s in zip(positions, sizes)
+                    ]
                 row = row + taps(positions) * weights[1][j].unsqueeze(1)
             out = out + row * weights[0][i].unsqueeze(1)
         return out
@@ -185,12 +208,14 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         return taps([np.rint(c._data).astype(np.int64) for c in coords]) * one
     low = [np.floor(c._data).astype(np.int64) for c in coords]
     # per dim, the weights of the low and the high tap, as ATen's (x_se - x, x - x_nw)
-    sides = [(Tensor._make((f + 1).astype(c._data.dtype)) - c, c - Tensor._make(f.astype(c._data.dtype)))
-             for c, f in zip(coords, low)]
+    sides = [
+        (Tensor._make((f + 1).astype(c._data.dtype)) - c, c - Tensor._make(f.astype(c._data.dtype)))
+        for c, f in zip(coords, low)
+    ]
     out = 0
-    for corner in np.ndindex(*(2,) * nd):       # nw, ne, sw, se (then the far z plane)
+    for corner in np.ndindex(*(2,) * nd):  # nw, ne, sw, se (then the far z plane)
         weight = None
-        for d in reversed(range(nd)):           # x's weight first, as ATen multiplies them
+        for d in reversed(range(nd)):  # x's weight first, as ATen multiplies them
             w = sides[d][corner[d]]
             weight = w if weight is None else weight * w
         out = out + taps([lo + bit for lo, bit in zip(low, corner)]) * weight.unsqueeze(1)

@@ -1,5 +1,6 @@
 """Ops that read or write elements by position, beyond ember/ops/index.py: put, fill_diagonal_, index_reduce,
 nonzero_static, and nanquantile (an order statistic read from the sorted input)."""
+
 import numpy as np
 
 from .. import _dtype
@@ -14,11 +15,14 @@ def put(input, index, source, accumulate=False):
     n = input.numel()
     flat_index = index.reshape(-1)
     if flat_index.numel() != source.numel():
-        raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got "
-                           f"source.numel() = {source.numel()}, index.numel() = {flat_index.numel()}")
+        raise RuntimeError(
+            f"put_(): Expected source and index to have the same number of elements, but got "
+            f"source.numel() = {source.numel()}, index.numel() = {flat_index.numel()}"
+        )
     if flat_index.numel() and (int(flat_index.max()) >= n or int(flat_index.min()) < -n):
-        raise IndexError(f"out of range: tried to access index {int(flat_index.abs().max())} on a tensor of {n} "
-                         "elements.")
+        raise IndexError(
+            f"out of range: tried to access index {int(flat_index.abs().max())} on a tensor of {n} elements."
+        )
     out = input.reshape(-1).index_put((flat_index,), source.reshape(-1).to(input.dtype), accumulate)
     return named(out.view(input.shape), "PutBackward0")
 
@@ -33,13 +37,13 @@ def _diagonal_positions(shape, wrap):
     numel = int(np.prod(shape))
     strides = np.cumprod((1,) + tuple(shape[:0:-1]))[::-1]
     step = int(strides.sum())
-    end = numel if len(shape) == 2 and wrap else min(shape[0], shape[1]) * shape[1] if len(shape) == 2 \
-        else numel
+    end = numel if len(shape) == 2 and wrap else min(shape[0], shape[1]) * shape[1] if len(shape) == 2 else numel
     return np.arange(0, end, step, dtype=np.int64)
 
 
 def _fill_diagonal(input, fill_value, wrap=False):
     from .creation import tensor
+
     positions = tensor(_diagonal_positions(tuple(input.shape), wrap), device=input.device)
     return input.reshape(-1).index_fill(0, positions, fill_value).view(input.shape)
 
@@ -101,7 +105,7 @@ class IndexReduce(Op):
         dim, index, reduce, include_self = ctx.args
         index_t = Tensor._make(index)
         indexed = _indexed_mask(x, dim, index_t)
-        keep = ~indexed if not include_self else None      # x's own value still counts where it is kept
+        keep = ~indexed if not include_self else None  # x's own value still counts where it is kept
         if reduce == "mean":
             shape = [1] * x.dim()
             shape[dim] = -1
@@ -120,6 +124,7 @@ class IndexReduce(Op):
 def _indexed_mask(x, dim, index):
     """True at the positions of x that index names along dim."""
     from .creation import zeros
+
     shape = [1] * x.dim()
     shape[dim] = x.shape[dim]
     hit = zeros(x.shape[dim], dtype=_dtype.bool, device=x.device).index_fill(0, index, True)
@@ -130,6 +135,7 @@ def _prod_grads(g, x, src, out, dim, index, include_self, keep):
     """Each factor's gradient is the product of the others in its group: out / factor, or, for a zero
     factor, the product of the group's other factors (zero unless it is the group's only zero)."""
     from .elementwise import where
+
     x_counts = x if include_self else where(keep, x, 1.0)
     x_zero, src_zero = (x_counts == 0), (src == 0)
     zeros_in_group = x_zero.to(g.dtype).index_add(dim, index, src_zero.to(g.dtype))
@@ -137,8 +143,9 @@ def _prod_grads(g, x, src, out, dim, index, include_self, keep):
     others_x = where(x_zero, where(zeros_in_group == 1, nonzero_product, 0.0), out / where(x_zero, 1.0, x))
     out_at = out.index_select(dim, index)
     only_zero = zeros_in_group.index_select(dim, index) == 1
-    others_src = where(src_zero, where(only_zero, nonzero_product.index_select(dim, index), 0.0),
-                       out_at / where(src_zero, 1.0, src))
+    others_src = where(
+        src_zero, where(only_zero, nonzero_product.index_select(dim, index), 0.0), out_at / where(src_zero, 1.0, src)
+    )
     gx = g * others_x if include_self else where(keep, g, 0.0)
     return gx, None, None, g.index_select(dim, index) * others_src, None, None
 
@@ -153,11 +160,14 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     if index._data.dtype not in (np.int64, np.int32):
         raise RuntimeError(f"index_reduce_(): Expected dtype int32/int64 for index but got: {index.dtype}")
     if source.dim() != input.dim() or (source.dim() and source.shape[d] != index.numel()):
-        raise RuntimeError(f"index_reduce_(): source of shape {list(source.shape)} does not match self of shape "
-                           f"{list(input.shape)} and an index of {index.numel()} positions along dim {d}")
+        raise RuntimeError(
+            f"index_reduce_(): source of shape {list(source.shape)} does not match self of shape "
+            f"{list(input.shape)} and an index of {index.numel()} positions along dim {d}"
+        )
     if source.dtype is not input.dtype:
-        raise RuntimeError(f"index_reduce_(): self ({input.dtype}) and source ({source.dtype}) must have the same "
-                           "scalar type")
+        raise RuntimeError(
+            f"index_reduce_(): self ({input.dtype}) and source ({source.dtype}) must have the same scalar type"
+        )
     flat = index._data.reshape(-1)
     size = input.shape[d] if input.dim() else 1
     flat = array_module(flat).where(flat < 0, flat + size, flat)
@@ -174,6 +184,7 @@ def nonzero_static(input, *, size, fill_value=-1):
         return found[:size]
     from .creation import full
     from .shape import cat
+
     return cat([found, full((size - n, found.shape[1]), fill_value, dtype=found.dtype, device=found.device)])
 
 

@@ -1,4 +1,5 @@
 """Shape ops. view/transpose/permute/expand/squeeze/narrow/basic slicing return views that share memory."""
+
 import math
 
 import numpy as np
@@ -31,12 +32,14 @@ def _infer_shape(op, shape, numel, have):
             known *= s
     if -1 in shape:
         if known == 0 or numel % known:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel} "
-                               f"({op} of a tensor of shape {list(have)})")
+            raise RuntimeError(
+                f"shape '{list(shape)}' is invalid for input of size {numel} ({op} of a tensor of shape {list(have)})"
+            )
         shape[shape.index(-1)] = numel // known
     elif known != numel:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel} "
-                           f"({op} of a tensor of shape {list(have)})")
+        raise RuntimeError(
+            f"shape '{list(shape)}' is invalid for input of size {numel} ({op} of a tensor of shape {list(have)})"
+        )
     return tuple(shape)
 
 
@@ -53,7 +56,8 @@ class View(Op):
             raise RuntimeError(
                 f"view size is not compatible with input tensor's size and stride (input shape {list(x.shape)}, "
                 f"requested {list(shape)}; at least one dimension spans across two contiguous subspaces). "
-                "Use .reshape(...) instead, or call .contiguous() before .view().") from None
+                "Use .reshape(...) instead, or call .contiguous() before .view()."
+            ) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -62,6 +66,7 @@ class View(Op):
 
 class Reshape(Op):
     """The view of a copy that reshape makes of an input it cannot view (torch's _unsafe_view after a clone)."""
+
     _node_name = "UnsafeViewBackward0"
     array_backward = True
 
@@ -92,7 +97,7 @@ def reshape(input, *shape):
     try:
         array_module(input._data).reshape(input._data, shape, copy=False)
         return View.apply(input, shape)
-    except ValueError:     # as torch: a contiguous copy (CloneBackward0), then its view (UnsafeViewBackward0)
+    except ValueError:  # as torch: a contiguous copy (CloneBackward0), then its view (UnsafeViewBackward0)
         return Reshape.apply(input.contiguous(), shape)
 
 
@@ -114,7 +119,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = input._data.shape
-    return reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+    return reshape(input, shape[:s] + (math.prod(shape[s : e + 1]),) + shape[e + 1 :])
 
 
 @torch_api()
@@ -122,8 +127,11 @@ def unflatten(input, dim, sizes):
     d = input._dim(dim)
     shape = tuple(input.shape)
     sizes = _infer_shape("unflatten", tuple(sizes), shape[d], (shape[d],))
-    return view(input, shape[:d] + sizes + shape[d + 1:]) if input.is_contiguous() else \
-        reshape(input, shape[:d] + sizes + shape[d + 1:])
+    return (
+        view(input, shape[:d] + sizes + shape[d + 1 :])
+        if input.is_contiguous()
+        else reshape(input, shape[:d] + sizes + shape[d + 1 :])
+    )
 
 
 @torch_api()
@@ -155,9 +163,11 @@ def permute(input, *dims):
     dims = _sizes(dims)
     n = input.dim()
     if len(dims) != n:
-        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
-                           f"length of the desired ordering of dimensions i.e. input.dim() = {n} is not equal to "
-                           f"len(dims) = {len(dims)}")
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {n} is not equal to "
+            f"len(dims) = {len(dims)}"
+        )
     dims = tuple(input._dim(d) for d in dims)
     if len(set(dims)) != n:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
@@ -220,9 +230,11 @@ class Expand(Op):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        return array_module(x).lib.stride_tricks.as_strided(
-            x, shape, _expanded_strides(x, shape), writeable=True) if array_module(x) is np \
+        return (
+            array_module(x).lib.stride_tricks.as_strided(x, shape, _expanded_strides(x, shape), writeable=True)
+            if array_module(x) is np
             else array_module(x).broadcast_to(x, shape)
+        )
 
     @staticmethod
     def backward(ctx, g):
@@ -241,20 +253,24 @@ def _expanded_strides(x, shape):
 def expand(self, *sizes):
     sizes = _sizes(sizes)
     if len(sizes) < self.dim():
-        raise RuntimeError(f"expand(torch.{_dtype.scalar_type_name(self.dtype)}Tensor{{{list(self.shape)}}}, "
-                           f"size={list(sizes)}): the number of "
-                           f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
-                           f"in the tensor ({self.dim()})")
+        raise RuntimeError(
+            f"expand(torch.{_dtype.scalar_type_name(self.dtype)}Tensor{{{list(self.shape)}}}, "
+            f"size={list(sizes)}): the number of "
+            f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
+            f"in the tensor ({self.dim()})"
+        )
     lead = len(sizes) - self.dim()
     shape = list(sizes)
-    for i, s in reversed(tuple(enumerate(self.shape))):      # torch reports the last mismatch
+    for i, s in reversed(tuple(enumerate(self.shape))):  # torch reports the last mismatch
         want = sizes[lead + i]
         if want == -1:
             shape[lead + i] = s
         elif s != want and s != 1:
-            raise RuntimeError(f"The expanded size of the tensor ({want}) must match the existing size ({s}) at "
-                               f"non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
-                               f"{list(self.shape)}")
+            raise RuntimeError(
+                f"The expanded size of the tensor ({want}) must match the existing size ({s}) at "
+                f"non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                f"{list(self.shape)}"
+            )
     shape = tuple(shape)
     if shape == tuple(self.shape):
         return View.apply(self, shape)
@@ -280,6 +296,7 @@ def broadcast_tensors(*tensors):
 @torch_api(method=False)
 def broadcast_shapes(*shapes):
     from .._tensor import Size
+
     return Size(np.broadcast_shapes(*shapes))
 
 
@@ -334,6 +351,7 @@ class Unsqueeze(View):
 
 class Slice(Op):
     """Basic indexing (ints, slices, None, Ellipsis): a view."""
+
     view = True
 
     @staticmethod
@@ -344,6 +362,7 @@ class Slice(Op):
     @staticmethod
     def backward(ctx, g):
         from .index import slice_backward
+
         return slice_backward(g, ctx.in_shape, ctx.key), None
 
 
@@ -360,6 +379,7 @@ class Select(Slice):
 class Pieces(Op):
     """torch's split / chunk / unbind: one node with an output per piece (each a view of the input), whose
     backward joins the pieces' gradients (zeros for an unused piece)."""
+
     view = True
     array_backward = True
 
@@ -382,9 +402,16 @@ class Pieces(Op):
         return g, None, None, None
 
 
-_SPLIT_NODES = {name: renamed(Pieces, name) for name in (
-    "SplitBackward0", "SplitWithSizesBackward0", "UnbindBackward0", "UnsafeSplitBackward0",
-    "UnsafeSplitWithSizesBackward0")}
+_SPLIT_NODES = {
+    name: renamed(Pieces, name)
+    for name in (
+        "SplitBackward0",
+        "SplitWithSizesBackward0",
+        "UnbindBackward0",
+        "UnsafeSplitBackward0",
+        "UnsafeSplitWithSizesBackward0",
+    )
+}
 
 
 @torch_api()
@@ -406,7 +433,9 @@ def select(input, dim, index):
     d = input._dim(dim)
     size = input.shape[d]
     if not -size <= index < size:
-        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension {d}")
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension {d}"
+        )
     return Select.apply(input, (slice(None),) * d + (index,))
 
 
@@ -422,8 +451,9 @@ def _multi_output_views(views, function):
 @torch_api()
 def unbind(input, dim=0):
     d = input._dim(dim)
-    return _multi_output_views(_SPLIT_NODES["UnbindBackward0"].apply(input, d, [(i, i + 1) for i in range(input.shape[d])], False),
-                               "Unbind")
+    return _multi_output_views(
+        _SPLIT_NODES["UnbindBackward0"].apply(input, d, [(i, i + 1) for i in range(input.shape[d])], False), "Unbind"
+    )
 
 
 @torch_api()
@@ -443,8 +473,10 @@ def _pieces(node, tensor, split_size_or_sections, dim):
     else:
         sections = list(split_size_or_sections)
         if sum(sections) != size:
-            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
-                               f"dimension {d}), but got split_sizes={sections}")
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
+                f"dimension {d}), but got split_sizes={sections}"
+            )
         starts = np.cumsum([0] + sections[:-1])
         bounds = [(int(s), int(s) + n) for s, n in zip(starts, sections)]
     return _SPLIT_NODES[node].apply(tensor, d, bounds, True)
@@ -468,8 +500,10 @@ def unsafe_chunk(input, chunks, dim=0):
 @torch_api()
 def unsafe_split(input, split_size, dim=0):
     if not isinstance(split_size, int):
-        raise TypeError(f"unsafe_split(): argument 'split_size' (position 2) must be int, not "
-                        f"{type(split_size).__name__} (use unsafe_split_with_sizes for a list of sizes)")
+        raise TypeError(
+            f"unsafe_split(): argument 'split_size' (position 2) must be int, not "
+            f"{type(split_size).__name__} (use unsafe_split_with_sizes for a list of sizes)"
+        )
     return _pieces("UnsafeSplitBackward0", input, split_size, dim)
 
 
@@ -496,7 +530,7 @@ def tensor_split(input, indices_or_sections, dim=0):
     else:
         idx = [0] + list(indices_or_sections) + [size]
         sizes = [max(0, min(b, size) - min(a, size)) for a, b in zip(idx, idx[1:])]
-    starts = np.cumsum([0] + sizes[:-1])        # torch slices: views that may be written in place
+    starts = np.cumsum([0] + sizes[:-1])  # torch slices: views that may be written in place
     return tuple(narrow(input, d, int(start), n) for start, n in zip(starts, sizes))
 
 
@@ -515,8 +549,9 @@ class Cat(Op):
 def _tensor_sequence(op, tensors):
     """torch's argument check for a tuple of Tensors (a lone Tensor would iterate into its rows)."""
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
-                        f"{type(tensors).__name__}")
+        raise TypeError(
+            f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not {type(tensors).__name__}"
+        )
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
@@ -526,12 +561,13 @@ def _tensor_sequence(op, tensors):
 @torch_api(aliases=("concat", "concatenate"), method=False)
 def cat(tensors, dim=0):
     from .elementwise import _cast
+
     tensors = _tensor_sequence("cat", tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
     # legacy behaviour kept by torch: 1-d empty tensors are skipped
     live = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)]
-    if not live:        # only legacy empties: torch returns an empty tensor whatever dim says
+    if not live:  # only legacy empties: torch returns an empty tensor whatever dim says
         dt = _dtype.result_type(*tensors)
         return Cat.apply(*[_cast(t, dt) for t in tensors], dim=0)
     ref = live[0]
@@ -540,10 +576,12 @@ def cat(tensors, dim=0):
     d = ref._dim(dim)
     for i, t in enumerate(live):
         if t.dim() != ref.dim() or any(a != b for k, (a, b) in enumerate(zip(t.shape, ref.shape)) if k != d):
-            raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
-                               f"{list(ref.shape)} but got size {list(t.shape)} for tensor number {i} in the list "
-                               f"(torch.cat along dim {d})")
-    dt = _dtype.result_type(*tensors)     # the skipped empties take part in the promotion, as in torch
+            raise RuntimeError(
+                f"Sizes of tensors must match except in dimension {d}. Expected size "
+                f"{list(ref.shape)} but got size {list(t.shape)} for tensor number {i} in the list "
+                f"(torch.cat along dim {d})"
+            )
+    dt = _dtype.result_type(*tensors)  # the skipped empties take part in the promotion, as in torch
     return Cat.apply(*[_cast(t, dt) for t in live], dim=d)
 
 
@@ -554,10 +592,13 @@ def stack(tensors, dim=0):
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
-                               f"entry 0 and {list(t.shape)} at entry {i}")
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
+                f"entry 0 and {list(t.shape)} at entry {i}"
+            )
     d = tensors[0]._dim(dim, tensors[0].dim() + 1)
     from .elementwise import _cast
+
     dt = _dtype.result_type(*tensors)
     return Stack.apply(*[_cast(t, dt) for t in tensors], dim=d)
 
@@ -630,6 +671,7 @@ def tile(input, dims):
 def repeat_interleave(input, repeats, dim=None):
     from .index import index_select
     from .creation import tensor as make
+
     if dim is None:
         input, dim = flatten(input), 0
     d = input._dim(dim)
@@ -731,6 +773,7 @@ class Diagonal(Op):
     @staticmethod
     def backward(ctx, g):
         from .linalg import diagonal_backward
+
         return diagonal_backward(g, ctx.in_shape, *ctx.args), None, None, None
 
 
@@ -742,6 +785,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 class AsStrided(Op):
     """A strided view of the input's memory (as_strided, unfold, and the history a view takes from its
     base after an in-place write): forward is given the view; backward scatters through its layout."""
+
     view = True
 
     @staticmethod
@@ -752,6 +796,7 @@ class AsStrided(Op):
     @staticmethod
     def backward(ctx, g):
         from ..autograd.views import strided_view_backward
+
         return strided_view_backward(g, ctx.in_shape, ctx.layouts), None
 
 
@@ -759,8 +804,9 @@ class AsStrided(Op):
 def as_strided(input, size, stride, storage_offset=None):
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride):
-        raise RuntimeError(f"mismatch in length of strides and shape: as_strided got size {list(size)} and stride "
-                           f"{list(stride)}")
+        raise RuntimeError(
+            f"mismatch in length of strides and shape: as_strided got size {list(size)} and stride {list(stride)}"
+        )
     if any(s < 0 for s in stride):
         raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}")
     if any(n < 0 for n in size):
@@ -782,9 +828,9 @@ def unfold(self, dimension, size, step):
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
     n = (shape[d] - size) // step + 1
-    window = tuple(shape[:d]) + (n,) + tuple(shape[d + 1:]) + (size,)
-    window_strides = tuple(strides[:d]) + (strides[d] * step,) + tuple(strides[d + 1:]) + (strides[d],)
-    if not arr.ndim:        # a 0-d tensor unfolds to its one window, of one element
+    window = tuple(shape[:d]) + (n,) + tuple(shape[d + 1 :]) + (size,)
+    window_strides = tuple(strides[:d]) + (strides[d] * step,) + tuple(strides[d + 1 :]) + (strides[d],)
+    if not arr.ndim:  # a 0-d tensor unfolds to its one window, of one element
         window, window_strides = (size,), (1,)
     view = strided_view(arr, window, tuple(st * arr.itemsize for st in window_strides))
     return named(AsStrided.apply(self, view), "UnfoldBackward0")
@@ -800,15 +846,20 @@ def meshgrid(*tensors, indexing=None):
         raise RuntimeError("meshgrid expects a non-empty TensorList")
     if indexing is None:
         import warnings
-        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
-                      UserWarning, stacklevel=3)         # the caller of ember.meshgrid's registry wrapper
+
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+            UserWarning,
+            stacklevel=3,
+        )  # the caller of ember.meshgrid's registry wrapper
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
     for t in tensors:
         if t.dim() > 1:
-            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got a tensor of "
-                               f"shape {list(t.shape)}")
+            raise RuntimeError(
+                f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got a tensor of shape {list(t.shape)}"
+            )
         if t.dtype is not tensors[0].dtype:
             raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     swap = indexing == "xy" and len(tensors) >= 2
@@ -837,10 +888,10 @@ def resize_(self, *sizes, memory_format=None):
         self._data = flat[:n].reshape(shape)
     else:
         grown = array_module(flat).zeros(n, flat.dtype)
-        grown[:flat.size] = flat
+        grown[: flat.size] = flat
         self._data = grown.reshape(shape)
     if memory_format is not None and memory_format is not _formats.preserve_format:
-        _formats.in_memory_format(self, memory_format)      # torch lays the resized memory out so
+        _formats.in_memory_format(self, memory_format)  # torch lays the resized memory out so
     self._version_counter[0] += 1
     return self
 

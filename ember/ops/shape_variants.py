@@ -1,5 +1,6 @@
 """torch's variants of the view ops: in place (t_, squeeze_, ...), copying (view_copy, narrow_copy, ...), scattering
 into a copy (select_scatter, ...), splits along a fixed axis (hsplit, ...), atleast_3d and unravel_index."""
+
 import numpy as np
 
 from .._backend import array_module
@@ -13,9 +14,11 @@ from .shape import as_strided, diagonal, narrow, select, tensor_split, transpose
 
 # --- in place: the tensor itself becomes the view ----------------------------------------------------------
 
+
 def _inplace_view(view_op, node_name):
     """x.t_() and kin: x takes the layout of x.t() over the same memory and, when the graph records, its
     history (a node named as torch's in-place variant)."""
+
     def inplace(self, *args, **kwargs):
         track = state.enabled and self._tracks_inplace()
         if track:
@@ -27,14 +30,15 @@ def _inplace_view(view_op, node_name):
             rename(view._grad_fn, node_name)
             self._grad_fn, self._output_nr = view._grad_fn, view._output_nr
             if self._view_version is not None:
-                self._view_version = self._version_counter[0]        # its history is the one just taken, not the base's
+                self._view_version = self._version_counter[0]  # its history is the one just taken, not the base's
         return self
+
     inplace.__name__ = view_op.__name__ + "_"
     inplace.__wrapped__ = view_op
     return inplace
 
 
-def _swapaxes(input, axis0, axis1):         # torch's names for swapaxes_'s parameters
+def _swapaxes(input, axis0, axis1):  # torch's names for swapaxes_'s parameters
     return transpose(input, axis0, axis1)
 
 
@@ -46,25 +50,29 @@ def _squeeze_(self, dim=None):
 
 
 _SQUEEZE_ALL, _SQUEEZE_DIMS = _inplace_view(squeeze, "SqueezeBackward3"), _inplace_view(squeeze, "SqueezeBackward4")
-METHODS.update({
-    "t_": _inplace_view(t, "TBackward1"),
-    "transpose_": _inplace_view(transpose, "TransposeBackward1"),
-    "swapdims_": _inplace_view(transpose, "TransposeBackward1"),
-    "swapaxes_": _inplace_view(_swapaxes, "TransposeBackward1"),
-    "squeeze_": _squeeze_,
-    "unsqueeze_": _inplace_view(unsqueeze, "UnsqueezeBackward1"),
-    "as_strided_": _inplace_view(as_strided, "AsStridedBackward1"),
-})
+METHODS.update(
+    {
+        "t_": _inplace_view(t, "TBackward1"),
+        "transpose_": _inplace_view(transpose, "TransposeBackward1"),
+        "swapdims_": _inplace_view(transpose, "TransposeBackward1"),
+        "swapaxes_": _inplace_view(_swapaxes, "TransposeBackward1"),
+        "squeeze_": _squeeze_,
+        "unsqueeze_": _inplace_view(unsqueeze, "UnsqueezeBackward1"),
+        "as_strided_": _inplace_view(as_strided, "AsStridedBackward1"),
+    }
+)
 
 
 # --- copies of views ----------------------------------------------------------------------------------------
 
+
 def _copying(name, view_op):
-    def copy(*args, **kwargs):     # (so Python's messages about the arguments name the view op)
+    def copy(*args, **kwargs):  # (so Python's messages about the arguments name the view op)
         out = view_op(*args, **kwargs)
         if isinstance(out, (tuple, list)):
             return type(out)(o.clone() for o in out)
         return out.clone()
+
     copy.__name__ = name
     copy.__wrapped__ = view_op
     return copy
@@ -75,18 +83,29 @@ def _view(input, *shape_or_dtype):
 
 
 _VIEW_OPS = {
-    "alias": lambda input: input, "as_strided": as_strided, "detach": lambda input: input.detach(),
-    "diagonal": diagonal, "expand": lambda input, size, *, implicit=False: input.expand(size),
-    "permute": lambda input, dims: input.permute(dims), "select": select,
-    "slice": lambda input, dim=0, start=None, end=None, step=1: input[(slice(None),) * input._dim(dim) +
-                                                                      (slice(start, end, step),)],
+    "alias": lambda input: input,
+    "as_strided": as_strided,
+    "detach": lambda input: input.detach(),
+    "diagonal": diagonal,
+    "expand": lambda input, size, *, implicit=False: input.expand(size),
+    "permute": lambda input, dims: input.permute(dims),
+    "select": select,
+    "slice": lambda input, dim=0, start=None, end=None, step=1: input[
+        (slice(None),) * input._dim(dim) + (slice(start, end, step),)
+    ],
     "split": lambda input, split_size, dim=0: input.split(split_size, dim),
     "split_with_sizes": lambda input, split_sizes, dim=0: input.split(list(split_sizes), dim),
-    "squeeze": squeeze, "t": t, "transpose": transpose, "unbind": lambda input, dim=0: input.unbind(dim),
-    "unfold": lambda input, dimension, size, step: input.unfold(dimension, size, step), "unsqueeze": unsqueeze,
-    "view": _view, "view_as_real": lambda input: FUNCTIONS["view_as_real"](input),
+    "squeeze": squeeze,
+    "t": t,
+    "transpose": transpose,
+    "unbind": lambda input, dim=0: input.unbind(dim),
+    "unfold": lambda input, dimension, size, step: input.unfold(dimension, size, step),
+    "unsqueeze": unsqueeze,
+    "view": _view,
+    "view_as_real": lambda input: FUNCTIONS["view_as_real"](input),
     "view_as_complex": lambda input: FUNCTIONS["view_as_complex"](input),
-    "indices": lambda input: input.indices(), "values": lambda input: input.values(),
+    "indices": lambda input: input.indices(),
+    "values": lambda input: input.values(),
 }
 for _name, _op in _VIEW_OPS.items():
     if _op.__name__ == "<lambda>":
@@ -101,15 +120,19 @@ def narrow_copy(input, dim, start, length):
 
 # --- scatter: a copy of the input with a view of it overwritten ------------------------------------------
 
+
 def _scatter(node_name, view_of):
     def scatter(input, src, *args):
         out = input.clone()
         view = view_of(out, *args)
         if tuple(view.shape) != tuple(src.shape):
-            raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
-                               f"{list(src.shape)}, slice size = {list(view.shape)}")
+            raise RuntimeError(
+                f"expected src to have a size equal to the slice of self. src size = "
+                f"{list(src.shape)}, slice size = {list(view.shape)}"
+            )
         view.copy_(src)
         return named(out, node_name)
+
     return scatter
 
 
@@ -149,18 +172,24 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
 
 # --- splits along a fixed axis ---------------------------------------------------------------------------
 
+
 def _axis_split(name, min_dims, axis_of):
     def split(input, indices_or_sections):
         if input.dim() < min_dims:
-            raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a tensor "
-                               f"with {input.dim()} dimensions!")
+            raise RuntimeError(
+                f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a tensor "
+                f"with {input.dim()} dimensions!"
+            )
         dim = axis_of(input)
         if isinstance(indices_or_sections, int):
             size = input.shape[dim]
             if indices_or_sections == 0 or size % indices_or_sections:
-                raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size of the "
-                                   f"dimension {size} is not divisible by the split_size {indices_or_sections}!")
+                raise RuntimeError(
+                    f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                    f"dimension {size} is not divisible by the split_size {indices_or_sections}!"
+                )
         return tensor_split(input, indices_or_sections, dim)
+
     split.__name__ = name
     return split
 
@@ -172,10 +201,12 @@ torch_api("dsplit")(_axis_split("dsplit", 3, lambda x: 2))
 
 def _atleast(one):
     """torch's atleast_*d: one tensor gives one, several (or a list of them) give a tuple."""
+
     def fn(*tensors):
         if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
             return tuple(one(t) for t in tensors[0])
         return one(tensors[0]) if len(tensors) == 1 else tuple(one(t) for t in tensors)
+
     fn.__name__ = "atleast_" + one.__name__[-2:]
     return fn
 

@@ -1,6 +1,7 @@
 """The ops behind torch.linalg beyond products: LU, Cholesky, the symmetric eigendecomposition, slogdet,
 linear and triangular solves, the matrix exponential. Forward on `xp.linalg` (and an LU of ember's own:
 NumPy has none), backward from ember ops, each as torch's FunctionsManual.cpp derives it."""
+
 import math
 
 import numpy as np
@@ -30,6 +31,7 @@ def _first_failure(flags):
 
 # --- LU with partial pivoting (LAPACK's getrf, vectorised over the batch) ------------------------------
 
+
 def lu_factor_array(a):
     """(LU, pivots, info) as LAPACK's getrf: LU packs unit-lower L and U, pivots are 1-based int32 row
     swaps, info is 1 + the first column whose pivot is exactly zero (0 if none)."""
@@ -51,8 +53,8 @@ def lu_factor_array(a):
         zero = pivot == 0
         info = xp.where((info == 0) & zero, j + 1, info).astype(np.int32)
         # a zero pivot means the column below it is zero too: LAPACK leaves it unscaled
-        lu[:, j + 1:, j] /= xp.where(zero, 1, pivot)[:, None]
-        lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:]
+        lu[:, j + 1 :, j] /= xp.where(zero, 1, pivot)[:, None]
+        lu[:, j + 1 :, j + 1 :] -= lu[:, j + 1 :, j, None] * lu[:, j, None, j + 1 :]
     return lu.reshape(a.shape), pivots.reshape(tuple(batch) + (k,)), info.reshape(tuple(batch))
 
 
@@ -76,12 +78,14 @@ def permutation_from_pivots(pivots, m, xp):
 def _tril_unit(lu, m, k):
     """L (m x k, unit diagonal) from a packed LU."""
     from .creation import eye
+
     lower = lu[..., :, :k].tril(-1)
     return lower + eye(m, k, dtype=lu.dtype, device=lu.device)
 
 
 class LUFactor(Op):
     """A -> packed LU (pivots and info are not differentiable)."""
+
     _node_name = "LinalgLuFactorExBackward0"
 
     @staticmethod
@@ -106,6 +110,7 @@ def lu_backward(g_lower, g_upper, perm, lower, upper):
     m, n = lower.shape[-2], upper.shape[-1]
     k = min(m, n)
     from ..linalg import solve_triangular
+
     if m == n:
         # gA = P L^-H [(L^H gL) o strictly-lower + (gU U^H) o upper] U^-H
         phi = (lower.mT.matmul(g_lower)).tril(-1) + (g_upper.matmul(upper.mT)).triu()
@@ -120,6 +125,7 @@ def lu_backward(g_lower, g_upper, perm, lower, upper):
         g_a1 = solve_triangular(u1.mT, x, upper=False, left=False)
         g_a2 = solve_triangular(lower.mT, g_u2, upper=True, unitriangular=True)
         from .shape import cat
+
         return perm.matmul(cat([g_a1, g_a2], -1))
     # tall: A = P [L1; L2] U
     l1, l2 = lower[..., :k, :], lower[..., k:, :]
@@ -129,10 +135,12 @@ def lu_backward(g_lower, g_upper, perm, lower, upper):
     g_a1 = solve_triangular(upper.mT, x, upper=False, left=False)
     g_a2 = solve_triangular(upper.mT, g_l2, upper=False, left=False)
     from .shape import cat
+
     return perm.matmul(cat([g_a1, g_a2], -2))
 
 
 # --- Cholesky ------------------------------------------------------------------------------------------
+
 
 def potf2_array(a):
     """(order, L) as LAPACK's unblocked potf2 leaves them: per matrix, the order of the first leading minor
@@ -150,8 +158,8 @@ def potf2_array(a):
         order = xp.where(bad, j + 1, order).astype(np.int32)
         work[:, j, j] = xp.where(running, xp.where(bad, d, xp.sqrt(xp.where(d > 0, d, 1))), work[:, j, j])
         ok = (running & ~bad)[:, None]
-        below = (work[:, j + 1:, j] - (work[:, j + 1:, :j] * work[:, j, None, :j]).sum(-1)) / work[:, j, j, None]
-        work[:, j + 1:, j] = xp.where(ok, below, work[:, j + 1:, j])
+        below = (work[:, j + 1 :, j] - (work[:, j + 1 :, :j] * work[:, j, None, :j]).sum(-1)) / work[:, j, j, None]
+        work[:, j + 1 :, j] = xp.where(ok, below, work[:, j + 1 :, j])
     return order.reshape(tuple(batch)), work.reshape(a.shape)
 
 
@@ -166,9 +174,11 @@ class Cholesky(Op):
             lower = xp.linalg.cholesky(a)
         except np.linalg.LinAlgError:
             index, order = _first_failure(potf2_array(a)[0])
-            raise LinAlgError(f"{op_name}: {_batch_prefix(index, a.shape[:-2])}The factorization could not be "
-                              f"completed because the input is not positive-definite (the leading minor of order "
-                              f"{order} is not positive-definite).") from None
+            raise LinAlgError(
+                f"{op_name}: {_batch_prefix(index, a.shape[:-2])}The factorization could not be "
+                f"completed because the input is not positive-definite (the leading minor of order "
+                f"{order} is not positive-definite)."
+            ) from None
         ctx.save_for_backward(lower)
         return lower
 
@@ -176,9 +186,11 @@ class Cholesky(Op):
     def backward(ctx, g):
         # gA = sym(L^-H phi(L^H gL) L^-1), phi = the lower triangle with its diagonal halved
         from .linalg import _real_only_backward
+
         _real_only_backward(ctx, "cholesky")
         (lower,) = ctx.saved_tensors
         from ..linalg import solve_triangular
+
         phi = lower.mT.matmul(g).tril()
         phi = phi - 0.5 * phi.diagonal(0, -2, -1).diag_embed()
         x = solve_triangular(lower.mT, phi, upper=True)
@@ -188,13 +200,14 @@ class Cholesky(Op):
 
 # --- symmetric eigendecomposition ---------------------------------------------------------------------
 
+
 class Eigh(Op):
     _node_name = "LinalgEighBackward0"
     wirtinger = False
 
     @staticmethod
     def forward(ctx, a, uplo, vectors):
-        w, v = array_module(a).linalg.eigh(a, UPLO=uplo)     # eigvalsh's gradient needs the vectors too
+        w, v = array_module(a).linalg.eigh(a, UPLO=uplo)  # eigvalsh's gradient needs the vectors too
         ctx.save_for_backward(w, v)
         return (w, v) if vectors else w
 
@@ -202,18 +215,21 @@ class Eigh(Op):
     def backward(ctx, gw, gv=None):
         # gA = V (diag(gw) + skew(V^T gV) / E) V^T with E_ij = w_j - w_i
         from .linalg import _real_only_backward
+
         _real_only_backward(ctx, "eigh")
         w, v = ctx.saved_tensors
         inner = gw.diag_embed()
         if gv is not None:
             vt_gv = v.mT.matmul(gv)
             from .creation import eye
+
             e = w.unsqueeze(-2) - w.unsqueeze(-1) + eye(w.shape[-1], dtype=w.dtype, device=w.device)
             inner = inner + 0.5 * (vt_gv - vt_gv.mT) / e
         return v.matmul(inner).matmul(v.mT), None, None
 
 
 # --- general eigendecomposition (complex results) --------------------------------------------------------
+
 
 class Eig(Op):
     _node_name = "LinalgEigBackward0"
@@ -235,6 +251,7 @@ class Eig(Op):
         w, v = ctx.saved_tensors
         vh = v.conj().mT
         from .creation import eye
+
         eye_n = eye(w.shape[-1], dtype=w.dtype, device=w.device)
         inner = gw.diag_embed()
         if gv is not None:
@@ -244,11 +261,13 @@ class Eig(Op):
             e = w_conj.unsqueeze(-2) - w_conj.unsqueeze(-1) + eye_n
             inner = inner + (vh_gv / e) * (1 - eye_n)
         from ..linalg import solve
+
         ga = solve(vh, inner.matmul(vh))
         return (ga.real if ctx.real_input else ga), None
 
 
 # --- slogdet -------------------------------------------------------------------------------------------
+
 
 class Slogdet(Op):
     _node_name = "LinalgSlogdetBackward0"
@@ -258,19 +277,22 @@ class Slogdet(Op):
         sign, logabs = array_module(a).linalg.slogdet(a)
         sign, logabs = sign.astype(a.dtype, copy=False), logabs.astype(a.dtype, copy=False)
         ctx.save_for_backward(a)
-        return sign, logabs         # sign requires grad as in torch, where its gradient is always zero
+        return sign, logabs  # sign requires grad as in torch, where its gradient is always zero
 
     @staticmethod
     def backward(ctx, g_sign, g_logabs):
         (a,) = ctx.saved_tensors
         from ..linalg import inv
+
         return g_logabs.unsqueeze(-1).unsqueeze(-1) * inv(a).mT
 
 
 # --- solves --------------------------------------------------------------------------------------------
 
+
 class Solve(Op):
     """X = A^-1 B for B of shape (..., n, k)."""
+
     _node_name = "LinalgSolveExBackward0"
 
     @staticmethod
@@ -280,8 +302,10 @@ class Solve(Op):
             x = xp.linalg.solve(a, b)
         except np.linalg.LinAlgError:
             index, _ = _first_failure(lu_factor_array(a)[2])
-            raise LinAlgError(f"{op_name}: {_batch_prefix(index, a.shape[:-2])}The solver failed because the input "
-                              "matrix is singular.") from None
+            raise LinAlgError(
+                f"{op_name}: {_batch_prefix(index, a.shape[:-2])}The solver failed because the input "
+                "matrix is singular."
+            ) from None
         ctx.save_for_backward(a, x)
         return x
 
@@ -300,6 +324,7 @@ def solve(a, b, op_name="torch.linalg.solve"):
 
 class SolveTriangular(Op):
     """X with A X = B, A upper or lower triangular (its other triangle is never read)."""
+
     _node_name = "LinalgSolveTriangularBackward0"
 
     @staticmethod
@@ -319,6 +344,7 @@ class SolveTriangular(Op):
     def backward(ctx, g):
         a, x = ctx.saved_tensors
         from ..linalg import solve_triangular
+
         gb = solve_triangular(a.mT, g, upper=not ctx.upper, unitriangular=ctx.unit)
         ga = None
         if ctx.needs_input_grad[0]:
@@ -346,6 +372,7 @@ def _triangular_solve_array(tri, b, upper):
 
 # --- matrix exponential --------------------------------------------------------------------------------
 
+
 def matrix_exp_array(a):
     """Scaling and squaring: A / 2^s has 1-norm <= 1/2, where a degree-18 Taylor polynomial is exact to
     double precision; then s squarings."""
@@ -354,11 +381,11 @@ def matrix_exp_array(a):
     norm = xp.abs(work).sum(-2).max(-1) if work.size else xp.zeros(work.shape[:-2])
     top = float(norm.max()) if norm.size else 0.0
     s = max(0, int(math.ceil(math.log2(top / 0.5)))) if top > 0.5 and math.isfinite(top) else 0
-    work = work / (2.0 ** s)
+    work = work / (2.0**s)
     n = a.shape[-1]
     eye = xp.eye(n)
     result = eye + work / 18
-    for k in range(17, 0, -1):     # Horner: I + A/1 (I + A/2 (I + ... A/18))
+    for k in range(17, 0, -1):  # Horner: I + A/1 (I + A/2 (I + ... A/18))
         result = eye + (work @ result) / k
     for _ in range(s):
         result = result @ result
@@ -381,6 +408,7 @@ class MatrixExp(Op):
         from .shape import cat
         from ..linalg import matrix_exp
         from .creation import zeros_like
+
         top = cat([a.mT, g], -1)
         bottom = cat([zeros_like(a), a.mT], -1)
         return matrix_exp(cat([top, bottom], -2))[..., :n, n:]
@@ -390,20 +418,24 @@ def check_square(op, a):
     if a.dim() < 2:
         raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
     if a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(f"{op}: A must be batches of square matrices, but they are {a.shape[-2]} by "
-                           f"{a.shape[-1]} matrices")
+        raise RuntimeError(
+            f"{op}: A must be batches of square matrices, but they are {a.shape[-2]} by {a.shape[-1]} matrices"
+        )
 
 
 def check_float(op, a):
     if a._data.dtype not in _dtype._DIFFERENTIABLE_NP:
-        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
-                           f"{_dtype.scalar_type_name(a.dtype)}")
+        raise RuntimeError(
+            f"{op}: Expected a floating point or complex tensor as input. Got {_dtype.scalar_type_name(a.dtype)}"
+        )
 
 
 # --- torch.* spellings of the linalg functions -------------------------------------------------------------
 
+
 def _linalg():
     from .. import linalg
+
     return linalg
 
 
@@ -428,6 +460,7 @@ def cholesky_solve(input, input2, upper=False):
 @torch_api()
 def cholesky_inverse(input, upper=False):
     from .creation import eye
+
     return cholesky_solve(eye(input.shape[-1], dtype=input.dtype, device=input.device), input, upper)
 
 
@@ -454,6 +487,7 @@ torch_api("lu", method=False)(lu)
 @torch_api()
 def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False):
     from ..return_types import return_type
+
     coefficient = A.mT if transpose else A
     solution = _linalg().solve_triangular(coefficient, input, upper=upper != transpose, unitriangular=unitriangular)
     return return_type("triangular_solve", ["solution", "cloned_coefficient"])(solution, A.clone())

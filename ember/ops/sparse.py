@@ -1,4 +1,5 @@
 """Lookup ops (nn.functional.embedding, embedding_bag, one_hot): forward and backward together."""
+
 import warnings
 
 import numpy as np
@@ -27,8 +28,12 @@ class Embedding(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return EmbeddingBackward.apply(g, ctx.indices, ctx.num_rows, ctx.padding_idx, ctx.scale_grad_by_freq), \
-            None, None, None
+        return (
+            EmbeddingBackward.apply(g, ctx.indices, ctx.num_rows, ctx.padding_idx, ctx.scale_grad_by_freq),
+            None,
+            None,
+            None,
+        )
 
 
 class EmbeddingBackward(Op):
@@ -61,15 +66,19 @@ class EmbeddingBackward(Op):
 
 def _check_indices(input, num_rows):
     if input._data.dtype.kind not in "iu":
-        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-                           f"Long, Int; but got {input.dtype} instead (while checking arguments for embedding; "
-                           f"convert the indices with .long())")
+        raise RuntimeError(
+            f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+            f"Long, Int; but got {input.dtype} instead (while checking arguments for embedding; "
+            f"convert the indices with .long())"
+        )
     if input.numel():
         lo, hi = int(input._data.min()), int(input._data.max())
         if lo < 0 or hi >= num_rows:
             bad = lo if lo < 0 else hi
-            raise IndexError(f"index out of range in self (embedding got index {bad}, the weight has "
-                             f"{num_rows} rows: valid indices are 0..{num_rows - 1})")
+            raise IndexError(
+                f"index out of range in self (embedding got index {bad}, the weight has "
+                f"{num_rows} rows: valid indices are 0..{num_rows - 1})"
+            )
 
 
 def _renorm_rows(weight, indices, max_norm, norm_type):
@@ -86,13 +95,13 @@ def _renorm_rows(weight, indices, max_norm, norm_type):
 
 
 @torch_api(method=False)
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
-              sparse=False):
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
     num_rows = weight.shape[0]
     if padding_idx is not None:
         if not -num_rows <= padding_idx < num_rows:
-            raise AssertionError(f"Padding_idx must be within num_embeddings (got padding_idx={padding_idx} for "
-                                 f"{num_rows} embeddings)")
+            raise AssertionError(
+                f"Padding_idx must be within num_embeddings (got padding_idx={padding_idx} for {num_rows} embeddings)"
+            )
         padding_idx = padding_idx % num_rows
     _check_indices(input, num_rows)
     if max_norm is not None:
@@ -113,8 +122,10 @@ def one_hot(tensor, num_classes=-1):
         if int(data.min()) < 0:
             raise RuntimeError("Class values must be non-negative.")
         if int(data.max()) >= num_classes:
-            raise RuntimeError(f"Class values must be smaller than num_classes. (got class {int(data.max())} with "
-                               f"num_classes={num_classes})")
+            raise RuntimeError(
+                f"Class values must be smaller than num_classes. (got class {int(data.max())} with "
+                f"num_classes={num_classes})"
+            )
     out = (data[..., None] == xp.arange(num_classes)).astype(np.int64)
     return Tensor._make(out)
 
@@ -127,19 +138,20 @@ class _Bags:
         xp = array_module(indices)
         position = xp.arange(len(indices))
         bag = xp.searchsorted(offsets[1:num_bags], position, side="right")
-        self.keep = position < end      # with include_last_offset, rows after the last offset are in no bag
+        self.keep = position < end  # with include_last_offset, rows after the last offset are in no bag
         if padding_idx is not None:
             self.keep &= indices != padding_idx
         self.rows, self.bag = indices[self.keep], bag[self.keep]
         self.num_bags, self.num_rows = num_bags, num_rows
         self.count = xp.bincount(self.bag, minlength=num_bags)
-        self.counts_of_rows = xp.bincount(indices, minlength=num_rows)      # for scale_grad_by_freq
+        self.counts_of_rows = xp.bincount(indices, minlength=num_rows)  # for scale_grad_by_freq
 
 
 class EmbeddingBag(Op):
     """Per bag, the sum (optionally per_sample_weights-weighted), mean or max of its rows of weight (an empty bag
     gives zeros); in max mode the gradient goes to each feature's maximal row."""
-    inputs = (0, 1)         # weight and per_sample_weights, as torch's node
+
+    inputs = (0, 1)  # weight and per_sample_weights, as torch's node
 
     @staticmethod
     def forward(ctx, weight, per_sample_weights, bags, mode, scale_grad_by_freq):
@@ -156,8 +168,11 @@ class EmbeddingBag(Op):
                 hit = picked == out[bags.bag]
                 position = xp.where(hit, xp.arange(len(picked))[:, None], len(picked))
                 first = xp.minimum.reduceat(position, starts[filled], axis=0)
-                ctx.argmax = (bags.rows[first], xp.arange(weight.shape[1])[None, :].repeat(len(first), 0),
-                              xp.nonzero(filled)[0])
+                ctx.argmax = (
+                    bags.rows[first],
+                    xp.arange(weight.shape[1])[None, :].repeat(len(first), 0),
+                    xp.nonzero(filled)[0],
+                )
             return out
         if per_sample_weights is not None:
             picked = picked * per_sample_weights[bags.keep][:, None]
@@ -170,14 +185,14 @@ class EmbeddingBag(Op):
     @staticmethod
     def backward(ctx, g):
         from .creation import zeros
+
         bags = ctx.bags
         rows, bag = Tensor._make(bags.rows), Tensor._make(bags.bag)
         if ctx.mode == "max":
             gw = zeros((bags.num_rows, g.shape[1]), dtype=g.dtype)
             if len(bags.rows):
                 word, feature, filled = ctx.argmax
-                gw = gw.index_put((Tensor._make(word), Tensor._make(feature)), g[Tensor._make(filled)],
-                                  accumulate=True)
+                gw = gw.index_put((Tensor._make(word), Tensor._make(feature)), g[Tensor._make(filled)], accumulate=True)
             return gw, None, None, None, None
         weight, per_sample_weights = ctx.saved_tensors
         per_row = g[bag]
@@ -195,26 +210,44 @@ class EmbeddingBag(Op):
         if per_sample_weights is not None and ctx.needs_input_grad[1]:
             dots = (per_row * weight[rows]).sum(1)
             gpsw = zeros(tuple(per_sample_weights.shape), dtype=g.dtype).index_put(
-                (Tensor._make(np.nonzero(bags.keep)[0]),), dots)
+                (Tensor._make(np.nonzero(bags.keep)[0]),), dots
+            )
         return gw, gpsw, None, None, None
 
 
-def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
-                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+def embedding_bag(
+    input,
+    weight,
+    offsets=None,
+    max_norm=None,
+    norm_type=2,
+    scale_grad_by_freq=False,
+    mode="mean",
+    sparse=False,
+    per_sample_weights=None,
+    include_last_offset=False,
+    padding_idx=None,
+):
     if weight.dtype.name == "int64" and input.is_floating_point():
-        warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, "
-                      "input, ...)` is deprecated, and should now be `embedding_bag(input, weight, ...)`.",
-                      stacklevel=2)
+        warnings.warn(
+            "Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, "
+            "input, ...)` is deprecated, and should now be `embedding_bag(input, weight, ...)`.",
+            stacklevel=2,
+        )
         weight, input = input, weight
     if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
-        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "
-                         f"must have the same shape as the input ({input.shape})")
+        raise ValueError(
+            f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "
+            f"must have the same shape as the input ({input.shape})"
+        )
     if weight.dim() != 2:
         raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
     if input.dim() == 2:
         if offsets is not None:
-            raise ValueError(f"if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
-                             f"fixed length sequences. However, found offsets of type {type(offsets)}")
+            raise ValueError(
+                f"if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                f"fixed length sequences. However, found offsets of type {type(offsets)}"
+            )
         offsets_array = np.arange(0, input.numel(), input.shape[1], dtype=np.int64)
         include_last_offset = False
         indices = input._data.reshape(-1)
@@ -236,22 +269,30 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         raise ValueError("max mode does not support sparse weights")
     _check_indices(input, weight.shape[0])
     if len(offsets_array) and offsets_array[0] != 0:
-        raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
-                           f"position 0. However, got {int(offsets_array[0])}")
+        raise RuntimeError(
+            f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+            f"position 0. However, got {int(offsets_array[0])}"
+        )
     if len(offsets_array) and offsets_array[-1] > len(indices):
-        raise RuntimeError(f"offsets[-1] can not be greater than input's length {len(indices)}, but got "
-                           f"offsets[-1] of {int(offsets_array[-1])}")
+        raise RuntimeError(
+            f"offsets[-1] can not be greater than input's length {len(indices)}, but got "
+            f"offsets[-1] of {int(offsets_array[-1])}"
+        )
     if max_norm is not None:
         _renorm_rows(weight, indices, max_norm, norm_type)
     if per_sample_weights is not None and mode != "sum":
-        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
-                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
-                                  f"GitHub.")
+        raise NotImplementedError(
+            f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            f"GitHub."
+        )
     num_rows = weight.shape[0]
     if padding_idx is not None:
         if not -num_rows <= padding_idx < num_rows:
-            raise AssertionError(f"padding_idx must be within the number of embeddings (got padding_idx="
-                                 f"{padding_idx} for {num_rows} embeddings)")
+            raise AssertionError(
+                f"padding_idx must be within the number of embeddings (got padding_idx="
+                f"{padding_idx} for {num_rows} embeddings)"
+            )
         padding_idx %= num_rows
     num_bags = len(offsets_array) - 1 if include_last_offset else len(offsets_array)
     end = int(offsets_array[-1]) if include_last_offset and len(offsets_array) else len(indices)

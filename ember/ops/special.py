@@ -6,6 +6,7 @@ Euler-Maclaurin for the Hurwitz zeta (and so polygamma), power series and Hankel
 a series or a continued fraction for erfc and the incomplete gamma. Every result is computed in float64
 and rounded once to the input's dtype, as torch's float32 kernels are accurate to about an ulp.
 """
+
 import math
 from fractions import Fraction
 
@@ -32,16 +33,18 @@ def _bernoulli_even(count):
 
 _B2K = _bernoulli_even(12)
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
-_STIRLING = [float(b / (2 * k * (2 * k - 1))) for k, b in enumerate(_B2K[:8], 1)]     # lgamma's series
-_PSI_SERIES = [float(b / (2 * k)) for k, b in enumerate(_B2K[:8], 1)]                  # digamma's series
-_ZETA_SERIES = [float(b / math.factorial(2 * k)) for k, b in enumerate(_B2K, 1)]      # Euler-Maclaurin
+_STIRLING = [float(b / (2 * k * (2 * k - 1))) for k, b in enumerate(_B2K[:8], 1)]  # lgamma's series
+_PSI_SERIES = [float(b / (2 * k)) for k, b in enumerate(_B2K[:8], 1)]  # digamma's series
+_ZETA_SERIES = [float(b / math.factorial(2 * k)) for k, b in enumerate(_B2K, 1)]  # Euler-Maclaurin
 
 
 def _quiet(fn):
     """Run a NumPy kernel with IEEE results (inf/nan) and no warnings, as torch does."""
+
     def run(*args):
         with np.errstate(all="ignore"):
             return fn(*args)
+
     run.__name__ = fn.__name__
     return run
 
@@ -77,7 +80,7 @@ def lgamma64(x):
     y = xp.where(neg, 1 - x, x)
     z, terms = _shift_up(xp, y, 10.0)
     log_prod = xp.zeros_like(z)
-    for t in terms:     # the product of up to ten terms can't overflow; one log per step keeps it simple
+    for t in terms:  # the product of up to ten terms can't overflow; one log per step keeps it simple
         log_prod = log_prod + xp.where(xp.isnan(t), 0, xp.log(xp.where(xp.isnan(t), 1, t)))
     inv, inv2 = 1 / z, 1 / (z * z)
     series = xp.zeros_like(z)
@@ -85,7 +88,7 @@ def lgamma64(x):
         series = series * inv2 + c
     out = (z - 0.5) * xp.log(z) - z + _LOG_SQRT_2PI + series * inv - log_prod
     out = xp.where(xp.isinf(y), xp.inf, out)
-    reflected = xp.log(math.pi / xp.abs(_sinpi(xp, x))) - out      # Euler's reflection for x < 0
+    reflected = xp.log(math.pi / xp.abs(_sinpi(xp, x))) - out  # Euler's reflection for x < 0
     out = xp.where(neg, reflected, out)
     pole = (x <= 0) & (x == xp.floor(x))
     return xp.where(pole | xp.isinf(x), xp.inf, out)
@@ -107,11 +110,11 @@ def digamma64(x):
         series = series * inv2 + c
     out = xp.log(z) - 0.5 / z - series * inv2 - harmonic
     r = x - xp.round(x)
-    reflected = out - math.pi / xp.tan(math.pi * r)             # psi(1 - x) - pi / tan(pi x)
+    reflected = out - math.pi / xp.tan(math.pi * r)  # psi(1 - x) - pi / tan(pi x)
     out = xp.where(neg, reflected, out)
     out = xp.where(x == xp.inf, xp.inf, out)
-    out = xp.where(neg & (x == xp.floor(x)), xp.nan, out)       # poles at -1, -2, ... and -inf
-    return xp.where(x == 0, xp.copysign(xp.inf, -x), out)       # +-0 gives -+inf, as torch
+    out = xp.where(neg & (x == xp.floor(x)), xp.nan, out)  # poles at -1, -2, ... and -inf
+    return xp.where(x == 0, xp.copysign(xp.inf, -x), out)  # +-0 gives -+inf, as torch
 
 
 @_quiet
@@ -126,11 +129,11 @@ def zeta64(s, q):
     steps = _steps_to(xp, a, target)
     for _ in range(steps):
         low = a < target
-        head = head + xp.where(low, a ** -s, 0)
+        head = head + xp.where(low, a**-s, 0)
         a = xp.where(low, a + 1, a)
-    tail = a ** (1 - s) / (s - 1) + 0.5 * a ** -s
-    rising = s.copy()                        # s (s+1) ... (s + 2k - 2)
-    power = a ** (-s - 1)                    # a^(-s - 2k + 1)
+    tail = a ** (1 - s) / (s - 1) + 0.5 * a**-s
+    rising = s.copy()  # s (s+1) ... (s + 2k - 2)
+    power = a ** (-s - 1)  # a^(-s - 2k + 1)
     inv2 = 1 / (a * a)
     for k, c in enumerate(_ZETA_SERIES, 1):
         tail = tail + c * rising * power
@@ -154,7 +157,7 @@ def polygamma64(n, x):
 
 
 # --- modified Bessel functions of the first kind -------------------------------------------------------
-_BESSEL_SWITCH = 20.0       # the power series below, Hankel's asymptotic expansion above
+_BESSEL_SWITCH = 20.0  # the power series below, Hankel's asymptotic expansion above
 
 
 @_quiet
@@ -208,7 +211,7 @@ def i1_64(x):
 
 # --- the normal distribution's functions, on an accurate erfc ------------------------------------------
 
-_ERFC_SWITCH = 1.0      # erf's Taylor series below, the continued fraction above (160 terms reach 1e-14 at 1)
+_ERFC_SWITCH = 1.0  # erf's Taylor series below, the continued fraction above (160 terms reach 1e-14 at 1)
 
 
 def _erfc_fraction(xp, x, terms):
@@ -272,10 +275,9 @@ def ndtri64(p):
     xp = array_module(p)
     p = p.astype(np.float64)
     upper = p > 0.5
-    q = xp.clip(xp.where(upper, 1 - p, p), 1e-320, 0.5)     # the tail probability, in (0, 0.5]
+    q = xp.clip(xp.where(upper, 1 - p, p), 1e-320, 0.5)  # the tail probability, in (0, 0.5]
     t = xp.sqrt(-2 * xp.log(q))
-    x = -(t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t
-                                                              + 0.001308 * t ** 3))
+    x = -(t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t**3))
     for _ in range(4):
         f = ndtr64(x) - q
         pdf = xp.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
@@ -287,6 +289,7 @@ def ndtri64(p):
 
 
 # --- the regularized incomplete gamma functions -------------------------------------------------------
+
 
 def _iterate(xp, state, step, done, result, limit=2000, check_every=8):
     """Run state = step(state, n) for n = 1, 2, ... on flat arrays, retiring each element once done(state)
@@ -310,13 +313,20 @@ def _iterate(xp, state, step, done, result, limit=2000, check_every=8):
 
 def _gamma_series(xp, a, x):
     """sum_n x^n / (a (a+1) ... (a+n)), for P(a, x) = x^a e^-x / Gamma(a) * it."""
+
     def step(state, n):
         a, x, term, total = state
         term = term * x / (a + n)
         return a, x, term, total + term
+
     first = 1 / a
-    return _iterate(xp, (a, x, first, first.copy()), step,
-                    lambda state: ~(xp.abs(state[2]) > xp.abs(state[3]) * 1e-17), lambda state: state[3])
+    return _iterate(
+        xp,
+        (a, x, first, first.copy()),
+        step,
+        lambda state: ~(xp.abs(state[2]) > xp.abs(state[3]) * 1e-17),
+        lambda state: state[3],
+    )
 
 
 def _gamma_continued_fraction(xp, a, x):
@@ -333,10 +343,16 @@ def _gamma_continued_fraction(xp, a, x):
         c = xp.where(xp.abs(c) < tiny, tiny, c)
         delta = d * c
         return a, b, c, d, h * delta, delta
+
     b = x + 1 - a
     d = 1 / b
-    return _iterate(xp, (a, b, xp.full_like(b, 1 / tiny), d, d.copy(), d), step,
-                    lambda state: ~(xp.abs(state[5] - 1) > 1e-16), lambda state: state[4])
+    return _iterate(
+        xp,
+        (a, b, xp.full_like(b, 1 / tiny), d, d.copy(), d),
+        step,
+        lambda state: ~(xp.abs(state[5] - 1) > 1e-16),
+        lambda state: state[4],
+    )
 
 
 @_quiet
@@ -351,7 +367,7 @@ def _gammainc_pair(a, x):
     regular = ~bad & (a > 0) & (x > 0) & (x < xp.inf)
     use_series = regular & (x < a + 1)
     use_fraction = regular & ~use_series
-    p = xp.where(x == 0, 0.0, 1.0)      # x = 0 gives 0; a = 0 (x > 0) and x = inf give 1
+    p = xp.where(x == 0, 0.0, 1.0)  # x = 0 gives 0; a = 0 (x > 0) and x = inf give 1
     q = 1 - p
     if use_series.any():
         p_series = _gamma_series(xp, a[use_series], x[use_series]) * prefix[use_series]
@@ -373,6 +389,7 @@ def gammaincc64(a, x):
 
 # --- ops --------------------------------------------------------------------------------------------------
 
+
 def _float_input(input):
     if not _dtype.is_float_array(input._data):
         return input.to(_dtype.get_default_dtype())
@@ -381,6 +398,7 @@ def _float_input(input):
 
 class _Unary64(Op):
     """A special function of one tensor: `kernel` in float64, rounded to the input's dtype."""
+
     kernel = None
 
     @classmethod
@@ -401,9 +419,11 @@ class _Unary64(Op):
 def _unary(name, kernel, derivative, public=True, node_name=None):
     """A special function of one tensor; derivative(x, y) gives dy/dx as Tensors. `public` ones are
     torch.<name> and Tensor.<name>(_) too; the rest live only in torch.special."""
+
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         return g * derivative(x, y)
+
     cls_name = "".join(p.capitalize() for p in name.split("_"))
     attrs = {"kernel": staticmethod(kernel), "backward": staticmethod(backward)}
     if node_name:
@@ -412,6 +432,7 @@ def _unary(name, kernel, derivative, public=True, node_name=None):
 
     def fn(input):
         return op.run(input)
+
     fn.__name__ = name
     if public:
         torch_api(name, inplace=True)(fn)
@@ -420,6 +441,7 @@ def _unary(name, kernel, derivative, public=True, node_name=None):
 
 def _where0(x, value, at_zero):
     from .elementwise import where
+
     return where(x == 0, at_zero, value)
 
 
@@ -429,16 +451,30 @@ digamma = _unary("digamma", digamma64, lambda x, y: polygamma(1, x))
 i0 = _unary("i0", i0_64, lambda x, y: i1(x))
 i0e = _unary("i0e", i0e64, lambda x, y: i1e(x) - x.sign() * y, public=False, node_name="SpecialI0EBackward0")
 i1 = _unary("i1", i1_64, lambda x, y: i0(x) - _where0(x, y / x, 0.5), public=False, node_name="SpecialI1Backward0")
-i1e = _unary("i1e", i1e64, lambda x, y: i0e(x) - y * (x.sign() + _where0(x, 1 / x, 0.0)), public=False,
-             node_name="SpecialI1EBackward0")
-ndtr = _unary("ndtr", ndtr64, lambda x, y: (-0.5 * x * x).exp() * _PDF_SCALE, public=False,
-              node_name="SpecialNdtrBackward0")
-ndtri = _unary("ndtri", ndtri64, lambda x, y: (0.5 * y * y).exp() / _PDF_SCALE, public=False,
-               node_name="SpecialNdtriBackward0")
-log_ndtr = _unary("log_ndtr", log_ndtr64, lambda x, y: (-0.5 * x * x - y).exp() * _PDF_SCALE, public=False,
-                  node_name="SpecialLogNdtrBackward0")
-erfcx = _unary("erfcx", erfcx64, lambda x, y: 2 * x * y - 2 / math.sqrt(math.pi), public=False,
-               node_name="SpecialErfcxBackward0")
+i1e = _unary(
+    "i1e",
+    i1e64,
+    lambda x, y: i0e(x) - y * (x.sign() + _where0(x, 1 / x, 0.0)),
+    public=False,
+    node_name="SpecialI1EBackward0",
+)
+ndtr = _unary(
+    "ndtr", ndtr64, lambda x, y: (-0.5 * x * x).exp() * _PDF_SCALE, public=False, node_name="SpecialNdtrBackward0"
+)
+ndtri = _unary(
+    "ndtri", ndtri64, lambda x, y: (0.5 * y * y).exp() / _PDF_SCALE, public=False, node_name="SpecialNdtriBackward0"
+)
+log_ndtr = _unary(
+    "log_ndtr",
+    log_ndtr64,
+    lambda x, y: (-0.5 * x * x - y).exp() * _PDF_SCALE,
+    public=False,
+    node_name="SpecialLogNdtrBackward0",
+)
+erfcx = _unary(
+    "erfcx", erfcx64, lambda x, y: 2 * x * y - 2 / math.sqrt(math.pi), public=False, node_name="SpecialErfcxBackward0"
+)
+
 
 class Polygamma(Op):
     @staticmethod
@@ -473,6 +509,7 @@ def mvlgamma(input, p):
         raise RuntimeError("p has to be greater than or equal to 1")
     input = _float_input(input)
     from .creation import arange
+
     offsets = arange(p, dtype=input.dtype, device=input.device) * -0.5
     out = lgamma(input.unsqueeze(-1) + offsets).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
     return named(out, "MvlgammaBackward0")
@@ -481,17 +518,19 @@ def mvlgamma(input, p):
 def _float_pair(name, a, b):
     """Two operands (tensors or Python scalars) as float tensors of their promoted dtype."""
     from .elementwise import _operand, _cast
+
     a, b = _operand(a), _operand(b)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        raise TypeError(f"{name}(): expected at least one tensor argument, got {type(a).__name__} and "
-                        f"{type(b).__name__}")
+        raise TypeError(
+            f"{name}(): expected at least one tensor argument, got {type(a).__name__} and {type(b).__name__}"
+        )
     dt = _dtype.result_type(a, b)
     if dt.category != _dtype.FLOAT:
         dt = _dtype.get_default_dtype()
     like = a if isinstance(a, Tensor) else b
     from .creation import tensor
-    return tuple(_cast(x, dt) if isinstance(x, Tensor) else tensor(x, dtype=dt, device=like.device)
-                 for x in (a, b))
+
+    return tuple(_cast(x, dt) if isinstance(x, Tensor) else tensor(x, dtype=dt, device=like.device) for x in (a, b))
 
 
 class Zeta(Op):
@@ -523,8 +562,9 @@ class Igamma(Op):
     def backward(ctx, g):
         a, x = ctx.saved_tensors
         if ctx.needs_input_grad[0]:
-            raise NotImplementedError(f"the derivative for '{'igammac' if ctx.upper else 'igamma'}: input' is "
-                                      "not implemented.")
+            raise NotImplementedError(
+                f"the derivative for '{'igammac' if ctx.upper else 'igamma'}: input' is not implemented."
+            )
         density = (-x + (a - 1) * x.log() - lgamma(a)).exp()
         return None, (-g if ctx.upper else g) * density
 
@@ -574,6 +614,7 @@ def logit(input, eps=None):
 
 def xlog1py(input, other):
     from .elementwise import where
+
     x, y = _float_pair("special_xlog1py", input, other)
     return where((x == 0) & ~y.isnan(), 0.0, x * y.log1p())
 
@@ -603,6 +644,7 @@ def spherical_bessel_j0(input):
     """sin(x) / x; not differentiable in torch, so its result never requires grad."""
     from .elementwise import where
     from ..autograd.grad_mode import no_grad
+
     input = _float_input(input)
     with no_grad():
         return where(input == 0, 1.0, input.sin() / input)
@@ -622,7 +664,7 @@ def standard_gamma_grad64(alpha, x):
 
 # --- Bessel functions of the first kind, modified of the second kind (no gradients, as torch) --------------
 
-_HANKEL_SWITCH = 25.0       # the trapezoidal integrals below, Hankel's asymptotic expansions above
+_HANKEL_SWITCH = 25.0  # the trapezoidal integrals below, Hankel's asymptotic expansions above
 
 
 def _hankel_terms(order, x):
@@ -688,9 +730,10 @@ def bessel_k64(x, order):
 
 # --- orthogonal polynomials of degree n (per element), by their three-term recurrences ---------------------
 
+
 def _poly_rule(name):
     """(p_0, p_1, step(k, x, p_k, p_k-1) -> p_k+1) for each family."""
-    chebyshev = lambda k, x, p, q: 2 * x * p - q      # noqa: E731
+    chebyshev = lambda k, x, p, q: 2 * x * p - q  # noqa: E731
     return {
         "chebyshev_t": (lambda x: x, chebyshev),
         "chebyshev_u": (lambda x: 2 * x, chebyshev),
@@ -719,10 +762,12 @@ def orthogonal_polynomial64(name, x, n):
 
 def _no_grad_special(kernel):
     """A torch.special function that torch does not differentiate: its result never requires grad."""
+
     def fn(input, *args):
         input = _float_input(input)
         out = kernel(input._data, *args).astype(input._data.dtype, copy=False)
         return Tensor._make(out)
+
     return fn
 
 
@@ -741,11 +786,15 @@ def _polynomial(name, shifted=False):
         x, degree = _float_pair(name, input, n)
         arr = 2 * x._data - 1 if shifted else x._data
         return Tensor._make(orthogonal_polynomial64(name, arr, degree._data).astype(x._data.dtype, copy=False))
+
     return fn
 
 
-POLYNOMIALS = {f"{family}_polynomial_{kind}": _polynomial(f"{family}_{kind}")
-               for family, kinds in (("chebyshev", "tuvw"), ("hermite", ("h", "he")), ("laguerre", "l"),
-                                     ("legendre", "p")) for kind in kinds}
-POLYNOMIALS.update({f"shifted_chebyshev_polynomial_{kind}": _polynomial(f"chebyshev_{kind}", shifted=True)
-                    for kind in "tuvw"})
+POLYNOMIALS = {
+    f"{family}_polynomial_{kind}": _polynomial(f"{family}_{kind}")
+    for family, kinds in (("chebyshev", "tuvw"), ("hermite", ("h", "he")), ("laguerre", "l"), ("legendre", "p"))
+    for kind in kinds
+}
+POLYNOMIALS.update(
+    {f"shifted_chebyshev_polynomial_{kind}": _polynomial(f"chebyshev_{kind}", shifted=True) for kind in "tuvw"}
+)

@@ -1,5 +1,6 @@
 """In-place array kernels shared by the optimizers, each following the rounding order of the torch
 CPU kernel it stands for (x.add_(y, alpha), addcmul_, addcdiv_, lerp_), in the array's own dtype."""
+
 from .._backend import array_module
 
 

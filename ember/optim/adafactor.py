@@ -1,6 +1,7 @@
 """Adafactor (torch/optim/_adafactor.py, _single_tensor_adafactor): Adam's second moment kept factored as
 row and column means of g^2 for a matrix (a full variance for a vector), a step that decays as step**beta2_decay,
 the update scaled by the parameter's RMS and clipped by its own RMS over d."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,18 @@ def _norm(x, axis=None):
 
 
 class Adafactor(Optimizer):
-    def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *,
-                 foreach=None, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        beta2_decay=-0.8,
+        eps=(None, 1e-3),
+        d=1.0,
+        weight_decay=0.0,
+        *,
+        foreach=None,
+        maximize=False,
+    ):
         if not 0.0 <= lr:
             raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
         if not 0.0 >= beta2_decay:
@@ -36,8 +47,9 @@ class Adafactor(Optimizer):
             raise ValueError(f"Clipping threshold d should be >= 1 but is: {d}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"weight_decay should be >= 0 but is: {weight_decay}")
-        defaults = dict(lr=lr, beta2_decay=beta2_decay, eps=eps, d=d, weight_decay=weight_decay, foreach=foreach,
-                        maximize=maximize)
+        defaults = dict(
+            lr=lr, beta2_decay=beta2_decay, eps=eps, d=d, weight_decay=weight_decay, foreach=foreach, maximize=maximize
+        )
         super().__init__(params, defaults)
 
     @_step_no_grad
@@ -62,8 +74,8 @@ class Adafactor(Optimizer):
                 state["step"]._data += 1
                 step = float(state["step"]._data)
                 one_minus_beta2 = step ** group["beta2_decay"]
-                rho = min(lr, 1 / step ** 0.5)
-                alpha = max(eps2, float(_norm(p._data)) / p._data.size ** 0.5) * rho
+                rho = min(lr, 1 / step**0.5)
+                alpha = max(eps2, float(_norm(p._data)) / p._data.size**0.5) * rho
                 if wd != 0:
                     p._data *= 1 - lr * wd
                 if g.ndim > 1:

@@ -1,5 +1,6 @@
 """Adam and AdamW (torch/optim/adam.py, _single_tensor_adam): bias correction on the step size and
 on sqrt(v) with eps added after it; amsgrad keeps the max of the uncorrected v."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -30,17 +31,39 @@ def _check_adam_args(lr, betas, eps, weight_decay):
 
 
 class Adam(Optimizer):
-    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
-                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
-                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
         _check_adam_args(lr, betas, eps, weight_decay)
         if not (all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)):
             raise ValueError("betas must be either both floats or both Tensors")
         betas = tuple(b.squeeze() if isinstance(b, Tensor) and b.dim() != 0 else b for b in betas)  # type: ignore[assignment]
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
-                        fused=fused, decoupled_weight_decay=decoupled_weight_decay)
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
         super().__init__(params, defaults)
         if fused:
             if differentiable:
@@ -48,8 +71,15 @@ class Adam(Optimizer):
             if foreach:
                 raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
-    _legacy_group_defaults = {"amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
-                              "differentiable": False, "decoupled_weight_decay": False, "fused": None}
+    _legacy_group_defaults = {
+        "amsgrad": False,
+        "maximize": False,
+        "foreach": None,
+        "capturable": False,
+        "differentiable": False,
+        "decoupled_weight_decay": False,
+        "fused": None,
+    }
 
     def _state_of(self, p, amsgrad, capturable=False):
         state = self.state[p]
@@ -72,16 +102,17 @@ class Adam(Optimizer):
             amsgrad = group["amsgrad"]
             for p in self._params_with_grad(group, name):
                 if group["capturable"] and p.device.type != "cuda":
-                    raise AssertionError("If capturable=True, params and state_steps must be on supported devices: "
-                                         "['cuda'].")
+                    raise AssertionError(
+                        "If capturable=True, params and state_steps must be on supported devices: ['cuda']."
+                    )
                 state = self._state_of(p, amsgrad, group["capturable"])
                 step = kernels.adam_moments_(p, state, group, lr, beta1, beta2, group["capturable"])
                 if group["capturable"]:
                     _capturable_update(p, state, step, lr, beta1, beta2, eps, amsgrad)
                     continue
                 exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                step_size = lr / (1 - beta1 ** step)
-                bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+                step_size = lr / (1 - beta1**step)
+                bias_correction2_sqrt = (1 - beta2**step) ** 0.5
                 xp = array_module(p._data)
                 if amsgrad:
                     max_sq = state["max_exp_avg_sq"]._data
@@ -100,8 +131,8 @@ def _capturable_update(p, state, step, lr, beta1, beta2, eps, amsgrad):
     in torch's order of operations, so that nothing is read back to the host."""
     xp = array_module(p._data)
     exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-    step_size_neg = -(lr / (1 - beta1 ** step))
-    bias_correction2_sqrt = xp.sqrt(1 - beta2 ** step)
+    step_size_neg = -(lr / (1 - beta1**step))
+    bias_correction2_sqrt = xp.sqrt(1 - beta2**step)
     if amsgrad:
         max_sq = state["max_exp_avg_sq"]._data
         xp.maximum(max_sq, exp_avg_sq, out=max_sq)

@@ -1,5 +1,6 @@
 """ASGD, averaged SGD (torch/optim/asgd.py, _single_tensor_asgd): SGD with a decaying step eta and a decay
 term lambd, keeping in `ax` the average of the iterates since step t0."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -15,15 +16,34 @@ __all__ = ["ASGD"]
 
 
 class ASGD(Optimizer):
-    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
-                 t0: float = 1e6, weight_decay: float = 0, foreach: bool | None = None, maximize: bool = False,
-                 differentiable: bool = False, capturable: bool = False) -> None:
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | Tensor = 1e-2,
+        lambd: float = 1e-4,
+        alpha: float = 0.75,
+        t0: float = 1e6,
+        weight_decay: float = 0,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
+    ) -> None:
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, foreach=foreach,
-                        maximize=maximize, differentiable=differentiable, capturable=capturable)
+        defaults = dict(
+            lr=lr,
+            lambd=lambd,
+            alpha=alpha,
+            t0=t0,
+            weight_decay=weight_decay,
+            foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
+            capturable=capturable,
+        )
         super().__init__(params, defaults)
 
     _legacy_group_defaults = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
@@ -47,7 +67,7 @@ class ASGD(Optimizer):
                 p._data *= 1 - lambd * eta_value
                 kernels.add_(p._data, g, -eta_value)
                 if float(mu._data) != 1:
-                    ax += (p._data - ax) * float(mu._data)      # mu is a host scalar, as torch keeps it
+                    ax += (p._data - ax) * float(mu._data)  # mu is a host scalar, as torch keeps it
                 else:
                     ax[...] = p._data
                 step = float(step_t._data)

@@ -4,6 +4,7 @@ two-loop recursion), with a fixed step or a strong-Wolfe line search (minFunc's,
 The scalars (directional derivatives, step lengths) are 0-d tensors in the parameters' dtype, mixed with
 Python floats exactly where torch mixes them, so every decision of the search (and the state_dict) is torch's.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -13,7 +14,6 @@ from ..ops.shape import cat
 from .optimizer import Optimizer
 
 if TYPE_CHECKING:
-
     from .._typing import ParamsT
 
 __all__ = ["LBFGS"]
@@ -24,7 +24,7 @@ def _cubic_minimum(x1, f1, g1, x2, f2, g2, bounds=None):
     interval between x1 and x2); the bounds' midpoint when the cubic has no minimum."""
     low, high = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
-    d2_square = d1 ** 2 - g1 * g2
+    d2_square = d1**2 - g1 * g2
     if d2_square < 0:
         return (low + high) / 2.0
     d2 = d2_square.sqrt()
@@ -66,8 +66,9 @@ def _strong_wolfe(evaluate, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
         if gtd_new >= 0:
             bracket = _Bracket(previous, (t, f_new, g_new.clone(), gtd_new))
             break
-        t_next = _cubic_minimum(previous[0], previous[1], previous[3], t, f_new, gtd_new,
-                                bounds=(t + 0.01 * (t - previous[0]), t * 10))
+        t_next = _cubic_minimum(
+            previous[0], previous[1], previous[3], t, f_new, gtd_new, bounds=(t + 0.01 * (t - previous[0]), t * 10)
+        )
         previous = (t, f_new, g_new.clone(), gtd_new)
         t = t_next
         f_new, g_new = evaluate(x, t, d)
@@ -111,17 +112,32 @@ def _strong_wolfe(evaluate, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
 
 
 class LBFGS(Optimizer):
-    def __init__(self, params: ParamsT, lr: float | Tensor = 1, max_iter: int = 20, max_eval: int | None = None,
-                 tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,
-                 line_search_fn: str | None = None) -> None:
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | Tensor = 1,
+        max_iter: int = 20,
+        max_eval: int | None = None,
+        tolerance_grad: float = 1e-7,
+        tolerance_change: float = 1e-9,
+        history_size: int = 100,
+        line_search_fn: str | None = None,
+    ) -> None:
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if max_eval is None:
             max_eval = max_iter * 5 // 4
-        defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
-                        tolerance_change=tolerance_change, history_size=history_size, line_search_fn=line_search_fn)
+        defaults = dict(
+            lr=lr,
+            max_iter=max_iter,
+            max_eval=max_eval,
+            tolerance_grad=tolerance_grad,
+            tolerance_change=tolerance_change,
+            history_size=history_size,
+            line_search_fn=line_search_fn,
+        )
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
@@ -134,7 +150,7 @@ class LBFGS(Optimizer):
         """params += step_size * update (a flat vector)."""
         offset = 0
         for p in self._params:
-            p.add_(update[offset:offset + p.numel()].view_as(p), alpha=step_size)
+            p.add_(update[offset : offset + p.numel()].view_as(p), alpha=step_size)
             offset += p.numel()
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -216,7 +232,7 @@ class LBFGS(Optimizer):
             prev_loss = loss
             t = min(1.0, 1.0 / flat_grad.abs().sum()) * lr if state["n_iter"] == 1 else lr
             gtd = flat_grad.dot(d)
-            if gtd > -tolerance_change:         # not a descent direction
+            if gtd > -tolerance_change:  # not a descent direction
                 break
 
             evaluations = 0
@@ -225,8 +241,15 @@ class LBFGS(Optimizer):
                     raise RuntimeError("only 'strong_wolfe' is supported")
                 x_init = [p.clone() for p in self._params]
                 loss, flat_grad, t, evaluations = _strong_wolfe(
-                    lambda x, t, d: self._directional_evaluate(closure, x, t, d), x_init, t, d, loss, flat_grad,
-                    gtd, max_ls=max_eval - current_evals)
+                    lambda x, t, d: self._directional_evaluate(closure, x, t, d),
+                    x_init,
+                    t,
+                    d,
+                    loss,
+                    flat_grad,
+                    gtd,
+                    max_ls=max_eval - current_evals,
+                )
                 self._add_grad(t, d)
                 opt_cond = flat_grad.abs().max() <= tolerance_grad
             else:
@@ -244,6 +267,14 @@ class LBFGS(Optimizer):
             if d.mul(t).abs().max() <= tolerance_change or abs(loss - prev_loss) < tolerance_change:
                 break
 
-        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
-                     prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
+        state.update(
+            d=d,
+            t=t,
+            old_dirs=old_dirs,
+            old_stps=old_stps,
+            ro=ro,
+            H_diag=H_diag,
+            prev_flat_grad=prev_flat_grad,
+            prev_loss=prev_loss,
+        )
         return orig_loss

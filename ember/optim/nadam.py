@@ -1,4 +1,5 @@
 """NAdam: Adam with Nesterov momentum and a momentum-decay schedule (torch/optim/nadam.py)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -15,20 +16,45 @@ __all__ = ["NAdam"]
 
 
 class NAdam(Optimizer):
-    def __init__(self, params: ParamsT, lr: float | Tensor = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None, maximize: bool = False,
-                 capturable: bool = False, differentiable: bool = False) -> None:
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | Tensor = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+    ) -> None:
         _check_adam_args(lr, betas, eps, weight_decay)
         if not 0.0 <= momentum_decay:
             raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
-                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
-                        capturable=capturable, differentiable=differentiable)
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum_decay=momentum_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+        )
         super().__init__(params, defaults)
 
-    _legacy_group_defaults = {"maximize": False, "foreach": None, "capturable": False, "differentiable": False,
-                              "decoupled_weight_decay": False}
+    _legacy_group_defaults = {
+        "maximize": False,
+        "foreach": None,
+        "capturable": False,
+        "differentiable": False,
+        "decoupled_weight_decay": False,
+    }
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -54,7 +80,7 @@ class NAdam(Optimizer):
                 step_t = state["step"]
                 step_t._data += 1
                 step = float(step_t._data)
-                bias_correction2 = 1 - beta2 ** step
+                bias_correction2 = 1 - beta2**step
                 if wd != 0 and group["decoupled_weight_decay"]:
                     p._data *= 1 - lr * wd
                     g = kernels.grad_for_update(p, group["maximize"], 0)

@@ -3,6 +3,7 @@
 Subclasses update `p._data` in place with vectorised array ops (no graph nodes), following the
 `_single_tensor_*` functions of torch/optim; the small array kernels they share are in `_kernels.py`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -89,7 +90,7 @@ def _with_step_hooks(step):
     """Wrap a subclass's step: run pre/post hooks once (not again on super().step()) and record the
     call so an LR scheduler can warn when it is stepped before the optimizer."""
 
-    @replayed_as_one_call       # a compiled step calls the step itself again, with its hooks and live lr
+    @replayed_as_one_call  # a compiled step calls the step itself again, with its hooks and live lr
     @functools.wraps(step)
     def hooked_step(self, *args, **kwargs):
         if self.__dict__.get("_in_step", False):
@@ -98,8 +99,9 @@ def _with_step_hooks(step):
             result = hook(self, args, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
-                    raise RuntimeError(f"{hook} must return None or a tuple of (new_args, new_kwargs), "
-                                       f"but got {result}.")
+                    raise RuntimeError(
+                        f"{hook} must return None or a tuple of (new_args, new_kwargs), but got {result}."
+                    )
                 args, kwargs = result
         self._in_step = True
         try:
@@ -124,13 +126,17 @@ def _scalar_state(value=0.0):
 class Optimizer:
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if defaults.get("differentiable"):
-            raise NotImplementedError(f"{type(self).__name__}: differentiable=True (backpropagating through the "
-                                      "optimizer step) is not supported by ember; updates run under no_grad")
+            raise NotImplementedError(
+                f"{type(self).__name__}: differentiable=True (backpropagating through the "
+                "optimizer step) is not supported by ember; updates run under no_grad"
+            )
         self.defaults = defaults
         self._init_hook_dicts()
         if isinstance(params, Tensor):
-            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
-                            "but got " + _typename(params))
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                "but got " + _typename(params)
+            )
         self.state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         param_groups: list[Any] = list(params)
@@ -148,9 +154,14 @@ class Optimizer:
             cls.step = _with_step_hooks(step)
 
     def _init_hook_dicts(self):
-        for name in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks",
-                     "_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
-                     "_optimizer_load_state_dict_pre_hooks", "_optimizer_load_state_dict_post_hooks"):
+        for name in (
+            "_optimizer_step_pre_hooks",
+            "_optimizer_step_post_hooks",
+            "_optimizer_state_dict_pre_hooks",
+            "_optimizer_state_dict_post_hooks",
+            "_optimizer_load_state_dict_pre_hooks",
+            "_optimizer_load_state_dict_post_hooks",
+        ):
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
 
@@ -213,8 +224,9 @@ class Optimizer:
         def pack_group(group):
             nonlocal start_index
             packed = {k: v for k, v in group.items() if k != "params"}
-            param_mappings.update({id(p): i for i, p in enumerate(group["params"], start_index)
-                                   if id(p) not in param_mappings})
+            param_mappings.update(
+                {id(p): i for i, p in enumerate(group["params"], start_index) if id(p) not in param_mappings}
+            )
             packed["params"] = [param_mappings[id(p)] for p in group["params"]]
             start_index += len(packed["params"])
             return packed
@@ -254,10 +266,15 @@ class Optimizer:
         if len(groups) != len(saved_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
         if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
-            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
-                             "optimizer's group")
-        id_map = dict(zip(itertools.chain.from_iterable(g["params"] for g in saved_groups),
-                          itertools.chain.from_iterable(g["params"] for g in groups)))
+            raise ValueError(
+                "loaded state dict contains a parameter group that doesn't match the size of optimizer's group"
+            )
+        id_map = dict(
+            zip(
+                itertools.chain.from_iterable(g["params"] for g in saved_groups),
+                itertools.chain.from_iterable(g["params"] for g in groups),
+            )
+        )
 
         def policy_of(param_id):
             for pg in state_dict["param_groups"]:
@@ -282,7 +299,7 @@ class Optimizer:
                 state[param] = cast(param, v, policy_of(k))
             else:
                 state[k] = v
-        del cast        # break the cast -> cast reference cycle, so no garbage waits for gc
+        del cast  # break the cast -> cast reference cycle, so no garbage waits for gc
 
         def update_group(group, new_group):
             new_group["params"] = group["params"]
@@ -321,8 +338,10 @@ class Optimizer:
         if isinstance(params, Tensor):
             param_group["params"] = [params]
         elif isinstance(params, set):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
-                            "of tensors in sets will change between runs. Please use a list instead.")
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the ordering "
+                "of tensors in sets will change between runs. Please use a list instead."
+            )
         else:
             param_group["params"] = list(params)
 
@@ -352,16 +371,20 @@ class Optimizer:
 
         params = param_group["params"]
         if len(params) != len(set(params)):
-            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
-                          "cause an error; see github.com/pytorch/pytorch/issues/40967 for more information",
-                          stacklevel=3)
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, this will "
+                "cause an error; see github.com/pytorch/pytorch/issues/40967 for more information",
+                stacklevel=3,
+            )
         param_set = set()
         for group in self.param_groups:
             param_set.update(set(group["params"]))
             if ("param_names" in param_group) != ("param_names" in group):
                 current = "with names" if "param_names" in param_group else "without names"
-                raise ValueError("all optimizer param groups should be with/without names. "
-                                 f"cannot add param group {current} to the optimizer")
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. "
+                    f"cannot add param group {current} to the optimizer"
+                )
         if not param_set.isdisjoint(set(param_group["params"])):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
@@ -372,6 +395,7 @@ class Optimizer:
         if closure is None:
             return None
         from ..autograd.grad_mode import enable_grad
+
         with enable_grad():
             return closure()
 
@@ -391,10 +415,15 @@ def _capture_health_check(optimizer):
     """torch's check: a step captured into a CUDA graph needs capturable=True (the step count and the bias
     corrections on the device; a plain step reads them on the host, which a graph would freeze)."""
     cp = cupy_module()
-    if cp is not None and cp.cuda.get_current_stream().is_capturing() and \
-            not all(group.get("capturable", True) for group in optimizer.param_groups):
-        raise RuntimeError(f"Attempting CUDA graph capture of step() for an instance of {type(optimizer).__name__} "
-                           "but param_groups' capturable is False.")
+    if (
+        cp is not None
+        and cp.cuda.get_current_stream().is_capturing()
+        and not all(group.get("capturable", True) for group in optimizer.param_groups)
+    ):
+        raise RuntimeError(
+            f"Attempting CUDA graph capture of step() for an instance of {type(optimizer).__name__} "
+            "but param_groups' capturable is False."
+        )
 
 
 def _step_no_grad(step):

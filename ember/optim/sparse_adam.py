@@ -6,6 +6,7 @@ ember has no sparse tensors: Embedding(sparse=True) gives a dense gradient, and 
 torch's update whenever every row a batch looked up gets a nonzero gradient; a looked-up row whose gradient
 is exactly zero is left alone here, where torch would still decay its moments. torch raises for a dense
 gradient instead."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -22,8 +23,14 @@ __all__ = ["SparseAdam"]
 
 
 class SparseAdam(Optimizer):
-    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, maximize: bool = False) -> None:
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        maximize: bool = False,
+    ) -> None:
         if not 0.0 < lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 < eps:
@@ -33,11 +40,13 @@ class SparseAdam(Optimizer):
         if not 0.0 <= betas[1] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, maximize=maximize))
-        complex_params = [[i, j] for i, group in enumerate(self.param_groups)
-                          for j, p in enumerate(group["params"]) if p.is_complex()]
+        complex_params = [
+            [i, j] for i, group in enumerate(self.param_groups) for j, p in enumerate(group["params"]) if p.is_complex()
+        ]
         if complex_params:
-            raise ValueError(f"Complex params at indices {complex_params}: SparseAdam does not support complex "
-                             f"parameters")
+            raise ValueError(
+                f"Complex params at indices {complex_params}: SparseAdam does not support complex parameters"
+            )
 
     @_step_no_grad
     def step(self) -> Any:
@@ -66,7 +75,7 @@ class SparseAdam(Optimizer):
                 exp_avg[rows] += avg_update
                 exp_avg_sq[rows] += sq_update
                 step = state["step"]
-                step_size = lr * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
+                step_size = lr * math.sqrt(1 - beta2**step) / (1 - beta1**step)
                 denom = xp.sqrt(sq_update + old_sq) + eps
                 p._data[rows] += -step_size * ((avg_update + old_avg) / denom)
                 p._version_counter[0] += 1

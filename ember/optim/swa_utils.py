@@ -1,5 +1,6 @@
 """torch.optim.swa_utils: stochastic weight averaging and EMA of a model's weights (AveragedModel and its
 averaging functions), the SWALR schedule, and update_bn to recompute batch-norm statistics."""
+
 import itertools
 import math
 from copy import deepcopy
@@ -13,8 +14,15 @@ from .. import _dtype
 from .lr_scheduler import LRScheduler, _format_param, _warn_get_lr_called_within_step
 from . import _kernels as kernels
 
-__all__ = ["AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn",
-           "get_ema_avg_fn", "get_swa_avg_fn"]
+__all__ = [
+    "AveragedModel",
+    "update_bn",
+    "SWALR",
+    "get_ema_multi_avg_fn",
+    "get_swa_multi_avg_fn",
+    "get_ema_avg_fn",
+    "get_swa_avg_fn",
+]
 
 
 def _check_decay(decay):
@@ -40,6 +48,7 @@ def get_ema_multi_avg_fn(decay=0.999):
             else:
                 for p_ema, p_model in zip(ema_param_list, current_param_list):
                     p_ema.copy_(p_ema * decay + p_model * (1 - decay))
+
     return ema_update
 
 
@@ -58,6 +67,7 @@ def get_swa_multi_avg_fn():
                         p_avg.addcdiv_(diff, num_averaged + 1)
                     else:
                         p_avg.add_(diff, alpha=1.0 / (num_averaged + 1))
+
     return swa_update
 
 
@@ -68,6 +78,7 @@ def get_ema_avg_fn(decay=0.999):
     def ema_update(ema_param, current_param, num_averaged):
         with no_grad():
             return decay * ema_param + (1 - decay) * current_param
+
     return ema_update
 
 
@@ -77,6 +88,7 @@ def get_swa_avg_fn():
     def swa_update(averaged_param, current_param, num_averaged):
         with no_grad():
             return averaged_param + (current_param - averaged_param) / (num_averaged + 1)
+
     return swa_update
 
 
@@ -102,6 +114,7 @@ class AveragedModel(Module):
     def update_parameters(self, model):
         def tensors(m):
             return itertools.chain(m.parameters(), m.buffers()) if self.use_buffers else m.parameters()
+
         ours = tensors(self.module) if self.use_buffers else self.parameters()
         averaged, current = [], []
         first = bool(self.n_averaged == 0)
@@ -196,8 +209,9 @@ class SWALR(LRScheduler):
             step = max(1, step)
         # the lr before annealing, recovered from the current one (other schedulers may have changed it)
         prev_alpha = self.anneal_func(max(0, min(1, (step - 1) / max(1, self.anneal_epochs))))
-        prev_lrs = [self._get_initial_lr(group["lr"], group["swa_lr"], prev_alpha)
-                    for group in self.optimizer.param_groups]
+        prev_lrs = [
+            self._get_initial_lr(group["lr"], group["swa_lr"], prev_alpha) for group in self.optimizer.param_groups
+        ]
         alpha = self.anneal_func(max(0, min(1, step / max(1, self.anneal_epochs))))
         return [group["swa_lr"] * alpha + lr * (1 - alpha) for group, lr in zip(self.optimizer.param_groups, prev_lrs)]
 

@@ -2,6 +2,7 @@
 
 Subpackages load on first use, so `import ember` stays light.
 """
+
 import importlib
 
 _SUBMODULES = ("data", "tensorboard", "checkpoint", "dlpack")

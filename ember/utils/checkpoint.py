@@ -6,6 +6,7 @@ use_reentrant=False: the graph is recorded as usual, but the tensors its ops sav
 dropped (saved_tensors_hooks) and recomputed, all at once, the first time backward needs one.
 Either way, the RNG state of the forward is restored for the rerun (preserve_rng_state=True).
 """
+
 import contextlib
 import warnings
 
@@ -24,14 +25,24 @@ def noop_context_fn():
     return contextlib.nullcontext(), contextlib.nullcontext()
 
 
-_REENTRANT_WARNING = ("the use_reentrant parameter should be passed explicitly. Starting in PyTorch 2.9, calling "
-                      "checkpoint without use_reentrant will raise an exception. use_reentrant=False is recommended, "
-                      "but if you need to preserve the current default behavior, you can pass use_reentrant=True. "
-                      "Refer to docs for more details on the differences between the two variants.")
+_REENTRANT_WARNING = (
+    "the use_reentrant parameter should be passed explicitly. Starting in PyTorch 2.9, calling "
+    "checkpoint without use_reentrant will raise an exception. use_reentrant=False is recommended, "
+    "but if you need to preserve the current default behavior, you can pass use_reentrant=True. "
+    "Refer to docs for more details on the differences between the two variants."
+)
 
 
-def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn, determinism_check="default",
-               debug=False, early_stop=True, **kwargs):
+def checkpoint(
+    function,
+    *args,
+    use_reentrant=None,
+    context_fn=noop_context_fn,
+    determinism_check="default",
+    debug=False,
+    early_stop=True,
+    **kwargs,
+):
     if use_reentrant is None:
         warnings.warn("torch.utils.checkpoint: " + _REENTRANT_WARNING, stacklevel=2)
         use_reentrant = True
@@ -49,6 +60,7 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn, 
 
 def _rng_state():
     from ..ops.creation import default_generator
+
     return default_generator.get_state()
 
 
@@ -59,6 +71,7 @@ def _rng_of_the_forward(state):
         yield
         return
     from ..ops.creation import default_generator
+
     now = default_generator.get_state()
     default_generator.set_state(state)
     try:
@@ -82,9 +95,11 @@ class CheckpointFunction(autograd.Function):
     @staticmethod
     def backward(ctx, *grads):
         if graph._capturing:
-            raise RuntimeError("When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or "
-                               "passing an `inputs` parameter to .backward(). To resolve this error, you can either "
-                               "set use_reentrant=False, or call .backward() without passing the `inputs` argument.")
+            raise RuntimeError(
+                "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or "
+                "passing an `inputs` parameter to .backward(). To resolve this error, you can either "
+                "set use_reentrant=False, or call .backward() without passing the `inputs` argument."
+            )
         inputs = list(ctx.inputs)
         for i, t in zip(ctx.tensor_indices, ctx.saved_tensors):
             inputs[i] = t.detach().requires_grad_(t.requires_grad)
@@ -100,7 +115,7 @@ class CheckpointFunction(autograd.Function):
 
 def _checkpoint_recording(function, preserve, context_fn, determinism_check, args, kwargs):
     rng_state = _rng_state() if preserve else None
-    originals = []          # what each saved tensor looked like (shape, dtype, device)
+    originals = []  # what each saved tensor looked like (shape, dtype, device)
     recomputed = {}
 
     def pack(tensor):
@@ -113,24 +128,34 @@ def _checkpoint_recording(function, preserve, context_fn, determinism_check, arg
         def keep(tensor):
             values.append(tensor.detach())
             return None
+
         _, recompute_context = context_fn()
-        with graph.saved_tensors_hooks(keep, _never_unpacked), _rng_of_the_forward(rng_state), \
-                autograd.enable_grad(), recompute_context:
+        with (
+            graph.saved_tensors_hooks(keep, _never_unpacked),
+            _rng_of_the_forward(rng_state),
+            autograd.enable_grad(),
+            recompute_context,
+        ):
             function(*args, **kwargs)
         if len(values) < len(originals):
-            raise CheckpointError("torch.utils.checkpoint: the recomputation saved fewer tensors than the original "
-                                  f"forward pass ({len(values)} instead of {len(originals)}): the function must run "
-                                  "the same ops when it runs again.")
+            raise CheckpointError(
+                "torch.utils.checkpoint: the recomputation saved fewer tensors than the original "
+                f"forward pass ({len(values)} instead of {len(originals)}): the function must run "
+                "the same ops when it runs again."
+            )
         if determinism_check == "default":
-            wrong = [i for i, (v, o) in enumerate(zip(values, originals))
-                     if (tuple(v.shape), v.dtype, v.device) != o]
+            wrong = [i for i, (v, o) in enumerate(zip(values, originals)) if (tuple(v.shape), v.dtype, v.device) != o]
             if wrong:
                 raise CheckpointError(
                     "torch.utils.checkpoint: Recomputed values for the following tensors have different metadata "
-                    "than during the forward pass.\n" + "\n".join(
+                    "than during the forward pass.\n"
+                    + "\n".join(
                         f"tensor at position {i}:\nsaved metadata: {originals[i]}\nrecomputed metadata: "
-                        f"{(tuple(values[i].shape), values[i].dtype, values[i].device)}" for i in wrong))
-        recomputed.update(enumerate(values[:len(originals)]))
+                        f"{(tuple(values[i].shape), values[i].dtype, values[i].device)}"
+                        for i in wrong
+                    )
+                )
+        recomputed.update(enumerate(values[: len(originals)]))
 
     def unpack(index):
         if index not in recomputed:
@@ -149,6 +174,7 @@ def _never_unpacked(_):
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
     """Run `functions` (a Sequential or a list of modules) in `segments` pieces, checkpointing all but the last."""
     from ..nn import Sequential
+
     if use_reentrant is None:
         warnings.warn("torch.utils.checkpoint.checkpoint_sequential: " + _REENTRANT_WARNING, stacklevel=2)
         use_reentrant = True
@@ -163,6 +189,7 @@ def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwar
             for j in range(start, end + 1):
                 x = functions[j](x)
             return x
+
         return forward
 
     size = len(functions) // segments

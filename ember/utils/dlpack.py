@@ -1,4 +1,5 @@
 """torch.utils.dlpack: tensors to and from DLPack capsules, sharing memory (ember.from_dlpack / ember.to_dlpack)."""
+
 import enum
 
 from ..ops.misc import from_dlpack, to_dlpack  # noqa: F401
@@ -6,6 +7,7 @@ from ..ops.misc import from_dlpack, to_dlpack  # noqa: F401
 
 class DLDeviceType(enum.IntEnum):
     """DLPack's device codes (__dlpack_device__ gives one)."""
+
     kDLCPU = 1
     kDLCUDA = 2
     kDLCUDAHost = 3

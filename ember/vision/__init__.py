@@ -2,4 +2,5 @@
 
 Pillow is imported only when an image is read, converted or saved.
 """
+
 from . import datasets, io, models, transforms, utils  # noqa: F401

@@ -3,6 +3,7 @@
 read_image/decode_image give what torchvision's give for PNG (lossless); for JPEG the pixels are Pillow's
 libjpeg decoding, which can differ from torchvision's by a unit here and there.
 """
+
 import enum
 import io as _io
 
@@ -18,8 +19,12 @@ class ImageReadMode(enum.Enum):
     RGBA = 4
 
 
-_PIL_MODE = {ImageReadMode.GRAY: "L", ImageReadMode.GRAY_ALPHA: "LA", ImageReadMode.RGB: "RGB",
-             ImageReadMode.RGB_ALPHA: "RGBA"}
+_PIL_MODE = {
+    ImageReadMode.GRAY: "L",
+    ImageReadMode.GRAY_ALPHA: "LA",
+    ImageReadMode.RGB: "RGB",
+    ImageReadMode.RGB_ALPHA: "RGBA",
+}
 
 
 def _pil():
@@ -35,14 +40,16 @@ def _mode(mode):
         try:
             return ImageReadMode[mode.upper()]
         except KeyError:
-            raise ValueError(f"Unknown image read mode {mode!r}; use one of {[m.name for m in ImageReadMode]}") \
-                from None
+            raise ValueError(
+                f"Unknown image read mode {mode!r}; use one of {[m.name for m in ImageReadMode]}"
+            ) from None
     return mode
 
 
 def read_file(path):
     """The bytes of a file as a 1-D uint8 tensor."""
     from ..ops.creation import from_numpy
+
     with open(path, "rb") as f:
         return from_numpy(np.frombuffer(f.read(), dtype=np.uint8).copy())
 
@@ -54,9 +61,10 @@ def write_file(filename, data):
 
 def _to_chw_tensor(image, mode):
     from ..ops.creation import from_numpy
+
     mode = _mode(mode)
     if mode is ImageReadMode.UNCHANGED:
-        if image.mode in ("P", "1"):           # palette and bit images decode to their colours, as torchvision
+        if image.mode in ("P", "1"):  # palette and bit images decode to their colours, as torchvision
             image = image.convert("RGBA" if "transparency" in image.info else "RGB" if image.mode == "P" else "L")
         elif image.mode not in ("L", "LA", "RGB", "RGBA"):
             image = image.convert("RGB")
@@ -79,6 +87,7 @@ def decode_image(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation=Fal
         image = Image.open(_io.BytesIO(data.tobytes()))
     if apply_exif_orientation:
         from PIL import ImageOps
+
         image = ImageOps.exif_transpose(image)
     return _to_chw_tensor(image, mode)
 
@@ -102,6 +111,7 @@ def _hwc(input, what):
 
 def _encode(image_array, fmt, **options):
     from ..ops.creation import from_numpy
+
     buffer = _io.BytesIO()
     _pil().fromarray(np.ascontiguousarray(image_array)).save(buffer, format=fmt, **options)
     return from_numpy(np.frombuffer(buffer.getvalue(), dtype=np.uint8).copy())

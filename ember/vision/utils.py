@@ -1,4 +1,5 @@
 """make_grid and save_image, as torchvision.utils."""
+
 import math
 
 import numpy as np
@@ -11,6 +12,7 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     The grid is on the input's device; it is assembled on the host (a picture, not a training step).
     """
     import ember
+
     if not ember.is_tensor(tensor):
         if isinstance(tensor, list):
             for t in tensor:
@@ -21,8 +23,9 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     if isinstance(tensor, list):
         tensor = ember.stack(tensor, dim=0)
     if tensor.dim() not in (2, 3, 4):
-        raise ValueError(f"make_grid: expected a 2-D, 3-D (C, H, W) or 4-D (B, C, H, W) tensor, "
-                         f"got shape {tuple(tensor.shape)}")
+        raise ValueError(
+            f"make_grid: expected a 2-D, 3-D (C, H, W) or 4-D (B, C, H, W) tensor, got shape {tuple(tensor.shape)}"
+        )
     device = tensor.device
     arr = np.array(tensor.detach().cpu().numpy())
     if arr.ndim == 2:
@@ -59,13 +62,14 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     grid = np.full((channels, height * ymaps + padding, width * xmaps + padding), pad_value, dtype=arr.dtype)
     for k in range(nmaps):
         y, x = divmod(k, xmaps)
-        grid[:, y * height + padding: (y + 1) * height, x * width + padding: (x + 1) * width] = arr[k]
+        grid[:, y * height + padding : (y + 1) * height, x * width + padding : (x + 1) * width] = arr[k]
     return ember.from_numpy(grid).to(device)
 
 
 def save_image(tensor, fp, format=None, **kwargs):
     """make_grid(tensor, **kwargs), scaled by 255 with rounding to uint8, saved with Pillow (PNG by extension)."""
     from PIL import Image
+
     grid = make_grid(tensor, **kwargs).cpu().numpy()
     values = grid * np.asarray(255, grid.dtype) + np.asarray(0.5, grid.dtype)
     ndarr = np.clip(values, 0, 255).transpose(1, 2, 0).astype(np.uint8)

@@ -1,4 +1,5 @@
 """ember.autocast and ember.amp.GradScaler against torch's CPU autocast and torch.amp.GradScaler."""
+
 import inspect
 import time
 
@@ -20,23 +21,40 @@ def _autocast(T, name):
 
 # --- which dtype each op produces under autocast ---------------------------------------------------------------
 
+
 def _ops(T, x, w, b, img, kernel, h, target):
     F = T.nn.functional
     ops = {
-        "matmul": T.matmul(x, w.t()), "@": x @ w.t(), "mm": T.mm(x, w.t()), "bmm": T.bmm(x[None], w.t()[None]),
-        "addmm": T.addmm(b, x, w.t()), "baddbmm": T.baddbmm(b[None, None], x[None], w.t()[None]),
+        "matmul": T.matmul(x, w.t()),
+        "@": x @ w.t(),
+        "mm": T.mm(x, w.t()),
+        "bmm": T.bmm(x[None], w.t()[None]),
+        "addmm": T.addmm(b, x, w.t()),
+        "baddbmm": T.baddbmm(b[None, None], x[None], w.t()[None]),
         "addbmm": T.addbmm(b[None], x[None], w.t()[None]),
-        "linear": F.linear(x, w, b), "nn.Linear": T.nn.Linear(5, 3)(x),
-        "conv1d": F.conv1d(img[:, :, 0], kernel[:, :, 0]), "conv2d": F.conv2d(img, kernel, b[:2].repeat(2)),
+        "linear": F.linear(x, w, b),
+        "nn.Linear": T.nn.Linear(5, 3)(x),
+        "conv1d": F.conv1d(img[:, :, 0], kernel[:, :, 0]),
+        "conv2d": F.conv2d(img, kernel, b[:2].repeat(2)),
         "conv_transpose2d": F.conv_transpose2d(img, kernel.transpose(0, 1)),
-        "mv (not on the list)": T.mv(x, w[0]), "dot (not on the list)": T.dot(x[0], w[0]),
+        "mv (not on the list)": T.mv(x, w[0]),
+        "dot (not on the list)": T.dot(x[0], w[0]),
         "float64 matmul": x.double() @ w.double().t(),
-        "softmax float32": F.softmax(x, 1), "softmax low": F.softmax(h, 1), "log_softmax low": F.log_softmax(h, 1),
-        "layer_norm low": F.layer_norm(h, (5,)), "batch_norm low": F.batch_norm(h, None, None, training=True),
-        "relu low": F.relu(h), "low + float32": h + x, "sum low": h.sum(),
-        "cross_entropy": F.cross_entropy(h[:, :3], target), "nll_loss": F.nll_loss(h[:, :3], target),
-        "mse_loss": F.mse_loss(h, x), "l1_loss": F.l1_loss(h, h), "smooth_l1_loss": F.smooth_l1_loss(h, h),
-        "huber_loss": F.huber_loss(h, h), "kl_div": F.kl_div(h, h, reduction="batchmean"),
+        "softmax float32": F.softmax(x, 1),
+        "softmax low": F.softmax(h, 1),
+        "log_softmax low": F.log_softmax(h, 1),
+        "layer_norm low": F.layer_norm(h, (5,)),
+        "batch_norm low": F.batch_norm(h, None, None, training=True),
+        "relu low": F.relu(h),
+        "low + float32": h + x,
+        "sum low": h.sum(),
+        "cross_entropy": F.cross_entropy(h[:, :3], target),
+        "nll_loss": F.nll_loss(h[:, :3], target),
+        "mse_loss": F.mse_loss(h, x),
+        "l1_loss": F.l1_loss(h, h),
+        "smooth_l1_loss": F.smooth_l1_loss(h, h),
+        "huber_loss": F.huber_loss(h, h),
+        "kl_div": F.kl_div(h, h, reduction="batchmean"),
         "binary_cross_entropy": F.binary_cross_entropy(T.sigmoid(h), T.sigmoid(h)),
         "bce_with_logits": F.binary_cross_entropy_with_logits(h, T.sigmoid(h), pos_weight=T.ones(5)),
         "poisson_nll_loss": F.poisson_nll_loss(h, h.abs()),
@@ -46,7 +64,7 @@ def _ops(T, x, w, b, img, kernel, h, target):
         "cosine_embedding_loss": F.cosine_embedding_loss(h, h, T.ones(4)),
         "triplet_margin_loss": F.triplet_margin_loss(h, h + 1, h - 1),
     }
-    if h.dtype == T.float16:       # bfloat16 arithmetic loses its dtype in ember: test_bfloat16_elementwise_keeps_dtype
+    if h.dtype == T.float16:  # bfloat16 arithmetic loses its dtype in ember: test_bfloat16_elementwise_keeps_dtype
         ops["gaussian_nll_loss (not on the list)"] = F.gaussian_nll_loss(h, h, h.abs() + 1)
     return ops
 
@@ -101,7 +119,7 @@ def test_autocast_leaves_float64_and_other_devices_and_nests():
         with ember.autocast("cpu", dtype=ember.bfloat16):
             assert (x @ x).dtype is ember.bfloat16
         assert (x @ x).dtype is ember.float16
-    with ember.autocast("cuda", dtype=ember.float16):      # a CUDA region does not touch CPU tensors
+    with ember.autocast("cuda", dtype=ember.float16):  # a CUDA region does not touch CPU tensors
         assert (x @ x).dtype is ember.float32
     assert (x @ x).dtype is ember.float32 and not ember.amp.is_autocast_enabled("cpu")
     assert ember.amp.get_autocast_dtype("cpu") is ember.bfloat16 and torch.get_autocast_dtype("cpu") is torch.bfloat16
@@ -110,6 +128,7 @@ def test_autocast_leaves_float64_and_other_devices_and_nests():
     @ember.autocast("cpu", dtype=ember.float16)
     def product(a):
         return a @ a
+
     assert product(x).dtype is ember.float16
 
 
@@ -122,6 +141,7 @@ def test_autocast_errors():
 
 def test_bfloat16_without_ml_dtypes_is_a_clear_error(monkeypatch):
     from ember import _dtype
+
     monkeypatch.setattr(_dtype, "bfloat16", None)
     with pytest.raises(RuntimeError, match="needs the ml_dtypes package"):
         ember.autocast("cpu")
@@ -132,14 +152,16 @@ def test_custom_fwd_casts_inputs_and_disables_autocast():
     @ember.amp.custom_fwd(device_type="cpu", cast_inputs=ember.float32)
     def forward(a, b):
         return a @ b, ember.amp.is_autocast_enabled("cpu")
+
     a = ember.randn(2, 2).half()
     with ember.autocast("cpu", dtype=ember.float16):
         out, enabled = forward(a, a)
     assert out.dtype is ember.float32 and not enabled
-    assert forward(a, a)[0].dtype is ember.float16        # outside autocast: untouched
+    assert forward(a, a)[0].dtype is ember.float16  # outside autocast: untouched
 
 
 # --- low-precision matmul on NumPy ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", LOW)
 def test_low_precision_matmul_is_float32_accumulation_rounded_once(name):
@@ -157,8 +179,11 @@ def test_float16_matmul_is_fast():
     so it costs about what a float32 product does. Timings interleaved, best of 5, to ride out a busy machine."""
     a = np.random.default_rng(0).standard_normal((256, 256)).astype(np.float16)
     half, single = ember.from_numpy(a), ember.from_numpy(a.astype(np.float32))
-    candidates = {"ember float16": lambda: half @ half, "ember float32": lambda: single @ single,
-                  "numpy float16": lambda: np.matmul(a, a)}
+    candidates = {
+        "ember float16": lambda: half @ half,
+        "ember float32": lambda: single @ single,
+        "numpy float16": lambda: np.matmul(a, a),
+    }
     best = dict.fromkeys(candidates, float("inf"))
     for _ in range(5):
         for name, fn in candidates.items():
@@ -170,6 +195,7 @@ def test_float16_matmul_is_fast():
 
 
 # --- training --------------------------------------------------------------------------------------------------
+
 
 def _digits():
     datasets = pytest.importorskip("sklearn.datasets")
@@ -191,8 +217,8 @@ def _train_digits(dtype=None, epochs=6):
         for i in range(0, len(x), 64):
             optimizer.zero_grad()
             with ember.autocast("cpu", dtype=dtype or ember.float16, enabled=dtype is not None):
-                logits = model(x[i:i + 64])
-                loss = loss_fn(logits, y[i:i + 64])
+                logits = model(x[i : i + 64])
+                loss = loss_fn(logits, y[i : i + 64])
             assert logits.dtype is (dtype or ember.float32) and loss.dtype is ember.float32
             scaler.scale(loss).backward()
             assert all(p.grad.dtype is ember.float32 for p in model.parameters())
@@ -213,23 +239,41 @@ def test_mlp_trains_on_digits_under_autocast_as_well_as_in_float32(name, float32
     accuracy, scaler = _train_digits(getattr(ember, name))
     assert reference > 0.9
     assert abs(accuracy - reference) <= 0.01, (accuracy, reference)
-    assert scaler.get_scale() == 2.0 ** 16        # no overflow in 132 steps: the scale never backed off
+    assert scaler.get_scale() == 2.0**16  # no overflow in 132 steps: the scale never backed off
 
 
 # --- GradScaler -------------------------------------------------------------------------------------------------
 
+
 def test_grad_scaler_defaults_equal_torch():
     ours, theirs = ember.amp.GradScaler("cpu"), torch.amp.GradScaler("cpu")
-    assert inspect.signature(ember.amp.GradScaler.__init__) .parameters.keys() == \
-        inspect.signature(torch.amp.GradScaler.__init__).parameters.keys()
-    for p_ours, p_theirs in zip(inspect.signature(ember.amp.GradScaler.__init__).parameters.values(),
-                                inspect.signature(torch.amp.GradScaler.__init__).parameters.values()):
+    assert (
+        inspect.signature(ember.amp.GradScaler.__init__).parameters.keys()
+        == inspect.signature(torch.amp.GradScaler.__init__).parameters.keys()
+    )
+    for p_ours, p_theirs in zip(
+        inspect.signature(ember.amp.GradScaler.__init__).parameters.values(),
+        inspect.signature(torch.amp.GradScaler.__init__).parameters.values(),
+    ):
         assert p_ours.default == p_theirs.default, p_ours.name
-    for attr in ("_init_scale", "_growth_factor", "_backoff_factor", "_growth_interval", "_init_growth_tracker",
-                 "_enabled", "_device"):
+    for attr in (
+        "_init_scale",
+        "_growth_factor",
+        "_backoff_factor",
+        "_growth_interval",
+        "_init_growth_tracker",
+        "_enabled",
+        "_device",
+    ):
         assert getattr(ours, attr) == getattr(theirs, attr), attr
-    for getter in ("get_scale", "get_growth_factor", "get_backoff_factor", "get_growth_interval", "is_enabled",
-                   "state_dict"):
+    for getter in (
+        "get_scale",
+        "get_growth_factor",
+        "get_backoff_factor",
+        "get_growth_interval",
+        "is_enabled",
+        "state_dict",
+    ):
         assert getattr(ours, getter)() == getattr(theirs, getter)(), getter
 
 
@@ -255,8 +299,8 @@ def test_grad_scaler_backoff_skip_and_growth_follow_torch():
         ours, theirs = _step_both(scalers, poison)
         assert ours == theirs
         history.append(ours[:2])
-    assert history[1] == ([1.0, 1.0, 1.0], 4.0)                 # inf: step skipped, scale halved
-    assert history[0][0] == [0.0, 1.0, -1.0]                     # a clean step: p - grad / scale
+    assert history[1] == ([1.0, 1.0, 1.0], 4.0)  # inf: step skipped, scale halved
+    assert history[0][0] == [0.0, 1.0, -1.0]  # a clean step: p - grad / scale
     assert [scale for _, scale in history] == [8, 4, 4, 4, 8, 4, 4, 4, 8, 8, 4]
 
 
@@ -292,14 +336,16 @@ def test_grad_scaler_scale_keeps_structure_and_dtype_and_state_dict_round_trips(
     assert a.tolist() == [4.0] and b.dtype is ember.float16
     restored = ember.amp.GradScaler("cpu")
     restored.load_state_dict(scaler.state_dict())
-    assert restored.state_dict() == scaler.state_dict() == {"scale": 4.0, "growth_factor": 2.0,
-                                                            "backoff_factor": 0.5, "growth_interval": 2000,
-                                                            "_growth_tracker": 0}
+    assert (
+        restored.state_dict()
+        == scaler.state_dict()
+        == {"scale": 4.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 2000, "_growth_tracker": 0}
+    )
 
 
 def test_disabled_grad_scaler_is_transparent():
     with pytest.warns(UserWarning, match="CUDA is not available.  Disabling."):
-        scaler = ember.amp.GradScaler()                     # device='cuda' and no GPU here
+        scaler = ember.amp.GradScaler()  # device='cuda' and no GPU here
     if ember.cuda.is_available():
         pytest.skip("a GPU is present")
     assert not scaler.is_enabled() and scaler.get_scale() == 1.0 and scaler.state_dict() == {}

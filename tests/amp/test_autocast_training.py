@@ -1,4 +1,5 @@
 """A bfloat16 autocast training step of a small classifier matches torch's loss and gradients."""
+
 import numpy as np
 import pytest
 
@@ -10,8 +11,9 @@ pytest.importorskip("ml_dtypes")
 
 def _train(T, arrays, steps):
     x, y, *params = arrays
-    model = T.nn.Sequential(T.nn.Linear(x.shape[1], params[0].shape[0]), T.nn.ReLU(),
-                            T.nn.Linear(params[0].shape[0], params[2].shape[0]))
+    model = T.nn.Sequential(
+        T.nn.Linear(x.shape[1], params[0].shape[0]), T.nn.ReLU(), T.nn.Linear(params[0].shape[0], params[2].shape[0])
+    )
     with T.no_grad():
         for p, v in zip(model.parameters(), params):
             p.copy_(T.tensor(v))
@@ -34,11 +36,16 @@ def _train(T, arrays, steps):
 def test_bfloat16_autocast_classifier_step_matches_torch():
     rng = np.random.default_rng(0)
     n, d, h, c = 64, 256, 512, 1000
-    arrays = [rng.standard_normal((n, d)).astype(np.float32), rng.integers(0, c, n),
-              (rng.standard_normal((h, d)) / 16).astype(np.float32), (rng.standard_normal(h) * 0.1).astype(np.float32),
-              (rng.standard_normal((c, h)) / 22).astype(np.float32), (rng.standard_normal(c) * 0.1).astype(np.float32)]
+    arrays = [
+        rng.standard_normal((n, d)).astype(np.float32),
+        rng.integers(0, c, n),
+        (rng.standard_normal((h, d)) / 16).astype(np.float32),
+        (rng.standard_normal(h) * 0.1).astype(np.float32),
+        (rng.standard_normal((c, h)) / 22).astype(np.float32),
+        (rng.standard_normal(c) * 0.1).astype(np.float32),
+    ]
     t_losses, t_grads = _train(torch, arrays, 3)
     e_losses, e_grads = _train(ember, arrays, 3)
-    np.testing.assert_allclose(e_losses, t_losses, rtol=2.0 ** -8)
+    np.testing.assert_allclose(e_losses, t_losses, rtol=2.0**-8)
     for ours, theirs in zip(e_grads, t_grads):
-        np.testing.assert_allclose(ours, theirs, rtol=2.0 ** -7, atol=2.0 ** -8 * np.abs(theirs).max())
+        np.testing.assert_allclose(ours, theirs, rtol=2.0**-7, atol=2.0**-8 * np.abs(theirs).max())

@@ -1,5 +1,6 @@
 """The autograd engine against torch: accumulation, retain_graph, grad modes, hooks, autograd.grad,
 custom Functions, in-place version checks, grad_fn names and anomaly mode."""
+
 import inspect
 
 import numpy as np
@@ -10,8 +11,10 @@ from oracle import assert_close, torch
 
 
 def _pair(values, dtype="float64"):
-    return (ember.tensor(values, dtype=getattr(ember, dtype), requires_grad=True),
-            torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True))
+    return (
+        ember.tensor(values, dtype=getattr(ember, dtype), requires_grad=True),
+        torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True),
+    )
 
 
 def test_grad_accumulates_across_two_backward_calls():
@@ -66,6 +69,7 @@ def test_grad_modes():
     @ember.no_grad()
     def doubled(t):
         return t * 2
+
     assert not doubled(x).requires_grad
     with ember.inference_mode():
         assert not (x * 2).requires_grad
@@ -76,7 +80,7 @@ def test_detach_and_requires_grad_flags():
     y = x * 2
     d = y.detach()
     assert not d.requires_grad and d.grad_fn is None and d.is_leaf
-    d[0] = 10.0                                        # detach shares memory, as torch
+    d[0] = 10.0  # detach shares memory, as torch
     assert y[0].item() == 10.0
     z = x * 3
     z.detach_()
@@ -127,7 +131,7 @@ def test_retain_grad_on_non_leaf():
 
 def test_autograd_grad_and_second_derivative():
     for T, x in zip((ember, torch), _pair([0.5, 2.0])):
-        y = (x ** 3).sum()
+        y = (x**3).sum()
         (g,) = T.autograd.grad(y, x, create_graph=True)
         (g2,) = T.autograd.grad(g.sum(), x)
         assert x.grad is None
@@ -137,7 +141,7 @@ def test_autograd_grad_and_second_derivative():
             theirs = (g, g2)
     assert_close(ours[0], theirs[0])
     assert_close(ours[1], theirs[1])
-    assert ours[1].tolist() == [3.0, 12.0]               # d2/dx2 x^3 = 6x
+    assert ours[1].tolist() == [3.0, 12.0]  # d2/dx2 x^3 = 6x
 
 
 def test_autograd_grad_allow_unused_and_grad_outputs():
@@ -177,6 +181,7 @@ def _scaled_exp_function(T):
         def backward(ctx, g, g_flags):
             x, y = ctx.saved_tensors
             return g * y, None, None
+
     return ScaledExp
 
 
@@ -243,41 +248,87 @@ def test_in_place_op_on_leaf_that_requires_grad_raises():
 
 # torch's node names for common ops; ember's Op class X gets "XBackward0" unless it says otherwise
 GRAD_FN_NAMES = [
-    ("mul", lambda T, x: x * x), ("mul-scalar", lambda T, x: x * 2), ("add", lambda T, x: x + x),
-    ("add-scalar", lambda T, x: x + 1), ("sub", lambda T, x: x - x), ("div", lambda T, x: x / 2),
-    ("neg", lambda T, x: -x), ("sum", lambda T, x: x.sum()), ("sum-dim", lambda T, x: x.sum(0)),
-    ("mean", lambda T, x: x.mean()), ("exp", lambda T, x: x.exp()), ("log", lambda T, x: x.log()),
-    ("tanh", lambda T, x: x.tanh()), ("sigmoid", lambda T, x: x.sigmoid()), ("relu", lambda T, x: x.relu()),
-    ("pow-scalar", lambda T, x: x ** 3), ("pow-tensor", lambda T, x: x ** x), ("sqrt", lambda T, x: x.sqrt()),
-    ("abs", lambda T, x: x.abs()), ("view", lambda T, x: x.view(6)), ("reshape", lambda T, x: x.reshape(6)),
-    ("transpose", lambda T, x: x.transpose(0, 1)), ("t", lambda T, x: x.t()),
-    ("permute", lambda T, x: x.permute(1, 0)), ("mm", lambda T, x: x @ x.t()),
-    ("matmul-1d", lambda T, x: x[0] @ x[1]), ("getitem-slice", lambda T, x: x[:, 1:]),
-    ("getitem-int", lambda T, x: x[0]), ("getitem-index", lambda T, x: x[[0, 1, 0]]),
-    ("unsqueeze", lambda T, x: x.unsqueeze(0)), ("squeeze", lambda T, x: x.unsqueeze(0).squeeze(0)),
-    ("expand", lambda T, x: x[:1].expand(4, 3)), ("cat", lambda T, x: T.cat([x, x])),
-    ("stack", lambda T, x: T.stack([x, x])), ("softmax", lambda T, x: x.softmax(-1)),
-    ("log_softmax", lambda T, x: x.log_softmax(-1)), ("max", lambda T, x: x.max()),
-    ("clone", lambda T, x: x.clone()), ("where", lambda T, x: T.where(x > 1, x, x * 2)),
-    ("clamp", lambda T, x: x.clamp(0, 1)), ("flatten", lambda T, x: x.flatten()),
-    ("mean-dim", lambda T, x: x.mean(0)), ("prod-dim", lambda T, x: x.prod(1)), ("std", lambda T, x: x.std()),
-    ("norm", lambda T, x: x.norm()), ("norm-p1", lambda T, x: x.norm(p=1)), ("logsumexp", lambda T, x: x.logsumexp(0)),
-    ("max-dim", lambda T, x: x.max(0).values), ("min-all", lambda T, x: x.min()), ("amax", lambda T, x: x.amax(0)),
-    ("median", lambda T, x: x.median()), ("median-dim", lambda T, x: x.median(1).values),
-    ("sort", lambda T, x: x.sort().values), ("topk", lambda T, x: x.topk(2).values),
-    ("clamp_min", lambda T, x: x.clamp_min(1)), ("clamp-tensor", lambda T, x: x.clamp(x[0], x[0] + 1)),
-    ("squeeze-dim", lambda T, x: x[None].squeeze(0)), ("split", lambda T, x: x.split(1)[0]),
-    ("chunk", lambda T, x: x.chunk(2, 1)[1]), ("unbind", lambda T, x: x.unbind(1)[0]),
-    ("select", lambda T, x: x.select(1, 0)), ("getitem-none", lambda T, x: x[None]),
-    ("getitem-ellipsis", lambda T, x: x[...]), ("getitem-mixed", lambda T, x: x[:, None, 1]),
-    ("mT", lambda T, x: x.mT), ("swapaxes", lambda T, x: x.swapaxes(0, 1)),
-    ("reshape-noncontig", lambda T, x: x.t().reshape(6)), ("tril", lambda T, x: x.tril()),
-    ("triu", lambda T, x: x.triu(1)), ("trace", lambda T, x: x.trace()), ("dot", lambda T, x: x[0].dot(x[1])),
-    ("mv", lambda T, x: x.mv(x[0])), ("bmm", lambda T, x: T.bmm(x[None], x.t()[None])),
-    ("addmm", lambda T, x: T.addmm(x, x, T.eye(3))), ("inverse", lambda T, x: x[:, :2].inverse()),
-    ("det", lambda T, x: x[:, :2].det()), ("take", lambda T, x: x.take(T.tensor([0, 4]))),
-    ("masked_select", lambda T, x: x.masked_select(x > 1)), ("tile", lambda T, x: x.tile(2)),
-    ("rpow", lambda T, x: 2 ** x), ("square", lambda T, x: x.square()),
+    ("mul", lambda T, x: x * x),
+    ("mul-scalar", lambda T, x: x * 2),
+    ("add", lambda T, x: x + x),
+    ("add-scalar", lambda T, x: x + 1),
+    ("sub", lambda T, x: x - x),
+    ("div", lambda T, x: x / 2),
+    ("neg", lambda T, x: -x),
+    ("sum", lambda T, x: x.sum()),
+    ("sum-dim", lambda T, x: x.sum(0)),
+    ("mean", lambda T, x: x.mean()),
+    ("exp", lambda T, x: x.exp()),
+    ("log", lambda T, x: x.log()),
+    ("tanh", lambda T, x: x.tanh()),
+    ("sigmoid", lambda T, x: x.sigmoid()),
+    ("relu", lambda T, x: x.relu()),
+    ("pow-scalar", lambda T, x: x**3),
+    ("pow-tensor", lambda T, x: x**x),
+    ("sqrt", lambda T, x: x.sqrt()),
+    ("abs", lambda T, x: x.abs()),
+    ("view", lambda T, x: x.view(6)),
+    ("reshape", lambda T, x: x.reshape(6)),
+    ("transpose", lambda T, x: x.transpose(0, 1)),
+    ("t", lambda T, x: x.t()),
+    ("permute", lambda T, x: x.permute(1, 0)),
+    ("mm", lambda T, x: x @ x.t()),
+    ("matmul-1d", lambda T, x: x[0] @ x[1]),
+    ("getitem-slice", lambda T, x: x[:, 1:]),
+    ("getitem-int", lambda T, x: x[0]),
+    ("getitem-index", lambda T, x: x[[0, 1, 0]]),
+    ("unsqueeze", lambda T, x: x.unsqueeze(0)),
+    ("squeeze", lambda T, x: x.unsqueeze(0).squeeze(0)),
+    ("expand", lambda T, x: x[:1].expand(4, 3)),
+    ("cat", lambda T, x: T.cat([x, x])),
+    ("stack", lambda T, x: T.stack([x, x])),
+    ("softmax", lambda T, x: x.softmax(-1)),
+    ("log_softmax", lambda T, x: x.log_softmax(-1)),
+    ("max", lambda T, x: x.max()),
+    ("clone", lambda T, x: x.clone()),
+    ("where", lambda T, x: T.where(x > 1, x, x * 2)),
+    ("clamp", lambda T, x: x.clamp(0, 1)),
+    ("flatten", lambda T, x: x.flatten()),
+    ("mean-dim", lambda T, x: x.mean(0)),
+    ("prod-dim", lambda T, x: x.prod(1)),
+    ("std", lambda T, x: x.std()),
+    ("norm", lambda T, x: x.norm()),
+    ("norm-p1", lambda T, x: x.norm(p=1)),
+    ("logsumexp", lambda T, x: x.logsumexp(0)),
+    ("max-dim", lambda T, x: x.max(0).values),
+    ("min-all", lambda T, x: x.min()),
+    ("amax", lambda T, x: x.amax(0)),
+    ("median", lambda T, x: x.median()),
+    ("median-dim", lambda T, x: x.median(1).values),
+    ("sort", lambda T, x: x.sort().values),
+    ("topk", lambda T, x: x.topk(2).values),
+    ("clamp_min", lambda T, x: x.clamp_min(1)),
+    ("clamp-tensor", lambda T, x: x.clamp(x[0], x[0] + 1)),
+    ("squeeze-dim", lambda T, x: x[None].squeeze(0)),
+    ("split", lambda T, x: x.split(1)[0]),
+    ("chunk", lambda T, x: x.chunk(2, 1)[1]),
+    ("unbind", lambda T, x: x.unbind(1)[0]),
+    ("select", lambda T, x: x.select(1, 0)),
+    ("getitem-none", lambda T, x: x[None]),
+    ("getitem-ellipsis", lambda T, x: x[...]),
+    ("getitem-mixed", lambda T, x: x[:, None, 1]),
+    ("mT", lambda T, x: x.mT),
+    ("swapaxes", lambda T, x: x.swapaxes(0, 1)),
+    ("reshape-noncontig", lambda T, x: x.t().reshape(6)),
+    ("tril", lambda T, x: x.tril()),
+    ("triu", lambda T, x: x.triu(1)),
+    ("trace", lambda T, x: x.trace()),
+    ("dot", lambda T, x: x[0].dot(x[1])),
+    ("mv", lambda T, x: x.mv(x[0])),
+    ("bmm", lambda T, x: T.bmm(x[None], x.t()[None])),
+    ("addmm", lambda T, x: T.addmm(x, x, T.eye(3))),
+    ("inverse", lambda T, x: x[:, :2].inverse()),
+    ("det", lambda T, x: x[:, :2].det()),
+    ("take", lambda T, x: x.take(T.tensor([0, 4]))),
+    ("masked_select", lambda T, x: x.masked_select(x > 1)),
+    ("tile", lambda T, x: x.tile(2)),
+    ("rpow", lambda T, x: 2**x),
+    ("square", lambda T, x: x.square()),
 ]
 
 
@@ -301,7 +352,7 @@ def test_next_functions_lead_to_accumulate_grad():
 def test_anomaly_mode_names_the_op_and_the_user_line():
     x = ember.zeros(3, requires_grad=True)
     with ember.autograd.detect_anomaly():
-        y = x.sqrt() * 0     # the anomaly line: the backward of sqrt at 0 makes 0 * inf = nan
+        y = x.sqrt() * 0  # the anomaly line: the backward of sqrt at 0 makes 0 * inf = nan
         line = inspect.currentframe().f_lineno - 1
         with pytest.raises(RuntimeError) as info:
             y.sum().backward()

@@ -1,4 +1,5 @@
 """ember.autograd.graph.to_dot: the DOT text of a small MLP's loss graph, parsed back, and rendered."""
+
 import re
 import shutil
 
@@ -9,7 +10,7 @@ from ember.autograd import dot as dot_module
 from ember.autograd.graph import to_dot
 
 NODE = re.compile(r'^\t(\d+) \[label="((?:[^"\\]|\\.)*)"(?: (.*))?\]$')
-EDGE = re.compile(r'^\t(\d+) -> (\d+)(?: \[(.*)\])?$')
+EDGE = re.compile(r"^\t(\d+) -> (\d+)(?: \[(.*)\])?$")
 
 
 def _parse(source):
@@ -50,8 +51,13 @@ def test_mlp_loss_graph(mlp_loss):
         assert nodes[target][0] == "AccumulateGrad"
     labels = [label for label, _ in nodes.values()]
     assert labels.count("AccumulateGrad") == 4
-    for name in ("NllLossBackward0", "LogSoftmaxBackward0", "TanhBackward0", "AddmmBackward0",
-                 "TBackward0"):    # as torchviz draws torch's
+    for name in (
+        "NllLossBackward0",
+        "LogSoftmaxBackward0",
+        "TanhBackward0",
+        "AddmmBackward0",
+        "TBackward0",
+    ):  # as torchviz draws torch's
         assert name in labels, name
     # the output: a green box fed by the loss node
     out = by_label["\n ()"]
@@ -70,7 +76,7 @@ def test_unnamed_leaves_saved_tensors_and_attributes():
     y = (x * 2).sum(dim=1, keepdim=True)
     nodes, edges = _parse(to_dot(y, show_attrs=True, show_saved=True))
     labels = [label for label, _ in nodes.values()]
-    assert "\n (2, 3)" in labels                                   # an unnamed leaf: its shape only
+    assert "\n (2, 3)" in labels  # an unnamed leaf: its shape only
     assert any(label.startswith("SumBackward1") and "keepdim: True" in label for label in labels)
     x2 = ember.randn(3, requires_grad=True)
     nodes, edges = _parse(to_dot(x2.exp(), show_saved=True))
@@ -85,7 +91,7 @@ def test_views_and_several_outputs():
     nodes, edges = _parse(to_dot((first, second)))
     greens = [attrs for _, attrs in nodes.values() if "darkolivegreen1" in attrs]
     assert len(greens) == 2
-    assert any("darkolivegreen3" in attrs for _, attrs in nodes.values())      # the view's base
+    assert any("darkolivegreen3" in attrs for _, attrs in nodes.values())  # the view's base
     assert any('style="dotted"' in attrs for _, _, attrs in edges)
     with pytest.raises(TypeError, match="Tensor"):
         to_dot([first, 3])

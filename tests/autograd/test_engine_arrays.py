@@ -1,5 +1,6 @@
 """The engine's array mode (backward without create_graph): gradients flow as arrays, and a leaf takes a
 fresh gradient array as its .grad without a copy only when nothing else holds it."""
+
 import weakref
 
 import numpy as np
@@ -15,7 +16,7 @@ def _leaves(n=2, size=4):
 
 def test_one_gradient_sent_to_two_leaves_is_not_shared():
     a, b = _leaves()
-    (a + b).sum().backward()           # AddBackward0 hands the same array to both accumulators
+    (a + b).sum().backward()  # AddBackward0 hands the same array to both accumulators
     assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
     a.grad.add_(1)
     np.testing.assert_array_equal(b.grad.numpy(), np.ones(4, np.float32))
@@ -29,6 +30,7 @@ def test_a_leaf_used_twice_sums_its_gradients():
 
 class _Fixed(ember.autograd.Function):
     """Backward returns a new tensor of twos; `kept` collects weak (or, if keep=True, strong) references."""
+
     kept = []
 
     @staticmethod
@@ -62,6 +64,7 @@ def test_a_gradient_someone_keeps_is_copied():
 
 class _ViewOfKept(ember.autograd.Function):
     """Backward returns a whole-array, contiguous view of an array it also keeps."""
+
     kept = []
 
     @staticmethod
@@ -137,15 +140,19 @@ _GRAPHS = {
     "div": lambda a, b: (a - b) / (b * b + 1),
     "unary": lambda a, b: (a * 2).exp() * b.tanh() + (a / 3).log1p().neg() * b.square(),
     "reductions": lambda a, b: a.sum() * b + a.mean(),
-    "kinks": lambda a, b: ember.nn.functional.leaky_relu(a * b - 1, 0.1) + (a - b).relu()
-    + ember.nn.functional.hardtanh(a - b) * ember.nn.functional.threshold(b, 0.5, 0.25),
+    "kinks": lambda a, b: (
+        ember.nn.functional.leaky_relu(a * b - 1, 0.1)
+        + (a - b).relu()
+        + ember.nn.functional.hardtanh(a - b) * ember.nn.functional.threshold(b, 0.5, 0.25)
+    ),
     "views": lambda a, b: (a.unsqueeze(0) * b).sum(0) + a.reshape(-1).sum(),
 }
 
 
 @pytest.mark.parametrize("graph", list(_GRAPHS))
-@pytest.mark.parametrize("sa,sb", [(sa, sb) for sa in _SHAPES for sb in _SHAPES
-                                   if sa == sb or () in (sa, sb) or 1 in sa + sb])
+@pytest.mark.parametrize(
+    "sa,sb", [(sa, sb) for sa in _SHAPES for sb in _SHAPES if sa == sb or () in (sa, sb) or 1 in sa + sb]
+)
 def test_array_mode_equals_tensor_mode_over_shapes(graph, sa, sb):
     """0-d, broadcast and repeated leaves: the array walk gives the Tensor walk's gradients, as arrays."""
     fn = _GRAPHS[graph]
@@ -154,6 +161,7 @@ def test_array_mode_equals_tensor_mode_over_shapes(graph, sa, sb):
 
     def leaves():
         return ember.tensor(A, requires_grad=True), ember.tensor(B, requires_grad=True)
+
     a, b = leaves()
     by_tensors = ember.autograd.grad((fn(a, b) ** 2).sum(), [a, b], create_graph=True)
     a, b = leaves()

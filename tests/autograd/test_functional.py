@@ -1,5 +1,6 @@
 """ember.autograd.functional (vjp, jvp, jacobian, hessian, vhp, hvp) against torch.autograd.functional:
 values, result structure (Tensor / tuple / tuple of tuples), create_graph, strict and their errors."""
+
 import numpy as np
 import pytest
 
@@ -30,14 +31,14 @@ def _inputs(T, shapes, seed=0):
 FUNCS = {
     "exp-sum": (lambda T, x: T.exp(x).sum(), [(3,)]),
     "matvec": (lambda T, a, x: a @ x, [(2, 3), (3,)]),
-    "two-outputs": (lambda T, x, y: (x * y, (x ** 2).sum() + y.sum()), [(3,), (3,)]),
+    "two-outputs": (lambda T, x, y: (x * y, (x**2).sum() + y.sum()), [(3,), (3,)]),
     "tanh-2d": (lambda T, x: T.tanh(x) * x, [(2, 2)]),
-    "independent": (lambda T, x, y: x ** 3, [(2,), (2,)]),
+    "independent": (lambda T, x, y: x**3, [(2,), (2,)]),
     "scalar-in": (lambda T, x: T.stack([x.sin(), x.cos() * x]), [()]),
 }
 SCALAR_FUNCS = {
     "exp-sum": (lambda T, x: T.exp(x).sum(), [(3,)]),
-    "quad": (lambda T, x, y: (x * x * y).sum() + (y ** 3).sum(), [(2,), (2,)]),
+    "quad": (lambda T, x, y: (x * x * y).sum() + (y**3).sum(), [(2,), (2,)]),
     "log-det-like": (lambda T, a: (a @ a.t()).diagonal().log().sum(), [(2, 2)]),
     "scalar-in": (lambda T, x: x.sin() * x, [()]),
 }
@@ -60,8 +61,10 @@ def _compare(ours, theirs):
 @pytest.mark.parametrize("vectorize", [False, True])
 @pytest.mark.parametrize("name", sorted(FUNCS))
 def test_jacobian_matches_torch(name, vectorize):
-    _compare(_call(ember, name, "jacobian", FUNCS, vectorize=vectorize),
-             _call(torch, name, "jacobian", FUNCS, vectorize=vectorize))
+    _compare(
+        _call(ember, name, "jacobian", FUNCS, vectorize=vectorize),
+        _call(torch, name, "jacobian", FUNCS, vectorize=vectorize),
+    )
 
 
 @pytest.mark.parametrize("name", sorted(SCALAR_FUNCS))
@@ -82,8 +85,13 @@ def _v_for(T, fn, name, table):
 
 
 @pytest.mark.parametrize("create_graph", [False, True])
-@pytest.mark.parametrize("fn,name", [("vjp", n) for n in sorted(FUNCS)] + [("jvp", n) for n in sorted(FUNCS)]
-                         + [("vhp", n) for n in sorted(SCALAR_FUNCS)] + [("hvp", n) for n in sorted(SCALAR_FUNCS)])
+@pytest.mark.parametrize(
+    "fn,name",
+    [("vjp", n) for n in sorted(FUNCS)]
+    + [("jvp", n) for n in sorted(FUNCS)]
+    + [("vhp", n) for n in sorted(SCALAR_FUNCS)]
+    + [("hvp", n) for n in sorted(SCALAR_FUNCS)],
+)
 def test_products_match_torch(fn, name, create_graph):
     table = FUNCS if fn in ("vjp", "jvp") else SCALAR_FUNCS
     results = []
@@ -93,8 +101,11 @@ def test_products_match_torch(fn, name, create_graph):
         if create_graph:
             ins = tuple(i.requires_grad_() for i in ins)
         inputs = ins[0] if len(ins) == 1 else ins
-        results.append(getattr(T.autograd.functional, fn)(lambda *a: f(T, *a), inputs, _v_for(T, fn, name, table),
-                                                            create_graph=create_graph))
+        results.append(
+            getattr(T.autograd.functional, fn)(
+                lambda *a: f(T, *a), inputs, _v_for(T, fn, name, table), create_graph=create_graph
+            )
+        )
     _compare(*results)
 
 
@@ -146,8 +157,9 @@ def test_jacobian_strategy_and_flag_errors_match_torch():
         with pytest.raises(RuntimeError, match="`strict=True` and `vectorized=True`"):
             f(lambda a: a * 2, x, strict=True, vectorize=True)
     ours = ember.autograd.functional.jacobian(lambda a: a.exp(), ember.ones(2), vectorize=True, strategy="forward-mode")
-    theirs = torch.autograd.functional.jacobian(lambda a: a.exp(), torch.ones(2), vectorize=True,
-                                                strategy="forward-mode")
+    theirs = torch.autograd.functional.jacobian(
+        lambda a: a.exp(), torch.ones(2), vectorize=True, strategy="forward-mode"
+    )
     assert_close(ours, theirs)
 
 
@@ -155,7 +167,7 @@ def test_create_graph_keeps_the_graph_to_the_callers_inputs():
     results = []
     for T in (ember, torch):
         x = T.tensor([0.5, 1.5], dtype=T.float64, requires_grad=True)
-        jac = T.autograd.functional.jacobian(lambda a: a ** 3, x, create_graph=True)
+        jac = T.autograd.functional.jacobian(lambda a: a**3, x, create_graph=True)
         jac.sum().backward()
         results.append((jac, x.grad))
     _compare(*results)

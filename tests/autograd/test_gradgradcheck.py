@@ -1,5 +1,6 @@
 """gradgradcheck when a first derivative does not depend on the inputs (a linear function): the
 analytical and numerical Jacobians must cover the same outputs; a wrong second derivative still fails."""
+
 import numpy as np
 import pytest
 
@@ -10,8 +11,11 @@ def _x():
     return ember.tensor(np.random.default_rng(0).standard_normal(4), requires_grad=True)
 
 
-@pytest.mark.parametrize("fn", [lambda x: x * 3.0, lambda x: (x * x, x * 2.0), lambda x: x.sum() + x[1:].mul(2.0).sum()],
-                         ids=["linear", "quadratic-and-linear", "linear-sum"])
+@pytest.mark.parametrize(
+    "fn",
+    [lambda x: x * 3.0, lambda x: (x * x, x * 2.0), lambda x: x.sum() + x[1:].mul(2.0).sum()],
+    ids=["linear", "quadratic-and-linear", "linear-sum"],
+)
 def test_gradgradcheck_with_constant_first_derivative(fn):
     assert ember.autograd.gradgradcheck(fn, (_x(),))
 
@@ -22,7 +26,7 @@ class CubeDetachedBackward(ember.autograd.Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x ** 3
+        return x**3
 
     @staticmethod
     def backward(ctx, g):

@@ -2,6 +2,7 @@
 view/reshape, unfold, narrow, expand, unsqueeze) of a tensor in the graph, an in-place op on one of them
 (or on the base, after the views were taken), then backward through the base and every view. Values,
 gradients, the base's grad_fn name, and errors must be torch's."""
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -12,6 +13,7 @@ SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 
 
 # --- view steps: each maps (shape, draw) to a function T, tensor -> view, or None if it does not apply ---
+
 
 @st.composite
 def view_step(draw, shape):
@@ -83,7 +85,7 @@ def view_chain(draw, shape):
         try:
             new_shape = _shape_after(step[1], shape)
         except (RuntimeError, IndexError):
-            continue        # not a valid view of this shape (torch refuses it): drawn again next round
+            continue  # not a valid view of this shape (torch refuses it): drawn again next round
         if len(new_shape) > 4 or np.prod(new_shape) > 200:
             continue
         steps.append(step)
@@ -139,9 +141,12 @@ def _run(T, base_kind, shape, chain, op, target, seed):
         loss.backward()
     except (RuntimeError, IndexError) as e:
         return ("error", type(e).__name__, str(e).split(" (")[0].split(". ")[0][:60])
-    return ([v.detach().numpy().copy() for v in views], x.grad.numpy().copy(),
-            None if y.grad is None else y.grad.numpy().copy(),
-            b.grad_fn is not None and b.grad_fn.name())
+    return (
+        [v.detach().numpy().copy() for v in views],
+        x.grad.numpy().copy(),
+        None if y.grad is None else y.grad.numpy().copy(),
+        b.grad_fn is not None and b.grad_fn.name(),
+    )
 
 
 @SETTINGS
@@ -153,18 +158,20 @@ def test_inplace_on_views_matches_torch(data):
     op = data.draw(st.sampled_from(sorted(INPLACE)), label="op")
     target = data.draw(st.integers(0, len(chain)), label="written view")
     base_kind = data.draw(st.sampled_from(["non-leaf", "non-leaf", "no-grad-base", "leaf"]), label="base")
-    seed = data.draw(st.integers(0, 2 ** 16), label="seed")
+    seed = data.draw(st.integers(0, 2**16), label="seed")
     ours = _run(ember, base_kind, shape, chain, op, target, seed)
     theirs = _run(torch, base_kind, shape, chain, op, target, seed)
     described = f"{base_kind} {shape} {[k for k, _ in chain]} {op} on view {target}"
-    if isinstance(ours[0], str) or isinstance(theirs[0], str):     # an error in either
+    if isinstance(ours[0], str) or isinstance(theirs[0], str):  # an error in either
+
         def outcome(r):
             return r if isinstance(r[0], str) else "no error"
+
         assert outcome(ours) == outcome(theirs), described
         return
     views, gx, gy, name = ours
     t_views, t_gx, t_gy, t_name = theirs
-    if op not in RANDOM:        # random values differ between the libraries; the gradients must not
+    if op not in RANDOM:  # random values differ between the libraries; the gradients must not
         for v, tv in zip(views, t_views):
             np.testing.assert_allclose(v, tv, rtol=1e-12, atol=1e-12, err_msg=described)
     np.testing.assert_allclose(gx, t_gx, rtol=1e-12, atol=1e-12, err_msg=described)

@@ -1,5 +1,6 @@
 """ember.distributed collectives on every rank, launched by test_ddp.py as
 `ember run --nproc 2 collectives.py OUT_DIR`; each rank pickles what it saw to OUT_DIR/rank<R>.pkl."""
+
 import os
 import pickle
 import sys
@@ -13,7 +14,7 @@ def main():
     dist.init_process_group("mpi")
     rank, world = dist.get_rank(), dist.get_world_size()
     seen = {"rank": rank, "world": world, "backend": dist.get_backend(), "initialized": dist.is_initialized()}
-    mine = torch.tensor([rank + 1.0, -(rank + 1.0), 10.0 * rank])     # rank 0: [1, -1, 0]; rank 1: [2, -2, 10]
+    mine = torch.tensor([rank + 1.0, -(rank + 1.0), 10.0 * rank])  # rank 0: [1, -1, 0]; rank 1: [2, -2, 10]
 
     for op in ("SUM", "AVG", "MAX", "MIN", "PRODUCT"):
         t = mine.clone()

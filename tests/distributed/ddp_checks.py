@@ -3,6 +3,7 @@ and on torch (gloo), launched by test_ddp_checks.py as `ember run --nproc 2 ddp_
 (hydra's PMI_RANK/PMI_SIZE give torch its rank). Each rank pickles what it saw, scenario by scenario, to
 OUT_DIR/FRAMEWORK.rank<R>.pkl. The last scenario leaves the process group broken, as it does in torch.
 """
+
 import datetime
 import os
 import pickle
@@ -15,11 +16,18 @@ FRAMEWORK, OUT_DIR, PORT = sys.argv[1:]
 if FRAMEWORK == "torch":
     import torch
     import torch.distributed as dist
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{PORT}", rank=int(os.environ["PMI_RANK"]),
-                            world_size=int(os.environ["PMI_SIZE"]), timeout=datetime.timedelta(seconds=20))
+
+    dist.init_process_group(
+        "gloo",
+        init_method=f"tcp://127.0.0.1:{PORT}",
+        rank=int(os.environ["PMI_RANK"]),
+        world_size=int(os.environ["PMI_SIZE"]),
+        timeout=datetime.timedelta(seconds=20),
+    )
 else:
     import ember as torch
     import ember.distributed as dist
+
     dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=20))
 nn = torch.nn
 DDP = nn.parallel.DistributedDataParallel
@@ -42,8 +50,9 @@ def raised(build):
             error = None
         except Exception as e:
             error = (type(e).__name__, str(e))
-    return error, [(w.category.__name__, str(w.message)) for w in caught
-                   if "torch.distributed.reduce_op" not in str(w.message)]
+    return error, [
+        (w.category.__name__, str(w.message)) for w in caught if "torch.distributed.reduce_op" not in str(w.message)
+    ]
 
 
 class TwoLayers(nn.Module):
@@ -55,8 +64,9 @@ class TwoLayers(nn.Module):
         self.a, self.b = nn.Linear(2, 2), nn.Linear(2, 2)
         with torch.no_grad():
             for i, p in enumerate(self.parameters()):
-                p.copy_(torch.tensor(np.linspace(-1, 1, p.numel()).reshape(tuple(p.shape)) * (i + 1),
-                                     dtype=torch.float32))
+                p.copy_(
+                    torch.tensor(np.linspace(-1, 1, p.numel()).reshape(tuple(p.shape)) * (i + 1), dtype=torch.float32)
+                )
         self.b_used_on = b_used_on
 
     def forward(self, x):
@@ -111,8 +121,10 @@ def main():
     record("check_reduction", raised(lambda: DDP(nn.Linear(2, 2), check_reduction=True)))
     record("half_of_delay", raised(lambda: DDP(nn.Linear(2, 2), delay_all_reduce_named_params=[])))
     record("buffers_default", buffers())
-    record("buffers_not_broadcast", (buffers(broadcast_buffers=False), raised(
-        lambda: DDP(nn.Linear(2, 2), broadcast_buffers=False))[1]))
+    record(
+        "buffers_not_broadcast",
+        (buffers(broadcast_buffers=False), raised(lambda: DDP(nn.Linear(2, 2), broadcast_buffers=False))[1]),
+    )
     record("forward_sync_buffers_off", buffers(forward_sync_buffers=False))
     record("init_sync_off", buffers(init_sync=False))
     record("find_unused", two_steps(DDP(TwoLayers(b_used_on=(0,)), find_unused_parameters=True)))
@@ -123,11 +135,27 @@ def main():
     if FRAMEWORK == "ember":
         record("shape", raised(lambda: DDP(nn.Linear(2, 3 if RANK == 0 else 4))))
         record("dtype", raised(lambda: DDP(nn.Linear(2, 2).to(torch.float64 if RANK else torch.float32))))
-        record("unsupported", [raised(lambda kw={name: value}: DDP(nn.Linear(2, 2), **kw))[0] for name, value in [
-            ("process_group", object()), ("mixed_precision", object()), ("device_mesh", object()),
-            ("skip_all_reduce_unused_params", True), ("bucket_cap_mb_list", [1]),
-            ("delay_all_reduce_named_params", [])]] + [raised(lambda: DDP(
-                nn.Linear(2, 2), process_group=dist.group.WORLD, bucket_cap_mb=1, batched_grad_copy=True))[0]])
+        record(
+            "unsupported",
+            [
+                raised(lambda kw={name: value}: DDP(nn.Linear(2, 2), **kw))[0]
+                for name, value in [
+                    ("process_group", object()),
+                    ("mixed_precision", object()),
+                    ("device_mesh", object()),
+                    ("skip_all_reduce_unused_params", True),
+                    ("bucket_cap_mb_list", [1]),
+                    ("delay_all_reduce_named_params", []),
+                ]
+            ]
+            + [
+                raised(
+                    lambda: DDP(
+                        nn.Linear(2, 2), process_group=dist.group.WORLD, bucket_cap_mb=1, batched_grad_copy=True
+                    )
+                )[0]
+            ],
+        )
 
     # b gets no gradient on rank 1 and find_unused_parameters=False: rank 1 raises at the next forward, rank 0
     # waits for the reduction of b's bucket until rank 1 is gone

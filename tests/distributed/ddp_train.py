@@ -4,6 +4,7 @@ Each rank writes OUT_DIR/<scenario>.rank<R>.npz with the final state_dict of eac
 same model in one process on the global batches and compares. The helpers below are shared with it.
 `--fail-rank R` makes rank R raise mid-training, to check that no other rank is left waiting.
 """
+
 import argparse
 import os
 

@@ -6,6 +6,7 @@ Both ranks do one all_reduce; then rank 1 leaves as MODE says while rank 0 calls
   sleep  both ranks print "ready" and sleep (for signals sent to `ember run`)
 Rank 0 writes what it raised to OUT_DIR/rank0.json and raises it again, as an uncaught error would end it.
 """
+
 import datetime
 import json
 import os
@@ -39,8 +40,13 @@ def main():
     try:
         dist.all_reduce(t)
     except Exception as e:
-        record = {"type": type(e).__name__, "runtime_error": isinstance(e, RuntimeError),
-                  "dist_error": isinstance(e, dist.DistError), "message": str(e), "after": time.monotonic() - start}
+        record = {
+            "type": type(e).__name__,
+            "runtime_error": isinstance(e, RuntimeError),
+            "dist_error": isinstance(e, dist.DistError),
+            "message": str(e),
+            "after": time.monotonic() - start,
+        }
         try:
             dist.barrier()
         except dist.DistBackendError as again:

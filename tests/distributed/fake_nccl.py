@@ -2,6 +2,7 @@
 NcclCommunicator with pointer-based collectives), running the collectives over MPI on the buffers the
 pointers address. Used with the strict test device, whose arrays live in host memory, so the backend's
 code path (pointers, counts, dtype and op codes, streams) runs on two real ranks without a GPU."""
+
 import ctypes
 import os
 
@@ -14,8 +15,15 @@ NCCL_FLOAT16, NCCL_FLOAT32, NCCL_FLOAT64 = 6, 7, 8
 available = True
 calls = {}
 
-_DTYPES = {NCCL_INT8: np.int8, NCCL_UINT8: np.uint8, NCCL_INT32: np.int32, NCCL_INT64: np.int64,
-           NCCL_FLOAT16: np.float16, NCCL_FLOAT32: np.float32, NCCL_FLOAT64: np.float64}
+_DTYPES = {
+    NCCL_INT8: np.int8,
+    NCCL_UINT8: np.uint8,
+    NCCL_INT32: np.int32,
+    NCCL_INT64: np.int64,
+    NCCL_FLOAT16: np.float16,
+    NCCL_FLOAT32: np.float32,
+    NCCL_FLOAT64: np.float64,
+}
 _OPS = {NCCL_SUM: MPI.SUM, NCCL_PROD: MPI.PROD, NCCL_MAX: MPI.MAX, NCCL_MIN: MPI.MIN, NCCL_AVG: MPI.SUM}
 
 

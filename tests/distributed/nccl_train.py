@@ -2,6 +2,7 @@
 `EMBER_STRICT_CUDA=1 ember run --nproc 2 nccl_train.py OUT_DIR`: tensors live on the strict test device
 and NCCL is tests/distributed/fake_nccl.py (collectives over MPI on the buffers behind the pointers).
 Each rank pickles its collectives' results, the fake's call counts and its DDP-trained state."""
+
 import os
 import pickle
 import sys

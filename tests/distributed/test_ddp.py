@@ -1,5 +1,6 @@
 """ember.distributed and DistributedDataParallel on 2 real MPI ranks (`ember run --nproc 2`), each
 compared with the same training done in one process on the global batches."""
+
 import importlib.util
 import os
 import pickle
@@ -33,11 +34,17 @@ ddp_train = _load_script("ddp_train")
 
 def ember_run(script, *args, timeout):
     """`python -m ember run --nproc 2 script args` in its own session, killed whole if it overruns."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
-               OMP_NUM_THREADS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "ember", "run", "--nproc", "2", os.path.join(HERE, script),
-                             *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=env, start_new_session=True)
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])), OMP_NUM_THREADS="1"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ember", "run", "--nproc", "2", os.path.join(HERE, script), *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     start = time.monotonic()
     try:
         output, _ = proc.communicate(timeout=timeout)
@@ -53,8 +60,11 @@ def ddp_results(tmp_path_factory):
     out = tmp_path_factory.mktemp("ddp")
     rc, output, _ = ember_run("ddp_train.py", out, timeout=120)
     assert rc == 0, output
-    return {(name, rank): dict(np.load(out / f"{name}.rank{rank}.npz"))
-            for name in ("plain", "accumulate", "no_sync", "syncbn") for rank in (0, 1)}
+    return {
+        (name, rank): dict(np.load(out / f"{name}.rank{rank}.npz"))
+        for name in ("plain", "accumulate", "no_sync", "syncbn")
+        for rank in (0, 1)
+    }
 
 
 def _single_process(model, n, batch_size, train=ddp_train.train):
@@ -70,16 +80,19 @@ def _assert_same_state(got, expected):
 
 @pytest.mark.parametrize("rank", [0, 1])
 def test_ddp_equals_one_process_on_the_global_batch(ddp_results, rank):
-    expected = _single_process(ddp_train.make_model(), ddp_train.STEPS * ddp_train.GLOBAL_BATCH,
-                               ddp_train.GLOBAL_BATCH)
+    expected = _single_process(ddp_train.make_model(), ddp_train.STEPS * ddp_train.GLOBAL_BATCH, ddp_train.GLOBAL_BATCH)
     _assert_same_state(ddp_results["plain", rank], expected)
 
 
 def test_ddp_result_depends_on_the_other_rank(ddp_results):
     """Training on rank 0's half of each batch alone gives other weights: the comparison above can fail."""
     model = ddp_train.make_model()
-    batches = [(x[0::2], y[0::2]) for x, y in DataLoader(
-        ddp_train.make_dataset(ddp_train.STEPS * ddp_train.GLOBAL_BATCH), batch_size=ddp_train.GLOBAL_BATCH)]
+    batches = [
+        (x[0::2], y[0::2])
+        for x, y in DataLoader(
+            ddp_train.make_dataset(ddp_train.STEPS * ddp_train.GLOBAL_BATCH), batch_size=ddp_train.GLOBAL_BATCH
+        )
+    ]
     ddp_train.train(model, batches)
     alone = ddp_train.state_arrays(model)
     assert not np.allclose(alone["1.weight"], ddp_results["plain", 0]["1.weight"], rtol=1e-3, atol=1e-4)
@@ -87,8 +100,9 @@ def test_ddp_result_depends_on_the_other_rank(ddp_results):
 
 @pytest.mark.parametrize("rank", [0, 1])
 def test_no_sync_accumulation_equals_one_large_batch(ddp_results, rank):
-    expected = _single_process(ddp_train.make_model(), ddp_train.ACCUMULATION_STEPS * 2 * ddp_train.GLOBAL_BATCH,
-                               2 * ddp_train.GLOBAL_BATCH)
+    expected = _single_process(
+        ddp_train.make_model(), ddp_train.ACCUMULATION_STEPS * 2 * ddp_train.GLOBAL_BATCH, 2 * ddp_train.GLOBAL_BATCH
+    )
     _assert_same_state(ddp_results["accumulate", rank], expected)
     # the result alone cannot tell whether no_sync() skipped the all-reduce (averaging is linear): the
     # gradients after the no_sync() backward must still be each rank's own
@@ -99,8 +113,9 @@ def test_no_sync_accumulation_equals_one_large_batch(ddp_results, rank):
 @pytest.mark.parametrize("rank", [0, 1])
 def test_sync_batchnorm_uses_global_batch_statistics(ddp_results, rank):
     """Parameters and running statistics equal a plain BatchNorm1d trained on the global batch."""
-    expected = _single_process(ddp_train.make_model(batchnorm=True), ddp_train.STEPS * ddp_train.GLOBAL_BATCH,
-                               ddp_train.GLOBAL_BATCH)
+    expected = _single_process(
+        ddp_train.make_model(batchnorm=True), ddp_train.STEPS * ddp_train.GLOBAL_BATCH, ddp_train.GLOBAL_BATCH
+    )
     got = ddp_results["syncbn", rank]
     _assert_same_state(got, expected)
     assert got["2.num_batches_tracked"] == ddp_train.STEPS
@@ -156,8 +171,9 @@ def test_sync_batchnorm_conversion_shares_parameters_and_buffers():
     assert converted[1].weight is model[1].weight and converted[1].running_mean is model[1].running_mean
     assert converted[1].momentum == 0.3
     torch_module = pytest.importorskip("torch").nn
-    assert repr(converted[1]) == repr(torch_module.SyncBatchNorm.convert_sync_batchnorm(
-        torch_module.BatchNorm1d(4, momentum=0.3)))
+    assert repr(converted[1]) == repr(
+        torch_module.SyncBatchNorm.convert_sync_batchnorm(torch_module.BatchNorm1d(4, momentum=0.3))
+    )
     # with no process group a SyncBatchNorm is a BatchNorm
     x = torch.randn(6, 4)
     np.testing.assert_allclose(converted[1](x).detach().numpy(), model[1](x).detach().numpy(), rtol=1e-6)

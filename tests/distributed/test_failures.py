@@ -1,5 +1,6 @@
 """A rank that exits, leaves or skips a collective makes the others raise instead of waiting forever, and
 `ember run` forwards SIGINT/SIGTERM to its ranks and leaves no process behind (2 real MPI ranks)."""
+
 import datetime
 import json
 import os
@@ -17,12 +18,15 @@ pytest.importorskip("mpi4py")
 from test_ddp import HERE, REPO, ember_run
 
 
-@pytest.mark.parametrize("mode, says", [
-    ("exit1", "rank 1 left the process group"),
-    ("exit0", "rank 1 left the process group"),
-    ("destroy", "rank 1 left the process group"),
-    ("skip", "Timed out after 2 s waiting for all_reduce (collective #2) to complete"),
-])
+@pytest.mark.parametrize(
+    "mode, says",
+    [
+        ("exit1", "rank 1 left the process group"),
+        ("exit0", "rank 1 left the process group"),
+        ("destroy", "rank 1 left the process group"),
+        ("skip", "Timed out after 2 s waiting for all_reduce (collective #2) to complete"),
+    ],
+)
 def test_the_other_rank_raises_and_ember_run_fails(tmp_path, mode, says):
     rc, output, elapsed = ember_run("failures.py", tmp_path, mode, timeout=90)
     assert rc != 0, output
@@ -33,8 +37,8 @@ def test_the_other_rank_raises_and_ember_run_fails(tmp_path, mode, says):
     assert raised["message"].startswith("[Rank 0] ") and says in raised["message"], raised["message"]
     # a rank that left is noticed at once (within the grace for collectives in flight), a silent one at the timeout
     assert (1.9 if mode == "skip" else 0) < raised["after"] < 10, raised
-    assert "the process group failed before" in raised["next"]     # no later collective waits either
-    assert "DistBackendError" in output                           # the uncaught error, printed on its way out
+    assert "the process group failed before" in raised["next"]  # no later collective waits either
+    assert "DistBackendError" in output  # the uncaught error, printed on its way out
 
 
 def _children(pid):
@@ -64,11 +68,27 @@ def _alive(pid):
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process trees from /proc")
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_to_ember_run_ends_every_rank(tmp_path, signum):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
-               OMP_NUM_THREADS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "ember", "run", "--nproc", "2", os.path.join(HERE, "failures.py"),
-                             str(tmp_path), "sleep"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True, bufsize=0)     # unbuffered: select() sees every line
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])), OMP_NUM_THREADS="1"
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ember",
+            "run",
+            "--nproc",
+            "2",
+            os.path.join(HERE, "failures.py"),
+            str(tmp_path),
+            "sleep",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+        bufsize=0,
+    )  # unbuffered: select() sees every line
     ranks, output = {}, b""
     try:
         with selectors.DefaultSelector() as selector:
@@ -108,5 +128,6 @@ def test_timeout_must_be_a_timedelta_as_torch():
     assert not dist.is_initialized()
     assert dist.default_pg_timeout == torch_dist.default_pg_timeout == datetime.timedelta(minutes=30)
     assert issubclass(dist.DistBackendError, dist.DistError) and issubclass(dist.DistError, RuntimeError)
-    assert [c.__name__ for c in dist.DistBackendError.__mro__[:3]] == \
-        [c.__name__ for c in torch_dist.DistBackendError.__mro__[:3]]
+    assert [c.__name__ for c in dist.DistBackendError.__mro__[:3]] == [
+        c.__name__ for c in torch_dist.DistBackendError.__mro__[:3]
+    ]

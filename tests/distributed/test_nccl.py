@@ -1,5 +1,6 @@
 """backend='nccl': torch's error without NCCL, and the backend's code path on two ranks with the strict test
 device and a fake NCCL communicator over MPI (no GPU here; with one, CuPy's real NCCL takes its place)."""
+
 import pickle
 
 import pytest
@@ -23,8 +24,7 @@ def test_nccl_backend_collectives_and_ddp_on_two_ranks(tmp_path, monkeypatch):
     monkeypatch.setenv("EMBER_STRICT_CUDA", "1")
     rc, output, _ = ember_run("nccl_train.py", tmp_path, timeout=180)
     assert rc == 0, output
-    expected = _single_process(ddp_train.make_model(), ddp_train.STEPS * ddp_train.GLOBAL_BATCH,
-                               ddp_train.GLOBAL_BATCH)
+    expected = _single_process(ddp_train.make_model(), ddp_train.STEPS * ddp_train.GLOBAL_BATCH, ddp_train.GLOBAL_BATCH)
     for rank in (0, 1):
         with open(tmp_path / f"rank{rank}.pkl", "rb") as f:
             seen = pickle.load(f)

@@ -1,4 +1,5 @@
 """Test sentences for the tokenizer and the sentence encoder."""
+
 # varied on purpose: punctuation, accents, CJK, emoji, numbers, contractions, URLs, special tokens in the
 # text, control characters, and one text longer than the model's 256-token window
 SENTENCES = [
@@ -16,7 +17,7 @@ SENTENCES = [
     "tabs\tand\nnewlines\r\nare whitespace; the bell \x07 is a control character.",
     "Пример текста на русском языке.",
     "Straße, façade, jalapeño, Ångström and Øresund.",
-    "She said: \"Don't go!\" — he went anyway...",
+    'She said: "Don\'t go!" — he went anyway...',
     "user_name@domain, snake_case and camelCaseIdentifiers",
     "안녕하세요, 반갑습니다.",
     "   leading and trailing spaces   ",

@@ -1,4 +1,5 @@
 """BertModel / SentenceEncoder on the real all-MiniLM-L6-v2 weights against real-torch references."""
+
 import os
 
 import numpy as np
@@ -20,6 +21,7 @@ def encoder(minilm_dir):
 @pytest.fixture(scope="module")
 def torch_state(minilm_dir):
     from safetensors.torch import load_file
+
     return load_file(os.path.join(minilm_dir, "model.safetensors"))
 
 
@@ -30,8 +32,14 @@ def _cosines(a, b):
 
 def test_config_from_json(minilm_dir):
     config = BertConfig.from_pretrained(minilm_dir)
-    assert (config.hidden_size, config.num_hidden_layers, config.num_attention_heads, config.intermediate_size,
-            config.layer_norm_eps, config.hidden_act) == (384, 6, 12, 1536, 1e-12, "gelu")
+    assert (
+        config.hidden_size,
+        config.num_hidden_layers,
+        config.num_attention_heads,
+        config.intermediate_size,
+        config.layer_norm_eps,
+        config.hidden_act,
+    ) == (384, 6, 12, 1536, 1e-12, "gelu")
     with pytest.raises(ValueError, match="multiple of num_attention_heads"):
         BertConfig(hidden_size=100, num_attention_heads=12)
     with pytest.raises(ValueError, match="position_embedding_type"):
@@ -40,10 +48,15 @@ def test_config_from_json(minilm_dir):
 
 def test_state_dict_keys_are_hugging_faces(minilm_dir, encoder):
     state = load_pretrained_state_dict(minilm_dir)
-    assert set(encoder.bert.state_dict()) == set(state)          # strict load in from_pretrained already
-    for key in ("embeddings.word_embeddings.weight", "encoder.layer.5.attention.self.query.bias",
-                "encoder.layer.0.attention.output.LayerNorm.weight", "encoder.layer.3.intermediate.dense.weight",
-                "encoder.layer.2.output.dense.bias", "pooler.dense.weight"):
+    assert set(encoder.bert.state_dict()) == set(state)  # strict load in from_pretrained already
+    for key in (
+        "embeddings.word_embeddings.weight",
+        "encoder.layer.5.attention.self.query.bias",
+        "encoder.layer.0.attention.output.LayerNorm.weight",
+        "encoder.layer.3.intermediate.dense.weight",
+        "encoder.layer.2.output.dense.bias",
+        "pooler.dense.weight",
+    ):
         np.testing.assert_array_equal(encoder.bert.state_dict()[key].numpy(), state[key].numpy())
     # checkpoints of newer transformers leave out position_ids; an unknown key is still an error
     model = BertModel(BertConfig.from_pretrained(minilm_dir))
@@ -56,21 +69,27 @@ def test_state_dict_keys_are_hugging_faces(minilm_dir, encoder):
 FEW = [SENTENCES[i] for i in (0, 3, 4, 6, 10, 13)]
 
 
-@pytest.mark.parametrize("sentences", [pytest.param(FEW, id="6-short"),
-                                       pytest.param(SENTENCES, id="all-20", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "sentences", [pytest.param(FEW, id="6-short"), pytest.param(SENTENCES, id="all-20", marks=pytest.mark.slow)]
+)
 def test_sentence_embeddings_equal_torch_reference(encoder, torch_state, sentences):
     ours = encoder.encode(sentences, batch_size=8).numpy()
     assert ours.shape == (len(sentences), 384)
     batch = encoder.tokenizer(sentences, padding=True, truncation=True, max_length=256, return_tensors="np")
     with torch.no_grad():
-        ref = torch_sentence_embeddings(torch_state, encoder.bert.config, torch.from_numpy(batch["input_ids"]),
-                                        torch.from_numpy(batch["attention_mask"])).numpy()
+        ref = torch_sentence_embeddings(
+            torch_state,
+            encoder.bert.config,
+            torch.from_numpy(batch["input_ids"]),
+            torch.from_numpy(batch["attention_mask"]),
+        ).numpy()
     assert (_cosines(ours, ref) > 1 - 1e-4).all()
     np.testing.assert_allclose(ours, ref, atol=2e-5)
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1, rtol=1e-5)
     # a paraphrase is nearer than an unrelated sentence: the weights mean something
-    a, b, c = encoder.encode(["A man is eating food.", "A man is eating a piece of bread.",
-                              "The girl is carrying a baby."]).numpy()
+    a, b, c = encoder.encode(
+        ["A man is eating food.", "A man is eating a piece of bread.", "The girl is carrying a baby."]
+    ).numpy()
     assert a @ b > 0.6 > 0.2 > a @ c
 
 
@@ -80,16 +99,23 @@ def test_hidden_states_and_pooler_with_padding_and_token_types(encoder, torch_st
     with ember.no_grad():
         hidden, pooled = encoder.bert(ember.tensor(ids), ember.tensor(mask), ember.tensor(types))
     with torch.no_grad():
-        ref_hidden, ref_pooled = torch_bert(torch_state, encoder.bert.config, torch.from_numpy(ids),
-                                            torch.from_numpy(mask), torch.from_numpy(types))
+        ref_hidden, ref_pooled = torch_bert(
+            torch_state, encoder.bert.config, torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types)
+        )
     real = mask.astype(bool)
     np.testing.assert_allclose(hidden.numpy()[real], ref_hidden.numpy()[real], atol=2e-4, rtol=1e-4)
     np.testing.assert_allclose(pooled.numpy(), ref_pooled.numpy(), atol=1e-4)
 
 
 def test_gradients_of_a_small_bert_equal_torch():
-    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=32, max_position_embeddings=12)
+    config = BertConfig(
+        vocab_size=50,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=32,
+        max_position_embeddings=12,
+    )
     model = BertModel(config)
     ids = np.random.randint(1, 50, size=(3, 7))
     mask = np.ones((3, 7), np.int64)
@@ -97,8 +123,10 @@ def test_gradients_of_a_small_bert_equal_torch():
     model.eval()
     hidden, pooled = model(ember.tensor(ids), ember.tensor(mask))
     (hidden.pow(2).mean() + pooled.sum()).backward()
-    state = {k: torch.tensor(v.detach().numpy(), requires_grad=v.dtype.is_floating_point)
-             for k, v in model.state_dict().items()}
+    state = {
+        k: torch.tensor(v.detach().numpy(), requires_grad=v.dtype.is_floating_point)
+        for k, v in model.state_dict().items()
+    }
     ref_hidden, ref_pooled = torch_bert(state, config, torch.from_numpy(ids), torch.from_numpy(mask))
     (ref_hidden.pow(2).mean() + ref_pooled.sum()).backward()
     np.testing.assert_allclose(pooled.detach().numpy(), ref_pooled.detach().numpy(), atol=1e-5)
@@ -130,8 +158,16 @@ def test_embeddings_equal_the_packages_own_sentence_transformer(encoder):
 def test_outputs_by_name_and_by_position():
     """Hugging Face-style outputs: names, positions over the fields that are set, unpacking, labels -> loss."""
     from ember.models import BertForSequenceClassification
-    config = BertConfig(vocab_size=30, hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
-                        max_position_embeddings=16, num_labels=3)
+
+    config = BertConfig(
+        vocab_size=30,
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+        max_position_embeddings=16,
+        num_labels=3,
+    )
     ids = ember.tensor([[1, 5, 7, 2], [1, 9, 2, 0]])
     model = BertModel(config).eval()
     out = model(ids)

@@ -1,5 +1,6 @@
 """Fine-tuning BertForSequenceClassification on the shipped sentiment sentences: the loss falls and
 held-out accuracy rises."""
+
 import numpy as np
 import pytest
 
@@ -36,7 +37,7 @@ def test_shipped_data_set():
     texts, labels = load_sentiment()
     train, test = load_sentiment("train"), load_sentiment("test")
     assert len(texts) == 104 and len(train[0]) == 80 and len(test[0]) == 24
-    assert sum(train[1]) == 40 and sum(test[1]) == 12            # balanced
+    assert sum(train[1]) == 40 and sum(test[1]) == 12  # balanced
     assert not set(train[0]) & set(test[0])
     with pytest.raises(ValueError, match="split"):
         load_sentiment("validation")
@@ -47,9 +48,16 @@ def test_small_bert_from_scratch_learns_sentiment(minilm_dir):
     ember.manual_seed(0)
     tokenizer = BertTokenizer.from_pretrained(minilm_dir)
     texts, labels = load_sentiment("train")
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=64, max_position_embeddings=64, hidden_dropout_prob=0.0,
-                        attention_probs_dropout_prob=0.0)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
     model = BertForSequenceClassification(config, pooling="mean")
     optimizer = ember.optim.Adam(model.parameters(), lr=3e-3)
     before = _accuracy(model, tokenizer, texts[60:], labels[60:])
@@ -68,8 +76,9 @@ def test_pretrained_minilm_fine_tuned_generalises_to_unseen_phrasings(minilm_dir
     model.bert.requires_grad_(False)
     last = model.bert.encoder.layer[-1]
     last.requires_grad_(True)
-    optimizer = ember.optim.Adam([{"params": model.classifier.parameters(), "lr": 1e-2},
-                                  {"params": last.parameters(), "lr": 1e-4}])
+    optimizer = ember.optim.Adam(
+        [{"params": model.classifier.parameters(), "lr": 1e-2}, {"params": last.parameters(), "lr": 1e-4}]
+    )
     test_texts, test_labels = load_sentiment("test")
     before = _accuracy(model, tokenizer, test_texts, test_labels)
     losses = _train(model, tokenizer, optimizer, *load_sentiment("train"), steps=10, batch_size=16)

@@ -1,4 +1,5 @@
 """ember's WordPiece tokenizer against Hugging Face's `tokenizers` reading the same model's tokenizer.json."""
+
 import os
 
 import numpy as np
@@ -20,7 +21,7 @@ def ours(minilm_dir):
 @pytest.fixture(scope="module")
 def reference(minilm_dir):
     tok = tokenizers.Tokenizer.from_file(os.path.join(minilm_dir, "tokenizer.json"))
-    tok.no_truncation()          # the file fixes truncation and padding at 128; each test sets its own
+    tok.no_truncation()  # the file fixes truncation and padding at 128; each test sets its own
     tok.no_padding()
     return tok
 
@@ -63,10 +64,23 @@ def test_batch_truncation_and_padding(ours, reference, max_length):
 
 # Blocks whose characters both Unicode tables agree on (the Rust `tokenizers` carry older tables than
 # Python's, so characters added since Unicode 9 tokenize differently), plus whatever the sentences hold
-_BLOCKS = [(0x00, 0x24F), (0x370, 0x52F), (0x2000, 0x2064), (0x3000, 0x30FF), (0x4E00, 0x4FFF), (0xAC00, 0xAD00),
-           (0xFF00, 0xFFEF), (0x1F600, 0x1F64F), (0x20000, 0x20100), (0x2B740, 0x2B81F), (0x2B920, 0x2BA00)]
-_ALPHABET = st.one_of([st.characters(min_codepoint=lo, max_codepoint=hi, blacklist_categories=("Cs", "Cn"))
-                       for lo, hi in _BLOCKS] + [st.sampled_from(sorted(set("".join(SENTENCES))))])
+_BLOCKS = [
+    (0x00, 0x24F),
+    (0x370, 0x52F),
+    (0x2000, 0x2064),
+    (0x3000, 0x30FF),
+    (0x4E00, 0x4FFF),
+    (0xAC00, 0xAD00),
+    (0xFF00, 0xFFEF),
+    (0x1F600, 0x1F64F),
+    (0x20000, 0x20100),
+    (0x2B740, 0x2B81F),
+    (0x2B920, 0x2BA00),
+]
+_ALPHABET = st.one_of(
+    [st.characters(min_codepoint=lo, max_codepoint=hi, blacklist_categories=("Cs", "Cn")) for lo, hi in _BLOCKS]
+    + [st.sampled_from(sorted(set("".join(SENTENCES))))]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -78,17 +92,17 @@ def test_random_text_equals_reference(ours, reference, text):
 def test_basic_tokenizer_rules():
     basic = BasicTokenizer()
     assert basic.tokenize(" Héllo,WORLD!! 東京x ") == ["hello", ",", "world", "!", "!", "東", "京", "x"]
-    assert BasicTokenizer(do_lower_case=False).tokenize("Héllo") == ["Héllo"]     # accents kept with case
+    assert BasicTokenizer(do_lower_case=False).tokenize("Héllo") == ["Héllo"]  # accents kept with case
     assert BasicTokenizer(strip_accents=True, do_lower_case=False).tokenize("Héllo") == ["Hello"]
-    assert basic.tokenize("a$b^c`d") == ["a", "$", "b", "^", "c", "`", "d"]        # ASCII symbols split
+    assert basic.tokenize("a$b^c`d") == ["a", "$", "b", "^", "c", "`", "d"]  # ASCII symbols split
 
 
 def test_wordpiece_greedy_longest_match():
     vocab = {w: i for i, w in enumerate(["[UNK]", "un", "##aff", "##able", "##a", "aff"])}
     wp = WordPieceTokenizer(vocab, max_input_chars_per_word=8)
-    assert wp.tokenize("unaffable") == ["[UNK]"]                       # longer than 8 characters
+    assert wp.tokenize("unaffable") == ["[UNK]"]  # longer than 8 characters
     assert WordPieceTokenizer(vocab).tokenize("unaffable") == ["un", "##aff", "##able"]
-    assert WordPieceTokenizer(vocab).tokenize("unx") == ["[UNK]"]      # one unmatched piece: the whole word
+    assert WordPieceTokenizer(vocab).tokenize("unx") == ["[UNK]"]  # one unmatched piece: the whole word
 
 
 def test_decode_and_errors(ours):

@@ -1,5 +1,6 @@
 """BERT's forward written directly in real torch (Hugging Face's eager attention, additive finfo.min mask),
 reading a state_dict of torch tensors: the reference the ember model is compared with."""
+
 import math
 
 import torch
@@ -8,6 +9,7 @@ import torch.nn.functional as F
 
 def torch_bert(state, config, input_ids, attention_mask, token_type_ids=None):
     """(last_hidden_state, pooler_output) of a Hugging Face BERT state_dict."""
+
     def lin(x, name):
         return F.linear(x, state[name + ".weight"], state[name + ".bias"])
 
@@ -18,9 +20,11 @@ def torch_bert(state, config, input_ids, attention_mask, token_type_ids=None):
     if token_type_ids is None:
         token_type_ids = torch.zeros_like(input_ids)
     positions = torch.arange(length)
-    x = (F.embedding(input_ids, state["embeddings.word_embeddings.weight"])
-         + F.embedding(token_type_ids, state["embeddings.token_type_embeddings.weight"])
-         + F.embedding(positions, state["embeddings.position_embeddings.weight"]))
+    x = (
+        F.embedding(input_ids, state["embeddings.word_embeddings.weight"])
+        + F.embedding(token_type_ids, state["embeddings.token_type_embeddings.weight"])
+        + F.embedding(positions, state["embeddings.position_embeddings.weight"])
+    )
     x = norm(x, "embeddings.LayerNorm")
     heads, size = config.num_attention_heads, config.hidden_size // config.num_attention_heads
     additive = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
@@ -29,6 +33,7 @@ def torch_bert(state, config, input_ids, attention_mask, token_type_ids=None):
 
         def split(t):
             return t.view(batch, length, heads, size).transpose(1, 2)
+
         q, k, v = (split(lin(x, p + "attention.self." + n)) for n in ("query", "key", "value"))
         scores = q @ k.transpose(-1, -2) / math.sqrt(size) + additive
         context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(batch, length, -1)

@@ -2,6 +2,7 @@
 batch_first, kdim/vdim, bias_kv, zero_attn, unbatched), TransformerEncoderLayer/TransformerEncoder,
 TransformerDecoderLayer/TransformerDecoder and Transformer (post/pre-norm, relu/gelu, masks, eval) with torch's
 weights, state_dict keys and reprs."""
+
 import numpy as np
 import pytest
 
@@ -19,7 +20,7 @@ def _rand(*shape, seed=0, dtype=np.float32):
 
 def _bool_mask(shape, seed=3):
     mask = np.random.default_rng(seed).random(shape) > 0.35
-    mask[..., 0] = True                      # every query can see at least one key
+    mask[..., 0] = True  # every query can see at least one key
     return mask
 
 
@@ -29,14 +30,16 @@ SDPA_SHAPES = [(2, 3, 4, 5), (2, 3, 6, 5), (2, 3, 6, 7)]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("kwargs", [{}, {"is_causal": True}, {"scale": 0.3}, {"is_causal": True, "scale": 2.0}],
-                         ids=["plain", "causal", "scale", "causal_scale"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"is_causal": True}, {"scale": 0.3}, {"is_causal": True, "scale": 2.0}],
+    ids=["plain", "causal", "scale", "causal_scale"],
+)
 @on_devices
 def test_sdpa_matches_torch(kwargs, dtype):
     # scale=2 makes logits up to ~40: float32 rounding of the logits alone moves gradients by ~1e-6
     atol = 1e-5 if dtype == np.float32 and kwargs.get("scale", 0) > 1 else None
-    check(lambda T, q, k, v: F(T).scaled_dot_product_attention(q, k, v, **kwargs), SDPA_SHAPES, dtype=dtype,
-          atol=atol)
+    check(lambda T, q, k, v: F(T).scaled_dot_product_attention(q, k, v, **kwargs), SDPA_SHAPES, dtype=dtype, atol=atol)
 
 
 def test_sdpa_bool_mask_true_means_attend_and_fully_masked_rows_are_zero():
@@ -48,14 +51,18 @@ def test_sdpa_bool_mask_true_means_attend_and_fully_masked_rows_are_zero():
 
 
 def test_sdpa_float_mask_is_added():
-    check(lambda T, q, k, v, m: F(T).scaled_dot_product_attention(q, k, v, attn_mask=m.detach()),
-          SDPA_SHAPES + [(2, 1, 4, 6)])
+    check(
+        lambda T, q, k, v, m: F(T).scaled_dot_product_attention(q, k, v, attn_mask=m.detach()),
+        SDPA_SHAPES + [(2, 1, 4, 6)],
+    )
 
 
 def test_sdpa_3d_and_gqa():
     check(lambda T, q, k, v: F(T).scaled_dot_product_attention(q, k, v, is_causal=True), [(3, 5, 4)] * 3)
-    check(lambda T, q, k, v: F(T).scaled_dot_product_attention(q, k, v, enable_gqa=True),
-          [(2, 4, 3, 5), (2, 2, 6, 5), (2, 2, 6, 5)])
+    check(
+        lambda T, q, k, v: F(T).scaled_dot_product_attention(q, k, v, enable_gqa=True),
+        [(2, 4, 3, 5), (2, 2, 6, 5), (2, 2, 6, 5)],
+    )
 
 
 def test_sdpa_rejects_mask_with_is_causal():
@@ -65,6 +72,7 @@ def test_sdpa_rejects_mask_with_is_causal():
 
 
 # --- MultiheadAttention --------------------------------------------------------------------------------
+
 
 def _load_torch_weights(t_mod, e_mod):
     e_mod.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in t_mod.state_dict().items()})
@@ -115,17 +123,30 @@ def test_multihead_attention_with_masks(options, batch_first, dtype):
 
     def shaped(length, dim, seed):
         return _rand(*((2, length, dim) if batch_first else (length, 2, dim)), seed=seed, dtype=dtype)
+
     q, k, v = shaped(4, 8, 0), shaped(5, options.get("kdim", 8), 1), shaped(5, options.get("vdim", 8), 2)
     padding = np.zeros((2, 5), bool)
     padding[0, 3:] = True
-    bool_mask = ~_bool_mask((4, 5))            # MHA: True = not allowed
+    bool_mask = ~_bool_mask((4, 5))  # MHA: True = not allowed
     float_mask = (_rand(4, 5, seed=4) > 0.5).astype(dtype) * -2.0
     for need_weights in (True, False):
         for average in (True, False):
             for mask in (bool_mask, float_mask):
-                _compare(t_mod, e_mod, [q, k, v, padding, mask],
-                         lambda m, q, k, v, p, a: m(q, k, v, key_padding_mask=p, attn_mask=a,
-                                                    need_weights=need_weights, average_attn_weights=average), **tol)
+                _compare(
+                    t_mod,
+                    e_mod,
+                    [q, k, v, padding, mask],
+                    lambda m, q, k, v, p, a: m(
+                        q,
+                        k,
+                        v,
+                        key_padding_mask=p,
+                        attn_mask=a,
+                        need_weights=need_weights,
+                        average_attn_weights=average,
+                    ),
+                    **tol,
+                )
     unbatched = [a[0] if batch_first else a[:, 0] for a in (q, k, v)]
     _compare(t_mod, e_mod, unbatched, lambda m, q, k, v: m(q, k, v), **tol)
 
@@ -137,8 +158,12 @@ def test_multihead_self_attention_3d_mask_and_causal():
     _compare(t_mod, e_mod, [x, per_head], lambda m, x, a: m(x, x, x, attn_mask=a))
     causal = torch.nn.Transformer.generate_square_subsequent_mask(5, dtype=torch.float64).numpy()
     for need_weights in (True, False):
-        _compare(t_mod, e_mod, [x, causal], lambda m, x, a: m(x, x, x, attn_mask=a.detach(), is_causal=True,
-                                                              need_weights=need_weights))
+        _compare(
+            t_mod,
+            e_mod,
+            [x, causal],
+            lambda m, x, a: m(x, x, x, attn_mask=a.detach(), is_causal=True, need_weights=need_weights),
+        )
 
 
 def test_multihead_attention_init_and_errors():
@@ -160,27 +185,35 @@ def test_multihead_attention_init_and_errors():
 
 # --- Transformer encoder ----------------------------------------------------------------------------------
 
+
 def _encoders(norm_first, activation, batch_first, dtype):
-    kwargs = dict(dim_feedforward=16, dropout=0.1, activation=activation, batch_first=batch_first,
-                  norm_first=norm_first)
-    t_mod = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, **kwargs), 2,
-                                        norm=torch.nn.LayerNorm(8), enable_nested_tensor=False)
-    e_mod = ember.nn.TransformerEncoder(ember.nn.TransformerEncoderLayer(8, 2, **kwargs), 2,
-                                        norm=ember.nn.LayerNorm(8), enable_nested_tensor=False)
+    kwargs = dict(
+        dim_feedforward=16, dropout=0.1, activation=activation, batch_first=batch_first, norm_first=norm_first
+    )
+    t_mod = torch.nn.TransformerEncoder(
+        torch.nn.TransformerEncoderLayer(8, 2, **kwargs), 2, norm=torch.nn.LayerNorm(8), enable_nested_tensor=False
+    )
+    e_mod = ember.nn.TransformerEncoder(
+        ember.nn.TransformerEncoderLayer(8, 2, **kwargs), 2, norm=ember.nn.LayerNorm(8), enable_nested_tensor=False
+    )
     if dtype == np.float64:
         t_mod.double(), e_mod.double()
     return t_mod.eval(), e_mod.eval()
 
 
-ENCODER_GRID = [(norm_first, activation, batch_first, np.float32) for norm_first in (False, True)
-                for activation in ("relu", "gelu") for batch_first in (False, True)] + \
-               [(norm_first, activation, False, np.float64) for norm_first in (False, True)
-                for activation in ("relu", "gelu")]
+ENCODER_GRID = [
+    (norm_first, activation, batch_first, np.float32)
+    for norm_first in (False, True)
+    for activation in ("relu", "gelu")
+    for batch_first in (False, True)
+] + [(norm_first, activation, False, np.float64) for norm_first in (False, True) for activation in ("relu", "gelu")]
 
 
-@pytest.mark.parametrize("norm_first,activation,batch_first,dtype", ENCODER_GRID,
-                         ids=[f"{'pre' if n else 'post'}_norm-{a}-{'bf' if b else 'sf'}-{np.dtype(d).name}"
-                              for n, a, b, d in ENCODER_GRID])
+@pytest.mark.parametrize(
+    "norm_first,activation,batch_first,dtype",
+    ENCODER_GRID,
+    ids=[f"{'pre' if n else 'post'}_norm-{a}-{'bf' if b else 'sf'}-{np.dtype(d).name}" for n, a, b, d in ENCODER_GRID],
+)
 def test_transformer_encoder_matches_torch(norm_first, activation, batch_first, dtype):
     t_mod, e_mod = _encoders(norm_first, activation, batch_first, dtype)
     # float32 through two layers, attention and three LayerNorms accumulates ~1e-6 absolute rounding
@@ -225,8 +258,9 @@ def test_transformer_encoder_inference_zeroes_padding_like_torch_nested_path():
 
 
 def test_generate_square_subsequent_mask():
-    assert_close(ember.nn.Transformer.generate_square_subsequent_mask(4),
-                 torch.nn.Transformer.generate_square_subsequent_mask(4))
+    assert_close(
+        ember.nn.Transformer.generate_square_subsequent_mask(4), torch.nn.Transformer.generate_square_subsequent_mask(4)
+    )
 
 
 # --- TransformerDecoder(Layer) and Transformer ----------------------------------------------------------------
@@ -234,15 +268,25 @@ def test_generate_square_subsequent_mask():
 DECODER_GRID = [(False, "relu", False), (True, "gelu", True), (False, "gelu", True), (True, "relu", False)]
 
 
-@pytest.mark.parametrize("norm_first,activation,batch_first", DECODER_GRID,
-                         ids=[f"{'pre' if n else 'post'}_norm-{a}-{'bf' if b else 'sf'}" for n, a, b in DECODER_GRID])
+@pytest.mark.parametrize(
+    "norm_first,activation,batch_first",
+    DECODER_GRID,
+    ids=[f"{'pre' if n else 'post'}_norm-{a}-{'bf' if b else 'sf'}" for n, a, b in DECODER_GRID],
+)
 def test_transformer_decoder_matches_torch(norm_first, activation, batch_first):
-    kwargs = dict(dim_feedforward=16, dropout=0.1, activation=activation, batch_first=batch_first,
-                  norm_first=norm_first)
-    t_mod = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(8, 2, **kwargs), 2,
-                                        norm=torch.nn.LayerNorm(8)).double().eval()
-    e_mod = ember.nn.TransformerDecoder(ember.nn.TransformerDecoderLayer(8, 2, **kwargs), 2,
-                                        norm=ember.nn.LayerNorm(8)).double().eval()
+    kwargs = dict(
+        dim_feedforward=16, dropout=0.1, activation=activation, batch_first=batch_first, norm_first=norm_first
+    )
+    t_mod = (
+        torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(8, 2, **kwargs), 2, norm=torch.nn.LayerNorm(8))
+        .double()
+        .eval()
+    )
+    e_mod = (
+        ember.nn.TransformerDecoder(ember.nn.TransformerDecoderLayer(8, 2, **kwargs), 2, norm=ember.nn.LayerNorm(8))
+        .double()
+        .eval()
+    )
     assert list(e_mod.state_dict()) == list(t_mod.state_dict())
     shape = (lambda s: (2, s, 8)) if batch_first else (lambda s: (s, 2, 8))
     tgt, memory = _rand(*shape(4), dtype=np.float64), _rand(*shape(5), seed=1, dtype=np.float64)
@@ -252,19 +296,30 @@ def test_transformer_decoder_matches_torch(norm_first, activation, batch_first):
     memory_mask = _bool_mask((4, 5)) == 0
     _compare(t_mod, e_mod, [tgt, memory], lambda m, t, mem: m(t, mem))
     _compare(t_mod, e_mod, [tgt, memory, causal], lambda m, t, mem, c: m(t, mem, tgt_mask=c.detach()))
-    _compare(t_mod, e_mod, [tgt, memory, causal], lambda m, t, mem, c: m(t, mem, tgt_mask=c.detach(),
-                                                                          tgt_is_causal=True))
-    _compare(t_mod, e_mod, [tgt, memory, tgt_pad, mem_pad, memory_mask],
-             lambda m, t, mem, tp, mp, mm: m(t, mem, tgt_key_padding_mask=tp, memory_key_padding_mask=mp,
-                                             memory_mask=mm))
+    _compare(
+        t_mod, e_mod, [tgt, memory, causal], lambda m, t, mem, c: m(t, mem, tgt_mask=c.detach(), tgt_is_causal=True)
+    )
+    _compare(
+        t_mod,
+        e_mod,
+        [tgt, memory, tgt_pad, mem_pad, memory_mask],
+        lambda m, t, mem, tp, mp, mm: m(t, mem, tgt_key_padding_mask=tp, memory_key_padding_mask=mp, memory_mask=mm),
+    )
     unbatched = (lambda a: a[0]) if batch_first else (lambda a: a[:, 0])
     _compare(t_mod, e_mod, [unbatched(tgt), unbatched(memory)], lambda m, t, mem: m(t, mem))
 
 
 @pytest.mark.parametrize("batch_first", [False, True], ids=["sf", "bf"])
 def test_transformer_matches_torch_and_state_dicts_load_both_ways(batch_first):
-    kwargs = dict(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=16, dropout=0.1,
-                  batch_first=batch_first)
+    kwargs = dict(
+        d_model=8,
+        nhead=2,
+        num_encoder_layers=2,
+        num_decoder_layers=1,
+        dim_feedforward=16,
+        dropout=0.1,
+        batch_first=batch_first,
+    )
     t_mod = torch.nn.Transformer(**kwargs).double().eval()
     e_mod = ember.nn.Transformer(**kwargs).double().eval()
     assert list(e_mod.state_dict()) == list(t_mod.state_dict())
@@ -274,9 +329,12 @@ def test_transformer_matches_torch_and_state_dicts_load_both_ways(batch_first):
     tgt_mask = ember.nn.Transformer.generate_square_subsequent_mask(4, dtype=ember.float64).numpy()
     src_pad = np.zeros((2, 5), bool)
     src_pad[1, 4:] = True
-    _compare(t_mod, e_mod, [src, tgt, tgt_mask, src_pad],
-             lambda m, s, t, c, p: m(s, t, tgt_mask=c.detach(), src_key_padding_mask=p,
-                                     memory_key_padding_mask=p))
+    _compare(
+        t_mod,
+        e_mod,
+        [src, tgt, tgt_mask, src_pad],
+        lambda m, s, t, c, p: m(s, t, tgt_mask=c.detach(), src_key_padding_mask=p, memory_key_padding_mask=p),
+    )
     # ember's weights load into torch and give torch's numbers
     t_back = torch.nn.Transformer(**kwargs).double().eval()
     t_back.load_state_dict({k: torch.tensor(v.detach().numpy()) for k, v in e_mod.state_dict().items()})
@@ -288,8 +346,7 @@ def test_transformer_matches_torch_and_state_dicts_load_both_ways(batch_first):
 
 def test_transformer_init_and_errors_as_torch():
     ember.manual_seed(0)
-    model = ember.nn.Transformer(d_model=16, nhead=4, num_encoder_layers=1, num_decoder_layers=1,
-                                 dim_feedforward=32)
+    model = ember.nn.Transformer(d_model=16, nhead=4, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=32)
     # xavier-uniform for every matrix: |w| <= sqrt(6 / (fan_in + fan_out))
     w = model.encoder.layers[0].linear1.weight.detach().numpy()
     assert np.abs(w).max() <= np.sqrt(6 / (16 + 32)) and np.abs(w).max() > 0.5 * np.sqrt(6 / (16 + 32))
@@ -302,6 +359,7 @@ def test_transformer_init_and_errors_as_torch():
         model(src, ember.randn(4, 2, 8))
     with pytest.warns(UserWarning, match="enable_nested_tensor is True, but self.use_nested_tensor is False"):
         ember.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1)
-    custom = ember.nn.Transformer(d_model=8, nhead=2, custom_encoder=ember.nn.Identity(),
-                                  custom_decoder=ember.nn.Identity())
+    custom = ember.nn.Transformer(
+        d_model=8, nhead=2, custom_encoder=ember.nn.Identity(), custom_decoder=ember.nn.Identity()
+    )
     assert isinstance(custom.encoder, ember.nn.Identity) and isinstance(custom.decoder, ember.nn.Identity)

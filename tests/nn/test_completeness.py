@@ -3,6 +3,7 @@ of torch.nn.functional, torch.nn.init function, optimizer of torch.optim and sch
 torch.optim.lr_scheduler exists in ember with torch's signature (parameter names, kinds and defaults), or is
 listed below as not implemented, with the reason. The lists come from the installed torch, so they cannot
 drift: a name torch adds fails here until ember has it or says why not."""
+
 import inspect
 
 import pytest
@@ -16,8 +17,13 @@ import torch.nn.functional as TF  # noqa: E402
 import torch.optim.lr_scheduler as TL  # noqa: E402
 
 # torch's __torch_function__ dispatch helpers, imported into torch.nn.functional's namespace: not part of its API
-NOT_API = {"handle_torch_function", "has_torch_function", "has_torch_function_unary", "has_torch_function_variadic",
-           "boolean_dispatch"}
+NOT_API = {
+    "handle_torch_function",
+    "has_torch_function",
+    "has_torch_function_unary",
+    "has_torch_function_variadic",
+    "boolean_dispatch",
+}
 
 NOT_IMPLEMENTED = {
     # nn.functional
@@ -59,8 +65,12 @@ def _is_scheduler(obj):
 CATEGORIES = {
     "nn": (torch.nn, ember.nn, _is_module, lambda cls: cls.__init__),
     "functional": (TF, ember.nn.functional, _is_function, lambda fn: fn),
-    "init": (torch.nn.init, ember.nn.init, lambda o: _is_function(o) and o.__module__ == "torch.nn.init",
-             lambda fn: fn),
+    "init": (
+        torch.nn.init,
+        ember.nn.init,
+        lambda o: _is_function(o) and o.__module__ == "torch.nn.init",
+        lambda fn: fn,
+    ),
     "optim": (torch.optim, ember.optim, _is_optimizer, lambda cls: cls.__init__),
     "lr_scheduler": (TL, ember.optim.lr_scheduler, _is_scheduler, lambda cls: cls.__init__),
 }
@@ -82,14 +92,17 @@ def _signature(fn):
         if p.default is inspect.Parameter.empty:
             return "<required>"
         return getattr(p.default, "__name__", None) if callable(p.default) else repr(p.default)
+
     return [(p.name, p.kind.name, default(p)) for p in parameters if p.name != "self"]
 
 
 def _torch_signature(category, name):
     torch_ns, _, _, target = CATEGORIES[category]
     signature = _signature(target(getattr(torch_ns, name)))
-    if category == "functional" and signature == [("args", "VAR_POSITIONAL", "<required>"),
-                                                  ("kwargs", "VAR_KEYWORD", "<required>")]:
+    if category == "functional" and signature == [
+        ("args", "VAR_POSITIONAL", "<required>"),
+        ("kwargs", "VAR_KEYWORD", "<required>"),
+    ]:
         # torch's boolean_dispatch wrappers (max_pool2d ...): the signature is that of the variant they call
         signature = _signature(getattr(TF, "_" + name))
     return signature
@@ -116,11 +129,45 @@ def test_coverage_targets():
     functional = _names("functional")
     implemented = [n for n in functional if n not in NOT_IMPLEMENTED]
     assert len(implemented) / len(functional) >= 0.95, f"{len(implemented)}/{len(functional)}"
-    used = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "BatchNorm1d", "LayerNorm", "Dropout", "ReLU",
-            "LeakyReLU", "Tanh", "Sigmoid", "MaxPool2d", "AdaptiveAvgPool2d", "Embedding", "EmbeddingBag", "LSTM",
-            "GRU", "RNN", "Transformer", "TransformerEncoder", "TransformerDecoder", "MultiheadAttention", "Flatten",
-            "Sequential", "ModuleList", "CrossEntropyLoss", "MSELoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
-            "CTCLoss", "LazyLinear", "LazyConv2d", "LazyBatchNorm2d"]
+    used = [
+        "Linear",
+        "Conv2d",
+        "ConvTranspose2d",
+        "BatchNorm2d",
+        "BatchNorm1d",
+        "LayerNorm",
+        "Dropout",
+        "ReLU",
+        "LeakyReLU",
+        "Tanh",
+        "Sigmoid",
+        "MaxPool2d",
+        "AdaptiveAvgPool2d",
+        "Embedding",
+        "EmbeddingBag",
+        "LSTM",
+        "GRU",
+        "RNN",
+        "Transformer",
+        "TransformerEncoder",
+        "TransformerDecoder",
+        "MultiheadAttention",
+        "Flatten",
+        "Sequential",
+        "ModuleList",
+        "CrossEntropyLoss",
+        "MSELoss",
+        "NLLLoss",
+        "BCELoss",
+        "BCEWithLogitsLoss",
+        "CTCLoss",
+        "LazyLinear",
+        "LazyConv2d",
+        "LazyBatchNorm2d",
+    ]
     assert [n for n in used if not hasattr(ember.nn, n)] == []
-    assert [n for n in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS", "Rprop", "ASGD", "SparseAdam",
-                        "Adafactor") if not hasattr(ember.optim, n)] == []
+    assert [
+        n
+        for n in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS", "Rprop", "ASGD", "SparseAdam", "Adafactor")
+        if not hasattr(ember.optim, n)
+    ] == []

@@ -1,6 +1,7 @@
 """CTCLoss / F.ctc_loss against torch: padded and concatenated targets, unequal input and target lengths,
 repeated labels, blank elsewhere than 0, every reduction, zero_infinity, unbatched input; the loss and the
 gradient of the log-probabilities (torch's formula), and the graph's nodes."""
+
 import numpy as np
 import pytest
 
@@ -31,14 +32,25 @@ def _compare(fn, lp, dtype, **tol):
 
 
 CASES = {
-    "padded": lambda T, r: dict(targets=T.tensor(TARGETS), input_lengths=T.tensor(INPUT_LENGTHS),
-                                target_lengths=T.tensor(TARGET_LENGTHS), reduction=r),
+    "padded": lambda T, r: dict(
+        targets=T.tensor(TARGETS),
+        input_lengths=T.tensor(INPUT_LENGTHS),
+        target_lengths=T.tensor(TARGET_LENGTHS),
+        reduction=r,
+    ),
     "concatenated-tuples": lambda T, r: dict(
         targets=T.tensor(np.concatenate([t[:n] for t, n in zip(TARGETS, TARGET_LENGTHS)])),
-        input_lengths=tuple(INPUT_LENGTHS), target_lengths=tuple(TARGET_LENGTHS), reduction=r),
-    "blank-4": lambda T, r: dict(targets=T.tensor(np.where(TARGETS == 4, 0, TARGETS)), blank=4,
-                                 input_lengths=T.tensor(INPUT_LENGTHS), target_lengths=T.tensor(TARGET_LENGTHS),
-                                 reduction=r),
+        input_lengths=tuple(INPUT_LENGTHS),
+        target_lengths=tuple(TARGET_LENGTHS),
+        reduction=r,
+    ),
+    "blank-4": lambda T, r: dict(
+        targets=T.tensor(np.where(TARGETS == 4, 0, TARGETS)),
+        blank=4,
+        input_lengths=T.tensor(INPUT_LENGTHS),
+        target_lengths=T.tensor(TARGET_LENGTHS),
+        reduction=r,
+    ),
 }
 
 
@@ -60,7 +72,8 @@ def test_impossible_alignment_and_zero_infinity(zero_infinity):
         for T in (torch, ember):
             x = T.tensor(_log_probs(np.float64), requires_grad=True)
             loss = T.nn.CTCLoss(reduction=reduction, zero_infinity=zero_infinity)(
-                x, T.tensor(TARGETS), T.tensor(lengths), T.tensor(TARGET_LENGTHS))
+                x, T.tensor(TARGETS), T.tensor(lengths), T.tensor(TARGET_LENGTHS)
+            )
             if zero_infinity:
                 loss.sum().backward()
             results.append((loss.detach().numpy(), None if x.grad is None else x.grad.numpy()))
@@ -71,8 +84,9 @@ def test_impossible_alignment_and_zero_infinity(zero_infinity):
 
 def test_unbatched_input_and_graph():
     lp = _log_probs(np.float64)[:, 0]
-    _compare(lambda T, x: T.nn.functional.ctc_loss(x, T.tensor(TARGETS[0]), (12,), (4,), reduction="none"), lp,
-             np.float64)
+    _compare(
+        lambda T, x: T.nn.functional.ctc_loss(x, T.tensor(TARGETS[0]), (12,), (4,), reduction="none"), lp, np.float64
+    )
     names = []
     for T in (torch, ember):
         x = T.tensor(_log_probs(np.float32), requires_grad=True)

@@ -5,6 +5,7 @@ from `grad_fn` down to the AccumulateGrad leaves, and the walks must agree at ev
 `type(node).__name__`, `name()`, the `repr` form and the `next_functions` edges (None included, shared
 nodes shared).
 """
+
 import inspect
 import re
 import sys
@@ -187,8 +188,7 @@ SPECS = {
     "Tanhshrink": (lambda nn: nn.Tanhshrink(), [x(4, 5)]),
     "Threshold": (lambda nn: nn.Threshold(0.1, 20.0), [x(4, 5)]),
     "TripletMarginLoss": (lambda nn: nn.TripletMarginLoss(), [x(4, 5), x(4, 5), x(4, 5)]),
-    "TripletMarginWithDistanceLoss": (lambda nn: nn.TripletMarginWithDistanceLoss(),
-                                      [x(4, 5), x(4, 5), x(4, 5)]),
+    "TripletMarginWithDistanceLoss": (lambda nn: nn.TripletMarginWithDistanceLoss(), [x(4, 5), x(4, 5), x(4, 5)]),
     "Unflatten": (lambda nn: nn.Unflatten(1, (2, 3)), [x(4, 6)]),
     "Unfold": (lambda nn: nn.Unfold((2, 2)), [x(2, 3, 4, 5)]),
     "Upsample": (lambda nn: nn.Upsample(scale_factor=2), [x(2, 3, 4, 4)]),
@@ -202,13 +202,21 @@ SPECS = {
     "MaxUnpool1d": (lambda nn: _Unpool(nn, 1), [x(2, 3, 8)]),
     "MaxUnpool3d": (lambda nn: _Unpool(nn, 3), [x(1, 2, 4, 4, 4)]),
     "TransformerEncoderLayer": (lambda nn: nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0), [x(3, 2, 4)]),
-    "TransformerEncoder": (lambda nn: nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0), 2,
-                                                            enable_nested_tensor=False), [x(3, 2, 4)]),
+    "TransformerEncoder": (
+        lambda nn: nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0), 2, enable_nested_tensor=False
+        ),
+        [x(3, 2, 4)],
+    ),
     "Transformer": (lambda nn: nn.Transformer(4, 2, 1, 1, 8, dropout=0.0), [x(3, 2, 4), x(2, 2, 4)]),
-    "TransformerDecoderLayer": (lambda nn: nn.TransformerDecoderLayer(4, 2, 8, dropout=0.0, norm_first=True),
-                                [x(3, 2, 4), x(2, 2, 4)]),
-    "TransformerDecoder": (lambda nn: nn.TransformerDecoder(nn.TransformerDecoderLayer(4, 2, 8, dropout=0.0), 2),
-                           [x(3, 2, 4), x(2, 2, 4)]),
+    "TransformerDecoderLayer": (
+        lambda nn: nn.TransformerDecoderLayer(4, 2, 8, dropout=0.0, norm_first=True),
+        [x(3, 2, 4), x(2, 2, 4)],
+    ),
+    "TransformerDecoder": (
+        lambda nn: nn.TransformerDecoder(nn.TransformerDecoderLayer(4, 2, 8, dropout=0.0), 2),
+        [x(3, 2, 4), x(2, 2, 4)],
+    ),
     "EmbeddingBag": (lambda nn: nn.EmbeddingBag(10, 3, mode="sum"), [cls(10, 2, 4)]),
     "CTCLoss": (lambda nn: _CTC(nn), [x(6, 2, 4)]),
     "NLLLoss2d": (lambda nn: nn.NLLLoss(), [x(2, 4, 3, 3), cls(4, 2, 3, 3)]),
@@ -256,8 +264,10 @@ SPECS = {
     "CrossEntropyLoss_unbatched": (lambda nn: nn.CrossEntropyLoss(), [x(5), cls(5)]),
     "NLLLoss_none": (lambda nn: nn.NLLLoss(reduction="none"), [x(4, 5), cls(5, 4)]),
     "BCELoss_weight": (lambda nn: nn.BCELoss(weight=_weights(nn, 3)), [xprob(4, 3), prob(4, 3)]),
-    "BCEWithLogitsLoss_pos_weight": (lambda nn: nn.BCEWithLogitsLoss(pos_weight=_weights(nn, 3)),
-                                     [x(4, 3), prob(4, 3)]),
+    "BCEWithLogitsLoss_pos_weight": (
+        lambda nn: nn.BCEWithLogitsLoss(pos_weight=_weights(nn, 3)),
+        [x(4, 3), prob(4, 3)],
+    ),
     "MSELoss_broadcast": (lambda nn: nn.MSELoss(), [x(4, 5), t(5)]),
     "L1Loss_none": (lambda nn: nn.L1Loss(reduction="none"), [x(4, 5), t(4, 5)]),
     "HuberLoss_sum": (lambda nn: nn.HuberLoss(reduction="sum", delta=0.5), [x(4, 5), t(4, 5)]),
@@ -266,8 +276,10 @@ SPECS = {
     "PoissonNLLLoss_full": (lambda nn: nn.PoissonNLLLoss(log_input=False, full=True), [xprob(4, 5), var(4, 5)]),
     "GaussianNLLLoss_full": (lambda nn: nn.GaussianNLLLoss(full=True, reduction="sum"), [x(4, 3), t(4, 3), var(4)]),
     "TripletMarginLoss_swap": (lambda nn: nn.TripletMarginLoss(swap=True), [x(4, 5), x(4, 5), x(4, 5)]),
-    "MultiLabelSoftMarginLoss_weight": (lambda nn: nn.MultiLabelSoftMarginLoss(weight=_weights(nn, 5)),
-                                        [x(4, 5), prob(4, 5)]),
+    "MultiLabelSoftMarginLoss_weight": (
+        lambda nn: nn.MultiLabelSoftMarginLoss(weight=_weights(nn, 5)),
+        [x(4, 5), prob(4, 5)],
+    ),
 }
 
 
@@ -323,22 +335,34 @@ def _format(rows):
     return "\n".join(f"{i}: {r[0]} {r[1]} -> {r[3]}" for i, r in enumerate(rows))
 
 
-_UNROLLED = ("torch's CPU RNN/GRU unroll the sequence into one cell per time step (Addmm, Tanh/Sigmoid ... per "
-             "step, then StackBackward0); ember runs each layer as an input-projection GEMM and one fused Recurrence "
-             "node, for speed")
-_COPY_SLICES = ("torch builds a circular pad from in-place copies into slices of a new tensor, a chain of CopySlices "
-                "nodes; ember's pad is one node, named CopySlices as the chain's last")
+_UNROLLED = (
+    "torch's CPU RNN/GRU unroll the sequence into one cell per time step (Addmm, Tanh/Sigmoid ... per "
+    "step, then StackBackward0); ember runs each layer as an input-projection GEMM and one fused Recurrence "
+    "node, for speed"
+)
+_COPY_SLICES = (
+    "torch builds a circular pad from in-place copies into slices of a new tensor, a chain of CopySlices "
+    "nodes; ember's pad is one node, named CopySlices as the chain's last"
+)
 # layers whose torch graph is an implementation detail ember does not reproduce (strict xfail: a match fails)
 NOT_TORCH_GRAPH = {
-    "RNN": _UNROLLED, "GRU": _UNROLLED,
+    "RNN": _UNROLLED,
+    "GRU": _UNROLLED,
     "LSTM": "torch's CPU LSTM is one oneDNN node (MkldnnRnnLayerBackward0) with the input projection inside; ember's "
-            "is an input-projection GEMM and one fused Recurrence node",
-    "CircularPad1d": _COPY_SLICES, "CircularPad2d": _COPY_SLICES, "CircularPad3d": _COPY_SLICES,
+    "is an input-projection GEMM and one fused Recurrence node",
+    "CircularPad1d": _COPY_SLICES,
+    "CircularPad2d": _COPY_SLICES,
+    "CircularPad3d": _COPY_SLICES,
 }
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=NOT_TORCH_GRAPH[n]))
-                                  if n in NOT_TORCH_GRAPH else n for n in sorted(SPECS)])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=NOT_TORCH_GRAPH[n])) if n in NOT_TORCH_GRAPH else n
+        for n in sorted(SPECS)
+    ],
+)
 def test_layer_graph_matches_torch(name):
     theirs, ours = _run(torch, name), _run(ember, name)
     assert ours == theirs, f"ember:\n{_format(ours)}\ntorch:\n{_format(theirs)}"
@@ -360,23 +384,37 @@ def test_blitz_walk_of_mse_loss():
         walks.append([(type(n).__name__, n.name(), re.sub(r"0x[0-9a-f]+", "ADDR", repr(n))) for n in steps])
         walks[-1].append(len(loss.grad_fn.next_functions))
     assert walks[1] == walks[0]
-    assert walks[0][:3] == [("MseLossBackward0",) * 2 + ("<MseLossBackward0 object at ADDR>",),
-                            ("AddmmBackward0",) * 2 + ("<AddmmBackward0 object at ADDR>",),
-                            ("AccumulateGrad", "torch::autograd::AccumulateGrad", "<AccumulateGrad object at ADDR>")]
+    assert walks[0][:3] == [
+        ("MseLossBackward0",) * 2 + ("<MseLossBackward0 object at ADDR>",),
+        ("AddmmBackward0",) * 2 + ("<AddmmBackward0 object at ADDR>",),
+        ("AccumulateGrad", "torch::autograd::AccumulateGrad", "<AccumulateGrad object at ADDR>"),
+    ]
 
 
 EXPRESSIONS = {
-    "x ** 2": lambda T, x, y: x ** 2, "x.max()": lambda T, x, y: x.max(), "x.max(1)": lambda T, x, y: x.max(1)[0],
-    "x.sum()": lambda T, x, y: x.sum(), "x.sum(0)": lambda T, x, y: x.sum(0), "x.mean(1)": lambda T, x, y: x.mean(1),
-    "2 * x + 1": lambda T, x, y: 2 * x + 1, "1 - x / 2": lambda T, x, y: 1 - x / 2, "2 / x": lambda T, x, y: 2 / x,
-    "x @ y.T": lambda T, x, y: x @ y.T, "x.t().reshape": lambda T, x, y: x.t().reshape(-1),
-    "x.view(-1)": lambda T, x, y: x.view(-1), "chunk": lambda T, x, y: x.chunk(2, 1)[1] * y[:, :2],
-    "where": lambda T, x, y: T.where(x > 0, x, 0.0), "softmax": lambda T, x, y: x.softmax(-1),
-    "cat": lambda T, x, y: T.cat([x, y]), "stack": lambda T, x, y: T.stack([x, y]),
-    "index": lambda T, x, y: x[T.tensor([0, 1])], "gather": lambda T, x, y: x.gather(1, T.tensor([[0], [1], [2]])),
+    "x ** 2": lambda T, x, y: x**2,
+    "x.max()": lambda T, x, y: x.max(),
+    "x.max(1)": lambda T, x, y: x.max(1)[0],
+    "x.sum()": lambda T, x, y: x.sum(),
+    "x.sum(0)": lambda T, x, y: x.sum(0),
+    "x.mean(1)": lambda T, x, y: x.mean(1),
+    "2 * x + 1": lambda T, x, y: 2 * x + 1,
+    "1 - x / 2": lambda T, x, y: 1 - x / 2,
+    "2 / x": lambda T, x, y: 2 / x,
+    "x @ y.T": lambda T, x, y: x @ y.T,
+    "x.t().reshape": lambda T, x, y: x.t().reshape(-1),
+    "x.view(-1)": lambda T, x, y: x.view(-1),
+    "chunk": lambda T, x, y: x.chunk(2, 1)[1] * y[:, :2],
+    "where": lambda T, x, y: T.where(x > 0, x, 0.0),
+    "softmax": lambda T, x, y: x.softmax(-1),
+    "cat": lambda T, x, y: T.cat([x, y]),
+    "stack": lambda T, x, y: T.stack([x, y]),
+    "index": lambda T, x, y: x[T.tensor([0, 1])],
+    "gather": lambda T, x, y: x.gather(1, T.tensor([[0], [1], [2]])),
     "median": lambda T, x, y: x.median() + x.median(0)[0] + x.kthvalue(2, 1, keepdim=True)[0],
     "min(1, keepdim)": lambda T, x, y: x.min(1, keepdim=True)[0],
-    "exp.log": lambda T, x, y: x.exp().log(), "relu_": lambda T, x, y: (x * 1).relu_(),
+    "exp.log": lambda T, x, y: x.exp().log(),
+    "relu_": lambda T, x, y: (x * 1).relu_(),
 }
 
 
@@ -393,9 +431,25 @@ def test_tensor_expression_graph_matches_torch(name):
 
 def test_specs_cover_every_shared_module():
     """Every module class in both ember.nn and torch.nn has a graph spec (or needs none: containers)."""
-    containers = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
-                  "DataParallel", "RNNBase", "RNNCellBase", "SyncBatchNorm", "Container"}
-    shared = {n for n in dir(ember.nn) if inspect.isclass(getattr(ember.nn, n))
-              and issubclass(getattr(ember.nn, n), ember.nn.Module) and hasattr(torch.nn, n)}
+    containers = {
+        "Module",
+        "Sequential",
+        "ModuleList",
+        "ModuleDict",
+        "ParameterList",
+        "ParameterDict",
+        "DataParallel",
+        "RNNBase",
+        "RNNCellBase",
+        "SyncBatchNorm",
+        "Container",
+    }
+    shared = {
+        n
+        for n in dir(ember.nn)
+        if inspect.isclass(getattr(ember.nn, n))
+        and issubclass(getattr(ember.nn, n), ember.nn.Module)
+        and hasattr(torch.nn, n)
+    }
     covered = {n.split("_")[0] for n in SPECS}
     assert shared - containers - covered == set()

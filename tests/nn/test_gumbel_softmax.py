@@ -1,6 +1,7 @@
 """F.gumbel_softmax: with ember's noise fed to torch's formula, the same values and gradients (soft and hard,
 any tau and dim); the hard sample is one-hot at the soft sample's argmax with the soft gradient; argmax
 frequencies follow softmax(logits) (the Gumbel-max property)."""
+
 import warnings
 
 import numpy as np

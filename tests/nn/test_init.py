@@ -1,5 +1,6 @@
 """nn.init: gains and fans equal torch's; samplers are checked statistically against torch's formulas
 (values come from ember's generator, so they differ from torch's draw for draw)."""
+
 import math
 import warnings
 
@@ -11,11 +12,26 @@ from ember.nn import init
 from oracle import torch
 
 
-@pytest.mark.parametrize("nonlinearity,param", [
-    ("linear", None), ("conv1d", None), ("conv2d", None), ("conv3d", None), ("conv_transpose1d", None),
-    ("conv_transpose2d", None), ("conv_transpose3d", None), ("sigmoid", None), ("tanh", None), ("relu", None),
-    ("leaky_relu", None), ("leaky_relu", 0.2), ("leaky_relu", 1), ("leaky_relu", math.sqrt(5)), ("selu", None),
-])
+@pytest.mark.parametrize(
+    "nonlinearity,param",
+    [
+        ("linear", None),
+        ("conv1d", None),
+        ("conv2d", None),
+        ("conv3d", None),
+        ("conv_transpose1d", None),
+        ("conv_transpose2d", None),
+        ("conv_transpose3d", None),
+        ("sigmoid", None),
+        ("tanh", None),
+        ("relu", None),
+        ("leaky_relu", None),
+        ("leaky_relu", 0.2),
+        ("leaky_relu", 1),
+        ("leaky_relu", math.sqrt(5)),
+        ("selu", None),
+    ],
+)
 def test_calculate_gain_matches_torch(nonlinearity, param):
     assert init.calculate_gain(nonlinearity, param) == torch.nn.init.calculate_gain(nonlinearity, param)
 
@@ -29,8 +45,9 @@ def test_calculate_gain_errors():
 
 @pytest.mark.parametrize("shape", [(5, 3), (8, 4, 3), (16, 8, 3, 3), (4, 2, 3, 3, 3)])
 def test_fan_in_and_fan_out_match_torch(shape):
-    assert init._calculate_fan_in_and_fan_out(ember.empty(*shape)) == \
-        torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(*shape))
+    assert init._calculate_fan_in_and_fan_out(ember.empty(*shape)) == torch.nn.init._calculate_fan_in_and_fan_out(
+        torch.empty(*shape)
+    )
 
 
 def test_fans_need_two_dimensions():
@@ -46,10 +63,21 @@ def _values(t):
 
 def test_functions_are_in_place_untracked_and_return_the_tensor():
     w = ember.nn.Parameter(ember.zeros(30, 40))
-    for fn, args in ((init.uniform_, (-1, 1)), (init.normal_, ()), (init.trunc_normal_, ()), (init.constant_, (3,)),
-                     (init.ones_, ()), (init.zeros_, ()), (init.eye_, ()), (init.xavier_uniform_, ()),
-                     (init.xavier_normal_, ()), (init.kaiming_uniform_, ()), (init.kaiming_normal_, ()),
-                     (init.orthogonal_, ()), (init.sparse_, (0.5,))):
+    for fn, args in (
+        (init.uniform_, (-1, 1)),
+        (init.normal_, ()),
+        (init.trunc_normal_, ()),
+        (init.constant_, (3,)),
+        (init.ones_, ()),
+        (init.zeros_, ()),
+        (init.eye_, ()),
+        (init.xavier_uniform_, ()),
+        (init.xavier_normal_, ()),
+        (init.kaiming_uniform_, ()),
+        (init.kaiming_normal_, ()),
+        (init.orthogonal_, ()),
+        (init.sparse_, (0.5,)),
+    ):
         version = w._version
         assert fn(w, *args) is w, fn.__name__
         assert w.requires_grad and w.grad_fn is None and w.is_leaf
@@ -64,18 +92,20 @@ def test_uniform_and_normal():
     assert abs(n.mean() - 2.0) < 0.01 and abs(n.std() - 0.5) < 0.01
 
 
-@pytest.mark.parametrize("mean,std,a,b", [(0.0, 1.0, -2.0, 2.0), (0.0, 1.0, 1.0, 3.0), (1.0, 0.2, 0.9, 1.5),
-                                          (0.0, 0.02, -0.04, 0.04)])
+@pytest.mark.parametrize(
+    "mean,std,a,b", [(0.0, 1.0, -2.0, 2.0), (0.0, 1.0, 1.0, 3.0), (1.0, 0.2, 0.9, 1.5), (0.0, 0.02, -0.04, 0.04)]
+)
 def test_trunc_normal_stays_in_bounds_with_the_truncated_moments(mean, std, a, b):
     v = _values(init.trunc_normal_(ember.empty(300, 100), mean, std, a, b)).astype(np.float64)
     assert v.min() >= a and v.max() <= b
     alpha, beta = (a - mean) / std, (b - mean) / std
-    pdf = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)     # noqa: E731
-    cdf = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))            # noqa: E731
+    pdf = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    cdf = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))  # noqa: E731
     mass = cdf(beta) - cdf(alpha)
     expected_mean = mean + std * (pdf(alpha) - pdf(beta)) / mass
-    expected_var = std ** 2 * (1 + (alpha * pdf(alpha) - beta * pdf(beta)) / mass
-                               - ((pdf(alpha) - pdf(beta)) / mass) ** 2)
+    expected_var = std**2 * (
+        1 + (alpha * pdf(alpha) - beta * pdf(beta)) / mass - ((pdf(alpha) - pdf(beta)) / mass) ** 2
+    )
     assert abs(v.mean() - expected_mean) < 0.02 * std
     assert abs(v.var() / expected_var - 1) < 0.03
 
@@ -94,11 +124,13 @@ def test_constant_ones_zeros_eye():
         init.eye_(ember.empty(2, 2, 2))
 
 
-@pytest.mark.parametrize("shape,groups", [((4, 4, 3), 1), ((6, 3, 3, 3), 1), ((6, 2, 3, 5), 2), ((4, 2, 3, 3, 3), 2),
-                                          ((3, 5, 3, 3), 1)])
+@pytest.mark.parametrize(
+    "shape,groups", [((4, 4, 3), 1), ((6, 3, 3, 3), 1), ((6, 2, 3, 5), 2), ((4, 2, 3, 3, 3), 2), ((3, 5, 3, 3), 1)]
+)
 def test_dirac_matches_torch(shape, groups):
-    np.testing.assert_array_equal(init.dirac_(ember.empty(*shape), groups).numpy(),
-                                  torch.nn.init.dirac_(torch.empty(*shape), groups).numpy())
+    np.testing.assert_array_equal(
+        init.dirac_(ember.empty(*shape), groups).numpy(), torch.nn.init.dirac_(torch.empty(*shape), groups).numpy()
+    )
 
 
 def test_dirac_rejects_2d():
@@ -117,9 +149,16 @@ def test_xavier_bounds_and_std(shape):
     assert abs(n.std() / std - 1) < 0.02 and abs(n.mean()) < 0.02 * std
 
 
-@pytest.mark.parametrize("a,mode,nonlinearity", [(0, "fan_in", "leaky_relu"), (math.sqrt(5), "fan_in", "leaky_relu"),
-                                                 (0, "fan_out", "relu"), (0.1, "fan_out", "leaky_relu"),
-                                                 (0, "fan_in", "tanh")])
+@pytest.mark.parametrize(
+    "a,mode,nonlinearity",
+    [
+        (0, "fan_in", "leaky_relu"),
+        (math.sqrt(5), "fan_in", "leaky_relu"),
+        (0, "fan_out", "relu"),
+        (0.1, "fan_out", "leaky_relu"),
+        (0, "fan_in", "tanh"),
+    ],
+)
 def test_kaiming_bounds_and_std(a, mode, nonlinearity):
     shape = (128, 64, 3, 3)
     fan_in, fan_out = init._calculate_fan_in_and_fan_out(ember.empty(*shape))
@@ -152,7 +191,7 @@ def test_orthogonal_is_sign_corrected_so_columns_are_unbiased():
 
 def test_sparse_zeroes_a_fraction_of_each_column():
     w = init.sparse_(ember.empty(10, 300), sparsity=0.25, std=0.5).numpy()
-    np.testing.assert_array_equal((w == 0).sum(axis=0), np.full(300, 3))       # ceil(0.25 * 10)
+    np.testing.assert_array_equal((w == 0).sum(axis=0), np.full(300, 3))  # ceil(0.25 * 10)
     assert abs(w[w != 0].std() - 0.5) < 0.03
     with pytest.raises(ValueError, match="Only tensors with 2 dimensions are supported"):
         init.sparse_(ember.empty(3, 3, 3), 0.1)
@@ -161,9 +200,18 @@ def test_sparse_zeroes_a_fraction_of_each_column():
 def test_generator_makes_draws_reproducible():
     def draw(seed):
         g = ember.Generator().manual_seed(seed)
-        return [fn(ember.empty(5, 4), generator=g).numpy().copy()
-                for fn in (init.uniform_, init.normal_, init.trunc_normal_, init.xavier_uniform_,
-                           init.kaiming_normal_, init.orthogonal_)]
+        return [
+            fn(ember.empty(5, 4), generator=g).numpy().copy()
+            for fn in (
+                init.uniform_,
+                init.normal_,
+                init.trunc_normal_,
+                init.xavier_uniform_,
+                init.kaiming_normal_,
+                init.orthogonal_,
+            )
+        ]
+
     for x, y in zip(draw(3), draw(3)):
         np.testing.assert_array_equal(x, y)
     assert not np.array_equal(draw(3)[0], draw(4)[0])

@@ -1,6 +1,7 @@
 """Lazy modules against torch: UninitializedParameter/Buffer before the first call (repr, state_dict, errors),
 shapes inferred from the first input, the class they become, outputs and gradients with torch's weights, an
 optimizer built before the first call, load_state_dict into a lazy module, dtype changes before the call."""
+
 import copy
 
 import numpy as np
@@ -45,8 +46,9 @@ def test_lazy_module_matches_torch(name, args, kwargs, shape, becomes):
     e_mod(ember.tensor(x))
     assert type(e_mod).__name__ == type(t_mod).__name__ == becomes
     assert repr(e_mod) == repr(t_mod)
-    assert [(k, tuple(v.shape)) for k, v in e_mod.state_dict().items()] == \
-        [(k, tuple(v.shape)) for k, v in t_mod.state_dict().items()]
+    assert [(k, tuple(v.shape)) for k, v in e_mod.state_dict().items()] == [
+        (k, tuple(v.shape)) for k, v in t_mod.state_dict().items()
+    ]
     # with torch's weights (and statistics) loaded, the same outputs and gradients
     e_mod.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t_mod.state_dict().items()})
     t_in, e_in = torch.tensor(x, requires_grad=True), ember.tensor(x, requires_grad=True)

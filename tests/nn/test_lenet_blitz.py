@@ -1,5 +1,6 @@
 """The "done" criterion of nn: the LeNet of PyTorch's 60-minute blitz ("Neural Networks" section) runs
 in ember with torch's weights and prints, computes, backpropagates and steps exactly as torch does."""
+
 import numpy as np
 import pytest
 
@@ -51,7 +52,8 @@ def test_print_net_is_identical(nets):
         "  (fc1): Linear(in_features=400, out_features=120, bias=True)\n"
         "  (fc2): Linear(in_features=120, out_features=84, bias=True)\n"
         "  (fc3): Linear(in_features=84, out_features=10, bias=True)\n"
-        ")")
+        ")"
+    )
 
 
 def test_parameter_listing(nets):
@@ -61,9 +63,18 @@ def test_parameter_listing(nets):
     assert params[0].size() == ember.Size([6, 1, 5, 5])
     listing = [(name, tuple(p.size())) for name, p in ours.named_parameters()]
     assert listing == [(name, tuple(p.size())) for name, p in theirs.named_parameters()]
-    assert listing == [("conv1.weight", (6, 1, 5, 5)), ("conv1.bias", (6,)), ("conv2.weight", (16, 6, 5, 5)),
-                       ("conv2.bias", (16,)), ("fc1.weight", (120, 400)), ("fc1.bias", (120,)),
-                       ("fc2.weight", (84, 120)), ("fc2.bias", (84,)), ("fc3.weight", (10, 84)), ("fc3.bias", (10,))]
+    assert listing == [
+        ("conv1.weight", (6, 1, 5, 5)),
+        ("conv1.bias", (6,)),
+        ("conv2.weight", (16, 6, 5, 5)),
+        ("conv2.bias", (16,)),
+        ("fc1.weight", (120, 400)),
+        ("fc1.bias", (120,)),
+        ("fc2.weight", (84, 120)),
+        ("fc2.bias", (84,)),
+        ("fc3.weight", (10, 84)),
+        ("fc3.bias", (10,)),
+    ]
 
 
 def test_forward_backward_and_one_sgd_step_match_torch(nets):
@@ -94,6 +105,9 @@ def test_forward_backward_and_one_sgd_step_match_torch(nets):
 
 def test_fc1_complains_when_flatten_is_forgotten(nets):
     ours, _ = nets
-    with pytest.raises(RuntimeError, match=r"Linear\(in_features=400, out_features=120, bias=True\) got input of "
-                                           r"shape \(1, 16, 5, 5\).*did you forget to flatten\?"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"Linear\(in_features=400, out_features=120, bias=True\) got input of "
+        r"shape \(1, 16, 5, 5\).*did you forget to flatten\?",
+    ):
         ours.fc1(ember.randn(1, 16, 5, 5))

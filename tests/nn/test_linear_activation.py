@@ -1,5 +1,6 @@
 """Linear family, activations, dropout, embedding, flatten and distances against torch: values, input and
 parameter gradients (float32 rtol 1e-5, float64 rtol 1e-10), reprs, defaults and errors."""
+
 import re
 import warnings
 
@@ -50,8 +51,12 @@ ACTIVATIONS = [
     ("bilinear", lambda T, x, y, w, b: T.nn.functional.bilinear(x, y, w, b), [(3, 4), (3, 2), (5, 4, 2), (5,)], {}),
     ("bilinear-3d", lambda T, x, y, w: T.nn.functional.bilinear(x, y, w), [(2, 3, 4), (2, 3, 2), (5, 4, 2)], {}),
     ("pairwise_distance", lambda T, x, y: T.nn.functional.pairwise_distance(x, y), [(6, 4), (6, 4)], {}),
-    ("pairwise_distance-p3", lambda T, x, y: T.nn.functional.pairwise_distance(x, y, p=3, keepdim=True),
-     [(6, 4), (4,)], {}),
+    (
+        "pairwise_distance-p3",
+        lambda T, x, y: T.nn.functional.pairwise_distance(x, y, p=3, keepdim=True),
+        [(6, 4), (4,)],
+        {},
+    ),
     ("pairwise_distance-p1", lambda T, x, y: T.nn.functional.pairwise_distance(x, y, p=1), [(6, 4), (6, 4)], {}),
     ("cosine_similarity", lambda T, x, y: T.nn.functional.cosine_similarity(x, y), [(6, 4), (6, 4)], {}),
     ("cosine_similarity-dim0", lambda T, x, y: T.nn.functional.cosine_similarity(x, y, dim=0), [(6, 4), (6, 4)], {}),
@@ -59,10 +64,18 @@ ACTIVATIONS = [
     ("normalize-p3", lambda T, x: T.nn.functional.normalize(x, p=3, dim=0), [(6, 4)], {}),
     ("pdist", lambda T, x: T.nn.functional.pdist(x), [(6, 4)], {}),
     ("embedding", lambda T, w: T.nn.functional.embedding(T.tensor([[1, 2, 0], [3, 1, 1]]), w), [(5, 3)], {}),
-    ("embedding-padding", lambda T, w: T.nn.functional.embedding(T.tensor([[1, 2, 0], [3, 1, 1]]), w, padding_idx=1),
-     [(5, 3)], {}),
-    ("embedding-freq", lambda T, w: T.nn.functional.embedding(T.tensor([[1, 2, 0], [3, 1, 1]]), w,
-                                                            scale_grad_by_freq=True), [(5, 3)], {}),
+    (
+        "embedding-padding",
+        lambda T, w: T.nn.functional.embedding(T.tensor([[1, 2, 0], [3, 1, 1]]), w, padding_idx=1),
+        [(5, 3)],
+        {},
+    ),
+    (
+        "embedding-freq",
+        lambda T, w: T.nn.functional.embedding(T.tensor([[1, 2, 0], [3, 1, 1]]), w, scale_grad_by_freq=True),
+        [(5, 3)],
+        {},
+    ),
 ]
 
 
@@ -100,14 +113,19 @@ def test_kinks_use_torchs_subgradient(name, fn):
 
 
 def test_double_backward_of_table_activations():
-    for fn in (lambda T, x: T.nn.functional.elu(x), lambda T, x: T.nn.functional.gelu(x),
-               lambda T, x: T.nn.functional.silu(x), lambda T, x: T.nn.functional.softplus(x, 2.0),
-               lambda T, x: T.nn.functional.mish(x), lambda T, x: T.nn.functional.logsigmoid(x),
-               lambda T, x: T.nn.functional.glu(x.view(2, 4)) * x[:2].view(2, 1),
-               lambda T, x: T.nn.functional.prelu(x * x[3], T.tensor([0.25], dtype=x.dtype))):
+    for fn in (
+        lambda T, x: T.nn.functional.elu(x),
+        lambda T, x: T.nn.functional.gelu(x),
+        lambda T, x: T.nn.functional.silu(x),
+        lambda T, x: T.nn.functional.softplus(x, 2.0),
+        lambda T, x: T.nn.functional.mish(x),
+        lambda T, x: T.nn.functional.logsigmoid(x),
+        lambda T, x: T.nn.functional.glu(x.view(2, 4)) * x[:2].view(2, 1),
+        lambda T, x: T.nn.functional.prelu(x * x[3], T.tensor([0.25], dtype=x.dtype)),
+    ):
         grads = []
         for T in (torch, ember):
-            x = T.tensor(np.linspace(-2, 2, 8), requires_grad=True)      # avoids 0, where torch's elu
+            x = T.tensor(np.linspace(-2, 2, 8), requires_grad=True)  # avoids 0, where torch's elu
             # double backward uses x < 0 but its first derivative x <= 0
             (g,) = T.autograd.grad(fn(T, x).sum(), x, create_graph=True)
             (gg,) = T.autograd.grad(g.sum(), x)
@@ -118,26 +136,73 @@ def test_double_backward_of_table_activations():
 # ---- modules: defaults, reprs, parameters ----------------------------------------------------------
 
 MODULE_SPECS = [
-    ("ReLU", (), {}), ("ReLU", (True,), {}), ("ReLU6", (), {}), ("ReLU6", (True,), {}),
-    ("LeakyReLU", (), {}), ("LeakyReLU", (0.2, True), {}), ("PReLU", (), {}), ("PReLU", (3, 0.1), {}),
-    ("RReLU", (), {}), ("RReLU", (0.1, 0.3, True), {}), ("ELU", (), {}), ("ELU", (0.5, True), {}),
-    ("SELU", (), {}), ("SELU", (True,), {}), ("CELU", (), {}), ("CELU", (0.5, True), {}),
-    ("GELU", (), {}), ("GELU", ("tanh",), {}), ("SiLU", (), {}), ("SiLU", (True,), {}), ("Mish", (), {}),
-    ("Sigmoid", (), {}), ("Tanh", (), {}), ("Softsign", (), {}), ("Softplus", (), {}), ("Softplus", (2, 10), {}),
-    ("Hardtanh", (), {}), ("Hardtanh", (-2.0, 2.0, True), {}), ("Hardsigmoid", (), {}), ("Hardsigmoid", (True,), {}),
-    ("Hardswish", (True,), {}), ("LogSigmoid", (), {}), ("Threshold", (0.1, 20), {}),
-    ("Threshold", (0.1, 20, True), {}), ("Hardshrink", (), {}), ("Hardshrink", (0.3,), {}), ("Softshrink", (), {}),
-    ("Tanhshrink", (), {}), ("Softmax", (), {}), ("Softmax", (), {"dim": 1}), ("LogSoftmax", (1,), {}),
-    ("Softmin", (0,), {}), ("Softmax2d", (), {}), ("GLU", (), {}), ("GLU", (1,), {}),
-    ("Dropout", (), {}), ("Dropout", (0.2, True), {}), ("Dropout1d", (), {}), ("Dropout2d", (0.3,), {}),
-    ("Dropout3d", (), {}), ("AlphaDropout", (0.1,), {}), ("FeatureAlphaDropout", (), {}),
-    ("Embedding", (10, 3), {}), ("Embedding", (10, 3), {"padding_idx": 0, "max_norm": 1.0}),
+    ("ReLU", (), {}),
+    ("ReLU", (True,), {}),
+    ("ReLU6", (), {}),
+    ("ReLU6", (True,), {}),
+    ("LeakyReLU", (), {}),
+    ("LeakyReLU", (0.2, True), {}),
+    ("PReLU", (), {}),
+    ("PReLU", (3, 0.1), {}),
+    ("RReLU", (), {}),
+    ("RReLU", (0.1, 0.3, True), {}),
+    ("ELU", (), {}),
+    ("ELU", (0.5, True), {}),
+    ("SELU", (), {}),
+    ("SELU", (True,), {}),
+    ("CELU", (), {}),
+    ("CELU", (0.5, True), {}),
+    ("GELU", (), {}),
+    ("GELU", ("tanh",), {}),
+    ("SiLU", (), {}),
+    ("SiLU", (True,), {}),
+    ("Mish", (), {}),
+    ("Sigmoid", (), {}),
+    ("Tanh", (), {}),
+    ("Softsign", (), {}),
+    ("Softplus", (), {}),
+    ("Softplus", (2, 10), {}),
+    ("Hardtanh", (), {}),
+    ("Hardtanh", (-2.0, 2.0, True), {}),
+    ("Hardsigmoid", (), {}),
+    ("Hardsigmoid", (True,), {}),
+    ("Hardswish", (True,), {}),
+    ("LogSigmoid", (), {}),
+    ("Threshold", (0.1, 20), {}),
+    ("Threshold", (0.1, 20, True), {}),
+    ("Hardshrink", (), {}),
+    ("Hardshrink", (0.3,), {}),
+    ("Softshrink", (), {}),
+    ("Tanhshrink", (), {}),
+    ("Softmax", (), {}),
+    ("Softmax", (), {"dim": 1}),
+    ("LogSoftmax", (1,), {}),
+    ("Softmin", (0,), {}),
+    ("Softmax2d", (), {}),
+    ("GLU", (), {}),
+    ("GLU", (1,), {}),
+    ("Dropout", (), {}),
+    ("Dropout", (0.2, True), {}),
+    ("Dropout1d", (), {}),
+    ("Dropout2d", (0.3,), {}),
+    ("Dropout3d", (), {}),
+    ("AlphaDropout", (0.1,), {}),
+    ("FeatureAlphaDropout", (), {}),
+    ("Embedding", (10, 3), {}),
+    ("Embedding", (10, 3), {"padding_idx": 0, "max_norm": 1.0}),
     ("Embedding", (10, 3), {"max_norm": 2, "norm_type": 1.0, "scale_grad_by_freq": True, "sparse": True}),
     ("Embedding", (10, 3), {"padding_idx": -2}),
-    ("Linear", (3, 4), {}), ("Linear", (3, 4), {"bias": False}), ("Bilinear", (2, 3, 4), {}),
-    ("Bilinear", (2, 3, 4, False), {}), ("Identity", (), {}), ("Identity", (54,), {"unused": 1}),
-    ("Flatten", (), {}), ("Flatten", (0, 2), {}), ("Unflatten", (1, (2, 5)), {}),
-    ("PairwiseDistance", (), {}), ("CosineSimilarity", (0,), {}),
+    ("Linear", (3, 4), {}),
+    ("Linear", (3, 4), {"bias": False}),
+    ("Bilinear", (2, 3, 4), {}),
+    ("Bilinear", (2, 3, 4, False), {}),
+    ("Identity", (), {}),
+    ("Identity", (54,), {"unused": 1}),
+    ("Flatten", (), {}),
+    ("Flatten", (0, 2), {}),
+    ("Unflatten", (1, (2, 5)), {}),
+    ("PairwiseDistance", (), {}),
+    ("CosineSimilarity", (0,), {}),
 ]
 
 
@@ -145,8 +210,9 @@ MODULE_SPECS = [
 def test_module_repr_and_parameters_match_torch(name, args, kwargs):
     ours, theirs = getattr(ember.nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
     assert repr(ours) == repr(theirs)
-    assert [(k, tuple(p.shape)) for k, p in ours.named_parameters()] == \
-        [(k, tuple(p.shape)) for k, p in theirs.named_parameters()]
+    assert [(k, tuple(p.shape)) for k, p in ours.named_parameters()] == [
+        (k, tuple(p.shape)) for k, p in theirs.named_parameters()
+    ]
     assert list(ours.state_dict()) == list(theirs.state_dict())
 
 
@@ -173,8 +239,9 @@ MODULE_ORACLE = [
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-@pytest.mark.parametrize("name,args,kwargs,shapes", MODULE_ORACLE,
-                         ids=[f"{s[0]}-{i}" for i, s in enumerate(MODULE_ORACLE)])
+@pytest.mark.parametrize(
+    "name,args,kwargs,shapes", MODULE_ORACLE, ids=[f"{s[0]}-{i}" for i, s in enumerate(MODULE_ORACLE)]
+)
 def test_module_outputs_and_parameter_grads_match_torch(name, args, kwargs, shapes, dtype, device):
     theirs = getattr(torch.nn, name)(*args, **kwargs).to(torch.float64 if dtype == np.float64 else torch.float32)
     ours = getattr(ember.nn, name)(*args, **kwargs).to(ember.float64 if dtype == np.float64 else ember.float32)
@@ -191,8 +258,8 @@ def test_linear_default_init_bounds():
     bound = 1 / np.sqrt(400)
     w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
     assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
-    assert np.abs(w).max() > 0.95 * bound                     # uniform over the whole interval
-    assert abs(w.std() - bound / np.sqrt(3)) < 0.05 * bound    # std of U(-b, b)
+    assert np.abs(w).max() > 0.95 * bound  # uniform over the whole interval
+    assert abs(w.std() - bound / np.sqrt(3)) < 0.05 * bound  # std of U(-b, b)
     assert layer.weight.requires_grad and layer.weight.dtype is ember.float32
 
 
@@ -215,8 +282,11 @@ def test_bilinear_size_errors():
 
 # ---- in-place activations ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("module", ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "SiLU", "Hardtanh",
-                                    "Hardswish", "Hardsigmoid", "Mish"])
+
+@pytest.mark.parametrize(
+    "module",
+    ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "SiLU", "Hardtanh", "Hardswish", "Hardsigmoid", "Mish"],
+)
 def test_inplace_modules_write_into_the_input_and_backprop(module):
     x0 = np.linspace(-4, 4, 12).reshape(3, 4)
     results = []
@@ -258,6 +328,7 @@ def test_prelu_channel_mismatch():
 
 # ---- RReLU and dropout: random, so statistics ------------------------------------------------------------
 
+
 def test_rrelu_training_slopes_are_uniform_in_range():
     m = ember.nn.RReLU(0.1, 0.3)
     x = ember.full((20000,), -1.0, requires_grad=True)
@@ -266,7 +337,7 @@ def test_rrelu_training_slopes_are_uniform_in_range():
     assert slopes.min() >= 0.1 and slopes.max() <= 0.3
     assert abs(slopes.mean() - 0.2) < 0.005
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), slopes)       # grad = the slope drawn for each element
+    np.testing.assert_allclose(x.grad.numpy(), slopes)  # grad = the slope drawn for each element
     m.eval()
     np.testing.assert_allclose(m(-ember.ones(4)).numpy(), -0.2, rtol=1e-6)
     pos = ember.rand(100) + 0.1
@@ -282,7 +353,7 @@ def test_dropout_keeps_1_minus_p_and_scales(p):
     np.testing.assert_allclose(values[kept], 1 / (1 - p), rtol=1e-6)
     assert abs(kept.mean() - (1 - p)) < 0.02
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), values)     # grad = mask / (1 - p)
+    np.testing.assert_array_equal(x.grad.numpy(), values)  # grad = mask / (1 - p)
 
 
 def test_dropout_eval_is_identity_and_p_edges():
@@ -310,16 +381,21 @@ def test_dropout_probability_validation(p):
         ember.nn.functional.dropout(ember.ones(3), p)
 
 
-@pytest.mark.parametrize("name,shape,mask_axes", [
-    ("dropout1d", (8, 16, 30), (0, 1)), ("dropout1d", (16, 30), (0,)),
-    ("dropout2d", (8, 16, 5, 6), (0, 1)), ("dropout3d", (4, 16, 3, 4, 5), (0, 1)),
-    ("dropout3d", (16, 3, 4, 5), (0,)),
-])
+@pytest.mark.parametrize(
+    "name,shape,mask_axes",
+    [
+        ("dropout1d", (8, 16, 30), (0, 1)),
+        ("dropout1d", (16, 30), (0,)),
+        ("dropout2d", (8, 16, 5, 6), (0, 1)),
+        ("dropout3d", (4, 16, 3, 4, 5), (0, 1)),
+        ("dropout3d", (16, 3, 4, 5), (0,)),
+    ],
+)
 def test_channel_dropout_zeroes_whole_channels(name, shape, mask_axes):
     y = getattr(ember.nn.functional, name)(ember.ones(*shape), 0.5).numpy()
     reduce_axes = tuple(i for i in range(len(shape)) if i not in mask_axes)
     per_channel = y.max(axis=reduce_axes)
-    np.testing.assert_array_equal(y.min(axis=reduce_axes), per_channel)   # each channel all 0 or all 2
+    np.testing.assert_array_equal(y.min(axis=reduce_axes), per_channel)  # each channel all 0 or all 2
     assert set(np.unique(per_channel)) <= {0.0, 2.0} and 0.2 < (per_channel == 0).mean() < 0.8
 
 
@@ -333,7 +409,7 @@ def test_alpha_dropout_keeps_mean_and_variance():
     y = ember.nn.functional.alpha_dropout(x, 0.2, training=True).numpy()
     assert abs(y.mean()) < 0.02 and abs(y.std() - 1) < 0.02
     alpha_prime = 1.7580993408473766
-    a = 1 / np.sqrt((alpha_prime ** 2 * 0.2 + 1) * 0.8)
+    a = 1 / np.sqrt((alpha_prime**2 * 0.2 + 1) * 0.8)
     dropped_value = -alpha_prime * a + alpha_prime * a * 0.2
     assert abs((np.isclose(y, dropped_value, atol=1e-6)).mean() - 0.2) < 0.01
     assert ember.nn.AlphaDropout(0.2).eval()(x) is x
@@ -346,17 +422,18 @@ def test_feature_alpha_dropout_is_per_channel():
 
 # ---- Embedding -------------------------------------------------------------------------------------------
 
+
 def test_embedding_module_matches_torch_with_padding_idx():
     theirs = torch.nn.Embedding(7, 3, padding_idx=2)
     ours = ember.nn.Embedding(7, 3, padding_idx=2)
-    np.testing.assert_array_equal(ours.weight.detach().numpy()[2], 0)       # padding row zeroed at init
+    np.testing.assert_array_equal(ours.weight.detach().numpy()[2], 0)  # padding row zeroed at init
     _copy_params(ours, theirs)
     idx = np.array([[0, 2, 6], [2, 2, 1]])
     check(lambda T: (theirs if T is torch else ours)(T.tensor(idx)), arrays=[])
     (ours(ember.tensor(idx)) * ember.arange(3.0)).sum().backward()
     (theirs(torch.tensor(idx)) * torch.arange(3.0)).sum().backward()
     assert_close(ours.weight.grad, theirs.weight.grad)
-    np.testing.assert_array_equal(ours.weight.grad.numpy()[2], 0)           # and gets no gradient
+    np.testing.assert_array_equal(ours.weight.grad.numpy()[2], 0)  # and gets no gradient
 
 
 def test_embedding_init_is_standard_normal():
@@ -371,7 +448,7 @@ def test_embedding_from_pretrained():
     np.testing.assert_array_equal(frozen(ember.tensor([3, 0])).numpy(), [[9, 10, 11], [0, 1, 2]])
     trainable = ember.nn.Embedding.from_pretrained(table, freeze=False, padding_idx=1)
     assert trainable.weight.requires_grad and trainable.padding_idx == 1
-    np.testing.assert_array_equal(trainable.weight.detach().numpy()[1], [3, 4, 5])   # not zeroed, as torch
+    np.testing.assert_array_equal(trainable.weight.detach().numpy()[1], [3, 4, 5])  # not zeroed, as torch
 
 
 def test_embedding_max_norm_renormalises_looked_up_rows():
@@ -381,7 +458,7 @@ def test_embedding_max_norm_renormalises_looked_up_rows():
         m = T.nn.Embedding.from_pretrained(T.tensor(weights), max_norm=1.0)
         outs.append((m(T.tensor([0, 1])), m.weight.detach().clone()))
     assert_close(outs[1][0], outs[0][0])
-    assert_close(outs[1][1], outs[0][1])                    # row 2 was not looked up: unchanged
+    assert_close(outs[1][1], outs[0][1])  # row 2 was not looked up: unchanged
 
 
 def test_embedding_index_errors():
@@ -398,6 +475,7 @@ def test_embedding_index_errors():
 
 # ---- one_hot ------------------------------------------------------------------------------------------------
 
+
 def test_one_hot_matches_torch():
     for values, n in (([0, 2, 1], -1), ([[1, 0], [3, 3]], 5), ([], 3)):
         ours = ember.nn.functional.one_hot(ember.tensor(values, dtype=ember.int64), n)
@@ -405,18 +483,22 @@ def test_one_hot_matches_torch():
         assert_close(ours, theirs)
 
 
-@pytest.mark.parametrize("values,n,dtype,msg", [
-    ([1, -1], -1, "int64", "Class values must be non-negative."),
-    ([1, 5], 3, "int64", "Class values must be smaller than num_classes."),
-    ([1.0, 2.0], 3, "float32", "one_hot is only applicable to index tensor of type LongTensor."),
-    ([], -1, "int64", "Can not infer total number of classes from empty tensor."),
-])
+@pytest.mark.parametrize(
+    "values,n,dtype,msg",
+    [
+        ([1, -1], -1, "int64", "Class values must be non-negative."),
+        ([1, 5], 3, "int64", "Class values must be smaller than num_classes."),
+        ([1.0, 2.0], 3, "float32", "one_hot is only applicable to index tensor of type LongTensor."),
+        ([], -1, "int64", "Can not infer total number of classes from empty tensor."),
+    ],
+)
 def test_one_hot_errors(values, n, dtype, msg):
     with pytest.raises(RuntimeError, match=re.escape(msg)):
         ember.nn.functional.one_hot(ember.tensor(values, dtype=getattr(ember, dtype)), n)
 
 
 # ---- Flatten / Unflatten ------------------------------------------------------------------------------------
+
 
 def test_flatten_and_unflatten_shapes():
     x = ember.randn(2, 3, 4, 5)

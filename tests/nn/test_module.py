@@ -1,5 +1,6 @@
 """nn.Module behaviour against torch for the same architecture: registration, iteration orders,
 state_dict keys and loading (strict and not), modes, casting, hooks, repr, containers, deepcopy."""
+
 import copy
 import re
 
@@ -73,16 +74,16 @@ def test_state_dict_keys_match_torch(nets):
     assert "blocks.0.scratch" not in ours.state_dict()
     seq_ours = ember.nn.Sequential(ember.nn.Linear(2, 3), ember.nn.ReLU(), ember.nn.Linear(3, 1))
     seq_theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
-    assert list(seq_ours.state_dict()) == list(seq_theirs.state_dict()) == ["0.weight", "0.bias", "2.weight",
-                                                                             "2.bias"]
+    assert list(seq_ours.state_dict()) == list(seq_theirs.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     assert list(ours.state_dict()._metadata) == list(theirs.state_dict()._metadata)
 
 
 def test_repr_matches_torch(nets):
     ours, theirs = nets
     assert repr(ours) == repr(theirs)
-    assert repr(ember.nn.ParameterList([ember.nn.Parameter(ember.ones(2, 3))])) == \
-        repr(torch.nn.ParameterList([torch.nn.Parameter(torch.ones(2, 3))]))
+    assert repr(ember.nn.ParameterList([ember.nn.Parameter(ember.ones(2, 3))])) == repr(
+        torch.nn.ParameterList([torch.nn.Parameter(torch.ones(2, 3))])
+    )
 
 
 def _torch_state_as_numpy(theirs):
@@ -118,7 +119,7 @@ def test_load_state_dict_strict_lists_every_missing_and_unexpected_key(nets):
     msg = str(info.value)
     assert msg.startswith("Error(s) in loading state_dict for Net:")
     assert 'Missing key(s) in state_dict: "embed.bias", "blocks.1.offset".' in msg
-    assert 'Unexpected key(s) in state_dict: "extra", "head.5.weight".' in msg     # torch's module order
+    assert 'Unexpected key(s) in state_dict: "extra", "head.5.weight".' in msg  # torch's module order
     assert msg == str(torch_info.value)
     result = ours.load_state_dict(state, strict=False)
     torch_result = theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()}, strict=False)
@@ -134,8 +135,10 @@ def test_load_state_dict_size_mismatch(nets):
     with pytest.raises(RuntimeError) as info:
         ours.load_state_dict(state)
     msg = str(info.value)
-    assert "size mismatch for embed.weight: copying a param with shape torch.Size([5, 3]) from checkpoint, the " \
-           "shape in current model is torch.Size([4, 3])." in msg
+    assert (
+        "size mismatch for embed.weight: copying a param with shape torch.Size([5, 3]) from checkpoint, the "
+        "shape in current model is torch.Size([4, 3])." in msg
+    )
     assert "size mismatch for head.2.weight" in msg
 
 
@@ -151,11 +154,11 @@ def test_registration_through_setattr():
     m = ember.nn.Module()
     m.w = ember.nn.Parameter(ember.ones(2))
     m.child = ember.nn.Linear(2, 2)
-    m.plain = ember.ones(2)                           # a plain tensor is an attribute, not a buffer
+    m.plain = ember.ones(2)  # a plain tensor is an attribute, not a buffer
     assert _names(m.named_parameters()) == ["w", "child.weight", "child.bias"]
     assert list(m.named_buffers()) == []
     m.register_buffer("b", ember.zeros(1))
-    m.b = ember.ones(1)                               # reassigning keeps it a buffer
+    m.b = ember.ones(1)  # reassigning keeps it a buffer
     assert _names(m.named_buffers()) == ["b"]
     m.w = None
     assert _names(m.named_parameters()) == ["child.weight", "child.bias"]
@@ -164,9 +167,11 @@ def test_registration_through_setattr():
     del m.child
     assert _names(m.named_modules()) == [""]
     with pytest.raises(AttributeError, match="cannot assign parameters before Module.__init__"):
+
         class Broken(ember.nn.Module):
             def __init__(self):
                 self.w = ember.nn.Parameter(ember.ones(1))
+
         Broken()
 
 
@@ -249,14 +254,16 @@ def test_forward_hooks_and_removal():
         pre = layer.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
         post = layer.register_forward_hook(lambda m, args, out: calls.append(out.shape) or out + 1)
         out = layer(T.ones(3, 2))
-        np.testing.assert_allclose(out.detach().numpy(), np.broadcast_to(layer.bias.detach().numpy() + 1, (3, 2)),
-                                   rtol=1e-6)
+        np.testing.assert_allclose(
+            out.detach().numpy(), np.broadcast_to(layer.bias.detach().numpy() + 1, (3, 2)), rtol=1e-6
+        )
         assert calls == [(3, 2)]
         pre.remove()
         post.remove()
         out = layer(T.ones(3, 2))
-        np.testing.assert_allclose(out.detach().numpy(), (T.ones(3, 2) @ layer.weight.T + layer.bias).detach().numpy(),
-                                   rtol=1e-6)
+        np.testing.assert_allclose(
+            out.detach().numpy(), (T.ones(3, 2) @ layer.weight.T + layer.bias).detach().numpy(), rtol=1e-6
+        )
         assert calls == [(3, 2)]
 
 

@@ -1,6 +1,7 @@
 """The smaller nn.functional members and modules against torch: multi_margin_loss, multilabel_margin_loss,
 linear_cross_entropy, conv_tbc, native_channel_shuffle, fractional max pools (with torch's random samples
 passed in), NLLLoss2d and Container (deprecated), their errors and graph nodes."""
+
 import numpy as np
 import pytest
 
@@ -21,18 +22,34 @@ MULTILABEL = np.array([[1, 2, -1, 0], [0, -1, 1, 1], [3, 3, 1, -1], [2, 0, 1, 3]
 @pytest.mark.parametrize("p,weighted", [(1, False), (2, True)])
 def test_multi_margin_loss(p, weighted, reduction, dtype):
     w = np.array([0.5, 1.0, 2.0, 0.3], dtype=dtype)
-    check(lambda T, x: F(T).multi_margin_loss(x, T.tensor(TARGET), p=p, margin=0.7,
-                                              weight=T.tensor(w) if weighted else None, reduction=reduction),
-          [(4, 4)], dtype=dtype, low=-1, high=1)
+    check(
+        lambda T, x: F(T).multi_margin_loss(
+            x, T.tensor(TARGET), p=p, margin=0.7, weight=T.tensor(w) if weighted else None, reduction=reduction
+        ),
+        [(4, 4)],
+        dtype=dtype,
+        low=-1,
+        high=1,
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 def test_multilabel_margin_loss(reduction, dtype):
-    check(lambda T, x: F(T).multilabel_margin_loss(x, T.tensor(MULTILABEL), reduction=reduction), [(4, 4)],
-          dtype=dtype, low=-1, high=1)
-    check(lambda T, x: F(T).multilabel_margin_loss(x, T.tensor(MULTILABEL[0]), reduction=reduction), [(4,)],
-          dtype=dtype, low=-1, high=1)
+    check(
+        lambda T, x: F(T).multilabel_margin_loss(x, T.tensor(MULTILABEL), reduction=reduction),
+        [(4, 4)],
+        dtype=dtype,
+        low=-1,
+        high=1,
+    )
+    check(
+        lambda T, x: F(T).multilabel_margin_loss(x, T.tensor(MULTILABEL[0]), reduction=reduction),
+        [(4,)],
+        dtype=dtype,
+        low=-1,
+        high=1,
+    )
 
 
 def test_margin_loss_modules_and_nodes():
@@ -41,8 +58,10 @@ def test_margin_loss_modules_and_nodes():
     for T in (torch, ember):
         x = T.randn(4, 4, requires_grad=True)
         assert type(F(T).multi_margin_loss(x, T.tensor(TARGET)).grad_fn).__name__ == "MultiMarginLossBackward0"
-        assert type(F(T).multilabel_margin_loss(x, T.tensor(MULTILABEL)).grad_fn).__name__ == \
-            "MultilabelMarginLossBackward0"
+        assert (
+            type(F(T).multilabel_margin_loss(x, T.tensor(MULTILABEL)).grad_fn).__name__
+            == "MultilabelMarginLossBackward0"
+        )
         with pytest.raises(ValueError, match="only p == 1 and p == 2 supported"):
             F(T).multi_margin_loss(x, T.tensor(TARGET), p=3)
 
@@ -55,8 +74,10 @@ def test_multi_margin_loss_double_backward():
 
 @pytest.mark.parametrize("kwargs", [{}, dict(label_smoothing=0.1, ignore_index=2, reduction="sum")])
 def test_linear_cross_entropy_is_the_reference(kwargs):
-    check(lambda T, x, w, b: F(T).linear_cross_entropy(x, w, T.tensor(TARGET), linear_bias=b, **kwargs),
-          [(4, 6), (5, 6), (5,)])
+    check(
+        lambda T, x, w, b: F(T).linear_cross_entropy(x, w, T.tensor(TARGET), linear_bias=b, **kwargs),
+        [(4, 6), (5, 6), (5,)],
+    )
     with pytest.raises(NotImplementedError, match="options"):
         F(ember).linear_cross_entropy(ember.randn(4, 6), ember.randn(5, 6), ember.tensor(TARGET), options=object())
 
@@ -67,15 +88,21 @@ def test_conv_tbc_and_native_channel_shuffle():
     check(lambda T, x: F(T).native_channel_shuffle(x, 2), [(2, 4, 3, 3)], grad=False)
 
 
-@pytest.mark.parametrize("nd,kwargs", [(2, dict(kernel_size=3, output_size=(4, 5))),
-                                       (2, dict(kernel_size=(2, 3), output_ratio=(0.5, 0.6))),
-                                       (3, dict(kernel_size=2, output_ratio=0.5))])
+@pytest.mark.parametrize(
+    "nd,kwargs",
+    [
+        (2, dict(kernel_size=3, output_size=(4, 5))),
+        (2, dict(kernel_size=(2, 3), output_ratio=(0.5, 0.6))),
+        (3, dict(kernel_size=2, output_ratio=0.5)),
+    ],
+)
 def test_fractional_max_pool_with_torchs_samples(nd, kwargs):
     shape = (2, 3, 9, 10) if nd == 2 else (1, 2, 7, 8, 9)
     samples = np.random.default_rng(1).random(shape[:2] + (nd,)).astype(np.float32)
     pool = f"fractional_max_pool{nd}d"
-    check(lambda T, x: getattr(F(T), pool)(x, return_indices=True, _random_samples=T.tensor(samples), **kwargs),
-          [shape])
+    check(
+        lambda T, x: getattr(F(T), pool)(x, return_indices=True, _random_samples=T.tensor(samples), **kwargs), [shape]
+    )
     module = f"FractionalMaxPool{nd}d"
     check(lambda T, x: getattr(T.nn, module)(_random_samples=T.tensor(samples), **kwargs)(x), [shape])
 

@@ -1,5 +1,6 @@
 """Normalisation layers against the torch oracle: functional forms, modules (running stats, modes,
 state_dict, repr, errors), and float64 gradcheck/gradgradcheck of the fused batch/layer/group norm backward."""
+
 import collections
 
 import numpy as np
@@ -9,7 +10,7 @@ import ember
 from ember.autograd import gradcheck, gradgradcheck
 from oracle import assert_close, check, on_devices, torch
 
-pytestmark = pytest.mark.usefixtures("kernel_path")   # NumPy and compiled kernels (conftest)
+pytestmark = pytest.mark.usefixtures("kernel_path")  # NumPy and compiled kernels (conftest)
 
 
 def F(T):
@@ -23,11 +24,15 @@ DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", 
 
 FUNCTIONAL = {
     "batch_norm_train_3d": (lambda T, x, w, b: F(T).batch_norm(x, None, None, w, b, True), [(4, 3, 5), (3,), (3,)]),
-    "batch_norm_train_4d": (lambda T, x, w, b: F(T).batch_norm(x, None, None, w, b, True, 0.1, 1e-3),
-                            [(2, 3, 4, 2), (3,), (3,)]),
+    "batch_norm_train_4d": (
+        lambda T, x, w, b: F(T).batch_norm(x, None, None, w, b, True, 0.1, 1e-3),
+        [(2, 3, 4, 2), (3,), (3,)],
+    ),
     "batch_norm_train_2d_no_affine": (lambda T, x: F(T).batch_norm(x, None, None, training=True), [(5, 4)]),
-    "batch_norm_eval": (lambda T, x, w, b, m, v: F(T).batch_norm(x, m.detach(), v.detach().abs() + 0.5, w, b),
-                        [(4, 3, 2, 2), (3,), (3,), (3,), (3,)]),
+    "batch_norm_eval": (
+        lambda T, x, w, b, m, v: F(T).batch_norm(x, m.detach(), v.detach().abs() + 0.5, w, b),
+        [(4, 3, 2, 2), (3,), (3,), (3,), (3,)],
+    ),
     "layer_norm_1": (lambda T, x, w, b: F(T).layer_norm(x, (5,), w, b), [(2, 3, 5), (5,), (5,)]),
     "layer_norm_2": (lambda T, x, w, b: F(T).layer_norm(x, (4, 5), w, b, 1e-3), [(2, 3, 4, 5), (4, 5), (4, 5)]),
     "layer_norm_no_affine": (lambda T, x: F(T).layer_norm(x, [6]), [(3, 6)]),
@@ -62,8 +67,11 @@ def test_batch_norm_updates_running_stats_like_torch():
 
 
 def test_batch_norm_errors():
-    with pytest.raises(ValueError, match=r"Expected more than 1 value per channel when training, got input size "
-                                         r"torch.Size\(\[1, 3\]\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Expected more than 1 value per channel when training, got input size "
+        r"torch.Size\(\[1, 3\]\)",
+    ):
         F(ember).batch_norm(ember.ones(1, 3), None, None, training=True)
     with pytest.raises(RuntimeError, match="running_mean should contain 3 elements"):
         F(ember).batch_norm(ember.ones(2, 3), ember.zeros(4), ember.ones(3))
@@ -76,6 +84,7 @@ def test_batch_norm_errors():
 
 
 # --- fused backward: float64 gradcheck and double backward --------------------------------------
+
 
 def _f64(*shape, seed=0):
     return ember.tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
@@ -116,7 +125,7 @@ def test_batch_norm_double_backward_matches_torch():
     for T in (torch, ember):
         xt, wt = T.tensor(x, requires_grad=True), T.tensor(w, requires_grad=True)
         y = F(T).batch_norm(xt, None, None, wt, None, True)
-        (gx,) = T.autograd.grad((y ** 3).sum(), [xt], create_graph=True)
+        (gx,) = T.autograd.grad((y**3).sum(), [xt], create_graph=True)
         (gw,) = T.autograd.grad((gx * gx).sum(), [wt])
         results[T] = (gx, gw)
     for ours, theirs in zip(results[ember], results[torch]):
@@ -124,6 +133,7 @@ def test_batch_norm_double_backward_matches_torch():
 
 
 # --- modules -----------------------------------------------------------------------------------
+
 
 def _pair(name, *args, **kwargs):
     return getattr(torch.nn, name)(*args, **kwargs), getattr(ember.nn, name)(*args, **kwargs)
@@ -150,16 +160,19 @@ def _compare_module(t_mod, e_mod, x, dtype=np.float32):
         assert_close(e_buffers[name], b, what=f"buffer {name}")
 
 
-@pytest.mark.parametrize("name,shape,kwargs", [
-    ("BatchNorm1d", (8, 3), {}),
-    ("BatchNorm1d", (4, 3, 5), {"momentum": None}),
-    ("BatchNorm2d", (4, 3, 2, 2), {"momentum": 0.3}),
-    ("BatchNorm3d", (2, 3, 2, 2, 2), {}),
-    ("BatchNorm2d", (4, 3, 2, 2), {"affine": False}),
-    ("BatchNorm2d", (4, 3, 2, 2), {"bias": False}),
-    ("BatchNorm2d", (4, 3, 2, 2), {"track_running_stats": False}),
-    ("SyncBatchNorm", (4, 3, 2, 2), {}),
-])
+@pytest.mark.parametrize(
+    "name,shape,kwargs",
+    [
+        ("BatchNorm1d", (8, 3), {}),
+        ("BatchNorm1d", (4, 3, 5), {"momentum": None}),
+        ("BatchNorm2d", (4, 3, 2, 2), {"momentum": 0.3}),
+        ("BatchNorm3d", (2, 3, 2, 2, 2), {}),
+        ("BatchNorm2d", (4, 3, 2, 2), {"affine": False}),
+        ("BatchNorm2d", (4, 3, 2, 2), {"bias": False}),
+        ("BatchNorm2d", (4, 3, 2, 2), {"track_running_stats": False}),
+        ("SyncBatchNorm", (4, 3, 2, 2), {}),
+    ],
+)
 def test_batch_norm_module_training_then_eval(name, shape, kwargs):
     t_mod, e_mod = _pair(name, shape[1], **kwargs)
     if t_mod.weight is not None:
@@ -191,8 +204,9 @@ def test_batch_norm_module_state_dict_repr_and_errors():
     t_mod, e_mod = _pair("BatchNorm2d", 6)
     assert list(e_mod.state_dict()) == list(t_mod.state_dict())
     assert repr(e_mod) == repr(t_mod)
-    assert repr(ember.nn.BatchNorm1d(3, affine=False, momentum=None)) == \
-        repr(torch.nn.BatchNorm1d(3, affine=False, momentum=None))
+    assert repr(ember.nn.BatchNorm1d(3, affine=False, momentum=None)) == repr(
+        torch.nn.BatchNorm1d(3, affine=False, momentum=None)
+    )
     assert list(ember.nn.BatchNorm1d(3, track_running_stats=False).state_dict()) == ["weight", "bias"]
     with pytest.raises(ValueError, match=r"expected 2D or 3D input \(got 4D input\)"):
         ember.nn.BatchNorm1d(3)(ember.ones(2, 3, 2, 2))
@@ -211,14 +225,18 @@ def test_batch_norm_loads_version_1_checkpoint_without_num_batches_tracked():
         state = collections.OrderedDict((k, v) for k, v in e_mod.state_dict().items() if k != "num_batches_tracked")
         state._metadata = collections.OrderedDict({"": {"version": version}})
         return state
+
     assert e_mod.load_state_dict(checkpoint(1)).missing_keys == []
     with pytest.raises(RuntimeError, match="num_batches_tracked"):
         e_mod.load_state_dict(checkpoint(2))
 
 
 def test_convert_sync_batchnorm_swaps_every_batch_norm_and_shares_state():
-    model = ember.nn.Sequential(ember.nn.Identity() if hasattr(ember.nn, "Identity") else ember.nn.Sequential(),
-                                ember.nn.BatchNorm1d(3), ember.nn.Sequential(ember.nn.BatchNorm2d(3, affine=False)))
+    model = ember.nn.Sequential(
+        ember.nn.Identity() if hasattr(ember.nn, "Identity") else ember.nn.Sequential(),
+        ember.nn.BatchNorm1d(3),
+        ember.nn.Sequential(ember.nn.BatchNorm2d(3, affine=False)),
+    )
     model[1].running_mean.fill_(0.5)
     bn_weight = model[1].weight
     converted = ember.nn.SyncBatchNorm.convert_sync_batchnorm(model)
@@ -229,12 +247,15 @@ def test_convert_sync_batchnorm_swaps_every_batch_norm_and_shares_state():
     assert repr(single) == repr(torch.nn.SyncBatchNorm(2))
 
 
-@pytest.mark.parametrize("name,shape,kwargs", [
-    ("InstanceNorm1d", (2, 3, 5), {}),
-    ("InstanceNorm1d", (3, 5), {"affine": True}),
-    ("InstanceNorm2d", (2, 3, 4, 3), {"affine": True, "track_running_stats": True}),
-    ("InstanceNorm3d", (2, 3, 2, 3, 2), {"track_running_stats": True, "momentum": 0.5}),
-])
+@pytest.mark.parametrize(
+    "name,shape,kwargs",
+    [
+        ("InstanceNorm1d", (2, 3, 5), {}),
+        ("InstanceNorm1d", (3, 5), {"affine": True}),
+        ("InstanceNorm2d", (2, 3, 4, 3), {"affine": True, "track_running_stats": True}),
+        ("InstanceNorm3d", (2, 3, 2, 3, 2), {"track_running_stats": True, "momentum": 0.5}),
+    ],
+)
 def test_instance_norm_module(name, shape, kwargs):
     t_mod, e_mod = _pair(name, 3, **kwargs)
     if t_mod.weight is not None:
@@ -253,17 +274,20 @@ def test_instance_norm_module(name, shape, kwargs):
     assert list(e_mod.state_dict()) == list(t_mod.state_dict())
 
 
-@pytest.mark.parametrize("name,args,kwargs,shape", [
-    ("LayerNorm", ((4, 5),), {}, (2, 3, 4, 5)),
-    ("LayerNorm", (5,), {"bias": False, "eps": 1e-3}, (3, 5)),
-    ("LayerNorm", (5,), {"elementwise_affine": False}, (3, 5)),
-    ("GroupNorm", (3, 6), {}, (2, 6, 4)),
-    ("GroupNorm", (2, 4), {"affine": False}, (2, 4, 2, 2)),
-    ("GroupNorm", (2, 4), {"bias": False}, (2, 4, 3)),
-    ("RMSNorm", (5,), {}, (2, 3, 5)),
-    ("RMSNorm", ([3, 5],), {"eps": 1e-4}, (2, 3, 5)),
-    ("LocalResponseNorm", (3,), {}, (2, 5, 4, 4)),
-])
+@pytest.mark.parametrize(
+    "name,args,kwargs,shape",
+    [
+        ("LayerNorm", ((4, 5),), {}, (2, 3, 4, 5)),
+        ("LayerNorm", (5,), {"bias": False, "eps": 1e-3}, (3, 5)),
+        ("LayerNorm", (5,), {"elementwise_affine": False}, (3, 5)),
+        ("GroupNorm", (3, 6), {}, (2, 6, 4)),
+        ("GroupNorm", (2, 4), {"affine": False}, (2, 4, 2, 2)),
+        ("GroupNorm", (2, 4), {"bias": False}, (2, 4, 3)),
+        ("RMSNorm", (5,), {}, (2, 3, 5)),
+        ("RMSNorm", ([3, 5],), {"eps": 1e-4}, (2, 3, 5)),
+        ("LocalResponseNorm", (3,), {}, (2, 5, 4, 4)),
+    ],
+)
 def test_normalization_modules(name, args, kwargs, shape):
     t_mod, e_mod = _pair(name, *args, **kwargs)
     for p in t_mod.parameters():

@@ -1,4 +1,5 @@
 """F.pad in every mode, the padding modules, F.interpolate in every mode and the upsampling modules vs torch."""
+
 import numpy as np
 import pytest
 
@@ -10,10 +11,17 @@ F = lambda T: T.nn.functional  # noqa: E731
 
 
 @pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
-@pytest.mark.parametrize("xs,pad", [
-    ((2, 3, 4, 5), (1, 2, 2, 1)), ((2, 3, 4, 5), (-1, 2, 1, -1)), ((2, 3, 7), (3, 2)), ((3, 7), (0, 4)),
-    ((2, 3, 4, 5, 4), (1, 2, 0, 1, 2, 1)), ((3, 4, 5, 4), (2, -1, 1, 0, 0, 3)),
-])
+@pytest.mark.parametrize(
+    "xs,pad",
+    [
+        ((2, 3, 4, 5), (1, 2, 2, 1)),
+        ((2, 3, 4, 5), (-1, 2, 1, -1)),
+        ((2, 3, 7), (3, 2)),
+        ((3, 7), (0, 4)),
+        ((2, 3, 4, 5, 4), (1, 2, 0, 1, 2, 1)),
+        ((3, 4, 5, 4), (2, -1, 1, 0, 0, 3)),
+    ],
+)
 @on_devices
 def test_pad_matches_torch(mode, xs, pad):
     check(lambda T, x: F(T).pad(x, pad, mode=mode), [xs])
@@ -49,15 +57,20 @@ def test_pad_errors_match_torch():
 
 
 PAD_MODULES = [
-    (lambda nn: nn.ConstantPad1d(2, 3.5), (2, 3, 4)), (lambda nn: nn.ConstantPad2d((1, 0, 2, 1), -1.0), (2, 3, 4, 5)),
+    (lambda nn: nn.ConstantPad1d(2, 3.5), (2, 3, 4)),
+    (lambda nn: nn.ConstantPad2d((1, 0, 2, 1), -1.0), (2, 3, 4, 5)),
     (lambda nn: nn.ConstantPad3d(1, 0.5), (1, 2, 3, 3, 3)),
-    (lambda nn: nn.ZeroPad1d((1, 2)), (2, 3, 4)), (lambda nn: nn.ZeroPad2d(2), (2, 3, 4, 5)),
+    (lambda nn: nn.ZeroPad1d((1, 2)), (2, 3, 4)),
+    (lambda nn: nn.ZeroPad2d(2), (2, 3, 4, 5)),
     (lambda nn: nn.ZeroPad3d((1, 0, 0, 1, 1, 1)), (1, 2, 3, 3, 3)),
-    (lambda nn: nn.ReflectionPad1d(2), (2, 3, 4)), (lambda nn: nn.ReflectionPad2d((1, 2, 3, 0)), (2, 3, 4, 5)),
+    (lambda nn: nn.ReflectionPad1d(2), (2, 3, 4)),
+    (lambda nn: nn.ReflectionPad2d((1, 2, 3, 0)), (2, 3, 4, 5)),
     (lambda nn: nn.ReflectionPad3d(1), (1, 2, 3, 3, 3)),
-    (lambda nn: nn.ReplicationPad1d((3, 1)), (2, 3, 4)), (lambda nn: nn.ReplicationPad2d(2), (3, 4, 5)),
+    (lambda nn: nn.ReplicationPad1d((3, 1)), (2, 3, 4)),
+    (lambda nn: nn.ReplicationPad2d(2), (3, 4, 5)),
     (lambda nn: nn.ReplicationPad3d((1, 2, 0, 1, 2, 0)), (1, 2, 3, 3, 3)),
-    (lambda nn: nn.CircularPad1d(2), (2, 3, 4)), (lambda nn: nn.CircularPad2d((1, 2, 3, 0)), (2, 3, 4, 5)),
+    (lambda nn: nn.CircularPad1d(2), (2, 3, 4)),
+    (lambda nn: nn.CircularPad2d((1, 2, 3, 0)), (2, 3, 4, 5)),
     (lambda nn: nn.CircularPad3d(1), (1, 2, 3, 3, 3)),
 ]
 
@@ -69,35 +82,57 @@ def test_pad_modules_match_torch(make, xs):
     check(lambda T, x: make(T.nn)(x), [xs])
 
 
-INTERP_MODES = [("nearest", None), ("nearest-exact", None), ("bilinear", False), ("bilinear", True),
-                ("bicubic", False), ("bicubic", True), ("area", None)]
+INTERP_MODES = [
+    ("nearest", None),
+    ("nearest-exact", None),
+    ("bilinear", False),
+    ("bilinear", True),
+    ("bicubic", False),
+    ("bicubic", True),
+    ("area", None),
+]
 
 
 @pytest.mark.parametrize("mode,align", INTERP_MODES)
-@pytest.mark.parametrize("kw", [dict(size=(7, 5)), dict(size=(3, 12)), dict(scale_factor=1.7),
-                                dict(scale_factor=(2, 0.5)), dict(scale_factor=2.1),
-                                dict(scale_factor=(1.3, 2.5), recompute_scale_factor=True)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(size=(7, 5)),
+        dict(size=(3, 12)),
+        dict(scale_factor=1.7),
+        dict(scale_factor=(2, 0.5)),
+        dict(scale_factor=2.1),
+        dict(scale_factor=(1.3, 2.5), recompute_scale_factor=True),
+    ],
+)
 @on_devices
 def test_interpolate_2d_matches_torch(mode, align, kw):
     check(lambda T, x: F(T).interpolate(x, mode=mode, align_corners=align, **kw), [(2, 3, 4, 6)], atol=1e-5)
 
 
-@pytest.mark.parametrize("mode,align", [("nearest", None), ("nearest-exact", None), ("linear", False),
-                                        ("linear", True), ("area", None)])
+@pytest.mark.parametrize(
+    "mode,align", [("nearest", None), ("nearest-exact", None), ("linear", False), ("linear", True), ("area", None)]
+)
 @pytest.mark.parametrize("kw", [dict(size=11), dict(scale_factor=2), dict(scale_factor=0.4), dict(size=3)])
 @on_devices
 def test_interpolate_1d_matches_torch(mode, align, kw):
     check(lambda T, x: F(T).interpolate(x, mode=mode, align_corners=align, **kw), [(2, 3, 7)], atol=1e-5)
 
 
-@pytest.mark.parametrize("mode,align", [("nearest", None), ("nearest-exact", None), ("trilinear", False),
-                                        ("trilinear", True), ("area", None)])
+@pytest.mark.parametrize(
+    "mode,align",
+    [("nearest", None), ("nearest-exact", None), ("trilinear", False), ("trilinear", True), ("area", None)],
+)
 @on_devices
 def test_interpolate_3d_matches_torch(mode, align):
-    check(lambda T, x: F(T).interpolate(x, scale_factor=(2, 1.5, 0.5), mode=mode, align_corners=align),
-          [(2, 2, 3, 4, 6)], atol=1e-5)
-    check(lambda T, x: F(T).interpolate(x, size=(4, 3, 5), mode=mode, align_corners=align), [(1, 2, 3, 4, 6)],
-          atol=1e-5)
+    check(
+        lambda T, x: F(T).interpolate(x, scale_factor=(2, 1.5, 0.5), mode=mode, align_corners=align),
+        [(2, 2, 3, 4, 6)],
+        atol=1e-5,
+    )
+    check(
+        lambda T, x: F(T).interpolate(x, size=(4, 3, 5), mode=mode, align_corners=align), [(1, 2, 3, 4, 6)], atol=1e-5
+    )
 
 
 def test_interpolate_gradcheck_and_double_backward():
@@ -142,8 +177,13 @@ def test_upsample_modules_match_torch(make, xs):
 
 def test_upsample_aliases():
     x = np.random.default_rng(0).standard_normal((1, 2, 3, 3)).astype(np.float32)
-    np.testing.assert_allclose(F(ember).upsample(ember.tensor(x), scale_factor=2).numpy(),
-                               F(torch).interpolate(torch.tensor(x), scale_factor=2).numpy())
-    np.testing.assert_allclose(F(ember).upsample_bilinear(ember.tensor(x), size=5).numpy(),
-                               F(torch).interpolate(torch.tensor(x), size=5, mode="bilinear",
-                                                    align_corners=True).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        F(ember).upsample(ember.tensor(x), scale_factor=2).numpy(),
+        F(torch).interpolate(torch.tensor(x), scale_factor=2).numpy(),
+    )
+    np.testing.assert_allclose(
+        F(ember).upsample_bilinear(ember.tensor(x), size=5).numpy(),
+        F(torch).interpolate(torch.tensor(x), size=5, mode="bilinear", align_corners=True).numpy(),
+        rtol=1e-5,
+        atol=1e-6,
+    )

@@ -1,6 +1,7 @@
 """nn.utils.parametrize and parametrizations (weight_norm, spectral_norm) and the old nn.utils.weight_norm
 against torch: state_dict keys, class and repr, outputs and every gradient with torch's tensors loaded,
 power iterations in training, cached(), remove_parametrizations, right_inverse through assignment."""
+
 import numpy as np
 import pytest
 
@@ -31,9 +32,14 @@ def _compare(t_mod, e_mod, shape, steps=2):
         assert_close(e_v, t_v, atol=1e-5, what=name)
 
 
-@pytest.mark.parametrize("make,shape,dim", [(lambda nn: nn.Linear(4, 3), (2, 4), 0),
-                                            (lambda nn: nn.Conv2d(2, 3, 3), (1, 2, 5, 5), 1),
-                                            (lambda nn: nn.Linear(4, 3), (2, 4), None)])
+@pytest.mark.parametrize(
+    "make,shape,dim",
+    [
+        (lambda nn: nn.Linear(4, 3), (2, 4), 0),
+        (lambda nn: nn.Conv2d(2, 3, 3), (1, 2, 5, 5), 1),
+        (lambda nn: nn.Linear(4, 3), (2, 4), None),
+    ],
+)
 def test_weight_norm_parametrization_matches_torch(make, shape, dim):
     mods = []
     for T in (torch, ember):
@@ -46,10 +52,14 @@ def test_weight_norm_parametrization_matches_torch(make, shape, dim):
     _compare(t_mod, e_mod, shape)
 
 
-@pytest.mark.parametrize("make,shape,kwargs", [(lambda nn: nn.Linear(5, 4), (3, 5), {}),
-                                               (lambda nn: nn.ConvTranspose2d(3, 2, 3), (1, 3, 4, 4), {}),
-                                               (lambda nn: nn.Conv1d(2, 4, 3), (2, 2, 6),
-                                                dict(n_power_iterations=3, dim=1))])
+@pytest.mark.parametrize(
+    "make,shape,kwargs",
+    [
+        (lambda nn: nn.Linear(5, 4), (3, 5), {}),
+        (lambda nn: nn.ConvTranspose2d(3, 2, 3), (1, 3, 4, 4), {}),
+        (lambda nn: nn.Conv1d(2, 4, 3), (2, 2, 6), dict(n_power_iterations=3, dim=1)),
+    ],
+)
 def test_spectral_norm_parametrization_matches_torch(make, shape, kwargs):
     mods = []
     for T in (torch, ember):
@@ -79,13 +89,13 @@ def test_register_parametrization_cached_assignment_and_removal():
     w = layer.weight.detach().numpy()
     np.testing.assert_array_equal(w, w.T)
     layer(ember.randn(2, 3)).sum().backward()
-    opt.step()          # the optimizer built before still updates the original
+    opt.step()  # the optimizer built before still updates the original
     np.testing.assert_array_equal(layer.weight.detach().numpy(), layer.weight.detach().numpy().T)
     with ember.nn.utils.parametrize.cached():
         assert layer.weight is layer.weight
     assert layer.weight is not layer.weight
     target = ember.tensor(np.array([[1.0, 2, 3], [2, 4, 5], [3, 5, 6]], dtype=np.float32))
-    layer.weight = target           # through right_inverse
+    layer.weight = target  # through right_inverse
     np.testing.assert_array_equal(layer.weight.detach().numpy(), target.numpy())
     ember.nn.utils.parametrize.remove_parametrizations(layer, "weight")
     assert type(layer) is ember.nn.Linear and isinstance(layer.weight, ember.nn.Parameter)
@@ -111,6 +121,7 @@ def test_old_weight_norm_hooks_match_torch():
 
 def test_weight_norm_interface_double_backward():
     from ember.nn.utils.parametrizations import WeightNormInterface
+
     v = ember.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
     g = ember.tensor(np.random.default_rng(1).random((3, 1)) + 0.5, requires_grad=True)
     fn = lambda v, g: WeightNormInterface.apply(v, g, 0)  # noqa: E731

@@ -1,6 +1,7 @@
 """Recurrent layers against the torch oracle: RNN (tanh/relu), LSTM, GRU over layers x directions x
 batch_first x initial states x unbatched input, the cells, parameter names/shapes/init/repr, errors,
 and float64 gradcheck/gradgradcheck of the fused Recurrence op (hand-written BPTT)."""
+
 import itertools
 
 import numpy as np
@@ -12,7 +13,7 @@ from ember.ops.rnn import Recurrence
 import oracle
 from oracle import assert_close, assert_on, on_devices, torch
 
-pytestmark = pytest.mark.usefixtures("kernel_path")   # NumPy and compiled kernels (conftest)
+pytestmark = pytest.mark.usefixtures("kernel_path")  # NumPy and compiled kernels (conftest)
 
 
 def _rand(*shape, seed=0, dtype=np.float32):
@@ -39,6 +40,7 @@ def _compare(t_mod, e_mod, x, hx=None, tol=None):
         if hx is None:
             return (inputs[0],)
         return (inputs[0], tuple(inputs[1:]) if isinstance(hx, tuple) else inputs[1])
+
     t_out, e_out = _flat(t_mod(*pack(t_in))), _flat(e_mod(*pack(e_in)))
     assert len(t_out) == len(e_out)
     for i, (e, t) in enumerate(zip(e_out, t_out)):
@@ -68,8 +70,11 @@ def _make(kind, *args, **kwargs):
     return getattr(torch.nn, name)(*args, **kwargs), getattr(ember.nn, name)(*args, **kwargs)
 
 
-@pytest.mark.parametrize("kind,num_layers,bidirectional,batch_first", GRID,
-                         ids=[f"{k}-L{n}-{'bi' if b else 'uni'}-{'bf' if f else 'sf'}" for k, n, b, f in GRID])
+@pytest.mark.parametrize(
+    "kind,num_layers,bidirectional,batch_first",
+    GRID,
+    ids=[f"{k}-L{n}-{'bi' if b else 'uni'}-{'bf' if f else 'sf'}" for k, n, b, f in GRID],
+)
 @on_devices
 def test_recurrent_layer_matches_torch(kind, num_layers, bidirectional, batch_first):
     t_mod, e_mod = _make(kind, 3, 4, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first)
@@ -129,14 +134,17 @@ def test_lstm_cell_unrolled_matches_lstm_layer():
 
 # --- parameters, init, repr, errors ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN_tanh"])
 def test_parameter_names_shapes_and_init(kind):
     t_mod, e_mod = _make(kind, 5, 20, num_layers=2, bidirectional=True)
-    assert [(n, tuple(p.shape)) for n, p in e_mod.named_parameters()] == \
-        [(n, tuple(p.shape)) for n, p in t_mod.named_parameters()]
+    assert [(n, tuple(p.shape)) for n, p in e_mod.named_parameters()] == [
+        (n, tuple(p.shape)) for n, p in t_mod.named_parameters()
+    ]
     assert list(e_mod.state_dict()) == list(t_mod.state_dict())
-    assert [[tuple(p.shape) for p in ws] for ws in e_mod.all_weights] == \
-        [[tuple(p.shape) for p in ws] for ws in t_mod.all_weights]
+    assert [[tuple(p.shape) for p in ws] for ws in e_mod.all_weights] == [
+        [tuple(p.shape) for p in ws] for ws in t_mod.all_weights
+    ]
     bound = 1 / np.sqrt(20)
     values = np.concatenate([p.detach().numpy().ravel() for p in e_mod.parameters()])
     assert np.abs(values).max() <= bound and np.abs(values).max() > 0.95 * bound
@@ -144,8 +152,11 @@ def test_parameter_names_shapes_and_init(kind):
 
 
 def test_reprs():
-    for args, kwargs in [((32, 128), {"batch_first": True}), ((3, 4), {"num_layers": 2, "dropout": 0.5}),
-                         ((3, 4), {"bias": False, "bidirectional": True})]:
+    for args, kwargs in [
+        ((32, 128), {"batch_first": True}),
+        ((3, 4), {"num_layers": 2, "dropout": 0.5}),
+        ((3, 4), {"bias": False, "bidirectional": True}),
+    ]:
         assert repr(ember.nn.LSTM(*args, **kwargs)) == repr(torch.nn.LSTM(*args, **kwargs))
         assert repr(ember.nn.GRU(*args, **kwargs)) == repr(torch.nn.GRU(*args, **kwargs))
     assert repr(ember.nn.RNN(3, 4, nonlinearity="relu")) == repr(torch.nn.RNN(3, 4, nonlinearity="relu"))
@@ -171,6 +182,7 @@ def test_errors_name_the_layer():
 
 # --- the fused op: float64 gradcheck and double backward --------------------------------------------------
 
+
 @pytest.mark.parametrize("mode,gates", [("LSTM", 4), ("GRU", 3), ("RNN_TANH", 1), ("RNN_RELU", 1)])
 @pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
 def test_recurrence_gradcheck(mode, gates, reverse):
@@ -178,6 +190,7 @@ def test_recurrence_gradcheck(mode, gates, reverse):
 
     def leaf(*shape):
         return ember.tensor(rng.standard_normal(shape) * 0.5, requires_grad=True)
+
     steps, batch, hidden = 3, 2, 2
     pre, h0, w_hh = leaf(steps, batch, gates * hidden), leaf(batch, hidden), leaf(gates * hidden, hidden)
     c0 = leaf(batch, hidden) if mode == "LSTM" else None
@@ -191,8 +204,9 @@ def test_recurrence_gradcheck(mode, gates, reverse):
         w_hh = next(it)
         b_hh = next(it) if mode == "GRU" else None
         return Recurrence.apply(pre, h0, c0, w_hh, b_hh, mode, reverse)
+
     assert gradcheck(run, inputs)
-    if mode != "RNN_RELU":                     # relu's second derivative is 0 almost everywhere
+    if mode != "RNN_RELU":  # relu's second derivative is 0 almost everywhere
         assert gradgradcheck(run, inputs)
 
 
@@ -205,8 +219,8 @@ def test_lstm_double_backward_matches_torch():
     for T, mod in ((torch, t_mod), (ember, e_mod)):
         xt = T.tensor(x, requires_grad=True)
         out, _ = mod(xt)
-        (gx,) = T.autograd.grad((out ** 2).sum(), [xt], create_graph=True)
-        (gw,) = T.autograd.grad((gx ** 2).sum(), [mod.weight_hh_l0])
+        (gx,) = T.autograd.grad((out**2).sum(), [xt], create_graph=True)
+        (gw,) = T.autograd.grad((gx**2).sum(), [mod.weight_hh_l0])
         grads[T] = (gx, gw)
     for ours, theirs in zip(grads[ember], grads[torch]):
         assert_close(ours, theirs)
@@ -227,14 +241,18 @@ def test_lstm_recurrence_with_saturated_gates_matches_torch(reverse):
     """Pre-activations up to +-40 drive the gates to 0 and 1, where ember's sigmoid (0.5 tanh(x/2) + 0.5,
     one tanh for all four gates) must agree with torch's to float32 tolerance, forward and backward."""
     steps, batch, hidden = 7, 3, 16
-    arrays = [10 * _rand(steps, batch, 4 * hidden), _rand(batch, hidden, seed=1), 3 * _rand(batch, hidden, seed=2),
-              _rand(4 * hidden, hidden, seed=3)]
+    arrays = [
+        10 * _rand(steps, batch, 4 * hidden),
+        _rand(batch, hidden, seed=1),
+        3 * _rand(batch, hidden, seed=2),
+        _rand(4 * hidden, hidden, seed=3),
+    ]
     grads = [_rand(steps, batch, hidden, seed=4), _rand(batch, hidden, seed=5)]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
     ours = [ember.tensor(a, requires_grad=True) for a in arrays]
     t_out = _torch_lstm_recurrence(*theirs, reverse)
     e_out = Recurrence.apply(ours[0], ours[1], ours[2], ours[3], None, "LSTM", reverse)
-    assert np.mean(np.abs(arrays[0]) > 17) > 0.05          # sigmoid(-17) < float32's resolution near 1
+    assert np.mean(np.abs(arrays[0]) > 17) > 0.05  # sigmoid(-17) < float32's resolution near 1
     torch.autograd.backward(t_out, [torch.tensor(g) for g in grads])
     ember.autograd.backward(list(e_out), [ember.tensor(g) for g in grads])
     for name, e, t in zip(("out", "c_T"), e_out, t_out):
@@ -248,10 +266,13 @@ def test_lstm_recurrence_with_saturated_gates_matches_torch(reverse):
 def test_recurrence_leaves_inputs_and_gradients_unchanged(mode, gates, reverse):
     """The array kernels work in place on their own buffers: never on pre, the states, W_hh or the incoming grads."""
     steps, batch, hidden = 4, 3, 5
-    arrays = {"pre": _rand(steps, batch, gates * hidden), "h0": _rand(batch, hidden, seed=1),
-              "c0": _rand(batch, hidden, seed=2) if mode == "LSTM" else None,
-              "w_hh": _rand(gates * hidden, hidden, seed=3),
-              "b_hh": _rand(gates * hidden, seed=4) if mode == "GRU" else None}
+    arrays = {
+        "pre": _rand(steps, batch, gates * hidden),
+        "h0": _rand(batch, hidden, seed=1),
+        "c0": _rand(batch, hidden, seed=2) if mode == "LSTM" else None,
+        "w_hh": _rand(gates * hidden, hidden, seed=3),
+        "b_hh": _rand(gates * hidden, seed=4) if mode == "GRU" else None,
+    }
     leaves = {k: None if a is None else ember.tensor(a, requires_grad=True) for k, a in arrays.items()}
     result = Recurrence.apply(*leaves.values(), mode, reverse)
     outs = result if mode == "LSTM" else (result,)

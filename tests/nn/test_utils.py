@@ -1,5 +1,6 @@
 """nn.utils against torch: clip_grad_norm_ / clip_grad_value_, parameters_to_vector and back, and
 the rnn packing helpers (values, batch sizes, index permutations and gradients)."""
+
 import math
 import warnings
 
@@ -51,8 +52,9 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm):
 
 def test_clip_grad_norm_single_tensor_and_generator():
     t_p, e_p = make_params(torch)[0], make_params(ember)[0]
-    np.testing.assert_allclose(e_utils.clip_grad_norm_(e_p, 0.1).numpy(), t_utils.clip_grad_norm_(t_p, 0.1).numpy(),
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        e_utils.clip_grad_norm_(e_p, 0.1).numpy(), t_utils.clip_grad_norm_(t_p, 0.1).numpy(), rtol=RTOL
+    )
     np.testing.assert_allclose(e_p.grad.numpy(), t_p.grad.numpy(), rtol=RTOL, atol=ATOL)
     t_params, e_params = make_params(torch), make_params(ember)
     t_total = t_utils.clip_grad_norm_((p for p in t_params), 0.3)
@@ -146,8 +148,10 @@ def assert_packed_equal(e_packed, t_packed):
     np.testing.assert_array_equal(e_packed.data.detach().numpy(), t_packed.data.detach().numpy())
     np.testing.assert_array_equal(e_packed.batch_sizes.numpy(), t_packed.batch_sizes.numpy())
     assert e_packed.batch_sizes.dtype == ember.int64
-    for e, t in ((e_packed.sorted_indices, t_packed.sorted_indices),
-                 (e_packed.unsorted_indices, t_packed.unsorted_indices)):
+    for e, t in (
+        (e_packed.sorted_indices, t_packed.sorted_indices),
+        (e_packed.unsorted_indices, t_packed.unsorted_indices),
+    ):
         assert (e is None) == (t is None)
         if t is not None:
             np.testing.assert_array_equal(e.numpy(), t.numpy())

@@ -1,5 +1,6 @@
 """Run one indexing program on torch and on ember and compare everything a user sees: the result's
 values, shape and dtype, the gradients of its leaves, or the type (and opening words) of the error."""
+
 import warnings
 
 import numpy as np
@@ -14,10 +15,13 @@ def run(T, fn):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = fn(T)
-            out, leaves = result if isinstance(result, tuple) and len(result) == 2 and \
-                isinstance(result[1], list) else (result, [])
+            out, leaves = (
+                result
+                if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], list)
+                else (result, [])
+            )
             grads = _backward(T, out, leaves)
-    except Exception as error:      # noqa: BLE001 - both must raise, or neither
+    except Exception as error:  # noqa: BLE001 - both must raise, or neither
         return None, None, error
     return out, grads, None
 
@@ -38,8 +42,9 @@ def assert_same(fn, message=True):
     if t_err is not None or e_err is not None:
         assert e_err is not None, f"torch raised {type(t_err).__name__}: {t_err}; ember returned {e_out!r}"
         assert t_err is not None, f"ember raised {type(e_err).__name__}: {e_err}; torch returned {t_out!r}"
-        assert type(e_err) is type(t_err), f"ember raised {type(e_err).__name__}: {e_err}; torch " \
-                                           f"{type(t_err).__name__}: {t_err}"
+        assert type(e_err) is type(t_err), (
+            f"ember raised {type(e_err).__name__}: {e_err}; torch {type(t_err).__name__}: {t_err}"
+        )
         if message:
             opening = str(t_err).split("\n")[0].split(" (Triggered internally")[0][:30]
             assert str(e_err).startswith(opening), f"ember's message {str(e_err)!r} does not open with {opening!r}"

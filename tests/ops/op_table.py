@@ -3,14 +3,26 @@
 Each row: (id, fn(T, *inputs) run with T=torch or T=ember, input shapes or a function dtype -> arrays,
 options for oracle.check such as the input range).
 """
+
 import numpy as np
 
 from ember.ops.elementwise import UNARY
 
 # domain of each unary op's random inputs, when the default (-2, 2) is outside it
-UNARY_DOMAIN = {"log": (0.1, 3), "log2": (0.1, 3), "log10": (0.1, 3), "log1p": (-0.5, 3), "sqrt": (0.1, 3),
-                "rsqrt": (0.1, 3), "asin": (-0.9, 0.9), "acos": (-0.9, 0.9), "atanh": (-0.9, 0.9),
-                "acosh": (1.1, 3), "erfinv": (-0.9, 0.9), "reciprocal": (0.5, 2)}
+UNARY_DOMAIN = {
+    "log": (0.1, 3),
+    "log2": (0.1, 3),
+    "log10": (0.1, 3),
+    "log1p": (-0.5, 3),
+    "sqrt": (0.1, 3),
+    "rsqrt": (0.1, 3),
+    "asin": (-0.9, 0.9),
+    "acos": (-0.9, 0.9),
+    "atanh": (-0.9, 0.9),
+    "acosh": (1.1, 3),
+    "erfinv": (-0.9, 0.9),
+    "reciprocal": (0.5, 2),
+}
 
 
 def _idx(T, values):
@@ -32,13 +44,15 @@ def _mode_input(dtype):
 
 # (id, fn(T, *inputs), shapes or a function dtype -> arrays, options for check())
 def _unary(name):
-    if name == "sgn":       # torch's grad of sgn is a ZeroTensor, which cannot become numpy: add a real zero
+    if name == "sgn":  # torch's grad of sgn is a ZeroTensor, which cannot become numpy: add a real zero
         return lambda T, x: x.sgn() + 0 * x
     return lambda T, x: getattr(x, name)()
 
 
-ROWS = [(f"unary-{name}", _unary(name), [(3, 4)], dict(zip(("low", "high"), UNARY_DOMAIN.get(name, (-2, 2)))))
-        for name in UNARY] + [
+ROWS = [
+    (f"unary-{name}", _unary(name), [(3, 4)], dict(zip(("low", "high"), UNARY_DOMAIN.get(name, (-2, 2)))))
+    for name in UNARY
+] + [
     ("torch.unary-fn", lambda T, x: T.tanh(x) + T.sigmoid(x), [(2, 3)], {}),
     # binary arithmetic and broadcasting
     ("add", lambda T, x, y: x + y, [(3, 4), (3, 4)], {}),
@@ -53,12 +67,12 @@ ROWS = [(f"unary-{name}", _unary(name), [(3, 4)], dict(zip(("low", "high"), UNAR
     ("div-bcast", lambda T, x, y: x / y, [(3, 4), (4,)], dict(low=0.5, high=2)),
     ("rdiv-scalar", lambda T, x: 2 / x, [(3, 4)], dict(low=0.5, high=2)),
     ("neg", lambda T, x: -x, [(3, 4)], {}),
-    ("pow-scalar", lambda T, x: x ** 3, [(3, 4)], {}),
-    ("pow-scalar-frac", lambda T, x: x ** 1.5, [(3, 4)], dict(low=0.5, high=2)),
+    ("pow-scalar", lambda T, x: x**3, [(3, 4)], {}),
+    ("pow-scalar-frac", lambda T, x: x**1.5, [(3, 4)], dict(low=0.5, high=2)),
     ("pow-scalar-2", lambda T, x: x.pow(2), [(3, 4)], {}),
-    ("pow-scalar-neg", lambda T, x: x ** -2, [(3, 4)], dict(low=0.5, high=2)),
-    ("pow-tensor", lambda T, x, y: x ** y, [(3, 4), (4,)], dict(low=0.5, high=2)),
-    ("rpow-scalar", lambda T, x: 2 ** x, [(3, 4)], {}),
+    ("pow-scalar-neg", lambda T, x: x**-2, [(3, 4)], dict(low=0.5, high=2)),
+    ("pow-tensor", lambda T, x, y: x**y, [(3, 4), (4,)], dict(low=0.5, high=2)),
+    ("rpow-scalar", lambda T, x: 2**x, [(3, 4)], {}),
     ("fmod", lambda T, x, y: T.fmod(x, y), [(3, 4), (3, 4)], dict(low=0.5, high=3)),
     ("fmod-scalar", lambda T, x: T.fmod(x, 0.7), [(3, 4)], {}),
     ("remainder", lambda T, x, y: T.remainder(x, y), [(3, 4), (3, 4)], dict(low=0.5, high=3)),
@@ -152,18 +166,42 @@ ROWS = [(f"unary-{name}", _unary(name), [(3, 4)], dict(zip(("low", "high"), UNAR
     ("take_along_dim-broadcast", lambda T, x: T.take_along_dim(x, _idx(T, [[[0], [1]]]), dim=2), [(2, 2, 3)], {}),
     ("take_along_dim-flat", lambda T, x: T.take_along_dim(x, _idx(T, [[4], [0], [11]])), [(3, 4)], {}),
     ("select", lambda T, x: x.select(1, -1), [(3, 4)], {}),
-    ("scatter-inplace", lambda T, x, s: (x * 1).scatter_(1, _idx(T, [[0, 2], [1, 3], [3, 0]]), s),
-     [(3, 4), (3, 2)], {}),
+    (
+        "scatter-inplace",
+        lambda T, x, s: (x * 1).scatter_(1, _idx(T, [[0, 2], [1, 3], [3, 0]]), s),
+        [(3, 4), (3, 2)],
+        {},
+    ),
     ("scatter_add-inplace", lambda T, x, s: (x * 1).scatter_add_(0, _idx(T, [[0, 2, 0, 0]]), s), [(3, 4), (1, 4)], {}),
-    *[(f"scatter_reduce-{r}{'' if inc else '-exclude-self'}",
-       (lambda r, inc: lambda T, x, s: x.scatter_reduce(1, _idx(T, [[0, 2, 0], [1, 1, 3], [3, 3, 3]]), s, r,
-                                                        include_self=inc))(r, inc), [(3, 4), (3, 3)], {})
-      for r in ("sum", "prod", "mean", "amax", "amin") for inc in (True, False)],
-    ("scatter_reduce-inplace", lambda T, x, s: (x * 1).scatter_reduce_(0, _idx(T, [[1, 1, 0, 2]]), s, "amax"),
-     [(3, 4), (1, 4)], {}),
+    *[
+        (
+            f"scatter_reduce-{r}{'' if inc else '-exclude-self'}",
+            (
+                lambda r, inc: (
+                    lambda T, x, s: x.scatter_reduce(
+                        1, _idx(T, [[0, 2, 0], [1, 1, 3], [3, 3, 3]]), s, r, include_self=inc
+                    )
+                )
+            )(r, inc),
+            [(3, 4), (3, 3)],
+            {},
+        )
+        for r in ("sum", "prod", "mean", "amax", "amin")
+        for inc in (True, False)
+    ],
+    (
+        "scatter_reduce-inplace",
+        lambda T, x, s: (x * 1).scatter_reduce_(0, _idx(T, [[1, 1, 0, 2]]), s, "amax"),
+        [(3, 4), (1, 4)],
+        {},
+    ),
     ("index_put", lambda T, x, v: x.index_put((_idx(T, [0, 2]),), v), [(3, 4), (2, 4)], {}),
-    ("index_put-accumulate", lambda T, x, v: T.index_put(x, (_idx(T, [0, 2, 0]), _idx(T, [1, 1, 1])), v,
-                                                         accumulate=True), [(3, 4), (3,)], {}),
+    (
+        "index_put-accumulate",
+        lambda T, x, v: T.index_put(x, (_idx(T, [0, 2, 0]), _idx(T, [1, 1, 1])), v, accumulate=True),
+        [(3, 4), (3,)],
+        {},
+    ),
     ("index_put-mask", lambda T, x, v: x.index_put((_mask(T, (3, 4)),), v), [(3, 4), ()], {}),
     ("index_put-inplace", lambda T, x, v: (x * 1).index_put_((_idx(T, [2, 0]),), v), [(3, 4), (4,)], {}),
     ("index_add-inplace", lambda T, x, s: (x * 1).index_add_(1, _idx(T, [3, 3]), s, alpha=-1), [(3, 4), (3, 2)], {}),
@@ -273,7 +311,7 @@ ROWS = [(f"unary-{name}", _unary(name), [(3, 4)], dict(zip(("low", "high"), UNAR
     ("matmul-bcast-batch", lambda T, a, b: a @ b, [(2, 1, 3, 4), (3, 4, 2)], {}),
     ("addmm", lambda T, c, a, b: T.addmm(c, a, b, beta=0.5, alpha=2), [(3, 2), (3, 4), (4, 2)], {}),
     ("addmm-bcast", lambda T, c, a, b: c.addmm(a, b), [(2,), (3, 4), (4, 2)], {}),
-    ("addmm-full", lambda T, c, a, b: T.addmm(c, a, b), [(3, 2), (3, 4), (4, 2)], {}),       # one Addmm node
+    ("addmm-full", lambda T, c, a, b: T.addmm(c, a, b), [(3, 2), (3, 4), (4, 2)], {}),  # one Addmm node
     ("addmm-transposed", lambda T, c, a, b: T.addmm(c, a, b.t()), [(2,), (3, 4), (2, 4)], {}),  # as nn.Linear
     ("addbmm", lambda T, c, a, b: T.addbmm(c, a, b), [(3, 2), (2, 3, 4), (2, 4, 2)], {}),
     ("baddbmm", lambda T, c, a, b: T.baddbmm(c, a, b, alpha=0.5), [(2, 3, 2), (2, 3, 4), (2, 4, 2)], {}),
@@ -327,10 +365,18 @@ ROWS = [(f"unary-{name}", _unary(name), [(3, 4)], dict(zip(("low", "high"), UNAR
     ("float_power", lambda T, x: T.float_power(x, 3), [(3, 4)], {}),
     ("nan_to_num", lambda T, x: T.nan_to_num(x.log(), nan=0.5), [(3, 4)], {}),
     ("quantile", lambda T, x: x.quantile(0.3), [(3, 5)], {}),
-    ("quantile-dim-list", lambda T, x: T.quantile(x, T.tensor([0.1, 0.5, 0.9], dtype=x.dtype), dim=1,
-                                                  keepdim=True), [(3, 5)], {}),
-    ("quantile-interpolations", lambda T, x: [x.quantile(0.4, dim=0, interpolation=m)
-                                              for m in ("lower", "higher", "midpoint", "nearest")], [(4, 3)], {}),
+    (
+        "quantile-dim-list",
+        lambda T, x: T.quantile(x, T.tensor([0.1, 0.5, 0.9], dtype=x.dtype), dim=1, keepdim=True),
+        [(3, 5)],
+        {},
+    ),
+    (
+        "quantile-interpolations",
+        lambda T, x: [x.quantile(0.4, dim=0, interpolation=m) for m in ("lower", "higher", "midpoint", "nearest")],
+        [(4, 3)],
+        {},
+    ),
     ("nanquantile", lambda T, x: T.nanquantile(x, 0.6, dim=1), [(3, 5)], {}),
     ("nanmedian", lambda T, x: x.nanmedian(), [(3, 5)], {}),
     ("nanmedian-dim", lambda T, x: T.nanmedian(x, 1), [(3, 5)], {}),
@@ -398,17 +444,25 @@ ROWS = [(f"unary-{name}", _unary(name), [(3, 4)], dict(zip(("low", "high"), UNAR
     ("take_along_dim-dim-keyword", lambda T, x: T.take_along_dim(x, _idx(T, [[0, 2], [1, 1]]), dim=1), [(2, 3)], {}),
     ("index_fill-function", lambda T, x: T.index_fill(x, 1, _idx(T, [0, 3]), -1.5), [(3, 4)], {}),
     ("index_put-bcast-value", lambda T, x, v: x.index_put((_idx(T, [0, 2]),), v), [(3, 4), (4,)], {}),
-    ("index_put-accumulate-repeated", lambda T, x, v: T.index_put(x, (_idx(T, [0, 0]), _idx(T, [1, 1])), v, True),
-     [(3, 4), (2,)], {}),
-    ("scatter_reduce-sum-repeated", lambda T, x, s: x.scatter_reduce(1, _idx(T, [[0, 0], [1, 3], [3, 3]]), s, "sum"),
-     [(3, 4), (3, 2)], {}),
+    (
+        "index_put-accumulate-repeated",
+        lambda T, x, v: T.index_put(x, (_idx(T, [0, 0]), _idx(T, [1, 1])), v, True),
+        [(3, 4), (2,)],
+        {},
+    ),
+    (
+        "scatter_reduce-sum-repeated",
+        lambda T, x, s: x.scatter_reduce(1, _idx(T, [[0, 0], [1, 3], [3, 3]]), s, "sum"),
+        [(3, 4), (3, 2)],
+        {},
+    ),
     # conversions that stay in the graph
     ("float", lambda T, x: x.float(), [(2, 3)], {}),
     ("double", lambda T, x: x.double() * 2, [(2, 3)], {}),
     ("half", lambda T, x: x.half().float(), [(2, 3)], dict(rtol=1e-3, atol=1e-3)),
     ("to-dtype", lambda T, x: x.to(T.float64).to(x.dtype), [(2, 3)], {}),
     ("type-dtype", lambda T, x: x.type(T.float64), [(2, 3)], {}),
-    ("cpu", lambda T, x: (x.cpu() * 2).to(x.device), [(2, 3)], {}),       # back to x's device for the check
+    ("cpu", lambda T, x: (x.cpu() * 2).to(x.device), [(2, 3)], {}),  # back to x's device for the check
     ("cfloat", lambda T, x: x.cfloat(), [(2, 3)], {}),
     ("cdouble", lambda T, x: x.cdouble() * (1 - 2j), [(2, 3)], {}),
     ("resolve_conj", lambda T, x: (x * 1j).conj().resolve_conj(), [(2, 3)], {}),
@@ -421,8 +475,12 @@ ROWS = [(f"unary-{name}", _unary(name), [(3, 4)], dict(zip(("low", "high"), UNAR
     ("conv2d", lambda T, x, w: T.conv2d(x, w, padding=1, dilation=2), [(1, 2, 5, 5), (3, 2, 3, 3)], {}),
     ("conv3d", lambda T, x, w: T.conv3d(x, w, groups=2), [(1, 4, 3, 3, 3), (2, 2, 2, 2, 2)], {}),
     ("conv_transpose1d", lambda T, x, w: T.conv_transpose1d(x, w, stride=2), [(1, 2, 4), (2, 3, 3)], {}),
-    ("conv_transpose2d", lambda T, x, w, b: T.conv_transpose2d(x, w, b, output_padding=1, stride=2),
-     [(1, 2, 3, 3), (2, 3, 3, 3), (3,)], {}),
+    (
+        "conv_transpose2d",
+        lambda T, x, w, b: T.conv_transpose2d(x, w, b, output_padding=1, stride=2),
+        [(1, 2, 3, 3), (2, 3, 3, 3), (3,)],
+        {},
+    ),
     ("conv_transpose3d", lambda T, x, w: T.conv_transpose3d(x, w, padding=1), [(1, 2, 3, 3, 3), (2, 1, 3, 3, 3)], {}),
     ("pixel_shuffle", lambda T, x: T.pixel_shuffle(x, 2), [(1, 8, 2, 3)], {}),
     ("pixel_unshuffle", lambda T, x: T.pixel_unshuffle(x, 2), [(1, 2, 4, 6)], {}),
@@ -464,12 +522,20 @@ ROWS += [
     ("special.xlogy-scalar", lambda T, y: T.special.xlogy(2.0, y), [(3, 4)], dict(low=0.1, high=2)),
     ("special.gammaln", lambda T, x: T.special.gammaln(x), [(3, 4)], dict(low=0.1, high=8)),
     ("special.multigammaln", lambda T, x: T.special.multigammaln(x, 2), [(3, 4)], dict(low=1, high=4)),
-    ("igamma", lambda T, x: T.igamma(T.tensor([0.5, 1.0, 2.5, 7.0], dtype=x.dtype), x), [(3, 4)],
-     dict(low=0.1, high=9)),
+    (
+        "igamma",
+        lambda T, x: T.igamma(T.tensor([0.5, 1.0, 2.5, 7.0], dtype=x.dtype), x),
+        [(3, 4)],
+        dict(low=0.1, high=9),
+    ),
     ("igammac", lambda T, x: T.tensor([0.5, 1.0, 2.5, 7.0], dtype=x.dtype).igammac(x), [(3, 4)], dict(low=0.5, high=9)),
     # torch's float64 kernel for a large shape is an asymptotic series good to ~1e-9
-    ("special.gammaincc", lambda T, x: T.special.gammaincc(T.tensor(30.0, dtype=x.dtype), x), [(3, 4)],
-     dict(low=20, high=40, rtol={np.float64: 1e-8})),
+    (
+        "special.gammaincc",
+        lambda T, x: T.special.gammaincc(T.tensor(30.0, dtype=x.dtype), x),
+        [(3, 4)],
+        dict(low=20, high=40, rtol={np.float64: 1e-8}),
+    ),
     ("sinc", lambda T, x: x.sinc(), [(3, 4)], {}),
     ("logit", lambda T, x: T.logit(x), [(3, 4)], dict(low=0.05, high=0.95)),
     ("logit-eps", lambda T, x: x.logit(eps=0.2), [(3, 4)], dict(low=0.05, high=0.95)),
@@ -480,8 +546,12 @@ ROWS += [
     ("kron-ranks", lambda T, a, b: a.kron(b), [(2,), (2, 3, 2)], {}),
     ("cov", lambda T, x: x.cov(), [(3, 5)], {}),
     ("cov-1d-correction0", lambda T, x: T.cov(x, correction=0), [(6,)], {}),
-    ("cov-weights", lambda T, x, aw: T.cov(x, fweights=T.tensor([1, 2, 1, 3, 1]), aweights=aw + 2.5),
-     [(3, 5), (5,)], {}),
+    (
+        "cov-weights",
+        lambda T, x, aw: T.cov(x, fweights=T.tensor([1, 2, 1, 3, 1]), aweights=aw + 2.5),
+        [(3, 5), (5,)],
+        {},
+    ),
     ("corrcoef", lambda T, x: T.corrcoef(x), [(3, 6)], {}),
     ("cartesian_prod", lambda T, a, b, c: T.cartesian_prod(a, b, c), [(2,), (3,), (2,)], {}),
     ("combinations", lambda T, x: T.combinations(x, 2), [(4,)], {}),
@@ -498,6 +568,7 @@ ROWS += [
     ("renorm", lambda T, x: x.renorm(2, 0, 1.5), [(3, 4)], {}),
     ("renorm-p1-dim1", lambda T, x: T.renorm(x, 1, 1, 2.0), [(3, 4, 2)], {}),
 ]
+
 
 def _sym_pd(T, a):
     """A symmetric positive-definite matrix from a random square one."""
@@ -529,21 +600,31 @@ ROWS += [
     ("linalg.solve-bcast", lambda T, a, b: T.linalg.solve(_spd(T, a), b), [(3, 3), (2, 3, 2)], {}),
     ("linalg.solve-right", lambda T, a, b: T.linalg.solve(_spd(T, a), b, left=False), [(3, 3), (2, 3)], {}),
     ("linalg.solve_ex", lambda T, a, b: T.linalg.solve_ex(_spd(T, a), b), [(3, 3), (3, 2)], {}),
-    ("linalg.solve_triangular-upper", lambda T, a, b: T.linalg.solve_triangular(_spd(T, a), b, upper=True),
-     [(3, 3), (3, 2)], {}),
-    ("linalg.solve_triangular-lower-unit", lambda T, a, b: T.linalg.solve_triangular(a, b, upper=False,
-                                                                                     unitriangular=True),
-     [(2, 3, 3), (2, 3, 2)], dict(low=-0.5, high=0.5)),
-    ("linalg.solve_triangular-right", lambda T, a, b: T.linalg.solve_triangular(_spd(T, a), b, upper=False,
-                                                                                left=False), [(3, 3), (2, 3)], {}),
+    (
+        "linalg.solve_triangular-upper",
+        lambda T, a, b: T.linalg.solve_triangular(_spd(T, a), b, upper=True),
+        [(3, 3), (3, 2)],
+        {},
+    ),
+    (
+        "linalg.solve_triangular-lower-unit",
+        lambda T, a, b: T.linalg.solve_triangular(a, b, upper=False, unitriangular=True),
+        [(2, 3, 3), (2, 3, 2)],
+        dict(low=-0.5, high=0.5),
+    ),
+    (
+        "linalg.solve_triangular-right",
+        lambda T, a, b: T.linalg.solve_triangular(_spd(T, a), b, upper=False, left=False),
+        [(3, 3), (2, 3)],
+        {},
+    ),
     ("triangular_solve", lambda T, b, a: T.triangular_solve(b, _spd(T, a), transpose=True), [(3, 2), (3, 3)], {}),
     ("linalg.cholesky", lambda T, a: T.linalg.cholesky(_sym_pd(T, a)), [(2, 3, 3)], {}),
     ("linalg.cholesky-upper", lambda T, a: T.linalg.cholesky(_sym_pd(T, a), upper=True), [(3, 3)], {}),
     ("cholesky-sym-pd", lambda T, a: T.cholesky(_sym_pd(T, a)), [(3, 3)], {}),
     ("linalg.cholesky_ex", lambda T, a: T.linalg.cholesky_ex(_sym_pd(T, a)), [(3, 3)], {}),
     ("cholesky_solve", lambda T, b, a: T.cholesky_solve(b, T.linalg.cholesky(_sym_pd(T, a))), [(3, 2), (3, 3)], {}),
-    ("cholesky_inverse", lambda T, a: T.cholesky_inverse(T.linalg.cholesky(_sym_pd(T, a)), upper=False),
-     [(3, 3)], {}),
+    ("cholesky_inverse", lambda T, a: T.cholesky_inverse(T.linalg.cholesky(_sym_pd(T, a)), upper=False), [(3, 3)], {}),
     ("linalg.eigh", _eigh_parts, [(2, 3, 3)], {}),
     ("linalg.eigh-upper", lambda T, a: T.linalg.eigh(_sym_pd(T, a), UPLO="U").eigenvalues, [(4, 4)], {}),
     ("linalg.eigvalsh", lambda T, a: T.linalg.eigvalsh(_sym_pd(T, a)), [(3, 3)], {}),
@@ -563,13 +644,24 @@ ROWS += [
     ("linalg.lu-tall", _lu_parts, [(5, 3)], {}),
     ("linalg.lu-wide", _lu_parts, [(3, 5)], {}),
     ("linalg.lu_solve", lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(_spd(T, a)), b), [(3, 3), (3, 2)], {}),
-    ("linalg.lu_solve-adjoint", lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(_spd(T, a)), b, adjoint=True),
-     [(3, 3), (3, 2)], {}),
-    ("linalg.lu_solve-right", lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(_spd(T, a)), b, left=False),
-     [(3, 3), (2, 3)], {}),
-    ("linalg.lu_solve-right-adjoint", lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(_spd(T, a)), b,
-                                                                        left=False, adjoint=True),
-     [(3, 3), (2, 3)], {}),
+    (
+        "linalg.lu_solve-adjoint",
+        lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(_spd(T, a)), b, adjoint=True),
+        [(3, 3), (3, 2)],
+        {},
+    ),
+    (
+        "linalg.lu_solve-right",
+        lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(_spd(T, a)), b, left=False),
+        [(3, 3), (2, 3)],
+        {},
+    ),
+    (
+        "linalg.lu_solve-right-adjoint",
+        lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(_spd(T, a)), b, left=False, adjoint=True),
+        [(3, 3), (2, 3)],
+        {},
+    ),
     ("lu_unpack", lambda T, a: T.lu_unpack(*T.linalg.lu_factor(a)), [(3, 3)], {}),
     ("linalg.matrix_exp", lambda T, a: T.linalg.matrix_exp(a), [(2, 3, 3)], {}),
     ("matrix_exp-large-norm", lambda T, a: T.matrix_exp(a * 3), [(3, 3)], {}),
@@ -585,8 +677,12 @@ ROWS += [
     ("linalg.matrix_norm-2", lambda T, a: T.linalg.matrix_norm(a, 2, dim=(0, 2), keepdim=True), [(3, 2, 4)], {}),
     ("linalg.matrix_norm--2", lambda T, a: T.linalg.matrix_norm(a, -2), [(3, 4)], {}),
     ("linalg.matrix_norm-1", lambda T, a: T.linalg.matrix_norm(a, 1), [(2, 3, 4)], {}),
-    ("linalg.matrix_norm-inf-keepdim", lambda T, a: T.linalg.matrix_norm(a, float("inf"), keepdim=True),
-     [(2, 3, 4)], {}),
+    (
+        "linalg.matrix_norm-inf-keepdim",
+        lambda T, a: T.linalg.matrix_norm(a, float("inf"), keepdim=True),
+        [(2, 3, 4)],
+        {},
+    ),
     ("linalg.matrix_norm--inf-dims", lambda T, a: T.linalg.matrix_norm(a, -float("inf"), dim=(2, 0)), [(2, 3, 4)], {}),
     ("linalg.norm", lambda T, a: T.linalg.norm(a), [(2, 3, 4)], {}),
     ("linalg.norm-matrix-ord", lambda T, a: T.linalg.norm(a, 1), [(3, 4)], {}),
@@ -600,14 +696,23 @@ ROWS += [
     ("linalg.multi_dot", lambda T, a, b, c, d: T.linalg.multi_dot([a, b, c, d]), [(3,), (3, 4), (4, 2), (2,)], {}),
     ("linalg.multi_dot-matrices", lambda T, a, b, c: T.linalg.multi_dot((a, b, c)), [(2, 3), (3, 4), (4, 2)], {}),
     ("linalg.vander", lambda T, x: T.linalg.vander(x, N=4), [(2, 3)], {}),
-    ("linalg.householder_product", lambda T, a, tau: T.linalg.householder_product(a, tau), [(4, 3), (2,)],
-     dict(low=-1, high=1)),
-    ("linalg.householder_product-batch", lambda T, a, tau: T.linalg.householder_product(a, tau), [(2, 3, 3), (2, 3)],
-     {}),
+    (
+        "linalg.householder_product",
+        lambda T, a, tau: T.linalg.householder_product(a, tau),
+        [(4, 3), (2,)],
+        dict(low=-1, high=1),
+    ),
+    (
+        "linalg.householder_product-batch",
+        lambda T, a, tau: T.linalg.householder_product(a, tau),
+        [(2, 3, 3), (2, 3)],
+        {},
+    ),
     ("linalg.tensorinv", lambda T, a: T.linalg.tensorinv(_spd(T, a).reshape(2, 2, 4), ind=2), [(4, 4)], {}),
     ("linalg.tensorsolve", lambda T, a, b: T.linalg.tensorsolve(_spd(T, a).reshape(2, 3, 6), b), [(6, 6), (2, 3)], {}),
     ("linalg.diagonal", lambda T, a: T.linalg.diagonal(a, offset=1), [(2, 3, 4)], {}),
 ]
+
 
 def _eig_parts(T, a):
     """Eigenvectors are unique only up to a phase: compare the values and |V|."""
@@ -617,16 +722,19 @@ def _eig_parts(T, a):
 
 def _cplx(*shapes, seed=5):
     """Complex inputs, complex64 in the float32 run and complex128 in the float64 one."""
+
     def make(dtype):
         rng = np.random.default_rng(seed)
         ctype = np.complex64 if dtype == np.float32 else np.complex128
         return [(rng.uniform(-2, 2, s) + 1j * rng.uniform(-2, 2, s)).astype(ctype) for s in shapes]
+
     return make
 
 
 def _cplx_and_real(complex_shape, real_shape):
     def make(dtype):
         return _cplx(complex_shape)(dtype) + [np.random.default_rng(6).uniform(-2, 2, real_shape).astype(dtype)]
+
     return make
 
 
@@ -640,21 +748,29 @@ ROWS += [
     ("complex-exp-log", lambda T, a: a.exp() + a.log(), _cplx((3, 4)), {}),
     ("complex-trig", lambda T, a: a.sin() * a.cos() + a.tanh(), _cplx((3, 4)), {}),
     ("complex-sqrt-reciprocal", lambda T, a: a.sqrt() + a.reciprocal(), _cplx((3, 4)), {}),
-    ("complex-pow", lambda T, a: a ** 3 + a.pow(2), _cplx((3, 4)), {}),
+    ("complex-pow", lambda T, a: a**3 + a.pow(2), _cplx((3, 4)), {}),
     ("complex-abs", lambda T, a: a.abs(), _cplx((3, 4)), {}),
     ("complex-angle", lambda T, a: a.angle(), _cplx((3, 4)), {}),
     ("complex-real-imag", lambda T, a: (a.real, a.imag, T.real(a) * T.imag(a)), _cplx((3, 4)), {}),
     ("complex-conj", lambda T, a, b: a.conj() * b + T.conj_physical(b), _cplx((3, 4), (3, 4)), {}),
     ("complex-sum-mean", lambda T, a: (a.sum(), a.mean(0), a.sum(1, keepdim=True)), _cplx((3, 4)), {}),
-    ("complex-shape-ops", lambda T, a: (a.t()[1:, ::2], a.reshape(-1), T.cat([a, a[:1]]), a.unsqueeze(0)),
-     _cplx((3, 4)), {}),
+    (
+        "complex-shape-ops",
+        lambda T, a: (a.t()[1:, ::2], a.reshape(-1), T.cat([a, a[:1]]), a.unsqueeze(0)),
+        _cplx((3, 4)),
+        {},
+    ),
     ("view_as_real", lambda T, a: T.view_as_real(a) * 2, _cplx((3, 4)), {}),
     ("view_as_real-transposed", lambda T, a: T.view_as_real(a.t()), _cplx((3, 4)), {}),
     ("view_as_complex", lambda T, x: T.view_as_complex(x) * (1 + 1j), [(3, 4, 2)], {}),
     ("torch.complex", lambda T, re, im: T.complex(re, im) ** 2, [(3, 4), (3, 4)], {}),
     ("polar", lambda T, r, t: T.polar(r, t) ** 2, [(3, 4), (3, 4)], dict(low=0.5, high=2)),
-    ("real-to-complex-cast", lambda T, x: x.to(T.complex64 if x.dtype == T.float32 else T.complex128) * 1j,
-     [(3, 4)], {}),
+    (
+        "real-to-complex-cast",
+        lambda T, x: x.to(T.complex64 if x.dtype == T.float32 else T.complex128) * 1j,
+        [(3, 4)],
+        {},
+    ),
     ("abs-of-complex-scalar-product", lambda T, x: (x * 1j + x).abs(), [(3, 4)], {}),
     ("fft.fft", lambda T, a: T.fft.fft(a), _cplx((3, 8)), {}),
     ("fft.fft-real-n-pad", lambda T, x: T.fft.fft(x, n=10, norm="ortho"), [(3, 8)], {}),
@@ -710,43 +826,99 @@ ROWS += [
     ("diagonal_scatter", lambda T, x, s: T.diagonal_scatter(x, s, 1), [(3, 4), (3,)], {}),
     # (torch 2.13's gradient for the input is wrong here: it passes the gradient through the overwritten elements
     # and stops it elsewhere; ember's, zero where src was written, is checked by the gradcheck table)
-    ("as_strided_scatter", lambda T, x, s: T.as_strided_scatter(x, s, (2, 2), (1, 2)), [(3, 4), (2, 2)],
-     dict(grad=False)),
+    (
+        "as_strided_scatter",
+        lambda T, x, s: T.as_strided_scatter(x, s, (2, 2), (1, 2)),
+        [(3, 4), (2, 2)],
+        dict(grad=False),
+    ),
     ("put", lambda T, x, s: x.put(T.tensor([1, -1, 5]), s), [(3, 4), (3,)], {}),
-    ("put-accumulate", lambda T, x, s: T.put(x, T.tensor([[1, 1], [0, 11]]), s, accumulate=True), [(3, 4), (2, 2)],
-     {}),
+    ("put-accumulate", lambda T, x, s: T.put(x, T.tensor([[1, 1], [0, 11]]), s, accumulate=True), [(3, 4), (2, 2)], {}),
     ("fill_diagonal_", lambda T, x: (x * 1).fill_diagonal_(0.5), [(3, 4)], {}),
     ("fill_diagonal_-wrap", lambda T, x: (x * 1).fill_diagonal_(-1.0, wrap=True), [(7, 3)], {}),
-    ("index_reduce-prod", lambda T, x, s: x.index_reduce(0, T.tensor(_IDX_REDUCE), s, "prod"), [(4, 3), (4, 3)],
-     {}),
-    ("index_reduce-prod-zeros", lambda T, x, s: x.index_reduce(0, T.tensor(_IDX_REDUCE), s * (s > 0), "prod",
-                                                                include_self=False), [(4, 3), (4, 3)], {}),
-    ("index_reduce-mean", lambda T, x, s: T.index_reduce(x, 1, T.tensor([1, 1, 0]), s, "mean"), [(2, 3), (2, 3)],
-     {}),
-    ("index_reduce-amax", lambda T, x, s: x.index_reduce(0, T.tensor(_IDX_REDUCE), s, "amax", include_self=False),
-     [(4, 3), (4, 3)], {}),
+    ("index_reduce-prod", lambda T, x, s: x.index_reduce(0, T.tensor(_IDX_REDUCE), s, "prod"), [(4, 3), (4, 3)], {}),
+    (
+        "index_reduce-prod-zeros",
+        lambda T, x, s: x.index_reduce(0, T.tensor(_IDX_REDUCE), s * (s > 0), "prod", include_self=False),
+        [(4, 3), (4, 3)],
+        {},
+    ),
+    ("index_reduce-mean", lambda T, x, s: T.index_reduce(x, 1, T.tensor([1, 1, 0]), s, "mean"), [(2, 3), (2, 3)], {}),
+    (
+        "index_reduce-amax",
+        lambda T, x, s: x.index_reduce(0, T.tensor(_IDX_REDUCE), s, "amax", include_self=False),
+        [(4, 3), (4, 3)],
+        {},
+    ),
     ("index_reduce-amin", lambda T, x, s: x.index_reduce(0, T.tensor(_IDX_REDUCE), s, "amin"), [(4, 3), (4, 3)], {}),
     ("nanquantile-with-nan", lambda T, x: T.nanquantile(T.where(x > 1.5, float("nan"), x), 0.3, dim=1), [(3, 5)], {}),
-    ("nanquantile-qs-keepdim", lambda T, x: x.nanquantile(T.tensor([0.25, 0.5, 1.0], dtype=x.dtype), dim=0,
-                                                          keepdim=True, interpolation="midpoint"), [(4, 3)], {}),
+    (
+        "nanquantile-qs-keepdim",
+        lambda T, x: x.nanquantile(
+            T.tensor([0.25, 0.5, 1.0], dtype=x.dtype), dim=0, keepdim=True, interpolation="midpoint"
+        ),
+        [(4, 3)],
+        {},
+    ),
     ("nanquantile-all", lambda T, x: T.nanquantile(x, 0.7, interpolation="nearest"), [(3, 4)], {}),
-    ("stft", lambda T, x: T.stft(x, 8, hop_length=2, window=T.hann_window(8, dtype=x.dtype), return_complex=True),
-     [(2, 20)], {}),
-    ("stft-onesided-false-normalized", lambda T, x: x.stft(8, win_length=6, window=T.ones(6, dtype=x.dtype),
-                                                           normalized=True, onesided=False, center=False,
-                                                           return_complex=True), [(20,)], {}),
-    ("istft", lambda T, x: T.istft(T.stft(x, 8, window=T.hann_window(8, dtype=x.dtype), return_complex=True), 8,
-                                   window=T.hann_window(8, dtype=x.dtype), length=20), [(2, 20)], {}),
+    (
+        "stft",
+        lambda T, x: T.stft(x, 8, hop_length=2, window=T.hann_window(8, dtype=x.dtype), return_complex=True),
+        [(2, 20)],
+        {},
+    ),
+    (
+        "stft-onesided-false-normalized",
+        lambda T, x: x.stft(
+            8,
+            win_length=6,
+            window=T.ones(6, dtype=x.dtype),
+            normalized=True,
+            onesided=False,
+            center=False,
+            return_complex=True,
+        ),
+        [(20,)],
+        {},
+    ),
+    (
+        "istft",
+        lambda T, x: T.istft(
+            T.stft(x, 8, window=T.hann_window(8, dtype=x.dtype), return_complex=True),
+            8,
+            window=T.hann_window(8, dtype=x.dtype),
+            length=20,
+        ),
+        [(2, 20)],
+        {},
+    ),
     ("orgqr", lambda T, a: T.orgqr(a, T.linspace(0.5, 1.5, 3, dtype=a.dtype)), [(4, 3)], {}),
-    ("ormqr", lambda T, a, c: T.ormqr(a, T.linspace(0.5, 1.5, 3, dtype=a.dtype), c, transpose=True), [(4, 3), (4, 2)],
-     {}),
-    ("sparse.mm", lambda T, v, d: T.sparse.mm(T.sparse_coo_tensor(T.tensor([[0, 1, 1, 0], [2, 0, 2, 2]]), v, (2, 3)),
-                                              d), [(4,), (3, 2)], {}),
-    ("sparse-values", lambda T, v: T.sparse_coo_tensor(T.tensor([[0, 1, 1, 0], [2, 0, 2, 2]]), v).coalesce().values(),
-     [(4,)], {}),
-    ("sparse-to_dense", lambda T, v: T.sparse_coo_tensor(T.tensor([[0, 1], [1, 0]]), v, (2, 2, 3)).to_dense(),
-     [(2, 3)], {}),
+    (
+        "ormqr",
+        lambda T, a, c: T.ormqr(a, T.linspace(0.5, 1.5, 3, dtype=a.dtype), c, transpose=True),
+        [(4, 3), (4, 2)],
+        {},
+    ),
+    (
+        "sparse.mm",
+        lambda T, v, d: T.sparse.mm(T.sparse_coo_tensor(T.tensor([[0, 1, 1, 0], [2, 0, 2, 2]]), v, (2, 3)), d),
+        [(4,), (3, 2)],
+        {},
+    ),
+    (
+        "sparse-values",
+        lambda T, v: T.sparse_coo_tensor(T.tensor([[0, 1, 1, 0], [2, 0, 2, 2]]), v).coalesce().values(),
+        [(4,)],
+        {},
+    ),
+    (
+        "sparse-to_dense",
+        lambda T, v: T.sparse_coo_tensor(T.tensor([[0, 1], [1, 0]]), v, (2, 2, 3)).to_dense(),
+        [(2, 3)],
+        {},
+    ),
 ]
+
 
 def _set(x, key, value):
     x[key] = value

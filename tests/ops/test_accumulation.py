@@ -1,5 +1,6 @@
 """Reductions accumulate as torch's CPU kernels do: float16/bfloat16 in float32 (rounded once at the end),
 float32 scans (cumsum/cumprod) in float64. Each case runs on torch and ember with the same inputs."""
+
 import numpy as np
 import pytest
 
@@ -66,7 +67,7 @@ def test_half_precision_reduction_matches_torch(name, fn, dtype_name):
     e_dtype, ours = _run(fn, ember, dtype_name)
     assert e_dtype == t_dtype
     # within two units in the last place of the low-precision result (a running bfloat16 sum is off by ~50%)
-    ulp = 2.0 ** -7 if dtype_name == "bfloat16" else 2.0 ** -10
+    ulp = 2.0**-7 if dtype_name == "bfloat16" else 2.0**-10
     np.testing.assert_allclose(ours, theirs, rtol=2 * ulp, atol=2 * ulp * np.abs(theirs).max())
 
 
@@ -82,7 +83,7 @@ def test_half_precision_reduction_gradients_match_torch(dtype_name):
         loss = (F_(T).layer_norm(a, (4096,), w).softmax(1) * T.tensor(Y[:2]).to(dt)).sum() + a.sum() * 0.5
         loss.backward()
         grads.append([g.float().numpy() for g in (a.grad, w.grad)])
-    ulp = 2.0 ** -7 if dtype_name == "bfloat16" else 2.0 ** -10
+    ulp = 2.0**-7 if dtype_name == "bfloat16" else 2.0**-10
     for ours, theirs in zip(grads[1], grads[0]):
         np.testing.assert_allclose(ours, theirs, rtol=4 * ulp, atol=4 * ulp * np.abs(theirs).max())
 

@@ -1,5 +1,6 @@
 """einsum with '...' (broadcast dims) and implicit outputs: values and gradients vs torch,
 plus a float64 gradcheck and double backward."""
+
 import numpy as np
 import pytest
 
@@ -8,11 +9,11 @@ from oracle import check
 
 CASES = [
     ("...j,...j->...", [(4, 3), (4, 3)]),
-    ("...j,...j->...", [(1, 3), (4, 3)]),          # ellipsis dims broadcast
-    ("...ij,jk", [(2, 5, 3), (3, 4)]),             # implicit output: ellipsis dims first
+    ("...j,...j->...", [(1, 3), (4, 3)]),  # ellipsis dims broadcast
+    ("...ij,jk", [(2, 5, 3), (3, 4)]),  # implicit output: ellipsis dims first
     ("i...->...", [(2, 5, 3)]),
     ("b...,b...->b", [(2, 3, 4), (2, 3, 4)]),
-    ("...ii->...i", [(2, 3, 3)]),                  # ellipsis and a diagonal
+    ("...ii->...i", [(2, 3, 3)]),  # ellipsis and a diagonal
     ("ij...,jk...->ik...", [(2, 3, 5), (3, 4, 1)]),
     ("...,...", [(3,), (2, 3)]),
 ]

@@ -1,6 +1,7 @@
 """One backward engine: gradients flow as arrays without create_graph and as Tensors with it, through the
 same node-call code. Every op of the oracle table must give the same gradients (and the same errors)
 in both modes, and a custom Function's bad gradient is caught the same way in both."""
+
 import numpy as np
 import pytest
 
@@ -22,7 +23,7 @@ def _grads(fn, arrays, create_graph):
     wrt = [t for t in leaves if t.requires_grad]
     try:
         grads = ember.autograd.grad(loss, wrt, create_graph=create_graph, allow_unused=True)
-    except Exception as e:      # noqa: BLE001 - the two modes must fail alike
+    except Exception as e:  # noqa: BLE001 - the two modes must fail alike
         return type(e), str(e)
     if create_graph:
         # the graph of the gradients is real: it reaches the leaves wherever the gradient depends on them
@@ -32,8 +33,11 @@ def _grads(fn, arrays, create_graph):
 
 @pytest.mark.parametrize("name,fn,shapes,opts", ROWS, ids=[r[0] for r in ROWS])
 def test_both_modes_give_the_same_gradients(name, fn, shapes, opts):
-    arrays = shapes(np.float64) if callable(shapes) else \
-        make_inputs(shapes, np.float64, low=opts.get("low", -2.0), high=opts.get("high", 2.0))
+    arrays = (
+        shapes(np.float64)
+        if callable(shapes)
+        else make_inputs(shapes, np.float64, low=opts.get("low", -2.0), high=opts.get("high", 2.0))
+    )
     plain, graphed = _grads(fn, arrays, False), _grads(fn, arrays, True)
     if isinstance(plain, tuple) or isinstance(graphed, tuple):
         assert plain == graphed
@@ -55,6 +59,7 @@ def _custom(T, backward):
         @staticmethod
         def backward(ctx, g):
             return backward(T, g)
+
     return Custom
 
 

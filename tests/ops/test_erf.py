@@ -1,5 +1,6 @@
 """erf, erfc, erfinv (ember/ops/_erf.py) against torch over their whole range, tails and special values
 included, in every float dtype; exact GELU and 0-d tensors."""
+
 import numpy as np
 import pytest
 
@@ -11,22 +12,37 @@ SPECIALS = [np.inf, -np.inf, np.nan, 0.0, -0.0]
 
 def _erf_points():
     rng = np.random.default_rng(0)
-    return np.concatenate([rng.standard_normal(4000) * 2, rng.uniform(-30, 30, 4000), np.linspace(-6, 6, 2401),
-                           [0.5, -0.5, np.nextafter(0.5, 0), 1e-300, 5e-324, 26.5, 27.2, 27.3, 40, 1e300], SPECIALS])
+    return np.concatenate(
+        [
+            rng.standard_normal(4000) * 2,
+            rng.uniform(-30, 30, 4000),
+            np.linspace(-6, 6, 2401),
+            [0.5, -0.5, np.nextafter(0.5, 0), 1e-300, 5e-324, 26.5, 27.2, 27.3, 40, 1e300],
+            SPECIALS,
+        ]
+    )
 
 
 def _erfinv_points():
     rng = np.random.default_rng(1)
     near_one = 1 - np.logspace(-16, -1, 200)
-    return np.concatenate([rng.uniform(-1, 1, 4000), near_one, -near_one, np.logspace(-300, -1, 100),
-                           [0.5, 0.5205, 1.0, -1.0, 1.5, -2.0, 1e-300], SPECIALS])
+    return np.concatenate(
+        [
+            rng.uniform(-1, 1, 4000),
+            near_one,
+            -near_one,
+            np.logspace(-300, -1, 100),
+            [0.5, 0.5205, 1.0, -1.0, 1.5, -2.0, 1e-300],
+            SPECIALS,
+        ]
+    )
 
 
 def _ulps(a, b, dtype):
     """|a - b| in units in the last place of dtype (a, b: float64 holding dtype values)."""
     spacing = np.spacing(np.abs(b).astype(np.float32 if dtype == "bfloat16" else dtype)).astype(np.float64)
     if dtype == "bfloat16":
-        spacing *= 2 ** 16             # 8 significand bits against float32's 24
+        spacing *= 2**16  # 8 significand bits against float32's 24
     return np.abs(a - b) / spacing
 
 
@@ -40,8 +56,9 @@ def test_float64_is_accurate_to_a_few_units_in_the_last_place(name):
     np.testing.assert_array_equal(ours[np.isinf(theirs)], theirs[np.isinf(theirs)])
     normal = np.isfinite(theirs) & (np.abs(theirs) > np.finfo(np.float64).tiny)
     np.testing.assert_allclose(ours[normal], theirs[normal], rtol=1e-15, atol=0)
-    np.testing.assert_allclose(ours[~normal & np.isfinite(theirs)], theirs[~normal & np.isfinite(theirs)],
-                               rtol=1e-4, atol=1e-322)        # erfc's subnormal results keep fewer digits
+    np.testing.assert_allclose(
+        ours[~normal & np.isfinite(theirs)], theirs[~normal & np.isfinite(theirs)], rtol=1e-4, atol=1e-322
+    )  # erfc's subnormal results keep fewer digits
     np.testing.assert_array_equal(np.signbit(ours[theirs == 0]), np.signbit(theirs[theirs == 0]))
 
 

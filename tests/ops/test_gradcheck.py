@@ -1,5 +1,6 @@
 """ember.autograd.gradcheck (float64 central differences) over the oracle table's differentiable ops,
 plus gradgradcheck (second derivatives) for a few ops."""
+
 import numpy as np
 import pytest
 
@@ -17,8 +18,11 @@ CHECKED = [r for r in ROWS if r[0] not in NOT_SMOOTH | LOSSY]
 
 
 def _leaves(shapes, opts):
-    arrays = shapes(np.float64) if callable(shapes) else \
-        make_inputs(shapes, np.float64, low=opts.get("low", -2.0), high=opts.get("high", 2.0))
+    arrays = (
+        shapes(np.float64)
+        if callable(shapes)
+        else make_inputs(shapes, np.float64, low=opts.get("low", -2.0), high=opts.get("high", 2.0))
+    )
     return [ember.tensor(a, requires_grad=True) for a in arrays]
 
 
@@ -26,13 +30,15 @@ def _as_real_function(fn, leaves):
     """fn on real leaves: a complex input is given as its (..., 2) real view and a complex output returned
     as one, so that finite differences check torch's gradient convention for complex tensors."""
     is_complex = [t.is_complex() for t in leaves]
-    real_leaves = [ember.view_as_real(t).detach().clone().requires_grad_() if c else t
-                   for t, c in zip(leaves, is_complex)]
+    real_leaves = [
+        ember.view_as_real(t).detach().clone().requires_grad_() if c else t for t, c in zip(leaves, is_complex)
+    ]
 
     def real_fn(*xs):
         out = fn(ember, *[ember.view_as_complex(x) if c else x for x, c in zip(xs, is_complex)])
         outs = out if isinstance(out, (tuple, list)) else (out,)
         return tuple(ember.view_as_real(o) if o.is_complex() else o for o in outs)
+
     return real_fn, real_leaves
 
 
@@ -49,8 +55,8 @@ GRADGRAD = [
     ("tanh", lambda x: ember.tanh(x), [(2, 3)]),
     ("softmax", lambda x: x.softmax(-1), [(2, 3)]),
     ("log_softmax", lambda x: x.log_softmax(0), [(2, 3)]),
-    ("pow-scalar", lambda x: x ** 3, [(2, 3)]),
-    ("pow-tensor", lambda x, y: x ** y, [(2, 3), (2, 3)]),
+    ("pow-scalar", lambda x: x**3, [(2, 3)]),
+    ("pow-tensor", lambda x, y: x**y, [(2, 3), (2, 3)]),
 ]
 
 

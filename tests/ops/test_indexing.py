@@ -1,6 +1,7 @@
 """Indexing as torch does it, case by case against torch 2.13: getitem/setitem (torch's reading of a key,
 not NumPy's), index_put, gather/scatter/scatter_reduce, index_select/add/copy/fill, take,
 take_along_dim and the masked ops: values, shapes, dtypes, gradients and error types."""
+
 import warnings
 
 import numpy as np
@@ -18,20 +19,24 @@ def _x(T, shape=(3, 4, 5), dtype="float64", grad=False):
 
 def _get(key, shape=(3, 4, 5)):
     """x[key(T)] with the gradient of x."""
+
     def fn(T):
         x = _x(T, shape, grad=True)
         return x[key(T)], [x]
+
     return fn
 
 
 def _set(key, value, shape=(3, 4, 5)):
     """y = x * 1; y[key(T)] = value(T): the result and the gradients of x and of a tensor value."""
+
     def fn(T):
         x = _x(T, shape, grad=True)
         y = x * 1
         v = value(T)
         y[key(T)] = v
         return y, [x] + ([v] if isinstance(v, T.Tensor) and v.requires_grad else [])
+
     return fn
 
 
@@ -40,8 +45,11 @@ def _i(T, values, dtype="int64"):
 
 
 def _v(T, shape, dtype="float64"):
-    return T.tensor(np.arange(1, int(np.prod(shape)) + 1).reshape(shape) / 4, dtype=getattr(T, dtype),
-                    requires_grad=dtype.startswith("float"))
+    return T.tensor(
+        np.arange(1, int(np.prod(shape)) + 1).reshape(shape) / 4,
+        dtype=getattr(T, dtype),
+        requires_grad=dtype.startswith("float"),
+    )
 
 
 GETITEM = {
@@ -82,7 +90,7 @@ GETITEM = {
     "list-int-slice": lambda T: [0, slice(None)],
     "list-int-None": lambda T: [0, None],
     "list-of-list": lambda T: [[0, 1]],
-    "long-list-of-lists": lambda T: [[0]] * 40,            # 32 items or more: one index
+    "long-list-of-lists": lambda T: [[0]] * 40,  # 32 items or more: one index
     "long-list": lambda T: [0] * 40,
     "tuple-of-0d-tensor-list": lambda T: ([T.tensor(0), T.tensor(1)],),
     "tuple-of-tensor-list": lambda T: ([T.tensor([0, 1]), T.tensor([1, 1])],),
@@ -161,14 +169,25 @@ def test_getitem_as_torch(name):
 
 
 GETITEM_SPECIAL_SHAPES = {
-    "0d-None": ((), lambda T: None), "0d-Ellipsis": ((), lambda T: Ellipsis), "0d-True": ((), lambda T: True),
-    "0d-False": ((), lambda T: False), "0d-None-True": ((), lambda T: (None, True)),
-    "0d-True-True": ((), lambda T: (True, True)), "0d-0d-bool-tensor": ((), lambda T: T.tensor(True)),
-    "0d-int": ((), lambda T: 0), "0d-int-1": ((), lambda T: 1), "0d-int-neg": ((), lambda T: -1),
-    "0d-int-in-tuple": ((), lambda T: (0,)), "0d-list": ((), lambda T: [0]), "0d-empty-list": ((), lambda T: []),
-    "0d-slice": ((), lambda T: slice(None)), "0d-0d-int-tensor": ((), lambda T: T.tensor(0)),
-    "0d-mask-1d": ((), lambda T: T.tensor([True])), "0d-self-mask": ((), lambda T: T.tensor(True)),
-    "empty-empty-list": ((0, 3), lambda T: []), "empty-list-0": ((0, 3), lambda T: [0]),
+    "0d-None": ((), lambda T: None),
+    "0d-Ellipsis": ((), lambda T: Ellipsis),
+    "0d-True": ((), lambda T: True),
+    "0d-False": ((), lambda T: False),
+    "0d-None-True": ((), lambda T: (None, True)),
+    "0d-True-True": ((), lambda T: (True, True)),
+    "0d-0d-bool-tensor": ((), lambda T: T.tensor(True)),
+    "0d-int": ((), lambda T: 0),
+    "0d-int-1": ((), lambda T: 1),
+    "0d-int-neg": ((), lambda T: -1),
+    "0d-int-in-tuple": ((), lambda T: (0,)),
+    "0d-list": ((), lambda T: [0]),
+    "0d-empty-list": ((), lambda T: []),
+    "0d-slice": ((), lambda T: slice(None)),
+    "0d-0d-int-tensor": ((), lambda T: T.tensor(0)),
+    "0d-mask-1d": ((), lambda T: T.tensor([True])),
+    "0d-self-mask": ((), lambda T: T.tensor(True)),
+    "empty-empty-list": ((0, 3), lambda T: []),
+    "empty-list-0": ((0, 3), lambda T: [0]),
     "empty-slice-list": ((0, 3), lambda T: (slice(None), [0, 2])),
     "empty-mask": ((0, 3), lambda T: T.zeros(0, 3, dtype=T.bool)),
     "empty-dim1-list": ((2, 0), lambda T: (slice(None), [0])),
@@ -185,6 +204,7 @@ def test_getitem_on_a_view_then_indexing_with_repeats_accumulates_gradients():
     def fn(T):
         x = _x(T, (3, 4), grad=True)
         return x[1:][[0, 0, 1, 0], 1:] * 2, [x]
+
     assert_same(fn)
     assert_same(_get(lambda T: ([0, 0, 2, 0], [1, 1, 3, 1]), (3, 4)))
 
@@ -196,10 +216,12 @@ def test_getitem_keeps_the_dtype(dtype):
 
 def test_cross_entropy_style_range_index_as_torch():
     """scores[range(n), y] (issue 14: "What is torch.nn really?")."""
+
     def fn(T):
         scores = _x(T, (5, 3), grad=True)
         y = _i(T, [0, 2, 1, 1, 0])
         return -scores.log_softmax(1)[range(5), y].mean(), [scores]
+
     assert_same(fn)
 
 
@@ -262,22 +284,39 @@ def test_setitem_as_torch(name):
     assert_same(_set(key, value))
 
 
-@pytest.mark.parametrize("dtype,value", [("int8", 300), ("int8", -129), ("uint8", -1), ("uint8", 256),
-                                         ("uint8", -2.5), ("int32", 2 ** 40), ("int64", 1e30), ("int64", float("nan")),
-                                         ("int16", np.int64(40000)), ("int64", 2 ** 70), ("float32", 2 ** 70),
-                                         ("int32", 2.7), ("bool", 2), ("float16", 1e30)])
+@pytest.mark.parametrize(
+    "dtype,value",
+    [
+        ("int8", 300),
+        ("int8", -129),
+        ("uint8", -1),
+        ("uint8", 256),
+        ("uint8", -2.5),
+        ("int32", 2**40),
+        ("int64", 1e30),
+        ("int64", float("nan")),
+        ("int16", np.int64(40000)),
+        ("int64", 2**70),
+        ("float32", 2**70),
+        ("int32", 2.7),
+        ("bool", 2),
+        ("float16", 1e30),
+    ],
+)
 def test_setitem_scalar_conversion_as_torch(dtype, value):
     def fn(T):
         x = T.zeros(3, dtype=getattr(T, dtype))
         x[[0, 1]] = value
         x[2] = value
         return x
+
     assert_same(fn)
 
 
 def test_augmented_assignment_with_repeated_indices_does_not_accumulate():
     """x[idx] += v reads, adds and writes back: a repeated index is written once (torch's and Python's rule);
     index_put_(accumulate=True) adds every repeat."""
+
     def augmented(T):
         x = _x(T, (4,), grad=True)
         y = x * 1
@@ -288,6 +327,7 @@ def test_augmented_assignment_with_repeated_indices_does_not_accumulate():
         x = _x(T, (4,), grad=True)
         v = _v(T, (3,))
         return (x * 1).index_put_((_i(T, [0, 0, 1]),), v, accumulate=True), [x, v]
+
     assert_same(augmented)
     assert_same(accumulated)
 
@@ -313,6 +353,7 @@ def test_setitem_from_overlapping_memory_as_torch(name):
         x = T.arange(9.0, dtype=T.float64)
         OVERLAPS[name](T, x)
         return x
+
     assert_same(fn)
 
 
@@ -321,6 +362,7 @@ def test_setitem_on_a_leaf_that_requires_grad_is_refused_like_torch():
         x = _x(T, (3,), grad=True)
         x[[0]] = 1.0
         return x
+
     assert_same(fn, message=False)
 
 
@@ -331,6 +373,7 @@ def test_setitem_of_a_value_that_requires_grad_into_a_plain_tensor():
         x[[0, 2]] = v
         x[1, 1:3] = v[:2] * 2
         return x, [v]
+
     assert_same(fn)
 
 
@@ -341,8 +384,9 @@ def test_indexing_warnings_match_torch():
             with warnings.catch_warnings(record=True) as w:
                 warnings.simplefilter("always")
                 _x(T)[key(T)]
-            caught[T] = [str(m.message).split(" (Triggered internally")[0] for m in w
-                         if issubclass(m.category, UserWarning)]
+            caught[T] = [
+                str(m.message).split(" (Triggered internally")[0] for m in w if issubclass(m.category, UserWarning)
+            ]
         assert caught[ember] == caught[torch]
 
 
@@ -355,7 +399,8 @@ def test_uint8_index_warning_points_at_the_callers_line():
 
 INDEX_PUT = {
     "accumulate-repeats": lambda T: (_x(T, (3, 4), grad=True) * 1).index_put(
-        (_i(T, [0, 0, 2]), _i(T, [1, 1, 3])), _v(T, (3,)), accumulate=True),
+        (_i(T, [0, 0, 2]), _i(T, [1, 1, 3])), _v(T, (3,)), accumulate=True
+    ),
     "separated-indices": lambda T: T.index_put(_x(T, grad=True) * 1, (_i(T, [0, 1]), _i(T, [1, 2])), _v(T, (2, 5))),
     "0d-index": lambda T: _x(T, (3, 4)).index_put((T.tensor(0),), _v(T, ())),
     "mask-accumulate": lambda T: _x(T, (3, 4)).index_put((_x(T, (3, 4)) > 0,), _v(T, ()), accumulate=True),
@@ -371,8 +416,9 @@ INDEX_PUT = {
     "value-wrong-shape": lambda T: _x(T, (3, 4)).index_put((_i(T, [0, 1]),), _v(T, (3,))),
     "value-leading-ones-kept": lambda T: _x(T, (3, 4)).index_put((_i(T, [0, 1]),), _v(T, (1, 1, 4))),
     "one-element-value-too-many-dims": lambda T: _x(T, (3, 4)).index_put((_i(T, [0, 1]),), _v(T, (1, 1, 1))),
-    "one-element-value-through-mask": lambda T: _x(T, (3, 4)).index_put((_x(T, (3, 4)) > 0,),
-                                                                        _v(T, (1, 1, 1)).detach()),
+    "one-element-value-through-mask": lambda T: _x(T, (3, 4)).index_put(
+        (_x(T, (3, 4)) > 0,), _v(T, (1, 1, 1)).detach()
+    ),
     "in-place-list-of-indices": lambda T: (_x(T, (3, 4), grad=True) * 1).index_put_([_i(T, [2, 0])], _v(T, (4,))),
 }
 
@@ -386,6 +432,7 @@ def test_index_put_as_torch(name):
         out = fn(T)
         leaves = [t for t in _leaves(out) if t.requires_grad]
         return out, leaves
+
     assert_same(with_grads)
 
 
@@ -404,6 +451,7 @@ def _leaves(t):
 
 
 # --- gather / scatter and friends ------------------------------------------------------------------
+
 
 def _m(T, shape=(3, 4), grad=True):
     return _x(T, shape, grad=grad)
@@ -435,15 +483,14 @@ OPS = {
     "scatter-src-too-small": lambda T: _m(T).scatter(1, T.zeros(3, 2, dtype=T.long), _v(T, (2, 2))),
     "scatter-ranks-differ": lambda T: _m(T).scatter(0, _i(T, [0, 1]), 3.0),
     "scatter-0d": lambda T: _m(T, ()).scatter(0, T.tensor(0), 1.0),
-    "scatter-reduce-add": lambda T: _m(T, grad=False).scatter(0, _i(T, [[1, 1]]), _v(T, (1, 2), "float64"),
-                                                              reduce="add"),
+    "scatter-reduce-add": lambda T: _m(T, grad=False).scatter(
+        0, _i(T, [[1, 1]]), _v(T, (1, 2), "float64"), reduce="add"
+    ),
     "scatter-reduce-multiply": lambda T: _m(T, grad=False).scatter(0, _i(T, [[1, 1]]), 2.0, reduce="multiply"),
     "scatter-reduce-mean-refused": lambda T: _m(T, grad=False).scatter(0, _i(T, [[1, 1]]), 2.0, reduce="mean"),
-    "scatter-reduce-has-no-derivative": lambda T: _m(T).scatter(0, _i(T, [[1, 1]]), 2.0, reduce="add").sum()
-    .backward(),
+    "scatter-reduce-has-no-derivative": lambda T: _m(T).scatter(0, _i(T, [[1, 1]]), 2.0, reduce="add").sum().backward(),
     "scatter_-value": lambda T: (_m(T) * 1).scatter_(0, _i(T, [[1, 1]]), 2.0),
-    "scatter_-reduce": lambda T: _m(T, grad=False).scatter_(0, _i(T, [[1, 1]]), _v(T, (1, 2)).detach(),
-                                                            reduce="add"),
+    "scatter_-reduce": lambda T: _m(T, grad=False).scatter_(0, _i(T, [[1, 1]]), _v(T, (1, 2)).detach(), reduce="add"),
     "scatter_add": lambda T: _m(T).scatter_add(1, _i(T, [[0, 0], [1, 3], [3, 3]]), _v(T, (3, 2))),
     "scatter_add-negative": lambda T: _m(T).scatter_add(0, _i(T, [[-1, 0]]), _v(T, (1, 2))),
     "scatter_add-too-large": lambda T: _m(T).scatter_add(0, _i(T, [[4, 0]]), _v(T, (1, 2))),
@@ -471,8 +518,9 @@ OPS = {
     "index_add-source-rank-differs": lambda T: _m(T).index_add(0, _i(T, [1]), _v(T, (4,))),
     "index_add-source-shape-differs": lambda T: _m(T).index_add(0, _i(T, [1]), _v(T, (1, 3))),
     "index_add-alpha": lambda T: T.index_add(_m(T), 1, _i(T, [1, 1]), _v(T, (3, 2)), alpha=2),
-    "index_add-int-alpha": lambda T: T.zeros(4, dtype=T.long).index_add(0, _i(T, [1, 1]), T.ones(2, dtype=T.long),
-                                                                        alpha=2.5),
+    "index_add-int-alpha": lambda T: T.zeros(4, dtype=T.long).index_add(
+        0, _i(T, [1, 1]), T.ones(2, dtype=T.long), alpha=2.5
+    ),
     "index_copy": lambda T: _m(T).index_copy(0, _i(T, [2, 0]), _v(T, (2, 4))),
     "index_copy-negative": lambda T: _m(T).index_copy(0, _i(T, [-1]), _v(T, (1, 4))),
     "index_copy-too-large": lambda T: _m(T).index_copy(0, _i(T, [3]), _v(T, (1, 4))),
@@ -528,11 +576,9 @@ OPS = {
     "masked_scatter-short-source": lambda T: _m(T).masked_scatter(_m(T, grad=False) > -2, _v(T, (2,))),
     "masked_scatter-uint8": lambda T: _m(T).masked_scatter((_m(T, grad=False) > 0).byte(), _v(T, (20,))),
     "masked_scatter-other-dtype": lambda T: _m(T).masked_scatter(_m(T, grad=False) > 0, T.arange(20)),
-    "masked_scatter-broadcast-mask": lambda T: _m(T).masked_scatter(T.tensor([True, False, True, False]),
-                                                                    _v(T, (20,))),
+    "masked_scatter-broadcast-mask": lambda T: _m(T).masked_scatter(T.tensor([True, False, True, False]), _v(T, (20,))),
     "masked_scatter-larger-mask": lambda T: _m(T, (4,)).masked_scatter(T.ones(2, 4, dtype=T.bool), _v(T, (8,))),
-    "masked_scatter_-larger-mask": lambda T: (_m(T, (4,)) * 1).masked_scatter_(T.ones(2, 4, dtype=T.bool),
-                                                                               _v(T, (8,))),
+    "masked_scatter_-larger-mask": lambda T: (_m(T, (4,)) * 1).masked_scatter_(T.ones(2, 4, dtype=T.bool), _v(T, (8,))),
     "bincount-2d": lambda T: T.bincount(_i(T, [[1, 2]])),
     "bincount-negative": lambda T: T.bincount(_i(T, [-1, 2])),
     "bincount-float": lambda T: T.bincount(T.tensor([1.0, 2.0])),
@@ -554,20 +600,24 @@ def test_index_op_as_torch(name):
         if not isinstance(out, T.Tensor):
             return out
         return out, [t for t in _leaves(out) if t.requires_grad]
+
     # torch's messages for these come from deeper checks that ember words its own way
-    assert_same(with_grads, message=name not in ("scatter-0d-src", "scatter-ranks-differ",
-                                                 "masked_scatter_-larger-mask"))
+    assert_same(
+        with_grads, message=name not in ("scatter-0d-src", "scatter-ranks-differ", "masked_scatter_-larger-mask")
+    )
 
 
 @pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
 @pytest.mark.parametrize("include_self", [True, False])
 def test_scatter_reduce_values_and_gradients_as_torch(reduce, include_self):
     """Ties for amax/amin share the gradient; zeros (one, or two at a place) in prod; counts in mean."""
+
     def fn(T):
         x = T.tensor([[1.0, 0.0, 2.0, 3.0], [4.0, 5.0, 5.0, 0.5]], dtype=T.float64, requires_grad=True)
         src = T.tensor([[5.0, 0.0, 2.0, 3.0, 2.0], [4.0, 0.0, 0.0, 5.0, 1.5]], dtype=T.float64, requires_grad=True)
         index = _i(T, [[0, 1, 0, 3, 0], [2, 2, 2, 1, 1]])
         return x.scatter_reduce(1, index, src, reduce, include_self=include_self), [x, src]
+
     assert_same(fn)
 
 
@@ -575,18 +625,22 @@ def test_scatter_reduce_values_and_gradients_as_torch(reduce, include_self):
 @pytest.mark.parametrize("include_self", [True, False])
 def test_scatter_reduce_of_integers_as_torch(reduce, include_self):
     """Integer means floor, as torch."""
-    assert_same(lambda T: _i(T, [10, -7, 3, 4]).scatter_reduce(0, _i(T, [0, 0, 1, 1, 1, 0]),
-                                                               _i(T, [1, 2, -3, 4, 5, 2]), reduce,
-                                                               include_self=include_self))
+    assert_same(
+        lambda T: _i(T, [10, -7, 3, 4]).scatter_reduce(
+            0, _i(T, [0, 0, 1, 1, 1, 0]), _i(T, [1, 2, -3, 4, 5, 2]), reduce, include_self=include_self
+        )
+    )
 
 
 @pytest.mark.parametrize("reduce", ["max", "min", "foo", "add"])
 def test_scatter_reduce_names_as_torch(reduce):
     """torch's forward also takes max/min (its backward refuses them); other names are refused."""
+
     def fn(T):
         src = _v(T, (2,))
         out = T.zeros(4, dtype=T.float64).scatter_reduce(0, _i(T, [0, 1]), src, reduce)
         return out, [src]
+
     assert_same(fn)
 
 
@@ -597,13 +651,18 @@ def test_scatter_reduce_in_place_and_of_a_larger_src():
         y = x * 1
         y.scatter_reduce_(0, _i(T, [1, 1, 3]), src, "amax")
         return y, [x, src]
+
     assert_same(fn)
-    assert_same(lambda T: T.zeros(4, dtype=T.float64).scatter_reduce(0, _i(T, [0, 1]), _v(T, (5,), "float64")
-                                                                     .detach(), "prod"))
+    assert_same(
+        lambda T: T.zeros(4, dtype=T.float64).scatter_reduce(0, _i(T, [0, 1]), _v(T, (5,), "float64").detach(), "prod")
+    )
 
 
 def test_scatter_with_reduce_and_a_tensor_src_warns_as_torch():
     # torch words it so, once a process (TORCH_WARN_ONCE): another test may have had torch's warning already
-    with pytest.warns(UserWarning, match="The reduce argument of torch.scatter with Tensor src is deprecated and "
-                                         "will be removed in a future PyTorch release. Use torch.scatter_reduce"):
+    with pytest.warns(
+        UserWarning,
+        match="The reduce argument of torch.scatter with Tensor src is deprecated and "
+        "will be removed in a future PyTorch release. Use torch.scatter_reduce",
+    ):
         ember.zeros(4).scatter(0, ember.tensor([0, 1]), ember.ones(2), reduce="add")

@@ -4,6 +4,7 @@ int lists, nested lists, ranges, int tensors of several dtypes, 0-d tensors, Num
 as tuples, single items or lists), run on torch and on ember. getitem (with autograd) and setitem into a
 non-leaf (with autograd) must agree in values, shapes, dtypes and gradients, or raise the same exception
 type."""
+
 import warnings
 
 import numpy as np
@@ -13,10 +14,14 @@ from hypothesis.extra import numpy as hnp
 
 from index_oracle import assert_same
 
-SUITE = settings(max_examples=150, deadline=None, derandomize=True,
-                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SUITE = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
-INDEX_DTYPES = ["int64"] * 4 + ["int32", "int16", "uint8", "float32"]   # int16, float: torch refuses them
+INDEX_DTYPES = ["int64"] * 4 + ["int32", "int16", "uint8", "float32"]  # int16, float: torch refuses them
 INDEX_SHAPES = [(2,), (3,), (1,), (2, 1), (0,)]
 
 
@@ -32,8 +37,27 @@ def keys(draw, shape):
     items, dim = [], 0
     for _ in range(draw(st.integers(0, len(shape) + 1))):
         size = shape[dim] if dim < len(shape) else 2
-        kind = draw(st.sampled_from(["int", "int", "slice", "slice", "none", "ellipsis", "bool", "mask", "list",
-                                     "nested", "tensor", "tensor", "0d", "ndarray", "range"]))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "int",
+                    "int",
+                    "slice",
+                    "slice",
+                    "none",
+                    "ellipsis",
+                    "bool",
+                    "mask",
+                    "list",
+                    "nested",
+                    "tensor",
+                    "tensor",
+                    "0d",
+                    "ndarray",
+                    "range",
+                ]
+            )
+        )
         if kind == "int":
             items.append(("int", draw(st.integers(-size - 1, size))))
         elif kind == "slice":
@@ -43,14 +67,14 @@ def keys(draw, shape):
         elif kind == "none":
             items.append(("none",))
         elif kind == "ellipsis":
-            if ("ellipsis",) in items:      # past the last dim, a second Ellipsis reads sizes torch does not have
+            if ("ellipsis",) in items:  # past the last dim, a second Ellipsis reads sizes torch does not have
                 continue
             items.append(("ellipsis",))
         elif kind == "bool":
             items.append(("bool", draw(st.booleans())))
         elif kind == "mask":
             n = draw(st.integers(1, max(1, len(shape) - dim)))
-            mask_shape = tuple(shape[dim:dim + n]) if draw(st.integers(0, 5)) else (size + 1,)
+            mask_shape = tuple(shape[dim : dim + n]) if draw(st.integers(0, 5)) else (size + 1,)
             items.append(("mask", draw(hnp.arrays(np.bool_, mask_shape)), draw(st.sampled_from(["bool", "uint8"]))))
             dim += n - 1
         elif kind == "list":
@@ -122,6 +146,7 @@ def test_getitem_as_torch(data):
     def get(T):
         x = _tensor(T, shape, dtype, grad=True)
         return x[make_key(T, spec)], [x] if x.requires_grad else []
+
     assert_same(get, message=False)
 
 
@@ -135,7 +160,7 @@ def values(draw, slot_shape):
     if kind == "exact":
         shape = slot_shape
     elif kind == "suffix":
-        shape = slot_shape[draw(st.integers(0, len(slot_shape))):]
+        shape = slot_shape[draw(st.integers(0, len(slot_shape))) :]
     elif kind == "leading-ones":
         shape = (1,) * draw(st.integers(1, 2)) + tuple(slot_shape)
     else:
@@ -147,8 +172,9 @@ def _value(T, spec):
     if spec[0] == "number":
         return spec[1]
     _, shape, dtype = spec
-    return T.tensor(np.arange(1, int(np.prod(shape)) + 1).reshape(shape) / 8, dtype=getattr(T, dtype),
-                    requires_grad=True)
+    return T.tensor(
+        np.arange(1, int(np.prod(shape)) + 1).reshape(shape) / 8, dtype=getattr(T, dtype), requires_grad=True
+    )
 
 
 @SUITE
@@ -160,7 +186,7 @@ def test_setitem_into_a_non_leaf_as_torch(data):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             slot = tuple(_tensor(torch, shape, "float64", False)[make_key(torch, spec)].shape)
-    except Exception:       # noqa: BLE001 - the key is refused: setitem must refuse it too
+    except Exception:  # noqa: BLE001 - the key is refused: setitem must refuse it too
         slot = None
     value_spec = data.draw(values(slot))
 
@@ -170,6 +196,7 @@ def test_setitem_into_a_non_leaf_as_torch(data):
         v = _value(T, value_spec)
         y[make_key(T, spec)] = v
         return y, [x] + ([v] if isinstance(v, T.Tensor) else [])
+
     assert_same(put, message=False)
 
 
@@ -188,7 +215,8 @@ def test_index_put_accumulate_as_torch(data):
         slot = np.broadcast_shapes(*(i.shape for i in indices)) + tuple(shape[n:])
         v = T.tensor(np.arange(1, int(np.prod(slot)) + 1).reshape(slot) / 8, dtype=T.float64, requires_grad=True)
         return (x * 1).index_put_(tuple(T.tensor(i) for i in indices), v, accumulate=accumulate), [x, v]
-    if not accumulate:      # which of two writes to one place wins is torch's undefined behaviour
+
+    if not accumulate:  # which of two writes to one place wins is torch's undefined behaviour
         places = np.stack([a % shape[d] for d, a in enumerate(np.broadcast_arrays(*indices))], -1).reshape(-1, n)
         assume(len(np.unique(places, axis=0)) == len(places))
     assert_same(put, message=False)
@@ -199,8 +227,13 @@ INDEX_OPS = {
     "scatter": lambda T, x, d, i, s: x.scatter(d, i, s),
     "scatter-value": lambda T, x, d, i, s: x.scatter(d, i, -1.5),
     "scatter_add": lambda T, x, d, i, s: x.scatter_add(d, i, s),
-    **{f"scatter_reduce-{r}-{inc}": (lambda r, inc: lambda T, x, d, i, s: x.scatter_reduce(
-        d, i, s, r, include_self=inc))(r, inc) for r in ("sum", "prod", "mean", "amax", "amin") for inc in (True, False)},
+    **{
+        f"scatter_reduce-{r}-{inc}": (
+            lambda r, inc: lambda T, x, d, i, s: x.scatter_reduce(d, i, s, r, include_self=inc)
+        )(r, inc)
+        for r in ("sum", "prod", "mean", "amax", "amin")
+        for inc in (True, False)
+    },
     "index_select": lambda T, x, d, i, s: x.index_select(d, i.reshape(-1)),
     "index_add": lambda T, x, d, i, s: x.index_add(d, i.reshape(-1), s),
     "index_copy": lambda T, x, d, i, s: x.index_copy(d, i.reshape(-1), s),
@@ -226,7 +259,9 @@ def test_gather_scatter_family_as_torch(data):
 
     def run(T):
         x = _tensor(T, shape, "float64", grad=True)
-        src = T.tensor(np.arange(1, int(np.prod(src_shape)) + 1).reshape(src_shape) / 4, dtype=T.float64,
-                       requires_grad=True)
+        src = T.tensor(
+            np.arange(1, int(np.prod(src_shape)) + 1).reshape(src_shape) / 4, dtype=T.float64, requires_grad=True
+        )
         return INDEX_OPS[name](T, x, dim, T.tensor(index), src), [x, src]
+
     assert_same(run, message=False)

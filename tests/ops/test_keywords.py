@@ -1,6 +1,7 @@
 """Keyword arguments as torch's argument parser takes them: NumPy's names (axis=, keepdims=, x=, x1=, x2=)
 wherever torch accepts them, an unknown keyword rejected with a TypeError naming the op, and a
 non-tensor `input` rejected with torch's message. Each expectation is read from torch itself."""
+
 import inspect
 import re
 
@@ -64,7 +65,7 @@ def _numpy_names(kwargs):
 def _outcome(T, name, method, kwargs):
     try:
         return _call(T, name, method, _resolve(T, kwargs)), None
-    except Exception as error:      # noqa: BLE001 - the outcome is what is compared
+    except Exception as error:  # noqa: BLE001 - the outcome is what is compared
         return None, error
 
 
@@ -91,9 +92,13 @@ def test_numpy_keyword_names_as_torch(surface, name, canonical):
 def test_numpy_keyword_table_is_torchs():
     t = _x(torch)
     for alias, canonical in NUMPY_KEYWORDS.items():
-        call = {"dim": lambda: torch.sum(t, **{alias: 0}), "keepdim": lambda: torch.sum(t, 0, **{alias: True}),
-                "input": lambda: torch.exp(**{alias: t}), "other": lambda: torch.add(t, **{alias: t})}[canonical]
-        call()      # raises if torch does not take the alias
+        call = {
+            "dim": lambda: torch.sum(t, **{alias: 0}),
+            "keepdim": lambda: torch.sum(t, 0, **{alias: True}),
+            "input": lambda: torch.exp(**{alias: t}),
+            "other": lambda: torch.add(t, **{alias: t}),
+        }[canonical]
+        call()  # raises if torch does not take the alias
 
 
 def test_numpy_keywords_cover_the_input_and_other_names():
@@ -107,8 +112,9 @@ def test_numpy_keywords_cover_the_input_and_other_names():
 
 
 def _unknown_keyword_cases():
-    return [(surface, name) for surface, table in (("function", FUNCTIONS), ("method", METHODS))
-            for name in sorted(table)]
+    return [
+        (surface, name) for surface, table in (("function", FUNCTIONS), ("method", METHODS)) for name in sorted(table)
+    ]
 
 
 UNKNOWN = _unknown_keyword_cases()
@@ -129,8 +135,11 @@ def test_unknown_keyword_names_the_op(surface, name):
     # alias (clip, arctan2) may be named by the op it stands for
     own = inspect.unwrap(FUNCTIONS[name] if surface == "function" else METHODS[name]).__qualname__
     names = "|".join(re.escape(n) for n in {name.rstrip("_"), own})
-    assert re.match(rf"({names})_?\(\) (got an unexpected keyword argument 'not_a_torch_argument'|received an "
-                    r"invalid combination of arguments - got \(not_a_torch_argument)", str(info.value)), str(info.value)
+    assert re.match(
+        rf"({names})_?\(\) (got an unexpected keyword argument 'not_a_torch_argument'|received an "
+        r"invalid combination of arguments - got \(not_a_torch_argument)",
+        str(info.value),
+    ), str(info.value)
 
 
 def _input_check_cases():
@@ -152,7 +161,7 @@ def test_non_tensor_input_as_torch(name):
         try:
             getattr(T, name)([1.0, 2.0])
             errors.append(None)
-        except Exception as error:      # noqa: BLE001 - the type and message are compared
+        except Exception as error:  # noqa: BLE001 - the type and message are compared
             errors.append(error)
     t_err, e_err = errors
     if t_err is None or not str(t_err).startswith(f"{name}(): argument 'input' (position 1) must be Tensor"):

@@ -1,6 +1,7 @@
 """NaN, infinities, ties and zeros against torch: order of sort-like ops, reductions' values and indices,
 and gradients at the points where a naive composition gives nan (zero distances, constant inputs,
 ties, bounds, 0 ** x, all targets ignored)."""
+
 import warnings
 
 import numpy as np
@@ -16,8 +17,12 @@ def _f(*rows):
     return np.array(rows, np.float32)
 
 
-WITH_NAN = _f([1.0, nan, 3.0, -inf, nan, 3.0], [2.0, 2.0, inf, 0.0, -1.0, nan], [nan, nan, nan, nan, nan, nan],
-              [0.5, -0.5, 0.5, 4.0, 4.0, -2.0])
+WITH_NAN = _f(
+    [1.0, nan, 3.0, -inf, nan, 3.0],
+    [2.0, 2.0, inf, 0.0, -1.0, nan],
+    [nan, nan, nan, nan, nan, nan],
+    [0.5, -0.5, 0.5, 4.0, 4.0, -2.0],
+)
 SCANS = _f([nan, 1.0, 2.0, 0.0], [1.0, nan, 2.0, 3.0], [nan, 1.0, nan, -1.0], [2.0, 2.0, 1.0, 3.0])
 TIES = _f([1.0, 2.0, 2.0, 3.0], [3.0, 3.0, 3.0, 3.0], [1.0, nan, 2.0, nan])
 PAIR_A = _f([1.0, nan, nan, 2.0, 2.0, -inf, inf])
@@ -29,10 +34,18 @@ CASES = [
     ("sort-descending-dim0", lambda T, x: T.sort(x, dim=0, descending=True, stable=True), [WITH_NAN], True),
     ("sort-ascending", lambda T, x: x.sort(stable=True), [WITH_NAN], True),
     ("argsort-descending", lambda T, x: x.argsort(descending=True, stable=True), [WITH_NAN], False),
-    ("sort-int8-extremes-descending", lambda T, x: x.sort(descending=True, stable=True),
-     [np.array([-128, 127, 0, -128, 5], np.int8)], False),
-    ("sort-bool-descending", lambda T, x: x.sort(descending=True, stable=True),
-     [np.array([True, False, True, False])], False),
+    (
+        "sort-int8-extremes-descending",
+        lambda T, x: x.sort(descending=True, stable=True),
+        [np.array([-128, 127, 0, -128, 5], np.int8)],
+        False,
+    ),
+    (
+        "sort-bool-descending",
+        lambda T, x: x.sort(descending=True, stable=True),
+        [np.array([True, False, True, False])],
+        False,
+    ),
     # torch's topk, kthvalue and nanmedian select without a stable order: no ties among the picks
     ("topk-largest", lambda T, x: x.topk(2), [WITH_NAN[:2]], True),
     ("topk-smallest", lambda T, x: x.topk(2, largest=False), [WITH_NAN[[0, 1, 3]]], True),
@@ -58,12 +71,20 @@ CASES = [
     ("median-all-ties", lambda T, x: x[0].median() + x[1].median(), [TIES], True),
     ("nanmedian-all-ties", lambda T, x: x[2].nanmedian() + x[1].nanmedian(), [TIES], True),
     ("amax-ties", lambda T, x: x[:2].amax(1), [TIES], True),
-    ("logaddexp-infinities", lambda T, a, b: T.logaddexp(a, b),
-     [_f(-inf, 0.0, inf, 1.0, -inf), _f(-inf, inf, inf, 2.0, 3.0)], False),
+    (
+        "logaddexp-infinities",
+        lambda T, a, b: T.logaddexp(a, b),
+        [_f(-inf, 0.0, inf, 1.0, -inf), _f(-inf, inf, inf, 2.0, 3.0)],
+        False,
+    ),
     ("mode-all-nan", lambda T, x: x.mode(), [_f(nan, nan, nan)], False),
     ("mode-nan-last", lambda T, x: x.mode(), [_f(1.0, 1.0, 2.0, nan)], False),
-    ("unique-nan", lambda T, x: T.unique(x, return_inverse=True, return_counts=True),
-     [_f(1.0, nan, nan, 1.0, -inf)], False),
+    (
+        "unique-nan",
+        lambda T, x: T.unique(x, return_inverse=True, return_counts=True),
+        [_f(1.0, nan, nan, 1.0, -inf)],
+        False,
+    ),
     ("quantile-nan", lambda T, x: x.quantile(0.5, dim=1), [WITH_NAN], True),
     ("nanquantile", lambda T, x: T.nanquantile(x, T.tensor([0.25, 0.5], dtype=x.dtype), dim=1), [WITH_NAN], True),
     ("lerp-infinite-end", lambda T, a, b: T.lerp(a, b, 0.75), [_f(-inf, 1.0, inf), _f(1.0, inf, 2.0)], False),
@@ -94,14 +115,20 @@ SPECIAL_GRADIENTS = [
     ("var-dim-of-one-element", lambda T, x: x[:1].var(0).sum(), _x()),
     ("var-correction-beyond-count", lambda T, x: x[:1, :2].var(correction=2), _x()),
     ("cross_entropy-every-target-ignored", lambda T, x: T.nn.functional.cross_entropy(x, T.tensor([-100] * 3)), _x()),
-    ("cross_entropy-smoothing-every-target-ignored",
-     lambda T, x: T.nn.functional.cross_entropy(x, T.tensor([-100] * 3), label_smoothing=0.1), _x()),
+    (
+        "cross_entropy-smoothing-every-target-ignored",
+        lambda T, x: T.nn.functional.cross_entropy(x, T.tensor([-100] * 3), label_smoothing=0.1),
+        _x(),
+    ),
     ("nll_loss-every-target-ignored", lambda T, x: T.nn.functional.nll_loss(x, T.tensor([-100] * 3)), _x()),
     ("atan2-origin", lambda T, x: T.atan2(x * 0, x * 0).sum() + T.atan2(x * 0, x).sum(), _x()),
     ("pow-zero-base-scalar", lambda T, x: T.pow(0.0, x).sum(), _f([1.0, -1.0, 0.0, 2.0])),
     ("pow-zero-base-tensor", lambda T, x: T.pow(x * 0, x).sum(), _f([1.0, -1.0, 0.0, 2.0])),
-    ("clamp-tensor-bounds-at-bound", lambda T, x: x.clamp(x[0] * 0, x[0] * 0 + 1).sum(),
-     _f([[0.0, 1.0, 0.5, 2.0], [-1.0, 0.0, 1.0, 0.25]])),
+    (
+        "clamp-tensor-bounds-at-bound",
+        lambda T, x: x.clamp(x[0] * 0, x[0] * 0 + 1).sum(),
+        _f([[0.0, 1.0, 0.5, 2.0], [-1.0, 0.0, 1.0, 0.25]]),
+    ),
     ("clamp-min-tensor-at-bound", lambda T, x: T.clamp(x, min=x[0] * 0).sum(), _f([[0.0, 1.0], [0.0, -1.0]])),
     ("clamp-max-tensor-at-bound", lambda T, x: x.clamp_max(x[0] * 0 + 1).sum(), _f([[1.0, 0.0], [1.0, 2.0]])),
     ("clamp-crossed-bounds", lambda T, x: T.clamp(x, x * 0 + 1, x * 0).sum(), _f([0.5, 2.0, -1.0])),
@@ -114,7 +141,7 @@ def test_gradient_at_special_points_as_torch(name, fn, array):
     for T in (torch, ember):
         x = T.tensor(array, requires_grad=True)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")     # torch's and ember's "degrees of freedom is <= 0"
+            warnings.simplefilter("ignore")  # torch's and ember's "degrees of freedom is <= 0"
             loss = fn(T, x)
         loss.backward()
         grads.append((loss.item(), None if x.grad is None else x.grad.numpy()))

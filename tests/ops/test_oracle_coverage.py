@@ -5,6 +5,7 @@ Python operators, nn.functional) wrapped by a recorder: an op counts as covered 
 it, not when another op uses it inside. An in-place variant made by the registry (add_ from add)
 counts as covered by its op.
 """
+
 import functools
 import importlib.util
 import os
@@ -28,8 +29,9 @@ TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _table_module(relative):
     """A test module elsewhere in tests/, loaded by path for its oracle tables."""
-    spec = importlib.util.spec_from_file_location("_coverage_" + relative.replace("/", "_")[:-3],
-                                                  os.path.join(TESTS, relative))
+    spec = importlib.util.spec_from_file_location(
+        "_coverage_" + relative.replace("/", "_")[:-3], os.path.join(TESTS, relative)
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -44,55 +46,191 @@ test_methods = _table_module("test_tensor_methods.py")
 test_namespace = _table_module("test_torch_namespace.py")
 
 # Python operators -> the registered op they run
-DUNDER_OPS = {"__add__": "add", "__radd__": "add", "__iadd__": "add_", "__sub__": "sub", "__rsub__": "rsub",
-              "__isub__": "sub_", "__mul__": "mul", "__rmul__": "mul", "__imul__": "mul_", "__truediv__": "div",
-              "__rtruediv__": "div", "__itruediv__": "div_", "__floordiv__": "floor_divide",
-              "__rfloordiv__": "floor_divide", "__mod__": "remainder", "__rmod__": "remainder",
-              "__pow__": "pow", "__rpow__": "pow", "__matmul__": "matmul", "__rmatmul__": "matmul",
-              "__and__": "bitwise_and", "__rand__": "bitwise_and", "__or__": "bitwise_or", "__ror__": "bitwise_or",
-              "__xor__": "bitwise_xor", "__rxor__": "bitwise_xor", "__neg__": "neg", "__abs__": "abs",
-              "__invert__": "bitwise_not", "__eq__": "eq", "__ne__": "ne", "__lt__": "lt", "__le__": "le",
-              "__gt__": "gt", "__ge__": "ge"}
+DUNDER_OPS = {
+    "__add__": "add",
+    "__radd__": "add",
+    "__iadd__": "add_",
+    "__sub__": "sub",
+    "__rsub__": "rsub",
+    "__isub__": "sub_",
+    "__mul__": "mul",
+    "__rmul__": "mul",
+    "__imul__": "mul_",
+    "__truediv__": "div",
+    "__rtruediv__": "div",
+    "__itruediv__": "div_",
+    "__floordiv__": "floor_divide",
+    "__rfloordiv__": "floor_divide",
+    "__mod__": "remainder",
+    "__rmod__": "remainder",
+    "__pow__": "pow",
+    "__rpow__": "pow",
+    "__matmul__": "matmul",
+    "__rmatmul__": "matmul",
+    "__and__": "bitwise_and",
+    "__rand__": "bitwise_and",
+    "__or__": "bitwise_or",
+    "__ror__": "bitwise_or",
+    "__xor__": "bitwise_xor",
+    "__rxor__": "bitwise_xor",
+    "__neg__": "neg",
+    "__abs__": "abs",
+    "__invert__": "bitwise_not",
+    "__eq__": "eq",
+    "__ne__": "ne",
+    "__lt__": "lt",
+    "__le__": "le",
+    "__gt__": "gt",
+    "__ge__": "ge",
+}
 
 # ops without an oracle row, each with the reason
 NO_ORACLE_ROW = {
     # random sampling: ember's generator is not torch's bit stream; tests/test_tensor.py checks shapes,
     # dtypes and moments
-    **{name: "random: not torch's bit stream" for name in (
-        "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "rand_like", "randn_like",
-        "randint_like", "uniform_", "normal_", "bernoulli_", "exponential_", "geometric_", "log_normal_",
-        "cauchy_", "random_", "dropout", "alpha_dropout", "feature_alpha_dropout")},
+    **{
+        name: "random: not torch's bit stream"
+        for name in (
+            "rand",
+            "randn",
+            "randint",
+            "randperm",
+            "normal",
+            "bernoulli",
+            "multinomial",
+            "rand_like",
+            "randn_like",
+            "randint_like",
+            "uniform_",
+            "normal_",
+            "bernoulli_",
+            "exponential_",
+            "geometric_",
+            "log_normal_",
+            "cauchy_",
+            "random_",
+            "dropout",
+            "alpha_dropout",
+            "feature_alpha_dropout",
+        )
+    },
     "cuda": "needs a GPU; tests/test_device.py checks the error without one and the device runs with one",
-    **{name: "random-state API, no values to compare" for name in (
-        "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state")},
-    **{name: "random: not torch's bit stream; tests/test_torch_namespace.py checks the train flag and the "
-             "distribution drawn" for name in (
-        "alpha_dropout_", "dropout_", "feature_alpha_dropout_", "feature_dropout", "feature_dropout_",
-        "native_dropout", "binomial", "poisson", "pca_lowrank", "svd_lowrank")},
-    **{name: "memory, metadata or callback API without values to differentiate: compared with torch in "
-             "tests/test_tensor_methods.py and tests/test_torch_namespace.py" for name in (
-        "__dlpack__", "__dlpack_device__", "const_data_ptr", "dim_order", "get_device", "is_distributed",
-        "is_nonzero", "is_pinned", "is_same_size", "is_set_to", "is_shared", "is_signed", "pin_memory",
-        "record_stream", "storage", "storage_type", "untyped_storage", "set_", "share_memory_", "as_subclass",
-        "apply_", "map_", "map2_", "module_load", "resize", "resize_as", "detach", "detach_", "xpu", "ipu", "mtia",
-        "new_empty_strided", "empty_strided", "empty_permuted", "fill", "scalar_tensor", "asarray", "from_dlpack",
-        "to_dlpack", "from_file", "frombuffer", "unravel_index")},
-    **{name: "sparse COO API (dense-backed): compared with torch in tests/test_tensor_methods.py and "
-             "tests/test_torch_namespace.py" for name in (
-        "_indices", "_nnz", "_values", "dense_dim", "sparse_dim", "indices", "indices_copy", "values_copy",
-        "is_coalesced", "sparse_mask", "to_sparse", "to_sparse_coo", "smm", "sspaddmm")},
-    **{name: "a window (no tensor input): tests/test_torch_namespace.py::test_window_functions_match_torch"
-       for name in ("bartlett_window", "blackman_window", "hamming_window", "kaiser_window")},
-    **{name: "removed from torch: raises torch's error (tests/test_tensor_methods.py)" for name in (
-        "eig", "lstsq", "solve", "symeig", "reinforce")},
-    **{name: "control flow and symbolic-int helpers: tests/test_torch_namespace.py::"
-             "test_control_flow_and_sym_helpers_match_torch" for name in (
-        "sym_float", "sym_int", "sym_ite", "sym_max", "sym_min", "sym_not", "sym_sqrt", "sym_sum", "cond",
-        "while_loop")},
+    **{
+        name: "random-state API, no values to compare"
+        for name in ("manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state")
+    },
+    **{
+        name: "random: not torch's bit stream; tests/test_torch_namespace.py checks the train flag and the "
+        "distribution drawn"
+        for name in (
+            "alpha_dropout_",
+            "dropout_",
+            "feature_alpha_dropout_",
+            "feature_dropout",
+            "feature_dropout_",
+            "native_dropout",
+            "binomial",
+            "poisson",
+            "pca_lowrank",
+            "svd_lowrank",
+        )
+    },
+    **{
+        name: "memory, metadata or callback API without values to differentiate: compared with torch in "
+        "tests/test_tensor_methods.py and tests/test_torch_namespace.py"
+        for name in (
+            "__dlpack__",
+            "__dlpack_device__",
+            "const_data_ptr",
+            "dim_order",
+            "get_device",
+            "is_distributed",
+            "is_nonzero",
+            "is_pinned",
+            "is_same_size",
+            "is_set_to",
+            "is_shared",
+            "is_signed",
+            "pin_memory",
+            "record_stream",
+            "storage",
+            "storage_type",
+            "untyped_storage",
+            "set_",
+            "share_memory_",
+            "as_subclass",
+            "apply_",
+            "map_",
+            "map2_",
+            "module_load",
+            "resize",
+            "resize_as",
+            "detach",
+            "detach_",
+            "xpu",
+            "ipu",
+            "mtia",
+            "new_empty_strided",
+            "empty_strided",
+            "empty_permuted",
+            "fill",
+            "scalar_tensor",
+            "asarray",
+            "from_dlpack",
+            "to_dlpack",
+            "from_file",
+            "frombuffer",
+            "unravel_index",
+        )
+    },
+    **{
+        name: "sparse COO API (dense-backed): compared with torch in tests/test_tensor_methods.py and "
+        "tests/test_torch_namespace.py"
+        for name in (
+            "_indices",
+            "_nnz",
+            "_values",
+            "dense_dim",
+            "sparse_dim",
+            "indices",
+            "indices_copy",
+            "values_copy",
+            "is_coalesced",
+            "sparse_mask",
+            "to_sparse",
+            "to_sparse_coo",
+            "smm",
+            "sspaddmm",
+        )
+    },
+    **{
+        name: "a window (no tensor input): tests/test_torch_namespace.py::test_window_functions_match_torch"
+        for name in ("bartlett_window", "blackman_window", "hamming_window", "kaiser_window")
+    },
+    **{
+        name: "removed from torch: raises torch's error (tests/test_tensor_methods.py)"
+        for name in ("eig", "lstsq", "solve", "symeig", "reinforce")
+    },
+    **{
+        name: "control flow and symbolic-int helpers: tests/test_torch_namespace.py::"
+        "test_control_flow_and_sym_helpers_match_torch"
+        for name in (
+            "sym_float",
+            "sym_int",
+            "sym_ite",
+            "sym_max",
+            "sym_min",
+            "sym_not",
+            "sym_sqrt",
+            "sym_sum",
+            "cond",
+            "while_loop",
+        )
+    },
     "chain_matmul": "tests/test_torch_namespace.py::test_chain_matmul_matches_torch (values and gradients)",
     "histogramdd": "tests/test_torch_namespace.py::test_histogramdd_matches_torch (not differentiable)",
     "gradient": "tests/test_torch_namespace.py::test_gradient_matches_torch",
-    "embedding": "ATen's torch.embedding(weight, indices): tests/test_torch_namespace.py and nn/test_linear_activation.py",
+    "embedding": "ATen's torch.embedding(weight, indices): tests/test_torch_namespace.py, nn/test_linear_activation.py",
     "embedding_renorm_": "tests/test_torch_namespace.py::test_embedding_renorm_matches_torch",
     "ctc_loss": "tests/nn/test_ctc_loss.py compares values and gradients with torch",
     "geqrf": "Householder form is LAPACK's: tests/test_torch_namespace.py and tests/test_return_types.py",
@@ -109,6 +247,7 @@ def _recorder(name, fn, seen):
         if sys._getframe(1).f_code.co_filename.startswith(TESTS):
             seen.add(name)
         return fn(*args, **kwargs)
+
     return call
 
 
@@ -158,8 +297,10 @@ def _method_and_namespace_rows():
     for name, (low, high) in m.UNARY_INPLACE:
         yield m._inplace(name), _uniform([(3, 4)], {"low": low, "high": high})
     for name, others, (low, high), args, _grad in m.BINARY_INPLACE:
-        yield (lambda T, x, *ts, name=name, args=args: getattr(x * 1, name)(*ts, *args)), \
-            _uniform([(3, 4)] + others, {"low": low, "high": high})
+        yield (
+            (lambda T, x, *ts, name=name, args=args: getattr(x * 1, name)(*ts, *args)),
+            _uniform([(3, 4)] + others, {"low": low, "high": high}),
+        )
     for name, args in m.SCALAR_ARG_INPLACE:
         yield m._inplace(name, *args), _uniform([(3, 1, 4) if name == "squeeze_" else (3, 4)], {"low": 1.1, "high": 2})
     for name, shapes in m.MATRIX_INPLACE:
@@ -208,9 +349,11 @@ def _made_by_inplace(name):
 
 
 def test_every_registered_op_has_an_oracle_row_or_a_reason(covered):
-    missing = sorted(name for name in set(FUNCTIONS) | set(METHODS)
-                     if name not in covered and name not in NO_ORACLE_ROW
-                     and not (_made_by_inplace(name) and name[:-1] in covered))
+    missing = sorted(
+        name
+        for name in set(FUNCTIONS) | set(METHODS)
+        if name not in covered and name not in NO_ORACLE_ROW and not (_made_by_inplace(name) and name[:-1] in covered)
+    )
     assert not missing, f"{len(missing)} registered ops without an oracle row or a reason: {missing}"
 
 

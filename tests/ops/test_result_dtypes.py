@@ -1,5 +1,6 @@
 """Result dtypes and signed zeros as torch's: tensor() inference from NumPy scalars and arrays, promotion
 in where/cat/pow/hypot, integer nansum, and the ops whose zeros keep the input's sign."""
+
 import numpy as np
 import pytest
 
@@ -38,8 +39,10 @@ CASES = [
     ("bool-pow-2.5", lambda T: T.tensor([True, False]) ** 2.5),
     ("int-pow-true", lambda T: T.tensor([2, 3]) ** True),
     ("int-rpow-bool", lambda T: 2 ** T.tensor([True, False])),
-    ("hypot-float16-and-0d-float16", lambda T: T.hypot(T.tensor([300.0, 4.0], dtype=T.float16),
-                                                        T.tensor(400.0, dtype=T.float16))),
+    (
+        "hypot-float16-and-0d-float16",
+        lambda T: T.hypot(T.tensor([300.0, 4.0], dtype=T.float16), T.tensor(400.0, dtype=T.float16)),
+    ),
     ("hypot-float16-and-0d-float32", lambda T: T.hypot(T.tensor([300.0, 4.0], dtype=T.float16), T.tensor(400.0))),
     ("hypot-int32-and-float", lambda T: T.hypot(T.ones(2, dtype=T.int32), T.ones(2))),
     ("remainder-signed-zero", lambda T: T.tensor([-3.0, 3.0, -1.5, 0.0, -0.0, -2.0]) % 1.5),
@@ -84,13 +87,25 @@ def test_remainder_gradient_unchanged_by_signed_zeros():
 
 
 def test_legacy_tensor_types_check_the_dtype_as_torch():
-    names = ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
-             "ByteTensor", "BoolTensor"]
+    names = [
+        "FloatTensor",
+        "DoubleTensor",
+        "HalfTensor",
+        "LongTensor",
+        "IntTensor",
+        "ShortTensor",
+        "CharTensor",
+        "ByteTensor",
+        "BoolTensor",
+    ]
     for T in (torch, ember):
-        tensors = [T.ones(2, dtype=d) for d in (T.float32, T.float64, T.float16, T.int64, T.int32, T.int16, T.int8,
-                                                 T.uint8, T.bool)]
-        table = [[isinstance(t, getattr(T, n)) for n in names] for t in tensors] + \
-            [[isinstance(x, getattr(T, n)) for n in names] for x in (1.0, [1.0], np.ones(2, np.float32))]
+        tensors = [
+            T.ones(2, dtype=d)
+            for d in (T.float32, T.float64, T.float16, T.int64, T.int32, T.int16, T.int8, T.uint8, T.bool)
+        ]
+        table = [[isinstance(t, getattr(T, n)) for n in names] for t in tensors] + [
+            [isinstance(x, getattr(T, n)) for n in names] for x in (1.0, [1.0], np.ones(2, np.float32))
+        ]
         if T is torch:
             expected = table
     assert table == expected

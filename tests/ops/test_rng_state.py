@@ -1,5 +1,6 @@
 """get_rng_state / set_rng_state and Generator.get_state / set_state: a state is a uint8 tensor of integers
 (as torch's ByteTensor), restoring it continues the stream, and nothing in it can run code."""
+
 import pickle
 
 import numpy as np
@@ -11,9 +12,12 @@ import ember
 
 def _draws(generator=None):
     """One of each kind of draw, so that every part of the state (including a cached 32-bit half) matters."""
-    return [ember.rand(5, generator=generator).tolist(), ember.randn(3, generator=generator).tolist(),
-            ember.randint(0, 1000, (4,), generator=generator).tolist(),
-            ember.randperm(6, generator=generator).tolist()]
+    return [
+        ember.rand(5, generator=generator).tolist(),
+        ember.randn(3, generator=generator).tolist(),
+        ember.randint(0, 1000, (4,), generator=generator).tolist(),
+        ember.randperm(6, generator=generator).tolist(),
+    ]
 
 
 def test_state_is_a_byte_tensor_like_torchs():
@@ -34,7 +38,7 @@ def test_restoring_the_state_continues_the_stream(warmup):
     _draws()
     ember.set_rng_state(state)
     assert _draws() == expected
-    assert ember.initial_seed() == 123          # torch restores the seed with the state too
+    assert ember.initial_seed() == 123  # torch restores the seed with the state too
 
 
 def test_state_after_a_32_bit_draw_keeps_the_cached_half():
@@ -43,17 +47,17 @@ def test_state_after_a_32_bit_draw_keeps_the_cached_half():
     ember.default_generator.rng.integers(0, 10, dtype=np.int32)
     assert ember.default_generator.rng.bit_generator.state["has_uint32"] == 1
     state = ember.get_rng_state()
-    expected = ember.default_generator.rng.integers(0, 2 ** 31, 8, dtype=np.int32).tolist()
+    expected = ember.default_generator.rng.integers(0, 2**31, 8, dtype=np.int32).tolist()
     ember.manual_seed(6)
     ember.set_rng_state(state)
-    assert ember.default_generator.rng.integers(0, 2 ** 31, 8, dtype=np.int32).tolist() == expected
+    assert ember.default_generator.rng.integers(0, 2**31, 8, dtype=np.int32).tolist() == expected
 
 
 def test_generator_get_set_state():
     g = ember.Generator().manual_seed(7)
     state = g.get_state()
     expected = _draws(g)
-    assert g.set_state(state) is g              # torch returns the generator
+    assert g.set_state(state) is g  # torch returns the generator
     assert _draws(g) == expected
     # a state moves between generators and leaves the default generator alone
     ember.manual_seed(1)
@@ -67,7 +71,7 @@ def test_generator_get_set_state():
 def test_state_is_a_marker_and_integers_not_a_pickle():
     ember.manual_seed(3)
     state = ember.get_rng_state().numpy().tobytes()
-    assert state[:12] == b"emberRNG" + (1).to_bytes(4, "little")     # marker, layout version
+    assert state[:12] == b"emberRNG" + (1).to_bytes(4, "little")  # marker, layout version
     inner = ember.default_generator.rng.bit_generator.state["state"]
     assert int.from_bytes(state[12:28], "little") == inner["state"]
     assert int.from_bytes(state[28:44], "little") == inner["inc"]
@@ -101,8 +105,10 @@ def test_wrong_type_and_dtype_raise_torch_errors():
 def test_wrong_size_raises_torchs_runtime_error(size):
     n = ember.get_rng_state().numel()
     size = n + size if size in (-1, 1) else size
-    with pytest.raises(RuntimeError, match=f"Expected a CPUGeneratorImplState of size {n} but found the input "
-                                           f"RNG state size to be {size}"):
+    with pytest.raises(
+        RuntimeError,
+        match=f"Expected a CPUGeneratorImplState of size {n} but found the input RNG state size to be {size}",
+    ):
         ember.set_rng_state(ember.zeros(size, dtype=ember.uint8))
     with pytest.raises(RuntimeError, match="Expected a CPUGeneratorImplState of size 5056 but found"):
         torch.set_rng_state(torch.zeros(size if size != 5056 else 10, dtype=torch.uint8))
@@ -114,12 +120,15 @@ def _corrupt(offset, value):
     return ember.tensor(list(data), dtype=ember.uint8)
 
 
-@pytest.mark.parametrize("offset, value, problem", [
-    (0, ord("x"), "does not start with ember's marker"),
-    (8, 2, "its version is 2"),
-    (12 + 16, 0, "PCG64 fields"),                   # the low byte of the increment: even
-    (12 + 16 + 16 + 8, 2, "PCG64 fields"),          # has_uint32 is a flag
-])
+@pytest.mark.parametrize(
+    "offset, value, problem",
+    [
+        (0, ord("x"), "does not start with ember's marker"),
+        (8, 2, "its version is 2"),
+        (12 + 16, 0, "PCG64 fields"),  # the low byte of the increment: even
+        (12 + 16 + 16 + 8, 2, "PCG64 fields"),  # has_uint32 is a flag
+    ],
+)
 def test_damaged_state_is_refused_and_the_generator_kept(offset, value, problem):
     ember.manual_seed(4)
     expected = ember.rand(3).tolist()

@@ -1,5 +1,6 @@
 """LBFGS (fixed step and strong-Wolfe line search), SparseAdam and optim.swa_utils against real torch: parameter
 trajectories from identical weights over several steps, the state a step leaves, state_dict round trips."""
+
 import numpy as np
 import pytest
 
@@ -11,8 +12,12 @@ torch = pytest.importorskip("torch")
 
 # --- LBFGS ---------------------------------------------------------------------------------------------------
 
-LBFGS_CONFIGS = [dict(), dict(lr=0.5, max_iter=5, history_size=3), dict(line_search_fn="strong_wolfe"),
-                 dict(line_search_fn="strong_wolfe", max_iter=4, history_size=2, tolerance_change=1e-6)]
+LBFGS_CONFIGS = [
+    dict(),
+    dict(lr=0.5, max_iter=5, history_size=3),
+    dict(line_search_fn="strong_wolfe"),
+    dict(line_search_fn="strong_wolfe", max_iter=4, history_size=2, tolerance_change=1e-6),
+]
 
 
 def _lbfgs_run(T, model, opt, steps):
@@ -27,6 +32,7 @@ def _lbfgs_run(T, model, opt, steps):
             loss = ((model(x) - y) ** 2).mean()
             loss.backward()
             return loss
+
         losses.append(float(opt.step(closure).detach()))
         trajectory.append(params_np(model))
     return trajectory, losses
@@ -36,8 +42,9 @@ def _mlp64(T, weights=None):
     return (make_mlp(T) if weights is None else make_mlp(T, weights=weights)).double()
 
 
-@pytest.mark.parametrize("kwargs", LBFGS_CONFIGS,
-                         ids=lambda k: "-".join(f"{a}={b}" for a, b in k.items()) or "defaults")
+@pytest.mark.parametrize(
+    "kwargs", LBFGS_CONFIGS, ids=lambda k: "-".join(f"{a}={b}" for a, b in k.items()) or "defaults"
+)
 def test_lbfgs_trajectory_matches_torch(kwargs):
     """In float64: up to 20 quasi-Newton iterations per step amplify rounding ~1000x a step on this
     non-convex loss, so float32 runs part after two steps even between torch's own CPU kernels."""
@@ -65,11 +72,13 @@ def test_lbfgs_float32_step_matches_torch():
     t_opt = torch.optim.LBFGS(t_model.parameters(), max_iter=8, line_search_fn="strong_wolfe")
     e_opt = ember.optim.LBFGS(e_model.parameters(), max_iter=8, line_search_fn="strong_wolfe")
     for T, model, opt in ((torch, t_model, t_opt), (ember, e_model, e_opt)):
+
         def closure():
             opt.zero_grad()
             loss = loss_of(T, model)
             loss.backward()
             return loss
+
         opt.step(closure)
     for e, t in zip(params_np(e_model), params_np(t_model)):
         np.testing.assert_allclose(e, t, rtol=1e-4, atol=1e-5)
@@ -106,6 +115,7 @@ def test_lbfgs_errors_as_torch():
         loss = ((p - 1) ** 2).sum()
         loss.backward()
         return loss
+
     with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
         opt.step(closure)
 
@@ -120,11 +130,13 @@ def test_lbfgs_minimises_a_quadratic_to_its_optimum():
         loss = ((x - target) ** 2 * ember.tensor([1.0, 10.0, 100.0])).sum()
         loss.backward()
         return loss
+
     opt.step(closure)
     np.testing.assert_allclose(x.detach().numpy(), target.numpy(), atol=1e-4)
 
 
 # --- SparseAdam ------------------------------------------------------------------------------------------------
+
 
 def test_sparse_adam_on_sparse_embedding_matches_torch():
     """torch's sparse gradient holds the looked-up rows; ember's dense one has zeros elsewhere, and SparseAdam
@@ -153,13 +165,17 @@ def test_sparse_adam_on_sparse_embedding_matches_torch():
 
 def test_sparse_adam_validation_as_torch():
     p = ember.nn.Parameter(ember.zeros(2))
-    for kwargs, message in ((dict(lr=0.0), "Invalid learning rate: 0.0"), (dict(eps=0.0), "Invalid epsilon value"),
-                            (dict(betas=(1.0, 0.9)), "Invalid beta parameter at index 0")):
+    for kwargs, message in (
+        (dict(lr=0.0), "Invalid learning rate: 0.0"),
+        (dict(eps=0.0), "Invalid epsilon value"),
+        (dict(betas=(1.0, 0.9)), "Invalid beta parameter at index 0"),
+    ):
         with pytest.raises(ValueError, match=message):
             ember.optim.SparseAdam([p], **kwargs)
 
 
 # --- swa_utils -------------------------------------------------------------------------------------------------
+
 
 def _bn_model(T):
     T.manual_seed(0)
@@ -176,10 +192,13 @@ def test_averaged_model_matches_torch(averaging):
     _copy_weights(models[torch], models[ember])
     averaged = {}
     for T, model in models.items():
-        kwargs = {"swa": {}, "ema_multi": dict(multi_avg_fn=T.optim.swa_utils.get_ema_multi_avg_fn(0.9)),
-                  "ema": dict(avg_fn=T.optim.swa_utils.get_ema_avg_fn(0.9)),
-                  "swa_multi": dict(multi_avg_fn=T.optim.swa_utils.get_swa_multi_avg_fn()),
-                  "buffers": dict(use_buffers=True)}[averaging]
+        kwargs = {
+            "swa": {},
+            "ema_multi": dict(multi_avg_fn=T.optim.swa_utils.get_ema_multi_avg_fn(0.9)),
+            "ema": dict(avg_fn=T.optim.swa_utils.get_ema_avg_fn(0.9)),
+            "swa_multi": dict(multi_avg_fn=T.optim.swa_utils.get_swa_multi_avg_fn()),
+            "buffers": dict(use_buffers=True),
+        }[averaging]
         averaged[T] = T.optim.swa_utils.AveragedModel(model, **kwargs)
         opt = T.optim.SGD(model.parameters(), lr=0.1)
         for step in range(5):
@@ -194,8 +213,12 @@ def test_averaged_model_matches_torch(averaging):
         np.testing.assert_allclose(e_sd[key].numpy(), value.numpy(), rtol=RTOL, atol=ATOL, err_msg=key)
     x = np.random.default_rng(9).standard_normal((4, 5)).astype(np.float32)
     averaged[torch].eval(), averaged[ember].eval()
-    np.testing.assert_allclose(averaged[ember](ember.tensor(x)).detach().numpy(),
-                               averaged[torch](torch.tensor(x)).detach().numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(
+        averaged[ember](ember.tensor(x)).detach().numpy(),
+        averaged[torch](torch.tensor(x)).detach().numpy(),
+        rtol=RTOL,
+        atol=ATOL,
+    )
 
 
 def test_update_bn_recomputes_running_stats_like_torch():
@@ -209,8 +232,13 @@ def test_update_bn_recomputes_running_stats_like_torch():
         T.optim.swa_utils.update_bn(loader, model)
         assert not model.training and model[1].momentum == 0.1
     for key in ("1.running_mean", "1.running_var", "1.num_batches_tracked"):
-        np.testing.assert_allclose(models[ember].state_dict()[key].numpy(), models[torch].state_dict()[key].numpy(),
-                                   rtol=RTOL, atol=ATOL, err_msg=key)
+        np.testing.assert_allclose(
+            models[ember].state_dict()[key].numpy(),
+            models[torch].state_dict()[key].numpy(),
+            rtol=RTOL,
+            atol=ATOL,
+            err_msg=key,
+        )
 
 
 @pytest.mark.parametrize("strategy,anneal_epochs", [("cos", 3), ("linear", 4), ("cos", 0)])
@@ -219,8 +247,7 @@ def test_swalr_schedule_and_state_dict_match_torch(strategy, anneal_epochs):
     for T in (torch, ember):
         p = T.nn.Parameter(T.zeros(2))
         opt = T.optim.SGD([{"params": [p]}, {"params": [T.nn.Parameter(T.zeros(1))], "lr": 0.5}], lr=0.1)
-        sched = T.optim.swa_utils.SWALR(opt, swa_lr=[0.05, 0.01], anneal_epochs=anneal_epochs,
-                                        anneal_strategy=strategy)
+        sched = T.optim.swa_utils.SWALR(opt, swa_lr=[0.05, 0.01], anneal_epochs=anneal_epochs, anneal_strategy=strategy)
         seen = []
         for _ in range(6):
             opt.step()
@@ -234,8 +261,11 @@ def test_swalr_schedule_and_state_dict_match_torch(strategy, anneal_epochs):
 def test_swa_utils_errors_as_torch():
     model = ember.nn.Linear(2, 2)
     with pytest.raises(AssertionError, match="Only one of avg_fn and multi_avg_fn"):
-        ember.optim.swa_utils.AveragedModel(model, avg_fn=ember.optim.swa_utils.get_swa_avg_fn(),
-                                            multi_avg_fn=ember.optim.swa_utils.get_swa_multi_avg_fn())
+        ember.optim.swa_utils.AveragedModel(
+            model,
+            avg_fn=ember.optim.swa_utils.get_swa_avg_fn(),
+            multi_avg_fn=ember.optim.swa_utils.get_swa_multi_avg_fn(),
+        )
     with pytest.raises(ValueError, match=r"Invalid decay value 1.5 provided. Please provide a value in \[0,1\]"):
         ember.optim.swa_utils.get_ema_multi_avg_fn(1.5)
     opt = ember.optim.SGD(model.parameters(), lr=0.1)

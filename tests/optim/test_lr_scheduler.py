@@ -1,5 +1,6 @@
 """LR schedulers against torch: every lr (and cycled momentum) over 30+ steps equals torch's to 1e-12,
 including the recursive forms, plus state_dict round trips and ReduceLROnPlateau on scripted metrics."""
+
 import math
 import warnings
 
@@ -26,6 +27,7 @@ def make_optimizer(T, kind="SGD"):
 
 def record(opt, sched, steps=STEPS, metric=None):
     """lrs (and momenta/beta1) of every group after construction and after each step."""
+
     def snapshot():
         lrs = [float(g["lr"]) for g in opt.param_groups]
         moms = [float(g["betas"][0] if "betas" in g else g["momentum"]) for g in opt.param_groups]
@@ -52,7 +54,7 @@ def assert_histories_equal(ours, theirs):
 
 
 SCHEDULERS = {
-    "LambdaLR": lambda S, o: S.LambdaLR(o, lambda epoch: 0.95 ** epoch),
+    "LambdaLR": lambda S, o: S.LambdaLR(o, lambda epoch: 0.95**epoch),
     "LambdaLR-per-group": lambda S, o: S.LambdaLR(o, [lambda e: 1 / (e + 1), lambda e: 0.5 ** (e // 4)]),
     "MultiplicativeLR": lambda S, o: S.MultiplicativeLR(o, lambda epoch: 0.9),
     "StepLR": lambda S, o: S.StepLR(o, step_size=4, gamma=0.5),
@@ -66,20 +68,32 @@ SCHEDULERS = {
     "CosineAnnealingWarmRestarts-mult1": lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=4),
     "PolynomialLR": lambda S, o: S.PolynomialLR(o, total_iters=12, power=2.5),
     "CyclicLR-triangular": lambda S, o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=4, step_size_down=6),
-    "CyclicLR-triangular2": lambda S, o: S.CyclicLR(o, base_lr=[0.01, 0.02], max_lr=0.2, step_size_up=3,
-                                                    mode="triangular2"),
-    "CyclicLR-exp_range": lambda S, o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=5, mode="exp_range",
-                                                  gamma=0.97, cycle_momentum=False),
+    "CyclicLR-triangular2": lambda S, o: S.CyclicLR(
+        o, base_lr=[0.01, 0.02], max_lr=0.2, step_size_up=3, mode="triangular2"
+    ),
+    "CyclicLR-exp_range": lambda S, o: S.CyclicLR(
+        o, base_lr=0.01, max_lr=0.1, step_size_up=5, mode="exp_range", gamma=0.97, cycle_momentum=False
+    ),
     "OneCycleLR-cos": lambda S, o: S.OneCycleLR(o, max_lr=[0.5, 0.2], total_steps=STEPS + 1),
-    "OneCycleLR-linear-three-phase": lambda S, o: S.OneCycleLR(o, max_lr=0.3, epochs=4, steps_per_epoch=9,
-                                                               anneal_strategy="linear", three_phase=True,
-                                                               pct_start=0.25),
-    "SequentialLR": lambda S, o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=5),
-                                                    S.CosineAnnealingLR(o, T_max=12),
-                                                    S.ExponentialLR(o, gamma=0.9)], milestones=[5, 17]),
-    "ChainedScheduler": lambda S, o: S.ChainedScheduler([S.ConstantLR(o, factor=0.5, total_iters=4),
-                                                         S.ExponentialLR(o, gamma=0.93),
-                                                         S.StepLR(o, step_size=6, gamma=0.7)]),
+    "OneCycleLR-linear-three-phase": lambda S, o: S.OneCycleLR(
+        o, max_lr=0.3, epochs=4, steps_per_epoch=9, anneal_strategy="linear", three_phase=True, pct_start=0.25
+    ),
+    "SequentialLR": lambda S, o: S.SequentialLR(
+        o,
+        [
+            S.LinearLR(o, start_factor=0.1, total_iters=5),
+            S.CosineAnnealingLR(o, T_max=12),
+            S.ExponentialLR(o, gamma=0.9),
+        ],
+        milestones=[5, 17],
+    ),
+    "ChainedScheduler": lambda S, o: S.ChainedScheduler(
+        [
+            S.ConstantLR(o, factor=0.5, total_iters=4),
+            S.ExponentialLR(o, gamma=0.93),
+            S.StepLR(o, step_size=6, gamma=0.7),
+        ]
+    ),
 }
 
 
@@ -174,7 +188,7 @@ def test_lambda_state_dict_keeps_callable_object_state():
             self.factor = 0.5
 
         def __call__(self, epoch):
-            return self.factor ** epoch
+            return self.factor**epoch
 
     opt = make_optimizer(ember)
     sched = e_sched.LambdaLR(opt, Decay())
@@ -185,18 +199,51 @@ def test_lambda_state_dict_keeps_callable_object_state():
     assert sched.lr_lambdas[0].factor == 0.25
 
 
-PLATEAU_METRICS = [1.0, 0.9, 0.95, 0.95, 0.96, 0.97, 0.899, 0.8999, 0.9, 0.91, 0.92, 0.93, 0.5, 0.6, 0.7, 0.7,
-                   0.7, 0.7, 0.7, 0.7, 0.7, 0.65, 0.66, 0.67, 0.68, 0.69, 0.7, 0.71, 0.72, 0.73]
+PLATEAU_METRICS = [
+    1.0,
+    0.9,
+    0.95,
+    0.95,
+    0.96,
+    0.97,
+    0.899,
+    0.8999,
+    0.9,
+    0.91,
+    0.92,
+    0.93,
+    0.5,
+    0.6,
+    0.7,
+    0.7,
+    0.7,
+    0.7,
+    0.7,
+    0.7,
+    0.7,
+    0.65,
+    0.66,
+    0.67,
+    0.68,
+    0.69,
+    0.7,
+    0.71,
+    0.72,
+    0.73,
+]
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(),
-    dict(patience=2),
-    dict(patience=1, factor=0.5, cooldown=2),
-    dict(patience=1, threshold=0.05, threshold_mode="abs", min_lr=[0.001, 0.01]),
-    dict(mode="max", patience=2, factor=0.3, threshold=0.01),
-    dict(mode="max", patience=0, threshold_mode="abs", min_lr=0.004, eps=1e-3),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(),
+        dict(patience=2),
+        dict(patience=1, factor=0.5, cooldown=2),
+        dict(patience=1, threshold=0.05, threshold_mode="abs", min_lr=[0.001, 0.01]),
+        dict(mode="max", patience=2, factor=0.3, threshold=0.01),
+        dict(mode="max", patience=0, threshold_mode="abs", min_lr=0.004, eps=1e-3),
+    ],
+)
 def test_reduce_lr_on_plateau_scripted_metric(kwargs):
     t_opt, e_opt = make_optimizer(torch), make_optimizer(ember)
     ts = t_sched.ReduceLROnPlateau(t_opt, **kwargs)

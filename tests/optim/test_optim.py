@@ -1,5 +1,6 @@
 """Optimizers against real torch: 20-step parameter trajectories from identical weights, state_dict
 layout and round trips in both directions, param groups, validation messages and hooks."""
+
 import warnings
 
 import numpy as np
@@ -124,8 +125,11 @@ def test_trajectory_matches_torch(config, device):
     e_opt = getattr(ember.optim, name)(e_model.parameters(), **kwargs)
     ours = train(T, e_model, e_opt, STEPS)
     # 0-d step-like state stays a CPU tensor, as torch keeps it without capturable=True
-    assert_on(device, list(e_model.parameters()) + [v for s in e_opt.state.values() for v in s.values()
-                                                    if v.dim()], "parameter or optimizer state")
+    assert_on(
+        device,
+        list(e_model.parameters()) + [v for s in e_opt.state.values() for v in s.values() if v.dim()],
+        "parameter or optimizer state",
+    )
     assert_trajectories_close(ours, train(torch, t_model, t_opt, STEPS))
 
 
@@ -147,8 +151,9 @@ def test_update_rule_with_identical_gradients(config):
         t_opt.step()
         e_opt.step()
         for i, (t, e) in enumerate(zip(t_params, e_params)):
-            np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=RTOL, atol=ATOL,
-                                       err_msg=f"step {step + 1}, parameter {i}")
+            np.testing.assert_allclose(
+                e.detach().numpy(), t.detach().numpy(), rtol=RTOL, atol=ATOL, err_msg=f"step {step + 1}, parameter {i}"
+            )
 
 
 def test_trajectory_adam_large_lerp_weight():
@@ -161,14 +166,17 @@ def test_trajectory_adam_large_lerp_weight():
 
 def test_per_parameter_group_options():
     def groups(model):
-        return [{"params": [model.w1, model.b1], "lr": 0.05, "momentum": 0.9},
-                {"params": [model.w2, model.b2], "nesterov": True, "momentum": 0.5, "weight_decay": 0.1}]
+        return [
+            {"params": [model.w1, model.b1], "lr": 0.05, "momentum": 0.9},
+            {"params": [model.w2, model.b2], "nesterov": True, "momentum": 0.5, "weight_decay": 0.1},
+        ]
 
     t_model, e_model = make_mlp(torch), make_mlp(ember)
     t_opt = torch.optim.SGD(groups(t_model), lr=0.1)
     e_opt = ember.optim.SGD(groups(e_model), lr=0.1)
-    assert [{k: v for k, v in g.items() if k != "params"} for g in e_opt.param_groups] == \
-        [{k: v for k, v in g.items() if k != "params"} for g in t_opt.param_groups]
+    assert [{k: v for k, v in g.items() if k != "params"} for g in e_opt.param_groups] == [
+        {k: v for k, v in g.items() if k != "params"} for g in t_opt.param_groups
+    ]
     assert_trajectories_close(train(ember, e_model, e_opt, STEPS), train(torch, t_model, t_opt, STEPS))
 
 
@@ -218,11 +226,20 @@ def assert_state_dicts_equal(ours, theirs):
             np.testing.assert_allclose(e_value.numpy(), t_value.numpy(), rtol=RTOL, atol=ATOL, err_msg=key)
 
 
-STATE_CONFIGS = [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.01, amsgrad=True)),
-                 ("AdamW", dict(lr=0.01)), ("RMSprop", dict(lr=0.01, centered=True, momentum=0.9)),
-                 ("Adagrad", dict(lr=0.1)), ("Adadelta", dict()), ("Adamax", dict(lr=0.01)),
-                 ("NAdam", dict(lr=0.01)), ("RAdam", dict(lr=0.01)), ("Rprop", dict()),
-                 ("ASGD", dict(lr=0.05, t0=2)), ("Adafactor", dict())]
+STATE_CONFIGS = [
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("Adam", dict(lr=0.01, amsgrad=True)),
+    ("AdamW", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.9)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adadelta", dict()),
+    ("Adamax", dict(lr=0.01)),
+    ("NAdam", dict(lr=0.01)),
+    ("RAdam", dict(lr=0.01)),
+    ("Rprop", dict()),
+    ("ASGD", dict(lr=0.05, t0=2)),
+    ("Adafactor", dict()),
+]
 
 
 @pytest.mark.parametrize("config", STATE_CONFIGS, ids=[c[0] for c in STATE_CONFIGS])
@@ -298,22 +315,25 @@ def test_adagrad_state_exists_at_construction_like_torch():
     assert_state_dicts_equal(e_opt.state_dict(), t_opt.state_dict())
 
 
-@pytest.mark.parametrize("name, kwargs, message", [
-    ("SGD", dict(lr=-1), "Invalid learning rate: -1"),
-    ("SGD", dict(lr=0.1, momentum=-0.5), "Invalid momentum value: -0.5"),
-    ("SGD", dict(lr=0.1, weight_decay=-1e-3), "Invalid weight_decay value: -0.001"),
-    ("SGD", dict(lr=0.1, nesterov=True), "Nesterov momentum requires a momentum and zero dampening"),
-    ("Adam", dict(lr=-0.1), "Invalid learning rate: -0.1"),
-    ("Adam", dict(eps=-1.0), "Invalid epsilon value: -1.0"),
-    ("Adam", dict(betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
-    ("Adam", dict(betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
-    ("Adam", dict(betas=(0, 0.999)), "betas must be either both floats or both Tensors"),
-    ("RMSprop", dict(alpha=-0.5), "Invalid alpha value: -0.5"),
-    ("Adagrad", dict(lr_decay=-1), "Invalid lr_decay value: -1"),
-    ("Adagrad", dict(initial_accumulator_value=-1), "Invalid initial_accumulator_value value: -1"),
-    ("Adadelta", dict(rho=1.5), "Invalid rho value: 1.5"),
-    ("NAdam", dict(momentum_decay=-1), "Invalid momentum_decay value: -1"),
-])
+@pytest.mark.parametrize(
+    "name, kwargs, message",
+    [
+        ("SGD", dict(lr=-1), "Invalid learning rate: -1"),
+        ("SGD", dict(lr=0.1, momentum=-0.5), "Invalid momentum value: -0.5"),
+        ("SGD", dict(lr=0.1, weight_decay=-1e-3), "Invalid weight_decay value: -0.001"),
+        ("SGD", dict(lr=0.1, nesterov=True), "Nesterov momentum requires a momentum and zero dampening"),
+        ("Adam", dict(lr=-0.1), "Invalid learning rate: -0.1"),
+        ("Adam", dict(eps=-1.0), "Invalid epsilon value: -1.0"),
+        ("Adam", dict(betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
+        ("Adam", dict(betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
+        ("Adam", dict(betas=(0, 0.999)), "betas must be either both floats or both Tensors"),
+        ("RMSprop", dict(alpha=-0.5), "Invalid alpha value: -0.5"),
+        ("Adagrad", dict(lr_decay=-1), "Invalid lr_decay value: -1"),
+        ("Adagrad", dict(initial_accumulator_value=-1), "Invalid initial_accumulator_value value: -1"),
+        ("Adadelta", dict(rho=1.5), "Invalid rho value: 1.5"),
+        ("NAdam", dict(momentum_decay=-1), "Invalid momentum_decay value: -1"),
+    ],
+)
 def test_validation_messages_match_torch(name, kwargs, message):
     with pytest.raises(ValueError) as t_err:
         getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(2))], **kwargs)
@@ -478,15 +498,17 @@ def test_state_dict_file_round_trip_through_torch_save_and_load(tmp_path):
     t_opt = torch.optim.RMSprop(t_model.parameters(), lr=0.5)
     t_opt.load_state_dict(torch.load(tmp_path / "ember_opt.pt"))
     assert t_opt.param_groups[0]["lr"] == 0.01
-    assert_trajectories_close(train(ember, e_model, e_opt, 5, first_step=4),
-                              train(torch, t_model, t_opt, 5, first_step=4))
+    assert_trajectories_close(
+        train(ember, e_model, e_opt, 5, first_step=4), train(torch, t_model, t_opt, 5, first_step=4)
+    )
 
     torch.save(t_opt.state_dict(), tmp_path / "torch_opt.pt")
     e_model2 = make_mlp(ember, weights=params_np(t_model))
     e_opt2 = ember.optim.RMSprop(e_model2.parameters())
     e_opt2.load_state_dict(ember.load(tmp_path / "torch_opt.pt"))
-    assert_trajectories_close(train(ember, e_model2, e_opt2, 5, first_step=9),
-                              train(torch, t_model, t_opt, 5, first_step=9))
+    assert_trajectories_close(
+        train(ember, e_model2, e_opt2, 5, first_step=9), train(torch, t_model, t_opt, 5, first_step=9)
+    )
 
 
 def test_load_state_dict_with_numeric_step_from_old_torch():

@@ -1,5 +1,6 @@
 """Anomaly mode names the backward function that made NaN and the user's own source line that called its op,
 as torch's; with check_forward=True (ember's opt-in) also the first op whose forward made NaN/inf."""
+
 import inspect
 
 import pytest
@@ -48,7 +49,7 @@ def test_forward_nan_inside_a_model_points_at_the_models_forward():
         def forward(self, x):
             h = self.fc(x).relu() - 1.0
             self.line = next_line()
-            return (h * 2).log().sum()      # log of a negative number
+            return (h * 2).log().sum()  # log of a negative number
 
     model = Model()
     with pytest.raises(RuntimeError) as info:
@@ -65,7 +66,7 @@ def test_backward_nan_names_the_backward_function_and_the_forward_line():
         with pytest.raises(RuntimeError) as info:
             with T.autograd.detect_anomaly():
                 line = next_line()
-                y = x.sqrt() * 0            # forward is finite; d sqrt/dx at 0 is inf, times 0 is nan
+                y = x.sqrt() * 0  # forward is finite; d sqrt/dx at 0 is inf, times 0 is nan
                 y.sum().backward()
         if T is torch:
             torch_message = str(info.value)
@@ -122,7 +123,7 @@ def test_set_detect_anomaly_as_a_function():
     assert_points_at(str(info.value), line, "x.sqrt().sum().backward()")
     ember.autograd.set_detect_anomaly(False)
     assert not ember.autograd.is_anomaly_enabled()
-    x.sqrt().sum().backward()              # off again: nan flows through silently, as torch
+    x.sqrt().sum().backward()  # off again: nan flows through silently, as torch
     assert ember.isnan(x.grad).all()
 
 

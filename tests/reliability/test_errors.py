@@ -5,6 +5,7 @@ user's terms: the layer (as its repr prints) or op, the shape/dtype it got, what
 where one is obvious. Where torch accepts the input (empty batches, broadcasting losses) ember must give
 torch's value and warning.
 """
+
 import re
 import warnings
 
@@ -18,7 +19,7 @@ import ember
 def _outcome(fn, T):
     try:
         return fn(T), None
-    except Exception as error:     # noqa: BLE001 - the type is the thing under test
+    except Exception as error:  # noqa: BLE001 - the type is the thing under test
         return None, error
 
 
@@ -28,8 +29,9 @@ def raises_like_torch(fn, *key_words):
     _, e_err = _outcome(fn, ember)
     assert t_err is not None, "torch accepts this input: the catalogue entry is wrong"
     assert e_err is not None, f"ember accepts input that torch rejects with {type(t_err).__name__}: {t_err}"
-    assert type(e_err) is type(t_err) or isinstance(e_err, type(t_err)), \
+    assert type(e_err) is type(t_err) or isinstance(e_err, type(t_err)), (
         f"ember raised {type(e_err).__name__}({e_err}), torch {type(t_err).__name__}({t_err})"
+    )
     message = str(e_err)
     for word in key_words:
         assert word in message, f"{word!r} missing from ember's message: {message}"
@@ -44,68 +46,117 @@ def _flatten_hint(T):
 
 LAYER_SHAPE_ERRORS = {
     # name: (fn(T), key words in ember's message)
-    "Linear_unflattened_image": (_flatten_hint, [
-        "Linear(in_features=10, out_features=5, bias=True)", "(4, 3, 8, 8)", "last dimension to be 10",
-        "did you forget to flatten?"]),
-    "Linear_wrong_features": (lambda T: T.nn.Linear(10, 5)(T.randn(4, 7)), [
-        "Linear(in_features=10, out_features=5, bias=True)", "(4, 7)", "did you forget to flatten?"]),
-    "Bilinear_input2": (lambda T: T.nn.Bilinear(3, 4, 5)(T.randn(2, 3), T.randn(2, 5)), [
-        "bilinear", "input2", "got 5", "expected 4"]),
-    "Conv1d_channels": (lambda T: T.nn.Conv1d(3, 8, 3)(T.randn(1, 4, 8)), [
-        "Conv1d(3, 8, kernel_size=(3,), stride=(1,))", "3 channels", "(1, 4, 8)", "got 4 channels"]),
-    "Conv2d_channels": (lambda T: T.nn.Conv2d(3, 8, 3)(T.randn(1, 4, 8, 8)), [
-        "Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))", "3 channels", "(1, 4, 8, 8)"]),
-    "Conv3d_channels": (lambda T: T.nn.Conv3d(3, 8, 3)(T.randn(1, 4, 5, 5, 5)), [
-        "Conv3d(3, 8, kernel_size=(3, 3, 3)", "3 channels", "(1, 4, 5, 5, 5)"]),
-    "Conv2d_rank": (lambda T: T.nn.Conv2d(3, 8, 3)(T.randn(8, 8)), [
-        "Conv2d(3, 8", "Expected 3D (unbatched) or 4D (batched) input to conv2d", "[8, 8]"]),
-    "Conv2d_kernel_larger_than_input": (lambda T: T.nn.Conv2d(3, 8, 5)(T.randn(1, 3, 3, 3)), [
-        "Conv2d(3, 8, kernel_size=(5, 5)", "Kernel size can't be greater than actual input size", "(3 x 3)"]),
-    "ConvTranspose2d_channels": (lambda T: T.nn.ConvTranspose2d(3, 8, 3)(T.randn(1, 4, 8, 8)), [
-        "ConvTranspose2d(3, 8, kernel_size=(3, 3)", "3 channels", "(1, 4, 8, 8)"]),
-    "BatchNorm1d_num_features": (lambda T: T.nn.BatchNorm1d(3)(T.randn(4, 5)), [
-        "BatchNorm1d(3, eps=1e-05", "3 channels (num_features)", "(4, 5)"]),
-    "BatchNorm2d_num_features": (lambda T: T.nn.BatchNorm2d(3)(T.randn(4, 5, 2, 2)), [
-        "BatchNorm2d(3, eps=1e-05", "3 channels (num_features)", "(4, 5, 2, 2)"]),
+    "Linear_unflattened_image": (
+        _flatten_hint,
+        [
+            "Linear(in_features=10, out_features=5, bias=True)",
+            "(4, 3, 8, 8)",
+            "last dimension to be 10",
+            "did you forget to flatten?",
+        ],
+    ),
+    "Linear_wrong_features": (
+        lambda T: T.nn.Linear(10, 5)(T.randn(4, 7)),
+        ["Linear(in_features=10, out_features=5, bias=True)", "(4, 7)", "did you forget to flatten?"],
+    ),
+    "Bilinear_input2": (
+        lambda T: T.nn.Bilinear(3, 4, 5)(T.randn(2, 3), T.randn(2, 5)),
+        ["bilinear", "input2", "got 5", "expected 4"],
+    ),
+    "Conv1d_channels": (
+        lambda T: T.nn.Conv1d(3, 8, 3)(T.randn(1, 4, 8)),
+        ["Conv1d(3, 8, kernel_size=(3,), stride=(1,))", "3 channels", "(1, 4, 8)", "got 4 channels"],
+    ),
+    "Conv2d_channels": (
+        lambda T: T.nn.Conv2d(3, 8, 3)(T.randn(1, 4, 8, 8)),
+        ["Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))", "3 channels", "(1, 4, 8, 8)"],
+    ),
+    "Conv3d_channels": (
+        lambda T: T.nn.Conv3d(3, 8, 3)(T.randn(1, 4, 5, 5, 5)),
+        ["Conv3d(3, 8, kernel_size=(3, 3, 3)", "3 channels", "(1, 4, 5, 5, 5)"],
+    ),
+    "Conv2d_rank": (
+        lambda T: T.nn.Conv2d(3, 8, 3)(T.randn(8, 8)),
+        ["Conv2d(3, 8", "Expected 3D (unbatched) or 4D (batched) input to conv2d", "[8, 8]"],
+    ),
+    "Conv2d_kernel_larger_than_input": (
+        lambda T: T.nn.Conv2d(3, 8, 5)(T.randn(1, 3, 3, 3)),
+        ["Conv2d(3, 8, kernel_size=(5, 5)", "Kernel size can't be greater than actual input size", "(3 x 3)"],
+    ),
+    "ConvTranspose2d_channels": (
+        lambda T: T.nn.ConvTranspose2d(3, 8, 3)(T.randn(1, 4, 8, 8)),
+        ["ConvTranspose2d(3, 8, kernel_size=(3, 3)", "3 channels", "(1, 4, 8, 8)"],
+    ),
+    "BatchNorm1d_num_features": (
+        lambda T: T.nn.BatchNorm1d(3)(T.randn(4, 5)),
+        ["BatchNorm1d(3, eps=1e-05", "3 channels (num_features)", "(4, 5)"],
+    ),
+    "BatchNorm2d_num_features": (
+        lambda T: T.nn.BatchNorm2d(3)(T.randn(4, 5, 2, 2)),
+        ["BatchNorm2d(3, eps=1e-05", "3 channels (num_features)", "(4, 5, 2, 2)"],
+    ),
     "BatchNorm2d_rank": (lambda T: T.nn.BatchNorm2d(3)(T.randn(4, 3)), ["expected 4D input (got 2D input)"]),
-    "BatchNorm1d_batch_of_one_training": (lambda T: T.nn.BatchNorm1d(3)(T.randn(1, 3)), [
-        "Expected more than 1 value per channel when training", "[1, 3]"]),
-    "BatchNorm2d_batch_of_one_pixel_training": (lambda T: T.nn.BatchNorm2d(3)(T.randn(1, 3, 1, 1)), [
-        "Expected more than 1 value per channel when training"]),
-    "LayerNorm_normalized_shape": (lambda T: T.nn.LayerNorm(5)(T.randn(4, 6)), [
-        "normalized_shape=[5]", "[*, 5]", "[4, 6]"]),
+    "BatchNorm1d_batch_of_one_training": (
+        lambda T: T.nn.BatchNorm1d(3)(T.randn(1, 3)),
+        ["Expected more than 1 value per channel when training", "[1, 3]"],
+    ),
+    "BatchNorm2d_batch_of_one_pixel_training": (
+        lambda T: T.nn.BatchNorm2d(3)(T.randn(1, 3, 1, 1)),
+        ["Expected more than 1 value per channel when training"],
+    ),
+    "LayerNorm_normalized_shape": (
+        lambda T: T.nn.LayerNorm(5)(T.randn(4, 6)),
+        ["normalized_shape=[5]", "[*, 5]", "[4, 6]"],
+    ),
     "GroupNorm_indivisible": (lambda T: T.nn.GroupNorm(4, 6), ["num_channels (6)", "num_groups (4)"]),
-    "GroupNorm_channels": (lambda T: T.nn.GroupNorm(2, 6)(T.randn(2, 4, 3)), [
-        "group_norm", "number of channels", "weight of shape [6]", "[2, 4, 3]"]),
-    "Embedding_index_out_of_range": (lambda T: T.nn.Embedding(10, 3)(T.tensor([1, 12])), [
-        "index out of range", "12", "10 rows", "0..9"]),
+    "GroupNorm_channels": (
+        lambda T: T.nn.GroupNorm(2, 6)(T.randn(2, 4, 3)),
+        ["group_norm", "number of channels", "weight of shape [6]", "[2, 4, 3]"],
+    ),
+    "Embedding_index_out_of_range": (
+        lambda T: T.nn.Embedding(10, 3)(T.tensor([1, 12])),
+        ["index out of range", "12", "10 rows", "0..9"],
+    ),
     "Embedding_negative_index": (lambda T: T.nn.Embedding(10, 3)(T.tensor([-1])), ["index out of range", "-1"]),
-    "Embedding_float_indices": (lambda T: T.nn.Embedding(10, 3)(T.tensor([1., 2.])), [
-        "indices", "Long, Int", "float32", "embedding", ".long()"]),
+    "Embedding_float_indices": (
+        lambda T: T.nn.Embedding(10, 3)(T.tensor([1.0, 2.0])),
+        ["indices", "Long, Int", "float32", "embedding", ".long()"],
+    ),
     "MultiheadAttention_embed_dim": (
         lambda T: T.nn.MultiheadAttention(8, 2)(T.randn(3, 2, 6), T.randn(3, 2, 6), T.randn(3, 2, 6)),
-        ["embedding dimension of 8", "got 6"]),
+        ["embedding dimension of 8", "got 6"],
+    ),
     "MultiheadAttention_heads": (lambda T: T.nn.MultiheadAttention(8, 3), ["embed_dim must be divisible by num_heads"]),
-    "MaxPool2d_input_too_small": (lambda T: T.nn.MaxPool2d(4)(T.randn(1, 1, 2, 2)), [
-        "max_pool2d", "(1x2x2)", "(1x0x0)", "too small"]),
-    "AvgPool2d_input_too_small": (lambda T: T.nn.AvgPool2d(4)(T.randn(1, 1, 2, 2)), [
-        "avg_pool2d", "(1x2x2)", "too small"]),
-    "Upsample_rank": (lambda T: T.nn.Upsample(scale_factor=2)(T.randn(4)), [
-        "Only 3D, 4D and 5D input", "got 1D"]),
-    "Upsample_size_rank": (lambda T: T.nn.Upsample(size=(4, 4))(T.randn(1, 1, 4)), [
-        "same number of spatial dimensions", "[4]"]),
+    "MaxPool2d_input_too_small": (
+        lambda T: T.nn.MaxPool2d(4)(T.randn(1, 1, 2, 2)),
+        ["max_pool2d", "(1x2x2)", "(1x0x0)", "too small"],
+    ),
+    "AvgPool2d_input_too_small": (
+        lambda T: T.nn.AvgPool2d(4)(T.randn(1, 1, 2, 2)),
+        ["avg_pool2d", "(1x2x2)", "too small"],
+    ),
+    "Upsample_rank": (lambda T: T.nn.Upsample(scale_factor=2)(T.randn(4)), ["Only 3D, 4D and 5D input", "got 1D"]),
+    "Upsample_size_rank": (
+        lambda T: T.nn.Upsample(size=(4, 4))(T.randn(1, 1, 4)),
+        ["same number of spatial dimensions", "[4]"],
+    ),
 }
 
 for _cls in ("LSTM", "GRU", "RNN"):
     LAYER_SHAPE_ERRORS[f"{_cls}_input_size"] = (
         lambda T, c=_cls: getattr(T.nn, c)(4, 5)(T.randn(3, 2, 6)),
-        [_cls, "input_size", "Expected 4, got 6", "[3, 2, 6]"])
+        [_cls, "input_size", "Expected 4, got 6", "[3, 2, 6]"],
+    )
     LAYER_SHAPE_ERRORS[f"{_cls}_rank"] = (
-        lambda T, c=_cls: getattr(T.nn, c)(4, 5)(T.randn(3, 2, 4, 1)), [_cls, "Expected input to be 2D or 3D", "4D"])
+        lambda T, c=_cls: getattr(T.nn, c)(4, 5)(T.randn(3, 2, 4, 1)),
+        [_cls, "Expected input to be 2D or 3D", "4D"],
+    )
     LAYER_SHAPE_ERRORS[f"{_cls}_h0_shape"] = (
-        (lambda T: T.nn.LSTM(4, 5)(T.randn(3, 2, 4), (T.randn(1, 3, 5), T.randn(1, 2, 5)))) if _cls == "LSTM" else
-        (lambda T, c=_cls: getattr(T.nn, c)(4, 5)(T.randn(3, 2, 4), T.randn(1, 3, 5))),
-        [_cls, "Expected hidden", "(1, 2, 5)", "[1, 3, 5]"])
+        (lambda T: T.nn.LSTM(4, 5)(T.randn(3, 2, 4), (T.randn(1, 3, 5), T.randn(1, 2, 5))))
+        if _cls == "LSTM"
+        else (lambda T, c=_cls: getattr(T.nn, c)(4, 5)(T.randn(3, 2, 4), T.randn(1, 3, 5))),
+        [_cls, "Expected hidden", "(1, 2, 5)", "[1, 3, 5]"],
+    )
 
 
 @pytest.mark.parametrize("name", list(LAYER_SHAPE_ERRORS))
@@ -115,73 +166,94 @@ def test_layer_shape_error(name):
 
 
 def test_sequential_names_the_failing_child():
-    model = ember.nn.Sequential(ember.nn.Linear(4, 5), ember.nn.ReLU(),
-                                ember.nn.Sequential(ember.nn.Linear(6, 2)))
+    model = ember.nn.Sequential(ember.nn.Linear(4, 5), ember.nn.ReLU(), ember.nn.Sequential(ember.nn.Linear(6, 2)))
     with pytest.raises(RuntimeError, match=re.escape("Linear(in_features=6, out_features=2, bias=True)")) as info:
         model(ember.randn(2, 4))
-    assert info.value.__notes__ == ["(raised in Sequential child (0): Linear)",
-                                    "(raised in Sequential child (2): Sequential)"]
+    assert info.value.__notes__ == [
+        "(raised in Sequential child (0): Linear)",
+        "(raised in Sequential child (2): Sequential)",
+    ]
 
 
 LOSS_ERRORS = {
     "CrossEntropyLoss_float_target": (
-        lambda T: T.nn.CrossEntropyLoss()(T.randn(4, 5), T.tensor([1., 2., 3., 0.])),
-        ["CrossEntropyLoss", "int64", "class indices", "Float32", "(4,)", "(4, 5)", ".long()"]),
+        lambda T: T.nn.CrossEntropyLoss()(T.randn(4, 5), T.tensor([1.0, 2.0, 3.0, 0.0])),
+        ["CrossEntropyLoss", "int64", "class indices", "Float32", "(4,)", "(4, 5)", ".long()"],
+    ),
     "CrossEntropyLoss_int32_target": (
         lambda T: T.nn.CrossEntropyLoss()(T.randn(4, 5), T.tensor([1, 2, 3, 0], dtype=T.int32)),
-        ["CrossEntropyLoss", "int64", "Int32", ".long()"]),
+        ["CrossEntropyLoss", "int64", "Int32", ".long()"],
+    ),
     "CrossEntropyLoss_class_out_of_range": (
         lambda T: T.nn.CrossEntropyLoss()(T.randn(4, 5), T.tensor([1, 12, 3, 0])),
-        ["Target 12 is out of bounds", "5 classes", "[0, 4]"]),
+        ["Target 12 is out of bounds", "5 classes", "[0, 4]"],
+    ),
     "CrossEntropyLoss_negative_class": (
-        lambda T: T.nn.CrossEntropyLoss()(T.randn(4, 5), T.tensor([1, -3, 3, 0])), ["Target -3 is out of bounds"]),
+        lambda T: T.nn.CrossEntropyLoss()(T.randn(4, 5), T.tensor([1, -3, 3, 0])),
+        ["Target -3 is out of bounds"],
+    ),
     "CrossEntropyLoss_batch_mismatch": (
         lambda T: T.nn.CrossEntropyLoss()(T.randn(4, 5), T.tensor([1, 2, 3])),
-        ["Expected input batch_size (4) to match target batch_size (3)."]),
+        ["Expected input batch_size (4) to match target batch_size (3)."],
+    ),
     "CrossEntropyLoss_target_rank": (
         lambda T: T.nn.CrossEntropyLoss()(T.randn(4, 5), T.tensor([[1, 2, 3, 0]])),
-        ["Expected input batch_size (4) to match target batch_size (1)."]),
+        ["Expected input batch_size (4) to match target batch_size (1)."],
+    ),
     "CrossEntropyLoss_multi_target": (
         lambda T: T.nn.CrossEntropyLoss()(T.randn(4, 5), T.zeros(4, 2, dtype=T.long)),
-        ["CrossEntropyLoss", "expected target of shape (4,)", "got (4, 2)"]),
+        ["CrossEntropyLoss", "expected target of shape (4,)", "got (4, 2)"],
+    ),
     "CrossEntropyLoss_spatial_target": (
         lambda T: T.nn.CrossEntropyLoss()(T.randn(4, 5, 3), T.zeros(4, 2, dtype=T.long)),
-        ["expected target of shape (4, 3)", "got (4, 2)"]),
+        ["expected target of shape (4, 3)", "got (4, 2)"],
+    ),
     "NLLLoss_float_target": (
-        lambda T: T.nn.NLLLoss()(T.randn(4, 5), T.tensor([1., 2., 3., 0.])), ["NLLLoss", "int64", ".long()"]),
+        lambda T: T.nn.NLLLoss()(T.randn(4, 5), T.tensor([1.0, 2.0, 3.0, 0.0])),
+        ["NLLLoss", "int64", ".long()"],
+    ),
     "NLLLoss_class_out_of_range": (
-        lambda T: T.nn.NLLLoss()(T.randn(4, 5), T.tensor([1, 12, 3, 0])), ["Target 12 is out of bounds"]),
+        lambda T: T.nn.NLLLoss()(T.randn(4, 5), T.tensor([1, 12, 3, 0])),
+        ["Target 12 is out of bounds"],
+    ),
     "BCELoss_input_outside_0_1": (
-        lambda T: T.nn.BCELoss()(T.tensor([0.5, 1.5]), T.tensor([0., 1.])),
-        ["all elements of input should be between 0 and 1", "[0.5, 1.5]", "sigmoid", "BCEWithLogitsLoss"]),
+        lambda T: T.nn.BCELoss()(T.tensor([0.5, 1.5]), T.tensor([0.0, 1.0])),
+        ["all elements of input should be between 0 and 1", "[0.5, 1.5]", "sigmoid", "BCEWithLogitsLoss"],
+    ),
     "BCELoss_shape": (
         lambda T: T.nn.BCELoss()(T.rand(3, 2), T.rand(3)),
-        ["target size (torch.Size([3]))", "input size (torch.Size([3, 2]))"]),
+        ["target size (torch.Size([3]))", "input size (torch.Size([3, 2]))"],
+    ),
     "BCEWithLogitsLoss_shape": (
         lambda T: T.nn.BCEWithLogitsLoss()(T.rand(3, 2), T.rand(3)),
-        ["Target size (torch.Size([3])) must be the same as input size (torch.Size([3, 2]))"]),
-    "MSELoss_not_broadcastable": (
-        lambda T: T.nn.MSELoss()(T.rand(3, 2), T.rand(4)), ["mse_loss", "(3, 2)", "(4,)"]),
-    "L1Loss_not_broadcastable": (
-        lambda T: T.nn.L1Loss()(T.rand(3, 2), T.rand(4)), ["l1_loss", "(3, 2)", "(4,)"]),
+        ["Target size (torch.Size([3])) must be the same as input size (torch.Size([3, 2]))"],
+    ),
+    "MSELoss_not_broadcastable": (lambda T: T.nn.MSELoss()(T.rand(3, 2), T.rand(4)), ["mse_loss", "(3, 2)", "(4,)"]),
+    "L1Loss_not_broadcastable": (lambda T: T.nn.L1Loss()(T.rand(3, 2), T.rand(4)), ["l1_loss", "(3, 2)", "(4,)"]),
     "KLDivLoss_shape": (
         lambda T: T.nn.KLDivLoss(reduction="batchmean")(T.rand(3, 2), T.rand(4, 2)),
-        ["kl_div", "input of shape (3, 2)", "target of shape (4, 2)"]),
+        ["kl_div", "input of shape (3, 2)", "target of shape (4, 2)"],
+    ),
     "MarginRankingLoss_shape": (
         lambda T: T.nn.MarginRankingLoss()(T.rand(3), T.rand(4), T.rand(3)),
-        ["margin_ranking_loss", "input1 of shape (3,)", "input2 of shape (4,)"]),
+        ["margin_ranking_loss", "input1 of shape (3,)", "input2 of shape (4,)"],
+    ),
     "MarginRankingLoss_rank": (
         lambda T: T.nn.MarginRankingLoss()(T.rand(3), T.rand(3, 1), T.rand(3)),
-        ["margin_ranking_loss", "same dimension"]),
+        ["margin_ranking_loss", "same dimension"],
+    ),
     "CosineEmbeddingLoss_shape": (
         lambda T: T.nn.CosineEmbeddingLoss()(T.rand(3, 4), T.rand(3, 5), T.ones(3)),
-        ["cosine_embedding_loss", "(3, 4)", "(3, 5)"]),
+        ["cosine_embedding_loss", "(3, 4)", "(3, 5)"],
+    ),
     "TripletMarginLoss_shape": (
         lambda T: T.nn.TripletMarginLoss()(T.rand(3, 4), T.rand(3, 5), T.rand(3, 4)),
-        ["triplet_margin_loss", "anchor of shape (3, 4)", "positive of shape (3, 5)"]),
+        ["triplet_margin_loss", "anchor of shape (3, 4)", "positive of shape (3, 5)"],
+    ),
     "TripletMarginLoss_rank": (
         lambda T: T.nn.TripletMarginLoss()(T.rand(3, 4), T.rand(4), T.rand(3, 4)),
-        ["anchor 2D", "positive 1D"]),
+        ["anchor 2D", "positive 1D"],
+    ),
 }
 
 
@@ -218,8 +290,11 @@ def test_broadcasting_regression_loss_warns_as_torch(loss):
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_cross_entropy_on_an_empty_batch(reduction):
     # torch: mean over zero elements is nan, sum is 0, none is an empty tensor
-    _same_value(lambda T, rng: T.nn.CrossEntropyLoss(reduction=reduction)(
-        T.zeros(0, 5, requires_grad=True), T.zeros(0, dtype=T.int64)))
+    _same_value(
+        lambda T, rng: T.nn.CrossEntropyLoss(reduction=reduction)(
+            T.zeros(0, 5, requires_grad=True), T.zeros(0, dtype=T.int64)
+        )
+    )
 
 
 def test_cross_entropy_with_every_target_ignored_is_nan_as_torch():
@@ -234,6 +309,7 @@ def test_batchnorm_batch_of_one_is_fine_in_eval_as_torch():
     def fn(T, rng):
         bn = T.nn.BatchNorm1d(3).eval()
         return bn(_rand(T, rng, 1, 3))
+
     _same_value(fn)
 
 
@@ -244,6 +320,7 @@ def _empty_dataset(T):
 
         def __getitem__(self, index):
             raise IndexError(index)
+
     return Empty()
 
 
@@ -254,23 +331,36 @@ def test_dataloader_over_an_empty_dataset_yields_nothing(drop_last):
 
 
 def test_shuffled_dataloader_over_an_empty_dataset_as_torch():
-    raises_like_torch(lambda T: T.utils.data.DataLoader(_empty_dataset(T), batch_size=4, shuffle=True),
-                      "num_samples should be a positive integer value", "num_samples=0")
+    raises_like_torch(
+        lambda T: T.utils.data.DataLoader(_empty_dataset(T), batch_size=4, shuffle=True),
+        "num_samples should be a positive integer value",
+        "num_samples=0",
+    )
 
 
 # ---- dtypes ----------------------------------------------------------------------------------------------------
 
 DTYPE_ERRORS = {
-    "int_tensor_requires_grad": (lambda T: T.tensor([1, 2], requires_grad=True), [
-        "floating point", "can require gradients", "int64"]),
-    "int_tensor_requires_grad_": (lambda T: T.tensor([1, 2]).requires_grad_(), [
-        "floating point dtype can require gradients", "int64", ".float()"]),
-    "float_tensor_as_index": (lambda T: T.randn(5)[T.tensor([1., 2.])], [
-        "tensors used as indices must be long, int, byte or bool tensors", "float32", ".long()"]),
-    "matmul_float32_float64": (lambda T: T.randn(2, 3) @ T.randn(3, 2, dtype=T.float64), [
-        "matmul", "same dtype", "float32", "float64"]),
-    "bool_subtraction": (lambda T: T.tensor([True]) - T.tensor([False]), [
-        "Subtraction", "two bool tensors", "logical_xor()"]),
+    "int_tensor_requires_grad": (
+        lambda T: T.tensor([1, 2], requires_grad=True),
+        ["floating point", "can require gradients", "int64"],
+    ),
+    "int_tensor_requires_grad_": (
+        lambda T: T.tensor([1, 2]).requires_grad_(),
+        ["floating point dtype can require gradients", "int64", ".float()"],
+    ),
+    "float_tensor_as_index": (
+        lambda T: T.randn(5)[T.tensor([1.0, 2.0])],
+        ["tensors used as indices must be long, int, byte or bool tensors", "float32", ".long()"],
+    ),
+    "matmul_float32_float64": (
+        lambda T: T.randn(2, 3) @ T.randn(3, 2, dtype=T.float64),
+        ["matmul", "same dtype", "float32", "float64"],
+    ),
+    "bool_subtraction": (
+        lambda T: T.tensor([True]) - T.tensor([False]),
+        ["Subtraction", "two bool tensors", "logical_xor()"],
+    ),
     "mean_of_int_tensor": (lambda T: T.tensor([1, 2]).mean(), ["mean()", "Long", ".float()"]),
 }
 
@@ -282,6 +372,7 @@ def test_dtype_error(name):
 
 
 # ---- devices ---------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("move", [lambda t: t.cuda(), lambda t: t.to("cuda"), lambda t: t.to("cuda:0")])
 def test_cuda_without_a_gpu_is_a_clear_runtime_error(move):
@@ -298,12 +389,14 @@ def test_unknown_device_string():
 
 class _FakeCudaArray(np.ndarray):
     """An array that ember's backend takes for a GPU array, so a mixed-device op can be tried without a GPU."""
+
     device = type("FakeDevice", (), {"id": 0})()
 
 
 @pytest.fixture
 def fake_cuda(monkeypatch):
     from ember import _backend
+
     monkeypatch.setattr(_backend, "_cupy", type("FakeCupy", (), {"ndarray": _FakeCudaArray}))
     return lambda t: ember.Tensor._make(np.asarray(t._data).view(_FakeCudaArray))
 
@@ -312,12 +405,16 @@ def fake_cuda(monkeypatch):
 def test_mixed_device_op_names_both_devices(fake_cuda, op):
     cpu, gpu = ember.randn(3, 3), fake_cuda(ember.randn(3, 3))
     assert str(gpu.device) == "cuda:0"
-    with pytest.raises(RuntimeError, match=r"Expected all tensors to be on the same device.*cpu.*cuda:0|"
-                                           r"Expected all tensors to be on the same device.*cuda:0.*cpu"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"Expected all tensors to be on the same device.*cpu.*cuda:0|"
+        r"Expected all tensors to be on the same device.*cuda:0.*cpu",
+    ):
         op(cpu, gpu)
 
 
 # ---- views and autograd misuse -----------------------------------------------------------------------------------
+
 
 def _backward_twice(T):
     x = T.randn(3, requires_grad=True)
@@ -339,32 +436,50 @@ def _inplace_on_leaf(T):
 
 
 AUTOGRAD_ERRORS = {
-    "view_of_non_contiguous": (lambda T: T.randn(3, 4).t().view(12), [
-        "view size is not compatible with input tensor's size and stride", "[4, 3]", "[12]",
-        "Use .reshape(...) instead"]),
-    "backward_twice": (_backward_twice, [
-        "Trying to backward through the graph a second time", "retain_graph=True"]),
-    "inplace_on_saved_tensor": (_modify_saved_tensor, [
-        "modified by an inplace operation", "output 0 of ExpBackward0", "is at version 1; expected version 0",
-        "clone"]),
-    "inplace_on_leaf_requiring_grad": (_inplace_on_leaf, [
-        "a leaf Variable that requires grad is being used in an in-place operation", "no_grad"]),
-    "backward_of_non_scalar": (lambda T: T.randn(3, requires_grad=True).exp().backward(), [
-        "grad can be implicitly created only for scalar outputs", "[3]", ".sum()"]),
-    "backward_without_grad": (lambda T: T.randn(3).sum().backward(), [
-        "does not require grad and does not have a grad_fn", "requires_grad=True"]),
-    "numpy_of_tensor_requiring_grad": (lambda T: T.randn(3, requires_grad=True).numpy(), [
-        "detach().numpy()"]),
+    "view_of_non_contiguous": (
+        lambda T: T.randn(3, 4).t().view(12),
+        [
+            "view size is not compatible with input tensor's size and stride",
+            "[4, 3]",
+            "[12]",
+            "Use .reshape(...) instead",
+        ],
+    ),
+    "backward_twice": (_backward_twice, ["Trying to backward through the graph a second time", "retain_graph=True"]),
+    "inplace_on_saved_tensor": (
+        _modify_saved_tensor,
+        [
+            "modified by an inplace operation",
+            "output 0 of ExpBackward0",
+            "is at version 1; expected version 0",
+            "clone",
+        ],
+    ),
+    "inplace_on_leaf_requiring_grad": (
+        _inplace_on_leaf,
+        ["a leaf Variable that requires grad is being used in an in-place operation", "no_grad"],
+    ),
+    "backward_of_non_scalar": (
+        lambda T: T.randn(3, requires_grad=True).exp().backward(),
+        ["grad can be implicitly created only for scalar outputs", "[3]", ".sum()"],
+    ),
+    "backward_without_grad": (
+        lambda T: T.randn(3).sum().backward(),
+        ["does not require grad and does not have a grad_fn", "requires_grad=True"],
+    ),
+    "numpy_of_tensor_requiring_grad": (lambda T: T.randn(3, requires_grad=True).numpy(), ["detach().numpy()"]),
     "item_of_many_elements": (lambda T: T.randn(3).item(), ["a Tensor with 3 elements cannot be converted"]),
     "bool_of_many_elements": (lambda T: bool(T.randn(3)), ["ambiguous", ".any()"]),
     "reshape_wrong_numel": (lambda T: T.randn(2, 3).reshape(4, 2), ["shape '[4, 2]' is invalid", "size 6"]),
     "expand_wrong_size": (lambda T: T.randn(2, 3).expand(4, 3), ["expanded size", "Target sizes: [4, 3]"]),
-    "cat_sizes": (lambda T: T.cat([T.randn(2, 3), T.randn(3, 2)]), [
-        "Sizes of tensors must match except in dimension 0", "tensor number 1"]),
+    "cat_sizes": (
+        lambda T: T.cat([T.randn(2, 3), T.randn(3, 2)]),
+        ["Sizes of tensors must match except in dimension 0", "tensor number 1"],
+    ),
     "stack_sizes": (lambda T: T.stack([T.randn(2, 3), T.randn(3, 2)]), ["stack expects each tensor to be equal size"]),
     "dim_out_of_range": (lambda T: T.randn(2, 3).sum(2), ["Dimension out of range", "[-2, 1]", "got 2"]),
     "index_out_of_range": (lambda T: T.randn(3)[5], ["index 5 is out of bounds for dimension 0 with size 3"]),
-    "matmul_0d": (lambda T: T.tensor(1.) @ T.randn(4), ["at least 1D", "0D"]),
+    "matmul_0d": (lambda T: T.tensor(1.0) @ T.randn(4), ["at least 1D", "0D"]),
     "matmul_inner_dims": (lambda T: T.randn(2, 3) @ T.randn(4, 2), ["(2x3 and 4x2)"]),
 }
 
@@ -376,6 +491,7 @@ def test_view_and_autograd_misuse(name):
 
 
 # ---- load_state_dict ------------------------------------------------------------------------------------------
+
 
 def _broken_state_dict(T):
     model = T.nn.Sequential(T.nn.Conv2d(1, 2, 3), T.nn.BatchNorm2d(2), T.nn.Flatten(), T.nn.Linear(8, 4))
@@ -396,8 +512,15 @@ def test_load_state_dict_lists_every_problem_as_torch():
             model.load_state_dict(state)
         errors.append(str(info.value))
     assert errors[1] == errors[0]
-    for word in ('"3.bias"', '"1.running_var"', '"extra.weight"', '"4.weight"', "size mismatch for 0.weight",
-                 "size mismatch for 3.weight", "torch.Size([4, 9])"):
+    for word in (
+        '"3.bias"',
+        '"1.running_var"',
+        '"extra.weight"',
+        '"4.weight"',
+        "size mismatch for 0.weight",
+        "size mismatch for 3.weight",
+        "torch.Size([4, 9])",
+    ):
         assert word in errors[1]
 
 
@@ -438,13 +561,15 @@ def test_optimizer_bad_arguments_as_torch(name):
 
 # ---- checkpoints (the full set is in tests/test_serialization.py) ----------------------------------------------
 
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
 def test_bad_checkpoint_names_the_file(tmp_path, damage):
     path = tmp_path / "my_model.pt"
     ember.save({"w": ember.randn(100)}, path)
     data = path.read_bytes()
-    path.write_bytes({"garbage": b"not a checkpoint at all" * 4, "truncated": data[:len(data) // 2],
-                      "empty": b""}[damage])
+    path.write_bytes(
+        {"garbage": b"not a checkpoint at all" * 4, "truncated": data[: len(data) // 2], "empty": b""}[damage]
+    )
     raises_like_torch(lambda T: T.load(path), "my_model.pt")
 
 
@@ -453,6 +578,7 @@ def test_missing_checkpoint_as_torch(tmp_path):
 
 
 # ---- torch's exception type and message start, op by op ------------------------------------------------------
+
 
 def raises_as_torch(fn, full_message=True):
     """fn(T) raises in both; ember's exception is torch's type (or a subclass) and, with full_message, its
@@ -492,9 +618,33 @@ TORCH_MESSAGES = {
     "mse_loss_broadcast": lambda T: T.nn.functional.mse_loss(_ones(T, 2, 3), _ones(T, 4)),
     "normal_broadcast": lambda T: T.normal(T.zeros(2), T.ones(3)),
     # dims out of range (NumPy's "axis 3 is out of bounds" before)
-    **{f"{op}_dim_out_of_range": (lambda T, op=op: getattr(_ones(T, 2, 3), op)(3)) for op in (
-        "sum", "mean", "softmax", "cumsum", "cumprod", "argmax", "max", "amax", "std", "var", "logsumexp", "prod",
-        "all", "any", "median", "mode", "sort", "argsort", "cummax", "flip", "squeeze", "unbind")},
+    **{
+        f"{op}_dim_out_of_range": (lambda T, op=op: getattr(_ones(T, 2, 3), op)(3))
+        for op in (
+            "sum",
+            "mean",
+            "softmax",
+            "cumsum",
+            "cumprod",
+            "argmax",
+            "max",
+            "amax",
+            "std",
+            "var",
+            "logsumexp",
+            "prod",
+            "all",
+            "any",
+            "median",
+            "mode",
+            "sort",
+            "argsort",
+            "cummax",
+            "flip",
+            "squeeze",
+            "unbind",
+        )
+    },
     "roll_dim_out_of_range": lambda T: _ones(T, 2, 3).roll(1, 3),
     "unique_dim_out_of_range": lambda T: T.unique(_ones(T, 2, 2), dim=3),
     "topk_dim_out_of_range": lambda T: _ones(T, 2, 3).topk(1, 3),
@@ -565,10 +715,10 @@ TORCH_MESSAGES = {
     "Conv1d_zero_stride": lambda T: T.nn.Conv1d(1, 1, 2, stride=0)(_ones(T, 1, 1, 4)),
     "conv2d_zero_dilation": lambda T: T.nn.functional.conv2d(_ones(T, 1, 1, 4, 4), _ones(T, 1, 1, 2, 2), dilation=0),
     "conv2d_zero_groups": lambda T: T.nn.functional.conv2d(_ones(T, 1, 2, 4, 4), _ones(T, 1, 2, 2, 2), groups=0),
-    "conv2d_negative_padding": lambda T: T.nn.functional.conv2d(_ones(T, 1, 1, 4, 4), _ones(T, 1, 1, 2, 2),
-                                                                padding=-1),
-    "conv_transpose2d_zero_stride": lambda T: T.nn.functional.conv_transpose2d(_ones(T, 1, 1, 4, 4),
-                                                                              _ones(T, 1, 1, 2, 2), stride=0),
+    "conv2d_negative_padding": lambda T: T.nn.functional.conv2d(_ones(T, 1, 1, 4, 4), _ones(T, 1, 1, 2, 2), padding=-1),
+    "conv_transpose2d_zero_stride": lambda T: T.nn.functional.conv_transpose2d(
+        _ones(T, 1, 1, 4, 4), _ones(T, 1, 1, 2, 2), stride=0
+    ),
     "BatchNorm1d_no_channels": lambda T: T.nn.BatchNorm1d(0)(_ones(T, 2, 0)),
 }
 

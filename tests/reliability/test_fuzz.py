@@ -3,6 +3,7 @@ edge values (huge/tiny, inf, NaN, -0.0) through elementwise ops, reductions, mat
 type promotion. Each case compares shape, dtype, values (NaN positions included) and that both libraries
 raise or neither does. Every mismatch the fuzzer found is pinned as a plain regression case in
 REGRESSIONS."""
+
 import warnings
 
 import numpy as np
@@ -13,14 +14,16 @@ from hypothesis.extra import numpy as hnp
 
 import ember
 
-FUZZ = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-                derandomize=True)
+FUZZ = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 
 FLOATS = ["float16", "float32", "float64"]
 INTS = ["int32", "int64", "uint8"]
 DTYPES = FLOATS + INTS + ["bool"]
-TOL = {"float16": dict(rtol=2e-3, atol=1e-3), "float32": dict(rtol=2e-5, atol=1e-6),
-       "float64": dict(rtol=1e-9, atol=1e-12)}
+TOL = {
+    "float16": dict(rtol=2e-3, atol=1e-3),
+    "float32": dict(rtol=2e-5, atol=1e-6),
+    "float64": dict(rtol=1e-9, atol=1e-12),
+}
 
 EDGE_FLOATS = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, -3.5, np.inf, -np.inf, np.nan, 1e30, -1e30, 1e-30, 1e-7, 65504.0]
 
@@ -51,7 +54,7 @@ def run_both(fn, *arrays_):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 results.append((fn(T, *tensors), None))
-        except Exception as error:      # noqa: BLE001 - both must raise, or neither
+        except Exception as error:  # noqa: BLE001 - both must raise, or neither
             results.append((None, error))
     return results
 
@@ -63,8 +66,9 @@ def assert_same(t_out, e_out, what="output"):
             assert_same(t, e, f"{what}[{i}]")
         return
     if not isinstance(t_out, torch.Tensor):
-        assert not isinstance(e_out, ember.Tensor) and e_out == t_out or (e_out != e_out and t_out != t_out), \
+        assert not isinstance(e_out, ember.Tensor) and e_out == t_out or (e_out != e_out and t_out != t_out), (
             f"{what}: {e_out!r} != torch {t_out!r}"
+        )
         return
     assert isinstance(e_out, ember.Tensor), f"{what}: ember gave {type(e_out)}"
     assert str(e_out.dtype) == str(t_out.dtype), f"{what}: dtype {e_out.dtype} != torch {t_out.dtype}"
@@ -80,8 +84,9 @@ def assert_same(t_out, e_out, what="output"):
 def compare(fn, *arrays_):
     (t_out, t_err), (e_out, e_err) = run_both(fn, *arrays_)
     if t_err is not None or e_err is not None:
-        assert t_err is not None and e_err is not None, \
+        assert t_err is not None and e_err is not None, (
             f"torch: {t_err!r}, ember: {e_err!r}" if t_err is None or e_err is None else ""
+        )
         assert isinstance(e_err, type(t_err)), f"ember raised {e_err!r}, torch {t_err!r}"
         return
     assert_same(t_out, e_out)
@@ -90,22 +95,44 @@ def compare(fn, *arrays_):
 # ---- elementwise --------------------------------------------------------------------------------------------
 
 BINARY = {
-    "add": lambda T, a, b: a + b, "sub": lambda T, a, b: a - b, "mul": lambda T, a, b: a * b,
-    "div": lambda T, a, b: a / b, "maximum": lambda T, a, b: T.maximum(a, b),
-    "minimum": lambda T, a, b: T.minimum(a, b), "eq": lambda T, a, b: a == b, "lt": lambda T, a, b: a < b,
-    "ge": lambda T, a, b: a >= b, "atan2": lambda T, a, b: T.atan2(a, b),
-    "logical_and": lambda T, a, b: T.logical_and(a, b), "pow": lambda T, a, b: T.pow(a, b),
-    "floor_divide": lambda T, a, b: T.floor_divide(a, b), "remainder": lambda T, a, b: T.remainder(a, b),
-    "bitwise_and": lambda T, a, b: a & b, "where": lambda T, a, b: T.where(a > b, a, b),
+    "add": lambda T, a, b: a + b,
+    "sub": lambda T, a, b: a - b,
+    "mul": lambda T, a, b: a * b,
+    "div": lambda T, a, b: a / b,
+    "maximum": lambda T, a, b: T.maximum(a, b),
+    "minimum": lambda T, a, b: T.minimum(a, b),
+    "eq": lambda T, a, b: a == b,
+    "lt": lambda T, a, b: a < b,
+    "ge": lambda T, a, b: a >= b,
+    "atan2": lambda T, a, b: T.atan2(a, b),
+    "logical_and": lambda T, a, b: T.logical_and(a, b),
+    "pow": lambda T, a, b: T.pow(a, b),
+    "floor_divide": lambda T, a, b: T.floor_divide(a, b),
+    "remainder": lambda T, a, b: T.remainder(a, b),
+    "bitwise_and": lambda T, a, b: a & b,
+    "where": lambda T, a, b: T.where(a > b, a, b),
 }
 
 UNARY = {
-    "neg": lambda T, a: -a, "abs": lambda T, a: a.abs(), "exp": lambda T, a: a.exp(), "log": lambda T, a: a.log(),
-    "sqrt": lambda T, a: a.sqrt(), "sin": lambda T, a: a.sin(), "tanh": lambda T, a: a.tanh(),
-    "sigmoid": lambda T, a: a.sigmoid(), "relu": lambda T, a: T.relu(a), "floor": lambda T, a: a.floor(),
-    "round": lambda T, a: a.round(), "sign": lambda T, a: a.sign(), "reciprocal": lambda T, a: a.reciprocal(),
-    "isnan": lambda T, a: a.isnan(), "isinf": lambda T, a: a.isinf(), "logical_not": lambda T, a: a.logical_not(),
-    "square": lambda T, a: a.square(), "clamp": lambda T, a: a.clamp(-1, 2), "log1p": lambda T, a: a.log1p(),
+    "neg": lambda T, a: -a,
+    "abs": lambda T, a: a.abs(),
+    "exp": lambda T, a: a.exp(),
+    "log": lambda T, a: a.log(),
+    "sqrt": lambda T, a: a.sqrt(),
+    "sin": lambda T, a: a.sin(),
+    "tanh": lambda T, a: a.tanh(),
+    "sigmoid": lambda T, a: a.sigmoid(),
+    "relu": lambda T, a: T.relu(a),
+    "floor": lambda T, a: a.floor(),
+    "round": lambda T, a: a.round(),
+    "sign": lambda T, a: a.sign(),
+    "reciprocal": lambda T, a: a.reciprocal(),
+    "isnan": lambda T, a: a.isnan(),
+    "isinf": lambda T, a: a.isinf(),
+    "logical_not": lambda T, a: a.logical_not(),
+    "square": lambda T, a: a.square(),
+    "clamp": lambda T, a: a.clamp(-1, 2),
+    "log1p": lambda T, a: a.log1p(),
 }
 
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)
@@ -133,8 +160,14 @@ SCALARS = st.one_of(st.integers(-3, 3), st.sampled_from([0.5, -2.0, 0.0, float("
 
 
 @FUZZ
-@given(dtype=st.sampled_from(DTYPES), shape=SHAPES, scalar=SCALARS,
-       op=st.sampled_from(["add", "mul", "sub", "div", "lt"]), reflected=st.booleans(), data=st.data())
+@given(
+    dtype=st.sampled_from(DTYPES),
+    shape=SHAPES,
+    scalar=SCALARS,
+    op=st.sampled_from(["add", "mul", "sub", "div", "lt"]),
+    reflected=st.booleans(),
+    data=st.data(),
+)
 def test_tensor_scalar_promotion_as_torch(dtype, shape, scalar, op, reflected, data):
     a = data.draw(arrays(dtype, shape))
     fn = BINARY[op]
@@ -163,8 +196,11 @@ REDUCTIONS = {
 def _ties_free(a):
     """Distinct values, so argmax/max indices are unambiguous (torch and NumPy pick different ties)."""
     flat = np.arange(a.size, dtype=np.float64).reshape(a.shape)
-    return np.random.default_rng(a.size).permutation(flat.reshape(-1)).reshape(a.shape).astype(a.dtype) \
-        if a.dtype.kind in "fiu" and a.size <= 200 else a
+    return (
+        np.random.default_rng(a.size).permutation(flat.reshape(-1)).reshape(a.shape).astype(a.dtype)
+        if a.dtype.kind in "fiu" and a.size <= 200
+        else a
+    )
 
 
 @pytest.mark.parametrize("op", list(REDUCTIONS))
@@ -184,15 +220,16 @@ def test_reductions_as_torch(op, data):
 
 # ---- matmul, cat/stack ----------------------------------------------------------------------------------------
 
+
 @FUZZ
 @given(data=st.data(), dtype=st.sampled_from(["float32", "float64", "int64"]))
 def test_matmul_shapes_as_torch(data, dtype):
     rank_a, rank_b = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
     n, k, m = (data.draw(st.integers(0, 3)) for _ in range(3))
-    k_b = k if data.draw(st.integers(0, 9)) else data.draw(st.integers(0, 3))       # sometimes a mismatch
+    k_b = k if data.draw(st.integers(0, 9)) else data.draw(st.integers(0, 3))  # sometimes a mismatch
     batch = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3)).input_shapes
-    shape_a = (k,) if rank_a == 1 else batch[0][:rank_a - 2] + (n, k)
-    shape_b = (k_b,) if rank_b == 1 else batch[1][:rank_b - 2] + (k_b, m)
+    shape_a = (k,) if rank_a == 1 else batch[0][: rank_a - 2] + (n, k)
+    shape_b = (k_b,) if rank_b == 1 else batch[1][: rank_b - 2] + (k_b, m)
     rng = np.random.default_rng(0)
     a, b = (rng.integers(-3, 4, s).astype(dtype) for s in (shape_a, shape_b))
     compare(lambda T, x, y: x @ y, a, b)
@@ -215,16 +252,26 @@ def test_cat_and_stack_as_torch(data):
 
 # ---- indexing ------------------------------------------------------------------------------------------------
 
+
 def index_keys(shape):
     """A random basic or advanced key for an array of this shape (sometimes out of range, as users write)."""
+
     def one(size):
         return st.one_of(
             st.integers(-size - 1, size),
-            st.builds(slice, st.none() | st.integers(-size - 1, size + 1), st.none() | st.integers(-size - 1, size + 1),
-                      st.none() | st.integers(1, 3)),
+            st.builds(
+                slice,
+                st.none() | st.integers(-size - 1, size + 1),
+                st.none() | st.integers(-size - 1, size + 1),
+                st.none() | st.integers(1, 3),
+            ),
             st.lists(st.integers(-size, max(size - 1, 0)), min_size=0, max_size=3).map(
-                lambda v: np.array(v, dtype=np.int64)),
-            st.just(None), st.just(Ellipsis))
+                lambda v: np.array(v, dtype=np.int64)
+            ),
+            st.just(None),
+            st.just(Ellipsis),
+        )
+
     parts = st.tuples(*(one(s) for s in shape)) if shape else st.just(())
     mask = hnp.arrays(np.bool_, shape[:1]) if shape else st.just(np.array(True))
     return st.one_of(parts, parts.map(lambda p: p[:1]), mask)
@@ -261,10 +308,12 @@ def test_index_assignment_as_torch(data):
     def assign(T, x):
         x[_as_key(T, key)] = 7.0
         return x
+
     compare(assign, a)
 
 
 # ---- mismatches the fuzzers found ------------------------------------------------------------------------------
+
 
 def _t(T, values, dtype):
     return T.tensor(np.array(values, dtype=dtype))

@@ -6,6 +6,7 @@ across the cycles: no growth trend, and the last third within a small bound of t
 Separately, one step's graph (and a save/load round) must be freed by reference counting alone: no
 reference cycles waiting for the garbage collector. Run with `-s` to see the numbers.
 """
+
 import gc
 import io
 import os
@@ -31,9 +32,9 @@ class SoakNet(nn.Module):
         self.lstm = nn.LSTM(4 * 4, 8, batch_first=True)
         self.fc = nn.Linear(8, 3)
 
-    def forward(self, x):                       # x: (N, 1, T=8, 4) -> rows of the image are time steps
+    def forward(self, x):  # x: (N, 1, T=8, 4) -> rows of the image are time steps
         h = self.drop(F.relu(self.bn(self.conv(x))))
-        h = h.permute(0, 2, 1, 3).flatten(2)    # (N, T, 16)
+        h = h.permute(0, 2, 1, 3).flatten(2)  # (N, T, 16)
         out, _ = self.lstm(h)
         return self.fc(out[:, -1])
 
@@ -69,7 +70,7 @@ def _rss_bytes():
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024     # peak, where statm is missing
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # peak, where statm is missing
 
 
 def _live_objects():
@@ -100,20 +101,30 @@ def soak(cycles, warmup=150, every=5, trace=False):
     finally:
         tracemalloc.stop()
     assert np.isfinite(loss)
-    series = dict(zip(("blocks", "traced", "rss", "objects", "tensors"),
-                      (np.array(column, dtype=np.float64) for column in zip(*samples))))
+    series = dict(
+        zip(
+            ("blocks", "traced", "rss", "objects", "tensors"),
+            (np.array(column, dtype=np.float64) for column in zip(*samples)),
+        )
+    )
     third = len(samples) // 3
     report = {name: (values[:third].mean(), values[-third:].mean()) for name, values in series.items()}
     # the trend is the median step between samples: a one-off step (NumPy grows an internal table of about
     # 1 MB once, after ~20000 `__array_interface__` calls) is ignored, a per-cycle leak is not
     report["trend"] = {name: float(np.median(np.diff(series[name]))) / every for name in ("blocks", "traced")}
-    print(f"\nsoak {cycles} cycles after {warmup} warm-up: allocated blocks {report['blocks'][0]:.0f} -> "
-          f"{report['blocks'][1]:.0f} (median trend {report['trend']['blocks']:.2f}/cycle), "
-          + (f"tracemalloc {report['traced'][0] / 1e3:.1f} -> {report['traced'][1] / 1e3:.1f} kB (median trend "
-             f"{report['trend']['traced']:.1f} B/cycle), " if trace else "")
-          + f"RSS {report['rss'][0] / 1e6:.1f} -> {report['rss'][1] / 1e6:.1f} MB, "
-          f"gc objects {report['objects'][0]:.0f} -> {report['objects'][1]:.0f}, "
-          f"live tensors {report['tensors'][0]:.0f} -> {report['tensors'][1]:.0f}")
+    print(
+        f"\nsoak {cycles} cycles after {warmup} warm-up: allocated blocks {report['blocks'][0]:.0f} -> "
+        f"{report['blocks'][1]:.0f} (median trend {report['trend']['blocks']:.2f}/cycle), "
+        + (
+            f"tracemalloc {report['traced'][0] / 1e3:.1f} -> {report['traced'][1] / 1e3:.1f} kB (median trend "
+            f"{report['trend']['traced']:.1f} B/cycle), "
+            if trace
+            else ""
+        )
+        + f"RSS {report['rss'][0] / 1e6:.1f} -> {report['rss'][1] / 1e6:.1f} MB, "
+        f"gc objects {report['objects'][0]:.0f} -> {report['objects'][1]:.0f}, "
+        f"live tensors {report['tensors'][0]:.0f} -> {report['tensors'][1]:.0f}"
+    )
     return report
 
 
@@ -121,8 +132,9 @@ def _assert_flat(report):
     blocks_first, blocks_last = report["blocks"]
     # ember alone settles at ~0 blocks/cycle; with torch imported in the process about 1/cycle remains
     # (non-container objects: gc and Tensor counts stay exact). One leaked tensor costs >= 3 blocks.
-    assert report["trend"]["blocks"] < 2 and blocks_last - blocks_first < 300, \
+    assert report["trend"]["blocks"] < 2 and blocks_last - blocks_first < 300, (
         f"Python heap grows: {blocks_first:.0f} -> {blocks_last:.0f} blocks, {report['trend']['blocks']}/cycle"
+    )
     assert report["trend"]["traced"] < 50, f"tracemalloc: heap grows {report['trend']['traced']:.0f} B/cycle"
     tensors_first, tensors_last = report["tensors"]
     assert tensors_last <= tensors_first, f"live ember Tensors grow: {tensors_first} -> {tensors_last}"
@@ -143,7 +155,7 @@ def test_long_soak_memory_is_flat():
 
 def test_a_training_step_frees_its_graph_without_the_garbage_collector():
     model, optimizer, x, y = _setup()
-    cycle(model, optimizer, x, y)           # optimizer state exists from here on
+    cycle(model, optimizer, x, y)  # optimizer state exists from here on
     gc.collect()
     gc.disable()
     try:
@@ -186,6 +198,7 @@ def test_lstm_time_per_step_does_not_drift_over_5000_steps():
     process spends per step stays flat, as does its memory, and no parameter or gradient turns subnormal.
     Wall time is reported but not judged: on a shared machine it follows the load, for torch as much."""
     from ember.bench import soak as bench_soak
+
     rows = bench_soak.soak("lstm", steps=5000, window=250, frameworks=("ember", "torch"), threads=1)
     assert bench_soak.drift(rows, "ember", "cpu_ms") < 1.25
     assert bench_soak.drift(rows, "ember", "rss_mb") < 1.05

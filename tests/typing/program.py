@@ -1,5 +1,6 @@
 """A typical typed training program, written as for torch: mypy must accept it (tests/typing/test_mypy.py).
 It also runs (the test runs it), so every line here is valid ember."""
+
 from __future__ import annotations
 
 import ember as torch
@@ -26,7 +27,7 @@ class Squares(Dataset[tuple[Tensor, Tensor]]):
 
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
         x = torch.full((4,), float(index))
-        return x, (x ** 2).sum(dim=0, keepdim=True).long() % 3
+        return x, (x**2).sum(dim=0, keepdim=True).long() % 3
 
 
 def train(epochs: int = 2) -> float:

@@ -1,5 +1,6 @@
 """Lines mypy must reject (tests/typing/test_mypy.py): each line marked `# E` is one error, no other line is.
 Never run: the checks are static."""
+
 import ember as torch
 from ember import nn
 from ember.optim import SGD

@@ -1,5 +1,6 @@
 """ember.utils.data in the main process: datasets, samplers, collation and DataLoader arguments, against
 torch.utils.data where the result is deterministic."""
+
 import collections
 import math
 
@@ -7,10 +8,26 @@ import numpy as np
 import pytest
 
 import ember
-from ember.utils.data import (BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset, DistributedSampler,
-                              IterableDataset, RandomSampler, SequentialSampler, StackDataset, Subset,
-                              SubsetRandomSampler, TensorDataset, WeightedRandomSampler, default_collate,
-                              default_convert, get_worker_info, random_split)
+from ember.utils.data import (
+    BatchSampler,
+    ChainDataset,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    DistributedSampler,
+    IterableDataset,
+    RandomSampler,
+    SequentialSampler,
+    StackDataset,
+    Subset,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+    default_collate,
+    default_convert,
+    get_worker_info,
+    random_split,
+)
 from oracle import to_numpy
 
 torch = pytest.importorskip("torch")
@@ -42,6 +59,7 @@ def test_generic_like_torch():
     class Typed(Dataset[int]):
         def __getitem__(self, i):
             return i
+
     assert Typed()[2] == 2
     with pytest.raises(TypeError, match="abstract"):
         IterableDataset()
@@ -49,14 +67,16 @@ def test_generic_like_torch():
 
 def test_importable_both_ways():
     import ember.utils.data as data
+
     assert data.DataLoader is DataLoader
     assert ember.utils.data.TensorDataset is TensorDataset
 
 
 # --- datasets -----------------------------------------------------------------------------------------
 
+
 def test_tensor_dataset_rows_and_size_mismatch():
-    x, y = ember.arange(12.).reshape(4, 3), ember.arange(4)
+    x, y = ember.arange(12.0).reshape(4, 3), ember.arange(4)
     ds = TensorDataset(x, y)
     assert len(ds) == 4
     row, label = ds[2]
@@ -90,6 +110,7 @@ def test_subset_subclass_overriding_getitem_only_is_rejected():
     class Doubled(Subset):
         def __getitem__(self, idx):
             return 2 * super().__getitem__(idx)
+
     with pytest.raises(NotImplementedError, match="overrides __getitem__ but not __getitems__"):
         Doubled(Squares(3), [0, 1])
 
@@ -116,6 +137,7 @@ def test_random_split_errors():
 
 
 # --- samplers -----------------------------------------------------------------------------------------
+
 
 def test_sequential_and_batch_sampler_match_torch():
     for n, bs, drop in [(10, 3, False), (10, 3, True), (9, 3, True), (2, 5, False), (2, 5, True)]:
@@ -166,14 +188,16 @@ def test_weighted_random_sampler_distribution():
         WeightedRandomSampler([1.0], True)
 
 
-@pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (12, 4, False), (2, 5, False),
-                                                  (11, 4, True), (7, 1, False)])
+@pytest.mark.parametrize(
+    "n,replicas,drop_last", [(10, 3, False), (10, 3, True), (12, 4, False), (2, 5, False), (11, 4, True), (7, 1, False)]
+)
 def test_distributed_sampler_matches_torch_without_shuffle(n, replicas, drop_last):
     for rank in range(replicas):
         for epoch in (0, 3):
             ours = DistributedSampler(range(n), replicas, rank, shuffle=False, seed=5, drop_last=drop_last)
-            theirs = torch.utils.data.DistributedSampler(range(n), replicas, rank, shuffle=False, seed=5,
-                                                         drop_last=drop_last)
+            theirs = torch.utils.data.DistributedSampler(
+                range(n), replicas, rank, shuffle=False, seed=5, drop_last=drop_last
+            )
             ours.set_epoch(epoch)
             theirs.set_epoch(epoch)
             assert list(ours) == list(theirs)
@@ -189,6 +213,7 @@ def test_distributed_sampler_shuffled_split_structure(n, replicas, drop_last):
             s.set_epoch(epoch)
             out.append(list(s))
         return out
+
     parts = shards(0)
     num_samples = len(DistributedSampler(range(n), replicas, 0, drop_last=drop_last))
     assert all(len(p) == num_samples for p in parts)
@@ -217,8 +242,10 @@ def test_distributed_sampler_asks_the_process_group(monkeypatch):
 
 def test_distributed_sampler_needs_replicas_and_rank_without_process_group(monkeypatch):
     import importlib.util
+
     if importlib.util.find_spec("ember.distributed") is not None:  # another test may have initialised it
         import ember.distributed
+
         monkeypatch.setattr(ember.distributed, "is_initialized", lambda: False)
     with pytest.raises(RuntimeError, match="num_replicas"):
         DistributedSampler(range(4))
@@ -275,21 +302,30 @@ def test_default_collate_matches_torch(kind):
     assert _ember_to_torch_structure(ours) == _ember_to_torch_structure(theirs)
 
 
-@pytest.mark.parametrize("sample", [np.arange(3), np.float64(2.5), (np.arange(2), "s"), {"k": [np.int32(3), 1]},
-                                    Point(np.ones(2), 1), "text"])
+@pytest.mark.parametrize(
+    "sample",
+    [np.arange(3), np.float64(2.5), (np.arange(2), "s"), {"k": [np.int32(3), 1]}, Point(np.ones(2), 1), "text"],
+)
 def test_default_convert_matches_torch(sample):
-    assert _ember_to_torch_structure(default_convert(sample)) == \
-        _ember_to_torch_structure(torch.utils.data.default_convert(sample))
+    assert _ember_to_torch_structure(default_convert(sample)) == _ember_to_torch_structure(
+        torch.utils.data.default_convert(sample)
+    )
 
 
 def test_default_collate_errors():
     with pytest.raises(RuntimeError, match="each element in list of batch should be of equal size"):
         default_collate([[1, 2], [3]])
-    with pytest.raises(RuntimeError, match=r"stack expects each tensor to be equal size, but got \[2\] at entry 0 "
-                                           r"and \[3\] at entry 1"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"stack expects each tensor to be equal size, but got \[2\] at entry 0 "
+        r"and \[3\] at entry 1",
+    ):
         default_collate([ember.zeros(2), ember.zeros(3)])
-    with pytest.raises(TypeError, match="default_collate: batch must contain tensors, numpy arrays, numbers, "
-                                        "dicts or lists; found <class 'object'>"):
+    with pytest.raises(
+        TypeError,
+        match="default_collate: batch must contain tensors, numpy arrays, numbers, "
+        "dicts or lists; found <class 'object'>",
+    ):
         default_collate([object(), object()])
     with pytest.raises(TypeError, match="found <U1"):
         default_collate([np.array(["a"]), np.array(["b"])])
@@ -297,12 +333,13 @@ def test_default_collate_errors():
 
 # --- DataLoader (main process) ------------------------------------------------------------------------
 
+
 def _flat(loader):
     return [v for batch in loader for v in batch.tolist()]
 
 
 def test_loader_batches_len_and_drop_last():
-    ds = TensorDataset(ember.arange(10.).reshape(10, 1), ember.arange(10))
+    ds = TensorDataset(ember.arange(10.0).reshape(10, 1), ember.arange(10))
     batches = list(DataLoader(ds, batch_size=4))
     assert [b[1].tolist() for b in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert batches[0][0].shape == (4, 1) and batches[0][1].dtype == ember.int64
@@ -341,24 +378,33 @@ def test_loader_iterable_dataset():
     assert len(DataLoader(Count(7), batch_size=3, drop_last=True)) == 2
 
 
-@pytest.mark.parametrize("kwargs,error,message", [
-    (dict(num_workers=-1), ValueError, "num_workers option should be non-negative"),
-    (dict(timeout=-1), ValueError, "timeout option should be non-negative"),
-    (dict(prefetch_factor=2), ValueError, "prefetch_factor option could only be specified in multiprocessing"),
-    (dict(num_workers=1, prefetch_factor=-1), ValueError, "prefetch_factor option should be non-negative"),
-    (dict(persistent_workers=True), ValueError, "persistent_workers option needs num_workers > 0"),
-    (dict(sampler=[0, 1], shuffle=True), ValueError, "sampler option is mutually exclusive with shuffle"),
-    (dict(batch_sampler=[[0]], batch_size=2), ValueError, "batch_sampler option is mutually exclusive with "
-                                                          "batch_size, shuffle, sampler, and drop_last"),
-    (dict(batch_sampler=[[0]], shuffle=True), ValueError, "batch_sampler option is mutually exclusive"),
-    (dict(batch_sampler=[[0]], sampler=[0]), ValueError, "batch_sampler option is mutually exclusive"),
-    (dict(batch_sampler=[[0]], drop_last=True), ValueError, "batch_sampler option is mutually exclusive"),
-    (dict(batch_size=None, drop_last=True), ValueError, "batch_size=None option disables auto-batching"),
-    (dict(multiprocessing_context="fork"), ValueError, "multiprocessing_context can only be used with "
-                                                       "multi-process loading"),
-    (dict(num_workers=1, multiprocessing_context="nope"), ValueError, "should specify a valid start method"),
-    (dict(num_workers=1, multiprocessing_context=3), TypeError, "should be a valid context object"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,message",
+    [
+        (dict(num_workers=-1), ValueError, "num_workers option should be non-negative"),
+        (dict(timeout=-1), ValueError, "timeout option should be non-negative"),
+        (dict(prefetch_factor=2), ValueError, "prefetch_factor option could only be specified in multiprocessing"),
+        (dict(num_workers=1, prefetch_factor=-1), ValueError, "prefetch_factor option should be non-negative"),
+        (dict(persistent_workers=True), ValueError, "persistent_workers option needs num_workers > 0"),
+        (dict(sampler=[0, 1], shuffle=True), ValueError, "sampler option is mutually exclusive with shuffle"),
+        (
+            dict(batch_sampler=[[0]], batch_size=2),
+            ValueError,
+            "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last",
+        ),
+        (dict(batch_sampler=[[0]], shuffle=True), ValueError, "batch_sampler option is mutually exclusive"),
+        (dict(batch_sampler=[[0]], sampler=[0]), ValueError, "batch_sampler option is mutually exclusive"),
+        (dict(batch_sampler=[[0]], drop_last=True), ValueError, "batch_sampler option is mutually exclusive"),
+        (dict(batch_size=None, drop_last=True), ValueError, "batch_size=None option disables auto-batching"),
+        (
+            dict(multiprocessing_context="fork"),
+            ValueError,
+            "multiprocessing_context can only be used with multi-process loading",
+        ),
+        (dict(num_workers=1, multiprocessing_context="nope"), ValueError, "should specify a valid start method"),
+        (dict(num_workers=1, multiprocessing_context=3), TypeError, "should be a valid context object"),
+    ],
+)
 def test_loader_argument_errors_match_torch(kwargs, error, message):
     with pytest.raises(error, match=message):
         DataLoader(Squares(4), **kwargs)
@@ -366,11 +412,14 @@ def test_loader_argument_errors_match_torch(kwargs, error, message):
         torch.utils.data.DataLoader(list(range(4)), **kwargs)
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(shuffle=True), "expected unspecified shuffle option, but got shuffle=True"),
-    (dict(sampler=[0]), "expected unspecified sampler option"),
-    (dict(batch_sampler=[[0]]), "expected unspecified batch_sampler option"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(shuffle=True), "expected unspecified shuffle option, but got shuffle=True"),
+        (dict(sampler=[0]), "expected unspecified sampler option"),
+        (dict(batch_sampler=[[0]]), "expected unspecified batch_sampler option"),
+    ],
+)
 def test_loader_iterable_dataset_rejects_samplers(kwargs, message):
     with pytest.raises(ValueError, match=message):
         DataLoader(Count(3), **kwargs)

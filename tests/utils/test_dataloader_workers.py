@@ -1,4 +1,5 @@
 """DataLoader with real worker processes: ordering, seeding, errors, dead workers, timeouts and shutdown."""
+
 import gc
 import os
 import signal
@@ -44,8 +45,14 @@ class WorkerState(Dataset):
 
     def __getitem__(self, i):
         info = get_worker_info()
-        return (info.id, info.num_workers, info.seed, ember.rand(1).item(), float(np.random.rand()),
-                info.dataset is self)
+        return (
+            info.id,
+            info.num_workers,
+            info.seed,
+            ember.rand(1).item(),
+            float(np.random.rand()),
+            info.dataset is self,
+        )
 
 
 class FailsAt(Dataset):
@@ -132,12 +139,14 @@ def test_workers_are_separate_processes():
 
 
 def test_results_equal_single_process_in_sampler_order():
-    ds = TensorDataset(ember.arange(40.).reshape(20, 2), ember.arange(20))
+    ds = TensorDataset(ember.arange(40.0).reshape(20, 2), ember.arange(20))
 
     def run(workers):
-        loader = DataLoader(ds, batch_size=3, shuffle=True, num_workers=workers,
-                            generator=ember.Generator().manual_seed(0))
+        loader = DataLoader(
+            ds, batch_size=3, shuffle=True, num_workers=workers, generator=ember.Generator().manual_seed(0)
+        )
         return [(x.tolist(), y.tolist(), x.dtype, y.dtype) for x, y in loader]
+
     assert run(2) == run(0)
     assert _flat(DataLoader(SlowFirst(), batch_size=1, num_workers=2)) == list(range(12))
     unordered = _flat(DataLoader(SlowFirst(), batch_size=1, num_workers=2, in_order=False))
@@ -153,20 +162,23 @@ def test_prefetch_keeps_factor_times_workers_tasks_in_flight():
 
 def test_worker_seeding_info_and_init_fn():
     def run():
-        loader = DataLoader(WorkerState(), batch_size=None, num_workers=2,
-                            generator=ember.Generator().manual_seed(1))
+        loader = DataLoader(WorkerState(), batch_size=None, num_workers=2, generator=ember.Generator().manual_seed(1))
         return [tuple(row) for row in loader]
+
     rows = run()
     assert rows == run()  # seeded from the loader's generator: reproducible
     by_worker = {row[0]: row for row in rows}
     assert sorted(by_worker) == [0, 1] and all(row[1] == 2 and row[5] for row in rows)
     assert by_worker[1][2] == by_worker[0][2] + 1  # seed = base_seed + worker_id
     assert by_worker[0][3] != by_worker[1][3] and by_worker[0][4] != by_worker[1][4]
-    assert rows != [tuple(row) for row in DataLoader(WorkerState(), batch_size=None, num_workers=2,
-                                                     generator=ember.Generator().manual_seed(2))]
+    assert rows != [
+        tuple(row)
+        for row in DataLoader(WorkerState(), batch_size=None, num_workers=2, generator=ember.Generator().manual_seed(2))
+    ]
 
     def init_fn(worker_id):
         np.random.seed(100 + worker_id)
+
     seeded = [tuple(row) for row in DataLoader(WorkerState(), batch_size=None, num_workers=2, worker_init_fn=init_fn)]
     assert seeded[0][4] == np.random.RandomState(100).rand()  # first item comes from worker 0
 
@@ -181,6 +193,7 @@ def test_worker_exception_carries_original_traceback():
 
     def broken_init(worker_id):
         raise KeyError("init failed")
+
     with pytest.raises(KeyError, match="Caught KeyError in DataLoader worker process 0"):
         list(DataLoader(FailsAt(-1), num_workers=1, worker_init_fn=broken_init))
 
@@ -248,8 +261,7 @@ def test_exhausted_iterator_stops_workers_and_persistent_workers_survive_epochs(
 def test_iterable_dataset_sharded_by_worker_info():
     assert sorted(_flat(DataLoader(Range(11), batch_size=2, num_workers=2))) == list(range(11))
     # unsharded, each worker replays the whole stream, as in torch
-    assert sorted(_flat(DataLoader(Range(5, sharded=False), batch_size=2, num_workers=2))) == \
-        sorted(list(range(5)) * 2)
+    assert sorted(_flat(DataLoader(Range(5, sharded=False), batch_size=2, num_workers=2))) == sorted(list(range(5)) * 2)
     persistent = DataLoader(Range(7), batch_size=3, num_workers=2, persistent_workers=True)
     assert sorted(_flat(persistent)) == sorted(_flat(persistent)) == list(range(7))
     assert sorted(_flat(DataLoader(Range(7), batch_size=3, num_workers=2, drop_last=True))) == [0, 1, 2, 3, 4, 5]

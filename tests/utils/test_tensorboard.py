@@ -1,5 +1,6 @@
 """ember.utils.tensorboard: event files read back by our own CRC-checking reader, by
 TensorBoard's EventAccumulator, and compared byte for byte with protobuf / torch's summaries."""
+
 import gc
 import glob
 import io
@@ -19,6 +20,7 @@ from ember.utils.tensorboard._record import crc32c, frame_record, masked_crc32c
 
 
 # --- an independent reader: bitwise CRC-32C, TFRecord framing, protobuf wire format -------------
+
 
 def _crc32c_bitwise(data):
     crc = 0xFFFFFFFF
@@ -43,13 +45,13 @@ def read_records(path):
         buf = f.read()
     records, i = [], 0
     while i < len(buf):
-        header = buf[i:i + 8]
+        header = buf[i : i + 8]
         (length,) = struct.unpack("<Q", header)
-        (header_crc,) = struct.unpack("<I", buf[i + 8:i + 12])
+        (header_crc,) = struct.unpack("<I", buf[i + 8 : i + 12])
         if header_crc != _masked(header):
             raise CorruptRecord(f"length CRC mismatch at offset {i}")
-        data = buf[i + 12:i + 12 + length]
-        (data_crc,) = struct.unpack("<I", buf[i + 12 + length:i + 16 + length])
+        data = buf[i + 12 : i + 12 + length]
+        (data_crc,) = struct.unpack("<I", buf[i + 12 + length : i + 16 + length])
         if len(data) != length or data_crc != _masked(data):
             raise CorruptRecord(f"data CRC mismatch at offset {i}")
         records.append(data)
@@ -82,7 +84,7 @@ def parse(buf):
             value, i = struct.unpack_from("<f", buf, i)[0], i + 4
         elif wire_type == 2:
             n, i = _read_varint(buf, i)
-            value, i = bytes(buf[i:i + n]), i + n
+            value, i = bytes(buf[i : i + n]), i + n
         else:
             raise ValueError(f"unexpected wire type {wire_type}")
         fields.setdefault(field, []).append(value)
@@ -110,6 +112,7 @@ def scalar_events(path):
 
 
 # --- encoding primitives ---------------------------------------------------------------------
+
 
 def test_crc32c_check_values():
     assert crc32c(b"123456789") == 0xE3069283
@@ -151,9 +154,16 @@ def test_frame_record_layout():
 
 # --- files read back with our own reader ----------------------------------------------------
 
+
 def test_scalars_read_back_and_first_record(tmp_path):
-    values = [1.0, ember.tensor(0.25, requires_grad=True) * 2, np.float32(0.25), np.float64(-3.0), ember.tensor([[2.0]]),
-              7]
+    values = [
+        1.0,
+        ember.tensor(0.25, requires_grad=True) * 2,
+        np.float32(0.25),
+        np.float64(-3.0),
+        ember.tensor([[2.0]]),
+        7,
+    ]
     with SummaryWriter(tmp_path) as writer:
         for step, value in enumerate(values):
             writer.add_scalar("loss/train", value, step)
@@ -190,7 +200,7 @@ def test_walltime_and_negative_step(tmp_path):
         writer.add_scalar("x", 2.0, global_step=np.int64(5), walltime=124.0)
     events = [parse(r) for r in read_records(only_event_file(tmp_path))[1:]]
     assert events[0][1] == [123.25]
-    assert events[0][2] == [2 ** 64 - 2]  # int64 -2 as a 10-byte varint
+    assert events[0][2] == [2**64 - 2]  # int64 -2 as a 10-byte varint
     assert events[1][1] == [124.0] and events[1][2] == [5]
 
 
@@ -220,6 +230,7 @@ def test_add_scalar_rejects_non_scalar(tmp_path):
 
 
 # --- buffering, flushing, closing ----------------------------------------------------------
+
 
 def test_events_buffered_until_max_queue(tmp_path):
     writer = SummaryWriter(tmp_path, max_queue=3, flush_secs=1000)
@@ -283,8 +294,7 @@ def test_file_name_and_default_log_dir(tmp_path, monkeypatch):
     host = re.escape(socket.gethostname())
     assert re.fullmatch(r"runs/[A-Z][a-z]{2}\d\d_\d\d-\d\d-\d\d_" + host + r"_lr0\.1", log_dir)
     name = os.path.basename(only_event_file(log_dir))
-    assert re.fullmatch(r"events\.out\.tfevents\.\d{10}\." + host + r"\.%d\.\d+" % os.getpid(),
-                        name)
+    assert re.fullmatch(r"events\.out\.tfevents\.\d{10}\." + host + r"\.%d\.\d+" % os.getpid(), name)
 
 
 def test_purge_step_records(tmp_path):
@@ -302,19 +312,23 @@ def test_add_scalars_sub_runs(tmp_path):
             writer.add_scalars("loss/all", {"train": step * 1.0, "val": step * 2.0}, step)
     assert sorted(os.listdir(tmp_path))[1:] == ["loss_all_train", "loss_all_val"]
     assert scalar_events(only_event_file(tmp_path / "loss_all_val")) == [
-        ("loss/all", 0, 0.0), ("loss/all", 1, 2.0), ("loss/all", 2, 4.0)]
+        ("loss/all", 0, 0.0),
+        ("loss/all", 1, 2.0),
+        ("loss/all", 2, 4.0),
+    ]
 
 
 # --- PNG -----------------------------------------------------------------------------------
+
 
 def _decode_png(data):
     """Pixels of a non-interlaced 8-bit PNG with filter 0 rows (what the zlib encoder writes)."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     i, idat = 8, b""
     while i < len(data):
-        (length,) = struct.unpack(">I", data[i:i + 4])
-        kind, body = data[i + 4:i + 8], data[i + 8:i + 8 + length]
-        assert struct.unpack(">I", data[i + 8 + length:i + 12 + length])[0] == zlib.crc32(kind + body)
+        (length,) = struct.unpack(">I", data[i : i + 4])
+        kind, body = data[i + 4 : i + 8], data[i + 8 : i + 8 + length]
+        assert struct.unpack(">I", data[i + 8 + length : i + 12 + length])[0] == zlib.crc32(kind + body)
         if kind == b"IHDR":
             width, height, depth, color_type = struct.unpack(">IIBB", body[:10])
         elif kind == b"IDAT":
@@ -342,8 +356,7 @@ def test_image_scaling_and_formats(tmp_path):
         writer.add_image("gray", ember.tensor(chw), 0)
         writer.add_image("hwc", np.full((2, 3, 3), 200, np.uint8), 1, dataformats="HWC")
         writer.add_images("batch", np.zeros((5, 3, 2, 2)), 2)  # one row of 5 tiles
-    images = [parse(parse(parse(parse(r)[5][0])[1][0])[4][0]) for r in
-              read_records(only_event_file(tmp_path))[1:]]
+    images = [parse(parse(parse(parse(r)[5][0])[1][0])[4][0]) for r in read_records(only_event_file(tmp_path))[1:]]
     assert [(im[1][0], im[2][0], im[3][0]) for im in images] == [(3, 4, 3), (2, 3, 3), (2, 10, 3)]
     PIL = pytest.importorskip("PIL.Image")
     gray = np.asarray(PIL.open(io.BytesIO(images[0][4][0])))
@@ -359,9 +372,9 @@ def test_bad_dataformats_named():
 
 # --- TensorBoard's own reader --------------------------------------------------------------
 
+
 def test_tensorboard_event_accumulator_reads_everything(tmp_path):
-    event_accumulator = pytest.importorskip(
-        "tensorboard.backend.event_processing.event_accumulator")
+    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
     rng = np.random.default_rng(0)
     values = rng.standard_normal(1000)
     img = rng.random((3, 6, 5)).astype(np.float32)
@@ -373,7 +386,8 @@ def test_tensorboard_event_accumulator_reads_everything(tmp_path):
         writer.add_image("picture", img, 3)
         writer.add_text("notes", "hello", 2)
     acc = event_accumulator.EventAccumulator(
-        str(tmp_path), size_guidance={"scalars": 0, "histograms": 0, "images": 0, "tensors": 0})
+        str(tmp_path), size_guidance={"scalars": 0, "histograms": 0, "images": 0, "tensors": 0}
+    )
     acc.Reload()
     tags = acc.Tags()
     assert tags["scalars"] == ["loss"] and sorted(tags["histograms"]) == ["auto", "weights"]
@@ -405,8 +419,7 @@ def test_tensorboard_event_accumulator_reads_everything(tmp_path):
 
 
 def test_tensorboard_reads_add_scalars_runs(tmp_path):
-    multiplexer = pytest.importorskip(
-        "tensorboard.backend.event_processing.plugin_event_multiplexer")
+    multiplexer = pytest.importorskip("tensorboard.backend.event_processing.plugin_event_multiplexer")
     with SummaryWriter(tmp_path) as writer:
         writer.add_scalars("loss", {"train": 1.0, "val": 2.0}, 0)
         writer.add_scalar("lr", 0.1, 0, new_style=True)
@@ -421,6 +434,7 @@ def test_tensorboard_reads_add_scalars_runs(tmp_path):
 
 # --- byte identity with protobuf and with torch.utils.tensorboard -------------------------
 
+
 def test_simple_value_event_bytes_match_protobuf(tmp_path):
     event_pb2 = pytest.importorskip("tensorboard.compat.proto.event_pb2")
     summary_pb2 = pytest.importorskip("tensorboard.compat.proto.summary_pb2")
@@ -428,14 +442,21 @@ def test_simple_value_event_bytes_match_protobuf(tmp_path):
         writer.add_scalar("loss", 0.125, 42, walltime=1700000000.5)
         writer.add_scalar("zero", 0.0, 0, walltime=1700000001.0)
     header, loss, zero = read_records(only_event_file(tmp_path))
-    for record, tag, value, step, wall_time in [(loss, "loss", 0.125, 42, 1700000000.5),
-                                                (zero, "zero", 0.0, 0, 1700000001.0)]:
-        expected = event_pb2.Event(wall_time=wall_time, step=step, summary=summary_pb2.Summary(
-            value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)]))
+    for record, tag, value, step, wall_time in [
+        (loss, "loss", 0.125, 42, 1700000000.5),
+        (zero, "zero", 0.0, 0, 1700000001.0),
+    ]:
+        expected = event_pb2.Event(
+            wall_time=wall_time,
+            step=step,
+            summary=summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)]),
+        )
         assert record == expected.SerializeToString()
     expected_header = event_pb2.Event(
-        wall_time=parse(header)[1][0], file_version="brain.Event:2",
-        source_metadata=event_pb2.SourceMetadata(writer="ember.utils.tensorboard"))
+        wall_time=parse(header)[1][0],
+        file_version="brain.Event:2",
+        source_metadata=event_pb2.SourceMetadata(writer="ember.utils.tensorboard"),
+    )
     assert header == expected_header.SerializeToString()
 
 
@@ -443,6 +464,7 @@ def test_simple_value_event_bytes_match_protobuf(tmp_path):
 def torch_summary():
     pytest.importorskip("tensorboard")
     from torch.utils.tensorboard import summary as torch_summary
+
     return torch_summary
 
 
@@ -467,14 +489,25 @@ def test_histogram_summary_matches_torch(torch_summary, tmp_path, bins, max_bins
     assert ours == theirs.SerializeToString()
 
 
-@pytest.mark.parametrize("shape,dataformats,dtype", [
-    ((3, 4, 5), "CHW", np.float32), ((4, 5, 3), "HWC", np.uint8), ((4, 5), "HW", np.float64),
-    ((4, 5, 4), "HWC", np.float32), ((1, 4, 5), "CHW", np.float32),
-    ((3, 1, 4, 5), "NCHW", np.float32), ((9, 4, 5, 3), "NHWC", np.uint8)])
+@pytest.mark.parametrize(
+    "shape,dataformats,dtype",
+    [
+        ((3, 4, 5), "CHW", np.float32),
+        ((4, 5, 3), "HWC", np.uint8),
+        ((4, 5), "HW", np.float64),
+        ((4, 5, 4), "HWC", np.float32),
+        ((1, 4, 5), "CHW", np.float32),
+        ((3, 1, 4, 5), "NCHW", np.float32),
+        ((9, 4, 5, 3), "NHWC", np.uint8),
+    ],
+)
 def test_image_summary_matches_torch(torch_summary, shape, dataformats, dtype):
     rng = np.random.default_rng(2)
-    img = rng.integers(0, 256, shape).astype(dtype) if dtype == np.uint8 else \
-        (rng.random(shape) * 1.2 - 0.1).astype(dtype)  # out-of-range values get clipped
+    img = (
+        rng.integers(0, 256, shape).astype(dtype)
+        if dtype == np.uint8
+        else (rng.random(shape) * 1.2 - 0.1).astype(dtype)
+    )  # out-of-range values get clipped
     ours = summary.image("im", img, dataformats=dataformats)
     assert ours == torch_summary.image("im", img, dataformats=dataformats).SerializeToString()
 
@@ -505,11 +538,15 @@ def test_add_graph_writes_a_graph_tensorboard_reads(tmp_path):
     acc = EventAccumulator(str(tmp_path))
     acc.Reload()
     assert acc.Tags()["graph"]
-    nodes = [(n.name, n.op, list(n.input), [[d.size for d in s.dim] for s in n.attr["_output_shapes"].list.shape])
-             for n in acc.Graph().node]
-    assert nodes == [("input/input.0", "IO Node", [], [[3, 4]]),
-                     ("Net/Linear[fc1]", "Linear", ["input/input.0"], [[3, 8]]),
-                     ("Net/Linear[fc2]", "Linear", ["Net/Linear[fc1]"], [[3, 2]]),
-                     ("Net/Sequential[head]/Linear[0]", "Linear", ["Net/Linear[fc2]"], [[3, 2]]),
-                     ("Net/Sequential[head]/Tanh[1]", "Tanh", ["Net/Sequential[head]/Linear[0]"], [[3, 2]]),
-                     ("output/output.0", "IO Node", ["Net/Sequential[head]/Tanh[1]"], [[3, 2]])]
+    nodes = [
+        (n.name, n.op, list(n.input), [[d.size for d in s.dim] for s in n.attr["_output_shapes"].list.shape])
+        for n in acc.Graph().node
+    ]
+    assert nodes == [
+        ("input/input.0", "IO Node", [], [[3, 4]]),
+        ("Net/Linear[fc1]", "Linear", ["input/input.0"], [[3, 8]]),
+        ("Net/Linear[fc2]", "Linear", ["Net/Linear[fc1]"], [[3, 2]]),
+        ("Net/Sequential[head]/Linear[0]", "Linear", ["Net/Linear[fc2]"], [[3, 2]]),
+        ("Net/Sequential[head]/Tanh[1]", "Tanh", ["Net/Sequential[head]/Linear[0]"], [[3, 2]]),
+        ("output/output.0", "IO Node", ["Net/Sequential[head]/Tanh[1]"], [[3, 2]]),
+    ]

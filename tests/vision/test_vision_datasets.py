@@ -1,4 +1,5 @@
 """ember.vision.datasets on small files in the real on-disk formats (CIFAR pickles, IDX raw and gzip, class folders)."""
+
 import functools
 import gzip
 import hashlib
@@ -39,8 +40,15 @@ def cifar10_root(tmp_path):
     for i in range(1, 6):
         # batches 1-2 with bytes keys (as encoding='bytes' shows Python 2 str keys), the rest with str keys
         key = (lambda k: k.encode()) if i <= 2 else (lambda k: k)
-        _dump(folder / f"data_batch_{i}", {key("batch_label"): f"training batch {i} of 5", key("data"): _cifar_rows(
-            PER_BATCH, i), key("labels"): [(i + j) % 10 for j in range(PER_BATCH)], key("filenames"): ["x.png"] * 3})
+        _dump(
+            folder / f"data_batch_{i}",
+            {
+                key("batch_label"): f"training batch {i} of 5",
+                key("data"): _cifar_rows(PER_BATCH, i),
+                key("labels"): [(i + j) % 10 for j in range(PER_BATCH)],
+                key("filenames"): ["x.png"] * 3,
+            },
+        )
     _dump(folder / "test_batch", {"data": _cifar_rows(2, 0), "labels": [9, 4]})
     names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
     _dump(folder / "batches.meta", {b"label_names": [n.encode() for n in names], b"num_vis": 3072})
@@ -69,8 +77,10 @@ def test_cifar10_reads_batches_in_torchvision_layout(cifar10_root):
 
 
 def test_cifar10_through_dataloader_with_workers(cifar10_root):
-    ds = datasets.CIFAR10(str(cifar10_root), transform=transforms.Compose(
-        [transforms.ToTensor(), transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]))
+    ds = datasets.CIFAR10(
+        str(cifar10_root),
+        transform=transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]),
+    )
     batches = list(DataLoader(ds, batch_size=4, shuffle=False, num_workers=2))
     assert [tuple(x.shape) for x, _ in batches] == [(4, 3, 32, 32)] * 3 + [(3, 3, 32, 32)]
     x, y = batches[0]
@@ -92,8 +102,11 @@ def test_cifar100_fine_labels(tmp_path):
 
 
 def test_cifar_missing_files_say_where_to_put_them(tmp_path):
-    with pytest.raises(RuntimeError, match=r"CIFAR10: dataset not found\. Pass download=True, or put the python "
-                                           r"batches \(data_batch_1.*batches\.meta\) in .*cifar-10-batches-py/"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"CIFAR10: dataset not found\. Pass download=True, or put the python "
+        r"batches \(data_batch_1.*batches\.meta\) in .*cifar-10-batches-py/",
+    ):
         datasets.CIFAR10(str(tmp_path))
     with pytest.raises(RuntimeError, match=r"CIFAR100: dataset not found.*cifar-100-python/"):
         datasets.CIFAR100(str(tmp_path))
@@ -102,10 +115,13 @@ def test_cifar_missing_files_say_where_to_put_them(tmp_path):
 def test_cifar_download_failure_names_the_url_and_the_folder(tmp_path, monkeypatch):
     url = f"http://127.0.0.1:{_closed_port()}/cifar-10-python.tar.gz"
     monkeypatch.setattr(datasets.CIFAR10, "url", url)
-    with pytest.raises(RuntimeError, match=rf"CIFAR10: could not download {re.escape(url)} .*extract it in "
-                                           rf"{re.escape(str(tmp_path))}/"):
+    with pytest.raises(
+        RuntimeError,
+        match=rf"CIFAR10: could not download {re.escape(url)} .*extract it in "
+        rf"{re.escape(str(tmp_path))}/",
+    ):
         datasets.CIFAR10(str(tmp_path), download=True)
-    assert os.listdir(tmp_path) == []      # no partial file left behind
+    assert os.listdir(tmp_path) == []  # no partial file left behind
 
 
 def test_idx_header_is_big_endian_magic(tmp_path):
@@ -142,8 +158,9 @@ def _write_mnist(root, cls, n_train=5, n_test=3, gz=False):
     rng = np.random.RandomState(0)
     suffix = ".gz" if gz else ""
     for prefix, n in (("train", n_train), ("t10k", n_test)):
-        write_idx(os.path.join(raw, f"{prefix}-images-idx3-ubyte{suffix}"), rng.randint(0, 256, (n, 28, 28)).astype(
-            np.uint8))
+        write_idx(
+            os.path.join(raw, f"{prefix}-images-idx3-ubyte{suffix}"), rng.randint(0, 256, (n, 28, 28)).astype(np.uint8)
+        )
         write_idx(os.path.join(raw, f"{prefix}-labels-idx1-ubyte{suffix}"), (np.arange(n) * 3 % 10).astype(np.uint8))
 
 
@@ -162,8 +179,9 @@ def test_mnist_reads_idx_files(tmp_path, gz):
 
 def test_mnist_family_through_dataloader_with_workers(tmp_path):
     _write_mnist(tmp_path, "FashionMNIST", n_train=10)
-    ds = datasets.FashionMNIST(str(tmp_path), transform=transforms.Compose(
-        [transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]))
+    ds = datasets.FashionMNIST(
+        str(tmp_path), transform=transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+    )
     assert ds.classes[9] == "Ankle boot"
     x, y = next(iter(DataLoader(ds, batch_size=8, num_workers=2)))
     assert tuple(x.shape) == (8, 1, 28, 28) and x.dtype == ember.float32
@@ -178,8 +196,11 @@ def test_kmnist_missing_files(tmp_path, monkeypatch):
         datasets.KMNIST(str(tmp_path))
     mirror = f"http://127.0.0.1:{_closed_port()}/kmnist/"
     monkeypatch.setattr(datasets.KMNIST, "mirrors", [mirror])
-    with pytest.raises(RuntimeError, match=rf"KMNIST: could not download train-images-idx3-ubyte.gz: tried "
-                                           rf"{re.escape(mirror)}train-images-idx3-ubyte.gz .*KMNIST.raw/"):
+    with pytest.raises(
+        RuntimeError,
+        match=rf"KMNIST: could not download train-images-idx3-ubyte.gz: tried "
+        rf"{re.escape(mirror)}train-images-idx3-ubyte.gz .*KMNIST.raw/",
+    ):
         datasets.KMNIST(str(tmp_path), download=True)
 
 
@@ -208,10 +229,12 @@ def test_mnist_download_tries_mirrors_in_order_and_checks_md5(tmp_path, http_fol
     served, base = http_folder
     resources = []
     rng = np.random.default_rng(0)
-    for name, array in (("train-images-idx3-ubyte.gz", rng.integers(0, 256, (5, 28, 28), dtype=np.uint8)),
-                        ("train-labels-idx1-ubyte.gz", np.arange(5, dtype=np.uint8)),
-                        ("t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (2, 28, 28), dtype=np.uint8)),
-                        ("t10k-labels-idx1-ubyte.gz", np.array([3, 4], dtype=np.uint8))):
+    for name, array in (
+        ("train-images-idx3-ubyte.gz", rng.integers(0, 256, (5, 28, 28), dtype=np.uint8)),
+        ("train-labels-idx1-ubyte.gz", np.arange(5, dtype=np.uint8)),
+        ("t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (2, 28, 28), dtype=np.uint8)),
+        ("t10k-labels-idx1-ubyte.gz", np.array([3, 4], dtype=np.uint8)),
+    ):
         write_idx(served / name, array)
         resources.append((name, hashlib.md5((served / name).read_bytes()).hexdigest()))
     dead = f"http://127.0.0.1:{_closed_port()}/"
@@ -251,6 +274,7 @@ def test_cifar_download_extracts_the_archive(tmp_path, http_folder, monkeypatch)
 
 def test_cifar_batch_with_a_code_global_is_refused(tmp_path):
     import pickle
+
     folder = tmp_path / "cifar-10-batches-py"
     folder.mkdir()
 
@@ -261,8 +285,11 @@ def test_cifar_batch_with_a_code_global_is_refused(tmp_path):
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]:
         with open(folder / name, "wb") as f:
             pickle.dump({"data": Boom(), "labels": [0], "label_names": ["a"]}, f, protocol=2)
-    with pytest.raises(RuntimeError, match=r"data_batch_1 is not a CIFAR python batch: refused global "
-                                           r"(posix|os)\.system"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"data_batch_1 is not a CIFAR python batch: refused global "
+        r"(posix|os)\.system",
+    ):
         datasets.CIFAR10(str(tmp_path))
     assert not (tmp_path / "pwned").exists()
 
@@ -278,7 +305,13 @@ def test_image_folder(tmp_path):
     ds = datasets.ImageFolder(str(tmp_path), transform=transforms.ToTensor())
     assert ds.classes == ["cat", "dog"] and ds.class_to_idx == {"cat": 0, "dog": 1}
     assert [os.path.relpath(p, tmp_path) for p, _ in ds.samples] == [
-        "cat/0.png", "cat/1.png", "cat/sub/deep.PNG", "dog/0.png", "dog/1.png", "dog/sub/deep.PNG"]
+        "cat/0.png",
+        "cat/1.png",
+        "cat/sub/deep.PNG",
+        "dog/0.png",
+        "dog/1.png",
+        "dog/sub/deep.PNG",
+    ]
     assert ds.targets == [0, 0, 0, 1, 1, 1] and ds.imgs == ds.samples
     x, y = ds[3]
     assert tuple(x.shape) == (3, 4, 6) and y == 1
@@ -314,13 +347,16 @@ def test_fake_data_is_deterministic_per_index():
 def test_dataset_repr(cifar10_root):
     ds = datasets.CIFAR10(str(cifar10_root), transform=transforms.Compose([transforms.ToTensor()]))
     # torchvision indents only the first line of the transforms' repr
-    assert repr(ds) == (f"Dataset CIFAR10\n    Number of datapoints: 15\n    Root location: {cifar10_root}\n"
-                        f"    Split: Train\n    StandardTransform\nTransform: Compose(\n"
-                        f"               ToTensor()\n           )")
+    assert repr(ds) == (
+        f"Dataset CIFAR10\n    Number of datapoints: 15\n    Root location: {cifar10_root}\n"
+        f"    Split: Train\n    StandardTransform\nTransform: Compose(\n"
+        f"               ToTensor()\n           )"
+    )
 
 
 def test_without_pillow_items_are_arrays_that_to_tensor_accepts(tmp_path, monkeypatch, cifar10_root):
     import sys
+
     _write_mnist(tmp_path, "MNIST")
     monkeypatch.setitem(sys.modules, "PIL", None)  # `from PIL import Image` now raises ImportError
     ds = datasets.MNIST(str(tmp_path), transform=transforms.ToTensor())

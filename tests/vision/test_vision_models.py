@@ -1,4 +1,5 @@
 """ember.vision.models: forward shapes, torchvision's state_dict names and init, and weights interop with torch."""
+
 import math
 
 import numpy as np
@@ -15,13 +16,16 @@ def _count(model):
     return sum(p.numel() for p in model.parameters())
 
 
-@pytest.mark.parametrize("builder, shape", [
-    (models.lenet, (2, 1, 32, 32)),
-    (models.lenet_cifar, (2, 3, 32, 32)),
-    (models.alexnet_small, (2, 3, 32, 32)),
-    (lambda **kw: models.resnet18(**kw), (2, 3, 32, 32)),
-    (lambda **kw: models.resnet34(**kw), (2, 3, 32, 32)),
-])
+@pytest.mark.parametrize(
+    "builder, shape",
+    [
+        (models.lenet, (2, 1, 32, 32)),
+        (models.lenet_cifar, (2, 3, 32, 32)),
+        (models.alexnet_small, (2, 3, 32, 32)),
+        (lambda **kw: models.resnet18(**kw), (2, 3, 32, 32)),
+        (lambda **kw: models.resnet34(**kw), (2, 3, 32, 32)),
+    ],
+)
 def test_forward_shapes(builder, shape):
     model = builder(num_classes=7)
     out = model(ember.rand(*shape))
@@ -36,8 +40,12 @@ def test_lenet_matches_the_blitz_parameter_count_and_names():
     assert list(models.lenet_cifar().state_dict()) == list(ref.LeNetCIFAR().state_dict())
 
 
-ALEXNET_KEYS = [f"{part}.{i}.{p}" for part, idx in (("features", (0, 3, 6, 8, 10)), ("classifier", (1, 4, 6)))
-                for i in idx for p in ("weight", "bias")]
+ALEXNET_KEYS = [
+    f"{part}.{i}.{p}"
+    for part, idx in (("features", (0, 3, 6, 8, 10)), ("classifier", (1, 4, 6)))
+    for i in idx
+    for p in ("weight", "bias")
+]
 
 
 def test_alexnet_small_has_torchvision_alexnet_layout():
@@ -59,8 +67,16 @@ def test_resnet_state_dict_names_and_counts():
     assert _count(model) == 11689512
     keys = list(model.state_dict())
     assert keys == list(ref.resnet18().state_dict())
-    for key in ("conv1.weight", "bn1.running_var", "layer1.0.conv1.weight", "layer2.0.downsample.0.weight",
-                "layer2.0.downsample.1.num_batches_tracked", "layer4.1.bn2.bias", "fc.weight", "fc.bias"):
+    for key in (
+        "conv1.weight",
+        "bn1.running_var",
+        "layer1.0.conv1.weight",
+        "layer2.0.downsample.0.weight",
+        "layer2.0.downsample.1.num_batches_tracked",
+        "layer4.1.bn2.bias",
+        "fc.weight",
+        "fc.bias",
+    ):
         assert key in keys
     assert _count(models.resnet34()) == 21797672
     assert isinstance(model.avgpool, ember.nn.AdaptiveAvgPool2d)
@@ -120,8 +136,12 @@ def test_resnet18_state_dict_round_trips_to_torch():
     torch_model = ref.resnet18(num_classes=5)
     torch_model.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in model.state_dict().items()})
     x = np.random.RandomState(1).randn(1, 3, 48, 48).astype(np.float32)
-    np.testing.assert_allclose(model.eval()(ember.from_numpy(x)).detach().numpy(),
-                               torch_model.eval()(torch.from_numpy(x)).detach().numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        model.eval()(ember.from_numpy(x)).detach().numpy(),
+        torch_model.eval()(torch.from_numpy(x)).detach().numpy(),
+        rtol=1e-4,
+        atol=1e-4,
+    )
 
 
 @pytest.mark.slow
@@ -151,12 +171,15 @@ def test_missing_weights_file_says_no_download():
 
 def test_deprecated_pretrained_keyword_warns_as_torchvision():
     import warnings
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = models.resnet18(pretrained=False, num_classes=3)
     assert model.fc.out_features == 3
-    assert [str(w.message) for w in caught] == ["The parameter 'pretrained' is deprecated since 0.13 and may be "
-                                                "removed in the future, please use 'weights' instead."]
+    assert [str(w.message) for w in caught] == [
+        "The parameter 'pretrained' is deprecated since 0.13 and may be "
+        "removed in the future, please use 'weights' instead."
+    ]
     with pytest.warns(UserWarning, match=r"equivalent to passing `weights=ResNet18_Weights.IMAGENET1K_V1`"):
         with pytest.raises(RuntimeError, match="ember cannot download pretrained weights"):
             models.resnet18(pretrained=True)

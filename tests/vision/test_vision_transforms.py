@@ -1,5 +1,6 @@
 """ember.vision.transforms against torchvision's documented formulas (NumPy/Pillow references; torch's
 interpolate is the oracle for tensor resizing)."""
+
 import colorsys
 
 import numpy as np
@@ -22,6 +23,7 @@ def _t(arr):
 
 
 # --- conversions -------------------------------------------------------------------------------------
+
 
 def test_to_tensor_scales_uint8_and_moves_channels_first():
     arr = _rgb()
@@ -79,28 +81,39 @@ def test_normalize_formula_and_errors():
 
 
 def test_reprs_match_torchvision():
-    assert repr(T.Normalize(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))) == \
-        "Normalize(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))"
+    assert (
+        repr(T.Normalize(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)))
+        == "Normalize(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))"
+    )
     pipeline = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor()])
-    assert repr(pipeline) == ("Compose(\n    Resize(size=256, interpolation=bilinear, max_size=None, antialias=True)\n"
-                              "    CenterCrop(size=(224, 224))\n    ToTensor()\n)")
+    assert repr(pipeline) == (
+        "Compose(\n    Resize(size=256, interpolation=bilinear, max_size=None, antialias=True)\n"
+        "    CenterCrop(size=(224, 224))\n    ToTensor()\n)"
+    )
     assert repr(T.RandomCrop(32, padding=4)) == "RandomCrop(size=(32, 32), padding=4)"
     assert repr(T.RandomHorizontalFlip()) == "RandomHorizontalFlip(p=0.5)"
-    assert repr(T.RandomResizedCrop(224)) == ("RandomResizedCrop(size=(224, 224), scale=(0.08, 1.0), "
-                                              "ratio=(0.75, 1.3333), interpolation=bilinear, antialias=True)")
+    assert repr(T.RandomResizedCrop(224)) == (
+        "RandomResizedCrop(size=(224, 224), scale=(0.08, 1.0), "
+        "ratio=(0.75, 1.3333), interpolation=bilinear, antialias=True)"
+    )
     assert repr(T.ColorJitter()) == "ColorJitter(brightness=None, contrast=None, saturation=None, hue=None)"
-    assert repr(T.ColorJitter(0.4, 0.4, 0.4, 0.1)) == \
-        "ColorJitter(brightness=(0.6, 1.4), contrast=(0.6, 1.4), saturation=(0.6, 1.4), hue=(-0.1, 0.1))"
+    assert (
+        repr(T.ColorJitter(0.4, 0.4, 0.4, 0.1))
+        == "ColorJitter(brightness=(0.6, 1.4), contrast=(0.6, 1.4), saturation=(0.6, 1.4), hue=(-0.1, 0.1))"
+    )
     assert repr(T.Grayscale(3)) == "Grayscale(num_output_channels=3)"
     assert repr(T.Pad(2)) == "Pad(padding=2, fill=0, padding_mode=constant)"
     assert repr(T.Lambda(lambda x: x)) == "Lambda()"
-    assert repr(T.RandomRotation(10)) == "RandomRotation(degrees=[-10.0, 10.0], interpolation=nearest, expand=False, " \
-                                         "fill=0)"
+    assert (
+        repr(T.RandomRotation(10)) == "RandomRotation(degrees=[-10.0, 10.0], interpolation=nearest, expand=False, "
+        "fill=0)"
+    )
     assert repr(T.RandomApply([T.ToTensor()], p=0.3)) == "RandomApply(\n    p=0.3\n    ToTensor()\n)"
     assert repr(T.ToPILImage()) == "ToPILImage()"
 
 
 # --- geometry ----------------------------------------------------------------------------------------
+
 
 def test_resize_int_is_the_shorter_side():
     pil = Image.fromarray(_rgb(30, 40))
@@ -118,12 +131,14 @@ def test_resize_tensor_matches_torch_interpolate(size, antialias):
     torch = pytest.importorskip("torch")
     x = np.random.RandomState(0).rand(2, 3, 11, 17).astype(np.float32)
     out = F.resize(_t(x), list(size), antialias=antialias)
-    expected = torch.nn.functional.interpolate(torch.from_numpy(x), size=size, mode="bilinear", align_corners=False,
-                                               antialias=antialias).numpy()
+    expected = torch.nn.functional.interpolate(
+        torch.from_numpy(x), size=size, mode="bilinear", align_corners=False, antialias=antialias
+    ).numpy()
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6)
     nearest = F.resize(_t(x), list(size), interpolation=T.InterpolationMode.NEAREST)
-    np.testing.assert_array_equal(nearest.numpy(), torch.nn.functional.interpolate(
-        torch.from_numpy(x), size=size, mode="nearest").numpy())
+    np.testing.assert_array_equal(
+        nearest.numpy(), torch.nn.functional.interpolate(torch.from_numpy(x), size=size, mode="nearest").numpy()
+    )
 
 
 def test_resize_uint8_tensor_rounds():
@@ -133,11 +148,17 @@ def test_resize_uint8_tensor_rounds():
     assert out.dtype == ember.uint8 and out.numpy().tolist() == [[[109, 146]]]
     x = np.random.RandomState(0).randint(0, 256, (3, 11, 17)).astype(np.uint8)
     out = F.resize(_t(x), [5, 9]).numpy().astype(np.int32)
-    via_float = torch.nn.functional.interpolate(torch.from_numpy(x[None]).float(), size=(5, 9), mode="bilinear",
-                                                antialias=True).round()[0].numpy()
+    via_float = (
+        torch.nn.functional.interpolate(torch.from_numpy(x[None]).float(), size=(5, 9), mode="bilinear", antialias=True)
+        .round()[0]
+        .numpy()
+    )
     np.testing.assert_array_equal(out, via_float)
-    native = torch.nn.functional.interpolate(torch.from_numpy(x[None]), size=(5, 9), mode="bilinear",
-                                             antialias=True)[0].numpy().astype(np.int32)
+    native = (
+        torch.nn.functional.interpolate(torch.from_numpy(x[None]), size=(5, 9), mode="bilinear", antialias=True)[0]
+        .numpy()
+        .astype(np.int32)
+    )
     assert np.abs(out - native).max() <= 1  # torch's uint8 kernel uses fixed-point weights
 
 
@@ -176,7 +197,7 @@ def test_random_crop_is_a_window_of_the_padded_image_and_seeded():
     padded = np.pad(x, ((0, 0), (2, 2), (2, 2)), mode="reflect")
     ember.manual_seed(5)
     first = crop(_t(x)).numpy()
-    windows = [padded[:, i:i + 8, j:j + 8] for i in range(5) for j in range(5)]
+    windows = [padded[:, i : i + 8, j : j + 8] for i in range(5) for j in range(5)]
     assert any(np.array_equal(first, w) for w in windows)
     ember.manual_seed(5)
     np.testing.assert_array_equal(crop(_t(x)).numpy(), first)
@@ -215,6 +236,7 @@ def test_random_resized_crop_params():
 
 # --- colour ------------------------------------------------------------------------------------------
 
+
 def _gray(arr_chw):
     r, g, b = (arr_chw[..., c, :, :].astype(np.float32) for c in range(3))
     return np.float32(0.2989) * r + np.float32(0.587) * g + np.float32(0.114) * b
@@ -225,8 +247,9 @@ def test_brightness_contrast_saturation_tensor_formulas():
     np.testing.assert_allclose(F.adjust_brightness(_t(x), 1.7).numpy(), np.clip(1.7 * x, 0, 1), rtol=1e-6)
     mean = _gray(x).mean()
     np.testing.assert_allclose(F.adjust_contrast(_t(x), 0.3).numpy(), np.clip(0.3 * x + 0.7 * mean, 0, 1), rtol=1e-5)
-    np.testing.assert_allclose(F.adjust_saturation(_t(x), 2.0).numpy(),
-                               np.clip(2.0 * x - 1.0 * _gray(x)[None], 0, 1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        F.adjust_saturation(_t(x), 2.0).numpy(), np.clip(2.0 * x - 1.0 * _gray(x)[None], 0, 1), rtol=1e-5, atol=1e-6
+    )
     u8 = _rgb().transpose(2, 0, 1)
     out = F.adjust_brightness(_t(u8), 0.5)
     assert out.dtype == ember.uint8
@@ -248,14 +271,19 @@ def test_hue_tensor_matches_colorsys():
 
 def test_pil_colour_paths_use_pillow_enhancers():
     pil = Image.fromarray(_rgb())
-    for fn, enhancer in ((F.adjust_brightness, "Brightness"), (F.adjust_contrast, "Contrast"),
-                         (F.adjust_saturation, "Color")):
-        np.testing.assert_array_equal(np.asarray(fn(pil, 1.3)),
-                                      np.asarray(getattr(ImageEnhance, enhancer)(pil).enhance(1.3)))
+    for fn, enhancer in (
+        (F.adjust_brightness, "Brightness"),
+        (F.adjust_contrast, "Contrast"),
+        (F.adjust_saturation, "Color"),
+    ):
+        np.testing.assert_array_equal(
+            np.asarray(fn(pil, 1.3)), np.asarray(getattr(ImageEnhance, enhancer)(pil).enhance(1.3))
+        )
     hsv = np.array(pil.convert("HSV"))
     hsv[..., 0] += np.uint8(int(0.25 * 255))
-    np.testing.assert_array_equal(np.asarray(F.adjust_hue(pil, 0.25)),
-                                  np.asarray(Image.fromarray(hsv, mode="HSV").convert("RGB")))
+    np.testing.assert_array_equal(
+        np.asarray(F.adjust_hue(pil, 0.25)), np.asarray(Image.fromarray(hsv, mode="HSV").convert("RGB"))
+    )
     assert F.adjust_hue(pil, 0.0).size == pil.size
 
 
@@ -285,6 +313,7 @@ def test_grayscale():
 
 # --- rotation, composition, randomness ---------------------------------------------------------------
 
+
 def test_rotate_90_matches_pil_and_numpy():
     arr = _rgb(6, 6)
     expected = np.rot90(arr, k=1)  # counter-clockwise
@@ -297,9 +326,14 @@ def test_rotate_90_matches_pil_and_numpy():
 
 def test_random_apply_choice_lambda_and_determinism():
     x = _t(np.random.RandomState(0).rand(3, 8, 8).astype(np.float32))
-    pipeline = T.Compose([T.RandomResizedCrop(6), T.RandomHorizontalFlip(),
-                          T.RandomApply([T.Lambda(lambda t: t * 0)], p=0.5),
-                          T.RandomChoice([T.RandomVerticalFlip(1.0), T.Lambda(lambda t: t + 1)])])
+    pipeline = T.Compose(
+        [
+            T.RandomResizedCrop(6),
+            T.RandomHorizontalFlip(),
+            T.RandomApply([T.Lambda(lambda t: t * 0)], p=0.5),
+            T.RandomChoice([T.RandomVerticalFlip(1.0), T.Lambda(lambda t: t + 1)]),
+        ]
+    )
     ember.manual_seed(11)
     first = [pipeline(x).numpy() for _ in range(5)]
     ember.manual_seed(11)
@@ -316,6 +350,7 @@ def test_rotate_tensor_matches_torchvision_grid_sampling(mode):
     """torchvision's tensor rotate: inverse rotation of the pixel-centre grid, grid_sample(align_corners=False)."""
     torch = pytest.importorskip("torch")
     import math
+
     x = np.random.RandomState(0).rand(1, 3, 9, 12).astype(np.float32)
     angle = 30.0
     rot = math.radians(-angle)
@@ -325,7 +360,8 @@ def test_rotate_tensor_matches_torchvision_grid_sampling(mode):
     ys = torch.linspace(-h * 0.5 + 0.5, h * 0.5 - 0.5, steps=h)
     base = torch.stack([xs.expand(h, w), ys[:, None].expand(h, w), torch.ones(h, w)], dim=-1).view(1, h * w, 3)
     grid = base.bmm(theta.transpose(1, 2) / torch.tensor([0.5 * w, 0.5 * h])).view(1, h, w, 2)
-    expected = torch.nn.functional.grid_sample(torch.from_numpy(x), grid, mode=mode, padding_mode="zeros",
-                                               align_corners=False)[0].numpy()
+    expected = torch.nn.functional.grid_sample(
+        torch.from_numpy(x), grid, mode=mode, padding_mode="zeros", align_corners=False
+    )[0].numpy()
     got = F.rotate(_t(x[0]), angle, interpolation=mode).numpy()
     np.testing.assert_allclose(got, expected, atol=1e-5)

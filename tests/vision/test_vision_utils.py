@@ -1,4 +1,5 @@
 """make_grid and save_image, following torchvision/utils.py step by step."""
+
 import numpy as np
 import pytest
 
@@ -18,7 +19,7 @@ def test_grid_layout_padding_and_channel_repeat():
     assert grid.shape == (3, 6 * 3 + 2, 7 * 2 + 2)
     for k in range(5):
         y, x = divmod(k, 2)
-        tile = grid[:, y * 6 + 2: y * 6 + 6, x * 7 + 2: x * 7 + 7]
+        tile = grid[:, y * 6 + 2 : y * 6 + 6, x * 7 + 2 : x * 7 + 7]
         assert np.all(tile == k + 1), k
     assert np.all(grid[:, 14:18, 9:14] == -1)  # the empty sixth slot stays padding
     assert np.all(grid[:, :2, :] == -1) and np.all(grid[:, :, :2] == -1) and np.all(grid[:, 6:8, :] == -1)
@@ -83,6 +84,7 @@ def test_save_image_single_image_and_format(tmp_path):
 def test_io_png_round_trip_and_modes(tmp_path):
     """torchvision.io on Pillow: PNG is lossless, so write_png -> read_image gives the same uint8 (C, H, W)."""
     from ember.vision import io
+
     rng = np.random.default_rng(0)
     rgb = ember.tensor(rng.integers(0, 256, (3, 5, 7)), dtype=ember.uint8)
     path = tmp_path / "x.png"

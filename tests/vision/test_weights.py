@@ -1,5 +1,6 @@
 """torchvision's weights enums in ember.vision.models: the names, urls and preprocessing of torchvision's, loaded
 from torch's hub cache (ember downloads nothing) with a clear error naming the file when it is not there."""
+
 import pytest
 
 import ember
@@ -15,7 +16,11 @@ def test_weights_enums_name_torchvisions_checkpoints():
     assert models.get_weight("ResNet34_Weights.IMAGENET1K_V1").url.endswith("/resnet34-b627a593.pth")
     assert models.get_model_weights("vgg11_bn") is models.VGG11_BN_Weights
     assert "resnet18" in models.list_models() and models.list_models(include="vgg1?_bn") == [
-        "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"]
+        "vgg11_bn",
+        "vgg13_bn",
+        "vgg16_bn",
+        "vgg19_bn",
+    ]
     assert isinstance(models.get_model("lenet"), models.LeNet)
     with pytest.raises(ValueError, match="Failed to find Weights NOPE in ResNet18_Weights"):
         models.ResNet18_Weights.verify("NOPE")
@@ -23,16 +28,23 @@ def test_weights_enums_name_torchvisions_checkpoints():
 
 def test_transforms_are_torchvisions_image_classification_preset():
     preset = models.ResNet18_Weights.DEFAULT.transforms()
-    assert repr(preset) == ("ImageClassification(\n    crop_size=[224]\n    resize_size=[256]\n"
-                            "    mean=[0.485, 0.456, 0.406]\n    std=[0.229, 0.224, 0.225]\n"
-                            "    interpolation=InterpolationMode.BILINEAR\n)")
+    assert repr(preset) == (
+        "ImageClassification(\n    crop_size=[224]\n    resize_size=[256]\n"
+        "    mean=[0.485, 0.456, 0.406]\n    std=[0.229, 0.224, 0.225]\n"
+        "    interpolation=InterpolationMode.BILINEAR\n)"
+    )
     image = (ember.rand(3, 300, 260) * 255).to(ember.uint8)
     out = preset(image)
     assert out.shape == (3, 224, 224) and out.dtype is ember.float32
-    scaled = ember.vision.transforms.functional.center_crop(ember.vision.transforms.functional.resize(
-        image, [256]), [224]).float() / 255
-    expected = (scaled - ember.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)) / ember.tensor(
-        [0.229, 0.224, 0.225]).view(3, 1, 1)
+    scaled = (
+        ember.vision.transforms.functional.center_crop(
+            ember.vision.transforms.functional.resize(image, [256]), [224]
+        ).float()
+        / 255
+    )
+    expected = (scaled - ember.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)) / ember.tensor([0.229, 0.224, 0.225]).view(
+        3, 1, 1
+    )
     assert ember.allclose(out, expected, atol=1e-5)
     with pytest.raises(NotImplementedError, match="category names"):
         models.ResNet18_Weights.DEFAULT.meta["categories"]

@@ -1,6 +1,7 @@
 """torchvision's model definitions written in real torch (torchvision cannot be installed next to torch 2.13):
 the same module names and shapes as torchvision/models/{resnet,vgg}.py, used as the oracle for ember.vision.models
 and ember.summary."""
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -96,9 +97,15 @@ class VGG(nn.Module):
                 in_channels = v
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
-        self.classifier = nn.Sequential(nn.Linear(512 * 7 * 7, 4096), nn.ReLU(True), nn.Dropout(),
-                                        nn.Linear(4096, 4096), nn.ReLU(True), nn.Dropout(),
-                                        nn.Linear(4096, num_classes))
+        self.classifier = nn.Sequential(
+            nn.Linear(512 * 7 * 7, 4096),
+            nn.ReLU(True),
+            nn.Dropout(),
+            nn.Linear(4096, 4096),
+            nn.ReLU(True),
+            nn.Dropout(),
+            nn.Linear(4096, num_classes),
+        )
 
     def forward(self, x):
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))

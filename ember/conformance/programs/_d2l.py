@@ -1,6 +1,7 @@
 """A small library in the manner of d2l's `d2l.torch` module, for the d2l-style programs: data loading in
 the Fashion-MNIST idx format, an Accumulator, accuracy, training loops, a time-machine-like corpus.
 Like d2l, it binds torch functions as module attributes at import."""
+
 import collections
 import os
 import random
@@ -13,7 +14,7 @@ from torch.utils import data
 
 import _data
 
-meshgrid = torch.meshgrid          # d2l binds these at import, as the real d2l does
+meshgrid = torch.meshgrid  # d2l binds these at import, as the real d2l does
 ones, zeros, tensor, arange = torch.ones, torch.zeros, torch.tensor, torch.arange
 argmax = lambda x, *args, **kwargs: x.argmax(*args, **kwargs)  # noqa: E731
 astype = lambda x, *args, **kwargs: x.type(*args, **kwargs)  # noqa: E731
@@ -46,6 +47,7 @@ def load_data_fashion_mnist(batch_size, resize=None, n_train=600, n_test=200):
             x = nn.functional.interpolate(x, size=resize, mode="bilinear", align_corners=False)
         y = torch.from_numpy(_data.read_idx(os.path.join(raw, f"{prefix}-labels-idx1-ubyte.gz")).astype(np.int64))
         return x, y
+
     return load_array(part("train"), batch_size), load_array(part("t10k"), batch_size, False)
 
 
@@ -95,6 +97,7 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=torch.device("c
     def init_weights(m):
         if type(m) == nn.Linear or type(m) == nn.Conv2d:
             nn.init.xavier_uniform_(m.weight)
+
     net.apply(init_weights)
     net.to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=lr)
@@ -112,8 +115,10 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=torch.device("c
             with torch.no_grad():
                 metric.add(l * X.shape[0], accuracy(y_hat, y), X.shape[0])
         test_acc = evaluate_accuracy(net, test_iter)
-        print(f"epoch {epoch + 1} train_loss={metric[0] / metric[2]:.4f} train_acc={metric[1] / metric[2]:.3f} "
-              f"test_acc={test_acc:.3f}")
+        print(
+            f"epoch {epoch + 1} train_loss={metric[0] / metric[2]:.4f} train_acc={metric[1] / metric[2]:.3f} "
+            f"test_acc={test_acc:.3f}"
+        )
 
 
 def sgd(params, lr, batch_size):
@@ -151,11 +156,11 @@ def load_corpus_time_machine():
 def seq_data_iter_sequential(corpus, batch_size, num_steps, rng):
     offset = rng.randint(0, num_steps)
     num_tokens = ((len(corpus) - offset - 1) // batch_size) * batch_size
-    Xs = torch.tensor(corpus[offset: offset + num_tokens])
-    Ys = torch.tensor(corpus[offset + 1: offset + 1 + num_tokens])
+    Xs = torch.tensor(corpus[offset : offset + num_tokens])
+    Ys = torch.tensor(corpus[offset + 1 : offset + 1 + num_tokens])
     Xs, Ys = Xs.reshape(batch_size, -1), Ys.reshape(batch_size, -1)
     for i in range(0, Xs.shape[1] // num_steps * num_steps, num_steps):
-        yield Xs[:, i: i + num_steps], Ys[:, i: i + num_steps]
+        yield Xs[:, i : i + num_steps], Ys[:, i : i + num_steps]
 
 
 def load_data_time_machine(batch_size, num_steps, max_tokens=6000):
@@ -167,7 +172,7 @@ def load_data_time_machine(batch_size, num_steps, max_tokens=6000):
 
 def grad_clipping(net, theta):
     params = [p for p in net.parameters() if p.requires_grad] if isinstance(net, nn.Module) else net.params
-    norm = torch.sqrt(sum(torch.sum((p.grad ** 2)) for p in params))
+    norm = torch.sqrt(sum(torch.sum((p.grad**2)) for p in params))
     if norm > theta:
         for param in params:
             param.grad[:] *= theta / norm

@@ -3,6 +3,7 @@
 The conformance programs import this sibling module (as a program imports its own helpers); it never
 imports torch. Files go to $CONFORMANCE_DATA (the runner sets it) or ./data.
 """
+
 import gzip
 import os
 import struct
@@ -27,7 +28,7 @@ def digit_images(n, size=28, classes=10, seed=0):
     """Images of `classes` kinds: each class is a fixed random stroke pattern, drawn shifted and with noise."""
     rng = np.random.default_rng(seed)
     templates = (rng.random((classes, size, size)) < 0.12).astype(np.float64)
-    for _ in range(2):      # thicken the strokes a little, as handwriting
+    for _ in range(2):  # thicken the strokes a little, as handwriting
         templates = np.clip(templates + np.roll(templates, 1, 1) * 0.5 + np.roll(templates, 1, 2) * 0.5, 0, 1)
     labels = rng.integers(0, classes, n)
     images = np.empty((n, size, size))
@@ -40,8 +41,12 @@ def digit_images(n, size=28, classes=10, seed=0):
 def mnist(name="MNIST", n_train=1000, n_test=200, size=28, seed=0):
     """<root>/<name>/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz, as torchvision downloads them."""
     raw = root(name, "raw")
-    files = {"train-images-idx3-ubyte.gz": None, "train-labels-idx1-ubyte.gz": None,
-             "t10k-images-idx3-ubyte.gz": None, "t10k-labels-idx1-ubyte.gz": None}
+    files = {
+        "train-images-idx3-ubyte.gz": None,
+        "train-labels-idx1-ubyte.gz": None,
+        "t10k-images-idx3-ubyte.gz": None,
+        "t10k-labels-idx1-ubyte.gz": None,
+    }
     if not all(os.path.exists(os.path.join(raw, f)) for f in files):
         images, labels = digit_images(n_train + n_test, size, seed=seed)
         _write_idx(os.path.join(raw, "train-images-idx3-ubyte.gz"), images[:n_train])
@@ -57,14 +62,16 @@ def read_idx(path):
     with opener(path, "rb") as f:
         data = f.read()
     ndim = data[3]
-    shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+    shape = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
-_WORDS = ("the a one some every that this my your our".split(),
-          "cat dog bird fish horse mouse child teacher farmer king".split(),
-          "sees likes finds chases helps follows watches feeds meets knows".split(),
-          "quickly slowly happily quietly often rarely today again".split())
+_WORDS = (
+    "the a one some every that this my your our".split(),
+    "cat dog bird fish horse mouse child teacher farmer king".split(),
+    "sees likes finds chases helps follows watches feeds meets knows".split(),
+    "quickly slowly happily quietly often rarely today again".split(),
+)
 
 
 def sentences(n, seed=0):
@@ -73,8 +80,13 @@ def sentences(n, seed=0):
     det, noun, verb, adv = _WORDS
     out = []
     for _ in range(n):
-        words = [det[rng.integers(10)], noun[rng.integers(10)], verb[rng.integers(10)], det[rng.integers(10)],
-                 noun[rng.integers(10)]]
+        words = [
+            det[rng.integers(10)],
+            noun[rng.integers(10)],
+            verb[rng.integers(10)],
+            det[rng.integers(10)],
+            noun[rng.integers(10)],
+        ]
         if rng.random() < 0.5:
             words.append(adv[rng.integers(8)])
         out.append(" ".join(words))
@@ -85,8 +97,11 @@ def text_corpus(name="corpus", n_train=600, n_valid=80, n_test=80, seed=0):
     """<root>/<name>/{train,valid,test}.txt, one sentence a line (the word language model's layout)."""
     path = root(name)
     lines = sentences(n_train + n_valid + n_test, seed)
-    parts = {"train.txt": lines[:n_train], "valid.txt": lines[n_train:n_train + n_valid],
-             "test.txt": lines[n_train + n_valid:]}
+    parts = {
+        "train.txt": lines[:n_train],
+        "valid.txt": lines[n_train : n_train + n_valid],
+        "test.txt": lines[n_train + n_valid :],
+    }
     for fname, part in parts.items():
         if not os.path.exists(os.path.join(path, fname)):
             with open(os.path.join(path, fname), "w", encoding="utf-8") as f:
@@ -98,8 +113,13 @@ def names_by_language(n_per_language=60, seed=0):
     """<root>/names/<Language>.txt, one name a line: each language favours its own letters and endings."""
     path = root("names")
     rng = np.random.default_rng(seed)
-    languages = {"Italian": ("aeiolrnt", "o"), "German": ("bcdhkmnrst", "er"), "Japanese": ("aikmnostu", "a"),
-                 "Greek": ("aeiklopsu", "os"), "Polish": ("cjkmnswyz", "ski")}
+    languages = {
+        "Italian": ("aeiolrnt", "o"),
+        "German": ("bcdhkmnrst", "er"),
+        "Japanese": ("aikmnostu", "a"),
+        "Greek": ("aeiklopsu", "os"),
+        "Polish": ("cjkmnswyz", "ski"),
+    }
     for language, (letters, ending) in languages.items():
         fname = os.path.join(path, f"{language}.txt")
         if os.path.exists(fname):
@@ -157,6 +177,7 @@ def citation_graph(n_nodes=120, n_features=40, n_classes=3, seed=0):
 def image_folder(name="shapes", classes=("circle", "square", "cross"), n_per_class=20, size=32, seed=0):
     """<root>/<name>/{train,val}/<class>/<i>.png: RGB images of simple shapes (ImageFolder's layout)."""
     from PIL import Image
+
     path = root(name)
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[:size, :size]

@@ -1,5 +1,6 @@
 """A tiny self-written environment for the reinforcement-learning programs (no gym): walk a corridor
 to the goal on the right; reward 1 at the goal, -0.01 a step. NumPy only, seeded."""
+
 import numpy as np
 
 

@@ -1,5 +1,6 @@
 """pytorch/examples reinforcement_learning/actor_critic: shared trunk with action and value heads,
 SavedAction namedtuple, smooth_l1_loss for the critic, on a tiny self-written corridor."""
+
 # conformance: trend factor=4 tol=0.35 skip=episode_len
 from collections import namedtuple
 

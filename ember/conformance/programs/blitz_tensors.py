@@ -1,4 +1,5 @@
 """The 60-minute blitz: tensors, the NumPy bridge, autograd, a LeNet forward/backward and a manual update."""
+
 # conformance: exact rtol=1e-4 atol=1e-5
 import numpy as np
 import torch
@@ -15,7 +16,10 @@ np_array = np.array(data)
 x_np = torch.from_numpy(np_array)
 x_ones = torch.ones_like(x_data)
 x_rand = torch.rand_like(x_data, dtype=torch.float)
-shape = (2, 3,)
+shape = (
+    2,
+    3,
+)
 print(f"ones_sum={torch.ones(shape).sum().item()} zeros_sum={torch.zeros(shape).sum().item()}")
 print(f"rand_shape={x_rand.shape[0] * 10 + x_rand.shape[1]} dtype_is_float={int(x_rand.dtype == torch.float32)}")
 tensor = torch.ones(4, 4)
@@ -28,8 +32,10 @@ y3 = torch.rand_like(y1)
 torch.matmul(tensor, tensor.T, out=y3)
 z1 = tensor * tensor
 agg = tensor.sum()
-print(f"matmul_sum={y1.sum().item()} same={int(torch.equal(y1, y2) and torch.equal(y2, y3))} "
-      f"mul_sum={z1.sum().item()} agg_item={agg.item()}")
+print(
+    f"matmul_sum={y1.sum().item()} same={int(torch.equal(y1, y2) and torch.equal(y2, y3))} "
+    f"mul_sum={z1.sum().item()} agg_item={agg.item()}"
+)
 tensor.add_(5)
 t = torch.ones(5)
 n = t.numpy()

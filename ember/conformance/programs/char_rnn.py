@@ -1,5 +1,6 @@
 """The char-RNN name classification tutorial: names per language from text files, one-hot letter tensors,
 an nn.RNN over characters, NLLLoss on the last step, SGD, and evaluation with topk."""
+
 # conformance: trend factor=2 tol=0.25
 import glob
 import os
@@ -16,8 +17,9 @@ n_letters = len(allowed_characters)
 
 
 def unicodeToAscii(s):
-    return "".join(c for c in unicodedata.normalize("NFD", s)
-                   if unicodedata.category(c) != "Mn" and c in allowed_characters)
+    return "".join(
+        c for c in unicodedata.normalize("NFD", s) if unicodedata.category(c) != "Mn" and c in allowed_characters
+    )
 
 
 def letterToIndex(letter):
@@ -65,7 +67,7 @@ for epoch in range(1, 6):
     for start in range(0, len(order), 16):
         rnn.zero_grad()
         batch_loss = 0
-        for i in order[start:start + 16]:
+        for i in order[start : start + 16]:
             name, label = train_set[i]
             output = rnn(lineToTensor(name))
             batch_loss = batch_loss + criterion(output, torch.tensor([label]))

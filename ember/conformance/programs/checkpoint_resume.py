@@ -1,5 +1,6 @@
 """Checkpoint save and resume as the tutorials do: a dict with epoch, model and optimizer state_dicts and the
 loss, torch.load (weights_only by default), model.train(); resuming must continue exactly as training on."""
+
 # conformance: exact rtol=1e-3 atol=1e-5
 import torch
 import torch.nn as nn
@@ -26,7 +27,7 @@ def train(model, optimizer, epochs):
     for _ in range(epochs):
         for i in range(0, 64, 16):
             optimizer.zero_grad()
-            loss = criterion(model(X[i:i + 16]), y[i:i + 16])
+            loss = criterion(model(X[i : i + 16]), y[i : i + 16])
             loss.backward()
             optimizer.step()
     return loss
@@ -34,8 +35,10 @@ def train(model, optimizer, epochs):
 
 model, optimizer = build()
 loss = train(model, optimizer, 3)
-torch.save({"epoch": 3, "model_state_dict": model.state_dict(), "optimizer_state_dict": optimizer.state_dict(),
-            "loss": loss}, "checkpoint.tar")
+torch.save(
+    {"epoch": 3, "model_state_dict": model.state_dict(), "optimizer_state_dict": optimizer.state_dict(), "loss": loss},
+    "checkpoint.tar",
+)
 print(f"loss_at_save={loss.item():.6f}")
 train(model, optimizer, 2)
 uninterrupted = model(X).detach()
@@ -44,8 +47,10 @@ model2, optimizer2 = build()
 checkpoint = torch.load("checkpoint.tar")
 model2.load_state_dict(checkpoint["model_state_dict"])
 optimizer2.load_state_dict(checkpoint["optimizer_state_dict"])
-print(f"epoch={checkpoint['epoch']} loaded_loss={checkpoint['loss'].item():.6f} "
-      f"state_steps={optimizer2.state_dict()['state'][0]['step']}")
+print(
+    f"epoch={checkpoint['epoch']} loaded_loss={checkpoint['loss'].item():.6f} "
+    f"state_steps={optimizer2.state_dict()['state'][0]['step']}"
+)
 train(model2, optimizer2, 2)
 resumed = model2(X).detach()
 print(f"resume_max_diff_dist={(resumed - uninterrupted).abs().max().item():.3e}")

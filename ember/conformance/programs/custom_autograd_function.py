@@ -1,5 +1,6 @@
 """Custom autograd Functions, as in "Learning PyTorch with Examples": a Legendre polynomial and a ReLU,
 fitted to sin(x) with hand-written gradient steps; gradcheck on double inputs."""
+
 # conformance: exact rtol=1e-4 atol=1e-6
 import math
 
@@ -11,12 +12,12 @@ class LegendrePolynomial3(torch.autograd.Function):
     @staticmethod
     def forward(ctx, input):
         ctx.save_for_backward(input)
-        return 0.5 * (5 * input ** 3 - 3 * input)
+        return 0.5 * (5 * input**3 - 3 * input)
 
     @staticmethod
     def backward(ctx, grad_output):
-        input, = ctx.saved_tensors
-        return grad_output * 1.5 * (5 * input ** 2 - 1)
+        (input,) = ctx.saved_tensors
+        return grad_output * 1.5 * (5 * input**2 - 1)
 
 
 class MyReLU(torch.autograd.Function):
@@ -27,7 +28,7 @@ class MyReLU(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        input, = ctx.saved_tensors
+        (input,) = ctx.saved_tensors
         grad_input = grad_output.clone()
         grad_input[input < 0] = 0
         return grad_input
@@ -35,6 +36,7 @@ class MyReLU(torch.autograd.Function):
 
 class ScaleBy(torch.autograd.Function):
     """A Function with a non-tensor argument: its gradient slot is None."""
+
     @staticmethod
     def forward(ctx, input, factor):
         ctx.factor = factor

@@ -1,6 +1,7 @@
 """d2l 11.x: masked softmax with sequence_mask, additive and scaled dot-product attention, multi-head
 attention with transpose_qkv, sinusoidal positional encoding by slice assignment, and a Transformer
 encoder block (AddNorm, PositionWiseFFN), trained on a toy sequence-labelling task."""
+
 # conformance: trend factor=2 tol=0.2
 import math
 
@@ -93,12 +94,13 @@ class PositionalEncoding(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.P = torch.zeros((1, max_len, num_hiddens))
         X = torch.arange(max_len, dtype=torch.float32).reshape(-1, 1) / torch.pow(
-            10000, torch.arange(0, num_hiddens, 2, dtype=torch.float32) / num_hiddens)
+            10000, torch.arange(0, num_hiddens, 2, dtype=torch.float32) / num_hiddens
+        )
         self.P[:, :, 0::2] = torch.sin(X)
         self.P[:, :, 1::2] = torch.cos(X)
 
     def forward(self, X):
-        X = X + self.P[:, :X.shape[1], :].to(X.device)
+        X = X + self.P[:, : X.shape[1], :].to(X.device)
         return self.dropout(X)
 
 

@@ -1,5 +1,6 @@
 """d2l 8.4/8.5: an Inception block (four paths concatenated on channels) in a small GoogLeNet, and batch
 normalisation from scratch (moving averages, is_grad_enabled) in a LeNet, then nn.BatchNorm2d/1d."""
+
 # conformance: trend factor=2 tol=0.25 skip=moving_var_mean
 # (moving_var_mean follows the randomly initialised weights: 0.185 to 0.218 over torch seeds 0-2)
 import torch
@@ -59,27 +60,51 @@ class BatchNorm(nn.Module):
         if self.moving_mean.device != X.device:
             self.moving_mean = self.moving_mean.to(X.device)
             self.moving_var = self.moving_var.to(X.device)
-        Y, self.moving_mean, self.moving_var = batch_norm(X, self.gamma, self.beta, self.moving_mean,
-                                                          self.moving_var, eps=1e-5, momentum=0.9)
+        Y, self.moving_mean, self.moving_var = batch_norm(
+            X, self.gamma, self.beta, self.moving_mean, self.moving_var, eps=1e-5, momentum=0.9
+        )
         return Y
 
 
 torch.manual_seed(0)
 train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size=32, n_train=400, n_test=100)
-b1 = nn.Sequential(nn.Conv2d(1, 16, kernel_size=5, stride=2, padding=2), nn.ReLU(),
-                   nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+b1 = nn.Sequential(
+    nn.Conv2d(1, 16, kernel_size=5, stride=2, padding=2), nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+)
 b2 = nn.Sequential(Inception(16, 8, (8, 16), (4, 8), 8), nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
 net = nn.Sequential(b1, b2, nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(40, 10))
 print(f"inception_channels={Inception(16, 8, (8, 16), (4, 8), 8)(torch.rand(1, 16, 7, 7)).shape[1]}")
 d2l.train_ch6(net, train_iter, test_iter, num_epochs=3, lr=0.1)
 net = nn.Sequential(
-    nn.Conv2d(1, 6, kernel_size=5), BatchNorm(6, num_dims=4), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
-    nn.Conv2d(6, 16, kernel_size=5), BatchNorm(16, num_dims=4), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
-    nn.Flatten(), nn.Linear(16 * 4 * 4, 120), BatchNorm(120, num_dims=2), nn.Sigmoid(), nn.Linear(120, 10))
+    nn.Conv2d(1, 6, kernel_size=5),
+    BatchNorm(6, num_dims=4),
+    nn.Sigmoid(),
+    nn.AvgPool2d(kernel_size=2, stride=2),
+    nn.Conv2d(6, 16, kernel_size=5),
+    BatchNorm(16, num_dims=4),
+    nn.Sigmoid(),
+    nn.AvgPool2d(kernel_size=2, stride=2),
+    nn.Flatten(),
+    nn.Linear(16 * 4 * 4, 120),
+    BatchNorm(120, num_dims=2),
+    nn.Sigmoid(),
+    nn.Linear(120, 10),
+)
 d2l.train_ch6(net, train_iter, test_iter, num_epochs=3, lr=1.0)
 print(f"moving_var_mean={net[1].moving_var.mean().item():.3f}")
 net = nn.Sequential(
-    nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
-    nn.Conv2d(6, 16, kernel_size=5), nn.BatchNorm2d(16), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
-    nn.Flatten(), nn.Linear(256, 120), nn.BatchNorm1d(120), nn.Sigmoid(), nn.Linear(120, 10))
+    nn.Conv2d(1, 6, kernel_size=5),
+    nn.BatchNorm2d(6),
+    nn.Sigmoid(),
+    nn.AvgPool2d(kernel_size=2, stride=2),
+    nn.Conv2d(6, 16, kernel_size=5),
+    nn.BatchNorm2d(16),
+    nn.Sigmoid(),
+    nn.AvgPool2d(kernel_size=2, stride=2),
+    nn.Flatten(),
+    nn.Linear(256, 120),
+    nn.BatchNorm1d(120),
+    nn.Sigmoid(),
+    nn.Linear(120, 10),
+)
 d2l.train_ch6(net, train_iter, test_iter, num_epochs=3, lr=1.0)

@@ -1,5 +1,6 @@
 """d2l 10.1/10.2: concise GRU and LSTM language models through an RNNModel wrapper (nn.GRU/nn.LSTM,
 begin_state for both state kinds), trained with clipping and perplexity."""
+
 # conformance: trend factor=1.5 tol=0.2
 import math
 
@@ -28,10 +29,11 @@ class RNNModel(nn.Module):
 
     def begin_state(self, device, batch_size=1):
         if not isinstance(self.rnn, nn.LSTM):
-            return torch.zeros((self.num_directions * self.rnn.num_layers, batch_size, self.num_hiddens),
-                               device=device)
-        return (torch.zeros((self.num_directions * self.rnn.num_layers, batch_size, self.num_hiddens), device=device),
-                torch.zeros((self.num_directions * self.rnn.num_layers, batch_size, self.num_hiddens), device=device))
+            return torch.zeros((self.num_directions * self.rnn.num_layers, batch_size, self.num_hiddens), device=device)
+        return (
+            torch.zeros((self.num_directions * self.rnn.num_layers, batch_size, self.num_hiddens), device=device),
+            torch.zeros((self.num_directions * self.rnn.num_layers, batch_size, self.num_hiddens), device=device),
+        )
 
 
 def train(net, train_iter, lr, num_epochs, tag):

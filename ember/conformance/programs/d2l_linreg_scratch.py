@@ -1,5 +1,6 @@
 """d2l 3.2/3.3: linear regression from scratch (synthetic_data with torch.normal, a shuffled data_iter,
 squared loss, minibatch sgd under no_grad) and concisely with nn.Sequential/MSELoss/SGD."""
+
 # conformance: trend factor=5 tol=0.05
 import random
 
@@ -21,7 +22,7 @@ def data_iter(batch_size, features, labels):
     indices = list(range(num_examples))
     random.shuffle(indices)
     for i in range(0, num_examples, batch_size):
-        batch_indices = torch.tensor(indices[i: min(i + batch_size, num_examples)])
+        batch_indices = torch.tensor(indices[i : min(i + batch_size, num_examples)])
         yield features[batch_indices], labels[batch_indices]
 
 
@@ -49,8 +50,10 @@ for epoch in range(num_epochs):
     with torch.no_grad():
         train_l = squared_loss(linreg(features, w, b), labels)
         print(f"epoch {epoch + 1} scratch_loss={float(train_l.mean()):f}")
-print(f"w_error_score={float((true_w - w.reshape(true_w.shape)).abs().max()):.4f} "
-      f"b_error_score={abs(true_b - b.item()):.4f}")
+print(
+    f"w_error_score={float((true_w - w.reshape(true_w.shape)).abs().max()):.4f} "
+    f"b_error_score={abs(true_b - b.item()):.4f}"
+)
 net = nn.Sequential(nn.Linear(2, 1))
 net[0].weight.data.normal_(0, 0.01)
 net[0].bias.data.fill_(0)

@@ -1,5 +1,6 @@
 """d2l 5.x: an MLP from scratch (ReLU with torch.max), dropout from scratch with a random mask, weight decay
 with per-parameter-group settings, and the concise nn.Sequential versions with init_weights via apply."""
+
 # conformance: trend factor=2 tol=0.15
 import torch
 from torch import nn
@@ -24,7 +25,7 @@ def relu(X):
 def net(X):
     X = X.reshape((-1, num_inputs))
     H = relu(X @ W1 + b1)
-    return (H @ W2 + b2)
+    return H @ W2 + b2
 
 
 loss = nn.CrossEntropyLoss(reduction="none")
@@ -41,7 +42,7 @@ def dropout_layer(X, dropout):
 
 
 X = torch.arange(16, dtype=torch.float32).reshape((2, 8))
-print(f"dropout0_sum={dropout_layer(X, 0.).sum().item()} dropout1_sum={dropout_layer(X, 1.).sum().item()}")
+print(f"dropout0_sum={dropout_layer(X, 0.0).sum().item()} dropout1_sum={dropout_layer(X, 1.0).sum().item()}")
 
 
 class Net(nn.Module):
@@ -72,8 +73,14 @@ def init_weights(m):
 
 wd_net = nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Dropout(0.2), nn.Linear(64, 10))
 wd_net.apply(init_weights)
-trainer = torch.optim.SGD([{"params": wd_net[1].weight, "weight_decay": 1e-3}, {"params": wd_net[1].bias},
-                           {"params": wd_net[4].parameters()}], lr=0.2)
+trainer = torch.optim.SGD(
+    [
+        {"params": wd_net[1].weight, "weight_decay": 1e-3},
+        {"params": wd_net[1].bias},
+        {"params": wd_net[4].parameters()},
+    ],
+    lr=0.2,
+)
 print("concise weight decay")
 d2l.train_ch3(wd_net, train_iter, test_iter, loss, 3, trainer)
 print(f"l2_norm_dist={wd_net[1].weight.norm().item():.3f}")

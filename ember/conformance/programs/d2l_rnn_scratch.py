@@ -1,5 +1,6 @@
 """d2l 9.5: an RNN language model from scratch on characters: one_hot inputs, parameters in a list,
 begin_state, gradient clipping over all parameters, perplexity, and greedy prediction."""
+
 # conformance: trend factor=1.5 tol=0.2
 import math
 
@@ -14,8 +15,12 @@ def get_params(vocab_size, num_hiddens, device):
 
     def normal(shape):
         return torch.randn(size=shape, device=device) * 0.01
-    W_xh, W_hh, b_h = normal((num_inputs, num_hiddens)), normal((num_hiddens, num_hiddens)), \
-        torch.zeros(num_hiddens, device=device)
+
+    W_xh, W_hh, b_h = (
+        normal((num_inputs, num_hiddens)),
+        normal((num_hiddens, num_hiddens)),
+        torch.zeros(num_hiddens, device=device),
+    )
     W_hq, b_q = normal((num_hiddens, num_outputs)), torch.zeros(num_outputs, device=device)
     params = [W_xh, W_hh, b_h, W_hq, b_q]
     for param in params:
@@ -24,12 +29,12 @@ def get_params(vocab_size, num_hiddens, device):
 
 
 def init_rnn_state(batch_size, num_hiddens, device):
-    return (torch.zeros((batch_size, num_hiddens), device=device), )
+    return (torch.zeros((batch_size, num_hiddens), device=device),)
 
 
 def rnn(inputs, state, params):
     W_xh, W_hh, b_h, W_hq, b_q = params
-    H, = state
+    (H,) = state
     outputs = []
     for X in inputs:
         H = torch.tanh(torch.mm(X, W_xh) + torch.mm(H, W_hh) + b_h)

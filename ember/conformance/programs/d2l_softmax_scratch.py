@@ -1,5 +1,6 @@
 """d2l 3.6: softmax regression from scratch on Fashion-MNIST-format data: X.exp() partition, cross-entropy
 by fancy indexing y_hat[range(len(y_hat)), y], accuracy with argmax(axis=1), Accumulator, sgd updater."""
+
 # conformance: trend factor=2 tol=0.15
 import torch
 
@@ -24,7 +25,7 @@ def net(X):
 
 
 def cross_entropy(y_hat, y):
-    return - torch.log(y_hat[range(len(y_hat)), y])
+    return -torch.log(y_hat[range(len(y_hat)), y])
 
 
 X = torch.normal(0, 1, (2, 5))
@@ -32,8 +33,10 @@ X_prob = softmax(X)
 print(f"softmax_rows_sum={X_prob.sum(1).sum().item():.4f}")
 y = torch.tensor([0, 2])
 y_hat = torch.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]])
-print(f"picked={y_hat[[0, 1], y].sum().item():.2f} ce_loss={cross_entropy(y_hat, y).mean().item():.4f} "
-      f"check_acc={d2l.accuracy(y_hat, y) / len(y):.2f}")
+print(
+    f"picked={y_hat[[0, 1], y].sum().item():.2f} ce_loss={cross_entropy(y_hat, y).mean().item():.4f} "
+    f"check_acc={d2l.accuracy(y_hat, y) / len(y):.2f}"
+)
 
 
 def updater(batch_size):

@@ -1,6 +1,7 @@
 """Data-parallel training patterns without a process group: nn.DataParallel on the CPU (model.module,
 'module.'-prefixed state_dict keys stripped on load), gradient accumulation over micro-batches, and
 averaging the gradients of model replicas by hand (what all_reduce does), each equal to plain training."""
+
 # conformance: exact rtol=1e-4 atol=1e-6
 import copy
 
@@ -40,15 +41,17 @@ state = dp.state_dict()
 print(f"dp_loss={criterion(dp(X), y).item():.6f} prefixed_keys={sum(k.startswith('module.') for k in state)}")
 restored = build()
 restored.load_state_dict({k.replace("module.", "", 1): v for k, v in state.items()})
-print(f"restored_loss={criterion(restored(X), y).item():.6f} module_is_sequential="
-      f"{int(isinstance(dp.module, nn.Sequential))}")
+print(
+    f"restored_loss={criterion(restored(X), y).item():.6f} module_is_sequential="
+    f"{int(isinstance(dp.module, nn.Sequential))}"
+)
 
 accum = build()
 opt = torch.optim.SGD(accum.parameters(), lr=0.1)
 for _ in range(5):
     opt.zero_grad()
     for i in range(0, 48, 12):
-        (criterion(accum(X[i:i + 12]), y[i:i + 12]) / 4).backward()
+        (criterion(accum(X[i : i + 12]), y[i : i + 12]) / 4).backward()
     opt.step()
 print(f"accumulated_loss={criterion(accum(X), y).item():.6f}")
 
@@ -59,7 +62,7 @@ for _ in range(5):
     for r, replica in enumerate(replicas):
         replica.load_state_dict(master.state_dict())
         replica.zero_grad()
-        criterion(replica(X[r * 12:(r + 1) * 12]), y[r * 12:(r + 1) * 12]).backward()
+        criterion(replica(X[r * 12 : (r + 1) * 12]), y[r * 12 : (r + 1) * 12]).backward()
     opt.zero_grad()
     for p, *copies in zip(master.parameters(), *(rep.parameters() for rep in replicas)):
         p.grad = torch.stack([c.grad for c in copies]).mean(0)

@@ -1,5 +1,6 @@
 """A graph convolutional network (Kipf & Welling) on a Cora-style citation graph read from .content/.cites
 files: normalised adjacency as a sparse COO tensor, two GraphConvolution layers, masked NLL loss."""
+
 # conformance: trend factor=3 tol=0.15
 import math
 
@@ -20,7 +21,7 @@ class GraphConvolution(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        stdv = 1. / math.sqrt(self.weight.size(1))
+        stdv = 1.0 / math.sqrt(self.weight.size(1))
         self.weight.data.uniform_(-stdv, stdv)
         if self.bias is not None:
             self.bias.data.uniform_(-stdv, stdv)
@@ -61,8 +62,9 @@ def load_data():
     adj = adj / adj.sum(1, keepdims=True)
     features = features / np.maximum(features.sum(1, keepdims=True), 1)
     rows, cols = np.nonzero(adj)
-    sparse_adj = torch.sparse_coo_tensor(torch.from_numpy(np.vstack((rows, cols)).astype(np.int64)),
-                                         torch.from_numpy(adj[rows, cols]), (n, n))
+    sparse_adj = torch.sparse_coo_tensor(
+        torch.from_numpy(np.vstack((rows, cols)).astype(np.int64)), torch.from_numpy(adj[rows, cols]), (n, n)
+    )
     return sparse_adj, torch.FloatTensor(features), torch.LongTensor(labels)
 
 
@@ -89,9 +91,13 @@ for epoch in range(60):
         model.eval()
         output = model(features, adj)
         loss_val = F.nll_loss(output[idx_val], labels[idx_val])
-        print(f"Epoch: {epoch + 1:04d} loss_train={loss_train.item():.4f} loss_val={loss_val.item():.4f} "
-              f"acc_val={accuracy(output[idx_val], labels[idx_val]).item():.4f}")
+        print(
+            f"Epoch: {epoch + 1:04d} loss_train={loss_train.item():.4f} loss_val={loss_val.item():.4f} "
+            f"acc_val={accuracy(output[idx_val], labels[idx_val]).item():.4f}"
+        )
 model.eval()
 output = model(features, adj)
-print(f"Test set results: loss_test={F.nll_loss(output[idx_test], labels[idx_test]).item():.4f} "
-      f"accuracy={accuracy(output[idx_test], labels[idx_test]).item():.4f}")
+print(
+    f"Test set results: loss_test={F.nll_loss(output[idx_test], labels[idx_test]).item():.4f} "
+    f"accuracy={accuracy(output[idx_test], labels[idx_test]).item():.4f}"
+)

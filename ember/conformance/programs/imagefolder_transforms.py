@@ -1,5 +1,6 @@
 """torchvision's ImageFolder over a folder of PNG files, transforms.Compose (RandomHorizontalFlip, ToTensor,
 Normalize), a DataLoader with two worker processes, a small CNN, and torchvision.io.read_image."""
+
 # conformance: trend factor=3 tol=0.25 needs=torchvision
 import os
 
@@ -14,16 +15,29 @@ import _data
 if __name__ == "__main__":
     torch.manual_seed(0)
     root = _data.image_folder()
-    tf = transforms.Compose([transforms.RandomHorizontalFlip(), transforms.ToTensor(),
-                             transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])
+    tf = transforms.Compose(
+        [
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+            transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
+        ]
+    )
     train_set = datasets.ImageFolder(os.path.join(root, "train"), transform=tf)
     val_set = datasets.ImageFolder(os.path.join(root, "val"), transform=transforms.Compose(tf.transforms[1:]))
     print(f"classes={len(train_set.classes)} train_images={len(train_set)} val_images={len(val_set)}")
     first = read_image(train_set.samples[0][0])
     print(f"read_image_channels={first.shape[0]} read_image_is_uint8={int(first.dtype == torch.uint8)}")
     loader = torch.utils.data.DataLoader(train_set, batch_size=12, shuffle=True, num_workers=2)
-    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1),
-                          nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 3))
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(16, 3),
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     for epoch in range(6):
         total = 0.0

@@ -1,4 +1,5 @@
 """MNIST CNN in the style of pytorch/examples mnist: idx files -> Dataset -> DataLoader, Adadelta + StepLR."""
+
 # conformance: trend factor=3 tol=0.2
 import argparse
 import os
@@ -18,8 +19,9 @@ class MNIST(Dataset):
     def __init__(self, raw, train=True, transform=None):
         prefix = "train" if train else "t10k"
         self.data = torch.from_numpy(_data.read_idx(os.path.join(raw, f"{prefix}-images-idx3-ubyte.gz")).copy())
-        self.targets = torch.from_numpy(_data.read_idx(os.path.join(raw, f"{prefix}-labels-idx1-ubyte.gz"))
-                                        .astype(np.int64))
+        self.targets = torch.from_numpy(
+            _data.read_idx(os.path.join(raw, f"{prefix}-labels-idx1-ubyte.gz")).astype(np.int64)
+        )
         self.transform = transform
 
     def __len__(self):

@@ -1,5 +1,6 @@
-""""What is torch.nn really?": logistic regression from scratch, then refactored step by step to nn.Module,
+""" "What is torch.nn really?": logistic regression from scratch, then refactored step by step to nn.Module,
 nn.Linear, optim, TensorDataset/DataLoader, a fit() with validation, and a CNN in nn.Sequential."""
+
 # conformance: trend factor=3 tol=0.2
 import math
 import os
@@ -53,8 +54,8 @@ print(f"scratch start_loss={loss_func(model(xb), yb).item():.4f}")
 for _epoch in range(epochs):
     for i in range((n - 1) // bs + 1):
         start_i = i * bs
-        xb = x_train[start_i:start_i + bs]
-        yb = y_train[start_i:start_i + bs]
+        xb = x_train[start_i : start_i + bs]
+        yb = y_train[start_i : start_i + bs]
         loss = loss_func(model(xb), yb)
         loss.backward()
         with torch.no_grad():
@@ -135,9 +136,12 @@ class WrappedDataLoader:
 train_dl = WrappedDataLoader(train_dl, preprocess)
 valid_dl = WrappedDataLoader(valid_dl, preprocess)
 model = nn.Sequential(
-    nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1), nn.ReLU(),
-    nn.Conv2d(16, 16, kernel_size=3, stride=2, padding=1), nn.ReLU(),
-    nn.Conv2d(16, 10, kernel_size=3, stride=2, padding=1), nn.ReLU(),
+    nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1),
+    nn.ReLU(),
+    nn.Conv2d(16, 16, kernel_size=3, stride=2, padding=1),
+    nn.ReLU(),
+    nn.Conv2d(16, 10, kernel_size=3, stride=2, padding=1),
+    nn.ReLU(),
     nn.AdaptiveAvgPool2d(1),
     Lambda(lambda x: x.view(x.size(0), -1)),
 )

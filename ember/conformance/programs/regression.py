@@ -1,4 +1,5 @@
 """pytorch/examples regression: fit a polynomial with one Linear layer and hand-written gradient steps."""
+
 # conformance: exact rtol=1e-3 atol=1e-5
 import numpy as np
 import torch
@@ -15,7 +16,7 @@ rng = np.random.default_rng(0)
 def make_features(x):
     """Builds features i.e. a matrix with columns [x, x^2, x^3, x^4]."""
     x = x.unsqueeze(1)
-    return torch.cat([x ** i for i in range(1, POLY_DEGREE + 1)], 1)
+    return torch.cat([x**i for i in range(1, POLY_DEGREE + 1)], 1)
 
 
 def f(x):

@@ -1,5 +1,6 @@
 """pytorch/examples reinforcement_learning/reinforce: a policy network, Categorical sampling, discounted
 returns normalised with eps, and the policy-gradient loss, on a tiny self-written corridor."""
+
 # conformance: trend factor=4 tol=0.35 skip=episode_len
 import numpy as np
 import torch

@@ -1,5 +1,6 @@
 """The seq2seq translation tutorial: Lang vocabularies from a tab-separated pairs file, a GRU encoder and a
 Bahdanau-attention GRU decoder with teacher forcing, NLLLoss, greedy decoding for evaluation."""
+
 # conformance: trend factor=2 tol=0.25
 import torch
 import torch.nn as nn
@@ -68,8 +69,9 @@ class AttnDecoderRNN(nn.Module):
         decoder_hidden = encoder_hidden
         decoder_outputs, attentions = [], []
         for i in range(MAX_LENGTH):
-            decoder_output, decoder_hidden, attn_weights = self.forward_step(decoder_input, decoder_hidden,
-                                                                             encoder_outputs)
+            decoder_output, decoder_hidden, attn_weights = self.forward_step(
+                decoder_input, decoder_hidden, encoder_outputs
+            )
             decoder_outputs.append(decoder_output)
             attentions.append(attn_weights)
             if target_tensor is not None:
@@ -101,8 +103,8 @@ target_ids = torch.zeros(n, MAX_LENGTH, dtype=torch.long)
 for idx, (src, tgt) in enumerate(pairs):
     inp = [input_lang.word2index[w] for w in src.split(" ")] + [EOS_token]
     tgt_ids = [output_lang.word2index[w] for w in tgt.split(" ")] + [EOS_token]
-    input_ids[idx, :len(inp)] = torch.tensor(inp)
-    target_ids[idx, :len(tgt_ids)] = torch.tensor(tgt_ids)
+    input_ids[idx, : len(inp)] = torch.tensor(inp)
+    target_ids[idx, : len(tgt_ids)] = torch.tensor(tgt_ids)
 print(f"input_words={input_lang.n_words} output_words={output_lang.n_words}")
 train = DataLoader(TensorDataset(input_ids[:340], target_ids[:340]), batch_size=20, shuffle=True)
 encoder, decoder = EncoderRNN(input_lang.n_words, 48), AttnDecoderRNN(48, output_lang.n_words)
@@ -130,5 +132,7 @@ for epoch in range(1, 7):
         token_acc = (predicted == target_ids[340:]).float().mean().item()
     encoder.train()
     decoder.train()
-    print(f"epoch {epoch} train_loss={total_loss / len(train):.4f} token_acc={token_acc:.3f} "
-          f"attention_rows={attentions.sum(-1).mean().item():.3f}")
+    print(
+        f"epoch {epoch} train_loss={total_loss / len(train):.4f} token_acc={token_acc:.3f} "
+        f"attention_rows={attentions.sum(-1).mean().item():.3f}"
+    )

@@ -1,5 +1,6 @@
 """pytorch/examples siamese_network: pairs of images, twin towers with shared weights, concatenated
 features through a head with BCELoss; pairs built by a Dataset that samples same/different classes."""
+
 # conformance: trend factor=3 tol=0.2
 import os
 import random
@@ -15,8 +16,15 @@ import _data
 class SiameseNetwork(nn.Module):
     def __init__(self):
         super(SiameseNetwork, self).__init__()
-        self.cnn = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                                 nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
+        self.cnn = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+        )
         self.fc = nn.Sequential(nn.Linear(16 * 7 * 7 * 2, 64), nn.ReLU(inplace=True), nn.Linear(64, 1))
         self.sigmoid = nn.Sigmoid()
         self.fc.apply(self.init_weights)
@@ -61,8 +69,9 @@ raw = _data.mnist(n_train=1000, n_test=200)
 load = lambda f: _data.read_idx(os.path.join(raw, f))  # noqa: E731
 train_images = torch.from_numpy(load("train-images-idx3-ubyte.gz").astype(np.float32) / 255).unsqueeze(1)
 test_images = torch.from_numpy(load("t10k-images-idx3-ubyte.gz").astype(np.float32) / 255).unsqueeze(1)
-train_loader = DataLoader(APP_MATCHER(train_images[:600], load("train-labels-idx1-ubyte.gz")[:600], 0),
-                          batch_size=32, shuffle=True)
+train_loader = DataLoader(
+    APP_MATCHER(train_images[:600], load("train-labels-idx1-ubyte.gz")[:600], 0), batch_size=32, shuffle=True
+)
 test_loader = DataLoader(APP_MATCHER(test_images, load("t10k-labels-idx1-ubyte.gz"), 1), batch_size=100)
 model = SiameseNetwork()
 optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0)
@@ -87,5 +96,7 @@ for epoch in range(1, 4):
             test_loss += criterion(outputs, targets).sum().item()
             pred = torch.where(outputs > 0.5, 1, 0)
             correct += pred.eq(targets.view_as(pred)).sum().item()
-    print(f"epoch {epoch} train_loss={total / len(train_loader):.4f} test_loss={test_loss / len(test_loader):.4f} "
-          f"accuracy={correct / len(test_loader.dataset):.3f}")
+    print(
+        f"epoch {epoch} train_loss={total / len(train_loader):.4f} test_loss={test_loss / len(test_loader):.4f} "
+        f"accuracy={correct / len(test_loader.dataset):.3f}"
+    )

@@ -1,5 +1,6 @@
 """pytorch/examples super_resolution (ESPCN): sub-pixel convolution with PixelShuffle, orthogonal init with
 calculate_gain, MSE loss, PSNR on a held-out set; low-resolution inputs made by average pooling."""
+
 # conformance: trend factor=2 tol=1.0
 import math
 import os
@@ -21,7 +22,7 @@ class Net(nn.Module):
         self.conv1 = nn.Conv2d(1, 16, (5, 5), (1, 1), (2, 2))
         self.conv2 = nn.Conv2d(16, 16, (3, 3), (1, 1), (1, 1))
         self.conv3 = nn.Conv2d(16, 8, (3, 3), (1, 1), (1, 1))
-        self.conv4 = nn.Conv2d(8, upscale_factor ** 2, (3, 3), (1, 1), (1, 1))
+        self.conv4 = nn.Conv2d(8, upscale_factor**2, (3, 3), (1, 1), (1, 1))
         self.pixel_shuffle = nn.PixelShuffle(upscale_factor)
         self._initialize_weights()
 
@@ -63,8 +64,10 @@ for epoch in range(1, 5):
         for input, target in testing_data_loader:
             mse = criterion(model(input), target)
             avg_psnr += 10 * math.log10(1 / mse.item())
-    print(f"===> Epoch {epoch}: train_loss={epoch_loss / len(training_data_loader):.5f} "
-          f"avg_psnr={avg_psnr / len(testing_data_loader):.3f}")
+    print(
+        f"===> Epoch {epoch}: train_loss={epoch_loss / len(training_data_loader):.5f} "
+        f"avg_psnr={avg_psnr / len(testing_data_loader):.3f}"
+    )
 torch.save(model, "model_epoch.pth")
 loaded = torch.load("model_epoch.pth", weights_only=False)
 print(f"reloaded_same={int(torch.equal(loaded.conv1.weight, model.conv1.weight))}")

@@ -1,5 +1,6 @@
 """TensorBoard logging as the tutorials do it: SummaryWriter add_scalar/add_scalars/add_histogram/add_image/
 add_text/add_graph during training, then the event files read back with TensorBoard's own reader."""
+
 # conformance: exact rtol=1e-4 atol=1e-6
 import os
 import shutil

@@ -1,5 +1,6 @@
 """pytorch/examples time_sequence_prediction: two LSTMCells in double precision learn sine waves with the
 LBFGS optimizer and a closure, then predict the future."""
+
 # conformance: trend factor=3 tol=0.2
 import numpy as np
 import torch
@@ -47,12 +48,14 @@ seq.double()
 criterion = nn.MSELoss()
 optimizer = optim.LBFGS(seq.parameters(), lr=0.8)
 for i in range(4):
+
     def closure():
         optimizer.zero_grad()
         out = seq(input)
         loss = criterion(out, target)
         loss.backward()
         return loss
+
     loss = optimizer.step(closure)
     print(f"STEP: {i} train_loss={loss.item():.6f}")
     with torch.no_grad():

@@ -1,5 +1,6 @@
 """Text classification with nn.TransformerEncoder: vocabulary from text, padding and key-padding masks,
 sinusoidal positional encoding as a registered buffer, mean pooling over real tokens, AdamW + clipping."""
+
 # conformance: trend factor=3 tol=0.2
 import math
 
@@ -21,7 +22,7 @@ class PositionalEncoding(nn.Module):
         self.register_buffer("pe", pe)
 
     def forward(self, x):
-        x = x + self.pe[:x.size(0)]
+        x = x + self.pe[: x.size(0)]
         return self.dropout(x)
 
 
@@ -57,7 +58,7 @@ def encode(batch):
     lengths = [len(t.split()) for t in batch]
     src = torch.zeros(max(lengths), len(batch), dtype=torch.long)
     for j, t in enumerate(batch):
-        src[:lengths[j], j] = torch.tensor([vocab[w] for w in t.split()])
+        src[: lengths[j], j] = torch.tensor([vocab[w] for w in t.split()])
     return src, src.t() == 0
 
 
@@ -70,7 +71,7 @@ for epoch in range(1, 4):
     total = 0.0
     perm = torch.randperm(len(train_x)).tolist()
     for i in range(0, len(perm), 25):
-        idx = perm[i:i + 25]
+        idx = perm[i : i + 25]
         src, mask = encode([train_x[k] for k in idx])
         loss = criterion(model(src, mask), torch.tensor([train_y[k] for k in idx]))
         optimizer.zero_grad()

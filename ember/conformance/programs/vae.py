@@ -1,4 +1,5 @@
 """pytorch/examples VAE: encoder to (mu, logvar), the reparameterisation trick, BCE + KL loss, Adam."""
+
 # conformance: trend factor=1.5 tol=0.2
 import os
 
@@ -69,8 +70,10 @@ for epoch in range(1, 5):
         for (data,) in test_loader:
             recon_batch, mu, logvar = model(data)
             test_loss += loss_function(recon_batch, data, mu, logvar).item()
-    print(f"====> Epoch: {epoch} train_loss={train_loss / len(train_loader.dataset):.4f} "
-          f"test_loss={test_loss / len(test_loader.dataset):.4f}")
+    print(
+        f"====> Epoch: {epoch} train_loss={train_loss / len(train_loader.dataset):.4f} "
+        f"test_loss={test_loss / len(test_loader.dataset):.4f}"
+    )
     with torch.no_grad():
         sample = model.decode(torch.randn(16, 8))
         print(f"sample_shape={sample.shape[0] * 1000 + sample.shape[1]}")

@@ -1,5 +1,6 @@
 """pytorch/examples word_language_model: Dictionary/Corpus from text files, batchify, an LSTM with tied
 weights, truncated BPTT with repackage_hidden, gradient clipping and a hand-written SGD step; perplexity."""
+
 # conformance: trend factor=1.5 tol=0.2
 import argparse
 import math
@@ -93,8 +94,8 @@ def repackage_hidden(h):
 
 def get_batch(source, i, bptt):
     seq_len = min(bptt, len(source) - 1 - i)
-    data = source[i:i + seq_len]
-    target = source[i + 1:i + 1 + seq_len].view(-1)
+    data = source[i : i + seq_len]
+    target = source[i + 1 : i + 1 + seq_len].view(-1)
     return data, target
 
 
@@ -119,7 +120,7 @@ def main():
 
     def evaluate(data_source):
         model.eval()
-        total_loss = 0.
+        total_loss = 0.0
         hidden = model.init_hidden(5)
         with torch.no_grad():
             for i in range(0, data_source.size(0) - 1, args.bptt):

@@ -1,4 +1,5 @@
 """Every nn layer, one file per family as in torch; each file lists its public classes in __all__."""
+
 from .module import Module  # noqa: F401
 from .container import Container, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict  # noqa: F401
 from .linear import *  # noqa: F401,F403

@@ -1,4 +1,5 @@
 """A module argument given as one value or one per spatial dimension, as a tuple (torch.nn.modules.utils)."""
+
 import collections.abc
 import itertools
 
@@ -8,6 +9,7 @@ def _ntuple(n, name="parse"):
         if isinstance(x, collections.abc.Iterable):
             return tuple(x)
         return tuple(itertools.repeat(x, n))
+
     parse.__name__ = name
     return parse
 

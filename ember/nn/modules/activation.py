@@ -1,4 +1,5 @@
 """nn modules: activations (the math lives in ember/ops/activation.py)."""
+
 from __future__ import annotations
 
 import warnings
@@ -14,9 +15,36 @@ if TYPE_CHECKING:
     from ..._tensor import Tensor
     from ..._typing import DeviceLike, DType
 
-__all__ = ["Threshold", "ReLU", "RReLU", "Hardtanh", "ReLU6", "Sigmoid", "Hardsigmoid", "Tanh", "SiLU", "Mish",
-           "Hardswish", "ELU", "CELU", "SELU", "GLU", "GELU", "Hardshrink", "LeakyReLU", "LogSigmoid", "Softplus",
-           "Softshrink", "PReLU", "Softsign", "Tanhshrink", "Softmin", "Softmax", "Softmax2d", "LogSoftmax"]
+__all__ = [
+    "Threshold",
+    "ReLU",
+    "RReLU",
+    "Hardtanh",
+    "ReLU6",
+    "Sigmoid",
+    "Hardsigmoid",
+    "Tanh",
+    "SiLU",
+    "Mish",
+    "Hardswish",
+    "ELU",
+    "CELU",
+    "SELU",
+    "GLU",
+    "GELU",
+    "Hardshrink",
+    "LeakyReLU",
+    "LogSigmoid",
+    "Softplus",
+    "Softshrink",
+    "PReLU",
+    "Softsign",
+    "Tanhshrink",
+    "Softmin",
+    "Softmax",
+    "Softmax2d",
+    "LogSoftmax",
+]
 
 
 def _inplace_repr(inplace):
@@ -63,12 +91,14 @@ class Hardtanh(Module):
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
         super().__init__()
         if min_value is not None:
-            warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`", FutureWarning,
-                          stacklevel=2)
+            warnings.warn(
+                "keyword argument `min_value` is deprecated and renamed to `min_val`", FutureWarning, stacklevel=2
+            )
             min_val = min_value
         if max_value is not None:
-            warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`", FutureWarning,
-                          stacklevel=2)
+            warnings.warn(
+                "keyword argument `max_value` is deprecated and renamed to `max_val`", FutureWarning, stacklevel=2
+            )
             max_val = max_value
         if max_val <= min_val:
             raise AssertionError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
@@ -91,6 +121,7 @@ class ReLU6(Hardtanh):
 
 class _Stateless(Module):
     """An activation with no arguments: forward is one function of ember.ops.activation."""
+
     function: Any = None
 
     def forward(self, input: Tensor) -> Tensor:
@@ -119,6 +150,7 @@ class Tanhshrink(_Stateless):
 
 class _InplaceFlag(Module):
     """An activation whose only argument is `inplace`."""
+
     function: Any = None
 
     def __init__(self, inplace: bool = False) -> None:
@@ -150,7 +182,7 @@ class SELU(_InplaceFlag):
         return _inplace_repr(self.inplace)
 
 
-class Hardsigmoid(_InplaceFlag):          # torch prints no inplace flag for these two
+class Hardsigmoid(_InplaceFlag):  # torch prints no inplace flag for these two
     function = staticmethod(F.hardsigmoid)
 
 
@@ -241,8 +273,9 @@ class Softplus(Module):
 
 
 class PReLU(Module):
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: DeviceLike = None,
-                 dtype: DType | None = None) -> None:
+    def __init__(
+        self, num_parameters: int = 1, init: float = 0.25, device: DeviceLike = None, dtype: DType | None = None
+    ) -> None:
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init
@@ -287,6 +320,7 @@ class Softmin(_SoftmaxLike):
 class Softmax2d(Module):
     def forward(self, input: Tensor) -> Tensor:
         if input.dim() not in (3, 4):
-            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead "
-                             f"(shape {tuple(input.shape)})")
+            raise ValueError(
+                f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead (shape {tuple(input.shape)})"
+            )
         return F.softmax(input, -3)

@@ -1,4 +1,5 @@
 """nn modules: BatchNorm1d/2d/3d and SyncBatchNorm (torch's _NormBase/_BatchNorm machinery)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -14,17 +15,34 @@ if TYPE_CHECKING:
     from ..._tensor import Tensor
     from ..._typing import DeviceLike, DType
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "LazyBatchNorm1d", "LazyBatchNorm2d",
-           "LazyBatchNorm3d"]
+__all__ = [
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
+    "SyncBatchNorm",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+]
 
 
 class _NormBase(Module):
     """Parameters, running-stat buffers, reset and the version-2 checkpoint upgrade shared by batch/instance norm."""
+
     _version = 2
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: DeviceLike = None, dtype: DType | None = None, *,
-                 bias: bool = True) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: DeviceLike = None,
+        dtype: DType | None = None,
+        *,
+        bias: bool = True,
+    ) -> None:
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -66,40 +84,55 @@ class _NormBase(Module):
         raise NotImplementedError
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
+        )
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs):
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
         version = local_metadata.get("version", None)
         if (version is None or version < 2) and self.track_running_stats:
             # version 2 added the num_batches_tracked buffer; older checkpoints start it at 0
             key = prefix + "num_batches_tracked"
             if key not in state_dict:
-                state_dict[key] = (self.num_batches_tracked if self.num_batches_tracked is not None
-                                   else tensor(0, dtype=_dtype.int64))
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                                      error_msgs)
+                state_dict[key] = (
+                    self.num_batches_tracked if self.num_batches_tracked is not None else tensor(0, dtype=_dtype.int64)
+                )
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
 
 
 class _BatchNorm(_NormBase):
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         if input.shape[1] != self.num_features and (self.weight is not None or self.running_mean is not None):
-            raise RuntimeError(f"{self!r} expected input with {self.num_features} channels (num_features), got "
-                               f"input of shape {tuple(input.shape)}: running_mean should contain "
-                               f"{input.shape[1]} elements not {self.num_features}")
+            raise RuntimeError(
+                f"{self!r} expected input with {self.num_features} channels (num_features), got "
+                f"input of shape {tuple(input.shape)}: running_mean should contain "
+                f"{input.shape[1]} elements not {self.num_features}"
+            )
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             with no_grad():
                 self.num_batches_tracked.add_(1)
-            if self.momentum is None:           # cumulative moving average
+            if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked)
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         keep_stats = not self.training or self.track_running_stats
-        return _batch_norm(input, self.running_mean if keep_stats else None,
-                           self.running_var if keep_stats else None, self.weight, self.bias, use_batch_stats,
-                           factor, self.eps, self._all_reduce_sum)
+        return _batch_norm(
+            input,
+            self.running_mean if keep_stats else None,
+            self.running_var if keep_stats else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            factor,
+            self.eps,
+            self._all_reduce_sum,
+        )
 
     @staticmethod
     def _all_reduce_sum(*arrays):
@@ -134,8 +167,19 @@ class SyncBatchNorm(_BatchNorm):
     so in a single process this is exactly BatchNorm.
     """
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 process_group=None, device=None, dtype=None, *, bias=True):
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=True,
+        track_running_stats=True,
+        process_group=None,
+        device=None,
+        dtype=None,
+        *,
+        bias=True,
+    ):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
         self.process_group = process_group
 
@@ -145,6 +189,7 @@ class SyncBatchNorm(_BatchNorm):
 
     def _all_reduce_sum(self, *arrays):
         from ... import distributed as dist
+
         if not dist.is_initialized() or dist.get_world_size() == 1:
             return arrays
         return dist._sum_arrays(arrays)
@@ -154,8 +199,15 @@ class SyncBatchNorm(_BatchNorm):
         """Replace every BatchNorm*d in `module` by a SyncBatchNorm sharing its parameters and buffers."""
         converted = module
         if isinstance(module, _BatchNorm):
-            converted = cls(module.num_features, module.eps, module.momentum, module.affine,
-                            module.track_running_stats, process_group, bias=module.bias is not None)
+            converted = cls(
+                module.num_features,
+                module.eps,
+                module.momentum,
+                module.affine,
+                module.track_running_stats,
+                process_group,
+                bias=module.bias is not None,
+            )
             if module.affine:
                 with no_grad():
                     converted.weight = module.weight
@@ -174,7 +226,9 @@ class SyncBatchNorm(_BatchNorm):
 class _LazyNormBase(LazyModuleMixin):
     """Batch/instance norm whose num_features is dim 1 of the first input."""
 
-    def __init__(self, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *, bias=True):
+    def __init__(
+        self, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *, bias=True
+    ):
         super().__init__(0, eps, momentum, False, False, device, dtype, bias=False)
         self.affine = affine
         self.track_running_stats = track_running_stats
@@ -192,7 +246,7 @@ class _LazyNormBase(LazyModuleMixin):
             super().reset_parameters()
 
     def initialize_parameters(self, input):
-        if not self.has_uninitialized_params():         # loaded from a state_dict
+        if not self.has_uninitialized_params():  # loaded from a state_dict
             loaded = self.weight if self.weight is not None else self.running_mean
             if loaded is not None:
                 self.num_features = loaded.shape[0]

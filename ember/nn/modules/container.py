@@ -1,4 +1,5 @@
 """Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict (and the deprecated Container)."""
+
 from __future__ import annotations
 
 import collections
@@ -18,8 +19,12 @@ class Container(Module):
     """torch's deprecated Module with children given as keyword arguments."""
 
     def __init__(self, **kwargs: Any) -> None:
-        warnings.warn("`nn.Container` is deprecated. All of its functionality is now implemented in `nn.Module`. "
-                      "Subclass that instead.", FutureWarning, stacklevel=2)
+        warnings.warn(
+            "`nn.Container` is deprecated. All of its functionality is now implemented in `nn.Module`. "
+            "Subclass that instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
         super().__init__()
         for key, value in kwargs.items():
             self.add_module(key, value)
@@ -53,7 +58,7 @@ class Sequential(Module):
 
     def __delitem__(self, idx):
         keys = list(self._modules.keys())
-        for key in (keys[idx] if isinstance(idx, slice) else [keys[self._index(idx)]]):
+        for key in keys[idx] if isinstance(idx, slice) else [keys[self._index(idx)]]:
             del self._modules[key]
         # keep keys numbered 0..n-1, as torch does
         items = list(self._modules.values())
@@ -109,7 +114,7 @@ class Sequential(Module):
         for name, module in self._modules.items():
             try:
                 input = module(input)
-            except Exception as error:      # say which child failed; the exception and message stay torch's
+            except Exception as error:  # say which child failed; the exception and message stay torch's
                 error.add_note(f"(raised in Sequential child ({name}): {type(module).__name__})")
                 raise
         return input
@@ -180,19 +185,22 @@ class ModuleList(Module):
         reprs = [repr(m) for m in self]
         if not reprs:
             return self._get_name() + "()"
-        runs = []                                   # [start, end, repr]
+        runs = []  # [start, end, repr]
         for i, r in enumerate(reprs):
             if runs and runs[-1][2] == r:
                 runs[-1][1] = i
             else:
                 runs.append([i, i, r])
-        lines = [_addindent(f"({start}): {r}" if start == end else f"({start}-{end}): {end - start + 1} x {r}", 2)
-                 for start, end, r in runs]
+        lines = [
+            _addindent(f"({start}): {r}" if start == end else f"({start}-{end}): {end - start + 1} x {r}", 2)
+            for start, end, r in runs
+        ]
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class _DictOfMembers(Module):
     """The dict interface of ModuleDict and ParameterDict, over one of Module's stores (`_store`)."""
+
     _store: Any = None
 
     def __init__(self, members=None):
@@ -236,7 +244,7 @@ class _DictOfMembers(Module):
         return self._members().values()
 
     def update(self, members):
-        for key, value in (members.items() if hasattr(members, "items") else members):
+        for key, value in members.items() if hasattr(members, "items") else members:
             self[key] = value
 
 

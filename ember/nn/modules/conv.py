@@ -1,4 +1,5 @@
 """nn modules: Conv1d/2d/3d and ConvTranspose1d/2d/3d, with torch's parameters, init and reprs."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -19,19 +20,54 @@ if TYPE_CHECKING:
     from ..._tensor import Tensor
     from ..._typing import DeviceLike, DType, _size_any
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d",
-           "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
+__all__ = [
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
+]
 
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 
 
 class _ConvNd(Module):
-    __constants__ = ["stride", "padding", "dilation", "groups", "padding_mode", "output_padding",
-                     "in_channels", "out_channels", "kernel_size"]
+    __constants__ = [
+        "stride",
+        "padding",
+        "dilation",
+        "groups",
+        "padding_mode",
+        "output_padding",
+        "in_channels",
+        "out_channels",
+        "kernel_size",
+    ]
     _nd = 0
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, transposed,
-                 output_padding, groups, bias, padding_mode, device=None, dtype=None):
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+        bias,
+        padding_mode,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
@@ -107,21 +143,45 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: _size_any, stride: _size_any = 1,
-                 padding: _size_any | str = 0, dilation: _size_any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: DeviceLike = None, dtype: DType | None = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: _size_any,
+        stride: _size_any = 1,
+        padding: _size_any | str = 0,
+        dilation: _size_any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: DeviceLike = None,
+        dtype: DType | None = None,
+    ) -> None:
         n = self._nd
-        super().__init__(in_channels, out_channels, _ntuple(n)(kernel_size), _ntuple(n)(stride),
-                         padding if isinstance(padding, str) else _ntuple(n)(padding), _ntuple(n)(dilation),
-                         False, (0,) * n, groups, bias, padding_mode, device, dtype)
+        super().__init__(
+            in_channels,
+            out_channels,
+            _ntuple(n)(kernel_size),
+            _ntuple(n)(stride),
+            padding if isinstance(padding, str) else _ntuple(n)(padding),
+            _ntuple(n)(dilation),
+            False,
+            (0,) * n,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
 
     def _conv_forward(self, input, weight, bias):
         if self.padding_mode != "zeros":
             conv_ops._batched(input, self._nd, f"conv{self._nd}d", self)
             input = _pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             return conv_ops._convnd(self._nd, input, weight, bias, self.stride, 0, self.dilation, self.groups, self)
-        return conv_ops._convnd(self._nd, input, weight, bias, self.stride, self.padding, self.dilation,
-                                self.groups, self)
+        return conv_ops._convnd(
+            self._nd, input, weight, bias, self.stride, self.padding, self.dilation, self.groups, self
+        )
 
     def forward(self, input: Tensor) -> Tensor:
         return self._conv_forward(input, self.weight, self.bias)
@@ -140,16 +200,39 @@ class Conv3d(_Conv):
 
 
 class _ConvTransposeNd(_ConvNd):
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: _size_any, stride: _size_any = 1,
-                 padding: _size_any | str = 0, output_padding: _size_any = 0, groups: int = 1, bias: bool = True,
-                 dilation: _size_any = 1, padding_mode: str = "zeros", device: DeviceLike = None,
-                 dtype: DType | None = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: _size_any,
+        stride: _size_any = 1,
+        padding: _size_any | str = 0,
+        output_padding: _size_any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: _size_any = 1,
+        padding_mode: str = "zeros",
+        device: DeviceLike = None,
+        dtype: DType | None = None,
+    ) -> None:
         n = self._nd
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
-        super().__init__(in_channels, out_channels, _ntuple(n)(kernel_size), _ntuple(n)(stride),
-                         _ntuple(n)(padding), _ntuple(n)(dilation), True, _ntuple(n)(output_padding), groups,
-                         bias, padding_mode, device, dtype)
+        super().__init__(
+            in_channels,
+            out_channels,
+            _ntuple(n)(kernel_size),
+            _ntuple(n)(stride),
+            _ntuple(n)(padding),
+            _ntuple(n)(dilation),
+            True,
+            _ntuple(n)(output_padding),
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
 
     def _output_padding(self, input, output_size, stride, padding, kernel_size, num_spatial_dims, dilation=None):
         if output_size is None:
@@ -160,26 +243,44 @@ class _ConvTransposeNd(_ConvNd):
         if len(output_size) == non_spatial + num_spatial_dims:
             output_size = output_size[non_spatial:]
         if len(output_size) != num_spatial_dims:
-            raise ValueError(f"ConvTranspose{num_spatial_dims}D: for {input.dim()}D input, output_size must have "
-                             f"{num_spatial_dims} or {non_spatial + num_spatial_dims} elements "
-                             f"(got {len(output_size)})")
-        min_sizes = [(input.size(d + non_spatial) - 1) * stride[d] - 2 * padding[d]
-                     + (dilation[d] if dilation is not None else 1) * (kernel_size[d] - 1) + 1
-                     for d in range(num_spatial_dims)]
+            raise ValueError(
+                f"ConvTranspose{num_spatial_dims}D: for {input.dim()}D input, output_size must have "
+                f"{num_spatial_dims} or {non_spatial + num_spatial_dims} elements "
+                f"(got {len(output_size)})"
+            )
+        min_sizes = [
+            (input.size(d + non_spatial) - 1) * stride[d]
+            - 2 * padding[d]
+            + (dilation[d] if dilation is not None else 1) * (kernel_size[d] - 1)
+            + 1
+            for d in range(num_spatial_dims)
+        ]
         max_sizes = [m + s - 1 for m, s in zip(min_sizes, stride)]
         for size, lo, hi in zip(output_size, min_sizes, max_sizes):
             if size < lo or size > hi:
-                raise ValueError(f"requested an output size of {output_size}, but valid sizes range from "
-                                 f"{min_sizes} to {max_sizes} (for an input of {input.size()[2:]})")
+                raise ValueError(
+                    f"requested an output size of {output_size}, but valid sizes range from "
+                    f"{min_sizes} to {max_sizes} (for an input of {input.size()[2:]})"
+                )
         return tuple(s - m for s, m in zip(output_size, min_sizes))
 
     def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         n = self._nd
-        output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size,
-                                              n, self.dilation)
-        return conv_ops._conv_transposend(n, input, self.weight, self.bias, self.stride, self.padding,
-                                          output_padding, self.groups, self.dilation,
-                                          who=self)
+        output_padding = self._output_padding(
+            input, output_size, self.stride, self.padding, self.kernel_size, n, self.dilation
+        )
+        return conv_ops._conv_transposend(
+            n,
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            output_padding,
+            self.groups,
+            self.dilation,
+            who=self,
+        )
 
 
 class ConvTranspose1d(_ConvTransposeNd):
@@ -196,6 +297,7 @@ class ConvTranspose3d(_ConvTransposeNd):
 
 # --- lazy forms: in_channels from the first input --------------------------------------------------------------
 
+
 class _LazyConvMixin(LazyModuleMixin):
     def _make_lazy(self, out_channels, bias, device, dtype):
         self.weight = UninitializedParameter(device=device, dtype=dtype)
@@ -208,13 +310,15 @@ class _LazyConvMixin(LazyModuleMixin):
             super().reset_parameters()
 
     def initialize_parameters(self, input, *args, **kwargs):
-        if not self.has_uninitialized_params():         # loaded from a state_dict
+        if not self.has_uninitialized_params():  # loaded from a state_dict
             self.in_channels = self.weight.shape[0] if self.transposed else self.weight.shape[1] * self.groups
             return
         n = self._nd
         if input.dim() not in (n + 1, n + 2):
-            raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to "
-                               f"{self.__class__.__name__}, but got input of size: {input.shape}")
+            raise RuntimeError(
+                f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to "
+                f"{self.__class__.__name__}, but got input of size: {input.shape}"
+            )
         self.in_channels = input.shape[1] if input.dim() == n + 2 else input.shape[0]
         if self.in_channels % self.groups != 0:
             raise ValueError("in_channels must be divisible by groups")
@@ -228,15 +332,41 @@ class _LazyConvMixin(LazyModuleMixin):
 
 
 class _LazyConv(_LazyConvMixin):
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode='zeros', device=None, dtype=None):
+    def __init__(
+        self,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
         super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, device, dtype)
         self._make_lazy(out_channels, bias, device, dtype)
 
 
 class _LazyConvTranspose(_LazyConvMixin):
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True, dilation=1, padding_mode='zeros', device=None, dtype=None):
-        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode,
-                         device, dtype)
+    def __init__(
+        self,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups=1,
+        bias=True,
+        dilation=1,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode, device, dtype
+        )
         self._make_lazy(out_channels, bias, device, dtype)
 
 

@@ -1,4 +1,5 @@
 """nn modules: PairwiseDistance, CosineSimilarity."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

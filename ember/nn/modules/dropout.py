@@ -1,4 +1,5 @@
 """nn modules: the dropout family (the math lives in ember/ops/dropout.py)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

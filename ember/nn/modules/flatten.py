@@ -1,4 +1,5 @@
 """nn modules: Flatten, Unflatten."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -25,8 +26,11 @@ class Flatten(Module):
 class Unflatten(Module):
     def __init__(self, dim, unflattened_size):
         super().__init__()
-        if isinstance(dim, int) and not isinstance(unflattened_size, (tuple, list)) and \
-                type(unflattened_size).__name__ != "Size":
+        if (
+            isinstance(dim, int)
+            and not isinstance(unflattened_size, (tuple, list))
+            and type(unflattened_size).__name__ != "Size"
+        ):
             raise TypeError(f"unflattened_size must be tuple of ints, but found type {type(unflattened_size).__name__}")
         self.dim, self.unflattened_size = dim, unflattened_size
 

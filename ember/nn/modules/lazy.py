@@ -6,6 +6,7 @@ in torch), runs reset_parameters, and the module becomes its `cls_to_become` (La
 load_state_dict materialises them from the checkpoint's shapes instead (the first call then takes the sizes
 from them: torch leaves in_features etc. at 0, which ember's input checks would refuse).
 """
+
 import itertools
 from typing import Any
 
@@ -21,7 +22,7 @@ class LazyModuleMixin:
 
     def __call__(self, *args, **kwargs):
         self._infer_parameters(args, kwargs)
-        if not isinstance(self, LazyModuleMixin):       # it became its cls_to_become
+        if not isinstance(self, LazyModuleMixin):  # it became its cls_to_become
             return self(*args, **kwargs)
         return super().__call__(*args, **kwargs)
 
@@ -40,18 +41,21 @@ class LazyModuleMixin:
             self.__class__ = self.cls_to_become
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
-        for name, t in itertools.chain(self._parameters.items(),
-                                       ((n, b) for n, b in self._buffers.items()
-                                        if n not in self._non_persistent_buffers_set)):
+        for name, t in itertools.chain(
+            self._parameters.items(),
+            ((n, b) for n, b in self._buffers.items() if n not in self._non_persistent_buffers_set),
+        ):
             if t is not None:
                 destination[prefix + name] = t if is_lazy(t) or keep_vars else t.detach()
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs):
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
         for name, t in itertools.chain(self._parameters.items(), self._buffers.items()):
             key = prefix + name
             if t is not None and is_lazy(t) and key in state_dict and not is_lazy(state_dict[key]):
                 with no_grad():
                     t.materialize(state_dict[key].shape)
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                                      error_msgs)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )

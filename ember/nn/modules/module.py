@@ -1,4 +1,5 @@
 """nn.Module: parameter/buffer/submodule registration, state_dict, hooks, train/eval, repr — as torch."""
+
 from __future__ import annotations
 
 import collections
@@ -38,9 +39,20 @@ _global_parameter_registration_hooks: OrderedDict[int, Callable[..., Any]] = Ord
 _global_module_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _global_buffer_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 
-_HOOK_DICTS = ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks",
-               "_forward_pre_hooks_with_kwargs", "_backward_hooks", "_backward_pre_hooks", "_state_dict_hooks",
-               "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
+_HOOK_DICTS = (
+    "_forward_hooks",
+    "_forward_hooks_with_kwargs",
+    "_forward_hooks_always_called",
+    "_forward_pre_hooks",
+    "_forward_pre_hooks_with_kwargs",
+    "_backward_hooks",
+    "_backward_pre_hooks",
+    "_state_dict_hooks",
+    "_state_dict_pre_hooks",
+    "_load_state_dict_pre_hooks",
+    "_load_state_dict_post_hooks",
+)
+
 
 class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     def __repr__(self):
@@ -61,6 +73,7 @@ def _addindent(s, num_spaces):
 
 class Module:
     """Base class for all neural network modules."""
+
     _version = 1
     training: bool
     _is_full_backward_hook: bool | None
@@ -87,8 +100,10 @@ class Module:
     # --- registration -----------------------------------------------------------------------
     def _check_init(self):
         if "_parameters" not in self.__dict__:
-            raise AttributeError("cannot assign module attributes before Module.__init__() call "
-                                 "(call super().__init__() first in your __init__)")
+            raise AttributeError(
+                "cannot assign module attributes before Module.__init__() call "
+                "(call super().__init__() first in your __init__)"
+            )
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         self._check_init()
@@ -101,12 +116,16 @@ class Module:
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
-                            "(torch.nn.Parameter or None required)")
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(torch.nn.Parameter or None required)"
+            )
         if param is not None and param.grad_fn is not None:
-            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
-                             f"created explicitly. To express '{name}' as a function of another Tensor, compute the "
-                             "value in the forward() method.")
+            raise ValueError(
+                f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
+                f"created explicitly. To express '{name}' as a function of another Tensor, compute the "
+                "value in the forward() method."
+            )
         self._parameters[name] = _run_registration_hooks(_global_parameter_registration_hooks, self, name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -116,8 +135,9 @@ class Module:
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
-                            "(torch Tensor or None required)")
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (torch Tensor or None required)"
+            )
         tensor = _run_registration_hooks(_global_buffer_registration_hooks, self, name, tensor)
         self._buffers[name] = tensor
         if persistent:
@@ -149,8 +169,10 @@ class Module:
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
-                                "(torch.nn.Parameter or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    "(torch.nn.Parameter or None expected)"
+                )
             self.register_parameter(name, value)
         elif isinstance(value, Module):
             if "_modules" not in d:
@@ -159,13 +181,16 @@ class Module:
             d["_modules"][name] = _run_registration_hooks(_global_module_registration_hooks, self, name, value)
         elif "_modules" in d and name in d["_modules"]:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
-                                "(torch.nn.Module or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                    "(torch.nn.Module or None expected)"
+                )
             d["_modules"][name] = value
         elif "_buffers" in d and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                                "(torch.Tensor or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' (torch.Tensor or None expected)"
+                )
             d["_buffers"][name] = _run_registration_hooks(_global_buffer_registration_hooks, self, name, value)
         else:
             object.__setattr__(self, name, value)
@@ -195,8 +220,9 @@ class Module:
         object.__delattr__(self, name)
 
     def __dir__(self):
-        return sorted(set(dir(type(self))) | set(self.__dict__) | set(self._parameters) | set(self._buffers)
-                      | set(self._modules))
+        return sorted(
+            set(dir(type(self))) | set(self.__dict__) | set(self._parameters) | set(self._buffers) | set(self._modules)
+        )
 
     def get_submodule(self, target: str) -> Module:
         mod = self
@@ -236,8 +262,7 @@ class Module:
     # --- iteration -----------------------------------------------------------------------------
     def _named_members(self, get_members_fn, prefix="", recurse=True, remove_duplicate=True):
         memo = set()
-        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse \
-            else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for module_prefix, module in modules:
             for k, v in get_members_fn(module):
                 if v is None or (remove_duplicate and id(v) in memo):
@@ -250,16 +275,18 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         return self._named_members(lambda m: m._parameters.items(), prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True,
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         return self._named_members(lambda m: m._buffers.items(), prefix, recurse, remove_duplicate)
 
     def children(self) -> Iterator[Module]:
@@ -277,8 +304,9 @@ class Module:
         for _, m in self.named_modules(remove_duplicate=remove_duplicate):
             yield m
 
-    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         if memo is None:
             memo = set()
         if id(self) in memo:
@@ -344,13 +372,16 @@ class Module:
 
     def to(self: T, *args: Any, **kwargs: Any) -> T:
         from ...ops.convert import _parse_to
+
         kwargs = dict(kwargs)
-        kwargs.pop("non_blocking", None)        # copies are synchronous here: the result is the same
+        kwargs.pop("non_blocking", None)  # copies are synchronous here: the result is the same
         memory_format = kwargs.pop("memory_format", None)
         unknown = set(kwargs) - {"device", "dtype"}
         if unknown:
-            raise TypeError(f"to() received an invalid combination of arguments - got unexpected keyword argument(s) "
-                            f"{sorted(unknown)}")
+            raise TypeError(
+                f"to() received an invalid combination of arguments - got unexpected keyword argument(s) "
+                f"{sorted(unknown)}"
+            )
         dev, dt = _parse_to([a for a in args if not isinstance(a, bool)], kwargs)
         if dt is not None and not dt.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}")
@@ -359,6 +390,7 @@ class Module:
             # torch lays out the 4-d and 5-d tensors (conv weights) in memory_format, the others as they are
             fmt = memory_format if t.dim() in (4, 5) else None
             return t.to(device=dev, dtype=dt if t.is_floating_point() else None, memory_format=fmt)
+
         return self._apply(convert)
 
     def cuda(self: T, device: DeviceLike = None) -> T:
@@ -387,6 +419,7 @@ class Module:
 
     def to_empty(self: T, *, device: DeviceLike, recurse: bool = True) -> T:
         from ...ops.creation import empty_like
+
         return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def xpu(self: T, device: DeviceLike = None) -> T:
@@ -403,9 +436,16 @@ class Module:
 
     # --- calling ---------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks or \
-                _global_forward_pre_hooks or _global_forward_hooks or _global_backward_hooks or \
-                _global_backward_pre_hooks:
+        if (
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+            or _global_forward_pre_hooks
+            or _global_forward_hooks
+            or _global_backward_hooks
+            or _global_backward_pre_hooks
+        ):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -423,8 +463,10 @@ class Module:
                     new = hook(self, args, kwargs)
                     if new is not None:
                         if not (isinstance(new, tuple) and len(new) == 2):
-                            raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, "
-                                               f"new_kwargs), but got {new}.")
+                            raise RuntimeError(
+                                "forward pre-hook must return None or a tuple of (new_args, "
+                                f"new_kwargs), but got {new}."
+                            )
                         args, kwargs = new
                 else:
                     new = hook(self, args)
@@ -446,14 +488,20 @@ class Module:
                     result = new
             if backward_hook is not None:
                 if not isinstance(result, (Tensor, tuple)):
-                    warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of "
-                                  f"Tensors but received {type(result)}", stacklevel=2)
+                    warnings.warn(
+                        "For backward hooks to be called, module output should be a Tensor or a tuple of "
+                        f"Tensors but received {type(result)}",
+                        stacklevel=2,
+                    )
                 result = backward_hook.wrap_outputs(result)
             if legacy_hooks:
                 first = result
                 while not isinstance(first, Tensor):
-                    first = next(v for v in first.values() if isinstance(v, Tensor)) if isinstance(first, dict) \
+                    first = (
+                        next(v for v in first.values() if isinstance(v, Tensor))
+                        if isinstance(first, dict)
                         else first[0]
+                    )
                 if first.grad_fn is not None:
                     for hook in legacy_hooks:
                         first.grad_fn.register_hook(_ModuleHook(hook, self))
@@ -465,15 +513,19 @@ class Module:
                     if hook_id not in always or hook_id in called:
                         continue
                     try:
-                        with_kwargs = hook_id in (_global_forward_hooks_with_kwargs if global_hooks
-                                                  else self._forward_hooks_with_kwargs)
+                        with_kwargs = hook_id in (
+                            _global_forward_hooks_with_kwargs if global_hooks else self._forward_hooks_with_kwargs
+                        )
                         new = hook(self, args, kwargs, result) if with_kwargs else hook(self, args, result)
                         if new is not None:
                             result = new
-                    except Exception as e:      # noqa: BLE001 - the forward's error is the one raised, as torch
-                        warnings.warn(f"{'global ' if global_hooks else ''}module forward hook with "
-                                      "``always_call=True`` raised an exception that was silenced as another error "
-                                      f"was raised in forward: {e}", stacklevel=2)
+                    except Exception as e:  # noqa: BLE001 - the forward's error is the one raised, as torch
+                        warnings.warn(
+                            f"{'global ' if global_hooks else ''}module forward hook with "
+                            "``always_call=True`` raised an exception that was silenced as another error "
+                            f"was raised in forward: {e}",
+                            stacklevel=2,
+                        )
             raise
 
     def _get_backward_hooks(self):
@@ -502,15 +554,19 @@ class Module:
             store.move_to_end(handle.id, last=False)
         return handle
 
-    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
-                                  with_kwargs: bool = False) -> RemovableHandle:
-        return self._add_hook(self._forward_pre_hooks, hook, prepend,
-                              [self._forward_pre_hooks_with_kwargs] if with_kwargs else [])
+    def register_forward_pre_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        return self._add_hook(
+            self._forward_pre_hooks, hook, prepend, [self._forward_pre_hooks_with_kwargs] if with_kwargs else []
+        )
 
-    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False,
-                              always_call: bool = False) -> RemovableHandle:
-        flags = ([self._forward_hooks_with_kwargs] if with_kwargs else []) + \
-            ([self._forward_hooks_always_called] if always_call else [])
+    def register_forward_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False, always_call: bool = False
+    ) -> RemovableHandle:
+        flags = ([self._forward_hooks_with_kwargs] if with_kwargs else []) + (
+            [self._forward_hooks_always_called] if always_call else []
+        )
         return self._add_hook(self._forward_hooks, hook, prepend, flags)
 
     def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
@@ -518,16 +574,20 @@ class Module:
 
     def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
         if self._is_full_backward_hook is False:
-            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
-                               "Please use only one of them.")
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                "Please use only one of them."
+            )
         self._is_full_backward_hook = True
         return self._add_hook(self._backward_hooks, hook, prepend)
 
     def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Deprecated (as torch): the hook sees the gradients of the last autograd node of the forward."""
         if self._is_full_backward_hook is True:
-            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
-                               "Please use only one of them.")
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                "Please use only one of them."
+            )
         self._is_full_backward_hook = False
         return self._add_hook(self._backward_hooks, hook)
 
@@ -542,12 +602,17 @@ class Module:
         if type(self).get_extra_state is not Module.get_extra_state:
             destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 
-    def state_dict(self, *args: Any, destination: Any = None, prefix: str = "",
-                   keep_vars: bool = False) -> dict[str, Any]:
+    def state_dict(
+        self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False
+    ) -> dict[str, Any]:
         if args:
-            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
-                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict"
-                          " for details.", FutureWarning, stacklevel=2)
+            warnings.warn(
+                "Positional args are being deprecated, use kwargs instead. Refer to "
+                "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict"
+                " for details.",
+                FutureWarning,
+                stacklevel=2,
+            )
             destination = args[0] if destination is None else destination
             prefix = args[1] if len(args) > 1 and prefix == "" else prefix
             keep_vars = args[2] if len(args) > 2 and keep_vars is False else keep_vars
@@ -592,22 +657,26 @@ class Module:
         return self._add_hook(self._load_state_dict_post_hooks, hook)
 
     def get_extra_state(self) -> Any:
-        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. Please file "
-                           "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report "
-                           "this bug.")
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called. Please file "
+            "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report "
+            "this bug."
+        )
 
     def set_extra_state(self, state: Any) -> None:
-        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. Please file "
-                           "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report "
-                           "this bug.")
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called. Please file "
+            "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report "
+            "this bug."
+        )
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs):
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
         for hook in self._load_state_dict_pre_hooks.values():
             hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
         persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
-        local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items())
-                       if v is not None}
+        local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items()) if v is not None}
         assign = local_metadata.get("assign_to_params_buffers", False)
         for name, param in local_state.items():
             key = prefix + name
@@ -619,14 +688,18 @@ class Module:
             if isinstance(value, np.ndarray):
                 value = Tensor._make(value)
             if not isinstance(value, Tensor):
-                error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
-                                  f"Tensor-like object from checkpoint but received {type(value)}")
+                error_msgs.append(
+                    f'While copying the parameter named "{key}", expected torch.Tensor or '
+                    f"Tensor-like object from checkpoint but received {type(value)}"
+                )
                 continue
             if param.dim() == 0 and tuple(value.shape) == (1,):
                 value = value[0]
             if tuple(value.shape) != tuple(param.shape):
-                error_msgs.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
-                                  f"checkpoint, the shape in current model is {param.shape}.")
+                error_msgs.append(
+                    f"size mismatch for {key}: copying a param with shape {value.shape} from "
+                    f"checkpoint, the shape in current model is {param.shape}."
+                )
                 continue
             try:
                 with no_grad():
@@ -634,10 +707,12 @@ class Module:
                         _assign(self, name, param, value)
                     else:
                         param.copy_(value)
-            except Exception as ex:     # noqa: BLE001 - reported with the others, as torch
-                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
-                                  f"{param.size()} and whose dimensions in the checkpoint are {value.size()}, an "
-                                  f"exception occurred : {ex.args}.")
+            except Exception as ex:  # noqa: BLE001 - reported with the others, as torch
+                error_msgs.append(
+                    f'While copying the parameter named "{key}", whose dimensions in the model are '
+                    f"{param.size()} and whose dimensions in the checkpoint are {value.size()}, an "
+                    f"exception occurred : {ex.args}."
+                )
         extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
         if type(self).set_extra_state is not Module.set_extra_state:
             if extra_key in state_dict:
@@ -650,19 +725,20 @@ class Module:
             # the keys under this prefix that name neither an own parameter/buffer nor a child
             for key in state_dict:
                 if key.startswith(prefix) and key != extra_key:
-                    head = key[len(prefix):].split(".", 1)
+                    head = key[len(prefix) :].split(".", 1)
                     if (head[0] not in self._modules) if len(head) > 1 else (head[0] not in local_state):
                         unexpected_keys.append(key)
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
-                        assign: bool = False) -> _IncompatibleKeys:
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ) -> _IncompatibleKeys:
         if not isinstance(state_dict, collections.abc.Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing: list[str] = []
         unexpected: list[str] = []
         errors: list[str] = []
         metadata = getattr(state_dict, "_metadata", None)
-        state_dict = OrderedDict(state_dict)     # a copy: version upgrades must not touch the caller's
+        state_dict = OrderedDict(state_dict)  # a copy: version upgrades must not touch the caller's
         if metadata is not None:
             state_dict._metadata = metadata  # type: ignore[attr-defined]
 
@@ -674,24 +750,33 @@ class Module:
             for name, child in module._modules.items():
                 if child is not None:
                     child_prefix = prefix + name + "."
-                    load(child, {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)},  # noqa: F821
-                         child_prefix)
+                    load(  # noqa: F821 (bound when called: ruff reads the `del load` below as unbinding it)
+                        child,
+                        {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)},
+                        child_prefix,
+                    )
             incompatible = _IncompatibleKeys(missing, unexpected)
             for hook in module._load_state_dict_post_hooks.values():
                 if hook(module, incompatible) is not None:
-                    raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
-                                         "expected to return new values, if incompatible_keys need to be modified, "
-                                         "it should be done inplace.")
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                        "expected to return new values, if incompatible_keys need to be modified, "
+                        "it should be done inplace."
+                    )
+
         load(self, state_dict)
-        del load        # break the load -> load reference cycle (as torch), so no garbage waits for gc
+        del load  # break the load -> load reference cycle (as torch), so no garbage waits for gc
         if strict:
             if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
+                errors.insert(
+                    0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected))
+                )
             if missing:
                 errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
         if errors:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                type(self).__name__, "\n\t".join(errors)))
+            raise RuntimeError(
+                "Error(s) in loading state_dict for {}:\n\t{}".format(type(self).__name__, "\n\t".join(errors))
+            )
         return _IncompatibleKeys(missing, unexpected)
 
     # --- printing ---------------------------------------------------------------------------------
@@ -715,7 +800,7 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        for name in _HOOK_DICTS:        # modules pickled before a hook table existed
+        for name in _HOOK_DICTS:  # modules pickled before a hook table existed
             if name not in self.__dict__:
                 self.__dict__[name] = OrderedDict()
         self.__dict__.setdefault("_is_full_backward_hook", None)
@@ -797,7 +882,7 @@ class _BackwardHook:
 
     def wrap_inputs(self, args):
         def on_input_grads(grad_inputs, _):
-            if self.grad_outputs is None:       # reached without passing the outputs (double backward)
+            if self.grad_outputs is None:  # reached without passing the outputs (double backward)
                 return None
             grads = self._spread(self.input_positions, grad_inputs, self.n_inputs)
             for hook in self.hooks:
@@ -805,11 +890,14 @@ class _BackwardHook:
                 if new is None:
                     continue
                 if len(new) != len(grads):
-                    raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got {len(new)}, but "
-                                       f"expected {len(grads)}")
+                    raise RuntimeError(
+                        f"Backward hook returned an invalid number of grad_input, got {len(new)}, but "
+                        f"expected {len(grads)}"
+                    )
                 grads = new
             self.grad_outputs = None
             return tuple(grads[i] for i in self.input_positions)
+
         args, self.input_positions = self._through_identity(args, on_input_grads)
         self.n_inputs = len(args)
         return args
@@ -822,22 +910,30 @@ class _BackwardHook:
                 if new is None:
                     continue
                 if len(new) != len(self.grad_outputs):
-                    raise RuntimeError(f"Backward pre hook returned an invalid number of grad_output, got {len(new)}, "
-                                       f"but expected {len(self.grad_outputs)}")
+                    raise RuntimeError(
+                        f"Backward pre hook returned an invalid number of grad_output, got {len(new)}, "
+                        f"but expected {len(self.grad_outputs)}"
+                    )
                 self.grad_outputs = new
             grad_outputs = self.grad_outputs
-            if self.input_positions is None:        # no input requires grad: the hooks run now, without grad_input
-                warnings.warn("Full backward hook is firing when gradients are computed with respect to module "
-                              "outputs since no inputs require gradients. See https://docs.pytorch.org/docs/main/"
-                              "generated/torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more "
-                              "details.", stacklevel=5)
+            if self.input_positions is None:  # no input requires grad: the hooks run now, without grad_input
+                warnings.warn(
+                    "Full backward hook is firing when gradients are computed with respect to module "
+                    "outputs since no inputs require gradients. See https://docs.pytorch.org/docs/main/"
+                    "generated/torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more "
+                    "details.",
+                    stacklevel=5,
+                )
                 for hook in self.hooks:
                     new = hook(self.module, (None,) * self.n_inputs, self.grad_outputs)
                     if new is not None and not (isinstance(new, tuple) and all(g is None for g in new)):
-                        raise RuntimeError("Backward hook for Modules where no input requires gradient should always "
-                                           "return None or None for all gradients.")
+                        raise RuntimeError(
+                            "Backward hook for Modules where no input requires gradient should always "
+                            "return None or None for all gradients."
+                        )
                 self.grad_outputs = None
             return tuple(grad_outputs[i] for i in self.output_positions)
+
         single = not isinstance(result, tuple)
         values, self.output_positions = self._through_identity((result,) if single else result, on_output_grads)
         self.n_outputs = len(values)
@@ -857,8 +953,9 @@ def register_module_forward_pre_hook(hook):
 
 
 def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
-    flags = ([_global_forward_hooks_with_kwargs] if with_kwargs else []) + \
-        ([_global_forward_hooks_always_called] if always_call else [])
+    flags = ([_global_forward_hooks_with_kwargs] if with_kwargs else []) + (
+        [_global_forward_hooks_always_called] if always_call else []
+    )
     return _global_hook(_global_forward_hooks, hook, flags)
 
 
@@ -869,8 +966,10 @@ def register_module_full_backward_pre_hook(hook):
 def _set_global_backward_kind(full):
     global _global_is_full_backward_hook
     if _global_is_full_backward_hook is (not full):
-        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as a global Module hook. "
-                           "Please use only one of them.")
+        raise RuntimeError(
+            "Cannot use both regular backward hooks and full backward hooks as a global Module hook. "
+            "Please use only one of them."
+        )
     _global_is_full_backward_hook = full
 
 

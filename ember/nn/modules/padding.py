@@ -1,4 +1,5 @@
 """nn modules: constant, zero, reflection, replication and circular padding (torch's classes and reprs)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -9,9 +10,23 @@ if TYPE_CHECKING:
     from ..._tensor import Tensor
     from ..._typing import _size_any
 
-__all__ = ["ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
-           "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
-           "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d"]
+__all__ = [
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+]
 
 
 def _padding(padding, nd):
@@ -34,8 +49,10 @@ class _PadNd(Module):
 
     def _check_input_dim(self, input):
         if input.dim() not in (self._nd + 1, self._nd + 2):
-            raise ValueError(f"{type(self).__name__}: expected {self._nd + 1}D or {self._nd + 2}D input "
-                             f"(got {input.dim()}D input of size {list(input.shape)})")
+            raise ValueError(
+                f"{type(self).__name__}: expected {self._nd + 1}D or {self._nd + 2}D input "
+                f"(got {input.dim()}D input of size {list(input.shape)})"
+            )
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
@@ -77,8 +94,10 @@ def _make(base, name, nd, mode=None):
 
 ConstantPad1d, ConstantPad2d, ConstantPad3d = (_make(_ConstantPadNd, f"ConstantPad{n}d", n) for n in (1, 2, 3))
 ZeroPad1d, ZeroPad2d, ZeroPad3d = (_make(_ZeroPadNd, f"ZeroPad{n}d", n) for n in (1, 2, 3))
-ReflectionPad1d, ReflectionPad2d, ReflectionPad3d = (_make(_PadNd, f"ReflectionPad{n}d", n, "reflect")
-                                                     for n in (1, 2, 3))
-ReplicationPad1d, ReplicationPad2d, ReplicationPad3d = (_make(_PadNd, f"ReplicationPad{n}d", n, "replicate")
-                                                        for n in (1, 2, 3))
+ReflectionPad1d, ReflectionPad2d, ReflectionPad3d = (
+    _make(_PadNd, f"ReflectionPad{n}d", n, "reflect") for n in (1, 2, 3)
+)
+ReplicationPad1d, ReplicationPad2d, ReplicationPad3d = (
+    _make(_PadNd, f"ReplicationPad{n}d", n, "replicate") for n in (1, 2, 3)
+)
 CircularPad1d, CircularPad2d, CircularPad3d = (_make(_PadNd, f"CircularPad{n}d", n, "circular") for n in (1, 2, 3))

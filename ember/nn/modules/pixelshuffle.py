@@ -1,4 +1,5 @@
 """nn modules: PixelShuffle, PixelUnshuffle and ChannelShuffle, as torch."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

@@ -6,6 +6,7 @@ A PackedSequence input runs each group of equally long sequences over its own le
 exact), and the output is packed back in the input's layout. A cell's step is composed as torch's CPU cells are,
 so its graph is torch's.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -73,9 +74,20 @@ def _init_uniform(module):
 
 
 class RNNBase(Module):
-    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
-                 device: DeviceLike = None, dtype: DType | None = None) -> None:
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: DeviceLike = None,
+        dtype: DType | None = None,
+    ) -> None:
         super().__init__()
         self.mode = mode
         self.input_size = input_size
@@ -88,12 +100,16 @@ class RNNBase(Module):
         self.proj_size = proj_size
         num_directions = 2 if bidirectional else 1
         if not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
-            raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
-                             "element being zeroed")
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of an element being zeroed"
+            )
         if dropout > 0 and num_layers == 1:
-            warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
-                          f"expects num_layers greater than 1, but got dropout={dropout} and "
-                          f"num_layers={num_layers}", stacklevel=2)
+            warnings.warn(
+                "dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+                f"expects num_layers greater than 1, but got dropout={dropout} and "
+                f"num_layers={num_layers}",
+                stacklevel=2,
+            )
         if not isinstance(bias, bool):
             raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
         if not isinstance(batch_first, bool):
@@ -123,8 +139,10 @@ class RNNBase(Module):
                 real_hidden = proj_size if proj_size > 0 else hidden_size
                 layer_input_size = input_size if layer == 0 else real_hidden * num_directions
                 suffix = "_reverse" if direction == 1 else ""
-                shapes = [("weight_ih_l{}{}", (gate_size, layer_input_size)),
-                          ("weight_hh_l{}{}", (gate_size, real_hidden))]
+                shapes = [
+                    ("weight_ih_l{}{}", (gate_size, layer_input_size)),
+                    ("weight_hh_l{}{}", (gate_size, real_hidden)),
+                ]
                 if bias:
                     shapes += [("bias_ih_l{}{}", (gate_size,)), ("bias_hh_l{}{}", (gate_size,))]  # type: ignore[list-item]
                 if proj_size > 0:
@@ -175,17 +193,22 @@ class RNNBase(Module):
     def check_input(self, input, batch_sizes=None):
         weight_dtype = self.weight_ih_l0.dtype
         if input.dtype != weight_dtype:
-            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight_dtype}). "
-                             f"Convert input: input.to({weight_dtype}), or convert model: model.to({input.dtype})")
+            raise ValueError(
+                f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight_dtype}). "
+                f"Convert input: input.to({weight_dtype}), or convert model: model.to({input.dtype})"
+            )
         if input.dim() != 3:
             raise RuntimeError(f"{self._name()}: input must have 3 dimensions, got {input.dim()}")
         if self.input_size != input.size(-1):
-            raise RuntimeError(f"{self._name()}: input.size(-1) must be equal to input_size. Expected "
-                               f"{self.input_size}, got {input.size(-1)} (input of shape {list(input.shape)})")
+            raise RuntimeError(
+                f"{self._name()}: input.size(-1) must be equal to input_size. Expected "
+                f"{self.input_size}, got {input.size(-1)} (input of shape {list(input.shape)})"
+            )
 
     def get_expected_hidden_size(self, input, batch_sizes=None):
-        mini_batch = int(batch_sizes[0]) if batch_sizes is not None else \
-            input.size(0) if self.batch_first else input.size(1)
+        mini_batch = (
+            int(batch_sizes[0]) if batch_sizes is not None else input.size(0) if self.batch_first else input.size(1)
+        )
         size = self.proj_size if self.proj_size > 0 else self.hidden_size
         return (self.num_layers * (2 if self.bidirectional else 1), mini_batch, size)
 
@@ -199,8 +222,7 @@ class RNNBase(Module):
     def _prepare(self, input, hx):
         """Validate, add the batch dim for unbatched input, and make zero initial states: (input, hx, batched)."""
         if not isinstance(input, Tensor):
-            raise TypeError(f"{self._name()}: expected a Tensor or a PackedSequence input, got "
-                            f"{type(input).__name__}")
+            raise TypeError(f"{self._name()}: expected a Tensor or a PackedSequence input, got {type(input).__name__}")
         if input.dim() not in (2, 3):
             raise ValueError(f"{self._name()}: Expected input to be 2D or 3D, got {input.dim()}D instead")
         batched = input.dim() == 3
@@ -217,8 +239,9 @@ class RNNBase(Module):
                 got = ", ".join(f"{h.dim()}-D" for h in hx)
                 what = "hx and cx" if states == 2 else "hx"
                 kind = "batched 3-D" if batched else "unbatched 2-D"
-                raise RuntimeError(f"{self._name()}: For {kind} input, {what} should also be {want}-D but got "
-                                   f"({got}) tensor(s)")
+                raise RuntimeError(
+                    f"{self._name()}: For {kind} input, {what} should also be {want}-D but got ({got}) tensor(s)"
+                )
             if not batched:
                 hx = tuple(h.unsqueeze(1) for h in hx)
         self.check_input(input)
@@ -244,8 +267,13 @@ class RNNBase(Module):
         for length in sorted(set(lengths.tolist()), reverse=True):
             rows = np.nonzero(lengths == length)[0]
             index = Tensor._make(rows)
-            out, h, c = self._direction(k, x[:length].index_select(1, index), h0.index_select(0, index),
-                                        None if c0 is None else c0.index_select(0, index), reverse)
+            out, h, c = self._direction(
+                k,
+                x[:length].index_select(1, index),
+                h0.index_select(0, index),
+                None if c0 is None else c0.index_select(0, index),
+                reverse,
+            )
             outs.append(F.pad(out, (0, 0, 0, 0, 0, steps - length)) if length < steps else out)
             h_last.append(h)
             c_last.append(c)
@@ -254,6 +282,7 @@ class RNNBase(Module):
 
         def joined(parts, dim):
             return cat(parts, dim).index_select(dim, back) if len(parts) > 1 else parts[0]
+
         return joined(outs, 1), joined(h_last, 0), None if c0 is None else joined(c_last, 0)
 
     def _run(self, x, h0, c0, lengths=None):
@@ -309,10 +338,12 @@ class RNNBase(Module):
             self.check_hidden_size(hx[1], self.get_expected_cell_size(padded), "Expected hidden[1] size {}, got {}")
         output, h_n, c_n = self._run(padded, hx[0], hx[1] if states == 2 else None, lengths)
         # the output's rows in the input's packed layout: step t holds its batch_sizes[t] longest sequences
-        sorted_indices = np.arange(batch) if packed.sorted_indices is None else \
-            np.asarray(packed.sorted_indices.__array__())
-        rows = np.concatenate([t * batch + sorted_indices[:n] for t, n in
-                               enumerate(np.asarray(packed.batch_sizes.__array__()))])
+        sorted_indices = (
+            np.arange(batch) if packed.sorted_indices is None else np.asarray(packed.sorted_indices.__array__())
+        )
+        rows = np.concatenate(
+            [t * batch + sorted_indices[:n] for t, n in enumerate(np.asarray(packed.batch_sizes.__array__()))]
+        )
         data = output.reshape(-1, output.shape[2]).index_select(0, Tensor._make(rows))
         result = PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
         return result, ((h_n, c_n) if self.mode == "LSTM" else h_n)
@@ -321,7 +352,7 @@ class RNNBase(Module):
 def _projected_lstm(x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     """An LSTM direction with a projection (h = W_hr (o * tanh(c))), step by step."""
     outs = []
-    for t in (range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])):
+    for t in range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0]):
         i, f, g, o = (linear(x[t], w_ih, b_ih) + linear(h, w_hh, b_hh)).chunk(4, 1)
         c = f.sigmoid() * c + i.sigmoid() * g.tanh()
         h = linear(o.sigmoid() * c.tanh(), w_hr)
@@ -366,6 +397,7 @@ class GRU(RNNBase):
 
 # --- cells ------------------------------------------------------------------------------------------------
 
+
 class RNNCellBase(Module):
     def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
@@ -400,8 +432,10 @@ class RNNCellBase(Module):
         if input.dim() not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
         if input.shape[-1] != self.input_size:
-            raise RuntimeError(f"{name}: input has inconsistent input_size: got {input.shape[-1]}, expected "
-                               f"{self.input_size} (input of shape {list(input.shape)})")
+            raise RuntimeError(
+                f"{name}: input has inconsistent input_size: got {input.shape[-1]}, expected "
+                f"{self.input_size} (input of shape {list(input.shape)})"
+            )
         batched = input.dim() == 2
         if not batched:
             input = input.unsqueeze(0)
@@ -417,8 +451,9 @@ class RNNCellBase(Module):
                 states = tuple(s.unsqueeze(0) for s in states)
         for s in states:
             if tuple(s.shape) != (input.shape[0], self.hidden_size):
-                raise RuntimeError(f"{name}: Expected hidden state of shape {[input.shape[0], self.hidden_size]}, "
-                                   f"got {list(s.shape)}")
+                raise RuntimeError(
+                    f"{name}: Expected hidden state of shape {[input.shape[0], self.hidden_size]}, got {list(s.shape)}"
+                )
         h, c = _cell(mode, input, states, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         if not batched:
             h = h.squeeze(0)
@@ -427,8 +462,15 @@ class RNNCellBase(Module):
 
 
 class RNNCell(RNNCellBase):
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
-                 device: DeviceLike = None, dtype: DType | None = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device: DeviceLike = None,
+        dtype: DType | None = None,
+    ) -> None:
         super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
@@ -437,13 +479,20 @@ class RNNCell(RNNCellBase):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         if hx is not None and hx.dim() not in (1, 2):
             raise ValueError(f"RNNCell: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
-        return self._step("RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU", input,
-                          None if hx is None else (hx,))
+        return self._step(
+            "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU", input, None if hx is None else (hx,)
+        )
 
 
 class LSTMCell(RNNCellBase):
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: DeviceLike = None,
-                 dtype: DType | None = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: DeviceLike = None,
+        dtype: DType | None = None,
+    ) -> None:
         super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
 
     def forward(self, input: Tensor, hx: Any = None) -> Tensor:
@@ -451,8 +500,14 @@ class LSTMCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: DeviceLike = None,
-                 dtype: DType | None = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: DeviceLike = None,
+        dtype: DType | None = None,
+    ) -> None:
         super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
 
     def forward(self, input: Tensor, hx: Any = None) -> Tensor:

@@ -1,2 +1,3 @@
 """torch.nn.parallel."""
+
 from .distributed import DistributedDataParallel, DataParallel  # noqa: F401

@@ -1,4 +1,5 @@
 """DistributedDataParallel over ember.distributed (MPI): gradients averaged in buckets as they become ready."""
+
 import contextlib
 import warnings
 
@@ -22,7 +23,8 @@ _UNFINISHED_REDUCTION = (
     "in calculating loss. \nIf you already have done the above, then the distributed data parallel module wasn't "
     "able to locate the output tensors in the return value of your module's `forward` function. Please include "
     "the loss function and the structure of the return value of `forward` of your module when reporting this "
-    "issue (e.g. list, dict, iterable).\n")
+    "issue (e.g. list, dict, iterable).\n"
+)
 
 # arguments ember has no machinery for: (name, default, why)
 _UNSUPPORTED = (
@@ -30,8 +32,11 @@ _UNSUPPORTED = (
     ("param_to_hook_all_reduce", None, "ember reduces every parameter in the gradient buckets"),
     ("mixed_precision", None, "use ember.autocast for mixed precision"),
     ("device_mesh", None, "ember has one process group, the default one"),
-    ("skip_all_reduce_unused_params", False, ("unused parameters are reduced as zeros, as with "
-                                              "find_unused_parameters=True")),
+    (
+        "skip_all_reduce_unused_params",
+        False,
+        ("unused parameters are reduced as zeros, as with find_unused_parameters=True"),
+    ),
     ("bucket_cap_mb_list", None, "use bucket_cap_mb"),
 )
 
@@ -46,49 +51,81 @@ class DistributedDataParallel(Module):
     find_unused_parameters=True or static_graph=True it is reduced as zeros from that rank, and one that no rank
     used keeps its .grad, as torch does."""
 
-    def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=None, init_sync=True,
-                 process_group=None, bucket_cap_mb=None, find_unused_parameters=False, check_reduction=False,
-                 gradient_as_bucket_view=False, static_graph=False, delay_all_reduce_named_params=None,
-                 param_to_hook_all_reduce=None, mixed_precision=None, device_mesh=None,
-                 skip_all_reduce_unused_params=False, bucket_cap_mb_list=None, batched_grad_copy=False,
-                 forward_sync_buffers=None):
+    def __init__(
+        self,
+        module,
+        device_ids=None,
+        output_device=None,
+        dim=0,
+        broadcast_buffers=None,
+        init_sync=True,
+        process_group=None,
+        bucket_cap_mb=None,
+        find_unused_parameters=False,
+        check_reduction=False,
+        gradient_as_bucket_view=False,
+        static_graph=False,
+        delay_all_reduce_named_params=None,
+        param_to_hook_all_reduce=None,
+        mixed_precision=None,
+        device_mesh=None,
+        skip_all_reduce_unused_params=False,
+        bucket_cap_mb_list=None,
+        batched_grad_copy=False,
+        forward_sync_buffers=None,
+    ):
         super().__init__()
         if (delay_all_reduce_named_params is None) != (param_to_hook_all_reduce is None):
-            raise ValueError("delay_all_reduce_named_params and param_to_hook_all_reduce need to be set at the "
-                             "same time.")
-        given = {"delay_all_reduce_named_params": delay_all_reduce_named_params,
-                 "param_to_hook_all_reduce": param_to_hook_all_reduce, "mixed_precision": mixed_precision,
-                 "device_mesh": device_mesh, "skip_all_reduce_unused_params": skip_all_reduce_unused_params,
-                 "bucket_cap_mb_list": bucket_cap_mb_list}
+            raise ValueError(
+                "delay_all_reduce_named_params and param_to_hook_all_reduce need to be set at the same time."
+            )
+        given = {
+            "delay_all_reduce_named_params": delay_all_reduce_named_params,
+            "param_to_hook_all_reduce": param_to_hook_all_reduce,
+            "mixed_precision": mixed_precision,
+            "device_mesh": device_mesh,
+            "skip_all_reduce_unused_params": skip_all_reduce_unused_params,
+            "bucket_cap_mb_list": bucket_cap_mb_list,
+        }
         for name, default, why in _UNSUPPORTED:
             value = given[name]
             if (value is not None) if default is None else bool(value) != default:
                 raise NotImplementedError(f"DistributedDataParallel({name}=...) is not supported by ember: {why}")
         if not dist.is_initialized():
-            raise ValueError("Default process group has not been initialized, please make sure to call "
-                             "init_process_group. (DistributedDataParallel: call "
-                             "ember.distributed.init_process_group('mpi') and launch with `ember run --nproc N`)")
+            raise ValueError(
+                "Default process group has not been initialized, please make sure to call "
+                "init_process_group. (DistributedDataParallel: call "
+                "ember.distributed.init_process_group('mpi') and launch with `ember run --nproc N`)"
+            )
         if process_group is not None and process_group is not dist.group.WORLD:
-            raise NotImplementedError("DistributedDataParallel(process_group=...): ember has only the default "
-                                      "process group (pass None or ember.distributed.group.WORLD)")
+            raise NotImplementedError(
+                "DistributedDataParallel(process_group=...): ember has only the default "
+                "process group (pass None or ember.distributed.group.WORLD)"
+            )
         self.process_group = dist.group.WORLD
         self.parameters_to_ignore = set(getattr(module, "_ddp_params_and_buffers_to_ignore", ()))
         named = [(n, p) for n, p in module.named_parameters() if n not in self.parameters_to_ignore]
         self._module_parameters = [p for _, p in named]
         if not any(p.requires_grad for p in self._module_parameters):
-            raise RuntimeError("DistributedDataParallel is not needed when a module doesn't have any parameter "
-                               "that requires a gradient.")
+            raise RuntimeError(
+                "DistributedDataParallel is not needed when a module doesn't have any parameter "
+                "that requires a gradient."
+            )
         self._set_devices(device_ids, output_device)
         self.dim = dim
         self.module = module
         self.forward_sync_buffers = _forward_sync_buffers(broadcast_buffers, forward_sync_buffers)
         init_sync_buffers = forward_sync_buffers is not None or broadcast_buffers in (None, True)
         if check_reduction:
-            warnings.warn("The `check_reduction` argument in `DistributedDataParallel` module is deprecated. "
-                          "Please avoid using it.", FutureWarning, stacklevel=2)
+            warnings.warn(
+                "The `check_reduction` argument in `DistributedDataParallel` module is deprecated. "
+                "Please avoid using it.",
+                FutureWarning,
+                stacklevel=2,
+            )
         self.find_unused_parameters = find_unused_parameters
         self.gradient_as_bucket_view = gradient_as_bucket_view
-        self.batched_grad_copy = batched_grad_copy          # ember always copies a bucket's gradients at once
+        self.batched_grad_copy = batched_grad_copy  # ember always copies a bucket's gradients at once
         self.static_graph = False
         self.require_backward_grad_sync = True
         self.require_forward_param_sync = True
@@ -103,9 +140,9 @@ class DistributedDataParallel(Module):
         self._buckets = self._make_buckets(self._params, self.bucket_bytes_cap)
         self._bucket_of = {i: b for b, bucket in enumerate(self._buckets) for i in bucket}
         self._index = {id(p): i for i, p in enumerate(self._params)}
-        self._ready = None              # during a synced backward: the parameters whose gradients are ready
-        self._used = set()              # parameters that got a gradient since the last reduction (no_sync too)
-        self._unfinished = None         # the parameters a backward left without gradient (raised at the next forward)
+        self._ready = None  # during a synced backward: the parameters whose gradients are ready
+        self._used = set()  # parameters that got a gradient since the last reduction (no_sync too)
+        self._unfinished = None  # the parameters a backward left without gradient (raised at the next forward)
         self._sync_this_backward = True
         if static_graph:
             self._set_static_graph()
@@ -120,15 +157,19 @@ class DistributedDataParallel(Module):
         devices = {p.device for p in self._module_parameters}
         types = {d.type for d in devices}
         if len(types) != 1:
-            raise ValueError(f"DistributedDataParallel's input module must be on the same type of devices, but "
-                             f"input module parameters locate in {types}.")
+            raise ValueError(
+                f"DistributedDataParallel's input module must be on the same type of devices, but "
+                f"input module parameters locate in {types}."
+            )
         self.device_type = types.pop()
         self.device = self._module_parameters[0].device
         if not device_ids or self.device_type == "cpu" or len(devices) > 1:
             if device_ids or output_device:
-                raise ValueError("DistributedDataParallel device_ids and output_device arguments only work with "
-                                 "single-device/multiple-device GPU modules or CPU modules, but got device_ids "
-                                 f"{device_ids}, output_device {output_device}, and module parameters {devices}.")
+                raise ValueError(
+                    "DistributedDataParallel device_ids and output_device arguments only work with "
+                    "single-device/multiple-device GPU modules or CPU modules, but got device_ids "
+                    f"{device_ids}, output_device {output_device}, and module parameters {devices}."
+                )
             self.device_ids = self.output_device = None
         else:
             self.device_ids = [_device_index(d) for d in device_ids]
@@ -150,16 +191,22 @@ class DistributedDataParallel(Module):
         dist.all_gather_object(everyone, mine)
         for other, theirs in enumerate(everyone):
             if len(theirs) != len(mine):
-                raise RuntimeError(f"DDP expects same model across all ranks, but Rank {rank} has {len(mine)} params, "
-                                   f"while rank {other} has inconsistent {len(theirs)} params.")
-        for other in ([0] if rank else range(1, len(everyone))):
+                raise RuntimeError(
+                    f"DDP expects same model across all ranks, but Rank {rank} has {len(mine)} params, "
+                    f"while rank {other} has inconsistent {len(theirs)} params."
+                )
+        for other in [0] if rank else range(1, len(everyone)):
             for i, ((shape, dtype), (their_shape, their_dtype)) in enumerate(zip(mine, everyone[other])):
                 if shape != their_shape:
-                    raise RuntimeError(f"[{rank}]: params[{i}] in this process with sizes {shape} appears not to "
-                                       f"match sizes of the same param in process {other}.")
+                    raise RuntimeError(
+                        f"[{rank}]: params[{i}] in this process with sizes {shape} appears not to "
+                        f"match sizes of the same param in process {other}."
+                    )
                 if dtype != their_dtype:
-                    raise RuntimeError(f"[{rank}]: params[{i}] in this process with dtype {dtype} appears not to "
-                                       f"match the dtype of the same param in process {other} ({their_dtype}).")
+                    raise RuntimeError(
+                        f"[{rank}]: params[{i}] in this process with dtype {dtype} appears not to "
+                        f"match the dtype of the same param in process {other} ({their_dtype})."
+                    )
 
     @staticmethod
     def _make_buckets(params, cap_bytes):
@@ -190,9 +237,13 @@ class DistributedDataParallel(Module):
 
     def _unfinished_message(self):
         rank = dist.get_rank()
-        return (_UNFINISHED_REDUCTION + f"Parameter indices which did not receive grad for rank {rank}: "
-                + " ".join(map(str, self._unfinished)) + f"\nParameters which did not receive grad for rank {rank}: "
-                + ", ".join(self._names[i] for i in self._unfinished))
+        return (
+            _UNFINISHED_REDUCTION
+            + f"Parameter indices which did not receive grad for rank {rank}: "
+            + " ".join(map(str, self._unfinished))
+            + f"\nParameters which did not receive grad for rank {rank}: "
+            + ", ".join(self._names[i] for i in self._unfinished)
+        )
 
     @property
     def _finds_unused(self):
@@ -209,11 +260,12 @@ class DistributedDataParallel(Module):
             queue_callback(self._finish_backward)
         self._ready.add(i)
         if self._finds_unused:
-            return                      # which parameters every rank used is known once the backward is over
+            return  # which parameters every rank used is known once the backward is over
         self._ready_in_bucket[self._bucket_of[i]] += 1
         # every rank must issue the same Allreduce sequence: buckets go out in index order, as torch's
-        while self._next_bucket < len(self._buckets) and \
-                self._ready_in_bucket[self._next_bucket] == len(self._buckets[self._next_bucket]):
+        while self._next_bucket < len(self._buckets) and self._ready_in_bucket[self._next_bucket] == len(
+            self._buckets[self._next_bucket]
+        ):
             self._reduce_bucket(self._next_bucket)
             self._next_bucket += 1
 
@@ -226,6 +278,7 @@ class DistributedDataParallel(Module):
             self._used = set()
             return
         from mpi4py import MPI
+
         used = np.zeros(len(self._params), np.int64)
         used[list(self._used)] = 1
         dist._comm().Allreduce(MPI.IN_PLACE, used, op=MPI.SUM)
@@ -238,14 +291,15 @@ class DistributedDataParallel(Module):
         device. `used` (find_unused_parameters): how many ranks used each parameter; one that no rank used
         keeps its .grad."""
         from ..._backend import array_module
+
         bucket = [self._params[i] for i in self._buckets[b]]
-        xp = array_module(bucket[0]._data)      # the bucket lives on the parameters' device
+        xp = array_module(bucket[0]._data)  # the bucket lives on the parameters' device
         grads = [p.grad._data if p.grad is not None else xp.zeros(p.shape, p._data.dtype) for p in bucket]
-        flat = xp.concatenate([g.reshape(-1) for g in grads]) / self.world_size   # divide first, as torch
+        flat = xp.concatenate([g.reshape(-1) for g in grads]) / self.world_size  # divide first, as torch
         dist._all_reduce_sum(flat)
         offset = 0
         for i, p, g in zip(self._buckets[b], bucket, grads):
-            values = flat[offset:offset + g.size].reshape(g.shape).astype(g.dtype, copy=False)
+            values = flat[offset : offset + g.size].reshape(g.shape).astype(g.dtype, copy=False)
             offset += g.size
             if used is not None and not used[i]:
                 continue
@@ -269,15 +323,21 @@ def _forward_sync_buffers(broadcast_buffers, forward_sync_buffers):
     """torch 2.13: broadcast_buffers is deprecated for forward_sync_buffers (both default to syncing)."""
     if broadcast_buffers is not None:
         if forward_sync_buffers is not None:
-            warnings.warn("Both `broadcast_buffers` and `forward_sync_buffers` were specified. `broadcast_buffers` "
-                          "is deprecated and its value is ignored when `forward_sync_buffers` is provided.",
-                          FutureWarning, stacklevel=3)
+            warnings.warn(
+                "Both `broadcast_buffers` and `forward_sync_buffers` were specified. `broadcast_buffers` "
+                "is deprecated and its value is ignored when `forward_sync_buffers` is provided.",
+                FutureWarning,
+                stacklevel=3,
+            )
         else:
-            warnings.warn("`broadcast_buffers` is deprecated. Use `forward_sync_buffers` instead. IMPORTANT: unlike "
-                          "`broadcast_buffers=False`, `forward_sync_buffers=False` still syncs buffers at init. If "
-                          "you rely on buffers NOT being synced at init (e.g. rank-local buffers), keep using "
-                          "`broadcast_buffers=False` until `init_sync_buffers` is available.",
-                          FutureWarning, stacklevel=3)
+            warnings.warn(
+                "`broadcast_buffers` is deprecated. Use `forward_sync_buffers` instead. IMPORTANT: unlike "
+                "`broadcast_buffers=False`, `forward_sync_buffers=False` still syncs buffers at init. If "
+                "you rely on buffers NOT being synced at init (e.g. rank-local buffers), keep using "
+                "`broadcast_buffers=False` until `init_sync_buffers` is available.",
+                FutureWarning,
+                stacklevel=3,
+            )
     if forward_sync_buffers is not None:
         return forward_sync_buffers
     return True if broadcast_buffers is None else broadcast_buffers

@@ -1,4 +1,5 @@
 """Flatten parameters into one vector and back (torch/nn/utils/convert_parameters.py)."""
+
 from ..._tensor import Tensor
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
@@ -18,6 +19,7 @@ def _check_param_device(param, old_param_device):
 def parameters_to_vector(parameters):
     """One 1-D tensor of all parameters, concatenated in order (differentiable, as torch.cat)."""
     from ...ops.shape import cat
+
     param_device = None
     vec = []
     for param in parameters:
@@ -35,5 +37,5 @@ def vector_to_parameters(vec, parameters):
     for param in parameters:
         param_device = _check_param_device(param, param_device)
         num_param = param.numel()
-        param.data = vec[pointer:pointer + num_param].view_as(param).data
+        param.data = vec[pointer : pointer + num_param].view_as(param).data
         pointer += num_param

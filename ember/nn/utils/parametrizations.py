@@ -1,5 +1,6 @@
 """torch.nn.utils.parametrizations: weight_norm and spectral_norm as parametrizations (torch's state_dict keys:
 parametrizations.weight.original0/original1, parametrizations.weight.original and .0._u/_v)."""
+
 from ..._backend import array_module
 from ..._tensor import Tensor
 from ...autograd.function import Op
@@ -73,8 +74,9 @@ class _SpectralNorm(Module):
         if dim >= ndim or dim < -ndim:
             raise IndexError(f"Dimension out of range (expected to be in range of [-{ndim}, {ndim - 1}] but got {dim})")
         if n_power_iterations <= 0:
-            raise ValueError(f"Expected n_power_iterations to be positive, but got n_power_iterations="
-                             f"{n_power_iterations}")
+            raise ValueError(
+                f"Expected n_power_iterations to be positive, but got n_power_iterations={n_power_iterations}"
+            )
         self.dim = dim if dim >= 0 else dim + ndim
         self.eps = eps
         if ndim > 1:
@@ -121,5 +123,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 
 def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization=True):
-    raise NotImplementedError("nn.utils.parametrizations.orthogonal is not implemented in ember yet (it needs the "
-                              "matrix exponential, Cayley and Householder maps)")
+    raise NotImplementedError(
+        "nn.utils.parametrizations.orthogonal is not implemented in ember yet (it needs the "
+        "matrix exponential, Cayley and Householder maps)"
+    )

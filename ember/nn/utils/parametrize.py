@@ -4,6 +4,7 @@ register_parametrization moves `module.<name>` to `module.parametrizations.<name
 original1 ... when the first parametrization's right_inverse returns several tensors) and makes `<name>` a
 property of a `Parametrized<Class>` subclass that runs the chain; state_dict keys are torch's.
 """
+
 import collections.abc
 import contextlib
 
@@ -12,8 +13,15 @@ from ...autograd.grad_mode import no_grad
 from ..modules.container import ModuleDict, ModuleList
 from ..parameter import Parameter
 
-__all__ = ["cached", "ParametrizationList", "register_parametrization", "is_parametrized", "remove_parametrizations",
-           "type_before_parametrizations", "transfer_parametrizations_and_params"]
+__all__ = [
+    "cached",
+    "ParametrizationList",
+    "register_parametrization",
+    "is_parametrized",
+    "remove_parametrizations",
+    "type_before_parametrizations",
+    "transfer_parametrizations_and_params",
+]
 
 _cache_enabled = 0
 _cache = {}
@@ -57,23 +65,29 @@ class ParametrizationList(ModuleList):
                     except NotImplementedError:
                         pass
         if not isinstance(new, Tensor) and not isinstance(new, collections.abc.Sequence):
-            raise ValueError("'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
-                             f"Got {type(new).__name__}")
+            raise ValueError(
+                "'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
+                f"Got {type(new).__name__}"
+            )
         self.is_tensor = isinstance(new, Tensor)
         self.ntensors = 1 if self.is_tensor else len(new)
         if self.is_tensor:
             if original.dtype != new.dtype:
-                raise ValueError(f"When `right_inverse` outputs one tensor, it may not change the dtype.\n"
-                                 f"original.dtype: {original.dtype}\nright_inverse(original).dtype: {new.dtype}")
-            with no_grad():     # the original keeps its identity (optimizers may hold it)
+                raise ValueError(
+                    f"When `right_inverse` outputs one tensor, it may not change the dtype.\n"
+                    f"original.dtype: {original.dtype}\nright_inverse(original).dtype: {new.dtype}"
+                )
+            with no_grad():  # the original keeps its identity (optimizers may hold it)
                 original._data = new._data.copy() if new is not original else original._data
                 original._version_counter[0] += 1
             _register_parameter_or_buffer(self, "original", original)
         else:
             for i, value in enumerate(new):
                 if not isinstance(value, Tensor):
-                    raise ValueError(f"'right_inverse' must return a Tensor or a Sequence of tensors (list, "
-                                     f"tuple...). Got element {i} of the sequence with type {type(value).__name__}.")
+                    raise ValueError(
+                        f"'right_inverse' must return a Tensor or a Sequence of tensors (list, "
+                        f"tuple...). Got element {i} of the sequence with type {type(value).__name__}."
+                    )
                 if isinstance(original, Parameter):
                     value = Parameter(value.detach(), original.requires_grad)
                 _register_parameter_or_buffer(self, f"original{i}", value)
@@ -82,10 +96,12 @@ class ParametrizationList(ModuleList):
             if not isinstance(z, Tensor):
                 raise ValueError(f"A parametrization must return a tensor. Got {type(z).__name__}.")
             if z.dtype != original_dtype or tuple(z.shape) != original_shape:
-                raise ValueError(f"Registering a parametrization may not change the shape or dtype of the tensor, "
-                                 f"unless `unsafe` flag is enabled.\nunparametrized dtype: {original_dtype}\n"
-                                 f"unparametrized shape: {original_shape}\nparametrized dtype: {z.dtype}\n"
-                                 f"parametrized shape: {tuple(z.shape)}")
+                raise ValueError(
+                    f"Registering a parametrization may not change the shape or dtype of the tensor, "
+                    f"unless `unsafe` flag is enabled.\nunparametrized dtype: {original_dtype}\n"
+                    f"unparametrized shape: {original_shape}\nparametrized dtype: {z.dtype}\n"
+                    f"parametrized shape: {tuple(z.shape)}"
+                )
 
     def right_inverse(self, value):
         """Set the original(s) so that the chain gives `value` (through each right_inverse, last first)."""
@@ -116,9 +132,12 @@ def _inject_new_class(module):
     cls = module.__class__
 
     def getstate(self):
-        raise RuntimeError("Serialization of parametrized modules is only supported through state_dict(). See:\n"
-                           "https://pytorch.org/tutorials/beginner/saving_loading_models.html"
-                           "#saving-loading-a-general-checkpoint-for-inference-and-or-resuming-training")
+        raise RuntimeError(
+            "Serialization of parametrized modules is only supported through state_dict(). See:\n"
+            "https://pytorch.org/tutorials/beginner/saving_loading_models.html"
+            "#saving-loading-a-general-checkpoint-for-inference-and-or-resuming-training"
+        )
+
     module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), {"__getstate__": getstate})
 
 
@@ -134,6 +153,7 @@ def _inject_property(module, tensor_name):
 
     def set_original(self, value):
         self.parametrizations[tensor_name].right_inverse(value)
+
     setattr(module.__class__, tensor_name, property(get_parametrized, set_original))
 
 
@@ -146,10 +166,12 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
             if not isinstance(x, Tensor):
                 raise ValueError(f"A parametrization must return a tensor. Got {type(x).__name__}.")
             if x.dtype != y.dtype or tuple(x.shape) != tuple(y.shape):
-                raise ValueError(f"Registering a parametrization may not change the shape or dtype of the tensor, "
-                                 f"unless `unsafe` flag is enabled.\nunparametrized dtype: {y.dtype}\nunparametrized "
-                                 f"shape: {tuple(y.shape)}\nparametrized dtype: {x.dtype}\nparametrized shape: "
-                                 f"{tuple(x.shape)}")
+                raise ValueError(
+                    f"Registering a parametrization may not change the shape or dtype of the tensor, "
+                    f"unless `unsafe` flag is enabled.\nunparametrized dtype: {y.dtype}\nunparametrized "
+                    f"shape: {tuple(y.shape)}\nparametrized dtype: {x.dtype}\nparametrized shape: "
+                    f"{tuple(x.shape)}"
+                )
         module.parametrizations[tensor_name].append(parametrization)
         module.parametrizations[tensor_name].unsafe |= unsafe
     elif tensor_name in module._buffers or tensor_name in module._parameters:
@@ -162,8 +184,10 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
         _inject_property(module, tensor_name)
         module.parametrizations[tensor_name] = parametrizations
     else:
-        raise ValueError(f"Module '{module}' does not have a parameter, a buffer, or a parametrized element with "
-                         f"name '{tensor_name}'")
+        raise ValueError(
+            f"Module '{module}' does not have a parameter, a buffer, or a parametrized element with "
+            f"name '{tensor_name}'"
+        )
     return module
 
 
@@ -184,13 +208,17 @@ def remove_parametrizations(module, tensor_name, leave_parametrized=True):
             with no_grad():
                 t = getattr(module, tensor_name)
                 if tuple(t.shape) != tuple(original.shape) or t.dtype != original.dtype:
-                    raise ValueError("The parametrization changes the shape or dtype of the tensor: "
-                                     "leave_parametrized=True cannot store the parametrized value in the original")
+                    raise ValueError(
+                        "The parametrization changes the shape or dtype of the tensor: "
+                        "leave_parametrized=True cannot store the parametrized value in the original"
+                    )
                 original.copy_(t)
     else:
         if not leave_parametrized:
-            raise ValueError("Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is parametrized "
-                             "in terms of a sequence of tensors.")
+            raise ValueError(
+                "Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is parametrized "
+                "in terms of a sequence of tensors."
+            )
         with no_grad():
             t = getattr(module, tensor_name)
         original = Parameter(t.detach(), t.requires_grad) if t.requires_grad else t.detach()

@@ -3,6 +3,7 @@
 Packing and padding are single row gathers (index_select) over the flattened time/batch rows, so
 gradients flow back to the padded or packed input through ember's own ops.
 """
+
 from collections import namedtuple
 from collections.abc import Iterable
 
@@ -12,8 +13,16 @@ from ..._backend import array_module, to_host
 from ..._tensor import Tensor
 from ... import _dtype
 
-__all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
-           "unpad_sequence", "pack_sequence", "unpack_sequence"]
+__all__ = [
+    "PackedSequence",
+    "invert_permutation",
+    "pack_padded_sequence",
+    "pad_packed_sequence",
+    "pad_sequence",
+    "unpad_sequence",
+    "pack_sequence",
+    "unpack_sequence",
+]
 
 
 def _long(values):
@@ -35,10 +44,12 @@ class PackedSequence(namedtuple("PackedSequence_", ["data", "batch_sizes", "sort
                 raise AssertionError("Expected data to be a list or tuple of length 2")
             data, batch_sizes = data
         elif batch_sizes.device.type != "cpu":
-            raise ValueError("batch_sizes should always be on CPU. Instances of PackedSequence should never be "
-                             "created manually. They should be instantiated by functions like pack_sequence and "
-                             "pack_padded_sequences in nn.utils.rnn. "
-                             "https://pytorch.org/docs/stable/nn.html#torch.nn.utils.rnn.pack_sequence")
+            raise ValueError(
+                "batch_sizes should always be on CPU. Instances of PackedSequence should never be "
+                "created manually. They should be instantiated by functions like pack_sequence and "
+                "pack_padded_sequences in nn.utils.rnn. "
+                "https://pytorch.org/docs/stable/nn.html#torch.nn.utils.rnn.pack_sequence"
+            )
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
     def to(self, *args, **kwargs):
@@ -100,7 +111,7 @@ def invert_permutation(permutation):
 
 def _lengths_array(lengths):
     if isinstance(lengths, Tensor):
-        return to_host(lengths._data).astype(np.int64).reshape(-1)      # lengths live on the CPU, as torch's
+        return to_host(lengths._data).astype(np.int64).reshape(-1)  # lengths live on the CPU, as torch's
     return np.asarray(lengths, dtype=np.int64).reshape(-1)
 
 
@@ -110,6 +121,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     sorted_indices = None
     if not enforce_sorted:
         from ...ops.index import sort
+
         lengths_t, sorted_indices = sort(_long(lengths), descending=True)
         lengths = to_host(lengths_t._data)
         sorted_indices = sorted_indices.to(input.device)
@@ -118,18 +130,24 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         input = input.transpose(0, 1)
     steps, batch = input.shape[0], input.shape[1]
     if lengths.size != batch:
-        raise ValueError(f"Expected `len(lengths)` to be equal to batch_size, but got {lengths.size} "
-                         f"(batch_size={batch})")
+        raise ValueError(
+            f"Expected `len(lengths)` to be equal to batch_size, but got {lengths.size} (batch_size={batch})"
+        )
     if lengths.size and lengths[-1] <= 0:
-        raise RuntimeError("Length of all samples has to be greater than 0, but found an element in 'lengths' "
-                           "that is <= 0")
+        raise RuntimeError(
+            "Length of all samples has to be greater than 0, but found an element in 'lengths' that is <= 0"
+        )
     if enforce_sorted and np.any(lengths[1:] > lengths[:-1]):
-        raise RuntimeError("`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. You "
-                           "can pass `enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to "
-                           "sidestep this requirement if you do not need ONNX exportability.")
+        raise RuntimeError(
+            "`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. You "
+            "can pass `enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to "
+            "sidestep this requirement if you do not need ONNX exportability."
+        )
     if lengths.size and lengths[0] > steps:
-        raise RuntimeError(f"Expected sequence length to be larger than or equal to the max length in lengths, "
-                           f"but got sequence length {steps} and max length {int(lengths[0])}")
+        raise RuntimeError(
+            f"Expected sequence length to be larger than or equal to the max length in lengths, "
+            f"but got sequence length {steps} and max length {int(lengths[0])}"
+        )
     max_len = int(lengths[0]) if lengths.size else 0
     batch_sizes = (lengths[None, :] > np.arange(max_len)[:, None]).sum(1).astype(np.int64)
     rows = np.concatenate([t * batch + np.arange(n) for t, n in enumerate(batch_sizes)]) if max_len else []
@@ -143,6 +161,7 @@ def _scatter_rows(data, positions, total_rows, padding_value):
     Gathers from [data; padding row] so the gradient reaches `data`."""
     from ...ops.shape import cat
     from ...ops.creation import full
+
     xp = array_module(data._data)
     pad_row = full((1, *data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
     source = cat([data, pad_row])
@@ -157,12 +176,17 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     max_seq_length = batch_sizes.size
     if total_length is not None:
         if total_length < max_seq_length:
-            raise ValueError("Expected total_length to be at least the length of the longest sequence in input, "
-                             f"but got total_length={total_length} and max sequence length being {max_seq_length}")
+            raise ValueError(
+                "Expected total_length to be at least the length of the longest sequence in input, "
+                f"but got total_length={total_length} and max sequence length being {max_seq_length}"
+            )
         max_seq_length = total_length
     batch = int(batch_sizes[0]) if batch_sizes.size else 0
-    positions = np.concatenate([t * batch + np.arange(n) for t, n in enumerate(batch_sizes)]) \
-        if batch_sizes.size else np.zeros(0, np.int64)
+    positions = (
+        np.concatenate([t * batch + np.arange(n) for t, n in enumerate(batch_sizes)])
+        if batch_sizes.size
+        else np.zeros(0, np.int64)
+    )
     data = sequence.data
     padded = _scatter_rows(data, positions, max_seq_length * batch, padding_value)
     padded = padded.reshape(max_seq_length, batch, *data.shape[1:])
@@ -181,19 +205,22 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     if isinstance(sequences, Tensor):
         sequences = list(sequences.unbind(0))
     elif not isinstance(sequences, Iterable):
-        raise RuntimeError(f"pad_sequence: Expected iterable for input sequences, but got arg of type: "
-                           f"{type(sequences)}")
+        raise RuntimeError(
+            f"pad_sequence: Expected iterable for input sequences, but got arg of type: {type(sequences)}"
+        )
     sequences = list(sequences)
     if padding_side not in ("left", "right"):
         raise ValueError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     if len(sequences) == 0:
         raise RuntimeError("received an empty list of sequences")
     from ...ops.shape import cat
+
     trailing = sequences[0].shape[1:]
     for s in sequences:
         if s.shape[1:] != trailing:
-            raise RuntimeError(f"pad_sequence: all sequences must have the same trailing shape {tuple(trailing)}, "
-                               f"got {tuple(s.shape)}")
+            raise RuntimeError(
+                f"pad_sequence: all sequences must have the same trailing shape {tuple(trailing)}, got {tuple(s.shape)}"
+            )
     lengths = [s.shape[0] for s in sequences]
     max_len, batch = max(lengths), len(sequences)
     positions = []
@@ -209,7 +236,7 @@ def unpad_sequence(padded_sequences, lengths, batch_first=False):
     """Split a padded batch back into the list of its unpadded sequences."""
     if not batch_first:
         padded_sequences = padded_sequences.transpose(0, 1)
-    return [seq[:int(length)] for seq, length in zip(padded_sequences, _lengths_array(lengths))]
+    return [seq[: int(length)] for seq, length in zip(padded_sequences, _lengths_array(lengths))]
 
 
 def pack_sequence(sequences, enforce_sorted=True):

@@ -1,5 +1,6 @@
 """torch.nn.utils.weight_norm / remove_weight_norm: the deprecated hook form of weight normalisation (name_g and
 name_v parameters; `name` recomputed before every forward)."""
+
 import warnings
 
 from ...autograd.grad_mode import no_grad
@@ -48,8 +49,11 @@ class WeightNorm:
 
 
 def weight_norm(module, name="weight", dim=0):
-    warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
-                  "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
+    warnings.warn(
+        "`torch.nn.utils.weight_norm` is deprecated in favor of `torch.nn.utils.parametrizations.weight_norm`.",
+        FutureWarning,
+        stacklevel=2,
+    )
     WeightNorm.apply(module, name, dim)
     return module
 

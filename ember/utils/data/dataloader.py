@@ -6,6 +6,7 @@ and a reorder buffer hands batches back in sampler order. While it waits for a r
 MP_STATUS_CHECK_INTERVAL seconds that the workers it waits on are alive, so a dead worker raises instead
 of hanging.
 """
+
 import atexit
 import itertools
 import math
@@ -19,8 +20,14 @@ import warnings
 from ._utils import MP_STATUS_CHECK_INTERVAL
 from ._utils.collate import default_collate, default_convert
 from ._utils.fetch import _IterableDatasetFetcher, _MapDatasetFetcher
-from ._utils.worker import (ExceptionWrapper, _IterableDatasetStopIteration, _ResultQueue, _ResumeIteration,
-                            _worker_loop, get_worker_info)
+from ._utils.worker import (
+    ExceptionWrapper,
+    _IterableDatasetStopIteration,
+    _ResultQueue,
+    _ResumeIteration,
+    _worker_loop,
+    get_worker_info,
+)
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _draw_seed
 
@@ -77,18 +84,36 @@ class DataLoader:
 
     __initialized = False
 
-    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
-                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
-                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
-                 pin_memory_device="", in_order=True):
+    def __init__(
+        self,
+        dataset,
+        batch_size=1,
+        shuffle=None,
+        sampler=None,
+        batch_sampler=None,
+        num_workers=0,
+        collate_fn=None,
+        pin_memory=False,
+        drop_last=False,
+        timeout=0,
+        worker_init_fn=None,
+        multiprocessing_context=None,
+        generator=None,
+        *,
+        prefetch_factor=None,
+        persistent_workers=False,
+        pin_memory_device="",
+        in_order=True,
+    ):
         if num_workers < 0:
-            raise ValueError("num_workers option should be non-negative; "
-                             "use num_workers=0 to disable multiprocessing.")
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
         if num_workers == 0 and prefetch_factor is not None:
-            raise ValueError("prefetch_factor option could only be specified in multiprocessing."
-                             "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None.")
+            raise ValueError(
+                "prefetch_factor option could only be specified in multiprocessing."
+                "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None."
+            )
         elif num_workers > 0 and prefetch_factor is None:
             prefetch_factor = 2
         elif prefetch_factor is not None and prefetch_factor < 0:
@@ -110,14 +135,18 @@ class DataLoader:
         if isinstance(dataset, IterableDataset):
             self._dataset_kind = _DatasetKind.Iterable
             if shuffle not in {False, None}:
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, "
-                                 f"but got shuffle={shuffle}")
+                raise ValueError(
+                    f"DataLoader with IterableDataset: expected unspecified shuffle option, but got shuffle={shuffle}"
+                )
             if sampler is not None:
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler option, "
-                                 f"but got sampler={sampler}")
+                raise ValueError(
+                    f"DataLoader with IterableDataset: expected unspecified sampler option, but got sampler={sampler}"
+                )
             if batch_sampler is not None:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified "
-                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
+                raise ValueError(
+                    "DataLoader with IterableDataset: expected unspecified "
+                    f"batch_sampler option, but got batch_sampler={batch_sampler}"
+                )
         else:
             shuffle = bool(shuffle)
             self._dataset_kind = _DatasetKind.Map
@@ -126,13 +155,13 @@ class DataLoader:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError("batch_sampler option is mutually exclusive "
-                                 "with batch_size, shuffle, sampler, and drop_last")
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last"
+                )
             batch_size = None
             drop_last = False
         elif batch_size is None and drop_last:
-            raise ValueError("batch_size=None option disables auto-batching "
-                             "and is mutually exclusive with drop_last")
+            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
 
         if sampler is None:
             if self._dataset_kind == _DatasetKind.Iterable:
@@ -166,25 +195,37 @@ class DataLoader:
     def multiprocessing_context(self, multiprocessing_context):
         if multiprocessing_context is not None:
             if self.num_workers <= 0:
-                raise ValueError("multiprocessing_context can only be used with "
-                                 "multi-process loading (num_workers > 0), but got "
-                                 f"num_workers={self.num_workers}")
+                raise ValueError(
+                    "multiprocessing_context can only be used with "
+                    "multi-process loading (num_workers > 0), but got "
+                    f"num_workers={self.num_workers}"
+                )
             if isinstance(multiprocessing_context, str):
                 valid_start_methods = multiprocessing.get_all_start_methods()
                 if multiprocessing_context not in valid_start_methods:
-                    raise ValueError("multiprocessing_context option "
-                                     f"should specify a valid start method in {valid_start_methods!r}, but got "
-                                     f"multiprocessing_context={multiprocessing_context!r}")
+                    raise ValueError(
+                        "multiprocessing_context option "
+                        f"should specify a valid start method in {valid_start_methods!r}, but got "
+                        f"multiprocessing_context={multiprocessing_context!r}"
+                    )
                 multiprocessing_context = multiprocessing.get_context(multiprocessing_context)
             if not isinstance(multiprocessing_context, multiprocessing.context.BaseContext):
-                raise TypeError("multiprocessing_context option should be a valid context "
-                                "object or a string specifying the start method, but got "
-                                f"multiprocessing_context={multiprocessing_context}")
+                raise TypeError(
+                    "multiprocessing_context option should be a valid context "
+                    "object or a string specifying the start method, but got "
+                    f"multiprocessing_context={multiprocessing_context}"
+                )
         self.__multiprocessing_context = multiprocessing_context
 
     def __setattr__(self, attr, val):
-        if self.__initialized and attr in ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
-                                           "persistent_workers"):
+        if self.__initialized and attr in (
+            "batch_size",
+            "batch_sampler",
+            "sampler",
+            "drop_last",
+            "dataset",
+            "persistent_workers",
+        ):
             raise ValueError(f"{attr} attribute should not be set after {self.__class__.__name__} is initialized")
         super().__setattr__(attr, val)
 
@@ -227,15 +268,19 @@ class DataLoader:
             return
         max_num_worker_suggest = _cpu_count()
         if max_num_worker_suggest is None or self.num_workers > max_num_worker_suggest:
-            suggestion = (f"Our suggested max number of worker in current system is {max_num_worker_suggest}"
-                          f"{'' if hasattr(os, 'sched_getaffinity') else ' (`cpuset` is not taken into account)'}, "
-                          "which is smaller than what this DataLoader is going to create."
-                          if max_num_worker_suggest is not None else
-                          "DataLoader is not able to compute a suggested max number of worker in current system.")
-            warnings.warn(f"This DataLoader will create {self.num_workers} worker processes in total. {suggestion} "
-                          "Please be aware that excessive worker creation might get DataLoader running slow or "
-                          "even freeze, lower the worker number to avoid potential slowness/freeze if necessary.",
-                          stacklevel=2)
+            suggestion = (
+                f"Our suggested max number of worker in current system is {max_num_worker_suggest}"
+                f"{'' if hasattr(os, 'sched_getaffinity') else ' (`cpuset` is not taken into account)'}, "
+                "which is smaller than what this DataLoader is going to create."
+                if max_num_worker_suggest is not None
+                else "DataLoader is not able to compute a suggested max number of worker in current system."
+            )
+            warnings.warn(
+                f"This DataLoader will create {self.num_workers} worker processes in total. {suggestion} "
+                "Please be aware that excessive worker creation might get DataLoader running slow or "
+                "even freeze, lower the worker number to avoid potential slowness/freeze if necessary.",
+                stacklevel=2,
+            )
 
 
 class _BaseDataLoaderIter:
@@ -249,8 +294,11 @@ class _BaseDataLoaderIter:
         self._num_workers = loader.num_workers
         if loader.pin_memory:
             # ember arrays live in ordinary (pageable) NumPy memory; there is no pinned host buffer to use
-            warnings.warn("'pin_memory' argument is set as true but ember has no pinned host memory, "
-                          "then device pinned memory won't be used.", stacklevel=3)
+            warnings.warn(
+                "'pin_memory' argument is set as true but ember has no pinned host memory, "
+                "then device pinned memory won't be used.",
+                stacklevel=3,
+            )
         self._timeout = loader.timeout
         self._collate_fn = loader.collate_fn
         self._sampler_iter = iter(self._index_sampler)
@@ -275,16 +323,23 @@ class _BaseDataLoaderIter:
     def __next__(self):
         data = self._next_data()
         self._num_yielded += 1
-        if (self._dataset_kind == _DatasetKind.Iterable and self._IterableDataset_len_called is not None
-                and self._num_yielded > self._IterableDataset_len_called):
-            warn_msg = (f"Length of IterableDataset {self._dataset} was reported to be "
-                        f"{self._IterableDataset_len_called}(when accessing len(dataloader)), but "
-                        f"{self._num_yielded} samples have been fetched. ")
+        if (
+            self._dataset_kind == _DatasetKind.Iterable
+            and self._IterableDataset_len_called is not None
+            and self._num_yielded > self._IterableDataset_len_called
+        ):
+            warn_msg = (
+                f"Length of IterableDataset {self._dataset} was reported to be "
+                f"{self._IterableDataset_len_called}(when accessing len(dataloader)), but "
+                f"{self._num_yielded} samples have been fetched. "
+            )
             if self._num_workers > 0:
-                warn_msg += ("For multiprocessing data-loading, this could be caused by not properly configuring "
-                             "the IterableDataset replica at each worker. Please see "
-                             "https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset "
-                             "for examples.")
+                warn_msg += (
+                    "For multiprocessing data-loading, this could be caused by not properly configuring "
+                    "the IterableDataset replica at each worker. Please see "
+                    "https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset "
+                    "for examples."
+                )
             warnings.warn(warn_msg, stacklevel=2)
         return data
 
@@ -300,8 +355,9 @@ class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
         super().__init__(loader)
         if self._timeout != 0:
             raise AssertionError("_SingleProcessDataLoaderIter requires timeout == 0")
-        self._dataset_fetcher = _DatasetKind.create_fetcher(self._dataset_kind, self._dataset, self._auto_collation,
-                                                            self._collate_fn, self._drop_last)
+        self._dataset_fetcher = _DatasetKind.create_fetcher(
+            self._dataset_kind, self._dataset, self._auto_collation, self._collate_fn, self._drop_last
+        )
 
     def _next_data(self):
         index = self._next_index()  # may raise StopIteration
@@ -349,10 +405,22 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             index_queue.cancel_join_thread()
             w = context.Process(
                 target=_worker_loop,
-                args=(self._dataset_kind, self._dataset, index_queue, self._worker_result_queue,
-                      self._workers_done_event, self._auto_collation, self._collate_fn, self._drop_last,
-                      self._base_seed, self._worker_init_fn, i, self._num_workers),
-                daemon=True)
+                args=(
+                    self._dataset_kind,
+                    self._dataset,
+                    index_queue,
+                    self._worker_result_queue,
+                    self._workers_done_event,
+                    self._auto_collation,
+                    self._collate_fn,
+                    self._drop_last,
+                    self._base_seed,
+                    self._worker_init_fn,
+                    i,
+                    self._num_workers,
+                ),
+                daemon=True,
+            )
             w.start()
             self._index_queues.append(index_queue)
             self._workers.append(w)
@@ -387,8 +455,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         try:
             return True, self._data_queue.get(timeout=timeout)
         except Exception as e:
-            failed_workers = [(worker_id, w) for worker_id, w in enumerate(self._workers)
-                              if self._workers_status[worker_id] and not w.is_alive()]
+            failed_workers = [
+                (worker_id, w)
+                for worker_id, w in enumerate(self._workers)
+                if self._workers_status[worker_id] and not w.is_alive()
+            ]
             if failed_workers:
                 for worker_id, _ in failed_workers:
                     self._mark_worker_as_unavailable(worker_id)
@@ -462,8 +533,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         for _ in range(self._num_workers):
             worker_queue_idx = next(self._worker_queue_idx_cycle)
             if self._workers_status[worker_queue_idx]:
-                if self._in_order or self._workers_num_tasks[worker_queue_idx] < max_tasks // sum(
-                        self._workers_status):
+                if self._in_order or self._workers_num_tasks[worker_queue_idx] < max_tasks // sum(self._workers_status):
                     break
         else:
             return  # no active worker left

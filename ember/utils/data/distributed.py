@@ -1,4 +1,5 @@
 """DistributedSampler: each of num_replicas processes reads its own slice of the dataset."""
+
 import importlib
 import math
 
@@ -15,11 +16,14 @@ def _process_group():
     except ImportError:
         dist = None
     if dist is None or not dist.is_available():
-        raise RuntimeError("Requires distributed package to be available "
-                           "(DistributedSampler: pass num_replicas= and rank= explicitly)")
+        raise RuntimeError(
+            "Requires distributed package to be available (DistributedSampler: pass num_replicas= and rank= explicitly)"
+        )
     if not dist.is_initialized():
-        raise RuntimeError("DistributedSampler: num_replicas/rank not given and the default process group is "
-                           "not initialized; call ember.distributed.init_process_group() first or pass them")
+        raise RuntimeError(
+            "DistributedSampler: num_replicas/rank not given and the default process group is "
+            "not initialized; call ember.distributed.init_process_group() first or pass them"
+        )
     return dist
 
 
@@ -54,11 +58,11 @@ class DistributedSampler(Sampler):
         else:
             indices = list(range(len(self.dataset)))
         if self.drop_last:
-            indices = indices[:self.total_size]
+            indices = indices[: self.total_size]
         elif self.total_size > len(indices):
             padding_size = self.total_size - len(indices)
             indices += (indices * math.ceil(padding_size / len(indices)))[:padding_size]
-        return iter(indices[self.rank:self.total_size:self.num_replicas])
+        return iter(indices[self.rank : self.total_size : self.num_replicas])
 
     def __len__(self):
         return self.num_samples

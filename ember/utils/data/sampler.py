@@ -1,19 +1,26 @@
 """Samplers: iterables of dataset indices (or of index batches), as torch.utils.data.sampler."""
+
 import itertools
 from typing import Generic, TypeVar
 
 from ... import _dtype
 from ...ops.creation import Generator, as_tensor, multinomial, randint, randperm
 
-__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
-           "BatchSampler"]
+__all__ = [
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "BatchSampler",
+]
 
 _T_co = TypeVar("_T_co", covariant=True)
 
 
 def _draw_seed(generator=None):
     """A fresh int64 seed in [0, 2**63) from `generator` (ember's default one when None)."""
-    return int(randint(0, 2 ** 63 - 1, (), generator=generator).item())
+    return int(randint(0, 2**63 - 1, (), generator=generator).item())
 
 
 class Sampler(Generic[_T_co]):
@@ -62,7 +69,7 @@ class RandomSampler(Sampler):
         else:
             for _ in range(self.num_samples // n):
                 yield from randperm(n, generator=generator).tolist()
-            yield from randperm(n, generator=generator).tolist()[:self.num_samples % n]
+            yield from randperm(n, generator=generator).tolist()[: self.num_samples % n]
 
     def __len__(self):
         return self.num_samples
@@ -93,8 +100,9 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
         weights_tensor = as_tensor(weights, dtype=_dtype.float64)
         if len(weights_tensor.shape) != 1:
-            raise ValueError("weights should be a 1d sequence but given "
-                             f"weights have shape {tuple(weights_tensor.shape)}")
+            raise ValueError(
+                f"weights should be a 1d sequence but given weights have shape {tuple(weights_tensor.shape)}"
+            )
         self.weights = weights_tensor
         self.num_samples = num_samples
         self.replacement = replacement

@@ -1,4 +1,5 @@
 """torch.utils.tensorboard: event files for TensorBoard, written with the standard library."""
+
 from .writer import FileWriter, SummaryWriter
 
 __all__ = ["FileWriter", "SummaryWriter"]

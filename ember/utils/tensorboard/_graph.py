@@ -5,6 +5,7 @@ as torch names them (`Net/Linear[fc1]`, with the module's class as op). Edges ar
 through autograd: a module's input links to the module calls whose outputs it was computed from, also
 across functional ops (F.relu, view, +) that run between modules.
 """
+
 from ...autograd.grad_mode import enable_grad
 from . import _proto
 
@@ -39,9 +40,11 @@ def _sources(tensor, producers):
 def build_graph(model, input_to_model):
     """The serialized GraphDef of model(*input_to_model)."""
     inputs = list(input_to_model) if isinstance(input_to_model, (tuple, list)) else [input_to_model]
-    inputs = [x.detach().requires_grad_(True) if hasattr(x, "is_floating_point") and x.is_floating_point() else x
-              for x in inputs]
-    producers = {}          # id(tensor) and id(grad_fn) -> node name
+    inputs = [
+        x.detach().requires_grad_(True) if hasattr(x, "is_floating_point") and x.is_floating_point() else x
+        for x in inputs
+    ]
+    producers = {}  # id(tensor) and id(grad_fn) -> node name
     nodes = []
     for i, x in enumerate(inputs):
         name = f"input/input.{i}"

@@ -3,6 +3,7 @@
 Each record is ``uint64 length | uint32 masked_crc(length) | data | uint32 masked_crc(data)``,
 all little-endian.
 """
+
 import struct
 
 
@@ -35,7 +36,11 @@ def masked_crc32c(data):
 
 def frame_record(data):
     header = struct.pack("<Q", len(data))
-    return b"".join([
-        header, struct.pack("<I", masked_crc32c(header)),
-        data, struct.pack("<I", masked_crc32c(data)),
-    ])
+    return b"".join(
+        [
+            header,
+            struct.pack("<I", masked_crc32c(header)),
+            data,
+            struct.pack("<I", masked_crc32c(data)),
+        ]
+    )

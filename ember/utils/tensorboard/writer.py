@@ -4,6 +4,7 @@ The structure follows torch/utils/tensorboard/writer.py (SummaryWriter over one 
 log directory) and tensorboard/summary/writer/event_file_writer.py (file naming, the
 ``brain.Event:2`` first record, buffered writes flushed every ``flush_secs``).
 """
+
 import itertools
 import os
 import socket
@@ -35,8 +36,9 @@ class _EventFile:
         self._max_queue = max_queue
         self._lock = threading.Lock()
         self._closed = threading.Event()
-        self._flusher = threading.Thread(target=self._flush_periodically, args=(flush_secs,),
-                                         name="ember-tensorboard-flush", daemon=True)
+        self._flusher = threading.Thread(
+            target=self._flush_periodically, args=(flush_secs,), name="ember-tensorboard-flush", daemon=True
+        )
         self._flusher.start()
 
     def _flush_periodically(self, flush_secs):
@@ -81,15 +83,17 @@ class FileWriter:
         log_dir = str(log_dir)
         os.makedirs(log_dir, exist_ok=True)
         self._log_dir = log_dir
-        self.file_name = os.path.join(
-            log_dir,
-            "events.out.tfevents.%010d.%s.%s.%s" % (
-                time.time(), socket.gethostname(), os.getpid(), next(_file_counter)),
-        ) + filename_suffix
+        self.file_name = (
+            os.path.join(
+                log_dir,
+                "events.out.tfevents.%010d.%s.%s.%s"
+                % (time.time(), socket.gethostname(), os.getpid(), next(_file_counter)),
+            )
+            + filename_suffix
+        )
         self._file = _EventFile(self.file_name, max_queue, flush_secs)
         self._finalizer = weakref.finalize(self, self._file.close)
-        self._file.add(_proto.event(time.time(), file_version="brain.Event:2",
-                                    source_writer="ember.utils.tensorboard"))
+        self._file.add(_proto.event(time.time(), file_version="brain.Event:2", source_writer="ember.utils.tensorboard"))
         self._file.flush()
 
     def get_logdir(self):
@@ -117,8 +121,7 @@ class SummaryWriter:
     are not implemented.
     """
 
-    def __init__(self, log_dir=None, comment="", purge_step=None, max_queue=10, flush_secs=120,
-                 filename_suffix=""):
+    def __init__(self, log_dir=None, comment="", purge_step=None, max_queue=10, flush_secs=120, filename_suffix=""):
         if not log_dir:
             from datetime import datetime
 
@@ -145,14 +148,12 @@ class SummaryWriter:
 
     def _get_file_writer(self):
         if self.all_writers is None or self.file_writer is None:
-            self.file_writer = FileWriter(self.log_dir, self.max_queue, self.flush_secs,
-                                          self.filename_suffix)
+            self.file_writer = FileWriter(self.log_dir, self.max_queue, self.flush_secs, self.filename_suffix)
             self.all_writers = {self.file_writer.get_logdir(): self.file_writer}
             if self.purge_step is not None:
                 # TensorBoard hides earlier events with step >= purge_step on a restart
                 self.file_writer.add_event(self.purge_step, file_version="brain.Event:2")
-                self.file_writer.add_event(self.purge_step,
-                                           session_log=_proto.SESSION_LOG_START)
+                self.file_writer.add_event(self.purge_step, session_log=_proto.SESSION_LOG_START)
                 self.purge_step = None
         return self.file_writer
 
@@ -160,10 +161,8 @@ class SummaryWriter:
         """Return the directory where event files will be written."""
         return self.log_dir
 
-    def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False,
-                   double_precision=False):
-        summary = scalar(tag, scalar_value, new_style=new_style,
-                         double_precision=double_precision)
+    def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False, double_precision=False):
+        summary = scalar(tag, scalar_value, new_style=new_style, double_precision=double_precision)
         self._get_file_writer().add_summary(summary, global_step, walltime)
 
     def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None):
@@ -173,37 +172,33 @@ class SummaryWriter:
         for tag, scalar_value in tag_scalar_dict.items():
             fw_tag = fw_logdir + "/" + main_tag.replace("/", "_") + "_" + tag
             if fw_tag not in self.all_writers:
-                self.all_writers[fw_tag] = FileWriter(fw_tag, self.max_queue, self.flush_secs,
-                                                      self.filename_suffix)
-            self.all_writers[fw_tag].add_summary(scalar(main_tag, scalar_value), global_step,
-                                                 walltime)
+                self.all_writers[fw_tag] = FileWriter(fw_tag, self.max_queue, self.flush_secs, self.filename_suffix)
+            self.all_writers[fw_tag].add_summary(scalar(main_tag, scalar_value), global_step, walltime)
 
-    def add_histogram(self, tag, values, global_step=None, bins="tensorflow", walltime=None,
-                      max_bins=None):
+    def add_histogram(self, tag, values, global_step=None, bins="tensorflow", walltime=None, max_bins=None):
         if isinstance(bins, str) and bins == "tensorflow":
             bins = self.default_bins
-        self._get_file_writer().add_summary(histogram(tag, values, bins, max_bins=max_bins),
-                                            global_step, walltime)
+        self._get_file_writer().add_summary(histogram(tag, values, bins, max_bins=max_bins), global_step, walltime)
 
-    def add_histogram_raw(self, tag, min, max, num, sum, sum_squares, bucket_limits,
-                          bucket_counts, global_step=None, walltime=None):
+    def add_histogram_raw(
+        self, tag, min, max, num, sum, sum_squares, bucket_limits, bucket_counts, global_step=None, walltime=None
+    ):
         if len(bucket_limits) != len(bucket_counts):
             raise ValueError("len(bucket_limits) != len(bucket_counts), see the document.")
         self._get_file_writer().add_summary(
-            histogram_raw(tag, min, max, num, sum, sum_squares, bucket_limits, bucket_counts),
-            global_step, walltime)
+            histogram_raw(tag, min, max, num, sum, sum_squares, bucket_limits, bucket_counts), global_step, walltime
+        )
 
     def add_image(self, tag, img_tensor, global_step=None, walltime=None, dataformats="CHW"):
-        self._get_file_writer().add_summary(image(tag, img_tensor, dataformats=dataformats),
-                                            global_step, walltime)
+        self._get_file_writer().add_summary(image(tag, img_tensor, dataformats=dataformats), global_step, walltime)
 
     def add_images(self, tag, img_tensor, global_step=None, walltime=None, dataformats="NCHW"):
-        self._get_file_writer().add_summary(image(tag, img_tensor, dataformats=dataformats),
-                                            global_step, walltime)
+        self._get_file_writer().add_summary(image(tag, img_tensor, dataformats=dataformats), global_step, walltime)
 
     def add_graph(self, model, input_to_model=None, verbose=False, use_strict_trace=True):
         """The graph of model(input_to_model): its leaf-module calls and the data flowing between them."""
         from ._graph import build_graph
+
         if input_to_model is None:
             raise NotImplementedError("add_graph: ember traces the model by running it; pass input_to_model")
         self._get_file_writer().add_event(graph_def=build_graph(model, input_to_model))

@@ -1,4 +1,5 @@
 """CIFAR-10 and CIFAR-100 from the python pickled batches (cs.toronto.edu/~kriz/cifar.html)."""
+
 import os
 import pickle
 
@@ -22,13 +23,20 @@ def _decode(names):
 class _BatchUnpickler(pickle.Unpickler):
     """Reads a CIFAR batch: dicts, lists, strings, numbers and NumPy arrays; any other global is refused,
     so a crafted file cannot run code (torchvision's plain pickle.load would)."""
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-               ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),
+    }
 
     def find_class(self, module, name):
         if (module, name) not in self.ALLOWED:
-            raise pickle.UnpicklingError(f"refused global {module}.{name} (a CIFAR batch holds only arrays, "
-                                         "lists, strings and numbers)")
+            raise pickle.UnpicklingError(
+                f"refused global {module}.{name} (a CIFAR batch holds only arrays, lists, strings and numbers)"
+            )
         return super().find_class(module, name)
 
 
@@ -53,8 +61,10 @@ class CIFAR10(VisionDataset):
         missing = self._missing(files)
         if missing:
             needed = ", ".join(self.train_list + self.test_list + [self.meta["filename"]])
-            raise RuntimeError(f"{type(self).__name__}: dataset not found. Pass download=True, or put the python "
-                               f"batches ({needed}) in {folder}/ (missing: {', '.join(missing)})")
+            raise RuntimeError(
+                f"{type(self).__name__}: dataset not found. Pass download=True, or put the python "
+                f"batches ({needed}) in {folder}/ (missing: {', '.join(missing)})"
+            )
         data, targets = [], []
         for name in files:
             entry = self._unpickle(os.path.join(folder, name))
@@ -75,10 +85,11 @@ class CIFAR10(VisionDataset):
             print(f"Downloading {self.url} to {self.root}")
             archive = download_url(self.url, self.root, self.filename, self.tgz_md5)
         except (OSError, RuntimeError) as e:
-            raise RuntimeError(f"{type(self).__name__}: could not download {self.url} "
-                               f"({getattr(e, 'reason', None) or e}). Download it by hand and extract it in "
-                               f"{self.root}/ so that {os.path.join(self.root, self.base_folder)}/ holds the batches"
-                               ) from None
+            raise RuntimeError(
+                f"{type(self).__name__}: could not download {self.url} "
+                f"({getattr(e, 'reason', None) or e}). Download it by hand and extract it in "
+                f"{self.root}/ so that {os.path.join(self.root, self.base_folder)}/ holds the batches"
+            ) from None
         extract_tar(archive, self.root)
 
     @staticmethod

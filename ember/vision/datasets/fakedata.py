@@ -1,10 +1,18 @@
 """FakeData: random images, the same ones for the same index (seeded per item, as torchvision)."""
+
 from .vision import VisionDataset
 
 
 class FakeData(VisionDataset):
-    def __init__(self, size=1000, image_size=(3, 224, 224), num_classes=10, transform=None, target_transform=None,
-                 random_offset=0):
+    def __init__(
+        self,
+        size=1000,
+        image_size=(3, 224, 224),
+        num_classes=10,
+        transform=None,
+        target_transform=None,
+        random_offset=0,
+    ):
         super().__init__(None, transform=transform, target_transform=target_transform)
         self.size = size
         self.num_classes = num_classes
@@ -14,6 +22,7 @@ class FakeData(VisionDataset):
     def __getitem__(self, index):
         import ember
         from ..transforms import ToPILImage
+
         if index >= len(self):
             raise IndexError(f"{self.__class__.__name__} index out of range")
         rng_state = ember.get_rng_state()

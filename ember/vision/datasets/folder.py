@@ -1,4 +1,5 @@
 """DatasetFolder and ImageFolder: one sub-folder per class, files picked by extension (torchvision's layout)."""
+
 import os
 
 from .vision import VisionDataset
@@ -30,6 +31,7 @@ def make_dataset(directory, class_to_idx=None, extensions=None, is_valid_file=No
     if (extensions is None) == (is_valid_file is None):
         raise ValueError("Both extensions and is_valid_file cannot be None or not None at the same time")
     if extensions is not None:
+
         def is_valid_file(path):
             return has_file_allowed_extension(path, extensions)
 
@@ -56,12 +58,25 @@ def make_dataset(directory, class_to_idx=None, extensions=None, is_valid_file=No
 
 
 class DatasetFolder(VisionDataset):
-    def __init__(self, root, loader, extensions=None, transform=None, target_transform=None, is_valid_file=None,
-                 allow_empty=False):
+    def __init__(
+        self,
+        root,
+        loader,
+        extensions=None,
+        transform=None,
+        target_transform=None,
+        is_valid_file=None,
+        allow_empty=False,
+    ):
         super().__init__(root, transform=transform, target_transform=target_transform)
         classes, class_to_idx = self.find_classes(self.root)
-        samples = self.make_dataset(self.root, class_to_idx=class_to_idx, extensions=extensions,
-                                    is_valid_file=is_valid_file, allow_empty=allow_empty)
+        samples = self.make_dataset(
+            self.root,
+            class_to_idx=class_to_idx,
+            extensions=extensions,
+            is_valid_file=is_valid_file,
+            allow_empty=allow_empty,
+        )
         self.loader = loader
         self.extensions = extensions
         self.classes = classes
@@ -73,8 +88,9 @@ class DatasetFolder(VisionDataset):
     def make_dataset(directory, class_to_idx, extensions=None, is_valid_file=None, allow_empty=False):
         if class_to_idx is None:
             raise ValueError("The class_to_idx parameter cannot be None.")
-        return make_dataset(directory, class_to_idx, extensions=extensions, is_valid_file=is_valid_file,
-                            allow_empty=allow_empty)
+        return make_dataset(
+            directory, class_to_idx, extensions=extensions, is_valid_file=is_valid_file, allow_empty=allow_empty
+        )
 
     def find_classes(self, directory):
         return find_classes(directory)
@@ -94,6 +110,7 @@ class DatasetFolder(VisionDataset):
 
 def pil_loader(path):
     from PIL import Image
+
     with open(path, "rb") as f:
         img = Image.open(f)
         return img.convert("RGB")
@@ -104,8 +121,16 @@ def default_loader(path):
 
 
 class ImageFolder(DatasetFolder):
-    def __init__(self, root, transform=None, target_transform=None, loader=default_loader, is_valid_file=None,
-                 allow_empty=False):
-        super().__init__(root, loader, IMG_EXTENSIONS if is_valid_file is None else None, transform=transform,
-                         target_transform=target_transform, is_valid_file=is_valid_file, allow_empty=allow_empty)
+    def __init__(
+        self, root, transform=None, target_transform=None, loader=default_loader, is_valid_file=None, allow_empty=False
+    ):
+        super().__init__(
+            root,
+            loader,
+            IMG_EXTENSIONS if is_valid_file is None else None,
+            transform=transform,
+            target_transform=target_transform,
+            is_valid_file=is_valid_file,
+            allow_empty=allow_empty,
+        )
         self.imgs = self.samples

@@ -1,4 +1,5 @@
 """Dataset file helpers: the IDX codec of the MNIST family (Yann LeCun's format, as torchvision reads it)."""
+
 import gzip
 import hashlib
 import os
@@ -6,8 +7,14 @@ import os
 import numpy as np
 
 # IDX type code (the third magic byte) -> big-endian NumPy dtype, as torchvision's read_sn3_pascalvincent_tensor.
-IDX_TYPES = {8: np.dtype(">u1"), 9: np.dtype(">i1"), 11: np.dtype(">i2"), 12: np.dtype(">i4"),
-             13: np.dtype(">f4"), 14: np.dtype(">f8")}
+IDX_TYPES = {
+    8: np.dtype(">u1"),
+    9: np.dtype(">i1"),
+    11: np.dtype(">i2"),
+    12: np.dtype(">i4"),
+    13: np.dtype(">f4"),
+    14: np.dtype(">f8"),
+}
 _IDX_CODES = {dt.newbyteorder("="): code for code, dt in IDX_TYPES.items()}
 
 
@@ -24,15 +31,17 @@ def read_idx(path):
     magic = int.from_bytes(raw[:4], "big")
     ndim, type_code = magic % 256, magic // 256
     if type_code not in IDX_TYPES:
-        raise ValueError(f"read_idx: {path} has magic {magic:#010x} with type code {type_code}; "
-                         f"expected one of {sorted(IDX_TYPES)}")
+        raise ValueError(
+            f"read_idx: {path} has magic {magic:#010x} with type code {type_code}; expected one of {sorted(IDX_TYPES)}"
+        )
     header = 4 + 4 * ndim
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = IDX_TYPES[type_code]
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(raw) != expected:
-        raise ValueError(f"read_idx: {path} holds {len(raw)} bytes but its header {shape} of {dtype.name} "
-                         f"needs {expected}")
+        raise ValueError(
+            f"read_idx: {path} holds {len(raw)} bytes but its header {shape} of {dtype.name} needs {expected}"
+        )
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -41,8 +50,10 @@ def write_idx(path, array):
     array = np.asarray(array)
     code = _IDX_CODES.get(array.dtype.newbyteorder("="))
     if code is None:
-        raise TypeError(f"write_idx: dtype {array.dtype} has no IDX type code; "
-                        f"expected one of {[str(d.newbyteorder('=')) for d in IDX_TYPES.values()]}")
+        raise TypeError(
+            f"write_idx: dtype {array.dtype} has no IDX type code; "
+            f"expected one of {[str(d.newbyteorder('=')) for d in IDX_TYPES.values()]}"
+        )
     header = (code * 256 + array.ndim).to_bytes(4, "big")
     header += b"".join(int(n).to_bytes(4, "big") for n in array.shape)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -64,6 +75,7 @@ def download_url(url, folder, filename, md5=None, timeout=60):
     urllib's URLError) when the transfer fails and RuntimeError when the checksum differs."""
     import tempfile
     import urllib.request
+
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, filename)
     if os.path.isfile(path) and (md5 is None or md5_of(path) == md5):
@@ -93,13 +105,15 @@ def download_from_mirrors(mirrors, filename, folder, md5):
             return download_url(url, folder, filename, md5)
         except (OSError, RuntimeError) as e:
             failures.append(f"{url} ({getattr(e, 'reason', None) or e})")
-    raise RuntimeError(f"could not download {filename}: tried {'; '.join(failures)}. Download it by hand and "
-                       f"put it in {folder}/")
+    raise RuntimeError(
+        f"could not download {filename}: tried {'; '.join(failures)}. Download it by hand and put it in {folder}/"
+    )
 
 
 def extract_tar(path, folder):
     """Extract a .tar.gz safely: members may not leave `folder` (no absolute paths, '..' or links out)."""
     import tarfile
+
     with tarfile.open(path) as tar:
         if hasattr(tarfile, "data_filter"):
             tar.extractall(folder, filter="data")

@@ -1,4 +1,5 @@
 """VisionDataset: the base class of torchvision's datasets (root, transforms and the repr)."""
+
 import os
 
 from ...utils.data import Dataset

@@ -1,5 +1,6 @@
 """LeNet-5 as in PyTorch's 60-minute blitz: `LeNet` for 1x32x32 inputs (the neural-networks tutorial's Net) and
 `LeNetCIFAR` for 3x32x32 (the CIFAR-10 classifier tutorial's Net); module names match those tutorials."""
+
 from ... import nn
 from ...nn import functional as F
 from ._utils import load_weights

@@ -5,6 +5,7 @@ tensor's array (as data-loading code does) and follow torchvision's tensor kerne
 images go through Pillow as torchvision's `_functional_pil.py` does. Pillow is imported only when a PIL image or
 a PIL-only operation is met.
 """
+
 import math
 import numbers
 import sys
@@ -24,9 +25,15 @@ class InterpolationMode(Enum):
 
 
 # Pillow's resampling filter codes (PIL.Image.Resampling), without importing Pillow.
-_PIL_FILTERS = {InterpolationMode.NEAREST: 0, InterpolationMode.NEAREST_EXACT: 0, InterpolationMode.BILINEAR: 2,
-                InterpolationMode.BICUBIC: 3, InterpolationMode.BOX: 4, InterpolationMode.HAMMING: 5,
-                InterpolationMode.LANCZOS: 1}
+_PIL_FILTERS = {
+    InterpolationMode.NEAREST: 0,
+    InterpolationMode.NEAREST_EXACT: 0,
+    InterpolationMode.BILINEAR: 2,
+    InterpolationMode.BICUBIC: 3,
+    InterpolationMode.BOX: 4,
+    InterpolationMode.HAMMING: 5,
+    InterpolationMode.LANCZOS: 1,
+}
 
 
 def _interpolation(mode):
@@ -39,6 +46,7 @@ def _interpolation(mode):
 
 # --- image kinds -------------------------------------------------------------------------------------
 
+
 def _is_pil_image(img):
     pil = sys.modules.get("PIL.Image")  # an image can only be a PIL one if Pillow is already imported
     return pil is not None and isinstance(img, pil.Image)
@@ -46,11 +54,13 @@ def _is_pil_image(img):
 
 def _is_tensor(img):
     from ..._tensor import Tensor
+
     return isinstance(img, Tensor)
 
 
 def _pil():
     from ..._extras import require
+
     return require("PIL.Image", "this ember.vision operation")
 
 
@@ -60,17 +70,19 @@ def _array(tensor):
 
 def _wrap(array):
     from ..._tensor import Tensor
+
     return Tensor._make(np.ascontiguousarray(array))
 
 
 def _check_image(img, op):
     if isinstance(img, np.ndarray) and img.dtype == np.uint8:
-        _pil()      # a dataset hands out raw arrays only without Pillow: name the extra that brings it
+        _pil()  # a dataset hands out raw arrays only without Pillow: name the extra that brings it
     if not (_is_pil_image(img) or _is_tensor(img)):
         raise TypeError(f"{op}: img should be PIL Image or Tensor. Got {type(img)}")
     if _is_tensor(img) and img.ndim < 2:
-        raise TypeError(f"{op}: Tensor is not a torch image: expected (..., C, H, W) or (H, W), "
-                        f"got shape {tuple(img.shape)}")
+        raise TypeError(
+            f"{op}: Tensor is not a torch image: expected (..., C, H, W) or (H, W), got shape {tuple(img.shape)}"
+        )
 
 
 def get_dimensions(img):
@@ -109,12 +121,14 @@ def _cast_like(values, np_dtype):
 
 # --- conversions -------------------------------------------------------------------------------------
 
+
 def to_tensor(pic):
     """HWC (or HW) image -> CHW tensor; uint8 becomes the default float dtype divided by 255, others stay unscaled.
 
     Accepts a PIL image, a NumPy array, or an ember tensor holding a raw HW/HWC image (e.g. MNIST's `data[i]`).
     """
     from ... import get_default_dtype
+
     if _is_pil_image(pic):
         arr = _pil_to_array(pic)
     elif isinstance(pic, np.ndarray) or _is_tensor(pic):
@@ -175,11 +189,16 @@ def to_pil_image(pic, mode=None):
     channels = npimg.shape[2]
     if channels == 1:
         npimg = npimg[:, :, 0]
-        expected = {np.dtype(np.uint8): "L", np.dtype(np.int16): "I;16", np.dtype(np.int32): "I",
-                    np.dtype(np.float32): "F"}.get(npimg.dtype)
+        expected = {
+            np.dtype(np.uint8): "L",
+            np.dtype(np.int16): "I;16",
+            np.dtype(np.int32): "I",
+            np.dtype(np.float32): "F",
+        }.get(npimg.dtype)
         if mode is not None and mode != expected:
-            raise ValueError(f"to_pil_image: incorrect mode ({mode}) supplied for input type {npimg.dtype}. "
-                             f"Should be {expected}")
+            raise ValueError(
+                f"to_pil_image: incorrect mode ({mode}) supplied for input type {npimg.dtype}. Should be {expected}"
+            )
         mode = expected
     else:
         permitted = {2: ["LA"], 3: ["RGB", "YCbCr", "HSV"], 4: ["RGBA", "CMYK", "RGBX"]}[channels]
@@ -219,6 +238,7 @@ def convert_image_dtype(image, dtype):
 def normalize(tensor, mean, std, inplace=False):
     """(tensor - mean[:, None, None]) / std[:, None, None] per channel of a float (..., C, H, W) tensor."""
     import ember
+
     if not _is_tensor(tensor):
         raise TypeError(f"img should be Tensor Image. Got {type(tensor)}")
     if tensor.ndim < 2:
@@ -226,8 +246,9 @@ def normalize(tensor, mean, std, inplace=False):
     if not tensor.is_floating_point():
         raise TypeError(f"Input tensor should be a float tensor. Got {tensor.dtype}.")
     if tensor.ndim < 3:
-        raise ValueError(f"Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = "
-                         f"{tensor.size()}")
+        raise ValueError(
+            f"Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = {tensor.size()}"
+        )
     if not inplace:
         tensor = tensor.clone()
     mean = ember.as_tensor(mean, dtype=tensor.dtype)
@@ -243,6 +264,7 @@ def normalize(tensor, mean, std, inplace=False):
 
 # --- geometry ----------------------------------------------------------------------------------------
 
+
 def _compute_resized_output_size(image_size, size, max_size=None):
     h, w = image_size
     short, long = (w, h) if w <= h else (h, w)
@@ -251,15 +273,19 @@ def _compute_resized_output_size(image_size, size, max_size=None):
         new_short, new_long = requested_new_short, int(requested_new_short * long / short)
         if max_size is not None:
             if max_size <= requested_new_short:
-                raise ValueError(f"max_size = {max_size} must be strictly greater than the requested size for the "
-                                 f"smaller edge size = {size}")
+                raise ValueError(
+                    f"max_size = {max_size} must be strictly greater than the requested size for the "
+                    f"smaller edge size = {size}"
+                )
             if new_long > max_size:
                 new_short, new_long = int(max_size * new_short / new_long), max_size
         new_w, new_h = (new_short, new_long) if w <= h else (new_long, new_short)
     else:
         if max_size is not None:
-            raise ValueError("max_size should only be passed if size specifies the length of the smaller edge, "
-                             "i.e. size should be an int or a sequence of length 1 in torchscript mode.")
+            raise ValueError(
+                "max_size should only be passed if size specifies the length of the smaller edge, "
+                "i.e. size should be an int or a sequence of length 1 in torchscript mode."
+            )
         new_h, new_w = size
     return [int(new_h), int(new_w)]
 
@@ -293,8 +319,10 @@ def _resize_weights(in_size, out_size, mode, antialias):
 
 def _resize_tensor(img, size, interpolation, antialias):
     if interpolation not in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT, InterpolationMode.BILINEAR):
-        raise ValueError(f"resize: tensor images support nearest, nearest-exact and bilinear interpolation, "
-                         f"got {interpolation.value}; convert to a PIL image for {interpolation.value}")
+        raise ValueError(
+            f"resize: tensor images support nearest, nearest-exact and bilinear interpolation, "
+            f"got {interpolation.value}; convert to a PIL image for {interpolation.value}"
+        )
     arr = _array(img)
     squeeze = arr.ndim == 2
     if squeeze:
@@ -316,8 +344,9 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     interpolation = _interpolation(interpolation)
     if isinstance(size, (list, tuple)):
         if len(size) not in (1, 2):
-            raise ValueError(f"Size must be an int or a 1 or 2 element tuple/list, not a {len(size)} element "
-                             f"tuple/list")
+            raise ValueError(
+                f"Size must be an int or a 1 or 2 element tuple/list, not a {len(size)} element tuple/list"
+            )
     elif not isinstance(size, int):
         raise TypeError(f"Size should be int or sequence. Got {type(size)}")
     _, h, w = get_dimensions(img)
@@ -395,9 +424,13 @@ def crop(img, top, left, height, width):
     right, bottom = left + width, top + height
     arr = _array(img)
     if left < 0 or top < 0 or right > w or bottom > h:
-        padding = [max(-left + min(0, right), 0), max(-top + min(0, bottom), 0),
-                   max(right - max(w, left), 0), max(bottom - max(h, top), 0)]
-        return pad(_wrap(arr[..., max(top, 0):bottom, max(left, 0):right]), padding, fill=0)
+        padding = [
+            max(-left + min(0, right), 0),
+            max(-top + min(0, bottom), 0),
+            max(right - max(w, left), 0),
+            max(bottom - max(h, top), 0),
+        ]
+        return pad(_wrap(arr[..., max(top, 0) : bottom, max(left, 0) : right]), padding, fill=0)
     return _wrap(arr[..., top:bottom, left:right])
 
 
@@ -416,10 +449,12 @@ def center_crop(img, output_size):
     crop_height, crop_width = _setup_size(output_size, "Please provide only two dimensions (h, w) for size.")
     _, image_height, image_width = get_dimensions(img)
     if crop_width > image_width or crop_height > image_height:
-        padding_ltrb = [(crop_width - image_width) // 2 if crop_width > image_width else 0,
-                        (crop_height - image_height) // 2 if crop_height > image_height else 0,
-                        (crop_width - image_width + 1) // 2 if crop_width > image_width else 0,
-                        (crop_height - image_height + 1) // 2 if crop_height > image_height else 0]
+        padding_ltrb = [
+            (crop_width - image_width) // 2 if crop_width > image_width else 0,
+            (crop_height - image_height) // 2 if crop_height > image_height else 0,
+            (crop_width - image_width + 1) // 2 if crop_width > image_width else 0,
+            (crop_height - image_height + 1) // 2 if crop_height > image_height else 0,
+        ]
         img = pad(img, padding_ltrb, fill=0)
         _, image_height, image_width = get_dimensions(img)
         if crop_width == image_width and crop_height == image_height:
@@ -449,10 +484,12 @@ def vflip(img):
 
 # --- colour ------------------------------------------------------------------------------------------
 
+
 def _tensor_channels(img, op, permitted=(1, 3)):
     if img.ndim < 3:
-        raise TypeError(f"{op}: input image tensor should have at least 3 dimensions (..., C, H, W), "
-                        f"got shape {tuple(img.shape)}")
+        raise TypeError(
+            f"{op}: input image tensor should have at least 3 dimensions (..., C, H, W), got shape {tuple(img.shape)}"
+        )
     c = img.shape[-3]
     if c not in permitted:
         raise TypeError(f"{op}: input image tensor permitted channel values are {list(permitted)}, but found {c}")
@@ -463,8 +500,9 @@ def _gray_array(arr):
     """0.2989 R + 0.587 G + 0.114 B over the channel axis, computed in float32 and cast back (torchvision)."""
     values = arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(np.float32)
     r, g, b = values[..., 0, :, :], values[..., 1, :, :], values[..., 2, :, :]
-    gray = (np.asarray(0.2989, values.dtype) * r + np.asarray(0.587, values.dtype) * g
-            + np.asarray(0.114, values.dtype) * b)
+    gray = (
+        np.asarray(0.2989, values.dtype) * r + np.asarray(0.587, values.dtype) * g + np.asarray(0.114, values.dtype) * b
+    )
     return _cast_like(gray, arr.dtype)[..., None, :, :]
 
 
@@ -503,6 +541,7 @@ def _blend(img1, img2, ratio):
 
 def _pil_enhance(img, enhancer, factor):
     from PIL import ImageEnhance
+
     return getattr(ImageEnhance, enhancer)(img).enhance(factor)
 
 
@@ -590,6 +629,7 @@ def adjust_hue(img, hue_factor):
     if _tensor_channels(img, "adjust_hue") == 1:
         return img
     from ... import float32
+
     orig_dtype = img.dtype
     hsv = _rgb2hsv(_array(convert_image_dtype(img, float32)))
     hsv[..., 0, :, :] = (hsv[..., 0, :, :] + np.float32(hue_factor)) % np.float32(1.0)
@@ -597,6 +637,7 @@ def adjust_hue(img, hue_factor):
 
 
 # --- rotation ----------------------------------------------------------------------------------------
+
 
 def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=None):
     """Rotate counter-clockwise by `angle` degrees about the centre (or `center`, (x, y) from the top-left)."""
@@ -624,7 +665,7 @@ def _rotate_array(arr, angle, interpolation, center, fill):
     """torchvision's tensor rotate: inverse affine map of the output pixel centres, then grid sampling with zero
     padding (align_corners=False); with `fill`, a sampled validity mask blends in the fill colour."""
     squeeze = arr.ndim == 2
-    img = (arr[None] if squeeze else arr)
+    img = arr[None] if squeeze else arr
     h, w = img.shape[-2:]
     cx, cy = (0.0, 0.0) if center is None else (center[0] - w * 0.5, center[1] - h * 0.5)
     rot = math.radians(-angle)

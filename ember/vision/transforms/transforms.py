@@ -4,6 +4,7 @@ Random transforms draw from ember's default generator (ember.rand / ember.randin
 ember.manual_seed makes a pipeline deterministic. As in torchvision, the transforms holding parameters are
 nn.Modules; Compose, ToTensor, PILToTensor, ToPILImage and Lambda are plain callables.
 """
+
 import math
 import numbers
 
@@ -14,16 +15,19 @@ from .functional import InterpolationMode, _interpolation, _setup_size
 
 def _rand():
     import ember
+
     return float(ember.rand(1))
 
 
 def _randint(low, high):
     import ember
+
     return int(ember.randint(low, high, size=(1,)))
 
 
 def _uniform(low, high):
     import ember
+
     return float(ember.empty(1).uniform_(low, high))
 
 
@@ -125,8 +129,10 @@ class Resize(Module):
         return F.resize(img, self.size, self.interpolation, self.max_size, self.antialias)
 
     def __repr__(self):
-        return (f"{self.__class__.__name__}(size={self.size}, interpolation={self.interpolation.value}, "
-                f"max_size={self.max_size}, antialias={self.antialias})")
+        return (
+            f"{self.__class__.__name__}(size={self.size}, interpolation={self.interpolation.value}, "
+            f"max_size={self.max_size}, antialias={self.antialias})"
+        )
 
 
 class CenterCrop(Module):
@@ -221,8 +227,14 @@ class RandomVerticalFlip(RandomHorizontalFlip):
 
 
 class RandomResizedCrop(Module):
-    def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0), interpolation=InterpolationMode.BILINEAR,
-                 antialias=True):
+    def __init__(
+        self,
+        size,
+        scale=(0.08, 1.0),
+        ratio=(3.0 / 4.0, 4.0 / 3.0),
+        interpolation=InterpolationMode.BILINEAR,
+        antialias=True,
+    ):
         super().__init__()
         self.size = _setup_size(size, error_msg="Please provide only two dimensions (h, w) for size.")
         if not isinstance(scale, (tuple, list)) or len(scale) != 2:
@@ -264,9 +276,11 @@ class RandomResizedCrop(Module):
         return F.resized_crop(img, i, j, h, w, self.size, self.interpolation, antialias=self.antialias)
 
     def __repr__(self):
-        return (f"{self.__class__.__name__}(size={self.size}, scale={tuple(round(s, 4) for s in self.scale)}, "
-                f"ratio={tuple(round(r, 4) for r in self.ratio)}, interpolation={self.interpolation.value}, "
-                f"antialias={self.antialias})")
+        return (
+            f"{self.__class__.__name__}(size={self.size}, scale={tuple(round(s, 4) for s in self.scale)}, "
+            f"ratio={tuple(round(r, 4) for r in self.ratio)}, interpolation={self.interpolation.value}, "
+            f"antialias={self.antialias})"
+        )
 
 
 class ColorJitter(Module):
@@ -298,6 +312,7 @@ class ColorJitter(Module):
     @staticmethod
     def get_params(brightness, contrast, saturation, hue):
         import ember
+
         fn_idx = ember.randperm(4)
         b = None if brightness is None else _uniform(brightness[0], brightness[1])
         c = None if contrast is None else _uniform(contrast[0], contrast[1])
@@ -319,8 +334,10 @@ class ColorJitter(Module):
         return img
 
     def __repr__(self):
-        return (f"{self.__class__.__name__}(brightness={self.brightness}, contrast={self.contrast}, "
-                f"saturation={self.saturation}, hue={self.hue})")
+        return (
+            f"{self.__class__.__name__}(brightness={self.brightness}, contrast={self.contrast}, "
+            f"saturation={self.saturation}, hue={self.hue})"
+        )
 
 
 class Grayscale(Module):
@@ -384,8 +401,10 @@ class RandomRotation(Module):
         return F.rotate(img, angle, self.interpolation, self.expand, self.center, fill)
 
     def __repr__(self):
-        s = (f"{self.__class__.__name__}(degrees={self.degrees}, interpolation={self.interpolation.value}, "
-             f"expand={self.expand}")
+        s = (
+            f"{self.__class__.__name__}(degrees={self.degrees}, interpolation={self.interpolation.value}, "
+            f"expand={self.expand}"
+        )
         if self.center is not None:
             s += f", center={self.center}"
         if self.fill is not None:
@@ -407,8 +426,9 @@ class RandomApply(Module):
         return img
 
     def __repr__(self):
-        return (self.__class__.__name__ + "(" + f"\n    p={self.p}" + "".join(f"\n    {t}" for t in self.transforms)
-                + "\n)")
+        return (
+            self.__class__.__name__ + "(" + f"\n    p={self.p}" + "".join(f"\n    {t}" for t in self.transforms) + "\n)"
+        )
 
 
 class RandomChoice:
@@ -422,6 +442,7 @@ class RandomChoice:
 
     def __call__(self, *args):
         import ember
+
         weights = ember.tensor(self.p if self.p is not None else [1.0] * len(self.transforms), dtype=ember.float64)
         return self.transforms[int(ember.multinomial(weights, 1))](*args)
 
@@ -432,6 +453,7 @@ class RandomChoice:
 class RandomOrder(Compose):
     def __call__(self, img):
         import ember
+
         for i in ember.randperm(len(self.transforms)).tolist():
             img = self.transforms[i](img)
         return img

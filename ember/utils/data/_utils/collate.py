@@ -1,4 +1,5 @@
 """default_collate / default_convert: turn a list of samples into a batch, as torch.utils.data."""
+
 import collections
 import copy
 import re
@@ -14,8 +15,9 @@ from ....ops.shape import stack
 # NumPy string/bytes/object arrays have no tensor equivalent and pass through (kinds S, a, U, O)
 np_str_obj_array_pattern = re.compile(r"[SaUO]")
 
-default_collate_err_msg_format = ("default_collate: batch must contain tensors, numpy arrays, numbers, "
-                                  "dicts or lists; found {}")
+default_collate_err_msg_format = (
+    "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+)
 
 
 def _rebuild_like(elem, converted):
@@ -101,8 +103,9 @@ def collate(batch, *, collate_fn_map=None):
             if isinstance(elem, collate_type):
                 return collate_fn_map[collate_type](batch, collate_fn_map=collate_fn_map)
     if isinstance(elem, collections.abc.Mapping):
-        return _rebuild_like(elem, {key: collate([d[key] for d in batch], collate_fn_map=collate_fn_map)
-                                    for key in elem})
+        return _rebuild_like(
+            elem, {key: collate([d[key] for d in batch], collate_fn_map=collate_fn_map) for key in elem}
+        )
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
         return elem_type(*(collate(samples, collate_fn_map=collate_fn_map) for samples in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
@@ -116,13 +119,15 @@ def collate(batch, *, collate_fn_map=None):
     raise TypeError(default_collate_err_msg_format.format(elem_type))
 
 
-default_collate_fn_map = {Tensor: collate_tensor_fn,
-                          np.ndarray: collate_numpy_array_fn,
-                          (np.bool_, np.number, np.object_): collate_numpy_scalar_fn,
-                          float: collate_float_fn,
-                          int: collate_int_fn,
-                          str: collate_str_fn,
-                          bytes: collate_str_fn}
+default_collate_fn_map = {
+    Tensor: collate_tensor_fn,
+    np.ndarray: collate_numpy_array_fn,
+    (np.bool_, np.number, np.object_): collate_numpy_scalar_fn,
+    float: collate_float_fn,
+    int: collate_int_fn,
+    str: collate_str_fn,
+    bytes: collate_str_fn,
+}
 
 
 def default_collate(batch):

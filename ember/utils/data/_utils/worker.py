@@ -1,4 +1,5 @@
 """The DataLoader worker process: seeds itself, then fetches the batches its index queue asks for."""
+
 import multiprocessing.queues
 import os
 import queue
@@ -17,6 +18,7 @@ _worker_info = None
 @dataclass(frozen=True)
 class WorkerInfo:
     """What a dataset can learn about the worker process it runs in (see get_worker_info)."""
+
     id: int
     num_workers: int
     seed: int
@@ -34,6 +36,7 @@ def get_worker_info():
 @dataclass(frozen=True)
 class _IterableDatasetStopIteration:
     """Sent by a worker whose copy of an IterableDataset is exhausted."""
+
     worker_id: int
 
 
@@ -90,6 +93,7 @@ def _seed_worker(base_seed, worker_id):
     """Seed Python, ember and NumPy's global RNGs as torch seeds a worker: base_seed + worker_id for the
     first two, NumPy's SeedSequence of (worker_id, base_seed's two 32-bit halves) for the legacy np.random."""
     from .... import manual_seed
+
     seed = base_seed + worker_id
     random.seed(seed)
     manual_seed(seed)
@@ -97,10 +101,23 @@ def _seed_worker(base_seed, worker_id):
     return seed
 
 
-def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, auto_collation, collate_fn,
-                 drop_last, base_seed, init_fn, worker_id, num_workers):
+def _worker_loop(
+    dataset_kind,
+    dataset,
+    index_queue,
+    data_queue,
+    done_event,
+    auto_collation,
+    collate_fn,
+    drop_last,
+    base_seed,
+    init_fn,
+    worker_id,
+    num_workers,
+):
     """Serve (task_idx, index) messages from index_queue until it sends None or the parent process dies."""
     from ..dataloader import _DatasetKind
+
     global _worker_info
     try:
         seed = _seed_worker(base_seed, worker_id)
