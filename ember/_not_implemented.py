@@ -75,7 +75,6 @@ TORCH_FUNCTIONS = {
     **_group("ember's autocast knows the CPU and CUDA only", "get_autocast_ipu_dtype get_autocast_xla_dtype "
              "is_autocast_ipu_enabled is_autocast_xla_enabled set_autocast_ipu_dtype set_autocast_ipu_enabled "
              "set_autocast_xla_dtype set_autocast_xla_enabled"),
-    "compile": "not implemented yet",
     "is_inference": "ember's inference_mode is no_grad: the tensors made in it carry no inference flag",
     "embedding_bag": "ATen's embedding_bag returns its internal bookkeeping too; use nn.functional.embedding_bag",
     "native_norm": "a kernel torch has for sparse tensors only; use torch.linalg.vector_norm",
@@ -109,7 +108,6 @@ TORCH_MODULES = {
     "ao": _QUANTIZED, "quantization": _QUANTIZED,
     "fx": "torch.fx (graph capture and transformation) is not implemented",
     "export": "torch.export (whole-program capture) is not implemented",
-    "compiler": "not implemented yet",
     "nested": "ember has no nested (jagged) tensors",
     "masked": "masked tensors (torch.masked) are not implemented",
     "package": "torch.package (model packaging with code) is not implemented: ember runs no code read from a file",

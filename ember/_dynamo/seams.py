@@ -8,11 +8,14 @@ zero_grad, learning-rate schedules), which a replay must run as they are.
 """
 import functools
 import threading
+from typing import Any, Callable, TypeVar
 
 recorder = None
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-def replayed_as_one_call(fn):
+
+def replayed_as_one_call(fn: F) -> F:       # typed so that the decorated method keeps its signature for mypy
     @functools.wraps(fn)
     def call(*args, **kwargs):
         rec = recorder
@@ -20,4 +23,4 @@ def replayed_as_one_call(fn):
             return fn(*args, **kwargs)
         return rec.record_call(fn, args, kwargs)
     call.__wrapped_for_compile__ = fn
-    return call
+    return call  # type: ignore[return-value]
