@@ -281,6 +281,14 @@ LEGACY_STORAGES = {
     if getattr(_dtype, dt, None) is not None
 }
 _STORAGE_OF_DTYPE = {cls.dtype: cls for cls in LEGACY_STORAGES.values()}
+if _dtype.bfloat16 is None:  # no ml_dtypes: the name exists, and using it names the extra (as ember.bfloat16 does)
+
+    def _needs_ml_dtypes(cls, *args, **kwargs):
+        raise _dtype.MissingDtype("bfloat16").error()
+
+    LEGACY_STORAGES["BFloat16Storage"] = type(
+        "BFloat16Storage", (), {"__new__": _needs_ml_dtypes, "__module__": "ember"}
+    )
 
 
 # --- Tensor methods -----------------------------------------------------------------------------------------
