@@ -16,8 +16,8 @@ from .._dynamo.seams import replayed_as_one_call
 
 FUNCTIONS = {}
 METHODS = {}
-_FUNCTION_SURFACE = set()  # those made by torch_api (they take out= too)
-_SURFACE = {}  # function made by torch_api or _checked -> (the op it calls, the name it checks arguments as)
+# function made by torch_api or _checked -> (the op it calls, the name it checks arguments as, its maker)
+_SURFACE = {}
 
 # torch's Python argument parser accepts NumPy's names for four parameters of every op it parses
 # (numpy_compatibility_arg_names in torch/csrc/utils/python_arg_parser.cpp)
@@ -105,8 +105,7 @@ def _function(op, name):
                 raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(given)}")
 
     surface = _with_out(fn, check_input)
-    _SURFACE[surface] = (op, name)
-    _FUNCTION_SURFACE.add(surface)
+    _SURFACE[surface] = (op, name, _function)
     return surface
 
 
@@ -189,7 +188,7 @@ def _checked(fn, name):
                 raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(given)}")
         return fn(*args, **kwargs)
 
-    _SURFACE[op] = (fn, name)
+    _SURFACE[op] = (fn, name, _checked)
     return op
 
 
@@ -199,8 +198,9 @@ def finish_surfaces():
     for name, fn in list(FUNCTIONS.items()):
         made = _SURFACE.get(fn)
         if made is not None:
-            if made[1] != name:  # an alias of another name's function: its messages name the alias
-                FUNCTIONS[name] = _function(made[0], name) if fn in _FUNCTION_SURFACE else _checked(made[0], name)
+            op, checked_as, maker = made
+            if checked_as != name:  # an alias of another name's function: its messages name the alias
+                FUNCTIONS[name] = maker(op, name)
         elif inspect.isfunction(inspect.unwrap(fn)):
             FUNCTIONS[name] = _checked(fn, name)
 
