@@ -1,7 +1,6 @@
 """ember.autocast and ember.amp.GradScaler against torch's CPU autocast and torch.amp.GradScaler."""
 
 import inspect
-import time
 
 import numpy as np
 import pytest
@@ -174,24 +173,21 @@ def test_low_precision_matmul_is_float32_accumulation_rounded_once(name):
         np.testing.assert_array_equal(product.numpy(), expected)
 
 
-def test_float16_matmul_is_fast():
-    """NumPy's own float16 matmul is a scalar loop (~100x slower than BLAS); ember's goes through float32 BLAS,
-    so it costs about what a float32 product does. Timings interleaved, best of 5, to ride out a busy machine."""
-    a = np.random.default_rng(0).standard_normal((256, 256)).astype(np.float16)
-    half, single = ember.from_numpy(a), ember.from_numpy(a.astype(np.float32))
-    candidates = {
-        "ember float16": lambda: half @ half,
-        "ember float32": lambda: single @ single,
-        "numpy float16": lambda: np.matmul(a, a),
-    }
-    best = dict.fromkeys(candidates, float("inf"))
-    for _ in range(5):
-        for name, fn in candidates.items():
-            start = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - start)
-    assert best["ember float16"] < 3 * best["ember float32"] + 1e-3, best
-    assert best["ember float16"] < 0.5 * best["numpy float16"], best
+def test_float16_matmul_runs_in_float32_blas(monkeypatch):
+    """NumPy's own float16 matmul is a scalar loop (~100x slower than BLAS): ember's half-precision products
+    hand NumPy float32 operands (its BLAS path) and round once. Checked by what reaches np.matmul, not by a
+    timing (speed lives in bench/)."""
+    a = ember.from_numpy(np.random.default_rng(0).standard_normal((8, 8)).astype(np.float16))
+    seen, matmul = [], np.matmul
+
+    def recording(x, y, *args, **kwargs):
+        seen.append((x.dtype, y.dtype))
+        return matmul(x, y, *args, **kwargs)
+
+    monkeypatch.setattr(np, "matmul", recording)
+    for product in (a @ a, ember.bmm(a[None], a[None]), ember.nn.functional.linear(a, a)):
+        assert product.dtype is ember.float16
+    assert seen and all(pair == (np.float32, np.float32) for pair in seen), seen
 
 
 # --- training --------------------------------------------------------------------------------------------------
