@@ -72,9 +72,16 @@ def _renamed_keywords(name, kwargs, aliases):
     return out
 
 
+def _numpy_aliases(name, params):
+    """The NumPy keyword names torch's parser takes for this op's parameters: alias -> parameter."""
+    if name in WITHOUT_NUMPY_KEYWORDS:
+        return {}
+    return {alias: p for alias, p in NUMPY_KEYWORDS.items() if p in params and alias not in params}
+
+
 def _with_numpy_keywords(fn, name, params):
-    aliases = {alias: p for alias, p in NUMPY_KEYWORDS.items() if p in params and alias not in params}
-    if not aliases or name in WITHOUT_NUMPY_KEYWORDS:
+    aliases = _numpy_aliases(name, params)
+    if not aliases:
         return fn
 
     @functools.wraps(fn)
@@ -95,18 +102,24 @@ def _function(op, name):
     """The ember.<name> surface: NumPy keyword names, torch's check of `input`, and out=."""
     params = _parameters(op)
     fn = _with_numpy_keywords(op, name, params)
-    check_input = None
-    if params and params[0] == "input":
-        accepted = (int, float) if name in NUMBER_INPUT else ()  # bool is an int
-
-        def check_input(args, kwargs):
-            given = args[0] if args else kwargs.get("input", kwargs.get("x", kwargs.get("a", kwargs.get("x1"))))
-            if not isinstance(given, Tensor) and not isinstance(given, accepted) and (args or given is not None):
-                raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(given)}")
-
-    surface = _with_out(fn, check_input)
+    surface = _with_out(fn, _input_check(name, params))
     _SURFACE[surface] = (op, name, _function)
     return surface
+
+
+def _input_check(name, params):
+    """torch's check that `input` is a Tensor (a number too where torch takes one), or None for an op without
+    an `input` parameter. It reads NumPy's names for `input` as well, so it may run before or after renaming."""
+    if not params or params[0] != "input":
+        return None
+    accepted = (int, float) if name in NUMBER_INPUT else ()  # bool is an int
+
+    def check_input(args, kwargs):
+        given = args[0] if args else kwargs.get("input", kwargs.get("x", kwargs.get("a", kwargs.get("x1"))))
+        if not isinstance(given, Tensor) and not isinstance(given, accepted) and (args or given is not None):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(given)}")
+
+    return check_input
 
 
 def _with_out(fn, check_input=None):
@@ -167,12 +180,10 @@ def _inplace_variant(fn, name):
 def _checked(fn, name):
     """ember.<name> for a function put in FUNCTIONS directly (an alias, an ATen spelling, torch.abs_): the checks
     torch_api's surface makes (NumPy's keyword names, `input` a Tensor, an unknown keyword named as `name`'s)."""
-    code = inspect.unwrap(fn).__code__
-    params = _parameters(inspect.unwrap(fn))
-    takes_any = bool(code.co_flags & inspect.CO_VARKEYWORDS)
-    aliases = {alias: p for alias, p in NUMPY_KEYWORDS.items() if p in params and alias not in params}
-    takes_input = bool(params) and params[0] == "input"
-    accepted = (int, float) if name in NUMBER_INPUT else ()
+    params = _parameters(fn)
+    takes_any = bool(inspect.unwrap(fn).__code__.co_flags & inspect.CO_VARKEYWORDS)
+    aliases = _numpy_aliases(name, params)
+    check_input = _input_check(name, params)
 
     @functools.wraps(fn)
     def op(*args, **kwargs):
@@ -182,10 +193,8 @@ def _checked(fn, name):
             unknown = None if takes_any else next((k for k in kwargs if k not in params), None)
             if unknown is not None:
                 raise TypeError(f"{name}() got an unexpected keyword argument '{unknown}'")
-        if takes_input:
-            given = args[0] if args else kwargs.get("input")
-            if not isinstance(given, Tensor) and not isinstance(given, accepted) and (args or given is not None):
-                raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(given)}")
+        if check_input is not None:
+            check_input(args, kwargs)
         return fn(*args, **kwargs)
 
     _SURFACE[op] = (fn, name, _checked)
