@@ -442,15 +442,21 @@ def storage_strided(arr, shape, strides, offset):
     item = arr.itemsize
     if not root.flags.c_contiguous or root.nbytes % item:
         raise NotImplementedError("as_strided: ember needs the tensor's storage to be one contiguous block")
-    storage = root.reshape(-1).view(np.uint8).view(arr.dtype)
+    return element_view(root.reshape(-1).view(np.uint8).view(arr.dtype), shape, strides, offset)
+
+
+def element_view(elements, shape, strides, offset=0):
+    """A view of the 1-d array `elements` with `shape` and element `strides`, starting `offset` elements in;
+    torch's RuntimeError if it would reach outside."""
+    item = elements.itemsize
     need = 0 if 0 in shape else offset + 1 + sum((n - 1) * st for n, st in zip(shape, strides))
-    if need > storage.size:
+    if need > elements.size:
         raise RuntimeError(
             f"setStorage: sizes {list(shape)}, strides {list(strides)}, storage offset {offset}, and "
             f"itemsize {item} requiring a storage size of {need * item} are out of bounds for storage "
-            f"of size {storage.nbytes}"
+            f"of size {elements.nbytes}"
         )
-    return strided_view(storage[offset:], shape, tuple(st * item for st in strides))
+    return strided_view(elements[offset:], shape, tuple(st * item for st in strides))
 
 
 def strided_view(arr, shape, strides):

@@ -14,7 +14,7 @@ import weakref
 import numpy as np
 
 from . import _dtype
-from ._backend import array_module, device_of, memory_layout, strided_view, to_host
+from ._backend import array_module, device_of, element_view, memory_layout, to_host
 
 # the shared memory blocks made here: mmap -> its file descriptor (closed with the mapping)
 _SHARED = weakref.WeakKeyDictionary()
@@ -332,20 +332,18 @@ def set_(self, source=None, storage_offset=0, size=None, stride=None):
         elements = untyped._block[: untyped.nbytes() - untyped.nbytes() % self._data.itemsize].view(self._data.dtype)
         if size is None:
             size, stride = (elements.size - storage_offset,), (1,)
-        size = tuple(size)
-        if stride is None or not len(stride):
-            stride = tuple(int(np.prod(size[i + 1 :])) for i in range(len(size)))
-        array = _strided(elements[storage_offset:], size, tuple(stride))
+        array = element_view(elements, tuple(size), _strides(size, stride), storage_offset)
     else:
         if source.dtype is not self.dtype:
             raise RuntimeError(f"Could not set tensor of type {self.dtype} to a tensor of type {source.dtype}")
         array = (
             source._data
             if size is None
-            else _strided(
-                UntypedStorage._of(source._data)._block.view(source._data.dtype)[storage_offset:],
+            else element_view(
+                UntypedStorage._of(source._data)._block.view(source._data.dtype),
                 tuple(size),
-                tuple(stride) if stride else tuple(int(np.prod(size[i + 1 :])) for i in range(len(size))),
+                _strides(size, stride),
+                storage_offset,
             )
         )
     self._data = array
@@ -353,15 +351,11 @@ def set_(self, source=None, storage_offset=0, size=None, stride=None):
     return self
 
 
-def _strided(elements, size, stride):
-    """A view of `elements` with `size` and element `stride`, refused (as torch) where it would reach outside."""
-    need = 0 if 0 in size else 1 + sum((n - 1) * st for n, st in zip(size, stride))
-    if need > elements.size:
-        raise RuntimeError(
-            f"setStorage: sizes {list(size)}, strides {list(stride)} requiring a storage size of "
-            f"{need * elements.itemsize} are out of bounds for storage of size {elements.nbytes}"
-        )
-    return strided_view(elements, size, tuple(st * elements.itemsize for st in stride))
+def _strides(size, stride):
+    """set_'s element strides: those given, or a contiguous layout of `size`."""
+    if stride is not None and len(stride):
+        return tuple(stride)
+    return tuple(int(np.prod(size[i + 1 :])) for i in range(len(size)))
 
 
 def is_set_to(self, tensor):
