@@ -9,6 +9,7 @@ from ..autograd.grad_mode import state
 from ..autograd.views import check_inplace
 from .._tensor import Tensor
 from ._registry import FUNCTIONS, METHODS, named, torch_api
+from .aliases import swapaxes
 from .shape import as_strided, diagonal, narrow, select, tensor_split, transpose, squeeze, unsqueeze, t
 
 
@@ -38,13 +39,6 @@ def _inplace_view(view_op, node_name):
     return inplace
 
 
-def _swapaxes(input, axis0, axis1):  # torch's names for swapaxes_'s parameters
-    return transpose(input, axis0, axis1)
-
-
-_swapaxes.__name__ = "swapaxes"
-
-
 def _squeeze_(self, dim=None):
     return (_SQUEEZE_ALL if dim is None else _SQUEEZE_DIMS)(self, dim)
 
@@ -55,7 +49,7 @@ METHODS.update(
         "t_": _inplace_view(t, "TBackward1"),
         "transpose_": _inplace_view(transpose, "TransposeBackward1"),
         "swapdims_": _inplace_view(transpose, "TransposeBackward1"),
-        "swapaxes_": _inplace_view(_swapaxes, "TransposeBackward1"),
+        "swapaxes_": _inplace_view(swapaxes, "TransposeBackward1"),  # torch's axis0/axis1
         "squeeze_": _squeeze_,
         "unsqueeze_": _inplace_view(unsqueeze, "UnsqueezeBackward1"),
         "as_strided_": _inplace_view(as_strided, "AsStridedBackward1"),
