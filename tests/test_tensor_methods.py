@@ -145,13 +145,19 @@ BINARY_INPLACE = [
 
 @pytest.mark.parametrize("name,others,domain,args,grad", BINARY_INPLACE, ids=[r[0] for r in BINARY_INPLACE])
 def test_binary_inplace_matches_torch(name, others, domain, args, grad):
+    check(_binary(name, args), [(3, 4)] + others, low=domain[0], high=domain[1], grad=grad)
+
+
+def _binary(name, args):
+    """x * 1 (a non-leaf), then x.name(*tensors, *args) in place: the result must be that very tensor."""
+
     def run(T, x, *tensors):
         y = x * 1
         out = getattr(y, name)(*tensors, *args)
         assert out is y
         return out
 
-    check(run, [(3, 4)] + others, low=domain[0], high=domain[1], grad=grad)
+    return run
 
 
 SCALAR_ARG_INPLACE = [
@@ -199,13 +205,17 @@ MATRIX_INPLACE = [
 
 @pytest.mark.parametrize("name,shapes", MATRIX_INPLACE, ids=[r[0] for r in MATRIX_INPLACE])
 def test_matrix_inplace_matches_torch(name, shapes):
+    check(_matrix(name), shapes, low=0.5, high=2.0)
+
+
+def _matrix(name):
     def run(T, c, *operands):
         y = c * 1
         kwargs = {"value": 0.5} if name.startswith("addc") else {"beta": 0.5, "alpha": 2.0}
         assert getattr(y, name)(*operands, **kwargs) is y
         return y
 
-    check(run, shapes, low=0.5, high=2.0)
+    return run
 
 
 def _idx(T, values):
@@ -238,12 +248,16 @@ INDEX_INPLACE = [
 
 @pytest.mark.parametrize("name,fn,shapes", INDEX_INPLACE, ids=[r[0] for r in INDEX_INPLACE])
 def test_index_inplace_matches_torch(name, fn, shapes):
+    check(_on_a_non_leaf(fn), shapes)
+
+
+def _on_a_non_leaf(fn):
     def run(T, x, *rest):
         y = x * 1
         assert fn(T, y, *rest) is y
         return y
 
-    check(run, shapes)
+    return run
 
 
 INTEGER_INPLACE = [

@@ -297,17 +297,13 @@ def _method_and_namespace_rows():
     for name, (low, high) in m.UNARY_INPLACE:
         yield m._inplace(name), _uniform([(3, 4)], {"low": low, "high": high})
     for name, others, (low, high), args, _grad in m.BINARY_INPLACE:
-        yield (
-            (lambda T, x, *ts, name=name, args=args: getattr(x * 1, name)(*ts, *args)),
-            _uniform([(3, 4)] + others, {"low": low, "high": high}),
-        )
+        yield m._binary(name, args), _uniform([(3, 4)] + others, {"low": low, "high": high})
     for name, args in m.SCALAR_ARG_INPLACE:
         yield m._inplace(name, *args), _uniform([(3, 1, 4) if name == "squeeze_" else (3, 4)], {"low": 1.1, "high": 2})
     for name, shapes in m.MATRIX_INPLACE:
-        kwargs = {"value": 0.5} if name.startswith("addc") else {"beta": 0.5, "alpha": 2.0}
-        yield (lambda T, c, *ops, name=name, kwargs=kwargs: getattr(c * 1, name)(*ops, **kwargs)), _uniform(shapes, {})
+        yield m._matrix(name), _uniform(shapes, {"low": 0.5, "high": 2.0})
     for _name, fn, shapes in m.INDEX_INPLACE:
-        yield (lambda T, x, *rest, fn=fn: fn(T, x * 1, *rest)), _uniform(shapes, {})
+        yield m._on_a_non_leaf(fn), _uniform(shapes, {})
     for _name, fn in m.INTEGER_INPLACE:
         yield (lambda T, a, b, fn=fn: fn(T, a.clone(), b)), [m._ints(1, -9, 10), m._ints(2, -9, 70)]
     for _name, fn, shapes in m.OUT_OF_PLACE + test_namespace.ATEN:
